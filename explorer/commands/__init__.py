@@ -1,0 +1,1 @@
+"""Sub-command implementations that need more than a call into a lower layer."""

@@ -1,0 +1,253 @@
+"""Turn drawings and image files into MNIST-style inputs: (1, 28, 28) float32 in [0, 1].
+
+MNIST was made like this: white ink on black, the digit's bounding box scaled (keeping the
+aspect ratio, anti-aliased) so its longer side is 20 px, then pasted into a 28x28 field so
+that the centre of mass of the ink sits at the centre, pixel (14, 14) in index coordinates.
+
+Two paths lead there:
+
+- ``preprocess_strokes(strokes)`` for the drawing canvas: the pen's polylines are rendered
+  directly at the target scale with an MNIST-like pen (``MNIST_PEN_WIDTH`` px), so the
+  result does not depend on where, how large or with which pen width the digit was drawn.
+- ``to_mnist(image)`` for image files: auto-invert, crop, area-average, centre.
+
+Numpy only; rasterisation and resampling are implemented here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+__all__ = [
+    "BOX", "FIELD", "MNIST_PEN_WIDTH", "EmptyDrawing", "Strokes", "image_to_gray",
+    "is_empty", "preprocess_strokes", "render_strokes", "to_mnist", "centre_of_mass",
+    "as_polylines", "rasterise", "resize",
+]
+
+FIELD = 28              # output side, px
+BOX = 20                # longer side of the digit's bounding box, px
+MNIST_PEN_WIDTH = 2.3   # stroke width in output px (MNIST median ~2.5 by 2*area/perimeter)
+SUPERSAMPLE = 4         # sub-pixels per output pixel when rendering strokes
+INK_THRESHOLD = 0.1     # below this (after contrast stretch) a pixel is background
+
+
+Strokes = Sequence[Sequence[Sequence[float]] | np.ndarray]
+
+
+def as_polylines(strokes: Strokes) -> list[np.ndarray]:
+    """strokes -> list of (K, 2) float64 arrays, K >= 1 (empty strokes dropped)."""
+    lines = []
+    for stroke in strokes:
+        p = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        if len(p):
+            if not np.isfinite(p).all():
+                raise ValueError("stroke coordinates must be finite numbers")
+            lines.append(p)
+    return lines
+
+
+def rasterise(lines: list[np.ndarray], shape: tuple[int, int], radius: float) -> np.ndarray:
+    """lines: (K, 2) (x, y) in pixel units (pixel (r, c) centred at (c+.5, r+.5)) -> (H, W) float32.
+
+    Coverage of round-capped segments of half-width ``radius``: clip(radius + .5 - d, 0, 1)
+    with d the distance to the nearest segment, computed per segment in its bounding box.
+    """
+    h, w = shape
+    d2 = np.full((h, w), np.inf, dtype=np.float32)
+    reach = radius + 1.0
+    for p in lines:
+        a = p if len(p) == 1 else p[:-1]
+        b = p if len(p) == 1 else p[1:]
+        lo = np.floor(np.minimum(a, b) - reach).astype(int)
+        hi = np.ceil(np.maximum(a, b) + reach).astype(int)
+        for (ax, ay), (bx, by), (x0, y0), (x1, y1) in zip(a, b, lo, hi):
+            x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+            if x0 >= x1 or y0 >= y1:
+                continue
+            px = np.arange(x0, x1, dtype=np.float32)[None, :] + (0.5 - ax)
+            py = np.arange(y0, y1, dtype=np.float32)[:, None] + (0.5 - ay)
+            dx, dy = bx - ax, by - ay
+            t = np.clip((px * dx + py * dy) / max(dx * dx + dy * dy, 1e-12), 0.0, 1.0)
+            dist2 = (px - t * dx) ** 2 + (py - t * dy) ** 2
+            np.minimum(d2[y0:y1, x0:x1], dist2, out=d2[y0:y1, x0:x1])
+    return np.clip(radius + 0.5 - np.sqrt(d2), 0.0, 1.0).astype(np.float32)
+
+
+def _weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) resampling matrix: exact area overlap when shrinking, bilinear when growing."""
+    scale = n_out / n_in
+    if scale <= 1.0:
+        edges = np.arange(n_out + 1) / scale                       # output edges, input units
+        lo = np.maximum(edges[:-1, None], np.arange(n_in)[None, :])
+        hi = np.minimum(edges[1:, None], np.arange(1, n_in + 1)[None, :])
+        wts = np.clip(hi - lo, 0.0, None)
+    else:
+        centre = (np.arange(n_out) + 0.5) / scale - 0.5
+        centre = np.clip(centre, 0.0, n_in - 1)
+        wts = np.clip(1.0 - np.abs(centre[:, None] - np.arange(n_in)[None, :]), 0.0, None)
+    return (wts / wts.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def resize(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """img: (H, W) float -> (out_h, out_w) float32, anti-aliased (area average) when shrinking."""
+    img = img.astype(np.float32)
+    return _weights(img.shape[0], out_h) @ img @ _weights(img.shape[1], out_w).T
+
+
+
+class EmptyDrawing(ValueError):
+    """Raised when a drawing or image holds no ink."""
+
+    def __init__(self, message: str = "no ink: draw a digit") -> None:
+        super().__init__(message)
+
+
+def render_strokes(strokes: Strokes, canvas_size: int | tuple[int, int] = 280,
+                   pen_width: float = 18.0, supersample: int = 1) -> np.ndarray:
+    """strokes: list of (K, 2) (x, y) canvas coordinates -> (H, W) float32 in [0, 1], ink = 1.
+
+    Round-capped, anti-aliased thick polylines; a one-point stroke is a dot. ``canvas_size``
+    is ``side`` or ``(height, width)``; ``supersample`` > 1 renders finer and area-averages.
+    """
+    h, w = (canvas_size, canvas_size) if np.isscalar(canvas_size) else canvas_size
+    s = max(int(supersample), 1)
+    lines = [p * s for p in as_polylines(strokes)]
+    img = rasterise(lines, (int(h) * s, int(w) * s), pen_width * s / 2.0)
+    if s > 1:
+        img = img.reshape(int(h), s, int(w), s).mean(axis=(1, 3))
+    return img
+
+
+def is_empty(drawing: Strokes | np.ndarray, threshold: float = INK_THRESHOLD) -> bool:
+    """True if ``drawing`` (strokes, or a 2-D ink-is-high image in [0, 1] / uint8) has no ink."""
+    if isinstance(drawing, np.ndarray) and drawing.ndim >= 2 and drawing.shape[-1] != 2:
+        img = drawing.astype(np.float32) / (255.0 if drawing.dtype == np.uint8 else 1.0)
+        return not bool((img > threshold).any())
+    return len(as_polylines(drawing)) == 0
+
+
+def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    """img: (H, W) non-negative -> (row, col) centre of mass in index coordinates."""
+    total = float(img.sum())
+    if total <= 0:
+        raise EmptyDrawing()
+    r = float((img.sum(axis=1) * np.arange(img.shape[0])).sum()) / total
+    c = float((img.sum(axis=0) * np.arange(img.shape[1])).sum()) / total
+    return r, c
+
+
+def _paste_centred(box: np.ndarray, field: int, unit: int = 1) -> np.ndarray:
+    """box: (h, w) -> (field, field) with the centre of mass moved to (field/2, field/2).
+
+    ``unit`` sub-pixels per output pixel: the shift is rounded to whole sub-pixels and
+    clipped so the box stays inside the field.
+    """
+    h, w = box.shape
+    r, c = centre_of_mass(box)
+    centre = field / 2.0 * unit + (unit - 1) / 2.0   # output pixel 14's centre, sub-pixel units
+    top = int(np.clip(round(centre - r), 0, max(field - h, 0)))
+    left = int(np.clip(round(centre - c), 0, max(field - w, 0)))
+    out = np.zeros((field, field), dtype=np.float32)
+    hh, ww = min(h, field), min(w, field)
+    out[top:top + hh, left:left + ww] = box[:hh, :ww]
+    return out
+
+
+def _drop_stray_dots(lines: list[np.ndarray]) -> list[np.ndarray]:
+    """Remove tiny strokes (stray clicks) when longer strokes exist; digits have no dots."""
+    if len(lines) < 2:
+        return lines
+    pts = np.concatenate(lines)
+    extent = float(np.ptp(pts, axis=0).max())
+    keep = [p for p in lines if float(np.ptp(p, axis=0).max()) > 0.03 * extent]
+    return keep or lines
+
+
+def preprocess_strokes(strokes: Strokes, pen_width: float | None = None) -> np.ndarray:
+    """strokes: list of (K, 2) (x, y) canvas coordinates -> (1, 28, 28) float32 in [0, 1].
+
+    Renders the centre-lines at MNIST scale with a pen ``pen_width`` output pixels wide
+    (default ``MNIST_PEN_WIDTH``; the canvas pen width plays no part), so the digit's ink
+    box has a 20 px longer side, then centres its mass at (14, 14) to 1/4 px.
+    Raises EmptyDrawing if there are no points.
+    """
+    lines = _drop_stray_dots(as_polylines(strokes))
+    if not lines:
+        raise EmptyDrawing()
+    pen = MNIST_PEN_WIDTH if pen_width is None else float(pen_width)
+    s = SUPERSAMPLE
+    pts = np.concatenate(lines)
+    lo = pts.min(axis=0)
+    extent = float(np.ptp(pts, axis=0).max())
+    span = max(BOX - pen, 1.0)                      # centre-line extent, output px
+    scale = span / extent if extent > 1e-9 else 1.0
+    size = np.ceil((np.ptp(pts, axis=0) * scale + pen) * s).astype(int) + 2
+    lines = [(p - lo) * (scale * s) + pen * s / 2.0 + 0.5 for p in lines]
+    box = rasterise(lines, (int(size[1]), int(size[0])), pen * s / 2.0)
+    field = _paste_centred(box, FIELD * s, unit=s)
+    out = field.reshape(FIELD, s, FIELD, s).mean(axis=(1, 3))
+    return np.clip(out, 0.0, 1.0)[None].astype(np.float32)
+
+
+def image_to_gray(image: np.ndarray) -> np.ndarray:
+    """image: (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1] -> (H, W) float32 in [0, 1].
+
+    Luminance (Rec. 601 weights); alpha is composited on white.
+    """
+    img = np.asarray(image)
+    f = img.astype(np.float32) / (255.0 if img.dtype == np.uint8 else 1.0)
+    if f.ndim == 2:
+        return np.clip(f, 0.0, 1.0)
+    if f.ndim != 3 or f.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f"expected an image of shape (H, W[, 1|2|3|4]), got {img.shape}")
+    c = f.shape[2]
+    gray = f[..., 0] if c < 3 else f[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    if c in (2, 4):
+        alpha = f[..., -1]
+        gray = gray * alpha + (1.0 - alpha)
+    return np.clip(gray, 0.0, 1.0).astype(np.float32)
+
+
+def _ink_image(image: np.ndarray, invert: bool | str) -> np.ndarray:
+    """Any supported image -> (H, W) float32, ink high, background 0, contrast stretched."""
+    gray = image_to_gray(image)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if invert == "auto":
+        invert = float(border.mean()) > 0.5
+    elif not isinstance(invert, bool):
+        raise ValueError(f"invert must be True, False or 'auto', got {invert!r}")
+    if invert:
+        gray, border = 1.0 - gray, 1.0 - border
+    background = float(np.median(border))
+    peak = float(gray.max())
+    if peak - background < 0.05:
+        raise EmptyDrawing()
+    ink = np.clip((gray - background) / (peak - background), 0.0, 1.0)
+    ink[ink < INK_THRESHOLD / 2] = 0.0
+    return ink
+
+
+def to_mnist(image: np.ndarray, invert: bool | str = "auto") -> np.ndarray:
+    """image: (H, W[, C]) uint8 or float in [0, 1] -> (1, 28, 28) float32 in [0, 1].
+
+    ``invert="auto"`` turns light-background images (mean border > 0.5) into white ink on
+    black. Crops to the ink (pixels above ``INK_THRESHOLD``), area-averages so the longer
+    side is 20 px, pastes so the centre of mass is at (14, 14) (integer shift, as MNIST).
+    Raises EmptyDrawing if there is no ink.
+    """
+    ink = _ink_image(image, invert)
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    if rows.size == 0:
+        raise EmptyDrawing()
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    out_h, out_w = max(int(round(h * scale)), 1), max(int(round(w * scale)), 1)
+    box = np.clip(resize(crop, out_h, out_w), 0.0, 1.0)
+    if box.max() > 0:
+        box = box / max(float(box.max()), 0.6)     # thin pens lose contrast when shrunk
+    return _paste_centred(np.clip(box, 0.0, 1.0), FIELD)[None]

@@ -1,0 +1,1 @@
+"""Training: one loop (``loop.fit``) shared by the command line and the GUI's worker thread."""
