@@ -1,0 +1,163 @@
+"""``cnn-rnn-explorer bench``: the performance table of DESIGN.md, measured in one run.
+
+Engine rows time our numpy engine and, when PyTorch is importable, the same work in
+PyTorch on the same machine in the same run. GUI rows drive the real window offscreen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from explorer.engine import (LSTM, Adam, Conv2d, Flatten, Linear, MaxPool2d, Model, ReLU,
+                             cross_entropy)
+
+
+def digit_cnn(rng: np.random.Generator) -> Model:
+    """1×28×28 → conv 8 → pool → conv 16 → pool → 64 → 10 (the shipped digit architecture)."""
+    return Model([Conv2d(1, 8, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
+                  Conv2d(8, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2), Flatten(),
+                  Linear(16 * 7 * 7, 64, rng=rng), ReLU(), Linear(64, 10, rng=rng)])
+
+
+def median_ms(fn: Callable[[], Any], repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1e3)
+
+
+def engine_rows(quick: bool) -> dict[str, float]:
+    rng = np.random.default_rng(0)
+    model = digit_cnn(rng)
+    model.eval()
+    x1 = rng.random((1, 1, 28, 28), dtype=np.float32)
+    xb = rng.random((64, 1, 28, 28), dtype=np.float32)
+    yb = rng.integers(0, 10, 64)
+    opt = Adam(model.parameters(), lr=1e-3)
+
+    def train_step() -> None:
+        model.zero_grad()
+        loss, d = cross_entropy(model.forward(xb), yb)
+        model.backward(d)
+        opt.step(model.gradients())
+
+    model.train()
+    rows = {"cnn_forward_batch1_ms": median_ms(lambda: model.predict(x1), 50 if quick else 500)}
+    rows["cnn_train_steps_per_s_batch64"] = 1e3 / median_ms(train_step, 10 if quick else 50)
+    lstm = LSTM(64, 128, rng=rng)
+    xs = rng.standard_normal((1, 1000, 64)).astype(np.float32)
+    rows["lstm128_1000_steps_ms"] = median_ms(lambda: lstm.run(xs), 2 if quick else 5, warmup=1)
+    return rows
+
+
+def torch_rows(quick: bool) -> dict[str, float] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+    x1 = torch.rand(1, 1, 28, 28)
+    xb = torch.rand(64, 1, 28, 28)
+    yb = torch.randint(0, 10, (64,))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def fwd() -> None:
+        with torch.no_grad():
+            net(x1)
+
+    def train_step() -> None:
+        opt.zero_grad()
+        loss_fn(net(xb), yb).backward()
+        opt.step()
+
+    rows = {"cnn_forward_batch1_ms": median_ms(fwd, 50 if quick else 500),
+            "cnn_train_steps_per_s_batch64": 1e3 / median_ms(train_step, 10 if quick else 50)}
+    lstm = nn.LSTM(64, 128, batch_first=True)
+    xs = torch.randn(1, 1000, 64)
+
+    def run_lstm() -> None:
+        with torch.no_grad():
+            lstm(xs)
+
+    rows["lstm128_1000_steps_ms"] = median_ms(run_lstm, 2 if quick else 5, warmup=1)
+    rows["threads"] = float(torch.get_num_threads())
+    return rows
+
+
+def gui_rows(quick: bool) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    rows: dict[str, Any] = {}
+    try:
+        from explorer.ui import bench as ui_bench
+    except ImportError as exc:  # the GUI part is optional for a headless engine install
+        return {"error": f"GUI benchmark unavailable: {exc}"}
+    rows.update(ui_bench.measure_all(quick=quick))
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    quick = bool(getattr(args, "quick", False))
+    result: dict[str, Any] = {"engine": engine_rows(quick)}
+    result["torch"] = torch_rows(quick)
+    if result["torch"]:
+        e, t = result["engine"], result["torch"]
+        result["ratios"] = {
+            "train_throughput_vs_torch": e["cnn_train_steps_per_s_batch64"] / t["cnn_train_steps_per_s_batch64"],
+            "forward_time_vs_torch": e["cnn_forward_batch1_ms"] / t["cnn_forward_batch1_ms"],
+            "lstm_time_vs_torch": e["lstm128_1000_steps_ms"] / t["lstm128_1000_steps_ms"],
+        }
+    result["gui"] = gui_rows(quick)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_table(result))
+    return 0
+
+
+BUDGETS = {
+    "cnn_forward_batch1_ms": ("≤ 0.3 ms", lambda v: v <= 0.3),
+    "draw_latency_median_ms": ("≤ 16 ms", lambda v: v <= 16),
+    "draw_latency_p95_ms": ("≤ 33 ms", lambda v: v <= 33),
+    "keystroke_latency_median_ms": ("≤ 16 ms", lambda v: v <= 16),
+    "paste_100k_seconds": ("≤ 2 s", lambda v: v <= 2),
+    "paste_max_block_ms": ("≤ 100 ms", lambda v: v <= 100),
+    "window_visible_seconds": ("≤ 2 s", lambda v: v <= 2),
+    "train_throughput_vs_torch": ("≥ 0.5×", lambda v: v >= 0.5),
+}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [f"{'measure':40s} {'ours':>12s} {'PyTorch':>12s}  budget", "-" * 80]
+    torch_r = result.get("torch") or {}
+    for section in ("engine", "ratios", "gui"):
+        for key, value in (result.get(section) or {}).items():
+            if not isinstance(value, (int, float)):
+                lines.append(f"{key:40s} {value}")
+                continue
+            other = torch_r.get(key) if section == "engine" else None
+            budget, ok = BUDGETS.get(key, ("", None))
+            mark = "" if ok is None else ("  ok" if ok(value) else "  OVER")
+            other_s = f"{other:12.3f}" if isinstance(other, (int, float)) else f"{'':12s}"
+            lines.append(f"{key:40s} {value:12.3f} {other_s}  {budget}{mark}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(run(argparse.Namespace(json="--json" in sys.argv, quick="--quick" in sys.argv)))
