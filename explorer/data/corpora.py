@@ -142,16 +142,49 @@ def load_code(split: str = "train", max_chars: int | None = None, root: str | No
 
 
 # ----------------------------------------------------------------------------- prose
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")) if p.strip()]
+
+
+def _long_lines(paragraph: str) -> set[str]:
+    return {line.strip() for line in paragraph.split("\n") if len(line.strip()) > 30}
+
+
+def prose_parts(topics: dict[str, str], split: str, fraction: float) -> list[tuple[str, str]]:
+    """(topic, text) of one split with shared passages removed so validation never leaks.
+
+    The documentation topics repeat each other (the "compound" topic holds "try", ...).
+    Validation topics are kept whole, minus repeats; a training paragraph is dropped if
+    it repeats an earlier one or shares any line longer than 30 characters with validation.
+    """
+    valid_keys = split_keys(sorted(topics), "valid", fraction)
+    keys = valid_keys if split == "valid" else split_keys(sorted(topics), "train", fraction)
+    banned: set[str] = set()
+    for k in valid_keys:
+        for par in _paragraphs(topics[k]):
+            banned |= _long_lines(par)
+    seen: set[str] = set()
+    parts = []
+    for k in keys:
+        keep = []
+        for par in _paragraphs(topics[k]):
+            if par.strip() in seen or (split == "train" and _long_lines(par) & banned):
+                continue
+            seen.add(par.strip())
+            keep.append(par)
+        parts.append((k, "\n\n".join(keep)))
+    return parts
+
+
 def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
-    """pydoc_data.topics (English documentation) of one split, split by topic name."""
+    """pydoc_data.topics (English documentation) of one split, split by topic name, deduplicated."""
     split = _check_split(split)
     try:
         from pydoc_data.topics import topics
     except ImportError as exc:  # some distributions strip it
         raise CorpusError("this Python has no pydoc_data.topics; use --corpus PATH instead") from exc
-    keys = split_keys(sorted(topics), split, VALID_FRACTION["prose"])
     cap = DEFAULT_MAX_CHARS[split] if max_chars is None else int(max_chars)
-    text, names = _take(((k, topics[k].replace("\r\n", "\n")) for k in keys), cap)
+    text, names = _take(iter(prose_parts(topics, split, VALID_FRACTION["prose"])), cap)
     return Corpus(text, names, f"Python documentation topics ({split}, {len(names)} topics)", len(text))
 
 

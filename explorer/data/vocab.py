@@ -49,7 +49,7 @@ class Vocab:
         self._table = np.full(top, -1, dtype=np.int32)
         for i, c in enumerate(chars):
             self._table[ord(c)] = i + offset
-        self._symbols_arr = np.array(self.symbols, dtype="<U1")
+        self._symbols_arr = np.array(self.symbols, dtype=object)  # "<U1" would drop NULs
 
     @classmethod
     def text(cls) -> Vocab:

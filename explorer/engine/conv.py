@@ -182,9 +182,9 @@ class Conv1d(Layer):
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
         self.out_channels = positive_int(out_channels, "out_channels")
-        self.kernel_size = positive_int(_one(kernel_size), "kernel_size")
-        self.stride = positive_int(_one(stride), "stride")
-        self.padding = as_pair(_one(padding), "padding", 0)[0]
+        self.kernel_size = positive_int(unwrap1(kernel_size), "kernel_size")
+        self.stride = positive_int(unwrap1(stride), "stride")
+        self.padding = as_pair(unwrap1(padding), "padding", 0)[0]
         if not isinstance(bias, bool):
             raise ValueError(f"bias must be true or false, got {bias!r}")
         fan_in = self.in_channels * self.kernel_size
@@ -221,7 +221,7 @@ class Conv1d(Layer):
         return dx[:, :, 0, :]
 
 
-def _one(value: Any) -> Any:
+def unwrap1(value: Any) -> Any:
     """PyTorch writes 1-d sizes as ints or 1-tuples; accept both."""
     if isinstance(value, (list, tuple)) and len(value) == 1:
         return value[0]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .conv import Pair, as_pair, out_size
+from .conv import Pair, as_pair, out_size, unwrap1
 from .layer import Array, Layer, check_ndim
 
 
@@ -139,8 +139,8 @@ class MaxPool1d(Layer):
 
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
-        self.kernel_size = as_pair(_one(kernel_size), "kernel_size")[0]
-        self.stride = as_pair(_one(stride) if stride is not None else self.kernel_size,
+        self.kernel_size = as_pair(unwrap1(kernel_size), "kernel_size")[0]
+        self.stride = as_pair(unwrap1(stride) if stride is not None else self.kernel_size,
                               "stride")[0]
 
     def config(self) -> dict[str, Any]:
@@ -189,8 +189,3 @@ class GlobalMaxPool1d(Layer):
         """{"winner": (N, C) int64 position along L}."""
         return {"winner": cache[0].astype(np.int64)}
 
-
-def _one(value: Any) -> Any:
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        return value[0]
-    return value

@@ -1,0 +1,150 @@
+"""Signals over a text and units that follow them: "find a unit for ..." in the Sequence Lab.
+
+Every signal is aligned with the hidden state *after reading* character t, so signal[t]
+describes the text up to and including t: ``inside_string`` is 1 from an opening quote up
+to, but not including, its closing quote (after reading the closing quote you are outside).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+F32 = npt.NDArray[np.float32]
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+class SignalError(ValueError):
+    """A signal that cannot be computed or correlated; the message is one sentence."""
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    """One unit's Pearson correlation r with a signal."""
+
+    unit: int
+    r: float
+
+
+def python_lexical(text: str) -> dict[str, F32]:
+    """text (T chars) -> {"string", "comment", "depth"} each (T,) float32, a tiny Python lexer.
+
+    Handles ' and " strings, triple quotes, backslash escapes and # comments; brackets
+    inside strings and comments do not count towards the depth (which never goes below 0).
+    """
+    n = len(text)
+    string, comment, depth = np.zeros(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32)
+    quote, in_comment, escaped, d, i = "", False, False, 0, 0
+    while i < n:
+        ch = text[i]
+        if in_comment:
+            if ch == "\n":
+                in_comment = False
+            else:
+                comment[i] = 1.0
+        elif quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == "\n" and len(quote) == 1:
+                quote = ""                                  # unterminated one-line string ends
+            elif text.startswith(quote, i):
+                string[i:i + len(quote) - 1] = 1.0          # a closing triple quote's first two
+                depth[i:i + len(quote)] = d
+                i += len(quote)
+                quote = ""
+                continue
+            if quote:
+                string[i] = 1.0
+        elif ch in "'\"":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            string[i:i + len(quote)] = 1.0
+            depth[i:i + len(quote)] = d
+            i += len(quote)
+            continue
+        elif ch == "#":
+            in_comment, comment[i] = True, 1.0
+        elif ch in _OPEN:
+            d += 1
+        elif ch in _CLOSE:
+            d = max(d - 1, 0)
+        depth[i] = d
+        i += 1
+    return {"string": string, "comment": comment, "depth": depth}
+
+
+def position_in_line(text: str) -> F32:
+    """text -> (T,) float32: characters since the last newline (0 on the newline itself)."""
+    if not text:
+        return np.zeros(0, np.float32)
+    arr = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    idx = np.arange(len(arr))
+    last_nl = np.maximum.accumulate(np.where(arr == 10, idx, -1))
+    return (idx - last_nl).astype(np.float32) * (arr != 10)
+
+
+def after_space(text: str) -> F32:
+    """text -> (T,) float32: 1 where the character just read is a space or a tab."""
+    arr = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    return ((arr == 32) | (arr == 9)).astype(np.float32)
+
+
+def regex_signal(text: str, pattern: str) -> F32:
+    """text, pattern -> (T,) float32: 1 on every character inside a match of the regex."""
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise SignalError(f"the pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+    out = np.zeros(len(text), np.float32)
+    for m in rx.finditer(text):
+        out[m.start():m.end()] = 1.0
+    return out
+
+
+#: name shown in the lab -> signal function text -> (T,) float32
+BUILTIN_SIGNALS: dict[str, Callable[[str], F32]] = {
+    "inside a string": lambda t: python_lexical(t)["string"],
+    "bracket depth": lambda t: python_lexical(t)["depth"],
+    "position in line": position_in_line,
+    "inside a comment": lambda t: python_lexical(t)["comment"],
+    "after a space": after_space,
+}
+
+
+def signal(text: str, name_or_regex: str) -> F32:
+    """A built-in signal by name (see BUILTIN_SIGNALS) or, otherwise, a regex signal."""
+    fn = BUILTIN_SIGNALS.get(name_or_regex)
+    return fn(text) if fn is not None else regex_signal(text, name_or_regex)
+
+
+def correlations(h: npt.ArrayLike, s: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """h: (T, H), s: (T,) -> r: (H,) Pearson correlation of each unit with s (0 for a flat unit)."""
+    h = np.asarray(h, np.float64)
+    s = np.asarray(s, np.float64)
+    if h.ndim != 2 or s.shape != (h.shape[0],):
+        raise SignalError(f"need states (T, H) and a signal (T,), got {h.shape} and {s.shape}")
+    if h.shape[0] < 3:
+        raise SignalError("type a few more characters: a correlation needs at least 3 steps")
+    sc = s - s.mean()
+    if not np.any(sc):
+        raise SignalError("the signal is constant on this text (e.g. no string at all), "
+                          "so no unit can follow it")
+    hc = h - h.mean(axis=0)
+    den = np.sqrt((hc * hc).sum(axis=0) * (sc @ sc))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(den > 0, (hc.T @ sc) / np.where(den > 0, den, 1.0), 0.0)
+    return r
+
+
+def rank_units(h: npt.ArrayLike, s: npt.ArrayLike, top: int | None = None) -> list[UnitScore]:
+    """h: (T, H), s: (T,) -> units sorted by |r|, strongest first (at most `top`)."""
+    r = correlations(h, s)
+    order = np.argsort(-np.abs(r), kind="stable")
+    if top is not None:
+        order = order[:top]
+    return [UnitScore(int(u), float(r[u])) for u in order]

@@ -1,0 +1,217 @@
+"""Time loops of the recurrent cells: fast scans, their BPTT, and slow references.
+
+Everything here is *time-major*: xp (T, N, G*H), hs (T, N, H), so one step is one contiguous
+block. ``xp`` is the input projection x @ W_ih^T + biases, computed for the whole sequence
+in one matmul by the caller; a scan overwrites it in place with the gate activations, so
+per step only h @ W_hh^T is computed (``w_hh_t`` = W_hh^T, C-contiguous). Sigmoids are
+computed as sigma(a) = (tanh(a/2) + 1) / 2 (no overflow, and the /2 and *1/2 are exact).
+A BPTT function returns the gradients w.r.t. the input projection (dxp) and w.r.t. the
+hidden projection h @ W_hh^T + b_hh (dhp) per step, plus the gradient w.r.t. the initial
+state; the layer turns those into parameter and input gradients with a few big matmuls.
+The ``*_reference`` functions recompute every step from scratch with one matrix per gate
+and 1 / (1 + exp(-a)): slow, obviously right, used by the tests to pin the fast paths.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+Gates = dict[str, Array]
+
+
+def rnn_scan(xp: Array, h0: Array, w_hh_t: Array, relu: bool) -> Array:
+    """xp: (T, N, H) -> hs: (T, N, H) (xp itself, overwritten); h_t = act(xp_t + h_{t-1} W^T)."""
+    buf, h = np.empty_like(h0), h0
+    for t in range(xp.shape[0]):
+        a = xp[t]
+        np.dot(h, w_hh_t, out=buf)
+        a += buf
+        if relu:
+            np.maximum(a, 0, out=a)
+        else:
+            np.tanh(a, out=a)
+        h = a
+    return xp
+
+
+def rnn_bptt(dys: Array, hs: Array, w_hh: Array, relu: bool) -> tuple[Array, Array]:
+    """dys, hs: (T, N, H) -> (dxp (T, N, H), dh0 (N, H)); here dhp is dxp."""
+    deriv = (hs > 0).astype(hs.dtype) if relu else 1.0 - hs * hs
+    dxp, dh, dh_next = np.empty_like(hs), np.empty_like(hs[0]), np.zeros_like(hs[0])
+    for t in reversed(range(hs.shape[0])):
+        np.add(dys[t], dh_next, out=dh)
+        np.multiply(dh, deriv[t], out=dxp[t])
+        np.dot(dxp[t], w_hh, out=dh_next)
+    return dxp, dh_next
+
+
+@functools.lru_cache(maxsize=32)
+def _sigmoid_tanh_scales(sizes: tuple[bool, ...], h: int, dtype: Any) -> tuple[Array, Array]:
+    """Per-unit (scale, shift) so that a*scale -> tanh -> *scale + shift is sigma or tanh.
+
+    Cached and shared: read-only by convention.
+    """
+    scale = np.concatenate([np.full(h, 0.5 if sig else 1.0) for sig in sizes]).astype(dtype)
+    shift = np.concatenate([np.full(h, 0.5 if sig else 0.0) for sig in sizes]).astype(dtype)
+    return scale, shift
+
+
+def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array]:
+    """xp: (T, N, 4H) -> (hs, cs) each (T, N, H); xp becomes the activations [i, f, g, o]."""
+    n_steps, hidden = xp.shape[0], h0.shape[1]
+    hs, cs = np.empty(xp.shape[:2] + (hidden,), xp.dtype), np.empty(xp.shape[:2] + (hidden,), xp.dtype)
+    scale, shift = _sigmoid_tanh_scales((True, True, False, True), hidden, xp.dtype.str)
+    buf, tmp = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0)
+    i_, f_, g_, o_ = (xp[:, :, k * hidden:(k + 1) * hidden] for k in range(4))
+    h, c = h0, c0
+    for t in range(n_steps):
+        a = xp[t]
+        np.dot(h, w_hh_t, out=buf)
+        a += buf
+        a *= scale
+        np.tanh(a, out=a)
+        a *= scale
+        a += shift
+        c_t = cs[t]
+        np.multiply(f_[t], c, out=c_t)
+        np.multiply(i_[t], g_[t], out=tmp)
+        c_t += tmp
+        np.tanh(c_t, out=tmp)
+        np.multiply(o_[t], tmp, out=hs[t])
+        h, c = hs[t], c_t
+    return hs, cs
+
+
+def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
+              ) -> tuple[Array, Array, Array]:
+    """dys (T, N, H), acts (T, N, 4H) -> (dxp (T, N, 4H), dh0, dc0); here dhp is dxp."""
+    n_steps, n, hidden = cs.shape
+    i, f, g, o = (acts[:, :, k * hidden:(k + 1) * hidden] for k in range(4))
+    tc = np.tanh(cs)
+    k_c = o * (1.0 - tc * tc)                         # dc/dh through h = o * tanh(c)
+    p = np.empty((n_steps, n, 4, hidden), acts.dtype)  # d(pre-activation)/dc, and /dh for o
+    p[:, :, 0], p[:, :, 1] = g * i * (1.0 - i), c_prev * f * (1.0 - f)
+    p[:, :, 2], p[:, :, 3] = i * (1.0 - g * g), tc * o * (1.0 - o)
+    dxp = np.empty_like(p)
+    dh, dc, tmp = np.empty_like(cs[0]), np.empty_like(cs[0]), np.empty_like(cs[0])
+    dh_next, dc_next = np.zeros_like(cs[0]), np.zeros_like(cs[0])
+    for t in reversed(range(n_steps)):
+        np.add(dys[t], dh_next, out=dh)
+        np.multiply(dh, k_c[t], out=tmp)
+        np.add(dc_next, tmp, out=dc)
+        np.multiply(p[t, :, :3], dc[:, None, :], out=dxp[t, :, :3])
+        np.multiply(p[t, :, 3], dh, out=dxp[t, :, 3])
+        np.dot(dxp[t].reshape(n, 4 * hidden), w_hh, out=dh_next)
+        np.multiply(dc, f[t], out=dc_next)
+    return dxp.reshape(n_steps, n, 4 * hidden), dh_next, dc_next
+
+
+def gru_scan(xp: Array, h0: Array, w_hh_t: Array, b_hn: Array) -> tuple[Array, Array]:
+    """xp: (T, N, 3H) -> (hs, hn) each (T, N, H); xp becomes [r, z, n]; hn = W_hn h + b_hn."""
+    hidden = h0.shape[1]
+    hs, hn = np.empty(xp.shape[:2] + (hidden,), xp.dtype), np.empty(xp.shape[:2] + (hidden,), xp.dtype)
+    buf, tmp = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0)
+    rz_, r_, z_, n_ = xp[:, :, :2 * hidden], xp[:, :, :hidden], xp[:, :, hidden:2 * hidden], xp[:, :, 2 * hidden:]
+    h = h0
+    for t in range(xp.shape[0]):
+        rz, r, z, n = rz_[t], r_[t], z_[t], n_[t]
+        np.dot(h, w_hh_t, out=buf)
+        rz += buf[:, :2 * hidden]
+        rz *= 0.5
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        np.add(buf[:, 2 * hidden:], b_hn, out=hn[t])
+        np.multiply(r, hn[t], out=tmp)
+        n += tmp
+        np.tanh(n, out=n)
+        np.subtract(h, n, out=tmp)                     # h' = (1 - z) n + z h = n + z (h - n)
+        tmp *= z
+        np.add(n, tmp, out=hs[t])
+        h = hs[t]
+    return hs, hn
+
+
+def gru_bptt(dys: Array, acts: Array, hn: Array, h_prev: Array, w_hh: Array
+             ) -> tuple[Array, Array, Array]:
+    """dys (T, N, H), acts (T, N, 3H) -> (dxp (T, N, 3H), dhp (T, N, 3H), dh0 (N, H))."""
+    n_steps, n, hidden = hn.shape
+    r, z, nn = (acts[:, :, k * hidden:(k + 1) * hidden] for k in range(3))
+    k_n = (1.0 - z) * (1.0 - nn * nn)                  # d(pre-n)/dh'
+    k = np.empty((n_steps, n, 3, hidden), acts.dtype)  # d(hidden projection)/dh'
+    k[:, :, 0], k[:, :, 1], k[:, :, 2] = k_n * hn * r * (1.0 - r), (h_prev - nn) * z * (1.0 - z), k_n * r
+    dhp, dhs = np.empty_like(k), np.empty_like(hn)
+    tmp, dh_next = np.empty_like(hn[0]), np.zeros_like(hn[0])
+    for t in reversed(range(n_steps)):
+        dh = dhs[t]
+        np.add(dys[t], dh_next, out=dh)
+        np.multiply(k[t], dh[:, None, :], out=dhp[t])
+        np.dot(dhp[t].reshape(n, 3 * hidden), w_hh, out=dh_next)
+        np.multiply(dh, z[t], out=tmp)
+        dh_next += tmp
+    dxp = dhp.copy()
+    dxp[:, :, 2] = dhs * k_n
+    return dxp.reshape(n_steps, n, 3 * hidden), dhp.reshape(n_steps, n, 3 * hidden), dh_next
+
+
+# -- slow references: one step at a time, one matrix per gate -------------------------
+def _sig(a: Array) -> Array:
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _split(params: dict[str, Array], n_gates: int) -> tuple[list[Array], list[Array], list[Array]]:
+    """Per-gate (W_i*, W_h*, b_i* + b_h*) lists; missing biases count as zero."""
+    w_ih, w_hh = params["weight_ih_l0"], params["weight_hh_l0"]
+    b_ih = params.get("bias_ih_l0", np.zeros(w_ih.shape[0], w_ih.dtype))
+    b_hh = params.get("bias_hh_l0", np.zeros(w_ih.shape[0], w_ih.dtype))
+    return (np.split(w_ih, n_gates), np.split(w_hh, n_gates),
+            np.split(b_ih, n_gates) + np.split(b_hh, n_gates))
+
+
+def rnn_reference(params: dict[str, Array], x: Array, h0: Array, relu: bool = False) -> Array:
+    """x: (N, T, D), h0: (N, H) -> hs: (N, T, H); h_t = act(W_ih x_t + b_ih + W_hh h + b_hh)."""
+    (w_i,), (w_h,), (b_i, b_h) = _split(params, 1)
+    h, out = h0, []
+    for t in range(x.shape[1]):
+        a = x[:, t] @ w_i.T + b_i + h @ w_h.T + b_h
+        h = np.maximum(a, 0) if relu else np.tanh(a)
+        out.append(h)
+    return np.stack(out, axis=1)
+
+
+def lstm_reference(params: dict[str, Array], x: Array, h0: Array, c0: Array
+                   ) -> tuple[Array, Array, Gates]:
+    """x: (N, T, D) -> (hs (N, T, H), cs (N, T, H), gates name -> (N, T, H))."""
+    (wii, wif, wig, wio), (whi, whf, whg, who), (bii, bif, big, bio, bhi, bhf, bhg, bho) = \
+        _split(params, 4)
+    h, c, rows = h0, c0, []
+    for t in range(x.shape[1]):
+        xt = x[:, t]
+        i = _sig(xt @ wii.T + bii + h @ whi.T + bhi)
+        f = _sig(xt @ wif.T + bif + h @ whf.T + bhf)
+        g = np.tanh(xt @ wig.T + big + h @ whg.T + bhg)
+        o = _sig(xt @ wio.T + bio + h @ who.T + bho)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        rows.append({"h": h, "c": c, "i": i, "f": f, "g": g, "o": o})
+    seq = {k: np.stack([r[k] for r in rows], axis=1) for k in rows[0]}
+    return seq.pop("h"), seq["c"], seq
+
+
+def gru_reference(params: dict[str, Array], x: Array, h0: Array) -> tuple[Array, Gates]:
+    """x: (N, T, D) -> (hs (N, T, H), gates {"r", "z", "n"} each (N, T, H))."""
+    (wir, wiz, win), (whr, whz, whn), (bir, biz, bin_, bhr, bhz, bhn) = _split(params, 3)
+    h, rows = h0, []
+    for t in range(x.shape[1]):
+        xt = x[:, t]
+        r = _sig(xt @ wir.T + bir + h @ whr.T + bhr)
+        z = _sig(xt @ wiz.T + biz + h @ whz.T + bhz)
+        n = np.tanh(xt @ win.T + bin_ + r * (h @ whn.T + bhn))
+        h = (1.0 - z) * n + z * h
+        rows.append({"h": h, "r": r, "z": z, "n": n})
+    seq = {k: np.stack([r[k] for r in rows], axis=1) for k in rows[0]}
+    return seq.pop("h"), seq

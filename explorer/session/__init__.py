@@ -1,0 +1,1 @@
+"""Qt-free session objects for the labs: the state and maths behind each window tab."""

@@ -1,0 +1,556 @@
+"""DigitSession: the Digit Lab's state and maths, with no Qt (testable headless).
+
+The drawing is a list of pen strokes, each a (K, 2) float32 array of (x, y) points in
+*reference canvas units* (a ``REF`` x ``REF`` square, y down; the widget scales its own
+pixels to these). Undo/redo work on whole states (background image + tuple of strokes),
+one entry per finished stroke, clear or opened image.
+
+What the network sees: ``preprocess_strokes`` (MNIST-style, pen width independent) when
+the drawing is pure ink strokes; when an image was opened (a raster *background*), the
+strokes are rendered onto it and ``to_mnist`` preprocesses the result. The eraser is a
+*vector* eraser: it cuts ink strokes where it passes (a stroke it touches is densified to
+<= 2 units between points, then split) and clears the background raster under its path.
+
+Everything the panels show comes from here: ``compute()`` -> ``DigitFrame`` (Trace and
+probabilities), ``explain_conv`` / ``explain_pool`` (the inspector's numbers, from the
+model's parameters and the trace), ``receptive_field``, ``pool_winner_mask``,
+``saliency`` (gradient of the top logit w.r.t. the input via ``Model.backward``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from explorer.data.preprocess import (
+    BOX, INK_THRESHOLD, MNIST_PEN_WIDTH, EmptyDrawing, centre_of_mass, preprocess_strokes,
+    render_strokes, to_mnist,
+)
+
+F32 = npt.NDArray[np.float32]
+REF = 280                  # reference canvas side, in stroke units
+DEFAULT_PEN = 18.0         # pen diameter in reference units (the canvas look only)
+STEP = 2.0                 # max distance between stored stroke points (for the eraser)
+SESSION_FORMAT = "cnn-rnn-explorer/drawing"
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """points: (K, 2) float32 (x, y) in reference units; width: pen diameter; erase flag."""
+
+    points: F32
+    width: float = DEFAULT_PEN
+    erase: bool = False
+
+
+@dataclass(frozen=True)
+class DrawingState:
+    """One undo step: an optional (REF, REF) ink background and the ink strokes."""
+
+    strokes: tuple[Stroke, ...] = ()
+    background: F32 | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        no_bg = self.background is None or not bool((self.background > 0.1).any())
+        return no_bg and not self.strokes
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A panel-worthy layer output: index into Trace.outputs, kind conv/relu/pool/dense."""
+
+    index: int
+    kind: str
+    name: str
+    shape: tuple[int, ...]
+
+    @property
+    def title(self) -> str:
+        """'conv1 · 8 × 28×28' (channels × plane) or 'dense1 · 64'."""
+        if len(self.shape) == 3:
+            c, h, w = self.shape
+            return f"{self.name} · {c} × {h}×{w}"
+        return f"{self.name} · {' × '.join(map(str, self.shape))}"
+
+
+@dataclass(frozen=True)
+class DigitFrame:
+    """x: (1, 1, 28, 28) network input; trace: engine Trace; probs: (10,) float32."""
+
+    x: F32
+    trace: Any
+    probs: F32
+    state: DrawingState | None = None
+
+
+@dataclass(frozen=True)
+class ConvExplanation:
+    """patch, kernel, products: (C_in, k, k) float64; the sum, bias, pre/post ReLU value."""
+
+    patch: npt.NDArray[np.float64]
+    kernel: npt.NDArray[np.float64]
+    products: npt.NDArray[np.float64]
+    channel_sums: npt.NDArray[np.float64]
+    total: float
+    bias: float
+    pre: float
+    post: float
+    engine: float | None = None          # the engine's output at that cell, if from a trace
+    where: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PoolExplanation:
+    """window: (k, k) float64 pool input; winner (row, col) inside it; value = the max."""
+
+    window: npt.NDArray[np.float64]
+    winner: tuple[int, int]
+    value: float
+    engine: float | None = None
+    where: dict[str, int] = field(default_factory=dict)
+
+
+WORKED_PATCH = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=np.float64)
+WORKED_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
+WORKED_POOL = np.array([[1, 2], [3, 0]], dtype=np.float64)
+
+
+def explain_conv(patch: np.ndarray, kernel: np.ndarray, bias: float = 0.0) -> ConvExplanation:
+    """patch, kernel: (C_in, k, k) or (k, k) -> multiply element-wise, sum, add bias, ReLU."""
+    p = np.asarray(patch, np.float64)
+    k = np.asarray(kernel, np.float64)
+    if p.ndim == 2:
+        p, k = p[None], k[None]
+    prod = p * k
+    sums = prod.sum(axis=(1, 2))
+    total = float(sums.sum())
+    pre = total + float(bias)
+    return ConvExplanation(p, k, prod, sums, total, float(bias), pre, max(pre, 0.0))
+
+
+def explain_pool(window: np.ndarray, winner: tuple[int, int] | None = None) -> PoolExplanation:
+    """window: (k, k) -> the max and where it sits (first maximum unless ``winner`` given)."""
+    w = np.asarray(window, np.float64)
+    if winner is None:
+        r, c = np.unravel_index(int(np.argmax(w)), w.shape)
+        winner = (int(r), int(c))
+    return PoolExplanation(w, winner, float(w[winner]))
+
+
+def worked_conv_example() -> ConvExplanation:
+    """The textbook case: patch [[1,0,0],[1,1,0],[1,1,1]] * kernel [[1,0,1],[0,1,0],[1,0,1]] = 4."""
+    return explain_conv(WORKED_PATCH, WORKED_KERNEL, 0.0)
+
+
+def worked_pool_example() -> PoolExplanation:
+    """The textbook case: max-pool of [[1,2],[3,0]] = 3 (bottom-left wins)."""
+    return explain_pool(WORKED_POOL)
+
+
+def densify(points: np.ndarray, step: float = STEP) -> F32:
+    """points: (K, 2) -> (K', 2) float32 with consecutive points at most ``step`` apart."""
+    pts = np.asarray(points, np.float32).reshape(-1, 2)
+    if len(pts) < 2:
+        return pts.copy()
+    out = [pts[:1]]
+    for a, b in zip(pts[:-1], pts[1:]):
+        n = max(int(np.ceil(float(np.hypot(*(b - a))) / step)), 1)
+        t = (np.arange(1, n + 1, dtype=np.float32) / n)[:, None]
+        out.append(a + (b - a) * t)
+    return np.concatenate(out).astype(np.float32)
+
+
+def erase_strokes(strokes: tuple[Stroke, ...], path: np.ndarray, radius: float) -> tuple[Stroke, ...]:
+    """Cut every stroke where its points come within ``radius`` of the eraser ``path`` (K, 2)."""
+    path = densify(path)
+    out: list[Stroke] = []
+    lo, hi = path.min(axis=0) - radius, path.max(axis=0) + radius
+    for s in strokes:
+        reach = radius + s.width / 4.0
+        if (s.points.max(axis=0) < lo - reach).any() or (s.points.min(axis=0) > hi + reach).any():
+            out.append(s)                                  # nowhere near: keep as drawn
+            continue
+        pts = densify(s.points)
+        diff = pts[:, None, :] - path[None, :, :]
+        keep = np.min(np.einsum("kpd,kpd->kp", diff, diff), axis=1) > reach * reach
+        if keep.all():
+            out.append(s)
+            continue
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+        for a, b in zip(edges[::2], edges[1::2]):
+            out.append(Stroke(pts[a:b].copy(), s.width))
+    return tuple(out)
+
+
+def network_input(state: DrawingState) -> F32 | None:
+    """state -> (1, 1, 28, 28) float32 MNIST-like input, or None for an empty drawing."""
+    if state.is_empty:
+        return None
+    try:
+        if state.background is None:
+            img = preprocess_strokes([s.points for s in state.strokes])
+        else:
+            raster = state.background.copy()
+            for s in state.strokes:
+                raster = np.maximum(raster, render_strokes([s.points], REF, s.width))
+            img = to_mnist(raster, invert=False)
+    except EmptyDrawing:
+        return None
+    return np.ascontiguousarray(img.reshape(1, 1, 28, 28), dtype=np.float32)
+
+
+def canvas_transform(state: DrawingState, x: np.ndarray) -> tuple[float, float, float]:
+    """Approximate map canvas -> network input: u = p * scale + (tx, ty) (continuous coords).
+
+    Mirrors the preprocessing (scale from the ink's extent, centre of mass to the centre)
+    so the saliency map and receptive fields can be drawn back onto the canvas.
+    """
+    if state.background is None:
+        pts = np.concatenate([s.points for s in state.strokes])
+        extent = max(float(np.ptp(pts, axis=0).max()), 1e-3)
+        scale = max(BOX - MNIST_PEN_WIDTH, 1.0) / extent
+        q = 4.0                                          # render small: the mass centre only
+        small = render_strokes([s.points / q for s in state.strokes], REF // int(q),
+                               max(MNIST_PEN_WIDTH / scale / q, 0.5))
+        r, c = centre_of_mass(small)
+        cy, cx = (r + 0.5) * q, (c + 0.5) * q
+    else:
+        raster = state.background
+        for s in state.strokes:
+            raster = np.maximum(raster, render_strokes([s.points], REF, s.width))
+        rows = np.flatnonzero((raster > INK_THRESHOLD).any(axis=1))
+        cols = np.flatnonzero((raster > INK_THRESHOLD).any(axis=0))
+        scale = BOX / max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+        r, c = centre_of_mass(raster)
+        cy, cx = r + 0.5, c + 0.5
+    ro, co = centre_of_mass(np.asarray(x, np.float64).reshape(28, 28))
+    return scale, (co + 0.5) - cx * scale, (ro + 0.5) - cy * scale
+
+
+def stages_of(model: Any, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[Stage]:
+    """model -> the layer outputs worth a panel: conv (pre-ReLU), relu, pool, hidden dense."""
+    stages: list[Stage] = []
+    x = np.zeros(input_shape, np.float32)
+    n_conv = n_dense = 0
+    last = "input"
+    layers = list(model.layers)
+    for i, layer in enumerate(layers):
+        x = layer.forward(x)[0]
+        t, shape = layer.type_name, tuple(x.shape[1:])
+        if t == "Conv2d":
+            n_conv += 1
+            stages.append(Stage(i, "conv", f"conv{n_conv}", shape))
+            last = "conv"
+        elif t == "ReLU" and last == "conv":
+            stages.append(Stage(i, "relu", f"relu{n_conv}", shape))
+            last = "relu"
+        elif t == "MaxPool2d":
+            stages.append(Stage(i, "pool", f"pool{n_conv}", shape))
+            last = "pool"
+        elif t == "Linear" and i < len(layers) - 1:
+            n_dense += 1
+            nxt = layers[i + 1].type_name if i + 1 < len(layers) else ""
+            last = "dense"
+            if nxt not in ("ReLU", "Tanh", "Sigmoid"):
+                stages.append(Stage(i, "dense", f"dense{n_dense}", shape))
+        elif t in ("ReLU", "Tanh", "Sigmoid") and last == "dense":
+            stages.append(Stage(i, "dense", f"dense{n_dense}", shape))
+        else:
+            last = t.lower()
+    return stages
+
+
+def receptive_field(model: Any, index: int, row: int, col: int) -> tuple[int, int, int, int]:
+    """Cell (row, col) of layer ``index``'s output -> (r0, c0, r1, c1) inclusive input rows/cols.
+
+    Walks back through Conv2d (k, stride, padding) and MaxPool2d (k, stride); element-wise
+    layers keep the field. The field may extend outside the image (padding).
+    """
+    r0 = r1 = row
+    c0 = c1 = col
+    for layer in reversed(list(model.layers)[: index + 1]):
+        if layer.type_name in ("Conv2d", "MaxPool2d"):
+            k, s, p = _geometry(layer)
+            r0, c0 = r0 * s - p, c0 * s - p
+            r1, c1 = r1 * s - p + k - 1, c1 * s - p + k - 1
+        elif layer.type_name not in ("ReLU", "Tanh", "Sigmoid"):
+            raise ValueError(f"no spatial receptive field through {layer.type_name}")
+    return r0, c0, r1, c1
+
+
+def _geometry(layer: Any) -> tuple[int, int, int]:
+    """Conv2d / MaxPool2d -> (kernel, stride, padding) as ints (square kernels)."""
+    cfg = layer.config()
+    first = lambda v: int(v[0] if isinstance(v, (tuple, list)) else v)  # noqa: E731
+    k = first(cfg["kernel_size"])
+    s = cfg.get("stride")
+    if s is None:
+        s = k if layer.type_name == "MaxPool2d" else 1
+    return k, first(s), first(cfg.get("padding", 0) or 0)
+
+
+class DigitSession:
+    """The drawing, its history and the model that looks at it. No Qt.
+
+    ``compute()`` -> DigitFrame | None (None while the canvas is empty: show "draw a digit").
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        model.eval()
+        self.stages = stages_of(model)
+        self._state = DrawingState()
+        self._undo: list[DrawingState] = []
+        self._redo: list[DrawingState] = []
+        self._live: list[np.ndarray] | None = None      # points of the stroke being drawn
+        self._live_width = DEFAULT_PEN
+        self._live_erase = False
+        self._before_erase: DrawingState | None = None
+        self.version = 0                                  # bumps on every visible change
+
+    # -- the drawing ---------------------------------------------------------------
+    @property
+    def state(self) -> DrawingState:
+        """The drawing as shown, including the stroke in progress."""
+        if self._live is None or self._live_erase:
+            return self._state
+        live = Stroke(np.concatenate(self._live), self._live_width)
+        return DrawingState(self._state.strokes + (live,), self._state.background)
+
+    @property
+    def strokes(self) -> tuple[Stroke, ...]:
+        return self.state.strokes
+
+    @property
+    def is_empty(self) -> bool:
+        return self.state.is_empty
+
+    def begin_stroke(self, x: float, y: float, width: float = DEFAULT_PEN, erase: bool = False) -> None:
+        """Start a pen (or eraser) stroke at (x, y) reference units."""
+        self._live = [np.array([[x, y]], np.float32)]
+        self._live_width, self._live_erase = float(width), bool(erase)
+        self._before_erase = self._state if erase else None
+        if erase:
+            self._erase_segment(self._live[0])
+        self.version += 1
+
+    def extend_stroke(self, x: float, y: float) -> None:
+        """Add a point to the stroke in progress (ignored when no stroke is in progress)."""
+        if self._live is None:
+            return
+        p = np.array([[x, y]], np.float32)
+        if self._live_erase:
+            self._erase_segment(np.concatenate([self._live[-1][-1:], p]))
+        self._live.append(p)
+        self.version += 1
+
+    def end_stroke(self) -> None:
+        """Finish the stroke: one undo step (an eraser stroke that changed nothing adds none)."""
+        if self._live is None:
+            return
+        if self._live_erase:
+            before = self._before_erase
+            if before is not None and before is not self._state:
+                self._undo.append(before)
+                self._redo.clear()
+        else:
+            self._push(self.state)
+        self._live, self._before_erase = None, None
+        self.version += 1
+
+    def _erase_segment(self, seg: np.ndarray) -> None:
+        radius = self._live_width / 2.0
+        strokes = erase_strokes(self._state.strokes, seg, radius)
+        bg = self._state.background
+        if bg is not None:
+            disk = render_strokes([densify(seg)], REF, self._live_width)
+            bg = np.where(disk > 0.5, 0.0, bg).astype(np.float32)
+        if strokes != self._state.strokes or bg is not self._state.background:
+            self._state = DrawingState(strokes, bg)
+
+    def _push(self, new: DrawingState) -> None:
+        self._undo.append(self._state)
+        self._redo.clear()
+        self._state = new
+        self.version += 1
+
+    def clear(self) -> None:
+        """Empty the canvas (undoable)."""
+        self._live = None
+        if not self._state.is_empty:
+            self._push(DrawingState())
+
+    def set_background(self, ink: np.ndarray) -> None:
+        """ink: (REF, REF) float in [0, 1], 1 = ink. Replaces the drawing (undoable)."""
+        ink = np.asarray(ink, np.float32)
+        if ink.shape != (REF, REF):
+            raise ValueError(f"background must be ({REF}, {REF}), got {ink.shape}")
+        self._live = None
+        self._push(DrawingState((), np.clip(ink, 0, 1).astype(np.float32)))
+
+    def set_strokes(self, strokes: list[Stroke] | tuple[Stroke, ...]) -> None:
+        """Replace the drawing with these strokes (undoable)."""
+        self._live = None
+        self._push(DrawingState(tuple(strokes), None))
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> bool:
+        """Back one stroke / clear / open. Returns False when there is nothing to undo."""
+        if not self._undo or self._live is not None:
+            return False
+        self._redo.append(self._state)
+        self._state = self._undo.pop()
+        self.version += 1
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo or self._live is not None:
+            return False
+        self._undo.append(self._state)
+        self._state = self._redo.pop()
+        self.version += 1
+        return True
+
+    # -- what the network computes -------------------------------------------------
+    def compute(self) -> DigitFrame | None:
+        """Preprocess the drawing and trace the model: DigitFrame, or None when empty."""
+        x = network_input(self.state)
+        if x is None:
+            return None
+        trace = self.model.trace(x)
+        probs = np.asarray(trace.probs, np.float32).reshape(-1)
+        return DigitFrame(x, trace, probs, self.state)
+
+    def classify_strokes(self, strokes: list[np.ndarray] | tuple[Stroke, ...]) -> F32 | None:
+        """strokes ((K, 2) arrays or Stroke) -> (10,) float32 probabilities; None if empty."""
+        pts = [s if isinstance(s, Stroke) else Stroke(np.asarray(s, np.float32).reshape(-1, 2))
+               for s in strokes]
+        x = network_input(DrawingState(tuple(pts)))
+        if x is None:
+            return None
+        return np.asarray(self.model.trace(x).probs, np.float32).reshape(-1)
+
+    def explain_conv_cell(self, frame: DigitFrame, index: int, channel: int,
+                          row: int, col: int) -> ConvExplanation:
+        """Conv2d layer ``index``, output cell (channel, row, col) -> the sum, from parameters."""
+        layer = self.model.layers[index]
+        k, s, p = _geometry(layer)
+        src = frame.x if index == 0 else frame.trace.outputs[index - 1]
+        padded = np.pad(np.asarray(src[0], np.float64), ((0, 0), (p, p), (p, p)))
+        patch = padded[:, row * s: row * s + k, col * s: col * s + k]
+        kernel = np.asarray(layer.params["weight"][channel], np.float64)
+        bias = float(layer.params["bias"][channel]) if "bias" in layer.params else 0.0
+        ex = explain_conv(patch, kernel, bias)
+        engine = float(frame.trace.outputs[index][0, channel, row, col])
+        where = dict(index=index, channel=channel, row=row, col=col, k=k, stride=s, padding=p)
+        return ConvExplanation(ex.patch, ex.kernel, ex.products, ex.channel_sums, ex.total,
+                               ex.bias, ex.pre, ex.post, engine, where)
+
+    def explain_pool_cell(self, frame: DigitFrame, index: int, channel: int,
+                          row: int, col: int) -> PoolExplanation:
+        """MaxPool2d layer ``index``, cell (channel, row, col) -> its window and winner."""
+        layer = self.model.layers[index]
+        k, s, _ = _geometry(layer)
+        src = frame.trace.outputs[index - 1] if index else frame.x
+        plane = np.asarray(src[0, channel], np.float64)
+        window = plane[row * s: row * s + k, col * s: col * s + k]
+        flat = int(frame.trace.extras[index]["winner"][0, channel, row, col])
+        wr, wc = divmod(flat, plane.shape[1])
+        ex = explain_pool(window, (wr - row * s, wc - col * s))
+        engine = float(frame.trace.outputs[index][0, channel, row, col])
+        where = dict(index=index, channel=channel, row=row, col=col, k=k, stride=s, padding=0)
+        return PoolExplanation(ex.window, ex.winner, ex.value, engine, where)
+
+    def receptive_field(self, index: int, row: int, col: int) -> tuple[int, int, int, int]:
+        """(r0, c0, r1, c1) on the 28×28 input, clipped to the image."""
+        r0, c0, r1, c1 = receptive_field(self.model, index, row, col)
+        return max(r0, 0), max(c0, 0), min(r1, 27), min(c1, 27)
+
+    def pool_winner_mask(self, frame: DigitFrame, pool_index: int) -> npt.NDArray[np.bool_]:
+        """MaxPool2d ``pool_index`` -> (C, H, W) bool over its input: True where a pool won."""
+        src = frame.trace.outputs[pool_index - 1] if pool_index else frame.x
+        c, h, w = src.shape[1:]
+        win = np.asarray(frame.trace.extras[pool_index]["winner"][0], np.int64).reshape(c, -1)
+        mask = np.zeros((c, h * w), bool)
+        np.put_along_axis(mask, win, True, axis=1)
+        return mask.reshape(c, h, w)
+
+    def saliency(self, frame: DigitFrame) -> F32:
+        """(28, 28) float32 d logit[top class] / d input, through the engine's backward."""
+        logits = self.model.forward(frame.x)
+        dy = np.zeros_like(logits)
+        dy[0, int(np.argmax(frame.probs))] = 1.0
+        dx = self.model.backward(dy)
+        self.model.zero_grad()
+        return np.ascontiguousarray(np.asarray(dx, np.float32).reshape(28, 28))
+
+    def activations(self, frame: DigitFrame) -> dict[str, np.ndarray]:
+        """All layer outputs of the current drawing, named for an .npz export."""
+        out: dict[str, np.ndarray] = {"input": frame.x[0, 0]}
+        for i, (name, y) in enumerate(zip(frame.trace.names, frame.trace.outputs)):
+            key = f"{i:02d}_{name.split('·')[-1].strip()}"
+            out[key] = np.asarray(y[0])
+        out["probs"] = frame.probs
+        return out
+
+    # -- persistence (atomic) -----------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the drawing (strokes + background) to ``path`` atomically (.npz)."""
+        state = self._state
+        meta = {"format": SESSION_FORMAT, "version": 1,
+                "strokes": [{"points": s.points.tolist(), "width": s.width} for s in state.strokes]}
+        arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
+        if state.background is not None:
+            arrays["background"] = (state.background * 255).round().astype(np.uint8)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(buf.getvalue())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Restore a drawing written by ``save``; raises ValueError on a foreign file."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                bg = z["background"].astype(np.float32) / 255 if "background" in z else None
+        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a saved drawing: {path}") from exc
+        if meta.get("format") != SESSION_FORMAT:
+            raise ValueError(f"not a saved drawing: {path}")
+        strokes = tuple(Stroke(np.asarray(s["points"], np.float32).reshape(-1, 2), float(s["width"]))
+                        for s in meta["strokes"])
+        self._state, self._undo, self._redo, self._live = DrawingState(strokes, bg), [], [], None
+        self.version += 1
+
+
+def default_digit_model(seed: int = 0) -> Any:
+    """Randomly initialised model of the shipped digit CNN's architecture (untrained)."""
+    from explorer.engine import Conv2d, Flatten, Linear, MaxPool2d, Model, ReLU
+
+    rng = np.random.default_rng(seed)
+    layers = [Conv2d(1, 8, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
+              Conv2d(8, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2), Flatten(),
+              Linear(784, 64, rng=rng), ReLU(), Linear(64, 10, rng=rng)]
+    return Model(layers, meta={"name": "digits_cnn (untrained)", "trained": False})

@@ -1,0 +1,312 @@
+"""SequenceSession: the text, its ids and the recurrent state at every position (Qt-free).
+
+An edit at position p recomputes from p only: ``set_text`` compares the new ids with the
+old ones, keeps the cached states before the first difference and steps/runs the
+recurrent layer on from the cached state there. Positions are characters; "state t" is
+the state after reading character t, and state -1 is the initial (zero) state. The
+prediction for the character at cursor c is read from state c-1.
+
+Models are Embedding -> RNN/LSTM/GRU -> Linear (any layers before / after the one
+recurrent layer are applied per position). Text models carry ``meta["vocab"]``; toy
+models carry ``meta["toy_task"]``, ``meta["alphabet"]`` and ``meta["classes"]``.
+Characters outside a vocabulary without an unknown symbol (a toy alphabet) get id -1:
+they are shown as unknown and the state is carried over them unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from explorer.analysis.memory import influence
+from explorer.data.vocab import Vocab
+from explorer.engine.layer import Layer
+from explorer.engine.losses import softmax
+from explorer.engine.model import Model
+
+F32 = npt.NDArray[np.float32]
+
+
+class SequenceModelError(ValueError):
+    """A model the Sequence Lab cannot show; the message is one sentence for a person."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Influence of the inputs start..start+n-1 on the prediction `target` read at step start+n-1."""
+
+    start: int
+    weights: npt.NDArray[np.float64]
+    target: int
+    label: str
+    actual: bool  # True: the real next character / true class; False: the model's own best guess
+
+
+def split_model(model: Model) -> tuple[list[Layer], Layer, list[Layer]]:
+    """(layers before, the recurrent layer, layers after); raises SequenceModelError."""
+    rec = [i for i, layer in enumerate(model.layers) if getattr(layer, "recurrent", False)]
+    if len(rec) != 1:
+        raise SequenceModelError("the Sequence Lab needs a model with exactly one RNN, LSTM or GRU "
+                                 f"layer; this one has {len(rec)}")
+    i = rec[0]
+    return model.layers[:i], model.layers[i], model.layers[i + 1:]
+
+
+def vocab_for(model: Model) -> Vocab:
+    """The model's vocabulary from meta ("vocab", else a toy "alphabet", else plain text)."""
+    meta = model.meta
+    if "vocab" in meta:
+        return Vocab.from_meta(meta["vocab"])
+    if "alphabet" in meta:
+        alphabet = meta["alphabet"]
+        return Vocab(alphabet if isinstance(alphabet, str) else "".join(alphabet), unknown=False)
+    return Vocab.text()
+
+
+def task_targets(task: str | None, ids: npt.NDArray[np.int32], n_classes: int) -> npt.NDArray[np.int32] | None:
+    """ids (T,) -> true per-step classes (T,) for the toy tasks that define one for any input."""
+    if task == "parity":
+        return (np.cumsum(ids == 1) % 2).astype(np.int32)
+    if task == "depth":
+        d, out = 0, np.zeros(len(ids), np.int32)
+        for t, i in enumerate(ids.tolist()):
+            d = min(d + 1, n_classes - 1) if i == 0 else max(d - 1, 0) if i == 1 else d
+            out[t] = d
+        return out
+    return None
+
+
+class SequenceSession:
+    """Text -> cached hidden (and cell) states per position; panels ask it for ranges."""
+
+    def __init__(self, model: Model, name: str = "model") -> None:
+        self.model, self.name = model, name
+        self.pre, self.rec, self.post = split_model(model)
+        self.vocab = vocab_for(model)
+        self.task: str | None = model.meta.get("toy_task")
+        classes = model.meta.get("classes")
+        self.labels = list(classes) if self.task and classes else self.vocab.labels()
+        self._enc = self.vocab if self.vocab.unknown else Vocab(self.vocab.chars, unknown=True)
+        self.cell: str = self.rec.type_name
+        self.hidden_size: int = int(self.rec.hidden_size)
+        self.gate_names: tuple[str, ...] = {"LSTM": ("i", "f", "o", "c"), "GRU": ("r", "z")}.get(self.cell, ())
+        self.text = ""
+        self.ids = np.zeros(0, np.int32)
+        self.n_done = 0
+        self.steps_computed = 0          # total positions computed since creation (tests spy on it)
+        self.last_recomputed_from = 0
+        self._h = np.zeros((256, self.hidden_size), np.float32)
+        self._c = np.zeros_like(self._h) if self.cell == "LSTM" else None
+        self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), np.float32)))[0]
+
+    # -- text --------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return "task" if self.task else "text"
+
+    @property
+    def length(self) -> int:
+        return len(self.ids)
+
+    @property
+    def pending(self) -> int:
+        """Positions of the current text whose state is not computed yet."""
+        return len(self.ids) - self.n_done
+
+    def encode(self, text: str) -> npt.NDArray[np.int32]:
+        """text -> (T,) int32 ids; -1 where a toy alphabet has no symbol for the character."""
+        ids = self._enc.encode(text)
+        return ids if self.vocab.unknown else ids - 1
+
+    def set_text(self, text: str, compute: bool = True) -> int:
+        """Replace the text; returns p, the first position whose state must be recomputed."""
+        ids = self.encode(text)
+        m = min(len(ids), len(self.ids))
+        diff = np.flatnonzero(ids[:m] != self.ids[:m])
+        p = int(diff[0]) if len(diff) else m
+        self.text, self.ids = text, ids
+        self.n_done = min(self.n_done, p)
+        self.last_recomputed_from = self.n_done
+        self._reserve(len(ids))
+        if compute:
+            self.advance()
+        return p
+
+    def advance(self, max_steps: int | None = None) -> int:
+        """Compute up to `max_steps` pending positions (all if None); returns how many."""
+        stop = len(self.ids) if max_steps is None else min(len(self.ids), self.n_done + max_steps)
+        start = self.n_done
+        t = start
+        while t < stop:
+            if self.ids[t] < 0:                              # outside a toy alphabet: carry the state
+                self._store(t, *self._state_rows(t))
+                t += 1
+                continue
+            bad = np.flatnonzero(self.ids[t:stop] < 0)
+            end = t + int(bad[0]) if len(bad) else stop
+            self._compute_run(t, end)
+            t = end
+        self.n_done = stop
+        self.steps_computed += stop - start
+        return stop - start
+
+    def finish(self) -> None:
+        if self.pending:
+            self.advance()
+
+    def unknown_mask(self) -> npt.NDArray[np.bool_]:
+        """(T,) True where the character maps to the unknown symbol (or to no symbol)."""
+        return self.ids == 0 if self.vocab.unknown else self.ids < 0
+
+    # -- states ------------------------------------------------------------------------
+    def hidden_states(self, start: int = 0, stop: int | None = None) -> F32:
+        """-> (n, H) float32 copy of the states after reading characters start..stop-1."""
+        self.finish()
+        return self._h[:len(self.ids)][start:stop].copy()
+
+    def cell_states(self, start: int = 0, stop: int | None = None) -> F32 | None:
+        """-> (n, H) LSTM cell states, or None for other cells."""
+        self.finish()
+        return None if self._c is None else self._c[:len(self.ids)][start:stop].copy()
+
+    def state_before(self, t: int) -> Any:
+        """The recurrent state before reading character t (batch of 1), as the layer takes it."""
+        h, c = self._state_rows(t)
+        return (h, c) if self._c is not None else h
+
+    def gates(self, start: int, stop: int) -> dict[str, F32]:
+        """Gate activations at steps start..stop-1 -> name -> (n, H), in ONE batched step."""
+        n = max(stop - start, 0)
+        if not n or not self.gate_names:
+            return {k: np.zeros((n, self.hidden_size), np.float32) for k in self.gate_names}
+        ids = self.ids[start:stop]
+        prev = self._prev_rows(start, stop)
+        state = prev if self._c is None else (prev[0], prev[1])
+        x = self._embed(np.maximum(ids, 0))[0]
+        _, _, gates = self.rec.step(x, state if self._c is not None else prev[0])
+        out = {k: np.asarray(gates[k], np.float32) for k in self.gate_names}
+        if (ids < 0).any():
+            for v in out.values():
+                v[ids < 0] = 0.0
+        return out
+
+    # -- outputs -----------------------------------------------------------------------
+    def output_probs(self, start: int, stop: int) -> F32:
+        """Softmax outputs read from states start..stop-1 (state -1 = initial) -> (n, K)."""
+        start, stop = max(start, -1), min(stop, self.n_done)
+        if stop <= start:
+            return np.zeros((0, len(self.labels)), np.float32)
+        rows = [self._out0[None]] if start < 0 else []
+        lo = max(start, 0)
+        if stop > lo:
+            rows.append(softmax(self._head(self._h[lo:stop])))
+        return np.concatenate(rows).astype(np.float32, copy=False)
+
+    def top_k(self, cursor: int, k: int = 5) -> list[tuple[str, float, int]]:
+        """Prediction at the cursor (read from state cursor-1) -> [(label, p, id)] best first."""
+        p = self.output_probs(cursor - 1, cursor)
+        if not len(p):
+            return []
+        order = np.argsort(-p[0], kind="stable")[:k]
+        return [(self.labels[i] if i < len(self.labels) else str(i), float(p[0, i]), int(i)) for i in order]
+
+    def targets(self) -> npt.NDArray[np.int32] | None:
+        """What each state should predict: the next character (text, -1 at the end) or the class."""
+        if self.kind == "text":
+            return np.append(self.ids[1:], -1).astype(np.int32)
+        return task_targets(self.task, self.ids, len(self.labels))
+
+    def actual_probs(self, start: int, stop: int) -> F32:
+        """(n,) probability the model gave to the right answer at each character start..stop-1.
+
+        Text: P(char t | chars before t). Toy task: P(true class after char t) where the task
+        defines it for any input, else the winning class's probability. NaN where unknown.
+        """
+        start, stop = max(start, 0), min(stop, self.n_done)
+        if stop <= start:
+            return np.zeros(0, np.float32)
+        if self.kind == "text":
+            probs, want = self.output_probs(start - 1, stop - 1), self.ids[start:stop]
+        else:
+            probs, y = self.output_probs(start, stop), self.targets()
+            want = probs.argmax(axis=1) if y is None else y[start:stop]
+        ok = want >= 0
+        out = np.full(stop - start, np.nan, np.float32)
+        out[ok] = probs[np.flatnonzero(ok), want[ok]]
+        return out
+
+    def memory(self, cursor: int, window: int = 80) -> Memory | None:
+        """Squared input gradients of the prediction read at the cursor (state cursor-1)."""
+        self.finish()
+        t = min(cursor, len(self.ids)) - 1
+        if t < 0 or self.ids[t] < 0:
+            return None
+        bad = np.flatnonzero(self.ids[max(t - window + 1, 0):t + 1] < 0)
+        start = max(t - window + 1, 0) + (int(bad[-1]) + 1 if len(bad) else 0)
+        probs = self.output_probs(t, t + 1)[0]
+        y = self.targets()
+        target = int(y[t]) if y is not None and y[t] >= 0 else -1
+        actual = target >= 0
+        target = target if actual else int(probs.argmax())
+        x = self._embed(self.ids[start:t + 1])
+        w = influence(self.rec, self.post, x, self.state_before(start), target)
+        return Memory(start, w, target, self.labels[target], actual)
+
+    # -- internals ---------------------------------------------------------------------
+    def _reserve(self, n: int) -> None:
+        if n <= len(self._h):
+            return
+        cap = max(n, 2 * len(self._h))
+        for name in ("_h", "_c"):
+            old = getattr(self, name)
+            if old is not None:
+                new = np.zeros((cap, self.hidden_size), np.float32)
+                new[:self.n_done] = old[:self.n_done]
+                setattr(self, name, new)
+
+    def _embed(self, ids: npt.NDArray[np.int32]) -> F32:
+        x: Any = ids[None, :]
+        for layer in self.pre:
+            x = layer.infer(x) if hasattr(layer, "infer") else layer.forward(x)[0]
+        return x
+
+    def _head(self, h: F32) -> F32:
+        y: Any = h[None]
+        for layer in self.post:
+            y = layer.infer(y) if hasattr(layer, "infer") else layer.forward(y)[0]
+        return y[0]
+
+    def _state_rows(self, t: int) -> tuple[F32, F32 | None]:
+        if t == 0:
+            z = np.zeros((1, self.hidden_size), self._h.dtype)
+            return z, (z.copy() if self._c is not None else None)
+        return self._h[t - 1:t], (self._c[t - 1:t] if self._c is not None else None)
+
+    def _prev_rows(self, start: int, stop: int) -> tuple[F32, F32 | None]:
+        """States before each of start..stop-1 -> ((n, H), (n, H) or None)."""
+        def rows(a: F32) -> F32:
+            r = a[max(start - 1, 0):stop - 1]
+            return np.concatenate([np.zeros((1, self.hidden_size), a.dtype), r]) if start == 0 else r
+        return rows(self._h), (rows(self._c) if self._c is not None else None)
+
+    def _store(self, t: int, h: F32, c: F32 | None) -> None:
+        self._h[t] = h[0]
+        if self._c is not None and c is not None:
+            self._c[t] = c[0]
+
+    def _compute_run(self, start: int, stop: int) -> None:
+        x = self._embed(self.ids[start:stop])
+        state = self.state_before(start)
+        if stop - start == 1:
+            h, _, gates = self.rec.step(x[:, 0], state)
+            self._h[start] = h[0]
+            if self._c is not None:
+                self._c[start] = gates["c"][0]
+            return
+        y, _, gates = self.rec.run(x, state)
+        self._h[start:stop] = y[0]
+        if self._c is not None:
+            self._c[start:stop] = gates["c"][0]

@@ -1,0 +1,228 @@
+"""DigitCanvas: a square paper to draw on (vector strokes, crisp at any DPI) + overlays.
+
+Mouse positions are mapped to the session's reference square (``REF`` units) so the
+drawing does not depend on the widget's size. The canvas paints what the session holds;
+it emits ``drawing_changed`` on every pen movement and ``stroke_finished`` on release.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.session.digits import REF, DigitSession
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
+INK = QtGui.QColor(25, 25, 35)
+PAPER = QtGui.QColor(255, 255, 255)
+
+
+def rgba_image(rgba: np.ndarray) -> QtGui.QImage:
+    """rgba: (H, W, 4) uint8 -> QImage (copied, owns its data)."""
+    rgba = np.ascontiguousarray(rgba, np.uint8)
+    h, w = rgba.shape[:2]
+    return QtGui.QImage(rgba.data, w, h, 4 * w, QtGui.QImage.Format.Format_RGBA8888).copy()
+
+
+class DigitCanvas(QtWidgets.QWidget):
+    """Left button draws (or erases); drop an image file to open it."""
+
+    drawing_changed = QtCore.Signal()
+    stroke_finished = QtCore.Signal()
+    image_dropped = QtCore.Signal(str)
+
+    def __init__(self, session: DigitSession, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("digitCanvas")
+        self.session = session
+        self.pen_width = 18.0              # reference units (REF = 280 across)
+        self.eraser = False
+        self._overlay: QtGui.QImage | None = None
+        self._overlay_rect: QtCore.QRectF | None = None
+        self._field: QtCore.QRectF | None = None   # receptive field, reference units
+        self._bg_cache: tuple[int, QtGui.QImage] | None = None
+        self.setAcceptDrops(True)
+        self.setMinimumSize(200, 200)
+        self.setCursor(QtCore.Qt.CursorShape.CrossCursor)
+        sp = QtWidgets.QSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
+                                   QtWidgets.QSizePolicy.Policy.Expanding)
+        sp.setHeightForWidth(True)
+        self.setSizePolicy(sp)
+        self.setToolTip("Draw a digit with the left mouse button (or a pen).\n"
+                        "Ctrl+Z undo · Ctrl+Shift+Z redo · Delete clear · E eraser\n"
+                        "Drop an image file here to open it.")
+
+    # -- geometry -------------------------------------------------------------------
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt)
+        return True
+
+    def heightForWidth(self, w: int) -> int:  # noqa: N802 (Qt)
+        return w
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return QtCore.QSize(340, 340)
+
+    def square(self) -> QtCore.QRectF:
+        """The drawing square in widget coordinates (centred, as large as fits)."""
+        side = float(min(self.width(), self.height()) - 2)
+        return QtCore.QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def to_ref(self, pos: QtCore.QPointF) -> tuple[float, float]:
+        sq = self.square()
+        k = REF / sq.width()
+        return (pos.x() - sq.left()) * k, (pos.y() - sq.top()) * k
+
+    def from_ref(self, x: float, y: float) -> QtCore.QPoint:
+        """Reference units -> widget pixel (tests use this to aim strokes)."""
+        sq = self.square()
+        k = sq.width() / REF
+        return QtCore.QPoint(round(sq.left() + x * k), round(sq.top() + y * k))
+
+    # -- mouse / drop ---------------------------------------------------------------
+    def mousePressEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(ev)
+        self.session.begin_stroke(*self.to_ref(ev.position()), width=self.pen_width, erase=self.eraser)
+        self.update()
+        self.drawing_changed.emit()
+
+    def mouseMoveEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        if not ev.buttons() & QtCore.Qt.MouseButton.LeftButton:
+            return
+        self.session.extend_stroke(*self.to_ref(ev.position()))
+        self.update()
+        self.drawing_changed.emit()
+
+    def mouseReleaseEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        self.session.end_stroke()
+        self.update()
+        self.drawing_changed.emit()
+        self.stroke_finished.emit()
+
+    def dragEnterEvent(self, ev: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt)
+        if ev.mimeData().hasUrls() or ev.mimeData().hasImage():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev: QtGui.QDropEvent) -> None:  # noqa: N802 (Qt)
+        for url in ev.mimeData().urls():
+            if url.isLocalFile():
+                self.image_dropped.emit(url.toLocalFile())
+                ev.acceptProposedAction()
+                return
+
+    # -- overlays -------------------------------------------------------------------
+    def set_overlay(self, rgba: np.ndarray | None, rect_ref: QtCore.QRectF | None = None) -> None:
+        """rgba: (h, w, 4) uint8 drawn (unsmoothed) into ``rect_ref`` (reference units)."""
+        self._overlay = None if rgba is None else rgba_image(rgba)
+        self._overlay_rect = rect_ref
+        self.update()
+
+    def set_field(self, rect_ref: QtCore.QRectF | None) -> None:
+        """Outline a receptive field (reference units); None hides it."""
+        self._field = rect_ref
+        self.update()
+
+    # -- painting -------------------------------------------------------------------
+    def paint_drawing(self, p: QtGui.QPainter, target: QtCore.QRectF) -> None:
+        """Paper, background image and strokes into ``target`` (shared with PNG export)."""
+        p.fillRect(target, PAPER)
+        p.save()
+        p.setClipRect(target)
+        p.translate(target.topLeft())
+        k = target.width() / REF
+        p.scale(k, k)
+        state = self.session.state
+        if state.background is not None:
+            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        for s in state.strokes:
+            pen = QtGui.QPen(INK, s.width, QtCore.Qt.PenStyle.SolidLine,
+                             QtCore.Qt.PenCapStyle.RoundCap, QtCore.Qt.PenJoinStyle.RoundJoin)
+            p.setPen(pen)
+            pts = s.points
+            if len(pts) == 1:
+                p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
+            else:
+                p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(float(a), float(b)) for a, b in pts]))
+        p.restore()
+
+    def _background_image(self, bg: np.ndarray) -> QtGui.QImage:
+        if self._bg_cache is None or self._bg_cache[0] != id(bg):
+            gray = (255 - np.clip(bg * 255, 0, 255)).astype(np.uint8)
+            rgba = np.repeat(gray[..., None], 4, axis=2)
+            rgba[..., 3] = 255
+            self._bg_cache = (id(bg), rgba_image(rgba))
+        return self._bg_cache[1]
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        sq = self.square()
+        self.paint_drawing(p, sq)
+        k = sq.width() / REF
+        if self._overlay is not None and self._overlay_rect is not None:
+            r = self._overlay_rect
+            p.save()
+            p.setClipRect(sq)
+            p.drawImage(QtCore.QRectF(sq.left() + r.left() * k, sq.top() + r.top() * k,
+                                      r.width() * k, r.height() * k), self._overlay)
+            p.restore()
+        if self._field is not None:
+            r = self._field
+            p.setPen(QtGui.QPen(QtGui.QColor(255, 150, 0), 2.5))
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawRect(QtCore.QRectF(sq.left() + r.left() * k, sq.top() + r.top() * k,
+                                     r.width() * k, r.height() * k).intersected(sq))
+        if self.session.is_empty:
+            p.setPen(QtGui.QColor(150, 150, 160))
+            f = p.font()
+            f.setPointSizeF(f.pointSizeF() * 1.6)
+            p.setFont(f)
+            p.drawText(sq, QtCore.Qt.AlignmentFlag.AlignCenter, "draw a digit")
+        p.setPen(QtGui.QPen(QtGui.QColor(160, 160, 170), 1))
+        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        p.drawRect(sq)
+        p.end()
+
+    def to_image(self, side: int = 280) -> QtGui.QImage:
+        """The drawing alone (no overlays) as a side × side RGB image (for 'save drawing')."""
+        img = QtGui.QImage(side, side, QtGui.QImage.Format.Format_RGB32)
+        p = QtGui.QPainter(img)
+        self.paint_drawing(p, QtCore.QRectF(0, 0, side, side))
+        p.end()
+        return img
+
+
+def load_ink(path: str | Path) -> np.ndarray:
+    """Image file -> (REF, REF) float32 ink in [0, 1] (dark-on-light is inverted, huge scaled down).
+
+    Raises ValueError with a one-line reason if the file is not a readable image.
+    """
+    path = Path(path)
+    reader = QtGui.QImageReader(str(path))
+    if not reader.canRead():
+        raise ValueError(f"{path.name} is not an image this program can read")
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > REF:
+        reader.setScaledSize(size.scaled(REF, REF, QtCore.Qt.AspectRatioMode.KeepAspectRatio))
+    img = reader.read()
+    if img.isNull():
+        raise ValueError(f"could not read {path.name}: {reader.errorString()}")
+    if max(img.width(), img.height()) != REF:           # small images are scaled up to fit
+        img = img.scaled(REF, REF, QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+                         QtCore.Qt.TransformationMode.SmoothTransformation)
+    img = img.convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
+    h, w = img.height(), img.width()
+    gray = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())[:, :w]
+    gray = gray.astype(np.float32) / 255.0
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    ink = 1.0 - gray if float(border.mean()) > 0.5 else gray
+    out = np.zeros((REF, REF), np.float32)
+    top, left = (REF - h) // 2, (REF - w) // 2
+    out[top:top + h, left:left + w] = ink
+    if not (out > 0.1).any():
+        raise ValueError(f"{path.name} has no ink: nothing to read as a digit")
+    return out

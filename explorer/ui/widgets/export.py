@@ -1,0 +1,51 @@
+"""Export helpers: a widget to PNG, arrays to .npz (both written atomically)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtGui, QtWidgets
+
+
+def _atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_image(image: QtGui.QImage | QtGui.QPixmap, path: str | os.PathLike[str]) -> Path:
+    """QImage / QPixmap -> PNG at ``path``; raises OSError if Qt cannot write it."""
+    path = Path(path)
+
+    def write(tmp: str) -> None:
+        if not image.save(tmp, "PNG"):
+            raise OSError(f"could not write {path}")
+
+    _atomic(path, write)
+    return path
+
+
+def grab_png(widget: QtWidgets.QWidget, path: str | os.PathLike[str]) -> Path:
+    """Render ``widget`` (as on screen, children included) to a PNG file."""
+    return save_image(widget.grab(), path)
+
+
+def save_npz(arrays: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Path:
+    """name -> array to an uncompressed .npz (loadable with allow_pickle=False)."""
+    path = Path(path)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+
+    _atomic(path, write)
+    return path

@@ -1,0 +1,156 @@
+"""MosaicPanel: C maps of one layer tiled into ONE ImageItem, titled, clickable.
+
+One ImageItem per layer (not one per map) keeps a frame to a single ``setImage`` per
+panel. The tiles are separated by a 1-cell gap and outlined by one static path item.
+Overlays (made once): a per-cell mask image (e.g. which inputs won the max-pool) and a
+selection rectangle (the clicked cell, or a receptive field).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui.widgets.colors import LEVELS, diverging
+
+
+def tile_layout(n: int, cols: int, h: int, w: int, gap: int = 1) -> tuple[int, int]:
+    """n tiles of (h, w) in ``cols`` columns -> mosaic (height, width) with gaps."""
+    rows = -(-n // cols)
+    return rows * (h + gap) - gap, cols * (w + gap) - gap
+
+
+class MosaicView(pg.GraphicsLayoutWidget):
+    """The graphics part: tiles maps (C, H, W) into one float32 image with fixed levels."""
+
+    cell_clicked = QtCore.Signal(int, int, int)          # channel, row, col
+
+    def __init__(self, n: int, h: int, w: int, cols: int, cmap: pg.ColorMap | None = None,
+                 levels: tuple[float, float] = LEVELS, gap: int = 1,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.n, self.h, self.w, self.cols, self.gap = n, h, w, max(1, min(cols, n)), gap
+        self.levels = levels
+        self.ci.setContentsMargins(1, 1, 1, 1)
+        self.setBackground(None)
+        H, W = tile_layout(n, self.cols, h, w, gap)
+        self._buf = np.full((H, W), (levels[0] + levels[1]) / 2, np.float32)
+        self._mask = np.zeros((H, W), np.float32)
+        self.box = self.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
+        self.box.setMenuEnabled(False)
+        self.image = pg.ImageItem(self._buf, axisOrder="row-major", autoLevels=False, levels=levels)
+        self.image.setColorMap(cmap or diverging())
+        self.box.addItem(self.image)
+        self.overlay = pg.ImageItem(self._mask, axisOrder="row-major", autoLevels=False, levels=(0, 1))
+        self.overlay.setColorMap(pg.ColorMap([0.0, 1.0], [(0, 0, 0, 0), (20, 20, 20, 190)]))
+        self.overlay.setVisible(False)
+        self.box.addItem(self.overlay)
+        self.box.addItem(self._frames())
+        pen = pg.mkPen((255, 170, 0), width=2.5, cosmetic=True)
+        self.selection = QtWidgets.QGraphicsRectItem()
+        self.selection.setPen(pen)
+        self.selection.setVisible(False)
+        self.selection.setZValue(10)
+        self.box.addItem(self.selection)
+        self.box.setRange(QtCore.QRectF(0, 0, W, H), padding=0.02)
+        self.box.disableAutoRange()
+        self.scene().sigMouseClicked.connect(self._on_click)
+
+    def _origin(self, c: int) -> tuple[int, int]:
+        r, k = divmod(c, self.cols)
+        return r * (self.h + self.gap), k * (self.w + self.gap)
+
+    def _frames(self) -> QtWidgets.QGraphicsPathItem:
+        path = QtGui.QPainterPath()
+        for c in range(self.n):
+            y, x = self._origin(c)
+            path.addRect(QtCore.QRectF(x, y, self.w, self.h))
+        item = QtWidgets.QGraphicsPathItem(path)
+        item.setPen(pg.mkPen((120, 120, 120), width=1, cosmetic=True))
+        item.setZValue(5)
+        return item
+
+    def show_maps(self, maps: np.ndarray) -> None:
+        """maps: (C, H, W) already scaled to ``levels`` -> one setImage."""
+        for c in range(self.n):
+            y, x = self._origin(c)
+            self._buf[y:y + self.h, x:x + self.w] = maps[c]
+        self.image.setImage(self._buf, levels=self.levels, autoLevels=False)
+
+    def show_mask(self, mask: np.ndarray | None) -> None:
+        """mask: (C, H, W) bool -> darken those cells (None hides the overlay)."""
+        if mask is None:
+            self.overlay.setVisible(False)
+            return
+        for c in range(self.n):
+            y, x = self._origin(c)
+            self._mask[y:y + self.h, x:x + self.w] = mask[c]
+        self.overlay.setImage(self._mask, levels=(0, 1), autoLevels=False)
+        self.overlay.setVisible(True)
+
+    def select(self, channel: int, r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> None:
+        """Outline cells r0..r1 × c0..c1 (inclusive) of tile ``channel``; channel < 0 hides."""
+        if channel < 0:
+            self.selection.setVisible(False)
+            return
+        r1 = r0 if r1 is None else r1
+        c1 = c0 if c1 is None else c1
+        y, x = self._origin(channel)
+        self.selection.setRect(QtCore.QRectF(x + c0, y + r0, c1 - c0 + 1, r1 - r0 + 1))
+        self.selection.setVisible(True)
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """Mosaic coordinates -> (channel, row, col), None in a gap or outside."""
+        if x < 0 or y < 0:
+            return None
+        tr, ir = divmod(int(y), self.h + self.gap)
+        tc, ic = divmod(int(x), self.w + self.gap)
+        c = tr * self.cols + tc
+        if ir >= self.h or ic >= self.w or tc >= self.cols or c >= self.n:
+            return None
+        return c, ir, ic
+
+    def _on_click(self, ev: object) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
+        pos = self.box.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+        hit = self.cell_at(pos.x(), pos.y())
+        if hit is not None:
+            self.cell_clicked.emit(*hit)
+
+    def scene_pos_of(self, channel: int, row: int, col: int) -> QtCore.QPointF:
+        """Centre of a cell in scene coordinates (tests click there)."""
+        y, x = self._origin(channel)
+        return self.box.mapViewToScene(QtCore.QPointF(x + col + 0.5, y + row + 0.5))
+
+
+class MosaicPanel(QtWidgets.QFrame):
+    """Title ('conv1 · 8 × 28×28'), scale note and a MosaicView; tooltip says how to read it."""
+
+    def __init__(self, title: str, tooltip: str, n: int, h: int, w: int, cols: int,
+                 cmap: pg.ColorMap | None = None, levels: tuple[float, float] = LEVELS,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.title = QtWidgets.QLabel(f"<b>{title}</b>")
+        self.note = QtWidgets.QLabel("")
+        self.note.setStyleSheet("color: palette(mid);")
+        self.view = MosaicView(n, h, w, cols, cmap, levels)
+        self.setToolTip(tooltip)
+        head = QtWidgets.QHBoxLayout()
+        head.setContentsMargins(4, 0, 4, 0)
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.note)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(0)
+        lay.addLayout(head)
+        lay.addWidget(self.view, 1)
+        H, W = tile_layout(n, self.view.cols, h, w)
+        self.aspect = W / H
+
+    def set_note(self, text: str) -> None:
+        if self.note.text() != text:
+            self.note.setText(text)

@@ -1,0 +1,97 @@
+"""ProbabilityPanel: the top two classes called out big, and one bar per class.
+
+Shows "draw a digit" (no guess) while there is nothing to classify.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+TOP = QtGui.QColor(200, 40, 40)
+SECOND = QtGui.QColor(230, 140, 120)
+OTHER = QtGui.QColor(170, 175, 190)
+
+
+class ProbabilityBars(QtWidgets.QWidget):
+    """One horizontal bar per class, label on the left, percentage on the right."""
+
+    def __init__(self, labels: list[str], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.labels = labels
+        self.probs: np.ndarray | None = None
+        self.setMinimumHeight(18 * len(labels))
+
+    def set_probs(self, probs: np.ndarray | None) -> None:
+        self.probs = None if probs is None else np.asarray(probs, np.float32).copy()
+        self.update()
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        n = len(self.labels)
+        row = self.height() / n
+        fm = p.fontMetrics()
+        lab_w, pct_w = fm.horizontalAdvance("00") + 8, fm.horizontalAdvance("100.0 %") + 8
+        bar_w = max(self.width() - lab_w - pct_w, 10)
+        order = np.argsort(-self.probs) if self.probs is not None else np.array([], int)
+        text = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        for i, label in enumerate(self.labels):
+            y = i * row
+            r = QtCore.QRectF(0, y, lab_w - 6, row)
+            p.setPen(text)
+            p.drawText(r, QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter, label)
+            track = QtCore.QRectF(lab_w, y + row * 0.18, bar_w, row * 0.64)
+            p.fillRect(track, QtGui.QColor(236, 237, 242))
+            if self.probs is None:
+                continue
+            v = float(self.probs[i])
+            colour = TOP if i == order[0] else SECOND if i == order[1] else OTHER
+            p.fillRect(QtCore.QRectF(track.left(), track.top(), track.width() * v, track.height()), colour)
+            p.setPen(text)
+            p.drawText(QtCore.QRectF(lab_w + bar_w + 4, y, pct_w, row),
+                       QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter,
+                       f"{100 * v:.1f} %")
+        p.end()
+
+
+class ProbabilityPanel(QtWidgets.QFrame):
+    """Top-2 call-out (label + confidence, large) above the per-class bars."""
+
+    def __init__(self, labels: list[str] | None = None, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.labels = labels or [str(i) for i in range(10)]
+        self.first = QtWidgets.QLabel()
+        self.first.setObjectName("topGuess")
+        self.second = QtWidgets.QLabel()
+        self.second.setObjectName("secondGuess")
+        self.first.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.second.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.bars = ProbabilityBars(self.labels)
+        self.setToolTip("The network's answer: softmax of the last layer, one probability per\n"
+                        "class (they sum to 100 %). The two most likely classes are called out.")
+        head = QtWidgets.QHBoxLayout()
+        head.addWidget(self.first, 3)
+        head.addWidget(self.second, 2, QtCore.Qt.AlignmentFlag.AlignBottom)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 6)
+        title = QtWidgets.QLabel("<b>prediction</b> · softmax over 10 classes")
+        lay.addWidget(title)
+        lay.addLayout(head)
+        lay.addWidget(self.bars, 1)
+        self.set_probs(None)
+
+    def set_probs(self, probs: np.ndarray | None) -> None:
+        self.bars.set_probs(probs)
+        if probs is None:
+            self.first.setText("<span style='font-size:24pt; color:#8a8c99'>draw a digit</span>")
+            self.second.setText("")
+            return
+        a, b = np.argsort(-probs)[:2]
+        self.first.setText(
+            f"<span style='font-size:40pt; font-weight:600; color:#c82828'>{self.labels[a]}</span>"
+            f"<span style='font-size:20pt'>&nbsp;{100 * probs[a]:.1f}&nbsp;%</span>")
+        self.second.setText(
+            f"<span style='font-size:11pt; color:#666'>runner-up</span><br>"
+            f"<span style='font-size:20pt; font-weight:600; color:#d9826f'>{self.labels[b]}</span>"
+            f"<span style='font-size:13pt'>&nbsp;{100 * probs[b]:.1f}&nbsp;%</span>")
