@@ -56,14 +56,20 @@ def maxpool2d_infer(x: Array, k: Pair, s: Pair) -> Array:
     return win.max(axis=(4, 5))
 
 
-def maxpool2d_backward(dy: Array, arg: Array, shape: tuple[int, ...], k: Pair, s: Pair) -> Array:
-    """dy: (N, C, H', W') -> dx: (N, C, H, W), each gradient sent to its window's winner."""
+def maxpool2d_backward(dy: Array, arg: Array, x: Array, k: Pair, s: Pair) -> Array:
+    """dy: (N, C, H', W') -> dx: like x (N, C, H, W), each gradient sent to its winner.
+
+    dx takes x's memory layout, so the next element-wise backward does not mix layouts."""
     ho, wo = arg.shape[2], arg.shape[3]
-    dx = np.zeros(shape, dtype=dy.dtype)
+    dx = np.zeros_like(x, dtype=dy.dtype)
+    overlap = k[0] > s[0] or k[1] > s[1]
     for i in range(k[0]):
         for j in range(k[1]):
             sl = dx[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
-            sl += np.where(arg == i * k[1] + j, dy, 0)
+            if overlap:
+                sl += np.where(arg == i * k[1] + j, dy, 0)
+            else:
+                np.copyto(sl, dy, where=arg == i * k[1] + j)
     return dx
 
 
@@ -116,20 +122,20 @@ class MaxPool2d(Layer):
     def forward(self, x: Array) -> tuple[Array, Any]:
         check_ndim(self, x, 4, "(N, C, H, W)")
         y, arg = maxpool2d_forward(x, self.kernel_size, self.stride)
-        return y, (arg, x.shape)
+        return y, (arg, x)
 
     def infer(self, x: Array) -> Array:
         check_ndim(self, x, 4, "(N, C, H, W)")
         return maxpool2d_infer(x, self.kernel_size, self.stride)
 
     def backward(self, dy: Array, cache: Any) -> Array:
-        arg, shape = cache
-        return maxpool2d_backward(dy, arg, shape, self.kernel_size, self.stride)
+        arg, x = cache
+        return maxpool2d_backward(dy, arg, x, self.kernel_size, self.stride)
 
     def extras(self, cache: Any) -> dict[str, Array]:
         """{"winner": (N, C, H', W') int64 flat index r * W + c into the input plane}."""
-        arg, shape = cache
-        return {"winner": winner_index(arg, shape[3], self.kernel_size, self.stride)}
+        arg, x = cache
+        return {"winner": winner_index(arg, x.shape[3], self.kernel_size, self.stride)}
 
 
 class MaxPool1d(Layer):
@@ -152,17 +158,17 @@ class MaxPool1d(Layer):
     def forward(self, x: Array) -> tuple[Array, Any]:
         check_ndim(self, x, 3, "(N, C, L)")
         y, arg = maxpool2d_forward(x[:, :, None, :], *self._ks())
-        return y[:, :, 0, :], (arg, x.shape)
+        return y[:, :, 0, :], (arg, x)
 
     def backward(self, dy: Array, cache: Any) -> Array:
-        arg, (n, c, length) = cache
-        dx = maxpool2d_backward(dy[:, :, None, :], arg, (n, c, 1, length), *self._ks())
+        arg, x = cache
+        dx = maxpool2d_backward(dy[:, :, None, :], arg, x[:, :, None, :], *self._ks())
         return dx[:, :, 0, :]
 
     def extras(self, cache: Any) -> dict[str, Array]:
         """{"winner": (N, C, L') int64 index into the input's length axis}."""
-        arg, shape = cache
-        return {"winner": winner_index(arg, shape[2], *self._ks())[:, :, 0, :]}
+        arg, x = cache
+        return {"winner": winner_index(arg, x.shape[2], *self._ks())[:, :, 0, :]}
 
 
 class GlobalMaxPool1d(Layer):

@@ -38,7 +38,7 @@ def _shift(s0: Array, seq: Array) -> Array:
 
 
 class _Recurrent(Layer):
-    """Shared machinery; subclasses define the cell (``_scan``, ``_bptt``, ``_gates``)."""
+    """Shared machinery; subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
 
     recurrent: ClassVar[bool] = True
     n_gates: ClassVar[int] = 1
@@ -136,7 +136,8 @@ class _Recurrent(Layer):
             return x, tuple(np.zeros(want, self.dtype) for _ in self.state_names)
         parts = (state,) if len(self.state_names) == 1 else state
         if not isinstance(parts, (tuple, list)) or len(parts) != len(self.state_names):
-            raise ValueError(f"{self.type_name} expects state as a tuple (h0, c0), got {type(state).__name__}")
+            raise ValueError(f"{self.type_name} expects state as a tuple (h0, c0), "
+                             f"got {type(state).__name__}")
         st = []
         for name, s in zip(self.state_names, parts):
             if np.shape(s) != want:
@@ -157,7 +158,12 @@ class _Recurrent(Layer):
         return _bf(xp.reshape(n, n_steps, xp.shape[1]))
 
     def _w_hh_t(self) -> Array:
+        """W_hh^T (H, G*H) C-contiguous (free while weight_hh_l0 is in Fortran order)."""
         return np.ascontiguousarray(self.params["weight_hh_l0"].T)
+
+    def _w_hh(self) -> Array:
+        """W_hh (G*H, H) C-contiguous, for BPTT's dh = d(projection) @ W_hh."""
+        return np.ascontiguousarray(self.params["weight_hh_l0"])
 
     def _final(self, seqs: tuple[Array, ...], st: tuple[Array, ...]) -> tuple[Array, ...]:
         return tuple(s[-1].copy() if len(s) else s0.copy() for s, s0 in zip(seqs, st))
@@ -196,12 +202,13 @@ class RNN(_Recurrent):
     def _run(self, x: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
         p = self.params
         bias = p["bias_ih_l0"] + p["bias_hh_l0"] if self.bias else None
-        hs = cells.rnn_scan(self._project(x, bias), st[0], self._w_hh_t(), self.nonlinearity == "relu")
+        relu = self.nonlinearity == "relu"
+        hs = cells.rnn_scan(self._project(x, bias), st[0], self._w_hh_t(), relu)
         return hs, self._final((hs,), st), None
 
     def _bptt(self, dys: Array, st: tuple[Array, ...], hs: Array, saved: Any
               ) -> tuple[Array, Array, tuple[Array, ...]]:
-        dxp, dh0 = cells.rnn_bptt(dys, hs, self.params["weight_hh_l0"], self.nonlinearity == "relu")
+        dxp, dh0 = cells.rnn_bptt(dys, hs, self._w_hh(), self.nonlinearity == "relu")
         return dxp, dxp, (dh0,)
 
 
@@ -235,7 +242,7 @@ class LSTM(_Recurrent):
               ) -> tuple[Array, Array, tuple[Array, ...]]:
         acts, cs = saved
         c_prev = _shift(st[1], cs)
-        dxp, dh0, dc0 = cells.lstm_bptt(dys, acts, cs, c_prev, self.params["weight_hh_l0"])
+        dxp, dh0, dc0 = cells.lstm_bptt(dys, acts, cs, c_prev, self._w_hh())
         return dxp, dxp, (dh0, dc0)
 
     def _gates(self, hs: Array, saved: Any) -> dict[str, Array]:
@@ -277,7 +284,7 @@ class GRU(_Recurrent):
               ) -> tuple[Array, Array, tuple[Array, ...]]:
         acts, hn = saved
         h_prev = _shift(st[0], hs)
-        dxp, dhp, dh0 = cells.gru_bptt(dys, acts, hn, h_prev, self.params["weight_hh_l0"])
+        dxp, dhp, dh0 = cells.gru_bptt(dys, acts, hn, h_prev, self._w_hh())
         return dxp, dhp, (dh0,)
 
     def _gates(self, hs: Array, saved: Any) -> dict[str, Array]:

@@ -42,7 +42,7 @@ STEP = 2.0                 # max distance between stored stroke points (for the 
 SESSION_FORMAT = "cnn-rnn-explorer/drawing"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)          # compared by identity (arrays inside)
 class Stroke:
     """points: (K, 2) float32 (x, y) in reference units; width: pen diameter; erase flag."""
 
@@ -51,7 +51,7 @@ class Stroke:
     erase: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DrawingState:
     """One undo step: an optional (REF, REF) ink background and the ink strokes."""
 
@@ -480,13 +480,19 @@ class DigitSession:
         r0, c0, r1, c1 = receptive_field(self.model, index, row, col)
         return max(r0, 0), max(c0, 0), min(r1, 27), min(c1, 27)
 
-    def pool_winner_mask(self, frame: DigitFrame, pool_index: int) -> npt.NDArray[np.bool_]:
-        """MaxPool2d ``pool_index`` -> (C, H, W) bool over its input: True where a pool won."""
+    def pool_winner_mask(self, frame: DigitFrame, pool_index: int,
+                         positive_only: bool = True) -> npt.NDArray[np.bool_]:
+        """MaxPool2d ``pool_index`` -> (C, H, W) bool over its input: True where a pool won.
+
+        ``positive_only``: leave out winners of all-zero windows (ties at 0 after ReLU).
+        """
         src = frame.trace.outputs[pool_index - 1] if pool_index else frame.x
         c, h, w = src.shape[1:]
         win = np.asarray(frame.trace.extras[pool_index]["winner"][0], np.int64).reshape(c, -1)
         mask = np.zeros((c, h * w), bool)
         np.put_along_axis(mask, win, True, axis=1)
+        if positive_only:                 # a window of zeros has no meaningful winner
+            mask &= np.asarray(src[0]).reshape(c, -1) > 0
         return mask.reshape(c, h, w)
 
     def saliency(self, frame: DigitFrame) -> F32:

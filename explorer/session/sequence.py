@@ -98,9 +98,10 @@ class SequenceSession:
         self.n_done = 0
         self.steps_computed = 0          # total positions computed since creation (tests spy on it)
         self.last_recomputed_from = 0
-        self._h = np.zeros((256, self.hidden_size), np.float32)
+        self.dtype = np.dtype(getattr(self.rec, "dtype", np.float32))
+        self._h = np.zeros((256, self.hidden_size), self.dtype)
         self._c = np.zeros_like(self._h) if self.cell == "LSTM" else None
-        self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), np.float32)))[0]
+        self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), self.dtype)))[0]
 
     # -- text --------------------------------------------------------------------------
     @property
@@ -182,11 +183,11 @@ class SequenceSession:
         n = max(stop - start, 0)
         if not n or not self.gate_names:
             return {k: np.zeros((n, self.hidden_size), np.float32) for k in self.gate_names}
+        self.finish()
         ids = self.ids[start:stop]
-        prev = self._prev_rows(start, stop)
-        state = prev if self._c is None else (prev[0], prev[1])
+        h_prev, c_prev = self._prev_rows(start, stop)
         x = self._embed(np.maximum(ids, 0))[0]
-        _, _, gates = self.rec.step(x, state if self._c is not None else prev[0])
+        _, _, gates = self.rec.step(x, (h_prev, c_prev) if self._c is not None else h_prev)
         out = {k: np.asarray(gates[k], np.float32) for k in self.gate_names}
         if (ids < 0).any():
             for v in out.values():
@@ -263,7 +264,7 @@ class SequenceSession:
         for name in ("_h", "_c"):
             old = getattr(self, name)
             if old is not None:
-                new = np.zeros((cap, self.hidden_size), np.float32)
+                new = np.zeros((cap, self.hidden_size), self.dtype)
                 new[:self.n_done] = old[:self.n_done]
                 setattr(self, name, new)
 
@@ -310,3 +311,65 @@ class SequenceSession:
         self._h[start:stop] = y[0]
         if self._c is not None:
             self._c[start:stop] = gates["c"][0]
+
+
+# -- the model catalogue of the lab ----------------------------------------------------
+#: shipped file -> label in the model picker, in picker order
+SHIPPED: dict[str, str] = {
+    "code_lstm.npz": "Python code · LSTM", "code_gru.npz": "Python code · GRU",
+    "code_rnn.npz": "Python code · RNN", "prose_lstm.npz": "English prose · LSTM",
+    "task_parity.npz": "Toy: parity of bits", "task_depth.npz": "Toy: bracket depth",
+    "task_anbn.npz": "Toy: aⁿbⁿ counting", "task_recall.npz": "Toy: long-range recall",
+    "task_motif.npz": "Toy: local motif",
+}
+
+
+def shipped_models() -> list[tuple[str, str]]:
+    """[(label, path)] of the shipped sequence models that exist on disk, in picker order."""
+    from explorer.paths import model_path
+    return [(label, str(model_path(f))) for f, label in SHIPPED.items() if model_path(f).is_file()]
+
+
+def load_session(path: str) -> SequenceSession:
+    """A session on the model file at `path` (ModelFileError / SequenceModelError if unusable)."""
+    from explorer.engine.io import load_model
+    model = load_model(path)
+    return SequenceSession(model, name=path)
+
+
+def random_model(cell: str = "LSTM", hidden: int = 32, embed: int = 16, seed: int = 0,
+                 vocab: Vocab | None = None) -> Model:
+    """An untrained Embedding -> cell -> Linear text model (meta "untrained": True)."""
+    from explorer.engine.dense import Embedding, Linear
+    from explorer.engine import recurrent
+    vocab = vocab or Vocab.text()
+    rng = np.random.default_rng(seed)
+    cls = {"LSTM": recurrent.LSTM, "GRU": recurrent.GRU, "RNN": recurrent.RNN}[cell.upper()]
+    layers: list[Layer] = [Embedding(vocab.size, embed, rng=rng), cls(embed, hidden, rng=rng),
+                           Linear(hidden, vocab.size, rng=rng)]
+    return Model(layers, meta={"vocab": vocab.to_meta(), "untrained": True, "corpus": "code"})
+
+
+def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int = 0) -> F32:
+    """Hidden states to fit the frozen PCA basis on: (N, H) from the model's own corpus
+    (validation split) or, for a toy model, from generated task sequences."""
+    if session.task:
+        from explorer.data.tasks import make
+        batch = make(session.task, n=48, length=None, rng=seed)
+        x = session._embed(batch.x.reshape(-1))[0].reshape(batch.x.shape + (-1,))
+        y, _, _ = session.rec.run(x)
+        return np.asarray(y.reshape(-1, session.hidden_size), np.float32)
+    meta = session.model.meta
+    corpus = meta.get("corpus") or ("prose" if "prose" in session.name else "code")
+    try:
+        from explorer.data.corpora import load_corpus
+        text = load_corpus(str(corpus), split="valid", max_chars=max_chars).text
+    except Exception:                      # noqa: BLE001 - no corpus: fall back to a built-in text
+        text = _FALLBACK_TEXT * 20
+    ids = session._enc.encode(text[:max_chars])
+    y, _, _ = session.rec.run(session._embed(ids))
+    return np.asarray(y[0], np.float32)
+
+
+_FALLBACK_TEXT = ('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'
+                  "The quick brown fox jumps over the lazy dog. (Brackets [and {nested}] ones.)\n")

@@ -120,11 +120,11 @@ def stream_bits_per_char(model: Model, ids: np.ndarray, lanes: int = 32, chunk: 
 # ----------------------------------------------------------------------------- toy tasks
 # Per task: cell, hidden, embed, training length, steps, batch, lr (hidden 2-16 so it is readable).
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "parity": {"cell": "gru", "hidden": 4, "embed": 2, "steps": 1500, "batch": 32, "lr": 0.01},
-    "depth": {"cell": "gru", "hidden": 8, "embed": 2, "steps": 1500, "batch": 32, "lr": 0.01},
-    "anbn": {"cell": "gru", "hidden": 6, "embed": 2, "steps": 1500, "batch": 32, "lr": 0.01},
-    "recall": {"cell": "gru", "hidden": 12, "embed": 8, "steps": 1500, "batch": 32, "lr": 0.01},
-    "motif": {"cell": "gru", "hidden": 6, "embed": 4, "steps": 1500, "batch": 32, "lr": 0.01},
+    "parity": {"cell": "gru", "hidden": 2, "embed": 2, "steps": 1500, "batch": 32, "lr": 0.01},
+    "depth": {"cell": "gru", "hidden": 6, "embed": 2, "steps": 3000, "batch": 32, "lr": 0.01},
+    "anbn": {"cell": "gru", "hidden": 4, "embed": 2, "steps": 1500, "batch": 32, "lr": 0.01},
+    "recall": {"cell": "gru", "hidden": 8, "embed": 8, "steps": 1500, "batch": 32, "lr": 0.01},
+    "motif": {"cell": "gru", "hidden": 4, "embed": 4, "steps": 1500, "batch": 32, "lr": 0.01},
 }
 
 
@@ -175,7 +175,7 @@ def train_task(task: str, *, cell: str | None = None, hidden: int | None = None,
         if callback is not None:
             callback(ev)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     history = fit(step_fn, batches, 1, n_steps, model=model, callback=on_event, cancel=cancel)
     bar.close()
     model.eval()
@@ -188,5 +188,82 @@ def train_task(task: str, *, cell: str | None = None, hidden: int | None = None,
         "acc_train_length": round(acc1, 5), "acc_double_length": round(acc2, 5), "seed": int(seed),
         "steps": len(history.steps), "batch_size": cfg["batch"], "lr": cfg["lr"],
         "train_seconds": round(time.perf_counter() - start, 1),
+        "train_cpu_seconds": round(time.process_time() - cpu, 1),
     }
     return model, dict(model.meta)
+
+
+# ----------------------------------------------------------------------------- what units track
+def code_signals(source: str) -> dict[str, np.ndarray] | None:
+    """Per-character signals of Python source, None if it does not tokenize.
+
+    -> {"in_string": (T,) float32, 1 while a string literal is open after reading char t
+    (its opening quote up to, not including, its closing quote), "bracket_depth": (T,)
+    float32, the number of open ( [ { after reading char t}.
+    """
+    import io
+    import tokenize
+
+    starts = np.cumsum([0] + [len(line) for line in source.splitlines(keepends=True)])
+    in_string = np.zeros(len(source), np.float32)
+    delta = np.zeros(len(source) + 1, np.float32)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            a = int(starts[tok.start[0] - 1] + tok.start[1])
+            b = int(starts[tok.end[0] - 1] + tok.end[1]) if tok.end[0] - 1 < len(starts) else len(source)
+            if tok.type == tokenize.STRING:
+                in_string[a:b - 1] = 1.0
+            elif tok.type == tokenize.OP and tok.string in "([{":
+                delta[a] += 1
+            elif tok.type == tokenize.OP and tok.string in ")]}":
+                delta[a] -= 1
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return {"in_string": in_string, "bracket_depth": np.cumsum(delta[:-1])}
+
+
+def hidden_states(model: Model, ids: np.ndarray, chunk: int = 4096) -> dict[str, np.ndarray]:
+    """ids: (T,) -> {"h": (T, H)} (and "c": (T, H) for an LSTM): states after each character."""
+    emb, rec = model.layers[0], recurrent_layer(model)
+    out: dict[str, list[np.ndarray]] = {"h": [], "c": []}
+    state = None
+    for s in range(0, len(ids), chunk):
+        hs, state, gates = rec.run(emb.infer(np.asarray(ids[None, s:s + chunk])), state)
+        out["h"].append(hs[0])
+        if "c" in gates:
+            out["c"].append(gates["c"][0])
+    return {k: np.concatenate(v) for k, v in out.items() if v}
+
+
+def unit_correlations(states: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """states: (T, H), signal: (T,) -> (H,) Pearson r of each unit with the signal (0 if constant)."""
+    s = signal - signal.mean()
+    z = states - states.mean(axis=0)
+    denom = np.sqrt((z * z).sum(axis=0) * (s * s).sum())
+    return np.where(denom > 0, (z * s[:, None]).sum(axis=0) / np.where(denom > 0, denom, 1), 0.0)
+
+
+def tracking_units(model: Model, sources: list[str], vocab_encode: Callable[[str], np.ndarray]
+                   ) -> list[dict[str, Any]]:
+    """For each signal of ``code_signals`` and each state kind (h, c): the unit with the largest |r|.
+
+    sources: Python files read one after another with the state carried (as in validation).
+    -> [{"signal", "state", "unit", "r"}], sorted by |r|, strongest first.
+    """
+    texts, signals = [], []
+    for src in sources:
+        sig = code_signals(src)
+        if sig is not None:
+            texts.append(src)
+            signals.append(sig)
+    if not texts:
+        raise TrainingError("none of the given sources tokenizes as Python")
+    states = hidden_states(model, vocab_encode("".join(texts)))
+    found = []
+    for name in signals[0]:
+        signal = np.concatenate([s[name] for s in signals])
+        for kind, st in states.items():
+            r = unit_correlations(st.astype(np.float64), signal.astype(np.float64))
+            k = int(np.argmax(np.abs(r)))
+            found.append({"signal": name, "state": kind, "unit": k, "r": float(r[k])})
+    return sorted(found, key=lambda d: -abs(d["r"]))

@@ -65,9 +65,9 @@ class DigitCanvas(QtWidgets.QWidget):
         return QtCore.QSize(340, 340)
 
     def square(self) -> QtCore.QRectF:
-        """The drawing square in widget coordinates (centred, as large as fits)."""
+        """The drawing square in widget coordinates (top-centred, as large as fits)."""
         side = float(min(self.width(), self.height()) - 2)
-        return QtCore.QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        return QtCore.QRectF((self.width() - side) / 2, 1, side, side)
 
     def to_ref(self, pos: QtCore.QPointF) -> tuple[float, float]:
         sq = self.square()

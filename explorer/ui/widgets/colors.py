@@ -57,9 +57,11 @@ class ScaleLegend(QtWidgets.QWidget):
         self.setToolTip("Diverging colour scale: blue = negative, neutral = 0, red = positive.\n"
                         "Values are divided by m (the largest |value| in the chosen scope).")
 
-    def set_scale(self, m: float | None) -> None:
-        self._label = "each map's max" if m is None else fmt(m)
-        self.update()
+    def set_label(self, text: str) -> None:
+        """What m is: a number (whole-network scope) or a phrase ("its layer's max")."""
+        if text != self._label:
+            self._label = text
+            self.update()
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)

@@ -1,0 +1,252 @@
+"""Train the digit models: a LeNet-style CNN and an LSTM that reads the digit row by row.
+
+``train_digits(out)`` loads the best MNIST on this machine (``explorer.data.mnist``),
+holds out a stratified validation split that training never sees (15 % of the
+5,000-image subset; with full MNIST the official 10,000-image test set), trains with
+random affine / elastic / thickness augmentation, Adam with a warm-up then cosine-decaying
+learning rate and label smoothing, prints a progress bar, and saves the model atomically
+with its validation accuracy and the exact command in ``meta``. Same seed, same model.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.data.augment import augment_batch
+from explorer.data.mnist import DigitData, load_digits, split_indices
+from explorer.engine import (LSTM, Adam, Conv2d, Flatten, LastStep, Linear, MaxPool2d, Model,
+                             ReLU, log_softmax, save_model)
+from explorer.training.loop import Diverged, Event, evaluate_classifier, fit
+from explorer.training.progress import ProgressBar
+
+__all__ = ["ARCHS", "CLASSES", "Diverged", "NotADigitModel", "build_model", "default_epochs",
+           "digit_arch", "model_input", "predict_proba", "train_digits", "train_digits_cli"]
+
+ARCHS = ("cnn", "rowrnn")
+CLASSES = [str(d) for d in range(10)]
+INPUT_DOC = {"cnn": "1x28x28 MNIST-style, ink 1.0 on 0.0",
+             "rowrnn": "28 rows x 28 pixels (N, 28, 28), MNIST-style, ink 1.0 on 0.0"}
+VAL_FRACTION = 0.15          # of the training images, when the data has no test split
+BATCH_SIZE = 64
+PEAK_LR, FINAL_LR, WARMUP = 3e-3, 3e-5, 0.03   # warm-up fraction of all steps
+LABEL_SMOOTHING = 0.1
+ROW_HIDDEN = 64
+
+
+def build_model(arch: str = "cnn", seed: int = 0) -> Model:
+    """A fresh, seeded model: ``cnn`` takes (N, 1, 28, 28), ``rowrnn`` takes (N, 28, 28)."""
+    rng = np.random.default_rng(seed)
+    if arch == "cnn":
+        layers = [Conv2d(1, 8, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
+                  Conv2d(8, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2), Flatten(),
+                  Linear(16 * 7 * 7, 64, rng=rng), ReLU(), Linear(64, 10, rng=rng)]
+    elif arch == "rowrnn":
+        layers = [LSTM(28, ROW_HIDDEN, rng=rng), LastStep(), Linear(ROW_HIDDEN, 10, rng=rng)]
+    else:
+        raise ValueError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    return Model(layers)
+
+
+def default_epochs(arch: str, full_mnist: bool) -> int:
+    """Epochs that reach the accuracy targets within the 5-minute budget on 2 cores."""
+    if full_mnist:
+        return 8 if arch == "cnn" else 6
+    return 50 if arch == "cnn" else 40
+
+
+def model_input(x: np.ndarray, arch: str) -> np.ndarray:
+    """x: (N, 1, 28, 28) float32 -> what ``arch`` reads: itself (cnn) or (N, 28, 28) rows (rowrnn)."""
+    if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
+        raise ValueError(f"digit images must have shape (N, 1, 28, 28), got {tuple(x.shape)}")
+    return x[:, 0] if arch == "rowrnn" else x
+
+
+class NotADigitModel(ValueError):
+    """A model file that does not map a 28x28 digit to 10 class scores."""
+
+
+def digit_arch(model: Model) -> str:
+    """-> "cnn" if ``model`` reads (N, 1, 28, 28), "rowrnn" if it reads (N, 28, 28) rows.
+
+    Checked by running a blank digit through it: the output must be (1, 10).
+    Raises NotADigitModel otherwise (e.g. a text model).
+    """
+    task = model.meta.get("task")
+    if task not in (None, "digits"):
+        raise NotADigitModel(f"is not a digit model (its task is {task!r})")
+    first = model.layers[0] if model.layers else None
+    arch = "rowrnn" if getattr(first, "recurrent", False) else "cnn"
+    blank = np.zeros((1, 1, 28, 28), np.float32)
+    try:
+        out = model.predict(model_input(blank, arch))
+    except (ValueError, TypeError, IndexError) as exc:
+        raise NotADigitModel(f"is not a digit model (a 28x28 image does not fit it: {exc})") from None
+    if out.shape != (1, 10):
+        raise NotADigitModel(f"is not a digit model (it gives {out.shape[1:]} outputs, not 10)")
+    return arch
+
+
+def predict_proba(model: Model, x: np.ndarray, arch: str | None = None) -> np.ndarray:
+    """x: (N, 1, 28, 28) float32 -> (N, 10) float64 class probabilities."""
+    logits = model.predict(model_input(x, arch or digit_arch(model)))
+    return np.exp(log_softmax(logits.astype(np.float64)))
+
+
+def _split(data: DigitData, seed: int) -> tuple[np.ndarray, ...]:
+    """-> x_train, y_train, x_val, y_val as (N, 1, 28, 28) float32 in [0, 1] and int64."""
+    def scale(x: np.ndarray) -> np.ndarray:
+        return (x.astype(np.float32) / 255.0)[:, None]
+
+    if data.x_test is not None and data.n_test > 0:
+        return scale(data.x_train), data.y_train, scale(data.x_test), data.y_test
+    tr, va = split_indices(data.y_train, VAL_FRACTION, seed)
+    x = scale(data.x_train)
+    return x[tr], data.y_train[tr], x[va], data.y_train[va]
+
+
+def smoothed_step(model: Model, opt: Adam, transform: Callable[[np.ndarray], np.ndarray],
+                  smoothing: float = LABEL_SMOOTHING) -> Callable[[Any], dict[str, float]]:
+    """Step on (x, y) with label-smoothed cross-entropy: target (1 - e) one-hot + e / K."""
+    def step(batch: Any) -> dict[str, float]:
+        x, y = transform(batch[0]), batch[1]
+        model.train()
+        model.zero_grad()
+        logits = model.forward(x)
+        logp = log_softmax(logits.astype(np.float64))
+        k = logp.shape[-1]
+        target = np.full(logp.shape, smoothing / k)
+        target[np.arange(len(y)), y] += 1.0 - smoothing
+        loss = float(-(target * logp).sum(axis=-1).mean())
+        if not math.isfinite(loss):
+            return {"loss": loss}
+        model.backward(((np.exp(logp) - target) / len(y)).astype(logits.dtype))
+        opt.step(model.gradients())
+        return {"loss": loss, "acc": float((logits.argmax(-1) == y).mean())}
+
+    return step
+
+
+def command_line(out: str | os.PathLike, mnist: str | None, epochs: int | None, seed: int,
+                 arch: str) -> str:
+    """The ``cnn-rnn-explorer train digits ...`` line that reproduces a run."""
+    parts = ["cnn-rnn-explorer", "train", "digits", "--out", str(out)]
+    if mnist is not None:
+        parts += ["--mnist", str(mnist)]
+    if epochs is not None:
+        parts += ["--epochs", str(epochs)]
+    parts += ["--seed", str(seed), "--arch", arch]
+    return shlex.join(parts)
+
+
+def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int | None = None,
+                 seed: int = 0, arch: str = "cnn", progress: bool = True,
+                 callback: Callable[[Event], None] | None = None,
+                 cancel: threading.Event | None = None, *, data: DigitData | None = None,
+                 batch_size: int = BATCH_SIZE, command: str | None = None) -> dict[str, Any]:
+    """Train a digit model and save it to ``out`` -> summary dict (JSON-serialisable).
+
+    ``data`` overrides the search for MNIST (tests pass a small slice). ``callback``
+    receives the loop's step/val/done events; ``cancel.set()`` stops early and then
+    nothing is written (``summary["cancelled"]`` is True). Raises ``Diverged`` if the loss
+    turns NaN/inf, ``DataSourceError`` if no MNIST is found.
+    """
+    if arch not in ARCHS:
+        raise ValueError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(2, "the folder for --out does not exist", str(out.parent))
+    data = data if data is not None else load_digits(mnist)
+    full = data.n_test > 0
+    epochs = default_epochs(arch, full) if epochs is None else int(epochs)
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    x_tr, y_tr, x_va, y_va = _split(data, seed)
+    model = build_model(arch, seed)
+    opt = Adam(model.parameters(), lr=PEAK_LR)
+    rng = np.random.default_rng([seed, 1])
+    steps_per_epoch = max(1, math.ceil(len(x_tr) / batch_size))
+    total = epochs * steps_per_epoch
+
+    def batches(epoch: int):
+        order = rng.permutation(len(x_tr))
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            yield x_tr[idx], y_tr[idx]
+
+    def transform(x: np.ndarray) -> np.ndarray:
+        t = opt.t / total                              # cosine decay after a linear warm-up
+        opt.lr = (PEAK_LR * max(t, 1.0 / total) / WARMUP if t < WARMUP else
+                  FINAL_LR + 0.5 * (PEAK_LR - FINAL_LR) * (1 + math.cos(math.pi * t)))
+        return model_input(augment_batch(x, rng).astype(np.float32, copy=False), arch)
+
+    def val_fn() -> dict[str, float]:
+        return evaluate_classifier(model, model_input(x_va, arch), y_va)
+
+    bar = ProgressBar(total, f"train digits ({arch})", enabled=progress)
+
+    def on_event(event: Event) -> None:
+        if event.kind == "step":
+            bar.update(loss=event.metrics["loss"], acc=event.metrics.get("acc", 0.0))
+        elif event.kind == "val":
+            bar.update(0, val_acc=event.metrics["acc"])
+        if callback is not None:
+            callback(event)
+
+    start = time.perf_counter()
+    try:
+        history = fit(smoothed_step(model, opt, transform), batches, epochs, steps_per_epoch,
+                      model=model, val_fn=val_fn, callback=on_event, cancel=cancel)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    val = history.last_val() or val_fn()
+    model.eval()
+    summary: dict[str, Any] = {
+        "out": str(out), "arch": arch, "data": data.source, "n_train": int(len(x_tr)),
+        "n_val": int(len(x_va)),
+        "validation": ("official MNIST test set" if full else
+                       f"stratified {VAL_FRACTION:.0%} held out of the training images"),
+        "val_acc": round(float(val["acc"]), 5), "val_loss": round(float(val["loss"]), 5),
+        "epochs": epochs, "steps": len(history.steps), "seed": seed,
+        "n_params": model.n_params(), "train_seconds": round(seconds, 1),
+        "cancelled": history.cancelled,
+    }
+    if history.cancelled:
+        summary["out"] = None
+        return summary
+    model.meta = {
+        "task": "digits", "arch": arch, "data": data.source, "n_train": summary["n_train"],
+        "n_val": summary["n_val"], "val_acc": summary["val_acc"], "seed": seed, "epochs": epochs,
+        "command": command or command_line(out, mnist, epochs, seed, arch),
+        "input": INPUT_DOC[arch], "classes": list(CLASSES),
+    }
+    save_model(model, out)
+    summary["file_bytes"] = out.stat().st_size
+    return summary
+
+
+def train_digits_cli(args: Any) -> dict[str, Any]:
+    """``cnn-rnn-explorer train digits`` -> summary (the CLI prints it as JSON)."""
+    if args.epochs is not None and args.epochs < 1:
+        raise SystemExit(f"cnn-rnn-explorer train: error: --epochs must be at least 1, "
+                         f"got {args.epochs}")
+    command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch)
+    try:
+        summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
+                               arch=args.arch, progress=not args.quiet, command=command)
+    except Diverged as exc:
+        raise SystemExit(f"cnn-rnn-explorer train: error: {exc}") from None
+    if not args.quiet:
+        print(f"validation accuracy {summary['val_acc']:.2%} on {summary['n_val']:,} held-out "
+              f"images ({summary['data']}); saved {summary['out']}", file=sys.stderr)
+    return summary

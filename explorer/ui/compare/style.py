@@ -1,0 +1,68 @@
+"""Shared look of the Compare and Train labs: colours, plot styling, panel headers."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+FG = "#2b2d33"
+MUTED = "#8a8c99"
+CNN = "#1f77b4"          # the convolutional network, everywhere
+RNN = "#d62728"          # the recurrent network, everywhere
+VAL = "#2ca02c"
+RF = (255, 170, 0)       # receptive field highlight
+
+
+def style_plot(plot: pg.PlotItem, title: str, bottom: str, left: str, tip: str = "",
+               legend: bool = True) -> pg.LegendItem | None:
+    """Title, axis labels, light axes, a legend (top right), mouse zoom off."""
+    plot.setTitle(f"<b>{title}</b>", color=FG, size="10pt")
+    for name, text in (("bottom", bottom), ("left", left)):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(MUTED))
+        axis.setTextPen(pg.mkPen(FG))
+        plot.setLabel(name, text, color=FG)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.getViewBox().setMouseEnabled(False, False)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    if tip:
+        plot.setToolTip(tip)
+    if not legend:
+        return None
+    leg = plot.addLegend(offset=(-8, 8), labelTextColor=FG, brush=pg.mkBrush(255, 255, 255, 210),
+                         pen=pg.mkPen(MUTED))
+    return leg
+
+
+def plot_widget(title: str, bottom: str, left: str, tip: str = "", legend: bool = True
+                ) -> pg.PlotWidget:
+    """A white PlotWidget styled by ``style_plot``; the tooltip says how to read it."""
+    w = pg.PlotWidget(background="w")
+    style_plot(w.getPlotItem(), title, bottom, left, tip, legend)
+    if tip:
+        w.setToolTip(tip)
+    w.setMinimumSize(200, 150)
+    return w
+
+
+def pen(colour: str, width: float = 2.0, style: QtCore.Qt.PenStyle | None = None) -> QtGui.QPen:
+    p = pg.mkPen(colour, width=width)
+    if style is not None:
+        p.setStyle(style)
+    return p
+
+
+def header(text: str, tip: str = "") -> QtWidgets.QLabel:
+    """A bold section title with an explanatory tooltip."""
+    label = QtWidgets.QLabel(f"<b style='font-size:11pt; color:{FG}'>{text}</b>")
+    label.setToolTip(tip)
+    return label
+
+
+def note(text: str) -> QtWidgets.QLabel:
+    """A wrapped, muted explanation line."""
+    label = QtWidgets.QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {MUTED};")
+    return label

@@ -1,0 +1,277 @@
+"""MainWindow: one lab per tab, menus, status bar, layout and drawing restored from QSettings.
+
+``MainWindow(settings=None, *, digit_model=None)``: settings are injected (tests pass an
+INI file in tmp_path); None means ``QSettings("cnn-rnn-explorer", "cnn-rnn-explorer")``.
+The drawing is saved atomically next to the settings file and comes back on restart.
+Without the shipped ``digits_cnn.npz`` the Digit Lab runs an untrained model and says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.session.digits import default_digit_model
+from explorer.ui.digit.lab import DigitLab
+from explorer.ui.help import ABOUT, PAGES
+from explorer.ui.widgets.colors import SCOPES
+from explorer.ui.widgets.export import grab_png
+
+ORG = APP = "cnn-rnn-explorer"
+SETTINGS_VERSION = 1
+DRAWING_FILE = "digit_drawing.npz"
+
+
+def migrate(settings: QtCore.QSettings, version: int) -> None:
+    """Bring settings written by an older version up to SETTINGS_VERSION (in place)."""
+    if version < 1:                    # before versioning: layout bytes of unknown shape
+        for key in ("ui/geometry", "ui/state", "digits/splitter", "digits/right_splitter"):
+            settings.remove(key)
+    settings.setValue("settings/version", SETTINGS_VERSION)
+
+
+def load_digit_model() -> tuple[object, str | None]:
+    """The shipped digit CNN, or (untrained stand-in, a notice saying why)."""
+    from explorer.engine import ModelFileError, load_model
+    try:
+        from explorer.paths import model_path
+        path = model_path("digits_cnn.npz")
+    except ImportError:  # pragma: no cover - paths.py is the lead's
+        path = None
+    if path is not None and Path(path).is_file():
+        try:
+            return load_model(path), None
+        except ModelFileError as exc:
+            return default_digit_model(), f"untrained model ({exc})"
+    return default_digit_model(), "untrained model: digits_cnn.npz not found — guesses are random"
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The explorer window. ``digit_lab``; ``sequence_lab`` (None until that lab is added)."""
+
+    def __init__(self, settings: QtCore.QSettings | None = None, *, digit_model: object | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QtCore.QSettings(ORG, APP)
+        self.setWindowTitle("CNN & RNN Explorer")
+        notice = None
+        if digit_model is None:
+            digit_model, notice = load_digit_model()
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self.digit_lab = DigitLab(digit_model)
+        self.sequence_lab: QtWidgets.QWidget | None = None
+        self.add_lab("Digits", self.digit_lab)
+        self.model_label = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.set_model_notice(notice, digit_model)
+        self.digit_lab.status.connect(lambda t: self.statusBar().showMessage(t, 6000))
+        self._help: QtWidgets.QDialog | None = None
+        self._build_menus()
+        self.resize(1400, 900)
+        self.restore_ui()
+        self._load_drawing()
+
+    # -- labs -----------------------------------------------------------------------------
+    def add_lab(self, title: str, widget: QtWidgets.QWidget) -> int:
+        """Add a lab as a tab (the lead adds Sequences, Compare, Train); returns its index."""
+        if hasattr(widget, "status"):
+            widget.status.connect(lambda t: self.statusBar().showMessage(t, 6000))  # type: ignore[attr-defined]
+        return self.tabs.addTab(widget, title)
+
+    def set_model_notice(self, notice: str | None, model: object) -> None:
+        if notice:
+            self.model_label.setText(f"<span style='color:#b35900'>⚠ {notice}</span>")
+        else:
+            name = getattr(model, "meta", {}).get("name", "digit model")
+            self.model_label.setText(f"model: {name}")
+
+    # -- menus ----------------------------------------------------------------------------
+    def _act(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None) -> QtGui.QAction:  # type: ignore[no-untyped-def]
+        act = menu.addAction(text)
+        act.triggered.connect(slot)
+        if shortcut is not None:
+            act.setShortcut(QtGui.QKeySequence(shortcut))
+        return act
+
+    def _build_menus(self) -> None:
+        lab = self.digit_lab
+        bar = self.menuBar()
+        f = bar.addMenu("&File")
+        self._act(f, "&Open image…", self._ask_open_image, QtGui.QKeySequence.StandardKey.Open)
+        self._act(f, "&Save drawing as PNG…", self._ask_save_drawing, QtGui.QKeySequence.StandardKey.Save)
+        f.addSeparator()
+        self._act(f, "Open &model…", self._ask_open_model, "Ctrl+Shift+O")
+        self._act(f, "Save model &as…", self._ask_save_model)
+        f.addSeparator()
+        self.export_menu = f.addMenu("&Export panel as PNG")
+        self.export_menu.aboutToShow.connect(self._fill_export_menu)
+        self._act(f, "Export &window as PNG…", self._ask_export_window, "Ctrl+Shift+E")
+        self._act(f, "Export &activations (.npz)…", self._ask_export_activations)
+        f.addSeparator()
+        self._act(f, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        e = bar.addMenu("&Edit")
+        for act in (lab.undo_action, lab.redo_action, lab.clear_action, None, lab.eraser_action,
+                    lab.wider_action, lab.narrower_action):
+            e.addSeparator() if act is None else e.addAction(act)
+        v = bar.addMenu("&View")
+        v.addAction(lab.saliency_action)
+        v.addAction(lab.winners_action)
+        scale = v.addMenu("Colour &scale")
+        group = QtGui.QActionGroup(self)
+        self.scope_actions: dict[str, QtGui.QAction] = {}
+        for key, text in SCOPES.items():
+            a = scale.addAction(text)
+            a.setCheckable(True)
+            a.setActionGroup(group)
+            a.triggered.connect(lambda _=False, k=key: lab.set_scope(k))
+            self.scope_actions[key] = a
+        scale.aboutToShow.connect(lambda: self.scope_actions[lab.scope].setChecked(True))
+        v.addSeparator()
+        self._act(v, "&Next tab", lambda: self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count()),
+                  "Ctrl+Tab")
+        h = bar.addMenu("&Help")
+        self._act(h, "&How to read this", self.show_help, QtGui.QKeySequence.StandardKey.HelpContents)
+        self._act(h, "&About", lambda: self.show_page("About CNN & RNN Explorer", ABOUT))
+
+    def _fill_export_menu(self) -> None:
+        self.export_menu.clear()
+        lab = self.tabs.currentWidget()
+        panels = lab.panels() if hasattr(lab, "panels") else {}
+        for title, widget in panels.items():
+            self.export_menu.addAction(title).triggered.connect(
+                lambda _=False, w=widget, t=title: self._ask_export_widget(w, t))
+
+    def show_help(self) -> None:
+        title = self.tabs.tabText(self.tabs.currentIndex())
+        self.show_page(f"How to read this — {title}", PAGES.get(title, "<p>No page yet.</p>"))
+
+    def show_page(self, title: str, html: str) -> QtWidgets.QDialog:
+        """A non-modal help window (kept as ``self._help``)."""
+        if self._help is None:
+            self._help = QtWidgets.QDialog(self)
+            self._help.resize(620, 640)
+            self._help_text = QtWidgets.QTextBrowser(self._help)
+            QtWidgets.QVBoxLayout(self._help).addWidget(self._help_text)
+        self._help.setWindowTitle(title)
+        self._help_text.setHtml(html)
+        self._help.show()
+        return self._help
+
+    # -- file dialogs (thin: the work is in methods tests call directly) -------------------
+    def _ask(self, save: bool, caption: str, filt: str, name: str = "") -> str:
+        start = str(Path(self.settings.value("ui/last_dir", str(Path.home()))) / name)
+        fn = QtWidgets.QFileDialog.getSaveFileName if save else QtWidgets.QFileDialog.getOpenFileName
+        path, _ = fn(self, caption, start, filt)
+        if path:
+            self.settings.setValue("ui/last_dir", str(Path(path).parent))
+        return path
+
+    def _ask_open_image(self) -> None:
+        if p := self._ask(False, "Open image", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.tif *.webp);;All files (*)"):
+            self.digit_lab.open_image(p)
+
+    def _ask_save_drawing(self) -> None:
+        if p := self._ask(True, "Save drawing", "PNG (*.png)", "digit.png"):
+            self.digit_lab.save_drawing_png(p)
+            self.statusBar().showMessage(f"saved {p}", 5000)
+
+    def _ask_open_model(self) -> None:
+        if p := self._ask(False, "Open model", "Model files (*.npz)"):
+            self.open_model(p)
+
+    def _ask_save_model(self) -> None:
+        if p := self._ask(True, "Save model", "Model files (*.npz)", "digits_cnn.npz"):
+            from explorer.engine import save_model
+            save_model(self.digit_lab.session.model, p)
+            self.statusBar().showMessage(f"saved {p}", 5000)
+
+    def _ask_export_widget(self, widget: QtWidgets.QWidget, title: str) -> None:
+        safe = "".join(ch if ch.isalnum() else "_" for ch in title).strip("_")
+        if p := self._ask(True, f"Export {title}", "PNG (*.png)", f"{safe}.png"):
+            grab_png(widget, p)
+            self.statusBar().showMessage(f"saved {p}", 5000)
+
+    def _ask_export_window(self) -> None:
+        if p := self._ask(True, "Export window", "PNG (*.png)", "explorer.png"):
+            self.export_window(p)
+
+    def _ask_export_activations(self) -> None:
+        if p := self._ask(True, "Export activations", "NumPy archive (*.npz)", "activations.npz"):
+            if self.digit_lab.export_activations(p):
+                self.statusBar().showMessage(f"saved {p}", 5000)
+
+    def export_window(self, path: str | Path) -> Path:
+        return grab_png(self, path)
+
+    def open_model(self, path: str | Path) -> bool:
+        """Load a model file into the Digit Lab; a bad or unfit file gives a message."""
+        import numpy as np
+
+        from explorer.engine import ModelFileError, load_model
+        try:
+            model = load_model(path)
+            out = model.predict(np.zeros((1, 1, 28, 28), np.float32))
+            if out.shape != (1, 10):
+                raise ModelFileError(f"this model gives {out.shape[1:]} outputs for a 28×28 image, not 10")
+        except (ModelFileError, ValueError, OSError) as exc:
+            self.digit_lab.show_error("Could not open the model", str(exc))
+            return False
+        self.digit_lab.set_model(model)
+        self.set_model_notice(None, model)
+        return True
+
+    # -- settings and the saved drawing ----------------------------------------------------
+    def drawing_path(self) -> Path:
+        """Where the drawing is kept between runs: next to the settings file."""
+        return Path(self.settings.fileName()).resolve().parent / DRAWING_FILE
+
+    def restore_ui(self) -> None:
+        s = self.settings
+        version = int(s.value("settings/version", 0) or 0)
+        if version < SETTINGS_VERSION:
+            migrate(s, version)
+        for key, restore in (("ui/geometry", self.restoreGeometry), ("ui/state", self.restoreState)):
+            v = s.value(key)
+            if isinstance(v, QtCore.QByteArray):
+                restore(v)
+        self.digit_lab.restore_settings(s)
+        tab = int(s.value("ui/tab", 0) or 0)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+        self._wanted_tab = tab               # a lab added later may be the one to return to
+
+    def save_ui(self) -> None:
+        s = self.settings
+        s.setValue("settings/version", SETTINGS_VERSION)
+        s.setValue("ui/geometry", self.saveGeometry())
+        s.setValue("ui/state", self.saveState())
+        s.setValue("ui/tab", self.tabs.currentIndex())
+        self.digit_lab.save_settings(s)
+        s.sync()
+
+    def _load_drawing(self) -> None:
+        path = self.drawing_path()
+        if not path.is_file():
+            return
+        try:
+            self.digit_lab.session.load(path)
+        except ValueError as exc:
+            self.statusBar().showMessage(f"previous drawing not restored: {exc}", 8000)
+            return
+        self.digit_lab.refresh_now()
+
+    def save_drawing(self) -> None:
+        try:
+            self.digit_lab.session.save(self.drawing_path())
+        except OSError as exc:  # pragma: no cover - disk full / read-only
+            self.statusBar().showMessage(f"could not keep the drawing: {exc}", 8000)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
+        self.save_ui()
+        self.save_drawing()
+        self.digit_lab.stop()
+        if self._help is not None:
+            self._help.close()
+        super().closeEvent(event)

@@ -1,0 +1,96 @@
+"""HiddenHeatmapPanel: hidden units x time around the cursor, ONE ImageItem (STYLE R5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from explorer.ui.sequence.common import (ACCENT, DIVERGING, SELECT, char_label, cmap, empty_text,
+                                         legend_bar, new_view, set_tip, style_plot)
+
+WINDOW = 200
+
+HELP = ("Hidden state h(t): one row per hidden unit, one column per character read.\n"
+        "Blue = negative, white = 0, red = positive (tanh range −1…1).\n"
+        "The orange line is the cursor; the blue line marks the selected unit.\n"
+        "Click a cell: the cursor moves to that character and that unit is selected.")
+
+
+class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
+    """show(h (n, H), start, step, unit, chars): the states of characters start..start+n-1."""
+
+    cell_clicked = QtCore.Signal(int, int)      # character index, unit
+
+    def __init__(self, window: int = WINDOW, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.window, self.n_units, self._start, self._chars, self._h = window, 1, 0, "", None
+        self.plot = self.addPlot(row=0, col=0)
+        style_plot(self.plot, "Hidden state h(t) — units × time", "character position", "hidden unit")
+        self.plot.invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
+        self.image.setColorMap(cmap(DIVERGING))
+        self.plot.addItem(self.image)
+        self.cursor_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))
+        self.unit_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(SELECT, width=2))
+        for line in (self.cursor_line, self.unit_line):
+            self.plot.addItem(line, ignoreBounds=True)
+            line.hide()
+        self.legend = legend_bar(self.ci, DIVERGING, (-1.0, 1.0), "activation h", 0, 1)
+        self.empty = empty_text(self.plot, "Type in the editor, or pick a preset,\n"
+                                           "to watch the hidden state change.")
+        set_tip(self, HELP)
+        self.scene().sigMouseClicked.connect(self._on_clicked)
+        self.scene().sigMouseMoved.connect(self._on_moved)
+        self.set_units(1)
+
+    def set_units(self, n_units: int) -> None:
+        self.n_units = max(int(n_units), 1)
+        self.plot.setRange(xRange=(0, self.window), yRange=(0, self.n_units), padding=0)
+        self.empty.setPos(self.window / 2, self.n_units / 2)
+
+    def show_states(self, h: np.ndarray, start: int, step: int, unit: int | None, chars: str) -> None:
+        """h: (n, H) states of characters start..start+n-1; step: the cursor's character (-1: none)."""
+        n = len(h)
+        self._start, self._chars, self._h = start, chars, h
+        if n == 0:
+            self.image.hide()
+            self.cursor_line.hide()
+            self.empty.show()
+            self.plot.setRange(xRange=(0, self.window), padding=0)
+        else:
+            self.empty.hide()
+            self.image.setImage(np.ascontiguousarray(h.T, dtype=np.float32), levels=(-1.0, 1.0))
+            self.image.setRect(QtCore.QRectF(start, 0, n, self.n_units))
+            self.image.show()
+            self.plot.setRange(xRange=(start, start + max(self.window, n)), padding=0)
+            self.cursor_line.setVisible(step >= start)
+            self.cursor_line.setPos(step + 0.5)
+        self.unit_line.setVisible(unit is not None and n > 0)
+        if unit is not None:
+            self.unit_line.setPos(unit + 0.5)
+
+    def _cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
+        if self._h is None or not len(self._h) or not self.plot.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.plot.vb.mapSceneToView(scene_pos)
+        t, u = int(np.floor(p.x())), int(np.floor(p.y()))
+        if self._start <= t < self._start + len(self._h) and 0 <= u < self.n_units:
+            return t, u
+        return None
+
+    def _on_clicked(self, event: object) -> None:
+        cell = self._cell_at(event.scenePos())  # type: ignore[attr-defined]
+        if cell is not None:
+            self.cell_clicked.emit(*cell)
+
+    def _on_moved(self, scene_pos: QtCore.QPointF) -> None:
+        cell = self._cell_at(scene_pos)
+        if cell is None:
+            self.setToolTip(HELP)
+            return
+        t, u = cell
+        c = self._chars[t - self._start] if 0 <= t - self._start < len(self._chars) else "?"
+        self.setToolTip(f"character #{t} '{char_label(c)}', unit {u}: "
+                        f"h = {self._h[t - self._start, u]:+.3f}\nclick: move the cursor here, select unit {u}")

@@ -1,0 +1,57 @@
+"""MemoryPanel: how strongly each earlier character moves the prediction at the cursor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtGui, QtWidgets
+
+from explorer.ui.sequence.common import ACCENT, FG, char_label, empty_text, set_tip, style_plot
+
+HELP = ("Memory: for the prediction read at the cursor (the correct next character, or the\n"
+        "model's best guess at the end of the text), the squared gradient of its logit with\n"
+        "respect to each earlier input vector x(s), computed by backpropagation through time\n"
+        "with the engine's own LSTM/GRU/RNN backward. Scaled so the strongest is 1; the same\n"
+        "numbers colour the text when 'Colour text by: memory' is chosen.")
+
+N_TICKS = 40
+
+
+class MemoryPanel(pg.GraphicsLayoutWidget):
+    """show_memory(start, weights (n,), chars, label, actual) — or None for the empty state."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.ci.setContentsMargins(4, 4, 10, 4)
+        self.plot = self.addPlot()
+        style_plot(self.plot, "Memory: influence of earlier characters", "character (newest right)",
+                   "relative influence")
+        self.bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.8,
+                                    brush=pg.mkBrush(ACCENT), pen=None)
+        self.plot.addItem(self.bars)
+        self.plot.setRange(yRange=(0, 1.05), xRange=(0, 10), padding=0)
+        self.plot.getAxis("bottom").setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 8))
+        self.empty = empty_text(self.plot, "put the cursor after a character")
+        self.empty.setPos(5, 0.5)
+        set_tip(self, HELP)
+
+    def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool) -> None:
+        if weights is None or not len(weights):
+            self.bars.setOpts(x=np.zeros(0), height=np.zeros(0))
+            self.empty.show()
+            self.plot.getAxis("bottom").setTicks([[]])
+            return
+        self.empty.hide()
+        n = len(weights)
+        w = weights / max(float(weights.max()), 1e-30)
+        x = np.arange(start, start + n, dtype=float)
+        self.bars.setOpts(x=x, height=w)
+        self.plot.setRange(xRange=(start - 0.6, start + n - 0.4), padding=0)
+        step = max(1, -(-n // N_TICKS))
+        ticks = [(float(start + i), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
+        self.plot.getAxis("bottom").setTicks([ticks])
+        what = "next char" if not label or len(label) == 1 else "class"
+        how = "actual" if actual else "predicted"
+        self.plot.setTitle(f"<b>Memory: what drives the {how} {what} '{char_label(label) if len(label) == 1 else label}'</b>",
+                           color=FG, size="10pt")

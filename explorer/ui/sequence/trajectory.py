@@ -1,0 +1,127 @@
+"""TrajectoryPanel: the hidden state's path on a frozen PCA basis, with a faint corpus cloud."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtGui, QtWidgets
+
+from explorer.analysis.pca import PCABasis
+from explorer.ui.sequence.common import ACCENT, FG, char_label, empty_text, new_view, set_tip, style_plot
+
+TRAIL = 60            # points on the path
+LABELS = 24           # the newest points carry their character
+PAIRS = [(0, 1), (1, 2), (0, 2), (2, 3), (3, 4)]
+
+HELP = ("Trajectory: the hidden state after each character, projected onto principal components\n"
+        "fitted ONCE on the model's own corpus (or on generated task sequences) and then frozen,\n"
+        "so the picture does not jump as you type. Grey cloud: states met on that corpus.\n"
+        "The path fades with age; each point is labelled with the character just read;\n"
+        "the orange point is the state at the cursor. Toy models show their attractors\n"
+        "(parity: two clusters; bracket depth: a line).")
+
+
+class TrajectoryPanel(QtWidgets.QWidget):
+    """set_basis(basis) once per model; show(h (n, H), chars) per frame (last point = cursor)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.basis: PCABasis | None = None
+        self.pair = PAIRS[0]
+        self.combo = QtWidgets.QComboBox()
+        self.view = new_view()
+        self.plot = self.view.addPlot()
+        style_plot(self.plot, "Trajectory of h(t) on frozen principal components", "PC1", "PC2")
+        for side in ("bottom", "left"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.cloud = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(120, 120, 140, 35))
+        self.path = pg.PlotCurveItem(pen=pg.mkPen(60, 60, 90, 110, width=1), skipFiniteCheck=True)
+        self.points = pg.ScatterPlotItem(size=6, pen=None)
+        self.cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
+        for item in (self.cloud, self.path, self.points, self.cursor):
+            self.plot.addItem(item)
+        ramp = np.linspace(0.12, 1.0, TRAIL) ** 1.5
+        self._brushes = [pg.mkBrush(31, 90, 180, int(255 * a)) for a in ramp]
+        self._labels: list[pg.TextItem] = []
+        font = QtGui.QFont("DejaVu Sans Mono", 9)
+        for i in range(LABELS):
+            alpha = int(255 * (0.25 + 0.75 * (i + 1) / LABELS))
+            item = pg.TextItem("", color=(20, 20, 40, alpha), anchor=(-0.15, 0.9))
+            item.setFont(font)
+            self.plot.addItem(item, ignoreBounds=True)
+            self._labels.append(item)
+        self.empty = empty_text(self.plot, "No text yet: the path starts at the first character.")
+        header = QtWidgets.QHBoxLayout()
+        header.setContentsMargins(6, 2, 6, 0)
+        header.addStretch(1)
+        header.addWidget(QtWidgets.QLabel("components:"))
+        header.addWidget(self.combo)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(header)
+        lay.addWidget(self.view, 1)
+        self.combo.currentIndexChanged.connect(self._on_pair_changed)
+        set_tip(self, HELP)
+        self._last: tuple[np.ndarray, str] | None = None
+
+    def set_basis(self, basis: PCABasis) -> None:
+        self.basis = basis
+        k = basis.n_components
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for a, b in PAIRS:
+            if b < k:
+                self.combo.addItem(f"PC{a + 1} / PC{b + 1}", (a, b))
+        self.combo.blockSignals(False)
+        self.pair = self.combo.itemData(0) if self.combo.count() else (0, 0)
+        self._apply_pair()
+
+    def _on_pair_changed(self, index: int) -> None:
+        if index >= 0 and self.combo.itemData(index):
+            self.pair = self.combo.itemData(index)
+            self._apply_pair()
+            if self._last is not None:
+                self.show_path(*self._last)
+
+    def _apply_pair(self) -> None:
+        if self.basis is None:
+            return
+        a, b = self.pair
+        cloud, ev = self.basis.cloud, self.basis.explained
+        self.cloud.setData(cloud[:, a], cloud[:, b])
+        self.plot.setLabel("bottom", f"PC{a + 1} ({100 * ev[a]:.0f}% of variance)", color=FG)
+        self.plot.setLabel("left", f"PC{b + 1} ({100 * ev[b]:.0f}%)", color=FG)
+        lo, hi = np.percentile(cloud[:, [a, b]], [0.5, 99.5], axis=0)
+        pad = 0.12 * (hi - lo) + 1e-3
+        self.plot.setRange(xRange=(lo[0] - pad[0], hi[0] + pad[0]), yRange=(lo[1] - pad[1], hi[1] + pad[1]),
+                           padding=0)
+        self.empty.setPos((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2)
+
+    def show_path(self, h: np.ndarray, chars: str) -> None:
+        """h: (n, H) the last n <= TRAIL states up to the cursor, chars: their characters."""
+        self._last = (h, chars)
+        if self.basis is None or not len(h):
+            for item in (self.path, self.points, self.cursor):
+                item.setData([], [])
+            for label in self._labels:
+                label.setText("")
+            self.empty.setVisible(self.basis is not None)
+            return
+        self.empty.hide()
+        p = self.basis.transform(h[-TRAIL:])[:, list(self.pair)]
+        x, y = p[:, 0], p[:, 1]
+        self.path.setData(x, y)
+        self.points.setData(x, y, brush=self._brushes[-len(p):])
+        self.cursor.setData(x[-1:], y[-1:])
+        chars = chars[-len(p):]
+        n_lab = min(LABELS, len(p))
+        for i, label in enumerate(self._labels):
+            j = len(p) - LABELS + i
+            if i < LABELS - n_lab:
+                label.setText("")
+                continue
+            text = char_label(chars[j])
+            if label.textItem.toPlainText() != text:
+                label.setText(text)
+            label.setPos(float(x[j]), float(y[j]))

@@ -1,0 +1,152 @@
+"""TrainWorker: runs ``explorer.training.loop.fit`` on a QThread; the window never waits.
+
+Everything leaves the thread through queued signals, throttled to ~10 Hz: ``progress``
+carries the new (step, loss, acc) points since the last emit, the ETA and a picture
+(kernels or trajectory); ``validated`` each epoch's validation metrics; ``model_ready`` a
+detached copy of the model (≤ 1 Hz, and at the end) for the labs that use it. Control
+goes in through ``threading.Event``s: cancel, pause, and a one-step request.
+Each step runs under ``lock``; the lab saves (or copies) the model holding it, so a file
+always holds the weights of one step, never a half-updated mix.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore
+
+from explorer.engine import Model, save_model
+from explorer.session.train import TrainJob
+from explorer.training.loop import Diverged, Event, fit
+
+EMIT_EVERY = 0.1      # s between progress signals (~10 Hz)
+MODEL_EVERY = 1.0     # s between model copies handed to the other labs
+
+
+def detached_copy(model: Model) -> Model:
+    """A new Model with copied weights: safe to read in the GUI thread while training goes on."""
+    copy = Model.from_arch(model.arch())
+    copy.load_state_dict(model.state_dict())
+    copy.eval()
+    return copy
+
+
+class TrainWorker(QtCore.QObject):
+    """Move to a QThread, connect ``thread.started`` to ``run``; see the module doc."""
+
+    progress = QtCore.Signal(object)      # dict(points=[(step, loss, acc)], step, total, eta, picture)
+    validated = QtCore.Signal(object)     # dict(step, loss, acc)
+    model_ready = QtCore.Signal(object)   # a detached Model copy
+    paused_changed = QtCore.Signal(bool)
+    finished = QtCore.Signal(str)         # "done" | "stopped" | "diverged: ..." | "error: ..."
+
+    job_ready = QtCore.Signal(object)     # the TrainJob, once built in the thread
+
+    def __init__(self, make_job: Callable[[], TrainJob], start_paused: bool = False) -> None:
+        super().__init__()
+        self._make_job = make_job
+        self.job: TrainJob | None = None
+        self.cancel, self.pause = threading.Event(), threading.Event()
+        if start_paused:
+            self.pause.set()
+        self._single = False
+        self.lock = threading.Lock()
+        self._step = self._total = 0
+        self._eta = 0.0
+        self._points: list[tuple[int, float, float]] = []
+        self._last_emit = self._last_model = 0.0
+
+    # -- control (any thread) --------------------------------------------------------
+    def request_stop(self) -> None:
+        self.cancel.set()
+        self.pause.clear()
+
+    def set_paused(self, paused: bool) -> None:
+        self._single = False
+        (self.pause.set if paused else self.pause.clear)()
+        self.paused_changed.emit(paused)
+
+    def request_step(self) -> None:
+        """Run exactly one more step, then pause."""
+        self._single = True
+        self.pause.clear()
+
+    def save(self, path: str | Path) -> bool:
+        """Save the model between two steps (callable from the GUI thread); False if no model yet."""
+        with self.lock:
+            if self.job is None:
+                return False
+            save_model(self.job.model, Path(path))
+            return True
+
+    # -- the thread --------------------------------------------------------------------
+    @QtCore.Slot()
+    def run(self) -> None:
+        try:
+            job = self.job = self._make_job()     # loading data can take a second: not in the GUI
+        except Exception as exc:  # noqa: BLE001 — shown to the user
+            self.finished.emit(f"error: {exc}")
+            return
+        self.job_ready.emit(job)
+
+        def locked_step(batch: Any) -> dict[str, float]:
+            with self.lock:
+                return job.step_fn(batch)
+
+        try:
+            history = fit(locked_step, job.batches, job.cfg.epochs, job.cfg.steps_per_epoch,
+                          model=job.model, val_fn=job.val_fn, callback=self._on_event,
+                          cancel=self.cancel, pause=self.pause)
+            outcome = "stopped" if history.cancelled else "done"
+        except Diverged as exc:
+            outcome = f"diverged: {exc}"
+        except Exception as exc:  # noqa: BLE001 — shown to the user, never a crash
+            outcome = f"error: {type(exc).__name__}: {exc}"
+        self._flush(force=True)
+        self.model_ready.emit(detached_copy(job.model))
+        self.finished.emit(outcome)
+
+    def _on_event(self, ev: Event) -> None:
+        if ev.kind == "step":
+            m = ev.metrics
+            self._points.append((ev.step, float(m.get("loss", np.nan)), float(m.get("acc", np.nan))))
+            self._eta = ev.elapsed / max(ev.step, 1) * (ev.total_steps - ev.step)
+            self._step, self._total = ev.step, ev.total_steps
+            if self._single:
+                self._single = False
+                self.pause.set()
+                self.paused_changed.emit(True)
+                self._flush(force=True)
+            else:
+                self._flush()
+        elif ev.kind == "val":
+            self.validated.emit({"step": ev.step, "loss": float(ev.metrics["loss"]),
+                                 "acc": float(ev.metrics["acc"])})
+        now = time.monotonic()
+        if now - self._last_model >= MODEL_EVERY:
+            self._last_model = now
+            self.model_ready.emit(detached_copy(self.job.model))
+
+    def _flush(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self._points or (not force and now - self._last_emit < EMIT_EVERY):
+            return
+        self._last_emit = now
+        points, self._points = self._points, []
+        self.progress.emit({"points": points, "step": self._step, "total": self._total,
+                            "eta": self._eta, "picture": self.job.snapshot()})
+
+
+def start_worker(worker: TrainWorker, parent: QtCore.QObject | None = None) -> QtCore.QThread:
+    """Run ``worker`` on a new QThread (quit and cleaned up when it finishes)."""
+    thread = QtCore.QThread(parent)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    thread.start()
+    return thread

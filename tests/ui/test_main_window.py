@@ -1,0 +1,94 @@
+"""MainWindow: the contract (DESIGN.md), menus, settings and drawing across a restart."""
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui.main_window import SETTINGS_VERSION, MainWindow
+
+
+def open_window(qtbot, settings, model):
+    win = MainWindow(settings, digit_model=model)
+    qtbot.addWidget(win)
+    with qtbot.waitExposed(win):
+        win.show()
+    return win
+
+
+def test_default_window_builds_with_the_shipped_or_fallback_model(qtbot):
+    win = MainWindow()                        # XDG_CONFIG_HOME points to a temp dir (conftest)
+    qtbot.addWidget(win)
+    assert win.tabs.tabText(0) == "Digits" and win.sequence_lab is None
+    assert win.digit_lab.canvas.objectName() == "digitCanvas"
+    assert win.digit_lab.probabilities() is None or win.digit_lab.probabilities().shape == (10,)
+    titles = [a.text().replace("&", "") for a in win.menuBar().actions()]
+    assert titles[:2] == ["File", "Edit"] and "View" in titles and "Help" in titles
+    win.digit_lab.stop()
+
+
+def test_add_lab_and_help(qtbot, ini, model, ui):
+    win = open_window(qtbot, ui.settings_at(ini), model)
+    idx = win.add_lab("Sequences", QtWidgets.QLabel("later"))
+    assert win.tabs.tabText(idx) == "Sequences"
+    win.tabs.setCurrentIndex(0)
+    dlg = win.show_page("x", "<p>hello</p>")
+    win.show_help()
+    assert "Digit Lab" in win._help_text.toPlainText()
+    dlg.close()
+
+
+def test_settings_and_drawing_survive_a_restart(qtbot, ini, model, ui):
+    win = open_window(qtbot, ui.settings_at(ini), model)
+    lab = win.digit_lab
+    ui.draw(qtbot, lab.canvas, ui.seven_points())
+    probs = lab.probabilities()
+    lab.set_pen_width(30)
+    lab.set_scope("network")
+    lab.winners_action.setChecked(True)
+    lab.splitter.setSizes([300, 700, 400])
+    sizes = lab.splitter.sizes()
+    win.close()                                            # closeEvent: save_ui + drawing
+    assert not lab.scheduler.timer.isActive()
+    assert win.drawing_path().is_file() and win.drawing_path().parent == QtCore.QFileInfo(ini).absoluteDir().path() \
+        or str(win.drawing_path().parent) == str(QtCore.QFileInfo(ini).absolutePath())
+
+    again = open_window(qtbot, ui.settings_at(ini), model)
+    lab2 = again.digit_lab
+    assert lab2.canvas.pen_width == 30 and lab2.scope == "network"
+    assert lab2.winners_action.isChecked()
+    assert lab2.splitter.sizes() == sizes
+    np.testing.assert_array_equal(lab2.probabilities(), probs)
+    assert int(ui.settings_at(ini).value("settings/version")) == SETTINGS_VERSION
+
+
+def test_old_settings_are_migrated(qtbot, ini, model, ui):
+    s = ui.settings_at(ini)
+    s.setValue("ui/geometry", QtCore.QByteArray(b"garbage"))
+    s.setValue("digits/scope", "map")
+    s.sync()
+    win = open_window(qtbot, ui.settings_at(ini), model)
+    assert win.digit_lab.scope == "map"
+    assert ui.settings_at(ini).value("ui/geometry") is None
+    assert int(ui.settings_at(ini).value("settings/version")) == SETTINGS_VERSION
+
+
+def test_broken_drawing_file_is_ignored(qtbot, ini, model, ui, tmp_path):
+    (tmp_path / "digit_drawing.npz").write_bytes(b"junk")
+    win = open_window(qtbot, ui.settings_at(ini), model)
+    assert win.digit_lab.probabilities() is None
+
+
+def test_window_exports_and_open_model(qtbot, ini, model, ui, tmp_path):
+    from explorer.engine import save_model
+    win = open_window(qtbot, ui.settings_at(ini), model)
+    ui.draw(qtbot, win.digit_lab.canvas, ui.seven_points())
+    win.export_window(tmp_path / "win.png")
+    assert QtGui.QImage(str(tmp_path / "win.png")).width() == win.width()
+    other = ui.tiny_cnn(5)
+    save_model(other, tmp_path / "m.npz")
+    win.digit_lab._message_box = lambda *a: None
+    assert win.open_model(tmp_path / "m.npz")
+    np.testing.assert_allclose(win.digit_lab.probabilities(),
+                               other.trace(win.digit_lab.frame.x).probs[0], rtol=1e-6)
+    (tmp_path / "bad.npz").write_bytes(b"nope")
+    assert not win.open_model(tmp_path / "bad.npz")
+    assert win.digit_lab.last_error
