@@ -144,8 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        from explorer.__main__ import launch
-        return launch()
+        from explorer.__main__ import main as open_window
+        return open_window()
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

@@ -96,7 +96,7 @@ def compare_counts(sizes: Sizes | None = None) -> list[Row]:
         Row("CNN", f"Conv2d({c}, {n}, {k}×{k})", f"{n} kernels × {c}·{k}·{k}",
             cv_w, cv_b, f"space: {h - k + 1}×{w - k + 1} = {positions} positions", positions,
             cv_w * positions),
-        Row(f"RNN ({s.cell}, row by row)", f"{s.cell}({w * c}, {n})",
+        Row("RNN, row by row" if s.cell == "RNN" else f"{s.cell}, row by row", f"{s.cell}({w * c}, {n})",
             f"{gates}{n}·({w * c} + {n})  [W_ih + W_hh]", rn_w, rn_b,
             f"time: {h} rows = {h} steps", h, rn_w * h),
     ]

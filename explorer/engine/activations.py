@@ -10,9 +10,11 @@ from .layer import Array, Layer
 
 
 def sigmoid(x: Array) -> Array:
-    """Numerically stable logistic 1 / (1 + exp(-x)), same shape and dtype as x."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    """Logistic 1 / (1 + exp(-x)) computed as (tanh(x / 2) + 1) / 2: no overflow, same dtype."""
+    y = np.tanh(x * 0.5)
+    y += 1
+    y *= 0.5
+    return y
 
 
 class ReLU(Layer):
@@ -28,7 +30,7 @@ class ReLU(Layer):
         return y, y
 
     def backward(self, dy: Array, cache: Any) -> Array:
-        return np.where(cache > 0, dy, 0).astype(dy.dtype, copy=False)
+        return dy * (cache > 0)
 
 
 class Tanh(Layer):

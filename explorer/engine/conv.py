@@ -77,7 +77,7 @@ def conv2d_backward(dy: Array, w: Array, cache: tuple,
     cols2, (n, c, h, wd), (sh, sw), (ph, pw), (ho, wo) = cache
     c_out, _, kh, kw = w.shape
     dy2 = dy.transpose(1, 0, 2, 3).reshape(c_out, n * ho * wo)
-    dw = (dy2 @ cols2.T).reshape(w.shape)
+    dw = (cols2 @ dy2.T).T.reshape(w.shape)            # faster than dy2 @ cols2.T here
     db = dy2.sum(axis=1)
     if not need_dx:
         return None, dw, db

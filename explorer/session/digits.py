@@ -316,6 +316,7 @@ class DigitSession:
         self._live_erase = False
         self._before_erase: DrawingState | None = None
         self.version = 0                                  # bumps on every visible change
+        self._shown: tuple[int, DrawingState] | None = None
 
     # -- the drawing ---------------------------------------------------------------
     @property
@@ -323,8 +324,13 @@ class DigitSession:
         """The drawing as shown, including the stroke in progress."""
         if self._live is None or self._live_erase:
             return self._state
+        cached = self._shown
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
         live = Stroke(np.concatenate(self._live), self._live_width)
-        return DrawingState(self._state.strokes + (live,), self._state.background)
+        shown = DrawingState(self._state.strokes + (live,), self._state.background)
+        self._shown = (self.version, shown)
+        return shown
 
     @property
     def strokes(self) -> tuple[Stroke, ...]:

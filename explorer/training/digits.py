@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.data.augment import augment_batch
+from explorer.data.augment import AugmentConfig, augment_batch
 from explorer.data.mnist import DigitData, load_digits, split_indices
 from explorer.engine import (LSTM, Adam, Conv2d, Flatten, LastStep, Linear, MaxPool2d, Model,
                              ReLU, log_softmax, save_model)
@@ -41,6 +41,7 @@ BATCH_SIZE = 64
 PEAK_LR, FINAL_LR, WARMUP = 3e-3, 3e-5, 0.03   # warm-up fraction of all steps
 LABEL_SMOOTHING = 0.1
 ROW_HIDDEN = 64
+AUGMENT = AugmentConfig()    # rotation +-15 deg, scale 0.85-1.15, shear 0.3, shift 2 px, elastic, thickness
 
 
 def build_model(arch: str = "cnn", seed: int = 0) -> Model:
@@ -187,7 +188,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
         t = opt.t / total                              # cosine decay after a linear warm-up
         opt.lr = (PEAK_LR * max(t, 1.0 / total) / WARMUP if t < WARMUP else
                   FINAL_LR + 0.5 * (PEAK_LR - FINAL_LR) * (1 + math.cos(math.pi * t)))
-        return model_input(augment_batch(x, rng).astype(np.float32, copy=False), arch)
+        return model_input(augment_batch(x, rng, AUGMENT).astype(np.float32, copy=False), arch)
 
     def val_fn() -> dict[str, float]:
         return evaluate_classifier(model, model_input(x_va, arch), y_va)

@@ -37,10 +37,14 @@ from explorer.training.text_models import (LOG2E, TrainingError, build_sequence_
 NGRAM_ORDER = 5
 SCORE_CHUNK_CHARS = 10_000
 READ_BYTES = 1 << 20
-# Training text per corpus: the whole standard library (about 8.4 M characters) for code.
-TRAIN_CHARS = {"code": 12_000_000, "prose": 3_000_000}
 VALID_CHARS = 1_000_000
-DEFAULT_STEPS = {"code": 6000, "prose": 2500}
+# Per corpus: optimiser steps, lanes per batch, training characters (the whole standard
+# library, about 8.4 M characters, for code; all of pydoc_data.topics, 0.34 M, for prose).
+CORPUS_DEFAULTS: dict[str, dict[str, int]] = {
+    "code": {"steps": 6000, "batch_size": 64, "train_chars": 12_000_000},
+    "prose": {"steps": 2000, "batch_size": 32, "train_chars": 3_000_000},
+    "user": {"steps": 2000, "batch_size": 32, "train_chars": 3_000_000},
+}
 
 
 @dataclass
@@ -50,20 +54,23 @@ class TextConfig:
     corpus: str = "code"
     cell: str = "lstm"
     hidden: int = 128
-    steps: int = 0  # 0: DEFAULT_STEPS for the corpus (2000 for a user's text)
+    steps: int = 0  # 0 (or None): CORPUS_DEFAULTS of the corpus ("user" for a path)
     seed: int = 0
     embed: int = 32
-    batch_size: int = 64
+    batch_size: int = 0
     seq_len: int = 64
     lr: float = 3e-3
     clip: float = 5.0
-    train_chars: int | None = None  # None: TRAIN_CHARS for the corpus (3 M for a user's text)
+    train_chars: int = 0
     valid_chars: int = VALID_CHARS
 
     def resolved(self) -> TextConfig:
-        steps = self.steps or DEFAULT_STEPS.get(self.corpus, 2000)
-        chars = self.train_chars or TRAIN_CHARS.get(self.corpus, 3_000_000)
-        return TextConfig(**{**asdict(self), "steps": int(steps), "train_chars": int(chars)})
+        """A copy with every 0 replaced by the corpus default."""
+        defaults = CORPUS_DEFAULTS.get(self.corpus, CORPUS_DEFAULTS["user"])
+        fields = asdict(self)
+        for key, value in defaults.items():
+            fields[key] = int(fields[key] or value)
+        return TextConfig(**fields)
 
 
 def _lanes(ids: np.ndarray, cfg: TextConfig, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:

@@ -185,8 +185,26 @@ def test_panels_stay_on_the_makeargb_fast_path(qtbot, lab, monkeypatch, draw):
     lab.probabilities()
     lab.grab()                                   # paints every ImageItem
     assert calls == []
-    img = lab.layers.panels["conv1"].view.image.image
-    assert img.dtype == np.float32 and img.flags.c_contiguous
+    view = lab.layers.panels["conv1"].view
+    img = view.image.image
+    assert img.dtype == np.uint8 and img.shape[2] == 4 and img.flags.c_contiguous
+    assert view.image.levels is None and view.image.lut is None       # passed straight to a QImage
+    assert view.values.dtype == np.float32 and np.abs(view.values).max() <= 1.0 + 1e-6
+
+
+def test_fast_path_spy_can_fail(qtbot, monkeypatch):
+    """Negative control for the spy above: float64 RGBA with per-channel levels uses makeARGB."""
+    import pyqtgraph as pg
+    import pyqtgraph.functions as fn
+    calls = []
+    real = fn.makeARGB
+    monkeypatch.setattr(fn, "makeARGB", lambda *a, **k: calls.append(1) or real(*a, **k))
+    w = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(w)
+    item = pg.ImageItem(np.random.default_rng(0).random((8, 8, 4)), levels=[(0, 1)] * 4)
+    w.addViewBox().addItem(item)
+    w.grab()
+    assert calls
 
 
 def test_fast_scribbling_drops_stale_frames(qtbot, lab, draw):

@@ -21,6 +21,7 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str, left: str, tip: str =
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(MUTED))
         axis.setTextPen(pg.mkPen(FG))
+        axis.enableAutoSIPrefix(False)
         plot.setLabel(name, text, color=FG)
     plot.setMenuEnabled(False)
     plot.hideButtons()

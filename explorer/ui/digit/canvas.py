@@ -43,6 +43,7 @@ class DigitCanvas(QtWidgets.QWidget):
         self._overlay_rect: QtCore.QRectF | None = None
         self._field: QtCore.QRectF | None = None   # receptive field, reference units
         self._bg_cache: tuple[int, QtGui.QImage] | None = None
+        self._poly_cache: dict[int, tuple[object, QtGui.QPolygonF]] = {}
         self.setAcceptDrops(True)
         self.setMinimumSize(200, 200)
         self.setCursor(QtCore.Qt.CursorShape.CrossCursor)
@@ -147,8 +148,20 @@ class DigitCanvas(QtWidgets.QWidget):
             if len(pts) == 1:
                 p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
             else:
-                p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(float(a), float(b)) for a, b in pts]))
+                p.drawPolyline(self._polygon(s))
         p.restore()
+
+    def _polygon(self, stroke: object) -> QtGui.QPolygonF:
+        """Stroke -> QPolygonF, cached per (immutable) stroke; the live one is rebuilt."""
+        key = id(stroke)
+        hit = self._poly_cache.get(key)
+        if hit is not None and hit[0] is stroke:
+            return hit[1]
+        poly = QtGui.QPolygonF([QtCore.QPointF(float(a), float(b)) for a, b in stroke.points])  # type: ignore[attr-defined]
+        if len(self._poly_cache) > 512:
+            self._poly_cache.clear()
+        self._poly_cache[key] = (stroke, poly)
+        return poly
 
     def _background_image(self, bg: np.ndarray) -> QtGui.QImage:
         if self._bg_cache is None or self._bg_cache[0] != id(bg):

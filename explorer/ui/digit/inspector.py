@@ -135,7 +135,7 @@ class InspectorPanel(QtWidgets.QFrame):
         for i in range(n):
             if kind == "conv":
                 row = (_label(""), NumberGrid(), _label("⊙", True), NumberGrid(), _label("=", True),
-                       NumberGrid(), _label(""))
+                       NumberGrid())
             else:
                 row = (NumberGrid(56), )
             for col, w in enumerate(row):
@@ -146,14 +146,13 @@ class InspectorPanel(QtWidgets.QFrame):
         """Write out the convolution: patch ⊙ kernel = products, per input channel, then the sum."""
         self.explanation = ex
         n = ex.patch.shape[0]
-        cell = 44 if n == 1 else 34
+        cell = 40 if n == 1 else 33
         self._ensure_rows(n, "conv")
         for i, row in enumerate(self._rows):
-            row[0].setText(f"in {i}" if n > 1 else "")
+            row[0].setText(f"in {i}<br>Σ&nbsp;<b>{num(ex.channel_sums[i])}</b>" if n > 1 else "")
             for g, v in zip((row[1], row[3], row[5]), (ex.patch[i], ex.kernel[i], ex.products[i])):
                 g.cell = cell
                 g.set_values(v)
-            row[6].setText(f"Σ = <b>{num(ex.channel_sums[i])}</b>")
         self.subtitle.setText(title)
         self.result.setText(
             f"Σ products = {num(ex.total)} &nbsp;+&nbsp; bias {num(ex.bias)} &nbsp;=&nbsp; "

@@ -92,14 +92,15 @@ class DigitLab(QtWidgets.QWidget):
         self.pen_slider.setValue(int(self.canvas.pen_width))
         self.pen_slider.setToolTip("Pen width (on the canvas; the network always sees an MNIST-like pen)")
         self.pen_slider.valueChanged.connect(self.set_pen_width)
-        tools.addWidget(QtWidgets.QLabel("  pen "))
-        tools.addWidget(self.pen_slider)
+        pen_row = QtWidgets.QHBoxLayout()
+        pen_row.addWidget(QtWidgets.QLabel("pen width"))
+        pen_row.addWidget(self.pen_slider, 1)
 
-        self.input_panel = MosaicPanel("network input · 28×28", (
+        self.input_panel = MosaicPanel("network input", (
             "Your drawing preprocessed like MNIST: white ink on black, longer side 20 px,\n"
             "centre of mass at the centre of a 28×28 field. This is the network's input."),
             1, 28, 28, 1, GRAY, (0.0, 1.0))
-        self.saliency_panel = MosaicPanel("saliency · ∂ score/∂ x", (
+        self.saliency_panel = MosaicPanel("saliency", (
             "Gradient of the top class's score (logit) with respect to each input pixel,\n"
             "from the engine's backward pass: red pixels push that class up, blue push it down."),
             1, 28, 28, 1, diverging())
@@ -133,6 +134,7 @@ class DigitLab(QtWidgets.QWidget):
         lv.setContentsMargins(4, 4, 4, 4)
         lv.addWidget(tools)
         lv.addWidget(self.canvas)
+        lv.addLayout(pen_row)
         lv.addLayout(seen, 1)
         lv.addLayout(scale_row)
         lv.addWidget(self.legend)
@@ -163,7 +165,7 @@ class DigitLab(QtWidgets.QWidget):
         for w in (left, self.layer_scroll, self.right_splitter):
             self.splitter.addWidget(w)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([360, 580, 460])
+        self.splitter.setSizes([350, 570, 480])
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
@@ -350,7 +352,7 @@ class DigitLab(QtWidgets.QWidget):
         s = self.session.saliency(frame)
         m = max_abs(s)
         self.saliency_panel.view.show_maps((s / m)[None])
-        self.saliency_panel.set_note(f"±{fmt(m)}")
+        self.saliency_panel.setToolTip(self.saliency_panel.toolTip().split("\n\nscale")[0] + f"\n\nscale ±{fmt(m)}")
         lut = diverging().getLookupTable(0.0, 1.0, 256, alpha=False)
         idx = np.clip(((s / m + 1) * 127.5), 0, 255).astype(np.uint8)
         rgba = np.empty((28, 28, 4), np.uint8)

@@ -26,6 +26,7 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | No
     plot.setTitle(f"<b>{title}</b>", color=FG, size=size)
     for name, text in (("bottom", bottom), ("left", left)):
         axis = plot.getAxis(name)
+        axis.enableAutoSIPrefix(False)        # otherwise every range change re-renders the label HTML
         axis.setPen(pg.mkPen(MUTED))
         axis.setTextPen(pg.mkPen(FG))
         if text:

@@ -66,7 +66,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
                 img_plot.layout.setRowFixedHeight(0, 0)
             img_plot.getAxis("left").setStyle(showValues=False)
             if not last:
-                img_plot.getAxis("bottom").setStyle(showValues=False)
+                img_plot.hideAxis("bottom")
             img_plot.invertY(True)
             img_plot.setRange(yRange=(0, n_units), xRange=(0, window), padding=0)
             img = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=levels)
@@ -82,7 +82,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
             hist_plot.getAxis("left").setStyle(showValues=False)
             hist_plot.getAxis("left").setWidth(4)
             if not last:
-                hist_plot.getAxis("bottom").setStyle(showValues=False)
+                hist_plot.hideAxis("bottom")
             edges = np.linspace(*levels, BINS + 1)
             bars = pg.BarGraphItem(x0=edges[:-1], width=np.diff(edges) * 0.9, height=np.zeros(BINS), y0=0,
                                    brush=pg.mkBrush(MUTED), pen=None)

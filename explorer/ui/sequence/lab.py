@@ -200,7 +200,7 @@ class SequenceLab(QtWidgets.QWidget):
         """Open model `index` of the picker; keeps the text when the new model reads the same kind."""
         source = self.model_combo.itemData(index)
         try:
-            session = (SequenceSession(random_model(source, hidden=48, seed=0), name=f"untrained {source}")
+            session = (SequenceSession(random_model(source, hidden=64, seed=0), name=f"untrained {source}")
                        if self._untrained else load_session(source))
         except Exception as exc:                       # noqa: BLE001 - a broken file: say so, keep going
             self.status.setText(f"Cannot open {self.model_combo.itemText(index)}: {exc}")
@@ -353,9 +353,10 @@ class SequenceLab(QtWidgets.QWidget):
     # -- rendering -----------------------------------------------------------------------
     def render(self) -> None:
         """Feed every panel from the session for the current text and cursor."""
+        self._render_timer.stop()                  # this frame covers any render already queued
         s = self.session
-        if s is None or s.pending:
-            return
+        if s is None or s.pending or self._sync_timer.isActive():
+            return                                 # the text sync renders when it is done
         text, n = s.text, s.length
         c = min(self.cursor_index(), n)
         step, w = c - 1, self.heatmap.window

@@ -34,6 +34,7 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         self.plot.getAxis("bottom").setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 8))
         self.empty = empty_text(self.plot, "put the cursor after a character")
         self.empty.setPos(5, 0.5)
+        self._title = ""
         set_tip(self, HELP)
 
     def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool) -> None:
@@ -53,5 +54,7 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         self.plot.getAxis("bottom").setTicks([ticks])
         what = "next char" if not label or len(label) == 1 else "class"
         how = "actual" if actual else "predicted"
-        self.plot.setTitle(f"<b>Memory: what drives the {how} {what} '{char_label(label) if len(label) == 1 else label}'</b>",
-                           color=FG, size="10pt")
+        title = f"<b>Memory: what drives the {how} {what} '{char_label(label) if len(label) == 1 else label}'</b>"
+        if title != self._title:
+            self.plot.setTitle(title, color=FG, size="10pt")
+            self._title = title

@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.data.vocab import UNKNOWN
 
-STEPS = 8                      # colour steps per sign
+STEPS = 5                      # colour steps per sign
 UNKNOWN_BG = QtGui.QColor(170, 90, 230, 110)
 
 
@@ -49,12 +49,15 @@ class TextColourer:
         self.last: list[QtWidgets.QTextEdit.ExtraSelection] = []
         self._unknown = np.zeros(0, bool)
         self.pos = PosMap("")
+        self._unknown_format = QtGui.QTextCharFormat()
+        self._unknown_format.setBackground(UNKNOWN_BG)
+        self._unknown_format.setToolTip("not in the model's vocabulary: read as the unknown symbol")
         editor.viewport().installEventFilter(_UnknownTips(editor, self))
 
     def set_palette(self, positive: tuple[int, int, int], negative: tuple[int, int, int]) -> None:
         self.positive, self.negative = positive, negative
 
-    def visible_range(self, margin: int = 400) -> tuple[int, int]:
+    def visible_range(self, margin: int = 80) -> tuple[int, int]:
         ed = self.editor
         a = ed.cursorForPosition(QtCore.QPoint(0, 0)).position()
         vp = ed.viewport().rect()
@@ -77,23 +80,32 @@ class TextColourer:
                 cuts = np.flatnonzero(np.diff(levels)) + 1
                 starts = np.concatenate([[0], cuts])
                 ends = np.concatenate([cuts, [len(levels)]])
+                formats = {lv: self._format(lv) for lv in np.unique(levels).tolist() if lv}
+                lv_list = levels.tolist()
                 for s, e in zip(starts.tolist(), ends.tolist()):
-                    if levels[s]:
-                        sels.append(self._selection(doc, a + s, a + e,
-                                                    _colour(int(levels[s]), self.positive, self.negative)))
-        for i in np.flatnonzero(unknown[lo:hi]).tolist():
-            sels.append(self._selection(doc, lo + i, lo + i + 1, UNKNOWN_BG))
+                    if lv_list[s]:
+                        sels.append(self._selection(doc, a + s, a + e, formats[lv_list[s]]))
+        unk = np.asarray(unknown[lo:hi], np.int8)
+        if unk.any():                                   # one selection per run of unknown characters
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], unk, [0]])))
+            for a, b in zip(edges[::2].tolist(), edges[1::2].tolist()):
+                sels.append(self._selection(doc, lo + a, lo + b, self._unknown_format))
         self.last = sels
         self.editor.setExtraSelections(sels)
 
-    def _selection(self, doc: QtGui.QTextDocument, a: int, b: int, colour: QtGui.QColor
+    def _format(self, level: int) -> QtGui.QTextCharFormat:
+        fmt = QtGui.QTextCharFormat()
+        fmt.setBackground(_colour(level, self.positive, self.negative))
+        return fmt
+
+    def _selection(self, doc: QtGui.QTextDocument, a: int, b: int, fmt: QtGui.QTextCharFormat
                    ) -> QtWidgets.QTextEdit.ExtraSelection:
         sel = QtWidgets.QTextEdit.ExtraSelection()
         cur = QtGui.QTextCursor(doc)
         cur.setPosition(self.pos.to_doc(a))
         cur.setPosition(self.pos.to_doc(b), QtGui.QTextCursor.MoveMode.KeepAnchor)
         sel.cursor = cur
-        sel.format.setBackground(colour)
+        sel.format = fmt
         return sel
 
 

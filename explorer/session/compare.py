@@ -1,0 +1,159 @@
+"""The Compare lab's Qt-free half.
+
+``Duel``: a CNN and an LSTM trained step by step on the same batches of one toy task
+(long-range recall at a chosen distance, or the local motif), with what the panels draw:
+accuracy against distance (or length), and on one sample sequence the CNN's receptive
+field next to each network's measured memory (gradient influence through ``Model.backward``).
+
+``DigitPair``: the digit CNN and the row-by-row RNN on the same 28×28 drawing —
+probabilities, the RNN's hidden trajectory over the 28 rows, accuracy and size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from explorer.data import tasks
+from explorer.engine import Adam, Model, softmax
+from explorer.training import compare as C
+
+RECALL_GRID = (1, 2, 4, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 40, 50, 60)
+MOTIF_GRID = (10, 20, 30, 45, 60, 90, 120)
+MOTIF_TRAIN_LENGTH = 30
+TASKS = {"recall": "Long-range recall", "motif": "Local motif"}
+
+
+class Duel:
+    """Both contenders on ``task`` ("recall" at ``distance``, or "motif"); ``step()`` trains both."""
+
+    def __init__(self, task: str = "recall", distance: int = 20, steps: int = 400,
+                 seed: int = 0, batch: int = 32) -> None:
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose recall or motif")
+        self.task, self.distance, self.steps, self.batch = task, int(distance), int(steps), batch
+        spec = tasks.get_task(task)
+        vocab, k = len(spec.alphabet), spec.n_classes
+        self.alphabet = spec.alphabet
+        self.rng = np.random.default_rng([seed, self.distance])
+        if task == "recall":
+            cnn = C.make_cnn(vocab, k, C.CNN_CHANNELS, self.rng, global_pool=False)
+            self.field = C.receptive_field()
+        else:
+            cnn = C.make_cnn(vocab, k, C.MOTIF_CHANNELS, self.rng, global_pool=True)
+            self.field = 3
+        self.pair = (cnn, C.make_rnn(vocab, k, C.RNN_HIDDEN, self.rng))
+        self.opts = [Adam(c.model.parameters(), lr=1e-2) for c in self.pair]
+        self.step_count = 0
+        self.sample_x, self.sample_y = self._sample(seed)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.pair]
+
+    @property
+    def n_params(self) -> dict[str, int]:
+        return {c.name: c.n_params for c in self.pair}
+
+    def _sample(self, seed: int) -> tuple[np.ndarray, int]:
+        rng = np.random.default_rng([seed, 7])
+        if self.task == "recall":
+            x, y = tasks.make_sequences("recall", 1, self.distance + 2, rng)
+        else:
+            x, y = tasks.make_sequences("motif", 8, MOTIF_TRAIN_LENGTH, rng)
+            x, y = x[np.argmax(y)][None], y[np.argmax(y)][None]   # one that contains the motif
+        return x, int(y[0])
+
+    def batch_data(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.task == "recall":
+            return C.recall_batch(self.step_count, self.steps, self.distance, self.batch, self.rng)
+        return tasks.make_sequences("motif", self.batch, MOTIF_TRAIN_LENGTH, self.rng)
+
+    def step(self) -> dict[str, tuple[float, float]]:
+        """One Adam step of both models on the same batch -> name -> (loss, batch accuracy)."""
+        x, y = self.batch_data()
+        out = {c.name: C.train_step(c, opt, x, y) for c, opt in zip(self.pair, self.opts)}
+        self.step_count += 1
+        return out
+
+    def done(self) -> bool:
+        return self.step_count >= self.steps
+
+    def accuracy_curve(self, n: int = 120, seed: int = 3) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """-> (distances or lengths (G,), name -> accuracies (G,)) on balanced fresh sequences."""
+        grid = RECALL_GRID if self.task == "recall" else MOTIF_GRID
+        accs: dict[str, list[float]] = {c.name: [] for c in self.pair}
+        for g in grid:
+            length = g + 2 if self.task == "recall" else g
+            x, y = C.balanced_test(self.task, n, length, np.random.default_rng([seed, g]))
+            for c in self.pair:
+                accs[c.name].append(C.accuracy(c, x, y))
+        return np.asarray(grid, np.float64), {k: np.asarray(v) for k, v in accs.items()}
+
+    def influence(self) -> dict[str, np.ndarray]:
+        """name -> (T,) influence of each input of the sample on the answer, scaled to max 1."""
+        out = {}
+        for c in self.pair:
+            g = np.sqrt(C.input_influence(c, self.sample_x, self.sample_y))
+            out[c.name] = g / g.max() if g.max() > 0 else g
+        return out
+
+    def field_span(self, cnn_influence: np.ndarray | None = None) -> tuple[int, int]:
+        """[start, stop) positions of the sample the CNN's answer can see (one window for motif)."""
+        t = self.sample_x.shape[1]
+        if self.task == "recall":
+            return max(0, t - self.field), t
+        centre = int(np.argmax(cnn_influence)) if cnn_influence is not None and cnn_influence.any() else t // 2
+        start = min(max(0, centre - 1), t - self.field)
+        return start, start + self.field
+
+    def sample_text(self) -> str:
+        return "".join(self.alphabet[i] for i in self.sample_x[0])
+
+
+@dataclass
+class DigitPair:
+    """cnn takes (N, 1, 28, 28), rnn takes (N, 28, 28); both output 10 logits."""
+
+    cnn: Model
+    rnn: Model
+    basis: np.ndarray | None = None   # (2, H) principal axes of the RNN's hidden states
+    mean: np.ndarray | None = None
+
+    def probabilities(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """img: (28, 28) float in [0, 1] -> (p_cnn (10,), p_rnn (10,))."""
+        img = np.asarray(img, np.float32).reshape(28, 28)
+        p_cnn = softmax(self.cnn.predict(img[None, None]))[0]
+        p_rnn = softmax(self.rnn.predict(img[None]))[0]
+        return p_cnn.astype(np.float32), p_rnn.astype(np.float32)
+
+    def hidden(self, imgs: np.ndarray) -> np.ndarray:
+        """imgs: (N, 28, 28) -> the recurrent layer's states (N, 28, H) row by row."""
+        x = np.asarray(imgs, np.float32)
+        for layer in self.rnn.layers:
+            if getattr(layer, "recurrent", False):
+                return layer.run(x)[0]
+            x = layer.forward(x)[0]
+        raise ValueError("the row model has no recurrent layer")
+
+    def fit_basis(self, imgs: np.ndarray) -> None:
+        """Principal axes of the hidden states of sample digits (fitted once, then frozen)."""
+        hs = self.hidden(imgs).reshape(-1, self.hidden(imgs[:1]).shape[-1]).astype(np.float64)
+        self.mean = hs.mean(axis=0)
+        _, _, vt = np.linalg.svd(hs - self.mean, full_matrices=False)
+        self.basis = vt[:2]
+
+    def trajectory(self, img: np.ndarray) -> np.ndarray:
+        """img: (28, 28) -> (28, 2) hidden state after each row on the 2 principal axes."""
+        hs = self.hidden(np.asarray(img, np.float32).reshape(1, 28, 28))[0].astype(np.float64)
+        if self.basis is None:
+            self.fit_basis(np.asarray(img, np.float32).reshape(1, 28, 28))
+        return ((hs - self.mean) @ self.basis.T).astype(np.float32)
+
+    def info(self) -> dict[str, dict[str, object]]:
+        """name -> {"params", "val_acc" (or None), "reads"}."""
+        return {"CNN": {"params": self.cnn.n_params(), "val_acc": self.cnn.meta.get("val_acc"),
+                        "reads": "the whole 28×28 image at once, 3×3 kernels slid over space"},
+                "Row-RNN": {"params": self.rnn.n_params(), "val_acc": self.rnn.meta.get("val_acc"),
+                            "reads": "28 rows of 28 pixels, one row per time step"}}

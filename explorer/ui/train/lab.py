@@ -1,0 +1,378 @@
+"""TrainLab: train any model the app knows and watch it learn; the window never freezes.
+
+``TrainLab(settings=None, parent=None)``. Controls on the left (model kind, architecture
+preset, data, optimiser, learning rate, batch size, epochs; start / pause / step / stop /
+reset / save), live curves and the kernels or the trajectory on the right. Training runs
+in a ``TrainWorker`` on a QThread; ``model_updated(model, kind)`` hands a detached copy of
+the model to whoever wants it (≤ 1 Hz), ``model_trained(model, kind)`` the final one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from explorer.engine import Model, save_model
+from explorer.session.train import DATA, KINDS, PRESETS, TrainConfig, TrainJob, default_config, make_job
+from explorer.ui.compare.style import header, note
+from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
+from explorer.ui.train.worker import TrainWorker, detached_copy, start_worker
+
+
+def _eta(seconds: float) -> str:
+    s = int(round(max(seconds, 0)))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class TrainLab(QtWidgets.QWidget):
+    """See the module doc. Public for tests: ``start()``, ``set_paused()``, ``step()``,
+    ``stop()``, ``reset()``, ``save(path)``, ``config()``, ``set_config(cfg)``, ``loss_panel``."""
+
+    model_updated = QtCore.Signal(object, str)
+    model_trained = QtCore.Signal(object, str)
+    status = QtCore.Signal(str)
+    finished = QtCore.Signal(str)
+
+    def __init__(self, settings: QtCore.QSettings | None = None,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.job: TrainJob | None = None
+        self.worker: TrainWorker | None = None
+        self.thread: QtCore.QThread | None = None
+        self.step_offset = 0          # curve x of step 0 of the current run (runs continue)
+        self._last_step = 0
+        self._build()
+        kind = str(settings.value("train/kind", "toy")) if settings is not None else "toy"
+        self.set_config(default_config(kind if kind in KINDS else "toy"))
+        self._sync_buttons()
+
+    # -- building ----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.kind = QtWidgets.QComboBox()
+        for key, name in KINDS.items():
+            self.kind.addItem(name, key)
+        self.kind.setToolTip("Which model to train: the digit CNN, the row-by-row RNN for digits, "
+                             "a small recurrent model on a toy language, or a character model on text.")
+        self.preset, self.data = QtWidgets.QComboBox(), QtWidgets.QComboBox()
+        self.preset.setToolTip("Architecture preset: layer sizes and recurrent cell.")
+        self.data.setToolTip("Where the examples come from (MNIST found on this machine, a toy "
+                             "language, or a text corpus).")
+        self.optimizer = QtWidgets.QComboBox()
+        self.optimizer.addItems(["Adam", "SGD"])
+        self.optimizer.setToolTip("Adam adapts a step size per weight; SGD uses momentum 0.9.")
+        self.lr = QtWidgets.QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e4)
+        self.lr.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr.setToolTip("Learning rate. Try 1000 to see a diverging run stop with a message "
+                           "and keep its last good weights.")
+        self.batch = QtWidgets.QSpinBox(minimum=1, maximum=1024)
+        self.epochs = QtWidgets.QSpinBox(minimum=1, maximum=500)
+        self.steps = QtWidgets.QSpinBox(minimum=1, maximum=100000)
+        self.batch.setToolTip("Examples per optimiser step.")
+        self.epochs.setToolTip("Epochs; validation runs after each one.")
+        self.steps.setToolTip("Optimiser steps per epoch.")
+        form_m, form_o = QtWidgets.QFormLayout(), QtWidgets.QFormLayout()
+        form_m.addRow("Model", self.kind)
+        form_m.addRow("Architecture", self.preset)
+        form_m.addRow("Data", self.data)
+        for label, w in (("Optimiser", self.optimizer), ("Learning rate", self.lr),
+                         ("Batch size", self.batch), ("Epochs", self.epochs), ("Steps / epoch", self.steps)):
+            form_o.addRow(label, w)
+        box_m, box_o = QtWidgets.QGroupBox("What to train"), QtWidgets.QGroupBox("How to train")
+        box_m.setLayout(form_m)
+        box_o.setLayout(form_o)
+        self.summary = note("")
+        self.summary.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+
+        sp = QtWidgets.QStyle.StandardPixmap
+        icon = self.style().standardIcon
+        self.start_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPlay), "Start")
+        self.pause_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPause), "Pause")
+        self.pause_btn.setCheckable(True)
+        self.step_btn = QtWidgets.QPushButton(icon(sp.SP_MediaSkipForward), "Step")
+        self.stop_btn = QtWidgets.QPushButton(icon(sp.SP_MediaStop), "Stop")
+        self.reset_btn = QtWidgets.QPushButton(icon(sp.SP_BrowserReload), "Reset")
+        self.save_btn = QtWidgets.QPushButton(icon(sp.SP_DialogSaveButton), "Save model…")
+        tips = {self.start_btn: "Start training (continues from the current weights after a stop).",
+                self.pause_btn: "Pause / resume; the thread waits between two steps.",
+                self.step_btn: "Run exactly one optimiser step, then pause.",
+                self.stop_btn: "Stop after the current step; the weights are kept.",
+                self.reset_btn: "Throw the weights away: a fresh, seeded model.",
+                self.save_btn: "Save the model now (atomic: a temporary file, then a rename)."}
+        for b, t in tips.items():
+            b.setToolTip(t)
+        grid = QtWidgets.QGridLayout()
+        for i, b in enumerate((self.start_btn, self.pause_btn, self.step_btn, self.stop_btn,
+                               self.reset_btn, self.save_btn)):
+            grid.addWidget(b, i // 2, i % 2)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setFormat("step %v / %m")
+        self.progress.setToolTip("Optimiser steps of this run, and the estimated time left.")
+        self.eta = QtWidgets.QLabel("ready")
+        self.message = QtWidgets.QLabel("")
+        self.message.setWordWrap(True)
+
+        left = QtWidgets.QVBoxLayout()
+        left.addWidget(header("Train lab", "Train a model and watch it learn."))
+        left.addWidget(note("Pick a model and its data, then Start. You can keep drawing or typing "
+                            "in the other labs: they can use the model while it learns."))
+        for w in (box_m, box_o):
+            left.addWidget(w)
+        left.addLayout(grid)
+        left.addWidget(self.progress)
+        left.addWidget(self.eta)
+        left.addWidget(self.message)
+        left.addWidget(self.summary)
+        left.addStretch(1)
+        side = QtWidgets.QWidget()
+        side.setLayout(left)
+        side.setFixedWidth(330)
+
+        self.loss_panel = CurvePanel("loss", "Loss (cross-entropy)", "loss (nats)",
+                                     "Cross-entropy of each training batch (light), its running mean "
+                                     "(blue) and the validation loss after each epoch (green). Lower is better; "
+                                     "a gap between blue and green means over-fitting.")
+        self.acc_panel = CurvePanel("acc", "Accuracy", "fraction correct",
+                                    "Fraction of correct answers on each training batch and on the "
+                                    "held-out validation set after each epoch.", legend_at=(-8, -40))
+        self.kernels = KernelPanel()
+        self.trajectory = TrajectoryPanel()
+        self.picture = QtWidgets.QStackedWidget()
+        self.picture.addWidget(self.kernels)
+        self.picture.addWidget(self.trajectory)
+        right = QtWidgets.QGridLayout()
+        right.addWidget(self.loss_panel, 0, 0)
+        right.addWidget(self.acc_panel, 0, 1)
+        right.addWidget(self.picture, 1, 0, 1, 2)
+        right.setRowStretch(0, 1)
+        right.setRowStretch(1, 1)
+        outer = QtWidgets.QHBoxLayout(self)
+        outer.addWidget(side)
+        outer.addLayout(right, 1)
+
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        for w in (self.preset, self.data):
+            w.currentIndexChanged.connect(self._model_changed)
+        self.start_btn.clicked.connect(self.start)
+        self.pause_btn.toggled.connect(self.set_paused)
+        self.step_btn.clicked.connect(self.step)
+        self.stop_btn.clicked.connect(self.stop)
+        self.reset_btn.clicked.connect(self.reset)
+        self.save_btn.clicked.connect(self._save_dialog)
+
+    # -- settings <-> widgets ---------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        return TrainConfig(kind=self.kind.currentData(), preset=self.preset.currentText(),
+                           data=self.data.currentText(), optimizer=self.optimizer.currentText(),
+                           lr=float(self.lr.value()), batch_size=self.batch.value(),
+                           epochs=self.epochs.value(), steps_per_epoch=self.steps.value())
+
+    def set_config(self, cfg: TrainConfig) -> None:
+        self.kind.blockSignals(True)
+        self.kind.setCurrentIndex(self.kind.findData(cfg.kind))
+        self.kind.blockSignals(False)
+        self._fill(cfg)
+
+    def _fill(self, cfg: TrainConfig) -> None:
+        for combo, items, value in ((self.preset, list(PRESETS[cfg.kind]), cfg.preset),
+                                    (self.data, DATA[cfg.kind], cfg.data)):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(items)
+            combo.setCurrentText(value)
+            combo.blockSignals(False)
+        self.optimizer.setCurrentText(cfg.optimizer)
+        self.lr.setValue(cfg.lr)
+        self.batch.setValue(cfg.batch_size)
+        self.epochs.setValue(cfg.epochs)
+        self.steps.setValue(cfg.steps_per_epoch)
+        self.picture.setCurrentWidget(self.kernels if cfg.kind == "digits-cnn" else self.trajectory)
+        self._model_changed()
+
+    def _kind_changed(self) -> None:
+        self._fill(default_config(self.kind.currentData()))
+
+    def _model_changed(self) -> None:
+        if not self.running():
+            self.reset()
+
+    # -- running -----------------------------------------------------------------------------
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def start(self, paused: bool = False) -> None:
+        """Start (or continue, keeping the weights) with the current settings."""
+        if self.running():
+            return
+        cfg, old = self.config(), self.job
+        if self.settings is not None:
+            self.settings.setValue("train/kind", cfg.kind)
+
+        def factory() -> TrainJob:
+            job = make_job(cfg)
+            if old is not None and (old.cfg.kind, old.cfg.preset, old.cfg.data) == (cfg.kind, cfg.preset, cfg.data):
+                job.model.load_state_dict(old.model.state_dict())
+            return job
+
+        self.step_offset = self._last_step
+        self.worker = TrainWorker(factory, start_paused=paused)
+        self.worker.job_ready.connect(self._on_job)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.validated.connect(self._on_val)
+        self.worker.model_ready.connect(lambda m: self.model_updated.emit(m, cfg.kind))
+        self.worker.paused_changed.connect(self._on_paused)
+        self.worker.finished.connect(self._on_finished)
+        self.message.setText("")
+        self.pause_btn.blockSignals(True)
+        self.pause_btn.setChecked(paused)
+        self.pause_btn.blockSignals(False)
+        self.progress.setRange(0, cfg.epochs * cfg.steps_per_epoch)
+        self.progress.setValue(0)
+        self.eta.setText("preparing data…")
+        self.thread = start_worker(self.worker, self)
+        self._sync_buttons()
+
+    def set_paused(self, paused: bool) -> None:
+        if self.worker is not None and self.running():
+            self.worker.set_paused(bool(paused))
+
+    def step(self) -> None:
+        """One optimiser step, then pause (starts a paused run if none is going)."""
+        if not self.running():
+            self.start(paused=True)
+        assert self.worker is not None
+        self.worker.request_step()
+
+    def stop(self, wait_ms: int = 0) -> None:
+        if self.worker is not None:
+            self.worker.request_stop()
+        if wait_ms and self.thread is not None:
+            self.thread.wait(wait_ms)
+
+    def reset(self) -> None:
+        """Stop, forget the weights and the curves; the next Start builds a fresh model."""
+        if self.running():
+            self.stop(wait_ms=5000)
+        self.job = None
+        self.step_offset = self._last_step = 0
+        self.loss_panel.clear()
+        self.acc_panel.clear()
+        self.progress.setValue(0)
+        self.eta.setText("ready")
+        self.message.setText("")
+        self.summary.setText(self._describe())
+        self._sync_buttons()
+
+    def _describe(self) -> str:
+        cfg = self.config()
+        try:
+            from explorer.session.train import build_model
+            n_in = n_out = 98 if cfg.kind == "text" else 0
+            if cfg.kind == "toy":
+                from explorer.data import tasks
+                spec = tasks.get_task(cfg.data)
+                n_in, n_out = len(spec.alphabet), spec.n_classes
+            m = build_model(cfg, n_in, n_out)
+        except Exception as exc:  # noqa: BLE001 - a description only
+            return str(exc)
+        layers = " → ".join(layer.type_name for layer in m.layers)
+        return f"{layers}\n{m.n_params():,} parameters"
+
+    def save(self, path: str | Path) -> Path:
+        """Save the current model (atomic); raises RuntimeError if there is none yet."""
+        path = Path(path)
+        if self.worker is not None and self.running() and self.worker.save(path):
+            pass
+        elif self.job is not None:
+            save_model(self.job.model, path)
+        else:
+            raise RuntimeError("nothing to save yet: start training first")
+        self.status.emit(f"saved {path}")
+        self.message.setText(f"Saved to {path}")
+        return path
+
+    def current_model(self) -> Model | None:
+        """A detached copy of the model being trained (None before the first start)."""
+        if self.worker is not None and self.running():
+            with self.worker.lock:
+                return detached_copy(self.worker.job.model) if self.worker.job else None
+        return detached_copy(self.job.model) if self.job is not None else None
+
+    def _save_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save model", "model.npz", "Model files (*.npz)")
+        if path:
+            try:
+                self.save(path)
+            except (RuntimeError, OSError) as exc:
+                self.message.setText(f"<span style='color:#b00020'>{exc}</span>")
+
+    # -- worker signals (queued: GUI thread) -----------------------------------------------
+    def _on_job(self, job: TrainJob) -> None:
+        self.job = job
+        self.eta.setText("training…")
+
+    def _on_progress(self, p: dict) -> None:
+        pts = p["points"]
+        off = self.step_offset
+        self.loss_panel.add([(off + s, loss) for s, loss, _ in pts])
+        self.acc_panel.add([(off + s, acc) for s, _, acc in pts])
+        self._last_step = off + p["step"]
+        self.progress.setValue(p["step"])
+        self.eta.setText(f"step {p['step']} of {p['total']} · ETA {_eta(p['eta'])}")
+        pic = p["picture"]
+        if "kernels" in pic:
+            self.kernels.show_kernels(pic["kernels"])
+        elif "trajectory" in pic:
+            self.trajectory.show_path(pic["trajectory"])
+        self.loss_panel.plot.getPlotItem().enableAutoRange()
+        acc = self.acc_panel.plot.getPlotItem()
+        acc.enableAutoRange(x=True)
+        acc.setYRange(0, 1.02, padding=0)
+
+    def _on_val(self, v: dict) -> None:
+        self.loss_panel.add_val(self.step_offset + v["step"], v["loss"])
+        self.acc_panel.add_val(self.step_offset + v["step"], v["acc"])
+        self.message.setText(f"validation after step {v['step']}: accuracy {v['acc']:.1%}, loss {v['loss']:.3f}")
+
+    def _on_paused(self, paused: bool) -> None:
+        self.pause_btn.blockSignals(True)
+        self.pause_btn.setChecked(paused)
+        self.pause_btn.blockSignals(False)
+        self.pause_btn.setText("Resume" if paused else "Pause")
+
+    def _on_finished(self, outcome: str) -> None:
+        kind = self.config().kind
+        if outcome.startswith("diverged"):
+            self.message.setText(f"<span style='color:#b00020'><b>Stopped: {outcome[10:]}.</b> "
+                                 "Lower the learning rate and Start again.</span>")
+        elif outcome.startswith("error"):
+            self.message.setText(f"<span style='color:#b00020'>{outcome}</span>")
+        else:
+            self.eta.setText("finished" if outcome == "done" else "stopped")
+        if self.job is not None and not outcome.startswith("error"):
+            self.model_trained.emit(detached_copy(self.job.model), kind)
+        self.thread = None
+        self._on_paused(False)
+        self._sync_buttons()
+        self.status.emit(f"training {outcome}")
+        self.finished.emit(outcome)
+
+    def _sync_buttons(self) -> None:
+        run = self.running()
+        self.start_btn.setEnabled(not run)
+        self.pause_btn.setEnabled(run)
+        self.stop_btn.setEnabled(run)
+        for w in (self.kind, self.preset, self.data):
+            w.setEnabled(not run)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        self.stop(wait_ms=3000)
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop the worker and wait for its thread (window close, tests)."""
+        self.stop(wait_ms=5000)
+        if self.thread is not None:
+            self.thread.wait(5000)
+

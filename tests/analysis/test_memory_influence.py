@@ -1,0 +1,64 @@
+"""The memory view's numbers equal a finite-difference check on a tiny float64 model."""
+
+import numpy as np
+import pytest
+
+from explorer.session.sequence import SequenceSession, random_model
+
+
+def numeric_influence(session: SequenceSession, start: int, t: int, target: int, eps: float = 1e-6):
+    """sum_e (d logit_target(t) / d x[s, e])^2 by central differences on the inputs x."""
+    x = session._embed(session.ids[start:t + 1]).copy()
+    state = session.state_before(start)
+
+    def logit(xx):
+        y, _, _ = session.rec.run(xx, state)
+        return session._head(y[0, -1:])[0, target]
+
+    out = np.zeros(x.shape[1])
+    for s in range(x.shape[1]):
+        for e in range(x.shape[2]):
+            old = x[0, s, e]
+            x[0, s, e] = old + eps
+            up = logit(x)
+            x[0, s, e] = old - eps
+            down = logit(x)
+            x[0, s, e] = old
+            out[s] += ((up - down) / (2 * eps)) ** 2
+    return out
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("window", [8, 100])
+def test_memory_matches_finite_differences(cell, window):
+    model = random_model(cell, hidden=5, embed=3, seed=11).astype(np.float64)
+    s = SequenceSession(model)
+    s.set_text('x = "ab" + (c)\nprint(x)')
+    cursor = 15
+    mem = s.memory(cursor, window=window)
+    t = cursor - 1
+    assert mem.start == max(0, t - window + 1) and len(mem.weights) == t - mem.start + 1
+    assert mem.actual and mem.target == s.ids[cursor]
+    ref = numeric_influence(s, mem.start, t, mem.target)
+    np.testing.assert_allclose(mem.weights, ref, rtol=1e-5, atol=1e-14)
+    assert mem.weights[-1] > 0
+
+
+def test_memory_at_end_uses_the_best_guess_and_leaves_grads_alone():
+    model = random_model("LSTM", hidden=4, embed=3, seed=12).astype(np.float64)
+    s = SequenceSession(model)
+    s.set_text("abc")
+    before = {k: g.copy() for k, g in model.gradients().items()}
+    mem = s.memory(3)
+    assert not mem.actual and mem.target == int(np.argmax(s.output_probs(2, 3)[0]))
+    for k, g in model.gradients().items():
+        np.testing.assert_array_equal(g, before[k])
+
+
+def test_negative_control_wrong_target_differs():
+    model = random_model("GRU", hidden=4, embed=3, seed=13).astype(np.float64)
+    s = SequenceSession(model)
+    s.set_text("hello world")
+    mem = s.memory(6, window=6)
+    wrong = numeric_influence(s, mem.start, 5, (mem.target + 1) % 98)
+    assert not np.allclose(mem.weights, wrong, rtol=1e-3)

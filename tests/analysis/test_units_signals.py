@@ -1,0 +1,97 @@
+"""Signals over text and the unit finder ("find a unit for ... inside a string")."""
+
+import os
+
+import numpy as np
+import pytest
+
+from explorer.analysis.units import (SignalError, correlations, position_in_line, python_lexical,
+                                     rank_units, regex_signal, signal)
+from explorer.data.vocab import Vocab
+from explorer.engine.dense import Embedding, Linear
+from explorer.engine.model import Model
+from explorer.engine.recurrent import LSTM
+from explorer.session.sequence import SequenceSession
+
+CODE = 'x = "hello world"\nprint("a (b)", y)  # note\nname = "z" + w\n' * 6
+
+
+def quote_flip_model(hidden: int = 6, seed: int = 0) -> Model:
+    """Embedding -> LSTM -> Linear wired by hand: unit 0 flips sign at every quote character."""
+    vocab = Vocab.text()
+    rng = np.random.default_rng(seed)
+    emb = Embedding(vocab.size, 2, rng=rng)
+    emb.params["weight"][:, 0] = 0.0
+    emb.params["weight"][vocab.encode("\"'"), 0] = 1.0          # feature 0: "is a quote"
+    lstm = LSTM(2, hidden, rng=rng)
+    p, H = lstm.params, hidden
+    p["weight_ih_l0"][:, 0] = 0.0                                # only unit 0 sees quotes ...
+    p["weight_hh_l0"][:, 0] = 0.0                                # ... and nobody sees unit 0
+    for g in range(4):
+        p["weight_ih_l0"][g * H] = 0.0
+        p["weight_hh_l0"][g * H] = 0.0
+        p["bias_ih_l0"][g * H] = p["bias_hh_l0"][g * H] = 0.0
+    K, K2 = 20.0, 10.0
+    p["weight_ih_l0"][0 * H, 0], p["bias_ih_l0"][0 * H] = K, -K / 2      # i: open on a quote
+    p["weight_ih_l0"][1 * H, 0], p["bias_ih_l0"][1 * H] = -K, K / 2      # f: forget on a quote
+    p["weight_hh_l0"][2 * H, 0], p["bias_ih_l0"][2 * H] = -K2, 0.1 * K2  # g: -sign(h0)
+    p["bias_ih_l0"][3 * H] = 10.0                                        # o: always open
+    head = Linear(hidden, vocab.size, rng=rng)
+    return Model([emb, lstm, head], meta={"vocab": vocab.to_meta()})
+
+
+def test_lexer_marks_strings_comments_and_depth():
+    text = 'a = "x(y" + f(1)  # c"\n'
+    lex = python_lexical(text)
+    inside = "".join(c for c, v in zip(text, lex["string"]) if v)
+    assert inside == '"x(y'                                          # opening quote .. before closing
+    assert lex["string"][text.index('"')] == 1 and lex["string"][text.index("y")] == 1
+    assert lex["string"][text.index('y') + 1] == 0                  # the closing quote is outside
+    assert lex["depth"][text.index("1")] == 1 and lex["depth"][text.index("x")] == 0
+    assert lex["comment"][text.index("#")] == 1 and lex["comment"][text.index("c")] == 1
+    assert lex["string"][len(text) - 2] == 0                         # a quote inside a comment
+
+
+def test_other_signals():
+    assert position_in_line("ab\ncd").tolist() == [1, 2, 0, 1, 2]
+    assert signal("a b", "after a space").tolist() == [0, 1, 0]
+    assert regex_signal("ab12c3", r"\d+").tolist() == [0, 0, 1, 1, 0, 1]
+    with pytest.raises(SignalError, match="not a valid regular expression"):
+        signal("abc", "(")
+
+
+def test_rank_units_picks_the_correlated_unit():
+    rng = np.random.default_rng(0)
+    s = (rng.random(300) > 0.5).astype(np.float32)
+    h = rng.standard_normal((300, 5)) * 0.5
+    h[:, 3] = -s + 0.1 * rng.standard_normal(300)
+    ranked = rank_units(h, s)
+    assert ranked[0].unit == 3 and ranked[0].r < -0.9
+    assert correlations(np.ones((10, 2)), np.arange(10.0)).tolist() == [0.0, 0.0]
+    with pytest.raises(SignalError, match="constant"):
+        rank_units(h, np.zeros(300))
+
+
+def test_finder_picks_the_hand_wired_quote_unit():
+    session = SequenceSession(quote_flip_model())
+    session.set_text(CODE)
+    ranked = rank_units(session.hidden_states(), signal(CODE, "inside a string"))
+    assert ranked[0].unit == 0 and ranked[0].r > 0.95
+    assert abs(ranked[1].r) < 0.6
+
+
+def test_shipped_code_model_has_a_string_or_bracket_unit():
+    from explorer.paths import model_path
+    path = model_path("code_lstm.npz")
+    if not path.is_file():
+        pytest.skip(f"shipped model {path} not built yet (issue #5 trains it)")
+    from explorer.data.corpora import load_corpus
+    from explorer.session.sequence import load_session
+    session = load_session(str(path))
+    text = load_corpus("code", split="valid", max_chars=int(os.environ.get("SEQ_TEST_CHARS", 20000))).text
+    session.set_text(text)
+    h = session.hidden_states()
+    best = max(rank_units(h, signal(text, "inside a string"))[0].r,
+               rank_units(h, signal(text, "bracket depth"))[0].r, key=abs)
+    r_string = rank_units(h, signal(text, "inside a string"))[0].r
+    assert abs(r_string) >= 0.6, f"best inside-a-string unit has r = {r_string:+.2f} (best overall {best:+.2f})"

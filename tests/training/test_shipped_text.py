@@ -1,0 +1,107 @@
+"""The shipped sequence models: their figures, a unit that tracks code structure, toy accuracies.
+
+Loads the files in resources/models and re-measures on held-out data (a sample, to stay fast).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from explorer.data import tasks
+from explorer.data.corpora import load_corpus, stdlib_root
+from explorer.data.vocab import Vocab
+from explorer.engine import load_model
+from explorer.paths import model_path, models_dir
+from explorer.training.text_models import (TASK_DEFAULTS, code_signals, hidden_states,
+                                           stream_bits_per_char, task_accuracy, tracking_units,
+                                           unit_correlations)
+
+TEXT_MODELS = {"code_lstm": "LSTM", "code_gru": "GRU", "code_rnn": "RNN", "prose_lstm": "LSTM"}
+TARGET_BPC = {"code_lstm": 2.0, "prose_lstm": 2.6}
+HELDOUT_CHARS = 40_000
+
+
+def _load(name: str):
+    path = model_path(name + ".npz")
+    assert path.is_file(), f"shipped model {path} is missing"
+    return load_model(path)
+
+
+@pytest.fixture(scope="module")
+def heldout_code() -> list[str]:
+    """Whole held-out standard-library files (never trained on), about HELDOUT_CHARS in all."""
+    files, total = [], 0
+    for rel in load_corpus("code", "valid").files:
+        with open(os.path.join(stdlib_root(), rel), encoding="utf-8", errors="replace") as fh:
+            src = fh.read()
+        if total and total + len(src) > HELDOUT_CHARS:
+            continue
+        files.append(src)
+        total += len(src)
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_MODELS))
+def test_text_model_files(name):
+    model = _load(name)
+    assert [layer.type_name for layer in model.layers] == ["Embedding", TEXT_MODELS[name], "Linear"]
+    meta = model.meta
+    assert meta["task"] == "text" and meta["corpus"] == name.split("_")[0]
+    assert meta["command"].startswith("cnn-rnn-explorer train text")
+    assert 0 < meta["valid_bpc"] < 8 and 0 < meta["baseline_bpc"] < 8
+    if name in TARGET_BPC:
+        assert meta["valid_bpc"] <= TARGET_BPC[name]
+    if name == "code_lstm":
+        assert meta["valid_bpc"] < meta["baseline_bpc"]
+
+
+def test_code_models_share_one_width():
+    widths = {_load(n).layers[1].hidden_size for n in ("code_lstm", "code_gru", "code_rnn")}
+    assert len(widths) == 1
+
+
+def test_code_lstm_on_a_heldout_sample(heldout_code):
+    model = _load("code_lstm")
+    ids = Vocab.from_meta(model.meta["vocab"]).encode("".join(heldout_code))
+    bpc, n = stream_bits_per_char(model, ids, lanes=8)
+    assert n > 0.9 * len(ids)
+    assert bpc <= TARGET_BPC["code_lstm"]
+
+
+def test_a_code_lstm_unit_tracks_strings_or_brackets(heldout_code):
+    """Some unit's state follows "inside a string" or bracket depth with |r| >= 0.6."""
+    model = _load("code_lstm")
+    vocab = Vocab.from_meta(model.meta["vocab"])
+    found = tracking_units(model, heldout_code, vocab.encode)
+    best = found[0]
+    print("strongest tracking units:", found)
+    assert abs(best["r"]) >= 0.6, found
+    assert best["signal"] in ("in_string", "bracket_depth")
+    # control: the same unit against the signal with its time order shuffled is no tracker
+    sources = [s for s in heldout_code if code_signals(s) is not None]
+    signal = np.concatenate([code_signals(s)[best["signal"]] for s in sources])
+    states = hidden_states(model, vocab.encode("".join(sources)))[best["state"]]
+    shuffled = np.random.default_rng(0).permutation(signal)
+    r = unit_correlations(states[:, best["unit"]:best["unit"] + 1].astype(np.float64), shuffled)
+    assert abs(r[0]) < 0.1
+
+
+@pytest.mark.parametrize("task", sorted(tasks.TASKS))
+def test_toy_models_are_small_and_accurate(task):
+    model = _load(f"task_{task}")
+    meta = model.meta
+    assert meta["task"] == "toy" and meta["toy_task"] == task
+    assert 2 <= model.layers[1].hidden_size <= 16
+    assert meta["acc_train_length"] >= 0.99
+    acc = task_accuracy(model, task, meta["train_length"], seed=12345, n=300)
+    assert acc >= 0.99
+    assert "acc_double_length" in meta and meta["hidden"] == model.layers[1].hidden_size
+    assert task in TASK_DEFAULTS
+
+
+def test_shipped_models_fit_the_size_budget():
+    total = sum(p.stat().st_size for p in models_dir().glob("*.npz"))
+    assert total < 20 * 1024 * 1024

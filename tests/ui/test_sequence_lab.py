@@ -1,0 +1,209 @@
+"""Sequence Lab driven by real keystrokes (pytest-qt), on tiny random / hand-wired models."""
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.data.vocab import Vocab
+from explorer.engine.dense import Embedding, Linear
+from explorer.engine.model import Model
+from explorer.engine.recurrent import LSTM
+from explorer.session.sequence import SequenceSession, random_model
+from explorer.ui.sequence import SequenceLab
+from explorer.ui.sequence.textcolour import UNKNOWN_BG
+
+
+def quote_flip_model(hidden: int = 6, seed: int = 0) -> Model:
+    """Unit 0 flips sign at every quote (same wiring as tests/analysis/test_units_signals.py)."""
+    vocab = Vocab.text()
+    rng = np.random.default_rng(seed)
+    emb = Embedding(vocab.size, 2, rng=rng)
+    emb.params["weight"][:, 0] = 0.0
+    emb.params["weight"][vocab.encode("\"'"), 0] = 1.0
+    lstm = LSTM(2, hidden, rng=rng)
+    p, H = lstm.params, hidden
+    p["weight_ih_l0"][:, 0] = 0.0
+    p["weight_hh_l0"][:, 0] = 0.0
+    for g in range(4):
+        p["weight_ih_l0"][g * H] = p["weight_hh_l0"][g * H] = 0.0
+        p["bias_ih_l0"][g * H] = p["bias_hh_l0"][g * H] = 0.0
+    p["weight_ih_l0"][0, 0], p["bias_ih_l0"][0] = 20.0, -10.0
+    p["weight_ih_l0"][H, 0], p["bias_ih_l0"][H] = -20.0, 10.0
+    p["weight_hh_l0"][2 * H, 0], p["bias_ih_l0"][2 * H] = -10.0, 1.0
+    p["bias_ih_l0"][3 * H] = 10.0
+    return Model([emb, lstm, Linear(hidden, vocab.size, rng=rng)], meta={"vocab": vocab.to_meta()})
+
+
+@pytest.fixture
+def lab(qtbot):
+    w = SequenceLab(settings=None)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    with qtbot.waitExposed(w):
+        w.show()
+    yield w
+    w.close()
+    assert not any(t.isActive() for t in (w._sync_timer, w._render_timer, w._chunk_timer))
+
+
+def type_text(qtbot, widget, text):
+    """Real key events; a newline is a Return key press (QTest cannot map "\n" to a key)."""
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            qtbot.keyClick(widget, QtCore.Qt.Key.Key_Return)
+        if line:
+            qtbot.keyClicks(widget, line)
+
+
+def use(lab, qtbot, model, text=""):
+    lab.use_session(SequenceSession(model, name="test"))
+    lab.editor.clear()
+    if text:
+        type_text(qtbot, lab.editor, text)
+    qtbot.waitUntil(lambda: not lab.session.pending and lab.session.text == lab.editor.toPlainText())
+    return lab.session
+
+
+def test_contract_editor(lab):
+    assert lab.editor.objectName() == "sequenceEditor"
+    assert isinstance(lab.editor, QtWidgets.QPlainTextEdit)
+    assert QtGui.QFontInfo(lab.editor.font()).fixedPitch()
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_typed_keystrokes_give_the_engines_states(lab, qtbot, cell):
+    model = random_model(cell, hidden=7, seed=3)
+    text = 'def f(x):\n    return "hi" + x'
+    use(lab, qtbot, model, text)
+    h = lab.hidden_states()
+    ids = Vocab.text().encode(text)
+    ref = model.layers[1].run(model.layers[0].infer(ids[None]))[0][0]
+    assert h.shape == (len(text), 7)
+    np.testing.assert_allclose(h, ref, atol=1e-5)
+
+
+def test_typing_in_the_middle_recomputes_from_there(lab, qtbot):
+    s = use(lab, qtbot, random_model("LSTM", hidden=5, seed=4), "abcdefghij" * 6)
+    cur = lab.editor.textCursor()
+    cur.setPosition(20)
+    lab.editor.setTextCursor(cur)
+    before = s.steps_computed
+    qtbot.keyClicks(lab.editor, "X")
+    h = lab.hidden_states()
+    assert s.last_recomputed_from == 20
+    assert s.steps_computed - before == 61 - 20
+    model = s.model
+    ref = model.layers[1].run(model.layers[0].infer(s.ids[None]))[0][0]
+    np.testing.assert_allclose(h, ref, atol=1e-5)
+    # typing at the end afterwards costs exactly one step
+    lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+    before = s.steps_computed
+    qtbot.keyClick(lab.editor, "y")
+    lab.hidden_states()
+    assert s.steps_computed - before == 1
+
+
+def test_selecting_a_unit_colours_the_text(lab, qtbot):
+    s = use(lab, qtbot, quote_flip_model(), 'a "bc" d')
+    lab.colour_combo.setCurrentIndex(0)
+    lab.select_unit(0)
+    qtbot.waitUntil(lambda: len(lab.editor.extraSelections()) > 0)
+    h = s.hidden_states()[:, 0]
+    sels = lab.editor.extraSelections()
+    colours = {}
+    for sel in sels:
+        for i in range(sel.cursor.selectionStart(), sel.cursor.selectionEnd()):
+            colours[i] = sel.format.background().color()
+    inside, outside = 3, 7          # 'b' (h0 > 0) and 'd' (h0 < 0)
+    assert h[inside] > 0.5 and h[outside] < -0.5
+    assert colours[inside].green() > colours[inside].red()          # green = positive
+    assert colours[outside].red() > colours[outside].green()        # red = negative
+
+
+def test_find_unit_for_inside_a_string_picks_the_quote_unit(lab, qtbot):
+    text = 'x = "hello world"\nprint("a (b)", y)\nname = "z" + w\n' * 3
+    use(lab, qtbot, quote_flip_model(), text)
+    lab.finder_combo.setCurrentText("inside a string")
+    qtbot.mouseClick(lab.find_button, QtCore.Qt.MouseButton.LeftButton)
+    assert lab.unit == 0 and lab.last_ranking[0].r > 0.95
+    assert "Best unit" in lab.status.text()
+    lab.finder_combo.setCurrentText("regular expression…")
+    lab.regex_edit.setText("(")
+    qtbot.mouseClick(lab.find_button, QtCore.Qt.MouseButton.LeftButton)
+    assert "not a valid regular expression" in lab.status.text()
+
+
+def test_unknown_characters_are_shown_not_fatal(lab, qtbot):
+    s = use(lab, qtbot, random_model("GRU", hidden=4, seed=5), "ok")
+    lab.editor.insertPlainText("caf\u00e9 \U0001F600\x07\tend " + "z" * 3000)
+    qtbot.waitUntil(lambda: not s.pending and s.text == lab.editor.toPlainText())
+    lab.move_cursor(10)
+    qtbot.waitUntil(lambda: any(sel.format.background().color() == UNKNOWN_BG
+                                for sel in lab.editor.extraSelections()))
+    assert s.unknown_mask().sum() == 3
+    assert lab.hidden_states().shape == (len(lab.editor.toPlainText()), 4)
+    # the emoji takes two document positions: characters after it still line up
+    unknown_docs = sorted(sel.cursor.selectionStart() for sel in lab.editor.extraSelections()
+                          if sel.format.background().color() == UNKNOWN_BG)
+    assert unknown_docs == [5, 7, 9]
+
+
+def test_empty_text_shows_empty_states(lab, qtbot):
+    use(lab, qtbot, random_model("LSTM", hidden=4, seed=6), "abc")
+    lab.editor.clear()
+    qtbot.waitUntil(lambda: lab.session.length == 0 and lab.heatmap.empty.isVisible())
+    assert lab.hidden_states().shape == (0, 4)
+    assert not lab.heatmap.image.isVisible()
+    assert lab.memory_panel.empty.isVisible()
+    assert lab.unrolled.steps == [None, None, None]
+
+
+def test_heatmap_click_moves_cursor_and_selects_unit(lab, qtbot):
+    use(lab, qtbot, random_model("LSTM", hidden=8, seed=7), "hello world, hello")
+    hm = lab.heatmap
+    scene = hm.plot.vb.mapViewToScene(QtCore.QPointF(4.5, 5.5))
+    pos = hm.mapFromScene(scene)
+    frames = lab.frames
+    qtbot.mouseClick(hm.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: lab.unit == 5 and lab.frames > frames)
+    assert lab.cursor_index() == 5
+    assert hm.unit_line.isVisible() and hm.unit_line.value() == 5.5
+    assert hm.cursor_line.isVisible() and hm.cursor_line.value() == 4.5
+
+
+def test_long_paste_is_chunked_and_the_loop_keeps_running(lab, qtbot):
+    s = use(lab, qtbot, random_model("RNN", hidden=8, seed=8), "")
+    ticks, progress = [], []
+    timer = QtCore.QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start()
+    lab.processing.connect(lambda done, total: progress.append(done))
+    text = ("for i in range(10):\n    print('x', i)\n" * 3000)[:100_000]
+    lab.editor.insertPlainText(text)
+    qtbot.waitUntil(lambda: s.length == 100_000 and not s.pending, timeout=30000)
+    timer.stop()
+    assert len(progress) >= 2 and progress == sorted(progress)
+    assert len(ticks) >= 2                 # other timers fired while the text was read
+    qtbot.waitUntil(lambda: lab.frames > 0)
+    assert lab.hidden_states().shape == (100_000, 8)
+
+
+def test_panels_stay_on_the_image_fast_path(lab, qtbot, monkeypatch):
+    import pyqtgraph.functions as fn
+    calls = []
+    real = fn.makeARGB
+    monkeypatch.setattr(fn, "makeARGB", lambda *a, **k: calls.append(1) or real(*a, **k))
+    use(lab, qtbot, random_model("LSTM", hidden=6, seed=9), "abc def")
+    lab.render()
+    lab.grab()
+    assert calls == []
+
+
+def test_screenshot_not_blank(lab, qtbot, tmp_path):
+    use(lab, qtbot, random_model("LSTM", hidden=6, seed=10), 'print("hi")')
+    path = tmp_path / "lab.png"
+    assert lab.grab().save(str(path), "PNG")
+    img = lab.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGBA8888)
+    rgba = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
+    assert rgba[..., :3].std() > 5
