@@ -9,6 +9,12 @@ Allocator note: on glibc, importing the engine raises malloc's trim/mmap thresho
 freed and page-faulted back on the next step, which measured 2-3x slower training here.
 PyTorch avoids the same cost with its caching allocator. Opt out with
 ``EXPLORER_MALLOC_TUNING=0``.
+
+BLAS threads: the engine's matrix products are small (at most ~100 x 12,544), and with a
+second busy thread (the GUI, a training worker, another process) multi-threaded OpenBLAS
+spin-waits: a batch-64 training step measured a 10x worse median. So, unless
+``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` is set, numpy's bundled OpenBLAS is set to
+one thread (``set_blas_threads``; ``EXPLORER_BLAS_THREADS=n`` chooses another number).
 """
 
 import ctypes
@@ -31,7 +37,7 @@ __all__ = [
     "Embedding", "Flatten", "GlobalMaxPool1d", "LastStep", "Layer", "Linear", "MaxPool1d",
     "MaxPool2d", "Model", "ModelFileError", "ReLU", "Sigmoid", "Tanh", "Trace",
     "clip_grad_norm", "conv2d_naive", "cross_entropy", "load_model", "log_softmax",
-    "maxpool2d_naive", "mse", "save_model", "softmax",
+    "maxpool2d_naive", "mse", "save_model", "set_blas_threads", "softmax",
 ]
 
 
@@ -47,3 +53,27 @@ def _keep_freed_memory() -> None:
 
 
 _keep_freed_memory()
+
+
+def set_blas_threads(n: int) -> bool:
+    """Set the thread count of the OpenBLAS that numpy loaded; False if not found."""
+    try:
+        with open("/proc/self/maps") as fh:
+            libs = {line.split()[-1] for line in fh if "openblas" in line and ".so" in line}
+        for path in libs:
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                         "openblas_set_num_threads"):
+                if hasattr(lib, name):
+                    getattr(lib, name)(int(n))
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+if not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
+    try:
+        set_blas_threads(int(os.environ.get("EXPLORER_BLAS_THREADS", "1")))
+    except ValueError:
+        pass

@@ -52,6 +52,7 @@ class TrainConfig:
     epochs: int = 5
     steps_per_epoch: int = 100
     seed: int = 0
+    clip: float = 1.0        # max gradient norm; 0 = no clipping (lets a too-high lr blow up)
 
     def checked(self) -> "TrainConfig":
         if self.kind not in KINDS:
@@ -64,6 +65,8 @@ class TrainConfig:
             raise TrainSetupError(f"unknown optimiser {self.optimizer!r}; choose Adam or SGD")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise TrainSetupError(f"the learning rate must be a positive number, got {self.lr}")
+        if not self.clip >= 0:
+            raise TrainSetupError(f"gradient clipping must be 0 (off) or positive, got {self.clip}")
         if min(self.batch_size, self.epochs, self.steps_per_epoch) < 1:
             raise TrainSetupError("batch size, epochs and steps per epoch must be at least 1")
         return self
@@ -71,8 +74,8 @@ class TrainConfig:
 
 def default_config(kind: str) -> TrainConfig:
     """Sensible settings for each kind (the lab's starting values)."""
-    base = {"digits-cnn": dict(lr=3e-3, batch_size=64, epochs=3, steps_per_epoch=60),
-            "digits-rowrnn": dict(lr=3e-3, batch_size=64, epochs=3, steps_per_epoch=60),
+    base = {"digits-cnn": dict(lr=3e-3, batch_size=64, epochs=3, steps_per_epoch=60, clip=5.0),
+            "digits-rowrnn": dict(lr=3e-3, batch_size=64, epochs=3, steps_per_epoch=60, clip=5.0),
             "toy": dict(lr=1e-2, batch_size=32, epochs=5, steps_per_epoch=100),
             "text": dict(lr=3e-3, batch_size=32, epochs=3, steps_per_epoch=100)}[kind]
     return TrainConfig(kind=kind, preset=next(iter(PRESETS[kind])), data=DATA[kind][0], **base)
@@ -149,12 +152,14 @@ def _optimizer(cfg: TrainConfig, model: Model) -> Any:
 
 
 def _digits_job(cfg: TrainConfig) -> TrainJob:
-    from explorer.data.mnist import load_digits
-    from explorer.training.digits import _split, model_input
+    from explorer.data.mnist import load_digits, split_indices
+    from explorer.training.digits import model_input
     arch = "cnn" if cfg.kind == "digits-cnn" else "rowrnn"
     data = load_digits()
-    x_tr, y_tr, x_va, y_va = _split(data, cfg.seed)
-    x_va, y_va = x_va[:500], y_va[:500]                 # a quick validation after each epoch
+    x = (data.x_train.astype(np.float32) / 255.0)[:, None]
+    tr, va = split_indices(data.y_train, 0.15, 0)        # the digit models' held-out split
+    x_tr, y_tr = x[tr], data.y_train[tr]
+    x_va, y_va = x[va[:500]], data.y_train[va[:500]]     # a quick validation after each epoch
     model = build_model(cfg)
     opt = _optimizer(cfg, model)
     rng = np.random.default_rng([cfg.seed, 1])
@@ -167,7 +172,7 @@ def _digits_job(cfg: TrainConfig) -> TrainJob:
 
     probe = model_input(x_va[:1], arch)
     meta = {"task": "digits", "arch": arch, "data": data.source, "classes": [str(d) for d in range(10)]}
-    return TrainJob(cfg, model, classifier_step(model, opt, clip=5.0), batches,
+    return TrainJob(cfg, model, classifier_step(model, opt, clip=cfg.clip or None), batches,
                     lambda: evaluate_classifier(model, model_input(x_va, arch), y_va), probe, meta)
 
 
@@ -211,7 +216,7 @@ def _sequence_job(cfg: TrainConfig) -> TrainJob:
         for _ in range(cfg.steps_per_epoch):
             yield draw(rng)
 
-    return TrainJob(cfg, model, classifier_step(model, opt, clip=1.0), batches,
+    return TrainJob(cfg, model, classifier_step(model, opt, clip=cfg.clip or None), batches,
                     lambda: evaluate_classifier(model, x_va, y_va, m_va), x_va[:1], meta)
 
 
@@ -220,6 +225,6 @@ def make_job(cfg: TrainConfig) -> TrainJob:
     cfg = cfg.checked()
     job = _digits_job(cfg) if cfg.kind.startswith("digits") else _sequence_job(cfg)
     job.model.meta = {**job.meta, "trained_in": "Train lab", "preset": cfg.preset,
-                      "optimizer": cfg.optimizer, "lr": cfg.lr, "batch_size": cfg.batch_size,
+                      "optimizer": cfg.optimizer, "lr": cfg.lr, "batch_size": cfg.batch_size, "clip": cfg.clip,
                       "seed": cfg.seed}
     return job

@@ -30,13 +30,15 @@ from explorer.training.loop import Diverged, Event, evaluate_classifier, fit
 from explorer.training.progress import ProgressBar
 
 __all__ = ["ARCHS", "CLASSES", "Diverged", "NotADigitModel", "build_model", "default_epochs",
-           "digit_arch", "model_input", "predict_proba", "train_digits", "train_digits_cli"]
+           "digit_arch", "model_input", "predict_proba", "split_digits", "train_digits",
+           "train_digits_cli"]
 
 ARCHS = ("cnn", "rowrnn")
 CLASSES = [str(d) for d in range(10)]
 INPUT_DOC = {"cnn": "1x28x28 MNIST-style, ink 1.0 on 0.0",
              "rowrnn": "28 rows x 28 pixels (N, 28, 28), MNIST-style, ink 1.0 on 0.0"}
 VAL_FRACTION = 0.15          # of the training images, when the data has no test split
+SPLIT_SEED = 0               # fixed: every model is validated on the same held-out images
 BATCH_SIZE = 64
 PEAK_LR, FINAL_LR, WARMUP = 3e-3, 3e-5, 0.03   # warm-up fraction of all steps
 LABEL_SMOOTHING = 0.1
@@ -103,14 +105,19 @@ def predict_proba(model: Model, x: np.ndarray, arch: str | None = None) -> np.nd
     return np.exp(log_softmax(logits.astype(np.float64)))
 
 
-def _split(data: DigitData, seed: int) -> tuple[np.ndarray, ...]:
-    """-> x_train, y_train, x_val, y_val as (N, 1, 28, 28) float32 in [0, 1] and int64."""
+def split_digits(data: DigitData) -> tuple[np.ndarray, ...]:
+    """-> x_train, y_train, x_val, y_val as (N, 1, 28, 28) float32 in [0, 1] and int64.
+
+    The validation images are the official test set if there is one, else a stratified
+    ``VAL_FRACTION`` split drawn with ``SPLIT_SEED``: the same held-out images for every
+    model and every training seed, so accuracies can be compared.
+    """
     def scale(x: np.ndarray) -> np.ndarray:
         return (x.astype(np.float32) / 255.0)[:, None]
 
     if data.x_test is not None and data.n_test > 0:
         return scale(data.x_train), data.y_train, scale(data.x_test), data.y_test
-    tr, va = split_indices(data.y_train, VAL_FRACTION, seed)
+    tr, va = split_indices(data.y_train, VAL_FRACTION, SPLIT_SEED)
     x = scale(data.x_train)
     return x[tr], data.y_train[tr], x[va], data.y_train[va]
 
@@ -171,7 +178,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     epochs = default_epochs(arch, full) if epochs is None else int(epochs)
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    x_tr, y_tr, x_va, y_va = _split(data, seed)
+    x_tr, y_tr, x_va, y_va = split_digits(data)
     model = build_model(arch, seed)
     opt = Adam(model.parameters(), lr=PEAK_LR)
     rng = np.random.default_rng([seed, 1])

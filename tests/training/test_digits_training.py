@@ -11,7 +11,8 @@ import pytest
 from explorer.data.mnist import DigitData, write_idx
 from explorer.engine import LSTM, Embedding, Linear, Model, load_model, save_model
 from explorer.training import digits
-from explorer.training.digits import NotADigitModel, build_model, digit_arch, train_digits
+from explorer.training.digits import (NotADigitModel, build_model, digit_arch, split_digits,
+                                      train_digits)
 
 META_KEYS = {"task", "arch", "data", "n_train", "n_val", "val_acc", "seed", "epochs", "command",
              "input", "classes"}
@@ -96,6 +97,16 @@ def test_row_rnn_reads_rows(tmp_path):
     assert [layer.type_name for layer in model.layers] == ["LSTM", "LastStep", "Linear"]
     assert digit_arch(model) == "rowrnn"
     assert model.predict(np.zeros((3, 28, 28), np.float32)).shape == (3, 10)
+
+
+def test_validation_split_is_stratified_fixed_and_disjoint():
+    data = tiny_digits(per_class=20)
+    x_tr, y_tr, x_va, y_va = split_digits(data)
+    assert np.bincount(y_va).tolist() == [3] * 10          # 15 % of 20 per class
+    assert len(x_tr) + len(x_va) == 200 and x_tr.dtype == np.float32 and x_tr.max() <= 1.0
+    flat = {row.tobytes() for row in x_tr}
+    assert not any(row.tobytes() in flat for row in x_va)  # no validation image is trained on
+    assert np.array_equal(split_digits(data)[3], y_va)      # the same split every time
 
 
 def test_parameter_counts():

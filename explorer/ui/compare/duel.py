@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.session.compare import TASKS, Duel
+from explorer.ui.train.worker import GUI_WINDOW, after_repaint
 from explorer.ui.compare.style import CNN, FG, MUTED, RF, RNN, note, pen, plot_widget
 
 FLOOR = 1e-4   # influence below this is drawn as nothing (log scale from 1e-4 to 1)
@@ -31,10 +32,20 @@ class DuelWorker(QtCore.QObject):
         super().__init__()
         self.duel, self.eval_every = duel, eval_every
         self.cancel = threading.Event()
+        self._drawn = threading.Event()
+
+    def drawn(self) -> None:
+        """The GUI has drawn the last signal (see explorer.ui.train.worker: GIL contention)."""
+        self._drawn.set()
+
+    def _emit(self, signal: QtCore.SignalInstance, payload: dict) -> None:
+        self._drawn.clear()
+        signal.emit(payload)
+        self._drawn.wait(GUI_WINDOW)
 
     def _evaluate(self) -> None:
         grid, acc = self.duel.accuracy_curve()
-        self.evaluated.emit({"grid": grid, "acc": acc, "influence": self.duel.influence()})
+        self._emit(self.evaluated, {"grid": grid, "acc": acc, "influence": self.duel.influence()})
 
     @QtCore.Slot()
     def run(self) -> None:
@@ -43,12 +54,12 @@ class DuelWorker(QtCore.QObject):
             points.append((self.duel.step_count + 1, self.duel.step()))
             now = time.monotonic()
             if now - last >= 0.1:
-                self.progress.emit({"step": self.duel.step_count, "points": points})
-                points, last = [], now
+                self._emit(self.progress, {"step": self.duel.step_count, "points": points})
+                points, last = [], time.monotonic()
             if self.duel.step_count % self.eval_every == 0:
                 self._evaluate()
         if points:
-            self.progress.emit({"step": self.duel.step_count, "points": points})
+            self._emit(self.progress, {"step": self.duel.step_count, "points": points})
         self._evaluate()
         self.finished.emit()
 
@@ -239,6 +250,8 @@ class DuelPanel(QtWidgets.QWidget):
             self.loss[key].setData(a[:, 0], a[:, 1])
         self.loss_plot.getPlotItem().enableAutoRange()
         self.progress.setValue(p["step"])
+        if self.worker is not None:
+            after_repaint(self.worker.drawn)
 
     def _on_eval(self, e: dict) -> None:
         names = self.duel.names
@@ -246,6 +259,8 @@ class DuelPanel(QtWidgets.QWidget):
             self.acc[key].setData(e["grid"], e["acc"][name])
         self._draw_sample(e["influence"])
         self.evaluated.emit()
+        if self.worker is not None:
+            after_repaint(self.worker.drawn)
 
     def shutdown(self) -> None:
         self.stop(wait_ms=5000)

@@ -123,6 +123,40 @@ def measure_paste(n_chars: int = 100_000) -> dict[str, Any]:
         lab.deleteLater()
 
 
+def save_screenshots(out_dir: str = "docs/screenshots", models: dict[str, str] | None = None) -> list[str]:
+    """Render the lab at 1400x900 with code, prose and a toy language; returns the PNG paths.
+
+    models: {"code": path, "prose": path, "toy": path}; defaults to the shipped files.
+    """
+    from explorer.paths import model_path
+    app = _app()
+    models = models or {"code": str(model_path("code_lstm.npz")), "prose": str(model_path("prose_lstm.npz")),
+                        "toy": str(model_path("task_depth.npz"))}
+    scenes = {"code": ("Python function", 300, "inside a string"), "prose": ("English paragraph", 250, None),
+              "toy": ("Bracket string", 30, "bracket depth")}
+    os.makedirs(out_dir, exist_ok=True)
+    saved = []
+    for kind, path in models.items():
+        if not os.path.isfile(path):
+            continue
+        lab = _lab(app)
+        lab.open_model_file(path, label=os.path.basename(path))
+        preset, cursor, finder = scenes[kind]
+        lab.load_preset(preset)
+        _wait_idle(app, lab)
+        if finder:
+            lab.finder_combo.setCurrentText(finder)
+            lab.find_unit()
+        lab.move_cursor(cursor)
+        _wait_idle(app, lab)
+        out = os.path.join(out_dir, f"sequence_{kind}.png")
+        lab.grab().save(out)
+        saved.append(out)
+        lab.close()
+        lab.deleteLater()
+    return saved
+
+
 if __name__ == "__main__":
     print("keystroke:", measure_keystroke_latency())
     print("paste:", measure_paste())

@@ -1,48 +1,51 @@
 """GatesPanel: LSTM input / forget / output gates and cell state, GRU reset / update gates.
 
-Per gate: units x time (the same window as the heat map) and, at the cursor, how the
-units' gate values are spread (a histogram), with the selected unit marked.
+Left: every gate over time as bands of ONE image (units x characters, the heat map's
+window), the cell state in a second image with its own signed scale. Right: at the cursor,
+how the units' values are spread (one histogram per band), the selected unit marked.
+Two plots in total, so a keystroke repaints two views, not eight.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import (ACCENT, DIVERGING, FG, GATE_MAP, MUTED, SELECT, cmap, empty_text,
                                          legend_bar, set_tip, style_plot)
 
-NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c",
-         "r": "reset r", "z": "update z"}
+NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "reset r", "z": "update z"}
 C_LEVEL = 2.0
 BINS = 12
+GAP = 0.25          # gap between bands, as a fraction of the number of units
 
-HELP = ("Gates over time (left, units × characters, same window as the heat map) and at the\n"
-        "cursor (right: how many units have each gate value).\n"
+HELP = ("Gates over time (left: one band per gate, units × characters, the heat map's window) and\n"
+        "at the cursor (right: how many units have each value; the blue tick is the selected unit).\n"
         "LSTM: c(t) = f·c(t−1) + i·g, h(t) = o·tanh(c(t)). f ≈ 1 keeps the memory, i ≈ 1 writes,\n"
-        "o ≈ 1 shows it. GRU: h(t) = (1−z)·n + z·h(t−1); z ≈ 1 keeps the old state, r gates\n"
-        "how much of it feeds the candidate n. Gates are in 0…1 (dark → yellow); the cell\n"
-        "state is signed (blue < 0 < red). The blue mark is the selected unit.")
+        "o ≈ 1 shows it. GRU: h(t) = (1−z)·n + z·h(t−1); z ≈ 1 keeps the old state, r gates how\n"
+        "much of it feeds the candidate n. Gates are in 0…1 (dark → yellow); the cell state is\n"
+        "signed, −2…2 (blue < 0 < red).")
 
 
 class GatesPanel(pg.GraphicsLayoutWidget):
-    """set_model(gate_names, n_units); show_gates(gates name -> (n, H), start, step, unit)."""
+    """set_model(gate_names, n_units, window, cell); show_gates(name -> (n, H), start, step, unit)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
         self.ci.setContentsMargins(4, 4, 4, 4)
-        self.rows: dict[str, tuple[pg.PlotItem, pg.ImageItem, pg.InfiniteLine, pg.BarGraphItem,
-                                   pg.InfiniteLine, np.ndarray]] = {}
         self.names: tuple[str, ...] = ()
         self.n_units, self.window = 1, 200
-        self.empty_plot: pg.PlotItem | None = None
         set_tip(self, HELP)
+
+    def _band(self, k: int) -> int:
+        """First image row of band k (rows = units; bands separated by a gap of blank rows)."""
+        return k * (self.n_units + max(1, int(round(GAP * self.n_units))))
 
     def set_model(self, names: tuple[str, ...], n_units: int, window: int, cell: str) -> None:
         self.clear()
-        self.rows, self.names, self.n_units, self.window = {}, names, n_units, window
+        self.names, self.n_units, self.window = names, n_units, window
         if not names:
             plot = self.addPlot()
             style_plot(plot, f"Gates — a plain {cell} has none", None, None)
@@ -53,75 +56,92 @@ class GatesPanel(pg.GraphicsLayoutWidget):
             plot.setRange(xRange=(0, 1), yRange=(0, 1))
             msg.setPos(0.5, 0.5)
             return
-        for r, name in enumerate(names):
-            signed = name == "c"
-            levels = (-C_LEVEL, C_LEVEL) if signed else (0.0, 1.0)
-            img_plot = self.addPlot(row=r, col=0)
-            last, first = r == len(names) - 1, r == 0
-            style_plot(img_plot, "", "character position" if last else None, NAMES[name], size="9pt")
-            img_plot.setTitle(f"<b>{'Gates over time (units × characters)' if first else ''}</b>",
-                              color=FG, size="9pt")
-            if not first:
-                img_plot.titleLabel.setMaximumHeight(0)
-                img_plot.layout.setRowFixedHeight(0, 0)
-            img_plot.getAxis("left").setStyle(showValues=False)
-            if not last:
-                img_plot.hideAxis("bottom")
-            img_plot.invertY(True)
-            img_plot.setRange(yRange=(0, n_units), xRange=(0, window), padding=0)
-            img = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=levels)
-            img.setColorMap(cmap(DIVERGING if signed else GATE_MAP))
-            img_plot.addItem(img)
-            cur = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))
-            img_plot.addItem(cur, ignoreBounds=True)
-            hist_plot = self.addPlot(row=r, col=1)
-            style_plot(hist_plot, "at the cursor" if first else "", "value" if last else None, None, size="9pt")
-            if not first:
-                hist_plot.titleLabel.setMaximumHeight(0)
-                hist_plot.layout.setRowFixedHeight(0, 0)
-            hist_plot.getAxis("left").setStyle(showValues=False)
-            hist_plot.getAxis("left").setWidth(4)
-            if not last:
-                hist_plot.hideAxis("bottom")
-            edges = np.linspace(*levels, BINS + 1)
-            bars = pg.BarGraphItem(x0=edges[:-1], width=np.diff(edges) * 0.9, height=np.zeros(BINS), y0=0,
-                                   brush=pg.mkBrush(MUTED), pen=None)
-            hist_plot.addItem(bars)
-            hist_plot.setRange(xRange=levels, yRange=(0, n_units), padding=0.02)
-            sel = pg.InfiniteLine(angle=90, pen=pg.mkPen(SELECT, width=2))
-            hist_plot.addItem(sel, ignoreBounds=True)
-            self.rows[name] = (img_plot, img, cur, bars, sel, edges)
+        gate_names = [n for n in names if n != "c"]
+        total = self._band(len(names) - 1) + n_units
+        self.time_plot = self.addPlot(row=0, col=0)
+        style_plot(self.time_plot, f"{cell} gates over time", "character position", None, size="9pt")
+        self.time_plot.invertY(True)
+        self.time_plot.setRange(yRange=(0, total), xRange=(0, window), padding=0)
+        ticks = [(self._band(k) + n_units / 2, NAMES[n]) for k, n in enumerate(names)]
+        self.time_plot.getAxis("left").setTicks([ticks])
+        self.gate_img = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=(0.0, 1.0))
+        self.gate_img.setColorMap(cmap(GATE_MAP))
+        self.cell_img = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=(-C_LEVEL, C_LEVEL))
+        self.cell_img.setColorMap(cmap(DIVERGING))
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))
+        for item in (self.gate_img, self.cell_img):
+            self.time_plot.addItem(item)
+            item.hide()
+        self.time_plot.addItem(self.cursor, ignoreBounds=True)
+        gap = self._band(1) - n_units
+        for k in range(1, len(names)):                  # white separators between the bands (static)
+            sep = QtWidgets.QGraphicsRectItem(-1e7, self._band(k) - gap, 2e7, gap)
+            sep.setBrush(QtGui.QBrush(QtGui.QColor("white")))
+            sep.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+            sep.setZValue(5)
+            self.time_plot.addItem(sep, ignoreBounds=True)
+        self.hist_plot = self.addPlot(row=0, col=1)
+        style_plot(self.hist_plot, "at the cursor", "value (cell: −2…2)" if "c" in names else "value", None,
+                   size="9pt")
+        self.hist_plot.invertY(True)
+        self.hist_plot.getAxis("left").setTicks([[(t, "") for t, _ in ticks]])
+        self.hist_plot.getAxis("left").setWidth(4)
+        self.hist_plot.setRange(xRange=(0, 1), yRange=(0, total), padding=0.02)
+        self.hist_plot.getAxis("bottom").setTicks([[(0.0, "0"), (0.5, "½"), (1.0, "1")]])
+        edges = np.linspace(0, 1, BINS + 1)
+        self._edges = edges
+        n = len(names)
+        self.bars = pg.BarGraphItem(x0=np.tile(edges[:-1], n), width=np.full(n * BINS, 0.9 / BINS),
+                                    y0=np.repeat([self._band(k) + n_units for k in range(n)], BINS),
+                                    height=np.zeros(n * BINS), brush=pg.mkBrush(MUTED), pen=None)
+        self.hist_plot.addItem(self.bars)
+        self.sel = pg.PlotDataItem(pen=pg.mkPen(SELECT, width=3), connect="pairs")
+        self.hist_plot.addItem(self.sel)
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 1)
-        n = len(names)
         legend_bar(self.ci, GATE_MAP, (0.0, 1.0), "gate", 0, 2, width=10)
         if "c" in names:
-            legend_bar(self.ci, DIVERGING, (-C_LEVEL, C_LEVEL), "cell", n - 1, 2, width=10)
+            legend_bar(self.ci, DIVERGING, (-C_LEVEL, C_LEVEL), "cell", 0, 3, width=10)
+        self._gate_rows = gate_names
 
     def show_gates(self, gates: dict[str, np.ndarray], start: int, step: int, unit: int | None) -> None:
         """gates: name -> (n, H) for characters start..start+n-1; step: the cursor's character."""
-        for name, (plot, img, cur, bars, sel, edges) in self.rows.items():
-            g = gates.get(name)
-            if g is None or not len(g):
-                img.hide()
-                cur.hide()
-                bars.setOpts(height=np.zeros(BINS))
-                sel.hide()
-                continue
-            img.setImage(np.ascontiguousarray(g.T, dtype=np.float32), levels=(edges[0], edges[-1]))
-            img.setRect(QtCore.QRectF(start, 0, len(g), self.n_units))
-            img.show()
-            plot.setRange(xRange=(start, start + max(self.window, len(g))), padding=0)
-            j = step - start
-            cur.setVisible(0 <= j < len(g))
-            cur.setPos(step + 0.5)
-            if 0 <= j < len(g):
-                lo, hi = edges[0], edges[-1]
-                counts, _ = np.histogram(np.clip(g[j], lo, hi), bins=edges)
-                bars.setOpts(height=counts.astype(float))
-                sel.setVisible(unit is not None)
+        if not self.names:
+            return
+        n = len(next(iter(gates.values()))) if gates else 0
+        if n == 0:
+            self.gate_img.hide()
+            self.cell_img.hide()
+            self.cursor.hide()
+            self.bars.setOpts(height=np.zeros(len(self.names) * BINS))
+            self.sel.setData([], [])
+            return
+        H = self.n_units
+        stack = np.zeros((self._band(len(self._gate_rows) - 1) + H, n), np.float32)  # gaps: covered
+        for k, name in enumerate(self._gate_rows):
+            stack[self._band(k):self._band(k) + H] = gates[name].T
+        self.gate_img.setImage(stack, levels=(0.0, 1.0))
+        self.gate_img.setRect(QtCore.QRectF(start, 0, n, stack.shape[0]))
+        self.gate_img.show()
+        if "c" in self.names:
+            k = self.names.index("c")
+            self.cell_img.setImage(np.ascontiguousarray(gates["c"].T, np.float32), levels=(-C_LEVEL, C_LEVEL))
+            self.cell_img.setRect(QtCore.QRectF(start, self._band(k), n, H))
+            self.cell_img.show()
+        self.time_plot.setRange(xRange=(start, start + (max(n, 40) if start == 0 else self.window)), padding=0)
+        j = step - start
+        self.cursor.setVisible(0 <= j < n)
+        self.cursor.setPos(step + 0.5)
+        heights, sx, sy = np.zeros((len(self.names), BINS)), [], []
+        if 0 <= j < n:
+            for k, name in enumerate(self.names):
+                v = gates[name][j]
+                v = (np.clip(v, -C_LEVEL, C_LEVEL) + C_LEVEL) / (2 * C_LEVEL) if name == "c" else v
+                counts, _ = np.histogram(np.clip(v, 0, 1), bins=self._edges)
+                heights[k] = counts / max(counts.max(), 1) * H * 0.95
                 if unit is not None:
-                    sel.setPos(float(np.clip(g[j, unit], lo, hi)))
-            else:
-                bars.setOpts(height=np.zeros(BINS))
-                sel.hide()
+                    x = float(np.clip(v[unit], 0, 1))
+                    sx += [x, x]
+                    sy += [self._band(k), self._band(k) + H]
+        self.bars.setOpts(height=-heights.ravel())
+        self.sel.setData(sx, sy)

@@ -48,6 +48,8 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
     def set_units(self, n_units: int) -> None:
         self.n_units = max(int(n_units), 1)
         self.plot.setRange(xRange=(0, self.window), yRange=(0, self.n_units), padding=0)
+        step = max(1, self.n_units // 8)
+        self.plot.getAxis("left").setTicks([[(u + 0.5, str(u)) for u in range(0, self.n_units, step)]])
         self.empty.setPos(self.window / 2, self.n_units / 2)
 
     def show_states(self, h: np.ndarray, start: int, step: int, unit: int | None, chars: str) -> None:
@@ -64,7 +66,7 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
             self.image.setImage(np.ascontiguousarray(h.T, dtype=np.float32), levels=(-1.0, 1.0))
             self.image.setRect(QtCore.QRectF(start, 0, n, self.n_units))
             self.image.show()
-            self.plot.setRange(xRange=(start, start + max(self.window, n)), padding=0)
+            self.plot.setRange(xRange=(start, start + (max(n, 40) if start == 0 else self.window)), padding=0)
             self.cursor_line.setVisible(step >= start)
             self.cursor_line.setPos(step + 0.5)
         self.unit_line.setVisible(unit is not None and n > 0)

@@ -209,6 +209,14 @@ class SequenceLab(QtWidgets.QWidget):
                          label=self.model_combo.itemText(index))
         self._save("sequence/model", self.model_combo.itemText(index))
 
+    def open_model_file(self, path: str, label: str | None = None) -> None:
+        """Add a model file to the picker (e.g. one you trained) and show it."""
+        import os
+        label = label or f"File: {os.path.basename(path)}"
+        self._untrained = False
+        self.model_combo.addItem(label, path)
+        self.model_combo.setCurrentIndex(self.model_combo.count() - 1)
+
     def use_session(self, session: SequenceSession, key: str | None = None, label: str = "") -> None:
         """Show `session` (its model) in every panel; the PCA basis is fitted once per `key`.
 
@@ -414,7 +422,7 @@ class SequenceLab(QtWidgets.QWidget):
             self.memory_panel.show_memory(0, None, "", "", False)
         else:
             self.memory_panel.show_memory(m.start, m.weights, s.text[m.start:m.start + len(m.weights)],
-                                          m.label, m.actual)
+                                          m.label, m.actual, "next char" if s.kind == "text" else "class")
         return m
 
     def _colour_text(self, memory: object) -> None:

@@ -37,7 +37,8 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         self._title = ""
         set_tip(self, HELP)
 
-    def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool) -> None:
+    def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool,
+                    noun: str = "next char") -> None:
         if weights is None or not len(weights):
             self.bars.setOpts(x=np.zeros(0), height=np.zeros(0))
             self.empty.show()
@@ -52,9 +53,10 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         step = max(1, -(-n // N_TICKS))
         ticks = [(float(start + i), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
         self.plot.getAxis("bottom").setTicks([ticks])
-        what = "next char" if not label or len(label) == 1 else "class"
+        what = noun
         how = "actual" if actual else "predicted"
-        title = f"<b>Memory: what drives the {how} {what} '{char_label(label) if len(label) == 1 else label}'</b>"
+        shown = char_label(label) if noun == "next char" else label
+        title = f"<b>Memory: what drives the {how} {what} '{shown}'</b>"
         if title != self._title:
             self.plot.setTitle(title, color=FG, size="10pt")
             self._title = title

@@ -17,7 +17,7 @@ from explorer.engine import Model, save_model
 from explorer.session.train import DATA, KINDS, PRESETS, TrainConfig, TrainJob, default_config, make_job
 from explorer.ui.compare.style import header, note
 from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
-from explorer.ui.train.worker import TrainWorker, detached_copy, start_worker
+from explorer.ui.train.worker import TrainWorker, after_repaint, detached_copy, start_worker
 
 
 def _eta(seconds: float) -> str:
@@ -329,6 +329,9 @@ class TrainLab(QtWidgets.QWidget):
         acc = self.acc_panel.plot.getPlotItem()
         acc.enableAutoRange(x=True)
         acc.setYRange(0, 1.02, padding=0)
+        worker = self.worker
+        if worker is not None:
+            after_repaint(worker.drawn)
 
     def _on_val(self, v: dict) -> None:
         self.loss_panel.add_val(self.step_offset + v["step"], v["loss"])

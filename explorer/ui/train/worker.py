@@ -5,6 +5,13 @@ carries the new (step, loss, acc) points since the last emit, the ETA and a pict
 (kernels or trajectory); ``validated`` each epoch's validation metrics; ``model_ready`` a
 detached copy of the model (≤ 1 Hz, and at the end) for the labs that use it. Control
 goes in through ``threading.Event``s: cancel, pause, and a one-step request.
+
+Why the worker waits after each progress signal: a CPU-bound Python thread holds the GIL,
+and pyqtgraph's paint calls back into Python many times per frame; each call then waits up
+to the 5 ms switch interval for the GIL, so one repaint took 0.5–5 s (measured). After
+emitting, the worker blocks (GIL released) until the GUI calls ``drawn()`` — which the lab
+does once its repaint has gone through the event loop — or ``GUI_WINDOW`` passes. So the GUI
+paints uncontended and a stall is bounded by ~``EMIT_EVERY``.
 Each step runs under ``lock``; the lab saves (or copies) the model holding it, so a file
 always holds the weights of one step, never a half-updated mix.
 """
@@ -25,6 +32,7 @@ from explorer.session.train import TrainJob
 from explorer.training.loop import Diverged, Event, fit
 
 EMIT_EVERY = 0.1      # s between progress signals (~10 Hz)
+GUI_WINDOW = 0.3      # s at most that the worker waits for the GUI to draw a progress signal
 MODEL_EVERY = 1.0     # s between model copies handed to the other labs
 
 
@@ -56,6 +64,7 @@ class TrainWorker(QtCore.QObject):
             self.pause.set()
         self._single = False
         self.lock = threading.Lock()
+        self._drawn = threading.Event()
         self._step = self._total = 0
         self._eta = 0.0
         self._points: list[tuple[int, float, float]] = []
@@ -75,6 +84,10 @@ class TrainWorker(QtCore.QObject):
         """Run exactly one more step, then pause."""
         self._single = True
         self.pause.clear()
+
+    def drawn(self) -> None:
+        """The GUI has drawn the last progress signal: training may go on."""
+        self._drawn.set()
 
     def save(self, path: str | Path) -> bool:
         """Save the model between two steps (callable from the GUI thread); False if no model yet."""
@@ -138,8 +151,19 @@ class TrainWorker(QtCore.QObject):
             return
         self._last_emit = now
         points, self._points = self._points, []
+        self._drawn.clear()
         self.progress.emit({"points": points, "step": self._step, "total": self._total,
                             "eta": self._eta, "picture": self.job.snapshot()})
+        self._drawn.wait(GUI_WINDOW)
+        self._last_emit = time.monotonic()          # EMIT_EVERY counts training time only
+
+
+def after_repaint(callback: Callable[[], None], hops: int = 3) -> None:
+    """Call ``callback`` after the repaints queued now (scene update, UpdateRequest) have run."""
+    if hops <= 0:
+        callback()
+    else:
+        QtCore.QTimer.singleShot(0, lambda: after_repaint(callback, hops - 1))
 
 
 def start_worker(worker: TrainWorker, parent: QtCore.QObject | None = None) -> QtCore.QThread:
