@@ -12,9 +12,9 @@ PyTorch avoids the same cost with its caching allocator. Opt out with
 
 BLAS threads: the engine's matrix products are small (at most ~100 x 12,544), and with a
 second busy thread (the GUI, a training worker, another process) multi-threaded OpenBLAS
-spin-waits: a batch-64 training step measured a 10x worse median. So, unless
-``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` is set, numpy's bundled OpenBLAS is set to
-one thread (``set_blas_threads``; ``EXPLORER_BLAS_THREADS=n`` chooses another number).
+spin-waits: a batch-64 training step measured a 10x worse median. So numpy's
+loaded OpenBLAS is set to ``EXPLORER_BLAS_THREADS`` or ``OPENBLAS_NUM_THREADS`` threads,
+default 1 (``set_blas_threads``), even when numpy was imported before ``explorer``.
 """
 
 import ctypes
@@ -72,8 +72,10 @@ def set_blas_threads(n: int) -> bool:
     return False
 
 
-if not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
-    try:
-        set_blas_threads(int(os.environ.get("EXPLORER_BLAS_THREADS", "1")))
-    except ValueError:
-        pass
+# explorer/__init__.py defaults OPENBLAS_NUM_THREADS to 1, but that only works if numpy was
+# not imported first; enforce the same number on the already-loaded library.
+try:
+    set_blas_threads(int(os.environ.get("EXPLORER_BLAS_THREADS")
+                         or os.environ.get("OPENBLAS_NUM_THREADS") or "1"))
+except ValueError:
+    pass

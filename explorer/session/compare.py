@@ -44,7 +44,8 @@ class Duel:
             cnn = C.make_cnn(vocab, k, C.MOTIF_CHANNELS, self.rng, global_pool=True)
             self.field = 3
         self.pair = (cnn, C.make_rnn(vocab, k, C.RNN_HIDDEN, self.rng))
-        self.opts = [Adam(c.model.parameters(), lr=1e-2) for c in self.pair]
+        lrs = C.MOTIF_LR if task == "motif" else {}
+        self.opts = [Adam(c.model.parameters(), lr=lrs.get(c.name, 1e-2)) for c in self.pair]
         self.step_count = 0
         self.sample_x, self.sample_y = self._sample(seed)
 

@@ -198,14 +198,16 @@ def code_signals(source: str) -> dict[str, np.ndarray] | None:
     """Per-character signals of Python source, None if it does not tokenize.
 
     -> {"in_string": (T,) float32, 1 while a string literal is open after reading char t
-    (its opening quote up to, not including, its closing quote), "bracket_depth": (T,)
-    float32, the number of open ( [ { after reading char t}.
+    (its opening quote up to, not including, its closing quote); "in_line_string": the
+    same for literals on one line (no docstrings); "bracket_depth": the number of open
+    ( [ { after reading char t; "in_brackets": 1 where that depth is above 0}.
     """
     import io
     import tokenize
 
     starts = np.cumsum([0] + [len(line) for line in source.splitlines(keepends=True)])
     in_string = np.zeros(len(source), np.float32)
+    in_line = np.zeros(len(source), np.float32)
     delta = np.zeros(len(source) + 1, np.float32)
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -213,13 +215,17 @@ def code_signals(source: str) -> dict[str, np.ndarray] | None:
             b = int(starts[tok.end[0] - 1] + tok.end[1]) if tok.end[0] - 1 < len(starts) else len(source)
             if tok.type == tokenize.STRING:
                 in_string[a:b - 1] = 1.0
+                if tok.start[0] == tok.end[0]:
+                    in_line[a:b - 1] = 1.0
             elif tok.type == tokenize.OP and tok.string in "([{":
                 delta[a] += 1
             elif tok.type == tokenize.OP and tok.string in ")]}":
                 delta[a] -= 1
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return None
-    return {"in_string": in_string, "bracket_depth": np.cumsum(delta[:-1])}
+    depth = np.cumsum(delta[:-1])
+    return {"in_string": in_string, "in_line_string": in_line, "bracket_depth": depth,
+            "in_brackets": (depth > 0).astype(np.float32)}
 
 
 def hidden_states(model: Model, ids: np.ndarray, chunk: int = 4096) -> dict[str, np.ndarray]:

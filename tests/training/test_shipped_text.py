@@ -79,7 +79,7 @@ def test_a_code_lstm_unit_tracks_strings_or_brackets(heldout_code):
     best = found[0]
     print("strongest tracking units:", found)
     assert abs(best["r"]) >= 0.6, found
-    assert best["signal"] in ("in_string", "bracket_depth")
+    assert best["signal"] in ("in_string", "in_line_string", "bracket_depth", "in_brackets")
     # control: the same unit against the signal with its time order shuffled is no tracker
     sources = [s for s in heldout_code if code_signals(s) is not None]
     signal = np.concatenate([code_signals(s)[best["signal"]] for s in sources])

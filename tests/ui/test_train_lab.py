@@ -90,12 +90,19 @@ def test_save_during_training(qtbot, lab, tmp_path):
 
 def test_divergence_stops_with_message_and_finite_weights(qtbot, lab):
     lab.set_config(TrainConfig(kind="toy", preset="RNN 8", data="depth", optimizer="SGD", lr=1e3,
-                               batch_size=16, epochs=1, steps_per_epoch=200))
+                               batch_size=16, epochs=1, steps_per_epoch=200, clip=0))
     outcome = run_to_end(qtbot, lab)
-    assert outcome.startswith("diverged")
+    assert outcome.startswith("diverged") and "last good weights" in outcome
     assert "Stopped" in lab.message.text()
-    for p in lab.job.model.parameters().values():
+    assert lab.loss_panel.n_points() < 200                 # it stopped early
+    model = lab.job.model
+    for p in model.parameters().values():
         assert np.isfinite(p).all()
+    b = make_job(TrainConfig(kind="toy", preset="RNN 8", data="depth")).batches(0)
+    x, y, mask = next(iter(b))
+    from explorer.engine import cross_entropy
+    loss, _ = cross_entropy(model.predict(x), y, mask)
+    assert loss < 25 * 2.5                                 # the kept weights are the sane ones
 
 
 def test_model_signals_carry_a_detached_copy(qtbot, lab):

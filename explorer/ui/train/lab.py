@@ -64,11 +64,15 @@ class TrainLab(QtWidgets.QWidget):
         self.optimizer.setToolTip("Adam adapts a step size per weight; SGD uses momentum 0.9.")
         self.lr = QtWidgets.QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e4)
         self.lr.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.lr.setToolTip("Learning rate. Try 1000 to see a diverging run stop with a message "
-                           "and keep its last good weights.")
+        self.lr.setToolTip("Learning rate. Try 1000 with clipping off to see a diverging run stop "
+                           "with a message and keep its last good weights.")
         self.batch = QtWidgets.QSpinBox(minimum=1, maximum=1024)
         self.epochs = QtWidgets.QSpinBox(minimum=1, maximum=500)
         self.steps = QtWidgets.QSpinBox(minimum=1, maximum=100000)
+        self.clip = QtWidgets.QDoubleSpinBox(decimals=1, minimum=0.0, maximum=1000.0, singleStep=0.5)
+        self.clip.setSpecialValueText("off")
+        self.clip.setToolTip("Clip the gradient norm to this value before each step (0 = off). "
+                             "Without clipping a too-high learning rate blows the loss up.")
         self.batch.setToolTip("Examples per optimiser step.")
         self.epochs.setToolTip("Epochs; validation runs after each one.")
         self.steps.setToolTip("Optimiser steps per epoch.")
@@ -76,7 +80,7 @@ class TrainLab(QtWidgets.QWidget):
         form_m.addRow("Model", self.kind)
         form_m.addRow("Architecture", self.preset)
         form_m.addRow("Data", self.data)
-        for label, w in (("Optimiser", self.optimizer), ("Learning rate", self.lr),
+        for label, w in (("Optimiser", self.optimizer), ("Learning rate", self.lr), ("Clip gradients", self.clip),
                          ("Batch size", self.batch), ("Epochs", self.epochs), ("Steps / epoch", self.steps)):
             form_o.addRow(label, w)
         box_m, box_o = QtWidgets.QGroupBox("What to train"), QtWidgets.QGroupBox("How to train")
@@ -166,7 +170,8 @@ class TrainLab(QtWidgets.QWidget):
         return TrainConfig(kind=self.kind.currentData(), preset=self.preset.currentText(),
                            data=self.data.currentText(), optimizer=self.optimizer.currentText(),
                            lr=float(self.lr.value()), batch_size=self.batch.value(),
-                           epochs=self.epochs.value(), steps_per_epoch=self.steps.value())
+                           epochs=self.epochs.value(), steps_per_epoch=self.steps.value(),
+                           clip=float(self.clip.value()))
 
     def set_config(self, cfg: TrainConfig) -> None:
         self.kind.blockSignals(True)
@@ -184,6 +189,7 @@ class TrainLab(QtWidgets.QWidget):
             combo.blockSignals(False)
         self.optimizer.setCurrentText(cfg.optimizer)
         self.lr.setValue(cfg.lr)
+        self.clip.setValue(cfg.clip)
         self.batch.setValue(cfg.batch_size)
         self.epochs.setValue(cfg.epochs)
         self.steps.setValue(cfg.steps_per_epoch)
