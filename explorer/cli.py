@@ -131,7 +131,10 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     types: list[type[BaseException]] = [UserError, FileNotFoundError, IsADirectoryError,
                                          PermissionError]
     for mod, name in (("explorer.engine", "ModelFileError"), ("explorer.data.mnist", "DataSourceError"),
-                      ("explorer.data.corpora", "CorpusError"), ("explorer.data.preprocess", "EmptyDrawing")):
+                      ("explorer.data.corpora", "CorpusError"), ("explorer.data.preprocess", "EmptyDrawing"),
+                      ("explorer.data.tasks", "TaskError"), ("explorer.data.vocab", "VocabError"),
+                      ("explorer.training.loop", "Diverged"), ("explorer.commands.imageio", "ImageError"),
+                      ("explorer.training.digits", "NotADigitModel")):
         try:
             module = __import__(mod, fromlist=[name])
             types.append(getattr(module, name))

@@ -21,6 +21,7 @@ from explorer.ui.widgets.export import grab_png
 ORG = APP = "cnn-rnn-explorer"
 SETTINGS_VERSION = 1
 DRAWING_FILE = "digit_drawing.npz"
+TEXT_FILE = "sequence_text.txt"
 
 
 def migrate(settings: QtCore.QSettings, version: int) -> None:
@@ -67,18 +68,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(self.model_label)
         self.set_model_notice(notice, digit_model)
         self.digit_lab.status.connect(lambda t: self.statusBar().showMessage(t, 6000))
+        self._add_labs()
         self._help: QtWidgets.QDialog | None = None
         self._build_menus()
         self.resize(1400, 900)
         self.restore_ui()
         self._load_drawing()
+        self._load_text()
 
     # -- labs -----------------------------------------------------------------------------
     def add_lab(self, title: str, widget: QtWidgets.QWidget) -> int:
         """Add a lab as a tab (the lead adds Sequences, Compare, Train); returns its index."""
-        if hasattr(widget, "status"):
+        if isinstance(getattr(widget, "status", None), QtCore.SignalInstance):
             widget.status.connect(lambda t: self.statusBar().showMessage(t, 6000))  # type: ignore[attr-defined]
         return self.tabs.addTab(widget, title)
+
+    def _add_labs(self) -> None:
+        """The Sequence, Compare and Train labs, each self-contained, sharing our settings."""
+        from explorer.ui.sequence.lab import SequenceLab
+
+        self.sequence_lab = SequenceLab(self.settings)
+        self.add_lab("Sequences", self.sequence_lab)
 
     def set_model_notice(self, notice: str | None, model: object) -> None:
         if notice:
@@ -262,6 +272,38 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.digit_lab.refresh_now()
 
+    def text_path(self) -> Path:
+        """Where the Sequence Lab's text is kept between runs: next to the settings file."""
+        return Path(self.settings.fileName()).resolve().parent / TEXT_FILE
+
+    def _load_text(self) -> None:
+        path = self.text_path()
+        if self.sequence_lab is None or not path.is_file():
+            return
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self.statusBar().showMessage(f"previous text not restored: {exc}", 8000)
+            return
+        self.sequence_lab.editor.setPlainText(text)
+
+    def save_text(self) -> None:
+        """Keep the Sequence Lab's text (atomic: temporary file, then rename)."""
+        if self.sequence_lab is None:
+            return
+        import os
+        import tempfile
+
+        path = self.text_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".text.", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.sequence_lab.editor.toPlainText())
+            os.replace(tmp, path)
+        except OSError as exc:  # pragma: no cover - disk full / read-only
+            self.statusBar().showMessage(f"could not keep the text: {exc}", 8000)
+
     def save_drawing(self) -> None:
         try:
             self.digit_lab.session.save(self.drawing_path())
@@ -271,7 +313,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
         self.save_ui()
         self.save_drawing()
+        self.save_text()
         self.digit_lab.stop()
+        for lab in (self.tabs.widget(i) for i in range(self.tabs.count())):
+            if lab is not self.digit_lab:
+                if hasattr(lab, "save_settings"):
+                    lab.save_settings()
+                if hasattr(lab, "shutdown"):
+                    lab.shutdown()
         if self._help is not None:
             self._help.close()
         super().closeEvent(event)
