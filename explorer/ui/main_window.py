@@ -12,7 +12,10 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.session.digits import default_digit_model
+import numpy as np
+
+from explorer.engine import Model
+from explorer.session.digits import default_digit_model, network_input
 from explorer.ui.digit.lab import DigitLab
 from explorer.ui.help import ABOUT, PAGES
 from explorer.ui.widgets.colors import SCOPES
@@ -87,8 +90,40 @@ class MainWindow(QtWidgets.QMainWindow):
         """The Sequence, Compare and Train labs, each self-contained, sharing our settings."""
         from explorer.ui.sequence.lab import SequenceLab
 
+        from explorer.ui.compare.lab import CompareLab
+        from explorer.ui.train.lab import TrainLab
+
         self.sequence_lab = SequenceLab(self.settings)
         self.add_lab("Sequences", self.sequence_lab)
+        self.compare_lab = CompareLab(self.settings, digit_source=self.current_digit_input)
+        self.add_lab("Compare", self.compare_lab)
+        self.train_lab = TrainLab(self.settings)
+        self.add_lab("Train", self.train_lab)
+        self.train_lab.model_updated.connect(self._on_trained_model)
+        self.train_lab.model_trained.connect(self._on_trained_model)
+
+    def current_digit_input(self) -> np.ndarray | None:
+        """The Digit Lab's drawing as the network sees it, (1, 28, 28), or None when empty."""
+        x = network_input(self.digit_lab.session.state)
+        return None if x is None else x[0]
+
+    def _on_trained_model(self, model: Model, kind: str) -> None:
+        """Let the Digit or Sequence Lab follow the model being trained (View menu toggle)."""
+        if not self.follow_training_action.isChecked():
+            return
+        if kind == "digits-cnn":
+            current = self.digit_lab.session.model
+            if current.arch()["layers"] == model.arch()["layers"]:
+                current.load_state_dict(model.state_dict())   # same panels, new weights
+                self.digit_lab.refresh_now()
+            else:
+                self.digit_lab.set_model(model)
+            self.model_label.setText("digit model: <b>the one training in the Train tab</b>")
+        elif kind in ("toy", "text") and self.sequence_lab is not None:
+            from explorer.session.sequence import SequenceSession
+            session = SequenceSession(model, name="training in the Train tab")
+            self.sequence_lab.use_session(session, key=f"train-tab:{kind}:{session.hidden_size}",
+                                          label="the model training in the Train tab")
 
     def set_model_notice(self, notice: str | None, model: object) -> None:
         if notice:
@@ -138,6 +173,13 @@ class MainWindow(QtWidgets.QMainWindow):
             a.triggered.connect(lambda _=False, k=key: lab.set_scope(k))
             self.scope_actions[key] = a
         scale.aboutToShow.connect(lambda: self.scope_actions[lab.scope].setChecked(True))
+        v.addSeparator()
+        self.follow_training_action = v.addAction("Labs &follow the model being trained")
+        self.follow_training_action.setCheckable(True)
+        self.follow_training_action.setChecked(True)
+        self.follow_training_action.setToolTip(
+            "While the Train tab trains a digit CNN or a sequence model, the Digit or Sequence "
+            "Lab shows it, so you can draw or type while it learns.")
         v.addSeparator()
         self._act(v, "&Next tab", lambda: self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count()),
                   "Ctrl+Tab")

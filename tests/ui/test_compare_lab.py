@@ -47,6 +47,9 @@ def test_digit_input_changes_the_answers(qtbot):
     state = {"img": a_digit()}
     panel = DigitsPanel(lambda: state["img"], pair=pair)
     qtbot.addWidget(panel)
+    assert panel.probabilities() == (None, None)        # nothing computed before it is shown
+    with qtbot.waitExposed(panel):
+        panel.show()                                     # first show takes the drawing
     before = [p.copy() for p in panel.probabilities()]
     img = np.zeros((1, 28, 28), np.float32)
     img[0, 8:20, 8:20] = 1.0
@@ -60,6 +63,8 @@ def test_no_drawing_falls_back_to_a_sample_digit(qtbot):
     pair = DigitPair(build_model("cnn", 1), build_model("rowrnn", 1))
     panel = DigitsPanel(lambda: None, pair=pair)
     qtbot.addWidget(panel)
+    with qtbot.waitExposed(panel):
+        panel.show()
     if panel.samples is None:
         pytest.skip("no MNIST on this machine")
     assert "sample" in panel.where.text()

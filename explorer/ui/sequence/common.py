@@ -37,6 +37,14 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | No
     plot.disableAutoRange()
 
 
+def set_x_range(plot: pg.PlotItem, x_range: tuple[float, float]) -> None:
+    """Set the x range only when it changes: a range change re-lays out the axis and makes the
+    view paint twice, so per-key updates must not touch it needlessly."""
+    lo, hi = plot.getViewBox().state["targetRange"][0]
+    if abs(lo - x_range[0]) > 1e-9 or abs(hi - x_range[1]) > 1e-9:
+        plot.setRange(xRange=x_range, padding=0)
+
+
 def new_view() -> pg.GraphicsLayoutWidget:
     view = pg.GraphicsLayoutWidget()
     view.setBackground("w")
@@ -94,5 +102,5 @@ def set_tip(widget: QtWidgets.QWidget, text: str) -> None:
     widget.setToolTipDuration(30000)
 
 
-__all__ = ["QtCore", "cmap", "style_plot", "new_view", "empty_text", "legend_bar", "signed_colour",
+__all__ = ["QtCore", "cmap", "style_plot", "set_x_range", "new_view", "empty_text", "legend_bar", "signed_colour",
            "probability_colour", "char_label", "set_tip"]

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import (ACCENT, DIVERGING, FG, GATE_MAP, MUTED, SELECT, cmap, empty_text,
-                                         legend_bar, set_tip, style_plot)
+                                         legend_bar, set_tip, set_x_range, style_plot)
 
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "reset r", "z": "update z"}
 C_LEVEL = 2.0
@@ -37,6 +37,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.names: tuple[str, ...] = ()
         self.n_units, self.window = 1, 200
+        self._stack: np.ndarray | None = None
         set_tip(self, HELP)
 
     def _band(self, k: int) -> int:
@@ -45,6 +46,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
 
     def set_model(self, names: tuple[str, ...], n_units: int, window: int, cell: str) -> None:
         self.clear()
+        self._stack = None
         self.names, self.n_units, self.window = names, n_units, window
         if not names:
             plot = self.addPlot()
@@ -104,8 +106,10 @@ class GatesPanel(pg.GraphicsLayoutWidget):
             legend_bar(self.ci, DIVERGING, (-C_LEVEL, C_LEVEL), "cell", 0, 3, width=10)
         self._gate_rows = gate_names
 
-    def show_gates(self, gates: dict[str, np.ndarray], start: int, step: int, unit: int | None) -> None:
-        """gates: name -> (n, H) for characters start..start+n-1; step: the cursor's character."""
+    def show_gates(self, gates: dict[str, np.ndarray], start: int, step: int, unit: int | None,
+                   view: tuple[float, float] | None = None) -> None:
+        """gates: name -> (n, H) for characters start..start+n-1; step: the cursor's character;
+        view: the x range of the time plot (default: the window from start)."""
         if not self.names:
             return
         n = len(next(iter(gates.values()))) if gates else 0
@@ -117,31 +121,40 @@ class GatesPanel(pg.GraphicsLayoutWidget):
             self.sel.setData([], [])
             return
         H = self.n_units
-        stack = np.zeros((self._band(len(self._gate_rows) - 1) + H, n), np.float32)  # gaps: covered
+        rows = self._band(len(self._gate_rows) - 1) + H
+        if self._stack is None or self._stack.shape != (rows, n):
+            self._stack = np.zeros((rows, n), np.float32)          # the gaps stay 0 (covered)
+        stack = self._stack
         for k, name in enumerate(self._gate_rows):
             stack[self._band(k):self._band(k) + H] = gates[name].T
         self.gate_img.setImage(stack, levels=(0.0, 1.0))
-        self.gate_img.setRect(QtCore.QRectF(start, 0, n, stack.shape[0]))
+        self.gate_img.setRect(QtCore.QRectF(start, 0, n, rows))
         self.gate_img.show()
         if "c" in self.names:
             k = self.names.index("c")
             self.cell_img.setImage(np.ascontiguousarray(gates["c"].T, np.float32), levels=(-C_LEVEL, C_LEVEL))
             self.cell_img.setRect(QtCore.QRectF(start, self._band(k), n, H))
             self.cell_img.show()
-        self.time_plot.setRange(xRange=(start, start + (max(n, 40) if start == 0 else self.window)), padding=0)
+        set_x_range(self.time_plot, view or (start, start + (max(n, 40) if start == 0 else self.window)))
         j = step - start
         self.cursor.setVisible(0 <= j < n)
         self.cursor.setPos(step + 0.5)
+        self._show_histograms(gates, j if 0 <= j < n else None, unit)
+
+    def _show_histograms(self, gates: dict[str, np.ndarray], j: int | None, unit: int | None) -> None:
+        """Per band, how many units have each value at column j (bars), the selected unit marked."""
+        H = self.n_units
         heights, sx, sy = np.zeros((len(self.names), BINS)), [], []
-        if 0 <= j < n:
+        if j is not None:
             for k, name in enumerate(self.names):
                 v = gates[name][j]
                 v = (np.clip(v, -C_LEVEL, C_LEVEL) + C_LEVEL) / (2 * C_LEVEL) if name == "c" else v
-                counts, _ = np.histogram(np.clip(v, 0, 1), bins=self._edges)
+                v = np.clip(v, 0.0, 1.0)
+                counts = np.bincount(np.minimum((v * BINS).astype(np.intp), BINS - 1), minlength=BINS)
                 heights[k] = counts / max(counts.max(), 1) * H * 0.95
                 if unit is not None:
-                    x = float(np.clip(v[unit], 0, 1))
+                    x = float(v[unit])
                     sx += [x, x]
                     sy += [self._band(k), self._band(k) + H]
         self.bars.setOpts(height=-heights.ravel())
-        self.sel.setData(sx, sy)
+        self.sel.setData(np.asarray(sx, float), np.asarray(sy, float))

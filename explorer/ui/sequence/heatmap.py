@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from explorer.ui.sequence.common import (ACCENT, DIVERGING, SELECT, char_label, cmap, empty_text,
-                                         legend_bar, new_view, set_tip, style_plot)
+                                         legend_bar, set_tip, set_x_range, style_plot)
 
 WINDOW = 200
 
@@ -52,21 +52,23 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         self.plot.getAxis("left").setTicks([[(u + 0.5, str(u)) for u in range(0, self.n_units, step)]])
         self.empty.setPos(self.window / 2, self.n_units / 2)
 
-    def show_states(self, h: np.ndarray, start: int, step: int, unit: int | None, chars: str) -> None:
-        """h: (n, H) states of characters start..start+n-1; step: the cursor's character (-1: none)."""
+    def show_states(self, h: np.ndarray, start: int, step: int, unit: int | None, chars: str,
+                    view: tuple[float, float] | None = None) -> None:
+        """h: (n, H) states of characters start..start+n-1; step: the cursor's character (-1: none);
+        view: the x range to show (default: the window from start)."""
         n = len(h)
         self._start, self._chars, self._h = start, chars, h
         if n == 0:
             self.image.hide()
             self.cursor_line.hide()
             self.empty.show()
-            self.plot.setRange(xRange=(0, self.window), padding=0)
+            set_x_range(self.plot, (0.0, float(self.window)))
         else:
             self.empty.hide()
             self.image.setImage(np.ascontiguousarray(h.T, dtype=np.float32), levels=(-1.0, 1.0))
             self.image.setRect(QtCore.QRectF(start, 0, n, self.n_units))
             self.image.show()
-            self.plot.setRange(xRange=(start, start + (max(n, 40) if start == 0 else self.window)), padding=0)
+            set_x_range(self.plot, view or (start, start + (max(n, 40) if start == 0 else self.window)))
             self.cursor_line.setVisible(step >= start)
             self.cursor_line.setPos(step + 0.5)
         self.unit_line.setVisible(unit is not None and n > 0)

@@ -28,9 +28,23 @@ from explorer.ui.sequence.trajectory import TRAIL, TrajectoryPanel
 from explorer.ui.sequence.unrolled import StepView, UnrolledPanel
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
-CHUNK_SECONDS = 0.04       # a chunk of a long paste takes about this long
+CHUNK_SECONDS = 0.03       # a chunk of a long paste takes about this long
+HOP = 25                   # the time axes scroll in hops of this many characters, not one per key
 REGEX = "regular expression…"
 COLOUR_MODES = ("selected unit", "memory (influence)", "surprise (P of actual)", "nothing")
+
+
+def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, float]]:
+    """Characters start..stop-1 shown around the cursor's character `step` (of n), and the
+    x range of the time axes. The range moves in hops of HOP characters, so typing does not
+    shift (and re-label, and repaint twice) the axes on every key; `step` always stays inside."""
+    ideal = max(0, min(step - (3 * window) // 4, n - window))
+    start = min(-(-ideal // HOP) * HOP, max(step, 0))
+    stop = min(n, start + window)
+    if start > 0:
+        return start, stop, (float(start), float(start + window))
+    width = min(window, max(40, HOP * -(-(n + 8) // HOP)))
+    return start, stop, (0.0, float(width))
 
 
 class SequenceEditor(QtWidgets.QPlainTextEdit):
@@ -367,15 +381,14 @@ class SequenceLab(QtWidgets.QWidget):
             return                                 # the text sync renders when it is done
         text, n = s.text, s.length
         c = min(self.cursor_index(), n)
-        step, w = c - 1, self.heatmap.window
-        start = max(0, min(step - (3 * w) // 4, n - w))
-        stop = min(n, start + w)
+        step = c - 1
+        start, stop, view = time_window(step, n, self.heatmap.window)
         chars = text[start:stop]
-        self.heatmap.show_states(s.hidden_states(start, stop), start, step, self.unit, chars)
+        self.heatmap.show_states(s.hidden_states(start, stop), start, step, self.unit, chars, view)
         if s.gate_names:
-            self.gates.show_gates(s.gates(start, stop), start, step, self.unit)
+            self.gates.show_gates(s.gates(start, stop), start, step, self.unit, view)
         t0 = max(0, step - TRAIL + 1)
-        self.trajectory.show_path(s.hidden_states(t0, step + 1), text[t0:step + 1])
+        self.trajectory.show_path(s.hidden_states(t0, step + 1), text[t0:step + 1], first=t0)
         self.predictions.show_top(s.top_k(c, 5) if n else [], self._actual_at(c))
         self._render_strip(c)
         self._render_unrolled(step)

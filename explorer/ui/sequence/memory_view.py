@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
-from explorer.ui.sequence.common import ACCENT, FG, char_label, empty_text, set_tip, style_plot
+from explorer.ui.sequence.common import ACCENT, FG, char_label, empty_text, set_tip, set_x_range, style_plot
 
 HELP = ("Memory: for the prediction read at the cursor (the correct next character, or the\n"
         "model's best guess at the end of the text), the squared gradient of its logit with\n"
@@ -15,6 +15,7 @@ HELP = ("Memory: for the prediction read at the cursor (the correct next charact
         "numbers colour the text when 'Colour text by: memory' is chosen.")
 
 N_TICKS = 40
+SPAN = 60            # characters on the x axis (the lab asks for a 60-character memory window)
 
 
 class MemoryPanel(pg.GraphicsLayoutWidget):
@@ -30,11 +31,12 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         self.bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.8,
                                     brush=pg.mkBrush(ACCENT), pen=None)
         self.plot.addItem(self.bars)
-        self.plot.setRange(yRange=(0, 1.05), xRange=(0, 10), padding=0)
+        self.plot.setRange(yRange=(0, 1.05), xRange=(0.4 - SPAN, 0.6), padding=0)
         self.plot.getAxis("bottom").setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 8))
         self.empty = empty_text(self.plot, "put the cursor after a character")
-        self.empty.setPos(5, 0.5)
+        self.empty.setPos(0.5 - SPAN / 2, 0.5)
         self._title = ""
+        self._ticks: list[tuple[float, str]] | None = None
         set_tip(self, HELP)
 
     def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool,
@@ -42,17 +44,21 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         if weights is None or not len(weights):
             self.bars.setOpts(x=np.zeros(0), height=np.zeros(0))
             self.empty.show()
-            self.plot.getAxis("bottom").setTicks([[]])
+            if self._ticks:
+                self.plot.getAxis("bottom").setTicks([[]])
+                self._ticks = []
             return
         self.empty.hide()
         n = len(weights)
         w = weights / max(float(weights.max()), 1e-30)
-        x = np.arange(start, start + n, dtype=float)
+        x = np.arange(1 - n, 1, dtype=float)             # 0 = the newest character, left of the cursor
         self.bars.setOpts(x=x, height=w)
-        self.plot.setRange(xRange=(start - 0.6, start + n - 0.4), padding=0)
+        set_x_range(self.plot, (0.4 - max(n, SPAN), 0.6))  # fixed: typing does not move the axis
         step = max(1, -(-n // N_TICKS))
-        ticks = [(float(start + i), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
-        self.plot.getAxis("bottom").setTicks([ticks])
+        ticks = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
+        if ticks != self._ticks:
+            self.plot.getAxis("bottom").setTicks([ticks])
+            self._ticks = ticks
         what = noun
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
