@@ -26,6 +26,12 @@ class ModelFileError(Exception):
     """A file is not a valid model file; str(exc) is one sentence naming the file."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     """Write model (arch JSON + float32 parameters) atomically: temp file, then os.replace."""
     path = Path(path)
@@ -38,6 +44,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
             np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

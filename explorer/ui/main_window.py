@@ -129,8 +129,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if notice:
             self.model_label.setText(f"<span style='color:#b35900'>⚠ {notice}</span>")
         else:
-            name = getattr(model, "meta", {}).get("name", "digit model")
-            self.model_label.setText(f"model: {name}")
+            meta = getattr(model, "meta", {})
+            acc = meta.get("val_acc")
+            held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
+            self.model_label.setText(f"digit model: {meta.get('name', meta.get('arch', 'CNN'))}{held}")
 
     # -- menus ----------------------------------------------------------------------------
     def _act(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None) -> QtGui.QAction:  # type: ignore[no-untyped-def]

@@ -218,3 +218,17 @@ def test_pickled_arch_is_never_executed(tmp_path):
     with pytest.raises(ModelFileError, match="pickled"):
         load_model(path)
     assert called == []
+
+
+def test_saved_model_gets_the_usual_file_permissions(tmp_path):
+    import os
+    import stat
+
+    from explorer.engine import Linear, Model, save_model
+    path = tmp_path / "m.npz"
+    old = os.umask(0o022)
+    try:
+        save_model(Model([Linear(2, 2)]), path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -44,7 +44,7 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         if weights is None or not len(weights):
             self.bars.setOpts(x=np.zeros(0), height=np.zeros(0))
             self.empty.show()
-            if self._ticks:
+            if self._ticks != []:
                 self.plot.getAxis("bottom").setTicks([[]])
                 self._ticks = []
             return

@@ -44,12 +44,12 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self._brushes = [pg.mkBrush(31, 90, 180, int(255 * a)) for a in ramp]
         self._labels: list[pg.TextItem] = []
         font = QtGui.QFont("DejaVu Sans Mono", 9)
-        for i in range(LABELS):
-            alpha = int(255 * (0.25 + 0.75 * (i + 1) / LABELS))
-            item = pg.TextItem("", color=(20, 20, 40, alpha), anchor=(-0.15, 0.9))
+        for _ in range(LABELS):          # a fixed pool: character t is drawn by label t % LABELS
+            item = pg.TextItem("", color=(20, 20, 40), anchor=(-0.15, 0.9))
             item.setFont(font)
             self.plot.addItem(item, ignoreBounds=True)
             self._labels.append(item)
+        self._label_state: list[tuple[int, str, float, float] | None] = [None] * LABELS
         self.empty = empty_text(self.plot, "No text yet: the path starts at the first character.")
         header = QtWidgets.QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
@@ -63,10 +63,11 @@ class TrajectoryPanel(QtWidgets.QWidget):
         lay.addWidget(self.view, 1)
         self.combo.currentIndexChanged.connect(self._on_pair_changed)
         set_tip(self, HELP)
-        self._last: tuple[np.ndarray, str] | None = None
+        self._last: tuple[np.ndarray, str, int] | None = None
 
     def set_basis(self, basis: PCABasis) -> None:
         self.basis = basis
+        self._label_state = [None] * LABELS
         k = basis.n_components
         self.combo.blockSignals(True)
         self.combo.clear()
@@ -82,6 +83,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
             self.pair = self.combo.itemData(index)
             self._apply_pair()
             if self._last is not None:
+                self._label_state = [None] * LABELS
                 self.show_path(*self._last)
 
     def _apply_pair(self) -> None:
@@ -98,30 +100,48 @@ class TrajectoryPanel(QtWidgets.QWidget):
                            padding=0)
         self.empty.setPos((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2)
 
-    def show_path(self, h: np.ndarray, chars: str) -> None:
-        """h: (n, H) the last n <= TRAIL states up to the cursor, chars: their characters."""
-        self._last = (h, chars)
+    def show_path(self, h: np.ndarray, chars: str, first: int = 0) -> None:
+        """h: (n, H) the last n <= TRAIL states up to the cursor, chars: their characters;
+        first: the character index of h[0] (labels are reused per character, not re-set per key)."""
+        self._last = (h, chars, first)
         if self.basis is None or not len(h):
             for item in (self.path, self.points, self.cursor):
                 item.setData([], [])
-            for label in self._labels:
-                label.setText("")
+            self._hide_labels(set())
             self.empty.setVisible(self.basis is not None)
             return
         self.empty.hide()
+        first += max(len(h) - TRAIL, 0)
         p = self.basis.transform(h[-TRAIL:])[:, list(self.pair)]
-        x, y = p[:, 0], p[:, 1]
+        x, y = np.ascontiguousarray(p[:, 0], float), np.ascontiguousarray(p[:, 1], float)
         self.path.setData(x, y)
         self.points.setData(x, y, brush=self._brushes[-len(p):])
         self.cursor.setData(x[-1:], y[-1:])
         chars = chars[-len(p):]
         n_lab = min(LABELS, len(p))
-        for i, label in enumerate(self._labels):
-            j = len(p) - LABELS + i
-            if i < LABELS - n_lab:
-                label.setText("")
-                continue
-            text = char_label(chars[j])
-            if label.textItem.toPlainText() != text:
-                label.setText(text)
-            label.setPos(float(x[j]), float(y[j]))
+        used = set()
+        for j in range(len(p) - n_lab, len(p)):
+            t = first + j
+            slot = t % LABELS
+            used.add(slot)
+            state = (t, char_label(chars[j]), float(x[j]), float(y[j]))
+            label = self._labels[slot]
+            if state != self._label_state[slot]:
+                old = self._label_state[slot]
+                if old is None or old[1] != state[1]:
+                    label.setText(state[1])
+                if old is None or old[2:] != state[2:]:
+                    label.setPos(state[2], state[3])
+                label.show()
+                self._label_state[slot] = state
+            age = len(p) - 1 - j                              # 0 = the newest
+            opacity = 0.25 + 0.75 * (LABELS - age) / LABELS
+            if abs(label.opacity() - opacity) > 1e-3:
+                label.setOpacity(opacity)
+        self._hide_labels(used)
+
+    def _hide_labels(self, used: set[int]) -> None:
+        for slot, label in enumerate(self._labels):
+            if slot not in used and self._label_state[slot] is not None:
+                label.hide()
+                self._label_state[slot] = None
