@@ -105,18 +105,20 @@ def fit(step_fn: Callable[[Batch], Metrics], batches: Callable[[int], Iterable[B
         val_fn: Callable[[], Metrics] | None = None,
         callback: Callable[[Event], None] | None = None,
         cancel: threading.Event | None = None, pause: threading.Event | None = None,
-        on_epoch_end: Callable[[int], None] | None = None) -> History:
+        on_epoch_end: Callable[[int], None] | None = None,
+        diverge_factor: float | None = None) -> History:
     """Run ``epochs`` × ``steps_per_epoch`` steps; ``batches(epoch)`` yields the batches.
 
     ``cancel.set()`` stops after the current step; while ``pause`` is set the loop waits.
-    With ``model`` given, a non-finite loss restores the last good weights and raises
+    With ``model`` given, a non-finite loss — or, with ``diverge_factor``, a loss above
+    that many times the first one — restores the weights from before that step and raises
     ``Diverged``.
     """
     history = History()
     total = epochs * steps_per_epoch
     start = time.perf_counter()
-    good = model.state_dict() if model is not None else None
     step = 0
+    first_loss: float | None = None
     for epoch in range(epochs):
         for in_epoch, batch in enumerate(batches(epoch)):
             if in_epoch >= steps_per_epoch:
@@ -126,15 +128,17 @@ def fit(step_fn: Callable[[Batch], Metrics], batches: Callable[[int], Iterable[B
             if cancel is not None and cancel.is_set():
                 history.cancelled = True
                 return history
+            good = model.state_dict() if model is not None else None
             metrics = step_fn(batch)
             step += 1
-            if not np.isfinite(metrics.get("loss", 0.0)):
+            loss = float(metrics.get("loss", 0.0))
+            first_loss = loss if first_loss is None else first_loss
+            exploded = diverge_factor is not None and loss > diverge_factor * max(first_loss, 1e-3)
+            if not np.isfinite(loss) or exploded:
                 if model is not None and good is not None:
                     model.load_state_dict(good)
-                raise Diverged(f"training diverged at step {step}: the loss became "
-                               f"{metrics.get('loss')}; the last good weights were kept")
-            if model is not None and step % 50 == 0:
-                good = model.state_dict()
+                raise Diverged(f"training diverged at step {step}: the loss became {loss:.4g}; "
+                               "the weights from before that step were kept")
             history.steps.append(step)
             history.train.append(metrics)
             if callback is not None:

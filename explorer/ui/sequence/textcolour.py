@@ -52,10 +52,23 @@ class TextColourer:
         self._unknown_format = QtGui.QTextCharFormat()
         self._unknown_format.setBackground(UNKNOWN_BG)
         self._unknown_format.setToolTip("not in the model's vocabulary: read as the unknown symbol")
+        # selections already built, by (first char, end char, colour level); the document keeps
+        # their cursors up to date, and an edit drops the ones it may have touched (see below)
+        self._cache: dict[tuple[int, int, int | str], tuple[int, QtWidgets.QTextEdit.ExtraSelection]] = {}
+        self._formats: dict[int, QtGui.QTextCharFormat] = {}
         editor.viewport().installEventFilter(_UnknownTips(editor, self))
+        editor.document().contentsChange.connect(self._on_contents_change)
 
     def set_palette(self, positive: tuple[int, int, int], negative: tuple[int, int, int]) -> None:
+        if (positive, negative) != (self.positive, self.negative):
+            self._cache = {k: v for k, v in self._cache.items() if k[2] == "unknown"}
+            self._formats.clear()
         self.positive, self.negative = positive, negative
+
+    def _on_contents_change(self, position: int, removed: int, added: int) -> None:
+        """An edit at document position `position`: forget every selection reaching it."""
+        if removed or added:
+            self._cache = {k: v for k, v in self._cache.items() if v[0] < position}
 
     def visible_range(self, margin: int = 80) -> tuple[int, int]:
         ed = self.editor
@@ -80,22 +93,35 @@ class TextColourer:
                 cuts = np.flatnonzero(np.diff(levels)) + 1
                 starts = np.concatenate([[0], cuts])
                 ends = np.concatenate([cuts, [len(levels)]])
-                formats = {lv: self._format(lv) for lv in np.unique(levels).tolist() if lv}
                 lv_list = levels.tolist()
                 for s, e in zip(starts.tolist(), ends.tolist()):
                     if lv_list[s]:
-                        sels.append(self._selection(doc, a + s, a + e, formats[lv_list[s]]))
+                        sels.append(self._cached(doc, a + s, a + e, lv_list[s]))
         unk = np.asarray(unknown[lo:hi], np.int8)
         if unk.any():                                   # one selection per run of unknown characters
             edges = np.flatnonzero(np.diff(np.concatenate([[0], unk, [0]])))
             for a, b in zip(edges[::2].tolist(), edges[1::2].tolist()):
-                sels.append(self._selection(doc, lo + a, lo + b, self._unknown_format))
+                sels.append(self._cached(doc, lo + a, lo + b, "unknown"))
+        if len(self._cache) > 6000:                     # scrolled through a long text: start afresh
+            self._cache = {}
         self.last = sels
         self.editor.setExtraSelections(sels)
 
+    def _cached(self, doc: QtGui.QTextDocument, a: int, b: int, level: int | str
+                ) -> QtWidgets.QTextEdit.ExtraSelection:
+        hit = self._cache.get((a, b, level))
+        if hit is None:
+            fmt = self._unknown_format if level == "unknown" else self._format(int(level))
+            hit = (self.pos.to_doc(b), self._selection(doc, a, b, fmt))
+            self._cache[(a, b, level)] = hit
+        return hit[1]
+
     def _format(self, level: int) -> QtGui.QTextCharFormat:
-        fmt = QtGui.QTextCharFormat()
-        fmt.setBackground(_colour(level, self.positive, self.negative))
+        fmt = self._formats.get(level)
+        if fmt is None:
+            fmt = QtGui.QTextCharFormat()
+            fmt.setBackground(_colour(level, self.positive, self.negative))
+            self._formats[level] = fmt
         return fmt
 
     def _selection(self, doc: QtGui.QTextDocument, a: int, b: int, fmt: QtGui.QTextCharFormat

@@ -1,0 +1,65 @@
+"""The one training loop: progress events, cancel, divergence guard."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from explorer.engine import SGD, Adam, Linear, Model
+from explorer.training.loop import Diverged, classifier_step, evaluate_classifier, fit
+
+
+def blobs(rng, n=64):
+    y = rng.integers(0, 2, n)
+    x = rng.standard_normal((n, 2)).astype(np.float32) + 3.0 * np.stack([y, -y], 1)
+    return x, y
+
+
+def test_fit_learns_and_reports_every_step():
+    rng = np.random.default_rng(0)
+    model = Model([Linear(2, 2, rng=rng)])
+    step = classifier_step(model, Adam(model.parameters(), lr=0.05))
+    events = []
+    xv, yv = blobs(np.random.default_rng(1), 256)
+    hist = fit(step, lambda e: (blobs(rng) for _ in range(10)), epochs=3, steps_per_epoch=10,
+               model=model, val_fn=lambda: evaluate_classifier(model, xv, yv), callback=events.append)
+    assert [e.step for e in events if e.kind == "step"] == list(range(1, 31))
+    assert [e.kind for e in events].count("val") == 3 and events[-1].kind == "done"
+    assert hist.train[-1]["loss"] < hist.train[0]["loss"]
+    assert hist.last_val()["acc"] > 0.9
+
+
+def test_cancel_stops_before_the_next_step():
+    rng = np.random.default_rng(0)
+    model = Model([Linear(2, 2, rng=rng)])
+    cancel = threading.Event()
+    inner = classifier_step(model, SGD(model.parameters(), lr=0.1))
+
+    def step(batch):
+        out = inner(batch)
+        cancel.set()
+        return out
+
+    hist = fit(step, lambda e: (blobs(rng) for _ in range(10)), 2, 10, cancel=cancel)
+    assert hist.cancelled and hist.steps == [1]
+
+
+@pytest.mark.parametrize("lr, factor", [(1e4, 5.0), (1e6, 10.0)])
+def test_divergence_restores_the_weights_from_before_the_bad_step(lr, factor):
+    rng = np.random.default_rng(0)
+    model = Model([Linear(2, 2, rng=rng)])
+    step = classifier_step(model, SGD(model.parameters(), lr=lr))
+    seen = []
+
+    def batches(epoch):
+        for _ in range(50):
+            seen.append(model.state_dict())
+            yield blobs(rng)
+
+    with pytest.raises(Diverged):
+        fit(step, batches, 1, 50, model=model, diverge_factor=factor)
+    kept = model.state_dict()
+    assert all(np.isfinite(v).all() for v in kept.values())
+    # the kept weights are those the model had before its last step was taken
+    np.testing.assert_array_equal(kept["0.weight"], seen[-1]["0.weight"])
+    assert len(seen) > 1
