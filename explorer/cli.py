@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="the performance table")
     b.add_argument("--json", action="store_true")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
+    b.add_argument("--soak", action="store_true",
+                   help="also draw 20,000 scripted pen moves and report memory growth")
 
     m = sub.add_parser("compare", help="CNN vs RNN on a toy task, accuracy by distance")
     m.add_argument("--task", choices=["long-range", "motif"], required=True)

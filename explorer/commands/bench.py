@@ -124,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
             "lstm_time_vs_torch": e["lstm128_1000_steps_ms"] / t["lstm128_1000_steps_ms"],
         }
     result["gui"] = gui_rows(quick)
+    if getattr(args, "soak", False):
+        from explorer.ui.bench import soak_draw
+        result["gui"].update(soak_draw())
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -139,6 +142,7 @@ BUDGETS = {
     "paste_100k_seconds": ("≤ 2 s", lambda v: v <= 2),
     "paste_max_block_ms": ("≤ 100 ms", lambda v: v <= 100),
     "window_visible_seconds": ("≤ 2 s", lambda v: v <= 2),
+    "soak_rss_growth_mb": ("flat", lambda v: v <= 20),
     "train_throughput_vs_torch": ("≥ 0.5×", lambda v: v >= 0.5),
 }
 

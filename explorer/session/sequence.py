@@ -102,6 +102,8 @@ class SequenceSession:
         self._h = np.zeros((256, self.hidden_size), self.dtype)
         self._c = np.zeros_like(self._h) if self.cell == "LSTM" else None
         self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), self.dtype)))[0]
+        self._gate_cache: tuple[int, dict[str, F32]] = (0, {})
+        self._gates_valid = 0            # cached gate rows before this position are still right
 
     # -- text --------------------------------------------------------------------------
     @property
@@ -130,6 +132,7 @@ class SequenceSession:
         p = int(diff[0]) if len(diff) else m
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
+        self._gates_valid = min(self._gates_valid, p)
         self.last_recomputed_from = self.n_done
         self._reserve(len(ids))
         if compute:
@@ -179,11 +182,33 @@ class SequenceSession:
         return (h, c) if self._c is not None else h
 
     def gates(self, start: int, stop: int) -> dict[str, F32]:
-        """Gate activations at steps start..stop-1 -> name -> (n, H), in ONE batched step."""
+        """Gate activations at steps start..stop-1 -> name -> (n, H), in ONE batched step.
+
+        The last window asked for is kept: the rows it shares with this one (and that no edit
+        has touched since) are copied, only the others are computed."""
         n = max(stop - start, 0)
         if not n or not self.gate_names:
             return {k: np.zeros((n, self.hidden_size), np.float32) for k in self.gate_names}
         self.finish()
+        c_start, cached = self._gate_cache
+        c_stop = min(c_start + (len(next(iter(cached.values()))) if cached else 0), self._gates_valid)
+        lo, hi = max(start, c_start), min(stop, c_stop)
+        if hi - lo < 1:
+            out = self._gates_now(start, stop)
+        else:
+            out = {k: np.empty((n, self.hidden_size), np.float32) for k in self.gate_names}
+            for a, b in ((start, lo), (hi, stop)):
+                if b > a:
+                    part = self._gates_now(a, b)
+                    for k in out:
+                        out[k][a - start:b - start] = part[k]
+            for k in out:
+                out[k][lo - start:hi - start] = cached[k][lo - c_start:hi - c_start]
+        self._gate_cache, self._gates_valid = (start, out), len(self.ids)
+        return {k: v.copy() for k, v in out.items()}
+
+    def _gates_now(self, start: int, stop: int) -> dict[str, F32]:
+        """Gate activations at steps start..stop-1 (states computed), one batched step."""
         ids = self.ids[start:stop]
         h_prev, c_prev = self._prev_rows(start, stop)
         x = self._embed(np.maximum(ids, 0))[0]

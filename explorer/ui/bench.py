@@ -54,3 +54,62 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     rows["paste_100k_seconds"] = paste["seconds"]
     rows["paste_max_block_ms"] = paste["max_block_ms"]
     return rows
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, float]:
+    """Scripted pen moves through the real window; resident memory after warm-up and at the end.
+
+    Strokes of ``moves_per_stroke`` moves; the canvas is cleared every 10 strokes, as a
+    person would. Linux only (reads /proc/self/statm).
+    """
+    import tempfile
+
+    import numpy as np
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    from explorer.ui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        win = MainWindow(QtCore.QSettings(os.path.join(tmp, "soak.ini"), QtCore.QSettings.Format.IniFormat))
+        win.resize(1400, 900)
+        win.show()
+        app.processEvents()
+        lab, canvas = win.digit_lab, win.digit_lab.canvas
+        left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+
+        def send(kind: QtCore.QEvent.Type, x: float, y: float, button: QtCore.Qt.MouseButton,
+                 buttons: QtCore.Qt.MouseButton) -> None:
+            pos = QtCore.QPointF(canvas.from_ref(x, y))
+            QtWidgets.QApplication.sendEvent(canvas, QtGui.QMouseEvent(
+                kind, pos, QtCore.QPointF(canvas.mapToGlobal(pos)), button, buttons,
+                QtCore.Qt.KeyboardModifier.NoModifier))
+
+        rng = np.random.default_rng(0)
+        done, strokes, warm = 0, 0, None
+        while done < n_moves:
+            start = rng.uniform(60, 220, 2)
+            path = start + np.cumsum(rng.normal(0, 4, (moves_per_stroke, 2)), axis=0)
+            path = np.clip(path, 5, 275)
+            send(QtCore.QEvent.Type.MouseButtonPress, *path[0], left, left)
+            for x, y in path[1:]:
+                send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
+                lab.scheduler.flush()
+                app.processEvents()
+                done += 1
+            send(QtCore.QEvent.Type.MouseButtonRelease, *path[-1], left, none)
+            strokes += 1
+            if strokes % 10 == 0:
+                lab.clear_action.trigger()
+            if warm is None and done >= min(2000, n_moves // 4):
+                warm = _rss_mb()
+        end = _rss_mb()
+        lab.stop()
+        win.close()
+    return {"soak_moves": float(done), "soak_rss_after_warmup_mb": float(warm or end),
+            "soak_rss_end_mb": float(end), "soak_rss_growth_mb": float(end - (warm or end))}

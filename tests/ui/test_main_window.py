@@ -17,7 +17,9 @@ def open_window(qtbot, settings, model):
 def test_default_window_builds_with_the_shipped_or_fallback_model(qtbot):
     win = MainWindow()                        # XDG_CONFIG_HOME points to a temp dir (conftest)
     qtbot.addWidget(win)
-    assert win.tabs.tabText(0) == "Digits" and win.sequence_lab is None
+    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == [
+        "Digits", "Sequences", "Compare", "Train"]
+    assert win.sequence_lab.editor.objectName() == "sequenceEditor"
     assert win.digit_lab.canvas.objectName() == "digitCanvas"
     assert win.digit_lab.probabilities() is None or win.digit_lab.probabilities().shape == (10,)
     titles = [a.text().replace("&", "") for a in win.menuBar().actions()]
@@ -95,3 +97,16 @@ def test_window_exports_and_open_model(qtbot, ini, model, ui, tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"nope")
     assert not win.open_model(tmp_path / "bad.npz")
     assert win.digit_lab.last_error
+
+
+def test_sequence_text_survives_a_restart(qtbot, ini, model, ui):
+    win = open_window(qtbot, ui.settings_at(ini), model)
+    win.sequence_lab.editor.setPlainText("")
+    qtbot.keyClicks(win.sequence_lab.editor, "def f(x): return 'hi'")
+    typed = win.sequence_lab.editor.toPlainText()
+    win.close()
+    again = open_window(qtbot, ui.settings_at(ini), model)
+    assert again.sequence_lab.editor.toPlainText() == typed
+    states = again.sequence_lab.hidden_states()
+    assert states.shape[0] == len(typed)
+    again.close()

@@ -99,9 +99,12 @@ class DuelPanel(QtWidgets.QWidget):
         bar = QtWidgets.QHBoxLayout()
         for w in (QtWidgets.QLabel("Task"), self.task, QtWidgets.QLabel("Distance"), self.distance,
                   self.distance_label, QtWidgets.QLabel("Steps"), self.steps, self.train_btn,
-                  self.stop_btn, self.progress, self.params_label):
+                  self.stop_btn):
             bar.addWidget(w)
-        self.distance.setMinimumWidth(180)
+        bar2 = QtWidgets.QHBoxLayout()            # second row: the window can be narrow
+        bar2.addWidget(self.progress, 1)
+        bar2.addWidget(self.params_label)
+        self.distance.setMinimumWidth(120)
 
         self.loss_plot = plot_widget("Training loss, same batches", "optimiser step", "loss (nats)",
                                      "Cross-entropy of each batch (running mean) for both networks, "
@@ -125,6 +128,7 @@ class DuelPanel(QtWidgets.QWidget):
         self.explain = note("")
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(bar)
+        lay.addLayout(bar2)
         lay.addWidget(self.explain)
         lay.addLayout(grid, 1)
         self.task.currentIndexChanged.connect(self._new_duel)

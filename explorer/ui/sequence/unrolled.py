@@ -15,6 +15,9 @@ HELP = ("The network unrolled in time around the cursor: x(t) is the embedding o
         "blue). The same weights are used at every step — that is what makes it recurrent.")
 
 
+_BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
+
+
 @dataclass(frozen=True)
 class StepView:
     """One unrolled step: the character read, its input vector, the state and the top outputs."""
@@ -111,19 +114,30 @@ class UnrolledPanel(QtWidgets.QWidget):
         p.drawPolygon(QtGui.QPolygonF([QtCore.QPointF(*tip), QtCore.QPointF(*a), QtCore.QPointF(*b)]))
 
     def _bars(self, p: QtGui.QPainter, rect: QtCore.QRectF, v: np.ndarray, unit: int | None) -> None:
+        """One bar per entry of v (red > 0, blue < 0, the selected unit dark blue): three
+        drawRects calls in all, one per colour, without antialiasing (bars are axis-aligned)."""
         v = np.asarray(v, float)[: self.MAX_BARS]
         if not len(v):
             return
         scale = max(1.0, float(np.abs(v).max()))
         mid = rect.center().y()
         bw = rect.width() / len(v)
+        hgt = (rect.height() / 2) * v / scale
+        tops, heights = (mid - np.maximum(hgt, 0)).tolist(), np.abs(hgt).tolist()
+        lefts = (rect.left() + np.arange(len(v)) * bw).tolist()
+        width = max(bw - 0.5, 0.8)
+        groups: dict[str, list[QtCore.QRectF]] = {"pos": [], "neg": [], "sel": []}
+        for i, a in enumerate(v.tolist()):
+            key = "sel" if i == unit else ("pos" if a >= 0 else "neg")
+            groups[key].append(QtCore.QRectF(lefts[i], tops[i], width, heights[i]))
+        p.save()
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
-        for i, a in enumerate(v):
-            hgt = (rect.height() / 2) * a / scale
-            colour = QtGui.QColor(SELECT) if i == unit else (QtGui.QColor(214, 80, 60) if a >= 0
-                                                              else QtGui.QColor(60, 110, 200))
-            p.setBrush(colour)
-            p.drawRect(QtCore.QRectF(rect.left() + i * bw, mid - max(hgt, 0), max(bw - 0.5, 0.8), abs(hgt)))
+        for key, rects in groups.items():
+            if rects:
+                p.setBrush(_BAR_COLOURS[key])
+                p.drawRects(rects)
+        p.restore()
         p.setPen(QtGui.QPen(QtGui.QColor("#cccccc"), 1))
         p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
 

@@ -129,9 +129,14 @@ class TrainLab(QtWidgets.QWidget):
         left.addWidget(self.message)
         left.addWidget(self.summary)
         left.addStretch(1)
-        side = QtWidgets.QWidget()
-        side.setLayout(left)
-        side.setFixedWidth(330)
+        inner = QtWidgets.QWidget()
+        inner.setLayout(left)
+        side = QtWidgets.QScrollArea()            # scrolls when the window is short
+        side.setWidget(inner)
+        side.setWidgetResizable(True)
+        side.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        side.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.setFixedWidth(345)
 
         self.loss_panel = CurvePanel("loss", "Loss (cross-entropy)", "loss (nats)",
                                      "Cross-entropy of each training batch (light), its running mean "
