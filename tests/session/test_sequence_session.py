@@ -137,3 +137,20 @@ def test_empty_text():
 def test_model_without_recurrent_layer_is_refused():
     with pytest.raises(SequenceModelError, match="RNN, LSTM or GRU"):
         SequenceSession(Model([Embedding(98, 4), Linear(4, 98)], meta={"vocab": Vocab.text().to_meta()}))
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_gate_window_cache_follows_edits(cell):
+    """gates() reuses the rows of the last window; after an edit they must still be right."""
+    model = random_model(cell, hidden=5, seed=11)
+    s = SequenceSession(model)
+    s.set_text("abcdefghij" * 8)
+    s.gates(10, 50)
+    s.gates(20, 60)                                    # overlapping window: partly from the cache
+    s.set_text(s.text[:30] + "XYZ" + s.text[30:])      # edit inside the cached window
+    got = s.gates(20, 60)
+    fresh = SequenceSession(model)
+    fresh.set_text(s.text)
+    want = fresh.gates(20, 60)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], atol=1e-6)

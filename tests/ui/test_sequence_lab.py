@@ -209,3 +209,44 @@ def test_screenshot_not_blank(lab, qtbot, tmp_path):
     img = lab.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGBA8888)
     rgba = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
     assert rgba[..., :3].std() > 5
+
+
+def test_time_window_hops_and_keeps_the_cursor_inside():
+    from explorer.ui.sequence.lab import HOP, time_window
+    views = set()
+    for n in range(1, 1200):
+        step = n - 1                                   # typing at the end
+        start, stop, view = time_window(step, n, 200)
+        assert start <= step < stop <= n and stop - start <= 200
+        assert view[0] <= start and stop <= view[1] and view[1] - view[0] <= 200
+        views.add(view)
+    assert len(views) < 1200 / HOP + 10                # the axis moves in hops, not per key
+    for step in range(0, 1000, 7):                     # cursor anywhere in a long text
+        start, stop, _ = time_window(step, 1000, 200)
+        assert start <= step < stop
+
+
+def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot):
+    s = use(lab, qtbot, random_model("LSTM", hidden=6, seed=12), "abcdefghij" * 5)
+    lab.select_unit(1)
+    qtbot.waitUntil(lambda: len(lab.editor.extraSelections()) > 0)
+    texts = [label.textItem.toPlainText() for label in lab.trajectory._labels]
+    lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+    frames = lab.frames
+    qtbot.keyClick(lab.editor, "Q")
+    qtbot.waitUntil(lambda: lab.frames > frames and s.text.endswith("Q"))
+    after = [label.textItem.toPlainText() for label in lab.trajectory._labels]
+    changed = [i for i, (a, b) in enumerate(zip(texts, after)) if a != b]
+    assert changed == [(len(s.text) - 1) % len(after)] and after[changed[0]] == "Q"
+    # an edit in the middle: the cached selections must still colour the right characters
+    lab.move_cursor(5)
+    qtbot.keyClick(lab.editor, "Z")
+    qtbot.waitUntil(lambda: s.text == lab.editor.toPlainText() and not s.pending)
+    lab.render()
+    got = sorted((sel.cursor.selectionStart(), sel.cursor.selectionEnd(), sel.format.background().color().rgba())
+                 for sel in lab.editor.extraSelections())
+    lab.colourer._cache.clear()
+    lab.render()
+    want = sorted((sel.cursor.selectionStart(), sel.cursor.selectionEnd(), sel.format.background().color().rgba())
+                  for sel in lab.editor.extraSelections())
+    assert got == want and got

@@ -43,7 +43,7 @@ def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, 
     stop = min(n, start + window)
     if start > 0:
         return start, stop, (float(start), float(start + window))
-    width = min(window, max(40, HOP * -(-(n + 8) // HOP)))
+    width = min(window, max(40, 10 * -(-(n + 3) // 10)))   # short text: little empty room
     return start, stop, (0.0, float(width))
 
 
