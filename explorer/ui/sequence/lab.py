@@ -157,8 +157,10 @@ class SequenceLab(QtWidgets.QWidget):
         find = QtWidgets.QHBoxLayout()
         find.addWidget(QtWidgets.QLabel("Find a unit for:"))
         find.addWidget(self.finder_combo, 1)
-        find.addWidget(self.regex_edit, 1)
         find.addWidget(self.find_button)
+        for combo in (self.model_combo, self.preset_combo, self.finder_combo, self.colour_combo):
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         unit = QtWidgets.QHBoxLayout()
         unit.addWidget(QtWidgets.QLabel("Unit:"))
         unit.addWidget(self.unit_spin)
@@ -168,7 +170,8 @@ class SequenceLab(QtWidgets.QWidget):
         left = QtWidgets.QWidget()
         col = QtWidgets.QVBoxLayout(left)
         col.setContentsMargins(4, 4, 4, 4)
-        for item in (top, self.notice, self.editor, self.strip, find, unit, self.status, self.progress):
+        for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit,
+                     self.status, self.progress):
             (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
         col.setStretchFactor(self.editor, 1)
         side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
