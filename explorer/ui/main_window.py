@@ -329,7 +329,9 @@ class MainWindow(QtWidgets.QMainWindow):
         except OSError as exc:
             self.statusBar().showMessage(f"previous text not restored: {exc}", 8000)
             return
-        self.sequence_lab.editor.setPlainText(text)
+        editor = self.sequence_lab.editor
+        editor.setPlainText(text)
+        editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)   # carry on where you left off
 
     def save_text(self) -> None:
         """Keep the Sequence Lab's text (atomic: temporary file, then rename)."""
