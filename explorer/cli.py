@@ -41,8 +41,10 @@ def _add_train(sub: Any) -> None:
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")
     k.add_argument("--task", required=True)
-    k.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="gru")
-    k.add_argument("--hidden", type=int, default=8)
+    k.add_argument("--cell", choices=["rnn", "lstm", "gru"], default=None,
+                   help="default: the cell each toy model ships with (gru)")
+    k.add_argument("--hidden", type=int, default=None,
+                   help="default: the width chosen for that task (2-16 units)")
     k.add_argument("--length", type=int, default=None)
     k.add_argument("--out", required=True, type=Path)
     k.add_argument("--steps", type=int, default=None)
@@ -136,7 +138,8 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
                       ("explorer.data.corpora", "CorpusError"), ("explorer.data.preprocess", "EmptyDrawing"),
                       ("explorer.data.tasks", "TaskError"), ("explorer.data.vocab", "VocabError"),
                       ("explorer.training.loop", "Diverged"), ("explorer.commands.imageio", "ImageError"),
-                      ("explorer.training.digits", "NotADigitModel")):
+                      ("explorer.training.digits", "NotADigitModel"),
+                      ("explorer.training.text_models", "TrainingError")):
         try:
             module = __import__(mod, fromlist=[name])
             types.append(getattr(module, name))

@@ -249,12 +249,13 @@ def unit_correlations(states: np.ndarray, signal: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, (z * s[:, None]).sum(axis=0) / np.where(denom > 0, denom, 1), 0.0)
 
 
-def tracking_units(model: Model, sources: list[str], vocab_encode: Callable[[str], np.ndarray]
-                   ) -> list[dict[str, Any]]:
-    """For each signal of ``code_signals`` and each state kind (h, c): the unit with the largest |r|.
+def code_states_and_signals(model: Model, sources: list[str],
+                            vocab_encode: Callable[[str], np.ndarray]
+                            ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Python files read one after another with the state carried (as in validation).
 
-    sources: Python files read one after another with the state carried (as in validation).
-    -> [{"signal", "state", "unit", "r"}], sorted by |r|, strongest first.
+    -> (states {"h", "c"?} each (T, H), signals name -> (T,)); files that do not tokenize
+    are left out.
     """
     texts, signals = [], []
     for src in sources:
@@ -265,11 +266,28 @@ def tracking_units(model: Model, sources: list[str], vocab_encode: Callable[[str
     if not texts:
         raise TrainingError("none of the given sources tokenizes as Python")
     states = hidden_states(model, vocab_encode("".join(texts)))
+    return states, {name: np.concatenate([s[name] for s in signals]) for name in signals[0]}
+
+
+def best_units(states: dict[str, np.ndarray], signals: dict[str, np.ndarray]
+               ) -> list[dict[str, Any]]:
+    """For each signal and state kind: the unit with the largest |r|, strongest first.
+
+    -> [{"signal", "state", "unit", "r"}].
+    """
     found = []
-    for name in signals[0]:
-        signal = np.concatenate([s[name] for s in signals])
+    for name, signal in signals.items():
         for kind, st in states.items():
             r = unit_correlations(st.astype(np.float64), signal.astype(np.float64))
             k = int(np.argmax(np.abs(r)))
             found.append({"signal": name, "state": kind, "unit": k, "r": float(r[k])})
     return sorted(found, key=lambda d: -abs(d["r"]))
+
+
+def tracking_units(model: Model, sources: list[str], vocab_encode: Callable[[str], np.ndarray]
+                   ) -> list[dict[str, Any]]:
+    """The units that best follow "inside a string" / bracket depth over Python sources.
+
+    -> [{"signal", "state", "unit", "r"}] sorted by |r| (see ``best_units``).
+    """
+    return best_units(*code_states_and_signals(model, sources, vocab_encode))

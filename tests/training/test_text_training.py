@@ -80,7 +80,10 @@ def test_carried_state_equals_one_long_forward(cell):
         state = final_state(rec, cache)
         outs.append(y)
     np.testing.assert_allclose(np.concatenate(outs, axis=1), whole, rtol=1e-5, atol=1e-6)
-    for got, want in zip(state if cell == "lstm" else [state], whole_state if cell == "lstm" else [whole_state]):
+    if cell != "lstm":
+        state, whole_state = (state,), (whole_state,)
+    assert len(state) == len(whole_state)
+    for got, want in zip(state, whole_state):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
