@@ -31,7 +31,10 @@ class UnitScore:
 
 
 def python_lexical(text: str) -> dict[str, F32]:
-    """text (T chars) -> {"string", "comment", "depth"} each (T,) float32, a tiny Python lexer.
+    """text (T chars) -> {"string", "comment", "depth", "literal", "docstring"} each (T,) float32.
+
+    A tiny Python lexer. "literal" is a string in single or double quotes, "docstring" one in
+    triple quotes (a char-RNN treats the two very differently: one is code, one is prose).
 
     Handles ' and " strings, triple quotes, backslash escapes and # comments; brackets
     inside strings and comments do not count towards the depth (which never goes below 0).
@@ -75,7 +78,19 @@ def python_lexical(text: str) -> dict[str, F32]:
             d = max(d - 1, 0)
         depth[i] = d
         i += 1
-    return {"string": string, "comment": comment, "depth": depth}
+    triple = _triple_quoted(text, string)
+    return {"string": string, "comment": comment, "depth": depth,
+            "literal": string * (1.0 - triple), "docstring": triple}
+
+
+def _triple_quoted(text: str, string: F32) -> F32:
+    """The string runs (of ``string``) that open with a triple quote: docstrings and the like."""
+    out = np.zeros_like(string)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], (string > 0).astype(np.int8), [0]])))
+    for a, b in zip(edges[::2], edges[1::2]):
+        if text.startswith(('"""', "'''"), int(a)):
+            out[a:b] = 1.0
+    return out
 
 
 def position_in_line(text: str) -> F32:
@@ -109,6 +124,8 @@ def regex_signal(text: str, pattern: str) -> F32:
 #: name shown in the lab -> signal function text -> (T,) float32
 BUILTIN_SIGNALS: dict[str, Callable[[str], F32]] = {
     "inside a string": lambda t: python_lexical(t)["string"],
+    "inside a quoted literal": lambda t: python_lexical(t)["literal"],
+    "inside a docstring": lambda t: python_lexical(t)["docstring"],
     "bracket depth": lambda t: python_lexical(t)["depth"],
     "position in line": position_in_line,
     "inside a comment": lambda t: python_lexical(t)["comment"],

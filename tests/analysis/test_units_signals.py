@@ -95,3 +95,14 @@ def test_shipped_code_model_has_a_string_or_bracket_unit():
                rank_units(h, signal(text, "bracket depth"))[0].r, key=abs)
     r_string = rank_units(h, signal(text, "inside a string"))[0].r
     assert abs(r_string) >= 0.6, f"best inside-a-string unit has r = {r_string:+.2f} (best overall {best:+.2f})"
+
+
+def test_literal_and_docstring_split_the_string_signal():
+    from explorer.analysis.units import python_lexical
+    text = 'x = "ab" + f(\'c\')\n"""doc (x)"""\ny = 1\n'
+    d = python_lexical(text)
+    np.testing.assert_array_equal(d["literal"] + d["docstring"], d["string"])
+    assert d["literal"][text.index("ab")] == 1 and d["docstring"][text.index("ab")] == 0
+    assert d["docstring"][text.index("doc")] == 1 and d["literal"][text.index("doc")] == 0
+    assert d["string"][text.index("y = 1")] == 0
+    assert signal(text, "inside a docstring").sum() == d["docstring"].sum() > 0
