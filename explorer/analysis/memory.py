@@ -51,3 +51,60 @@ def influence(recurrent: Layer, head: Sequence[Layer], x: npt.ArrayLike, state: 
         for layer, grads in zip(layers, saved):
             layer.grads.update(grads)
     return (np.asarray(dx, np.float64)[0] ** 2).sum(axis=-1)
+
+
+def influence_from_states(recurrent: Layer, head: Sequence[Layer], x: npt.ArrayLike, h_prev: npt.ArrayLike,
+                          c_prev: npt.ArrayLike | None, target: int) -> npt.NDArray[np.float64]:
+    """x: (n, E) inputs, h_prev / c_prev: (n, H) the states BEFORE each step -> (n,) float64.
+
+    The same numbers as ``influence`` but without re-running the recurrence: the states the
+    caller already holds give every step's gate activations in ONE batched ``step`` (a batch
+    of n single steps), and the cell's own BPTT (``explorer.engine.cells``) runs backwards
+    from the last step. c_prev is the LSTM's cell state (None for RNN / GRU).
+    """
+    from explorer.engine import cells
+    x, h_prev = np.asarray(x), np.asarray(h_prev)
+    n, hid = len(x), int(recurrent.hidden_size)  # type: ignore[attr-defined]
+    if n == 0:
+        return np.zeros(0)
+    kind = recurrent.type_name
+    state = (h_prev, np.asarray(c_prev)) if kind == "LSTM" else h_prev
+    h, _, gates = recurrent.step(x, state)               # row k: step k from its own previous state
+    dys = np.zeros((n, 1, hid), recurrent.dtype)  # type: ignore[attr-defined]
+    dys[-1] = _head_gradient(head, h[-1:], target)
+    w_hh = np.ascontiguousarray(recurrent.params["weight_hh_l0"])
+    col = lambda a: np.ascontiguousarray(a, recurrent.dtype)[:, None, :]  # noqa: E731  (n, H) -> (n, 1, H)
+    if kind == "LSTM":
+        acts = np.concatenate([gates[k] for k in "ifgo"], axis=1)
+        dxp = cells.lstm_bptt(dys, col(acts), col(gates["c"]), col(c_prev), w_hh)[0]
+    elif kind == "GRU":
+        b_hn = recurrent.params["bias_hh_l0"][2 * hid:] if recurrent.bias else 0.0  # type: ignore[attr-defined]
+        hn = h_prev @ recurrent.params["weight_hh_l0"][2 * hid:].T + b_hn
+        acts = np.concatenate([gates[k] for k in "rzn"], axis=1)
+        dxp = cells.gru_bptt(dys, col(acts), col(hn), col(h_prev), w_hh)[0]
+    elif kind == "RNN":
+        dxp = cells.rnn_bptt(dys, col(h), w_hh, recurrent.nonlinearity == "relu")[0]  # type: ignore[attr-defined]
+    else:
+        raise ValueError(f"influence_from_states does not know the cell {kind!r}")
+    dx = dxp[:, 0] @ recurrent.params["weight_ih_l0"]
+    return (np.asarray(dx, np.float64) ** 2).sum(axis=-1)
+
+
+def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray:
+    """h: (1, H) -> d head(h)[target] / dh (1, H); the head's parameter gradients are restored."""
+    saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in head]
+    try:
+        out, caches = h[None], []
+        for layer in head:
+            out, cache = layer.forward(out)
+            caches.append(cache)
+        if not 0 <= target < out.shape[-1]:
+            raise ValueError(f"target {target} outside the {out.shape[-1]} outputs")
+        d = np.zeros_like(out)
+        d[..., target] = 1.0
+        for layer, cache in zip(reversed(head), reversed(caches)):
+            d = layer.backward(d, cache)
+    finally:
+        for layer, grads in zip(head, saved):
+            layer.grads.update(grads)
+    return d[0]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from explorer.analysis.memory import influence
+from explorer.analysis.memory import influence_from_states
 from explorer.data.vocab import Vocab
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
@@ -265,7 +265,8 @@ class SequenceSession:
         return out
 
     def memory(self, cursor: int, window: int = 80) -> Memory | None:
-        """Squared input gradients of the prediction read at the cursor (state cursor-1)."""
+        """Squared input gradients of the prediction read at the cursor (state cursor-1), from the
+        cached states in one batched step plus the cell's BPTT (``influence_from_states``)."""
         self.finish()
         t = min(cursor, len(self.ids)) - 1
         if t < 0 or self.ids[t] < 0:
@@ -277,8 +278,9 @@ class SequenceSession:
         target = int(y[t]) if y is not None and y[t] >= 0 else -1
         actual = target >= 0
         target = target if actual else int(probs.argmax())
-        x = self._embed(self.ids[start:t + 1])
-        w = influence(self.rec, self.post, x, self.state_before(start), target)
+        x = self._embed(self.ids[start:t + 1])[0]
+        h_prev, c_prev = self._prev_rows(start, t + 1)        # cached: no re-run of the window
+        w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target)
         return Memory(start, w, target, self.labels[target], actual)
 
     # -- internals ---------------------------------------------------------------------

@@ -62,3 +62,22 @@ def test_negative_control_wrong_target_differs():
     mem = s.memory(6, window=6)
     wrong = numeric_influence(s, mem.start, 5, (mem.target + 1) % 98)
     assert not np.allclose(mem.weights, wrong, rtol=1e-3)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_influence_from_cached_states_equals_the_forward_rerun(cell):
+    """The batched path (cached states + the cell's BPTT) gives the re-run's numbers exactly."""
+    from explorer.analysis.memory import influence, influence_from_states
+    model = random_model(cell, hidden=6, embed=4, seed=21).astype(np.float64)
+    s = SequenceSession(model)
+    s.set_text("def f(a):\n    return [a, 'b']")
+    start, t, target = 5, 20, 7
+    x = s._embed(s.ids[start:t + 1])
+    slow = influence(s.rec, s.post, x, s.state_before(start), target)
+    h_prev, c_prev = s._prev_rows(start, t + 1)
+    before = {k: g.copy() for k, g in model.gradients().items()}
+    fast = influence_from_states(s.rec, s.post, x[0], h_prev, c_prev, target)
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-15)
+    assert not np.allclose(fast, influence(s.rec, s.post, x, s.state_before(start), target + 1))
+    for k, g in model.gradients().items():
+        np.testing.assert_array_equal(g, before[k])

@@ -40,6 +40,9 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
         for item in (self.cloud, self.path, self.points, self.cursor):
             self.plot.addItem(item)
+        # the corpus cloud is static between basis / pair changes: paint it once into a cached
+        # pixmap instead of re-drawing 3,000 points whenever the path over it changes
+        self.cloud.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         ramp = np.linspace(0.12, 1.0, TRAIL) ** 1.5
         self._brushes = [pg.mkBrush(31, 90, 180, int(255 * a)) for a in ramp]
         self._labels: list[pg.TextItem] = []
