@@ -24,10 +24,19 @@ class SignalError(ValueError):
 
 @dataclass(frozen=True)
 class UnitScore:
-    """One unit's Pearson correlation r with a signal."""
+    """One unit's Pearson correlation r with a signal; ``state`` names which state it reads.
+
+    "h" is the hidden state h(t); "c" the LSTM cell state, read as tanh(c(t)) — what the
+    cell passes to the output gate, and what LSTMVis and Karpathy's char-rnn pages show.
+    """
 
     unit: int
     r: float
+    state: str = "h"
+
+    @property
+    def name(self) -> str:
+        return f"{self.state} {self.unit}"
 
 
 def python_lexical(text: str) -> dict[str, F32]:
@@ -165,3 +174,11 @@ def rank_units(h: npt.ArrayLike, s: npt.ArrayLike, top: int | None = None) -> li
     if top is not None:
         order = order[:top]
     return [UnitScore(int(u), float(r[u])) for u in order]
+
+
+def rank_states(states: dict[str, npt.ArrayLike], s: npt.ArrayLike,
+                top: int | None = None) -> list[UnitScore]:
+    """{"h": (T, H), "c": (T, H), ...}, s: (T,) -> units of every state by |r|, strongest first."""
+    scores = [UnitScore(u.unit, u.r, kind) for kind, h in states.items() for u in rank_units(h, s)]
+    scores.sort(key=lambda u: -abs(u.r))
+    return scores if top is None else scores[:top]

@@ -80,21 +80,43 @@ def test_finder_picks_the_hand_wired_quote_unit():
     assert abs(ranked[1].r) < 0.6
 
 
-def test_shipped_code_model_has_a_string_or_bracket_unit():
+def test_shipped_code_model_has_a_string_literal_and_a_bracket_unit():
+    """Issue #5/#6: the finder, searching h and (LSTM) tanh c, finds a unit with |r| >= 0.6.
+
+    Over held-out standard-library code: one unit follows quoted string literals, one
+    follows bracket depth. (Docstrings, which a char-LSTM reads like prose, are a signal of
+    their own, "inside a docstring"; the any-string signal mixes the two.)
+    """
     from explorer.paths import model_path
     path = model_path("code_lstm.npz")
     if not path.is_file():
         pytest.skip(f"shipped model {path} not built yet (issue #5 trains it)")
+    from explorer.analysis.units import rank_states
     from explorer.data.corpora import load_corpus
     from explorer.session.sequence import load_session
     session = load_session(str(path))
     text = load_corpus("code", split="valid", max_chars=int(os.environ.get("SEQ_TEST_CHARS", 20000))).text
     session.set_text(text)
-    h = session.hidden_states()
-    best = max(rank_units(h, signal(text, "inside a string"))[0].r,
-               rank_units(h, signal(text, "bracket depth"))[0].r, key=abs)
-    r_string = rank_units(h, signal(text, "inside a string"))[0].r
-    assert abs(r_string) >= 0.6, f"best inside-a-string unit has r = {r_string:+.2f} (best overall {best:+.2f})"
+    states = {"h": session.hidden_states(), "c": np.tanh(session.cell_states())}
+    literal = rank_states(states, signal(text, "inside a quoted literal"))[0]
+    depth = rank_states(states, signal(text, "bracket depth"))[0]
+    assert abs(literal.r) >= 0.6, f"best quoted-literal unit {literal.name}: r = {literal.r:+.2f}"
+    assert abs(depth.r) >= 0.6, f"best bracket-depth unit {depth.name}: r = {depth.r:+.2f}"
+    # negative control: the same units do not follow a time-shuffled copy of the signal
+    shuffled = np.random.default_rng(0).permutation(signal(text, "bracket depth"))
+    assert abs(np.corrcoef(states[depth.state][:, depth.unit], shuffled)[0, 1]) < 0.1
+
+
+def test_rank_states_searches_every_state():
+    from explorer.analysis.units import rank_states
+    rng = np.random.default_rng(0)
+    s = rng.standard_normal(200)
+    h = rng.standard_normal((200, 4))
+    c = rng.standard_normal((200, 3))
+    c[:, 2] = s + 0.1 * rng.standard_normal(200)
+    best = rank_states({"h": h, "c": c}, s, top=3)
+    assert (best[0].state, best[0].unit, best[0].name) == ("c", 2, "c 2") and best[0].r > 0.9
+    assert len(best) == 3 and abs(best[1].r) <= abs(best[0].r)
 
 
 def test_literal_and_docstring_split_the_string_signal():

@@ -250,3 +250,26 @@ def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot):
     want = sorted((sel.cursor.selectionStart(), sel.cursor.selectionEnd(), sel.format.background().color().rgba())
                   for sel in lab.editor.extraSelections())
     assert got == want and got
+
+
+def test_finder_on_the_shipped_code_lstm_finds_a_string_literal_cell(lab, qtbot):
+    """Issue #6: on real code the finder (h and tanh c) picks a unit with |r| >= 0.6."""
+    from explorer.analysis.units import signal
+    from explorer.paths import model_path
+    path = model_path("code_lstm.npz")
+    if not path.is_file():
+        pytest.skip("the shipped code model is not built")
+    from explorer.data.corpora import load_corpus
+    from explorer.session.sequence import load_session
+    text = load_corpus("code", split="valid", max_chars=20000).text
+    lab.use_session(load_session(str(path)))
+    lab.editor.setPlainText(text)
+    qtbot.waitUntil(lambda: not lab.session.pending and lab.session.text == text, timeout=20000)
+    lab.finder_combo.setCurrentText("inside a quoted literal")
+    qtbot.mouseClick(lab.find_button, QtCore.Qt.MouseButton.LeftButton)
+    best = lab.last_ranking[0]
+    assert abs(best.r) >= 0.6 and lab.unit == best.unit
+    assert lab.state_combo.currentData() == best.state == lab.unit_state
+    states = lab.unit_states()[best.state]
+    r = np.corrcoef(states[:, best.unit], signal(text, "inside a quoted literal"))[0, 1]
+    assert r == pytest.approx(best.r, abs=1e-5)

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
-from explorer.analysis.units import BUILTIN_SIGNALS, SignalError, rank_units, signal
+from explorer.analysis.units import BUILTIN_SIGNALS, SignalError, rank_states, signal
 from explorer.session.sequence import (SequenceSession, load_session, random_model, reference_states,
                                        shipped_models)
 from explorer.ui.sequence.common import MONO, set_tip
@@ -115,6 +115,10 @@ class SequenceLab(QtWidgets.QWidget):
         self.unit_spin = QtWidgets.QSpinBox()
         self.unit_spin.setMinimum(-1)
         self.unit_spin.setSpecialValueText("none")
+        self.state_combo = QtWidgets.QComboBox()
+        self.state_combo.addItem("h(t)", "h")
+        self.state_combo.addItem("tanh c(t)", "c")
+        self.unit_state = "h"                       # which state the selected unit is read from
         self.colour_combo = QtWidgets.QComboBox()
         self.colour_combo.addItems(list(COLOUR_MODES))
         self.status = QtWidgets.QLabel(" ")
@@ -128,6 +132,10 @@ class SequenceLab(QtWidgets.QWidget):
                        (self.finder_combo, "Find the hidden unit whose activation correlates best (Pearson r)\n"
                         "with this signal over the current text, and select it."),
                        (self.unit_spin, "The selected hidden unit (click a row of the heat map, or use 'Find')."),
+                       (self.state_combo, "Which state the unit is read from: the hidden state h(t) the "
+                        "heat map shows,\nor, for an LSTM, its cell state as tanh c(t) — the memory the "
+                        "cell carries;\nKarpathy's famous quote and bracket cells are cell states. "
+                        "'Find' searches both."),
                        (self.colour_combo, "What colours the characters in the editor:\n"
                         "selected unit: its activation after each character (green > 0, red < 0);\n"
                         "memory: how much each character drives the prediction at the cursor;\n"
@@ -146,6 +154,8 @@ class SequenceLab(QtWidgets.QWidget):
         self.find_button.clicked.connect(self.find_unit)
         self.regex_edit.returnPressed.connect(self.find_unit)
         self.unit_spin.valueChanged.connect(lambda v: self.select_unit(None if v < 0 else v))
+        self.state_combo.currentIndexChanged.connect(
+            lambda _i: self.select_unit(self.unit, self.state_combo.currentData()))
         self.colour_combo.currentIndexChanged.connect(self._on_cursor_moved)
         self.heatmap.cell_clicked.connect(self._on_cell_clicked)
 
@@ -164,6 +174,7 @@ class SequenceLab(QtWidgets.QWidget):
         unit = QtWidgets.QHBoxLayout()
         unit.addWidget(QtWidgets.QLabel("Unit:"))
         unit.addWidget(self.unit_spin)
+        unit.addWidget(self.state_combo)
         unit.addSpacing(12)
         unit.addWidget(QtWidgets.QLabel("Colour text by:"))
         unit.addWidget(self.colour_combo, 1)
@@ -257,6 +268,11 @@ class SequenceLab(QtWidgets.QWidget):
         self.unit_spin.blockSignals(True)
         self.unit_spin.setMaximum(session.hidden_size - 1)
         self.unit_spin.setValue(-1)
+        self.state_combo.blockSignals(True)
+        self.state_combo.setEnabled(session.cell == "LSTM")
+        self.state_combo.setCurrentIndex(0)
+        self.state_combo.blockSignals(False)
+        self.unit_state = "h"
         self.unit_spin.blockSignals(False)
         text_model = session.kind == "text"
         self.predictions.set_title("Next character at the cursor" if text_model else
@@ -328,6 +344,14 @@ class SequenceLab(QtWidgets.QWidget):
             self.session.set_text(self.editor.toPlainText(), compute=False)
         return self.session.hidden_states()
 
+    def unit_states(self) -> dict[str, np.ndarray]:
+        """{"h": (T, H)} and, for an LSTM, {"c": tanh of the cell state (T, H)}: what units are read from."""
+        states = {"h": self.hidden_states()}
+        cells = self.session.cell_states() if self.session is not None else None
+        if cells is not None:
+            states["c"] = np.tanh(cells)
+        return states
+
     def cursor_index(self) -> int:
         """The cursor as a character index into the text (0..T)."""
         return self._pos.to_char(self.editor.textCursor().position())
@@ -338,9 +362,15 @@ class SequenceLab(QtWidgets.QWidget):
         self.editor.setTextCursor(cur)
 
     # -- units ---------------------------------------------------------------------------
-    def select_unit(self, unit: int | None) -> None:
+    def select_unit(self, unit: int | None, state: str | None = None) -> None:
+        """Select a unit (None: none) of the hidden state "h" or, for an LSTM, the cell state "c"."""
         if self.session is None:
             return
+        if state is not None:
+            self.unit_state = state if (state == "h" or self.session.cell == "LSTM") else "h"
+            self.state_combo.blockSignals(True)
+            self.state_combo.setCurrentIndex(self.state_combo.findData(self.unit_state))
+            self.state_combo.blockSignals(False)
         self.unit = None if unit is None else int(np.clip(unit, 0, self.session.hidden_size - 1))
         self.unit_spin.blockSignals(True)
         self.unit_spin.setValue(-1 if self.unit is None else self.unit)
@@ -364,15 +394,15 @@ class SequenceLab(QtWidgets.QWidget):
             return
         text = self.editor.toPlainText()
         try:
-            ranked = rank_units(self.hidden_states(), signal(text, what), top=5)
+            ranked = rank_states(self.unit_states(), signal(text, what), top=5)
         except SignalError as exc:
             self.status.setText(str(exc))
             return
         best = ranked[0]
-        others = ", ".join(f"{s.unit} ({s.r:+.2f})" for s in ranked[1:])
-        self.status.setText(f"Best unit for “{what}”: <b>{best.unit}</b> (r = {best.r:+.2f}); next: {others}")
+        others = ", ".join(f"{s.name} ({s.r:+.2f})" for s in ranked[1:])
+        self.status.setText(f"Best unit for “{what}”: <b>{best.name}</b> (r = {best.r:+.2f}); next: {others}")
         self.last_ranking = ranked
-        self.select_unit(best.unit)
+        self.select_unit(best.unit, best.state)
         self.colour_combo.setCurrentIndex(0)
 
     # -- rendering -----------------------------------------------------------------------
@@ -446,7 +476,9 @@ class SequenceLab(QtWidgets.QWidget):
         values, offset = None, 0
         if mode == "selected unit" and self.unit is not None and s.length:
             lo, hi = self.colourer.visible_range()
-            values, offset = s.hidden_states(lo, min(hi, s.length))[:, self.unit], lo
+            states = (np.tanh(s.cell_states(lo, min(hi, s.length))) if self.unit_state == "c"
+                      else s.hidden_states(lo, min(hi, s.length)))
+            values, offset = states[:, self.unit], lo
         elif mode.startswith("memory") and memory is not None:
             w = memory.weights  # type: ignore[attr-defined]
             values, offset = np.sqrt(w / max(float(w.max()), 1e-30)), memory.start  # type: ignore[attr-defined]
