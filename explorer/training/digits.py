@@ -3,9 +3,12 @@
 ``train_digits(out)`` loads the best MNIST on this machine (``explorer.data.mnist``),
 holds out a stratified validation split that training never sees (15 % of the
 5,000-image subset; with full MNIST the official 10,000-image test set), trains with
-random affine / elastic / thickness augmentation, Adam with a warm-up then cosine-decaying
-learning rate and label smoothing, prints a progress bar, and saves the model atomically
-with its validation accuracy and the exact command in ``meta``. Same seed, same model.
+random affine / elastic / thickness augmentation plus, for a share of every batch,
+re-renderings of the training images as jittered pen strokes through the canvas
+preprocessing (``StrokeAugment``: the app reads drawings, not scans), Adam with a
+warm-up then cosine-decaying learning rate and label smoothing, prints a progress bar,
+and saves the model atomically with its validation accuracy and the exact command in
+``meta``. Same seed, same model.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.data.augment import AugmentConfig, augment_batch
+from explorer.data.augment import AugmentConfig, StrokeAugment, augment_batch
 from explorer.data.mnist import DigitData, load_digits, split_indices
 from explorer.engine import (LSTM, Adam, Conv2d, Flatten, LastStep, Linear, MaxPool2d, Model,
                              ReLU, log_softmax, save_model)
@@ -45,6 +48,10 @@ LABEL_SMOOTHING = 0.1
 ROW_HIDDEN = 64
 # rotation +-15 deg, scale 0.85-1.15, shear 0.3, shift 2 px, elastic (50 %), thickness (30 %)
 AUGMENT = AugmentConfig()
+# share of every batch re-rendered from jittered skeleton strokes (measured on the stroke-replay
+# proxy: 0.35 vs 0.5 made no clear difference for the CNN, 0.5 helped the row-RNN)
+STROKE_SHARE = {"cnn": 0.35, "rowrnn": 0.5}
+STROKE_POOL = 6000           # at most this many training images are traced (full MNIST: a subset)
 
 
 def build_model(arch: str = "cnn", seed: int = 0) -> Model:
@@ -146,6 +153,25 @@ def smoothed_step(model: Model, opt: Adam, transform: Callable[[np.ndarray], np.
     return step
 
 
+def _stroke_pool(x_tr: np.ndarray, seed: int, share: float, progress: bool
+                 ) -> tuple[np.ndarray, StrokeAugment | None, float]:
+    """-> (pool position per training image or -1, traced strokes or None, per-image share).
+
+    At most ``STROKE_POOL`` training images (a seeded choice when there are more) are traced;
+    the per-image probability is raised so that ``share`` of a batch is still re-rendered.
+    """
+    pool_pos = np.full(len(x_tr), -1, np.int64)
+    if share <= 0:
+        return pool_pos, None, 0.0
+    pool = np.arange(len(x_tr))
+    if len(pool) > STROKE_POOL:
+        pool = np.sort(np.random.default_rng([seed, 2]).choice(len(x_tr), STROKE_POOL, False))
+    if progress:
+        print(f"tracing the pen strokes of {len(pool):,} training images ...", file=sys.stderr)
+    pool_pos[pool] = np.arange(len(pool))
+    return pool_pos, StrokeAugment(x_tr[pool]), min(1.0, share * len(x_tr) / len(pool))
+
+
 def command_line(out: str | os.PathLike, mnist: str | None, epochs: int | None, seed: int,
                  arch: str) -> str:
     """The ``cnn-rnn-explorer train digits ...`` line that reproduces a run."""
@@ -162,13 +188,16 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
                  seed: int = 0, arch: str = "cnn", progress: bool = True,
                  callback: Callable[[Event], None] | None = None,
                  cancel: threading.Event | None = None, *, data: DigitData | None = None,
-                 batch_size: int = BATCH_SIZE, command: str | None = None) -> dict[str, Any]:
+                 batch_size: int = BATCH_SIZE, command: str | None = None,
+                 stroke_share: float | None = None) -> dict[str, Any]:
     """Train a digit model and save it to ``out`` -> summary dict (JSON-serialisable).
 
     ``data`` overrides the search for MNIST (tests pass a small slice). ``callback``
     receives the loop's step/val/done events; ``cancel.set()`` stops early and then
-    nothing is written (``summary["cancelled"]`` is True). Raises ``Diverged`` if the loss
-    turns NaN/inf, ``DataSourceError`` if no MNIST is found.
+    nothing is written (``summary["cancelled"]`` is True). ``stroke_share`` of each batch
+    (default ``STROKE_SHARE[arch]``; 0 turns it off) is replaced by stroke re-renderings
+    of the same images. Raises ``Diverged`` if the loss turns NaN/inf, ``DataSourceError``
+    if no MNIST is found.
     """
     if arch not in ARCHS:
         raise ValueError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
@@ -181,23 +210,35 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     x_tr, y_tr, x_va, y_va = split_digits(data)
+    stroke_share = STROKE_SHARE[arch] if stroke_share is None else float(stroke_share)
     model = build_model(arch, seed)
     opt = Adam(model.parameters(), lr=PEAK_LR)
     rng = np.random.default_rng([seed, 1])
     steps_per_epoch = max(1, math.ceil(len(x_tr) / batch_size))
     total = epochs * steps_per_epoch
 
+    prep_start = time.perf_counter()
+    pool_pos, strokes, share = _stroke_pool(x_tr, seed, stroke_share, progress)
+    prep_seconds = time.perf_counter() - prep_start
+
     def batches(epoch: int):
         order = rng.permutation(len(x_tr))
         for i in range(0, len(order), batch_size):
             idx = order[i:i + batch_size]
-            yield x_tr[idx], y_tr[idx]
+            yield idx, y_tr[idx]
 
-    def transform(x: np.ndarray) -> np.ndarray:
+    def transform(idx: np.ndarray) -> np.ndarray:
         t = opt.t / total                              # cosine decay after a linear warm-up
         opt.lr = (PEAK_LR * max(t, 1.0 / total) / WARMUP if t < WARMUP else
                   FINAL_LR + 0.5 * (PEAK_LR - FINAL_LR) * (1 + math.cos(math.pi * t)))
-        return model_input(augment_batch(x, rng, AUGMENT).astype(np.float32, copy=False), arch)
+        x = augment_batch(x_tr[idx], rng, AUGMENT).astype(np.float32, copy=False)
+        if strokes is not None:
+            pick = (rng.random(len(idx)) < share) & (pool_pos[idx] >= 0)
+            if pick.any():
+                drawn, ok = strokes.render(pool_pos[idx[pick]], rng)
+                rows = np.flatnonzero(pick)[ok]
+                x[rows] = drawn[ok]
+        return model_input(x, arch)
 
     def val_fn() -> dict[str, float]:
         return evaluate_classifier(model, model_input(x_va, arch), y_va)
@@ -229,6 +270,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
         "val_acc": round(float(val["acc"]), 5), "val_loss": round(float(val["loss"]), 5),
         "epochs": epochs, "steps": len(history.steps), "seed": seed,
         "n_params": model.n_params(), "train_seconds": round(seconds, 1),
+        "stroke_seconds": round(prep_seconds, 1), "stroke_share": float(stroke_share),
         "cancelled": history.cancelled,
     }
     if history.cancelled:
@@ -239,6 +281,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
         "n_val": summary["n_val"], "val_acc": summary["val_acc"], "seed": seed, "epochs": epochs,
         "command": command or command_line(out, mnist, epochs, seed, arch),
         "input": INPUT_DOC[arch], "classes": list(CLASSES),
+        "stroke_share": float(stroke_share),
     }
     save_model(model, out)
     summary["file_bytes"] = out.stat().st_size

@@ -75,3 +75,49 @@ def test_thickness_changes_ink_both_ways(batch):
 def test_rejects_wrong_shape():
     with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
         augment_batch(np.zeros((4, 28, 28), np.float32), np.random.default_rng(0))
+
+
+# ---- stroke re-rendering (the canvas's path) ----
+
+from explorer.data.augment import StrokeAugment, StrokeJitter, jitter_strokes  # noqa: E402
+
+
+def test_jitter_strokes_is_seeded_and_keeps_the_shape():
+    line = [np.array([[20.0, 10.0], [120.0, 30.0], [60.0, 200.0]]),
+            np.array([[30.0, 110.0], [100.0, 105.0]])]
+    a = jitter_strokes(line, np.random.default_rng(3))
+    b = jitter_strokes(line, np.random.default_rng(3))
+    c = jitter_strokes(line, np.random.default_rng(4))
+    assert all(np.array_equal(p, q) for p, q in zip(a, b)) and len(a) == len(b)
+    assert not all(p.shape == q.shape and np.allclose(p, q) for p, q in zip(a, c))
+    pts, orig = np.concatenate(a), np.concatenate(line)
+    assert np.abs(pts.mean(0) - orig.mean(0)).max() < 20            # same place, ~10 % of size
+    assert 0.75 < np.ptp(pts, 0).max() / np.ptp(orig, 0).max() < 1.3
+
+
+def test_no_jitter_returns_the_strokes():
+    line = [np.array([[20.0, 10.0], [120.0, 30.0], [60.0, 200.0]])]
+    still = StrokeJitter(rotation=0, shear=0, aspect=(1, 1), wobble=0, noise=0, end=(0, 0),
+                         p_lift=0)
+    out = jitter_strokes(line, np.random.default_rng(0), still)
+    assert len(out) == 1 and np.allclose(out[0], line[0])
+
+
+def test_stroke_augment_redraws_images_as_centred_canvas_input(batch):
+    aug = StrokeAugment(batch)                                 # 30 stroke digits as images
+    assert len(aug) == len(batch) and all(aug.strokes)
+    drawn, ok = aug.render(np.arange(len(batch)), np.random.default_rng(0))
+    assert drawn.shape == batch.shape and drawn.dtype == np.float32 and ok.all()
+    assert drawn.min() >= 0.0 and drawn.max() <= 1.0
+    com = np.array([centre_of_mass(d[0]) for d in drawn])
+    assert np.abs(com - 13.5).max() < 1.0                      # canvas preprocessing: centred
+    corr = [np.corrcoef(d.ravel(), x.ravel())[0, 1] for d, x in zip(drawn, batch)]
+    assert np.median(corr) > 0.5                               # ... and the same digit
+    again, _ = aug.render(np.arange(len(batch)), np.random.default_rng(0))
+    assert np.array_equal(drawn, again)
+
+
+def test_stroke_augment_skips_blank_images():
+    aug = StrokeAugment(np.zeros((2, 28, 28), np.float32))
+    drawn, ok = aug.render(np.array([0, 1]), np.random.default_rng(0))
+    assert not ok.any() and not drawn.any()

@@ -173,3 +173,28 @@ def test_saved_cnn_round_trips(tmp_path):
     again = load_model(tmp_path / "x.npz")
     x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
     np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+def test_stroke_rerendering_is_seeded_recorded_and_can_be_turned_off(tmp_path):
+    data = tiny_digits(per_class=6)
+    s_on = run(tmp_path, "on.npz", data=data, seed=5)
+    run(tmp_path, "on2.npz", data=data, seed=5)
+    s_off = run(tmp_path, "off.npz", data=data, seed=5, stroke_share=0.0)
+    on, on2, off = (load_model(tmp_path / f) for f in ("on.npz", "on2.npz", "off.npz"))
+    share = digits.STROKE_SHARE["cnn"]
+    assert on.meta["stroke_share"] == share > 0 and off.meta["stroke_share"] == 0
+    assert s_on["stroke_share"] == share and s_off["stroke_share"] == 0.0
+    a, b, c = on.state_dict(), on2.state_dict(), off.state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)          # same seed, same model
+    assert not all(np.array_equal(a[k], c[k]) for k in a)      # the strokes changed training
+
+
+def test_stroke_pool_is_capped_and_keeps_the_batch_share(monkeypatch):
+    monkeypatch.setattr(digits, "STROKE_POOL", 10)
+    x = np.zeros((40, 1, 28, 28), np.float32)
+    x[:, 0, 8:20, 12:15] = 1.0
+    pos, aug, share = digits._stroke_pool(x, seed=0, share=0.3, progress=False)
+    assert len(aug) == 10 and (pos >= 0).sum() == 10
+    assert sorted(pos[pos >= 0].tolist()) == list(range(10))
+    assert share == pytest.approx(1.0)                         # 0.3 * 40 / 10, capped
+    assert digits._stroke_pool(x, 0, 0.0, False)[1] is None
