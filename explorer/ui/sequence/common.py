@@ -20,6 +20,193 @@ def cmap(name: str) -> pg.ColorMap:
     return pg.colormap.get(name)
 
 
+class FastTickAxis(pg.AxisItem):
+    """An AxisItem for explicit ticks (setTicks) whose labels change on every key.
+
+    pyqtgraph's generic generateDrawSpecs measures every label with QPainter.boundingRect on
+    every change (~1 ms for 30 character ticks); here the tick positions are mapped in one
+    numpy expression and each distinct label is measured once (the font is fixed). The
+    drawing (axis line, ticks, centred labels) is pyqtgraph's own drawPicture: same look.
+    Only the first tick level is drawn, as our character axes have one."""
+
+    def __init__(self, orientation: str, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self._text_rects: dict[str, QtCore.QRectF] = {}
+        self._static_texts: dict[str, QtGui.QStaticText] = {}
+
+    def paint(self, p: QtGui.QPainter, opt: object, widget: object) -> None:
+        """Draw the specs directly (no QPicture recorded and replayed): the labels change on
+        nearly every key, so a recording would be replayed about once. Labels are cached
+        QStaticText placed where pyqtgraph's drawText(rect, align) would put them."""
+        if self._tickLevels is None or self.grid is not False or self.orientation not in ("left", "bottom"):
+            super().paint(p, opt, widget)
+            return
+        if self.picture is None:               # pyqtgraph resets it on any change: recompute the specs
+            self._specs = self.generateDrawSpecs(p)
+            self.picture = True
+        if self._specs is None:
+            return
+        (pen, p1, p2), tick_specs, text_specs = self._specs
+        p.setRenderHint(p.RenderHint.Antialiasing, False)
+        p.setRenderHint(p.RenderHint.TextAntialiasing, True)
+        p.setPen(pen)
+        p.drawLine(p1, p2)
+        if tick_specs:
+            p.setPen(tick_specs[0][0])
+            p.drawLines([QtCore.QLineF(a, b) for _, a, b in tick_specs])
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        p.setPen(self.textPen())
+        p.setClipRect(self.boundingRect().toAlignedRect())
+        left = self.orientation == "left"
+        for rect, _, text in text_specs:
+            st = self._static_text(p, text)
+            full_h = rect.height() / 0.8
+            x = rect.right() - st.size().width() if left else rect.center().x() - st.size().width() / 2
+            y = rect.center().y() - full_h / 2 if left else rect.top()
+            p.drawStaticText(QtCore.QPointF(x, y), st)
+
+    def _static_text(self, p: QtGui.QPainter, s: str) -> QtGui.QStaticText:
+        st = self._static_texts.get(s)
+        if st is None:
+            st = QtGui.QStaticText(s)
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            st.prepare(QtGui.QTransform(), p.font())
+            self._static_texts[s] = st
+        return st
+
+    def setStyle(self, **kwds: object) -> None:  # noqa: N802 (pyqtgraph)
+        super().setStyle(**kwds)
+        if "tickFont" in kwds:
+            self._text_rects, self._static_texts = {}, {}
+
+    def _text_rect(self, p: QtGui.QPainter, s: str) -> QtCore.QRectF:
+        br = self._text_rects.get(s)
+        if br is None:
+            br = p.boundingRect(QtCore.QRectF(0, 0, 100, 100), QtCore.Qt.AlignmentFlag.AlignCenter, s)
+            br.setHeight(br.height() * 0.8)
+            self._text_rects[s] = br
+        return br
+
+    def generateDrawSpecs(self, p: QtGui.QPainter) -> tuple | None:  # noqa: N802 (pyqtgraph)
+        if self._tickLevels is None or self.grid is not False or self.orientation not in ("left", "bottom"):
+            return super().generateDrawSpecs(p)
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        bounds = self.mapRectFromParent(self.geometry())
+        lo, hi = self.range
+        if hi == lo:
+            return None
+        ticks = self._tickLevels[0] if self._tickLevels else []
+        values = np.array([v for v, _ in ticks], float)
+        left = self.orientation == "left"
+        if left:              # as pyqtgraph: x = v * scale - offset, y grows downwards
+            scale = -bounds.height() / (hi - lo)
+            offset = lo * scale - bounds.height()
+            span = (bounds.topRight() + QtCore.QPointF(-1, -1), bounds.bottomRight() + QtCore.QPointF(-1, 1))
+            stop, direction = bounds.right(), -1
+        else:
+            scale = bounds.width() / (hi - lo)
+            offset = lo * scale
+            span = (bounds.topLeft() + QtCore.QPointF(-1, 1), bounds.topRight() + QtCore.QPointF(1, 1))
+            stop, direction = bounds.top(), 1
+        pos = values * scale - offset
+        ends = sorted((lo * scale - offset, hi * scale - offset))
+        keep = (pos >= ends[0]) & (pos <= ends[1])
+        tick_len = self.style["tickLength"]
+        pen = self.tickPen()
+        if pen.brush().style() == QtCore.Qt.BrushStyle.SolidPattern:
+            pen = QtGui.QPen(pen)
+            colour = QtGui.QColor(pen.color())
+            alpha = self.style["tickAlpha"]
+            if alpha is None:
+                alpha = 255
+            colour.setAlpha(int(round(255 * alpha)) if isinstance(alpha, float) else int(alpha))
+            pen.setColor(colour)
+        tick_specs, text_specs, size2 = [], [], 0.0
+        gap = max(0, tick_len) + self.style["tickTextOffset"][0 if left else 1]
+        br = self.boundingRect()
+        align = QtCore.Qt.AlignmentFlag
+        flags = ((align.AlignRight | align.AlignVCenter) if left else (align.AlignHCenter | align.AlignTop)
+                 ) | QtCore.Qt.TextFlag.TextDontClip
+        for (_, label), x, ok in zip(ticks, pos.tolist(), keep.tolist()):
+            if not ok:
+                continue
+            if left:
+                tick_specs.append((pen, QtCore.QPointF(stop, x), QtCore.QPointF(stop + tick_len * direction, x)))
+            else:
+                tick_specs.append((pen, QtCore.QPointF(x, stop), QtCore.QPointF(x, stop + tick_len * direction)))
+            if not self.style["showValues"] or not label:
+                continue
+            r = self._text_rect(p, label)
+            w, h = r.width(), r.height()
+            size2 = max(size2, w if left else h)
+            rect = (QtCore.QRectF(stop - gap - w, x - h / 2, w, h) if left else
+                    QtCore.QRectF(x - w / 2, stop + gap, w, h))
+            if (br & rect) == rect:
+                text_specs.append((rect, flags, label))
+        self._updateMaxTextSize(size2)
+        return (self.pen(), span[0], span[1]), tick_specs, text_specs
+
+
+class CachedScrollBarStyle(QtWidgets.QProxyStyle):
+    """The application style, but a scroll bar is drawn once per state into a pixmap and then
+    blitted: Fusion paints a 700 px editor scroll bar in ~2 ms, and the scroll bar is repainted
+    with the window on every keystroke. Same pixels (it IS the base style's drawing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pixmaps: dict[tuple, QtGui.QPixmap] = {}
+
+    def drawComplexControl(self, control: QtWidgets.QStyle.ComplexControl,  # noqa: N802 (Qt)
+                           option: QtWidgets.QStyleOptionComplex, painter: QtGui.QPainter,
+                           widget: QtWidgets.QWidget | None = None) -> None:
+        if control != QtWidgets.QStyle.ComplexControl.CC_ScrollBar or not isinstance(
+                option, QtWidgets.QStyleOptionSlider):
+            super().drawComplexControl(control, option, painter, widget)
+            return
+        dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        size = option.rect.size()
+        key = (size.width(), size.height(), dpr, option.minimum, option.maximum, option.sliderPosition,
+               option.pageStep, option.orientation, option.upsideDown, int(option.state.value),
+               int(option.activeSubControls.value), int(option.subControls.value), option.palette.cacheKey())
+        pm = self._pixmaps.get(key)
+        if pm is None:
+            pm = QtGui.QPixmap(int(size.width() * dpr), int(size.height() * dpr))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(QtCore.Qt.GlobalColor.transparent)
+            local = QtWidgets.QStyleOptionSlider(option)
+            local.rect = QtCore.QRect(QtCore.QPoint(0, 0), size)
+            p = QtGui.QPainter(pm)
+            super().drawComplexControl(control, local, p, widget)
+            p.end()
+            if len(self._pixmaps) > 16:
+                self._pixmaps.clear()
+            self._pixmaps[key] = pm
+        painter.drawPixmap(option.rect.topLeft(), pm)
+
+
+def cache_scroll_bars(area: QtWidgets.QAbstractScrollArea) -> None:
+    """Give the scroll area's scroll bars the CachedScrollBarStyle (kept alive by the area)."""
+    style = CachedScrollBarStyle()
+    style.setParent(area)
+    for bar in (area.verticalScrollBar(), area.horizontalScrollBar()):
+        bar.setStyle(style)
+
+
+class FastImageItem(pg.ImageItem):
+    """An ImageItem whose colour-mapped QImage is kept as ARGB32_Premultiplied.
+
+    pyqtgraph renders a LUT-mapped image as an Indexed8 QImage, and Qt draws an indexed image
+    scaled to a panel (192 x 200 cells onto ~760 x 190 px) about 6x slower than an RGB one:
+    0.49 ms vs 0.08 ms including the one conversion. Same colours, same nearest-neighbour cells."""
+
+    def render(self) -> None:
+        super().render()
+        if self.qimage is not None and self.qimage.format() == QtGui.QImage.Format.Format_Indexed8:
+            self.qimage = self.qimage.convertToFormat(QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+
+
 def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | None,
                size: str = "10pt") -> None:
     """Title, axis labels and dark axis text on a light background; mouse interaction off."""
@@ -31,10 +218,38 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | No
         axis.setTextPen(pg.mkPen(FG))
         if text:
             plot.setLabel(name, text, color=FG)
+        if not isinstance(axis, FastTickAxis):   # mostly static: a key's image update, drawn over
+            axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)   # them, blits
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.getViewBox().setMouseEnabled(False, False)
     plot.disableAutoRange()
+
+
+def set_title_text(plot: pg.PlotItem, text: str, size: float = 10.0) -> None:
+    """Show `text` (plain, bold) as the plot's title without re-laying out the plot.
+
+    PlotItem.setTitle parses HTML and sets the label's minimum width from the new text, which
+    re-lays out (and repaints) the whole plot; a title that changes on every key instead gets
+    plain text (so '<' or '&' in it are shown as they are) and is only re-centred."""
+    label = plot.titleLabel
+    if not label.isVisible():
+        plot.setTitle(" ", color=FG, size=f"{size:g}pt")
+    item = label.item
+    if item.toPlainText() == text:
+        return
+    font = QtGui.QFont(item.font())
+    if not font.bold() or font.pointSizeF() != size:
+        font.setBold(True)
+        font.setPointSizeF(size)
+        item.setFont(font)
+        item.setDefaultTextColor(QtGui.QColor(FG))
+    item.setPlainText(text)
+    label.text = text
+    item.setPos(0, 0)
+    bounds = label.itemRect()
+    bounds.moveCenter(label.rect().center())
+    item.setPos(bounds.topLeft() - label.itemRect().topLeft())
 
 
 def set_x_range(plot: pg.PlotItem, x_range: tuple[float, float]) -> None:
@@ -45,8 +260,16 @@ def set_x_range(plot: pg.PlotItem, x_range: tuple[float, float]) -> None:
         plot.setRange(xRange=x_range, padding=0)
 
 
+def one_update_rect(view: pg.GraphicsView) -> None:
+    """Repaint the bounding rectangle of everything that changed as ONE rectangle: a key changes
+    the image, the cursor line, labels... all over a panel, and Qt's default minimal update paints
+    their many small rectangles (and the axes under each) separately; measured ~0.1 ms/view less."""
+    view.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
+
+
 def new_view() -> pg.GraphicsLayoutWidget:
     view = pg.GraphicsLayoutWidget()
+    one_update_rect(view)
     view.setBackground("w")
     view.ci.setContentsMargins(4, 4, 4, 4)
     return view
@@ -102,5 +325,6 @@ def set_tip(widget: QtWidgets.QWidget, text: str) -> None:
     widget.setToolTipDuration(30000)
 
 
-__all__ = ["QtCore", "cmap", "style_plot", "set_x_range", "new_view", "empty_text", "legend_bar", "signed_colour",
-           "probability_colour", "char_label", "set_tip"]
+__all__ = ["QtCore", "FastTickAxis", "FastImageItem", "CachedScrollBarStyle", "cache_scroll_bars", "cmap",
+           "style_plot", "set_x_range", "set_title_text", "one_update_rect", "new_view", "empty_text", "legend_bar",
+           "signed_colour", "probability_colour", "char_label", "set_tip"]

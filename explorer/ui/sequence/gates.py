@@ -12,8 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (ACCENT, DIVERGING, FG, GATE_MAP, MUTED, SELECT, cmap, empty_text,
-                                         legend_bar, set_tip, set_x_range, style_plot)
+from explorer.ui.sequence.common import (ACCENT, DIVERGING, GATE_MAP, MUTED, SELECT, FastImageItem, cmap,
+                                         empty_text, legend_bar, one_update_rect, set_tip, set_x_range, style_plot)
 
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "reset r", "z": "update z"}
 C_LEVEL = 2.0
@@ -34,6 +34,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
+        one_update_rect(self)
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.names: tuple[str, ...] = ()
         self.n_units, self.window = 1, 200
@@ -66,9 +67,9 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         self.time_plot.setRange(yRange=(0, total), xRange=(0, window), padding=0)
         ticks = [(self._band(k) + n_units / 2, NAMES[n]) for k, n in enumerate(names)]
         self.time_plot.getAxis("left").setTicks([ticks])
-        self.gate_img = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=(0.0, 1.0))
+        self.gate_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=(0.0, 1.0))
         self.gate_img.setColorMap(cmap(GATE_MAP))
-        self.cell_img = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=(-C_LEVEL, C_LEVEL))
+        self.cell_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=(-C_LEVEL, C_LEVEL))
         self.cell_img.setColorMap(cmap(DIVERGING))
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))
         for item in (self.gate_img, self.cell_img):
@@ -97,7 +98,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
                                     y0=np.repeat([self._band(k) + n_units for k in range(n)], BINS),
                                     height=np.zeros(n * BINS), brush=pg.mkBrush(MUTED), pen=None)
         self.hist_plot.addItem(self.bars)
-        self.sel = pg.PlotDataItem(pen=pg.mkPen(SELECT, width=3), connect="pairs")
+        self.sel = pg.PlotCurveItem(pen=pg.mkPen(SELECT, width=3), connect="pairs")   # lighter than PlotDataItem
         self.hist_plot.addItem(self.sel)
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 1)

@@ -6,8 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from explorer.ui.sequence.common import (ACCENT, DIVERGING, SELECT, char_label, cmap, empty_text,
-                                         legend_bar, set_tip, set_x_range, style_plot)
+from explorer.ui.sequence.common import (ACCENT, DIVERGING, SELECT, FastImageItem, char_label, cmap, empty_text,
+                                         legend_bar, one_update_rect, set_tip, set_x_range, style_plot)
 
 WINDOW = 200
 
@@ -25,11 +25,12 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
     def __init__(self, window: int = WINDOW, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
+        one_update_rect(self)
         self.window, self.n_units, self._start, self._chars, self._h = window, 1, 0, "", None
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Hidden state h(t) — units × time", "character position", "hidden unit")
         self.plot.invertY(True)
-        self.image = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
+        self.image = FastImageItem(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
         self.image.setColorMap(cmap(DIVERGING))
         self.plot.addItem(self.image)
         self.cursor_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))

@@ -6,7 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
-from explorer.ui.sequence.common import ACCENT, FG, char_label, empty_text, set_tip, set_x_range, style_plot
+from explorer.ui.sequence.common import (ACCENT, FastTickAxis, char_label, empty_text, one_update_rect, set_tip,
+                                         set_title_text, set_x_range, style_plot)
 
 HELP = ("Memory: for the prediction read at the cursor (the correct next character, or the\n"
         "model's best guess at the end of the text), the squared gradient of its logit with\n"
@@ -24,8 +25,9 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
+        one_update_rect(self)
         self.ci.setContentsMargins(4, 4, 10, 4)
-        self.plot = self.addPlot()
+        self.plot = self.addPlot(axisItems={"bottom": FastTickAxis("bottom")})   # labels change per key
         style_plot(self.plot, "Memory: influence of earlier characters", "character (newest right)",
                    "relative influence")
         self.bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.8,
@@ -62,7 +64,7 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         what = noun
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
-        title = f"<b>Memory: what drives the {how} {what} '{shown}'</b>"
+        title = f"Memory: what drives the {how} {what} '{shown}'"
         if title != self._title:
-            self.plot.setTitle(title, color=FG, size="10pt")
+            set_title_text(self.plot, title)
             self._title = title

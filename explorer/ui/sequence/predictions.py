@@ -6,8 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (ACCENT, FG, MONO, MUTED, char_label, empty_text,
-                                         probability_colour, set_tip, style_plot)
+from explorer.ui.sequence.common import (ACCENT, FG, MONO, MUTED, FastTickAxis, char_label, empty_text,
+                                         one_update_rect, probability_colour, set_tip, style_plot)
 
 K = 5
 HELP_TOP = ("The model's output at the cursor: the five most likely next characters (text models)\n"
@@ -25,19 +25,27 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
+        one_update_rect(self)
         self.ci.setContentsMargins(4, 4, 10, 4)
-        self.plot = self.addPlot()
+        self.plot = self.addPlot(axisItems={"left": FastTickAxis("left")})   # labels change per key
         style_plot(self.plot, "Next character at the cursor", "probability", None)
         self.plot.invertY(True)
         self.plot.setRange(xRange=(0, 1.0), yRange=(-0.6, K - 0.4), padding=0)
         self.bars = pg.BarGraphItem(x0=np.zeros(K), y=np.arange(K), height=0.7, width=np.zeros(K),
                                     brush=pg.mkBrush("#4a7fc1"), pen=None)
         self.plot.addItem(self.bars)
-        self.values: list[pg.TextItem] = []
+        # the percentages change on every key: plain QGraphicsSimpleTextItems (no QTextDocument to
+        # re-layout, unlike pg.TextItem), unscaled, placed like TextItem(anchor=(0, 0.5)) with its 4 px margin
+        self.values: list[QtWidgets.QGraphicsSimpleTextItem] = []
+        shift = QtGui.QTransform.fromTranslate(4, -QtGui.QFontMetricsF(QtGui.QFont()).height() / 2)
         for i in range(K):
-            t = pg.TextItem("", color=FG, anchor=(0, 0.5))
+            t = QtWidgets.QGraphicsSimpleTextItem("")
+            t.setBrush(pg.mkBrush(FG))
+            t.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            t.setTransform(shift)
             self.plot.addItem(t, ignoreBounds=True)
             self.values.append(t)
+        self._value_state: list[tuple[str, float]] = [("", -1.0)] * K
         axis = self.plot.getAxis("left")
         axis.setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 12), tickLength=0)
         axis.setWidth(44)
@@ -61,8 +69,12 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
             self.plot.getAxis("left").setTicks([[(i, s) for i, s in enumerate(labels)]])
             self._labels = labels
         for i, t in enumerate(self.values):
-            t.setText(f"{100 * probs[i]:.1f}%" if i < n else "")
-            t.setPos(min(probs[i], 0.82) + 0.01, i)
+            state = (f"{100 * probs[i]:.1f}%" if i < n else "", float(min(probs[i], 0.82) + 0.01))
+            if state != self._value_state[i]:
+                if state[0] != self._value_state[i][0]:
+                    t.setText(state[0])
+                t.setPos(state[1], i)
+                self._value_state[i] = state
 
 
 class ProbStrip(QtWidgets.QWidget):
@@ -77,6 +89,8 @@ class ProbStrip(QtWidgets.QWidget):
         self.setMaximumHeight(58)
         self.chars, self.probs, self.cursor_index, self.unknown = "", np.zeros(0), -1, np.zeros(0, bool)
         self.title = "P(actual character)"
+        self._static: tuple[tuple, QtGui.QPixmap] | None = None
+        self._glyphs: dict[str, tuple[QtGui.QStaticText, float, float]] = {}
         set_tip(self, HELP_STRIP)
 
     def capacity(self) -> int:
@@ -87,36 +101,79 @@ class ProbStrip(QtWidgets.QWidget):
         self.chars, self.probs, self.cursor_index, self.unknown = chars, probs, cursor_index, unknown
         self.update()
 
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        p = QtGui.QPainter(self)
-        p.fillRect(self.rect(), QtGui.QColor("white"))
-        p.setFont(self.font_)
-        top, bar_h = 4, self.height() - 28
-        p.setPen(QtGui.QColor(FG))
-        p.drawText(QtCore.QRectF(4, self.height() - 18, 300, 16), QtCore.Qt.AlignmentFlag.AlignLeft,
-                   self.title if self.chars else "probability strip (empty text)")
-        for i, c in enumerate(self.chars):
-            x = 4 + i * self.cell
-            pr = float(self.probs[i]) if i < len(self.probs) else float("nan")
-            rect = QtCore.QRectF(x, top, self.cell - 1, bar_h)
-            p.fillRect(rect, QtGui.QColor(245, 245, 245))
-            if np.isfinite(pr):
-                h = max(2.0, bar_h * pr)
-                p.fillRect(QtCore.QRectF(x, top + bar_h - h, self.cell - 1, h), probability_colour(pr))
-            if i < len(self.unknown) and self.unknown[i]:
-                p.fillRect(rect, QtGui.QBrush(QtGui.QColor(150, 60, 200, 120), QtCore.Qt.BrushStyle.BDiagPattern))
-            if i == self.cursor_index:
-                p.setPen(QtGui.QPen(QtGui.QColor(ACCENT), 2))
-                p.drawRect(rect.adjusted(0, 0, 0, 0))
+    def _static_layer(self) -> QtGui.QPixmap:
+        """White ground, the caption and the colour legend: they change only with size and title."""
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr, self.title if self.chars else "")
+        if self._static is None or self._static[0] != key:
+            pm = QtGui.QPixmap(int(self.width() * dpr), int(self.height() * dpr))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(QtGui.QColor("white"))
+            p = QtGui.QPainter(pm)
+            p.setFont(self.font_)
             p.setPen(QtGui.QColor(FG))
-            p.drawText(QtCore.QRectF(x, top, self.cell - 1, 16), QtCore.Qt.AlignmentFlag.AlignCenter,
-                       char_label(c) if c in " \n\t" or c.isprintable() else "?")
-        lx = self.width() - 100
-        grad = QtGui.QLinearGradient(lx, 0, lx + 70, 0)
-        for t in np.linspace(0, 1, 6):
-            grad.setColorAt(float(t), probability_colour(float(t)))
-        p.fillRect(QtCore.QRectF(lx + 8, top + 6, 70, 10), grad)
-        p.setPen(QtGui.QColor(MUTED))
-        p.drawText(QtCore.QRectF(lx, top + 18, 90, 14), QtCore.Qt.AlignmentFlag.AlignLeft, " 0")
-        p.drawText(QtCore.QRectF(lx, top + 18, 86, 14), QtCore.Qt.AlignmentFlag.AlignRight, "1")
+            p.drawText(QtCore.QRectF(4, self.height() - 18, 300, 16), QtCore.Qt.AlignmentFlag.AlignLeft,
+                       self.title if self.chars else "probability strip (empty text)")
+            top, lx = 4, self.width() - 100
+            grad = QtGui.QLinearGradient(lx, 0, lx + 70, 0)
+            for t in np.linspace(0, 1, 6):
+                grad.setColorAt(float(t), probability_colour(float(t)))
+            p.fillRect(QtCore.QRectF(lx + 8, top + 6, 70, 10), grad)
+            p.setPen(QtGui.QColor(MUTED))
+            p.drawText(QtCore.QRectF(lx, top + 18, 90, 14), QtCore.Qt.AlignmentFlag.AlignLeft, " 0")
+            p.drawText(QtCore.QRectF(lx, top + 18, 86, 14), QtCore.Qt.AlignmentFlag.AlignRight, "1")
+            p.end()
+            self._static = (key, pm)
+        return self._static[1]
+
+    def _glyph(self, c: str) -> tuple[QtGui.QStaticText, float, float]:
+        """The cell's glyph as prepared static text and its offset to be centred in a 16 px row."""
+        hit = self._glyphs.get(c)
+        if hit is None:
+            st = QtGui.QStaticText(char_label(c) if c in " \n\t" or c.isprintable() else "?")
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            st.prepare(QtGui.QTransform(), self.font_)
+            size = st.size()
+            hit = (st, (self.cell - 1 - size.width()) / 2, (16 - size.height()) / 2)
+            self._glyphs[c] = hit
+        return hit
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        """Per key only the cells are drawn: grey slots in one call, bars from a 101-colour table,
+        glyphs as cached QStaticText; the caption and legend come from a cached pixmap."""
+        p = QtGui.QPainter(self)
+        p.drawPixmap(0, 0, self._static_layer())
+        n = len(self.chars)
+        if n:
+            top, bar_h, w = 4, self.height() - 28, self.cell - 1
+            xs = (4 + np.arange(n) * self.cell).tolist()
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(_SLOT)
+            p.drawRects([QtCore.QRectF(x, top, w, bar_h) for x in xs])
+            probs = np.full(n, np.nan)
+            m = min(n, len(self.probs))
+            probs[:m] = np.asarray(self.probs[:m], float)
+            ok = np.isfinite(probs)
+            pr = np.clip(np.where(ok, probs, 0.0), 0.0, 1.0)
+            heights = np.maximum(2.0, bar_h * pr).tolist()
+            shades = np.rint(pr * 100).astype(int).tolist()
+            for i in np.flatnonzero(ok).tolist():
+                p.fillRect(QtCore.QRectF(xs[i], top + bar_h - heights[i], w, heights[i]), _PROB_COLOURS[shades[i]])
+            unknown = np.flatnonzero(np.asarray(self.unknown[:n], bool)).tolist()
+            for i in unknown:
+                p.fillRect(QtCore.QRectF(xs[i], top, w, bar_h), _HATCH)
+            if 0 <= self.cursor_index < n:
+                p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                p.setPen(QtGui.QPen(QtGui.QColor(ACCENT), 2))
+                p.drawRect(QtCore.QRectF(xs[self.cursor_index], top, w, bar_h))
+            p.setFont(self.font_)
+            p.setPen(QtGui.QColor(FG))
+            for x, c in zip(xs, self.chars):
+                st, dx, dy = self._glyph(c)
+                p.drawStaticText(QtCore.QPointF(x + dx, top + dy), st)
         p.end()
+
+
+_SLOT = QtGui.QColor(245, 245, 245)
+_HATCH = QtGui.QBrush(QtGui.QColor(150, 60, 200, 120), QtCore.Qt.BrushStyle.BDiagPattern)
+_PROB_COLOURS = [probability_colour(k / 100) for k in range(101)]

@@ -53,8 +53,11 @@ class TextColourer:
         self._unknown_format.setBackground(UNKNOWN_BG)
         self._unknown_format.setToolTip("not in the model's vocabulary: read as the unknown symbol")
         # selections already built, by (first char, end char, colour level); the document keeps
-        # their cursors up to date, and an edit drops the ones it may have touched (see below)
-        self._cache: dict[tuple[int, int, int | str], tuple[int, QtWidgets.QTextEdit.ExtraSelection]] = {}
+        # their cursors up to date, and a hit is used only if its cursor still spans those characters
+        self._cache: dict[tuple[int, int, int | str], QtWidgets.QTextEdit.ExtraSelection] = {}
+        self._value_runs = np.zeros((0, 3), np.int64)     # last frame's (start, end, level) runs
+        self._value_sels: list[QtWidgets.QTextEdit.ExtraSelection] = []
+        self._edit_from: int | None = None
         self._formats: dict[int, QtGui.QTextCharFormat] = {}
         editor.viewport().installEventFilter(_UnknownTips(editor, self))
         editor.document().contentsChange.connect(self._on_contents_change)
@@ -63,12 +66,13 @@ class TextColourer:
         if (positive, negative) != (self.positive, self.negative):
             self._cache = {k: v for k, v in self._cache.items() if k[2] == "unknown"}
             self._formats.clear()
+            self._value_runs, self._value_sels = np.zeros((0, 3), np.int64), []
         self.positive, self.negative = positive, negative
 
     def _on_contents_change(self, position: int, removed: int, added: int) -> None:
-        """An edit at document position `position`: forget every selection reaching it."""
+        """An edit at document position `position`: selections ending after it are not reused blindly."""
         if removed or added:
-            self._cache = {k: v for k, v in self._cache.items() if v[0] < position}
+            self._edit_from = position if self._edit_from is None else min(self._edit_from, position)
 
     def visible_range(self, margin: int = 80) -> tuple[int, int]:
         ed = self.editor
@@ -79,24 +83,31 @@ class TextColourer:
 
     def apply(self, values: np.ndarray | None, unknown: np.ndarray, offset: int = 0,
               pos: PosMap | None = None) -> None:
-        """values[k] colours character offset+k (NaN: not coloured); pos maps characters to the document."""
+        """values[k] colours character offset+k (NaN: not coloured); pos maps characters to the document.
+
+        Typing changes the runs at the end only: the leading runs equal to the last frame's (and
+        not touched by an edit since) keep their selections; the others come from the cache."""
         doc = self.editor.document()
         self.pos = pos or self.pos
-        sels: list[QtWidgets.QTextEdit.ExtraSelection] = []
         lo, hi = self.visible_range()
         self._unknown = unknown
+        runs = np.zeros((0, 3), np.int64)
         if values is not None and len(values):
             a, b = max(lo, offset), min(hi, offset + len(values))
             if b > a:
                 v = np.nan_to_num(values[a - offset:b - offset], nan=0.0)
-                levels = np.clip(np.rint(v * STEPS), -STEPS, STEPS).astype(int)
+                levels = np.clip(np.rint(v * STEPS), -STEPS, STEPS).astype(np.int64)
                 cuts = np.flatnonzero(np.diff(levels)) + 1
                 starts = np.concatenate([[0], cuts])
                 ends = np.concatenate([cuts, [len(levels)]])
-                lv_list = levels.tolist()
-                for s, e in zip(starts.tolist(), ends.tolist()):
-                    if lv_list[s]:
-                        sels.append(self._cached(doc, a + s, a + e, lv_list[s]))
+                keep = levels[starts] != 0
+                runs = np.stack([a + starts[keep], a + ends[keep], levels[starts][keep]], axis=1)
+        k = self._reusable(runs)
+        sels = self._value_sels[:k]
+        for a, b, level in runs[k:].tolist():
+            sels.append(self._cached(doc, a, b, level))
+        self._value_runs, self._value_sels = runs, list(sels)
+        self._edit_from = None
         unk = np.asarray(unknown[lo:hi], np.int8)
         if unk.any():                                   # one selection per run of unknown characters
             edges = np.flatnonzero(np.diff(np.concatenate([[0], unk, [0]])))
@@ -104,17 +115,38 @@ class TextColourer:
                 sels.append(self._cached(doc, lo + a, lo + b, "unknown"))
         if len(self._cache) > 6000:                     # scrolled through a long text: start afresh
             self._cache = {}
-        self.last = sels
-        self.editor.setExtraSelections(sels)
+        if len(sels) != len(self.last) or any(x is not y for x, y in zip(reversed(sels), reversed(self.last))):
+            self.last = sels
+            self.editor.setExtraSelections(sels)
+
+    def _reusable(self, runs: np.ndarray) -> int:
+        """How many leading runs equal the last frame's and end before any edit since."""
+        prev = self._value_runs
+        n = min(len(prev), len(runs))
+        if n == 0:
+            return 0
+        same = np.all(prev[:n] == runs[:n], axis=1)
+        k = int(n if same.all() else np.argmin(same))
+        if self._edit_from is not None and k:
+            ends = runs[:k, 1]
+            doc_ends = ends if self.pos.doc is None else self.pos.doc[np.minimum(ends, self.pos.n)]
+            k = int(np.searchsorted(doc_ends, self._edit_from, side="left"))
+        return k
 
     def _cached(self, doc: QtGui.QTextDocument, a: int, b: int, level: int | str
                 ) -> QtWidgets.QTextEdit.ExtraSelection:
+        """The selection colouring characters a..b-1 at `level`: reused when its cursor (which the
+        document keeps up to date through edits) still spans exactly those characters."""
         hit = self._cache.get((a, b, level))
-        if hit is None:
-            fmt = self._unknown_format if level == "unknown" else self._format(int(level))
-            hit = (self.pos.to_doc(b), self._selection(doc, a, b, fmt))
-            self._cache[(a, b, level)] = hit
-        return hit[1]
+        da, db = self.pos.to_doc(a), self.pos.to_doc(b)
+        if hit is not None:
+            cur = hit.cursor
+            if cur.selectionStart() == da and cur.selectionEnd() == db:
+                return hit
+        fmt = self._unknown_format if level == "unknown" else self._format(int(level))
+        hit = self._selection(doc, da, db, fmt)
+        self._cache[(a, b, level)] = hit
+        return hit
 
     def _format(self, level: int) -> QtGui.QTextCharFormat:
         fmt = self._formats.get(level)
@@ -126,10 +158,11 @@ class TextColourer:
 
     def _selection(self, doc: QtGui.QTextDocument, a: int, b: int, fmt: QtGui.QTextCharFormat
                    ) -> QtWidgets.QTextEdit.ExtraSelection:
+        """A selection of document positions a..b with format fmt."""
         sel = QtWidgets.QTextEdit.ExtraSelection()
         cur = QtGui.QTextCursor(doc)
-        cur.setPosition(self.pos.to_doc(a))
-        cur.setPosition(self.pos.to_doc(b), QtGui.QTextCursor.MoveMode.KeepAnchor)
+        cur.setPosition(a)
+        cur.setPosition(b, QtGui.QTextCursor.MoveMode.KeepAnchor)
         sel.cursor = cur
         sel.format = fmt
         return sel

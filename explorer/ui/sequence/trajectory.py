@@ -11,6 +11,7 @@ from explorer.ui.sequence.common import ACCENT, FG, char_label, empty_text, new_
 
 TRAIL = 60            # points on the path
 LABELS = 24           # the newest points carry their character
+FADE_STEPS = 8        # label opacity levels
 PAIRS = [(0, 1), (1, 2), (0, 2), (2, 3), (3, 4)]
 
 HELP = ("Trajectory: the hidden state after each character, projected onto principal components\n"
@@ -50,6 +51,9 @@ class TrajectoryPanel(QtWidgets.QWidget):
         for _ in range(LABELS):          # a fixed pool: character t is drawn by label t % LABELS
             item = pg.TextItem("", color=(20, 20, 40), anchor=(-0.15, 0.9))
             item.setFont(font)
+            # a label's text rarely changes but it is repainted whenever the path under it is:
+            # keep its rendering as a pixmap (fading is the painter's opacity, not the cache's)
+            item.textItem.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plot.addItem(item, ignoreBounds=True)
             self._labels.append(item)
         self._label_state: list[tuple[int, str, float, float] | None] = [None] * LABELS
@@ -108,8 +112,9 @@ class TrajectoryPanel(QtWidgets.QWidget):
         first: the character index of h[0] (labels are reused per character, not re-set per key)."""
         self._last = (h, chars, first)
         if self.basis is None or not len(h):
-            for item in (self.path, self.points, self.cursor):
+            for item in (self.path, self.points):
                 item.setData([], [])
+            self.cursor.hide()
             self._hide_labels(set())
             self.empty.setVisible(self.basis is not None)
             return
@@ -119,7 +124,10 @@ class TrajectoryPanel(QtWidgets.QWidget):
         x, y = np.ascontiguousarray(p[:, 0], float), np.ascontiguousarray(p[:, 1], float)
         self.path.setData(x, y)
         self.points.setData(x, y, brush=self._brushes[-len(p):])
-        self.cursor.setData(x[-1:], y[-1:])
+        if not len(self.cursor.data):          # one point at the origin, then only moved: no rebuild per key
+            self.cursor.setData([0.0], [0.0])
+        self.cursor.setPos(x[-1], y[-1])
+        self.cursor.show()
         chars = chars[-len(p):]
         n_lab = min(LABELS, len(p))
         used = set()
@@ -138,7 +146,8 @@ class TrajectoryPanel(QtWidgets.QWidget):
                 label.show()
                 self._label_state[slot] = state
             age = len(p) - 1 - j                              # 0 = the newest
-            opacity = 0.25 + 0.75 * (LABELS - age) / LABELS
+            # the fade goes in FADE_STEPS steps, so a key re-fades a few labels, not all of them
+            opacity = 0.25 + 0.75 * np.ceil(FADE_STEPS * (LABELS - age) / LABELS) / FADE_STEPS
             if abs(label.opacity() - opacity) > 1e-3:
                 label.setOpacity(opacity)
         self._hide_labels(used)

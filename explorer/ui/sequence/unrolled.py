@@ -15,6 +15,9 @@ HELP = ("The network unrolled in time around the cursor: x(t) is the embedding o
         "blue). The same weights are used at every step — that is what makes it recurrent.")
 
 
+_BIG = QtGui.QFont("DejaVu Sans Mono", 15)
+_BIG.setBold(True)
+_SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
 
 
@@ -39,7 +42,8 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.steps: list[StepView | None] = [None, None, None]
         self.unit: int | None = None
         self.cell = "RNN"
-        self.setMinimumSize(360, 240)
+        self._static: tuple[tuple, QtGui.QPixmap] | None = None
+        self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
         set_tip(self, HELP)
 
     def show_steps(self, steps: list[StepView | None], unit: int | None, cell: str) -> None:
@@ -47,61 +51,85 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.update()
 
     # -- painting --------------------------------------------------------------------
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        p = QtGui.QPainter(self)
+    def _geometry(self) -> tuple[float, float, dict[str, float]]:
+        """Column width, box height and the top of each row (y, h, x)."""
+        col_w = (self.width() - 60) / 3
+        top_y, box_h = 28.0, (self.height() - 28 - 3 * 26) / 3
+        return col_w, box_h, {"y": top_y, "h": top_y + box_h + 26, "x": top_y + 2 * (box_h + 26)}
+
+    def _boxes(self, k: int) -> dict[str, QtCore.QRectF]:
+        col_w, box_h, y_pos = self._geometry()
+        x0 = 40 + k * col_w + 8
+        return {r: QtCore.QRectF(x0, y_pos[r], col_w - 16, box_h) for r in ("y", "h", "x")}
+
+    def _static_layer(self) -> QtGui.QPixmap:
+        """Title, boxes, their names and the arrows: they change only with the size, the cell
+        and which steps exist, so they are drawn once into a pixmap and blitted per key."""
+        dpr = self.devicePixelRatioF()
+        present = tuple(s is not None for s in self.steps)
+        key = (self.width(), self.height(), dpr, self.cell, present)
+        if self._static is not None and self._static[0] == key:
+            return self._static[1]
+        pm = QtGui.QPixmap(int(self.width() * dpr), int(self.height() * dpr))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(QtGui.QColor("white"))
+        p = QtGui.QPainter(pm)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        p.fillRect(self.rect(), QtGui.QColor("white"))
-        w, h = self.width(), self.height()
         title = QtGui.QFont("DejaVu Sans", 10)
         title.setBold(True)
         p.setFont(title)
         p.setPen(QtGui.QColor(FG))
-        p.drawText(QtCore.QRectF(0, 4, w, 18), QtCore.Qt.AlignmentFlag.AlignHCenter,
+        p.drawText(QtCore.QRectF(0, 4, self.width(), 18), QtCore.Qt.AlignmentFlag.AlignHCenter,
                    f"Unrolled {self.cell} around the cursor")
-        if all(s is None for s in self.steps):
+        if not any(present):
             p.setPen(QtGui.QColor(MUTED))
-            p.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, "type something to unroll the network")
-            p.end()
-            return
-        col_w = (w - 60) / 3
-        rows = {"y": (26, 0.26), "h": (0, 0.30), "x": (0, 0.24)}
-        top_y, box_h = 28.0, (h - 28 - 3 * 26) / 3
-        y_pos = {"y": top_y, "h": top_y + box_h + 26, "x": top_y + 2 * (box_h + 26)}
-        small = QtGui.QFont("DejaVu Sans", 8)
+            p.drawText(QtCore.QRectF(self.rect()), QtCore.Qt.AlignmentFlag.AlignCenter,
+                       "type something to unroll the network")
+        else:
+            for k in range(3):
+                self._paint_frame(p, k, present[k])
+        p.end()
+        self._static = (key, pm)
+        return pm
+
+    def _paint_frame(self, p: QtGui.QPainter, k: int, present: bool) -> None:
+        """Step k's three boxes, their names and the arrows into and out of them."""
+        boxes = self._boxes(k)
+        label_t = ("t−1", "t", "t+1")[k]
+        for rect in boxes.values():
+            p.setPen(QtGui.QPen(QtGui.QColor(ACCENT if k == 1 else "#b8b8b8"), 2 if k == 1 else 1))
+            p.setBrush(QtGui.QColor(252, 252, 252) if present else QtGui.QColor(240, 240, 240))
+            p.drawRoundedRect(rect, 6, 6)
+        p.setFont(QtGui.QFont("DejaVu Sans", 8))
+        p.setPen(QtGui.QColor(FG))
+        for r, rect in boxes.items():
+            p.drawText(rect.adjusted(5, 2, 0, 0), QtCore.Qt.AlignmentFlag.AlignLeft, f"{r}({label_t})")
+        if not present:
+            p.setPen(QtGui.QColor(MUTED))
+            p.drawText(boxes["h"], QtCore.Qt.AlignmentFlag.AlignCenter, "not typed yet" if k == 2 else "start")
+        p.setPen(QtGui.QPen(QtGui.QColor(MUTED), 1.5))
+        self._arrow(p, boxes["x"].center().x(), boxes["x"].top(), boxes["x"].center().x(), boxes["h"].bottom())
+        self._arrow(p, boxes["h"].center().x(), boxes["h"].top(), boxes["h"].center().x(), boxes["y"].bottom())
+        left = 12 if k == 0 else boxes["h"].left() - 16
+        self._arrow(p, left, boxes["h"].center().y(), boxes["h"].left(), boxes["h"].center().y())
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        """The cached frame, then per step only the numbers: bars, the character, the top outputs."""
+        p = QtGui.QPainter(self)
+        p.drawPixmap(0, 0, self._static_layer())
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        _, box_h, _ = self._geometry()
         for k, s in enumerate(self.steps):
-            x0 = 40 + k * col_w + 8
-            bw = col_w - 16
-            label_t = ("t−1", "t", "t+1")[k]
-            boxes = {r: QtCore.QRectF(x0, y_pos[r], bw, box_h) for r in rows}
-            current = k == 1
-            for r, rect in boxes.items():
-                pen = QtGui.QPen(QtGui.QColor(ACCENT if current else "#b8b8b8"), 2 if current else 1)
-                p.setPen(pen)
-                p.setBrush(QtGui.QColor(252, 252, 252) if s is not None else QtGui.QColor(240, 240, 240))
-                p.drawRoundedRect(rect, 6, 6)
-            p.setFont(small)
-            p.setPen(QtGui.QColor(FG))
-            names = {"y": f"y({label_t})", "h": f"h({label_t})", "x": f"x({label_t})"}
-            for r, rect in boxes.items():
-                p.drawText(rect.adjusted(5, 2, 0, 0), QtCore.Qt.AlignmentFlag.AlignLeft, names[r])
             if s is None:
-                p.setPen(QtGui.QColor(MUTED))
-                p.drawText(boxes["h"], QtCore.Qt.AlignmentFlag.AlignCenter, "not typed yet" if k == 2 else "start")
-            else:
-                self._bars(p, boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit)
-                self._bars(p, boxes["x"].adjusted(34, 16, -6, -6), s.x, None)
-                big = QtGui.QFont("DejaVu Sans Mono", 15)
-                big.setBold(True)
-                p.setFont(big)
-                p.setPen(QtGui.QColor(FG))
-                p.drawText(QtCore.QRectF(boxes["x"].left() + 4, boxes["x"].top() + 16, 30, box_h - 20),
-                           QtCore.Qt.AlignmentFlag.AlignCenter, char_label(s.char))
-                self._top(p, boxes["y"].adjusted(6, 16, -6, -4), s.top)
-            p.setPen(QtGui.QPen(QtGui.QColor(MUTED), 1.5))
-            self._arrow(p, boxes["x"].center().x(), boxes["x"].top(), boxes["x"].center().x(), boxes["h"].bottom())
-            self._arrow(p, boxes["h"].center().x(), boxes["h"].top(), boxes["h"].center().x(), boxes["y"].bottom())
-            left = 12 if k == 0 else 40 + (k - 1) * col_w + 8 + bw
-            self._arrow(p, left, boxes["h"].center().y(), boxes["h"].left(), boxes["h"].center().y())
+                continue
+            boxes = self._boxes(k)
+            self._bars(p, boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit)
+            self._bars(p, boxes["x"].adjusted(34, 16, -6, -6), s.x, None)
+            p.setFont(_BIG)
+            p.setPen(QtGui.QColor(FG))
+            p.drawText(QtCore.QRectF(boxes["x"].left() + 4, boxes["x"].top() + 16, 30, box_h - 20),
+                       QtCore.Qt.AlignmentFlag.AlignCenter, char_label(s.char))
+            self._top(p, boxes["y"].adjusted(6, 16, -6, -4), s.top)
         p.end()
 
     def _arrow(self, p: QtGui.QPainter, x1: float, y1: float, x2: float, y2: float) -> None:
@@ -123,13 +151,17 @@ class UnrolledPanel(QtWidgets.QWidget):
         mid = rect.center().y()
         bw = rect.width() / len(v)
         hgt = (rect.height() / 2) * v / scale
-        tops, heights = (mid - np.maximum(hgt, 0)).tolist(), np.abs(hgt).tolist()
-        lefts = (rect.left() + np.arange(len(v)) * bw).tolist()
-        width = max(bw - 0.5, 0.8)
-        groups: dict[str, list[QtCore.QRectF]] = {"pos": [], "neg": [], "sel": []}
-        for i, a in enumerate(v.tolist()):
-            key = "sel" if i == unit else ("pos" if a >= 0 else "neg")
-            groups[key].append(QtCore.QRectF(lefts[i], tops[i], width, heights[i]))
+        tops, heights = mid - np.maximum(hgt, 0), np.abs(hgt)
+        lefts = rect.left() + np.arange(len(v)) * bw
+        width = [max(bw - 0.5, 0.8)] * len(v)
+        kind = np.where(v >= 0, 0, 1)
+        if unit is not None and 0 <= unit < len(v):
+            kind[unit] = 2
+        groups: dict[str, list[QtCore.QRectF]] = {}
+        for code, key in enumerate(("pos", "neg", "sel")):
+            i = np.flatnonzero(kind == code)
+            groups[key] = list(map(QtCore.QRectF, lefts[i].tolist(), tops[i].tolist(), width[:len(i)],
+                                   heights[i].tolist()))
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
@@ -142,7 +174,7 @@ class UnrolledPanel(QtWidgets.QWidget):
         p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
-        p.setFont(QtGui.QFont("DejaVu Sans Mono", 8))
+        p.setFont(_SMALL_MONO)
         n = max(len(top), 1)
         lh = rect.height() / n
         for i, (label, prob) in enumerate(top):
