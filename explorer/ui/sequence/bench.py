@@ -190,7 +190,7 @@ def save_screenshots(out_dir: str = "docs/screenshots", models: dict[str, str] |
     app = _app()
     models = models or {"code": str(model_path("code_lstm.npz")), "prose": str(model_path("prose_lstm.npz")),
                         "toy": str(model_path("task_depth.npz"))}
-    scenes = {"code": ("Python function", 300, "inside a string"), "prose": ("English paragraph", 250, None),
+    scenes = {"code": ("Python function", 300, "inside a quoted literal"), "prose": ("English paragraph", 250, None),
               "toy": ("Bracket string", 30, "bracket depth")}
     os.makedirs(out_dir, exist_ok=True)
     saved = []
