@@ -29,27 +29,14 @@ def influence(recurrent: Layer, head: Sequence[Layer], x: npt.ArrayLike, state: 
     n = x.shape[1]
     if n == 0:
         return np.zeros(0)
-    layers = [recurrent, *head]
-    saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in layers]
+    saved = {k: g.copy() for k, g in recurrent.grads.items()}
     try:
         y, rec_cache = recurrent.forward(x, state)
-        caches = []
-        out = y[:, -1:]                                     # only the last step's output matters
-        for layer in head:
-            out, cache = layer.forward(out)
-            caches.append(cache)
-        if not 0 <= target < out.shape[-1]:
-            raise ValueError(f"target {target} outside the {out.shape[-1]} outputs")
-        d = np.zeros_like(out)
-        d[0, -1, target] = 1.0
-        for layer, cache in zip(reversed(head), reversed(caches)):
-            d = layer.backward(d, cache)
         dy = np.zeros_like(y)
-        dy[:, -1:] = d
+        dy[:, -1] = _head_gradient(head, y[:, -1], target)   # only the last step's output matters
         dx = recurrent.backward(dy, rec_cache)
     finally:
-        for layer, grads in zip(layers, saved):
-            layer.grads.update(grads)
+        recurrent.grads.update(saved)
     return (np.asarray(dx, np.float64)[0] ** 2).sum(axis=-1)
 
 
