@@ -85,6 +85,7 @@ class SequenceSession:
     def __init__(self, model: Model, name: str = "model") -> None:
         self.model, self.name = model, name
         self.pre, self.rec, self.post = split_model(model)
+        self.pca_basis: Any = None       # the trajectory's frozen basis, set by the lab once
         self.vocab = vocab_for(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")

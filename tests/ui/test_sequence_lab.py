@@ -273,3 +273,12 @@ def test_finder_on_the_shipped_code_lstm_finds_a_string_literal_cell(lab, qtbot)
     states = lab.unit_states()[best.state]
     r = np.corrcoef(states[:, best.unit], signal(text, "inside a quoted literal"))[0, 1]
     assert r == pytest.approx(best.r, abs=1e-5)
+
+
+def test_each_unkeyed_session_gets_a_basis_of_its_own_width(lab, qtbot):
+    """A basis cached by id(model) once reached a new model of another width (id reuse)."""
+    for hidden in (7, 5, 3):
+        s = use(lab, qtbot, random_model("LSTM", hidden=hidden, seed=hidden), "abc")
+        assert s.pca_basis is lab.basis
+        assert lab.hidden_states().shape == (3, hidden)
+        lab.render()                                   # projects h onto the basis: shapes must agree

@@ -253,14 +253,20 @@ class SequenceLab(QtWidgets.QWidget):
         that suits the model is loaded."""
         self._chunk_timer.stop()
         old, self.session, self.unit = self.session, session, None
-        key = key or f"session:{id(session.model)}"
+        # Without a key the basis belongs to this session object: a global cache keyed by
+        # id(model) handed a dead model's basis (other width) to a new model that reused its id.
         self.notice.setVisible(bool(session.model.meta.get("untrained")))
         self.notice.setText("No trained sequence model found in resources/models — this is an UNTRAINED "
                             f"{session.cell} with random weights. Train one with "
                             "'cnn-rnn-explorer train text --corpus code --cell lstm --out …'.")
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
         try:
-            self.basis = cached_basis(key, lambda: fit_pca(reference_states(session)))
+            if key is not None:
+                self.basis = cached_basis(key, lambda: fit_pca(reference_states(session)))
+            else:
+                if getattr(session, "pca_basis", None) is None:
+                    session.pca_basis = fit_pca(reference_states(session))
+                self.basis = session.pca_basis
         finally:
             QtWidgets.QApplication.restoreOverrideCursor()
         self.heatmap.set_units(session.hidden_size)
