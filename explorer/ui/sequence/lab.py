@@ -467,7 +467,7 @@ class SequenceLab(QtWidgets.QWidget):
 
     def _render_memory(self, c: int) -> object:
         s = self.session
-        key = (id(s), s.text, c)
+        key = (s, s.text, c)            # the session itself, not id(): ids are reused
         if self._memory_cache is None or self._memory_cache[0] != key:
             self._memory_cache = (key, s.memory(c, window=60) if c > 0 else None)
         m = self._memory_cache[1]
