@@ -110,3 +110,14 @@ def test_sequence_text_survives_a_restart(qtbot, ini, model, ui):
     states = again.sequence_lab.hidden_states()
     assert states.shape[0] == len(typed)
     again.close()
+
+
+def test_every_lab_has_a_how_to_read_page(qtbot, ini, model, ui):
+    win = open_window(qtbot, ui.settings_at(ini), model)
+    for i in range(win.tabs.count()):
+        win.tabs.setCurrentIndex(i)
+        win.show_help()
+        title = win.tabs.tabText(i)
+        text = win._help_text.toPlainText()
+        assert "No page yet" not in text and "how to read it" in text, title
+    win._help.close()

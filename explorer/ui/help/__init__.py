@@ -39,6 +39,90 @@ the gradient of its score with respect to the input, computed by our own backwar
 Ctrl+O open image (or drop one on the canvas) · Ctrl+S save drawing.</p>
 """
 
+SEQUENCES = """
+<h2>Sequence Lab — how to read it</h2>
+<p><b>Type</b> or paste in the editor. A recurrent network reads the text one character at
+a time and carries a <i>hidden state</i> h(t) from each character to the next: that state
+is everything it remembers. Typing one character costs one step; an edit in the middle
+recomputes from there on.</p>
+<p>Pick the network in <b>Model</b>: character models of Python code (LSTM, GRU, plain RNN
+of the same width — same text, different cells) and English prose, or a tiny model of a
+toy language whose few units you can read one by one.</p>
+<h3>The panels</h3>
+<ul>
+<li><b>Hidden state h(t)</b>: units (rows) × characters (columns),
+<span style='color:#c02020'>red</span> = positive, <span style='color:#2050d0'>blue</span>
+= negative (tanh keeps them in −1…1). The orange line is the cursor. Click a column to
+move the cursor, a row to select that unit.</li>
+<li><b>Trajectory</b>: the state projected on principal components fitted once on the
+model's own corpus (frozen, so the picture does not jump). Grey dots are the corpus; the
+path is your text, labelled by character, fading with age. Toy models show their
+attractors: parity flips between two points, bracket depth walks along a line.</li>
+<li><b>Next character / output at the cursor</b>: the model's top-5 guesses. The strip
+under the text shows the probability it gave to each character that actually came next
+(green = expected, red = surprising).</li>
+<li><b>Memory</b>: how strongly each earlier character drives the prediction at the
+cursor — the squared gradient of that output's score with respect to each input, through
+our own backpropagation through time.</li>
+<li><b>Gates</b> (LSTM input, forget, output and cell state; GRU reset and update): over
+time, and their spread at the cursor.</li>
+<li><b>Unrolled view</b>: the textbook picture x(t) → h(t) → y(t) with the real vectors
+as small bars, around the cursor.</li>
+</ul>
+<h3>Units that mean something</h3>
+<p><b>Find a unit for…</b> ranks every unit by its correlation r with a signal over your
+text (inside a quoted literal, inside a docstring, bracket depth, position in the line,
+inside a comment, after a space, or your own regular expression) and selects the best.
+For an LSTM it also searches the cell state, read as tanh c(t). The text is then coloured
+by that unit: green where it is positive, red where it is negative.</p>
+<p>Characters the model has no symbol for (accents, emoji, control characters) are
+highlighted and read as one "unknown" symbol.</p>
+"""
+
+COMPARE = """
+<h2>Compare — how to read it</h2>
+<p><b>Same task, both networks.</b> A small 1-D CNN and an LSTM with about as many
+parameters are trained side by side on exactly the same batches.</p>
+<ul>
+<li><i>Long-range recall</i>: a key, then <i>distance</i> fillers, then "?": answer the
+key. The CNN answers at "?" from what its stacked kernels can see there — its
+<b>receptive field</b> (the shaded band). Once the key lies beyond it, the CNN cannot
+know it and sits at chance (dashed line). The LSTM carries the key in its state through
+time and answers at any distance.</li>
+<li><i>Local motif</i>: does "abc" occur anywhere? A few shared kernels slid over the
+sequence and a global max find it wherever it is, with fewer parameters than the LSTM,
+and keep working on longer sequences.</li>
+<li>The bottom panel shows, for one sample, how strongly each input moves each network's
+answer (gradient influence, log scale): the CNN's is exactly zero outside its field.</li>
+</ul>
+<p><b>Digits both ways.</b> The same drawing read by the digit CNN (small kernels slid
+over space) and by an LSTM that reads it row by row, 28 steps of 28 pixels — their
+probabilities side by side and the RNN's path through its state space, row by row.</p>
+<p><b>Parameters.</b> Change the sizes: a fully connected layer needs a weight per pixel
+per unit; a convolution reuses one small kernel at every position (32 kernels of 3×3 =
+288 weights, whatever the image size); an RNN reuses its weights at every time step.</p>
+"""
+
+TRAIN = """
+<h2>Train — how to read it</h2>
+<p>Pick a model, its data and how to train it, then <b>Start</b>. Training runs in a
+background thread: keep drawing or typing in the other labs — with <i>View → Labs follow
+the model being trained</i> they use the model as it learns.</p>
+<ul>
+<li><b>Loss</b> (cross-entropy, lower is better) and <b>accuracy</b>: each training batch
+(light), its running mean (blue) and the held-out validation set after each epoch
+(green). A growing gap between blue and green means the model is memorising.</li>
+<li>The lower panel shows learning as it happens: the first-layer kernels of a CNN, or
+the hidden-state trajectory of a probe input for a recurrent model.</li>
+<li><b>Pause</b> holds the thread, <b>Step</b> runs exactly one batch, <b>Stop</b> ends the
+run, <b>Reset</b> starts from fresh random weights. <b>Save model…</b> writes the current
+weights (atomically) at any time.</li>
+<li>If the loss explodes (NaN, infinite, or far above where it started — try a huge
+learning rate) the run stops with a message and the weights from before that step are
+kept.</li>
+</ul>
+"""
+
 ABOUT = """
 <h2>CNN &amp; RNN Explorer</h2>
 <p>See, live, what a convolutional and a recurrent network compute: draw a digit and
@@ -48,4 +132,4 @@ RNN carry a state through time.</p>
 be traced to an equation. Built with PySide6 and pyqtgraph.</p>
 """
 
-PAGES: dict[str, str] = {"Digits": DIGITS}
+PAGES: dict[str, str] = {"Digits": DIGITS, "Sequences": SEQUENCES, "Compare": COMPARE, "Train": TRAIN}
