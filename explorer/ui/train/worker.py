@@ -131,8 +131,10 @@ class TrainWorker(QtCore.QObject):
             return {**metrics, "loss": float("inf")}
 
         try:
+            # no model= here: locked_step keeps the last good weights itself (under the
+            # lock), so fit need not copy the state dict a second time every step
             history = fit(locked_step, job.batches, job.cfg.epochs, job.cfg.steps_per_epoch,
-                          model=job.model, val_fn=job.val_fn, callback=self._on_event,
+                          val_fn=job.val_fn, callback=self._on_event,
                           cancel=self.cancel, pause=self.pause)
             outcome = "stopped" if history.cancelled else "done"
         except Diverged:
