@@ -16,15 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from explorer.engine import (LSTM, Adam, Conv2d, Flatten, Linear, MaxPool2d, Model, ReLU,
-                             cross_entropy)
-
-
-def digit_cnn(rng: np.random.Generator) -> Model:
-    """1×28×28 → conv 8 → pool → conv 16 → pool → 64 → 10 (the shipped digit architecture)."""
-    return Model([Conv2d(1, 8, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
-                  Conv2d(8, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2), Flatten(),
-                  Linear(16 * 7 * 7, 64, rng=rng), ReLU(), Linear(64, 10, rng=rng)])
+from explorer.engine import LSTM, Adam, cross_entropy
+from explorer.training.digits import build_model
 
 
 def median_ms(fn: Callable[[], Any], repeats: int, warmup: int = 3) -> float:
@@ -40,7 +33,7 @@ def median_ms(fn: Callable[[], Any], repeats: int, warmup: int = 3) -> float:
 
 def engine_rows(quick: bool) -> dict[str, float]:
     rng = np.random.default_rng(0)
-    model = digit_cnn(rng)
+    model = build_model("cnn", seed=0)   # the shipped digit architecture, untrained
     model.eval()
     x1 = rng.random((1, 1, 28, 28), dtype=np.float32)
     xb = rng.random((64, 1, 28, 28), dtype=np.float32)

@@ -559,10 +559,8 @@ class DigitSession:
 
 def default_digit_model(seed: int = 0) -> Any:
     """Randomly initialised model of the shipped digit CNN's architecture (untrained)."""
-    from explorer.engine import Conv2d, Flatten, Linear, MaxPool2d, Model, ReLU
+    from explorer.training.digits import build_model
 
-    rng = np.random.default_rng(seed)
-    layers = [Conv2d(1, 8, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
-              Conv2d(8, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2), Flatten(),
-              Linear(784, 64, rng=rng), ReLU(), Linear(64, 10, rng=rng)]
-    return Model(layers, meta={"name": "digits_cnn (untrained)", "trained": False})
+    model = build_model("cnn", seed)
+    model.meta = {"name": "digits_cnn (untrained)", "trained": False}
+    return model

@@ -70,7 +70,9 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
     import tempfile
 
     import numpy as np
-    from PySide6 import QtCore, QtGui, QtWidgets
+    from PySide6 import QtCore, QtWidgets
+
+    from explorer.ui.digit.bench import send_mouse
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     from explorer.ui.main_window import MainWindow
@@ -85,10 +87,7 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
 
         def send(kind: QtCore.QEvent.Type, x: float, y: float, button: QtCore.Qt.MouseButton,
                  buttons: QtCore.Qt.MouseButton) -> None:
-            pos = QtCore.QPointF(canvas.from_ref(x, y))
-            QtWidgets.QApplication.sendEvent(canvas, QtGui.QMouseEvent(
-                kind, pos, QtCore.QPointF(canvas.mapToGlobal(pos)), button, buttons,
-                QtCore.Qt.KeyboardModifier.NoModifier))
+            send_mouse(canvas, kind, x, y, button, buttons)
 
         rng = np.random.default_rng(0)
         done, strokes, warm = 0, 0, None

@@ -22,11 +22,22 @@ def _stroke(n: int) -> np.ndarray:
     return np.stack([140 + 60 * np.sin(2 * t), 140 + 100 * np.sin(t)], axis=1)
 
 
+def send_mouse(canvas: object, kind: object, x: float, y: float, button: object,
+               buttons: object) -> None:
+    """One real QMouseEvent on the canvas at (x, y) in reference units (280 across)."""
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    pos = QtCore.QPointF(canvas.from_ref(x, y))  # type: ignore[attr-defined]
+    ev = QtGui.QMouseEvent(kind, pos, QtCore.QPointF(canvas.mapToGlobal(pos)),  # type: ignore[attr-defined]
+                           button, buttons, QtCore.Qt.KeyboardModifier.NoModifier)
+    QtWidgets.QApplication.sendEvent(canvas, ev)
+
+
 def measure_draw_latency(n_moves: int = 300, model: object | None = None) -> dict[str, float]:
     """-> {"median_ms", "p95_ms", "max_ms", "n_moves"} for move -> all panels repainted."""
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6 import QtCore, QtGui, QtWidgets
+    from PySide6 import QtCore, QtWidgets
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     from explorer.ui.main_window import MainWindow
@@ -40,13 +51,10 @@ def measure_draw_latency(n_moves: int = 300, model: object | None = None) -> dic
         lab = win.digit_lab
         canvas = lab.canvas
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
-        mods = QtCore.Qt.KeyboardModifier.NoModifier
 
         def send(kind: QtCore.QEvent.Type, x: float, y: float, button: QtCore.Qt.MouseButton,
                  buttons: QtCore.Qt.MouseButton) -> None:
-            pos = QtCore.QPointF(canvas.from_ref(x, y))
-            ev = QtGui.QMouseEvent(kind, pos, QtCore.QPointF(canvas.mapToGlobal(pos)), button, buttons, mods)
-            QtWidgets.QApplication.sendEvent(canvas, ev)
+            send_mouse(canvas, kind, x, y, button, buttons)
 
         pts = _stroke(n_moves + 1)
         send(QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
