@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from explorer.errors import ExplorerError, UserError
 
-class UserError(Exception):
-    """A mistake the user can fix; printed as one line, exit status 2."""
+__all__ = ["ExplorerError", "UserError", "build_parser", "main"]
 
 
 def _add_train(sub: Any) -> None:
@@ -130,22 +130,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-def _user_error_types() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean "the user gave us something wrong": one line, no traceback."""
-    types: list[type[BaseException]] = [UserError, FileNotFoundError, IsADirectoryError,
-                                         PermissionError]
-    for mod, name in (("explorer.engine", "ModelFileError"), ("explorer.data.mnist", "DataSourceError"),
-                      ("explorer.data.corpora", "CorpusError"), ("explorer.data.preprocess", "EmptyDrawing"),
-                      ("explorer.data.tasks", "TaskError"), ("explorer.data.vocab", "VocabError"),
-                      ("explorer.training.loop", "Diverged"), ("explorer.commands.imageio", "ImageError"),
-                      ("explorer.training.digits", "NotADigitModel"),
-                      ("explorer.training.text_models", "TrainingError")):
-        try:
-            module = __import__(mod, fromlist=[name])
-            types.append(getattr(module, name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(types)
+_USER_ERRORS: tuple[type[BaseException], ...] = (
+    ExplorerError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+"""Exceptions that mean "the user gave us something wrong": one line, no traceback."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,9 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - sorted below
-        if isinstance(exc, _user_error_types()):
+        if isinstance(exc, _USER_ERRORS):
             msg = str(exc) or exc.__class__.__name__
-            if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)) and exc.filename:
+            if isinstance(exc, OSError) and exc.filename:
                 msg = f"{exc.filename}: {exc.strerror or msg}"
             print(f"cnn-rnn-explorer {args.command}: error: {msg}", file=sys.stderr)
             return 2

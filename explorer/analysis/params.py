@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from explorer.errors import ExplorerError
+
 CELL_GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 
 
-class ParamSizeError(ValueError):
+class ParamSizeError(ExplorerError, ValueError):
     """A size that cannot describe a layer (e.g. a kernel larger than the image)."""
 
 
@@ -30,7 +32,7 @@ class Sizes:
     kernel: int = 3
     cell: str = "RNN"      # RNN | GRU | LSTM
 
-    def check(self) -> "Sizes":
+    def check(self) -> Sizes:
         for name in ("height", "width", "channels", "units", "kernel"):
             if int(getattr(self, name)) < 1:
                 raise ParamSizeError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from explorer.errors import ExplorerError
+
 F32 = npt.NDArray[np.float32]
 _OPEN, _CLOSE = "([{", ")]}"
 
 
-class SignalError(ValueError):
+class SignalError(ExplorerError, ValueError):
     """A signal that cannot be computed or correlated; the message is one sentence."""
 
 

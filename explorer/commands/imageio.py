@@ -15,12 +15,14 @@ import numpy as np
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage, QImageReader
 
+from explorer.errors import ExplorerError
+
 __all__ = ["MAX_SIDE", "ImageError", "read_image", "write_gray_png"]
 
 MAX_SIDE = 1024
 
 
-class ImageError(ValueError):
+class ImageError(ExplorerError, ValueError):
     """A file cannot be read as an image; ``str(exc)`` says why in one sentence."""
 
 

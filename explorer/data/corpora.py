@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from explorer.errors import ExplorerError
+
 VALID_FRACTION = {"code": 0.05, "prose": 0.10, "user": 0.05}
 DEFAULT_MAX_CHARS = {"train": 3_000_000, "valid": 300_000}
 MAX_FILE_CHARS = 200_000  # standard-library files larger than this are left out
@@ -34,7 +36,7 @@ _GENERATED = re.compile(
 )
 
 
-class CorpusError(ValueError):
+class CorpusError(ExplorerError, ValueError):
     """A corpus that cannot be used; the message is one sentence for a person."""
 
 

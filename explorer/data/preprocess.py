@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from explorer.errors import ExplorerError
 
 __all__ = [
     "BOX", "FIELD", "MNIST_PEN_WIDTH", "EmptyDrawing", "Strokes", "image_to_gray",
@@ -121,7 +122,7 @@ def resize(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
 
 
 
-class EmptyDrawing(ValueError):
+class EmptyDrawing(ExplorerError, ValueError):
     """Raised when a drawing or image holds no ink."""
 
     def __init__(self, message: str = "no ink: draw a digit") -> None:

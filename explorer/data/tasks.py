@@ -27,12 +27,13 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from explorer.data.vocab import Vocab
+from explorer.errors import ExplorerError
 
 IntArray = npt.NDArray[np.int32]
 RngLike = np.random.Generator | int | None
 
 
-class TaskError(ValueError):
+class TaskError(ExplorerError, ValueError):
     """An unknown task or impossible task settings."""
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from explorer.errors import ExplorerError
+
 UNKNOWN = "\ufffd"  # shown for the unknown symbol ("?" where the font lacks it)
 TEXT_CHARS = "".join(sorted(set(string.printable) - set("\x0b\x0c\r")))
 META_KIND = "chars"
@@ -22,7 +24,7 @@ META_KIND = "chars"
 _LABELS = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5"}
 
 
-class VocabError(ValueError):
+class VocabError(ExplorerError, ValueError):
     """A vocabulary description or an input text that does not fit the vocabulary."""
 
 

@@ -15,7 +15,6 @@ and 1 / (1 + exp(-a)): slow, obviously right, used by the tests to pin the fast 
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import numpy as np
 

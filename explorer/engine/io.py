@@ -12,44 +12,27 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from explorer.atomic import atomic_write
+from explorer.errors import ExplorerError
+
 from .model import Model
 
 
-class ModelFileError(Exception):
+class ModelFileError(ExplorerError):
     """A file is not a valid model file; str(exc) is one sentence naming the file."""
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_model(model: Model, path: str | os.PathLike[str]) -> None:
-    """Write model (arch JSON + float32 parameters) atomically: temp file, then os.replace."""
-    path = Path(path)
+    """Write model (arch JSON + float32 parameters) atomically (``explorer.atomic``)."""
     arrays: dict[str, Any] = {k: np.ascontiguousarray(v, dtype=np.float32)
                               for k, v in model.parameters().items()}
     arrays["arch"] = np.array(json.dumps(model.arch()))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:

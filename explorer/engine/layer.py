@@ -45,7 +45,7 @@ class Layer:
         return {}
 
     @classmethod
-    def from_config(cls, **cfg: Any) -> "Layer":
+    def from_config(cls, **cfg: Any) -> Layer:
         return cls(**cfg)
 
     # -- shared helpers -----------------------------------------------------------
@@ -53,18 +53,18 @@ class Layer:
         for name, p in self.params.items():
             self.grads[name] = np.zeros_like(p)
 
-    def astype(self, dtype: Any) -> "Layer":
+    def astype(self, dtype: Any) -> Layer:
         """Cast parameters (and grads) in place; returns self for chaining."""
         for name in list(self.params):
             self.params[name] = self.params[name].astype(dtype)
         self.zero_grad()
         return self
 
-    def train(self, mode: bool = True) -> "Layer":
+    def train(self, mode: bool = True) -> Layer:
         self.training = mode
         return self
 
-    def eval(self) -> "Layer":
+    def eval(self) -> Layer:
         return self.train(False)
 
     def n_params(self) -> int:

@@ -161,17 +161,17 @@ class Model:
                 raise ValueError(f"parameter {k!r} should have shape {p.shape}, got {v.shape}")
             p[...] = v
 
-    def astype(self, dtype: Any) -> "Model":
+    def astype(self, dtype: Any) -> Model:
         for layer in self.layers:
             layer.astype(dtype)
         return self
 
-    def train(self, mode: bool = True) -> "Model":
+    def train(self, mode: bool = True) -> Model:
         for layer in self.layers:
             layer.train(mode)
         return self
 
-    def eval(self) -> "Model":
+    def eval(self) -> Model:
         return self.train(False)
 
     @property
@@ -184,7 +184,7 @@ class Model:
         return {"format": FORMAT, "version": VERSION, "layers": layers, "meta": dict(self.meta)}
 
     @classmethod
-    def from_arch(cls, arch: dict[str, Any], rng: np.random.Generator | None = None) -> "Model":
+    def from_arch(cls, arch: dict[str, Any], rng: np.random.Generator | None = None) -> Model:
         """Build from the arch JSON (random weights); ValueError says what is wrong."""
         if not isinstance(arch, dict):
             raise ValueError("the architecture is not a JSON object")

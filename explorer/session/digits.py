@@ -19,10 +19,8 @@ model's parameters and the trace), ``receptive_field``, ``pool_winner_mask``,
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,9 +28,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from explorer.atomic import atomic_write
 from explorer.data.preprocess import (
-    BOX, INK_THRESHOLD, MNIST_PEN_WIDTH, EmptyDrawing, centre_of_mass, preprocess_strokes,
-    render_strokes, to_mnist,
+    BOX,
+    INK_THRESHOLD,
+    MNIST_PEN_WIDTH,
+    EmptyDrawing,
+    centre_of_mass,
+    preprocess_strokes,
+    render_strokes,
+    to_mnist,
 )
 
 F32 = npt.NDArray[np.float32]
@@ -528,18 +533,9 @@ class DigitSession:
         arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
         if state.background is not None:
             arrays["background"] = (state.background * 255).round().astype(np.uint8)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buf.getvalue())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Restore a drawing written by ``save``; raises ValueError on a foreign file."""

@@ -26,11 +26,12 @@ from explorer.data.vocab import Vocab
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
+from explorer.errors import ExplorerError
 
 F32 = npt.NDArray[np.float32]
 
 
-class SequenceModelError(ValueError):
+class SequenceModelError(ExplorerError, ValueError):
     """A model the Sequence Lab cannot show; the message is one sentence for a person."""
 
 
@@ -368,8 +369,8 @@ def load_session(path: str) -> SequenceSession:
 def random_model(cell: str = "LSTM", hidden: int = 32, embed: int = 16, seed: int = 0,
                  vocab: Vocab | None = None) -> Model:
     """An untrained Embedding -> cell -> Linear text model (meta "untrained": True)."""
-    from explorer.engine.dense import Embedding, Linear
     from explorer.engine import recurrent
+    from explorer.engine.dense import Embedding, Linear
     vocab = vocab or Vocab.text()
     rng = np.random.default_rng(seed)
     cls = {"LSTM": recurrent.LSTM, "GRU": recurrent.GRU, "RNN": recurrent.RNN}[cell.upper()]

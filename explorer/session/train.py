@@ -16,8 +16,21 @@ from typing import Any
 import numpy as np
 
 from explorer.data import tasks
-from explorer.engine import (GRU, LSTM, RNN, SGD, Adam, Conv2d, Flatten, LastStep, Linear,
-                             MaxPool2d, Model, ReLU)
+from explorer.engine import (
+    GRU,
+    LSTM,
+    RNN,
+    SGD,
+    Adam,
+    Conv2d,
+    Flatten,
+    LastStep,
+    Linear,
+    MaxPool2d,
+    Model,
+    ReLU,
+)
+from explorer.errors import ExplorerError
 from explorer.training.loop import classifier_step, evaluate_classifier
 
 KINDS = {"digits-cnn": "Digit CNN", "digits-rowrnn": "Row-RNN (digits)",
@@ -37,7 +50,7 @@ TEXT_CHARS = 200_000   # characters of the corpus the lab trains on (quick to lo
 TEXT_SEQ = 64
 
 
-class TrainSetupError(ValueError):
+class TrainSetupError(ExplorerError, ValueError):
     """Settings that cannot make a training run (unknown kind, preset, data or optimiser)."""
 
 
@@ -54,7 +67,7 @@ class TrainConfig:
     seed: int = 0
     clip: float = 1.0        # max gradient norm; 0 = no clipping (lets a too-high lr blow up)
 
-    def checked(self) -> "TrainConfig":
+    def checked(self) -> TrainConfig:
         if self.kind not in KINDS:
             raise TrainSetupError(f"unknown model kind {self.kind!r}; choose one of {', '.join(KINDS)}")
         if self.preset not in PRESETS[self.kind]:
@@ -117,7 +130,7 @@ class TrainJob:
         """{"kernels": (C, k, k)} for a CNN, {"trajectory": (T, 2)} for a recurrent model."""
         return picture(self.model, self.probe)
 
-    def rebuilt(self) -> "TrainJob":
+    def rebuilt(self) -> TrainJob:
         return make_job(replace(self.cfg))
 
 

@@ -26,8 +26,20 @@ from typing import Any
 import numpy as np
 
 from explorer.data import tasks
-from explorer.engine import (GRU, LSTM, Adam, Conv1d, Embedding, GlobalMaxPool1d, LastStep,
-                             Linear, Model, ReLU, clip_grad_norm, cross_entropy)
+from explorer.engine import (
+    GRU,
+    LSTM,
+    Adam,
+    Conv1d,
+    Embedding,
+    GlobalMaxPool1d,
+    LastStep,
+    Linear,
+    Model,
+    ReLU,
+    clip_grad_norm,
+    cross_entropy,
+)
 from explorer.engine.layer import Layer, check_ndim
 
 CNN_KERNEL = 5

@@ -27,8 +27,20 @@ import numpy as np
 
 from explorer.data.augment import AugmentConfig, StrokeAugment, augment_batch
 from explorer.data.mnist import DigitData, load_digits, split_indices
-from explorer.engine import (LSTM, Adam, Conv2d, Flatten, LastStep, Linear, MaxPool2d, Model,
-                             ReLU, log_softmax, save_model)
+from explorer.engine import (
+    LSTM,
+    Adam,
+    Conv2d,
+    Flatten,
+    LastStep,
+    Linear,
+    MaxPool2d,
+    Model,
+    ReLU,
+    log_softmax,
+    save_model,
+)
+from explorer.errors import ExplorerError
 from explorer.training.loop import Diverged, Event, evaluate_classifier, fit
 from explorer.training.progress import ProgressBar
 
@@ -82,7 +94,7 @@ def model_input(x: np.ndarray, arch: str) -> np.ndarray:
     return x[:, 0] if arch == "rowrnn" else x
 
 
-class NotADigitModel(ValueError):
+class NotADigitModel(ExplorerError, ValueError):
     """A model file that does not map a 28x28 digit to 10 class scores."""
 
 

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from explorer.engine import Model, clip_grad_norm, cross_entropy
+from explorer.errors import ExplorerError
 
 Batch = Any
 Metrics = dict[str, float]
 
 
-class Diverged(RuntimeError):
+class Diverged(ExplorerError, RuntimeError):
     """The loss became NaN or infinite; the model holds its last good weights again."""
 
 

@@ -30,8 +30,15 @@ from explorer.engine import Adam, Model, ModelFileError, load_model, save_model
 from explorer.paths import model_path, models_dir
 from explorer.training.loop import Event, fit
 from explorer.training.progress import ProgressBar
-from explorer.training.text_models import (LOG2E, TrainingError, build_sequence_model, chunk_bits,
-                                           stream_bits_per_char, tbptt_step, train_task)
+from explorer.training.text_models import (
+    LOG2E,
+    TrainingError,
+    build_sequence_model,
+    chunk_bits,
+    stream_bits_per_char,
+    tbptt_step,
+    train_task,
+)
 
 __all__ = ["TextConfig", "TrainingError", "load_text_model", "read_text_chunks", "resolve_model",
            "score_text_file", "train_task", "train_task_cli", "train_text", "train_text_cli"]

@@ -17,8 +17,19 @@ from typing import Any
 import numpy as np
 
 from explorer.data import tasks
-from explorer.engine import (GRU, LSTM, RNN, Adam, Embedding, Linear, Model, clip_grad_norm,
-                             cross_entropy, log_softmax)
+from explorer.engine import (
+    GRU,
+    LSTM,
+    RNN,
+    Adam,
+    Embedding,
+    Linear,
+    Model,
+    clip_grad_norm,
+    cross_entropy,
+    log_softmax,
+)
+from explorer.errors import ExplorerError
 from explorer.training.loop import Event, classifier_step, evaluate_classifier, fit
 from explorer.training.progress import ProgressBar
 
@@ -27,7 +38,7 @@ LOG2E = 1.0 / math.log(2.0)
 State = Any  # (N, H) array, or (h, c) for an LSTM
 
 
-class TrainingError(ValueError):
+class TrainingError(ExplorerError, ValueError):
     """Settings that cannot train a model (unknown cell, hidden size out of range, ...)."""
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6 import QtCore, QtGui, QtWidgets
-
 import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.digits import default_digit_model, network_input
@@ -88,9 +87,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _add_labs(self) -> None:
         """The Sequence, Compare and Train labs, each self-contained, sharing our settings."""
-        from explorer.ui.sequence.lab import SequenceLab
-
         from explorer.ui.compare.lab import CompareLab
+        from explorer.ui.sequence.lab import SequenceLab
         from explorer.ui.train.lab import TrainLab
 
         self.sequence_lab = SequenceLab(self.settings)
@@ -337,16 +335,12 @@ class MainWindow(QtWidgets.QMainWindow):
         """Keep the Sequence Lab's text (atomic: temporary file, then rename)."""
         if self.sequence_lab is None:
             return
-        import os
-        import tempfile
+        from explorer.atomic import atomic_write_text
 
         path = self.text_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".text.", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.sequence_lab.editor.toPlainText())
-            os.replace(tmp, path)
+            atomic_write_text(path, self.sequence_lab.editor.toPlainText())
         except OSError as exc:  # pragma: no cover - disk full / read-only
             self.statusBar().showMessage(f"could not keep the text: {exc}", 8000)
 

@@ -5,8 +5,15 @@ import os
 import numpy as np
 import pytest
 
-from explorer.analysis.units import (SignalError, correlations, position_in_line, python_lexical,
-                                     rank_units, regex_signal, signal)
+from explorer.analysis.units import (
+    SignalError,
+    correlations,
+    position_in_line,
+    python_lexical,
+    rank_units,
+    regex_signal,
+    signal,
+)
 from explorer.data.vocab import Vocab
 from explorer.engine.dense import Embedding, Linear
 from explorer.engine.model import Model

@@ -7,7 +7,13 @@ import pytest
 
 from explorer.data import mnist
 from explorer.data.mnist import (
-    DataSourceError, load_digits, load_idx, load_idx_folder, load_npz, split_indices, write_idx,
+    DataSourceError,
+    load_digits,
+    load_idx,
+    load_idx_folder,
+    load_npz,
+    split_indices,
+    write_idx,
 )
 
 

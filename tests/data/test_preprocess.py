@@ -10,8 +10,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from strokes import STYLES, all_variants, place, variants  # noqa: E402
 
 from explorer.data.preprocess import (  # noqa: E402
-    EmptyDrawing, centre_of_mass, image_to_gray, is_empty, preprocess_strokes,
-    render_strokes, resize, stroke_width, to_mnist,
+    EmptyDrawing,
+    centre_of_mass,
+    image_to_gray,
+    is_empty,
+    preprocess_strokes,
+    render_strokes,
+    resize,
+    stroke_width,
+    to_mnist,
 )
 
 

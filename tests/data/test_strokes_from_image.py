@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from explorer.data.preprocess import render_strokes
-from explorer.data.strokes_from_image import (skeletonize, strokes_from_image,
-                                              strokes_from_images, trace_skeleton)
+from explorer.data.strokes_from_image import skeletonize, strokes_from_image, strokes_from_images, trace_skeleton
 
 
 def distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:

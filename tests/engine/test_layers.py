@@ -4,11 +4,29 @@ import numpy as np
 import pytest
 
 from explorer.engine import (
-    SGD, Adam, Conv1d, Conv2d, Dropout, Embedding, Flatten, GlobalMaxPool1d, Linear,
-    MaxPool1d, MaxPool2d, ReLU, Sigmoid, Tanh, clip_grad_norm, conv2d_naive, cross_entropy,
-    log_softmax, maxpool2d_naive, mse, softmax,
+    SGD,
+    Adam,
+    Conv1d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalMaxPool1d,
+    Linear,
+    MaxPool1d,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    clip_grad_norm,
+    conv2d_naive,
+    cross_entropy,
+    log_softmax,
+    maxpool2d_naive,
+    mse,
+    softmax,
 )
-from explorer.engine.gradcheck import layer_errors, analytic_grads, numeric_grad, rel_error
+from explorer.engine.gradcheck import analytic_grads, layer_errors, numeric_grad, rel_error
 
 TOL = 1e-6
 

@@ -7,8 +7,22 @@ import numpy as np
 import pytest
 
 from explorer.engine import (
-    LSTM, Conv2d, Embedding, Flatten, GlobalMaxPool1d, Linear, MaxPool2d, Model,
-    ModelFileError, ReLU, Tanh, Conv1d, Dropout, cross_entropy, load_model, save_model,
+    LSTM,
+    Conv1d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalMaxPool1d,
+    Linear,
+    MaxPool2d,
+    Model,
+    ModelFileError,
+    ReLU,
+    Tanh,
+    cross_entropy,
+    load_model,
+    save_model,
 )
 from explorer.engine.gradcheck import model_errors
 

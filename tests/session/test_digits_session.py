@@ -5,8 +5,16 @@ import pytest
 
 from explorer.engine import Conv2d, Flatten, Linear, MaxPool2d, Model, ReLU
 from explorer.session.digits import (
-    DigitSession, Stroke, densify, erase_strokes, explain_conv, explain_pool, receptive_field,
-    stages_of, worked_conv_example, worked_pool_example,
+    DigitSession,
+    Stroke,
+    densify,
+    erase_strokes,
+    explain_conv,
+    explain_pool,
+    receptive_field,
+    stages_of,
+    worked_conv_example,
+    worked_pool_example,
 )
 
 

@@ -11,8 +11,7 @@ import pytest
 from explorer.data.mnist import DigitData, write_idx
 from explorer.engine import LSTM, Embedding, Linear, Model, load_model, save_model
 from explorer.training import digits
-from explorer.training.digits import (NotADigitModel, build_model, digit_arch, split_digits,
-                                      train_digits)
+from explorer.training.digits import NotADigitModel, build_model, digit_arch, split_digits, train_digits
 
 META_KEYS = {"task", "arch", "data", "n_train", "n_val", "val_acc", "seed", "epochs", "command",
              "input", "classes"}

@@ -15,8 +15,14 @@ from explorer.data.corpora import load_corpus, stdlib_root
 from explorer.data.vocab import Vocab
 from explorer.engine import load_model
 from explorer.paths import model_path, models_dir
-from explorer.training.text_models import (TASK_DEFAULTS, best_units, code_states_and_signals,
-                                           stream_bits_per_char, task_accuracy, unit_correlations)
+from explorer.training.text_models import (
+    TASK_DEFAULTS,
+    best_units,
+    code_states_and_signals,
+    stream_bits_per_char,
+    task_accuracy,
+    unit_correlations,
+)
 
 TEXT_MODELS = {"code_lstm": "LSTM", "code_gru": "GRU", "code_rnn": "RNN", "prose_lstm": "LSTM"}
 TARGET_BPC = {"code_lstm": 2.0, "prose_lstm": 2.6}

@@ -12,9 +12,15 @@ from explorer.data.corpora import CorpusError
 from explorer.data.vocab import Vocab
 from explorer.engine import Flatten, Linear, Model, ModelFileError, load_model, save_model
 from explorer.training import text
-from explorer.training.text_models import (build_sequence_model, chunk_bits, code_signals,
-                                           final_state, stream_bits_per_char, train_task,
-                                           unit_correlations)
+from explorer.training.text_models import (
+    build_sequence_model,
+    chunk_bits,
+    code_signals,
+    final_state,
+    stream_bits_per_char,
+    train_task,
+    unit_correlations,
+)
 
 TINY = dict(hidden=12, embed=8, batch_size=4, seq_len=16, lr=1e-2)
 

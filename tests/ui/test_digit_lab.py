@@ -8,7 +8,6 @@ from explorer.session.digits import DigitSession
 from explorer.ui.digit.inspector import num
 from explorer.ui.digit.lab import DigitLab
 
-
 LEFT = QtCore.Qt.MouseButton.LeftButton
 BAR = [(140.0, 40.0 + t) for t in np.linspace(0, 200, 20)]
 

@@ -15,7 +15,12 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.digits import (
-    REF, DigitFrame, DigitSession, Stage, canvas_transform, stages_of, worked_conv_example,
+    DigitFrame,
+    DigitSession,
+    Stage,
+    canvas_transform,
+    stages_of,
+    worked_conv_example,
     worked_pool_example,
 )
 from explorer.ui.digit.canvas import DigitCanvas, load_ink

@@ -12,8 +12,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (ACCENT, DIVERGING, GATE_MAP, MUTED, SELECT, FastImageItem, cmap,
-                                         empty_text, legend_bar, one_update_rect, set_tip, set_x_range, style_plot)
+from explorer.ui.sequence.common import (
+    ACCENT,
+    DIVERGING,
+    GATE_MAP,
+    MUTED,
+    SELECT,
+    FastImageItem,
+    cmap,
+    empty_text,
+    legend_bar,
+    one_update_rect,
+    set_tip,
+    set_x_range,
+    style_plot,
+)
 
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "reset r", "z": "update z"}
 C_LEVEL = 2.0

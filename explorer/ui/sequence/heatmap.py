@@ -6,8 +6,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from explorer.ui.sequence.common import (ACCENT, DIVERGING, SELECT, FastImageItem, char_label, cmap, empty_text,
-                                         legend_bar, one_update_rect, set_tip, set_x_range, style_plot)
+from explorer.ui.sequence.common import (
+    ACCENT,
+    DIVERGING,
+    SELECT,
+    FastImageItem,
+    char_label,
+    cmap,
+    empty_text,
+    legend_bar,
+    one_update_rect,
+    set_tip,
+    set_x_range,
+    style_plot,
+)
 
 WINDOW = 200
 

@@ -15,8 +15,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.analysis.units import BUILTIN_SIGNALS, SignalError, rank_states, signal
-from explorer.session.sequence import (SequenceSession, load_session, random_model, reference_states,
-                                       shipped_models)
+from explorer.session.sequence import (
+    SequenceSession,
+    load_session,
+    random_model,
+    reference_states,
+    shipped_models,
+)
 from explorer.ui.sequence.common import MONO, cache_scroll_bars, set_tip
 from explorer.ui.sequence.gates import GatesPanel
 from explorer.ui.sequence.heatmap import HiddenHeatmapPanel

@@ -6,8 +6,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (ACCENT, FastTickAxis, char_label, empty_text, one_update_rect, set_tip,
-                                         set_title_text, set_x_range, style_plot)
+from explorer.ui.sequence.common import (
+    ACCENT,
+    FastTickAxis,
+    char_label,
+    empty_text,
+    one_update_rect,
+    set_tip,
+    set_title_text,
+    set_x_range,
+    style_plot,
+)
 
 HELP = ("Memory: for the prediction read at the cursor (the correct next character, or the\n"
         "model's best guess at the end of the text), the squared gradient of its logit with\n"

@@ -6,8 +6,19 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (ACCENT, FG, MONO, MUTED, FastTickAxis, char_label, empty_text,
-                                         one_update_rect, probability_colour, set_tip, style_plot)
+from explorer.ui.sequence.common import (
+    ACCENT,
+    FG,
+    MONO,
+    MUTED,
+    FastTickAxis,
+    char_label,
+    empty_text,
+    one_update_rect,
+    probability_colour,
+    set_tip,
+    style_plot,
+)
 
 K = 5
 HELP_TOP = ("The model's output at the cursor: the five most likely next characters (text models)\n"
@@ -38,7 +49,7 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
         # re-layout, unlike pg.TextItem), unscaled, placed like TextItem(anchor=(0, 0.5)) with its 4 px margin
         self.values: list[QtWidgets.QGraphicsSimpleTextItem] = []
         shift = QtGui.QTransform.fromTranslate(4, -QtGui.QFontMetricsF(QtGui.QFont()).height() / 2)
-        for i in range(K):
+        for _ in range(K):
             t = QtWidgets.QGraphicsSimpleTextItem("")
             t.setBrush(pg.mkBrush(FG))
             t.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)

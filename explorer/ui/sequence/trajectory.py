@@ -7,7 +7,15 @@ import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis
-from explorer.ui.sequence.common import ACCENT, FG, char_label, empty_text, new_view, set_tip, style_plot
+from explorer.ui.sequence.common import (
+    ACCENT,
+    FG,
+    char_label,
+    empty_text,
+    new_view,
+    set_tip,
+    style_plot,
+)
 
 TRAIL = 60            # points on the path
 LABELS = 24           # the newest points carry their character

@@ -14,10 +14,23 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from explorer.engine import Model, save_model
-from explorer.session.train import DATA, KINDS, PRESETS, TrainConfig, TrainJob, default_config, make_job
+from explorer.session.train import (
+    DATA,
+    KINDS,
+    PRESETS,
+    TrainConfig,
+    TrainJob,
+    default_config,
+    make_job,
+)
 from explorer.ui.compare.style import header, note
 from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
-from explorer.ui.train.worker import TrainWorker, after_repaint, detached_copy, start_worker
+from explorer.ui.train.worker import (
+    TrainWorker,
+    after_repaint,
+    detached_copy,
+    start_worker,
+)
 
 
 def _eta(seconds: float) -> str:

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6 import QtGui, QtWidgets
 
+from explorer.atomic import atomic_write_via_name
 
-def _atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+
+def _atomic(path: Path, write: Callable[[str], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_via_name(path, write)
 
 
 def save_image(image: QtGui.QImage | QtGui.QPixmap, path: str | os.PathLike[str]) -> Path:
