@@ -80,7 +80,29 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--task", choices=["long-range", "motif"], required=True)
     m.add_argument("--json", action="store_true")
     m.add_argument("--seed", type=int, default=0)
+
+    for module in _command_modules():
+        module.add_parser(sub)
     return p
+
+
+def _command_modules() -> list[Any]:
+    """Sub-commands that live in their own module: every ``explorer.commands.<name>`` module
+    that defines ``COMMAND`` (its name), ``add_parser(subparsers)`` and ``run(args) -> int``.
+    Found by listing the package, so adding a command touches no shared file."""
+    import importlib
+    import pkgutil
+
+    import explorer.commands as package
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"explorer.commands.{info.name}")
+        if hasattr(module, "COMMAND") and hasattr(module, "add_parser") and hasattr(module, "run"):
+            found.append(module)
+    return found
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
@@ -141,8 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from explorer.__main__ import main as open_window
         return open_window()
+    handlers = dict(COMMANDS)
+    handlers.update({m.COMMAND: m.run for m in _command_modules()})
     try:
-        return COMMANDS[args.command](args)
+        return handlers[args.command](args)
     except KeyboardInterrupt:
         print("cnn-rnn-explorer: interrupted", file=sys.stderr)
         return 130
