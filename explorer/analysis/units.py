@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from explorer.engine import Model
 from explorer.errors import ExplorerError
 
 F32 = npt.NDArray[np.float32]
@@ -184,3 +185,54 @@ def rank_states(states: dict[str, npt.ArrayLike], s: npt.ArrayLike,
     scores = [UnitScore(u.unit, u.r, kind) for kind, h in states.items() for u in rank_units(h, s)]
     scores.sort(key=lambda u: -abs(u.r))
     return scores if top is None else scores[:top]
+
+
+# ----------------------------------------------------------------------------- over many files
+#: the lexer's signals that the model card and the tests report, by the names they use
+CODE_SIGNALS = {"in_string": "string", "in_line_string": "literal", "bracket_depth": "depth"}
+
+
+def code_signals(source: str) -> dict[str, F32]:
+    """Per-character signals of Python source from the one lexer (``python_lexical``):
+    {"in_string", "in_line_string" (a quoted literal, no docstrings), "bracket_depth",
+    "in_brackets"}, each (T,) float32."""
+    lex = python_lexical(source)
+    out = {name: lex[key] for name, key in CODE_SIGNALS.items()}
+    out["in_brackets"] = (out["bracket_depth"] > 0).astype(np.float32)
+    return out
+
+
+def model_states(model: Model, ids: npt.ArrayLike, chunk: int = 4096) -> dict[str, F32]:
+    """ids (T,) -> {"h": (T, H)} and, for an LSTM, {"c": tanh(c) (T, H)}: what the finder reads."""
+    ids = np.asarray(ids, np.int64)
+    emb, rec = model.layers[0], model.layers[1]
+    out: dict[str, list[F32]] = {"h": [], "c": []}
+    state = None
+    for s in range(0, len(ids), chunk):
+        hs, state, gates = rec.run(emb.infer(ids[None, s:s + chunk]), state)
+        out["h"].append(hs[0])
+        if "c" in gates:
+            out["c"].append(np.tanh(gates["c"][0]))
+    return {k: np.concatenate(v) for k, v in out.items() if v}
+
+
+def code_states_and_signals(model: Model, sources: list[str],
+                            encode: Callable[[str], npt.ArrayLike]
+                            ) -> tuple[dict[str, F32], dict[str, F32]]:
+    """Python files read one after another with the state carried (as in validation)
+    -> (states as ``model_states``, signals as ``code_signals``, concatenated)."""
+    if not sources:
+        raise SignalError("no source files were given")
+    text = "".join(sources)
+    return model_states(model, encode(text)), code_signals(text)
+
+
+def best_units(states: dict[str, F32], signals: dict[str, F32]) -> list[dict[str, object]]:
+    """For each signal and state kind, the unit with the largest |r| (by ``rank_states``),
+    strongest first -> [{"signal", "state", "unit", "r"}]."""
+    found: list[dict[str, object]] = []
+    for name, sig in signals.items():
+        for kind, st in states.items():
+            top = rank_states({kind: st}, sig, top=1)[0]
+            found.append({"signal": name, "state": top.state, "unit": top.unit, "r": top.r})
+    return sorted(found, key=lambda d: -abs(float(d["r"])))  # type: ignore[arg-type]

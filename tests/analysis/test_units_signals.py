@@ -96,8 +96,6 @@ def test_shipped_code_model_has_a_string_literal_and_a_bracket_unit():
     """
     from explorer.paths import model_path
     path = model_path("code_lstm.npz")
-    if not path.is_file():
-        pytest.skip(f"shipped model {path} not built yet (issue #5 trains it)")
     from explorer.analysis.units import rank_states
     from explorer.data.corpora import load_corpus
     from explorer.session.sequence import load_session
@@ -135,3 +133,25 @@ def test_literal_and_docstring_split_the_string_signal():
     assert d["docstring"][text.index("doc")] == 1 and d["literal"][text.index("doc")] == 0
     assert d["string"][text.index("y = 1")] == 0
     assert signal(text, "inside a docstring").sum() == d["docstring"].sum() > 0
+
+
+def test_code_signals_come_from_the_one_lexer():
+    from explorer.analysis.units import code_signals
+    src = 'f(a, [1, "s(t"])  # (\n'
+    sig = code_signals(src)
+    assert "".join(c for c, s in zip(src, sig["in_string"]) if s) == '"s(t'   # closing quote ends it
+    # brackets inside the string and the comment do not count
+    assert sig["bracket_depth"][:16].tolist() == [0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0]
+    assert sig["bracket_depth"].max() == 2 and sig["bracket_depth"][-1] == 0
+    assert np.array_equal(sig["in_brackets"], (sig["bracket_depth"] > 0).astype(np.float32))
+
+
+def test_best_units_find_the_planted_unit_and_ignore_noise():
+    from explorer.analysis.units import best_units
+    rng = np.random.default_rng(0)
+    sig = (rng.random(500) < 0.3).astype(np.float32)
+    h = rng.standard_normal((500, 5)).astype(np.float32)
+    h[:, 3] += 3 * sig
+    top = best_units({"h": h}, {"s": sig, "noise": rng.random(500).astype(np.float32)})
+    assert top[0]["signal"] == "s" and top[0]["unit"] == 3 and top[0]["r"] > 0.6
+    assert abs(top[1]["r"]) < 0.2            # the noise signal is tracked by no unit

@@ -1,5 +1,6 @@
 """A regular (non-editable) install finds the shipped resources: build the wheel offline and look inside."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,9 +14,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_wheel_contains_resources_and_paths_resolves_them(tmp_path):
     pytest.importorskip("setuptools")
     out = tmp_path / "wheel"
+    # Build from a copy: building in the checkout writes build/ and *.egg-info there, and two
+    # Pythons testing the same checkout at once would trip over each other's build folder.
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "*.egg-info")
+    for name in ("explorer", "resources"):
+        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
+         "-w", str(out), str(src)],
         capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     wheels = list(out.glob("cnn_rnn_explorer-*.whl"))

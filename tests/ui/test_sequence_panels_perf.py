@@ -30,8 +30,8 @@ def _specs(qtbot, cls, orientation: str, ticks: list) -> tuple:
         plot.invertY(True)
         plot.setRange(yRange=(-0.6, 4.6), padding=0)
     axis.setTicks([ticks])
-    view.show()
-    qtbot.waitExposed(view)
+    with qtbot.waitExposed(view):
+        view.show()
     picture = QtGui.QPicture()
     painter = QtGui.QPainter(picture)
     specs = axis.generateDrawSpecs(painter)
@@ -57,8 +57,8 @@ def test_cached_scroll_bar_draws_the_base_styles_pixels(qtbot):
     edit = QtWidgets.QPlainTextEdit("line\n" * 300)
     qtbot.addWidget(edit)
     edit.resize(300, 400)
-    edit.show()
-    qtbot.waitExposed(edit)
+    with qtbot.waitExposed(edit):
+        edit.show()
     bar = edit.verticalScrollBar()
     before = _pixels(bar.grab().toImage())
     cache_scroll_bars(edit)
@@ -144,8 +144,8 @@ def test_fast_image_item_draws_the_same_cells(qtbot):
         plot.addItem(item)
         item.setImage(data, levels=(-1.0, 1.0))
         plot.setRange(xRange=(0, 30), yRange=(0, 24), padding=0)
-        view.show()
-        qtbot.waitExposed(view)
+        with qtbot.waitExposed(view):
+            view.show()
         shots.append(_pixels(view.grab().toImage()))
         formats.append(item.qimage.format())
     assert formats[1] == QtGui.QImage.Format.Format_ARGB32_Premultiplied

@@ -294,6 +294,10 @@ class DigitLab(QtWidgets.QWidget):
         """Stop timers (closeEvent)."""
         self.scheduler.stop()
 
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
+        self.stop()
+        super().closeEvent(event)
+
     # -- handlers -----------------------------------------------------------------------
     def _on_drawing_changed(self) -> None:
         self.scheduler.submit(self.session.version)
