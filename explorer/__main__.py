@@ -6,6 +6,9 @@ import sys
 
 
 def main() -> int:
+    from explorer.runtime import configure_process
+
+    configure_process()
     from PySide6 import QtCore, QtWidgets
 
     from explorer.ui.main_window import APP, ORG, MainWindow

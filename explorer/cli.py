@@ -158,6 +158,9 @@ _USER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from explorer.runtime import configure_process
+
+    configure_process()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

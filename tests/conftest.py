@@ -5,6 +5,10 @@ import tempfile
 
 import pytest
 
+from explorer.runtime import configure_process
+
+configure_process()     # what the app and the CLI do at start (BLAS threads, allocator)
+
 # Must happen before anything creates a QApplication (pytest-qt does that lazily).
 # Not setdefault: an exported but empty QT_QPA_PLATFORM= would make Qt look for xcb.
 if not os.environ.get("QT_QPA_PLATFORM"):
