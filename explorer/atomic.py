@@ -41,26 +41,11 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
     Raises ``OSError`` (missing or read-only folder, disk full, ...) with the temporary file
     already removed; ``path`` then still holds what it held before.
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(2, "the folder does not exist", str(folder))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    def by_name(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
             write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
-    return path
+
+    return atomic_write_via_name(path, by_name)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
