@@ -1,20 +1,96 @@
 """``cnn-rnn-explorer``: the window, or one of the sub-commands (none of which opens it).
 
-User mistakes print one clear line to stderr and exit with status 2; no traceback.
+User mistakes print one clear line to stderr and exit with status 2; no traceback. The
+arguments are checked before any work: numbers against their ranges (``positive_int``
+...), ``--out`` against the disk (``out_file``: its folder exists and takes a new file),
+so a wrong argument never costs a training run. ``--json`` output goes through
+``dumps_json``: valid JSON, non-finite numbers written as null.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from explorer.errors import ExplorerError, UserError
 
-__all__ = ["ExplorerError", "UserError", "build_parser", "main"]
+__all__ = ["ExplorerError", "OneLineParser", "UserError", "build_parser", "dumps_json", "main",
+           "out_file", "positive_int", "int_in_range", "non_negative_int"]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose mistakes are one line on stderr (no usage block), exit 2.
+
+    ``add_subparsers`` builds sub-parsers of the same class, so every sub-command agrees."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an int in [low, high] (high None: no upper bound)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            what = f"at least {low}" if high is None else f"between {low} and {high:,}"
+            raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
+        return value
+    parse.__name__ = "int"
+    return parse
+
+
+positive_int = int_in_range(1)
+non_negative_int = int_in_range(0)
+
+
+def out_file(text: str) -> Path:
+    """An argparse type for ``--out FILE``: the folder exists, is a folder, takes a new file
+    (tried with a temporary file, which is removed), and FILE is not a folder itself."""
+    path = Path(text).expanduser()
+    folder = path.parent
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name inside it")
+    if not folder.exists():
+        raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{folder} is a file, not a folder, so {path} "
+                                         "cannot be written")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write to the folder {folder} "
+                                         f"({exc.strerror or exc})") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{path} exists and cannot be replaced (read-only)")
+    return path
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and hasattr(value, "dtype"):       # numpy scalar
+        return _finite(value.item())
+    return value
+
+
+def dumps_json(value: Any, indent: int | None = 2) -> str:
+    """JSON text that every parser accepts: NaN and infinities become null."""
+    return json.dumps(_finite(value), indent=indent, allow_nan=False)
 
 
 def _add_train(sub: Any) -> None:
@@ -22,10 +98,10 @@ def _add_train(sub: Any) -> None:
     kinds = train.add_subparsers(dest="kind", required=True, metavar="{digits,text,task}")
 
     d = kinds.add_parser("digits", help="a CNN (or row-by-row RNN) on MNIST digits")
-    d.add_argument("--out", required=True, type=Path)
+    d.add_argument("--out", required=True, type=out_file)
     d.add_argument("--mnist", help="folder of MNIST IDX files or an mnist.npz")
-    d.add_argument("--epochs", type=int, default=None)
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--epochs", type=int_in_range(1, 100_000), default=None)
+    d.add_argument("--seed", type=non_negative_int, default=0)
     d.add_argument("--arch", choices=["cnn", "rowrnn"], default="cnn",
                    help="cnn: LeNet-style CNN; rowrnn: an LSTM reading the 28 rows")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -33,27 +109,28 @@ def _add_train(sub: Any) -> None:
     t = kinds.add_parser("text", help="a character-level RNN/LSTM/GRU on a text corpus")
     t.add_argument("--corpus", default="code", help="code, prose, or a text file or folder")
     t.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    t.add_argument("--hidden", type=int, default=128)
-    t.add_argument("--out", required=True, type=Path)
-    t.add_argument("--steps", type=int, default=None, help="optimiser steps")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--hidden", type=int_in_range(1, 4096), default=128)
+    t.add_argument("--out", required=True, type=out_file)
+    t.add_argument("--steps", type=int_in_range(1, 10_000_000), default=None,
+                   help="optimiser steps")
+    t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--quiet", action="store_true")
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")
     k.add_argument("--task", required=True)
     k.add_argument("--cell", choices=["rnn", "lstm", "gru"], default=None,
                    help="default: the cell each toy model ships with (gru)")
-    k.add_argument("--hidden", type=int, default=None,
+    k.add_argument("--hidden", type=int_in_range(1, 4096), default=None,
                    help="default: the width chosen for that task (2-16 units)")
-    k.add_argument("--length", type=int, default=None)
-    k.add_argument("--out", required=True, type=Path)
-    k.add_argument("--steps", type=int, default=None)
-    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--length", type=int_in_range(2, 100_000), default=None)
+    k.add_argument("--out", required=True, type=out_file)
+    k.add_argument("--steps", type=int_in_range(1, 10_000_000), default=None)
+    k.add_argument("--seed", type=non_negative_int, default=0)
     k.add_argument("--quiet", action="store_true")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="cnn-rnn-explorer",
         description="See, live, what a CNN and an RNN compute. Without a sub-command: open the window.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -79,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("compare", help="CNN vs RNN on a toy task, accuracy by distance")
     m.add_argument("--task", choices=["long-range", "motif"], required=True)
     m.add_argument("--json", action="store_true")
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--seed", type=non_negative_int, default=0)
 
     for module in _command_modules():
         module.add_parser(sub)
@@ -112,13 +189,14 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from explorer.training import text
-    result = text.score_text_file(args.file, args.model)
+    result = text.score_text_file(args.file, args.model, progress=True)
     if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(f"{args.file}: {result['bits_per_char']:.3f} bits/char with {result['model']} "
-              f"({result['n_chars']} characters); n-gram baseline "
-              f"{result['baseline_bits_per_char']:.3f} bits/char")
+        print(dumps_json(result))
+        return 0
+    base = result["baseline_bits_per_char"]
+    print(f"{args.file}: {result['bits_per_char']:.3f} bits/char with {result['model']} "
+          f"({result['n_chars']} characters); n-gram baseline "
+          + (f"{base:.3f} bits/char" if math.isfinite(base) else "unavailable"))
     return 0
 
 
@@ -132,7 +210,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         from explorer.training import text
         summary = text.train_task_cli(args)
-    print(json.dumps(summary, indent=2))
+    print(dumps_json(summary))
     return 0
 
 
@@ -162,7 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_process()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:      # --help (0) or a mistake (2, one line already printed)
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         from explorer.__main__ import main as open_window
         return open_window()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,10 +148,19 @@ def load_npz(path: str | os.PathLike) -> DigitData:
     """Keras-style mnist.npz (x_train, y_train, x_test, y_test) -> DigitData."""
     path = Path(path)
     try:
+        is_zip = zipfile.is_zipfile(path)
+    except OSError as exc:
+        raise DataSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not is_zip:
+        raise DataSourceError(f"{path} is not an mnist.npz (not a zip archive: damaged, "
+                              "truncated or another kind of file)")
+    try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test") if k in f}
-    except (OSError, ValueError, zlib.error, EOFError) as exc:
-        raise DataSourceError(f"cannot read {path} as an mnist.npz: {exc}") from exc
+    except (OSError, ValueError, zlib.error, EOFError, zipfile.BadZipFile, KeyError,
+            NotImplementedError, RuntimeError) as exc:
+        why = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise DataSourceError(f"cannot read {path} as an mnist.npz ({why})") from None
     if "x_train" not in arrays or "y_train" not in arrays:
         raise DataSourceError(f"{path} has no x_train / y_train arrays")
     xt, yt = _check(arrays["x_train"], arrays["y_train"], str(path))

@@ -40,7 +40,7 @@ from explorer.engine import (
     log_softmax,
     save_model,
 )
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, UserError
 from explorer.training.loop import Diverged, Event, evaluate_classifier, fit
 from explorer.training.progress import ProgressBar
 
@@ -302,9 +302,8 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
 
 def train_digits_cli(args: Any) -> dict[str, Any]:
     """``cnn-rnn-explorer train digits`` -> summary (the CLI prints it as JSON)."""
-    if args.epochs is not None and args.epochs < 1:
-        raise SystemExit(f"cnn-rnn-explorer train: error: --epochs must be at least 1, "
-                         f"got {args.epochs}")
+    if args.epochs is not None and args.epochs < 1:     # the CLI's parser checks this first
+        raise UserError(f"--epochs must be at least 1, got {args.epochs}")
     command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch)
     try:
         summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
