@@ -1,14 +1,16 @@
-"""``python -m explorer``: open the window."""
+"""``python -m explorer``: open the window.
+
+SIGTERM and SIGINT (Ctrl+C) save everything and exit with status 0; quitting while a
+worker trains returns within a second (see explorer.ui.lifecycle).
+"""
 
 from __future__ import annotations
 
 import sys
 
 
-def main() -> int:
-    from explorer.runtime import configure_process
-
-    configure_process()
+def build() -> tuple[object, object]:
+    """The QApplication and the shown MainWindow (settings in the platform's config folder)."""
     from PySide6 import QtCore, QtWidgets
 
     from explorer.ui.main_window import APP, ORG, MainWindow
@@ -18,7 +20,17 @@ def main() -> int:
     QtCore.QCoreApplication.setApplicationName(APP)
     window = MainWindow(QtCore.QSettings())
     window.show()
-    return app.exec()
+    return app, window
+
+
+def main() -> int:
+    from explorer.runtime import configure_process
+
+    configure_process()
+    from explorer.ui.lifecycle import run
+
+    app, window = build()
+    return run(app, window)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

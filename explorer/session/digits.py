@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from explorer.data.preprocess import (
     render_strokes,
     to_mnist,
 )
+from explorer.errors import ExplorerError
 
 F32 = npt.NDArray[np.float32]
 REF = 280                  # reference canvas side, in stroke units
@@ -527,30 +529,120 @@ class DigitSession:
     # -- persistence (atomic) -----------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the drawing (strokes + background) to ``path`` atomically (.npz)."""
-        state = self._state
-        meta = {"format": SESSION_FORMAT, "version": 1,
-                "strokes": [{"points": s.points.tolist(), "width": s.width} for s in state.strokes]}
-        arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
-        if state.background is not None:
-            arrays["background"] = (state.background * 255).round().astype(np.uint8)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+        save_drawing(self._state, path)
 
     def load(self, path: str | os.PathLike[str]) -> None:
-        """Restore a drawing written by ``save``; raises ValueError on a foreign file."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                bg = z["background"].astype(np.float32) / 255 if "background" in z else None
-        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not a saved drawing: {path}") from exc
-        if meta.get("format") != SESSION_FORMAT:
-            raise ValueError(f"not a saved drawing: {path}")
-        strokes = tuple(Stroke(np.asarray(s["points"], np.float32).reshape(-1, 2), float(s["width"]))
-                        for s in meta["strokes"])
-        self._state, self._undo, self._redo, self._live = DrawingState(strokes, bg), [], [], None
+        """Restore a drawing written by ``save``; raises DamagedDrawing (a ValueError) on a
+        foreign, damaged or absurd file, leaving the current drawing untouched."""
+        state = load_drawing(path)
+        self._state, self._undo, self._redo, self._live = state, [], [], None
         self.version += 1
+
+    def forget(self) -> None:
+        """An empty canvas with no history (a restored drawing that could not be shown)."""
+        self._state, self._undo, self._redo, self._live = DrawingState(), [], [], None
+        self.version += 1
+
+
+# -- the saved drawing: written atomically, read back with every field checked ----------
+MAX_DRAWING_BYTES = 64 * 2**20     # a saved drawing is a few kB; refuse anything absurd
+MAX_POINTS = 2_000_000             # all strokes together
+MAX_STROKES = 100_000
+COORD_LIMIT = 10.0 * REF           # points may leave the canvas a little, not by light years
+MAX_PEN = 1000.0
+
+
+class DamagedDrawing(ExplorerError, ValueError):
+    """A saved drawing that cannot be restored (damaged, foreign or absurd); one sentence."""
+
+
+def save_drawing(state: DrawingState, path: str | os.PathLike[str]) -> None:
+    """``state`` -> ``path`` (.npz: ``meta`` JSON with the strokes, optional uint8 background),
+    atomically. Safe to call from a worker thread: a DrawingState is never mutated."""
+    meta = {"format": SESSION_FORMAT, "version": 1,
+            "strokes": [{"points": s.points.tolist(), "width": s.width} for s in state.strokes]}
+    arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
+    if state.background is not None:
+        arrays["background"] = (state.background * 255).round().astype(np.uint8)
+    atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def load_drawing(path: str | os.PathLike[str]) -> DrawingState:
+    """path -> DrawingState; DamagedDrawing("<name> ...") unless every field is sane."""
+    path = Path(path)
+
+    def bad(why: str) -> DamagedDrawing:
+        return DamagedDrawing(f"{path.name} {why}")
+
+    if path.is_dir():
+        raise bad("is a folder, not a saved drawing")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise bad(f"cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise bad("is empty")
+    if size > MAX_DRAWING_BYTES:
+        raise bad(f"is too large to be a drawing ({size / 2**20:.0f} MB)")
+    try:
+        with zipfile.ZipFile(path) as zf:            # sizes before inflating anything
+            if sum(i.file_size for i in zf.infolist()) > MAX_DRAWING_BYTES:
+                raise bad("would inflate to an absurd size")
+        with np.load(path, allow_pickle=False) as z:
+            if "meta" not in z.files:
+                raise bad("is not a saved drawing (no 'meta' entry)")
+            meta_arr = z["meta"]
+            bg = z["background"] if "background" in z.files else None
+    except DamagedDrawing:
+        raise
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, EOFError, zlib.error, ValueError, ...
+        raise bad(f"is damaged or truncated ({type(exc).__name__})") from None
+    if meta_arr.ndim != 0 or meta_arr.dtype.kind != "U":
+        raise bad("is not a saved drawing ('meta' is not text)")
+    try:
+        meta = json.loads(str(meta_arr))
+    except (ValueError, RecursionError):
+        raise bad("is damaged ('meta' is not valid JSON)") from None
+    if not isinstance(meta, dict) or meta.get("format") != SESSION_FORMAT:
+        raise bad("is not a saved drawing (wrong format)")
+    return DrawingState(_checked_strokes(meta.get("strokes"), bad), _checked_background(bg, bad))
+
+
+def _checked_strokes(raw: object, bad: Any) -> tuple[Stroke, ...]:
+    if not isinstance(raw, list):
+        raise bad("has no list of strokes")
+    if len(raw) > MAX_STROKES:
+        raise bad(f"holds an absurd number of strokes ({len(raw):,})")
+    strokes, total = [], 0
+    for i, s in enumerate(raw):
+        if not isinstance(s, dict) or not isinstance(s.get("points"), list):
+            raise bad(f"has a stroke without points (stroke {i + 1})")
+        try:
+            pts = np.asarray(s["points"], np.float64)
+            width = float(s.get("width", DEFAULT_PEN))
+        except (TypeError, ValueError, OverflowError):
+            raise bad(f"has a malformed stroke (stroke {i + 1})") from None
+        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
+            raise bad(f"has a stroke whose points are not (x, y) pairs (stroke {i + 1})")
+        total += len(pts)
+        if total > MAX_POINTS:
+            raise bad(f"holds an absurd number of points (over {MAX_POINTS:,})")
+        if not np.isfinite(pts).all() or np.abs(pts).max() > COORD_LIMIT:
+            raise bad(f"has points that are not finite or far off the canvas (stroke {i + 1})")
+        if not (np.isfinite(width) and 0 < width <= MAX_PEN):
+            raise bad(f"has an impossible pen width {width:g} (stroke {i + 1})")
+        strokes.append(Stroke(pts.astype(np.float32), width))
+    return tuple(strokes)
+
+
+def _checked_background(bg: np.ndarray | None, bad: Any) -> F32 | None:
+    if bg is None:
+        return None
+    if bg.dtype != np.uint8 or bg.shape != (REF, REF):
+        raise bad(f"has a background that is not a {REF}x{REF} grey image")
+    return bg.astype(np.float32) / 255
 
 
 def default_digit_model(seed: int = 0) -> Any:

@@ -2,7 +2,9 @@
 
 ``MainWindow(settings=None, *, digit_model=None)``: settings are injected (tests pass an
 INI file in tmp_path); None means ``QSettings("cnn-rnn-explorer", "cnn-rnn-explorer")``.
-The drawing is saved atomically next to the settings file and comes back on restart.
+The drawing, the Sequence Lab text (and cursor) and every setting are autosaved next to
+the settings file within about a second (explorer.ui.autosave) and checked when read back
+(explorer.ui.restore: damaged files are moved aside, the status bar says what was lost).
 Without the shipped ``digits_cnn.npz`` the Digit Lab runs an untrained model and says so.
 """
 
@@ -15,8 +17,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.digits import default_digit_model, network_input
+from explorer.ui.autosave import install_autosave
 from explorer.ui.digit.lab import DigitLab
 from explorer.ui.help import ABOUT, PAGES
+from explorer.ui.lifecycle import stop_threads
+from explorer.ui.report import guarded
+from explorer.ui.restore import check_settings, report, restore_state
 from explorer.ui.widgets.colors import SCOPES
 from explorer.ui.widgets.export import grab_png
 
@@ -56,6 +62,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, settings: QtCore.QSettings | None = None, *, digit_model: object | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QtCore.QSettings(ORG, APP)
+        problems = check_settings(self.settings)          # before any lab reads a value
+        self._shut_down = False
         self.setWindowTitle("CNN & RNN Explorer")
         notice = None
         if digit_model is None:
@@ -74,9 +82,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self._help: QtWidgets.QDialog | None = None
         self._build_menus()
         self.resize(1400, 900)
-        self.restore_ui()
-        self._load_drawing()
-        self._load_text()
+        try:
+            self.restore_ui()
+        except Exception as exc:  # noqa: BLE001 - settings checked already; the window must open
+            problems.append(f"the layout ({type(exc).__name__}: {exc})")
+        self.restore_problems = problems + restore_state(self)
+        self.autosave = install_autosave(self)
+        report(self, self.restore_problems)
 
     # -- labs -----------------------------------------------------------------------------
     def add_lab(self, title: str, widget: QtWidgets.QWidget) -> int:
@@ -213,12 +225,19 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- file dialogs (thin: the work is in methods tests call directly) -------------------
     def _ask(self, save: bool, caption: str, filt: str, name: str = "") -> str:
-        start = str(Path(self.settings.value("ui/last_dir", str(Path.home()))) / name)
+        start = str(Path(str(self.settings.value("ui/last_dir", str(Path.home())))) / name)
         fn = QtWidgets.QFileDialog.getSaveFileName if save else QtWidgets.QFileDialog.getOpenFileName
         path, _ = fn(self, caption, start, filt)
         if path:
             self.settings.setValue("ui/last_dir", str(Path(path).parent))
         return path
+
+    def _saved(self, title: str, fn, *args) -> bool:  # type: ignore[no-untyped-def]
+        """Run a save / export; a failure is reported in a message box, a success in the status bar."""
+        done = guarded(self, f"{title} failed", fn, *args)
+        if done is not None:
+            self.statusBar().showMessage(f"saved {args[-1]}", 5000)
+        return done is not None
 
     def _ask_open_image(self) -> None:
         if p := self._ask(False, "Open image", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.tif *.webp);;All files (*)"):
@@ -226,8 +245,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _ask_save_drawing(self) -> None:
         if p := self._ask(True, "Save drawing", "PNG (*.png)", "digit.png"):
-            self.digit_lab.save_drawing_png(p)
-            self.statusBar().showMessage(f"saved {p}", 5000)
+            self._saved("Save drawing", self.digit_lab.save_drawing_png, p)
 
     def _ask_open_model(self) -> None:
         if p := self._ask(False, "Open model", "Model files (*.npz)"):
@@ -236,42 +254,50 @@ class MainWindow(QtWidgets.QMainWindow):
     def _ask_save_model(self) -> None:
         if p := self._ask(True, "Save model", "Model files (*.npz)", "digits_cnn.npz"):
             from explorer.engine import save_model
-            save_model(self.digit_lab.session.model, p)
-            self.statusBar().showMessage(f"saved {p}", 5000)
+            self._saved("Save model", lambda path: save_model(self.digit_lab.session.model, path) or path, p)
 
     def _ask_export_widget(self, widget: QtWidgets.QWidget, title: str) -> None:
         safe = "".join(ch if ch.isalnum() else "_" for ch in title).strip("_")
         if p := self._ask(True, f"Export {title}", "PNG (*.png)", f"{safe}.png"):
-            grab_png(widget, p)
-            self.statusBar().showMessage(f"saved {p}", 5000)
+            self._saved(f"Export {title}", grab_png, widget, p)
 
     def _ask_export_window(self) -> None:
         if p := self._ask(True, "Export window", "PNG (*.png)", "explorer.png"):
-            self.export_window(p)
+            self._saved("Export window", self.export_window, p)
 
     def _ask_export_activations(self) -> None:
         if p := self._ask(True, "Export activations", "NumPy archive (*.npz)", "activations.npz"):
-            if self.digit_lab.export_activations(p):
-                self.statusBar().showMessage(f"saved {p}", 5000)
+            self._saved("Export activations", self.digit_lab.export_activations, p)
 
     def export_window(self, path: str | Path) -> Path:
         return grab_png(self, path)
 
     def open_model(self, path: str | Path) -> bool:
-        """Load a model file into the Digit Lab; a bad or unfit file gives a message."""
-        import numpy as np
-
-        from explorer.engine import ModelFileError, load_model
+        """Open a model file in the lab that can use it (explorer.ui.model_route): a digit CNN
+        in the Digit Lab, a row-RNN in Compare › Digits both ways, a text or toy model in the
+        Sequence Lab; a bad or unfit file gives a message saying why."""
+        from explorer.engine import load_model
+        from explorer.errors import ExplorerError
+        from explorer.ui.model_route import route_model
         try:
             model = load_model(path)
-            out = model.predict(np.zeros((1, 1, 28, 28), np.float32))
-            if out.shape != (1, 10):
-                raise ModelFileError(f"this model gives {out.shape[1:]} outputs for a 28×28 image, not 10")
-        except (ModelFileError, ValueError, OSError) as exc:
+            where = route_model(model)
+        except (ExplorerError, ValueError, OSError, RecursionError, MemoryError) as exc:
             self.digit_lab.show_error("Could not open the model", str(exc))
             return False
-        self.digit_lab.set_model(model)
-        self.set_model_notice(None, model)
+        if where == "digits-cnn":
+            self.digit_lab.set_model(model)
+            self.set_model_notice(None, model)
+            self.tabs.setCurrentWidget(self.digit_lab)
+        elif where == "digits-rowrnn":
+            self.compare_lab.digits.set_models(rnn=model)
+            self.compare_lab.tabs.setCurrentWidget(self.compare_lab.digits)
+            self.tabs.setCurrentWidget(self.compare_lab)
+        else:
+            self.sequence_lab.open_model_file(str(path))
+            self.tabs.setCurrentWidget(self.sequence_lab)
+        self.statusBar().showMessage(f"opened {Path(path).name} in the {self.tabs.tabText(self.tabs.currentIndex())} "
+                                     "tab", 6000)
         return True
 
     # -- settings and the saved drawing ----------------------------------------------------
@@ -303,33 +329,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.digit_lab.save_settings(s)
         s.sync()
 
-    def _load_drawing(self) -> None:
-        path = self.drawing_path()
-        if not path.is_file():
-            return
-        try:
-            self.digit_lab.session.load(path)
-        except ValueError as exc:
-            self.statusBar().showMessage(f"previous drawing not restored: {exc}", 8000)
-            return
-        self.digit_lab.refresh_now()
-
     def text_path(self) -> Path:
         """Where the Sequence Lab's text is kept between runs: next to the settings file."""
         return Path(self.settings.fileName()).resolve().parent / TEXT_FILE
-
-    def _load_text(self) -> None:
-        path = self.text_path()
-        if self.sequence_lab is None or not path.is_file():
-            return
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            self.statusBar().showMessage(f"previous text not restored: {exc}", 8000)
-            return
-        editor = self.sequence_lab.editor
-        editor.setPlainText(text)
-        editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)   # carry on where you left off
 
     def save_text(self) -> None:
         """Keep the Sequence Lab's text (atomic: temporary file, then rename)."""
@@ -350,10 +352,15 @@ class MainWindow(QtWidgets.QMainWindow):
         except OSError as exc:  # pragma: no cover - disk full / read-only
             self.statusBar().showMessage(f"could not keep the drawing: {exc}", 8000)
 
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
-        self.save_ui()
-        self.save_drawing()
-        self.save_text()
+    def shutdown(self) -> None:
+        """Save everything, stop the workers (≤ 1 s), stop every lab. Close and quit both call it."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.autosave.save_all()
+        for lab in (self.train_lab, self.compare_lab.duel):     # tell workers first, wait once
+            lab.stop()
+        stop_threads(self)
         self.digit_lab.stop()
         for lab in (self.tabs.widget(i) for i in range(self.tabs.count())):
             if lab is not self.digit_lab:
@@ -363,4 +370,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     lab.shutdown()
         if self._help is not None:
             self._help.close()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
+        self.shutdown()
         super().closeEvent(event)

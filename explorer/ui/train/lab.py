@@ -5,15 +5,24 @@ preset, data, optimiser, learning rate, batch size, epochs; start / pause / step
 reset / save), live curves and the kernels or the trajectory on the right. Training runs
 in a ``TrainWorker`` on a QThread; ``model_updated(model, kind)`` hands a detached copy of
 the model to whoever wants it (≤ 1 Hz), ``model_trained(model, kind)`` the final one.
+
+Crash safety: ``set_checkpoint(path)`` restores the last run's weights kept there (Start
+continues from them, Save model saves them) and makes every run keep its last good and
+best weights there (written by the worker, off the GUI thread). ``shutdown()`` returns
+within ``STOP_BUDGET_S`` even mid-step, keeping the last good weights.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import asdict
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from explorer.engine import Model, save_model
+from explorer.engine import Model, load_model, save_model
+from explorer.errors import ExplorerError
 from explorer.session.train import (
     DATA,
     KINDS,
@@ -24,6 +33,8 @@ from explorer.session.train import (
     make_job,
 )
 from explorer.ui.compare.style import header, note
+from explorer.ui.lifecycle import STOP_BUDGET_S
+from explorer.ui.report import describe, report_error
 from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
 from explorer.ui.train.worker import (
     TrainWorker,
@@ -56,9 +67,16 @@ class TrainLab(QtWidgets.QWidget):
         self.thread: QtCore.QThread | None = None
         self.step_offset = 0          # curve x of step 0 of the current run (runs continue)
         self._last_step = 0
+        self.checkpoint: Path | None = None
+        self._resume: Model | None = None     # weights of the last run, restored at start
         self._build()
         kind = str(settings.value("train/kind", "toy")) if settings is not None else "toy"
         self.set_config(default_config(kind if kind in KINDS else "toy"))
+        if settings is not None and settings.value("train/config") is not None:
+            try:
+                self.set_config(TrainConfig(**json.loads(str(settings.value("train/config")))).checked())
+            except (ExplorerError, TypeError, ValueError, OverflowError):
+                self.set_config(default_config(kind if kind in KINDS else "toy"))
         self._sync_buttons()
 
     # -- building ----------------------------------------------------------------------
@@ -239,8 +257,16 @@ class TrainLab(QtWidgets.QWidget):
                 job.model.load_state_dict(old.model.state_dict())
             return job
 
+        resume = self._resume if old is None else None
+
+        def resumed() -> TrainJob:
+            job = factory()
+            if resume is not None and resume.arch()["layers"] == job.model.arch()["layers"]:
+                job.model.load_state_dict(resume.state_dict())   # carry on from the kept run
+            return job
+
         self.step_offset = self._last_step
-        self.worker = TrainWorker(factory, start_paused=paused)
+        self.worker = TrainWorker(resumed, start_paused=paused, checkpoint=self.checkpoint)
         self.worker.job_ready.connect(self._on_job)
         self.worker.progress.connect(self._on_progress)
         self.worker.validated.connect(self._on_val)
@@ -272,13 +298,14 @@ class TrainLab(QtWidgets.QWidget):
         if self.worker is not None:
             self.worker.request_stop()
         if wait_ms and self.thread is not None:
+            self.thread.quit()            # ends as soon as the worker's run() returns
             self.thread.wait(wait_ms)
 
     def reset(self) -> None:
         """Stop, forget the weights and the curves; the next Start builds a fresh model."""
         if self.running():
             self.stop(wait_ms=5000)
-        self.job = None
+        self.job = self._resume = None
         self.step_offset = self._last_step = 0
         self.loss_panel.clear()
         self.acc_panel.clear()
@@ -308,8 +335,8 @@ class TrainLab(QtWidgets.QWidget):
         path = Path(path)
         if self.worker is not None and self.running() and self.worker.save(path):
             pass
-        elif self.job is not None:
-            save_model(self.job.model, path)
+        elif self.job is not None or self._resume is not None:
+            save_model(self.job.model if self.job is not None else self._resume, path)
         else:
             raise RuntimeError("nothing to save yet: start training first")
         self.status.emit(f"saved {path}")
@@ -321,19 +348,22 @@ class TrainLab(QtWidgets.QWidget):
         if self.worker is not None and self.running():
             with self.worker.lock:
                 return detached_copy(self.worker.job.model) if self.worker.job else None
-        return detached_copy(self.job.model) if self.job is not None else None
+        if self.job is None:
+            return detached_copy(self._resume) if self._resume is not None else None
+        return detached_copy(self.job.model)
 
     def _save_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save model", "model.npz", "Model files (*.npz)")
         if path:
             try:
                 self.save(path)
-            except (RuntimeError, OSError) as exc:
-                self.message.setText(f"<span style='color:#b00020'>{exc}</span>")
+            except (RuntimeError, OSError, ExplorerError, ValueError) as exc:
+                self.message.setText(f"<span style='color:#b00020'>{describe(exc)}</span>")
+                report_error(self, "Save model failed", describe(exc))
 
     # -- worker signals (queued: GUI thread) -----------------------------------------------
     def _on_job(self, job: TrainJob) -> None:
-        self.job = job
+        self.job, self._resume = job, None
         self.eta.setText("training…")
 
     def _on_progress(self, p: dict) -> None:
@@ -383,6 +413,8 @@ class TrainLab(QtWidgets.QWidget):
         self._on_paused(False)
         self._sync_buttons()
         self.status.emit(f"training {outcome}")
+        if self.worker is not None and self.worker.checkpoint_error:
+            self.status.emit(self.worker.checkpoint_error)
         self.finished.emit(outcome)
 
     def _sync_buttons(self) -> None:
@@ -394,12 +426,33 @@ class TrainLab(QtWidgets.QWidget):
             w.setEnabled(not run)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
-        self.stop(wait_ms=3000)
+        self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the worker and wait for its thread (window close, tests)."""
-        self.stop(wait_ms=5000)
-        if self.thread is not None:
-            self.thread.wait(5000)
+        """Stop the worker and wait for its thread, at most STOP_BUDGET_S (window close, quit)."""
+        self.stop(wait_ms=int(STOP_BUDGET_S * 1000))
+
+    # -- kept between runs -----------------------------------------------------------------
+    def save_settings(self) -> None:
+        if self.settings is not None:
+            self.settings.setValue("train/config", json.dumps(asdict(self.config())))
+
+    def set_checkpoint(self, path: str | Path) -> str | None:
+        """Keep runs' weights at ``path``; restore the run kept there. -> why not, or None."""
+        self.checkpoint = Path(path)
+        if not os.path.lexists(path):
+            return None
+        try:
+            model = load_model(path)
+            cfg = TrainConfig(**model.meta["train_config"]).checked()
+        except (ExplorerError, KeyError, TypeError, ValueError, RecursionError) as exc:
+            return f"{Path(path).name} is not a kept training run ({exc})"
+        if self.running():
+            return None
+        self.set_config(cfg)                    # resets: the kept weights come after
+        self._resume = model
+        self.message.setText(f"Restored the weights of your last run (step {model.meta.get('train_step', '?')}): "
+                             "Start continues from them, Save model keeps them.")
+        return None
 

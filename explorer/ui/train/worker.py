@@ -14,6 +14,13 @@ does once its repaint has gone through the event loop — or ``GUI_WINDOW`` pass
 paints uncontended and a stall is bounded by ~``EMIT_EVERY``.
 Each step runs under ``lock``; the lab saves (or copies) the model holding it, so a file
 always holds the weights of one step, never a half-updated mix.
+
+Crash safety: with a ``checkpoint`` path the worker itself (off the GUI thread) writes the
+last good weights there at most every ``CHECKPOINT_EVERY`` s and at the end of the run,
+and the best-so-far weights (lowest validation loss) to ``<name>_best.npz`` after each
+validation, all atomically. Stopping is prompt: ``request_stop`` also releases the wait
+for the GUI, and ``start_worker`` ends the thread from the worker's own thread (a queued
+``thread.quit`` would need the GUI thread, which may be the one waiting).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +43,7 @@ EMIT_EVERY = 0.1      # s between progress signals (~10 Hz)
 EXPLODED = 25.0       # a loss this many times its first value counts as diverged
 GUI_WINDOW = 0.3      # s at most that the worker waits for the GUI to draw a progress signal
 MODEL_EVERY = 1.0     # s between model copies handed to the other labs
+CHECKPOINT_EVERY = 0.7  # s between autosaves of the last good weights
 
 
 def detached_copy(model: Model) -> Model:
@@ -56,9 +65,16 @@ class TrainWorker(QtCore.QObject):
 
     job_ready = QtCore.Signal(object)     # the TrainJob, once built in the thread
 
-    def __init__(self, make_job: Callable[[], TrainJob], start_paused: bool = False) -> None:
+    def __init__(self, make_job: Callable[[], TrainJob], start_paused: bool = False,
+                 checkpoint: str | Path | None = None) -> None:
         super().__init__()
         self._make_job = make_job
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.checkpoint_error: str | None = None
+        self._good: dict[str, np.ndarray] | None = None
+        self._best_val = np.inf
+        self._last_ckpt = 0.0
+        self._shadow: Model | None = None
         self.job: TrainJob | None = None
         self.cancel, self.pause = threading.Event(), threading.Event()
         if start_paused:
@@ -76,6 +92,7 @@ class TrainWorker(QtCore.QObject):
     def request_stop(self) -> None:
         self.cancel.set()
         self.pause.clear()
+        self._drawn.set()             # do not wait for a GUI that is busy stopping us
 
     def set_paused(self, paused: bool) -> None:
         self._single = False
@@ -110,13 +127,12 @@ class TrainWorker(QtCore.QObject):
         self.job_ready.emit(job)
 
         first: list[float] = []
-        good = job.model.state_dict()
+        self._good = job.model.state_dict()
 
         def locked_step(batch: Any) -> dict[str, float]:
             """One step under the lock; a loss that is NaN/inf or EXPLODED× its first value
-            is reported as inf so that ``fit`` raises Diverged; ``good`` holds the weights
+            is reported as inf so that ``fit`` raises Diverged; ``_good`` holds the weights
             that produced the last sane loss (taken before the step, so never the bad update)."""
-            nonlocal good
             with self.lock:
                 before = job.model.state_dict()
                 metrics = job.step_fn(batch)
@@ -124,7 +140,7 @@ class TrainWorker(QtCore.QObject):
             if np.isfinite(loss) and not first:
                 first.append(max(loss, 1.0))
             if np.isfinite(loss) and loss <= EXPLODED * first[0]:
-                good = before
+                self._good = before
                 return metrics
             self._why = (f"the loss exploded to {loss:.4g} nats ({EXPLODED:g}× its starting value)"
                          if np.isfinite(loss) else f"the loss became {loss}")
@@ -139,14 +155,33 @@ class TrainWorker(QtCore.QObject):
             outcome = "stopped" if history.cancelled else "done"
         except Diverged:
             with self.lock:
-                job.model.load_state_dict(good)
+                job.model.load_state_dict(self._good)
             outcome = (f"diverged: training diverged at step {self._step + 1}: {self._why}; "
                        "the last good weights were kept")
         except Exception as exc:  # noqa: BLE001 — shown to the user, never a crash
             outcome = f"error: {type(exc).__name__}: {exc}"
         self._flush(force=True)
+        failed = outcome.startswith("error")          # weights may be half-updated: keep the good ones
+        self._save_checkpoint(self._good if failed else job.model.state_dict(), self.checkpoint)
         self.model_ready.emit(detached_copy(job.model))
         self.finished.emit(outcome)
+
+    def _save_checkpoint(self, weights: dict[str, np.ndarray] | None, path: Path | None) -> None:
+        """``weights`` of the job's model to ``path`` (atomic), in this thread; errors are kept."""
+        job = self.job
+        if path is None or weights is None or job is None:
+            return
+        self._last_ckpt = time.monotonic()
+        try:
+            if self._shadow is None:
+                self._shadow = Model.from_arch(job.model.arch())
+            self._shadow.load_state_dict(weights)
+            self._shadow.meta = {**job.model.meta, "train_config": asdict(job.cfg), "train_step": self._step}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_model(self._shadow, path)
+            self.checkpoint_error = None
+        except (OSError, ValueError) as exc:
+            self.checkpoint_error = f"could not keep the weights in {path}: {exc}"
 
     def _on_event(self, ev: Event) -> None:
         if ev.kind == "step":
@@ -161,9 +196,16 @@ class TrainWorker(QtCore.QObject):
                 self._flush(force=True)
             else:
                 self._flush()
+            if time.monotonic() - self._last_ckpt >= CHECKPOINT_EVERY:
+                self._save_checkpoint(self._good, self.checkpoint)
         elif ev.kind == "val":
             self.validated.emit({"step": ev.step, "loss": float(ev.metrics["loss"]),
                                  "acc": float(ev.metrics["acc"])})
+            val = float(ev.metrics["loss"])
+            if self.checkpoint is not None and np.isfinite(val) and val < self._best_val:
+                self._best_val = val
+                self._save_checkpoint(self.job.model.state_dict(),
+                                      self.checkpoint.with_name(self.checkpoint.stem + "_best.npz"))
         now = time.monotonic()
         if now - self._last_model >= MODEL_EVERY:
             self._last_model = now
@@ -178,7 +220,8 @@ class TrainWorker(QtCore.QObject):
         self._drawn.clear()
         self.progress.emit({"points": points, "step": self._step, "total": self._total,
                             "eta": self._eta, "picture": self.job.snapshot()})
-        self._drawn.wait(GUI_WINDOW)
+        if not self.cancel.is_set():
+            self._drawn.wait(GUI_WINDOW)
         self._last_emit = time.monotonic()          # EMIT_EVERY counts training time only
 
 
@@ -195,6 +238,8 @@ def start_worker(worker: TrainWorker, parent: QtCore.QObject | None = None) -> Q
     thread = QtCore.QThread(parent)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
+    # direct: ends the thread from the worker's thread, so a GUI thread waiting in
+    # QThread.wait() (closing, quitting) is released at once instead of timing out
+    worker.finished.connect(thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread

@@ -1,0 +1,247 @@
+"""Autosave: everything the user makes is on disk within about a second of changing.
+
+``Autosaver`` keeps named items. A change signal marks an item dirty and starts one
+single-shot timer (``DELAY_MS``; later changes do not push it back, so a long stroke or
+steady typing is still saved every ``DELAY_MS``). When it fires, each dirty item takes a
+*snapshot* on the GUI thread (cheap: an immutable drawing state, the editor's text) and
+returns a ``write()`` that runs on one background writer thread (anything that could
+stall: compressing strokes, encoding and fsync'ing a long text), or runs at once for the
+settings (QSettings belongs to the GUI thread). Files go through ``explorer.atomic``, so
+``kill -9`` leaves either the previous or the new file and loses at most the last second.
+
+``install_autosave(window)`` wires the main window: the drawing, the Sequence Lab text,
+and every setting (tab, splitters, combo boxes, spin boxes, checkable actions, cursor).
+The Train lab's weights are written by its worker thread (explorer.ui.train.worker).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+DELAY_MS = 600
+
+Write = Callable[[], object]
+
+
+class BackgroundWriter:
+    """One daemon thread running writes in order; a newer write of a name replaces a pending one."""
+
+    def __init__(self, on_done: Callable[[str, BaseException | None], None]) -> None:
+        self._on_done = on_done
+        self._cv = threading.Condition()
+        self._pending: dict[str, Write] = {}
+        self._busy = False
+        self._thread = threading.Thread(target=self._run, name="autosave-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, name: str, write: Write) -> None:
+        with self._cv:
+            self._pending.pop(name, None)
+            self._pending[name] = write
+            self._cv.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every submitted write has run; False on timeout."""
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: bool(self._pending))
+                name = next(iter(self._pending))
+                write = self._pending.pop(name)
+                self._busy = True
+            error: BaseException | None = None
+            try:
+                write()
+            except Exception as exc:  # noqa: BLE001 - reported in the status bar
+                error = exc
+            with self._cv:
+                self._busy = False
+                self._cv.notify_all()
+            self._on_done(name, error)
+
+
+@dataclass
+class _Item:
+    snapshot: Callable[[bool], Write | None]   # (force) on the GUI thread; None: nothing to write
+    background: bool
+
+
+class Autosaver(QtCore.QObject):
+    """See the module doc. ``saved(name)`` / ``failed(name, message)`` arrive on the GUI thread."""
+
+    saved = QtCore.Signal(str)
+    failed = QtCore.Signal(str, str)
+    _done = QtCore.Signal(str, str, bool)       # from the writer thread (queued)
+
+    def __init__(self, parent: QtCore.QObject | None = None, delay_ms: int = DELAY_MS) -> None:
+        super().__init__(parent)
+        self._items: dict[str, _Item] = {}
+        self._dirty: set[str] = set()
+        self.timer = QtCore.QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self.save_dirty)
+        self._done.connect(self._on_done)
+        self.writer = BackgroundWriter(lambda n, e: self._done.emit(n, "" if e is None else str(e),
+                                                                    e is None))
+        self.writes = 0                          # completed writes (tests wait on it)
+
+    def add(self, name: str, snapshot: Callable[[bool], Write | None], background: bool = True) -> None:
+        self._items[name] = _Item(snapshot, background)
+
+    def mark_dirty(self, name: str) -> None:
+        self._dirty.add(name)
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def save_dirty(self) -> None:
+        """Snapshot every dirty item now; background writes go to the writer thread."""
+        dirty, self._dirty = self._dirty, set()
+        for name in (n for n in self._items if n in dirty):
+            self._save(name, self._items[name], self._items[name].background, force=False)
+
+    def save_all(self, timeout: float = 0.5) -> None:
+        """Quit / close: wait for pending writes, then write every item on this thread."""
+        self.timer.stop()
+        self._dirty.clear()
+        self.writer.drain(timeout)
+        for name, item in self._items.items():
+            self._save(name, item, background=False, force=True)
+
+    def _save(self, name: str, item: _Item, background: bool, force: bool) -> None:
+        try:
+            write = item.snapshot(force)
+            if write is None:
+                return
+            if background:
+                self.writer.submit(name, write)
+                return
+            write()
+        except Exception as exc:  # noqa: BLE001 - disk full, read-only folder, ...
+            self._on_done(name, str(exc), False)
+            return
+        self._on_done(name, "", True)
+
+    def _on_done(self, name: str, message: str, ok: bool) -> None:
+        if ok:
+            self.writes += 1
+            self.saved.emit(name)
+        else:
+            self.failed.emit(name, message)
+
+
+# -- wiring the main window ------------------------------------------------------------------
+def _drawing_item(window: Any) -> Callable[[bool], Write | None]:
+    from explorer.session.digits import save_drawing
+    last: list[object] = [None]
+
+    def snapshot(force: bool) -> Write | None:
+        session = window.digit_lab.session
+        key = (id(session), session.version)
+        if key == last[0] and not force:
+            return None
+        last[0] = key
+        state, path = session.state, Path(window.drawing_path())   # immutable: safe to hand over
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_drawing(state, path)
+        return write
+    return snapshot
+
+
+def _text_item(window: Any) -> Callable[[bool], Write | None]:
+    from explorer.atomic import atomic_write_text
+
+    def snapshot(force: bool) -> Write | None:
+        if window.sequence_lab is None:
+            return None
+        text, path = window.sequence_lab.editor.toPlainText(), Path(window.text_path())
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
+        return write
+    return snapshot
+
+
+def save_settings(window: Any) -> None:
+    """Every lab's settings, the window layout and the editor's cursor into QSettings (GUI thread)."""
+    window.save_ui()
+    for i in range(window.tabs.count()):
+        lab = window.tabs.widget(i)
+        if lab is not window.digit_lab and hasattr(lab, "save_settings"):
+            lab.save_settings()
+    if window.sequence_lab is not None:
+        window.settings.setValue("sequence/cursor", window.sequence_lab.editor.textCursor().position())
+    window.settings.sync()
+
+
+class _LayoutWatcher(QtCore.QObject):
+    """Resize / move of the window marks the settings dirty."""
+
+    def __init__(self, saver: Autosaver) -> None:
+        super().__init__(saver)
+        self._saver = saver
+
+    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        if ev.type() in (QtCore.QEvent.Type.Resize, QtCore.QEvent.Type.Move):
+            self._saver.mark_dirty("settings")
+        return False
+
+
+def watch_settings(root: QtWidgets.QWidget, mark: Callable[[], None]) -> int:
+    """Connect the change signal of every setting-like widget under ``root``; -> how many."""
+    n = 0
+    W = QtWidgets  # noqa: N806
+    for w in root.findChildren(QtWidgets.QWidget):
+        sig = None
+        if isinstance(w, W.QComboBox):
+            sig = w.currentIndexChanged
+        elif isinstance(w, (W.QSpinBox, W.QDoubleSpinBox)):
+            sig = w.valueChanged
+        elif isinstance(w, W.QAbstractSlider) and not isinstance(w, W.QScrollBar):
+            sig = w.valueChanged
+        elif isinstance(w, W.QSplitter):
+            sig = w.splitterMoved
+        elif isinstance(w, W.QTabWidget):
+            sig = w.currentChanged
+        elif isinstance(w, W.QAbstractButton) and w.isCheckable():
+            sig = w.toggled
+        if sig is not None:
+            sig.connect(lambda *_: mark())
+            n += 1
+    for a in root.findChildren(QtGui.QAction):
+        if a.isCheckable():
+            a.toggled.connect(lambda *_: mark())
+            n += 1
+    return n
+
+
+def install_autosave(window: Any, delay_ms: int = DELAY_MS) -> Autosaver:
+    """Autosave the window's drawing, text and settings (call after restoring them)."""
+    saver = Autosaver(window, delay_ms)
+    saver.add("settings", lambda force: (lambda: save_settings(window)), background=False)
+    saver.add("drawing", _drawing_item(window))
+    saver.add("text", _text_item(window))
+    lab = window.digit_lab
+    lab.canvas.drawing_changed.connect(lambda: saver.mark_dirty("drawing"))
+    lab.scheduler.rendered.connect(lambda: saver.mark_dirty("drawing"))   # undo, clear, open, ...
+    if window.sequence_lab is not None:
+        editor = window.sequence_lab.editor
+        editor.textChanged.connect(lambda: saver.mark_dirty("text"))
+        editor.cursorPositionChanged.connect(lambda: saver.mark_dirty("settings"))
+    watch_settings(window, lambda: saver.mark_dirty("settings"))
+    window.installEventFilter(_LayoutWatcher(saver))
+    saver.failed.connect(lambda name, msg: window.statusBar().showMessage(
+        f"could not autosave the {name}: {msg}", 8000))
+    return saver

@@ -1,0 +1,237 @@
+"""Reading back what the app kept between runs: every file and setting is checked first.
+
+A damaged file (truncated, empty, random bytes, foreign keys, NaN points, absurd sizes, a
+folder in its place) is renamed aside as ``<name>.damaged-<YYYYmmdd-HHMMSS>`` so nothing
+the user made is deleted; a setting of the wrong type is dropped. The window opens
+anyway and ``restore_state`` returns one phrase per thing not restored, for the status bar.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore
+
+from explorer.errors import ExplorerError
+
+MAX_TEXT_BYTES = 32 * 2**20        # far beyond what the Sequence Lab is meant for
+MAX_SETTINGS_BYTES = 4 * 2**20
+
+
+class DamagedFile(ExplorerError, ValueError):
+    """A kept file that cannot be restored; one sentence naming the file."""
+
+
+def move_aside(path: str | os.PathLike[str]) -> Path | None:
+    """Rename ``path`` (file or folder) to ``<name>.damaged-<time>``; None if that failed."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        n += 1
+    try:
+        os.rename(path, target)
+    except OSError:
+        return None
+    return target
+
+
+def _not_restored(what: str, why: str, path: Path) -> str:
+    aside = move_aside(path)
+    kept = f"kept as {aside.name}" if aside is not None else "could not be moved aside"
+    return f"{what} ({why}; {kept})"
+
+
+# -- text ------------------------------------------------------------------------------
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A kept UTF-8 text file -> str; DamagedFile if a folder, huge, binary or not UTF-8."""
+    path = Path(path)
+    if path.is_dir():
+        raise DamagedFile(f"{path.name} is a folder, not a text file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise DamagedFile(f"{path.name} is too large ({size / 2**20:.0f} MB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DamagedFile(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+    if b"\0" in data:
+        raise DamagedFile(f"{path.name} holds binary data, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DamagedFile(f"{path.name} is not UTF-8 text") from None
+
+
+# -- settings --------------------------------------------------------------------------
+def _int(lo: int, hi: int) -> Callable[[Any], bool]:
+    def ok(v: Any) -> bool:
+        if isinstance(v, bool):
+            return False
+        if isinstance(v, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", v):
+            v = int(v)
+        return isinstance(v, int) and lo <= v <= hi
+    return ok
+
+
+def _float(lo: float, hi: float) -> Callable[[Any], bool]:
+    def ok(v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            return False
+        try:
+            f = float(v)
+        except ValueError:
+            return False
+        return math.isfinite(f) and lo <= f <= hi
+    return ok
+
+
+def _choice(options: Any) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, str) and v in options
+
+
+def _json_object(v: Any) -> bool:
+    if not isinstance(v, str) or len(v) > 10_000:
+        return False
+    try:
+        return isinstance(json.loads(v), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _bytes(v: Any) -> bool:
+    return isinstance(v, QtCore.QByteArray)
+
+
+def _bool(v: Any) -> bool:
+    return isinstance(v, bool) or (isinstance(v, str) and v.lower() in ("true", "false", "1", "0"))
+
+
+def _str(v: Any) -> bool:
+    return isinstance(v, str) and len(v) < 4096
+
+
+def _schema() -> dict[str, Callable[[Any], bool]]:
+    from explorer.session.train import KINDS
+    from explorer.ui.widgets.colors import SCOPES
+    return {
+        "settings/version": _int(0, 10_000), "ui/geometry": _bytes, "ui/state": _bytes,
+        "ui/tab": _int(0, 99), "ui/last_dir": _str,
+        "digits/pen_width": _float(1, 400), "digits/scope": _choice(SCOPES),
+        "digits/saliency": _bool, "digits/winners": _bool,
+        "digits/splitter": _bytes, "digits/right_splitter": _bytes,
+        "sequence/model": _str, "sequence/splitter_": _bytes, "sequence/cursor": _int(0, 2**31 - 1),
+        "compare/tab": _int(0, 99), "train/kind": _choice(KINDS), "train/config": _json_object,
+    }
+
+
+def check_settings(settings: QtCore.QSettings) -> list[str]:
+    """Move a damaged settings file aside and drop values of the wrong type; -> problems."""
+    problems: list[str] = []
+    path = Path(settings.fileName())
+    if settings.format() in (QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Format.NativeFormat) \
+            and os.name != "nt":
+        why = None
+        if path.is_dir():
+            why = "a folder is in its place"
+        elif path.is_file():
+            try:
+                data = path.read_bytes() if path.stat().st_size <= MAX_SETTINGS_BYTES else None
+                if data is None:
+                    why = "the file is absurdly large"
+                elif b"\0" in data:
+                    why = "the file holds binary data"
+                else:
+                    data.decode("utf-8")
+            except UnicodeDecodeError:
+                why = "the file is not text"
+            except OSError as exc:
+                why = f"the file cannot be read: {exc.strerror or exc}"
+        if why is not None:
+            problems.append(_not_restored("the settings", why, path))
+            settings.clear()
+            settings.sync()
+            return problems
+    schema = _schema()
+    wrong = []
+    for key in settings.allKeys():
+        check = schema.get(key) or next((c for k, c in schema.items() if k.endswith("_") and key.startswith(k)),
+                                        None)
+        if check is not None and not check(settings.value(key)):
+            settings.remove(key)
+            wrong.append(key)
+    if wrong:
+        problems.append(f"settings of the wrong type ({', '.join(wrong)}): defaults used")
+    return problems
+
+
+# -- the window's kept state ---------------------------------------------------------------
+def restore_drawing(window: Any) -> list[str]:
+    from explorer.session.digits import DamagedDrawing
+    path = window.drawing_path()
+    if not os.path.lexists(path):
+        return []
+    lab = window.digit_lab
+    try:
+        lab.session.load(path)
+        lab.refresh_now()
+    except DamagedDrawing as exc:
+        return [_not_restored("the drawing", str(exc), path)]
+    except Exception as exc:  # noqa: BLE001 - readable but unusable: the window must open
+        lab.session.forget()
+        lab.refresh_now()
+        return [_not_restored("the drawing", f"{type(exc).__name__}: {exc}", path)]
+    return []
+
+
+def restore_text(window: Any) -> list[str]:
+    lab = window.sequence_lab
+    path = window.text_path()
+    if lab is None or not os.path.lexists(path):
+        return []
+    try:
+        text = read_text(path)
+    except DamagedFile as exc:
+        return [_not_restored("the text", str(exc), path)]
+    editor = lab.editor
+    editor.setPlainText(text)
+    cursor = editor.textCursor()
+    kept = window.settings.value("sequence/cursor")
+    end = editor.document().characterCount() - 1
+    pos = min(int(kept), end) if kept is not None else end     # validated by check_settings
+    cursor.setPosition(max(pos, 0))
+    editor.setTextCursor(cursor)
+    editor.ensureCursorVisible()
+    return []
+
+
+def restore_checkpoint(window: Any) -> list[str]:
+    lab = getattr(window, "train_lab", None)
+    if lab is None or not hasattr(lab, "set_checkpoint"):
+        return []
+    path = Path(window.drawing_path()).with_name("train_checkpoint.npz")
+    why = lab.set_checkpoint(path)
+    return [_not_restored("the last training run", why, path)] if why else []
+
+
+def restore_state(window: Any) -> list[str]:
+    """Drawing, text (+cursor) and the Train lab's last weights; -> what was not restored."""
+    problems = []
+    for restore in (restore_drawing, restore_text, restore_checkpoint):
+        problems += restore(window)
+    return problems
+
+
+def report(window: Any, problems: list[str]) -> None:
+    """Say in the status bar (for 30 s) what was not restored."""
+    if problems:
+        window.statusBar().showMessage("Not restored: " + "; ".join(problems), 30000)
