@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +39,8 @@ non_negative_int = int_in_range(0)
 
 def out_file(text: str) -> Path:
     """An argparse type for ``--out FILE``: the folder exists, is a folder, takes a new file
-    (tried with a temporary file, which is removed), and FILE is not a folder itself."""
+    (tried with a temporary file, which is removed), and FILE is not a folder itself. An
+    existing FILE is replaced (atomically, by a rename in that folder) whatever its mode."""
     path = Path(text).expanduser()
     folder = path.parent
     if path.is_dir():
@@ -56,8 +56,6 @@ def out_file(text: str) -> Path:
     except OSError as exc:
         raise argparse.ArgumentTypeError(f"cannot write to the folder {folder} "
                                          f"({exc.strerror or exc})") from None
-    if path.exists() and not os.access(path, os.W_OK):
-        raise argparse.ArgumentTypeError(f"{path} exists and cannot be replaced (read-only)")
     return path
 
 
