@@ -100,24 +100,29 @@ def _strips(path: str | os.PathLike[str], hdr: PngHeader, rows: int,
     stride = 1 + hdr.row_bytes
     inflate = zlib.decompressobj()
     buf, left = bytearray(), hdr.height
+
+    def inflated(data: bytes) -> bytes:
+        try:
+            return inflate.decompress(data, READ_BYTES * 4)
+        except zlib.error as exc:
+            raise PngError(f"the PNG's image data is damaged ({exc})") from None
+
     with open(path, "rb") as fh:
-        for piece in _chunks(fh, extras):
-            data = piece
-            while data and left:
-                try:
-                    buf += inflate.decompress(data, READ_BYTES * 4)
-                except zlib.error as exc:
-                    raise PngError(f"the PNG's image data is damaged ({exc})") from None
-                data = inflate.unconsumed_tail
-                while left and len(buf) >= stride * min(rows, left):
-                    n = min(rows, left)
-                    yield bytes(buf[:stride * n])
-                    del buf[:stride * n]
-                    left -= n
-            if not left:
-                return
-    if left:
-        raise PngError(f"the PNG's image data ends {left:,} rows early")
+        pieces = _chunks(fh, extras)
+        while left:
+            if inflate.unconsumed_tail:             # input zlib held back (output cap)
+                buf += inflated(inflate.unconsumed_tail)
+            else:
+                piece = next(pieces, None)
+                more = inflated(piece) if piece is not None else inflate.flush()
+                if piece is None and not more:
+                    raise PngError(f"the PNG's image data ends {left:,} rows early")
+                buf += more
+            while left and len(buf) >= stride * min(rows, left):
+                n = min(rows, left)
+                yield bytes(buf[:stride * n])
+                del buf[:stride * n]
+                left -= n
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -44,11 +44,13 @@ def _picture(kind: str, w: int = 37, h: int = 23) -> QImage:
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@pytest.mark.parametrize("strip_pixels", [1, 200, 1 << 21])
-def test_strip_reader_matches_qt(tmp_path, monkeypatch, kind, strip_pixels):
+@pytest.mark.parametrize(("strip_pixels", "read_bytes"), [(1, 7), (200, 1 << 20), (1 << 21, 7),
+                                                         (1 << 21, 1 << 20)])
+def test_strip_reader_matches_qt(tmp_path, monkeypatch, kind, strip_pixels, read_bytes):
     path = tmp_path / f"{kind}.png"
     assert _picture(kind).save(str(path))
     monkeypatch.setattr(bigpng, "STRIP_PIXELS", strip_pixels)        # 1: one row per strip
+    monkeypatch.setattr(bigpng, "READ_BYTES", read_bytes)            # 7: zlib holds input back
     ours = bigpng.read_big_png(path, max_side=37)                    # no scaling: exact
     qt = imageio.qimage_to_rgba(QImage(str(path)))
     assert ours.shape == qt.shape == (23, 37, 4)
