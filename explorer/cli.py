@@ -4,21 +4,20 @@ User mistakes print one clear line to stderr and exit with status 2; no tracebac
 arguments are checked before any work: numbers against their ranges (``positive_int``
 ...), ``--out`` against the disk (``out_file``: its folder exists and takes a new file),
 so a wrong argument never costs a training run. ``--json`` output goes through
-``dumps_json``: valid JSON, non-finite numbers written as null.
+``dumps_json``: valid JSON, non-finite numbers written as null. (Those helpers live in
+``explorer.commands.cliargs`` so that every sub-command module can use them.)
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from explorer.commands.cliargs import dumps_json, int_in_range, non_negative_int, out_file, positive_int
 from explorer.errors import ExplorerError, UserError
 
 __all__ = ["ExplorerError", "OneLineParser", "UserError", "build_parser", "dumps_json", "main",
@@ -32,65 +31,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an int in [low, high] (high None: no upper bound)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            what = f"at least {low}" if high is None else f"between {low} and {high:,}"
-            raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
-        return value
-    parse.__name__ = "int"
-    return parse
-
-
-positive_int = int_in_range(1)
-non_negative_int = int_in_range(0)
-
-
-def out_file(text: str) -> Path:
-    """An argparse type for ``--out FILE``: the folder exists, is a folder, takes a new file
-    (tried with a temporary file, which is removed), and FILE is not a folder itself."""
-    path = Path(text).expanduser()
-    folder = path.parent
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name inside it")
-    if not folder.exists():
-        raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
-    if not folder.is_dir():
-        raise argparse.ArgumentTypeError(f"{folder} is a file, not a folder, so {path} "
-                                         "cannot be written")
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot write to the folder {folder} "
-                                         f"({exc.strerror or exc})") from None
-    if path.exists() and not os.access(path, os.W_OK):
-        raise argparse.ArgumentTypeError(f"{path} exists and cannot be replaced (read-only)")
-    return path
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if hasattr(value, "item") and hasattr(value, "dtype"):       # numpy scalar
-        return _finite(value.item())
-    return value
-
-
-def dumps_json(value: Any, indent: int | None = 2) -> str:
-    """JSON text that every parser accepts: NaN and infinities become null."""
-    return json.dumps(_finite(value), indent=indent, allow_nan=False)
 
 
 def _add_train(sub: Any) -> None:

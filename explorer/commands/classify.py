@@ -10,11 +10,11 @@ is then 2. A bad model stops everything with one line and status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from explorer.commands.cliargs import dumps_json
 from explorer.commands.imageio import ImageError, read_image
 from explorer.data.preprocess import EmptyDrawing, image_to_gray, to_mnist
 from explorer.engine import Model, ModelFileError, load_model
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             _error(f"{path}: {exc}")
             failed += 1
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(dumps_json(results))
     elif results:
         print(format_table(results))
     return 2 if failed else 0

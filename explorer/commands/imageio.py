@@ -2,8 +2,11 @@
 
 Only ``PySide6.QtGui`` is used: no ``QApplication`` is needed, and no extra dependency.
 Huge images are scaled down while decoding (longer side at most ``MAX_SIDE``), which is
-plenty for a digit that ends up 20 px tall. Problems raise ``ImageError`` with a short
-human sentence (the file name is added by the caller).
+plenty for a digit that ends up 20 px tall: ``QImageReader.setScaledSize`` for the formats
+whose decoder scales (JPEG), and for a PNG over ``BIG_PIXELS`` pixels a strip-by-strip
+decoder (``bigpng``) whose memory does not grow with the image, so a 20000 x 20000 PNG is
+read rather than refused. Problems raise ``ImageError`` with a short human sentence (the
+file name is added by the caller).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import numpy as np
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage, QImageReader
 
+from explorer.commands.bigpng import PngError, png_header, read_big_png
 from explorer.errors import ExplorerError
 
-__all__ = ["MAX_SIDE", "ImageError", "read_image", "write_gray_png"]
+__all__ = ["BIG_PIXELS", "MAX_SIDE", "ImageError", "read_image", "write_gray_png"]
 
 MAX_SIDE = 1024
+BIG_PIXELS = 1 << 24        # PNGs with more pixels than this go through bigpng
 
 
 class ImageError(ExplorerError, ValueError):
@@ -45,6 +50,12 @@ def read_image(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarray:
     """
     path = Path(path)
     _check_file(path)
+    try:
+        png = png_header(path)
+        if png is not None and png.width * png.height > BIG_PIXELS and not png.interlaced:
+            return read_big_png(path, max_side)
+    except PngError as exc:
+        raise ImageError(str(exc)) from None
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     if not reader.canRead():
@@ -59,6 +70,10 @@ def read_image(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarray:
     image = reader.read()
     if image.isNull():
         why = reader.errorString() or "unknown error"
+        if size.isValid() and size.width() * size.height() * 4 > QImageReader.allocationLimit() * 2**20:
+            raise ImageError(f"the image is {size.width()}x{size.height()}, too large for "
+                             f"Qt's {reader.format().data().decode() or 'image'} decoder "
+                             "to scale; save it as a PNG or JPEG to read it")
         raise ImageError(f"cannot decode the image ({why})")
     if image.width() <= 0 or image.height() <= 0:
         raise ImageError("the image has zero size")
