@@ -320,14 +320,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.tabs.setCurrentIndex(tab)
         self._wanted_tab = tab               # a lab added later may be the one to return to
 
-    def save_ui(self) -> None:
+    def save_ui(self, sync: bool = True) -> None:
         s = self.settings
         s.setValue("settings/version", SETTINGS_VERSION)
         s.setValue("ui/geometry", self.saveGeometry())
         s.setValue("ui/state", self.saveState())
         s.setValue("ui/tab", self.tabs.currentIndex())
         self.digit_lab.save_settings(s)
-        s.sync()
+        if sync:
+            s.sync()
 
     def text_path(self) -> Path:
         """Where the Sequence Lab's text is kept between runs: next to the settings file."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from explorer.errors import ExplorerError
 
@@ -129,7 +129,7 @@ def _schema() -> dict[str, Callable[[Any], bool]]:
         "digits/pen_width": _float(1, 400), "digits/scope": _choice(SCOPES),
         "digits/saliency": _bool, "digits/winners": _bool,
         "digits/splitter": _bytes, "digits/right_splitter": _bytes,
-        "sequence/model": _str, "sequence/splitter_": _bytes, "sequence/cursor": _int(0, 2**31 - 1),
+        "sequence/model": _str, "sequence/splitter_": _bytes,
         "compare/tab": _int(0, 99), "train/kind": _choice(KINDS), "train/config": _json_object,
     }
 
@@ -204,14 +204,34 @@ def restore_text(window: Any) -> list[str]:
         return [_not_restored("the text", str(exc), path)]
     editor = lab.editor
     editor.setPlainText(text)
-    cursor = editor.textCursor()
-    kept = window.settings.value("sequence/cursor")
     end = editor.document().characterCount() - 1
-    pos = min(int(kept), end) if kept is not None else end     # validated by check_settings
-    cursor.setPosition(max(pos, 0))
+    problems, anchor, pos = [], end, end                  # no kept cursor: carry on at the end
+    cursor_path = path.with_name("sequence_cursor.json")
+    if os.path.lexists(cursor_path):
+        try:
+            anchor, pos = (min(v, end) for v in read_cursor(cursor_path))
+        except DamagedFile as exc:
+            problems.append(_not_restored("the cursor position", str(exc), cursor_path))
+    cursor = editor.textCursor()
+    cursor.setPosition(anchor)
+    cursor.setPosition(pos, QtGui.QTextCursor.MoveMode.KeepAnchor)
     editor.setTextCursor(cursor)
     editor.ensureCursorVisible()
-    return []
+    return problems
+
+
+def read_cursor(path: Path) -> tuple[int, int]:
+    """``sequence_cursor.json`` -> (anchor, position), both ints >= 0; DamagedFile otherwise."""
+    try:
+        if path.is_dir() or path.stat().st_size > 4096:
+            raise ValueError
+        rec = json.loads(path.read_bytes().decode("utf-8"))
+        pos, anchor = rec["position"], rec.get("anchor", rec["position"])
+        if not all(type(v) is int and 0 <= v < 2**31 for v in (pos, anchor)):
+            raise ValueError
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise DamagedFile(f"{path.name} is not a cursor record") from None
+    return anchor, pos
 
 
 def restore_checkpoint(window: Any) -> list[str]:

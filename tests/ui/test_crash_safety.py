@@ -109,7 +109,8 @@ def test_autosave_writes_drawing_text_and_cursor_without_closing(qtbot, win, ui,
                     timeout=5000)
     qtbot.waitUntil(lambda: drawing_file.is_file() and len(load_drawing(drawing_file).strokes) == 1,
                     timeout=5000)
-    qtbot.waitUntil(lambda: "cursor=5" in (tmp_path / "explorer.ini").read_text(), timeout=5000)
+    qtbot.waitUntil(lambda: (tmp_path / "sequence_cursor.json").is_file()
+                    and json.loads((tmp_path / "sequence_cursor.json").read_text())["position"] == 5, timeout=5000)
     np.testing.assert_allclose(load_drawing(drawing_file).strokes[0].points,
                                win.digit_lab.session.strokes[0].points)
     assert not list(tmp_path.glob(".*.tmp"))                 # atomic writes left no temporaries

@@ -135,24 +135,41 @@ def test_damaged_text_is_moved_aside_and_the_window_opens(qtbot, tmp_path, model
 
 def test_text_and_cursor_come_back(qtbot, tmp_path, model):
     (tmp_path / "sequence_text.txt").write_text("héllo wörld\nsecond line", encoding="utf-8")
-    s = QtCore.QSettings(str(tmp_path / "explorer.ini"), QtCore.QSettings.Format.IniFormat)
-    s.setValue("sequence/cursor", 4)
-    s.sync()
+    (tmp_path / "sequence_cursor.json").write_text('{"position": 4, "anchor": 2}')
     win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
     assert win.sequence_lab.editor.toPlainText() == "héllo wörld\nsecond line"
-    assert win.sequence_lab.editor.textCursor().position() == 4
+    cursor = win.sequence_lab.editor.textCursor()
+    assert (cursor.anchor(), cursor.position()) == (2, 4)
     assert win.restore_problems == []
+
+
+@pytest.mark.parametrize("record", ['{"position": -3}', '{"position": "x"}', "[1, 2]", "\xff\xfe", "{"])
+def test_damaged_cursor_is_moved_aside_and_the_text_still_comes_back(qtbot, tmp_path, model, record):
+    (tmp_path / "sequence_text.txt").write_text("abc", encoding="utf-8")
+    (tmp_path / "sequence_cursor.json").write_bytes(record.encode("latin-1"))
+    win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
+    assert win.sequence_lab.editor.toPlainText() == "abc"
+    assert win.sequence_lab.editor.textCursor().position() == 3     # the end, as without a record
+    assert "the cursor position" in win.statusBar().currentMessage()
+    assert len(aside(tmp_path, "sequence_cursor.json")) == 1
+
+
+def test_a_cursor_past_the_end_is_clamped(qtbot, tmp_path, model):
+    (tmp_path / "sequence_text.txt").write_text("abc", encoding="utf-8")
+    (tmp_path / "sequence_cursor.json").write_text('{"position": 999, "anchor": 999}')
+    win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
+    assert win.sequence_lab.editor.textCursor().position() == 3 and win.restore_problems == []
 
 
 def test_settings_of_the_wrong_type_are_dropped(qtbot, tmp_path, model):
     ini = tmp_path / "explorer.ini"
     ini.write_text("[digits]\npen_width=abc\nsplitter=hello\nscope=nowhere\n[compare]\ntab=zz\n"
-                   "[ui]\ntab=1.5\n[sequence]\nsplitter_main=12\ncursor=-3\n[train]\nconfig={broken\n"
+                   "[ui]\ntab=1.5\n[sequence]\nsplitter_main=12\n[train]\nconfig={broken\n"
                    "kind=toy\n[settings]\nversion=1\n")
     win = open_window(qtbot, str(ini), model)
     message = win.statusBar().currentMessage()
     for key in ("digits/pen_width", "digits/splitter", "digits/scope", "compare/tab", "ui/tab",
-                "sequence/splitter_main", "sequence/cursor", "train/config"):
+                "sequence/splitter_main", "train/config"):
         assert key in message
     assert "train/kind" not in message                      # a good value stays
     assert win.digit_lab.scope in ("map", "layer", "network")
