@@ -251,7 +251,13 @@ def restore_state(window: Any) -> list[str]:
     return problems
 
 
-def report(window: Any, problems: list[str]) -> None:
-    """Say in the status bar (for 30 s) what was not restored."""
-    if problems:
-        window.statusBar().showMessage("Not restored: " + "; ".join(problems), 30000)
+def report(window: Any, problems: list[str], ms: int = 30000) -> None:
+    """Say in the status bar what was not restored and where it was kept (the reasons in
+    its tooltip), for ``ms`` milliseconds."""
+    if not problems:
+        return
+    short = [re.sub(r" \(.*; (kept as [^;]*|could not be moved aside)\)$", r" (damaged, \1)", p) for p in problems]
+    bar = window.statusBar()
+    bar.showMessage("Not restored: " + "; ".join(short) + " — hover here for why", ms)
+    bar.setToolTip("Not restored:\n• " + "\n• ".join(problems))
+    QtCore.QTimer.singleShot(ms, bar, lambda: bar.setToolTip(""))
