@@ -87,6 +87,7 @@ def test_damaged_drawing_is_moved_aside_and_the_window_opens(qtbot, tmp_path, mo
     assert "Not restored: the drawing" in win.statusBar().currentMessage()
     kept = aside(tmp_path, "digit_drawing.npz")
     assert len(kept) == 1 and kept[0].name in win.statusBar().currentMessage()
+    assert "digit_drawing.npz " in win.statusBar().toolTip()               # the reason, on hover
     assert not path.exists() or path.is_file()          # a folder in its place went aside too
     if before is not None:
         assert kept[0].read_bytes() == before            # nothing the user made is deleted
@@ -126,7 +127,8 @@ TEXTS = {
 def test_damaged_text_is_moved_aside_and_the_window_opens(qtbot, tmp_path, model, case):
     TEXTS[case](tmp_path / "sequence_text.txt")
     win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
-    assert "the text (sequence_text.txt" in win.statusBar().currentMessage()
+    assert "Not restored: the text (damaged, kept as sequence_text.txt.damaged-" in win.statusBar().currentMessage()
+    assert "the text (sequence_text.txt " in win.statusBar().toolTip()     # the reason, on hover
     assert len(aside(tmp_path, "sequence_text.txt")) == 1
     assert win.sequence_lab.editor.toPlainText()          # the lab shows its preset instead
     win.close()
