@@ -85,6 +85,20 @@ def test_sigterm_and_sigint_save_and_exit_zero(tmp_path, sig):
     assert_same_work(made, restored(tmp_path))
 
 
+def test_sigkill_while_training_keeps_weights_at_most_a_second_old(tmp_path):
+    from explorer.engine import load_model
+    child = Child("train-wait", tmp_path)
+    child.wait_for("READY")                                  # >= 20 steps done
+    time.sleep(1.5)
+    child.proc.kill()
+    assert child.proc.wait(timeout=10) == -signal.SIGKILL
+    kept = load_model(tmp_path / "cnn-rnn-explorer" / "train_checkpoint.npz")
+    assert kept.meta["train_step"] >= 20 and kept.meta["train_config"]["preset"] == "LSTM 16"
+    state = restored(tmp_path)
+    assert state["problems"] == [] and state["train_kept"]
+    assert "Restored the weights of your last run" in state["train_message"]
+
+
 # -- in process -----------------------------------------------------------------------------
 @pytest.fixture
 def win(qtbot, tmp_path, model):
