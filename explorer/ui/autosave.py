@@ -72,7 +72,10 @@ class BackgroundWriter:
             with self._cv:
                 self._busy = False
                 self._cv.notify_all()
-            self._on_done(name, error)
+            try:
+                self._on_done(name, error)
+            except RuntimeError:            # the window (and its Autosaver) is gone already
+                pass
 
 
 @dataclass
