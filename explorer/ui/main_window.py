@@ -283,7 +283,10 @@ class MainWindow(QtWidgets.QMainWindow):
             model = load_model(path)
             where = route_model(model)
         except (ExplorerError, ValueError, OSError, RecursionError, MemoryError) as exc:
-            self.digit_lab.show_error("Could not open the model", str(exc))
+            why = {RecursionError: "its architecture is nested too deeply to be a model",
+                   MemoryError: "it would need more memory than this machine has"}.get(type(exc), str(exc))
+            name = Path(path).name
+            self.digit_lab.show_error("Could not open the model", why if name in why else f"{name}: {why}")
             return False
         if where == "digits-cnn":
             self.digit_lab.set_model(model)

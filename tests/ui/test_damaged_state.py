@@ -238,3 +238,17 @@ def test_open_model_says_why_no_lab_can_use_it(qtbot, tmp_path, model):
     assert "not a digit model" in win.digit_lab.last_error and "Sequence Lab" in win.digit_lab.last_error
     assert "Embedding expects" not in win.digit_lab.last_error
     assert win.digit_lab.session.model is model                         # nothing else changed
+
+
+def test_open_model_on_hostile_files_says_why_and_changes_nothing(qtbot, tmp_path, model):
+    win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
+    win.digit_lab._message_box = lambda *a: None
+    nested = tmp_path / "nested.npz"
+    npz(nested, arch=np.array("[" * 100_000 + "]" * 100_000))
+    (tmp_path / "folder.npz").mkdir()
+    (tmp_path / "random.npz").write_bytes(np.random.default_rng(2).bytes(2000))
+    for name in ("nested.npz", "folder.npz", "random.npz", "missing.npz"):
+        win.digit_lab.last_error = ""
+        assert not win.open_model(tmp_path / name)
+        assert name in win.digit_lab.last_error, win.digit_lab.last_error
+        assert win.digit_lab.session.model is model and win.tabs.currentIndex() == 0
