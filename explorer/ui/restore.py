@@ -129,7 +129,8 @@ def _schema() -> dict[str, Callable[[Any], bool]]:
         "digits/pen_width": _float(1, 400), "digits/scope": _choice(SCOPES),
         "digits/saliency": _bool, "digits/winners": _bool,
         "digits/splitter": _bytes, "digits/right_splitter": _bytes,
-        "sequence/model": _str, "sequence/splitter_": _bytes,
+        "sequence/model": _str, "sequence/splitter_": _bytes, "sequence/unit": _int(-1, 10**6),
+        "sequence/unit_state": _choice(("h", "c")),
         "compare/tab": _int(0, 99), "train/kind": _choice(KINDS), "train/config": _json_object,
     }
 
@@ -234,6 +235,15 @@ def read_cursor(path: Path) -> tuple[int, int]:
     return anchor, pos
 
 
+def restore_selection(window: Any) -> list[str]:
+    """The Sequence Lab's selected unit (values checked by check_settings; out of range: none)."""
+    lab, s = window.sequence_lab, window.settings
+    unit = int(s.value("sequence/unit", -1))
+    if lab is not None and lab.session is not None and 0 <= unit < lab.session.hidden_size:
+        lab.select_unit(unit, str(s.value("sequence/unit_state", "h")))
+    return []
+
+
 def restore_checkpoint(window: Any) -> list[str]:
     lab = getattr(window, "train_lab", None)
     if lab is None or not hasattr(lab, "set_checkpoint"):
@@ -244,9 +254,9 @@ def restore_checkpoint(window: Any) -> list[str]:
 
 
 def restore_state(window: Any) -> list[str]:
-    """Drawing, text (+cursor) and the Train lab's last weights; -> what was not restored."""
+    """Drawing, text (+cursor), selected unit and the Train lab's last weights; -> what was not restored."""
     problems = []
-    for restore in (restore_drawing, restore_text, restore_checkpoint):
+    for restore in (restore_drawing, restore_text, restore_selection, restore_checkpoint):
         problems += restore(window)
     return problems
 

@@ -145,6 +145,21 @@ def test_text_and_cursor_come_back(qtbot, tmp_path, model):
     assert win.restore_problems == []
 
 
+def test_selected_unit_comes_back_and_an_absurd_one_is_ignored(qtbot, tmp_path, model):
+    ini = str(tmp_path / "explorer.ini")
+    win = open_window(qtbot, ini, model)
+    win.sequence_lab.select_unit(3)
+    win.close()
+    again = open_window(qtbot, ini, model)
+    assert again.sequence_lab.unit == 3
+    again.close()
+    s = QtCore.QSettings(ini, QtCore.QSettings.Format.IniFormat)
+    s.setValue("sequence/unit", 10**5)                      # the right type, no such unit
+    s.sync()
+    third = open_window(qtbot, ini, model)
+    assert third.sequence_lab.unit is None and third.restore_problems == []
+
+
 @pytest.mark.parametrize("record", ['{"position": -3}', '{"position": "x"}', "[1, 2]", "\xff\xfe", "{"])
 def test_damaged_cursor_is_moved_aside_and_the_text_still_comes_back(qtbot, tmp_path, model, record):
     (tmp_path / "sequence_text.txt").write_text("abc", encoding="utf-8")
