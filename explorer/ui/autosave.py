@@ -1,21 +1,27 @@
 """Autosave: everything the user makes is on disk within about a second of changing.
 
-``Autosaver`` keeps named items. A change signal marks an item dirty and starts one
-single-shot timer (``DELAY_MS``; later changes do not push it back, so a long stroke or
-steady typing is still saved every ``DELAY_MS``). When it fires, each dirty item takes a
-*snapshot* on the GUI thread (cheap: an immutable drawing state, the editor's text) and
-returns a ``write()`` that runs on one background writer thread (anything that could
-stall: compressing strokes, encoding and fsync'ing a long text), or runs at once for the
-settings (QSettings belongs to the GUI thread). Files go through ``explorer.atomic``, so
-``kill -9`` leaves either the previous or the new file and loses at most the last second.
+``Autosaver`` keeps named items, each with its own single-shot timer (``DELAY_MS``). A
+change signal marks an item dirty and starts its timer; for the user's work later changes
+do not push it back, so a long stroke or steady typing is still saved every ``DELAY_MS``.
+When it fires, the item takes a *snapshot* on the GUI thread (cheap: an immutable drawing
+state, the editor's text) and returns a ``write()`` that runs on one background writer
+thread (anything that could stall: compressing strokes, encoding and fsync'ing a text).
+Files go through ``explorer.atomic``, so ``kill -9`` leaves either the previous or the new
+file and loses at most the last second.
 
-``install_autosave(window)`` wires the main window: the drawing, the Sequence Lab text,
-and every setting (tab, splitters, combo boxes, spin boxes, checkable actions, cursor).
-The Train lab's weights are written by its worker thread (explorer.ui.train.worker).
+Settings are the exception: QSettings belongs to the GUI thread and its sync fsyncs
+(~20 ms measured here), so the settings item is *trailing* — written once, ``DELAY_MS``
+after the last change (a splitter drag or a window resize costs one sync, when it ends).
+
+``install_autosave(window)`` wires the main window: the drawing, the Sequence Lab text and
+its cursor (``sequence_cursor.json`` beside the text), and every setting (tab, splitters,
+combo boxes, spin boxes, checkable actions, window geometry). The Train lab's weights are
+written by its worker thread (explorer.ui.train.worker).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,13 +72,18 @@ class BackgroundWriter:
             with self._cv:
                 self._busy = False
                 self._cv.notify_all()
-            self._on_done(name, error)
+            try:
+                self._on_done(name, error)
+            except RuntimeError:            # the window (and its Autosaver) is gone already
+                pass
 
 
 @dataclass
 class _Item:
     snapshot: Callable[[bool], Write | None]   # (force) on the GUI thread; None: nothing to write
     background: bool
+    trailing: bool
+    timer: QtCore.QTimer
 
 
 class Autosaver(QtCore.QObject):
@@ -85,34 +96,39 @@ class Autosaver(QtCore.QObject):
     def __init__(self, parent: QtCore.QObject | None = None, delay_ms: int = DELAY_MS) -> None:
         super().__init__(parent)
         self._items: dict[str, _Item] = {}
-        self._dirty: set[str] = set()
-        self.timer = QtCore.QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(delay_ms)
-        self.timer.timeout.connect(self.save_dirty)
+        self.delay_ms = delay_ms
         self._done.connect(self._on_done)
         self.writer = BackgroundWriter(lambda n, e: self._done.emit(n, "" if e is None else str(e),
                                                                     e is None))
         self.writes = 0                          # completed writes (tests wait on it)
 
-    def add(self, name: str, snapshot: Callable[[bool], Write | None], background: bool = True) -> None:
-        self._items[name] = _Item(snapshot, background)
+    def add(self, name: str, snapshot: Callable[[bool], Write | None], background: bool = True,
+            trailing: bool = False) -> None:
+        timer = QtCore.QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(self.delay_ms)
+        timer.timeout.connect(lambda: self.save(name))
+        self._items[name] = _Item(snapshot, background, trailing, timer)
 
     def mark_dirty(self, name: str) -> None:
-        self._dirty.add(name)
-        if not self.timer.isActive():
-            self.timer.start()
+        timer = self._items[name].timer
+        if self._items[name].trailing or not timer.isActive():
+            timer.start()
 
-    def save_dirty(self) -> None:
-        """Snapshot every dirty item now; background writes go to the writer thread."""
-        dirty, self._dirty = self._dirty, set()
-        for name in (n for n in self._items if n in dirty):
-            self._save(name, self._items[name], self._items[name].background, force=False)
+    def pending(self) -> list[str]:
+        """Items changed but not yet handed to the writer."""
+        return [n for n, item in self._items.items() if item.timer.isActive()]
+
+    def save(self, name: str) -> None:
+        """Snapshot ``name`` now; a background write goes to the writer thread."""
+        item = self._items[name]
+        item.timer.stop()
+        self._save(name, item, item.background, force=False)
 
     def save_all(self, timeout: float = 0.5) -> None:
         """Quit / close: wait for pending writes, then write every item on this thread."""
-        self.timer.stop()
-        self._dirty.clear()
+        for item in self._items.values():
+            item.timer.stop()
         self.writer.drain(timeout)
         for name, item in self._items.items():
             self._save(name, item, background=False, force=True)
@@ -174,16 +190,37 @@ def _text_item(window: Any) -> Callable[[bool], Write | None]:
     return snapshot
 
 
+CURSOR_FILE = "sequence_cursor.json"
+
+
+def _cursor_item(window: Any) -> Callable[[bool], Write | None]:
+    from explorer.atomic import atomic_write_text
+
+    def snapshot(force: bool) -> Write | None:
+        if window.sequence_lab is None:
+            return None
+        editor = window.sequence_lab.editor
+        cursor = editor.textCursor()
+        record = {"position": cursor.position(), "anchor": cursor.anchor(),
+                  "length": editor.document().characterCount() - 1}
+        path = Path(window.text_path()).with_name(CURSOR_FILE)
+        return lambda: atomic_write_text(path, json.dumps(record))
+    return snapshot
+
+
 def save_settings(window: Any) -> None:
-    """Every lab's settings, the window layout and the editor's cursor into QSettings (GUI thread)."""
-    window.save_ui()
-    for i in range(window.tabs.count()):
+    """Every lab's settings and the window layout into QSettings (GUI thread), synced once
+    if the labs allow: the Sequence Lab syncs inside its save_settings, so it goes last."""
+    window.save_ui(sync=False)
+    seq = window.sequence_lab
+    if seq is not None:                     # the selected unit: a selection worth keeping
+        window.settings.setValue("sequence/unit", -1 if seq.unit is None else int(seq.unit))
+        window.settings.setValue("sequence/unit_state", getattr(seq, "unit_state", "h"))
+    for i in reversed(range(window.tabs.count())):
         lab = window.tabs.widget(i)
         if lab is not window.digit_lab and hasattr(lab, "save_settings"):
             lab.save_settings()
-    if window.sequence_lab is not None:
-        window.settings.setValue("sequence/cursor", window.sequence_lab.editor.textCursor().position())
-    window.settings.sync()
+    window.settings.sync()                  # a no-op when a lab has just synced everything
 
 
 class _LayoutWatcher(QtCore.QObject):
@@ -230,16 +267,17 @@ def watch_settings(root: QtWidgets.QWidget, mark: Callable[[], None]) -> int:
 def install_autosave(window: Any, delay_ms: int = DELAY_MS) -> Autosaver:
     """Autosave the window's drawing, text and settings (call after restoring them)."""
     saver = Autosaver(window, delay_ms)
-    saver.add("settings", lambda force: (lambda: save_settings(window)), background=False)
+    saver.add("settings", lambda force: (lambda: save_settings(window)), background=False, trailing=True)
     saver.add("drawing", _drawing_item(window))
     saver.add("text", _text_item(window))
+    saver.add("cursor", _cursor_item(window))
     lab = window.digit_lab
     lab.canvas.drawing_changed.connect(lambda: saver.mark_dirty("drawing"))
     lab.scheduler.rendered.connect(lambda: saver.mark_dirty("drawing"))   # undo, clear, open, ...
     if window.sequence_lab is not None:
         editor = window.sequence_lab.editor
         editor.textChanged.connect(lambda: saver.mark_dirty("text"))
-        editor.cursorPositionChanged.connect(lambda: saver.mark_dirty("settings"))
+        editor.cursorPositionChanged.connect(lambda: saver.mark_dirty("cursor"))
     watch_settings(window, lambda: saver.mark_dirty("settings"))
     window.installEventFilter(_LayoutWatcher(saver))
     saver.failed.connect(lambda name, msg: window.statusBar().showMessage(

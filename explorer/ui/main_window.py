@@ -283,7 +283,10 @@ class MainWindow(QtWidgets.QMainWindow):
             model = load_model(path)
             where = route_model(model)
         except (ExplorerError, ValueError, OSError, RecursionError, MemoryError) as exc:
-            self.digit_lab.show_error("Could not open the model", str(exc))
+            why = {RecursionError: "its architecture is nested too deeply to be a model",
+                   MemoryError: "it would need more memory than this machine has"}.get(type(exc), str(exc))
+            name = Path(path).name
+            self.digit_lab.show_error("Could not open the model", why if name in why else f"{name}: {why}")
             return False
         if where == "digits-cnn":
             self.digit_lab.set_model(model)
@@ -320,14 +323,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.tabs.setCurrentIndex(tab)
         self._wanted_tab = tab               # a lab added later may be the one to return to
 
-    def save_ui(self) -> None:
+    def save_ui(self, sync: bool = True) -> None:
         s = self.settings
         s.setValue("settings/version", SETTINGS_VERSION)
         s.setValue("ui/geometry", self.saveGeometry())
         s.setValue("ui/state", self.saveState())
         s.setValue("ui/tab", self.tabs.currentIndex())
         self.digit_lab.save_settings(s)
-        s.sync()
+        if sync:
+            s.sync()
 
     def text_path(self) -> Path:
         """Where the Sequence Lab's text is kept between runs: next to the settings file."""

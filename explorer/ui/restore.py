@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from explorer.errors import ExplorerError
 
@@ -129,7 +129,8 @@ def _schema() -> dict[str, Callable[[Any], bool]]:
         "digits/pen_width": _float(1, 400), "digits/scope": _choice(SCOPES),
         "digits/saliency": _bool, "digits/winners": _bool,
         "digits/splitter": _bytes, "digits/right_splitter": _bytes,
-        "sequence/model": _str, "sequence/splitter_": _bytes, "sequence/cursor": _int(0, 2**31 - 1),
+        "sequence/model": _str, "sequence/splitter_": _bytes, "sequence/unit": _int(-1, 10**6),
+        "sequence/unit_state": _choice(("h", "c")),
         "compare/tab": _int(0, 99), "train/kind": _choice(KINDS), "train/config": _json_object,
     }
 
@@ -204,13 +205,42 @@ def restore_text(window: Any) -> list[str]:
         return [_not_restored("the text", str(exc), path)]
     editor = lab.editor
     editor.setPlainText(text)
-    cursor = editor.textCursor()
-    kept = window.settings.value("sequence/cursor")
     end = editor.document().characterCount() - 1
-    pos = min(int(kept), end) if kept is not None else end     # validated by check_settings
-    cursor.setPosition(max(pos, 0))
+    problems, anchor, pos = [], end, end                  # no kept cursor: carry on at the end
+    cursor_path = path.with_name("sequence_cursor.json")
+    if os.path.lexists(cursor_path):
+        try:
+            anchor, pos = (min(v, end) for v in read_cursor(cursor_path))
+        except DamagedFile as exc:
+            problems.append(_not_restored("the cursor position", str(exc), cursor_path))
+    cursor = editor.textCursor()
+    cursor.setPosition(anchor)
+    cursor.setPosition(pos, QtGui.QTextCursor.MoveMode.KeepAnchor)
     editor.setTextCursor(cursor)
     editor.ensureCursorVisible()
+    return problems
+
+
+def read_cursor(path: Path) -> tuple[int, int]:
+    """``sequence_cursor.json`` -> (anchor, position), both ints >= 0; DamagedFile otherwise."""
+    try:
+        if path.is_dir() or path.stat().st_size > 4096:
+            raise ValueError
+        rec = json.loads(path.read_bytes().decode("utf-8"))
+        pos, anchor = rec["position"], rec.get("anchor", rec["position"])
+        if not all(type(v) is int and 0 <= v < 2**31 for v in (pos, anchor)):
+            raise ValueError
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise DamagedFile(f"{path.name} is not a cursor record") from None
+    return anchor, pos
+
+
+def restore_selection(window: Any) -> list[str]:
+    """The Sequence Lab's selected unit (values checked by check_settings; out of range: none)."""
+    lab, s = window.sequence_lab, window.settings
+    unit = int(s.value("sequence/unit", -1))
+    if lab is not None and lab.session is not None and 0 <= unit < lab.session.hidden_size:
+        lab.select_unit(unit, str(s.value("sequence/unit_state", "h")))
     return []
 
 
@@ -224,14 +254,20 @@ def restore_checkpoint(window: Any) -> list[str]:
 
 
 def restore_state(window: Any) -> list[str]:
-    """Drawing, text (+cursor) and the Train lab's last weights; -> what was not restored."""
+    """Drawing, text (+cursor), selected unit and the Train lab's last weights; -> what was not restored."""
     problems = []
-    for restore in (restore_drawing, restore_text, restore_checkpoint):
+    for restore in (restore_drawing, restore_text, restore_selection, restore_checkpoint):
         problems += restore(window)
     return problems
 
 
-def report(window: Any, problems: list[str]) -> None:
-    """Say in the status bar (for 30 s) what was not restored."""
-    if problems:
-        window.statusBar().showMessage("Not restored: " + "; ".join(problems), 30000)
+def report(window: Any, problems: list[str], ms: int = 30000) -> None:
+    """Say in the status bar what was not restored and where it was kept (the reasons in
+    its tooltip), for ``ms`` milliseconds."""
+    if not problems:
+        return
+    short = [re.sub(r" \(.*; (kept as [^;]*|could not be moved aside)\)$", r" (damaged, \1)", p) for p in problems]
+    bar = window.statusBar()
+    bar.showMessage("Not restored: " + "; ".join(short) + " — hover here for why", ms)
+    bar.setToolTip("Not restored:\n• " + "\n• ".join(problems))
+    QtCore.QTimer.singleShot(ms, bar, lambda: bar.setToolTip(""))

@@ -85,6 +85,20 @@ def test_sigterm_and_sigint_save_and_exit_zero(tmp_path, sig):
     assert_same_work(made, restored(tmp_path))
 
 
+def test_sigkill_while_training_keeps_weights_at_most_a_second_old(tmp_path):
+    from explorer.engine import load_model
+    child = Child("train-wait", tmp_path)
+    child.wait_for("READY")                                  # >= 20 steps done
+    time.sleep(1.5)
+    child.proc.kill()
+    assert child.proc.wait(timeout=10) == -signal.SIGKILL
+    kept = load_model(tmp_path / "cnn-rnn-explorer" / "train_checkpoint.npz")
+    assert kept.meta["train_step"] >= 20 and kept.meta["train_config"]["preset"] == "LSTM 16"
+    state = restored(tmp_path)
+    assert state["problems"] == [] and state["train_kept"]
+    assert "Restored the weights of your last run" in state["train_message"]
+
+
 # -- in process -----------------------------------------------------------------------------
 @pytest.fixture
 def win(qtbot, tmp_path, model):
@@ -109,7 +123,8 @@ def test_autosave_writes_drawing_text_and_cursor_without_closing(qtbot, win, ui,
                     timeout=5000)
     qtbot.waitUntil(lambda: drawing_file.is_file() and len(load_drawing(drawing_file).strokes) == 1,
                     timeout=5000)
-    qtbot.waitUntil(lambda: "cursor=5" in (tmp_path / "explorer.ini").read_text(), timeout=5000)
+    qtbot.waitUntil(lambda: (tmp_path / "sequence_cursor.json").is_file()
+                    and json.loads((tmp_path / "sequence_cursor.json").read_text())["position"] == 5, timeout=5000)
     np.testing.assert_allclose(load_drawing(drawing_file).strokes[0].points,
                                win.digit_lab.session.strokes[0].points)
     assert not list(tmp_path.glob(".*.tmp"))                 # atomic writes left no temporaries

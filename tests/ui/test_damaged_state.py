@@ -87,6 +87,7 @@ def test_damaged_drawing_is_moved_aside_and_the_window_opens(qtbot, tmp_path, mo
     assert "Not restored: the drawing" in win.statusBar().currentMessage()
     kept = aside(tmp_path, "digit_drawing.npz")
     assert len(kept) == 1 and kept[0].name in win.statusBar().currentMessage()
+    assert "digit_drawing.npz " in win.statusBar().toolTip()               # the reason, on hover
     assert not path.exists() or path.is_file()          # a folder in its place went aside too
     if before is not None:
         assert kept[0].read_bytes() == before            # nothing the user made is deleted
@@ -126,7 +127,8 @@ TEXTS = {
 def test_damaged_text_is_moved_aside_and_the_window_opens(qtbot, tmp_path, model, case):
     TEXTS[case](tmp_path / "sequence_text.txt")
     win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
-    assert "the text (sequence_text.txt" in win.statusBar().currentMessage()
+    assert "Not restored: the text (damaged, kept as sequence_text.txt.damaged-" in win.statusBar().currentMessage()
+    assert "the text (sequence_text.txt " in win.statusBar().toolTip()     # the reason, on hover
     assert len(aside(tmp_path, "sequence_text.txt")) == 1
     assert win.sequence_lab.editor.toPlainText()          # the lab shows its preset instead
     win.close()
@@ -135,24 +137,56 @@ def test_damaged_text_is_moved_aside_and_the_window_opens(qtbot, tmp_path, model
 
 def test_text_and_cursor_come_back(qtbot, tmp_path, model):
     (tmp_path / "sequence_text.txt").write_text("héllo wörld\nsecond line", encoding="utf-8")
-    s = QtCore.QSettings(str(tmp_path / "explorer.ini"), QtCore.QSettings.Format.IniFormat)
-    s.setValue("sequence/cursor", 4)
-    s.sync()
+    (tmp_path / "sequence_cursor.json").write_text('{"position": 4, "anchor": 2}')
     win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
     assert win.sequence_lab.editor.toPlainText() == "héllo wörld\nsecond line"
-    assert win.sequence_lab.editor.textCursor().position() == 4
+    cursor = win.sequence_lab.editor.textCursor()
+    assert (cursor.anchor(), cursor.position()) == (2, 4)
     assert win.restore_problems == []
+
+
+def test_selected_unit_comes_back_and_an_absurd_one_is_ignored(qtbot, tmp_path, model):
+    ini = str(tmp_path / "explorer.ini")
+    win = open_window(qtbot, ini, model)
+    win.sequence_lab.select_unit(3)
+    win.close()
+    again = open_window(qtbot, ini, model)
+    assert again.sequence_lab.unit == 3
+    again.close()
+    s = QtCore.QSettings(ini, QtCore.QSettings.Format.IniFormat)
+    s.setValue("sequence/unit", 10**5)                      # the right type, no such unit
+    s.sync()
+    third = open_window(qtbot, ini, model)
+    assert third.sequence_lab.unit is None and third.restore_problems == []
+
+
+@pytest.mark.parametrize("record", ['{"position": -3}', '{"position": "x"}', "[1, 2]", "\xff\xfe", "{"])
+def test_damaged_cursor_is_moved_aside_and_the_text_still_comes_back(qtbot, tmp_path, model, record):
+    (tmp_path / "sequence_text.txt").write_text("abc", encoding="utf-8")
+    (tmp_path / "sequence_cursor.json").write_bytes(record.encode("latin-1"))
+    win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
+    assert win.sequence_lab.editor.toPlainText() == "abc"
+    assert win.sequence_lab.editor.textCursor().position() == 3     # the end, as without a record
+    assert "the cursor position" in win.statusBar().currentMessage()
+    assert len(aside(tmp_path, "sequence_cursor.json")) == 1
+
+
+def test_a_cursor_past_the_end_is_clamped(qtbot, tmp_path, model):
+    (tmp_path / "sequence_text.txt").write_text("abc", encoding="utf-8")
+    (tmp_path / "sequence_cursor.json").write_text('{"position": 999, "anchor": 999}')
+    win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
+    assert win.sequence_lab.editor.textCursor().position() == 3 and win.restore_problems == []
 
 
 def test_settings_of_the_wrong_type_are_dropped(qtbot, tmp_path, model):
     ini = tmp_path / "explorer.ini"
     ini.write_text("[digits]\npen_width=abc\nsplitter=hello\nscope=nowhere\n[compare]\ntab=zz\n"
-                   "[ui]\ntab=1.5\n[sequence]\nsplitter_main=12\ncursor=-3\n[train]\nconfig={broken\n"
+                   "[ui]\ntab=1.5\n[sequence]\nsplitter_main=12\n[train]\nconfig={broken\n"
                    "kind=toy\n[settings]\nversion=1\n")
     win = open_window(qtbot, str(ini), model)
     message = win.statusBar().currentMessage()
     for key in ("digits/pen_width", "digits/splitter", "digits/scope", "compare/tab", "ui/tab",
-                "sequence/splitter_main", "sequence/cursor", "train/config"):
+                "sequence/splitter_main", "train/config"):
         assert key in message
     assert "train/kind" not in message                      # a good value stays
     assert win.digit_lab.scope in ("map", "layer", "network")
@@ -219,3 +253,17 @@ def test_open_model_says_why_no_lab_can_use_it(qtbot, tmp_path, model):
     assert "not a digit model" in win.digit_lab.last_error and "Sequence Lab" in win.digit_lab.last_error
     assert "Embedding expects" not in win.digit_lab.last_error
     assert win.digit_lab.session.model is model                         # nothing else changed
+
+
+def test_open_model_on_hostile_files_says_why_and_changes_nothing(qtbot, tmp_path, model):
+    win = open_window(qtbot, str(tmp_path / "explorer.ini"), model)
+    win.digit_lab._message_box = lambda *a: None
+    nested = tmp_path / "nested.npz"
+    npz(nested, arch=np.array("[" * 100_000 + "]" * 100_000))
+    (tmp_path / "folder.npz").mkdir()
+    (tmp_path / "random.npz").write_bytes(np.random.default_rng(2).bytes(2000))
+    for name in ("nested.npz", "folder.npz", "random.npz", "missing.npz"):
+        win.digit_lab.last_error = ""
+        assert not win.open_model(tmp_path / name)
+        assert name in win.digit_lab.last_error, win.digit_lab.last_error
+        assert win.digit_lab.session.model is model and win.tabs.currentIndex() == 0

@@ -44,7 +44,9 @@ def state(window) -> dict:  # type: ignore[no-untyped-def]
     editor = window.sequence_lab.editor
     return {"strokes": [s.points.tolist() for s in window.digit_lab.session.strokes],
             "text": editor.toPlainText(), "cursor": editor.textCursor().position(),
-            "status": window.statusBar().currentMessage(), "problems": window.restore_problems}
+            "status": window.statusBar().currentMessage(), "problems": window.restore_problems,
+            "train_kept": window.train_lab.current_model() is not None,
+            "train_message": window.train_lab.message.text()}
 
 
 def drive(window) -> None:  # type: ignore[no-untyped-def]

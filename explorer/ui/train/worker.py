@@ -180,7 +180,7 @@ class TrainWorker(QtCore.QObject):
             path.parent.mkdir(parents=True, exist_ok=True)
             save_model(self._shadow, path)
             self.checkpoint_error = None
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed autosave must not stop training
             self.checkpoint_error = f"could not keep the weights in {path}: {exc}"
 
     def _on_event(self, ev: Event) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,10 @@ from explorer.atomic import atomic_write_via_name
 
 
 def _atomic(path: Path, write: Callable[[str], object]) -> None:
+    """Raises OSError (with the folder named) when the place cannot be written; then nothing
+    on disk changed (callers in the GUI report it: explorer.ui.report.guarded)."""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f"{path.parent} is a file, not a folder", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_via_name(path, write)
 
