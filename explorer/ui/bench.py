@@ -17,19 +17,29 @@ settings = QtCore.QSettings(sys.argv[1], QtCore.QSettings.Format.IniFormat)
 w = MainWindow(settings)
 w.show()
 app.processEvents()
-print(time.perf_counter() - t0)
+seconds = time.perf_counter() - t0
+import os
+with open("/proc/self/statm") as fh:
+    rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+print(seconds, rss)
 w.close()
 """
 
 
-def window_visible_seconds(tmp_ini: str) -> float:
-    """Seconds from a fresh interpreter's start (imports included) to a shown, painted window."""
+def window_start(tmp_ini: str) -> tuple[float, float]:
+    """Fresh interpreter -> (seconds to a shown, painted window, imports included; RSS MB then)."""
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM") or "offscreen")
     proc = subprocess.run([sys.executable, "-c", _VISIBLE_PROBE, tmp_ini], capture_output=True,
                           text=True, env=env, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "window failed")
-    return float(proc.stdout.strip().splitlines()[-1])
+    seconds, rss = proc.stdout.strip().splitlines()[-1].split()
+    return float(seconds), float(rss)
+
+
+def window_visible_seconds(tmp_ini: str) -> float:
+    """Seconds from a fresh interpreter's start (imports included) to a shown, painted window."""
+    return window_start(tmp_ini)[0]
 
 
 def measure_all(quick: bool = False) -> dict[str, Any]:
@@ -37,11 +47,23 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
 
     rows: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows["window_visible_seconds"] = window_visible_seconds(os.path.join(tmp, "bench.ini"))
-    from explorer.ui.digit.bench import measure_draw_latency
+        seconds, rss = window_start(os.path.join(tmp, "bench.ini"))
+    rows["window_visible_seconds"], rows["rss_after_startup_mb"] = seconds, rss
+    from explorer.ui.digit.bench import measure_draw_latency, measure_long_stroke
     draw = measure_draw_latency(n_moves=120 if quick else 300)
     rows["draw_latency_median_ms"] = draw["median_ms"]
     rows["draw_latency_p95_ms"] = draw["p95_ms"]
+    beside = measure_draw_latency(n_moves=120 if quick else 300, beside=5000)
+    rows["draw_beside_5000pt_stroke_median_ms"] = beside["median_ms"]
+    rows["draw_beside_5000pt_stroke_p95_ms"] = beside["p95_ms"]
+    n = 400 if quick else 3000
+    stroke = measure_long_stroke(n_moves=n, hz=125.0, edge=100 if quick else 200)
+    rows[f"stroke_{n}_moves_125hz_first_ms_per_move"] = stroke["first_ms_per_move"]
+    rows[f"stroke_{n}_moves_125hz_last_ms_per_move"] = stroke["last_ms_per_move"]
+    rows[f"stroke_{n}_moves_125hz_first_moves_per_s"] = stroke["first_moves_per_s"]
+    rows[f"stroke_{n}_moves_125hz_last_moves_per_s"] = stroke["last_moves_per_s"]
+    rows[f"stroke_{n}_moves_125hz_seconds"] = stroke["seconds"]
+    rows[f"stroke_{n}_moves_125hz_ideal_seconds"] = stroke["ideal_seconds"]
     try:
         from explorer.ui.sequence.bench import measure_keystroke_latency, measure_paste
     except ImportError as exc:
