@@ -42,6 +42,36 @@ def window_visible_seconds(tmp_ini: str) -> float:
     return window_start(tmp_ini)[0]
 
 
+_PASTE_PROBE = """
+import json, os, resource, sys
+from explorer.ui.sequence.bench import measure_paste
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+r = measure_paste(int(sys.argv[1]), before=lambda: print(json.dumps({"rss_before_mb": rss()})))
+r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+r["rss_after_mb"] = rss()
+print(json.dumps(r))
+"""
+
+
+def paste_in_fresh_process(n_chars: int) -> dict[str, Any]:
+    """Paste ``n_chars`` of Python code into a fresh Sequence Lab (its own process, so the peak
+    resident memory is the app's own): seconds, longest block, peak and final RSS (MB)."""
+    import json
+
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM") or "offscreen")
+    proc = subprocess.run([sys.executable, "-c", _PASTE_PROBE, str(n_chars)], capture_output=True,
+                          text=True, env=env, timeout=1800)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "paste failed")
+    out: dict[str, Any] = {}
+    for line in proc.stdout.strip().splitlines():
+        if line.startswith("{"):
+            out.update(json.loads(line))
+    return out
+
+
 def measure_all(quick: bool = False) -> dict[str, Any]:
     import tempfile
 
@@ -75,6 +105,13 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     paste = measure_paste(n_chars=100_000)
     rows["paste_100k_seconds"] = paste["seconds"]
     rows["paste_max_block_ms"] = paste["max_block_ms"]
+    n = 200_000 if quick else 2_000_000
+    big = paste_in_fresh_process(n)
+    label = f"paste_{n // 1000}k"
+    rows[f"{label}_seconds"] = big["seconds"]
+    rows[f"{label}_max_block_ms"] = big["max_block_ms"]
+    rows[f"{label}_rss_before_mb"] = big["rss_before_mb"]
+    rows[f"{label}_peak_rss_mb"] = big["peak_rss_mb"]
     return rows
 
 
