@@ -102,6 +102,11 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     keys = measure_keystroke_latency(n_chars=2000, n_keys=40 if quick else 100)
     rows["keystroke_latency_median_ms"] = keys["median_ms"]
     rows["keystroke_latency_p95_ms"] = keys["p95_ms"]
+    for n in (200, 10_000):
+        keys = measure_keystroke_latency(n_chars=n, n_keys=40 if quick else 100)
+        label = f"keystroke_{n // 1000}k" if n >= 1000 else f"keystroke_{n}"
+        rows[f"{label}_latency_median_ms"] = keys["median_ms"]
+        rows[f"{label}_cpu_median_ms"] = keys["cpu_median_ms"]
     paste = measure_paste(n_chars=100_000)
     rows["paste_100k_seconds"] = paste["seconds"]
     rows["paste_max_block_ms"] = paste["max_block_ms"]
