@@ -355,6 +355,8 @@ class DigitSession:
         self._before_erase: DrawingState | None = None
         self.version = 0                                  # bumps on every visible change
         self.stroke_count = 0                             # strokes begun so far
+        # (before, after, (x0, y0, x1, y1)): what each eraser move changed, for the canvas
+        self.erase_log: list[tuple[DrawingState, DrawingState, tuple[float, float, float, float]]] = []
         self._shown: tuple[int, DrawingState] | None = None
 
     # -- the drawing ---------------------------------------------------------------
@@ -436,7 +438,13 @@ class DigitSession:
             disk = render_strokes([densify(seg)], REF, self._live_width)
             bg = np.where(disk > 0.5, 0.0, bg).astype(np.float32)
         if strokes != self._state.strokes or bg is not self._state.background:
-            self._state = DrawingState(strokes, bg)
+            new = DrawingState(strokes, bg)
+            widest = max([st.width for st in self._state.strokes] + [0.0])
+            pad = radius + 0.75 * widest + STEP + 2.0      # cut ends keep round caps of width/2
+            lo, hi = seg.min(axis=0) - pad, seg.max(axis=0) + pad
+            self.erase_log.append((self._state, new, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))))
+            del self.erase_log[:-64]
+            self._state = new
 
     def _push(self, new: DrawingState) -> None:
         self._undo.append(self._state)

@@ -178,8 +178,12 @@ class DigitCanvas(QtWidgets.QWidget):
             done = (prev is not None and committed.background is getattr(old, "background", None)
                     and len(new) == len(prev) + 1 and all(a is b for a, b in zip(prev, new))
                     and self._layer_live == (session.stroke_count, len(new[-1].points)))
+            region = None if done else self._erased_region(old, committed)
             if done:
                 self._layer_state, self._layer_live = committed, (session.stroke_count, 0)
+            elif region is not None:                      # eraser moves: repaint where they cut
+                self._repaint_region(layer, committed, region)
+                self._layer_state = committed
             else:
                 layer = None
         if layer is None or layer.width() != side:
@@ -206,6 +210,48 @@ class DigitCanvas(QtWidgets.QWidget):
                 p.end()
             self._layer_live = (session.stroke_count, len(live))
         return layer
+
+    def _erased_region(self, old: object, new: object) -> QtCore.QRectF | None:
+        """The reference-unit rectangle eraser moves changed from ``old`` to ``new`` (else None)."""
+        rects, st = [], old
+        for before, after, rect in self.session.erase_log:
+            if before is st:
+                rects.append(rect)
+                st = after
+        if st is not new or not rects:
+            return None
+        r = np.array(rects)
+        x0, y0 = r[:, 0].min(), r[:, 1].min()
+        return QtCore.QRectF(x0, y0, r[:, 2].max() - x0, r[:, 3].max() - y0)
+
+    def _repaint_region(self, layer: QtGui.QImage, state: object, rect: QtCore.QRectF) -> None:
+        """Repaint ``rect`` (reference units) of the layer: only the segments that reach it."""
+        side = layer.width()
+        p = QtGui.QPainter(layer)
+        k = side / REF
+        p.scale(k, k)
+        p.setClipRect(rect)
+        p.fillRect(rect, PAPER)
+        if state.background is not None:  # type: ignore[attr-defined]
+            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))  # type: ignore[attr-defined]
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        lo = np.array([rect.left(), rect.top()])
+        hi = np.array([rect.right(), rect.bottom()])
+        for s in state.strokes:  # type: ignore[attr-defined]
+            pts, reach = s.points, s.width / 2.0 + 1.0
+            p.setPen(ink_pen(s.width))
+            if len(pts) == 1:
+                if ((pts[0] >= lo - reach) & (pts[0] <= hi + reach)).all():
+                    p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
+                continue
+            a, b = pts[:-1], pts[1:]
+            near = ((np.minimum(a, b) <= hi + reach) & (np.maximum(a, b) >= lo - reach)).all(axis=1)
+            if not near.any():
+                continue
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], near.astype(np.int8), [0]])))
+            for i, j in zip(edges[::2], edges[1::2]):     # segments i..j-1 -> points i..j
+                p.drawPolyline(qpolygon(pts[i:j + 1]))
+        p.end()
 
     def _polygon(self, stroke: object) -> QtGui.QPolygonF:
         """Stroke -> QPolygonF, cached per (immutable) stroke; the live one is rebuilt."""
