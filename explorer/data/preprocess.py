@@ -17,6 +17,7 @@ Numpy only; rasterisation and resampling are implemented here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from explorer.errors import ExplorerError
 __all__ = [
     "BOX", "FIELD", "MNIST_PEN_WIDTH", "EmptyDrawing", "Strokes", "image_to_gray",
     "is_empty", "preprocess_strokes", "render_strokes", "to_mnist", "centre_of_mass",
-    "as_polylines", "rasterise", "resize", "stroke_width", "grow", "normalise_thickness",
+    "as_polylines", "rasterise", "StrokeRaster", "resize", "stroke_width", "grow", "normalise_thickness",
 ]
 
 FIELD = 28              # output side, px
@@ -64,6 +65,45 @@ def _segments(lines: list[np.ndarray], max_len: float) -> tuple[np.ndarray, np.n
     return a, b
 
 
+def _accumulate(d2: np.ndarray, origin: tuple[int, int], a: np.ndarray, b: np.ndarray,
+                reach: float) -> None:
+    """Squared distances to segments a->b ((S, 2) (x, y) px) into d2 (H, W) by np.minimum.
+
+    ``origin`` (row, col) is the global pixel of d2[0, 0]: every value is computed from
+    global coordinates, so the result does not depend on where the buffer sits (an
+    incremental buffer and a from-scratch box hold bit-identical numbers). Each segment gets
+    a same-sized window; cells farther than ``reach`` are left alone.
+    """
+    if not len(a):
+        return
+    h, w = d2.shape
+    oy, ox = origin
+    flat_d2 = d2.reshape(-1)
+    size = int(np.ceil(np.abs(b - a).max() + 2 * reach)) + 2
+    start = np.floor(np.minimum(a, b) - reach).astype(np.int64)         # (S, 2) x0, y0
+    offs = np.arange(size)
+    f32 = np.float32
+    for lo in range(0, len(a), 256):                                    # bounded memory
+        sl = slice(lo, lo + 256)
+        ax, ay = a[sl, 0:1].astype(f32), a[sl, 1:2].astype(f32)
+        dx, dy = (b[sl] - a[sl]).astype(f32)[:, 0:1, None], (b[sl] - a[sl]).astype(f32)[:, 1:2, None]
+        cols, rows = start[sl, 0:1] + offs, start[sl, 1:2] + offs       # (s, size) each
+        px = (cols.astype(f32) + f32(0.5) - ax)[:, None, :]             # (s, 1, size)
+        py = (rows.astype(f32) + f32(0.5) - ay)[:, :, None]             # (s, size, 1)
+        inv = 1.0 / np.maximum(dx * dx + dy * dy, f32(1e-12))
+        t = np.clip((px * dx + py * dy) * inv, f32(0.0), f32(1.0))
+        dist2 = (px - t * dx) ** 2 + (py - t * dy) ** 2
+        near = dist2 < f32(reach * reach)
+        rows, cols = rows - oy, cols - ox
+        near &= ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
+        flat = (rows[:, :, None] * w + cols[:, None, :])[near]
+        np.minimum.at(flat_d2, flat, dist2[near])
+
+
+def _coverage(d2: np.ndarray, radius: float) -> np.ndarray:
+    return np.clip(radius + 0.5 - np.sqrt(d2), 0.0, 1.0).astype(np.float32)
+
+
 def rasterise(lines: list[np.ndarray], shape: tuple[int, int], radius: float) -> np.ndarray:
     """lines: (K, 2) (x, y) in pixel units (pixel (r, c) centred at (c+.5, r+.5)) -> (H, W) float32.
 
@@ -72,30 +112,12 @@ def rasterise(lines: list[np.ndarray], shape: tuple[int, int], radius: float) ->
     gets a same-sized window; distances are scattered into the image with np.minimum.at.
     """
     h, w = shape
-    d2 = np.full(h * w, np.inf, dtype=np.float32)
     if not lines:
         return np.zeros((h, w), np.float32)
+    d2 = np.full((h, w), np.inf, dtype=np.float32)
     reach = radius + 1.0
-    a, b = _segments(lines, max(reach, 2.0))
-    size = int(np.ceil(np.abs(b - a).max() + 2 * reach)) + 2
-    origin = np.floor(np.minimum(a, b) - reach).astype(np.int64)       # (S, 2) x0, y0
-    offs = np.arange(size)
-    f32 = np.float32
-    for lo in range(0, len(a), 256):                                    # bounded memory
-        sl = slice(lo, lo + 256)
-        ax, ay = a[sl, 0:1].astype(f32), a[sl, 1:2].astype(f32)
-        dx, dy = (b[sl] - a[sl]).astype(f32)[:, 0:1, None], (b[sl] - a[sl]).astype(f32)[:, 1:2, None]
-        cols, rows = origin[sl, 0:1] + offs, origin[sl, 1:2] + offs     # (s, size) each
-        px = (cols.astype(f32) + f32(0.5) - ax)[:, None, :]             # (s, 1, size)
-        py = (rows.astype(f32) + f32(0.5) - ay)[:, :, None]             # (s, size, 1)
-        inv = 1.0 / np.maximum(dx * dx + dy * dy, f32(1e-12))
-        t = np.clip((px * dx + py * dy) * inv, f32(0.0), f32(1.0))
-        dist2 = (px - t * dx) ** 2 + (py - t * dy) ** 2
-        near = dist2 < f32(reach * reach)
-        near &= ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
-        flat = (rows[:, :, None] * w + cols[:, None, :])[near]
-        np.minimum.at(d2, flat, dist2[near])
-    return np.clip(radius + 0.5 - np.sqrt(d2), 0.0, 1.0).reshape(h, w).astype(np.float32)
+    _accumulate(d2, (0, 0), *_segments(lines, max(reach, 2.0)), reach)
+    return _coverage(d2, radius)
 
 
 def _weights(n_in: int, n_out: int) -> np.ndarray:
@@ -190,30 +212,199 @@ def _drop_stray_dots(lines: list[np.ndarray]) -> list[np.ndarray]:
     return keep or lines
 
 
+LEVELS_PER_OCTAVE = 32     # the drawing's scale is quantised: 2**(1/32) = 2.2 % steps
+
+
+def _frame(lo: np.ndarray, hi: np.ndarray, pen: float) -> tuple[float, float]:
+    """Bounding box of the kept centre-lines -> (k, r): sub-pixels per canvas unit, pen radius.
+
+    The centre-line extent is rounded *up* to a power of 2**(1/LEVELS_PER_OCTAVE) before
+    scaling, so the digit's longer side is 20 px to within 2.2 % (19.6-20 px) and the scale
+    changes only when the drawing grows by a step: in between, new ink is added to what is
+    already rendered (``StrokeRaster``) instead of re-rendering the whole drawing.
+    """
+    extent = float((hi - lo).max())
+    span = max(BOX - pen, 1.0)                      # centre-line extent, output px
+    if extent > 1e-9:
+        extent = 2.0 ** (np.ceil(np.log2(extent) * LEVELS_PER_OCTAVE) / LEVELS_PER_OCTAVE)
+        scale = span / extent
+    else:
+        scale = 1.0
+    return scale * SUPERSAMPLE, pen * SUPERSAMPLE / 2.0
+
+
+def _box(lo: np.ndarray, hi: np.ndarray, k: float, r: float) -> tuple[int, int, int, int]:
+    """-> (row0, col0, rows, cols): the global sub-pixels any ink (coverage > 0) can reach."""
+    c0 = r + 0.5
+    x0, y0 = np.floor(lo * k + c0 - r - 1.0).astype(int)
+    x1, y1 = np.ceil(hi * k + c0 + r).astype(int) + 1
+    return int(y0), int(x0), int(y1 - y0), int(x1 - x0)
+
+
+def _finish(d2_box: np.ndarray, r: float) -> np.ndarray:
+    """Squared distances over the ink box (sub-pixels) -> (1, 28, 28) centred, averaged."""
+    s = SUPERSAMPLE
+    field = _paste_centred(_coverage(d2_box, r), FIELD * s, unit=s)
+    out = field.reshape(FIELD, s, FIELD, s).mean(axis=(1, 3))
+    return np.clip(out, 0.0, 1.0)[None].astype(np.float32)
+
+
+def _pen(pen_width: float | None) -> float:
+    return MNIST_PEN_WIDTH if pen_width is None else float(pen_width)
+
+
 def preprocess_strokes(strokes: Strokes, pen_width: float | None = None) -> np.ndarray:
     """strokes: list of (K, 2) (x, y) canvas coordinates -> (1, 28, 28) float32 in [0, 1].
 
     Renders the centre-lines at MNIST scale with a pen ``pen_width`` output pixels wide
     (default ``MNIST_PEN_WIDTH``; the canvas pen width plays no part), so the digit's ink
-    box has a 20 px longer side, then centres its mass at (14, 14) to 1/4 px.
-    Raises EmptyDrawing if there are no points.
+    box has a 20 px longer side (to 2.2 %, see ``_frame``), then centres its mass at
+    (14, 14) to 1/4 px. Raises EmptyDrawing if there are no points. ``StrokeRaster`` gives
+    the same result for a growing drawing at a constant cost per pen move.
     """
     lines = _drop_stray_dots(as_polylines(strokes))
     if not lines:
         raise EmptyDrawing()
-    pen = MNIST_PEN_WIDTH if pen_width is None else float(pen_width)
-    s = SUPERSAMPLE
+    pen = _pen(pen_width)
     pts = np.concatenate(lines)
-    lo = pts.min(axis=0)
-    extent = float(np.ptp(pts, axis=0).max())
-    span = max(BOX - pen, 1.0)                      # centre-line extent, output px
-    scale = span / extent if extent > 1e-9 else 1.0
-    size = np.ceil((np.ptp(pts, axis=0) * scale + pen) * s).astype(int) + 2
-    lines = [(p - lo) * (scale * s) + pen * s / 2.0 + 0.5 for p in lines]
-    box = rasterise(lines, (int(size[1]), int(size[0])), pen * s / 2.0)
-    field = _paste_centred(box, FIELD * s, unit=s)
-    out = field.reshape(FIELD, s, FIELD, s).mean(axis=(1, 3))
-    return np.clip(out, 0.0, 1.0)[None].astype(np.float32)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    k, r = _frame(lo, hi, pen)
+    y0, x0, h, w = _box(lo, hi, k, r)
+    d2 = np.full((h, w), np.inf, np.float32)
+    reach = r + 1.0
+    _accumulate(d2, (y0, x0), *_segments([p * k + (r + 0.5) for p in lines], max(reach, 2.0)), reach)
+    return _finish(d2, r)
+
+
+class StrokeRaster:
+    """``preprocess_strokes`` for a drawing that grows point by point, at a constant cost per move.
+
+    ``update(strokes)`` -> (1, 28, 28), equal to ``preprocess_strokes(strokes)``. It keeps,
+    per stroke, the points already rendered and their bounding box, and a sub-pixel buffer
+    of squared distances to the rendered centre-lines (global frame, see ``_accumulate``).
+    When the new drawing extends the last one (same strokes, the last ones longer, or new
+    strokes) with the same kept strokes and scale level, only the new segments are rendered
+    and the fixed-size ink box is cut from the buffer; otherwise (undo, erase, a scale step,
+    a stray dot that stops or starts counting) everything is rendered again.
+    """
+
+    MARGIN = 32                                           # sub-pixels of slack around the ink
+
+    def __init__(self, pen_width: float | None = None) -> None:
+        self.pen = _pen(pen_width)
+        self.rebuilds = 0                                 # full re-renders (for tests, bench)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._src: list[np.ndarray] = []                  # the arrays rendered (kept alive)
+        self._pts: list[np.ndarray] = []                  # float64 copies, grown by appends
+        self._n: list[int] = []                           # points rendered per stroke
+        self._lo: list[np.ndarray] = []
+        self._hi: list[np.ndarray] = []
+        self._key: tuple[Any, ...] | None = None
+        self._d2: np.ndarray | None = None
+        self._origin = (0, 0)
+
+    def _extends(self, i: int, arr: np.ndarray) -> bool:
+        """Does ``arr`` start with the points of stroke ``i`` as rendered?"""
+        old, n = self._src[i], self._n[i]
+        if len(arr) < n:
+            return False
+        if arr is old or (arr.ctypes.data == old.ctypes.data and arr.dtype == old.dtype
+                          and arr.strides == old.strides):
+            return True                                   # a longer view of the same buffer
+        return bool(np.array_equal(np.asarray(arr[:n], np.float64), self._pts[i][:n]))
+
+    def update(self, strokes: Strokes) -> np.ndarray:
+        arrays = [np.asarray(s).reshape(-1, 2) for s in strokes]
+        arrays = [a for a in arrays if len(a)]
+        m = len(self._src)
+        same = len(arrays) >= m and all(self._extends(i, arrays[i]) for i in range(m))
+        if not same:
+            self._reset()
+            m = 0
+        grown = []                                        # (stroke, first new point)
+        for i, arr in enumerate(arrays):
+            start = self._n[i] if i < m else 0
+            if i < m and start == len(arr) and arr is self._src[i]:
+                continue
+            new = np.asarray(arr[start:], np.float64)
+            if not np.isfinite(new).all():
+                raise ValueError("stroke coordinates must be finite numbers")
+            if i < m:
+                self._pts[i] = _append(self._pts[i], start, new)
+                self._src[i], self._n[i] = arr, len(arr)
+                if len(new):
+                    self._lo[i] = np.minimum(self._lo[i], new.min(axis=0))
+                    self._hi[i] = np.maximum(self._hi[i], new.max(axis=0))
+            else:
+                self._src.append(arr)
+                self._pts.append(_append(np.empty((0, 2)), 0, new))
+                self._n.append(len(arr))
+                self._lo.append(new.min(axis=0))
+                self._hi.append(new.max(axis=0))
+            if len(new):
+                grown.append((i, start))
+        if not self._src:
+            raise EmptyDrawing()
+        keep = self._kept()
+        lo = np.min([self._lo[i] for i in keep], axis=0)
+        hi = np.max([self._hi[i] for i in keep], axis=0)
+        k, r = _frame(lo, hi, self.pen)
+        kept, old = set(keep), self._key
+        if old is None or old[1] != k or not old[0] <= kept or self._d2 is None:
+            self._d2 = None                               # scale step or a stroke dropped
+            self.rebuilds += 1
+            grown = [(i, 0) for i in keep]
+        else:                                             # strokes that just started to count
+            grown = [(i, s) for i, s in grown if i in old[0]] + [(i, 0) for i in keep if i not in old[0]]
+        self._key = (frozenset(kept), k)
+        reach = r + 1.0
+        for i, start in grown:
+            if i not in kept:
+                continue
+            pts = self._pts[i][max(start - 1, 0): self._n[i]] * k + (r + 0.5)
+            self._cover(pts.min(axis=0) - reach - 1, pts.max(axis=0) + reach + 1)
+            _accumulate(self._d2, self._origin, *_segments([pts], max(reach, 2.0)), reach)  # type: ignore[arg-type]
+        y0, x0, h, w = _box(lo, hi, k, r)
+        oy, ox = self._origin
+        return _finish(self._d2[y0 - oy: y0 - oy + h, x0 - ox: x0 - ox + w], r)  # type: ignore[index]
+
+    def _kept(self) -> list[int]:
+        """Indices of the strokes ``_drop_stray_dots`` keeps (from the bounding boxes)."""
+        idx = list(range(len(self._src)))
+        if len(idx) < 2:
+            return idx
+        extent = float((np.max(self._hi, axis=0) - np.min(self._lo, axis=0)).max())
+        keep = [i for i in idx if float((self._hi[i] - self._lo[i]).max()) > 0.03 * extent]
+        return keep or idx
+
+    def _cover(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Make the buffer hold global sub-pixels lo..hi ((x, y) each); grow it with slack."""
+        y0, x0 = int(np.floor(lo[1])), int(np.floor(lo[0]))
+        y1, x1 = int(np.ceil(hi[1])) + 1, int(np.ceil(hi[0])) + 1
+        d2, (oy, ox) = self._d2, self._origin
+        if d2 is not None and y0 >= oy and x0 >= ox and y1 <= oy + d2.shape[0] and x1 <= ox + d2.shape[1]:
+            return
+        if d2 is not None:                                # keep what is drawn: union of both
+            y0, x0 = min(y0, oy), min(x0, ox)
+            y1, x1 = max(y1, oy + d2.shape[0]), max(x1, ox + d2.shape[1])
+        y0, x0, y1, x1 = y0 - self.MARGIN, x0 - self.MARGIN, y1 + self.MARGIN, x1 + self.MARGIN
+        new = np.full((y1 - y0, x1 - x0), np.inf, np.float32)
+        if d2 is not None:
+            new[oy - y0: oy - y0 + d2.shape[0], ox - x0: ox - x0 + d2.shape[1]] = d2
+        self._d2, self._origin = new, (y0, x0)
+
+
+def _append(buf: np.ndarray, n: int, new: np.ndarray) -> np.ndarray:
+    """buf[:n] followed by new, in a buffer that doubles when full (amortised O(len(new)))."""
+    need = n + len(new)
+    if need > len(buf):
+        grown = np.empty((max(need, 2 * len(buf), 16), 2))
+        grown[:n] = buf[:n]
+        buf = grown
+    buf[n:need] = new
+    return buf
 
 
 def image_to_gray(image: np.ndarray) -> np.ndarray:

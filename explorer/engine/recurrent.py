@@ -168,8 +168,24 @@ class _Recurrent(Layer):
     def _final(self, seqs: tuple[Array, ...], st: tuple[Array, ...]) -> tuple[Array, ...]:
         return tuple(s[-1].copy() if len(s) else s0.copy() for s, s0 in zip(seqs, st))
 
-    def _run(self, x: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+    def project(self, x: Array) -> Array:
+        """x: (N, T, D) -> xp: (T, N, G*H), the input projection with the biases the scan
+        does not add. A row depends only on its x row, so a table of it per input symbol
+        (``scan(table[ids], state)``) gives the same states however the text is cut."""
+        return self._project(np.ascontiguousarray(x, self.dtype), self._input_bias())
+
+    def scan(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        """xp: (T, N, G*H) (overwritten), state tuple of (N, H) -> (hs (T, N, H), final, saved).
+
+        The same arithmetic per step whatever T is: one step and a run of many agree exactly."""
         raise NotImplementedError
+
+    def _input_bias(self) -> Array | None:
+        p = self.params
+        return p["bias_ih_l0"] + p["bias_hh_l0"] if self.bias else None
+
+    def _run(self, x: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        return self.scan(self._project(x, self._input_bias()), st)
 
     def _bptt(self, dys: Array, st: tuple[Array, ...], hs: Array, saved: Any
               ) -> tuple[Array, Array, tuple[Array, ...]]:
@@ -199,11 +215,8 @@ class RNN(_Recurrent):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "nonlinearity": self.nonlinearity}
 
-    def _run(self, x: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
-        p = self.params
-        bias = p["bias_ih_l0"] + p["bias_hh_l0"] if self.bias else None
-        relu = self.nonlinearity == "relu"
-        hs = cells.rnn_scan(self._project(x, bias), st[0], self._w_hh_t(), relu)
+    def scan(self, xp: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        hs = cells.rnn_scan(xp, st[0], self._w_hh_t(), self.nonlinearity == "relu")
         return hs, self._final((hs,), st), None
 
     def _bptt(self, dys: Array, st: tuple[Array, ...], hs: Array, saved: Any
@@ -231,12 +244,9 @@ class LSTM(_Recurrent):
     n_gates: ClassVar[int] = 4
     state_names: ClassVar[tuple[str, ...]] = ("h0", "c0")
 
-    def _run(self, x: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
-        p = self.params
-        bias = p["bias_ih_l0"] + p["bias_hh_l0"] if self.bias else None
-        acts = self._project(x, bias)
-        hs, cs = cells.lstm_scan(acts, st[0], st[1], self._w_hh_t())
-        return hs, self._final((hs, cs), st), (acts, cs)
+    def scan(self, xp: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        hs, cs = cells.lstm_scan(xp, st[0], st[1], self._w_hh_t())
+        return hs, self._final((hs, cs), st), (xp, cs)
 
     def _bptt(self, dys: Array, st: tuple[Array, ...], hs: Array, saved: Any
               ) -> tuple[Array, Array, tuple[Array, ...]]:
@@ -268,17 +278,19 @@ class GRU(_Recurrent):
     type_name: ClassVar[str] = "GRU"
     n_gates: ClassVar[int] = 3
 
-    def _run(self, x: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+    def _input_bias(self) -> Array | None:
+        if not self.bias:
+            return None
         p, h = self.params, self.hidden_size
-        if self.bias:
-            bias = p["bias_ih_l0"].copy()
-            bias[:2 * h] += p["bias_hh_l0"][:2 * h]       # b_hn stays inside r * (...)
-            b_hn = p["bias_hh_l0"][2 * h:]
-        else:
-            bias, b_hn = None, np.zeros(h, self.dtype)
-        acts = self._project(x, bias)
-        hs, hn = cells.gru_scan(acts, st[0], self._w_hh_t(), b_hn)
-        return hs, self._final((hs,), st), (acts, hn)
+        bias = p["bias_ih_l0"].copy()
+        bias[:2 * h] += p["bias_hh_l0"][:2 * h]           # b_hn stays inside r * (...)
+        return bias
+
+    def scan(self, xp: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        h = self.hidden_size
+        b_hn = self.params["bias_hh_l0"][2 * h:] if self.bias else np.zeros(h, self.dtype)
+        hs, hn = cells.gru_scan(xp, st[0], self._w_hh_t(), b_hn)
+        return hs, self._final((hs,), st), (xp, hn)
 
     def _bptt(self, dys: Array, st: tuple[Array, ...], hs: Array, saved: Any
               ) -> tuple[Array, Array, tuple[Array, ...]]:

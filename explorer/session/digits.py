@@ -35,6 +35,7 @@ from explorer.data.preprocess import (
     INK_THRESHOLD,
     MNIST_PEN_WIDTH,
     EmptyDrawing,
+    StrokeRaster,
     centre_of_mass,
     preprocess_strokes,
     render_strokes,
@@ -168,12 +169,12 @@ def densify(points: np.ndarray, step: float = STEP) -> F32:
     pts = np.asarray(points, np.float32).reshape(-1, 2)
     if len(pts) < 2:
         return pts.copy()
-    out = [pts[:1]]
-    for a, b in zip(pts[:-1], pts[1:]):
-        n = max(int(np.ceil(float(np.hypot(*(b - a))) / step)), 1)
-        t = (np.arange(1, n + 1, dtype=np.float32) / n)[:, None]
-        out.append(a + (b - a) * t)
-    return np.concatenate(out).astype(np.float32)
+    d = pts[1:] - pts[:-1]                                 # vectorised: one pass, no Python loop
+    n = np.maximum(np.ceil(np.hypot(d[:, 0], d[:, 1]).astype(np.float64) / step), 1).astype(np.int64)
+    seg = np.repeat(np.arange(len(d)), n)
+    k = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 1).astype(np.float32)
+    t = (k / n[seg].astype(np.float32))[:, None]
+    return np.concatenate([pts[:1], pts[:-1][seg] + d[seg] * t]).astype(np.float32)
 
 
 def erase_strokes(strokes: tuple[Stroke, ...], path: np.ndarray, radius: float) -> tuple[Stroke, ...]:
@@ -198,13 +199,18 @@ def erase_strokes(strokes: tuple[Stroke, ...], path: np.ndarray, radius: float) 
     return tuple(out)
 
 
-def network_input(state: DrawingState) -> F32 | None:
-    """state -> (1, 1, 28, 28) float32 MNIST-like input, or None for an empty drawing."""
+def network_input(state: DrawingState, raster: StrokeRaster | None = None) -> F32 | None:
+    """state -> (1, 1, 28, 28) float32 MNIST-like input, or None for an empty drawing.
+
+    ``raster``: a StrokeRaster kept between calls, so a growing drawing costs only its new
+    segments (the result equals the from-scratch one).
+    """
     if state.is_empty:
         return None
     try:
         if state.background is None:
-            img = preprocess_strokes([s.points for s in state.strokes])
+            lines = [s.points for s in state.strokes]
+            img = raster.update(lines) if raster is not None else preprocess_strokes(lines)
         else:
             raster = state.background.copy()
             for s in state.strokes:
@@ -305,6 +311,32 @@ def _geometry(layer: Any) -> tuple[int, int, int]:
     return k, first(s), first(cfg.get("padding", 0) or 0)
 
 
+class _PointBuffer:
+    """The stroke in progress: (x, y) float32 points appended in amortised O(1).
+
+    ``points`` is a view of the first n rows; rows already handed out never change (the
+    buffer only grows past them, or is copied into a larger one), so a Stroke made from a
+    view stays valid and a StrokeRaster can tell the stroke only grew.
+    """
+
+    def __init__(self, x: float, y: float) -> None:
+        self._buf = np.empty((64, 2), np.float32)
+        self._buf[0] = (x, y)
+        self._n = 1
+
+    def append(self, x: float, y: float) -> None:
+        if self._n == len(self._buf):
+            grown = np.empty((2 * len(self._buf), 2), np.float32)
+            grown[: self._n] = self._buf
+            self._buf = grown
+        self._buf[self._n] = (x, y)
+        self._n += 1
+
+    @property
+    def points(self) -> F32:
+        return self._buf[: self._n]
+
+
 class DigitSession:
     """The drawing, its history and the model that looks at it. No Qt.
 
@@ -318,11 +350,15 @@ class DigitSession:
         self._state = DrawingState()
         self._undo: list[DrawingState] = []
         self._redo: list[DrawingState] = []
-        self._live: list[np.ndarray] | None = None      # points of the stroke being drawn
+        self._live: _PointBuffer | None = None          # points of the stroke being drawn
+        self._raster = StrokeRaster()                     # incremental network input
         self._live_width = DEFAULT_PEN
         self._live_erase = False
         self._before_erase: DrawingState | None = None
         self.version = 0                                  # bumps on every visible change
+        self.stroke_count = 0                             # strokes begun so far
+        # (before, after, (x0, y0, x1, y1)): what each eraser move changed, for the canvas
+        self.erase_log: list[tuple[DrawingState, DrawingState, tuple[float, float, float, float]]] = []
         self._shown: tuple[int, DrawingState] | None = None
 
     # -- the drawing ---------------------------------------------------------------
@@ -334,10 +370,25 @@ class DigitSession:
         cached = self._shown
         if cached is not None and cached[0] == self.version:
             return cached[1]
-        live = Stroke(np.concatenate(self._live), self._live_width)
+        live = Stroke(self._live.points, self._live_width)
         shown = DrawingState(self._state.strokes + (live,), self._state.background)
         self._shown = (self.version, shown)
         return shown
+
+    @property
+    def committed(self) -> DrawingState:
+        """The drawing without the pen stroke in progress (an eraser acts on it directly)."""
+        return self._state
+
+    @property
+    def live_points(self) -> F32 | None:
+        """(K, 2) points of the pen stroke in progress (None when none, or erasing); they only grow."""
+        return None if self._live is None or self._live_erase else self._live.points
+
+    @property
+    def live_width(self) -> float:
+        """Pen diameter of the stroke in progress (reference units)."""
+        return self._live_width
 
     @property
     def strokes(self) -> tuple[Stroke, ...]:
@@ -349,11 +400,12 @@ class DigitSession:
 
     def begin_stroke(self, x: float, y: float, width: float = DEFAULT_PEN, erase: bool = False) -> None:
         """Start a pen (or eraser) stroke at (x, y) reference units."""
-        self._live = [np.array([[x, y]], np.float32)]
+        self._live = _PointBuffer(x, y)
+        self.stroke_count += 1                            # tells the canvas a new stroke began
         self._live_width, self._live_erase = float(width), bool(erase)
         self._before_erase = self._state if erase else None
         if erase:
-            self._erase_segment(self._live[0])
+            self._erase_segment(self._live.points)
         self.version += 1
 
     def extend_stroke(self, x: float, y: float) -> None:
@@ -362,8 +414,8 @@ class DigitSession:
             return
         p = np.array([[x, y]], np.float32)
         if self._live_erase:
-            self._erase_segment(np.concatenate([self._live[-1][-1:], p]))
-        self._live.append(p)
+            self._erase_segment(np.concatenate([self._live.points[-1:], p]))
+        self._live.append(x, y)
         self.version += 1
 
     def end_stroke(self) -> None:
@@ -388,7 +440,13 @@ class DigitSession:
             disk = render_strokes([densify(seg)], REF, self._live_width)
             bg = np.where(disk > 0.5, 0.0, bg).astype(np.float32)
         if strokes != self._state.strokes or bg is not self._state.background:
-            self._state = DrawingState(strokes, bg)
+            new = DrawingState(strokes, bg)
+            widest = max([st.width for st in self._state.strokes] + [0.0])
+            pad = radius + 0.75 * widest + STEP + 2.0      # cut ends keep round caps of width/2
+            lo, hi = seg.min(axis=0) - pad, seg.max(axis=0) + pad
+            self.erase_log.append((self._state, new, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))))
+            del self.erase_log[:-64]
+            self._state = new
 
     def _push(self, new: DrawingState) -> None:
         self._undo.append(self._state)
@@ -441,7 +499,7 @@ class DigitSession:
     # -- what the network computes -------------------------------------------------
     def compute(self) -> DigitFrame | None:
         """Preprocess the drawing and trace the model: DigitFrame, or None when empty."""
-        x = network_input(self.state)
+        x = network_input(self.state, self._raster)
         if x is None:
             return None
         trace = self.model.trace(x)

@@ -2,7 +2,14 @@
 
 An edit at position p recomputes from p only: ``set_text`` compares the new ids with the
 old ones, keeps the cached states before the first difference and steps/runs the
-recurrent layer on from the cached state there. Positions are characters; "state t" is
+recurrent layer on from the cached state there.
+
+Memory does not grow with the text beyond what is shown: the states are kept only at
+checkpoints (after every ``BLOCK``-th character) and for the few blocks last used; a window
+elsewhere is recomputed from the checkpoint before it. Every step goes through the layer's
+``scan`` with the input projection read from a per-symbol table, so a state recomputed
+from a checkpoint equals, bit for bit, the one first computed (however the text was typed,
+pasted or cut into chunks). Positions are characters; "state t" is
 the state after reading character t, and state -1 is the initial (zero) state. The
 prediction for the character at cursor c is read from state c-1.
 
@@ -15,6 +22,7 @@ they are shown as unknown and the state is carried over them unchanged.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +37,8 @@ from explorer.engine.model import Model
 from explorer.errors import ExplorerError
 
 F32 = npt.NDArray[np.float32]
+BLOCK = 64           # characters between two kept states (checkpoints)
+CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU)
 
 
 class SequenceModelError(ExplorerError, ValueError):
@@ -101,8 +111,12 @@ class SequenceSession:
         self.steps_computed = 0          # total positions computed since creation (tests spy on it)
         self.last_recomputed_from = 0
         self.dtype = np.dtype(getattr(self.rec, "dtype", np.float32))
-        self._h = np.zeros((256, self.hidden_size), self.dtype)
-        self._c = np.zeros_like(self._h) if self.cell == "LSTM" else None
+        self.steps_replayed = 0          # positions recomputed from a checkpoint for a window
+        self._lstm = self.cell == "LSTM"
+        self._table: F32 | None = None   # (V, G*H) input projection per symbol, built on first use
+        n_st = 2 if self._lstm else 1
+        self._ck = np.zeros((0, n_st, self.hidden_size), self.dtype)   # state after block b
+        self._blocks: OrderedDict[int, list[Any]] = OrderedDict()       # b -> [states, valid rows]
         self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), self.dtype)))[0]
         self._gate_cache: tuple[int, dict[str, F32]] = (0, {})
         self._gates_valid = 0            # cached gate rows before this position are still right
@@ -136,7 +150,7 @@ class SequenceSession:
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
         self.last_recomputed_from = self.n_done
-        self._reserve(len(ids))
+        self._forget_from(self.n_done)
         if compute:
             self.advance()
         return p
@@ -144,18 +158,20 @@ class SequenceSession:
     def advance(self, max_steps: int | None = None) -> int:
         """Compute up to `max_steps` pending positions (all if None); returns how many."""
         stop = len(self.ids) if max_steps is None else min(len(self.ids), self.n_done + max_steps)
-        start = self.n_done
-        t = start
-        while t < stop:
-            if self.ids[t] < 0:                              # outside a toy alphabet: carry the state
-                self._store(t, *self._state_rows(t))
-                t += 1
-                continue
-            bad = np.flatnonzero(self.ids[t:stop] < 0)
-            end = t + int(bad[0]) if len(bad) else stop
-            self._compute_run(t, end)
+        start = t = self.n_done
+        state = self._state_after(t - 1)
+        while t < stop:                                      # block by block, keeping checkpoints
+            b = t // BLOCK
+            end = min(stop, (b + 1) * BLOCK)
+            states = self._scan(t, end, state)
+            entry = self._block_entry(b)
+            entry[0][t - b * BLOCK:end - b * BLOCK] = states
+            entry[1] = end - b * BLOCK
+            state = states[-1]
+            if end == (b + 1) * BLOCK:
+                self._checkpoint(b, state)
             t = end
-        self.n_done = stop
+            self.n_done = t
         self.steps_computed += stop - start
         return stop - start
 
@@ -171,17 +187,21 @@ class SequenceSession:
     def hidden_states(self, start: int = 0, stop: int | None = None) -> F32:
         """-> (n, H) float32 copy of the states after reading characters start..stop-1."""
         self.finish()
-        return self._h[:len(self.ids)][start:stop].copy()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        return self._rows(start, max(stop, start))[:, 0].copy()
 
     def cell_states(self, start: int = 0, stop: int | None = None) -> F32 | None:
         """-> (n, H) LSTM cell states, or None for other cells."""
+        if not self._lstm:
+            return None
         self.finish()
-        return None if self._c is None else self._c[:len(self.ids)][start:stop].copy()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        return self._rows(start, max(stop, start))[:, 1].copy()
 
     def state_before(self, t: int) -> Any:
         """The recurrent state before reading character t (batch of 1), as the layer takes it."""
-        h, c = self._state_rows(t)
-        return (h, c) if self._c is not None else h
+        st = self._state_after(t - 1)
+        return (st[0:1].copy(), st[1:2].copy()) if self._lstm else st[0:1].copy()
 
     def gates(self, start: int, stop: int) -> dict[str, F32]:
         """Gate activations at steps start..stop-1 -> name -> (n, H), in ONE batched step.
@@ -214,7 +234,7 @@ class SequenceSession:
         ids = self.ids[start:stop]
         h_prev, c_prev = self._prev_rows(start, stop)
         x = self._embed(np.maximum(ids, 0))[0]
-        _, _, gates = self.rec.step(x, (h_prev, c_prev) if self._c is not None else h_prev)
+        _, _, gates = self.rec.step(x, (h_prev, c_prev) if self._lstm else h_prev)
         out = {k: np.asarray(gates[k], np.float32) for k in self.gate_names}
         if (ids < 0).any():
             for v in out.values():
@@ -230,7 +250,7 @@ class SequenceSession:
         rows = [self._out0[None]] if start < 0 else []
         lo = max(start, 0)
         if stop > lo:
-            rows.append(softmax(self._head(self._h[lo:stop])))
+            rows.append(softmax(self._head(self._rows(lo, stop)[:, 0])))
         return np.concatenate(rows).astype(np.float32, copy=False)
 
     def top_k(self, cursor: int, k: int = 5) -> list[tuple[str, float, int]]:
@@ -286,17 +306,6 @@ class SequenceSession:
         return Memory(start, w, target, self.labels[target], actual)
 
     # -- internals ---------------------------------------------------------------------
-    def _reserve(self, n: int) -> None:
-        if n <= len(self._h):
-            return
-        cap = max(n, 2 * len(self._h))
-        for name in ("_h", "_c"):
-            old = getattr(self, name)
-            if old is not None:
-                new = np.zeros((cap, self.hidden_size), self.dtype)
-                new[:self.n_done] = old[:self.n_done]
-                setattr(self, name, new)
-
     def _embed(self, ids: npt.NDArray[np.int32]) -> F32:
         x: Any = ids[None, :]
         for layer in self.pre:
@@ -309,37 +318,109 @@ class SequenceSession:
             y = layer.infer(y) if hasattr(layer, "infer") else layer.forward(y)[0]
         return y[0]
 
-    def _state_rows(self, t: int) -> tuple[F32, F32 | None]:
-        if t == 0:
-            z = np.zeros((1, self.hidden_size), self._h.dtype)
-            return z, (z.copy() if self._c is not None else None)
-        return self._h[t - 1:t], (self._c[t - 1:t] if self._c is not None else None)
+    def _projection(self) -> F32:
+        """(V, G*H): the recurrent layer's input projection of every symbol, computed once."""
+        if self._table is None:
+            n = self._enc.size if self.vocab.unknown else len(self.vocab.chars)
+            x = self._embed(np.arange(max(n, 1), dtype=np.int32))
+            self._table = np.ascontiguousarray(self.rec.project(x)[:, 0])
+        return self._table
+
+    def _scan(self, start: int, stop: int, state: np.ndarray) -> np.ndarray:
+        """States after characters start..stop-1 from ``state`` ((S, H), S = 2 for LSTM h, c)
+        -> (n, S, H); a character outside a toy alphabet carries the state over unchanged."""
+        out = np.empty((stop - start,) + state.shape, self.dtype)
+        ids, table, t = self.ids, self._projection(), start
+        while t < stop:
+            if ids[t] < 0:
+                out[t - start] = state
+                t += 1
+                continue
+            bad = np.flatnonzero(ids[t:stop] < 0)
+            end = t + int(bad[0]) if len(bad) else stop
+            xp = table[ids[t:end]][:, None, :]                   # (n, 1, G*H), a fresh copy
+            st = tuple(state[k:k + 1].copy() for k in range(state.shape[0]))
+            hs, _, saved = self.rec.scan(xp, st)
+            out[t - start:end - start, 0] = hs[:, 0]
+            if self._lstm:
+                out[t - start:end - start, 1] = saved[1][:, 0]
+            state = out[end - start - 1]
+            t = end
+        return out
+
+    def _zero_state(self) -> np.ndarray:
+        return np.zeros((2 if self._lstm else 1, self.hidden_size), self.dtype)
+
+    def _state_after(self, t: int) -> np.ndarray:
+        """(S, H) state after character t (t = -1: the initial state), t < n_done."""
+        if t < 0:
+            return self._zero_state()
+        b, r = divmod(t, BLOCK)
+        if r == BLOCK - 1 and b < len(self._ck):
+            return self._ck[b]
+        return self._block(b, r + 1)[r]
+
+    def _block(self, b: int, need: int) -> np.ndarray:
+        """(BLOCK, S, H) states of block b with at least ``need`` rows valid (recomputed from
+        the checkpoint before it if they are not cached)."""
+        entry = self._blocks.get(b)
+        if entry is not None and entry[1] >= need:
+            self._blocks.move_to_end(b)
+            return entry[0]
+        start = b * BLOCK
+        stop = min(start + BLOCK, self.n_done)
+        states = self._scan(start, stop, self._state_after(start - 1))
+        self.steps_replayed += stop - start
+        entry = self._block_entry(b)
+        entry[0][:stop - start], entry[1] = states, stop - start
+        return entry[0]
+
+    def _block_entry(self, b: int) -> list[Any]:
+        entry = self._blocks.get(b)
+        if entry is None:
+            shape = (BLOCK,) + self._zero_state().shape
+            entry = self._blocks[b] = [np.zeros(shape, self.dtype), 0]
+            while len(self._blocks) > CACHED_BLOCKS:
+                self._blocks.popitem(last=False)
+        self._blocks.move_to_end(b)
+        return entry
+
+    def _checkpoint(self, b: int, state: np.ndarray) -> None:
+        if b >= len(self._ck):
+            grown = np.zeros((max(2 * len(self._ck), b + 1, 16),) + state.shape, self.dtype)
+            grown[:len(self._ck)] = self._ck
+            self._ck = grown
+        self._ck[b] = state
+
+    def _forget_from(self, p: int) -> None:
+        """An edit at p: states from p on are stale (checkpoints are read only below n_done)."""
+        for b in [b for b in self._blocks if b * BLOCK + self._blocks[b][1] > p]:
+            keep = p - b * BLOCK
+            if keep > 0:
+                self._blocks[b][1] = keep
+            else:
+                del self._blocks[b]
+        need = -(-len(self.ids) // BLOCK)                        # shrink after a big deletion
+        if len(self._ck) > 2 * need + 16:
+            self._ck = self._ck[:need + 16].copy()
+
+    def _rows(self, start: int, stop: int) -> np.ndarray:
+        """(n, S, H) states after characters start..stop-1 (all < n_done), block by block."""
+        out = np.empty((stop - start,) + self._zero_state().shape, self.dtype)
+        t = start
+        while t < stop:
+            b, r = divmod(t, BLOCK)
+            end = min(stop, (b + 1) * BLOCK)
+            out[t - start:end - start] = self._block(b, end - b * BLOCK)[r:r + end - t]
+            t = end
+        return out
 
     def _prev_rows(self, start: int, stop: int) -> tuple[F32, F32 | None]:
         """States before each of start..stop-1 -> ((n, H), (n, H) or None)."""
-        def rows(a: F32) -> F32:
-            r = a[max(start - 1, 0):stop - 1]
-            return np.concatenate([np.zeros((1, self.hidden_size), a.dtype), r]) if start == 0 else r
-        return rows(self._h), (rows(self._c) if self._c is not None else None)
-
-    def _store(self, t: int, h: F32, c: F32 | None) -> None:
-        self._h[t] = h[0]
-        if self._c is not None and c is not None:
-            self._c[t] = c[0]
-
-    def _compute_run(self, start: int, stop: int) -> None:
-        x = self._embed(self.ids[start:stop])
-        state = self.state_before(start)
-        if stop - start == 1:
-            h, _, gates = self.rec.step(x[:, 0], state)
-            self._h[start] = h[0]
-            if self._c is not None:
-                self._c[start] = gates["c"][0]
-            return
-        y, _, gates = self.rec.run(x, state)
-        self._h[start:stop] = y[0]
-        if self._c is not None:
-            self._c[start:stop] = gates["c"][0]
+        rows = self._rows(max(start - 1, 0), stop - 1)
+        if start == 0:
+            rows = np.concatenate([self._zero_state()[None], rows])
+        return rows[:, 0], (rows[:, 1] if self._lstm else None)
 
 
 # -- the model catalogue of the lab ----------------------------------------------------
@@ -386,18 +467,28 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
         from explorer.data.tasks import make
         batch = make(session.task, n=48, length=None, rng=seed)
         x = session._embed(batch.x.reshape(-1))[0].reshape(batch.x.shape + (-1,))
-        y, _, _ = session.rec.run(x)
+        y = session.rec.forward(x)[0]
         return np.asarray(y.reshape(-1, session.hidden_size), np.float32)
     meta = session.model.meta
     corpus = meta.get("corpus") or ("prose" if "prose" in session.name else "code")
     try:
         from explorer.data.corpora import load_corpus
-        text = load_corpus(str(corpus), split="valid", max_chars=max_chars).text
+        text = load_corpus(str(corpus), split="valid", max_chars=max_chars + max_chars // 4).text
     except Exception:                      # noqa: BLE001 - no corpus: fall back to a built-in text
         text = _FALLBACK_TEXT * 20
-    ids = session._enc.encode(text[:max_chars])
-    y, _, _ = session.rec.run(session._embed(ids))
-    return np.asarray(y[0], np.float32)
+    ids = session._enc.encode(text[:max_chars + max_chars // 4])
+    # 24 pieces read side by side (a batch) instead of one long sequence: 24x fewer steps in
+    # a row, which is most of the Sequence Lab's start-up; each piece's first 50 states (still
+    # warming up from the zero state) are left out.
+    warm, pieces = 50, 24
+    length = max(len(ids) // pieces, 1)
+    if length <= 2 * warm:
+        y = session.rec.forward(session._embed(ids))[0]
+        return np.asarray(y[0], np.float32)
+    batch = ids[:pieces * length].reshape(pieces, length)
+    x = session._embed(batch.reshape(-1))[0].reshape(pieces, length, -1)
+    y = session.rec.forward(x)[0]
+    return np.asarray(y[:, warm:].reshape(-1, session.hidden_size), np.float32)
 
 
 _FALLBACK_TEXT = ('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'

@@ -33,8 +33,13 @@ def send_mouse(canvas: object, kind: object, x: float, y: float, button: object,
     QtWidgets.QApplication.sendEvent(canvas, ev)
 
 
-def measure_draw_latency(n_moves: int = 300, model: object | None = None) -> dict[str, float]:
-    """-> {"median_ms", "p95_ms", "max_ms", "n_moves"} for move -> all panels repainted."""
+def measure_draw_latency(n_moves: int = 300, model: object | None = None,
+                         beside: int = 0) -> dict[str, float]:
+    """-> {"median_ms", "p95_ms", "max_ms", "n_moves"} for move -> all panels repainted.
+
+    ``beside`` > 0: first put a finished stroke of that many points on the canvas (a dense
+    scribble), so the new stroke's cost can be compared with an empty canvas's.
+    """
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6 import QtCore, QtWidgets
@@ -50,6 +55,11 @@ def measure_draw_latency(n_moves: int = 300, model: object | None = None) -> dic
         app.processEvents()
         lab = win.digit_lab
         canvas = lab.canvas
+        if beside:
+            from explorer.session.digits import Stroke
+            lab.session.set_strokes([Stroke(_stroke(beside).astype(np.float32))])
+            lab.refresh_now()
+            app.processEvents()
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
 
         def send(kind: QtCore.QEvent.Type, x: float, y: float, button: QtCore.Qt.MouseButton,
@@ -73,6 +83,55 @@ def measure_draw_latency(n_moves: int = 300, model: object | None = None) -> dic
     ms = np.array(times) * 1000.0
     return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
             "max_ms": float(ms.max()), "n_moves": int(n_moves)}
+
+
+def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: object | None = None,
+                        edge: int = 200) -> dict[str, float]:
+    """One stroke of ``n_moves`` pen moves offered at ``hz`` through the real window.
+
+    Each move is sent when due (or at once if the app is late); the lab renders at its own
+    rate in between, as in use. Returns the moves per second and mean ms per move (move ->
+    next move taken) over the first and the last ``edge`` moves, and the whole stroke's time.
+    """
+    if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6 import QtCore, QtWidgets
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    from explorer.ui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QtCore.QSettings(os.path.join(tmp, "bench.ini"), QtCore.QSettings.Format.IniFormat)
+        win = MainWindow(settings, digit_model=model)
+        win.resize(1400, 900)
+        win.show()
+        app.processEvents()
+        lab, canvas = win.digit_lab, win.digit_lab.canvas
+        left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+        t = np.linspace(0, 2 * np.pi * max(n_moves // 750, 1), n_moves + 1)   # loops of an '8'
+        pts = np.stack([140 + 60 * np.sin(2 * t), 140 + 100 * np.sin(t)], axis=1)
+        send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+        period, taken = 1.0 / hz, []
+        t0 = time.perf_counter()
+        for i, (x, y) in enumerate(pts[1:]):
+            due = t0 + i * period
+            while (wait := due - time.perf_counter()) > 0:
+                app.processEvents()                        # timers (the lab's frames) run here
+                time.sleep(min(wait, 0.001))
+            send_mouse(canvas, QtCore.QEvent.Type.MouseMove, x, y, none, left)
+            app.processEvents()
+            taken.append(time.perf_counter())
+        total = time.perf_counter() - t0
+        send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
+        lab.stop()
+        win.close()
+        win.deleteLater()
+        app.processEvents()
+    gaps = np.diff(np.array(taken)) * 1e3
+    first, last = gaps[:edge], gaps[-edge:]
+    return {"first_ms_per_move": float(first.mean()), "last_ms_per_move": float(last.mean()),
+            "first_moves_per_s": float(1e3 / first.mean()), "last_moves_per_s": float(1e3 / last.mean()),
+            "seconds": float(total), "ideal_seconds": float(n_moves / hz)}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.digits import REF, DigitSession
@@ -17,6 +18,18 @@ from explorer.session.digits import REF, DigitSession
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 INK = QtGui.QColor(25, 25, 35)
 PAPER = QtGui.QColor(255, 255, 255)
+
+
+def qpolygon(points: np.ndarray) -> QtGui.QPolygonF:
+    """(K, 2) (x, y) -> QPolygonF, filled through a numpy view (no Python loop per point)."""
+    poly = pgf.create_qpolygonf(len(points))
+    pgf.ndarray_from_qpolygonf(poly)[:] = points
+    return poly
+
+
+def ink_pen(width: float) -> QtGui.QPen:
+    return QtGui.QPen(INK, width, QtCore.Qt.PenStyle.SolidLine,
+                      QtCore.Qt.PenCapStyle.RoundCap, QtCore.Qt.PenJoinStyle.RoundJoin)
 
 
 def rgba_image(rgba: np.ndarray) -> QtGui.QImage:
@@ -44,6 +57,11 @@ class DigitCanvas(QtWidgets.QWidget):
         self._field: QtCore.QRectF | None = None   # receptive field, reference units
         self._bg_cache: tuple[int, QtGui.QImage] | None = None
         self._poly_cache: dict[int, tuple[object, QtGui.QPolygonF]] = {}
+        # paper + finished drawing at device pixels; the pen stroke in progress is added to
+        # it segment by segment, so a move costs one segment whatever is already drawn
+        self._layer: QtGui.QImage | None = None
+        self._layer_state: object = None           # the committed DrawingState it shows
+        self._layer_live = (-1, 0)                 # (stroke_count, points of it painted)
         self.setAcceptDrops(True)
         self.setMinimumSize(200, 200)
         self.setCursor(QtCore.Qt.CursorShape.CrossCursor)
@@ -128,7 +146,7 @@ class DigitCanvas(QtWidgets.QWidget):
         self.update()
 
     # -- painting -------------------------------------------------------------------
-    def paint_drawing(self, p: QtGui.QPainter, target: QtCore.QRectF) -> None:
+    def paint_drawing(self, p: QtGui.QPainter, target: QtCore.QRectF, state: object = None) -> None:
         """Paper, background image and strokes into ``target`` (shared with PNG export)."""
         p.fillRect(target, PAPER)
         p.save()
@@ -136,14 +154,12 @@ class DigitCanvas(QtWidgets.QWidget):
         p.translate(target.topLeft())
         k = target.width() / REF
         p.scale(k, k)
-        state = self.session.state
-        if state.background is not None:
-            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))
+        state = self.session.state if state is None else state
+        if state.background is not None:  # type: ignore[attr-defined]
+            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))  # type: ignore[attr-defined]
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        for s in state.strokes:
-            pen = QtGui.QPen(INK, s.width, QtCore.Qt.PenStyle.SolidLine,
-                             QtCore.Qt.PenCapStyle.RoundCap, QtCore.Qt.PenJoinStyle.RoundJoin)
-            p.setPen(pen)
+        for s in state.strokes:  # type: ignore[attr-defined]
+            p.setPen(ink_pen(s.width))
             pts = s.points
             if len(pts) == 1:
                 p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
@@ -151,13 +167,99 @@ class DigitCanvas(QtWidgets.QWidget):
                 p.drawPolyline(self._polygon(s))
         p.restore()
 
+    def _ink_layer(self, side: int) -> QtGui.QImage:
+        """The drawing at ``side`` device pixels, kept between paints; only new ink is painted."""
+        session = self.session
+        committed, live = session.committed, session.live_points
+        layer, old = self._layer, self._layer_state
+        if layer is not None and layer.width() == side and committed is not old:
+            # a pen stroke just finished: the layer already shows it, keep it as it is
+            prev, new = getattr(old, "strokes", None), committed.strokes
+            done = (prev is not None and committed.background is getattr(old, "background", None)
+                    and len(new) == len(prev) + 1 and all(a is b for a, b in zip(prev, new))
+                    and self._layer_live == (session.stroke_count, len(new[-1].points)))
+            region = None if done else self._erased_region(old, committed)
+            if done:
+                self._layer_state, self._layer_live = committed, (session.stroke_count, 0)
+            elif region is not None:                      # eraser moves: repaint where they cut
+                self._repaint_region(layer, committed, region)
+                self._layer_state = committed
+            else:
+                layer = None
+        if layer is None or layer.width() != side:
+            layer = QtGui.QImage(side, side, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+            p = QtGui.QPainter(layer)
+            self.paint_drawing(p, QtCore.QRectF(0, 0, side, side), committed)
+            p.end()
+            self._layer, self._layer_state, self._layer_live = layer, committed, (-1, 0)
+        if live is not None:
+            count, drawn = self._layer_live
+            if count != session.stroke_count:
+                drawn = 0
+            if drawn < len(live):
+                p = QtGui.QPainter(layer)
+                p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+                k = side / REF
+                p.scale(k, k)
+                p.setPen(ink_pen(session.live_width))
+                seg = live[max(drawn - 1, 0):]
+                if len(seg) == 1:
+                    p.drawPoint(QtCore.QPointF(float(seg[0, 0]), float(seg[0, 1])))
+                else:
+                    p.drawPolyline(qpolygon(seg))
+                p.end()
+            self._layer_live = (session.stroke_count, len(live))
+        return layer
+
+    def _erased_region(self, old: object, new: object) -> QtCore.QRectF | None:
+        """The reference-unit rectangle eraser moves changed from ``old`` to ``new`` (else None)."""
+        rects, st = [], old
+        for before, after, rect in self.session.erase_log:
+            if before is st:
+                rects.append(rect)
+                st = after
+        if st is not new or not rects:
+            return None
+        r = np.array(rects)
+        x0, y0 = r[:, 0].min(), r[:, 1].min()
+        return QtCore.QRectF(x0, y0, r[:, 2].max() - x0, r[:, 3].max() - y0)
+
+    def _repaint_region(self, layer: QtGui.QImage, state: object, rect: QtCore.QRectF) -> None:
+        """Repaint ``rect`` (reference units) of the layer: only the segments that reach it."""
+        side = layer.width()
+        p = QtGui.QPainter(layer)
+        k = side / REF
+        p.scale(k, k)
+        p.setClipRect(rect)
+        p.fillRect(rect, PAPER)
+        if state.background is not None:  # type: ignore[attr-defined]
+            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))  # type: ignore[attr-defined]
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        lo = np.array([rect.left(), rect.top()])
+        hi = np.array([rect.right(), rect.bottom()])
+        for s in state.strokes:  # type: ignore[attr-defined]
+            pts, reach = s.points, s.width / 2.0 + 1.0
+            p.setPen(ink_pen(s.width))
+            if len(pts) == 1:
+                if ((pts[0] >= lo - reach) & (pts[0] <= hi + reach)).all():
+                    p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
+                continue
+            a, b = pts[:-1], pts[1:]
+            near = ((np.minimum(a, b) <= hi + reach) & (np.maximum(a, b) >= lo - reach)).all(axis=1)
+            if not near.any():
+                continue
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], near.astype(np.int8), [0]])))
+            for i, j in zip(edges[::2], edges[1::2]):     # segments i..j-1 -> points i..j
+                p.drawPolyline(qpolygon(pts[i:j + 1]))
+        p.end()
+
     def _polygon(self, stroke: object) -> QtGui.QPolygonF:
         """Stroke -> QPolygonF, cached per (immutable) stroke; the live one is rebuilt."""
         key = id(stroke)
         hit = self._poly_cache.get(key)
         if hit is not None and hit[0] is stroke:
             return hit[1]
-        poly = QtGui.QPolygonF([QtCore.QPointF(float(a), float(b)) for a, b in stroke.points])  # type: ignore[attr-defined]
+        poly = qpolygon(stroke.points)  # type: ignore[attr-defined]
         if len(self._poly_cache) > 512:
             self._poly_cache.clear()
         self._poly_cache[key] = (stroke, poly)
@@ -174,7 +276,9 @@ class DigitCanvas(QtWidgets.QWidget):
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
         sq = self.square()
-        self.paint_drawing(p, sq)
+        dpr = self.devicePixelRatioF()
+        layer = self._ink_layer(max(int(round(sq.width() * dpr)), 1))
+        p.drawImage(sq, layer)
         k = sq.width() / REF
         if self._overlay is not None and self._overlay_rect is not None:
             r = self._overlay_rect
