@@ -150,6 +150,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._act(f, "Open &model…", self._ask_open_model, "Ctrl+Shift+O")
         self._act(f, "Save model &as…", self._ask_save_model)
         f.addSeparator()
+        from explorer.ui import lessons  # lessons: Save/Open session…, Recent sessions
+        lessons.add_menu_items(self, f)
+        f.addSeparator()
         self.export_menu = f.addMenu("&Export panel as PNG")
         self.export_menu.aboutToShow.connect(self._fill_export_menu)
         self._act(f, "Export &window as PNG…", self._ask_export_window, "Ctrl+Shift+E")
@@ -253,6 +256,17 @@ class MainWindow(QtWidgets.QMainWindow):
         if p := self._ask(True, "Export activations", "NumPy archive (*.npz)", "activations.npz"):
             if self.digit_lab.export_activations(p):
                 self.statusBar().showMessage(f"saved {p}", 5000)
+
+    # -- lessons: the whole view in one session file (explorer/ui/lessons.py) --------------
+    def save_session(self, path: str | Path) -> Path:
+        """Drawing, text, models, selections and settings to one .cre file; the path written."""
+        from explorer.ui import lessons
+        return lessons.save_session(self, path)
+
+    def open_session(self, path: str | Path) -> bool:
+        """Restore a .cre file; a bad file gives a message (``last_session_error``), changes nothing."""
+        from explorer.ui import lessons
+        return lessons.open_session(self, path)
 
     def export_window(self, path: str | Path) -> Path:
         return grab_png(self, path)
