@@ -1,20 +1,25 @@
-"""``python -m explorer``: open the window."""
+"""``python -m explorer [SESSION.cre]``: open the window (with a saved session, if given)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
-def main() -> int:
+def main(session: str | Path | None = None) -> int:
     from PySide6 import QtCore, QtWidgets
 
     from explorer.ui.main_window import APP, ORG, MainWindow
 
+    if session is None:                           # `python -m explorer lesson.cre`
+        session = next((a for a in sys.argv[1:] if a.lower().endswith(".cre")), None)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     QtCore.QCoreApplication.setOrganizationName(ORG)
     QtCore.QCoreApplication.setApplicationName(APP)
     window = MainWindow(QtCore.QSettings())
     window.show()
+    if session is not None:
+        window.open_session(session)
     return app.exec()
 
 

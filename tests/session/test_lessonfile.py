@@ -161,3 +161,16 @@ def test_write_failure_leaves_old_file(tmp_path):
     with pytest.raises(lf.LessonFileError, match="not numeric"):
         lf.write_lesson(path, bad)
     assert path.read_bytes() == before
+
+
+def test_open_command_checks_the_file_before_any_window(tmp_path, monkeypatch, capsys):
+    import explorer.__main__ as entry
+    from explorer import cli
+    opened = []
+    monkeypatch.setattr(entry, "main", lambda session=None: opened.append(session) or 0)
+    bad = tmp_path / "bad.cre"
+    bad.write_bytes(b"hello")
+    assert cli.main(["open", str(bad)]) == 2
+    assert "not a CNN & RNN Explorer session file" in capsys.readouterr().err and not opened
+    good = lf.write_lesson(tmp_path / "good.cre", lesson())
+    assert cli.main(["open", str(good)]) == 0 and opened == [good]
