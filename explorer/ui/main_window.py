@@ -233,7 +233,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(f"saved {p}", 5000)
 
     def _ask_open_model(self) -> None:
-        if p := self._ask(False, "Open model", "Model files (*.npz)"):
+        if p := self._ask(False, "Open model", "Model files (*.npz *.onnx);;ONNX (*.onnx);;All files (*)"):
             self.open_model(p)
 
     def _ask_save_model(self) -> None:
@@ -275,13 +275,22 @@ class MainWindow(QtWidgets.QMainWindow):
         """Load a model file into the Digit Lab; a bad or unfit file gives a message."""
         import numpy as np
 
-        from explorer.engine import ModelFileError, load_model
+        from explorer.engine import ModelFileError
+        from explorer.errors import ExplorerError
+        from explorer.onnx_import import load_any_model  # .npz, or .onnx converted
         try:
-            model = load_model(path)
+            model = load_any_model(path)
+            if self.sequence_lab is not None and any(getattr(la, "recurrent", False) for la in model.layers) \
+                    and type(model.layers[0]).__name__ == "Embedding":       # a text model: the Sequence Lab
+                from explorer.session.sequence import SequenceSession
+                self.sequence_lab.use_session(SequenceSession(model, name=Path(path).name), key=None,
+                                              label=f"File: {Path(path).name}")
+                self.tabs.setCurrentWidget(self.sequence_lab)
+                return True
             out = model.predict(np.zeros((1, 1, 28, 28), np.float32))
             if out.shape != (1, 10):
                 raise ModelFileError(f"this model gives {out.shape[1:]} outputs for a 28×28 image, not 10")
-        except (ModelFileError, ValueError, OSError) as exc:
+        except (ModelFileError, ExplorerError, ValueError, OSError) as exc:
             self.digit_lab.show_error("Could not open the model", str(exc))
             return False
         self.digit_lab.set_model(model)

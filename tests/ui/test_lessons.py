@@ -95,3 +95,25 @@ def test_file_menu_has_session_items(qtbot, tmp_path, ui):
     win.save_session(tmp_path / "x.cre")
     win.recent_menu.aboutToShow.emit()
     assert [a.text() for a in win.recent_menu.actions()] == ["x.cre"]
+
+
+def test_open_model_accepts_onnx(qtbot, tmp_path, ui):
+    torch = __import__("pytest").importorskip("torch")
+    __import__("pytest").importorskip("onnx")
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                              torch.nn.Flatten(), torch.nn.Linear(3 * 14 * 14, 10)).eval()
+    path = tmp_path / "net.onnx"
+    torch.onnx.export(net, (torch.zeros(1, 1, 28, 28),), str(path), dynamo=False)
+    win = open_window(qtbot, str(tmp_path / "a.ini"), ui.tiny_cnn(0))
+    ui.draw(qtbot, win.digit_lab.canvas, ui.seven_points())
+    assert win.open_model(path)
+    x = win.current_digit_input()
+    want = torch.softmax(net(torch.from_numpy(x[None])), 1).detach().numpy()[0]
+    np.testing.assert_allclose(win.digit_lab.probabilities(), want, atol=1e-5)
+    shown = []
+    win.digit_lab._message_box = lambda title, text: shown.append(text)
+    leaky = tmp_path / "leaky.onnx"
+    torch.onnx.export(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.LeakyReLU()),
+                      (torch.zeros(1, 1, 28, 28),), str(leaky), dynamo=False)
+    assert not win.open_model(leaky) and "LeakyRelu" in shown[0]
