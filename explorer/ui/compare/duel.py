@@ -150,7 +150,7 @@ class DuelPanel(QtWidgets.QWidget):
         self.acc = {k: ap.plot(pen=pen(c, 2), symbol=s, symbolSize=7, symbolBrush=c, symbolPen=None, name=n)
                     for k, c, s, n in (("cnn", CNN, "o", "CNN"), ("rnn", RNN, "t", "LSTM"))}
         ap.setYRange(0, 1.05, padding=0)
-        ap.legend.setOffset((-8, -110))         # lower right: clear of the 100 % line and chance
+        ap.legend.anchor((1, 1), (1, 1), offset=(-8, -30))   # lower right, at any plot height
         self.field = pg.LinearRegionItem((0, 1), movable=False, brush=pg.mkBrush(*RF, 60),
                                          pen=pg.mkPen(*RF, width=2))
         mp.addItem(self.field)

@@ -206,9 +206,13 @@ class SequenceLab(QtWidgets.QWidget):
         right.setSizes([250, 310, 340])
         middle.setSizes([500, 420])
         bottom.setSizes([520, 400])
+        # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
+        right.setMinimumSize(580, 620)
+        side.setMinimumWidth(320)
+        from explorer.ui.widgets.fit import scrolled
         self.splitter = QtWidgets.QSplitter()
         self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(scrolled(right))
         self.splitter.setSizes([470, 930])
         self._splitters = {"main": self.splitter, "right": right, "middle": middle, "bottom": bottom, "side": side}
         lay = QtWidgets.QVBoxLayout(self)
