@@ -7,8 +7,13 @@ from pathlib import Path
 
 
 def main(session: str | Path | None = None) -> int:
-    from PySide6 import QtCore, QtWidgets
+    if "--install-desktop-entry" in sys.argv[1:]:      # a launcher in the Linux application menu
+        from explorer.commands.install_desktop_entry import install
+        print("\n".join(f"wrote {p}" for p in install()))
+        return 0
+    from PySide6 import QtCore, QtGui, QtWidgets
 
+    from explorer.ui.help.exporting import app_icon
     from explorer.ui.main_window import APP, ORG, MainWindow
 
     if session is None:                           # `python -m explorer lesson.cre`
@@ -16,6 +21,9 @@ def main(session: str | Path | None = None) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     QtCore.QCoreApplication.setOrganizationName(ORG)
     QtCore.QCoreApplication.setApplicationName(APP)
+    QtGui.QGuiApplication.setApplicationDisplayName("CNN & RNN Explorer")
+    QtGui.QGuiApplication.setDesktopFileName(APP)          # matches the installed .desktop file
+    app.setWindowIcon(app_icon())
     window = MainWindow(QtCore.QSettings())
     window.show()
     if session is not None:

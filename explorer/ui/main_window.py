@@ -189,6 +189,12 @@ class MainWindow(QtWidgets.QMainWindow):
         h = bar.addMenu("&Help")
         self._act(h, "&How to read this", self.show_help, QtGui.QKeySequence.StandardKey.HelpContents)
         self._act(h, "&About", lambda: self.show_page("About CNN & RNN Explorer", ABOUT))
+        # issue 15: keyboard (Ctrl+1…4, Space, Help → Keyboard shortcuts), timings, SVG/CSV exports, icon
+        from explorer.ui.help import exporting, keyboard, timings
+        keyboard.install(self, v, h)
+        self.timings = timings.install(self, v)
+        exporting.install(self, f)
+        self.setWindowIcon(exporting.app_icon())
 
     def _fill_export_menu(self) -> None:
         self.export_menu.clear()
