@@ -159,6 +159,11 @@ _USER_ERRORS: tuple[type[BaseException], ...] = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0].lower().endswith(".cre"):     # `cnn-rnn-explorer lesson.cre` (issue 15)
+        argv = ["open", argv[0]]
+    elif argv == ["--install-desktop-entry"]:
+        argv = ["install-desktop-entry"]
     args = parser.parse_args(argv)
     if args.command is None:
         from explorer.__main__ import main as open_window

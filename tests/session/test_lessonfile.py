@@ -174,3 +174,20 @@ def test_open_command_checks_the_file_before_any_window(tmp_path, monkeypatch, c
     assert "not a CNN & RNN Explorer session file" in capsys.readouterr().err and not opened
     good = lf.write_lesson(tmp_path / "good.cre", lesson())
     assert cli.main(["open", str(good)]) == 0 and opened == [good]
+
+
+def test_a_session_file_alone_on_the_command_line_opens_it(tmp_path, monkeypatch):
+    import explorer.__main__ as entry
+    from explorer import cli
+    opened = []
+    monkeypatch.setattr(entry, "main", lambda session=None: opened.append(session) or 0)
+    good = lf.write_lesson(tmp_path / "good.cre", lesson())
+    assert cli.main([str(good)]) == 0 and opened == [good]
+
+
+def test_install_desktop_entry_flag(tmp_path, monkeypatch, capsys):
+    from explorer import cli
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert cli.main(["--install-desktop-entry"]) == 0
+    assert (tmp_path / "applications" / "cnn-rnn-explorer.desktop").is_file()
+    assert "wrote" in capsys.readouterr().out
