@@ -181,13 +181,14 @@ class SequenceLab(QtWidgets.QWidget):
         unit.addWidget(QtWidgets.QLabel("Unit:"))
         unit.addWidget(self.unit_spin)
         unit.addWidget(self.state_combo)
-        unit.addSpacing(12)
-        unit.addWidget(QtWidgets.QLabel("Colour text by:"))
-        unit.addWidget(self.colour_combo, 1)
+        unit.addStretch(1)
+        colour = QtWidgets.QHBoxLayout()           # its own row: the column fits a 1024 px window
+        colour.addWidget(QtWidgets.QLabel("Colour text by:"))
+        colour.addWidget(self.colour_combo, 1)
         left = QtWidgets.QWidget()
         col = QtWidgets.QVBoxLayout(left)
         col.setContentsMargins(4, 4, 4, 4)
-        for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit,
+        for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit, colour,
                      self.status, self.progress):
             (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
         col.setStretchFactor(self.editor, 1)
