@@ -50,6 +50,8 @@ SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "sequence": {"model_label": (str,), "text": (str,), "cursor": (int,), "unit": (int, type(None)),
                  "unit_state": (str,), "colour": (str,)},
     "compare": {"tab": (int,), "task": (str,), "distance": (int,), "steps": (int,), "seed": (int,)},
+    "train": {"kind": (str,), "preset": (str,), "data": (str,), "optimizer": (str,), "lr": (int, float),
+              "batch_size": (int,), "epochs": (int,), "steps_per_epoch": (int,), "seed": (int,), "clip": (int, float)},
 }
 
 

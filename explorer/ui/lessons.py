@@ -49,6 +49,10 @@ def capture(window: Any) -> Lesson:
         duel = cmp.duel
         state["compare"] = {"tab": cmp.tabs.currentIndex(), "task": str(duel.task.currentData()),
                             "distance": duel.distance.value(), "steps": duel.steps.value(), "seed": 0}
+    train = getattr(window, "train_lab", None)
+    if train is not None:
+        import dataclasses
+        state["train"] = dataclasses.asdict(train.config())
     with tempfile.TemporaryDirectory(prefix="cre-") as tmp:
         drawing = Path(tmp) / "drawing.npz"
         dl.session.save(drawing)
@@ -83,6 +87,7 @@ class Prepared:
     digit_model: Any
     drawing_file: Path | None
     sequence_session: Any
+    train_config: Any = None
 
 
 def prepare(lesson: Lesson, tmp: Path) -> Prepared:
@@ -113,7 +118,17 @@ def prepare(lesson: Lesson, tmp: Path) -> Prepared:
                                   name=lesson.section("sequence").get("model_label", "session"))
         except ExplorerError as exc:
             raise LessonFileError(str(exc)) from None
-    return Prepared(lesson, digit, drawing, seq)
+    train = None
+    if lesson.section("train"):
+        import dataclasses
+
+        from explorer.session.train import TrainConfig
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        try:
+            train = TrainConfig(**{k: v for k, v in lesson.section("train").items() if k in names}).checked()
+        except (ExplorerError, TypeError, ValueError) as exc:
+            raise LessonFileError(f"the Train lab settings are unusable: {exc}") from None
+    return Prepared(lesson, digit, drawing, seq, train)
 
 
 def apply(window: Any, p: Prepared) -> None:
@@ -124,6 +139,9 @@ def apply(window: Any, p: Prepared) -> None:
     cmp = getattr(window, "compare_lab", None)
     if cmp is not None:
         _apply_compare(cmp, p.lesson.section("compare"))
+    train = getattr(window, "train_lab", None)
+    if train is not None and p.train_config is not None and not train.running():
+        train.set_config(p.train_config)
     tab = p.lesson.section("window").get("tab", 0)
     if 0 <= tab < window.tabs.count():
         window.tabs.setCurrentIndex(tab)

@@ -32,6 +32,7 @@ def prepared_window(qtbot, tmp_path, ui):
     seq.move_cursor(9)
     seq.select_unit(4)
     win.compare_lab.duel.distance.setValue(33)
+    win.train_lab.epochs.setValue(7)
     win.compare_lab.tabs.setCurrentIndex(2)
     win.tabs.setCurrentIndex(1)
     return win
@@ -58,6 +59,7 @@ def test_a_saved_lesson_opens_identically_in_a_fresh_window(qtbot, tmp_path, ui)
     stage, ch, row, col = lab.selection
     assert (stage.kind, ch, row, col) == ("conv", 1, 5, 7)
     assert fresh.compare_lab.duel.distance.value() == 33 and fresh.compare_lab.tabs.currentIndex() == 2
+    assert fresh.train_lab.config() == win.train_lab.config() and fresh.train_lab.epochs.value() == 7
     recent = fresh.settings.value("lessons/recent")
     assert str(path.resolve()) in ([recent] if isinstance(recent, str) else recent)
 
