@@ -125,3 +125,16 @@ def test_missing_onnx_package_gives_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", no_onnx)
     with pytest.raises(OnnxImportError, match=r"pip install"):
         convert_onnx(tmp_path / "x.onnx")
+
+
+def test_dynamo_exporter_cnn(tmp_path):
+    pytest.importorskip("onnxscript")
+    net = cnn().eval()
+    x = torch.rand(2, 1, 28, 28)
+    try:
+        path = export(net, x[:1], tmp_path / "dyn_cnn.onnx", dynamo=True)
+    except Exception as exc:   # noqa: BLE001 - the new exporter is optional here
+        pytest.skip(f"dynamo exporter unavailable: {exc}")
+    with torch.no_grad():
+        want = net(x[:1]).numpy()
+    np.testing.assert_allclose(convert_onnx(path).predict(x[:1].numpy()), want, atol=1e-5, rtol=1e-5)
