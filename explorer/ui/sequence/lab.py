@@ -205,7 +205,7 @@ class SequenceLab(QtWidgets.QWidget):
         for w in (self.heatmap, middle, bottom):
             right.addWidget(w)
         right.setSizes([250, 310, 340])
-        middle.setSizes([500, 420])
+        middle.setSizes([440, 480])
         bottom.setSizes([520, 400])
         # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
         right.setMinimumSize(580, 620)
@@ -214,7 +214,7 @@ class SequenceLab(QtWidgets.QWidget):
         self.splitter = QtWidgets.QSplitter()
         self.splitter.addWidget(left)
         self.splitter.addWidget(scrolled(right))
-        self.splitter.setSizes([470, 930])
+        self.splitter.setSizes([450, 950])
         self._splitters = {"main": self.splitter, "right": right, "middle": middle, "bottom": bottom, "side": side}
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
