@@ -204,7 +204,7 @@ class SequenceLab(QtWidgets.QWidget):
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         for w in (self.heatmap, middle, bottom):
             right.addWidget(w)
-        right.setSizes([250, 310, 340])
+        right.setSizes([230, 345, 325])   # the side panels need ~160 px each
         middle.setSizes([440, 480])
         bottom.setSizes([520, 400])
         # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
