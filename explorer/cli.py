@@ -180,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_process()
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0].lower().endswith(".cre"):     # `cnn-rnn-explorer lesson.cre` (issue 15)
+        argv = ["open", argv[0]]
+    elif argv == ["--install-desktop-entry"]:
+        argv = ["install-desktop-entry"]
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:      # --help (0) or a mistake (2, one line already printed)

@@ -162,6 +162,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._act(f, "Open &model…", self._ask_open_model, "Ctrl+Shift+O")
         self._act(f, "Save model &as…", self._ask_save_model)
         f.addSeparator()
+        from explorer.ui import lessons  # lessons: Save/Open session…, Recent sessions
+        lessons.add_menu_items(self, f)
+        f.addSeparator()
         self.export_menu = f.addMenu("&Export panel as PNG")
         self.export_menu.aboutToShow.connect(self._fill_export_menu)
         self._act(f, "Export &window as PNG…", self._ask_export_window, "Ctrl+Shift+E")
@@ -198,6 +201,12 @@ class MainWindow(QtWidgets.QMainWindow):
         h = bar.addMenu("&Help")
         self._act(h, "&How to read this", self.show_help, QtGui.QKeySequence.StandardKey.HelpContents)
         self._act(h, "&About", lambda: self.show_page("About CNN & RNN Explorer", ABOUT))
+        # issue 15: keyboard (Ctrl+1…4, Space, Help → Keyboard shortcuts), timings, SVG/CSV exports, icon
+        from explorer.ui.help import exporting, keyboard, timings
+        keyboard.install(self, v, h)
+        self.timings = timings.install(self, v)
+        exporting.install(self, f)
+        self.setWindowIcon(exporting.app_icon())
 
     def _fill_export_menu(self) -> None:
         self.export_menu.clear()
@@ -248,7 +257,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._saved("Save drawing", self.digit_lab.save_drawing_png, p)
 
     def _ask_open_model(self) -> None:
-        if p := self._ask(False, "Open model", "Model files (*.npz)"):
+        if p := self._ask(False, "Open model", "Model files (*.npz *.onnx);;ONNX (*.onnx);;All files (*)"):
             self.open_model(p)
 
     def _ask_save_model(self) -> None:
@@ -269,18 +278,30 @@ class MainWindow(QtWidgets.QMainWindow):
         if p := self._ask(True, "Export activations", "NumPy archive (*.npz)", "activations.npz"):
             self._saved("Export activations", self.digit_lab.export_activations, p)
 
+    # -- lessons: the whole view in one session file (explorer/ui/lessons.py) --------------
+    def save_session(self, path: str | Path) -> Path:
+        """Drawing, text, models, selections and settings to one .cre file; the path written."""
+        from explorer.ui import lessons
+        return lessons.save_session(self, path)
+
+    def open_session(self, path: str | Path) -> bool:
+        """Restore a .cre file; a bad file gives a message (``last_session_error``), changes nothing."""
+        from explorer.ui import lessons
+        return lessons.open_session(self, path)
+
     def export_window(self, path: str | Path) -> Path:
         return grab_png(self, path)
 
     def open_model(self, path: str | Path) -> bool:
-        """Open a model file in the lab that can use it (explorer.ui.model_route): a digit CNN
-        in the Digit Lab, a row-RNN in Compare › Digits both ways, a text or toy model in the
-        Sequence Lab; a bad or unfit file gives a message saying why."""
-        from explorer.engine import load_model
+        """Open a model file (.npz, or .onnx converted) in the lab that can use it
+        (explorer.ui.model_route): a digit CNN in the Digit Lab, a row-RNN in Compare › Digits
+        both ways, a text or toy model in the Sequence Lab; a bad or unfit file gives a message
+        saying why."""
         from explorer.errors import ExplorerError
+        from explorer.onnx_import import load_any_model
         from explorer.ui.model_route import route_model
         try:
-            model = load_model(path)
+            model = load_any_model(path)
             where = route_model(model)
         except (ExplorerError, ValueError, OSError, RecursionError, MemoryError) as exc:
             why = {RecursionError: "its architecture is nested too deeply to be a model",
@@ -296,6 +317,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.compare_lab.digits.set_models(rnn=model)
             self.compare_lab.tabs.setCurrentWidget(self.compare_lab.digits)
             self.tabs.setCurrentWidget(self.compare_lab)
+        elif str(path).lower().endswith(".onnx"):           # converted in memory: hand over the model
+            from explorer.session.sequence import SequenceSession
+            self.sequence_lab.use_session(SequenceSession(model, name=Path(path).name), key=None,
+                                          label=f"File: {Path(path).name}")
+            self.tabs.setCurrentWidget(self.sequence_lab)
         else:
             self.sequence_lab.open_model_file(str(path))
             self.tabs.setCurrentWidget(self.sequence_lab)

@@ -150,7 +150,7 @@ class DuelPanel(QtWidgets.QWidget):
         self.acc = {k: ap.plot(pen=pen(c, 2), symbol=s, symbolSize=7, symbolBrush=c, symbolPen=None, name=n)
                     for k, c, s, n in (("cnn", CNN, "o", "CNN"), ("rnn", RNN, "t", "LSTM"))}
         ap.setYRange(0, 1.05, padding=0)
-        ap.legend.setOffset((-8, -110))         # lower right: clear of the 100 % line and chance
+        ap.legend.anchor((1, 0.5), (1, 0.55), offset=(-8, 0))   # right, between 100 % and chance, at any height
         self.field = pg.LinearRegionItem((0, 1), movable=False, brush=pg.mkBrush(*RF, 60),
                                          pen=pg.mkPen(*RF, width=2))
         mp.addItem(self.field)
@@ -187,6 +187,27 @@ class DuelPanel(QtWidgets.QWidget):
                 "it wherever it is, with few weights, and still works on sequences 4× longer than "
                 "in training (accuracy against length).")
         self._draw_sample()
+        self.show_snapshot()
+
+    def show_snapshot(self) -> bool:
+        """Show the shipped pre-computed result for this setting, if there is one (issue 15)."""
+        from explorer.ui.compare.snapshot import load_snapshot, running_mean
+        d = self.duel
+        snap = load_snapshot(d.task, d.distance, d.steps, d.names, d.sample_text())
+        self.snapshot_shown = snap is not None
+        self.train_btn.setText("Train again live" if snap else "Train both")
+        if snap is None:
+            return False
+        names = d.names
+        for key, name in (("cnn", names[0]), ("rnn", names[1])):
+            smooth = running_mean(snap["loss"][name])
+            self.loss[key].setData(np.arange(1, len(smooth) + 1), smooth)
+            self.acc[key].setData(snap["grid"], snap["acc"][name])
+        self.loss_plot.getPlotItem().enableAutoRange()
+        self._draw_sample({n: np.asarray(v) for n, v in snap["influence"].items()})
+        self.progress.setValue(self.progress.maximum())
+        self.progress.setFormat("pre-computed result (shipped): %v steps — press 'Train again live' to watch")
+        return True
 
     def _clear(self) -> None:
         self.loss_hist: dict[str, list[tuple[int, float]]] = {"cnn": [], "rnn": []}
@@ -225,15 +246,21 @@ class DuelPanel(QtWidgets.QWidget):
     def train(self) -> None:
         if self.running():
             return
-        if self.duel is None or self.duel.step_count:
+        if self.duel is None or self.duel.step_count or getattr(self, "snapshot_shown", False):
             self._new_duel()
+            self._clear()                        # a live run starts from empty plots
+            self._draw_sample()
+            self.snapshot_shown = False
+            self.progress.setValue(0)
+        self.progress.setFormat("step %v / %m")
         self.worker = DuelWorker(self.duel)
         self.thread = QtCore.QThread(self)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.worker.progress.connect(self._on_progress)
         self.worker.evaluated.connect(self._on_eval)
-        self.worker.finished.connect(self.thread.quit)
+        # direct: quit even while the GUI thread blocks in stop(wait_ms) (a queued quit never ran)
+        self.worker.finished.connect(self.thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
         self.worker.finished.connect(lambda: self.status.emit("Compare: training finished"))
         self.thread.start()
 

@@ -28,6 +28,7 @@ from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
 from explorer.ui.digit.inspector import InspectorPanel
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging, fmt, max_abs
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
+from explorer.ui.widgets.fit import scrolled
 from explorer.ui.widgets.latest import LatestFrame
 from explorer.ui.widgets.mosaic import MosaicPanel
 from explorer.ui.widgets.probabilities import ProbabilityPanel
@@ -159,7 +160,7 @@ class DigitLab(QtWidgets.QWidget):
         self.inspector.worked_pool_requested.connect(self.show_worked_pool)
         self.right_tabs = QtWidgets.QTabWidget()
         self.right_tabs.addTab(self.inspector, "inspector")
-        self.right_tabs.addTab(self.kernels, "learned kernels")
+        self.right_tabs.addTab(scrolled(self.kernels), "learned kernels")   # scrolls: fits 1024×640
         self.right_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.right_splitter.addWidget(self.prob_panel)
         self.right_splitter.addWidget(self.right_tabs)
@@ -170,6 +171,7 @@ class DigitLab(QtWidgets.QWidget):
         for w in (left, self.layer_scroll, self.right_splitter):
             self.splitter.addWidget(w)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 1)     # a narrower window shrinks the maps and the right column alike
         self.splitter.setSizes([350, 570, 480])
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -178,7 +180,8 @@ class DigitLab(QtWidgets.QWidget):
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
         if obj is self.left and ev.type() == QtCore.QEvent.Type.Resize:
-            self.canvas.setFixedHeight(int(min(self.left.width() - 8, self.left.height() * 0.58)))
+            # a ceiling, not a fixed height: a fixed one kept the window from getting smaller (issue 15)
+            self.canvas.setMaximumHeight(max(200, int(min(self.left.width() - 8, self.left.height() * 0.58))))
         return False
 
     # -- public API ---------------------------------------------------------------------
@@ -210,10 +213,11 @@ class DigitLab(QtWidgets.QWidget):
         self.layers = LayerColumn(self.session.stages)
         self.layers.cell_clicked.connect(self.inspect)
         self.layer_scroll.setWidget(self.layers)
+        old = self.right_tabs.widget(1)                 # the kernels' scroll area
         self.right_tabs.removeTab(1)
-        self.kernels.deleteLater()
+        old.deleteLater()
         self.kernels = KernelColumn(model)
-        self.right_tabs.addTab(self.kernels, "learned kernels")
+        self.right_tabs.addTab(scrolled(self.kernels), "learned kernels")
         self.selection = None
         self.inspector.clear()
         self.refresh_now()

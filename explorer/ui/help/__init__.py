@@ -123,7 +123,13 @@ kept.</li>
 </ul>
 """
 
-ABOUT = """
+def _icon_img() -> str:
+    from explorer.paths import resources_dir
+    icon = resources_dir() / "icons" / "cnn-rnn-explorer.svg"
+    return f"<img src='{icon.as_uri()}' width='64' height='64' align='left'>" if icon.is_file() else ""
+
+
+ABOUT = _icon_img() + """
 <h2>CNN &amp; RNN Explorer</h2>
 <p>See, live, what a convolutional and a recurrent network compute: draw a digit and
 watch a CNN look at it through small kernels slid over space; type a sequence and watch an

@@ -181,13 +181,14 @@ class SequenceLab(QtWidgets.QWidget):
         unit.addWidget(QtWidgets.QLabel("Unit:"))
         unit.addWidget(self.unit_spin)
         unit.addWidget(self.state_combo)
-        unit.addSpacing(12)
-        unit.addWidget(QtWidgets.QLabel("Colour text by:"))
-        unit.addWidget(self.colour_combo, 1)
+        unit.addStretch(1)
+        colour = QtWidgets.QHBoxLayout()           # its own row: the column fits a 1024 px window
+        colour.addWidget(QtWidgets.QLabel("Colour text by:"))
+        colour.addWidget(self.colour_combo, 1)
         left = QtWidgets.QWidget()
         col = QtWidgets.QVBoxLayout(left)
         col.setContentsMargins(4, 4, 4, 4)
-        for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit,
+        for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit, colour,
                      self.status, self.progress):
             (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
         col.setStretchFactor(self.editor, 1)
@@ -203,13 +204,17 @@ class SequenceLab(QtWidgets.QWidget):
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         for w in (self.heatmap, middle, bottom):
             right.addWidget(w)
-        right.setSizes([250, 310, 340])
-        middle.setSizes([500, 420])
+        right.setSizes([230, 345, 325])   # the side panels need ~160 px each
+        middle.setSizes([440, 480])
         bottom.setSizes([520, 400])
+        # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
+        right.setMinimumSize(580, 620)
+        side.setMinimumWidth(320)
+        from explorer.ui.widgets.fit import scrolled
         self.splitter = QtWidgets.QSplitter()
         self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setSizes([470, 930])
+        self.splitter.addWidget(scrolled(right))
+        self.splitter.setSizes([450, 950])
         self._splitters = {"main": self.splitter, "right": right, "middle": middle, "bottom": bottom, "side": side}
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

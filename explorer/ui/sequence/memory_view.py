@@ -73,7 +73,7 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         what = noun
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
-        title = f"Memory: what drives the {how} {what} '{shown}'"
+        title = f"Memory → {how} {what} '{shown}'"   # short: fits a 1024 px window
         if title != self._title:
             set_title_text(self.plot, title)
             self._title = title

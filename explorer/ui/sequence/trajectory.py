@@ -40,7 +40,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.combo = QtWidgets.QComboBox()
         self.view = new_view()
         self.plot = self.view.addPlot()
-        style_plot(self.plot, "Trajectory of h(t) on frozen principal components", "PC1", "PC2")
+        style_plot(self.plot, "Trajectory of h(t), frozen PCA", "PC1", "PC2")   # short: fits 1024 px
         for side in ("bottom", "left"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.cloud = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(120, 120, 140, 35))

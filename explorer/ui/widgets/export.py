@@ -49,3 +49,52 @@ def save_npz(arrays: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Pat
 
     _atomic(path, write)
     return path
+
+
+# -- SVG and CSV (issue 15) --------------------------------------------------------------------
+def save_svg(widget: QtWidgets.QWidget, path: str | os.PathLike[str]) -> Path:
+    """A panel as SVG: pyqtgraph's SVGExporter when the panel is one plot scene, otherwise the
+    widget painted into a QSvgGenerator (text and lines stay vectors, images stay pixels)."""
+    import pyqtgraph as pg
+    path = Path(path)
+    views = [widget] if isinstance(widget, pg.GraphicsView) else widget.findChildren(pg.GraphicsView)
+
+    def write(tmp: str) -> None:
+        if len(views) == 1 and views[0].size() == widget.size():
+            from pyqtgraph.exporters import SVGExporter
+            SVGExporter(views[0].scene()).export(fileName=tmp)
+            return
+        from PySide6 import QtCore, QtSvg
+        gen = QtSvg.QSvgGenerator()
+        gen.setFileName(tmp)
+        gen.setSize(widget.size())
+        gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), widget.size()))
+        gen.setTitle(widget.objectName() or type(widget).__name__)
+        painter = QtGui.QPainter(gen)
+        try:
+            widget.render(painter, QtCore.QPoint(0, 0))
+        finally:
+            painter.end()
+
+    _atomic(path, write)
+    return path
+
+
+def save_csv(matrix: np.ndarray, path: str | os.PathLike[str], header: list[str] | None = None,
+             labels: list[list[str]] | None = None) -> Path:
+    """A 2-D array as CSV (UTF-8), with an optional header row and leading label cells per row."""
+    import csv
+    path = Path(path)
+    matrix = np.atleast_2d(np.asarray(matrix))
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh)
+            if header is not None:
+                out.writerow(header)
+            for i, row in enumerate(matrix):
+                cells = [f"{v:.7g}" for v in row.tolist()]
+                out.writerow((labels[i] if labels is not None else []) + cells)
+
+    _atomic(path, write)
+    return path

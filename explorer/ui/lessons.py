@@ -1,0 +1,285 @@
+"""Lessons: the whole view of the window to and from one session file (``.cre``).
+
+``save_session(window, path) -> Path`` gathers the drawing, the sequence text and cursor,
+the models in use (embedded) and each lab's selections and settings, and writes them with
+``explorer.session.lessonfile`` (atomic). ``open_session(window, path) -> bool`` reads and
+checks the whole file and prepares every object *before* touching the window, so a damaged,
+truncated or foreign file is refused with a message and changes nothing.
+
+``add_menu_items(window, menu)`` adds File → Save session…, Open session… and Recent sessions.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from explorer.errors import ExplorerError
+from explorer.session.lessonfile import SUFFIX, Lesson, LessonFileError, model_bytes, model_from_bytes, read_lesson, write_lesson
+
+RECENT_KEY = "lessons/recent"
+MAX_RECENT = 8
+FILTER = f"Explorer sessions (*{SUFFIX});;All files (*)"
+
+
+# -- capture ------------------------------------------------------------------------------
+def capture(window: Any) -> Lesson:
+    """The window's current view as a Lesson (no disk access besides temporary files)."""
+    dl, seq, cmp = window.digit_lab, window.sequence_lab, getattr(window, "compare_lab", None)
+    state: dict[str, Any] = {"window": {"tab": window.tabs.currentIndex()}}
+    selection = None
+    if dl.selection is not None:
+        stage, ch, row, col = dl.selection
+        selection = {"layer": int(stage.index), "channel": int(ch), "row": int(row), "col": int(col)}
+    state["digits"] = {"scope": dl.scope, "pen_width": float(dl.canvas.pen_width),
+                       "saliency": dl.saliency_action.isChecked(), "winners": dl.winners_action.isChecked(),
+                       "selection": selection}
+    models = {"digit": model_bytes(dl.session.model)}
+    if seq is not None and seq.session is not None:
+        state["sequence"] = {"model_label": seq.model_combo.currentText(), "text": seq.editor.toPlainText(),
+                             "cursor": seq.cursor_index(), "unit": seq.unit, "unit_state": seq.unit_state,
+                             "colour": seq.colour_combo.currentText()}
+        models["sequence"] = model_bytes(seq.session.model)
+    if cmp is not None:
+        duel = cmp.duel
+        state["compare"] = {"tab": cmp.tabs.currentIndex(), "task": str(duel.task.currentData()),
+                            "distance": duel.distance.value(), "steps": duel.steps.value(), "seed": 0}
+    train = getattr(window, "train_lab", None)
+    if train is not None:
+        import dataclasses
+        state["train"] = dataclasses.asdict(train.config())
+    with tempfile.TemporaryDirectory(prefix="cre-") as tmp:
+        drawing = Path(tmp) / "drawing.npz"
+        dl.session.save(drawing)
+        data = drawing.read_bytes()
+    return Lesson(state=state, models=models, drawing=data)
+
+
+def save_session(window: Any, path: str | Path) -> Path:
+    """Write the window's view to ``path`` (``.cre`` added when there is no suffix)."""
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(SUFFIX)
+    written = write_lesson(path, capture(window))
+    remember(window.settings, written)
+    return written
+
+
+# -- restore ------------------------------------------------------------------------------
+def same_model(a: Any, b: Any) -> bool:
+    """Same layers and exactly the same parameters."""
+    if a.arch()["layers"] != b.arch()["layers"]:
+        return False
+    pa, pb = a.parameters(), b.parameters()
+    return pa.keys() == pb.keys() and all(np.array_equal(pa[k], pb[k]) for k in pa)
+
+
+@dataclass
+class Prepared:
+    """Everything a lesson needs, built and checked before the window changes."""
+
+    lesson: Lesson
+    digit_model: Any
+    drawing_file: Path | None
+    sequence_session: Any
+    train_config: Any = None
+
+
+def prepare(lesson: Lesson, tmp: Path) -> Prepared:
+    """Build the models, the sequence session and a checked drawing; LessonFileError if unfit."""
+    from explorer.session.digits import DigitSession
+    from explorer.session.sequence import SequenceSession
+    if "digit" not in lesson.models:
+        raise LessonFileError("the session holds no digit model")
+    digit = model_from_bytes(lesson.models["digit"], "digit model")
+    try:
+        out = digit.predict(np.zeros((1, 1, 28, 28), np.float32))
+    except (ValueError, ExplorerError) as exc:
+        raise LessonFileError(f"the digit model cannot read a 28×28 drawing ({exc})") from None
+    if out.shape != (1, 10):
+        raise LessonFileError(f"the digit model gives {out.shape[1:]} outputs, not 10")
+    drawing = None
+    if lesson.drawing is not None:
+        drawing = tmp / "drawing.npz"
+        drawing.write_bytes(lesson.drawing)
+        try:
+            DigitSession(digit).load(drawing)
+        except ValueError:
+            raise LessonFileError("the drawing inside is damaged") from None
+    seq = None
+    if "sequence" in lesson.models:
+        try:
+            seq = SequenceSession(model_from_bytes(lesson.models["sequence"], "sequence model"),
+                                  name=lesson.section("sequence").get("model_label", "session"))
+        except ExplorerError as exc:
+            raise LessonFileError(str(exc)) from None
+    train = None
+    if lesson.section("train"):
+        import dataclasses
+
+        from explorer.session.train import TrainConfig
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        try:
+            train = TrainConfig(**{k: v for k, v in lesson.section("train").items() if k in names}).checked()
+        except (ExplorerError, TypeError, ValueError) as exc:
+            raise LessonFileError(f"the Train lab settings are unusable: {exc}") from None
+    return Prepared(lesson, digit, drawing, seq, train)
+
+
+def apply(window: Any, p: Prepared) -> None:
+    """Show a prepared lesson: models first, then the inputs, then the selections."""
+    _apply_digits(window, p)
+    if window.sequence_lab is not None and p.sequence_session is not None:
+        _apply_sequence(window.sequence_lab, p.sequence_session, p.lesson.section("sequence"))
+    cmp = getattr(window, "compare_lab", None)
+    if cmp is not None:
+        _apply_compare(cmp, p.lesson.section("compare"))
+    train = getattr(window, "train_lab", None)
+    if train is not None and p.train_config is not None and not train.running():
+        train.set_config(p.train_config)
+    tab = p.lesson.section("window").get("tab", 0)
+    if 0 <= tab < window.tabs.count():
+        window.tabs.setCurrentIndex(tab)
+
+
+def _apply_digits(window: Any, p: Prepared) -> None:
+    lab, s = window.digit_lab, p.lesson.section("digits")
+    if not same_model(lab.session.model, p.digit_model):
+        lab.set_model(p.digit_model)
+        window.set_model_notice(None, p.digit_model)
+    if p.drawing_file is not None:
+        lab.session.load(p.drawing_file)
+    else:
+        lab.session.clear()
+    if "pen_width" in s:
+        lab.set_pen_width(float(s["pen_width"]))
+    lab.saliency_action.setChecked(bool(s.get("saliency", False)))
+    lab.winners_action.setChecked(bool(s.get("winners", False)))
+    lab.set_scope(s.get("scope", lab.scope))            # also re-renders
+    lab.selection = None
+    sel = s.get("selection")
+    if isinstance(sel, dict):
+        stage = next((st for st in lab.session.stages if st.index == sel.get("layer")), None)
+        if stage is not None:
+            lab.inspect(stage, int(sel.get("channel", 0)), int(sel.get("row", 0)), int(sel.get("col", 0)))
+    lab.refresh_now()
+
+
+def _apply_sequence(seq: Any, session: Any, s: dict[str, Any]) -> None:
+    label = s.get("model_label", "")
+    current = seq.session
+    if current is None or not same_model(current.model, session.model):
+        index = seq.model_combo.findText(label) if label else -1
+        shipped = None
+        if index >= 0 and not seq._untrained:
+            try:
+                from explorer.engine import load_model
+                shipped = load_model(seq.model_combo.itemData(index))
+            except (ExplorerError, OSError):
+                shipped = None
+        if shipped is not None and same_model(shipped, session.model):
+            seq.model_combo.blockSignals(True)          # the picker's own model: same PCA basis
+            seq.model_combo.setCurrentIndex(index)
+            seq.model_combo.blockSignals(False)
+            seq.load_model(index)
+        else:
+            seq.use_session(session, key=None, label=f"from the session: {label}")
+    seq.editor.setPlainText(s.get("text", ""))
+    seq.hidden_states()                                  # bring the session up to the text now
+    seq.move_cursor(max(0, min(int(s.get("cursor", 0)), len(seq.editor.toPlainText()))))
+    unit = s.get("unit")
+    seq.select_unit(unit, s.get("unit_state", "h"))
+    colour = seq.colour_combo.findText(s.get("colour", ""))
+    if colour >= 0:
+        seq.colour_combo.setCurrentIndex(colour)
+    seq._sync_text()
+
+
+def _apply_compare(cmp: Any, s: dict[str, Any]) -> None:
+    duel = cmp.duel
+    task = duel.task.findData(s.get("task"))
+    if task >= 0:
+        duel.task.setCurrentIndex(task)
+    if "distance" in s:
+        duel.distance.setValue(int(s["distance"]))
+    if "steps" in s:
+        duel.steps.setValue(int(s["steps"]))
+    tab = int(s.get("tab", cmp.tabs.currentIndex()))
+    if 0 <= tab < cmp.tabs.count():
+        cmp.tabs.setCurrentIndex(tab)
+
+
+def open_session(window: Any, path: str | Path) -> bool:
+    """Restore the view saved in ``path``; a bad file: a message, the window unchanged, False."""
+    window.last_session_error = None
+    try:
+        lesson = read_lesson(path)
+        with tempfile.TemporaryDirectory(prefix="cre-") as tmp:
+            prepared = prepare(lesson, Path(tmp))
+            apply(window, prepared)
+    except LessonFileError as exc:
+        msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+        report(window, "Could not open the session", msg)
+        return False
+    remember(window.settings, Path(path))
+    window.statusBar().showMessage(f"opened session {Path(path).name}", 6000)
+    return True
+
+
+def report(window: Any, title: str, text: str) -> None:
+    """Status bar + a window-modal, non-blocking message box (never hangs a test)."""
+    window.last_session_error = text
+    window.statusBar().showMessage(text, 10000)
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, text,
+                                QtWidgets.QMessageBox.StandardButton.Ok, window)
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+
+
+# -- recent files and menu ----------------------------------------------------------------
+def recent(settings: QtCore.QSettings) -> list[str]:
+    value = settings.value(RECENT_KEY, [])
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [str(v) for v in items if v]
+
+
+def remember(settings: QtCore.QSettings, path: Path) -> None:
+    p = str(Path(path).resolve())
+    settings.setValue(RECENT_KEY, ([p] + [r for r in recent(settings) if r != p])[:MAX_RECENT])
+
+
+def add_menu_items(window: Any, menu: QtWidgets.QMenu) -> None:
+    """File → Save session…, Open session…, Recent sessions ▸ (after whatever is there)."""
+    def ask_save() -> None:
+        if p := window._ask(True, "Save session", FILTER, f"lesson{SUFFIX}"):
+            try:
+                written = window.save_session(p)
+            except (ExplorerError, OSError) as exc:
+                report(window, "Could not save the session", str(exc))
+                return
+            window.statusBar().showMessage(f"saved session {written}", 6000)
+
+    def ask_open() -> None:
+        if p := window._ask(False, "Open session", FILTER):
+            window.open_session(p)
+
+    def fill() -> None:
+        window.recent_menu.clear()
+        items = recent(window.settings)
+        for p in items:
+            window.recent_menu.addAction(Path(p).name).triggered.connect(lambda _=False, p=p: window.open_session(p))
+        if not items:
+            window.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    window.save_session_action = window._act(menu, "Save sess&ion…", ask_save, "Ctrl+Alt+S")
+    window.open_session_action = window._act(menu, "Open sessio&n…", ask_open, "Ctrl+Alt+O")
+    window.recent_menu = menu.addMenu("&Recent sessions")
+    window.recent_menu.aboutToShow.connect(fill)
+    for act in (window.save_session_action, window.open_session_action):
+        act.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+    window.save_session_action.setToolTip("Save the drawing, the text, the models and every selection in one .cre file")
