@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -410,19 +411,26 @@ def dream_steps(model: Model, target: DreamTarget, settings: DreamSettings = Dre
         yield step, x.astype(np.float32), value
 
 
-def dream(model: Model, target: DreamTarget, settings: DreamSettings = DreamSettings(), seed: int = 0,
+def dream(model: Model, target: DreamTarget, settings: Any = None, seed: int = 0,
           start: str | np.ndarray = "blank", on_step: Callable[[int, np.ndarray, float], bool | None] | None = None
           ) -> Dream:
-    """Run ``dream_steps`` to the end -> Dream. The final image is quantised to 8 bits (what a
-    PNG holds) before its activation and probabilities are measured. ``on_step`` returning
-    True stops early."""
-    x0 = _start_image(start, np.random.default_rng(seed))
+    """Run a dream to the end -> Dream. ``settings``: DreamSettings (free pixels, from ``start``)
+    or ``experiments_pen.PenSettings`` (a few pen strokes, seeded). The final image is
+    quantised to 8 bits (what a PNG holds) before its activation and probabilities are
+    measured. ``on_step(step, image, activation)`` returning True stops early."""
+    from explorer.analysis.experiments_pen import PenSettings, pen_dream_steps, pen_start_image
+    settings = DreamSettings() if settings is None else settings
+    if isinstance(settings, PenSettings):
+        steps = pen_dream_steps(model, target, settings, seed)
+        x0 = image = pen_start_image(settings, seed)
+    else:
+        steps = dream_steps(model, target, settings, seed, start)
+        x0 = _start_image(start, np.random.default_rng(seed))
+        image = x0.astype(np.float32)
     start_act = target_activation(model, x0, target)
-    image = x0.astype(np.float32)
-    for step, image, act in dream_steps(model, target, settings, seed, start):
+    for step, image, act in steps:
         if on_step is not None and on_step(step, image, act):
             break
     image = (np.rint(np.clip(image, 0, 1) * 255.0) / 255.0).astype(np.float32)
     final = target_activation(model, image, target)
-    probs = predict_probs(model, image)[0]
-    return Dream(target, image, start_act, final, probs)
+    return Dream(target, image, start_act, final, predict_probs(model, image)[0])

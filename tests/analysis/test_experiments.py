@@ -193,3 +193,50 @@ def test_dream_leaves_the_model_alone():
     ex.dream(model, ex.DreamTarget("class", 1), ex.DreamSettings(steps=3), seed=0)
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(v, before[k])
+
+
+# -- pen dreams -------------------------------------------------------------------------
+from explorer.analysis import experiments_pen as pen  # noqa: E402
+
+
+def numeric(f, p: np.ndarray, idx: tuple[int, int], eps: float = 1e-6) -> float:
+    up, down = p.copy(), p.copy()
+    up[idx] += eps
+    down[idx] -= eps
+    return (f(up) - f(down)) / (2 * eps)
+
+
+def test_render_backward_is_the_gradient_of_render():
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(6, 22, (7, 2))
+    w = rng.normal(size=(28, 28))
+    ink, g = pen.render_dots(pts, 1.1, 1.3)
+    grad = pen.render_backward(w, pts, ink, g, 1.1)
+    for idx in [(0, 0), (3, 1), (6, 0)]:
+        num = numeric(lambda p: float((w * pen.render_dots(p, 1.1, 1.3)[0]).sum()), pts, idx)
+        assert abs(grad[idx] - num) / max(abs(grad[idx]) + abs(num), 1e-12) < 1e-6
+    wrong = grad[:, ::-1]                                    # negative control: x and y swapped
+    num = numeric(lambda p: float((w * pen.render_dots(p, 1.1, 1.3)[0]).sum()), pts, (3, 1))
+    assert abs(wrong[3, 1] - num) / max(abs(wrong[3, 1]) + abs(num), 1e-12) > 1e-3
+
+
+def test_stroke_penalty_gradient():
+    pts = np.random.default_rng(1).uniform(5, 20, (2 * 6, 2))
+    _, grad = pen.stroke_penalty(pts, 2, 1.3)
+    for idx in [(0, 1), (5, 0), (7, 1), (11, 0)]:
+        num = numeric(lambda p: pen.stroke_penalty(p, 2, 1.3)[0], pts, idx)
+        assert grad[idx] == pytest.approx(num, rel=1e-5, abs=1e-7)
+
+
+@pytest.mark.parametrize("spec", ["class:5", "3:1"])
+def test_pen_dream_raises_its_target_and_is_deterministic(spec):
+    model = tiny_cnn()
+    target = ex.parse_target(spec, model)
+    settings = pen.PenSettings(steps=40)
+    a, b = (ex.dream(model, target, settings, seed=2) for _ in range(2))
+    c = ex.dream(model, target, settings, seed=3)
+    assert a.final_activation > a.start_activation
+    np.testing.assert_array_equal(a.image, b.image)
+    assert not np.array_equal(a.image, c.image)
+    assert a.start_activation == ex.target_activation(model, pen.pen_start_image(settings, 2), target)
+    assert 0 <= a.image.min() and a.image.max() <= 1 and (a.image > 0.5).mean() > 0.03   # ink strokes
