@@ -233,17 +233,19 @@ class Sweep:
 
 
 def sweep(model: Model, x: np.ndarray, name: str, values: np.ndarray | None = None,
-          arch: str | None = None) -> Sweep:
+          probs: Callable[[np.ndarray], np.ndarray] | None = None) -> Sweep:
     """x: (28, 28) network input -> class probabilities of ``model`` at each transform value.
 
     Each image runs alone (batch 1), exactly as a plain forward would run it, so the row
-    at the identity equals the live / ``classify`` probabilities.
+    at the identity equals the ``classify`` probabilities; ``probs`` ((28, 28) -> (1, 10))
+    replaces ``predict_probs`` (the lab passes its own live sums).
     """
     vals = sweep_values(name) if values is None else np.asarray(values, np.float64)
     img = np.asarray(x, np.float32).reshape(28, 28)
     images = np.stack([transform_input(img, name, v) for v in vals])
-    probs = np.concatenate([predict_probs(model, im) for im in images])
-    return Sweep(name, vals, probs, probs.argmax(axis=1), images)
+    fn = probs if probs is not None else (lambda im: predict_probs(model, im))
+    out = np.concatenate([np.asarray(fn(im), np.float64).reshape(1, 10) for im in images])
+    return Sweep(name, vals, out, out.argmax(axis=1), images)
 
 
 # -- dreams: what a unit wants to see ------------------------------------------------------
