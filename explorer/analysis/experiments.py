@@ -436,3 +436,18 @@ def dream(model: Model, target: DreamTarget, settings: Any = None, seed: int = 0
     image = (np.rint(np.clip(image, 0, 1) * 255.0) / 255.0).astype(np.float32)
     final = target_activation(model, image, target)
     return Dream(target, image, start_act, final, predict_probs(model, image)[0])
+
+
+def accuracy_under(model: Model, images: np.ndarray, labels: np.ndarray, name: str,
+                   values: np.ndarray | None = None, cancel: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """images: (N, 28, 28), labels: (N,) -> (values (V,), accuracy (V,)) of ``model`` on the
+    transformed images: the tolerance of a network over many digits, not one drawing."""
+    vals = sweep_values(name) if values is None else np.asarray(values, np.float64)
+    acc = np.full(len(vals), np.nan)
+    for i, v in enumerate(vals):
+        if cancel is not None and cancel():
+            break
+        xt = np.stack([transform_input(x, name, v) for x in images])
+        logits = model.predict(xt[:, None] if not _reads_rows(model) else xt)
+        acc[i] = float((logits.argmax(-1) == labels).mean())
+    return vals, acc

@@ -240,3 +240,16 @@ def test_pen_dream_raises_its_target_and_is_deterministic(spec):
     assert not np.array_equal(a.image, c.image)
     assert a.start_activation == ex.target_activation(model, pen.pen_start_image(settings, 2), target)
     assert 0 <= a.image.min() and a.image.max() <= 1 and (a.image > 0.5).mean() > 0.03   # ink strokes
+
+
+def test_accuracy_under_a_transform_counts_correct_answers():
+    model = tiny_cnn()
+    xs = np.stack([digit_like(s) for s in range(6)])
+    labels = np.array([predict_proba(model, x[None, None], "cnn").argmax() for x in xs])
+    vals, acc = ex.accuracy_under(model, xs, labels, "rotate", [-30.0, 0.0, 30.0])
+    assert acc[1] == 1.0 and vals.tolist() == [-30.0, 0.0, 30.0]
+    wrong = (labels + 1) % 10
+    assert ex.accuracy_under(model, xs, wrong, "rotate", [0.0])[1][0] == 0.0
+    rnn = build_model("rowrnn", 0).eval()
+    r_labels = predict_proba(rnn, xs[:, None], "rowrnn").argmax(1)
+    assert ex.accuracy_under(rnn, xs, r_labels, "shift-x", [0.0])[1][0] == 1.0

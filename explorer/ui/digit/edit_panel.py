@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 OFF = (200, 30, 30)
-SCALED = (230, 140, 0)
+SCALED = (130, 60, 200)     # purple: not the orange of the inspector's selection
 
 
 def editable_layers(model: object) -> list[tuple[int, str, int]]:

@@ -18,10 +18,12 @@ def class_plot(title: str, bottom: str, tip: str) -> tuple[pg.PlotWidget, list[p
     w = plot_widget(title, bottom, "probability", tip)
     plot = w.getPlotItem()
     curves = [plot.plot([], [], pen=pg.mkPen(c, width=2), name=str(k)) for k, c in enumerate(CLASS_COLOURS)]
-    plot.setYRange(0, 1.02, padding=0)
+    plot.setYRange(0, 1.3, padding=0)                 # headroom above 1 for the legend
     plot.getViewBox().disableAutoRange(pg.ViewBox.YAxis)
+    plot.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
     if plot.legend is not None:
-        plot.legend.setColumnCount(5)
+        plot.legend.setColumnCount(10)
+        plot.legend.setOffset((-4, 4))
     w.setMinimumHeight(220)
     return w, curves
 
