@@ -194,3 +194,17 @@ def test_evidence_confusion_cells_and_loading(qtbot, lab, model, ui):
     ui.draw(qtbot, lab.canvas, ui.seven_points())
     panel.show_nearest(model, lab.frame.x[0, 0])
     assert panel.near_labels.text().count("(") == 8
+
+
+def test_every_experiment_view_has_a_help_section(qtbot, lab):
+    from explorer.ui.help import PAGES
+    tabs = lab.experiments.tabs
+    for i in range(tabs.count()):
+        tabs.setCurrentIndex(i)
+        lab.experiments.help_button.click()
+        box = lab.experiments.help_box
+        assert f"<h3>{tabs.tabText(i).capitalize()}" in box.text() and box.isVisible()
+        box.close()
+    for word in ("Sweep", "Dream", "Replay", "Evidence", "Edit the network"):
+        assert word in PAGES["Digits"]
+    assert "Which tolerates a shift?" in PAGES["Compare"]

@@ -25,6 +25,7 @@ from explorer.ui.digit.edit_panel import EditPanel, mark_tiles
 from explorer.ui.digit.evidence import EvidencePanel
 from explorer.ui.digit.replay import ReplayPanel
 from explorer.ui.digit.sweep_panel import SweepPanel
+from explorer.ui.help.experiments import PAGES as HELP
 from explorer.ui.widgets.colors import fmt, max_abs
 
 
@@ -43,6 +44,7 @@ class DigitExperiments(QtCore.QObject):
     def __init__(self, lab: Any) -> None:
         super().__init__(lab)
         self.lab = lab
+        self._marked: tuple[Any, ...] | None = None
         session = lab.session
         self.edit_panel = EditPanel(session)
         lab.inspector.add_footer(self.edit_panel)
@@ -56,6 +58,10 @@ class DigitExperiments(QtCore.QObject):
         self.tabs.addTab(self.dream, "dream")
         self.tabs.addTab(self.replay, "replay")
         self.tabs.addTab(self.evidence, "evidence")
+        self.help_button = QtWidgets.QPushButton("How to read this")
+        self.help_button.setToolTip("What this view shows and how to read it")
+        self.help_button.clicked.connect(self.show_help)
+        self.tabs.setCornerWidget(self.help_button)
         lab.right_tabs.addTab(self.tabs, "experiments")
         self.edit_panel.edited.connect(self._on_edited)
         self.sweep.run_button.clicked.connect(self.run_sweep)
@@ -102,8 +108,12 @@ class DigitExperiments(QtCore.QObject):
     def render(self, frame: Any) -> None:
         session = self.lab.session
         ghost = None if frame is None else session.unedited_probs(frame)
-        self.lab.prob_panel.bars.set_ghost(ghost)
-        self._mark(session)
+        if ghost is not None or self.lab.prob_panel.bars.ghost is not None:
+            self.lab.prob_panel.bars.set_ghost(ghost)
+        key = (id(session.model), id(self.lab.kernels), id(self.lab.layers), session.edits.describe())
+        if key != self._marked:                   # only when an edit changed: pen moves stay cheap
+            self._marked = key
+            self._mark(session)
 
     def _mark(self, session: Any) -> None:
         edits = session.edits
@@ -145,6 +155,16 @@ class DigitExperiments(QtCore.QObject):
         self.lab.session.set_background(ink_to_canvas(ink))
         self.lab.refresh_now()
         self.lab.status.emit("image put on the canvas (undo brings your drawing back)")
+
+    def show_help(self) -> None:
+        """The current view's "how to read this" section, in a non-modal box."""
+        key = self.tabs.tabText(self.tabs.currentIndex())
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, f"How to read this — {key}",
+                                    HELP.get(key, "") + HELP["edit"], QtWidgets.QMessageBox.StandardButton.Ok, self.lab)
+        box.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.help_box = box
+        box.open()
 
     def stop(self) -> None:
         for panel in (self.sweep, self.replay, self.evidence):
