@@ -38,6 +38,16 @@ def ink_to_canvas(ink: np.ndarray) -> np.ndarray:
     return np.clip(resize(np.asarray(ink, np.float32), REF, REF), 0.0, 1.0).astype(np.float32)
 
 
+def _scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``widget`` in a frameless, resizable scroll area (its minimum size no longer binds the window)."""
+    area = QtWidgets.QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    area.setMinimumSize(1, 1)
+    return area
+
+
 class DigitExperiments(QtCore.QObject):
     """Owns the experiment panels of one DigitLab; ``render(frame)`` after every lab render."""
 
@@ -47,7 +57,7 @@ class DigitExperiments(QtCore.QObject):
         self._marked: tuple[Any, ...] | None = None
         session = lab.session
         self.edit_panel = EditPanel(session)
-        lab.inspector.add_footer(self.edit_panel)
+        lab.inspector.add_footer(_scrolled(self.edit_panel))      # scrolls: the window's minimum size stays
         self.sweep = SweepPanel()
         self.dream = DreamPanel(session.model)
         self.replay = ReplayPanel()
@@ -62,7 +72,7 @@ class DigitExperiments(QtCore.QObject):
         self.help_button.setToolTip("What this view shows and how to read it")
         self.help_button.clicked.connect(self.show_help)
         self.tabs.setCornerWidget(self.help_button)
-        lab.right_tabs.addTab(self.tabs, "experiments")
+        lab.right_tabs.addTab(_scrolled(self.tabs), "experiments")
         self.edit_panel.edited.connect(self._on_edited)
         self.sweep.run_button.clicked.connect(self.run_sweep)
         self.dream.run_button.clicked.connect(self.run_dream)
