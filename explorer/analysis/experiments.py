@@ -22,9 +22,10 @@ import numpy as np
 from explorer.engine import Conv2d, Linear, Model, log_softmax
 from explorer.errors import ExplorerError
 
-__all__ = ["TRANSFORMS", "Dream", "DreamTarget", "ExperimentError", "Sweep", "channel_count",
-           "dream", "dream_steps", "edited_copy", "net_input", "parse_channels", "predict_probs", "parse_target", "sweep",
-           "sweep_values", "target_activation", "transform_input"]
+__all__ = ["TRANSFORMS", "Dream", "DreamSettings", "DreamTarget", "ExperimentError", "Sweep", "accuracy_under",
+           "channel_count", "copy_model", "dream", "dream_steps", "edited_copy", "identity_value", "net_input",
+           "parse_channels", "parse_target", "predict_probs", "sweep", "sweep_values", "target_activation",
+           "transform_input", "unit_of"]
 
 Channel = tuple[int, int]
 Kernel = tuple[int, int, int]
@@ -419,7 +420,8 @@ def dream(model: Model, target: DreamTarget, settings: Any = None, seed: int = 0
     """Run a dream to the end -> Dream. ``settings``: DreamSettings (free pixels, from ``start``)
     or ``experiments_pen.PenSettings`` (a few pen strokes, seeded). The final image is
     quantised to 8 bits (what a PNG holds) before its activation and probabilities are
-    measured. ``on_step(step, image, activation)`` returning True stops early."""
+    measured. The result is the image with the highest objective seen along the way (the
+    start included). ``on_step(step, image, activation)`` returning True stops early."""
     from explorer.analysis.experiments_pen import PenSettings, pen_dream_steps, pen_start_image
     settings = DreamSettings() if settings is None else settings
     if isinstance(settings, PenSettings):
@@ -429,11 +431,15 @@ def dream(model: Model, target: DreamTarget, settings: Any = None, seed: int = 0
         steps = dream_steps(model, target, settings, seed, start)
         x0 = _start_image(start, np.random.default_rng(seed))
         image = x0.astype(np.float32)
-    start_act = target_activation(model, x0, target)
+    start_act = best_act = target_activation(model, x0, target)
+    best = image
     for step, image, act in steps:
+        now = target_activation(model, image, target)     # the ascent is noisy (jitter, regularisers):
+        if now > best_act:                                 # keep the best image it passed through
+            best, best_act = image, now
         if on_step is not None and on_step(step, image, act):
             break
-    image = (np.rint(np.clip(image, 0, 1) * 255.0) / 255.0).astype(np.float32)
+    image = (np.rint(np.clip(best, 0, 1) * 255.0) / 255.0).astype(np.float32)
     final = target_activation(model, image, target)
     return Dream(target, image, start_act, final, predict_probs(model, image)[0])
 
