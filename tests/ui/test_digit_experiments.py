@@ -208,3 +208,31 @@ def test_every_experiment_view_has_a_help_section(qtbot, lab):
     for word in ("Sweep", "Dream", "Replay", "Evidence", "Edit the network"):
         assert word in PAGES["Digits"]
     assert "Which tolerates a shift?" in PAGES["Compare"]
+
+
+def test_double_click_on_a_feature_map_switches_its_channel(qtbot, lab, model, ui):
+    ui.draw(qtbot, lab.canvas, ui.seven_points())
+    before = lab.probabilities()
+    pool1 = next(st for st in lab.session.stages if st.kind == "pool")
+    view = lab.layers.panels[pool1.name].view
+    pos = view.mapFromScene(view.scene_pos_of(1, 3, 3))
+    qtbot.mouseDClick(view.viewport(), LEFT, pos=pos)
+    assert lab.session.edits.scales == {(0, 1): 0.0}
+    expected = np.asarray(zeroed(model, 0, 1).trace(lab.frame.x).probs, np.float32).reshape(-1)
+    np.testing.assert_array_equal(lab.probabilities(), expected)
+    qtbot.mouseDClick(view.viewport(), LEFT, pos=pos)
+    np.testing.assert_array_equal(lab.probabilities(), before)
+
+
+def test_set_model_drops_edits_and_rewires(qtbot, lab, ui):
+    ui.draw(qtbot, lab.canvas, ui.seven_points())
+    lab.session.set_channel_scale(0, 0, 0.0)
+    other = ui.tiny_cnn(5)
+    lab.set_model(other)
+    assert lab.session.model is other and not lab.session.edits.active
+    assert lab.right_tabs.tabText(1) == "learned kernels"
+    lab.right_tabs.setCurrentWidget(lab.kernels)
+    click_tile(qtbot, lab.kernels.panels[0].view, 1)
+    assert lab.session.edits.scales == {(0, 1): 0.0}
+    np.testing.assert_array_equal(lab.probabilities(),
+                                  np.asarray(zeroed(other, 0, 1).trace(lab.frame.x).probs, np.float32).reshape(-1))

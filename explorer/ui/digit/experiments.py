@@ -2,8 +2,8 @@
 
 ``DigitExperiments(lab)`` builds the panels and wires them:
 - the edit panel sits under the inspector (a kernel's 3x3 values are editable there and
-  show up in the inspector's sum); clicking a learned kernel switches its channel off
-  (again: back on), shift-click picks it for scaling; edited channels are crossed out /
+  show up in the inspector's sum); clicking a learned kernel, or double-clicking a feature
+  map, switches its channel off (again: back on), shift-click picks it for scaling; edited channels are crossed out /
   outlined on the kernels and on every map of that channel; the prediction shows the
   unedited network's answer as dashed ghost bars;
 - an "experiments" tab holds the sweep, dream, replay and evidence panels (each runs its
@@ -55,6 +55,7 @@ class DigitExperiments(QtCore.QObject):
         super().__init__(lab)
         self.lab = lab
         self._marked: tuple[Any, ...] | None = None
+        self._map_views: dict[QtCore.QObject, tuple[Any, Any]] = {}
         session = lab.session
         self.edit_panel = EditPanel(session)
         lab.inspector.add_footer(_scrolled(self.edit_panel))      # scrolls: the window's minimum size stays
@@ -86,11 +87,19 @@ class DigitExperiments(QtCore.QObject):
     def on_model_changed(self) -> None:
         """After ``lab.set_model`` (or at start): re-connect the rebuilt columns."""
         lab = self.lab
+        self._map_views = {}
         lab.layers.cell_clicked.connect(self._on_map_cell)
         for layer, panel in zip(conv_indices(lab.session.model), lab.kernels.panels):
             panel.view.cell_clicked.connect(partial(self._on_kernel_clicked, layer))
             panel.setToolTip(panel.toolTip() + "\n\nClick a kernel: switch its channel off (again: on).\n"
                              "Shift-click: pick it in the inspector's edit panel to scale or edit it.")
+        for st in lab.session.stages:
+            if st.kind in ("conv", "relu", "pool"):
+                view = lab.layers.panels[st.name].view
+                view.viewport().installEventFilter(self)
+                self._map_views[view.viewport()] = (st, view)
+                panel = lab.layers.panels[st.name]
+                panel.setToolTip(panel.toolTip() + "\n\nDouble-click a map: switch its channel off (again: on).")
         self.edit_panel.set_model(lab.session.model)
         self.dream.set_model(lab.session.model)
 
@@ -99,6 +108,18 @@ class DigitExperiments(QtCore.QObject):
         conv = stage.index if stage.kind == "conv" else stage.index - 1
         if stage.kind in ("conv", "relu") and 0 <= conv < len(model.layers) and model.layers[conv].type_name == "Conv2d":
             self.edit_panel.select(conv, channel, 0)
+
+    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        """A double-click on a feature map switches its channel off (pyqtgraph's scene drops doubles)."""
+        if ev.type() == QtCore.QEvent.Type.MouseButtonDblClick and obj in self._map_views:
+            stage, view = self._map_views[obj]
+            pos = view.box.mapSceneToView(view.mapToScene(ev.position().toPoint()))
+            hit = view.cell_at(pos.x(), pos.y())
+            conv = stage.index - {"conv": 0, "relu": 1, "pool": 2}[stage.kind]
+            if hit is not None and self.lab.session.model.layers[conv].type_name == "Conv2d":
+                self.edit_panel.toggle(conv, hit[0])
+                return True
+        return False
 
     def _on_kernel_clicked(self, layer: int, tile: int, _row: int, _col: int) -> None:
         w = self.lab.session.model.layers[layer].params["weight"]

@@ -2,7 +2,7 @@
 
 EDIT = """
 <h3>Edit the network (inspector tab, and the learned kernels)</h3>
-<p><b>Click a learned kernel</b> to switch its channel off: that filter's output becomes 0
+<p><b>Click a learned kernel</b> (or double-click a feature map) to switch its channel off: that filter's output becomes 0
 everywhere (exactly as if its weights and bias were zero). Click it again to switch it back
 on. <b>Shift-click</b> picks the channel in the edit panel under the inspector, where the
 <i>scale</i> slider multiplies its weights and bias by 0…2. A switched-off channel is
