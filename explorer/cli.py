@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     c.add_argument("--model", type=Path, default=None)
     c.add_argument("--json", action="store_true")
+    c.add_argument("--ablate", default=None, metavar="L:C[,L:C...]",  # issue 13
+                   help="switch channel C of layer L (state-dict index) off, e.g. 0:5,3:2")
 
     s = sub.add_parser("score-text", help="bits per character of a text under a text model")
     s.add_argument("file", type=Path, metavar="FILE")

@@ -66,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     except (ModelFileError, NotADigitModel) as exc:
         _error(str(exc))
         return 2
+    if getattr(args, "ablate", None):          # issue 13: a copy with channels switched off
+        from explorer.analysis.experiments import edited_copy, parse_channels
+        model = edited_copy(model, {lc: 0.0 for lc in parse_channels(args.ablate, model)})
     results, failed = [], 0
     for path in args.images:
         try:

@@ -604,6 +604,58 @@ class DigitSession:
         self.version += 1
 
 
+    # -- experiments (issue 13): edits apply to a working copy; the model file is never touched --
+    def _edits(self) -> Any:
+        from explorer.session.digit_experiments import ModelEdits
+        edits = getattr(self, "_model_edits", None)
+        if edits is None or self.model not in (edits.unedited, getattr(self, "_edited_model", None)):
+            edits = self._model_edits = ModelEdits(self.model)      # a new model came in: no edits
+        return edits
+
+    @property
+    def unedited_model(self) -> Any:
+        """The model as loaded (== ``model`` while nothing is edited)."""
+        return self._edits().unedited
+
+    @property
+    def edits(self) -> Any:
+        """The ModelEdits (scales, kernels, describe())."""
+        return self._edits()
+
+    def _apply_edits(self) -> None:
+        self.model = self._edited_model = self._edits().working_model()
+        self.version += 1
+
+    def set_channel_scale(self, layer: int, channel: int, scale: float) -> None:
+        """Channel (or dense unit) ``channel`` of layer ``layer`` times ``scale`` (0 = off, 1 = as learned)."""
+        self._edits().set_scale(layer, channel, scale)
+        self._apply_edits()
+
+    def set_kernel(self, layer: int, c_out: int, c_in: int, kernel: np.ndarray) -> None:
+        """Replace one k x k kernel slice of a Conv2d (on the working copy)."""
+        self._edits().set_kernel(layer, c_out, c_in, kernel)
+        self._apply_edits()
+
+    def reset_edits(self) -> None:
+        """Back to the unedited model object (every output bit for bit as before)."""
+        edits = self._edits()
+        edits.scales.clear()
+        edits.kernels.clear()
+        self._apply_edits()
+
+    def unedited_probs(self, frame: DigitFrame) -> F32 | None:
+        """The unedited model's probabilities for ``frame``'s input; None while nothing is edited."""
+        edits = self._edits()
+        if not edits.active:
+            return None
+        return np.asarray(edits.unedited.trace(frame.x).probs, np.float32).reshape(-1)
+
+    def live_probs(self, x: np.ndarray) -> F32:
+        """(28, 28) network input -> (10,) float32, the same sums as ``compute()``."""
+        return np.asarray(self.model.trace(np.asarray(x, np.float32).reshape(1, 1, 28, 28)).probs,
+                          np.float32).reshape(-1)
+
+
 # -- the saved drawing: written atomically, read back with every field checked ----------
 MAX_DRAWING_BYTES = 64 * 2**20     # a saved drawing is a few kB; refuse anything absurd
 MAX_POINTS = 2_000_000             # all strokes together

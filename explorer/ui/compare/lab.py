@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtWidgets
 from explorer.ui.compare.digits import DigitSource, DigitsPanel
 from explorer.ui.compare.duel import DuelPanel
 from explorer.ui.compare.params_panel import ParamsPanel
+from explorer.ui.compare.tolerance import TolerancePanel
 
 
 class CompareLab(QtWidgets.QWidget):
@@ -30,6 +31,9 @@ class CompareLab(QtWidgets.QWidget):
         self.tabs.addTab(self.duel, "Same task, both networks")
         self.tabs.addTab(self.digits, "Digits both ways")
         self.tabs.addTab(self.params, "Parameters")
+        self.tolerance = TolerancePanel(self.digits.pair, digit_source)          # issue 13
+        self.tabs.addTab(self.tolerance, "Which tolerates a shift?")
+        self.tabs.setTabToolTip(3, "The same invariance sweep for the digit CNN and the row-RNN.")
         self.tabs.setTabToolTip(0, "A CNN and an LSTM trained live on the same toy task.")
         self.tabs.setTabToolTip(1, "The digit CNN and a row-by-row RNN on the same drawing.")
         self.tabs.setTabToolTip(2, "Parameter counts: fully connected vs CNN vs RNN, editable sizes.")
@@ -49,7 +53,9 @@ class CompareLab(QtWidgets.QWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
         self.duel.shutdown()
+        self.tolerance.shutdown()                                             # issue 13
         super().closeEvent(event)
 
     def shutdown(self) -> None:
         self.duel.shutdown()
+        self.tolerance.shutdown()                                             # issue 13

@@ -24,6 +24,7 @@ from explorer.session.digits import (
     worked_pool_example,
 )
 from explorer.ui.digit.canvas import DigitCanvas, load_ink
+from explorer.ui.digit.experiments import DigitExperiments
 from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
 from explorer.ui.digit.inspector import InspectorPanel
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging, fmt, max_abs
@@ -58,6 +59,7 @@ class DigitLab(QtWidgets.QWidget):
         self.scheduler = LatestFrame(self._render, fps=60, parent=self)
         self._make_actions()
         self._build()
+        self.experiments = DigitExperiments(self)            # issue 13: edits, sweep, dream, replay, evidence
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
         self.canvas.stroke_finished.connect(self._update_actions)
         self.canvas.image_dropped.connect(self.open_image)
@@ -206,6 +208,7 @@ class DigitLab(QtWidgets.QWidget):
 
     def set_model(self, model: object) -> None:
         """Swap the network; the drawing stays. Panels are rebuilt for the new architecture."""
+        self.session.reset_edits()                           # issue 13: edits belonged to the old model
         self.session.model = model
         model.eval()  # type: ignore[attr-defined]
         self.session.stages = stages_of(model)
@@ -217,7 +220,8 @@ class DigitLab(QtWidgets.QWidget):
         self.right_tabs.removeTab(1)
         old.deleteLater()
         self.kernels = KernelColumn(model)
-        self.right_tabs.addTab(scrolled(self.kernels), "learned kernels")
+        self.right_tabs.insertTab(1, scrolled(self.kernels), "learned kernels")
+        self.experiments.on_model_changed()                   # issue 13
         self.selection = None
         self.inspector.clear()
         self.refresh_now()
@@ -297,6 +301,7 @@ class DigitLab(QtWidgets.QWidget):
     def stop(self) -> None:
         """Stop timers (closeEvent)."""
         self.scheduler.stop()
+        self.experiments.stop()                               # issue 13
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
         self.stop()
@@ -340,6 +345,8 @@ class DigitLab(QtWidgets.QWidget):
         self._render_winners(frame)
         self._render_saliency(frame)
         self._render_selection(frame)
+        if getattr(self, "experiments", None) is not None:   # issue 13
+            self.experiments.render(frame)
 
     def _render_winners(self, frame: DigitFrame | None) -> None:
         on = self.winners_action.isChecked() and frame is not None

@@ -20,10 +20,16 @@ class ProbabilityBars(QtWidgets.QWidget):
         super().__init__(parent)
         self.labels = labels
         self.probs: np.ndarray | None = None
+        self.ghost: np.ndarray | None = None      # issue 13: the unedited network's answer
         self.setMinimumHeight(18 * len(labels))
 
     def set_probs(self, probs: np.ndarray | None) -> None:
         self.probs = None if probs is None else np.asarray(probs, np.float32).copy()
+        self.update()
+
+    def set_ghost(self, probs: np.ndarray | None) -> None:
+        """Outline bars at these probabilities (the unedited network); None hides them."""
+        self.ghost = None if probs is None else np.asarray(probs, np.float32).copy()
         self.update()
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
@@ -47,6 +53,11 @@ class ProbabilityBars(QtWidgets.QWidget):
             v = float(self.probs[i])
             colour = TOP if i == order[0] else SECOND if i == order[1] else OTHER
             p.fillRect(QtCore.QRectF(track.left(), track.top(), track.width() * v, track.height()), colour)
+            if self.ghost is not None:                         # issue 13: unedited network, outlined
+                p.setPen(QtGui.QPen(QtGui.QColor(40, 40, 40), 1.5, QtCore.Qt.PenStyle.DashLine))
+                p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                p.drawRect(QtCore.QRectF(track.left(), track.top() + 1, track.width() * float(self.ghost[i]),
+                                         track.height() - 2))
             p.setPen(text)
             p.drawText(QtCore.QRectF(lab_w + bar_w + 4, y, pct_w, row),
                        QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter,

@@ -1,0 +1,203 @@
+"""The Digit Lab's experiments (issue 13), hooked into the lab with a few additive lines.
+
+``DigitExperiments(lab)`` builds the panels and wires them:
+- the edit panel sits under the inspector (a kernel's 3x3 values are editable there and
+  show up in the inspector's sum); clicking a learned kernel, or double-clicking a feature
+  map, switches its channel off (again: back on), shift-click picks it for scaling; edited channels are crossed out /
+  outlined on the kernels and on every map of that channel; the prediction shows the
+  unedited network's answer as dashed ghost bars;
+- an "experiments" tab holds the sweep, dream, replay and evidence panels (each runs its
+  work in a QThread).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from explorer.data.preprocess import resize
+from explorer.session.digits import REF
+from explorer.ui.digit.dream_panel import DreamPanel
+from explorer.ui.digit.edit_panel import EditPanel, mark_tiles
+from explorer.ui.digit.evidence import EvidencePanel
+from explorer.ui.digit.replay import ReplayPanel
+from explorer.ui.digit.sweep_panel import SweepPanel
+from explorer.ui.help.experiments import PAGES as HELP
+from explorer.ui.widgets.colors import fmt, max_abs
+
+
+def conv_indices(model: Any) -> list[int]:
+    return [i for i, layer in enumerate(model.layers) if layer.type_name == "Conv2d"]
+
+
+def ink_to_canvas(ink: np.ndarray) -> np.ndarray:
+    """(28, 28) ink in [0, 1] -> (REF, REF) background for the canvas (smoothly enlarged)."""
+    return np.clip(resize(np.asarray(ink, np.float32), REF, REF), 0.0, 1.0).astype(np.float32)
+
+
+def _scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``widget`` in a frameless, resizable scroll area (its minimum size no longer binds the window)."""
+    area = QtWidgets.QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    area.setMinimumSize(1, 1)
+    return area
+
+
+class DigitExperiments(QtCore.QObject):
+    """Owns the experiment panels of one DigitLab; ``render(frame)`` after every lab render."""
+
+    def __init__(self, lab: Any) -> None:
+        super().__init__(lab)
+        self.lab = lab
+        self._marked: tuple[Any, ...] | None = None
+        self._map_views: dict[QtCore.QObject, tuple[Any, Any]] = {}
+        session = lab.session
+        self.edit_panel = EditPanel(session)
+        lab.inspector.add_footer(_scrolled(self.edit_panel))      # scrolls: the window's minimum size stays
+        self.sweep = SweepPanel()
+        self.dream = DreamPanel(session.model)
+        self.replay = ReplayPanel()
+        self.evidence = EvidencePanel()
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setObjectName("experimentTabs")
+        self.tabs.addTab(self.sweep, "sweep")
+        self.tabs.addTab(self.dream, "dream")
+        self.tabs.addTab(self.replay, "replay")
+        self.tabs.addTab(self.evidence, "evidence")
+        self.help_button = QtWidgets.QPushButton("How to read this")
+        self.help_button.setToolTip("What this view shows and how to read it")
+        self.help_button.clicked.connect(self.show_help)
+        self.tabs.setCornerWidget(self.help_button)
+        lab.right_tabs.addTab(_scrolled(self.tabs), "experiments")
+        self.edit_panel.edited.connect(self._on_edited)
+        self.sweep.run_button.clicked.connect(self.run_sweep)
+        self.dream.run_button.clicked.connect(self.run_dream)
+        self.dream.draw_requested.connect(self.put_on_canvas)
+        self.replay.compute_button.clicked.connect(lambda: self.replay.compute(lab.session))
+        self.evidence.load_button.clicked.connect(lambda: self.evidence.load(lab.session.model))
+        self.evidence.load_image.connect(self.put_on_canvas)
+        self.on_model_changed()
+
+    # -- wiring that follows the model ---------------------------------------------------
+    def on_model_changed(self) -> None:
+        """After ``lab.set_model`` (or at start): re-connect the rebuilt columns."""
+        lab = self.lab
+        self._map_views = {}
+        lab.layers.cell_clicked.connect(self._on_map_cell)
+        for layer, panel in zip(conv_indices(lab.session.model), lab.kernels.panels):
+            panel.view.cell_clicked.connect(partial(self._on_kernel_clicked, layer))
+            panel.setToolTip(panel.toolTip() + "\n\nClick a kernel: switch its channel off (again: on).\n"
+                             "Shift-click: pick it in the inspector's edit panel to scale or edit it.")
+        for st in lab.session.stages:
+            if st.kind in ("conv", "relu", "pool"):
+                view = lab.layers.panels[st.name].view
+                view.viewport().installEventFilter(self)
+                self._map_views[view.viewport()] = (st, view)
+                panel = lab.layers.panels[st.name]
+                panel.setToolTip(panel.toolTip() + "\n\nDouble-click a map: switch its channel off (again: on).")
+        self.edit_panel.set_model(lab.session.model)
+        self.dream.set_model(lab.session.model)
+
+    def _on_map_cell(self, stage: Any, channel: int, _row: int, _col: int) -> None:
+        model = self.lab.session.model
+        conv = stage.index if stage.kind == "conv" else stage.index - 1
+        if stage.kind in ("conv", "relu") and 0 <= conv < len(model.layers) and model.layers[conv].type_name == "Conv2d":
+            self.edit_panel.select(conv, channel, 0)
+
+    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        """A double-click on a feature map switches its channel off (pyqtgraph's scene drops doubles)."""
+        if ev.type() == QtCore.QEvent.Type.MouseButtonDblClick and obj in self._map_views:
+            stage, view = self._map_views[obj]
+            pos = view.box.mapSceneToView(view.mapToScene(ev.position().toPoint()))
+            hit = view.cell_at(pos.x(), pos.y())
+            conv = stage.index - {"conv": 0, "relu": 1, "pool": 2}[stage.kind]
+            if hit is not None and self.lab.session.model.layers[conv].type_name == "Conv2d":
+                self.edit_panel.toggle(conv, hit[0])
+                return True
+        return False
+
+    def _on_kernel_clicked(self, layer: int, tile: int, _row: int, _col: int) -> None:
+        w = self.lab.session.model.layers[layer].params["weight"]
+        c_out, c_in = tile % w.shape[0], tile // w.shape[0]
+        shift = QtWidgets.QApplication.keyboardModifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier
+        if shift:
+            self.edit_panel.select(layer, c_out, c_in)
+            self.lab.right_tabs.setCurrentWidget(self.lab.inspector)
+        else:
+            self.edit_panel.toggle(layer, c_out)
+
+    def _on_edited(self) -> None:
+        self.lab.refresh_now()
+        self.lab.status.emit(f"edits: {self.lab.session.edits.describe()}")
+
+    # -- per render ------------------------------------------------------------------------
+    def render(self, frame: Any) -> None:
+        session = self.lab.session
+        ghost = None if frame is None else session.unedited_probs(frame)
+        if ghost is not None or self.lab.prob_panel.bars.ghost is not None:
+            self.lab.prob_panel.bars.set_ghost(ghost)
+        key = (id(session.model), id(self.lab.kernels), id(self.lab.layers), session.edits.describe())
+        if key != self._marked:                   # only when an edit changed: pen moves stay cheap
+            self._marked = key
+            self._mark(session)
+
+    def _mark(self, session: Any) -> None:
+        edits = session.edits
+        for layer, panel in zip(conv_indices(session.model), self.lab.kernels.panels):
+            w = np.asarray(session.model.layers[layer].params["weight"], np.float32)
+            co, ci, k, _ = w.shape
+            m = max_abs(w)
+            panel.view.show_maps(w.transpose(1, 0, 2, 3).reshape(ci * co, k, k) / m)
+            panel.set_note(f"±{fmt(m)}")
+            marks = edits.edited_channels(layer)
+            mark_tiles(panel.view, {c_in * co + c: v for c, v in marks.items() for c_in in range(ci)})
+        for st in session.stages:
+            if st.kind not in ("conv", "relu", "pool"):
+                continue
+            conv = st.index - {"conv": 0, "relu": 1, "pool": 2}[st.kind]
+            panel = self.lab.layers.panels.get(st.name)
+            if panel is not None and conv >= 0:
+                mark_tiles(panel.view, edits.edited_channels(conv))
+
+    # -- actions ---------------------------------------------------------------------------
+    def current_input(self) -> np.ndarray | None:
+        self.lab.scheduler.flush()
+        frame = self.lab.frame
+        return None if frame is None else frame.x[0, 0].copy()
+
+    def run_sweep(self) -> bool:
+        session = self.lab.session
+        model = session.model
+
+        def probs(im: np.ndarray) -> np.ndarray:
+            return np.asarray(model.trace(np.asarray(im, np.float32).reshape(1, 1, 28, 28)).probs, np.float32)
+        return self.sweep.run(self.current_input(), probs)
+
+    def run_dream(self) -> None:
+        self.dream.run(self.lab.session.model, self.current_input())
+
+    def put_on_canvas(self, ink: np.ndarray) -> None:
+        """A 28x28 image (a dream, a held-out digit) becomes the canvas's background (undoable)."""
+        self.lab.session.set_background(ink_to_canvas(ink))
+        self.lab.refresh_now()
+        self.lab.status.emit("image put on the canvas (undo brings your drawing back)")
+
+    def show_help(self) -> None:
+        """The current view's "how to read this" section, in a non-modal box."""
+        key = self.tabs.tabText(self.tabs.currentIndex())
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, f"How to read this — {key}",
+                                    HELP.get(key, "") + HELP["edit"], QtWidgets.QMessageBox.StandardButton.Ok, self.lab)
+        box.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.help_box = box
+        box.open()
+
+    def stop(self) -> None:
+        for panel in (self.sweep, self.replay, self.evidence):
+            panel.stop()
+        self.dream.shutdown()

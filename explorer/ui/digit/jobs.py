@@ -1,0 +1,114 @@
+"""JobWorker: run one experiment (sweep, dream, evidence) on a QThread; the window never waits.
+
+``job(report, cancel)`` runs in the worker thread; ``report(payload)`` sends a progress
+payload at most every ``EMIT_EVERY`` seconds and then waits (GIL released) until the GUI
+has drawn it or ``GUI_WINDOW`` passes — the same hand-shake as the Train lab's worker
+(``explorer.ui.train.worker``: a CPU-bound thread otherwise starves pyqtgraph's paints).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6 import QtCore
+
+from explorer.ui.train.worker import GUI_WINDOW, after_repaint
+
+EMIT_EVERY = 0.05
+
+
+class JobWorker(QtCore.QObject):
+    progress = QtCore.Signal(object)
+    done = QtCore.Signal(object)
+    failed = QtCore.Signal(str)
+    finished = QtCore.Signal()
+
+    def __init__(self, job: Callable[[Callable[[Any], None], threading.Event], Any]) -> None:
+        super().__init__()
+        self.job = job
+        self.cancel = threading.Event()
+        self._drawn = threading.Event()
+        self._last = 0.0
+
+    def drawn(self) -> None:
+        self._drawn.set()
+
+    def report(self, payload: Any) -> None:
+        now = time.monotonic()
+        if now - self._last < EMIT_EVERY:
+            return
+        self._last = now
+        self._drawn.clear()
+        self.progress.emit(payload)
+        self._drawn.wait(GUI_WINDOW)
+
+    @QtCore.Slot()
+    def run(self) -> None:
+        try:
+            result = self.job(self.report, self.cancel)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the window keeps running
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            self.done.emit(result)
+        self.finished.emit()
+
+
+class JobRunner(QtCore.QObject):
+    """Owns at most one JobWorker + QThread; ``start`` cancels a running job first.
+
+    The worker's signals go to this object's slots (it lives in the GUI thread, so the
+    connections are queued): the callbacks always run in the GUI thread.
+    """
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread: QtCore.QThread | None = None
+        self.worker: JobWorker | None = None
+        self._callbacks: tuple[Any, Any, Any] = (None, None, None)
+        self._orphans: list[tuple[QtCore.QThread, Any]] = []
+
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def start(self, job: Callable[..., Any], on_progress: Callable[[Any], None] | None,
+              on_done: Callable[[Any], None], on_failed: Callable[[str], None]) -> None:
+        self.stop()
+        worker, thread = JobWorker(job), QtCore.QThread()
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        self._callbacks = (on_progress, on_done, on_failed)
+        worker.progress.connect(self._on_progress)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(thread.quit)
+        self.worker, self.thread = worker, thread
+        thread.start()
+
+    @QtCore.Slot(object)
+    def _on_progress(self, payload: Any) -> None:
+        worker = self.worker
+        if self._callbacks[0] is not None:
+            self._callbacks[0](payload)
+        if worker is not None:
+            after_repaint(worker.drawn)
+
+    @QtCore.Slot(object)
+    def _on_done(self, result: Any) -> None:
+        self._callbacks[1](result)
+
+    @QtCore.Slot(str)
+    def _on_failed(self, text: str) -> None:
+        self._callbacks[2](text)
+
+    def stop(self, wait_ms: int = 5000) -> None:
+        if self.worker is not None:
+            self.worker.cancel.set()
+            self.worker.drawn()
+        if self.thread is not None:
+            self.thread.quit()
+            if not self.thread.wait(wait_ms):        # still busy: keep it alive until it ends
+                self._orphans.append((self.thread, self.worker))
+        self.thread = self.worker = None
