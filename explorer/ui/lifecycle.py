@@ -79,16 +79,21 @@ def running_threads(root: QtCore.QObject) -> list[QtCore.QThread]:
     return [t for t in root.findChildren(QtCore.QThread) if t.isRunning()]
 
 
-def stop_threads(root: QtCore.QObject, budget_s: float = STOP_BUDGET_S) -> list[QtCore.QThread]:
+def stop_threads(root: QtCore.QObject, budget_s: float = STOP_BUDGET_S,
+                 poke: Callable[[], None] | None = None) -> list[QtCore.QThread]:
     """End every running QThread under ``root`` (workers already told to cancel) within one
     budget; ``quit()`` first so a thread ends as soon as its worker's run() returns.
+    ``poke()`` runs every 10 ms meanwhile (e.g. workers' ``drawn()``: a worker waiting for
+    the GUI to draw its last signal would wait for a GUI that is busy waiting for it).
     -> the threads still running."""
     threads = running_threads(root)
     for t in threads:
         t.quit()
     deadline = time.monotonic() + budget_s
-    for t in threads:
-        t.wait(max(int((deadline - time.monotonic()) * 1000), 0))
+    while time.monotonic() < deadline and any(t.isRunning() for t in threads):
+        if poke is not None:
+            poke()
+        next(t for t in threads if t.isRunning()).wait(10)
     return [t for t in threads if t.isRunning()]
 
 

@@ -48,6 +48,15 @@ def test_close_or_quit_while_training_exits_zero_and_keeps_the_weights(tmp_path,
     assert state["problems"] == []
 
 
+def test_close_while_the_compare_duel_trains_exits_zero(tmp_path):
+    child = Child("duel-close", tmp_path)
+    child.wait_for("READY")
+    took = child.wait_for("CLOSED")
+    rc, _, err = child.finish(timeout=BOUND_S)
+    print(f"duel-close: close() took {took} s in the child")
+    assert_clean(rc, err)
+
+
 def test_sigterm_while_training_exits_zero(tmp_path):
     child = Child("train-wait", tmp_path)
     child.wait_for("READY")
