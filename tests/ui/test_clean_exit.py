@@ -57,6 +57,16 @@ def test_close_while_the_compare_duel_trains_exits_zero(tmp_path):
     assert_clean(rc, err)
 
 
+def test_quit_while_a_worker_cannot_be_interrupted_still_exits_zero(tmp_path):
+    """Its thread outlives the stop budget; Qt must not destroy it running (that aborts)."""
+    child = Child("stuck-quit", tmp_path)
+    child.wait_for("READY")
+    child.wait_for("QUIT")
+    rc, _, err = child.finish(timeout=BOUND_S)
+    assert_clean(rc, err)
+    assert (tmp_path / "cnn-rnn-explorer" / "digit_drawing.npz").is_file()    # saved first
+
+
 def test_sigterm_while_training_exits_zero(tmp_path):
     child = Child("train-wait", tmp_path)
     child.wait_for("READY")

@@ -15,7 +15,8 @@ and explorer.ui.lifecycle.run: the same signal handlers, aboutToQuit, exit code)
   lab; once steps are coming in, print ``READY`` and then close the window (printing
   ``CLOSED <seconds the close took>``), quit the application without closing the window
   (``QUIT <seconds>``), or keep running until signalled. ``duel-close``: the same with the
-  Compare lab's duel training.
+  Compare lab's duel training. ``stuck-quit``: quit while the job is still being made
+  (4 s that cannot be interrupted, like loading MNIST).
 """
 
 from __future__ import annotations
@@ -76,7 +77,14 @@ def drive(window) -> None:  # type: ignore[no-untyped-def]
 def train(window, then: str) -> None:  # type: ignore[no-untyped-def]
     from explorer.session.train import TrainConfig
     lab = window.train_lab
-    if then == "duel-close":                          # the Compare lab's CNN-vs-LSTM duel instead
+    if then == "stuck-quit":                          # a job that cannot be interrupted (data loading)
+        import explorer.ui.train.lab as train_lab
+        real = train_lab.make_job
+        train_lab.make_job = lambda cfg: (time.sleep(4.0), real(cfg))[1]
+        then = "train-quit"
+        lab.start()
+        started = lambda: True  # noqa: E731
+    elif then == "duel-close":                          # the Compare lab's CNN-vs-LSTM duel instead
         duel = window.compare_lab.duel
         window.tabs.setCurrentWidget(window.compare_lab)
         duel.train()
