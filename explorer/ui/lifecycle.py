@@ -94,7 +94,15 @@ def stop_threads(root: QtCore.QObject, budget_s: float = STOP_BUDGET_S,
         if poke is not None:
             poke()
         next(t for t in threads if t.isRunning()).wait(10)
-    return [t for t in threads if t.isRunning()]
+    stuck = [t for t in threads if t.isRunning()]
+    for t in stuck:               # deleting its parent must not destroy a running QThread
+        t.setParent(None)
+        _STUCK.append(t)
+        t.finished.connect(lambda t=t: _STUCK.remove(t) if t in _STUCK else None)
+    return stuck
+
+
+_STUCK: list[QtCore.QThread] = []     # threads that outlived a stop budget, kept until they end
 
 
 def quit_app(window: QtWidgets.QWidget) -> None:
@@ -115,7 +123,7 @@ def run(app: QtWidgets.QApplication, window: QtWidgets.QWidget) -> int:
     guard = install_quit_signals(lambda: quit_app(window))
     code = app.exec()
     guard.restore()
-    if running_threads(window):
+    if running_threads(window) or any(t.isRunning() for t in _STUCK):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
