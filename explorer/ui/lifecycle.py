@@ -79,17 +79,30 @@ def running_threads(root: QtCore.QObject) -> list[QtCore.QThread]:
     return [t for t in root.findChildren(QtCore.QThread) if t.isRunning()]
 
 
-def stop_threads(root: QtCore.QObject, budget_s: float = STOP_BUDGET_S) -> list[QtCore.QThread]:
+def stop_threads(root: QtCore.QObject, budget_s: float = STOP_BUDGET_S,
+                 poke: Callable[[], None] | None = None) -> list[QtCore.QThread]:
     """End every running QThread under ``root`` (workers already told to cancel) within one
     budget; ``quit()`` first so a thread ends as soon as its worker's run() returns.
+    ``poke()`` runs every 10 ms meanwhile (e.g. workers' ``drawn()``: a worker waiting for
+    the GUI to draw its last signal would wait for a GUI that is busy waiting for it).
     -> the threads still running."""
     threads = running_threads(root)
     for t in threads:
         t.quit()
     deadline = time.monotonic() + budget_s
-    for t in threads:
-        t.wait(max(int((deadline - time.monotonic()) * 1000), 0))
-    return [t for t in threads if t.isRunning()]
+    while time.monotonic() < deadline and any(t.isRunning() for t in threads):
+        if poke is not None:
+            poke()
+        next(t for t in threads if t.isRunning()).wait(10)
+    stuck = [t for t in threads if t.isRunning()]
+    for t in stuck:               # deleting its parent must not destroy a running QThread
+        t.setParent(None)
+        _STUCK.append(t)
+        t.finished.connect(lambda t=t: _STUCK.remove(t) if t in _STUCK else None)
+    return stuck
+
+
+_STUCK: list[QtCore.QThread] = []     # threads that outlived a stop budget, kept until they end
 
 
 def quit_app(window: QtWidgets.QWidget) -> None:
@@ -110,7 +123,7 @@ def run(app: QtWidgets.QApplication, window: QtWidgets.QWidget) -> int:
     guard = install_quit_signals(lambda: quit_app(window))
     code = app.exec()
     guard.restore()
-    if running_threads(window):
+    if running_threads(window) or any(t.isRunning() for t in _STUCK):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

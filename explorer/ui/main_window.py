@@ -388,9 +388,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._shut_down = True
         self.autosave.save_all()
-        for lab in (self.train_lab, self.compare_lab.duel):     # tell workers first, wait once
+        labs = (self.train_lab, self.compare_lab.duel)          # tell workers first, wait once
+        for lab in labs:
             lab.stop()
-        stop_threads(self)
+        stop_threads(self, poke=lambda: [lab.worker.drawn() for lab in labs if lab.worker is not None])
         self.digit_lab.stop()
         for lab in (self.tabs.widget(i) for i in range(self.tabs.count())):
             if lab is not self.digit_lab:

@@ -48,6 +48,25 @@ def test_close_or_quit_while_training_exits_zero_and_keeps_the_weights(tmp_path,
     assert state["problems"] == []
 
 
+def test_close_while_the_compare_duel_trains_exits_zero(tmp_path):
+    child = Child("duel-close", tmp_path)
+    child.wait_for("READY")
+    took = child.wait_for("CLOSED")
+    rc, _, err = child.finish(timeout=BOUND_S)
+    print(f"duel-close: close() took {took} s in the child")
+    assert_clean(rc, err)
+
+
+def test_quit_while_a_worker_cannot_be_interrupted_still_exits_zero(tmp_path):
+    """Its thread outlives the stop budget; Qt must not destroy it running (that aborts)."""
+    child = Child("stuck-quit", tmp_path)
+    child.wait_for("READY")
+    child.wait_for("QUIT")
+    rc, _, err = child.finish(timeout=BOUND_S)
+    assert_clean(rc, err)
+    assert (tmp_path / "cnn-rnn-explorer" / "digit_drawing.npz").is_file()    # saved first
+
+
 def test_sigterm_while_training_exits_zero(tmp_path):
     child = Child("train-wait", tmp_path)
     child.wait_for("READY")

@@ -14,7 +14,9 @@ and explorer.ui.lifecycle.run: the same signal handlers, aboutToQuit, exit code)
 - ``train-close`` / ``train-quit`` / ``train-wait``: start a long training run in the Train
   lab; once steps are coming in, print ``READY`` and then close the window (printing
   ``CLOSED <seconds the close took>``), quit the application without closing the window
-  (``QUIT <seconds>``), or keep running until signalled.
+  (``QUIT <seconds>``), or keep running until signalled. ``duel-close``: the same with the
+  Compare lab's duel training. ``stuck-quit``: quit while the job is still being made
+  (4 s that cannot be interrupted, like loading MNIST).
 """
 
 from __future__ import annotations
@@ -75,19 +77,33 @@ def drive(window) -> None:  # type: ignore[no-untyped-def]
 def train(window, then: str) -> None:  # type: ignore[no-untyped-def]
     from explorer.session.train import TrainConfig
     lab = window.train_lab
-    window.tabs.setCurrentWidget(lab)
-    lab.set_config(TrainConfig(kind="toy", preset="LSTM 16", data="parity", lr=1e-2, batch_size=16,
-                               epochs=50, steps_per_epoch=2000))
-    lab.start()
+    if then == "stuck-quit":                          # a job that cannot be interrupted (data loading)
+        import explorer.ui.train.lab as train_lab
+        real = train_lab.make_job
+        train_lab.make_job = lambda cfg: (time.sleep(4.0), real(cfg))[1]
+        then = "train-quit"
+        lab.start()
+        started = lambda: True  # noqa: E731
+    elif then == "duel-close":                          # the Compare lab's CNN-vs-LSTM duel instead
+        duel = window.compare_lab.duel
+        window.tabs.setCurrentWidget(window.compare_lab)
+        duel.train()
+        started = lambda: duel.progress.value() >= 20  # noqa: E731
+    else:
+        window.tabs.setCurrentWidget(lab)
+        lab.set_config(TrainConfig(kind="toy", preset="LSTM 16", data="parity", lr=1e-2, batch_size=16,
+                                   epochs=50, steps_per_epoch=2000))
+        lab.start()
+        started = lambda: lab.loss_panel.n_points() >= 20  # noqa: E731
 
     def check() -> None:
-        if lab.loss_panel.n_points() < 20:
+        if not started():
             QtCore.QTimer.singleShot(50, check)
             return
         say("READY")
         app = QtWidgets.QApplication.instance()
         t0 = time.perf_counter()
-        if then == "train-close":
+        if then in ("train-close", "duel-close"):
             window.close()
             say("CLOSED", round(time.perf_counter() - t0, 4))
         elif then == "train-quit":

@@ -446,8 +446,8 @@ class TrainLab(QtWidgets.QWidget):
         try:
             model = load_model(path)
             cfg = TrainConfig(**model.meta["train_config"]).checked()
-        except (ExplorerError, KeyError, TypeError, ValueError, RecursionError) as exc:
-            return f"{Path(path).name} is not a kept training run ({exc})"
+        except (ExplorerError, KeyError, TypeError, ValueError, RecursionError, MemoryError) as exc:
+            return f"{Path(path).name} is not a kept training run ({type(exc).__name__}: {exc})"
         if self.running():
             return None
         self.set_config(cfg)                    # resets: the kept weights come after
