@@ -37,7 +37,7 @@ from explorer.data.preprocess import (
 from explorer.errors import ExplorerError
 
 __all__ = ["EXAMPLES_DIRNAME", "SIDE", "Example", "ExampleError", "ExampleSet", "ExampleStore",
-           "encode_png", "decode_png", "load_examples", "IMAGE_SUFFIXES"]
+           "encode_png", "decode_png", "example_input", "ink_of", "load_examples", "IMAGE_SUFFIXES"]
 
 EXAMPLES_DIRNAME = "my_digits"
 SIDE = 280                      # stored image side, px
@@ -337,6 +337,13 @@ class ExampleSet:
         return len(self.y)
 
 
+def example_input(store: ExampleStore, ex: Example) -> np.ndarray:
+    """One example as the Digit Lab sees it -> (1, 28, 28) float32: its strokes through
+    ``preprocess_strokes`` when kept, else its image through ``to_mnist``."""
+    lines = ex.strokes()
+    return preprocess_strokes(lines) if lines else to_mnist(store.read_image(ex.path))
+
+
 def load_examples(root: str | os.PathLike[str], read_image: ImageReader | None = None) -> ExampleSet:
     """Every example under ``root`` -> inputs as the Digit Lab sees them: through the
     strokes (``preprocess_strokes``) when they are there, else the image (``to_mnist``).
@@ -349,7 +356,7 @@ def load_examples(root: str | os.PathLike[str], read_image: ImageReader | None =
     for ex in store.list():
         lines = ex.strokes()
         try:
-            x = preprocess_strokes(lines) if lines else to_mnist(store.read_image(ex.path))
+            x = example_input(store, ex)
         except (ExplorerError, OSError, ValueError):
             continue
         xs.append(x)

@@ -45,13 +45,13 @@ from explorer.training.progress import ProgressBar
 __all__ = ["FinetuneResult", "FinetuneError", "finetune", "finetune_cli", "cv_folds",
            "DEFAULT_EPOCHS", "STEPS_PER_EPOCH"]
 
-DEFAULT_EPOCHS = 6
+DEFAULT_EPOCHS = 5
 STEPS_PER_EPOCH = 25
 BATCH = 64
 MINE_SHARE = 0.5              # of each batch: the user's examples (the rest: MNIST)
 LR, FINAL_LR = 5e-4, 5e-5
 CV_MAX = 200                  # cross-validate when there are at most this many examples
-CV_FOLDS = 4
+CV_FOLDS = 3
 # the user's own hand varies less than "any writer": milder than the training jitter
 MINE_JITTER = StrokeJitter(rotation=8.0, shear=0.15, aspect=(0.9, 1.1), wobble=0.01,
                            noise=0.003, end=(-0.03, 0.04), p_lift=0.1, pen=(1.8, 3.2))
