@@ -158,7 +158,7 @@ def finetune(model: Model, examples: ExampleSet, epochs: int = DEFAULT_EPOCHS, s
     ``folds``: k for the cross-validated accuracy on unseen examples (default ``CV_FOLDS``
     when there are at most ``CV_MAX`` examples and every digit present has ≥ 2; 0 = none).
     ``callback`` gets the final run's loop events; its ``val`` events carry ``acc`` (held-out
-    MNIST) and ``mine`` (the user's examples). ``phase(text)`` reports the stage.
+    MNIST) and ``mine`` (the user's examples), the first one at step 0 (the model before). ``phase(text)`` reports the stage.
     """
     try:
         arch = digit_arch(model)
@@ -202,6 +202,9 @@ def finetune(model: Model, examples: ExampleSet, epochs: int = DEFAULT_EPOCHS, s
         history.append({"mnist": mn, "mine": mine})
         return {"acc": mn, "loss": 0.0, "mine": mine}
 
+    if callback is not None:                   # the starting point of the curves: step 0
+        callback(Event("val", -1, 0, epochs * STEPS_PER_EPOCH,
+                       {"acc": before["mnist"], "loss": 0.0, "mine": before["mine"]}, 0.0))
     h = _tune(tuned, arch, examples, np.arange(len(examples)), x_tr, y_tr, epochs, seed, callback,
               cancel, val_fn)
     tuned.eval()

@@ -115,7 +115,7 @@ def test_finetune_from_the_gui_reads_flag_and_base_ones(qtbot, tmp_path, mnist_s
     with qtbot.waitSignal(panel.finished, timeout=300_000) as done:
         assert panel.start()
     assert done.args == ["done"]
-    assert len(panel._loss) == 3 * 25 and len(panel._val) == 3              # live curves fed
+    assert len(panel._loss) == 3 * 25 and len(panel._val) == 1 + 3          # before + each epoch
     assert panel.table.item(2, 1) is not None and panel.save_btn.isEnabled()
     tuned = panel.result.model
     assert acc(tuned, ones) > before_ones + 0.3

@@ -105,13 +105,15 @@ class FinetunePanel(QtWidgets.QWidget):
         self.loss_plot.setLabel("left", "cross-entropy (nats)")
         self.loss_plot.setToolTip("Label-smoothed cross-entropy of each batch (half your examples, "
                                   "half MNIST). Lower is better.")
+        self.loss_plot.getAxis("left").enableAutoSIPrefix(False)
         self.loss_curve = self.loss_plot.plot(pen=pg.mkPen((31, 119, 180), width=1))
         self.acc_plot = pg.PlotWidget(title="accuracy after each epoch")
         self.acc_plot.setLabel("bottom", "optimiser step")
         self.acc_plot.setLabel("left", "fraction correct")
-        self.acc_plot.setYRange(0.0, 1.02)
+        self.acc_plot.getAxis("left").enableAutoSIPrefix(False)
         self.acc_plot.addLegend(offset=(-8, -40))
-        self.acc_plot.setToolTip("Green: the 750 held-out MNIST images (must stay high: no forgetting).\n"
+        self.acc_plot.setToolTip("Step 0 is the model before fine-tuning.\n"
+                                 "Green: the 750 held-out MNIST images (must stay high: no forgetting).\n"
                                  "Orange: your examples as drawn (the ones being learned; the\n"
                                  "before/after table also gives the cross-validated figure).")
         self.mnist_curve = self.acc_plot.plot(pen=pg.mkPen((44, 160, 44), width=2), symbol="o",
@@ -128,7 +130,9 @@ class FinetunePanel(QtWidgets.QWidget):
                                             "your examples, unseen (cross-validated)",
                                             "held-out MNIST (750 images)"])
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.table.setFixedHeight(120)
+        self.table.resizeRowsToContents()
+        self.table.setFixedHeight(self.table.horizontalHeader().height()
+                                  + 3 * self.table.rowHeight(0) + 4)
         self.table.setToolTip("Accuracy before and after fine-tuning. 'Unseen': each example is read by\n"
                               "a model fine-tuned without it (k-fold cross-validation), the honest figure\n"
                               "for digits you have not drawn yet.")
