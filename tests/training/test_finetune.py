@@ -112,3 +112,35 @@ def test_cli_finetune(tmp_path, monkeypatch, mnist_slice, capsys):
     code = cli.main(["train", "digits", "--finetune", str(base), "--examples", str(tmp_path / "none"),
                      "--out", str(out), "--quiet"])
     assert code == 2 and "sub-folders named 0 to 9" in capsys.readouterr().err
+
+
+def test_cli_examples_without_finetune_is_a_mistake(tmp_path, capsys):
+    code = cli.main(["train", "digits", "--examples", str(tmp_path), "--out", str(tmp_path / "m.npz")])
+    assert code == 2 and "--finetune" in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_training_mixes_the_styles_in_at_their_share(tmp_path, monkeypatch, mnist_slice):
+    """style_share of the rows are style digits rendered by the sampler, with their labels."""
+    from explorer.data.styles import STYLES, StyleSampler
+    seen = []
+    real = StyleSampler.render
+
+    def spy(self, which, rng):
+        out = real(self, which, rng)
+        seen.append(out[1])
+        return out
+
+    monkeypatch.setattr(StyleSampler, "render", spy)
+    small = DigitData(mnist_slice.x_train[:640], mnist_slice.y_train[:640], None, None, "s")
+    s = train_digits(tmp_path / "m.npz", data=small, epochs=1, progress=False, stroke_share=0.0,
+                     style_share=0.25)
+    rows = np.concatenate(seen)
+    n_rows = s["n_train"]
+    assert 0.15 * n_rows < len(rows) < 0.35 * n_rows
+    assert set(rows.tolist()) <= {lab for lab, _ in STYLES.values()}
+    assert load_model(tmp_path / "m.npz").meta["style_share"] == 0.25
+    seen.clear()
+    train_digits(tmp_path / "n.npz", data=small, epochs=1, progress=False, stroke_share=0.0,
+                 style_share=0.0)
+    assert seen == []
