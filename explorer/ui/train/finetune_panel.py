@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.engine import Model, save_model
 from explorer.errors import ExplorerError
+from explorer.ui.compare.style import CNN, VAL, pen, plot_widget
 
 MODEL_FILE = "my_digits_model.npz"
+MINE = "#ff7f0e"
 
 
 class FinetuneThread(QtCore.QThread):
@@ -100,26 +101,22 @@ class FinetunePanel(QtWidgets.QWidget):
             row.addWidget(b)
         row.addStretch(1)
 
-        self.loss_plot = pg.PlotWidget(title="training loss (each step)")
-        self.loss_plot.setLabel("bottom", "optimiser step")
-        self.loss_plot.setLabel("left", "cross-entropy (nats)")
-        self.loss_plot.setToolTip("Label-smoothed cross-entropy of each batch (half your examples, "
-                                  "half MNIST). Lower is better.")
+        self.loss_plot = plot_widget("Training loss (each step)", "optimiser step", "cross-entropy (nats)",
+                                     "Label-smoothed cross-entropy of each batch (half your examples, "
+                                     "half MNIST). Lower is better.", legend=False)
         self.loss_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.loss_curve = self.loss_plot.plot(pen=pg.mkPen((31, 119, 180), width=1))
-        self.acc_plot = pg.PlotWidget(title="accuracy after each epoch")
-        self.acc_plot.setLabel("bottom", "optimiser step")
-        self.acc_plot.setLabel("left", "fraction correct")
+        self.loss_curve = self.loss_plot.plot(pen=pen(CNN, 1))
+        self.acc_plot = plot_widget("Accuracy after each epoch", "optimiser step", "fraction correct",
+                                    "Step 0 is the model before fine-tuning.\n"
+                                    "Green: the 750 held-out MNIST images (must stay high: no forgetting).\n"
+                                    "Orange: your examples as drawn (the ones being learned; the\n"
+                                    "before/after table also gives the cross-validated figure).")
         self.acc_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.acc_plot.addLegend(offset=(-8, -40))
-        self.acc_plot.setToolTip("Step 0 is the model before fine-tuning.\n"
-                                 "Green: the 750 held-out MNIST images (must stay high: no forgetting).\n"
-                                 "Orange: your examples as drawn (the ones being learned; the\n"
-                                 "before/after table also gives the cross-validated figure).")
-        self.mnist_curve = self.acc_plot.plot(pen=pg.mkPen((44, 160, 44), width=2), symbol="o",
-                                              symbolSize=6, symbolBrush=(44, 160, 44), name="held-out MNIST")
-        self.mine_curve = self.acc_plot.plot(pen=pg.mkPen((255, 127, 14), width=2), symbol="s",
-                                             symbolSize=6, symbolBrush=(255, 127, 14), name="your examples")
+        self.acc_plot.getPlotItem().legend.setOffset((-8, -40))
+        self.mnist_curve = self.acc_plot.plot(pen=pen(VAL), symbol="o", symbolSize=6, symbolBrush=VAL,
+                                              symbolPen=None, name="held-out MNIST")
+        self.mine_curve = self.acc_plot.plot(pen=pen(MINE), symbol="s", symbolSize=6, symbolBrush=MINE,
+                                             symbolPen=None, name="your examples")
         plots = QtWidgets.QHBoxLayout()
         plots.addWidget(self.loss_plot)
         plots.addWidget(self.acc_plot)
