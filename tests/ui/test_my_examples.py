@@ -131,3 +131,7 @@ def test_main_window_keeps_examples_beside_its_settings(qtbot, tmp_path, model, 
     qtbot.addWidget(win)
     assert win.digit_lab.keeper.folder == (tmp_path / "cfg" / "my_digits").resolve()
     assert win.train_lab.finetune_panel.folder == win.digit_lab.keeper.folder
+    # a fine-tuned model saved from the Train tab becomes the Digit Lab's model
+    other = ui.tiny_cnn(7)
+    win.train_lab.finetune_panel.model_saved.emit(other, str(tmp_path / "x.npz"))
+    assert win.digit_lab.session.model is other
