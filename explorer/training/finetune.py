@@ -158,7 +158,8 @@ def finetune(model: Model, examples: ExampleSet, epochs: int = DEFAULT_EPOCHS, s
     ``folds``: k for the cross-validated accuracy on unseen examples (default ``CV_FOLDS``
     when there are at most ``CV_MAX`` examples and every digit present has ≥ 2; 0 = none).
     ``callback`` gets the final run's loop events; its ``val`` events carry ``acc`` (held-out
-    MNIST) and ``mine`` (the user's examples), the first one at step 0 (the model before). ``phase(text)`` reports the stage.
+    MNIST) and ``mine`` (the user's examples), the first one at step 0 (the model before).
+    ``phase(text)`` reports the stage; ``cancel.set()`` stops (``result.cancelled``).
     """
     try:
         arch = digit_arch(model)
@@ -190,7 +191,8 @@ def finetune(model: Model, examples: ExampleSet, epochs: int = DEFAULT_EPOCHS, s
             if h.cancelled:
                 break
             hits[held] = predict_proba(m, examples.x[held], arch).argmax(1) == examples.y[held]
-        after["mine_cv"] = float(hits.mean())
+        else:                                  # only a complete cross-validation is reported
+            after["mine_cv"] = float(hits.mean())
     if phase is not None:
         phase("fine-tuning on all examples")
     tuned = _copy(model)

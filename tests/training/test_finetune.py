@@ -144,3 +144,13 @@ def test_training_mixes_the_styles_in_at_their_share(tmp_path, monkeypatch, mnis
     train_digits(tmp_path / "n.npz", data=small, epochs=1, progress=False, stroke_share=0.0,
                  style_share=0.0)
     assert seen == []
+
+
+def test_a_cancelled_finetune_reports_no_cross_validation(tmp_path, mnist_slice):
+    import threading
+    writer_examples(tmp_path / "ex", per_digit=2)
+    ex = load_examples(tmp_path / "ex")
+    stop = threading.Event()
+    stop.set()
+    res = ft.finetune(build_model(), ex, epochs=1, data=mnist_slice, folds=2, cancel=stop)
+    assert res.cancelled and "mine_cv" not in res.after and res.steps == 0
