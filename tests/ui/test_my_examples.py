@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from explorer.data.examples import ExampleStore, decode_png
 from explorer.data.mnist import DigitData
@@ -131,6 +131,14 @@ def test_main_window_keeps_examples_beside_its_settings(qtbot, tmp_path, model, 
     qtbot.addWidget(win)
     assert win.digit_lab.keeper.folder == (tmp_path / "cfg" / "my_digits").resolve()
     assert win.train_lab.finetune_panel.folder == win.digit_lab.keeper.folder
+    # the real key path: drawing puts the focus on the canvas, the digit key reaches the lab
+    with qtbot.waitExposed(win):
+        win.show()
+    win.activateWindow()
+    ui.draw(qtbot, win.digit_lab.canvas, ui.seven_points())
+    assert QtWidgets.QApplication.focusWidget() is win.digit_lab.canvas
+    qtbot.keyClick(QtWidgets.QApplication.focusWidget(), QtCore.Qt.Key.Key_7)
+    assert len(list((tmp_path / "cfg" / "my_digits" / "7").glob("*.png"))) == 1
     # a fine-tuned model saved from the Train tab becomes the Digit Lab's model
     other = ui.tiny_cnn(7)
     win.train_lab.finetune_panel.model_saved.emit(other, str(tmp_path / "x.npz"))

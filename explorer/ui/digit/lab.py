@@ -146,6 +146,7 @@ class DigitLab(QtWidgets.QWidget):
         self.keeper.status.connect(self.status)
         self.keeper.gallery_requested.connect(self.show_gallery)
         self.gallery = None
+        self.canvas.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)   # so digit keys reach the lab
         lv.addWidget(self.keeper)
         lv.addLayout(seen, 1)
         lv.addLayout(scale_row)
