@@ -45,6 +45,11 @@ def _add_train(sub: Any) -> None:
     d.add_argument("--arch", choices=["cnn", "rowrnn"], default="cnn",
                    help="cnn: LeNet-style CNN; rowrnn: an LSTM reading the 28 rows")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    # -- fine-tuning on the user's examples (issue 12) --
+    d.add_argument("--finetune", type=Path, default=None, metavar="MODEL",
+                   help="start from this model and fine-tune it on --examples (mixed with MNIST)")
+    d.add_argument("--examples", type=Path, default=None, metavar="DIR",
+                   help="folder with sub-folders 0 to 9 of digit images (the app's my_digits)")
 
     t = kinds.add_parser("text", help="a character-level RNN/LSTM/GRU on a text corpus")
     t.add_argument("--corpus", default="code", help="code, prose, or a text file or folder")
@@ -143,7 +148,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    if args.kind == "digits":
+    if args.kind == "digits" and getattr(args, "examples", None) is not None and args.finetune is None:
+        raise UserError("--examples needs --finetune MODEL (the model to start from)")
+    if args.kind == "digits" and getattr(args, "finetune", None) is not None:
+        from explorer.commands.imageio import read_image
+        from explorer.training import finetune
+        summary = finetune.finetune_cli(args, read_image)
+    elif args.kind == "digits":
         from explorer.training import digits
         summary = digits.train_digits_cli(args)
     elif args.kind == "text":

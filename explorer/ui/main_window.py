@@ -79,6 +79,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.set_model_notice(notice, digit_model)
         self.digit_lab.status.connect(lambda t: self.statusBar().showMessage(t, 6000))
         self._add_labs()
+        from explorer.ui.digit.keep import link_examples  # my examples (issue 12)
+        link_examples(self)
         self._help: QtWidgets.QDialog | None = None
         self._build_menus()
         self.resize(1400, 900)

@@ -27,6 +27,7 @@ from explorer.ui.digit.canvas import DigitCanvas, load_ink
 from explorer.ui.digit.experiments import DigitExperiments
 from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
 from explorer.ui.digit.inspector import InspectorPanel
+from explorer.ui.digit.keep import KeepBar
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging, fmt, max_abs
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
 from explorer.ui.widgets.fit import scrolled
@@ -143,6 +144,13 @@ class DigitLab(QtWidgets.QWidget):
         lv.addWidget(tools)
         lv.addWidget(self.canvas)
         lv.addLayout(pen_row)
+        # -- my examples (issue 12): keep the drawing as an example, the gallery --
+        self.keeper = KeepBar(self.session)
+        self.keeper.status.connect(self.status)
+        self.keeper.gallery_requested.connect(self.show_gallery)
+        self.gallery = None
+        self.canvas.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)   # so digit keys reach the lab
+        lv.addWidget(self.keeper)
         lv.addLayout(seen, 1)
         lv.addLayout(scale_row)
         lv.addWidget(self.legend)
@@ -342,6 +350,7 @@ class DigitLab(QtWidgets.QWidget):
         else:
             self.legend.set_label("each map's max" if self.scope == "map" else "its layer's max")
         self.prob_panel.set_probs(None if frame is None else frame.probs)
+        self.keeper.show_probs(None if frame is None else frame.probs)
         self._render_winners(frame)
         self._render_saliency(frame)
         self._render_selection(frame)
@@ -433,6 +442,26 @@ class DigitLab(QtWidgets.QWidget):
         self.selection = None
         self._render_selection(self.frame)
         self.inspector.show_pool(worked_pool_example(), "Worked example: 2×2 max-pool of [[1, 2], [3, 0]].")
+
+    # -- my examples (issue 12) -----------------------------------------------------------
+    def keyPressEvent(self, ev: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt)
+        """Keys 0-9 keep the drawing as an example of that digit."""
+        if not self.keeper.handle_key(ev):
+            super().keyPressEvent(ev)
+
+    def show_gallery(self) -> QtWidgets.QDialog | None:
+        if self.keeper.folder is None:
+            self.status.emit("no folder for examples is set")
+            return None
+        from explorer.ui.digit.gallery import GalleryWindow
+        if self.gallery is None:
+            self.gallery = GalleryWindow(self.keeper.folder, lambda: self.session.model, self)
+            self.gallery.status.connect(self.status)
+            self.keeper.kept.connect(lambda _ex: self.gallery.reload() if self.gallery.isVisible() else None)
+        else:
+            self.gallery.reload()
+        self.gallery.show()
+        return self.gallery
 
     # -- settings -----------------------------------------------------------------------
     def save_settings(self, s: QtCore.QSettings) -> None:

@@ -35,6 +35,7 @@ from explorer.session.train import (
 from explorer.ui.compare.style import header, note
 from explorer.ui.lifecycle import STOP_BUDGET_S
 from explorer.ui.report import describe, report_error
+from explorer.ui.train.finetune_panel import FinetunePanel
 from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
 from explorer.ui.train.worker import (
     TrainWorker,
@@ -159,6 +160,15 @@ class TrainLab(QtWidgets.QWidget):
         left.addWidget(self.eta)
         left.addWidget(self.message)
         left.addWidget(self.summary)
+        # -- fine-tune the digit model on my examples (issue 12): its own window --
+        self.finetune_panel = FinetunePanel(self)
+        self.finetune_panel.setWindowFlag(QtCore.Qt.WindowType.Window)
+        self.finetune_panel.resize(900, 620)
+        self.finetune_btn = QtWidgets.QPushButton("Fine-tune on my examples…")
+        self.finetune_btn.setToolTip("Teach the Digit Lab's model your handwriting from the examples "
+                                     "you kept (Digits tab: draw, then press the digit key)")
+        self.finetune_btn.clicked.connect(lambda: (self.finetune_panel.show(), self.finetune_panel.raise_()))
+        left.addWidget(self.finetune_btn)
         left.addStretch(1)
         inner = QtWidgets.QWidget()
         inner.setLayout(left)

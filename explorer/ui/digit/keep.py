@@ -1,0 +1,184 @@
+"""KeepBar: keep the drawing as an example of a digit (keys 0-9 or a row of buttons).
+
+Examples go to ``<app data>/my_digits/<label>/<name>.png`` with the strokes beside
+(``explorer.data.examples``). While the model is unsure (top probability below
+``UNSURE``), the bar says so and offers "keep as example of …". ``link_examples(window)``
+wires the Digit Lab, the gallery and the Train tab's fine-tuning to one examples folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.data.examples import EXAMPLES_DIRNAME, Example, ExampleStore
+from explorer.data.preprocess import EmptyDrawing, render_strokes
+from explorer.errors import ExplorerError
+from explorer.session.digits import REF, DigitSession
+
+UNSURE = 0.6
+DIGIT_KEYS = {getattr(QtCore.Qt.Key, f"Key_{d}"): d for d in range(10)}
+
+
+class KeepBar(QtWidgets.QWidget):
+    """``keep(label)`` saves the current drawing; ``handle_key(event)`` does it for keys 0-9."""
+
+    kept = QtCore.Signal(object)            # the Example just written
+    gallery_requested = QtCore.Signal()
+    status = QtCore.Signal(str)
+
+    def __init__(self, session: DigitSession, folder: str | Path | None = None,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.store: ExampleStore | None = None
+        head = QtWidgets.QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        lab = QtWidgets.QLabel("keep as an example of")
+        lab.setToolTip("Keep this drawing as an example of a digit (or press the digit key while\n"
+                       "the Digits tab has focus). Examples teach the model your handwriting:\n"
+                       "Train tab → Fine-tune on my examples.")
+        head.addWidget(lab)
+        head.addStretch(1)
+        self.gallery_btn = QtWidgets.QToolButton()
+        self.gallery_btn.setText("gallery…")
+        self.gallery_btn.setToolTip("Open the gallery of your examples: the model's reading of each, "
+                                    "delete, re-label, import a folder, export")
+        self.gallery_btn.clicked.connect(self.gallery_requested)
+        head.addWidget(self.gallery_btn)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        self.buttons = []
+        for d in range(10):
+            b = QtWidgets.QToolButton()
+            b.setText(str(d))
+            b.setMinimumWidth(16)
+            b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+            b.setToolTip(f"Keep the drawing as an example of {d} (key {d})")
+            b.clicked.connect(lambda _=False, d=d: self.keep(d))
+            row.addWidget(b)
+            self.buttons.append(b)
+
+        self.unsure = QtWidgets.QFrame()
+        self.unsure.setStyleSheet("QFrame { background: #fff4e0; border-radius: 3px; }")
+        ul = QtWidgets.QHBoxLayout(self.unsure)
+        ul.setContentsMargins(4, 2, 4, 2)
+        self.unsure_text = QtWidgets.QLabel()
+        self.unsure_text.setWordWrap(True)
+        self.unsure_label = QtWidgets.QComboBox()
+        self.unsure_label.addItems([str(d) for d in range(10)])
+        self.unsure_label.setToolTip("What you meant to write")
+        self.unsure_keep = QtWidgets.QPushButton("keep")
+        self.unsure_keep.setToolTip("Keep the drawing as an example of the digit on the left")
+        self.unsure_keep.clicked.connect(lambda: self.keep(int(self.unsure_label.currentText())))
+        ul.addWidget(self.unsure_text, 1)
+        ul.addWidget(self.unsure_label)
+        ul.addWidget(self.unsure_keep)
+        self.unsure.setVisible(False)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+        lay.addLayout(row)
+        lay.addWidget(self.unsure)
+        if folder is not None:
+            self.set_folder(folder)
+
+    def set_folder(self, folder: str | Path) -> None:
+        self.store = ExampleStore(folder)
+
+    @property
+    def folder(self) -> Path | None:
+        return None if self.store is None else self.store.root
+
+    def show_probs(self, probs: np.ndarray | None) -> None:
+        """Say so when the model is unsure (top probability below ``UNSURE``)."""
+        if probs is None or float(np.max(probs)) >= UNSURE:
+            self.unsure.setVisible(False)
+            return
+        top = int(np.argmax(probs))
+        self.unsure_text.setText(f"Not sure: {top} at only {float(probs[top]):.0%}. "
+                                 "Keep this drawing as an example of")
+        self.unsure_label.setCurrentIndex(top)
+        self.unsure.setVisible(True)
+
+    def drawing(self) -> tuple[list[np.ndarray] | None, np.ndarray]:
+        """-> (pen strokes or None when an image is under them, (280, 280) ink image)."""
+        state = self.session.state
+        strokes = [np.asarray(s.points, np.float64) for s in state.strokes]
+        ink = np.zeros((REF, REF), np.float32) if state.background is None else state.background.copy()
+        for s in state.strokes:
+            ink = np.maximum(ink, render_strokes([s.points], REF, s.width, supersample=2))
+        return (strokes if state.background is None else None), ink
+
+    def keep(self, label: int) -> Example | None:
+        """Save the drawing as an example of ``label``; None (and a message) if it cannot be."""
+        if self.store is None:
+            self.status.emit("no folder for examples is set")
+            return None
+        if self.session.state.is_empty:
+            self.status.emit("draw a digit first, then press its key to keep it")
+            return None
+        strokes, ink = self.drawing()
+        try:
+            ex = self.store.save(label, strokes, ink)
+        except (ExplorerError, EmptyDrawing, OSError) as exc:
+            self.status.emit(f"could not keep the example: {exc}")
+            return None
+        n = self.store.counts()[label]
+        self.status.emit(f"kept as an example of {label} ({n} of {label}; {ex.path})")
+        self.kept.emit(ex)
+        return ex
+
+    def handle_key(self, ev: QtGui.QKeyEvent) -> bool:
+        """Keys 0-9 (no Ctrl/Alt) keep the drawing; -> True when handled."""
+        mods = ev.modifiers() & ~(QtCore.Qt.KeyboardModifier.KeypadModifier | QtCore.Qt.KeyboardModifier.ShiftModifier)
+        if mods != QtCore.Qt.KeyboardModifier.NoModifier or ev.key() not in DIGIT_KEYS:
+            return False
+        self.keep(DIGIT_KEYS[ev.key()])
+        return True
+
+
+def examples_folder(window: QtWidgets.QMainWindow) -> Path:
+    """``<app data>/my_digits``: beside the settings file (honours XDG_CONFIG_HOME)."""
+    return Path(window.settings.fileName()).resolve().parent / EXAMPLES_DIRNAME  # type: ignore[attr-defined]
+
+
+def link_examples(window: QtWidgets.QMainWindow, folder: str | Path | None = None) -> None:
+    """One examples folder for the Digit Lab's keep bar, its gallery and the Train tab's
+    fine-tuning; a fine-tuned model the user saves becomes the Digit Lab's model."""
+    folder = Path(folder) if folder is not None else examples_folder(window)
+    lab = window.digit_lab  # type: ignore[attr-defined]
+    lab.keeper.set_folder(folder)
+    train = getattr(window, "train_lab", None)
+    panel = getattr(train, "finetune_panel", None)
+    if panel is not None:
+        panel.set_sources(folder, lambda: lab.session.model)
+        panel.model_saved.connect(lambda model, _path: _use_model(window, model))
+        window._finetune_watch = _StopOnClose(panel, window)  # type: ignore[attr-defined]
+        window.installEventFilter(window._finetune_watch)  # type: ignore[attr-defined]
+
+
+class _StopOnClose(QtCore.QObject):
+    """Stops a running fine-tuning thread when the window closes."""
+
+    def __init__(self, panel: QtWidgets.QWidget, parent: QtCore.QObject) -> None:
+        super().__init__(parent)
+        self.panel = panel
+
+    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        if ev.type() == QtCore.QEvent.Type.Close:
+            self.panel.stop()  # type: ignore[attr-defined]
+        return False
+
+
+def _use_model(window: QtWidgets.QMainWindow, model: object) -> None:
+    window.digit_lab.set_model(model)  # type: ignore[attr-defined]
+    gallery = window.digit_lab.gallery  # type: ignore[attr-defined]
+    if gallery is not None and gallery.isVisible():
+        gallery.reload()
+    window.set_model_notice(None, model)  # type: ignore[attr-defined]
+    window.digit_lab.status.emit("the Digit Lab now reads with the fine-tuned model")  # type: ignore[attr-defined]
