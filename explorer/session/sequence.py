@@ -39,6 +39,7 @@ from explorer.errors import ExplorerError
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
 CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU)
+PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 
 
 class SequenceModelError(ExplorerError, ValueError):
@@ -160,18 +161,25 @@ class SequenceSession:
         stop = len(self.ids) if max_steps is None else min(len(self.ids), self.n_done + max_steps)
         start = t = self.n_done
         state = self._state_after(t - 1)
-        while t < stop:                                      # block by block, keeping checkpoints
-            b = t // BLOCK
-            end = min(stop, (b + 1) * BLOCK)
+        while t < stop:                        # pieces of PIECE steps: bounded scratch memory
+            end = min(stop, t + PIECE)
             states = self._scan(t, end, state)
-            entry = self._block_entry(b)
-            entry[0][t - b * BLOCK:end - b * BLOCK] = states
-            entry[1] = end - b * BLOCK
+            first = t + (BLOCK - 1 - t % BLOCK)            # checkpoints: every block's last row
+            if first < end:
+                rows = np.arange(first, end, BLOCK)
+                self._checkpoint(int(rows[-1]) // BLOCK, states[rows[-1] - t])
+                self._ck[rows // BLOCK] = states[rows - t]
+            last = (end - 1) // BLOCK                      # the last blocks stay cached whole
+            for b in range(max(t // BLOCK, last - CACHED_BLOCKS + 1), last + 1):
+                a, e = max(t, b * BLOCK), min(end, (b + 1) * BLOCK)
+                entry = self._blocks.get(b)
+                if a > b * BLOCK and (entry is None or entry[1] < a - b * BLOCK):
+                    continue                               # its first rows are not known here
+                entry = self._block_entry(b)
+                entry[0][a - b * BLOCK:e - b * BLOCK] = states[a - t:e - t]
+                entry[1] = e - b * BLOCK
             state = states[-1]
-            if end == (b + 1) * BLOCK:
-                self._checkpoint(b, state)
-            t = end
-            self.n_done = t
+            t = self.n_done = end
         self.steps_computed += stop - start
         return stop - start
 
