@@ -39,6 +39,7 @@ from explorer.errors import ExplorerError
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
 CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU)
+ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of scratch, not ~50 MB)
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 
 
@@ -138,15 +139,20 @@ class SequenceSession:
 
     def encode(self, text: str) -> npt.NDArray[np.int32]:
         """text -> (T,) int32 ids; -1 where a toy alphabet has no symbol for the character."""
-        ids = self._enc.encode(text)
-        return ids if self.vocab.unknown else ids - 1
+        if len(text) <= ENCODE_PIECE:
+            ids = self._enc.encode(text)
+            return ids if self.vocab.unknown else ids - 1
+        out = np.empty(len(text), np.int32)              # a long paste: bounded scratch memory
+        for a in range(0, len(text), ENCODE_PIECE):
+            out[a:a + ENCODE_PIECE] = self._enc.encode(text[a:a + ENCODE_PIECE])
+        return out if self.vocab.unknown else out - 1
 
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
         ids = self.encode(text)
         m = min(len(ids), len(self.ids))
-        diff = np.flatnonzero(ids[:m] != self.ids[:m])
-        p = int(diff[0]) if len(diff) else m
+        neq = ids[:m] != self.ids[:m]
+        p = int(np.argmax(neq)) if neq.any() else m        # argmax: no index array per change
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
