@@ -43,7 +43,7 @@ def engine_rows(quick: bool) -> dict[str, float]:
     def train_step() -> None:
         model.zero_grad()
         loss, d = cross_entropy(model.forward(xb), yb)
-        model.backward(d)
+        model.backward(d, input_grad=False)       # as PyTorch: the input needs no gradient
         opt.step(model.gradients())
 
     model.train()

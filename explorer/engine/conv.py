@@ -167,6 +167,13 @@ class Conv2d(Layer):
             self.grads["bias"] += db
         return dx
 
+    def backward_params(self, dy: Array, cache: Any) -> None:
+        """Parameter gradients only (the first layer while training: no d/d input GEMM, no col2im)."""
+        _, dw, db = conv2d_backward(dy, self.params["weight"], cache, need_dx=False)
+        self.grads["weight"] += dw
+        if "bias" in self.params:
+            self.grads["bias"] += db
+
 
 class Conv1d(Layer):
     """x: (N, C_in, L) float32 -> y: (N, C_out, L'), L' = (L + 2p - k) // s + 1.

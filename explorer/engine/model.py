@@ -96,11 +96,19 @@ class Model:
         self._caches = caches
         return x
 
-    def backward(self, dy: Array) -> Array:
-        """dy: d loss / d output -> d loss / d input; parameter grads accumulate (+=)."""
+    def backward(self, dy: Array, input_grad: bool = True) -> Array | None:
+        """dy: d loss / d output -> d loss / d input; parameter grads accumulate (+=).
+
+        ``input_grad=False`` (training): the gradient w.r.t. the input is not needed, so a
+        first layer that can (``backward_params``) computes its parameter gradients only,
+        and None is returned — as PyTorch skips it for an input without requires_grad."""
         if self._caches is None:
             raise RuntimeError("Model.backward needs a Model.forward first")
-        for layer, cache in zip(reversed(self.layers), reversed(self._caches)):
+        last = len(self.layers) - 1
+        for k, (layer, cache) in enumerate(zip(reversed(self.layers), reversed(self._caches))):
+            if k == last and not input_grad and hasattr(layer, "backward_params"):
+                layer.backward_params(dy, cache)
+                return None
             dy = layer.backward(dy, cache)
         return dy
 

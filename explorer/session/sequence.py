@@ -39,6 +39,8 @@ from explorer.errors import ExplorerError
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
 CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU)
+ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of scratch, not ~50 MB)
+PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 
 
 class SequenceModelError(ExplorerError, ValueError):
@@ -137,15 +139,20 @@ class SequenceSession:
 
     def encode(self, text: str) -> npt.NDArray[np.int32]:
         """text -> (T,) int32 ids; -1 where a toy alphabet has no symbol for the character."""
-        ids = self._enc.encode(text)
-        return ids if self.vocab.unknown else ids - 1
+        if len(text) <= ENCODE_PIECE:
+            ids = self._enc.encode(text)
+            return ids if self.vocab.unknown else ids - 1
+        out = np.empty(len(text), np.int32)              # a long paste: bounded scratch memory
+        for a in range(0, len(text), ENCODE_PIECE):
+            out[a:a + ENCODE_PIECE] = self._enc.encode(text[a:a + ENCODE_PIECE])
+        return out if self.vocab.unknown else out - 1
 
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
         ids = self.encode(text)
         m = min(len(ids), len(self.ids))
-        diff = np.flatnonzero(ids[:m] != self.ids[:m])
-        p = int(diff[0]) if len(diff) else m
+        neq = ids[:m] != self.ids[:m]
+        p = int(np.argmax(neq)) if neq.any() else m        # argmax: no index array per change
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
@@ -160,18 +167,25 @@ class SequenceSession:
         stop = len(self.ids) if max_steps is None else min(len(self.ids), self.n_done + max_steps)
         start = t = self.n_done
         state = self._state_after(t - 1)
-        while t < stop:                                      # block by block, keeping checkpoints
-            b = t // BLOCK
-            end = min(stop, (b + 1) * BLOCK)
+        while t < stop:                        # pieces of PIECE steps: bounded scratch memory
+            end = min(stop, t + PIECE)
             states = self._scan(t, end, state)
-            entry = self._block_entry(b)
-            entry[0][t - b * BLOCK:end - b * BLOCK] = states
-            entry[1] = end - b * BLOCK
+            first = t + (BLOCK - 1 - t % BLOCK)            # checkpoints: every block's last row
+            if first < end:
+                rows = np.arange(first, end, BLOCK)
+                self._checkpoint(int(rows[-1]) // BLOCK, states[rows[-1] - t])
+                self._ck[rows // BLOCK] = states[rows - t]
+            last = (end - 1) // BLOCK                      # the last blocks stay cached whole
+            for b in range(max(t // BLOCK, last - CACHED_BLOCKS + 1), last + 1):
+                a, e = max(t, b * BLOCK), min(end, (b + 1) * BLOCK)
+                entry = self._blocks.get(b)
+                if a > b * BLOCK and (entry is None or entry[1] < a - b * BLOCK):
+                    continue                               # its first rows are not known here
+                entry = self._block_entry(b)
+                entry[0][a - b * BLOCK:e - b * BLOCK] = states[a - t:e - t]
+                entry[1] = e - b * BLOCK
             state = states[-1]
-            if end == (b + 1) * BLOCK:
-                self._checkpoint(b, state)
-            t = end
-            self.n_done = t
+            t = self.n_done = end
         self.steps_computed += stop - start
         return stop - start
 

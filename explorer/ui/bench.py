@@ -52,13 +52,16 @@ def window_visible_seconds(tmp_ini: str) -> float:
 
 
 _PASTE_PROBE = """
-import json, os, resource, sys
+import json, os, sys
 from explorer.ui.sequence.bench import measure_paste
 def rss():
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 r = measure_paste(int(sys.argv[1]), before=lambda: print(json.dumps({"rss_before_mb": rss()})))
-r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def hwm():  # this process's own peak (ru_maxrss would also count the parent's RSS at fork)
+    with open("/proc/self/status") as fh:
+        return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM")) / 1024
+r["peak_rss_mb"] = hwm()
 r["rss_after_mb"] = rss()
 print(json.dumps(r))
 """
