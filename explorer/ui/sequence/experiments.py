@@ -23,6 +23,14 @@ class Experiments:
         self.fixed_points = FixedPointOverlay(lab.trajectory)
         self.write_panel.prime_source = self._prime
         self.write_panel.char_written.connect(self._append)
+        lab.rendered.connect(self._on_rendered)
+
+    def _on_rendered(self) -> None:
+        """The flow on the trajectory is the one of the symbol just read."""
+        s, c = self.lab.session, self.lab.cursor_index()
+        ids = getattr(s, "ids", None)
+        ok = s is not None and ids is not None and 0 < c <= len(ids) and ids[c - 1] >= 0
+        self.fixed_points.set_symbol(int(ids[c - 1]) if ok else None)
 
     def _prime(self) -> str:
         """The text up to the cursor; writing continues from there (the editor's cursor)."""

@@ -52,6 +52,7 @@ class WritePanel(QtWidgets.QGroupBox):
         self.seed_spin.setRange(0, 999_999)
         self.clamp_unit = QtWidgets.QSpinBox()
         self.clamp_unit.setRange(-1, 0)
+        self.clamp_unit.setValue(-1)
         self.clamp_unit.setSpecialValueText("none")
         self.clamp_value = QtWidgets.QDoubleSpinBox()
         self.clamp_value.setRange(-1.0, 1.0)
@@ -149,6 +150,7 @@ class WritePanel(QtWidgets.QGroupBox):
         self.setTitle("Let it write" if writes else "Let it write (text models only)")
         hidden = int(split_recurrent(self.model)[1].hidden_size) if self.model is not None else 1  # type: ignore[attr-defined]
         self.clamp_unit.setRange(-1, hidden - 1)
+        self.clamp_unit.setValue(-1)                # unit numbers do not carry over to another model
 
     # -- running -----------------------------------------------------------------------
     def start_requested(self) -> None:
