@@ -140,6 +140,13 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
                       "params": model.n_params(), "file": os.path.basename(path),
                       "receptive_field": None if recurrent else receptive_field(model),
                       "closer_accuracy": float(correct[name].mean()) if len(pos) else None}
+    rnn = next((n for n, i in info.items() if i["kind"] == "rnn"), None)
+    for name, i in info.items():              # every closer a CNN cannot see the opener of
+        if i["receptive_field"] is not None:
+            sel = dist > i["receptive_field"]
+            i["beyond_field"] = {"n": int(sel.sum()),
+                                 "accuracy": float(correct[name][sel].mean()) if sel.any() else None,
+                                 "rnn_accuracy": float(correct[rnn][sel].mean()) if sel.any() and rnn else None}
     rows = []
     for lo, hi in BINS:
         sel = (dist >= lo) & (dist <= hi)
@@ -171,5 +178,10 @@ def format_text_result(r: dict[str, Any]) -> str:
     lines.append(f"{'parameters':>17} " + " ".join(f"{r['models'][n]['params']:>8,}" for n in names))
     lines.append(f"{'field':>17} " + " ".join(
         f"{r['models'][n]['receptive_field'] or '∞':>8}" for n in names))
+    for n in names:
+        b = r["models"][n].get("beyond_field")
+        if b and b["n"]:
+            lines.append(f"{n}: {b['n']} closers beyond its field of {r['models'][n]['receptive_field']}: "
+                         f"{b['accuracy']:.1%} vs the RNN's {b['rnn_accuracy']:.1%}")
     lines.append(f"({r['seconds']:.1f} s)")
     return "\n".join(lines)
