@@ -100,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--soak", action="store_true",
                    help="also draw 20,000 scripted pen moves and report memory growth")
 
-    m = sub.add_parser("compare", help="CNN vs RNN on a toy task, accuracy by distance")
-    m.add_argument("--task", choices=["long-range", "motif"], required=True)
+    m = sub.add_parser("compare", help="CNN vs RNN on a toy task or on held-out code, by distance")
+    m.add_argument("--task", choices=["long-range", "motif", "text"], required=True)
     m.add_argument("--json", action="store_true")
     m.add_argument("--seed", type=non_negative_int, default=0)
 

@@ -1,9 +1,10 @@
 """Text corpora found on every Python install, a user's own text, and batches for truncated BPTT.
 
-- "code": the standard library's .py files; "prose": `pydoc_data.topics` (the Python
-  documentation's English text). Both are split into train/validation by whole files
-  (topics), chosen by a stable hash of the relative path, so validation is never seen
-  in training.
+- "code": the standard library's .py files; "prose": English from every install —
+  `pydoc_data.topics` (the Python documentation's text) and the docstrings of the standard
+  library and of the installed packages (sentences only, deduplicated). Both are split into
+  train/validation by whole files (topics, modules), chosen by a stable hash of the key,
+  so validation is never seen in training.
 - A path: a text file (its last 5 % by bytes is the validation part) or a folder of
   text files (split by file, like the standard library). Files are streamed in
   chunks, undecodable bytes are replaced, binary files are refused (or skipped inside
@@ -179,15 +180,118 @@ def prose_parts(topics: dict[str, str], split: str, fraction: float) -> list[tup
 
 
 def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
-    """pydoc_data.topics (English documentation) of one split, split by topic name, deduplicated."""
+    """English of one split: pydoc_data.topics plus the docstrings of the standard library and
+    of the installed packages (``prose_sources``), split by source, deduplicated, no leaks."""
     split = _check_split(split)
     try:
         from pydoc_data.topics import topics
-    except ImportError as exc:  # some distributions strip it
-        raise CorpusError("this Python has no pydoc_data.topics; use --corpus PATH instead") from exc
+    except ImportError:  # some distributions strip it; docstrings remain
+        topics = {}
     cap = DEFAULT_MAX_CHARS[split] if max_chars is None else int(max_chars)
-    text, names = _take(iter(prose_parts(topics, split, VALID_FRACTION["prose"])), cap)
-    return Corpus(text, names, f"Python documentation topics ({split}, {len(names)} topics)", len(text))
+    sources = {f"topics/{k}": v for k, v in topics.items()}
+    files = prose_files()
+    keys = sorted(sources) + sorted(files)
+    if not keys:
+        raise CorpusError("this Python has neither pydoc_data.topics nor docstrings; use --corpus PATH")
+
+    def text_of(key: str) -> str:
+        return sources[key] if key in sources else docstrings(files[key])
+
+    frac = VALID_FRACTION["prose"]               # topics first (the best English), then modules
+
+    def ranked(which: str) -> list[str]:
+        return split_keys(sorted(sources), which, frac) + split_keys(sorted(files), which, frac)
+
+    valid_keys = ranked("valid")
+    valid_parts = _dedup_parts(((k, text_of(k)) for k in valid_keys), DEFAULT_MAX_CHARS["valid"], set(), set())
+    if split == "valid":
+        text, names = _take(iter(valid_parts), cap)
+    else:
+        banned: set[str] = set()
+        for _, par in valid_parts:
+            banned |= _long_lines(par)
+        train_keys = ranked("train")
+        text, names = _take(iter(_dedup_parts(((k, text_of(k)) for k in train_keys), cap, banned,
+                                              set())), cap)
+    n_doc = sum(not n.startswith("topics/") for n in names)
+    return Corpus(text, names, f"Python documentation topics and docstrings ({split}, "
+                  f"{len(names) - n_doc} topics, {n_doc} modules)", len(text))
+
+
+# Installed packages whose English is kept out of the prose corpus on purpose: the model
+# card measures the prose model on their documents (scikit-learn's dataset descriptions,
+# numpy.ma's README, pyparsing's best-practices notes), which must be text it never saw.
+PROSE_HELD_OUT = ("sklearn/", "scikit_learn", "pyparsing/", "numpy/ma/")
+_DOCTEST = re.compile(r"^\s*(>>>|\.\.\.)")
+
+
+def prose_files() -> dict[str, str]:
+    """key -> path of every .py file docstrings are read from: "stdlib/<rel>", "site/<rel>"."""
+    found = {f"stdlib/{rel}": os.path.join(stdlib_root(), rel) for rel in stdlib_files()}
+    site = sysconfig.get_paths()["purelib"]
+    if os.path.isdir(site) and os.path.realpath(site) != os.path.realpath(stdlib_root()):
+        for dirpath, dirnames, filenames in os.walk(site):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS or d == "site-packages")
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, site).replace(os.sep, "/")
+                if name.endswith(".py") and not rel.startswith(PROSE_HELD_OUT) \
+                        and os.path.getsize(path) <= MAX_FILE_CHARS:
+                    found[f"site/{rel}"] = path
+    return found
+
+
+def docstrings(path: str) -> str:
+    """The English paragraphs of a .py file's docstrings (doctests, tables and parameter
+    lists left out), separated by blank lines; "" for a file that does not parse."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(_read_small(path))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ""
+    paragraphs = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node, clean=True)
+            if doc:
+                paragraphs += [p for p in _paragraphs(doc) if _is_english(p)]
+    return "\n\n".join(paragraphs)
+
+
+def _is_english(paragraph: str) -> bool:
+    """Sentences rather than code, tables or parameter lists."""
+    lines = paragraph.split("\n")
+    if any(_DOCTEST.match(line) for line in lines) or len(paragraph) < 60:
+        return False
+    words = paragraph.split()
+    letters = sum(c.isalpha() or c == " " for c in paragraph)
+    return (len(words) >= 8 and letters >= 0.85 * len(paragraph)
+            and paragraph.isascii() and paragraph.rstrip()[-1:] in ".:!?)")
+
+
+def _dedup_parts(parts: Iterator[tuple[str, str]], cap: int, banned: set[str], seen: set[str]
+                 ) -> list[tuple[str, str]]:
+    """Parts with repeated paragraphs (and paragraphs sharing a long line with ``banned``)
+    removed, until ``cap`` characters are collected."""
+    out, total = [], 0
+    for key, text in parts:
+        keep = []
+        for par in _paragraphs(text):
+            norm = par.strip()
+            if norm in seen or (banned and _long_lines(par) & banned):
+                continue
+            seen.add(norm)
+            keep.append(par)
+        if keep:
+            out.append((key, "\n\n".join(keep)))
+            total += len(out[-1][1]) + 1
+            if total >= cap:
+                break
+    return out
 
 
 # ----------------------------------------------------------------------------- user text

@@ -178,19 +178,22 @@ class Conv2d(Layer):
 class Conv1d(Layer):
     """x: (N, C_in, L) float32 -> y: (N, C_out, L'), L' = (L + 2p - k) // s + 1.
 
-    params: weight (C_out, C_in, k), bias (C_out,). Runs as a Conv2d with a (1, k) kernel.
+    params: weight (C_out, C_in, k), bias (C_out,). Runs as a Conv2d with a (1, k) kernel;
+    with ``dilation`` d > 1 (taps d apart, L' = (L + 2p - d (k - 1) - 1) // s + 1, as
+    PyTorch) it runs ``conv1d_dilated_forward`` below.
     """
 
     type_name = "Conv1d"
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
                  stride: int = 1, padding: int = 0, bias: bool = True,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None, dilation: int = 1) -> None:
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
         self.out_channels = positive_int(out_channels, "out_channels")
         self.kernel_size = positive_int(unwrap1(kernel_size), "kernel_size")
         self.stride = positive_int(unwrap1(stride), "stride")
+        self.dilation = positive_int(unwrap1(dilation), "dilation")
         self.padding = as_pair(unwrap1(padding), "padding", 0)[0]
         if not isinstance(bias, bool):
             raise ValueError(f"bias must be true or false, got {bias!r}")
@@ -204,13 +207,17 @@ class Conv1d(Layer):
     def config(self) -> dict[str, Any]:
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": self.kernel_size, "stride": self.stride,
-                "padding": self.padding, "bias": "bias" in self.params}
+                "padding": self.padding, "bias": "bias" in self.params,
+                **({"dilation": self.dilation} if self.dilation != 1 else {})}
 
     def forward(self, x: Array) -> tuple[Array, Any]:
         check_ndim(self, x, 3, "(N, C_in, L)")
         if x.shape[1] != self.in_channels:
             raise ValueError(f"Conv1d expects input of shape (N, {self.in_channels}, L), "
                              f"got shape {tuple(x.shape)}")
+        if self.dilation != 1:
+            return conv1d_dilated_forward(x, self.params["weight"], self.params.get("bias"),
+                                          self.stride, self.padding, self.dilation)
         w = self.params["weight"][:, :, None, :]
         y, cache = conv2d_forward(x[:, :, None, :], w, self.params.get("bias"),
                                   (1, self.stride), (0, self.padding))
@@ -220,6 +227,12 @@ class Conv1d(Layer):
         return self.forward(x)[0]
 
     def backward(self, dy: Array, cache: Any) -> Array:
+        if self.dilation != 1:
+            dx, dw1, db = conv1d_dilated_backward(dy, self.params["weight"], cache)
+            self.grads["weight"] += dw1
+            if "bias" in self.params:
+                self.grads["bias"] += db
+            return dx
         w = self.params["weight"][:, :, None, :]
         dx, dw, db = conv2d_backward(dy[:, :, None, :], w, cache)
         self.grads["weight"] += dw[:, :, 0, :]
@@ -233,3 +246,62 @@ def unwrap1(value: Any) -> Any:
     if isinstance(value, (list, tuple)) and len(value) == 1:
         return value[0]
     return value
+
+
+# -- dilated 1-D convolution (taps ``dilation`` apart), PyTorch's definition ----------------
+def _dilated_taps(n_in: int, k: int, s: int, d: int) -> tuple[int, list[slice]]:
+    n_out = (n_in - d * (k - 1) - 1) // s + 1
+    if n_out < 1:
+        raise ValueError(f"input length {n_in} is shorter than the dilated kernel ({d * (k - 1) + 1})")
+    return n_out, [slice(j * d, j * d + s * (n_out - 1) + 1, s) for j in range(k)]
+
+
+def conv1d_dilated_forward(x: Array, w: Array, b: Array | None, stride: int, padding: int,
+                           dilation: int) -> tuple[Array, tuple]:
+    """x: (N, C, L), w: (C_out, C, k) -> y: (N, C_out, L'), cache.
+
+    y[n, o, t] = b[o] + sum_{c, j} w[o, c, j] * xp[n, c, t*s + j*d], xp = x zero-padded by p
+    on both sides. One matrix product over the k strided slices (an im2col of k copies).
+    """
+    n, c, length = x.shape
+    c_out, _, k = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding))) if padding else x
+    n_out, taps = _dilated_taps(xp.shape[2], k, stride, dilation)
+    cols = np.empty((n, n_out, c, k), dtype=x.dtype)
+    for j, sl in enumerate(taps):
+        cols[:, :, :, j] = xp[:, :, sl].transpose(0, 2, 1)
+    cols2 = cols.reshape(n * n_out, c * k)
+    y = cols2 @ w.reshape(c_out, c * k).T
+    if b is not None:
+        y += b
+    y = np.ascontiguousarray(y.reshape(n, n_out, c_out).transpose(0, 2, 1))
+    return y, (cols2, x.shape, xp.shape, padding, taps)
+
+
+def conv1d_dilated_backward(dy: Array, w: Array, cache: tuple) -> tuple[Array, Array, Array]:
+    """dy: (N, C_out, L') -> (dx (N, C, L), dw (C_out, C, k), db (C_out,))."""
+    cols2, x_shape, xp_shape, padding, taps = cache
+    c_out, c, k = w.shape
+    n, _, n_out = dy.shape
+    dy2 = np.ascontiguousarray(dy.transpose(0, 2, 1)).reshape(n * n_out, c_out)
+    dw = (dy2.T @ cols2).reshape(c_out, c, k)
+    db = dy2.sum(axis=0)
+    dcols = (dy2 @ w.reshape(c_out, c * k)).reshape(n, n_out, c, k)
+    dxp = np.zeros(xp_shape, dtype=dy.dtype)
+    for j, sl in enumerate(taps):
+        dxp[:, :, sl] += dcols[:, :, :, j].transpose(0, 2, 1)
+    return (dxp[:, :, padding:padding + x_shape[2]] if padding else dxp), dw, db
+
+
+def conv1d_dilated_naive(x: Array, w: Array, b: Array | None, stride: int = 1, padding: int = 0,
+                         dilation: int = 1) -> Array:
+    """Explicit loops over the definition above: the slow reference for the tests."""
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    n, _, length = xp.shape
+    c_out, c, k = w.shape
+    n_out = (length - dilation * (k - 1) - 1) // stride + 1
+    y = np.zeros((n, c_out, n_out), dtype=np.result_type(x, w))
+    for t in range(n_out):
+        for j in range(k):
+            y[:, :, t] += xp[:, :, t * stride + j * dilation] @ w[:, :, j].T
+    return y + (b[None, :, None] if b is not None else 0)

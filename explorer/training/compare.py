@@ -293,11 +293,17 @@ def format_result(r: CompareResult) -> str:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    """``cnn-rnn-explorer compare --task long-range|motif [--json] [--seed N]``.
+    """``cnn-rnn-explorer compare --task long-range|motif|text [--json] [--seed N]``.
 
     ``args.distances`` / ``args.lengths`` / ``args.steps`` (optional, set by ``main`` below)
     shrink the run for tests and quick looks.
     """
+    if args.task == "text":                       # CNN vs RNN on real text (shipped models)
+        from explorer.training.compare_text import format_text_result, text_compare
+        chars = getattr(args, "chars", None)
+        res = text_compare(int(chars) if chars else None)
+        print(json.dumps(res, indent=2) if args.json else format_text_result(res))
+        return 0
     say = None if args.json else (lambda s: print(s, file=sys.stderr, flush=True))
     seed = getattr(args, "seed", 0)
     kw: dict[str, Any] = {}
@@ -322,12 +328,13 @@ def _ints(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m explorer.training.compare``: the CLI's experiment plus size knobs."""
     p = argparse.ArgumentParser(prog="python -m explorer.training.compare")
-    p.add_argument("--task", choices=["long-range", "motif"], required=True)
+    p.add_argument("--task", choices=["long-range", "motif", "text"], required=True)
     p.add_argument("--json", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--distances", type=_ints, default=None, help="e.g. 1,4,12")
     p.add_argument("--lengths", type=_ints, default=None, help="e.g. 20,40")
+    p.add_argument("--chars", type=int, default=None, help="text: held-out characters to read")
     return run_cli(p.parse_args(argv))
 
 

@@ -23,6 +23,7 @@ from explorer.session.sequence import (
     shipped_models,
 )
 from explorer.ui.sequence.common import MONO, cache_scroll_bars, set_tip
+from explorer.ui.sequence.experiments import Experiments
 from explorer.ui.sequence.gates import GatesPanel
 from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
 from explorer.ui.sequence.memory_view import MemoryPanel
@@ -150,6 +151,7 @@ class SequenceLab(QtWidgets.QWidget):
         self.heatmap, self.trajectory = HiddenHeatmapPanel(), TrajectoryPanel()
         self.predictions, self.memory_panel = PredictionsPanel(), MemoryPanel()
         self.gates, self.unrolled = GatesPanel(), UnrolledPanel()
+        self.experiments = Experiments(self)       # issue 14: Write pane, fixed points
         self._layout()
         self.editor.textChanged.connect(self._on_text_changed)
         self.editor.cursorPositionChanged.connect(self._on_cursor_moved)
@@ -189,7 +191,7 @@ class SequenceLab(QtWidgets.QWidget):
         col = QtWidgets.QVBoxLayout(left)
         col.setContentsMargins(4, 4, 4, 4)
         for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit, colour,
-                     self.status, self.progress):
+                     self.status, self.progress, self.experiments.widget):
             (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
         col.setStretchFactor(self.editor, 1)
         side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -281,6 +283,7 @@ class SequenceLab(QtWidgets.QWidget):
             QtWidgets.QApplication.restoreOverrideCursor()
         self.heatmap.set_units(session.hidden_size)
         self.trajectory.set_basis(self.basis)
+        self.experiments.on_session(session)
         self.gates.set_model(session.gate_names, session.hidden_size, self.heatmap.window, session.cell)
         self.unit_spin.blockSignals(True)
         self.unit_spin.setMaximum(session.hidden_size - 1)
@@ -539,6 +542,7 @@ class SequenceLab(QtWidgets.QWidget):
         """Stop every timer (no timer is left running after close)."""
         for timer in (self._sync_timer, self._render_timer, self._chunk_timer):
             timer.stop()
+        self.experiments.shutdown()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
         self.save_settings()

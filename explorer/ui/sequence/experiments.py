@@ -1,0 +1,58 @@
+"""The Sequence Lab's experiments (issue 14), attached with a few hooks in lab.py:
+the Write pane (``WritePanel``) and the fixed points on the trajectory (``FixedPointOverlay``).
+
+``Experiments(lab)`` builds both; the lab adds ``widget`` to its left column, calls
+``on_session(session)`` whenever it shows a model and ``shutdown()`` on close.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6 import QtWidgets
+
+from explorer.ui.sequence.fixed_overlay import FixedPointOverlay
+from explorer.ui.sequence.writer import WritePanel
+
+
+class Experiments:
+    def __init__(self, lab: Any) -> None:
+        self.lab = lab
+        self.write_panel = WritePanel()
+        self.widget: QtWidgets.QWidget = self.write_panel
+        self.fixed_points = FixedPointOverlay(lab.trajectory)
+        self.write_panel.prime_source = self._prime
+        self.write_panel.char_written.connect(self._append)
+        lab.rendered.connect(self._on_rendered)
+
+    def _on_rendered(self) -> None:
+        """The flow on the trajectory is the one of the symbol just read."""
+        s, c = self.lab.session, self.lab.cursor_index()
+        ids = getattr(s, "ids", None)
+        ok = s is not None and ids is not None and 0 < c <= len(ids) and ids[c - 1] >= 0
+        self.fixed_points.set_symbol(int(ids[c - 1]) if ok else None)
+
+    def _prime(self) -> str:
+        """The text up to the cursor; writing continues from there (the editor's cursor)."""
+        editor = self.lab.editor
+        return editor.toPlainText()[:editor.textCursor().position()]
+
+    def _append(self, ch: str) -> None:
+        """The unclamped run's character goes into the editor at its cursor: every panel follows."""
+        editor = self.lab.editor
+        cur = editor.textCursor()
+        cur.clearSelection()
+        cur.insertText(ch)
+        editor.setTextCursor(cur)
+        editor.ensureCursorVisible()
+
+    def on_session(self, session: Any) -> None:
+        self.write_panel.set_model(session.model, session.kind == "text")
+        self.write_panel.setVisible(session.kind == "text")    # toy models classify, they do not write
+        self.fixed_points.set_model(session.model, session.hidden_size, session.cell)
+
+    def shutdown(self) -> None:
+        self.write_panel.stop()
+        self.fixed_points.shutdown()
+
+
