@@ -191,7 +191,7 @@ def test_every_shipped_model_still_loads_with_json_meta():
     assert len(files) >= 5
     for path in files:
         model = load_model(path)
-        assert isinstance(model.meta, dict) and model.meta.get("task") in ("digits", "text", "toy")
+        assert isinstance(model.meta, dict) and model.meta.get("task") in ("digits", "text", "text-cnn", "toy")
         for key in ("hidden", "embed", "seed", "steps", "epochs", "n_train"):
             assert not isinstance(model.meta.get(key), str), (path.name, key)
         if "vocab" in model.meta:
