@@ -65,14 +65,15 @@ def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Ar
     n_steps, n, hidden = xp.shape[0], xp.shape[1], h0.shape[1]
     hs, cs = (np.empty((n_steps, n, hidden), xp.dtype) for _ in range(2))
     scale, shift = _sigmoid_tanh_scales((True, True, False, True), n, hidden, xp.dtype.str)
+    xp *= scale[0]                            # the 1/2 of sigma(a) = (tanh(a/2) + 1) / 2, applied
+    w_half = w_hh_t * scale[0]                # once to xp and W_hh^T (exact: a power of two)
     buf, tmp = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0)
     i_, f_, g_, o_ = (xp[:, :, k * hidden:(k + 1) * hidden] for k in range(4))
     h, c = h0, c0
     for t in range(n_steps):                 # hot loop: positional `out` arguments, no temporaries
         a, c_t, h_t = xp[t], cs[t], hs[t]
-        np.dot(h, w_hh_t, buf)
-        a += buf
-        a *= scale
+        np.dot(h, w_half, buf)
+        a += buf                              # = pre-activation * [1/2, 1/2, 1, 1/2]
         np.tanh(a, a)
         a *= scale
         a += shift                            # a = [i, f, g, o]

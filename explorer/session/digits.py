@@ -445,7 +445,7 @@ class DigitSession:
             pad = radius + 0.75 * widest + STEP + 2.0      # cut ends keep round caps of width/2
             lo, hi = seg.min(axis=0) - pad, seg.max(axis=0) + pad
             self.erase_log.append((self._state, new, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))))
-            del self.erase_log[:-64]
+            del self.erase_log[:-16]                       # a few moves between two paints
             self._state = new
 
     def _push(self, new: DrawingState) -> None:

@@ -202,7 +202,7 @@ class SequenceSession:
         """-> (n, H) float32 copy of the states after reading characters start..stop-1."""
         self.finish()
         start, stop, _ = slice(start, stop).indices(len(self.ids))
-        return self._rows(start, max(stop, start))[:, 0].copy()
+        return self._rows(start, max(stop, start), part=0)
 
     def cell_states(self, start: int = 0, stop: int | None = None) -> F32 | None:
         """-> (n, H) LSTM cell states, or None for other cells."""
@@ -210,7 +210,7 @@ class SequenceSession:
             return None
         self.finish()
         start, stop, _ = slice(start, stop).indices(len(self.ids))
-        return self._rows(start, max(stop, start))[:, 1].copy()
+        return self._rows(start, max(stop, start), part=1)
 
     def state_before(self, t: int) -> Any:
         """The recurrent state before reading character t (batch of 1), as the layer takes it."""
@@ -264,7 +264,7 @@ class SequenceSession:
         rows = [self._out0[None]] if start < 0 else []
         lo = max(start, 0)
         if stop > lo:
-            rows.append(softmax(self._head(self._rows(lo, stop)[:, 0])))
+            rows.append(softmax(self._head(self._rows(lo, stop, part=0))))
         return np.concatenate(rows).astype(np.float32, copy=False)
 
     def top_k(self, cursor: int, k: int = 5) -> list[tuple[str, float, int]]:
@@ -418,14 +418,17 @@ class SequenceSession:
         if len(self._ck) > 2 * need + 16:
             self._ck = self._ck[:need + 16].copy()
 
-    def _rows(self, start: int, stop: int) -> np.ndarray:
-        """(n, S, H) states after characters start..stop-1 (all < n_done), block by block."""
-        out = np.empty((stop - start,) + self._zero_state().shape, self.dtype)
+    def _rows(self, start: int, stop: int, part: int | None = None) -> np.ndarray:
+        """(n, S, H) states after characters start..stop-1 (all < n_done), block by block;
+        ``part`` 0 (h) or 1 (LSTM c): (n, H) of that part only."""
+        shape = self._zero_state().shape if part is None else (self.hidden_size,)
+        out = np.empty((stop - start,) + shape, self.dtype)
         t = start
         while t < stop:
             b, r = divmod(t, BLOCK)
             end = min(stop, (b + 1) * BLOCK)
-            out[t - start:end - start] = self._block(b, end - b * BLOCK)[r:r + end - t]
+            rows = self._block(b, end - b * BLOCK)[r:r + end - t]
+            out[t - start:end - start] = rows if part is None else rows[:, part]
             t = end
         return out
 
