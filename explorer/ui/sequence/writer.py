@@ -84,7 +84,7 @@ class WritePanel(QtWidgets.QGroupBox):
         font = QtGui.QFont(MONO)
         font.setPointSize(9)
         out.setFont(font)
-        out.setMinimumHeight(60)
+        out.setMinimumHeight(40)
         out.setPlaceholderText("Press Write: the continuation appears here.")
         return out
 
@@ -93,18 +93,17 @@ class WritePanel(QtWidgets.QGroupBox):
         row1.addWidget(QtWidgets.QLabel("Temperature:"))
         row1.addWidget(self.temp_slider, 1)
         row1.addWidget(self.temp_label)
-        row1.addWidget(QtWidgets.QLabel("top-k:"))
-        row1.addWidget(self.topk_spin)
-        row1.addWidget(QtWidgets.QLabel("seed:"))
-        row1.addWidget(self.seed_spin)
-        row2 = QtWidgets.QHBoxLayout()
-        row2.addWidget(QtWidgets.QLabel("Clamp unit:"))
-        row2.addWidget(self.clamp_unit)
-        row2.addWidget(QtWidgets.QLabel("at"))
-        row2.addWidget(self.clamp_value)
+        row1.addWidget(self.button)
+        row2, row3 = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
+        for row, label, w in ((row2, "top-k:", self.topk_spin), (row2, "seed:", self.seed_spin),
+                              (row3, "Clamp unit:", self.clamp_unit), (row3, "at", self.clamp_value)):
+            row.addWidget(QtWidgets.QLabel(label))
+            row.addWidget(w)
         row2.addStretch(1)
         row2.addWidget(self.follow)
-        row2.addWidget(self.button)
+        row3.addStretch(1)
+        self.temp_slider.setMinimumWidth(60)
+        self.temp_label.setMinimumWidth(QtGui.QFontMetrics(self.temp_label.font()).horizontalAdvance("0 (greedy)"))
         outs = QtWidgets.QGridLayout()
         outs.addWidget(self.free_title, 0, 0)
         outs.addWidget(self.clamped_title, 0, 1)
@@ -114,6 +113,7 @@ class WritePanel(QtWidgets.QGroupBox):
         lay.setContentsMargins(6, 4, 6, 4)
         lay.addLayout(row1)
         lay.addLayout(row2)
+        lay.addLayout(row3)
         lay.addLayout(outs, 1)
 
     # -- settings ----------------------------------------------------------------------
