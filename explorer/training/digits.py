@@ -41,7 +41,7 @@ from explorer.engine import (
     save_model,
 )
 from explorer.errors import ExplorerError, UserError
-from explorer.training.loop import Diverged, Event, evaluate_classifier, fit
+from explorer.training.loop import Diverged, Event, classifier_step, evaluate_classifier, fit
 from explorer.training.progress import ProgressBar
 
 __all__ = ["ARCHS", "CLASSES", "Diverged", "NotADigitModel", "build_model", "default_epochs",
@@ -141,28 +141,6 @@ def split_digits(data: DigitData) -> tuple[np.ndarray, ...]:
     tr, va = split_indices(data.y_train, VAL_FRACTION, SPLIT_SEED)
     x = scale(data.x_train)
     return x[tr], data.y_train[tr], x[va], data.y_train[va]
-
-
-def smoothed_step(model: Model, opt: Adam, transform: Callable[[np.ndarray], np.ndarray],
-                  smoothing: float = LABEL_SMOOTHING) -> Callable[[Any], dict[str, float]]:
-    """Step on (x, y) with label-smoothed cross-entropy: target (1 - e) one-hot + e / K."""
-    def step(batch: Any) -> dict[str, float]:
-        x, y = transform(batch[0]), batch[1]
-        model.train()
-        model.zero_grad()
-        logits = model.forward(x)
-        logp = log_softmax(logits.astype(np.float64))
-        k = logp.shape[-1]
-        target = np.full(logp.shape, smoothing / k)
-        target[np.arange(len(y)), y] += 1.0 - smoothing
-        loss = float(-(target * logp).sum(axis=-1).mean())
-        if not math.isfinite(loss):
-            return {"loss": loss}
-        model.backward(((np.exp(logp) - target) / len(y)).astype(logits.dtype))
-        opt.step(model.gradients())
-        return {"loss": loss, "acc": float((logits.argmax(-1) == y).mean())}
-
-    return step
 
 
 def _stroke_pool(x_tr: np.ndarray, seed: int, share: float, progress: bool
@@ -267,7 +245,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
 
     start = time.perf_counter()
     try:
-        history = fit(smoothed_step(model, opt, transform), batches, epochs, steps_per_epoch,
+        history = fit(classifier_step(model, opt, transform=transform, smoothing=LABEL_SMOOTHING), batches, epochs, steps_per_epoch,
                       model=model, val_fn=val_fn, callback=on_event, cancel=cancel)
     finally:
         bar.close()
