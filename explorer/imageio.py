@@ -42,7 +42,7 @@ def _check_file(path: Path) -> None:
         raise ImageError("the file is empty (0 bytes)")
 
 
-def read_image(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarray:
+def read_image(path: str | os.PathLike[str], max_side: int = MAX_SIDE) -> np.ndarray:
     """Image file -> (H, W, 4) uint8 RGBA (straight alpha), longer side <= ``max_side``.
 
     Applies the file's orientation tag (EXIF). Raises ImageError if the file is missing,
@@ -72,7 +72,7 @@ def read_image(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarray:
         why = reader.errorString() or "unknown error"
         if size.isValid() and size.width() * size.height() * 4 > QImageReader.allocationLimit() * 2**20:
             raise ImageError(f"the image is {size.width()}x{size.height()}, too large for "
-                             f"Qt's {reader.format().data().decode() or 'image'} decoder "
+                             f"Qt's {bytes(reader.format().data()).decode() or 'image'} decoder "
                              "to scale; save it as a PNG or JPEG to read it")
         raise ImageError(f"cannot decode the image ({why})")
     if image.width() <= 0 or image.height() <= 0:
@@ -88,7 +88,7 @@ def qimage_to_rgba(image: QImage) -> np.ndarray:
     return buf.reshape(h, stride)[:, :w * 4].reshape(h, w, 4).copy()
 
 
-def write_gray_png(path: str | os.PathLike, gray: np.ndarray) -> None:
+def write_gray_png(path: str | os.PathLike[str], gray: np.ndarray) -> None:
     """gray: (H, W) uint8 or float in [0, 1] -> an 8-bit greyscale image file (format by suffix)."""
     g = np.asarray(gray)
     if g.dtype != np.uint8:

@@ -24,7 +24,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -254,7 +254,7 @@ def _parse_arch(raw: np.ndarray, fail: Fail) -> dict[str, Any]:
         raise fail(f"'arch' is not usable JSON ({str(exc)[:80]})") from None
     if isinstance(arch, dict) and isinstance(arch.get("meta"), dict):
         arch["meta"] = legacy_meta(arch["meta"])
-    return arch
+    return cast("dict[str, Any]", arch)
 
 
 # ----------------------------------------------------------------------------- shapes from arch

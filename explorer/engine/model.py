@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -54,10 +54,7 @@ class Trace:
 
 
 def _infer(layer: Layer, x: Array) -> Array:
-    if layer.recurrent:
-        return layer.run(x)[0]  # type: ignore[attr-defined]
-    fast = getattr(layer, "infer", None)
-    return fast(x) if fast is not None else layer.forward(x)[0]
+    return layer.infer(x)
 
 
 class Model:
@@ -84,7 +81,7 @@ class Model:
         takes_ids = bool(self.layers) and isinstance(self.layers[0], dense.Embedding)
         if not takes_ids and x.dtype != self.dtype:
             x = x.astype(self.dtype)
-        return x
+        return cast("Array", x)
 
     def forward(self, x: Array) -> Array:
         """x: the first layer's input (batch first) -> last layer's output; caches kept."""
@@ -116,8 +113,8 @@ class Model:
         x = self._prepare(x)
         inp, outputs, extras = x, [], {}
         for i, layer in enumerate(self.layers):
-            if layer.recurrent:
-                x, _, gates = layer.run(x)  # type: ignore[attr-defined]
+            if isinstance(layer, recurrent.RecurrentLayer):
+                x, _, gates = layer.run(x)
                 extras[i] = dict(gates)
             elif hasattr(layer, "extras"):
                 x, cache = layer.forward(x)

@@ -136,7 +136,7 @@ def split_digits(data: DigitData) -> tuple[np.ndarray, ...]:
     def scale(x: np.ndarray) -> np.ndarray:
         return (x.astype(np.float32) / 255.0)[:, None]
 
-    if data.x_test is not None and data.n_test > 0:
+    if data.x_test is not None and data.y_test is not None and data.n_test > 0:
         return scale(data.x_train), data.y_train, scale(data.x_test), data.y_test
     tr, va = split_indices(data.y_train, VAL_FRACTION, SPLIT_SEED)
     x = scale(data.x_train)
