@@ -23,6 +23,8 @@ from typing import BinaryIO
 import numpy as np
 from PySide6.QtGui import QImage
 
+from explorer.errors import ExplorerError
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STRIP_PIXELS = 1 << 21           # pixels per strip (rows = STRIP_PIXELS // width)
 READ_BYTES = 1 << 20
@@ -31,7 +33,7 @@ _CARRIERS = {1: (8, 0), 2: (16, 0), 3: (8, 2), 4: (8, 6), 6: (16, 2), 8: (16, 6)
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
-class PngError(ValueError):
+class PngError(ExplorerError, ValueError):
     """The PNG cannot be read this way; str(exc) is one sentence."""
 
 

@@ -22,6 +22,16 @@ FORMAT = "cnn-rnn-explorer/model"
 VERSION = 1
 
 
+def check_header(arch: Any) -> None:
+    """The arch JSON is an object of our format and version; ValueError says what is wrong."""
+    if not isinstance(arch, dict):
+        raise ValueError("the architecture is not a JSON object")
+    if arch.get("format") != FORMAT:
+        raise ValueError(f"format is {arch.get('format')!r}, expected {FORMAT!r}")
+    if arch.get("version") != VERSION:
+        raise ValueError(f"version {arch.get('version')!r} is not supported (expected {VERSION})")
+
+
 def _collect(*modules: Any) -> dict[str, type[Layer]]:
     found: dict[str, type[Layer]] = {}
     for module in modules:
@@ -183,12 +193,7 @@ class Model:
     @classmethod
     def from_arch(cls, arch: dict[str, Any], rng: np.random.Generator | None = None) -> Model:
         """Build from the arch JSON (random weights); ValueError says what is wrong."""
-        if not isinstance(arch, dict):
-            raise ValueError("the architecture is not a JSON object")
-        if arch.get("format") != FORMAT:
-            raise ValueError(f"format is {arch.get('format')!r}, expected {FORMAT!r}")
-        if arch.get("version") != VERSION:
-            raise ValueError(f"version {arch.get('version')!r} is not supported (expected {VERSION})")
+        check_header(arch)
         specs, meta = arch.get("layers"), arch.get("meta", {})
         if not isinstance(specs, list) or not specs:
             raise ValueError("'layers' must be a non-empty list")

@@ -76,7 +76,7 @@ def build_model(arch: str = "cnn", seed: int = 0) -> Model:
     elif arch == "rowrnn":
         layers = [LSTM(28, ROW_HIDDEN, rng=rng), LastStep(), Linear(ROW_HIDDEN, 10, rng=rng)]
     else:
-        raise ValueError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+        raise UserError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
     return Model(layers)
 
 
@@ -190,7 +190,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     if no MNIST is found.
     """
     if arch not in ARCHS:
-        raise ValueError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+        raise UserError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
     out = Path(out)
     if not out.parent.is_dir():
         raise FileNotFoundError(2, "the folder for --out does not exist", str(out.parent))
@@ -198,7 +198,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     full = data.n_test > 0
     epochs = default_epochs(arch, full) if epochs is None else int(epochs)
     if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+        raise UserError(f"epochs must be at least 1, got {epochs}")
     x_tr, y_tr, x_va, y_va = split_digits(data)
     stroke_share = STROKE_SHARE[arch] if stroke_share is None else float(stroke_share)
     model = build_model(arch, seed)
@@ -283,11 +283,9 @@ def train_digits_cli(args: Any) -> dict[str, Any]:
     if args.epochs is not None and args.epochs < 1:     # the CLI's parser checks this first
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
     command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch)
-    try:
-        summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
-                               arch=args.arch, progress=not args.quiet, command=command)
-    except Diverged as exc:
-        raise SystemExit(f"cnn-rnn-explorer train: error: {exc}") from None
+    # a diverging run raises Diverged, an ExplorerError: the CLI prints it as one line, exit 2
+    summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
+                           arch=args.arch, progress=not args.quiet, command=command)
     if not args.quiet:
         print(f"validation accuracy {summary['val_acc']:.2%} on {summary['n_val']:,} held-out "
               f"images ({summary['data']}); saved {summary['out']}", file=sys.stderr)

@@ -194,14 +194,14 @@ class TrainLab(QtWidgets.QWidget):
         self._sync_buttons()
 
     def save(self, path: str | Path) -> Path:
-        """Save the current model (atomic); raises RuntimeError if there is none yet."""
+        """Save the current model (atomic); raises ExplorerError if there is none yet."""
         path = Path(path)
         if self.worker is not None and self.running() and self.worker.save(path):
             pass
         elif self.job is not None or self._resume is not None:
             save_model(self.job.model if self.job is not None else self._resume, path)
         else:
-            raise RuntimeError("nothing to save yet: start training first")
+            raise ExplorerError("nothing to save yet: start training first")
         self.status.emit(f"saved {path}")
         self.message.setText(f"Saved to {path}")
         return path
