@@ -474,7 +474,7 @@ class DigitLab(QtWidgets.QWidget):
         meta = getattr(self.session.model, "meta", {})
         acc = meta.get("val_acc")
         held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
-        return f"digit model: {meta.get('name', meta.get('arch', 'CNN'))}{held}"
+        return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held}"
 
     def shutdown(self) -> None:
         self.stop()

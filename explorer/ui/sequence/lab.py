@@ -538,7 +538,8 @@ class SequenceLab(QtWidgets.QWidget):
         if s is None:
             return "sequence model: none"
         name = getattr(self, "_model_name", "") or s.name
-        return f"sequence model: {name} · {s.cell} {s.hidden_size}"
+        size = f"{s.hidden_size} units" if s.cell in name else f"{s.cell}, {s.hidden_size} units"
+        return f"sequence model: <b>{name}</b> · {size}"
 
     def save_settings(self, s: QtCore.QSettings | None = None) -> None:
         """Splitter sizes (the model is saved when picked)."""
