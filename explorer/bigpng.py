@@ -139,7 +139,7 @@ def _unfilter(hdr: PngHeader, prev: bytes, filtered: bytes, n: int) -> np.ndarra
     ihdr = struct.pack(">IIBBBBB", width, n + 1, depth, color, 0, 0, 0)
     png = (SIGNATURE + _chunk(b"IHDR", ihdr)
            + _chunk(b"IDAT", zlib.compress(b"\x00" + prev + filtered, 1)) + _chunk(b"IEND", b""))
-    image = QImage.fromData(png, b"PNG")
+    image = QImage.fromData(png, "PNG")  # type: ignore[arg-type]  # PySide6 6.11 wants str here, its stub says bytes
     if image.isNull() or image.height() != n + 1:
         raise PngError("the PNG's rows cannot be decoded")
     h, bpl = image.height(), image.bytesPerLine()
