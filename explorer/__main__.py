@@ -22,7 +22,7 @@ def build(session: str | Path | None = None) -> tuple[object, object]:
     QtCore.QCoreApplication.setApplicationName(APP)
     QtGui.QGuiApplication.setApplicationDisplayName("CNN & RNN Explorer")
     QtGui.QGuiApplication.setDesktopFileName(APP)          # matches the installed .desktop file
-    app.setWindowIcon(app_icon())
+    QtGui.QGuiApplication.setWindowIcon(app_icon())
     window = MainWindow(QtCore.QSettings())
     window.show()
     if session is not None:
@@ -43,7 +43,7 @@ def main(session: str | Path | None = None) -> int:
     if session is None:                           # `python -m explorer lesson.cre`
         session = next((a for a in sys.argv[1:] if a.lower().endswith(".cre")), None)
     app, window = build(session)
-    return run(app, window)  # type: ignore[arg-type]
+    return run(app, window)  # type: ignore[arg-type]  # build() makes a QApplication, typed as QCoreApplication
 
 
 if __name__ == "__main__":

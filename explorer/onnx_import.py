@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,10 +34,12 @@ from explorer.engine import (
     Embedding,
     Flatten,
     LastStep,
+    Layer,
     Linear,
     MaxPool1d,
     MaxPool2d,
     Model,
+    RecurrentLayer,
     ReLU,
     Sigmoid,
     Tanh,
@@ -172,6 +174,8 @@ class _Converter:
                 if any(axes[x] != "d" for x in ax):
                     raise self.fail(node, "squeezes an axis that is not a size-1 axis added by a layer")
                 return out, [v for i, v in enumerate(axes) if i not in ax]
+            if ax is None:
+                raise self.fail(node, "has no axes to unsqueeze")
             new = list(axes)
             for x in sorted(int(v) % (len(axes) + len(ax)) for v in ax):
                 new.insert(x, "d")
@@ -270,6 +274,7 @@ class _Converter:
             raise self.fail(node, "grouped or dilated convolutions are not supported")
         if list(pads[:k]) != list(pads[k:]) or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
             raise self.fail(node, "only symmetric explicit padding is supported")
+        layer: Layer
         if k == 2:
             layer = Conv2d(w.shape[1], w.shape[0], tuple(w.shape[2:]), stride=tuple(strides),
                            padding=tuple(pads[:2]), bias=b is not None)
@@ -312,7 +317,7 @@ class _Converter:
         if op == "LSTM":
             if acts and acts != ["Sigmoid", "Tanh", "Tanh"]:
                 raise self.fail(node, f"activations {acts} differ from PyTorch's LSTM")
-            layer, order = LSTM(w.shape[1], hidden), LSTM_ORDER
+            layer, order = cast(RecurrentLayer, LSTM(w.shape[1], hidden)), LSTM_ORDER
         elif op == "GRU":
             if a.get("linear_before_reset", 0) != 1:
                 raise self.fail(node, "linear_before_reset=0 is a different GRU from PyTorch's (export from PyTorch gives 1)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -155,7 +155,7 @@ def _bilinear(img: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     fy, fx = ys - y0, xs - x0
     top = padded[y0, x0] * (1 - fx) + padded[y0, x0 + 1] * fx
     bottom = padded[y0 + 1, x0] * (1 - fx) + padded[y0 + 1, x0 + 1] * fx
-    return top * (1 - fy) + bottom * fy
+    return cast("np.ndarray", top * (1 - fy) + bottom * fy)
 
 
 def _affine(img: np.ndarray, angle_deg: float = 0.0, scale: float = 1.0,
@@ -212,7 +212,7 @@ def transform_input(x: np.ndarray, name: str, value: float) -> np.ndarray:
         if value != round(value):
             raise ExperimentError(f"thickness takes whole steps, got {value}")
         out = _grey_morph(img, int(round(value)))
-    return np.clip(out, 0.0, 1.0).astype(np.float32).reshape(arr.shape)
+    return cast("np.ndarray", np.clip(out, 0.0, 1.0).astype(np.float32).reshape(arr.shape))
 
 
 @dataclass(frozen=True)
@@ -402,6 +402,7 @@ def dream_steps(model: Model, target: DreamTarget, settings: DreamSettings = Dre
         shifted = np.roll(x, (int(dy), int(dx)), axis=(0, 1))
         value, grad = _objective(twin, net_input(twin, shifted), target, True)
         twin.zero_grad()
+        assert grad is not None                   # asked for (True above)
         g = np.roll(grad.reshape(28, 28), (-int(dy), -int(dx)), axis=(0, 1))
         g = g / (np.abs(g).max() + 1e-12)
         x = x + settings.lr * g - settings.l2 * x

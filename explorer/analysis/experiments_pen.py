@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def _relax(pts: np.ndarray, settings: PenSettings, amount: float) -> np.ndarray:
     n = max(1, int(np.ceil(amount / _STABLE)))
     for _ in range(n):
         pts = pts - (amount / n) * stroke_penalty(pts, settings.strokes, settings.spacing)[1]
-    return np.clip(pts, 2.0, 25.0)
+    return cast("np.ndarray", np.clip(pts, 2.0, 25.0))
 
 
 def start_strokes(settings: PenSettings, rng: np.random.Generator) -> np.ndarray:
@@ -122,6 +123,7 @@ def pen_dream_steps(model: Model, target: DreamTarget, settings: PenSettings = P
         shifted = np.roll(ink, (int(dy), int(dx)), axis=(0, 1))
         value, grad = _objective(twin, net_input(twin, shifted), target, True)
         twin.zero_grad()
+        assert grad is not None                   # asked for (True above)
         d_ink = np.roll(grad.reshape(28, 28), (-int(dy), -int(dx)), axis=(0, 1))
         pull = render_backward(d_ink, pts, ink, g, settings.sigma)
         pull /= np.abs(pull).max() + 1e-12

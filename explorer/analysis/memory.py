@@ -8,15 +8,16 @@ layers' own ``forward(x, state)`` / ``backward`` — the same code that trains t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from explorer.engine.layer import Layer
+from explorer.engine.recurrent import RNN, RecurrentLayer
 
 
-def influence(recurrent: Layer, head: Sequence[Layer], x: npt.ArrayLike, state: Any,
+def influence(recurrent: RecurrentLayer, head: Sequence[Layer], x: npt.ArrayLike, state: Any,
               target: int) -> npt.NDArray[np.float64]:
     """x: (1, n, E) inputs of the last n steps, state: the state before them -> (n,) float64.
 
@@ -37,10 +38,10 @@ def influence(recurrent: Layer, head: Sequence[Layer], x: npt.ArrayLike, state: 
         dx = recurrent.backward(dy, rec_cache)
     finally:
         recurrent.grads.update(saved)
-    return (np.asarray(dx, np.float64)[0] ** 2).sum(axis=-1)
+    return cast("npt.NDArray[np.float64]", (np.asarray(dx, np.float64)[0] ** 2).sum(axis=-1))
 
 
-def influence_from_states(recurrent: Layer, head: Sequence[Layer], x: npt.ArrayLike, h_prev: npt.ArrayLike,
+def influence_from_states(recurrent: RecurrentLayer, head: Sequence[Layer], x: npt.ArrayLike, h_prev: npt.ArrayLike,
                           c_prev: npt.ArrayLike | None, target: int) -> npt.NDArray[np.float64]:
     """x: (n, E) inputs, h_prev / c_prev: (n, H) the states BEFORE each step -> (n,) float64.
 
@@ -51,30 +52,32 @@ def influence_from_states(recurrent: Layer, head: Sequence[Layer], x: npt.ArrayL
     """
     from explorer.engine import cells
     x, h_prev = np.asarray(x), np.asarray(h_prev)
-    n, hid = len(x), int(recurrent.hidden_size)  # type: ignore[attr-defined]
+    n, hid = len(x), int(recurrent.hidden_size)
     if n == 0:
         return np.zeros(0)
     kind = recurrent.type_name
     state = (h_prev, np.asarray(c_prev)) if kind == "LSTM" else h_prev
     h, _, gates = recurrent.step(x, state)               # row k: step k from its own previous state
-    dys = np.zeros((n, 1, hid), recurrent.dtype)  # type: ignore[attr-defined]
+    dys = np.zeros((n, 1, hid), recurrent.dtype)
     dys[-1] = _head_gradient(head, h[-1:], target)
     w_hh = np.ascontiguousarray(recurrent.params["weight_hh_l0"])
-    col = lambda a: np.ascontiguousarray(a, recurrent.dtype)[:, None, :]  # noqa: E731  (n, H) -> (n, 1, H)
+    def col(a: npt.ArrayLike | None) -> np.ndarray:               # (n, H) -> (n, 1, H)
+        return np.ascontiguousarray(a, recurrent.dtype)[:, None, :]
+
     if kind == "LSTM":
         acts = np.concatenate([gates[k] for k in "ifgo"], axis=1)
         dxp = cells.lstm_bptt(dys, col(acts), col(gates["c"]), col(c_prev), w_hh)[0]
     elif kind == "GRU":
-        b_hn = recurrent.params["bias_hh_l0"][2 * hid:] if recurrent.bias else 0.0  # type: ignore[attr-defined]
+        b_hn = recurrent.params["bias_hh_l0"][2 * hid:] if recurrent.bias else 0.0
         hn = h_prev @ recurrent.params["weight_hh_l0"][2 * hid:].T + b_hn
         acts = np.concatenate([gates[k] for k in "rzn"], axis=1)
         dxp = cells.gru_bptt(dys, col(acts), col(hn), col(h_prev), w_hh)[0]
     elif kind == "RNN":
-        dxp = cells.rnn_bptt(dys, col(h), w_hh, recurrent.nonlinearity == "relu")[0]  # type: ignore[attr-defined]
+        dxp = cells.rnn_bptt(dys, col(h), w_hh, cast(RNN, recurrent).nonlinearity == "relu")[0]
     else:
         raise ValueError(f"influence_from_states does not know the cell {kind!r}")
     dx = dxp[:, 0] @ recurrent.params["weight_ih_l0"]
-    return (np.asarray(dx, np.float64) ** 2).sum(axis=-1)
+    return cast("npt.NDArray[np.float64]", (np.asarray(dx, np.float64) ** 2).sum(axis=-1))
 
 
 def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray:
@@ -94,4 +97,4 @@ def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndar
     finally:
         for layer, grads in zip(head, saved):
             layer.grads.update(grads)
-    return d[0]
+    return cast("np.ndarray", d[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +33,7 @@ class PCABasis:
     def transform(self, h: npt.ArrayLike) -> F32:
         """h: (N, H) -> (N, k) float32 coordinates."""
         h = np.asarray(h, np.float32)
-        return ((h - self.mean) @ self.components.T).astype(np.float32, copy=False)
+        return cast("F32", ((h - self.mean) @ self.components.T).astype(np.float32, copy=False))
 
 
 def fit_pca(states: npt.ArrayLike, k: int = 6, max_cloud: int = 3000,

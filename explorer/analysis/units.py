@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from explorer.engine import Model
+from explorer.engine import Model, RecurrentLayer
 from explorer.errors import ExplorerError
 
 F32 = npt.NDArray[np.float32]
@@ -112,13 +113,13 @@ def position_in_line(text: str) -> F32:
     arr = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
     idx = np.arange(len(arr))
     last_nl = np.maximum.accumulate(np.where(arr == 10, idx, -1))
-    return (idx - last_nl).astype(np.float32) * (arr != 10)
+    return cast("F32", (idx - last_nl).astype(np.float32) * (arr != 10))
 
 
 def after_space(text: str) -> F32:
     """text -> (T,) float32: 1 where the character just read is a space or a tab."""
     arr = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    return ((arr == 32) | (arr == 9)).astype(np.float32)
+    return cast("F32", ((arr == 32) | (arr == 9)).astype(np.float32))
 
 
 def regex_signal(text: str, pattern: str) -> F32:
@@ -205,7 +206,7 @@ def code_signals(source: str) -> dict[str, F32]:
 def model_states(model: Model, ids: npt.ArrayLike, chunk: int = 4096) -> dict[str, F32]:
     """ids (T,) -> {"h": (T, H)} and, for an LSTM, {"c": tanh(c) (T, H)}: what the finder reads."""
     ids = np.asarray(ids, np.int64)
-    emb, rec = model.layers[0], model.layers[1]
+    emb, rec = model.layers[0], cast(RecurrentLayer, model.layers[1])
     out: dict[str, list[F32]] = {"h": [], "c": []}
     state = None
     for s in range(0, len(ids), chunk):
@@ -230,9 +231,9 @@ def code_states_and_signals(model: Model, sources: list[str],
 def best_units(states: dict[str, F32], signals: dict[str, F32]) -> list[dict[str, object]]:
     """For each signal and state kind, the unit with the largest |r| (by ``rank_states``),
     strongest first -> [{"signal", "state", "unit", "r"}]."""
-    found: list[dict[str, object]] = []
+    found: list[dict[str, Any]] = []
     for name, sig in signals.items():
         for kind, st in states.items():
             top = rank_states({kind: st}, sig, top=1)[0]
             found.append({"signal": name, "state": top.state, "unit": top.unit, "r": top.r})
-    return sorted(found, key=lambda d: -abs(float(d["r"])))  # type: ignore[arg-type]
+    return sorted(found, key=lambda d: -abs(float(d["r"])))

@@ -37,7 +37,7 @@ def engine_rows(quick: bool) -> dict[str, float]:
     model.eval()
     x1 = rng.random((1, 1, 28, 28), dtype=np.float32)
     xb = rng.random((64, 1, 28, 28), dtype=np.float32)
-    yb = rng.integers(0, 10, 64)
+    yb: np.ndarray = rng.integers(0, 10, 64)
     opt = Adam(model.parameters(), lr=1e-3)
 
     def train_step() -> None:

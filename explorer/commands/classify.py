@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from explorer.commands.cliargs import dumps_json
-from explorer.commands.imageio import ImageError, read_image
 from explorer.data.preprocess import EmptyDrawing, image_to_gray, to_mnist
 from explorer.engine import Model, ModelFileError, load_model
+from explorer.imageio import ImageError, read_image
 from explorer.paths import model_path
 from explorer.training.digits import NotADigitModel, digit_arch, predict_proba
 

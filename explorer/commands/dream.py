@@ -23,7 +23,7 @@ from explorer.analysis.experiments import ExperimentError, dream, parse_target
 from explorer.analysis.experiments_pen import PenSettings
 from explorer.atomic import atomic_write_via_name
 from explorer.commands.classify import load_digit_model
-from explorer.commands.imageio import write_gray_png
+from explorer.imageio import write_gray_png
 
 COMMAND = "dream"
 PIXEL = 10          # each network pixel becomes a PIXEL x PIXEL block in the PNG

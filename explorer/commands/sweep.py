@@ -15,8 +15,8 @@ from typing import Any
 
 from explorer.analysis.experiments import TRANSFORMS, sweep, unit_of
 from explorer.commands.classify import load_digit_model
-from explorer.commands.imageio import ImageError, read_image
 from explorer.data.preprocess import EmptyDrawing, image_to_gray, to_mnist
+from explorer.imageio import ImageError, read_image
 
 COMMAND = "sweep"
 

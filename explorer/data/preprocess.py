@@ -17,7 +17,7 @@ Numpy only; rasterisation and resampling are implemented here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -101,7 +101,7 @@ def _accumulate(d2: np.ndarray, origin: tuple[int, int], a: np.ndarray, b: np.nd
 
 
 def _coverage(d2: np.ndarray, radius: float) -> np.ndarray:
-    return np.clip(radius + 0.5 - np.sqrt(d2), 0.0, 1.0).astype(np.float32)
+    return cast("np.ndarray", np.clip(radius + 0.5 - np.sqrt(d2), 0.0, 1.0).astype(np.float32))
 
 
 def rasterise(lines: list[np.ndarray], shape: tuple[int, int], radius: float) -> np.ndarray:
@@ -132,7 +132,7 @@ def _weights(n_in: int, n_out: int) -> np.ndarray:
         centre = (np.arange(n_out) + 0.5) / scale - 0.5
         centre = np.clip(centre, 0.0, n_in - 1)
         wts = np.clip(1.0 - np.abs(centre[:, None] - np.arange(n_in)[None, :]), 0.0, None)
-    return (wts / wts.sum(axis=1, keepdims=True)).astype(np.float32)
+    return cast("np.ndarray", (wts / wts.sum(axis=1, keepdims=True)).astype(np.float32))
 
 
 def resize(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
@@ -140,7 +140,7 @@ def resize(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     img = np.asarray(img, dtype=np.float32)
     # einsum, not @: a multi-threaded BLAS on a busy 2-core machine took 30 ms for this
     rows = np.einsum("ij,jk->ik", _weights(img.shape[0], out_h), img)
-    return np.einsum("ik,jk->ij", rows, _weights(img.shape[1], out_w))
+    return cast("np.ndarray", np.einsum("ik,jk->ij", rows, _weights(img.shape[1], out_w)))
 
 
 
@@ -158,7 +158,7 @@ def render_strokes(strokes: Strokes, canvas_size: int | tuple[int, int] = 280,
     Round-capped, anti-aliased thick polylines; a one-point stroke is a dot. ``canvas_size``
     is ``side`` or ``(height, width)``; ``supersample`` > 1 renders finer and area-averages.
     """
-    h, w = (canvas_size, canvas_size) if np.isscalar(canvas_size) else canvas_size
+    h, w = (canvas_size, canvas_size) if isinstance(canvas_size, (int, np.integer)) else canvas_size
     s = max(int(supersample), 1)
     lines = [p * s for p in as_polylines(strokes)]
     img = rasterise(lines, (int(h) * s, int(w) * s), pen_width * s / 2.0)
@@ -172,7 +172,7 @@ def is_empty(drawing: Strokes | np.ndarray, threshold: float = INK_THRESHOLD) ->
     if isinstance(drawing, np.ndarray) and drawing.ndim >= 2 and drawing.shape[-1] != 2:
         img = drawing.astype(np.float32) / (255.0 if drawing.dtype == np.uint8 else 1.0)
         return not bool((img > threshold).any())
-    return len(as_polylines(drawing)) == 0
+    return len(as_polylines(cast("Strokes", drawing))) == 0
 
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
@@ -246,7 +246,7 @@ def _finish(d2_box: np.ndarray, r: float) -> np.ndarray:
     s = SUPERSAMPLE
     field = _paste_centred(_coverage(d2_box, r), FIELD * s, unit=s)
     out = field.reshape(FIELD, s, FIELD, s).mean(axis=(1, 3))
-    return np.clip(out, 0.0, 1.0)[None].astype(np.float32)
+    return cast("np.ndarray", np.clip(out, 0.0, 1.0)[None].astype(np.float32))
 
 
 def _pen(pen_width: float | None) -> float:
@@ -365,10 +365,10 @@ class StrokeRaster:
                 continue
             pts = self._pts[i][max(start - 1, 0): self._n[i]] * k + (r + 0.5)
             self._cover(pts.min(axis=0) - reach - 1, pts.max(axis=0) + reach + 1)
-            _accumulate(self._d2, self._origin, *_segments([pts], max(reach, 2.0)), reach)  # type: ignore[arg-type]
+            _accumulate(self._d2, self._origin, *_segments([pts], max(reach, 2.0)), reach)  # type: ignore[arg-type]  # _d2 is set by _cover just above
         y0, x0, h, w = _box(lo, hi, k, r)
         oy, ox = self._origin
-        return _finish(self._d2[y0 - oy: y0 - oy + h, x0 - ox: x0 - ox + w], r)  # type: ignore[index]
+        return _finish(self._d2[y0 - oy: y0 - oy + h, x0 - ox: x0 - ox + w], r)  # type: ignore[index]  # _d2 is set: update() built it
 
     def _kept(self) -> list[int]:
         """Indices of the strokes ``_drop_stray_dots`` keeps (from the bounding boxes)."""
@@ -415,7 +415,7 @@ def image_to_gray(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image)
     f = img.astype(np.float32) / (255.0 if img.dtype == np.uint8 else 1.0)
     if f.ndim == 2:
-        return np.clip(f, 0.0, 1.0)
+        return cast("np.ndarray", np.clip(f, 0.0, 1.0))
     if f.ndim != 3 or f.shape[2] not in (1, 2, 3, 4):
         raise ValueError(f"expected an image of shape (H, W[, 1|2|3|4]), got {img.shape}")
     c = f.shape[2]
@@ -423,7 +423,7 @@ def image_to_gray(image: np.ndarray) -> np.ndarray:
     if c in (2, 4):
         alpha = f[..., -1]
         gray = gray * alpha + (1.0 - alpha)
-    return np.clip(gray, 0.0, 1.0).astype(np.float32)
+    return cast("np.ndarray", np.clip(gray, 0.0, 1.0).astype(np.float32))
 
 
 def _ink_image(image: np.ndarray, invert: bool | str) -> np.ndarray:
@@ -513,4 +513,4 @@ def to_mnist(image: np.ndarray, invert: bool | str = "auto") -> np.ndarray:
     fine = np.clip(resize(crop, out_h * s, out_w * s), 0.0, 1.0)
     fine = normalise_thickness(fine / max(float(fine.max()), 1e-6), unit=s)
     field = _paste_centred(fine, FIELD * s, unit=s)
-    return np.clip(field.reshape(FIELD, s, FIELD, s).mean(axis=(1, 3)), 0.0, 1.0)[None]
+    return cast("np.ndarray", np.clip(field.reshape(FIELD, s, FIELD, s).mean(axis=(1, 3)), 0.0, 1.0)[None])

@@ -11,6 +11,8 @@ lightly and express the points in a canvas frame (280 x 280 by default).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from explorer.data.preprocess import resize
@@ -62,7 +64,7 @@ def skeletonize(binary: np.ndarray) -> np.ndarray:
             corner = b & (nb[i] == 1) & (nb[j] == 1) & (opposite == 0)
             corner &= ((rr + cc) % 2 == parity)[None]
             b &= ~corner
-    return b[0] if single else b
+    return cast("np.ndarray", b[0] if single else b)
 
 
 def _walks(skel: np.ndarray) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
@@ -96,7 +98,7 @@ def _walks(skel: np.ndarray) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
         if deg[n] == 0:
             paths.append([int(n)])
         for m in adj[n]:
-            if (n, m) not in seen:
+            if (int(n), m) not in seen:
                 paths.append(walk(int(n), m))
     on_path = np.zeros(len(rows), bool)
     for p in paths:
@@ -168,7 +170,7 @@ def _smooth(p: np.ndarray, step: int) -> np.ndarray:
     else:
         q[1:-1] = (p[:-2] + p[1:-1] + p[2:]) / 3.0
     keep = np.unique(np.r_[np.arange(0, len(q), step), len(q) - 1])
-    return q[keep]
+    return cast("np.ndarray", q[keep])
 
 
 def strokes_from_images(images: np.ndarray, canvas: int = 280, upsample: int = 4,

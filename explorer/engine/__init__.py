@@ -17,10 +17,10 @@ from .losses import cross_entropy, log_softmax, mse, softmax
 from .model import LAYER_TYPES, Model, Trace
 from .optim import SGD, Adam, clip_grad_norm
 from .pool import GlobalMaxPool1d, MaxPool1d, MaxPool2d, maxpool2d_naive
-from .recurrent import GRU, LSTM, RNN, LastStep
+from .recurrent import GRU, LSTM, RNN, LastStep, RecurrentLayer
 
 __all__ = [
-    "LAYER_TYPES", "GRU", "LSTM", "RNN", "SGD", "Adam", "Conv1d", "Conv2d", "Dropout",
+    "LAYER_TYPES", "GRU", "LSTM", "RNN", "SGD", "RecurrentLayer", "Adam", "Conv1d", "Conv2d", "Dropout",
     "Embedding", "Flatten", "GlobalMaxPool1d", "LastStep", "Layer", "Linear", "MaxPool1d",
     "MaxPool2d", "Model", "ModelFileError", "ReLU", "Sigmoid", "Tanh", "Trace",
     "clip_grad_norm", "conv2d_naive", "cross_entropy", "load_model", "log_softmax",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -14,7 +14,7 @@ def sigmoid(x: Array) -> Array:
     y = np.tanh(x * 0.5)
     y += 1
     y *= 0.5
-    return y
+    return cast("Array", y)
 
 
 class ReLU(Layer):
@@ -30,7 +30,7 @@ class ReLU(Layer):
         return y, y
 
     def backward(self, dy: Array, cache: Any) -> Array:
-        return dy * (cache > 0)
+        return cast("Array", dy * (cache > 0))
 
 
 class Tanh(Layer):
@@ -46,7 +46,7 @@ class Tanh(Layer):
         return y, y
 
     def backward(self, dy: Array, cache: Any) -> Array:
-        return dy * (1 - cache * cache)
+        return cast("Array", dy * (1 - cache * cache))
 
 
 class Sigmoid(Layer):
@@ -62,4 +62,4 @@ class Sigmoid(Layer):
         return y, y
 
     def backward(self, dy: Array, cache: Any) -> Array:
-        return dy * cache * (1 - cache)
+        return cast("Array", dy * cache * (1 - cache))

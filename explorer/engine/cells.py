@@ -15,6 +15,7 @@ and 1 / (1 + exp(-a)): slow, obviously right, used by the tests to pin the fast 
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def _sigmoid_tanh_scales(sigmoid: tuple[bool, ...], n: int, h: int, dtype: str
     shared, so read-only."""
     scale = np.concatenate([np.full(h, 0.5 if sig else 1.0) for sig in sigmoid])
     shift = np.concatenate([np.full(h, 0.5 if sig else 0.0) for sig in sigmoid])
-    return tuple(np.tile(v.astype(dtype), (n, 1)) for v in (scale, shift))  # type: ignore
+    return np.tile(scale.astype(dtype), (n, 1)), np.tile(shift.astype(dtype), (n, 1))
 
 
 def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array]:
@@ -166,7 +167,7 @@ def gru_bptt(dys: Array, acts: Array, hn: Array, h_prev: Array, w_hh: Array
 
 # -- slow references: one step at a time, one matrix per gate -------------------------
 def _sig(a: Array) -> Array:
-    return 1.0 / (1.0 + np.exp(-a))
+    return cast("Array", 1.0 / (1.0 + np.exp(-a)))
 
 
 def _split(params: dict[str, Array], n_gates: int) -> tuple[list[Array], list[Array], list[Array]]:

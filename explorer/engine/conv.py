@@ -45,7 +45,7 @@ def out_size(n: int, k: int, s: int, p: int) -> int:
 
 
 def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair,
-                   padding: Pair) -> tuple[Array, tuple]:
+                   padding: Pair) -> tuple[Array, tuple[Any, ...]]:
     """x: (N, C, H, W), w: (C_out, C, kh, kw), b: (C_out,) -> y: (N, C_out, H', W'), cache."""
     n, c, h, wd = x.shape
     c_out, _, kh, kw = w.shape
@@ -71,7 +71,7 @@ def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair,
     return y, (cols2, x.shape, stride, padding, (ho, wo))
 
 
-def conv2d_backward(dy: Array, w: Array, cache: tuple,
+def conv2d_backward(dy: Array, w: Array, cache: tuple[Any, ...],
                     need_dx: bool = True) -> tuple[Array | None, Array, Array]:
     """dy: (N, C_out, H', W') -> (dx (N, C, H, W), dw like w, db (C_out,))."""
     cols2, (n, c, h, wd), (sh, sw), (ph, pw), (ho, wo) = cache
@@ -165,6 +165,7 @@ class Conv2d(Layer):
         self.grads["weight"] += dw
         if "bias" in self.params:
             self.grads["bias"] += db
+        assert dx is not None                       # need_dx=True
         return dx
 
     def backward_params(self, dy: Array, cache: Any) -> None:
@@ -238,6 +239,7 @@ class Conv1d(Layer):
         self.grads["weight"] += dw[:, :, 0, :]
         if "bias" in self.params:
             self.grads["bias"] += db
+        assert dx is not None                       # need_dx=True
         return dx[:, :, 0, :]
 
 

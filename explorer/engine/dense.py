@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class Linear(Layer):
         y = x @ self.params["weight"].T
         if "bias" in self.params:
             y += self.params["bias"]
-        return y
+        return cast("Array", y)
 
     def forward(self, x: Array) -> tuple[Array, Any]:
         return self.infer(x), x
@@ -75,7 +75,7 @@ class Flatten(Layer):
         return self.infer(x), x.shape
 
     def backward(self, dy: Array, cache: Any) -> Array:
-        return dy.reshape(cache)
+        return cast("Array", dy.reshape(cache))
 
 
 class Dropout(Layer):
@@ -135,7 +135,7 @@ class Embedding(Layer):
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
             raise ValueError(f"Embedding ids must lie in [0, {self.num_embeddings - 1}], "
                              f"got values in [{ids.min()}, {ids.max()}]")
-        return self.params["weight"][ids]
+        return cast("Array", self.params["weight"][ids])
 
     def forward(self, ids: Array) -> tuple[Array, Any]:
         return self.infer(ids), np.asarray(ids)

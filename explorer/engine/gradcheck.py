@@ -31,13 +31,13 @@ def analytic_grads(layer: Layer, x: Array, dy: Array) -> dict[str, Array]:
     return out
 
 
-def _sample(shape: tuple[int, ...], n_checks: int, rng: np.random.Generator) -> list[tuple]:
+def _sample(shape: tuple[int, ...], n_checks: int, rng: np.random.Generator) -> list[tuple[Any, ...]]:
     size = int(np.prod(shape))
     flat = np.arange(size) if size <= n_checks else rng.choice(size, n_checks, replace=False)
     return [np.unravel_index(int(i), shape) for i in flat]
 
 
-def numeric_grad(f: Callable[[], float], arr: Array, idx: tuple, eps: float = EPS) -> float:
+def numeric_grad(f: Callable[[], float], arr: Array, idx: tuple[Any, ...], eps: float = EPS) -> float:
     """Central difference of f() w.r.t. arr[idx] (arr is perturbed and restored in place)."""
     old = arr[idx]
     arr[idx] = old + eps

@@ -24,14 +24,14 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from explorer.atomic import atomic_write
 from explorer.errors import ExplorerError
 
-from .model import FORMAT, LAYER_TYPES, VERSION, Model
+from .model import LAYER_TYPES, Model, check_header
 
 __all__ = ["MAX_FILE_BYTES", "MAX_JSON_DEPTH", "MAX_LAYERS", "MAX_LAYER_PARAMS",
            "MAX_TOTAL_PARAMS", "ModelFileError", "expected_shapes", "json_depth",
@@ -254,7 +254,7 @@ def _parse_arch(raw: np.ndarray, fail: Fail) -> dict[str, Any]:
         raise fail(f"'arch' is not usable JSON ({str(exc)[:80]})") from None
     if isinstance(arch, dict) and isinstance(arch.get("meta"), dict):
         arch["meta"] = legacy_meta(arch["meta"])
-    return arch
+    return cast("dict[str, Any]", arch)
 
 
 # ----------------------------------------------------------------------------- shapes from arch
@@ -305,12 +305,7 @@ def _layer_shapes(kind: str, cfg: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 def expected_shapes(arch: Any) -> list[dict[str, tuple[int, ...]]]:
     """arch JSON -> per layer, parameter name -> shape; ValueError says what is wrong."""
-    if not isinstance(arch, dict):
-        raise ValueError("the architecture is not a JSON object")
-    if arch.get("format") != FORMAT:
-        raise ValueError(f"format is {arch.get('format')!r}, expected {FORMAT!r}")
-    if arch.get("version") != VERSION:
-        raise ValueError(f"version {arch.get('version')!r} is not supported (expected {VERSION})")
+    check_header(arch)
     specs = arch.get("layers")
     if not isinstance(specs, list) or not specs:
         raise ValueError("'layers' must be a non-empty list")

@@ -37,6 +37,10 @@ class Layer:
     def forward(self, x: Array) -> tuple[Array, Any]:
         raise NotImplementedError
 
+    def infer(self, x: Array) -> Array:
+        """The output without a cache (inference); layers override it with a faster path."""
+        return self.forward(x)[0]
+
     def backward(self, dy: Array, cache: Any) -> Array:
         raise NotImplementedError
 

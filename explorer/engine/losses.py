@@ -6,6 +6,8 @@ pass to ``Model.backward``.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from .layer import Array
@@ -14,13 +16,13 @@ from .layer import Array
 def log_softmax(z: Array, axis: int = -1) -> Array:
     """z: (..., K) -> log softmax along ``axis`` (stable: shifted by the max)."""
     shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return cast("Array", shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
 
 
 def softmax(z: Array, axis: int = -1) -> Array:
     """z: (..., K) -> probabilities along ``axis`` summing to 1."""
     e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return cast("Array", e / e.sum(axis=axis, keepdims=True))
 
 
 def cross_entropy(logits: Array, targets: Array, mask: Array | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -20,6 +20,16 @@ from .losses import softmax
 
 FORMAT = "cnn-rnn-explorer/model"
 VERSION = 1
+
+
+def check_header(arch: Any) -> None:
+    """The arch JSON is an object of our format and version; ValueError says what is wrong."""
+    if not isinstance(arch, dict):
+        raise ValueError("the architecture is not a JSON object")
+    if arch.get("format") != FORMAT:
+        raise ValueError(f"format is {arch.get('format')!r}, expected {FORMAT!r}")
+    if arch.get("version") != VERSION:
+        raise ValueError(f"version {arch.get('version')!r} is not supported (expected {VERSION})")
 
 
 def _collect(*modules: Any) -> dict[str, type[Layer]]:
@@ -54,10 +64,7 @@ class Trace:
 
 
 def _infer(layer: Layer, x: Array) -> Array:
-    if layer.recurrent:
-        return layer.run(x)[0]  # type: ignore[attr-defined]
-    fast = getattr(layer, "infer", None)
-    return fast(x) if fast is not None else layer.forward(x)[0]
+    return layer.infer(x)
 
 
 class Model:
@@ -84,7 +91,7 @@ class Model:
         takes_ids = bool(self.layers) and isinstance(self.layers[0], dense.Embedding)
         if not takes_ids and x.dtype != self.dtype:
             x = x.astype(self.dtype)
-        return x
+        return cast("Array", x)
 
     def forward(self, x: Array) -> Array:
         """x: the first layer's input (batch first) -> last layer's output; caches kept."""
@@ -124,8 +131,8 @@ class Model:
         x = self._prepare(x)
         inp, outputs, extras = x, [], {}
         for i, layer in enumerate(self.layers):
-            if layer.recurrent:
-                x, _, gates = layer.run(x)  # type: ignore[attr-defined]
+            if isinstance(layer, recurrent.RecurrentLayer):
+                x, _, gates = layer.run(x)
                 extras[i] = dict(gates)
             elif hasattr(layer, "extras"):
                 x, cache = layer.forward(x)
@@ -194,12 +201,7 @@ class Model:
     @classmethod
     def from_arch(cls, arch: dict[str, Any], rng: np.random.Generator | None = None) -> Model:
         """Build from the arch JSON (random weights); ValueError says what is wrong."""
-        if not isinstance(arch, dict):
-            raise ValueError("the architecture is not a JSON object")
-        if arch.get("format") != FORMAT:
-            raise ValueError(f"format is {arch.get('format')!r}, expected {FORMAT!r}")
-        if arch.get("version") != VERSION:
-            raise ValueError(f"version {arch.get('version')!r} is not supported (expected {VERSION})")
+        check_header(arch)
         specs, meta = arch.get("layers"), arch.get("meta", {})
         if not isinstance(specs, list) or not specs:
             raise ValueError("'layers' must be a non-empty list")

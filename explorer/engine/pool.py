@@ -9,7 +9,7 @@ plane). 2x2/stride-2 windows take a fast path (four strided views); any other wi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -62,7 +62,7 @@ def maxpool2d_infer(x: Array, k: Pair, s: Pair) -> Array:
         a, b, c, d = _quad(x, ho, wo)
         return np.maximum(np.maximum(a, b), np.maximum(c, d))
     win = sliding_window_view(x, k, axis=(2, 3))[:, :, ::s[0], ::s[1]][:, :, :ho, :wo]
-    return win.max(axis=(4, 5))
+    return cast("Array", win.max(axis=(4, 5)))
 
 
 def maxpool2d_backward(dy: Array, arg: Array, x: Array, k: Pair, s: Pair) -> Array:
@@ -91,7 +91,7 @@ def winner_index(arg: Array, width: int, k: Pair, s: Pair) -> Array:
 
 
 def maxpool2d_naive(x: Array, kernel_size: int | Pair, stride: int | Pair | None = None
-                    ) -> tuple[Array, Array]:
+                    ) -> tuple[Array, np.ndarray]:
     """Reference with loops. x: (N, C, H, W) -> (y, winner flat index r * W + c)."""
     k = as_pair(kernel_size, "kernel_size")
     s = as_pair(stride if stride is not None else kernel_size, "stride")
@@ -192,7 +192,7 @@ class GlobalMaxPool1d(Layer):
 
     def infer(self, x: Array) -> Array:
         check_ndim(self, x, 3, "(N, C, L)")
-        return x.max(axis=2)
+        return cast("Array", x.max(axis=2))
 
     def backward(self, dy: Array, cache: Any) -> Array:
         arg, shape = cache

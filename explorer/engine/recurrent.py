@@ -17,7 +17,7 @@ kept in Fortran order so that W_hh^T is C-contiguous without a copy per call.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -37,8 +37,9 @@ def _shift(s0: Array, seq: Array) -> Array:
     return np.concatenate([s0[None], seq[:-1]])[:len(seq)]
 
 
-class _Recurrent(Layer):
-    """Shared machinery; subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
+class RecurrentLayer(Layer):
+    """The base of RNN, LSTM and GRU: ``run``, ``step``, ``initial_state``, ``hidden_size``;
+    subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
 
     recurrent: ClassVar[bool] = True
     n_gates: ClassVar[int] = 1
@@ -58,7 +59,7 @@ class _Recurrent(Layer):
         self.last_dstate: State = None
         rng = np.random.default_rng() if rng is None else rng
         k, gh = 1.0 / np.sqrt(self.hidden_size), self.n_gates * self.hidden_size
-        shapes = {"weight_ih_l0": (gh, self.input_size), "weight_hh_l0": (gh, self.hidden_size)}
+        shapes: dict[str, tuple[int, ...]] = {"weight_ih_l0": (gh, self.input_size), "weight_hh_l0": (gh, self.hidden_size)}
         if self.bias:
             shapes.update(bias_ih_l0=(gh,), bias_hh_l0=(gh,))
         for name, shape in shapes.items():               # PyTorch: U(-1/sqrt(H), 1/sqrt(H))
@@ -92,6 +93,9 @@ class _Recurrent(Layer):
         hs, final, saved = self._run(x, st)
         gates = {k: _bf(v) for k, v in self._gates(hs, saved).items()}
         return _bf(hs), self._external(final), gates
+
+    def infer(self, x: Array) -> Array:
+        return self.run(x)[0]
 
     def step(self, x_t: Array, state: State = None) -> tuple[Array, State, dict[str, Array]]:
         """x_t: (N, D) -> (h_t (N, H), new state, gates name -> (N, H)); one time step."""
@@ -196,7 +200,7 @@ class _Recurrent(Layer):
 
 
 
-class RNN(_Recurrent):
+class RNN(RecurrentLayer):
     """Elman RNN, x: (N, T, D) -> y: (N, T, H).
 
     h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),  act = tanh (default) or relu.
@@ -225,7 +229,7 @@ class RNN(_Recurrent):
         return dxp, dxp, (dh0,)
 
 
-class LSTM(_Recurrent):
+class LSTM(RecurrentLayer):
     """Long short-term memory, x: (N, T, D) -> y: (N, T, H); state (h, c).
 
     i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
@@ -262,7 +266,7 @@ class LSTM(_Recurrent):
         return {**gates, "c": cs}
 
 
-class GRU(_Recurrent):
+class GRU(RecurrentLayer):
     """Gated recurrent unit, x: (N, T, D) -> y: (N, T, H).
 
     r_t = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
@@ -284,7 +288,7 @@ class GRU(_Recurrent):
         p, h = self.params, self.hidden_size
         bias = p["bias_ih_l0"].copy()
         bias[:2 * h] += p["bias_hh_l0"][:2 * h]           # b_hn stays inside r * (...)
-        return bias
+        return cast("Array | None", bias)
 
     def scan(self, xp: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
         h = self.hidden_size

@@ -12,11 +12,12 @@ probabilities, the RNN's hidden trajectory over the 28 rows, accuracy and size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from explorer.data import tasks
-from explorer.engine import Adam, Model, softmax
+from explorer.engine import Adam, Model, RecurrentLayer, softmax
 from explorer.training import compare as C
 
 RECALL_GRID = (1, 2, 4, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 40, 50, 60)
@@ -133,7 +134,7 @@ class DigitPair:
         """imgs: (N, 28, 28) -> the recurrent layer's states (N, 28, H) row by row."""
         x = np.asarray(imgs, np.float32)
         for layer in self.rnn.layers:
-            if getattr(layer, "recurrent", False):
+            if isinstance(layer, RecurrentLayer):
                 return layer.run(x)[0]
             x = layer.forward(x)[0]
         raise ValueError("the row model has no recurrent layer")
@@ -150,7 +151,8 @@ class DigitPair:
         hs = self.hidden(np.asarray(img, np.float32).reshape(1, 28, 28))[0].astype(np.float64)
         if self.basis is None:
             self.fit_basis(np.asarray(img, np.float32).reshape(1, 28, 28))
-        return ((hs - self.mean) @ self.basis.T).astype(np.float32)
+        assert self.basis is not None
+        return cast("np.ndarray", ((hs - self.mean) @ self.basis.T).astype(np.float32))
 
     def info(self) -> dict[str, dict[str, object]]:
         """name -> {"params", "val_acc" (or None), "reads"}."""

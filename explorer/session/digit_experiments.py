@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from explorer.analysis.experiments import edited_copy, predict_probs
-from explorer.engine import Model
+from explorer.engine import Model, RecurrentLayer
 
 Channel = tuple[int, int]
 Kernel = tuple[int, int, int]
@@ -151,7 +151,7 @@ def hidden_features(model: Model, x: np.ndarray, batch: int = 500) -> np.ndarray
         xb = x[i:i + batch] if reads_rows else x[i:i + batch, None]
         h = xb.astype(model.dtype)
         for layer in model.layers[:idx + 1]:
-            h = layer.run(h)[0] if layer.recurrent else layer.forward(h)[0]
+            h = layer.run(h)[0] if isinstance(layer, RecurrentLayer) else layer.forward(h)[0]
         out.append(np.asarray(h, np.float32).reshape(len(xb), -1))
     return np.concatenate(out)
 

@@ -24,7 +24,7 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -168,7 +168,7 @@ def densify(points: np.ndarray, step: float = STEP) -> F32:
     """points: (K, 2) -> (K', 2) float32 with consecutive points at most ``step`` apart."""
     pts = np.asarray(points, np.float32).reshape(-1, 2)
     if len(pts) < 2:
-        return pts.copy()
+        return cast("F32", pts.copy())
     d = pts[1:] - pts[:-1]                                 # vectorised: one pass, no Python loop
     n = np.maximum(np.ceil(np.hypot(d[:, 0], d[:, 1]).astype(np.float64) / step), 1).astype(np.int64)
     seg = np.repeat(np.arange(len(d)), n)
@@ -212,10 +212,10 @@ def network_input(state: DrawingState, raster: StrokeRaster | None = None) -> F3
             lines = [s.points for s in state.strokes]
             img = raster.update(lines) if raster is not None else preprocess_strokes(lines)
         else:
-            raster = state.background.copy()
+            ink: np.ndarray = state.background.copy()
             for s in state.strokes:
-                raster = np.maximum(raster, render_strokes([s.points], REF, s.width))
-            img = to_mnist(raster, invert=False)
+                ink = np.maximum(ink, render_strokes([s.points], REF, s.width))
+            img = to_mnist(ink, invert=False)
     except EmptyDrawing:
         return None
     return np.ascontiguousarray(img.reshape(1, 1, 28, 28), dtype=np.float32)
@@ -303,7 +303,8 @@ def receptive_field(model: Any, index: int, row: int, col: int) -> tuple[int, in
 def _geometry(layer: Any) -> tuple[int, int, int]:
     """Conv2d / MaxPool2d -> (kernel, stride, padding) as ints (square kernels)."""
     cfg = layer.config()
-    first = lambda v: int(v[0] if isinstance(v, (tuple, list)) else v)  # noqa: E731
+    def first(v: Any) -> int:
+        return int(v[0] if isinstance(v, (tuple, list)) else v)
     k = first(cfg["kernel_size"])
     s = cfg.get("stride")
     if s is None:
@@ -676,7 +677,7 @@ def save_drawing(state: DrawingState, path: str | os.PathLike[str]) -> None:
     arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
     if state.background is not None:
         arrays["background"] = (state.background * 255).round().astype(np.uint8)
-    atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+    atomic_write(path, lambda fh: np.savez_compressed(fh, **cast("dict[str, Any]", arrays)))
 
 
 def load_drawing(path: str | os.PathLike[str]) -> DrawingState:
@@ -752,7 +753,7 @@ def _checked_background(bg: np.ndarray | None, bad: Any) -> F32 | None:
         return None
     if bg.dtype != np.uint8 or bg.shape != (REF, REF):
         raise bad(f"has a background that is not a {REF}x{REF} grey image")
-    return bg.astype(np.float32) / 255
+    return cast("F32", bg.astype(np.float32) / 255)
 
 
 def default_digit_model(seed: int = 0) -> Any:

@@ -26,7 +26,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -114,7 +114,7 @@ def model_from_bytes(data: bytes, what: str = "model") -> Any:
 # -- writing -------------------------------------------------------------------------------
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    np.savez_compressed(buf, **cast("dict[str, Any]", {k: np.asarray(v) for k, v in arrays.items()}))
     return buf.getvalue()
 
 
@@ -214,7 +214,7 @@ def _parse_doc(raw: bytes, fail: Any) -> dict[str, Any]:
         doc = MIGRATIONS[version](doc)
         version = doc["version"]
     _check_schema(doc, fail)
-    return doc
+    return cast("dict[str, Any]", doc)
 
 
 def _check_schema(doc: dict[str, Any], fail: Any) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,7 @@ from explorer.data.vocab import Vocab
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
+from explorer.engine.recurrent import RecurrentLayer
 from explorer.errors import ExplorerError
 
 F32 = npt.NDArray[np.float32]
@@ -58,14 +59,14 @@ class Memory:
     actual: bool  # True: the real next character / true class; False: the model's own best guess
 
 
-def split_model(model: Model) -> tuple[list[Layer], Layer, list[Layer]]:
+def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
     """(layers before, the recurrent layer, layers after); raises SequenceModelError."""
-    rec = [i for i, layer in enumerate(model.layers) if getattr(layer, "recurrent", False)]
+    rec = [i for i, layer in enumerate(model.layers) if isinstance(layer, RecurrentLayer)]
     if len(rec) != 1:
         raise SequenceModelError("the Sequence Lab needs a model with exactly one RNN, LSTM or GRU "
                                  f"layer; this one has {len(rec)}")
     i = rec[0]
-    return model.layers[:i], model.layers[i], model.layers[i + 1:]
+    return model.layers[:i], cast(RecurrentLayer, model.layers[i]), model.layers[i + 1:]
 
 
 def vocab_for(model: Model) -> Vocab:
@@ -323,14 +324,14 @@ class SequenceSession:
     def _embed(self, ids: npt.NDArray[np.int32]) -> F32:
         x: Any = ids[None, :]
         for layer in self.pre:
-            x = layer.infer(x) if hasattr(layer, "infer") else layer.forward(x)[0]
-        return x
+            x = layer.infer(x)
+        return cast("F32", x)
 
     def _head(self, h: F32) -> F32:
         y: Any = h[None]
         for layer in self.post:
-            y = layer.infer(y) if hasattr(layer, "infer") else layer.forward(y)[0]
-        return y[0]
+            y = layer.infer(y)
+        return cast("F32", y[0])
 
     def _projection(self) -> F32:
         """(V, G*H): the recurrent layer's input projection of every symbol, computed once."""
@@ -371,8 +372,8 @@ class SequenceSession:
             return self._zero_state()
         b, r = divmod(t, BLOCK)
         if r == BLOCK - 1 and b < len(self._ck):
-            return self._ck[b]
-        return self._block(b, r + 1)[r]
+            return cast("np.ndarray", self._ck[b])
+        return cast("np.ndarray", self._block(b, r + 1)[r])
 
     def _block(self, b: int, need: int) -> np.ndarray:
         """(BLOCK, S, H) states of block b with at least ``need`` rows valid (recomputed from
@@ -380,14 +381,14 @@ class SequenceSession:
         entry = self._blocks.get(b)
         if entry is not None and entry[1] >= need:
             self._blocks.move_to_end(b)
-            return entry[0]
+            return cast("np.ndarray", entry[0])
         start = b * BLOCK
         stop = min(start + BLOCK, self.n_done)
         states = self._scan(start, stop, self._state_after(start - 1))
         self.steps_replayed += stop - start
         entry = self._block_entry(b)
         entry[0][:stop - start], entry[1] = states, stop - start
-        return entry[0]
+        return cast("np.ndarray", entry[0])
 
     def _block_entry(self, b: int) -> list[Any]:
         entry = self._blocks.get(b)
@@ -401,7 +402,7 @@ class SequenceSession:
 
     def _checkpoint(self, b: int, state: np.ndarray) -> None:
         if b >= len(self._ck):
-            grown = np.zeros((max(2 * len(self._ck), b + 1, 16),) + state.shape, self.dtype)
+            grown: np.ndarray = np.zeros((max(2 * len(self._ck), b + 1, 16),) + state.shape, self.dtype)
             grown[:len(self._ck)] = self._ck
             self._ck = grown
         self._ck[b] = state
@@ -502,8 +503,8 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
     if length <= 2 * warm:
         y = session.rec.forward(session._embed(ids))[0]
         return np.asarray(y[0], np.float32)
-    batch = ids[:pieces * length].reshape(pieces, length)
-    x = session._embed(batch.reshape(-1))[0].reshape(pieces, length, -1)
+    pieces_ids = ids[:pieces * length].reshape(pieces, length)
+    x = session._embed(pieces_ids.reshape(-1))[0].reshape(pieces, length, -1)
     y = session.rec.forward(x)[0]
     return np.asarray(y[:, warm:].reshape(-1, session.hidden_size), np.float32)
 

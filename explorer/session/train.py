@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,10 +28,13 @@ from explorer.engine import (
     Linear,
     MaxPool2d,
     Model,
+    RecurrentLayer,
     ReLU,
 )
 from explorer.errors import ExplorerError
 from explorer.training.loop import classifier_step, evaluate_classifier
+
+Batch = tuple[Any, ...]          # (x, y, mask) of one training step
 
 KINDS = {"digits-cnn": "Digit CNN", "digits-rowrnn": "Row-RNN (digits)",
          "toy": "Toy language model", "text": "Text model (characters)"}
@@ -87,7 +90,7 @@ class TrainConfig:
 
 def default_config(kind: str) -> TrainConfig:
     """Sensible settings for each kind (the lab's starting values)."""
-    base = {"digits-cnn": dict(lr=3e-3, batch_size=64, epochs=3, steps_per_epoch=60, clip=5.0),
+    base: dict[str, Any] = {"digits-cnn": dict(lr=3e-3, batch_size=64, epochs=3, steps_per_epoch=60, clip=5.0),
             "digits-rowrnn": dict(lr=3e-3, batch_size=64, epochs=3, steps_per_epoch=60, clip=5.0),
             "toy": dict(lr=1e-2, batch_size=32, epochs=5, steps_per_epoch=100),
             "text": dict(lr=3e-3, batch_size=32, epochs=3, steps_per_epoch=100)}[kind]
@@ -141,10 +144,10 @@ def picture(model: Model, probe: np.ndarray) -> dict[str, np.ndarray]:
         return {"kernels": np.ascontiguousarray(first.params["weight"][:, 0], np.float32)}
     x = probe
     for layer in model.layers:
-        if getattr(layer, "recurrent", False):
+        if isinstance(layer, RecurrentLayer):
             hs = layer.run(x)[0][0].astype(np.float64)   # (T, H) of the first probe
             return {"trajectory": project2(hs)}
-        x = layer.infer(x) if hasattr(layer, "infer") else layer.forward(x)[0]
+        x = layer.infer(x)
     return {}
 
 
@@ -156,7 +159,7 @@ def project2(hs: np.ndarray) -> np.ndarray:
     _, _, vt = np.linalg.svd(c, full_matrices=False)
     xy = c @ vt[:2].T
     xy *= np.where(xy[-1] < 0, -1.0, 1.0)
-    return xy.astype(np.float32)
+    return cast("np.ndarray", xy.astype(np.float32))
 
 
 def _optimizer(cfg: TrainConfig, model: Model) -> Any:
@@ -189,12 +192,12 @@ def _digits_job(cfg: TrainConfig) -> TrainJob:
                     lambda: evaluate_classifier(model, model_input(x_va, arch), y_va), probe, meta)
 
 
-def _sequence_data(cfg: TrainConfig) -> tuple[int, int, Callable[[np.random.Generator], tuple], dict[str, Any]]:
+def _sequence_data(cfg: TrainConfig) -> tuple[int, int, Callable[[np.random.Generator], Batch], dict[str, Any]]:
     """-> (n_in, n_out, draw(rng) -> (x, y, mask) batch, meta) for the toy and text kinds."""
     if cfg.kind == "toy":
         spec = tasks.get_task(cfg.data)
 
-        def draw_toy(rng: np.random.Generator) -> tuple:
+        def draw_toy(rng: np.random.Generator) -> Batch:
             b = tasks.make(cfg.data, cfg.batch_size, spec.default_length, rng)
             return b.x, b.y, b.mask
 
@@ -207,7 +210,7 @@ def _sequence_data(cfg: TrainConfig) -> tuple[int, int, Callable[[np.random.Gene
     vocab = Vocab.text()
     ids = vocab.encode(load_corpus(cfg.data, "train", max_chars=TEXT_CHARS).text)
 
-    def draw_text(rng: np.random.Generator) -> tuple:
+    def draw_text(rng: np.random.Generator) -> Batch:
         starts = rng.integers(0, len(ids) - TEXT_SEQ - 1, size=cfg.batch_size)
         window = ids[starts[:, None] + np.arange(TEXT_SEQ + 1)]
         return window[:, :-1], window[:, 1:], np.ones((cfg.batch_size, TEXT_SEQ), bool)

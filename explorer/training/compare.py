@@ -37,10 +37,9 @@ from explorer.engine import (
     Linear,
     Model,
     ReLU,
-    clip_grad_norm,
-    cross_entropy,
 )
 from explorer.engine.layer import Layer, check_ndim
+from explorer.training.loop import classifier_step
 
 CNN_KERNEL = 5
 CNN_LAYERS = 2
@@ -133,16 +132,10 @@ def make_rnn(vocab: int, n_classes: int, hidden: int, rng: np.random.Generator,
 
 def train_step(c: Contender, opt: Adam, x: np.ndarray, y: np.ndarray, clip: float = 5.0
                ) -> tuple[float, float]:
-    """One Adam step on ids x: (N, T), labels y: (N,) -> (loss, batch accuracy)."""
-    c.model.train()
-    c.model.zero_grad()
-    logits = c.model.forward(c.encode(x))
-    loss, d = cross_entropy(logits, y)
-    c.model.backward(d)
-    grads = c.model.gradients()
-    clip_grad_norm(grads, clip)
-    opt.step(grads)
-    return float(loss), float((logits.argmax(-1) == y).mean())
+    """One Adam step on ids x: (N, T), labels y: (N,) -> (loss, batch accuracy) (the one
+    ``classifier_step``)."""
+    m = classifier_step(c.model, opt, clip, transform=c.encode)((x, y))
+    return m["loss"], m.get("acc", float("nan"))
 
 
 def accuracy(c: Contender, x: np.ndarray, y: np.ndarray) -> float:

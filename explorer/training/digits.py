@@ -42,7 +42,7 @@ from explorer.engine import (
     save_model,
 )
 from explorer.errors import ExplorerError, UserError
-from explorer.training.loop import Diverged, Event, evaluate_classifier, fit
+from explorer.training.loop import Diverged, Event, classifier_step, evaluate_classifier, fit
 from explorer.training.progress import ProgressBar
 
 __all__ = ["ARCHS", "CLASSES", "Diverged", "NotADigitModel", "build_model", "default_epochs",
@@ -80,7 +80,7 @@ def build_model(arch: str = "cnn", seed: int = 0) -> Model:
     elif arch == "rowrnn":
         layers = [LSTM(28, ROW_HIDDEN, rng=rng), LastStep(), Linear(ROW_HIDDEN, 10, rng=rng)]
     else:
-        raise ValueError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+        raise UserError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
     return Model(layers)
 
 
@@ -140,33 +140,11 @@ def split_digits(data: DigitData) -> tuple[np.ndarray, ...]:
     def scale(x: np.ndarray) -> np.ndarray:
         return (x.astype(np.float32) / 255.0)[:, None]
 
-    if data.x_test is not None and data.n_test > 0:
+    if data.x_test is not None and data.y_test is not None and data.n_test > 0:
         return scale(data.x_train), data.y_train, scale(data.x_test), data.y_test
     tr, va = split_indices(data.y_train, VAL_FRACTION, SPLIT_SEED)
     x = scale(data.x_train)
     return x[tr], data.y_train[tr], x[va], data.y_train[va]
-
-
-def smoothed_step(model: Model, opt: Adam, transform: Callable[[np.ndarray], np.ndarray],
-                  smoothing: float = LABEL_SMOOTHING) -> Callable[[Any], dict[str, float]]:
-    """Step on (x, y) with label-smoothed cross-entropy: target (1 - e) one-hot + e / K."""
-    def step(batch: Any) -> dict[str, float]:
-        x, y = transform(batch[0]), batch[1]
-        model.train()
-        model.zero_grad()
-        logits = model.forward(x)
-        logp = log_softmax(logits.astype(np.float64))
-        k = logp.shape[-1]
-        target = np.full(logp.shape, smoothing / k)
-        target[np.arange(len(y)), y] += 1.0 - smoothing
-        loss = float(-(target * logp).sum(axis=-1).mean())
-        if not math.isfinite(loss):
-            return {"loss": loss}
-        model.backward(((np.exp(logp) - target) / len(y)).astype(logits.dtype))
-        opt.step(model.gradients())
-        return {"loss": loss, "acc": float((logits.argmax(-1) == y).mean())}
-
-    return step
 
 
 def _stroke_pool(x_tr: np.ndarray, seed: int, share: float, progress: bool,
@@ -220,7 +198,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     if no MNIST is found.
     """
     if arch not in ARCHS:
-        raise ValueError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+        raise UserError(f"unknown digit architecture {arch!r}; choose one of {', '.join(ARCHS)}")
     out = Path(out)
     if not out.parent.is_dir():
         raise FileNotFoundError(2, "the folder for --out does not exist", str(out.parent))
@@ -228,7 +206,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     full = data.n_test > 0
     epochs = default_epochs(arch, full) if epochs is None else int(epochs)
     if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+        raise UserError(f"epochs must be at least 1, got {epochs}")
     x_tr, y_tr, x_va, y_va = split_digits(data)
     stroke_share = STROKE_SHARE[arch] if stroke_share is None else float(stroke_share)
     style_share = STYLE_SHARE[arch] if style_share is None else float(style_share)
@@ -289,7 +267,7 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
 
     start = time.perf_counter()
     try:
-        history = fit(smoothed_step(model, opt, transform), batches, epochs, steps_per_epoch,
+        history = fit(classifier_step(model, opt, transform=transform, smoothing=LABEL_SMOOTHING), batches, epochs, steps_per_epoch,
                       model=model, val_fn=val_fn, callback=on_event, cancel=cancel)
     finally:
         bar.close()
@@ -328,11 +306,9 @@ def train_digits_cli(args: Any) -> dict[str, Any]:
     if args.epochs is not None and args.epochs < 1:     # the CLI's parser checks this first
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
     command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch)
-    try:
-        summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
-                               arch=args.arch, progress=not args.quiet, command=command)
-    except Diverged as exc:
-        raise SystemExit(f"cnn-rnn-explorer train: error: {exc}") from None
+    # a diverging run raises Diverged, an ExplorerError: the CLI prints it as one line, exit 2
+    summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
+                           arch=args.arch, progress=not args.quiet, command=command)
     if not args.quiet:
         print(f"validation accuracy {summary['val_acc']:.2%} on {summary['n_val']:,} held-out "
               f"images ({summary['data']}); saved {summary['out']}", file=sys.stderr)

@@ -33,13 +33,13 @@ from explorer.errors import ExplorerError
 from explorer.training.digits import (
     CLASSES,
     INPUT_DOC,
+    LABEL_SMOOTHING,
     digit_arch,
     model_input,
     predict_proba,
-    smoothed_step,
     split_digits,
 )
-from explorer.training.loop import Event, fit
+from explorer.training.loop import Event, classifier_step, fit
 from explorer.training.progress import ProgressBar
 
 __all__ = ["FinetuneResult", "FinetuneError", "finetune", "finetune_cli", "cv_folds",
@@ -144,7 +144,7 @@ def _tune(model: Model, arch: str, ex: ExampleSet, train_idx: np.ndarray, x_mn: 
                             augment_batch(x_mn[other], rng).astype(np.float32, copy=False)])
         return model_input(x, arch)
 
-    return fit(smoothed_step(model, opt, transform), batches, epochs, STEPS_PER_EPOCH,
+    return fit(classifier_step(model, opt, transform=transform, smoothing=LABEL_SMOOTHING), batches, epochs, STEPS_PER_EPOCH,
                model=model, val_fn=val_fn, callback=callback, cancel=cancel)
 
 

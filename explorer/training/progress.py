@@ -35,7 +35,7 @@ class ProgressBar:
         self._last_pct = -1
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
-    def update(self, n: int = 1, **metrics: float) -> None:
+    def update(self, n: int = 1, /, **metrics: float) -> None:
         self.n = min(self.total, self.n + n)
         self.metrics.update({k: float(v) for k, v in metrics.items()})
         now = time.perf_counter()

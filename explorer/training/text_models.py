@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from explorer.engine import (
     Embedding,
     Linear,
     Model,
+    RecurrentLayer,
     clip_grad_norm,
     cross_entropy,
     log_softmax,
@@ -79,7 +80,7 @@ def final_state(layer: Any, cache: Any) -> State:
 def tbptt_step(model: Model, x: np.ndarray, y: np.ndarray, state: State, opt: Adam,
                clip: float) -> tuple[float, State]:
     """One truncated-BPTT update on x, y: (B, T) ids from ``state``; -> (loss in nats, new state)."""
-    emb, rec, lin = model.layers
+    emb, rec, lin = model.layers[0], cast(RecurrentLayer, model.layers[1]), model.layers[2]
     model.train()
     model.zero_grad()
     e, c_emb = emb.forward(x)
@@ -99,7 +100,7 @@ def tbptt_step(model: Model, x: np.ndarray, y: np.ndarray, state: State, opt: Ad
 def chunk_bits(model: Model, x: np.ndarray, y: np.ndarray, state: State
                ) -> tuple[np.ndarray, State]:
     """x, y: (N, T) ids -> (bits (N, T) = -log2 P(y | x and the past), state after the chunk)."""
-    emb, rec, lin = model.layers
+    emb, rec, lin = model.layers[0], cast(RecurrentLayer, model.layers[1]), model.layers[2]
     hs, state, _ = rec.run(emb.infer(x), state)
     logp = log_softmax(lin.infer(hs))
     bits = -np.take_along_axis(logp, y[..., None].astype(np.int64), axis=-1)[..., 0] * LOG2E

@@ -209,18 +209,13 @@ def _cursor_item(window: Any) -> Callable[[bool], Write | None]:
 
 
 def save_settings(window: Any) -> None:
-    """Every lab's settings and the window layout into QSettings (GUI thread), synced once
-    if the labs allow: the Sequence Lab syncs inside its save_settings, so it goes last."""
-    window.save_ui(sync=False)
+    """Every lab's settings (through the Lab protocol) and the window layout into QSettings
+    (GUI thread), synced once."""
     seq = window.sequence_lab
     if seq is not None:                     # the selected unit: a selection worth keeping
         window.settings.setValue("sequence/unit", -1 if seq.unit is None else int(seq.unit))
         window.settings.setValue("sequence/unit_state", getattr(seq, "unit_state", "h"))
-    for i in reversed(range(window.tabs.count())):
-        lab = window.tabs.widget(i)
-        if lab is not window.digit_lab and hasattr(lab, "save_settings"):
-            lab.save_settings()
-    window.settings.sync()                  # a no-op when a lab has just synced everything
+    window.save_ui(sync=True)
 
 
 class _LayoutWatcher(QtCore.QObject):

@@ -151,7 +151,6 @@ def _apply_digits(window: Any, p: Prepared) -> None:
     lab, s = window.digit_lab, p.lesson.section("digits")
     if not same_model(lab.session.model, p.digit_model):
         lab.set_model(p.digit_model)
-        window.set_model_notice(None, p.digit_model)
     if p.drawing_file is not None:
         lab.session.load(p.drawing_file)
     else:

@@ -10,7 +10,9 @@ Without the shipped ``digits_cnn.npz`` the Digit Lab runs an untrained model and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -19,12 +21,17 @@ from explorer.engine import Model
 from explorer.session.digits import default_digit_model, network_input
 from explorer.ui.autosave import install_autosave
 from explorer.ui.digit.lab import DigitLab
-from explorer.ui.help import ABOUT, PAGES
+from explorer.ui.help import PAGES
+from explorer.ui.lab_protocol import is_lab
 from explorer.ui.lifecycle import stop_threads
+from explorer.ui.menus import act, ask_path, build_menus, safe_name
 from explorer.ui.report import guarded
 from explorer.ui.restore import check_settings, report, restore_state
-from explorer.ui.widgets.colors import SCOPES
 from explorer.ui.widgets.export import grab_png
+
+if TYPE_CHECKING:
+    from explorer.ui.lab_protocol import Lab
+    from explorer.ui.sequence.lab import SequenceLab
 
 ORG = APP = "cnn-rnn-explorer"
 SETTINGS_VERSION = 1
@@ -71,18 +78,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
-        self.digit_lab = DigitLab(digit_model)
-        self.sequence_lab: QtWidgets.QWidget | None = None
-        self.add_lab("Digits", self.digit_lab)
-        self.model_label = QtWidgets.QLabel()
+        self.model_label = QtWidgets.QLabel()          # the current tab's model_label()
         self.statusBar().addPermanentWidget(self.model_label)
-        self.set_model_notice(notice, digit_model)
-        self.digit_lab.status.connect(lambda t: self.statusBar().showMessage(t, 6000))
+        self.digit_lab = DigitLab(digit_model)
+        self.sequence_lab: SequenceLab | None = None
+        self.add_lab("Digits", self.digit_lab)
+        self.digit_lab.describe_model(notice)
         self._add_labs()
         from explorer.ui.digit.keep import link_examples  # my examples (issue 12)
         link_examples(self)
+        self.tabs.currentChanged.connect(self.show_model_label)
         self._help: QtWidgets.QDialog | None = None
-        self._build_menus()
+        build_menus(self)
         self.resize(1400, 900)
         try:
             self.restore_ui()
@@ -92,12 +99,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self.autosave = install_autosave(self)
         report(self, self.restore_problems)
 
-    # -- labs -----------------------------------------------------------------------------
-    def add_lab(self, title: str, widget: QtWidgets.QWidget) -> int:
-        """Add a lab as a tab (the lead adds Sequences, Compare, Train); returns its index."""
-        if isinstance(getattr(widget, "status", None), QtCore.SignalInstance):
-            widget.status.connect(lambda t: self.statusBar().showMessage(t, 6000))  # type: ignore[attr-defined]
-        return self.tabs.addTab(widget, title)
+    # -- labs: every tab is a Lab (explorer.ui.lab_protocol) ------------------------------
+    def add_lab(self, title: str, lab: QtWidgets.QWidget) -> int:
+        """Add a lab as a tab: its messages go to the status bar, its model to the model label."""
+        if not is_lab(lab):
+            raise TypeError(f"{type(lab).__name__} does not implement the Lab protocol")
+        lab.status.connect(lambda t: self.statusBar().showMessage(t, 6000))  # type: ignore[attr-defined]  # Qt signal, see is_lab
+        lab.model_changed.connect(self.show_model_label)  # type: ignore[attr-defined]  # Qt signal, see is_lab
+        return self.tabs.addTab(lab, title)
+
+    def labs(self) -> list[Lab]:
+        return [lab for lab in (self.tabs.widget(i) for i in range(self.tabs.count())) if is_lab(lab)]
+
+    def show_model_label(self) -> None:
+        """The permanent status-bar label names the current tab's model."""
+        lab = self.tabs.currentWidget()
+        if is_lab(lab):
+            self.model_label.setText(lab.model_label())
 
     def _add_labs(self) -> None:
         """The Sequence, Compare and Train labs, each self-contained, sharing our settings."""
@@ -130,93 +148,14 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.digit_lab.refresh_now()
             else:
                 self.digit_lab.set_model(model)
-            self.model_label.setText("digit model: <b>the one training in the Train tab</b>")
+            self.digit_lab.describe_model(source="the one training in the Train tab")
         elif kind in ("toy", "text") and self.sequence_lab is not None:
             from explorer.session.sequence import SequenceSession
             session = SequenceSession(model, name="training in the Train tab")
             self.sequence_lab.use_session(session, key=f"train-tab:{kind}:{session.hidden_size}",
                                           label="the model training in the Train tab")
 
-    def set_model_notice(self, notice: str | None, model: object) -> None:
-        if notice:
-            self.model_label.setText(f"<span style='color:#b35900'>⚠ {notice}</span>")
-        else:
-            meta = getattr(model, "meta", {})
-            acc = meta.get("val_acc")
-            held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
-            self.model_label.setText(f"digit model: {meta.get('name', meta.get('arch', 'CNN'))}{held}")
-
-    # -- menus ----------------------------------------------------------------------------
-    def _act(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None) -> QtGui.QAction:  # type: ignore[no-untyped-def]
-        act = menu.addAction(text)
-        act.triggered.connect(slot)
-        if shortcut is not None:
-            act.setShortcut(QtGui.QKeySequence(shortcut))
-        return act
-
-    def _build_menus(self) -> None:
-        lab = self.digit_lab
-        bar = self.menuBar()
-        f = bar.addMenu("&File")
-        self._act(f, "&Open image…", self._ask_open_image, QtGui.QKeySequence.StandardKey.Open)
-        self._act(f, "&Save drawing as PNG…", self._ask_save_drawing, QtGui.QKeySequence.StandardKey.Save)
-        f.addSeparator()
-        self._act(f, "Open &model…", self._ask_open_model, "Ctrl+Shift+O")
-        self._act(f, "Save model &as…", self._ask_save_model)
-        f.addSeparator()
-        from explorer.ui import lessons  # lessons: Save/Open session…, Recent sessions
-        lessons.add_menu_items(self, f)
-        f.addSeparator()
-        self.export_menu = f.addMenu("&Export panel as PNG")
-        self.export_menu.aboutToShow.connect(self._fill_export_menu)
-        self._act(f, "Export &window as PNG…", self._ask_export_window, "Ctrl+Shift+E")
-        self._act(f, "Export &activations (.npz)…", self._ask_export_activations)
-        f.addSeparator()
-        self._act(f, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
-        e = bar.addMenu("&Edit")
-        for act in (lab.undo_action, lab.redo_action, lab.clear_action, None, lab.eraser_action,
-                    lab.wider_action, lab.narrower_action):
-            e.addSeparator() if act is None else e.addAction(act)
-        v = bar.addMenu("&View")
-        v.addAction(lab.saliency_action)
-        v.addAction(lab.winners_action)
-        scale = v.addMenu("Colour &scale")
-        group = QtGui.QActionGroup(self)
-        self.scope_actions: dict[str, QtGui.QAction] = {}
-        for key, text in SCOPES.items():
-            a = scale.addAction(text)
-            a.setCheckable(True)
-            a.setActionGroup(group)
-            a.triggered.connect(lambda _=False, k=key: lab.set_scope(k))
-            self.scope_actions[key] = a
-        scale.aboutToShow.connect(lambda: self.scope_actions[lab.scope].setChecked(True))
-        v.addSeparator()
-        self.follow_training_action = v.addAction("Labs &follow the model being trained")
-        self.follow_training_action.setCheckable(True)
-        self.follow_training_action.setChecked(True)
-        self.follow_training_action.setToolTip(
-            "While the Train tab trains a digit CNN or a sequence model, the Digit or Sequence "
-            "Lab shows it, so you can draw or type while it learns.")
-        v.addSeparator()
-        self._act(v, "&Next tab", lambda: self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count()),
-                  "Ctrl+Tab")
-        h = bar.addMenu("&Help")
-        self._act(h, "&How to read this", self.show_help, QtGui.QKeySequence.StandardKey.HelpContents)
-        self._act(h, "&About", lambda: self.show_page("About CNN & RNN Explorer", ABOUT))
-        # issue 15: keyboard (Ctrl+1…4, Space, Help → Keyboard shortcuts), timings, SVG/CSV exports, icon
-        from explorer.ui.help import exporting, keyboard, timings
-        keyboard.install(self, v, h)
-        self.timings = timings.install(self, v)
-        exporting.install(self, f)
-        self.setWindowIcon(exporting.app_icon())
-
-    def _fill_export_menu(self) -> None:
-        self.export_menu.clear()
-        lab = self.tabs.currentWidget()
-        panels = lab.panels() if hasattr(lab, "panels") else {}
-        for title, widget in panels.items():
-            self.export_menu.addAction(title).triggered.connect(
-                lambda _=False, w=widget, t=title: self._ask_export_widget(w, t))
+    _act = staticmethod(act)   # lessons.add_menu_items adds its items with it
 
     def show_help(self) -> None:
         title = self.tabs.tabText(self.tabs.currentIndex())
@@ -234,51 +173,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self._help.show()
         return self._help
 
-    # -- file dialogs (thin: the work is in methods tests call directly) -------------------
+    # -- file dialogs (thin, in explorer.ui.menus: the work is in methods tests call directly)
     def _ask(self, save: bool, caption: str, filt: str, name: str = "") -> str:
-        start = str(Path(str(self.settings.value("ui/last_dir", str(Path.home())))) / name)
-        fn = QtWidgets.QFileDialog.getSaveFileName if save else QtWidgets.QFileDialog.getOpenFileName
-        path, _ = fn(self, caption, start, filt)
-        if path:
-            self.settings.setValue("ui/last_dir", str(Path(path).parent))
-        return path
+        return ask_path(self, save, caption, filt, name)
 
-    def _saved(self, title: str, fn, *args) -> bool:  # type: ignore[no-untyped-def]
+    def _saved(self, title: str, fn: Callable[..., object], *args: object) -> bool:
         """Run a save / export; a failure is reported in a message box, a success in the status bar."""
         done = guarded(self, f"{title} failed", fn, *args)
         if done is not None:
             self.statusBar().showMessage(f"saved {args[-1]}", 5000)
         return done is not None
 
-    def _ask_open_image(self) -> None:
-        if p := self._ask(False, "Open image", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.tif *.webp);;All files (*)"):
-            self.digit_lab.open_image(p)
-
-    def _ask_save_drawing(self) -> None:
-        if p := self._ask(True, "Save drawing", "PNG (*.png)", "digit.png"):
-            self._saved("Save drawing", self.digit_lab.save_drawing_png, p)
-
-    def _ask_open_model(self) -> None:
-        if p := self._ask(False, "Open model", "Model files (*.npz *.onnx);;ONNX (*.onnx);;All files (*)"):
-            self.open_model(p)
-
-    def _ask_save_model(self) -> None:
-        if p := self._ask(True, "Save model", "Model files (*.npz)", "digits_cnn.npz"):
-            from explorer.engine import save_model
-            self._saved("Save model", lambda path: save_model(self.digit_lab.session.model, path) or path, p)
-
     def _ask_export_widget(self, widget: QtWidgets.QWidget, title: str) -> None:
-        safe = "".join(ch if ch.isalnum() else "_" for ch in title).strip("_")
-        if p := self._ask(True, f"Export {title}", "PNG (*.png)", f"{safe}.png"):
+        if p := self._ask(True, f"Export {title}", "PNG (*.png)", f"{safe_name(title)}.png"):
             self._saved(f"Export {title}", grab_png, widget, p)
-
-    def _ask_export_window(self) -> None:
-        if p := self._ask(True, "Export window", "PNG (*.png)", "explorer.png"):
-            self._saved("Export window", self.export_window, p)
-
-    def _ask_export_activations(self) -> None:
-        if p := self._ask(True, "Export activations", "NumPy archive (*.npz)", "activations.npz"):
-            self._saved("Export activations", self.digit_lab.export_activations, p)
 
     # -- lessons: the whole view in one session file (explorer/ui/lessons.py) --------------
     def save_session(self, path: str | Path) -> Path:
@@ -313,7 +221,6 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if where == "digits-cnn":
             self.digit_lab.set_model(model)
-            self.set_model_notice(None, model)
             self.tabs.setCurrentWidget(self.digit_lab)
         elif where == "digits-rowrnn":
             self.compare_lab.digits.set_models(rnn=model)
@@ -345,7 +252,8 @@ class MainWindow(QtWidgets.QMainWindow):
             v = s.value(key)
             if isinstance(v, QtCore.QByteArray):
                 restore(v)
-        self.digit_lab.restore_settings(s)
+        for lab in self.labs():
+            lab.restore_settings(s)
         tab = int(s.value("ui/tab", 0) or 0)
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
@@ -357,32 +265,14 @@ class MainWindow(QtWidgets.QMainWindow):
         s.setValue("ui/geometry", self.saveGeometry())
         s.setValue("ui/state", self.saveState())
         s.setValue("ui/tab", self.tabs.currentIndex())
-        self.digit_lab.save_settings(s)
+        for lab in self.labs():
+            lab.save_settings(s)
         if sync:
             s.sync()
 
     def text_path(self) -> Path:
         """Where the Sequence Lab's text is kept between runs: next to the settings file."""
         return Path(self.settings.fileName()).resolve().parent / TEXT_FILE
-
-    def save_text(self) -> None:
-        """Keep the Sequence Lab's text (atomic: temporary file, then rename)."""
-        if self.sequence_lab is None:
-            return
-        from explorer.atomic import atomic_write_text
-
-        path = self.text_path()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, self.sequence_lab.editor.toPlainText())
-        except OSError as exc:  # pragma: no cover - disk full / read-only
-            self.statusBar().showMessage(f"could not keep the text: {exc}", 8000)
-
-    def save_drawing(self) -> None:
-        try:
-            self.digit_lab.session.save(self.drawing_path())
-        except OSError as exc:  # pragma: no cover - disk full / read-only
-            self.statusBar().showMessage(f"could not keep the drawing: {exc}", 8000)
 
     def shutdown(self) -> None:
         """Save everything, stop the workers (≤ 1 s), stop every lab. Close and quit both call it."""
@@ -394,13 +284,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for lab in labs:
             lab.stop()
         stop_threads(self, poke=lambda: [lab.worker.drawn() for lab in labs if lab.worker is not None])
-        self.digit_lab.stop()
-        for lab in (self.tabs.widget(i) for i in range(self.tabs.count())):
-            if lab is not self.digit_lab:
-                if hasattr(lab, "save_settings"):
-                    lab.save_settings()
-                if hasattr(lab, "shutdown"):
-                    lab.shutdown()
+        for lab in self.labs():                                 # the workers have ended: prompt
+            lab.shutdown()
         if self._help is not None:
             self._help.close()
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 from strokes import variants  # noqa: E402
 
 pytest.importorskip("PySide6.QtGui")
-from explorer.commands.imageio import ImageError, read_image, write_gray_png  # noqa: E402
+from explorer.imageio import ImageError, read_image, write_gray_png  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = model_path("digits_cnn.npz")

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
 
 import hostile_inputs as hostile  # noqa: E402
 
-from explorer.commands import bigpng, imageio  # noqa: E402
+from explorer import bigpng, imageio  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 F = QImage.Format

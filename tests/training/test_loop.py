@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.engine import SGD, Adam, Linear, Model
-from explorer.training.loop import Diverged, classifier_step, evaluate_classifier, fit
+from explorer.training.loop import Diverged, DivergenceGuard, classifier_step, evaluate_classifier, fit
 
 
 def blobs(rng, n=64):
@@ -57,9 +57,22 @@ def test_divergence_restores_the_weights_from_before_the_bad_step(lr, factor):
             yield blobs(rng)
 
     with pytest.raises(Diverged):
-        fit(step, batches, 1, 50, model=model, diverge_factor=factor)
+        fit(step, batches, 1, 50, model=model, guard=DivergenceGuard(factor))
     kept = model.state_dict()
     assert all(np.isfinite(v).all() for v in kept.values())
     # the kept weights are those the model had before its last step was taken
     np.testing.assert_array_equal(kept["0.weight"], seen[-1]["0.weight"])
     assert len(seen) > 1
+
+
+def test_the_one_divergence_guard_and_its_message():
+    g = DivergenceGuard(10.0)
+    assert g.check(0.2) and g.first == 1.0            # floored at 1 nat
+    assert g.check(9.9)
+    assert not g.check(10.5) and "exploded to 10.5 nats (10× its starting value)" in g.reason
+    assert not g.check(0.1)                           # the first failure is kept
+    assert str(g.error(7)) == ("training diverged at step 7: the loss exploded to 10.5 nats (10× its starting "
+                               "value); the last good weights were kept")
+    nan = DivergenceGuard(None)
+    assert nan.check(2.0) and nan.check(1e9)          # no factor: only NaN / inf fail
+    assert not nan.check(float("nan")) and nan.reason == "the loss became nan"

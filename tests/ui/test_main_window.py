@@ -1,6 +1,7 @@
 """MainWindow: the contract (DESIGN.md), menus, settings and drawing across a restart."""
 
 import numpy as np
+import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.main_window import SETTINGS_VERSION, MainWindow
@@ -31,9 +32,9 @@ def test_default_window_builds_with_the_shipped_or_fallback_model(qtbot):
 def test_add_lab_and_help(qtbot, ini, model, ui):
     win = open_window(qtbot, ui.settings_at(ini), model)
     before = win.tabs.count()
-    label = QtWidgets.QLabel("later")
-    idx = win.add_lab("Later", label)
-    assert win.tabs.count() == before + 1 and win.tabs.widget(idx) is label
+    with pytest.raises(TypeError, match="Lab protocol"):      # a tab must be a Lab
+        win.add_lab("Later", QtWidgets.QLabel("later"))
+    assert win.tabs.count() == before
     win.tabs.setCurrentIndex(0)
     dlg = win.show_page("x", "<p>hello</p>")
     win.show_help()

@@ -126,11 +126,11 @@ def test_find_unit_for_inside_a_string_picks_the_quote_unit(lab, qtbot):
     lab.finder_combo.setCurrentText("inside a string")
     qtbot.mouseClick(lab.find_button, QtCore.Qt.MouseButton.LeftButton)
     assert lab.unit == 0 and lab.last_ranking[0].r > 0.95
-    assert "Best unit" in lab.status.text()
+    assert "Best unit" in lab.status_label.text()
     lab.finder_combo.setCurrentText("regular expression…")
     lab.regex_edit.setText("(")
     qtbot.mouseClick(lab.find_button, QtCore.Qt.MouseButton.LeftButton)
-    assert "not a valid regular expression" in lab.status.text()
+    assert "not a valid regular expression" in lab.status_label.text()
 
 
 def test_unknown_characters_are_shown_not_fatal(lab, qtbot):

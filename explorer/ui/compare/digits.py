@@ -11,7 +11,7 @@ from PySide6 import QtGui, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.compare import DigitPair
-from explorer.ui.compare.style import CNN, FG, MUTED, RNN, note, pen, plot_widget
+from explorer.ui.style import CNN, FG, MUTED, RNN, note, pen, plot_widget
 
 DigitSource = Callable[[], "np.ndarray | None"]
 

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.session.compare import TASKS, Duel
-from explorer.ui.compare.style import CNN, FG, MUTED, RF, RNN, note, pen, plot_widget
+from explorer.ui.style import CNN, FG, MUTED, RF, RNN, note, pen, plot_widget
 from explorer.ui.train.worker import GUI_WINDOW, after_repaint
 
 FLOOR = 1e-4   # influence below this is drawn as nothing (log scale from 1e-4 to 1)

@@ -6,7 +6,7 @@ the Digit Lab's current (1, 28, 28) input or None.
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.compare.digits import DigitSource, DigitsPanel
 from explorer.ui.compare.duel import DuelPanel
@@ -18,6 +18,7 @@ class CompareLab(QtWidgets.QWidget):
     """Sub-tabs: ``duel`` (same task, both networks), ``digits`` (digits both ways), ``params``."""
 
     status = QtCore.Signal(str)
+    model_changed = QtCore.Signal()    # Lab protocol: model_label() has a new text
 
     def __init__(self, settings: QtCore.QSettings | None = None,
                  digit_source: DigitSource | None = None,
@@ -42,8 +43,9 @@ class CompareLab(QtWidgets.QWidget):
         lay.addWidget(self.tabs)
         self.duel.status.connect(self.status)
         self.tabs.currentChanged.connect(self._tab_changed)
-        if settings is not None:
-            self.tabs.setCurrentIndex(int(settings.value("compare/tab", 0)))
+        self.tabs.currentChanged.connect(self.model_changed)
+        self.duel.task.currentIndexChanged.connect(self.model_changed)
+        self.restore_settings(settings)
 
     def _tab_changed(self, i: int) -> None:
         if self.tabs.widget(i) is self.digits:
@@ -51,11 +53,28 @@ class CompareLab(QtWidgets.QWidget):
         if self.settings is not None:
             self.settings.setValue("compare/tab", i)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
-        self.duel.shutdown()
-        self.tolerance.shutdown()                                             # issue 13
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
+        self.shutdown()
         super().closeEvent(event)
 
+    # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
     def shutdown(self) -> None:
         self.duel.shutdown()
         self.tolerance.shutdown()                                             # issue 13
+
+    def save_settings(self, s: QtCore.QSettings | None = None) -> None:
+        if (s := s if s is not None else self.settings) is not None:
+            s.setValue("compare/tab", self.tabs.currentIndex())
+
+    def restore_settings(self, s: QtCore.QSettings | None = None) -> None:
+        if s is not None:
+            try:
+                self.tabs.setCurrentIndex(int(s.value("compare/tab", 0)))
+            except (TypeError, ValueError):
+                pass
+
+    def model_label(self) -> str:
+        """The networks the current sub-tab compares."""
+        if self.tabs.currentWidget() is self.duel:
+            return f"compare: a CNN and an LSTM on <b>{self.duel.task.currentText()}</b>"
+        return "compare: <b>digit CNN</b> and <b>row-by-row RNN</b>"

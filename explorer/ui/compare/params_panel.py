@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.params import CELL_GATES, ParamSizeError, Sizes, compare_counts
-from explorer.ui.compare.style import CNN, MUTED, RNN, note, plot_widget
+from explorer.ui.style import CNN, FG, MUTED, RNN, note, plot_widget
 
 COLUMNS = ["network", "first layer", "weights = formula", "weights", "biases", "total",
            "weights shared across", "without sharing"]
@@ -67,7 +67,7 @@ class ParamsPanel(QtWidgets.QWidget):
         p.addItem(self.ghost)
         p.legend.addItem(self.real, "solid: weights with sharing")
         p.legend.addItem(self.ghost, "pale: without sharing")
-        self.labels = [pg.TextItem("", color="#2b2d33", anchor=(0.5, 1)) for _ in range(6)]
+        self.labels = [pg.TextItem("", color=FG, anchor=(0.5, 1)) for _ in range(6)]
         for t in self.labels:
             p.addItem(t)
 

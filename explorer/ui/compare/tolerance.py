@@ -15,8 +15,8 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.experiments import TRANSFORMS, accuracy_under, sweep, unit_of
 from explorer.session.compare import DigitPair
-from explorer.ui.compare.style import CNN, RNN, note, pen, plot_widget
 from explorer.ui.digit.jobs import JobRunner
+from explorer.ui.style import CNN, RNN, note, pen, plot_widget
 
 TIP_ACC = ("Share of the held-out images each network still reads correctly when every image is transformed\n"
            "by the value on the x axis (applied to the 28×28 network input). Blue = CNN, red = row-RNN.")

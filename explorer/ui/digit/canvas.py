@@ -316,18 +316,16 @@ class DigitCanvas(QtWidgets.QWidget):
 def load_ink(path: str | Path) -> np.ndarray:
     """Image file -> (REF, REF) float32 ink in [0, 1] (dark-on-light is inverted, huge scaled down).
 
-    Raises ValueError with a one-line reason if the file is not a readable image.
+    Read by ``explorer.imageio.read_image`` (the one image reader, also the CLI's). Raises
+    ``ImageError`` (a ValueError) with a one-line reason if the file is not a readable image.
     """
+    from explorer.imageio import ImageError, read_image
     path = Path(path)
-    reader = QtGui.QImageReader(str(path))
-    if not reader.canRead():
-        raise ValueError(f"{path.name} is not an image this program can read")
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > REF:
-        reader.setScaledSize(size.scaled(REF, REF, QtCore.Qt.AspectRatioMode.KeepAspectRatio))
-    img = reader.read()
-    if img.isNull():
-        raise ValueError(f"could not read {path.name}: {reader.errorString()}")
+    try:
+        rgba = read_image(path, max_side=REF)
+    except ImageError as exc:
+        raise ImageError(f"{path.name}: {exc}") from None
+    img = QtGui.QImage(rgba.data, rgba.shape[1], rgba.shape[0], 4 * rgba.shape[1], QtGui.QImage.Format.Format_RGBA8888)
     if max(img.width(), img.height()) != REF:           # small images are scaled up to fit
         img = img.scaled(REF, REF, QtCore.Qt.AspectRatioMode.KeepAspectRatio,
                          QtCore.Qt.TransformationMode.SmoothTransformation)
@@ -341,5 +339,5 @@ def load_ink(path: str | Path) -> np.ndarray:
     top, left = (REF - h) // 2, (REF - w) // 2
     out[top:top + h, left:left + w] = ink
     if not (out > 0.1).any():
-        raise ValueError(f"{path.name} has no ink: nothing to read as a digit")
+        raise ImageError(f"{path.name} has no ink: nothing to read as a digit")
     return out

@@ -17,10 +17,10 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.experiments import Dream, DreamSettings, DreamTarget, dream
 from explorer.analysis.experiments_pen import PenSettings
-from explorer.ui.compare.style import plot_widget
 from explorer.ui.digit.edit_panel import editable_layers
 from explorer.ui.digit.jobs import JobRunner
 from explorer.ui.digit.plots import DigitImage
+from explorer.ui.style import plot_widget
 
 TIP = ("The objective (class: log-probability; channel: mean activation of that map; unit: its value)\n"
        "at every step of gradient ascent on the input. It should rise; the image shows the input so far.")

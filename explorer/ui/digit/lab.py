@@ -47,6 +47,9 @@ class DigitLab(QtWidgets.QWidget):
     """The Digits tab. ``probabilities()`` -> (10,) float32, or None while the canvas is empty."""
 
     status = QtCore.Signal(str)
+    model_changed = QtCore.Signal()    # Lab protocol: model_label() has a new text
+    _notice: str | None = None         # model_label(): a warning (e.g. untrained model)
+    _source: str | None = None         # model_label(): where the model comes from
 
     def __init__(self, model: object, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -233,6 +236,7 @@ class DigitLab(QtWidgets.QWidget):
         self.selection = None
         self.inspector.clear()
         self.refresh_now()
+        self.describe_model()
 
     def set_pen_width(self, width: float) -> None:
         width = float(np.clip(width, 4, 40))
@@ -484,6 +488,25 @@ class DigitLab(QtWidgets.QWidget):
             if isinstance(v, QtCore.QByteArray):
                 split.restoreState(v)
                 self._pending_splits.append((split, v))    # again once laid out (showEvent)
+
+    # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
+    def describe_model(self, notice: str | None = None, source: str | None = None) -> None:
+        """What model_label() says: a warning (``notice``), where the model comes from, or its name."""
+        self._notice, self._source = notice, source
+        self.model_changed.emit()
+
+    def model_label(self) -> str:
+        if self._notice:
+            return f"<span style='color:#b35900'>⚠ {self._notice}</span>"
+        if self._source:
+            return f"digit model: <b>{self._source}</b>"
+        meta = getattr(self.session.model, "meta", {})
+        acc = meta.get("val_acc")
+        held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
+        return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held}"
+
+    def shutdown(self) -> None:
+        self.stop()
 
     def showEvent(self, ev: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt)
         super().showEvent(ev)

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
-from explorer.ui.compare.style import plot_widget
+from explorer.ui.style import plot_widget
 
 # ten distinguishable colours (tab10), one per digit class, in every experiment plot
 CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",

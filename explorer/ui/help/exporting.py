@@ -59,8 +59,8 @@ def install(window: Any, file_menu: QtWidgets.QMenu) -> None:
             svg_menu.addAction("(this lab has no exportable panels)").setEnabled(False)
 
     def ask_svg(widget: QtWidgets.QWidget, title: str) -> None:
-        safe = "".join(ch if ch.isalnum() else "_" for ch in title).strip("_")
-        if p := window._ask(True, f"Export {title}", "SVG (*.svg)", f"{safe}.svg"):
+        from explorer.ui.menus import safe_name
+        if p := window._ask(True, f"Export {title}", "SVG (*.svg)", f"{safe_name(title)}.svg"):
             save_svg(widget, p)
             window.statusBar().showMessage(f"saved {p}", 5000)
 

@@ -6,12 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-FG = "#333333"
-MUTED = "#8a8a8a"
-ACCENT = "#e07b00"            # the cursor everywhere
-SELECT = "#1f6fd1"            # the selected unit everywhere
-DIVERGING = "CET-D1"          # blue < 0 < red, for tanh states in [-1, 1]
-GATE_MAP = "viridis"          # gates live in [0, 1]
+from explorer.ui.style import ACCENT, DIVERGING, FG, GATE_MAP, MUTED, SELECT  # noqa: F401 (re-exported)
+
 MONO = QtGui.QFont("DejaVu Sans Mono")
 MONO.setStyleHint(QtGui.QFont.StyleHint.Monospace)
 

@@ -73,6 +73,8 @@ class SequenceLab(QtWidgets.QWidget):
 
     rendered = QtCore.Signal()             # every panel has been fed the current text and cursor
     processing = QtCore.Signal(int, int)   # (done, total) while a long text is read in chunks
+    status = QtCore.Signal(str)            # Lab protocol: a message for the status bar
+    model_changed = QtCore.Signal()        # Lab protocol: model_label() has a new text
 
     def __init__(self, settings: QtCore.QSettings | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -128,8 +130,8 @@ class SequenceLab(QtWidgets.QWidget):
         self.unit_state = "h"                       # which state the selected unit is read from
         self.colour_combo = QtWidgets.QComboBox()
         self.colour_combo.addItems(list(COLOUR_MODES))
-        self.status = QtWidgets.QLabel(" ")
-        self.status.setWordWrap(True)
+        self.status_label = QtWidgets.QLabel(" ")
+        self.status_label.setWordWrap(True)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setFormat("reading the text… %p%")
         self.progress.hide()
@@ -191,7 +193,7 @@ class SequenceLab(QtWidgets.QWidget):
         col = QtWidgets.QVBoxLayout(left)
         col.setContentsMargins(4, 4, 4, 4)
         for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit, colour,
-                     self.status, self.progress, self.experiments.widget):
+                     self.status_label, self.progress, self.experiments.widget):
             (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
         col.setStretchFactor(self.editor, 1)
         side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -244,7 +246,7 @@ class SequenceLab(QtWidgets.QWidget):
             session = (SequenceSession(random_model(source, hidden=64, seed=0), name=f"untrained {source}")
                        if self._untrained else load_session(source))
         except Exception as exc:                       # noqa: BLE001 - a broken file: say so, keep going
-            self.status.setText(f"Cannot open {self.model_combo.itemText(index)}: {exc}")
+            self._say(f"Cannot open {self.model_combo.itemText(index)}: {exc}")
             return
         self.use_session(session, key=f"{source}:{session.hidden_size}:{session.cell}",
                          label=self.model_combo.itemText(index))
@@ -265,6 +267,7 @@ class SequenceLab(QtWidgets.QWidget):
         that suits the model is loaded."""
         self._chunk_timer.stop()
         old, self.session, self.unit = self.session, session, None
+        self._model_name = label or session.name                       # Lab protocol: model_label()
         # Without a key the basis belongs to this session object: a global cache keyed by
         # id(model) handed a dead model's basis (other width) to a new model that reused its id.
         self.notice.setVisible(bool(session.model.meta.get("untrained")))
@@ -303,6 +306,7 @@ class SequenceLab(QtWidgets.QWidget):
             self._sync_text()
         else:
             self.load_preset(default_preset(session.task, label or session.name))
+        self.model_changed.emit()
 
     # -- text ----------------------------------------------------------------------------
     def load_preset(self, name: str) -> None:
@@ -410,17 +414,17 @@ class SequenceLab(QtWidgets.QWidget):
         name = self.finder_combo.currentText()
         what = self.regex_edit.text() if name == REGEX else name
         if not what:
-            self.status.setText("Type a regular expression first.")
+            self._say("Type a regular expression first.")
             return
         text = self.editor.toPlainText()
         try:
             ranked = rank_states(self.unit_states(), signal(text, what), top=5)
         except SignalError as exc:
-            self.status.setText(str(exc))
+            self._say(str(exc))
             return
         best = ranked[0]
         others = ", ".join(f"{s.name} ({s.r:+.2f})" for s in ranked[1:])
-        self.status.setText(f"Best unit for “{what}”: <b>{best.name}</b> (r = {best.r:+.2f}); next: {others}")
+        self._say(f"Best unit for “{what}”: <b>{best.name}</b> (r = {best.r:+.2f}); next: {others}")
         self.last_ranking = ranked
         self.select_unit(best.unit, best.state)
         self.colour_combo.setCurrentIndex(0)
@@ -524,19 +528,39 @@ class SequenceLab(QtWidgets.QWidget):
             self.model_combo.setCurrentIndex(index)
             self.model_combo.blockSignals(False)
             self.load_model(index)
-        if self._settings is not None:
-            for name, sp in self._splitters.items():
-                state = self._settings.value(f"sequence/splitter_{name}")
-                if state is not None:
-                    sp.restoreState(state)
+        self.restore_settings()
 
-    def save_settings(self) -> None:
-        """Splitter sizes and the model (the main window may call this on close)."""
-        if self._settings is None:
+    # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
+    def _say(self, text: str) -> None:
+        """Show a message under the finder and in the window's status bar (tags stripped)."""
+        self.status_label.setText(text)
+        self.status.emit(QtGui.QTextDocumentFragment.fromHtml(text).toPlainText())
+
+    def model_label(self) -> str:
+        s = self.session
+        if s is None:
+            return "sequence model: none"
+        name = getattr(self, "_model_name", "") or s.name
+        size = f"{s.hidden_size} units" if s.cell in name else f"{s.cell}, {s.hidden_size} units"
+        return f"sequence model: <b>{name}</b> · {size}"
+
+    def save_settings(self, s: QtCore.QSettings | None = None) -> None:
+        """Splitter sizes (the model is saved when picked)."""
+        s = s if s is not None else self._settings
+        if s is None:
             return
         for name, sp in self._splitters.items():
-            self._settings.setValue(f"sequence/splitter_{name}", sp.saveState())
-        self._settings.sync()
+            s.setValue(f"sequence/splitter_{name}", sp.saveState())
+
+    def restore_settings(self, s: QtCore.QSettings | None = None) -> None:
+        """Splitter sizes; the model and text are restored when the lab is built."""
+        s = s if s is not None else self._settings
+        if s is None:
+            return
+        for name, sp in self._splitters.items():
+            state = s.value(f"sequence/splitter_{name}")
+            if isinstance(state, QtCore.QByteArray):
+                sp.restoreState(state)
 
     def shutdown(self) -> None:
         """Stop every timer (no timer is left running after close)."""

@@ -32,11 +32,9 @@ from explorer.session.train import (
     default_config,
     make_job,
 )
-from explorer.ui.compare.style import header, note
 from explorer.ui.lifecycle import STOP_BUDGET_S
 from explorer.ui.report import describe, report_error
-from explorer.ui.train.finetune_panel import FinetunePanel
-from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
+from explorer.ui.train import controls
 from explorer.ui.train.worker import (
     TrainWorker,
     after_repaint,
@@ -58,6 +56,7 @@ class TrainLab(QtWidgets.QWidget):
     model_trained = QtCore.Signal(object, str)
     status = QtCore.Signal(str)
     finished = QtCore.Signal(str)
+    model_changed = QtCore.Signal()    # Lab protocol: model_label() has a new text
 
     def __init__(self, settings: QtCore.QSettings | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -71,145 +70,13 @@ class TrainLab(QtWidgets.QWidget):
         self.checkpoint: Path | None = None
         self._resume: Model | None = None     # weights of the last run, restored at start
         self._build()
-        kind = str(settings.value("train/kind", "toy")) if settings is not None else "toy"
-        self.set_config(default_config(kind if kind in KINDS else "toy"))
-        if settings is not None and settings.value("train/config") is not None:
-            try:
-                self.set_config(TrainConfig(**json.loads(str(settings.value("train/config")))).checked())
-            except (ExplorerError, TypeError, ValueError, OverflowError):
-                self.set_config(default_config(kind if kind in KINDS else "toy"))
+        self.set_config(default_config("toy"))
+        self.restore_settings(settings)
         self._sync_buttons()
 
-    # -- building ----------------------------------------------------------------------
+    # -- building: explorer.ui.train.controls ---------------------------------------------
     def _build(self) -> None:
-        self.kind = QtWidgets.QComboBox()
-        for key, name in KINDS.items():
-            self.kind.addItem(name, key)
-        self.kind.setToolTip("Which model to train: the digit CNN, the row-by-row RNN for digits, "
-                             "a small recurrent model on a toy language, or a character model on text.")
-        self.preset, self.data = QtWidgets.QComboBox(), QtWidgets.QComboBox()
-        self.preset.setToolTip("Architecture preset: layer sizes and recurrent cell.")
-        self.data.setToolTip("Where the examples come from (MNIST found on this machine, a toy "
-                             "language, or a text corpus).")
-        self.optimizer = QtWidgets.QComboBox()
-        self.optimizer.addItems(["Adam", "SGD"])
-        self.optimizer.setToolTip("Adam adapts a step size per weight; SGD uses momentum 0.9.")
-        self.lr = QtWidgets.QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e4)
-        self.lr.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.lr.setToolTip("Learning rate. Try 1000 with clipping off to see a diverging run stop "
-                           "with a message and keep its last good weights.")
-        self.batch = QtWidgets.QSpinBox(minimum=1, maximum=1024)
-        self.epochs = QtWidgets.QSpinBox(minimum=1, maximum=500)
-        self.steps = QtWidgets.QSpinBox(minimum=1, maximum=100000)
-        self.clip = QtWidgets.QDoubleSpinBox(decimals=1, minimum=0.0, maximum=1000.0, singleStep=0.5)
-        self.clip.setSpecialValueText("off")
-        self.clip.setToolTip("Clip the gradient norm to this value before each step (0 = off). "
-                             "Without clipping a too-high learning rate blows the loss up.")
-        self.batch.setToolTip("Examples per optimiser step.")
-        self.epochs.setToolTip("Epochs; validation runs after each one.")
-        self.steps.setToolTip("Optimiser steps per epoch.")
-        form_m, form_o = QtWidgets.QFormLayout(), QtWidgets.QFormLayout()
-        form_m.addRow("Model", self.kind)
-        form_m.addRow("Architecture", self.preset)
-        form_m.addRow("Data", self.data)
-        for label, w in (("Optimiser", self.optimizer), ("Learning rate", self.lr), ("Clip gradients", self.clip),
-                         ("Batch size", self.batch), ("Epochs", self.epochs), ("Steps / epoch", self.steps)):
-            form_o.addRow(label, w)
-        box_m, box_o = QtWidgets.QGroupBox("What to train"), QtWidgets.QGroupBox("How to train")
-        box_m.setLayout(form_m)
-        box_o.setLayout(form_o)
-        self.summary = note("")
-        self.summary.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-
-        sp = QtWidgets.QStyle.StandardPixmap
-        icon = self.style().standardIcon
-        self.start_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPlay), "Start")
-        self.pause_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPause), "Pause")
-        self.pause_btn.setCheckable(True)
-        self.step_btn = QtWidgets.QPushButton(icon(sp.SP_MediaSkipForward), "Step")
-        self.stop_btn = QtWidgets.QPushButton(icon(sp.SP_MediaStop), "Stop")
-        self.reset_btn = QtWidgets.QPushButton(icon(sp.SP_BrowserReload), "Reset")
-        self.save_btn = QtWidgets.QPushButton(icon(sp.SP_DialogSaveButton), "Save model…")
-        tips = {self.start_btn: "Start training (continues from the current weights after a stop).",
-                self.pause_btn: "Pause / resume; the thread waits between two steps.",
-                self.step_btn: "Run exactly one optimiser step, then pause.",
-                self.stop_btn: "Stop after the current step; the weights are kept.",
-                self.reset_btn: "Throw the weights away: a fresh, seeded model.",
-                self.save_btn: "Save the model now (atomic: a temporary file, then a rename)."}
-        for b, t in tips.items():
-            b.setToolTip(t)
-        grid = QtWidgets.QGridLayout()
-        for i, b in enumerate((self.start_btn, self.pause_btn, self.step_btn, self.stop_btn,
-                               self.reset_btn, self.save_btn)):
-            grid.addWidget(b, i // 2, i % 2)
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setFormat("step %v / %m")
-        self.progress.setToolTip("Optimiser steps of this run, and the estimated time left.")
-        self.eta = QtWidgets.QLabel("ready")
-        self.message = QtWidgets.QLabel("")
-        self.message.setWordWrap(True)
-
-        left = QtWidgets.QVBoxLayout()
-        left.addWidget(header("Train lab", "Train a model and watch it learn."))
-        left.addWidget(note("Pick a model and its data, then Start. You can keep drawing or typing "
-                            "in the other labs: they can use the model while it learns."))
-        for w in (box_m, box_o):
-            left.addWidget(w)
-        left.addLayout(grid)
-        left.addWidget(self.progress)
-        left.addWidget(self.eta)
-        left.addWidget(self.message)
-        left.addWidget(self.summary)
-        # -- fine-tune the digit model on my examples (issue 12): its own window --
-        self.finetune_panel = FinetunePanel(self)
-        self.finetune_panel.setWindowFlag(QtCore.Qt.WindowType.Window)
-        self.finetune_panel.resize(900, 620)
-        self.finetune_btn = QtWidgets.QPushButton("Fine-tune on my examples…")
-        self.finetune_btn.setToolTip("Teach the Digit Lab's model your handwriting from the examples "
-                                     "you kept (Digits tab: draw, then press the digit key)")
-        self.finetune_btn.clicked.connect(lambda: (self.finetune_panel.show(), self.finetune_panel.raise_()))
-        left.addWidget(self.finetune_btn)
-        left.addStretch(1)
-        inner = QtWidgets.QWidget()
-        inner.setLayout(left)
-        side = QtWidgets.QScrollArea()            # scrolls when the window is short
-        side.setWidget(inner)
-        side.setWidgetResizable(True)
-        side.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        side.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side.setFixedWidth(345)
-
-        self.loss_panel = CurvePanel("loss", "Loss (cross-entropy)", "loss (nats)",
-                                     "Cross-entropy of each training batch (light), its running mean "
-                                     "(blue) and the validation loss after each epoch (green). Lower is better; "
-                                     "a gap between blue and green means over-fitting.")
-        self.acc_panel = CurvePanel("acc", "Accuracy", "fraction correct",
-                                    "Fraction of correct answers on each training batch and on the "
-                                    "held-out validation set after each epoch.", legend_at=(-8, -40))
-        self.kernels = KernelPanel()
-        self.trajectory = TrajectoryPanel()
-        self.picture = QtWidgets.QStackedWidget()
-        self.picture.addWidget(self.kernels)
-        self.picture.addWidget(self.trajectory)
-        right = QtWidgets.QGridLayout()
-        right.addWidget(self.loss_panel, 0, 0)
-        right.addWidget(self.acc_panel, 0, 1)
-        right.addWidget(self.picture, 1, 0, 1, 2)
-        right.setRowStretch(0, 1)
-        right.setRowStretch(1, 1)
-        outer = QtWidgets.QHBoxLayout(self)
-        outer.addWidget(side)
-        outer.addLayout(right, 1)
-
-        self.kind.currentIndexChanged.connect(self._kind_changed)
-        for w in (self.preset, self.data):
-            w.currentIndexChanged.connect(self._model_changed)
-        self.start_btn.clicked.connect(self.start)
-        self.pause_btn.toggled.connect(self.set_paused)
-        self.step_btn.clicked.connect(self.step)
-        self.stop_btn.clicked.connect(self.stop)
-        self.reset_btn.clicked.connect(self.reset)
-        self.save_btn.clicked.connect(self._save_dialog)
+        controls.build(self)
 
     # -- settings <-> widgets ---------------------------------------------------------------
     def config(self) -> TrainConfig:
@@ -248,6 +115,7 @@ class TrainLab(QtWidgets.QWidget):
     def _model_changed(self) -> None:
         if not self.running():
             self.reset()
+        self.model_changed.emit()
 
     # -- running -----------------------------------------------------------------------------
     def running(self) -> bool:
@@ -322,33 +190,18 @@ class TrainLab(QtWidgets.QWidget):
         self.progress.setValue(0)
         self.eta.setText("ready")
         self.message.setText("")
-        self.summary.setText(self._describe())
+        self.summary.setText(controls.describe(self.config()))
         self._sync_buttons()
 
-    def _describe(self) -> str:
-        cfg = self.config()
-        try:
-            from explorer.session.train import build_model
-            n_in = n_out = 98 if cfg.kind == "text" else 0
-            if cfg.kind == "toy":
-                from explorer.data import tasks
-                spec = tasks.get_task(cfg.data)
-                n_in, n_out = len(spec.alphabet), spec.n_classes
-            m = build_model(cfg, n_in, n_out)
-        except Exception as exc:  # noqa: BLE001 - a description only
-            return str(exc)
-        layers = " → ".join(layer.type_name for layer in m.layers)
-        return f"{layers}\n{m.n_params():,} parameters"
-
     def save(self, path: str | Path) -> Path:
-        """Save the current model (atomic); raises RuntimeError if there is none yet."""
+        """Save the current model (atomic); raises ExplorerError if there is none yet."""
         path = Path(path)
         if self.worker is not None and self.running() and self.worker.save(path):
             pass
         elif self.job is not None or self._resume is not None:
             save_model(self.job.model if self.job is not None else self._resume, path)
         else:
-            raise RuntimeError("nothing to save yet: start training first")
+            raise ExplorerError("nothing to save yet: start training first")
         self.status.emit(f"saved {path}")
         self.message.setText(f"Saved to {path}")
         return path
@@ -443,10 +296,26 @@ class TrainLab(QtWidgets.QWidget):
         """Stop the worker and wait for its thread, at most STOP_BUDGET_S (window close, quit)."""
         self.stop(wait_ms=int(STOP_BUDGET_S * 1000))
 
-    # -- kept between runs -----------------------------------------------------------------
-    def save_settings(self) -> None:
-        if self.settings is not None:
-            self.settings.setValue("train/config", json.dumps(asdict(self.config())))
+    # -- Lab protocol (explorer.ui.lab_protocol); kept between runs -------------------------
+    def model_label(self) -> str:
+        cfg = self.config()
+        return f"training: <b>{KINDS.get(cfg.kind, cfg.kind)}</b> · {cfg.preset} on {cfg.data}"
+
+    def save_settings(self, s: QtCore.QSettings | None = None) -> None:
+        if (s := s if s is not None else self.settings) is not None:
+            s.setValue("train/config", json.dumps(asdict(self.config())))
+
+    def restore_settings(self, s: QtCore.QSettings | None = None) -> None:
+        """The last configuration (a damaged one gives the defaults of its kind)."""
+        if s is None or self.running():
+            return
+        kind = str(s.value("train/kind", "toy"))
+        self.set_config(default_config(kind if kind in KINDS else "toy"))
+        if s.value("train/config") is not None:
+            try:
+                self.set_config(TrainConfig(**json.loads(str(s.value("train/config")))).checked())
+            except (ExplorerError, TypeError, ValueError, OverflowError):
+                self.set_config(default_config(kind if kind in KINDS else "toy"))
 
     def set_checkpoint(self, path: str | Path) -> str | None:
         """Keep runs' weights at ``path``; restore the run kept there. -> why not, or None."""

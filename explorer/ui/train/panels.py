@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.ui.compare.style import CNN, MUTED, RNN, VAL, pen, plot_widget
+from explorer.ui.style import CNN, FG, MUTED, RNN, VAL, pen, plot_widget
 
 EMA = 0.9
 
@@ -71,7 +71,7 @@ class KernelPanel(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.plot = self.addPlot()
-        self.plot.setTitle("<b>First-layer kernels as they learn</b> (red = positive weight, blue = negative)", color="#2b2d33", size="10pt")
+        self.plot.setTitle("<b>First-layer kernels as they learn</b> (red = positive weight, blue = negative)", color=FG, size="10pt")
         self.plot.setAspectLocked(True)
         self.plot.invertY(True)
         self.plot.hideAxis("left")

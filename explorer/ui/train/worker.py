@@ -37,10 +37,9 @@ from PySide6 import QtCore
 
 from explorer.engine import Model, save_model
 from explorer.session.train import TrainJob
-from explorer.training.loop import Diverged, Event, fit
+from explorer.training.loop import Diverged, DivergenceGuard, Event, fit
 
 EMIT_EVERY = 0.1      # s between progress signals (~10 Hz)
-EXPLODED = 25.0       # a loss this many times its first value counts as diverged
 GUI_WINDOW = 0.3      # s at most that the worker waits for the GUI to draw a progress signal
 MODEL_EVERY = 1.0     # s between model copies handed to the other labs
 CHECKPOINT_EVERY = 0.7  # s between autosaves of the last good weights
@@ -83,7 +82,6 @@ class TrainWorker(QtCore.QObject):
         self.lock = threading.Lock()
         self._drawn = threading.Event()
         self._step = self._total = 0
-        self._why = ""
         self._eta = 0.0
         self._points: list[tuple[int, float, float]] = []
         self._last_emit = self._last_model = 0.0
@@ -126,38 +124,30 @@ class TrainWorker(QtCore.QObject):
             return
         self.job_ready.emit(job)
 
-        first: list[float] = []
+        guard = DivergenceGuard()              # the one rule (explorer.training.loop)
         self._good = job.model.state_dict()
 
         def locked_step(batch: Any) -> dict[str, float]:
-            """One step under the lock; a loss that is NaN/inf or EXPLODED× its first value
-            is reported as inf so that ``fit`` raises Diverged; ``_good`` holds the weights
-            that produced the last sane loss (taken before the step, so never the bad update)."""
+            """One step under the lock; ``_good`` holds the weights that produced the last
+            loss the guard accepted (taken before the step, so never the bad update)."""
             with self.lock:
                 before = job.model.state_dict()
                 metrics = job.step_fn(batch)
-            loss = float(metrics.get("loss", np.nan))
-            if np.isfinite(loss) and not first:
-                first.append(max(loss, 1.0))
-            if np.isfinite(loss) and loss <= EXPLODED * first[0]:
+            if guard.check(float(metrics.get("loss", np.nan))):
                 self._good = before
-                return metrics
-            self._why = (f"the loss exploded to {loss:.4g} nats ({EXPLODED:g}× its starting value)"
-                         if np.isfinite(loss) else f"the loss became {loss}")
-            return {**metrics, "loss": float("inf")}
+            return metrics
 
         try:
             # no model= here: locked_step keeps the last good weights itself (under the
             # lock), so fit need not copy the state dict a second time every step
             history = fit(locked_step, job.batches, job.cfg.epochs, job.cfg.steps_per_epoch,
                           val_fn=job.val_fn, callback=self._on_event,
-                          cancel=self.cancel, pause=self.pause)
+                          cancel=self.cancel, pause=self.pause, guard=guard)
             outcome = "stopped" if history.cancelled else "done"
-        except Diverged:
+        except Diverged as exc:
             with self.lock:
                 job.model.load_state_dict(self._good)
-            outcome = (f"diverged: training diverged at step {self._step + 1}: {self._why}; "
-                       "the last good weights were kept")
+            outcome = f"diverged: {exc}"
         except Exception as exc:  # noqa: BLE001 — shown to the user, never a crash
             outcome = f"error: {type(exc).__name__}: {exc}"
         self._flush(force=True)

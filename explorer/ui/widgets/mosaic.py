@@ -19,6 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.ui.style import MUTED
 from explorer.ui.widgets.colors import LEVELS, diverging
 
 GAP = (226, 227, 232, 255)        # between tiles
@@ -150,7 +151,7 @@ class MosaicPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         self.title = QtWidgets.QLabel(f"<b>{title}</b>")
         self.note = QtWidgets.QLabel("")
-        self.note.setStyleSheet("color: #8a8c99;")
+        self.note.setStyleSheet(f"color: {MUTED};")
         # the title may shrink (it is elided by the layout); the scale note keeps its full width
         self.title.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.note.setSizePolicy(QtWidgets.QSizePolicy.Policy.Minimum, QtWidgets.QSizePolicy.Policy.Preferred)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.ui.style import MUTED
+
 TOP = QtGui.QColor(200, 40, 40)
 SECOND = QtGui.QColor(230, 140, 120)
 OTHER = QtGui.QColor(170, 175, 190)
@@ -95,7 +97,7 @@ class ProbabilityPanel(QtWidgets.QFrame):
     def set_probs(self, probs: np.ndarray | None) -> None:
         self.bars.set_probs(probs)
         if probs is None:
-            self.first.setText("<span style='font-size:24pt; color:#8a8c99'>draw a digit</span>")
+            self.first.setText(f"<span style='font-size:24pt; color:{MUTED}'>draw a digit</span>")
             self.second.setText("")
             return
         a, b = np.argsort(-probs)[:2]

@@ -23,6 +23,8 @@ from typing import BinaryIO
 import numpy as np
 from PySide6.QtGui import QImage
 
+from explorer.errors import ExplorerError
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STRIP_PIXELS = 1 << 21           # pixels per strip (rows = STRIP_PIXELS // width)
 READ_BYTES = 1 << 20
@@ -31,7 +33,7 @@ _CARRIERS = {1: (8, 0), 2: (16, 0), 3: (8, 2), 4: (8, 6), 6: (16, 2), 8: (16, 6)
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
-class PngError(ValueError):
+class PngError(ExplorerError, ValueError):
     """The PNG cannot be read this way; str(exc) is one sentence."""
 
 
@@ -137,7 +139,7 @@ def _unfilter(hdr: PngHeader, prev: bytes, filtered: bytes, n: int) -> np.ndarra
     ihdr = struct.pack(">IIBBBBB", width, n + 1, depth, color, 0, 0, 0)
     png = (SIGNATURE + _chunk(b"IHDR", ihdr)
            + _chunk(b"IDAT", zlib.compress(b"\x00" + prev + filtered, 1)) + _chunk(b"IEND", b""))
-    image = QImage.fromData(png, "PNG")
+    image = QImage.fromData(png, "PNG")  # type: ignore[arg-type]  # PySide6 6.11 wants str here, its stub says bytes
     if image.isNull() or image.height() != n + 1:
         raise PngError("the PNG's rows cannot be decoded")
     h, bpl = image.height(), image.bytesPerLine()
@@ -152,8 +154,8 @@ def _unfilter(hdr: PngHeader, prev: bytes, filtered: bytes, n: int) -> np.ndarra
         parts = [(v >> 16) & 255, (v >> 8) & 255, v & 255] + ([v >> 24] if hdr.bpp == 4 else [])
         raw = np.stack(parts, axis=-1).astype(np.uint8)
     elif fmt in (QImage.Format.Format_RGBX64, QImage.Format.Format_RGBA64):
-        v = mem[:, :8 * width].view(np.uint16).reshape(n, width, 4)[:, :, :hdr.bpp // 2]
-        raw = v.astype(">u2").view(np.uint8)
+        v16 = mem[:, :8 * width].view(np.uint16).reshape(n, width, 4)[:, :, :hdr.bpp // 2]
+        raw = v16.astype(">u2").view(np.uint8)
     else:
         raise PngError(f"unexpected decoder format {fmt}")
     return np.ascontiguousarray(raw).reshape(n, hdr.row_bytes)

@@ -1,4 +1,7 @@
-"""Shared look of the Compare and Train labs: colours, plot styling, panel headers."""
+"""The one style module: text colours, the networks' colours, plot styling, panel headers.
+
+Every lab takes its greys and accents from here (the Sequence Lab's plot helpers live in
+``explorer.ui.sequence.common`` and import these colours)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,10 @@ CNN = "#1f77b4"          # the convolutional network, everywhere
 RNN = "#d62728"          # the recurrent network, everywhere
 VAL = "#2ca02c"
 RF = (255, 170, 0)       # receptive field highlight
+ACCENT = "#e07b00"       # the cursor everywhere
+SELECT = "#1f6fd1"       # the selected unit everywhere
+DIVERGING = "CET-D1"     # blue < 0 < red: signed values, centred on zero
+GATE_MAP = "viridis"     # values in [0, 1] (gates)
 
 
 def style_plot(plot: pg.PlotItem, title: str, bottom: str, left: str, tip: str = "",
