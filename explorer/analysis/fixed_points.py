@@ -77,10 +77,9 @@ class StepMap:
 
     def embed(self, ids: np.ndarray) -> np.ndarray:
         """ids: (B, T) -> the recurrent layer's input (B, T, E)."""
-        x = np.asarray(ids, np.int64)
+        x: np.ndarray = np.asarray(ids, np.int64)
         for layer in self.pre:
-            fast = getattr(layer, "infer", None)
-            x = fast(x) if fast is not None else layer.forward(x)[0]
+            x = layer.infer(x)
         return np.asarray(x, np.float64)
 
     def _state(self, s: np.ndarray) -> Any:
@@ -107,7 +106,7 @@ class StepMap:
         pert = np.eye(d) * eps
         both = np.concatenate([s[:, None, :] + pert, s[:, None, :] - pert], axis=1)
         f = self(both.reshape(-1, d), input_id).reshape(b, 2, d, d)
-        return ((f[:, 0] - f[:, 1]) / (2 * eps)).transpose(0, 2, 1)
+        return np.asarray(((f[:, 0] - f[:, 1]) / (2 * eps)).transpose(0, 2, 1))
 
 
 def _levenberg_marquardt(fmap: StepMap, s: np.ndarray, input_id: int, iters: int,

@@ -118,7 +118,7 @@ class Writer:
         return x
 
     def _h(self) -> np.ndarray:
-        return self.state[0] if isinstance(self.state, tuple) else self.state
+        return np.asarray(self.state[0] if isinstance(self.state, tuple) else self.state)
 
     def _clamp(self) -> None:
         if self.clamp is not None and self.state is not None:

@@ -184,7 +184,8 @@ def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
     of the installed packages (``prose_sources``), split by source, deduplicated, no leaks."""
     split = _check_split(split)
     try:
-        from pydoc_data.topics import topics
+        from pydoc_data.topics import topics as _topics
+        topics: dict[str, str] = dict(_topics)
     except ImportError:  # some distributions strip it; docstrings remain
         topics = {}
     cap = DEFAULT_MAX_CHARS[split] if max_chars is None else int(max_chars)

@@ -12,6 +12,7 @@ Every write goes through ``explorer.atomic``.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,8 +137,8 @@ def decode_png(blob: bytes) -> np.ndarray:
     if ctype == 3:
         if palette is None:
             raise ExampleError("the PNG file is damaged (palette missing)")
-        return palette[np.minimum(img[:, :, 0], len(palette) - 1)]
-    return img[:, :, 0] if channels == 1 else img
+        return np.asarray(palette[np.minimum(img[:, :, 0], len(palette) - 1)])
+    return np.asarray(img[:, :, 0] if channels == 1 else img)
 
 
 def _read_png_file(path: Path) -> np.ndarray:
@@ -216,7 +218,7 @@ class ExampleStore:
             path = folder / f"{stem}-{k}.png"
         return path
 
-    def save(self, label: int, strokes: list | None = None, image: np.ndarray | None = None,
+    def save(self, label: int, strokes: builtins.list[Any] | None = None, image: np.ndarray | None = None,
              name: str | None = None) -> Example:
         """Keep a drawing as an example of ``label``. ``image``: (H, W) ink-high in [0, 1]
         (e.g. the canvas at 280 x 280); without it the strokes are rendered with the canvas
@@ -251,7 +253,7 @@ class ExampleStore:
                     if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
         return out
 
-    def counts(self) -> list[int]:
+    def counts(self) -> builtins.list[int]:
         """Examples per digit 0-9."""
         c = [0] * 10
         for ex in self.list():
@@ -278,7 +280,7 @@ class ExampleStore:
         """(H, W) float32 ink-high image of an example."""
         return ink_of(self.read_image(example.path))
 
-    def import_folder(self, src: str | os.PathLike[str]) -> list[Example]:
+    def import_folder(self, src: str | os.PathLike[str]) -> builtins.list[Example]:
         """Copy every image of a ``<label>/<image>`` folder in (as 280 x 280 PNGs, strokes kept).
 
         Raises ExampleError if the folder holds no such images; unreadable files are skipped.
@@ -316,7 +318,7 @@ class ExampleStore:
 
 def _check_label(label: object) -> int:
     try:
-        lab = int(label)  # type: ignore[call-overload]
+        lab = int(str(label).strip())
     except (TypeError, ValueError):
         lab = -1
     if not 0 <= lab <= 9 or str(label).strip() not in {str(d) for d in range(10)}:

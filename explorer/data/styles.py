@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ HELD_OUT_JITTER = StrokeJitter(rotation=14.0, shear=0.32, aspect=(0.8, 1.2), wob
 HELD_OUT_SEED = 20261130
 
 
-def densify(points: np.ndarray | list, step: float = 0.025) -> np.ndarray:
+def densify(points: np.ndarray | list[Any], step: float = 0.025) -> np.ndarray:
     """(K, 2) polyline -> (K', 2) with points at most ``step`` apart (as a pen samples it)."""
     p = np.asarray(points, np.float64).reshape(-1, 2)
     out = [p[:1]]
@@ -59,11 +60,11 @@ def _arc(cx: float, cy: float, rx: float, ry: float, deg0: float, deg1: float,
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
 
 
-def _bezier(p0, p1, p2, n: int = 16) -> np.ndarray:
+def _bezier(p0: Any, p1: Any, p2: Any, n: int = 16) -> np.ndarray:
     """Quadratic Bezier curve through p0 -> p2 pulled towards p1 -> (n, 2)."""
     t = np.linspace(0.0, 1.0, n)[:, None]
     p0, p1, p2 = (np.asarray(p, np.float64) for p in (p0, p1, p2))
-    return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t ** 2 * p2
+    return np.asarray((1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t ** 2 * p2)
 
 
 def _one(rng: np.random.Generator, base: bool) -> Lines:

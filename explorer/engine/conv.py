@@ -229,11 +229,11 @@ class Conv1d(Layer):
 
     def backward(self, dy: Array, cache: Any) -> Array:
         if self.dilation != 1:
-            dx, dw1, db = conv1d_dilated_backward(dy, self.params["weight"], cache)
+            dxd, dw1, dbd = conv1d_dilated_backward(dy, self.params["weight"], cache)
             self.grads["weight"] += dw1
             if "bias" in self.params:
-                self.grads["bias"] += db
-            return dx
+                self.grads["bias"] += dbd
+            return dxd
         w = self.params["weight"][:, :, None, :]
         dx, dw, db = conv2d_backward(dy[:, :, None, :], w, cache)
         self.grads["weight"] += dw[:, :, 0, :]
@@ -259,7 +259,7 @@ def _dilated_taps(n_in: int, k: int, s: int, d: int) -> tuple[int, list[slice]]:
 
 
 def conv1d_dilated_forward(x: Array, w: Array, b: Array | None, stride: int, padding: int,
-                           dilation: int) -> tuple[Array, tuple]:
+                           dilation: int) -> tuple[Array, tuple[Any, ...]]:
     """x: (N, C, L), w: (C_out, C, k) -> y: (N, C_out, L'), cache.
 
     y[n, o, t] = b[o] + sum_{c, j} w[o, c, j] * xp[n, c, t*s + j*d], xp = x zero-padded by p
@@ -280,7 +280,7 @@ def conv1d_dilated_forward(x: Array, w: Array, b: Array | None, stride: int, pad
     return y, (cols2, x.shape, xp.shape, padding, taps)
 
 
-def conv1d_dilated_backward(dy: Array, w: Array, cache: tuple) -> tuple[Array, Array, Array]:
+def conv1d_dilated_backward(dy: Array, w: Array, cache: tuple[Any, ...]) -> tuple[Array, Array, Array]:
     """dy: (N, C_out, L') -> (dx (N, C, L), dw (C_out, C, k), db (C_out,))."""
     cols2, x_shape, xp_shape, padding, taps = cache
     c_out, c, k = w.shape

@@ -17,13 +17,13 @@ import os
 import time
 import tokenize
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from explorer.data.corpora import load_code, stdlib_root
 from explorer.data.vocab import Vocab
-from explorer.engine import Model, load_model, log_softmax
+from explorer.engine import Model, RecurrentLayer, load_model, log_softmax
 from explorer.paths import model_path
 from explorer.training.text_cnn import receptive_field, stream_logprobs
 from explorer.training.text_models import LOG2E
@@ -100,7 +100,7 @@ def rnn_logprobs_argmax_bits(model: Model, ids: np.ndarray, chunk: int = 4096
     state, arg, bits = None, [], []
     for s in range(0, len(ids) - 1, chunk):
         x, y = ids[s:min(s + chunk, len(ids) - 1)], ids[s + 1:min(s + chunk, len(ids) - 1) + 1]
-        hs, state, _ = rec.run(emb.infer(x[None]), state)
+        hs, state, _ = cast(RecurrentLayer, rec).run(emb.infer(x[None]), state)
         lp = log_softmax(lin.infer(hs[0]).astype(np.float64))
         arg.append(lp.argmax(-1))
         bits.append(-lp[np.arange(len(y)), y] * LOG2E)
@@ -130,10 +130,11 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
     pos = np.array([e.pos for e in events], np.int64)
     dist = np.array([e.distance for e in events], np.int64)
     kind = np.array([e.kind for e in events])
-    info, correct = {}, {}
+    info: dict[str, dict[str, Any]] = {}
+    correct: dict[str, np.ndarray] = {}
     for name, path in paths.items():
         model = load_model(path)
-        recurrent = any(getattr(layer, "recurrent", False) for layer in model.layers)
+        recurrent = any(isinstance(layer, RecurrentLayer) for layer in model.layers)
         arg, bits = rnn_logprobs_argmax_bits(model, ids) if recurrent else cnn_argmax_bits(model, ids)
         correct[name] = arg[pos - 1] == ids[pos]
         info[name] = {"kind": "rnn" if recurrent else "cnn", "bpc": float(bits.mean()),

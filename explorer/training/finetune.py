@@ -136,7 +136,7 @@ def _tune(model: Model, arch: str, ex: ExampleSet, train_idx: np.ndarray, x_mn: 
             other = rng.integers(0, len(x_mn), BATCH - n_mine)
             yield (mine, other), np.concatenate([ex.y[mine], y_mn[other]])
 
-    def transform(pair: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    def transform(pair: Any) -> np.ndarray:       # (mine, other) index pair, see batches()
         t = opt.t / total
         opt.lr = FINAL_LR + 0.5 * (LR - FINAL_LR) * (1 + math.cos(math.pi * t))
         mine, other = pair
