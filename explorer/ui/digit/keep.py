@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.data.examples import EXAMPLES_DIRNAME, Example, ExampleStore
 from explorer.data.preprocess import EmptyDrawing, render_strokes
+from explorer.engine import Model
 from explorer.errors import ExplorerError
 from explorer.session.digits import REF, DigitSession
 
@@ -175,7 +176,7 @@ class _StopOnClose(QtCore.QObject):
         return False
 
 
-def _use_model(window: QtWidgets.QMainWindow, model: object) -> None:
+def _use_model(window: QtWidgets.QMainWindow, model: Model) -> None:
     window.digit_lab.set_model(model)  # type: ignore[attr-defined]
     gallery = window.digit_lab.gallery  # type: ignore[attr-defined]
     if gallery is not None and gallery.isVisible():

@@ -27,7 +27,13 @@ from explorer.ui.widgets.export import grab_png, save_image, save_npz
 from explorer.ui.widgets.latest import LatestFrame
 
 if TYPE_CHECKING:
+    from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
     from explorer.ui.digit.gallery import GalleryWindow
+    from explorer.ui.digit.inspector import InspectorPanel
+    from explorer.ui.digit.keep import KeepBar
+    from explorer.ui.widgets.colors import ScaleLegend
+    from explorer.ui.widgets.mosaic import MosaicPanel
+    from explorer.ui.widgets.probabilities import ProbabilityPanel
 
 
 def _rect(r: tuple[float, float, float, float] | None) -> QtCore.QRectF | None:
@@ -38,6 +44,30 @@ class DigitLab(QtWidgets.QWidget):
     """The Digits tab. ``probabilities()`` -> (10,) float32, or None while the canvas is empty."""
 
     status = QtCore.Signal(str)
+    # built by lab_layout (make_actions, build, rebuild_columns)
+    undo_action: QtGui.QAction
+    redo_action: QtGui.QAction
+    clear_action: QtGui.QAction
+    eraser_action: QtGui.QAction
+    wider_action: QtGui.QAction
+    narrower_action: QtGui.QAction
+    saliency_action: QtGui.QAction
+    winners_action: QtGui.QAction
+    left: QtWidgets.QWidget
+    pen_slider: QtWidgets.QSlider
+    scope_box: QtWidgets.QComboBox
+    input_panel: MosaicPanel
+    saliency_panel: MosaicPanel
+    legend: ScaleLegend
+    keeper: KeepBar
+    layers: LayerColumn
+    kernels: KernelColumn
+    layer_scroll: QtWidgets.QScrollArea
+    prob_panel: ProbabilityPanel
+    inspector: InspectorPanel
+    right_tabs: QtWidgets.QTabWidget
+    splitter: QtWidgets.QSplitter
+    right_splitter: QtWidgets.QSplitter
 
     def __init__(self, model: Model, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,14 +128,7 @@ class DigitLab(QtWidgets.QWidget):
 
     def panels(self) -> dict[str, QtWidgets.QWidget]:
         """Exportable panels by title."""
-        out: dict[str, QtWidgets.QWidget] = {"canvas": self.canvas,
-                                             "network input": self.input_panel,
-                                             "prediction": self.prob_panel, "inspector": self.inspector}
-        for st in self.session.stages:
-            out[st.title] = self.layers.panels[st.name]
-        for p in self.kernels.panels:
-            out[p.title.text().replace("<b>", "").replace("</b>", "")] = p
-        return out
+        return lab_layout.panels(self)
 
     def set_model(self, model: Model) -> None:
         """Swap the network through the session; the drawing stays, the panels follow."""
@@ -145,7 +168,7 @@ class DigitLab(QtWidgets.QWidget):
     def open_image(self, path: str | os.PathLike[str]) -> bool:
         """Replace the drawing with an image file (undoable). Bad file: message, drawing unchanged."""
         try:
-            ink = load_ink(path)
+            ink = load_ink(Path(path))
         except (ValueError, OSError) as exc:
             self.show_error("Could not open the image", str(exc))
             return False
@@ -275,18 +298,16 @@ class DigitLab(QtWidgets.QWidget):
         self.right_tabs.setCurrentWidget(self.inspector)
         self.refresh_now()
 
-    def show_worked_conv(self) -> None:
+    def show_worked(self, kind: str) -> None:
+        """The textbook convolution ("conv") or max-pool ("pool") in the inspector."""
         self.right_tabs.setCurrentWidget(self.inspector)
         self.selection = None
         self.refresh_now()
-        self.inspector.show_conv(worked_conv_example(),
-                                 "Worked example: a 3×3 patch of an image times a 3×3 kernel, no bias.")
-
-    def show_worked_pool(self) -> None:
-        self.right_tabs.setCurrentWidget(self.inspector)
-        self.selection = None
-        self.refresh_now()
-        self.inspector.show_pool(worked_pool_example(), "Worked example: 2×2 max-pool of [[1, 2], [3, 0]].")
+        if kind == "conv":
+            self.inspector.show_conv(worked_conv_example(),
+                                     "Worked example: a 3×3 patch of an image times a 3×3 kernel, no bias.")
+        else:
+            self.inspector.show_pool(worked_pool_example(), "Worked example: 2×2 max-pool of [[1, 2], [3, 0]].")
 
     # -- my examples (issue 12) -----------------------------------------------------------
     def keyPressEvent(self, ev: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt)

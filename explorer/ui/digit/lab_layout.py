@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 GRAY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
 
 
-def _action(lab: DigitLab, text: str, slot: Callable[..., object], shortcut: str | QtGui.QKeySequence | None = None,
+def _action(lab: DigitLab, text: str, slot: Callable[..., object],
+            shortcut: str | QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | QtCore.Qt.Key | None = None,
             checkable: bool = False, tip: str = "") -> QtGui.QAction:
     act = QtGui.QAction(text, lab)
     if shortcut is not None:
@@ -132,8 +133,8 @@ def build(lab: DigitLab) -> None:
 
     lab.prob_panel = ProbabilityPanel()
     lab.inspector = InspectorPanel()
-    lab.inspector.worked_conv_requested.connect(lab.show_worked_conv)
-    lab.inspector.worked_pool_requested.connect(lab.show_worked_pool)
+    lab.inspector.worked_conv_requested.connect(lambda: lab.show_worked("conv"))
+    lab.inspector.worked_pool_requested.connect(lambda: lab.show_worked("pool"))
     lab.right_tabs = QtWidgets.QTabWidget()
     lab.right_tabs.addTab(lab.inspector, "inspector")
     lab.right_tabs.addTab(scrolled(lab.kernels), "learned kernels")   # scrolls: fits 1024×640
@@ -156,15 +157,29 @@ def build(lab: DigitLab) -> None:
 
 def rebuild_columns(lab: DigitLab) -> None:
     """A new architecture: new layer and kernel columns (the drawing and the rest stay)."""
-    lab.layer_scroll.takeWidget().deleteLater()
+    old_layers = lab.layer_scroll.takeWidget()
+    if old_layers is not None:
+        old_layers.deleteLater()
     lab.layers = LayerColumn(lab.session.stages)
     lab.layers.cell_clicked.connect(lab.inspect)
     lab.layer_scroll.setWidget(lab.layers)
     old = lab.right_tabs.widget(1)                 # the kernels' scroll area
     lab.right_tabs.removeTab(1)
-    old.deleteLater()
+    if old is not None:
+        old.deleteLater()
     lab.kernels = KernelColumn(lab.session.model)
     lab.right_tabs.insertTab(1, scrolled(lab.kernels), "learned kernels")
+
+
+def panels(lab: DigitLab) -> dict[str, QtWidgets.QWidget]:
+    """Exportable panels by title."""
+    out: dict[str, QtWidgets.QWidget] = {"canvas": lab.canvas, "network input": lab.input_panel,
+                                         "prediction": lab.prob_panel, "inspector": lab.inspector}
+    for st in lab.session.stages:
+        out[st.title] = lab.layers.panels[st.name]
+    for p in lab.kernels.panels:
+        out[p.title.text().replace("<b>", "").replace("</b>", "")] = p
+    return out
 
 
 def save_settings(lab: DigitLab, s: QtCore.QSettings) -> None:
