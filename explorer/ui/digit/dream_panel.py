@@ -169,3 +169,14 @@ class DreamPanel(QtWidgets.QFrame):
         self.run_button.setEnabled(True)
         self.readout.setText(text)
         self.finished.emit()
+
+
+def demo() -> DreamPanel:
+    """The dream panel on the demo model (press its button to dream)."""
+    from explorer.ui.digit.demo import demo_model
+    return DreamPanel(demo_model())
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

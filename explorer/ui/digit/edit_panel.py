@@ -235,3 +235,14 @@ class EditPanel(QtWidgets.QFrame):
         self.session.set_kernel(layer, ch, self.in_channel.value(), k)  # type: ignore[attr-defined]
         self._sync()
         self.edited.emit()
+
+
+def demo() -> EditPanel:
+    """The edit panel on the demo session (switch channels off, scale them, edit a kernel)."""
+    from explorer.ui.digit.demo import demo_session
+    return EditPanel(demo_session())
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

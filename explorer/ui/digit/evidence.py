@@ -137,3 +137,13 @@ class EvidencePanel(QtWidgets.QFrame):
     def _on_cell_image(self, tile: int, _row: int, _col: int) -> None:
         if self.evidence is not None and tile < len(self.cell_indices):
             self.load_image.emit(self.evidence.x_val[self.cell_indices[tile]].copy())
+
+
+def demo() -> EvidencePanel:
+    """The evidence panel (press its button to load held-out digits and score the demo model)."""
+    return EvidencePanel()
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

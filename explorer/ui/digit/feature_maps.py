@@ -109,3 +109,22 @@ class KernelColumn(QtWidgets.QWidget):
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
         fit_heights(self.panels, self.width() - 8)
         super().resizeEvent(ev)
+
+
+def demo() -> QtWidgets.QWidget:
+    """Every layer's maps for the demo '7' (per-layer colour scale), beside the learned kernels."""
+    from explorer.ui.digit.demo import demo_session
+    session = demo_session()
+    layers, kernels = LayerColumn(session.stages), KernelColumn(session.model)
+    layers.show_view(session.frame())
+    box = QtWidgets.QWidget()
+    row = QtWidgets.QHBoxLayout(box)
+    row.addWidget(layers, 3)
+    row.addWidget(kernels, 2)
+    box.resize(1000, 800)
+    return box
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

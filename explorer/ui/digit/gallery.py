@@ -195,3 +195,15 @@ class GalleryWindow(QtWidgets.QDialog):
         d = QtWidgets.QFileDialog.getExistingDirectory(self, "Export the examples to a folder")
         if d:
             self.export(d)
+
+
+def demo() -> GalleryWindow:
+    """The gallery of a temporary examples folder holding the demo '7'."""
+    from explorer.ui.digit.demo import demo_folder, demo_model
+    model = demo_model()
+    return GalleryWindow(demo_folder(), lambda: model)
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

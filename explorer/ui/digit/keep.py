@@ -183,3 +183,18 @@ def _use_model(window: QtWidgets.QMainWindow, model: Model) -> None:
         gallery.reload()
     window.set_model_notice(None, model)  # type: ignore[attr-defined]
     window.digit_lab.status.emit("the Digit Lab now reads with the fine-tuned model")  # type: ignore[attr-defined]
+
+
+def demo() -> KeepBar:
+    """The keep bar for the demo '7' (a click keeps it in a temporary folder)."""
+    from explorer.ui.digit.demo import demo_folder, demo_session
+    session = demo_session()
+    bar = KeepBar(session, demo_folder())
+    frame = session.compute()
+    bar.show_probs(None if frame is None else frame.probs)
+    return bar
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

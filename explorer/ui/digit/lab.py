@@ -341,3 +341,8 @@ class DigitLab(QtWidgets.QWidget):
         for split, state in self._pending_splits:
             split.restoreState(state)
         self._pending_splits = []
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import lab_demo, run
+    raise SystemExit(run(lab_demo))

@@ -149,3 +149,13 @@ class ReplayPanel(QtWidgets.QFrame):
             return
         k = int(np.argmax(p))
         self.readout.setText(f"after {t} of {int(self.times[-1])} pen points: reads <b>{k}</b> ({100 * p[k]:.1f} %)")
+
+
+def demo() -> ReplayPanel:
+    """The replay panel (its button replays the demo '7' point by point once shown)."""
+    return ReplayPanel()
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))
