@@ -218,10 +218,10 @@ def network_input(state: DrawingState, raster: StrokeRaster | None = None) -> F3
             lines = [s.points for s in state.strokes]
             img = raster.update(lines) if raster is not None else preprocess_strokes(lines)
         else:
-            raster = state.background.copy()
+            ink = state.background.copy()
             for s in state.strokes:
-                raster = np.maximum(raster, render_strokes([s.points], REF, s.width))
-            img = to_mnist(raster, invert=False)
+                ink = np.maximum(ink, render_strokes([s.points], REF, s.width))
+            img = to_mnist(ink, invert=False)
     except EmptyDrawing:
         return None
     return np.ascontiguousarray(img.reshape(1, 1, 28, 28), dtype=np.float32)
@@ -763,7 +763,7 @@ def save_drawing(state: DrawingState, path: str | os.PathLike[str]) -> None:
     arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
     if state.background is not None:
         arrays["background"] = (state.background * 255).round().astype(np.uint8)
-    atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+    atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))  # type: ignore[arg-type]  # numpy stubs type **kwds as bool
 
 
 def load_drawing(path: str | os.PathLike[str]) -> DrawingState:
@@ -807,7 +807,7 @@ def load_drawing(path: str | os.PathLike[str]) -> DrawingState:
     return DrawingState(_checked_strokes(meta.get("strokes"), bad), _checked_background(bg, bad))
 
 
-def _checked_strokes(raw: object, bad: Any) -> tuple[Stroke, ...]:
+def _checked_strokes(raw: object, bad: Callable[[str], DamagedDrawing]) -> tuple[Stroke, ...]:
     if not isinstance(raw, list):
         raise bad("has no list of strokes")
     if len(raw) > MAX_STROKES:
@@ -834,12 +834,12 @@ def _checked_strokes(raw: object, bad: Any) -> tuple[Stroke, ...]:
     return tuple(strokes)
 
 
-def _checked_background(bg: np.ndarray | None, bad: Any) -> F32 | None:
+def _checked_background(bg: np.ndarray | None, bad: Callable[[str], DamagedDrawing]) -> F32 | None:
     if bg is None:
         return None
     if bg.dtype != np.uint8 or bg.shape != (REF, REF):
         raise bad(f"has a background that is not a {REF}x{REF} grey image")
-    return bg.astype(np.float32) / 255
+    return (bg.astype(np.float32) / 255).astype(np.float32)
 
 
 def default_digit_model(seed: int = 0) -> Model:
