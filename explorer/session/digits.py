@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +42,12 @@ from explorer.data.preprocess import (
     render_strokes,
     to_mnist,
 )
+from explorer.engine import Layer, Model, Trace
 from explorer.errors import ExplorerError
+
+if TYPE_CHECKING:
+    from explorer.session.digit_experiments import ModelEdits
+    from explorer.session.digit_view import DigitView, ViewOptions
 
 F32 = npt.NDArray[np.float32]
 REF = 280                  # reference canvas side, in stroke units
@@ -95,7 +101,7 @@ class DigitFrame:
     """x: (1, 1, 28, 28) network input; trace: engine Trace; probs: (10,) float32."""
 
     x: F32
-    trace: Any
+    trace: Trace
     probs: F32
     state: DrawingState | None = None
 
@@ -249,7 +255,7 @@ def canvas_transform(state: DrawingState, x: np.ndarray) -> tuple[float, float, 
     return scale, (co + 0.5) - cx * scale, (ro + 0.5) - cy * scale
 
 
-def stages_of(model: Any, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[Stage]:
+def stages_of(model: Model, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[Stage]:
     """model -> the layer outputs worth a panel: conv (pre-ReLU), relu, pool, hidden dense."""
     stages: list[Stage] = []
     x = np.zeros(input_shape, np.float32)
@@ -282,7 +288,7 @@ def stages_of(model: Any, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list
     return stages
 
 
-def receptive_field(model: Any, index: int, row: int, col: int) -> tuple[int, int, int, int]:
+def receptive_field(model: Model, index: int, row: int, col: int) -> tuple[int, int, int, int]:
     """Cell (row, col) of layer ``index``'s output -> (r0, c0, r1, c1) inclusive input rows/cols.
 
     Walks back through Conv2d (k, stride, padding) and MaxPool2d (k, stride); element-wise
@@ -300,7 +306,7 @@ def receptive_field(model: Any, index: int, row: int, col: int) -> tuple[int, in
     return r0, c0, r1, c1
 
 
-def _geometry(layer: Any) -> tuple[int, int, int]:
+def _geometry(layer: Layer) -> tuple[int, int, int]:
     """Conv2d / MaxPool2d -> (kernel, stride, padding) as ints (square kernels)."""
     cfg = layer.config()
     def first(v: Any) -> int:
@@ -344,10 +350,14 @@ class DigitSession:
     ``compute()`` -> DigitFrame | None (None while the canvas is empty: show "draw a digit").
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Model) -> None:
         self.model = model
         model.eval()
         self.stages = stages_of(model)
+        self._listeners: list[Callable[[str], None]] = []   # on_change: "model" | "weights"
+        self.weights_version = 0                             # bumps when the weights change
+        self._options: ViewOptions | None = None
+        self._lut: np.ndarray | None = None
         self._state = DrawingState()
         self._undo: list[DrawingState] = []
         self._redo: list[DrawingState] = []
@@ -585,6 +595,83 @@ class DigitSession:
         out["probs"] = frame.probs
         return out
 
+    # -- one frame per render (issue 10): the model changes only here; listeners hear of it --
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(what)`` after the model changes: "model" (new architecture or object)
+        or "weights" (same model, new parameters)."""
+        self._listeners.append(callback)
+
+    def _tell(self, what: str) -> None:
+        for callback in list(self._listeners):
+            callback(what)
+
+    def set_model(self, model: Model) -> None:
+        """Swap the network (edits belonged to the old one); the drawing stays."""
+        model.eval()
+        self.model = model
+        self.stages = stages_of(model)
+        self._options = None if self._options is None else replace(self._options, selection=None)
+        self.version += 1
+        self.weights_version += 1
+        self._tell("model")
+
+    def load_weights(self, state_dict: Mapping[str, np.ndarray]) -> None:
+        """New parameters for the same architecture (a model training in the Train tab)."""
+        self.reset_edits()
+        self.model.load_state_dict(dict(state_dict))
+        self.version += 1
+        self.weights_version += 1
+        self._tell("weights")
+
+    def follow(self, model: Model) -> None:
+        """Follow a model being trained elsewhere: its weights when the architecture is ours
+        (same panels), else the model itself."""
+        if self.model.arch()["layers"] == model.arch()["layers"]:
+            self.load_weights(model.state_dict())
+        else:
+            self.set_model(model)
+
+    @property
+    def options(self) -> ViewOptions:
+        from explorer.session.digit_view import ViewOptions
+        if self._options is None:
+            self._options = ViewOptions()
+        return self._options
+
+    def set_options(self, **changes: Any) -> None:
+        """Change what ``frame()`` shows: scope, saliency, winners, selection (see ViewOptions)."""
+        self._options = replace(self.options, **changes)
+
+    def set_palette(self, lut: np.ndarray) -> None:
+        """(256, 3) uint8 colour table the saliency is coloured with (blue < 0 < red)."""
+        self._lut = np.asarray(lut, np.uint8).reshape(256, 3)
+
+    def frame(self) -> DigitView:
+        """Everything the Digit Lab draws now, as a DigitView (see explorer.session.digit_view)."""
+        from explorer.session import digit_view as dv
+        opts, frame = self.options, self.compute()
+        stages, legend = dv.stage_maps(self.stages, frame, opts.scope)
+        if opts.winners and frame is not None:
+            stages = [replace(v, winners=self.pool_winner_mask(frame, pool.index))
+                      if (pool := dv.feeding_pool(self.stages, i)) is not None else v
+                      for i, v in enumerate(stages)]
+        sal = scale = rgba = rect = None
+        if opts.saliency and frame is not None:
+            lut = self._lut if self._lut is not None else dv.diverging_lut()
+            sal, scale, rgba = dv.colour_saliency(self.saliency(frame), lut)
+            rect = dv.canvas_rect(frame, 0, 0, 28, 28)
+        sel = None
+        if opts.selection is not None:
+            index, _, row, col = opts.selection
+            if any(st.index == index and st.kind != "dense" for st in self.stages):
+                sel = dv.selection_view(self.stages, opts.selection, frame, self.receptive_field(index, row, col),
+                                        self.explain_conv_cell, self.explain_pool_cell)
+        x = np.zeros((28, 28), np.float32) if frame is None else frame.x[0, 0]
+        return dv.DigitView(self.version, opts, frame, x, tuple(stages), legend,
+                            None if frame is None else frame.probs,
+                            None if frame is None else self.unedited_probs(frame),
+                            sal, scale, rgba, rect, sel, dv.model_info(self.model, self.stages))
+
     # -- persistence (atomic) -----------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the drawing (strokes + background) to ``path`` atomically (.npz)."""
@@ -606,7 +693,7 @@ class DigitSession:
 
 
     # -- experiments (issue 13): edits apply to a working copy; the model file is never touched --
-    def _edits(self) -> Any:
+    def _edits(self) -> ModelEdits:
         from explorer.session.digit_experiments import ModelEdits
         edits = getattr(self, "_model_edits", None)
         if edits is None or self.model not in (edits.unedited, getattr(self, "_edited_model", None)):
@@ -614,12 +701,12 @@ class DigitSession:
         return edits
 
     @property
-    def unedited_model(self) -> Any:
+    def unedited_model(self) -> Model:
         """The model as loaded (== ``model`` while nothing is edited)."""
         return self._edits().unedited
 
     @property
-    def edits(self) -> Any:
+    def edits(self) -> ModelEdits:
         """The ModelEdits (scales, kernels, describe())."""
         return self._edits()
 
@@ -721,7 +808,7 @@ def load_drawing(path: str | os.PathLike[str]) -> DrawingState:
     return DrawingState(_checked_strokes(meta.get("strokes"), bad), _checked_background(bg, bad))
 
 
-def _checked_strokes(raw: object, bad: Any) -> tuple[Stroke, ...]:
+def _checked_strokes(raw: object, bad: Callable[[str], DamagedDrawing]) -> tuple[Stroke, ...]:
     if not isinstance(raw, list):
         raise bad("has no list of strokes")
     if len(raw) > MAX_STROKES:
@@ -748,7 +835,7 @@ def _checked_strokes(raw: object, bad: Any) -> tuple[Stroke, ...]:
     return tuple(strokes)
 
 
-def _checked_background(bg: np.ndarray | None, bad: Any) -> F32 | None:
+def _checked_background(bg: np.ndarray | None, bad: Callable[[str], DamagedDrawing]) -> F32 | None:
     if bg is None:
         return None
     if bg.dtype != np.uint8 or bg.shape != (REF, REF):
@@ -756,7 +843,7 @@ def _checked_background(bg: np.ndarray | None, bad: Any) -> F32 | None:
     return cast("F32", bg.astype(np.float32) / 255)
 
 
-def default_digit_model(seed: int = 0) -> Any:
+def default_digit_model(seed: int = 0) -> Model:
     """Randomly initialised model of the shipped digit CNN's architecture (untrained)."""
     from explorer.training.digits import build_model
 

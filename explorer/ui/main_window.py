@@ -142,12 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.follow_training_action.isChecked():
             return
         if kind == "digits-cnn":
-            current = self.digit_lab.session.model
-            if current.arch()["layers"] == model.arch()["layers"]:
-                current.load_state_dict(model.state_dict())   # same panels, new weights
-                self.digit_lab.refresh_now()
-            else:
-                self.digit_lab.set_model(model)
+            self.digit_lab.follow_model(model)     # through the session: weights, or the model
             self.digit_lab.describe_model(source="the one training in the Train tab")
         elif kind in ("toy", "text") and self.sequence_lab is not None:
             from explorer.session.sequence import SequenceSession

@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from explorer.engine import Model
+
 
 def _stroke(n: int) -> np.ndarray:
     """n points of a looping '8'-like path in reference units (280 across)."""
@@ -33,7 +35,7 @@ def send_mouse(canvas: object, kind: object, x: float, y: float, button: object,
     QtWidgets.QApplication.sendEvent(canvas, ev)
 
 
-def measure_draw_latency(n_moves: int = 300, model: object | None = None,
+def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
                          beside: int = 0) -> dict[str, float]:
     """-> {"median_ms", "p95_ms", "max_ms", "n_moves"} for move -> all panels repainted.
 
@@ -85,7 +87,7 @@ def measure_draw_latency(n_moves: int = 300, model: object | None = None,
             "max_ms": float(ms.max()), "n_moves": int(n_moves)}
 
 
-def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: object | None = None,
+def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: Model | None = None,
                         edge: int = 200) -> dict[str, float]:
     """One stroke of ``n_moves`` pen moves offered at ``hz`` through the real window.
 

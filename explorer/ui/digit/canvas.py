@@ -341,3 +341,8 @@ def load_ink(path: str | Path) -> np.ndarray:
     if not (out > 0.1).any():
         raise ImageError(f"{path.name} has no ink: nothing to read as a digit")
     return out
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import canvas_demo, run
+    raise SystemExit(run(canvas_demo))

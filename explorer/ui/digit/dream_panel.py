@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.experiments import Dream, DreamSettings, DreamTarget, dream
 from explorer.analysis.experiments_pen import PenSettings
+from explorer.engine import Model
 from explorer.ui.digit.edit_panel import editable_layers
 from explorer.ui.digit.jobs import JobRunner
 from explorer.ui.digit.plots import DigitImage
@@ -32,7 +33,7 @@ class DreamPanel(QtWidgets.QFrame):
     draw_requested = QtCore.Signal(object)
     finished = QtCore.Signal()
 
-    def __init__(self, model: object, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, model: Model, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
         self.result: Dream | None = None
@@ -99,7 +100,7 @@ class DreamPanel(QtWidgets.QFrame):
         self.start.setEnabled(False)
         self.set_model(model)
 
-    def set_model(self, model: object) -> None:
+    def set_model(self, model: Model) -> None:
         self.kind.clear()
         self.kind.addItem("class", ("class", 10))
         for i, label, n in editable_layers(model):
@@ -116,7 +117,7 @@ class DreamPanel(QtWidgets.QFrame):
             return DreamTarget("class", self.index.value())
         return DreamTarget("unit", self.index.value(), int(what))
 
-    def run(self, model: object, drawing: np.ndarray | None) -> None:
+    def run(self, model: Model, drawing: np.ndarray | None) -> None:
         """Start a dream of ``model`` (a snapshot: edits made meanwhile do not change it)."""
         target, seed = self.target(), self.seed.value()
         if self.method.currentData() == "pen":
@@ -168,3 +169,14 @@ class DreamPanel(QtWidgets.QFrame):
         self.run_button.setEnabled(True)
         self.readout.setText(text)
         self.finished.emit()
+
+
+def demo() -> DreamPanel:
+    """The dream panel on the demo model (press its button to dream)."""
+    from explorer.ui.digit.demo import demo_model
+    return DreamPanel(demo_model())
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

@@ -12,14 +12,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.engine import Model
+from explorer.session.digits import DigitSession
+
 OFF = (200, 30, 30)
 SCALED = (130, 60, 200)     # purple: not the orange of the inspector's selection
 
 
-def editable_layers(model: object) -> list[tuple[int, str, int]]:
+def editable_layers(model: Model) -> list[tuple[int, str, int]]:
     """(state-dict index, label, channels) of every Conv2d / Linear except the output layer."""
     out = []
-    layers = model.layers  # type: ignore[attr-defined]
+    layers = model.layers
     for i, layer in enumerate(layers[:-1]):
         if layer.type_name in ("Conv2d", "Linear"):
             n = int(layer.params["weight"].shape[0])
@@ -64,7 +67,7 @@ class EditPanel(QtWidgets.QFrame):
 
     edited = QtCore.Signal()
 
-    def __init__(self, session: object, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, session: DigitSession, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
         self.session = session
@@ -129,10 +132,10 @@ class EditPanel(QtWidgets.QFrame):
         self.scale.valueChanged.connect(self._on_scale)
         self.off_button.clicked.connect(lambda: self.scale.setValue(0))
         self.reset_button.clicked.connect(self.reset_all)
-        self.set_model(session.model)  # type: ignore[attr-defined]
+        self.set_model(session.model)
 
     # -- public ------------------------------------------------------------------------
-    def set_model(self, model: object) -> None:
+    def set_model(self, model: Model) -> None:
         self._layers = editable_layers(model)
         self._quiet = True
         self.layer_box.clear()
@@ -154,7 +157,7 @@ class EditPanel(QtWidgets.QFrame):
 
     def toggle(self, layer: int, channel: int) -> None:
         """Switch a channel off, or back to as learned if it is off."""
-        edits = self.session.edits  # type: ignore[attr-defined]
+        edits = self.session.edits
         scale = 1.0 if edits.scales.get((layer, channel), 1.0) == 0.0 else 0.0
         self.session.set_channel_scale(layer, channel, scale)  # type: ignore[attr-defined]
         self.select(layer, channel)
@@ -181,7 +184,7 @@ class EditPanel(QtWidgets.QFrame):
         i = self.layer_box.currentIndex()
         layer, _, n = self._layers[i]
         self.channel.setMaximum(n - 1)
-        w = self.session.unedited_model.layers[layer].params["weight"]  # type: ignore[attr-defined]
+        w = self.session.unedited_model.layers[layer].params["weight"]
         is_conv = w.ndim == 4 and w.shape[2:] == (3, 3)
         self.in_channel.setMaximum(w.shape[1] - 1 if is_conv else 0)
         for box in self.cells + [self.in_channel]:
@@ -194,12 +197,12 @@ class EditPanel(QtWidgets.QFrame):
         if cur is None or self._quiet:
             return
         self._quiet = True
-        edits = self.session.edits  # type: ignore[attr-defined]
+        edits = self.session.edits
         s = edits.scales.get(cur, 1.0)
         self.scale.setValue(int(round(s * 100)))
         self.scale_label.setText(f"×{s:.2f}")
         layer, ch = cur
-        w = self.session.unedited_model.layers[layer].params["weight"]  # type: ignore[attr-defined]
+        w = self.session.unedited_model.layers[layer].params["weight"]
         if w.ndim == 4 and w.shape[2:] == (3, 3):
             k = edits.kernel(layer, ch, self.in_channel.value())
             for box, v, learned in zip(self.cells, k.ravel(), w[ch, self.in_channel.value()].ravel()):
@@ -226,9 +229,20 @@ class EditPanel(QtWidgets.QFrame):
             return
         k = np.array([box.value() for box in self.cells], np.float64).reshape(3, 3)
         layer, ch = cur
-        learned = np.asarray(self.session.unedited_model.layers[layer].params["weight"][ch, self.in_channel.value()])  # type: ignore[attr-defined]
+        learned = np.asarray(self.session.unedited_model.layers[layer].params["weight"][ch, self.in_channel.value()])
         same = np.abs(k - learned) < 5e-4                 # untouched boxes keep the learned float exactly
         k = np.where(same, learned, k)
         self.session.set_kernel(layer, ch, self.in_channel.value(), k)  # type: ignore[attr-defined]
         self._sync()
         self.edited.emit()
+
+
+def demo() -> EditPanel:
+    """The edit panel on the demo session (switch channels off, scale them, edit a kernel)."""
+    from explorer.ui.digit.demo import demo_session
+    return EditPanel(demo_session())
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

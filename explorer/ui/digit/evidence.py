@@ -15,6 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.engine import Model
 from explorer.session.digit_experiments import Evidence, build_evidence, nearest
 from explorer.ui.digit.jobs import JobRunner
 from explorer.ui.widgets.mosaic import MosaicPanel
@@ -75,7 +76,7 @@ class EvidencePanel(QtWidgets.QFrame):
         self.table.cellClicked.connect(self.show_cell)
         self.cell.view.cell_clicked.connect(self._on_cell_image)
 
-    def load(self, model: object, data: Any = None) -> None:
+    def load(self, model: Model, data: Any = None) -> None:
         def job(_report: Any, _cancel: Any) -> Evidence:
             return build_evidence(model, data)  # type: ignore[arg-type]
         self.load_button.setEnabled(False)
@@ -112,7 +113,7 @@ class EvidencePanel(QtWidgets.QFrame):
                 self.table.setItem(r, c, item)
         self.finished.emit()
 
-    def show_nearest(self, model: object, x: np.ndarray | None) -> None:
+    def show_nearest(self, model: Model, x: np.ndarray | None) -> None:
         if self.evidence is None or x is None:
             self.near.view.show_maps(np.zeros((8, 28, 28), np.float32))
             self.near_labels.setText("" if self.evidence is not None else "Load the images to see the nearest ones.")
@@ -136,3 +137,13 @@ class EvidencePanel(QtWidgets.QFrame):
     def _on_cell_image(self, tile: int, _row: int, _col: int) -> None:
         if self.evidence is not None and tile < len(self.cell_indices):
             self.load_image.emit(self.evidence.x_val[self.cell_indices[tile]].copy())
+
+
+def demo() -> EvidencePanel:
+    """The evidence panel (press its button to load held-out digits and score the demo model)."""
+    return EvidencePanel()
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from explorer.data.preprocess import resize
+from explorer.engine import Model
 from explorer.session.digits import REF
 from explorer.ui.digit.dream_panel import DreamPanel
 from explorer.ui.digit.edit_panel import EditPanel, mark_tiles
@@ -28,8 +29,13 @@ from explorer.ui.digit.sweep_panel import SweepPanel
 from explorer.ui.help.experiments import PAGES as HELP
 from explorer.ui.widgets.colors import fmt, max_abs
 
+if TYPE_CHECKING:
+    from explorer.session.digit_view import DigitView
+    from explorer.session.digits import DigitSession
+    from explorer.ui.digit.lab import DigitLab
 
-def conv_indices(model: Any) -> list[int]:
+
+def conv_indices(model: Model) -> list[int]:
     return [i for i, layer in enumerate(model.layers) if layer.type_name == "Conv2d"]
 
 
@@ -51,7 +57,7 @@ def _scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
 class DigitExperiments(QtCore.QObject):
     """Owns the experiment panels of one DigitLab; ``render(frame)`` after every lab render."""
 
-    def __init__(self, lab: Any) -> None:
+    def __init__(self, lab: DigitLab) -> None:
         super().__init__(lab)
         self.lab = lab
         self._marked: tuple[Any, ...] | None = None
@@ -136,17 +142,17 @@ class DigitExperiments(QtCore.QObject):
         self.lab.status.emit(f"edits: {self.lab.session.edits.describe()}")
 
     # -- per render ------------------------------------------------------------------------
-    def render(self, frame: Any) -> None:
+    def render(self, view: DigitView) -> None:
         session = self.lab.session
-        ghost = None if frame is None else session.unedited_probs(frame)
-        if ghost is not None or self.lab.prob_panel.bars.ghost is not None:
-            self.lab.prob_panel.bars.set_ghost(ghost)
-        key = (id(session.model), id(self.lab.kernels), id(self.lab.layers), session.edits.describe())
+        if view.ghost is not None or self.lab.prob_panel.bars.ghost is not None:
+            self.lab.prob_panel.bars.set_ghost(view.ghost)
+        key = (id(session.model), id(self.lab.kernels), id(self.lab.layers), session.weights_version,
+               session.edits.describe())
         if key != self._marked:                   # only when an edit changed: pen moves stay cheap
             self._marked = key
             self._mark(session)
 
-    def _mark(self, session: Any) -> None:
+    def _mark(self, session: DigitSession) -> None:
         edits = session.edits
         for layer, panel in zip(conv_indices(session.model), self.lab.kernels.panels):
             w = np.asarray(session.model.layers[layer].params["weight"], np.float32)

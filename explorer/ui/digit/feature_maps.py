@@ -1,7 +1,7 @@
 """LayerColumn: one MosaicPanel per layer output (conv, ReLU, pool, dense); KernelColumn.
 
-Built once from ``session.stages``; ``show_frame(frame, scope)`` feeds data (one setImage per
-panel). Colours: the diverging scale, values divided by max |value| of the scope.
+Built once from ``session.stages``; ``show_view(view)`` feeds a DigitView's stage maps (one
+setImage per panel), already divided by the colour scope's scale in the session.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.session.digits import DigitFrame, Stage
-from explorer.ui.widgets.colors import fmt, max_abs, normalise
+from explorer.engine import Model
+from explorer.session.digit_view import DigitView, grid_shape
+from explorer.session.digits import Stage
+from explorer.ui.widgets.colors import fmt, max_abs
 from explorer.ui.widgets.mosaic import MosaicPanel
 
 TIPS = {
@@ -24,13 +26,6 @@ TIPS = {
     "dense": ("{name}: the fully connected hidden layer (after ReLU), one cell per unit, laid out\n"
               "as a grid only to fit. Each unit looks at ALL the pooled maps at once."),
 }
-
-
-def grid_shape(n: int) -> tuple[int, int]:
-    """n dense units -> (rows, cols) of a wide strip (64 -> 4×16)."""
-    rows = max((r for r in range(1, int(np.sqrt(n)) + 1) if n % r == 0 and r <= max(np.sqrt(n) / 2, 1)),
-               default=1)
-    return rows, n // rows
 
 
 def columns_for(c: int, h: int) -> int:
@@ -74,33 +69,25 @@ class LayerColumn(QtWidgets.QWidget):
         fit_heights(list(self.panels.values()), self.width() - 8)
         super().resizeEvent(ev)
 
-    def show_frame(self, frame: DigitFrame | None, scope: str) -> dict[str, float | None]:
-        """Feed every panel the frame's outputs (zeros when empty); returns the scale per stage."""
-        scales: dict[str, float | None] = {}
-        outs = {}
-        for st in self.stages:
-            y = np.zeros(st.shape, np.float32) if frame is None else frame.trace.outputs[st.index][0]
-            outs[st.name] = y if len(st.shape) == 3 else y.reshape(1, *grid_shape(y.size))
-        net = max((max_abs(y) for y in outs.values()), default=1.0) if scope == "network" else None
-        for st in self.stages:
-            data, m = normalise(outs[st.name], scope, net)
-            panel = self.panels[st.name]
-            panel.view.show_maps(np.ascontiguousarray(data, np.float32))
-            panel.set_note("each map ÷ its own max |v|" if m is None else f"scale ±{fmt(m)}")
-            scales[st.name] = m
-        return scales
+    def show_view(self, view: DigitView) -> None:
+        """Feed every panel its StageView: maps in [-1, 1], the scale note, pool-winner mask."""
+        for sv in view.stages:
+            panel = self.panels[sv.stage.name]
+            panel.view.show_maps(sv.maps)
+            panel.set_note(sv.note)
+            panel.view.show_mask(sv.winners)
 
 
 class KernelColumn(QtWidgets.QWidget):
     """The learned weights of every Conv2d layer: column = filter, row = input channel."""
 
-    def __init__(self, model: object, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, model: Model, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.panels: list[MosaicPanel] = []
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         n_conv = 0
-        for layer in model.layers:  # type: ignore[attr-defined]
+        for layer in model.layers:
             if layer.type_name != "Conv2d":
                 continue
             n_conv += 1
@@ -122,3 +109,22 @@ class KernelColumn(QtWidgets.QWidget):
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
         fit_heights(self.panels, self.width() - 8)
         super().resizeEvent(ev)
+
+
+def demo() -> QtWidgets.QWidget:
+    """Every layer's maps for the demo '7' (per-layer colour scale), beside the learned kernels."""
+    from explorer.ui.digit.demo import demo_session
+    session = demo_session()
+    layers, kernels = LayerColumn(session.stages), KernelColumn(session.model)
+    layers.show_view(session.frame())
+    box = QtWidgets.QWidget()
+    row = QtWidgets.QHBoxLayout(box)
+    row.addWidget(layers, 3)
+    row.addWidget(kernels, 2)
+    box.resize(1000, 800)
+    return box
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.data.examples import Example, ExampleStore, example_input
+from explorer.engine import Model
 from explorer.errors import ExplorerError
 from explorer.training.digits import predict_proba
 
@@ -39,7 +40,7 @@ class GalleryWindow(QtWidgets.QDialog):
     changed = QtCore.Signal()
     status = QtCore.Signal(str)
 
-    def __init__(self, folder: str | Path, model_fn: Callable[[], object],
+    def __init__(self, folder: str | Path, model_fn: Callable[[], Model],
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("My examples")
@@ -194,3 +195,15 @@ class GalleryWindow(QtWidgets.QDialog):
         d = QtWidgets.QFileDialog.getExistingDirectory(self, "Export the examples to a folder")
         if d:
             self.export(d)
+
+
+def demo() -> GalleryWindow:
+    """The gallery of a temporary examples folder holding the demo '7'."""
+    from explorer.ui.digit.demo import demo_folder, demo_model
+    model = demo_model()
+    return GalleryWindow(demo_folder(), lambda: model)
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

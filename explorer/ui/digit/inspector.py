@@ -190,3 +190,21 @@ class InspectorPanel(QtWidgets.QFrame):
         self.subtitle.setText("Click a cell of a conv or pool map, or try a worked example.")
         self.result.setText("")
         self.check.setText("")
+
+
+def demo() -> InspectorPanel:
+    """The sum behind one conv1 cell of the demo '7' (on its stroke), from the model's weights."""
+    from explorer.ui.digit.demo import demo_session
+    session = demo_session()
+    frame = session.compute()
+    panel = InspectorPanel()
+    if frame is not None:
+        r, c = (int(v) for v in np.argwhere(frame.x[0, 0] > 0.5)[0])
+        panel.show_conv(session.explain_conv_cell(frame, 0, 1, r, c), f"conv1 · map 1, row {r}, column {c}")
+    panel.resize(460, 520)
+    return panel
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

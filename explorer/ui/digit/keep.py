@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.data.examples import EXAMPLES_DIRNAME, Example, ExampleStore
 from explorer.data.preprocess import EmptyDrawing, render_strokes
+from explorer.engine import Model
 from explorer.errors import ExplorerError
 from explorer.session.digits import REF, DigitSession
 
@@ -175,10 +176,25 @@ class _StopOnClose(QtCore.QObject):
         return False
 
 
-def _use_model(window: QtWidgets.QMainWindow, model: object) -> None:
+def _use_model(window: QtWidgets.QMainWindow, model: Model) -> None:
     window.digit_lab.set_model(model)  # type: ignore[attr-defined]
     gallery = window.digit_lab.gallery  # type: ignore[attr-defined]
     if gallery is not None and gallery.isVisible():
         gallery.reload()
     window.set_model_notice(None, model)  # type: ignore[attr-defined]
     window.digit_lab.status.emit("the Digit Lab now reads with the fine-tuned model")  # type: ignore[attr-defined]
+
+
+def demo() -> KeepBar:
+    """The keep bar for the demo '7' (a click keeps it in a temporary folder)."""
+    from explorer.ui.digit.demo import demo_folder, demo_session
+    session = demo_session()
+    bar = KeepBar(session, demo_folder())
+    frame = session.compute()
+    bar.show_probs(None if frame is None else frame.probs)
+    return bar
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

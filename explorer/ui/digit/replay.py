@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.session.digit_experiments import replay
+from explorer.session.digits import DigitSession
 from explorer.ui.digit.jobs import JobRunner
 from explorer.ui.digit.plots import DigitImage, class_plot
 
@@ -82,7 +83,7 @@ class ReplayPanel(QtWidgets.QFrame):
         self.slider.valueChanged.connect(self._on_slider)
         self.play_button.clicked.connect(self.toggle_play)
 
-    def compute(self, session: Any) -> None:
+    def compute(self, session: DigitSession) -> None:
         def job(_report: Any, _cancel: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             return replay(session, 60)
         self.compute_button.setEnabled(False)
@@ -148,3 +149,13 @@ class ReplayPanel(QtWidgets.QFrame):
             return
         k = int(np.argmax(p))
         self.readout.setText(f"after {t} of {int(self.times[-1])} pen points: reads <b>{k}</b> ({100 * p[k]:.1f} %)")
+
+
+def demo() -> ReplayPanel:
+    """The replay panel (its button replays the demo '7' point by point once shown)."""
+    return ReplayPanel()
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

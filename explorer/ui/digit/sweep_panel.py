@@ -124,3 +124,13 @@ class SweepPanel(QtWidgets.QFrame):
                 else "never flips in this range")
         self.readout.setText(f"{s.transform} = {s.values[i]:g}: reads <b>{s.labels[i]}</b> "
                              f"({100 * s.probs[i, s.labels[i]]:.1f} %)<br>{flip}")
+
+
+def demo() -> SweepPanel:
+    """The sweep panel (its button sweeps a transform over the network input)."""
+    return SweepPanel()
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

@@ -108,3 +108,18 @@ class ProbabilityPanel(QtWidgets.QFrame):
             f"<span style='font-size:11pt; color:#666'>runner-up</span><br>"
             f"<span style='font-size:20pt; font-weight:600; color:#d9826f'>{self.labels[b]}</span>"
             f"<span style='font-size:13pt'>&nbsp;{100 * probs[b]:.1f}&nbsp;%</span>")
+
+
+def demo() -> ProbabilityPanel:
+    """Demo data: a confident '7' with a '9' as runner-up."""
+    panel = ProbabilityPanel()
+    probs = np.full(10, 0.01, np.float32)
+    probs[7], probs[9] = 0.84, 0.08
+    panel.set_probs(probs)
+    panel.resize(420, 300)
+    return panel
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

@@ -1,0 +1,92 @@
+"""Demo data for running a Digit Lab panel alone: ``python -m explorer.ui.digit.<panel>``.
+
+``demo_session()`` -> a DigitSession with the shipped digit CNN (an untrained one of the same
+architecture when the file is missing) and a scripted '7'; ``run(build)`` shows ``build()``'s
+widget in a window and runs the Qt event loop.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6 import QtWidgets
+
+from explorer.engine import Model, load_model
+from explorer.paths import model_path
+from explorer.session.digits import DigitSession, default_digit_model
+
+if TYPE_CHECKING:
+    from explorer.ui.digit.canvas import DigitCanvas
+    from explorer.ui.digit.lab import DigitLab
+
+
+def demo_model() -> Model:
+    path = model_path("digits_cnn.npz")
+    return load_model(path) if path.exists() else default_digit_model()
+
+
+def seven() -> list[tuple[float, float]]:
+    """A '7' in reference canvas units (280 across): the top bar, then the diagonal."""
+    bar = [(80 + t, 60) for t in np.linspace(0, 120, 25)]
+    return bar + [(200 - 0.55 * t, 60 + t) for t in np.linspace(0, 170, 35)]
+
+
+def demo_session(points: list[tuple[float, float]] | None = None) -> DigitSession:
+    """A session with the demo model and one finished stroke (a '7' unless ``points``)."""
+    session = DigitSession(demo_model())
+    pts = seven() if points is None else points
+    session.begin_stroke(*pts[0])
+    for x, y in pts[1:]:
+        session.extend_stroke(x, y)
+    session.end_stroke()
+    return session
+
+
+def demo_folder() -> Path:
+    """A temporary examples folder holding the demo '7' as one example."""
+    folder = Path(tempfile.mkdtemp(prefix="explorer-demo-"))
+    from explorer.data.examples import ExampleStore
+    ExampleStore(folder).save(7, [np.asarray(seven(), np.float32)])
+    return folder
+
+
+def app() -> QtWidgets.QApplication:
+    inst = QtWidgets.QApplication.instance()
+    return inst if isinstance(inst, QtWidgets.QApplication) else QtWidgets.QApplication(sys.argv)
+
+
+def run(build: Callable[[], QtWidgets.QWidget]) -> int:
+    """Show ``build()`` in its own window and run the event loop until it is closed."""
+    qt = app()
+    widget = build()
+    widget.setWindowTitle(f"{type(widget).__name__} (demo data)")
+    widget.show()
+    return qt.exec()
+
+
+def lab_demo() -> DigitLab:
+    """The whole Digit Lab on the demo model, with the demo '7' drawn and saliency on."""
+    from explorer.ui.digit.lab import DigitLab
+    lab = DigitLab(demo_model())
+    pts = seven()
+    lab.session.begin_stroke(*pts[0])
+    for x, y in pts[1:]:
+        lab.session.extend_stroke(x, y)
+    lab.session.end_stroke()
+    lab.saliency_action.setChecked(True)
+    lab.resize(1400, 860)
+    return lab
+
+
+def canvas_demo() -> DigitCanvas:
+    """The canvas with the demo '7' (draw more with the left mouse button)."""
+    from explorer.ui.digit.canvas import DigitCanvas
+    canvas = DigitCanvas(demo_session())
+    canvas.resize(420, 420)
+    return canvas
+

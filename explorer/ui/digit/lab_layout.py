@@ -1,0 +1,236 @@
+"""The Digit Lab's actions and layout: toolbar, canvas column, layer column, right column.
+
+``make_actions(lab)`` and ``build(lab)`` set the widgets as attributes of the lab (the names
+tests and other modules use: ``lab.canvas``, ``lab.layers``, ``lab.kernels``, ``lab.prob_panel``,
+``lab.inspector``, ``lab.right_tabs`` ...); ``rebuild_columns(lab)`` after a new architecture.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
+from explorer.ui.digit.inspector import InspectorPanel
+from explorer.ui.digit.keep import KeepBar
+from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging
+from explorer.ui.widgets.fit import scrolled
+from explorer.ui.widgets.mosaic import MosaicPanel
+from explorer.ui.widgets.probabilities import ProbabilityPanel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from explorer.ui.digit.lab import DigitLab
+
+GRAY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
+
+
+def _action(lab: DigitLab, text: str, slot: Callable[..., object],
+            shortcut: str | QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | QtCore.Qt.Key | None = None,
+            checkable: bool = False, tip: str = "") -> QtGui.QAction:
+    act = QtGui.QAction(text, lab)
+    if shortcut is not None:
+        act.setShortcut(QtGui.QKeySequence(shortcut))
+        act.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+    act.setCheckable(checkable)
+    act.setToolTip(tip or text)
+    (act.toggled if checkable else act.triggered).connect(slot)
+    lab.addAction(act)
+    return act
+
+
+def make_actions(lab: DigitLab) -> None:
+    lab.undo_action = _action(lab, "Undo stroke", lab.undo, QtGui.QKeySequence.StandardKey.Undo)
+    lab.redo_action = _action(lab, "Redo stroke", lab.redo, "Ctrl+Shift+Z")
+    lab.clear_action = _action(lab, "Clear", lab.clear, QtCore.Qt.Key.Key_Delete, tip="Clear the canvas (Delete)")
+    lab.eraser_action = _action(lab, "Eraser", lab._on_eraser, "E", True, "Eraser: cut strokes where it passes (E)")
+    lab.wider_action = _action(lab, "Wider pen", lambda: lab.set_pen_width(lab.canvas.pen_width + 3), "]")
+    lab.narrower_action = _action(lab, "Narrower pen", lambda: lab.set_pen_width(lab.canvas.pen_width - 3), "[")
+    lab.saliency_action = _action(lab, "Saliency", lab._on_saliency, "S", True,
+                                  "Colour the pixels that push the top class up (red) or down (blue)")
+    lab.winners_action = _action(lab, "Pool winners", lab._on_winners, "W", True,
+                                 "Darken, on each conv/ReLU map, the cells the next max-pool keeps")
+
+
+def _left_column(lab: DigitLab) -> QtWidgets.QWidget:
+    tools = QtWidgets.QToolBar()
+    tools.setIconSize(QtCore.QSize(16, 16))
+    for act in (lab.undo_action, lab.redo_action, lab.clear_action, lab.eraser_action):
+        tools.addAction(act)
+    lab.pen_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+    lab.pen_slider.setRange(4, 40)
+    lab.pen_slider.setValue(int(lab.canvas.pen_width))
+    lab.pen_slider.setToolTip("Pen width (on the canvas; the network always sees an MNIST-like pen)")
+    lab.pen_slider.valueChanged.connect(lab.set_pen_width)
+    pen_row = QtWidgets.QHBoxLayout()
+    pen_row.addWidget(QtWidgets.QLabel("pen width"))
+    pen_row.addWidget(lab.pen_slider, 1)
+
+    lab.input_panel = MosaicPanel("network input", (
+        "Your drawing preprocessed like MNIST: white ink on black, longer side 20 px,\n"
+        "centre of mass at the centre of a 28×28 field. This is the network's input."),
+        1, 28, 28, 1, GRAY, (0.0, 1.0))
+    lab.saliency_panel = MosaicPanel("saliency", (
+        "Gradient of the top class's score (logit) with respect to each input pixel,\n"
+        "from the engine's backward pass: red pixels push that class up, blue push it down."),
+        1, 28, 28, 1, diverging())
+    lab.saliency_panel.setVisible(False)
+    seen = QtWidgets.QHBoxLayout()
+    seen.addWidget(lab.input_panel)
+    seen.addWidget(lab.saliency_panel)
+
+    lab.legend = ScaleLegend()
+    lab.scope_box = QtWidgets.QComboBox()
+    for key, text in SCOPES.items():
+        lab.scope_box.addItem(text, key)
+    lab.scope_box.setCurrentIndex(list(SCOPES).index(lab.scope))
+    lab.scope_box.setToolTip("Divide values by the largest |value| of each map, each layer, or the whole network")
+    lab.scope_box.currentIndexChanged.connect(lambda _: lab.set_scope(lab.scope_box.currentData()))
+    scale_row = QtWidgets.QHBoxLayout()
+    scale_row.addWidget(QtWidgets.QLabel("colour scale"))
+    scale_row.addWidget(lab.scope_box)
+    toggles = QtWidgets.QHBoxLayout()
+    for act in (lab.saliency_action, lab.winners_action):
+        box = QtWidgets.QCheckBox(act.text())
+        box.setToolTip(act.toolTip())
+        box.toggled.connect(act.setChecked)
+        act.toggled.connect(box.setChecked)
+        toggles.addWidget(box)
+    toggles.addStretch(1)
+
+    left = lab.left = QtWidgets.QWidget()
+    left.installEventFilter(lab)
+    lv = QtWidgets.QVBoxLayout(left)
+    lv.setContentsMargins(4, 4, 4, 4)
+    lv.addWidget(tools)
+    lv.addWidget(lab.canvas)
+    lv.addLayout(pen_row)
+    # -- my examples (issue 12): keep the drawing as an example, the gallery --
+    lab.keeper = KeepBar(lab.session)
+    lab.keeper.status.connect(lab.status)
+    lab.keeper.gallery_requested.connect(lab.show_gallery)
+    lab.canvas.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)   # so digit keys reach the lab
+    lv.addWidget(lab.keeper)
+    lv.addLayout(seen, 1)
+    lv.addLayout(scale_row)
+    lv.addWidget(lab.legend)
+    lv.addLayout(toggles)
+    return left
+
+
+def build(lab: DigitLab) -> None:
+    left = _left_column(lab)
+    lab.layers = LayerColumn(lab.session.stages)
+    lab.layers.cell_clicked.connect(lab.inspect)
+    lab.kernels = KernelColumn(lab.session.model)
+    lab.layer_scroll = QtWidgets.QScrollArea()
+    lab.layer_scroll.setWidgetResizable(True)
+    lab.layer_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    lab.layer_scroll.setWidget(lab.layers)
+
+    lab.prob_panel = ProbabilityPanel()
+    lab.inspector = InspectorPanel()
+    lab.inspector.worked_conv_requested.connect(lambda: lab.show_worked("conv"))
+    lab.inspector.worked_pool_requested.connect(lambda: lab.show_worked("pool"))
+    lab.right_tabs = QtWidgets.QTabWidget()
+    lab.right_tabs.addTab(lab.inspector, "inspector")
+    lab.right_tabs.addTab(scrolled(lab.kernels), "learned kernels")   # scrolls: fits 1024×640
+    lab.right_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+    lab.right_splitter.addWidget(lab.prob_panel)
+    lab.right_splitter.addWidget(lab.right_tabs)
+    lab.right_splitter.setStretchFactor(1, 2)
+    lab.right_splitter.setSizes([290, 570])
+
+    lab.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+    for w in (left, lab.layer_scroll, lab.right_splitter):
+        lab.splitter.addWidget(w)
+    lab.splitter.setStretchFactor(1, 1)
+    lab.splitter.setStretchFactor(2, 1)     # a narrower window shrinks the maps and the right column alike
+    lab.splitter.setSizes([350, 570, 480])
+    lay = QtWidgets.QVBoxLayout(lab)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(lab.splitter)
+
+
+def rebuild_columns(lab: DigitLab) -> None:
+    """A new architecture: new layer and kernel columns (the drawing and the rest stay)."""
+    old_layers = lab.layer_scroll.takeWidget()
+    if old_layers is not None:
+        old_layers.deleteLater()
+    lab.layers = LayerColumn(lab.session.stages)
+    lab.layers.cell_clicked.connect(lab.inspect)
+    lab.layer_scroll.setWidget(lab.layers)
+    old = lab.right_tabs.widget(1)                 # the kernels' scroll area
+    lab.right_tabs.removeTab(1)
+    if old is not None:
+        old.deleteLater()
+    lab.kernels = KernelColumn(lab.session.model)
+    lab.right_tabs.insertTab(1, scrolled(lab.kernels), "learned kernels")
+
+
+def panels(lab: DigitLab) -> dict[str, QtWidgets.QWidget]:
+    """Exportable panels by title."""
+    out: dict[str, QtWidgets.QWidget] = {"canvas": lab.canvas, "network input": lab.input_panel,
+                                         "prediction": lab.prob_panel, "inspector": lab.inspector}
+    for st in lab.session.stages:
+        out[st.title] = lab.layers.panels[st.name]
+    for p in lab.kernels.panels:
+        out[p.title.text().replace("<b>", "").replace("</b>", "")] = p
+    return out
+
+
+def save_settings(lab: DigitLab, s: QtCore.QSettings) -> None:
+    s.setValue("digits/pen_width", float(lab.canvas.pen_width))
+    s.setValue("digits/scope", lab.scope)
+    s.setValue("digits/saliency", lab.saliency_action.isChecked())
+    s.setValue("digits/winners", lab.winners_action.isChecked())
+    s.setValue("digits/splitter", lab.splitter.saveState())
+    s.setValue("digits/right_splitter", lab.right_splitter.saveState())
+
+
+def restore_settings(lab: DigitLab, s: QtCore.QSettings) -> list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]]:
+    """Apply saved settings; returns the splitter states to apply again once laid out."""
+    as_bool = lambda v: str(v).lower() in ("true", "1")  # noqa: E731 (INI stores text)
+    if s.value("digits/pen_width") is not None:
+        lab.set_pen_width(float(s.value("digits/pen_width")))
+    lab.set_scope(str(s.value("digits/scope", lab.scope)))
+    lab.saliency_action.setChecked(as_bool(s.value("digits/saliency", False)))
+    lab.winners_action.setChecked(as_bool(s.value("digits/winners", False)))
+    pending = []
+    for key, split in (("digits/splitter", lab.splitter), ("digits/right_splitter", lab.right_splitter)):
+        v = s.value(key)
+        if isinstance(v, QtCore.QByteArray):
+            split.restoreState(v)
+            pending.append((split, v))
+    return pending
+
+
+def show_gallery(lab: DigitLab) -> QtWidgets.QDialog | None:
+    """The examples gallery (issue 12), built once and reloaded on later calls."""
+    if lab.keeper.folder is None:
+        lab.status.emit("no folder for examples is set")
+        return None
+    from explorer.ui.digit.gallery import GalleryWindow
+    if lab.gallery is None:
+        gallery = lab.gallery = GalleryWindow(lab.keeper.folder, lambda: lab.session.model, lab)
+        gallery.status.connect(lab.status)
+        lab.keeper.kept.connect(lambda _ex: gallery.reload() if gallery.isVisible() else None)
+    else:
+        lab.gallery.reload()
+    lab.gallery.show()
+    return lab.gallery
+
+
+def model_label(lab: DigitLab) -> str:
+    """Lab protocol: a warning, where the model comes from, or its name and held-out accuracy."""
+    if lab._notice:
+        return f"<span style='color:#b35900'>⚠ {lab._notice}</span>"
+    if lab._source:
+        return f"digit model: <b>{lab._source}</b>"
+    meta = getattr(lab.session.model, "meta", {})
+    acc = meta.get("val_acc")
+    held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
+    return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held}"

@@ -1,0 +1,62 @@
+"""Every Digit Lab panel module runs alone with demo data (``python -m explorer.ui.digit.<panel>``).
+
+Each module's ``demo()`` builder (or the one its ``__main__`` block runs) builds its widget
+offscreen here; the event loop is not started.
+"""
+
+import importlib
+import runpy
+import sys
+
+import numpy as np
+import pytest
+from PySide6 import QtWidgets
+
+from explorer.ui.digit import demo as demo_data
+
+BUILDERS = [
+    ("explorer.ui.digit.feature_maps", "demo"),
+    ("explorer.ui.digit.inspector", "demo"),
+    ("explorer.ui.digit.gallery", "demo"),
+    ("explorer.ui.digit.keep", "demo"),
+    ("explorer.ui.digit.dream_panel", "demo"),
+    ("explorer.ui.digit.edit_panel", "demo"),
+    ("explorer.ui.digit.evidence", "demo"),
+    ("explorer.ui.digit.replay", "demo"),
+    ("explorer.ui.digit.sweep_panel", "demo"),
+    ("explorer.ui.widgets.probabilities", "demo"),
+    ("explorer.ui.digit.demo", "canvas_demo"),
+    ("explorer.ui.digit.demo", "lab_demo"),
+]
+
+
+@pytest.mark.parametrize(("module", "name"), BUILDERS)
+def test_demo_builds_its_panel(qtbot, module, name):
+    widget = getattr(importlib.import_module(module), name)()
+    qtbot.addWidget(widget)
+    assert isinstance(widget, QtWidgets.QWidget)
+    widget.show()
+    assert widget.isVisible() and widget.width() > 50 and widget.height() > 20
+
+
+def test_demo_lab_shows_the_demo_digit(qtbot):
+    lab = demo_data.lab_demo()
+    qtbot.addWidget(lab)
+    probs = lab.probabilities()
+    assert probs is not None and int(np.argmax(probs)) == 7      # the shipped model reads the '7'
+    assert lab.canvas._overlay is not None                          # saliency on
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # runpy: the module was imported before
+def test_each_panel_module_runs_its_demo_as_main(monkeypatch):
+    """``python -m <module>`` calls run(<its builder>): checked without starting the event loop."""
+    called = []
+    monkeypatch.setattr(demo_data, "run", lambda build: called.append(build) or 0)
+    for module in {m for m, _ in BUILDERS} - {"explorer.ui.digit.demo"} | {"explorer.ui.digit.lab",
+                                                                           "explorer.ui.digit.canvas"}:
+        saved = sys.modules.get(module)
+        with pytest.raises(SystemExit):
+            runpy.run_module(module, run_name="__main__")
+        if saved is not None:
+            sys.modules[module] = saved
+    assert len(called) == len(BUILDERS)
