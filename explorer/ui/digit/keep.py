@@ -181,7 +181,7 @@ def _use_model(window: QtWidgets.QMainWindow, model: Model) -> None:
     gallery = window.digit_lab.gallery  # type: ignore[attr-defined]
     if gallery is not None and gallery.isVisible():
         gallery.reload()
-    window.set_model_notice(None, model)  # type: ignore[attr-defined]
+    window.digit_lab.describe_model(source="fine-tuned on my examples")  # type: ignore[attr-defined]
     window.digit_lab.status.emit("the Digit Lab now reads with the fine-tuned model")  # type: ignore[attr-defined]
 
 
