@@ -1,6 +1,7 @@
 """Text corpora found on every Python install, a user's own text, and batches for truncated BPTT.
 
-- "code": the standard library's .py files; "prose": English from every install —
+- "code": the standard library's .py files (training continues with the installed packages'
+  .py files, split by package: CODE_HELD_OUT never); "prose": English from every install —
   `pydoc_data.topics` (the Python documentation's text) and the docstrings of the standard
   library and of the installed packages (sentences only, deduplicated). Both are split into
   train/validation by whole files (topics, modules), chosen by a stable hash of the key,
