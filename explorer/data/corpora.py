@@ -1,6 +1,7 @@
 """Text corpora found on every Python install, a user's own text, and batches for truncated BPTT.
 
-- "code": the standard library's .py files; "prose": English from every install —
+- "code": the standard library's .py files (training continues with the installed packages'
+  .py files, split by package: CODE_HELD_OUT never); "prose": English from every install —
   `pydoc_data.topics` (the Python documentation's text) and the docstrings of the standard
   library and of the installed packages (sentences only, deduplicated). Both are split into
   train/validation by whole files (topics, modules), chosen by a stable hash of the key,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import itertools
 import os
 import re
 import sysconfig
@@ -132,16 +134,82 @@ def _read_small(path: str) -> str:
         return fh.read()
 
 
-def load_code(split: str = "train", max_chars: int | None = None, root: str | None = None) -> Corpus:
-    """The standard library's .py files of one split, whole files, at most max_chars characters."""
+# Installed packages whose code is never trained on: the model card measures the code models
+# on them (pyqtgraph's Qt-style camelCase, mlxtend, pip), so they must be code they never saw.
+CODE_HELD_OUT = ("pyqtgraph", "mlxtend", "pip")
+CODE_PACKAGE_CHARS = 300_000  # at most this much of one installed package in the training split
+
+
+def _package_of(rel: str) -> str:
+    """'pkg/sub/mod.py' -> 'pkg'; a top-level module 'six.py' -> 'six'."""
+    return rel.split("/", 1)[0].removesuffix(".py")
+
+
+def site_code_files(root: str | None = None) -> dict[str, str]:
+    """rel path -> path of the installed packages' hand-written .py files (tests, generated
+    files, files over MAX_FILE_CHARS and the CODE_HELD_OUT packages left out)."""
+    site = root or sysconfig.get_paths()["purelib"]
+    found: dict[str, str] = {}
+    if not os.path.isdir(site) or os.path.realpath(site) == os.path.realpath(stdlib_root()):
+        return found
+    for dirpath, dirnames, filenames in os.walk(site):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, site).replace(os.sep, "/")
+            if (not name.endswith(".py") or name.startswith("__editable__")
+                    or _package_of(rel) in CODE_HELD_OUT or os.path.getsize(path) > MAX_FILE_CHARS):
+                continue
+            found[rel] = path
+    return found
+
+
+def _site_code_parts(seen: set[str], site: str | None = None) -> Iterator[tuple[str, str]]:
+    """("site/<rel>", text) of installed packages, in stable-hash order, each package capped at
+    CODE_PACKAGE_CHARS; files identical to one already taken (``seen``: md5s) are skipped."""
+    files = site_code_files(site)
+    per_package: dict[str, int] = {}
+    for rel in sorted(files, key=lambda r: (stable_fraction("site/" + r), r)):
+        text = _read_small(files[rel])
+        digest = hashlib.md5(text.strip().encode("utf-8", "replace")).hexdigest()
+        pkg = _package_of(rel)
+        if (not text.strip() or digest in seen or _GENERATED.search(text[:600])
+                or per_package.get(pkg, 0) + len(text) > CODE_PACKAGE_CHARS):
+            continue
+        seen.add(digest)
+        per_package[pkg] = per_package.get(pkg, 0) + len(text)
+        yield f"site/{rel}", text
+
+
+def load_code(split: str = "train", max_chars: int | None = None, root: str | None = None,
+              site: str | None = None, installed: bool = True) -> Corpus:
+    """Python code of one split, whole files, at most max_chars characters.
+
+    Validation: the standard library's held-out files. Training: the other standard-library
+    files, then (while the cap allows) the installed packages' .py files, each package at most
+    CODE_PACKAGE_CHARS, exact duplicates of any standard-library or earlier file dropped, the
+    CODE_HELD_OUT packages never. Standard-library files come first, so a small cap reads
+    the standard library only. ``site``: the packages' folder (default: this Python's);
+    ``installed=False`` leaves the installed packages out.
+    """
     split = _check_split(split)
     root = root or stdlib_root()
-    keys = split_keys(stdlib_files(root), split, VALID_FRACTION["code"])
+    all_keys = stdlib_files(root)
+    keys = split_keys(all_keys, split, VALID_FRACTION["code"])
     cap = DEFAULT_MAX_CHARS[split] if max_chars is None else int(max_chars)
-    text, files = _take(((k, _read_small(os.path.join(root, k))) for k in keys), cap)
+    texts = {k: _read_small(os.path.join(root, k)) for k in keys}
+    parts: Iterator[tuple[str, str]] = iter(texts.items())
+    if split == "train" and installed and sum(len(t) + 1 for t in texts.values()) < cap:
+        seen = {hashlib.md5(_read_small(os.path.join(root, k)).strip().encode("utf-8", "replace"))
+                .hexdigest() for k in all_keys}
+        parts = itertools.chain(parts, _site_code_parts(seen, site))
+    text, files = _take(parts, cap)
     if not text:
         raise CorpusError(f"no standard-library source files found under {root}")
-    return Corpus(text, files, f"Python standard library ({split}, {len(files)} files)", len(text))
+    n_site = sum(f.startswith("site/") for f in files)
+    what = f"{len(files)} files" if not n_site else \
+        f"{len(files) - n_site} standard-library files, {n_site} installed-package files"
+    return Corpus(text, files, f"Python standard library ({split}, {what})", len(text))
 
 
 # ----------------------------------------------------------------------------- prose

@@ -4,7 +4,8 @@ Every generator returns a TaskBatch: x (N, T) int32 ids into the task's alphabet
 (`task_vocab(name)`, no unknown symbol), y (N, T) int32 targets, mask (N, T) bool (the
 steps that are scored; y is 0 elsewhere).
 
-- parity: bits; y_t = parity of x_0..x_t (0 even, 1 odd). Every step scored.
+- parity: bits; y_t = parity of x_0..x_t (0 even, 1 odd). Every step scored. Half the
+          sequences are sparse in 1s (long runs of 0s: the parity must be held).
 - depth:  Dyck-1 brackets, never below 0, capped at max_depth; y_t = depth after x_t.
 - anbn:   blocks a^n b^n (n uniform in [1, n_max]) back to back; at each 'b',
           y_t = 1 if this b is the n-th (the b's end here: the next symbol is not 'b'),
@@ -73,9 +74,24 @@ def _batch(x: np.ndarray, y: np.ndarray, mask: np.ndarray, k: int) -> TaskBatch:
     return TaskBatch(x.astype(np.int32), y.astype(np.int32), mask.astype(bool), k)
 
 
-def gen_parity(n: int, length: int, rng: np.random.Generator) -> TaskBatch:
-    """x: (N, T) bits -> y: running parity."""
-    x = rng.integers(0, 2, size=(n, length))
+PARITY_SPARSE = (0.005, 0.05)  # the range of p_one in the sparse half (runs of 20-200 zeros)
+
+
+def gen_parity(n: int, length: int, rng: np.random.Generator,
+               p_one: float | None = None) -> TaskBatch:
+    """x: (N, T) bits -> y: running parity.
+
+    p_one: the chance of a 1 at each step. None (default) mixes densities: half the
+    sequences are fair coin flips, the other half sparse (p_one uniform in PARITY_SPARSE), so
+    long runs of 0s occur and the parity must be *held* over them, not only flipped.
+    """
+    if p_one is None:
+        p = np.where(rng.random((n, 1)) < 0.5, 0.5, rng.uniform(*PARITY_SPARSE, size=(n, 1)))
+    elif 0.0 <= p_one <= 1.0:
+        p = np.full((n, 1), float(p_one))
+    else:
+        raise TaskError(f"p_one must be between 0 and 1, got {p_one}")
+    x = (rng.random((n, length)) < p).astype(np.int32)
     return _batch(x, np.cumsum(x, axis=1) % 2, np.ones_like(x, bool), 2)
 
 

@@ -132,7 +132,7 @@ def stream_bits_per_char(model: Model, ids: np.ndarray, lanes: int = 32, chunk: 
 # ----------------------------------------------------------------------------- toy tasks
 # Per task: cell, hidden, embed, training length, steps, batch, lr (hidden 2-16 so it is readable).
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "parity": {"cell": "gru", "hidden": 2, "embed": 2, "steps": 1500, "batch": 32, "lr": 0.01},
+    "parity": {"cell": "gru", "hidden": 2, "embed": 2, "steps": 3000, "batch": 32, "lr": 0.01},
     "depth": {"cell": "gru", "hidden": 6, "embed": 2, "steps": 3000, "batch": 32, "lr": 0.01},
     "anbn": {"cell": "gru", "hidden": 4, "embed": 2, "steps": 1500, "batch": 32, "lr": 0.01},
     "recall": {"cell": "gru", "hidden": 8, "embed": 8, "steps": 1500, "batch": 32, "lr": 0.01},

@@ -93,6 +93,30 @@ def test_shipped_parity_points():
     assert min(np.linalg.norm(s - end) for s in stable0) < 1e-4
 
 
+def test_shipped_parity_has_two_attractors_under_zero():
+    """Parity's two memories: under "0" both the even and the odd state are stable fixed points,
+    distinct, and the model reads them as different parities; a run of zeros after a "1" ends
+    on the other one than a run from the start."""
+    from explorer.engine import load_model
+    model = load_model(model_path("task_parity.npz"))
+    pts = [p for p in find_fixed_points(model) if p.symbol == "0" and p.stable]
+    assert len(pts) >= 2
+    assert all(p.residual <= 1e-5 and p.eigenvalues_abs_max < 1.0 for p in pts)
+    states = np.array([p.hidden for p in pts])
+    gaps = np.linalg.norm(states[:, None] - states[None], axis=-1)[np.triu_indices(len(pts), 1)]
+    assert gaps.min() > 0.1
+    model.eval()
+    classes = model.layers[-1].infer(states.astype(np.float32)).argmax(-1)
+    assert set(classes.tolist()) == {0, 1}  # one even attractor, one odd attractor
+    fmap = StepMap(model)
+    ids = np.zeros((2, 2000), np.int64)
+    ids[1, 0] = 1  # "1" then 1999 zeros: odd must be held, not drift back to even
+    ends = [fmap.visited(ids[i:i + 1])[-1] for i in range(2)]
+    near = [int(np.argmin(np.linalg.norm(states - e, axis=1))) for e in ends]
+    assert near[0] != near[1]
+    assert max(np.linalg.norm(states[n] - e) for n, e in zip(near, ends)) < 1e-4
+
+
 def test_large_state_is_refused():
     model = build_sequence_model(3, 3, "lstm", 80, 3, np.random.default_rng(0), {"alphabet": "abc"})
     with pytest.raises(FixedPointError, match="small models"):

@@ -122,3 +122,18 @@ def test_bad_requests_give_clear_errors():
         make("recall", 4, 1, rng=0)
     with pytest.raises(TaskError, match="made of the letters"):
         make("motif", 4, 10, rng=0, motif="xyz")
+
+
+def test_parity_mixes_dense_and_sparse_sequences():
+    """Half the sequences are sparse in 1s (long runs of 0s, where the parity must be held)."""
+    batch = make("parity", 400, 200, rng=5)
+    density = batch.x.mean(axis=1)
+    sparse, dense = density < 0.1, density > 0.35
+    assert 0.35 < sparse.mean() < 0.65 and 0.35 < dense.mean() < 0.65
+    longest = [max(len(run) for run in "".join(map(str, row)).split("1")) for row in batch.x[sparse]]
+    assert np.median(longest) >= 40
+    np.testing.assert_array_equal(batch.y, np.cumsum(batch.x, axis=1) % 2)
+    assert make("parity", 5, 30, rng=0, p_one=0.0).x.sum() == 0
+    assert make("parity", 5, 30, rng=0, p_one=1.0).y[:, 1].sum() == 0  # two 1s: even
+    with pytest.raises(TaskError, match="between 0 and 1"):
+        make("parity", 4, 10, rng=0, p_one=1.5)
