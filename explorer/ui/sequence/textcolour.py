@@ -1,7 +1,10 @@
-"""Colour the editor's characters by a value per character (QTextEdit.ExtraSelection).
+"""Colour the editor's characters by a value per character, painted under the text.
 
-Only the visible part (plus a margin) is coloured, and neighbouring characters that fall in
-the same colour step are merged into one selection, so a keystroke stays cheap at any length.
+The colour runs of the visible part (plus a margin) are kept as arrays of document positions
+and painted in the viewport's paint event, before the editor draws its text: the cost is that
+of the runs on screen, whatever the length of the text (Qt's ExtraSelections redraw the text
+once per selection, which at 800 runs took 8 ms a frame). Edits shift the runs as the document
+would shift a cursor, so a frame painted before the next ``apply`` is still in place.
 Unknown characters always get a violet background and explain themselves in a tooltip.
 """
 
@@ -14,6 +17,7 @@ from explorer.data.vocab import UNKNOWN
 
 STEPS = 5                      # colour steps per sign
 UNKNOWN_BG = QtGui.QColor(170, 90, 230, 110)
+_UNKNOWN_LEVEL = 99            # the level of a run of unknown characters
 
 
 class PosMap:
@@ -28,6 +32,10 @@ class PosMap:
     def to_doc(self, i: int) -> int:
         i = min(max(int(i), 0), self.n)
         return i if self.doc is None else int(self.doc[i])
+
+    def to_docs(self, i: np.ndarray) -> np.ndarray:
+        i = np.clip(i, 0, self.n)
+        return i if self.doc is None else self.doc[i]
 
     def to_char(self, pos: int) -> int:
         if self.doc is None:
@@ -46,33 +54,40 @@ class TextColourer:
     def __init__(self, editor: QtWidgets.QPlainTextEdit) -> None:
         self.editor = editor
         self.positive, self.negative = (20, 170, 60), (220, 40, 40)
-        self.last: list[QtWidgets.QTextEdit.ExtraSelection] = []
         self._unknown = np.zeros(0, bool)
         self.pos = PosMap("")
-        self._unknown_format = QtGui.QTextCharFormat()
-        self._unknown_format.setBackground(UNKNOWN_BG)
-        self._unknown_format.setToolTip("not in the model's vocabulary: read as the unknown symbol")
-        # selections already built, by (first char, end char, colour level); the document keeps
-        # their cursors up to date, and a hit is used only if its cursor still spans those characters
-        self._cache: dict[tuple[int, int, int | str], QtWidgets.QTextEdit.ExtraSelection] = {}
-        self._value_runs = np.zeros((0, 3), np.int64)     # last frame's (start, end, level) runs
-        self._value_sels: list[QtWidgets.QTextEdit.ExtraSelection] = []
-        self._edit_from: int | None = None
-        self._formats: dict[int, QtGui.QTextCharFormat] = {}
-        editor.viewport().installEventFilter(_UnknownTips(editor, self))
+        self._runs = np.zeros((0, 3), np.int64)       # (doc start, doc end, level), in paint order
+        self._colours: dict[int, QtGui.QColor] = {}
+        editor.viewport().installEventFilter(_Painter(editor, self))
         editor.document().contentsChange.connect(self._on_contents_change)
 
     def set_palette(self, positive: tuple[int, int, int], negative: tuple[int, int, int]) -> None:
         if (positive, negative) != (self.positive, self.negative):
-            self._cache = {k: v for k, v in self._cache.items() if k[2] == "unknown"}
-            self._formats.clear()
-            self._value_runs, self._value_sels = np.zeros((0, 3), np.int64), []
+            self._colours.clear()
+            self.editor.viewport().update()
         self.positive, self.negative = positive, negative
 
+    def colour(self, level: int) -> QtGui.QColor:
+        c = self._colours.get(level)
+        if c is None:
+            c = UNKNOWN_BG if level == _UNKNOWN_LEVEL else _colour(level, self.positive, self.negative)
+            self._colours[level] = c
+        return c
+
+    def spans(self) -> list[tuple[int, int, QtGui.QColor]]:
+        """What is painted: (document start, document end, colour) per run, in paint order."""
+        return [(a, b, self.colour(level)) for a, b, level in self._runs.tolist()]
+
     def _on_contents_change(self, position: int, removed: int, added: int) -> None:
-        """An edit at document position `position`: selections ending after it are not reused blindly."""
-        if removed or added:
-            self._edit_from = position if self._edit_from is None else min(self._edit_from, position)
+        """Move the runs as the document moves a cursor: those inside a removal shrink."""
+        if (removed or added) and len(self._runs):
+            ends = self._runs[:, :2]
+            shifted = np.where(ends >= position + removed, ends + (added - removed),
+                               np.where(ends > position, position, ends))
+            if removed == 0:                              # an insertion moves positions at it too
+                shifted = np.where(ends >= position, ends + added, ends)
+            runs = np.concatenate([shifted, self._runs[:, 2:]], axis=1)
+            self._runs = runs[runs[:, 1] > runs[:, 0]]
 
     def visible_range(self, margin: int = 80) -> tuple[int, int]:
         ed = self.editor
@@ -85,13 +100,12 @@ class TextColourer:
               pos: PosMap | None = None) -> None:
         """values[k] colours character offset+k (NaN: not coloured); pos maps characters to the document.
 
-        Typing changes the runs at the end only: the leading runs equal to the last frame's (and
-        not touched by an edit since) keep their selections; the others come from the cache."""
-        doc = self.editor.document()
+        Neighbouring characters in the same colour step form one run; the runs of unknown
+        characters are painted over the value runs."""
         self.pos = pos or self.pos
         lo, hi = self.visible_range()
         self._unknown = unknown
-        runs = np.zeros((0, 3), np.int64)
+        parts = []
         if values is not None and len(values):
             a, b = max(lo, offset), min(hi, offset + len(values))
             if b > a:
@@ -101,81 +115,88 @@ class TextColourer:
                 starts = np.concatenate([[0], cuts])
                 ends = np.concatenate([cuts, [len(levels)]])
                 keep = levels[starts] != 0
-                runs = np.stack([a + starts[keep], a + ends[keep], levels[starts][keep]], axis=1)
-        k = self._reusable(runs)
-        sels = self._value_sels[:k]
-        for a, b, level in runs[k:].tolist():
-            sels.append(self._cached(doc, a, b, level))
-        self._value_runs, self._value_sels = runs, list(sels)
-        self._edit_from = None
+                parts.append(np.stack([a + starts[keep], a + ends[keep], levels[starts][keep]], axis=1))
         unk = np.asarray(unknown[lo:hi], np.int8)
-        if unk.any():                                   # one selection per run of unknown characters
+        if unk.any():                                   # one run per run of unknown characters
             edges = np.flatnonzero(np.diff(np.concatenate([[0], unk, [0]])))
-            for a, b in zip(edges[::2].tolist(), edges[1::2].tolist()):
-                sels.append(self._cached(doc, lo + a, lo + b, "unknown"))
-        if len(self._cache) > 6000:                     # scrolled through a long text: start afresh
-            self._cache = {}
-        if len(sels) != len(self.last) or any(x is not y for x, y in zip(reversed(sels), reversed(self.last))):
-            self.last = sels
-            self.editor.setExtraSelections(sels)
+            parts.append(np.stack([lo + edges[::2], lo + edges[1::2],
+                                   np.full(len(edges) // 2, _UNKNOWN_LEVEL)], axis=1))
+        runs = np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 3), np.int64)
+        runs[:, :2] = self.pos.to_docs(runs[:, :2])
+        if runs.shape != self._runs.shape or not np.array_equal(runs, self._runs):
+            self._runs = runs
+            self.editor.viewport().update()
 
-    def _reusable(self, runs: np.ndarray) -> int:
-        """How many leading runs equal the last frame's and end before any edit since."""
-        prev = self._value_runs
-        n = min(len(prev), len(runs))
-        if n == 0:
-            return 0
-        same = np.all(prev[:n] == runs[:n], axis=1)
-        k = int(n if same.all() else np.argmin(same))
-        if self._edit_from is not None and k:
-            ends = runs[:k, 1]
-            doc_ends = ends if self.pos.doc is None else self.pos.doc[np.minimum(ends, self.pos.n)]
-            k = int(np.searchsorted(doc_ends, self._edit_from, side="left"))
-        return k
+    def paint(self, painter: QtGui.QPainter, clip: QtCore.QRect) -> None:
+        """Fill each run's background on the lines it covers (as a selection would)."""
+        runs = self._runs
+        if not len(runs):
+            return
+        ed = self.editor
+        offset = ed.contentOffset()
+        order = np.argsort(runs[:, 0], kind="stable")
+        starts, ends = runs[order, 0], runs[order, 1]
+        reach = np.maximum.accumulate(ends)             # runs may nest (unknown over value runs)
+        rects: dict[int, list[QtCore.QRect]] = {}
+        block = ed.firstVisibleBlock()
+        half = QtGui.QFontMetrics(ed.font()).horizontalAdvance(" ") // 2
+        while block.isValid():
+            geo = ed.blockBoundingGeometry(block).translated(offset)
+            if geo.top() > clip.bottom():
+                break
+            p0, n = block.position(), block.length()
+            layout = block.layout()
+            if block.isVisible() and geo.bottom() >= clip.top() and layout is not None:
+                k = int(np.searchsorted(reach, p0, side="right"))
+                while k < len(starts) and starts[k] < p0 + n:
+                    i = int(order[k])
+                    a, b = max(int(starts[k]) - p0, 0), min(int(ends[k]) - p0, n)
+                    k += 1
+                    if b <= a:
+                        continue
+                    level = int(runs[i, 2])
+                    for li in range(layout.lineCount()):
+                        line = layout.lineAt(li)
+                        la, lb = line.textStart(), line.textStart() + line.textLength()
+                        last = li == layout.lineCount() - 1
+                        sa, sb = max(a, la), min(b, lb)
+                        top = geo.top() + line.y()
+                        rect = QtCore.QRect()
+                        if sb > sa:
+                            x0, x1 = line.cursorToX(sa)[0], line.cursorToX(sb)[0]
+                            if not last:                        # a wrap's trailing spaces: not drawn
+                                x1 = min(x1, line.x() + line.naturalTextWidth())
+                            if x1 > x0:                         # outward to whole pixels, as Qt
+                                rect = QtCore.QRectF(geo.left() + x0, top, x1 - x0, line.height()).toAlignedRect()
+                        if last and b > lb >= a:                # the newline: half a space, as Qt
+                            rect = rect.united(QtCore.QRectF(
+                                geo.left() + round(line.cursorToX(lb)[0]), top, half, line.height()
+                            ).toAlignedRect())
+                        if not rect.isEmpty():
+                            rects.setdefault(level, []).append(rect)
+            block = block.next()
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for level in dict.fromkeys(runs[:, 2].tolist()):    # value colours first, unknown last
+            if level in rects:
+                painter.setBrush(self.colour(level))
+                painter.drawRects(rects[level])
 
-    def _cached(self, doc: QtGui.QTextDocument, a: int, b: int, level: int | str
-                ) -> QtWidgets.QTextEdit.ExtraSelection:
-        """The selection colouring characters a..b-1 at `level`: reused when its cursor (which the
-        document keeps up to date through edits) still spans exactly those characters."""
-        hit = self._cache.get((a, b, level))
-        da, db = self.pos.to_doc(a), self.pos.to_doc(b)
-        if hit is not None:
-            cur = hit.cursor
-            if cur.selectionStart() == da and cur.selectionEnd() == db:
-                return hit
-        fmt = self._unknown_format if level == "unknown" else self._format(int(level))
-        hit = self._selection(doc, da, db, fmt)
-        self._cache[(a, b, level)] = hit
-        return hit
 
-    def _format(self, level: int) -> QtGui.QTextCharFormat:
-        fmt = self._formats.get(level)
-        if fmt is None:
-            fmt = QtGui.QTextCharFormat()
-            fmt.setBackground(_colour(level, self.positive, self.negative))
-            self._formats[level] = fmt
-        return fmt
-
-    def _selection(self, doc: QtGui.QTextDocument, a: int, b: int, fmt: QtGui.QTextCharFormat
-                   ) -> QtWidgets.QTextEdit.ExtraSelection:
-        """A selection of document positions a..b with format fmt."""
-        sel = QtWidgets.QTextEdit.ExtraSelection()
-        cur = QtGui.QTextCursor(doc)
-        cur.setPosition(a)
-        cur.setPosition(b, QtGui.QTextCursor.MoveMode.KeepAnchor)
-        sel.cursor = cur
-        sel.format = fmt
-        return sel
-
-
-class _UnknownTips(QtCore.QObject):
-    """Tooltip over an unknown character: what it is and how the model reads it."""
+class _Painter(QtCore.QObject):
+    """Paints the colour runs under the text, and the tooltip over an unknown character."""
 
     def __init__(self, editor: QtWidgets.QPlainTextEdit, colourer: TextColourer) -> None:
         super().__init__(editor)
         self.editor, self.colourer = editor, colourer
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QtCore.QEvent.Type.Paint:
+            painter = QtGui.QPainter(obj)  # type: ignore[arg-type]
+            try:
+                self.colourer.paint(painter, event.rect())  # type: ignore[attr-defined]
+            finally:
+                painter.end()
+            return False                                  # the editor paints its text on top
         if event.type() == QtCore.QEvent.Type.ToolTip:
             doc_pos = self.editor.cursorForPosition(event.pos()).position()  # type: ignore[attr-defined]
             pos = self.colourer.pos.to_char(doc_pos)
