@@ -199,3 +199,38 @@ def test_fast_image_item_draws_the_same_cells(qtbot):
         formats.append(item.qimage.format())
     assert formats[1] == QtGui.QImage.Format.Format_ARGB32_Premultiplied
     assert np.abs(shots[0] - shots[1]).max() <= 1
+
+
+def test_a_changed_tail_repaints_its_lines_only(qtbot):
+    text = "abc def ghi\n" * 12
+    edit = _editor(qtbot, text)
+    values = np.random.default_rng(4).uniform(-1, 1, len(text))
+    colourer = TextColourer(edit)
+    colourer.apply(values, np.zeros(len(text), bool), 0, PosMap(text))
+    qtbot.waitExposed(edit)
+    painted = []
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt)
+            if event.type() == QtCore.QEvent.Type.Paint:
+                painted.append(QtGui.QRegion(event.region()))
+            return False
+
+    spy = Spy()
+    edit.viewport().installEventFilter(spy)
+    QtWidgets.QApplication.processEvents()
+    painted.clear()
+    changed = values.copy()
+    changed[-20:] = -changed[-20:]                     # the last two lines change colour
+    colourer.apply(changed, np.zeros(len(text), bool), 0, PosMap(text))
+    qtbot.waitUntil(lambda: bool(painted))
+    region = QtGui.QRegion()
+    for r in painted:
+        region = region.united(r)
+    offset = edit.contentOffset()
+    doc = edit.document()
+
+    def line_rect(pos):
+        return edit.blockBoundingGeometry(doc.findBlock(pos)).translated(offset).toAlignedRect()
+    assert all(region.contains(line_rect(p)) for p in (len(text) - 20, len(text) - 12, len(text) - 2))
+    assert not region.intersects(line_rect(0))          # the first line, unchanged, is not repainted

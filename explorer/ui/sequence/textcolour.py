@@ -124,8 +124,30 @@ class TextColourer:
         runs = np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 3), np.int64)
         runs[:, :2] = self.pos.to_docs(runs[:, :2])
         if runs.shape != self._runs.shape or not np.array_equal(runs, self._runs):
+            self._update_changed(self._runs, runs)
             self._runs = runs
-            self.editor.viewport().update()
+
+    def _update_changed(self, old: np.ndarray, new: np.ndarray) -> None:
+        """Repaint the lines from the first run that changed to the last (typing at the end of
+        a long text repaints its last line, not the whole viewport)."""
+        n = min(len(old), len(new))
+        same = np.all(old[:n] == new[:n], axis=1) if n else np.zeros(0, bool)
+        j = int(n if same.all() else np.argmin(same))
+        m = min(len(old), len(new)) - j
+        tail = np.all(old[len(old) - m:] == new[len(new) - m:], axis=1) if m > 0 else np.zeros(0, bool)
+        t = int(m if tail.all() else np.argmin(tail[::-1]))   # equal runs at the end
+        changed = np.concatenate([old[j:len(old) - t], new[j:len(new) - t]])
+        if not len(changed):
+            return
+        ed = self.editor
+        doc, offset = ed.document(), ed.contentOffset()
+        first = doc.findBlock(int(changed[:, 0].min()))
+        last = doc.findBlock(max(int(changed[:, 1].max()) - 1, 0))
+        top = ed.blockBoundingGeometry(first).translated(offset).top() if first.isValid() else 0.0
+        bottom = (ed.blockBoundingGeometry(last).translated(offset).bottom() if last.isValid()
+                  else float(ed.viewport().height()))
+        vp = ed.viewport()
+        vp.update(QtCore.QRect(0, int(np.floor(top)) - 1, vp.width(), int(np.ceil(bottom - top)) + 3))
 
     def paint(self, painter: QtGui.QPainter, clip: QtCore.QRect) -> None:
         """Fill each run's background on the lines it covers (as a selection would)."""
@@ -148,22 +170,31 @@ class TextColourer:
             layout = block.layout()
             if block.isVisible() and geo.bottom() >= clip.top() and layout is not None:
                 k = int(np.searchsorted(reach, p0, side="right"))
+                lines = None
                 while k < len(starts) and starts[k] < p0 + n:
                     i = int(order[k])
                     a, b = max(int(starts[k]) - p0, 0), min(int(ends[k]) - p0, n)
                     k += 1
                     if b <= a:
                         continue
+                    if lines is None:                           # once per block: its lines
+                        count = layout.lineCount()
+                        lines = [(layout.lineAt(li), li == count - 1) for li in range(count)]
+                        lines = [(line, line.textStart(), line.textStart() + line.textLength(), last,
+                                  geo.top() + line.y(), {}) for line, last in lines]
                     level = int(runs[i, 2])
-                    for li in range(layout.lineCount()):
-                        line = layout.lineAt(li)
-                        la, lb = line.textStart(), line.textStart() + line.textLength()
-                        last = li == layout.lineCount() - 1
+                    for line, la, lb, last, top, xs in lines:
+                        if la >= b:
+                            break
                         sa, sb = max(a, la), min(b, lb)
-                        top = geo.top() + line.y()
                         rect = QtCore.QRect()
                         if sb > sa:
-                            x0, x1 = line.cursorToX(sa)[0], line.cursorToX(sb)[0]
+                            x0 = xs.get(sa)
+                            if x0 is None:
+                                x0 = xs[sa] = line.cursorToX(sa)[0]
+                            x1 = xs.get(sb)
+                            if x1 is None:
+                                x1 = xs[sb] = line.cursorToX(sb)[0]
                             if not last:                        # a wrap's trailing spaces: not drawn
                                 x1 = min(x1, line.x() + line.naturalTextWidth())
                             if x1 > x0:                         # outward to whole pixels, as Qt
