@@ -83,10 +83,11 @@ def _editor(qtbot, text: str) -> QtWidgets.QPlainTextEdit:
     return edit
 
 
-def test_painted_colours_equal_qt_selections_pixel_for_pixel(qtbot):
+def test_painted_colours_equal_qt_selections_pixel_for_pixel(qtbot, monkeypatch):
     """The runs painted under the text give the pixels Qt's ExtraSelections gave (wrapped
     lines, trailing spaces, tabs, empty lines, an emoji), away from the glyphs' edges."""
-    text = ("def f(x):\n    return 'caf\u00e9' + x  # wraps " + "w" * 60 + "\n\tz = [1, 2]   \n\n\U0001F600 ok\n") * 4
+    text = ("def f(x):\n    return 'caf\u00e9' + x  # wraps " + "w" * 60
+            + "\n\tz = [1, 2]   \n\nabcdefgh\n  a = b  \n\U0001F600 ok\n") * 4
     rng = np.random.default_rng(1)
     values = rng.uniform(-1, 1, len(text))
     values[5:9] = np.nan
@@ -106,7 +107,11 @@ def test_painted_colours_equal_qt_selections_pixel_for_pixel(qtbot):
         sels.append(sel)
     ref.setExtraSelections(sels)
     assert len(sels) > 100
+    even = []                                          # lines on the monospace fast path
+    real = TextColourer._even_rects
+    monkeypatch.setattr(TextColourer, "_even_rects", staticmethod(lambda *a: even.append(1) or real(*a)))
     got, want = _pixels(ours.viewport().grab().toImage()), _pixels(ref.viewport().grab().toImage())
+    assert len(even) >= 4
     dark = (got[..., :3].min(-1) < 200) | (want[..., :3].min(-1) < 200)
     near = dark.copy()                                 # within 2 px of a glyph
     for dy in range(-2, 3):

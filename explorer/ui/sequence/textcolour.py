@@ -162,6 +162,7 @@ class TextColourer:
         rects: dict[int, list[QtCore.QRect]] = {}
         block = ed.firstVisibleBlock()
         half = QtGui.QFontMetrics(ed.font()).horizontalAdvance(" ") // 2
+        advance = QtGui.QFontMetricsF(ed.font()).horizontalAdvance(" ")
         while block.isValid():
             geo = ed.blockBoundingGeometry(block).translated(offset)
             if geo.top() > clip.bottom():
@@ -170,6 +171,11 @@ class TextColourer:
             layout = block.layout()
             if block.isVisible() and geo.bottom() >= clip.top() and layout is not None:
                 k = int(np.searchsorted(reach, p0, side="right"))
+                if self._even_line(block, layout, advance):
+                    k_end = int(np.searchsorted(starts, p0 + n, side="left"))
+                    self._even_rects(rects, layout.lineAt(0), geo, p0, n, starts[k:k_end], ends[k:k_end],
+                                     runs[order[k:k_end], 2], advance, half)
+                    k = k_end
                 lines = None
                 while k < len(starts) and starts[k] < p0 + n:
                     i = int(order[k])
@@ -201,7 +207,7 @@ class TextColourer:
                                 rect = QtCore.QRectF(geo.left() + x0, top, x1 - x0, line.height()).toAlignedRect()
                         if last and b > lb >= a:                # the newline: half a space, as Qt
                             rect = rect.united(QtCore.QRectF(
-                                geo.left() + round(line.cursorToX(lb)[0]), top, half, line.height()
+                                geo.left() + np.floor(line.cursorToX(lb)[0] + 0.5), top, half, line.height()
                             ).toAlignedRect())
                         if not rect.isEmpty():
                             rects.setdefault(level, []).append(rect)
@@ -211,6 +217,41 @@ class TextColourer:
             if level in rects:
                 painter.setBrush(self.colour(level))
                 painter.drawRects(rects[level])
+
+
+    @staticmethod
+    def _even_line(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float) -> bool:
+        """One line of printable ASCII without tabs, every character ``advance`` wide (the
+        monospace case): positions follow from the column, no call per run is needed."""
+        if layout.lineCount() != 1:
+            return False
+        text = block.text()
+        if not text.isascii() or not text.isprintable():
+            return False
+        line = layout.lineAt(0)
+        return bool(line.cursorToX(len(text))[0] == line.x() + len(text) * advance)
+
+    @staticmethod
+    def _even_rects(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo: QtCore.QRectF,
+                    p0: int, n: int, starts: np.ndarray, ends: np.ndarray, levels: np.ndarray,
+                    advance: float, half: int) -> None:
+        """The rects of the runs in an even line, computed together (as ``paint`` does one by one)."""
+        a, b = np.maximum(starts - p0, 0), np.minimum(ends - p0, n)
+        lb = n - 1                                         # the newline's position
+        left0 = geo.left() + line.x()
+        sb = np.minimum(b, lb)
+        x0, x1 = left0 + a * advance, left0 + sb * advance
+        chars = (b > a) & (sb > a)
+        lo, hi = np.floor(x0), np.ceil(x1)
+        newline = (b > a) & (b > lb) & (lb >= a)
+        nl_lo = np.floor(left0 + lb * advance + 0.5)
+        lo = np.where(chars, np.where(newline, np.minimum(lo, nl_lo), lo), nl_lo)
+        hi = np.where(chars, np.where(newline, np.maximum(hi, nl_lo + half), hi), nl_lo + half)
+        top = geo.top() + line.y()
+        y0, y1 = int(np.floor(top)), int(np.ceil(top + line.height()))
+        for keep, x, right, level in zip((chars | newline).tolist(), lo.tolist(), hi.tolist(), levels.tolist()):
+            if keep:
+                rects.setdefault(level, []).append(QtCore.QRect(int(x), y0, int(right - x), y1 - y0))
 
 
 class _Painter(QtCore.QObject):
