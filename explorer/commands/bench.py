@@ -55,6 +55,39 @@ def engine_rows(quick: bool) -> dict[str, float]:
     return rows
 
 
+def eraser_rows(quick: bool) -> dict[str, float]:
+    """An eraser drawn across a small drawing and across a 5,000-point one: median ms per
+    move that cut ink (the network input kept up to date, as the Digit Lab does)."""
+    from explorer.data.preprocess import StrokeRaster
+    from explorer.session.digits import Stroke, densify, erase_strokes
+
+    def spiral(n: int, radius: float) -> np.ndarray:      # pen points ~1.5 units apart
+        s = np.arange(n) * 1.5
+        b = 12 / (2 * np.pi)
+        th = np.sqrt(2 * s / b + 1e-9)
+        r = b * th * radius / (b * th).max()
+        return np.stack([150 + r * np.cos(th), 150 + r * np.sin(th)], 1).astype(np.float32)
+
+    def per_move(pts: np.ndarray) -> float:
+        state = (Stroke(densify(pts)),)
+        raster = StrokeRaster()
+        raster.update([s.points for s in state])
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        path = np.linspace(lo, hi, 60 if quick else 200).astype(np.float32)
+        times = []
+        for i in range(1, len(path)):
+            t0 = time.perf_counter()
+            cut = erase_strokes(state, path[i - 1:i + 1], 6.0)
+            raster.update([s.points for s in cut])
+            if cut != state:
+                times.append(time.perf_counter() - t0)
+            state = cut
+        return float(np.median(times or [0.0]) * 1e3)
+
+    return {"eraser_move_small_drawing_ms": per_move(spiral(150, 25)),
+            "eraser_move_5000pt_drawing_ms": per_move(spiral(5000, 140))}
+
+
 def torch_rows(quick: bool, threads: int | None = None) -> dict[str, float] | None:
     """The engine rows' work in PyTorch: at its default thread count, or at ``threads``."""
     try:
@@ -119,6 +152,7 @@ def gui_rows(quick: bool) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     quick = bool(getattr(args, "quick", False))
     result: dict[str, Any] = {"engine": engine_rows(quick)}
+    result["engine"].update(eraser_rows(quick))
     result["torch"] = torch_rows(quick)
     result["torch_1_thread"] = torch_rows(quick, threads=1)
     if result["torch"]:

@@ -293,6 +293,7 @@ class StrokeRaster:
     def __init__(self, pen_width: float | None = None) -> None:
         self.pen = _pen(pen_width)
         self.rebuilds = 0                                 # full re-renders (for tests, bench)
+        self.patches = 0                                  # local re-renders after a cut (ditto)
         self._reset()
 
     def _reset(self) -> None:
@@ -321,6 +322,9 @@ class StrokeRaster:
         m = len(self._src)
         same = len(arrays) >= m and all(self._extends(i, arrays[i]) for i in range(m))
         if not same:
+            patched = self._patch(arrays)
+            if patched is not None:
+                return patched
             self._reset()
             m = 0
         grown = []                                        # (stroke, first new point)
@@ -378,6 +382,91 @@ class StrokeRaster:
         extent = float((np.max(self._hi, axis=0) - np.min(self._lo, axis=0)).max())
         keep = [i for i in idx if float((self._hi[i] - self._lo[i]).max()) > 0.03 * extent]
         return keep or idx
+
+    # -- strokes cut or removed (the eraser, an undo): re-render only where ink went -----------
+    def _patch(self, arrays: list[np.ndarray]) -> np.ndarray | None:
+        """The drawing lost segments (and maybe gained a few, e.g. the pieces of a cut stroke):
+        reset the buffer where the lost ones reached and re-render there every segment that can
+        reach it, plus the gained ones anywhere. None when a full render is needed (nothing
+        rendered yet, another scale level, a point that is not finite)."""
+        if self._d2 is None or self._key is None or not arrays:
+            return None
+        where = {(a.ctypes.data, a.dtype.str, a.strides, n): i
+                 for i, (a, n) in enumerate(zip(self._src, self._n))}
+        match = [where.get((a.ctypes.data, a.dtype.str, a.strides, len(a))) for a in arrays]
+        src, pts, ns, lo, hi = [], [], [], [], []
+        for arr, j in zip(arrays, match):
+            if j is not None:                               # untouched: what is kept already
+                src.append(arr)
+                pts.append(self._pts[j])
+                ns.append(self._n[j])
+                lo.append(self._lo[j])
+                hi.append(self._hi[j])
+                continue
+            new = np.asarray(arr, np.float64)
+            if not np.isfinite(new).all():
+                return None
+            src.append(arr)
+            pts.append(new.copy())
+            ns.append(len(new))
+            lo.append(new.min(axis=0))
+            hi.append(new.max(axis=0))
+        old_kept, k_old = self._key
+        old_state = (self._pts, self._n)
+        self._src, self._pts, self._n, self._lo, self._hi = src, pts, ns, lo, hi
+        keep = self._kept()
+        k, r = _frame(np.min([lo[i] for i in keep], axis=0), np.max([hi[i] for i in keep], axis=0), self.pen)
+        if k != k_old:
+            self._d2 = None
+            return None                                     # update() renders all again
+        reach = r + 1.0
+        still = {match[i] for i in keep if match[i] is not None and match[i] in old_kept}
+        lost = [old_state[0][j][:old_state[1][j]] for j in sorted(old_kept - still)]
+        gained = [pts[i][:ns[i]] for i in keep if match[i] is None or match[i] not in old_kept]
+
+        def segments(lines: list[np.ndarray]) -> np.ndarray:
+            if not lines:
+                return np.zeros((0, 4))
+            a, b = _segments([p * k + (r + 0.5) for p in lines], max(reach, 2.0))
+            return np.ascontiguousarray(np.concatenate([a, b], axis=1))
+
+        gone, added = segments(lost), segments(gained)
+        row = np.dtype((np.void, 32))
+        gone_v, added_v = gone.view(row).ravel(), added.view(row).ravel()
+        gone = gone[~np.isin(gone_v, added_v)]              # a cut stroke's pieces: same segments
+        added = added[~np.isin(added_v, gone_v)]
+        self._key = (frozenset(keep), k)
+        if len(gone):                                       # where lost ink reached: from scratch
+            ends = np.concatenate([gone[:, :2], gone[:, 2:]])
+            g_lo, g_hi = ends.min(axis=0) - reach - 1, ends.max(axis=0) + reach + 1
+            d2, (oy, ox) = self._d2, self._origin
+            y0, x0 = max(int(np.floor(g_lo[1])) - oy, 0), max(int(np.floor(g_lo[0])) - ox, 0)
+            y1 = min(int(np.ceil(g_hi[1])) + 1 - oy, d2.shape[0])
+            x1 = min(int(np.ceil(g_hi[0])) + 1 - ox, d2.shape[1])
+            if y1 > y0 and x1 > x0:
+                box_lo = np.array([x0 + ox, y0 + oy], np.float64) - reach - 2
+                box_hi = np.array([x1 + ox, y1 + oy], np.float64) + reach + 2
+                close = [pts[i][:ns[i]] for i in keep                # strokes whose box meets it
+                         if (lo[i] * k + r + 0.5 <= box_hi).all() and (hi[i] * k + r + 0.5 >= box_lo).all()]
+                allseg = segments(close)
+                smin = np.minimum(allseg[:, :2], allseg[:, 2:]) - reach - 1
+                smax = np.maximum(allseg[:, :2], allseg[:, 2:]) + reach + 1
+                near = ((smax[:, 0] >= x0 + ox) & (smin[:, 0] <= x1 + ox)
+                        & (smax[:, 1] >= y0 + oy) & (smin[:, 1] <= y1 + oy))
+                part = np.full((y1 - y0, x1 - x0), np.inf, np.float32)   # the reset cells, afresh
+                if near.any():
+                    _accumulate(part, (y0 + oy, x0 + ox), allseg[near, :2], allseg[near, 2:], reach)
+                d2[y0:y1, x0:x1] = part
+        if len(added):
+            ends = np.concatenate([added[:, :2], added[:, 2:]])
+            self._cover(ends.min(axis=0) - reach - 1, ends.max(axis=0) + reach + 1)
+            _accumulate(self._d2, self._origin, added[:, :2], added[:, 2:], reach)
+        self.patches += 1
+        lo_k = np.min([lo[i] for i in keep], axis=0)
+        hi_k = np.max([hi[i] for i in keep], axis=0)
+        y0, x0, h, w = _box(lo_k, hi_k, k, r)
+        oy, ox = self._origin
+        return _finish(self._d2[y0 - oy: y0 - oy + h, x0 - ox: x0 - ox + w], r)
 
     def _cover(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Make the buffer hold global sub-pixels lo..hi ((x, y) each); grow it with slack."""

@@ -117,7 +117,7 @@ def classifier_step(model: Model, optimizer: Any, clip: float | None = None,
             loss, dlogits = cross_entropy(logits, y, mask)
         if not np.isfinite(loss):
             return {"loss": float(loss)}
-        model.backward(dlogits)
+        model.backward(dlogits, input_grad=False)
         grads = model.gradients()
         if clip is not None:
             clip_grad_norm(grads, clip)

@@ -23,6 +23,8 @@ def test_bench_quick_reports_every_row(tmp_path):
                 "keystroke_200_latency_median_ms", "paste_200k_peak_rss_mb", "paste_200k_max_block_ms"):
         assert isinstance(gui[key], float) and gui[key] > 0, key
     assert result["engine"]["lstm128_1000_steps_ms"] > 0
+    assert result["engine"]["eraser_move_small_drawing_ms"] > 0
+    assert result["engine"]["eraser_move_5000pt_drawing_ms"] > 0
     if result["torch"] is not None:
         assert result["torch_1_thread"]["threads"] == 1.0
         assert result["ratios"]["train_throughput_vs_torch_1_thread"] > 0

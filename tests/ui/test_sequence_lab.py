@@ -107,13 +107,12 @@ def test_selecting_a_unit_colours_the_text(lab, qtbot):
     s = use(lab, qtbot, quote_flip_model(), 'a "bc" d')
     lab.colour_combo.setCurrentIndex(0)
     lab.select_unit(0)
-    qtbot.waitUntil(lambda: len(lab.editor.extraSelections()) > 0)
+    qtbot.waitUntil(lambda: len(lab.colourer.spans()) > 0)
     h = s.hidden_states()[:, 0]
-    sels = lab.editor.extraSelections()
     colours = {}
-    for sel in sels:
-        for i in range(sel.cursor.selectionStart(), sel.cursor.selectionEnd()):
-            colours[i] = sel.format.background().color()
+    for a, b, colour in lab.colourer.spans():
+        for i in range(a, b):
+            colours[i] = colour
     inside, outside = 3, 7          # 'b' (h0 > 0) and 'd' (h0 < 0)
     assert h[inside] > 0.5 and h[outside] < -0.5
     assert colours[inside].green() > colours[inside].red()          # green = positive
@@ -138,15 +137,12 @@ def test_unknown_characters_are_shown_not_fatal(lab, qtbot):
     lab.editor.insertPlainText("caf\u00e9 \U0001F600\x07\tend " + "z" * 3000)
     qtbot.waitUntil(lambda: not s.pending and s.text == lab.editor.toPlainText())
     lab.move_cursor(10)
-    qtbot.waitUntil(lambda: any(sel.format.background().color() == UNKNOWN_BG
-                                for sel in lab.editor.extraSelections()))
+    qtbot.waitUntil(lambda: any(colour == UNKNOWN_BG for _, _, colour in lab.colourer.spans()))
     assert s.unknown_mask().sum() == 3
     assert lab.hidden_states().shape == (len(lab.editor.toPlainText()), 4)
     # the emoji takes two document positions: characters after it still line up
     # (é at 5; the emoji (2 UTF-16 units) and the bell form one run of unknown characters)
-    unknown_docs = sorted((sel.cursor.selectionStart(), sel.cursor.selectionEnd())
-                          for sel in lab.editor.extraSelections()
-                          if sel.format.background().color() == UNKNOWN_BG)
+    unknown_docs = sorted((a, b) for a, b, colour in lab.colourer.spans() if colour == UNKNOWN_BG)
     assert unknown_docs == [(5, 6), (7, 10)]
 
 
@@ -229,7 +225,7 @@ def test_time_window_hops_and_keeps_the_cursor_inside():
 def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot):
     s = use(lab, qtbot, random_model("LSTM", hidden=6, seed=12), "abcdefghij" * 5)
     lab.select_unit(1)
-    qtbot.waitUntil(lambda: len(lab.editor.extraSelections()) > 0)
+    qtbot.waitUntil(lambda: len(lab.colourer.spans()) > 0)
     texts = [label.textItem.toPlainText() for label in lab.trajectory._labels]
     lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
     frames = lab.frames
@@ -238,18 +234,13 @@ def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot):
     after = [label.textItem.toPlainText() for label in lab.trajectory._labels]
     changed = [i for i, (a, b) in enumerate(zip(texts, after)) if a != b]
     assert changed == [(len(s.text) - 1) % len(after)] and after[changed[0]] == "Q"
-    # an edit in the middle: the cached selections must still colour the right characters
+    # an edit in the middle: until the next frame the runs move with the text they colour
+    lab.render()
+    before = [(a, b, c.rgba()) for a, b, c in lab.colourer.spans()]
     lab.move_cursor(5)
     qtbot.keyClick(lab.editor, "Z")
-    qtbot.waitUntil(lambda: s.text == lab.editor.toPlainText() and not s.pending)
-    lab.render()
-    got = sorted((sel.cursor.selectionStart(), sel.cursor.selectionEnd(), sel.format.background().color().rgba())
-                 for sel in lab.editor.extraSelections())
-    lab.colourer._cache.clear()
-    lab.render()
-    want = sorted((sel.cursor.selectionStart(), sel.cursor.selectionEnd(), sel.format.background().color().rgba())
-                  for sel in lab.editor.extraSelections())
-    assert got == want and got
+    moved = [(a, b, c.rgba()) for a, b, c in lab.colourer.spans()]
+    assert moved == [(a + (a >= 5), b + (b >= 5), c) for a, b, c in before] and moved
 
 
 def test_finder_on_the_shipped_code_lstm_finds_a_string_literal_cell(lab, qtbot):

@@ -72,31 +72,85 @@ def test_cached_scroll_bar_draws_the_base_styles_pixels(qtbot):
     assert len(style._pixmaps) == 2 and np.abs(moved - after).max() > 20   # the handle moved
 
 
-def test_colouring_reuses_unchanged_runs_and_matches_a_fresh_colourer(qtbot):
-    edit = QtWidgets.QPlainTextEdit()
+def _editor(qtbot, text: str) -> QtWidgets.QPlainTextEdit:
+    from explorer.ui.sequence.lab import SequenceEditor
+    edit = SequenceEditor()
     qtbot.addWidget(edit)
-    edit.resize(400, 300)
-    edit.show()
-    rng = np.random.default_rng(3)
-    text = "abc def ghi\n" * 20
-    values = rng.uniform(-1, 1, len(text) + 1)
+    edit.resize(420, 300)
+    edit.setCursorWidth(0)                     # no caret in the pictures
     edit.setPlainText(text)
+    edit.show()
+    return edit
+
+
+def test_painted_colours_equal_qt_selections_pixel_for_pixel(qtbot, monkeypatch):
+    """The runs painted under the text give the pixels Qt's ExtraSelections gave (wrapped
+    lines, trailing spaces, tabs, empty lines, an emoji), away from the glyphs' edges."""
+    text = ("def f(x):\n    return 'caf\u00e9' + x  # wraps " + "w" * 60
+            + "\n\tz = [1, 2]   \n\nabcdefgh\n  a = b  \n\U0001F600 ok\n") * 4
+    rng = np.random.default_rng(1)
+    values = rng.uniform(-1, 1, len(text))
+    values[5:9] = np.nan
+    unknown = np.zeros(len(text), bool)
+    unknown[[3, 4, 30, 31, 60]] = True
+    ours, ref = _editor(qtbot, text), _editor(qtbot, text)
+    colourer = TextColourer(ours)
+    colourer.apply(values, unknown, 0, PosMap(text))
+    sels = []
+    for a, b, colour in colourer.spans():              # the same runs as Qt selections
+        sel = QtWidgets.QTextEdit.ExtraSelection()
+        cur = QtGui.QTextCursor(ref.document())
+        cur.setPosition(a)
+        cur.setPosition(b, QtGui.QTextCursor.MoveMode.KeepAnchor)
+        sel.cursor, sel.format = cur, QtGui.QTextCharFormat()
+        sel.format.setBackground(colour)
+        sels.append(sel)
+    ref.setExtraSelections(sels)
+    assert len(sels) > 100
+    even = []                                          # lines on the monospace fast path
+    real = TextColourer._even_rects
+    monkeypatch.setattr(TextColourer, "_even_rects", staticmethod(lambda *a: even.append(1) or real(*a)))
+    got, want = _pixels(ours.viewport().grab().toImage()), _pixels(ref.viewport().grab().toImage())
+    assert len(even) >= 4
+    dark = (got[..., :3].min(-1) < 200) | (want[..., :3].min(-1) < 200)
+    near = dark.copy()                                 # within 2 px of a glyph
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            near |= np.roll(np.roll(dark, dy, 0), dx, 1)
+    differ = np.abs(got - want).max(-1) > 10
+    assert (~near).mean() > 0.5 and not (differ & ~near).any()
+    # a negative control: one run fewer is seen (the longest)
+    runs = colourer._runs
+    colourer._runs = np.delete(runs, np.argmax(runs[:, 1] - runs[:, 0]), axis=0)
+    fewer = _pixels(ours.viewport().grab().toImage())
+    assert (np.abs(fewer - want).max(-1) > 10).sum() > 50
+
+
+def test_colour_runs_follow_edits_until_the_next_frame(qtbot):
+    text = "abc def ghi\n" * 20
+    edit = _editor(qtbot, text)
+    values = np.random.default_rng(3).uniform(-1, 1, len(text))
     colourer = TextColourer(edit)
-    unknown = np.zeros(len(text) + 1, bool)
-    colourer.apply(values[:len(text)], unknown, 0, PosMap(text))
-    first = list(colourer.last)
-    edit.moveCursor(QtGui.QTextCursor.MoveOperation.End)
-    edit.insertPlainText("z")
-    colourer.apply(values, unknown, 0, PosMap(text + "z"))
-    assert colourer.last[0] is first[0]                      # typing at the end rebuilt only the tail
+    colourer.apply(values, np.zeros(len(text), bool), 0, PosMap(text))
+    before = [(a, b, c.rgba()) for a, b, c in colourer.spans()]
+    cur = edit.textCursor()
+    cur.setPosition(14)
+    cur.insertText("XY")
+    shift = [(a + 2 * (a >= 14), b + 2 * (b >= 14), c) for a, b, c in before]
+    assert [(a, b, c.rgba()) for a, b, c in colourer.spans()] == shift
+    cur.setPosition(20)
+    cur.setPosition(30, QtGui.QTextCursor.MoveMode.KeepAnchor)
+    cur.removeSelectedText()                           # runs inside the removal vanish or shrink
 
-    def spans(sels):
-        return [(s.cursor.selectionStart(), s.cursor.selectionEnd(), s.format.background().color().rgba())
-                for s in sels]
-
-    fresh = TextColourer(edit)
-    fresh.apply(values, unknown, 0, PosMap(text + "z"))
-    assert spans(colourer.last) == spans(fresh.last) and spans(edit.extraSelections()) == spans(fresh.last)
+    def cut(p):
+        return p if p < 20 else (20 if p < 30 else p - 10)
+    want = [(cut(a), cut(b), c) for a, b, c in shift if cut(b) > cut(a)]
+    assert [(a, b, c.rgba()) for a, b, c in colourer.spans()] == want and len(want) < len(shift)
+    fresh = TextColourer(edit)                         # and a new frame colours from scratch
+    text2 = edit.toPlainText()
+    fresh.apply(values[:len(text2)], np.zeros(len(text2), bool), 0, PosMap(text2))
+    colourer.apply(values[:len(text2)], np.zeros(len(text2), bool), 0, PosMap(text2))
+    assert [(a, b) for a, b, _ in colourer.spans()] == [(a, b) for a, b, _ in fresh.spans()]
 
 
 def test_cached_panels_still_show_their_numbers(qtbot):
@@ -150,3 +204,38 @@ def test_fast_image_item_draws_the_same_cells(qtbot):
         formats.append(item.qimage.format())
     assert formats[1] == QtGui.QImage.Format.Format_ARGB32_Premultiplied
     assert np.abs(shots[0] - shots[1]).max() <= 1
+
+
+def test_a_changed_tail_repaints_its_lines_only(qtbot):
+    text = "abc def ghi\n" * 12
+    edit = _editor(qtbot, text)
+    values = np.random.default_rng(4).uniform(-1, 1, len(text))
+    colourer = TextColourer(edit)
+    colourer.apply(values, np.zeros(len(text), bool), 0, PosMap(text))
+    qtbot.waitExposed(edit)
+    painted = []
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt)
+            if event.type() == QtCore.QEvent.Type.Paint:
+                painted.append(QtGui.QRegion(event.region()))
+            return False
+
+    spy = Spy()
+    edit.viewport().installEventFilter(spy)
+    QtWidgets.QApplication.processEvents()
+    painted.clear()
+    changed = values.copy()
+    changed[-20:] = -changed[-20:]                     # the last two lines change colour
+    colourer.apply(changed, np.zeros(len(text), bool), 0, PosMap(text))
+    qtbot.waitUntil(lambda: bool(painted))
+    region = QtGui.QRegion()
+    for r in painted:
+        region = region.united(r)
+    offset = edit.contentOffset()
+    doc = edit.document()
+
+    def line_rect(pos):
+        return edit.blockBoundingGeometry(doc.findBlock(pos)).translated(offset).toAlignedRect()
+    assert all(region.contains(line_rect(p)) for p in (len(text) - 20, len(text) - 12, len(text) - 2))
+    assert not region.intersects(line_rect(0))          # the first line, unchanged, is not repainted

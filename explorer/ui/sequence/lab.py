@@ -27,6 +27,7 @@ from explorer.ui.sequence.experiments import Experiments
 from explorer.ui.sequence.gates import GatesPanel
 from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
 from explorer.ui.sequence.memory_view import MemoryPanel
+from explorer.ui.sequence.paste import PieceInserter
 from explorer.ui.sequence.predictions import PredictionsPanel, ProbStrip
 from explorer.ui.sequence.presets import PRESETS, default_preset
 from explorer.ui.sequence.textcolour import PosMap, TextColourer
@@ -34,7 +35,7 @@ from explorer.ui.sequence.trajectory import TRAIL, TrajectoryPanel
 from explorer.ui.sequence.unrolled import StepView, UnrolledPanel
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
-CHUNK_SECONDS = 0.03       # a chunk of a long paste takes about this long
+CHUNK_SECONDS = 0.015      # a chunk of a long paste takes about this long (issue 16: was 0.03)
 HOP = 25                   # the time axes scroll in hops of this many characters, not one per key
 REGEX = "regular expression…"
 COLOUR_MODES = ("selected unit", "memory (influence)", "surprise (P of actual)", "nothing")
@@ -66,6 +67,17 @@ class SequenceEditor(QtWidgets.QPlainTextEdit):
         self.setPlaceholderText("Type or paste text here, or pick a preset above.")
         self.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.WidgetWidth)
         cache_scroll_bars(self)   # Fusion repaints a ~700 px scroll bar in 1–2 ms on every key
+        self.paste = PieceInserter(self)
+
+    # -- issue 16: a long paste goes in pieces, one per event-loop turn (paste.py) ----------
+    def insertPlainText(self, text: str) -> None:  # noqa: N802 (Qt)
+        if not self.paste.insert(text):
+            super().insertPlainText(text)
+
+    def insertFromMimeData(self, source: QtCore.QMimeData) -> None:  # noqa: N802 (Qt)
+        if not (source.hasText() and self.paste.insert(source.text())):
+            super().insertFromMimeData(source)
+    # -- end issue 16 ------------------------------------------------------------------------
 
 
 class SequenceLab(QtWidgets.QWidget):
@@ -355,7 +367,7 @@ class SequenceLab(QtWidgets.QWidget):
         t0 = time.perf_counter()
         done = s.advance(self._chunk_steps)
         dt = max(time.perf_counter() - t0, 1e-4)
-        self._chunk_steps = int(np.clip(done * CHUNK_SECONDS / dt, 100, 20000))
+        self._chunk_steps = int(np.clip(min(done * CHUNK_SECONDS / dt, 2 * done), 50, 4096))  # issue 16
         self.progress.setRange(0, s.length)
         self.progress.setValue(s.n_done)
         self.processing.emit(s.n_done, s.length)

@@ -1,7 +1,10 @@
-"""Colour the editor's characters by a value per character (QTextEdit.ExtraSelection).
+"""Colour the editor's characters by a value per character, painted under the text.
 
-Only the visible part (plus a margin) is coloured, and neighbouring characters that fall in
-the same colour step are merged into one selection, so a keystroke stays cheap at any length.
+The colour runs of the visible part (plus a margin) are kept as arrays of document positions
+and painted in the viewport's paint event, before the editor draws its text: the cost is that
+of the runs on screen, whatever the length of the text (Qt's ExtraSelections redraw the text
+once per selection, which at 800 runs took 8 ms a frame). Edits shift the runs as the document
+would shift a cursor, so a frame painted before the next ``apply`` is still in place.
 Unknown characters always get a violet background and explain themselves in a tooltip.
 """
 
@@ -14,6 +17,7 @@ from explorer.data.vocab import UNKNOWN
 
 STEPS = 5                      # colour steps per sign
 UNKNOWN_BG = QtGui.QColor(170, 90, 230, 110)
+_UNKNOWN_LEVEL = 99            # the level of a run of unknown characters
 
 
 class PosMap:
@@ -28,6 +32,10 @@ class PosMap:
     def to_doc(self, i: int) -> int:
         i = min(max(int(i), 0), self.n)
         return i if self.doc is None else int(self.doc[i])
+
+    def to_docs(self, i: np.ndarray) -> np.ndarray:
+        i = np.clip(i, 0, self.n)
+        return i if self.doc is None else self.doc[i]
 
     def to_char(self, pos: int) -> int:
         if self.doc is None:
@@ -46,33 +54,40 @@ class TextColourer:
     def __init__(self, editor: QtWidgets.QPlainTextEdit) -> None:
         self.editor = editor
         self.positive, self.negative = (20, 170, 60), (220, 40, 40)
-        self.last: list[QtWidgets.QTextEdit.ExtraSelection] = []
         self._unknown = np.zeros(0, bool)
         self.pos = PosMap("")
-        self._unknown_format = QtGui.QTextCharFormat()
-        self._unknown_format.setBackground(UNKNOWN_BG)
-        self._unknown_format.setToolTip("not in the model's vocabulary: read as the unknown symbol")
-        # selections already built, by (first char, end char, colour level); the document keeps
-        # their cursors up to date, and a hit is used only if its cursor still spans those characters
-        self._cache: dict[tuple[int, int, int | str], QtWidgets.QTextEdit.ExtraSelection] = {}
-        self._value_runs = np.zeros((0, 3), np.int64)     # last frame's (start, end, level) runs
-        self._value_sels: list[QtWidgets.QTextEdit.ExtraSelection] = []
-        self._edit_from: int | None = None
-        self._formats: dict[int, QtGui.QTextCharFormat] = {}
-        editor.viewport().installEventFilter(_UnknownTips(editor, self))
+        self._runs = np.zeros((0, 3), np.int64)       # (doc start, doc end, level), in paint order
+        self._colours: dict[int, QtGui.QColor] = {}
+        editor.viewport().installEventFilter(_Painter(editor, self))
         editor.document().contentsChange.connect(self._on_contents_change)
 
     def set_palette(self, positive: tuple[int, int, int], negative: tuple[int, int, int]) -> None:
         if (positive, negative) != (self.positive, self.negative):
-            self._cache = {k: v for k, v in self._cache.items() if k[2] == "unknown"}
-            self._formats.clear()
-            self._value_runs, self._value_sels = np.zeros((0, 3), np.int64), []
+            self._colours.clear()
+            self.editor.viewport().update()
         self.positive, self.negative = positive, negative
 
+    def colour(self, level: int) -> QtGui.QColor:
+        c = self._colours.get(level)
+        if c is None:
+            c = UNKNOWN_BG if level == _UNKNOWN_LEVEL else _colour(level, self.positive, self.negative)
+            self._colours[level] = c
+        return c
+
+    def spans(self) -> list[tuple[int, int, QtGui.QColor]]:
+        """What is painted: (document start, document end, colour) per run, in paint order."""
+        return [(a, b, self.colour(level)) for a, b, level in self._runs.tolist()]
+
     def _on_contents_change(self, position: int, removed: int, added: int) -> None:
-        """An edit at document position `position`: selections ending after it are not reused blindly."""
-        if removed or added:
-            self._edit_from = position if self._edit_from is None else min(self._edit_from, position)
+        """Move the runs as the document moves a cursor: those inside a removal shrink."""
+        if (removed or added) and len(self._runs):
+            ends = self._runs[:, :2]
+            shifted = np.where(ends >= position + removed, ends + (added - removed),
+                               np.where(ends > position, position, ends))
+            if removed == 0:                              # an insertion moves positions at it too
+                shifted = np.where(ends >= position, ends + added, ends)
+            runs = np.concatenate([shifted, self._runs[:, 2:]], axis=1)
+            self._runs = runs[runs[:, 1] > runs[:, 0]]
 
     def visible_range(self, margin: int = 80) -> tuple[int, int]:
         ed = self.editor
@@ -85,13 +100,12 @@ class TextColourer:
               pos: PosMap | None = None) -> None:
         """values[k] colours character offset+k (NaN: not coloured); pos maps characters to the document.
 
-        Typing changes the runs at the end only: the leading runs equal to the last frame's (and
-        not touched by an edit since) keep their selections; the others come from the cache."""
-        doc = self.editor.document()
+        Neighbouring characters in the same colour step form one run; the runs of unknown
+        characters are painted over the value runs."""
         self.pos = pos or self.pos
         lo, hi = self.visible_range()
         self._unknown = unknown
-        runs = np.zeros((0, 3), np.int64)
+        parts = []
         if values is not None and len(values):
             a, b = max(lo, offset), min(hi, offset + len(values))
             if b > a:
@@ -101,81 +115,160 @@ class TextColourer:
                 starts = np.concatenate([[0], cuts])
                 ends = np.concatenate([cuts, [len(levels)]])
                 keep = levels[starts] != 0
-                runs = np.stack([a + starts[keep], a + ends[keep], levels[starts][keep]], axis=1)
-        k = self._reusable(runs)
-        sels = self._value_sels[:k]
-        for a, b, level in runs[k:].tolist():
-            sels.append(self._cached(doc, a, b, level))
-        self._value_runs, self._value_sels = runs, list(sels)
-        self._edit_from = None
+                parts.append(np.stack([a + starts[keep], a + ends[keep], levels[starts][keep]], axis=1))
         unk = np.asarray(unknown[lo:hi], np.int8)
-        if unk.any():                                   # one selection per run of unknown characters
+        if unk.any():                                   # one run per run of unknown characters
             edges = np.flatnonzero(np.diff(np.concatenate([[0], unk, [0]])))
-            for a, b in zip(edges[::2].tolist(), edges[1::2].tolist()):
-                sels.append(self._cached(doc, lo + a, lo + b, "unknown"))
-        if len(self._cache) > 6000:                     # scrolled through a long text: start afresh
-            self._cache = {}
-        if len(sels) != len(self.last) or any(x is not y for x, y in zip(reversed(sels), reversed(self.last))):
-            self.last = sels
-            self.editor.setExtraSelections(sels)
+            parts.append(np.stack([lo + edges[::2], lo + edges[1::2],
+                                   np.full(len(edges) // 2, _UNKNOWN_LEVEL)], axis=1))
+        runs = np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 3), np.int64)
+        runs[:, :2] = self.pos.to_docs(runs[:, :2])
+        if runs.shape != self._runs.shape or not np.array_equal(runs, self._runs):
+            self._update_changed(self._runs, runs)
+            self._runs = runs
 
-    def _reusable(self, runs: np.ndarray) -> int:
-        """How many leading runs equal the last frame's and end before any edit since."""
-        prev = self._value_runs
-        n = min(len(prev), len(runs))
-        if n == 0:
-            return 0
-        same = np.all(prev[:n] == runs[:n], axis=1)
-        k = int(n if same.all() else np.argmin(same))
-        if self._edit_from is not None and k:
-            ends = runs[:k, 1]
-            doc_ends = ends if self.pos.doc is None else self.pos.doc[np.minimum(ends, self.pos.n)]
-            k = int(np.searchsorted(doc_ends, self._edit_from, side="left"))
-        return k
+    def _update_changed(self, old: np.ndarray, new: np.ndarray) -> None:
+        """Repaint the lines from the first run that changed to the last (typing at the end of
+        a long text repaints its last line, not the whole viewport)."""
+        n = min(len(old), len(new))
+        same = np.all(old[:n] == new[:n], axis=1) if n else np.zeros(0, bool)
+        j = int(n if same.all() else np.argmin(same))
+        m = min(len(old), len(new)) - j
+        tail = np.all(old[len(old) - m:] == new[len(new) - m:], axis=1) if m > 0 else np.zeros(0, bool)
+        t = int(m if tail.all() else np.argmin(tail[::-1]))   # equal runs at the end
+        changed = np.concatenate([old[j:len(old) - t], new[j:len(new) - t]])
+        if not len(changed):
+            return
+        ed = self.editor
+        doc, offset = ed.document(), ed.contentOffset()
+        first = doc.findBlock(int(changed[:, 0].min()))
+        last = doc.findBlock(max(int(changed[:, 1].max()) - 1, 0))
+        top = ed.blockBoundingGeometry(first).translated(offset).top() if first.isValid() else 0.0
+        bottom = (ed.blockBoundingGeometry(last).translated(offset).bottom() if last.isValid()
+                  else float(ed.viewport().height()))
+        vp = ed.viewport()
+        vp.update(QtCore.QRect(0, int(np.floor(top)) - 1, vp.width(), int(np.ceil(bottom - top)) + 3))
 
-    def _cached(self, doc: QtGui.QTextDocument, a: int, b: int, level: int | str
-                ) -> QtWidgets.QTextEdit.ExtraSelection:
-        """The selection colouring characters a..b-1 at `level`: reused when its cursor (which the
-        document keeps up to date through edits) still spans exactly those characters."""
-        hit = self._cache.get((a, b, level))
-        da, db = self.pos.to_doc(a), self.pos.to_doc(b)
-        if hit is not None:
-            cur = hit.cursor
-            if cur.selectionStart() == da and cur.selectionEnd() == db:
-                return hit
-        fmt = self._unknown_format if level == "unknown" else self._format(int(level))
-        hit = self._selection(doc, da, db, fmt)
-        self._cache[(a, b, level)] = hit
-        return hit
+    def paint(self, painter: QtGui.QPainter, clip: QtCore.QRect) -> None:
+        """Fill each run's background on the lines it covers (as a selection would)."""
+        runs = self._runs
+        if not len(runs):
+            return
+        ed = self.editor
+        offset = ed.contentOffset()
+        order = np.argsort(runs[:, 0], kind="stable")
+        starts, ends = runs[order, 0], runs[order, 1]
+        reach = np.maximum.accumulate(ends)             # runs may nest (unknown over value runs)
+        rects: dict[int, list[QtCore.QRect]] = {}
+        block = ed.firstVisibleBlock()
+        half = QtGui.QFontMetrics(ed.font()).horizontalAdvance(" ") // 2
+        advance = QtGui.QFontMetricsF(ed.font()).horizontalAdvance(" ")
+        while block.isValid():
+            geo = ed.blockBoundingGeometry(block).translated(offset)
+            if geo.top() > clip.bottom():
+                break
+            p0, n = block.position(), block.length()
+            layout = block.layout()
+            if block.isVisible() and geo.bottom() >= clip.top() and layout is not None:
+                k = int(np.searchsorted(reach, p0, side="right"))
+                if self._even_line(block, layout, advance):
+                    k_end = int(np.searchsorted(starts, p0 + n, side="left"))
+                    self._even_rects(rects, layout.lineAt(0), geo, p0, n, starts[k:k_end], ends[k:k_end],
+                                     runs[order[k:k_end], 2], advance, half)
+                    k = k_end
+                lines = None
+                while k < len(starts) and starts[k] < p0 + n:
+                    i = int(order[k])
+                    a, b = max(int(starts[k]) - p0, 0), min(int(ends[k]) - p0, n)
+                    k += 1
+                    if b <= a:
+                        continue
+                    if lines is None:                           # once per block: its lines
+                        count = layout.lineCount()
+                        lines = [(layout.lineAt(li), li == count - 1) for li in range(count)]
+                        lines = [(line, line.textStart(), line.textStart() + line.textLength(), last,
+                                  geo.top() + line.y(), {}) for line, last in lines]
+                    level = int(runs[i, 2])
+                    for line, la, lb, last, top, xs in lines:
+                        if la >= b:
+                            break
+                        sa, sb = max(a, la), min(b, lb)
+                        rect = QtCore.QRect()
+                        if sb > sa:
+                            x0 = xs.get(sa)
+                            if x0 is None:
+                                x0 = xs[sa] = line.cursorToX(sa)[0]
+                            x1 = xs.get(sb)
+                            if x1 is None:
+                                x1 = xs[sb] = line.cursorToX(sb)[0]
+                            if not last:                        # a wrap's trailing spaces: not drawn
+                                x1 = min(x1, line.x() + line.naturalTextWidth())
+                            if x1 > x0:                         # outward to whole pixels, as Qt
+                                rect = QtCore.QRectF(geo.left() + x0, top, x1 - x0, line.height()).toAlignedRect()
+                        if last and b > lb >= a:                # the newline: half a space, as Qt
+                            rect = rect.united(QtCore.QRectF(
+                                geo.left() + np.floor(line.cursorToX(lb)[0] + 0.5), top, half, line.height()
+                            ).toAlignedRect())
+                        if not rect.isEmpty():
+                            rects.setdefault(level, []).append(rect)
+            block = block.next()
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for level in dict.fromkeys(runs[:, 2].tolist()):    # value colours first, unknown last
+            if level in rects:
+                painter.setBrush(self.colour(level))
+                painter.drawRects(rects[level])
 
-    def _format(self, level: int) -> QtGui.QTextCharFormat:
-        fmt = self._formats.get(level)
-        if fmt is None:
-            fmt = QtGui.QTextCharFormat()
-            fmt.setBackground(_colour(level, self.positive, self.negative))
-            self._formats[level] = fmt
-        return fmt
 
-    def _selection(self, doc: QtGui.QTextDocument, a: int, b: int, fmt: QtGui.QTextCharFormat
-                   ) -> QtWidgets.QTextEdit.ExtraSelection:
-        """A selection of document positions a..b with format fmt."""
-        sel = QtWidgets.QTextEdit.ExtraSelection()
-        cur = QtGui.QTextCursor(doc)
-        cur.setPosition(a)
-        cur.setPosition(b, QtGui.QTextCursor.MoveMode.KeepAnchor)
-        sel.cursor = cur
-        sel.format = fmt
-        return sel
+    @staticmethod
+    def _even_line(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float) -> bool:
+        """One line of printable ASCII without tabs, every character ``advance`` wide (the
+        monospace case): positions follow from the column, no call per run is needed."""
+        if layout.lineCount() != 1:
+            return False
+        text = block.text()
+        if not text.isascii() or not text.isprintable():
+            return False
+        line = layout.lineAt(0)
+        return bool(line.cursorToX(len(text))[0] == line.x() + len(text) * advance)
+
+    @staticmethod
+    def _even_rects(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo: QtCore.QRectF,
+                    p0: int, n: int, starts: np.ndarray, ends: np.ndarray, levels: np.ndarray,
+                    advance: float, half: int) -> None:
+        """The rects of the runs in an even line, computed together (as ``paint`` does one by one)."""
+        a, b = np.maximum(starts - p0, 0), np.minimum(ends - p0, n)
+        lb = n - 1                                         # the newline's position
+        left0 = geo.left() + line.x()
+        sb = np.minimum(b, lb)
+        x0, x1 = left0 + a * advance, left0 + sb * advance
+        chars = (b > a) & (sb > a)
+        lo, hi = np.floor(x0), np.ceil(x1)
+        newline = (b > a) & (b > lb) & (lb >= a)
+        nl_lo = np.floor(left0 + lb * advance + 0.5)
+        lo = np.where(chars, np.where(newline, np.minimum(lo, nl_lo), lo), nl_lo)
+        hi = np.where(chars, np.where(newline, np.maximum(hi, nl_lo + half), hi), nl_lo + half)
+        top = geo.top() + line.y()
+        y0, y1 = int(np.floor(top)), int(np.ceil(top + line.height()))
+        for keep, x, right, level in zip((chars | newline).tolist(), lo.tolist(), hi.tolist(), levels.tolist()):
+            if keep:
+                rects.setdefault(level, []).append(QtCore.QRect(int(x), y0, int(right - x), y1 - y0))
 
 
-class _UnknownTips(QtCore.QObject):
-    """Tooltip over an unknown character: what it is and how the model reads it."""
+class _Painter(QtCore.QObject):
+    """Paints the colour runs under the text, and the tooltip over an unknown character."""
 
     def __init__(self, editor: QtWidgets.QPlainTextEdit, colourer: TextColourer) -> None:
         super().__init__(editor)
         self.editor, self.colourer = editor, colourer
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QtCore.QEvent.Type.Paint:
+            painter = QtGui.QPainter(obj)  # type: ignore[arg-type]
+            try:
+                self.colourer.paint(painter, event.rect())  # type: ignore[attr-defined]
+            finally:
+                painter.end()
+            return False                                  # the editor paints its text on top
         if event.type() == QtCore.QEvent.Type.ToolTip:
             doc_pos = self.editor.cursorForPosition(event.pos()).position()  # type: ignore[attr-defined]
             pos = self.colourer.pos.to_char(doc_pos)
