@@ -69,7 +69,7 @@ def eraser_rows(quick: bool) -> dict[str, float]:
         return np.stack([150 + r * np.cos(th), 150 + r * np.sin(th)], 1).astype(np.float32)
 
     def per_move(pts: np.ndarray) -> float:
-        state = (Stroke(densify(pts)),)
+        state: tuple[Stroke, ...] = (Stroke(densify(pts)),)
         raster = StrokeRaster()
         raster.update([s.points for s in state])
         lo, hi = pts.min(axis=0), pts.max(axis=0)
