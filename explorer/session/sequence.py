@@ -23,6 +23,7 @@ they are shown as unknown and the state is carried over them unchanged.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +31,13 @@ import numpy as np
 import numpy.typing as npt
 
 from explorer.analysis.memory import influence_from_states
+from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.data.vocab import Vocab
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.errors import ExplorerError
+from explorer.session.sequence_view import FrameRequest, SequenceView, make_frame
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
@@ -96,9 +99,15 @@ class SequenceSession:
     """Text -> cached hidden (and cell) states per position; panels ask it for ranges."""
 
     def __init__(self, model: Model, name: str = "model") -> None:
+        self.listeners: list[Callable[[SequenceSession], None]] = []   # told after set_model
+        self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
+        self._use_model(model, name)
+
+    def _use_model(self, model: Model, name: str) -> None:
         self.model, self.name = model, name
         self.pre, self.rec, self.post = split_model(model)
-        self.pca_basis: Any = None       # the trajectory's frozen basis, set by the lab once
+        self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
+        self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self.vocab = vocab_for(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")
@@ -318,6 +327,57 @@ class SequenceSession:
         h_prev, c_prev = self._prev_rows(start, t + 1)        # cached: no re-run of the window
         w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target)
         return Memory(start, w, target, self.labels[target], actual)
+
+    # -- one frame per render, the model's door (issue 10) -------------------------------
+    def frame(self, cursor: int, request: FrameRequest | None = None) -> SequenceView:
+        """Everything the Sequence Lab's panels draw for the cursor (see sequence_view)."""
+        return make_frame(self, cursor, request or FrameRequest())
+
+    def set_model(self, model: Model, name: str = "model", basis_key: str | None = None) -> None:
+        """Show another model on the same text; the listeners are told (the lab re-renders)."""
+        text = self.text
+        self._use_model(model, name)
+        self.basis_key = basis_key
+        self.set_text(text, compute=False)
+        for listener in list(self.listeners):
+            listener(self)
+
+    def load_weights(self, state: dict[str, np.ndarray]) -> None:
+        """New weights for the same layers (e.g. a training step): states recomputed, listeners told."""
+        self.model.load_state_dict(state)
+        self.set_model(self.model, self.name, self.basis_key)
+
+    def trajectory_basis(self) -> PCABasis:
+        """The trajectory's PCA basis: fitted once on the model's own corpus, then frozen —
+        shared by every session with the same ``basis_key``, else kept by this session."""
+        if self.pca_basis is None:
+            def fit() -> PCABasis:
+                return fit_pca(reference_states(self))
+            self.pca_basis = cached_basis(self.basis_key, fit) if self.basis_key else fit()
+        return self.pca_basis
+
+    def embed(self, ids: npt.NDArray[np.int32]) -> F32:
+        """(n,) ids -> (1, n, E) the recurrent layer's inputs (the layers before it)."""
+        return self._embed(ids)
+
+    def answer_at(self, c: int) -> int | None:
+        """The right answer for the prediction at cursor c: the next character, or the true class."""
+        if self.kind == "text":
+            return int(self.ids[c]) if c < self.length and self.ids[c] >= 0 else None
+        y = self.targets()
+        return int(y[c - 1]) if y is not None and 0 < c <= self.length else None
+
+    def memory_at(self, c: int, window: int = 60) -> Memory | None:
+        """``memory(c)``, kept for the last (text, cursor): a re-render does not recompute it."""
+        key = (self.text, c)
+        if self._memory_cache is None or self._memory_cache[0] != key:
+            self._memory_cache = (key, self.memory(c, window=window) if c > 0 else None)
+        return self._memory_cache[1]
+
+    def description(self) -> str:
+        """One line about the model: cell, width, what it reads."""
+        what = f"toy task '{self.task}'" if self.task else f"{len(self.labels)} characters"
+        return f"{self.cell} · {self.hidden_size} units · {what} · {self.name}"
 
     # -- internals ---------------------------------------------------------------------
     def _embed(self, ids: npt.NDArray[np.int32]) -> F32:

@@ -43,7 +43,7 @@ def lab(qtbot):
         w.show()
     yield w
     w.close()
-    assert not any(t.isActive() for t in (w._sync_timer, w._render_timer, w._chunk_timer))
+    assert not any(t.isActive() for t in (w._sync_timer, w.scheduler.timer, w._chunk_timer))
 
 
 def type_text(qtbot, widget, text):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.session.sequence_view import StepView
 from explorer.ui.sequence.common import ACCENT, FG, MUTED, SELECT, char_label, set_tip
 
 HELP = ("The network unrolled in time around the cursor: x(t) is the embedding of the character\n"
@@ -19,17 +18,6 @@ _BIG = QtGui.QFont("DejaVu Sans Mono", 15)
 _BIG.setBold(True)
 _SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One unrolled step: the character read, its input vector, the state and the top outputs."""
-
-    step: int
-    char: str
-    x: np.ndarray
-    h: np.ndarray
-    top: list[tuple[str, float]]
 
 
 class UnrolledPanel(QtWidgets.QWidget):

@@ -1,0 +1,33 @@
+"""The Sequence Lab's unit finder: rank units by |r| with a signal over the text, select the best."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.analysis.units import SignalError, rank_states, signal
+from explorer.ui.sequence.controls import REGEX
+
+if TYPE_CHECKING:
+    from explorer.ui.sequence.lab import SequenceLab
+
+
+def find_unit(lab: SequenceLab) -> None:
+    """Rank h (and, for an LSTM, tanh c) units by |r| with the chosen signal; select the best."""
+    if lab.session is None:
+        return
+    name = lab.finder_combo.currentText()
+    what = lab.regex_edit.text() if name == REGEX else name
+    if not what:
+        lab.status.setText("Type a regular expression first.")
+        return
+    try:
+        ranked = rank_states(lab.unit_states(), signal(lab.editor.toPlainText(), what), top=5)
+    except SignalError as exc:
+        lab.status.setText(str(exc))
+        return
+    best = ranked[0]
+    others = ", ".join(f"{s.name} ({s.r:+.2f})" for s in ranked[1:])
+    lab.status.setText(f"Best unit for “{what}”: <b>{best.name}</b> (r = {best.r:+.2f}); next: {others}")
+    lab.last_ranking = ranked
+    lab.select_unit(best.unit, best.state)
+    lab.colour_combo.setCurrentIndex(0)
