@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
@@ -22,6 +24,10 @@ from explorer.ui.sequence.common import (
 )
 
 WINDOW = 200
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 HELP = ("Hidden state h(t): one row per hidden unit, one column per character read.\n"
         "Blue = negative, white = 0, red = positive (tanh range −1…1).\n"
@@ -111,3 +117,16 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         c = self._chars[t - self._start] if 0 <= t - self._start < len(self._chars) else "?"
         self.setToolTip(f"character #{t} '{char_label(c)}', unit {u}: "
                         f"h = {self._h[t - self._start, u]:+.3f}\nclick: move the cursor here, select unit {u}")
+
+
+def demo(session: SequenceSession, view: SequenceView) -> HiddenHeatmapPanel:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.heatmap``)."""
+    w = HiddenHeatmapPanel()
+    w.set_units(session.hidden_size)
+    w.show_states(view.h, view.start, view.step, view.unit, view.chars, view.x_range)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -21,6 +23,10 @@ from explorer.ui.sequence.common import (
 )
 
 K = 5
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
+
 HELP_TOP = ("The model's output at the cursor: the five most likely next characters (text models)\n"
             "or classes (toy languages), read from the hidden state after the character left of\n"
             "the cursor, with their softmax probabilities. The real next character, when there is\n"
@@ -188,3 +194,21 @@ class ProbStrip(QtWidgets.QWidget):
 _SLOT = QtGui.QColor(245, 245, 245)
 _HATCH = QtGui.QBrush(QtGui.QColor(150, 60, 200, 120), QtCore.Qt.BrushStyle.BDiagPattern)
 _PROB_COLOURS = [probability_colour(k / 100) for k in range(101)]
+
+
+def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.predictions``)."""
+    w = QtWidgets.QWidget()
+    lay = QtWidgets.QVBoxLayout(w)
+    bars, strip = PredictionsPanel(), ProbStrip()
+    bars.show_top(view.top, view.actual)
+    strip.set_cells(view.strip_chars, view.strip_probs, view.cursor - 1 - view.strip_start, view.strip_unknown)
+    lay.addWidget(bars, 1)
+    lay.addWidget(strip)
+    w.bars, w.strip = bars, strip  # type: ignore[attr-defined]  # the test reads them
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

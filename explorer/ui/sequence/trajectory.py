@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
@@ -21,6 +23,10 @@ TRAIL = 60            # points on the path
 LABELS = 24           # the newest points carry their character
 FADE_STEPS = 8        # label opacity levels
 PAIRS = [(0, 1), (1, 2), (0, 2), (2, 3), (3, 4)]
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 HELP = ("Trajectory: the hidden state after each character, projected onto principal components\n"
         "fitted ONCE on the model's own corpus (or on generated task sequences) and then frozen,\n"
@@ -172,3 +178,16 @@ class TrajectoryPanel(QtWidgets.QWidget):
             if slot not in used and self._label_state[slot] is not None:
                 label.hide()
                 self._label_state[slot] = None
+
+
+def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.trajectory``)."""
+    w = TrajectoryPanel()
+    w.set_basis(session.trajectory_basis())
+    w.show_points(view.trail, view.trail_chars, first=view.trail_first)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

@@ -1,0 +1,111 @@
+"""SequenceSession.frame(cursor): one typed view per render, with the documented shapes."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_view import FrameRequest, SequenceView, StepView
+
+TEXT = "def f(x):\n    return x * 2  # twice\n"
+
+
+def session(cell="LSTM", hidden=8, seed=1, text=TEXT):
+    s = SequenceSession(random_model(cell, hidden=hidden, seed=seed), name=f"tiny {cell}")
+    s.set_text(text)
+    return s
+
+
+def request(**kw):
+    base = dict(window=12, trail=5, strip_cells=7, unit=2, colour_mode="selected unit", visible=(0, len(TEXT)))
+    base.update(kw)
+    return FrameRequest(**base)
+
+
+@pytest.mark.parametrize("cell, gates", [("LSTM", ("i", "f", "o", "c")), ("GRU", ("r", "z")), ("RNN", ())])
+def test_frame_has_the_documented_shapes(cell, gates):
+    s = session(cell)
+    c = 20
+    v = s.frame(c, request())
+    assert isinstance(v, SequenceView)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        v.cursor = 3  # type: ignore[misc]
+    assert v.cursor == c and v.step == c - 1 and v.start <= v.step < v.stop <= v.start + 12
+    assert v.h.shape == (v.stop - v.start, 8) and v.chars == TEXT[v.start:v.stop]
+    np.testing.assert_array_equal(v.h, s.hidden_states(v.start, v.stop))
+    assert tuple(v.gates) == gates
+    assert all(g.shape == v.h.shape for g in v.gates.values())
+    basis = s.trajectory_basis()
+    assert v.trail.shape == (5, basis.n_components) and v.trail_first == c - 5 and v.trail_chars == TEXT[c - 5:c]
+    np.testing.assert_allclose(v.trail, basis.transform(s.hidden_states(c - 5, c)), atol=1e-6)
+    assert len(v.top) == 5 and [p for _, p, _ in v.top] == sorted((p for _, p, _ in v.top), reverse=True)
+    assert v.actual == s.ids[c]                              # the next character is the right answer
+    assert len(v.strip_probs) == len(v.strip_chars) == len(v.strip_unknown) == 7
+    assert v.strip_start <= c - 1 < v.strip_start + 7
+    assert v.memory is not None and v.memory.start + len(v.memory.weights) == c
+    assert v.memory_chars == TEXT[v.memory.start:c]
+    assert [st.step if st else None for st in v.steps] == [c - 2, c - 1, c]
+    assert all(isinstance(st, StepView) and st.h.shape == (8,) for st in v.steps)
+    values, offset = v.colour
+    assert offset == 0
+    np.testing.assert_array_equal(values, s.hidden_states()[:, 2])
+    assert cell in v.description and "8 units" in v.description
+
+
+def test_frame_at_the_start_and_the_colour_modes():
+    s = session()
+    v = s.frame(0, request(colour_mode="memory (influence)"))
+    assert v.step == -1 and v.trail.shape[0] == 0 and v.memory is None and v.colour is None
+    assert v.top[0][1] == pytest.approx(float(s.output_probs(-1, 0).max()))
+    v = s.frame(10, request(colour_mode="surprise (P of actual)", visible=(4, 9)))
+    values, offset = v.colour
+    assert offset == 4
+    np.testing.assert_allclose(values, 2 * s.actual_probs(4, 9) - 1)
+    v = s.frame(10, request(colour_mode="memory (influence)"))
+    assert v.colour_palette == "memory" and v.colour[1] == v.memory.start
+    assert s.frame(10, request(colour_mode="nothing")).colour is None
+
+
+def test_cell_state_colour_is_tanh_of_c():
+    s = session()
+    v = s.frame(10, request(unit_state="c"))
+    np.testing.assert_allclose(v.colour[0], np.tanh(s.cell_states()[:, 2]))
+
+
+def test_hidden_states_equal_a_run_from_zero_and_typed_equals_pasted():
+    for text in ("a", TEXT, "x = [1, 2, (3)]\n" * 20):
+        s = session(text=text)
+        h = s.hidden_states()
+        ref = s.rec.forward(s.embed(s.ids))[0][0]
+        np.testing.assert_allclose(h, ref, atol=1e-5)
+        typed = SequenceSession(s.model)
+        for k in range(1, len(text) + 1, 7):
+            typed.set_text(text[:k])
+        typed.set_text(text)
+        np.testing.assert_array_equal(typed.hidden_states(), h)
+
+
+def test_set_model_and_load_weights_go_through_the_session_and_tell_the_listeners():
+    s = session()
+    heard = []
+    s.listeners.append(heard.append)
+    before = s.hidden_states()
+    other = random_model("GRU", hidden=5, seed=2)
+    s.set_model(other, name="other")
+    assert heard == [s] and s.text == TEXT and s.cell == "GRU"
+    assert s.hidden_states().shape == (len(TEXT), 5)
+    state = {k: v * 0.5 for k, v in other.state_dict().items()}
+    old = s.hidden_states()
+    s.load_weights(state)
+    assert len(heard) == 2 and s.model is other
+    assert not np.allclose(s.hidden_states(), old)
+    assert before.shape == (len(TEXT), 8)
+
+
+def test_the_basis_is_fitted_once_per_key():
+    a, b = session(), session()
+    a.basis_key = b.basis_key = "test-basis-key-shared"
+    assert a.trajectory_basis() is b.trajectory_basis()
+    c = session()
+    assert c.trajectory_basis() is not a.trajectory_basis() and c.trajectory_basis() is c.trajectory_basis()
