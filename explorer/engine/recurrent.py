@@ -37,7 +37,30 @@ def _shift(s0: Array, seq: Array) -> Array:
     return np.concatenate([s0[None], seq[:-1]])[:len(seq)]
 
 
-class _Recurrent(Layer):
+class RecurrentLayer(Layer):
+    """What every recurrent layer offers (RNN, LSTM, GRU): its width, its initial state, a run
+    over a sequence and one step; callers (``Model``, the sessions) dispatch on this type."""
+
+    recurrent: ClassVar[bool] = True
+    hidden_size: int
+
+    def initial_state(self, n: int, dtype: Any = np.float32) -> State:
+        raise NotImplementedError
+
+    def run(self, x: Array, state: State = None) -> tuple[Array, State, dict[str, Array]]:
+        raise NotImplementedError
+
+    def step(self, x_t: Array, state: State = None) -> tuple[Array, State, dict[str, Array]]:
+        raise NotImplementedError
+
+    def project(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def scan(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        raise NotImplementedError
+
+
+class _Recurrent(RecurrentLayer):
     """Shared machinery; subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
 
     recurrent: ClassVar[bool] = True

@@ -36,6 +36,7 @@ from explorer.data.vocab import Vocab
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
+from explorer.engine.recurrent import RecurrentLayer
 from explorer.errors import ExplorerError
 from explorer.session.sequence_view import FrameRequest, SequenceView, make_frame
 
@@ -61,14 +62,16 @@ class Memory:
     actual: bool  # True: the real next character / true class; False: the model's own best guess
 
 
-def split_model(model: Model) -> tuple[list[Layer], Layer, list[Layer]]:
+def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
     """(layers before, the recurrent layer, layers after); raises SequenceModelError."""
-    rec = [i for i, layer in enumerate(model.layers) if getattr(layer, "recurrent", False)]
+    rec = [i for i, layer in enumerate(model.layers) if isinstance(layer, RecurrentLayer)]
     if len(rec) != 1:
         raise SequenceModelError("the Sequence Lab needs a model with exactly one RNN, LSTM or GRU "
                                  f"layer; this one has {len(rec)}")
     i = rec[0]
-    return model.layers[:i], model.layers[i], model.layers[i + 1:]
+    layer = model.layers[i]
+    assert isinstance(layer, RecurrentLayer)
+    return model.layers[:i], layer, model.layers[i + 1:]
 
 
 def vocab_for(model: Model) -> Vocab:
