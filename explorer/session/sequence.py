@@ -44,6 +44,7 @@ F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
 CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU)
 ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of scratch, not ~50 MB)
+_ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis key (once per model)
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 
 
@@ -111,6 +112,8 @@ class SequenceSession:
         self.pre, self.rec, self.post = split_model(model)
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
+        self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
+        self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
         self.vocab = vocab_for(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")
@@ -358,6 +361,33 @@ class SequenceSession:
                 return fit_pca(reference_states(self))
             self.pca_basis = cached_basis(self.basis_key, fit) if self.basis_key else fit()
         return self.pca_basis
+
+    def row_order(self, rows: str = "similarity", signal_name: str | None = None) -> npt.NDArray[np.intp]:
+        """(H,) the heat map's row order: "similarity" (fixed per model, fitted on its corpus),
+        "unit" (0..H-1) or "signal" (by r with the finder's signal over the text; falls back
+        to similarity when the signal cannot be correlated)."""
+        if rows == "unit":
+            return np.arange(self.hidden_size, dtype=np.intp)
+        if rows == "signal" and signal_name:
+            key = (self.text, signal_name)
+            if self._signal_order is None or self._signal_order[0] != key:
+                from explorer.analysis.unit_order import signal_order
+                from explorer.analysis.units import SignalError, signal
+                try:
+                    order = signal_order(self.hidden_states(), signal(self.text, signal_name))
+                except SignalError:
+                    order = None
+                self._signal_order = (key, order)
+            if self._signal_order[1] is not None:
+                return self._signal_order[1]
+        if self._similarity is None:
+            from explorer.analysis.unit_order import similarity_order
+            key = f"rows:{self.basis_key}" if self.basis_key else None
+            cached = _ORDERS.get(key) if key else None
+            self._similarity = cached if cached is not None else similarity_order(reference_states(self))
+            if key:
+                _ORDERS[key] = self._similarity
+        return self._similarity
 
     def embed(self, ids: npt.NDArray[np.int32]) -> F32:
         """(n,) ids -> (1, n, E) the recurrent layer's inputs (the layers before it)."""

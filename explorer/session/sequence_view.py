@@ -7,6 +7,7 @@ Positions are characters; "state t" is the state after reading character t. Shap
 (n = characters in the heat map's window, H = hidden size, k = PCA components, K = outputs):
 
 - ``h`` (n, H) hidden states of characters ``start``..``stop``-1; ``gates`` name -> (n, H)
+- ``rows`` (H,) the heat map's row order (row r = unit rows[r]); ``h_rows`` = h[:, rows]
 - ``trail`` (m, k) the last m <= trail states up to the cursor, projected on the frozen PCA
   basis (``trail_first``: character index of its first row, ``trail_chars`` its characters)
 - ``top`` [(label, p, id)] best first: the prediction read at the cursor (from state c-1)
@@ -53,6 +54,8 @@ class FrameRequest:
     unit_state: str = "h"             # "h" or "c" (LSTM: tanh of the cell state)
     colour_mode: str = "nothing"
     visible: tuple[int, int] = (0, 0)  # the editor's visible characters (for colouring)
+    rows: str = "similarity"          # heat-map row order: "similarity", "unit" or "signal"
+    signal_name: str | None = None    # the finder's signal, for rows == "signal"
     top_k: int = 5
 
 
@@ -68,6 +71,9 @@ class SequenceView:
     x_range: tuple[float, float]
     chars: str
     h: F32
+    rows: npt.NDArray[np.intp]        # (H,) heat-map row r shows unit rows[r]
+    h_rows: F32                       # (n, H) h with its columns in row order: what the heat map draws
+    unit_row: int | None              # the heat-map row of the selected unit
     gates: dict[str, F32]
     trail: F32
     trail_first: int
@@ -112,6 +118,8 @@ def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceVi
     step = c - 1
     start, stop, x_range = time_window(step, n, req.window)
     h = s.hidden_states(start, stop)
+    rows = s.row_order(req.rows, req.signal_name)
+    unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
     gates = s.gates(start, stop) if s.gate_names else {}
     t0 = max(0, step - req.trail + 1)
     basis = s.trajectory_basis()
@@ -123,7 +131,7 @@ def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceVi
     colour, palette = _colour(s, req, memory)
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
-        h=h, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
+        h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
         top=s.top_k(c, req.top_k) if n else [], actual=s.answer_at(c),
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",

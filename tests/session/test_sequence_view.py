@@ -109,3 +109,20 @@ def test_the_basis_is_fitted_once_per_key():
     assert a.trajectory_basis() is b.trajectory_basis()
     c = session()
     assert c.trajectory_basis() is not a.trajectory_basis() and c.trajectory_basis() is c.trajectory_basis()
+
+
+def test_row_order_is_fixed_per_model_and_puts_correlated_units_together():
+    from explorer.analysis.unit_order import similarity_order
+    s = session(hidden=12)
+    order = s.row_order()
+    assert sorted(order.tolist()) == list(range(12))
+    s.set_text(TEXT + "more text typed later\n")
+    assert s.row_order() is order                                  # fixed: typing does not reshuffle
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 500))
+    states = np.stack([a, b, a + 0.01 * rng.normal(size=500), b + 0.01 * rng.normal(size=500),
+                       -a + 0.05 * rng.normal(size=500)], axis=1)
+    o = similarity_order(states).tolist()
+    pos = {u: o.index(u) for u in range(5)}
+    assert abs(pos[0] - pos[2]) == 1 and abs(pos[1] - pos[3]) == 1      # near twins are neighbours
+    np.testing.assert_array_equal(s.row_order("unit"), np.arange(12))

@@ -36,7 +36,10 @@ def test_panels_show_exactly_the_views_arrays(lab, qtbot):
     lab.move_cursor(12)
     qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == 12 and lab.view.unit == 4, timeout=20000)
     v = lab.view
-    assert lab.heatmap._h is v.h and lab.heatmap._start == v.start
+    assert lab.heatmap._h is v.h_rows and lab.heatmap._start == v.start
+    np.testing.assert_array_equal(lab.heatmap.rows, v.rows)
+    np.testing.assert_array_equal(v.h_rows, v.h[:, v.rows])
+    assert v.rows[v.unit_row] == 4 and lab.heatmap.unit_line.value() == v.unit_row + 0.5
     assert lab.trajectory._last[0] is v.trail and lab.trajectory._last[2] == v.trail_first
     assert lab.unrolled.steps is v.steps
     assert lab.strip.probs is v.strip_probs and lab.strip.cursor_index == 11 - v.strip_start
@@ -67,7 +70,7 @@ def test_each_panel_runs_alone_with_demo_data(qtbot, name):
     qtbot.addWidget(w)
     w.show()
     assert w.isVisible()
-    shown = {"heatmap": lambda: w._h is view.h, "trajectory": lambda: w._last[0] is view.trail,
+    shown = {"heatmap": lambda: w._h is view.h_rows, "trajectory": lambda: w._last[0] is view.trail,
              "unrolled": lambda: w.steps is view.steps, "predictions": lambda: w.strip.probs is view.strip_probs,
              "memory_view": lambda: view.memory is not None and not w.empty.isVisible(),
              "gates": lambda: bool(view.gates) and w.names == session.gate_names,
@@ -95,3 +98,27 @@ def test_the_sequence_lab_follows_training_through_its_session(qtbot, ini, model
     qtbot.waitUntil(lambda: lab.session.cell == "GRU", timeout=20000)
     assert lab.hidden_states().shape[1] == 5
     win.close()
+
+
+def test_heatmap_rows_follow_the_sessions_order_and_clicks_name_the_unit(lab, qtbot):
+    lab.use_session(SequenceSession(random_model("LSTM", hidden=10, seed=4), name="tiny"), key=None)
+    text = 'x = "a" + "bc" + "def"\n' * 3
+    lab.editor.setPlainText(text)
+    settle(qtbot, lab, text)
+    rows = lab.view.rows
+    assert sorted(rows.tolist()) == list(range(10))
+    labels = [label for _, label in lab.heatmap.plot.getAxis("left")._tickLevels[0]]
+    assert labels == [str(int(rows[r])) for r in range(0, 10, 1)]
+    emitted = []
+    lab.heatmap.cell_clicked.connect(lambda t, u: emitted.append((t, u)))
+    lab.heatmap.cell_clicked.emit(3, int(lab.heatmap.rows[2]))
+    assert emitted == [(3, int(rows[2]))]
+    lab.finder_combo.setCurrentText("inside a quoted literal")
+    lab.rows_combo.setCurrentIndex(lab.rows_combo.findData("signal"))
+    qtbot.waitUntil(lambda: lab.view.request.rows == "signal", timeout=20000)
+    from explorer.analysis.units import correlations, signal
+    r = correlations(lab.hidden_states(), signal(text, "inside a quoted literal"))
+    assert np.all(np.diff(r[lab.view.rows]) <= 1e-12)             # most positive r on top
+    lab.rows_combo.setCurrentIndex(lab.rows_combo.findData("unit"))
+    qtbot.waitUntil(lambda: lab.view.request.rows == "unit", timeout=20000)
+    np.testing.assert_array_equal(lab.view.rows, np.arange(10))

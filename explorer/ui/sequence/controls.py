@@ -66,6 +66,11 @@ def build_ui(self: SequenceLab) -> None:
     self.state_combo.addItem("h(t)", "h")
     self.state_combo.addItem("tanh c(t)", "c")
     self.unit_state = "h"                       # which state the selected unit is read from
+    self.rows_combo = QtWidgets.QComboBox()        # the heat map's row order (session.row_order)
+    for text, data in (("similar", "similarity"), ("unit #", "unit"), ("by r", "signal")):
+        self.rows_combo.addItem(text, data)
+    set_tip(self.rows_combo, "Heat-map rows: similar units together (fixed per model), by unit number,\n"
+            "or by correlation r with the 'Find a unit for' signal (most positive on top).")
     self.colour_combo = QtWidgets.QComboBox()
     self.colour_combo.addItems(list(COLOUR_MODES))
     self.status = QtWidgets.QLabel(" ")
@@ -105,6 +110,7 @@ def build_ui(self: SequenceLab) -> None:
     self.state_combo.currentIndexChanged.connect(
         lambda _i: self.select_unit(self.unit, self.state_combo.currentData()))
     self.colour_combo.currentIndexChanged.connect(self._on_cursor_moved)
+    self.rows_combo.currentIndexChanged.connect(self._on_cursor_moved)
     self.heatmap.cell_clicked.connect(self._on_cell_clicked)
 
 def layout(self: SequenceLab) -> None:
@@ -124,6 +130,8 @@ def layout(self: SequenceLab) -> None:
     unit.addWidget(QtWidgets.QLabel("Unit:"))
     unit.addWidget(self.unit_spin)
     unit.addWidget(self.state_combo)
+    unit.addWidget(QtWidgets.QLabel("Rows:"))
+    unit.addWidget(self.rows_combo)
     unit.addStretch(1)
     colour = QtWidgets.QHBoxLayout()           # its own row: the column fits a 1024 px window
     colour.addWidget(QtWidgets.QLabel("Colour text by:"))

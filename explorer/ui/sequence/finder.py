@@ -11,6 +11,12 @@ if TYPE_CHECKING:
     from explorer.ui.sequence.lab import SequenceLab
 
 
+def signal_name(lab: SequenceLab) -> str | None:
+    """The finder's signal: a built-in name or the regular expression (None: none typed)."""
+    name = lab.finder_combo.currentText()
+    return (lab.regex_edit.text() or None) if name == REGEX else name
+
+
 def find_unit(lab: SequenceLab) -> None:
     """Rank h (and, for an LSTM, tanh c) units by |r| with the chosen signal; select the best."""
     if lab.session is None:

@@ -204,7 +204,8 @@ class SequenceLab(QtWidgets.QWidget):
         """What the controls ask the session for (sizes of the panels, selection, colour mode)."""
         return FrameRequest(window=self.heatmap.window, trail=TRAIL, strip_cells=self.strip.capacity(),
                             unit=self.unit, unit_state=self.unit_state,
-                            colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range())
+                            colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range(),
+                            rows=self.rows_combo.currentData(), signal_name=finder.signal_name(self))
 
     def render(self) -> None:
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
@@ -220,7 +221,8 @@ class SequenceLab(QtWidgets.QWidget):
     def _route(self, v: SequenceView) -> None:
         """Each panel gets its part of the view; nothing is computed here."""
         self.view = v
-        self.heatmap.show_states(v.h, v.start, v.step, v.unit, v.chars, v.x_range)
+        self.heatmap.set_rows(v.rows)
+        self.heatmap.show_states(v.h_rows, v.start, v.step, v.unit_row, v.chars, v.x_range)
         if v.gates:
             self.gates.show_gates(v.gates, v.start, v.step, v.unit, v.x_range)
         self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)

@@ -77,6 +77,7 @@ def apply_model(lab: SequenceLab, session: SequenceSession) -> None:
     QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
     try:
         lab.basis = session.trajectory_basis()          # fitted once, frozen: the session's policy
+        session.row_order()                             # the heat map's row order: once per model
     finally:
         QtWidgets.QApplication.restoreOverrideCursor()
     lab.heatmap.set_units(session.hidden_size)
