@@ -389,6 +389,29 @@ class SequenceSession:
                 _ORDERS[key] = self._similarity
         return self._similarity
 
+    def clamped_probs(self, cursor: int, unit: int, value: float, stop: int) -> F32:
+        """Outputs with hidden unit `unit` of h held at `value` from the state before the cursor
+        on (as ``generate --clamp``): (n + 1, K), row 0 the prediction at the cursor, row k the
+        one after reading character cursor + k - 1, for characters cursor..stop-1 of the text.
+        Stepped with the layer's public ``step``; the unclamped states are left untouched."""
+        self.finish()
+        c = max(0, min(cursor, self.length))
+        stop = max(c, min(stop, self.length))
+        st = self._state_after(c - 1)
+        h = st[0:1].copy()
+        cell = st[1:2].copy() if self._lstm else None
+        h[0, unit] = value
+        hs = np.empty((stop - c + 1, self.hidden_size), self.dtype)
+        hs[0] = h[0]
+        for t in range(c, stop):
+            if self.ids[t] >= 0:
+                x = self._embed(self.ids[t:t + 1])[0]
+                _, new, _ = self.rec.step(x, (h, cell) if self._lstm else h)
+                h, cell = (np.array(new[0]), np.array(new[1])) if self._lstm else (np.array(new), None)
+                h[0, unit] = value
+            hs[t - c + 1] = h[0]
+        return softmax(self._head(hs)).astype(np.float32, copy=False)
+
     def embed(self, ids: npt.NDArray[np.int32]) -> F32:
         """(n,) ids -> (1, n, E) the recurrent layer's inputs (the layers before it)."""
         return self._embed(ids)

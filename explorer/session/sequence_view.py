@@ -56,6 +56,7 @@ class FrameRequest:
     visible: tuple[int, int] = (0, 0)  # the editor's visible characters (for colouring)
     rows: str = "similarity"          # heat-map row order: "similarity", "unit" or "signal"
     signal_name: str | None = None    # the finder's signal, for rows == "signal"
+    clamp: tuple[int, float] | None = None  # (unit, value): the Write pane's clamp, from the cursor on
     top_k: int = 5
 
 
@@ -80,6 +81,7 @@ class SequenceView:
     trail_chars: str
     top: list[tuple[str, float, int]]
     actual: int | None
+    clamped_p: F32 | None             # (len(top),) P of the top labels with the clamp (None: no clamp)
     strip_start: int
     strip_chars: str
     strip_probs: F32
@@ -128,11 +130,17 @@ def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceVi
     b = min(n, a + req.strip_cells)
     unknown = s.unknown_mask()
     memory = s.memory_at(c)
-    colour, palette = _colour(s, req, memory)
+    top = s.top_k(c, req.top_k) if n else []
+    clamped = None
+    if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
+        lo, hi = req.visible
+        clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
+    colour, palette = _colour(s, req, memory, c, clamped)
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
         h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
-        top=s.top_k(c, req.top_k) if n else [], actual=s.answer_at(c),
+        top=top, actual=s.answer_at(c),
+        clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
         memory_noun="next char" if s.kind == "text" else "class", steps=_steps(s, step), colour=colour, colour_palette=palette, unknown=unknown,
@@ -153,8 +161,10 @@ def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
     return out
 
 
-def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None) -> tuple[tuple[np.ndarray, int] | None, str]:
-    """Values in [-1, 1] (or [0, 1] for memory) for the editor's characters from `offset` on."""
+def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int,
+            clamped: F32 | None) -> tuple[tuple[np.ndarray, int] | None, str]:
+    """Values in [-1, 1] (or [0, 1] for memory) for the editor's characters from `offset` on;
+    with a clamp, surprise from the cursor on is the clamped run's (row t - c predicts char t)."""
     mode, (lo, hi) = req.colour_mode, req.visible
     hi = min(hi, s.length)
     palette = "memory" if mode.startswith("memory") else "signed"
@@ -166,5 +176,9 @@ def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None) -> tup
         w = memory.weights
         return (np.sqrt(w / max(float(w.max()), 1e-30)), memory.start), palette
     if mode.startswith("surprise") and s.length and hi > lo:
-        return (2.0 * s.actual_probs(lo, hi) - 1.0, lo), palette
+        p = s.actual_probs(lo, hi)
+        if clamped is not None and s.kind == "text":
+            for t in range(max(c, lo), min(hi, c + len(clamped))):
+                p[t - lo] = clamped[t - c, s.ids[t]] if s.ids[t] >= 0 else np.nan
+        return (2.0 * p - 1.0, lo), palette
     return None, palette

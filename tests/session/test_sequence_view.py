@@ -126,3 +126,27 @@ def test_row_order_is_fixed_per_model_and_puts_correlated_units_together():
     pos = {u: o.index(u) for u in range(5)}
     assert abs(pos[0] - pos[2]) == 1 and abs(pos[1] - pos[3]) == 1      # near twins are neighbours
     np.testing.assert_array_equal(s.row_order("unit"), np.arange(12))
+
+
+def test_clamped_run_matches_generates_clamp_and_drives_predictions_and_surprise():
+    from explorer.analysis.generate import Writer
+    from explorer.engine.losses import softmax
+    s = session(hidden=8)
+    c, stop, unit, value = 12, 20, 3, 0.9
+    got = s.clamped_probs(c, unit, value, stop)
+    w = Writer(s.model, (unit, value))
+    w.read(TEXT[:c])
+    ref = [softmax(w.logits[None])[0]]
+    for t in range(c, stop):
+        w._advance(s.ids[t:t + 1])
+        w._clamp()
+        w._predict()
+        ref.append(softmax(w.logits[None])[0])
+    np.testing.assert_allclose(got, np.array(ref), atol=1e-5)
+    assert not np.allclose(got[0], s.output_probs(c - 1, c)[0], atol=1e-3)   # the clamp changes it
+    v = s.frame(c, request(clamp=(unit, value), colour_mode="surprise (P of actual)", visible=(0, stop)))
+    np.testing.assert_allclose(v.clamped_p, got[0, [i for _, _, i in v.top]], atol=1e-7)
+    values, lo = v.colour
+    np.testing.assert_allclose(values[:c], 2 * s.actual_probs(0, c) - 1)              # before the cursor: as trained
+    np.testing.assert_allclose(values[c:stop], 2 * got[np.arange(stop - c), s.ids[c:stop]] - 1, atol=1e-6)
+    assert s.frame(c, request()).clamped_p is None

@@ -122,3 +122,21 @@ def test_heatmap_rows_follow_the_sessions_order_and_clicks_name_the_unit(lab, qt
     lab.rows_combo.setCurrentIndex(lab.rows_combo.findData("unit"))
     qtbot.waitUntil(lambda: lab.view.request.rows == "unit", timeout=20000)
     np.testing.assert_array_equal(lab.view.rows, np.arange(10))
+
+
+def test_the_write_panes_clamp_drives_the_labs_predictions(lab, qtbot):
+    lab.use_session(SequenceSession(random_model("LSTM", hidden=10, seed=4), name="tiny"), key=None)
+    text = "while True:\n    pass\n"
+    lab.editor.setPlainText(text)
+    settle(qtbot, lab, text)
+    assert lab.view.clamped_p is None and not lab.predictions.clamped.isVisible()
+    pane = lab.experiments.write_panel
+    pane.clamp_unit.setValue(2)
+    pane.clamp_value.setValue(0.95)
+    qtbot.waitUntil(lambda: lab.view.request.clamp == (2, 0.95), timeout=20000)
+    v = lab.view
+    c = v.cursor
+    expected = lab.session.clamped_probs(c, 2, 0.95, c)[0, [i for _, _, i in v.top]]
+    np.testing.assert_allclose(v.clamped_p, expected)
+    assert lab.predictions.clamped.isVisible()
+    np.testing.assert_allclose(lab.predictions.clamped.opts["width"][:len(v.top)], v.clamped_p)

@@ -28,6 +28,9 @@ class Experiments:
         self.write_panel.prime_source = self._prime
         self.write_panel.char_written.connect(self._append)
         lab.rendered.connect(self._on_rendered)
+        # the clamp also drives the lab's predictions and surprise colouring from the cursor on
+        self.write_panel.clamp_unit.valueChanged.connect(lambda _v: lab.request_render())
+        self.write_panel.clamp_value.valueChanged.connect(lambda _v: lab.request_render())
 
     def _on_rendered(self) -> None:
         """The flow on the trajectory is the one of the symbol just read."""

@@ -205,7 +205,8 @@ class SequenceLab(QtWidgets.QWidget):
         return FrameRequest(window=self.heatmap.window, trail=TRAIL, strip_cells=self.strip.capacity(),
                             unit=self.unit, unit_state=self.unit_state,
                             colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range(),
-                            rows=self.rows_combo.currentData(), signal_name=finder.signal_name(self))
+                            rows=self.rows_combo.currentData(), signal_name=finder.signal_name(self),
+                            clamp=self.experiments.write_panel.clamp)
 
     def render(self) -> None:
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
@@ -226,7 +227,7 @@ class SequenceLab(QtWidgets.QWidget):
         if v.gates:
             self.gates.show_gates(v.gates, v.start, v.step, v.unit, v.x_range)
         self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)
-        self.predictions.show_top(v.top, v.actual)
+        self.predictions.show_top(v.top, v.actual, v.clamped_p)
         self.strip.set_cells(v.strip_chars, v.strip_probs, v.cursor - 1 - v.strip_start, v.strip_unknown)
         self.unrolled.show_steps(v.steps, v.unit, v.cell)
         if v.memory is None:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 HELP_TOP = ("The model's output at the cursor: the five most likely next characters (text models)\n"
             "or classes (toy languages), read from the hidden state after the character left of\n"
             "the cursor, with their softmax probabilities. The real next character, when there is\n"
-            "one, is drawn in green.")
+            "one, is drawn in green. Orange outlines: the same characters with the Write pane's\n"
+            "unit clamped (from the cursor on).")
 HELP_STRIP = ("Probability strip: under each character, the probability the model gave to it\n"
               "BEFORE reading it (toy languages: to the right answer after reading it).\n"
               "Tall green = expected, short red = surprising; hatched = unknown character.")
@@ -51,6 +52,11 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
         self.bars = pg.BarGraphItem(x0=np.zeros(K), y=np.arange(K), height=0.7, width=np.zeros(K),
                                     brush=pg.mkBrush("#4a7fc1"), pen=None)
         self.plot.addItem(self.bars)
+        # the Write pane's clamp: the same labels' probabilities with the unit held (orange outline)
+        self.clamped = pg.BarGraphItem(x0=np.zeros(K), y=np.arange(K), height=0.7, width=np.zeros(K),
+                                       brush=None, pen=pg.mkPen("#e08000", width=2))
+        self.clamped.hide()
+        self.plot.addItem(self.clamped)
         # the percentages change on every key: plain QGraphicsSimpleTextItems (no QTextDocument to
         # re-layout, unlike pg.TextItem), unscaled, placed like TextItem(anchor=(0, 0.5)) with its 4 px margin
         self.values: list[QtWidgets.QGraphicsSimpleTextItem] = []
@@ -74,8 +80,15 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
     def set_title(self, title: str) -> None:
         self.plot.setTitle(f"<b>{title}</b>", color=FG, size="10pt")
 
-    def show_top(self, items: list[tuple[str, float, int]], actual: int | None) -> None:
+    def show_top(self, items: list[tuple[str, float, int]], actual: int | None,
+                 clamped: np.ndarray | None = None) -> None:
+        """clamped: (len(items),) the same labels' probabilities with the Write pane's unit clamped."""
         n = len(items)
+        self.clamped.setVisible(clamped is not None and n > 0)
+        if clamped is not None and n:
+            widths = np.zeros(K)
+            widths[:n] = clamped[:n]
+            self.clamped.setOpts(width=widths)
         self.empty.setVisible(n == 0)
         probs = np.zeros(K)
         probs[:n] = [p for _, p, _ in items]
@@ -201,7 +214,7 @@ def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
     w = QtWidgets.QWidget()
     lay = QtWidgets.QVBoxLayout(w)
     bars, strip = PredictionsPanel(), ProbStrip()
-    bars.show_top(view.top, view.actual)
+    bars.show_top(view.top, view.actual, view.clamped_p)
     strip.set_cells(view.strip_chars, view.strip_probs, view.cursor - 1 - view.strip_start, view.strip_unknown)
     lay.addWidget(bars, 1)
     lay.addWidget(strip)
