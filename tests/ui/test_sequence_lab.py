@@ -165,9 +165,10 @@ def test_heatmap_click_moves_cursor_and_selects_unit(lab, qtbot):
     hm = lab.heatmap
     scene = hm.plot.vb.mapViewToScene(QtCore.QPointF(4.5, 5.5))
     pos = hm.mapFromScene(scene)
-    frames = lab.frames
+    frames, unit = lab.frames, int(hm.rows[5])         # row 5 shows this unit (rows: similar units together)
+    assert sorted(hm.rows.tolist()) == list(range(8))
     qtbot.mouseClick(hm.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: lab.unit == 5 and lab.frames > frames)
+    qtbot.waitUntil(lambda: lab.unit == unit and lab.frames > frames)
     assert lab.cursor_index() == 5
     assert hm.unit_line.isVisible() and hm.unit_line.value() == 5.5
     assert hm.cursor_line.isVisible() and hm.cursor_line.value() == 4.5
