@@ -341,6 +341,7 @@ class SequenceSession:
 
     def set_model(self, model: Model, name: str = "model", basis_key: str | None = None) -> None:
         """Show another model on the same text; the listeners are told (the lab re-renders)."""
+        split_model(model)                           # SequenceModelError before any change
         text = self.text
         self._use_model(model, name)
         self.basis_key = basis_key

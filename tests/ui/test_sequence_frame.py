@@ -140,3 +140,25 @@ def test_the_write_panes_clamp_drives_the_labs_predictions(lab, qtbot):
     np.testing.assert_allclose(v.clamped_p, expected)
     assert lab.predictions.clamped.isVisible()
     np.testing.assert_allclose(lab.predictions.clamped.opts["width"][:len(v.top)], v.clamped_p)
+
+
+def test_the_model_picker_changes_the_model_through_the_session(lab, qtbot):
+    labels = [lab.model_combo.itemText(i) for i in range(lab.model_combo.count())]
+    if "Python code · GRU" not in labels or "Toy: parity of bits" not in labels:
+        pytest.fail(f"the shipped models are missing: {labels}")
+    session = lab.session
+    heard = []
+    session.listeners.append(heard.append)
+    text = "def f(x):\n    return x\n"
+    lab.editor.setPlainText(text)
+    settle(qtbot, lab, text)
+    lab.model_combo.setCurrentIndex(labels.index("Python code · GRU"))
+    qtbot.waitUntil(lambda: lab.view.cell == "GRU" and lab.view.length == len(text), timeout=20000)
+    assert lab.session is session and heard == [session]           # set_model told its listeners
+    assert lab.editor.toPlainText() == text and tuple(lab.view.gates) == ("r", "z")
+    assert lab.hidden_states().shape == (len(text), session.hidden_size)
+    lab.model_combo.setCurrentIndex(labels.index("Toy: parity of bits"))
+    qtbot.waitUntil(lambda: lab.session.task == "parity" and lab.view is not None
+                    and lab.view.length == len(lab.editor.toPlainText()) > 0, timeout=20000)
+    assert lab.session is session and lab.editor.toPlainText() != text   # another kind: a preset that suits it
+    assert set(lab.editor.toPlainText()) <= set("01 \n")

@@ -48,6 +48,8 @@ class SequenceLab(QtWidgets.QWidget):
         self.view: SequenceView | None = None      # the last frame routed to the panels
         self.frames = 0
         self._untrained = False
+        self._shown: tuple[str, str | None] | None = None   # (kind, task) of the model on show
+        self._model_label = ""
         self._pos = PosMap("")
         self._chunk_steps = 500
         build_ui(self)
@@ -88,10 +90,16 @@ class SequenceLab(QtWidgets.QWidget):
             self.load_preset(default_preset(session.task, label or session.name))
 
     def _on_model_set(self, session: SequenceSession) -> None:
-        """The session's listener: its model changed (set_model / load_weights)."""
-        if session is self.session:
-            models.apply_model(self, session)
+        """The session's listener: its model changed (set_model / load_weights). The text stays
+        when the new model reads the same kind of text; otherwise a preset that suits it."""
+        if session is not self.session:
+            return
+        shown = self._shown
+        models.apply_model(self, session)
+        if shown == (session.kind, session.task) or not self.editor.toPlainText():
             self._sync_text()
+        else:
+            self.load_preset(default_preset(session.task, self._model_label or session.name))
 
     # -- text ----------------------------------------------------------------------------
     def load_preset(self, name: str) -> None:
@@ -235,6 +243,8 @@ class SequenceLab(QtWidgets.QWidget):
         else:
             self.memory_panel.show_memory(v.memory.start, v.memory.weights, v.memory_chars, v.memory.label,
                                           v.memory.actual, v.memory_noun)
+        if self.model_combo.toolTip() != v.description:
+            self.model_combo.setToolTip(v.description)
         self.colourer.set_palette(*PALETTES[v.colour_palette])
         values, offset = v.colour if v.colour is not None else (None, 0)
         self.colourer.apply(values, v.unknown, offset, self._pos)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from explorer.session.sequence import SequenceSession, load_session, random_model, shipped_models
+from explorer.session.sequence import SequenceSession, random_model, shipped_models, split_model
 
 if TYPE_CHECKING:
     from explorer.ui.sequence.lab import SequenceLab
@@ -35,17 +35,24 @@ def fill(lab: SequenceLab) -> None:
 
 
 def load(lab: SequenceLab, index: int) -> None:
-    """Open model `index` of the picker (a broken file: say so, keep the current model)."""
-    source = lab.model_combo.itemData(index)
+    """Open model `index` of the picker (a broken file: say so, keep the current model). The
+    first model makes the lab's session; later ones go through ``session.set_model``."""
+    from explorer.engine.io import load_model
+    source, label = lab.model_combo.itemData(index), lab.model_combo.itemText(index)
     try:
-        session = (SequenceSession(random_model(source, hidden=64, seed=0), name=f"untrained {source}")
-                   if lab._untrained else load_session(source))
+        model = random_model(source, hidden=64, seed=0) if lab._untrained else load_model(source)
+        name = f"untrained {source}" if lab._untrained else str(source)
+        rec = split_model(model)[1]                  # a model the lab cannot show: said before any change
     except Exception as exc:                       # noqa: BLE001 - a broken file: say so, keep going
-        lab.status.setText(f"Cannot open {lab.model_combo.itemText(index)}: {exc}")
+        lab.status.setText(f"Cannot open {label}: {exc}")
         return
-    lab.use_session(session, key=f"{source}:{session.hidden_size}:{session.cell}",
-                    label=lab.model_combo.itemText(index))
-    lab._save("sequence/model", lab.model_combo.itemText(index))
+    key = f"{source}:{rec.hidden_size}:{rec.type_name}"
+    if lab.session is None:
+        lab.use_session(SequenceSession(model, name=name), key=key, label=label)
+    else:
+        lab._model_label = label
+        lab.session.set_model(model, name=name, basis_key=key)     # the lab hears it as a listener
+    lab._save("sequence/model", label)
 
 
 def open_file(lab: SequenceLab, path: str, label: str | None = None) -> None:
@@ -99,3 +106,4 @@ def apply_model(lab: SequenceLab, session: SequenceSession) -> None:
                               f"Output at the cursor ({session.task})")
     lab.strip.title = "P(actual character), before reading it" if text_model else "P(right answer)"
     lab.model_combo.setToolTip(session.description())
+    lab._shown = (session.kind, session.task)
