@@ -59,6 +59,10 @@ class RecurrentLayer(Layer):
     def scan(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
         raise NotImplementedError
 
+    def scan_states(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, ...]:
+        """Every state part after every step: (hs,) or, for an LSTM, (hs, cs), each (T, N, H)."""
+        raise NotImplementedError
+
 
 class _Recurrent(RecurrentLayer):
     """Shared machinery; subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
@@ -202,6 +206,10 @@ class _Recurrent(RecurrentLayer):
 
         The same arithmetic per step whatever T is: one step and a run of many agree exactly."""
         raise NotImplementedError
+
+    def scan_states(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, ...]:
+        hs, _, saved = self.scan(xp, state)
+        return (hs, saved[1]) if len(self.state_names) == 2 else (hs,)   # LSTM: saved = (acts, cs)
 
     def _input_bias(self) -> Array | None:
         p = self.params

@@ -471,10 +471,9 @@ class SequenceSession:
             end = t + int(bad[0]) if len(bad) else stop
             xp = table[ids[t:end]][:, None, :]                   # (n, 1, G*H), a fresh copy
             st = tuple(state[k:k + 1].copy() for k in range(state.shape[0]))
-            hs, _, saved = self.rec.scan(xp, st)
-            out[t - start:end - start, 0] = hs[:, 0]
-            if self._lstm:
-                out[t - start:end - start, 1] = saved[1][:, 0]
+            parts = self.rec.scan_states(xp, st)               # (hs,) or (hs, cs): the public API
+            for k, seq in enumerate(parts):
+                out[t - start:end - start, k] = seq[:, 0]
             state = out[end - start - 1]
             t = end
         return out
