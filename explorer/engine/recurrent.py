@@ -38,8 +38,44 @@ def _shift(s0: Array, seq: Array) -> Array:
 
 
 class RecurrentLayer(Layer):
-    """The base of RNN, LSTM and GRU: ``run``, ``step``, ``initial_state``, ``hidden_size``;
-    subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
+    """What every recurrent layer offers (RNN, LSTM, GRU): its width, its initial state, a run
+    over a sequence and one step; callers (``Model``, the sessions) dispatch on this type."""
+
+    recurrent: ClassVar[bool] = True
+    input_size: int
+    hidden_size: int
+    bias: bool
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The parameters' dtype (float32 in the app, float64 in gradient checks)."""
+        return self.params["weight_ih_l0"].dtype
+
+    def forward(self, x: Array, state: State = None) -> tuple[Array, Any]:
+        raise NotImplementedError
+
+    def initial_state(self, n: int, dtype: Any = np.float32) -> State:
+        raise NotImplementedError
+
+    def run(self, x: Array, state: State = None) -> tuple[Array, State, dict[str, Array]]:
+        raise NotImplementedError
+
+    def step(self, x_t: Array, state: State = None) -> tuple[Array, State, dict[str, Array]]:
+        raise NotImplementedError
+
+    def project(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def scan(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        raise NotImplementedError
+
+    def scan_states(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, ...]:
+        """Every state part after every step: (hs,) or, for an LSTM, (hs, cs), each (T, N, H)."""
+        raise NotImplementedError
+
+
+class _Recurrent(RecurrentLayer):
+    """Shared machinery; subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
 
     recurrent: ClassVar[bool] = True
     n_gates: ClassVar[int] = 1
@@ -70,10 +106,6 @@ class RecurrentLayer(Layer):
     def config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size,
                 "bias": self.bias, "batch_first": True}
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.params["weight_ih_l0"].dtype
 
     def initial_state(self, n: int, dtype: Any = np.float32) -> State:
         """Zeros: (n, H), or (h0, c0) for LSTM."""
@@ -184,6 +216,10 @@ class RecurrentLayer(Layer):
         The same arithmetic per step whatever T is: one step and a run of many agree exactly."""
         raise NotImplementedError
 
+    def scan_states(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, ...]:
+        hs, _, saved = self.scan(xp, state)
+        return (hs, saved[1]) if len(self.state_names) == 2 else (hs,)   # LSTM: saved = (acts, cs)
+
     def _input_bias(self) -> Array | None:
         p = self.params
         return p["bias_ih_l0"] + p["bias_hh_l0"] if self.bias else None
@@ -200,7 +236,7 @@ class RecurrentLayer(Layer):
 
 
 
-class RNN(RecurrentLayer):
+class RNN(_Recurrent):
     """Elman RNN, x: (N, T, D) -> y: (N, T, H).
 
     h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),  act = tanh (default) or relu.
@@ -229,7 +265,7 @@ class RNN(RecurrentLayer):
         return dxp, dxp, (dh0,)
 
 
-class LSTM(RecurrentLayer):
+class LSTM(_Recurrent):
     """Long short-term memory, x: (N, T, D) -> y: (N, T, H); state (h, c).
 
     i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
@@ -266,7 +302,7 @@ class LSTM(RecurrentLayer):
         return {**gates, "c": cs}
 
 
-class GRU(RecurrentLayer):
+class GRU(_Recurrent):
     """Gated recurrent unit, x: (N, T, D) -> y: (N, T, H).
 
     r_t = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)

@@ -23,6 +23,7 @@ they are shown as unknown and the state is carried over them unchanged.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -30,17 +31,20 @@ import numpy as np
 import numpy.typing as npt
 
 from explorer.analysis.memory import influence_from_states
+from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.data.vocab import Vocab
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.recurrent import RecurrentLayer
 from explorer.errors import ExplorerError
+from explorer.session.sequence_view import FrameRequest, SequenceView, make_frame
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
 CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU)
 ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of scratch, not ~50 MB)
+_ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis key (once per model)
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 
 
@@ -66,7 +70,9 @@ def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]
         raise SequenceModelError("the Sequence Lab needs a model with exactly one RNN, LSTM or GRU "
                                  f"layer; this one has {len(rec)}")
     i = rec[0]
-    return model.layers[:i], cast(RecurrentLayer, model.layers[i]), model.layers[i + 1:]
+    layer = model.layers[i]
+    assert isinstance(layer, RecurrentLayer)
+    return model.layers[:i], layer, model.layers[i + 1:]
 
 
 def vocab_for(model: Model) -> Vocab:
@@ -97,9 +103,17 @@ class SequenceSession:
     """Text -> cached hidden (and cell) states per position; panels ask it for ranges."""
 
     def __init__(self, model: Model, name: str = "model") -> None:
+        self.listeners: list[Callable[[SequenceSession], None]] = []   # told after set_model
+        self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
+        self._use_model(model, name)
+
+    def _use_model(self, model: Model, name: str) -> None:
         self.model, self.name = model, name
         self.pre, self.rec, self.post = split_model(model)
-        self.pca_basis: Any = None       # the trajectory's frozen basis, set by the lab once
+        self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
+        self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
+        self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
+        self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
         self.vocab = vocab_for(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")
@@ -320,6 +334,108 @@ class SequenceSession:
         w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target)
         return Memory(start, w, target, self.labels[target], actual)
 
+    # -- one frame per render, the model's door (issue 10) -------------------------------
+    def frame(self, cursor: int, request: FrameRequest | None = None) -> SequenceView:
+        """Everything the Sequence Lab's panels draw for the cursor (see sequence_view)."""
+        return make_frame(self, cursor, request or FrameRequest())
+
+    def set_model(self, model: Model, name: str = "model", basis_key: str | None = None) -> None:
+        """Show another model on the same text; the listeners are told (the lab re-renders)."""
+        split_model(model)                           # SequenceModelError before any change
+        text = self.text
+        self._use_model(model, name)
+        self.basis_key = basis_key
+        self.set_text(text, compute=False)
+        for listener in list(self.listeners):
+            listener(self)
+
+    def load_weights(self, state: dict[str, np.ndarray]) -> None:
+        """New weights for the same layers (e.g. a training step): states recomputed, listeners told."""
+        self.model.load_state_dict(state)
+        self.set_model(self.model, self.name, self.basis_key)
+
+    def trajectory_basis(self) -> PCABasis:
+        """The trajectory's PCA basis: fitted once on the model's own corpus, then frozen —
+        shared by every session with the same ``basis_key``, else kept by this session."""
+        if self.pca_basis is None:
+            def fit() -> PCABasis:
+                return fit_pca(reference_states(self))
+            self.pca_basis = cached_basis(self.basis_key, fit) if self.basis_key else fit()
+        return self.pca_basis
+
+    def row_order(self, rows: str = "similarity", signal_name: str | None = None) -> npt.NDArray[np.intp]:
+        """(H,) the heat map's row order: "similarity" (fixed per model, fitted on its corpus),
+        "unit" (0..H-1) or "signal" (by r with the finder's signal over the text; falls back
+        to similarity when the signal cannot be correlated)."""
+        if rows == "unit":
+            return np.arange(self.hidden_size, dtype=np.intp)
+        if rows == "signal" and signal_name:
+            key = (self.text, signal_name)
+            if self._signal_order is None or self._signal_order[0] != key:
+                from explorer.analysis.unit_order import signal_order
+                from explorer.analysis.units import SignalError, signal
+                try:
+                    order = signal_order(self.hidden_states(), signal(self.text, signal_name))
+                except SignalError:
+                    order = None
+                self._signal_order = (key, order)
+            if self._signal_order[1] is not None:
+                return self._signal_order[1]
+        if self._similarity is None:
+            from explorer.analysis.unit_order import similarity_order
+            rows_key = f"rows:{self.basis_key}" if self.basis_key else None
+            cached = _ORDERS.get(rows_key) if rows_key else None
+            self._similarity = cached if cached is not None else similarity_order(reference_states(self))
+            if rows_key:
+                _ORDERS[rows_key] = self._similarity
+        return self._similarity
+
+    def clamped_probs(self, cursor: int, unit: int, value: float, stop: int) -> F32:
+        """Outputs with hidden unit `unit` of h held at `value` from the state before the cursor
+        on (as ``generate --clamp``): (n + 1, K), row 0 the prediction at the cursor, row k the
+        one after reading character cursor + k - 1, for characters cursor..stop-1 of the text.
+        Stepped with the layer's public ``step``; the unclamped states are left untouched."""
+        self.finish()
+        c = max(0, min(cursor, self.length))
+        stop = max(c, min(stop, self.length))
+        st = self._state_after(c - 1)
+        h = st[0:1].copy()
+        cell = st[1:2].copy() if self._lstm else None
+        h[0, unit] = value
+        hs = np.empty((stop - c + 1, self.hidden_size), self.dtype)
+        hs[0] = h[0]
+        for t in range(c, stop):
+            if self.ids[t] >= 0:
+                x = self._embed(self.ids[t:t + 1])[0]
+                _, new, _ = self.rec.step(x, (h, cell) if self._lstm else h)
+                h, cell = (np.array(new[0]), np.array(new[1])) if self._lstm else (np.array(new), None)
+                h[0, unit] = value
+            hs[t - c + 1] = h[0]
+        return softmax(self._head(hs)).astype(np.float32, copy=False)
+
+    def embed(self, ids: npt.NDArray[np.int32]) -> F32:
+        """(n,) ids -> (1, n, E) the recurrent layer's inputs (the layers before it)."""
+        return self._embed(ids)
+
+    def answer_at(self, c: int) -> int | None:
+        """The right answer for the prediction at cursor c: the next character, or the true class."""
+        if self.kind == "text":
+            return int(self.ids[c]) if c < self.length and self.ids[c] >= 0 else None
+        y = self.targets()
+        return int(y[c - 1]) if y is not None and 0 < c <= self.length else None
+
+    def memory_at(self, c: int, window: int = 60) -> Memory | None:
+        """``memory(c)``, kept for the last (text, cursor): a re-render does not recompute it."""
+        key = (self.text, c)
+        if self._memory_cache is None or self._memory_cache[0] != key:
+            self._memory_cache = (key, self.memory(c, window=window) if c > 0 else None)
+        return self._memory_cache[1]
+
+    def description(self) -> str:
+        """One line about the model: cell, width, what it reads."""
+        what = f"toy task '{self.task}'" if self.task else f"{len(self.labels)} characters"
+        return f"{self.cell} · {self.hidden_size} units · {what} · {self.name}"
+
     # -- internals ---------------------------------------------------------------------
     def _embed(self, ids: npt.NDArray[np.int32]) -> F32:
         x: Any = ids[None, :]
@@ -355,10 +471,9 @@ class SequenceSession:
             end = t + int(bad[0]) if len(bad) else stop
             xp = table[ids[t:end]][:, None, :]                   # (n, 1, G*H), a fresh copy
             st = tuple(state[k:k + 1].copy() for k in range(state.shape[0]))
-            hs, _, saved = self.rec.scan(xp, st)
-            out[t - start:end - start, 0] = hs[:, 0]
-            if self._lstm:
-                out[t - start:end - start, 1] = saved[1][:, 0]
+            parts = self.rec.scan_states(xp, st)               # (hs,) or (hs, cs): the public API
+            for k, seq in enumerate(parts):
+                out[t - start:end - start, k] = seq[:, 0]
             state = out[end - start - 1]
             t = end
         return out

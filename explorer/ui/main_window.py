@@ -146,6 +146,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.digit_lab.describe_model(source="the one training in the Train tab")
         elif kind in ("toy", "text") and self.sequence_lab is not None:
             from explorer.session.sequence import SequenceSession
+            current = self.sequence_lab.session     # issue 10: the model changes through the session
+            if (current is not None and current.name == "training in the Train tab"
+                    and current.model.arch()["layers"] == model.arch()["layers"]
+                    and all(current.model.meta.get(k) == model.meta.get(k) for k in ("vocab", "toy_task"))):
+                current.load_weights(model.state_dict())     # same model, new weights: listeners re-render
+                return
             session = SequenceSession(model, name="training in the Train tab")
             self.sequence_lab.use_session(session, key=f"train-tab:{kind}:{session.hidden_size}",
                                           label="the model training in the Train tab")

@@ -43,7 +43,7 @@ def lab(qtbot):
         w.show()
     yield w
     w.close()
-    assert not any(t.isActive() for t in (w._sync_timer, w._render_timer, w._chunk_timer))
+    assert not any(t.isActive() for t in (w._sync_timer, w.scheduler.timer, w._chunk_timer))
 
 
 def type_text(qtbot, widget, text):
@@ -161,9 +161,10 @@ def test_heatmap_click_moves_cursor_and_selects_unit(lab, qtbot):
     hm = lab.heatmap
     scene = hm.plot.vb.mapViewToScene(QtCore.QPointF(4.5, 5.5))
     pos = hm.mapFromScene(scene)
-    frames = lab.frames
+    frames, unit = lab.frames, int(hm.rows[5])         # row 5 shows this unit (rows: similar units together)
+    assert sorted(hm.rows.tolist()) == list(range(8))
     qtbot.mouseClick(hm.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: lab.unit == 5 and lab.frames > frames)
+    qtbot.waitUntil(lambda: lab.unit == unit and lab.frames > frames)
     assert lab.cursor_index() == 5
     assert hm.unit_line.isVisible() and hm.unit_line.value() == 5.5
     assert hm.cursor_line.isVisible() and hm.cursor_line.value() == 4.5

@@ -52,7 +52,7 @@ def _wait_idle(app: Any, lab: Any, timeout: float = 60.0) -> None:
     s = lab.session
     while (s.pending or s.text != lab.editor.toPlainText() or lab._sync_timer.isActive()
            or getattr(getattr(lab.editor, "paste", None), "busy", False)
-           or lab._render_timer.isActive() or lab._chunk_timer.isActive()):
+           or lab.scheduler.timer.isActive() or lab._chunk_timer.isActive()):
         app.processEvents()
         if time.perf_counter() > end:
             raise TimeoutError("the Sequence Lab did not settle")

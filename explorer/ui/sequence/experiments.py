@@ -7,16 +7,20 @@ the Write pane (``WritePanel``) and the fixed points on the trajectory (``FixedP
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
 
 from explorer.ui.sequence.fixed_overlay import FixedPointOverlay
 from explorer.ui.sequence.writer import WritePanel
 
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.ui.sequence.lab import SequenceLab
+
 
 class Experiments:
-    def __init__(self, lab: Any) -> None:
+    def __init__(self, lab: SequenceLab) -> None:
         self.lab = lab
         self.write_panel = WritePanel()
         self.widget: QtWidgets.QWidget = self.write_panel
@@ -24,13 +28,16 @@ class Experiments:
         self.write_panel.prime_source = self._prime
         self.write_panel.char_written.connect(self._append)
         lab.rendered.connect(self._on_rendered)
+        # the clamp also drives the lab's predictions and surprise colouring from the cursor on
+        self.write_panel.clamp_unit.valueChanged.connect(lambda _v: lab.request_render())
+        self.write_panel.clamp_value.valueChanged.connect(lambda _v: lab.request_render())
 
     def _on_rendered(self) -> None:
         """The flow on the trajectory is the one of the symbol just read."""
-        s, c = self.lab.session, self.lab.cursor_index()
-        ids = getattr(s, "ids", None)
-        ok = s is not None and ids is not None and 0 < c <= len(ids) and ids[c - 1] >= 0
-        self.fixed_points.set_symbol(int(ids[c - 1]) if ok else None)
+        v, s, symbol = self.lab.view, self.lab.session, None    # the frame just routed to the panels
+        if v is not None and s is not None and 0 < v.cursor <= s.length and s.ids[v.cursor - 1] >= 0:
+            symbol = int(s.ids[v.cursor - 1])
+        self.fixed_points.set_symbol(symbol)
 
     def _prime(self) -> str:
         """The text up to the cursor; writing continues from there (the editor's cursor)."""
@@ -46,7 +53,7 @@ class Experiments:
         editor.setTextCursor(cur)
         editor.ensureCursorVisible()
 
-    def on_session(self, session: Any) -> None:
+    def on_session(self, session: SequenceSession) -> None:
         self.write_panel.set_model(session.model, session.kind == "text")
         self.write_panel.setVisible(session.kind == "text")    # toy models classify, they do not write
         self.fixed_points.set_model(session.model, session.hidden_size, session.cell)

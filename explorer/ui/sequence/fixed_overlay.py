@@ -12,13 +12,12 @@ components at the corpus mean; GRU / RNN models), clipped to a grid cell. Text m
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from explorer.analysis.fixed_points import MAX_STATE, FixedPoint, StepMap, find_fixed_points
+from explorer.engine.model import Model
 from explorer.ui.sequence.trajectory import TrajectoryPanel
 
 COLOURS = [(214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207),
@@ -32,7 +31,7 @@ class FixedPointWorker(QtCore.QThread):
 
     found = QtCore.Signal(int, object)
 
-    def __init__(self, model: Any, token: int, parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, model: Model, token: int, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.model, self.token = model, token
 
@@ -83,7 +82,7 @@ class FixedPointOverlay(QtCore.QObject):
         panel.plot.addItem(self.legend, ignoreBounds=True)
         panel.combo.currentIndexChanged.connect(lambda _i: self.redraw())
 
-    def set_model(self, model: Any, hidden_size: int, cell: str) -> None:
+    def set_model(self, model: Model, hidden_size: int, cell: str) -> None:
         """Start the search for a small model; clear the markers otherwise."""
         self._token += 1
         self.points = []

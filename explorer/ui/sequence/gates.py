@@ -8,6 +8,8 @@ Two plots in total, so a keystroke repaints two views, not eight.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -32,6 +34,10 @@ NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "
 C_LEVEL = 2.0
 BINS = 12
 GAP = 0.25          # gap between bands, as a fraction of the number of units
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 HELP = ("Gates over time (left: one band per gate, units × characters, the heat map's window) and\n"
         "at the cursor (right: how many units have each value; the blue tick is the selected unit).\n"
@@ -172,3 +178,16 @@ class GatesPanel(pg.GraphicsLayoutWidget):
                     sy += [self._band(k), self._band(k) + H]
         self.bars.setOpts(height=-heights.ravel())
         self.sel.setData(np.asarray(sx, float), np.asarray(sy, float))
+
+
+def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.gates``)."""
+    w = GatesPanel()
+    w.set_model(session.gate_names, session.hidden_size, 120, session.cell)
+    w.show_gates(view.gates, view.start, view.step, view.unit, view.x_range)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

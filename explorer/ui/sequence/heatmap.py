@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
@@ -23,10 +25,16 @@ from explorer.ui.sequence.common import (
 
 WINDOW = 200
 
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
+
 HELP = ("Hidden state h(t): one row per hidden unit, one column per character read.\n"
         "Blue = negative, white = 0, red = positive (tanh range −1…1).\n"
         "The orange line is the cursor; the blue line marks the selected unit.\n"
-        "Click a cell: the cursor moves to that character and that unit is selected.")
+        "Click a cell: the cursor moves to that character and that unit is selected.\n"
+        "Rows are ordered so that units that move together sit together (fixed per model;\n"
+        "'Rows' beside the unit picker: by unit number or by r with the finder's signal).")
 
 
 class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
@@ -39,6 +47,7 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         one_update_rect(self)
         self.window, self.n_units, self._start, self._chars, self._h = window, 1, 0, "", None
+        self.rows = np.arange(1)                 # row r of the image shows unit rows[r]
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Hidden state h(t) — units × time", "character position", "hidden unit")
         self.plot.invertY(True)
@@ -60,15 +69,25 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
 
     def set_units(self, n_units: int) -> None:
         self.n_units = max(int(n_units), 1)
+        self.rows = np.arange(self.n_units)
         self.plot.setRange(xRange=(0, self.window), yRange=(0, self.n_units), padding=0)
-        step = max(1, self.n_units // 8)
-        self.plot.getAxis("left").setTicks([[(u + 0.5, str(u)) for u in range(0, self.n_units, step)]])
+        self._set_ticks()
         self.empty.setPos(self.window / 2, self.n_units / 2)
+
+    def set_rows(self, rows: np.ndarray) -> None:
+        """Row r shows unit rows[r] (the axis names the units); unchanged rows: nothing to do."""
+        if len(rows) == self.n_units and not np.array_equal(rows, self.rows):
+            self.rows = np.asarray(rows).copy()
+            self._set_ticks()
+
+    def _set_ticks(self) -> None:
+        step = max(1, self.n_units // 8)
+        self.plot.getAxis("left").setTicks([[(r + 0.5, str(int(self.rows[r]))) for r in range(0, self.n_units, step)]])
 
     def show_states(self, h: np.ndarray, start: int, step: int, unit: int | None, chars: str,
                     view: tuple[float, float] | None = None) -> None:
-        """h: (n, H) states of characters start..start+n-1; step: the cursor's character (-1: none);
-        view: the x range to show (default: the window from start)."""
+        """h: (n, H) states of characters start..start+n-1, columns in row order (``set_rows``);
+        step: the cursor's character (-1: none); unit: the selected unit's ROW; view: the x range."""
         n = len(h)
         self._start, self._chars, self._h = start, chars, h
         if n == 0:
@@ -94,20 +113,35 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         p = self.plot.vb.mapSceneToView(scene_pos)
         t, u = int(np.floor(p.x())), int(np.floor(p.y()))
         if self._start <= t < self._start + len(self._h) and 0 <= u < self.n_units:
-            return t, u
+            return t, u                      # u: the row
         return None
 
     def _on_clicked(self, event: object) -> None:
         cell = self._cell_at(event.scenePos())  # type: ignore[attr-defined]
         if cell is not None:
-            self.cell_clicked.emit(*cell)
+            self.cell_clicked.emit(cell[0], int(self.rows[cell[1]]))
 
     def _on_moved(self, scene_pos: QtCore.QPointF) -> None:
         cell = self._cell_at(scene_pos)
         if cell is None:
             self.setToolTip(HELP)
             return
-        t, u = cell
+        t, row = cell
+        u = int(self.rows[row])
         c = self._chars[t - self._start] if 0 <= t - self._start < len(self._chars) else "?"
         self.setToolTip(f"character #{t} '{char_label(c)}', unit {u}: "
-                        f"h = {self._h[t - self._start, u]:+.3f}\nclick: move the cursor here, select unit {u}")
+                        f"h = {self._h[t - self._start, row]:+.3f}\nclick: move the cursor here, select unit {u}")
+
+
+def demo(session: SequenceSession, view: SequenceView) -> HiddenHeatmapPanel:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.heatmap``)."""
+    w = HiddenHeatmapPanel()
+    w.set_units(session.hidden_size)
+    w.set_rows(view.rows)
+    w.show_states(view.h_rows, view.start, view.step, view.unit_row, view.chars, view.x_range)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

@@ -1,9 +1,11 @@
 """SequenceLab: type a sequence and watch an RNN / LSTM / GRU carry its state through time.
 
-Wiring: editor.textChanged -> a 0 ms single-shot timer (bursts of keystrokes coalesce) ->
-SequenceSession.set_text (recomputes from the first changed character only; long pastes
-are processed in timed chunks with a progress bar) -> render(): every panel is fed arrays
-from the session. Cursor moves only re-render.
+One keystroke: editor.textChanged -> a 0 ms single-shot timer (bursts coalesce) ->
+SequenceSession.set_text + advance (from the first changed character only; long pastes in
+timed chunks with a progress bar) -> LatestFrame.submit(cursor) -> session.frame(cursor) ->
+``_route(view)``: each panel is fed its part of the SequenceView. Cursor moves only re-render.
+The lab computes nothing itself; controls (controls.py), the model menu (models.py) and the
+unit finder (finder.py) live beside it.
 """
 
 from __future__ import annotations
@@ -13,71 +15,20 @@ import time
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
-from explorer.analysis.units import BUILTIN_SIGNALS, SignalError, rank_states, signal
-from explorer.session.sequence import (
-    SequenceSession,
-    load_session,
-    random_model,
-    reference_states,
-    shipped_models,
-)
-from explorer.ui.sequence.common import MONO, cache_scroll_bars, set_tip
-from explorer.ui.sequence.experiments import Experiments
-from explorer.ui.sequence.gates import GatesPanel
-from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
-from explorer.ui.sequence.memory_view import MemoryPanel
-from explorer.ui.sequence.paste import PieceInserter
-from explorer.ui.sequence.predictions import PredictionsPanel, ProbStrip
+from explorer.analysis.pca import PCABasis
+from explorer.session.sequence import SequenceSession
+from explorer.session.sequence_view import COLOUR_MODES, HOP, FrameRequest, SequenceView, time_window
+from explorer.ui.sequence import finder, models
+from explorer.ui.sequence.controls import REGEX, build_ui
 from explorer.ui.sequence.presets import PRESETS, default_preset
-from explorer.ui.sequence.textcolour import PosMap, TextColourer
-from explorer.ui.sequence.trajectory import TRAIL, TrajectoryPanel
-from explorer.ui.sequence.unrolled import StepView, UnrolledPanel
+from explorer.ui.sequence.textcolour import PosMap
+from explorer.ui.sequence.trajectory import TRAIL
+from explorer.ui.widgets.latest import LatestFrame
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
 CHUNK_SECONDS = 0.015      # a chunk of a long paste takes about this long (issue 16: was 0.03)
-HOP = 25                   # the time axes scroll in hops of this many characters, not one per key
-REGEX = "regular expression…"
-COLOUR_MODES = ("selected unit", "memory (influence)", "surprise (P of actual)", "nothing")
-
-
-def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, float]]:
-    """Characters start..stop-1 shown around the cursor's character `step` (of n), and the
-    x range of the time axes. The range moves in hops of HOP characters, so typing does not
-    shift (and re-label, and repaint twice) the axes on every key; `step` always stays inside."""
-    ideal = max(0, min(step - (3 * window) // 4, n - window))
-    start = min(-(-ideal // HOP) * HOP, max(step, 0))
-    stop = min(n, start + window)
-    if start > 0:
-        return start, stop, (float(start), float(start + window))
-    width = min(window, max(40, 10 * -(-(n + 3) // 10)))   # short text: little empty room
-    return start, stop, (0.0, float(width))
-
-
-class SequenceEditor(QtWidgets.QPlainTextEdit):
-    """The monospace plain-text editor (objectName ``sequenceEditor``)."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("sequenceEditor")
-        font = QtGui.QFont(MONO)
-        font.setPointSize(10)
-        self.setFont(font)
-        self.setTabStopDistance(4 * QtGui.QFontMetricsF(font).horizontalAdvance(" "))
-        self.setPlaceholderText("Type or paste text here, or pick a preset above.")
-        self.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.WidgetWidth)
-        cache_scroll_bars(self)   # Fusion repaints a ~700 px scroll bar in 1–2 ms on every key
-        self.paste = PieceInserter(self)
-
-    # -- issue 16: a long paste goes in pieces, one per event-loop turn (paste.py) ----------
-    def insertPlainText(self, text: str) -> None:  # noqa: N802 (Qt)
-        if not self.paste.insert(text):
-            super().insertPlainText(text)
-
-    def insertFromMimeData(self, source: QtCore.QMimeData) -> None:  # noqa: N802 (Qt)
-        if not (source.hasText() and self.paste.insert(source.text())):
-            super().insertFromMimeData(source)
-    # -- end issue 16 ------------------------------------------------------------------------
+PALETTES = {"signed": ((20, 170, 60), (220, 40, 40)), "memory": ((235, 140, 0), (235, 140, 0))}
+__all__ = ["HOP", "COLOUR_MODES", "REGEX", "SequenceLab", "time_window"]
 
 
 class SequenceLab(QtWidgets.QWidget):
@@ -95,229 +46,63 @@ class SequenceLab(QtWidgets.QWidget):
         self.session: SequenceSession | None = None
         self.basis: PCABasis | None = None
         self.unit: int | None = None
+        self.unit_state = "h"                      # which state the selected unit is read from
+        self.view: SequenceView | None = None      # the last frame routed to the panels
         self.frames = 0
+        self._untrained = False
+        self._shown: tuple[str, str | None] | None = None   # (kind, task) of the model on show
+        self._model_label = ""
         self._pos = PosMap("")
-        self._memory_cache: tuple | None = None
         self._chunk_steps = 500
-        self._build_ui()
-        self._sync_timer = self._single_shot(self._sync_text)
-        self._render_timer = self._single_shot(self.render)
+        build_ui(self)
+        self._sync_timer = QtCore.QTimer(self)
+        self._sync_timer.setSingleShot(True)
+        self._sync_timer.setInterval(0)
+        self._sync_timer.timeout.connect(self._sync_text)
+        # one "latest frame wins" scheduler (as the Digit Lab's); ~1 ms: a key is not held back
+        self.scheduler = LatestFrame(self._draw, fps=1000, parent=self)
         self._chunk_timer = QtCore.QTimer(self)
         self._chunk_timer.setInterval(0)
         self._chunk_timer.timeout.connect(self._process_chunk)
-        self._fill_models()
+        models.fill(self)
         self._restore()
 
-    # -- construction -------------------------------------------------------------------
-    def _single_shot(self, slot: object) -> QtCore.QTimer:
-        timer = QtCore.QTimer(self)
-        timer.setSingleShot(True)
-        timer.setInterval(0)
-        timer.timeout.connect(slot)
-        return timer
-
-    def _build_ui(self) -> None:
-        self.editor = SequenceEditor()
-        self.colourer = TextColourer(self.editor)
-        self.model_combo, self.preset_combo = QtWidgets.QComboBox(), QtWidgets.QComboBox()
-        self.preset_combo.addItem("Load a preset…")
-        self.preset_combo.addItems(list(PRESETS))
-        self.notice = QtWidgets.QLabel()
-        self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("background:#fff3c4; border:1px solid #e0c060; padding:4px; color:#5a4500;")
-        self.notice.hide()
-        self.strip = ProbStrip()
-        self.finder_combo = QtWidgets.QComboBox()
-        self.finder_combo.addItems(list(BUILTIN_SIGNALS) + [REGEX])
-        self.regex_edit = QtWidgets.QLineEdit()
-        self.regex_edit.setPlaceholderText(r"regex, e.g. \d+ or def \w+")
-        self.regex_edit.setEnabled(False)
-        self.find_button = QtWidgets.QPushButton("Find unit")
-        self.unit_spin = QtWidgets.QSpinBox()
-        self.unit_spin.setMinimum(-1)
-        self.unit_spin.setSpecialValueText("none")
-        self.state_combo = QtWidgets.QComboBox()
-        self.state_combo.addItem("h(t)", "h")
-        self.state_combo.addItem("tanh c(t)", "c")
-        self.unit_state = "h"                       # which state the selected unit is read from
-        self.colour_combo = QtWidgets.QComboBox()
-        self.colour_combo.addItems(list(COLOUR_MODES))
-        self.status_label = QtWidgets.QLabel(" ")
-        self.status_label.setWordWrap(True)
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setFormat("reading the text… %p%")
-        self.progress.hide()
-        for w, tip in ((self.model_combo, "The network to watch: a character model of Python code or English "
-                        "prose,\nor a small model of a toy language. Same text, different cells: compare them."),
-                       (self.preset_combo, "Replace the text with a ready-made example."),
-                       (self.finder_combo, "Find the hidden unit whose activation correlates best (Pearson r)\n"
-                        "with this signal over the current text, and select it."),
-                       (self.unit_spin, "The selected hidden unit (click a row of the heat map, or use 'Find')."),
-                       (self.state_combo, "Which state the unit is read from: the hidden state h(t) the "
-                        "heat map shows,\nor, for an LSTM, its cell state as tanh c(t) — the memory the "
-                        "cell carries;\nKarpathy's famous quote and bracket cells are cell states. "
-                        "'Find' searches both."),
-                       (self.colour_combo, "What colours the characters in the editor:\n"
-                        "selected unit: its activation after each character (green > 0, red < 0);\n"
-                        "memory: how much each character drives the prediction at the cursor;\n"
-                        "surprise: green = expected by the model, red = surprising.")):
-            set_tip(w, tip)
-        self.heatmap, self.trajectory = HiddenHeatmapPanel(), TrajectoryPanel()
-        self.predictions, self.memory_panel = PredictionsPanel(), MemoryPanel()
-        self.gates, self.unrolled = GatesPanel(), UnrolledPanel()
-        self.experiments = Experiments(self)       # issue 14: Write pane, fixed points
-        self._layout()
-        self.editor.textChanged.connect(self._on_text_changed)
-        self.editor.cursorPositionChanged.connect(self._on_cursor_moved)
-        self.editor.verticalScrollBar().valueChanged.connect(self._on_cursor_moved)
-        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
-        self.preset_combo.activated.connect(self._on_preset_chosen)
-        self.finder_combo.currentTextChanged.connect(lambda t: self.regex_edit.setEnabled(t == REGEX))
-        self.find_button.clicked.connect(self.find_unit)
-        self.regex_edit.returnPressed.connect(self.find_unit)
-        self.unit_spin.valueChanged.connect(lambda v: self.select_unit(None if v < 0 else v))
-        self.state_combo.currentIndexChanged.connect(
-            lambda _i: self.select_unit(self.unit, self.state_combo.currentData()))
-        self.colour_combo.currentIndexChanged.connect(self._on_cursor_moved)
-        self.heatmap.cell_clicked.connect(self._on_cell_clicked)
-
-    def _layout(self) -> None:
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(QtWidgets.QLabel("Model:"))
-        top.addWidget(self.model_combo, 2)
-        top.addWidget(self.preset_combo, 1)
-        find = QtWidgets.QHBoxLayout()
-        find.addWidget(QtWidgets.QLabel("Find a unit for:"))
-        find.addWidget(self.finder_combo, 1)
-        find.addWidget(self.find_button)
-        for combo in (self.model_combo, self.preset_combo, self.finder_combo, self.colour_combo):
-            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-        unit = QtWidgets.QHBoxLayout()
-        unit.addWidget(QtWidgets.QLabel("Unit:"))
-        unit.addWidget(self.unit_spin)
-        unit.addWidget(self.state_combo)
-        unit.addStretch(1)
-        colour = QtWidgets.QHBoxLayout()           # its own row: the column fits a 1024 px window
-        colour.addWidget(QtWidgets.QLabel("Colour text by:"))
-        colour.addWidget(self.colour_combo, 1)
-        left = QtWidgets.QWidget()
-        col = QtWidgets.QVBoxLayout(left)
-        col.setContentsMargins(4, 4, 4, 4)
-        for item in (top, self.notice, self.editor, self.strip, find, self.regex_edit, unit, colour,
-                     self.status_label, self.progress, self.experiments.widget):
-            (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
-        col.setStretchFactor(self.editor, 1)
-        side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        side.addWidget(self.predictions)
-        side.addWidget(self.memory_panel)
-        middle = QtWidgets.QSplitter()
-        middle.addWidget(self.trajectory)
-        middle.addWidget(side)
-        bottom = QtWidgets.QSplitter()
-        bottom.addWidget(self.gates)
-        bottom.addWidget(self.unrolled)
-        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        for w in (self.heatmap, middle, bottom):
-            right.addWidget(w)
-        right.setSizes([230, 345, 325])   # the side panels need ~160 px each
-        middle.setSizes([440, 480])
-        bottom.setSizes([520, 400])
-        # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
-        right.setMinimumSize(580, 620)
-        side.setMinimumWidth(320)
-        from explorer.ui.widgets.fit import scrolled
-        self.splitter = QtWidgets.QSplitter()
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(scrolled(right))
-        self.splitter.setSizes([450, 950])
-        self._splitters = {"main": self.splitter, "right": right, "middle": middle, "bottom": bottom, "side": side}
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.splitter)
-
     # -- models ------------------------------------------------------------------------
-    def _fill_models(self) -> None:
-        models = shipped_models()
-        self._untrained = not models
-        if not models:
-            models = [(f"Untrained {c} (random weights)", c) for c in ("LSTM", "GRU", "RNN")]
-        self.model_combo.blockSignals(True)
-        for label, path in models:
-            self.model_combo.addItem(label, path)
-        self.model_combo.blockSignals(False)
-
     def _on_model_changed(self, index: int) -> None:
         if index >= 0:
             self.load_model(index)
 
     def load_model(self, index: int) -> None:
         """Open model `index` of the picker; keeps the text when the new model reads the same kind."""
-        source = self.model_combo.itemData(index)
-        try:
-            session = (SequenceSession(random_model(source, hidden=64, seed=0), name=f"untrained {source}")
-                       if self._untrained else load_session(source))
-        except Exception as exc:                       # noqa: BLE001 - a broken file: say so, keep going
-            self._say(f"Cannot open {self.model_combo.itemText(index)}: {exc}")
-            return
-        self.use_session(session, key=f"{source}:{session.hidden_size}:{session.cell}",
-                         label=self.model_combo.itemText(index))
-        self._save("sequence/model", self.model_combo.itemText(index))
+        models.load(self, index)
 
     def open_model_file(self, path: str, label: str | None = None) -> None:
         """Add a model file to the picker (e.g. one you trained) and show it."""
-        import os
-        label = label or f"File: {os.path.basename(path)}"
-        self._untrained = False
-        self.model_combo.addItem(label, path)
-        self.model_combo.setCurrentIndex(self.model_combo.count() - 1)
+        models.open_file(self, path, label)
 
     def use_session(self, session: SequenceSession, key: str | None = None, label: str = "") -> None:
-        """Show `session` (its model) in every panel; the PCA basis is fitted once per `key`.
-
-        The text stays when the new model reads the same kind of text; otherwise a preset
-        that suits the model is loaded."""
-        self._chunk_timer.stop()
-        old, self.session, self.unit = self.session, session, None
-        self._model_name = label or session.name                       # Lab protocol: model_label()
-        # Without a key the basis belongs to this session object: a global cache keyed by
-        # id(model) handed a dead model's basis (other width) to a new model that reused its id.
-        self.notice.setVisible(bool(session.model.meta.get("untrained")))
-        self.notice.setText("No trained sequence model found in resources/models — this is an UNTRAINED "
-                            f"{session.cell} with random weights. Train one with "
-                            "'cnn-rnn-explorer train text --corpus code --cell lstm --out …'.")
-        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
-        try:
-            if key is not None:
-                self.basis = cached_basis(key, lambda: fit_pca(reference_states(session)))
-            else:
-                if getattr(session, "pca_basis", None) is None:
-                    session.pca_basis = fit_pca(reference_states(session))
-                self.basis = session.pca_basis
-        finally:
-            QtWidgets.QApplication.restoreOverrideCursor()
-        self.heatmap.set_units(session.hidden_size)
-        self.trajectory.set_basis(self.basis)
-        self.experiments.on_session(session)
-        self.gates.set_model(session.gate_names, session.hidden_size, self.heatmap.window, session.cell)
-        self.unit_spin.blockSignals(True)
-        self.unit_spin.setMaximum(session.hidden_size - 1)
-        self.unit_spin.setValue(-1)
-        self.state_combo.blockSignals(True)
-        self.state_combo.setEnabled(session.cell == "LSTM")
-        self.state_combo.setCurrentIndex(0)
-        self.state_combo.blockSignals(False)
-        self.unit_state = "h"
-        self.unit_spin.blockSignals(False)
-        text_model = session.kind == "text"
-        self.predictions.set_title("Next character at the cursor" if text_model else
-                                   f"Output at the cursor ({session.task})")
-        self.strip.title = "P(actual character), before reading it" if text_model else "P(right answer)"
+        """Show `session` (its model) in every panel; the PCA basis is fitted once per `key`
+        (the session's policy). The text stays when the new model reads the same kind of text;
+        otherwise a preset that suits the model is loaded."""
+        old = models.show_session(self, session, key)
         same_kind = old is not None and (old.kind, old.task) == (session.kind, session.task)
         if same_kind or (not self.editor.toPlainText() and old is not None):
             self._sync_text()
         else:
             self.load_preset(default_preset(session.task, label or session.name))
+        self.model_changed.emit()
+
+    def _on_model_set(self, session: SequenceSession) -> None:
+        """The session's listener: its model changed (set_model / load_weights). The text stays
+        when the new model reads the same kind of text; otherwise a preset that suits it."""
+        if session is not self.session:
+            return
+        shown = self._shown
+        models.apply_model(self, session)
+        if shown == (session.kind, session.task) or not self.editor.toPlainText():
+            self._sync_text()
+        else:
+            self.load_preset(default_preset(session.task, self._model_label or session.name))
         self.model_changed.emit()
 
     # -- text ----------------------------------------------------------------------------
@@ -337,7 +122,11 @@ class SequenceLab(QtWidgets.QWidget):
 
     def _on_cursor_moved(self, *_: object) -> None:
         if not self._chunk_timer.isActive():
-            self._render_timer.start()
+            self.request_render()
+
+    def request_render(self) -> None:
+        """Schedule a frame (the latest request wins)."""
+        self.scheduler.submit(True)
 
     def _sync_text(self) -> None:
         """Hand the editor's text to the session; compute now, or in chunks if it is long."""
@@ -345,13 +134,12 @@ class SequenceLab(QtWidgets.QWidget):
             return
         text = self.editor.toPlainText()
         self._pos = PosMap(text)
-        self._memory_cache = None
         self.session.set_text(text, compute=False)
         if self.session.pending <= SYNC_STEPS:
             self.session.advance()
             self._chunk_timer.stop()
             self.progress.hide()
-            self.render()
+            self.request_render()
         elif not self._chunk_timer.isActive():
             self.progress.setRange(0, self.session.length)
             self.progress.show()
@@ -362,7 +150,7 @@ class SequenceLab(QtWidgets.QWidget):
         if s is None or not s.pending:
             self._chunk_timer.stop()
             self.progress.hide()
-            self.render()
+            self.request_render()
             return
         t0 = time.perf_counter()
         done = s.advance(self._chunk_steps)
@@ -413,7 +201,7 @@ class SequenceLab(QtWidgets.QWidget):
         self.unit_spin.blockSignals(False)
         if self.unit is not None and self.colour_combo.currentText() == "nothing":
             self.colour_combo.setCurrentIndex(0)
-        self._render_timer.start()
+        self.request_render()
 
     def _on_cell_clicked(self, t: int, unit: int) -> None:
         self.select_unit(unit)
@@ -421,111 +209,51 @@ class SequenceLab(QtWidgets.QWidget):
 
     def find_unit(self) -> None:
         """Rank units by |r| with the chosen signal over the current text and select the best."""
-        if self.session is None:
-            return
-        name = self.finder_combo.currentText()
-        what = self.regex_edit.text() if name == REGEX else name
-        if not what:
-            self._say("Type a regular expression first.")
-            return
-        text = self.editor.toPlainText()
-        try:
-            ranked = rank_states(self.unit_states(), signal(text, what), top=5)
-        except SignalError as exc:
-            self._say(str(exc))
-            return
-        best = ranked[0]
-        others = ", ".join(f"{s.name} ({s.r:+.2f})" for s in ranked[1:])
-        self._say(f"Best unit for “{what}”: <b>{best.name}</b> (r = {best.r:+.2f}); next: {others}")
-        self.last_ranking = ranked
-        self.select_unit(best.unit, best.state)
-        self.colour_combo.setCurrentIndex(0)
+        finder.find_unit(self)
 
-    # -- rendering -----------------------------------------------------------------------
+    # -- rendering: ask the session for one frame, route it --------------------------------
+    def frame_request(self) -> FrameRequest:
+        """What the controls ask the session for (sizes of the panels, selection, colour mode)."""
+        return FrameRequest(window=self.heatmap.window, trail=TRAIL, strip_cells=self.strip.capacity(),
+                            unit=self.unit, unit_state=self.unit_state,
+                            colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range(),
+                            rows=self.rows_combo.currentData(), signal_name=finder.signal_name(self),
+                            clamp=self.experiments.write_panel.clamp)
+
     def render(self) -> None:
-        """Feed every panel from the session for the current text and cursor."""
-        self._render_timer.stop()                  # this frame covers any render already queued
+        """Render now: the session's frame for the current text and cursor, routed to the panels."""
+        self.scheduler.stop()                      # this frame covers any frame already queued
+        self._draw(None)
+
+    def _draw(self, _request: object) -> None:
         s = self.session
         if s is None or s.pending or self._sync_timer.isActive():
             return                                 # the text sync renders when it is done
-        text, n = s.text, s.length
-        c = min(self.cursor_index(), n)
-        step = c - 1
-        start, stop, view = time_window(step, n, self.heatmap.window)
-        chars = text[start:stop]
-        self.heatmap.show_states(s.hidden_states(start, stop), start, step, self.unit, chars, view)
-        if s.gate_names:
-            self.gates.show_gates(s.gates(start, stop), start, step, self.unit, view)
-        t0 = max(0, step - TRAIL + 1)
-        self.trajectory.show_path(s.hidden_states(t0, step + 1), text[t0:step + 1], first=t0)
-        self.predictions.show_top(s.top_k(c, 5) if n else [], self._actual_at(c))
-        self._render_strip(c)
-        self._render_unrolled(step)
-        memory = self._render_memory(c)
-        self._colour_text(memory)
-        self.frames += 1
-        self.rendered.emit()
+        self._route(s.frame(self.cursor_index(), self.frame_request()))
 
-    def _actual_at(self, c: int) -> int | None:
-        """The right answer for the prediction at cursor c: the next character, or the true class."""
-        s = self.session
-        if s.kind == "text":
-            return int(s.ids[c]) if c < s.length and s.ids[c] >= 0 else None
-        y = s.targets()
-        return int(y[c - 1]) if y is not None and 0 < c <= s.length else None
-
-    def _render_strip(self, c: int) -> None:
-        s = self.session
-        cap = self.strip.capacity()
-        a = max(0, min(c - (2 * cap) // 3, s.length - cap))
-        b = min(s.length, a + cap)
-        self.strip.set_cells(s.text[a:b], s.actual_probs(a, b), c - 1 - a, s.unknown_mask()[a:b])
-
-    def _render_unrolled(self, step: int) -> None:
-        s = self.session
-        views: list[StepView | None] = []
-        for t in (step - 1, step, step + 1):
-            if 0 <= t < s.length and s.ids[t] >= 0:
-                x = s._embed(s.ids[t:t + 1])[0, 0]
-                p = s.output_probs(t, t + 1)[0]
-                top = [(s.labels[i], float(p[i])) for i in np.argsort(-p)[:3]]
-                views.append(StepView(t, s.text[t], x, s.hidden_states(t, t + 1)[0], top))
-            else:
-                views.append(None)
-        self.unrolled.show_steps(views, self.unit, s.cell)
-
-    def _render_memory(self, c: int) -> object:
-        s = self.session
-        key = (s, s.text, c)            # the session itself, not id(): ids are reused
-        if self._memory_cache is None or self._memory_cache[0] != key:
-            self._memory_cache = (key, s.memory(c, window=60) if c > 0 else None)
-        m = self._memory_cache[1]
-        if m is None:
+    def _route(self, v: SequenceView) -> None:
+        """Each panel gets its part of the view; nothing is computed here."""
+        self.view = v
+        self.heatmap.set_rows(v.rows)
+        self.heatmap.show_states(v.h_rows, v.start, v.step, v.unit_row, v.chars, v.x_range)
+        if v.gates:
+            self.gates.show_gates(v.gates, v.start, v.step, v.unit, v.x_range)
+        self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)
+        self.predictions.show_top(v.top, v.actual, v.clamped_p)
+        self.strip.set_cells(v.strip_chars, v.strip_probs, v.cursor - 1 - v.strip_start, v.strip_unknown)
+        self.unrolled.show_steps(v.steps, v.unit, v.cell)
+        if v.memory is None:
             self.memory_panel.show_memory(0, None, "", "", False)
         else:
-            self.memory_panel.show_memory(m.start, m.weights, s.text[m.start:m.start + len(m.weights)],
-                                          m.label, m.actual, "next char" if s.kind == "text" else "class")
-        return m
-
-    def _colour_text(self, memory: object) -> None:
-        s, mode = self.session, self.colour_combo.currentText()
-        values, offset = None, 0
-        if mode == "selected unit" and self.unit is not None and s.length:
-            lo, hi = self.colourer.visible_range()
-            states = (np.tanh(s.cell_states(lo, min(hi, s.length))) if self.unit_state == "c"
-                      else s.hidden_states(lo, min(hi, s.length)))
-            values, offset = states[:, self.unit], lo
-        elif mode.startswith("memory") and memory is not None:
-            w = memory.weights  # type: ignore[attr-defined]
-            values, offset = np.sqrt(w / max(float(w.max()), 1e-30)), memory.start  # type: ignore[attr-defined]
-        elif mode.startswith("surprise") and s.length:
-            lo, hi = self.colourer.visible_range()
-            values, offset = 2.0 * s.actual_probs(lo, min(hi, s.length)) - 1.0, lo
-        if mode.startswith("memory"):
-            self.colourer.set_palette((235, 140, 0), (235, 140, 0))
-        else:
-            self.colourer.set_palette((20, 170, 60), (220, 40, 40))
-        self.colourer.apply(values, s.unknown_mask(), offset, self._pos)
+            self.memory_panel.show_memory(v.memory.start, v.memory.weights, v.memory_chars, v.memory.label,
+                                          v.memory.actual, v.memory_noun)
+        if self.model_combo.toolTip() != v.description:
+            self.model_combo.setToolTip(v.description)
+        self.colourer.set_palette(*PALETTES[v.colour_palette])
+        values, offset = v.colour if v.colour is not None else (None, 0)
+        self.colourer.apply(values, v.unknown, offset, self._pos)
+        self.frames += 1
+        self.rendered.emit()
 
     # -- settings & teardown -------------------------------------------------------------
     def _save(self, key: str, value: object) -> None:
@@ -543,7 +271,7 @@ class SequenceLab(QtWidgets.QWidget):
         self.restore_settings()
 
     # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         """Show a message under the finder and in the window's status bar (tags stripped)."""
         self.status_label.setText(text)
         self.status.emit(QtGui.QTextDocumentFragment.fromHtml(text).toPlainText())
@@ -552,7 +280,7 @@ class SequenceLab(QtWidgets.QWidget):
         s = self.session
         if s is None:
             return "sequence model: none"
-        name = getattr(self, "_model_name", "") or s.name
+        name = self._model_label or s.name
         size = f"{s.hidden_size} units" if s.cell in name else f"{s.cell}, {s.hidden_size} units"
         return f"sequence model: <b>{name}</b> · {size}"
 
@@ -576,8 +304,9 @@ class SequenceLab(QtWidgets.QWidget):
 
     def shutdown(self) -> None:
         """Stop every timer (no timer is left running after close)."""
-        for timer in (self._sync_timer, self._render_timer, self._chunk_timer):
+        for timer in (self._sync_timer, self._chunk_timer):
             timer.stop()
+        self.scheduler.stop()
         self.experiments.shutdown()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
@@ -17,6 +19,10 @@ from explorer.ui.sequence.common import (
     set_x_range,
     style_plot,
 )
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 HELP = ("Memory: for the prediction read at the cursor (the correct next character, or the\n"
         "model's best guess at the end of the text), the squared gradient of its logit with\n"
@@ -77,3 +83,17 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         if title != self._title:
             set_title_text(self.plot, title)
             self._title = title
+
+
+def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.memory_view``)."""
+    w = MemoryPanel()
+    m = view.memory
+    if m is not None:
+        w.show_memory(m.start, m.weights, view.memory_chars, m.label, m.actual, view.memory_noun)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -21,10 +23,15 @@ from explorer.ui.sequence.common import (
 )
 
 K = 5
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
+
 HELP_TOP = ("The model's output at the cursor: the five most likely next characters (text models)\n"
             "or classes (toy languages), read from the hidden state after the character left of\n"
             "the cursor, with their softmax probabilities. The real next character, when there is\n"
-            "one, is drawn in green.")
+            "one, is drawn in green. Orange outlines: the same characters with the Write pane's\n"
+            "unit clamped (from the cursor on).")
 HELP_STRIP = ("Probability strip: under each character, the probability the model gave to it\n"
               "BEFORE reading it (toy languages: to the right answer after reading it).\n"
               "Tall green = expected, short red = surprising; hatched = unknown character.")
@@ -45,6 +52,11 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
         self.bars = pg.BarGraphItem(x0=np.zeros(K), y=np.arange(K), height=0.7, width=np.zeros(K),
                                     brush=pg.mkBrush("#4a7fc1"), pen=None)
         self.plot.addItem(self.bars)
+        # the Write pane's clamp: the same labels' probabilities with the unit held (orange outline)
+        self.clamped = pg.BarGraphItem(x0=np.zeros(K), y=np.arange(K), height=0.7, width=np.zeros(K),
+                                       brush=None, pen=pg.mkPen("#e08000", width=2))
+        self.clamped.hide()
+        self.plot.addItem(self.clamped)
         # the percentages change on every key: plain QGraphicsSimpleTextItems (no QTextDocument to
         # re-layout, unlike pg.TextItem), unscaled, placed like TextItem(anchor=(0, 0.5)) with its 4 px margin
         self.values: list[QtWidgets.QGraphicsSimpleTextItem] = []
@@ -68,8 +80,15 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
     def set_title(self, title: str) -> None:
         self.plot.setTitle(f"<b>{title}</b>", color=FG, size="10pt")
 
-    def show_top(self, items: list[tuple[str, float, int]], actual: int | None) -> None:
+    def show_top(self, items: list[tuple[str, float, int]], actual: int | None,
+                 clamped: np.ndarray | None = None) -> None:
+        """clamped: (len(items),) the same labels' probabilities with the Write pane's unit clamped."""
         n = len(items)
+        self.clamped.setVisible(clamped is not None and n > 0)
+        if clamped is not None and n:
+            widths = np.zeros(K)
+            widths[:n] = clamped[:n]
+            self.clamped.setOpts(width=widths)
         self.empty.setVisible(n == 0)
         probs = np.zeros(K)
         probs[:n] = [p for _, p, _ in items]
@@ -188,3 +207,21 @@ class ProbStrip(QtWidgets.QWidget):
 _SLOT = QtGui.QColor(245, 245, 245)
 _HATCH = QtGui.QBrush(QtGui.QColor(150, 60, 200, 120), QtCore.Qt.BrushStyle.BDiagPattern)
 _PROB_COLOURS = [probability_colour(k / 100) for k in range(101)]
+
+
+def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.predictions``)."""
+    w = QtWidgets.QWidget()
+    lay = QtWidgets.QVBoxLayout(w)
+    bars, strip = PredictionsPanel(), ProbStrip()
+    bars.show_top(view.top, view.actual, view.clamped_p)
+    strip.set_cells(view.strip_chars, view.strip_probs, view.cursor - 1 - view.strip_start, view.strip_unknown)
+    lay.addWidget(bars, 1)
+    lay.addWidget(strip)
+    w.bars, w.strip = bars, strip  # type: ignore[attr-defined]  # the test reads them
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
@@ -21,6 +23,10 @@ TRAIL = 60            # points on the path
 LABELS = 24           # the newest points carry their character
 FADE_STEPS = 8        # label opacity levels
 PAIRS = [(0, 1), (1, 2), (0, 2), (2, 3), (3, 4)]
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 HELP = ("Trajectory: the hidden state after each character, projected onto principal components\n"
         "fitted ONCE on the model's own corpus (or on generated task sequences) and then frozen,\n"
@@ -99,7 +105,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
             self._apply_pair()
             if self._last is not None:
                 self._label_state = [None] * LABELS
-                self.show_path(*self._last)
+                self.show_points(*self._last)
 
     def _apply_pair(self) -> None:
         if self.basis is None:
@@ -116,9 +122,16 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.empty.setPos((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2)
 
     def show_path(self, h: np.ndarray, chars: str, first: int = 0) -> None:
-        """h: (n, H) the last n <= TRAIL states up to the cursor, chars: their characters;
-        first: the character index of h[0] (labels are reused per character, not re-set per key)."""
-        self._last = (h, chars, first)
+        """h: (n, H) states (projected here on the basis); the lab passes projected points instead."""
+        k = self.basis.n_components if self.basis is not None else 0
+        self.show_points(self.basis.transform(h) if self.basis is not None and len(h) else np.zeros((0, k)),
+                         chars, first)
+
+    def show_points(self, points: np.ndarray, chars: str, first: int = 0) -> None:
+        """points: (n, k) the last n <= TRAIL states up to the cursor on the PCA basis, chars: their
+        characters; first: the character index of points[0] (labels are reused per character)."""
+        self._last = (points, chars, first)
+        h = points
         if self.basis is None or not len(h):
             for item in (self.path, self.points):
                 item.setData([], [])
@@ -128,7 +141,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
             return
         self.empty.hide()
         first += max(len(h) - TRAIL, 0)
-        p = self.basis.transform(h[-TRAIL:])[:, list(self.pair)]
+        p = h[-TRAIL:][:, list(self.pair)]
         x, y = np.ascontiguousarray(p[:, 0], float), np.ascontiguousarray(p[:, 1], float)
         self.path.setData(x, y)
         self.points.setData(x, y, brush=self._brushes[-len(p):])
@@ -165,3 +178,16 @@ class TrajectoryPanel(QtWidgets.QWidget):
             if slot not in used and self._label_state[slot] is not None:
                 label.hide()
                 self._label_state[slot] = None
+
+
+def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.trajectory``)."""
+    w = TrajectoryPanel()
+    w.set_basis(session.trajectory_basis())
+    w.show_points(view.trail, view.trail_chars, first=view.trail_first)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

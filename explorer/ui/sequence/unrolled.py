@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.session.sequence_view import StepView
 from explorer.ui.sequence.common import ACCENT, FG, MUTED, SELECT, char_label, set_tip
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 HELP = ("The network unrolled in time around the cursor: x(t) is the embedding of the character\n"
         "read at step t, h(t) = cell(x(t), h(t−1)) is the hidden state, and y(t) the prediction\n"
@@ -19,17 +24,6 @@ _BIG = QtGui.QFont("DejaVu Sans Mono", 15)
 _BIG.setBold(True)
 _SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One unrolled step: the character read, its input vector, the state and the top outputs."""
-
-    step: int
-    char: str
-    x: np.ndarray
-    h: np.ndarray
-    top: list[tuple[str, float]]
 
 
 class UnrolledPanel(QtWidgets.QWidget):
@@ -186,3 +180,15 @@ class UnrolledPanel(QtWidgets.QWidget):
             p.fillRect(bar, QtGui.QColor("#4a7fc1"))
             p.drawText(QtCore.QRectF(rect.right() - 40, y, 40, lh),
                        QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight, f"{100 * prob:.0f}%")
+
+
+def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.unrolled``)."""
+    w = UnrolledPanel()
+    w.show_steps(view.steps, view.unit, view.cell)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

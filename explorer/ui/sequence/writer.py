@@ -12,6 +12,7 @@ is well under a millisecond, so the ticks run in the GUI thread.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -21,6 +22,10 @@ from explorer.ui.sequence.common import MONO, set_tip
 
 TICK_MS = 25
 MAX_CHARS = 2000
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 HELP = ("Let it write: from the cursor on, the model picks the next character from its own\n"
         "prediction, reads it, predicts again... Temperature divides the scores before the softmax:\n"
@@ -213,3 +218,16 @@ class WritePanel(QtWidgets.QGroupBox):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
         self.stop()
         super().closeEvent(event)
+
+
+def demo(session: SequenceSession, view: SequenceView) -> WritePanel:
+    """The Write pane on a shipped model, writing on from the demo text (``python -m explorer.ui.sequence.writer``)."""
+    w = WritePanel()
+    w.set_model(session.model, True)
+    w.prime_source = lambda: session.text
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

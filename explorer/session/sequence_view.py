@@ -1,0 +1,184 @@
+"""SequenceView: one frame of the Sequence Lab — everything its panels draw, in their units.
+
+``SequenceSession.frame(cursor, ...)`` builds one ``SequenceView`` per render (``make_frame``
+here); the lab only routes its fields to the panels. Qt-free, like the rest of ``session/``.
+
+Positions are characters; "state t" is the state after reading character t. Shapes
+(n = characters in the heat map's window, H = hidden size, k = PCA components, K = outputs):
+
+- ``h`` (n, H) hidden states of characters ``start``..``stop``-1; ``gates`` name -> (n, H)
+- ``rows`` (H,) the heat map's row order (row r = unit rows[r]); ``h_rows`` = h[:, rows]
+- ``trail`` (m, k) the last m <= trail states up to the cursor, projected on the frozen PCA
+  basis (``trail_first``: character index of its first row, ``trail_chars`` its characters)
+- ``top`` [(label, p, id)] best first: the prediction read at the cursor (from state c-1)
+- ``strip_probs`` (s,) P(the right answer) for the strip's characters ``strip_start``..
+- ``memory`` the influence bars (or None) over ``memory_chars``, ``steps`` three unrolled cells (t-1, t, t+1)
+- ``colour`` (values, offset) for the editor's characters, or None: nothing to colour
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import Memory, SequenceSession
+
+F32 = npt.NDArray[np.float32]
+HOP = 25        # the time axes scroll in hops of this many characters, not one per key
+COLOUR_MODES = ("selected unit", "memory (influence)", "surprise (P of actual)", "nothing")
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One unrolled step: the character read, its input vector, the state and the top outputs."""
+
+    step: int
+    char: str
+    x: np.ndarray
+    h: np.ndarray
+    top: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class FrameRequest:
+    """What the lab's controls ask for (not the model's business): sizes, selection, colour mode."""
+
+    window: int = 120                 # characters in the heat map / gates window
+    trail: int = 40                   # states on the trajectory
+    strip_cells: int = 60             # cells in the P(actual) strip
+    unit: int | None = None
+    unit_state: str = "h"             # "h" or "c" (LSTM: tanh of the cell state)
+    colour_mode: str = "nothing"
+    visible: tuple[int, int] = (0, 0)  # the editor's visible characters (for colouring)
+    rows: str = "similarity"          # heat-map row order: "similarity", "unit" or "signal"
+    signal_name: str | None = None    # the finder's signal, for rows == "signal"
+    clamp: tuple[int, float] | None = None  # (unit, value): the Write pane's clamp, from the cursor on
+    top_k: int = 5
+
+
+@dataclass(frozen=True)
+class SequenceView:
+    """One render of the Sequence Lab (see the module docstring for the shapes)."""
+
+    cursor: int
+    step: int
+    length: int
+    start: int
+    stop: int
+    x_range: tuple[float, float]
+    chars: str
+    h: F32
+    rows: npt.NDArray[np.intp]        # (H,) heat-map row r shows unit rows[r]
+    h_rows: F32                       # (n, H) h with its columns in row order: what the heat map draws
+    unit_row: int | None              # the heat-map row of the selected unit
+    gates: dict[str, F32]
+    trail: F32
+    trail_first: int
+    trail_chars: str
+    top: list[tuple[str, float, int]]
+    actual: int | None
+    clamped_p: F32 | None             # (len(top),) P of the top labels with the clamp (None: no clamp)
+    strip_start: int
+    strip_chars: str
+    strip_probs: F32
+    strip_unknown: npt.NDArray[np.bool_]
+    memory: Memory | None
+    memory_chars: str                 # the characters under the memory bars
+    memory_noun: str                  # "next char" (text) or "class" (toy task)
+    steps: list[StepView | None]
+    colour: tuple[np.ndarray, int] | None
+    colour_palette: str               # "signed" (green/red) or "memory" (orange)
+    unknown: npt.NDArray[np.bool_]
+    unit: int | None
+    cell: str
+    description: str
+    request: FrameRequest = field(default_factory=FrameRequest)
+
+
+def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, float]]:
+    """Characters start..stop-1 shown around the cursor's character `step` (of n), and the
+    x range of the time axes. The range moves in hops of HOP characters, so typing does not
+    shift (and re-label, and repaint twice) the axes on every key; `step` always stays inside."""
+    ideal = max(0, min(step - (3 * window) // 4, n - window))
+    start = min(-(-ideal // HOP) * HOP, max(step, 0))
+    stop = min(n, start + window)
+    if start > 0:
+        return start, stop, (float(start), float(start + window))
+    width = min(window, max(40, 10 * -(-(n + 3) // 10)))   # short text: little empty room
+    return start, stop, (0.0, float(width))
+
+
+def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceView:
+    """The view for the cursor (a character index 0..T) and the lab's request."""
+    s.finish()
+    n = s.length
+    c = max(0, min(cursor, n))
+    step = c - 1
+    start, stop, x_range = time_window(step, n, req.window)
+    h = s.hidden_states(start, stop)
+    rows = s.row_order(req.rows, req.signal_name)
+    unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
+    gates = s.gates(start, stop) if s.gate_names else {}
+    t0 = max(0, step - req.trail + 1)
+    basis = s.trajectory_basis()
+    trail = basis.transform(s.hidden_states(t0, step + 1)).astype(np.float32, copy=False)
+    a = max(0, min(c - (2 * req.strip_cells) // 3, n - req.strip_cells))
+    b = min(n, a + req.strip_cells)
+    unknown = s.unknown_mask()
+    memory = s.memory_at(c)
+    top = s.top_k(c, req.top_k) if n else []
+    clamped = None
+    if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
+        lo, hi = req.visible
+        clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
+    colour, palette = _colour(s, req, memory, c, clamped)
+    return SequenceView(
+        cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
+        h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
+        top=top, actual=s.answer_at(c),
+        clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
+        strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
+        memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
+        memory_noun="next char" if s.kind == "text" else "class", steps=_steps(s, step), colour=colour, colour_palette=palette, unknown=unknown,
+        unit=req.unit, cell=s.cell, description=s.description(), request=req)
+
+
+def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
+    """The unrolled cells t-1, t, t+1 around the cursor's character."""
+    out: list[StepView | None] = []
+    for t in (step - 1, step, step + 1):
+        if 0 <= t < s.length and s.ids[t] >= 0:
+            x = s.embed(s.ids[t:t + 1])[0, 0]
+            p = s.output_probs(t, t + 1)[0]
+            top = [(s.labels[i], float(p[i])) for i in np.argsort(-p)[:3]]
+            out.append(StepView(t, s.text[t], x, s.hidden_states(t, t + 1)[0], top))
+        else:
+            out.append(None)
+    return out
+
+
+def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int,
+            clamped: F32 | None) -> tuple[tuple[np.ndarray, int] | None, str]:
+    """Values in [-1, 1] (or [0, 1] for memory) for the editor's characters from `offset` on;
+    with a clamp, surprise from the cursor on is the clamped run's (row t - c predicts char t)."""
+    mode, (lo, hi) = req.colour_mode, req.visible
+    hi = min(hi, s.length)
+    palette = "memory" if mode.startswith("memory") else "signed"
+    if mode == "selected unit" and req.unit is not None and s.length and hi > lo:
+        cells = s.cell_states(lo, hi) if req.unit_state == "c" else None
+        states = np.tanh(cells) if cells is not None else s.hidden_states(lo, hi)
+        return (states[:, req.unit], lo), palette
+    if mode.startswith("memory") and memory is not None:
+        w = memory.weights
+        return (np.sqrt(w / max(float(w.max()), 1e-30)), memory.start), palette
+    if mode.startswith("surprise") and s.length and hi > lo:
+        p = s.actual_probs(lo, hi)
+        if clamped is not None and s.kind == "text":
+            for t in range(max(c, lo), min(hi, c + len(clamped))):
+                p[t - lo] = clamped[t - c, s.ids[t]] if s.ids[t] >= 0 else np.nan
+        return (2.0 * p - 1.0, lo), palette
+    return None, palette
