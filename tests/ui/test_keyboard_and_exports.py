@@ -122,3 +122,19 @@ def test_python_m_explorer_install_desktop_entry(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "applications" / "cnn-rnn-explorer.desktop").is_file()
+
+
+def test_alt_g_lets_the_sequence_model_write_and_stop(qtbot, win):
+    seq = win.sequence_lab
+    win.tabs.setCurrentWidget(seq)
+    seq.editor.setFocus()
+    writer = seq.experiments.write_panel
+    if writer.model is None:
+        pytest.fail("the shipped sequence model should be able to write")
+    assert not writer.button.isChecked()
+    qtbot.keyClick(seq.editor, QtCore.Qt.Key.Key_G, QtCore.Qt.KeyboardModifier.AltModifier)
+    assert writer.button.isChecked()                        # writing
+    qtbot.waitUntil(lambda: len(writer.free_out.toPlainText()) > 0, timeout=10000)
+    qtbot.keyClick(seq.editor, QtCore.Qt.Key.Key_G, QtCore.Qt.KeyboardModifier.AltModifier)
+    assert not writer.button.isChecked()                    # stopped
+    assert ("Sequences lab", "Let it write / stop writing") in {(w, t) for w, t, _k in shortcut_table(win)}

@@ -43,6 +43,11 @@ def install(window: Any, view_menu: QtWidgets.QMenu, help_menu: QtWidgets.QMenu)
         for text, keys, d in (("Select the next hidden unit", "Alt+Down", 1), ("Select the previous hidden unit", "Alt+Up", -1)):
             act = _action(seq, text, keys, lambda _=False, d=d: move_unit(seq, d))
             act.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        writer = seq.experiments.write_panel
+        act = _action(seq, "Let it write / stop writing", "Alt+G", lambda _=False: writer.button.toggle(),
+                      "Sequence Lab: the model continues the text from the cursor (the Write pane)")
+        act.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        seq.write_action = act
     keys = help_menu.addAction("&Keyboard shortcuts")
     keys.setShortcut(QtGui.QKeySequence("Ctrl+/"))
     keys.triggered.connect(lambda: window.show_page("Keyboard shortcuts", shortcuts_html(window)))

@@ -108,6 +108,8 @@ def build_ui(self: SequenceLab) -> None:
     self.predictions, self.memory_panel = PredictionsPanel(), MemoryPanel()
     self.gates, self.unrolled = GatesPanel(), UnrolledPanel()
     self.experiments = Experiments(self)       # issue 14: Write pane, fixed points
+    self.experiments.widget.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred,
+                                          QtWidgets.QSizePolicy.Policy.Maximum)   # the editor keeps the room
     layout(self)
     self.editor.textChanged.connect(self._on_text_changed)
     self.editor.cursorPositionChanged.connect(self._on_cursor_moved)

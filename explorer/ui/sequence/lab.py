@@ -84,6 +84,7 @@ class SequenceLab(QtWidgets.QWidget):
         """Show `session` (its model) in every panel; the PCA basis is fitted once per `key`
         (the session's policy). The text stays when the new model reads the same kind of text;
         otherwise a preset that suits the model is loaded."""
+        self._model_label = label or session.name                    # Lab protocol: model_label()
         old = models.show_session(self, session, key)
         same_kind = old is not None and (old.kind, old.task) == (session.kind, session.task)
         if same_kind or (not self.editor.toPlainText() and old is not None):

@@ -90,6 +90,7 @@ class WritePanel(QtWidgets.QGroupBox):
         font.setPointSize(9)
         out.setFont(font)
         out.setMinimumHeight(40)
+        out.setMaximumHeight(80)         # the text being read (the editor above) keeps the room
         out.setPlaceholderText("Press Write: the continuation appears here.")
         return out
 
