@@ -23,9 +23,9 @@ from explorer.engine import Conv2d, Linear, Model, log_softmax
 from explorer.errors import ExplorerError
 
 __all__ = ["TRANSFORMS", "Dream", "DreamSettings", "DreamTarget", "ExperimentError", "Sweep", "accuracy_under",
-           "channel_count", "copy_model", "dream", "dream_steps", "edited_copy", "identity_value", "net_input",
-           "parse_channels", "parse_target", "predict_probs", "sweep", "sweep_values", "target_activation",
-           "transform_input", "unit_of"]
+           "channel_count", "check_steps", "copy_model", "dream", "dream_steps", "edited_copy", "identity_value",
+           "jittered_gradient", "net_input", "parse_channels", "parse_target", "predict_probs", "sweep",
+           "sweep_values", "target_activation", "transform_input", "unit_of"]
 
 Channel = tuple[int, int]
 Kernel = tuple[int, int, int]
@@ -383,6 +383,25 @@ def _start_image(start: str | np.ndarray, rng: np.random.Generator) -> np.ndarra
     raise ExperimentError(f"a dream starts from blank, noise or an image, not {start!r}")
 
 
+def check_steps(steps: int) -> None:
+    """ExperimentError unless a dream has at least one step."""
+    if steps < 1:
+        raise ExperimentError(f"a dream needs at least 1 step, got {steps}")
+
+
+def jittered_gradient(twin: Model, image: np.ndarray, target: DreamTarget, rng: np.random.Generator,
+                      jitter: int) -> tuple[float, np.ndarray]:
+    """Shift ``image`` (28, 28) by a random jitter, take the objective and its gradient on
+    ``twin`` (grads cleared after) and shift the gradient back -> (value, d value / d image (28, 28))."""
+    j = int(jitter)
+    dy, dx = rng.integers(-j, j + 1, size=2) if j > 0 else (0, 0)
+    shifted = np.roll(image, (int(dy), int(dx)), axis=(0, 1))
+    value, grad = _objective(twin, net_input(twin, shifted), target, True)
+    twin.zero_grad()
+    assert grad is not None                   # asked for (True above)
+    return value, np.roll(grad.reshape(28, 28), (-int(dy), -int(dx)), axis=(0, 1))
+
+
 def dream_steps(model: Model, target: DreamTarget, settings: DreamSettings = DreamSettings(),
                 seed: int = 0, start: str | np.ndarray = "blank") -> Iterator[tuple[int, np.ndarray, float]]:
     """Yield (step, image (28, 28) float32, activation) after every step (the panel draws them).
@@ -391,19 +410,12 @@ def dream_steps(model: Model, target: DreamTarget, settings: DreamSettings = Dre
     through ``Model.backward``, shift it back, ascend with a normalised step, add the L2
     pull towards no ink, clamp to [0, 1], blur. Same seed, same sequence of images.
     """
-    if settings.steps < 1:
-        raise ExperimentError(f"a dream needs at least 1 step, got {settings.steps}")
+    check_steps(settings.steps)
     rng = np.random.default_rng(seed)
     x = _start_image(start, rng)
     twin = copy_model(model)                  # grads accumulate on the copy, never the model
-    j = int(settings.jitter)
     for step in range(1, settings.steps + 1):
-        dy, dx = rng.integers(-j, j + 1, size=2) if j > 0 else (0, 0)
-        shifted = np.roll(x, (int(dy), int(dx)), axis=(0, 1))
-        value, grad = _objective(twin, net_input(twin, shifted), target, True)
-        twin.zero_grad()
-        assert grad is not None                   # asked for (True above)
-        g = np.roll(grad.reshape(28, 28), (-int(dy), -int(dx)), axis=(0, 1))
+        value, g = jittered_gradient(twin, x, target, rng, settings.jitter)
         g = g / (np.abs(g).max() + 1e-12)
         x = x + settings.lr * g - settings.l2 * x
         x = _blur(np.clip(x, 0.0, 1.0), settings.blur)

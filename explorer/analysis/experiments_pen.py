@@ -18,7 +18,7 @@ from typing import cast
 
 import numpy as np
 
-from explorer.analysis.experiments import DreamTarget, ExperimentError, _objective, copy_model, net_input
+from explorer.analysis.experiments import DreamTarget, check_steps, copy_model, jittered_gradient
 from explorer.engine import Model
 
 __all__ = ["PenSettings", "pen_dream_steps", "pen_start_image", "render_backward", "render_dots", "start_strokes", "stroke_penalty"]
@@ -111,20 +111,13 @@ def pen_start_image(settings: PenSettings, seed: int) -> np.ndarray:
 def pen_dream_steps(model: Model, target: DreamTarget, settings: PenSettings = PenSettings(), seed: int = 0
                     ) -> Iterator[tuple[int, np.ndarray, float]]:
     """Yield (step, image (28, 28) float32, activation) after every step of the pen dream."""
-    if settings.steps < 1:
-        raise ExperimentError(f"a dream needs at least 1 step, got {settings.steps}")
+    check_steps(settings.steps)
     rng = np.random.default_rng(seed)
     pts = start_strokes(settings, rng)
     twin = copy_model(model)
-    j = int(settings.jitter)
     for step in range(1, settings.steps + 1):
         ink, g = render_dots(pts, settings.sigma, settings.gain)
-        dy, dx = rng.integers(-j, j + 1, size=2) if j > 0 else (0, 0)
-        shifted = np.roll(ink, (int(dy), int(dx)), axis=(0, 1))
-        value, grad = _objective(twin, net_input(twin, shifted), target, True)
-        twin.zero_grad()
-        assert grad is not None                   # asked for (True above)
-        d_ink = np.roll(grad.reshape(28, 28), (-int(dy), -int(dx)), axis=(0, 1))
+        value, d_ink = jittered_gradient(twin, ink, target, rng, settings.jitter)
         pull = render_backward(d_ink, pts, ink, g, settings.sigma)
         pull /= np.abs(pull).max() + 1e-12
         pts = _relax(pts + settings.lr * pull, settings, settings.lr * settings.stiffness)

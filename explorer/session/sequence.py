@@ -30,6 +30,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from explorer.analysis.generate import model_vocab
 from explorer.analysis.memory import influence_from_states
 from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.data.vocab import Vocab
@@ -75,17 +76,6 @@ def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]
     return model.layers[:i], layer, model.layers[i + 1:]
 
 
-def vocab_for(model: Model) -> Vocab:
-    """The model's vocabulary from meta ("vocab", else a toy "alphabet", else plain text)."""
-    meta = model.meta
-    if "vocab" in meta:
-        return Vocab.from_meta(meta["vocab"])
-    if "alphabet" in meta:
-        alphabet = meta["alphabet"]
-        return Vocab(alphabet if isinstance(alphabet, str) else "".join(alphabet), unknown=False)
-    return Vocab.text()
-
-
 def task_targets(task: str | None, ids: npt.NDArray[np.int32], n_classes: int) -> npt.NDArray[np.int32] | None:
     """ids (T,) -> true per-step classes (T,) for the toy tasks that define one for any input."""
     if task == "parity":
@@ -114,7 +104,7 @@ class SequenceSession:
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
         self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
-        self.vocab = vocab_for(model)
+        self.vocab = model_vocab(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")
         self.labels = list(classes) if self.task and classes else self.vocab.labels()

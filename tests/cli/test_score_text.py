@@ -10,23 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engine import save_model
-from explorer.training import text
-
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("score")
-    corpus = folder / "corpus.txt"
-    corpus.write_text("".join(f"def g{i % 4}(y):\n    return [y, {i % 6}]\n" for i in range(300)))
-    cfg = text.TextConfig(corpus=str(corpus), cell="gru", hidden=10, embed=6, steps=5,
-                          batch_size=4, seq_len=16)
-    model, _ = text.train_text(cfg, progress=False)
-    path = folder / "tiny_gru.npz"
-    save_model(model, path)
-    return path
+def tiny_model(tmp_path_factory, train_tiny_text):
+    corpus = "".join(f"def g{i % 4}(y):\n    return [y, {i % 6}]\n" for i in range(300))
+    return train_tiny_text(tmp_path_factory.mktemp("score"), corpus, "gru", 10, 5)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,22 +7,15 @@ import numpy as np
 import pytest
 
 from explorer.data.vocab import Vocab
-from explorer.engine import load_model, save_model
+from explorer.engine import load_model
 from explorer.training import text
 from explorer.training.text_models import chunk_bits
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lanes")
-    corpus = folder / "corpus.txt"
-    corpus.write_text("".join(f"y{i % 6} = ({i % 11},)\n" for i in range(500)))
-    cfg = text.TextConfig(corpus=str(corpus), cell="lstm", hidden=12, embed=6, steps=3,
-                          batch_size=4, seq_len=16)
-    model, _ = text.train_text(cfg, progress=False)
-    path = folder / "tiny_lstm.npz"
-    save_model(model, path)
-    return path
+def tiny_model(tmp_path_factory, train_tiny_text):
+    corpus = "".join(f"y{i % 6} = ({i % 11},)\n" for i in range(500))
+    return train_tiny_text(tmp_path_factory.mktemp("lanes"), corpus, "lstm", 12, 3)
 
 
 def test_lane_starts_follow_newlines_and_cover_the_file(tmp_path):

@@ -63,9 +63,37 @@ def grab_rgb(widget: QtWidgets.QWidget) -> np.ndarray:
     return arr[: img.height(), : img.width(), :3].copy()
 
 
+def shown(qtbot, widget, width: int, height: int):
+    """Hand ``widget`` to qtbot, resize it, show it and wait until it is exposed -> widget."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    with qtbot.waitExposed(widget):
+        widget.show()
+    return widget
+
+
+@pytest.fixture
+def sequence_lab(qtbot):
+    """A shown 1200x800 Sequence Lab (no settings), closed afterwards."""
+    from explorer.ui.sequence import SequenceLab
+
+    w = shown(qtbot, SequenceLab(settings=None), 1200, 800)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def digit_lab(qtbot, model):
+    """A shown 1300x850 Digit Lab on the tiny CNN."""
+    from explorer.ui.digit.lab import DigitLab
+
+    return shown(qtbot, DigitLab(model), 1300, 850)
+
+
 @pytest.fixture
 def ui():
-    """Helpers for GUI tests: ui.draw(qtbot, canvas, pts), ui.grab_rgb(w), ui.seven_points()."""
+    """Helpers for GUI tests: ui.draw(qtbot, canvas, pts), ui.grab_rgb(w), ui.seven_points(),
+    ui.shown(qtbot, widget, width, height)."""
     import types
     return types.SimpleNamespace(draw=draw, grab_rgb=grab_rgb, seven_points=seven_points,
-                                 settings_at=settings_at, tiny_cnn=tiny_cnn)
+                                 settings_at=settings_at, tiny_cnn=tiny_cnn, shown=shown)

@@ -19,12 +19,8 @@ def a_digit() -> np.ndarray:
 
 
 @pytest.fixture
-def lab(qtbot):
-    w = CompareLab(digit_source=a_digit)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    with qtbot.waitExposed(w):
-        w.show()
+def lab(qtbot, ui):
+    w = ui.shown(qtbot, CompareLab(digit_source=a_digit), 1400, 900)
     yield w
     w.shutdown()
 

@@ -15,12 +15,8 @@ LEFT = QtCore.Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def lab(qtbot, model):
-    lab = DigitLab(model)
-    qtbot.addWidget(lab)
-    lab.resize(1400, 900)
-    with qtbot.waitExposed(lab):
-        lab.show()
+def lab(qtbot, model, ui):
+    lab = ui.shown(qtbot, DigitLab(model), 1400, 900)
     lab._message_box = lambda title, text: None
     yield lab
     lab.stop()

@@ -6,7 +6,6 @@ from PySide6 import QtCore, QtGui
 
 from explorer.session.digits import DigitSession
 from explorer.ui.digit.inspector import num
-from explorer.ui.digit.lab import DigitLab
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 BAR = [(140.0, 40.0 + t) for t in np.linspace(0, 200, 20)]
@@ -23,12 +22,8 @@ def seven_points():
 
 
 @pytest.fixture
-def lab(qtbot, model):
-    lab = DigitLab(model)
-    qtbot.addWidget(lab)
-    lab.resize(1300, 850)
-    with qtbot.waitExposed(lab):
-        lab.show()
+def lab(digit_lab):
+    lab = digit_lab
     lab.message_boxes = []
     lab._message_box = lambda title, text: lab.message_boxes.append((title, text))
     return lab

@@ -11,18 +11,12 @@ from PySide6 import QtCore
 
 import explorer
 from explorer.engine import Conv2d, Flatten, Linear, MaxPool2d, Model, ReLU
-from explorer.ui.digit.lab import DigitLab
 from explorer.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def lab(qtbot, model):
-    lab = DigitLab(model)
-    qtbot.addWidget(lab)
-    lab.resize(1300, 850)
-    with qtbot.waitExposed(lab):
-        lab.show()
-    return lab
+def lab(digit_lab):
+    return digit_lab
 
 
 def bounding_box(points):

@@ -9,19 +9,13 @@ from explorer.data.vocab import Vocab
 from explorer.engine import RNN, Embedding, Linear, Model
 from explorer.session.sequence import SequenceSession
 from explorer.training.text_models import build_sequence_model
-from explorer.ui.sequence import SequenceLab
 
 
 @pytest.fixture
-def lab(qtbot):
-    w = SequenceLab(settings=None)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    with qtbot.waitExposed(w):
-        w.show()
-    yield w
-    w.close()
-    assert not w.experiments.write_panel.running
+def lab(sequence_lab):
+    yield sequence_lab
+    sequence_lab.close()
+    assert not sequence_lab.experiments.write_panel.running
 
 
 def text_model(seed=0):

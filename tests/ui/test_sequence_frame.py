@@ -8,18 +8,11 @@ import pytest
 
 from explorer.session.sequence import SequenceSession, random_model
 from explorer.ui.main_window import MainWindow
-from explorer.ui.sequence import SequenceLab
 
 
 @pytest.fixture
-def lab(qtbot):
-    w = SequenceLab(settings=None)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    with qtbot.waitExposed(w):
-        w.show()
-    yield w
-    w.close()
+def lab(sequence_lab):
+    return sequence_lab
 
 
 def settle(qtbot, lab, text):

@@ -9,7 +9,6 @@ from explorer.engine.dense import Embedding, Linear
 from explorer.engine.model import Model
 from explorer.engine.recurrent import LSTM
 from explorer.session.sequence import SequenceSession, random_model
-from explorer.ui.sequence import SequenceLab
 from explorer.ui.sequence.textcolour import UNKNOWN_BG
 
 
@@ -35,12 +34,8 @@ def quote_flip_model(hidden: int = 6, seed: int = 0) -> Model:
 
 
 @pytest.fixture
-def lab(qtbot):
-    w = SequenceLab(settings=None)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    with qtbot.waitExposed(w):
-        w.show()
+def lab(sequence_lab):
+    w = sequence_lab
     yield w
     w.close()
     assert not any(t.isActive() for t in (w._sync_timer, w.scheduler.timer, w._chunk_timer))

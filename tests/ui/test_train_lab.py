@@ -15,12 +15,8 @@ TINY = TrainConfig(kind="toy", preset="GRU 8", data="parity", lr=1e-2, batch_siz
 
 
 @pytest.fixture
-def lab(qtbot):
-    w = TrainLab()
-    qtbot.addWidget(w)
-    w.resize(1000, 700)
-    with qtbot.waitExposed(w):
-        w.show()
+def lab(qtbot, ui):
+    w = ui.shown(qtbot, TrainLab(), 1000, 700)
     yield w
     w.shutdown()
 

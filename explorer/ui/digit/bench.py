@@ -12,10 +12,18 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from explorer.engine import Model
+
+if TYPE_CHECKING:
+    from PySide6 import QtWidgets
+
+    from explorer.ui.main_window import MainWindow
 
 
 def _stroke(n: int) -> np.ndarray:
@@ -35,13 +43,10 @@ def send_mouse(canvas: object, kind: object, x: float, y: float, button: object,
     QtWidgets.QApplication.sendEvent(canvas, ev)
 
 
-def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
-                         beside: int = 0) -> dict[str, float]:
-    """-> {"median_ms", "p95_ms", "max_ms", "n_moves"} for move -> all panels repainted.
-
-    ``beside`` > 0: first put a finished stroke of that many points on the canvas (a dense
-    scribble), so the new stroke's cost can be compared with an empty canvas's.
-    """
+@contextmanager
+def _bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication, MainWindow]]:
+    """A shown 1400x900 MainWindow (offscreen if no display, settings in a temporary INI) ->
+    (app, window); afterwards the Digit Lab is stopped and the window closed and deleted."""
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6 import QtCore, QtWidgets
@@ -55,6 +60,23 @@ def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
         win.resize(1400, 900)
         win.show()
         app.processEvents()
+        yield cast("QtWidgets.QApplication", app), win
+        win.digit_lab.stop()
+        win.close()
+        win.deleteLater()
+        app.processEvents()
+
+
+def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
+                         beside: int = 0) -> dict[str, float]:
+    """-> {"median_ms", "p95_ms", "max_ms", "n_moves"} for move -> all panels repainted.
+
+    ``beside`` > 0: first put a finished stroke of that many points on the canvas (a dense
+    scribble), so the new stroke's cost can be compared with an empty canvas's.
+    """
+    from PySide6 import QtCore
+
+    with _bench_window(model) as (app, win):
         lab = win.digit_lab
         canvas = lab.canvas
         if beside:
@@ -78,10 +100,6 @@ def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
             app.processEvents()                # scene changes -> update requests -> paint
             times.append(time.perf_counter() - t0)
         send(QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
-        lab.stop()
-        win.close()
-        win.deleteLater()
-        app.processEvents()
     ms = np.array(times) * 1000.0
     return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
             "max_ms": float(ms.max()), "n_moves": int(n_moves)}
@@ -95,20 +113,10 @@ def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: Model | N
     rate in between, as in use. Returns the moves per second and mean ms per move (move ->
     next move taken) over the first and the last ``edge`` moves, and the whole stroke's time.
     """
-    if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6 import QtCore, QtWidgets
+    from PySide6 import QtCore
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from explorer.ui.main_window import MainWindow
-
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = QtCore.QSettings(os.path.join(tmp, "bench.ini"), QtCore.QSettings.Format.IniFormat)
-        win = MainWindow(settings, digit_model=model)
-        win.resize(1400, 900)
-        win.show()
-        app.processEvents()
-        lab, canvas = win.digit_lab, win.digit_lab.canvas
+    with _bench_window(model) as (app, win):
+        canvas = win.digit_lab.canvas
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
         t = np.linspace(0, 2 * np.pi * max(n_moves // 750, 1), n_moves + 1)   # loops of an '8'
         pts = np.stack([140 + 60 * np.sin(2 * t), 140 + 100 * np.sin(t)], axis=1)
@@ -125,10 +133,6 @@ def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: Model | N
             taken.append(time.perf_counter())
         total = time.perf_counter() - t0
         send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
-        lab.stop()
-        win.close()
-        win.deleteLater()
-        app.processEvents()
     gaps = np.diff(np.array(taken)) * 1e3
     first, last = gaps[:edge], gaps[-edge:]
     return {"first_ms_per_move": float(first.mean()), "last_ms_per_move": float(last.mean()),
