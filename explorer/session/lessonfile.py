@@ -31,6 +31,7 @@ from typing import Any, cast
 import numpy as np
 
 from explorer.atomic import atomic_write
+from explorer.engine import Model
 from explorer.errors import ExplorerError
 
 FORMAT = "cnn-rnn-explorer/session"
@@ -89,7 +90,7 @@ MIGRATIONS = {0: _migrate_0}    # version -> function bringing a document to ver
 
 
 # -- models <-> bytes ----------------------------------------------------------------------
-def model_bytes(model: Any) -> bytes:
+def model_bytes(model: Model) -> bytes:
     """A Model as the bytes of its model file (written by ``save_model``, the one format)."""
     from explorer.engine import save_model
     with tempfile.TemporaryDirectory(prefix="cre-") as tmp:

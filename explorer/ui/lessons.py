@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from explorer.engine import Model
 from explorer.errors import ExplorerError
 from explorer.session.lessonfile import SUFFIX, Lesson, LessonFileError, model_bytes, model_from_bytes, read_lesson, write_lesson
+from explorer.session.sequence import SequenceSession
 
 RECENT_KEY = "lessons/recent"
 MAX_RECENT = 8
@@ -84,9 +86,9 @@ class Prepared:
     """Everything a lesson needs, built and checked before the window changes."""
 
     lesson: Lesson
-    digit_model: Any
+    digit_model: Model
     drawing_file: Path | None
-    sequence_session: Any
+    sequence_session: SequenceSession | None
     train_config: Any = None
 
 

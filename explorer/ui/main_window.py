@@ -47,7 +47,7 @@ def migrate(settings: QtCore.QSettings, version: int) -> None:
     settings.setValue("settings/version", SETTINGS_VERSION)
 
 
-def load_digit_model() -> tuple[object, str | None]:
+def load_digit_model() -> tuple[Model, str | None]:
     """The shipped digit CNN, or (untrained stand-in, a notice saying why)."""
     from explorer.engine import ModelFileError, load_model
     try:
@@ -66,7 +66,7 @@ def load_digit_model() -> tuple[object, str | None]:
 class MainWindow(QtWidgets.QMainWindow):
     """The explorer window. ``digit_lab``; ``sequence_lab`` (None until that lab is added)."""
 
-    def __init__(self, settings: QtCore.QSettings | None = None, *, digit_model: object | None = None) -> None:
+    def __init__(self, settings: QtCore.QSettings | None = None, *, digit_model: Model | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QtCore.QSettings(ORG, APP)
         problems = check_settings(self.settings)          # before any lab reads a value

@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from explorer.engine import Model
 from explorer.errors import ExplorerError
 
 
@@ -16,7 +15,7 @@ class NoLabForModel(ExplorerError, ValueError):
     """A valid model file that no lab can show; one sentence."""
 
 
-def route_model(model: Any) -> str:
+def route_model(model: Model) -> str:
     """-> "digits-cnn", "digits-rowrnn" or "sequence"; NoLabForModel otherwise."""
     layers = list(getattr(model, "layers", []))
     if not layers:
