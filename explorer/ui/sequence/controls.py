@@ -172,7 +172,7 @@ def layout(self: SequenceLab) -> None:
     middle.setSizes([440, 480])
     bottom.setSizes([520, 400])
     # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
-    right.setMinimumSize(600, 680)
+    right.setMinimumSize(760, 680)
     side.setMinimumWidth(320)
     self.splitter = QtWidgets.QSplitter()
     self.splitter.addWidget(left)
