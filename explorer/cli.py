@@ -151,7 +151,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.kind == "digits" and getattr(args, "examples", None) is not None and args.finetune is None:
         raise UserError("--examples needs --finetune MODEL (the model to start from)")
     if args.kind == "digits" and getattr(args, "finetune", None) is not None:
-        from explorer.commands.imageio import read_image
+        from explorer.imageio import read_image
         from explorer.training import finetune
         summary = finetune.finetune_cli(args, read_image)
     elif args.kind == "digits":

@@ -24,10 +24,10 @@ from explorer.session.digits import REF
 from explorer.ui.digit.dream_panel import DreamPanel
 from explorer.ui.digit.edit_panel import EditPanel, mark_tiles
 from explorer.ui.digit.evidence import EvidencePanel
+from explorer.ui.digit.feature_maps import show_kernels
 from explorer.ui.digit.replay import ReplayPanel
 from explorer.ui.digit.sweep_panel import SweepPanel
 from explorer.ui.help.experiments import PAGES as HELP
-from explorer.ui.widgets.colors import fmt, max_abs
 
 if TYPE_CHECKING:
     from explorer.session.digit_view import DigitView
@@ -156,10 +156,8 @@ class DigitExperiments(QtCore.QObject):
         edits = session.edits
         for layer, panel in zip(conv_indices(session.model), self.lab.kernels.panels):
             w = np.asarray(session.model.layers[layer].params["weight"], np.float32)
-            co, ci, k, _ = w.shape
-            m = max_abs(w)
-            panel.view.show_maps(w.transpose(1, 0, 2, 3).reshape(ci * co, k, k) / m)
-            panel.set_note(f"±{fmt(m)}")
+            co, ci = w.shape[:2]
+            show_kernels(panel, w)
             marks = edits.edited_channels(layer)
             mark_tiles(panel.view, {c_in * co + c: v for c, v in marks.items() for c_in in range(ci)})
         for st in session.stages:

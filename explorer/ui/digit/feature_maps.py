@@ -10,9 +10,9 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
-from explorer.session.digit_view import DigitView, grid_shape
+from explorer.session.digit_view import DigitView, grid_shape, max_abs
 from explorer.session.digits import Stage
-from explorer.ui.widgets.colors import fmt, max_abs
+from explorer.ui.widgets.colors import fmt
 from explorer.ui.widgets.mosaic import MosaicPanel
 
 TIPS = {
@@ -78,6 +78,15 @@ class LayerColumn(QtWidgets.QWidget):
             panel.view.show_mask(sv.winners)
 
 
+def show_kernels(panel: MosaicPanel, w: np.ndarray) -> None:
+    """A Conv2d weight (C_out, C_in, k, k) into its panel: row = input channel, column = filter,
+    scaled by the largest |weight| (shown as the panel's note)."""
+    co, ci, k, _ = w.shape
+    m = max_abs(w)
+    panel.view.show_maps(w.transpose(1, 0, 2, 3).reshape(ci * co, k, k) / m)
+    panel.set_note(f"±{fmt(m)}")
+
+
 class KernelColumn(QtWidgets.QWidget):
     """The learned weights of every Conv2d layer: column = filter, row = input channel."""
 
@@ -93,15 +102,12 @@ class KernelColumn(QtWidgets.QWidget):
             n_conv += 1
             w = np.asarray(layer.params["weight"], np.float32)
             co, ci, k, _ = w.shape
-            tiles = w.transpose(1, 0, 2, 3).reshape(ci * co, k, k)     # row = input ch, col = filter
             title = f"conv{n_conv} kernels · {co} filters × {ci} in-channel{'s' * (ci > 1)} × {k}×{k}"
             tip = (f"The learned weights of conv{n_conv}. Each column is one filter (one output map);\n"
                    f"each row is the slice of it that looks at one input channel. Red weights add\n"
                    f"where the input is bright, blue weights subtract.")
             panel = MosaicPanel(title, tip, ci * co, k, k, co)
-            m = max_abs(w)
-            panel.view.show_maps(tiles / m)
-            panel.set_note(f"±{fmt(m)}")
+            show_kernels(panel, w)
             lay.addWidget(panel)
             self.panels.append(panel)
         lay.addStretch(1)

@@ -27,21 +27,6 @@ def qcolor(value: float) -> QtGui.QColor:
     return diverging().map(t, mode="qcolor")
 
 
-def max_abs(a: np.ndarray, axis: tuple[int, ...] | None = None) -> np.ndarray | float:
-    """max |a| (over ``axis``), never 0 (so dividing by it is safe)."""
-    m = np.abs(a).max(axis=axis, keepdims=axis is not None) if a.size else 1.0
-    return np.maximum(m, 1e-6) if axis is not None else max(float(m), 1e-6)
-
-
-def normalise(maps: np.ndarray, scope: str, network_scale: float | None = None) -> tuple[np.ndarray, float | None]:
-    """maps: (C, H, W) or (N,) -> (same shape float32 in [-1, 1], scale m or None if per map)."""
-    maps = np.asarray(maps, np.float32)
-    if scope == "map" and maps.ndim == 3:
-        return maps / max_abs(maps, axis=(1, 2)), None
-    m = network_scale if (scope == "network" and network_scale) else max_abs(maps)
-    return maps / np.float32(m), float(m)
-
-
 def fmt(v: float) -> str:
     """Compact number: 3 significant digits."""
     return f"{v:.3g}"
