@@ -103,6 +103,7 @@ class SequenceSession:
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
+        self._reference: F32 | None = None       # reference_states(), read once for the basis and the rows
         self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
         self.vocab = model_vocab(model)
         self.task: str | None = model.meta.get("toy_task")
@@ -349,9 +350,16 @@ class SequenceSession:
         shared by every session with the same ``basis_key``, else kept by this session."""
         if self.pca_basis is None:
             def fit() -> PCABasis:
-                return fit_pca(reference_states(self))
+                return fit_pca(self._reference_states())
             self.pca_basis = cached_basis(self.basis_key, fit) if self.basis_key else fit()
         return self.pca_basis
+
+    def _reference_states(self) -> F32:
+        """The model's states on its own corpus, computed once per model (the PCA basis and
+        the heat map's row order are both fitted on them)."""
+        if self._reference is None:
+            self._reference = reference_states(self)
+        return self._reference
 
     def row_order(self, rows: str = "similarity", signal_name: str | None = None) -> npt.NDArray[np.intp]:
         """(H,) the heat map's row order: "similarity" (fixed per model, fitted on its corpus),
@@ -375,7 +383,7 @@ class SequenceSession:
             from explorer.analysis.unit_order import similarity_order
             rows_key = f"rows:{self.basis_key}" if self.basis_key else None
             cached = _ORDERS.get(rows_key) if rows_key else None
-            self._similarity = cached if cached is not None else similarity_order(reference_states(self))
+            self._similarity = cached if cached is not None else similarity_order(self._reference_states())
             if rows_key:
                 _ORDERS[rows_key] = self._similarity
         return self._similarity
