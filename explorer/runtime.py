@@ -21,6 +21,8 @@ import os
 import sys
 
 _done = False
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_original_env: dict[str, str | None] = {}
 
 
 def blas_threads_wanted() -> int:
@@ -68,8 +70,22 @@ def configure_process() -> None:
         return
     _done = True
     n = str(blas_threads_wanted())
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in _THREAD_VARS:
+        _original_env[var] = os.environ.get(var)
         os.environ.setdefault(var, n)
     if "numpy" in sys.modules:
         set_blas_threads(int(n))
     keep_freed_memory()
+
+
+def unconfigured_environ() -> dict[str, str]:
+    """This process's environment as it was before ``configure_process()`` pinned the thread
+    variables: for child processes that must run at their own defaults (e.g. PyTorch in the
+    benchmark, whose default thread count follows OMP_NUM_THREADS)."""
+    env = dict(os.environ)
+    for var, value in _original_env.items():
+        if value is None:
+            env.pop(var, None)
+        else:
+            env[var] = value
+    return env

@@ -89,18 +89,36 @@ def eraser_rows(quick: bool) -> dict[str, float]:
 
 
 def torch_rows(quick: bool, threads: int | None = None) -> dict[str, float] | None:
-    """The engine rows' work in PyTorch: at its default thread count, or at ``threads``."""
+    """The engine rows' work in PyTorch, in a child process: at PyTorch's own default thread
+    count (the environment as it was before ``configure_process()`` pinned our BLAS to one
+    thread, which would also pin PyTorch's OpenMP pool), or at ``threads``. None without torch."""
+    import subprocess
+
+    from explorer.runtime import unconfigured_environ
+    env = unconfigured_environ()
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    code = ("import json; from explorer.commands.bench import torch_child; "
+            f"print(json.dumps(torch_child({quick!r}, {threads!r})))")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                             timeout=900, check=True).stdout
+        rows = json.loads(out.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, OSError, ValueError, IndexError) as exc:
+        print(f"bench: the PyTorch rows could not be measured: {exc}", file=sys.stderr)
+        return None
+    return rows if isinstance(rows, dict) else None
+
+
+def torch_child(quick: bool, threads: int | None) -> dict[str, float] | None:
+    """Run in the child process of ``torch_rows``."""
     try:
         import torch
     except ImportError:
         return None
-    default = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
-    try:
-        return _torch_rows(torch, quick)
-    finally:
-        torch.set_num_threads(default)
+    return _torch_rows(torch, quick)
 
 
 def _torch_rows(torch: Any, quick: bool) -> dict[str, float]:
