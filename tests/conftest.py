@@ -16,6 +16,8 @@ if not os.environ.get("QT_QPA_PLATFORM"):
 # Anything that still opens QSettings() without an injected path lands in a temp dir
 # (Linux: QSettings follows XDG_CONFIG_HOME if it is set before first use).
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="explorer-cfg-")
+# The reference-states cache (explorer.session.refcache) starts empty for every test run.
+os.environ["EXPLORER_CACHE_DIR"] = tempfile.mkdtemp(prefix="explorer-cache-")
 
 
 # In CI, PyTorch is installed (.ci/run), so a PyTorch-parity test that skips means the oracle

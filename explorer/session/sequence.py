@@ -593,20 +593,27 @@ def random_model(cell: str = "LSTM", hidden: int = 32, embed: int = 16, seed: in
 
 def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int = 0) -> F32:
     """Hidden states to fit the frozen PCA basis on: (N, H) from the model's own corpus
-    (validation split) or, for a toy model, from generated task sequences."""
+    (validation split) or, for a toy model, from generated task sequences. For a model file
+    (a session with a ``basis_key``) they are kept in the disk cache of ``refcache``."""
     if session.task:
         from explorer.data.tasks import make
         batch = make(session.task, n=48, length=None, rng=seed)
         x = session._embed(batch.x.reshape(-1))[0].reshape(batch.x.shape + (-1,))
         y = session.rec.forward(x)[0]
         return np.asarray(y.reshape(-1, session.hidden_size), np.float32)
+    from explorer.session import refcache
     meta = session.model.meta
     corpus = meta.get("corpus") or ("prose" if "prose" in session.name else "code")
+    key = (refcache.cache_key(session.model, corpus=str(corpus), max_chars=max_chars, seed=seed)
+           if session.basis_key else None)
+    cached = refcache.load(key, session.hidden_size) if key else None
+    if cached is not None:
+        return cached
     try:
         from explorer.data.corpora import load_corpus
         text = load_corpus(str(corpus), split="valid", max_chars=max_chars + max_chars // 4).text
     except Exception:                      # noqa: BLE001 - no corpus: fall back to a built-in text
-        text = _FALLBACK_TEXT * 20
+        text, key = _FALLBACK_TEXT * 20, None                      # (and do not cache that)
     ids = session._enc.encode(text[:max_chars + max_chars // 4])
     # 24 pieces read side by side (a batch) instead of one long sequence: 24x fewer steps in
     # a row, which is most of the Sequence Lab's start-up; each piece's first 50 states (still
@@ -615,11 +622,15 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
     length = max(len(ids) // pieces, 1)
     if length <= 2 * warm:
         y = session.rec.forward(session._embed(ids))[0]
-        return np.asarray(y[0], np.float32)
-    pieces_ids = ids[:pieces * length].reshape(pieces, length)
-    x = session._embed(pieces_ids.reshape(-1))[0].reshape(pieces, length, -1)
-    y = session.rec.forward(x)[0]
-    return np.asarray(y[:, warm:].reshape(-1, session.hidden_size), np.float32)
+        states = np.asarray(y[0], np.float32)
+    else:
+        pieces_ids = ids[:pieces * length].reshape(pieces, length)
+        x = session._embed(pieces_ids.reshape(-1))[0].reshape(pieces, length, -1)
+        y = session.rec.forward(x)[0]
+        states = np.asarray(y[:, warm:].reshape(-1, session.hidden_size), np.float32)
+    if key:
+        refcache.store(key, states)
+    return states
 
 
 _FALLBACK_TEXT = ('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'
