@@ -26,7 +26,7 @@ from explorer.ui.sequence.trajectory import TRAIL
 from explorer.ui.widgets.latest import LatestFrame
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
-CHUNK_SECONDS = 0.015      # a chunk of a long paste takes about this long (issue 16: was 0.03)
+CHUNK_SECONDS = 0.008      # a chunk of a long paste takes about this long (issue 16: was 0.03, then 0.015)
 PALETTES = {"signed": ((20, 170, 60), (220, 40, 40)), "memory": ((235, 140, 0), (235, 140, 0))}
 __all__ = ["HOP", "COLOUR_MODES", "REGEX", "SequenceLab", "time_window"]
 
@@ -156,7 +156,7 @@ class SequenceLab(QtWidgets.QWidget):
         t0 = time.perf_counter()
         done = s.advance(self._chunk_steps)
         dt = max(time.perf_counter() - t0, 1e-4)
-        self._chunk_steps = int(np.clip(min(done * CHUNK_SECONDS / dt, 2 * done), 50, 4096))  # issue 16
+        self._chunk_steps = int(np.clip(min(done * CHUNK_SECONDS / dt, 2 * done), 50, 2048))  # issue 16
         self.progress.setRange(0, s.length)
         self.progress.setValue(s.n_done)
         self.processing.emit(s.n_done, s.length)
