@@ -213,3 +213,26 @@ def test_the_cache_stays_bounded(qtbot, monkeypatch):
         sizes.append(len(colourer._cache))
     assert max(sizes) <= 30 + _visible_blocks(edit) and len(sizes) > 20
     assert _rects(colourer) == _rects(colourer, cached=False)
+
+
+def test_wrapped_monospace_blocks_computed_together_equal_run_by_run(qtbot, monkeypatch):
+    """The fast path for wrapped ASCII blocks (all runs of a line at once) gives the rects and
+    pixels of the run-by-run path, at several widths (wraps inside words, after runs of spaces)."""
+    text = ("def g(alpha, beta):  # " + "a comment that goes on and on   and on " * 4 + "\n"
+            + "    return [alpha * beta for beta in range(10)] + " * 3 + "\n\n"
+            + "x" * 150 + "\n" + "short\n") * 6
+    edit, colourer = _editor(qtbot, text)
+    fast = []
+    real = TextColourer._wrapped_rects
+    monkeypatch.setattr(TextColourer, "_wrapped_rects", staticmethod(lambda *a: fast.append(1) or real(*a)))
+    for width in (425, 333, 260):
+        edit.resize(width, 300)
+        QtWidgets.QApplication.processEvents()
+        _apply(colourer, edit, seed=width)
+        fast.clear()
+        got, picture = _rects(colourer, cached=False), _picture(colourer, False)
+        assert len(fast) >= 3                               # the wrapped blocks took the fast path
+        with monkeypatch.context() as m:
+            m.setattr(TextColourer, "_even_lines", staticmethod(lambda *a: False))
+            assert _rects(colourer, cached=False) == got
+            assert _picture(colourer, False) == picture

@@ -254,6 +254,9 @@ class TextColourer:
         if self._even_line(block, layout, advance):
             self._even_rects(rects, layout.lineAt(0), geo, p0, n, seg[:, 0], seg[:, 1], seg[:, 2], advance, half)
             k = len(seg)
+        elif self._even_lines(block, layout, advance):
+            self._wrapped_rects(rects, layout, geo, p0, n, seg, advance, half)
+            k = len(seg)
         lines = None
         for start, end, level in seg[k:].tolist():
             a, b = max(start - p0, 0), min(end - p0, n)
@@ -299,6 +302,58 @@ class TextColourer:
             return False
         line = layout.lineAt(0)
         return bool(line.cursorToX(len(text))[0] == line.x() + len(text) * advance)
+
+    @staticmethod
+    def _even_lines(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float) -> bool:
+        """A wrapped block of printable ASCII without tabs, every line starting at its x and each
+        character ``advance`` wide (the monospace case of a long line)."""
+        if layout.lineCount() < 2:
+            return False
+        text = block.text()
+        if not text.isascii() or not text.isprintable():
+            return False
+        for li in range(layout.lineCount()):
+            line = layout.lineAt(li)
+            la, m, x = line.textStart(), line.textLength(), line.x()
+            if line.cursorToX(la)[0] != x or line.cursorToX(la + m)[0] != x + m * advance:
+                return False
+        return True
+
+    @staticmethod
+    def _wrapped_rects(rects: dict[int, list[QtCore.QRect]], layout: QtGui.QTextLayout, geo: QtCore.QRectF,
+                       p0: int, n: int, seg: np.ndarray, advance: float, half: int) -> None:
+        """The rects of the runs ``seg`` in an even wrapped block, line by line for all runs at
+        once: the numbers ``_block_rects`` computes run by run (same order: by run, then line)."""
+        a, b = np.maximum(seg[:, 0] - p0, 0), np.minimum(seg[:, 1] - p0, n)
+        left, count = geo.left(), layout.lineCount()
+        los, his, keeps, rows = [], [], [], []
+        for li in range(count):
+            line = layout.lineAt(li)
+            la, lb, x = line.textStart(), line.textStart() + line.textLength(), line.x()
+            sa, sb = np.maximum(a, la), np.minimum(b, lb)
+            x0, x1 = x + (sa - la) * advance, x + (sb - la) * advance
+            if li < count - 1:                          # a wrap's trailing spaces: not drawn
+                x1 = np.minimum(x1, x + line.naturalTextWidth())
+            chars = (sb > sa) & (x1 > x0)
+            lo, hi = np.floor(left + x0), np.ceil(left + x0 + (x1 - x0))
+            if li == count - 1:                         # the newline: half a space, as Qt
+                newline = (b > lb) & (lb >= a)
+                nl = left + np.floor(x + (lb - la) * advance + 0.5)
+                nl_lo, nl_hi = np.floor(nl), np.ceil(nl + half)
+                lo = np.where(chars, np.where(newline, np.minimum(lo, nl_lo), lo), nl_lo)
+                hi = np.where(chars, np.where(newline, np.maximum(hi, nl_hi), hi), nl_hi)
+                chars = chars | newline
+            top = geo.top() + line.y()
+            los.append(lo)
+            his.append(hi)
+            keeps.append(chars)
+            rows.append((int(np.floor(top)), int(np.ceil(top + line.height()))))
+        lo, hi, keep = np.stack(los, 1).tolist(), np.stack(his, 1).tolist(), np.stack(keeps, 1).tolist()
+        for r, level in enumerate(seg[:, 2].tolist()):
+            for li, (y0, y1) in enumerate(rows):
+                if keep[r][li]:
+                    x = int(lo[r][li])
+                    rects.setdefault(level, []).append(QtCore.QRect(x, y0, int(hi[r][li]) - x, y1 - y0))
 
     @staticmethod
     def _even_rects(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo: QtCore.QRectF,
