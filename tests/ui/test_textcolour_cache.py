@@ -236,3 +236,18 @@ def test_wrapped_monospace_blocks_computed_together_equal_run_by_run(qtbot, monk
             m.setattr(TextColourer, "_even_lines", staticmethod(lambda *a: False))
             assert _rects(colourer, cached=False) == got
             assert _picture(colourer, False) == picture
+
+
+def test_a_clip_below_the_top_starts_at_the_same_block_as_a_walk_from_the_top(qtbot, monkeypatch):
+    """Partial paints start at the block Qt's hit test finds: every clip top (block edges
+    included) gives the rects of the walk from the first visible block."""
+    edit, colourer = _editor(qtbot)
+    edit.verticalScrollBar().setValue(5)
+    _apply(colourer, edit, seed=3)
+    width, height = edit.viewport().width(), edit.viewport().height()
+    clips = [QtCore.QRect(0, y, width, h) for y in range(0, height, 3) for h in (1, 17)]
+    got = [_rects(colourer, clip, cached=False) for clip in clips]
+    monkeypatch.setattr(colourer, "_first_block", lambda clip, offset: edit.firstVisibleBlock())
+    want = [_rects(colourer, clip, cached=False) for clip in clips]
+    assert got == want and sum(bool(r) for r in got) > len(clips) // 2
+    assert len({str(r) for r in got}) > 20                  # the clips saw different blocks

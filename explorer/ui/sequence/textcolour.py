@@ -208,14 +208,13 @@ class TextColourer:
         cache, used = self._cache, {}
         rects: dict[int, list[QtCore.QRect]] = {}
         metrics = None
-        block = ed.firstVisibleBlock()
+        block = self._first_block(clip, offset)
         while block.isValid():
             geo = ed.blockBoundingGeometry(block).translated(offset)
             if geo.top() > clip.bottom():
                 break
-            p0, n = block.position(), block.length()
-            layout = block.layout()
-            if block.isVisible() and geo.bottom() >= clip.top() and layout is not None:
+            if geo.bottom() >= clip.top() and block.isVisible() and (layout := block.layout()) is not None:
+                p0, n = block.position(), block.length()
                 k = int(reach.searchsorted(p0, side="right"))
                 k_end = int(starts.searchsorted(p0 + n, side="left"))
                 if k_end > k:
@@ -245,6 +244,24 @@ class TextColourer:
             if len(cache) > _CACHE_LIMIT:                   # bounded: keep what this paint used
                 self._cache = used
         return rects
+
+    def _first_block(self, clip: QtCore.QRect, offset: QtCore.QPointF) -> QtGui.QTextBlock:
+        """The first block whose bottom reaches the clip: found by Qt's hit test, then stepped
+        back over blocks ending exactly at the clip's top (a partial paint at the bottom of
+        the viewport need not walk the blocks above it)."""
+        ed = self.editor
+        first = ed.firstVisibleBlock()
+        if clip.top() <= 0 or not first.isValid():
+            return first
+        block = ed.cursorForPosition(QtCore.QPoint(0, clip.top())).block()
+        if not block.isValid() or block.blockNumber() <= first.blockNumber():
+            return first
+        while block.blockNumber() > first.blockNumber():
+            before = block.previous()
+            if ed.blockBoundingGeometry(before).translated(offset).bottom() < clip.top():
+                break
+            block = before
+        return block
 
     def _block_rects(self, block: QtGui.QTextBlock, layout: QtGui.QTextLayout, geo: QtCore.QRectF,
                      p0: int, n: int, seg: np.ndarray, advance: float, half: int) -> dict[int, list[QtCore.QRect]]:
@@ -348,12 +365,12 @@ class TextColourer:
             his.append(hi)
             keeps.append(chars)
             rows.append((int(np.floor(top)), int(np.ceil(top + line.height()))))
-        lo, hi, keep = np.stack(los, 1).tolist(), np.stack(his, 1).tolist(), np.stack(keeps, 1).tolist()
-        for r, level in enumerate(seg[:, 2].tolist()):
-            for li, (y0, y1) in enumerate(rows):
-                if keep[r][li]:
-                    x = int(lo[r][li])
-                    rects.setdefault(level, []).append(QtCore.QRect(x, y0, int(hi[r][li]) - x, y1 - y0))
+        run, li = np.nonzero(np.stack(keeps, 1))        # by run, then line
+        lo, hi = np.stack(los, 1)[run, li].astype(np.int64), np.stack(his, 1)[run, li].astype(np.int64)
+        ys = np.array(rows, np.int64)[li]
+        for level, x, right, y0, y1 in zip(seg[run, 2].tolist(), lo.tolist(), hi.tolist(),
+                                           ys[:, 0].tolist(), ys[:, 1].tolist()):
+            rects.setdefault(level, []).append(QtCore.QRect(x, y0, right - x, y1 - y0))
 
     @staticmethod
     def _even_rects(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo: QtCore.QRectF,
