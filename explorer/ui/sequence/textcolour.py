@@ -18,6 +18,7 @@ from explorer.data.vocab import UNKNOWN
 STEPS = 5                      # colour steps per sign
 UNKNOWN_BG = QtGui.QColor(170, 90, 230, 110)
 _UNKNOWN_LEVEL = 99            # the level of a run of unknown characters
+_CACHE_LIMIT = 2048            # blocks' rects kept; beyond, only those of the last paint
 
 
 class PosMap:
@@ -48,6 +49,11 @@ def _colour(level: int, positive_rgb: tuple[int, int, int], negative_rgb: tuple[
     return QtGui.QColor(*rgb, int(200 * abs(level) / STEPS))
 
 
+def _on_grid(y: float) -> bool:
+    """On Qt's text grid (1/64 px): sums of such numbers are exact, so whole-pixel shifts are too."""
+    return (y * 64).is_integer()
+
+
 class TextColourer:
     """apply(values (T,) in [-1, 1] or None, unknown (T,) bool) on a QPlainTextEdit."""
 
@@ -58,8 +64,24 @@ class TextColourer:
         self.pos = PosMap("")
         self._runs = np.zeros((0, 3), np.int64)       # (doc start, doc end, level), in paint order
         self._colours: dict[int, QtGui.QColor] = {}
+        self._cache: dict[tuple, dict[float, dict[int, list[QtCore.QRect]]]] = {}
+        self._env: tuple = ()
+        self.misses = 0                                  # blocks whose rects were computed
         editor.viewport().installEventFilter(_Painter(editor, self))
         editor.document().contentsChange.connect(self._on_contents_change)
+
+    @property
+    def _runs(self) -> np.ndarray:
+        return self._run_array
+
+    @_runs.setter
+    def _runs(self, runs: np.ndarray) -> None:
+        """New runs: sorted by start once here (with how far the runs so far reach), not per paint."""
+        self._run_array = runs
+        self._sorted = runs[np.argsort(runs[:, 0], kind="stable")]
+        self._starts = np.ascontiguousarray(self._sorted[:, 0])
+        self._reach = np.maximum.accumulate(self._sorted[:, 1]) if len(runs) else self._starts
+        self._levels = list(dict.fromkeys(runs[:, 2].tolist()))   # paint order: unknown last
 
     def set_palette(self, positive: tuple[int, int, int], negative: tuple[int, int, int]) -> None:
         if (positive, negative) != (self.positive, self.negative):
@@ -149,75 +171,142 @@ class TextColourer:
         vp = ed.viewport()
         vp.update(QtCore.QRect(0, int(np.floor(top)) - 1, vp.width(), int(np.ceil(bottom - top)) + 3))
 
-    def paint(self, painter: QtGui.QPainter, clip: QtCore.QRect) -> None:
+    def paint(self, painter: QtGui.QPainter, clip: QtCore.QRect, cached: bool = True) -> None:
         """Fill each run's background on the lines it covers (as a selection would)."""
-        runs = self._runs
-        if not len(runs):
-            return
-        ed = self.editor
-        offset = ed.contentOffset()
-        order = np.argsort(runs[:, 0], kind="stable")
-        starts, ends = runs[order, 0], runs[order, 1]
-        reach = np.maximum.accumulate(ends)             # runs may nest (unknown over value runs)
-        rects: dict[int, list[QtCore.QRect]] = {}
-        block = ed.firstVisibleBlock()
-        half = QtGui.QFontMetrics(ed.font()).horizontalAdvance(" ") // 2
-        advance = QtGui.QFontMetricsF(ed.font()).horizontalAdvance(" ")
-        while block.isValid():
-            geo = ed.blockBoundingGeometry(block).translated(offset)
-            if geo.top() > clip.bottom():
-                break
-            p0, n = block.position(), block.length()
-            layout = block.layout()
-            if block.isVisible() and geo.bottom() >= clip.top() and layout is not None:
-                k = int(np.searchsorted(reach, p0, side="right"))
-                if self._even_line(block, layout, advance):
-                    k_end = int(np.searchsorted(starts, p0 + n, side="left"))
-                    self._even_rects(rects, layout.lineAt(0), geo, p0, n, starts[k:k_end], ends[k:k_end],
-                                     runs[order[k:k_end], 2], advance, half)
-                    k = k_end
-                lines = None
-                while k < len(starts) and starts[k] < p0 + n:
-                    i = int(order[k])
-                    a, b = max(int(starts[k]) - p0, 0), min(int(ends[k]) - p0, n)
-                    k += 1
-                    if b <= a:
-                        continue
-                    if lines is None:                           # once per block: its lines
-                        count = layout.lineCount()
-                        lines = [(layout.lineAt(li), li == count - 1) for li in range(count)]
-                        lines = [(line, line.textStart(), line.textStart() + line.textLength(), last,
-                                  geo.top() + line.y(), {}) for line, last in lines]
-                    level = int(runs[i, 2])
-                    for line, la, lb, last, top, xs in lines:
-                        if la >= b:
-                            break
-                        sa, sb = max(a, la), min(b, lb)
-                        rect = QtCore.QRect()
-                        if sb > sa:
-                            x0 = xs.get(sa)
-                            if x0 is None:
-                                x0 = xs[sa] = line.cursorToX(sa)[0]
-                            x1 = xs.get(sb)
-                            if x1 is None:
-                                x1 = xs[sb] = line.cursorToX(sb)[0]
-                            if not last:                        # a wrap's trailing spaces: not drawn
-                                x1 = min(x1, line.x() + line.naturalTextWidth())
-                            if x1 > x0:                         # outward to whole pixels, as Qt
-                                rect = QtCore.QRectF(geo.left() + x0, top, x1 - x0, line.height()).toAlignedRect()
-                        if last and b > lb >= a:                # the newline: half a space, as Qt
-                            rect = rect.united(QtCore.QRectF(
-                                geo.left() + np.floor(line.cursorToX(lb)[0] + 0.5), top, half, line.height()
-                            ).toAlignedRect())
-                        if not rect.isEmpty():
-                            rects.setdefault(level, []).append(rect)
-            block = block.next()
+        rects = self.rects(clip, cached)
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        for level in dict.fromkeys(runs[:, 2].tolist()):    # value colours first, unknown last
+        for level in self._levels:                      # value colours first, unknown last
             if level in rects:
                 painter.setBrush(self.colour(level))
                 painter.drawRects(rects[level])
 
+    def _environment(self) -> tuple:
+        """What every block's layout depends on besides its own text: a change drops the cache."""
+        ed = self.editor
+        return (ed.viewport().width(), ed.font().key(), ed.document().defaultFont().key(),
+                ed.tabStopDistance(), ed.lineWrapMode(), ed.wordWrapMode(),
+                ed.document().documentMargin())
+
+    def rects(self, clip: QtCore.QRect, cached: bool = True) -> dict[int, list[QtCore.QRect]]:
+        """The rectangles painted per level, for the blocks that meet ``clip``.
+
+        Each block's rects are kept under a key of everything they follow from — its text,
+        left/width/height, the runs that touch it (relative to the block) and the editor's
+        environment — with the top they were computed at. A block seen again at the same top
+        reuses them; at a top a whole number of pixels away (on the 1/64 px grid Qt lays text
+        on, where the sums are exact) they are translated; otherwise they are computed again
+        (``misses`` counts those)."""
+        if not len(self._runs):
+            return {}
+        ed = self.editor
+        env = self._environment()
+        if env != self._env:
+            self._cache.clear()
+            self._env = env
+        offset = ed.contentOffset()
+        srt, starts, reach = self._sorted, self._starts, self._reach
+        cache, used = self._cache, {}
+        rects: dict[int, list[QtCore.QRect]] = {}
+        metrics = None
+        block = self._first_block(clip, offset)
+        while block.isValid():
+            geo = ed.blockBoundingGeometry(block).translated(offset)
+            if geo.top() > clip.bottom():
+                break
+            if geo.bottom() >= clip.top() and block.isVisible() and (layout := block.layout()) is not None:
+                p0, n = block.position(), block.length()
+                k = int(reach.searchsorted(p0, side="right"))
+                k_end = int(starts.searchsorted(p0 + n, side="left"))
+                if k_end > k:
+                    seg = srt[k:k_end]
+                    key = (block.text(), geo.left(), geo.width(), geo.height(),
+                           np.minimum(np.maximum(seg[:, :2] - p0, 0), n).tobytes(), seg[:, 2].tobytes())
+                    top = geo.top()
+                    seen = cache.get(key, {}) if cached else {}     # top -> rects, for equal blocks
+                    mine = seen.get(top)
+                    if mine is None and seen and _on_grid(top):
+                        was = next(iter(seen))
+                        if _on_grid(was) and (top - was).is_integer():
+                            dy = int(top - was)
+                            mine = {level: [r.translated(0, dy) for r in rs] for level, rs in seen[was].items()}
+                    if mine is None:
+                        if metrics is None:
+                            metrics = (QtGui.QFontMetricsF(ed.font()).horizontalAdvance(" "),
+                                       QtGui.QFontMetrics(ed.font()).horizontalAdvance(" ") // 2)
+                        mine = self._block_rects(block, layout, geo, p0, n, seg, *metrics)
+                        self.misses += 1
+                    used.setdefault(key, {})[top] = mine
+                    for level, rs in mine.items():
+                        rects.setdefault(level, []).extend(rs)
+            block = block.next()
+        if cached:
+            cache.update(used)
+            if len(cache) > _CACHE_LIMIT:                   # bounded: keep what this paint used
+                self._cache = used
+        return rects
+
+    def _first_block(self, clip: QtCore.QRect, offset: QtCore.QPointF) -> QtGui.QTextBlock:
+        """The first block whose bottom reaches the clip: found by Qt's hit test, then stepped
+        back over blocks ending exactly at the clip's top (a partial paint at the bottom of
+        the viewport need not walk the blocks above it)."""
+        ed = self.editor
+        first = ed.firstVisibleBlock()
+        if clip.top() <= 0 or not first.isValid():
+            return first
+        block = ed.cursorForPosition(QtCore.QPoint(0, clip.top())).block()
+        if not block.isValid() or block.blockNumber() <= first.blockNumber():
+            return first
+        while block.blockNumber() > first.blockNumber():
+            before = block.previous()
+            if ed.blockBoundingGeometry(before).translated(offset).bottom() < clip.top():
+                break
+            block = before
+        return block
+
+    def _block_rects(self, block: QtGui.QTextBlock, layout: QtGui.QTextLayout, geo: QtCore.QRectF,
+                     p0: int, n: int, seg: np.ndarray, advance: float, half: int) -> dict[int, list[QtCore.QRect]]:
+        """The rects of the runs ``seg`` (sorted by start, those that may touch the block) in one block."""
+        rects: dict[int, list[QtCore.QRect]] = {}
+        k = 0
+        if self._even_line(block, layout, advance):
+            self._even_rects(rects, layout.lineAt(0), geo, p0, n, seg[:, 0], seg[:, 1], seg[:, 2], advance, half)
+            k = len(seg)
+        elif self._even_lines(block, layout, advance):
+            self._wrapped_rects(rects, layout, geo, p0, n, seg, advance, half)
+            k = len(seg)
+        lines = None
+        for start, end, level in seg[k:].tolist():
+            a, b = max(start - p0, 0), min(end - p0, n)
+            if b <= a:
+                continue
+            if lines is None:                           # once per block: its lines
+                count = layout.lineCount()
+                lines = [(layout.lineAt(li), li == count - 1) for li in range(count)]
+                lines = [(line, line.textStart(), line.textStart() + line.textLength(), last,
+                          geo.top() + line.y(), {}) for line, last in lines]
+            for line, la, lb, last, top, xs in lines:
+                if la >= b:
+                    break
+                sa, sb = max(a, la), min(b, lb)
+                rect = QtCore.QRect()
+                if sb > sa:
+                    x0 = xs.get(sa)
+                    if x0 is None:
+                        x0 = xs[sa] = line.cursorToX(sa)[0]
+                    x1 = xs.get(sb)
+                    if x1 is None:
+                        x1 = xs[sb] = line.cursorToX(sb)[0]
+                    if not last:                        # a wrap's trailing spaces: not drawn
+                        x1 = min(x1, line.x() + line.naturalTextWidth())
+                    if x1 > x0:                         # outward to whole pixels, as Qt
+                        rect = QtCore.QRectF(geo.left() + x0, top, x1 - x0, line.height()).toAlignedRect()
+                if last and b > lb >= a:                # the newline: half a space, as Qt
+                    rect = rect.united(QtCore.QRectF(
+                        geo.left() + np.floor(line.cursorToX(lb)[0] + 0.5), top, half, line.height()
+                    ).toAlignedRect())
+                if not rect.isEmpty():
+                    rects.setdefault(level, []).append(rect)
+        return rects
 
     @staticmethod
     def _even_line(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float) -> bool:
@@ -230,6 +319,58 @@ class TextColourer:
             return False
         line = layout.lineAt(0)
         return bool(line.cursorToX(len(text))[0] == line.x() + len(text) * advance)
+
+    @staticmethod
+    def _even_lines(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float) -> bool:
+        """A wrapped block of printable ASCII without tabs, every line starting at its x and each
+        character ``advance`` wide (the monospace case of a long line)."""
+        if layout.lineCount() < 2:
+            return False
+        text = block.text()
+        if not text.isascii() or not text.isprintable():
+            return False
+        for li in range(layout.lineCount()):
+            line = layout.lineAt(li)
+            la, m, x = line.textStart(), line.textLength(), line.x()
+            if line.cursorToX(la)[0] != x or line.cursorToX(la + m)[0] != x + m * advance:
+                return False
+        return True
+
+    @staticmethod
+    def _wrapped_rects(rects: dict[int, list[QtCore.QRect]], layout: QtGui.QTextLayout, geo: QtCore.QRectF,
+                       p0: int, n: int, seg: np.ndarray, advance: float, half: int) -> None:
+        """The rects of the runs ``seg`` in an even wrapped block, line by line for all runs at
+        once: the numbers ``_block_rects`` computes run by run (same order: by run, then line)."""
+        a, b = np.maximum(seg[:, 0] - p0, 0), np.minimum(seg[:, 1] - p0, n)
+        left, count = geo.left(), layout.lineCount()
+        los, his, keeps, rows = [], [], [], []
+        for li in range(count):
+            line = layout.lineAt(li)
+            la, lb, x = line.textStart(), line.textStart() + line.textLength(), line.x()
+            sa, sb = np.maximum(a, la), np.minimum(b, lb)
+            x0, x1 = x + (sa - la) * advance, x + (sb - la) * advance
+            if li < count - 1:                          # a wrap's trailing spaces: not drawn
+                x1 = np.minimum(x1, x + line.naturalTextWidth())
+            chars = (sb > sa) & (x1 > x0)
+            lo, hi = np.floor(left + x0), np.ceil(left + x0 + (x1 - x0))
+            if li == count - 1:                         # the newline: half a space, as Qt
+                newline = (b > lb) & (lb >= a)
+                nl = left + np.floor(x + (lb - la) * advance + 0.5)
+                nl_lo, nl_hi = np.floor(nl), np.ceil(nl + half)
+                lo = np.where(chars, np.where(newline, np.minimum(lo, nl_lo), lo), nl_lo)
+                hi = np.where(chars, np.where(newline, np.maximum(hi, nl_hi), hi), nl_hi)
+                chars = chars | newline
+            top = geo.top() + line.y()
+            los.append(lo)
+            his.append(hi)
+            keeps.append(chars)
+            rows.append((int(np.floor(top)), int(np.ceil(top + line.height()))))
+        run, li = np.nonzero(np.stack(keeps, 1))        # by run, then line
+        lo, hi = np.stack(los, 1)[run, li].astype(np.int64), np.stack(his, 1)[run, li].astype(np.int64)
+        ys = np.array(rows, np.int64)[li]
+        for level, x, right, y0, y1 in zip(seg[run, 2].tolist(), lo.tolist(), hi.tolist(),
+                                           ys[:, 0].tolist(), ys[:, 1].tolist()):
+            rects.setdefault(level, []).append(QtCore.QRect(x, y0, right - x, y1 - y0))
 
     @staticmethod
     def _even_rects(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo: QtCore.QRectF,
