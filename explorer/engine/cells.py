@@ -61,30 +61,63 @@ def _sigmoid_tanh_scales(sigmoid: tuple[bool, ...], n: int, h: int, dtype: str
     return np.tile(scale.astype(dtype), (n, 1)), np.tile(shift.astype(dtype), (n, 1))
 
 
+@functools.lru_cache(maxsize=64)
+def _lstm_constants(n: int, h: int, dtype: str) -> tuple[Array, Array, Array]:
+    """(scale (4H,), shift, half) for lstm_scan; shift and half have the shape of one step's
+    gate block and cell state ((4H,) and (H,) when n == 1, else (n, 4H) and (n, H)). Cached
+    and shared, so read-only."""
+    scale = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), h)
+    shift = np.repeat(np.array([1.0, 1.0, -0.0, 1.0], dtype), h)   # -0.0: g + -0.0 == g, even -0
+    half = np.full(h, 0.5, dtype)
+    if n > 1:
+        shift, half = np.tile(shift, (n, 1)), np.tile(half, (n, 1))
+    return scale, shift, half
+
+
 def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array]:
-    """xp: (T, N, 4H) -> (hs, cs) each (T, N, H); xp becomes the activations [i, f, g, o]."""
+    """xp: (T, N, 4H) -> (hs, cs) each (T, N, H); xp becomes the activations [i, f, g, o].
+
+    Nine numpy calls per step (one matrix-vector product, eight elementwise), each on a
+    contiguous block: with 2i, 2f, 2o = 1 + tanh(a/2) and one row per step laid out as
+    [c_{t-1} | 2i 2f g 2o], f*c and i*g are ONE multiply ([2f g] * [c 2i]) and the sigmoid
+    is ONE add. The state carried to the next step is 2h (the product 2o * tanh(c)), used
+    with W_hh^T / 4 (W_hh^T / 2 for g). Only powers of two are factored out, so every value
+    is bit-identical to computing sigma(a) = (tanh(a/2) + 1) / 2, c = f*c + i*g and
+    h = o * tanh(c) directly (as lstm_reference does, up to its rounding of sigma).
+    At batch 1 the steps work on 1-D rows (numpy's per-call cost is lower than on 2-D).
+    """
     n_steps, n, hidden = xp.shape[0], xp.shape[1], h0.shape[1]
-    hs, cs = (np.empty((n_steps, n, hidden), xp.dtype) for _ in range(2))
-    scale, shift = _sigmoid_tanh_scales((True, True, False, True), n, hidden, xp.dtype.str)
-    xp *= scale[0]                            # the 1/2 of sigma(a) = (tanh(a/2) + 1) / 2, applied
-    w_half = w_hh_t * scale[0]                # once to xp and W_hh^T (exact: a power of two)
-    buf, tmp = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0)
-    i_, f_, g_, o_ = (xp[:, :, k * hidden:(k + 1) * hidden] for k in range(4))
-    h, c = h0, c0
-    for t in range(n_steps):                 # hot loop: positional `out` arguments, no temporaries
-        a, c_t, h_t = xp[t], cs[t], hs[t]
-        np.dot(h, w_half, buf)
-        a += buf                              # = pre-activation * [1/2, 1/2, 1, 1/2]
-        np.tanh(a, a)
-        a *= scale
-        a += shift                            # a = [i, f, g, o]
-        np.multiply(f_[t], c, c_t)
-        np.multiply(i_[t], g_[t], tmp)
-        c_t += tmp                            # c_t = f * c + i * g
-        np.tanh(c_t, tmp)
-        np.multiply(o_[t], tmp, h_t)          # h_t = o * tanh(c_t)
-        h, c = h_t, c_t
-    return hs, cs
+    scale, shift, half = _lstm_constants(n, hidden, xp.dtype.str)
+    rows = np.empty((n_steps + 1, n, 5 * hidden), xp.dtype)   # row t: [c_{t-1} | 2i 2f g 2o]
+    np.multiply(xp, scale, out=rows[:n_steps, :, hidden:])     # pre-activations / [2, 2, 1, 2]
+    rows[0, :, :hidden] = c0
+    w = w_hh_t * (scale * 0.5)                                 # W_hh^T / [4, 4, 2, 4]
+    hs = np.empty((n_steps, n, hidden), xp.dtype)              # 2h during the loop
+    h2 = h0 * 2.0
+    buf, prod = np.empty((n, 4 * hidden), xp.dtype), np.empty((n, 2 * hidden), xp.dtype)
+    c2, tc = np.empty_like(h0), np.empty_like(h0)
+    steps, h_rows = rows, hs
+    if n == 1:                                                 # batch 1: 1-D rows
+        steps, h_rows, h2, buf, prod, c2, tc = rows[:, 0], hs[:, 0], h2[0], buf[0], prod[0], c2[0], tc[0]
+    fc, ig = prod[..., :hidden], prod[..., hidden:]
+    gates, fg, ci = steps[:n_steps, ..., hidden:], steps[:n_steps, ..., 2 * hidden:4 * hidden], \
+        steps[:n_steps, ..., :2 * hidden]
+    o2, c_next = steps[:n_steps, ..., 4 * hidden:], steps[1:, ..., :hidden]
+    dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
+    for a, fg_t, ci_t, o_t, c_t, h_t in zip(gates, fg, ci, o2, c_next, h_rows):  # hot loop
+        dot(h2, w, buf)
+        add(a, buf, a)                        # = pre-activation * [1/2, 1/2, 1, 1/2]
+        tanh(a, a)
+        add(a, shift, a)                      # a = [2i, 2f, g, 2o]
+        mul(fg_t, ci_t, prod)                 # [2f c, 2i g]
+        add(fc, ig, c2)                       # 2 c_t
+        mul(c2, half, c_t)                    # c_t, stored where the next step reads it
+        tanh(c_t, tc)
+        mul(o_t, tc, h_t)                     # 2 h_t = 2o * tanh(c_t)
+        h2 = h_t
+    hs *= 0.5
+    np.multiply(rows[:n_steps, :, hidden:], scale, out=xp)   # [i, f, g, o]
+    return hs, np.ascontiguousarray(rows[1:, :, :hidden])
 
 
 def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
