@@ -63,9 +63,9 @@ def _sigmoid_tanh_scales(sigmoid: tuple[bool, ...], n: int, h: int, dtype: str
 
 @functools.lru_cache(maxsize=64)
 def _lstm_constants(n: int, h: int, dtype: str) -> tuple[Array, Array, Array]:
-    """(scale (4H,), shift, half) for lstm_scan; shift and half have the shape of one step's
-    gate block and cell state ((4H,) and (H,) when n == 1, else (n, 4H) and (n, H)). Cached
-    and shared, so read-only."""
+    """(scale (4H,), shift, half) for the LSTM scan; shift and half have the shape of one
+    step's gate block and cell state ((4H,) and (H,) when n == 1, else (n, 4H) and (n, H)).
+    Cached and shared, so read-only."""
     scale = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), h)
     shift = np.repeat(np.array([1.0, 1.0, -0.0, 1.0], dtype), h)   # -0.0: g + -0.0 == g, even -0
     half = np.full(h, 0.5, dtype)
@@ -74,11 +74,34 @@ def _lstm_constants(n: int, h: int, dtype: str) -> tuple[Array, Array, Array]:
     return scale, shift, half
 
 
-def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array]:
-    """xp: (T, N, 4H) -> (hs, cs) each (T, N, H); xp becomes the activations [i, f, g, o].
+def lstm_scale(hidden: int, dtype: np.dtype) -> Array:
+    """(4H,) [1/2, 1/2, 1, 1/2] per gate [i, f, g, o]: what ``lstm_rows`` wants the
+    pre-activations multiplied by, and what turns ``lstm_scan``'s [2i, 2f, g, 2o] into
+    [i, f, g, o]. Shared, so read-only."""
+    return _lstm_constants(1, hidden, np.dtype(dtype).str)[0]
+
+
+def lstm_rows(n_steps: int, n: int, hidden: int, dtype: np.dtype) -> tuple[Array, Array]:
+    """The work buffer of ``lstm_scan_rows`` (T + 1, N, 5H), one row per step laid out as
+    [c_{t-1} | gates], and the view of its gate part (T, N, 4H) for the caller to fill with
+    the pre-activations (x W_ih^T + biases) times ``lstm_scale``."""
+    rows = np.empty((n_steps + 1, n, 5 * hidden), dtype)
+    return rows, rows[:n_steps, :, hidden:]
+
+
+def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array, Array]:
+    """xp: (T, N, 4H), not modified -> (hs, cs, acts2): hs and cs (T, N, H), acts2 the
+    activations as [2i, 2f, g, 2o] (T, N, 4H) (``lstm_acts`` gives [i, f, g, o])."""
+    rows, pre = lstm_rows(xp.shape[0], xp.shape[1], h0.shape[1], xp.dtype)
+    np.multiply(xp, lstm_scale(h0.shape[1], xp.dtype), out=pre)
+    return lstm_scan_rows(rows, h0, c0, w_hh_t)
+
+
+def lstm_scan_rows(rows: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array, Array]:
+    """rows from ``lstm_rows``, filled -> (hs, cs, acts2) as ``lstm_scan``.
 
     Nine numpy calls per step (one matrix-vector product, eight elementwise), each on a
-    contiguous block: with 2i, 2f, 2o = 1 + tanh(a/2) and one row per step laid out as
+    contiguous block: with 2i, 2f, 2o = 1 + tanh(a/2) and a step's row laid out as
     [c_{t-1} | 2i 2f g 2o], f*c and i*g are ONE multiply ([2f g] * [c 2i]) and the sigmoid
     is ONE add. The state carried to the next step is 2h (the product 2o * tanh(c)), used
     with W_hh^T / 4 (W_hh^T / 2 for g). Only powers of two are factored out, so every value
@@ -86,15 +109,13 @@ def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Ar
     h = o * tanh(c) directly (as lstm_reference does, up to its rounding of sigma).
     At batch 1 the steps work on 1-D rows (numpy's per-call cost is lower than on 2-D).
     """
-    n_steps, n, hidden = xp.shape[0], xp.shape[1], h0.shape[1]
-    scale, shift, half = _lstm_constants(n, hidden, xp.dtype.str)
-    rows = np.empty((n_steps + 1, n, 5 * hidden), xp.dtype)   # row t: [c_{t-1} | 2i 2f g 2o]
-    np.multiply(xp, scale, out=rows[:n_steps, :, hidden:])     # pre-activations / [2, 2, 1, 2]
+    n_steps, n, hidden = rows.shape[0] - 1, rows.shape[1], h0.shape[1]
+    scale, shift, half = _lstm_constants(n, hidden, rows.dtype.str)
     rows[0, :, :hidden] = c0
     w = w_hh_t * (scale * 0.5)                                 # W_hh^T / [4, 4, 2, 4]
-    hs = np.empty((n_steps, n, hidden), xp.dtype)              # 2h during the loop
+    hs = np.empty((n_steps, n, hidden), rows.dtype)            # 2h during the loop
     h2 = h0 * 2.0
-    buf, prod = np.empty((n, 4 * hidden), xp.dtype), np.empty((n, 2 * hidden), xp.dtype)
+    buf, prod = np.empty((n, 4 * hidden), rows.dtype), np.empty((n, 2 * hidden), rows.dtype)
     c2, tc = np.empty_like(h0), np.empty_like(h0)
     steps, h_rows = rows, hs
     if n == 1:                                                 # batch 1: 1-D rows
@@ -116,8 +137,12 @@ def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Ar
         mul(o_t, tc, h_t)                     # 2 h_t = 2o * tanh(c_t)
         h2 = h_t
     hs *= 0.5
-    np.multiply(rows[:n_steps, :, hidden:], scale, out=xp)   # [i, f, g, o]
-    return hs, np.ascontiguousarray(rows[1:, :, :hidden])
+    return hs, np.ascontiguousarray(rows[1:, :, :hidden]), rows[:n_steps, :, hidden:]
+
+
+def lstm_acts(acts2: Array) -> Array:
+    """[2i, 2f, g, 2o] (T, N, 4H) from lstm_scan -> a new array [i, f, g, o] (exact)."""
+    return cast("Array", acts2 * lstm_scale(acts2.shape[2] // 4, acts2.dtype))
 
 
 def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
