@@ -2,9 +2,13 @@
 
 Everything here is *time-major*: xp (T, N, G*H), hs (T, N, H), so one step is one contiguous
 block. ``xp`` is the input projection x @ W_ih^T + biases, computed for the whole sequence
-in one matmul by the caller; a scan overwrites it in place with the gate activations, so
-per step only h @ W_hh^T is computed (``w_hh_t`` = W_hh^T, C-contiguous). Sigmoids are
-computed as sigma(a) = (tanh(a/2) + 1) / 2 (no overflow, and the /2 and *1/2 are exact).
+in one matmul by the caller (the RNN and GRU scans overwrite it in place with the gate
+activations; the LSTM scan copies it into its own rows), so per step only h @ W_hh^T is
+computed (``w_hh_t`` = W_hh^T, C-contiguous). Sigmoids are computed as
+sigma(a) = (tanh(a/2) + 1) / 2 (no overflow, and the /2 and *1/2 are exact).
+Per-step cost at batch 1 (H = 128, float32, this machine's numpy 2.4 + OpenBLAS, 1 thread):
+the matrix-vector product ~2.6 us, any elementwise call ~0.25-0.3 us whatever its length
+(<= 512), a view ~0.03-0.05 us; so the time loop's floor is its number of numpy calls.
 A BPTT function returns the gradients w.r.t. the input projection (dxp) and w.r.t. the
 hidden projection h @ W_hh^T + b_hh (dhp) per step, plus the gradient w.r.t. the initial
 state; the layer turns those into parameter and input gradients with a few big matmuls.
