@@ -29,9 +29,10 @@ Gates = dict[str, Array]
 
 def rnn_scan(xp: Array, h0: Array, w_hh_t: Array, relu: bool) -> Array:
     """xp: (T, N, H) -> hs: (T, N, H) (xp itself, overwritten); h_t = act(xp_t + h_{t-1} W^T)."""
-    buf, h = np.empty_like(h0), h0
-    for t in range(xp.shape[0]):
-        a = xp[t]
+    buf, h, steps = np.empty_like(h0), h0, xp
+    if xp.shape[1] == 1:                      # batch 1: 1-D rows (cheaper numpy calls)
+        buf, h, steps = buf[0], h0[0], xp[:, 0]
+    for a in steps:
         np.dot(h, w_hh_t, buf)
         a += buf
         if relu:
@@ -174,33 +175,42 @@ def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
 
 
 def gru_scan(xp: Array, h0: Array, w_hh_t: Array, b_hn: Array) -> tuple[Array, Array]:
-    """xp: (T, N, 3H) -> (hs, hn) each (T, N, H); xp becomes [r, z, n]; hn = W_hn h + b_hn."""
+    """xp: (T, N, 3H) -> (hs, hn) each (T, N, H); xp becomes [r, z, n]; hn = W_hn h + b_hn.
+
+    Eleven numpy calls per step: a step's row is laid out as [r z | b_hn | n] with the r, z
+    pre-activations and W_hr, W_hz halved beforehand (exact), so ONE add gives both
+    (a_r, a_z) / 2 and hn = W_hn h + b_hn. At batch 1 the steps work on 1-D rows."""
     n_steps, n, hidden = xp.shape[0], xp.shape[1], h0.shape[1]
-    hs, hn = (np.empty((n_steps, n, hidden), xp.dtype) for _ in range(2))
-    half, _ = _sigmoid_tanh_scales((True, True), n, hidden, xp.dtype.str)
-    b_hn = np.tile(b_hn, (n, 1))
-    buf, tmp = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0)
-    rz_, n_ = xp[:, :, :2 * hidden], xp[:, :, 2 * hidden:]
-    r_, z_ = xp[:, :, :hidden], xp[:, :, hidden:2 * hidden]
-    buf_rz, buf_n = buf[:, :2 * hidden], buf[:, 2 * hidden:]
-    h = h0
-    for t in range(n_steps):                 # hot loop: positional `out` arguments, no temporaries
-        rz, r, z, nt, hn_t, h_t = rz_[t], r_[t], z_[t], n_[t], hn[t], hs[t]
-        np.dot(h, w_hh_t, buf)
-        rz += buf_rz
-        rz *= half
-        np.tanh(rz, rz)
-        rz *= half
-        rz += half                            # [r, z] = sigma(...)
-        np.add(buf_n, b_hn, hn_t)
-        np.multiply(r, hn_t, tmp)
-        nt += tmp
-        np.tanh(nt, nt)                       # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
-        np.subtract(h, nt, tmp)
-        tmp *= z
-        np.add(nt, tmp, h_t)                  # h' = (1 - z) n + z h = n + z (h - n)
+    half = _sigmoid_tanh_scales((True, True), n, hidden, xp.dtype.str)[0]
+    rows = np.empty((n_steps, n, 4 * hidden), xp.dtype)         # [r z | hn | n] per step
+    np.multiply(xp[:, :, :2 * hidden], 0.5, out=rows[:, :, :2 * hidden])
+    rows[:, :, 2 * hidden:3 * hidden] = b_hn
+    rows[:, :, 3 * hidden:] = xp[:, :, 2 * hidden:]
+    w = w_hh_t.copy()
+    w[:, :2 * hidden] *= 0.5
+    hs = np.empty((n_steps, n, hidden), xp.dtype)
+    buf, tmp, h, steps, h_rows = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0), h0, rows, hs
+    if n == 1:                                                  # batch 1: 1-D rows
+        half, buf, tmp, h, steps, h_rows = half[0], buf[0], tmp[0], h0[0], rows[:, 0], hs[:, 0]
+    parts = (steps[..., :3 * hidden], steps[..., :2 * hidden], steps[..., :hidden],
+             steps[..., hidden:2 * hidden], steps[..., 2 * hidden:3 * hidden], steps[..., 3 * hidden:])
+    dot, add, mul, sub, tanh = np.dot, np.add, np.multiply, np.subtract, np.tanh
+    for a3, rz, r, z, hn_t, nt, h_t in zip(*parts, h_rows):    # hot loop
+        dot(h, w, buf)
+        add(a3, buf, a3)                      # [(a_r, a_z) / 2, W_hn h + b_hn]
+        tanh(rz, rz)
+        mul(rz, half, rz)
+        add(rz, half, rz)                     # [r, z] = sigma(...)
+        mul(r, hn_t, tmp)
+        add(nt, tmp, nt)
+        tanh(nt, nt)                          # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+        sub(h, nt, tmp)
+        mul(tmp, z, tmp)
+        add(nt, tmp, h_t)                     # h' = (1 - z) n + z h = n + z (h - n)
         h = h_t
-    return hs, hn
+    xp[:, :, :2 * hidden] = rows[:, :, :2 * hidden]
+    xp[:, :, 2 * hidden:] = rows[:, :, 3 * hidden:]
+    return hs, np.ascontiguousarray(rows[:, :, 2 * hidden:3 * hidden])
 
 
 def gru_bptt(dys: Array, acts: Array, hn: Array, h_prev: Array, w_hh: Array
