@@ -67,8 +67,8 @@ def _sigmoid_tanh_scales(sigmoid: tuple[bool, ...], n: int, h: int, dtype: str
 
 
 @functools.lru_cache(maxsize=64)
-def _lstm_constants(n: int, h: int, dtype: str) -> tuple[Array, Array, Array]:
-    """(scale (4H,), shift, half) for the LSTM scan; shift and half have the shape of one
+def _lstm_constants(n: int, h: int, dtype: str) -> tuple[Array, Array, Array, Array]:
+    """(scale (4H,), scale / 2, shift, half) for the LSTM scan; shift and half have the shape of one
     step's gate block and cell state ((4H,) and (H,) when n == 1, else (n, 4H) and (n, H)).
     Cached and shared, so read-only."""
     scale = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), h)
@@ -76,7 +76,7 @@ def _lstm_constants(n: int, h: int, dtype: str) -> tuple[Array, Array, Array]:
     half = np.full(h, 0.5, dtype)
     if n > 1:
         shift, half = np.tile(shift, (n, 1)), np.tile(half, (n, 1))
-    return scale, shift, half
+    return scale, scale * 0.5, shift, half
 
 
 def lstm_scale(hidden: int, dtype: np.dtype) -> Array:
@@ -115,16 +115,15 @@ def lstm_scan_rows(rows: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Ar
     At batch 1 the steps work on 1-D rows (numpy's per-call cost is lower than on 2-D).
     """
     n_steps, n, hidden = rows.shape[0] - 1, rows.shape[1], h0.shape[1]
-    scale, shift, half = _lstm_constants(n, hidden, rows.dtype.str)
+    _, w_scale, shift, half = _lstm_constants(n, hidden, rows.dtype.str)
     rows[0, :, :hidden] = c0
-    w = w_hh_t * (scale * 0.5)                                 # W_hh^T / [4, 4, 2, 4]
+    w = w_hh_t * w_scale                                       # W_hh^T / [4, 4, 2, 4]
     hs = np.empty((n_steps, n, hidden), rows.dtype)            # 2h during the loop
     h2 = h0 * 2.0
     buf, prod = np.empty((n, 4 * hidden), rows.dtype), np.empty((n, 2 * hidden), rows.dtype)
-    c2, tc = np.empty_like(h0), np.empty_like(h0)
-    steps, h_rows = rows, hs
+    tc, steps, h_rows = np.empty_like(h0), rows, hs
     if n == 1:                                                 # batch 1: 1-D rows
-        steps, h_rows, h2, buf, prod, c2, tc = rows[:, 0], hs[:, 0], h2[0], buf[0], prod[0], c2[0], tc[0]
+        steps, h_rows, h2, buf, prod, tc = rows[:, 0], hs[:, 0], h2[0], buf[0], prod[0], tc[0]
     fc, ig = prod[..., :hidden], prod[..., hidden:]
     gates, fg, ci = steps[:n_steps, ..., hidden:], steps[:n_steps, ..., 2 * hidden:4 * hidden], \
         steps[:n_steps, ..., :2 * hidden]
@@ -136,8 +135,8 @@ def lstm_scan_rows(rows: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Ar
         tanh(a, a)
         add(a, shift, a)                      # a = [2i, 2f, g, 2o]
         mul(fg_t, ci_t, prod)                 # [2f c, 2i g]
-        add(fc, ig, c2)                       # 2 c_t
-        mul(c2, half, c_t)                    # c_t, stored where the next step reads it
+        add(fc, ig, c_t)                      # 2 c_t, where the next step reads c_t
+        mul(c_t, half, c_t)                   # c_t
         tanh(c_t, tc)
         mul(o_t, tc, h_t)                     # 2 h_t = 2o * tanh(c_t)
         h2 = h_t
@@ -179,15 +178,21 @@ def gru_scan(xp: Array, h0: Array, w_hh_t: Array, b_hn: Array) -> tuple[Array, A
 
     Eleven numpy calls per step: a step's row is laid out as [r z | b_hn | n] with the r, z
     pre-activations and W_hr, W_hz halved beforehand (exact), so ONE add gives both
-    (a_r, a_z) / 2 and hn = W_hn h + b_hn. At batch 1 the steps work on 1-D rows."""
+    (a_r, a_z) / 2 and hn = W_hn h + b_hn. For a few rows (T * N < 32) halving W would
+    cost more than it saves: a_r, a_z are halved in the loop instead (the same values).
+    At batch 1 the steps work on 1-D rows."""
     n_steps, n, hidden = xp.shape[0], xp.shape[1], h0.shape[1]
     half = _sigmoid_tanh_scales((True, True), n, hidden, xp.dtype.str)[0]
     rows = np.empty((n_steps, n, 4 * hidden), xp.dtype)         # [r z | hn | n] per step
-    np.multiply(xp[:, :, :2 * hidden], 0.5, out=rows[:, :, :2 * hidden])
+    halve_w = n_steps * n >= 32
+    if halve_w:
+        np.multiply(xp[:, :, :2 * hidden], 0.5, out=rows[:, :, :2 * hidden])
+        w = w_hh_t.copy()
+        w[:, :2 * hidden] *= 0.5
+    else:
+        rows[:, :, :2 * hidden], w = xp[:, :, :2 * hidden], w_hh_t
     rows[:, :, 2 * hidden:3 * hidden] = b_hn
     rows[:, :, 3 * hidden:] = xp[:, :, 2 * hidden:]
-    w = w_hh_t.copy()
-    w[:, :2 * hidden] *= 0.5
     hs = np.empty((n_steps, n, hidden), xp.dtype)
     buf, tmp, h, steps, h_rows = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0), h0, rows, hs
     if n == 1:                                                  # batch 1: 1-D rows
@@ -198,6 +203,8 @@ def gru_scan(xp: Array, h0: Array, w_hh_t: Array, b_hn: Array) -> tuple[Array, A
     for a3, rz, r, z, hn_t, nt, h_t in zip(*parts, h_rows):    # hot loop
         dot(h, w, buf)
         add(a3, buf, a3)                      # [(a_r, a_z) / 2, W_hn h + b_hn]
+        if not halve_w:
+            mul(rz, half, rz)
         tanh(rz, rz)
         mul(rz, half, rz)
         add(rz, half, rz)                     # [r, z] = sigma(...)

@@ -293,6 +293,8 @@ class LSTM(_Recurrent):
         rows: x (W_ih * scale)^T + bias * scale equals (x W_ih^T + bias) * scale exactly
         (scale: powers of two), and the transpose to time-major is the add's output view."""
         n, n_steps, d = x.shape
+        if n * n_steps < 32:                  # a few rows: scaling W_ih would cost more
+            return self.scan(self._project(x, self._input_bias()), st)
         scale = cells.lstm_scale(self.hidden_size, self.dtype)
         rows, pre = cells.lstm_rows(n_steps, n, self.hidden_size, self.dtype)
         w_ih = self.params["weight_ih_l0"] * scale[:, None]
