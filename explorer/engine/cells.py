@@ -87,11 +87,12 @@ def lstm_scale(hidden: int, dtype: np.dtype) -> Array:
 
 
 def lstm_rows(n_steps: int, n: int, hidden: int, dtype: np.dtype) -> tuple[Array, Array]:
-    """The work buffer of ``lstm_scan_rows`` (T + 1, N, 5H), one row per step laid out as
-    [c_{t-1} | gates], and the view of its gate part (T, N, 4H) for the caller to fill with
-    the pre-activations (x W_ih^T + biases) times ``lstm_scale``."""
-    rows = np.empty((n_steps + 1, n, 5 * hidden), dtype)
-    return rows, rows[:n_steps, :, hidden:]
+    """The work buffer of ``lstm_scan_rows`` (T + 1, 5NH), one row per step laid out as
+    [c_{t-1} (N, H) | gates (N, 4H)] (both contiguous), and the view of the gate parts
+    (T, N, 4H) for the caller to fill with the pre-activations (x W_ih^T + biases) times
+    ``lstm_scale``."""
+    rows = np.empty((n_steps + 1, 5 * n * hidden), dtype)
+    return rows, rows[:n_steps, n * hidden:].reshape(n_steps, n, 4 * hidden)
 
 
 def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array, Array]:
@@ -105,43 +106,59 @@ def lstm_scan(xp: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Ar
 def lstm_scan_rows(rows: Array, h0: Array, c0: Array, w_hh_t: Array) -> tuple[Array, Array, Array]:
     """rows from ``lstm_rows``, filled -> (hs, cs, acts2) as ``lstm_scan``.
 
-    Nine numpy calls per step (one matrix-vector product, eight elementwise), each on a
-    contiguous block: with 2i, 2f, 2o = 1 + tanh(a/2) and a step's row laid out as
-    [c_{t-1} | 2i 2f g 2o], f*c and i*g are ONE multiply ([2f g] * [c 2i]) and the sigmoid
-    is ONE add. The state carried to the next step is 2h (the product 2o * tanh(c)), used
-    with W_hh^T / 4 (W_hh^T / 2 for g). Only powers of two are factored out, so every value
-    is bit-identical to computing sigma(a) = (tanh(a/2) + 1) / 2, c = f*c + i*g and
-    h = o * tanh(c) directly (as lstm_reference does, up to its rounding of sigma).
-    At batch 1 the steps work on 1-D rows (numpy's per-call cost is lower than on 2-D).
+    With 2i, 2f, 2o = 1 + tanh(a/2) the sigmoids are ONE add, and the state carried to the
+    next step is 2h (the product 2o * tanh(c)), used with W_hh^T / 4 (W_hh^T / 2 for g).
+    At batch 1 a step's row is [c_{t-1} | 2i 2f g 2o], so f*c and i*g are ONE multiply
+    ([2f g] * [c 2i]): nine numpy calls per step (one matrix-vector product, eight
+    elementwise), on 1-D contiguous blocks (numpy's per-call cost is lower than on 2-D).
+    At batch N > 1 a step is [c_{t-1} (N, H) | gates (N, 4H)], each contiguous (strided
+    2-D blocks measured 2-4x slower per call there): ten calls per step. Only powers of two
+    are factored out, so every value is bit-identical to computing
+    sigma(a) = (tanh(a/2) + 1) / 2, c = f*c + i*g and h = o * tanh(c) directly.
     """
-    n_steps, n, hidden = rows.shape[0] - 1, rows.shape[1], h0.shape[1]
-    _, w_scale, shift, half = _lstm_constants(n, hidden, rows.dtype.str)
-    rows[0, :, :hidden] = c0
+    n_steps, (n, hidden), dtype = rows.shape[0] - 1, h0.shape, rows.dtype
+    nh = n * hidden
+    _, w_scale, shift, half = _lstm_constants(n, hidden, dtype.str)
+    c_rows = rows[:, :nh].reshape(n_steps + 1, n, hidden)
+    gates = rows[:n_steps, nh:].reshape(n_steps, n, 4 * hidden)
+    c_rows[0] = c0
     w = w_hh_t * w_scale                                       # W_hh^T / [4, 4, 2, 4]
-    hs = np.empty((n_steps, n, hidden), rows.dtype)            # 2h during the loop
-    h2 = h0 * 2.0
-    buf, prod = np.empty((n, 4 * hidden), rows.dtype), np.empty((n, 2 * hidden), rows.dtype)
-    tc, steps, h_rows = np.empty_like(h0), rows, hs
-    if n == 1:                                                 # batch 1: 1-D rows
-        steps, h_rows, h2, buf, prod, tc = rows[:, 0], hs[:, 0], h2[0], buf[0], prod[0], tc[0]
-    fc, ig = prod[..., :hidden], prod[..., hidden:]
-    gates, fg, ci = steps[:n_steps, ..., hidden:], steps[:n_steps, ..., 2 * hidden:4 * hidden], \
-        steps[:n_steps, ..., :2 * hidden]
-    o2, c_next = steps[:n_steps, ..., 4 * hidden:], steps[1:, ..., :hidden]
+    hs = np.empty((n_steps, n, hidden), dtype)                 # 2h during the loop
+    h2, buf, tc = h0 * 2.0, np.empty((n, 4 * hidden), dtype), np.empty_like(h0)
     dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
-    for a, fg_t, ci_t, o_t, c_t, h_t in zip(gates, fg, ci, o2, c_next, h_rows):  # hot loop
-        dot(h2, w, buf)
-        add(a, buf, a)                        # = pre-activation * [1/2, 1/2, 1, 1/2]
-        tanh(a, a)
-        add(a, shift, a)                      # a = [2i, 2f, g, 2o]
-        mul(fg_t, ci_t, prod)                 # [2f c, 2i g]
-        add(fc, ig, c_t)                      # 2 c_t, where the next step reads c_t
-        mul(c_t, half, c_t)                   # c_t
-        tanh(c_t, tc)
-        mul(o_t, tc, h_t)                     # 2 h_t = 2o * tanh(c_t)
-        h2 = h_t
+    if n == 1:                                                 # batch 1: 1-D rows
+        h2, buf, tc, prod = h2[0], buf[0], tc[0], np.empty(2 * hidden, dtype)
+        fc, ig = prod[:hidden], prod[hidden:]
+        views = (rows[:n_steps, hidden:], rows[:n_steps, 2 * hidden:4 * hidden],
+                 rows[:n_steps, :2 * hidden], rows[:n_steps, 4 * hidden:], rows[1:, :hidden])
+        for a, fg_t, ci_t, o_t, c_t, h_t in zip(*views, hs[:, 0]):  # hot loop
+            dot(h2, w, buf)
+            add(a, buf, a)                    # = pre-activation * [1/2, 1/2, 1, 1/2]
+            tanh(a, a)
+            add(a, shift, a)                  # a = [2i, 2f, g, 2o]
+            mul(fg_t, ci_t, prod)             # [2f c, 2i g]
+            add(fc, ig, c_t)                  # 2 c_t, where the next step reads c_t
+            mul(c_t, half, c_t)               # c_t
+            tanh(c_t, tc)
+            mul(o_t, tc, h_t)                 # 2 h_t = 2o * tanh(c_t)
+            h2 = h_t
+    else:
+        tmp, c = np.empty_like(h0), c_rows[0]
+        i2, f2, g, o2 = (gates[:, :, k * hidden:(k + 1) * hidden] for k in range(4))
+        for a, i_t, f_t, g_t, o_t, c_t, h_t in zip(gates, i2, f2, g, o2, c_rows[1:], hs):
+            dot(h2, w, buf)
+            add(a, buf, a)
+            tanh(a, a)
+            add(a, shift, a)                  # a = [2i, 2f, g, 2o]
+            mul(f_t, c, c_t)
+            mul(i_t, g_t, tmp)
+            add(c_t, tmp, c_t)                # 2 c_t
+            mul(c_t, half, c_t)
+            tanh(c_t, tc)
+            mul(o_t, tc, h_t)                 # 2 h_t
+            h2, c = h_t, c_t
     hs *= 0.5
-    return hs, np.ascontiguousarray(rows[1:, :, :hidden]), rows[:n_steps, :, hidden:]
+    return hs, c_rows[1:].copy(), gates
 
 
 def lstm_acts(acts2: Array) -> Array:
