@@ -193,31 +193,36 @@ def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
 def gru_scan(xp: Array, h0: Array, w_hh_t: Array, b_hn: Array) -> tuple[Array, Array]:
     """xp: (T, N, 3H) -> (hs, hn) each (T, N, H); xp becomes [r, z, n]; hn = W_hn h + b_hn.
 
-    Eleven numpy calls per step: a step's row is laid out as [r z | b_hn | n] with the r, z
-    pre-activations and W_hr, W_hz halved beforehand (exact), so ONE add gives both
-    (a_r, a_z) / 2 and hn = W_hn h + b_hn. For a few rows (T * N < 32) halving W would
-    cost more than it saves: a_r, a_z are halved in the loop instead (the same values).
-    At batch 1 the steps work on 1-D rows."""
+    Eleven numpy calls per step: a step's row is laid out as [r z hn (N, 3H) | n (N, H)]
+    (each block contiguous), hn starting as b_hn, with the r, z pre-activations and W_hr,
+    W_hz halved beforehand (exact), so ONE add gives both (a_r, a_z) / 2 and
+    hn = W_hn h + b_hn. For a few rows (T * N < 32) halving W would cost more than it
+    saves: a_r, a_z are halved in the loop instead (the same values). At batch 1 the steps
+    work on 1-D rows."""
     n_steps, n, hidden = xp.shape[0], xp.shape[1], h0.shape[1]
     half = _sigmoid_tanh_scales((True, True), n, hidden, xp.dtype.str)[0]
-    rows = np.empty((n_steps, n, 4 * hidden), xp.dtype)         # [r z | hn | n] per step
+    rows = np.empty((n_steps, 4 * n * hidden), xp.dtype)
+    rzh = rows[:, :3 * n * hidden].reshape(n_steps, n, 3 * hidden)   # [r z | hn]
+    nx = rows[:, 3 * n * hidden:].reshape(n_steps, n, hidden)        # n
     halve_w = n_steps * n >= 32
     if halve_w:
-        np.multiply(xp[:, :, :2 * hidden], 0.5, out=rows[:, :, :2 * hidden])
+        np.multiply(xp[:, :, :2 * hidden], 0.5, out=rzh[:, :, :2 * hidden])
         w = w_hh_t.copy()
         w[:, :2 * hidden] *= 0.5
     else:
-        rows[:, :, :2 * hidden], w = xp[:, :, :2 * hidden], w_hh_t
-    rows[:, :, 2 * hidden:3 * hidden] = b_hn
-    rows[:, :, 3 * hidden:] = xp[:, :, 2 * hidden:]
+        rzh[:, :, :2 * hidden], w = xp[:, :, :2 * hidden], w_hh_t
+    rzh[:, :, 2 * hidden:] = b_hn
+    nx[...] = xp[:, :, 2 * hidden:]
     hs = np.empty((n_steps, n, hidden), xp.dtype)
-    buf, tmp, h, steps, h_rows = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0), h0, rows, hs
+    buf, tmp, h, steps, n_rows, h_rows = np.empty(xp.shape[1:], xp.dtype), np.empty_like(h0), \
+        h0, rzh, nx, hs
     if n == 1:                                                  # batch 1: 1-D rows
-        half, buf, tmp, h, steps, h_rows = half[0], buf[0], tmp[0], h0[0], rows[:, 0], hs[:, 0]
-    parts = (steps[..., :3 * hidden], steps[..., :2 * hidden], steps[..., :hidden],
-             steps[..., hidden:2 * hidden], steps[..., 2 * hidden:3 * hidden], steps[..., 3 * hidden:])
+        half, buf, tmp, h = half[0], buf[0], tmp[0], h0[0]
+        steps, n_rows, h_rows = rzh[:, 0], nx[:, 0], hs[:, 0]
+    parts = (steps, steps[..., :2 * hidden], steps[..., :hidden], steps[..., hidden:2 * hidden],
+             steps[..., 2 * hidden:], n_rows, h_rows)
     dot, add, mul, sub, tanh = np.dot, np.add, np.multiply, np.subtract, np.tanh
-    for a3, rz, r, z, hn_t, nt, h_t in zip(*parts, h_rows):    # hot loop
+    for a3, rz, r, z, hn_t, nt, h_t in zip(*parts):            # hot loop
         dot(h, w, buf)
         add(a3, buf, a3)                      # [(a_r, a_z) / 2, W_hn h + b_hn]
         if not halve_w:
@@ -232,9 +237,9 @@ def gru_scan(xp: Array, h0: Array, w_hh_t: Array, b_hn: Array) -> tuple[Array, A
         mul(tmp, z, tmp)
         add(nt, tmp, h_t)                     # h' = (1 - z) n + z h = n + z (h - n)
         h = h_t
-    xp[:, :, :2 * hidden] = rows[:, :, :2 * hidden]
-    xp[:, :, 2 * hidden:] = rows[:, :, 3 * hidden:]
-    return hs, np.ascontiguousarray(rows[:, :, 2 * hidden:3 * hidden])
+    xp[:, :, :2 * hidden] = rzh[:, :, :2 * hidden]
+    xp[:, :, 2 * hidden:] = nx
+    return hs, np.ascontiguousarray(rzh[:, :, 2 * hidden:])
 
 
 def gru_bptt(dys: Array, acts: Array, hn: Array, h_prev: Array, w_hh: Array
