@@ -218,7 +218,7 @@ class _Recurrent(RecurrentLayer):
 
     def scan_states(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, ...]:
         hs, _, saved = self.scan(xp, state)
-        return (hs, saved[1]) if len(self.state_names) == 2 else (hs,)   # LSTM: saved = (acts, cs)
+        return (hs, saved[1]) if len(self.state_names) == 2 else (hs,)   # LSTM: saved = (acts2, cs)
 
     def _input_bias(self) -> Array | None:
         p = self.params
@@ -285,21 +285,40 @@ class LSTM(_Recurrent):
     state_names: ClassVar[tuple[str, ...]] = ("h0", "c0")
 
     def scan(self, xp: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
-        hs, cs = cells.lstm_scan(xp, st[0], st[1], self._w_hh_t())
-        return hs, self._final((hs, cs), st), (xp, cs)
+        hs, cs, acts2 = cells.lstm_scan(xp, st[0], st[1], self._w_hh_t())
+        return hs, self._final((hs, cs), st), (acts2, cs)
+
+    def _run(self, x: Array, st: tuple[Array, ...]) -> tuple[Array, tuple[Array, ...], Any]:
+        """As project + scan, with the input projection written straight into the scan's
+        rows: x (W_ih * scale)^T + bias * scale equals (x W_ih^T + bias) * scale exactly
+        (scale: powers of two), and the transpose to time-major is the add's output view."""
+        n, n_steps, d = x.shape
+        if n * n_steps < 32:                  # a few rows: scaling W_ih would cost more
+            return self.scan(self._project(x, self._input_bias()), st)
+        scale = cells.lstm_scale(self.hidden_size, self.dtype)
+        rows, pre = cells.lstm_rows(n_steps, n, self.hidden_size, self.dtype)
+        w_ih = self.params["weight_ih_l0"] * scale[:, None]
+        proj = (x.reshape(n * n_steps, d) @ w_ih.T).reshape(n, n_steps, w_ih.shape[0])
+        bias = self._input_bias()
+        if bias is None:
+            np.copyto(pre.swapaxes(0, 1), proj)
+        else:
+            np.add(proj, bias * scale, out=pre.swapaxes(0, 1))
+        hs, cs, acts2 = cells.lstm_scan_rows(rows, st[0], st[1], self._w_hh_t())
+        return hs, self._final((hs, cs), st), (acts2, cs)
 
     def _bptt(self, dys: Array, st: tuple[Array, ...], hs: Array, saved: Any
               ) -> tuple[Array, Array, tuple[Array, ...]]:
-        acts, cs = saved
+        acts2, cs = saved
         c_prev = _shift(st[1], cs)
-        dxp, dh0, dc0 = cells.lstm_bptt(dys, acts, cs, c_prev, self._w_hh())
+        dxp, dh0, dc0 = cells.lstm_bptt(dys, cells.lstm_acts(acts2), cs, c_prev, self._w_hh())
         return dxp, dxp, (dh0, dc0)
 
     def _gates(self, hs: Array, saved: Any) -> dict[str, Array]:
-        acts, cs = saved
+        acts2, cs = saved                     # [2i, 2f, g, 2o]: halving is exact
         h = self.hidden_size
-        gates = {k: acts[:, :, j * h:(j + 1) * h] for j, k in enumerate("ifgo")}
-        return {**gates, "c": cs}
+        gates = {k: acts2[:, :, j * h:(j + 1) * h] * 0.5 for j, k in enumerate("if")}
+        return {**gates, "g": acts2[:, :, 2 * h:3 * h], "o": acts2[:, :, 3 * h:] * 0.5, "c": cs}
 
 
 class GRU(_Recurrent):
