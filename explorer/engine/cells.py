@@ -182,6 +182,10 @@ def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
     dxp = np.empty_like(p)
     dh, dc, tmp = np.empty_like(cs[0]), np.empty_like(cs[0]), np.empty_like(cs[0])
     dh_next, dc_next = np.zeros_like(cs[0]), np.zeros_like(cs[0])
+    if n == 1:                     # one sequence (the Memory panel's window): 1-D rows, no reshapes
+        _lstm_bptt_rows(dys[:, 0], k_c[:, 0], p[:, 0], dxp[:, 0], f[:, 0], w_hh,
+                        dh[0], dc[0], tmp[0], dh_next[0], dc_next[0])
+        return dxp.reshape(n_steps, n, 4 * hidden), dh_next, dc_next
     for t in reversed(range(n_steps)):
         np.add(dys[t], dh_next, out=dh)
         np.multiply(dh, k_c[t], out=tmp)
@@ -191,6 +195,22 @@ def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
         np.dot(dxp[t].reshape(n, 4 * hidden), w_hh, out=dh_next)
         np.multiply(dc, f[t], out=dc_next)
     return dxp.reshape(n_steps, n, 4 * hidden), dh_next, dc_next
+
+
+def _lstm_bptt_rows(dys: Array, k_c: Array, p: Array, dxp: Array, f: Array, w_hh: Array,
+                    dh: Array, dc: Array, tmp: Array, dh_next: Array, dc_next: Array) -> None:
+    """``lstm_bptt``'s loop for one sequence on 1-D rows (the same operations in the same
+    order, so the same numbers): dys, k_c, f (T, H); p, dxp (T, 4, H); the rest (H,)."""
+    dxp_flat = dxp.reshape(len(dxp), -1)
+    for dy_t, kc_t, p_t, d_t, d_flat, f_t in zip(dys[::-1], k_c[::-1], p[::-1], dxp[::-1],
+                                                  dxp_flat[::-1], f[::-1]):
+        np.add(dy_t, dh_next, dh)
+        np.multiply(dh, kc_t, tmp)
+        np.add(dc_next, tmp, dc)
+        np.multiply(p_t[:3], dc, d_t[:3])
+        np.multiply(p_t[3], dh, d_t[3])
+        np.dot(d_flat, w_hh, dh_next)
+        np.multiply(dc, f_t, dc_next)
 
 
 def gru_scan(xp: Array, h0: Array, w_hh_t: Array, b_hn: Array) -> tuple[Array, Array]:
