@@ -191,13 +191,52 @@ def cache_scroll_bars(area: QtWidgets.QAbstractScrollArea) -> None:
 
 
 class FastImageItem(pg.ImageItem):
-    """An ImageItem whose colour-mapped QImage is kept as ARGB32_Premultiplied.
+    """An ImageItem whose colour-mapped QImage is made as ARGB32_Premultiplied in one numpy step.
 
-    pyqtgraph renders a LUT-mapped image as an Indexed8 QImage, and Qt draws an indexed image
-    scaled to a panel (192 x 200 cells onto ~760 x 190 px) about 6x slower than an RGB one:
-    0.49 ms vs 0.08 ms including the one conversion. Same colours, same nearest-neighbour cells."""
+    pyqtgraph renders a LUT-mapped image as an Indexed8 QImage (rebuilding its 256-entry colour
+    table with qRgb on every render), and Qt draws an indexed image scaled to a panel about 6x
+    slower than an RGB one. Here a float image with fixed levels and an opaque <= 256-entry LUT
+    is rescaled exactly as pyqtgraph does (float32: (v - lo) * n / (hi - lo), clipped, truncated)
+    and looked up in a cached table of 32-bit pixels: same colours, same nearest-neighbour cells."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self._table: tuple[object, np.ndarray] | None = None      # (lut, its uint32 pixels)
+        self._pixels: np.ndarray | None = None
+        super().__init__(*args, **kwargs)
+
+    def _fast_qimage(self) -> QtGui.QImage | None:
+        image, lut, levels = self.image, self.lut, self.levels
+        if (image is None or image.ndim != 2 or image.dtype.kind != "f" or not isinstance(lut, np.ndarray)
+                or lut.dtype != np.uint8 or lut.ndim != 2 or lut.shape[1] != 3 or len(lut) > 256
+                or levels is None or np.ndim(levels) != 1 or self.autoDownsample
+                or self.axisOrder != "row-major" or self._xp is not np):
+            return None
+        if self._imageHasNans is None:
+            self._imageHasNans = bool(np.isnan(image.min()))
+        if self._imageHasNans:
+            return None
+        if self._table is None or self._table[0] is not lut:
+            rgb = lut.astype(np.uint32)
+            self._table = (lut, (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32))
+        lo, hi = float(levels[0]), float(levels[1])
+        rng = (hi - lo) or 1.0
+        n = len(lut)
+        work = np.subtract(image, np.float32(lo), dtype=np.float32)
+        work *= np.float32(n / rng)
+        np.clip(work, 0, n - 1, out=work)
+        pixels = self._pixels
+        if pixels is None or pixels.shape != image.shape:
+            pixels = self._pixels = np.empty(image.shape, np.uint32)
+        np.take(self._table[1], work.astype(np.uint8), out=pixels)
+        return pg.functions.ndarray_to_qimage(pixels, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
 
     def render(self) -> None:
+        qimage = self._fast_qimage()
+        if qimage is not None:
+            self.qimage = qimage
+            self._renderRequired = False
+            self._unrenderable = False
+            return
         super().render()
         if self.qimage is not None and self.qimage.format() == QtGui.QImage.Format.Format_Indexed8:
             self.qimage = self.qimage.convertToFormat(QtGui.QImage.Format.Format_ARGB32_Premultiplied)
