@@ -37,3 +37,63 @@ def test_fast_image_render_gives_pyqtgraphs_colours_exactly(qtbot):
     _, got2 = _rendered(FastImageItem, -data, fast)
     _, want2 = _rendered(pg.ImageItem, -data)
     assert np.array_equal(got2, want2) and not np.array_equal(got2, got)
+
+
+def _pixels(widget) -> np.ndarray:
+    return _argb(widget.grab().toImage())
+
+
+def _trajectory(qtbot):
+    from explorer.analysis.pca import fit_pca
+    from explorer.ui.sequence.trajectory import TrajectoryPanel
+    panel = TrajectoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(450, 320)
+    panel.set_basis(fit_pca(np.random.default_rng(0).normal(size=(400, 8)), k=4))
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _walk(n: int, seed: int) -> np.ndarray:
+    return np.cumsum(np.random.default_rng(seed).normal(scale=0.3, size=(n, 4)), axis=0).astype(np.float32)
+
+
+def test_trajectory_moves_its_dots_and_draws_what_a_fresh_panel_draws(qtbot):
+    from explorer.ui.sequence.trajectory import TRAIL
+    walk, text = _walk(TRAIL + 5, 1), "def f(x):\n    return x + 1  # a comment " * 3
+    typed = _trajectory(qtbot)
+    typed.show_points(walk[:TRAIL], text[:TRAIL], first=0)
+    _pixels(typed)
+    built = []
+    typed.points.sigPlotChanged.connect(built.append)       # setData rebuilds the spots and emits this
+    for k in range(1, 6):                                    # five keys, the trail full: dots are moved
+        typed.show_points(walk[k:TRAIL + k], text[k:TRAIL + k], first=k)
+    assert built == []
+    x, y = typed.points.getData()
+    assert np.array_equal(x, walk[5:, 0]) and np.array_equal(y, walk[5:, 1])
+    fresh = _trajectory(qtbot)
+    fresh.show_points(walk[5:], text[5:TRAIL + 5], first=5)
+    assert [b.color().getRgb() for b in typed.points.data["brush"]] == \
+        [b.color().getRgb() for b in fresh.points.data["brush"]]
+    got, want = _pixels(typed), _pixels(fresh)
+    assert np.array_equal(got, want)
+    # negative control: the panel one key earlier differs from it
+    fresh.show_points(walk[4:TRAIL + 4], text[4:TRAIL + 4], first=4)
+    assert not np.array_equal(_pixels(fresh), want)
+    # a shorter trail (a new text) rebuilds the dots
+    typed.show_points(walk[:3], text[:3], first=0)
+    assert len(built) == 1 and len(typed.points.data) == 3
+
+
+def test_empty_scatter_items_are_hidden_until_they_have_points(qtbot):
+    import pyqtgraph as pg
+
+    from explorer.ui.sequence.trajectory import hide_when_empty
+    item = pg.ScatterPlotItem(size=5)
+    hide_when_empty(item)
+    assert not item.isVisible()
+    item.setData([0.0, 1.0], [1.0, 2.0])
+    assert item.isVisible()
+    item.setData([], [])
+    assert not item.isVisible()

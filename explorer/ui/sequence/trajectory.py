@@ -144,7 +144,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
         p = h[-TRAIL:][:, list(self.pair)]
         x, y = np.ascontiguousarray(p[:, 0], float), np.ascontiguousarray(p[:, 1], float)
         self.path.setData(x, y)
-        self.points.setData(x, y, brush=self._brushes[-len(p):])
+        self._move_points(x, y)
         if not len(self.cursor.data):          # one point at the origin, then only moved: no rebuild per key
             self.cursor.setData([0.0], [0.0])
         self.cursor.setPos(x[-1], y[-1])
@@ -173,11 +173,33 @@ class TrajectoryPanel(QtWidgets.QWidget):
                 label.setOpacity(opacity)
         self._hide_labels(used)
 
+    def _move_points(self, x: np.ndarray, y: np.ndarray) -> None:
+        """The trail's dots: the k-th newest always has the same brush, so once the trail has
+        this many dots a key only moves them (their atlas symbols are kept) instead of
+        rebuilding 60 spots and their brushes in pyqtgraph's setData."""
+        pts = self.points
+        if len(pts.data) != len(x):
+            pts.setData(x, y, brush=self._brushes[-len(x):])
+            return
+        pts.data["x"], pts.data["y"] = x, y
+        pts.prepareGeometryChange()              # what setData does after filling the spots
+        pts.informViewBoundsChanged()
+        pts.bounds = [None, None]
+        pts.invalidate()                          # (schedules the repaint)
+
     def _hide_labels(self, used: set[int]) -> None:
         for slot, label in enumerate(self._labels):
             if slot not in used and self._label_state[slot] is not None:
                 label.hide()
                 self._label_state[slot] = None
+
+
+def hide_when_empty(item: pg.ScatterPlotItem) -> None:
+    """Keep a scatter item hidden while it has no points: an empty ScatterPlotItem still costs
+    ~0.1 ms per repaint of the view (culling and mapping zero points), and the trajectory view
+    repaints on every key."""
+    item.setVisible(len(item.data) > 0)
+    item.sigPlotChanged.connect(lambda it: it.setVisible(len(it.data) > 0))
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
