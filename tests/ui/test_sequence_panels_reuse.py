@@ -97,3 +97,125 @@ def test_empty_scatter_items_are_hidden_until_they_have_points(qtbot):
     assert item.isVisible()
     item.setData([], [])
     assert not item.isVisible()
+
+
+class _Paints:
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget) -> None:
+        from PySide6 import QtCore
+
+        counter = self
+        self.n = 0
+
+        class _Filter(QtCore.QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 (Qt)
+                if event.type() == QtCore.QEvent.Type.Paint:
+                    counter.n += 1
+                return False
+
+        self._filter = _Filter()
+        widget.installEventFilter(self._filter)
+
+
+def _settle(qtbot) -> None:
+    from PySide6 import QtWidgets
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    qtbot.wait(20)
+
+
+def _steps(seed: int, char: str = "a"):
+    from explorer.session.sequence_view import StepView
+    rng = np.random.default_rng(seed)
+    return [StepView(4, "(", rng.normal(size=8).astype(np.float32), rng.normal(size=24).astype(np.float32),
+                     [("x", 0.5), ("y", 0.25)]),
+            StepView(5, char, rng.normal(size=8).astype(np.float32), rng.normal(size=24).astype(np.float32),
+                     [("\n", 0.7), (" ", 0.1)]), None]
+
+
+def test_unrolled_repaints_only_when_its_steps_change(qtbot):
+    from explorer.ui.sequence.unrolled import UnrolledPanel
+    panel = UnrolledPanel()
+    qtbot.addWidget(panel)
+    panel.resize(410, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_steps(_steps(0), 3, "LSTM")
+    _settle(qtbot)
+    paints = _Paints(panel)
+    panel.show_steps(_steps(0), 3, "LSTM")                  # equal copies: nothing to repaint
+    _settle(qtbot)
+    assert paints.n == 0
+    before = _pixels(panel)
+    for changed in ((_steps(0, "b"), 3), (_steps(1), 3), (_steps(0), 5)):   # char, numbers, unit
+        panel.show_steps(changed[0], changed[1], "LSTM")
+        _settle(qtbot)
+        assert paints.n >= 1
+        assert not np.array_equal(_pixels(panel), before)
+        paints.n = 0
+        panel.show_steps(_steps(0), 3, "LSTM")
+        _settle(qtbot)
+        assert np.array_equal(_pixels(panel), before)
+
+
+def test_unrolled_bars_are_the_rectangles_drawn_one_by_one(qtbot, monkeypatch):
+    """The array-backed bars give the pixels of the former QRectF-list drawing."""
+    from PySide6 import QtCore
+
+    from explorer.ui.sequence import unrolled
+    panel = unrolled.UnrolledPanel()
+    qtbot.addWidget(panel)
+    panel.resize(410, 320)
+    panel.show()
+    panel.show_steps(_steps(2), 6, "GRU")
+    fast = _pixels(panel)
+
+    def reference(self, p, rect, v, unit):
+        v = np.asarray(v, float)[: self.MAX_BARS]
+        scale = max(1.0, float(np.abs(v).max()))
+        mid = rect.center().y()
+        bw = rect.width() / len(v)
+        hgt = (rect.height() / 2) * v / scale
+        tops, heights = mid - np.maximum(hgt, 0), np.abs(hgt)
+        lefts = rect.left() + np.arange(len(v)) * bw
+        kind = np.where(v >= 0, 0, 1)
+        if unit is not None and 0 <= unit < len(v):
+            kind[unit] = 2
+        p.save()
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        p.setPen(QtCore.Qt.PenStyle.NoPen)
+        for code, key in enumerate(("pos", "neg", "sel")):
+            for i in np.flatnonzero(kind == code):
+                p.setBrush(unrolled._BAR_COLOURS[key])
+                p.drawRect(QtCore.QRectF(lefts[i], tops[i], max(bw - 0.5, 0.8), heights[i]))
+        p.restore()
+        p.setPen(QtGui.QPen(QtGui.QColor("#cccccc"), 1))
+        p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
+
+    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", reference)
+    assert np.array_equal(_pixels(panel), fast)
+    panel.show_steps(_steps(3), 6, "GRU")                    # negative control: other numbers
+    assert not np.array_equal(_pixels(panel), fast)
+
+
+def test_probability_strip_repaints_only_when_its_cells_change(qtbot):
+    from explorer.ui.sequence.predictions import ProbStrip
+    strip = ProbStrip()
+    qtbot.addWidget(strip)
+    strip.resize(400, 58)
+    strip.show()
+    qtbot.waitExposed(strip)
+    probs, unknown = np.array([0.1, np.nan, 0.9]), np.array([False, True, False])
+    strip.set_cells("ab(", probs, 2, unknown)
+    _settle(qtbot)
+    paints = _Paints(strip)
+    strip.set_cells("ab(", probs.copy(), 2, unknown.copy())   # the same cells (NaN included)
+    _settle(qtbot)
+    assert paints.n == 0
+    for args in (("ab)", probs, 2, unknown), ("ab(", np.array([0.1, np.nan, 0.2]), 2, unknown),
+                 ("ab(", probs, 1, unknown), ("ab(", probs, 2, np.array([False, False, False]))):
+        strip.set_cells(*args)
+        _settle(qtbot)
+        assert paints.n == 1
+        paints.n = 0

@@ -255,10 +255,22 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | No
             plot.setLabel(name, text, color=FG)
         if not isinstance(axis, FastTickAxis):   # mostly static: a key's image update, drawn over
             axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)   # them, blits
+    cache_texts(plot)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.getViewBox().setMouseEnabled(False, False)
     plot.disableAutoRange()
+
+
+_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def cache_texts(plot: pg.PlotItem) -> None:
+    """Keep the title's and the axis labels' text as pixmaps: the view repaints them under every
+    key's update rectangle, and laying out their text each time costs more than blitting it."""
+    texts = [plot.titleLabel.item] + [plot.getAxis(name).label for name in ("left", "bottom", "right", "top")]
+    for item in texts:
+        item.setCacheMode(_CACHE)
 
 
 def set_title_text(plot: pg.PlotItem, text: str, size: float = 10.0) -> None:
@@ -329,6 +341,9 @@ def legend_bar(layout: pg.GraphicsLayout, colormap: str, values: tuple[float, fl
         axis.setTextPen(pg.mkPen(FG))
         axis.setPen(pg.mkPen(MUTED))
     layout.addItem(bar, row, col)
+    for axis_item in bar.axes.values():          # a legend never changes: its label and colour ramp
+        axis_item["item"].label.setCacheMode(_CACHE)   # are blitted from pixmaps (not its axis: its
+    bar.bar.setCacheMode(_CACHE)                       # ticks reach outside its bounding rectangle)
     return bar
 
 

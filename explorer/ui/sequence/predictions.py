@@ -127,7 +127,11 @@ class ProbStrip(QtWidgets.QWidget):
         return max((self.width() - 110) // self.cell, 1)
 
     def set_cells(self, chars: str, probs: np.ndarray, cursor_index: int, unknown: np.ndarray) -> None:
-        """chars and probs (n,) for consecutive characters; cursor_index: cell left of the cursor."""
+        """chars and probs (n,) for consecutive characters; cursor_index: cell left of the cursor.
+        The same cells again schedule no repaint."""
+        if (chars == self.chars and cursor_index == self.cursor_index and np.array_equal(probs, self.probs, equal_nan=True)
+                and np.array_equal(unknown, self.unknown)):
+            return
         self.chars, self.probs, self.cursor_index, self.unknown = chars, probs, cursor_index, unknown
         self.update()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
@@ -23,6 +24,7 @@ HELP = ("The network unrolled in time around the cursor: x(t) is the embedding o
 _BIG = QtGui.QFont("DejaVu Sans Mono", 15)
 _BIG.setBold(True)
 _SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
+_AXIS_PEN = QtGui.QPen(QtGui.QColor("#cccccc"), 1)
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
 
 
@@ -37,10 +39,14 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.unit: int | None = None
         self.cell = "RNN"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
+        self._rect_arrays = [PrimitiveArray(QtCore.QRectF, 4) for _ in range(3)]   # pos, neg, selected
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
         set_tip(self, HELP)
 
     def show_steps(self, steps: list[StepView | None], unit: int | None, cell: str) -> None:
+        """Repaints only when something shown changed (the same frame again schedules nothing)."""
+        if unit == self.unit and cell == self.cell and _same_steps(steps, self.steps):
+            return
         self.steps, self.unit, self.cell = steps, unit, cell
         self.update()
 
@@ -137,7 +143,8 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def _bars(self, p: QtGui.QPainter, rect: QtCore.QRectF, v: np.ndarray, unit: int | None) -> None:
         """One bar per entry of v (red > 0, blue < 0, the selected unit dark blue): three
-        drawRects calls in all, one per colour, without antialiasing (bars are axis-aligned)."""
+        drawRects calls in all, one per colour, without antialiasing (bars are axis-aligned).
+        The rectangles are written as numbers into Qt-backed arrays (no QRectF per bar)."""
         v = np.asarray(v, float)[: self.MAX_BARS]
         if not len(v):
             return
@@ -145,26 +152,27 @@ class UnrolledPanel(QtWidgets.QWidget):
         mid = rect.center().y()
         bw = rect.width() / len(v)
         hgt = (rect.height() / 2) * v / scale
-        tops, heights = mid - np.maximum(hgt, 0), np.abs(hgt)
-        lefts = rect.left() + np.arange(len(v)) * bw
-        width = [max(bw - 0.5, 0.8)] * len(v)
+        xywh = np.empty((len(v), 4))
+        xywh[:, 0] = rect.left() + np.arange(len(v)) * bw
+        xywh[:, 1] = mid - np.maximum(hgt, 0)
+        xywh[:, 2] = max(bw - 0.5, 0.8)
+        xywh[:, 3] = np.abs(hgt)
         kind = np.where(v >= 0, 0, 1)
         if unit is not None and 0 <= unit < len(v):
             kind[unit] = 2
-        groups: dict[str, list[QtCore.QRectF]] = {}
-        for code, key in enumerate(("pos", "neg", "sel")):
-            i = np.flatnonzero(kind == code)
-            groups[key] = list(map(QtCore.QRectF, lefts[i].tolist(), tops[i].tolist(), width[:len(i)],
-                                   heights[i].tolist()))
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
-        for key, rects in groups.items():
-            if rects:
+        for code, key in enumerate(("pos", "neg", "sel")):
+            rows = xywh[kind == code]
+            if len(rows):
+                rects = self._rect_arrays[code]
+                rects.resize(len(rows))
+                rects.ndarray()[:] = rows
                 p.setBrush(_BAR_COLOURS[key])
-                p.drawRects(rects)
+                p.drawRects(*rects.drawargs())
         p.restore()
-        p.setPen(QtGui.QPen(QtGui.QColor("#cccccc"), 1))
+        p.setPen(_AXIS_PEN)
         p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
@@ -180,6 +188,19 @@ class UnrolledPanel(QtWidgets.QWidget):
             p.fillRect(bar, QtGui.QColor("#4a7fc1"))
             p.drawText(QtCore.QRectF(rect.right() - 40, y, 40, lh),
                        QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight, f"{100 * prob:.0f}%")
+
+
+def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:
+    """Equal step by step: the same character, vectors and top outputs (or both absent)."""
+    if len(a) != len(b):
+        return False
+    for s, t in zip(a, b):
+        if s is t:
+            continue
+        if s is None or t is None or s.step != t.step or s.char != t.char or s.top != t.top \
+                or not np.array_equal(s.x, t.x) or not np.array_equal(s.h, t.h):
+            return False
+    return True
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
