@@ -219,3 +219,24 @@ def test_probability_strip_repaints_only_when_its_cells_change(qtbot):
         _settle(qtbot)
         assert paints.n == 1
         paints.n = 0
+
+
+def test_trail_labels_follow_the_typed_characters_in_their_slots(qtbot):
+    from explorer.ui.sequence.trajectory import LABELS, TRAIL
+    panel = _trajectory(qtbot)
+    walk, text = _walk(TRAIL + 1, 4), ("abcdefghij" * 7)[:TRAIL + 1]
+    panel.show_points(walk[:TRAIL], text[:TRAIL], first=0)
+    before = panel.label_texts()
+    assert sorted(before) == sorted(text[TRAIL - LABELS:TRAIL])
+    drawn = _pixels(panel)
+    panel.show_points(walk[1:], text[1:], first=1)          # one more key: one slot gets the new char
+    after = panel.label_texts()
+    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert changed == [TRAIL % LABELS] and after[TRAIL % LABELS] == text[TRAIL]
+    xs = [x for x, _, _, _ in panel.labels.labels]
+    assert float(walk[TRAIL, 0]) in xs and float(walk[TRAIL - LABELS, 0]) not in xs   # the oldest left
+    assert not np.array_equal(_pixels(panel), drawn)
+    panel.labels.set_labels([])                             # the labels are what was drawn over the path
+    bare = _pixels(panel)
+    panel.show_points(walk[1:], text[1:], first=1)
+    assert (np.abs(_pixels(panel).astype(np.int64) - bare.astype(np.int64)) > 0).sum() > 100

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis
 from explorer.ui.sequence.common import (
@@ -60,17 +60,9 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.cloud.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         ramp = np.linspace(0.12, 1.0, TRAIL) ** 1.5
         self._brushes = [pg.mkBrush(31, 90, 180, int(255 * a)) for a in ramp]
-        self._labels: list[pg.TextItem] = []
-        font = QtGui.QFont("DejaVu Sans Mono", 9)
-        for _ in range(LABELS):          # a fixed pool: character t is drawn by label t % LABELS
-            item = pg.TextItem("", color=(20, 20, 40), anchor=(-0.15, 0.9))
-            item.setFont(font)
-            # a label's text rarely changes but it is repainted whenever the path under it is:
-            # keep its rendering as a pixmap (fading is the painter's opacity, not the cache's)
-            item.textItem.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.plot.addItem(item, ignoreBounds=True)
-            self._labels.append(item)
-        self._label_state: list[tuple[int, str, float, float] | None] = [None] * LABELS
+        # the newest LABELS points carry their character: ONE item blits a cached pixmap per label
+        self.labels = TrailLabels(QtGui.QFont("DejaVu Sans Mono", 9), (20, 20, 40), anchor=(-0.15, 0.9))
+        self.plot.addItem(self.labels, ignoreBounds=True)
         self.empty = empty_text(self.plot, "No text yet: the path starts at the first character.")
         header = QtWidgets.QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
@@ -85,10 +77,10 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.combo.currentIndexChanged.connect(self._on_pair_changed)
         set_tip(self, HELP)
         self._last: tuple[np.ndarray, str, int] | None = None
+        self._slots: list[tuple[float, float, str, float] | None] = [None] * LABELS
 
     def set_basis(self, basis: PCABasis) -> None:
         self.basis = basis
-        self._label_state = [None] * LABELS
         k = basis.n_components
         self.combo.blockSignals(True)
         self.combo.clear()
@@ -104,7 +96,6 @@ class TrajectoryPanel(QtWidgets.QWidget):
             self.pair = self.combo.itemData(index)
             self._apply_pair()
             if self._last is not None:
-                self._label_state = [None] * LABELS
                 self.show_points(*self._last)
 
     def _apply_pair(self) -> None:
@@ -136,7 +127,8 @@ class TrajectoryPanel(QtWidgets.QWidget):
             for item in (self.path, self.points):
                 item.setData([], [])
             self.cursor.hide()
-            self._hide_labels(set())
+            self.labels.set_labels([])
+            self._slots = [None] * LABELS
             self.empty.setVisible(self.basis is not None)
             return
         self.empty.hide()
@@ -151,27 +143,18 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.cursor.show()
         chars = chars[-len(p):]
         n_lab = min(LABELS, len(p))
-        used = set()
+        slots: list[tuple[float, float, str, float] | None] = [None] * LABELS
         for j in range(len(p) - n_lab, len(p)):
-            t = first + j
-            slot = t % LABELS
-            used.add(slot)
-            state = (t, char_label(chars[j]), float(x[j]), float(y[j]))
-            label = self._labels[slot]
-            if state != self._label_state[slot]:
-                old = self._label_state[slot]
-                if old is None or old[1] != state[1]:
-                    label.setText(state[1])
-                if old is None or old[2:] != state[2:]:
-                    label.setPos(state[2], state[3])
-                label.show()
-                self._label_state[slot] = state
             age = len(p) - 1 - j                              # 0 = the newest
-            # the fade goes in FADE_STEPS steps, so a key re-fades a few labels, not all of them
+            # the fade goes in FADE_STEPS steps (as when each label was an item of its own)
             opacity = 0.25 + 0.75 * np.ceil(FADE_STEPS * (LABELS - age) / LABELS) / FADE_STEPS
-            if abs(label.opacity() - opacity) > 1e-3:
-                label.setOpacity(opacity)
-        self._hide_labels(used)
+            slots[(first + j) % LABELS] = (float(x[j]), float(y[j]), char_label(chars[j]), float(opacity))
+        self._slots = slots
+        self.labels.set_labels([s for s in slots if s is not None])   # slot order: the stacking order
+
+    def label_texts(self) -> list[str]:
+        """The text of each label slot (character t is labelled in slot t % LABELS; '' = unused)."""
+        return [s[2] if s is not None else "" for s in self._slots]
 
     def _move_points(self, x: np.ndarray, y: np.ndarray) -> None:
         """The trail's dots: the k-th newest always has the same brush, so once the trail has
@@ -187,11 +170,80 @@ class TrajectoryPanel(QtWidgets.QWidget):
         pts.bounds = [None, None]
         pts.invalidate()                          # (schedules the repaint)
 
-    def _hide_labels(self, used: set[int]) -> None:
-        for slot, label in enumerate(self._labels):
-            if slot not in used and self._label_state[slot] is not None:
-                label.hide()
-                self._label_state[slot] = None
+
+class TrailLabels(pg.GraphicsObject):
+    """Text labels at data points, drawn as ONE item: each distinct text is rendered once into a
+    pixmap (by the QGraphicsTextItem a pg.TextItem would use: same font, colour and margins) and
+    blitted at its point, anchored like pg.TextItem(anchor=...), with its opacity. A key moves
+    24 labels without 24 items' geometry changes and repaints."""
+
+    def __init__(self, font: QtGui.QFont, colour: tuple[int, int, int], anchor: tuple[float, float]) -> None:
+        super().__init__()
+        self.font, self.colour, self.anchor = font, QtGui.QColor(*colour), anchor
+        self.labels: list[tuple[float, float, str, float]] = []     # x, y, text, opacity
+        self._pixmaps: dict[tuple[str, float], QtGui.QPixmap] = {}
+        self._bounds: QtCore.QRectF | None = None
+
+    def set_labels(self, labels: list[tuple[float, float, str, float]]) -> None:
+        """(x, y, text, opacity) per label, drawn in this order (later ones on top)."""
+        if labels == self.labels:
+            return
+        self.prepareGeometryChange()
+        self.labels, self._bounds = labels, None
+        self.update()
+
+    def pixmap(self, text: str, dpr: float = 1.0) -> QtGui.QPixmap:
+        pm = self._pixmaps.get((text, dpr))
+        if pm is None:
+            item = QtWidgets.QGraphicsTextItem()
+            item.setFont(self.font)
+            item.setDefaultTextColor(self.colour)
+            item.setPlainText(text)
+            r = item.boundingRect()
+            pm = QtGui.QPixmap(int(np.ceil(r.width() * dpr)), int(np.ceil(r.height() * dpr)))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(QtCore.Qt.GlobalColor.transparent)
+            p = QtGui.QPainter(pm)
+            p.translate(-r.topLeft())
+            item.paint(p, QtWidgets.QStyleOptionGraphicsItem(), None)
+            p.end()
+            if len(self._pixmaps) > 512:
+                self._pixmaps.clear()
+            self._pixmaps[(text, dpr)] = pm
+        return pm
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph)
+        self.prepareGeometryChange()
+        self._bounds = None
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
+        if self._bounds is None:
+            if not self.labels:
+                self._bounds = QtCore.QRectF()
+            else:
+                xy = np.array([(x, y) for x, y, _, _ in self.labels])
+                px, py = self.pixelVectors()
+                pad_x = 60 * max(abs(px.x()), abs(py.x())) if px is not None else 0.0
+                pad_y = 40 * max(abs(px.y()), abs(py.y())) if px is not None else 0.0
+                lo, hi = xy.min(axis=0), xy.max(axis=0)
+                self._bounds = QtCore.QRectF(lo[0] - pad_x, lo[1] - pad_y,
+                                             hi[0] - lo[0] + 2 * pad_x, hi[1] - lo[1] + 2 * pad_y)
+        return self._bounds
+
+    def paint(self, p: QtGui.QPainter, *args: object) -> None:
+        if not self.labels:
+            return
+        device = p.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        t = p.transform()
+        p.resetTransform()
+        ax, ay = self.anchor
+        for x, y, text, opacity in self.labels:
+            pm = self.pixmap(text, dpr)
+            w, h = pm.width() / dpr, pm.height() / dpr
+            at = t.map(QtCore.QPointF(x, y))
+            p.setOpacity(opacity)
+            p.drawPixmap(QtCore.QPointF(round(at.x() - ax * w), round(at.y() - ay * h)), pm)
 
 
 def hide_when_empty(item: pg.ScatterPlotItem) -> None:
