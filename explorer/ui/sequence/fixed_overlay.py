@@ -111,7 +111,8 @@ class FixedPointOverlay(QtCore.QObject):
         """The input whose flow is drawn (the character just read); redraws when it changes."""
         if input_id != self.symbol:
             self.symbol = input_id
-            self.redraw()
+            if self.step_map is not None:      # only the flow arrows depend on the symbol
+                self.redraw()
 
     def _draw_flow(self) -> None:
         basis, pair, fmap = self.panel.basis, list(self.panel.pair), self.step_map
