@@ -171,7 +171,11 @@ def test_unrolled_bars_are_the_rectangles_drawn_one_by_one(qtbot, monkeypatch):
     panel.show_steps(_steps(2), 6, "GRU")
     fast = _pixels(panel)
 
-    def reference(self, p, rect, v, unit):
+    def reference(self, p, jobs):
+        for rect, v, unit in jobs:
+            one_by_one(self, p, rect, v, unit)
+
+    def one_by_one(self, p, rect, v, unit):
         v = np.asarray(v, float)[: self.MAX_BARS]
         scale = max(1.0, float(np.abs(v).max()))
         mid = rect.center().y()
@@ -240,3 +244,77 @@ def test_trail_labels_follow_the_typed_characters_in_their_slots(qtbot):
     bare = _pixels(panel)
     panel.show_points(walk[1:], text[1:], first=1)
     assert (np.abs(_pixels(panel).astype(np.int64) - bare.astype(np.int64)) > 0).sum() > 100
+
+
+def _gates_panel(qtbot):
+    from explorer.ui.sequence.gates import GatesPanel
+    panel = GatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(530, 320)
+    panel.set_model(("i", "f", "o", "c"), 16, 40, "LSTM")
+    panel.show()
+    return panel
+
+
+def _gates(seed: int, n: int = 30) -> dict:
+    rng = np.random.default_rng(seed)
+    out = {name: rng.uniform(0, 1, (n, 16)).astype(np.float32) for name in "ifo"}
+    out["c"] = rng.uniform(-3, 3, (n, 16)).astype(np.float32)
+    out["i"][5, :4] = [0.0, 1.0, 1 / 12, 11 / 12]               # bin edges
+    return out
+
+
+def test_gate_histograms_count_each_band_like_the_per_band_loop(qtbot):
+    from explorer.ui.sequence.gates import BINS, C_LEVEL
+    panel = _gates_panel(qtbot)
+    gates = _gates(0)
+    panel.show_gates(gates, 0, 5, 3)
+    want_h, want_x = [], []
+    for name in ("i", "f", "o", "c"):                          # the former loop, band by band
+        v = gates[name][5]
+        v = (np.clip(v, -C_LEVEL, C_LEVEL) + C_LEVEL) / (2 * C_LEVEL) if name == "c" else v
+        v = np.clip(v, 0.0, 1.0)
+        counts = np.bincount(np.minimum((v * BINS).astype(np.intp), BINS - 1), minlength=BINS)
+        want_h.append(counts / max(counts.max(), 1) * 16 * 0.95)
+        want_x += [float(v[3])] * 2
+    assert np.array_equal(panel.bars.opts["height"], -np.concatenate(want_h))
+    assert np.array_equal(panel.sel.getData()[0], np.array(want_x))
+    assert np.array_equal(panel.sel.getData()[1], np.array([panel._band(k) + d for k in range(4) for d in (0, 16)], float))
+
+
+def test_gates_do_not_re_set_unchanged_bars(qtbot, monkeypatch):
+    panel = _gates_panel(qtbot)
+    gates = _gates(1)
+    panel.show_gates(gates, 0, 5, 3)
+    calls = []
+    real_opts, real_data = panel.bars.setOpts, panel.sel.setData
+    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append("bars") or real_opts(**kw))
+    monkeypatch.setattr(panel.sel, "setData", lambda *a, **kw: calls.append("sel") or real_data(*a, **kw))
+    panel.show_gates({k: v.copy() for k, v in gates.items()}, 0, 5, 3)   # the same frame again
+    assert calls == []
+    panel.show_gates(gates, 0, 5, 7)                           # another unit: only its marks move
+    assert calls == ["sel"]
+    before = panel.bars.opts["height"].copy()
+    panel.show_gates(gates, 0, 6, 7)                           # another column: new counts
+    assert calls == ["sel", "bars", "sel"] and not np.array_equal(panel.bars.opts["height"], before)
+    panel.show_gates({k: v[:0] for k, v in gates.items()}, 0, 0, None)   # nothing typed: cleared
+    assert not panel.bars.opts["height"].any() and len(panel.sel.getData()[0]) == 0
+
+
+def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
+    from explorer.ui.sequence.predictions import PredictionsPanel
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    top = [("a", 0.5, 1), ("b", 0.25, 2)]
+    panel.show_top(top, 2)
+    calls = []
+    real = panel.bars.setOpts
+    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append(kw) or real(**kw))
+    panel.show_top(list(top), 2)
+    assert calls == []
+    panel.show_top(top, 1)                                       # the actual character is now 'a'
+    assert len(calls) == 1
+    colours = [b.color().name() for b in calls[0]["brushes"]]
+    assert colours[0] == "#2e9e4f" and set(colours[1:]) == {"#4a7fc1"}
+    panel.show_top([("a", 0.4, 1), ("b", 0.35, 2)], 1)            # new probabilities
+    assert len(calls) == 2 and np.allclose(calls[1]["width"], [0.4, 0.35, 0, 0, 0])

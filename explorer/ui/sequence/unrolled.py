@@ -119,12 +119,17 @@ class UnrolledPanel(QtWidgets.QWidget):
         p.drawPixmap(0, 0, self._static_layer())
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         _, box_h, _ = self._geometry()
+        jobs = []
+        for k, s in enumerate(self.steps):
+            if s is not None:
+                boxes = self._boxes(k)
+                jobs += [(boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit),
+                         (boxes["x"].adjusted(34, 16, -6, -6), s.x, None)]
+        self._bars(p, jobs)
         for k, s in enumerate(self.steps):
             if s is None:
                 continue
             boxes = self._boxes(k)
-            self._bars(p, boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit)
-            self._bars(p, boxes["x"].adjusted(34, 16, -6, -6), s.x, None)
             p.setFont(_BIG)
             p.setPen(QtGui.QColor(FG))
             p.drawText(QtCore.QRectF(boxes["x"].left() + 4, boxes["x"].top() + 16, 30, box_h - 20),
@@ -141,25 +146,33 @@ class UnrolledPanel(QtWidgets.QWidget):
         a, b = tip - 7 * v + 4 * n, tip - 7 * v - 4 * n
         p.drawPolygon(QtGui.QPolygonF([QtCore.QPointF(*tip), QtCore.QPointF(*a), QtCore.QPointF(*b)]))
 
-    def _bars(self, p: QtGui.QPainter, rect: QtCore.QRectF, v: np.ndarray, unit: int | None) -> None:
-        """One bar per entry of v (red > 0, blue < 0, the selected unit dark blue): three
-        drawRects calls in all, one per colour, without antialiasing (bars are axis-aligned).
-        The rectangles are written as numbers into Qt-backed arrays (no QRectF per bar)."""
-        v = np.asarray(v, float)[: self.MAX_BARS]
-        if not len(v):
+    def _bars(self, p: QtGui.QPainter, jobs: list[tuple[QtCore.QRectF, np.ndarray, int | None]]) -> None:
+        """Per job (rect, v, unit) one bar per entry of v (red > 0, blue < 0, the selected unit dark
+        blue) around the rect's middle line, scaled to max(1, |v|max). All jobs' bars are computed
+        in one set of numpy operations and drawn in three drawRects calls (one per colour), without
+        antialiasing (bars are axis-aligned), from Qt-backed arrays (no QRectF per bar)."""
+        vs = [np.asarray(v, float)[: self.MAX_BARS] for _, v, _ in jobs]
+        jobs = [(rect, v, unit) for (rect, _, unit), v in zip(jobs, vs) if len(v)]
+        if not jobs:
             return
-        scale = max(1.0, float(np.abs(v).max()))
-        mid = rect.center().y()
-        bw = rect.width() / len(v)
-        hgt = (rect.height() / 2) * v / scale
+        vs = [v for _, v, _ in jobs]
+        lens = np.array([len(v) for v in vs])
+        starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        v = np.concatenate(vs)
+        rep = np.repeat(np.arange(len(jobs)), lens)
+        geo = np.array([(r.left(), r.center().y(), r.width(), r.height()) for r, _, _ in jobs])
+        scale = np.maximum(1.0, np.maximum.reduceat(np.abs(v), starts))
+        bw = geo[:, 2] / lens
+        hgt = (geo[:, 3] / 2)[rep] * v / scale[rep]
         xywh = np.empty((len(v), 4))
-        xywh[:, 0] = rect.left() + np.arange(len(v)) * bw
-        xywh[:, 1] = mid - np.maximum(hgt, 0)
-        xywh[:, 2] = max(bw - 0.5, 0.8)
+        xywh[:, 0] = geo[rep, 0] + (np.arange(len(v)) - starts[rep]) * bw[rep]
+        xywh[:, 1] = geo[rep, 1] - np.maximum(hgt, 0)
+        xywh[:, 2] = np.maximum(bw - 0.5, 0.8)[rep]
         xywh[:, 3] = np.abs(hgt)
         kind = np.where(v >= 0, 0, 1)
-        if unit is not None and 0 <= unit < len(v):
-            kind[unit] = 2
+        for (_, _, unit), start, n in zip(jobs, starts.tolist(), lens.tolist()):
+            if unit is not None and 0 <= unit < n:
+                kind[start + unit] = 2
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
@@ -173,7 +186,7 @@ class UnrolledPanel(QtWidgets.QWidget):
                 p.drawRects(*rects.drawargs())
         p.restore()
         p.setPen(_AXIS_PEN)
-        p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
+        p.drawLines([QtCore.QLineF(r.left(), mid, r.right(), mid) for (r, _, _), mid in zip(jobs, geo[:, 1].tolist())])
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
         p.setFont(_SMALL_MONO)
