@@ -273,7 +273,6 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | No
             plot.setLabel(name, text, color=FG)
         if not isinstance(axis, FastTickAxis):   # mostly static: a key's image update, drawn over
             axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)   # them, blits
-    cache_texts(plot)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.getViewBox().setMouseEnabled(False, False)
@@ -281,14 +280,6 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | No
 
 
 _CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-
-
-def cache_texts(plot: pg.PlotItem) -> None:
-    """Keep the title's and the axis labels' text as pixmaps: the view repaints them under every
-    key's update rectangle, and laying out their text each time costs more than blitting it."""
-    texts = [plot.titleLabel.item] + [plot.getAxis(name).label for name in ("left", "bottom", "right", "top")]
-    for item in texts:
-        item.setCacheMode(_CACHE)
 
 
 def set_title_text(plot: pg.PlotItem, text: str, size: float = 10.0) -> None:
