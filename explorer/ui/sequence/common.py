@@ -33,8 +33,7 @@ class FastTickAxis(pg.AxisItem):
     def paint(self, p: QtGui.QPainter, opt: object, widget: object) -> None:
         """Draw the specs directly (no QPicture recorded and replayed): the labels change on
         nearly every key, so a recording would be replayed about once. Labels are cached
-        QStaticText placed where pyqtgraph's drawText(rect, align) would put them; the lines
-        and the label positions are prepared with the specs (once per change, not per paint)."""
+        QStaticText placed where pyqtgraph's drawText(rect, align) would put them."""
         if self._tickLevels is None or self.grid is not False or self.orientation not in ("left", "bottom"):
             super().paint(p, opt, widget)
             return
@@ -43,21 +42,25 @@ class FastTickAxis(pg.AxisItem):
             self.picture = True
         if self._specs is None:
             return
-        (pen, p1, p2), tick_specs, _ = self._specs
+        (pen, p1, p2), tick_specs, text_specs = self._specs
         p.setRenderHint(p.RenderHint.Antialiasing, False)
         p.setRenderHint(p.RenderHint.TextAntialiasing, True)
         p.setPen(pen)
         p.drawLine(p1, p2)
         if tick_specs:
             p.setPen(tick_specs[0][0])
-            p.drawLines(self._tick_lines)
+            p.drawLines([QtCore.QLineF(a, b) for _, a, b in tick_specs])
         if self.style["tickFont"] is not None:
             p.setFont(self.style["tickFont"])
         p.setPen(self.textPen())
         p.setClipRect(self.boundingRect().toAlignedRect())
-        draw = p.drawStaticText
-        for at, st in self._label_draws:
-            draw(at, st)
+        left = self.orientation == "left"
+        for rect, _, text in text_specs:
+            st = self._static_text(p, text)
+            full_h = rect.height() / 0.8
+            x = rect.right() - st.size().width() if left else rect.center().x() - st.size().width() / 2
+            y = rect.center().y() - full_h / 2 if left else rect.top()
+            p.drawStaticText(QtCore.QPointF(x, y), st)
 
     def _static_text(self, p: QtGui.QPainter, s: str) -> QtGui.QStaticText:
         st = self._static_texts.get(s)
@@ -82,8 +85,6 @@ class FastTickAxis(pg.AxisItem):
         return br
 
     def generateDrawSpecs(self, p: QtGui.QPainter) -> tuple | None:  # noqa: N802 (pyqtgraph)
-        """pyqtgraph's specs (axis line, tick lines, label rectangles), computed for all ticks at
-        once with numpy; also the tick lines and label positions that paint() draws."""
         if self._tickLevels is None or self.grid is not False or self.orientation not in ("left", "bottom"):
             return super().generateDrawSpecs(p)
         if self.style["tickFont"] is not None:
@@ -118,48 +119,29 @@ class FastTickAxis(pg.AxisItem):
                 alpha = 255
             colour.setAlpha(int(round(255 * alpha)) if isinstance(alpha, float) else int(alpha))
             pen.setColor(colour)
-        kept = np.flatnonzero(keep)
-        at = pos[kept].tolist()
-        end = stop + tick_len * direction
-        Q = QtCore.QPointF
-        if left:
-            tick_specs = [(pen, Q(stop, x), Q(end, x)) for x in at]
-        else:
-            tick_specs = [(pen, Q(x, stop), Q(x, end)) for x in at]
-        self._tick_lines = [QtCore.QLineF(a, b) for _, a, b in tick_specs]
+        tick_specs, text_specs, size2 = [], [], 0.0
         gap = max(0, tick_len) + self.style["tickTextOffset"][0 if left else 1]
+        br = self.boundingRect()
         align = QtCore.Qt.AlignmentFlag
         flags = ((align.AlignRight | align.AlignVCenter) if left else (align.AlignHCenter | align.AlignTop)
                  ) | QtCore.Qt.TextFlag.TextDontClip
-        labels = [ticks[i][1] for i in kept.tolist()] if self.style["showValues"] else []
-        shown = [(x, s) for x, s in zip(at, labels) if s]
-        text_specs, draws, size2 = [], [], 0.0
-        if shown:
-            rects = [self._text_rect(p, s) for _, s in shown]
-            w = np.array([r.width() for r in rects])
-            h = np.array([r.height() for r in rects])
-            x = np.array([x for x, _ in shown])
-            size2 = float((w if left else h).max())
+        for (_, label), x, ok in zip(ticks, pos.tolist(), keep.tolist()):
+            if not ok:
+                continue
             if left:
-                x0, y0 = stop - gap - w, x - h / 2
+                tick_specs.append((pen, QtCore.QPointF(stop, x), QtCore.QPointF(stop + tick_len * direction, x)))
             else:
-                x0, y0 = x - w / 2, np.full(len(x), stop + gap)
-            br = self.boundingRect()
-            inside = (x0 >= br.left()) & (x0 + w <= br.right()) & (y0 >= br.top()) & (y0 + h <= br.bottom())
-            idx = np.flatnonzero(inside)
-            cols = (x0[idx].tolist(), y0[idx].tolist(), w[idx].tolist(), h[idx].tolist())
-            for i, rx, ry, rw, rh in zip(idx.tolist(), *cols):
-                label = shown[i][1]
-                text_specs.append((QtCore.QRectF(rx, ry, rw, rh), flags, label))
-                st = self._static_text(p, label)
-                size = st.size()
-                tx = rx + rw - size.width() if left else rx + rw / 2 - size.width() / 2
-                ty = ry + rh / 2 - rh / 0.8 / 2 if left else ry
-                draws.append((Q(tx, ty), st))
-        self._label_draws = draws
-        if size2 != getattr(self, "_size2", None):       # the same size again changes nothing
-            self._size2 = size2
-            self._updateMaxTextSize(size2)
+                tick_specs.append((pen, QtCore.QPointF(x, stop), QtCore.QPointF(x, stop + tick_len * direction)))
+            if not self.style["showValues"] or not label:
+                continue
+            r = self._text_rect(p, label)
+            w, h = r.width(), r.height()
+            size2 = max(size2, w if left else h)
+            rect = (QtCore.QRectF(stop - gap - w, x - h / 2, w, h) if left else
+                    QtCore.QRectF(x - w / 2, stop + gap, w, h))
+            if (br & rect) == rect:
+                text_specs.append((rect, flags, label))
+        self._updateMaxTextSize(size2)
         return (self.pen(), span[0], span[1]), tick_specs, text_specs
 
 
