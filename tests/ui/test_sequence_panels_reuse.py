@@ -318,3 +318,28 @@ def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
     assert colours[0] == "#2e9e4f" and set(colours[1:]) == {"#4a7fc1"}
     panel.show_top([("a", 0.4, 1), ("b", 0.35, 2)], 1)            # new probabilities
     assert len(calls) == 2 and np.allclose(calls[1]["width"], [0.4, 0.35, 0, 0, 0])
+
+
+def test_fast_image_renders_only_new_columns_and_equals_a_fresh_render(qtbot):
+    """Typing appends columns: only they are rendered, and the picture equals pyqtgraph's own."""
+    rng = np.random.default_rng(11)
+    full = rng.uniform(-1.2, 1.2, (24, 60)).astype(np.float32)
+    item, _ = _rendered(FastImageItem, np.ascontiguousarray(full[:, :40]))
+    assert item.last_rendered == (0, 40)
+    for w in (41, 42, 50):                                   # one key, one key, a paste of 8
+        item, got = _rendered(FastImageItem, np.ascontiguousarray(full[:, :w]), item)
+        assert item.last_rendered == (w - (1 if w < 50 else 8), w)
+        assert np.array_equal(got, _rendered(pg.ImageItem, full[:, :w])[1])
+    shifted = np.ascontiguousarray(full[:, 25:60])           # the window hops: rendered anew
+    item, got = _rendered(FastImageItem, shifted, item)
+    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, shifted)[1])
+    edited = np.ascontiguousarray(shifted.copy())            # an edit in an early column: anew
+    edited[3, 2] = -edited[3, 2]
+    item, got = _rendered(FastImageItem, edited, item)
+    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
+    item, got = _rendered(FastImageItem, edited.copy(), item)  # the same values again: nothing to render
+    assert item.last_rendered == (35, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
+    nan = edited.copy()
+    nan[0, 34] = np.nan                                      # NaN: pyqtgraph's own path (transparent cell)
+    item, got = _rendered(FastImageItem, nan, item)
+    assert np.array_equal(got, _rendered(pg.ImageItem, nan)[1]) and (got[0, 34] >> 24) == 0
