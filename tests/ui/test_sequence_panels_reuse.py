@@ -59,31 +59,41 @@ def _walk(n: int, seed: int) -> np.ndarray:
     return np.cumsum(np.random.default_rng(seed).normal(scale=0.3, size=(n, 4)), axis=0).astype(np.float32)
 
 
-def test_trajectory_moves_its_dots_and_draws_what_a_fresh_panel_draws(qtbot):
+def test_trajectory_trail_draws_what_a_fresh_panel_draws(qtbot):
+    """Keys typed one by one give the picture of a panel shown only the last frame; the dots and
+    the cursor are the pixels pyqtgraph's ScatterPlotItems drew (the same symbols, the same places)."""
+    import pyqtgraph as pg
+
+    from explorer.ui.sequence.common import ACCENT
     from explorer.ui.sequence.trajectory import TRAIL
     walk, text = _walk(TRAIL + 5, 1), "def f(x):\n    return x + 1  # a comment " * 3
     typed = _trajectory(qtbot)
     typed.show_points(walk[:TRAIL], text[:TRAIL], first=0)
     _pixels(typed)
-    built = []
-    typed.points.sigPlotChanged.connect(built.append)       # setData rebuilds the spots and emits this
-    for k in range(1, 6):                                    # five keys, the trail full: dots are moved
+    for k in range(1, 6):                                    # five keys
         typed.show_points(walk[k:TRAIL + k], text[k:TRAIL + k], first=k)
-    assert built == []
-    x, y = typed.points.getData()
-    assert np.array_equal(x, walk[5:, 0]) and np.array_equal(y, walk[5:, 1])
+    assert np.array_equal(typed.trail.x, walk[5:, 0]) and np.array_equal(typed.trail.y, walk[5:, 1])
     fresh = _trajectory(qtbot)
     fresh.show_points(walk[5:], text[5:TRAIL + 5], first=5)
-    assert [b.color().getRgb() for b in typed.points.data["brush"]] == \
-        [b.color().getRgb() for b in fresh.points.data["brush"]]
-    got, want = _pixels(typed), _pixels(fresh)
-    assert np.array_equal(got, want)
-    # negative control: the panel one key earlier differs from it
-    fresh.show_points(walk[4:TRAIL + 4], text[4:TRAIL + 4], first=4)
+    want = _pixels(fresh)
+    assert np.array_equal(_pixels(typed), want)
+    fresh.show_points(walk[4:TRAIL + 4], text[4:TRAIL + 4], first=4)    # negative control: a key earlier
     assert not np.array_equal(_pixels(fresh), want)
-    # a shorter trail (a new text) rebuilds the dots
-    typed.show_points(walk[:3], text[:3], first=0)
-    assert len(built) == 1 and len(typed.points.data) == 3
+    # the former items, drawn over a bare panel, give the same pixels as the trail's dots and cursor
+    ref = _trajectory(qtbot)
+    ref.show_points(walk[5:], text[5:TRAIL + 5], first=5)
+    ref.trail.labels = []
+    ref.trail.update()
+    mine = _pixels(ref)
+    ref.trail.hide()
+    x, y = walk[5:, 0].astype(float), walk[5:, 1].astype(float)
+    dots = pg.ScatterPlotItem(size=6, pen=None)
+    dots.setData(x, y, brush=ref._brushes[-len(x):])
+    cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
+    cursor.setData([x[-1]], [y[-1]])
+    for item in (dots, cursor):
+        ref.plot.addItem(item)
+    assert np.array_equal(_pixels(ref), mine)
 
 
 def test_empty_scatter_items_are_hidden_until_they_have_points(qtbot):
@@ -97,6 +107,13 @@ def test_empty_scatter_items_are_hidden_until_they_have_points(qtbot):
     assert item.isVisible()
     item.setData([], [])
     assert not item.isVisible()
+    curve = pg.PlotCurveItem()
+    hide_when_empty(curve)
+    assert not curve.isVisible()
+    curve.setData([0.0, 1.0], [1.0, 0.0])
+    assert curve.isVisible()
+    curve.setData([], [])
+    assert not curve.isVisible()
 
 
 class _Paints:
@@ -237,13 +254,14 @@ def test_trail_labels_follow_the_typed_characters_in_their_slots(qtbot):
     after = panel.label_texts()
     changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
     assert changed == [TRAIL % LABELS] and after[TRAIL % LABELS] == text[TRAIL]
-    xs = [x for x, _, _, _ in panel.labels.labels]
+    xs = [x for x, _, _, _ in panel.trail.labels]
     assert float(walk[TRAIL, 0]) in xs and float(walk[TRAIL - LABELS, 0]) not in xs   # the oldest left
     assert not np.array_equal(_pixels(panel), drawn)
-    panel.labels.set_labels([])                             # the labels are what was drawn over the path
+    with_labels = _pixels(panel)
+    panel.trail.labels = []                                 # the labels are what was drawn over the dots
+    panel.trail.update()
     bare = _pixels(panel)
-    panel.show_points(walk[1:], text[1:], first=1)
-    assert (np.abs(_pixels(panel).astype(np.int64) - bare.astype(np.int64)) > 0).sum() > 100
+    assert (np.abs(with_labels.astype(np.int64) - bare.astype(np.int64)) > 0).sum() > 100
 
 
 def _gates_panel(qtbot):

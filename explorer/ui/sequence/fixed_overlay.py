@@ -68,7 +68,7 @@ class FixedPointOverlay(QtCore.QObject):
         for item in (self.stable, self.saddle):
             item.setZValue(20)
             panel.plot.addItem(item)
-        for item in (self.flow_tails, self.stable, self.saddle):
+        for item in (self.flow, self.flow_tails, self.stable, self.saddle):
             hide_when_empty(item)                  # issue 16: empty scatters cost a repaint each
         font = QtGui.QFont("DejaVu Sans", 9)
         font.setBold(True)

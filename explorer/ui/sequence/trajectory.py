@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis
 from explorer.ui.sequence.common import (
@@ -18,6 +18,7 @@ from explorer.ui.sequence.common import (
     set_tip,
     style_plot,
 )
+from explorer.ui.sequence.trail_item import TrailItem
 
 TRAIL = 60            # points on the path
 LABELS = 24           # the newest points carry their character
@@ -51,18 +52,18 @@ class TrajectoryPanel(QtWidgets.QWidget):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.cloud = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(120, 120, 140, 35))
         self.path = pg.PlotCurveItem(pen=pg.mkPen(60, 60, 90, 110, width=1), skipFiniteCheck=True)
-        self.points = pg.ScatterPlotItem(size=6, pen=None)
-        self.cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
-        for item in (self.cloud, self.path, self.points, self.cursor):
+        for item in (self.cloud, self.path):
             self.plot.addItem(item)
         # the corpus cloud is static between basis / pair changes: paint it once into a cached
         # pixmap instead of re-drawing 3,000 points whenever the path over it changes
         self.cloud.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         ramp = np.linspace(0.12, 1.0, TRAIL) ** 1.5
         self._brushes = [pg.mkBrush(31, 90, 180, int(255 * a)) for a in ramp]
-        # the newest LABELS points carry their character: ONE item blits a cached pixmap per label
-        self.labels = TrailLabels(QtGui.QFont("DejaVu Sans Mono", 9), (20, 20, 40), anchor=(-0.15, 0.9))
-        self.plot.addItem(self.labels, ignoreBounds=True)
+        # the dots (fading with age), the orange cursor dot and the newest LABELS points' characters:
+        # ONE item (see trail_item.py), as 26 pyqtgraph items they cost a repaint each per key
+        self.trail = TrailItem(6, self._brushes, 15, pg.mkPen("w", width=1.5), pg.mkBrush(ACCENT),
+                               QtGui.QFont("DejaVu Sans Mono", 9), (20, 20, 40), anchor=(-0.15, 0.9))
+        self.plot.addItem(self.trail, ignoreBounds=True)
         self.empty = empty_text(self.plot, "No text yet: the path starts at the first character.")
         header = QtWidgets.QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
@@ -124,10 +125,8 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self._last = (points, chars, first)
         h = points
         if self.basis is None or not len(h):
-            for item in (self.path, self.points):
-                item.setData([], [])
-            self.cursor.hide()
-            self.labels.set_labels([])
+            self.path.setData([], [])
+            self.trail.set_trail(np.zeros(0), np.zeros(0), [])
             self._slots = [None] * LABELS
             self.empty.setVisible(self.basis is not None)
             return
@@ -136,11 +135,6 @@ class TrajectoryPanel(QtWidgets.QWidget):
         p = h[-TRAIL:][:, list(self.pair)]
         x, y = np.ascontiguousarray(p[:, 0], float), np.ascontiguousarray(p[:, 1], float)
         self.path.setData(x, y)
-        self._move_points(x, y)
-        if not len(self.cursor.data):          # one point at the origin, then only moved: no rebuild per key
-            self.cursor.setData([0.0], [0.0])
-        self.cursor.setPos(x[-1], y[-1])
-        self.cursor.show()
         chars = chars[-len(p):]
         n_lab = min(LABELS, len(p))
         slots: list[tuple[float, float, str, float] | None] = [None] * LABELS
@@ -150,108 +144,22 @@ class TrajectoryPanel(QtWidgets.QWidget):
             opacity = 0.25 + 0.75 * np.ceil(FADE_STEPS * (LABELS - age) / LABELS) / FADE_STEPS
             slots[(first + j) % LABELS] = (float(x[j]), float(y[j]), char_label(chars[j]), float(opacity))
         self._slots = slots
-        self.labels.set_labels([s for s in slots if s is not None])   # slot order: the stacking order
+        self.trail.set_trail(x, y, [s for s in slots if s is not None])   # slot order: the stacking order
 
     def label_texts(self) -> list[str]:
         """The text of each label slot (character t is labelled in slot t % LABELS; '' = unused)."""
         return [s[2] if s is not None else "" for s in self._slots]
 
-    def _move_points(self, x: np.ndarray, y: np.ndarray) -> None:
-        """The trail's dots: the k-th newest always has the same brush, so once the trail has
-        this many dots a key only moves them (their atlas symbols are kept) instead of
-        rebuilding 60 spots and their brushes in pyqtgraph's setData."""
-        pts = self.points
-        if len(pts.data) != len(x):
-            pts.setData(x, y, brush=self._brushes[-len(x):])
-            return
-        pts.data["x"], pts.data["y"] = x, y
-        pts.prepareGeometryChange()              # what setData does after filling the spots
-        pts.informViewBoundsChanged()
-        pts.bounds = [None, None]
-        pts.invalidate()                          # (schedules the repaint)
 
-
-class TrailLabels(pg.GraphicsObject):
-    """Text labels at data points, drawn as ONE item: each distinct text is rendered once into a
-    pixmap (by the QGraphicsTextItem a pg.TextItem would use: same font, colour and margins) and
-    blitted at its point, anchored like pg.TextItem(anchor=...), with its opacity. A key moves
-    24 labels without 24 items' geometry changes and repaints."""
-
-    def __init__(self, font: QtGui.QFont, colour: tuple[int, int, int], anchor: tuple[float, float]) -> None:
-        super().__init__()
-        self.font, self.colour, self.anchor = font, QtGui.QColor(*colour), anchor
-        self.labels: list[tuple[float, float, str, float]] = []     # x, y, text, opacity
-        self._pixmaps: dict[tuple[str, float], QtGui.QPixmap] = {}
-        self._bounds: QtCore.QRectF | None = None
-
-    def set_labels(self, labels: list[tuple[float, float, str, float]]) -> None:
-        """(x, y, text, opacity) per label, drawn in this order (later ones on top)."""
-        if labels == self.labels:
-            return
-        self.prepareGeometryChange()
-        self.labels, self._bounds = labels, None
-        self.update()
-
-    def pixmap(self, text: str, dpr: float = 1.0) -> QtGui.QPixmap:
-        pm = self._pixmaps.get((text, dpr))
-        if pm is None:
-            item = QtWidgets.QGraphicsTextItem()
-            item.setFont(self.font)
-            item.setDefaultTextColor(self.colour)
-            item.setPlainText(text)
-            r = item.boundingRect()
-            pm = QtGui.QPixmap(int(np.ceil(r.width() * dpr)), int(np.ceil(r.height() * dpr)))
-            pm.setDevicePixelRatio(dpr)
-            pm.fill(QtCore.Qt.GlobalColor.transparent)
-            p = QtGui.QPainter(pm)
-            p.translate(-r.topLeft())
-            item.paint(p, QtWidgets.QStyleOptionGraphicsItem(), None)
-            p.end()
-            if len(self._pixmaps) > 512:
-                self._pixmaps.clear()
-            self._pixmaps[(text, dpr)] = pm
-        return pm
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph)
-        self.prepareGeometryChange()
-        self._bounds = None
-
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
-        if self._bounds is None:
-            if not self.labels:
-                self._bounds = QtCore.QRectF()
-            else:
-                xy = np.array([(x, y) for x, y, _, _ in self.labels])
-                px, py = self.pixelVectors()
-                pad_x = 60 * max(abs(px.x()), abs(py.x())) if px is not None else 0.0
-                pad_y = 40 * max(abs(px.y()), abs(py.y())) if px is not None else 0.0
-                lo, hi = xy.min(axis=0), xy.max(axis=0)
-                self._bounds = QtCore.QRectF(lo[0] - pad_x, lo[1] - pad_y,
-                                             hi[0] - lo[0] + 2 * pad_x, hi[1] - lo[1] + 2 * pad_y)
-        return self._bounds
-
-    def paint(self, p: QtGui.QPainter, *args: object) -> None:
-        if not self.labels:
-            return
-        device = p.device()
-        dpr = device.devicePixelRatioF() if device is not None else 1.0
-        t = p.transform()
-        p.resetTransform()
-        ax, ay = self.anchor
-        for x, y, text, opacity in self.labels:
-            pm = self.pixmap(text, dpr)
-            w, h = pm.width() / dpr, pm.height() / dpr
-            at = t.map(QtCore.QPointF(x, y))
-            p.setOpacity(opacity)
-            p.drawPixmap(QtCore.QPointF(round(at.x() - ax * w), round(at.y() - ay * h)), pm)
-
-
-def hide_when_empty(item: pg.ScatterPlotItem) -> None:
-    """Keep a scatter item hidden while it has no points: an empty ScatterPlotItem still costs
-    ~0.1 ms per repaint of the view (culling and mapping zero points), and the trajectory view
-    repaints on every key."""
-    item.setVisible(len(item.data) > 0)
-    item.sigPlotChanged.connect(lambda it: it.setVisible(len(it.data) > 0))
+def hide_when_empty(item: pg.ScatterPlotItem | pg.PlotCurveItem) -> None:
+    """Keep a scatter or curve item hidden while it has no points: an empty item is still
+    painted (a ScatterPlotItem culls and maps zero points, ~0.1 ms) whenever the view under it
+    repaints, and the trajectory view repaints on every key."""
+    def follow(it: pg.ScatterPlotItem | pg.PlotCurveItem) -> None:
+        x = it.data if isinstance(it, pg.ScatterPlotItem) else it.getData()[0]
+        it.setVisible(x is not None and len(x) > 0)
+    follow(item)
+    item.sigPlotChanged.connect(follow)
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
