@@ -361,3 +361,41 @@ def test_fast_image_renders_only_new_columns_and_equals_a_fresh_render(qtbot):
     nan[0, 34] = np.nan                                      # NaN: pyqtgraph's own path (transparent cell)
     item, got = _rendered(FastImageItem, nan, item)
     assert np.array_equal(got, _rendered(pg.ImageItem, nan)[1]) and (got[0, 34] >> 24) == 0
+
+
+def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
+    """Labels moving along fixed positions (the memory axis while typing): the specs from the
+    per-tick cache equal those of an axis that never saw a label before, and pyqtgraph's."""
+    from explorer.ui.sequence.common import FastTickAxis
+
+    def specs(axis, ticks):
+        axis.setTicks([ticks])
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        out = axis.generateDrawSpecs(painter)
+        painter.end()
+        return ([(a.x(), a.y(), b.x(), b.y()) for _, a, b in out[1]],
+                [(r.getRect(), int(f), s) for r, f, s in out[2]])
+
+    views = []
+
+    def axis_in_view(cls):
+        view = pg.GraphicsLayoutWidget()
+        qtbot.addWidget(view)
+        views.append(view)
+        view.resize(400, 200)
+        axis = cls("bottom")
+        plot = view.addPlot(axisItems={"bottom": axis})
+        axis.setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 8))
+        plot.setRange(xRange=(-59.6, 0.6), padding=0)
+        view.show()
+        qtbot.waitExposed(view)
+        return axis
+
+    text = "def f(x):\n    return x + 1  # comment\n" * 3
+    seen, ref = axis_in_view(FastTickAxis), axis_in_view(pg.AxisItem)
+    for k in range(12):                                       # twelve keys: the labels shift left
+        ticks = [(float(-i), text[k + 40 - i]) for i in range(0, 40, 2)]
+        got = specs(seen, ticks)
+        assert got == specs(axis_in_view(FastTickAxis), ticks) == specs(ref, ticks)
+    assert len(seen._ticks[1]) > 20                           # ticks were reused from the cache

@@ -29,6 +29,9 @@ class FastTickAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self._text_rects: dict[str, QtCore.QRectF] = {}
         self._static_texts: dict[str, QtGui.QStaticText] = {}
+        self._ticks: tuple[tuple, dict] = ((), {})     # (geometry, (position, label) -> its drawing)
+        self._lines: list[QtCore.QLineF] = []
+        self._draws: list[tuple[QtCore.QPointF, QtGui.QStaticText]] = []
 
     def paint(self, p: QtGui.QPainter, opt: object, widget: object) -> None:
         """Draw the specs directly (no QPicture recorded and replayed): the labels change on
@@ -49,18 +52,14 @@ class FastTickAxis(pg.AxisItem):
         p.drawLine(p1, p2)
         if tick_specs:
             p.setPen(tick_specs[0][0])
-            p.drawLines([QtCore.QLineF(a, b) for _, a, b in tick_specs])
+            p.drawLines(self._lines)
         if self.style["tickFont"] is not None:
             p.setFont(self.style["tickFont"])
         p.setPen(self.textPen())
         p.setClipRect(self.boundingRect().toAlignedRect())
-        left = self.orientation == "left"
-        for rect, _, text in text_specs:
-            st = self._static_text(p, text)
-            full_h = rect.height() / 0.8
-            x = rect.right() - st.size().width() if left else rect.center().x() - st.size().width() / 2
-            y = rect.center().y() - full_h / 2 if left else rect.top()
-            p.drawStaticText(QtCore.QPointF(x, y), st)
+        draw = p.drawStaticText
+        for at, st in self._draws:
+            draw(at, st)
 
     def _static_text(self, p: QtGui.QPainter, s: str) -> QtGui.QStaticText:
         st = self._static_texts.get(s)
@@ -122,27 +121,50 @@ class FastTickAxis(pg.AxisItem):
         tick_specs, text_specs, size2 = [], [], 0.0
         gap = max(0, tick_len) + self.style["tickTextOffset"][0 if left else 1]
         br = self.boundingRect()
-        align = QtCore.Qt.AlignmentFlag
-        flags = ((align.AlignRight | align.AlignVCenter) if left else (align.AlignHCenter | align.AlignTop)
-                 ) | QtCore.Qt.TextFlag.TextDontClip
+        geometry = (left, stop, tick_len, gap, br.getRect(), bool(self.style["showValues"]), p.font().key())
+        if self._ticks[0] != geometry or len(self._ticks[1]) > 4096:
+            self._ticks = (geometry, {})
+        cache = self._ticks[1]
+        lines, draws = [], []
         for (_, label), x, ok in zip(ticks, pos.tolist(), keep.tolist()):
             if not ok:
                 continue
-            if left:
-                tick_specs.append((pen, QtCore.QPointF(stop, x), QtCore.QPointF(stop + tick_len * direction, x)))
-            else:
-                tick_specs.append((pen, QtCore.QPointF(x, stop), QtCore.QPointF(x, stop + tick_len * direction)))
-            if not self.style["showValues"] or not label:
-                continue
-            r = self._text_rect(p, label)
-            w, h = r.width(), r.height()
-            size2 = max(size2, w if left else h)
-            rect = (QtCore.QRectF(stop - gap - w, x - h / 2, w, h) if left else
-                    QtCore.QRectF(x - w / 2, stop + gap, w, h))
-            if (br & rect) == rect:
-                text_specs.append((rect, flags, label))
+            tick = cache.get((x, label))        # a label seen at this place before: its drawing is known
+            if tick is None:
+                tick = cache[(x, label)] = self._tick(p, x, label, left, stop, stop + tick_len * direction, gap, br)
+            a, b, line, size, spec, at = tick
+            tick_specs.append((pen, a, b))
+            lines.append(line)
+            if spec is not None:
+                text_specs.append(spec)
+                draws.append(at)
+            size2 = max(size2, size)
+        self._lines, self._draws = lines, draws
         self._updateMaxTextSize(size2)
         return (self.pen(), span[0], span[1]), tick_specs, text_specs
+
+    def _tick(self, p: QtGui.QPainter, x: float, label: str, left: bool, stop: float, end: float, gap: float,
+              br: QtCore.QRectF) -> tuple:
+        """One tick at position x: its line's ends, the line, its label's size across the axis, its
+        text spec (pyqtgraph's rectangle, or None when not shown) and where its text is drawn."""
+        a, b = (QtCore.QPointF(stop, x), QtCore.QPointF(end, x)) if left else (QtCore.QPointF(x, stop),
+                                                                              QtCore.QPointF(x, end))
+        if not self.style["showValues"] or not label:
+            return a, b, QtCore.QLineF(a, b), 0.0, None, None
+        r = self._text_rect(p, label)
+        w, h = r.width(), r.height()
+        rect = QtCore.QRectF(stop - gap - w, x - h / 2, w, h) if left else QtCore.QRectF(x - w / 2, stop + gap, w, h)
+        spec = at = None
+        if (br & rect) == rect:
+            align = QtCore.Qt.AlignmentFlag
+            flags = ((align.AlignRight | align.AlignVCenter) if left else (align.AlignHCenter | align.AlignTop)
+                     ) | QtCore.Qt.TextFlag.TextDontClip
+            spec = (rect, flags, label)
+            st = self._static_text(p, label)
+            width = st.size().width()                   # placed where drawText(rect, align) puts it
+            at = (QtCore.QPointF(rect.right() - width if left else rect.center().x() - width / 2,
+                                 rect.center().y() - rect.height() / 0.8 / 2 if left else rect.top()), st)
+        return a, b, QtCore.QLineF(a, b), (w if left else h), spec, at
 
 
 class CachedScrollBarStyle(QtWidgets.QProxyStyle):
