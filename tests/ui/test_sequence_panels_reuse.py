@@ -399,3 +399,48 @@ def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
         got = specs(seen, ticks)
         assert got == specs(axis_in_view(FastTickAxis), ticks) == specs(ref, ticks)
     assert len(seen._ticks[1]) > 20                           # ticks were reused from the cache
+
+
+def _shown(qtbot, widget, viewport=None):
+    widget.show()
+    qtbot.waitExposed(widget)
+    _settle(qtbot)
+    return _Paints(viewport if viewport is not None else widget.viewport())
+
+
+def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):
+    """Heat map, gates, memory and trajectory given an equal frame (fresh arrays, same values)
+    schedule no repaint; any change in their part of the frame repaints them."""
+    from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
+    from explorer.ui.sequence.memory_view import MemoryPanel
+    rng = np.random.default_rng(3)
+    h = rng.uniform(-1, 1, (30, 16)).astype(np.float32)
+    heat = HiddenHeatmapPanel()
+    qtbot.addWidget(heat)
+    heat.set_units(16)
+    heat.show_states(h, 0, 10, 2, "x" * 30)
+    gates_panel, gates = _gates_panel(qtbot), _gates(5)
+    gates_panel.show_gates(gates, 0, 5, 3)
+    memory = MemoryPanel()
+    qtbot.addWidget(memory)
+    weights = rng.uniform(0, 1, 20)
+    memory.show_memory(0, weights, "abcdefghijklmnopqrst", "u", True)
+    traj = _trajectory(qtbot)
+    walk = _walk(40, 6)
+    traj.show_points(walk, "y" * 40, first=0)
+    shows = {
+        "heatmap": (heat, lambda a: heat.show_states(a, 0, 10, 2, "x" * 30), h),
+        "gates": (gates_panel, lambda a: gates_panel.show_gates({**gates, "f": a}, 0, 5, 3), gates["f"]),
+        "memory": (memory, lambda a: memory.show_memory(0, a, "abcdefghijklmnopqrst", "u", True), weights),
+        "trajectory": (traj.view, lambda a: traj.show_points(a, "y" * 40, first=0), walk),
+    }
+    for name, (view, show, values) in shows.items():
+        paints = _shown(qtbot, view)
+        show(values.copy())                                   # equal values, a new array
+        _settle(qtbot)
+        assert paints.n == 0, name
+        changed = values.copy()
+        changed.flat[7] = -changed.flat[7] + 0.5             # one number changes
+        show(changed)
+        _settle(qtbot)
+        assert paints.n >= 1, name

@@ -60,6 +60,8 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         self._stack: np.ndarray | None = None
         self._bar_heights: np.ndarray | None = None
         self._sel: tuple[np.ndarray, np.ndarray] | None = None
+        self._shown_key: tuple | None = None     # what show_gates was last given (with _shown)
+        self._shown: dict[str, np.ndarray] = {}
         set_tip(self, HELP)
 
     def _band(self, k: int) -> int:
@@ -68,7 +70,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
 
     def set_model(self, names: tuple[str, ...], n_units: int, window: int, cell: str) -> None:
         self.clear()
-        self._stack, self._bar_heights, self._sel = None, None, None
+        self._stack, self._bar_heights, self._sel, self._shown_key = None, None, None, None
         self.names, self.n_units, self.window = names, n_units, window
         if not names:
             plot = self.addPlot()
@@ -134,6 +136,10 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         view: the x range of the time plot (default: the window from start)."""
         if not self.names:
             return
+        key = (start, step, unit, view, tuple(gates))
+        if key == self._shown_key and all(np.array_equal(g, self._shown[k]) for k, g in gates.items()):
+            return                               # the same frame again: nothing is re-set or repainted
+        self._shown_key, self._shown = key, {k: np.array(g) for k, g in gates.items()}
         n = len(next(iter(gates.values()))) if gates else 0
         if n == 0:
             self.gate_img.hide()

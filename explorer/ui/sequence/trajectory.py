@@ -78,6 +78,8 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.combo.currentIndexChanged.connect(self._on_pair_changed)
         set_tip(self, HELP)
         self._last: tuple[np.ndarray, str, int] | None = None
+        self._pair_shown: tuple[int, int] | None = None      # the pair and basis _last was drawn with
+        self._basis_shown: PCABasis | None = None
         self._slots: list[tuple[float, float, str, float] | None] = [None] * LABELS
 
     def set_basis(self, basis: PCABasis) -> None:
@@ -122,7 +124,11 @@ class TrajectoryPanel(QtWidgets.QWidget):
     def show_points(self, points: np.ndarray, chars: str, first: int = 0) -> None:
         """points: (n, k) the last n <= TRAIL states up to the cursor on the PCA basis, chars: their
         characters; first: the character index of points[0] (labels are reused per character)."""
-        self._last = (points, chars, first)
+        if (self._last is not None and self.pair == self._pair_shown and self.basis is self._basis_shown
+                and chars == self._last[1] and first == self._last[2] and np.array_equal(points, self._last[0])):
+            return                               # the same frame again: nothing is re-set or repainted
+        self._last = (np.array(points), chars, first)
+        self._pair_shown, self._basis_shown = self.pair, self.basis
         h = points
         if self.basis is None or not len(h):
             self.path.setData([], [])
