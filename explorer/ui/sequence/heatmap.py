@@ -48,7 +48,8 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         one_update_rect(self)
         self.window, self.n_units, self._start, self._chars, self._h = window, 1, 0, "", None
         self.rows = np.arange(1)                 # row r of the image shows unit rows[r]
-        self._shown: tuple | None = None         # what show_states was last given (with _h)
+        self._shown: tuple | None = None         # what show_states was last given (with _h_seen)
+        self._h_seen = np.zeros((0, 0), np.float32)
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Hidden state h(t) — units × time", "character position", "hidden unit")
         self.plot.invertY(True)
@@ -91,11 +92,11 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         """h: (n, H) states of characters start..start+n-1, columns in row order (``set_rows``);
         step: the cursor's character (-1: none); unit: the selected unit's ROW; view: the x range."""
         key = (start, step, unit, chars, view, self.n_units)
-        if key == self._shown and self._h is not None and np.array_equal(h, self._h):
+        if key == self._shown and np.array_equal(h, self._h_seen):
             return                               # the same frame again: nothing is re-set or repainted
-        self._shown = key
+        self._shown, self._h_seen = key, np.array(h)   # (a copy: the caller's array may be reused)
         n = len(h)
-        self._start, self._chars, self._h = start, chars, np.array(h)
+        self._start, self._chars, self._h = start, chars, h
         if n == 0:
             self.image.hide()
             self.cursor_line.hide()

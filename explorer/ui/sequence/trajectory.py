@@ -80,6 +80,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self._last: tuple[np.ndarray, str, int] | None = None
         self._pair_shown: tuple[int, int] | None = None      # the pair and basis _last was drawn with
         self._basis_shown: PCABasis | None = None
+        self._seen = np.zeros((0, 0))
         self._slots: list[tuple[float, float, str, float] | None] = [None] * LABELS
 
     def set_basis(self, basis: PCABasis) -> None:
@@ -125,9 +126,9 @@ class TrajectoryPanel(QtWidgets.QWidget):
         """points: (n, k) the last n <= TRAIL states up to the cursor on the PCA basis, chars: their
         characters; first: the character index of points[0] (labels are reused per character)."""
         if (self._last is not None and self.pair == self._pair_shown and self.basis is self._basis_shown
-                and chars == self._last[1] and first == self._last[2] and np.array_equal(points, self._last[0])):
+                and chars == self._last[1] and first == self._last[2] and np.array_equal(points, self._seen)):
             return                               # the same frame again: nothing is re-set or repainted
-        self._last = (np.array(points), chars, first)
+        self._last, self._seen = (points, chars, first), np.array(points)   # (a copy: arrays may be reused)
         self._pair_shown, self._basis_shown = self.pair, self.basis
         h = points
         if self.basis is None or not len(h):
