@@ -224,12 +224,12 @@ def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot):
     s = use(lab, qtbot, random_model("LSTM", hidden=6, seed=12), "abcdefghij" * 5)
     lab.select_unit(1)
     qtbot.waitUntil(lambda: len(lab.colourer.spans()) > 0)
-    texts = [label.textItem.toPlainText() for label in lab.trajectory._labels]
+    texts = lab.trajectory.label_texts()
     lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
     frames = lab.frames
     qtbot.keyClick(lab.editor, "Q")
     qtbot.waitUntil(lambda: lab.frames > frames and s.text.endswith("Q"))
-    after = [label.textItem.toPlainText() for label in lab.trajectory._labels]
+    after = lab.trajectory.label_texts()
     changed = [i for i, (a, b) in enumerate(zip(texts, after)) if a != b]
     assert changed == [(len(s.text) - 1) % len(after)] and after[changed[0]] == "Q"
     # an edit in the middle: until the next frame the runs move with the text they colour

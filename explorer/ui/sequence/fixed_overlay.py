@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtGui
 
 from explorer.analysis.fixed_points import MAX_STATE, FixedPoint, StepMap, find_fixed_points
 from explorer.engine.model import Model
-from explorer.ui.sequence.trajectory import TrajectoryPanel
+from explorer.ui.sequence.trajectory import TrajectoryPanel, hide_when_empty
 
 COLOURS = [(214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34)]
@@ -68,6 +68,8 @@ class FixedPointOverlay(QtCore.QObject):
         for item in (self.stable, self.saddle):
             item.setZValue(20)
             panel.plot.addItem(item)
+        for item in (self.flow, self.flow_tails, self.stable, self.saddle):
+            hide_when_empty(item)                  # issue 16: empty scatters cost a repaint each
         font = QtGui.QFont("DejaVu Sans", 9)
         font.setBold(True)
         for _ in range(N_LABELS):
@@ -109,7 +111,8 @@ class FixedPointOverlay(QtCore.QObject):
         """The input whose flow is drawn (the character just read); redraws when it changes."""
         if input_id != self.symbol:
             self.symbol = input_id
-            self.redraw()
+            if self.step_map is not None:      # only the flow arrows depend on the symbol
+                self.redraw()
 
     def _draw_flow(self) -> None:
         basis, pair, fmap = self.panel.basis, list(self.panel.pair), self.step_map

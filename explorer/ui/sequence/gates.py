@@ -58,6 +58,10 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         self.names: tuple[str, ...] = ()
         self.n_units, self.window = 1, 200
         self._stack: np.ndarray | None = None
+        self._bar_heights: np.ndarray | None = None
+        self._sel: tuple[np.ndarray, np.ndarray] | None = None
+        self._shown_key: tuple | None = None     # what show_gates was last given (with _shown)
+        self._shown: dict[str, np.ndarray] = {}
         set_tip(self, HELP)
 
     def _band(self, k: int) -> int:
@@ -66,7 +70,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
 
     def set_model(self, names: tuple[str, ...], n_units: int, window: int, cell: str) -> None:
         self.clear()
-        self._stack = None
+        self._stack, self._bar_heights, self._sel, self._shown_key = None, None, None, None
         self.names, self.n_units, self.window = names, n_units, window
         if not names:
             plot = self.addPlot()
@@ -132,13 +136,16 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         view: the x range of the time plot (default: the window from start)."""
         if not self.names:
             return
+        key = (start, step, unit, view, tuple(gates))
+        if key == self._shown_key and all(np.array_equal(g, self._shown[k]) for k, g in gates.items()):
+            return                               # the same frame again: nothing is re-set or repainted
+        self._shown_key, self._shown = key, {k: np.array(g) for k, g in gates.items()}
         n = len(next(iter(gates.values()))) if gates else 0
         if n == 0:
             self.gate_img.hide()
             self.cell_img.hide()
             self.cursor.hide()
-            self.bars.setOpts(height=np.zeros(len(self.names) * BINS))
-            self.sel.setData([], [])
+            self._show_histograms(gates, None, None)
             return
         H = self.n_units
         rows = self._band(len(self._gate_rows) - 1) + H
@@ -162,22 +169,29 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         self._show_histograms(gates, j if 0 <= j < n else None, unit)
 
     def _show_histograms(self, gates: dict[str, np.ndarray], j: int | None, unit: int | None) -> None:
-        """Per band, how many units have each value at column j (bars), the selected unit marked."""
-        H = self.n_units
-        heights, sx, sy = np.zeros((len(self.names), BINS)), [], []
+        """Per band, how many units have each value at column j (bars), the selected unit marked.
+        All bands are counted at once (one bincount); unchanged bars and marks are not re-set."""
+        H, nb = self.n_units, len(self.names)
+        heights, sx, sy = np.zeros((nb, BINS)), np.zeros(0), np.zeros(0)
         if j is not None:
-            for k, name in enumerate(self.names):
-                v = gates[name][j]
-                v = (np.clip(v, -C_LEVEL, C_LEVEL) + C_LEVEL) / (2 * C_LEVEL) if name == "c" else v
-                v = np.clip(v, 0.0, 1.0)
-                counts = np.bincount(np.minimum((v * BINS).astype(np.intp), BINS - 1), minlength=BINS)
-                heights[k] = counts / max(counts.max(), 1) * H * 0.95
-                if unit is not None:
-                    x = float(v[unit])
-                    sx += [x, x]
-                    sy += [self._band(k), self._band(k) + H]
-        self.bars.setOpts(height=-heights.ravel())
-        self.sel.setData(np.asarray(sx, float), np.asarray(sy, float))
+            v = np.stack([gates[name][j] for name in self.names])     # (bands, H), the gates' own dtype
+            if "c" in self.names:
+                c = self.names.index("c")
+                v[c] = (np.clip(v[c], -C_LEVEL, C_LEVEL) + C_LEVEL) / (2 * C_LEVEL)
+            v = np.clip(v, 0.0, 1.0)
+            bins = np.minimum((v * BINS).astype(np.intp), BINS - 1) + (np.arange(nb) * BINS)[:, None]
+            counts = np.bincount(bins.ravel(), minlength=nb * BINS).reshape(nb, BINS)
+            heights = counts / np.maximum(counts.max(axis=1), 1)[:, None] * H * 0.95
+            if unit is not None:
+                sx = np.repeat(v[:, unit], 2).astype(float)
+                sy = np.array([(self._band(k), self._band(k) + H) for k in range(nb)], float).ravel()
+        bars = -heights.ravel()
+        if self._bar_heights is None or not np.array_equal(bars, self._bar_heights):
+            self._bar_heights = bars
+            self.bars.setOpts(height=bars)
+        if self._sel is None or not (np.array_equal(sx, self._sel[0]) and np.array_equal(sy, self._sel[1])):
+            self._sel = (sx, sy)
+            self.sel.setData(sx, sy)
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

@@ -48,6 +48,8 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         one_update_rect(self)
         self.window, self.n_units, self._start, self._chars, self._h = window, 1, 0, "", None
         self.rows = np.arange(1)                 # row r of the image shows unit rows[r]
+        self._shown: tuple | None = None         # what show_states was last given (with _h_seen)
+        self._h_seen = np.zeros((0, 0), np.float32)
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Hidden state h(t) — units × time", "character position", "hidden unit")
         self.plot.invertY(True)
@@ -70,6 +72,7 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
     def set_units(self, n_units: int) -> None:
         self.n_units = max(int(n_units), 1)
         self.rows = np.arange(self.n_units)
+        self._shown = None
         self.plot.setRange(xRange=(0, self.window), yRange=(0, self.n_units), padding=0)
         self._set_ticks()
         self.empty.setPos(self.window / 2, self.n_units / 2)
@@ -88,6 +91,10 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
                     view: tuple[float, float] | None = None) -> None:
         """h: (n, H) states of characters start..start+n-1, columns in row order (``set_rows``);
         step: the cursor's character (-1: none); unit: the selected unit's ROW; view: the x range."""
+        key = (start, step, unit, chars, view, self.n_units)
+        if key == self._shown and np.array_equal(h, self._h_seen):
+            return                               # the same frame again: nothing is re-set or repainted
+        self._shown, self._h_seen = key, np.array(h)   # (a copy: the caller's array may be reused)
         n = len(h)
         self._start, self._chars, self._h = start, chars, h
         if n == 0:

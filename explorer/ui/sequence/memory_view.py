@@ -54,10 +54,17 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         self.empty.setPos(0.5 - SPAN / 2, 0.5)
         self._title = ""
         self._ticks: list[tuple[float, str]] | None = None
+        self._shown: tuple | None = None         # what show_memory was last given (with _weights)
+        self._weights: np.ndarray | None = None
         set_tip(self, HELP)
 
     def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool,
                     noun: str = "next char") -> None:
+        key = (start, chars, label, actual, noun)
+        if key == self._shown and (weights is None and self._weights is None or weights is not None
+                                   and self._weights is not None and np.array_equal(weights, self._weights)):
+            return                               # the same frame again: nothing is re-set or repainted
+        self._shown, self._weights = key, None if weights is None else np.array(weights)
         if weights is None or not len(weights):
             self.bars.setOpts(x=np.zeros(0), height=np.zeros(0))
             self.empty.show()

@@ -75,6 +75,7 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
         self.empty = empty_text(self.plot, "no prediction yet")
         self.empty.setPos(0.5, K / 2 - 0.5)
         self._labels: list[str] = []
+        self._bar_state: tuple[bytes, tuple[bool, ...]] | None = None
         set_tip(self, HELP_TOP)
 
     def set_title(self, title: str) -> None:
@@ -92,8 +93,10 @@ class PredictionsPanel(pg.GraphicsLayoutWidget):
         self.empty.setVisible(n == 0)
         probs = np.zeros(K)
         probs[:n] = [p for _, p, _ in items]
-        brushes = [pg.mkBrush("#2e9e4f" if i < n and items[i][2] == actual else "#4a7fc1") for i in range(K)]
-        self.bars.setOpts(width=probs, brushes=brushes)
+        green = tuple(i < n and items[i][2] == actual for i in range(K))
+        if (probs.tobytes(), green) != self._bar_state:       # the same bars: nothing to re-set
+            self._bar_state = (probs.tobytes(), green)
+            self.bars.setOpts(width=probs, brushes=[_ACTUAL if g else _OTHER for g in green])
         labels = [char_label(lab) if len(lab) == 1 else lab for lab, _, _ in items] + [""] * (K - n)
         if labels != self._labels:
             self.plot.getAxis("left").setTicks([[(i, s) for i, s in enumerate(labels)]])
@@ -127,7 +130,11 @@ class ProbStrip(QtWidgets.QWidget):
         return max((self.width() - 110) // self.cell, 1)
 
     def set_cells(self, chars: str, probs: np.ndarray, cursor_index: int, unknown: np.ndarray) -> None:
-        """chars and probs (n,) for consecutive characters; cursor_index: cell left of the cursor."""
+        """chars and probs (n,) for consecutive characters; cursor_index: cell left of the cursor.
+        The same cells again schedule no repaint."""
+        if (chars == self.chars and cursor_index == self.cursor_index and np.array_equal(probs, self.probs, equal_nan=True)
+                and np.array_equal(unknown, self.unknown)):
+            return
         self.chars, self.probs, self.cursor_index, self.unknown = chars, probs, cursor_index, unknown
         self.update()
 
@@ -204,6 +211,7 @@ class ProbStrip(QtWidgets.QWidget):
         p.end()
 
 
+_ACTUAL, _OTHER = pg.mkBrush("#2e9e4f"), pg.mkBrush("#4a7fc1")   # the real next character / the others
 _SLOT = QtGui.QColor(245, 245, 245)
 _HATCH = QtGui.QBrush(QtGui.QColor(150, 60, 200, 120), QtCore.Qt.BrushStyle.BDiagPattern)
 _PROB_COLOURS = [probability_colour(k / 100) for k in range(101)]

@@ -18,6 +18,7 @@ from explorer.ui.sequence.common import (
     set_tip,
     style_plot,
 )
+from explorer.ui.sequence.trail_item import TrailItem
 
 TRAIL = 60            # points on the path
 LABELS = 24           # the newest points carry their character
@@ -51,26 +52,18 @@ class TrajectoryPanel(QtWidgets.QWidget):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.cloud = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(120, 120, 140, 35))
         self.path = pg.PlotCurveItem(pen=pg.mkPen(60, 60, 90, 110, width=1), skipFiniteCheck=True)
-        self.points = pg.ScatterPlotItem(size=6, pen=None)
-        self.cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
-        for item in (self.cloud, self.path, self.points, self.cursor):
+        for item in (self.cloud, self.path):
             self.plot.addItem(item)
         # the corpus cloud is static between basis / pair changes: paint it once into a cached
         # pixmap instead of re-drawing 3,000 points whenever the path over it changes
         self.cloud.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         ramp = np.linspace(0.12, 1.0, TRAIL) ** 1.5
         self._brushes = [pg.mkBrush(31, 90, 180, int(255 * a)) for a in ramp]
-        self._labels: list[pg.TextItem] = []
-        font = QtGui.QFont("DejaVu Sans Mono", 9)
-        for _ in range(LABELS):          # a fixed pool: character t is drawn by label t % LABELS
-            item = pg.TextItem("", color=(20, 20, 40), anchor=(-0.15, 0.9))
-            item.setFont(font)
-            # a label's text rarely changes but it is repainted whenever the path under it is:
-            # keep its rendering as a pixmap (fading is the painter's opacity, not the cache's)
-            item.textItem.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.plot.addItem(item, ignoreBounds=True)
-            self._labels.append(item)
-        self._label_state: list[tuple[int, str, float, float] | None] = [None] * LABELS
+        # the dots (fading with age), the orange cursor dot and the newest LABELS points' characters:
+        # ONE item (see trail_item.py), as 26 pyqtgraph items they cost a repaint each per key
+        self.trail = TrailItem(6, self._brushes, 15, pg.mkPen("w", width=1.5), pg.mkBrush(ACCENT),
+                               QtGui.QFont("DejaVu Sans Mono", 9), (20, 20, 40), anchor=(-0.15, 0.9))
+        self.plot.addItem(self.trail, ignoreBounds=True)
         self.empty = empty_text(self.plot, "No text yet: the path starts at the first character.")
         header = QtWidgets.QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
@@ -85,10 +78,13 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self.combo.currentIndexChanged.connect(self._on_pair_changed)
         set_tip(self, HELP)
         self._last: tuple[np.ndarray, str, int] | None = None
+        self._pair_shown: tuple[int, int] | None = None      # the pair and basis _last was drawn with
+        self._basis_shown: PCABasis | None = None
+        self._seen = np.zeros((0, 0))
+        self._slots: list[tuple[float, float, str, float] | None] = [None] * LABELS
 
     def set_basis(self, basis: PCABasis) -> None:
         self.basis = basis
-        self._label_state = [None] * LABELS
         k = basis.n_components
         self.combo.blockSignals(True)
         self.combo.clear()
@@ -104,7 +100,6 @@ class TrajectoryPanel(QtWidgets.QWidget):
             self.pair = self.combo.itemData(index)
             self._apply_pair()
             if self._last is not None:
-                self._label_state = [None] * LABELS
                 self.show_points(*self._last)
 
     def _apply_pair(self) -> None:
@@ -130,13 +125,16 @@ class TrajectoryPanel(QtWidgets.QWidget):
     def show_points(self, points: np.ndarray, chars: str, first: int = 0) -> None:
         """points: (n, k) the last n <= TRAIL states up to the cursor on the PCA basis, chars: their
         characters; first: the character index of points[0] (labels are reused per character)."""
-        self._last = (points, chars, first)
+        if (self._last is not None and self.pair == self._pair_shown and self.basis is self._basis_shown
+                and chars == self._last[1] and first == self._last[2] and np.array_equal(points, self._seen)):
+            return                               # the same frame again: nothing is re-set or repainted
+        self._last, self._seen = (points, chars, first), np.array(points)   # (a copy: arrays may be reused)
+        self._pair_shown, self._basis_shown = self.pair, self.basis
         h = points
         if self.basis is None or not len(h):
-            for item in (self.path, self.points):
-                item.setData([], [])
-            self.cursor.hide()
-            self._hide_labels(set())
+            self.path.setData([], [])
+            self.trail.set_trail(np.zeros(0), np.zeros(0), [])
+            self._slots = [None] * LABELS
             self.empty.setVisible(self.basis is not None)
             return
         self.empty.hide()
@@ -144,40 +142,31 @@ class TrajectoryPanel(QtWidgets.QWidget):
         p = h[-TRAIL:][:, list(self.pair)]
         x, y = np.ascontiguousarray(p[:, 0], float), np.ascontiguousarray(p[:, 1], float)
         self.path.setData(x, y)
-        self.points.setData(x, y, brush=self._brushes[-len(p):])
-        if not len(self.cursor.data):          # one point at the origin, then only moved: no rebuild per key
-            self.cursor.setData([0.0], [0.0])
-        self.cursor.setPos(x[-1], y[-1])
-        self.cursor.show()
         chars = chars[-len(p):]
         n_lab = min(LABELS, len(p))
-        used = set()
+        slots: list[tuple[float, float, str, float] | None] = [None] * LABELS
         for j in range(len(p) - n_lab, len(p)):
-            t = first + j
-            slot = t % LABELS
-            used.add(slot)
-            state = (t, char_label(chars[j]), float(x[j]), float(y[j]))
-            label = self._labels[slot]
-            if state != self._label_state[slot]:
-                old = self._label_state[slot]
-                if old is None or old[1] != state[1]:
-                    label.setText(state[1])
-                if old is None or old[2:] != state[2:]:
-                    label.setPos(state[2], state[3])
-                label.show()
-                self._label_state[slot] = state
             age = len(p) - 1 - j                              # 0 = the newest
-            # the fade goes in FADE_STEPS steps, so a key re-fades a few labels, not all of them
+            # the fade goes in FADE_STEPS steps (as when each label was an item of its own)
             opacity = 0.25 + 0.75 * np.ceil(FADE_STEPS * (LABELS - age) / LABELS) / FADE_STEPS
-            if abs(label.opacity() - opacity) > 1e-3:
-                label.setOpacity(opacity)
-        self._hide_labels(used)
+            slots[(first + j) % LABELS] = (float(x[j]), float(y[j]), char_label(chars[j]), float(opacity))
+        self._slots = slots
+        self.trail.set_trail(x, y, [s for s in slots if s is not None])   # slot order: the stacking order
 
-    def _hide_labels(self, used: set[int]) -> None:
-        for slot, label in enumerate(self._labels):
-            if slot not in used and self._label_state[slot] is not None:
-                label.hide()
-                self._label_state[slot] = None
+    def label_texts(self) -> list[str]:
+        """The text of each label slot (character t is labelled in slot t % LABELS; '' = unused)."""
+        return [s[2] if s is not None else "" for s in self._slots]
+
+
+def hide_when_empty(item: pg.ScatterPlotItem | pg.PlotCurveItem) -> None:
+    """Keep a scatter or curve item hidden while it has no points: an empty item is still
+    painted (a ScatterPlotItem culls and maps zero points, ~0.1 ms) whenever the view under it
+    repaints, and the trajectory view repaints on every key."""
+    def follow(it: pg.ScatterPlotItem | pg.PlotCurveItem) -> None:
+        x = it.data if isinstance(it, pg.ScatterPlotItem) else it.getData()[0]
+        it.setVisible(x is not None and len(x) > 0)
+    follow(item)
+    item.sigPlotChanged.connect(follow)
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

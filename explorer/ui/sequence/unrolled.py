@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
@@ -23,6 +24,7 @@ HELP = ("The network unrolled in time around the cursor: x(t) is the embedding o
 _BIG = QtGui.QFont("DejaVu Sans Mono", 15)
 _BIG.setBold(True)
 _SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
+_AXIS_PEN = QtGui.QPen(QtGui.QColor("#cccccc"), 1)
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
 
 
@@ -37,10 +39,14 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.unit: int | None = None
         self.cell = "RNN"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
+        self._rect_arrays = [PrimitiveArray(QtCore.QRectF, 4) for _ in range(3)]   # pos, neg, selected
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
         set_tip(self, HELP)
 
     def show_steps(self, steps: list[StepView | None], unit: int | None, cell: str) -> None:
+        """Repaints only when something shown changed (the same frame again schedules nothing)."""
+        if unit == self.unit and cell == self.cell and _same_steps(steps, self.steps):
+            return
         self.steps, self.unit, self.cell = steps, unit, cell
         self.update()
 
@@ -113,12 +119,17 @@ class UnrolledPanel(QtWidgets.QWidget):
         p.drawPixmap(0, 0, self._static_layer())
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         _, box_h, _ = self._geometry()
+        jobs = []
+        for k, s in enumerate(self.steps):
+            if s is not None:
+                boxes = self._boxes(k)
+                jobs += [(boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit),
+                         (boxes["x"].adjusted(34, 16, -6, -6), s.x, None)]
+        self._bars(p, jobs)
         for k, s in enumerate(self.steps):
             if s is None:
                 continue
             boxes = self._boxes(k)
-            self._bars(p, boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit)
-            self._bars(p, boxes["x"].adjusted(34, 16, -6, -6), s.x, None)
             p.setFont(_BIG)
             p.setPen(QtGui.QColor(FG))
             p.drawText(QtCore.QRectF(boxes["x"].left() + 4, boxes["x"].top() + 16, 30, box_h - 20),
@@ -135,37 +146,47 @@ class UnrolledPanel(QtWidgets.QWidget):
         a, b = tip - 7 * v + 4 * n, tip - 7 * v - 4 * n
         p.drawPolygon(QtGui.QPolygonF([QtCore.QPointF(*tip), QtCore.QPointF(*a), QtCore.QPointF(*b)]))
 
-    def _bars(self, p: QtGui.QPainter, rect: QtCore.QRectF, v: np.ndarray, unit: int | None) -> None:
-        """One bar per entry of v (red > 0, blue < 0, the selected unit dark blue): three
-        drawRects calls in all, one per colour, without antialiasing (bars are axis-aligned)."""
-        v = np.asarray(v, float)[: self.MAX_BARS]
-        if not len(v):
+    def _bars(self, p: QtGui.QPainter, jobs: list[tuple[QtCore.QRectF, np.ndarray, int | None]]) -> None:
+        """Per job (rect, v, unit) one bar per entry of v (red > 0, blue < 0, the selected unit dark
+        blue) around the rect's middle line, scaled to max(1, |v|max). All jobs' bars are computed
+        in one set of numpy operations and drawn in three drawRects calls (one per colour), without
+        antialiasing (bars are axis-aligned), from Qt-backed arrays (no QRectF per bar)."""
+        vs = [np.asarray(v, float)[: self.MAX_BARS] for _, v, _ in jobs]
+        jobs = [(rect, v, unit) for (rect, _, unit), v in zip(jobs, vs) if len(v)]
+        if not jobs:
             return
-        scale = max(1.0, float(np.abs(v).max()))
-        mid = rect.center().y()
-        bw = rect.width() / len(v)
-        hgt = (rect.height() / 2) * v / scale
-        tops, heights = mid - np.maximum(hgt, 0), np.abs(hgt)
-        lefts = rect.left() + np.arange(len(v)) * bw
-        width = [max(bw - 0.5, 0.8)] * len(v)
+        vs = [v for _, v, _ in jobs]
+        lens = np.array([len(v) for v in vs])
+        starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        v = np.concatenate(vs)
+        rep = np.repeat(np.arange(len(jobs)), lens)
+        geo = np.array([(r.left(), r.center().y(), r.width(), r.height()) for r, _, _ in jobs])
+        scale = np.maximum(1.0, np.maximum.reduceat(np.abs(v), starts))
+        bw = geo[:, 2] / lens
+        hgt = (geo[:, 3] / 2)[rep] * v / scale[rep]
+        xywh = np.empty((len(v), 4))
+        xywh[:, 0] = geo[rep, 0] + (np.arange(len(v)) - starts[rep]) * bw[rep]
+        xywh[:, 1] = geo[rep, 1] - np.maximum(hgt, 0)
+        xywh[:, 2] = np.maximum(bw - 0.5, 0.8)[rep]
+        xywh[:, 3] = np.abs(hgt)
         kind = np.where(v >= 0, 0, 1)
-        if unit is not None and 0 <= unit < len(v):
-            kind[unit] = 2
-        groups: dict[str, list[QtCore.QRectF]] = {}
-        for code, key in enumerate(("pos", "neg", "sel")):
-            i = np.flatnonzero(kind == code)
-            groups[key] = list(map(QtCore.QRectF, lefts[i].tolist(), tops[i].tolist(), width[:len(i)],
-                                   heights[i].tolist()))
+        for (_, _, unit), start, n in zip(jobs, starts.tolist(), lens.tolist()):
+            if unit is not None and 0 <= unit < n:
+                kind[start + unit] = 2
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
-        for key, rects in groups.items():
-            if rects:
+        for code, key in enumerate(("pos", "neg", "sel")):
+            rows = xywh[kind == code]
+            if len(rows):
+                rects = self._rect_arrays[code]
+                rects.resize(len(rows))
+                rects.ndarray()[:] = rows
                 p.setBrush(_BAR_COLOURS[key])
-                p.drawRects(rects)
+                p.drawRects(*rects.drawargs())
         p.restore()
-        p.setPen(QtGui.QPen(QtGui.QColor("#cccccc"), 1))
-        p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
+        p.setPen(_AXIS_PEN)
+        p.drawLines([QtCore.QLineF(r.left(), mid, r.right(), mid) for (r, _, _), mid in zip(jobs, geo[:, 1].tolist())])
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
         p.setFont(_SMALL_MONO)
@@ -180,6 +201,19 @@ class UnrolledPanel(QtWidgets.QWidget):
             p.fillRect(bar, QtGui.QColor("#4a7fc1"))
             p.drawText(QtCore.QRectF(rect.right() - 40, y, 40, lh),
                        QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight, f"{100 * prob:.0f}%")
+
+
+def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:
+    """Equal step by step: the same character, vectors and top outputs (or both absent)."""
+    if len(a) != len(b):
+        return False
+    for s, t in zip(a, b):
+        if s is t:
+            continue
+        if s is None or t is None or s.step != t.step or s.char != t.char or s.top != t.top \
+                or not np.array_equal(s.x, t.x) or not np.array_equal(s.h, t.h):
+            return False
+    return True
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

@@ -1,0 +1,446 @@
+"""Sequence panels reuse what is unchanged and redraw what changed (issue 16; no timing asserts)."""
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtGui
+
+from explorer.ui.sequence.common import FastImageItem
+
+
+def _argb(img: QtGui.QImage) -> np.ndarray:
+    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
+    return a[:, :img.width()].copy()
+
+
+def _rendered(cls: type, data: np.ndarray, item: pg.ImageItem | None = None) -> tuple[pg.ImageItem, np.ndarray]:
+    if item is None:
+        item = cls(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
+        item.setColorMap(pg.colormap.get("CET-D1"))
+    item.setImage(data, levels=(-1.0, 1.0))
+    item.render()
+    return item, _argb(item.qimage)
+
+
+def test_fast_image_render_gives_pyqtgraphs_colours_exactly(qtbot):
+    """Cell for cell the colour pyqtgraph's own LUT render gives, the levels' edges and clipping included."""
+    rng = np.random.default_rng(7)
+    data = rng.uniform(-1.3, 1.3, (40, 300)).astype(np.float32)
+    data[0, :9] = [-1.0, 1.0, 0.0, -1e-7, 1e-7, 2 / 256 - 1, np.nextafter(np.float32(1), np.float32(0)), 5.0, -5.0]
+    data[1, :257] = np.arange(257) / 128.0 - 1.0            # every LUT boundary
+    _, want = _rendered(pg.ImageItem, data)
+    fast, got = _rendered(FastImageItem, data)
+    assert fast.qimage.format() == QtGui.QImage.Format.Format_ARGB32_Premultiplied
+    assert want.shape == (40, 300) and len(np.unique(want)) > 200
+    assert np.array_equal(got, want)
+    # new values into the same item: its reused pixel buffer holds the new colours
+    _, got2 = _rendered(FastImageItem, -data, fast)
+    _, want2 = _rendered(pg.ImageItem, -data)
+    assert np.array_equal(got2, want2) and not np.array_equal(got2, got)
+
+
+def _pixels(widget) -> np.ndarray:
+    return _argb(widget.grab().toImage())
+
+
+def _trajectory(qtbot):
+    from explorer.analysis.pca import fit_pca
+    from explorer.ui.sequence.trajectory import TrajectoryPanel
+    panel = TrajectoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(450, 320)
+    panel.set_basis(fit_pca(np.random.default_rng(0).normal(size=(400, 8)), k=4))
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _walk(n: int, seed: int) -> np.ndarray:
+    return np.cumsum(np.random.default_rng(seed).normal(scale=0.3, size=(n, 4)), axis=0).astype(np.float32)
+
+
+def test_trajectory_trail_draws_what_a_fresh_panel_draws(qtbot):
+    """Keys typed one by one give the picture of a panel shown only the last frame; the dots and
+    the cursor are the pixels pyqtgraph's ScatterPlotItems drew (the same symbols, the same places)."""
+    import pyqtgraph as pg
+
+    from explorer.ui.sequence.common import ACCENT
+    from explorer.ui.sequence.trajectory import TRAIL
+    walk, text = _walk(TRAIL + 5, 1), "def f(x):\n    return x + 1  # a comment " * 3
+    typed = _trajectory(qtbot)
+    typed.show_points(walk[:TRAIL], text[:TRAIL], first=0)
+    _pixels(typed)
+    for k in range(1, 6):                                    # five keys
+        typed.show_points(walk[k:TRAIL + k], text[k:TRAIL + k], first=k)
+    assert np.array_equal(typed.trail.x, walk[5:, 0]) and np.array_equal(typed.trail.y, walk[5:, 1])
+    fresh = _trajectory(qtbot)
+    fresh.show_points(walk[5:], text[5:TRAIL + 5], first=5)
+    want = _pixels(fresh)
+    assert np.array_equal(_pixels(typed), want)
+    fresh.show_points(walk[4:TRAIL + 4], text[4:TRAIL + 4], first=4)    # negative control: a key earlier
+    assert not np.array_equal(_pixels(fresh), want)
+    # the former items, drawn over a bare panel, give the same pixels as the trail's dots and cursor
+    ref = _trajectory(qtbot)
+    ref.show_points(walk[5:], text[5:TRAIL + 5], first=5)
+    ref.trail.labels = []
+    ref.trail.update()
+    mine = _pixels(ref)
+    ref.trail.hide()
+    x, y = walk[5:, 0].astype(float), walk[5:, 1].astype(float)
+    dots = pg.ScatterPlotItem(size=6, pen=None)
+    dots.setData(x, y, brush=ref._brushes[-len(x):])
+    cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
+    cursor.setData([x[-1]], [y[-1]])
+    for item in (dots, cursor):
+        ref.plot.addItem(item)
+    assert np.array_equal(_pixels(ref), mine)
+
+
+def test_empty_scatter_items_are_hidden_until_they_have_points(qtbot):
+    import pyqtgraph as pg
+
+    from explorer.ui.sequence.trajectory import hide_when_empty
+    item = pg.ScatterPlotItem(size=5)
+    hide_when_empty(item)
+    assert not item.isVisible()
+    item.setData([0.0, 1.0], [1.0, 2.0])
+    assert item.isVisible()
+    item.setData([], [])
+    assert not item.isVisible()
+    curve = pg.PlotCurveItem()
+    hide_when_empty(curve)
+    assert not curve.isVisible()
+    curve.setData([0.0, 1.0], [1.0, 0.0])
+    assert curve.isVisible()
+    curve.setData([], [])
+    assert not curve.isVisible()
+
+
+class _Paints:
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget) -> None:
+        from PySide6 import QtCore
+
+        counter = self
+        self.n = 0
+
+        class _Filter(QtCore.QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 (Qt)
+                if event.type() == QtCore.QEvent.Type.Paint:
+                    counter.n += 1
+                return False
+
+        self._filter = _Filter()
+        widget.installEventFilter(self._filter)
+
+
+def _settle(qtbot) -> None:
+    from PySide6 import QtWidgets
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    qtbot.wait(20)
+
+
+def _steps(seed: int, char: str = "a"):
+    from explorer.session.sequence_view import StepView
+    rng = np.random.default_rng(seed)
+    return [StepView(4, "(", rng.normal(size=8).astype(np.float32), rng.normal(size=24).astype(np.float32),
+                     [("x", 0.5), ("y", 0.25)]),
+            StepView(5, char, rng.normal(size=8).astype(np.float32), rng.normal(size=24).astype(np.float32),
+                     [("\n", 0.7), (" ", 0.1)]), None]
+
+
+def test_unrolled_repaints_only_when_its_steps_change(qtbot):
+    from explorer.ui.sequence.unrolled import UnrolledPanel
+    panel = UnrolledPanel()
+    qtbot.addWidget(panel)
+    panel.resize(410, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_steps(_steps(0), 3, "LSTM")
+    _settle(qtbot)
+    paints = _Paints(panel)
+    panel.show_steps(_steps(0), 3, "LSTM")                  # equal copies: nothing to repaint
+    _settle(qtbot)
+    assert paints.n == 0
+    before = _pixels(panel)
+    for changed in ((_steps(0, "b"), 3), (_steps(1), 3), (_steps(0), 5)):   # char, numbers, unit
+        panel.show_steps(changed[0], changed[1], "LSTM")
+        _settle(qtbot)
+        assert paints.n >= 1
+        assert not np.array_equal(_pixels(panel), before)
+        paints.n = 0
+        panel.show_steps(_steps(0), 3, "LSTM")
+        _settle(qtbot)
+        assert np.array_equal(_pixels(panel), before)
+
+
+def test_unrolled_bars_are_the_rectangles_drawn_one_by_one(qtbot, monkeypatch):
+    """The array-backed bars give the pixels of the former QRectF-list drawing."""
+    from PySide6 import QtCore
+
+    from explorer.ui.sequence import unrolled
+    panel = unrolled.UnrolledPanel()
+    qtbot.addWidget(panel)
+    panel.resize(410, 320)
+    panel.show()
+    panel.show_steps(_steps(2), 6, "GRU")
+    fast = _pixels(panel)
+
+    def reference(self, p, jobs):
+        for rect, v, unit in jobs:
+            one_by_one(self, p, rect, v, unit)
+
+    def one_by_one(self, p, rect, v, unit):
+        v = np.asarray(v, float)[: self.MAX_BARS]
+        scale = max(1.0, float(np.abs(v).max()))
+        mid = rect.center().y()
+        bw = rect.width() / len(v)
+        hgt = (rect.height() / 2) * v / scale
+        tops, heights = mid - np.maximum(hgt, 0), np.abs(hgt)
+        lefts = rect.left() + np.arange(len(v)) * bw
+        kind = np.where(v >= 0, 0, 1)
+        if unit is not None and 0 <= unit < len(v):
+            kind[unit] = 2
+        p.save()
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        p.setPen(QtCore.Qt.PenStyle.NoPen)
+        for code, key in enumerate(("pos", "neg", "sel")):
+            for i in np.flatnonzero(kind == code):
+                p.setBrush(unrolled._BAR_COLOURS[key])
+                p.drawRect(QtCore.QRectF(lefts[i], tops[i], max(bw - 0.5, 0.8), heights[i]))
+        p.restore()
+        p.setPen(QtGui.QPen(QtGui.QColor("#cccccc"), 1))
+        p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
+
+    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", reference)
+    assert np.array_equal(_pixels(panel), fast)
+    panel.show_steps(_steps(3), 6, "GRU")                    # negative control: other numbers
+    assert not np.array_equal(_pixels(panel), fast)
+
+
+def test_probability_strip_repaints_only_when_its_cells_change(qtbot):
+    from explorer.ui.sequence.predictions import ProbStrip
+    strip = ProbStrip()
+    qtbot.addWidget(strip)
+    strip.resize(400, 58)
+    strip.show()
+    qtbot.waitExposed(strip)
+    probs, unknown = np.array([0.1, np.nan, 0.9]), np.array([False, True, False])
+    strip.set_cells("ab(", probs, 2, unknown)
+    _settle(qtbot)
+    paints = _Paints(strip)
+    strip.set_cells("ab(", probs.copy(), 2, unknown.copy())   # the same cells (NaN included)
+    _settle(qtbot)
+    assert paints.n == 0
+    for args in (("ab)", probs, 2, unknown), ("ab(", np.array([0.1, np.nan, 0.2]), 2, unknown),
+                 ("ab(", probs, 1, unknown), ("ab(", probs, 2, np.array([False, False, False]))):
+        strip.set_cells(*args)
+        _settle(qtbot)
+        assert paints.n == 1
+        paints.n = 0
+
+
+def test_trail_labels_follow_the_typed_characters_in_their_slots(qtbot):
+    from explorer.ui.sequence.trajectory import LABELS, TRAIL
+    panel = _trajectory(qtbot)
+    walk, text = _walk(TRAIL + 1, 4), ("abcdefghij" * 7)[:TRAIL + 1]
+    panel.show_points(walk[:TRAIL], text[:TRAIL], first=0)
+    before = panel.label_texts()
+    assert sorted(before) == sorted(text[TRAIL - LABELS:TRAIL])
+    drawn = _pixels(panel)
+    panel.show_points(walk[1:], text[1:], first=1)          # one more key: one slot gets the new char
+    after = panel.label_texts()
+    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert changed == [TRAIL % LABELS] and after[TRAIL % LABELS] == text[TRAIL]
+    xs = [x for x, _, _, _ in panel.trail.labels]
+    assert float(walk[TRAIL, 0]) in xs and float(walk[TRAIL - LABELS, 0]) not in xs   # the oldest left
+    assert not np.array_equal(_pixels(panel), drawn)
+    with_labels = _pixels(panel)
+    panel.trail.labels = []                                 # the labels are what was drawn over the dots
+    panel.trail.update()
+    bare = _pixels(panel)
+    assert (np.abs(with_labels.astype(np.int64) - bare.astype(np.int64)) > 0).sum() > 100
+
+
+def _gates_panel(qtbot):
+    from explorer.ui.sequence.gates import GatesPanel
+    panel = GatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(530, 320)
+    panel.set_model(("i", "f", "o", "c"), 16, 40, "LSTM")
+    panel.show()
+    return panel
+
+
+def _gates(seed: int, n: int = 30) -> dict:
+    rng = np.random.default_rng(seed)
+    out = {name: rng.uniform(0, 1, (n, 16)).astype(np.float32) for name in "ifo"}
+    out["c"] = rng.uniform(-3, 3, (n, 16)).astype(np.float32)
+    out["i"][5, :4] = [0.0, 1.0, 1 / 12, 11 / 12]               # bin edges
+    return out
+
+
+def test_gate_histograms_count_each_band_like_the_per_band_loop(qtbot):
+    from explorer.ui.sequence.gates import BINS, C_LEVEL
+    panel = _gates_panel(qtbot)
+    gates = _gates(0)
+    panel.show_gates(gates, 0, 5, 3)
+    want_h, want_x = [], []
+    for name in ("i", "f", "o", "c"):                          # the former loop, band by band
+        v = gates[name][5]
+        v = (np.clip(v, -C_LEVEL, C_LEVEL) + C_LEVEL) / (2 * C_LEVEL) if name == "c" else v
+        v = np.clip(v, 0.0, 1.0)
+        counts = np.bincount(np.minimum((v * BINS).astype(np.intp), BINS - 1), minlength=BINS)
+        want_h.append(counts / max(counts.max(), 1) * 16 * 0.95)
+        want_x += [float(v[3])] * 2
+    assert np.array_equal(panel.bars.opts["height"], -np.concatenate(want_h))
+    assert np.array_equal(panel.sel.getData()[0], np.array(want_x))
+    assert np.array_equal(panel.sel.getData()[1], np.array([panel._band(k) + d for k in range(4) for d in (0, 16)], float))
+
+
+def test_gates_do_not_re_set_unchanged_bars(qtbot, monkeypatch):
+    panel = _gates_panel(qtbot)
+    gates = _gates(1)
+    panel.show_gates(gates, 0, 5, 3)
+    calls = []
+    real_opts, real_data = panel.bars.setOpts, panel.sel.setData
+    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append("bars") or real_opts(**kw))
+    monkeypatch.setattr(panel.sel, "setData", lambda *a, **kw: calls.append("sel") or real_data(*a, **kw))
+    panel.show_gates({k: v.copy() for k, v in gates.items()}, 0, 5, 3)   # the same frame again
+    assert calls == []
+    panel.show_gates(gates, 0, 5, 7)                           # another unit: only its marks move
+    assert calls == ["sel"]
+    before = panel.bars.opts["height"].copy()
+    panel.show_gates(gates, 0, 6, 7)                           # another column: new counts
+    assert calls == ["sel", "bars", "sel"] and not np.array_equal(panel.bars.opts["height"], before)
+    panel.show_gates({k: v[:0] for k, v in gates.items()}, 0, 0, None)   # nothing typed: cleared
+    assert not panel.bars.opts["height"].any() and len(panel.sel.getData()[0]) == 0
+
+
+def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
+    from explorer.ui.sequence.predictions import PredictionsPanel
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    top = [("a", 0.5, 1), ("b", 0.25, 2)]
+    panel.show_top(top, 2)
+    calls = []
+    real = panel.bars.setOpts
+    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append(kw) or real(**kw))
+    panel.show_top(list(top), 2)
+    assert calls == []
+    panel.show_top(top, 1)                                       # the actual character is now 'a'
+    assert len(calls) == 1
+    colours = [b.color().name() for b in calls[0]["brushes"]]
+    assert colours[0] == "#2e9e4f" and set(colours[1:]) == {"#4a7fc1"}
+    panel.show_top([("a", 0.4, 1), ("b", 0.35, 2)], 1)            # new probabilities
+    assert len(calls) == 2 and np.allclose(calls[1]["width"], [0.4, 0.35, 0, 0, 0])
+
+
+def test_fast_image_renders_only_new_columns_and_equals_a_fresh_render(qtbot):
+    """Typing appends columns: only they are rendered, and the picture equals pyqtgraph's own."""
+    rng = np.random.default_rng(11)
+    full = rng.uniform(-1.2, 1.2, (24, 60)).astype(np.float32)
+    item, _ = _rendered(FastImageItem, np.ascontiguousarray(full[:, :40]))
+    assert item.last_rendered == (0, 40)
+    for w in (41, 42, 50):                                   # one key, one key, a paste of 8
+        item, got = _rendered(FastImageItem, np.ascontiguousarray(full[:, :w]), item)
+        assert item.last_rendered == (w - (1 if w < 50 else 8), w)
+        assert np.array_equal(got, _rendered(pg.ImageItem, full[:, :w])[1])
+    shifted = np.ascontiguousarray(full[:, 25:60])           # the window hops: rendered anew
+    item, got = _rendered(FastImageItem, shifted, item)
+    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, shifted)[1])
+    edited = np.ascontiguousarray(shifted.copy())            # an edit in an early column: anew
+    edited[3, 2] = -edited[3, 2]
+    item, got = _rendered(FastImageItem, edited, item)
+    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
+    item, got = _rendered(FastImageItem, edited.copy(), item)  # the same values again: nothing to render
+    assert item.last_rendered == (35, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
+    nan = edited.copy()
+    nan[0, 34] = np.nan                                      # NaN: pyqtgraph's own path (transparent cell)
+    item, got = _rendered(FastImageItem, nan, item)
+    assert np.array_equal(got, _rendered(pg.ImageItem, nan)[1]) and (got[0, 34] >> 24) == 0
+
+
+def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
+    """Labels moving along fixed positions (the memory axis while typing): the specs from the
+    per-tick cache equal those of an axis that never saw a label before, and pyqtgraph's."""
+    from explorer.ui.sequence.common import FastTickAxis
+
+    def specs(axis, ticks):
+        axis.setTicks([ticks])
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        out = axis.generateDrawSpecs(painter)
+        painter.end()
+        return ([(a.x(), a.y(), b.x(), b.y()) for _, a, b in out[1]],
+                [(r.getRect(), int(f), s) for r, f, s in out[2]])
+
+    views = []
+
+    def axis_in_view(cls):
+        view = pg.GraphicsLayoutWidget()
+        qtbot.addWidget(view)
+        views.append(view)
+        view.resize(400, 200)
+        axis = cls("bottom")
+        plot = view.addPlot(axisItems={"bottom": axis})
+        axis.setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 8))
+        plot.setRange(xRange=(-59.6, 0.6), padding=0)
+        view.show()
+        qtbot.waitExposed(view)
+        return axis
+
+    text = "def f(x):\n    return x + 1  # comment\n" * 3
+    seen, ref = axis_in_view(FastTickAxis), axis_in_view(pg.AxisItem)
+    for k in range(12):                                       # twelve keys: the labels shift left
+        ticks = [(float(-i), text[k + 40 - i]) for i in range(0, 40, 2)]
+        got = specs(seen, ticks)
+        assert got == specs(axis_in_view(FastTickAxis), ticks) == specs(ref, ticks)
+    assert len(seen._ticks[1]) > 20                           # ticks were reused from the cache
+
+
+def _shown(qtbot, widget, viewport=None):
+    widget.show()
+    qtbot.waitExposed(widget)
+    _settle(qtbot)
+    return _Paints(viewport if viewport is not None else widget.viewport())
+
+
+def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):
+    """Heat map, gates, memory and trajectory given an equal frame (fresh arrays, same values)
+    schedule no repaint; any change in their part of the frame repaints them."""
+    from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
+    from explorer.ui.sequence.memory_view import MemoryPanel
+    rng = np.random.default_rng(3)
+    h = rng.uniform(-1, 1, (30, 16)).astype(np.float32)
+    heat = HiddenHeatmapPanel()
+    qtbot.addWidget(heat)
+    heat.set_units(16)
+    heat.show_states(h, 0, 10, 2, "x" * 30)
+    gates_panel, gates = _gates_panel(qtbot), _gates(5)
+    gates_panel.show_gates(gates, 0, 5, 3)
+    memory = MemoryPanel()
+    qtbot.addWidget(memory)
+    weights = rng.uniform(0, 1, 20)
+    memory.show_memory(0, weights, "abcdefghijklmnopqrst", "u", True)
+    traj = _trajectory(qtbot)
+    walk = _walk(40, 6)
+    traj.show_points(walk, "y" * 40, first=0)
+    shows = {
+        "heatmap": (heat, lambda a: heat.show_states(a, 0, 10, 2, "x" * 30), h),
+        "gates": (gates_panel, lambda a: gates_panel.show_gates({**gates, "f": a}, 0, 5, 3), gates["f"]),
+        "memory": (memory, lambda a: memory.show_memory(0, a, "abcdefghijklmnopqrst", "u", True), weights),
+        "trajectory": (traj.view, lambda a: traj.show_points(a, "y" * 40, first=0), walk),
+    }
+    for name, (view, show, values) in shows.items():
+        paints = _shown(qtbot, view)
+        show(values.copy())                                   # equal values, a new array
+        _settle(qtbot)
+        assert paints.n == 0, name
+        changed = values.copy()
+        changed.flat[7] = -changed.flat[7] + 0.5             # one number changes
+        show(changed)
+        _settle(qtbot)
+        assert paints.n >= 1, name
