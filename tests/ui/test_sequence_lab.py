@@ -4,7 +4,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
 from explorer.data.vocab import Vocab
 from explorer.engine.dense import Embedding, Linear
@@ -57,7 +57,9 @@ def use(lab, qtbot, model, text=""):
     lab.editor.clear()
     if text:
         type_text(qtbot, lab.editor, text)
-    qtbot.waitUntil(lambda: not lab.session.pending and lab.session.text == lab.editor.toPlainText())
+    qtbot.waitUntil(lambda: not lab.session.pending and lab.session.text == lab.editor.toPlainText()
+                    and not lab.scheduler.timer.isActive())     # the last key's frame is drawn too
+    lab.repaint()                                   # and painted (plots map clicks with what they painted)
     return lab.session
 
 
@@ -220,7 +222,7 @@ def test_time_window_hops_and_keeps_the_cursor_inside():
         assert start <= step < stop
 
 
-def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot):
+def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot, monkeypatch):
     s = use(lab, qtbot, random_model("LSTM", hidden=6, seed=12), "abcdefghij" * 5)
     lab.select_unit(1)
     qtbot.waitUntil(lambda: len(lab.colourer.spans()) > 0)
@@ -232,7 +234,10 @@ def test_typing_reuses_trajectory_labels_and_cached_colours(lab, qtbot):
     after = lab.trajectory.label_texts()
     changed = [i for i, (a, b) in enumerate(zip(texts, after)) if a != b]
     assert changed == [(len(s.text) - 1) % len(after)] and after[changed[0]] == "Q"
-    # an edit in the middle: until the next frame the runs move with the text they colour
+    # an edit in the middle of a long text (synced on the next turn of the event loop): until
+    # the next frame the runs move with the text they colour
+    import explorer.ui.sequence.lab as lab_module
+    monkeypatch.setattr(lab_module, "SYNC_NOW_CHARS", 10)
     lab.render()
     before = [(a, b, c.rgba()) for a, b, c in lab.colourer.spans()]
     lab.move_cursor(5)
@@ -269,3 +274,20 @@ def test_each_unkeyed_session_gets_a_basis_of_its_own_width(lab, qtbot):
         assert s.pca_basis is lab.basis
         assert lab.hidden_states().shape == (3, hidden)
         lab.render()                                   # projects h onto the basis: shapes must agree
+
+
+def test_a_key_in_a_short_text_is_drawn_inside_its_own_event(lab, qtbot, monkeypatch):
+    """Issue 16: the frame of a key is ready before Qt paints the editor (which then paints
+    once per key, not once for the text and again for the colours); a long text is synced on
+    the next turn of the event loop instead."""
+    s = use(lab, qtbot, random_model("LSTM", hidden=6, seed=3), "hello")
+    lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+    qtbot.waitUntil(lambda: not lab.scheduler.timer.isActive())
+    frames = lab.frames
+    QtTest.QTest.keyClick(lab.editor, "x")                 # delivered at once; no event loop turn
+    assert s.text == "hellox" and lab.frames == frames + 1 and lab.view.cursor == 6
+    import explorer.ui.sequence.lab as lab_module
+    monkeypatch.setattr(lab_module, "SYNC_NOW_CHARS", 3)
+    QtTest.QTest.keyClick(lab.editor, "y")
+    assert s.text == "hellox" and lab.frames == frames + 1  # not yet: on the next turn
+    qtbot.waitUntil(lambda: s.text == "helloxy" and lab.frames > frames + 1)

@@ -26,6 +26,7 @@ from explorer.ui.sequence.trajectory import TRAIL
 from explorer.ui.widgets.latest import LatestFrame
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
+SYNC_NOW_CHARS = 100_000   # a text up to this long is synced inside the edit's own event
 CHUNK_SECONDS = 0.008      # a chunk of a long paste takes about this long (issue 16: was 0.03, then 0.015)
 PALETTES = {"signed": ((20, 170, 60), (220, 40, 40)), "memory": ((235, 140, 0), (235, 140, 0))}
 __all__ = ["HOP", "COLOUR_MODES", "REGEX", "SequenceLab", "time_window"]
@@ -119,7 +120,17 @@ class SequenceLab(QtWidgets.QWidget):
             self.preset_combo.setCurrentIndex(0)
 
     def _on_text_changed(self) -> None:
-        self._sync_timer.start()
+        """A short text is handed over at once and its frame drawn at once, inside the edit's
+        own event: before Qt paints the editor, so it paints once per key (the cursor's move,
+        signalled just before, is in that frame). A long text, or one during a long paste,
+        is handed over on the next turn of the event loop (a burst of changes coalesces)."""
+        paste = getattr(self.editor, "paste", None)
+        if self.editor.document().characterCount() <= SYNC_NOW_CHARS and not getattr(paste, "busy", False):
+            self._sync_timer.stop()
+            self._sync_text()
+            self.scheduler.flush()
+        else:
+            self._sync_timer.start()
 
     def _on_cursor_moved(self, *_: object) -> None:
         if not self._chunk_timer.isActive():
