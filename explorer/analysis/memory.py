@@ -7,7 +7,7 @@ layers' own ``forward(x, state)`` / ``backward`` — the same code that trains t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -42,13 +42,16 @@ def influence(recurrent: RecurrentLayer, head: Sequence[Layer], x: npt.ArrayLike
 
 
 def influence_from_states(recurrent: RecurrentLayer, head: Sequence[Layer], x: npt.ArrayLike, h_prev: npt.ArrayLike,
-                          c_prev: npt.ArrayLike | None, target: int) -> npt.NDArray[np.float64]:
+                          c_prev: npt.ArrayLike | None, target: int,
+                          gates: Mapping[str, npt.ArrayLike] | None = None) -> npt.NDArray[np.float64]:
     """x: (n, E) inputs, h_prev / c_prev: (n, H) the states BEFORE each step -> (n,) float64.
 
     The same numbers as ``influence`` but without re-running the recurrence: the states the
     caller already holds give every step's gate activations in ONE batched ``step`` (a batch
     of n single steps), and the cell's own BPTT (``explorer.engine.cells``) runs backwards
-    from the last step. c_prev is the LSTM's cell state (None for RNN / GRU).
+    from the last step. c_prev is the LSTM's cell state (None for RNN / GRU). ``gates``: an
+    LSTM's activations at these steps if the caller already has them (i, f, g, o and the new
+    cell state c, each (n, H)), so the batched step is skipped.
     """
     from explorer.engine import cells
     x, h_prev = np.asarray(x), np.asarray(h_prev)
@@ -57,9 +60,13 @@ def influence_from_states(recurrent: RecurrentLayer, head: Sequence[Layer], x: n
         return np.zeros(0)
     kind = recurrent.type_name
     state = (h_prev, np.asarray(c_prev)) if kind == "LSTM" else h_prev
-    h, _, gates = recurrent.step(x, state)               # row k: step k from its own previous state
+    if gates is None or kind != "LSTM":
+        h, _, gates = recurrent.step(x, state)           # row k: step k from its own previous state
+        h_last = h[-1:]
+    else:
+        h_last = np.asarray(gates["o"])[-1:] * np.tanh(np.asarray(gates["c"])[-1:])   # h = o * tanh(c)
     dys = np.zeros((n, 1, hid), recurrent.dtype)
-    dys[-1] = _head_gradient(head, h[-1:], target)
+    dys[-1] = _head_gradient(head, h_last, target)
     w_hh = recurrent.params["weight_hh_l0"]       # as stored (Fortran order: no copy, a faster gemv)
     def col(a: npt.ArrayLike | None) -> np.ndarray:               # (n, H) -> (n, 1, H)
         return np.ascontiguousarray(a, recurrent.dtype)[:, None, :]

@@ -113,6 +113,8 @@ class SequenceSession:
         self.cell: str = self.rec.type_name
         self.hidden_size: int = int(self.rec.hidden_size)
         self.gate_names: tuple[str, ...] = {"LSTM": ("i", "f", "o", "c"), "GRU": ("r", "z")}.get(self.cell, ())
+        # kept with the last gate window: the shown gates, and an LSTM's g (the Memory panel's BPTT reads them)
+        self._kept_gates = self.gate_names + (("g",) if self.cell == "LSTM" else ())
         self.text = ""
         self.ids = np.zeros(0, np.int32)
         self.n_done = 0
@@ -238,7 +240,7 @@ class SequenceSession:
         if hi - lo < 1:
             out = self._gates_now(start, stop)
         else:
-            out = {k: np.empty((n, self.hidden_size), np.float32) for k in self.gate_names}
+            out = {k: np.empty((n, self.hidden_size), np.float32) for k in self._kept_gates}
             for a, b in ((start, lo), (hi, stop)):
                 if b > a:
                     part = self._gates_now(a, b)
@@ -247,7 +249,19 @@ class SequenceSession:
             for k in out:
                 out[k][lo - start:hi - start] = cached[k][lo - c_start:hi - c_start]
         self._gate_cache, self._gates_valid = (start, out), len(self.ids)
-        return {k: v.copy() for k, v in out.items()}
+        return {k: out[k].copy() for k in self.gate_names}
+
+    def _kept_gate_rows(self, start: int, stop: int) -> dict[str, F32] | None:
+        """Rows start..stop-1 of every kept gate (an LSTM's g too) if the last window has them
+        and no edit touched them since; None otherwise. Read-only views: the cache stays."""
+        c_start, cached = self._gate_cache
+        if not cached or start < c_start:
+            return None
+        if stop > min(c_start + len(next(iter(cached.values()))), self._gates_valid):
+            return None
+        return {k: v[start - c_start:stop - c_start] for k, v in cached.items()}
+
+
 
     def _gates_now(self, start: int, stop: int) -> dict[str, F32]:
         """Gate activations at steps start..stop-1 (states computed), one batched step."""
@@ -255,7 +269,7 @@ class SequenceSession:
         h_prev, c_prev = self._prev_rows(start, stop)
         x = self._embed(np.maximum(ids, 0))[0]
         _, _, gates = self.rec.step(x, (h_prev, c_prev) if self._lstm else h_prev)
-        out = {k: np.asarray(gates[k], np.float32) for k in self.gate_names}
+        out = {k: np.asarray(gates[k], np.float32) for k in self._kept_gates}
         if (ids < 0).any():
             for v in out.values():
                 v[ids < 0] = 0.0
@@ -322,7 +336,8 @@ class SequenceSession:
         target = target if actual else int(probs.argmax())
         x = self._embed(self.ids[start:t + 1])[0]
         h_prev, c_prev = self._prev_rows(start, t + 1)        # cached: no re-run of the window
-        w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target)
+        kept = self._kept_gate_rows(start, t + 1) if self._lstm and self.dtype == np.float32 else None
+        w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target, gates=kept)
         return Memory(start, w, target, self.labels[target], actual)
 
     # -- one frame per render, the model's door (issue 10) -------------------------------

@@ -81,3 +81,29 @@ def test_influence_from_cached_states_equals_the_forward_rerun(cell):
     assert not np.allclose(fast, influence(s.rec, s.post, x, s.state_before(start), target + 1))
     for k, g in model.gradients().items():
         np.testing.assert_array_equal(g, before[k])
+
+
+def test_the_memory_panel_reads_the_kept_gate_window_instead_of_stepping_again(monkeypatch):
+    """Issue 16: a keystroke's frame computes the gate window first; the Memory panel's BPTT
+    reads its rows from there (no second batched step) and gives the stepped numbers."""
+    from explorer.analysis.memory import influence_from_states
+    from explorer.session.sequence_view import FrameRequest
+    s = SequenceSession(random_model("LSTM", hidden=8, embed=4, seed=5))
+    s.set_text("def f(a):\n    return [a, 'b'] + g(a) * 2  # x\n" * 3)
+    c = len(s.text) - 3
+    calls = []
+    real_step = s.rec.step
+    monkeypatch.setattr(s.rec, "step", lambda *a, **k: calls.append(1) or real_step(*a, **k))
+    s.frame(c, FrameRequest(window=200))                 # the gate window, then the memory
+    stepped = len(calls)
+    mem = s.memory(c, window=40)
+    assert len(calls) == stepped                          # read from the kept window
+    t = c - 1
+    x = s._embed(s.ids[mem.start:t + 1])[0]
+    h_prev, c_prev = s._prev_rows(mem.start, t + 1)
+    want = influence_from_states(s.rec, s.post, x, h_prev, c_prev, mem.target)   # steps again
+    np.testing.assert_allclose(mem.weights, want, rtol=2e-5, atol=1e-12)
+    s.set_text(s.text[:c - 10] + "Z" + s.text[c - 9:])   # an edit inside the window: not kept
+    before = len(calls)
+    s.memory(c, window=40)
+    assert len(calls) > before
