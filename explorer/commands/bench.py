@@ -51,7 +51,7 @@ def engine_rows(quick: bool) -> dict[str, float]:
     rows["cnn_train_steps_per_s_batch64"] = 1e3 / median_ms(train_step, 10 if quick else 50)
     lstm = LSTM(64, 128, rng=rng)
     xs = rng.standard_normal((1, 1000, 64)).astype(np.float32)
-    rows["lstm128_1000_steps_ms"] = median_ms(lambda: lstm.run(xs), 2 if quick else 5, warmup=1)
+    rows["lstm128_1000_steps_ms"] = median_ms(lambda: lstm.run(xs), 3 if quick else 31, warmup=2)
     return rows
 
 
@@ -151,7 +151,7 @@ def _torch_rows(torch: Any, quick: bool) -> dict[str, float]:
         with torch.no_grad():
             lstm(xs)
 
-    rows["lstm128_1000_steps_ms"] = median_ms(run_lstm, 2 if quick else 5, warmup=1)
+    rows["lstm128_1000_steps_ms"] = median_ms(run_lstm, 3 if quick else 31, warmup=2)
     rows["threads"] = float(torch.get_num_threads())
     return rows
 
