@@ -5,7 +5,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import FastImageItem, FastTickAxis, cache_scroll_bars
+from explorer.ui.sequence.common import cache_scroll_bars
+from explorer.ui.sequence.fastitems import FastImageItem, FastTickAxis
 from explorer.ui.sequence.predictions import PredictionsPanel, ProbStrip
 from explorer.ui.sequence.textcolour import PosMap, TextColourer
 from explorer.ui.sequence.unrolled import StepView, UnrolledPanel

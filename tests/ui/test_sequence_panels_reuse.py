@@ -4,7 +4,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui
 
-from explorer.ui.sequence.common import FastImageItem
+from explorer.ui.sequence.fastitems import FastImageItem
 
 
 def _argb(img: QtGui.QImage) -> np.ndarray:
@@ -366,7 +366,7 @@ def test_fast_image_renders_only_new_columns_and_equals_a_fresh_render(qtbot):
 def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
     """Labels moving along fixed positions (the memory axis while typing): the specs from the
     per-tick cache equal those of an axis that never saw a label before, and pyqtgraph's."""
-    from explorer.ui.sequence.common import FastTickAxis
+    from explorer.ui.sequence.fastitems import FastTickAxis
 
     def specs(axis, ticks):
         axis.setTicks([ticks])

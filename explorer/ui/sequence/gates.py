@@ -20,7 +20,6 @@ from explorer.ui.sequence.common import (
     GATE_MAP,
     MUTED,
     SELECT,
-    FastImageItem,
     cmap,
     empty_text,
     legend_bar,
@@ -29,6 +28,7 @@ from explorer.ui.sequence.common import (
     set_x_range,
     style_plot,
 )
+from explorer.ui.sequence.fastitems import FastImageItem
 
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "reset r", "z": "update z"}
 C_LEVEL = 2.0

@@ -12,7 +12,6 @@ from explorer.ui.sequence.common import (
     ACCENT,
     DIVERGING,
     SELECT,
-    FastImageItem,
     char_label,
     cmap,
     empty_text,
@@ -22,6 +21,7 @@ from explorer.ui.sequence.common import (
     set_x_range,
     style_plot,
 )
+from explorer.ui.sequence.fastitems import FastImageItem
 
 WINDOW = 200
 

@@ -10,7 +10,6 @@ from PySide6 import QtGui, QtWidgets
 
 from explorer.ui.sequence.common import (
     ACCENT,
-    FastTickAxis,
     char_label,
     empty_text,
     one_update_rect,
@@ -19,6 +18,7 @@ from explorer.ui.sequence.common import (
     set_x_range,
     style_plot,
 )
+from explorer.ui.sequence.fastitems import FastTickAxis
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession

@@ -13,7 +13,6 @@ from explorer.ui.sequence.common import (
     FG,
     MONO,
     MUTED,
-    FastTickAxis,
     char_label,
     empty_text,
     one_update_rect,
@@ -21,6 +20,7 @@ from explorer.ui.sequence.common import (
     set_tip,
     style_plot,
 )
+from explorer.ui.sequence.fastitems import FastTickAxis
 
 K = 5
 if TYPE_CHECKING:
