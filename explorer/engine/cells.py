@@ -169,9 +169,12 @@ def lstm_acts(acts2: Array) -> Array:
     return cast("Array", acts2 * lstm_scale(acts2.shape[2] // 4, acts2.dtype))
 
 
-def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
+def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array, rows: bool | None = None
               ) -> tuple[Array, Array, Array]:
-    """dys (T, N, H), acts (T, N, 4H) -> (dxp (T, N, 4H), dh0, dc0); here dhp is dxp."""
+    """dys (T, N, H), acts (T, N, 4H) -> (dxp (T, N, 4H), dh0, dc0); here dhp is dxp.
+
+    rows: loop on 1-D rows (one sequence, N = 1; the default then) or on (N, .) blocks; the
+    same operations in the same order either way, so the same numbers."""
     n_steps, n, hidden = cs.shape
     i, f, g, o = (acts[:, :, k * hidden:(k + 1) * hidden] for k in range(4))
     tc = np.tanh(cs)
@@ -182,7 +185,7 @@ def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
     dxp = np.empty_like(p)
     dh, dc, tmp = np.empty_like(cs[0]), np.empty_like(cs[0]), np.empty_like(cs[0])
     dh_next, dc_next = np.zeros_like(cs[0]), np.zeros_like(cs[0])
-    if n == 1:                     # one sequence (the Memory panel's window): 1-D rows, no reshapes
+    if rows if rows is not None else n == 1:   # one sequence (the Memory panel's window): 1-D rows
         _lstm_bptt_rows(dys[:, 0], k_c[:, 0], p[:, 0], dxp[:, 0], f[:, 0], w_hh,
                         dh[0], dc[0], tmp[0], dh_next[0], dc_next[0])
         return dxp.reshape(n_steps, n, 4 * hidden), dh_next, dc_next
@@ -199,8 +202,8 @@ def lstm_bptt(dys: Array, acts: Array, cs: Array, c_prev: Array, w_hh: Array
 
 def _lstm_bptt_rows(dys: Array, k_c: Array, p: Array, dxp: Array, f: Array, w_hh: Array,
                     dh: Array, dc: Array, tmp: Array, dh_next: Array, dc_next: Array) -> None:
-    """``lstm_bptt``'s loop for one sequence on 1-D rows (the same operations in the same
-    order, so the same numbers): dys, k_c, f (T, H); p, dxp (T, 4, H); the rest (H,)."""
+    """``lstm_bptt``'s loop for one sequence on 1-D rows: dys, k_c, f (T, H); p, dxp (T, 4, H);
+    the rest (H,)."""
     dxp_flat = dxp.reshape(len(dxp), -1)
     for dy_t, kc_t, p_t, d_t, d_flat, f_t in zip(dys[::-1], k_c[::-1], p[::-1], dxp[::-1],
                                                   dxp_flat[::-1], f[::-1]):
