@@ -291,3 +291,32 @@ def test_a_key_in_a_short_text_is_drawn_inside_its_own_event(lab, qtbot, monkeyp
     QtTest.QTest.keyClick(lab.editor, "y")
     assert s.text == "hellox" and lab.frames == frames + 1  # not yet: on the next turn
     qtbot.waitUntil(lambda: s.text == "helloxy" and lab.frames > frames + 1)
+
+
+def test_a_key_does_not_repaint_the_widgets_under_the_strip_and_the_unrolled_view(lab, qtbot):
+    """Both paint every pixel of their own (opaque): a key repaints them, not their parents."""
+    use(lab, qtbot, random_model("LSTM", hidden=6, seed=4), "hello world")
+    lab.repaint()
+    panels = (lab.strip, lab.unrolled)
+    seen = []
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt)
+            if event.type() == QtCore.QEvent.Type.Paint and isinstance(obj, QtWidgets.QWidget):
+                seen.append((obj, QtCore.QRect(event.rect())))
+            return False
+
+    spy = Spy()
+    app = QtWidgets.QApplication.instance()
+    app.installEventFilter(spy)
+    try:
+        qtbot.keyClick(lab.editor, "x")
+        qtbot.waitUntil(lambda: all(any(o is p for o, _ in seen) for p in panels))
+    finally:
+        app.removeEventFilter(spy)
+    for panel in panels:
+        under = panel.parentWidget()
+        while under is not None:
+            area = QtCore.QRect(panel.mapTo(under, QtCore.QPoint(0, 0)), panel.size())
+            assert not any(o is under and area.contains(r) for o, r in seen), type(under).__name__
+            under = under.parentWidget()

@@ -115,6 +115,8 @@ class ProbStrip(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        # its paint covers every pixel (a white static layer first): the widgets under it need no repaint
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.font_ = QtGui.QFont(MONO)
         self.font_.setPointSize(10)
         self.cell = QtGui.QFontMetrics(self.font_).horizontalAdvance("M") + 5

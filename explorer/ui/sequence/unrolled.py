@@ -35,6 +35,8 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        # its paint covers every pixel (a white static layer first): the widgets under it need no repaint
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.steps: list[StepView | None] = [None, None, None]
         self.unit: int | None = None
         self.cell = "RNN"
