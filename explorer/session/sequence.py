@@ -39,6 +39,7 @@ from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.recurrent import RecurrentLayer
 from explorer.errors import ExplorerError
+from explorer.session.checkpoints import Checkpoints
 from explorer.session.sequence_view import FrameRequest, SequenceView, make_frame
 
 F32 = npt.NDArray[np.float32]
@@ -125,7 +126,7 @@ class SequenceSession:
         self._lstm = self.cell == "LSTM"
         self._table: F32 | None = None   # (V, G*H) input projection per symbol, built on first use
         n_st = 2 if self._lstm else 1
-        self._ck = np.zeros((0, n_st, self.hidden_size), self.dtype)   # state after block b
+        self._ck = Checkpoints((n_st, self.hidden_size), self.dtype)   # state after block b
         self._blocks: OrderedDict[int, list[Any]] = OrderedDict()       # b -> [states, valid rows]
         self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), self.dtype)))[0]
         self._gate_cache: tuple[int, dict[str, F32]] = (0, {})
@@ -181,8 +182,7 @@ class SequenceSession:
             first = t + (BLOCK - 1 - t % BLOCK)            # checkpoints: every block's last row
             if first < end:
                 rows = np.arange(first, end, BLOCK)
-                self._checkpoint(int(rows[-1]) // BLOCK, states[rows[-1] - t])
-                self._ck[rows // BLOCK] = states[rows - t]
+                self._ck.put(rows // BLOCK, states[rows - t])
             last = (end - 1) // BLOCK                      # the last blocks stay cached whole
             for b in range(max(t // BLOCK, last - CACHED_BLOCKS + 1), last + 1):
                 a, e = max(t, b * BLOCK), min(end, (b + 1) * BLOCK)
@@ -500,7 +500,7 @@ class SequenceSession:
             return self._zero_state()
         b, r = divmod(t, BLOCK)
         if r == BLOCK - 1 and b < len(self._ck):
-            return cast("np.ndarray", self._ck[b])
+            return self._ck[b]
         return cast("np.ndarray", self._block(b, r + 1)[r])
 
     def _block(self, b: int, need: int) -> np.ndarray:
@@ -528,13 +528,6 @@ class SequenceSession:
         self._blocks.move_to_end(b)
         return entry
 
-    def _checkpoint(self, b: int, state: np.ndarray) -> None:
-        if b >= len(self._ck):
-            grown: np.ndarray = np.zeros((max(2 * len(self._ck), b + 1, 16),) + state.shape, self.dtype)
-            grown[:len(self._ck)] = self._ck
-            self._ck = grown
-        self._ck[b] = state
-
     def _forget_from(self, p: int) -> None:
         """An edit at p: states from p on are stale (checkpoints are read only below n_done)."""
         for b in [b for b in self._blocks if b * BLOCK + self._blocks[b][1] > p]:
@@ -545,7 +538,7 @@ class SequenceSession:
                 del self._blocks[b]
         need = -(-len(self.ids) // BLOCK)                        # shrink after a big deletion
         if len(self._ck) > 2 * need + 16:
-            self._ck = self._ck[:need + 16].copy()
+            self._ck.keep(need + 16)
 
     def _rows(self, start: int, stop: int, part: int | None = None) -> np.ndarray:
         """(n, S, H) states after characters start..stop-1 (all < n_done), block by block;

@@ -63,3 +63,32 @@ def test_only_checkpoints_grow_with_the_text():
     window = s.hidden_states(20_000, 20_300)              # far from the cached blocks: replayed
     assert s.steps_replayed - before <= 300 + 2 * BLOCK
     np.testing.assert_array_equal(window, fresh(model, s.text).hidden_states(20_000, 20_300))
+
+
+def test_checkpoints_grow_by_chunks_without_copying_what_is_kept():
+    from explorer.session.checkpoints import CHUNK, Checkpoints
+    rng = np.random.default_rng(0)
+    ck, ref = Checkpoints((2, 3), np.float32), {}
+    for lo in (0, 5, CHUNK - 2, 3 * CHUNK + 7):                  # runs across chunk borders
+        bs = np.arange(lo, lo + CHUNK // 2 + 3)
+        states = rng.standard_normal((len(bs), 2, 3)).astype(np.float32)
+        first = ck.chunks[0] if ck.chunks else None
+        ck.put(bs, states)
+        assert first is None or ck.chunks[0] is first             # kept, not copied
+        ref.update(zip(bs.tolist(), states))
+    assert all(np.array_equal(ck[b], v) for b, v in ref.items())
+    assert len(ck) == 4 * CHUNK and ck.nbytes == 4 * CHUNK * 2 * 3 * 4
+    ck.keep(CHUNK + 1)                                            # a big deletion: whole chunks go
+    assert len(ck) == 2 * CHUNK and np.array_equal(ck[CHUNK - 1], ref[CHUNK - 1])
+
+
+def test_a_text_longer_than_a_chunk_of_checkpoints_replays_exactly():
+    from explorer.session.checkpoints import CHUNK
+    model = random_model("LSTM", hidden=8, embed=4, seed=2)
+    n = CHUNK * BLOCK + 5_000                                     # the checkpoints need two chunks
+    s = fresh(model, code_text(n))
+    assert len(s._ck.chunks) == 2
+    far = s.hidden_states(n - 4_000, n - 3_700)                  # replayed from a 2nd-chunk checkpoint
+    np.testing.assert_array_equal(far, fresh(model, s.text).hidden_states(n - 4_000, n - 3_700))
+    y, _, _ = s.rec.run(s._embed(s.ids[:n - 3_700]))
+    np.testing.assert_allclose(far, y[0, n - 4_000:], atol=1e-5)
