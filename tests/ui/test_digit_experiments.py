@@ -232,3 +232,21 @@ def test_set_model_drops_edits_and_rewires(qtbot, lab, ui):
     assert lab.session.edits.scales == {(0, 1): 0.0}
     np.testing.assert_array_equal(lab.probabilities(),
                                   np.asarray(zeroed(other, 0, 1).trace(lab.frame.x).probs, np.float32).reshape(-1))
+
+
+def test_a_failed_sweep_says_why_and_can_run_again(qtbot):
+    """The experiment panels' failure path (jobs.failed_to): the message in the readout, the
+    button enabled again, ``finished`` emitted."""
+    from explorer.ui.digit.sweep_panel import SweepPanel
+    panel = SweepPanel()
+    qtbot.addWidget(panel)
+
+    def broken(_x):
+        raise RuntimeError("the model is broken")
+
+    with qtbot.waitSignal(panel.finished, timeout=10000):
+        assert panel.run(np.zeros((28, 28), np.float32), broken)
+        assert not panel.run_button.isEnabled()
+    assert panel.run_button.isEnabled()
+    assert "RuntimeError: the model is broken" in panel.readout.text()
+    panel.runner.stop()

@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.experiments import TRANSFORMS, accuracy_under, sweep, unit_of
 from explorer.session.compare import DigitPair
-from explorer.ui.digit.jobs import JobRunner
+from explorer.ui.digit.jobs import JobRunner, failed_to
 from explorer.ui.style import CNN, RNN, note, pen, plot_widget
 
 TIP_ACC = ("Share of the held-out images each network still reads correctly when every image is transformed\n"
@@ -94,12 +94,7 @@ class TolerancePanel(QtWidgets.QWidget):
 
         self.run_button.setEnabled(False)
         self.status.setText("running both networks over the held-out images …")
-        self.runner.start(job, None, self._on_done, self._on_failed)
-
-    def _on_failed(self, text: str) -> None:
-        self.run_button.setEnabled(True)
-        self.status.setText(text)
-        self.finished.emit()
+        self.runner.start(job, None, self._on_done, failed_to(self.run_button, self.status, self.finished))
 
     def _on_done(self, r: dict[str, Any]) -> None:
         self.result = r

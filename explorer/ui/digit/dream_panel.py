@@ -19,7 +19,7 @@ from explorer.analysis.experiments import Dream, DreamSettings, DreamTarget, dre
 from explorer.analysis.experiments_pen import PenSettings
 from explorer.engine import Model
 from explorer.ui.digit.edit_panel import editable_layers
-from explorer.ui.digit.jobs import JobRunner
+from explorer.ui.digit.jobs import JobRunner, failed_to
 from explorer.ui.digit.plots import DigitImage
 from explorer.ui.style import plot_widget
 
@@ -139,7 +139,7 @@ class DreamPanel(QtWidgets.QFrame):
         self.curve.setData([], [])
         self.run_button.setEnabled(False)
         self.readout.setText(f"dreaming of {target.text} …")
-        self.runner.start(job, self._on_progress, self._on_done, self._on_failed)
+        self.runner.start(job, self._on_progress, self._on_done, failed_to(self.run_button, self.readout, self.finished))
 
     def stop(self) -> None:
         if self.runner.worker is not None:
@@ -163,11 +163,6 @@ class DreamPanel(QtWidgets.QFrame):
         top = int(np.argmax(d.probs))
         self.readout.setText(f"{d.target.text}: objective {d.start_activation:.3f} → <b>{d.final_activation:.3f}</b><br>"
                              f"the network reads the dream as <b>{top}</b> ({100 * d.probs[top]:.1f} %)")
-        self.finished.emit()
-
-    def _on_failed(self, text: str) -> None:
-        self.run_button.setEnabled(True)
-        self.readout.setText(text)
         self.finished.emit()
 
 

@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.digit_experiments import Evidence, build_evidence, nearest
-from explorer.ui.digit.jobs import JobRunner
+from explorer.ui.digit.jobs import JobRunner, failed_to
 from explorer.ui.widgets.mosaic import MosaicPanel
 
 INK = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (0, 0, 0)])      # ink dark on white, as drawn
@@ -81,15 +81,10 @@ class EvidencePanel(QtWidgets.QFrame):
             return build_evidence(model, data)  # type: ignore[arg-type]
         self.load_button.setEnabled(False)
         self.status.setText("loading images and running the model …")
-        self.runner.start(job, None, self._on_loaded, self._on_failed)
+        self.runner.start(job, None, self._on_loaded, failed_to(self.load_button, self.status, self.finished))
 
     def stop(self) -> None:
         self.runner.stop()
-
-    def _on_failed(self, text: str) -> None:
-        self.load_button.setEnabled(True)
-        self.status.setText(text)
-        self.finished.emit()
 
     def _on_loaded(self, ev: Evidence) -> None:
         self.evidence = ev

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from explorer.ui.train.worker import GUI_WINDOW, after_repaint
 
@@ -54,6 +54,17 @@ class JobWorker(QtCore.QObject):
         else:
             self.done.emit(result)
         self.finished.emit()
+
+
+def failed_to(button: QtWidgets.QAbstractButton, label: QtWidgets.QLabel,
+              finished: QtCore.SignalInstance) -> Callable[[str], None]:
+    """The ``on_failed`` of an experiment panel: its start button enabled again, the message
+    shown in its label, its ``finished`` signal emitted."""
+    def on_failed(text: str) -> None:
+        button.setEnabled(True)
+        label.setText(text)
+        finished.emit()
+    return on_failed
 
 
 class JobRunner(QtCore.QObject):

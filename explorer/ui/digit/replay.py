@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.session.digit_experiments import replay
 from explorer.session.digits import DigitSession
-from explorer.ui.digit.jobs import JobRunner
+from explorer.ui.digit.jobs import JobRunner, failed_to
 from explorer.ui.digit.plots import DigitImage, class_plot
 
 TIP = ("Each curve is one class's probability as the drawing grew: x is pen time (points drawn so far,\n"
@@ -87,12 +87,7 @@ class ReplayPanel(QtWidgets.QFrame):
         def job(_report: Any, _cancel: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             return replay(session, 60)
         self.compute_button.setEnabled(False)
-        self.runner.start(job, None, self._on_done, self._on_failed)
-
-    def _on_failed(self, text: str) -> None:
-        self.compute_button.setEnabled(True)
-        self.readout.setText(text)
-        self.finished.emit()
+        self.runner.start(job, None, self._on_done, failed_to(self.compute_button, self.readout, self.finished))
 
     def _on_done(self, result: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         self.compute_button.setEnabled(True)

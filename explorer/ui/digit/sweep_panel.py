@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.experiments import TRANSFORMS, Sweep, identity_value, sweep, unit_of
-from explorer.ui.digit.jobs import JobRunner
+from explorer.ui.digit.jobs import JobRunner, failed_to
 from explorer.ui.digit.plots import DigitImage, class_plot
 
 TIP = ("Each curve is one class's probability as the network input is transformed by the value on the\n"
@@ -85,16 +85,11 @@ class SweepPanel(QtWidgets.QFrame):
 
         self.run_button.setEnabled(False)
         self.readout.setText("sweeping …")
-        self.runner.start(job, None, self._on_done, self._on_failed)
+        self.runner.start(job, None, self._on_done, failed_to(self.run_button, self.readout, self.finished))
         return True
 
     def stop(self) -> None:
         self.runner.stop()
-
-    def _on_failed(self, text: str) -> None:
-        self.run_button.setEnabled(True)
-        self.readout.setText(text)
-        self.finished.emit()
 
     def _on_done(self, s: Sweep) -> None:
         self.result = s
