@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from explorer.analysis.experiments import TRANSFORMS, accuracy_under, sweep, unit_of
+from explorer.analysis.experiments import accuracy_under, sweep, unit_of
 from explorer.session.compare import DigitPair
 from explorer.ui.digit.jobs import JobRunner, failed_to
+from explorer.ui.digit.sweep_panel import transform_combo
 from explorer.ui.style import CNN, RNN, note, pen, plot_widget
 
 TIP_ACC = ("Share of the held-out images each network still reads correctly when every image is transformed\n"
@@ -43,9 +44,7 @@ class TolerancePanel(QtWidgets.QWidget):
         self.pair, self.source, self.data = pair, digit_source, data
         self.result: dict[str, Any] | None = None
         self.runner = JobRunner(self)
-        self.transform = QtWidgets.QComboBox()
-        for name in TRANSFORMS:
-            self.transform.addItem(f"{name} ({unit_of(name)})", name)
+        self.transform = transform_combo()
         self.run_button = QtWidgets.QPushButton("Compare")
         self.run_button.setToolTip("Run both networks over the held-out images under the transform (worker thread)")
         self.status = QtWidgets.QLabel("")

@@ -24,6 +24,14 @@ TIP = ("Each curve is one class's probability as the network input is transforme
        "class changes. Drag the yellow cursor to see the transformed input under it.")
 
 
+def transform_combo() -> QtWidgets.QComboBox:
+    """A picker of the input transforms, each with its unit; its data is the transform's name."""
+    combo = QtWidgets.QComboBox()
+    for name in TRANSFORMS:
+        combo.addItem(f"{name} ({unit_of(name)})", name)
+    return combo
+
+
 class SweepPanel(QtWidgets.QFrame):
     """``run(x, probs_fn)`` starts a sweep; ``result`` holds the last Sweep; ``finished`` when done."""
 
@@ -34,9 +42,7 @@ class SweepPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         self.result: Sweep | None = None
         self.runner = JobRunner(self)
-        self.transform = QtWidgets.QComboBox()
-        for name in TRANSFORMS:
-            self.transform.addItem(f"{name} ({unit_of(name)})", name)
+        self.transform = transform_combo()
         self.transform.setToolTip("shift ±8 px, rotate ±60°, scale 0.5–1.5×, thickness −3…+3 grey erosions/dilations")
         self.run_button = QtWidgets.QPushButton("Sweep the current drawing")
         self.plot, self.curves = class_plot("Probability of each class vs the transform", "transform value", TIP)
