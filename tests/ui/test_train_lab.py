@@ -21,7 +21,7 @@ def lab(qtbot, ui):
     w.shutdown()
 
 
-def run_to_end(qtbot, lab, timeout=30000):
+def run_to_end(qtbot, lab, timeout=120000):   # a deadline, not a timing: a loaded machine is slower
     with qtbot.waitSignal(lab.finished, timeout=timeout) as blocker:
         lab.start()
     return blocker.args[0]
