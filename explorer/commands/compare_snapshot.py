@@ -40,7 +40,8 @@ def snapshot(task: str, distance: int, steps: int, quiet: bool = True) -> dict[s
             print(f"step {duel.step_count}/{steps}", file=sys.stderr)
     grid, acc = duel.accuracy_curve()
     infl = duel.influence()
-    contexts = [int(getattr(la, "max_len")) for c in duel.pair for la in c.model.layers if la.type_name == "LearnedPositions"]
+    from explorer.engine import LearnedPositions
+    contexts = [la.max_len for c in duel.pair for la in c.model.layers if isinstance(la, LearnedPositions)]
     return {"format": FORMAT, "version": 1, "task": task, "distance": duel.distance, "steps": steps,
             "seed": 0, "names": duel.names, "params": duel.n_params, "sample": duel.sample_text(),
             "kinds": {c.name: c.kind for c in duel.pair},

@@ -22,12 +22,13 @@ out of view and it is at chance, like the CNN beyond its field, only much later.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -44,6 +45,7 @@ from explorer.engine import (
     LearnedPositions,
     Linear,
     Model,
+    RecurrentLayer,
     ReLU,
     TransformerEncoderLayer,
 )
@@ -219,10 +221,10 @@ def input_influence(c: Contender, x: np.ndarray, target: int) -> np.ndarray:
     saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in layers]
     if c.kind == "transformer":              # the window it reads; earlier inputs get 0
         seen = c.encode(x)
-        out = np.zeros(x.shape[1], np.float64)
-        out[x.shape[1] - seen.shape[1]:] = input_influence(
+        whole = np.zeros(x.shape[1], np.float64)
+        whole[x.shape[1] - seen.shape[1]:] = input_influence(
             Contender(c.name, c.model, lambda v: v, "rnn"), seen, target)
-        return out
+        return whole
     try:
         if c.kind == "rnn":
             inp, sub = layers[0].infer(x), Model(layers[1:])
@@ -293,7 +295,8 @@ def long_range(seed: int = 0, distances: tuple[int, ...] = LONG_RANGE_DISTANCES,
     result = CompareResult("long-range", "distance", receptive_field=receptive_field(),
                            context=CONTEXT)
     for d in distances:
-        pair = _timed(result, lambda: train_recall_pair(d, seed, steps, batch, transformer=True))
+        pair = _timed(result, functools.partial(train_recall_pair, d, seed, steps, batch,
+                                                transformer=True))
         xt, yt = balanced_test("recall", n_test, d + 2, np.random.default_rng([seed, d, 1]))
         row: dict[str, Any] = {"distance": d, "in_field": d + 2 <= result.receptive_field,
                                "in_context": d + 2 <= CONTEXT}
@@ -355,8 +358,8 @@ def _one_more(c: Contender, n: int, windowed: bool) -> Callable[[], Any]:
     layers = c.model.layers
     x = np.zeros((1, 1), np.int64)
     if c.kind == "rnn":
-        rec = layers[1]
-        emb = layers[0].infer(x)[:, 0]
+        rec = cast(RecurrentLayer, layers[1])
+        emb = layers[0].infer(cast(Any, x))[:, 0]
         state = rec.initial_state(1)
         return lambda: layers[-1].infer(rec.step(emb, state)[0])
     if c.kind == "cnn":

@@ -25,8 +25,8 @@ from explorer.data.corpora import load_code, stdlib_root
 from explorer.data.vocab import Vocab
 from explorer.engine import Model, RecurrentLayer, load_model, log_softmax
 from explorer.paths import model_path
-from explorer.training.text_cnn import receptive_field, stream_logprobs
 from explorer.training import text_transformer
+from explorer.training.text_cnn import receptive_field, stream_logprobs
 from explorer.training.text_models import LOG2E
 
 #: distance bins (inclusive): the table's rows
@@ -145,8 +145,8 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
         else:
             arg, bits = rnn_logprobs_argmax_bits(model, ids) if recurrent else cnn_argmax_bits(model, ids)
         correct[name] = arg[pos - 1] == ids[pos]
-        kind = "transformer" if attention else "rnn" if recurrent else "cnn"
-        info[name] = {"kind": kind, "bpc": float(bits.mean()),
+        family = "transformer" if attention else "rnn" if recurrent else "cnn"
+        info[name] = {"kind": family, "bpc": float(bits.mean()),
                       "params": model.n_params(), "file": os.path.basename(path),
                       "receptive_field": None if recurrent or attention else receptive_field(model),
                       "closer_accuracy": float(correct[name].mean()) if len(pos) else None}

@@ -34,8 +34,8 @@ from explorer.data.ngram import NGramModel
 from explorer.data.vocab import Vocab
 from explorer.engine import Adam, Model, ModelFileError, load_model, save_model
 from explorer.paths import model_path, models_dir
-from explorer.training.loop import Event, fit
 from explorer.training import text_transformer
+from explorer.training.loop import Event, fit
 from explorer.training.progress import ProgressBar
 from explorer.training.text_models import (
     LOG2E,
