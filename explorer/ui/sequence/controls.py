@@ -19,7 +19,7 @@ from explorer.ui.sequence.presets import PRESETS
 from explorer.ui.sequence.textcolour import TextColourer
 from explorer.ui.sequence.trajectory import TrajectoryPanel
 from explorer.ui.sequence.unrolled import UnrolledPanel
-from explorer.ui.widgets.fit import scrolled
+from explorer.ui.widgets.fold import FoldingSplitter
 
 if TYPE_CHECKING:
     from explorer.ui.sequence.lab import SequenceLab
@@ -170,13 +170,19 @@ def layout(self: SequenceLab) -> None:
         right.addWidget(w)
     right.setSizes([230, 345, 325])   # the side panels need ~160 px each
     middle.setSizes([440, 480])
-    bottom.setSizes([520, 400])
-    # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
-    right.setMinimumSize(760, 680)
-    side.setMinimumWidth(320)
+    bottom.setSizes([560, 340])
+    bottom.setStretchFactor(0, 1)     # a narrower window narrows the gates first: the unrolled cells keep their size
+    for w, title in ((self.heatmap, "hidden state"), (self.trajectory, "trajectory"),
+                     (self.predictions, "next character"), (self.memory_panel, "memory"),
+                     (self.gates, "gates"), (self.unrolled, "unrolled")):
+        w.setWindowTitle(title)        # its tab's title when the rows fold
+    # below this size the rows under the heat map fold into tabs (a 1024×640 window): every
+    # panel stays readable, one row at a time, instead of scrolling or squashing
+    self.fold = FoldingSplitter(right, QtCore.QSize(740, 600), pinned=1)
+    side.setMinimumWidth(300)
     self.splitter = QtWidgets.QSplitter()
     self.splitter.addWidget(left)
-    self.splitter.addWidget(scrolled(right))
+    self.splitter.addWidget(self.fold)
     self.splitter.setSizes([450, 950])
     self._splitters = {"main": self.splitter, "right": right, "middle": middle, "bottom": bottom, "side": side}
     lay = QtWidgets.QVBoxLayout(self)
