@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 PLOT_VISIBLE = 0.6          # a plot is readable when at least this fraction of it is on screen
-PLOT_MIN = (80, 50)         # ... and at least this many pixels wide and tall
+PLOT_MIN = (120, 100)       # ... and at least this many pixels wide and tall (a PlotWidget)
 SLACK = 1                   # pixels a control may overhang (frame rounding)
 
 # Parts of Qt's own widgets that are not controls of ours: the tab bar's scroll arrows, a
@@ -94,6 +94,8 @@ def problems(window: QtWidgets.QWidget) -> list[str]:
                 continue
             if not seen.adjusted(-SLACK, -SLACK, SLACK, SLACK).contains(box):
                 out.append(f"{name_of(w)} is cut off: {where}")
+            elif isinstance(w, QtWidgets.QComboBox) and (cut := combo_cut(w)):
+                out.append(f"{name_of(w)} {cut}")
             elif isinstance(w, QtWidgets.QAbstractButton) and w.text() and not isinstance(w, QtWidgets.QToolButton):
                 need = w.sizeHint().width() if not isinstance(w, QtWidgets.QCheckBox) else w.minimumSizeHint().width()
                 if w.width() + SLACK < min(need, w.minimumSizeHint().width() or need):
@@ -125,6 +127,18 @@ def layout_clipped(view: pg.GraphicsView) -> str:
     have = view.viewport().size()
     if need.width() > have.width() + 2 or need.height() > have.height() + 2:
         return f"a layout of at least {need.width():.0f}x{need.height():.0f} px in {have.width()}x{have.height()}"
+    return ""
+
+
+def combo_cut(combo: QtWidgets.QComboBox) -> str:
+    """'' when a combo box shows its current text whole; else how much room it lacks."""
+    opt = QtWidgets.QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    text = combo.style().subControlRect(QtWidgets.QStyle.ComplexControl.CC_ComboBox, opt,
+                                        QtWidgets.QStyle.SubControl.SC_ComboBoxEditField, combo)
+    need = combo.fontMetrics().horizontalAdvance(combo.currentText())
+    if not combo.isEditable() and need > text.width() + SLACK:
+        return f"shows its text cut: needs {need} px and has {text.width()}"
     return ""
 
 

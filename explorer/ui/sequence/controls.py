@@ -57,7 +57,7 @@ def build_ui(self: SequenceLab) -> None:
     self.editor = SequenceEditor()
     self.colourer = TextColourer(self.editor)
     self.model_combo, self.preset_combo = QtWidgets.QComboBox(), QtWidgets.QComboBox()
-    self.preset_combo.addItem("Load a preset…")
+    self.preset_combo.addItem("Presets…")
     self.preset_combo.addItems(list(PRESETS))
     self.notice = QtWidgets.QLabel()
     self.notice.setWordWrap(True)
@@ -131,7 +131,7 @@ def layout(self: SequenceLab) -> None:
     top = QtWidgets.QHBoxLayout()
     top.addWidget(QtWidgets.QLabel("Model:"))
     top.addWidget(self.model_combo, 2)
-    top.addWidget(self.preset_combo, 1)
+    top.addWidget(self.preset_combo)
     find = QtWidgets.QHBoxLayout()
     find.addWidget(QtWidgets.QLabel("Find a unit for:"))
     find.addWidget(self.finder_combo, 1)
@@ -139,6 +139,7 @@ def layout(self: SequenceLab) -> None:
     for combo in (self.model_combo, self.preset_combo, self.finder_combo, self.colour_combo):
         combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
+    self.preset_combo.setMinimumContentsLength(len(self.preset_combo.itemText(0)) + 1)   # its prompt is never cut
     unit = QtWidgets.QHBoxLayout()
     unit.addWidget(QtWidgets.QLabel("Unit:"))
     unit.addWidget(self.unit_spin)
@@ -176,9 +177,9 @@ def layout(self: SequenceLab) -> None:
                      (self.predictions, "next character"), (self.memory_panel, "memory"),
                      (self.gates, "gates"), (self.unrolled, "unrolled")):
         w.setWindowTitle(title)        # its tab's title when the rows fold
-    # below this size the rows under the heat map fold into tabs (a 1024×640 window): every
+    # below this size (a 1280×720 window is below it) the rows under the heat map fold into tabs (a 1024×640 window): every
     # panel stays readable, one row at a time, instead of scrolling or squashing
-    self.fold = FoldingSplitter(right, QtCore.QSize(740, 600), pinned=1)
+    self.fold = FoldingSplitter(right, QtCore.QSize(740, 780), pinned=1)
     side.setMinimumWidth(300)
     self.splitter = QtWidgets.QSplitter()
     self.splitter.addWidget(left)
