@@ -100,6 +100,9 @@ def problems(window: QtWidgets.QWidget) -> list[str]:
                 need = w.sizeHint().width() if not isinstance(w, QtWidgets.QCheckBox) else w.minimumSizeHint().width()
                 if w.width() + SLACK < min(need, w.minimumSizeHint().width() or need):
                     out.append(f"{name_of(w)} is narrower than its text: {w.width()} < {need}")
+        elif isinstance(w, QtWidgets.QTableView) and (w.verticalScrollBar().isVisible()
+                                                       or w.horizontalScrollBar().isVisible()):
+            out.append(f"{name_of(w)} hides rows or columns behind a scroll bar ({w.width()}x{w.height()} px)")
         elif is_plot(w):
             area = box.width() * box.height()
             frac = seen.width() * seen.height() / area if area and not seen.isEmpty() else 0.0
@@ -156,7 +159,10 @@ def label_cut(label: QtWidgets.QLabel) -> str:
 
 
 def _tab_widgets(root: QtWidgets.QWidget) -> list[QtWidgets.QTabWidget]:
-    """The tab widgets under ``root`` that are not inside another tab widget under ``root``."""
+    """The tab widgets under ``root`` that are not inside another tab widget under ``root``
+    (``root`` itself when a page is a tab widget)."""
+    if isinstance(root, QtWidgets.QTabWidget):
+        return [root]
     found = []
     for tw in root.findChildren(QtWidgets.QTabWidget):
         p = tw.parentWidget()

@@ -20,7 +20,7 @@ from explorer.analysis.experiments_pen import PenSettings
 from explorer.engine import Model
 from explorer.ui.digit.edit_panel import editable_layers
 from explorer.ui.digit.jobs import JobRunner, failed_to
-from explorer.ui.digit.plots import DigitImage
+from explorer.ui.digit.plots import SIDE, DigitImage
 from explorer.ui.style import plot_widget
 
 TIP = ("The objective (class: log-probability; channel: mean activation of that map; unit: its value)\n"
@@ -59,13 +59,13 @@ class DreamPanel(QtWidgets.QFrame):
         self.draw_button = QtWidgets.QPushButton("Draw this")
         self.draw_button.setToolTip("Put the dream on the canvas (as a background image; undo brings your drawing back)")
         self.draw_button.setEnabled(False)
-        self.image = DigitImage(170)
+        self.image = DigitImage(SIDE)
         self.image.setToolTip("The input being optimised (28×28, ink dark)")
         self.readout = QtWidgets.QLabel("")
         self.readout.setWordWrap(True)
-        self.plot = plot_widget("Objective during the ascent", "step", "objective", TIP, legend=False)
+        self.plot = plot_widget("Objective per step", "step", "objective", TIP, legend=False)
         self.curve = self.plot.getPlotItem().plot([], [], pen=pg.mkPen("#1f77b4", width=2))
-        self.plot.setMinimumHeight(160)
+        self.plot.setMinimumSize(160, 130)
         form = QtWidgets.QGridLayout()
         form.addWidget(QtWidgets.QLabel("target"), 0, 0)
         form.addWidget(self.kind, 0, 1)
@@ -80,18 +80,22 @@ class DreamPanel(QtWidgets.QFrame):
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.run_button, self.stop_button, self.draw_button):
             buttons.addWidget(b)
-        left = QtWidgets.QVBoxLayout()
-        left.addLayout(form)
-        left.addLayout(buttons)
-        left.addWidget(self.readout)
-        left.addStretch(1)
-        top = QtWidgets.QHBoxLayout()
-        top.addLayout(left, 1)
-        top.addWidget(self.image)
+        side = QtWidgets.QVBoxLayout()          # the dream beside its objective curve
+        side.addWidget(self.image)
+        side.addWidget(self.readout)
+        side.addStretch(1)
+        self.readout.setFixedWidth(SIDE + 14)
+        body = QtWidgets.QHBoxLayout()
+        body.addWidget(self.plot, 1)
+        body.addLayout(side)
         lay = QtWidgets.QVBoxLayout(self)
-        lay.addWidget(QtWidgets.QLabel("<b>what does it want to see?</b> · gradient ascent on the input"))
-        lay.addLayout(top)
-        lay.addWidget(self.plot, 1)
+        lay.setContentsMargins(6, 4, 6, 4)
+        heading = QtWidgets.QLabel("<b>what does it want to see?</b> · gradient ascent on the input")
+        heading.setWordWrap(True)
+        lay.addWidget(heading)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addLayout(body, 1)
         self.setToolTip(TIP)
         self.kind.currentIndexChanged.connect(self._on_kind)
         self.method.currentIndexChanged.connect(lambda _: self.start.setEnabled(self.method.currentData() == "pixels"))
