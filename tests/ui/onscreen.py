@@ -110,6 +110,8 @@ def problems(window: QtWidgets.QWidget) -> list[str]:
                 out.append(f"{name_of(w)} is {100 * frac:.0f} % visible: {where}")
             elif isinstance(w, pg.GraphicsView) and (clipped := layout_clipped(w)):
                 out.append(f"{name_of(w)} draws {clipped}")
+            elif isinstance(w, pg.GraphicsView) and (hidden := under_legend(w)):
+                out.append(f"{name_of(w)}: {hidden}")
             elif isinstance(w, pg.PlotWidget) and (seen.width() < PLOT_MIN[0] or seen.height() < PLOT_MIN[1]):
                 out.append(f"{name_of(w)} is squashed to {seen.width()}x{seen.height()} px")
         elif isinstance(w, QtWidgets.QLabel) and w.text() and not w.pixmap():
@@ -130,6 +132,21 @@ def layout_clipped(view: pg.GraphicsView) -> str:
     have = view.viewport().size()
     if need.width() > have.width() + 2 or need.height() > have.height() + 2:
         return f"a layout of at least {need.width():.0f}x{need.height():.0f} px in {have.width()}x{have.height()}"
+    return ""
+
+
+def under_legend(view: pg.GraphicsView) -> str:
+    """'' unless a text in the plot (a line's label, a note) lies under one of its legends."""
+    items = view.scene().items()
+    legends = [i for i in items if isinstance(i, pg.LegendItem) and i.isVisible() and i.items]
+    for item in items:
+        if not isinstance(item, pg.TextItem) or not item.isVisible() or not item.toPlainText().strip():
+            continue
+        for legend in legends:
+            if legend.isAncestorOf(item):
+                continue
+            if legend.sceneBoundingRect().intersects(item.sceneBoundingRect()):
+                return f"the label {item.toPlainText()!r} hides under the legend"
     return ""
 
 
