@@ -58,10 +58,10 @@ class EvidencePanel(QtWidgets.QFrame):
             hdr.setMinimumSectionSize(12)
         self.table.verticalHeader().setDefaultSectionSize(12)
         self.table.setMinimumSize(240, 12 * 10 + self.table.horizontalHeader().sizeHint().height() + 4)
-        self.cell = MosaicPanel("images in the clicked cell", (
+        self.cell = MosaicPanel("that cell", (
             "Held-out images of the clicked cell (true class → answer), at most 16.\n"
-            "Click one to load it onto the canvas."), SHOWN, 28, 28, 8, INK, (0.0, 1.0))
-        self.cell.setMinimumHeight(56)
+            "Click one to load it onto the canvas."), SHOWN, 28, 28, 4, INK, (0.0, 1.0))
+        self.cell.setFixedWidth(120)
         # two pages (a narrow column cannot show both at a readable size): neighbours, mistakes
         near_page = QtWidgets.QWidget()
         near_lay = QtWidgets.QVBoxLayout(near_page)
@@ -75,8 +75,10 @@ class EvidencePanel(QtWidgets.QFrame):
         title = QtWidgets.QLabel("<b>confusion matrix</b> · true class (rows) → answer (columns)")
         title.setWordWrap(True)
         right.addWidget(title)
-        right.addWidget(self.table, 3)
-        right.addWidget(self.cell, 1)
+        cells = QtWidgets.QHBoxLayout()        # the images beside the table: the page stays short
+        cells.addWidget(self.table, 1)
+        cells.addWidget(self.cell)
+        right.addLayout(cells, 1)
         self.pages = QtWidgets.QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(near_page, "nearest images")

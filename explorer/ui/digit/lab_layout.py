@@ -141,7 +141,8 @@ def build(lab: DigitLab) -> None:
     lab.right_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
     lab.right_splitter.addWidget(lab.prob_panel)
     lab.right_splitter.addWidget(lab.right_tabs)
-    lab.right_splitter.setStretchFactor(1, 2)
+    lab.right_splitter.setStretchFactor(0, 1)     # a shorter window shrinks both: the prediction goes
+    lab.right_splitter.setStretchFactor(1, 2)     # compact, the tabs keep most of the room
     lab.right_splitter.setSizes([250, 610])     # a short window: the prediction goes compact (≥ 160 px)
 
     lab.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
