@@ -119,8 +119,7 @@ class ProbabilityPanel(QtWidgets.QFrame):
         self.bars.set_probs(probs)
         k = 0.6 if self.compact else 1.0           # type sizes in the compact arrangement
         if probs is None:
-            text = "draw<br>a digit" if self.compact else "draw a digit"
-            self.first.setText(f"<span style='font-size:{24 * k:.0f}pt; color:{MUTED}'>{text}</span>")
+            self.first.setText(f"<span style='font-size:{24 * k:.0f}pt; color:{MUTED}'>draw a digit</span>")
             self.second.setText("")
             return
         a, b = np.argsort(-probs)[:2]
