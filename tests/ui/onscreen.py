@@ -103,6 +103,12 @@ def problems(window: QtWidgets.QWidget) -> list[str]:
         elif isinstance(w, QtWidgets.QTableView) and (w.verticalScrollBar().isVisible()
                                                        or w.horizontalScrollBar().isVisible()):
             out.append(f"{name_of(w)} hides rows or columns behind a scroll bar ({w.width()}x{w.height()} px)")
+        elif isinstance(w, QtWidgets.QScrollArea) and (w.verticalScrollBar().isVisible()
+                                                        or w.horizontalScrollBar().isVisible()):
+            inner = w.widget()
+            what = name_of(inner) if inner is not None else "its content"
+            out.append(f"{what} needs scrolling: {inner.size().toTuple() if inner else ''} "
+                       f"in a {w.viewport().width()}x{w.viewport().height()} px view")
         elif is_plot(w):
             area = box.width() * box.height()
             frac = seen.width() * seen.height() / area if area and not seen.isEmpty() else 0.0
