@@ -37,8 +37,8 @@ class BelowLegend(pg.LegendItem):
     def updateSize(self) -> None:  # noqa: N802 (pyqtgraph)
         self.updateGeometry()           # the plot's layout places and sizes it
 
-    def sizeHint(self, which: QtCore.Qt.SizeHint, constraint: QtCore.QSizeF = QtCore.QSizeF()) -> QtCore.QSizeF:  # noqa: N802 (Qt)
-        hint = super().sizeHint(which, constraint)
+    def sizeHint(self, which: QtCore.Qt.SizeHint, constraint: QtCore.QSizeF | None = None) -> QtCore.QSizeF:  # noqa: N802 (Qt)
+        hint = super().sizeHint(which, QtCore.QSizeF() if constraint is None else constraint)
         if which == QtCore.Qt.SizeHint.MinimumSize and self.items:
             return QtCore.QSizeF(min(hint.width(), self._widest()), hint.height())
         return hint

@@ -13,10 +13,10 @@ legend.
 from __future__ import annotations
 
 import pytest
+from onscreen import PLOT_VISIBLE, problems, seen_rect, settle, tab_states
 from PySide6 import QtCore, QtWidgets
 
 from explorer.ui.main_window import MainWindow
-from onscreen import PLOT_VISIBLE, problems, seen_rect, settle, tab_states
 
 SIZES = [(1024, 640), (1280, 720)]
 
