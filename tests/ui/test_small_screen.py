@@ -120,3 +120,25 @@ def test_the_check_finds_what_is_cut_off(qtbot):
     label.setGeometry(0, 40, 260, 20)
     settle()
     assert problems(w) == []
+
+
+def test_every_sequence_model_fits_at_1024x640(qtbot, window):
+    """Each shipped sequence model changes the panels (gates of an LSTM, a GRU, none for a plain
+    RNN; a toy task's fixed points): each one's Sequence Lab tabs are checked."""
+    resize(qtbot, window, SIZES[0])
+    lab = window.sequence_lab
+    window.tabs.setCurrentWidget(lab)
+    start = lab.model_combo.currentIndex()
+    bad = []
+    try:
+        for i in range(lab.model_combo.count()):
+            lab.model_combo.setCurrentIndex(i)
+            qtbot.waitUntil(lambda: lab.view is not None, timeout=30_000)
+            settle()
+            name = lab.model_combo.itemText(i)
+            for path in tab_states(lab):
+                bad += [f"{name} › {' › '.join(path)}: {p}" for p in problems(window)]
+            bad += [f"{name}: {p}" for p in problems(window)]
+    finally:
+        lab.model_combo.setCurrentIndex(start)
+    assert not bad, "\n".join(bad)

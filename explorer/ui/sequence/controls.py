@@ -139,7 +139,13 @@ def layout(self: SequenceLab) -> None:
     for combo in (self.model_combo, self.preset_combo, self.finder_combo, self.colour_combo):
         combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
-    self.preset_combo.setMinimumContentsLength(len(self.preset_combo.itemText(0)) + 1)   # its prompt is never cut
+    # the preset picker is as wide as its prompt: the model's name keeps the rest of the row
+    opt = QtWidgets.QStyleOptionComboBox()
+    self.preset_combo.initStyleOption(opt)
+    fm = self.preset_combo.fontMetrics()
+    text = QtCore.QSize(fm.horizontalAdvance(self.preset_combo.itemText(0)) + 6, fm.height())
+    self.preset_combo.setFixedWidth(self.preset_combo.style().sizeFromContents(
+        QtWidgets.QStyle.ContentsType.CT_ComboBox, opt, text, self.preset_combo).width())
     unit = QtWidgets.QHBoxLayout()
     unit.addWidget(QtWidgets.QLabel("Unit:"))
     unit.addWidget(self.unit_spin)
