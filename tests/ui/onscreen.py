@@ -116,6 +116,8 @@ def problems(window: QtWidgets.QWidget) -> list[str]:
                 out.append(f"{name_of(w)} is {100 * frac:.0f} % visible: {where}")
             elif isinstance(w, pg.GraphicsView) and (clipped := layout_clipped(w)):
                 out.append(f"{name_of(w)} draws {clipped}")
+            elif isinstance(w, pg.GraphicsView) and (cut := titles_cut(w)):
+                out.append(f"{name_of(w)}: {cut}")
             elif isinstance(w, pg.GraphicsView) and (hidden := under_legend(w)):
                 out.append(f"{name_of(w)}: {hidden}")
             elif isinstance(w, pg.PlotWidget) and (seen.width() < PLOT_MIN[0] or seen.height() < PLOT_MIN[1]):
@@ -138,6 +140,28 @@ def layout_clipped(view: pg.GraphicsView) -> str:
     have = view.viewport().size()
     if need.width() > have.width() + 2 or need.height() > have.height() + 2:
         return f"a layout of at least {need.width():.0f}x{need.height():.0f} px in {have.width()}x{have.height()}"
+    return ""
+
+
+def titles_cut(view: pg.GraphicsView) -> str:
+    """'' unless a plot's title (or an axis label) is wider than the plot that shows it."""
+    for item in view.scene().items():
+        if not isinstance(item, pg.PlotItem) or not item.isVisible():
+            continue
+        labels = [("title", item.titleLabel)] if item.titleLabel.isVisible() else []
+        for name in ("bottom", "left"):
+            axis = item.getAxis(name)
+            if axis.isVisible() and axis.label.toPlainText():
+                labels.append((f"{name} axis label", axis))
+        for what, lab in labels:
+            if isinstance(lab, pg.AxisItem):
+                text, need = lab.label.toPlainText(), lab.label.boundingRect().width()
+                room = item.vb.height() if lab.orientation == "left" else item.vb.width()
+                room += 40                      # a label may run under the axis' own ticks
+            else:
+                text, need, room = lab.item.toPlainText(), lab.item.boundingRect().width(), item.width()
+            if need > room + SLACK:
+                return f"its {what} {text!r} needs {need:.0f} px and has {room:.0f}"
     return ""
 
 

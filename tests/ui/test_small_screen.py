@@ -117,7 +117,11 @@ def test_the_check_finds_what_is_cut_off(qtbot):
     assert "'a long text that does not fit' needs" in found
     button.setGeometry(10, 10, 100, 24)
     plot.setGeometry(0, 70, 300, 125)
+    plot.setTitle("a title far too long for a plot only three hundred pixels wide, as it goes on and on")
     label.setGeometry(0, 40, 260, 20)
+    settle()
+    assert any("'a title far too long" in p for p in problems(w))      # a title wider than its plot
+    plot.setTitle("short")
     settle()
     assert problems(w) == []
 

@@ -110,7 +110,7 @@ class DuelPanel(QtWidgets.QWidget):
                                      "Cross-entropy of each batch (running mean) for both networks, "
                                      "trained on exactly the same examples.")
         self.acc_plot = plot_widget("Accuracy against distance", "distance key → '?' (symbols)",
-                                    "accuracy (balanced test)",
+                                    "test accuracy",
                                     "Accuracy on fresh test sequences at each distance (recall) or "
                                     "length (motif), classes balanced so chance is exact (dashed). "
                                     "The shaded band is what the CNN can see.")
