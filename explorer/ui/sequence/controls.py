@@ -176,6 +176,8 @@ def layout(self: SequenceLab) -> None:
     for w in (self.heatmap, middle, bottom):
         right.addWidget(w)
     right.setSizes([230, 345, 325])   # the side panels need ~160 px each
+    for i, stretch in enumerate((2, 3, 3)):   # a taller window grows every row, not only the last
+        right.setStretchFactor(i, stretch)
     middle.setSizes([440, 480])
     bottom.setSizes([560, 340])
     bottom.setStretchFactor(0, 1)     # a narrower window narrows the gates first: the unrolled cells keep their size
