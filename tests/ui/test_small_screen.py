@@ -1,4 +1,4 @@
-"""Everything on screen at 1024×640 (and 1280×720) without scrolling, on every tab and inner tab.
+"""Everything on screen at 1024×640 (and 1280×720, 1920×1080) without scrolling, on every tab and inner tab.
 
 The whole window with the shipped models, a digit drawn and a sweep run, is resized to each
 size; every QTabWidget it shows is walked (tests/ui/onscreen.py, so panels added later are
@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.ui.main_window import MainWindow
 
-SIZES = [(1024, 640), (1280, 720)]
+SIZES = [(1024, 640), (1280, 720), (1920, 1080)]     # the small screens, and nothing worse when large
 
 
 @pytest.fixture(scope="module")

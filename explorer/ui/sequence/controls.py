@@ -187,7 +187,7 @@ def layout(self: SequenceLab) -> None:
         w.setWindowTitle(title)        # its tab's title when the rows fold
     # below this size (a 1280×720 window is below it) the rows under the heat map fold into tabs (a 1024×640 window): every
     # panel stays readable, one row at a time, instead of scrolling or squashing
-    self.fold = FoldingSplitter(right, QtCore.QSize(740, 780), pinned=1)
+    self.fold = FoldingSplitter(right, QtCore.QSize(740, 780), pinned=1, proportions=[230, 345, 325])
     side.setMinimumWidth(300)
     self.splitter = QtWidgets.QSplitter()
     self.splitter.addWidget(left)

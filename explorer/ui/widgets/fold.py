@@ -46,8 +46,12 @@ class FoldingSplitter(QtWidgets.QWidget):
     folded_changed = QtCore.Signal(bool)
 
     def __init__(self, rows: QtWidgets.QSplitter, need: QtCore.QSize, pinned: int = 1,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 proportions: list[int] | None = None, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        # the rows' heights in proportion, applied when first shown at a real size (sizes set
+        # before that are squeezed by the widgets' minimums at Qt's guessed size); saved
+        # settings (restore_wide_state) take precedence
+        self._proportions = list(proportions) if proportions else None
         self.rows, self.need, self.pinned = rows, QtCore.QSize(need), pinned
         self.folded = False
         self.tabs = QtWidgets.QTabWidget()
@@ -57,7 +61,7 @@ class FoldingSplitter(QtWidgets.QWidget):
         self.tabs.hide()
         self._moved: list[tuple[QtWidgets.QWidget, list[QtWidgets.QWidget], list[int]]] = []
         self._split: list[bool] = []
-        self._wide_sizes: list[int] = []
+        self._wide_sizes: list[int] = list(proportions) if proportions else rows.sizes()
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(rows)
@@ -73,6 +77,11 @@ class FoldingSplitter(QtWidgets.QWidget):
     def resizeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         super().resizeEvent(ev)  # type: ignore[arg-type]
         folded = not self.fits(self.size())
+        if self._proportions and self.isVisible() and not folded and not self.folded:
+            total = sum(self._proportions)
+            room = max(self.height() - self.rows.handleWidth() * (self.rows.count() - 1), 1)
+            self.rows.setSizes([room * p // total for p in self._proportions])
+            self._proportions = None
         if folded and self.folded and self._plan() != self._split:
             self.set_folded(False)           # the window changed which rows must split: fold anew
         self.set_folded(folded)
@@ -95,7 +104,9 @@ class FoldingSplitter(QtWidgets.QWidget):
                 for w in (self.rows.widget(i) for i in range(self.pinned, self.rows.count())) if w is not self.tabs]
 
     def _fold(self) -> None:
-        self._wide_sizes = self.rows.sizes()
+        sizes = self.rows.sizes()
+        if self.rows.isVisible() and sum(sizes) > 0:
+            self._wide_sizes = sizes     # not the sizes of a page laid out hidden, at a guessed size
         current = self.tabs.currentIndex()
         self._split = self._plan()
         rows = [self.rows.widget(i) for i in range(self.pinned, self.rows.count())]
@@ -118,7 +129,7 @@ class FoldingSplitter(QtWidgets.QWidget):
         self.tabs.show()
         self.tabs.setCurrentIndex(min(max(current, 0), self.tabs.count() - 1))
         top = sum(self._wide_sizes[: self.pinned])
-        total = max(sum(self._wide_sizes), 1)
+        total = max(sum(self._wide_sizes), 1) if self._wide_sizes else 3
         height = max(self.rows.height(), 1)
         # the pinned rows keep their share, at least a third and at most half of the height
         pinned_px = min(max(int(height * top / total), height // 3), height // 2)
@@ -153,6 +164,7 @@ class FoldingSplitter(QtWidgets.QWidget):
 
     def restore_wide_state(self, state: QtCore.QByteArray) -> bool:
         """Apply a saved unfolded state (now, or when the rows next unfold)."""
+        self._proportions = None
         if not self.folded:
             return self.rows.restoreState(state)
         self._unfold()
