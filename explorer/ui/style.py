@@ -20,9 +20,47 @@ DIVERGING = "CET-D1"     # blue < 0 < red: signed values, centred on zero
 GATE_MAP = "viridis"     # values in [0, 1] (gates)
 
 
+class BelowLegend(pg.LegendItem):
+    """A legend under its plot's x axis, never over the data: as many entries a row as the
+    plot's width holds (more rows when it narrows), so it never sets the plot's minimum width."""
+
+    def __init__(self) -> None:
+        super().__init__(offset=None, horSpacing=6, labelTextColor=FG, frame=False)
+        # the whole width under the plot: resizeEvent then fits as many entries a row as it holds
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
+
+    def _widest(self) -> float:
+        # a label item stretches to its cell: measure its text instead
+        return max((sample.boundingRect().width() + label.item.boundingRect().width() + 2 * self.layout.horizontalSpacing()
+                    for sample, label in self.items), default=0.0)
+
+    def updateSize(self) -> None:  # noqa: N802 (pyqtgraph)
+        self.updateGeometry()           # the plot's layout places and sizes it
+
+    def sizeHint(self, which: QtCore.Qt.SizeHint, constraint: QtCore.QSizeF | None = None) -> QtCore.QSizeF:  # noqa: N802 (Qt)
+        hint = super().sizeHint(which, QtCore.QSizeF() if constraint is None else constraint)
+        if which == QtCore.Qt.SizeHint.MinimumSize and self.items:
+            return QtCore.QSizeF(min(hint.width(), self._widest()), hint.height())
+        return hint
+
+    def resizeEvent(self, ev: QtWidgets.QGraphicsSceneResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        widest = self._widest()
+        if widest > 0:
+            columns = max(1, min(len(self.items), int(ev.newSize().width() // widest)))
+            if columns != self.columnCount:
+                self.setColumnCount(columns)
+
+    def addItem(self, item: object, name: str) -> None:  # noqa: N802 (pyqtgraph)
+        super().addItem(item, name)
+        columns = self.columnCount
+        self.columnCount = 0            # lay the entries out again for the current width
+        self.setColumnCount(max(1, columns))
+
+
 def style_plot(plot: pg.PlotItem, title: str, bottom: str, left: str, tip: str = "",
                legend: bool = True) -> pg.LegendItem | None:
-    """Title, axis labels, light axes, a legend (top right), mouse zoom off."""
+    """Title, axis labels, light axes, a legend (under the x axis), mouse zoom off."""
     plot.setTitle(f"<b>{title}</b>", color=FG, size="10pt")
     for name, text in (("bottom", bottom), ("left", left)):
         axis = plot.getAxis(name)
@@ -38,8 +76,9 @@ def style_plot(plot: pg.PlotItem, title: str, bottom: str, left: str, tip: str =
         plot.setToolTip(tip)
     if not legend:
         return None
-    leg = plot.addLegend(offset=(-8, 8), labelTextColor=FG, brush=pg.mkBrush(255, 255, 255, 210),
-                         pen=pg.mkPen(MUTED))
+    leg = BelowLegend()
+    plot.layout.addItem(leg, 4, 1)      # the row under the bottom axis
+    plot.legend = leg                   # named items added to the plot join it
     return leg
 
 

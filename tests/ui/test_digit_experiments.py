@@ -226,7 +226,7 @@ def test_set_model_drops_edits_and_rewires(qtbot, lab, ui):
     other = ui.tiny_cnn(5)
     lab.set_model(other)
     assert lab.session.model is other and not lab.session.edits.active
-    assert lab.right_tabs.tabText(1) == "learned kernels"
+    assert lab.right_tabs.tabText(1) == "kernels"
     lab.right_tabs.setCurrentWidget(lab.kernels)
     click_tile(qtbot, lab.kernels.panels[0].view, 1)
     assert lab.session.edits.scales == {(0, 1): 0.0}

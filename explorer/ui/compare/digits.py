@@ -126,7 +126,6 @@ class DigitsPanel(QtWidgets.QWidget):
                                      "Numbers are row indices; blank rows barely move it, strokes push it "
                                      "towards the region of the class.")
         tp = self.traj_plot.getPlotItem()
-        tp.legend.setOffset((-8, -8))
         self.traj = tp.plot(pen=pen(RNN, 2), symbol="o", symbolSize=5, symbolBrush=RNN, symbolPen=None,
                             name="after each row")
         self.traj_start = tp.plot(pen=None, symbol="s", symbolSize=10, symbolBrush="#2ca02c", name="row 1")

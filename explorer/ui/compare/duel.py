@@ -110,7 +110,7 @@ class DuelPanel(QtWidgets.QWidget):
                                      "Cross-entropy of each batch (running mean) for both networks, "
                                      "trained on exactly the same examples.")
         self.acc_plot = plot_widget("Accuracy against distance", "distance key → '?' (symbols)",
-                                    "accuracy (balanced test)",
+                                    "test accuracy",
                                     "Accuracy on fresh test sequences at each distance (recall) or "
                                     "length (motif), classes balanced so chance is exact (dashed). "
                                     "The shaded band is what the CNN can see.")
@@ -150,7 +150,6 @@ class DuelPanel(QtWidgets.QWidget):
         self.acc = {k: ap.plot(pen=pen(c, 2), symbol=s, symbolSize=7, symbolBrush=c, symbolPen=None, name=n)
                     for k, c, s, n in (("cnn", CNN, "o", "CNN"), ("rnn", RNN, "t", "LSTM"))}
         ap.setYRange(0, 1.05, padding=0)
-        ap.legend.anchor((1, 0.5), (1, 0.55), offset=(-8, 0))   # right, between 100 % and chance, at any height
         self.field = pg.LinearRegionItem((0, 1), movable=False, brush=pg.mkBrush(*RF, 60),
                                          pen=pg.mkPen(*RF, width=2))
         mp.addItem(self.field)
@@ -158,7 +157,6 @@ class DuelPanel(QtWidgets.QWidget):
                      "rnn": pg.BarGraphItem(x=[0], height=[0], width=0.38, brush=RNN, name="LSTM")}
         for b in self.bars.values():
             mp.addItem(b)                      # named: the legend picks it up
-        mp.legend.setOffset((70, 8))
         mp.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(*RF, width=6)), "CNN receptive field")
         mp.setYRange(0, 4.2, padding=0)
         mp.getAxis("left").setTicks([[(i, f"1e-{4 - i}" if i < 4 else "1") for i in range(5)]])

@@ -1,8 +1,8 @@
 """The Digit Lab's experiments (issue 13), hooked into the lab with a few additive lines.
 
 ``DigitExperiments(lab)`` builds the panels and wires them:
-- the edit panel sits under the inspector (a kernel's 3x3 values are editable there and
-  show up in the inspector's sum); clicking a learned kernel, or double-clicking a feature
+- the edit panel has its own tab beside the inspector (a kernel's 3x3 values are editable
+  there and show up in the inspector's sum); clicking a learned kernel, or double-clicking a feature
   map, switches its channel off (again: back on), shift-click picks it for scaling; edited channels are crossed out /
   outlined on the kernels and on every map of that channel; the prediction shows the
   unedited network's answer as dashed ghost bars;
@@ -44,16 +44,6 @@ def ink_to_canvas(ink: np.ndarray) -> np.ndarray:
     return np.clip(resize(np.asarray(ink, np.float32), REF, REF), 0.0, 1.0).astype(np.float32)
 
 
-def _scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
-    """``widget`` in a frameless, resizable scroll area (its minimum size no longer binds the window)."""
-    area = QtWidgets.QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-    area.setWidget(widget)
-    area.setMinimumSize(1, 1)
-    return area
-
-
 class DigitExperiments(QtCore.QObject):
     """Owns the experiment panels of one DigitLab; ``render(frame)`` after every lab render."""
 
@@ -64,7 +54,6 @@ class DigitExperiments(QtCore.QObject):
         self._map_views: dict[QtCore.QObject, tuple[Any, Any]] = {}
         session = lab.session
         self.edit_panel = EditPanel(session)
-        lab.inspector.add_footer(_scrolled(self.edit_panel))      # scrolls: the window's minimum size stays
         self.sweep = SweepPanel()
         self.dream = DreamPanel(session.model)
         self.replay = ReplayPanel()
@@ -75,11 +64,17 @@ class DigitExperiments(QtCore.QObject):
         self.tabs.addTab(self.dream, "dream")
         self.tabs.addTab(self.replay, "replay")
         self.tabs.addTab(self.evidence, "evidence")
-        self.help_button = QtWidgets.QPushButton("How to read this")
-        self.help_button.setToolTip("What this view shows and how to read it")
+        # a small "?" in the tab bar's corner: a wide button there hid the last tabs in a narrow column
+        self.help_button = QtWidgets.QToolButton()
+        self.help_button.setText("?")
+        self.help_button.setObjectName("howToRead")
+        self.help_button.setAccessibleName("How to read this")
+        self.help_button.setToolTip("How to read this: what this view shows and how to read it")
         self.help_button.clicked.connect(self.show_help)
         self.tabs.setCornerWidget(self.help_button)
-        lab.right_tabs.addTab(_scrolled(self.tabs), "experiments")
+        # every panel fits the column at 1024×640 (nothing scrolls away); edits get their own tab
+        lab.right_tabs.addTab(self.edit_panel, "edit")
+        lab.right_tabs.addTab(self.tabs, "experiments")
         self.edit_panel.edited.connect(self._on_edited)
         self.sweep.run_button.clicked.connect(self.run_sweep)
         self.dream.run_button.clicked.connect(self.run_dream)
@@ -133,7 +128,7 @@ class DigitExperiments(QtCore.QObject):
         shift = QtWidgets.QApplication.keyboardModifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier
         if shift:
             self.edit_panel.select(layer, c_out, c_in)
-            self.lab.right_tabs.setCurrentWidget(self.lab.inspector)
+            self.lab.right_tabs.setCurrentWidget(self.edit_panel)
         else:
             self.edit_panel.toggle(layer, c_out)
 

@@ -40,6 +40,25 @@ def fit_heights(panels: list[MosaicPanel], width: int, cap: int = 70, title: int
         p.setFixedHeight(int(min(width / p.aspect, cap if dense else 10_000)) + title)
 
 
+def fitted_width(panels: list[MosaicPanel], width: int, room: int | None, spacing: int = 4,
+                 cap: int = 70, title: int = 22, least: int = 120) -> int:
+    """The widest mosaic width <= ``width`` at which every panel fits ``room`` px of height
+    (never under ``least``: a deeper network then scrolls)."""
+    if room is None or not panels:
+        return width
+
+    def total(w: float) -> float:
+        return sum(min(w / p.aspect, cap if getattr(p, "dense", False) else 10_000) + title + spacing for p in panels)
+
+    if total(width) <= room:
+        return width
+    lo, hi = float(least), float(width)
+    for _ in range(20):                     # total() grows with w: bisect for the widest that fits
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if total(mid) <= room else (lo, mid)
+    return int(lo)
+
+
 class LayerColumn(QtWidgets.QWidget):
     """Every stage's panel, stacked, each as tall as its mosaic needs at the column's width."""
 
@@ -66,8 +85,25 @@ class LayerColumn(QtWidgets.QWidget):
         lay.addStretch(1)
 
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
-        fit_heights(list(self.panels.values()), self.width() - 8)
+        self._fit()
         super().resizeEvent(ev)
+
+    def _fit(self) -> None:
+        # the maps shrink until every layer fits the height it is shown in (a scroll area's
+        # viewport: the column is never taller than the window unless the network is deep)
+        panels = list(self.panels.values())
+        room = self.parentWidget().height() if self.parentWidget() is not None else None
+        fit_heights(panels, fitted_width(panels, self.width() - 8, room, self.layout().spacing()))
+
+    def event(self, ev: QtCore.QEvent) -> bool:
+        if ev.type() == QtCore.QEvent.Type.ParentChange and self.parentWidget() is not None:
+            self.parentWidget().installEventFilter(self)       # its height changes alone, too
+        return super().event(ev)
+
+    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        if obj is self.parentWidget() and ev.type() == QtCore.QEvent.Type.Resize:
+            self._fit()
+        return False
 
     def show_view(self, view: DigitView) -> None:
         """Feed every panel its StageView: maps in [-1, 1], the scale note, pool-winner mask."""

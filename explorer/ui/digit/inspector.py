@@ -180,10 +180,6 @@ class InspectorPanel(QtWidgets.QFrame):
         self.check.setText(f"engine's output for this cell: <b>{engine:.6f}</b> &nbsp;{mark}"
                            f" <span style='color:#888'>(|Δ| = {diff:.1e}, float32 rounding)</span>")
 
-    def add_footer(self, widget: QtWidgets.QWidget) -> None:
-        """Put ``widget`` under the inspector's buttons (issue 13: the edit panel)."""
-        self.layout().addWidget(widget)
-
     def clear(self) -> None:
         self.explanation = None
         self._ensure_rows(0, "none")

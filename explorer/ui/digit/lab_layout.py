@@ -137,12 +137,13 @@ def build(lab: DigitLab) -> None:
     lab.inspector.worked_pool_requested.connect(lambda: lab.show_worked("pool"))
     lab.right_tabs = QtWidgets.QTabWidget()
     lab.right_tabs.addTab(lab.inspector, "inspector")
-    lab.right_tabs.addTab(scrolled(lab.kernels), "learned kernels")   # scrolls: fits 1024×640
+    lab.right_tabs.addTab(scrolled(lab.kernels), "kernels")   # the learned kernels; scroll for a deep net
     lab.right_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
     lab.right_splitter.addWidget(lab.prob_panel)
     lab.right_splitter.addWidget(lab.right_tabs)
-    lab.right_splitter.setStretchFactor(1, 2)
-    lab.right_splitter.setSizes([290, 570])
+    lab.right_splitter.setStretchFactor(0, 1)     # a shorter window shrinks both: the prediction goes
+    lab.right_splitter.setStretchFactor(1, 2)     # compact, the tabs keep most of the room
+    lab.right_splitter.setSizes([250, 610])     # a short window: the prediction goes compact (≥ 160 px)
 
     lab.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
     for w in (left, lab.layer_scroll, lab.right_splitter):
@@ -168,7 +169,7 @@ def rebuild_columns(lab: DigitLab) -> None:
     if old is not None:
         old.deleteLater()
     lab.kernels = KernelColumn(lab.session.model)
-    lab.right_tabs.insertTab(1, scrolled(lab.kernels), "learned kernels")
+    lab.right_tabs.insertTab(1, scrolled(lab.kernels), "kernels")
 
 
 def panels(lab: DigitLab) -> dict[str, QtWidgets.QWidget]:

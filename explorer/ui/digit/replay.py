@@ -16,7 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from explorer.session.digit_experiments import replay
 from explorer.session.digits import DigitSession
 from explorer.ui.digit.jobs import JobRunner, failed_to
-from explorer.ui.digit.plots import DigitImage, class_plot
+from explorer.ui.digit.plots import SIDE, DigitImage, class_key, class_plot
 
 TIP = ("Each curve is one class's probability as the drawing grew: x is pen time (points drawn so far,\n"
        "all strokes). The dashed line marks when the final answer took over for good. Drag the slider or\n"
@@ -46,21 +46,24 @@ class ReplayPanel(QtWidgets.QFrame):
         self.times = np.zeros(0, np.int64)
         self.probs = np.zeros((0, 10), np.float32)
         self.inputs = np.zeros((0, 28, 28), np.float32)
-        self.image = DigitImage(110)
+        self.image = DigitImage(SIDE)
         self.image.setToolTip("What the network read at that pen time (its 28×28 input, ink dark)")
         self.runner = JobRunner(self)
-        self.plot, self.curves = class_plot("Probabilities over drawing time", "pen time (points drawn)", TIP)
+        self.plot, self.curves = class_plot("P(class) over drawing time", "pen time (points drawn)", TIP)
         pi = self.plot.getPlotItem()
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((230, 170, 0), width=2))
         self.settled = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c82828", width=2, style=QtCore.Qt.PenStyle.DashLine),
                                        label="settled", labelOpts={"position": 0.95, "color": "#c82828"})
+        self.settled.setVisible(False)           # until a replay says when
         pi.addItem(self.cursor)
         pi.addItem(self.settled)
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0, maximum=0)
         self.slider.setToolTip("Pen time: the drawing as it was after this many points")
         self.play_button = QtWidgets.QPushButton("▶ Play")
-        self.compute_button = QtWidgets.QPushButton("Replay the current drawing")
+        self.compute_button = QtWidgets.QPushButton("Replay")
+        self.compute_button.setToolTip("Replay the current drawing point by point")
         self.readout = QtWidgets.QLabel("Draw a digit, then replay it.")
+        self.readout.setWordWrap(True)
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(60)
         self.timer.timeout.connect(self._tick)
@@ -69,7 +72,10 @@ class ReplayPanel(QtWidgets.QFrame):
         row.addWidget(self.play_button)
         row.addWidget(self.slider, 1)
         lay = QtWidgets.QVBoxLayout(self)
-        lay.addWidget(QtWidgets.QLabel("<b>drawing time</b> · when did it become that digit?"))
+        lay.setContentsMargins(6, 4, 6, 4)
+        heading = QtWidgets.QLabel("<b>drawing time</b> · when did it become that digit?")
+        heading.setWordWrap(True)
+        lay.addWidget(heading)
         lay.addLayout(row)
         body = QtWidgets.QHBoxLayout()
         body.addWidget(self.plot, 1)
@@ -78,6 +84,7 @@ class ReplayPanel(QtWidgets.QFrame):
         side.addStretch(1)
         body.addLayout(side)
         lay.addWidget(self.readout)
+        lay.addWidget(class_key())
         lay.addLayout(body, 1)
         self.setToolTip(TIP)
         self.slider.valueChanged.connect(self._on_slider)

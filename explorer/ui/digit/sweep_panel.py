@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.experiments import TRANSFORMS, Sweep, identity_value, sweep, unit_of
 from explorer.ui.digit.jobs import JobRunner, failed_to
-from explorer.ui.digit.plots import DigitImage, class_plot
+from explorer.ui.digit.plots import SIDE, DigitImage, class_key, class_plot
 
 TIP = ("Each curve is one class's probability as the network input is transformed by the value on the\n"
        "x axis (identity: the live input). The dashed red line marks the nearest value where the top\n"
@@ -44,8 +44,9 @@ class SweepPanel(QtWidgets.QFrame):
         self.runner = JobRunner(self)
         self.transform = transform_combo()
         self.transform.setToolTip("shift ±8 px, rotate ±60°, scale 0.5–1.5×, thickness −3…+3 grey erosions/dilations")
-        self.run_button = QtWidgets.QPushButton("Sweep the current drawing")
-        self.plot, self.curves = class_plot("Probability of each class vs the transform", "transform value", TIP)
+        self.run_button = QtWidgets.QPushButton("Sweep")
+        self.run_button.setToolTip("Sweep the current drawing through the transform")
+        self.plot, self.curves = class_plot("P(class) vs the transform", "transform value", TIP)
         pi = self.plot.getPlotItem()
         self.flip_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c82828", width=2, style=QtCore.Qt.PenStyle.DashLine),
                                          label="flips", labelOpts={"position": 0.95, "color": "#c82828"})
@@ -54,13 +55,13 @@ class SweepPanel(QtWidgets.QFrame):
         self.cursor.setToolTip("Drag: the transformed input at this value is shown on the right")
         pi.addItem(self.flip_line)
         pi.addItem(self.cursor)
-        self.image = DigitImage(130)
+        self.image = DigitImage(SIDE)
         self.image.setToolTip("The 28×28 network input after the transform at the cursor (ink dark)")
         self.readout = QtWidgets.QLabel("Draw a digit, then sweep.")
         self.readout.setWordWrap(True)
-        self.readout.setFixedWidth(150)
+        self.readout.setFixedWidth(SIDE + 14)
         side = QtWidgets.QVBoxLayout()
-        side.addWidget(QtWidgets.QLabel("<b>input at the cursor</b>"))
+        side.addWidget(QtWidgets.QLabel("<b>at the cursor</b>"))
         side.addWidget(self.image)
         side.addWidget(self.readout)
         side.addStretch(1)
@@ -72,8 +73,12 @@ class SweepPanel(QtWidgets.QFrame):
         body.addWidget(self.plot, 1)
         body.addLayout(side)
         lay = QtWidgets.QVBoxLayout(self)
-        lay.addWidget(QtWidgets.QLabel("<b>invariance sweep</b> · does it still read the same digit?"))
+        lay.setContentsMargins(6, 4, 6, 4)
+        heading = QtWidgets.QLabel("<b>invariance sweep</b> · does it still read the same digit?")
+        heading.setWordWrap(True)
+        lay.addWidget(heading)
         lay.addLayout(top)
+        lay.addWidget(class_key())
         lay.addLayout(body, 1)
         self.setToolTip(TIP)
         self.cursor.sigPositionChanged.connect(self._on_cursor)

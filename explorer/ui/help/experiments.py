@@ -1,10 +1,10 @@
 """'How to read this' for the digit experiments (issue 13): one section per view."""
 
 EDIT = """
-<h3>Edit the network (inspector tab, and the learned kernels)</h3>
+<h3>Edit the network (edit tab, and the learned kernels)</h3>
 <p><b>Click a learned kernel</b> (or double-click a feature map) to switch its channel off: that filter's output becomes 0
 everywhere (exactly as if its weights and bias were zero). Click it again to switch it back
-on. <b>Shift-click</b> picks the channel in the edit panel under the inspector, where the
+on. <b>Shift-click</b> picks the channel in the edit tab, where the
 <i>scale</i> slider multiplies its weights and bias by 0…2. A switched-off channel is
 <span style='color:#c81e1e'>crossed out</span> on its kernels and on every map it produces
 (conv, relu, pool); a scaled or re-kerneled one is outlined in

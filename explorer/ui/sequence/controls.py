@@ -19,7 +19,7 @@ from explorer.ui.sequence.presets import PRESETS
 from explorer.ui.sequence.textcolour import TextColourer
 from explorer.ui.sequence.trajectory import TrajectoryPanel
 from explorer.ui.sequence.unrolled import UnrolledPanel
-from explorer.ui.widgets.fit import scrolled
+from explorer.ui.widgets.fold import FoldingSplitter
 
 if TYPE_CHECKING:
     from explorer.ui.sequence.lab import SequenceLab
@@ -57,7 +57,7 @@ def build_ui(self: SequenceLab) -> None:
     self.editor = SequenceEditor()
     self.colourer = TextColourer(self.editor)
     self.model_combo, self.preset_combo = QtWidgets.QComboBox(), QtWidgets.QComboBox()
-    self.preset_combo.addItem("Load a preset…")
+    self.preset_combo.addItem("Presets…")
     self.preset_combo.addItems(list(PRESETS))
     self.notice = QtWidgets.QLabel()
     self.notice.setWordWrap(True)
@@ -131,7 +131,7 @@ def layout(self: SequenceLab) -> None:
     top = QtWidgets.QHBoxLayout()
     top.addWidget(QtWidgets.QLabel("Model:"))
     top.addWidget(self.model_combo, 2)
-    top.addWidget(self.preset_combo, 1)
+    top.addWidget(self.preset_combo)
     find = QtWidgets.QHBoxLayout()
     find.addWidget(QtWidgets.QLabel("Find a unit for:"))
     find.addWidget(self.finder_combo, 1)
@@ -139,6 +139,13 @@ def layout(self: SequenceLab) -> None:
     for combo in (self.model_combo, self.preset_combo, self.finder_combo, self.colour_combo):
         combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
+    # the preset picker is as wide as its prompt: the model's name keeps the rest of the row
+    opt = QtWidgets.QStyleOptionComboBox()
+    self.preset_combo.initStyleOption(opt)
+    fm = self.preset_combo.fontMetrics()
+    text = QtCore.QSize(fm.horizontalAdvance(self.preset_combo.itemText(0)) + 6, fm.height())
+    self.preset_combo.setFixedWidth(self.preset_combo.style().sizeFromContents(
+        QtWidgets.QStyle.ContentsType.CT_ComboBox, opt, text, self.preset_combo).width())
     unit = QtWidgets.QHBoxLayout()
     unit.addWidget(QtWidgets.QLabel("Unit:"))
     unit.addWidget(self.unit_spin)
@@ -169,14 +176,22 @@ def layout(self: SequenceLab) -> None:
     for w in (self.heatmap, middle, bottom):
         right.addWidget(w)
     right.setSizes([230, 345, 325])   # the side panels need ~160 px each
+    for i, stretch in enumerate((2, 3, 3)):   # a taller window grows every row, not only the last
+        right.setStretchFactor(i, stretch)
     middle.setSizes([440, 480])
-    bottom.setSizes([520, 400])
-    # fit a 1024×640 window (issue 15): below this size the panels scroll instead of squashing
-    right.setMinimumSize(760, 680)
-    side.setMinimumWidth(320)
+    bottom.setSizes([560, 340])
+    bottom.setStretchFactor(0, 1)     # a narrower window narrows the gates first: the unrolled cells keep their size
+    for w, title in ((self.heatmap, "hidden state"), (self.trajectory, "trajectory"),
+                     (self.predictions, "next character"), (self.memory_panel, "memory"),
+                     (self.gates, "gates"), (self.unrolled, "unrolled")):
+        w.setWindowTitle(title)        # its tab's title when the rows fold
+    # below this size (a 1280×720 window is below it) the rows under the heat map fold into tabs (a 1024×640 window): every
+    # panel stays readable, one row at a time, instead of scrolling or squashing
+    self.fold = FoldingSplitter(right, QtCore.QSize(740, 780), pinned=1, proportions=[230, 345, 325])
+    side.setMinimumWidth(300)
     self.splitter = QtWidgets.QSplitter()
     self.splitter.addWidget(left)
-    self.splitter.addWidget(scrolled(right))
+    self.splitter.addWidget(self.fold)
     self.splitter.setSizes([450, 950])
     self._splitters = {"main": self.splitter, "right": right, "middle": middle, "bottom": bottom, "side": side}
     lay = QtWidgets.QVBoxLayout(self)

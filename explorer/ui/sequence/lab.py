@@ -302,7 +302,7 @@ class SequenceLab(QtWidgets.QWidget):
         if s is None:
             return
         for name, sp in self._splitters.items():
-            s.setValue(f"sequence/splitter_{name}", sp.saveState())
+            s.setValue(f"sequence/splitter_{name}", self.fold.wide_state() if sp is self.fold.rows else sp.saveState())
 
     def restore_settings(self, s: QtCore.QSettings | None = None) -> None:
         """Splitter sizes; the model and text are restored when the lab is built."""
@@ -312,7 +312,7 @@ class SequenceLab(QtWidgets.QWidget):
         for name, sp in self._splitters.items():
             state = s.value(f"sequence/splitter_{name}")
             if isinstance(state, QtCore.QByteArray):
-                sp.restoreState(state)
+                self.fold.restore_wide_state(state) if sp is self.fold.rows else sp.restoreState(state)
 
     def shutdown(self) -> None:
         """Stop every timer (no timer is left running after close)."""

@@ -108,7 +108,9 @@ class UnrolledPanel(QtWidgets.QWidget):
             p.drawText(rect.adjusted(5, 2, 0, 0), QtCore.Qt.AlignmentFlag.AlignLeft, f"{r}({label_t})")
         if not present:
             p.setPen(QtGui.QColor(MUTED))
-            p.drawText(boxes["h"], QtCore.Qt.AlignmentFlag.AlignCenter, "not typed yet" if k == 2 else "start")
+            # wrapped: a narrow box (a small window) shows the words whole, on two lines
+            p.drawText(boxes["h"].adjusted(3, 0, -3, 0), int(QtCore.Qt.AlignmentFlag.AlignCenter) | int(QtCore.Qt.TextFlag.TextWordWrap),
+                       "not typed yet" if k == 2 else "start")
         p.setPen(QtGui.QPen(QtGui.QColor(MUTED), 1.5))
         self._arrow(p, boxes["x"].center().x(), boxes["x"].top(), boxes["x"].center().x(), boxes["h"].bottom())
         self._arrow(p, boxes["h"].center().x(), boxes["h"].top(), boxes["h"].center().x(), boxes["y"].bottom())

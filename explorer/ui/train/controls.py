@@ -53,7 +53,7 @@ def build(lab: TrainLab) -> None:
     for label, w in (("Optimiser", lab.optimizer), ("Learning rate", lab.lr), ("Clip gradients", lab.clip),
                      ("Batch size", lab.batch), ("Epochs", lab.epochs), ("Steps / epoch", lab.steps)):
         form_o.addRow(label, w)
-    box_m, box_o = QtWidgets.QGroupBox("What to train"), QtWidgets.QGroupBox("How to train")
+    box_m, box_o = QtWidgets.QWidget(), QtWidgets.QWidget()
     box_m.setLayout(form_m)
     box_o.setLayout(form_o)
     lab.summary = note("")
@@ -91,8 +91,12 @@ def build(lab: TrainLab) -> None:
     left.addWidget(header("Train lab", "Train a model and watch it learn."))
     left.addWidget(note("Pick a model and its data, then Start. You can keep drawing or typing "
                         "in the other labs: they can use the model while it learns."))
-    for w in (box_m, box_o):
-        left.addWidget(w)
+    # what and how as two pages: the column fits a 1024×640 window without scrolling
+    settings = QtWidgets.QTabWidget()
+    settings.setObjectName("trainSettings")
+    for w, title in ((box_m, "what to train"), (box_o, "how to train")):
+        settings.addTab(w, title)
+    left.addWidget(settings)
     left.addLayout(grid)
     left.addWidget(lab.progress)
     left.addWidget(lab.eta)
@@ -124,7 +128,7 @@ def build(lab: TrainLab) -> None:
                                 "a gap between blue and green means over-fitting.")
     lab.acc_panel = CurvePanel("acc", "Accuracy", "fraction correct",
                                "Fraction of correct answers on each training batch and on the "
-                               "held-out validation set after each epoch.", legend_at=(-8, -40))
+                               "held-out validation set after each epoch.")
     lab.kernels = KernelPanel()
     lab.trajectory = TrajectoryPanel()
     lab.picture = QtWidgets.QStackedWidget()

@@ -112,7 +112,6 @@ class FinetunePanel(QtWidgets.QWidget):
                                     "Orange: your examples as drawn (the ones being learned; the\n"
                                     "before/after table also gives the cross-validated figure).")
         self.acc_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.acc_plot.getPlotItem().legend.setOffset((-8, -40))
         self.mnist_curve = self.acc_plot.plot(pen=pen(VAL), symbol="o", symbolSize=6, symbolBrush=VAL,
                                               symbolPen=None, name="held-out MNIST")
         self.mine_curve = self.acc_plot.plot(pen=pen(MINE), symbol="s", symbolSize=6, symbolBrush=MINE,

@@ -18,11 +18,10 @@ class CurvePanel(QtWidgets.QWidget):
     """One metric against the step: raw training values (light), their running mean, validation."""
 
     def __init__(self, metric: str, title: str, unit: str, tip: str,
-                 legend_at: tuple[int, int] = (-8, 8), parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.metric = metric
         self.plot = plot_widget(title, "optimiser step", unit, tip)
-        self.plot.getPlotItem().legend.setOffset(legend_at)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot)

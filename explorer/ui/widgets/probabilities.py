@@ -13,6 +13,7 @@ from explorer.ui.style import MUTED
 TOP = QtGui.QColor(200, 40, 40)
 SECOND = QtGui.QColor(230, 140, 120)
 OTHER = QtGui.QColor(170, 175, 190)
+COMPACT_BELOW = 250        # px: a shorter panel puts the call-out beside the bars
 
 
 class ProbabilityBars(QtWidgets.QWidget):
@@ -23,7 +24,7 @@ class ProbabilityBars(QtWidgets.QWidget):
         self.labels = labels
         self.probs: np.ndarray | None = None
         self.ghost: np.ndarray | None = None      # issue 13: the unedited network's answer
-        self.setMinimumHeight(18 * len(labels))
+        self.setMinimumHeight(12 * len(labels))
 
     def set_probs(self, probs: np.ndarray | None) -> None:
         self.probs = None if probs is None else np.asarray(probs, np.float32).copy()
@@ -83,31 +84,52 @@ class ProbabilityPanel(QtWidgets.QFrame):
         self.bars = ProbabilityBars(self.labels)
         self.setToolTip("The network's answer: softmax of the last layer, one probability per\n"
                         "class (they sum to 100 %). The two most likely classes are called out.")
-        head = QtWidgets.QHBoxLayout()
-        head.addWidget(self.first, 3)
-        head.addWidget(self.second, 2, QtCore.Qt.AlignmentFlag.AlignBottom)
+        self.compact = False       # short: the call-out sits beside the bars, in smaller type
+        self._probs: np.ndarray | None = None
+        self.head = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
+        self.head.addWidget(self.first, 3)
+        self.head.addWidget(self.second, 2, QtCore.Qt.AlignmentFlag.AlignBottom)
+        self.body = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.TopToBottom)
+        self.body.addLayout(self.head)
+        self.body.addWidget(self.bars, 1)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 6)
         title = QtWidgets.QLabel("<b>prediction</b> · softmax over 10 classes")
         lay.addWidget(title)
-        lay.addLayout(head)
-        lay.addWidget(self.bars, 1)
+        lay.addLayout(self.body, 1)
         self.set_probs(None)
 
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        compact = ev.size().height() < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            D = QtWidgets.QBoxLayout.Direction
+            self.body.setDirection(D.LeftToRight if compact else D.TopToBottom)
+            self.head.setDirection(D.TopToBottom if compact else D.LeftToRight)
+            self.body.setStretch(0, 0)
+            self.set_probs(self._probs)
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        # what the compact arrangement needs: a short window keeps every bar readable
+        return QtCore.QSize(super().minimumSizeHint().width(), 12 * len(self.labels) + 40)
+
     def set_probs(self, probs: np.ndarray | None) -> None:
+        self._probs = probs
         self.bars.set_probs(probs)
+        k = 0.6 if self.compact else 1.0           # type sizes in the compact arrangement
         if probs is None:
-            self.first.setText(f"<span style='font-size:24pt; color:{MUTED}'>draw a digit</span>")
+            self.first.setText(f"<span style='font-size:{24 * k:.0f}pt; color:{MUTED}'>draw a digit</span>")
             self.second.setText("")
             return
         a, b = np.argsort(-probs)[:2]
         self.first.setText(
-            f"<span style='font-size:40pt; font-weight:600; color:#c82828'>{self.labels[a]}</span>"
-            f"<span style='font-size:20pt'>&nbsp;{100 * probs[a]:.1f}&nbsp;%</span>")
+            f"<span style='font-size:{40 * k:.0f}pt; font-weight:600; color:#c82828'>{self.labels[a]}</span>"
+            f"<span style='font-size:{20 * k:.0f}pt'>&nbsp;{100 * probs[a]:.1f}&nbsp;%</span>")
         self.second.setText(
-            f"<span style='font-size:11pt; color:#666'>runner-up</span><br>"
-            f"<span style='font-size:20pt; font-weight:600; color:#d9826f'>{self.labels[b]}</span>"
-            f"<span style='font-size:13pt'>&nbsp;{100 * probs[b]:.1f}&nbsp;%</span>")
+            f"<span style='font-size:{11 * min(1.0, k + 0.2):.0f}pt; color:#666'>runner-up</span><br>"
+            f"<span style='font-size:{20 * k:.0f}pt; font-weight:600; color:#d9826f'>{self.labels[b]}</span>"
+            f"<span style='font-size:{13 * k:.0f}pt'>&nbsp;{100 * probs[b]:.1f}&nbsp;%</span>")
 
 
 def demo() -> ProbabilityPanel:
