@@ -439,7 +439,7 @@ def dream_steps(model: Model, target: DreamTarget, settings: DreamSettings = Dre
 
 def quantised(image: np.ndarray) -> np.ndarray:
     """(28, 28) ink in [0, 1] -> the same image in 8-bit steps (what a PNG holds), float32."""
-    return (np.rint(np.clip(image, 0, 1) * 255.0) / 255.0).astype(np.float32)
+    return cast("np.ndarray", (np.rint(np.clip(image, 0, 1) * 255.0) / 255.0).astype(np.float32))
 
 
 def dream(model: Model, target: DreamTarget, settings: Any = None, seed: int = 0,
