@@ -144,8 +144,10 @@ def test_sweep_flips_are_where_the_label_changes():
     assert set(s.flips()) == {float(v) for v, lab in zip(s.values, s.labels) if lab != base}
 
 
+@pytest.mark.numeric
 @pytest.mark.parametrize("spec", ["class:3", "0:2", "3:7", "7:10"])
 def test_dream_raises_its_target_and_is_deterministic(spec):
+    # rise over 30 steps, measured over seeds 0-3 (Haswell and Prescott alike): 0.0036-0.072 (> 0 asserted)
     model = tiny_cnn()
     target = ex.parse_target(spec, model)
     settings = ex.DreamSettings(steps=30)
@@ -290,8 +292,10 @@ def test_stroke_penalty_gradient():
         assert grad[idx] == pytest.approx(num, rel=1e-5, abs=1e-7)
 
 
+@pytest.mark.numeric
 @pytest.mark.parametrize("spec", ["class:5", "3:1"])
 def test_pen_dream_raises_its_target_and_is_deterministic(spec):
+    # measured over seeds 0-3 (Haswell and Prescott alike): rise 0.002-0.022, ink > 0.5 on 14-17 % of pixels
     model = tiny_cnn()
     target = ex.parse_target(spec, model)
     settings = pen.PenSettings(steps=40)
