@@ -78,3 +78,19 @@ def test_a_submit_during_a_render_waits_for_the_next_frame(qtbot):
     assert sched.flush() and rendered == ["first"]            # not re-entered
     assert sched.timer.isActive()
     qtbot.waitUntil(lambda: rendered == ["first", "during"], timeout=2000)
+
+
+def test_a_lone_pen_move_on_the_digit_lab_is_drawn_on_the_next_turn(qtbot, digit_lab, ui):
+    """Through the lab: a real press and move on the canvas, then one event-loop turn, and the
+    frame shows the move (no flush, no waiting for a timer's tick)."""
+    from PySide6 import QtCore, QtWidgets
+    canvas = digit_lab.canvas
+    ui.draw(qtbot, canvas, ui.seven_points())
+    qtbot.waitUntil(lambda: not digit_lab.scheduler.timer.isActive(), timeout=2000)
+    before, renders = digit_lab.frame, digit_lab.scheduler.renders
+    left = QtCore.Qt.MouseButton.LeftButton
+    qtbot.mousePress(canvas, left, pos=canvas.from_ref(100, 200))
+    qtbot.mouseMove(canvas, canvas.from_ref(140, 230))
+    QtWidgets.QApplication.instance().processEvents()
+    assert digit_lab.scheduler.renders > renders and digit_lab.frame is not before
+    qtbot.mouseRelease(canvas, left, pos=canvas.from_ref(140, 230))
