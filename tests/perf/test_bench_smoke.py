@@ -24,7 +24,7 @@ def test_bench_quick_reports_every_row(tmp_path):
                 "keystroke_200_latency_median_ms", "paste_200k_peak_rss_mb", "paste_200k_max_block_ms"):
         assert isinstance(gui[key], float) and gui[key] > 0, key
     # the latency rows end when a panel has painted: they name the one that painted last
-    digit_panels = {"canvas", "network input", "prediction", "inspector"}
+    digit_panels = {"canvas", "network input", "prediction"}
     assert gui["draw_last_panel"] in digit_panels or "·" in gui["draw_last_panel"], gui["draw_last_panel"]
     for label in ("keystroke", "keystroke_200", "keystroke_10k"):
         assert gui[f"{label}_last_panel"] in {"editor", "strip", "heatmap", "trajectory", "predictions",
