@@ -177,8 +177,8 @@ class InputLatency:
     ``panels``: name -> widget; ``scheduler``: the lab's LatestFrame (its ``rendered`` signal
     marks each frame; a frame draws the newest input). For input i, delivered at t_i, the
     answer is the first render after t_i, and the latency runs until every expected panel
-    has painted after that render. The expected panels are those that painted after every one of a
-    few warm-up inputs (a panel a move does not change, such as a kernel legend, never paints)."""
+    has painted after that render. The expected panels are the ones given, less any that did not
+    paint after any of a few warm-up inputs (then nothing it shows had changed)."""
 
     def __init__(self, panels: dict[str, Any], scheduler: Any) -> None:
         self.clock = PaintClock(panels)
@@ -207,8 +207,8 @@ class InputLatency:
         return first[last], last
 
     def calibrate(self, painted_after: list[set[str]]) -> None:
-        common = set.intersection(*painted_after) if painted_after else set()
-        self.expected = common or self.expected
+        seen = set.union(*painted_after) if painted_after else set()
+        self.expected = (self.expected & seen) or self.expected
 
     def painted_since(self, t: float) -> set[str]:
         return {name for start, name in self.clock.paints if start > t}
@@ -274,8 +274,11 @@ def _measure_inputs(app: Any, lat: InputLatency, send: Any, n: int, pause: float
 
 
 def digit_panels(lab: Any) -> dict[str, Any]:
-    """The Digit Lab's visible panels (canvas, input, prediction, inspector, layer maps, kernels)."""
-    return {name: w for name, w in lab.panels().items() if w.isVisible()}
+    """The Digit Lab's panels a pen move changes: the canvas, the network input, the prediction
+    and every layer's maps (not the inspector, which shows a selected cell, nor the kernels)."""
+    stages = {st.title for st in lab.session.stages}
+    return {name: w for name, w in lab.panels().items()
+            if w.isVisible() and (name in ("canvas", "network input", "prediction") or name in stages)}
 
 
 def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: float = 125.0) -> dict[str, Any]:
@@ -335,7 +338,7 @@ def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float)
         k = state["k"]
         if k >= n:
             timer.stop()
-            QtCore.QTimer.singleShot(300, loop.quit)            # the last frames paint
+            QtCore.QTimer.singleShot(1000, loop.quit)           # the last frames paint
             return
         t0 = time.perf_counter()
         lat.sent(t0)
