@@ -256,7 +256,7 @@ def _measure_inputs(app: Any, lat: InputLatency, send: Any, n: int, pause: float
         run_loop(app, 0.25)
         seen.append(lat.painted_since(t0))
     lat.calibrate(seen)
-    ms, lasts, missed = [], [], 0
+    ms, lasts, missed, frames = [], [], 0, []
     for k in range(n):
         run_loop(app, pause)
         t0 = time.perf_counter()
@@ -270,7 +270,10 @@ def _measure_inputs(app: Any, lat: InputLatency, send: Any, n: int, pause: float
             continue
         ms.append((done[0] - t0) * 1e3)
         lasts.append(done[1])
-    return _summary(ms, lasts, missed)
+        frames.append((next(t for t in lat.renders if t >= t0) - t0) * 1e3)
+    out = _summary(ms, lasts, missed)
+    out["to_frame_median_ms"] = float(np.median(frames)) if frames else float("nan")    # input -> its frame computed
+    return out
 
 
 def digit_panels(lab: Any) -> dict[str, Any]:
@@ -405,6 +408,7 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     pen = measure_pen(n_moves=30 if quick else 100, stroke_moves=150 if quick else 500)
     rows["draw_latency_median_ms"] = pen["isolated"]["median_ms"]          # an isolated move, after a pause
     rows["draw_latency_p95_ms"] = pen["isolated"]["p95_ms"]
+    rows["draw_to_frame_median_ms"] = pen["isolated"]["to_frame_median_ms"]   # of which: until its frame is computed
     rows["draw_last_panel"] = pen["isolated"]["last_panel"]
     rows["draw_stroke_125hz_median_ms"] = pen["stroke"]["median_ms"]      # moves in a stroke at 125 Hz
     rows["draw_stroke_125hz_p95_ms"] = pen["stroke"]["p95_ms"]
