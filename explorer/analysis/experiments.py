@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
@@ -22,9 +22,9 @@ import numpy as np
 from explorer.engine import Conv2d, Linear, Model, log_softmax
 from explorer.errors import ExplorerError
 
-__all__ = ["TRANSFORMS", "Dream", "DreamSettings", "DreamTarget", "ExperimentError", "Sweep", "accuracy_under",
+__all__ = ["GOAL_P", "PATIENCE", "TRANSFORMS", "Dream", "DreamSettings", "DreamTarget", "ExperimentError", "Sweep", "accuracy_under",
            "channel_count", "check_steps", "copy_model", "dream", "dream_steps", "edited_copy", "identity_value",
-           "jittered_gradient", "net_input", "parse_channels", "parse_target", "predict_probs", "sweep",
+           "jittered_gradient", "net_input", "parse_channels", "parse_target", "predict_probs", "quantised", "sweep",
            "sweep_values", "target_activation", "transform_input", "unit_of"]
 
 Channel = tuple[int, int]
@@ -348,11 +348,11 @@ class DreamSettings:
     """steps; lr (step in pixel units per normalised gradient); l2 (pull towards 0 = no ink);
     blur (mix with a 3x3 blur every step); jitter (random shift, px, before each gradient);
     ink (mean ink after each step; an MNIST digit has ~0.13); thin (eat ink > 2 px inside solid
-    areas); box (fade ink outside a central disc). Defaults tuned on the shipped CNN: every
-    class dream is read as its class with p >= 0.95; thin / box gave more stroke-like
-    shapes but lower probabilities (see the note of issue 13)."""
+    areas); box (fade ink outside a central disc). ``steps`` is a cap: ``dream`` stops at its
+    goal (see ``dream``). Defaults tuned on the shipped CNN; thin / box gave more stroke-like
+    shapes but lower probabilities."""
 
-    steps: int = 200
+    steps: int = 2000
     lr: float = 0.1
     l2: float = 0.02
     blur: float = 0.3
@@ -362,15 +362,25 @@ class DreamSettings:
     box: bool = False
 
 
+#: a class dream's goal: the class read at this probability on the 8-bit image
+GOAL_P = 0.95
+#: steps without a new best (on the 8-bit image) after which an ascent counts as stalled
+PATIENCE = 300
+
+
 @dataclass(frozen=True)
 class Dream:
-    """image: (28, 28) float32 in [0, 1] (ink 1); start / final activation; probs (10,)."""
+    """image: (28, 28) float32 in [0, 1] (ink 1), 8-bit values; start / final activation; probs (10,);
+    steps: how many steps it took; stop: why it ended - "goal" (a class read at p >= GOAL_P),
+    "plateau" (a channel's activation no longer rising), "cap" (the step cap) or "stopped"."""
 
     target: DreamTarget
     image: np.ndarray
     start_activation: float
     final_activation: float
     probs: np.ndarray
+    steps: int = 0
+    stop: str = "cap"
 
 
 def _start_image(start: str | np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -403,7 +413,7 @@ def jittered_gradient(twin: Model, image: np.ndarray, target: DreamTarget, rng: 
 
 
 def dream_steps(model: Model, target: DreamTarget, settings: DreamSettings = DreamSettings(),
-                seed: int = 0, start: str | np.ndarray = "blank") -> Iterator[tuple[int, np.ndarray, float]]:
+                seed: int | np.random.SeedSequence = 0, start: str | np.ndarray = "blank") -> Iterator[tuple[int, np.ndarray, float]]:
     """Yield (step, image (28, 28) float32, activation) after every step (the panel draws them).
 
     Each step: shift the image by a random jitter, take the gradient of the objective
@@ -427,34 +437,61 @@ def dream_steps(model: Model, target: DreamTarget, settings: DreamSettings = Dre
         yield step, x.astype(np.float32), value
 
 
+def quantised(image: np.ndarray) -> np.ndarray:
+    """(28, 28) ink in [0, 1] -> the same image in 8-bit steps (what a PNG holds), float32."""
+    return cast("np.ndarray", (np.rint(np.clip(image, 0, 1) * 255.0) / 255.0).astype(np.float32))
+
+
 def dream(model: Model, target: DreamTarget, settings: Any = None, seed: int = 0,
           start: str | np.ndarray = "blank", on_step: Callable[[int, np.ndarray, float], bool | None] | None = None
           ) -> Dream:
-    """Run a dream to the end -> Dream. ``settings``: DreamSettings (free pixels, from ``start``)
-    or ``experiments_pen.PenSettings`` (a few pen strokes, seeded). The final image is
-    quantised to 8 bits (what a PNG holds) before its activation and probabilities are
-    measured. The result is the image with the highest objective seen along the way (the
-    start included). ``on_step(step, image, activation)`` returning True stops early."""
+    """Run a dream until it reaches its goal -> Dream. ``settings``: DreamSettings (free pixels,
+    from ``start``) or ``experiments_pen.PenSettings`` (a few pen strokes, seeded); their
+    ``steps`` is a cap on the steps of all attempts together.
+
+    Every step is measured on the 8-bit image (what a PNG holds), the one returned. A class
+    dream stops once that image reads as its class with p >= GOAL_P; a channel / unit dream
+    once its activation has not risen for PATIENCE steps. A class dream that stalls below its
+    goal (the strokes stuck in a local optimum) starts again from new seeded strokes / jitter
+    (seeds ``(seed, attempt)``): how long one ascent takes depends on the float path of the
+    machine's BLAS, the goal does not. The result is the best image seen (the start included).
+    ``on_step(step, image, activation)`` (step counted over all attempts) returning True stops."""
     from explorer.analysis.experiments_pen import PenSettings, pen_dream_steps, pen_start_image
     settings = DreamSettings() if settings is None else settings
-    if isinstance(settings, PenSettings):
-        steps = pen_dream_steps(model, target, settings, seed)
-        x0 = image = pen_start_image(settings, seed)
-    else:
-        steps = dream_steps(model, target, settings, seed, start)
-        x0 = _start_image(start, np.random.default_rng(seed))
-        image = x0.astype(np.float32)
-    start_act = best_act = target_activation(model, x0, target)
-    best = image
-    for step, image, act in steps:
-        now = target_activation(model, image, target)     # the ascent is noisy (jitter, regularisers):
-        if now > best_act:                                 # keep the best image it passed through
-            best, best_act = image, now
-        if on_step is not None and on_step(step, image, act):
-            break
-    image = (np.rint(np.clip(best, 0, 1) * 255.0) / 255.0).astype(np.float32)
-    final = target_activation(model, image, target)
-    return Dream(target, image, start_act, final, predict_probs(model, image)[0])
+    check_steps(settings.steps)
+    pen = isinstance(settings, PenSettings)
+
+    def attempt(n: int, cap: int) -> Iterator[tuple[int, np.ndarray, float]]:
+        s = seed if n == 0 else np.random.SeedSequence([seed, n])
+        if pen:
+            return pen_dream_steps(model, target, replace(settings, steps=cap), s)
+        return dream_steps(model, target, replace(settings, steps=cap), s, start)
+
+    x0 = pen_start_image(settings, seed) if pen else _start_image(start, np.random.default_rng(seed))
+    best = quantised(x0)
+    start_act = best_act = target_activation(model, best, target)
+    taken, n, stop = 0, 0, "cap"
+    while taken < settings.steps and stop == "cap":
+        since, top = 0, -np.inf                            # this attempt's best and how long ago
+        for _, image, act in attempt(n, settings.steps - taken):
+            taken += 1
+            q = quantised(image)
+            now = target_activation(model, q, target)
+            if now > best_act:                             # the ascent is noisy (jitter, regularisers):
+                best, best_act = q, now                    # keep the best image it passed through
+            if target.kind == "class" and predict_probs(model, best)[0, target.index] >= GOAL_P:
+                stop = "goal"
+            since = 0 if now > top + 1e-4 * max(1.0, abs(top)) else since + 1
+            top = max(top, now)
+            if stop == "cap" and since >= PATIENCE and target.kind == "unit":
+                stop = "plateau"
+            if on_step is not None and on_step(taken, image, act):
+                stop = "stopped"
+            if stop != "cap" or since >= PATIENCE:         # a class stalled below its goal: new strokes
+                break
+        n += 1
+    final = target_activation(model, best, target)
+    return Dream(target, best, start_act, final, predict_probs(model, best)[0], taken, stop)
 
 
 def accuracy_under(model: Model, images: np.ndarray, labels: np.ndarray, name: str,

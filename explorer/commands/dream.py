@@ -6,8 +6,11 @@ The image is drawn by three pen strokes whose points follow the gradient, with s
 jitter (``explorer.analysis.experiments_pen``): free-pixel dreams with L2, blur and jitter
 came out as grey smudges (see the note of issue 13); the app offers both.
 The PNG is the final 28x28 network input, each pixel a 10x10 block, dark ink on white.
-JSON: ``{"target", "start_activation", "final_activation", "probs"}`` (probs: the model's
-reading of the final image, measured on the 8-bit image the PNG holds).
+``--steps`` is a cap: a class dream stops once the PNG's 8-bit image reads as its class with
+p >= 0.95, a channel dream once its activation stops rising (``experiments.dream``).
+JSON: ``{"target", "start_activation", "final_activation", "probs", "steps"}`` (probs: the
+model's reading of the final image, measured on the 8-bit image the PNG holds; steps: how
+many steps it took).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.analysis.experiments import ExperimentError, dream, parse_target
+from explorer.analysis.experiments import GOAL_P, ExperimentError, dream, parse_target
 from explorer.analysis.experiments_pen import PenSettings
 from explorer.atomic import atomic_write_via_name
 from explorer.commands.classify import load_digit_model
@@ -27,13 +30,17 @@ from explorer.imageio import write_gray_png
 
 COMMAND = "dream"
 PIXEL = 10          # each network pixel becomes a PIXEL x PIXEL block in the PNG
+STOPS = {"goal": f"goal p >= {GOAL_P} reached", "plateau": "activation no longer rising",
+         "cap": "step cap reached", "stopped": "stopped"}
 
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(COMMAND, help="the input a class or a channel responds to most (gradient ascent)")
     p.add_argument("--target", required=True, help="class:K (a digit 0-9) or LAYER:CHANNEL, e.g. 0:5 or 3:2")
     p.add_argument("--model", type=Path, default=None, help="a digit model file (default: the shipped CNN)")
-    p.add_argument("--steps", type=int, default=PenSettings().steps)
+    p.add_argument("--steps", type=int, default=PenSettings().steps,
+                   help=f"a cap (default {PenSettings().steps}): a class dream stops once read at p >= {GOAL_P}, "
+                        "a channel dream once its activation stops rising")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path, help="the PNG to write")
     p.add_argument("--json", action="store_true")
@@ -56,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
     save_dream_png(args.out, d.image)
     result: dict[str, Any] = {"target": target.text, "start_activation": round(d.start_activation, 6),
                               "final_activation": round(d.final_activation, 6),
-                              "probs": [round(float(p), 6) for p in d.probs]}
+                              "probs": [round(float(p), 6) for p in d.probs], "steps": d.steps}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         what = "log P" if target.kind == "class" else "mean activation"
-        print(f"{target.text}: {what} {d.start_activation:.4f} -> {d.final_activation:.4f}; "
-              f"read as {int(np.argmax(d.probs))} (p = {float(np.max(d.probs)):.3f}); wrote {args.out}")
+        print(f"{target.text}: {what} {d.start_activation:.4f} -> {d.final_activation:.4f} in {d.steps} steps "
+              f"({STOPS[d.stop]}); read as {int(np.argmax(d.probs))} (p = {float(np.max(d.probs)):.3f}); wrote {args.out}")
     return 0

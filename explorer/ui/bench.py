@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
+
 _VISIBLE_PROBE = """
 import sys, time
 spawned = float(sys.argv[1])                       # the parent's wall clock just before launch
@@ -107,6 +109,293 @@ def _clean_up() -> None:
     app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
 
 
+# -- input -> every panel painted, through the real event loop ---------------------------
+class PaintClock:
+    """When each watched panel paints, and when that paint is on the window's backing store.
+
+    An event filter on every widget of each panel sees its QEvent.Paint (spied, never
+    forced); the first paint of a batch queues a zero-time call, which runs once Qt has
+    painted the whole batch and returns to the event loop: that is when the batch is done.
+    ``paints``: (start, panel) per paint; ``done_at(i)``: when paint i's batch finished."""
+
+    def __init__(self, panels: dict[str, Any]) -> None:
+        from PySide6 import QtCore, QtWidgets
+
+        clock = self
+        self.paints: list[tuple[float, str]] = []
+        self.batches: list[float] = []             # end time of batch k
+        self._batch_of: list[int] = []             # paint i -> its batch k
+        self._open = False
+        self.on_batch: Any = None                  # called after each batch (the measurement's check)
+
+        class _Filter(QtCore.QObject):
+            def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 (Qt)
+                if event.type() == QtCore.QEvent.Type.Paint:
+                    clock.paints.append((time.perf_counter(), owner[id(obj)]))
+                    clock._batch_of.append(len(clock.batches))
+                    if not clock._open:
+                        clock._open = True
+                        QtCore.QTimer.singleShot(0, clock._close)
+                return False
+
+        owner: dict[int, str] = {}
+        self.widgets: list[Any] = []
+        for name, panel in panels.items():
+            for w in [panel, *panel.findChildren(QtWidgets.QWidget)]:
+                owner[id(w)] = name
+                self.widgets.append(w)
+        self._filter = _Filter()
+        for w in self.widgets:
+            w.installEventFilter(self._filter)
+
+    def _close(self) -> None:
+        self.batches.append(time.perf_counter())
+        self._open = False
+        if self.on_batch is not None:
+            self.on_batch()
+
+    def first_paints_after(self, t: float, names: set[str]) -> dict[str, float]:
+        """panel -> when its first paint that started after ``t`` was done (finished batches only)."""
+        out: dict[str, float] = {}
+        for i in range(len(self.paints) - 1, -1, -1):
+            start, name = self.paints[i]
+            if start <= t:
+                break
+            k = self._batch_of[i]
+            if name in names and k < len(self.batches):
+                out[name] = self.batches[k]
+        return out
+
+    def remove(self) -> None:
+        for w in self.widgets:
+            w.removeEventFilter(self._filter)
+
+
+class InputLatency:
+    """Input events -> the time every changed panel has painted the frame that shows them.
+
+    ``panels``: name -> widget; ``scheduler``: the lab's LatestFrame (its ``rendered`` signal
+    marks each frame; a frame draws the newest input). For input i, delivered at t_i, the
+    answer is the first render after t_i, and the latency runs until every expected panel
+    has painted after that render. The expected panels are the ones given, less any that did not
+    paint after any of a few warm-up inputs (then nothing it shows had changed)."""
+
+    def __init__(self, panels: dict[str, Any], scheduler: Any) -> None:
+        self.clock = PaintClock(panels)
+        self.renders: list[float] = []
+        self.inputs: list[float] = []
+        self.expected: set[str] = set(panels)
+        self._scheduler = scheduler
+        scheduler.rendered.connect(self._on_rendered)
+
+    def _on_rendered(self) -> None:
+        self.renders.append(time.perf_counter())
+
+    def sent(self, t0: float) -> None:
+        self.inputs.append(t0)
+
+    def complete(self, i: int) -> tuple[float, str] | None:
+        """(when input i's frame had painted everywhere, the panel that painted last) or None yet."""
+        t0 = self.inputs[i]
+        render = next((t for t in self.renders if t >= t0), None)
+        if render is None:
+            return None
+        first = self.clock.first_paints_after(render, self.expected)
+        if set(first) != self.expected:
+            return None
+        last = max(first, key=lambda n: first[n])
+        return first[last], last
+
+    def calibrate(self, painted_after: list[set[str]]) -> None:
+        seen = set.union(*painted_after) if painted_after else set()
+        self.expected = (self.expected & seen) or self.expected
+
+    def painted_since(self, t: float) -> set[str]:
+        return {name for start, name in self.clock.paints if start > t}
+
+    def remove(self) -> None:
+        self._scheduler.rendered.disconnect(self._on_rendered)
+        self.clock.remove()
+
+
+def run_loop(app: Any, seconds: float, until: Any = None, clock: PaintClock | None = None) -> None:
+    """Run the real event loop (blocking in Qt's own wait, as the app does) for ``seconds``, or
+    until ``until()`` is true after a paint batch."""
+    from PySide6 import QtCore
+    loop = QtCore.QEventLoop()
+    guard = QtCore.QTimer(singleShot=True, interval=max(1, int(seconds * 1000)))
+    guard.timeout.connect(loop.quit)
+    if until is not None and clock is not None:
+        clock.on_batch = lambda: until() and loop.quit()
+    guard.start()
+    if until is None or not until():
+        loop.exec()
+    guard.stop()
+    if clock is not None:
+        clock.on_batch = None
+
+
+def _summary(ms: list[float], lasts: list[str], missed: int) -> dict[str, Any]:
+    import collections
+
+    a = np.array(ms) if ms else np.array([np.nan])
+    last = collections.Counter(lasts).most_common(1)
+    return {"median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95)), "max_ms": float(a.max()),
+            "n": len(ms), "missed": missed, "last_panel": last[0][0] if last else ""}
+
+
+def _measure_inputs(app: Any, lat: InputLatency, send: Any, n: int, pause: float, warmup: int = 5,
+                    timeout: float = 2.0) -> dict[str, Any]:
+    """Send ``n`` inputs one at a time, each after ``pause`` s of an idle event loop; the latency
+    of each is timed by ``lat``."""
+    seen: list[set[str]] = []
+    for k in range(warmup):
+        run_loop(app, pause)
+        t0 = time.perf_counter()
+        send(k)
+        run_loop(app, 0.25)
+        seen.append(lat.painted_since(t0))
+    lat.calibrate(seen)
+    ms, lasts, missed, frames = [], [], 0, []
+    for k in range(n):
+        run_loop(app, pause)
+        t0 = time.perf_counter()
+        lat.sent(t0)
+        send(warmup + k)
+        i = len(lat.inputs) - 1
+        run_loop(app, timeout, until=lambda i=i: lat.complete(i) is not None, clock=lat.clock)
+        done = lat.complete(i)
+        if done is None:
+            missed += 1
+            continue
+        ms.append((done[0] - t0) * 1e3)
+        lasts.append(done[1])
+        frames.append((next(t for t in lat.renders if t >= t0) - t0) * 1e3)
+    out = _summary(ms, lasts, missed)
+    out["to_frame_median_ms"] = float(np.median(frames)) if frames else float("nan")    # input -> its frame computed
+    return out
+
+
+def digit_panels(lab: Any) -> dict[str, Any]:
+    """The Digit Lab's panels a pen move changes: the canvas, the network input, the prediction
+    and every layer's maps (not the inspector, which shows a selected cell, nor the kernels)."""
+    stages = {st.title for st in lab.session.stages}
+    return {name: w for name, w in lab.panels().items()
+            if w.isVisible() and (name in ("canvas", "network input", "prediction") or name in stages)}
+
+
+def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: float = 125.0) -> dict[str, Any]:
+    """Pen moves on the real window through the real event loop: real QMouseEvents delivered
+    by QApplication; each timed until every Digit Lab panel the move changes has painted.
+
+    Isolated moves: each after a 60 ms pause (the lab idle). ``stroke_moves`` > 0: also a
+    stroke of that many moves offered at ``hz`` by a timer in the event loop, as a mouse
+    delivers them; each move is timed until the first frame that includes it has painted
+    everywhere (moves replaced by a later one before a frame count from their own delivery)."""
+    from PySide6 import QtCore
+
+    from explorer.ui.digit.bench import _bench_window, _stroke, send_mouse
+
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    out: dict[str, Any] = {}
+    with _bench_window(None) as (app, win):
+        lab = win.digit_lab
+        canvas = lab.canvas
+        if beside:
+            from explorer.session.digits import Stroke
+            lab.session.set_strokes([Stroke(_stroke(beside).astype(np.float32))])
+            lab.refresh_now()
+            run_loop(app, 0.2)
+        lat = InputLatency(digit_panels(lab), lab.scheduler)
+        try:
+            pts = _stroke(n_moves + 6 + 1)
+            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+
+            def move(k: int) -> None:
+                send_mouse(canvas, QtCore.QEvent.Type.MouseMove, *pts[1 + k], none, left)
+            out["isolated"] = _measure_inputs(app, lat, move, n_moves, pause=0.06)
+            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[n_moves + 6], left, none)
+            if stroke_moves:
+                run_loop(app, 0.2)
+                out["stroke"] = _stroke_latency(app, lat, canvas, stroke_moves, hz)
+        finally:
+            lat.remove()
+    return out
+
+
+def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float) -> dict[str, Any]:
+    from PySide6 import QtCore
+
+    from explorer.ui.digit.bench import send_mouse
+
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    t = np.linspace(0, 2 * np.pi, n + 1)
+    pts = np.stack([140 + 50 * np.sin(2 * t), 140 + 80 * np.cos(t)], axis=1)
+    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+    first = len(lat.inputs)
+    period, state = 1.0 / hz, {"k": 0}
+    loop = QtCore.QEventLoop()
+    timer = QtCore.QTimer(timerType=QtCore.Qt.TimerType.PreciseTimer, interval=max(1, int(round(period * 1000))))
+
+    def next_move() -> None:
+        k = state["k"]
+        if k >= n:
+            timer.stop()
+            QtCore.QTimer.singleShot(1000, loop.quit)           # the last frames paint
+            return
+        t0 = time.perf_counter()
+        lat.sent(t0)
+        send_mouse(canvas, QtCore.QEvent.Type.MouseMove, *pts[1 + k], none, left)
+        state["k"] = k + 1
+    timer.timeout.connect(next_move)
+    timer.start()
+    loop.exec()
+    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
+    ms, lasts, missed = [], [], 0
+    for i in range(first, len(lat.inputs)):
+        done = lat.complete(i)
+        if done is None:
+            missed += 1
+            continue
+        ms.append((done[0] - lat.inputs[i]) * 1e3)
+        lasts.append(done[1])
+    return _summary(ms, lasts, missed)
+
+
+def measure_keys(n_chars: int = 2000, n_keys: int = 60) -> dict[str, Any]:
+    """Keystrokes at the end of an ``n_chars`` text through the real event loop: real key events
+    (QTest, delivered by QApplication), each after a 60 ms pause, timed until every Sequence
+    Lab panel has painted the frame that shows the key."""
+    from PySide6 import QtGui
+    from PySide6.QtTest import QTest
+
+    from explorer.ui.sequence.bench import _app, _code_text, _lab, _model_name, _wait_idle, panel_widgets
+
+    app = _app()
+    flash = app.cursorFlashTime()
+    app.setCursorFlashTime(0)            # the editor's blinking cursor would paint into the windows
+    lab = _lab(app)
+    lat = InputLatency(panel_widgets(lab), lab.scheduler)
+    try:
+        lab.editor.setPlainText(_code_text(n_chars))
+        lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
+        _wait_idle(app, lab)
+        lab.select_unit(0)
+        _wait_idle(app, lab)
+        keys = "abcdefghij(x) = 'y' # "
+
+        def key(k: int) -> None:
+            QTest.keyClick(lab.editor, keys[k % len(keys)])
+        r = _measure_inputs(app, lat, key, n_keys, pause=0.06)
+        r["model"], r["n_chars"] = _model_name(lab), n_chars
+        return r
+    finally:
+        lat.remove()
+        lab.close()
+        lab.deleteLater()
+        app.setCursorFlashTime(flash)
+
+
 def measure_all(quick: bool = False) -> dict[str, Any]:
     import tempfile
 
@@ -114,14 +403,20 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         seconds, rss = window_start(tmp)
     rows["window_visible_seconds"], rows["rss_after_startup_mb"] = seconds, rss
-    from explorer.ui.digit.bench import measure_draw_latency, measure_long_stroke
-    draw = measure_draw_latency(n_moves=120 if quick else 300)
-    rows["draw_latency_median_ms"] = draw["median_ms"]
-    rows["draw_latency_p95_ms"] = draw["p95_ms"]
+    from explorer.ui.digit.bench import measure_long_stroke
+    # pen and key rows: real input events through the real event loop, until the last panel painted
+    pen = measure_pen(n_moves=30 if quick else 100, stroke_moves=150 if quick else 500)
+    rows["draw_latency_median_ms"] = pen["isolated"]["median_ms"]          # an isolated move, after a pause
+    rows["draw_latency_p95_ms"] = pen["isolated"]["p95_ms"]
+    rows["draw_to_frame_median_ms"] = pen["isolated"]["to_frame_median_ms"]   # of which: until its frame is computed
+    rows["draw_last_panel"] = pen["isolated"]["last_panel"]
+    rows["draw_stroke_125hz_median_ms"] = pen["stroke"]["median_ms"]      # moves in a stroke at 125 Hz
+    rows["draw_stroke_125hz_p95_ms"] = pen["stroke"]["p95_ms"]
+    rows["draw_missed_moves"] = pen["isolated"]["missed"] + pen["stroke"]["missed"]
     _clean_up()
-    beside = measure_draw_latency(n_moves=120 if quick else 300, beside=5000)
-    rows["draw_beside_5000pt_stroke_median_ms"] = beside["median_ms"]
-    rows["draw_beside_5000pt_stroke_p95_ms"] = beside["p95_ms"]
+    beside = measure_pen(n_moves=30 if quick else 100, beside=5000)
+    rows["draw_beside_5000pt_stroke_median_ms"] = beside["isolated"]["median_ms"]
+    rows["draw_beside_5000pt_stroke_p95_ms"] = beside["isolated"]["p95_ms"]
     n = 400 if quick else 3000
     _clean_up()
     stroke = measure_long_stroke(n_moves=n, hz=125.0, edge=100 if quick else 200)
@@ -132,20 +427,19 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     rows[f"stroke_{n}_moves_125hz_seconds"] = stroke["seconds"]
     rows[f"stroke_{n}_moves_125hz_ideal_seconds"] = stroke["ideal_seconds"]
     try:
-        from explorer.ui.sequence.bench import measure_keystroke_latency, measure_paste
+        from explorer.ui.sequence.bench import measure_paste
     except ImportError as exc:
         rows["sequence"] = f"unavailable: {exc}"
         return rows
-    _clean_up()
-    keys = measure_keystroke_latency(n_chars=2000, n_keys=40 if quick else 100)
-    rows["keystroke_latency_median_ms"] = keys["median_ms"]
-    rows["keystroke_latency_p95_ms"] = keys["p95_ms"]
-    for n in (200, 10_000):
+    for n in (2000, 200, 10_000):
         _clean_up()
-        keys = measure_keystroke_latency(n_chars=n, n_keys=40 if quick else 100)
-        label = f"keystroke_{n // 1000}k" if n >= 1000 else f"keystroke_{n}"
+        keys = measure_keys(n_chars=n, n_keys=30 if quick else 100)
+        label = "keystroke" if n == 2000 else (f"keystroke_{n // 1000}k" if n >= 1000 else f"keystroke_{n}")
         rows[f"{label}_latency_median_ms"] = keys["median_ms"]
-        rows[f"{label}_cpu_median_ms"] = keys["cpu_median_ms"]
+        rows[f"{label}_latency_p95_ms"] = keys["p95_ms"]
+        rows[f"{label}_last_panel"] = keys["last_panel"]
+        if keys["missed"]:
+            rows[f"{label}_missed_keys"] = keys["missed"]
     _clean_up()
     paste = measure_paste(n_chars=100_000)
     rows["paste_100k_seconds"] = paste["seconds"]

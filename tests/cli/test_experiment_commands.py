@@ -112,8 +112,9 @@ def test_dream_json_png_and_determinism(files, tmp_path):
             for i, (t, s) in enumerate([("3:4", "1"), ("3:4", "1"), ("class:2", "0")])]
     outs = [json.loads(r.stdout) for r in runs]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
-    assert set(outs[0]) == {"target", "start_activation", "final_activation", "probs"}
+    assert set(outs[0]) == {"target", "start_activation", "final_activation", "probs", "steps"}
     assert outs[0] == outs[1] and outs[0]["target"] == "3:4"
+    assert all(1 <= o["steps"] <= 25 for o in outs)                  # --steps is a cap
     for o in (outs[0], outs[2]):
         assert o["final_activation"] > o["start_activation"] and len(o["probs"]) == 10
     assert (tmp_path / "d0.png").read_bytes() == (tmp_path / "d1.png").read_bytes()
@@ -128,10 +129,27 @@ def test_dream_bad_arguments(tmp_path, args):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.numeric
 @pytest.mark.skipif(not SHIPPED.exists(), reason="shipped digit model not built")
 @pytest.mark.parametrize("k", range(10))
 def test_shipped_cnn_reads_its_dream(tmp_path, k):
+    """The documented goal, not where a fixed number of steps happens to end: a class dream
+    runs until the PNG's 8-bit image reads as its class with p >= 0.95 (seed 0 took 15-984
+    steps per class under OpenBLAS's Haswell and Prescott kernels; the cap is 4,000)."""
     out = cli("dream", "--target", f"class:{k}", "--out", tmp_path / "d.png", "--json")
     assert out.returncode == 0, out.stderr
-    probs = json.loads(out.stdout)["probs"]
-    assert probs[k] >= 0.9
+    result = json.loads(out.stdout)
+    assert result["probs"][k] >= 0.95
+    assert 1 <= result["steps"] < 4000
+    png = read_image(tmp_path / "d.png")[::10, ::10, 0]             # what the file holds is what was measured
+    x = (255 - png.astype(np.float64)) / 255.0
+    from explorer.analysis.experiments import predict_probs
+    assert predict_probs(load_model(SHIPPED), x)[0, k] == pytest.approx(result["probs"][k], abs=1e-6)
+
+
+def test_dream_step_cap_and_text_output(tmp_path):
+    capped = cli("dream", "--target", "class:3", "--steps", "3", "--out", tmp_path / "c.png", "--json")
+    assert capped.returncode == 0, capped.stderr
+    assert json.loads(capped.stdout)["steps"] == 3
+    text = cli("dream", "--target", "class:3", "--steps", "3", "--out", tmp_path / "t.png")
+    assert text.returncode == 0 and "in 3 steps (step cap reached)" in text.stdout

@@ -67,11 +67,13 @@ def test_same_seed_same_model_other_seed_differs(tmp_path):
     assert not all(np.array_equal(a[k], c[k]) for k in a)
 
 
+@pytest.mark.numeric
 def test_training_reduces_the_loss(tmp_path):
     val = []
     run(tmp_path, epochs=8, data=tiny_digits(per_class=10),
         callback=lambda e: e.kind == "val" and val.append(e.metrics))
     assert len(val) == 8
+    # measured over seeds 0-3 (OpenBLAS Haswell and Prescott alike): loss drop 0.59-1.07, acc 0.8-1.0
     assert val[-1]["loss"] < val[0]["loss"] - 0.3 and val[-1]["acc"] >= 0.5
 
 

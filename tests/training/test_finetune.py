@@ -66,6 +66,8 @@ def test_finetune_learns_the_writer_and_keeps_mnist(tmp_path, mnist_slice, weak_
     before = (predict_proba(weak_model, x).argmax(1) == y).mean()
     res = ft.finetune(weak_model, ex, epochs=3, data=mnist_slice, folds=0)
     after = (predict_proba(res.model, x).argmax(1) == y).mean()
+    # measured for writers 1-3, OpenBLAS Haswell and Prescott alike: gain 0.11-0.20, "mine" +0.08 to
+    # +0.20, MNIST -0.02 to +0.017 (300 images: 0.05 = 15 of them)
     assert after > before + 0.03, (before, after)
     assert res.after["mine"] >= res.before["mine"]
     assert res.after["mnist"] >= res.before["mnist"] - 0.05

@@ -15,6 +15,7 @@ def blobs(rng, n=64):
     return x, y
 
 
+@pytest.mark.numeric
 def test_fit_learns_and_reports_every_step():
     rng = np.random.default_rng(0)
     model = Model([Linear(2, 2, rng=rng)])
@@ -26,7 +27,9 @@ def test_fit_learns_and_reports_every_step():
     assert [e.step for e in events if e.kind == "step"] == list(range(1, 31))
     assert [e.kind for e in events].count("val") == 3 and events[-1].kind == "done"
     assert hist.train[-1]["loss"] < hist.train[0]["loss"]
-    assert hist.last_val()["acc"] > 0.9
+    # measured 0.92-0.98 over seeds 0-3 (seed 0: 0.922), the same under OpenBLAS Haswell and
+    # Prescott: 0.9 left 5 of 256 points of margin, 0.85 is clearly learned (chance 0.5)
+    assert hist.last_val()["acc"] > 0.85
 
 
 def test_cancel_stops_before_the_next_step():

@@ -52,11 +52,13 @@ def test_train_text_writes_a_loadable_model(corpus_file, tmp_path):
     np.testing.assert_array_equal(again.predict(ids), model.predict(ids))
 
 
+@pytest.mark.numeric
 def test_loss_decreases_on_repetitive_text(corpus_file):
     bpcs: list[float] = []
     model, summary = _train(corpus_file, steps=80,
                             callback=lambda ev: ev.kind == "step" and bpcs.append(ev.metrics["bpc"]))
     assert len(bpcs) == 80
+    # measured over seeds 0-3, Haswell and Prescott alike: drop 3.5-4.45 bits, valid 2.23-3.04 bpc
     assert np.mean(bpcs[-10:]) < np.mean(bpcs[:10]) - 2.0   # log2(98) = 6.6 bits at the start
     assert summary["valid_bpc"] < 4.0
 
@@ -181,8 +183,12 @@ def test_score_refuses_a_digit_model_and_unknown_names(tmp_path):
         text.score_text_file(sample, "no_such_model_name")
 
 
+@pytest.mark.numeric
 def test_parity_model_learns_quickly():
     model, summary = train_task("parity", hidden=3, length=12, steps=300, seed=0, progress=False)
-    assert summary["acc_train_length"] >= 0.95
+    # 300 steps solve parity for some seeds only: measured 0.997, 1.0, 0.770, 0.814 for seeds 0-3
+    # (Haswell and Prescott alike). >= 0.95 held for seed 0 by luck of the path; learned = well
+    # above chance (0.5) on every seed measured
+    assert summary["acc_train_length"] >= 0.7
     assert model.meta["task"] == "toy" and model.meta["toy_task"] == "parity"
     assert model.layers[1].hidden_size == 3 and model.layers[-1].out_features == 2

@@ -149,6 +149,7 @@ def test_dream_in_worker_raises_target_is_deterministic_and_window_responds(qtbo
     a, b = results
     assert a.target.text == "0:1" and a.final_activation > a.start_activation
     np.testing.assert_array_equal(a.image, b.image)
+    assert 1 <= a.steps <= 60 and f"in <b>{a.steps}</b> steps" in panel.readout.text()   # the cap is a cap
     assert ticks                               # the event loop ran while the worker dreamed
     assert panel.curve.getData()[0] is not None and len(panel.curve.getData()[0]) > 0
     panel.draw_button.click()                  # "draw this": on the canvas, undoable

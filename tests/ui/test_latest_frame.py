@@ -36,3 +36,61 @@ def test_stop_drops_the_pending_frame(qtbot):
     assert not sched.timer.isActive()
     qtbot.wait(50)
     assert sched.flush() is False and rendered == []
+
+
+def test_an_isolated_submit_renders_before_the_event_loop_goes_idle(qtbot):
+    from PySide6 import QtWidgets
+    rendered: list[object] = []
+    sched = LatestFrame(rendered.append, fps=10)              # a long frame: a tick would come 100 ms late
+    sched.submit("alone")
+    assert rendered == []                                     # not inside the input's own handler
+    QtWidgets.QApplication.instance().processEvents()         # one turn of the event loop, no waiting
+    assert rendered == ["alone"]
+    assert not sched.timer.isActive()                         # and nothing runs after it
+
+
+def test_a_burst_within_one_frame_renders_fewer_times_and_ends_on_the_latest(qtbot):
+    from PySide6 import QtWidgets
+    app = QtWidgets.QApplication.instance()
+    rendered: list[object] = []
+    sched = LatestFrame(rendered.append, fps=2)               # 500 ms frames: the burst is inside one
+    sched.submit(0)
+    qtbot.waitUntil(lambda: rendered == [0], timeout=2000)
+    n = 6
+    for i in range(1, n + 1):                                 # event-loop turns between the inputs
+        sched.submit(i)
+        app.processEvents()
+    qtbot.waitUntil(lambda: rendered[-1] == n, timeout=5000)
+    assert len(rendered) - 1 < n and sched.dropped >= 1       # coalesced ...
+    assert rendered[-1] == n                                  # ... to the latest
+    qtbot.waitUntil(lambda: not sched.timer.isActive(), timeout=2000)
+
+
+def test_a_submit_during_a_render_waits_for_the_next_frame(qtbot):
+    rendered: list[object] = []
+
+    def render(frame):
+        rendered.append(frame)
+        if frame == "first":
+            sched.submit("during")                            # e.g. a render that changes the input
+    sched = LatestFrame(render, fps=30)
+    sched.submit("first")
+    assert sched.flush() and rendered == ["first"]            # not re-entered
+    assert sched.timer.isActive()
+    qtbot.waitUntil(lambda: rendered == ["first", "during"], timeout=2000)
+
+
+def test_a_lone_pen_move_on_the_digit_lab_is_drawn_on_the_next_turn(qtbot, digit_lab, ui):
+    """Through the lab: a real press and move on the canvas, then one event-loop turn, and the
+    frame shows the move (no flush, no waiting for a timer's tick)."""
+    from PySide6 import QtCore, QtWidgets
+    canvas = digit_lab.canvas
+    ui.draw(qtbot, canvas, ui.seven_points())
+    qtbot.waitUntil(lambda: not digit_lab.scheduler.timer.isActive(), timeout=2000)
+    before, renders = digit_lab.frame, digit_lab.scheduler.renders
+    left = QtCore.Qt.MouseButton.LeftButton
+    qtbot.mousePress(canvas, left, pos=canvas.from_ref(100, 200))
+    qtbot.mouseMove(canvas, canvas.from_ref(140, 230))
+    QtWidgets.QApplication.instance().processEvents()
+    assert digit_lab.scheduler.renders > renders and digit_lab.frame is not before
+    qtbot.mouseRelease(canvas, left, pos=canvas.from_ref(140, 230))

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.analysis.experiments import Dream, DreamSettings, DreamTarget, dream
+from explorer.analysis.experiments import GOAL_P, Dream, DreamSettings, DreamTarget, dream
 from explorer.analysis.experiments_pen import PenSettings
 from explorer.engine import Model
 from explorer.ui.digit.edit_panel import editable_layers
@@ -24,7 +24,9 @@ from explorer.ui.digit.plots import SIDE, DigitImage
 from explorer.ui.style import plot_widget
 
 TIP = ("The objective (class: log-probability; channel: mean activation of that map; unit: its value)\n"
-       "at every step of gradient ascent on the input. It should rise; the image shows the input so far.")
+       "at every step of gradient ascent on the input. It should rise; the image shows the input so far.\n"
+       f"A class dream stops once the network reads it at p ≥ {GOAL_P:.2f}, a channel dream once its\n"
+       "activation stops rising; a class dream that stalls starts again from new strokes.")
 
 
 class DreamPanel(QtWidgets.QFrame):
@@ -51,7 +53,9 @@ class DreamPanel(QtWidgets.QFrame):
         for text in ("blank", "noise", "current drawing"):
             self.start.addItem(text)
         self.start.setToolTip("Where free-pixel dreams start (pen dreams start from 3 seeded short strokes)")
-        self.steps = QtWidgets.QSpinBox(minimum=10, maximum=2000, value=400, singleStep=50)
+        self.steps = QtWidgets.QSpinBox(minimum=10, maximum=20_000, value=PenSettings().steps, singleStep=500)
+        self.steps.setToolTip(f"At most this many steps: a class dream stops once the network reads it at p ≥ {GOAL_P:.2f},\n"
+                              "a channel dream once its activation stops rising")
         self.seed = QtWidgets.QSpinBox(minimum=0, maximum=10_000, value=0)
         self.seed.setToolTip("Same seed, same dream")
         self.run_button = QtWidgets.QPushButton("Dream")
@@ -77,7 +81,7 @@ class DreamPanel(QtWidgets.QFrame):
         form.addWidget(self.method, 1, 1)
         form.addWidget(QtWidgets.QLabel("start"), 1, 2)
         form.addWidget(self.start, 1, 3)
-        form.addWidget(QtWidgets.QLabel("steps"), 2, 0)
+        form.addWidget(QtWidgets.QLabel("max steps"), 2, 0)
         form.addWidget(self.steps, 2, 1)
         form.addWidget(QtWidgets.QLabel("seed"), 2, 2)
         form.addWidget(self.seed, 2, 3)
@@ -171,7 +175,10 @@ class DreamPanel(QtWidgets.QFrame):
         self.draw_button.setEnabled(True)
         self.image.show(d.image)
         top = int(np.argmax(d.probs))
-        self.readout.setText(f"{d.target.text}: objective {d.start_activation:.3f} → <b>{d.final_activation:.3f}</b><br>"
+        why = {"goal": f"reached p ≥ {GOAL_P:.2f}", "plateau": "activation stopped rising",
+               "cap": "step cap reached", "stopped": "stopped"}[d.stop]
+        self.readout.setText(f"{d.target.text}: objective {d.start_activation:.3f} → <b>{d.final_activation:.3f}</b> "
+                             f"in <b>{d.steps}</b> steps ({why})<br>"
                              f"the network reads the dream as <b>{top}</b> ({100 * d.probs[top]:.1f} %)")
         self.finished.emit()
 

@@ -36,7 +36,10 @@ changed step by step along the gradient of the target, computed by the engine's 
 backward pass. <i>Pen strokes</i>: the image is three strokes whose points move (springs
 keep each a smooth stroke). <i>Free pixels</i>: every pixel moves, held back by L2, blur,
 jitter and an ink budget — these look like smudges. The curve is the objective (class:
-log-probability; channel: mean activation) per step. <b>Draw this</b> puts the result on the
+log-probability; channel: mean activation) per step. A dream stops at its goal: a class once
+the network reads the (8-bit) image as that class with p ≥ 0.95, a channel once its activation
+stops rising; <i>max steps</i> is only a cap, and the readout says how many steps it took. A
+class dream stuck below its goal starts again from new seeded strokes. <b>Draw this</b> puts the result on the
 canvas (undo brings your drawing back). Command line: <code>dream --target class:7 --out d.png</code>.</p>
 """
 
