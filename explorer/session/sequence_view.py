@@ -14,6 +14,7 @@ Positions are characters; "state t" is the state after reading character t. Shap
 - ``strip_probs`` (s,) P(the right answer) for the strip's characters ``strip_start``..
 - ``memory`` the influence bars (or None) over ``memory_chars``, ``steps`` three unrolled cells (t-1, t, t+1)
 - ``colour`` (values, offset) for the editor's characters, or None: nothing to colour
+- ``attention`` (transformer models only, else None): an ``AttentionView``
 """
 
 from __future__ import annotations
@@ -44,6 +45,33 @@ class StepView:
 
 
 @dataclass(frozen=True)
+class AttentionView:
+    """What a transformer's attention panel draws for one frame (L layers, H heads).
+
+    The prediction at the cursor c is read at position q = c - 1: its query looks at the keys
+    of positions ``key_start``..q (at most the model's context). ``rows`` (L, H, k): those
+    weights (each row sums to 1 over its keys); ``entropy`` (L, H) in bits: how spread out
+    each head looks at q (0: one character; log2 k: evenly over all). ``pattern`` (H, n, n):
+    layer ``layer``'s weights for queries and keys ``start``..``start``+n-1, query rows x key
+    columns, 0 above the diagonal (the future) and for keys before ``start``.
+    """
+
+    layers: int
+    heads: int
+    context: int
+    query: int                          # q = cursor - 1 (-1: nothing read yet)
+    key_start: int
+    rows: F32
+    chars: str                          # the characters key_start..q
+    entropy: F32
+    layer: int
+    start: int
+    pattern: F32
+    pattern_chars: str
+    head: tuple[int, int] | None        # (layer, head) colouring the text, or None
+
+
+@dataclass(frozen=True)
 class FrameRequest:
     """What the lab's controls ask for (not the model's business): sizes, selection, colour mode."""
 
@@ -58,6 +86,8 @@ class FrameRequest:
     signal_name: str | None = None    # the finder's signal, for rows == "signal"
     clamp: tuple[int, float] | None = None  # (unit, value): the Write pane's clamp, from the cursor on
     top_k: int = 5
+    attention_layer: int = 0          # the attention panel's layer (transformer models)
+    attention_head: tuple[int, int] | None = None   # (layer, head) the text is coloured by
 
 
 @dataclass(frozen=True)
@@ -97,6 +127,7 @@ class SequenceView:
     cell: str
     description: str
     request: FrameRequest = field(default_factory=FrameRequest)
+    attention: AttentionView | None = None
 
 
 def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, float]]:
