@@ -1,9 +1,10 @@
 """The Compare lab's Qt-free half.
 
-``Duel``: a CNN and an LSTM trained step by step on the same batches of one toy task
-(long-range recall at a chosen distance, or the local motif), with what the panels draw:
-accuracy against distance (or length), and on one sample sequence the CNN's receptive
-field next to each network's measured memory (gradient influence through ``Model.backward``).
+``Duel``: a CNN, an LSTM and a transformer trained step by step on the same batches of one
+toy task (long-range recall at a chosen distance, or the local motif), with what the panels
+draw: accuracy against distance (or length), on one sample sequence the CNN's receptive
+field next to each network's measured memory (gradient influence through ``Model.backward``),
+each one's training time and the cost of reading one more symbol as the sequence grows.
 
 ``DigitPair``: the digit CNN and the row-by-row RNN on the same 28×28 drawing —
 probabilities, the RNN's hidden trajectory over the 28 rows, accuracy and size.
@@ -11,11 +12,13 @@ probabilities, the RNN's hidden trajectory over the 28 rows, accuracy and size.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
 
+from explorer.analysis.step_cost import cost_curve
 from explorer.data import tasks
 from explorer.engine import Adam, Model, RecurrentLayer, softmax
 from explorer.training import compare as C
@@ -24,6 +27,7 @@ RECALL_GRID = (1, 2, 4, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 40, 50, 60)
 MOTIF_GRID = (10, 20, 30, 45, 60, 90, 120)
 MOTIF_TRAIN_LENGTH = 30
 TASKS = {"recall": "Long-range recall", "motif": "Local motif"}
+COST_LENGTHS = (1, 8, 16, 32, 64, 128, 256, 512, 1024)   # sequence lengths of the step-cost plot
 
 
 class Duel:
@@ -48,6 +52,7 @@ class Duel:
         lrs = C.MOTIF_LR if task == "motif" else {}
         self.opts = [Adam(c.model.parameters(), lr=lrs.get(c.name, 1e-2)) for c in self.pair]
         self.step_count = 0
+        self.seconds = {c.name: 0.0 for c in self.pair}      # wall-clock training time of each
         self.sample_x, self.sample_y = self._sample(seed)
 
     @property
@@ -57,6 +62,27 @@ class Duel:
     @property
     def n_params(self) -> dict[str, int]:
         return {c.name: c.n_params for c in self.pair}
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """name -> "cnn" | "rnn" | "transformer"."""
+        return {c.name: c.kind for c in self.pair}
+
+    @property
+    def context(self) -> int | None:
+        """How many symbols the transformer sees (its learned positions), None without one."""
+        for c in self.pair:
+            for layer in c.model.layers:
+                if layer.type_name == "LearnedPositions":
+                    return int(getattr(layer, "max_len"))
+        return None
+
+    def step_costs(self, lengths: tuple[int, ...] = COST_LENGTHS, windowed: bool = True
+                   ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """-> (lengths (G,), name -> multiply-adds to read one more symbol after that many (G,)).
+        ``windowed=False``: the transformer as if its context were unlimited."""
+        return (np.asarray(lengths, np.float64),
+                {c.name: np.asarray(cost_curve(c.model, lengths, windowed), np.float64) for c in self.pair})
 
     def _sample(self, seed: int) -> tuple[np.ndarray, int]:
         rng = np.random.default_rng([seed, 7])
@@ -75,7 +101,11 @@ class Duel:
     def step(self) -> dict[str, tuple[float, float]]:
         """One Adam step of both models on the same batch -> name -> (loss, batch accuracy)."""
         x, y = self.batch_data()
-        out = {c.name: C.train_step(c, opt, x, y) for c, opt in zip(self.pair, self.opts)}
+        out = {}
+        for c, opt in zip(self.pair, self.opts):
+            t0 = time.perf_counter()
+            out[c.name] = C.train_step(c, opt, x, y)
+            self.seconds[c.name] += time.perf_counter() - t0
         self.step_count += 1
         return out
 
