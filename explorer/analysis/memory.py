@@ -105,3 +105,31 @@ def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndar
         for layer, grads in zip(head, saved):
             layer.grads.update(grads)
     return cast("np.ndarray", d[0])
+
+
+def influence_through(layers: Sequence[Layer], x: npt.ArrayLike, target: int) -> npt.NDArray[np.float64]:
+    """x: (n, E) inputs of a stack that maps (1, n, E) -> (1, n, K) (a transformer after its
+    embedding: positions, attention blocks, head) -> (n,) float64: squared norm of
+    d output[last step, target] / d x[s]. Attention reaches every input of the window
+    directly, so all n entries can be large. Parameter gradients are left as they were."""
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"influence_through expects inputs of shape (n, E), got {x.shape}")
+    if not len(x):
+        return np.zeros(0)
+    saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in layers]
+    try:
+        out, caches = x[None], []
+        for layer in layers:
+            out, cache = layer.forward(out)
+            caches.append(cache)
+        if not 0 <= target < out.shape[-1]:
+            raise ValueError(f"target {target} outside the {out.shape[-1]} outputs")
+        d = np.zeros_like(out)
+        d[0, -1, target] = 1.0
+        for layer, cache in zip(reversed(layers), reversed(caches)):
+            d = layer.backward(d, cache)
+    finally:
+        for layer, grads in zip(layers, saved):
+            layer.grads.update(grads)
+    return cast("npt.NDArray[np.float64]", (np.asarray(d[0], np.float64) ** 2).sum(axis=-1))

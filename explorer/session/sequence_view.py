@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 F32 = npt.NDArray[np.float32]
 HOP = 25        # the time axes scroll in hops of this many characters, not one per key
 COLOUR_MODES = ("selected unit", "memory (influence)", "surprise (P of actual)", "nothing")
+ATTENTION_MODE = "attention (chosen head)"   # a transformer's extra colour mode (after COLOUR_MODES)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ class AttentionView:
     weights (each row sums to 1 over its keys); ``entropy`` (L, H) in bits: how spread out
     each head looks at q (0: one character; log2 k: evenly over all). ``pattern`` (H, n, n):
     layer ``layer``'s weights for queries and keys ``start``..``start``+n-1, query rows x key
-    columns, 0 above the diagonal (the future) and for keys before ``start``.
+    columns, 0 above the diagonal (the future) and for keys before ``start``; ``start`` moves
+    in hops, so typing does not move the axes on every key.
     """
 
     layers: int
@@ -69,6 +71,7 @@ class AttentionView:
     pattern: F32
     pattern_chars: str
     head: tuple[int, int] | None        # (layer, head) colouring the text, or None
+    span: int = 48                      # the pattern's axes show start..start+span (it moves in hops)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ class SequenceView:
     memory_noun: str                  # "next char" (text) or "class" (toy task)
     steps: list[StepView | None]
     colour: tuple[np.ndarray, int] | None
-    colour_palette: str               # "signed" (green/red) or "memory" (orange)
+    colour_palette: str               # "signed" (green/red), "memory" (orange) or "attention" (blue)
     unknown: npt.NDArray[np.bool_]
     unit: int | None
     cell: str
@@ -166,7 +169,10 @@ def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceVi
     if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
         lo, hi = req.visible
         clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
+    attention = s.attention_view(c, req.attention_layer, req.attention_head)
     colour, palette = _colour(s, req, memory, c, clamped)
+    if req.colour_mode == ATTENTION_MODE:
+        colour, palette = _attention_colour(attention), "attention"
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
         h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
@@ -175,7 +181,7 @@ def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceVi
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
         memory_noun="next char" if s.kind == "text" else "class", steps=_steps(s, step), colour=colour, colour_palette=palette, unknown=unknown,
-        unit=req.unit, cell=s.cell, description=s.description(), request=req)
+        unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)
 
 
 def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
@@ -190,6 +196,15 @@ def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
         else:
             out.append(None)
     return out
+
+
+def _attention_colour(a: AttentionView | None) -> tuple[np.ndarray, int] | None:
+    """The chosen head's weights at the cursor over the characters it can see, scaled to the
+    largest (sqrt, as the memory colouring) -> (values in [0, 1], first character)."""
+    if a is None or a.head is None or a.query < 0 or not a.rows.shape[-1]:
+        return None
+    w = a.rows[a.head[0], a.head[1]].astype(np.float64)
+    return np.sqrt(w / max(float(w.max()), 1e-30)), a.key_start
 
 
 def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int,

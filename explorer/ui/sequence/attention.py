@@ -34,7 +34,7 @@ from explorer.ui.sequence.common import (
     set_x_range,
     style_plot,
 )
-from explorer.ui.sequence.fastitems import FastImageItem
+from explorer.ui.sequence.fastitems import FastImageItem, FastTickAxis
 
 GAP = 0.35          # blank rows between two layers' heads in the strip
 LEVELS = (0.0, 1.0)
@@ -128,7 +128,7 @@ class AttentionPanel(QtWidgets.QWidget):
             combo.addItems(items)
             combo.blockSignals(False)
         self.layer_combo.setCurrentIndex(self.layer)
-        self.strip = self.view.addPlot(row=0, col=0)
+        self.strip = self.view.addPlot(row=0, col=0, axisItems={"left": FastTickAxis("left")})  # labels change per key
         style_plot(self.strip, "At the cursor: each head's weights", "earlier character (position)", None,
                    size="9pt")
         self.strip.invertY(True)
@@ -216,8 +216,7 @@ class AttentionPanel(QtWidgets.QWidget):
         self.strip_img.setImage(stack, levels=LEVELS)
         self.strip_img.setRect(QtCore.QRectF(v.key_start, 0, k, rows))
         self.strip_img.show()
-        set_x_range(self.strip, (float(max(v.query + 1 - self.context, 0)),
-                                 float(max(v.query + 1, self.context))))
+        set_x_range(self.strip, (float(v.key_start), float(v.key_start + self.context)))   # moves in jumps
         self.query_line.setPos(v.query + 0.5)
         self.query_line.show()
         self._row_ticks(v.entropy)
@@ -226,7 +225,9 @@ class AttentionPanel(QtWidgets.QWidget):
             img.setImage(np.ascontiguousarray(v.pattern[h], np.float32), levels=LEVELS)
             img.setRect(QtCore.QRectF(v.start, v.start, n, n))
             img.show()
-            p.setRange(xRange=(v.start, v.start + n), yRange=(v.start, v.start + n), padding=0)
+            (x0, x1), (y0, y1) = p.getViewBox().state["targetRange"]
+            if max(abs(x0 - v.start), abs(x1 - v.start - v.span), abs(y0 - v.start), abs(y1 - v.start - v.span)) > 1e-9:
+                p.setRange(xRange=(v.start, v.start + v.span), yRange=(v.start, v.start + v.span), padding=0)
             line.setPos(v.query + 0.5)
             line.setVisible(v.start <= v.query < v.start + n)
             set_title_text(p, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b", 9)
@@ -354,10 +355,10 @@ def demo_view(layers: int = 2, heads: int = 4, context: int = 128, text: str = "
     key_start = max(0, q + 1 - context)
     rows = w[:, :, q, key_start:q + 1].astype(np.float32)
     ent = -(rows * np.log2(np.maximum(rows, 1e-30))).sum(axis=-1).astype(np.float32)
-    start = max(0, q + 1 - 48)
+    start = max(0, -(-(q + 1 - 48) // 16) * 16)
     pattern = w[layer, :, start:q + 1, start:q + 1].astype(np.float32)
     return AttentionView(layers, heads, context, q, key_start, rows, text[key_start:q + 1], ent, layer, start,
-                         pattern, text[start:q + 1], None)
+                         pattern, text[start:q + 1], None, 48)
 
 
 def demo(*_: object) -> AttentionPanel:
