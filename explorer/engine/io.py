@@ -300,6 +300,22 @@ def _layer_shapes(kind: str, cfg: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         i, h = _int(cfg, "input_size"), _int(cfg, "hidden_size")
         gh = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind] * h
         return {"weight_ih_l0": (gh, i), "weight_hh_l0": (gh, h), **_bias(cfg, (gh,), "_l0")}
+    if kind == "LayerNorm":
+        shape = cfg.get("normalized_shape")
+        d = _int({"normalized_shape": shape}, "normalized_shape")
+        affine, bias = cfg.get("elementwise_affine", True), cfg.get("bias", True)
+        if not isinstance(affine, bool) or not isinstance(bias, bool):
+            raise ValueError("elementwise_affine and bias must be true or false")
+        return {"weight": (d,), **({"bias": (d,)} if bias else {})} if affine else {}
+    if kind == "LearnedPositions":
+        return {"weight": (_int(cfg, "max_len"), _int(cfg, "d_model"))}
+    if kind == "TransformerEncoderLayer":
+        d, f = _int(cfg, "d_model"), _int(cfg, "dim_feedforward", 2048)
+        return {"self_attn.in_proj_weight": (3 * d, d), "self_attn.in_proj_bias": (3 * d,),
+                "self_attn.out_proj.weight": (d, d), "self_attn.out_proj.bias": (d,),
+                "linear1.weight": (f, d), "linear1.bias": (f,), "linear2.weight": (d, f),
+                "linear2.bias": (d,), "norm1.weight": (d,), "norm1.bias": (d,),
+                "norm2.weight": (d,), "norm2.bias": (d,)}
     return {}  # every other layer type has no parameters (tests check this table)
 
 

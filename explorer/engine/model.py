@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import activations, conv, dense, pool, recurrent
+from . import activations, attention, conv, dense, norm, pool, recurrent
 from .layer import Array, Layer
 from .losses import softmax
 
@@ -43,7 +43,7 @@ def _collect(*modules: Any) -> dict[str, type[Layer]]:
 
 
 #: type name in the model file -> layer class (every layer module, recurrent ones included)
-LAYER_TYPES: dict[str, type[Layer]] = _collect(conv, pool, dense, activations, recurrent)
+LAYER_TYPES: dict[str, type[Layer]] = _collect(conv, pool, dense, activations, recurrent, norm, attention)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class Trace:
     input: the (cast) input; outputs: one array per layer (batch axis kept, C-contiguous);
     names: "0 · Conv2d" ...; probs: softmax over the last axis of the final output (None
     if it is not float); extras: layer index -> {"winner": ...} for max-pools,
-    {"i","f","g","o","c"} / {"r","z","n"} gate activations (N, T, H) for LSTM / GRU.
+    {"i","f","g","o","c"} / {"r","z","n"} gate activations (N, T, H) for LSTM / GRU,
+    {"attn"}: attention weights (N, nhead, T_query, T_key) for a TransformerEncoderLayer.
     """
 
     input: Array
