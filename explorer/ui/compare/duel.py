@@ -279,7 +279,7 @@ class DuelPanel(QtWidgets.QWidget):
             smooth = running_mean(snap["loss"][name])
             self.loss[key].setData(np.arange(1, len(smooth) + 1), smooth)
             self.acc[key].setData(snap["grid"], snap["acc"][name])
-        seconds = snap.get("seconds")
+        seconds = snap.get("train_seconds")
         if isinstance(seconds, dict):
             self._legend({k: float(v) for k, v in seconds.items() if isinstance(v, (int, float))})
         self.loss_plot.getPlotItem().enableAutoRange()
