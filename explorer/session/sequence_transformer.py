@@ -172,7 +172,7 @@ class TransformerSession(SequenceSession):
         actual = target >= 0
         target = target if actual else int(probs.argmax())
         x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
-        w = influence_through(self._after_embedding, x, target)
+        w = influence_through(self._after_embedding, x, target, per_position=len(self.post))
         return Memory(start, w, target, self.labels[target], actual)
 
     def _reference_states(self) -> F32:
@@ -321,7 +321,7 @@ def transformer_reference_states(session: TransformerSession, max_chars: int = 6
 
 def random_transformer(d_model: int = 32, nhead: int = 4, layers: int = 2, context: int = 64,
                        seed: int = 0, vocab: Any = None, norm_first: bool = True,
-                       activation: str = "relu") -> Model:
+                       activation: str = "relu", ff: int | None = None) -> Model:
     """An untrained Embedding -> LearnedPositions -> causal blocks -> LayerNorm -> Linear text
     model (meta "untrained": True), for tests and demos."""
     from explorer.data.vocab import Vocab
@@ -331,7 +331,7 @@ def random_transformer(d_model: int = 32, nhead: int = 4, layers: int = 2, conte
     vocab = vocab or Vocab.text()
     rng = np.random.default_rng(seed)
     body: list[Any] = [Embedding(vocab.size, d_model, rng=rng), LearnedPositions(context, d_model, rng=rng)]
-    body += [TransformerEncoderLayer(d_model, nhead, 2 * d_model, activation=activation, norm_first=norm_first,
+    body += [TransformerEncoderLayer(d_model, nhead, ff or 2 * d_model, activation=activation, norm_first=norm_first,
                                      causal=True, rng=rng) for _ in range(layers)]
     body += [LayerNorm(d_model), Linear(d_model, vocab.size, rng=rng)]
     return Model(body, meta={"vocab": vocab.to_meta(), "untrained": True, "corpus": "code"})

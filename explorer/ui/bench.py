@@ -140,6 +140,15 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     keys = measure_keystroke_latency(n_chars=2000, n_keys=40 if quick else 100)
     rows["keystroke_latency_median_ms"] = keys["median_ms"]
     rows["keystroke_latency_p95_ms"] = keys["p95_ms"]
+    _clean_up()
+    try:                                           # the shipped transformer, beside the LSTM's row
+        keys = measure_keystroke_latency(n_chars=2000, n_keys=40 if quick else 100,
+                                         model="Python code · transformer")
+        rows["keystroke_transformer_latency_median_ms"] = keys["median_ms"]
+        rows["keystroke_transformer_latency_p95_ms"] = keys["p95_ms"]
+        rows["keystroke_transformer_cpu_median_ms"] = keys["cpu_median_ms"]
+    except LookupError as exc:
+        rows["keystroke_transformer"] = f"unavailable: {exc}"
     for n in (200, 10_000):
         _clean_up()
         keys = measure_keystroke_latency(n_chars=n, n_keys=40 if quick else 100)

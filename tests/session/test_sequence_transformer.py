@@ -133,6 +133,7 @@ def test_influence_through_is_the_gradient_float64():
             num[s] += ((logit(x + d) - logit(x - d)) / (2 * eps)) ** 2
     got = influence_through(layers, x, target)
     np.testing.assert_allclose(got, num, rtol=1e-6)
+    np.testing.assert_allclose(influence_through(layers, x, target, per_position=2), got, rtol=1e-12)
     wrong = influence_through(layers, x, 0)                  # negative control: another output
     assert not np.allclose(wrong, num, rtol=1e-3)
 

@@ -46,7 +46,7 @@ def test_typed_keys_give_the_streams_residual_and_every_panel_is_fed(lab, qtbot)
     v = lab.view.attention
     assert v is not None and v.query == len(text) - 1
     assert lab.attention.strip_img.image is not None and lab.attention.strip_img.isVisible()
-    assert len(lab.attention.pattern_imgs) == 2 and all(i.isVisible() for i in lab.attention.pattern_imgs)
+    assert lab.attention.pattern_img.isVisible() and lab.attention.pattern_img.image.shape[0] == len(text) - lab.view.attention.start
     assert lab.memory_panel.isVisible() and len(lab.view.memory.weights) == len(text) - v.key_start
     assert lab.heatmap.level == s.state_level > 0
     assert "transformer" in lab.model_label()

@@ -156,30 +156,27 @@ class AttentionPanel(QtWidgets.QWidget):
         self.chosen_box.hide()
         self.empty = empty_text(self.strip, "put the cursor after a character")
         self.empty.setPos(self.context / 2, total / 2)
-        self.patterns: list[pg.PlotItem] = []
-        self.pattern_imgs: list[FastImageItem] = []
-        self.pattern_rows: list[pg.InfiniteLine] = []
-        for h in range(self.heads):
-            p = self.view.addPlot(row=0, col=1 + h)
-            style_plot(p, f"head {h + 1}", "key" if h == 0 else None, "query" if h == 0 else None, size="9pt")
-            p.invertY(True)
-            p.getAxis("bottom").setStyle(tickLength=-3)
-            if h:
-                p.getAxis("left").setWidth(6)
-                p.getAxis("left").setStyle(showValues=False)
-            img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=LEVELS)
-            img.setColorMap(cmap(GATE_MAP))
-            p.addItem(img)
-            line = pg.InfiniteLine(angle=0, pen=pg.mkPen(ACCENT, width=1.5))
-            p.addItem(line, ignoreBounds=True)
-            self.patterns.append(p)
-            self.pattern_imgs.append(img)
-            self.pattern_rows.append(line)
-        legend_bar(self.view.ci, GATE_MAP, LEVELS, "weight", 0, 1 + self.heads, width=10)
+        # every head's pattern side by side in ONE image of one plot: a key repaints two views
+        self.pattern = self.view.addPlot(row=0, col=1, axisItems={"bottom": FastTickAxis("bottom")})
+        style_plot(self.pattern, "Pattern: query × key", "key (one block per head)", "query", size="9pt")
+        self.pattern.invertY(True)
+        self.pattern_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=LEVELS)
+        self.pattern_img.setColorMap(cmap(GATE_MAP))
+        self.pattern.addItem(self.pattern_img)
+        self.pattern_row = pg.InfiniteLine(angle=0, pen=pg.mkPen(ACCENT, width=1.5))
+        self.pattern.addItem(self.pattern_row, ignoreBounds=True)
+        self.pattern_box = QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
+        self.pattern_box.setPen(pg.mkPen(SELECT, width=2))
+        self.pattern_box.setZValue(6)
+        self.pattern.addItem(self.pattern_box, ignoreBounds=True)
+        self.pattern_box.hide()
+        self._span = 0
+        self._pattern_stack: np.ndarray | None = None
+        self._seps: list[QtWidgets.QGraphicsRectItem] = []
+        legend_bar(self.view.ci, GATE_MAP, LEVELS, "weight", 0, 2, width=10)
         layout = self.view.ci.layout
-        layout.setColumnStretchFactor(0, 2 * self.heads + 1)
-        for h in range(self.heads):
-            layout.setColumnStretchFactor(1 + h, 2)
+        layout.setColumnStretchFactor(0, 5)
+        layout.setColumnStretchFactor(1, 4)
         self.summary.setText(f"{self.layers} layer{'s' * (self.layers > 1)} × {self.heads} "
                              f"head{'s' * (self.heads > 1)} · context {self.context}")
         self._mark_chosen()
@@ -201,9 +198,8 @@ class AttentionPanel(QtWidgets.QWidget):
             self.strip_img.hide()
             self.query_line.hide()
             self.empty.show()
-            for img, line in zip(self.pattern_imgs, self.pattern_rows):
-                img.hide()
-                line.hide()
+            self.pattern_img.hide()
+            self.pattern_row.hide()
             return
         self.empty.hide()
         k = v.rows.shape[-1]
@@ -220,22 +216,51 @@ class AttentionPanel(QtWidgets.QWidget):
         self.query_line.setPos(v.query + 0.5)
         self.query_line.show()
         self._row_ticks(v.entropy)
-        n = v.pattern.shape[-1]
-        for h, (p, img, line) in enumerate(zip(self.patterns, self.pattern_imgs, self.pattern_rows)):
-            img.setImage(np.ascontiguousarray(v.pattern[h], np.float32), levels=LEVELS)
-            img.setRect(QtCore.QRectF(v.start, v.start, n, n))
-            img.show()
-            (x0, x1), (y0, y1) = p.getViewBox().state["targetRange"]
-            if max(abs(x0 - v.start), abs(x1 - v.start - v.span), abs(y0 - v.start), abs(y1 - v.start - v.span)) > 1e-9:
-                p.setRange(xRange=(v.start, v.start + v.span), yRange=(v.start, v.start + v.span), padding=0)
-            line.setPos(v.query + 0.5)
-            line.setVisible(v.start <= v.query < v.start + n)
-            set_title_text(p, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b", 9)
+        self._show_pattern(v)
         if v.layer != self.layer:
             self.layer = v.layer
             self.layer_combo.blockSignals(True)
             self.layer_combo.setCurrentIndex(v.layer)
             self.layer_combo.blockSignals(False)
+
+    def _slot(self, h: int) -> float:
+        """x of head h's block in the pattern plot (blocks of the span, a gap between)."""
+        return h * (self._span + max(2, self._span // 8))
+
+    def _show_pattern(self, v: AttentionView) -> None:
+        """The chosen layer's heads side by side: one image, x = block of the head + key - start."""
+        n, span = v.pattern.shape[-1], v.span
+        if span != self._span or self._pattern_stack is None or self._pattern_stack.shape[0] != n:
+            self._span = span
+            width = int(self._slot(self.heads - 1)) + span
+            self._pattern_stack = np.zeros((n, width), np.float32)
+            set_x_range(self.pattern, (0.0, float(width)))
+            self.pattern.getAxis("bottom").setTicks([[(self._slot(h) + span / 2, f"H{h + 1}")
+                                                      for h in range(self.heads)]])
+            for sep in self._seps:
+                self.pattern.removeItem(sep)
+            self._seps = []
+            for h in range(1, self.heads):                # white gaps between the heads (static)
+                sep = QtWidgets.QGraphicsRectItem(self._slot(h - 1) + span, -1e7, self._slot(h) - self._slot(h - 1) - span, 2e7)
+                sep.setBrush(QtGui.QBrush(QtGui.QColor("white")))
+                sep.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+                sep.setZValue(5)
+                self.pattern.addItem(sep, ignoreBounds=True)
+                self._seps.append(sep)
+        stack = self._pattern_stack
+        for h in range(self.heads):
+            x = int(self._slot(h))
+            stack[:, x:x + n] = v.pattern[h]
+        self.pattern_img.setImage(stack, levels=LEVELS)
+        self.pattern_img.setRect(QtCore.QRectF(0, v.start, stack.shape[1], n))
+        self.pattern_img.show()
+        (y0, y1) = self.pattern.getViewBox().state["targetRange"][1]
+        if abs(y0 - v.start) > 1e-9 or abs(y1 - v.start - span) > 1e-9:
+            self.pattern.setRange(yRange=(v.start, v.start + span), padding=0)
+        self.pattern_row.setPos(v.query + 0.5)
+        self.pattern_row.setVisible(v.start <= v.query < v.start + n)
+        set_title_text(self.pattern, f"Pattern of layer {v.layer + 1}: query × key, last {span} characters", 9)
+        self._mark_chosen()
 
     # -- choosing ------------------------------------------------------------------------------
     def choose_head(self, head: tuple[int, int] | None) -> None:
@@ -265,9 +290,12 @@ class AttentionPanel(QtWidgets.QWidget):
             y = self._row(*self.head)
             self.chosen_box.setRect(QtCore.QRectF(-1e7, y, 2e7, 1))
             self.chosen_box.show()
-        for h, p in enumerate(self.patterns):
-            chosen = self.head == (self.layer, h)
-            p.getViewBox().setBorder(pg.mkPen(SELECT, width=3) if chosen else pg.mkPen(MUTED, width=0.5))
+        if self.head is not None and self.head[0] == self.layer:
+            y0 = self._view.start if self._view is not None else 0
+            self.pattern_box.setRect(QtCore.QRectF(self._slot(self.head[1]), y0, self._span, self._span))
+            self.pattern_box.show()
+        else:
+            self.pattern_box.hide()
 
     def _on_layer_combo(self, index: int) -> None:
         if index >= 0:
@@ -285,10 +313,12 @@ class AttentionPanel(QtWidgets.QWidget):
                 if 0 <= h < self.heads and p.y() - self._row(i, 0) >= 0:
                     return i, h, p.x(), p.y()
             return None
-        for h, plot in enumerate(self.patterns):
-            if plot.sceneBoundingRect().contains(scene_pos):
-                p = plot.vb.mapSceneToView(scene_pos)
-                return self.layer, h, p.x(), p.y()
+        if self.pattern.sceneBoundingRect().contains(scene_pos):
+            p = self.pattern.vb.mapSceneToView(scene_pos)
+            slot = self._slot(1) - self._slot(0) if self.heads > 1 else self._span + 1
+            h, x = int(p.x() // slot), p.x() % slot
+            if 0 <= h < self.heads and x < self._span and self._view is not None:
+                return self.layer, h, self._view.start + x, p.y()
         return None
 
     def _on_clicked(self, event: object) -> None:
