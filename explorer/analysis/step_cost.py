@@ -13,36 +13,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from explorer.engine.attention import TransformerEncoderLayer
+from explorer.engine.conv import Conv1d
+from explorer.engine.dense import Linear
 from explorer.engine.layer import Layer
 from explorer.engine.model import Model
+from explorer.engine.norm import LearnedPositions
+from explorer.engine.recurrent import RecurrentLayer
+
+GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 
 
-def _context(layers: Sequence[Layer]) -> int | None:
+def context_of(layers: Sequence[Layer]) -> int | None:
+    """The context length of a transformer (its learned positions), None for other models."""
     for layer in layers:
-        if layer.type_name == "LearnedPositions":
-            return int(getattr(layer, "max_len"))
+        if isinstance(layer, LearnedPositions):
+            return int(layer.max_len)
     return None
 
 
 def macs_per_step(model: Model, length: int, windowed: bool = True) -> int:
     """Multiply-adds to read one more symbol when ``length`` symbols came before it.
     ``windowed=False``: as if the transformer's context were unlimited (how attention grows)."""
-    ctx = _context(model.layers) if windowed else None
+    ctx = context_of(model.layers) if windowed else None
     seen = length + 1 if ctx is None else min(length + 1, ctx)       # keys the new query compares with
     total = 0
     for layer in model.layers:
-        kind = layer.type_name
-        if kind == "Linear":
-            total += int(getattr(layer, "in_features")) * int(getattr(layer, "out_features"))
-        elif kind == "Conv1d":
-            total += (int(getattr(layer, "in_channels")) * int(getattr(layer, "out_channels"))
-                      * int(getattr(layer, "kernel_size")))
-        elif kind in ("RNN", "GRU", "LSTM"):
-            gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
-            h = int(getattr(layer, "hidden_size"))
-            total += gates * h * (int(getattr(layer, "input_size")) + h)
-        elif kind == "TransformerEncoderLayer":
-            d, f = int(getattr(layer, "d_model")), int(getattr(layer, "dim_feedforward"))
+        if isinstance(layer, Linear):
+            total += layer.in_features * layer.out_features
+        elif isinstance(layer, Conv1d):
+            total += layer.in_channels * layer.out_channels * layer.kernel_size
+        elif isinstance(layer, RecurrentLayer):
+            h = int(layer.hidden_size)
+            total += GATES[layer.type_name] * h * (int(layer.input_size) + h)
+        elif isinstance(layer, TransformerEncoderLayer):
+            d, f = layer.d_model, layer.dim_feedforward
             total += 4 * d * d + 2 * d * f + 2 * seen * d    # q, k, v, out; feed-forward; scores and mix
     return total
 

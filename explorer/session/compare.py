@@ -18,7 +18,7 @@ from typing import cast
 
 import numpy as np
 
-from explorer.analysis.step_cost import cost_curve
+from explorer.analysis.step_cost import context_of, cost_curve
 from explorer.data import tasks
 from explorer.engine import Adam, Model, RecurrentLayer, softmax
 from explorer.training import compare as C
@@ -72,9 +72,9 @@ class Duel:
     def context(self) -> int | None:
         """How many symbols the transformer sees (its learned positions), None without one."""
         for c in self.pair:
-            for layer in c.model.layers:
-                if layer.type_name == "LearnedPositions":
-                    return int(getattr(layer, "max_len"))
+            ctx = context_of(c.model.layers)
+            if ctx is not None:
+                return ctx
         return None
 
     def step_costs(self, lengths: tuple[int, ...] = COST_LENGTHS, windowed: bool = True

@@ -68,7 +68,7 @@ class TransformerSession(SequenceSession):
         self._use_common(model, name)
         self.stream = TransformerStream(model)
         self.blocks = blocks
-        self.pre, self.rec = [emb], None
+        self.pre, self.rec = [emb], None   # type: ignore[assignment]  # no recurrent layer: None says so
         self.post = [final, head] if final is not None else [head]
         self._after_embedding = model.layers[1:]
         self.context = int(pos.max_len)
@@ -87,7 +87,7 @@ class TransformerSession(SequenceSession):
         self._lstm = False
         self._gates_valid = 0
         self._res = np.zeros((1024, self.hidden_size), self.dtype)   # residual rows 0..n_done-1
-        self._rows: OrderedDict[int, list[Any]] = OrderedDict()    # block -> [rows, valid (BLOCK,) bool]
+        self._att_blocks: OrderedDict[int, list[Any]] = OrderedDict()    # block -> [rows, valid (BLOCK,) bool]
         per_block = BLOCK * self.n_layers * self.n_heads * self.context * 4
         self._max_blocks = max(4, CACHE_BYTES // per_block)
         self._uniform = np.full(len(self.labels), 1.0 / max(len(self.labels), 1), np.float32)
@@ -122,11 +122,11 @@ class TransformerSession(SequenceSession):
     def _forget_from(self, p: int) -> None:
         """An edit at p: the stream, the kept residual rows and attention rows from p on are stale."""
         self.stream.truncate(min(p, len(self.stream)))
-        for b in [b for b in self._rows if (b + 1) * BLOCK > p]:
+        for b in [b for b in self._att_blocks if (b + 1) * BLOCK > p]:
             if b * BLOCK >= p:
-                del self._rows[b]
+                del self._att_blocks[b]
             else:
-                self._rows[b][1][p - b * BLOCK:] = False
+                self._att_blocks[b][1][p - b * BLOCK:] = False
         if len(self._res) > 4 * max(len(self.ids), 1024):   # shrink after a big deletion
             self._res = self._res[:max(len(self.ids), 1024)].copy()
 
@@ -201,7 +201,7 @@ class TransformerSession(SequenceSession):
         out = np.zeros((max(stop - start, 0), self.n_layers, self.n_heads, self.context), np.float32)
         missing = []
         for t in range(start, stop):
-            entry = self._rows.get(t // BLOCK)
+            entry = self._att_blocks.get(t // BLOCK)
             if entry is not None and entry[1][t % BLOCK]:
                 out[t - start] = entry[0][t % BLOCK]
             else:
@@ -209,10 +209,10 @@ class TransformerSession(SequenceSession):
         if missing:
             self._replay(missing[0], missing[-1] + 1)
             for t in missing:
-                out[t - start] = self._rows[t // BLOCK][0][t % BLOCK]
+                out[t - start] = self._att_blocks[t // BLOCK][0][t % BLOCK]
         for b in {t // BLOCK for t in range(start, stop)}:
-            if b in self._rows:
-                self._rows.move_to_end(b)
+            if b in self._att_blocks:
+                self._att_blocks.move_to_end(b)
         return out
 
     def attention_view(self, cursor: int, layer: int, head: tuple[int, int] | None) -> AttentionView | None:
@@ -256,13 +256,13 @@ class TransformerSession(SequenceSession):
             entry[1][p % BLOCK] = True
 
     def _row_block(self, b: int) -> list[Any]:
-        entry = self._rows.get(b)
+        entry = self._att_blocks.get(b)
         if entry is None:
             shape = (BLOCK, self.n_layers, self.n_heads, self.context)
-            entry = self._rows[b] = [np.zeros(shape, np.float32), np.zeros(BLOCK, bool)]
-            while len(self._rows) > self._max_blocks:
-                self._rows.popitem(last=False)
-        self._rows.move_to_end(b)
+            entry = self._att_blocks[b] = [np.zeros(shape, np.float32), np.zeros(BLOCK, bool)]
+            while len(self._att_blocks) > self._max_blocks:
+                self._att_blocks.popitem(last=False)
+        self._att_blocks.move_to_end(b)
         return entry
 
     def _replay(self, start: int, stop: int) -> None:

@@ -238,10 +238,10 @@ class DuelPanel(QtWidgets.QWidget):
             spent = f", trained in {t:.1f} s" if t else ""
             parts.append(f"<span style='color:{colour}; font-size:14pt'>■</span> <b>{name}</b> "
                          f"{n:,} parameters{spent}")
-        band = "<span style='color:rgb%s; font-size:14pt'>▮</span> CNN receptive field" % (RF,)
+        band = f"<span style='color:rgb{RF}; font-size:14pt'>▮</span> CNN receptive field"
         if d.context:
-            band += (" &nbsp; <span style='color:rgb%s; font-size:14pt'>▮</span> transformer context "
-                     "(%d symbols)" % (CONTEXT, d.context))
+            band += (f" &nbsp; <span style='color:rgb{CONTEXT}; font-size:14pt'>▮</span> transformer context "
+                     f"({d.context} symbols)")
         self.params_label.setText(" &nbsp;&nbsp; ".join(parts) + " &nbsp;&nbsp; " + band)
 
     def _draw_costs(self) -> None:
