@@ -33,6 +33,17 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _add_transformer_shape(p: Any) -> None:
+    g = p.add_argument_group("transformer (--cell transformer)")
+    g.add_argument("--layers", type=int_in_range(1, 64), default=None, help="blocks (default 4)")
+    g.add_argument("--heads", type=int_in_range(1, 64), default=None,
+                   help="attention heads per block; must divide --hidden (default 4)")
+    g.add_argument("--context", type=int_in_range(2, 100_000), default=None,
+                   help="context length: positions it reads at once (default 128)")
+    g.add_argument("--ff", type=int_in_range(1, 100_000), default=None,
+                   help="feed-forward width (default 3 x --hidden)")
+
+
 def _add_train(sub: Any) -> None:
     train = sub.add_parser("train", help="train a model and save it (atomic) to --out")
     kinds = train.add_subparsers(dest="kind", required=True, metavar="{digits,text,task}")
@@ -51,10 +62,12 @@ def _add_train(sub: Any) -> None:
     d.add_argument("--examples", type=Path, default=None, metavar="DIR",
                    help="folder with sub-folders 0 to 9 of digit images (the app's my_digits)")
 
-    t = kinds.add_parser("text", help="a character-level RNN/LSTM/GRU on a text corpus")
+    t = kinds.add_parser("text", help="a character-level RNN/LSTM/GRU/transformer on a text corpus")
     t.add_argument("--corpus", default="code", help="code, prose, or a text file or folder")
-    t.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    t.add_argument("--hidden", type=int_in_range(1, 4096), default=128)
+    t.add_argument("--cell", choices=["rnn", "lstm", "gru", "transformer"], default="lstm")
+    t.add_argument("--hidden", type=int_in_range(1, 4096), default=128,
+                   help="hidden units (a transformer: its width d_model)")
+    _add_transformer_shape(t)
     t.add_argument("--out", required=True, type=out_file)
     t.add_argument("--steps", type=int_in_range(1, 10_000_000), default=None,
                    help="optimiser steps")
@@ -63,8 +76,9 @@ def _add_train(sub: Any) -> None:
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")
     k.add_argument("--task", required=True)
-    k.add_argument("--cell", choices=["rnn", "lstm", "gru"], default=None,
+    k.add_argument("--cell", choices=["rnn", "lstm", "gru", "transformer"], default=None,
                    help="default: the cell each toy model ships with (gru)")
+    _add_transformer_shape(k)
     k.add_argument("--hidden", type=int_in_range(1, 4096), default=None,
                    help="default: the width chosen for that task (2-16 units)")
     k.add_argument("--length", type=int_in_range(2, 100_000), default=None)

@@ -6,6 +6,12 @@ initial state), plus the layout plumbing exporters put around them (Transpose, S
 Unsqueeze, Identity, Dropout, and Shape/Expand sub-graphs that only build zero states).
 Anything else raises ``OnnxImportError`` naming the first unsupported operator.
 
+Self-attention (a ``TransformerEncoderLayer``) is refused up front with its own message:
+its graph is a web of branches (queries, keys and values, residual additions, a causal mask
+built from Shape/Trilu/Where), not a chain, and what the exporter emits for it changes with
+the PyTorch version. A PyTorch transformer opens through the model file instead: its
+``state_dict()`` saved with ``np.savez`` beside an ``arch`` naming ``TransformerEncoderLayer``.
+
 Layouts: the converter tracks, for the tensor flowing along the chain, which axis of *our*
 (batch-first) tensor each ONNX axis is, so the transposes PyTorch wraps around an ONNX
 LSTM (which reads time-major (T, B, F) and writes (T, dirs, B, H)) cancel out.
@@ -346,6 +352,25 @@ class _Converter:
         return y, ([1, "d", 0, 2] if layout == 0 else [0, 1, "d", 2])
 
 
+def _refuse_attention(graph: Any, name: str) -> None:
+    """Raise OnnxImportError if the graph computes self-attention: a Softmax over the product
+    of two computed tensors (scores = Q K^T), or a LayerNormalization."""
+    const = {t.name for t in graph.initializer}
+    const |= {o for n in graph.node if n.op_type == "Constant" for o in n.output}
+    products = [n for n in graph.node if n.op_type == "MatMul"
+                and not any(i in const for i in n.input)]
+    ops = {n.op_type for n in graph.node}
+    if ("Softmax" in ops and products) or "LayerNormalization" in ops \
+            or "Attention" in ops or "MultiHeadAttention" in ops:
+        where = products[0].name if products else next(
+            n.name for n in graph.node if n.op_type in ("LayerNormalization", "Attention",
+                                                         "MultiHeadAttention"))
+        raise OnnxImportError(
+            f"{name}: a transformer block (self-attention, at node {where!r}) is not supported "
+            "by the ONNX import; open it as a model file instead: np.savez(FILE, arch=..., "
+            "**state_dict) with a 'TransformerEncoderLayer' entry in arch (PyTorch's names)")
+
+
 def convert_onnx(path: str | os.PathLike[str]) -> Model:
     """An ONNX file -> Model (float32, eval mode); OnnxImportError with one sentence otherwise."""
     onnx = _onnx()
@@ -360,6 +385,7 @@ def convert_onnx(path: str | os.PathLike[str]) -> Model:
         proto = onnx.shape_inference.infer_shapes(proto)
     except Exception:  # noqa: BLE001 - shapes only help with Reshape; go on without them
         pass
+    _refuse_attention(proto.graph, name)
     model = _Converter(proto.graph, name).run()
     model.meta["producer"] = f"{proto.producer_name} {proto.producer_version}".strip()
     return model.eval()

@@ -138,3 +138,28 @@ def test_dynamo_exporter_cnn(tmp_path):
     with torch.no_grad():
         want = net(x[:1]).numpy()
     np.testing.assert_allclose(convert_onnx(path).predict(x[:1].numpy()), want, atol=1e-5, rtol=1e-5)
+
+
+class CausalBlocks(torch.nn.Sequential):
+    def forward(self, x):
+        mask = torch.nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        for m in self:
+            x = m(x, src_mask=mask, is_causal=True) if isinstance(m, torch.nn.TransformerEncoderLayer) else m(x)
+        return x
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_transformer_is_refused_with_a_clear_message(tmp_path, norm_first):
+    """torch.onnx.export of a TransformerEncoderLayer stack gives a branching graph the
+    importer does not follow: it says so, names the way that works, and writes nothing."""
+    torch.manual_seed(0)
+    net = CausalBlocks(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
+                                                        norm_first=norm_first),
+                       torch.nn.Linear(8, 3))
+    path = export(net, torch.randn(1, 5, 8), tmp_path / "attn.onnx")
+    with pytest.raises(OnnxImportError, match="transformer block.*not supported.*TransformerEncoderLayer"):
+        convert_onnx(path)
+    from explorer.cli import main
+    out = tmp_path / "attn.npz"
+    assert main(["convert", str(path), "--out", str(out)]) == 2
+    assert not out.exists()

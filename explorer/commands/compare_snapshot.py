@@ -40,8 +40,13 @@ def snapshot(task: str, distance: int, steps: int, quiet: bool = True) -> dict[s
             print(f"step {duel.step_count}/{steps}", file=sys.stderr)
     grid, acc = duel.accuracy_curve()
     infl = duel.influence()
+    from explorer.engine import LearnedPositions
+    contexts = [la.max_len for c in duel.pair for la in c.model.layers if isinstance(la, LearnedPositions)]
     return {"format": FORMAT, "version": 1, "task": task, "distance": duel.distance, "steps": steps,
             "seed": 0, "names": duel.names, "params": duel.n_params, "sample": duel.sample_text(),
+            "kinds": {c.name: c.kind for c in duel.pair},
+            "context": contexts[0] if contexts else None,
+            "train_seconds": {c.name: round(c.train_seconds, 2) for c in duel.pair},
             "loss": losses, "grid": [float(g) for g in grid],
             "acc": {k: [round(float(a), 5) for a in v] for k, v in acc.items()},
             "influence": {k: [float(a) for a in v] for k, v in infl.items()}}

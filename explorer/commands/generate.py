@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from explorer.analysis.generate import GenerateError, generate, model_vocab, split_recurrent
+from explorer.analysis.generate import (
+    GenerateError,
+    generate,
+    generate_transformer,
+    model_vocab,
+    split_recurrent,
+)
 from explorer.engine import load_model
 from explorer.training.text import resolve_model
 
@@ -45,6 +51,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     clamp = parse_clamp(args.clamp) if args.clamp is not None else None
     model = load_model(resolve_model(args.model))
+    if any(layer.type_name == "TransformerEncoderLayer" for layer in model.layers):
+        if clamp is not None:
+            raise GenerateError("--clamp holds a unit of a recurrent state; a transformer has none")
+        if model.meta.get("task") == "toy":
+            raise GenerateError(f"{args.model} predicts classes, not its next input symbol, so it "
+                                "cannot write (use a text model such as code_transformer)")
+        text = generate_transformer(model, args.prime, args.chars, args.temperature, args.top_k,
+                                    args.seed)
+        sys.stdout.write(args.prime + text + "\n")
+        return 0
     _, _, post = split_recurrent(model)
     vocab = model_vocab(model)
     n_out = getattr(post[-1], "out_features", None) if post else None

@@ -79,8 +79,25 @@ def gelu_grad(x: Array) -> Array:
     return cast("Array", cdf + x * pdf)
 
 
+def causal_mask(t: int, dtype: Any, offset: int = 0) -> Array:
+    """(t, offset + t): 0 where query i (position offset + i) may see key j, -inf after it."""
+    key = (dtype, t, offset)
+    mask = _MASKS.get(key)
+    if mask is None:
+        mask = np.zeros((t, offset + t), dtype)
+        mask[:, offset:][np.triu_indices(t, 1)] = -np.inf
+        if len(_MASKS) > 64:
+            _MASKS.clear()
+        _MASKS[key] = mask
+    return mask
+
+
+_MASKS: dict[tuple[Any, int, int], Array] = {}
+
+
 def _softmax_last(s: Array) -> Array:
-    s = s - s.max(axis=-1, keepdims=True)
+    """Softmax over the last axis, in place (s is a fresh array of scores)."""
+    s -= s.max(axis=-1, keepdims=True)
     np.exp(s, out=s)
     s /= s.sum(axis=-1, keepdims=True)
     return s
@@ -181,8 +198,7 @@ class TransformerEncoderLayer(Layer):
         scale = np.asarray(1.0 / math.sqrt(self.d_head), x.dtype)
         s = (q * scale) @ k.swapaxes(-1, -2)                        # (N, h, T, T)
         if self.causal and t > 1:
-            rows, cols = np.triu_indices(t, 1)
-            s[..., rows, cols] = -np.inf
+            s += causal_mask(t, s.dtype)
         a = _softmax_last(s)
         o = (a @ v).swapaxes(1, 2).reshape(n, t, d)                  # heads merged
         y = o @ p["self_attn.out_proj.weight"].T
@@ -295,8 +311,7 @@ class TransformerEncoderLayer(Layer):
         scale = np.asarray(1.0 / math.sqrt(self.d_head), x.dtype)
         s = (q * scale) @ cache.k[:, :n1].swapaxes(-1, -2)           # (h, t, n1)
         if t > 1:
-            rows, cols = np.triu_indices(t, 1)
-            s[:, rows, cols + n0] = -np.inf
+            s += causal_mask(t, s.dtype, n0)
         a = _softmax_last(s)
         o = (a @ cache.v[:, :n1]).swapaxes(0, 1).reshape(t, d)
         sa = o @ p["self_attn.out_proj.weight"].T

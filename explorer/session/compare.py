@@ -48,8 +48,10 @@ class Duel:
         else:
             cnn = C.make_cnn(vocab, k, C.MOTIF_CHANNELS, self.rng, global_pool=True)
             self.field = 3
-        self.pair = (cnn, C.make_rnn(vocab, k, C.RNN_HIDDEN, self.rng))
-        lrs = C.MOTIF_LR if task == "motif" else {}
+        context = C.CONTEXT if task == "recall" else C.MOTIF_CONTEXT
+        self.pair = (cnn, C.make_rnn(vocab, k, C.RNN_HIDDEN, self.rng),
+                     C.make_transformer(vocab, k, C.transformer_rng(seed, self.distance), context))
+        lrs = C.MOTIF_LR if task == "motif" else C.RECALL_LR
         self.opts = [Adam(c.model.parameters(), lr=lrs.get(c.name, 1e-2)) for c in self.pair]
         self.step_count = 0
         self.seconds = {c.name: 0.0 for c in self.pair}      # wall-clock training time of each

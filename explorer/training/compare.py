@@ -11,17 +11,24 @@ only at distance 50 does not get off the ground in a few hundred steps).
 
 *local motif*: does ``abc`` occur anywhere? A CNN (Conv1d + global max-pool) finds it
 wherever it is with a hundred-odd weights, and keeps working on longer sequences.
+
+The third contender, a small causal **transformer** (``make_transformer``), answers at the
+last step too, by attending directly to any earlier symbol of its context (``CONTEXT``
+symbols). A longer sequence is read as the Sequence Lab reads it (``explorer.engine.stream``'s
+window rule: the last CONTEXT/2 .. CONTEXT symbols), so beyond its context the key falls
+out of view and it is at chance, like the CNN beyond its field, only much later.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,18 +41,32 @@ from explorer.engine import (
     Embedding,
     GlobalMaxPool1d,
     LastStep,
+    LayerNorm,
+    LearnedPositions,
     Linear,
     Model,
+    RecurrentLayer,
     ReLU,
+    TransformerEncoderLayer,
 )
 from explorer.engine.layer import Layer, check_ndim
+from explorer.engine.stream import window_start
 from explorer.training.loop import classifier_step
 
 CNN_KERNEL = 5
 CNN_LAYERS = 2
 CNN_CHANNELS = 14        # ~1.8 k parameters, like the 16-unit LSTM
 RNN_HIDDEN = 16
-MOTIF_LR = {"CNN": 1e-2, "LSTM": 1e-2}
+MOTIF_LR = {"CNN": 1e-2, "LSTM": 1e-2, "Transformer": 3e-3}
+RECALL_LR = {"Transformer": 3e-3}
+# The transformer: width 8, 2 blocks of 2 heads, feed-forward 16, context 24 symbols
+# (~1.6 k parameters, like the CNN and the LSTM): recall within distance 22, not beyond.
+TRANSFORMER_WIDTH = 8
+TRANSFORMER_HEADS = 2
+TRANSFORMER_LAYERS = 2
+TRANSFORMER_FF = 16
+CONTEXT = 24
+MOTIF_CONTEXT = 32       # holds the motif's training length (30)
 MOTIF_STEPS = 400
 # Conv1d(4, 64, 3) + max-pool + Linear: 962 parameters. With 8-32 kernels the CNN sometimes
 # settled on a partial (2-gram) detector, right at length 30 and at chance at 120 (1-3 in 8
@@ -91,7 +112,8 @@ class Contender:
     name: str
     model: Model
     encode: Callable[[np.ndarray], np.ndarray]
-    kind: str = "cnn"  # "cnn" | "rnn"
+    kind: str = "cnn"  # "cnn" | "rnn" | "transformer"
+    train_seconds: float = 0.0   # wall time spent in train_step so far
 
     @property
     def n_params(self) -> int:
@@ -130,11 +152,30 @@ def make_rnn(vocab: int, n_classes: int, hidden: int, rng: np.random.Generator,
     return Contender(cell.upper(), model, lambda x: x, "rnn")
 
 
+def make_transformer(vocab: int, n_classes: int, rng: np.random.Generator,
+                     context: int = CONTEXT, width: int = TRANSFORMER_WIDTH,
+                     heads: int = TRANSFORMER_HEADS, layers: int = TRANSFORMER_LAYERS,
+                     ff: int = TRANSFORMER_FF) -> Contender:
+    """ids (N, T) -> logits (N, K): Embedding -> LearnedPositions -> causal blocks -> LayerNorm
+    -> LastStep -> Linear. A sequence longer than ``context`` is cut to the window the last
+    step is read in (``window_start``), its positions counted from the window's start."""
+    body: list[Layer] = [Embedding(vocab, width, rng=rng), LearnedPositions(context, width, rng=rng)]
+    body += [TransformerEncoderLayer(width, heads, ff, norm_first=True, rng=rng) for _ in range(layers)]
+    body += [LayerNorm(width), LastStep(), Linear(width, n_classes, rng=rng)]
+
+    def window(x: np.ndarray) -> np.ndarray:
+        return x[:, window_start(x.shape[1] - 1, context):]
+
+    return Contender("Transformer", Model(body), window, "transformer")
+
+
 def train_step(c: Contender, opt: Adam, x: np.ndarray, y: np.ndarray, clip: float = 5.0
                ) -> tuple[float, float]:
     """One Adam step on ids x: (N, T), labels y: (N,) -> (loss, batch accuracy) (the one
     ``classifier_step``)."""
+    t = time.perf_counter()
     m = classifier_step(c.model, opt, clip, transform=c.encode)((x, y))
+    c.train_seconds += time.perf_counter() - t
     return m["loss"], m.get("acc", float("nan"))
 
 
@@ -178,6 +219,12 @@ def input_influence(c: Contender, x: np.ndarray, target: int) -> np.ndarray:
     x = np.asarray(x)
     layers = c.model.layers
     saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in layers]
+    if c.kind == "transformer":              # the window it reads; earlier inputs get 0
+        seen = c.encode(x)
+        whole = np.zeros(x.shape[1], np.float64)
+        whole[x.shape[1] - seen.shape[1]:] = input_influence(
+            Contender(c.name, c.model, lambda v: v, "rnn"), seen, target)
+        return whole
     try:
         if c.kind == "rnn":
             inp, sub = layers[0].infer(x), Model(layers[1:])
@@ -203,27 +250,41 @@ class CompareResult:
     params: dict[str, int] = field(default_factory=dict)
     receptive_field: int = 0
     seconds: float = 0.0
+    context: int = 0                                   # the transformer's, in symbols
+    train_seconds: dict[str, float] = field(default_factory=dict)
+    step_cost: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"task": self.task, "axis": self.axis, "rows": self.rows, "params": self.params,
                 "cnn_receptive_field": self.receptive_field, "chance": CHANCE[self.task],
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2), "transformer_context": self.context,
+                "train_seconds": {k: round(v, 2) for k, v in self.train_seconds.items()},
+                "step_cost": self.step_cost}
+
+
+def transformer_rng(seed: int, distance: int) -> np.random.Generator:
+    """The transformer's own initial weights, so adding it leaves the CNN's and the LSTM's
+    weights and batches exactly as they were."""
+    return np.random.default_rng([seed, distance, 3])
 
 
 def train_recall_pair(distance: int, seed: int = 0, steps: int = 400, batch: int = 32,
-                      lr: float = 1e-2) -> tuple[Contender, Contender]:
-    """A fresh causal CNN and LSTM trained on the same curriculum batches up to ``distance``."""
+                      lr: float = 1e-2, transformer: bool = False) -> tuple[Contender, ...]:
+    """A fresh causal CNN and LSTM (and with ``transformer``, a small transformer) trained on
+    the same curriculum batches up to ``distance``."""
     task = tasks.get_task("recall")
     vocab, k = len(task.alphabet), task.n_classes
     rng = np.random.default_rng([seed, distance])
-    pair = (make_cnn(vocab, k, CNN_CHANNELS, rng, global_pool=False),
-            make_rnn(vocab, k, RNN_HIDDEN, rng))
-    opts = [Adam(c.model.parameters(), lr=lr) for c in pair]
+    group: tuple[Contender, ...] = (make_cnn(vocab, k, CNN_CHANNELS, rng, global_pool=False),
+                                    make_rnn(vocab, k, RNN_HIDDEN, rng))
+    if transformer:
+        group += (make_transformer(vocab, k, transformer_rng(seed, distance)),)
+    opts = [Adam(c.model.parameters(), lr=RECALL_LR.get(c.name, lr)) for c in group]
     for s in range(steps):
         x, y = recall_batch(s, steps, distance, batch, rng)
-        for c, opt in zip(pair, opts):
+        for c, opt in zip(group, opts):
             train_step(c, opt, x, y)
-    return pair
+    return group
 
 
 def long_range(seed: int = 0, distances: tuple[int, ...] = LONG_RANGE_DISTANCES,
@@ -231,19 +292,98 @@ def long_range(seed: int = 0, distances: tuple[int, ...] = LONG_RANGE_DISTANCES,
                progress: Callable[[str], None] | None = None) -> CompareResult:
     """For each distance: train a fresh CNN and LSTM, test both on unseen sequences at it."""
     t0 = time.perf_counter()
-    result = CompareResult("long-range", "distance", receptive_field=receptive_field())
+    result = CompareResult("long-range", "distance", receptive_field=receptive_field(),
+                           context=CONTEXT)
     for d in distances:
-        pair = train_recall_pair(d, seed, steps, batch)
+        pair = _timed(result, functools.partial(train_recall_pair, d, seed, steps, batch,
+                                                transformer=True))
         xt, yt = balanced_test("recall", n_test, d + 2, np.random.default_rng([seed, d, 1]))
-        row: dict[str, Any] = {"distance": d, "in_field": d + 2 <= result.receptive_field}
+        row: dict[str, Any] = {"distance": d, "in_field": d + 2 <= result.receptive_field,
+                               "in_context": d + 2 <= CONTEXT}
         for c in pair:
             row[c.name] = accuracy(c, xt, yt)
             result.params[c.name] = c.n_params
         result.rows.append(row)
         if progress:
             progress(f"distance {d}: " + ", ".join(f"{c.name} {row[c.name]:.0%}" for c in pair))
+    result.step_cost = step_costs(pair)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _timed(result: CompareResult, train: Callable[[], tuple[Contender, ...]]) -> tuple[Contender, ...]:
+    """Run ``train`` and add each contender's training time to the result's."""
+    group = train()
+    for c in group:
+        result.train_seconds[c.name] = result.train_seconds.get(c.name, 0.0) + c.train_seconds
+    return group
+
+
+STEP_COST_LENGTHS = (16, 256, 4096, 65536)
+
+
+def step_costs(group: tuple[Contender, ...] | list[Contender],
+               lengths: tuple[int, ...] = STEP_COST_LENGTHS, repeats: int = 200) -> dict[str, Any]:
+    """Milliseconds to read ONE more symbol after ``length`` symbols (median of ``repeats``).
+
+    CNN: one output of its causal stack (its field, whatever the length). LSTM: one step
+    from a carried state. Transformer: one position against ``length`` kept keys and
+    values per block (``TransformerEncoderLayer.extend``) — as if its context were
+    unlimited ("unlimited"); read by the window rule it stops growing at its context
+    ("windowed"). A measurement of this machine, printed by ``compare``, never tested."""
+    out: dict[str, Any] = {"lengths": list(lengths), "ms": {}, "ms_windowed": {}}
+    for c in group:
+        unlimited, windowed = [], []
+        for n in lengths:
+            unlimited.append(_median_ms(_one_more(c, n, windowed=False), repeats))
+            windowed.append(_median_ms(_one_more(c, n, windowed=True), repeats)
+                            if c.kind == "transformer" else unlimited[-1])
+        out["ms"][c.name] = [round(v, 4) for v in unlimited]
+        out["ms_windowed"][c.name] = [round(v, 4) for v in windowed]
+    return out
+
+
+def _median_ms(fn: Callable[[], Any], repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times) * 1000)
+
+
+def _one_more(c: Contender, n: int, windowed: bool) -> Callable[[], Any]:
+    """A closure that reads one more symbol after ``n`` of them (state prepared outside)."""
+    layers = c.model.layers
+    x = np.zeros((1, 1), np.int64)
+    if c.kind == "rnn":
+        rec = cast(RecurrentLayer, layers[1])
+        emb = layers[0].infer(cast(Any, x))[:, 0]
+        state = rec.initial_state(1)
+        return lambda: layers[-1].infer(rec.step(emb, state)[0])
+    if c.kind == "cnn":
+        seq = np.zeros((1, max(n, 1)), np.int64)
+        return lambda: c.model.predict(c.encode(seq[:, -receptive_field():]))
+    blocks = [la for la in layers if isinstance(la, TransformerEncoderLayer)]
+    ctx = next(la.max_len for la in layers if isinstance(la, LearnedPositions))
+    keys = min(n, ctx - 1) if windowed else n
+    rng = np.random.default_rng(0)
+    caches = []
+    for b in blocks:
+        cache = b.new_cache(keys + 1)
+        cache.k[:] = rng.standard_normal(cache.k.shape)
+        cache.v[:] = rng.standard_normal(cache.v.shape)
+        caches.append(cache)
+    x_new = rng.standard_normal((1, blocks[0].d_model)).astype(np.float32)
+
+    def step() -> Any:
+        h = x_new
+        for b, cache in zip(blocks, caches):
+            cache.n = keys
+            h = b.extend(h, cache, want_attn=False)[0]
+        return layers[-1].infer(h)
+    return step
 
 
 def motif(seed: int = 0, lengths: tuple[int, ...] = MOTIF_LENGTHS, steps: int = MOTIF_STEPS,
@@ -254,13 +394,19 @@ def motif(seed: int = 0, lengths: tuple[int, ...] = MOTIF_LENGTHS, steps: int = 
     task = tasks.get_task("motif")
     vocab, k = len(task.alphabet), task.n_classes
     rng = np.random.default_rng(seed)
-    contenders = [make_cnn(vocab, k, MOTIF_CHANNELS, rng, global_pool=True), make_rnn(vocab, k, RNN_HIDDEN, rng)]
+    contenders = [make_cnn(vocab, k, MOTIF_CHANNELS, rng, global_pool=True), make_rnn(vocab, k, RNN_HIDDEN, rng),
+                  make_transformer(vocab, k, transformer_rng(seed, 0), context=MOTIF_CONTEXT)]
     opts = [Adam(c.model.parameters(), lr=MOTIF_LR[c.name]) for c in contenders]
-    for _ in range(steps):
-        x, y = tasks.make_sequences("motif", batch, lengths[0], rng)
-        for c, opt in zip(contenders, opts):
-            train_step(c, opt, x, y)
-    result = CompareResult("motif", "length", receptive_field=3)
+    result = CompareResult("motif", "length", receptive_field=3, context=MOTIF_CONTEXT)
+
+    def train() -> tuple[Contender, ...]:
+        for _ in range(steps):
+            x, y = tasks.make_sequences("motif", batch, lengths[0], rng)
+            for c, opt in zip(contenders, opts):
+                train_step(c, opt, x, y)
+        return tuple(contenders)
+
+    _timed(result, train)
     for length in lengths:
         xt, yt = balanced_test("motif", n_test, length, np.random.default_rng([seed, length]))
         result.rows.append({"length": length, **{c.name: accuracy(c, xt, yt) for c in contenders}})
@@ -268,6 +414,7 @@ def motif(seed: int = 0, lengths: tuple[int, ...] = MOTIF_LENGTHS, steps: int = 
             progress(f"length {length}: " + ", ".join(f"{c.name} {result.rows[-1][c.name]:.0%}"
                                                        for c in contenders))
     result.params = {c.name: c.n_params for c in contenders}
+    result.step_cost = step_costs(contenders)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -281,6 +428,19 @@ def format_result(r: CompareResult) -> str:
     for row in r.rows:
         lines.append(f"{int(row[r.axis]):>10d} " + " ".join(f"{row[n]:>8.1%}" for n in names))
     lines.append("parameters " + " ".join(f"{r.params[n]:>8d}" for n in names))
+    if r.train_seconds:
+        lines.append("train (s)  " + " ".join(f"{r.train_seconds.get(n, 0.0):>8.1f}" for n in names))
+    if r.context:
+        lines.append(f"(transformer context: {r.context} symbols)")
+    sc = r.step_cost
+    if sc:
+        lines.append("ms to read one more symbol after n (transformer: unlimited / windowed context)")
+        for i, n in enumerate(sc["lengths"]):
+            cells = []
+            for name in names:
+                ms, mw = sc["ms"][name][i], sc["ms_windowed"][name][i]
+                cells.append(f"{ms:.3f}/{mw:.3f}" if ms != mw else f"{ms:.3f}")
+            lines.append(f"{n:>10d} " + " ".join(f"{c:>13s}" for c in cells))
     lines.append(f"({r.seconds:.1f} s)")
     return "\n".join(lines)
 

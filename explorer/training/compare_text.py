@@ -25,6 +25,7 @@ from explorer.data.corpora import load_code, stdlib_root
 from explorer.data.vocab import Vocab
 from explorer.engine import Model, RecurrentLayer, load_model, log_softmax
 from explorer.paths import model_path
+from explorer.training import text_transformer
 from explorer.training.text_cnn import receptive_field, stream_logprobs
 from explorer.training.text_models import LOG2E
 
@@ -33,6 +34,7 @@ BINS: tuple[tuple[int, int], ...] = ((1, 4), (5, 8), (9, 16), (17, 32), (33, 64)
                                      (129, 256), (257, 100_000_000))
 CNN_FILES = tuple(f"code_cnn{r}.npz" for r in (8, 16, 32, 64))
 RNN_FILE = "code_lstm.npz"
+TRANSFORMER_FILE = "code_transformer.npz"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
@@ -127,6 +129,8 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
     ids = vocab.encode(text).astype(np.int64)
     paths = models or {"LSTM": str(model_path(RNN_FILE)),
                        **{f"CNN-{f[8:-4]}": str(model_path(f)) for f in CNN_FILES}}
+    if models is None and model_path(TRANSFORMER_FILE).is_file():
+        paths["Transformer"] = str(model_path(TRANSFORMER_FILE))
     pos = np.array([e.pos for e in events], np.int64)
     dist = np.array([e.distance for e in events], np.int64)
     kind = np.array([e.kind for e in events])
@@ -135,12 +139,19 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
     for name, path in paths.items():
         model = load_model(path)
         recurrent = any(isinstance(layer, RecurrentLayer) for layer in model.layers)
-        arg, bits = rnn_logprobs_argmax_bits(model, ids) if recurrent else cnn_argmax_bits(model, ids)
+        attention = text_transformer.is_transformer(model)
+        if attention:
+            arg, bits = text_transformer.argmax_bits(model, ids)
+        else:
+            arg, bits = rnn_logprobs_argmax_bits(model, ids) if recurrent else cnn_argmax_bits(model, ids)
         correct[name] = arg[pos - 1] == ids[pos]
-        info[name] = {"kind": "rnn" if recurrent else "cnn", "bpc": float(bits.mean()),
+        family = "transformer" if attention else "rnn" if recurrent else "cnn"
+        info[name] = {"kind": family, "bpc": float(bits.mean()),
                       "params": model.n_params(), "file": os.path.basename(path),
-                      "receptive_field": None if recurrent else receptive_field(model),
+                      "receptive_field": None if recurrent or attention else receptive_field(model),
                       "closer_accuracy": float(correct[name].mean()) if len(pos) else None}
+        if attention:
+            info[name]["context"] = text_transformer.context_length(model)
     rnn = next((n for n, i in info.items() if i["kind"] == "rnn"), None)
     for name, i in info.items():              # every closer a CNN cannot see the opener of
         if i["receptive_field"] is not None:
@@ -148,6 +159,11 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
             i["beyond_field"] = {"n": int(sel.sum()),
                                  "accuracy": float(correct[name][sel].mean()) if sel.any() else None,
                                  "rnn_accuracy": float(correct[rnn][sel].mean()) if sel.any() and rnn else None}
+        if i.get("context"):                 # closers whose opener lies outside its window
+            sel = ~text_transformer.sees(i["context"], pos, dist)
+            i["beyond_context"] = {"n": int(sel.sum()),
+                                   "accuracy": float(correct[name][sel].mean()) if sel.any() else None,
+                                   "rnn_accuracy": float(correct[rnn][sel].mean()) if sel.any() and rnn else None}
     rows = []
     for lo, hi in BINS:
         sel = (dist >= lo) & (dist <= hi)
@@ -178,11 +194,16 @@ def format_text_result(r: dict[str, Any]) -> str:
     lines.append(f"{'bpc':>17} " + " ".join(f"{r['models'][n]['bpc']:>8.3f}" for n in names))
     lines.append(f"{'parameters':>17} " + " ".join(f"{r['models'][n]['params']:>8,}" for n in names))
     lines.append(f"{'field':>17} " + " ".join(
-        f"{r['models'][n]['receptive_field'] or '∞':>8}" for n in names))
+        f"{r['models'][n].get('context') or r['models'][n]['receptive_field'] or '∞':>8}"
+        for n in names))
     for n in names:
         b = r["models"][n].get("beyond_field")
         if b and b["n"]:
             lines.append(f"{n}: {b['n']} closers beyond its field of {r['models'][n]['receptive_field']}: "
                          f"{b['accuracy']:.1%} vs the RNN's {b['rnn_accuracy']:.1%}")
+        b = r["models"][n].get("beyond_context")
+        if b and b["n"]:
+            lines.append(f"{n}: {b['n']} closers whose opener is outside its window (context "
+                         f"{r['models'][n]['context']}): {b['accuracy']:.1%} vs the RNN's {b['rnn_accuracy']:.1%}")
     lines.append(f"({r['seconds']:.1f} s)")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Character-level language models (RNN / LSTM / GRU): training, validation and scoring.
+"""Character-level language models (RNN / LSTM / GRU / transformer): training, validation, scoring.
 
 ``train_text`` runs truncated BPTT: the training text is cut into B lanes read side by
 side in chunks of T characters, and the recurrent state is carried (detached) from one
@@ -6,12 +6,18 @@ chunk to the next, so the model sees context far beyond T. Adam, global-norm cli
 (5.0), a cosine learning-rate decay, a progress bar in bits per character, and at the end
 the bits per character on the held-out split beside a 5-gram Kneser-Ney baseline fitted
 on the same training text. ``score_text_file`` streams any file through a model.
+
+``--cell transformer`` trains a causal char transformer (``explorer.training.text_transformer``)
+instead: windows of its context length at random offsets, every position predicted; Adam
+with warm-up, cosine decay and clipping; read back (validation, ``score-text``) by the
+Sequence Lab's window rule, through the same ``chunk_bits`` as the recurrent models.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
+import itertools
 import math
 import os
 import threading
@@ -28,6 +34,7 @@ from explorer.data.ngram import NGramModel
 from explorer.data.vocab import Vocab
 from explorer.engine import Adam, Model, ModelFileError, load_model, save_model
 from explorer.paths import model_path, models_dir
+from explorer.training import text_transformer
 from explorer.training.loop import Event, fit
 from explorer.training.progress import ProgressBar
 from explorer.training.text_models import (
@@ -58,6 +65,10 @@ CORPUS_DEFAULTS: dict[str, dict[str, int]] = {
     "prose": {"steps": 2000, "batch_size": 32, "train_chars": 3_000_000},
     "user": {"steps": 2000, "batch_size": 32, "train_chars": 3_000_000},
 }
+#: what a transformer changes: windows of ``context`` characters, fewer per batch, a smaller
+#: learning rate and tighter clipping (as for GPT-style models)
+TRANSFORMER_DEFAULTS: dict[str, float] = {"batch_size": 16, "lr": 2e-3, "clip": 1.0}
+RECURRENT_DEFAULTS: dict[str, float] = {"lr": 3e-3, "clip": 5.0}
 
 
 @dataclass
@@ -72,17 +83,24 @@ class TextConfig:
     embed: int = 32
     batch_size: int = 0
     seq_len: int = 64
-    lr: float = 3e-3
-    clip: float = 5.0
+    lr: float = 0.0      # 0: 3e-3 (recurrent) or 2e-3 (transformer)
+    clip: float = 0.0    # 0: 5.0 (recurrent) or 1.0 (transformer)
     train_chars: int = 0
     valid_chars: int = VALID_CHARS
+    # transformer only (``hidden`` is its width d_model)
+    layers: int = 4
+    heads: int = 4
+    context: int = 128
+    ff: int = 0          # 0: 3 * hidden
 
     def resolved(self) -> TextConfig:
-        """A copy with every 0 replaced by the corpus default."""
-        defaults = CORPUS_DEFAULTS.get(self.corpus, CORPUS_DEFAULTS["user"])
+        """A copy with every 0 replaced by the corpus (and cell) default."""
+        defaults: dict[str, float] = dict(CORPUS_DEFAULTS.get(self.corpus, CORPUS_DEFAULTS["user"]))
+        defaults.update(TRANSFORMER_DEFAULTS if self.cell == "transformer" else RECURRENT_DEFAULTS)
+        defaults["ff"] = 3 * self.hidden
         fields = asdict(self)
         for key, value in defaults.items():
-            fields[key] = int(fields[key] or value)
+            fields[key] = type(value)(fields[key] or value)
         return TextConfig(**fields)
 
 
@@ -118,16 +136,34 @@ def train_text(config: TextConfig, *, progress: bool = True,
         raise CorpusError(f"the corpus {cfg.corpus!r} is too short to train on: {len(ids)} characters, "
                           f"need at least {cfg.batch_size * cfg.seq_len + 1}")
     rng = np.random.default_rng(cfg.seed)
-    model = build_sequence_model(vocab.size, vocab.size, cfg.cell, cfg.hidden, cfg.embed, rng)
-    opt = Adam(model.parameters(), lr=cfg.lr)
-    chunks = _lanes(ids, cfg, cfg.seed)
     carry: dict[str, Any] = {"state": None, "k": 0}
+    chunks: Any
+    if cfg.cell == "transformer":
+        if len(ids) < cfg.context + 2:
+            raise CorpusError(f"the corpus {cfg.corpus!r} is shorter than the context length "
+                              f"({len(ids)} characters, need {cfg.context + 2})")
+        try:
+            model = text_transformer.build_transformer(vocab.size, vocab.size, cfg.hidden,
+                                                       cfg.heads, cfg.layers, cfg.ff, cfg.context, rng)
+        except ValueError as exc:
+            raise TrainingError(f"cannot build that transformer: {exc}") from None
+        data_rng = np.random.default_rng([cfg.seed, 7])
+        chunks = (text_transformer.random_windows(ids, cfg.batch_size, cfg.context, data_rng)
+                  for _ in itertools.count())
+    else:
+        model = build_sequence_model(vocab.size, vocab.size, cfg.cell, cfg.hidden, cfg.embed, rng)
+        chunks = _lanes(ids, cfg, cfg.seed)
+    opt = Adam(model.parameters(), lr=cfg.lr)
 
-    def step_fn(batch: tuple[np.ndarray, np.ndarray, bool]) -> dict[str, float]:
-        x, y, reset = batch
+    def step_fn(batch: tuple[np.ndarray, ...]) -> dict[str, float]:
         opt.lr = _learning_rate(cfg, carry["k"])
         carry["k"] += 1
-        loss, carry["state"] = tbptt_step(model, x, y, None if reset else carry["state"], opt, cfg.clip)
+        if cfg.cell == "transformer":
+            loss = text_transformer.train_step(model, batch[0], batch[1], opt, cfg.clip)
+        else:
+            x, y, reset = batch
+            loss, carry["state"] = tbptt_step(model, x, y, None if reset else carry["state"], opt,
+                                              cfg.clip)
         return {"loss": loss, "bpc": loss * LOG2E}
 
     bar = ProgressBar(cfg.steps, f"train {cfg.cell}-{cfg.hidden} on {cfg.corpus}", enabled=progress)
@@ -149,9 +185,10 @@ def train_text(config: TextConfig, *, progress: bool = True,
     model.eval()
     valid_bpc, n_valid = stream_bits_per_char(model, vocab.encode(valid.text))
     baseline = NGramModel(NGRAM_ORDER, vocab).fit(train.text)
+    embed = cfg.hidden if cfg.cell == "transformer" else cfg.embed
     model.meta = {
         "task": "text", "corpus": cfg.corpus, "corpus_source": train.source,
-        "vocab": vocab.to_meta(), "cell": cfg.cell, "hidden": cfg.hidden, "embed": cfg.embed,
+        "vocab": vocab.to_meta(), "cell": cfg.cell, "hidden": cfg.hidden, "embed": embed,
         "valid_bpc": round(valid_bpc, 4), "baseline_bpc": round(baseline.bits_per_char(valid.text), 4),
         "baseline": f"{NGRAM_ORDER}-gram modified Kneser-Ney on the same training text",
         "train_chars": train.n_chars, "train_chars_cap": cfg.train_chars,
@@ -161,6 +198,10 @@ def train_text(config: TextConfig, *, progress: bool = True,
         "final_train_bpc": round(float(smooth["bpc"]), 4), "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu, 1), "cancelled": history.cancelled,
     }
+    if cfg.cell == "transformer":
+        model.meta.update({"layers": cfg.layers, "heads": cfg.heads, "context": cfg.context,
+                           "ff": cfg.ff, "norm_first": True, "activation": "relu",
+                           "seq_len": cfg.context})
     return model, {**model.meta, "valid_predicted_chars": n_valid}
 
 
@@ -172,11 +213,16 @@ def _command(kind: str, args: argparse.Namespace, extra: list[str]) -> str:
 
 def train_text_cli(args: argparse.Namespace) -> dict[str, Any]:
     """``train text``: train, save atomically to --out, return the summary (printed as JSON)."""
+    shape = {k: int(getattr(args, k)) for k in ("layers", "heads", "context", "ff")
+             if getattr(args, k, None)}
     cfg = TextConfig(corpus=str(args.corpus), cell=args.cell, hidden=int(args.hidden),
-                     steps=int(args.steps or 0), seed=int(args.seed)).resolved()
+                     steps=int(args.steps or 0), seed=int(args.seed), **shape).resolved()
     model, summary = train_text(cfg, progress=not args.quiet)
     extra = ["--corpus", cfg.corpus, "--cell", cfg.cell, "--hidden", str(cfg.hidden),
              "--steps", str(cfg.steps)]
+    if cfg.cell == "transformer":
+        extra += ["--layers", str(cfg.layers), "--heads", str(cfg.heads),
+                  "--context", str(cfg.context), "--ff", str(cfg.ff)]
     model.meta["command"] = _command("text", args, extra)
     save_model(model, args.out)
     return {**summary, "command": model.meta["command"], "out": str(args.out)}
@@ -184,11 +230,17 @@ def train_text_cli(args: argparse.Namespace) -> dict[str, Any]:
 
 def train_task_cli(args: argparse.Namespace) -> dict[str, Any]:
     """``train task``: a toy-language model, saved atomically to --out; returns its figures."""
+    shape = {k: int(getattr(args, k)) for k in ("layers", "heads", "context", "ff")
+             if getattr(args, k, None)}
     model, summary = train_task(args.task, cell=args.cell, hidden=args.hidden, length=args.length,
-                                steps=args.steps, seed=int(args.seed), progress=not args.quiet)
+                                steps=args.steps, seed=int(args.seed), progress=not args.quiet,
+                                shape=shape)
     m = model.meta
     extra = ["--task", args.task, "--cell", m["cell"], "--hidden", str(m["hidden"]),
              "--length", str(m["train_length"]), "--steps", str(m["steps"])]
+    if m["cell"] == "transformer":
+        extra += ["--layers", str(m["layers"]), "--heads", str(m["heads"]),
+                  "--context", str(m["context"]), "--ff", str(m["ff"])]
     model.meta["command"] = _command("task", args, extra)
     save_model(model, args.out)
     return {**summary, "command": model.meta["command"], "out": str(args.out)}

@@ -31,6 +31,7 @@ from explorer.engine import (
     log_softmax,
 )
 from explorer.errors import ExplorerError
+from explorer.training import text_transformer
 from explorer.training.loop import Event, classifier_step, evaluate_classifier, fit
 from explorer.training.progress import ProgressBar
 
@@ -44,8 +45,19 @@ class TrainingError(ExplorerError, ValueError):
 
 
 def build_sequence_model(n_in: int, n_out: int, cell: str, hidden: int, embed: int,
-                         rng: np.random.Generator, meta: dict[str, Any] | None = None) -> Model:
-    """ids (N, T) int -> logits (N, T, n_out): Embedding(n_in, embed) -> cell(embed, hidden) -> Linear."""
+                         rng: np.random.Generator, meta: dict[str, Any] | None = None,
+                         shape: dict[str, int] | None = None) -> Model:
+    """ids (N, T) int -> logits (N, T, n_out): Embedding(n_in, embed) -> cell(embed, hidden) -> Linear;
+    cell "transformer": ``text_transformer.build_transformer`` of width ``hidden`` with
+    ``shape`` = {heads, layers, ff, context}."""
+    if cell == "transformer":
+        sh = shape or {}
+        try:
+            return text_transformer.build_transformer(
+                n_in, n_out, int(hidden), sh.get("heads", 2), sh.get("layers", 2),
+                sh.get("ff", 2 * int(hidden)), sh.get("context", 64), rng, meta=meta)
+        except ValueError as exc:
+            raise TrainingError(f"cannot build that transformer: {exc}") from None
     if cell not in CELLS:
         raise TrainingError(f"unknown cell {cell!r}: use one of {', '.join(CELLS)}")
     if not 1 <= int(hidden) <= 2048:
@@ -99,7 +111,11 @@ def tbptt_step(model: Model, x: np.ndarray, y: np.ndarray, state: State, opt: Ad
 
 def chunk_bits(model: Model, x: np.ndarray, y: np.ndarray, state: State
                ) -> tuple[np.ndarray, State]:
-    """x, y: (N, T) ids -> (bits (N, T) = -log2 P(y | x and the past), state after the chunk)."""
+    """x, y: (N, T) ids -> (bits (N, T) = -log2 P(y | x and the past), state after the chunk).
+
+    A transformer's "state" is the ids of its current window (``text_transformer.chunk_bits``)."""
+    if text_transformer.is_transformer(model):
+        return text_transformer.chunk_bits(model, x, y, state)
     emb, rec, lin = model.layers[0], cast(RecurrentLayer, model.layers[1]), model.layers[2]
     hs, state, _ = rec.run(emb.infer(x), state)
     logp = log_softmax(lin.infer(hs))
@@ -138,31 +154,51 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "recall": {"cell": "gru", "hidden": 8, "embed": 8, "steps": 1500, "batch": 32, "lr": 0.01},
     "motif": {"cell": "gru", "hidden": 4, "embed": 4, "steps": 1500, "batch": 32, "lr": 0.01},
 }
+#: a toy transformer: width 16, 2 blocks of 2 heads, its context the training length
+TASK_TRANSFORMER: dict[str, Any] = {"hidden": 16, "heads": 2, "layers": 2, "ff": 32,
+                                    "steps": 2000, "batch": 32, "lr": 3e-3}
 
 
 def task_accuracy(model: Model, task: str, length: int, seed: int, n: int = 1000) -> float:
-    """Per-step accuracy over the scored steps of ``n`` fresh sequences of ``length``."""
+    """Per-step accuracy over the scored steps of ``n`` fresh sequences of ``length``
+    (a transformer reads beyond its context by the Sequence Lab's window rule)."""
     batch = tasks.make(task, n, length, np.random.default_rng(seed))
+    if text_transformer.is_transformer(model):
+        model.eval()
+        hit = text_transformer.predict_windows(model, batch.x).argmax(-1) == batch.y
+        return float(hit[batch.mask].mean())
     return float(evaluate_classifier(model, batch.x, batch.y, batch.mask, batch_size=250)["acc"])
 
 
 def train_task(task: str, *, cell: str | None = None, hidden: int | None = None,
                length: int | None = None, steps: int | None = None, seed: int = 0,
                progress: bool = True, callback: Callable[[Event], None] | None = None,
-               cancel: threading.Event | None = None) -> tuple[Model, dict[str, Any]]:
-    """Train a small recurrent model on a toy language; -> (model, summary figures).
+               cancel: threading.Event | None = None,
+               shape: dict[str, int] | None = None) -> tuple[Model, dict[str, Any]]:
+    """Train a small recurrent model (or, with cell "transformer", a small causal transformer
+    whose context is the training length; ``shape``: heads, layers, ff, context) on a toy
+    language; -> (model, summary figures).
 
     Per-step masked cross-entropy on fresh ``tasks.make`` batches, Adam, clipping at 1.0.
     """
     spec = tasks.get_task(task)
     cfg = dict(TASK_DEFAULTS.get(task, TASK_DEFAULTS["motif"]))
+    if cell == "transformer":
+        cfg.update(TASK_TRANSFORMER, cell="transformer", embed=TASK_TRANSFORMER["hidden"])
     cfg.update({k: v for k, v in (("cell", cell), ("hidden", hidden), ("steps", steps)) if v is not None})
     length = spec.default_length if length is None else int(length)
     if length < 2:
         raise TrainingError(f"training length must be at least 2, got {length}")
     rng = np.random.default_rng(seed)
+    tshape = {k: int(v) for k, v in TASK_TRANSFORMER.items() if k in ("heads", "layers", "ff")}
+    tshape.update({"context": length, **(shape or {})})
+    if cell == "transformer":
+        cfg["embed"] = cfg["hidden"]
+        if tshape["context"] < length:
+            raise TrainingError(f"the context ({tshape['context']}) must hold the training "
+                                f"length ({length})")
     model = build_sequence_model(len(spec.alphabet), spec.n_classes, cfg["cell"], cfg["hidden"],
-                                 cfg["embed"], rng)
+                                 cfg["embed"], rng, shape=tshape)
     opt = Adam(model.parameters(), lr=cfg["lr"])
     step_fn = classifier_step(model, opt, clip=1.0)
     n_steps = int(cfg["steps"])
@@ -202,4 +238,8 @@ def train_task(task: str, *, cell: str | None = None, hidden: int | None = None,
         "train_seconds": round(time.perf_counter() - start, 1),
         "train_cpu_seconds": round(time.process_time() - cpu, 1),
     }
+    if cfg["cell"] == "transformer":
+        model.meta.update({"layers": tshape["layers"], "heads": tshape["heads"],
+                           "context": tshape["context"], "ff": tshape["ff"], "norm_first": True,
+                           "activation": "relu"})
     return model, dict(model.meta)

@@ -133,8 +133,14 @@ def test_json_long_range_small():
     assert data["cnn_receptive_field"] == RF and data["chance"] == 0.25
     assert [r["distance"] for r in data["rows"]] == [2, 12]
     assert [r["in_field"] for r in data["rows"]] == [True, False]
-    assert set(data["params"]) == {"CNN", "LSTM"}
-    assert all(0.0 <= r[n] <= 1.0 for r in data["rows"] for n in ("CNN", "LSTM"))
+    assert set(data["params"]) == {"CNN", "LSTM", "Transformer"}
+    assert all(0.0 <= r[n] <= 1.0 for r in data["rows"] for n in ("CNN", "LSTM", "Transformer"))
+    assert data["transformer_context"] == C.CONTEXT
+    assert [r["in_context"] for r in data["rows"]] == [True, True]
+    assert set(data["train_seconds"]) == {"CNN", "LSTM", "Transformer"}
+    sc = data["step_cost"]
+    assert sc["lengths"] == list(C.STEP_COST_LENGTHS)
+    assert all(len(sc[k][n]) == len(sc["lengths"]) for k in ("ms", "ms_windowed") for n in data["params"])
 
 
 def test_cli_compare_motif_json():

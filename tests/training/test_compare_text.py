@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from explorer.data.vocab import Vocab
-from explorer.engine import save_model
-from explorer.training.compare_text import closers, text_compare
+from explorer.engine import load_model, save_model
+from explorer.training.compare_text import closers, held_out_code, text_compare
 from explorer.training.text_cnn import (
     build_char_cnn,
     channels_for,
@@ -78,3 +78,28 @@ def test_text_compare_json(tmp_path):
         for name in ("LSTM", "CNN-8"):
             assert r[name] is None or 0.0 <= r[name] <= 1.0
     assert 5.0 < res["models"]["LSTM"]["bpc"] < 8.0  # an untrained model: about log2(98)
+
+
+def test_text_compare_with_a_transformer(tmp_path):
+    """A transformer joins the table with its bpc, its context and the closers whose opener
+    lies outside its window; its bpc is the stream's (the Sequence Lab's) figure."""
+    from explorer.engine.stream import TransformerStream
+    from explorer.training.text_transformer import build_transformer
+    vocab = Vocab.text()
+    lstm = build_sequence_model(vocab.size, vocab.size, "lstm", 8, 4, np.random.default_rng(0),
+                                {"task": "text", "vocab": vocab.to_meta()})
+    tr = build_transformer(vocab.size, vocab.size, 8, 2, 1, 16, 8, np.random.default_rng(1),
+                           meta={"task": "text", "vocab": vocab.to_meta()})
+    save_model(lstm, tmp_path / "l.npz")
+    save_model(tr, tmp_path / "t.npz")
+    res = text_compare(20_000, {"LSTM": str(tmp_path / "l.npz"), "Transformer": str(tmp_path / "t.npz")})
+    json.loads(json.dumps(res, allow_nan=False))
+    info = res["models"]["Transformer"]
+    assert info["kind"] == "transformer" and info["context"] == 8 and info["receptive_field"] is None
+    b = info["beyond_context"]
+    assert 0 < b["n"] < res["held_out"]["n_closers"]
+    text = held_out_code(20_000)[0]
+    ids = vocab.encode(text).astype(np.int64)
+    logits = TransformerStream(load_model(tmp_path / "t.npz")).extend(ids[:-1], attn=False).logits
+    lp = np.log(np.exp(logits.astype(np.float64)) / np.exp(logits.astype(np.float64)).sum(-1, keepdims=True))
+    assert info["bpc"] == pytest.approx(-lp[np.arange(len(ids) - 1), ids[1:]].mean() / np.log(2), rel=1e-4)

@@ -103,7 +103,7 @@ def test_duel_session_motif():
     for _ in range(20):
         d.step()
     grid, acc = d.accuracy_curve(n=40)
-    assert set(acc) == {"CNN", "LSTM"} and len(grid) == len(acc["CNN"])
+    assert set(acc) == {"CNN", "LSTM", "Transformer"} and len(grid) == len(acc["CNN"])
     assert d.n_params["CNN"] < d.n_params["LSTM"]
     infl = d.influence()
     assert infl["CNN"].shape == (d.sample_x.shape[1],)
