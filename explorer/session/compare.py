@@ -12,7 +12,6 @@ probabilities, the RNN's hidden trajectory over the 28 rows, accuracy and size.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -54,7 +53,6 @@ class Duel:
         lrs = C.MOTIF_LR if task == "motif" else C.RECALL_LR
         self.opts = [Adam(c.model.parameters(), lr=lrs.get(c.name, 1e-2)) for c in self.pair]
         self.step_count = 0
-        self.seconds = {c.name: 0.0 for c in self.pair}      # wall-clock training time of each
         self.sample_x, self.sample_y = self._sample(seed)
 
     @property
@@ -64,6 +62,11 @@ class Duel:
     @property
     def n_params(self) -> dict[str, int]:
         return {c.name: c.n_params for c in self.pair}
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        """name -> wall-clock time its training steps took so far."""
+        return {c.name: c.train_seconds for c in self.pair}
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -103,11 +106,7 @@ class Duel:
     def step(self) -> dict[str, tuple[float, float]]:
         """One Adam step of both models on the same batch -> name -> (loss, batch accuracy)."""
         x, y = self.batch_data()
-        out = {}
-        for c, opt in zip(self.pair, self.opts):
-            t0 = time.perf_counter()
-            out[c.name] = C.train_step(c, opt, x, y)
-            self.seconds[c.name] += time.perf_counter() - t0
+        out = {c.name: C.train_step(c, opt, x, y) for c, opt in zip(self.pair, self.opts)}
         self.step_count += 1
         return out
 
