@@ -118,7 +118,9 @@ class DuelPanel(QtWidgets.QWidget):
         self.params_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.params_label.setWordWrap(True)
         self.params_label.setToolTip("Each network's colour in every plot, its number of parameters and "
-                                     "the wall-clock time its training steps took (same batches for all).")
+                                     "the wall-clock seconds its training steps took (same batches for all);\n"
+                                     "the bands of the accuracy plot: what the CNN can see (its receptive "
+                                     "field) and the transformer's context.")
 
         self.loss_plot = plot_widget("Training loss, same batches", "optimiser step", "loss (nats)",
                                      "Cross-entropy of each batch (running mean) for every network, "
@@ -208,7 +210,7 @@ class DuelPanel(QtWidgets.QWidget):
         self.progress.setValue(0)
         self._clear()
         ctx = d.context
-        seen = (f"; the transformer looks back directly at every symbol of its last {ctx}"
+        seen = (f"; the transformer looks straight back at any symbol inside its context of {ctx}"
                 if ctx else "")
         if task == "recall":
             self.explain.setText(
@@ -235,13 +237,12 @@ class DuelPanel(QtWidgets.QWidget):
         for name, n in d.n_params.items():
             colour = STYLES[self._key(name)][0]
             t = (seconds or {}).get(name)
-            spent = f", trained in {t:.1f} s" if t else ""
+            spent = f" · {t:.1f} s" if t else ""
             parts.append(f"<span style='color:{colour}; font-size:14pt'>■</span> <b>{name}</b> "
-                         f"{n:,} parameters{spent}")
-        band = f"<span style='color:rgb{RF}; font-size:14pt'>▮</span> CNN receptive field"
+                         f"{n:,} params{spent}")
+        band = f"<span style='color:rgb{RF}; font-size:14pt'>▮</span> CNN field"
         if d.context:
-            band += (f" &nbsp; <span style='color:rgb{CONTEXT}; font-size:14pt'>▮</span> transformer context "
-                     f"({d.context} symbols)")
+            band += f" &nbsp; <span style='color:rgb{CONTEXT}; font-size:14pt'>▮</span> transformer context"
         self.params_label.setText(" &nbsp;&nbsp; ".join(parts) + " &nbsp;&nbsp; " + band)
 
     def _draw_costs(self) -> None:
@@ -261,8 +262,11 @@ class DuelPanel(QtWidgets.QWidget):
             self.cost_unlimited.setData(lengths, unlimited)
             values = np.concatenate([values, unlimited])
         lo, hi = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
-        cp = self.cost_plot.getPlotItem()      # whole decades: log axes label only decade ticks
-        cp.setYRange(lo, max(hi, lo + 1), padding=0.02)
+        hi = max(hi, lo + 1)
+        cp = self.cost_plot.getPlotItem()      # whole decades, labelled once each (no crowded minor labels)
+        cp.setYRange(lo, hi, padding=0.08)
+        sup = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+        cp.getAxis("left").setTicks([[(k, "10" + str(int(k)).translate(sup)) for k in np.arange(lo, hi + 1)], []])
         cp.setXRange(0, np.log10(lengths[-1]), padding=0.02)
 
     def show_snapshot(self) -> bool:

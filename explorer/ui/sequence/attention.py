@@ -158,7 +158,8 @@ class AttentionPanel(QtWidgets.QWidget):
         self.empty.setPos(self.context / 2, total / 2)
         # every head's pattern side by side in ONE image of one plot: a key repaints two views
         self.pattern = self.view.addPlot(row=0, col=1, axisItems={"bottom": FastTickAxis("bottom")})
-        style_plot(self.pattern, "Pattern: query × key", "key (one block per head)", "query", size="9pt")
+        style_plot(self.pattern, "Pattern: query × key", "key (one block per head · its entropy in bits)",
+                   "query", size="9pt")
         self.pattern.invertY(True)
         self.pattern_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=LEVELS)
         self.pattern_img.setColorMap(cmap(GATE_MAP))
@@ -182,8 +183,16 @@ class AttentionPanel(QtWidgets.QWidget):
         self._mark_chosen()
 
     def _row_ticks(self, entropy: np.ndarray) -> None:
-        ticks = [(self._row(i, h) + 0.5, f"L{i + 1} H{h + 1} · {entropy[i, h]:.1f} b")
-                 for i in range(self.layers) for h in range(self.heads)]
+        """Each row labelled with its head and entropy when the rows are tall enough to read;
+        else one label per layer (the entropies are then on the pattern's head labels)."""
+        rows = self.layers * self.heads
+        tall = self.strip.getViewBox().height() / max(rows + GAP * (self.layers - 1), 1) >= 12
+        if tall or self.heads == 1:
+            ticks = [(self._row(i, h) + 0.5, f"L{i + 1} H{h + 1} · {entropy[i, h]:.1f} b")
+                     for i in range(self.layers) for h in range(self.heads)]
+        else:
+            ticks = [(self._row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
+                     for i in range(self.layers)]
         self.strip.getAxis("left").setTicks([ticks])
 
     # -- per frame ---------------------------------------------------------------------------
@@ -216,6 +225,7 @@ class AttentionPanel(QtWidgets.QWidget):
         self.query_line.setPos(v.query + 0.5)
         self.query_line.show()
         self._row_ticks(v.entropy)
+        self._mark_chosen()
         self._show_pattern(v)
         if v.layer != self.layer:
             self.layer = v.layer
@@ -235,8 +245,6 @@ class AttentionPanel(QtWidgets.QWidget):
             width = int(self._slot(self.heads - 1)) + span
             self._pattern_stack = np.zeros((n, width), np.float32)
             set_x_range(self.pattern, (0.0, float(width)))
-            self.pattern.getAxis("bottom").setTicks([[(self._slot(h) + span / 2, f"H{h + 1}")
-                                                      for h in range(self.heads)]])
             for sep in self._seps:
                 self.pattern.removeItem(sep)
             self._seps = []
@@ -247,6 +255,8 @@ class AttentionPanel(QtWidgets.QWidget):
                 sep.setZValue(5)
                 self.pattern.addItem(sep, ignoreBounds=True)
                 self._seps.append(sep)
+        self.pattern.getAxis("bottom").setTicks([[(self._slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
+                                                  for h in range(self.heads)]])    # entropies change per key
         stack = self._pattern_stack
         for h in range(self.heads):
             x = int(self._slot(h))
@@ -288,7 +298,8 @@ class AttentionPanel(QtWidgets.QWidget):
             self.chosen_box.hide()
         else:
             y = self._row(*self.head)
-            self.chosen_box.setRect(QtCore.QRectF(-1e7, y, 2e7, 1))
+            x0, x1 = (self._view.key_start, self._view.query + 1) if self._view is not None else (0, self.context)
+            self.chosen_box.setRect(QtCore.QRectF(x0, y, x1 - x0, 1))
             self.chosen_box.show()
         if self.head is not None and self.head[0] == self.layer:
             y0 = self._view.start if self._view is not None else 0

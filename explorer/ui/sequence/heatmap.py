@@ -84,7 +84,7 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         self.level = float(level)
         self._shown = None
         self.legend.setLevels((-self.level, self.level))
-        self.legend.setLabel("right", label)
+        self.legend.getAxis("left").setLabel(label)
         style_plot(self.plot, title, None, rows)
 
     def set_rows(self, rows: np.ndarray) -> None:
