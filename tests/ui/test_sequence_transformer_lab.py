@@ -102,7 +102,7 @@ def test_a_transformer_file_opens_from_the_picker_and_is_remembered(lab, qtbot, 
     save_model(random_transformer(d_model=16, nhead=2, layers=1, context=32), path)
     lab.open_model_file(str(path))
     settle(qtbot, lab)
-    assert isinstance(lab.session, TransformerSession) and lab.attention.isVisible()
+    assert isinstance(lab.session, TransformerSession) and lab.attention.isVisibleTo(lab)
     qtbot.keyClicks(lab.editor, "x = 1")
     settle(qtbot, lab)
     assert lab.view.attention is not None
@@ -120,3 +120,32 @@ def test_the_lab_with_a_transformer_paints(lab, qtbot, tmp_path):
     arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
     assert arr.std() > 10
 
+
+
+def test_a_session_file_keeps_a_transformer(qtbot, tmp_path, ui):
+    """Saved with its model embedded, opened in a fresh window: the same model, text and head."""
+    from explorer.ui.main_window import MainWindow
+    from tests.ui.conftest import settings_at
+
+    def window(name):
+        win = MainWindow(settings_at(str(tmp_path / name)), digit_model=ui.tiny_cnn(0))
+        qtbot.addWidget(win)
+        with qtbot.waitExposed(win):
+            win.show()
+        return win
+
+    win = window("a.ini")
+    seq = win.sequence_lab
+    model = random_transformer(d_model=16, nhead=2, layers=2, context=32, seed=5)
+    seq.use_session(SequenceSession(model, name="my transformer"), key=None, label="my transformer")
+    seq.editor.clear()
+    qtbot.keyClicks(seq.editor, "for i in range(3): print(i)")
+    states = seq.hidden_states()
+    path = win.save_session(tmp_path / "attention.cre")
+    fresh = window("b.ini")
+    assert fresh.open_session(path), fresh.last_session_error
+    lab = fresh.sequence_lab
+    assert isinstance(lab.session, TransformerSession) and lab.attention.isVisibleTo(lab)
+    np.testing.assert_allclose(lab.hidden_states(), states, atol=2e-5)   # typed vs read at once: rounding
+    for w in (win, fresh):
+        w.close()
