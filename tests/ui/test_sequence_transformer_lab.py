@@ -149,3 +149,14 @@ def test_a_session_file_keeps_a_transformer(qtbot, tmp_path, ui):
     np.testing.assert_allclose(lab.hidden_states(), states, atol=2e-5)   # typed vs read at once: rounding
     for w in (win, fresh):
         w.close()
+
+
+def test_the_panel_runs_alone_with_made_up_weights(qtbot):
+    from explorer.ui.sequence import attention
+    w = attention.demo()
+    qtbot.addWidget(w)
+    w.show()
+    assert w.strip_img.isVisible() and w.pattern_img.image.shape[1] > 4 * w.pattern_img.image.shape[0] // 2
+    with qtbot.waitSignal(w.layer_chosen):
+        w.layer_combo.setCurrentIndex(1)
+    assert w.layer == 1
