@@ -226,8 +226,10 @@ class TransformerSession(SequenceSession):
             return AttentionView(self.n_layers, self.n_heads, self.context, -1, 0, empty, "",
                                  np.zeros((self.n_layers, self.n_heads), np.float32), layer, 0,
                                  np.zeros((self.n_heads, 0, 0), np.float32), "", head)
-        a = max(0, -(-(q + 1 - PATTERN) // PATTERN_HOP) * PATTERN_HOP)   # q stays inside a..a+PATTERN
-        b = min(self.n_done, a + PATTERN)
+        span = min(PATTERN, self.context)                       # a short context: a smaller image
+        hop = max(1, min(PATTERN_HOP, span // 3))
+        a = max(0, -(-(q + 1 - span) // hop) * hop)             # q stays inside a..a+span
+        b = min(self.n_done, a + span)
         rows = self.attention_rows(a, b)                        # (n, L, H, context)
         ws = window_start(q, self.context)
         at_q = rows[q - a][:, :, :q + 1 - ws]                   # (L, H, k)
@@ -240,7 +242,7 @@ class TransformerSession(SequenceSession):
             lo = max(a, w0)                                     # first key of row i inside the image
             pattern[:, i, lo - a:i + 1] = rows[i, layer, :, lo - w0:a + i + 1 - w0]
         return AttentionView(self.n_layers, self.n_heads, self.context, q, ws, at_q, self.text[ws:q + 1],
-                             entropy, layer, a, pattern, self.text[a:b], head, PATTERN)
+                             entropy, layer, a, pattern, self.text[a:b], head, span)
 
     def _store_rows(self, a: int, attn: list[np.ndarray], starts: np.ndarray) -> None:
         """Keep the attention rows of positions a.. from a read (per layer (H, t, T_total))."""

@@ -85,8 +85,10 @@ def test_the_pattern_axes_move_in_hops_while_typing(model):
     starts = []
     for i in range(60, 90):
         s.set_text(TEXT[:i])
-        starts.append(s.attention_view(i, 0, None).start)
-    assert len(set(starts)) <= 3 and starts == sorted(starts)
+        v = s.attention_view(i, 0, None)
+        assert v.start <= v.query < v.start + v.span and v.span == 32        # the context: 32 < 48
+        starts.append(v.start)
+    assert len(set(starts)) <= 4 and starts == sorted(starts)               # 30 keys, hops of 10
 
 
 def test_colour_by_a_head(model):

@@ -269,7 +269,7 @@ class AttentionPanel(QtWidgets.QWidget):
             self.pattern.setRange(yRange=(v.start, v.start + span), padding=0)
         self.pattern_row.setPos(v.query + 0.5)
         self.pattern_row.setVisible(v.start <= v.query < v.start + n)
-        set_title_text(self.pattern, f"Pattern of layer {v.layer + 1}: query × key, last {span} characters", 9)
+        set_title_text(self.pattern, f"Pattern of layer {v.layer + 1}: query × key, {span} characters", 9)
         self._mark_chosen()
 
     # -- choosing ------------------------------------------------------------------------------
