@@ -195,6 +195,8 @@ class DuelPanel(QtWidgets.QWidget):
         self.cost = {k: cp.plot(pen=pen(c, 2), symbol=sym, symbolSize=6, symbolBrush=c, symbolPen=None)
                      for k, (c, sym) in STYLES.items()}
         self.cost_unlimited = cp.plot(pen=pen(TRANSFORMER, 1.5, QtCore.Qt.PenStyle.DashLine))
+        self.cost_note = pg.TextItem("no context limit", color=TRANSFORMER, anchor=(1, 1))
+        cp.addItem(self.cost_note, ignoreBounds=True)
 
     # -- state ---------------------------------------------------------------------------
     def _new_duel(self) -> None:
@@ -260,7 +262,9 @@ class DuelPanel(QtWidgets.QWidget):
         if tf:
             unlimited = d.step_costs(windowed=False)[1][tf[0]]
             self.cost_unlimited.setData(lengths, unlimited)
+            self.cost_note.setPos(np.log10(lengths[-1]), np.log10(unlimited[-1]))
             values = np.concatenate([values, unlimited])
+        self.cost_note.setVisible(bool(tf))
         lo, hi = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
         hi = max(hi, lo + 1)
         cp = self.cost_plot.getPlotItem()      # whole decades, labelled once each (no crowded minor labels)
