@@ -61,6 +61,12 @@ def test_choosing_a_head_colours_the_text_and_an_lstm_takes_it_back(lab, qtbot):
     assert lab.view.colour_palette == "attention" and lab.view.colour is not None
     values, offset = lab.view.colour
     assert offset == lab.view.attention.key_start and values.max() == pytest.approx(1.0)
+    lab.attention.choose_head(None)
+    settle(qtbot, lab)
+    assert lab.colour_combo.currentText() == "nothing" and lab.view.colour is None
+    lab.colour_combo.setCurrentText(ATTENTION_MODE)             # no head chosen: the layer's first
+    settle(qtbot, lab)
+    assert lab.attention.head == (lab.attention.layer, 0) and lab.view.colour is not None
     lab.use_session(SequenceSession(random_model("LSTM", hidden=5), name="lstm"))
     settle(qtbot, lab)
     assert lab.gates.isVisible() and not lab.attention.isVisible()

@@ -129,6 +129,7 @@ def build_ui(self: SequenceLab) -> None:
     self.rows_combo.currentIndexChanged.connect(self._on_cursor_moved)
     self.heatmap.cell_clicked.connect(self._on_cell_clicked)
     self.attention.head_chosen.connect(self._on_head_chosen)
+    self.colour_combo.currentTextChanged.connect(self._on_colour_mode)
     self.attention.layer_chosen.connect(self._on_cursor_moved)
 
 def layout(self: SequenceLab) -> None:

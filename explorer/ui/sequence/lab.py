@@ -223,6 +223,11 @@ class SequenceLab(QtWidgets.QWidget):
             self.colour_combo.setCurrentIndex(0)
         self.request_render()
 
+    def _on_colour_mode(self, mode: str) -> None:
+        """Colouring by attention without a chosen head: the first head of the shown layer."""
+        if mode == ATTENTION_MODE and self.attention.head is None:
+            self.attention.choose_head((self.attention.layer, 0))
+
     def _on_head_chosen(self, head: object) -> None:
         """A head of the attention panel was chosen (None: none): colour the text by it."""
         mode = ATTENTION_MODE if head is not None else "nothing"
