@@ -33,6 +33,10 @@ def _symbol(s: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(resolve_model(args.model))
+    if any(layer.type_name == "TransformerEncoderLayer" for layer in model.layers):
+        from explorer.errors import UserError
+        raise UserError(f"{args.model} is a transformer: it carries no state from one step to "
+                        "the next, so it has no fixed points (they belong to RNN, LSTM and GRU models)")
     points = find_fixed_points(model, n_starts=max(2, int(args.starts)), seed=int(args.seed))
     if args.json:
         print(json.dumps({"points": [p.to_json() for p in points]}, indent=2))

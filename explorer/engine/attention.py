@@ -133,7 +133,8 @@ class TransformerEncoderLayer(Layer):
         if d % self.nhead:
             raise ValueError(f"d_model ({d}) must be divisible by nhead ({self.nhead})")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or dropout != 0:
-            raise ValueError(f"only dropout=0 is supported, got {dropout!r}")
+            raise ValueError(f"only dropout=0 is supported, got {dropout!r} (dropout is off when "
+                             "reading anyway: write 0 in the arch of a model trained with it)")
         if activation not in ("relu", "gelu"):
             raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}")
         if batch_first is not True or bias is not True:

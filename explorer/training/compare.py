@@ -422,25 +422,28 @@ def motif(seed: int = 0, lengths: tuple[int, ...] = MOTIF_LENGTHS, steps: int = 
 def format_result(r: CompareResult) -> str:
     """A plain-text table: one row per distance (or length), one column per model."""
     names = list(r.params)
+    w = {n: max(8, len(n)) for n in names}
     lines = [f"{r.task}: accuracy by {r.axis} (CNN receptive field {r.receptive_field} steps, "
              f"chance {CHANCE[r.task]:.0%})",
-             f"{r.axis:>10s} " + " ".join(f"{n:>8s}" for n in names)]
+             f"{r.axis:>10s} " + " ".join(f"{n:>{w[n]}s}" for n in names)]
     for row in r.rows:
-        lines.append(f"{int(row[r.axis]):>10d} " + " ".join(f"{row[n]:>8.1%}" for n in names))
-    lines.append("parameters " + " ".join(f"{r.params[n]:>8d}" for n in names))
+        lines.append(f"{int(row[r.axis]):>10d} " + " ".join(f"{row[n]:>{w[n]}.1%}" for n in names))
+    lines.append("parameters " + " ".join(f"{r.params[n]:>{w[n]}d}" for n in names))
     if r.train_seconds:
-        lines.append("train (s)  " + " ".join(f"{r.train_seconds.get(n, 0.0):>8.1f}" for n in names))
+        lines.append("train (s)  " + " ".join(f"{r.train_seconds.get(n, 0.0):>{w[n]}.1f}" for n in names))
     if r.context:
         lines.append(f"(transformer context: {r.context} symbols)")
     sc = r.step_cost
     if sc:
-        lines.append("ms to read one more symbol after n (transformer: unlimited / windowed context)")
+        lines.append("ms to read one more symbol after n symbols (transformer: unlimited / windowed context)")
+        cw = {n: max(16, len(n)) for n in names}
+        lines.append(f"{'n':>10s} " + " ".join(f"{n:>{cw[n]}s}" for n in names))
         for i, n in enumerate(sc["lengths"]):
             cells = []
             for name in names:
                 ms, mw = sc["ms"][name][i], sc["ms_windowed"][name][i]
-                cells.append(f"{ms:.3f}/{mw:.3f}" if ms != mw else f"{ms:.3f}")
-            lines.append(f"{n:>10d} " + " ".join(f"{c:>13s}" for c in cells))
+                cells.append(f"{ms:.3f} / {mw:.3f}" if ms != mw else f"{ms:.3f}")
+            lines.append(f"{n:>10d} " + " ".join(f"{c:>{cw[m]}s}" for c, m in zip(cells, names)))
     lines.append(f"({r.seconds:.1f} s)")
     return "\n".join(lines)
 

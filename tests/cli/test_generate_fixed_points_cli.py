@@ -110,3 +110,19 @@ def test_generate_with_a_transformer(tmp_path):
     assert len(a.stdout) == len("def ") + 20 + 1
     bad = run("--clamp", "3=0")
     assert bad.returncode == 2 and "transformer" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_fixed_points_of_a_transformer_is_a_clear_refusal(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from explorer.engine import save_model
+    from explorer.training.text_transformer import build_transformer
+
+    path = tmp_path / "t.npz"
+    save_model(build_transformer(4, 4, 8, 2, 1, 8, 8, np.random.default_rng(0), meta={"task": "toy"}), path)
+    r = subprocess.run([sys.executable, "-m", "explorer.cli", "fixed-points", "--model", str(path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no fixed points" in r.stderr and "Traceback" not in r.stderr
