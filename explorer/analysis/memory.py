@@ -105,3 +105,43 @@ def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndar
         for layer, grads in zip(head, saved):
             layer.grads.update(grads)
     return cast("np.ndarray", d[0])
+
+
+def influence_through(layers: Sequence[Layer], x: npt.ArrayLike, target: int,
+                      per_position: int = 0) -> npt.NDArray[np.float64]:
+    """x: (n, E) inputs of a stack that maps (1, n, E) -> (1, n, K) (a transformer after its
+    embedding: positions, attention blocks, head) -> (n,) float64: squared norm of
+    d output[last step, target] / d x[s]. Attention reaches every input of the window
+    directly, so all n entries can be large. The last ``per_position`` layers act on each
+    position alone (a final LayerNorm, the Linear head): they run on the last step only, the
+    same gradient for less work. Parameter gradients are left as they were."""
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"influence_through expects inputs of shape (n, E), got {x.shape}")
+    if not len(x):
+        return np.zeros(0)
+    body, tail = list(layers[:len(layers) - per_position]), list(layers[len(layers) - per_position:])
+    saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in layers]
+    try:
+        out, caches = x[None], []
+        for layer in body:
+            out, cache = layer.forward(out)
+            caches.append(cache)
+        last, tail_caches = out[:, -1:], []
+        for layer in tail:
+            last, cache = layer.forward(last)
+            tail_caches.append(cache)
+        if not 0 <= target < last.shape[-1]:
+            raise ValueError(f"target {target} outside the {last.shape[-1]} outputs")
+        d_last = np.zeros_like(last)
+        d_last[0, -1, target] = 1.0
+        for layer, cache in zip(reversed(tail), reversed(tail_caches)):
+            d_last = layer.backward(d_last, cache)
+        d = np.zeros_like(out)
+        d[:, -1:] = d_last
+        for layer, cache in zip(reversed(body), reversed(caches)):
+            d = layer.backward(d, cache)
+    finally:
+        for layer, grads in zip(layers, saved):
+            layer.grads.update(grads)
+    return cast("npt.NDArray[np.float64]", (np.asarray(d[0], np.float64) ** 2).sum(axis=-1))

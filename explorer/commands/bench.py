@@ -208,6 +208,7 @@ BUDGETS = {
     "train_throughput_vs_torch": ("≥ 1.0×", lambda v: v >= 1.0),
     "lstm_time_vs_torch": ("≤ 1.5×", lambda v: v <= 1.5),
     "keystroke_10k_latency_median_ms": ("≤ 8 ms", lambda v: v <= 8),
+    "keystroke_transformer_latency_median_ms": ("≤ 8 ms", lambda v: v <= 8),
     "window_visible_seconds": ("≤ 1 s", lambda v: v <= 1.0),
     "paste_2000k_peak_rss_mb": ("≤ 300 MB", lambda v: v <= 300),
     "paste_2000k_max_block_ms": ("≤ 100 ms", lambda v: v <= 100),

@@ -1,9 +1,10 @@
 """The Compare lab's Qt-free half.
 
-``Duel``: a CNN and an LSTM trained step by step on the same batches of one toy task
-(long-range recall at a chosen distance, or the local motif), with what the panels draw:
-accuracy against distance (or length), and on one sample sequence the CNN's receptive
-field next to each network's measured memory (gradient influence through ``Model.backward``).
+``Duel``: a CNN, an LSTM and a transformer trained step by step on the same batches of one
+toy task (long-range recall at a chosen distance, or the local motif), with what the panels
+draw: accuracy against distance (or length), on one sample sequence the CNN's receptive
+field next to each network's measured memory (gradient influence through ``Model.backward``),
+each one's training time and the cost of reading one more symbol as the sequence grows.
 
 ``DigitPair``: the digit CNN and the row-by-row RNN on the same 28×28 drawing —
 probabilities, the RNN's hidden trajectory over the 28 rows, accuracy and size.
@@ -16,6 +17,7 @@ from typing import cast
 
 import numpy as np
 
+from explorer.analysis.step_cost import context_of, cost_curve
 from explorer.data import tasks
 from explorer.engine import Adam, Model, RecurrentLayer, softmax
 from explorer.training import compare as C
@@ -24,6 +26,7 @@ RECALL_GRID = (1, 2, 4, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 40, 50, 60)
 MOTIF_GRID = (10, 20, 30, 45, 60, 90, 120)
 MOTIF_TRAIN_LENGTH = 30
 TASKS = {"recall": "Long-range recall", "motif": "Local motif"}
+COST_LENGTHS = (1, 8, 16, 32, 64, 128, 256, 512, 1024)   # sequence lengths of the step-cost plot
 
 
 class Duel:
@@ -59,6 +62,32 @@ class Duel:
     @property
     def n_params(self) -> dict[str, int]:
         return {c.name: c.n_params for c in self.pair}
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        """name -> wall-clock time its training steps took so far."""
+        return {c.name: c.train_seconds for c in self.pair}
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """name -> "cnn" | "rnn" | "transformer"."""
+        return {c.name: c.kind for c in self.pair}
+
+    @property
+    def context(self) -> int | None:
+        """How many symbols the transformer sees (its learned positions), None without one."""
+        for c in self.pair:
+            ctx = context_of(c.model.layers)
+            if ctx is not None:
+                return ctx
+        return None
+
+    def step_costs(self, lengths: tuple[int, ...] = COST_LENGTHS, windowed: bool = True
+                   ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """-> (lengths (G,), name -> multiply-adds to read one more symbol after that many (G,)).
+        ``windowed=False``: the transformer as if its context were unlimited."""
+        return (np.asarray(lengths, np.float64),
+                {c.name: np.asarray(cost_curve(c.model, lengths, windowed), np.float64) for c in self.pair})
 
     def _sample(self, seed: int) -> tuple[np.ndarray, int]:
         rng = np.random.default_rng([seed, 7])

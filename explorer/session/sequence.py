@@ -40,7 +40,7 @@ from explorer.engine.model import Model
 from explorer.engine.recurrent import RecurrentLayer
 from explorer.errors import ExplorerError
 from explorer.session.checkpoints import Checkpoints
-from explorer.session.sequence_view import FrameRequest, SequenceView, make_frame
+from explorer.session.sequence_view import AttentionView, FrameRequest, SequenceView, make_frame
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
@@ -90,17 +90,31 @@ def task_targets(task: str | None, ids: npt.NDArray[np.int32], n_classes: int) -
     return None
 
 
+def is_transformer(model: Model) -> bool:
+    """True for a model with attention layers (the Sequence Lab reads it with a TransformerSession)."""
+    return any(layer.type_name == "TransformerEncoderLayer" for layer in model.layers)
+
+
 class SequenceSession:
-    """Text -> cached hidden (and cell) states per position; panels ask it for ranges."""
+    """Text -> cached hidden (and cell) states per position; panels ask it for ranges.
+
+    ``SequenceSession(model)`` of a transformer gives a ``TransformerSession`` (the subclass
+    in ``sequence_transformer``): every caller opens any sequence model the same way."""
+
+    def __new__(cls, model: Model, name: str = "model") -> SequenceSession:
+        if cls is SequenceSession and is_transformer(model):
+            from explorer.session.sequence_transformer import TransformerSession
+            return super().__new__(TransformerSession)
+        return super().__new__(cls)
 
     def __init__(self, model: Model, name: str = "model") -> None:
         self.listeners: list[Callable[[SequenceSession], None]] = []   # told after set_model
         self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
         self._use_model(model, name)
 
-    def _use_model(self, model: Model, name: str) -> None:
+    def _use_common(self, model: Model, name: str) -> None:
+        """What every family shares: the model, its vocabulary and labels, the per-model caches."""
         self.model, self.name = model, name
-        self.pre, self.rec, self.post = split_model(model)
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
@@ -111,6 +125,10 @@ class SequenceSession:
         classes = model.meta.get("classes")
         self.labels = list(classes) if self.task and classes else self.vocab.labels()
         self._enc = self.vocab if self.vocab.unknown else Vocab(self.vocab.chars, unknown=True)
+
+    def _use_model(self, model: Model, name: str) -> None:
+        self.pre, self.rec, self.post = split_model(model)
+        self._use_common(model, name)
         self.cell: str = self.rec.type_name
         self.hidden_size: int = int(self.rec.hidden_size)
         self.gate_names: tuple[str, ...] = {"LSTM": ("i", "f", "o", "c"), "GRU": ("r", "z")}.get(self.cell, ())
@@ -340,6 +358,19 @@ class SequenceSession:
         w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target, gates=kept)
         return Memory(start, w, target, self.labels[target], actual)
 
+    @property
+    def state_level(self) -> float:
+        """The heat map's colour scale: states lie in -level..level (tanh: 1)."""
+        return 1.0
+
+    def check_model(self, model: Model) -> None:
+        """SequenceModelError if this session cannot read `model` (set_model changes nothing then)."""
+        split_model(model)
+
+    def attention_view(self, cursor: int, layer: int, head: tuple[int, int] | None) -> AttentionView | None:
+        """A recurrent model has no attention: None (``TransformerSession`` draws its heads)."""
+        return None
+
     # -- one frame per render, the model's door (issue 10) -------------------------------
     def frame(self, cursor: int, request: FrameRequest | None = None) -> SequenceView:
         """Everything the Sequence Lab's panels draw for the cursor (see sequence_view)."""
@@ -347,7 +378,7 @@ class SequenceSession:
 
     def set_model(self, model: Model, name: str = "model", basis_key: str | None = None) -> None:
         """Show another model on the same text; the listeners are told (the lab re-renders)."""
-        split_model(model)                           # SequenceModelError before any change
+        self.check_model(model)                      # SequenceModelError before any change
         text = self.text
         self._use_model(model, name)
         self.basis_key = basis_key
@@ -566,10 +597,14 @@ class SequenceSession:
 #: shipped file -> label in the model picker, in picker order
 SHIPPED: dict[str, str] = {
     "code_lstm.npz": "Python code · LSTM", "code_gru.npz": "Python code · GRU",
-    "code_rnn.npz": "Python code · RNN", "prose_lstm.npz": "English prose · LSTM",
+    "code_rnn.npz": "Python code · RNN", "code_transformer.npz": "Python code · transformer",
+    "prose_lstm.npz": "English prose · LSTM",
     "task_parity.npz": "Toy: parity of bits", "task_depth.npz": "Toy: bracket depth",
     "task_anbn.npz": "Toy: aⁿbⁿ counting", "task_recall.npz": "Toy: long-range recall",
     "task_motif.npz": "Toy: local motif",
+    "task_recall_transformer.npz": "Toy: long-range recall · transformer",
+    "task_motif_transformer.npz": "Toy: local motif · transformer",
+    "task_depth_transformer.npz": "Toy: bracket depth · transformer",
 }
 
 

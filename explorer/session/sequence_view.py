@@ -14,6 +14,7 @@ Positions are characters; "state t" is the state after reading character t. Shap
 - ``strip_probs`` (s,) P(the right answer) for the strip's characters ``strip_start``..
 - ``memory`` the influence bars (or None) over ``memory_chars``, ``steps`` three unrolled cells (t-1, t, t+1)
 - ``colour`` (values, offset) for the editor's characters, or None: nothing to colour
+- ``attention`` (transformer models only, else None): an ``AttentionView``
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 F32 = npt.NDArray[np.float32]
 HOP = 25        # the time axes scroll in hops of this many characters, not one per key
 COLOUR_MODES = ("selected unit", "memory (influence)", "surprise (P of actual)", "nothing")
+ATTENTION_MODE = "attention (chosen head)"   # a transformer's extra colour mode (after COLOUR_MODES)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,35 @@ class StepView:
     x: np.ndarray
     h: np.ndarray
     top: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class AttentionView:
+    """What a transformer's attention panel draws for one frame (L layers, H heads).
+
+    The prediction at the cursor c is read at position q = c - 1: its query looks at the keys
+    of positions ``key_start``..q (at most the model's context). ``rows`` (L, H, k): those
+    weights (each row sums to 1 over its keys); ``entropy`` (L, H) in bits: how spread out
+    each head looks at q (0: one character; log2 k: evenly over all). ``pattern`` (H, n, n):
+    layer ``layer``'s weights for queries and keys ``start``..``start``+n-1, query rows x key
+    columns, 0 above the diagonal (the future) and for keys before ``start``; ``start`` moves
+    in hops, so typing does not move the axes on every key.
+    """
+
+    layers: int
+    heads: int
+    context: int
+    query: int                          # q = cursor - 1 (-1: nothing read yet)
+    key_start: int
+    rows: F32
+    chars: str                          # the characters key_start..q
+    entropy: F32
+    layer: int
+    start: int
+    pattern: F32
+    pattern_chars: str
+    head: tuple[int, int] | None        # (layer, head) colouring the text, or None
+    span: int = 48                      # the pattern's axes show start..start+span (it moves in hops)
 
 
 @dataclass(frozen=True)
@@ -58,6 +89,8 @@ class FrameRequest:
     signal_name: str | None = None    # the finder's signal, for rows == "signal"
     clamp: tuple[int, float] | None = None  # (unit, value): the Write pane's clamp, from the cursor on
     top_k: int = 5
+    attention_layer: int = 0          # the attention panel's layer (transformer models)
+    attention_head: tuple[int, int] | None = None   # (layer, head) the text is coloured by
 
 
 @dataclass(frozen=True)
@@ -91,12 +124,13 @@ class SequenceView:
     memory_noun: str                  # "next char" (text) or "class" (toy task)
     steps: list[StepView | None]
     colour: tuple[np.ndarray, int] | None
-    colour_palette: str               # "signed" (green/red) or "memory" (orange)
+    colour_palette: str               # "signed" (green/red), "memory" (orange) or "attention" (blue)
     unknown: npt.NDArray[np.bool_]
     unit: int | None
     cell: str
     description: str
     request: FrameRequest = field(default_factory=FrameRequest)
+    attention: AttentionView | None = None
 
 
 def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, float]]:
@@ -135,7 +169,10 @@ def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceVi
     if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
         lo, hi = req.visible
         clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
+    attention = s.attention_view(c, req.attention_layer, req.attention_head)
     colour, palette = _colour(s, req, memory, c, clamped)
+    if req.colour_mode == ATTENTION_MODE:
+        colour, palette = _attention_colour(attention), "attention"
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
         h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
@@ -144,7 +181,7 @@ def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceVi
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
         memory_noun="next char" if s.kind == "text" else "class", steps=_steps(s, step), colour=colour, colour_palette=palette, unknown=unknown,
-        unit=req.unit, cell=s.cell, description=s.description(), request=req)
+        unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)
 
 
 def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
@@ -159,6 +196,15 @@ def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
         else:
             out.append(None)
     return out
+
+
+def _attention_colour(a: AttentionView | None) -> tuple[np.ndarray, int] | None:
+    """The chosen head's weights at the cursor over the characters it can see, scaled to the
+    largest (sqrt, as the memory colouring) -> (values in [0, 1], first character)."""
+    if a is None or a.head is None or a.query < 0 or not a.rows.shape[-1]:
+        return None
+    w = a.rows[a.head[0], a.head[1]].astype(np.float64)
+    return np.sqrt(w / max(float(w.max()), 1e-30)), a.key_start
 
 
 def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int,

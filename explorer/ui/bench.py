@@ -362,10 +362,11 @@ def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float)
     return _summary(ms, lasts, missed)
 
 
-def measure_keys(n_chars: int = 2000, n_keys: int = 60) -> dict[str, Any]:
+def measure_keys(n_chars: int = 2000, n_keys: int = 60, model: str | None = None) -> dict[str, Any]:
     """Keystrokes at the end of an ``n_chars`` text through the real event loop: real key events
     (QTest, delivered by QApplication), each after a 60 ms pause, timed until every Sequence
-    Lab panel has painted the frame that shows the key."""
+    Lab panel has painted the frame that shows the key. ``model``: the picker's label (default:
+    the first code model); a missing one raises LookupError."""
     from PySide6 import QtGui
     from PySide6.QtTest import QTest
 
@@ -374,7 +375,7 @@ def measure_keys(n_chars: int = 2000, n_keys: int = 60) -> dict[str, Any]:
     app = _app()
     flash = app.cursorFlashTime()
     app.setCursorFlashTime(0)            # the editor's blinking cursor would paint into the windows
-    lab = _lab(app)
+    lab = _lab(app, model)
     lat = InputLatency(panel_widgets(lab), lab.scheduler)
     try:
         lab.editor.setPlainText(_code_text(n_chars))
@@ -440,6 +441,14 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
         rows[f"{label}_last_panel"] = keys["last_panel"]
         if keys["missed"]:
             rows[f"{label}_missed_keys"] = keys["missed"]
+    _clean_up()
+    try:                                           # the shipped transformer, beside the LSTM's row
+        keys = measure_keys(n_chars=2000, n_keys=30 if quick else 100, model="Python code · transformer")
+        rows["keystroke_transformer_latency_median_ms"] = keys["median_ms"]
+        rows["keystroke_transformer_latency_p95_ms"] = keys["p95_ms"]
+        rows["keystroke_transformer_last_panel"] = keys["last_panel"]
+    except LookupError as exc:
+        rows["keystroke_transformer"] = f"unavailable: {exc}"
     _clean_up()
     paste = measure_paste(n_chars=100_000)
     rows["paste_100k_seconds"] = paste["seconds"]

@@ -12,6 +12,7 @@ FG = "#2b2d33"
 MUTED = "#8a8c99"
 CNN = "#1f77b4"          # the convolutional network, everywhere
 RNN = "#d62728"          # the recurrent network, everywhere
+TRANSFORMER = "#9467bd"  # the transformer (attention), everywhere
 VAL = "#2ca02c"
 RF = (255, 170, 0)       # receptive field highlight
 ACCENT = "#e07b00"       # the cursor everywhere

@@ -34,7 +34,7 @@ def test_panel_shows_the_answer_before_anything_is_pressed(qtbot):
     heights = panel.bars["rnn"].opts["height"]
     assert len(heights) == len(snap["sample"]) and np.max(heights) > 0
     panel.distance.setValue(21)                                 # no shipped answer for this setting
-    assert not panel.snapshot_shown and panel.train_btn.text() == "Train both"
+    assert not panel.snapshot_shown and panel.train_btn.text() == "Train all"
     assert len(panel.acc["rnn"].getData()[0] or []) == 0
     panel.distance.setValue(20)
     assert panel.snapshot_shown

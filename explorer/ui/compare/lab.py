@@ -15,7 +15,7 @@ from explorer.ui.compare.tolerance import TolerancePanel
 
 
 class CompareLab(QtWidgets.QWidget):
-    """Sub-tabs: ``duel`` (same task, both networks), ``digits`` (digits both ways), ``params``."""
+    """Sub-tabs: ``duel`` (same task: CNN, LSTM, transformer), ``digits`` (digits both ways), ``params``."""
 
     status = QtCore.Signal(str)
     model_changed = QtCore.Signal()    # Lab protocol: model_label() has a new text
@@ -29,13 +29,13 @@ class CompareLab(QtWidgets.QWidget):
         self.duel = DuelPanel()
         self.digits = DigitsPanel(digit_source)
         self.params = ParamsPanel()
-        self.tabs.addTab(self.duel, "Same task, both networks")
+        self.tabs.addTab(self.duel, "Same task, three networks")
         self.tabs.addTab(self.digits, "Digits both ways")
         self.tabs.addTab(self.params, "Parameters")
         self.tolerance = TolerancePanel(self.digits.pair, digit_source)          # issue 13
         self.tabs.addTab(self.tolerance, "Which tolerates a shift?")
         self.tabs.setTabToolTip(3, "The same invariance sweep for the digit CNN and the row-RNN.")
-        self.tabs.setTabToolTip(0, "A CNN and an LSTM trained live on the same toy task.")
+        self.tabs.setTabToolTip(0, "A CNN, an LSTM and a transformer trained live on the same toy task.")
         self.tabs.setTabToolTip(1, "The digit CNN and a row-by-row RNN on the same drawing.")
         self.tabs.setTabToolTip(2, "Parameter counts: fully connected vs CNN vs RNN, editable sizes.")
         lay = QtWidgets.QVBoxLayout(self)
@@ -76,5 +76,6 @@ class CompareLab(QtWidgets.QWidget):
     def model_label(self) -> str:
         """The networks the current sub-tab compares."""
         if self.tabs.currentWidget() is self.duel:
-            return f"compare: a CNN and an LSTM on <b>{self.duel.task.currentText()}</b>"
+            names = ", ".join(self.duel.duel.names) if self.duel.duel is not None else "CNN, LSTM"
+            return f"compare: {names} on <b>{self.duel.task.currentText()}</b>"
         return "compare: <b>digit CNN</b> and <b>row-by-row RNN</b>"

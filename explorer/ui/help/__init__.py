@@ -77,23 +77,59 @@ For an LSTM it also searches the cell state, read as tanh c(t). The text is then
 by that unit: green where it is positive, red where it is negative.</p>
 <p>Characters the model has no symbol for (accents, emoji, control characters) are
 highlighted and read as one "unknown" symbol.</p>
+<h3>And attention? A transformer in the same lab</h3>
+<p>Pick a <b>transformer</b> in <b>Model</b>. It carries no state from one character to the
+next: at every position each attention <i>head</i> compares that position's query with
+the keys of every earlier character it can see (its <b>context</b>; beyond it the text is
+read in windows that jump by half a context) and takes a weighted mix of their values.
+Typing one character still costs one position: the keys and values of the characters
+before it are kept. An edit in the middle recomputes from there.</p>
+<ul>
+<li><b>Hidden state</b> becomes the <i>residual stream</i> after the last layer: one
+vector per character, what the output layer reads. It is not squashed into −1…1, so the
+heat map's scale is set from the model's own corpus (the legend says how far).</li>
+<li><b>Trajectory, predictions</b> work as for the RNNs (the trajectory's axes are fitted on
+the residual stream over the model's corpus).</li>
+<li><b>Memory</b> is the same gradient, through the attention blocks: it can be large for
+any character in the window, however far — an RNN's has to pass through every step in
+between and usually fades.</li>
+<li><b>Attention</b> (it takes the place of the gates panel — a transformer has no gates —
+and of the unrolled view, as nothing is unrolled through a state): left, each head's
+weights at the cursor over the characters it can see, with the head's <i>entropy</i> in
+bits (0 = it looks at one character; log₂ k = evenly at all k); right, one layer's whole
+query × key pattern around the cursor. Click a head (or use <i>Colour text by</i>) to
+colour the editor by its weights.</li>
+<li>The <b>Write</b> pane and the <b>fixed points</b> need a recurrent state and are hidden
+for a transformer.</li>
+</ul>
 """
 
 COMPARE = """
 <h2>Compare — how to read it</h2>
-<p><b>Same task, both networks.</b> A small 1-D CNN and an LSTM with about as many
-parameters are trained side by side on exactly the same batches.</p>
+<p><b>Same task, three networks.</b> A small 1-D CNN, an LSTM and a transformer with
+about as many parameters are trained side by side on exactly the same batches. The row
+above the plots is the legend: each network's colour, its parameters and the time its
+training steps took.</p>
 <ul>
 <li><i>Long-range recall</i>: a key, then <i>distance</i> fillers, then "?": answer the
 key. The CNN answers at "?" from what its stacked kernels can see there — its
 <b>receptive field</b> (the shaded band). Once the key lies beyond it, the CNN cannot
 know it and sits at chance (dashed line). The LSTM carries the key in its state through
-time and answers at any distance.</li>
+time and answers at any distance. The transformer looks straight back at the key from the
+"?" as long as the key is inside its <b>context</b> (the violet band); once the key has left
+its window it cannot see it either.</li>
 <li><i>Local motif</i>: does "abc" occur anywhere? A few shared kernels slid over the
 sequence and a global max find it wherever it is, with fewer parameters than the LSTM,
 and keep working on longer sequences.</li>
-<li>The bottom panel shows, for one sample, how strongly each input moves each network's
-answer (gradient influence, log scale): the CNN's is exactly zero outside its field.</li>
+<li><i>What each network looks at</i> shows, for one sample, how strongly each input moves
+each network's answer (gradient influence, log scale): the CNN's is exactly zero outside
+its field; the LSTM's usually fades with distance; the transformer's can be large anywhere
+in its window.</li>
+<li><i>Cost of one more symbol</i>: multiply-adds to read one more symbol after n, counted
+from each architecture (log–log). The LSTM and the CNN cost the same at any n; the
+transformer compares the new symbol with every earlier one it can see, so its cost grows
+with n until its context is full (dashed: the same transformer with an unlimited context,
+which keeps growing).</li>
 </ul>
 <p><b>Digits both ways.</b> The same drawing read by the digit CNN (small kernels slid
 over space) and by an LSTM that reads it row by row, 28 steps of 28 pixels — their

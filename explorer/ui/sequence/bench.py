@@ -20,11 +20,15 @@ def _app() -> Any:
     return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
 
 
-def _lab(app: Any) -> Any:
+def _lab(app: Any, model: str | None = None) -> Any:
+    """The lab on a code model: the first in the picker, or the one labelled `model`."""
     from explorer.ui.sequence.lab import SequenceLab
     lab = SequenceLab(settings=None)
-    texts = [i for i in range(lab.model_combo.count())
-             if lab.model_combo.itemText(i).startswith(("Python code", "Untrained"))]
+    wanted = (model,) if model else ("Python code", "Untrained")
+    texts = [i for i in range(lab.model_combo.count()) if lab.model_combo.itemText(i).startswith(wanted)]
+    if model and not texts:
+        lab.close()
+        raise LookupError(f"no model '{model}' in the picker")
     if texts and texts[0] != lab.model_combo.currentIndex():
         lab.model_combo.setCurrentIndex(texts[0])          # a code model: the realistic case
     elif not texts:                                        # none shipped yet: the same shape, untrained
@@ -86,10 +90,16 @@ class _PaintSpy:
 
 
 def panel_widgets(lab: Any) -> dict[str, Any]:
-    """The widgets that paint the sequence panels (graphics views paint in their viewport)."""
-    return {"editor": lab.editor.viewport(), "strip": lab.strip, "heatmap": lab.heatmap.viewport(),
-            "trajectory": lab.trajectory.view.viewport(), "predictions": lab.predictions.viewport(),
-            "memory": lab.memory_panel.viewport(), "gates": lab.gates.viewport(), "unrolled": lab.unrolled}
+    """The widgets that paint the sequence panels (graphics views paint in their viewport); a
+    transformer's attention panel takes the place of the gates and the unrolled view."""
+    widgets = {"editor": lab.editor.viewport(), "strip": lab.strip, "heatmap": lab.heatmap.viewport(),
+               "trajectory": lab.trajectory.view.viewport(), "predictions": lab.predictions.viewport(),
+               "memory": lab.memory_panel.viewport()}
+    if lab.attention.isVisibleTo(lab):
+        widgets["attention"] = lab.attention.view.viewport()
+    else:
+        widgets.update({"gates": lab.gates.viewport(), "unrolled": lab.unrolled})
+    return widgets
 
 
 def _paint_everything(app: Any, lab: Any, spy: _PaintSpy, rounds: int = 6) -> None:
@@ -109,19 +119,22 @@ def _paint_everything(app: Any, lab: Any, spy: _PaintSpy, rounds: int = 6) -> No
         spy.widgets[name].repaint()
 
 
-def measure_keystroke_latency(n_chars: int = 2000, n_keys: int = 100) -> dict[str, Any]:
+def measure_keystroke_latency(n_chars: int = 2000, n_keys: int = 100, model: str | None = None) -> dict[str, Any]:
     """Type n_keys characters at the end of an n_chars text: key event -> every panel repainted.
 
     The window ends when every panel (editor, strip, heat map, trajectory, predictions,
-    memory, gates, unrolled) has painted AFTER the keystroke's render (see _paint_everything).
-    Returns {"median_ms", "p95_ms", "cpu_median_ms", "model", "n_chars", "n_keys"}.
+    memory, gates, unrolled — or a transformer's attention panel) has painted AFTER the
+    keystroke's render (see _paint_everything). `model`: the picker's label (default: the first
+    code model). Returns {"median_ms", "p95_ms", "cpu_median_ms", "model", "n_chars", "n_keys"}.
     """
     from PySide6 import QtGui
     from PySide6.QtTest import QTest
     app = _app()
-    lab = _lab(app)
+    lab = _lab(app, model)
     spy = _PaintSpy(panel_widgets(lab))
     try:
+        if lab.session.rec is None:               # a transformer: its panel colours the text by a head
+            lab.attention.choose_head((0, 0))
         lab.editor.setPlainText(_code_text(n_chars))
         lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
         _wait_idle(app, lab)

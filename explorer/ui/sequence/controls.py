@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.units import BUILTIN_SIGNALS
 from explorer.session.sequence_view import COLOUR_MODES
+from explorer.ui.sequence.attention import AttentionPanel
 from explorer.ui.sequence.common import MONO, cache_scroll_bars, set_tip
 from explorer.ui.sequence.experiments import Experiments
 from explorer.ui.sequence.gates import GatesPanel
@@ -107,6 +108,8 @@ def build_ui(self: SequenceLab) -> None:
     self.heatmap, self.trajectory = HiddenHeatmapPanel(), TrajectoryPanel()
     self.predictions, self.memory_panel = PredictionsPanel(), MemoryPanel()
     self.gates, self.unrolled = GatesPanel(), UnrolledPanel()
+    self.attention = AttentionPanel()          # a transformer's panel, in the gates' place
+    self.attention.hide()
     self.experiments = Experiments(self)       # issue 14: Write pane, fixed points
     self.experiments.widget.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred,
                                           QtWidgets.QSizePolicy.Policy.Maximum)   # the editor keeps the room
@@ -125,6 +128,9 @@ def build_ui(self: SequenceLab) -> None:
     self.colour_combo.currentIndexChanged.connect(self._on_cursor_moved)
     self.rows_combo.currentIndexChanged.connect(self._on_cursor_moved)
     self.heatmap.cell_clicked.connect(self._on_cell_clicked)
+    self.attention.head_chosen.connect(self._on_head_chosen)
+    self.colour_combo.currentTextChanged.connect(self._on_colour_mode)
+    self.attention.layer_chosen.connect(self._on_cursor_moved)
 
 def layout(self: SequenceLab) -> None:
     """Left column (editor, controls), right side (panels in splitters)."""
@@ -172,6 +178,7 @@ def layout(self: SequenceLab) -> None:
     bottom = QtWidgets.QSplitter()
     bottom.addWidget(self.gates)
     bottom.addWidget(self.unrolled)
+    bottom.addWidget(self.attention)
     right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
     for w in (self.heatmap, middle, bottom):
         right.addWidget(w)

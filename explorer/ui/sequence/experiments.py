@@ -54,9 +54,14 @@ class Experiments:
         editor.ensureCursorVisible()
 
     def on_session(self, session: SequenceSession) -> None:
-        self.write_panel.set_model(session.model, session.kind == "text")
-        self.write_panel.setVisible(session.kind == "text")    # toy models classify, they do not write
-        self.fixed_points.set_model(session.model, session.hidden_size, session.cell)
+        recurrent = session.rec is not None      # writing with a clamp and fixed points need a state
+        writes = session.kind == "text" and recurrent
+        self.write_panel.set_model(session.model if recurrent else None, writes)
+        self.write_panel.setVisible(writes)      # toy models classify, they do not write
+        if recurrent:
+            self.fixed_points.set_model(session.model, session.hidden_size, session.cell)
+        else:
+            self.fixed_points.clear()
 
     def shutdown(self) -> None:
         self.write_panel.stop()

@@ -100,6 +100,12 @@ class FixedPointOverlay(QtCore.QObject):
         self._workers.append(worker)
         worker.start()
 
+    def clear(self) -> None:
+        """No fixed points to look for (a model without a recurrent state): markers cleared."""
+        self._token += 1
+        self.points, self.symbol, self.step_map = [], None, None
+        self.redraw()
+
     def _on_found(self, token: int, points: object) -> None:
         if token != self._token:
             return                      # a previous model's answer

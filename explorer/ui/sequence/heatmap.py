@@ -47,6 +47,7 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         one_update_rect(self)
         self.window, self.n_units, self._start, self._chars, self._h = window, 1, 0, "", None
+        self.level = 1.0                         # the colour scale is -level..level (tanh: 1)
         self.rows = np.arange(1)                 # row r of the image shows unit rows[r]
         self._shown: tuple | None = None         # what show_states was last given (with _h_seen)
         self._h_seen = np.zeros((0, 0), np.float32)
@@ -77,6 +78,15 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         self._set_ticks()
         self.empty.setPos(self.window / 2, self.n_units / 2)
 
+    def set_scale(self, level: float, title: str, label: str, rows: str = "hidden unit") -> None:
+        """The colour scale -level..level (1 for tanh states; a transformer's residual stream is
+        unbounded), the plot's title and the legend's label; the next frame is drawn anew."""
+        self.level = float(level)
+        self._shown = None
+        self.legend.setLevels((-self.level, self.level))
+        self.legend.getAxis("left").setLabel(label)
+        style_plot(self.plot, title, None, rows)
+
     def set_rows(self, rows: np.ndarray) -> None:
         """Row r shows unit rows[r] (the axis names the units); unchanged rows: nothing to do."""
         if len(rows) == self.n_units and not np.array_equal(rows, self.rows):
@@ -104,7 +114,7 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
             set_x_range(self.plot, (0.0, float(self.window)))
         else:
             self.empty.hide()
-            self.image.setImage(np.ascontiguousarray(h.T, dtype=np.float32), levels=(-1.0, 1.0))
+            self.image.setImage(np.ascontiguousarray(h.T, dtype=np.float32), levels=(-self.level, self.level))
             self.image.setRect(QtCore.QRectF(start, 0, n, self.n_units))
             self.image.show()
             set_x_range(self.plot, view or (start, start + (max(n, 40) if start == 0 else self.window)))

@@ -17,7 +17,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis
 from explorer.session.sequence import SequenceSession
-from explorer.session.sequence_view import COLOUR_MODES, HOP, FrameRequest, SequenceView, time_window
+from explorer.session.sequence_view import (
+    ATTENTION_MODE,
+    COLOUR_MODES,
+    HOP,
+    FrameRequest,
+    SequenceView,
+    time_window,
+)
 from explorer.ui.sequence import finder, models
 from explorer.ui.sequence.controls import REGEX, build_ui
 from explorer.ui.sequence.presets import PRESETS, default_preset
@@ -28,7 +35,8 @@ from explorer.ui.widgets.latest import LatestFrame
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
 SYNC_NOW_CHARS = 100_000   # a text up to this long is synced inside the edit's own event
 CHUNK_SECONDS = 0.008      # a chunk of a long paste takes about this long (issue 16: was 0.03, then 0.015)
-PALETTES = {"signed": ((20, 170, 60), (220, 40, 40)), "memory": ((235, 140, 0), (235, 140, 0))}
+PALETTES = {"signed": ((20, 170, 60), (220, 40, 40)), "memory": ((235, 140, 0), (235, 140, 0)),
+            "attention": ((40, 110, 230), (40, 110, 230))}
 __all__ = ["HOP", "COLOUR_MODES", "REGEX", "SequenceLab", "time_window"]
 
 
@@ -215,6 +223,18 @@ class SequenceLab(QtWidgets.QWidget):
             self.colour_combo.setCurrentIndex(0)
         self.request_render()
 
+    def _on_colour_mode(self, mode: str) -> None:
+        """Colouring by attention without a chosen head: the first head of the shown layer."""
+        if mode == ATTENTION_MODE and self.attention.head is None:
+            self.attention.choose_head((self.attention.layer, 0))
+
+    def _on_head_chosen(self, head: object) -> None:
+        """A head of the attention panel was chosen (None: none): colour the text by it."""
+        mode = ATTENTION_MODE if head is not None else "nothing"
+        if self.colour_combo.findText(mode) >= 0:
+            self.colour_combo.setCurrentIndex(self.colour_combo.findText(mode))
+        self.request_render()
+
     def _on_cell_clicked(self, t: int, unit: int) -> None:
         self.select_unit(unit)
         self.move_cursor(t + 1)
@@ -230,7 +250,9 @@ class SequenceLab(QtWidgets.QWidget):
                             unit=self.unit, unit_state=self.unit_state,
                             colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range(),
                             rows=self.rows_combo.currentData(), signal_name=finder.signal_name(self),
-                            clamp=self.experiments.write_panel.clamp)
+                            clamp=self.experiments.write_panel.clamp if self.session is not None
+                            and self.session.rec is not None else None,
+                            attention_layer=self.attention.layer, attention_head=self.attention.head)
 
     def render(self) -> None:
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
@@ -250,10 +272,13 @@ class SequenceLab(QtWidgets.QWidget):
         self.heatmap.show_states(v.h_rows, v.start, v.step, v.unit_row, v.chars, v.x_range)
         if v.gates:
             self.gates.show_gates(v.gates, v.start, v.step, v.unit, v.x_range)
+        if v.attention is not None:
+            self.attention.show_attention(v.attention)
         self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)
         self.predictions.show_top(v.top, v.actual, v.clamped_p)
         self.strip.set_cells(v.strip_chars, v.strip_probs, v.cursor - 1 - v.strip_start, v.strip_unknown)
-        self.unrolled.show_steps(v.steps, v.unit, v.cell)
+        if v.attention is None:                    # a transformer is not unrolled through a state
+            self.unrolled.show_steps(v.steps, v.unit, v.cell)
         if v.memory is None:
             self.memory_panel.show_memory(0, None, "", "", False)
         else:
@@ -294,6 +319,9 @@ class SequenceLab(QtWidgets.QWidget):
             return "sequence model: none"
         name = self._model_label or s.name
         size = f"{s.hidden_size} units" if s.cell in name else f"{s.cell}, {s.hidden_size} units"
+        if s.rec is None:
+            size = (f"transformer, {getattr(s, 'n_layers', 0)} layers × {getattr(s, 'n_heads', 0)} heads, "
+                    f"width {s.hidden_size}")
         return f"sequence model: <b>{name}</b> · {size}"
 
     def save_settings(self, s: QtCore.QSettings | None = None) -> None:

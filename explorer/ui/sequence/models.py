@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from explorer.session.sequence import SequenceSession, random_model, shipped_models, split_model
+from explorer.session.sequence import SequenceSession, random_model, shipped_models
+from explorer.session.sequence_view import ATTENTION_MODE
 
 if TYPE_CHECKING:
     from explorer.ui.sequence.lab import SequenceLab
@@ -42,13 +43,13 @@ def load(lab: SequenceLab, index: int) -> None:
     try:
         model = random_model(source, hidden=64, seed=0) if lab._untrained else load_model(source)
         name = f"untrained {source}" if lab._untrained else str(source)
-        rec = split_model(model)[1]                  # a model the lab cannot show: said before any change
+        session = SequenceSession(model, name=name)  # a model the lab cannot show: said before any change
     except Exception as exc:                       # noqa: BLE001 - a broken file: say so, keep going
         lab.say(f"Cannot open {label}: {exc}")
         return
-    key = f"{source}:{rec.hidden_size}:{rec.type_name}"
-    if lab.session is None:
-        lab.use_session(SequenceSession(model, name=name), key=key, label=label)
+    key = f"{source}:{session.hidden_size}:{session.cell}"
+    if lab.session is None or type(lab.session) is not type(session):   # another family: a new session
+        lab.use_session(session, key=key, label=label)
     else:
         lab._model_label = label
         lab.session.set_model(model, name=name, basis_key=key)     # the lab hears it as a listener
@@ -88,9 +89,15 @@ def apply_model(lab: SequenceLab, session: SequenceSession) -> None:
     finally:
         QtWidgets.QApplication.restoreOverrideCursor()
     lab.heatmap.set_units(session.hidden_size)
+    if session.rec is None:
+        lab.heatmap.set_scale(session.state_level, "Residual stream after the last layer — dimensions × time",
+                              "residual value", "dimension")
+    else:
+        lab.heatmap.set_scale(1.0, "Hidden state h(t) — units × time", "activation h")
     lab.trajectory.set_basis(lab.basis)
     lab.experiments.on_session(session)
     lab.gates.set_model(session.gate_names, session.hidden_size, lab.heatmap.window, session.cell)
+    show_attention(lab, session)
     lab.unit = None
     lab.unit_spin.blockSignals(True)
     lab.unit_spin.setMaximum(session.hidden_size - 1)
@@ -107,3 +114,25 @@ def apply_model(lab: SequenceLab, session: SequenceSession) -> None:
     lab.strip.title = "P(actual character), before reading it" if text_model else "P(right answer)"
     lab.model_combo.setToolTip(session.description())
     lab._shown = (session.kind, session.task)
+
+
+def show_attention(lab: SequenceLab, session: SequenceSession) -> None:
+    """A transformer has no gates and is not unrolled through a state: its attention panel takes
+    the place of both, and the text can be coloured by a head. A recurrent model: the reverse."""
+    attention = session.rec is None
+    lab.gates.setVisible(not attention)
+    lab.unrolled.setVisible(not attention)
+    lab.attention.setVisible(attention)
+    combo = lab.colour_combo
+    at = combo.findText(ATTENTION_MODE)
+    combo.blockSignals(True)
+    if attention:
+        layers, heads, context = (int(getattr(session, k)) for k in ("n_layers", "n_heads", "context"))
+        lab.attention.set_model(layers, heads, context)
+        if at < 0:
+            combo.addItem(ATTENTION_MODE)
+    elif at >= 0:
+        if combo.currentIndex() == at:
+            combo.setCurrentIndex(combo.findText("nothing"))
+        combo.removeItem(at)
+    combo.blockSignals(False)

@@ -1,0 +1,152 @@
+"""The Sequence Lab's transformer session: typing = reading from scratch, attention rows, memory."""
+
+import numpy as np
+import pytest
+
+from explorer.analysis.memory import influence_through
+from explorer.data.vocab import Vocab
+from explorer.engine.stream import from_scratch, window_start
+from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_transformer import TransformerSession, random_transformer
+from explorer.session.sequence_view import ATTENTION_MODE, FrameRequest
+
+TEXT = 'def mean(xs):\n    """Average."""\n    return sum(xs) / len(xs)  # float\n' * 3
+
+
+@pytest.fixture(scope="module")
+def model():
+    return random_transformer(d_model=16, nhead=2, layers=2, context=32, seed=1)
+
+
+def typed(model, text):
+    s = SequenceSession(model, name="t")
+    for i in range(1, len(text) + 1):
+        s.set_text(text[:i])
+    return s
+
+
+def test_any_sequence_model_opens_the_same_way(model):
+    assert type(SequenceSession(model)) is TransformerSession
+    assert type(SequenceSession(random_model("LSTM", hidden=8))) is SequenceSession
+    s = SequenceSession(model)
+    assert s.gate_names == () and s.gates(0, 5) == {} and s.cell_states() is None
+    assert (s.n_layers, s.n_heads, s.context, s.hidden_size) == (2, 2, 32, 16)
+
+
+def test_typing_one_key_at_a_time_equals_reading_at_once(model):
+    s = typed(model, TEXT)                        # 3x the context: the windows jump twice+
+    assert len(TEXT) > 3 * s.context and s.steps_computed == len(TEXT)
+    ref = from_scratch(model, s.ids)
+    np.testing.assert_allclose(s.hidden_states(), ref.residual, atol=2e-5)
+    probs = s.output_probs(0, len(TEXT))
+    e = np.exp(ref.logits - ref.logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(probs, e / e.sum(axis=1, keepdims=True), atol=2e-5)
+
+
+def test_an_edit_in_the_middle_recomputes_from_there_only(model):
+    s = typed(model, TEXT)
+    before = s.steps_computed
+    edited = TEXT[:70] + "Z" + TEXT[71:]
+    p = s.set_text(edited)
+    assert p == 70 and s.steps_computed - before == len(TEXT) - 70
+    np.testing.assert_allclose(s.hidden_states(), from_scratch(model, s.ids).residual, atol=2e-5)
+    s.set_text(edited[:50])                                   # a cut: nothing to compute
+    assert s.steps_computed - before == len(TEXT) - 70
+    np.testing.assert_allclose(s.hidden_states(), from_scratch(model, s.ids).residual, atol=2e-5)
+
+
+@pytest.mark.parametrize("how", ["typed", "pasted"])
+def test_attention_at_the_cursor_and_the_pattern_are_the_models(model, how):
+    if how == "typed":
+        s = typed(model, TEXT)                 # every row kept as it was read
+    else:
+        s = SequenceSession(model)
+        s.set_text(TEXT)                       # one long read: no rows kept, re-read when looked at
+    ref = from_scratch(model, s.ids)
+    for cursor in (len(TEXT), 90, 1):                          # the end (kept rows), the middle (re-read)
+        v = s.frame(cursor, FrameRequest(attention_layer=1)).attention
+        q = cursor - 1
+        assert v.query == q and v.key_start == window_start(q, 32) and v.layer == 1
+        np.testing.assert_allclose(v.rows.sum(axis=-1), 1.0, atol=1e-5)
+        for layer in range(2):
+            np.testing.assert_allclose(v.rows[layer], ref.attn[layer][:, q, v.key_start:q + 1], atol=2e-5)
+        n = v.pattern.shape[-1]
+        assert v.start <= q < v.start + n and v.pattern_chars == s.text[v.start:v.start + n]
+        np.testing.assert_allclose(v.pattern, ref.attn[1][:, v.start:v.start + n, v.start:v.start + n],
+                                   atol=2e-5)
+        assert not np.triu(v.pattern, 1).any()                  # nothing looks ahead
+        assert v.entropy.shape == (2, 2) and (v.entropy >= 0).all()
+        assert (v.entropy <= np.log2(v.rows.shape[-1]) + 1e-4).all()
+    assert (s.steps_replayed > 0) == (how == "pasted")
+
+
+def test_the_pattern_axes_move_in_hops_while_typing(model):
+    s = SequenceSession(model)
+    starts = []
+    for i in range(60, 90):
+        s.set_text(TEXT[:i])
+        v = s.attention_view(i, 0, None)
+        assert v.start <= v.query < v.start + v.span and v.span == 32        # the context: 32 < 48
+        starts.append(v.start)
+    assert len(set(starts)) <= 4 and starts == sorted(starts)               # 30 keys, hops of 10
+
+
+def test_colour_by_a_head(model):
+    s = typed(model, TEXT[:60])
+    f = s.frame(60, FrameRequest(colour_mode=ATTENTION_MODE, attention_head=(1, 0), visible=(0, 60)))
+    values, offset = f.colour
+    assert f.colour_palette == "attention" and offset == f.attention.key_start
+    w = f.attention.rows[1, 0]
+    np.testing.assert_allclose(values, np.sqrt(w / w.max()), atol=1e-6)
+    assert s.frame(60, FrameRequest(colour_mode=ATTENTION_MODE)).colour is None   # no head chosen
+
+
+def test_memory_reaches_every_character_of_the_window(model):
+    s = typed(model, TEXT)
+    c = len(TEXT) - 5
+    mem = s.memory(c)
+    q = c - 1
+    assert mem.start == window_start(q, 32) and len(mem.weights) == q + 1 - mem.start
+    assert (mem.weights > 0).all()                 # attention: every character in the window matters
+    assert mem.actual and mem.target == s.ids[c]
+
+
+def test_influence_through_is_the_gradient_float64():
+    """Finite differences of the logit in float64, and a negative control (another target)."""
+    m = random_transformer(d_model=8, nhead=2, layers=1, context=8, seed=3, vocab=Vocab("ab", unknown=True))
+    for layer in m.layers:
+        for k in layer.params:
+            layer.params[k] = layer.params[k].astype(np.float64)
+    layers = m.layers[1:]
+    x = np.random.default_rng(0).normal(size=(5, 8))
+    target = 1
+
+    def logit(xx):
+        out = xx[None]
+        for layer in layers:
+            out = layer.infer(out)
+        return out[0, -1, target]
+
+    eps, num = 1e-6, np.zeros(5)
+    for s in range(5):
+        for j in range(8):
+            d = np.zeros_like(x)
+            d[s, j] = eps
+            num[s] += ((logit(x + d) - logit(x - d)) / (2 * eps)) ** 2
+    got = influence_through(layers, x, target)
+    np.testing.assert_allclose(got, num, rtol=1e-6)
+    np.testing.assert_allclose(influence_through(layers, x, target, per_position=2), got, rtol=1e-12)
+    wrong = influence_through(layers, x, 0)                  # negative control: another output
+    assert not np.allclose(wrong, num, rtol=1e-3)
+
+
+def test_characters_outside_a_toy_alphabet_are_read_and_marked():
+    vocab = Vocab("ab", unknown=False)
+    m = random_transformer(d_model=8, nhead=2, layers=1, context=16, vocab=vocab)
+    m.meta.update({"toy_task": "parity", "alphabet": "ab", "classes": ["even", "odd"]})
+    m.layers[-1] = type(m.layers[-1])(8, 2)
+    s = SequenceSession(m)
+    s.set_text("abxab")
+    assert s.unknown_mask().tolist() == [False, False, True, False, False]
+    assert s.hidden_states().shape == (5, 8) and np.isfinite(s.hidden_states()).all()
+    assert s.frame(5).attention.rows.shape == (1, 2, 5)
