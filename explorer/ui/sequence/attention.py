@@ -158,7 +158,7 @@ class AttentionPanel(QtWidgets.QWidget):
         self.empty.setPos(self.context / 2, total / 2)
         # every head's pattern side by side in ONE image of one plot: a key repaints two views
         self.pattern = self.view.addPlot(row=0, col=1, axisItems={"bottom": FastTickAxis("bottom")})
-        style_plot(self.pattern, "Pattern: query × key", "key (one block per head · its entropy in bits)",
+        style_plot(self.pattern, "Pattern: query × key", "key · a block per head (bits)",
                    "query", size="9pt")
         self.pattern.invertY(True)
         self.pattern_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=LEVELS)
