@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -186,7 +186,7 @@ class PenStream:
         if self._cache is None:
             self._cache = np.concatenate(self._chunks) if self._chunks else _EMPTY
             self._chunks = [self._cache] if self._n else []
-        return self._cache.copy()
+        return cast(F32, self._cache.copy())
 
     # -- internals --------------------------------------------------------------------
     def _moves(self, points: list[tuple[float, float]]) -> np.ndarray:
@@ -202,7 +202,7 @@ class PenStream:
         self._chunks.append(out)
         self._n += len(out)
         self._cache = None
-        return out.copy()
+        return cast(F32, out.copy())
 
 
 def pen_features(strokes: Sequence[Any], spec: PenSpec | None = None) -> F32:
