@@ -35,7 +35,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _add_train(sub: Any) -> None:
     train = sub.add_parser("train", help="train a model and save it (atomic) to --out")
-    kinds = train.add_subparsers(dest="kind", required=True, metavar="{digits,text,task}")
+    kinds = train.add_subparsers(dest="kind", required=True, metavar="{digits,text,task,pen}")
 
     d = kinds.add_parser("digits", help="a CNN (or row-by-row RNN) on MNIST digits")
     d.add_argument("--out", required=True, type=out_file)
@@ -60,6 +60,17 @@ def _add_train(sub: Any) -> None:
                    help="optimiser steps")
     t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--quiet", action="store_true")
+
+    from explorer.data.unipen import DEFAULT_PATH as UNIPEN_PATH
+    pn = kinds.add_parser("pen", help="an LSTM/GRU that reads a digit as pen events (real pen digits)")
+    pn.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
+    pn.add_argument("--hidden", type=int_in_range(1, 1024), default=64)
+    pn.add_argument("--data", type=Path, default=Path(UNIPEN_PATH),
+                    help="UNIPEN digits npz (training only; the app never reads it)")
+    pn.add_argument("--out", required=True, type=out_file)
+    pn.add_argument("--epochs", type=int_in_range(1, 10_000), default=30)
+    pn.add_argument("--seed", type=non_negative_int, default=0)
+    pn.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")
     k.add_argument("--task", required=True)
@@ -157,6 +168,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     elif args.kind == "digits":
         from explorer.training import digits
         summary = digits.train_digits_cli(args)
+    elif args.kind == "pen":
+        from explorer.training import pen
+        summary = pen.train_pen_cli(args)
     elif args.kind == "text":
         from explorer.training import text
         summary = text.train_text_cli(args)
