@@ -44,6 +44,9 @@ def _add_train(sub: Any) -> None:
     d.add_argument("--seed", type=non_negative_int, default=0)
     d.add_argument("--arch", choices=["cnn", "rowrnn"], default="cnn",
                    help="cnn: LeNet-style CNN; rowrnn: an LSTM reading the 28 rows")
+    d.add_argument("--pen-data", type=Path, default=None, metavar="NPZ",
+                   help="also train on real pen digits (a UNIPEN npz; training writers only), "
+                        "rendered through the canvas pipeline")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     # -- fine-tuning on the user's examples (issue 12) --
     d.add_argument("--finetune", type=Path, default=None, metavar="MODEL",
