@@ -94,8 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="See, live, what a CNN and an RNN compute. Without a sub-command: open the window.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("classify", help="label and probabilities of digit images")
-    c.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    c = sub.add_parser("classify", help="label and probabilities of digit images or stroke files")
+    c.add_argument("images", nargs="+", type=Path, metavar="FILE",
+                   help="an image, or a stroke file {\"canvas\": W, \"strokes\": [[[x, y], ...], ...]}")
+    c.add_argument("--reverse-strokes", action="store_true",
+                   help="read each stroke file's strokes (and their points) in reverse order")
     c.add_argument("--model", type=Path, default=None)
     c.add_argument("--json", action="store_true")
     c.add_argument("--ablate", default=None, metavar="L:C[,L:C...]",  # issue 13
