@@ -47,6 +47,8 @@ def _add_train(sub: Any) -> None:
     d.add_argument("--pen-data", type=Path, default=None, metavar="NPZ",
                    help="also train on real pen digits (a UNIPEN npz; training writers only), "
                         "rendered through the canvas pipeline")
+    d.add_argument("--init", type=Path, default=None, metavar="MODEL",
+                   help="start from this model's weights (same architecture), lower learning rate")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     # -- fine-tuning on the user's examples (issue 12) --
     d.add_argument("--finetune", type=Path, default=None, metavar="MODEL",
@@ -71,7 +73,7 @@ def _add_train(sub: Any) -> None:
     pn.add_argument("--data", type=Path, default=Path(UNIPEN_PATH),
                     help="UNIPEN digits npz (training only; the app never reads it)")
     pn.add_argument("--out", required=True, type=out_file)
-    pn.add_argument("--epochs", type=int_in_range(1, 10_000), default=30)
+    pn.add_argument("--epochs", type=int_in_range(1, 10_000), default=20)
     pn.add_argument("--seed", type=non_negative_int, default=0)
     pn.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -73,6 +73,7 @@ STYLE_SHARE = {"cnn": 0.08, "rowrnn": 0.05}   # 8 % cost the row-RNN 0.9 pt on M
 # placed on the canvas, re-drawn by a random writer and rendered by preprocess_strokes
 PEN_SHARE = 0.3
 PEN_WIDTHS = (1.8, 3.2)      # pen width in output px of those renderings
+INIT_LR = 1e-3               # peak learning rate when starting from a trained model (--init)
 
 
 def build_model(arch: str = "cnn", seed: int = 0) -> Model:
@@ -174,7 +175,8 @@ def _stroke_pool(x_tr: np.ndarray, seed: int, share: float, progress: bool,
 
 
 def command_line(out: str | os.PathLike, mnist: str | None, epochs: int | None, seed: int,
-                 arch: str, pen_data: str | os.PathLike | None = None) -> str:
+                 arch: str, pen_data: str | os.PathLike | None = None,
+                 init: str | os.PathLike | None = None) -> str:
     """The ``cnn-rnn-explorer train digits ...`` line that reproduces a run."""
     parts = ["cnn-rnn-explorer", "train", "digits", "--out", str(out)]
     if mnist is not None:
@@ -184,6 +186,8 @@ def command_line(out: str | os.PathLike, mnist: str | None, epochs: int | None, 
     parts += ["--seed", str(seed), "--arch", arch]
     if pen_data is not None:
         parts += ["--pen-data", str(pen_data)]
+    if init is not None:
+        parts += ["--init", str(init)]
     return shlex.join(parts)
 
 
@@ -226,7 +230,8 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
                  stroke_share: float | None = None,
                  style_share: float | None = None,
                  pen_data: str | os.PathLike | None = None,
-                 pen_share: float = PEN_SHARE) -> dict[str, Any]:
+                 pen_share: float = PEN_SHARE,
+                 init: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train a digit model and save it to ``out`` -> summary dict (JSON-serialisable).
 
     ``data`` overrides the search for MNIST (tests pass a small slice). ``callback``
@@ -235,7 +240,9 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     (default ``STROKE_SHARE[arch]``; 0 turns it off) is replaced by stroke re-renderings
     of the same images; ``style_share`` (default ``STYLE_SHARE[arch]``) by synthetic writing
     styles (``explorer.data.styles``), labels included; with ``pen_data`` (a UNIPEN npz),
-    ``pen_share`` of each batch by real pen digits of the training writers. Raises ``Diverged`` if the loss turns NaN/inf, ``DataSourceError``
+    ``pen_share`` of each batch by real pen digits of the training writers. ``init``: start
+    from that model's weights (same architecture) at a lower peak learning rate.
+    Raises ``Diverged`` if the loss turns NaN/inf, ``DataSourceError``
     if no MNIST is found.
     """
     if arch not in ARCHS:
@@ -255,7 +262,15 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     pens = _PenDigits(pen_data) if pen_data is not None else None
     pen_share = pen_share if pens is not None else 0.0
     model = build_model(arch, seed)
-    opt = Adam(model.parameters(), lr=PEAK_LR)
+    peak_lr = PEAK_LR
+    if init is not None:
+        from explorer.engine import load_model
+        start_from = load_model(init)
+        if start_from.arch()["layers"] != model.arch()["layers"]:
+            raise UserError(f"{init}: --init needs a model of the same architecture ({arch})")
+        model.load_state_dict(start_from.state_dict())
+        peak_lr = INIT_LR
+    opt = Adam(model.parameters(), lr=peak_lr)
     rng = np.random.default_rng([seed, 1])
     steps_per_epoch = max(1, math.ceil(len(x_tr) / batch_size))
     total = epochs * steps_per_epoch
@@ -285,8 +300,8 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
 
     def transform(idx: np.ndarray) -> np.ndarray:
         t = opt.t / total                              # cosine decay after a linear warm-up
-        opt.lr = (PEAK_LR * max(t, 1.0 / total) / WARMUP if t < WARMUP else
-                  FINAL_LR + 0.5 * (PEAK_LR - FINAL_LR) * (1 + math.cos(math.pi * t)))
+        opt.lr = (peak_lr * max(t, 1.0 / total) / WARMUP if t < WARMUP else
+                  FINAL_LR + 0.5 * (peak_lr - FINAL_LR) * (1 + math.cos(math.pi * t)))
         style_rows = np.flatnonzero(idx < 0)
         pen_rows = np.flatnonzero(idx >= len(x_tr))
         idx_style, idx = idx, np.where((idx < 0) | (idx >= len(x_tr)), 0, idx)
@@ -353,10 +368,12 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     model.meta = {
         "task": "digits", "arch": arch, "data": data.source, "n_train": summary["n_train"],
         "n_val": summary["n_val"], "val_acc": summary["val_acc"], "seed": seed, "epochs": epochs,
-        "command": command or command_line(out, mnist, epochs, seed, arch, pen_data),
+        "command": command or command_line(out, mnist, epochs, seed, arch, pen_data, init),
         "input": INPUT_DOC[arch], "classes": list(CLASSES),
         "stroke_share": float(stroke_share), "style_share": float(style_share),
     }
+    if init is not None:
+        model.meta["init"] = f"{Path(init).name}: {start_from.meta.get('command', '')}"
     if pen_report is not None:
         model.meta.update({
             "pen_share": pen_share, "pen_heldout": pen_report,
@@ -371,12 +388,12 @@ def train_digits_cli(args: Any) -> dict[str, Any]:
     """``cnn-rnn-explorer train digits`` -> summary (the CLI prints it as JSON)."""
     if args.epochs is not None and args.epochs < 1:     # the CLI's parser checks this first
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
-    pen_data = getattr(args, "pen_data", None)
-    command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch, pen_data)
+    pen_data, init = getattr(args, "pen_data", None), getattr(args, "init", None)
+    command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch, pen_data, init)
     # a diverging run raises Diverged, an ExplorerError: the CLI prints it as one line, exit 2
     summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
                            arch=args.arch, progress=not args.quiet, command=command,
-                           pen_data=pen_data)
+                           pen_data=pen_data, init=init)
     if not args.quiet:
         print(f"validation accuracy {summary['val_acc']:.2%} on {summary['n_val']:,} held-out "
               f"images ({summary['data']}); saved {summary['out']}", file=sys.stderr)

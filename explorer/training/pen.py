@@ -42,7 +42,7 @@ __all__ = ["CELLS", "build_pen_model", "command_line", "encode", "final_probabil
 
 CELLS = ("lstm", "gru")
 DEFAULT_HIDDEN = 64
-DEFAULT_EPOCHS = 30
+DEFAULT_EPOCHS = 20
 BATCH_SIZE = 48
 PEAK_LR, FINAL_LR, WARMUP = 4e-3, 1e-4, 0.03
 EARLY = 0.3                 # weight of the mean loss over the steps before the last
