@@ -72,14 +72,14 @@ def load_unipen(path: str | os.PathLike[str] = DEFAULT_PATH) -> PenDigits:
     if not path.is_file():
         raise UnipenError(f"{path}: no such pen digit file")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             points = np.asarray(z["points"], np.float32)
             offsets = np.asarray(z["stroke_offsets"], np.int64)
             samples = np.asarray(z["sample_strokes"], np.int64)
             labels = np.asarray(z["labels"], np.int64)
             sources = np.asarray(z["sources"]).astype(str)
             writers = np.asarray(z["writers"]).astype(str)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise UnipenError(f"{path}: not a pen digit file ({exc})") from None
     n = len(labels)
     if (points.ndim != 2 or points.shape[1] != 2 or len(samples) != n + 1
