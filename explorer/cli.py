@@ -120,9 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also draw 20,000 scripted pen moves and report memory growth")
 
     m = sub.add_parser("compare", help="CNN vs RNN on a toy task or on held-out code, by distance")
-    m.add_argument("--task", choices=["long-range", "motif", "text"], required=True)
+    m.add_argument("--task", choices=["long-range", "motif", "text", "digits-three-ways"], required=True)
     m.add_argument("--json", action="store_true")
     m.add_argument("--seed", type=non_negative_int, default=0)
+    m.add_argument("--data", type=Path, default=None, metavar="NPZ",
+                   help="digits-three-ways: the UNIPEN digits npz whose held-out writers are read")
+    m.add_argument("--out", type=out_file, default=None,
+                   help="digits-three-ways: also write the JSON to this file")
 
     for module in _command_modules():
         module.add_parser(sub)
@@ -195,6 +199,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.task == "digits-three-ways":
+        from explorer.training import three_ways
+        return three_ways.run_cli(args)
+    if getattr(args, "data", None) is not None or getattr(args, "out", None) is not None:
+        raise UserError("--data and --out belong to --task digits-three-ways")
     from explorer.training import compare
     return compare.run_cli(args)
 
