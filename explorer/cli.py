@@ -75,6 +75,9 @@ def _add_train(sub: Any) -> None:
     pn.add_argument("--out", required=True, type=out_file)
     pn.add_argument("--epochs", type=int_in_range(1, 10_000), default=20)
     pn.add_argument("--seed", type=non_negative_int, default=0)
+    pn.add_argument("--batch", type=int_in_range(1, 4096), default=48, help="sequences per step")
+    pn.add_argument("--early", type=float, default=0.3,
+                    help="weight of the loss on the readings before the last pen event")
     pn.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")

@@ -102,7 +102,8 @@ def final_probabilities(model: Model, seqs: Sequence[np.ndarray], batch: int = 2
 
 
 def _pen_step(model: Model, opt: Adam, seqs: list[np.ndarray], labels: np.ndarray,
-              schedule: Callable[[], None]) -> Callable[[np.ndarray], dict[str, float]]:
+              schedule: Callable[[], None], early: float = EARLY
+              ) -> Callable[[np.ndarray], dict[str, float]]:
     def step(idx: np.ndarray) -> dict[str, float]:
         schedule()
         x, lengths = _padded(seqs, idx)
@@ -116,7 +117,7 @@ def _pen_step(model: Model, opt: Adam, seqs: list[np.ndarray], labels: np.ndarra
         valid = np.arange(t_max)[None] < lengths[:, None]
         last = np.zeros((n, t_max), np.float64)
         last[np.arange(n), lengths - 1] = 1.0
-        w = last + EARLY * valid / lengths[:, None]          # per-position weight
+        w = last + early * valid / lengths[:, None]          # per-position weight
         nll = -logp[np.arange(n)[:, None], np.arange(t_max)[None], y[:, None]]
         loss = float((w * nll).sum() / n)
         if not math.isfinite(loss):
@@ -153,9 +154,11 @@ def heldout_strokes(data: PenDigits, seed: int = HELD_OUT_SEED) -> list[list[np.
 
 
 def command_line(out: str | os.PathLike[str], cell: str, hidden: int, data: str | os.PathLike[str],
-                 epochs: int, seed: int) -> str:
+                 epochs: int, seed: int, batch: int = BATCH_SIZE, early: float = EARLY) -> str:
+    extra = [] if batch == BATCH_SIZE else ["--batch", str(batch)]
+    extra += [] if early == EARLY else ["--early", repr(float(early))]
     return shlex.join(["cnn-rnn-explorer", "train", "pen", "--cell", cell, "--hidden", str(hidden),
-                       "--data", str(data), "--epochs", str(epochs), "--seed", str(seed),
+                       "--data", str(data), "--epochs", str(epochs), "--seed", str(seed), *extra,
                        "--out", str(out)])
 
 
@@ -163,8 +166,11 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
               data: str | os.PathLike[str] = DEFAULT_PATH, epochs: int = DEFAULT_EPOCHS,
               seed: int = 0, progress: bool = True, callback: Callable[[Event], None] | None = None,
               cancel: threading.Event | None = None, *, spec: PenSpec | None = None,
-              batch_size: int = BATCH_SIZE, style_share: float = STYLE_SHARE) -> dict[str, Any]:
-    """Train a pen reader and save it atomically to ``out`` -> summary (JSON-able)."""
+              batch_size: int = BATCH_SIZE, style_share: float = STYLE_SHARE,
+              early: float = EARLY) -> dict[str, Any]:
+    """Train a pen reader and save it atomically to ``out`` -> summary (JSON-able).
+
+    The peak learning rate grows with the batch as sqrt(batch / BATCH_SIZE)."""
     if cell not in CELLS:
         raise UserError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
     if epochs < 1:
@@ -179,7 +185,8 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
     held_seqs = encode(heldout_strokes(held), spec)
 
     model = build_pen_model(cell, hidden, spec, seed)
-    opt = Adam(model.parameters(), lr=PEAK_LR)
+    peak_lr = PEAK_LR * math.sqrt(batch_size / BATCH_SIZE)
+    opt = Adam(model.parameters(), lr=peak_lr)
     rng = np.random.default_rng([seed, 1])
     n_style = int(round(style_share * len(train)))
     per_epoch = len(train) + n_style
@@ -190,8 +197,8 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
 
     def schedule() -> None:
         t = opt.t / total
-        opt.lr = (PEAK_LR * max(t, 1.0 / total) / WARMUP if t < WARMUP else
-                  FINAL_LR + 0.5 * (PEAK_LR - FINAL_LR) * (1 + math.cos(math.pi * t)))
+        opt.lr = (peak_lr * max(t, 1.0 / total) / WARMUP if t < WARMUP else
+                  FINAL_LR + 0.5 * (peak_lr - FINAL_LR) * (1 + math.cos(math.pi * t)))
 
     def batches(epoch: int):
         # a fresh drawing of every training digit (and of the synthetic styles) per epoch
@@ -219,7 +226,7 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
 
     start, cpu = time.perf_counter(), time.process_time()
     try:
-        history = fit(_pen_step(model, opt, seqs, labels, schedule), batches, epochs, steps_per_epoch,
+        history = fit(_pen_step(model, opt, seqs, labels, schedule, early), batches, epochs, steps_per_epoch,
                       model=model, val_fn=val_fn, callback=on_event, cancel=cancel)
     finally:
         bar.close()
@@ -234,6 +241,7 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
         "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1),
         "cancelled": history.cancelled,
     }
+    summary["heldout_by_epoch"] = [round(v["acc"], 4) for v in history.val]
     if history.cancelled:
         summary["out"] = None
         return summary
@@ -246,7 +254,9 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
                     "split": "20 % of the writers of every source (explorer.data.unipen.writer_split, seed 0)"},
         "train_digits": summary["train_digits"], "style_share": style_share,
         "epochs": epochs, "seed": seed, "hidden": hidden,
-        "command": command_line(out, cell, hidden, data, epochs, seed),
+        "train_seconds": summary["train_seconds"], "train_cpu_seconds": summary["train_cpu_seconds"],
+        "command": command_line(out, cell, hidden, data, epochs, seed, batch_size, early),
+        "batch_size": batch_size, "early_weight": early, "peak_lr": peak_lr,
         "reading": "softmax(logits[0, t]) is the reading after pen step t; the last is the answer",
     }
     save_model(model, out)
@@ -257,4 +267,5 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
 def train_pen_cli(args: Any) -> dict[str, Any]:
     """``cnn-rnn-explorer train pen`` -> summary (the CLI prints it as JSON)."""
     return train_pen(args.out, cell=args.cell, hidden=args.hidden, data=args.data,
-                     epochs=args.epochs, seed=args.seed, progress=not args.quiet)
+                     epochs=args.epochs, seed=args.seed, progress=not args.quiet,
+                     batch_size=getattr(args, "batch", BATCH_SIZE), early=getattr(args, "early", EARLY))
