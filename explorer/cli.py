@@ -33,6 +33,17 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _unit_weight(text: str) -> float:
+    """An argparse type: a finite number between 0 and 10."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 10.0:          # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 10, got {text}")
+    return value
+
+
 def _add_train(sub: Any) -> None:
     train = sub.add_parser("train", help="train a model and save it (atomic) to --out")
     kinds = train.add_subparsers(dest="kind", required=True, metavar="{digits,text,task,pen}")
@@ -76,7 +87,7 @@ def _add_train(sub: Any) -> None:
     pn.add_argument("--epochs", type=int_in_range(1, 10_000), default=20)
     pn.add_argument("--seed", type=non_negative_int, default=0)
     pn.add_argument("--batch", type=int_in_range(1, 4096), default=48, help="sequences per step")
-    pn.add_argument("--early", type=float, default=0.3,
+    pn.add_argument("--early", type=_unit_weight, default=0.3,
                     help="weight of the loss on the readings before the last pen event")
     pn.add_argument("--quiet", action="store_true", help="no progress bar")
 

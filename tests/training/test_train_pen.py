@@ -91,7 +91,8 @@ def test_tiny_run_is_reproducible_bit_for_bit(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out.split("\n}\n")[0] + "\n}")
     assert summary["cell"] == "gru" and summary["heldout_writers"] == 2
     # every weight bit for bit, and the same meta but for the --out path in the command
-    # (the zip entries' timestamps differ, so the files' bytes are compared per array)
+    # (the zip entries' timestamps differ, so the files' bytes are compared per array; the
+    # measured train time is the one other difference)
     a, b = np.load(outs[0], allow_pickle=False), np.load(outs[1], allow_pickle=False)
     assert sorted(a.files) == sorted(b.files) and len(a.files) > 4
     for key in a.files:
@@ -99,6 +100,8 @@ def test_tiny_run_is_reproducible_bit_for_bit(tmp_path, capsys):
             assert a[key].tobytes() == b[key].tobytes(), key
     meta_a, meta_b = (json.loads(str(z["arch"]))["meta"] for z in (a, b))
     assert meta_a.pop("command").replace("a.npz", "b.npz") == meta_b.pop("command")
+    for timing in ("train_seconds", "train_cpu_seconds"):          # wall and CPU time vary
+        assert meta_a.pop(timing) >= 0 and meta_b.pop(timing) >= 0
     assert meta_a == meta_b
     model = load_model(outs[0])
     assert is_pen_model(model) and model.meta["command"].startswith("cnn-rnn-explorer train pen")
