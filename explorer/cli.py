@@ -89,6 +89,8 @@ def _add_train(sub: Any) -> None:
     pn.add_argument("--batch", type=int_in_range(1, 4096), default=48, help="sequences per step")
     pn.add_argument("--early", type=_unit_weight, default=0.3,
                     help="weight of the loss on the readings before the last pen event")
+    pn.add_argument("--reverse-share", type=_unit_weight, default=0.0,
+                    help="share of training digits with one stroke drawn backwards (0-1)")
     pn.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")
