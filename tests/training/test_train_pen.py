@@ -129,3 +129,12 @@ def test_bad_arguments_are_one_line(tmp_path, capsys, argv):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "m.npz").exists()
+
+
+def test_the_command_records_every_non_default_setting():
+    from explorer.training.pen import command_line
+    plain = command_line("m.npz", "lstm", 64, "d.npz", 20, 0)
+    assert "--batch" not in plain and "--early" not in plain and "--reverse-share" not in plain
+    full = command_line("m.npz", "gru", 32, "d.npz", 5, 1, batch=96, early=0.1, reverse=0.2)
+    assert "--batch 96" in full and "--early 0.1" in full and "--reverse-share 0.2" in full
+    assert full.endswith("--out m.npz")
