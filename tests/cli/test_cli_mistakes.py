@@ -121,7 +121,7 @@ def test_mnist_that_does_not_exist(tmp_path):
 
 def test_parser_mistakes_are_one_line_too():
     _one_line_mistake(_cli("train", "text"), "--out")
-    _one_line_mistake(_cli("classify"), "IMAGE")
+    _one_line_mistake(_cli("classify"), "FILE")        # an image or a stroke file
     _one_line_mistake(_cli("no-such-command"), "invalid choice")
 
 
