@@ -120,9 +120,7 @@ def show_attention(lab: SequenceLab, session: SequenceSession) -> None:
     """A transformer has no gates and is not unrolled through a state: its attention panel takes
     the place of both, and the text can be coloured by a head. A recurrent model: the reverse."""
     attention = session.rec is None
-    lab.gates.setVisible(not attention)
-    lab.unrolled.setVisible(not attention)
-    lab.attention.setVisible(attention)
+    lab.fold.set_panels_visible({lab.gates: not attention, lab.unrolled: not attention, lab.attention: attention})
     combo = lab.colour_combo
     at = combo.findText(ATTENTION_MODE)
     combo.blockSignals(True)

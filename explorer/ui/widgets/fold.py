@@ -61,6 +61,7 @@ class FoldingSplitter(QtWidgets.QWidget):
         self.tabs.hide()
         self._moved: list[tuple[QtWidgets.QWidget, list[QtWidgets.QWidget], list[int]]] = []
         self._split: list[bool] = []
+        self._kept_hidden: set[QtWidgets.QWidget] = set()
         self._wide_sizes: list[int] = list(proportions) if proportions else rows.sizes()
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -118,7 +119,10 @@ class FoldingSplitter(QtWidgets.QWidget):
                 parts = [w.widget(i) for i in range(w.count())]
                 sizes = w.sizes()
                 for part in parts:
-                    self.tabs.addTab(part, title_of(part))
+                    if not part.isHidden():     # a panel its lab hid stays hidden, in its row
+                        self.tabs.addTab(part, title_of(part))
+                    else:
+                        self._kept_hidden.add(part)
                 w.setParent(self)
                 w.hide()
                 self._moved.append((w, parts, sizes))
@@ -143,14 +147,26 @@ class FoldingSplitter(QtWidgets.QWidget):
         for i, (w, parts, sizes) in enumerate(self._moved):
             for part in parts:
                 w.addWidget(part)      # type: ignore[attr-defined]
-                part.show()
+                if part not in self._kept_hidden:
+                    part.show()        # a tab page the tab widget hid
             if parts:
                 w.setSizes(sizes)      # type: ignore[attr-defined]
             self.rows.insertWidget(self.pinned + i, w)
             w.show()
         self._moved = []
+        self._kept_hidden.clear()
         if self._wide_sizes:
             self.rows.setSizes(self._wide_sizes)
+
+    def set_panels_visible(self, visible: dict[QtWidgets.QWidget, bool]) -> None:
+        """Show or hide panels of the rows (e.g. a model without gates), folded or not: a folded
+        window folds anew, so a hidden panel has no tab and a shown one gets its own."""
+        folded = self.folded
+        self.set_folded(False)
+        for w, v in visible.items():
+            w.setVisible(v)
+        if folded:
+            self.set_folded(True)
 
     def wide_state(self) -> QtCore.QByteArray:
         """The rows' splitter state as it is (or was) unfolded: what to keep in the settings."""
