@@ -95,6 +95,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restore_ui()
         except Exception as exc:  # noqa: BLE001 - settings checked already; the window must open
             problems.append(f"the layout ({type(exc).__name__}: {exc})")
+        from explorer.ui import recover
+        self.confirm_replace: Callable[[str], bool] = lambda q: recover.ask_dialog(self, q)  # tests replace it
+        self.digit_lab.before_replace = lambda what: recover.keep_copy(self, what)
         self.restore_problems = problems + restore_state(self)
         self.autosave = install_autosave(self)
         report(self, self.restore_problems)
@@ -195,10 +198,12 @@ class MainWindow(QtWidgets.QMainWindow):
         from explorer.ui import lessons
         return lessons.save_session(self, path)
 
-    def open_session(self, path: str | Path) -> bool:
-        """Restore a .cre file; a bad file gives a message (``last_session_error``), changes nothing."""
+    def open_session(self, path: str | Path, *, ask: bool = False) -> bool:
+        """Restore a .cre file; a bad file gives a message (``last_session_error``), changes
+        nothing. The user's own work is first copied to File → Recover; ``ask`` (the menus)
+        lets the user keep it instead, through ``confirm_replace``. Automation never asks."""
         from explorer.ui import lessons
-        return lessons.open_session(self, path)
+        return lessons.open_session(self, path, ask=ask)
 
     def export_window(self, path: str | Path) -> Path:
         return grab_png(self, path)

@@ -20,6 +20,7 @@ from explorer.session.sequence import SequenceSession
 from explorer.session.sequence_view import COLOUR_MODES, HOP, FrameRequest, SequenceView, time_window
 from explorer.ui.sequence import finder, models
 from explorer.ui.sequence.controls import REGEX, build_ui
+from explorer.ui.sequence.paste import LONG as PASTE_LONG
 from explorer.ui.sequence.presets import PRESETS, default_preset
 from explorer.ui.sequence.textcolour import PosMap
 from explorer.ui.sequence.trajectory import TRAIL
@@ -113,6 +114,30 @@ class SequenceLab(QtWidgets.QWidget):
         cur = self.editor.textCursor()
         cur.movePosition(QtGui.QTextCursor.MoveOperation.End)
         self.editor.setTextCursor(cur)
+
+    def replace_text(self, text: str, cursor: int | None = None, unit: int | None = None,
+                     unit_state: str = "h") -> None:
+        """Replace the whole text as one undoable edit. A long text goes in like a long paste,
+        in pieces (the window is never blocked long); the cursor (a character index) and the
+        selected unit are set once all of it is in."""
+        def place() -> None:
+            self.editor.paste.finished.disconnect(place) if waiting else None
+            self._sync_text()
+            self.move_cursor(len(text) if cursor is None else min(cursor, len(text)))
+            self.select_unit(unit, unit_state)
+
+        edit = self.editor.textCursor()
+        edit.select(QtGui.QTextCursor.SelectionType.Document)
+        if self.editor.paste.busy or len(text) < PASTE_LONG:
+            edit.insertText(text)                # one undo step (and one sync) for a short text
+            self.editor.setTextCursor(edit)
+            waiting = False
+            place()
+            return
+        self.editor.setTextCursor(edit)
+        waiting = True
+        self.editor.paste.finished.connect(place)
+        self.editor.insertPlainText(text)
 
     def _on_preset_chosen(self, index: int) -> None:
         if index > 0:
