@@ -219,7 +219,7 @@ def inspect_json(value: Any) -> tuple[int, str | None]:
     while stack:
         v, d, path = stack.pop()
         if isinstance(v, float) and not math.isfinite(v) and bad is None:
-            bad = f"{path or 'value'} is {v}"
+            bad = f"'{path or 'value'}' is {v}"
         elif isinstance(v, (dict, list)):
             deepest = max(deepest, d)
             items = v.items() if isinstance(v, dict) else enumerate(v)
@@ -242,7 +242,7 @@ def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
     if depth > max_depth:
         raise SchemaError(too_deep)
     if bad is not None:
-        raise SchemaError(f"holds a number that is not finite ('{bad}')")
+        raise SchemaError(f"holds a number that is not finite: {bad}, not a finite number")
     return value
 
 
