@@ -265,7 +265,8 @@ def open_session(window: Any, path: str | Path, ask: bool = False) -> bool:
     if ask and not recover.confirm(window, f"opening {name}"):
         window.statusBar().showMessage(f"kept your work; {name} was not opened", 6000)
         return False
-    kept = recover.keep_copy(window, f"before opening {name}")
+    lost = recover.own_work(window)
+    kept = recover.keep_copy(window, f"before opening {name}") if lost else None
     try:
         apply(window, prepared)
     except Exception as exc:  # noqa: BLE001 - checked already; whatever slipped through: say so, undo
@@ -276,7 +277,8 @@ def open_session(window: Any, path: str | Path, ask: bool = False) -> bool:
         return False
     recover.mark_saved(window)
     remember(window.settings, Path(path))
-    note = " — your previous work is in File → Recover" if kept is not None else ""
+    note = (" — your previous work is in File → Recover" if kept is not None
+            else " — no copy of your work could be kept; Ctrl+Z brings it back" if lost else "")
     window.statusBar().showMessage(f"opened session {name}{note}", 8000)
     return True
 
