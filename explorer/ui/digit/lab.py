@@ -25,6 +25,7 @@ from explorer.ui.digit.experiments import DigitExperiments
 from explorer.ui.report import report_error
 from explorer.ui.widgets.colors import SCOPES, diverging
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
+from explorer.ui.widgets.guard import RenderGuard
 from explorer.ui.widgets.latest import LatestFrame
 
 if TYPE_CHECKING:
@@ -85,7 +86,9 @@ class DigitLab(QtWidgets.QWidget):
         self.gallery: GalleryWindow | None = None
         self._pending_splits: list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]] = []
         self.canvas = DigitCanvas(self.session)
-        self.scheduler = LatestFrame(self._render, fps=60, parent=self)
+        # a panel that raises never stops the next frames: said in the status, selection dropped
+        self.render_guard = RenderGuard(self._render, self.status.emit, self._drop_selection)
+        self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self)
         lab_layout.make_actions(self)
         lab_layout.build(self)
         self._update_actions()
@@ -235,6 +238,13 @@ class DigitLab(QtWidgets.QWidget):
         super().closeEvent(event)
 
     # -- handlers -----------------------------------------------------------------------
+    def _drop_selection(self) -> None:
+        """After a frame that failed: start the next one without the selection (a cell the
+        model may not have) and with the inspector cleared."""
+        if self.session.options.selection is not None:
+            self.session.set_options(selection=None)
+            self.inspector.clear()
+
     def _on_drawing_changed(self) -> None:
         self.scheduler.submit(self.session.version)
 

@@ -24,6 +24,7 @@ from explorer.ui.sequence.paste import LONG as PASTE_LONG
 from explorer.ui.sequence.presets import PRESETS, default_preset
 from explorer.ui.sequence.textcolour import PosMap
 from explorer.ui.sequence.trajectory import TRAIL
+from explorer.ui.widgets.guard import RenderGuard
 from explorer.ui.widgets.latest import LatestFrame
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
@@ -62,7 +63,9 @@ class SequenceLab(QtWidgets.QWidget):
         self._sync_timer.setInterval(0)
         self._sync_timer.timeout.connect(self._sync_text)
         # one "latest frame wins" scheduler (as the Digit Lab's); ~1 ms: a key is not held back
-        self.scheduler = LatestFrame(self._draw, fps=1000, parent=self)
+        # a panel that raises never stops the next frames: said in the status, unit dropped
+        self.render_guard = RenderGuard(self._draw, self.say, self._drop_unit)
+        self.scheduler = LatestFrame(self.render_guard, fps=1000, parent=self)
         self._chunk_timer = QtCore.QTimer(self)
         self._chunk_timer.setInterval(0)
         self._chunk_timer.timeout.connect(self._process_chunk)
@@ -260,7 +263,12 @@ class SequenceLab(QtWidgets.QWidget):
     def render(self) -> None:
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
         self.scheduler.stop()                      # this frame covers any frame already queued
-        self._draw(None)
+        self.render_guard(None)
+
+    def _drop_unit(self) -> None:
+        """After a frame that failed: the next one without the selected unit (one retry)."""
+        if self.unit is not None:
+            self.select_unit(None)
 
     def _draw(self, _request: object) -> None:
         s = self.session
