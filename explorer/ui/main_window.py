@@ -101,6 +101,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restore_problems = problems + restore_state(self)
         self.autosave = install_autosave(self)
         report(self, self.restore_problems)
+        self.autosave.keeping.announce()                  # a read-only config folder: said now
 
     # -- labs: every tab is a Lab (explorer.ui.lab_protocol) ------------------------------
     def add_lab(self, title: str, lab: QtWidgets.QWidget) -> int:
@@ -286,6 +287,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._shut_down = True
         self.autosave.save_all()
+        self.autosave.keeping.at_exit()                   # nothing kept: said on stderr
         labs = (self.train_lab, self.compare_lab.duel)          # tell workers first, wait once
         for lab in labs:
             lab.stop()
