@@ -35,8 +35,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--model", type=Path, default=None, help="a digit model file (default: the shipped CNN)")
     p.add_argument("--steps", type=int, default=PenSettings().steps)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, type=Path, help="the PNG to write")
+    p.add_argument("--out", required=True, type=checked_out, help="the PNG to write")
     p.add_argument("--json", action="store_true")
+
+
+def checked_out(text: str) -> Path:
+    """--out, checked before any work: its folder exists and takes a new file (cliargs.out_file)."""
+    from explorer.commands.cliargs import out_file
+    return out_file(text)
 
 
 def save_dream_png(path: Path, image: np.ndarray) -> None:
