@@ -4,7 +4,9 @@ Each image is read through Qt's image reader (``imageio``), turned grey, made MN
 by the same preprocessing the canvas uses (``to_mnist``: auto-invert, crop, scale the
 longer side to 20 px, centre the mass), and run through the digit model. A problem with
 one image prints one line on stderr and the others are still classified; the exit status
-is then 2. A bad model stops everything with one line and status 2.
+is then 2. A bad model stops everything with one line and status 2. With ``--ablate`` the
+switched-off channels are said above the table and listed in each JSON result
+(``"ablated": ["0:5", ...]``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from explorer.commands.cliargs import dumps_json
+from explorer.commands.cliargs import dumps_json, for_terminal
 from explorer.data.preprocess import EmptyDrawing, image_to_gray, to_mnist
 from explorer.engine import Model, ModelFileError, load_model
 from explorer.imageio import ImageError, read_image
@@ -26,7 +28,7 @@ DEFAULT_MODEL = "digits_cnn.npz"
 
 
 def _error(what: str) -> None:
-    print(f"{PROG}: error: {what}", file=sys.stderr)
+    print(for_terminal(sys.stderr)(f"{PROG}: error: {what}"), file=sys.stderr)
 
 
 def load_digit_model(path: Path | None) -> tuple[Model, str]:
@@ -66,13 +68,18 @@ def run(args: argparse.Namespace) -> int:
     except (ModelFileError, NotADigitModel) as exc:
         _error(str(exc))
         return 2
-    if getattr(args, "ablate", None):          # issue 13: a copy with channels switched off
+    ablated: list[str] = []
+    if getattr(args, "ablate", None):          # a copy with channels switched off, said in the output
         from explorer.analysis.experiments import edited_copy, parse_channels
-        model = edited_copy(model, {lc: 0.0 for lc in parse_channels(args.ablate, model)})
+        channels = parse_channels(args.ablate, model)
+        model = edited_copy(model, {lc: 0.0 for lc in channels})
+        ablated = [f"{layer}:{channel}" for layer, channel in channels]
     results, failed = [], 0
     for path in args.images:
         try:
             results.append(classify_image(model, arch, Path(path)))
+            if ablated:
+                results[-1]["ablated"] = ablated
         except EmptyDrawing:
             _error(f"{path}: no ink (the image is blank)")
             failed += 1
@@ -82,5 +89,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps_json(results))
     elif results:
-        print(format_table(results))
+        show = for_terminal(sys.stdout)
+        if ablated:
+            print("ablated (switched off): " + ", ".join(
+                f"layer {a.split(':')[0]} channel {a.split(':')[1]}" for a in ablated))
+        print(show(format_table(results)))
     return 2 if failed else 0
