@@ -41,7 +41,9 @@ def _kind(value: Any) -> str:
         return "text"
     if value is None:
         return "null"
-    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    if isinstance(value, dict):
+        return "an object"
+    return "a list" if isinstance(value, list) else type(value).__name__
 
 
 @dataclass(frozen=True)

@@ -330,7 +330,8 @@ class KeepWatch(QtCore.QObject):
         text = (f"Your work is not being kept: {self.problem}. Save a session (File → Save session) "
                 "to keep it, or make that folder writable.")
         print(f"cnn-rnn-explorer: warning: {text}", file=sys.stderr)
-        self.window.statusBar().showMessage(text, 30000)
+        self.window.statusBar().showMessage(f"Your work is not being kept: {self.problem} — "
+                                            "File → Save session keeps it", 30000)
 
     def _on_failed(self, name: str, message: str) -> None:
         first = not self.failing and self.problem is None
