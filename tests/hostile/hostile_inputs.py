@@ -1,8 +1,10 @@
 """Hostile but fair inputs, generated on demand into a folder (nothing big is committed).
 
-Each ``write_*`` function writes one file into ``folder`` and returns its path. Used by
-tests/engine/test_model_file_limits.py and tests/cli/test_cli_mistakes.py; run
-``python tests/hostile/hostile_inputs.py OUT_DIR`` to get them all for trying by hand.
+Each ``write_*`` function writes one file into ``folder`` and returns its path (the session
+writers: a list of (case name, path), each a variant of a good session file). Used by
+tests/engine/test_model_file_limits.py, tests/cli/test_cli_mistakes.py and
+tests/ui/test_hostile_sessions.py; run ``python tests/hostile/hostile_inputs.py OUT_DIR
+[GOOD.cre]`` to get them all for trying by hand (the session variants need a saved session).
 """
 
 from __future__ import annotations
@@ -306,5 +308,11 @@ def write_all(folder: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-out")):
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-out")
+    for p in write_all(out):
         print(p, p.stat().st_size)
+    if len(sys.argv) > 2:                     # a good session file: its hostile variants
+        good = Path(sys.argv[2])
+        for writer in (write_field_sessions, write_structure_sessions, write_truncated_sessions):
+            for name, p in writer(good, out):
+                print(name, p, p.stat().st_size)
