@@ -65,7 +65,10 @@ def atomic_write_via_name(path: str | os.PathLike[str], write: Callable[[str], o
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(2, "the folder does not exist", str(folder))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+    except OSError as exc:              # name the user's file, not the temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     os.close(fd)
     try:
         write(tmp)
@@ -73,11 +76,13 @@ def atomic_write_via_name(path: str | os.PathLike[str], write: Callable[[str], o
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.filename == tmp:
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
         raise
     _fsync_dir(folder)
     return path

@@ -169,11 +169,11 @@ def check_settings(temperature: float, top_k: int, n_chars: int) -> None:
         raise GenerateError(f"the number of characters must be >= 0, got {n_chars}")
 
 
-def generate_transformer(model: Model, prime: str, n_chars: int, temperature: float = 1.0,
-                         top_k: int = 0, seed: int | None = 0) -> str:
-    """A char transformer's continuation: the prime read by ``TransformerStream``, then one
-    position per generated character (keys and values kept; the window rule beyond its
-    context). An empty prime starts from a newline."""
+def transformer_chars(model: Model, prime: str, n_chars: int, temperature: float = 1.0,
+                      top_k: int = 0, seed: int | None = 0) -> Iterator[str]:
+    """A char transformer's continuation, one character at a time: the prime read by
+    ``TransformerStream``, then one position per generated character (keys and values kept;
+    the window rule beyond its context). An empty prime starts from a newline."""
     from explorer.engine.stream import TransformerStream
     check_settings(temperature, top_k, n_chars)
     vocab = model_vocab(model)
@@ -181,12 +181,16 @@ def generate_transformer(model: Model, prime: str, n_chars: int, temperature: fl
     ids = vocab.encode(prime or "\n")
     logits = stream.extend(ids, attn=False).logits[-1]
     rng = np.random.default_rng(seed)
-    out = []
     for _ in range(int(n_chars)):
         i, _ = sample_id(logits, temperature, top_k, rng)
-        out.append(vocab.symbols[i])
+        yield vocab.symbols[i]
         logits = stream.extend([i], attn=False).logits[-1]
-    return "".join(out)
+
+
+def generate_transformer(model: Model, prime: str, n_chars: int, temperature: float = 1.0,
+                         top_k: int = 0, seed: int | None = 0) -> str:
+    """The whole continuation of ``transformer_chars``."""
+    return "".join(transformer_chars(model, prime, n_chars, temperature, top_k, seed))
 
 
 def generate(model: Model, prime: str, n_chars: int, temperature: float = 1.0, top_k: int = 0,

@@ -14,7 +14,9 @@ Each image is read through Qt's image reader (``imageio``), turned grey, made MN
 by the same preprocessing the canvas uses (``to_mnist``: auto-invert, crop, scale the
 longer side to 20 px, centre the mass), and run through the digit model. A problem with
 one image prints one line on stderr and the others are still classified; the exit status
-is then 2. A bad model stops everything with one line and status 2.
+is then 2. A bad model stops everything with one line and status 2. With ``--ablate`` the
+switched-off channels are said above the table and listed in each JSON result
+(``"ablated": ["0:5", ...]``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.commands.cliargs import dumps_json
+from explorer.commands.cliargs import dumps_json, for_terminal
 from explorer.data.pen import PenSpec, is_pen_model, pen_features
 from explorer.data.preprocess import EmptyDrawing, image_to_gray, preprocess_strokes, to_mnist
 from explorer.data.strokefile import StrokeFileError, looks_like_stroke_file, read_stroke_file
@@ -40,7 +42,7 @@ DEFAULT_MODEL = "digits_cnn.npz"
 
 
 def _error(what: str) -> None:
-    print(f"{PROG}: error: {what}", file=sys.stderr)
+    print(for_terminal(sys.stderr)(f"{PROG}: error: {what}"), file=sys.stderr)
 
 
 def pen_spec(model: Model) -> PenSpec:
@@ -132,9 +134,12 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "ablate", None) and arch == "pen":
         _error("--ablate switches off channels of an image model's layers, not of a pen model")
         return 2
-    if getattr(args, "ablate", None):          # issue 13: a copy with channels switched off
+    ablated: list[str] = []
+    if getattr(args, "ablate", None):          # a copy with channels switched off, said in the output
         from explorer.analysis.experiments import edited_copy, parse_channels
-        model = edited_copy(model, {lc: 0.0 for lc in parse_channels(args.ablate, model)})
+        channels = parse_channels(args.ablate, model)
+        model = edited_copy(model, {lc: 0.0 for lc in channels})
+        ablated = [f"{layer}:{channel}" for layer, channel in channels]
     results, failed = [], 0
     reverse = bool(getattr(args, "reverse_strokes", False))
     for path in args.images:
@@ -145,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError("--reverse-strokes needs a stroke file, not an image")
             else:
                 results.append(classify_image(model, arch, Path(path)))
+            if ablated:
+                results[-1]["ablated"] = ablated
         except EmptyDrawing:
             _error(f"{path}: no ink (the image is blank)")
             failed += 1
@@ -154,5 +161,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps_json(results))
     elif results:
-        print(format_table(results))
+        show = for_terminal(sys.stdout)
+        if ablated:
+            print("ablated (switched off): " + ", ".join(
+                f"layer {a.split(':')[0]} channel {a.split(':')[1]}" for a in ablated))
+        print(show(format_table(results)))
     return 2 if failed else 0

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["dumps_json", "int_in_range", "non_negative_int", "out_file", "positive_int"]
+__all__ = ["dumps_json", "escape_controls", "for_terminal", "int_in_range", "non_negative_int", "out_file",
+           "positive_int"]
 
 
 def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -57,6 +58,24 @@ def out_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"cannot write to the folder {folder} "
                                          f"({exc.strerror or exc})") from None
     return path
+
+
+_KEEP = {"\n", "\t"}
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (C0 but newline and tab, DEL, C1) as visible escapes: ``\x1b[2J``
+    is shown, not obeyed by the terminal."""
+    if all(" " <= c < "\x7f" or c in _KEEP or c > "\x9f" for c in text):
+        return text
+    return "".join(c if (" " <= c < "\x7f" or c in _KEEP or c > "\x9f") else
+                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else c) for c in text)
+
+
+def for_terminal(stream: Any) -> Callable[[str], str]:
+    """``escape_controls`` when ``stream`` is a terminal; text unchanged for files and pipes."""
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    return escape_controls if tty else (lambda text: text)
 
 
 def _finite(value: Any) -> Any:

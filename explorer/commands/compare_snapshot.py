@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
+
+from explorer.commands.cliargs import out_file
 
 COMMAND = "compare-snapshot"
 FORMAT = "cnn-rnn-explorer/compare-duel"
@@ -24,7 +25,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--task", choices=["recall", "motif"], default="recall")
     p.add_argument("--distance", type=int, default=20)
     p.add_argument("--steps", type=int, default=400)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, type=out_file)
     p.add_argument("--quiet", action="store_true")
 
 

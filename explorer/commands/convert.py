@@ -12,13 +12,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from explorer.commands.cliargs import out_file
+
 COMMAND = "convert"
 
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(COMMAND, help="convert an ONNX model (PyTorch, Keras via tf2onnx, ...) to a model file")
     p.add_argument("model", type=Path, metavar="MODEL.onnx")
-    p.add_argument("--out", required=True, type=Path, metavar="MODEL.npz")
+    p.add_argument("--out", required=True, type=out_file, metavar="MODEL.npz")
     p.add_argument("--json", action="store_true")
 
 

@@ -42,8 +42,14 @@ def add_parser(subparsers: Any) -> None:
                    help=f"a cap (default {PenSettings().steps}): a class dream stops once read at p >= {GOAL_P}, "
                         "a channel dream once its activation stops rising")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, type=Path, help="the PNG to write")
+    p.add_argument("--out", required=True, type=checked_out, help="the PNG to write")
     p.add_argument("--json", action="store_true")
+
+
+def checked_out(text: str) -> Path:
+    """--out, checked before any work: its folder exists and takes a new file (cliargs.out_file)."""
+    from explorer.commands.cliargs import out_file
+    return out_file(text)
 
 
 def save_dream_png(path: Path, image: np.ndarray) -> None:

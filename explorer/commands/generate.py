@@ -3,24 +3,37 @@
 
 Temperature 0 is greedy argmax; the same seed gives the same text. ``--clamp U=V`` sets
 hidden unit U to V in every state the continuation is predicted from (``off`` means 0).
+
+The text is written as it is made (flushed at least ten times a second), so a long run shows
+at once and Ctrl+C keeps everything written so far (exit status 130). When stdout is not the
+terminal (a file, a pipe) a progress bar goes to stderr for runs of ``LONG_RUN`` characters
+or more. On a terminal, control characters are shown escaped (``\x1b``), never obeyed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 from explorer.analysis.generate import (
     GenerateError,
-    generate,
-    generate_transformer,
+    Writer,
+    check_settings,
     model_vocab,
     split_recurrent,
+    transformer_chars,
 )
+from explorer.commands.cliargs import for_terminal
 from explorer.engine import load_model
 from explorer.training.text import resolve_model
 
 COMMAND = "generate"
+LONG_RUN = 2_000          # characters: a run this long shows a progress bar (stdout not a terminal)
+FLUSH_SECONDS = 0.1
 
 
 def parse_clamp(text: str) -> tuple[int, float]:
@@ -57,16 +70,73 @@ def run(args: argparse.Namespace) -> int:
         if model.meta.get("task") == "toy":
             raise GenerateError(f"{args.model} predicts classes, not its next input symbol, so it "
                                 "cannot write (use a text model such as code_transformer)")
-        text = generate_transformer(model, args.prime, args.chars, args.temperature, args.top_k,
-                                    args.seed)
-        sys.stdout.write(args.prime + text + "\n")
-        return 0
+        check_settings(args.temperature, args.top_k, args.chars)
+        return stream(TransformerWriter(model, args.prime), args, sys.stdout, sys.stderr)
     _, _, post = split_recurrent(model)
     vocab = model_vocab(model)
     n_out = getattr(post[-1], "out_features", None) if post else None
     if model.meta.get("task") == "toy" or n_out != vocab.size:
         raise GenerateError(f"{args.model} predicts classes, not its next input symbol, so it "
                             "cannot write (use a text model such as code_lstm)")
-    text = generate(model, args.prime, args.chars, args.temperature, args.top_k, args.seed, clamp)
-    sys.stdout.write(args.prime + text + "\n")
+    check_settings(args.temperature, args.top_k, args.chars)
+    writer = Writer(model, clamp)
+    writer.read(args.prime)
+    return stream(writer, args, sys.stdout, sys.stderr)
+
+
+@dataclass(frozen=True)
+class _Char:
+    char: str
+
+
+class TransformerWriter:
+    """A transformer seen as a ``Writer``: ``write`` yields the steps ``stream`` prints."""
+
+    def __init__(self, model: Any, prime: str) -> None:
+        self.model, self.prime = model, prime
+
+    def write(self, n: int, temperature: float, top_k: int, seed: int | None) -> Iterator[_Char]:
+        for c in transformer_chars(self.model, self.prime, n, temperature, top_k, seed):
+            yield _Char(c)
+
+
+def stream(writer: Writer | TransformerWriter, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Write the prime, then each character as it comes (flushed in small batches); Ctrl+C
+    keeps what was written. -> exit status (0, or 130 when interrupted)."""
+    from explorer.training.progress import ProgressBar
+    show = for_terminal(out)
+    bar = ProgressBar(args.chars, "generate", stream=err,
+                      enabled=args.chars >= LONG_RUN and not getattr(out, "isatty", lambda: False)())
+    out.write(show(args.prime))
+    out.flush()
+    pending: list[str] = []
+    done, last = 0, time.perf_counter()
+
+    def flush() -> None:
+        nonlocal done, last
+        if pending:
+            out.write(show("".join(pending)))
+            out.flush()
+            bar.update(len(pending))
+            done += len(pending)
+            pending.clear()
+        last = time.perf_counter()
+
+    try:
+        for step in writer.write(args.chars, args.temperature, args.top_k, args.seed):
+            pending.append(step.char)
+            if len(pending) >= 4096 or time.perf_counter() - last > FLUSH_SECONDS:
+                flush()
+    except KeyboardInterrupt:
+        flush()
+        out.write("\n")
+        out.flush()
+        bar.close()
+        print(f"cnn-rnn-explorer generate: interrupted after {done:,} of {args.chars:,} characters; "
+              "what was written is kept", file=err)
+        return 130
+    flush()
+    bar.close()
+    out.write("\n")
+    out.flush()
     return 0

@@ -21,6 +21,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +335,7 @@ class ExampleSet:
     y: np.ndarray
     strokes: list[list[np.ndarray] | None]
     names: list[str]
+    skipped: list[tuple[str, str]] = dataclass_field(default_factory=list)   # (path, why) not used
 
     def __len__(self) -> int:
         return len(self.y)
@@ -355,11 +357,13 @@ def load_examples(root: str | os.PathLike[str], read_image: ImageReader | None =
         raise ExampleError(f"{root} is not a folder of examples")
     store = ExampleStore(root, read_image)
     xs, ys, strokes, names = [], [], [], []
+    skipped = unused_entries(root)
     for ex in store.list():
         lines = ex.strokes()
         try:
             x = example_input(store, ex)
-        except (ExplorerError, OSError, ValueError):
+        except (ExplorerError, OSError, ValueError) as exc:
+            skipped.append((str(ex.path), f"unreadable ({exc})"))
             continue
         xs.append(x)
         ys.append(ex.label)
@@ -367,4 +371,27 @@ def load_examples(root: str | os.PathLike[str], read_image: ImageReader | None =
         names.append(f"{ex.label}/{ex.path.name}")
     if not xs:
         raise ExampleError(f"{root} has no readable digit images in sub-folders named 0 to 9")
-    return ExampleSet(np.stack(xs).astype(np.float32), np.array(ys, np.int64), strokes, names)
+    return ExampleSet(np.stack(xs).astype(np.float32), np.array(ys, np.int64), strokes, names,
+                      sorted(skipped))
+
+
+def unused_entries(root: Path) -> list[tuple[str, str]]:
+    """What under ``root`` is not an example and so is not used: (path, why) — folders not
+    named 0 to 9, and files in the label folders that are not images (hidden files and the
+    strokes kept beside an image are not counted)."""
+    out = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if _label_of(entry) is None or not entry.is_dir():
+            why = "not a folder named 0 to 9" if entry.is_dir() else "a file beside the label folders"
+            out.append((str(entry), why))
+            continue
+        for f in sorted(entry.iterdir()):
+            if f.name.startswith(".") or f.suffix.lower() in IMAGE_SUFFIXES:
+                continue
+            if f.suffix.lower() == ".json" and any(f.with_suffix(s).exists() for s in IMAGE_SUFFIXES):
+                continue
+            out.append((str(f), "a folder, not an image" if f.is_dir() else
+                        f"not an image ({', '.join(sorted(IMAGE_SUFFIXES))})"))
+    return out

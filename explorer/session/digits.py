@@ -484,6 +484,13 @@ class DigitSession:
         self._live = None
         self._push(DrawingState(tuple(strokes), None))
 
+    def set_drawing(self, state: DrawingState) -> None:
+        """Replace the drawing, strokes and background, with ``state`` (one undo step)."""
+        self._live = None
+        if state is not self._state and not (state.is_empty and self._state.is_empty):
+            self._push(state)
+        self.version += 1
+
     def can_undo(self) -> bool:
         return bool(self._undo)
 
@@ -758,10 +765,17 @@ class DamagedDrawing(ExplorerError, ValueError):
 
 def save_drawing(state: DrawingState, path: str | os.PathLike[str]) -> None:
     """``state`` -> ``path`` (.npz: ``meta`` JSON with the strokes, optional uint8 background),
-    atomically. Safe to call from a worker thread: a DrawingState is never mutated."""
+    atomically. Safe to call from a worker thread: a DrawingState is never mutated. A drawing
+    that ``load_drawing`` would refuse (a point or a pen width that is not finite, ...) raises
+    DamagedDrawing and writes nothing: what is saved can always be read back."""
+    for i, s in enumerate(state.strokes):
+        if not (np.isfinite(s.width) and 0 < s.width <= MAX_PEN):
+            raise DamagedDrawing(f"not saved: stroke {i + 1} has an impossible pen width {s.width:g}")
+        if not np.isfinite(s.points).all() or (len(s.points) and np.abs(s.points).max() > COORD_LIMIT):
+            raise DamagedDrawing(f"not saved: stroke {i + 1} has points that are not finite or far off the canvas")
     meta = {"format": SESSION_FORMAT, "version": 1,
             "strokes": [{"points": s.points.tolist(), "width": s.width} for s in state.strokes]}
-    arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
+    arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta, allow_nan=False))}
     if state.background is not None:
         arrays["background"] = (state.background * 255).round().astype(np.uint8)
     atomic_write(path, lambda fh: np.savez_compressed(fh, **cast("dict[str, Any]", arrays)))

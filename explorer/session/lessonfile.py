@@ -9,9 +9,11 @@ A ``.cre`` file is a zip archive holding only data, never code (no pickle anywhe
 - ``drawing.npz`` — the Digit Lab's drawing (``DigitSession.save`` format), optional.
 - ``arrays.npz`` — optional extra numbers (training curves, ...), plain numeric arrays.
 
-``write_lesson(path, lesson)`` writes atomically (``explorer.atomic``). ``read_lesson(path)``
-checks everything before returning (size limits, member names, zip CRCs, JSON format and
-version, types of every known field, that every embedded model loads) and raises
+``write_lesson(path, lesson)`` checks the state against ``explorer.session.schema`` (the
+same limits ``read_lesson`` applies, so what is saved can be opened) and writes atomically
+(``explorer.atomic``). ``read_lesson(path)`` checks everything before returning (the file is
+whole, size limits, member names, zip CRCs, JSON depth, format and version, type, range and
+finiteness of every declared field, that every embedded model loads) and raises
 ``LessonFileError`` with one sentence otherwise. Older versions are brought up to date by
 ``MIGRATIONS``; a file from a newer version is refused with a message saying so.
 """
@@ -19,7 +21,6 @@ version, types of every known field, that every embedded model loads) and raises
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import tempfile
@@ -33,27 +34,18 @@ import numpy as np
 from explorer.atomic import atomic_write
 from explorer.engine import Model
 from explorer.errors import ExplorerError
+from explorer.session import schema
 
 FORMAT = "cnn-rnn-explorer/session"
 VERSION = 1
 SUFFIX = ".cre"
 MAX_FILE = 256 * 2**20          # bytes on disk
 MAX_TOTAL = 512 * 2**20         # bytes once uncompressed, all members together (zip bombs)
-MAX_JSON = 4 * 2**20
+MAX_JSON = 6 * schema.MAX_TEXT_CHARS + 2**20   # the longest text, every character escaped
 MAX_MEMBERS = 32
 MEMBER = re.compile(r"^(session\.json|drawing\.npz|arrays\.npz|models/[a-z][a-z0-9_]{0,31}\.npz)$")
 
-# The fields read back, with their types; anything else in "state" is kept but ignored.
-SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
-    "window": {"tab": (int,)},
-    "digits": {"scope": (str,), "pen_width": (int, float), "saliency": (bool,), "winners": (bool,),
-               "selection": (dict, type(None))},
-    "sequence": {"model_label": (str,), "text": (str,), "cursor": (int,), "unit": (int, type(None)),
-                 "unit_state": (str,), "colour": (str,)},
-    "compare": {"tab": (int,), "task": (str,), "distance": (int,), "steps": (int,), "seed": (int,)},
-    "train": {"kind": (str,), "preset": (str,), "data": (str,), "optimizer": (str,), "lr": (int, float),
-              "batch_size": (int,), "epochs": (int,), "steps_per_epoch": (int,), "seed": (int,), "clip": (int, float)},
-}
+SCHEMA = schema.SESSION   # every field read back, with its type and range (one place)
 
 
 class LessonFileError(ExplorerError, ValueError):
@@ -127,9 +119,13 @@ def write_lesson(path: str | os.PathLike[str], lesson: Lesson) -> Path:
     for key, value in lesson.arrays.items():
         if np.asarray(value).dtype.kind not in "biuf":
             raise LessonFileError(f"array {key!r} is not numeric")
-    doc = {"format": FORMAT, "version": VERSION, "state": lesson.state,
-           "models": {name: f"models/{name}.npz" for name in lesson.models}}
-    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=1)
+    try:
+        state = schema.check_state(lesson.state)
+        doc = {"format": FORMAT, "version": VERSION, "state": state,
+               "models": {name: f"models/{name}.npz" for name in lesson.models}}
+        text = schema.dumps(doc, ensure_ascii=False, indent=1)
+    except schema.SchemaError as exc:
+        raise LessonFileError(f"{path}: not saved: {exc}") from None
 
     def write(fh: Any) -> None:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -151,6 +147,8 @@ def _open_zip(path: Path, fail: Any) -> zipfile.ZipFile:
     if path.is_dir():
         raise fail("is a folder, not a session file")
     size = path.stat().st_size
+    if size == 0:
+        raise fail("is empty (0 bytes), not a CNN & RNN Explorer session file")
     if size > MAX_FILE:
         raise fail(f"is {size / 2**20:.0f} MB, more than a session file may be ({MAX_FILE // 2**20} MB)")
     try:
@@ -159,11 +157,36 @@ def _open_zip(path: Path, fail: Any) -> zipfile.ZipFile:
     except OSError as exc:
         raise fail(f"cannot be read ({exc.strerror or exc})") from None
     if head != b"PK\x03\x04":
+        if b"PK\x03\x04".startswith(head):
+            raise fail(TRUNCATED.format(size=size))
         raise fail("is not a CNN & RNN Explorer session file (expected a .cre file saved by the app)")
+    _check_whole(path, size, fail)
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise fail("is damaged or truncated (its zip directory cannot be read)") from None
+
+
+TRUNCATED = ("is truncated: it ends after {size:,} bytes, before the end of its zip directory "
+             "(a copy or download that did not finish?)")
+EOCD = 22            # bytes of the end-of-archive record; the app writes no archive comment
+
+
+def _check_whole(path: Path, size: int, fail: Any) -> None:
+    """The archive ends exactly where its end record says. A cut file would otherwise be read
+    through the directory of an embedded model (itself a zip) and called "not a session"."""
+    import struct
+    if size < EOCD:
+        raise fail(TRUNCATED.format(size=size))
+    with open(path, "rb") as fh:
+        fh.seek(size - EOCD)
+        tail = fh.read(EOCD)
+    if tail[:4] != b"PK\x05\x06":
+        raise fail(TRUNCATED.format(size=size))
+    cd_size, cd_offset, comment = struct.unpack("<IIH", tail[12:22])
+    if comment or (cd_offset != 0xFFFFFFFF and cd_offset + cd_size != size - EOCD):
+        raise fail(TRUNCATED.format(size=size) if cd_offset + cd_size > size - EOCD
+                   else "is damaged (its zip directory does not match the file's length)")
 
 
 def _members(zf: zipfile.ZipFile, fail: Any) -> dict[str, bytes]:
@@ -200,8 +223,10 @@ def _members(zf: zipfile.ZipFile, fail: Any) -> dict[str, bytes]:
 
 def _parse_doc(raw: bytes, fail: Any) -> dict[str, Any]:
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = schema.loads(raw)
+    except schema.SchemaError as exc:
+        raise fail(f"session.json {exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:    # ValueError: also a 5,000-digit number
         raise fail(f"session.json is not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise fail("session.json is not a CNN & RNN Explorer session")
@@ -219,22 +244,19 @@ def _parse_doc(raw: bytes, fail: Any) -> dict[str, Any]:
 
 
 def _check_schema(doc: dict[str, Any], fail: Any) -> None:
+    """Every declared field of "state" (schema.SESSION) and the model table; all or nothing."""
     state, models = doc.get("state", {}), doc.get("models", {})
     if not isinstance(state, dict) or not isinstance(models, dict):
         raise fail("session.json: 'state' and 'models' must be objects")
-    for section, fields in SCHEMA.items():
-        part = state.get(section, {})
-        if not isinstance(part, dict):
-            raise fail(f"session.json: '{section}' must be an object")
-        for key, types in fields.items():
-            if key in part:
-                value = part[key]
-                ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-                if not ok:
-                    raise fail(f"session.json: '{section}.{key}' has the wrong type ({type(value).__name__})")
+    try:
+        doc["state"] = schema.check_state(state)
+    except schema.SchemaError as exc:
+        raise fail(f"session.json: {exc}") from None
+    if len(models) > MAX_MEMBERS:
+        raise fail("session.json names too many models")
     for name, member in models.items():
         if not isinstance(member, str) or member != f"models/{name}.npz":
-            raise fail(f"session.json: model {name!r} points to {member!r}")
+            raise fail(f"session.json: model {name[:40]!r} points to {str(member)[:60]!r}")
 
 
 def _read_arrays(raw: bytes, fail: Any) -> dict[str, np.ndarray]:

@@ -236,6 +236,7 @@ def finetune_cli(args: Any, read_image: Callable[[Path], np.ndarray] | None = No
     epochs = DEFAULT_EPOCHS if args.epochs is None else int(args.epochs)
     model = load_model(args.finetune)
     examples = load_examples(args.examples, read_image)
+    report_skipped(examples.skipped)
     quiet = bool(getattr(args, "quiet", False))
     bar = ProgressBar(epochs * STEPS_PER_EPOCH, "fine-tune digits", enabled=not quiet)
 
@@ -258,13 +259,26 @@ def finetune_cli(args: Any, read_image: Callable[[Path], np.ndarray] | None = No
     result.model.meta["command"] = _command(args, epochs)
     save_model(result.model, out)
     summary = {"out": str(out), "model": str(args.finetune), "examples": str(args.examples),
-               **result.summary()}
+               **result.summary(), "n_skipped": len(examples.skipped),
+               "skipped": [{"path": p, "why": why} for p, why in examples.skipped]}
     if not quiet:
         b, a = result.before, result.after
         cv = f"; unseen examples (cross-validated) {a['mine_cv']:.1%}" if "mine_cv" in a else ""
         print(f"your examples {b['mine']:.1%} -> {a['mine']:.1%}{cv}; held-out MNIST "
               f"{b['mnist']:.2%} -> {a['mnist']:.2%}; saved {out}", file=sys.stderr)
     return summary
+
+
+def report_skipped(skipped: list[tuple[str, str]], shown: int = 10) -> None:
+    """Say on stderr what in the examples folder was not used, and why (a warning, even --quiet)."""
+    if not skipped:
+        return
+    print(f"cnn-rnn-explorer train: skipped {len(skipped)} input{'s' * (len(skipped) != 1)} "
+          "in the examples folder:", file=sys.stderr)
+    for path, why in skipped[:shown]:
+        print(f"  {path}: {why}", file=sys.stderr)
+    if len(skipped) > shown:
+        print(f"  … and {len(skipped) - shown} more (all listed in the JSON summary)", file=sys.stderr)
 
 
 def _command(args: Any, epochs: int) -> str:

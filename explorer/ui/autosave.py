@@ -17,11 +17,19 @@ after the last change (a splitter drag or a window resize costs one sync, when i
 its cursor (``sequence_cursor.json`` beside the text), and every setting (tab, splitters,
 combo boxes, spin boxes, checkable actions, window geometry). The Train lab's weights are
 written by its worker thread (explorer.ui.train.worker).
+
+Work that is not being kept is never silent (``KeepWatch``): a read-only or missing config
+folder is said once at start (status bar and stderr), a red marker stays in the status bar
+while anything fails to be written (read-only, disk full), and at exit stderr says what was
+not saved. Nothing is written that could not be read back: a text over the session limit
+(``schema.MAX_TEXT_CHARS``) is refused by the writer, with the marker up.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +96,8 @@ class _Item:
 
 class Autosaver(QtCore.QObject):
     """See the module doc. ``saved(name)`` / ``failed(name, message)`` arrive on the GUI thread."""
+
+    keeping: KeepWatch                           # set by install_autosave
 
     saved = QtCore.Signal(str)
     failed = QtCore.Signal(str, str)
@@ -184,6 +194,9 @@ def _text_item(window: Any) -> Callable[[bool], Write | None]:
         text, path = window.sequence_lab.editor.toPlainText(), Path(window.text_path())
 
         def write() -> None:
+            from explorer.session.schema import MAX_TEXT_CHARS
+            if len(text) > MAX_TEXT_CHARS:          # what restore (and a session) would refuse
+                raise ValueError(f"the text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are kept")
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(path, text)
         return write
@@ -216,6 +229,8 @@ def save_settings(window: Any) -> None:
         window.settings.setValue("sequence/unit", -1 if seq.unit is None else int(seq.unit))
         window.settings.setValue("sequence/unit_state", getattr(seq, "unit_state", "h"))
     window.save_ui(sync=True)
+    if window.settings.status() != QtCore.QSettings.Status.NoError:     # sync does not raise
+        raise OSError(f"{window.settings.fileName()} cannot be written")
 
 
 class _LayoutWatcher(QtCore.QObject):
@@ -275,6 +290,74 @@ def install_autosave(window: Any, delay_ms: int = DELAY_MS) -> Autosaver:
         editor.cursorPositionChanged.connect(lambda: saver.mark_dirty("cursor"))
     watch_settings(window, lambda: saver.mark_dirty("settings"))
     window.installEventFilter(_LayoutWatcher(saver))
-    saver.failed.connect(lambda name, msg: window.statusBar().showMessage(
-        f"could not autosave the {name}: {msg}", 8000))
+    saver.keeping = KeepWatch(window, saver)
     return saver
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why nothing can be written in ``folder`` (created if missing), or None when it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        return f"{folder} cannot be written ({exc.strerror or exc})"
+    return None
+
+
+class KeepWatch(QtCore.QObject):
+    """Says when the user's work is not being kept: once at start, a marker while writes fail,
+    a warning on stderr at exit (``at_exit``)."""
+
+    def __init__(self, window: Any, saver: Autosaver) -> None:
+        super().__init__(saver)
+        self.window = window
+        self.folder = Path(window.settings.fileName()).resolve().parent
+        self.failing: dict[str, str] = {}          # item -> why its last write failed
+        self.marker = QtWidgets.QLabel("⚠ work not being kept")
+        self.marker.setObjectName("notKeptMarker")
+        self.marker.setStyleSheet("color: white; background: #b3261e; padding: 1px 6px; font-weight: bold;")
+        window.statusBar().addPermanentWidget(self.marker)
+        self.problem = folder_problem(self.folder)
+        self._update()
+        saver.failed.connect(self._on_failed)
+        saver.saved.connect(self._on_saved)
+
+    def announce(self) -> None:
+        """The one message at start (after the restore report): status bar and stderr."""
+        if self.problem is None:
+            return
+        text = (f"Your work is not being kept: {self.problem}. Save a session (File → Save session) "
+                "to keep it, or make that folder writable.")
+        print(f"cnn-rnn-explorer: warning: {text}", file=sys.stderr)
+        self.window.statusBar().showMessage(f"Your work is not being kept: {self.problem} — "
+                                            "File → Save session keeps it", 30000)
+
+    def _on_failed(self, name: str, message: str) -> None:
+        first = not self.failing and self.problem is None
+        self.failing[name] = message
+        self._update()
+        if first:
+            self.window.statusBar().showMessage(f"could not autosave the {name}: {message}", 10000)
+
+    def _on_saved(self, name: str) -> None:
+        if self.failing.pop(name, None) is not None or self.problem is not None:
+            self.problem = None                      # a write went through: the folder takes files
+            self._update()
+
+    def keeping(self) -> bool:
+        return self.problem is None and not self.failing
+
+    def _update(self) -> None:
+        why = [self.problem] if self.problem else []
+        why += [f"the {n}: {m}" for n, m in self.failing.items()]
+        self.marker.setVisible(bool(why))
+        self.marker.setToolTip("Not saved automatically:\n• " + "\n• ".join(why) if why else "")
+
+    def at_exit(self) -> None:
+        """Called once everything was written for the last time (shutdown)."""
+        if self.keeping():
+            return
+        why = self.problem or "; ".join(f"the {n}: {m}" for n, m in self.failing.items())
+        print(f"cnn-rnn-explorer: warning: nothing of this session was saved automatically ({why}); "
+              "anything not saved as a session file is lost", file=sys.stderr)

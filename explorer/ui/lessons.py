@@ -2,9 +2,16 @@
 
 ``save_session(window, path) -> Path`` gathers the drawing, the sequence text and cursor,
 the models in use (embedded) and each lab's selections and settings, and writes them with
-``explorer.session.lessonfile`` (atomic). ``open_session(window, path) -> bool`` reads and
-checks the whole file and prepares every object *before* touching the window, so a damaged,
-truncated or foreign file is refused with a message and changes nothing.
+``explorer.session.lessonfile`` (atomic; the schema refuses what could not be opened).
+``open_session(window, path, ask=False) -> bool`` reads and checks the whole file (every
+field against ``explorer.session.schema``, the selection and unit against the models inside)
+and prepares every object *before* touching the window, so a damaged, truncated, hostile or
+foreign file is refused with a message and changes nothing; no exception escapes.
+
+Replacing the user's own work (explorer.ui.recover): a copy of the view is kept first
+(File → Recover) and the drawing and the text change as one undoable step each. With
+``ask=True`` (the menus) the user is asked first; ``window.open_session(path)`` (tests,
+automation) never asks. A text longer than a paste streams into the editor in pieces.
 
 ``add_menu_items(window, menu)`` adds File → Save session…, Open session… and Recent sessions.
 """
@@ -69,6 +76,8 @@ def save_session(window: Any, path: str | Path) -> Path:
         path = path.with_suffix(SUFFIX)
     written = write_lesson(path, capture(window))
     remember(window.settings, written)
+    from explorer.ui import recover
+    recover.mark_saved(window)
     return written
 
 
@@ -87,14 +96,36 @@ class Prepared:
 
     lesson: Lesson
     digit_model: Model
-    drawing_file: Path | None
+    drawing: Any                     # DrawingState | None
     sequence_session: SequenceSession | None
     train_config: Any = None
 
 
+def _check_selection(sel: Any, digit: Model) -> None:
+    """digits.selection must name a map cell of this model (the schema checked the types)."""
+    from explorer.session.digits import stages_of
+    if not isinstance(sel, dict):
+        return
+    stage = next((st for st in stages_of(digit) if st.index == sel.get("layer")), None)
+    if stage is None or len(stage.shape) != 3:
+        raise LessonFileError(f"'digits.selection.layer' {sel.get('layer')} is not a map layer of the digit model")
+    for key, size in zip(("channel", "row", "col"), stage.shape):
+        value = int(sel.get(key, 0))
+        if value >= size:
+            raise LessonFileError(f"'digits.selection.{key}' is {value}, but {stage.name} has {size}")
+
+
+def _check_sequence(seq: SequenceSession | None, s: dict[str, Any]) -> None:
+    if "cursor" in s and s["cursor"] > len(s.get("text", "")):
+        raise LessonFileError(f"'sequence.cursor' is {s['cursor']}, past the end of the text "
+                              f"({len(s.get('text', ''))} characters)")
+    unit = s.get("unit")
+    if seq is not None and unit is not None and unit >= seq.hidden_size:
+        raise LessonFileError(f"'sequence.unit' is {unit}, but the sequence model has {seq.hidden_size} units")
+
+
 def prepare(lesson: Lesson, tmp: Path) -> Prepared:
     """Build the models, the sequence session and a checked drawing; LessonFileError if unfit."""
-    from explorer.session.digits import DigitSession
     from explorer.session.sequence import SequenceSession
     if "digit" not in lesson.models:
         raise LessonFileError("the session holds no digit model")
@@ -105,14 +136,15 @@ def prepare(lesson: Lesson, tmp: Path) -> Prepared:
         raise LessonFileError(f"the digit model cannot read a 28×28 drawing ({exc})") from None
     if out.shape != (1, 10):
         raise LessonFileError(f"the digit model gives {out.shape[1:]} outputs, not 10")
+    _check_selection(lesson.section("digits").get("selection"), digit)
     drawing = None
     if lesson.drawing is not None:
-        drawing = tmp / "drawing.npz"
-        drawing.write_bytes(lesson.drawing)
+        from explorer.session.digits import load_drawing
+        (tmp / "drawing.npz").write_bytes(lesson.drawing)
         try:
-            DigitSession(digit).load(drawing)
-        except ValueError:
-            raise LessonFileError("the drawing inside is damaged") from None
+            drawing = load_drawing(tmp / "drawing.npz")
+        except ValueError as exc:
+            raise LessonFileError(f"the drawing inside is unusable: {exc}") from None
     seq = None
     if "sequence" in lesson.models:
         try:
@@ -120,6 +152,7 @@ def prepare(lesson: Lesson, tmp: Path) -> Prepared:
                                   name=lesson.section("sequence").get("model_label", "session"))
         except ExplorerError as exc:
             raise LessonFileError(str(exc)) from None
+    _check_sequence(seq, lesson.section("sequence"))
     train = None
     if lesson.section("train"):
         import dataclasses
@@ -153,8 +186,8 @@ def _apply_digits(window: Any, p: Prepared) -> None:
     lab, s = window.digit_lab, p.lesson.section("digits")
     if not same_model(lab.session.model, p.digit_model):
         lab.set_model(p.digit_model)
-    if p.drawing_file is not None:
-        lab.session.load(p.drawing_file)
+    if p.drawing is not None:
+        lab.session.set_drawing(p.drawing)               # one undo step
     else:
         lab.session.clear()
     if "pen_width" in s:
@@ -190,15 +223,11 @@ def _apply_sequence(seq: Any, session: Any, s: dict[str, Any]) -> None:
             seq.load_model(index)
         else:
             seq.use_session(session, key=None, label=f"from the session: {label}")
-    seq.editor.setPlainText(s.get("text", ""))
-    seq.hidden_states()                                  # bring the session up to the text now
-    seq.move_cursor(max(0, min(int(s.get("cursor", 0)), len(seq.editor.toPlainText()))))
-    unit = s.get("unit")
-    seq.select_unit(unit, s.get("unit_state", "h"))
     colour = seq.colour_combo.findText(s.get("colour", ""))
     if colour >= 0:
         seq.colour_combo.setCurrentIndex(colour)
-    seq._sync_text()
+    # one undoable edit; a long text streams in like a paste, the cursor and unit follow it
+    seq.replace_text(s.get("text", ""), int(s.get("cursor", 0)), s.get("unit"), s.get("unit_state", "h"))
 
 
 def _apply_compare(cmp: Any, s: dict[str, Any]) -> None:
@@ -215,20 +244,42 @@ def _apply_compare(cmp: Any, s: dict[str, Any]) -> None:
         cmp.tabs.setCurrentIndex(tab)
 
 
-def open_session(window: Any, path: str | Path) -> bool:
-    """Restore the view saved in ``path``; a bad file: a message, the window unchanged, False."""
+def open_session(window: Any, path: str | Path, ask: bool = False) -> bool:
+    """Restore the view saved in ``path``; -> True when shown. A bad file: a message
+    (``window.last_session_error``), the window unchanged, False. The user's own work is
+    kept in File → Recover first; with ``ask`` the user may keep it instead (False)."""
+    from explorer.ui import recover
     window.last_session_error = None
+    name = Path(path).name
     try:
         lesson = read_lesson(path)
         with tempfile.TemporaryDirectory(prefix="cre-") as tmp:
             prepared = prepare(lesson, Path(tmp))
-            apply(window, prepared)
     except LessonFileError as exc:
         msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
         report(window, "Could not open the session", msg)
         return False
+    except (OSError, MemoryError, RecursionError, ExplorerError, ValueError) as exc:
+        report(window, "Could not open the session", f"{path}: {type(exc).__name__}: {exc}")
+        return False
+    if ask and not recover.confirm(window, f"opening {name}"):
+        window.statusBar().showMessage(f"kept your work; {name} was not opened", 6000)
+        return False
+    lost = recover.own_work(window)
+    kept = recover.keep_copy(window, f"before opening {name}") if lost else None
+    try:
+        apply(window, prepared)
+    except Exception as exc:  # noqa: BLE001 - checked already; whatever slipped through: say so, undo
+        why = f"{path}: could not be shown ({type(exc).__name__}: {exc})"
+        if kept is not None:
+            why += f"; your work is kept in File → Recover ({kept.name})"
+        report(window, "Could not open the session", why)
+        return False
+    recover.mark_saved(window)
     remember(window.settings, Path(path))
-    window.statusBar().showMessage(f"opened session {Path(path).name}", 6000)
+    note = (" — your previous work is in File → Recover" if kept is not None
+            else " — no copy of your work could be kept; Ctrl+Z brings it back" if lost else "")
+    window.statusBar().showMessage(f"opened session {name}{note}", 8000)
     return True
 
 
@@ -267,13 +318,13 @@ def add_menu_items(window: Any, menu: QtWidgets.QMenu) -> None:
 
     def ask_open() -> None:
         if p := window._ask(False, "Open session", FILTER):
-            window.open_session(p)
+            window.open_session(p, ask=True)
 
     def fill() -> None:
         window.recent_menu.clear()
         items = recent(window.settings)
         for p in items:
-            window.recent_menu.addAction(Path(p).name).triggered.connect(lambda _=False, p=p: window.open_session(p))
+            window.recent_menu.addAction(Path(p).name).triggered.connect(lambda _=False, p=p: window.open_session(p, ask=True))
         if not items:
             window.recent_menu.addAction("(none yet)").setEnabled(False)
 
@@ -281,6 +332,8 @@ def add_menu_items(window: Any, menu: QtWidgets.QMenu) -> None:
     window.open_session_action = window._act(menu, "Open sessio&n…", ask_open, "Ctrl+Alt+O")
     window.recent_menu = menu.addMenu("&Recent sessions")
     window.recent_menu.aboutToShow.connect(fill)
+    from explorer.ui import recover
+    recover.add_menu(window, menu)
     for act in (window.save_session_action, window.open_session_action):
         act.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
     window.save_session_action.setToolTip("Save the drawing, the text, the models and every selection in one .cre file")

@@ -95,9 +95,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restore_ui()
         except Exception as exc:  # noqa: BLE001 - settings checked already; the window must open
             problems.append(f"the layout ({type(exc).__name__}: {exc})")
+        from explorer.ui import recover
+        self.confirm_replace: Callable[[str], bool] = lambda q: recover.ask_dialog(self, q)  # tests replace it
+        self.digit_lab.before_replace = lambda what: recover.keep_copy(self, what)
         self.restore_problems = problems + restore_state(self)
         self.autosave = install_autosave(self)
         report(self, self.restore_problems)
+        self.autosave.keeping.announce()                  # a read-only config folder: said now
 
     # -- labs: every tab is a Lab (explorer.ui.lab_protocol) ------------------------------
     def add_lab(self, title: str, lab: QtWidgets.QWidget) -> int:
@@ -195,10 +199,12 @@ class MainWindow(QtWidgets.QMainWindow):
         from explorer.ui import lessons
         return lessons.save_session(self, path)
 
-    def open_session(self, path: str | Path) -> bool:
-        """Restore a .cre file; a bad file gives a message (``last_session_error``), changes nothing."""
+    def open_session(self, path: str | Path, *, ask: bool = False) -> bool:
+        """Restore a .cre file; a bad file gives a message (``last_session_error``), changes
+        nothing. The user's own work is first copied to File → Recover; ``ask`` (the menus)
+        lets the user keep it instead, through ``confirm_replace``. Automation never asks."""
         from explorer.ui import lessons
-        return lessons.open_session(self, path)
+        return lessons.open_session(self, path, ask=ask)
 
     def export_window(self, path: str | Path) -> Path:
         return grab_png(self, path)
@@ -281,6 +287,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._shut_down = True
         self.autosave.save_all()
+        self.autosave.keeping.at_exit()                   # nothing kept: said on stderr
         labs = (self.train_lab, self.compare_lab.duel)          # tell workers first, wait once
         for lab in labs:
             lab.stop()

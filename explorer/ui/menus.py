@@ -61,7 +61,9 @@ def _file_menu(window: MainWindow, f: QtWidgets.QMenu) -> None:
 
     def open_image() -> None:
         if p := ask(False, "Open image", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.tif *.webp);;All files (*)"):
-            lab.open_image(p)
+            from explorer.ui.recover import confirm
+            if confirm(window, f"opening {Path(p).name}"):
+                lab.open_image(p)
 
     def save_drawing() -> None:
         if p := ask(True, "Save drawing", "PNG (*.png)", "digit.png"):

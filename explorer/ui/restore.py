@@ -9,7 +9,6 @@ anyway and ``restore_state`` returns one phrase per thing not restored, for the 
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import time
@@ -21,7 +20,7 @@ from PySide6 import QtCore, QtGui
 
 from explorer.errors import ExplorerError
 
-MAX_TEXT_BYTES = 32 * 2**20        # far beyond what the Sequence Lab is meant for
+MAX_TEXT_BYTES = 32 * 2**20        # bytes; the characters are held to schema.MAX_TEXT_CHARS
 MAX_SETTINGS_BYTES = 4 * 2**20
 
 
@@ -67,9 +66,13 @@ def read_text(path: str | os.PathLike[str]) -> str:
     if b"\0" in data:
         raise DamagedFile(f"{path.name} holds binary data, not text")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise DamagedFile(f"{path.name} is not UTF-8 text") from None
+    from explorer.session.schema import MAX_TEXT_CHARS
+    if len(text) > MAX_TEXT_CHARS:                       # the autosave never writes one this long
+        raise DamagedFile(f"{path.name} is too long ({len(text):,} characters; at most {MAX_TEXT_CHARS:,})")
+    return text
 
 
 # -- settings --------------------------------------------------------------------------
@@ -80,18 +83,6 @@ def _int(lo: int, hi: int) -> Callable[[Any], bool]:
         if isinstance(v, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", v):
             v = int(v)
         return isinstance(v, int) and lo <= v <= hi
-    return ok
-
-
-def _float(lo: float, hi: float) -> Callable[[Any], bool]:
-    def ok(v: Any) -> bool:
-        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-            return False
-        try:
-            f = float(v)
-        except ValueError:
-            return False
-        return math.isfinite(f) and lo <= f <= hi
     return ok
 
 
@@ -112,26 +103,25 @@ def _bytes(v: Any) -> bool:
     return isinstance(v, QtCore.QByteArray)
 
 
-def _bool(v: Any) -> bool:
-    return isinstance(v, bool) or (isinstance(v, str) and v.lower() in ("true", "false", "1", "0"))
-
-
 def _str(v: Any) -> bool:
     return isinstance(v, str) and len(v) < 4096
 
 
 def _schema() -> dict[str, Callable[[Any], bool]]:
+    from explorer.session.schema import field
     from explorer.session.train import KINDS
     from explorer.ui.widgets.colors import SCOPES
     return {
         "settings/version": _int(0, 10_000), "ui/geometry": _bytes, "ui/state": _bytes,
         "ui/tab": _int(0, 99), "ui/last_dir": _str,
-        "digits/pen_width": _float(1, 400), "digits/scope": _choice(SCOPES),
-        "digits/saliency": _bool, "digits/winners": _bool,
+        # the same declarations as a session file's (explorer.session.schema: one place)
+        "digits/pen_width": field("digits.pen_width").accepts_setting, "digits/scope": _choice(SCOPES),
+        "digits/saliency": field("digits.saliency").accepts_setting,
+        "digits/winners": field("digits.winners").accepts_setting,
         "digits/splitter": _bytes, "digits/right_splitter": _bytes,
         "sequence/model": _str, "sequence/splitter_": _bytes, "sequence/unit": _int(-1, 10**6),
         "sequence/unit_state": _choice(("h", "c")),
-        "compare/tab": _int(0, 99), "train/kind": _choice(KINDS), "train/config": _json_object,
+        "compare/tab": field("compare.tab").accepts_setting, "train/kind": _choice(KINDS), "train/config": _json_object,
     }
 
 

@@ -67,8 +67,12 @@ def test_classify_ablate_matches_a_zeroed_model_file(files, tmp_path):
     b = cli("classify", image, "--model", zeroed, "--json")
     plain = cli("classify", image, "--model", model_file, "--json")
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
-    assert json.loads(a.stdout) == json.loads(b.stdout)
-    assert json.loads(a.stdout) != json.loads(plain.stdout)
+    ablated = json.loads(a.stdout)
+    assert [r.pop("ablated") for r in ablated] == [["0:5", "3:2", "3:9"]]    # said in every result
+    assert ablated == json.loads(b.stdout)
+    assert ablated != json.loads(plain.stdout) and "ablated" not in plain.stdout
+    table = cli("classify", image, "--model", model_file, "--ablate", "0:5,3:2")
+    assert table.stdout.startswith("ablated (switched off): layer 0 channel 5, layer 3 channel 2\n")
 
 
 @pytest.mark.parametrize("spec", ["0:99", "1:0", "zero", "0:1,"])

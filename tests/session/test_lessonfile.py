@@ -58,7 +58,7 @@ def rewrite(src, dst, change):
 
 
 @pytest.mark.parametrize("case, message", [
-    ("truncated", "damaged or truncated"),
+    ("truncated", "is truncated: it ends after"),
     ("foreign", "not a CNN & RNN Explorer session file"),
     ("empty", "not a CNN & RNN Explorer session file"),
     ("bitflip", "damaged"),
@@ -67,7 +67,7 @@ def rewrite(src, dst, change):
     ("bad_json", "not valid JSON"),
     ("wrong_format", "not a CNN & RNN Explorer session"),
     ("newer", "newer version"),
-    ("wrong_type", "'sequence.cursor' has the wrong type"),
+    ("wrong_type", "'sequence.cursor' must be a whole number, not text"),
     ("evil_member", "unexpected entry"),
     ("bad_model", "embedded digit model is not a valid model"),
     ("missing_model", "is missing"),

@@ -9,6 +9,7 @@ are dropped. The model changes only through the session, which tells the lab (on
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from explorer.ui.digit.experiments import DigitExperiments
 from explorer.ui.report import report_error
 from explorer.ui.widgets.colors import SCOPES, diverging
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
+from explorer.ui.widgets.guard import RenderGuard
 from explorer.ui.widgets.latest import LatestFrame
 
 if TYPE_CHECKING:
@@ -47,6 +49,9 @@ class DigitLab(QtWidgets.QWidget):
     model_changed = QtCore.Signal()    # Lab protocol: model_label() has a new text
     _notice: str | None = None         # model_label(): a warning (e.g. untrained model)
     _source: str | None = None         # model_label(): where the model comes from
+    # called with what is about to replace a non-empty drawing (Clear, an image): the window
+    # keeps a copy of the work in File → Recover (explorer.ui.recover)
+    before_replace: Callable[[str], object] | None = None
     # built by lab_layout (make_actions, build, rebuild_columns)
     undo_action: QtGui.QAction
     redo_action: QtGui.QAction
@@ -81,7 +86,9 @@ class DigitLab(QtWidgets.QWidget):
         self.gallery: GalleryWindow | None = None
         self._pending_splits: list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]] = []
         self.canvas = DigitCanvas(self.session)
-        self.scheduler = LatestFrame(self._render, fps=60, parent=self)
+        # a panel that raises never stops the next frames: said in the status, selection dropped
+        self.render_guard = RenderGuard(self._render, self.status.emit, self._drop_selection)
+        self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self)
         lab_layout.make_actions(self)
         lab_layout.build(self)
         self._update_actions()
@@ -142,6 +149,9 @@ class DigitLab(QtWidgets.QWidget):
         self.session.follow(model)
 
     def set_pen_width(self, width: float) -> None:
+        """Pen diameter, kept within the slider's 4-40; NaN or infinity is ignored."""
+        if not np.isfinite(width):
+            return
         width = float(np.clip(width, 4, 40))
         self.canvas.pen_width = width
         if self.pen_slider.value() != int(width):
@@ -165,8 +175,14 @@ class DigitLab(QtWidgets.QWidget):
             self.refresh_now()
 
     def clear(self) -> None:
+        """Empty the canvas (undoable; the window keeps a copy of the drawing first)."""
+        had = not self.session.committed.is_empty
+        if had and self.before_replace is not None:
+            self.before_replace("before Clear")
         self.session.clear()
         self.refresh_now()
+        if had:
+            self.status.emit("cleared — Ctrl+Z brings the drawing back")
 
     def open_image(self, path: str | os.PathLike[str]) -> bool:
         """Replace the drawing with an image file (undoable). Bad file: message, drawing unchanged."""
@@ -175,6 +191,8 @@ class DigitLab(QtWidgets.QWidget):
         except (ValueError, OSError) as exc:
             self.show_error("Could not open the image", str(exc))
             return False
+        if self.before_replace is not None and not self.session.committed.is_empty:
+            self.before_replace(f"before opening {Path(path).name}")
         self.session.set_background(ink)
         self.refresh_now()
         self.status.emit(f"opened {Path(path).name}")
@@ -220,6 +238,13 @@ class DigitLab(QtWidgets.QWidget):
         super().closeEvent(event)
 
     # -- handlers -----------------------------------------------------------------------
+    def _drop_selection(self) -> None:
+        """After a frame that failed: start the next one without the selection (a cell the
+        model may not have) and with the inspector cleared."""
+        if self.session.options.selection is not None:
+            self.session.set_options(selection=None)
+            self.inspector.clear()
+
     def _on_drawing_changed(self) -> None:
         self.scheduler.submit(self.session.version)
 

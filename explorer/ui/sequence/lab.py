@@ -27,9 +27,11 @@ from explorer.session.sequence_view import (
 )
 from explorer.ui.sequence import finder, models
 from explorer.ui.sequence.controls import REGEX, build_ui
+from explorer.ui.sequence.paste import LONG as PASTE_LONG
 from explorer.ui.sequence.presets import PRESETS, default_preset
 from explorer.ui.sequence.textcolour import PosMap
 from explorer.ui.sequence.trajectory import TRAIL
+from explorer.ui.widgets.guard import RenderGuard
 from explorer.ui.widgets.latest import LatestFrame
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
@@ -69,7 +71,9 @@ class SequenceLab(QtWidgets.QWidget):
         self._sync_timer.setInterval(0)
         self._sync_timer.timeout.connect(self._sync_text)
         # one "latest frame wins" scheduler (as the Digit Lab's); ~1 ms: a key is not held back
-        self.scheduler = LatestFrame(self._draw, fps=1000, parent=self)
+        # a panel that raises never stops the next frames: said in the status, unit dropped
+        self.render_guard = RenderGuard(self._draw, self.say, self._drop_unit)
+        self.scheduler = LatestFrame(self.render_guard, fps=1000, parent=self)
         self._chunk_timer = QtCore.QTimer(self)
         self._chunk_timer.setInterval(0)
         self._chunk_timer.timeout.connect(self._process_chunk)
@@ -121,6 +125,30 @@ class SequenceLab(QtWidgets.QWidget):
         cur = self.editor.textCursor()
         cur.movePosition(QtGui.QTextCursor.MoveOperation.End)
         self.editor.setTextCursor(cur)
+
+    def replace_text(self, text: str, cursor: int | None = None, unit: int | None = None,
+                     unit_state: str = "h") -> None:
+        """Replace the whole text as one undoable edit. A long text goes in like a long paste,
+        in pieces (the window is never blocked long); the cursor (a character index) and the
+        selected unit are set once all of it is in."""
+        def place() -> None:
+            self.editor.paste.finished.disconnect(place) if waiting else None
+            self._sync_text()
+            self.move_cursor(len(text) if cursor is None else min(cursor, len(text)))
+            self.select_unit(unit, unit_state)
+
+        edit = self.editor.textCursor()
+        edit.select(QtGui.QTextCursor.SelectionType.Document)
+        if self.editor.paste.busy or len(text) < PASTE_LONG:
+            edit.insertText(text)                # one undo step (and one sync) for a short text
+            self.editor.setTextCursor(edit)
+            waiting = False
+            place()
+            return
+        self.editor.setTextCursor(edit)
+        waiting = True
+        self.editor.paste.finished.connect(place)
+        self.editor.insertPlainText(text)
 
     def _on_preset_chosen(self, index: int) -> None:
         if index > 0:
@@ -257,7 +285,12 @@ class SequenceLab(QtWidgets.QWidget):
     def render(self) -> None:
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
         self.scheduler.stop()                      # this frame covers any frame already queued
-        self._draw(None)
+        self.render_guard(None)
+
+    def _drop_unit(self) -> None:
+        """After a frame that failed: the next one without the selected unit (one retry)."""
+        if self.unit is not None:
+            self.select_unit(None)
 
     def _draw(self, _request: object) -> None:
         s = self.session

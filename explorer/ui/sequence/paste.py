@@ -15,7 +15,10 @@ PIECE = 50_000      # characters per piece (~4 ms of Qt layout each)
 
 
 class PieceInserter(QtCore.QObject):
-    """insert(text) -> True when it took the text (long, or a long paste is under way)."""
+    """insert(text) -> True when it took the text (long, or a long paste is under way);
+    ``finished`` once its last piece is in."""
+
+    finished = QtCore.Signal()
 
     def __init__(self, editor: QtWidgets.QPlainTextEdit) -> None:
         super().__init__(editor)
@@ -64,3 +67,4 @@ class PieceInserter(QtCore.QObject):
             self._timer.start()
         else:
             self._text, self._at, self._cursor = "", 0, None
+            self.finished.emit()
