@@ -35,6 +35,7 @@ class ModelRow:
     curve: list[tuple[int, float]] = field(default_factory=list)   # (characters seen, validation bpc)
     schedule: str = ""
     early_stopping: str = ""
+    read_cpu_seconds: float | None = None   # to read the whole held-out text once (a measurement)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def _row(name: str, info: dict[str, Any]) -> ModelRow:
                     float(info["bpc"]), float(info.get("closer_accuracy") or 0.0), beyond,
                     t.get("steps"), t.get("chars_seen"), t.get("train_seconds"), t.get("train_cpu_seconds"),
                     t.get("chars_per_cpu_second"), int(t.get("macs_per_char") or 0), curve,
-                    str(t.get("schedule") or ""), str(t.get("early_stopping") or ""))
+                    str(t.get("schedule") or ""), str(t.get("early_stopping") or ""),
+                    info.get("read_cpu_seconds"))
 
 
 def view_from_result(res: dict[str, Any]) -> TextCompareView:

@@ -161,13 +161,17 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
     for name, path in paths.items():
         model = load_model(path)
         recurrent = any(isinstance(layer, RecurrentLayer) for layer in model.layers)
+        t_read = time.process_time()
         arg, bits = rnn_logprobs_argmax_bits(model, ids) if recurrent else cnn_argmax_bits(model, ids)
+        t_read = time.process_time() - t_read
         correct[name] = arg[pos - 1] == ids[pos]
         info[name] = {"kind": "rnn" if recurrent else "cnn", "bpc": float(bits.mean()),
                       "params": model.n_params(), "file": os.path.basename(path),
                       "receptive_field": None if recurrent else receptive_field(model),
                       "closer_accuracy": float(correct[name].mean()) if len(pos) else None,
-                      "training": training_effort(model)}
+                      "training": training_effort(model),
+                      # a measurement (CPU seconds to read the whole text), not a result to compare
+                      "read_cpu_seconds": round(t_read, 2)}
     rnn = next((n for n, i in info.items() if i["kind"] == "rnn"), None)
     for name, i in info.items():              # every closer a CNN cannot see the opener of
         if i["receptive_field"] is not None:
