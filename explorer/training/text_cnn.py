@@ -146,8 +146,8 @@ def _lr(base: float, k: int, steps: int, warm: int = 100) -> float:
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def train_char_cnn(field: int, steps: int = 5000, batch: int = 16, length: int = 256,
-                   lr: float = 2e-3, seed: int = 0, train_chars: int = TRAIN_CHARS,
+def train_char_cnn(field: int, steps: int = 5000, batch: int = 8, length: int = 512,
+                   lr: float = 4e-3, seed: int = 0, train_chars: int = TRAIN_CHARS,
                    channels: int | None = None, progress: bool = True, eval_every: int = EVAL_EVERY,
                    patience: int = 6) -> tuple[Model, dict[str, Any]]:
     """Train on random windows of the code corpus' training split, keep the weights that read the
@@ -219,18 +219,20 @@ def main(argv: list[str] | None = None) -> int:
                                 description="train a causal dilated char-CNN on the standard library")
     p.add_argument("--field", type=int, required=True, choices=FIELDS)
     p.add_argument("--steps", type=int, default=5000)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--window", type=int, default=512, help="predicted characters per window")
+    p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--train-chars", type=int, default=TRAIN_CHARS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    model, summary = train_char_cnn(args.field, steps=args.steps, batch=args.batch, lr=args.lr,
+    model, summary = train_char_cnn(args.field, steps=args.steps, batch=args.batch, length=args.window, lr=args.lr,
                                     seed=args.seed, train_chars=args.train_chars, progress=not args.quiet)
     extra = "" if args.train_chars == TRAIN_CHARS else f" --train-chars {args.train_chars}"
     model.meta["command"] = (f"python -m explorer.training.text_cnn --field {args.field} --steps "
-                             f"{args.steps} --batch {args.batch} --lr {args.lr:g}{extra} --seed {args.seed} "
+                             f"{args.steps} --batch {args.batch} --window {args.window} --lr {args.lr:g}{extra} "
+                             f"--seed {args.seed} "
                              f"--out {args.out}")
     save_model(model, args.out)
     print(json.dumps({**summary, "command": model.meta["command"]}, indent=2))
