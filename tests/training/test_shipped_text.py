@@ -63,7 +63,7 @@ def test_code_models_are_matched():
     lstm, gru, rnn = (_load(n) for n in ("code_lstm", "code_gru", "code_rnn"))
     assert lstm.layers[1].hidden_size == gru.layers[1].hidden_size
     assert abs(rnn.n_params() - lstm.n_params()) < 0.02 * lstm.n_params()
-    seen = {(m.meta["steps"], m.meta["batch_size"], m.meta["seq_len"], m.meta["corpus_source"])
+    seen = {(m.meta["steps"], m.meta["batch_size"], m.meta["seq_len"], m.meta["train_chars_cap"])
             for m in (lstm, gru, rnn)}
     assert len(seen) == 1
 
