@@ -7,8 +7,9 @@ Qt-free: ``load_text_view()`` -> ``TextCompareView`` or None (file missing or no
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ class ModelRow:
     train_cpu_seconds: float | None
     chars_per_cpu_second: int | None
     macs_per_char: int
-    curve: list[tuple[int, float]] = field(default_factory=list)   # (characters seen, validation bpc)
+    curve: list[tuple[int, float]] = dataclasses.field(default_factory=list)   # (characters seen, validation bpc)
     schedule: str = ""
     early_stopping: str = ""
     read_cpu_seconds: float | None = None   # to read the whole held-out text once (a measurement)
