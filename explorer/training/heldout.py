@@ -90,9 +90,20 @@ def _description(path: str) -> str:
     return body if sep else ""
 
 
+def _dist_name(path: str) -> str:
+    """".../PyYAML-6.0.dist-info/METADATA" -> "pyyaml" (lower case, - and . as _)."""
+    folder = os.path.basename(os.path.dirname(path))
+    return folder.split("-")[0].removesuffix(".egg").removesuffix(".dist").lower().replace(".", "_")
+
+
 def description_files() -> list[str]:
-    out = [p for p in _walk(SYSTEM_SITE) if os.path.basename(p) in ("METADATA", "PKG-INFO")] \
-        if os.path.isdir(SYSTEM_SITE) else []
+    """The system packages' descriptions, except those of distributions whose description the
+    prose corpus reads (another version of the same package says nearly the same)."""
+    from explorer.data.corpora import package_descriptions
+
+    trained = {k.split("/", 1)[1].lower().replace("-", "_").replace(".", "_") for k in package_descriptions()}
+    out = [p for p in _walk(SYSTEM_SITE) if os.path.basename(p) in ("METADATA", "PKG-INFO")
+           and _dist_name(p) not in trained] if os.path.isdir(SYSTEM_SITE) else []
     site = sysconfig.get_paths()["purelib"]
     out += [str(p) for p in sorted(Path(site).glob("scikit_learn-*.dist-info/METADATA"))]
     return out
