@@ -247,9 +247,13 @@ def prose_parts(topics: dict[str, str], split: str, fraction: float) -> list[tup
     return parts
 
 
-def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
+def load_prose(split: str = "train", max_chars: int | None = None, descriptions: bool = False) -> Corpus:
     """English of one split: pydoc_data.topics plus the docstrings of the standard library and
-    of the installed packages (``prose_sources``), split by source, deduplicated, no leaks."""
+    of the installed packages (``prose_sources``), split by source, deduplicated, no leaks.
+
+    ``descriptions``: also the installed packages' long descriptions (``package_descriptions``),
+    after the topics. Off for the "prose" corpus: the shipped prose model was trained without
+    them, and its 5-gram baseline must be fitted on the text it was trained on."""
     split = _check_split(split)
     try:
         from pydoc_data.topics import topics as _topics
@@ -258,7 +262,7 @@ def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
         topics = {}
     cap = DEFAULT_MAX_CHARS[split] if max_chars is None else int(max_chars)
     sources = {f"topics/{k}": v for k, v in topics.items()}
-    described = package_descriptions()
+    described = package_descriptions() if descriptions else {}
     files = prose_files()
     keys = sorted(sources) + sorted(described) + sorted(files)
     if not keys:
@@ -288,6 +292,9 @@ def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
                                               set())), cap)
     n_topics = sum(n.startswith("topics/") for n in names)
     n_desc = sum(n.startswith("described/") for n in names)
+    if not descriptions:
+        return Corpus(text, names, f"Python documentation topics and docstrings ({split}, "
+                      f"{n_topics} topics, {len(names) - n_topics} modules)", len(text))
     return Corpus(text, names, f"Python documentation topics, package descriptions and docstrings "
                   f"({split}, {n_topics} topics, {n_desc} descriptions, "
                   f"{len(names) - n_topics - n_desc} modules)", len(text))
