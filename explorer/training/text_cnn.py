@@ -10,7 +10,8 @@ channel width gives every field about as many parameters as the shipped code LST
 
 Every field has the same depth, so a wider field is the same network seeing further, not a
 deeper, harder-to-train one (the earlier stacks of log2 R kernel-2 layers read *worse* the
-wider they were). Trained by the code LSTM's rules: its corpus (the standard library and the
+wider they were). A 1,000-step pilot says that is not enough: the wider stack still learns
+more slowly (model card). Trained by the code LSTM's rules: its corpus (the standard library and the
 installed packages, 12 M characters), the same number of characters seen (5,000 steps of 4,096
 predicted characters = 20.5 M), its own learning rate and schedule (Adam, warm-up, cosine
 decay), and early stopping: the validation bits per character on a part of the training

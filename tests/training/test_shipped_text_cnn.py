@@ -51,8 +51,7 @@ def test_compare_text_on_the_shipped_models():
 
 
 @pytest.mark.xfail(strict=True, reason="the shipped char-CNNs (kernel-2 stacks, 2,000 steps) are not "
-                   "retrained yet: a wider field reads worse; `text_cnn` trains the same-depth stacks "
-                   "(model card)")
+                   "retrained: a wider field reads worse (model card: a same-depth pilot did not fix it)")
 def test_a_wider_field_never_reads_worse():
     """A CNN that sees more reads at least as well (within 0.03 bits per character), and the
     shipped CNNs were trained by the LSTM's rules (curve, characters seen, early stopping)."""
