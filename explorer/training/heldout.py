@@ -1,8 +1,8 @@
 """Held-out text from *outside* every training source, for measuring only.
 
 The code corpus trains on the standard library and this Python's installed packages; the
-prose corpus on the documentation topics, docstrings and (``load_prose``) the installed
-packages' descriptions. What a model must also read well is text from none of those. On a
+prose corpus on the documentation topics and docstrings (and, when asked, the installed
+packages' descriptions). What a model must also read well is text from none of those. On a
 typical Linux machine that text is already on disk:
 
 - ``code``: Python modules of the *system* Python's packages (``/usr/lib/python3/dist-packages``)
@@ -12,8 +12,8 @@ typical Linux machine that text is already on disk:
   disk to a forum answer;
 - ``prose-readme``: the plain-text READMEs and NEWS files under ``/usr/share/doc``;
 - ``prose-descriptions``: the long descriptions in the system packages' metadata
-  (``*.dist-info/METADATA``, ``*.egg-info/PKG-INFO``) and in scikit-learn's, whose English is
-  kept out of the prose corpus.
+  (``*.dist-info/METADATA``, ``*.egg-info/PKG-INFO``; not of packages whose description the
+  prose corpus can read) and in scikit-learn's, whose English is kept out of the prose corpus.
 
 Each set is whole files in a stable order (sorted paths, a stable hash picks which), capped in
 characters. ``python -m explorer.training.heldout --out DIR`` writes them as text files for
