@@ -148,7 +148,7 @@ def _lr(base: float, k: int, steps: int, warm: int = 100) -> float:
 
 
 def train_char_cnn(field: int, steps: int = 5000, batch: int = 8, length: int = 512,
-                   lr: float = 4e-3, seed: int = 0, train_chars: int = TRAIN_CHARS,
+                   lr: float = 8e-3, seed: int = 0, train_chars: int = TRAIN_CHARS,
                    channels: int | None = None, progress: bool = True, eval_every: int = EVAL_EVERY,
                    patience: int = 6) -> tuple[Model, dict[str, Any]]:
     """Train on random windows of the code corpus' training split, keep the weights that read the
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=5000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--window", type=int, default=512, help="predicted characters per window")
-    p.add_argument("--lr", type=float, default=4e-3)
+    p.add_argument("--lr", type=float, default=8e-3)
     p.add_argument("--train-chars", type=int, default=TRAIN_CHARS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
