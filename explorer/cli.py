@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from explorer.commands.cliargs import dumps_json, int_in_range, non_negative_int, out_file, positive_int
+from explorer.commands.cliargs import dumps_json, float_in_range, int_in_range, non_negative_int, out_file, positive_int
 from explorer.errors import ExplorerError, UserError
 
 __all__ = ["ExplorerError", "OneLineParser", "UserError", "build_parser", "dumps_json", "main",
@@ -87,6 +87,10 @@ def _add_train(sub: Any) -> None:
     t.add_argument("--out", required=True, type=out_file)
     t.add_argument("--steps", type=int_in_range(1, 10_000_000), default=None,
                    help="optimiser steps")
+    t.add_argument("--train-chars", type=int_in_range(1_000, 1_000_000_000), default=None,
+                   help="characters of the corpus to train on (default: 12 M code, 3 M prose)")
+    t.add_argument("--dropout", type=float_in_range(0.0, 0.9), default=0.0,
+                   help="dropout on the hidden outputs while training (0 = none)")
     t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--quiet", action="store_true")
 

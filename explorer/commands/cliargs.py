@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["dumps_json", "escape_controls", "for_terminal", "int_in_range", "non_negative_int", "out_file",
-           "positive_int"]
+__all__ = ["dumps_json", "escape_controls", "float_in_range", "for_terminal", "int_in_range", "non_negative_int",
+           "out_file", "positive_int"]
 
 
 def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -31,6 +31,20 @@ def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
         return value
     parse.__name__ = "int"
+    return parse
+
+
+def float_in_range(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number in [low, high]."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not low <= value <= high:          # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {text}")
+        return value
+    parse.__name__ = "float"
     return parse
 
 

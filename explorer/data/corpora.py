@@ -247,9 +247,13 @@ def prose_parts(topics: dict[str, str], split: str, fraction: float) -> list[tup
     return parts
 
 
-def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
+def load_prose(split: str = "train", max_chars: int | None = None, descriptions: bool = False) -> Corpus:
     """English of one split: pydoc_data.topics plus the docstrings of the standard library and
-    of the installed packages (``prose_sources``), split by source, deduplicated, no leaks."""
+    of the installed packages (``prose_sources``), split by source, deduplicated, no leaks.
+
+    ``descriptions``: also the installed packages' long descriptions (``package_descriptions``),
+    after the topics. Off for the "prose" corpus: the shipped prose model was trained without
+    them, and its 5-gram baseline must be fitted on the text it was trained on."""
     split = _check_split(split)
     try:
         from pydoc_data.topics import topics as _topics
@@ -258,18 +262,22 @@ def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
         topics = {}
     cap = DEFAULT_MAX_CHARS[split] if max_chars is None else int(max_chars)
     sources = {f"topics/{k}": v for k, v in topics.items()}
+    described = package_descriptions() if descriptions else {}
     files = prose_files()
-    keys = sorted(sources) + sorted(files)
+    keys = sorted(sources) + sorted(described) + sorted(files)
     if not keys:
         raise CorpusError("this Python has neither pydoc_data.topics nor docstrings; use --corpus PATH")
 
     def text_of(key: str) -> str:
-        return sources[key] if key in sources else docstrings(files[key])
+        if key in sources:
+            return sources[key]
+        return described_text(described[key]) if key in described else docstrings(files[key])
 
-    frac = VALID_FRACTION["prose"]               # topics first (the best English), then modules
+    frac = VALID_FRACTION["prose"]  # topics first (the best English), package descriptions, modules
 
     def ranked(which: str) -> list[str]:
-        return split_keys(sorted(sources), which, frac) + split_keys(sorted(files), which, frac)
+        return (split_keys(sorted(sources), which, frac) + split_keys(sorted(described), which, frac)
+                + split_keys(sorted(files), which, frac))
 
     valid_keys = ranked("valid")
     valid_parts = _dedup_parts(((k, text_of(k)) for k in valid_keys), DEFAULT_MAX_CHARS["valid"], set(), set())
@@ -282,9 +290,14 @@ def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
         train_keys = ranked("train")
         text, names = _take(iter(_dedup_parts(((k, text_of(k)) for k in train_keys), cap, banned,
                                               set())), cap)
-    n_doc = sum(not n.startswith("topics/") for n in names)
-    return Corpus(text, names, f"Python documentation topics and docstrings ({split}, "
-                  f"{len(names) - n_doc} topics, {n_doc} modules)", len(text))
+    n_topics = sum(n.startswith("topics/") for n in names)
+    n_desc = sum(n.startswith("described/") for n in names)
+    if not descriptions:
+        return Corpus(text, names, f"Python documentation topics and docstrings ({split}, "
+                      f"{n_topics} topics, {len(names) - n_topics} modules)", len(text))
+    return Corpus(text, names, f"Python documentation topics, package descriptions and docstrings "
+                  f"({split}, {n_topics} topics, {n_desc} descriptions, "
+                  f"{len(names) - n_topics - n_desc} modules)", len(text))
 
 
 # Installed packages whose English is kept out of the prose corpus on purpose: the model
@@ -292,6 +305,42 @@ def load_prose(split: str = "train", max_chars: int | None = None) -> Corpus:
 # numpy.ma's README, pyparsing's best-practices notes), which must be text it never saw.
 PROSE_HELD_OUT = ("sklearn/", "scikit_learn", "pyparsing/", "numpy/ma/")
 _DOCTEST = re.compile(r"^\s*(>>>|\.\.\.)")
+# Their descriptions are held out too (scikit-learn's and pyparsing's), and this project's own
+# README is not English from an installed package.
+DESCRIPTION_HELD_OUT = ("scikit_learn", "scikit-learn", "pyparsing", "cnn_rnn_explorer", "cnn-rnn-explorer")
+DESCRIPTION_CHARS = 30_000   # at most this much of one description (some are whole changelogs)
+# Badges, images, HTML and link targets: markup, not English, in a package's long description.
+_MARKUP_LINE = re.compile(r"^\s*(\[!\[|!\[|<|\.\. \||\.\. image::|\.\. _|:target:|:alt:|\[[^\]]+\]:\s)")
+
+
+def package_descriptions() -> dict[str, str]:
+    """"described/<distribution>" -> path of the installed packages' metadata (METADATA or
+    PKG-INFO), whose long description is a README: informal technical English with lists,
+    code and formulas, the register the docstrings lack."""
+    site = sysconfig.get_paths()["purelib"]
+    found: dict[str, str] = {}
+    if not os.path.isdir(site) or os.path.realpath(site) == os.path.realpath(stdlib_root()):
+        return found
+    for name in sorted(os.listdir(site)):
+        if not name.endswith((".dist-info", ".egg-info")) or name.startswith(DESCRIPTION_HELD_OUT):
+            continue
+        for meta in ("METADATA", "PKG-INFO"):
+            path = os.path.join(site, name, meta)
+            if os.path.isfile(path):
+                found[f"described/{name.split('-')[0].removesuffix('.egg').removesuffix('.dist')}"] = path
+                break
+    return found
+
+
+def described_text(path: str) -> str:
+    """The long description (the body after the headers) of a METADATA file, markup lines
+    (badges, images, HTML, link targets) left out, at most DESCRIPTION_CHARS."""
+    head, sep, body = _read_small(path).replace("\r\n", "\n").partition("\n\n")
+    if not sep:
+        return ""
+    lines = [line for line in body.split("\n") if not _MARKUP_LINE.match(line)]
+    text = "\n".join(lines).strip()
+    return text[:DESCRIPTION_CHARS].rsplit("\n", 1)[0] if len(text) > DESCRIPTION_CHARS else text
 
 
 def prose_files() -> dict[str, str]:

@@ -120,6 +120,32 @@ def cnn_argmax_bits(model: Model, ids: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(arg), np.concatenate(bits)
 
 
+def macs_per_char(model: Model) -> int:
+    """Multiply-adds to predict one more character of a stream: every weight matrix once
+    (an embedding is a lookup; a CNN reads each position once as the window slides)."""
+    total = 0
+    for layer in model.layers:
+        if layer.type_name == "Embedding":
+            continue
+        total += sum(int(p.size) for n, p in layer.params.items() if n.startswith("weight"))
+    return total
+
+
+def training_effort(model: Model) -> dict[str, Any]:
+    """What went into a model, from its meta: steps, characters seen, clock, validation curve."""
+    m = model.meta
+    seen = m.get("chars_seen")
+    if seen is None and m.get("steps") and m.get("batch_size"):
+        seen = int(m["steps"]) * int(m["batch_size"]) * int(m.get("seq_len") or m.get("window") or 0)
+    cpu = m.get("train_cpu_seconds")
+    return {"steps": m.get("steps"), "chars_seen": seen, "train_seconds": m.get("train_seconds"),
+            "train_cpu_seconds": cpu, "lr": m.get("lr"), "schedule": m.get("schedule"),
+            "early_stopping": m.get("early_stopping"), "best_step": m.get("best_step"),
+            "valid_curve": m.get("valid_curve") or [], "final_train_bpc": m.get("final_train_bpc"),
+            "chars_per_cpu_second": round(seen / cpu) if seen and cpu else None,
+            "macs_per_char": macs_per_char(model)}
+
+
 def text_compare(max_chars: int | None = None, models: dict[str, str] | None = None
                  ) -> dict[str, Any]:
     """-> {"task": "text", "rows": [...], "models": {...}, ...} (see ``run`` in compare)."""
@@ -140,16 +166,21 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
         model = load_model(path)
         recurrent = any(isinstance(layer, RecurrentLayer) for layer in model.layers)
         attention = text_transformer.is_transformer(model)
+        t_read = time.process_time()
         if attention:
             arg, bits = text_transformer.argmax_bits(model, ids)
         else:
             arg, bits = rnn_logprobs_argmax_bits(model, ids) if recurrent else cnn_argmax_bits(model, ids)
+        t_read = time.process_time() - t_read
         correct[name] = arg[pos - 1] == ids[pos]
         family = "transformer" if attention else "rnn" if recurrent else "cnn"
         info[name] = {"kind": family, "bpc": float(bits.mean()),
                       "params": model.n_params(), "file": os.path.basename(path),
                       "receptive_field": None if recurrent or attention else receptive_field(model),
-                      "closer_accuracy": float(correct[name].mean()) if len(pos) else None}
+                      "closer_accuracy": float(correct[name].mean()) if len(pos) else None,
+                      "training": training_effort(model),
+                      # a measurement (CPU seconds to read the whole text), not a result to compare
+                      "read_cpu_seconds": round(t_read, 2)}
         if attention:
             info[name]["context"] = text_transformer.context_length(model)
     rnn = next((n for n, i in info.items() if i["kind"] == "rnn"), None)
@@ -205,5 +236,41 @@ def format_text_result(r: dict[str, Any]) -> str:
         if b and b["n"]:
             lines.append(f"{n}: {b['n']} closers whose opener is outside its window (context "
                          f"{r['models'][n]['context']}): {b['accuracy']:.1%} vs the RNN's {b['rnn_accuracy']:.1%}")
+    lines.append("training (steps · characters seen · CPU seconds · characters per CPU second · "
+                 "multiply-adds per character):")
+    for n in names:
+        t = r["models"][n].get("training") or {}
+        if t.get("steps"):
+            lines.append(f"  {n}: {t['steps']:,} · {(t.get('chars_seen') or 0) / 1e6:.1f} M · "
+                         f"{t.get('train_cpu_seconds') or 0:.0f} s · {t.get('chars_per_cpu_second') or 0:,} · "
+                         f"{t['macs_per_char']:,}")
     lines.append(f"({r['seconds']:.1f} s)")
     return "\n".join(lines)
+
+
+CHECK_CHARS = 150_000    # the shipped result also holds the comparison on this much, for a fast re-check
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m explorer.training.compare_text --out resources/compare/text.json``: the shipped
+    result (the whole held-out split, and its first CHECK_CHARS characters for the tests)."""
+    import argparse
+    import json
+    import sys
+
+    from explorer.atomic import atomic_write_text
+
+    p = argparse.ArgumentParser(prog="python -m explorer.training.compare_text",
+                                description="write the Compare lab's CNN-vs-LSTM-on-code result")
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    res = text_compare()
+    res["check"] = text_compare(CHECK_CHARS)
+    res["format"], res["version"] = "cnn-rnn-explorer/compare-text", 1
+    atomic_write_text(args.out, json.dumps(res, indent=1, allow_nan=False) + "\n")
+    print(format_text_result(res), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

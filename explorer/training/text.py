@@ -58,6 +58,7 @@ LANE_BYTES = 1 << 18         # score-text: one lane per 256 KB of file ...
 MAX_LANES = 32               # ... up to this many, read side by side as one batch
 PROGRESS_BYTES = 1 << 20     # score-text draws a progress bar from this file size on
 VALID_CHARS = 1_000_000
+CURVE_CHARS = 60_000         # the validation curve reads this much of the held-out split
 # Per corpus: optimiser steps, lanes per batch, training characters (the whole standard
 # library, about 8.4 M characters, for code; all of pydoc_data.topics, 0.34 M, for prose).
 CORPUS_DEFAULTS: dict[str, dict[str, int]] = {
@@ -92,6 +93,8 @@ class TextConfig:
     heads: int = 4
     context: int = 128
     ff: int = 0          # 0: 3 * hidden
+    dropout: float = 0.0      # on the hidden outputs, in training only (tbptt_step)
+    curve_every: int = 250    # validation bpc on CURVE_CHARS of the held-out split every this many steps
 
     def resolved(self) -> TextConfig:
         """A copy with every 0 replaced by the corpus (and cell) default."""
@@ -154,16 +157,26 @@ def train_text(config: TextConfig, *, progress: bool = True,
         model = build_sequence_model(vocab.size, vocab.size, cfg.cell, cfg.hidden, cfg.embed, rng)
         chunks = _lanes(ids, cfg, cfg.seed)
     opt = Adam(model.parameters(), lr=cfg.lr)
+    drop_rng = np.random.default_rng([cfg.seed, 11])
+    curve_ids = vocab.encode(valid.text[:CURVE_CHARS])
+    curve: list[list[float]] = []     # [step, characters seen, validation bpc, seconds]
+    t_start = time.perf_counter()
 
     def step_fn(batch: tuple[np.ndarray, ...]) -> dict[str, float]:
         opt.lr = _learning_rate(cfg, carry["k"])
         carry["k"] += 1
         if cfg.cell == "transformer":
-            loss = text_transformer.train_step(model, batch[0], batch[1], opt, cfg.clip)
+            x, y = batch[0], batch[1]
+            loss = text_transformer.train_step(model, x, y, opt, cfg.clip)
         else:
             x, y, reset = batch
             loss, carry["state"] = tbptt_step(model, x, y, None if reset else carry["state"], opt,
-                                              cfg.clip)
+                                              cfg.clip, cfg.dropout, drop_rng)
+        k = carry["k"]
+        if cfg.curve_every and (k % cfg.curve_every == 0 or k == cfg.steps) and len(curve_ids) > 64:
+            model.eval()
+            bpc, _ = stream_bits_per_char(model, curve_ids, lanes=8)
+            curve.append([k, k * x.size, round(bpc, 4), round(time.perf_counter() - t_start, 1)])
         return {"loss": loss, "bpc": loss * LOG2E}
 
     bar = ProgressBar(cfg.steps, f"train {cfg.cell}-{cfg.hidden} on {cfg.corpus}", enabled=progress)
@@ -194,7 +207,9 @@ def train_text(config: TextConfig, *, progress: bool = True,
         "train_chars": train.n_chars, "train_chars_cap": cfg.train_chars,
         "valid_chars": valid.n_chars, "valid_files": len(valid.files), "seed": cfg.seed,
         "steps": len(history.steps), "batch_size": cfg.batch_size, "seq_len": cfg.seq_len,
-        "lr": cfg.lr, "clip": cfg.clip,
+        "lr": cfg.lr, "clip": cfg.clip, "dropout": cfg.dropout,
+        "chars_seen": len(history.steps) * cfg.batch_size * cfg.seq_len,
+        "valid_curve": curve, "valid_curve_chars": int(len(curve_ids)),
         "final_train_bpc": round(float(smooth["bpc"]), 4), "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu, 1), "cancelled": history.cancelled,
     }
@@ -215,14 +230,21 @@ def train_text_cli(args: argparse.Namespace) -> dict[str, Any]:
     """``train text``: train, save atomically to --out, return the summary (printed as JSON)."""
     shape = {k: int(getattr(args, k)) for k in ("layers", "heads", "context", "ff")
              if getattr(args, k, None)}
+    dropout = float(getattr(args, "dropout", 0.0) or 0.0)
+    train_chars = int(getattr(args, "train_chars", 0) or 0)
     cfg = TextConfig(corpus=str(args.corpus), cell=args.cell, hidden=int(args.hidden),
-                     steps=int(args.steps or 0), seed=int(args.seed), **shape).resolved()
+                     steps=int(args.steps or 0), seed=int(args.seed), dropout=dropout,
+                     train_chars=train_chars, **shape).resolved()
     model, summary = train_text(cfg, progress=not args.quiet)
     extra = ["--corpus", cfg.corpus, "--cell", cfg.cell, "--hidden", str(cfg.hidden),
              "--steps", str(cfg.steps)]
     if cfg.cell == "transformer":
         extra += ["--layers", str(cfg.layers), "--heads", str(cfg.heads),
                   "--context", str(cfg.context), "--ff", str(cfg.ff)]
+    if train_chars:
+        extra += ["--train-chars", str(train_chars)]
+    if dropout:
+        extra += ["--dropout", str(dropout)]
     model.meta["command"] = _command("text", args, extra)
     save_model(model, args.out)
     return {**summary, "command": model.meta["command"], "out": str(args.out)}

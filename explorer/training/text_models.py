@@ -90,19 +90,32 @@ def final_state(layer: Any, cache: Any) -> State:
 
 
 def tbptt_step(model: Model, x: np.ndarray, y: np.ndarray, state: State, opt: Adam,
-               clip: float) -> tuple[float, State]:
-    """One truncated-BPTT update on x, y: (B, T) ids from ``state``; -> (loss in nats, new state)."""
+               clip: float, dropout: float = 0.0, rng: np.random.Generator | None = None
+               ) -> tuple[float, State]:
+    """One truncated-BPTT update on x, y: (B, T) ids from ``state``; -> (loss in nats, new state).
+
+    ``dropout`` > 0 zeroes that fraction of the hidden outputs on their way to the Linear
+    (inverted dropout, masks from ``rng``), a regulariser of training only: the recurrence
+    itself and the saved model are untouched (Zaremba et al.'s non-recurrent dropout)."""
     emb, rec, lin = model.layers[0], cast(RecurrentLayer, model.layers[1]), model.layers[2]
     model.train()
     model.zero_grad()
     e, c_emb = emb.forward(x)
     h, c_rec = rec.forward(e, state)
+    mask = None
+    if dropout > 0:
+        rng = rng if rng is not None else np.random.default_rng()
+        mask = (rng.random(h.shape) >= dropout).astype(h.dtype) / h.dtype.type(1.0 - dropout)
+        h = h * mask
     logits, c_lin = lin.forward(h)
     loss, dlogits = cross_entropy(logits, y)
     new_state = final_state(rec, c_rec)
     if not np.isfinite(loss):
         return float(loss), new_state
-    emb.backward(rec.backward(lin.backward(dlogits, c_lin), c_rec), c_emb)
+    dh = lin.backward(dlogits, c_lin)
+    if mask is not None:
+        dh = dh * mask
+    emb.backward(rec.backward(dh, c_rec), c_emb)
     grads = model.gradients()
     clip_grad_norm(grads, clip)
     opt.step(grads)

@@ -14,7 +14,6 @@ from explorer.training.text_cnn import (
     build_char_cnn,
     channels_for,
     cnn_params,
-    n_layers,
     receptive_field,
     stream_logprobs,
     train_char_cnn,
@@ -34,7 +33,7 @@ def test_closers_and_their_distances():
 def test_char_cnn_is_causal_with_the_stated_field(field):
     model = build_char_cnn(98, field, 6, np.random.default_rng(0))
     assert receptive_field(model) == field
-    assert model.n_params() == cnn_params(98, 6, n_layers(field))
+    assert model.n_params() == cnn_params(98, 6, field)
     rng = np.random.default_rng(1)
     ids = rng.integers(1, 98, size=300)
     lp = stream_logprobs(model, ids, chunk=64)       # chunked: the seams must not matter
@@ -51,7 +50,7 @@ def test_char_cnn_is_causal_with_the_stated_field(field):
 def test_widths_match_the_lstm_budget():
     for field in (8, 16, 32, 64):
         c = channels_for(98, field)
-        assert abs(cnn_params(98, c, n_layers(field)) - 195_618) < 0.02 * 195_618
+        assert abs(cnn_params(98, c, field) - 195_618) < 0.02 * 195_618
 
 
 @pytest.mark.numeric

@@ -57,9 +57,15 @@ def test_text_model_files(name):
         assert meta["valid_bpc"] < meta["baseline_bpc"]
 
 
-def test_code_models_share_one_width():
-    widths = {_load(n).layers[1].hidden_size for n in ("code_lstm", "code_gru", "code_rnn")}
-    assert len(widths) == 1
+def test_code_models_are_matched():
+    """The gated cells share the LSTM's width; the plain RNN has the LSTM's parameter budget
+    (a plain cell needs twice the width for it) and all three saw the same characters."""
+    lstm, gru, rnn = (_load(n) for n in ("code_lstm", "code_gru", "code_rnn"))
+    assert lstm.layers[1].hidden_size == gru.layers[1].hidden_size
+    assert abs(rnn.n_params() - lstm.n_params()) < 0.05 * lstm.n_params()
+    seen = {(m.meta["steps"], m.meta["batch_size"], m.meta["seq_len"], m.meta["train_chars_cap"])
+            for m in (lstm, gru, rnn)}
+    assert len(seen) == 1
 
 
 def test_code_lstm_on_the_heldout_files(heldout_code):
@@ -108,3 +114,39 @@ def test_toy_models_are_small_and_accurate(task):
 def test_shipped_models_fit_the_size_budget():
     total = sum(p.stat().st_size for p in models_dir().glob("*.npz"))
     assert total < 20 * 1024 * 1024
+
+
+_BASELINES: dict = {}
+BEHIND = pytest.mark.xfail(strict=False, reason="not yet ahead of its 5-gram outside its sources (model card: "
+                           "code RNN 2.070 vs 2.063, its validation still falling; prose LSTM 3.06 vs 2.96)")
+
+
+@pytest.mark.parametrize("name, held_out", [("code_lstm", "code"), ("code_gru", "code"),
+                                            pytest.param("code_rnn", "code", marks=BEHIND),
+                                            pytest.param("prose_lstm", "prose-markdown", marks=BEHIND)])
+def test_ahead_of_its_ngram_outside_its_sources(name, held_out, tmp_path, monkeypatch):
+    """On text from none of the training sources (``explorer.training.heldout``: the system
+    Python's packages, /usr/share/doc's Markdown), each model reads better than the 5-gram
+    fitted on its own training text."""
+    from explorer.training import text as text_module
+    from explorer.training.heldout import build
+    from explorer.training.text import score_text_file
+
+    real = text_module.baseline_for          # one 5-gram per corpus for the whole module
+
+    def cached(meta):
+        key = (meta.get("corpus"), meta.get("train_chars_cap"))
+        if key not in _BASELINES:
+            _BASELINES[key] = real(meta)
+        return _BASELINES[key]
+
+    monkeypatch.setattr(text_module, "baseline_for", cached)
+
+    text, files = build(held_out)
+    if len(text) < 20_000:
+        pytest.skip(f"this machine has too little {held_out} text outside the training sources")
+    path = tmp_path / f"{held_out}.txt"
+    path.write_text(text, encoding="utf-8")
+    r = score_text_file(path, name)
+    print(name, held_out, len(files), r["bits_per_char"], r["baseline_bits_per_char"])
+    assert r["bits_per_char"] < r["baseline_bits_per_char"]

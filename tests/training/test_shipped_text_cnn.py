@@ -27,15 +27,20 @@ def test_cnn_files(field):
     assert {layer.type_name for layer in model.layers} == {"Conv1d", "ReLU"}
 
 
-def test_compare_text_on_the_shipped_models():
+def _shipped_compare() -> dict:
     done = subprocess.run([sys.executable, "-m", "explorer.training.compare", "--task", "text",
                            "--json", "--chars", "150000"], cwd=REPO, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr
-    res = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_compare_text_on_the_shipped_models():
+    res = _shipped_compare()
     assert set(res["models"]) == {"LSTM", "CNN-8", "CNN-16", "CNN-32", "CNN-64"}
     for info in res["models"].values():
         assert 0.5 < info["bpc"] < 5.0 and info["params"] > 100_000
+        assert info["training"]["steps"] and info["training"]["chars_seen"]
     rows = res["rows"]
     assert sum(r["n"] for r in rows) == res["held_out"]["n_closers"] > 500
     # what a field cannot see it cannot use: beyond its field each CNN is below the LSTM
@@ -43,3 +48,37 @@ def test_compare_text_on_the_shipped_models():
         b = res["models"][name]["beyond_field"]
         assert b["n"] > 0 and b["accuracy"] <= b["rnn_accuracy"]
         assert b["accuracy"] < b["rnn_accuracy"] or b["n"] < 50
+
+
+@pytest.mark.xfail(strict=True, reason="the shipped char-CNNs (kernel-2 stacks, 2,000 steps) are not "
+                   "retrained: a wider field reads worse (model card: a same-depth pilot did not fix it)")
+def test_a_wider_field_never_reads_worse():
+    """A CNN that sees more reads at least as well (within 0.03 bits per character), and the
+    shipped CNNs were trained by the LSTM's rules (curve, characters seen, early stopping)."""
+    for field in FIELDS:
+        meta = load_model(model_path(f"code_cnn{field}.npz")).meta
+        assert meta["valid_curve"] and meta["best_step"] <= meta["steps"]
+        assert meta["chars_seen"] == meta["steps"] * meta["batch_size"] * meta["window"]
+    res = json.loads((REPO / "resources" / "compare" / "text.json").read_text(encoding="utf-8"))
+    bpc = [res["models"][f"CNN-{f}"]["bpc"] for f in FIELDS]
+    assert all(b <= a + 0.03 for a, b in zip(bpc, bpc[1:])), bpc
+
+
+def test_shipped_result_is_what_the_command_computes():
+    """resources/compare/text.json (what the Compare lab shows) against a fresh run on its
+    check subset, and its models against the shipped files."""
+    from explorer.paths import resources_dir
+    from explorer.training.compare_text import CHECK_CHARS, text_compare
+
+    shipped = json.loads((resources_dir() / "compare" / "text.json").read_text(encoding="utf-8"))
+    fresh = text_compare(CHECK_CHARS)
+    check = shipped["check"]
+    assert fresh["held_out"] == check["held_out"] and fresh["rows"] == check["rows"]
+    for name, info in fresh["models"].items():
+        assert info["bpc"] == pytest.approx(check["models"][name]["bpc"], abs=1e-9)
+        assert info["beyond_field"] == check["models"][name].get("beyond_field") if "beyond_field" in info else True
+        for key in ("params", "receptive_field", "file", "closer_accuracy"):
+            assert info[key] == check["models"][name][key]
+        for key in ("steps", "chars_seen", "macs_per_char", "valid_curve"):
+            assert info["training"][key] == shipped["models"][name]["training"][key]
+    assert shipped["held_out"]["n_chars"] > check["held_out"]["n_chars"]

@@ -98,8 +98,8 @@ def test_training_step_carries_the_state(monkeypatch, corpus_file):
     seen = []
     real = text.tbptt_step
 
-    def spy(model, x, y, state, opt, clip):
-        loss, new = real(model, x, y, state, opt, clip)
+    def spy(model, x, y, state, opt, clip, *rest):
+        loss, new = real(model, x, y, state, opt, clip, *rest)
         seen.append((state, new))
         return loss, new
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.session.compare_text import load_text_view
 from explorer.ui.compare.digits import DigitSource, DigitsPanel
 from explorer.ui.compare.duel import DuelPanel
 from explorer.ui.compare.params_panel import ParamsPanel
+from explorer.ui.compare.text_panel import TextComparePanel
 from explorer.ui.compare.tolerance import TolerancePanel
 
 
@@ -35,6 +37,10 @@ class CompareLab(QtWidgets.QWidget):
         self.tolerance = TolerancePanel(self.digits.pair, digit_source)          # issue 13
         self.tabs.addTab(self.tolerance, "Which tolerates a shift?")
         self.tabs.setTabToolTip(3, "The same invariance sweep for the digit CNN and the row-RNN.")
+        self.text = TextComparePanel(load_text_view())        # shipped figures, nothing to train
+        self.tabs.setTabToolTip(self.tabs.addTab(self.text, "Real code"),
+                                "The shipped char-CNNs (fields 8-64) and the code LSTM on held-out "
+                                "Python: closers by opener distance, and the training behind each.")
         self.tabs.setTabToolTip(0, "A CNN, an LSTM and a transformer trained live on the same toy task.")
         self.tabs.setTabToolTip(1, "The digit CNN and a row-by-row RNN on the same drawing.")
         self.tabs.setTabToolTip(2, "Parameter counts: fully connected vs CNN vs RNN, editable sizes.")
@@ -78,4 +84,6 @@ class CompareLab(QtWidgets.QWidget):
         if self.tabs.currentWidget() is self.duel:
             names = ", ".join(self.duel.duel.names) if self.duel.duel is not None else "CNN, LSTM"
             return f"compare: {names} on <b>{self.duel.task.currentText()}</b>"
+        if self.tabs.currentWidget() is self.text:
+            return "compare: <b>char-CNNs</b> and the <b>code LSTM</b> on held-out Python"
         return "compare: <b>digit CNN</b> and <b>row-by-row RNN</b>"
