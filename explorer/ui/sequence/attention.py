@@ -83,7 +83,7 @@ class AttentionPanel(QtWidgets.QWidget):
         set_tip(self.head_combo, "Colour the editor's text by this head's attention weights at the cursor.")
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 0)
-        for w in (QtWidgets.QLabel("Pattern of"), self.layer_combo, QtWidgets.QLabel("Colour text by"),
+        for w in (QtWidgets.QLabel("Pattern of"), self.layer_combo, QtWidgets.QLabel("Colour by"),
                   self.head_combo, self.summary):
             bar.addWidget(w)
         bar.addStretch(1)
@@ -129,7 +129,7 @@ class AttentionPanel(QtWidgets.QWidget):
             combo.blockSignals(False)
         self.layer_combo.setCurrentIndex(self.layer)
         self.strip = self.view.addPlot(row=0, col=0, axisItems={"left": FastTickAxis("left")})  # labels change per key
-        style_plot(self.strip, "At the cursor: each head's weights", "earlier character (position)", None,
+        style_plot(self.strip, "At the cursor", "earlier character (position)", None,
                    size="9pt")
         self.strip.invertY(True)
         self.strip.getAxis("left").setWidth(92)
@@ -158,7 +158,7 @@ class AttentionPanel(QtWidgets.QWidget):
         self.empty.setPos(self.context / 2, total / 2)
         # every head's pattern side by side in ONE image of one plot: a key repaints two views
         self.pattern = self.view.addPlot(row=0, col=1, axisItems={"bottom": FastTickAxis("bottom")})
-        style_plot(self.pattern, "Pattern: query × key", "key · a block per head (bits)",
+        style_plot(self.pattern, "Pattern", "key · a block per head (bits)",
                    "query", size="9pt")
         self.pattern.invertY(True)
         self.pattern_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=LEVELS)
@@ -178,8 +178,10 @@ class AttentionPanel(QtWidgets.QWidget):
         layout = self.view.ci.layout
         layout.setColumnStretchFactor(0, 5)
         layout.setColumnStretchFactor(1, 4)
-        self.summary.setText(f"{self.layers} layer{'s' * (self.layers > 1)} × {self.heads} "
-                             f"head{'s' * (self.heads > 1)} · context {self.context}")
+        self.summary.setText(f"{self.layers} × {self.heads} heads · context {self.context}")   # fits at 1024×640
+        self.summary.setToolTip(f"{self.layers} layer{'s' * (self.layers > 1)} × {self.heads} "
+                                f"head{'s' * (self.heads > 1)} per layer; each head sees the last "
+                                f"{self.context} characters (the context)")
         self._mark_chosen()
 
     def _row_ticks(self, entropy: np.ndarray) -> None:
@@ -269,7 +271,8 @@ class AttentionPanel(QtWidgets.QWidget):
             self.pattern.setRange(yRange=(v.start, v.start + span), padding=0)
         self.pattern_row.setPos(v.query + 0.5)
         self.pattern_row.setVisible(v.start <= v.query < v.start + n)
-        set_title_text(self.pattern, f"Pattern of layer {v.layer + 1}: query × key, {span} characters", 9)
+        # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
+        set_title_text(self.pattern, f"Layer {v.layer + 1} · last {span} chars", 9)
         self._mark_chosen()
 
     # -- choosing ------------------------------------------------------------------------------
