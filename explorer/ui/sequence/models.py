@@ -33,6 +33,18 @@ def fill(lab: SequenceLab) -> None:
     for label, path in entries:
         lab.model_combo.addItem(label, path)
     lab.model_combo.blockSignals(False)
+    fit_names(lab.model_combo, [label for label, _ in entries])
+
+
+def fit_names(combo: QtWidgets.QComboBox, names: list[str]) -> None:
+    """At least as wide as the longest of `names` (the shipped models'), e.g. 'Toy: long-range
+    recall · transformer' at 1024×640; a longer file name added later is cut (its tooltip says it)."""
+    opt = QtWidgets.QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    fm = combo.fontMetrics()
+    text = QtCore.QSize(max((fm.horizontalAdvance(n) for n in names), default=0) + 6, fm.height())
+    combo.setMinimumWidth(combo.style().sizeFromContents(
+        QtWidgets.QStyle.ContentsType.CT_ComboBox, opt, text, combo).width())
 
 
 def load(lab: SequenceLab, index: int) -> None:
