@@ -59,3 +59,17 @@ def test_a_row_too_wide_for_the_window_gives_each_panel_a_tab(qtbot):
     fold.resize(700, 400)                      # still short, but wide enough for the pair
     qtbot.waitUntil(lambda: fold.tabs.count() == 2)
     assert fold.tabs.widget(0) is pair and pair.widget(0) is a and pair.widget(1) is b
+
+
+def test_a_panel_shown_again_gets_its_width_and_a_hidden_one_no_name(qtbot):
+    fold, _top, pair, a, b, _c = build()
+    qtbot.addWidget(fold)
+    fold.resize(800, 400)                      # short: folded, the pair fits side by side
+    fold.show()
+    qtbot.waitUntil(lambda: fold.folded)
+    fold.set_panels_visible({a: False})
+    assert fold.tabs.tabText(0) == "b"
+    fold.set_panels_visible({a: True})
+    assert fold.tabs.tabText(0) == "a · b"
+    qtbot.waitUntil(lambda: pair.isVisible())
+    assert all(s >= 300 for s in pair.sizes()), pair.sizes()

@@ -18,8 +18,8 @@ def title_of(w: QtWidgets.QWidget) -> str:
     """A row's tab title: its window title, else its panels' titles joined, else its class name."""
     if w.windowTitle():
         return w.windowTitle()
-    if isinstance(w, QtWidgets.QSplitter):
-        return " · ".join(title_of(w.widget(i)) for i in range(w.count()))
+    if isinstance(w, QtWidgets.QSplitter):     # a panel its lab hid is not named
+        return " · ".join(title_of(w.widget(i)) for i in range(w.count()) if not w.widget(i).isHidden())
     name = type(w).__name__.removesuffix("Panel")
     return name[:1].upper() + name[1:]
 
@@ -32,10 +32,30 @@ def min_width(w: QtWidgets.QWidget) -> int:
             return max(widths, default=0)
         return sum(widths) + w.handleWidth() * max(len(widths) - 1, 0)
     own = max(w.minimumSizeHint().width(), w.minimumWidth())
-    central = getattr(w, "centralWidget", None)       # pyqtgraph's GraphicsView
-    if isinstance(central, QtWidgets.QGraphicsWidget):
-        own = max(own, int(central.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()) + 2)
+    for view in [w, *w.findChildren(QtWidgets.QGraphicsView)]:
+        central = getattr(view, "centralWidget", None)       # pyqtgraph's GraphicsView, or one inside a panel
+        if isinstance(central, QtWidgets.QGraphicsWidget):
+            around = max(w.width() - view.width(), 0) if view is not w else 0   # the panel's bars and margins
+            own = max(own, int(central.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()) + 2 + around)
     return own
+
+
+def fit_row(row: QtWidgets.QSplitter) -> None:
+    """Give each shown panel of a horizontal ``row`` at least its ``min_width`` (a QSplitter only
+    knows the Qt minimum, not a pyqtgraph layout's, and leaves a re-shown panel at zero width);
+    the rest of the row's width in proportion to the sizes the panels had."""
+    if row.orientation() != QtCore.Qt.Orientation.Horizontal:
+        return
+    sizes = row.sizes()
+    shown = [i for i in range(row.count()) if not row.widget(i).isHidden()]
+    mins = {i: min_width(row.widget(i)) for i in shown}
+    if not shown or all(sizes[i] >= mins[i] for i in shown):
+        return
+    room = max(row.width(), sum(sizes)) - row.handleWidth() * (len(shown) - 1)
+    spare = max(room - sum(mins.values()), 0)
+    weight = {i: max(sizes[i] - mins[i], 0) or 1 for i in shown}
+    total = sum(weight.values())
+    row.setSizes([mins[i] + spare * weight[i] // total if i in mins else 0 for i in range(row.count())])
 
 
 class FoldingSplitter(QtWidgets.QWidget):
@@ -129,6 +149,9 @@ class FoldingSplitter(QtWidgets.QWidget):
             else:
                 self.tabs.addTab(w, title_of(w))
                 self._moved.append((w, [], []))
+                if isinstance(w, QtWidgets.QSplitter):
+                    w.resize(self.width(), w.height())      # the page's width, before it is laid out
+                    fit_row(w)
         self.rows.insertWidget(self.pinned, self.tabs)
         self.tabs.show()
         self.tabs.setCurrentIndex(min(max(current, 0), self.tabs.count() - 1))
@@ -165,6 +188,9 @@ class FoldingSplitter(QtWidgets.QWidget):
         self.set_folded(False)
         for w, v in visible.items():
             w.setVisible(v)
+        for row in {w.parentWidget() for w in visible}:
+            if isinstance(row, QtWidgets.QSplitter):
+                fit_row(row)
         if folded:
             self.set_folded(True)
 
