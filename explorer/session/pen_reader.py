@@ -433,3 +433,128 @@ def load_pen_model(label: str = "pen LSTM") -> tuple[Model, str | None]:
     except (OSError, ModelFileError, NotAPenModel) as exc:
         why = "not found" if not path.is_file() else str(exc)
         return random_pen_model(cell), f"untrained pen model ({name}: {why}) — its guesses are random"
+
+
+# -- what the pen panels draw per frame ------------------------------------------------------
+@dataclass(frozen=True)
+class PenFrame:
+    """One render of the pen panels. xy (T, 2) the hidden state on the frozen basis; explained
+    (2,) variance ratios of its axes; gates name -> (T, H); pen (T, 10), cnn (T, 10) (NaN: not
+    computed yet); knew_pen / knew_cnn: first pen step from which each stays ``target`` (the
+    digit the user named, else each reader's own last answer); note: why nothing is read."""
+
+    version: int
+    reading: PenReading
+    xy: F32
+    explained: F32
+    cloud: F32
+    pen: F32
+    cnn: F32
+    knew_pen: int | None
+    knew_cnn: int | None
+    target: int | None
+    cnn_missing: int
+    note: str | None
+    model_name: str
+
+    @property
+    def steps(self) -> int:
+        return self.reading.steps
+
+
+def synthetic_strokes(n_writers: int = 4, per_digit: int = 2, seed: int = 0) -> list[list[np.ndarray]]:
+    """Digits 0-9 written by a few synthetic writers (explorer.data.styles), reference units."""
+    from explorer.data.styles import Writer
+    rng = np.random.default_rng([seed, 21])
+    out = []
+    for w in range(n_writers):
+        writer = Writer(seed * 100 + w)
+        for digit in range(10):
+            for _ in range(per_digit):
+                out.append([np.asarray(s, np.float32) for s in writer.sample_strokes(digit, rng)])
+    return out
+
+
+def reference_pen_states(model: Model, use_cache: bool = True) -> F32:
+    """The pen model's hidden states over synthetic digits (N, H): what the trajectory's frozen
+    basis is fitted on; kept in the disk cache of ``refcache`` (they depend only on the model)."""
+    from explorer.session import refcache
+    layer, spec = check_pen_model(model)
+    key = refcache.cache_key(model, corpus="pen-synthetic", writers=4, per_digit=2, seed=0) if use_cache else None
+    cached = refcache.load(key, layer.hidden_size) if key else None
+    if cached is not None:
+        return cached
+    states = []
+    for strokes in synthetic_strokes():
+        rows = pen_features(strokes, spec)
+        if len(rows):
+            states.append(layer.run(rows[None])[0][0])
+    out = np.concatenate(states).astype(np.float32)
+    if key:
+        refcache.store(key, out)
+    return out
+
+
+class PenLive:
+    """The Digit Lab's pen half: a PenReader on its drawing, the CNN over pen time, the frozen
+    trajectory basis. ``frame(session, cnn_probs)`` after every drawing change; ``fill(session)``
+    computes a few more CNN steps (returns how many are still missing)."""
+
+    CNN_STEPS_PER_FRAME = 2
+
+    def __init__(self, model: Model, name: str = "pen LSTM") -> None:
+        self.reader = PenReader(model)
+        self.name = name
+        self.cnn = CnnOverPenTime()
+        self.target: int | None = None
+        self._basis: Any = None
+        self.version = 0
+
+    @property
+    def model(self) -> Model:
+        return self.reader.model
+
+    def basis(self) -> Any:
+        """The trajectory's PCA basis, fitted once per model on synthetic digits, then frozen."""
+        if self._basis is None:
+            from explorer.analysis.pca import fit_pca
+            self._basis = fit_pca(reference_pen_states(self.model), k=2, max_cloud=1500)
+        return self._basis
+
+    def follow(self, session: DigitSession, cnn_probs: np.ndarray | None) -> None:
+        self.reader.follow_session(session)
+        now = [s.points for s in session.state.strokes]
+        self.cnn.sync(self.reader, now)
+        if session.state.background is None:       # over an opened image the CNN reads more than the pen
+            self.cnn.offer(cnn_probs, now)
+
+    def fill(self, session: DigitSession, budget: int | None = None) -> int:
+        """Compute up to ``budget`` more CNN steps -> how many are still missing (0 over an image)."""
+        if session.state.background is not None:
+            return 0
+        return self.cnn.fill(session.classify_strokes, self.CNN_STEPS_PER_FRAME if budget is None else budget)
+
+    def frame(self, session: DigitSession | None = None, cnn_probs: np.ndarray | None = None) -> PenFrame:
+        if session is not None:
+            self.follow(session, cnn_probs)
+            missing = self.fill(session)
+        else:
+            missing = int(np.isnan(self.cnn.probs[:, 0]).sum()) if not self.reader.background else 0
+        r = self.reader.reading()
+        pen = r.probs
+        cnn = self.cnn.probs
+        cnn = np.where(np.isinf(cnn), np.nan, cnn).astype(np.float32) if len(cnn) else cnn
+        if r.steps:
+            basis = self.basis()
+            xy = basis.transform(r.hidden)
+            explained, cloud = basis.explained, basis.cloud
+        else:
+            xy = np.zeros((0, 2), np.float32)
+            explained = np.zeros(2, np.float32) if self._basis is None else self._basis.explained
+            cloud = np.zeros((0, 2), np.float32) if self._basis is None else self._basis.cloud
+        self.version += 1
+        return PenFrame(self.version, r, xy, explained, cloud, pen, cnn,
+                        knew_at(pen, self.target) if r.steps else None,
+                        knew_at(cnn, self.target) if r.steps and not missing else None,
+                        self.target, missing, r.note,
+                        str(self.model.meta.get("name", self.name)))

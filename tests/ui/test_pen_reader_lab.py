@@ -1,0 +1,107 @@
+"""The Digit Lab's pen RNN, driven by real mouse events on digitCanvas (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.data.pen import pen_features
+from explorer.engine import softmax
+from explorer.session.pen_reader import random_pen_model, read_at_once
+
+BAR = [(140.0, 40.0 + t) for t in np.linspace(0, 200, 30)]
+
+
+@pytest.fixture
+def pen_model():
+    return random_pen_model("LSTM", hidden=16, seed=4)
+
+
+@pytest.fixture
+def lab(qtbot, model, pen_model, ui):
+    from explorer.ui.digit.lab import DigitLab
+    lab = ui.shown(qtbot, DigitLab(model, pen_model=pen_model), 1280, 720)
+    lab.message_boxes = []
+    lab._message_box = lambda title, text: lab.message_boxes.append((title, text))
+    return lab
+
+
+def _strokes(lab) -> list[np.ndarray]:
+    return [s.points for s in lab.session.strokes]
+
+
+def test_pen_probabilities_equal_the_pen_model_on_the_drawn_strokes(qtbot, lab, pen_model, ui):
+    assert lab.pen_probabilities() is None                       # nothing drawn: no pen step
+    ui.draw(qtbot, lab.canvas, ui.seven_points())
+    ui.draw(qtbot, lab.canvas, BAR)
+    got = lab.pen_probabilities()
+    assert got is not None and got.shape == (10,) and got.dtype == np.float32
+    strokes = _strokes(lab)
+    assert len(strokes) == 2
+    # what `classify strokes.json --model <pen model>` computes: pen_features, then Model.forward
+    rows = pen_features(strokes, lab.pen.reader.spec)
+    want = softmax(pen_model.forward(rows[None])[0, -1])
+    np.testing.assert_allclose(got, want, atol=1e-6, rtol=0)
+    # the live reading, step by step, equals reading the finished strokes at once
+    frame = lab.pen_frame()
+    np.testing.assert_allclose(frame.pen, read_at_once(pen_model, strokes), atol=1e-6, rtol=0)
+    assert lab.pen.reader.rereads == 0
+    # a negative control: another order of the same strokes reads differently
+    assert not np.allclose(got, read_at_once(pen_model, strokes[::-1])[-1], atol=1e-6)
+
+
+def test_undo_and_clear_follow_and_an_opened_image_has_no_pen(qtbot, lab, pen_model, ui, tmp_path):
+    ui.draw(qtbot, lab.canvas, ui.seven_points())
+    ui.draw(qtbot, lab.canvas, BAR)
+    lab.undo()
+    np.testing.assert_allclose(lab.pen_probabilities(), read_at_once(pen_model, _strokes(lab))[-1], atol=1e-6)
+    lab.clear()
+    assert lab.pen_probabilities() is None
+    from PySide6 import QtGui
+    img = QtGui.QImage(280, 280, QtGui.QImage.Format.Format_Grayscale8)
+    img.fill(255)
+    QtGui.QPainter(img).fillRect(120, 40, 30, 200, QtGui.QColor(0, 0, 0))
+    path = tmp_path / "one.png"
+    img.save(str(path))
+    assert lab.open_image(path)
+    assert lab.probabilities() is not None and lab.pen_probabilities() is None
+    lab.middle_tabs.setCurrentIndex(1)
+    assert "no pen" in lab.pen_time.readout.text()
+
+
+def test_the_pen_page_follows_every_pen_movement(qtbot, lab, ui):
+    lab.middle_tabs.setCurrentIndex(1)
+    ui.draw(qtbot, lab.canvas, ui.seven_points()[:25])
+    lab.scheduler.flush()
+    t = lab.pen.reader.steps
+    assert t > 5
+    x, y = lab.pen_time.curves["pen"][7].getData()
+    assert len(x) == t and x[0] == 1 and np.allclose(y, lab.pen.reader.reading().probs[:, 7])
+    xt, _ = lab.pen_trajectory.path.getData()
+    assert len(xt) == t
+    assert lab.pen_gates.image.image is not None and lab.pen_gates.image.image.shape[1] == t
+    # the CNN's curve: its reading of the drawing as it was at each step (the last: as it is now)
+    frame = lab.pen_frame()
+    assert not np.isnan(frame.cnn).any()
+    np.testing.assert_array_equal(frame.cnn[-1], lab.probabilities())
+    s, p = lab.pen.reader.cuts[3]
+    part = _strokes(lab)[: s - 1] + [_strokes(lab)[s - 1][:p]]
+    np.testing.assert_array_equal(frame.cnn[3], lab.session.classify_strokes(part))
+    # "the digit is" changes what right means
+    lab.set_pen_target(int(np.argmax(frame.cnn[-1])))
+    assert lab.pen_time.target.currentData() == int(np.argmax(frame.cnn[-1]))
+    assert lab.pen_time.knew["cnn"].isVisible() == (lab.pen_frame().knew_cnn is not None)
+
+
+def test_pen_model_picker_and_a_wrong_model(qtbot, lab, ui, model):
+    ui.draw(qtbot, lab.canvas, BAR)
+    before = lab.pen_probabilities()
+    assert not lab.set_pen_model(model)                       # a CNN cannot read the pen
+    assert lab.message_boxes and "pen" in lab.message_boxes[-1][1]
+    np.testing.assert_array_equal(lab.pen_probabilities(), before)
+    gru = random_pen_model("GRU", hidden=8, seed=1)
+    assert lab.set_pen_model(gru, "my GRU", "/nowhere/my_gru.npz")
+    assert lab.pen_combo.currentText() == "my GRU" and lab.pen_source == "/nowhere/my_gru.npz"
+    np.testing.assert_allclose(lab.pen_probabilities(), read_at_once(gru, _strokes(lab))[-1], atol=1e-6)
+    lab.middle_tabs.setCurrentIndex(1)
+    assert lab.pen_gates.bands == ("r", "z")
