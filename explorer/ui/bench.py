@@ -119,6 +119,10 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     rows["draw_latency_median_ms"] = draw["median_ms"]
     rows["draw_latency_p95_ms"] = draw["p95_ms"]
     _clean_up()
+    pen = measure_draw_latency(n_moves=120 if quick else 300, page="pen")
+    rows["draw_latency_pen_page_median_ms"] = pen["median_ms"]
+    rows["draw_latency_pen_page_p95_ms"] = pen["p95_ms"]
+    _clean_up()
     beside = measure_draw_latency(n_moves=120 if quick else 300, beside=5000)
     rows["draw_beside_5000pt_stroke_median_ms"] = beside["median_ms"]
     rows["draw_beside_5000pt_stroke_p95_ms"] = beside["p95_ms"]

@@ -75,10 +75,9 @@ def test_the_pen_page_follows_every_pen_movement(qtbot, lab, ui):
     lab.scheduler.flush()
     t = lab.pen.reader.steps
     assert t > 5
-    x, y = lab.pen_time.curves["pen"][7].getData()
-    assert len(x) == t and x[0] == 1 and np.allclose(y, lab.pen.reader.reading().probs[:, 7])
-    xt, _ = lab.pen_trajectory.path.getData()
-    assert len(xt) == t
+    curves = lab.pen_time.curves["pen"]
+    assert len(curves.x) == t and curves.x[0] == 1 and np.allclose(curves.y, lab.pen.reader.reading().probs)
+    assert len(lab.pen_trajectory.trail.xy) == t
     assert lab.pen_gates.image.image is not None and lab.pen_gates.image.image.shape[1] == t
     # the CNN's curve: its reading of the drawing as it was at each step (the last: as it is now)
     frame = lab.pen_frame()

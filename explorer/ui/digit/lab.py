@@ -95,6 +95,7 @@ class DigitLab(QtWidgets.QWidget):
         self.pen = PenLive(pen_model, "pen LSTM")          # the pen RNN reading the same drawing
         self.pen_source = "pen LSTM"                       # a SHIPPED label or a model file's path
         self.pen_view: PenFrame | None = None
+        self._pen_warm = False
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
         self.view: DigitView | None = None
         self.last_error: str | None = None
@@ -451,6 +452,9 @@ class DigitLab(QtWidgets.QWidget):
 
     def showEvent(self, ev: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt)
         super().showEvent(ev)
+        if not self._pen_warm:                 # fit the trajectory's basis before the first stroke needs it
+            self._pen_warm = True
+            QtCore.QTimer.singleShot(400, lambda: self.pen.basis())
         for split, state in self._pending_splits:
             split.restoreState(state)
         self._pending_splits = []

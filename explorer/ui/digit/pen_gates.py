@@ -64,6 +64,7 @@ class PenGatesPanel(QtWidgets.QFrame):
         self._layout: tuple[str, int] | None = None
         self._xrange: tuple[int, int] | None = None
         self.bands: tuple[str, ...] = ()            # the gates shown, top to bottom
+        self._starts_key: object = None
 
     def _set_layout(self, cell: str, hidden: int) -> None:
         """Bands for this cell and width: the buffer, the y ticks, the view range (once per model)."""
@@ -84,6 +85,7 @@ class PenGatesPanel(QtWidgets.QFrame):
         if frame is None or frame.steps == 0:
             self.image.clear()
             self.starts.setData([], [])
+            self._starts_key = None
             self.empty.setVisible(True)
             return
         r = frame.reading
@@ -92,7 +94,7 @@ class PenGatesPanel(QtWidgets.QFrame):
             self._set_layout(r.cell, hidden)
         self.empty.setVisible(False)
         t = frame.steps
-        lo = max(0, t - WINDOW)
+        lo = max(0, -(-(t - WINDOW) // 20) * 20)      # the window slides 20 steps at a time (axis redrawn less)
         n = t - lo
         bands = BANDS.get(r.cell, ())
         gap = max(1, hidden // 8)
@@ -107,7 +109,10 @@ class PenGatesPanel(QtWidgets.QFrame):
             self.plot.getPlotItem().getViewBox().setXRange(lo, lo + span, padding=0.01)
         stroke = r.stroke[lo:t]
         first = np.flatnonzero(np.diff(stroke, prepend=-1 if lo == 0 else r.stroke[lo - 1]) != 0) + lo
-        self.starts.setData(first + 0.5, np.full(len(first), -1.5))
+        key = (lo, len(first))
+        if key != self._starts_key:
+            self._starts_key = key
+            self.starts.setData(first + 0.5, np.full(len(first), -1.5))
 
 
 def demo() -> PenGatesPanel:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.ui.digit.canvas import qpolygon
 from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.digit.plots import CLASS_COLOURS
 from explorer.ui.style import CNN, FG, MUTED, RNN, style_plot
@@ -24,6 +25,46 @@ if TYPE_CHECKING:
 TIP = ("Probability of each class over pen time. Top: the pen RNN after every pen step. Bottom:\n"
        "the CNN reading the drawing as it was at that step. Dashed: the first step from which the\n"
        "answer stays right for good ('when did it know?').")
+
+
+class ClassCurves(pg.GraphicsObject):
+    """Ten class curves as ONE item: ``set_data(x (T,), probs (T, 10))``; NaN rows are gaps.
+
+    Ten PlotDataItems cost ten setData calls and ten bounding-rect walks per pen step; this
+    item keeps the arrays and draws ten polylines in one paint."""
+
+    def __init__(self, colours: list[str], width: float = 1.5) -> None:
+        super().__init__()
+        self.pens = [pg.mkPen(c, width=width) for c in colours]
+        self.x = np.zeros(0, np.float64)
+        self.y = np.zeros((0, len(colours)), np.float32)
+        self._rect = QtCore.QRectF(0, 0, 1, 1)
+
+    def set_data(self, x: np.ndarray, probs: np.ndarray) -> None:
+        self.x, self.y = x, probs
+        rect = QtCore.QRectF(float(x[0]) if len(x) else 0.0, 0.0, float(x[-1] - x[0]) if len(x) > 1 else 1.0, 1.0)
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
+        return self._rect
+
+    def paint(self, p: QtGui.QPainter, *_: object) -> None:
+        if len(self.x) < 1:
+            return
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)   # antialiased polylines cost ~10x in software
+        ok = ~np.isnan(self.y[:, 0])
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+        for a, b in zip(edges[::2], edges[1::2]):                  # finite runs only
+            for k, pen in enumerate(self.pens):
+                p.setPen(pen)
+                pts = np.stack([self.x[a:b], self.y[a:b, k].astype(np.float64)], axis=1)
+                if len(pts) == 1:
+                    p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
+                else:
+                    p.drawPolyline(qpolygon(pts))
 
 
 def _knew_line(colour: str) -> pg.InfiniteLine:
@@ -52,19 +93,20 @@ class PenTimePanel(QtWidgets.QFrame):
         self.view.setBackground("w")
         self.view.setMinimumSize(200, 170)
         self.plots: dict[str, pg.PlotItem] = {}
-        self.curves: dict[str, list[pg.PlotDataItem]] = {}
+        self.curves: dict[str, ClassCurves] = {}
         self.knew: dict[str, pg.InfiniteLine] = {}
         for row, (key, title, colour) in enumerate((("pen", "pen RNN (reads the pen)", RNN),
                                                     ("cnn", "CNN (reads the picture so far)", CNN))):
             pi = self.view.addPlot(row=row, col=0)
             style_plot(pi, "", "pen step" if key == "cnn" else "", "P", TIP, legend=False)
+            pi.showGrid(x=False, y=False)      # a grid is drawn by the axes: every curve update would repaint them
             pi.setTitle(f"<span style='color:{colour}'><b>{title}</b></span>", size="9pt")
             pi.setYRange(0, 1.02, padding=0)
             pi.getViewBox().disableAutoRange(pg.ViewBox.YAxis)
             pi.getAxis("left").setTicks([[(0, "0"), (0.5, ".5"), (1, "1")]])
             pi.getAxis("left").setWidth(28)
-            self.curves[key] = [pi.plot([], [], pen=pg.mkPen(c, width=1.8), skipFiniteCheck=key == "pen")
-                                for c in CLASS_COLOURS]
+            self.curves[key] = ClassCurves(CLASS_COLOURS)
+            pi.addItem(self.curves[key])
             self.knew[key] = _knew_line(colour)
             pi.addItem(self.knew[key])
             self.plots[key] = pi
@@ -95,8 +137,7 @@ class PenTimePanel(QtWidgets.QFrame):
         t = 0 if frame is None else frame.steps
         if t == 0:
             for key in self.curves:
-                for c in self.curves[key]:
-                    c.setData([], [])
+                self.curves[key].set_data(np.zeros(0), np.zeros((0, 10), np.float32))
                 self.knew[key].setVisible(False)
             note = None if frame is None else frame.note
             self.readout.setText(f"<span style='color:{MUTED}'>{note or 'draw a digit: both readers follow every pen movement'}</span>")
@@ -107,17 +148,19 @@ class PenTimePanel(QtWidgets.QFrame):
             self._x = np.arange(1, max(t, 2 * len(self._x), 64) + 1, dtype=np.float64)   # pen steps count from 1
         x = self._x[:t]
         for key, probs in (("pen", frame.pen), ("cnn", frame.cnn)):
-            for k, c in enumerate(self.curves[key]):
-                c.setData(x, probs[:, k], connect="finite" if key == "cnn" else "all")
-        if t != self._shown_len:
-            self._shown_len = t
-            self.plots["pen"].setXRange(1, max(t, 8), padding=0.02)
+            self.curves[key].set_data(x, probs)
+        span = max(20, -(-t // 20) * 20)                # the axis moves in steps of 20 pen steps, not every step
+        if span != self._shown_len:
+            self._shown_len = span
+            self.plots["pen"].setXRange(1, span, padding=0.02)
         for key, at in (("pen", frame.knew_pen), ("cnn", frame.knew_cnn)):
             line = self.knew[key]
             line.setVisible(at is not None)
             if at is not None:
                 line.setValue(at + 1)
-        self.readout.setText(self._readout(frame))
+        text = self._readout(frame)
+        if text != self.readout.text():
+            self.readout.setText(text)
 
     @staticmethod
     def _readout(frame: PenFrame) -> str:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.ui.digit.canvas import qpolygon
 from explorer.ui.help.pen import PAGES
 from explorer.ui.style import ACCENT, FG, MUTED, RNN, style_plot
 from explorer.ui.widgets.howto import HowToButton
@@ -40,6 +41,53 @@ def panel_header(title: str, help_key: str, *extra: QtWidgets.QWidget, compact: 
     return row, button
 
 
+class TrailItem(pg.GraphicsObject):
+    """The path so far and its head as ONE item: ``set_data(xy (T, 2))`` keeps the array, the
+    paint draws one polyline and a fixed-size dot at the last point (a PlotDataItem plus a
+    ScatterPlotItem cost ~10x more per pen step in pyqtgraph's bookkeeping)."""
+
+    def __init__(self, line: str, head: str, radius: float = 6.0) -> None:
+        super().__init__()
+        self.pen = pg.mkPen(line, width=1.6)
+        self.head_brush = pg.mkBrush(head)
+        self.head_pen = pg.mkPen("w", width=1.5)
+        self.radius = radius
+        self.xy = np.zeros((0, 2), np.float64)
+        self._rect = QtCore.QRectF()
+
+    def set_data(self, xy: np.ndarray) -> None:
+        self.xy = np.asarray(xy, np.float64)
+        if len(self.xy):
+            lo, hi = self.xy.min(axis=0), self.xy.max(axis=0)
+            rect = QtCore.QRectF(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+        else:
+            rect = QtCore.QRectF()
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
+        # the head dot is drawn in pixels: widen by its radius in data units
+        px = self.pixelVectors()
+        dx = abs(px[0].x()) * (self.radius + 2) if px[0] is not None else 0.0
+        dy = abs(px[1].y()) * (self.radius + 2) if px[1] is not None else 0.0
+        return self._rect.adjusted(-dx, -dy, dx, dy)
+
+    def paint(self, p: QtGui.QPainter, *_: object) -> None:
+        if not len(self.xy):
+            return
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        if len(self.xy) > 1:
+            p.setPen(self.pen)
+            p.drawPolyline(qpolygon(self.xy))
+        head = p.transform().map(QtCore.QPointF(float(self.xy[-1, 0]), float(self.xy[-1, 1])))
+        p.resetTransform()
+        p.setPen(self.head_pen)
+        p.setBrush(self.head_brush)
+        p.drawEllipse(head, self.radius, self.radius)
+
+
 class PenTrajectoryPanel(QtWidgets.QFrame):
     """``show(frame)`` with a PenFrame (or None: empty)."""
 
@@ -51,12 +99,12 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         self.plot.setMinimumSize(160, 120)
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "axis 1", "axis 2", TIP, legend=False)
+        pi.showGrid(x=False, y=False)      # a grid is drawn by the axes: every curve update would repaint them
         pi.setTitle(None)
         self.cloud = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(170, 172, 185, 70))
-        self.path = pg.PlotDataItem(pen=pg.mkPen(RNN, width=1.6), skipFiniteCheck=True)
         self.starts = pg.ScatterPlotItem(size=8, symbol="s", pen=pg.mkPen(FG), brush=pg.mkBrush(255, 255, 255))
-        self.now = pg.ScatterPlotItem(size=13, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
-        for item in (self.cloud, self.path, self.starts, self.now):
+        self.trail = TrailItem(RNN, ACCENT)
+        for item in (self.cloud, self.starts, self.trail):
             pi.addItem(item)
         self.empty = pg.TextItem("draw a digit", color=MUTED, anchor=(0.5, 0.5))
         pi.addItem(self.empty)
@@ -69,12 +117,13 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         self._cloud_of: object = None
         self._range = (0.0, 0.0, 0.0, 0.0)
         self._labels: tuple[float, float] | None = None
+        self._starts_key: object = None
 
     def show_frame(self, frame: PenFrame | None) -> None:
         if frame is None or frame.steps == 0:
-            self.path.setData([], [])
+            self.trail.set_data(np.zeros((0, 2)))
             self.starts.setData([], [])
-            self.now.setData([], [])
+            self._starts_key = None
             self.empty.setText("draw a digit" if frame is None or frame.note is None else frame.note.split(":")[0])
             self.empty.setVisible(True)
             return
@@ -92,11 +141,13 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
             pi.setLabel("bottom", f"axis 1 ({ex[0]} % of variance)", color=FG)
             pi.setLabel("left", f"axis 2 ({ex[1]} %)", color=FG)
         xy = frame.xy
-        self.path.setData(xy[:, 0], xy[:, 1])
+        self.trail.set_data(xy)
         stroke = frame.reading.stroke
         first = np.flatnonzero(np.diff(stroke, prepend=-1) != 0)
-        self.starts.setData(xy[first, 0], xy[first, 1])
-        self.now.setData(xy[-1:, 0], xy[-1:, 1])
+        key = (len(first), float(xy[first[-1], 0]), float(xy[first[-1], 1]))
+        if key != self._starts_key:                 # stroke starts change when a stroke begins, not per step
+            self._starts_key = key
+            self.starts.setData(xy[first, 0], xy[first, 1])
         x0, x1, y0, y1 = self._range
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         if lo[0] < x0 or hi[0] > x1 or lo[1] < y0 or hi[1] > y1:       # widen, never shrink, while drawing
