@@ -33,9 +33,20 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _unit_weight(text: str) -> float:
+    """An argparse type: a finite number between 0 and 10."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 10.0:          # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 10, got {text}")
+    return value
+
+
 def _add_train(sub: Any) -> None:
     train = sub.add_parser("train", help="train a model and save it (atomic) to --out")
-    kinds = train.add_subparsers(dest="kind", required=True, metavar="{digits,text,task}")
+    kinds = train.add_subparsers(dest="kind", required=True, metavar="{digits,text,task,pen}")
 
     d = kinds.add_parser("digits", help="a CNN (or row-by-row RNN) on MNIST digits")
     d.add_argument("--out", required=True, type=out_file)
@@ -44,6 +55,11 @@ def _add_train(sub: Any) -> None:
     d.add_argument("--seed", type=non_negative_int, default=0)
     d.add_argument("--arch", choices=["cnn", "rowrnn"], default="cnn",
                    help="cnn: LeNet-style CNN; rowrnn: an LSTM reading the 28 rows")
+    d.add_argument("--pen-data", type=Path, default=None, metavar="NPZ",
+                   help="also train on real pen digits (a UNIPEN npz; training writers only), "
+                        "rendered through the canvas pipeline")
+    d.add_argument("--init", type=Path, default=None, metavar="MODEL",
+                   help="start from this model's weights (same architecture), lower learning rate")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     # -- fine-tuning on the user's examples (issue 12) --
     d.add_argument("--finetune", type=Path, default=None, metavar="MODEL",
@@ -60,6 +76,20 @@ def _add_train(sub: Any) -> None:
                    help="optimiser steps")
     t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--quiet", action="store_true")
+
+    from explorer.data.unipen import DEFAULT_PATH as UNIPEN_PATH
+    pn = kinds.add_parser("pen", help="an LSTM/GRU that reads a digit as pen events (real pen digits)")
+    pn.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
+    pn.add_argument("--hidden", type=int_in_range(1, 1024), default=64)
+    pn.add_argument("--data", type=Path, default=Path(UNIPEN_PATH),
+                    help="UNIPEN digits npz (training only; the app never reads it)")
+    pn.add_argument("--out", required=True, type=out_file)
+    pn.add_argument("--epochs", type=int_in_range(1, 10_000), default=20)
+    pn.add_argument("--seed", type=non_negative_int, default=0)
+    pn.add_argument("--batch", type=int_in_range(1, 4096), default=48, help="sequences per step")
+    pn.add_argument("--early", type=_unit_weight, default=0.3,
+                    help="weight of the loss on the readings before the last pen event")
+    pn.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")
     k.add_argument("--task", required=True)
@@ -80,8 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="See, live, what a CNN and an RNN compute. Without a sub-command: open the window.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("classify", help="label and probabilities of digit images")
-    c.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    c = sub.add_parser("classify", help="label and probabilities of digit images or stroke files")
+    c.add_argument("images", nargs="+", type=Path, metavar="FILE",
+                   help="an image, or a stroke file {\"canvas\": W, \"strokes\": [[[x, y], ...], ...]}")
+    c.add_argument("--reverse-strokes", action="store_true",
+                   help="read each stroke file's strokes (and their points) in reverse order")
     c.add_argument("--model", type=Path, default=None)
     c.add_argument("--json", action="store_true")
     c.add_argument("--ablate", default=None, metavar="L:C[,L:C...]",  # issue 13
@@ -101,9 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also draw 20,000 scripted pen moves and report memory growth")
 
     m = sub.add_parser("compare", help="CNN vs RNN on a toy task or on held-out code, by distance")
-    m.add_argument("--task", choices=["long-range", "motif", "text"], required=True)
+    m.add_argument("--task", choices=["long-range", "motif", "text", "digits-three-ways"], required=True)
     m.add_argument("--json", action="store_true")
     m.add_argument("--seed", type=non_negative_int, default=0)
+    m.add_argument("--data", type=Path, default=None, metavar="NPZ",
+                   help="digits-three-ways: the UNIPEN digits npz whose held-out writers are read")
+    m.add_argument("--out", type=out_file, default=None,
+                   help="digits-three-ways: also write the JSON to this file")
 
     for module in _command_modules():
         module.add_parser(sub)
@@ -157,6 +194,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     elif args.kind == "digits":
         from explorer.training import digits
         summary = digits.train_digits_cli(args)
+    elif args.kind == "pen":
+        from explorer.training import pen
+        summary = pen.train_pen_cli(args)
     elif args.kind == "text":
         from explorer.training import text
         summary = text.train_text_cli(args)
@@ -173,6 +213,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.task == "digits-three-ways":
+        from explorer.training import three_ways
+        return three_ways.run_cli(args)
+    if getattr(args, "data", None) is not None or getattr(args, "out", None) is not None:
+        raise UserError("--data and --out belong to --task digits-three-ways")
     from explorer.training import compare
     return compare.run_cli(args)
 

@@ -51,7 +51,7 @@ class PenSpecError(ExplorerError, ValueError):
 class PenSpec:
     """Everything the encoding needs: resampling spacing and the jump scale (reference units)."""
 
-    spacing: float = 8.0       # arc length between two pen steps
+    spacing: float = 10.0      # arc length between two pen steps
     jump_scale: float = 100.0  # a pen-up jump of this length reads as 1.0
     features: tuple[str, ...] = FEATURES
     canvas: int = REF

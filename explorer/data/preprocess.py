@@ -55,6 +55,11 @@ def _segments(lines: list[np.ndarray], max_len: float) -> tuple[np.ndarray, np.n
     """Polylines -> segment ends a, b: (S, 2) each; a dot is a == b; none longer than max_len."""
     a = np.concatenate([p if len(p) == 1 else p[:-1] for p in lines])
     b = np.concatenate([p if len(p) == 1 else p[1:] for p in lines])
+    # each segment from its smaller (x, y) end: the rounding then does not depend on the
+    # direction the pen moved, so a drawing and its strokes reversed or reordered render
+    # to the same pixels, bit for bit (the network's answer cannot depend on stroke order)
+    swap = ((a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1])))[:, None]
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
     pieces = np.maximum(np.ceil(np.hypot(*(b - a).T) / max_len), 1).astype(int)
     if pieces.max() > 1:                               # split long segments into equal pieces
         seg = np.repeat(np.arange(len(a)), pieces)

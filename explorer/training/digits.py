@@ -27,6 +27,7 @@ import numpy as np
 
 from explorer.data.augment import AugmentConfig, StrokeAugment, augment_batch
 from explorer.data.mnist import DigitData, load_digits, split_indices
+from explorer.data.preprocess import EmptyDrawing, preprocess_strokes
 from explorer.data.styles import STYLES, StyleSampler
 from explorer.engine import (
     LSTM,
@@ -68,6 +69,11 @@ STROKE_POOL = 6000           # at most this many training images are traced (ful
 # share of every batch replaced by synthetic writing styles MNIST lacks (explorer.data.styles:
 # flagged 1s with and without a base, crossed and curved 7s, open 4s, straight-tailed 9s)
 STYLE_SHARE = {"cnn": 0.08, "rowrnn": 0.05}   # 8 % cost the row-RNN 0.9 pt on MNIST
+# share of every batch replaced by real pen digits (UNIPEN training writers, --pen-data),
+# placed on the canvas, re-drawn by a random writer and rendered by preprocess_strokes
+PEN_SHARE = 0.3
+PEN_WIDTHS = (1.8, 3.2)      # pen width in output px of those renderings
+INIT_LR = 1e-3               # peak learning rate when starting from a trained model (--init)
 
 
 def build_model(arch: str = "cnn", seed: int = 0) -> Model:
@@ -169,7 +175,8 @@ def _stroke_pool(x_tr: np.ndarray, seed: int, share: float, progress: bool,
 
 
 def command_line(out: str | os.PathLike, mnist: str | None, epochs: int | None, seed: int,
-                 arch: str) -> str:
+                 arch: str, pen_data: str | os.PathLike | None = None,
+                 init: str | os.PathLike | None = None) -> str:
     """The ``cnn-rnn-explorer train digits ...`` line that reproduces a run."""
     parts = ["cnn-rnn-explorer", "train", "digits", "--out", str(out)]
     if mnist is not None:
@@ -177,7 +184,42 @@ def command_line(out: str | os.PathLike, mnist: str | None, epochs: int | None, 
     if epochs is not None:
         parts += ["--epochs", str(epochs)]
     parts += ["--seed", str(seed), "--arch", arch]
+    if pen_data is not None:
+        parts += ["--pen-data", str(pen_data)]
+    if init is not None:
+        parts += ["--init", str(init)]
     return shlex.join(parts)
+
+
+class _PenDigits:
+    """Real pen digits of the training writers (``explorer.data.unipen``) for the CNN: each
+    draw places a digit on the canvas, re-draws it by a random writer and renders it through
+    ``preprocess_strokes`` (the canvas pipeline) with a random pen width. The held-out
+    writers are kept aside, as drawn once on the canvas (``held_x``, ``held_y``)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        from explorer.data.unipen import load_unipen, writer_split
+        from explorer.training.pen import heldout_strokes
+
+        digits = load_unipen(path)
+        tr, ho = writer_split(digits)
+        self.train, self.held = digits.subset(tr), digits.subset(ho)
+        self.held_x = np.stack([preprocess_strokes(s) for s in heldout_strokes(self.held)])
+
+    def __len__(self) -> int:
+        return len(self.train)
+
+    def render(self, which: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        from explorer.data.unipen import augment_digit, place_on_canvas
+
+        x = np.zeros((len(which), 1, 28, 28), np.float32)
+        for j, i in enumerate(which):
+            lines = augment_digit(place_on_canvas(self.train.strokes[int(i)], rng), rng)
+            try:
+                x[j] = preprocess_strokes(lines, pen_width=rng.uniform(*PEN_WIDTHS))
+            except EmptyDrawing:
+                pass
+        return x
 
 
 def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int | None = None,
@@ -186,7 +228,10 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
                  cancel: threading.Event | None = None, *, data: DigitData | None = None,
                  batch_size: int = BATCH_SIZE, command: str | None = None,
                  stroke_share: float | None = None,
-                 style_share: float | None = None) -> dict[str, Any]:
+                 style_share: float | None = None,
+                 pen_data: str | os.PathLike | None = None,
+                 pen_share: float = PEN_SHARE,
+                 init: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train a digit model and save it to ``out`` -> summary dict (JSON-serialisable).
 
     ``data`` overrides the search for MNIST (tests pass a small slice). ``callback``
@@ -194,7 +239,10 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     nothing is written (``summary["cancelled"]`` is True). ``stroke_share`` of each batch
     (default ``STROKE_SHARE[arch]``; 0 turns it off) is replaced by stroke re-renderings
     of the same images; ``style_share`` (default ``STYLE_SHARE[arch]``) by synthetic writing
-    styles (``explorer.data.styles``), labels included. Raises ``Diverged`` if the loss turns NaN/inf, ``DataSourceError``
+    styles (``explorer.data.styles``), labels included; with ``pen_data`` (a UNIPEN npz),
+    ``pen_share`` of each batch by real pen digits of the training writers. ``init``: start
+    from that model's weights (same architecture) at a lower peak learning rate.
+    Raises ``Diverged`` if the loss turns NaN/inf, ``DataSourceError``
     if no MNIST is found.
     """
     if arch not in ARCHS:
@@ -211,8 +259,18 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
     stroke_share = STROKE_SHARE[arch] if stroke_share is None else float(stroke_share)
     style_share = STYLE_SHARE[arch] if style_share is None else float(style_share)
     styles = StyleSampler()
+    pens = _PenDigits(pen_data) if pen_data is not None else None
+    pen_share = pen_share if pens is not None else 0.0
     model = build_model(arch, seed)
-    opt = Adam(model.parameters(), lr=PEAK_LR)
+    peak_lr = PEAK_LR
+    if init is not None:
+        from explorer.engine import load_model
+        start_from = load_model(init)
+        if start_from.arch()["layers"] != model.arch()["layers"]:
+            raise UserError(f"{init}: --init needs a model of the same architecture ({arch})")
+        model.load_state_dict(start_from.state_dict())
+        peak_lr = INIT_LR
+    opt = Adam(model.parameters(), lr=peak_lr)
     rng = np.random.default_rng([seed, 1])
     steps_per_epoch = max(1, math.ceil(len(x_tr) / batch_size))
     total = epochs * steps_per_epoch
@@ -232,24 +290,34 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
                 idx, y = idx.copy(), y.copy()
                 idx[rows] = -1 - which
                 y[rows] = [STYLES[styles.names[k]][0] for k in which]
+            if pens is not None:                       # pen rows: index len(x_tr) + pen number
+                rows = np.flatnonzero((rng.random(len(idx)) < pen_share) & (idx >= 0))
+                which = rng.integers(0, len(pens), len(rows))
+                idx, y = idx.copy(), y.copy()
+                idx[rows] = len(x_tr) + which
+                y[rows] = pens.train.labels[which]
             yield idx, y
 
     def transform(idx: np.ndarray) -> np.ndarray:
         t = opt.t / total                              # cosine decay after a linear warm-up
-        opt.lr = (PEAK_LR * max(t, 1.0 / total) / WARMUP if t < WARMUP else
-                  FINAL_LR + 0.5 * (PEAK_LR - FINAL_LR) * (1 + math.cos(math.pi * t)))
+        opt.lr = (peak_lr * max(t, 1.0 / total) / WARMUP if t < WARMUP else
+                  FINAL_LR + 0.5 * (peak_lr - FINAL_LR) * (1 + math.cos(math.pi * t)))
         style_rows = np.flatnonzero(idx < 0)
-        idx_style, idx = idx, np.where(idx < 0, 0, idx)
+        pen_rows = np.flatnonzero(idx >= len(x_tr))
+        idx_style, idx = idx, np.where((idx < 0) | (idx >= len(x_tr)), 0, idx)
         x = augment_batch(x_tr[idx], rng, AUGMENT).astype(np.float32, copy=False)
         if len(style_rows):
             x[style_rows] = styles.render(-1 - idx_style[style_rows], rng)[0]
         if strokes is not None:
             pick = (rng.random(len(idx)) < share) & (pool_pos[idx] >= 0)
             pick[style_rows] = False
+            pick[pen_rows] = False
             if pick.any():
                 drawn, ok = strokes.render(pool_pos[idx[pick]], rng)
                 rows = np.flatnonzero(pick)[ok]
                 x[rows] = drawn[ok]
+        if pens is not None and len(pen_rows):
+            x[pen_rows] = pens.render(idx_style[pen_rows] - len(x_tr), rng)
         return model_input(x, arch)
 
     def val_fn() -> dict[str, float]:
@@ -286,16 +354,31 @@ def train_digits(out: str | os.PathLike, mnist: str | None = None, epochs: int |
         "style_share": float(style_share),
         "cancelled": history.cancelled,
     }
+    pen_report = None
+    if pens is not None:
+        from explorer.training.pen import heldout_report
+        pen_report = heldout_report(predict_proba(model, pens.held_x, arch), pens.held.labels,
+                                    pens.held.sources)
+        pen_report["writers"] = len(set(pens.held.writers.tolist()))
+        summary["pen_heldout"] = pen_report
+        summary["pen_share"] = pen_share
     if history.cancelled:
         summary["out"] = None
         return summary
     model.meta = {
         "task": "digits", "arch": arch, "data": data.source, "n_train": summary["n_train"],
         "n_val": summary["n_val"], "val_acc": summary["val_acc"], "seed": seed, "epochs": epochs,
-        "command": command or command_line(out, mnist, epochs, seed, arch),
+        "command": command or command_line(out, mnist, epochs, seed, arch, pen_data, init),
         "input": INPUT_DOC[arch], "classes": list(CLASSES),
         "stroke_share": float(stroke_share), "style_share": float(style_share),
     }
+    if init is not None:
+        model.meta["init"] = f"{Path(init).name}: {start_from.meta.get('command', '')}"
+    if pen_report is not None:
+        model.meta.update({
+            "pen_share": pen_share, "pen_heldout": pen_report,
+            "pen_data": "UNIPEN train_r01_v07 category 1a, training writers (CC BY 4.0, "
+                        "doi:10.5281/zenodo.1195803)"})
     save_model(model, out)
     summary["file_bytes"] = out.stat().st_size
     return summary
@@ -305,10 +388,12 @@ def train_digits_cli(args: Any) -> dict[str, Any]:
     """``cnn-rnn-explorer train digits`` -> summary (the CLI prints it as JSON)."""
     if args.epochs is not None and args.epochs < 1:     # the CLI's parser checks this first
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
-    command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch)
+    pen_data, init = getattr(args, "pen_data", None), getattr(args, "init", None)
+    command = command_line(args.out, args.mnist, args.epochs, args.seed, args.arch, pen_data, init)
     # a diverging run raises Diverged, an ExplorerError: the CLI prints it as one line, exit 2
     summary = train_digits(args.out, mnist=args.mnist, epochs=args.epochs, seed=args.seed,
-                           arch=args.arch, progress=not args.quiet, command=command)
+                           arch=args.arch, progress=not args.quiet, command=command,
+                           pen_data=pen_data, init=init)
     if not args.quiet:
         print(f"validation accuracy {summary['val_acc']:.2%} on {summary['n_val']:,} held-out "
               f"images ({summary['data']}); saved {summary['out']}", file=sys.stderr)
