@@ -104,3 +104,38 @@ def test_pen_model_picker_and_a_wrong_model(qtbot, lab, ui, model):
     np.testing.assert_allclose(lab.pen_probabilities(), read_at_once(gru, _strokes(lab))[-1], atol=1e-6)
     lab.middle_tabs.setCurrentIndex(1)
     assert lab.pen_gates.bands == ("r", "z")
+
+
+def test_classify_on_a_stroke_file_equals_pen_probabilities_after_drawing_it(qtbot, lab, pen_model, tmp_path, capsys):
+    """The DESIGN contract: `classify strokes.json --model <pen model> --json` == pen_probabilities()
+    after drawing the same strokes on the canvas (a digit by a writer the models never saw)."""
+    import json
+
+    from PySide6 import QtCore
+
+    from explorer.cli import main
+    from explorer.data.styles import Writer
+    from explorer.engine import save_model
+    lab.canvas.setFixedSize(282, 282)                  # a 280-pixel drawing square: mouse pixels are reference units
+    qtbot.waitUntil(lambda: lab.canvas.square().width() == 280)
+    model_file = tmp_path / "pen.npz"
+    save_model(pen_model, model_file)
+    left = QtCore.Qt.MouseButton.LeftButton
+    for digit in (4, 7):
+        lab.clear()
+        strokes = [np.clip(np.round(s), 2, 277) for s in Writer(977).sample_strokes(digit, np.random.default_rng(digit))]
+        for s in strokes:
+            qtbot.mousePress(lab.canvas, left, pos=lab.canvas.from_ref(*s[0]))
+            for x, y in s[1:]:
+                qtbot.mouseMove(lab.canvas, lab.canvas.from_ref(x, y))
+            qtbot.mouseRelease(lab.canvas, left, pos=lab.canvas.from_ref(*s[-1]))
+        drawn = _strokes(lab)
+        assert len(drawn) == len(strokes)
+        for a, b in zip(drawn, strokes):                          # the canvas kept exactly those points
+            np.testing.assert_array_equal(a, b.astype(np.float32))
+        path = tmp_path / f"d{digit}.json"
+        path.write_text(json.dumps({"canvas": 280, "strokes": [s.tolist() for s in strokes]}))
+        capsys.readouterr()
+        assert main(["classify", str(path), "--model", str(model_file), "--json"]) == 0
+        cli = np.array(json.loads(capsys.readouterr().out)[0]["probabilities"])
+        np.testing.assert_allclose(lab.pen_probabilities(), cli, atol=1e-6, rtol=0)
