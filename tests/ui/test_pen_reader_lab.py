@@ -139,3 +139,26 @@ def test_classify_on_a_stroke_file_equals_pen_probabilities_after_drawing_it(qtb
         assert main(["classify", str(path), "--model", str(model_file), "--json"]) == 0
         cli = np.array(json.loads(capsys.readouterr().out)[0]["probabilities"])
         np.testing.assert_allclose(lab.pen_probabilities(), cli, atol=1e-6, rtol=0)
+
+
+def test_stroke_order_experiment_through_the_lab(qtbot, lab, ui, pen_model):
+    ui.draw(qtbot, lab.canvas, ui.seven_points()[:25])
+    ui.draw(qtbot, lab.canvas, ui.seven_points()[24:])
+    order = lab.experiments.order
+    order.order_button.click()
+    labels = [order.table.item(r, 0).text() for r in range(order.table.rowCount())]
+    assert labels == ["as drawn", "reversed", "order 2 1", "without stroke 1", "without stroke 2"]
+    base, rev = order.readings[0], order.readings[1]
+    np.testing.assert_array_equal(rev.cnn, base.cnn)                       # the picture: bit for bit
+    np.testing.assert_allclose(base.pen, lab.pen_probabilities(), atol=1e-6)
+    assert "bit for bit" in order.readout.text()
+    # double-click "reversed": that version becomes the drawing (undoable); the pen RNN reads it
+    order.table.cellDoubleClicked.emit(1, 0)
+    np.testing.assert_allclose(lab.pen_probabilities(), read_at_once(pen_model, list(rev.strokes))[-1], atol=1e-6)
+    np.testing.assert_array_equal(lab.probabilities(), lab.session.classify_strokes(list(rev.strokes)))
+    lab.undo()
+    np.testing.assert_allclose(lab.pen_probabilities(), base.pen, atol=1e-6)
+    order.transform.setCurrentIndex(order.transform.findData("thicker"))
+    order.sweep_button.click()
+    name, values, p_cnn, p_pen = order.sweep
+    assert name == "thicker" and np.ptp(p_pen, axis=0).max() == 0 and np.ptp(p_cnn, axis=0).max() > 0

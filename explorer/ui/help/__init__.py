@@ -145,3 +145,8 @@ from explorer.ui.help.experiments import DIGIT_EXPERIMENTS, TOLERANCE  # noqa: E
 
 PAGES["Digits"] = DIGITS + DIGIT_EXPERIMENTS
 PAGES["Compare"] = COMPARE + TOLERANCE
+
+# the pen RNN beside the CNN: its page's panels and the stroke-order experiment
+from explorer.ui.help import pen as _pen  # noqa: E402
+
+PAGES["Digits"] += "<h2>The pen RNN</h2>" + _pen.READER + _pen.TIME + _pen.TRAJECTORY + _pen.GATES + _pen.ORDER
