@@ -5,7 +5,8 @@ READER = """
 <p>The <b>CNN</b> reads your drawing as a <i>picture</i>: the finished ink, preprocessed to
 28×28, slid over by small kernels — space, all at once. The <b>pen RNN</b> (an LSTM or a
 GRU) reads the same drawing as the <i>pen</i> wrote it: a fixed length of pen travel is
-one <b>pen step</b> (the shipped models: every 10 units of a 280-unit canvas) carrying the movement since the last step, where the pen went down and when
+one <b>pen step</b> (the shipped models: every 10 units of a 280-unit canvas) carrying the
+movement since the last step, where the pen went down and when
 it was lifted. It steps with every pen movement, carrying a state from step to step — time.
 It never sees the ink, so it is blind to the pen's width, and the order and direction of your
 strokes are part of what it reads. Both answers are recomputed with every pen movement.</p>
