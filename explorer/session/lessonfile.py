@@ -47,7 +47,8 @@ MEMBER = re.compile(r"^(session\.json|drawing\.npz|arrays\.npz|models/[a-z][a-z0
 SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "window": {"tab": (int,)},
     "digits": {"scope": (str,), "pen_width": (int, float), "saliency": (bool,), "winners": (bool,),
-               "selection": (dict, type(None))},
+               "selection": (dict, type(None)), "pen_model": (str,), "pen_target": (int, type(None)),
+               "pen_page": (bool,)},
     "sequence": {"model_label": (str,), "text": (str,), "cursor": (int,), "unit": (int, type(None)),
                  "unit_state": (str,), "colour": (str,)},
     "compare": {"tab": (int,), "task": (str,), "distance": (int,), "steps": (int,), "seed": (int,)},

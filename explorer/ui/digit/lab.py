@@ -208,6 +208,8 @@ class DigitLab(QtWidgets.QWidget):
             if ok and notice:
                 self.pen_note.setText(notice)
             return ok
+        if source.startswith("session:"):                 # came inside a session file: nothing on disk
+            return False
         try:
             model = load_model(source)
         except (ModelFileError, OSError) as exc:
