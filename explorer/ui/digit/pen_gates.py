@@ -36,7 +36,7 @@ class PenGatesPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         head, self.help_button = panel_header("gates over pen time", "gates", compact=True)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumSize(160, 120)
+        self.plot.setMinimumSize(70, 90)
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "pen step", "", TIP, legend=False)
         pi.setTitle(None)
@@ -53,6 +53,7 @@ class PenGatesPanel(QtWidgets.QFrame):
                                   "stop:0 #440154, stop:0.5 #21918c, stop:1 #fde725)'>"
                                   "&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</span> 1")
         legend.setToolTip("gate value: 0 (closed) dark … 1 (open) yellow")
+        legend.setMinimumWidth(1)
         head.insertWidget(1, legend)
         self.setToolTip(TIP)
         lay = QtWidgets.QVBoxLayout(self)

@@ -87,11 +87,14 @@ class PenTimePanel(QtWidgets.QFrame):
         self.target.setToolTip("What 'right' means for 'when did it know?': the digit you meant, or\n"
                                "each reader's own last answer")
         self.target.currentIndexChanged.connect(lambda _: self.target_changed.emit(int(self.target.currentData())))
-        head, self.help_button = panel_header("probabilities over pen time", "time",
-                                              QtWidgets.QLabel("the digit is"), self.target)
+        self.target.setMinimumContentsLength(2)
+        self.target.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        is_label = QtWidgets.QLabel("the digit is")
+        is_label.setMinimumWidth(1)
+        head, self.help_button = panel_header("probabilities over pen time", "time", is_label, self.target, compact=True)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
-        self.view.setMinimumSize(200, 170)
+        self.view.setMinimumSize(90, 150)
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, ClassCurves] = {}
         self.knew: dict[str, pg.InfiniteLine] = {}
@@ -113,9 +116,12 @@ class PenTimePanel(QtWidgets.QFrame):
         self.plots["cnn"].setXLink(self.plots["pen"])
         self.legend = QtWidgets.QLabel(" ".join(f"<span style='color:{c}'>■</span>{k}" for k, c in enumerate(CLASS_COLOURS)))
         self.legend.setToolTip("curve colour of each class")
+        self.legend.setWordWrap(True)
+        self.legend.setMinimumWidth(1)
         self.readout = QtWidgets.QLabel()
         self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
+        self.readout.setMinimumWidth(1)
         self.setToolTip(TIP)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
