@@ -106,7 +106,7 @@ class DigitLab(QtWidgets.QWidget):
         self.pen_scheduler = LatestFrame(self._render_pen, fps=30, parent=self)   # the CNN over pen time, catching up
         lab_layout.make_actions(self)
         lab_layout.build(self)
-        self.pen_note.setText(pen_notice or "")
+        self.show_pen_notice(pen_notice)
         self.pen_combo.activated.connect(lambda i: self.choose_pen_model(self.pen_combo.itemData(i)))
         self.pen_time.target_changed.connect(lambda t: self.set_pen_target(None if t < 0 else t))
         self.middle_tabs.currentChanged.connect(lambda _: self._render_pen())
@@ -188,10 +188,15 @@ class DigitLab(QtWidgets.QWidget):
             i = self.pen_combo.count() - 1
         self.pen_combo.setCurrentIndex(i)
         trained = model.meta.get("trained", True) is not False
-        self.pen_note.setText("" if trained else "untrained pen model: its guesses are random")
+        self.show_pen_notice(None if trained else "untrained pen model: its guesses are random")
         self._render_pen()
         self.model_changed.emit()
         return True
+
+    def show_pen_notice(self, notice: str | None) -> None:
+        """A short warning beside the pen model picker (the whole sentence in its tooltip)."""
+        self.pen_note.setText("" if not notice else "⚠ " + notice.split(" (")[0].split(":")[0])
+        self.pen_note.setToolTip(notice or "")
 
     def choose_pen_model(self, source: str) -> bool:
         """A pen model from the picker: a shipped label (``SHIPPED``) or a model file's path."""
@@ -206,7 +211,7 @@ class DigitLab(QtWidgets.QWidget):
             model, notice = load_pen_model(source)
             ok = self.set_pen_model(model, source, source)
             if ok and notice:
-                self.pen_note.setText(notice)
+                self.show_pen_notice(notice)
             return ok
         if source.startswith("session:"):                 # came inside a session file: nothing on disk
             return False

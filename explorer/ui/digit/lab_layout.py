@@ -152,8 +152,8 @@ def build(lab: DigitLab) -> None:
 
     lab.middle_tabs = QtWidgets.QTabWidget()
     lab.middle_tabs.setObjectName("digitMiddleTabs")
-    lab.middle_tabs.addTab(lab.layer_scroll, "CNN · feature maps")
-    lab.middle_tabs.addTab(scrolled(_pen_page(lab)), "pen RNN · reads the pen")   # scrolls only below ~170 px
+    lab.middle_tabs.addTab(lab.layer_scroll, "CNN layers")
+    lab.middle_tabs.addTab(scrolled(_pen_page(lab)), "pen RNN")   # scrolls only below ~170 px
     lab.middle_tabs.setTabToolTip(0, "The CNN reads the picture: every layer's maps, live")
     lab.middle_tabs.setTabToolTip(1, "The pen RNN reads the pen as it moves: its probabilities over pen time\n"
                                      "beside the CNN's, its hidden state and its gates, live")
@@ -176,8 +176,7 @@ def _pen_page(lab: DigitLab) -> QtWidgets.QWidget:
         lab.pen_combo.addItem(label, label)
     lab.pen_combo.setMinimumContentsLength(5)
     lab.pen_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    lab.pen_note = QtWidgets.QLabel()
-    lab.pen_note.setWordWrap(True)
+    lab.pen_note = QtWidgets.QLabel()                 # "⚠ untrained", the reason in its tooltip
     lab.pen_note.setStyleSheet("color:#b35900")
     lab.pen_note.setMinimumWidth(10)
     lab.pen_help = HowToButton("pen RNN", PAGES["reader"], compact=True)

@@ -23,9 +23,9 @@ WINDOW = 160            # pen steps shown (the latest): the cost of a frame does
 BANDS = {"LSTM": ("i", "f", "o"), "GRU": ("r", "z")}
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "r": "reset r", "z": "update z"}
 TIP = ("Gates of the pen RNN over pen time: one band per gate, one row per hidden unit, one column\n"
-       "per pen step (the latest at the right); 0 dark … 1 yellow. LSTM: f ≈ 1 keeps the memory,\n"
-       "i ≈ 1 writes to it, o ≈ 1 shows it. GRU: z ≈ 1 keeps the old state, r feeds it to the\n"
-       "candidate. Ticks on top: a stroke starts.")
+       "per pen step (the latest at the right); 0 dark … 1 yellow. LSTM: i input, f forget, o output\n"
+       "gate: f ≈ 1 keeps the memory, i ≈ 1 writes to it, o ≈ 1 shows it. GRU: z update gate ≈ 1\n"
+       "keeps the old state, r reset gate feeds it to the candidate. Ticks on top: a stroke starts.")
 
 
 class PenGatesPanel(QtWidgets.QFrame):
@@ -74,11 +74,11 @@ class PenGatesPanel(QtWidgets.QFrame):
         gap = max(1, hidden // 8)
         rows = len(bands) * hidden + (len(bands) - 1) * gap
         self._buf = np.full((rows, WINDOW), np.nan, np.float32)      # NaN rows: the gaps (transparent)
-        ticks = [((hidden + gap) * b + hidden / 2, NAMES[g]) for b, g in enumerate(bands)]
+        ticks = [((hidden + gap) * b + hidden / 2, g) for b, g in enumerate(bands)]
         pi = self.plot.getPlotItem()
         left = pi.getAxis("left")
         left.setTicks([ticks, []])
-        left.setWidth(64)
+        left.setWidth(22)
         pi.getViewBox().setYRange(-4, rows, padding=0.01)
         self.empty.setPos(20, rows / 2)
 

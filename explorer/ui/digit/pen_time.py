@@ -91,7 +91,7 @@ class PenTimePanel(QtWidgets.QFrame):
         self.target.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         is_label = QtWidgets.QLabel("the digit is")
         is_label.setMinimumWidth(1)
-        head, self.help_button = panel_header("probabilities over pen time", "time", is_label, self.target, compact=True)
+        head, self.help_button = panel_header("over pen time", "time", is_label, self.target, compact=True)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
         self.view.setMinimumSize(90, 150)
@@ -180,11 +180,11 @@ class PenTimePanel(QtWidgets.QFrame):
         def knew(at: int | None, missing: bool) -> str:
             if missing:
                 return "…"
-            return "not yet" if at is None else f"step {at + 1}"
+            return "not yet" if at is None else str(at + 1)
         t = frame.steps
         return (f"{now(frame.pen, RNN, 'pen RNN')} &nbsp; {now(frame.cnn, CNN, 'CNN')} &nbsp; "
-                f"<span style='color:{FG}'>knew at: pen RNN {knew(frame.knew_pen, False)}, "
-                f"CNN {knew(frame.knew_cnn, frame.cnn_missing > 0)} (of {t})</span>")
+                f"<span style='color:{FG}'>knew at step: {knew(frame.knew_pen, False)} · "
+                f"{knew(frame.knew_cnn, frame.cnn_missing > 0)} (of {t})</span>")
 
 
 def demo() -> PenTimePanel:

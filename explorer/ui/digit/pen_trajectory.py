@@ -138,7 +138,7 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         if ex != self._labels:
             self._labels = ex
             pi = self.plot.getPlotItem()
-            pi.setLabel("bottom", f"axis 1 ({ex[0]} % of variance)", color=FG)
+            pi.setLabel("bottom", f"axis 1 ({ex[0]} %)", color=FG)
             pi.setLabel("left", f"axis 2 ({ex[1]} %)", color=FG)
         xy = frame.xy
         self.trail.set_data(xy)
