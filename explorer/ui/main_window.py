@@ -125,7 +125,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.sequence_lab = SequenceLab(self.settings)
         self.add_lab("Sequences", self.sequence_lab)
-        self.compare_lab = CompareLab(self.settings, digit_source=self.current_digit_input)
+        self.compare_lab = CompareLab(self.settings, digit_source=self.current_digit_input,
+                                      pen_source=self.digit_lab.pen_probabilities)
         self.add_lab("Compare", self.compare_lab)
         self.train_lab = TrainLab(self.settings)
         self.add_lab("Train", self.train_lab)

@@ -15,28 +15,30 @@ from explorer.ui.compare.tolerance import TolerancePanel
 
 
 class CompareLab(QtWidgets.QWidget):
-    """Sub-tabs: ``duel`` (same task, both networks), ``digits`` (digits both ways), ``params``."""
+    """Sub-tabs: ``duel`` (same task, both networks), ``digits`` (digits three ways), ``params``."""
 
     status = QtCore.Signal(str)
     model_changed = QtCore.Signal()    # Lab protocol: model_label() has a new text
 
     def __init__(self, settings: QtCore.QSettings | None = None,
                  digit_source: DigitSource | None = None,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None,
+                 pen_source: DigitSource | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.tabs = QtWidgets.QTabWidget()
         self.duel = DuelPanel()
-        self.digits = DigitsPanel(digit_source)
+        self.digits = DigitsPanel(digit_source, pen_source=pen_source)
         self.params = ParamsPanel()
         self.tabs.addTab(self.duel, "Same task, both networks")
-        self.tabs.addTab(self.digits, "Digits both ways")
+        self.tabs.addTab(self.digits, "Digits three ways")
         self.tabs.addTab(self.params, "Parameters")
         self.tolerance = TolerancePanel(self.digits.pair, digit_source)          # issue 13
         self.tabs.addTab(self.tolerance, "Which tolerates a shift?")
         self.tabs.setTabToolTip(3, "The same invariance sweep for the digit CNN and the row-RNN.")
         self.tabs.setTabToolTip(0, "A CNN and an LSTM trained live on the same toy task.")
-        self.tabs.setTabToolTip(1, "The digit CNN and a row-by-row RNN on the same drawing.")
+        self.tabs.setTabToolTip(1, "The digit CNN, a row-by-row RNN and the pen RNN on the same drawing, and on "
+                                   "writers none of them saw.")
         self.tabs.setTabToolTip(2, "Parameter counts: fully connected vs CNN vs RNN, editable sizes.")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -77,4 +79,6 @@ class CompareLab(QtWidgets.QWidget):
         """The networks the current sub-tab compares."""
         if self.tabs.currentWidget() is self.duel:
             return f"compare: a CNN and an LSTM on <b>{self.duel.task.currentText()}</b>"
+        if self.tabs.currentWidget() is self.digits:
+            return "compare: <b>digit CNN</b>, <b>row-by-row RNN</b> and <b>pen RNN</b>"
         return "compare: <b>digit CNN</b> and <b>row-by-row RNN</b>"
