@@ -24,7 +24,7 @@ DigitSource = Callable[[], "np.ndarray | None"]
 PEN = "#9467bd"                  # the pen RNN (the row-RNN keeps the recurrent red)
 COLOURS = {"CNN": CNN, "row-RNN": RNN, "pen LSTM": PEN, "pen GRU": "#c5b0d5"}
 CHANGES = ("as is",) + ROBUSTNESS
-CHANGE_LABELS = {"as is": "as is", "reversed": "reversed", "permuted": "reordered", "stroke_left_out": "stroke out",
+CHANGE_LABELS = {"as is": "as is", "reversed": "reversed", "permuted": "reorder", "stroke_left_out": "−stroke",
                  "shift": "shift", "scale": "scale", "rotate": "rotate", "thicker": "thicker"}
 
 
@@ -146,7 +146,10 @@ class DigitsPanel(QtWidgets.QWidget):
             pp.addItem(b)
             pp.legend.addItem(b, name)
         pp.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
-        pp.setRange(xRange=(-0.7, 9.7), yRange=(0, 1.02), padding=0)
+        pp.setRange(xRange=(-0.7, 9.7), yRange=(0, 1.4), padding=0)     # headroom above 1 for the legend
+        pp.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
+        if pp.legend is not None:
+            pp.legend.setColumnCount(3)
 
         self.traj_plot = plot_widget("Row-RNN hidden state, row by row", "principal axis 1",
                                      "principal axis 2",
@@ -279,8 +282,9 @@ class DigitsPanel(QtWidgets.QWidget):
         """Grouped bars, built once: one group per change, one bar per network of the figures."""
         pi = self.robust_plot.getPlotItem()
         pi.getAxis("bottom").setTicks([[(i, CHANGE_LABELS[c]) for i, c in enumerate(CHANGES)]])
-        pi.setYRange(0, 1.05, padding=0)
+        pi.setYRange(0, 1.45, padding=0)                 # headroom above 1 for the legend
         pi.getViewBox().disableAutoRange(pg.ViewBox.YAxis)
+        pi.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
         self.robust_bars: dict[str, pg.BarGraphItem] = {}
         if self.figures is None:
             text = pg.TextItem("figures not computed yet", color=MUTED, anchor=(0.5, 0.5))
