@@ -96,6 +96,7 @@ class DigitLab(QtWidgets.QWidget):
         self.pen_source = "pen LSTM"                       # a SHIPPED label or a model file's path
         self.pen_view: PenFrame | None = None
         self._pen_warm = False
+        self._pen_shown: tuple[object, ...] | None = None     # what the pen panels show (see _render_pen)
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
         self.view: DigitView | None = None
         self.last_error: str | None = None
@@ -373,6 +374,10 @@ class DigitLab(QtWidgets.QWidget):
         if self.middle_tabs.currentIndex() != 1:
             return
         missing = self.pen.fill(self.session)
+        key = (id(self.pen), self.pen.reader.version, missing, self.pen.target, self.pen.reader.background)
+        if key == self._pen_shown:            # a pen move that made no new pen step: nothing to redraw
+            return
+        self._pen_shown = key
         frame = self.pen_view = self.pen.frame()
         self.pen_time.show_frame(frame)
         self.pen_trajectory.show_frame(frame)

@@ -122,6 +122,7 @@ class PenTimePanel(QtWidgets.QFrame):
         self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
         self.readout.setMinimumWidth(1)
+        self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 8)   # new text: no relayout
         self.setToolTip(TIP)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
@@ -161,8 +162,9 @@ class PenTimePanel(QtWidgets.QFrame):
             self.plots["pen"].setXRange(1, span, padding=0.02)
         for key, at in (("pen", frame.knew_pen), ("cnn", frame.knew_cnn)):
             line = self.knew[key]
-            line.setVisible(at is not None)
-            if at is not None:
+            if line.isVisible() != (at is not None):
+                line.setVisible(at is not None)
+            if at is not None and line.value() != at + 1:
                 line.setValue(at + 1)
         text = self._readout(frame)
         if text != self.readout.text():

@@ -102,6 +102,8 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         pi.showGrid(x=False, y=False)      # a grid is drawn by the axes: every curve update would repaint them
         pi.setTitle(None)
         self.cloud = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(170, 172, 185, 70))
+        # 1,500 static dots under a path that changes with every pen step: paint them once, then blit
+        self.cloud.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.starts = pg.ScatterPlotItem(size=8, symbol="s", pen=pg.mkPen(FG), brush=pg.mkBrush(255, 255, 255))
         self.trail = TrailItem(RNN, ACCENT)
         for item in (self.cloud, self.starts, self.trail):
