@@ -89,6 +89,8 @@ def _add_train(sub: Any) -> None:
     pn.add_argument("--batch", type=int_in_range(1, 4096), default=48, help="sequences per step")
     pn.add_argument("--early", type=_unit_weight, default=0.3,
                     help="weight of the loss on the readings before the last pen event")
+    pn.add_argument("--reverse-share", type=_unit_weight, default=0.0,
+                    help="share of training digits with one stroke drawn backwards (0-1)")
     pn.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = kinds.add_parser("task", help="a small recurrent model on a toy language")
@@ -212,10 +214,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench.run(args)
 
 
+def _three_ways(args: argparse.Namespace) -> int:
+    """``compare --task digits-three-ways --data NPZ [--out FILE] [--json]``: print the table
+    (or the JSON) and, with ``--out``, write the JSON there atomically."""
+    from explorer.atomic import atomic_write_text
+    from explorer.data.unipen import DEFAULT_PATH
+    from explorer.training.three_ways import format_table, three_ways
+
+    data = args.data if args.data is not None else Path(DEFAULT_PATH)
+    say = None if args.json else (lambda s: print(s, file=sys.stderr, flush=True))
+    result = three_ways(data, args.out, progress=say)
+    text = dumps_json(result)
+    if args.out is not None:
+        atomic_write_text(args.out, text + "\n")
+    print(text if args.json else format_table(result))
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     if args.task == "digits-three-ways":
-        from explorer.training import three_ways
-        return three_ways.run_cli(args)
+        return _three_ways(args)
     if getattr(args, "data", None) is not None or getattr(args, "out", None) is not None:
         raise UserError("--data and --out belong to --task digits-three-ways")
     from explorer.training import compare

@@ -48,6 +48,7 @@ PEAK_LR, FINAL_LR, WARMUP = 4e-3, 1e-4, 0.03
 EARLY = 0.3                 # weight of the mean loss over the steps before the last
 CLIP = 1.0
 STYLE_SHARE = 0.06          # extra synthetic-style digits per epoch, as a share of the real ones
+REVERSE_SHARE = 0.0         # default share of training digits with one stroke drawn backwards
 HELD_OUT_SEED = 7           # placement of the held-out digits (fixed: same figures every run)
 
 
@@ -154,9 +155,11 @@ def heldout_strokes(data: PenDigits, seed: int = HELD_OUT_SEED) -> list[list[np.
 
 
 def command_line(out: str | os.PathLike[str], cell: str, hidden: int, data: str | os.PathLike[str],
-                 epochs: int, seed: int, batch: int = BATCH_SIZE, early: float = EARLY) -> str:
+                 epochs: int, seed: int, batch: int = BATCH_SIZE, early: float = EARLY,
+                 reverse: float = REVERSE_SHARE) -> str:
     extra = [] if batch == BATCH_SIZE else ["--batch", str(batch)]
     extra += [] if early == EARLY else ["--early", repr(float(early))]
+    extra += [] if reverse == REVERSE_SHARE else ["--reverse-share", repr(float(reverse))]
     return shlex.join(["cnn-rnn-explorer", "train", "pen", "--cell", cell, "--hidden", str(hidden),
                        "--data", str(data), "--epochs", str(epochs), "--seed", str(seed), *extra,
                        "--out", str(out)])
@@ -167,10 +170,12 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
               seed: int = 0, progress: bool = True, callback: Callable[[Event], None] | None = None,
               cancel: threading.Event | None = None, *, spec: PenSpec | None = None,
               batch_size: int = BATCH_SIZE, style_share: float = STYLE_SHARE,
-              early: float = EARLY) -> dict[str, Any]:
+              early: float = EARLY, reverse_share: float = REVERSE_SHARE) -> dict[str, Any]:
     """Train a pen reader and save it atomically to ``out`` -> summary (JSON-able).
 
-    The peak learning rate grows with the batch as sqrt(batch / BATCH_SIZE)."""
+    The peak learning rate grows with the batch as sqrt(batch / BATCH_SIZE).
+    ``reverse_share``: that share of the training digits has one random stroke drawn backwards
+    (people differ in the direction they draw a loop or a bar)."""
     if cell not in CELLS:
         raise UserError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
     if epochs < 1:
@@ -203,6 +208,10 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
     def batches(epoch: int):
         # a fresh drawing of every training digit (and of the synthetic styles) per epoch
         drawn = [augment_digit(place_on_canvas(d, rng), rng) for d in train.strokes]
+        if reverse_share > 0:
+            for i in np.flatnonzero(rng.random(len(drawn)) < reverse_share):
+                k = int(rng.integers(len(drawn[i])))
+                drawn[i][k] = drawn[i][k][::-1]
         which = rng.integers(0, len(STYLE_NAMES), n_style)
         drawn += [augment_digit(style_strokes(STYLE_NAMES[k], rng), rng) for k in which]
         seqs[:] = encode(drawn, spec)
@@ -255,7 +264,9 @@ def train_pen(out: str | os.PathLike[str], cell: str = "lstm", hidden: int = DEF
         "train_digits": summary["train_digits"], "style_share": style_share,
         "epochs": epochs, "seed": seed, "hidden": hidden,
         "train_seconds": summary["train_seconds"], "train_cpu_seconds": summary["train_cpu_seconds"],
-        "command": command_line(out, cell, hidden, data, epochs, seed, batch_size, early),
+        "command": command_line(out, cell, hidden, data, epochs, seed, batch_size, early,
+                                reverse_share),
+        "reverse_share": reverse_share,
         "batch_size": batch_size, "early_weight": early, "peak_lr": peak_lr,
         "reading": "softmax(logits[0, t]) is the reading after pen step t; the last is the answer",
     }
@@ -268,4 +279,5 @@ def train_pen_cli(args: Any) -> dict[str, Any]:
     """``cnn-rnn-explorer train pen`` -> summary (the CLI prints it as JSON)."""
     return train_pen(args.out, cell=args.cell, hidden=args.hidden, data=args.data,
                      epochs=args.epochs, seed=args.seed, progress=not args.quiet,
-                     batch_size=getattr(args, "batch", BATCH_SIZE), early=getattr(args, "early", EARLY))
+                     batch_size=getattr(args, "batch", BATCH_SIZE), early=getattr(args, "early", EARLY),
+                     reverse_share=getattr(args, "reverse_share", REVERSE_SHARE))

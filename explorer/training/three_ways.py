@@ -44,7 +44,7 @@ from explorer.training.digits import predict_proba
 from explorer.training.pen import final_probabilities, heldout_strokes
 
 __all__ = ["FORMAT", "MODELS", "ROBUSTNESS", "SUBSET", "command_line", "format_table", "perturb", "read_all",
-           "run_cli", "three_ways"]
+           "three_ways"]
 
 FORMAT = "cnn-rnn-explorer/digits-three-ways"
 VERSION = 1
@@ -187,27 +187,6 @@ def three_ways(data: str | os.PathLike[str] = DEFAULT_PATH, out: str | os.PathLi
         "command": command_line(data, out if out is not None else
                                 "resources/compare/digits_three_ways.json"),
     }
-
-
-def run_cli(args: Any) -> int:
-    """``compare --task digits-three-ways --data NPZ [--out FILE] [--json]``: print the
-    table (or the JSON) and, with ``--out``, write the JSON there atomically."""
-    import sys
-
-    from explorer.atomic import atomic_write_text
-    from explorer.commands.cliargs import dumps_json
-
-    data = args.data if args.data is not None else Path(DEFAULT_PATH)
-    say = None if args.json else (lambda s: print(s, file=sys.stderr, flush=True))
-    result = three_ways(data, args.out, progress=say)
-    text = dumps_json(result)
-    if args.out is not None:
-        atomic_write_text(args.out, text + "\n")
-    if args.json:
-        print(text)
-    else:
-        print(format_table(result))
-    return 0
 
 
 def format_table(result: dict[str, Any]) -> str:

@@ -115,3 +115,17 @@ def test_tiny_run_is_reproducible_bit_for_bit(tmp_path, capsys):
                  "--epochs", "2", "--seed", "4", "--out", str(other), "--quiet"]) == 0
     c = np.load(other, allow_pickle=False)
     assert c["0.weight_hh_l0"].tobytes() != a["0.weight_hh_l0"].tobytes()   # the seed matters
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "pen", "--early", "-1", "--out", "OUT"],
+    ["train", "pen", "--early", "nan", "--out", "OUT"],
+    ["train", "pen", "--hidden", "0", "--out", "OUT"],
+    ["train", "pen", "--cell", "rnn", "--out", "OUT"],
+    ["compare", "--task", "motif", "--data", "x.npz"],
+])
+def test_bad_arguments_are_one_line(tmp_path, capsys, argv):
+    argv = [str(tmp_path / "m.npz") if a == "OUT" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "m.npz").exists()
