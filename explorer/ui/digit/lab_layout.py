@@ -302,4 +302,5 @@ def model_label(lab: DigitLab) -> str:
     meta = getattr(lab.session.model, "meta", {})
     acc = meta.get("val_acc")
     held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
-    return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held}"
+    pen = lab.pen_combo.currentText() or "pen RNN"
+    return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held} · pen: <b>{pen}</b>"
