@@ -87,3 +87,17 @@ def test_the_pen_model_and_page_survive_a_restart(qtbot, tmp_path, model, ui):
     path.unlink()
     third = open_window(qtbot, ini, model)
     assert third.digit_lab.pen_combo.currentData() == "pen LSTM"
+
+
+def test_autosave_keeps_the_pen_model_without_closing(qtbot, tmp_path, model):
+    ini = str(tmp_path / "a.ini")
+    win = open_window(qtbot, ini, model)
+    path = tmp_path / "autosaved_pen.npz"
+    save_model(random_pen_model("GRU", hidden=5, seed=9), path)
+    assert win.open_model(path)
+    assert "settings" in win.autosave.pending()              # the picker changed: the settings are due
+    win.autosave.save("settings")
+    from tests.ui.conftest import settings_at
+    kept = settings_at(ini)
+    assert kept.value("digits/pen_model") == str(path.resolve())
+    assert int(kept.value("digits/middle_tab")) == 1
