@@ -16,7 +16,8 @@ multi-stroke digit removed; scored against the true label), ``shift`` (moved by 
 units), ``scale`` (x0.6 or x1.5 about its centre), ``rotate`` (+-20 degrees),
 ``thicker`` (the picture rendered with a pen 1.75x as wide; the pen models cannot see
 width, so theirs is their plain accuracy). ``permuted`` and ``stroke_left_out`` are over
-the multi-stroke digits only. ``ms_per_reading``: median wall time of one reading of one
+the multi-stroke digits only (each model's ``multi_stroke_accuracy`` is their baseline:
+the same digits unchanged). ``ms_per_reading``: median wall time of one reading of one
 finished digit, input preparation included, on this machine.
 
 The output is ``resources/compare/digits_three_ways.json`` (``FORMAT``), which the Compare
@@ -169,6 +170,8 @@ def three_ways(data: str | os.PathLike[str] = DEFAULT_PATH, out: str | os.PathLi
                           for d in range(10)],
             "ms_per_reading": _ms_per_reading(model, reads, drawings),
             "robustness": robust,
+            # the baseline of "permuted" and "stroke_left_out": the same multi-stroke digits unchanged
+            "multi_stroke_accuracy": round(float(hit[multi].mean()), 5),
         })
         subset[name] = round(float(hit[:SUBSET].mean()), 5)
     sources = sorted(set(held.sources.tolist()))

@@ -54,6 +54,7 @@ def test_shipped_json_schema(shipped):
             assert m["robustness"]["thicker"] == m["accuracy"]
         if m["reads"] in ("picture", "rows"):            # the picture has no stroke order
             assert m["robustness"]["reversed"] == m["accuracy"]
+            assert m["robustness"]["permuted"] == m["multi_stroke_accuracy"]
     assert shipped["command"].startswith("cnn-rnn-explorer compare --task digits-three-ways ")
     assert shipped["command"].endswith("--out resources/compare/digits_three_ways.json")
 
