@@ -282,7 +282,7 @@ class DigitsPanel(QtWidgets.QWidget):
         """Grouped bars, built once: one group per change, one bar per network of the figures."""
         pi = self.robust_plot.getPlotItem()
         pi.getAxis("bottom").setTicks([[(i, CHANGE_LABELS[c]) for i, c in enumerate(CHANGES)]])
-        pi.setYRange(0, 1.45, padding=0)                 # headroom above 1 for the legend
+        pi.setYRange(0, 1.02, padding=0)
         pi.getViewBox().disableAutoRange(pg.ViewBox.YAxis)
         pi.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
         self.robust_bars: dict[str, pg.BarGraphItem] = {}
@@ -302,12 +302,16 @@ class DigitsPanel(QtWidgets.QWidget):
             bar = pg.BarGraphItem(x=np.arange(len(CHANGES)) - 0.4 + w * (j + 0.5), height=h, width=w * 0.92,
                                   brush=COLOURS.get(name, MUTED), pen=None)
             pi.addItem(bar)
-            if pi.legend is not None:
-                pi.legend.addItem(bar, name)
             self.robust_bars[name] = bar
-        if pi.legend is not None:
-            pi.legend.setColumnCount(len(models))
+        if pi.legend is not None:                          # a key in the title: no legend over the bars
+            pi.legend.setVisible(False)
+        key = " ".join(f"<span style='color:{COLOURS.get(str(m['name']), MUTED)}'>■</span>{m['name']}" for m in models)
+        pi.setTitle(f"<b>Held-out writers: accuracy after each change</b><br>{key}", color=FG, size="9pt")
         pi.setXRange(-0.6, len(CHANGES) - 0.4, padding=0)
+        base = [f"{m['name']} {100 * float(m['multi_stroke_accuracy']):.1f} %" for m in models   # type: ignore[arg-type]
+                if isinstance(m.get("multi_stroke_accuracy"), (int, float))]
+        self.robust_plot.setToolTip(self.robust_plot.toolTip() + "\n\n'reorder' and '−stroke' are measured on the "
+                                    "multi-stroke digits only" + (f" (unchanged: {', '.join(base)})" if base else "") + ".")
 
     def _fill_table(self) -> None:
         info = self.pair.info()
