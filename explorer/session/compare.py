@@ -191,3 +191,77 @@ class DigitPair:
                         "reads": "the whole 28×28 image at once, 3×3 kernels slid over space"},
                 "Row-RNN": {"params": self.rnn.n_params(), "val_acc": self.rnn.meta.get("val_acc"),
                             "reads": "28 rows of 28 pixels, one row per time step"}}
+
+
+# -- digits three ways: the held-out-writer figures the Compare lab shows ---------------------
+THREE_WAYS_FORMAT = "cnn-rnn-explorer/digits-three-ways"
+ROBUSTNESS = ("reversed", "permuted", "stroke_left_out", "shift", "scale", "rotate", "thicker")
+READS = ("picture", "rows", "pen")
+
+
+class ThreeWaysError(ValueError):
+    """A digits-three-ways file that cannot be shown; one sentence."""
+
+
+@dataclass(frozen=True)
+class ThreeWays:
+    """heldout: {"description", "writers", "digits", "sources"}; models: one dict per model
+    ({"name", "reads", "file", "params", "accuracy", "per_digit", "ms_per_reading", "robustness"});
+    command: how the file is made again."""
+
+    heldout: dict[str, object]
+    models: tuple[dict[str, object], ...]
+    command: str
+
+    def model(self, name: str) -> dict[str, object] | None:
+        return next((m for m in self.models if m["name"] == name), None)
+
+
+def three_ways_path() -> str:
+    from explorer.paths import resources_dir
+    return str(resources_dir() / "compare" / "digits_three_ways.json")
+
+
+def load_three_ways(path: str | None = None) -> ThreeWays:
+    """Read and check a digits-three-ways JSON file (``training.three_ways`` writes it);
+    ThreeWaysError with one sentence for anything missing, damaged or of the wrong shape."""
+    import json
+    import math
+    from pathlib import Path
+    p = Path(path or three_ways_path())
+    try:
+        if p.stat().st_size > 4 << 20:
+            raise ThreeWaysError(f"{p.name} is too large to be the three-ways figures")
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ThreeWaysError(f"{p.name} is not there (make it: cnn-rnn-explorer compare --task digits-three-ways ...)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ThreeWaysError(f"{p.name} cannot be read ({type(exc).__name__})") from None
+
+    def bad(why: str) -> ThreeWaysError:
+        return ThreeWaysError(f"{p.name}: {why}")
+
+    def fraction(v: object) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0.0 <= v <= 1.0
+
+    if not isinstance(doc, dict) or doc.get("format") != THREE_WAYS_FORMAT or doc.get("version") != 1:
+        raise bad("not a digits-three-ways file (format / version)")
+    held, models = doc.get("heldout"), doc.get("models")
+    if not isinstance(held, dict) or not isinstance(models, list) or not models:
+        raise bad("no held-out description or no models")
+    rows = []
+    for m in models:
+        if not isinstance(m, dict) or not isinstance(m.get("name"), str) or m.get("reads") not in READS:
+            raise bad("a model without a name or with an unknown input")
+        rob = m.get("robustness")
+        per = m.get("per_digit")
+        if not fraction(m.get("accuracy")) or not isinstance(per, list) or len(per) != 10 \
+                or not all(fraction(v) for v in per) or not isinstance(rob, dict) \
+                or not all(fraction(rob.get(k)) for k in ROBUSTNESS):
+            raise bad(f"{m['name']}: accuracies must be fractions 0..1 (accuracy, 10 per digit, {len(ROBUSTNESS)} changes)")
+        params, ms = m.get("params"), m.get("ms_per_reading")
+        if not isinstance(params, int) or isinstance(params, bool) or params < 0 \
+                or not isinstance(ms, (int, float)) or isinstance(ms, bool) or not math.isfinite(ms) or ms < 0:
+            raise bad(f"{m['name']}: parameters and ms per reading must be non-negative numbers")
+        rows.append(dict(m))
+    return ThreeWays(dict(held), tuple(rows), str(doc.get("command", "")))

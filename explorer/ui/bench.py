@@ -280,18 +280,22 @@ def digit_panels(lab: Any) -> dict[str, Any]:
     """The Digit Lab's panels a pen move changes: the canvas, the network input, the prediction
     and every layer's maps (not the inspector, which shows a selected cell, nor the kernels)."""
     stages = {st.title for st in lab.session.stages}
+    pen = ("probabilities over pen time", "pen RNN hidden state", "pen RNN gates")
     return {name: w for name, w in lab.panels().items()
-            if w.isVisible() and (name in ("canvas", "network input", "prediction") or name in stages)}
+            if w.isVisible() and (name in ("canvas", "network input", "prediction") or name in stages or name in pen)}
 
 
-def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: float = 125.0) -> dict[str, Any]:
+def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: float = 125.0,
+               page: str = "cnn") -> dict[str, Any]:
     """Pen moves on the real window through the real event loop: real QMouseEvents delivered
     by QApplication; each timed until every Digit Lab panel the move changes has painted.
 
     Isolated moves: each after a 60 ms pause (the lab idle). ``stroke_moves`` > 0: also a
     stroke of that many moves offered at ``hz`` by a timer in the event loop, as a mouse
     delivers them; each move is timed until the first frame that includes it has painted
-    everywhere (moves replaced by a later one before a frame count from their own delivery)."""
+    everywhere (moves replaced by a later one before a frame count from their own delivery).
+    ``page``: "cnn" shows the CNN's layer maps in the middle column, "pen" the pen RNN's page
+    (its probabilities over pen time, trajectory and gates are waited for too)."""
     from PySide6 import QtCore
 
     from explorer.ui.digit.bench import _bench_window, _stroke, send_mouse
@@ -301,6 +305,7 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
     with _bench_window(None) as (app, win):
         lab = win.digit_lab
         canvas = lab.canvas
+        lab.middle_tabs.setCurrentIndex(1 if page == "pen" else 0)
         if beside:
             from explorer.session.digits import Stroke
             lab.session.set_strokes([Stroke(_stroke(beside).astype(np.float32))])
@@ -414,6 +419,11 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     rows["draw_stroke_125hz_median_ms"] = pen["stroke"]["median_ms"]      # moves in a stroke at 125 Hz
     rows["draw_stroke_125hz_p95_ms"] = pen["stroke"]["p95_ms"]
     rows["draw_missed_moves"] = pen["isolated"]["missed"] + pen["stroke"]["missed"]
+    _clean_up()
+    pen = measure_pen(n_moves=30 if quick else 100, page="pen")
+    rows["draw_latency_pen_page_median_ms"] = pen["isolated"]["median_ms"]
+    rows["draw_latency_pen_page_p95_ms"] = pen["isolated"]["p95_ms"]
+    rows["draw_latency_pen_page_last_panel"] = pen["isolated"]["last_panel"]
     _clean_up()
     beside = measure_pen(n_moves=30 if quick else 100, beside=5000)
     rows["draw_beside_5000pt_stroke_median_ms"] = beside["isolated"]["median_ms"]

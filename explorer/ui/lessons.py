@@ -47,8 +47,9 @@ def capture(window: Any) -> Lesson:
         selection = {"layer": int(stage.index), "channel": int(ch), "row": int(row), "col": int(col)}
     state["digits"] = {"scope": dl.scope, "pen_width": float(dl.canvas.pen_width),
                        "saliency": dl.saliency_action.isChecked(), "winners": dl.winners_action.isChecked(),
-                       "selection": selection}
-    models = {"digit": model_bytes(dl.session.model)}
+                       "selection": selection, "pen_model": str(dl.pen_source), "pen_target": dl.pen.target,
+                       "pen_page": dl.middle_tabs.currentIndex() == 1}
+    models = {"digit": model_bytes(dl.session.model), "pen": model_bytes(dl.pen.model)}
     if seq is not None and seq.session is not None:
         state["sequence"] = {"model_label": seq.model_combo.currentText(), "text": seq.editor.toPlainText(),
                              "cursor": seq.cursor_index(), "unit": seq.unit, "unit_state": seq.unit_state,
@@ -99,6 +100,7 @@ class Prepared:
     drawing: Any                     # DrawingState | None
     sequence_session: SequenceSession | None
     train_config: Any = None
+    pen_model: Model | None = None          # the Digit Lab's pen RNN (older sessions have none)
 
 
 def _check_selection(sel: Any, digit: Model) -> None:
@@ -163,7 +165,15 @@ def prepare(lesson: Lesson, tmp: Path) -> Prepared:
             train = TrainConfig(**{k: v for k, v in lesson.section("train").items() if k in names}).checked()
         except (ExplorerError, TypeError, ValueError) as exc:
             raise LessonFileError(f"the Train lab settings are unusable: {exc}") from None
-    return Prepared(lesson, digit, drawing, seq, train)
+    pen = None
+    if "pen" in lesson.models:
+        from explorer.session.pen_reader import NotAPenModel, check_pen_model
+        pen = model_from_bytes(lesson.models["pen"], "pen model")
+        try:
+            check_pen_model(pen)
+        except NotAPenModel as exc:
+            raise LessonFileError(f"the pen model cannot read the pen ({exc})") from None
+    return Prepared(lesson, digit, drawing, seq, train, pen)
 
 
 def apply(window: Any, p: Prepared) -> None:
@@ -190,6 +200,18 @@ def _apply_digits(window: Any, p: Prepared) -> None:
         lab.session.set_drawing(p.drawing)               # one undo step
     else:
         lab.session.clear()
+    if p.pen_model is not None and not same_model(lab.pen.model, p.pen_model):
+        from explorer.session.pen_reader import SHIPPED, load_pen_model
+        source = str(s.get("pen_model", "pen model"))
+        shipped = load_pen_model(source)[0] if source in SHIPPED else None
+        if shipped is not None and same_model(shipped, p.pen_model):       # the picker's own entry
+            lab.set_pen_model(shipped, source, source)
+        else:
+            lab.set_pen_model(p.pen_model, f"from the session: {Path(source).name}", f"session:{source}")
+    if "pen_target" in s:
+        lab.set_pen_target(s["pen_target"] if isinstance(s["pen_target"], int) and 0 <= s["pen_target"] <= 9 else None)
+    if "pen_page" in s:
+        lab.middle_tabs.setCurrentIndex(1 if s["pen_page"] else 0)
     if "pen_width" in s:
         lab.set_pen_width(float(s["pen_width"]))
     lab.saliency_action.setChecked(bool(s.get("saliency", False)))

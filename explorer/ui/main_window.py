@@ -129,7 +129,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.sequence_lab = SequenceLab(self.settings)
         self.add_lab("Sequences", self.sequence_lab)
-        self.compare_lab = CompareLab(self.settings, digit_source=self.current_digit_input)
+        self.compare_lab = CompareLab(self.settings, digit_source=self.current_digit_input,
+                                      pen_source=self.digit_lab.pen_probabilities)
         self.add_lab("Compare", self.compare_lab)
         self.train_lab = TrainLab(self.settings)
         self.add_lab("Train", self.train_lab)
@@ -211,8 +212,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_model(self, path: str | Path) -> bool:
         """Open a model file (.npz, or .onnx converted) in the lab that can use it
-        (explorer.ui.model_route): a digit CNN in the Digit Lab, a row-RNN in Compare › Digits
-        both ways, a text or toy model in the Sequence Lab; a bad or unfit file gives a message
+        (explorer.ui.model_route): a digit CNN in the Digit Lab, a pen model as its pen RNN, a row-RNN
+        in Compare › Digits three ways, a text or toy model in the Sequence Lab; a bad or unfit file gives a message
         saying why."""
         from explorer.errors import ExplorerError
         from explorer.onnx_import import load_any_model
@@ -228,6 +229,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if where == "digits-cnn":
             self.digit_lab.set_model(model)
+            self.tabs.setCurrentWidget(self.digit_lab)
+        elif where == "digits-pen":                          # the pen RNN beside the CNN reads with it
+            self.digit_lab.set_pen_model(model, Path(path).name, str(Path(path).resolve()))
+            self.digit_lab.middle_tabs.setCurrentIndex(1)
             self.tabs.setCurrentWidget(self.digit_lab)
         elif where == "digits-rowrnn":
             self.compare_lab.digits.set_models(rnn=model)

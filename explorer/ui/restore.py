@@ -119,6 +119,7 @@ def _schema() -> dict[str, Callable[[Any], bool]]:
         "digits/saliency": field("digits.saliency").accepts_setting,
         "digits/winners": field("digits.winners").accepts_setting,
         "digits/splitter": _bytes, "digits/right_splitter": _bytes,
+        "digits/middle_tab": _int(0, 9), "digits/pen_model": _str, "digits/pen_target": _int(-1, 9),
         "sequence/model": _str, "sequence/splitter_": _bytes, "sequence/unit": _int(-1, 10**6),
         "sequence/unit_state": _choice(("h", "c")),
         "compare/tab": field("compare.tab").accepts_setting, "train/kind": _choice(KINDS), "train/config": _json_object,

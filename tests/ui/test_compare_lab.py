@@ -107,3 +107,38 @@ def test_duel_session_motif():
     assert d.n_params["CNN"] < d.n_params["LSTM"]
     infl = d.influence()
     assert infl["CNN"].shape == (d.sample_x.shape[1],)
+
+
+def test_digits_three_ways_shows_the_pen_rnn_and_the_held_out_figures(qtbot, tmp_path):
+    import json
+
+    from tests.session.test_three_ways_file import three_ways_doc
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps(three_ways_doc()))
+    pair = DigitPair(build_model("cnn", 1), build_model("rowrnn", 1))
+    pen = np.zeros(10, np.float32)
+    pen[4] = 1.0
+    state = {"pen": pen}
+    panel = DigitsPanel(a_digit, pair=pair, pen_source=lambda: state["pen"], figures=str(path))
+    qtbot.addWidget(panel)
+    with qtbot.waitExposed(panel):
+        panel.show()
+    np.testing.assert_array_equal(panel.bar_pen.opts["height"], pen)
+    assert panel.table.item(2, 0).text() == "pen RNN" and panel.table.item(2, 1).text().startswith("4")
+    assert panel.table.item(2, 2).text() == "97.0%" and panel.table.item(2, 3).text() == "30,000"
+    assert panel.table.item(0, 2).text() == "98.0%"                       # held-out writers, not val_acc
+    assert set(panel.robust_bars) == {"CNN", "row-RNN", "pen LSTM"}
+    heights = panel.robust_bars["pen LSTM"].opts["height"]
+    assert len(heights) == 8 and heights[0] == 0.97
+    state["pen"] = None                                                   # a drawing without pen strokes
+    panel.refresh()
+    assert panel.pen_probabilities() is None and panel.table.item(2, 1).text() == "no pen"
+    assert "no pen" in panel.where.text()
+
+
+def test_digits_three_ways_without_figures_says_so(qtbot, tmp_path):
+    pair = DigitPair(build_model("cnn", 1), build_model("rowrnn", 1))
+    panel = DigitsPanel(a_digit, pair=pair, figures=str(tmp_path / "absent.json"))
+    qtbot.addWidget(panel)
+    assert panel.figures is None and "not there" in panel.figures_note.text()
+    assert panel.robust_bars == {}

@@ -25,6 +25,10 @@ BUILDERS = [
     ("explorer.ui.digit.replay", "demo"),
     ("explorer.ui.digit.sweep_panel", "demo"),
     ("explorer.ui.widgets.probabilities", "demo"),
+    ("explorer.ui.digit.pen_time", "demo"),
+    ("explorer.ui.digit.pen_trajectory", "demo"),
+    ("explorer.ui.digit.pen_gates", "demo"),
+    ("explorer.ui.digit.order_panel", "demo"),
     ("explorer.ui.digit.demo", "canvas_demo"),
     ("explorer.ui.digit.demo", "lab_demo"),
 ]

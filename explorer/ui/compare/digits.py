@@ -1,4 +1,11 @@
-"""Digits both ways: the shipped CNN next to the row-by-row RNN on the same drawing."""
+"""Digits three ways: the CNN on the picture, the row-RNN on its rows, the pen RNN on the pen.
+
+The same drawing (the Digit Lab's, or an MNIST sample, which has no pen) read three ways —
+their probabilities side by side and the row-RNN's path, row by row — and, from
+``resources/compare/digits_three_ways.json``, how each does on writers none of them saw:
+accuracy, parameters, time per reading and accuracy after each change to the drawings
+(reversed, strokes reordered or left out, shifted, scaled, rotated, thicker pen).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,15 @@ import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
 from explorer.engine import Model
-from explorer.session.compare import DigitPair
+from explorer.session.compare import ROBUSTNESS, DigitPair, ThreeWays, ThreeWaysError, load_three_ways
 from explorer.ui.style import CNN, FG, MUTED, RNN, note, pen, plot_widget
 
 DigitSource = Callable[[], "np.ndarray | None"]
+PEN = "#9467bd"                  # the pen RNN (the row-RNN keeps the recurrent red)
+COLOURS = {"CNN": CNN, "row-RNN": RNN, "pen LSTM": PEN, "pen GRU": "#c5b0d5"}
+CHANGES = ("as is",) + ROBUSTNESS
+CHANGE_LABELS = {"as is": "as is", "reversed": "reversed", "permuted": "reorder", "stroke_left_out": "−stroke",
+                 "shift": "shift", "scale": "scale", "rotate": "rotate", "thicker": "thicker"}
 
 
 def load_pair() -> tuple[DigitPair, str | None]:
@@ -49,9 +61,23 @@ class DigitsPanel(QtWidgets.QWidget):
     """Input image | probabilities of both | RNN trajectory over the rows | accuracy and size."""
 
     def __init__(self, digit_source: DigitSource | None = None, pair: DigitPair | None = None,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None, pen_source: DigitSource | None = None,
+                 figures: ThreeWays | str | None = None) -> None:
         super().__init__(parent)
         self.source = digit_source
+        self.pen_source = pen_source          # the pen RNN's (10,) for the Digit Lab's strokes, or None
+        self.p_pen: np.ndarray | None = None
+        if figures is None or isinstance(figures, str):
+            try:
+                figures = load_three_ways(figures)
+            except ThreeWaysError as exc:
+                self.figures_error: str | None = str(exc)
+                figures = None
+            else:
+                self.figures_error = None
+        else:
+            self.figures_error = None
+        self.figures: ThreeWays | None = figures
         notice = None
         if pair is None:
             pair, notice = load_pair()
@@ -111,13 +137,19 @@ class DigitsPanel(QtWidgets.QWidget):
                                      "Softmax output of each network for the same input: blue = CNN, "
                                      "red = row-RNN.")
         pp = self.prob_plot.getPlotItem()
-        self.bar_cnn = pg.BarGraphItem(x=np.arange(10) - 0.2, height=np.zeros(10), width=0.38, brush=CNN)
-        self.bar_rnn = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10), width=0.38, brush=RNN)
-        for b, name in ((self.bar_cnn, "CNN"), (self.bar_rnn, "Row-RNN")):
+        self.prob_plot.setToolTip("Softmax output of each network for the same input: blue = CNN (picture), "
+                                  "red = row-RNN (rows), purple = pen RNN (the pen strokes; an image has none).")
+        self.bar_cnn = pg.BarGraphItem(x=np.arange(10) - 0.27, height=np.zeros(10), width=0.26, brush=CNN)
+        self.bar_rnn = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.26, brush=RNN)
+        self.bar_pen = pg.BarGraphItem(x=np.arange(10) + 0.27, height=np.zeros(10), width=0.26, brush=PEN)
+        for b, name in ((self.bar_cnn, "CNN"), (self.bar_rnn, "Row-RNN"), (self.bar_pen, "pen RNN")):
             pp.addItem(b)
             pp.legend.addItem(b, name)
         pp.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
-        pp.setRange(xRange=(-0.7, 9.7), yRange=(0, 1.02), padding=0)
+        pp.setRange(xRange=(-0.7, 9.7), yRange=(0, 1.4), padding=0)     # headroom above 1 for the legend
+        pp.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
+        if pp.legend is not None:
+            pp.legend.setColumnCount(3)
 
         self.traj_plot = plot_widget("Row-RNN hidden state, row by row", "principal axis 1",
                                      "principal axis 2",
@@ -134,13 +166,22 @@ class DigitsPanel(QtWidgets.QWidget):
         for t in self.row_labels:
             tp.addItem(t)
 
-        self.table = QtWidgets.QTableWidget(2, 5)
-        self.table.setHorizontalHeaderLabels(["network", "guess", "held-out accuracy", "parameters", "reads"])
+        self.table = QtWidgets.QTableWidget(3, 6)
+        self.table.setHorizontalHeaderLabels(["network", "guess", "held-out accuracy", "parameters", "ms / reading",
+                                              "reads"])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setToolTip("Accuracy is the validation accuracy stored in each model file (meta val_acc).")
-        self.table.setMaximumHeight(95)
+        self.table.setToolTip(self._table_tip())
+        self.table.setMinimumHeight(60)
+        self.robust_plot = plot_widget("Held-out writers: accuracy after each change", "", "accuracy",
+                                       "Accuracy of each network on digits by writers none of them trained on, as "
+                                       "drawn ('as is') and after one change to every drawing: the strokes reversed "
+                                       "or reordered, one stroke left out (multi-stroke digits), shifted, scaled, "
+                                       "rotated, drawn with a thicker pen. Reordering cannot change the picture; the "
+                                       "pen RNN never sees the ink's width.")
+        self.robust_plot.setMinimumSize(200, 130)
+        self._build_robustness()
 
         top = QtWidgets.QHBoxLayout()
         for w in (self.use_btn, self.next_btn, self.where):
@@ -150,27 +191,36 @@ class DigitsPanel(QtWidgets.QWidget):
         row.addWidget(self.view, 2)
         row.addWidget(self.prob_plot, 3)
         row.addWidget(self.traj_plot, 3)
+        lower = QtWidgets.QHBoxLayout()
+        lower.addWidget(self.table, 5)
+        lower.addWidget(self.robust_plot, 6)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(top)
         if notice:
             warn = QtWidgets.QLabel(notice)
             warn.setStyleSheet("background:#fff3c4; border:1px solid #e0c060; padding:4px; color:#5a4500;")
             lay.addWidget(warn)
-        lay.addWidget(note("The same drawing read two ways: the CNN looks at the whole image through "
-                           "small kernels slid over space; the RNN reads it like text, one row of 28 "
-                           "pixels per step, carrying a state from row to row."))
-        lay.addLayout(row, 1)
-        lay.addWidget(self.table)
+        lay.addWidget(note("The same drawing read three ways: the CNN looks at the whole picture through small "
+                           "kernels slid over space; the row-RNN reads the picture like text, one row of 28 pixels "
+                           "per step; the pen RNN reads the pen as it moved, stroke after stroke — time it really had."))
+        if self.figures is None:
+            self.figures_note = note(f"Held-out-writer figures unavailable: {self.figures_error}")
+            lay.addWidget(self.figures_note)
+        lay.addLayout(row, 3)
+        lay.addLayout(lower, 2)
 
     # -- input ------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Take the Digit Lab's drawing (or, without one, the current sample digit)."""
         img = self.source() if self.source is not None else None
         if img is not None and np.asarray(img).max() > 0:
-            self.where.setText("input: the Digit Lab drawing")
-            self.show_digit(np.asarray(img, np.float32).reshape(28, 28))
+            pen_probs = self.pen_source() if self.pen_source is not None else None
+            self.where.setText("input: the Digit Lab drawing" + ("" if pen_probs is not None else
+                                                                 " (no pen strokes: the pen RNN has nothing to read)"))
+            self.show_digit(np.asarray(img, np.float32).reshape(28, 28), pen_probs)
         elif self.samples is not None:
-            self.where.setText(f"input: MNIST sample #{self._sample_i + 1} (no drawing in the Digit Lab)")
+            self.where.setText(f"input: MNIST sample #{self._sample_i + 1} (no drawing in the Digit Lab; "
+                               "an image has no pen)")
             self.show_digit(self.samples[self._sample_i])
         else:
             self.where.setText("no drawing and no MNIST data on this machine")
@@ -179,7 +229,7 @@ class DigitsPanel(QtWidgets.QWidget):
         if self.samples is None:
             return
         self._sample_i = (self._sample_i + 1) % len(self.samples)
-        self.where.setText(f"input: MNIST sample #{self._sample_i + 1}")
+        self.where.setText(f"input: MNIST sample #{self._sample_i + 1} (an image: no pen for the pen RNN)")
         self.show_digit(self.samples[self._sample_i])
 
     def set_models(self, cnn: Model | None = None, rnn: Model | None = None) -> None:
@@ -190,13 +240,17 @@ class DigitsPanel(QtWidgets.QWidget):
         if self.image is not None:
             self.show_digit(self.image)
 
-    def show_digit(self, img: np.ndarray) -> None:
+    def show_digit(self, img: np.ndarray, pen_probs: np.ndarray | None = None) -> None:
+        """Read ``img`` with the CNN and the row-RNN; ``pen_probs``: the pen RNN's reading of the same
+        drawing's strokes (None: the input has no pen, e.g. an MNIST image)."""
         _ = self.samples                   # the trajectory basis is fitted on first use
         self.image = np.ascontiguousarray(img, np.float32)
         self.img_item.setImage(self.image, levels=(0, 1))
         self.p_cnn, self.p_rnn = self.pair.probabilities(self.image)
+        self.p_pen = None if pen_probs is None else np.asarray(pen_probs, np.float32)
         self.bar_cnn.setOpts(height=self.p_cnn)
         self.bar_rnn.setOpts(height=self.p_rnn)
+        self.bar_pen.setOpts(height=np.zeros(10) if self.p_pen is None else self.p_pen)
         xy = self.pair.trajectory(self.image)
         self.traj.setData(xy[:, 0], xy[:, 1])
         self.traj_start.setData(xy[:1, 0], xy[:1, 1])
@@ -210,14 +264,71 @@ class DigitsPanel(QtWidgets.QWidget):
         """The two probability vectors (10,) currently shown."""
         return self.p_cnn, self.p_rnn
 
+    def pen_probabilities(self) -> np.ndarray | None:
+        """The pen RNN's (10,) shown now (None: the input has no pen)."""
+        return self.p_pen
+
+    def _table_tip(self) -> str:
+        if self.figures is None:
+            return ("Accuracy is the validation accuracy stored in each model file (meta val_acc); the "
+                    "held-out-writer figures are missing.")
+        h = self.figures.heldout
+        return (f"Held-out accuracy and ms per reading: {h.get('description', '')} ({h.get('writers', '?')} writers, "
+                f"{h.get('digits', '?')} digits), from resources/compare/digits_three_ways.json, made by:\n"
+                f"{self.figures.command}")
+
+    def _build_robustness(self) -> None:
+        """Grouped bars, built once: one group per change, one bar per network of the figures."""
+        pi = self.robust_plot.getPlotItem()
+        pi.getAxis("bottom").setTicks([[(i, CHANGE_LABELS[c]) for i, c in enumerate(CHANGES)]])
+        pi.setYRange(0, 1.02, padding=0)
+        pi.getViewBox().disableAutoRange(pg.ViewBox.YAxis)
+        pi.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
+        self.robust_bars: dict[str, pg.BarGraphItem] = {}
+        if self.figures is None:
+            text = pg.TextItem("figures not computed yet", color=MUTED, anchor=(0.5, 0.5))
+            pi.addItem(text)
+            text.setPos(3.5, 0.5)
+            pi.setXRange(-0.6, len(CHANGES) - 0.4, padding=0)
+            return
+        models = list(self.figures.models)
+        w = 0.8 / len(models)
+        for j, m in enumerate(models):
+            name = str(m["name"])
+            rob = m["robustness"]
+            assert isinstance(rob, dict)
+            h = [float(m["accuracy"])] + [float(rob[c]) for c in ROBUSTNESS]   # type: ignore[arg-type]
+            bar = pg.BarGraphItem(x=np.arange(len(CHANGES)) - 0.4 + w * (j + 0.5), height=h, width=w * 0.92,
+                                  brush=COLOURS.get(name, MUTED), pen=None)
+            pi.addItem(bar)
+            self.robust_bars[name] = bar
+        if pi.legend is not None:                          # a key in the title: no legend over the bars
+            pi.legend.setVisible(False)
+        key = " ".join(f"<span style='color:{COLOURS.get(str(m['name']), MUTED)}'>■</span>{m['name']}" for m in models)
+        pi.setTitle(f"<b>Held-out writers: accuracy after each change</b><br>{key}", color=FG, size="9pt")
+        pi.setXRange(-0.6, len(CHANGES) - 0.4, padding=0)
+        base = [f"{m['name']} {100 * float(m['multi_stroke_accuracy']):.1f} %" for m in models   # type: ignore[arg-type]
+                if isinstance(m.get("multi_stroke_accuracy"), (int, float))]
+        self.robust_plot.setToolTip(self.robust_plot.toolTip() + "\n\n'reorder' and '−stroke' are measured on the "
+                                    "multi-stroke digits only" + (f" (unchanged: {', '.join(base)})" if base else "") + ".")
+
     def _fill_table(self) -> None:
         info = self.pair.info()
-        for r, (name, probs) in enumerate((("CNN", self.p_cnn), ("Row-RNN", self.p_rnn))):
-            d = info[name]
-            acc = d["val_acc"]
-            cells = [name, f"{int(np.argmax(probs))}  ({float(np.max(probs)):.0%})",
-                     f"{float(acc):.1%}" if acc is not None else "untrained / unknown",
-                     f"{d['params']:,}", str(d["reads"])]
+        fig = self.figures
+        rows = [("CNN", "CNN", self.p_cnn, info["CNN"]["params"], info["CNN"]["reads"], info["CNN"]["val_acc"]),
+                ("Row-RNN", "row-RNN", self.p_rnn, info["Row-RNN"]["params"], info["Row-RNN"]["reads"],
+                 info["Row-RNN"]["val_acc"]),
+                ("pen RNN", "pen LSTM", self.p_pen, None, "the pen's strokes in writing order, one step per "
+                 "few units of pen travel", None)]
+        for r, (label, key, probs, params, reads, val_acc) in enumerate(rows):
+            m = fig.model(key) if fig is not None else None
+            acc = m["accuracy"] if m is not None else val_acc
+            if params is None and m is not None:
+                params = m["params"]
+            ms = f"{float(m['ms_per_reading']):.2f}" if m is not None else "—"   # type: ignore[arg-type]
+            guess = "no pen" if probs is None else f"{int(np.argmax(probs))}  ({float(np.max(probs)):.0%})"
+            cells = [label, guess, f"{float(acc):.1%}" if acc is not None else "unknown",  # type: ignore[arg-type]
+                     f"{params:,}" if isinstance(params, int) else "—", ms, str(reads)]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
         self.table.resizeColumnsToContents()

@@ -17,22 +17,23 @@ from explorer.ui.compare.tolerance import TolerancePanel
 
 
 class CompareLab(QtWidgets.QWidget):
-    """Sub-tabs: ``duel`` (same task: CNN, LSTM, transformer), ``digits`` (digits both ways), ``params``."""
+    """Sub-tabs: ``duel`` (same task: CNN, LSTM, transformer), ``digits`` (digits three ways), ``params``."""
 
     status = QtCore.Signal(str)
     model_changed = QtCore.Signal()    # Lab protocol: model_label() has a new text
 
     def __init__(self, settings: QtCore.QSettings | None = None,
                  digit_source: DigitSource | None = None,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None,
+                 pen_source: DigitSource | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.tabs = QtWidgets.QTabWidget()
         self.duel = DuelPanel()
-        self.digits = DigitsPanel(digit_source)
+        self.digits = DigitsPanel(digit_source, pen_source=pen_source)
         self.params = ParamsPanel()
         self.tabs.addTab(self.duel, "Same task, three networks")
-        self.tabs.addTab(self.digits, "Digits both ways")
+        self.tabs.addTab(self.digits, "Digits three ways")
         self.tabs.addTab(self.params, "Parameters")
         self.tolerance = TolerancePanel(self.digits.pair, digit_source)          # issue 13
         self.tabs.addTab(self.tolerance, "Which tolerates a shift?")
@@ -42,7 +43,8 @@ class CompareLab(QtWidgets.QWidget):
                                 "The shipped char-CNNs (fields 8-64) and the code LSTM on held-out "
                                 "Python: closers by opener distance, and the training behind each.")
         self.tabs.setTabToolTip(0, "A CNN, an LSTM and a transformer trained live on the same toy task.")
-        self.tabs.setTabToolTip(1, "The digit CNN and a row-by-row RNN on the same drawing.")
+        self.tabs.setTabToolTip(1, "The digit CNN, a row-by-row RNN and the pen RNN on the same drawing, and on "
+                                   "writers none of them saw.")
         self.tabs.setTabToolTip(2, "Parameter counts: fully connected vs CNN vs RNN, editable sizes.")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -86,4 +88,6 @@ class CompareLab(QtWidgets.QWidget):
             return f"compare: {names} on <b>{self.duel.task.currentText()}</b>"
         if self.tabs.currentWidget() is self.text:
             return "compare: <b>char-CNNs</b> and the <b>code LSTM</b> on held-out Python"
+        if self.tabs.currentWidget() is self.digits:
+            return "compare: <b>digit CNN</b>, <b>row-by-row RNN</b> and <b>pen RNN</b>"
         return "compare: <b>digit CNN</b> and <b>row-by-row RNN</b>"

@@ -68,16 +68,21 @@ def _bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication,
 
 
 def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
-                         beside: int = 0) -> dict[str, float]:
+                         beside: int = 0, page: str = "cnn") -> dict[str, float]:
     """-> {"median_ms", "p95_ms", "max_ms", "n_moves"} for move -> all panels repainted.
 
     ``beside`` > 0: first put a finished stroke of that many points on the canvas (a dense
     scribble), so the new stroke's cost can be compared with an empty canvas's.
+    ``page``: "cnn" shows the CNN's feature maps in the middle column, "pen" the pen RNN's page
+    (both readers' probabilities over pen time, its trajectory and gates); the CNN's input,
+    prediction and experiments are computed and repainted either way.
     """
     from PySide6 import QtCore
 
     with _bench_window(model) as (app, win):
         lab = win.digit_lab
+        lab.middle_tabs.setCurrentIndex(1 if page == "pen" else 0)
+        app.processEvents()
         canvas = lab.canvas
         if beside:
             from explorer.session.digits import Stroke
@@ -97,6 +102,7 @@ def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
             t0 = time.perf_counter()
             send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
             lab.scheduler.flush()
+            lab.pen_scheduler.flush()          # the CNN over pen time catching up, if it must
             app.processEvents()                # scene changes -> update requests -> paint
             times.append(time.perf_counter() - t0)
         send(QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)

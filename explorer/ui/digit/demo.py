@@ -21,6 +21,7 @@ from explorer.paths import model_path
 from explorer.session.digits import DigitSession, default_digit_model
 
 if TYPE_CHECKING:
+    from explorer.session.pen_reader import PenFrame
     from explorer.ui.digit.canvas import DigitCanvas
     from explorer.ui.digit.lab import DigitLab
 
@@ -90,3 +91,28 @@ def canvas_demo() -> DigitCanvas:
     canvas.resize(420, 420)
     return canvas
 
+
+
+def demo_pen_model() -> Model:
+    """The shipped pen LSTM, or an untrained one of its shape when the file is missing."""
+    from explorer.session.pen_reader import load_pen_model
+    return load_pen_model("pen LSTM")[0]
+
+
+def demo_pen_frame() -> PenFrame:
+    """The demo '7' drawn point by point, read by the pen model and the CNN: a PenFrame."""
+    from explorer.session.pen_reader import PenLive
+    live = PenLive(demo_pen_model())
+    session = DigitSession(demo_model())
+    pts = seven()
+    session.begin_stroke(*pts[0])
+    for x, y in pts[1:]:
+        session.extend_stroke(x, y)
+        frame = session.compute()
+        live.follow(session, None if frame is None else frame.probs)
+    session.end_stroke()
+    frame = session.compute()
+    live.follow(session, None if frame is None else frame.probs)
+    while live.fill(session, 50):
+        pass
+    return live.frame()

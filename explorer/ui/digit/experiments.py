@@ -25,6 +25,7 @@ from explorer.ui.digit.dream_panel import DreamPanel
 from explorer.ui.digit.edit_panel import EditPanel, mark_tiles
 from explorer.ui.digit.evidence import EvidencePanel
 from explorer.ui.digit.feature_maps import show_kernels
+from explorer.ui.digit.order_panel import OrderPanel
 from explorer.ui.digit.replay import ReplayPanel
 from explorer.ui.digit.sweep_panel import SweepPanel
 from explorer.ui.help.experiments import PAGES as HELP
@@ -58,12 +59,16 @@ class DigitExperiments(QtCore.QObject):
         self.dream = DreamPanel(session.model)
         self.replay = ReplayPanel()
         self.evidence = EvidencePanel()
+        self.order = OrderPanel()                                  # both readers: stroke order, moves, thickness
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setObjectName("experimentTabs")
         self.tabs.addTab(self.sweep, "sweep")
         self.tabs.addTab(self.dream, "dream")
         self.tabs.addTab(self.replay, "replay")
         self.tabs.addTab(self.evidence, "evidence")
+        self.tabs.addTab(self.order, "order")
+        self.tabs.setTabToolTip(self.tabs.count() - 1, "Stroke order: both readers on the drawing reversed, "
+                                "reordered, with a stroke left out, moved, scaled and thickened")
         # a small "?" in the tab bar's corner: a wide button there hid the last tabs in a narrow column
         self.help_button = QtWidgets.QToolButton()
         self.help_button.setText("?")
@@ -82,6 +87,9 @@ class DigitExperiments(QtCore.QObject):
         self.replay.compute_button.clicked.connect(lambda: self.replay.compute(lab.session))
         self.evidence.load_button.clicked.connect(lambda: self.evidence.load(lab.session.model))
         self.evidence.load_image.connect(self.put_on_canvas)
+        self.order.order_requested.connect(lambda: self.order.show_order(*self._both_readers()))
+        self.order.sweep_requested.connect(lambda: self.order.show_sweep(*self._both_readers()))
+        self.order.variant_chosen.connect(self.put_strokes)
         self.on_model_changed()
 
     # -- wiring that follows the model ---------------------------------------------------
@@ -179,6 +187,19 @@ class DigitExperiments(QtCore.QObject):
 
     def run_dream(self) -> None:
         self.dream.run(self.lab.session.model, self.current_input())
+
+    def _both_readers(self) -> tuple[list[np.ndarray], Model, Model]:
+        """The drawing's pen strokes, the CNN (with any edits) and the pen model."""
+        session = self.lab.session
+        return [s.points for s in session.committed.strokes], session.model, self.lab.pen.model
+
+    def put_strokes(self, strokes: list[np.ndarray]) -> None:
+        """A version of the drawing (another stroke order, ...) becomes the drawing (undoable)."""
+        from explorer.session.digits import Stroke
+        width = self.lab.canvas.pen_width
+        self.lab.session.set_strokes([Stroke(np.asarray(s, np.float32), width) for s in strokes])
+        self.lab.refresh_now()
+        self.lab.status.emit("that version of the drawing is on the canvas (undo brings yours back)")
 
     def put_on_canvas(self, ink: np.ndarray) -> None:
         """A 28x28 image (a dream, a held-out digit) becomes the canvas's background (undoable)."""

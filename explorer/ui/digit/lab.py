@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from explorer.engine import Model
 from explorer.session.digit_view import DigitView
 from explorer.session.digits import DigitFrame, DigitSession, Stage, worked_conv_example, worked_pool_example
+from explorer.session.pen_reader import SHIPPED, NotAPenModel, PenFrame, PenLive, load_pen_model
 from explorer.ui.digit import lab_layout
 from explorer.ui.digit.canvas import DigitCanvas, load_ink
 from explorer.ui.digit.experiments import DigitExperiments
@@ -33,7 +34,11 @@ if TYPE_CHECKING:
     from explorer.ui.digit.gallery import GalleryWindow
     from explorer.ui.digit.inspector import InspectorPanel
     from explorer.ui.digit.keep import KeepBar
+    from explorer.ui.digit.pen_gates import PenGatesPanel
+    from explorer.ui.digit.pen_time import PenTimePanel
+    from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
     from explorer.ui.widgets.colors import ScaleLegend
+    from explorer.ui.widgets.howto import HowToButton
     from explorer.ui.widgets.mosaic import MosaicPanel
     from explorer.ui.widgets.probabilities import ProbabilityPanel
 
@@ -76,10 +81,27 @@ class DigitLab(QtWidgets.QWidget):
     right_tabs: QtWidgets.QTabWidget
     splitter: QtWidgets.QSplitter
     right_splitter: QtWidgets.QSplitter
+    middle_tabs: QtWidgets.QTabWidget       # the CNN's feature maps | the pen RNN's page
+    pen_combo: QtWidgets.QComboBox
+    pen_note: QtWidgets.QLabel
+    pen_help: HowToButton
+    pen_time: PenTimePanel
+    pen_trajectory: PenTrajectoryPanel
+    pen_gates: PenGatesPanel
+    pen_split: QtWidgets.QSplitter
 
-    def __init__(self, model: Model, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, model: Model, parent: QtWidgets.QWidget | None = None, *,
+                 pen_model: Model | None = None) -> None:
         super().__init__(parent)
         self.session = DigitSession(model)
+        pen_notice = None
+        if pen_model is None:
+            pen_model, pen_notice = load_pen_model("pen LSTM")
+        self.pen = PenLive(pen_model, "pen LSTM")          # the pen RNN reading the same drawing
+        self.pen_source = "pen LSTM"                       # a SHIPPED label or a model file's path
+        self.pen_view: PenFrame | None = None
+        self._pen_warm = False
+        self._pen_shown: tuple[object, ...] | None = None     # what the pen panels show (see _render_pen)
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
         self.view: DigitView | None = None
         self.last_error: str | None = None
@@ -89,8 +111,13 @@ class DigitLab(QtWidgets.QWidget):
         # a panel that raises never stops the next frames: said in the status, selection dropped
         self.render_guard = RenderGuard(self._render, self.status.emit, self._drop_selection)
         self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self)
+        self.pen_scheduler = LatestFrame(self._render_pen, fps=30, parent=self)   # the CNN over pen time, catching up
         lab_layout.make_actions(self)
         lab_layout.build(self)
+        self.show_pen_notice(pen_notice)
+        self.pen_combo.activated.connect(lambda i: self.choose_pen_model(self.pen_combo.itemData(i)))
+        self.pen_time.target_changed.connect(lambda t: self.set_pen_target(None if t < 0 else t))
+        self.middle_tabs.currentChanged.connect(lambda _: self._render_pen())
         self._update_actions()
         self.experiments = DigitExperiments(self)            # issue 13: edits, sweep, dream, replay, evidence
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
@@ -135,6 +162,79 @@ class DigitLab(QtWidgets.QWidget):
         """
         self.scheduler.flush()
         return None if self.view is None or self.view.probs is None else self.view.probs.copy()
+
+    def pen_probabilities(self) -> np.ndarray | None:
+        """The pen RNN's 10 class probabilities (10,) float32 for the drawing's pen strokes; None
+        while there is no pen step (an empty canvas, or an opened image with nothing drawn on it).
+
+        Equal to ``classify strokes.json --model <pen model>`` for the same strokes."""
+        self.scheduler.flush()
+        self.pen.reader.follow_session(self.session)
+        return self.pen.reader.probabilities()
+
+    def pen_frame(self) -> PenFrame:
+        """The pen panels' current frame (computed now, with every CNN step filled in)."""
+        self.scheduler.flush()
+        self.pen.follow(self.session, self._current_probs())
+        while self.pen.fill(self.session, 64):
+            pass
+        return self.pen.frame()
+
+    def set_pen_model(self, model: Model, label: str | None = None, source: str | None = None) -> bool:
+        """Read the pen with ``model`` (a pen model file); a model that cannot: a message, nothing changes."""
+        try:
+            live = PenLive(model, label or str(model.meta.get("name", "pen model")))
+        except NotAPenModel as exc:
+            self.show_error("Not a pen model", str(exc))
+            return False
+        live.target = self.pen.target
+        self.pen = live
+        self.pen_source = source or label or live.name
+        i = self.pen_combo.findData(self.pen_source)
+        if i < 0:
+            self.pen_combo.addItem(label or live.name, self.pen_source)
+            i = self.pen_combo.count() - 1
+        self.pen_combo.setCurrentIndex(i)
+        trained = model.meta.get("trained", True) is not False
+        self.show_pen_notice(None if trained else "untrained pen model: its guesses are random")
+        self._render_pen()
+        self.model_changed.emit()
+        return True
+
+    def show_pen_notice(self, notice: str | None) -> None:
+        """A short warning beside the pen model picker (the whole sentence in its tooltip)."""
+        self.pen_note.setText("" if not notice else "⚠ " + notice.split(" (")[0].split(":")[0])
+        self.pen_note.setToolTip(notice or "")
+
+    def choose_pen_model(self, source: str) -> bool:
+        """A pen model from the picker: a shipped label (``SHIPPED``) or a model file's path."""
+        if source == self.pen_source:
+            return True
+        return self.restore_pen_model(source)
+
+    def restore_pen_model(self, source: str) -> bool:
+        """Load the pen model named by ``source`` (shipped label or path); failure: a status line."""
+        from explorer.engine import ModelFileError, load_model
+        if source in SHIPPED:
+            model, notice = load_pen_model(source)
+            ok = self.set_pen_model(model, source, source)
+            if ok and notice:
+                self.show_pen_notice(notice)
+            return ok
+        if source.startswith("session:"):                 # came inside a session file: nothing on disk
+            return False
+        try:
+            model = load_model(source)
+        except (ModelFileError, OSError) as exc:
+            self.status.emit(f"pen model {Path(source).name} not opened: {exc}")
+            return False
+        return self.set_pen_model(model, Path(source).name, source)
+
+    def set_pen_target(self, target: int | None) -> None:
+        """What 'right' means for "when did it know?": a digit, or None (each reader's last answer)."""
+        self.pen.target = None if target is None else int(target)
+        self.pen_time.set_target(self.pen.target)
+        self._render_pen()
 
     def panels(self) -> dict[str, QtWidgets.QWidget]:
         """Exportable panels by title."""
@@ -231,6 +331,7 @@ class DigitLab(QtWidgets.QWidget):
     def stop(self) -> None:
         """Stop timers (closeEvent)."""
         self.scheduler.stop()
+        self.pen_scheduler.stop()
         self.experiments.stop()                               # issue 13
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
@@ -285,6 +386,29 @@ class DigitLab(QtWidgets.QWidget):
         self._show_saliency(view)
         self._show_selection(view)
         self.experiments.render(view)                         # issue 13
+        self._render_pen()
+
+    def _current_probs(self) -> np.ndarray | None:
+        """The CNN's reading of the drawing as it is now (None if the last frame is older)."""
+        view = self.view
+        return None if view is None or view.version != self.session.version else view.probs
+
+    def _render_pen(self, _version: object = None) -> None:
+        """The pen RNN follows the drawing; its panels are fed while its page is shown."""
+        self.pen.follow(self.session, self._current_probs())
+        if self.middle_tabs.currentIndex() != 1:
+            return
+        missing = self.pen.fill(self.session)
+        key = (id(self.pen), self.pen.reader.version, missing, self.pen.target, self.pen.reader.background)
+        if key == self._pen_shown:            # a pen move that made no new pen step: nothing to redraw
+            return
+        self._pen_shown = key
+        frame = self.pen_view = self.pen.frame()
+        self.pen_time.show_frame(frame)
+        self.pen_trajectory.show_frame(frame)
+        self.pen_gates.show_frame(frame)
+        if missing:
+            self.pen_scheduler.submit(self.session.version)
 
     def _show_saliency(self, view: DigitView) -> None:
         if view.saliency is None:
@@ -365,6 +489,9 @@ class DigitLab(QtWidgets.QWidget):
 
     def showEvent(self, ev: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt)
         super().showEvent(ev)
+        if not self._pen_warm:                 # fit the trajectory's basis before the first stroke needs it
+            self._pen_warm = True
+            QtCore.QTimer.singleShot(400, lambda: self.pen.basis())
         for split, state in self._pending_splits:
             split.restoreState(state)
         self._pending_splits = []

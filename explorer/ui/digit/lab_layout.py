@@ -12,11 +12,17 @@ from typing import TYPE_CHECKING
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.session.pen_reader import SHIPPED
 from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
 from explorer.ui.digit.inspector import InspectorPanel
 from explorer.ui.digit.keep import KeepBar
+from explorer.ui.digit.pen_gates import PenGatesPanel
+from explorer.ui.digit.pen_time import PenTimePanel
+from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+from explorer.ui.help.pen import PAGES
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging
 from explorer.ui.widgets.fit import scrolled
+from explorer.ui.widgets.howto import HowToButton
 from explorer.ui.widgets.mosaic import MosaicPanel
 from explorer.ui.widgets.probabilities import ProbabilityPanel
 
@@ -131,7 +137,7 @@ def build(lab: DigitLab) -> None:
     lab.layer_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
     lab.layer_scroll.setWidget(lab.layers)
 
-    lab.prob_panel = ProbabilityPanel()
+    lab.prob_panel = ProbabilityPanel(title="<b>CNN prediction</b> · reads the picture · softmax over 10 classes")
     lab.inspector = InspectorPanel()
     lab.inspector.worked_conv_requested.connect(lambda: lab.show_worked("conv"))
     lab.inspector.worked_pool_requested.connect(lambda: lab.show_worked("pool"))
@@ -145,8 +151,15 @@ def build(lab: DigitLab) -> None:
     lab.right_splitter.setStretchFactor(1, 2)     # compact, the tabs keep most of the room
     lab.right_splitter.setSizes([250, 610])     # a short window: the prediction goes compact (≥ 160 px)
 
+    lab.middle_tabs = QtWidgets.QTabWidget()
+    lab.middle_tabs.setObjectName("digitMiddleTabs")
+    lab.middle_tabs.addTab(lab.layer_scroll, "CNN layers")
+    lab.middle_tabs.addTab(scrolled(_pen_page(lab)), "pen RNN")   # scrolls only below ~170 px
+    lab.middle_tabs.setTabToolTip(0, "The CNN reads the picture: every layer's maps, live")
+    lab.middle_tabs.setTabToolTip(1, "The pen RNN reads the pen as it moves: its probabilities over pen time\n"
+                                     "beside the CNN's, its hidden state and its gates, live")
     lab.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-    for w in (left, lab.layer_scroll, lab.right_splitter):
+    for w in (left, lab.middle_tabs, lab.right_splitter):
         lab.splitter.addWidget(w)
     lab.splitter.setStretchFactor(1, 1)
     lab.splitter.setStretchFactor(2, 1)     # a narrower window shrinks the maps and the right column alike
@@ -154,6 +167,47 @@ def build(lab: DigitLab) -> None:
     lay = QtWidgets.QVBoxLayout(lab)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.addWidget(lab.splitter)
+
+
+def _pen_page(lab: DigitLab) -> QtWidgets.QWidget:
+    """The pen RNN's page: its model, probabilities over pen time (both readers), state and gates."""
+    lab.pen_combo = QtWidgets.QComboBox()
+    lab.pen_combo.setToolTip("The pen model reading the drawing (File → Open model… adds one)")
+    for label in SHIPPED:
+        lab.pen_combo.addItem(label, label)
+    lab.pen_combo.setMinimumContentsLength(5)
+    lab.pen_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    lab.pen_note = QtWidgets.QLabel()                 # "⚠ untrained", the reason in its tooltip
+    lab.pen_note.setStyleSheet("color:#b35900")
+    lab.pen_note.setMinimumWidth(10)
+    lab.pen_help = HowToButton("pen RNN", PAGES["reader"], compact=True)
+    lab.pen_time = PenTimePanel()
+    lab.pen_trajectory = PenTrajectoryPanel()
+    lab.pen_gates = PenGatesPanel()
+    top = QtWidgets.QHBoxLayout()
+    top.setContentsMargins(4, 2, 4, 0)
+    which = QtWidgets.QLabel("pen model")
+    which.setMinimumWidth(1)
+    top.addWidget(which)
+    top.addWidget(lab.pen_combo)
+    top.addWidget(lab.pen_note, 1)
+    top.addWidget(lab.pen_help)
+    lab.pen_split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+    lower = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+    lower.addWidget(lab.pen_trajectory)
+    lower.addWidget(lab.pen_gates)
+    lab.pen_split.addWidget(lab.pen_time)
+    lab.pen_split.addWidget(lower)
+    lab.pen_split.setStretchFactor(0, 5)
+    lab.pen_split.setStretchFactor(1, 4)
+    page = QtWidgets.QWidget()
+    page.setObjectName("penPage")
+    lay = QtWidgets.QVBoxLayout(page)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    lay.addLayout(top)
+    lay.addWidget(lab.pen_split, 1)
+    return page
 
 
 def rebuild_columns(lab: DigitLab) -> None:
@@ -175,7 +229,10 @@ def rebuild_columns(lab: DigitLab) -> None:
 def panels(lab: DigitLab) -> dict[str, QtWidgets.QWidget]:
     """Exportable panels by title."""
     out: dict[str, QtWidgets.QWidget] = {"canvas": lab.canvas, "network input": lab.input_panel,
-                                         "prediction": lab.prob_panel, "inspector": lab.inspector}
+                                         "prediction": lab.prob_panel, "inspector": lab.inspector,
+                                         "probabilities over pen time": lab.pen_time,
+                                         "pen RNN hidden state": lab.pen_trajectory,
+                                         "pen RNN gates": lab.pen_gates}
     for st in lab.session.stages:
         out[st.title] = lab.layers.panels[st.name]
     for p in lab.kernels.panels:
@@ -190,6 +247,9 @@ def save_settings(lab: DigitLab, s: QtCore.QSettings) -> None:
     s.setValue("digits/winners", lab.winners_action.isChecked())
     s.setValue("digits/splitter", lab.splitter.saveState())
     s.setValue("digits/right_splitter", lab.right_splitter.saveState())
+    s.setValue("digits/middle_tab", lab.middle_tabs.currentIndex())
+    s.setValue("digits/pen_model", lab.pen_source)
+    s.setValue("digits/pen_target", -1 if lab.pen.target is None else int(lab.pen.target))
 
 
 def restore_settings(lab: DigitLab, s: QtCore.QSettings) -> list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]]:
@@ -200,6 +260,15 @@ def restore_settings(lab: DigitLab, s: QtCore.QSettings) -> list[tuple[QtWidgets
     lab.set_scope(str(s.value("digits/scope", lab.scope)))
     lab.saliency_action.setChecked(as_bool(s.value("digits/saliency", False)))
     lab.winners_action.setChecked(as_bool(s.value("digits/winners", False)))
+    tab = s.value("digits/middle_tab")
+    if tab is not None and str(tab).lstrip("-").isdigit() and 0 <= int(tab) < lab.middle_tabs.count():
+        lab.middle_tabs.setCurrentIndex(int(tab))
+    target = s.value("digits/pen_target")
+    if target is not None and str(target).lstrip("-").isdigit() and -1 <= int(target) <= 9:
+        lab.set_pen_target(None if int(target) < 0 else int(target))
+    source = s.value("digits/pen_model")
+    if isinstance(source, str) and source and source != lab.pen_source:
+        lab.restore_pen_model(source)
     pending = []
     for key, split in (("digits/splitter", lab.splitter), ("digits/right_splitter", lab.right_splitter)):
         v = s.value(key)
@@ -234,4 +303,5 @@ def model_label(lab: DigitLab) -> str:
     meta = getattr(lab.session.model, "meta", {})
     acc = meta.get("val_acc")
     held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
-    return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held}"
+    pen = lab.pen_combo.currentText() or "pen RNN"
+    return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held} · pen: <b>{pen}</b>"

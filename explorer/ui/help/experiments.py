@@ -1,5 +1,7 @@
 """'How to read this' for the digit experiments (issue 13): one section per view."""
 
+from explorer.ui.help.pen import ORDER
+
 EDIT = """
 <h3>Edit the network (edit tab, and the learned kernels)</h3>
 <p><b>Click a learned kernel</b> (or double-click a feature map) to switch its channel off: that filter's output becomes 0
@@ -70,5 +72,5 @@ time for it and a horizontal shift changes every row it reads.</p>
 """
 
 PAGES = {"edit": EDIT, "sweep": SWEEP, "dream": DREAM, "replay": REPLAY, "evidence": EVIDENCE,
-         "tolerance": TOLERANCE}
+         "tolerance": TOLERANCE, "stroke order": ORDER, "order": ORDER}
 DIGIT_EXPERIMENTS = "<h2>Experiments</h2>" + EDIT + SWEEP + DREAM + REPLAY + EVIDENCE

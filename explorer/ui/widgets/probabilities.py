@@ -71,7 +71,8 @@ class ProbabilityBars(QtWidgets.QWidget):
 class ProbabilityPanel(QtWidgets.QFrame):
     """Top-2 call-out (label + confidence, large) above the per-class bars."""
 
-    def __init__(self, labels: list[str] | None = None, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, labels: list[str] | None = None, parent: QtWidgets.QWidget | None = None,
+                 title: str = "<b>prediction</b> · softmax over 10 classes") -> None:
         super().__init__(parent)
         self.setObjectName("panel")
         self.labels = labels or [str(i) for i in range(10)]
@@ -94,8 +95,8 @@ class ProbabilityPanel(QtWidgets.QFrame):
         self.body.addWidget(self.bars, 1)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 6)
-        title = QtWidgets.QLabel("<b>prediction</b> · softmax over 10 classes")
-        lay.addWidget(title)
+        self.title = QtWidgets.QLabel(title)
+        lay.addWidget(self.title)
         lay.addLayout(self.body, 1)
         self.set_probs(None)
 

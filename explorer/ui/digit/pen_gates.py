@@ -1,0 +1,130 @@
+"""PenGatesPanel: the pen RNN's gates over pen time, one band per gate, one row per unit.
+
+One ImageItem (built once) shows the latest ``WINDOW`` pen steps of every sigmoid gate
+(LSTM i, f, o; GRU r, z) as bands of one image in 0..1; ticks on top mark stroke starts.
+A pen movement writes the window into a buffer kept between frames and sets it once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtWidgets
+
+from explorer.ui.digit.pen_trajectory import panel_header
+from explorer.ui.style import FG, GATE_MAP, MUTED, style_plot
+
+if TYPE_CHECKING:
+    from explorer.session.pen_reader import PenFrame
+
+WINDOW = 160            # pen steps shown (the latest): the cost of a frame does not grow with the drawing
+BANDS = {"LSTM": ("i", "f", "o"), "GRU": ("r", "z")}
+NAMES = {"i": "input i", "f": "forget f", "o": "output o", "r": "reset r", "z": "update z"}
+TIP = ("Gates of the pen RNN over pen time: one band per gate, one row per hidden unit, one column\n"
+       "per pen step (the latest at the right); 0 dark … 1 yellow. LSTM: i input, f forget, o output\n"
+       "gate: f ≈ 1 keeps the memory, i ≈ 1 writes to it, o ≈ 1 shows it. GRU: z update gate ≈ 1\n"
+       "keeps the old state, r reset gate feeds it to the candidate. Ticks on top: a stroke starts.")
+
+
+class PenGatesPanel(QtWidgets.QFrame):
+    """``show_frame(frame)`` with a PenFrame (or None: empty)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        head, self.help_button = panel_header("gates over pen time", "gates", compact=True)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumSize(70, 90)
+        pi = self.plot.getPlotItem()
+        style_plot(pi, "", "pen step", "", TIP, legend=False)
+        pi.setTitle(None)
+        pi.showGrid(x=False, y=False)
+        pi.invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setLookupTable(pg.colormap.get(GATE_MAP).getLookupTable(0.0, 1.0, 256))
+        pi.addItem(self.image)
+        self.starts = pg.ScatterPlotItem(size=7, symbol="t", pen=None, brush=pg.mkBrush(FG))
+        pi.addItem(self.starts)
+        self.empty = pg.TextItem("draw a digit", color=MUTED, anchor=(0.5, 0.5))
+        pi.addItem(self.empty)
+        legend = QtWidgets.QLabel("0 <span style='background:qlineargradient(x1:0,y1:0,x2:1,y2:0,"
+                                  "stop:0 #440154, stop:0.5 #21918c, stop:1 #fde725)'>"
+                                  "&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</span> 1")
+        legend.setToolTip("gate value: 0 (closed) dark … 1 (open) yellow")
+        legend.setMinimumWidth(1)
+        head.insertWidget(1, legend)
+        self.setToolTip(TIP)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+        lay.addWidget(self.plot, 1)
+        self._buf = np.zeros((0, WINDOW), np.float32)
+        self._layout: tuple[str, int] | None = None
+        self._xrange: tuple[int, int] | None = None
+        self.bands: tuple[str, ...] = ()            # the gates shown, top to bottom
+        self._starts_key: object = None
+
+    def _set_layout(self, cell: str, hidden: int) -> None:
+        """Bands for this cell and width: the buffer, the y ticks, the view range (once per model)."""
+        self._layout = (cell, hidden)
+        bands = self.bands = BANDS.get(cell, ())
+        gap = max(1, hidden // 8)
+        rows = len(bands) * hidden + (len(bands) - 1) * gap
+        self._buf = np.full((rows, WINDOW), np.nan, np.float32)      # NaN rows: the gaps (transparent)
+        ticks = [((hidden + gap) * b + hidden / 2, g) for b, g in enumerate(bands)]
+        pi = self.plot.getPlotItem()
+        left = pi.getAxis("left")
+        left.setTicks([ticks, []])
+        left.setWidth(22)
+        pi.getViewBox().setYRange(-4, rows, padding=0.01)
+        self.empty.setPos(20, rows / 2)
+
+    def show_frame(self, frame: PenFrame | None) -> None:
+        if frame is None or frame.steps == 0:
+            self.image.clear()
+            self.starts.setData([], [])
+            self._starts_key = None
+            self.empty.setVisible(True)
+            return
+        r = frame.reading
+        hidden = r.hidden.shape[1]
+        if self._layout != (r.cell, hidden):
+            self._set_layout(r.cell, hidden)
+        self.empty.setVisible(False)
+        t = frame.steps
+        lo = max(0, -(-(t - WINDOW) // 20) * 20)      # the window slides 20 steps at a time (axis redrawn less)
+        n = t - lo
+        bands = BANDS.get(r.cell, ())
+        gap = max(1, hidden // 8)
+        for b, g in enumerate(bands):
+            top = b * (hidden + gap)
+            self._buf[top: top + hidden, :n] = r.gates[g][lo:t].T
+        self.image.setImage(self._buf[:, :n], levels=(0.0, 1.0), autoLevels=False)
+        self.image.setRect(float(lo), 0.0, float(n), float(len(self._buf)))
+        span = max(n, 40)                      # a short drawing is not a sliver at the left
+        if (lo, span) != self._xrange:
+            self._xrange = (lo, span)
+            self.plot.getPlotItem().getViewBox().setXRange(lo, lo + span, padding=0.01)
+        stroke = r.stroke[lo:t]
+        first = np.flatnonzero(np.diff(stroke, prepend=-1 if lo == 0 else r.stroke[lo - 1]) != 0) + lo
+        key = (lo, len(first))
+        if key != self._starts_key:
+            self._starts_key = key
+            self.starts.setData(first + 0.5, np.full(len(first), -1.5))
+
+
+def demo() -> PenGatesPanel:
+    """The panel on the demo '7' read by the shipped pen LSTM (or an untrained one)."""
+    from explorer.ui.digit.demo import demo_pen_frame
+    panel = PenGatesPanel()
+    panel.show_frame(demo_pen_frame())
+    panel.resize(460, 340)
+    return panel
+
+
+if __name__ == "__main__":
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))
