@@ -37,7 +37,7 @@ def _shipped_compare() -> dict:
 
 def test_compare_text_on_the_shipped_models():
     res = _shipped_compare()
-    assert set(res["models"]) == {"LSTM", "CNN-8", "CNN-16", "CNN-32", "CNN-64"}
+    assert set(res["models"]) == {"LSTM", "CNN-8", "CNN-16", "CNN-32", "CNN-64", "Transformer"}
     for info in res["models"].values():
         assert 0.5 < info["bpc"] < 5.0 and info["params"] > 100_000
         assert info["training"]["steps"] and info["training"]["chars_seen"]
