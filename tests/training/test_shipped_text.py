@@ -117,14 +117,14 @@ def test_shipped_models_fit_the_size_budget():
 
 
 _BASELINES: dict = {}
-BEHIND = pytest.mark.xfail(strict=False, reason="not yet ahead of its 5-gram outside its sources (model card: "
-                           "code RNN 2.070 vs 2.063, its validation still falling; prose LSTM 3.06 vs 2.96)")
-
-
-@pytest.mark.parametrize("name, held_out", [("code_lstm", "code"), ("code_gru", "code"),
-                                            pytest.param("code_rnn", "code", marks=BEHIND),
-                                            pytest.param("prose_lstm", "prose-markdown", marks=BEHIND)])
-def test_ahead_of_its_ngram_outside_its_sources(name, held_out, tmp_path, monkeypatch):
+# Two shipped models are not yet ahead of their 5-gram outside their sources (model card: the
+# code RNN 2.070 vs 2.063 on the system packages, its validation still falling when training
+# ended; the prose LSTM 3.06 vs 2.96 on /usr/share/doc Markdown). Until they are retrained they
+# are held to the gap measured, so a regression still fails; margin 0 means "ahead".
+@pytest.mark.parametrize("name, held_out, margin", [("code_lstm", "code", 0.0), ("code_gru", "code", 0.0),
+                                                    ("code_rnn", "code", 0.05),
+                                                    ("prose_lstm", "prose-markdown", 0.15)])
+def test_ahead_of_its_ngram_outside_its_sources(name, held_out, margin, tmp_path, monkeypatch):
     """On text from none of the training sources (``explorer.training.heldout``: the system
     Python's packages, /usr/share/doc's Markdown), each model reads better than the 5-gram
     fitted on its own training text."""
@@ -149,4 +149,4 @@ def test_ahead_of_its_ngram_outside_its_sources(name, held_out, tmp_path, monkey
     path.write_text(text, encoding="utf-8")
     r = score_text_file(path, name)
     print(name, held_out, len(files), r["bits_per_char"], r["baseline_bits_per_char"])
-    assert r["bits_per_char"] < r["baseline_bits_per_char"]
+    assert r["bits_per_char"] < r["baseline_bits_per_char"] + margin
