@@ -75,7 +75,8 @@ def test_shipped_result_is_what_the_command_computes():
     check = shipped["check"]
     assert fresh["held_out"] == check["held_out"] and fresh["rows"] == check["rows"]
     for name, info in fresh["models"].items():
-        assert info["bpc"] == pytest.approx(check["models"][name]["bpc"], abs=1e-9)
+        # float32 sums: 1.7e-9 bpc apart between a subprocess and pytest here; the lab prints 0.001
+        assert info["bpc"] == pytest.approx(check["models"][name]["bpc"], abs=1e-6)
         assert info["beyond_field"] == check["models"][name].get("beyond_field") if "beyond_field" in info else True
         for key in ("params", "receptive_field", "file", "closer_accuracy"):
             assert info[key] == check["models"][name][key]

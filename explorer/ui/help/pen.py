@@ -47,7 +47,7 @@ faster than the screen refreshes is filled in a moment later.</p>
 """
 
 ORDER = """
-<h3>Stroke order: the same drawing, drawn differently</h3>
+<h3>Order: the same drawing, its strokes in another order</h3>
 <p>The current drawing replayed with its strokes <b>reversed</b> (each stroke drawn from its
 end, the last stroke first), <b>permuted</b> (every other order of the strokes) and with
 <b>one stroke left out</b>, read by both networks. The CNN reads the picture, and the picture
