@@ -57,6 +57,10 @@ def sample_digits(n: int = 200) -> np.ndarray | None:
     return (data.x_train[idx].astype(np.float32) / 255.0)
 
 
+SHORT_READS = {"CNN": "the whole image at once", "Row-RNN": "one pixel row per step",
+               "pen RNN": "the pen, stroke by stroke"}     # the table's "reads" cells; the long form is their tooltip
+
+
 class DigitsPanel(QtWidgets.QWidget):
     """Input image | probabilities of both | RNN trajectory over the rows | accuracy and size."""
 
@@ -167,7 +171,9 @@ class DigitsPanel(QtWidgets.QWidget):
             tp.addItem(t)
 
         self.table = QtWidgets.QTableWidget(3, 6)
-        self.table.setHorizontalHeaderLabels(["network", "guess", "held-out accuracy", "parameters", "ms / reading",
+        # two-line headers and short "reads" cells (the long form in each cell's tooltip): the table
+        # fits its columns at 1024x640 instead of hiding them behind a scroll bar
+        self.table.setHorizontalHeaderLabels(["network", "guess", "held-out\naccuracy", "parameters", "ms /\nreading",
                                               "reads"])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -329,7 +335,21 @@ class DigitsPanel(QtWidgets.QWidget):
             guess = "no pen" if probs is None else f"{int(np.argmax(probs))}  ({float(np.max(probs)):.0%})"
             cells = [label, guess, f"{float(acc):.1%}" if acc is not None else "unknown",  # type: ignore[arg-type]
                      f"{params:,}" if isinstance(params, int) else "—", ms, str(reads)]
+            cells[5] = SHORT_READS.get(label, cells[5])
             for c, text in enumerate(cells):
-                self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+                item = QtWidgets.QTableWidgetItem(text)
+                if c == 5:
+                    item.setToolTip(str(reads))
+                self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """The table asks for the room its rows and columns need (no scroll bar hides one)."""
+        t = self.table
+        frame = 2 * t.frameWidth()
+        width = t.verticalHeader().width() * t.verticalHeader().isVisible() + frame + sum(
+            t.columnWidth(c) for c in range(t.columnCount()))
+        height = t.horizontalHeader().sizeHint().height() + frame + sum(t.rowHeight(r) for r in range(t.rowCount()))
+        t.setMinimumSize(width, height)
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from explorer.ui.digit.pen_time import PenTimePanel
     from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
     from explorer.ui.widgets.colors import ScaleLegend
+    from explorer.ui.widgets.fold import FoldingSplitter
     from explorer.ui.widgets.howto import HowToButton
     from explorer.ui.widgets.mosaic import MosaicPanel
     from explorer.ui.widgets.probabilities import ProbabilityPanel
@@ -89,6 +90,7 @@ class DigitLab(QtWidgets.QWidget):
     pen_trajectory: PenTrajectoryPanel
     pen_gates: PenGatesPanel
     pen_split: QtWidgets.QSplitter
+    pen_fold: FoldingSplitter
 
     def __init__(self, model: Model, parent: QtWidgets.QWidget | None = None, *,
                  pen_model: Model | None = None) -> None:

@@ -22,6 +22,7 @@ from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
 from explorer.ui.help.pen import PAGES
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging
 from explorer.ui.widgets.fit import scrolled
+from explorer.ui.widgets.fold import FoldingSplitter
 from explorer.ui.widgets.howto import HowToButton
 from explorer.ui.widgets.mosaic import MosaicPanel
 from explorer.ui.widgets.probabilities import ProbabilityPanel
@@ -196,17 +197,23 @@ def _pen_page(lab: DigitLab) -> QtWidgets.QWidget:
     lower = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
     lower.addWidget(lab.pen_trajectory)
     lower.addWidget(lab.pen_gates)
+    lower.setChildrenCollapsible(False)          # unfolded, neither comes back at zero width
+    lab.pen_trajectory.setWindowTitle("hidden state")     # their tabs' titles when the rows fold
+    lab.pen_gates.setWindowTitle("gates")
     lab.pen_split.addWidget(lab.pen_time)
     lab.pen_split.addWidget(lower)
     lab.pen_split.setStretchFactor(0, 5)
     lab.pen_split.setStretchFactor(1, 4)
+    # a narrow or short middle column (1024x640): the state and the gates fold into tabs
+    # under the probabilities, each readable, instead of squashing side by side
+    lab.pen_fold = FoldingSplitter(lab.pen_split, QtCore.QSize(330, 560), pinned=1, proportions=[5, 4])
     page = QtWidgets.QWidget()
     page.setObjectName("penPage")
     lay = QtWidgets.QVBoxLayout(page)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.setSpacing(2)
     lay.addLayout(top)
-    lay.addWidget(lab.pen_split, 1)
+    lay.addWidget(lab.pen_fold, 1)
     return page
 
 

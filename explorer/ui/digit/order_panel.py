@@ -66,7 +66,9 @@ class OrderPanel(QtWidgets.QFrame):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumSize(180, 120)
         pi = self.plot.getPlotItem()
-        style_plot(pi, "", "transform value", "P(its answer as drawn)", TIP, legend=False)
+        # "its answer": each reader's answer to the drawing as drawn (the long form in the tooltip)
+        style_plot(pi, "", "transform value", "P(its answer)", TIP + "\nLeft axis: each reader's probability for "
+                   "the answer it gave to the drawing as drawn.", legend=False)
         pi.setTitle(None)
         pi.setYRange(0, 1.02, padding=0)
         pi.getViewBox().disableAutoRange(pg.ViewBox.YAxis)

@@ -36,7 +36,7 @@ class PenGatesPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         head, self.help_button = panel_header("gates over pen time", "gates", compact=True)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumSize(70, 90)
+        self.plot.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "pen step", "", TIP, legend=False)
         pi.setTitle(None)
@@ -54,13 +54,13 @@ class PenGatesPanel(QtWidgets.QFrame):
                                   "&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</span> 1")
         legend.setToolTip("gate value: 0 (closed) dark … 1 (open) yellow")
         legend.setMinimumWidth(1)
-        head.insertWidget(1, legend)
         self.setToolTip(TIP)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(2)
         lay.addLayout(head)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(legend)        # under the plot: the title row fits a 240 px column
         self._buf = np.zeros((0, WINDOW), np.float32)
         self._layout: tuple[str, int] | None = None
         self._xrange: tuple[int, int] | None = None

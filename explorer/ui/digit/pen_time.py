@@ -87,19 +87,23 @@ class PenTimePanel(QtWidgets.QFrame):
         self.target.setToolTip("What 'right' means for 'when did it know?': the digit you meant, or\n"
                                "each reader's own last answer")
         self.target.currentIndexChanged.connect(lambda _: self.target_changed.emit(int(self.target.currentData())))
-        self.target.setMinimumContentsLength(2)
-        self.target.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.target.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)   # 'its last answer' whole
         is_label = QtWidgets.QLabel("the digit is")
         is_label.setMinimumWidth(1)
-        head, self.help_button = panel_header("over pen time", "time", is_label, self.target, compact=True)
+        head, self.help_button = panel_header("over pen time", "time", compact=True)
+        target_row = QtWidgets.QHBoxLayout()      # its own row: the panel fits a 240 px column at 1024x640
+        target_row.setContentsMargins(0, 0, 0, 0)
+        target_row.addWidget(is_label)
+        target_row.addWidget(self.target)
+        target_row.addStretch(1)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
-        self.view.setMinimumSize(90, 150)
+        self.view.setMinimumSize(90, 225)      # two readable plots; the folded tabs under it take the rest
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, ClassCurves] = {}
         self.knew: dict[str, pg.InfiniteLine] = {}
-        for row, (key, title, colour) in enumerate((("pen", "pen RNN (reads the pen)", RNN),
-                                                    ("cnn", "CNN (reads the picture so far)", CNN))):
+        for row, (key, title, colour) in enumerate((("pen", "pen RNN (the pen)", RNN),
+                                                    ("cnn", "CNN (picture so far)", CNN))):
             pi = self.view.addPlot(row=row, col=0)
             style_plot(pi, "", "pen step" if key == "cnn" else "", "P", TIP, legend=False)
             pi.showGrid(x=False, y=False)      # a grid is drawn by the axes: every curve update would repaint them
@@ -128,6 +132,7 @@ class PenTimePanel(QtWidgets.QFrame):
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(2)
         lay.addLayout(head)
+        lay.addLayout(target_row)
         lay.addWidget(self.readout)
         lay.addWidget(self.view, 1)
         lay.addWidget(self.legend)

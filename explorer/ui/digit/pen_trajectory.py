@@ -96,7 +96,7 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         head, self.help_button = panel_header("hidden state", "trajectory", compact=True)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumSize(70, 90)
+        self.plot.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "axis 1", "axis 2", TIP, legend=False)
         pi.showGrid(x=False, y=False)      # a grid is drawn by the axes: every curve update would repaint them
