@@ -50,8 +50,8 @@ def test_settings_and_drawing_survive_a_restart(qtbot, ini, model, ui):
     lab.set_pen_width(30)
     lab.set_scope("network")
     lab.winners_action.setChecked(True)
-    win.resize(780, 560)                   # inside the offscreen screen (800×600): restoreGeometry clamps
-    qtbot.waitUntil(lambda: win.width() == 780)
+    win.resize(790, 560)                   # inside the offscreen screen (800×600): restoreGeometry clamps
+    qtbot.waitUntil(lambda: win.width() == 790)
     lab.splitter.setSizes([200, 380, 190])
     sizes = lab.splitter.sizes()
     win.close()                                            # closeEvent: save_ui + drawing
@@ -61,7 +61,7 @@ def test_settings_and_drawing_survive_a_restart(qtbot, ini, model, ui):
 
     again = open_window(qtbot, ui.settings_at(ini), model)
     lab2 = again.digit_lab
-    assert again.width() == 780
+    assert again.width() == 790
     assert lab2.canvas.pen_width == 30 and lab2.scope == "network"
     assert lab2.winners_action.isChecked()
     assert lab2.splitter.sizes() == sizes
