@@ -634,6 +634,25 @@ def random_model(cell: str = "LSTM", hidden: int = 32, embed: int = 16, seed: in
     return Model(layers, meta={"vocab": vocab.to_meta(), "untrained": True, "corpus": "code"})
 
 
+def cached_or_reference_text(model: Model, corpus: str, max_chars: int, seed: int, hidden: int,
+                             use_cache: bool, **key_extra: str) -> tuple[F32 | None, str, str | None]:
+    """The first step of every model family's reference states: (the cached states, or None;
+    the text to read — the corpus's validation split, or a built-in text when there is none;
+    the cache key to store the states under, None when they must not be cached)."""
+    from explorer.session import refcache
+    key = (refcache.cache_key(model, corpus=corpus, max_chars=max_chars, seed=seed, **key_extra)
+           if use_cache else None)
+    cached = refcache.load(key, hidden) if key else None
+    if cached is not None:
+        return cached, "", key
+    try:
+        from explorer.data.corpora import load_corpus
+        text = load_corpus(corpus, split="valid", max_chars=max_chars + max_chars // 4).text
+    except Exception:                      # noqa: BLE001 - no corpus: fall back to a built-in text
+        text, key = _FALLBACK_TEXT * 20, None                      # (and do not cache that)
+    return None, text, key
+
+
 def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int = 0) -> F32:
     """Hidden states to fit the frozen PCA basis on: (N, H) from the model's own corpus
     (validation split) or, for a toy model, from generated task sequences. For a model file
@@ -647,16 +666,10 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
     from explorer.session import refcache
     meta = session.model.meta
     corpus = meta.get("corpus") or ("prose" if "prose" in session.name else "code")
-    key = (refcache.cache_key(session.model, corpus=str(corpus), max_chars=max_chars, seed=seed)
-           if session.basis_key else None)
-    cached = refcache.load(key, session.hidden_size) if key else None
+    cached, text, key = cached_or_reference_text(session.model, str(corpus), max_chars, seed,
+                                                 session.hidden_size, bool(session.basis_key))
     if cached is not None:
         return cached
-    try:
-        from explorer.data.corpora import load_corpus
-        text = load_corpus(str(corpus), split="valid", max_chars=max_chars + max_chars // 4).text
-    except Exception:                      # noqa: BLE001 - no corpus: fall back to a built-in text
-        text, key = _FALLBACK_TEXT * 20, None                      # (and do not cache that)
     ids = session._enc.encode(text[:max_chars + max_chars // 4])
     # 24 pieces read side by side (a batch) instead of one long sequence: 24x fewer steps in
     # a row, which is most of the Sequence Lab's start-up; each piece's first 50 states (still

@@ -296,18 +296,12 @@ def transformer_reference_states(session: TransformerSession, max_chars: int = 6
         pieces = np.maximum(batch.x, 0)[:, :session.context]
     else:
         from explorer.session import refcache
-        from explorer.session.sequence import _FALLBACK_TEXT
+        from explorer.session.sequence import cached_or_reference_text
         corpus = model.meta.get("corpus") or "code"
-        key = (refcache.cache_key(model, corpus=str(corpus), max_chars=max_chars, seed=seed, family="transformer")
-               if session.basis_key else None)
-        cached = refcache.load(key, session.hidden_size) if key else None
+        cached, text, key = cached_or_reference_text(model, str(corpus), max_chars, seed, session.hidden_size,
+                                                     bool(session.basis_key), family="transformer")
         if cached is not None:
             return cached
-        try:
-            from explorer.data.corpora import load_corpus
-            text = load_corpus(str(corpus), split="valid", max_chars=max_chars + max_chars // 4).text
-        except Exception:                  # noqa: BLE001 - no corpus: fall back to a built-in text
-            text, key = _FALLBACK_TEXT * 20, None
         ids = np.maximum(session.encode(text[:max_chars]), 0)
         length = min(session.context, max(len(ids) // REF_PIECES, 1))
         n = max(len(ids) // length, 1)
