@@ -131,11 +131,7 @@ class PaintClock:
         class _Filter(QtCore.QObject):
             def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 (Qt)
                 if event.type() == QtCore.QEvent.Type.Paint:
-                    clock.paints.append((time.perf_counter(), owner[id(obj)]))
-                    clock._batch_of.append(len(clock.batches))
-                    if not clock._open:
-                        clock._open = True
-                        QtCore.QTimer.singleShot(0, clock._close)
+                    clock.record_paint(owner[id(obj)])
                 return False
 
         owner: dict[int, str] = {}
@@ -147,6 +143,16 @@ class PaintClock:
         self._filter = _Filter()
         for w in self.widgets:
             w.installEventFilter(self._filter)
+
+    def record_paint(self, name: str) -> None:
+        """A paint of panel ``name`` starts now; the first of a batch queues the batch's end."""
+        from PySide6 import QtCore
+
+        self.paints.append((time.perf_counter(), name))
+        self._batch_of.append(len(self.batches))
+        if not self._open:
+            self._open = True
+            QtCore.QTimer.singleShot(0, self._close)
 
     def _close(self) -> None:
         self.batches.append(time.perf_counter())
