@@ -12,8 +12,10 @@ The LSTM reads the validation text from the start with its state carried through
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import sys
 import time
 import tokenize
 from dataclasses import dataclass
@@ -205,8 +207,11 @@ def text_compare(max_chars: int | None = None, models: dict[str, str] | None = N
             row[name] = float(correct[name][sel].mean()) if sel.any() else None
         rows.append(row)
     return {"task": "text", "axis": "distance", "rows": rows, "models": info,
-            "held_out": {"source": f"standard library validation files ({len(files)})",
-                         "n_chars": len(text), "n_closers": len(events)},
+            # the held-out text is this Python's own standard library: another version's differs
+            "held_out": {"source": f"Python {sys.version_info[0]}.{sys.version_info[1]} standard "
+                                   f"library validation files ({len(files)})",
+                         "n_chars": len(text), "n_closers": len(events),
+                         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()},
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
@@ -256,7 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     result (the whole held-out split, and its first CHECK_CHARS characters for the tests)."""
     import argparse
     import json
-    import sys
 
     from explorer.atomic import atomic_write_text
 

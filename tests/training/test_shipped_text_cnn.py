@@ -73,13 +73,23 @@ def test_shipped_result_is_what_the_command_computes():
     shipped = json.loads((resources_dir() / "compare" / "text.json").read_text(encoding="utf-8"))
     fresh = text_compare(CHECK_CHARS)
     check = shipped["check"]
+    assert set(fresh["models"]) == set(check["models"])
+    for name, info in fresh["models"].items():
+        for key in ("params", "receptive_field", "file"):
+            assert info[key] == check["models"][name][key]
+        for key in ("steps", "chars_seen", "macs_per_char", "valid_curve"):
+            assert info["training"][key] == shipped["models"][name]["training"][key]
+    assert shipped["held_out"]["n_chars"] > check["held_out"]["n_chars"]
+    assert shipped["held_out"]["source"].startswith("Python 3.")
+    here = f"Python {sys.version_info[0]}.{sys.version_info[1]} "
+    if not check["held_out"]["source"].startswith(here):
+        # The held-out text is the running Python's own standard library, so another version's
+        # figures are not comparable; on the version it names they must be the same, exactly.
+        pytest.skip(f"the shipped figures were measured on {check['held_out']['source']}; "
+                    f"this is {fresh['held_out']['source']}")
     assert fresh["held_out"] == check["held_out"] and fresh["rows"] == check["rows"]
     for name, info in fresh["models"].items():
         # float32 sums: 1.7e-9 bpc apart between a subprocess and pytest here; the lab prints 0.001
         assert info["bpc"] == pytest.approx(check["models"][name]["bpc"], abs=1e-6)
         assert info["beyond_field"] == check["models"][name].get("beyond_field") if "beyond_field" in info else True
-        for key in ("params", "receptive_field", "file", "closer_accuracy"):
-            assert info[key] == check["models"][name][key]
-        for key in ("steps", "chars_seen", "macs_per_char", "valid_curve"):
-            assert info["training"][key] == shipped["models"][name]["training"][key]
-    assert shipped["held_out"]["n_chars"] > check["held_out"]["n_chars"]
+        assert info["closer_accuracy"] == check["models"][name]["closer_accuracy"]
