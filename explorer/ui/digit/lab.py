@@ -23,11 +23,11 @@ from explorer.session.pen_reader import SHIPPED, NotAPenModel, PenFrame, PenLive
 from explorer.ui.digit import lab_layout
 from explorer.ui.digit.canvas import DigitCanvas, load_ink
 from explorer.ui.digit.experiments import DigitExperiments
-from explorer.ui.report import report_error
 from explorer.ui.widgets.colors import SCOPES, diverging
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
 from explorer.ui.widgets.guard import RenderGuard
 from explorer.ui.widgets.latest import LatestFrame
+from explorer.ui.widgets.report import report_error
 
 if TYPE_CHECKING:
     from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
@@ -56,7 +56,7 @@ class DigitLab(QtWidgets.QWidget):
     _notice: str | None = None         # model_label(): a warning (e.g. untrained model)
     _source: str | None = None         # model_label(): where the model comes from
     # called with what is about to replace a non-empty drawing (Clear, an image): the window
-    # keeps a copy of the work in File → Recover (explorer.ui.recover)
+    # keeps a copy of the work in File → Recover (explorer.ui.shell.recover)
     before_replace: Callable[[str], object] | None = None
     # built by lab_layout (make_actions, build, rebuild_columns)
     undo_action: QtGui.QAction
@@ -477,7 +477,7 @@ class DigitLab(QtWidgets.QWidget):
     def restore_settings(self, s: QtCore.QSettings) -> None:
         self._pending_splits += lab_layout.restore_settings(self, s)   # again once laid out (showEvent)
 
-    # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
+    # -- Lab protocol (explorer.ui.widgets.lab_protocol) ----------------------------------------
     def describe_model(self, notice: str | None = None, source: str | None = None) -> None:
         """What model_label() says: a warning (``notice``), where the model comes from, or its name."""
         self._notice, self._source = notice, source

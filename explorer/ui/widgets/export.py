@@ -15,7 +15,7 @@ from explorer.atomic import atomic_write_via_name
 
 def _atomic(path: Path, write: Callable[[str], object]) -> None:
     """Raises OSError (with the folder named) when the place cannot be written; then nothing
-    on disk changed (callers in the GUI report it: explorer.ui.report.guarded)."""
+    on disk changed (callers in the GUI report it: explorer.ui.widgets.report.guarded)."""
     if path.parent.exists() and not path.parent.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, f"{path.parent} is a file, not a folder", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +51,7 @@ def save_npz(arrays: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Pat
     return path
 
 
-# -- SVG and CSV (issue 15) --------------------------------------------------------------------
+# -- SVG and CSV: vector pictures for print, numbers for a spreadsheet ---------------------------
 def save_svg(widget: QtWidgets.QWidget, path: str | os.PathLike[str]) -> Path:
     """A panel as SVG: pyqtgraph's SVGExporter when the panel is one plot scene, otherwise the
     widget painted into a QSvgGenerator (text and lines stay vectors, images stay pixels)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.style import MUTED
+from explorer.ui.widgets.style import MUTED
 
 TOP = QtGui.QColor(200, 40, 40)
 SECOND = QtGui.QColor(230, 140, 120)
@@ -23,7 +23,7 @@ class ProbabilityBars(QtWidgets.QWidget):
         super().__init__(parent)
         self.labels = labels
         self.probs: np.ndarray | None = None
-        self.ghost: np.ndarray | None = None      # issue 13: the unedited network's answer
+        self.ghost: np.ndarray | None = None      # the unedited network's answer, beside an edited one's
         self.setMinimumHeight(12 * len(labels))
 
     def set_probs(self, probs: np.ndarray | None) -> None:
@@ -56,7 +56,7 @@ class ProbabilityBars(QtWidgets.QWidget):
             v = float(self.probs[i])
             colour = TOP if i == order[0] else SECOND if i == order[1] else OTHER
             p.fillRect(QtCore.QRectF(track.left(), track.top(), track.width() * v, track.height()), colour)
-            if self.ghost is not None:                         # issue 13: unedited network, outlined
+            if self.ghost is not None:                         # the unedited network, outlined: what the edit did
                 p.setPen(QtGui.QPen(QtGui.QColor(40, 40, 40), 1.5, QtCore.Qt.PenStyle.DashLine))
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
                 p.drawRect(QtCore.QRectF(track.left(), track.top() + 1, track.width() * float(self.ghost[i]),
@@ -144,5 +144,5 @@ def demo() -> ProbabilityPanel:
 
 
 if __name__ == "__main__":
-    from explorer.ui.digit.demo import run
+    from explorer.ui.widgets.demo import run
     raise SystemExit(run(demo))

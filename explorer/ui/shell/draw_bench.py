@@ -23,10 +23,10 @@ from explorer.engine import Model
 if TYPE_CHECKING:
     from PySide6 import QtWidgets
 
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.shell.window import MainWindow
 
 
-def _stroke(n: int) -> np.ndarray:
+def loop_stroke(n: int) -> np.ndarray:
     """n points of a looping '8'-like path in reference units (280 across)."""
     t = np.linspace(0, 2 * np.pi, n)
     return np.stack([140 + 60 * np.sin(2 * t), 140 + 100 * np.sin(t)], axis=1)
@@ -44,7 +44,7 @@ def send_mouse(canvas: object, kind: object, x: float, y: float, button: object,
 
 
 @contextmanager
-def _bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication, MainWindow]]:
+def bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication, MainWindow]]:
     """A shown 1400x900 MainWindow (offscreen if no display, settings in a temporary INI) ->
     (app, window); afterwards the Digit Lab is stopped and the window closed and deleted."""
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
@@ -52,7 +52,7 @@ def _bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication,
     from PySide6 import QtCore, QtWidgets
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.shell.window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = QtCore.QSettings(os.path.join(tmp, "bench.ini"), QtCore.QSettings.Format.IniFormat)
@@ -79,14 +79,14 @@ def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
     """
     from PySide6 import QtCore
 
-    with _bench_window(model) as (app, win):
+    with bench_window(model) as (app, win):
         lab = win.digit_lab
         lab.middle_tabs.setCurrentIndex(1 if page == "pen" else 0)
         app.processEvents()
         canvas = lab.canvas
         if beside:
             from explorer.session.digits import Stroke
-            lab.session.set_strokes([Stroke(_stroke(beside).astype(np.float32))])
+            lab.session.set_strokes([Stroke(loop_stroke(beside).astype(np.float32))])
             lab.refresh_now()
             app.processEvents()
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
@@ -95,7 +95,7 @@ def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
                  buttons: QtCore.Qt.MouseButton) -> None:
             send_mouse(canvas, kind, x, y, button, buttons)
 
-        pts = _stroke(n_moves + 1)
+        pts = loop_stroke(n_moves + 1)
         send(QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
         times = []
         for x, y in pts[1:]:
@@ -121,7 +121,7 @@ def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: Model | N
     """
     from PySide6 import QtCore
 
-    with _bench_window(model) as (app, win):
+    with bench_window(model) as (app, win):
         canvas = win.digit_lab.canvas
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
         t = np.linspace(0, 2 * np.pi * max(n_moves // 750, 1), n_moves + 1)   # loops of an '8'

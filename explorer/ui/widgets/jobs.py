@@ -1,9 +1,13 @@
-"""JobWorker: run one experiment (sweep, dream, evidence) on a QThread; the window never waits.
+"""Work on a QThread while the window stays live: the job runner every lab shares.
 
+``JobRunner`` runs one job (a sweep, a dream, the evidence, the tolerance curves) at a time:
 ``job(report, cancel)`` runs in the worker thread; ``report(payload)`` sends a progress
-payload at most every ``EMIT_EVERY`` seconds and then waits (GIL released) until the GUI
-has drawn it or ``GUI_WINDOW`` passes — the same hand-shake as the Train lab's worker
-(``explorer.ui.train.worker``: a CPU-bound thread otherwise starves pyqtgraph's paints).
+payload at most every ``EMIT_EVERY`` seconds and then waits (GIL released) until the GUI has
+drawn it or ``GUI_WINDOW`` passes. The Train lab's and Compare's workers use the same
+hand-shake (``GUI_WINDOW``, ``after_repaint``): a CPU-bound Python thread holds the GIL, and
+pyqtgraph's paint calls back into Python many times per frame, so without the wait one
+repaint took 0.5–5 s (measured). A worker told to stop must end within ``STOP_BUDGET_S``
+(of the 1 s a close or quit may take).
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from explorer.ui.train.worker import GUI_WINDOW, after_repaint
-
 EMIT_EVERY = 0.05
+GUI_WINDOW = 0.3        # s at most that a worker waits for the GUI to draw a progress signal
+STOP_BUDGET_S = 0.8     # of the 1 s a close or quit may take
+
+
+def after_repaint(callback: Callable[[], None], hops: int = 3) -> None:
+    """Call ``callback`` after the repaints queued now (scene update, UpdateRequest) have run."""
+    if hops <= 0:
+        callback()
+    else:
+        QtCore.QTimer.singleShot(0, lambda: after_repaint(callback, hops - 1))
 
 
 class JobWorker(QtCore.QObject):

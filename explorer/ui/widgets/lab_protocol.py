@@ -1,4 +1,4 @@
-"""The one protocol every tab of the main window implements (issue 10).
+"""The one protocol every tab of the main window implements: the shell knows a lab only by it.
 
 ``MainWindow`` talks to its labs only through this: it forwards ``status`` to the status bar,
 shows ``model_label()`` of the *current* tab in the status bar's permanent label (refreshed on

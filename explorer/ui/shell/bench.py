@@ -13,9 +13,9 @@ import numpy as np
 _VISIBLE_PROBE = """
 import sys, time
 spawned = float(sys.argv[1])                       # the parent's wall clock just before launch
-from explorer.__main__ import build                # the launch path of `cnn-rnn-explorer`
 from explorer.runtime import configure_process
-configure_process()
+configure_process()                                # as `cnn-rnn-explorer` does, before any import of Qt
+from explorer.ui.shell.launch import build         # the launch path of `cnn-rnn-explorer`
 app, w = build()
 app.processEvents()
 w.repaint()                                        # painted, not only shown
@@ -30,7 +30,7 @@ w.close()
 
 def window_start(config_dir: str, runs: int = 3) -> tuple[float, float]:
     """Launch -> (seconds to a shown, painted main window; RSS MB then), as ``cnn-rnn-explorer``
-    starts (``explorer.__main__.build``), with its settings and autosave in ``config_dir``.
+    starts (``explorer.ui.shell.launch.build``), with its settings and autosave in ``config_dir``.
 
     The clock starts in this process just before the new interpreter is spawned, so the
     interpreter's own start and every import count. A warm start, as an installed app sees it:
@@ -304,22 +304,22 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
     (its probabilities over pen time, trajectory and gates are waited for too)."""
     from PySide6 import QtCore
 
-    from explorer.ui.digit.bench import _bench_window, _stroke, send_mouse
+    from explorer.ui.shell.draw_bench import bench_window, loop_stroke, send_mouse
 
     left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
     out: dict[str, Any] = {}
-    with _bench_window(None) as (app, win):
+    with bench_window(None) as (app, win):
         lab = win.digit_lab
         canvas = lab.canvas
         lab.middle_tabs.setCurrentIndex(1 if page == "pen" else 0)
         if beside:
             from explorer.session.digits import Stroke
-            lab.session.set_strokes([Stroke(_stroke(beside).astype(np.float32))])
+            lab.session.set_strokes([Stroke(loop_stroke(beside).astype(np.float32))])
             lab.refresh_now()
             run_loop(app, 0.2)
         lat = InputLatency(digit_panels(lab), lab.scheduler)
         try:
-            pts = _stroke(n_moves + 6 + 1)
+            pts = loop_stroke(n_moves + 6 + 1)
             send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
 
             def move(k: int) -> None:
@@ -337,7 +337,7 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
 def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float) -> dict[str, Any]:
     from PySide6 import QtCore
 
-    from explorer.ui.digit.bench import send_mouse
+    from explorer.ui.shell.draw_bench import send_mouse
 
     left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
     t = np.linspace(0, 2 * np.pi, n + 1)
@@ -415,7 +415,7 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         seconds, rss = window_start(tmp)
     rows["window_visible_seconds"], rows["rss_after_startup_mb"] = seconds, rss
-    from explorer.ui.digit.bench import measure_long_stroke
+    from explorer.ui.shell.draw_bench import measure_long_stroke
     # pen and key rows: real input events through the real event loop, until the last panel painted
     pen = measure_pen(n_moves=30 if quick else 100, stroke_moves=150 if quick else 500)
     rows["draw_latency_median_ms"] = pen["isolated"]["median_ms"]          # an isolated move, after a pause
@@ -495,10 +495,10 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
     import numpy as np
     from PySide6 import QtCore, QtWidgets
 
-    from explorer.ui.digit.bench import send_mouse
+    from explorer.ui.shell.draw_bench import send_mouse
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.shell.window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
         win = MainWindow(QtCore.QSettings(os.path.join(tmp, "soak.ini"), QtCore.QSettings.Format.IniFormat))
