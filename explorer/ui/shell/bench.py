@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from explorer.ui.shell.draw_bench import Point
 
 _VISIBLE_PROBE = """
 import sys, time
@@ -98,7 +101,7 @@ def _clean_up() -> None:
 
     from PySide6 import QtCore, QtWidgets
     app = QtWidgets.QApplication.instance()
-    if app is None:
+    if not isinstance(app, QtWidgets.QApplication):
         return
     for _ in range(2):
         app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
@@ -232,7 +235,10 @@ def run_loop(app: Any, seconds: float, until: Any = None, clock: PaintClock | No
     guard = QtCore.QTimer(singleShot=True, interval=max(1, int(seconds * 1000)))
     guard.timeout.connect(loop.quit)
     if until is not None and clock is not None:
-        clock.on_batch = lambda: until() and loop.quit()
+        def stop_when_done() -> None:
+            if until():
+                loop.quit()
+        clock.on_batch = stop_when_done
     guard.start()
     if until is None or not until():
         loop.exec()
@@ -320,12 +326,12 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
         lat = InputLatency(digit_panels(lab), lab.scheduler)
         try:
             pts = loop_stroke(n_moves + 6 + 1)
-            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)
 
             def move(k: int) -> None:
-                send_mouse(canvas, QtCore.QEvent.Type.MouseMove, *pts[1 + k], none, left)
+                send_mouse(canvas, QtCore.QEvent.Type.MouseMove, pts[1 + k], none, left)
             out["isolated"] = _measure_inputs(app, lat, move, n_moves, pause=0.06)
-            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[n_moves + 6], left, none)
+            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, pts[n_moves + 6], left, none)
             if stroke_moves:
                 run_loop(app, 0.2)
                 out["stroke"] = _stroke_latency(app, lat, canvas, stroke_moves, hz)
@@ -342,7 +348,7 @@ def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float)
     left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
     t = np.linspace(0, 2 * np.pi, n + 1)
     pts = np.stack([140 + 50 * np.sin(2 * t), 140 + 80 * np.cos(t)], axis=1)
-    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)
     first = len(lat.inputs)
     period, state = 1.0 / hz, {"k": 0}
     loop = QtCore.QEventLoop()
@@ -356,12 +362,12 @@ def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float)
             return
         t0 = time.perf_counter()
         lat.sent(t0)
-        send_mouse(canvas, QtCore.QEvent.Type.MouseMove, *pts[1 + k], none, left)
+        send_mouse(canvas, QtCore.QEvent.Type.MouseMove, pts[1 + k], none, left)
         state["k"] = k + 1
     timer.timeout.connect(next_move)
     timer.start()
     loop.exec()
-    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
+    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, pts[-1], left, none)
     ms, lasts, missed = [], [], 0
     for i in range(first, len(lat.inputs)):
         done = lat.complete(i)
@@ -397,7 +403,7 @@ def measure_keys(n_chars: int = 2000, n_keys: int = 60, model: str | None = None
         keys = "abcdefghij(x) = 'y' # "
 
         def key(k: int) -> None:
-            QTest.keyClick(lab.editor, keys[k % len(keys)])
+            QTest.keyClick(lab.editor, keys[k % len(keys)])  # type: ignore[call-overload]  # a character: PySide6 takes it, its stub lists only Key
         r = _measure_inputs(app, lat, key, n_keys, pause=0.06)
         r["model"], r["n_chars"] = _model_name(lab), n_chars
         return r
@@ -508,9 +514,9 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
         lab, canvas = win.digit_lab, win.digit_lab.canvas
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
 
-        def send(kind: QtCore.QEvent.Type, x: float, y: float, button: QtCore.Qt.MouseButton,
+        def send(kind: QtCore.QEvent.Type, at: Point, button: QtCore.Qt.MouseButton,
                  buttons: QtCore.Qt.MouseButton) -> None:
-            send_mouse(canvas, kind, x, y, button, buttons)
+            send_mouse(canvas, kind, at, button, buttons)
 
         rng = np.random.default_rng(0)
         done, strokes, warm = 0, 0, None
@@ -518,13 +524,13 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
             start = rng.uniform(60, 220, 2)
             path = start + np.cumsum(rng.normal(0, 4, (moves_per_stroke, 2)), axis=0)
             path = np.clip(path, 5, 275)
-            send(QtCore.QEvent.Type.MouseButtonPress, *path[0], left, left)
+            send(QtCore.QEvent.Type.MouseButtonPress, path[0], left, left)
             for x, y in path[1:]:
-                send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
+                send(QtCore.QEvent.Type.MouseMove, (x, y), none, left)
                 lab.scheduler.flush()
                 app.processEvents()
                 done += 1
-            send(QtCore.QEvent.Type.MouseButtonRelease, *path[-1], left, none)
+            send(QtCore.QEvent.Type.MouseButtonRelease, path[-1], left, none)
             strokes += 1
             if strokes % 10 == 0:
                 lab.clear_action.trigger()

@@ -96,7 +96,7 @@ def report(window: Any, title: str, text: str) -> None:
 # -- recent files and menu ----------------------------------------------------------------
 def recent(settings: QtCore.QSettings) -> list[str]:
     value = settings.value(RECENT_KEY, [])
-    items = [value] if isinstance(value, str) else list(value or [])
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else []
     return [str(v) for v in items if v]
 
 

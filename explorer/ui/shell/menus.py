@@ -61,8 +61,12 @@ def _file_menu(window: Any, f: QtWidgets.QMenu) -> None:
 
     def save_model() -> None:
         if p := ask(True, "Save model", "Model files (*.npz)", "digits_cnn.npz"):
-            from explorer.engine import save_model as save
-            window.run_save("Save model", lambda path: save(lab.session.model, path) or path, p)
+            from explorer.engine import save_model
+
+            def save(path: str) -> str:
+                save_model(lab.session.model, path)
+                return path
+            window.run_save("Save model", save, p)
 
     def export_window() -> None:
         if p := ask(True, "Export window", "PNG (*.png)", "explorer.png"):

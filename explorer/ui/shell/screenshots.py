@@ -36,10 +36,10 @@ def save_tabs(out_dir: str | Path, sizes: list[tuple[int, int]], tabs: list[str]
         canvas, left = win.digit_lab.canvas, QtCore.Qt.MouseButton.LeftButton
         none, ev = QtCore.Qt.MouseButton.NoButton, QtCore.QEvent.Type
         pts = seven()
-        send_mouse(canvas, ev.MouseButtonPress, *pts[0], left, left)
+        send_mouse(canvas, ev.MouseButtonPress, pts[0], left, left)
         for x, y in pts[1:]:
-            send_mouse(canvas, ev.MouseMove, x, y, none, left)
-        send_mouse(canvas, ev.MouseButtonRelease, *pts[-1], left, none)
+            send_mouse(canvas, ev.MouseMove, (x, y), none, left)
+        send_mouse(canvas, ev.MouseButtonRelease, pts[-1], left, none)
         win.digit_lab.probabilities()
         for w, h in sizes:
             win.setMinimumSize(0, 0)          # the offscreen screen is small: take the size asked

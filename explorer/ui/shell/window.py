@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -37,6 +37,7 @@ from explorer.ui.widgets.report import guarded
 
 if TYPE_CHECKING:
     from explorer.ui.sequence.lab import SequenceLab
+    from explorer.ui.shell.timings import TimingsMonitor
     from explorer.ui.widgets.lab_protocol import Lab
 
 __all__ = ["APP", "ORG", "SETTINGS_VERSION", "MainWindow"]
@@ -72,6 +73,25 @@ def load_digit_model() -> tuple[Model, str | None]:
 
 class MainWindow(QtWidgets.QMainWindow):
     """The explorer window. ``digit_lab``; ``sequence_lab`` (None until that lab is added)."""
+
+    # made by the menus (explorer.ui.shell.menus, keyboard, timings, exports, lessons, recover)
+    file_menu: QtWidgets.QMenu
+    export_menu: QtWidgets.QMenu
+    export_svg_menu: QtWidgets.QMenu
+    export_states_action: QtGui.QAction
+    recent_menu: QtWidgets.QMenu
+    recover_menu: QtWidgets.QMenu
+    save_session_action: QtGui.QAction
+    open_session_action: QtGui.QAction
+    scope_actions: dict[str, QtGui.QAction]
+    follow_training_action: QtGui.QAction
+    timings_action: QtGui.QAction
+    timings: TimingsMonitor
+    lab_actions: list[QtGui.QAction]
+    space_action: QtGui.QAction
+    # set by lessons and recover
+    last_session_error: str | None
+    saved_view: tuple[object, str]
 
     def __init__(self, settings: QtCore.QSettings | None = None, *, digit_model: Model | None = None) -> None:
         super().__init__()
@@ -112,11 +132,12 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- labs: every tab is a Lab (explorer.ui.widgets.lab_protocol) ------------------------------
     def add_lab(self, title: str, lab: QtWidgets.QWidget) -> int:
         """Add a lab as a tab: its messages go to the status bar, its model to the model label."""
+        widget = lab
         if not is_lab(lab):
             raise TypeError(f"{type(lab).__name__} does not implement the Lab protocol")
         lab.status.connect(lambda t: self.statusBar().showMessage(t, 6000))  # type: ignore[attr-defined]  # Qt signal, see is_lab
         lab.model_changed.connect(self.show_model_label)  # type: ignore[attr-defined]  # Qt signal, see is_lab
-        return self.tabs.addTab(lab, title)
+        return self.tabs.addTab(widget, title)
 
     def labs(self) -> list[Lab]:
         return [lab for lab in (self.tabs.widget(i) for i in range(self.tabs.count())) if is_lab(lab)]
@@ -241,14 +262,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.compare_lab.digits.set_models(rnn=model)
             self.compare_lab.tabs.setCurrentWidget(self.compare_lab.digits)
             self.tabs.setCurrentWidget(self.compare_lab)
+        elif (seq := self.sequence_lab) is None:            # a window always has one once built
+            raise RuntimeError("the Sequence Lab is not built yet")
         elif str(path).lower().endswith(".onnx"):           # converted in memory: hand over the model
             from explorer.session.sequence import SequenceSession
-            self.sequence_lab.use_session(SequenceSession(model, name=Path(path).name), key=None,
-                                          label=f"File: {Path(path).name}")
-            self.tabs.setCurrentWidget(self.sequence_lab)
+            seq.use_session(SequenceSession(model, name=Path(path).name), key=None, label=f"File: {Path(path).name}")
+            self.tabs.setCurrentWidget(seq)
         else:
-            self.sequence_lab.open_model_file(str(path))
-            self.tabs.setCurrentWidget(self.sequence_lab)
+            seq.open_model_file(str(path))
+            self.tabs.setCurrentWidget(seq)
         self.statusBar().showMessage(f"opened {Path(path).name} in the {self.tabs.tabText(self.tabs.currentIndex())} "
                                      "tab", 6000)
         return True
@@ -260,7 +282,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def restore_ui(self) -> None:
         s = self.settings
-        version = int(s.value("settings/version", 0) or 0)
+        version = int(cast("int | str", s.value("settings/version", 0) or 0))     # checked by restore.check_settings
         if version < SETTINGS_VERSION:
             migrate(s, version)
         for key, restore in (("ui/geometry", self.restoreGeometry), ("ui/state", self.restoreState)):
@@ -269,7 +291,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 restore(v)
         for lab in self.labs():
             lab.restore_settings(s)
-        tab = int(s.value("ui/tab", 0) or 0)
+        tab = int(cast("int | str", s.value("ui/tab", 0) or 0))
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
         self._wanted_tab = tab               # a lab added later may be the one to return to
@@ -296,10 +318,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._shut_down = True
         self.autosave.save_all()
         self.autosave.keeping.at_exit()                   # nothing kept: said on stderr
-        labs = (self.train_lab, self.compare_lab.duel)          # tell workers first, wait once
-        for lab in labs:
-            lab.stop()
-        stop_threads(self, poke=lambda: [lab.worker.drawn() for lab in labs if lab.worker is not None])
+        training = (self.train_lab, self.compare_lab.duel)      # tell workers first, wait once
+        for owner in training:
+            owner.stop()
+
+        def poke() -> None:
+            for owner in training:
+                if owner.worker is not None:
+                    owner.worker.drawn()
+        stop_threads(self, poke=poke)
         for lab in self.labs():                                 # the workers have ended: prompt
             lab.shutdown()
         if self._help is not None:

@@ -6,6 +6,7 @@ import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6 import QtGui, QtWidgets
@@ -27,7 +28,7 @@ def save_image(image: QtGui.QImage | QtGui.QPixmap, path: str | os.PathLike[str]
     path = Path(path)
 
     def write(tmp: str) -> None:
-        if not image.save(tmp, "PNG"):
+        if not image.save(tmp, "PNG"):  # type: ignore[call-overload]  # QImage's stub wants bytes, QPixmap's str
             raise OSError(f"could not write {path}")
 
     _atomic(path, write)
@@ -45,7 +46,8 @@ def save_npz(arrays: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Pat
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+            np.savez(fh, **named)
 
     _atomic(path, write)
     return path

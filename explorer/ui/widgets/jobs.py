@@ -88,13 +88,13 @@ class JobRunner(QtCore.QObject):
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread: QtCore.QThread | None = None
+        self.job_thread: QtCore.QThread | None = None
         self.worker: JobWorker | None = None
         self._callbacks: tuple[Any, Any, Any] = (None, None, None)
         self._orphans: list[tuple[QtCore.QThread, Any]] = []
 
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.job_thread is not None and self.job_thread.isRunning()
 
     def start(self, job: Callable[..., Any], on_progress: Callable[[Any], None] | None,
               on_done: Callable[[Any], None], on_failed: Callable[[str], None]) -> None:
@@ -107,7 +107,7 @@ class JobRunner(QtCore.QObject):
         worker.done.connect(self._on_done)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(thread.quit)
-        self.worker, self.thread = worker, thread
+        self.worker, self.job_thread = worker, thread
         thread.start()
 
     @QtCore.Slot(object)
@@ -130,8 +130,8 @@ class JobRunner(QtCore.QObject):
         if self.worker is not None:
             self.worker.cancel.set()
             self.worker.drawn()
-        if self.thread is not None:
-            self.thread.quit()
-            if not self.thread.wait(wait_ms):        # still busy: keep it alive until it ends
-                self._orphans.append((self.thread, self.worker))
-        self.thread = self.worker = None
+        if self.job_thread is not None:
+            self.job_thread.quit()
+            if not self.job_thread.wait(wait_ms):        # still busy: keep it alive until it ends
+                self._orphans.append((self.job_thread, self.worker))
+        self.job_thread = self.worker = None

@@ -8,7 +8,7 @@ restore, and calls ``shutdown()`` (timers, workers; returns promptly) when the w
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 from PySide6 import QtCore
 
@@ -38,6 +38,6 @@ class Lab(Protocol):
 LAB_SIGNALS = ("status", "model_changed")
 
 
-def is_lab(widget: object) -> bool:
+def is_lab(widget: object) -> TypeGuard[Lab]:
     """True when ``widget`` implements the protocol, signals included."""
     return isinstance(widget, Lab) and all(hasattr(widget, name) for name in LAB_SIGNALS)

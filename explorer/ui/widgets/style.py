@@ -25,6 +25,8 @@ class BelowLegend(pg.LegendItem):
     """A legend under its plot's x axis, never over the data: as many entries a row as the
     plot's width holds (more rows when it narrows), so it never sets the plot's minimum width."""
 
+    columnCount: int                    # pyqtgraph's, set in its __init__
+
     def __init__(self) -> None:
         super().__init__(offset=None, horSpacing=6, labelTextColor=FG, frame=False)
         # the whole width under the plot: resizeEvent then fits as many entries a row as it holds
