@@ -56,7 +56,7 @@ class ProbabilityBars(QtWidgets.QWidget):
             v = float(self.probs[i])
             colour = TOP if i == order[0] else SECOND if i == order[1] else OTHER
             p.fillRect(QtCore.QRectF(track.left(), track.top(), track.width() * v, track.height()), colour)
-            if self.ghost is not None:                         # the unedited network, outlined: what the edit did
+            if self.ghost is not None:                         # issue 13: unedited network, outlined
                 p.setPen(QtGui.QPen(QtGui.QColor(40, 40, 40), 1.5, QtCore.Qt.PenStyle.DashLine))
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
                 p.drawRect(QtCore.QRectF(track.left(), track.top() + 1, track.width() * float(self.ghost[i]),
