@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.analysis.experiments import edited_copy, predict_probs
+from explorer.analysis.edits import edited_copy, predict_probs
 from explorer.engine import Model, RecurrentLayer
 
 Channel = tuple[int, int]

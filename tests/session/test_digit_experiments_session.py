@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.analysis.experiments import ExperimentError, copy_model
+from explorer.analysis.edits import ExperimentError, copy_model
 from explorer.data.mnist import DigitData
 from explorer.session import digit_experiments as dx
 from explorer.session.digits import DigitSession, Stroke

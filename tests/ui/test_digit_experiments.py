@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from explorer.analysis.experiments import copy_model, identity_value
+from explorer.analysis.edits import copy_model
+from explorer.analysis.transforms import identity_value
 from explorer.data.mnist import DigitData
 from explorer.ui.digit.inspector import num
 from explorer.ui.digit.lab import DigitLab
