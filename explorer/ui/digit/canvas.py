@@ -13,7 +13,8 @@ import numpy as np
 import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.session.digits import REF, DigitSession
+from explorer.session.digits import DigitSession
+from explorer.session.drawing import REF
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 INK = QtGui.QColor(25, 25, 35)

@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.data.preprocess import resize
 from explorer.engine import Model
-from explorer.session.digits import REF
+from explorer.session.drawing import REF
 from explorer.ui.digit.dream_panel import DreamPanel
 from explorer.ui.digit.edit_panel import EditPanel, mark_tiles
 from explorer.ui.digit.evidence import EvidencePanel
@@ -174,8 +174,8 @@ class DigitExperiments(QtCore.QObject):
     # -- actions ---------------------------------------------------------------------------
     def current_input(self) -> np.ndarray | None:
         self.lab.scheduler.flush()
-        frame = self.lab.frame
-        return None if frame is None else frame.x[0, 0].copy()
+        reading = self.lab.reading
+        return None if reading is None else reading.x[0, 0].copy()
 
     def run_sweep(self) -> bool:
         session = self.lab.session
@@ -195,7 +195,7 @@ class DigitExperiments(QtCore.QObject):
 
     def put_strokes(self, strokes: list[np.ndarray]) -> None:
         """A version of the drawing (another stroke order, ...) becomes the drawing (undoable)."""
-        from explorer.session.digits import Stroke
+        from explorer.session.drawing import Stroke
         width = self.lab.canvas.pen_width
         self.lab.session.set_strokes([Stroke(np.asarray(s, np.float32), width) for s in strokes])
         self.lab.refresh_now()

@@ -1,9 +1,9 @@
 """DigitLab: canvas, what the network sees, every layer live, prediction, inspector.
 
 A pen movement: the canvas extends the session's stroke and the lab submits the session's
-version to ``LatestFrame``; at most once per frame the lab asks ``session.frame()`` for a
-``DigitView`` and routes its fields to the panels (it computes nothing itself); stale frames
-are dropped. The model changes only through the session, which tells the lab (on_change).
+version to ``LatestFrame``; at most once per frame the lab builds the
+``DigitView`` (``digit_view.build_view``) and routes its fields to the panels (it computes nothing itself); stale frames
+are dropped. The model changes only through the session, which tells its listeners (the lab).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.analysis.cnn_explain import worked_conv_example, worked_pool_example
 from explorer.engine import Model
-from explorer.session.digit_view import DigitView
-from explorer.session.digits import DigitFrame, DigitSession, Stage, worked_conv_example, worked_pool_example
+from explorer.session.digit_view import DigitView, build_view
+from explorer.session.digits import DigitReading, DigitSession, Stage
 from explorer.session.pen_reader import SHIPPED, NotAPenModel, PenFrame, PenLive, load_pen_model
 from explorer.ui.digit import lab_layout
 from explorer.ui.digit.canvas import DigitCanvas, load_ink
@@ -125,7 +126,7 @@ class DigitLab(QtWidgets.QWidget):
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
         self.canvas.stroke_finished.connect(self._update_actions)
         self.canvas.image_dropped.connect(self.open_image)
-        self.session.on_change(self._on_model_changed)
+        self.session.listeners.add(self._on_model_changed)
         self.refresh_now()
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
@@ -136,9 +137,9 @@ class DigitLab(QtWidgets.QWidget):
 
     # -- public API ---------------------------------------------------------------------
     @property
-    def frame(self) -> DigitFrame | None:
-        """The last rendered computation (input, trace, probabilities); None while empty."""
-        return None if self.view is None else self.view.frame
+    def reading(self) -> DigitReading | None:
+        """The last rendered reading of the drawing (input, trace, probabilities); None while empty."""
+        return None if self.view is None else self.view.reading
 
     @property
     def scope(self) -> str:
@@ -309,10 +310,10 @@ class DigitLab(QtWidgets.QWidget):
     def export_activations(self, path: str | os.PathLike[str]) -> Path | None:
         """Every layer output of the current drawing to .npz; None (and a message) when empty."""
         self.scheduler.flush()
-        if self.frame is None:
+        if self.reading is None:
             self.show_error("Nothing to export", "draw a digit first")
             return None
-        return save_npz(self.session.activations(self.frame), path)
+        return save_npz(self.session.activations(self.reading), path)
 
     def show_error(self, title: str, text: str) -> None:
         """One-line message in the status bar + a non-blocking message box (tests patch this)."""
@@ -379,7 +380,7 @@ class DigitLab(QtWidgets.QWidget):
 
     # -- rendering: route one DigitView to the panels --------------------------------------
     def _render(self, _version: object) -> None:
-        view = self.view = self.session.frame()
+        view = self.view = build_view(self.session)
         self.input_panel.view.show_maps(view.input[None])
         self.layers.show_view(view)
         self.legend.set_label(view.legend)
