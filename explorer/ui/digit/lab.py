@@ -127,7 +127,15 @@ class DigitLab(QtWidgets.QWidget):
         self.pen_time.target_changed.connect(lambda t: self.set_pen_target(None if t < 0 else t))
         self.middle_tabs.currentChanged.connect(lambda _: self._render_pen())
         self._update_actions()
-        self.experiments = DigitExperiments(self)            # issue 13: edits, sweep, dream, replay, evidence
+        self.experiments = DigitExperiments(self.session, self.current_input, lambda: self.pen.model,
+                                            lambda: self.canvas.pen_width, self)
+        # every panel fits the column at 1024×640 (nothing scrolls away); edits get their own tab
+        self.right_tabs.addTab(self.experiments.edit_panel, "edit")
+        self.right_tabs.addTab(self.experiments.tabs, "experiments")
+        self.experiments.attach(self.layers, self.kernels)
+        self.experiments.edited.connect(self._on_experiment_changed)
+        self.experiments.drawing_replaced.connect(self._on_experiment_changed)
+        self.experiments.kernel_picked.connect(lambda: self.right_tabs.setCurrentWidget(self.experiments.edit_panel))
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
         self.canvas.stroke_finished.connect(self._update_actions)
         self.canvas.image_dropped.connect(self.open_image)
@@ -531,6 +539,17 @@ class DigitLab(QtWidgets.QWidget):
     def _message_box(self, title: str, text: str) -> None:
         report_error(self, title, text)                       # the one non-blocking box (tests patch this)
 
+    def current_input(self) -> np.ndarray | None:
+        """The (28, 28) network input of the drawing as it is now (None while empty)."""
+        self.scheduler.flush()
+        reading = self.reading
+        return None if reading is None else reading.x[0, 0].copy()
+
+    def _on_experiment_changed(self, message: str) -> None:
+        """An edit, or a version of the drawing put on the canvas: show it now and say it."""
+        self.refresh_now()
+        self.status.emit(message)
+
     def refresh_now(self) -> None:
         """Recompute and repaint at once (after undo, open, scope change)."""
         self.scheduler.submit(self.session.version)
@@ -542,7 +561,7 @@ class DigitLab(QtWidgets.QWidget):
         """Stop timers (closeEvent)."""
         self.scheduler.stop()
         self.pen_scheduler.stop()
-        self.experiments.stop()                               # issue 13
+        self.experiments.stop()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
         self.stop()
@@ -563,7 +582,7 @@ class DigitLab(QtWidgets.QWidget):
         """The session's model changed: new columns for a new architecture, then a new frame."""
         if what == "model":
             self._rebuild_columns()
-            self.experiments.on_model_changed()
+            self.experiments.attach(self.layers, self.kernels)
             self.inspector.clear()
             self.describe_model()                            # a new model: its own name again
         self.refresh_now()
@@ -595,7 +614,9 @@ class DigitLab(QtWidgets.QWidget):
         self.keeper.show_probs(view.probs)
         self._show_saliency(view)
         self._show_selection(view)
-        self.experiments.render(view)                         # issue 13
+        if view.ghost is not None or self.prob_panel.bars.ghost is not None:
+            self.prob_panel.bars.set_ghost(view.ghost)          # the unedited model's answer while edited
+        self.experiments.render(view)
         self._render_pen()
 
     def _current_probs(self) -> np.ndarray | None:
