@@ -1,4 +1,4 @@
-"""DigitView: one typed, Qt-free frame per render of the Digit Lab, already in the panels' units.
+"""DigitView: one typed, Qt-free view per render of the Digit Lab, already in the panels' units.
 
 ``build_view(session)`` builds it from the session's public queries; the lab calls it once
 per render and only routes its fields to panels. Coordinates: network input rows/cols are 0..28 (a rectangle ``(r0, c0, r1, c1)``
