@@ -59,7 +59,7 @@ def eraser_rows(quick: bool) -> dict[str, float]:
     """An eraser drawn across a small drawing and across a 5,000-point one: median ms per
     move that cut ink (the network input kept up to date, as the Digit Lab does)."""
     from explorer.data.preprocess import StrokeRaster
-    from explorer.session.digits import Stroke, densify, erase_strokes
+    from explorer.session.drawing import Stroke, densify, erase_strokes
 
     def spiral(n: int, radius: float) -> np.ndarray:      # pen points ~1.5 units apart
         s = np.arange(n) * 1.5

@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     ablated: list[str] = []
     if getattr(args, "ablate", None):          # a copy with channels switched off, said in the output
-        from explorer.analysis.experiments import edited_copy, parse_channels
+        from explorer.analysis.edits import edited_copy, parse_channels
         channels = parse_channels(args.ablate, model)
         model = edited_copy(model, {lc: 0.0 for lc in channels})
         ablated = [f"{layer}:{channel}" for layer, channel in channels]

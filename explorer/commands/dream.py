@@ -3,7 +3,7 @@
 Gradient ascent on the 28x28 input through the engine's own ``Model.backward`` for a class
 (its log-probability) or a channel / unit (``L:C``: mean of channel C of layer L's output).
 The image is drawn by three pen strokes whose points follow the gradient, with springs and
-jitter (``explorer.analysis.experiments_pen``): free-pixel dreams with L2, blur and jitter
+jitter (``explorer.analysis.pen_dreams``): free-pixel dreams with L2, blur and jitter
 came out as grey smudges; the app offers both.
 The PNG is the final 28x28 network input, each pixel a 10x10 block, dark ink on white.
 ``--steps`` is a cap: a class dream stops once the PNG's 8-bit image reads as its class with
@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from explorer.analysis.experiments import GOAL_P, ExperimentError, dream, parse_target
-from explorer.analysis.experiments_pen import PenSettings
+from explorer.analysis.dreams import GOAL_P, dream, parse_target
+from explorer.analysis.edits import ExperimentError
+from explorer.analysis.pen_dreams import PenSettings
 from explorer.atomic import atomic_write_via_name
 from explorer.commands.classify import load_digit_model
 from explorer.imageio import write_gray_png

@@ -1,7 +1,7 @@
 """``cnn-rnn-explorer sweep IMAGE --transform NAME [--model FILE] [--json]``: invariance sweep.
 
 The image is preprocessed exactly as ``classify`` does it (``to_mnist``); the transform is
-then applied to the 28x28 *network input* (``explorer.analysis.experiments``), so the curve
+then applied to the 28x28 *network input* (``explorer.analysis.transforms``), so the curve
 shows the network's own tolerance, not the centring done before it. The row at the
 identity (shift 0, rotate 0, scale 1, thickness 0) equals ``classify``'s probabilities.
 """
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from explorer.analysis.experiments import TRANSFORMS, sweep, unit_of
+from explorer.analysis.transforms import TRANSFORMS, sweep, unit_of
 from explorer.commands.classify import load_digit_model
 from explorer.data.preprocess import EmptyDrawing, image_to_gray, to_mnist
 from explorer.imageio import ImageError, read_image

@@ -37,7 +37,7 @@ __all__ = ["FEATURES", "REF", "PenSpec", "PenSpecError", "PenStream", "is_pen_mo
            "pen_features", "to_reference"]
 
 F32 = npt.NDArray[np.float32]
-REF = 280                  # the reference canvas side (explorer.session.digits.REF)
+REF = 280                  # the reference canvas side (explorer.session.drawing.REF)
 FEATURES = ("dx", "dy", "jx", "jy", "start", "lift")
 ENCODING = "pen-steps-v1"
 _EMPTY = np.zeros((0, len(FEATURES)), np.float32)

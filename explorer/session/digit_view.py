@@ -1,7 +1,7 @@
-"""DigitView: one typed, Qt-free frame per render of the Digit Lab, already in the panels' units.
+"""DigitView: one typed, Qt-free view per render of the Digit Lab, already in the panels' units.
 
-``DigitSession.frame()`` builds it (see ``build_view``); the lab only routes its fields to
-panels. Coordinates: network input rows/cols are 0..28 (a rectangle ``(r0, c0, r1, c1)``
+``build_view(session)`` builds it from the session's public queries; the lab calls it once
+per render and only routes its fields to panels. Coordinates: network input rows/cols are 0..28 (a rectangle ``(r0, c0, r1, c1)``
 is *inclusive* cells); canvas rectangles are ``(x, y, w, h)`` in reference canvas units
 (a ``REF`` x ``REF`` square, y down), what ``DigitCanvas.set_field`` / ``set_overlay`` take.
 Map values are divided by their colour-scope scale, so every map lies in [-1, 1].
@@ -10,37 +10,20 @@ Map values are divided by their colour-scope scale, so every map lies in [-1, 1]
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from explorer.analysis.cnn_explain import ConvExplanation, PoolExplanation
 from explorer.engine import Model
-from explorer.session.digits import (
-    ConvExplanation,
-    DigitFrame,
-    PoolExplanation,
-    Stage,
-    canvas_transform,
-)
+from explorer.session.digits import DigitReading, DigitSession, Stage, ViewOptions
+from explorer.session.drawing import canvas_transform
 
 F32 = npt.NDArray[np.float32]
 Rect = tuple[float, float, float, float]          # (x, y, w, h) in reference canvas units
 Cells = tuple[int, int, int, int]                 # (r0, c0, r1, c1) inclusive, input / map cells
 SCOPES = ("map", "layer", "network")
-
-
-@dataclass(frozen=True)
-class ViewOptions:
-    """What the lab asks to see: colour scope, saliency, pool winners, the selected cell.
-
-    selection: (stage index, channel, row, col) of a clicked map cell, or None.
-    """
-
-    scope: str = "layer"
-    saliency: bool = False
-    winners: bool = False
-    selection: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,12 +89,12 @@ class DigitView:
     Stage; probs / ghost: (10,) float32 or None (ghost = the unedited model's answer while
     experiments edit it); saliency: (28, 28) float32 in [-1, 1] and saliency_rgba
     (28, 28, 4) uint8 with saliency_rect, its canvas rectangle (None when off or empty).
-    frame: the underlying DigitFrame (None while the canvas is empty).
+    reading: the model's reading of the drawing (None while the canvas is empty).
     """
 
     version: int
     options: ViewOptions
-    frame: DigitFrame | None
+    reading: DigitReading | None
     input: F32
     stages: tuple[StageView, ...]
     legend: str
@@ -126,7 +109,7 @@ class DigitView:
 
     @property
     def empty(self) -> bool:
-        return self.frame is None
+        return self.reading is None
 
     def stage(self, name: str) -> StageView:
         return next(s for s in self.stages if s.stage.name == name)
@@ -145,11 +128,11 @@ def grid_shape(n: int) -> tuple[int, int]:
     return rows, n // rows
 
 
-def stage_maps(stages: list[Stage], frame: DigitFrame | None, scope: str) -> tuple[list[StageView], str]:
+def stage_maps(stages: list[Stage], reading: DigitReading | None, scope: str) -> tuple[list[StageView], str]:
     """Every stage's outputs divided by the scope's scale (zeros when empty) + the legend text."""
     outs: dict[str, F32] = {}
     for st in stages:
-        y = np.zeros(st.shape, np.float32) if frame is None else frame.trace.outputs[st.index][0]
+        y = np.zeros(st.shape, np.float32) if reading is None else reading.trace.outputs[st.index][0]
         outs[st.name] = y if len(st.shape) == 3 else y.reshape(1, *grid_shape(y.size))
     net = max((max_abs(y) for y in outs.values()), default=1.0) if scope == "network" else None
     views = []
@@ -178,10 +161,10 @@ def feeding_pool(stages: list[Stage], i: int) -> Stage | None:
     return pool
 
 
-def canvas_rect(frame: DigitFrame, r0: float, c0: float, r1: float, c1: float) -> Rect:
+def canvas_rect(reading: DigitReading, r0: float, c0: float, r1: float, c1: float) -> Rect:
     """Input-pixel edges (rows r0..r1, cols c0..c1, continuous) -> (x, y, w, h) reference units."""
-    assert frame.state is not None
-    scale, tx, ty = canvas_transform(frame.state, frame.x)
+    assert reading.state is not None
+    scale, tx, ty = canvas_transform(reading.state, reading.x)
     return ((c0 - tx) / scale, (r0 - ty) / scale, (c1 - c0) / scale, (r1 - r0) / scale)
 
 
@@ -214,11 +197,11 @@ def model_info(model: Model, stages: list[Stage]) -> ModelInfo:
     return ModelInfo(str(meta.get("name", meta.get("arch", "CNN"))), accuracy, tuple(st.title for st in stages))
 
 
-ExplainConv = Callable[[DigitFrame, int, int, int, int], ConvExplanation]
-ExplainPool = Callable[[DigitFrame, int, int, int, int], PoolExplanation]
+ExplainConv = Callable[[DigitReading, int, int, int, int], ConvExplanation]
+ExplainPool = Callable[[DigitReading, int, int, int, int], PoolExplanation]
 
 
-def selection_view(stages: list[Stage], sel: tuple[int, int, int, int], frame: DigitFrame | None,
+def selection_view(stages: list[Stage], sel: tuple[int, int, int, int], reading: DigitReading | None,
                    field: Cells, explain_conv: ExplainConv, explain_pool: ExplainPool) -> SelectionView | None:
     """The selected cell -> outlines, receptive field (input cells and canvas units), explanation."""
     index, ch, row, col = sel
@@ -228,11 +211,11 @@ def selection_view(stages: list[Stage], sel: tuple[int, int, int, int], frame: D
     r0, c0, r1, c1 = field
     marks = [Highlight(stage.name, ch, (row, col, row, col)), Highlight("input", 0, field)]
     where = f"{stage.name} · map {ch}, row {row}, column {col}"
-    if frame is None:
+    if reading is None:
         return SelectionView(stage, ch, row, col, field, tuple(marks), caption=f"{where}: draw a digit")
-    rect = canvas_rect(frame, r0, c0, r1 + 1, c1 + 1)
+    rect = canvas_rect(reading, r0, c0, r1 + 1, c1 + 1)
     if stage.kind == "pool":
-        ex = explain_pool(frame, stage.index, ch, row, col)
+        ex = explain_pool(reading, stage.index, ch, row, col)
         k, s = ex.where["k"], ex.where["stride"]
         prev = next((p for p in stages if p.index == stage.index - 1), None)
         if prev is not None:
@@ -240,8 +223,34 @@ def selection_view(stages: list[Stage], sel: tuple[int, int, int, int], frame: D
         caption = f"{where}: the max of a {k}×{k} window of {prev.name if prev else 'its input'}"
         return SelectionView(stage, ch, row, col, field, tuple(marks), rect, pool=ex, caption=caption)
     conv_index = stage.index if stage.kind == "conv" else stage.index - 1
-    cx = explain_conv(frame, conv_index, ch, row, col)
+    cx = explain_conv(reading, conv_index, ch, row, col)
     note = " (after ReLU: read the last number)" if stage.kind == "relu" else ""
     caption = (f"{where}{note}: input patch {cx.where['k']}×{cx.where['k']}"
                f" × {cx.patch.shape[0]} channel{'s' * (cx.patch.shape[0] > 1)}")
     return SelectionView(stage, ch, row, col, field, tuple(marks), rect, conv=cx, caption=caption)
+
+
+def build_view(session: DigitSession) -> DigitView:
+    """Everything the Digit Lab draws now, from the session's public queries."""
+    opts, reading, stages_meta = session.options, session.compute(), session.stages
+    stages, legend = stage_maps(stages_meta, reading, opts.scope)
+    if opts.winners and reading is not None:
+        stages = [replace(v, winners=session.pool_winner_mask(reading, pool.index))
+                  if (pool := feeding_pool(stages_meta, i)) is not None else v
+                  for i, v in enumerate(stages)]
+    sal = scale = rgba = rect = None
+    if opts.saliency and reading is not None:
+        lut = session.palette if session.palette is not None else diverging_lut()
+        sal, scale, rgba = colour_saliency(session.saliency(reading), lut)
+        rect = canvas_rect(reading, 0, 0, 28, 28)
+    sel = None
+    if opts.selection is not None:
+        index, _, row, col = opts.selection
+        if any(st.index == index and st.kind != "dense" for st in stages_meta):
+            sel = selection_view(stages_meta, opts.selection, reading, session.receptive_field(index, row, col),
+                                 session.explain_conv_cell, session.explain_pool_cell)
+    x = np.zeros((28, 28), np.float32) if reading is None else reading.x[0, 0]
+    return DigitView(session.version, opts, reading, x, tuple(stages), legend,
+                     None if reading is None else reading.probs,
+                     None if reading is None else session.unedited_probs(reading),
+                     sal, scale, rgba, rect, sel, model_info(session.model, stages_meta))

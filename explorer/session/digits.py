@@ -1,81 +1,31 @@
 """DigitSession: the Digit Lab's state and maths, with no Qt (testable headless).
 
-The drawing is a list of pen strokes, each a (K, 2) float32 array of (x, y) points in
-*reference canvas units* (a ``REF`` x ``REF`` square, y down; the widget scales its own
-pixels to these). Undo/redo work on whole states (background image + tuple of strokes),
-one entry per finished stroke, clear or opened image.
-
-What the network sees: ``preprocess_strokes`` (MNIST-style, pen width independent) when
-the drawing is pure ink strokes; when an image was opened (a raster *background*), the
-strokes are rendered onto it and ``to_mnist`` preprocesses the result. The eraser is a
-*vector* eraser: it cuts ink strokes where it passes (a stroke it touches is densified to
-<= 2 units between points, then split) and clears the background raster under its path.
-
-Everything the panels show comes from here: ``compute()`` -> ``DigitFrame`` (Trace and
-probabilities), ``explain_conv`` / ``explain_pool`` (the inspector's numbers, from the
-model's parameters and the trace), ``receptive_field``, ``pool_winner_mask``,
-``saliency`` (gradient of the top logit w.r.t. the input via ``Model.backward``).
+The session holds the drawing (``session.drawing``, see ``explorer.session.drawing``), the
+model that looks at it, the user's edits of that model, and what the lab asks to see
+(``ViewOptions``). ``compute()`` reads the drawing with the model -> ``DigitReading`` (the
+network input, the engine's Trace, the probabilities); the cell explanations, receptive
+fields, pool winners and ``saliency`` (gradient of the top logit w.r.t. the input via
+``Model.backward``) are asked of it. ``digit_view.build_view(session)`` turns all of that
+into one view per render. The model changes only here; ``listeners`` hear of it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from explorer.atomic import atomic_write
-from explorer.data.preprocess import (
-    BOX,
-    INK_THRESHOLD,
-    MNIST_PEN_WIDTH,
-    EmptyDrawing,
-    StrokeRaster,
-    centre_of_mass,
-    preprocess_strokes,
-    render_strokes,
-    to_mnist,
-)
-from explorer.engine import Layer, Model, Trace
-from explorer.errors import ExplorerError
-
-if TYPE_CHECKING:
-    from explorer.session.digit_experiments import ModelEdits
-    from explorer.session.digit_view import DigitView, ViewOptions
+from explorer.analysis.cnn_explain import ConvExplanation, PoolExplanation, conv_cell, pool_cell, receptive_field
+from explorer.engine import Model, Trace
+from explorer.session.drawing import DEFAULT_PEN, Drawing, DrawingState, Stroke, network_input
+from explorer.session.listeners import Listeners
+from explorer.session.model_edits import ModelEdits
 
 F32 = npt.NDArray[np.float32]
-REF = 280                  # reference canvas side, in stroke units
-DEFAULT_PEN = 18.0         # pen diameter in reference units (the canvas look only)
-STEP = 2.0                 # max distance between stored stroke points (for the eraser)
-SESSION_FORMAT = "cnn-rnn-explorer/drawing"
-
-
-@dataclass(frozen=True, eq=False)          # compared by identity (arrays inside)
-class Stroke:
-    """points: (K, 2) float32 (x, y) in reference units; width: pen diameter; erase flag."""
-
-    points: F32
-    width: float = DEFAULT_PEN
-    erase: bool = False
-
-
-@dataclass(frozen=True, eq=False)
-class DrawingState:
-    """One undo step: an optional (REF, REF) ink background and the ink strokes."""
-
-    strokes: tuple[Stroke, ...] = ()
-    background: F32 | None = None
-
-    @property
-    def is_empty(self) -> bool:
-        no_bg = self.background is None or not bool((self.background > 0.1).any())
-        return no_bg and not self.strokes
 
 
 @dataclass(frozen=True)
@@ -97,8 +47,9 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class DigitFrame:
-    """x: (1, 1, 28, 28) network input; trace: engine Trace; probs: (10,) float32."""
+class DigitReading:
+    """The model's reading of the drawing. x: (1, 1, 28, 28) network input; trace: engine Trace;
+    probs: (10,) float32; state: the drawing read."""
 
     x: F32
     trace: Trace
@@ -107,152 +58,16 @@ class DigitFrame:
 
 
 @dataclass(frozen=True)
-class ConvExplanation:
-    """patch, kernel, products: (C_in, k, k) float64; the sum, bias, pre/post ReLU value."""
+class ViewOptions:
+    """What the lab asks to see: colour scope, saliency, pool winners, the selected cell.
 
-    patch: npt.NDArray[np.float64]
-    kernel: npt.NDArray[np.float64]
-    products: npt.NDArray[np.float64]
-    channel_sums: npt.NDArray[np.float64]
-    total: float
-    bias: float
-    pre: float
-    post: float
-    engine: float | None = None          # the engine's output at that cell, if from a trace
-    where: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PoolExplanation:
-    """window: (k, k) float64 pool input; winner (row, col) inside it; value = the max."""
-
-    window: npt.NDArray[np.float64]
-    winner: tuple[int, int]
-    value: float
-    engine: float | None = None
-    where: dict[str, int] = field(default_factory=dict)
-
-
-WORKED_PATCH = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=np.float64)
-WORKED_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
-WORKED_POOL = np.array([[1, 2], [3, 0]], dtype=np.float64)
-
-
-def explain_conv(patch: np.ndarray, kernel: np.ndarray, bias: float = 0.0) -> ConvExplanation:
-    """patch, kernel: (C_in, k, k) or (k, k) -> multiply element-wise, sum, add bias, ReLU."""
-    p = np.asarray(patch, np.float64)
-    k = np.asarray(kernel, np.float64)
-    if p.ndim == 2:
-        p, k = p[None], k[None]
-    prod = p * k
-    sums = prod.sum(axis=(1, 2))
-    total = float(sums.sum())
-    pre = total + float(bias)
-    return ConvExplanation(p, k, prod, sums, total, float(bias), pre, max(pre, 0.0))
-
-
-def explain_pool(window: np.ndarray, winner: tuple[int, int] | None = None) -> PoolExplanation:
-    """window: (k, k) -> the max and where it sits (first maximum unless ``winner`` given)."""
-    w = np.asarray(window, np.float64)
-    if winner is None:
-        r, c = np.unravel_index(int(np.argmax(w)), w.shape)
-        winner = (int(r), int(c))
-    return PoolExplanation(w, winner, float(w[winner]))
-
-
-def worked_conv_example() -> ConvExplanation:
-    """The textbook case: patch [[1,0,0],[1,1,0],[1,1,1]] * kernel [[1,0,1],[0,1,0],[1,0,1]] = 4."""
-    return explain_conv(WORKED_PATCH, WORKED_KERNEL, 0.0)
-
-
-def worked_pool_example() -> PoolExplanation:
-    """The textbook case: max-pool of [[1,2],[3,0]] = 3 (bottom-left wins)."""
-    return explain_pool(WORKED_POOL)
-
-
-def densify(points: np.ndarray, step: float = STEP) -> F32:
-    """points: (K, 2) -> (K', 2) float32 with consecutive points at most ``step`` apart."""
-    pts = np.asarray(points, np.float32).reshape(-1, 2)
-    if len(pts) < 2:
-        return cast("F32", pts.copy())
-    d = pts[1:] - pts[:-1]                                 # vectorised: one pass, no Python loop
-    n = np.maximum(np.ceil(np.hypot(d[:, 0], d[:, 1]).astype(np.float64) / step), 1).astype(np.int64)
-    seg = np.repeat(np.arange(len(d)), n)
-    k = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 1).astype(np.float32)
-    t = (k / n[seg].astype(np.float32))[:, None]
-    return np.concatenate([pts[:1], pts[:-1][seg] + d[seg] * t]).astype(np.float32)
-
-
-def erase_strokes(strokes: tuple[Stroke, ...], path: np.ndarray, radius: float) -> tuple[Stroke, ...]:
-    """Cut every stroke where its points come within ``radius`` of the eraser ``path`` (K, 2)."""
-    path = densify(path)
-    out: list[Stroke] = []
-    lo, hi = path.min(axis=0) - radius, path.max(axis=0) + radius
-    for s in strokes:
-        reach = radius + s.width / 4.0
-        if (s.points.max(axis=0) < lo - reach).any() or (s.points.min(axis=0) > hi + reach).any():
-            out.append(s)                                  # nowhere near: keep as drawn
-            continue
-        pts = densify(s.points)
-        diff = pts[:, None, :] - path[None, :, :]
-        keep = np.min(np.einsum("kpd,kpd->kp", diff, diff), axis=1) > reach * reach
-        if keep.all():
-            out.append(s)
-            continue
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
-        for a, b in zip(edges[::2], edges[1::2]):
-            out.append(Stroke(pts[a:b].copy(), s.width))
-    return tuple(out)
-
-
-def network_input(state: DrawingState, raster: StrokeRaster | None = None) -> F32 | None:
-    """state -> (1, 1, 28, 28) float32 MNIST-like input, or None for an empty drawing.
-
-    ``raster``: a StrokeRaster kept between calls, so a growing drawing costs only its new
-    segments (the result equals the from-scratch one).
+    selection: (stage index, channel, row, col) of a clicked map cell, or None.
     """
-    if state.is_empty:
-        return None
-    try:
-        if state.background is None:
-            lines = [s.points for s in state.strokes]
-            img = raster.update(lines) if raster is not None else preprocess_strokes(lines)
-        else:
-            ink: np.ndarray = state.background.copy()
-            for s in state.strokes:
-                ink = np.maximum(ink, render_strokes([s.points], REF, s.width))
-            img = to_mnist(ink, invert=False)
-    except EmptyDrawing:
-        return None
-    return np.ascontiguousarray(img.reshape(1, 1, 28, 28), dtype=np.float32)
 
-
-def canvas_transform(state: DrawingState, x: np.ndarray) -> tuple[float, float, float]:
-    """Approximate map canvas -> network input: u = p * scale + (tx, ty) (continuous coords).
-
-    Mirrors the preprocessing (scale from the ink's extent, centre of mass to the centre)
-    so the saliency map and receptive fields can be drawn back onto the canvas.
-    """
-    if state.background is None:
-        pts = np.concatenate([s.points for s in state.strokes])
-        extent = max(float(np.ptp(pts, axis=0).max()), 1e-3)
-        scale = max(BOX - MNIST_PEN_WIDTH, 1.0) / extent
-        q = 4.0                                          # render small: the mass centre only
-        small = render_strokes([s.points / q for s in state.strokes], REF // int(q),
-                               max(MNIST_PEN_WIDTH / scale / q, 0.5))
-        r, c = centre_of_mass(small)
-        cy, cx = (r + 0.5) * q, (c + 0.5) * q
-    else:
-        raster = state.background
-        for s in state.strokes:
-            raster = np.maximum(raster, render_strokes([s.points], REF, s.width))
-        rows = np.flatnonzero((raster > INK_THRESHOLD).any(axis=1))
-        cols = np.flatnonzero((raster > INK_THRESHOLD).any(axis=0))
-        scale = BOX / max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-        r, c = centre_of_mass(raster)
-        cy, cx = r + 0.5, c + 0.5
-    ro, co = centre_of_mass(np.asarray(x, np.float64).reshape(28, 28))
-    return scale, (co + 0.5) - cx * scale, (ro + 0.5) - cy * scale
+    scope: str = "layer"
+    saliency: bool = False
+    winners: bool = False
+    selection: tuple[int, int, int, int] | None = None
 
 
 def stages_of(model: Model, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> list[Stage]:
@@ -288,241 +103,130 @@ def stages_of(model: Model, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> li
     return stages
 
 
-def receptive_field(model: Model, index: int, row: int, col: int) -> tuple[int, int, int, int]:
-    """Cell (row, col) of layer ``index``'s output -> (r0, c0, r1, c1) inclusive input rows/cols.
-
-    Walks back through Conv2d (k, stride, padding) and MaxPool2d (k, stride); element-wise
-    layers keep the field. The field may extend outside the image (padding).
-    """
-    r0 = r1 = row
-    c0 = c1 = col
-    for layer in reversed(list(model.layers)[: index + 1]):
-        if layer.type_name in ("Conv2d", "MaxPool2d"):
-            k, s, p = _geometry(layer)
-            r0, c0 = r0 * s - p, c0 * s - p
-            r1, c1 = r1 * s - p + k - 1, c1 * s - p + k - 1
-        elif layer.type_name not in ("ReLU", "Tanh", "Sigmoid"):
-            raise ValueError(f"no spatial receptive field through {layer.type_name}")
-    return r0, c0, r1, c1
-
-
-def _geometry(layer: Layer) -> tuple[int, int, int]:
-    """Conv2d / MaxPool2d -> (kernel, stride, padding) as ints (square kernels)."""
-    cfg = layer.config()
-    def first(v: Any) -> int:
-        return int(v[0] if isinstance(v, (tuple, list)) else v)
-    k = first(cfg["kernel_size"])
-    s = cfg.get("stride")
-    if s is None:
-        s = k if layer.type_name == "MaxPool2d" else 1
-    return k, first(s), first(cfg.get("padding", 0) or 0)
-
-
-class _PointBuffer:
-    """The stroke in progress: (x, y) float32 points appended in amortised O(1).
-
-    ``points`` is a view of the first n rows; rows already handed out never change (the
-    buffer only grows past them, or is copied into a larger one), so a Stroke made from a
-    view stays valid and a StrokeRaster can tell the stroke only grew.
-    """
-
-    def __init__(self, x: float, y: float) -> None:
-        self._buf = np.empty((64, 2), np.float32)
-        self._buf[0] = (x, y)
-        self._n = 1
-
-    def append(self, x: float, y: float) -> None:
-        if self._n == len(self._buf):
-            grown = np.empty((2 * len(self._buf), 2), np.float32)
-            grown[: self._n] = self._buf
-            self._buf = grown
-        self._buf[self._n] = (x, y)
-        self._n += 1
-
-    @property
-    def points(self) -> F32:
-        return self._buf[: self._n]
-
-
 class DigitSession:
-    """The drawing, its history and the model that looks at it. No Qt.
+    """The drawing, the model that looks at it, its edits and the view options. No Qt.
 
-    ``compute()`` -> DigitFrame | None (None while the canvas is empty: show "draw a digit").
+    ``compute()`` -> DigitReading | None (None while the canvas is empty: show "draw a digit").
+    The drawing's own methods (strokes, undo, its file) are handed on to ``drawing``;
+    ``version`` bumps on every visible change, of the drawing or of the model.
     """
 
     def __init__(self, model: Model) -> None:
-        self.model = model
         model.eval()
+        self.drawing = Drawing()
+        self._model = model
         self.stages = stages_of(model)
-        self._listeners: list[Callable[[str], None]] = []   # on_change: "model" | "weights"
-        self.weights_version = 0                             # bumps when the weights change
-        self._options: ViewOptions | None = None
-        self._lut: np.ndarray | None = None
-        self._state = DrawingState()
-        self._undo: list[DrawingState] = []
-        self._redo: list[DrawingState] = []
-        self._live: _PointBuffer | None = None          # points of the stroke being drawn
-        self._raster = StrokeRaster()                     # incremental network input
-        self._live_width = DEFAULT_PEN
-        self._live_erase = False
-        self._before_erase: DrawingState | None = None
-        self.version = 0                                  # bumps on every visible change
-        self.stroke_count = 0                             # strokes begun so far
-        # (before, after, (x0, y0, x1, y1)): what each eraser move changed, for the canvas
-        self.erase_log: list[tuple[DrawingState, DrawingState, tuple[float, float, float, float]]] = []
-        self._shown: tuple[int, DrawingState] | None = None
+        self.edits = ModelEdits(model)                    # the user's edits of this model
+        self.options = ViewOptions()
+        self.palette: npt.NDArray[np.uint8] | None = None # the saliency's colour table (None: the view's own)
+        self.listeners: Listeners[str] = Listeners()      # told "model" | "weights"
+        self.weights_version = 0                          # bumps when the weights change
+        self._model_changes = 0                           # model swaps, new weights, edits
 
-    # -- the drawing ---------------------------------------------------------------
+    @property
+    def model(self) -> Model:
+        """The model the drawing is read with: the loaded one, or its edited working copy."""
+        return self._model
+
+    @model.setter
+    def model(self, model: Model) -> None:
+        """Another model object: its edits start empty (edits belong to the model they were made on)."""
+        self._model = model
+        if model is not self.edits.unedited:
+            self.edits = ModelEdits(model)
+
+    @property
+    def version(self) -> int:
+        """Bumps on every visible change (the drawing's or the model's)."""
+        return self.drawing.version + self._model_changes
+
+    # -- the drawing (owned by ``drawing``; these hand on to it) ---------------------
     @property
     def state(self) -> DrawingState:
         """The drawing as shown, including the stroke in progress."""
-        if self._live is None or self._live_erase:
-            return self._state
-        cached = self._shown
-        if cached is not None and cached[0] == self.version:
-            return cached[1]
-        live = Stroke(self._live.points, self._live_width)
-        shown = DrawingState(self._state.strokes + (live,), self._state.background)
-        self._shown = (self.version, shown)
-        return shown
+        return self.drawing.state
 
     @property
     def committed(self) -> DrawingState:
         """The drawing without the pen stroke in progress (an eraser acts on it directly)."""
-        return self._state
+        return self.drawing.committed
+
+    @property
+    def strokes(self) -> tuple[Stroke, ...]:
+        return self.drawing.strokes
+
+    @property
+    def is_empty(self) -> bool:
+        return self.drawing.is_empty
 
     @property
     def live_points(self) -> F32 | None:
         """(K, 2) points of the pen stroke in progress (None when none, or erasing); they only grow."""
-        return None if self._live is None or self._live_erase else self._live.points
+        return self.drawing.live_points
 
     @property
     def live_width(self) -> float:
-        """Pen diameter of the stroke in progress (reference units)."""
-        return self._live_width
+        return self.drawing.live_width
 
     @property
-    def strokes(self) -> tuple[Stroke, ...]:
-        return self.state.strokes
+    def stroke_count(self) -> int:
+        return self.drawing.stroke_count
 
     @property
-    def is_empty(self) -> bool:
-        return self.state.is_empty
+    def erase_log(self) -> list[tuple[DrawingState, DrawingState, tuple[float, float, float, float]]]:
+        return self.drawing.erase_log
 
     def begin_stroke(self, x: float, y: float, width: float = DEFAULT_PEN, erase: bool = False) -> None:
-        """Start a pen (or eraser) stroke at (x, y) reference units."""
-        self._live = _PointBuffer(x, y)
-        self.stroke_count += 1                            # tells the canvas a new stroke began
-        self._live_width, self._live_erase = float(width), bool(erase)
-        self._before_erase = self._state if erase else None
-        if erase:
-            self._erase_segment(self._live.points)
-        self.version += 1
+        self.drawing.begin_stroke(x, y, width, erase)
 
     def extend_stroke(self, x: float, y: float) -> None:
-        """Add a point to the stroke in progress (ignored when no stroke is in progress)."""
-        if self._live is None:
-            return
-        p = np.array([[x, y]], np.float32)
-        if self._live_erase:
-            self._erase_segment(np.concatenate([self._live.points[-1:], p]))
-        self._live.append(x, y)
-        self.version += 1
+        self.drawing.extend_stroke(x, y)
 
     def end_stroke(self) -> None:
-        """Finish the stroke: one undo step (an eraser stroke that changed nothing adds none)."""
-        if self._live is None:
-            return
-        if self._live_erase:
-            before = self._before_erase
-            if before is not None and before is not self._state:
-                self._undo.append(before)
-                self._redo.clear()
-        else:
-            self._push(self.state)
-        self._live, self._before_erase = None, None
-        self.version += 1
-
-    def _erase_segment(self, seg: np.ndarray) -> None:
-        radius = self._live_width / 2.0
-        strokes = erase_strokes(self._state.strokes, seg, radius)
-        bg = self._state.background
-        if bg is not None:
-            disk = render_strokes([densify(seg)], REF, self._live_width)
-            bg = np.where(disk > 0.5, 0.0, bg).astype(np.float32)
-        if strokes != self._state.strokes or bg is not self._state.background:
-            new = DrawingState(strokes, bg)
-            widest = max([st.width for st in self._state.strokes] + [0.0])
-            pad = radius + 0.75 * widest + STEP + 2.0      # cut ends keep round caps of width/2
-            lo, hi = seg.min(axis=0) - pad, seg.max(axis=0) + pad
-            self.erase_log.append((self._state, new, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))))
-            del self.erase_log[:-16]                       # a few moves between two paints
-            self._state = new
-
-    def _push(self, new: DrawingState) -> None:
-        self._undo.append(self._state)
-        self._redo.clear()
-        self._state = new
-        self.version += 1
+        self.drawing.end_stroke()
 
     def clear(self) -> None:
-        """Empty the canvas (undoable)."""
-        self._live = None
-        if not self._state.is_empty:
-            self._push(DrawingState())
+        self.drawing.clear()
 
     def set_background(self, ink: np.ndarray) -> None:
-        """ink: (REF, REF) float in [0, 1], 1 = ink. Replaces the drawing (undoable)."""
-        ink = np.asarray(ink, np.float32)
-        if ink.shape != (REF, REF):
-            raise ValueError(f"background must be ({REF}, {REF}), got {ink.shape}")
-        self._live = None
-        self._push(DrawingState((), np.clip(ink, 0, 1).astype(np.float32)))
+        self.drawing.set_background(ink)
 
     def set_strokes(self, strokes: list[Stroke] | tuple[Stroke, ...]) -> None:
-        """Replace the drawing with these strokes (undoable)."""
-        self._live = None
-        self._push(DrawingState(tuple(strokes), None))
+        self.drawing.set_strokes(strokes)
 
     def set_drawing(self, state: DrawingState) -> None:
-        """Replace the drawing, strokes and background, with ``state`` (one undo step)."""
-        self._live = None
-        if state is not self._state and not (state.is_empty and self._state.is_empty):
-            self._push(state)
-        self.version += 1
+        self.drawing.set_drawing(state)
 
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self.drawing.can_undo()
 
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self.drawing.can_redo()
 
     def undo(self) -> bool:
-        """Back one stroke / clear / open. Returns False when there is nothing to undo."""
-        if not self._undo or self._live is not None:
-            return False
-        self._redo.append(self._state)
-        self._state = self._undo.pop()
-        self.version += 1
-        return True
+        return self.drawing.undo()
 
     def redo(self) -> bool:
-        if not self._redo or self._live is not None:
-            return False
-        self._undo.append(self._state)
-        self._state = self._redo.pop()
-        self.version += 1
-        return True
+        return self.drawing.redo()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        self.drawing.save(path)
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        self.drawing.load(path)
+
+    def forget(self) -> None:
+        self.drawing.forget()
 
     # -- what the network computes -------------------------------------------------
-    def compute(self) -> DigitFrame | None:
-        """Preprocess the drawing and trace the model: DigitFrame, or None when empty."""
-        x = network_input(self.state, self._raster)
+    def compute(self) -> DigitReading | None:
+        """Preprocess the drawing and trace the model: DigitReading, or None when empty."""
+        x = self.drawing.network_input()
         if x is None:
             return None
         trace = self.model.trace(x)
         probs = np.asarray(trace.probs, np.float32).reshape(-1)
-        return DigitFrame(x, trace, probs, self.state)
+        return DigitReading(x, trace, probs, self.state)
 
     def classify_strokes(self, strokes: list[np.ndarray] | tuple[Stroke, ...]) -> F32 | None:
         """strokes ((K, 2) arrays or Stroke) -> (10,) float32 probabilities; None if empty."""
@@ -533,102 +237,74 @@ class DigitSession:
             return None
         return np.asarray(self.model.trace(x).probs, np.float32).reshape(-1)
 
-    def explain_conv_cell(self, frame: DigitFrame, index: int, channel: int,
+    def explain_conv_cell(self, reading: DigitReading, index: int, channel: int,
                           row: int, col: int) -> ConvExplanation:
         """Conv2d layer ``index``, output cell (channel, row, col) -> the sum, from parameters."""
-        layer = self.model.layers[index]
-        k, s, p = _geometry(layer)
-        src = frame.x if index == 0 else frame.trace.outputs[index - 1]
-        padded = np.pad(np.asarray(src[0], np.float64), ((0, 0), (p, p), (p, p)))
-        patch = padded[:, row * s: row * s + k, col * s: col * s + k]
-        kernel = np.asarray(layer.params["weight"][channel], np.float64)
-        bias = float(layer.params["bias"][channel]) if "bias" in layer.params else 0.0
-        ex = explain_conv(patch, kernel, bias)
-        engine = float(frame.trace.outputs[index][0, channel, row, col])
-        where = dict(index=index, channel=channel, row=row, col=col, k=k, stride=s, padding=p)
-        return ConvExplanation(ex.patch, ex.kernel, ex.products, ex.channel_sums, ex.total,
-                               ex.bias, ex.pre, ex.post, engine, where)
+        return conv_cell(self.model, reading.x, reading.trace, index, channel, row, col)
 
-    def explain_pool_cell(self, frame: DigitFrame, index: int, channel: int,
+    def explain_pool_cell(self, reading: DigitReading, index: int, channel: int,
                           row: int, col: int) -> PoolExplanation:
         """MaxPool2d layer ``index``, cell (channel, row, col) -> its window and winner."""
-        layer = self.model.layers[index]
-        k, s, _ = _geometry(layer)
-        src = frame.trace.outputs[index - 1] if index else frame.x
-        plane = np.asarray(src[0, channel], np.float64)
-        window = plane[row * s: row * s + k, col * s: col * s + k]
-        flat = int(frame.trace.extras[index]["winner"][0, channel, row, col])
-        wr, wc = divmod(flat, plane.shape[1])
-        ex = explain_pool(window, (wr - row * s, wc - col * s))
-        engine = float(frame.trace.outputs[index][0, channel, row, col])
-        where = dict(index=index, channel=channel, row=row, col=col, k=k, stride=s, padding=0)
-        return PoolExplanation(ex.window, ex.winner, ex.value, engine, where)
+        return pool_cell(self.model, reading.x, reading.trace, index, channel, row, col)
 
     def receptive_field(self, index: int, row: int, col: int) -> tuple[int, int, int, int]:
         """(r0, c0, r1, c1) on the 28×28 input, clipped to the image."""
         r0, c0, r1, c1 = receptive_field(self.model, index, row, col)
         return max(r0, 0), max(c0, 0), min(r1, 27), min(c1, 27)
 
-    def pool_winner_mask(self, frame: DigitFrame, pool_index: int,
+    def pool_winner_mask(self, reading: DigitReading, pool_index: int,
                          positive_only: bool = True) -> npt.NDArray[np.bool_]:
         """MaxPool2d ``pool_index`` -> (C, H, W) bool over its input: True where a pool won.
 
         ``positive_only``: leave out winners of all-zero windows (ties at 0 after ReLU).
         """
-        src = frame.trace.outputs[pool_index - 1] if pool_index else frame.x
+        src = reading.trace.outputs[pool_index - 1] if pool_index else reading.x
         c, h, w = src.shape[1:]
-        win = np.asarray(frame.trace.extras[pool_index]["winner"][0], np.int64).reshape(c, -1)
+        win = np.asarray(reading.trace.extras[pool_index]["winner"][0], np.int64).reshape(c, -1)
         mask = np.zeros((c, h * w), bool)
         np.put_along_axis(mask, win, True, axis=1)
         if positive_only:                 # a window of zeros has no meaningful winner
             mask &= np.asarray(src[0]).reshape(c, -1) > 0
         return mask.reshape(c, h, w)
 
-    def saliency(self, frame: DigitFrame) -> F32:
+    def saliency(self, reading: DigitReading) -> F32:
         """(28, 28) float32 d logit[top class] / d input, through the engine's backward."""
-        logits = self.model.forward(frame.x)
+        logits = self.model.forward(reading.x)
         dy = np.zeros_like(logits)
-        dy[0, int(np.argmax(frame.probs))] = 1.0
+        dy[0, int(np.argmax(reading.probs))] = 1.0
         dx = self.model.backward(dy)
         self.model.zero_grad()
         return np.ascontiguousarray(np.asarray(dx, np.float32).reshape(28, 28))
 
-    def activations(self, frame: DigitFrame) -> dict[str, np.ndarray]:
+    def activations(self, reading: DigitReading) -> dict[str, np.ndarray]:
         """All layer outputs of the current drawing, named for an .npz export."""
-        out: dict[str, np.ndarray] = {"input": frame.x[0, 0]}
-        for i, (name, y) in enumerate(zip(frame.trace.names, frame.trace.outputs)):
+        out: dict[str, np.ndarray] = {"input": reading.x[0, 0]}
+        for i, (name, y) in enumerate(zip(reading.trace.names, reading.trace.outputs)):
             key = f"{i:02d}_{name.split('·')[-1].strip()}"
             out[key] = np.asarray(y[0])
-        out["probs"] = frame.probs
+        out["probs"] = reading.probs
         return out
 
-    # -- one frame per render (issue 10): the model changes only here; listeners hear of it --
-    def on_change(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(what)`` after the model changes: "model" (new architecture or object)
-        or "weights" (same model, new parameters)."""
-        self._listeners.append(callback)
-
-    def _tell(self, what: str) -> None:
-        for callback in list(self._listeners):
-            callback(what)
+    # -- the model changes only here; the listeners hear of it ---------------------
+    def _model_changed(self, what: str) -> None:
+        self._model_changes += 1
+        self.weights_version += 1
+        self.listeners.tell(what)
 
     def set_model(self, model: Model) -> None:
         """Swap the network (edits belonged to the old one); the drawing stays."""
         model.eval()
-        self.model = model
+        self._model = model
         self.stages = stages_of(model)
-        self._options = None if self._options is None else replace(self._options, selection=None)
-        self.version += 1
-        self.weights_version += 1
-        self._tell("model")
+        self.edits = ModelEdits(model)
+        self.options = replace(self.options, selection=None)
+        self._model_changed("model")
 
     def load_weights(self, state_dict: Mapping[str, np.ndarray]) -> None:
         """New parameters for the same architecture (a model training in the Train tab)."""
         self.reset_edits()
         self.model.load_state_dict(dict(state_dict))
-        self.version += 1
-        self.weights_version += 1
-        self._tell("weights")
+        self._model_changed("weights")
 
     def follow(self, model: Model) -> None:
         """Follow a model being trained elsewhere: its weights when the architecture is ours
@@ -638,223 +314,50 @@ class DigitSession:
         else:
             self.set_model(model)
 
-    @property
-    def options(self) -> ViewOptions:
-        from explorer.session.digit_view import ViewOptions
-        if self._options is None:
-            self._options = ViewOptions()
-        return self._options
-
     def set_options(self, **changes: Any) -> None:
-        """Change what ``frame()`` shows: scope, saliency, winners, selection (see ViewOptions)."""
-        self._options = replace(self.options, **changes)
+        """Change what the view shows: scope, saliency, winners, selection (see ViewOptions)."""
+        self.options = replace(self.options, **changes)
 
     def set_palette(self, lut: np.ndarray) -> None:
         """(256, 3) uint8 colour table the saliency is coloured with (blue < 0 < red)."""
-        self._lut = np.asarray(lut, np.uint8).reshape(256, 3)
+        self.palette = np.asarray(lut, np.uint8).reshape(256, 3)
 
-    def frame(self) -> DigitView:
-        """Everything the Digit Lab draws now, as a DigitView (see explorer.session.digit_view)."""
-        from explorer.session import digit_view as dv
-        opts, frame = self.options, self.compute()
-        stages, legend = dv.stage_maps(self.stages, frame, opts.scope)
-        if opts.winners and frame is not None:
-            stages = [replace(v, winners=self.pool_winner_mask(frame, pool.index))
-                      if (pool := dv.feeding_pool(self.stages, i)) is not None else v
-                      for i, v in enumerate(stages)]
-        sal = scale = rgba = rect = None
-        if opts.saliency and frame is not None:
-            lut = self._lut if self._lut is not None else dv.diverging_lut()
-            sal, scale, rgba = dv.colour_saliency(self.saliency(frame), lut)
-            rect = dv.canvas_rect(frame, 0, 0, 28, 28)
-        sel = None
-        if opts.selection is not None:
-            index, _, row, col = opts.selection
-            if any(st.index == index and st.kind != "dense" for st in self.stages):
-                sel = dv.selection_view(self.stages, opts.selection, frame, self.receptive_field(index, row, col),
-                                        self.explain_conv_cell, self.explain_pool_cell)
-        x = np.zeros((28, 28), np.float32) if frame is None else frame.x[0, 0]
-        return dv.DigitView(self.version, opts, frame, x, tuple(stages), legend,
-                            None if frame is None else frame.probs,
-                            None if frame is None else self.unedited_probs(frame),
-                            sal, scale, rgba, rect, sel, dv.model_info(self.model, self.stages))
-
-    # -- persistence (atomic) -----------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the drawing (strokes + background) to ``path`` atomically (.npz)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_drawing(self._state, path)
-
-    def load(self, path: str | os.PathLike[str]) -> None:
-        """Restore a drawing written by ``save``; raises DamagedDrawing (a ValueError) on a
-        foreign, damaged or absurd file, leaving the current drawing untouched."""
-        state = load_drawing(path)
-        self._state, self._undo, self._redo, self._live = state, [], [], None
-        self.version += 1
-
-    def forget(self) -> None:
-        """An empty canvas with no history (a restored drawing that could not be shown)."""
-        self._state, self._undo, self._redo, self._live = DrawingState(), [], [], None
-        self.version += 1
-
-
-    # -- experiments (issue 13): edits apply to a working copy; the model file is never touched --
-    def _edits(self) -> ModelEdits:
-        from explorer.session.digit_experiments import ModelEdits
-        edits = getattr(self, "_model_edits", None)
-        if edits is None or self.model not in (edits.unedited, getattr(self, "_edited_model", None)):
-            edits = self._model_edits = ModelEdits(self.model)      # a new model came in: no edits
-        return edits
-
+    # -- edits apply to a working copy; the model file is never touched ---------------
     @property
     def unedited_model(self) -> Model:
         """The model as loaded (== ``model`` while nothing is edited)."""
-        return self._edits().unedited
-
-    @property
-    def edits(self) -> ModelEdits:
-        """The ModelEdits (scales, kernels, describe())."""
-        return self._edits()
+        return self.edits.unedited
 
     def _apply_edits(self) -> None:
-        self.model = self._edited_model = self._edits().working_model()
-        self.version += 1
+        self._model = self.edits.working_model()       # the working copy keeps its edits
+        self._model_changes += 1
 
     def set_channel_scale(self, layer: int, channel: int, scale: float) -> None:
         """Channel (or dense unit) ``channel`` of layer ``layer`` times ``scale`` (0 = off, 1 = as learned)."""
-        self._edits().set_scale(layer, channel, scale)
+        self.edits.set_scale(layer, channel, scale)
         self._apply_edits()
 
     def set_kernel(self, layer: int, c_out: int, c_in: int, kernel: np.ndarray) -> None:
         """Replace one k x k kernel slice of a Conv2d (on the working copy)."""
-        self._edits().set_kernel(layer, c_out, c_in, kernel)
+        self.edits.set_kernel(layer, c_out, c_in, kernel)
         self._apply_edits()
 
     def reset_edits(self) -> None:
         """Back to the unedited model object (every output bit for bit as before)."""
-        edits = self._edits()
-        edits.scales.clear()
-        edits.kernels.clear()
+        self.edits.scales.clear()
+        self.edits.kernels.clear()
         self._apply_edits()
 
-    def unedited_probs(self, frame: DigitFrame) -> F32 | None:
-        """The unedited model's probabilities for ``frame``'s input; None while nothing is edited."""
-        edits = self._edits()
-        if not edits.active:
+    def unedited_probs(self, reading: DigitReading) -> F32 | None:
+        """The unedited model's probabilities for ``reading``'s input; None while nothing is edited."""
+        if not self.edits.active:
             return None
-        return np.asarray(edits.unedited.trace(frame.x).probs, np.float32).reshape(-1)
+        return np.asarray(self.edits.unedited.trace(reading.x).probs, np.float32).reshape(-1)
 
     def live_probs(self, x: np.ndarray) -> F32:
         """(28, 28) network input -> (10,) float32, the same sums as ``compute()``."""
         return np.asarray(self.model.trace(np.asarray(x, np.float32).reshape(1, 1, 28, 28)).probs,
                           np.float32).reshape(-1)
-
-
-# -- the saved drawing: written atomically, read back with every field checked ----------
-MAX_DRAWING_BYTES = 64 * 2**20     # a saved drawing is a few kB; refuse anything absurd
-MAX_POINTS = 2_000_000             # all strokes together
-MAX_STROKES = 100_000
-COORD_LIMIT = 10.0 * REF           # points may leave the canvas a little, not by light years
-MAX_PEN = 1000.0
-
-
-class DamagedDrawing(ExplorerError, ValueError):
-    """A saved drawing that cannot be restored (damaged, foreign or absurd); one sentence."""
-
-
-def save_drawing(state: DrawingState, path: str | os.PathLike[str]) -> None:
-    """``state`` -> ``path`` (.npz: ``meta`` JSON with the strokes, optional uint8 background),
-    atomically. Safe to call from a worker thread: a DrawingState is never mutated. A drawing
-    that ``load_drawing`` would refuse (a point or a pen width that is not finite, ...) raises
-    DamagedDrawing and writes nothing: what is saved can always be read back."""
-    for i, s in enumerate(state.strokes):
-        if not (np.isfinite(s.width) and 0 < s.width <= MAX_PEN):
-            raise DamagedDrawing(f"not saved: stroke {i + 1} has an impossible pen width {s.width:g}")
-        if not np.isfinite(s.points).all() or (len(s.points) and np.abs(s.points).max() > COORD_LIMIT):
-            raise DamagedDrawing(f"not saved: stroke {i + 1} has points that are not finite or far off the canvas")
-    meta = {"format": SESSION_FORMAT, "version": 1,
-            "strokes": [{"points": s.points.tolist(), "width": s.width} for s in state.strokes]}
-    arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta, allow_nan=False))}
-    if state.background is not None:
-        arrays["background"] = (state.background * 255).round().astype(np.uint8)
-    atomic_write(path, lambda fh: np.savez_compressed(fh, **cast("dict[str, Any]", arrays)))
-
-
-def load_drawing(path: str | os.PathLike[str]) -> DrawingState:
-    """path -> DrawingState; DamagedDrawing("<name> ...") unless every field is sane."""
-    path = Path(path)
-
-    def bad(why: str) -> DamagedDrawing:
-        return DamagedDrawing(f"{path.name} {why}")
-
-    if path.is_dir():
-        raise bad("is a folder, not a saved drawing")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise bad(f"cannot be read ({exc.strerror or exc})") from None
-    if size == 0:
-        raise bad("is empty")
-    if size > MAX_DRAWING_BYTES:
-        raise bad(f"is too large to be a drawing ({size / 2**20:.0f} MB)")
-    try:
-        with zipfile.ZipFile(path) as zf:            # sizes before inflating anything
-            if sum(i.file_size for i in zf.infolist()) > MAX_DRAWING_BYTES:
-                raise bad("would inflate to an absurd size")
-        with np.load(path, allow_pickle=False) as z:
-            if "meta" not in z.files:
-                raise bad("is not a saved drawing (no 'meta' entry)")
-            meta_arr = z["meta"]
-            bg = z["background"] if "background" in z.files else None
-    except DamagedDrawing:
-        raise
-    except Exception as exc:  # noqa: BLE001 - BadZipFile, EOFError, zlib.error, ValueError, ...
-        raise bad(f"is damaged or truncated ({type(exc).__name__})") from None
-    if meta_arr.ndim != 0 or meta_arr.dtype.kind != "U":
-        raise bad("is not a saved drawing ('meta' is not text)")
-    try:
-        meta = json.loads(str(meta_arr))
-    except (ValueError, RecursionError):
-        raise bad("is damaged ('meta' is not valid JSON)") from None
-    if not isinstance(meta, dict) or meta.get("format") != SESSION_FORMAT:
-        raise bad("is not a saved drawing (wrong format)")
-    return DrawingState(_checked_strokes(meta.get("strokes"), bad), _checked_background(bg, bad))
-
-
-def _checked_strokes(raw: object, bad: Callable[[str], DamagedDrawing]) -> tuple[Stroke, ...]:
-    if not isinstance(raw, list):
-        raise bad("has no list of strokes")
-    if len(raw) > MAX_STROKES:
-        raise bad(f"holds an absurd number of strokes ({len(raw):,})")
-    strokes, total = [], 0
-    for i, s in enumerate(raw):
-        if not isinstance(s, dict) or not isinstance(s.get("points"), list):
-            raise bad(f"has a stroke without points (stroke {i + 1})")
-        try:
-            pts = np.asarray(s["points"], np.float64)
-            width = float(s.get("width", DEFAULT_PEN))
-        except (TypeError, ValueError, OverflowError):
-            raise bad(f"has a malformed stroke (stroke {i + 1})") from None
-        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
-            raise bad(f"has a stroke whose points are not (x, y) pairs (stroke {i + 1})")
-        total += len(pts)
-        if total > MAX_POINTS:
-            raise bad(f"holds an absurd number of points (over {MAX_POINTS:,})")
-        if not np.isfinite(pts).all() or np.abs(pts).max() > COORD_LIMIT:
-            raise bad(f"has points that are not finite or far off the canvas (stroke {i + 1})")
-        if not (np.isfinite(width) and 0 < width <= MAX_PEN):
-            raise bad(f"has an impossible pen width {width:g} (stroke {i + 1})")
-        strokes.append(Stroke(pts.astype(np.float32), width))
-    return tuple(strokes)
-
-
-def _checked_background(bg: np.ndarray | None, bad: Callable[[str], DamagedDrawing]) -> F32 | None:
-    if bg is None:
-        return None
-    if bg.dtype != np.uint8 or bg.shape != (REF, REF):
-        raise bad(f"has a background that is not a {REF}x{REF} grey image")
-    return cast("F32", bg.astype(np.float32) / 255)
 
 
 def default_digit_model(seed: int = 0) -> Model:

@@ -23,7 +23,6 @@ they are shown as unknown and the state is carried over them unchanged.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -40,6 +39,7 @@ from explorer.engine.model import Model
 from explorer.engine.recurrent import RecurrentLayer
 from explorer.errors import ExplorerError
 from explorer.session.checkpoints import Checkpoints
+from explorer.session.listeners import Listeners
 from explorer.session.sequence_view import AttentionView, FrameRequest, SequenceView, make_frame
 
 F32 = npt.NDArray[np.float32]
@@ -108,7 +108,7 @@ class SequenceSession:
         return super().__new__(cls)
 
     def __init__(self, model: Model, name: str = "model") -> None:
-        self.listeners: list[Callable[[SequenceSession], None]] = []   # told after set_model
+        self.listeners: Listeners[SequenceSession] = Listeners()   # told after set_model
         self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
         self._use_model(model, name)
 
@@ -383,8 +383,7 @@ class SequenceSession:
         self._use_model(model, name)
         self.basis_key = basis_key
         self.set_text(text, compute=False)
-        for listener in list(self.listeners):
-            listener(self)
+        self.listeners.tell(self)
 
     def load_weights(self, state: dict[str, np.ndarray]) -> None:
         """New weights for the same layers (e.g. a training step): states recomputed, listeners told."""

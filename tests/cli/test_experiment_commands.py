@@ -147,7 +147,7 @@ def test_shipped_cnn_reads_its_dream(tmp_path, k):
     assert 1 <= result["steps"] < 4000
     png = read_image(tmp_path / "d.png")[::10, ::10, 0]             # what the file holds is what was measured
     x = (255 - png.astype(np.float64)) / 255.0
-    from explorer.analysis.experiments import predict_probs
+    from explorer.analysis.edits import predict_probs
     assert predict_probs(load_model(SHIPPED), x)[0, k] == pytest.approx(result["probs"][k], abs=1e-6)
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from explorer.data.preprocess import EmptyDrawing, StrokeRaster, preprocess_strokes
 from explorer.engine import Model
-from explorer.session.digits import DigitSession, Stroke, network_input
+from explorer.session.digits import DigitSession
+from explorer.session.drawing import Stroke, network_input
 
 
 def eight(n: int, cx: float = 140.0, cy: float = 140.0, size: float = 1.0) -> np.ndarray:

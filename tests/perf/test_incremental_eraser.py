@@ -7,14 +7,15 @@ segments reached; after every eraser move the input must be ``preprocess_strokes
 import numpy as np
 
 from explorer.data.preprocess import StrokeRaster, preprocess_strokes
-from explorer.session.digits import DigitSession, densify, erase_strokes
+from explorer.session.digits import DigitSession
+from explorer.session.drawing import densify, erase_strokes
 from tests.perf.test_incremental_drawing import eight, tiny_model
 
 
 def test_cutting_strokes_move_by_move_equals_from_scratch_and_stays_local():
     strokes = [densify(eight(3000)), densify(eight(200, 150, 130, 0.4)),
                densify(np.array([[30.0, 240.0], [250.0, 40.0]], np.float32))]
-    from explorer.session.digits import Stroke
+    from explorer.session.drawing import Stroke
     state = tuple(Stroke(p) for p in strokes)
     raster = StrokeRaster()
     raster.update([s.points for s in state])
@@ -40,7 +41,7 @@ def test_patch_handles_removal_undo_and_a_changed_scale():
 
 
 def test_session_eraser_moves_give_the_from_scratch_input():
-    from explorer.session.digits import network_input
+    from explorer.session.drawing import network_input
     session = DigitSession(tiny_model())
     for pts in (eight(600), eight(150, 200, 60, 0.3)):
         session.begin_stroke(*pts[0])
@@ -48,7 +49,7 @@ def test_session_eraser_moves_give_the_from_scratch_input():
             session.extend_stroke(float(x), float(y))
         session.end_stroke()
     session.compute()
-    before = session._raster.rebuilds
+    before = session.drawing.raster.rebuilds
     session.begin_stroke(80.0, 40.0, width=14.0, erase=True)
     moves = 0
     for t in np.linspace(0, 1, 30)[1:]:
@@ -57,4 +58,4 @@ def test_session_eraser_moves_give_the_from_scratch_input():
         moves += 1
     session.end_stroke()
     assert len(session.strokes) > 2                        # the eraser cut the eight
-    assert session._raster.rebuilds - before <= 3 < moves
+    assert session.drawing.raster.rebuilds - before <= 3 < moves

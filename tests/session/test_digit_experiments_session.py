@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.analysis.experiments import ExperimentError, copy_model
+from explorer.analysis.edits import ExperimentError, copy_model
 from explorer.data.mnist import DigitData
-from explorer.session import digit_experiments as dx
-from explorer.session.digits import DigitSession, Stroke
+from explorer.session import evidence, replay
+from explorer.session.digits import DigitSession
+from explorer.session.drawing import Stroke
 from explorer.training.digits import build_model
 
 
@@ -64,10 +65,10 @@ def test_a_new_model_drops_the_edits(session):
 
 def test_replay_cuts_strokes_by_pen_time(session):
     strokes = session.state.strokes
-    assert dx.pen_time(strokes) == 60
-    cut = dx.cut_strokes(strokes, 30)
+    assert replay.pen_time(strokes) == 60
+    cut = replay.cut_strokes(strokes, 30)
     assert [len(s.points) for s in cut] == [25, 5]
-    times, probs, inputs = dx.replay(session, 12)
+    times, probs, inputs = replay.replay(session, 12)
     assert times[-1] == 60 and len(times) == len(probs) == len(inputs) == 12
     np.testing.assert_array_equal(probs[-1], session.compute().probs)
     np.testing.assert_array_equal(inputs[-1], session.compute().x[0, 0])
@@ -78,12 +79,12 @@ def test_evidence_confusion_and_nearest():
     rng = np.random.default_rng(1)
     x = (rng.random((300, 28, 28)) * 255).astype(np.uint8)
     y = np.repeat(np.arange(10), 30)
-    ev = dx.build_evidence(model, DigitData(x, y, None, None, "test"))
+    ev = evidence.build_evidence(model, DigitData(x, y, None, None, "test"))
     assert ev.confusion.sum() == len(ev.y_val) == 10 * round(0.15 * 30)    # the stratified 15 % split
     assert ev.accuracy == pytest.approx((ev.pred_val == ev.y_val).mean())
     for t in range(10):
         for p in range(10):
             assert len(ev.cell(t, p)) == ev.confusion[t, p]
-    idx, dist = dx.nearest(ev, model, ev.x_train[17], 8)
+    idx, dist = evidence.nearest(ev, model, ev.x_train[17], 8)
     assert dist[0] == pytest.approx(0.0, abs=1e-5) and np.all(np.diff(dist) >= 0)
     assert ev.features.shape == (len(ev.y_train), 64)

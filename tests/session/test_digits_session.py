@@ -3,19 +3,10 @@
 import numpy as np
 import pytest
 
+from explorer.analysis.cnn_explain import explain_conv, explain_pool, receptive_field, worked_conv_example, worked_pool_example
 from explorer.engine import Conv2d, Flatten, Linear, MaxPool2d, Model, ReLU
-from explorer.session.digits import (
-    DigitSession,
-    Stroke,
-    densify,
-    erase_strokes,
-    explain_conv,
-    explain_pool,
-    receptive_field,
-    stages_of,
-    worked_conv_example,
-    worked_pool_example,
-)
+from explorer.session.digits import DigitSession, stages_of
+from explorer.session.drawing import Stroke, densify, erase_strokes
 
 
 def tiny(seed=0):

@@ -7,7 +7,8 @@ import pytest
 
 from explorer.data.pen import PenStream, pen_features
 from explorer.engine import Model, softmax
-from explorer.session.digits import DigitSession, Stroke, default_digit_model
+from explorer.session.digits import DigitSession, default_digit_model
+from explorer.session.drawing import Stroke
 from explorer.session.pen_reader import (
     CnnOverPenTime,
     NotAPenModel,

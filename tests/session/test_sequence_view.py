@@ -89,7 +89,7 @@ def test_hidden_states_equal_a_run_from_zero_and_typed_equals_pasted():
 def test_set_model_and_load_weights_go_through_the_session_and_tell_the_listeners():
     s = session()
     heard = []
-    s.listeners.append(heard.append)
+    s.listeners.add(heard.append)
     before = s.hidden_states()
     other = random_model("GRU", hidden=5, seed=2)
     s.set_model(other, name="other")

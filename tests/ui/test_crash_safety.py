@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from explorer.session.digits import load_drawing
+from explorer.session.drawing import load_drawing
 from explorer.ui.main_window import MainWindow
 
 CHILD = Path(__file__).with_name("window_child.py")

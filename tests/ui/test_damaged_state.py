@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from explorer.session.digits import SESSION_FORMAT, DamagedDrawing, DigitSession, load_drawing
+from explorer.session.digits import DigitSession
+from explorer.session.drawing import SESSION_FORMAT, DamagedDrawing, load_drawing
 from explorer.ui.main_window import MainWindow
 
 

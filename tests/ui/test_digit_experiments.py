@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from explorer.analysis.experiments import copy_model, identity_value
+from explorer.analysis.edits import copy_model
+from explorer.analysis.transforms import identity_value
 from explorer.data.mnist import DigitData
 from explorer.ui.digit.inspector import num
 from explorer.ui.digit.lab import DigitLab
@@ -37,7 +38,7 @@ def zeroed(model, layer, channel):
 def test_click_on_kernel_switches_channel_off_exactly(qtbot, lab, model, ui):
     ui.draw(qtbot, lab.canvas, ui.seven_points())
     before = lab.probabilities()
-    x = lab.frame.x
+    x = lab.reading.x
     lab.right_tabs.setCurrentWidget(lab.kernels)
     co = model.layers[3].params["weight"].shape[0]
     click_tile(qtbot, lab.kernels.panels[1].view, 1 * co + 2)      # conv2: input channel 1, filter 2
@@ -48,7 +49,7 @@ def test_click_on_kernel_switches_channel_off_exactly(qtbot, lab, model, ui):
     assert lab.kernels.panels[1].view._edit_marks.path().elementCount() > 0    # crossed out
     relu2 = next(st for st in lab.session.stages if st.index == 4)
     assert lab.layers.panels[relu2.name].view._edit_marks.path().elementCount() > 0
-    assert np.all(lab.frame.trace.outputs[4][0, 2] == 0)
+    assert np.all(lab.reading.trace.outputs[4][0, 2] == 0)
     click_tile(qtbot, lab.kernels.panels[1].view, 2)                           # again: back on
     assert not lab.session.edits.active
     np.testing.assert_array_equal(lab.probabilities(), before)
@@ -66,15 +67,15 @@ def test_shift_click_picks_channel_and_scale_scales(qtbot, lab, model, ui):
     assert not lab.session.edits.active
     panel.scale.setValue(150)
     assert lab.session.edits.scales == {(0, 1): 1.5}
-    base = model.trace(lab.frame.x).outputs[1][0, 1]
-    np.testing.assert_allclose(lab.frame.trace.outputs[1][0, 1], 1.5 * base, rtol=1e-5, atol=1e-6)
+    base = model.trace(lab.reading.x).outputs[1][0, 1]
+    np.testing.assert_allclose(lab.reading.trace.outputs[1][0, 1], 1.5 * base, rtol=1e-5, atol=1e-6)
 
 
 def test_edited_kernel_value_shows_in_inspector_sum(qtbot, lab, model, ui):
     ui.draw(qtbot, lab.canvas, ui.seven_points())
     conv1 = next(st for st in lab.session.stages if st.index == 0)
     assert lab.probabilities() is not None
-    ink = np.argwhere(lab.frame.x[0, 0, :-2, 2:] > 0.5)[0]        # input pixel (r-1, c+1) has ink
+    ink = np.argwhere(lab.reading.x[0, 0, :-2, 2:] > 0.5)[0]        # input pixel (r-1, c+1) has ink
     r, c = int(ink[0]) + 1, int(ink[1]) + 1
     click_tile(qtbot, lab.layers.panels[conv1.name].view, 1, r, c)      # a real click on a map cell
     assert lab.selection == (conv1, 1, r, c)
@@ -96,7 +97,7 @@ def test_edited_kernel_value_shows_in_inspector_sum(qtbot, lab, model, ui):
 def test_reset_restores_shipped_outputs_bit_for_bit(qtbot, lab, model, ui):
     ui.draw(qtbot, lab.canvas, ui.seven_points())
     lab.scheduler.flush()
-    before = [o.copy() for o in lab.frame.trace.outputs]
+    before = [o.copy() for o in lab.reading.trace.outputs]
     probs = lab.probabilities()
     s = lab.session
     s.set_channel_scale(0, 0, 0.0)
@@ -107,7 +108,7 @@ def test_reset_restores_shipped_outputs_bit_for_bit(qtbot, lab, model, ui):
     lab.experiments.edit_panel.reset_button.click()
     assert lab.session.model is model
     np.testing.assert_array_equal(lab.probabilities(), probs)
-    for a, b in zip(lab.frame.trace.outputs, before):
+    for a, b in zip(lab.reading.trace.outputs, before):
         np.testing.assert_array_equal(a, b)
     assert lab.experiments.edit_panel.summary.text() == "edits: no edits"
 
@@ -189,7 +190,7 @@ def test_evidence_confusion_cells_and_loading(qtbot, lab, model, ui):
         click_tile(qtbot, panel.cell.view, 0)
     assert lab.session.state.background is not None
     ui.draw(qtbot, lab.canvas, ui.seven_points())
-    panel.show_nearest(model, lab.frame.x[0, 0])
+    panel.show_nearest(model, lab.reading.x[0, 0])
     assert panel.near_labels.text().count("(") == 8
 
 
@@ -215,7 +216,7 @@ def test_double_click_on_a_feature_map_switches_its_channel(qtbot, lab, model, u
     pos = view.mapFromScene(view.scene_pos_of(1, 3, 3))
     qtbot.mouseDClick(view.viewport(), LEFT, pos=pos)
     assert lab.session.edits.scales == {(0, 1): 0.0}
-    expected = np.asarray(zeroed(model, 0, 1).trace(lab.frame.x).probs, np.float32).reshape(-1)
+    expected = np.asarray(zeroed(model, 0, 1).trace(lab.reading.x).probs, np.float32).reshape(-1)
     np.testing.assert_array_equal(lab.probabilities(), expected)
     qtbot.mouseDClick(view.viewport(), LEFT, pos=pos)
     np.testing.assert_array_equal(lab.probabilities(), before)
@@ -232,7 +233,7 @@ def test_set_model_drops_edits_and_rewires(qtbot, lab, ui):
     click_tile(qtbot, lab.kernels.panels[0].view, 1)
     assert lab.session.edits.scales == {(0, 1): 0.0}
     np.testing.assert_array_equal(lab.probabilities(),
-                                  np.asarray(zeroed(other, 0, 1).trace(lab.frame.x).probs, np.float32).reshape(-1))
+                                  np.asarray(zeroed(other, 0, 1).trace(lab.reading.x).probs, np.float32).reshape(-1))
 
 
 def test_a_failed_sweep_says_why_and_can_run_again(qtbot):

@@ -79,7 +79,7 @@ def test_clicked_conv_cell_explains_the_engines_number(qtbot, lab, draw):
     click_cell(qtbot, lab.layers.panels["conv2"], 1, 5, 6)
     ex = lab.inspector.explanation
     assert ex is not None and ex.where == dict(index=3, channel=1, row=5, col=6, k=3, stride=1, padding=1)
-    engine = float(lab.frame.trace.outputs[3][0, 1, 5, 6])
+    engine = float(lab.reading.trace.outputs[3][0, 1, 5, 6])
     assert ex.engine == engine
     assert ex.pre == pytest.approx(engine, rel=1e-5, abs=1e-6)
     assert ex.patch.shape == (2, 3, 3)
@@ -98,7 +98,7 @@ def test_clicked_pool_cell_shows_window_and_winner(qtbot, lab, draw):
     click_cell(qtbot, lab.layers.panels["pool1"], 0, 4, 5)
     ex = lab.inspector.explanation
     assert ex.window.shape == (2, 2)
-    assert ex.value == ex.engine == float(lab.frame.trace.outputs[2][0, 0, 4, 5])
+    assert ex.value == ex.engine == float(lab.reading.trace.outputs[2][0, 0, 4, 5])
     assert ex.window[ex.winner] == ex.value
 
 

@@ -45,11 +45,11 @@ def test_panels_show_exactly_the_views_arrays(qtbot, lab, ui, scope):
 def test_receptive_field_of_the_cell_under_a_corner_stroke_contains_it_on_the_canvas(qtbot, lab, ui):
     ui.draw(qtbot, lab.canvas, [(20 + t, 20 + t) for t in np.linspace(0, 240, 40)])   # fixes the scale
     assert lab.probabilities() is not None           # renders the pending frame
-    before = lab.frame.x[0, 0].copy()
+    before = lab.reading.x[0, 0].copy()
     ui.draw(qtbot, lab.canvas, [(236.0, 34.0), (240.0, 36.0), (244.0, 38.0)])     # top-right corner
     corner = lab.session.strokes[-1].points
     lab.probabilities()
-    gained = lab.frame.x[0, 0] - before
+    gained = lab.reading.x[0, 0] - before
     r, c = (int(v) for v in np.unravel_index(np.argmax(gained), gained.shape))
     assert r < 14 <= c                                # the preprocessing put it top right, too
     conv1 = next(st for st in lab.session.stages if st.kind == "conv")
@@ -81,7 +81,7 @@ def test_digit_lab_follows_the_model_trained_in_the_train_tab(qtbot, tmp_path, u
     lab = win.digit_lab
     ui.draw(qtbot, lab.canvas, ui.seven_points())
     assert lab.probabilities() is not None
-    x = lab.frame.x
+    x = lab.reading.x
     trained = ui.tiny_cnn(9)                          # same architecture, other weights
     win.train_lab.model_updated.emit(trained, "digits-cnn")
     assert lab.session.model is model                 # same panels: the weights were loaded

@@ -87,10 +87,10 @@ def test_a_lone_pen_move_on_the_digit_lab_is_drawn_on_the_next_turn(qtbot, digit
     canvas = digit_lab.canvas
     ui.draw(qtbot, canvas, ui.seven_points())
     qtbot.waitUntil(lambda: not digit_lab.scheduler.timer.isActive(), timeout=2000)
-    before, renders = digit_lab.frame, digit_lab.scheduler.renders
+    before, renders = digit_lab.reading, digit_lab.scheduler.renders
     left = QtCore.Qt.MouseButton.LeftButton
     qtbot.mousePress(canvas, left, pos=canvas.from_ref(100, 200))
     qtbot.mouseMove(canvas, canvas.from_ref(140, 230))
     QtWidgets.QApplication.instance().processEvents()
-    assert digit_lab.scheduler.renders > renders and digit_lab.frame is not before
+    assert digit_lab.scheduler.renders > renders and digit_lab.reading is not before
     qtbot.mouseRelease(canvas, left, pos=canvas.from_ref(140, 230))

@@ -97,7 +97,7 @@ def test_window_exports_and_open_model(qtbot, ini, model, ui, tmp_path):
     win.digit_lab._message_box = lambda *a: None
     assert win.open_model(tmp_path / "m.npz")
     np.testing.assert_allclose(win.digit_lab.probabilities(),
-                               other.trace(win.digit_lab.frame.x).probs[0], rtol=1e-6)
+                               other.trace(win.digit_lab.reading.x).probs[0], rtol=1e-6)
     (tmp_path / "bad.npz").write_bytes(b"nope")
     assert not win.open_model(tmp_path / "bad.npz")
     assert win.digit_lab.last_error

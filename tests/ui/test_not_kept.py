@@ -39,17 +39,17 @@ def test_a_writable_folder_shows_no_marker_and_says_nothing(qtbot, ui, tmp_path,
 
 def test_disk_full_raises_the_marker_until_a_write_succeeds(qtbot, ui, tmp_path, monkeypatch, capfd):
     win = make(qtbot, ui, tmp_path / "cfg" / "a.ini")
-    import explorer.session.digits as digits
-    real = digits.atomic_write
+    import explorer.session.drawing as drawing
+    real = drawing.atomic_write
 
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(digits, "atomic_write", full)
+    monkeypatch.setattr(drawing, "atomic_write", full)
     ui.draw(qtbot, win.digit_lab.canvas, ui.seven_points())
     win.autosave.save("drawing")
     qtbot.waitUntil(lambda: win.autosave.keeping.marker.isVisible(), timeout=3000)
     assert "No space left on device" in win.autosave.keeping.marker.toolTip()
-    monkeypatch.setattr(digits, "atomic_write", real)
+    monkeypatch.setattr(drawing, "atomic_write", real)
     win.digit_lab.clear()
     win.autosave.save("drawing")
     qtbot.waitUntil(lambda: not win.autosave.keeping.marker.isVisible(), timeout=3000)

@@ -13,6 +13,7 @@ import pytest
 from PySide6 import QtWidgets
 
 from explorer.ui.digit import demo as demo_data
+from explorer.ui.digit import lab_demo
 from explorer.ui.widgets import demo as widget_demo
 
 BUILDERS = [
@@ -30,8 +31,8 @@ BUILDERS = [
     ("explorer.ui.digit.pen_trajectory", "demo"),
     ("explorer.ui.digit.pen_gates", "demo"),
     ("explorer.ui.digit.order_panel", "demo"),
-    ("explorer.ui.digit.demo", "canvas_demo"),
-    ("explorer.ui.digit.demo", "lab_demo"),
+    ("explorer.ui.digit.canvas", "demo"),
+    ("explorer.ui.digit.lab_demo", "demo"),
 ]
 
 
@@ -45,11 +46,11 @@ def test_demo_builds_its_panel(qtbot, module, name):
 
 
 def test_demo_lab_shows_the_demo_digit(qtbot):
-    lab = demo_data.lab_demo()
+    lab = lab_demo.demo()
     qtbot.addWidget(lab)
     probs = lab.probabilities()
     assert probs is not None and int(np.argmax(probs)) == 7      # the shipped model reads the '7'
-    assert lab.canvas._overlay is not None                          # saliency on
+    assert lab.saliency_action.isChecked() and lab.view.saliency_rgba is not None   # saliency on, on the canvas
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")     # runpy: the module was imported before
@@ -58,8 +59,7 @@ def test_each_panel_module_runs_its_demo_as_main(monkeypatch):
     called = []
     for runner in (demo_data, widget_demo):        # a shared widget's demo runs through ui/widgets
         monkeypatch.setattr(runner, "run", lambda build: called.append(build) or 0)
-    for module in {m for m, _ in BUILDERS} - {"explorer.ui.digit.demo"} | {"explorer.ui.digit.lab",
-                                                                           "explorer.ui.digit.canvas"}:
+    for module in {m for m, _ in BUILDERS}:
         saved = sys.modules.get(module)
         with pytest.raises(SystemExit):
             runpy.run_module(module, run_name="__main__")

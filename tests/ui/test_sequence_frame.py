@@ -141,7 +141,7 @@ def test_the_model_picker_changes_the_model_through_the_session(lab, qtbot):
         pytest.fail(f"the shipped models are missing: {labels}")
     session = lab.session
     heard = []
-    session.listeners.append(heard.append)
+    session.listeners.add(heard.append)
     text = "def f(x):\n    return x\n"
     lab.editor.setPlainText(text)
     settle(qtbot, lab, text)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from explorer.analysis.experiments import accuracy_under, sweep, unit_of
+from explorer.analysis.transforms import accuracy_under, sweep, unit_of
 from explorer.session.compare import DigitPair
 from explorer.ui.widgets.jobs import JobRunner, failed_to
 from explorer.ui.widgets.style import CNN, RNN, note, pen, plot_widget

@@ -13,7 +13,8 @@ import numpy as np
 import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.session.digits import REF, DigitSession
+from explorer.session.digits import DigitSession
+from explorer.session.drawing import REF
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 INK = QtGui.QColor(25, 25, 35)
@@ -343,6 +344,14 @@ def load_ink(path: str | Path) -> np.ndarray:
     return out
 
 
+def demo() -> DigitCanvas:
+    """The canvas with the demo '7' (draw more with the left mouse button)."""
+    from explorer.ui.digit.demo import demo_session
+    canvas = DigitCanvas(demo_session())
+    canvas.resize(420, 420)
+    return canvas
+
+
 if __name__ == "__main__":
-    from explorer.ui.digit.demo import canvas_demo, run
-    raise SystemExit(run(canvas_demo))
+    from explorer.ui.digit.demo import run
+    raise SystemExit(run(demo))

@@ -1,5 +1,7 @@
 """Demo data for running a Digit Lab panel alone: ``python -m explorer.ui.digit.<panel>``.
 
+It knows no panel and no lab (the whole lab's demo is ``lab_demo``), so any panel may use it.
+
 ``demo_session()`` -> a DigitSession with the shipped digit CNN (an untrained one of the same
 architecture when the file is missing) and a scripted '7'; ``run(build)`` shows ``build()``'s
 widget in a window and runs the Qt event loop.
@@ -20,8 +22,6 @@ from explorer.ui.widgets.demo import run  # noqa: F401 (the panels' demos run th
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenFrame
-    from explorer.ui.digit.canvas import DigitCanvas
-    from explorer.ui.digit.lab import DigitLab
 
 
 def demo_model() -> Model:
@@ -52,29 +52,6 @@ def demo_folder() -> Path:
     from explorer.data.examples import ExampleStore
     ExampleStore(folder).save(7, [np.asarray(seven(), np.float32)])
     return folder
-
-
-def lab_demo() -> DigitLab:
-    """The whole Digit Lab on the demo model, with the demo '7' drawn and saliency on."""
-    from explorer.ui.digit.lab import DigitLab
-    lab = DigitLab(demo_model())
-    pts = seven()
-    lab.session.begin_stroke(*pts[0])
-    for x, y in pts[1:]:
-        lab.session.extend_stroke(x, y)
-    lab.session.end_stroke()
-    lab.saliency_action.setChecked(True)
-    lab.resize(1400, 860)
-    return lab
-
-
-def canvas_demo() -> DigitCanvas:
-    """The canvas with the demo '7' (draw more with the left mouse button)."""
-    from explorer.ui.digit.canvas import DigitCanvas
-    canvas = DigitCanvas(demo_session())
-    canvas.resize(420, 420)
-    return canvas
-
 
 
 def demo_pen_model() -> Model:

@@ -15,8 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.analysis.experiments import GOAL_P, Dream, DreamSettings, DreamTarget, dream
-from explorer.analysis.experiments_pen import PenSettings
+from explorer.analysis.dreams import GOAL_P, Dream, DreamSettings, DreamTarget, dream
+from explorer.analysis.pen_dreams import PenSettings
 from explorer.engine import Model
 from explorer.ui.digit.edit_panel import editable_layers
 from explorer.ui.digit.plots import SIDE, DigitImage

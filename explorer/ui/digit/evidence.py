@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
-from explorer.session.digit_experiments import Evidence, build_evidence, nearest
+from explorer.session.evidence import Evidence, build_evidence, nearest
 from explorer.ui.widgets.jobs import JobRunner, failed_to
 from explorer.ui.widgets.mosaic import MosaicPanel
 

@@ -1,6 +1,8 @@
-"""The Digit Lab's experiments (issue 13), hooked into the lab with a few additive lines.
+"""The Digit Lab's experiments: edits on a working copy, sweep, dream, replay, evidence, order.
 
-``DigitExperiments(lab)`` builds the panels and wires them:
+``DigitExperiments(session, ...)`` builds the panels and wires them; it knows no lab: what it
+needs of the lab comes in as callables and the layer / kernel columns (``attach``), what it
+changes goes out as signals (the lab re-renders and says it in the status):
 - the edit panel has its own tab beside the inspector (a kernel's 3x3 values are editable
   there and show up in the inspector's sum); clicking a learned kernel, or double-clicking a feature
   map, switches its channel off (again: back on), shift-click picks it for scaling; edited channels are crossed out /
@@ -20,7 +22,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.data.preprocess import resize
 from explorer.engine import Model
-from explorer.session.digits import REF
+from explorer.session.drawing import REF
 from explorer.ui.digit.dream_panel import DreamPanel
 from explorer.ui.digit.edit_panel import EditPanel, mark_tiles
 from explorer.ui.digit.evidence import EvidencePanel
@@ -31,9 +33,11 @@ from explorer.ui.digit.sweep_panel import SweepPanel
 from explorer.ui.help.experiments import PAGES as HELP
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from explorer.session.digit_view import DigitView
     from explorer.session.digits import DigitSession
-    from explorer.ui.digit.lab import DigitLab
+    from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
 
 
 def conv_indices(model: Model) -> list[int]:
@@ -46,14 +50,27 @@ def ink_to_canvas(ink: np.ndarray) -> np.ndarray:
 
 
 class DigitExperiments(QtCore.QObject):
-    """Owns the experiment panels of one DigitLab; ``render(frame)`` after every lab render."""
+    """Owns the experiment panels of one Digit Lab; ``render(view)`` after every lab render.
 
-    def __init__(self, lab: DigitLab) -> None:
-        super().__init__(lab)
-        self.lab = lab
+    ``current_input()``: the network input now ((28, 28) or None); ``pen_model()``: the pen
+    model reading the drawing; ``pen_width()``: the canvas's pen, for strokes put on it.
+    """
+
+    edited = QtCore.Signal(str)              # the edits changed: their description
+    drawing_replaced = QtCore.Signal(str)    # a version of the drawing or an image is on the canvas: what
+    kernel_picked = QtCore.Signal()          # a kernel was picked for editing: show the edit panel
+
+    def __init__(self, session: DigitSession, current_input: Callable[[], np.ndarray | None],
+                 pen_model: Callable[[], Model], pen_width: Callable[[], float],
+                 parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.current_input = current_input
+        self._pen_model, self._pen_width = pen_model, pen_width
         self._marked: tuple[Any, ...] | None = None
         self._map_views: dict[QtCore.QObject, tuple[Any, Any]] = {}
-        session = lab.session
+        self.layers: LayerColumn | None = None
+        self.kernels: KernelColumn | None = None
         self.edit_panel = EditPanel(session)
         self.sweep = SweepPanel()
         self.dream = DreamPanel(session.model)
@@ -77,43 +94,42 @@ class DigitExperiments(QtCore.QObject):
         self.help_button.setToolTip("How to read this: what this view shows and how to read it")
         self.help_button.clicked.connect(self.show_help)
         self.tabs.setCornerWidget(self.help_button)
-        # every panel fits the column at 1024×640 (nothing scrolls away); edits get their own tab
-        lab.right_tabs.addTab(self.edit_panel, "edit")
-        lab.right_tabs.addTab(self.tabs, "experiments")
         self.edit_panel.edited.connect(self._on_edited)
         self.sweep.run_button.clicked.connect(self.run_sweep)
         self.dream.run_button.clicked.connect(self.run_dream)
         self.dream.draw_requested.connect(self.put_on_canvas)
-        self.replay.compute_button.clicked.connect(lambda: self.replay.compute(lab.session))
-        self.evidence.load_button.clicked.connect(lambda: self.evidence.load(lab.session.model))
+        self.replay.compute_button.clicked.connect(lambda: self.replay.compute(session))
+        self.evidence.load_button.clicked.connect(lambda: self.evidence.load(session.model))
         self.evidence.load_image.connect(self.put_on_canvas)
         self.order.order_requested.connect(lambda: self.order.show_order(*self._both_readers()))
         self.order.sweep_requested.connect(lambda: self.order.show_sweep(*self._both_readers()))
         self.order.variant_chosen.connect(self.put_strokes)
-        self.on_model_changed()
 
     # -- wiring that follows the model ---------------------------------------------------
-    def on_model_changed(self) -> None:
-        """After ``lab.set_model`` (or at start): re-connect the rebuilt columns."""
-        lab = self.lab
+    def attach(self, layers: LayerColumn, kernels: KernelColumn) -> None:
+        """The lab's layer and kernel columns (at start, and rebuilt after a new architecture):
+        clicks on them edit channels, and edited channels are marked on them."""
+        session = self.session
+        self.layers, self.kernels = layers, kernels
+        self._marked = None
         self._map_views = {}
-        lab.layers.cell_clicked.connect(self._on_map_cell)
-        for layer, panel in zip(conv_indices(lab.session.model), lab.kernels.panels):
+        layers.cell_clicked.connect(self._on_map_cell)
+        for layer, panel in zip(conv_indices(session.model), kernels.panels):
             panel.view.cell_clicked.connect(partial(self._on_kernel_clicked, layer))
             panel.setToolTip(panel.toolTip() + "\n\nClick a kernel: switch its channel off (again: on).\n"
                              "Shift-click: pick it in the inspector's edit panel to scale or edit it.")
-        for st in lab.session.stages:
+        for st in session.stages:
             if st.kind in ("conv", "relu", "pool"):
-                view = lab.layers.panels[st.name].view
+                view = layers.panels[st.name].view
                 view.viewport().installEventFilter(self)
                 self._map_views[view.viewport()] = (st, view)
-                panel = lab.layers.panels[st.name]
+                panel = layers.panels[st.name]
                 panel.setToolTip(panel.toolTip() + "\n\nDouble-click a map: switch its channel off (again: on).")
-        self.edit_panel.set_model(lab.session.model)
-        self.dream.set_model(lab.session.model)
+        self.edit_panel.set_model(session.model)
+        self.dream.set_model(session.model)
 
     def _on_map_cell(self, stage: Any, channel: int, _row: int, _col: int) -> None:
-        model = self.lab.session.model
+        model = self.session.model
         conv = stage.index if stage.kind == "conv" else stage.index - 1
         if stage.kind in ("conv", "relu") and 0 <= conv < len(model.layers) and model.layers[conv].type_name == "Conv2d":
             self.edit_panel.select(conv, channel, 0)
@@ -125,31 +141,29 @@ class DigitExperiments(QtCore.QObject):
             pos = view.box.mapSceneToView(view.mapToScene(ev.position().toPoint()))
             hit = view.cell_at(pos.x(), pos.y())
             conv = stage.index - {"conv": 0, "relu": 1, "pool": 2}[stage.kind]
-            if hit is not None and self.lab.session.model.layers[conv].type_name == "Conv2d":
+            if hit is not None and self.session.model.layers[conv].type_name == "Conv2d":
                 self.edit_panel.toggle(conv, hit[0])
                 return True
         return False
 
     def _on_kernel_clicked(self, layer: int, tile: int, _row: int, _col: int) -> None:
-        w = self.lab.session.model.layers[layer].params["weight"]
+        w = self.session.model.layers[layer].params["weight"]
         c_out, c_in = tile % w.shape[0], tile // w.shape[0]
         shift = QtWidgets.QApplication.keyboardModifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier
         if shift:
             self.edit_panel.select(layer, c_out, c_in)
-            self.lab.right_tabs.setCurrentWidget(self.edit_panel)
+            self.kernel_picked.emit()
         else:
             self.edit_panel.toggle(layer, c_out)
 
     def _on_edited(self) -> None:
-        self.lab.refresh_now()
-        self.lab.status.emit(f"edits: {self.lab.session.edits.describe()}")
+        self.edited.emit(f"edits: {self.session.edits.describe()}")
 
     # -- per render ------------------------------------------------------------------------
     def render(self, view: DigitView) -> None:
-        session = self.lab.session
-        if view.ghost is not None or self.lab.prob_panel.bars.ghost is not None:
-            self.lab.prob_panel.bars.set_ghost(view.ghost)
-        key = (id(session.model), id(self.lab.kernels), id(self.lab.layers), session.weights_version,
+        """Mark the edited channels on the columns (only when an edit changed)."""
+        session = self.session
+        key = (id(session.model), id(self.kernels), id(self.layers), session.weights_version,
                session.edits.describe())
         if key != self._marked:                   # only when an edit changed: pen moves stay cheap
             self._marked = key
@@ -157,7 +171,9 @@ class DigitExperiments(QtCore.QObject):
 
     def _mark(self, session: DigitSession) -> None:
         edits = session.edits
-        for layer, panel in zip(conv_indices(session.model), self.lab.kernels.panels):
+        if self.layers is None or self.kernels is None:
+            return
+        for layer, panel in zip(conv_indices(session.model), self.kernels.panels):
             w = np.asarray(session.model.layers[layer].params["weight"], np.float32)
             co, ci = w.shape[:2]
             show_kernels(panel, w)
@@ -167,51 +183,44 @@ class DigitExperiments(QtCore.QObject):
             if st.kind not in ("conv", "relu", "pool"):
                 continue
             conv = st.index - {"conv": 0, "relu": 1, "pool": 2}[st.kind]
-            panel = self.lab.layers.panels.get(st.name)
+            panel = self.layers.panels.get(st.name)
             if panel is not None and conv >= 0:
                 mark_tiles(panel.view, edits.edited_channels(conv))
 
     # -- actions ---------------------------------------------------------------------------
-    def current_input(self) -> np.ndarray | None:
-        self.lab.scheduler.flush()
-        frame = self.lab.frame
-        return None if frame is None else frame.x[0, 0].copy()
-
     def run_sweep(self) -> bool:
-        session = self.lab.session
-        model = session.model
+        model = self.session.model
 
         def probs(im: np.ndarray) -> np.ndarray:
             return np.asarray(model.trace(np.asarray(im, np.float32).reshape(1, 1, 28, 28)).probs, np.float32)
         return self.sweep.run(self.current_input(), probs)
 
     def run_dream(self) -> None:
-        self.dream.run(self.lab.session.model, self.current_input())
+        self.dream.run(self.session.model, self.current_input())
 
     def _both_readers(self) -> tuple[list[np.ndarray], Model, Model]:
         """The drawing's pen strokes, the CNN (with any edits) and the pen model."""
-        session = self.lab.session
-        return [s.points for s in session.committed.strokes], session.model, self.lab.pen.model
+        session = self.session
+        return [s.points for s in session.committed.strokes], session.model, self._pen_model()
 
     def put_strokes(self, strokes: list[np.ndarray]) -> None:
         """A version of the drawing (another stroke order, ...) becomes the drawing (undoable)."""
-        from explorer.session.digits import Stroke
-        width = self.lab.canvas.pen_width
-        self.lab.session.set_strokes([Stroke(np.asarray(s, np.float32), width) for s in strokes])
-        self.lab.refresh_now()
-        self.lab.status.emit("that version of the drawing is on the canvas (undo brings yours back)")
+        from explorer.session.drawing import Stroke
+        width = self._pen_width()
+        self.session.set_strokes([Stroke(np.asarray(s, np.float32), width) for s in strokes])
+        self.drawing_replaced.emit("that version of the drawing is on the canvas (undo brings yours back)")
 
     def put_on_canvas(self, ink: np.ndarray) -> None:
         """A 28x28 image (a dream, a held-out digit) becomes the canvas's background (undoable)."""
-        self.lab.session.set_background(ink_to_canvas(ink))
-        self.lab.refresh_now()
-        self.lab.status.emit("image put on the canvas (undo brings your drawing back)")
+        self.session.set_background(ink_to_canvas(ink))
+        self.drawing_replaced.emit("image put on the canvas (undo brings your drawing back)")
 
     def show_help(self) -> None:
         """The current view's "how to read this" section, in a non-modal box."""
         key = self.tabs.tabText(self.tabs.currentIndex())
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, f"How to read this — {key}",
-                                    HELP.get(key, "") + HELP["edit"], QtWidgets.QMessageBox.StandardButton.Ok, self.lab)
+                                    HELP.get(key, "") + HELP["edit"], QtWidgets.QMessageBox.StandardButton.Ok,
+                                    self.tabs.window())
         box.setTextFormat(QtCore.Qt.TextFormat.RichText)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         self.help_box = box

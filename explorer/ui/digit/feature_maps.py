@@ -10,7 +10,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
-from explorer.session.digit_view import DigitView, grid_shape, max_abs
+from explorer.session.digit_view import DigitView, build_view, grid_shape, max_abs
 from explorer.session.digits import Stage
 from explorer.ui.widgets.colors import fmt
 from explorer.ui.widgets.mosaic import MosaicPanel
@@ -158,7 +158,7 @@ def demo() -> QtWidgets.QWidget:
     from explorer.ui.digit.demo import demo_session
     session = demo_session()
     layers, kernels = LayerColumn(session.stages), KernelColumn(session.model)
-    layers.show_view(session.frame())
+    layers.show_view(build_view(session))
     box = QtWidgets.QWidget()
     row = QtWidgets.QHBoxLayout(box)
     row.addWidget(layers, 3)

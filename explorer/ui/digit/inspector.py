@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.session.digits import ConvExplanation, PoolExplanation
+from explorer.analysis.cnn_explain import ConvExplanation, PoolExplanation
 from explorer.ui.widgets.colors import qcolor
 
 

@@ -16,7 +16,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from explorer.data.examples import Example, ExampleStore
 from explorer.data.preprocess import EmptyDrawing, render_strokes
 from explorer.errors import ExplorerError
-from explorer.session.digits import REF, DigitSession
+from explorer.session.digits import DigitSession
+from explorer.session.drawing import REF
 
 UNSURE = 0.6
 DIGIT_KEYS = {getattr(QtCore.Qt.Key, f"Key_{d}"): d for d in range(10)}

@@ -1,9 +1,11 @@
 """DigitLab: canvas, what the network sees, every layer live, prediction, inspector.
 
 A pen movement: the canvas extends the session's stroke and the lab submits the session's
-version to ``LatestFrame``; at most once per frame the lab asks ``session.frame()`` for a
-``DigitView`` and routes its fields to the panels (it computes nothing itself); stale frames
-are dropped. The model changes only through the session, which tells the lab (on_change).
+version to ``LatestFrame``; at most once per frame the lab builds a ``DigitView``
+(``digit_view.build_view``) and routes its fields to the panels (it computes nothing itself);
+stale frames are dropped. The model changes only through the session, which tells its
+listeners (the lab). The lab composes: it builds its actions, three columns and the pen page,
+lays them out and connects them.
 """
 
 from __future__ import annotations
@@ -14,34 +16,38 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.analysis.cnn_explain import worked_conv_example, worked_pool_example
 from explorer.engine import Model
-from explorer.session.digit_view import DigitView
-from explorer.session.digits import DigitFrame, DigitSession, Stage, worked_conv_example, worked_pool_example
+from explorer.session.digit_view import DigitView, build_view
+from explorer.session.digits import DigitReading, DigitSession, Stage
 from explorer.session.pen_reader import SHIPPED, NotAPenModel, PenFrame, PenLive, load_pen_model
-from explorer.ui.digit import lab_layout
 from explorer.ui.digit.canvas import DigitCanvas, load_ink
 from explorer.ui.digit.experiments import DigitExperiments
-from explorer.ui.widgets.colors import SCOPES, diverging
+from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
+from explorer.ui.digit.inspector import InspectorPanel
+from explorer.ui.digit.keep import KeepBar
+from explorer.ui.digit.pen_gates import PenGatesPanel
+from explorer.ui.digit.pen_time import PenTimePanel
+from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+from explorer.ui.help.pen import PAGES
+from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
+from explorer.ui.widgets.fit import scrolled
+from explorer.ui.widgets.fold import FoldingSplitter
 from explorer.ui.widgets.guard import RenderGuard
+from explorer.ui.widgets.howto import HowToButton
 from explorer.ui.widgets.latest import LatestFrame
+from explorer.ui.widgets.mosaic import MosaicPanel
+from explorer.ui.widgets.probabilities import ProbabilityPanel
 from explorer.ui.widgets.report import report_error
 
 if TYPE_CHECKING:
-    from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
     from explorer.ui.digit.gallery import GalleryWindow
-    from explorer.ui.digit.inspector import InspectorPanel
-    from explorer.ui.digit.keep import KeepBar
-    from explorer.ui.digit.pen_gates import PenGatesPanel
-    from explorer.ui.digit.pen_time import PenTimePanel
-    from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
-    from explorer.ui.widgets.colors import ScaleLegend
-    from explorer.ui.widgets.fold import FoldingSplitter
-    from explorer.ui.widgets.howto import HowToButton
-    from explorer.ui.widgets.mosaic import MosaicPanel
-    from explorer.ui.widgets.probabilities import ProbabilityPanel
+
+GRAY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
 
 
 def _rect(r: tuple[float, float, float, float] | None) -> QtCore.QRectF | None:
@@ -58,7 +64,7 @@ class DigitLab(QtWidgets.QWidget):
     # called with what is about to replace a non-empty drawing (Clear, an image): the window
     # keeps a copy of the work in File → Recover (explorer.ui.shell.recover)
     before_replace: Callable[[str], object] | None = None
-    # built by lab_layout (make_actions, build, rebuild_columns)
+    # built by _make_actions, _build and _rebuild_columns
     undo_action: QtGui.QAction
     redo_action: QtGui.QAction
     clear_action: QtGui.QAction
@@ -114,19 +120,220 @@ class DigitLab(QtWidgets.QWidget):
         self.render_guard = RenderGuard(self._render, self.status.emit, self._drop_selection)
         self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self)
         self.pen_scheduler = LatestFrame(self._render_pen, fps=30, parent=self)   # the CNN over pen time, catching up
-        lab_layout.make_actions(self)
-        lab_layout.build(self)
+        self._make_actions()
+        self._build()
         self.show_pen_notice(pen_notice)
         self.pen_combo.activated.connect(lambda i: self.choose_pen_model(self.pen_combo.itemData(i)))
         self.pen_time.target_changed.connect(lambda t: self.set_pen_target(None if t < 0 else t))
         self.middle_tabs.currentChanged.connect(lambda _: self._render_pen())
         self._update_actions()
-        self.experiments = DigitExperiments(self)            # issue 13: edits, sweep, dream, replay, evidence
+        self.experiments = DigitExperiments(self.session, self.current_input, lambda: self.pen.model,
+                                            lambda: self.canvas.pen_width, self)
+        # every panel fits the column at 1024×640 (nothing scrolls away); edits get their own tab
+        self.right_tabs.addTab(self.experiments.edit_panel, "edit")
+        self.right_tabs.addTab(self.experiments.tabs, "experiments")
+        self.experiments.attach(self.layers, self.kernels)
+        self.experiments.edited.connect(self._on_experiment_changed)
+        self.experiments.drawing_replaced.connect(self._on_experiment_changed)
+        self.experiments.kernel_picked.connect(lambda: self.right_tabs.setCurrentWidget(self.experiments.edit_panel))
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
         self.canvas.stroke_finished.connect(self._update_actions)
         self.canvas.image_dropped.connect(self.open_image)
-        self.session.on_change(self._on_model_changed)
+        self.session.listeners.add(self._on_model_changed)
         self.refresh_now()
+
+    # -- building: actions, the three columns, the pen page ---------------------------------------
+    def _action(self, text: str, slot: Callable[..., object],
+                shortcut: str | QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | QtCore.Qt.Key | None = None,
+                checkable: bool = False, tip: str = "") -> QtGui.QAction:
+        act = QtGui.QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QtGui.QKeySequence(shortcut))
+            act.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        act.setCheckable(checkable)
+        act.setToolTip(tip or text)
+        (act.toggled if checkable else act.triggered).connect(slot)
+        self.addAction(act)
+        return act
+
+    def _make_actions(self) -> None:
+        self.undo_action = self._action("Undo stroke", self.undo, QtGui.QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action("Redo stroke", self.redo, "Ctrl+Shift+Z")
+        self.clear_action = self._action("Clear", self.clear, QtCore.Qt.Key.Key_Delete, tip="Clear the canvas (Delete)")
+        self.eraser_action = self._action("Eraser", self._on_eraser, "E", True, "Eraser: cut strokes where it passes (E)")
+        self.wider_action = self._action("Wider pen", lambda: self.set_pen_width(self.canvas.pen_width + 3), "]")
+        self.narrower_action = self._action("Narrower pen", lambda: self.set_pen_width(self.canvas.pen_width - 3), "[")
+        self.saliency_action = self._action("Saliency", self._on_saliency, "S", True,
+                                      "Colour the pixels that push the top class up (red) or down (blue)")
+        self.winners_action = self._action("Pool winners", self._on_winners, "W", True,
+                                     "Darken, on each conv/ReLU map, the cells the next max-pool keeps")
+
+    def _left_column(self) -> QtWidgets.QWidget:
+        tools = QtWidgets.QToolBar()
+        tools.setIconSize(QtCore.QSize(16, 16))
+        for act in (self.undo_action, self.redo_action, self.clear_action, self.eraser_action):
+            tools.addAction(act)
+        self.pen_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.pen_slider.setRange(4, 40)
+        self.pen_slider.setValue(int(self.canvas.pen_width))
+        self.pen_slider.setToolTip("Pen width (on the canvas; the network always sees an MNIST-like pen)")
+        self.pen_slider.valueChanged.connect(self.set_pen_width)
+        pen_row = QtWidgets.QHBoxLayout()
+        pen_row.addWidget(QtWidgets.QLabel("pen width"))
+        pen_row.addWidget(self.pen_slider, 1)
+
+        self.input_panel = MosaicPanel("network input", (
+            "Your drawing preprocessed like MNIST: white ink on black, longer side 20 px,\n"
+            "centre of mass at the centre of a 28×28 field. This is the network's input."),
+            1, 28, 28, 1, GRAY, (0.0, 1.0))
+        self.saliency_panel = MosaicPanel("saliency", (
+            "Gradient of the top class's score (logit) with respect to each input pixel,\n"
+            "from the engine's backward pass: red pixels push that class up, blue push it down."),
+            1, 28, 28, 1, diverging())
+        self.saliency_panel.setVisible(False)
+        seen = QtWidgets.QHBoxLayout()
+        seen.addWidget(self.input_panel)
+        seen.addWidget(self.saliency_panel)
+
+        self.legend = ScaleLegend()
+        self.scope_box = QtWidgets.QComboBox()
+        for key, text in SCOPES.items():
+            self.scope_box.addItem(text, key)
+        self.scope_box.setCurrentIndex(list(SCOPES).index(self.scope))
+        self.scope_box.setToolTip("Divide values by the largest |value| of each map, each layer, or the whole network")
+        self.scope_box.currentIndexChanged.connect(lambda _: self.set_scope(self.scope_box.currentData()))
+        scale_row = QtWidgets.QHBoxLayout()
+        scale_row.addWidget(QtWidgets.QLabel("colour scale"))
+        scale_row.addWidget(self.scope_box)
+        toggles = QtWidgets.QHBoxLayout()
+        for act in (self.saliency_action, self.winners_action):
+            box = QtWidgets.QCheckBox(act.text())
+            box.setToolTip(act.toolTip())
+            box.toggled.connect(act.setChecked)
+            act.toggled.connect(box.setChecked)
+            toggles.addWidget(box)
+        toggles.addStretch(1)
+
+        left = self.left = QtWidgets.QWidget()
+        left.installEventFilter(self)
+        lv = QtWidgets.QVBoxLayout(left)
+        lv.setContentsMargins(4, 4, 4, 4)
+        lv.addWidget(tools)
+        lv.addWidget(self.canvas)
+        lv.addLayout(pen_row)
+        # -- my examples (issue 12): keep the drawing as an example, the gallery --
+        self.keeper = KeepBar(self.session)
+        self.keeper.status.connect(self.status)
+        self.keeper.gallery_requested.connect(self.show_gallery)
+        self.canvas.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)   # so digit keys reach the lab
+        lv.addWidget(self.keeper)
+        lv.addLayout(seen, 1)
+        lv.addLayout(scale_row)
+        lv.addWidget(self.legend)
+        lv.addLayout(toggles)
+        return left
+
+    def _build(self) -> None:
+        left = self._left_column()
+        self.layers = LayerColumn(self.session.stages)
+        self.layers.cell_clicked.connect(self.inspect)
+        self.kernels = KernelColumn(self.session.model)
+        self.layer_scroll = QtWidgets.QScrollArea()
+        self.layer_scroll.setWidgetResizable(True)
+        self.layer_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.layer_scroll.setWidget(self.layers)
+
+        self.prob_panel = ProbabilityPanel(title="<b>CNN prediction</b> · reads the picture · softmax over 10 classes")
+        self.inspector = InspectorPanel()
+        self.inspector.worked_conv_requested.connect(lambda: self.show_worked("conv"))
+        self.inspector.worked_pool_requested.connect(lambda: self.show_worked("pool"))
+        self.right_tabs = QtWidgets.QTabWidget()
+        self.right_tabs.addTab(self.inspector, "inspector")
+        self.right_tabs.addTab(scrolled(self.kernels), "kernels")   # the learned kernels; scroll for a deep net
+        self.right_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(self.prob_panel)
+        self.right_splitter.addWidget(self.right_tabs)
+        self.right_splitter.setStretchFactor(0, 1)     # a shorter window shrinks both: the prediction goes
+        self.right_splitter.setStretchFactor(1, 2)     # compact, the tabs keep most of the room
+        self.right_splitter.setSizes([250, 610])     # a short window: the prediction goes compact (≥ 160 px)
+
+        self.middle_tabs = QtWidgets.QTabWidget()
+        self.middle_tabs.setObjectName("digitMiddleTabs")
+        self.middle_tabs.addTab(self.layer_scroll, "CNN layers")
+        self.middle_tabs.addTab(scrolled(self._pen_page()), "pen RNN")   # scrolls only below ~170 px
+        self.middle_tabs.setTabToolTip(0, "The CNN reads the picture: every layer's maps, live")
+        self.middle_tabs.setTabToolTip(1, "The pen RNN reads the pen as it moves: its probabilities over pen time\n"
+                                         "beside the CNN's, its hidden state and its gates, live")
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        for w in (left, self.middle_tabs, self.right_splitter):
+            self.splitter.addWidget(w)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 1)     # a narrower window shrinks the maps and the right column alike
+        self.splitter.setSizes([350, 570, 480])
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.splitter)
+
+    def _pen_page(self) -> QtWidgets.QWidget:
+        """The pen RNN's page: its model, probabilities over pen time (both readers), state and gates."""
+        self.pen_combo = QtWidgets.QComboBox()
+        self.pen_combo.setToolTip("The pen model reading the drawing (File → Open model… adds one)")
+        for label in SHIPPED:
+            self.pen_combo.addItem(label, label)
+        self.pen_combo.setMinimumContentsLength(5)
+        self.pen_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.pen_note = QtWidgets.QLabel()                 # "⚠ untrained", the reason in its tooltip
+        self.pen_note.setStyleSheet("color:#b35900")
+        self.pen_note.setMinimumWidth(10)
+        self.pen_help = HowToButton("pen RNN", PAGES["reader"], compact=True)
+        self.pen_time = PenTimePanel()
+        self.pen_trajectory = PenTrajectoryPanel()
+        self.pen_gates = PenGatesPanel()
+        top = QtWidgets.QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 0)
+        which = QtWidgets.QLabel("pen model")
+        which.setMinimumWidth(1)
+        top.addWidget(which)
+        top.addWidget(self.pen_combo)
+        top.addWidget(self.pen_note, 1)
+        top.addWidget(self.pen_help)
+        self.pen_split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        lower = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        lower.addWidget(self.pen_trajectory)
+        lower.addWidget(self.pen_gates)
+        lower.setChildrenCollapsible(False)          # unfolded, neither comes back at zero width
+        self.pen_trajectory.setWindowTitle("hidden state")     # their tabs' titles when the rows fold
+        self.pen_gates.setWindowTitle("gates")
+        self.pen_split.addWidget(self.pen_time)
+        self.pen_split.addWidget(lower)
+        self.pen_split.setStretchFactor(0, 5)
+        self.pen_split.setStretchFactor(1, 4)
+        # a narrow or short middle column (1024x640): the state and the gates fold into tabs
+        # under the probabilities, each readable, instead of squashing side by side
+        self.pen_fold = FoldingSplitter(self.pen_split, QtCore.QSize(330, 560), pinned=1, proportions=[5, 4])
+        page = QtWidgets.QWidget()
+        page.setObjectName("penPage")
+        lay = QtWidgets.QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(top)
+        lay.addWidget(self.pen_fold, 1)
+        return page
+
+    def _rebuild_columns(self) -> None:
+        """A new architecture: new layer and kernel columns (the drawing and the rest stay)."""
+        old_layers = self.layer_scroll.takeWidget()
+        if old_layers is not None:
+            old_layers.deleteLater()
+        self.layers = LayerColumn(self.session.stages)
+        self.layers.cell_clicked.connect(self.inspect)
+        self.layer_scroll.setWidget(self.layers)
+        old = self.right_tabs.widget(1)                 # the kernels' scroll area
+        self.right_tabs.removeTab(1)
+        if old is not None:
+            old.deleteLater()
+        self.kernels = KernelColumn(self.session.model)
+        self.right_tabs.insertTab(1, scrolled(self.kernels), "kernels")
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
         if obj is self.left and ev.type() == QtCore.QEvent.Type.Resize:
@@ -136,9 +343,9 @@ class DigitLab(QtWidgets.QWidget):
 
     # -- public API ---------------------------------------------------------------------
     @property
-    def frame(self) -> DigitFrame | None:
-        """The last rendered computation (input, trace, probabilities); None while empty."""
-        return None if self.view is None else self.view.frame
+    def reading(self) -> DigitReading | None:
+        """The last rendered reading of the drawing (input, trace, probabilities); None while empty."""
+        return None if self.view is None else self.view.reading
 
     @property
     def scope(self) -> str:
@@ -240,7 +447,16 @@ class DigitLab(QtWidgets.QWidget):
 
     def panels(self) -> dict[str, QtWidgets.QWidget]:
         """Exportable panels by title."""
-        return lab_layout.panels(self)
+        out: dict[str, QtWidgets.QWidget] = {"canvas": self.canvas, "network input": self.input_panel,
+                                             "prediction": self.prob_panel, "inspector": self.inspector,
+                                             "probabilities over pen time": self.pen_time,
+                                             "pen RNN hidden state": self.pen_trajectory,
+                                             "pen RNN gates": self.pen_gates}
+        for st in self.session.stages:
+            out[st.title] = self.layers.panels[st.name]
+        for p in self.kernels.panels:
+            out[p.title.text().replace("<b>", "").replace("</b>", "")] = p
+        return out
 
     def set_model(self, model: Model) -> None:
         """Swap the network through the session; the drawing stays, the panels follow."""
@@ -309,10 +525,10 @@ class DigitLab(QtWidgets.QWidget):
     def export_activations(self, path: str | os.PathLike[str]) -> Path | None:
         """Every layer output of the current drawing to .npz; None (and a message) when empty."""
         self.scheduler.flush()
-        if self.frame is None:
+        if self.reading is None:
             self.show_error("Nothing to export", "draw a digit first")
             return None
-        return save_npz(self.session.activations(self.frame), path)
+        return save_npz(self.session.activations(self.reading), path)
 
     def show_error(self, title: str, text: str) -> None:
         """One-line message in the status bar + a non-blocking message box (tests patch this)."""
@@ -322,6 +538,17 @@ class DigitLab(QtWidgets.QWidget):
 
     def _message_box(self, title: str, text: str) -> None:
         report_error(self, title, text)                       # the one non-blocking box (tests patch this)
+
+    def current_input(self) -> np.ndarray | None:
+        """The (28, 28) network input of the drawing as it is now (None while empty)."""
+        self.scheduler.flush()
+        reading = self.reading
+        return None if reading is None else reading.x[0, 0].copy()
+
+    def _on_experiment_changed(self, message: str) -> None:
+        """An edit, or a version of the drawing put on the canvas: show it now and say it."""
+        self.refresh_now()
+        self.status.emit(message)
 
     def refresh_now(self) -> None:
         """Recompute and repaint at once (after undo, open, scope change)."""
@@ -334,7 +561,7 @@ class DigitLab(QtWidgets.QWidget):
         """Stop timers (closeEvent)."""
         self.scheduler.stop()
         self.pen_scheduler.stop()
-        self.experiments.stop()                               # issue 13
+        self.experiments.stop()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt)
         self.stop()
@@ -354,8 +581,8 @@ class DigitLab(QtWidgets.QWidget):
     def _on_model_changed(self, what: str) -> None:
         """The session's model changed: new columns for a new architecture, then a new frame."""
         if what == "model":
-            lab_layout.rebuild_columns(self)
-            self.experiments.on_model_changed()
+            self._rebuild_columns()
+            self.experiments.attach(self.layers, self.kernels)
             self.inspector.clear()
             self.describe_model()                            # a new model: its own name again
         self.refresh_now()
@@ -379,7 +606,7 @@ class DigitLab(QtWidgets.QWidget):
 
     # -- rendering: route one DigitView to the panels --------------------------------------
     def _render(self, _version: object) -> None:
-        view = self.view = self.session.frame()
+        view = self.view = build_view(self.session)
         self.input_panel.view.show_maps(view.input[None])
         self.layers.show_view(view)
         self.legend.set_label(view.legend)
@@ -387,7 +614,9 @@ class DigitLab(QtWidgets.QWidget):
         self.keeper.show_probs(view.probs)
         self._show_saliency(view)
         self._show_selection(view)
-        self.experiments.render(view)                         # issue 13
+        if view.ghost is not None or self.prob_panel.bars.ghost is not None:
+            self.prob_panel.bars.set_ghost(view.ghost)          # the unedited model's answer while edited
+        self.experiments.render(view)
         self._render_pen()
 
     def _current_probs(self) -> np.ndarray | None:
@@ -468,14 +697,58 @@ class DigitLab(QtWidgets.QWidget):
             super().keyPressEvent(ev)
 
     def show_gallery(self) -> QtWidgets.QDialog | None:
-        return lab_layout.show_gallery(self)
+        """The examples gallery (issue 12), built once and reloaded on later calls."""
+        if self.keeper.folder is None:
+            self.status.emit("no folder for examples is set")
+            return None
+        from explorer.ui.digit.gallery import GalleryWindow
+        if self.gallery is None:
+            gallery = self.gallery = GalleryWindow(self.keeper.folder, lambda: self.session.model, self)
+            gallery.status.connect(self.status)
+            self.keeper.kept.connect(lambda _ex: gallery.reload() if gallery.isVisible() else None)
+        else:
+            self.gallery.reload()
+        self.gallery.show()
+        return self.gallery
 
-    # -- settings -----------------------------------------------------------------------
     def save_settings(self, s: QtCore.QSettings) -> None:
-        lab_layout.save_settings(self, s)
+        s.setValue("digits/pen_width", float(self.canvas.pen_width))
+        s.setValue("digits/scope", self.scope)
+        s.setValue("digits/saliency", self.saliency_action.isChecked())
+        s.setValue("digits/winners", self.winners_action.isChecked())
+        s.setValue("digits/splitter", self.splitter.saveState())
+        s.setValue("digits/right_splitter", self.right_splitter.saveState())
+        s.setValue("digits/middle_tab", self.middle_tabs.currentIndex())
+        s.setValue("digits/pen_model", self.pen_source)
+        s.setValue("digits/pen_target", -1 if self.pen.target is None else int(self.pen.target))
+
+    def _apply_settings(self, s: QtCore.QSettings) -> list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]]:
+        """Apply saved settings; returns the splitter states to apply again once laid out."""
+        as_bool = lambda v: str(v).lower() in ("true", "1")  # noqa: E731 (INI stores text)
+        if s.value("digits/pen_width") is not None:
+            self.set_pen_width(float(s.value("digits/pen_width")))
+        self.set_scope(str(s.value("digits/scope", self.scope)))
+        self.saliency_action.setChecked(as_bool(s.value("digits/saliency", False)))
+        self.winners_action.setChecked(as_bool(s.value("digits/winners", False)))
+        tab = s.value("digits/middle_tab")
+        if tab is not None and str(tab).lstrip("-").isdigit() and 0 <= int(tab) < self.middle_tabs.count():
+            self.middle_tabs.setCurrentIndex(int(tab))
+        target = s.value("digits/pen_target")
+        if target is not None and str(target).lstrip("-").isdigit() and -1 <= int(target) <= 9:
+            self.set_pen_target(None if int(target) < 0 else int(target))
+        source = s.value("digits/pen_model")
+        if isinstance(source, str) and source and source != self.pen_source:
+            self.restore_pen_model(source)
+        pending = []
+        for key, split in (("digits/splitter", self.splitter), ("digits/right_splitter", self.right_splitter)):
+            v = s.value(key)
+            if isinstance(v, QtCore.QByteArray):
+                split.restoreState(v)
+                pending.append((split, v))
+        return pending
 
     def restore_settings(self, s: QtCore.QSettings) -> None:
-        self._pending_splits += lab_layout.restore_settings(self, s)   # again once laid out (showEvent)
+        self._pending_splits += self._apply_settings(s)   # again once laid out (showEvent)
 
     # -- Lab protocol (explorer.ui.widgets.lab_protocol) ----------------------------------------
     def describe_model(self, notice: str | None = None, source: str | None = None) -> None:
@@ -484,7 +757,16 @@ class DigitLab(QtWidgets.QWidget):
         self.model_changed.emit()
 
     def model_label(self) -> str:
-        return lab_layout.model_label(self)
+        """Lab protocol: a warning, where the model comes from, or its name and held-out accuracy."""
+        if self._notice:
+            return f"<span style='color:#b35900'>⚠ {self._notice}</span>"
+        if self._source:
+            return f"digit model: <b>{self._source}</b>"
+        meta = getattr(self.session.model, "meta", {})
+        acc = meta.get("val_acc")
+        held = f" · {100 * float(acc):.1f}% on held-out digits" if acc is not None else ""
+        pen = self.pen_combo.currentText() or "pen RNN"
+        return f"digit model: <b>{meta.get('name', meta.get('arch', 'CNN'))}</b>{held} · pen: <b>{pen}</b>"
 
     def shutdown(self) -> None:
         self.stop()
@@ -497,8 +779,3 @@ class DigitLab(QtWidgets.QWidget):
         for split, state in self._pending_splits:
             split.restoreState(state)
         self._pending_splits = []
-
-
-if __name__ == "__main__":
-    from explorer.ui.digit.demo import lab_demo, run
-    raise SystemExit(run(lab_demo))

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
-from explorer.session.pen_experiments import SWEEPS, Reading, read_variants, sweep_both
+from explorer.session.both_readers import SWEEPS, Reading, read_variants, sweep_both
 from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, style_plot
 

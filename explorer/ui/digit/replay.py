@@ -13,8 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.session.digit_experiments import replay
 from explorer.session.digits import DigitSession
+from explorer.session.replay import replay
 from explorer.ui.digit.plots import SIDE, DigitImage, class_key, class_plot
 from explorer.ui.widgets.jobs import JobRunner, failed_to
 

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.analysis.experiments import Sweep, identity_value, sweep, unit_of
+from explorer.analysis.transforms import Sweep, identity_value, sweep, unit_of
 from explorer.ui.digit.plots import SIDE, DigitImage, class_key, class_plot
 from explorer.ui.widgets.jobs import JobRunner, failed_to
 from explorer.ui.widgets.transforms import transform_combo

@@ -85,7 +85,7 @@ def show_session(lab: SequenceLab, session: SequenceSession, key: str | None) ->
     if key is not None:
         session.basis_key = key
     if lab._on_model_set not in session.listeners:
-        session.listeners.append(lab._on_model_set)
+        session.listeners.add(lab._on_model_set)
     apply_model(lab, session)
     return old
 

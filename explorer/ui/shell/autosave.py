@@ -167,7 +167,7 @@ class Autosaver(QtCore.QObject):
 
 # -- wiring the main window ------------------------------------------------------------------
 def _drawing_item(window: Any) -> Callable[[bool], Write | None]:
-    from explorer.session.digits import save_drawing
+    from explorer.session.drawing import save_drawing
     last: list[object] = [None]
 
     def snapshot(force: bool) -> Write | None:

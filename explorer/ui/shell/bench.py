@@ -319,7 +319,7 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
         canvas = lab.canvas
         lab.middle_tabs.setCurrentIndex(1 if page == "pen" else 0)
         if beside:
-            from explorer.session.digits import Stroke
+            from explorer.session.drawing import Stroke
             lab.session.set_strokes([Stroke(loop_stroke(beside).astype(np.float32))])
             lab.refresh_now()
             run_loop(app, 0.2)

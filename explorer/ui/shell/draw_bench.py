@@ -89,7 +89,7 @@ def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
         app.processEvents()
         canvas = lab.canvas
         if beside:
-            from explorer.session.digits import Stroke
+            from explorer.session.drawing import Stroke
             lab.session.set_strokes([Stroke(loop_stroke(beside).astype(np.float32))])
             lab.refresh_now()
             app.processEvents()

@@ -168,7 +168,7 @@ def check_settings(settings: QtCore.QSettings) -> list[str]:
 
 # -- the window's kept state ---------------------------------------------------------------
 def restore_drawing(window: Any) -> list[str]:
-    from explorer.session.digits import DamagedDrawing
+    from explorer.session.drawing import DamagedDrawing
     path = window.drawing_path()
     if not os.path.lexists(path):
         return []

@@ -116,7 +116,7 @@ def prepare(lesson: Lesson, tmp: Path) -> Prepared:
     _check_selection(lesson.section("digits").get("selection"), digit)
     drawing = None
     if lesson.drawing is not None:
-        from explorer.session.digits import load_drawing
+        from explorer.session.drawing import load_drawing
         (tmp / "drawing.npz").write_bytes(lesson.drawing)
         try:
             drawing = load_drawing(tmp / "drawing.npz")

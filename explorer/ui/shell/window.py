@@ -20,7 +20,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
-from explorer.session.digits import default_digit_model, network_input
+from explorer.session.digits import default_digit_model
+from explorer.session.drawing import network_input
 from explorer.ui.digit.lab import DigitLab
 from explorer.ui.help import PAGES
 from explorer.ui.shell import dialogs, lessons, recover

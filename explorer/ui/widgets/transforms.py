@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6 import QtWidgets
 
-from explorer.analysis.experiments import TRANSFORMS, unit_of
+from explorer.analysis.transforms import TRANSFORMS, unit_of
 
 
 def transform_combo() -> QtWidgets.QComboBox:

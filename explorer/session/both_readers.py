@@ -1,4 +1,4 @@
-"""Experiments that show the difference between the two readers (no Qt).
+"""The drawing read by both readers (the CNN and the pen RNN), varied: stroke order, moves, thickness (no Qt).
 
 ``stroke_variants(strokes)``: the same drawing drawn differently — reversed (the last stroke
 first, each stroke from its end: ``classify --reverse-strokes``), every other order of its

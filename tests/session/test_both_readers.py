@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.session.digits import default_digit_model
-from explorer.session.pen_experiments import (
+from explorer.session.both_readers import (
     SWEEPS,
     read_variants,
     reversed_strokes,
@@ -14,6 +13,7 @@ from explorer.session.pen_experiments import (
     sweep_both,
     transformed,
 )
+from explorer.session.digits import default_digit_model
 from explorer.session.pen_reader import random_pen_model, read_at_once
 
 

@@ -1,6 +1,6 @@
 """Pen dreams: gradient ascent on the *pen path* of a few strokes instead of on free pixels.
 
-A pixel dream (``experiments.dream``) is free to put any grey anywhere, and even with L2,
+A pixel dream (``dreams.DreamSettings``) is free to put any grey anywhere, and even with L2,
 blur and jitter it settles on smudges. Here the image is drawn: ``strokes`` chains of
 ``dots`` points, each point a round Gaussian dab of ink (sigma ~ 1 px, MNIST's pen),
 merged by a saturating union ``ink = 1 - exp(-sum_i g_i)``. The network's gradient
@@ -12,13 +12,13 @@ is a handful of pen strokes. Deterministic per seed (the start strokes and the j
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import numpy as np
 
-from explorer.analysis.experiments import DreamTarget, check_steps, copy_model, jittered_gradient
+from explorer.analysis.dreams import DreamTarget, Seed, Steps, check_steps, jittered_gradient
+from explorer.analysis.edits import copy_model
 from explorer.engine import Model
 
 __all__ = ["PenSettings", "pen_dream_steps", "pen_start_image", "render_backward", "render_dots", "start_strokes", "stroke_penalty"]
@@ -41,6 +41,14 @@ class PenSettings:
     spacing: float = 1.3
     stiffness: float = 1.0
     jitter: int = 1
+
+    def start_image(self, seed: int, start: str | np.ndarray = "blank") -> np.ndarray:
+        """The image a pen dream starts from: its seeded start strokes (``start`` is for pixel dreams)."""
+        return pen_start_image(self, seed)
+
+    def ascent(self, model: Model, target: DreamTarget, seed: Seed, start: str | np.ndarray, cap: int) -> Steps:
+        """One attempt of at most ``cap`` steps (see ``pen_dream_steps``)."""
+        return pen_dream_steps(model, target, replace(self, steps=cap), seed)
 
 
 def render_dots(points: np.ndarray, sigma: float, gain: float) -> tuple[np.ndarray, np.ndarray]:
@@ -108,8 +116,7 @@ def pen_start_image(settings: PenSettings, seed: int) -> np.ndarray:
     return render_dots(pts, settings.sigma, settings.gain)[0].astype(np.float32)
 
 
-def pen_dream_steps(model: Model, target: DreamTarget, settings: PenSettings = PenSettings(),
-                    seed: int | np.random.SeedSequence = 0) -> Iterator[tuple[int, np.ndarray, float]]:
+def pen_dream_steps(model: Model, target: DreamTarget, settings: PenSettings = PenSettings(), seed: Seed = 0) -> Steps:
     """Yield (step, image (28, 28) float32, activation) after every step of the pen dream."""
     check_steps(settings.steps)
     rng = np.random.default_rng(seed)
