@@ -19,6 +19,7 @@ from explorer.ui.digit.keep import KeepBar
 from explorer.ui.digit.pen_gates import PenGatesPanel
 from explorer.ui.digit.pen_time import PenTimePanel
 from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+from explorer.ui.digit.steady import SteadySplitter
 from explorer.ui.help.pen import PAGES
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging
 from explorer.ui.widgets.fit import scrolled
@@ -165,6 +166,7 @@ def build(lab: DigitLab) -> None:
     lab.splitter.setStretchFactor(1, 1)
     lab.splitter.setStretchFactor(2, 1)     # a narrower window shrinks the maps and the right column alike
     lab.splitter.setSizes([350, 570, 480])
+    SteadySplitter(lab.splitter)            # a new text in a panel no longer repaints the whole window
     lay = QtWidgets.QVBoxLayout(lab)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.addWidget(lab.splitter)
