@@ -1,0 +1,123 @@
+"""The Digit Lab's per-move fast paths equal their slow references; the splitter that drops
+layout requests still re-lays out on a real change; the pen bench waits for changed panels only."""
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui.widgets.colors import diverging
+from explorer.ui.widgets.mosaic import GAP, MosaicView, tile_layout
+
+
+def _pixels(view: MosaicView) -> np.ndarray:
+    img = view.image.pixmap().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
+    return a[:, : img.width(), 2::-1].copy()                     # BGRA in memory -> RGB
+
+
+def _reference(maps: np.ndarray, cols: int, levels: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """Tile by tile, as the panel did before: LUT colours, 1-cell gaps of GAP colour."""
+    n, h, w = maps.shape
+    lut = diverging().getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)
+    H, W = tile_layout(n, cols, h, w)
+    out = np.empty((H, W, 3), np.uint8)
+    out[...] = GAP[:3]
+    lo, hi = levels
+    idx = np.clip((maps - lo) * (255.0 / (hi - lo)) + 0.5, 0, 255).astype(np.uint8)
+    for c in range(n):
+        r, k = divmod(c, cols)
+        out[r * (h + 1): r * (h + 1) + h, k * (w + 1): k * (w + 1) + w] = lut[idx[c]]
+    return out
+
+
+@pytest.mark.parametrize("n,h,w,cols", [(1, 28, 28, 1), (8, 28, 28, 8), (16, 14, 14, 8), (10, 5, 7, 4), (1, 4, 16, 1)])
+def test_mosaic_pixels_equal_the_tile_by_tile_reference(qtbot, n, h, w, cols):
+    view = MosaicView(n, h, w, cols)
+    qtbot.addWidget(view)
+    rng = np.random.default_rng(n * 100 + cols)
+    for _ in range(2):                                        # the buffer is reused: a second frame too
+        maps = rng.uniform(-1.3, 1.3, (n, h, w)).astype(np.float32)
+        view.show_maps(maps)
+        np.testing.assert_array_equal(_pixels(view), _reference(maps, cols))
+    if n > 1:                                                  # negative control: tiles swapped differ
+        swapped = maps[::-1].copy()
+        assert not np.array_equal(_pixels(view), _reference(swapped, cols))
+
+
+def test_steady_splitter_drops_only_unchanged_layout_requests(qtbot):
+    from explorer.ui.digit.steady import SteadySplitter
+
+    split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+    qtbot.addWidget(split)
+    left, right = QtWidgets.QFrame(), QtWidgets.QLabel("right")    # a panel with a label, as the lab's
+    label = QtWidgets.QLabel("12.5 %")
+    QtWidgets.QVBoxLayout(left).addWidget(label)
+    split.addWidget(left)
+    split.addWidget(right)
+    split.resize(400, 100)
+    split.show()
+    qtbot.waitExposed(split)
+    steady = SteadySplitter(split)
+    QtWidgets.QApplication.sendPostedEvents()
+
+    def settle() -> None:
+        for _ in range(3):
+            QtWidgets.QApplication.sendPostedEvents()
+            QtWidgets.QApplication.processEvents()
+
+    settle()
+    passed, dropped = steady.passed, steady.dropped
+    label.setText("13.7 %")                       # same size hints: nothing for the splitter to do
+    settle()
+    assert steady.dropped > dropped and steady.passed == passed
+    width = right.width()
+    right.hide()                                 # a real change: the splitter gives its room away
+    settle()
+    assert steady.passed > passed and left.width() > width
+    right.show()
+    settle()
+    right.setMinimumWidth(300)                   # a new minimum is honoured
+    settle()
+    assert right.width() >= 300
+
+
+class _Scheduler(QtCore.QObject):
+    rendered = QtCore.Signal()
+
+
+def test_pen_latency_waits_for_changed_panels_only(qtbot):
+    """A panel still showing the same object after the frame is not waited for; a direct panel
+    counts from the input, a frame panel only from the frame on."""
+    import time
+
+    from explorer.ui.bench import InputLatency
+
+    widgets = {name: QtWidgets.QWidget() for name in ("canvas", "maps", "pen")}
+    for w in widgets.values():
+        qtbot.addWidget(w)
+    shown = {"pen": object()}
+    sched = _Scheduler()
+    lat = InputLatency(widgets, sched, direct={"canvas"}, shows={"pen": lambda: shown["pen"]})
+
+    def paint(name: str) -> None:
+        lat.clock.record_paint(name)
+        QtWidgets.QApplication.processEvents()       # the batch closes
+        time.sleep(0.001)
+
+    lat.sent(time.perf_counter())
+    paint("canvas")                                  # the stroke, drawn as the move arrives
+    sched.rendered.emit()
+    assert lat.complete(0) is None                   # the maps have not painted the frame yet
+    paint("maps")
+    assert lat.complete(0)[1] == "maps"              # the pen panels showed nothing new: not waited for
+
+    lat.sent(time.perf_counter())
+    paint("canvas")
+    paint("maps")                                    # a paint before the frame does not count
+    shown["pen"] = object()                          # this input's frame gives the pen panels a new frame
+    sched.rendered.emit()
+    paint("maps")
+    assert lat.complete(1) is None                   # the pen panels have not painted yet
+    paint("pen")
+    assert lat.complete(1)[1] == "pen"
+    lat.remove()
