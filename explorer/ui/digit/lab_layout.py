@@ -206,6 +206,8 @@ def _pen_page(lab: DigitLab) -> QtWidgets.QWidget:
     lab.pen_split.addWidget(lower)
     lab.pen_split.setStretchFactor(0, 5)
     lab.pen_split.setStretchFactor(1, 4)
+    SteadySplitter(lab.pen_split)           # a new readout text no longer repaints the whole page
+    SteadySplitter(lower)
     # a narrow or short middle column (1024x640): the state and the gates fold into tabs
     # under the probabilities, each readable, instead of squashing side by side
     lab.pen_fold = FoldingSplitter(lab.pen_split, QtCore.QSize(330, 560), pinned=1, proportions=[5, 4])
