@@ -121,3 +121,27 @@ def test_pen_latency_waits_for_changed_panels_only(qtbot):
     paint("pen")
     assert lat.complete(1)[1] == "pen"
     lat.remove()
+
+
+def test_gate_pixels_equal_pyqtgraphs_colouring(qtbot):
+    """The gates' own colouring == pyqtgraph's ImageItem (levels 0..1, the viridis table, NaN gaps
+    transparent), which the panel used before."""
+    import pyqtgraph as pg
+
+    from explorer.ui.digit.pen_gates import GATE_MAP, PenGatesPanel, gate_pixels
+
+    panel = PenGatesPanel()
+    qtbot.addWidget(panel)
+    rng = np.random.default_rng(3)
+    values = rng.uniform(-0.1, 1.1, (20, 33)).astype(np.float32)
+    values[0, :3] = [0.0, 1.0 / 256, 255.0 / 256]                    # the table's edges
+    values[7:9] = np.nan                                             # a gap between bands
+    item = pg.ImageItem(axisOrder="row-major")
+    item.setLookupTable(pg.colormap.get(GATE_MAP).getLookupTable(0.0, 1.0, 256))
+    item.setImage(values, levels=(0.0, 1.0), autoLevels=False)
+    item.render()
+    ref = item.qimage.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    want = np.frombuffer(ref.constBits(), np.uint32).reshape(ref.height(), ref.bytesPerLine() // 4)[:, : ref.width()]
+    got = gate_pixels(values, panel.lut)
+    np.testing.assert_array_equal(got, np.where(want >> 24 == 0, 0, want))
+    assert not np.array_equal(gate_pixels(values[:, ::-1], panel._lut), got)     # noqa: SLF001 (control)

@@ -106,6 +106,7 @@ class DigitLab(QtWidgets.QWidget):
         self._pen_shown: tuple[object, ...] | None = None     # what the pen panels show (see _render_pen)
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
         self.view: DigitView | None = None
+        self._layers_view: DigitView | None = None      # the frame the layer maps show
         self.last_error: str | None = None
         self.gallery: GalleryWindow | None = None
         self._pending_splits: list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]] = []
@@ -119,7 +120,7 @@ class DigitLab(QtWidgets.QWidget):
         self.show_pen_notice(pen_notice)
         self.pen_combo.activated.connect(lambda i: self.choose_pen_model(self.pen_combo.itemData(i)))
         self.pen_time.target_changed.connect(lambda t: self.set_pen_target(None if t < 0 else t))
-        self.middle_tabs.currentChanged.connect(lambda _: self._render_pen())
+        self.middle_tabs.currentChanged.connect(lambda _: self._on_middle_tab())
         self._update_actions()
         self.experiments = DigitExperiments(self)            # issue 13: edits, sweep, dream, replay, evidence
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
@@ -304,6 +305,7 @@ class DigitLab(QtWidgets.QWidget):
         return save_image(self.canvas.to_image(side), path)
 
     def export_panel(self, title: str, path: str | os.PathLike[str]) -> Path:
+        self._show_layers(force=True)
         return grab_png(self.panels()[title], path)
 
     def export_activations(self, path: str | os.PathLike[str]) -> Path | None:
@@ -381,13 +383,26 @@ class DigitLab(QtWidgets.QWidget):
     def _render(self, _version: object) -> None:
         view = self.view = self.session.frame()
         self.input_panel.view.show_maps(view.input[None])
-        self.layers.show_view(view)
+        self._show_layers()
         self.legend.set_label(view.legend)
         self.prob_panel.set_probs(view.probs)
         self.keeper.show_probs(view.probs)
         self._show_saliency(view)
         self._show_selection(view)
         self.experiments.render(view)                         # issue 13
+        self._render_pen()
+
+    def _show_layers(self, force: bool = False) -> None:
+        """The layer maps get the frame while their page is shown (or ``force``): behind the pen
+        RNN's page they are fed once, when they come back (export_panel catches them up too)."""
+        view = self.view
+        if view is None or view is self._layers_view or not (force or self.middle_tabs.currentIndex() == 0):
+            return
+        self._layers_view = view
+        self.layers.show_view(view)
+
+    def _on_middle_tab(self) -> None:
+        self._show_layers()
         self._render_pen()
 
     def _current_probs(self) -> np.ndarray | None:
