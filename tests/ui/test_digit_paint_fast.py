@@ -144,4 +144,4 @@ def test_gate_pixels_equal_pyqtgraphs_colouring(qtbot):
     want = np.frombuffer(ref.constBits(), np.uint32).reshape(ref.height(), ref.bytesPerLine() // 4)[:, : ref.width()]
     got = gate_pixels(values, panel.lut)
     np.testing.assert_array_equal(got, np.where(want >> 24 == 0, 0, want))
-    assert not np.array_equal(gate_pixels(values[:, ::-1], panel._lut), got)     # noqa: SLF001 (control)
+    assert not np.array_equal(gate_pixels(values[:, ::-1], panel.lut), got)       # a negative control
