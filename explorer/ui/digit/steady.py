@@ -5,7 +5,8 @@ always ends in ``updateGeometry``) even when no size hint changed, and the windo
 answers a layout request by repainting itself whole: the prediction's text changing on every
 pen move repainted the entire window (~17 ms) after each frame. A splitter's layout depends
 only on each child's visibility, size hints, size limits and size policy; when none of them
-changed, its layout request is dropped here and goes no further up. Any real change (a child
+changed, its layout request is dropped here and goes no further up (the splitter's own size
+hint may then be stale: it only sizes a window that was never resized, not one on screen). Any real change (a child
 shown or hidden, a longer text that needs more room, a new minimum) passes as before.
 """
 
@@ -14,14 +15,23 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 
+_FLEX = QtWidgets.QSizePolicy.PolicyFlag.ShrinkFlag.value | QtWidgets.QSizePolicy.PolicyFlag.GrowFlag.value
+
+
 def _signature(splitter: QtWidgets.QSplitter) -> tuple[object, ...]:
+    """What the splitter's layout reads of its children. A child's size hint bounds it only in a
+    direction its policy cannot shrink or grow in (Qt's qSmartMinSize / qSmartMaxSize); where it can
+    do both, a new size hint (a longer text in a stretchable panel) moves nothing."""
     out: list[object] = [splitter.count(), splitter.orientation()]
     for i in range(splitter.count()):
         w = splitter.widget(i)
         p = w.sizePolicy()
-        out.append((id(w), w.isHidden(), w.minimumSizeHint().toTuple(), w.sizeHint().toTuple(),
-                    w.minimumSize().toTuple(), w.maximumSize().toTuple(),
-                    p.horizontalPolicy(), p.verticalPolicy(), p.horizontalStretch(), p.verticalStretch()))
+        hint = w.sizeHint()
+        h, v = p.horizontalPolicy(), p.verticalPolicy()
+        out.append((id(w), w.isHidden(), w.minimumSizeHint().toTuple(), w.minimumSize().toTuple(),
+                    w.maximumSize().toTuple(), h, v, p.horizontalStretch(), p.verticalStretch(),
+                    None if h.value & _FLEX == _FLEX else hint.width(),
+                    None if v.value & _FLEX == _FLEX else hint.height()))
     return tuple(out)
 
 
