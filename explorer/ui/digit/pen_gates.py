@@ -36,6 +36,9 @@ class PenGatesPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         head, self.help_button = panel_header("gates over pen time", "gates", compact=True)
         self.plot = pg.PlotWidget(background="w")
+        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
+        # filling the background, and waited on other threads whenever the machine was busy
+        self.plot.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self.plot.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "pen step", "", TIP, legend=False)

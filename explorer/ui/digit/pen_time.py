@@ -97,6 +97,9 @@ class PenTimePanel(QtWidgets.QFrame):
         target_row.addWidget(self.target)
         target_row.addStretch(1)
         self.view = pg.GraphicsLayoutWidget()
+        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
+        # filling the background, and waited on other threads whenever the machine was busy
+        self.view.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self.view.setBackground("w")
         self.view.setMinimumSize(90, 225)      # two readable plots; the folded tabs under it take the rest
         self.plots: dict[str, pg.PlotItem] = {}

@@ -96,6 +96,9 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         head, self.help_button = panel_header("hidden state", "trajectory", compact=True)
         self.plot = pg.PlotWidget(background="w")
+        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
+        # filling the background, and waited on other threads whenever the machine was busy
+        self.plot.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self.plot.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "axis 1", "axis 2", TIP, legend=False)

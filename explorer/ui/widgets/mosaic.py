@@ -50,6 +50,9 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.levels = levels
         self.ci.setContentsMargins(1, 1, 1, 1)
         self.setBackground(None)
+        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
+        # filling the background, and waited on other threads whenever the machine was busy
+        self.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         H, W = tile_layout(n, self.cols, h, w, gap)
         self._size = (W, H)
         lut = (cmap or diverging()).getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint32)
