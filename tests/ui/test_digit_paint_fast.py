@@ -145,3 +145,57 @@ def test_gate_pixels_equal_pyqtgraphs_colouring(qtbot):
     got = gate_pixels(values, panel.lut)
     np.testing.assert_array_equal(got, np.where(want >> 24 == 0, 0, want))
     assert not np.array_equal(gate_pixels(values[:, ::-1], panel.lut), got)       # a negative control
+
+
+def _screen_and_fresh(app, w):
+    """(what the window shows now, after partial repaints; the same window painted afresh)."""
+    def arr(img: QtGui.QImage) -> np.ndarray:
+        img = img.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)[
+            :, : img.width()].copy()
+    shown = arr(app.primaryScreen().grabWindow(w.winId()).toImage())
+    fresh = arr(w.grab().toImage())
+    h, v = min(shown.shape[0], fresh.shape[0]), min(shown.shape[1], fresh.shape[1])
+    return shown[:h, :v], fresh[:h, :v]
+
+
+def test_class_curves_repaint_only_what_changed_and_match_a_full_repaint(qtbot):
+    import pyqtgraph as pg
+
+    from explorer.ui.digit.pen_time import ClassCurves
+    from explorer.ui.digit.plots import CLASS_COLOURS
+
+    app = QtWidgets.QApplication.instance()
+    plot = pg.PlotWidget(background="w")
+    qtbot.addWidget(plot)
+    plot.resize(420, 260)
+    curves = ClassCurves(CLASS_COLOURS)
+    plot.addItem(curves)
+    plot.setXRange(1, 100, padding=0.02)
+    plot.setYRange(0, 1.02, padding=0)
+    plot.show()
+    qtbot.waitExposed(plot)
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(10), 90).astype(np.float32)
+    probs[20:23] = np.nan                                     # a gap (the CNN not computed yet)
+    x = np.arange(1, 91, dtype=np.float64)
+    for t in range(1, 40):                                     # a pen step per frame: one more row
+        curves.set_data(x[:t], probs[:t])
+        app.processEvents()
+        assert curves.dirty_from == (t - 1 if t > 1 else None) or t % ClassCurves.GROW == 1
+    probs2 = probs.copy()
+    probs2[21] = rng.dirichlet(np.ones(10))                    # an older step filled in later
+    curves.set_data(x[:40], probs2[:40])
+    assert curves.dirty_from == 21
+    app.processEvents()
+    shown, fresh = _screen_and_fresh(app, plot)
+    np.testing.assert_array_equal(shown, fresh)               # the strips add up to a full repaint
+    curves.set_data(x[:10], probs[:10])                        # fewer rows (undo): everything
+    assert curves.dirty_from is None
+    app.processEvents()
+    shown, fresh = _screen_and_fresh(app, plot)
+    np.testing.assert_array_equal(shown, fresh)
+    curves.y = probs[::-1][:10].copy()                         # negative control: changed, not repainted
+    app.processEvents()
+    shown, fresh = _screen_and_fresh(app, plot)
+    assert not np.array_equal(shown, fresh)
