@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-
 _FLEX = QtWidgets.QSizePolicy.PolicyFlag.ShrinkFlag.value | QtWidgets.QSizePolicy.PolicyFlag.GrowFlag.value
 
 
