@@ -152,6 +152,7 @@ def build(lab: DigitLab) -> None:
     lab.right_splitter.setStretchFactor(0, 1)     # a shorter window shrinks both: the prediction goes
     lab.right_splitter.setStretchFactor(1, 2)     # compact, the tabs keep most of the room
     lab.right_splitter.setSizes([250, 610])     # a short window: the prediction goes compact (≥ 160 px)
+    SteadySplitter(lab.right_splitter)          # the prediction's new text stops at its panel
 
     lab.middle_tabs = QtWidgets.QTabWidget()
     lab.middle_tabs.setObjectName("digitMiddleTabs")
