@@ -314,7 +314,10 @@ def digit_panels(lab: Any) -> dict[str, Any]:
 def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: float = 125.0,
                page: str = "cnn") -> dict[str, Any]:
     """Pen moves on the real window through the real event loop: real QMouseEvents delivered
-    by QApplication; each timed until every Digit Lab panel the move changes has painted.
+    by QApplication; each timed until every Digit Lab panel the move changes has painted (the
+    canvas from the move itself, as it draws the stroke at once; the other panels from the frame
+    on; the pen RNN's panels only for a move that made a new pen step, the others have nothing
+    new to show).
 
     Isolated moves: each after a 60 ms pause (the lab idle). ``stroke_moves`` > 0: also a
     stroke of that many moves offered at ``hz`` by a timer in the event loop, as a mouse
