@@ -199,3 +199,34 @@ def test_class_curves_repaint_only_what_changed_and_match_a_full_repaint(qtbot):
     app.processEvents()
     shown, fresh = _screen_and_fresh(app, plot)
     assert not np.array_equal(shown, fresh)
+
+
+def test_trail_repaints_around_new_steps_and_matches_a_full_repaint(qtbot):
+    import pyqtgraph as pg
+
+    from explorer.ui.digit.pen_trajectory import TrailItem
+
+    app = QtWidgets.QApplication.instance()
+    plot = pg.PlotWidget(background="w")
+    qtbot.addWidget(plot)
+    plot.resize(300, 260)
+    trail = TrailItem("#d62728", "#ff7f0e")
+    plot.addItem(trail)
+    plot.getPlotItem().getViewBox().setRange(xRange=(-1.2, 1.2), yRange=(-1.2, 1.2), padding=0)
+    plot.show()
+    qtbot.waitExposed(plot)
+    t = np.linspace(0, 6 * np.pi, 200)
+    xy = np.stack([np.cos(t) * (1 - t / 25), np.sin(1.3 * t)], axis=1)        # crosses itself
+    xy[0], xy[1] = (-1.0, -1.0), (1.0, 1.0)                 # the extremes first: later steps stay inside
+    partial = 0
+    for n in range(2, 200, 3):
+        trail.set_data(xy[:n])
+        partial += trail.partial
+        app.processEvents()
+    assert partial > 50                                      # most steps repainted only around the head
+    shown, fresh = _screen_and_fresh(app, plot)
+    np.testing.assert_array_equal(shown, fresh)
+    trail.xy = xy[::-1].copy()                               # negative control: changed, not repainted
+    app.processEvents()
+    shown, fresh = _screen_and_fresh(app, plot)
+    assert not np.array_equal(shown, fresh)
