@@ -230,3 +230,63 @@ def test_trail_repaints_around_new_steps_and_matches_a_full_repaint(qtbot):
     app.processEvents()
     shown, fresh = _screen_and_fresh(app, plot)
     assert not np.array_equal(shown, fresh)
+
+
+CALLOUTS = ["", "<span style='font-size:24pt; color:#888'>draw a digit</span>",
+            "<span style='font-size:40pt; font-weight:600; color:#c82828'>7</span>"
+            "<span style='font-size:20pt'>&nbsp;84.3&nbsp;%</span>",
+            "<span style='font-size:11pt; color:#666'>runner-up</span><br>"
+            "<span style='font-size:20pt; font-weight:600; color:#d9826f'>9</span>"
+            "<span style='font-size:13pt'>&nbsp;8.0&nbsp;%</span>"]
+
+
+@pytest.mark.parametrize("html", CALLOUTS)
+def test_rich_label_looks_and_sizes_like_a_qlabel(qtbot, html):
+    from explorer.ui.widgets.probabilities import RichLabel
+
+    box = QtWidgets.QWidget()
+    qtbot.addWidget(box)
+    row = QtWidgets.QHBoxLayout(box)
+    label, rich = QtWidgets.QLabel(), RichLabel()
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    label.setText(html)
+    rich.setText(html)
+    row.addWidget(label, 1, QtCore.Qt.AlignmentFlag.AlignBottom)
+    row.addWidget(rich, 1, QtCore.Qt.AlignmentFlag.AlignBottom)
+    box.resize(520, 150)
+    box.show()
+    qtbot.waitExposed(box)
+    assert rich.sizeHint() == label.sizeHint() and rich.minimumSizeHint() == label.minimumSizeHint()
+    a, b = label.grab().toImage(), rich.grab().toImage()
+    assert a == b
+    if html:                                      # control: another text looks different
+        rich.setText(html.replace("7", "1").replace("9", "4").replace("draw", "Draw"))
+        assert rich.grab().toImage() != a
+
+
+def test_rich_label_asks_for_a_layout_only_when_its_size_changes(qtbot):
+    from explorer.ui.widgets.probabilities import RichLabel
+
+    requests = []
+
+    class Box(QtWidgets.QWidget):
+        def event(self, ev: QtCore.QEvent) -> bool:
+            if ev.type() == QtCore.QEvent.Type.LayoutRequest:
+                requests.append(1)
+            return super().event(ev)
+
+    box = Box()
+    qtbot.addWidget(box)
+    rich = RichLabel()
+    QtWidgets.QHBoxLayout(box).addWidget(rich)
+    rich.setText("<span style='font-size:20pt'>84.3&nbsp;%</span>")
+    box.show()
+    qtbot.waitExposed(box)
+    QtWidgets.QApplication.processEvents()
+    requests.clear()
+    rich.setText("<span style='font-size:20pt'>85.3&nbsp;%</span>")          # same digits' width
+    QtWidgets.QApplication.processEvents()
+    assert requests == []
+    rich.setText("<span style='font-size:20pt'>100.0&nbsp;%</span>")         # wider: the layout follows
+    QtWidgets.QApplication.processEvents()
+    assert requests and rich.width() >= rich.sizeHint().width()

@@ -21,6 +21,63 @@ RIGHT_MIDDLE = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.Alig
 LEFT_MIDDLE = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
 
 
+class RichLabel(QtWidgets.QWidget):
+    """A one-paragraph rich-text label drawn as QLabel draws it (left, vertically centred, no
+    margins), whose new text asks for a new layout only when its size hint changes.
+
+    A QLabel's setText always posts a layout request up the widget tree; the prediction's
+    call-out changes its text on every pen move while its size stays the same."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = QtGui.QTextDocument(self)
+        self.doc.setDocumentMargin(0)
+        self.doc.setUndoRedoEnabled(False)
+        self._text: str | None = None
+        self._hint = QtCore.QSize(0, 0)
+        self.setText("")
+
+    def text(self) -> str:
+        return self._text or ""
+
+    def setText(self, html: str) -> None:  # noqa: N802 (QLabel's name)
+        if html == self._text:
+            return
+        self._text = html
+        self.doc.setDefaultFont(self.font())
+        self.doc.setHtml(html)
+        if html:
+            size = self.doc.size()
+            hint = QtCore.QSize(int(np.ceil(size.width())), int(np.ceil(size.height())))
+        else:                                   # an empty QLabel still asks for a little room
+            sizer = QtWidgets.QLabel()
+            sizer.setFont(self.font())
+            sizer.setTextFormat(QtCore.Qt.TextFormat.RichText)
+            hint = sizer.sizeHint()
+        if hint != self._hint:
+            self._hint = hint
+            self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return self._hint
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return self._hint
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        cr = QtCore.QRectF(self.contentsRect())
+        p.translate(cr.x(), cr.y() + max((cr.height() - self.doc.size().height()) / 2, 0.0))
+        ctx = QtGui.QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette = self.palette()
+        ctx.palette.setColor(QtGui.QPalette.ColorRole.Text, self.palette().color(self.foregroundRole()))
+        ctx.clip = QtCore.QRectF(0, 0, cr.width(), cr.height())
+        p.setClipRect(ctx.clip)
+        self.doc.documentLayout().draw(p, ctx)
+        p.end()
+
+
 class ProbabilityBars(QtWidgets.QWidget):
     """One horizontal bar per class, label on the left, percentage on the right."""
 
@@ -79,12 +136,10 @@ class ProbabilityPanel(QtWidgets.QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         self.labels = labels or [str(i) for i in range(10)]
-        self.first = QtWidgets.QLabel()
+        self.first = RichLabel()
         self.first.setObjectName("topGuess")
-        self.second = QtWidgets.QLabel()
+        self.second = RichLabel()
         self.second.setObjectName("secondGuess")
-        self.first.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.second.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.bars = ProbabilityBars(self.labels)
         self.setToolTip("The network's answer: softmax of the last layer, one probability per\n"
                         "class (they sum to 100 %). The two most likely classes are called out.")
