@@ -290,3 +290,22 @@ def test_rich_label_asks_for_a_layout_only_when_its_size_changes(qtbot):
     rich.setText("<span style='font-size:20pt'>100.0&nbsp;%</span>")         # wider: the layout follows
     QtWidgets.QApplication.processEvents()
     assert requests and rich.width() >= rich.sizeHint().width()
+
+
+def test_layer_maps_behind_the_pen_page_catch_up(qtbot, digit_lab, ui):
+    """Behind the pen page the layer maps skip frames; shown again, or exported, they show the
+    drawing as it is."""
+    lab = digit_lab
+    st = lab.session.stages[0]
+    panel = lab.layers.panels[st.name]
+    lab.middle_tabs.setCurrentIndex(1)
+    ui.draw(qtbot, lab.canvas, ui.seven_points()[:20])
+    lab.scheduler.flush()
+    want = lab.view.stage(st.name).maps
+    assert not np.array_equal(panel.view.values, want)            # skipped while hidden
+    assert lab.panels()[st.title] is panel                          # what an export grabs: caught up
+    np.testing.assert_array_equal(panel.view.values, want)
+    ui.draw(qtbot, lab.canvas, ui.seven_points()[20:30])
+    lab.scheduler.flush()
+    lab.middle_tabs.setCurrentIndex(0)                              # back: the newest frame
+    np.testing.assert_array_equal(panel.view.values, lab.view.stage(st.name).maps)

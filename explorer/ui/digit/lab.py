@@ -240,7 +240,8 @@ class DigitLab(QtWidgets.QWidget):
         self._render_pen()
 
     def panels(self) -> dict[str, QtWidgets.QWidget]:
-        """Exportable panels by title."""
+        """Exportable panels by title (the layer maps caught up if the pen page hid them)."""
+        self._show_layers(force=True)
         return lab_layout.panels(self)
 
     def set_model(self, model: Model) -> None:
@@ -305,7 +306,6 @@ class DigitLab(QtWidgets.QWidget):
         return save_image(self.canvas.to_image(side), path)
 
     def export_panel(self, title: str, path: str | os.PathLike[str]) -> Path:
-        self._show_layers(force=True)
         return grab_png(self.panels()[title], path)
 
     def export_activations(self, path: str | os.PathLike[str]) -> Path | None:
@@ -394,7 +394,8 @@ class DigitLab(QtWidgets.QWidget):
 
     def _show_layers(self, force: bool = False) -> None:
         """The layer maps get the frame while their page is shown (or ``force``): behind the pen
-        RNN's page they are fed once, when they come back (export_panel catches them up too)."""
+        RNN's page they are fed once, when they come back (``panels()``, for an export, catches
+        them up too)."""
         view = self.view
         if view is None or view is self._layers_view or not (force or self.middle_tabs.currentIndex() == 0):
             return
