@@ -90,7 +90,7 @@ def test_pen_latency_waits_for_changed_panels_only(qtbot):
     counts from the input, a frame panel only from the frame on."""
     import time
 
-    from explorer.ui.bench import InputLatency
+    from explorer.ui.shell.bench import InputLatency
 
     widgets = {name: QtWidgets.QWidget() for name in ("canvas", "maps", "pen")}
     for w in widgets.values():

@@ -115,7 +115,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
 
     def _upload(self) -> None:
         W, H = self._size
-        img = QtGui.QImage(self._buf, W, H, self._buf.strides[0], QtGui.QImage.Format.Format_RGB32)
+        img = QtGui.QImage(self._buf.data, W, H, self._buf.strides[0], QtGui.QImage.Format.Format_RGB32)
         self.image.setPixmap(QtGui.QPixmap.fromImage(img))      # a copy: the buffer is reused
 
     def show_mask(self, mask: np.ndarray | None) -> None:
