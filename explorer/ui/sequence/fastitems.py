@@ -21,6 +21,8 @@ class FastTickAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self._text_rects: dict[str, QtCore.QRectF] = {}
         self._static_texts: dict[str, QtGui.QStaticText] = {}
+        self._labels: dict[str, tuple[float, float, QtGui.QStaticText, float]] = {}
+        self._lines_at: dict[float, tuple] = {}
         self._ticks: tuple[tuple, dict] = ((), {})     # (geometry, (position, label) -> its drawing)
         self._lines: list[QtCore.QLineF] = []
         self._draws: list[tuple[QtCore.QPointF, QtGui.QStaticText]] = []
@@ -65,7 +67,7 @@ class FastTickAxis(pg.AxisItem):
     def setStyle(self, **kwds: object) -> None:  # noqa: N802 (pyqtgraph)
         super().setStyle(**kwds)
         if "tickFont" in kwds:
-            self._text_rects, self._static_texts = {}, {}
+            self._text_rects, self._static_texts, self._labels = {}, {}, {}
 
     def _text_rect(self, p: QtGui.QPainter, s: str) -> QtCore.QRectF:
         br = self._text_rects.get(s)
@@ -116,14 +118,21 @@ class FastTickAxis(pg.AxisItem):
         geometry = (left, stop, tick_len, gap, br.getRect(), bool(self.style["showValues"]), p.font().key())
         if self._ticks[0] != geometry or len(self._ticks[1]) > 4096:
             self._ticks = (geometry, {})
-        cache = self._ticks[1]
+            self._lines_at = {}
+        cache, lines_at = self._ticks[1], self._lines_at
+        bounds = (br.left(), br.top(), br.right(), br.bottom())
+        end = stop + tick_len * direction
+        show = bool(self.style["showValues"])
         lines, draws = [], []
         for (_, label), x, ok in zip(ticks, pos.tolist(), keep.tolist()):
             if not ok:
                 continue
             tick = cache.get((x, label))        # a label seen at this place before: its drawing is known
             if tick is None:
-                tick = cache[(x, label)] = self._tick(p, x, label, left, stop, stop + tick_len * direction, gap, br)
+                line = lines_at.get(x)          # the tick's line depends on its place only,
+                if line is None:                # its text's size on its label only
+                    line = lines_at[x] = self._line(x, left, stop, end)
+                tick = cache[(x, label)] = self._tick(p, x, label, left, stop, gap, bounds, line, show)
             a, b, line, size, spec, at = tick
             tick_specs.append((pen, a, b))
             lines.append(line)
@@ -135,28 +144,43 @@ class FastTickAxis(pg.AxisItem):
         self._updateMaxTextSize(size2)
         return (self.pen(), span[0], span[1]), tick_specs, text_specs
 
-    def _tick(self, p: QtGui.QPainter, x: float, label: str, left: bool, stop: float, end: float, gap: float,
-              br: QtCore.QRectF) -> tuple:
-        """One tick at position x: its line's ends, the line, its label's size across the axis, its
-        text spec (pyqtgraph's rectangle, or None when not shown) and where its text is drawn."""
+    @staticmethod
+    def _line(x: float, left: bool, stop: float, end: float) -> tuple:
         a, b = (QtCore.QPointF(stop, x), QtCore.QPointF(end, x)) if left else (QtCore.QPointF(x, stop),
                                                                               QtCore.QPointF(x, end))
-        if not self.style["showValues"] or not label:
-            return a, b, QtCore.QLineF(a, b), 0.0, None, None
-        r = self._text_rect(p, label)
-        w, h = r.width(), r.height()
-        rect = QtCore.QRectF(stop - gap - w, x - h / 2, w, h) if left else QtCore.QRectF(x - w / 2, stop + gap, w, h)
-        spec = at = None
-        if (br & rect) == rect:
-            align = QtCore.Qt.AlignmentFlag
-            flags = ((align.AlignRight | align.AlignVCenter) if left else (align.AlignHCenter | align.AlignTop)
-                     ) | QtCore.Qt.TextFlag.TextDontClip
-            spec = (rect, flags, label)
+        return a, b, QtCore.QLineF(a, b)
+
+    def _label(self, p: QtGui.QPainter, label: str) -> tuple[float, float, QtGui.QStaticText, float]:
+        """A label's text rectangle's width and height, its static text and that text's width."""
+        info = self._labels.get(label)
+        if info is None:
+            r = self._text_rect(p, label)
             st = self._static_text(p, label)
-            width = st.size().width()                   # placed where drawText(rect, align) puts it
-            at = (QtCore.QPointF(rect.right() - width if left else rect.center().x() - width / 2,
-                                 rect.center().y() - rect.height() / 0.8 / 2 if left else rect.top()), st)
-        return a, b, QtCore.QLineF(a, b), (w if left else h), spec, at
+            info = self._labels[label] = (r.width(), r.height(), st, st.size().width())
+        return info
+
+    def _tick(self, p: QtGui.QPainter, x: float, label: str, left: bool, stop: float, gap: float,
+              bounds: tuple[float, float, float, float], line: tuple, show: bool) -> tuple:
+        """One tick at position x: its line's ends, the line, its label's size across the axis, its
+        text spec (pyqtgraph's rectangle, or None when not shown) and where its text is drawn."""
+        a, b, qline = line
+        if not show or not label:
+            return a, b, qline, 0.0, None, None
+        w, h, st, width = self._label(p, label)
+        x0, y0 = (stop - gap - w, x - h / 2) if left else (x - w / 2, stop + gap)
+        spec = at = None
+        bl, bt, br, bb = bounds                     # shown only when inside the axis' rectangle
+        if w > 0 and h > 0 and bl <= x0 and x0 + w <= br and bt <= y0 and y0 + h <= bb:
+            spec = (QtCore.QRectF(x0, y0, w, h), _LEFT_FLAGS if left else _BOTTOM_FLAGS, label)
+            # placed where pyqtgraph's drawText(rect, align) puts it
+            at = (QtCore.QPointF(x0 + w - width, y0 + h / 2 - h / 0.8 / 2) if left
+                  else QtCore.QPointF(x0 + w / 2 - width / 2, y0), st)
+        return a, b, qline, (w if left else h), spec, at
+
+
+_ALIGN = QtCore.Qt.AlignmentFlag
+_LEFT_FLAGS = (_ALIGN.AlignRight | _ALIGN.AlignVCenter) | QtCore.Qt.TextFlag.TextDontClip
+_BOTTOM_FLAGS = (_ALIGN.AlignHCenter | _ALIGN.AlignTop) | QtCore.Qt.TextFlag.TextDontClip
 
 
 class FastImageItem(pg.ImageItem):
