@@ -202,7 +202,52 @@ class FastImageItem(pg.ImageItem):
         self._src_key: tuple | None = None                         # (lut, levels) they were rendered with
         self._src_w = 0
         self.last_rendered = (0, 0)                                # columns [a, b) rendered last time
+        self._valid: int | None = None        # set_window: columns >= this are empty (transparent)
+        self._window: np.ndarray | None = None   # set_window's image (rows, width)
+        self._hold_update = False
         super().__init__(*args, **kwargs)
+
+    def set_window(self, image: np.ndarray, width: int, levels: tuple[float, float]) -> None:
+        """Show ``image`` (rows, n) as the first n columns of a ``width``-column image whose other
+        columns are empty (transparent; NaN in ``self.image``, as pyqtgraph draws NaN), n <= width.
+
+        While a time window fills, one key adds one column: the item keeps its size, so Qt does
+        not repaint all of it (a size change marks the whole old rectangle dirty); the columns
+        that changed are found now (rendered now) and only they are marked for repainting."""
+        rows, n = image.shape
+        if n > width:
+            raise ValueError(f"{n} columns do not fit a window of {width}")
+        before = self._src_w                   # columns that had values last time
+        buf = self._window
+        if buf is None or buf.shape != (rows, width) or self._valid is None or self.image is None \
+                or self.image.base is not buf:
+            buf = self._window = np.full((rows, width), np.nan, np.float32)   # kept: one copy per key
+        elif n < self._valid:
+            buf[:, n:self._valid] = np.nan
+        buf[:, :n] = image
+        self._valid = n
+        self._hold_update = True
+        try:
+            self.setImage(buf, levels=levels)
+        finally:
+            self._hold_update = False
+        self.render()
+        if self.qimage is None or self._src_w != n:      # not the fast path: repaint it all
+            self.update()
+            return
+        a, b = self.last_rendered[0], max(n, before)
+        if b > a:
+            self.update(QtCore.QRectF(a, 0, b - a, rows))
+
+    def setImage(self, image: np.ndarray | None = None, *args: object, **kwargs: object) -> None:  # noqa: N802
+        if image is not None and not self._hold_update:
+            self._valid = None                  # a whole image: no empty columns
+        super().setImage(image, *args, **kwargs)
+
+    def update(self, *args: object) -> None:
+        """QGraphicsItem.update, except inside set_window's setImage (it marks what changed)."""
+        if not self._hold_update:
+            super().update(*args)
 
     def _fast_qimage(self) -> QtGui.QImage | None:
         image, lut, levels = self.image, self.lut, self.levels
@@ -216,29 +261,37 @@ class FastImageItem(pg.ImageItem):
             self._table = (lut, (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32))
         lo, hi = float(levels[0]), float(levels[1])
         rows, w = image.shape
+        valid = w if self._valid is None else min(self._valid, w)     # columns with values
         src = self._src
         if src is None or src.shape[0] != rows or src.shape[1] < w or self._src_key != (lut, lo, hi):
             cap = max(w, 256)
             src = self._src = np.empty((rows, cap), np.float32)
             self._pixels = np.empty((rows, cap), np.uint32)
             self._src_key, self._src_w = (lut, lo, hi), 0
-        keep = min(w, self._src_w)
+        keep = min(valid, self._src_w)
         if keep and not np.array_equal(image[:, :keep], src[:, :keep]):
             keep = 0
-        if self._imageHasNans is None:      # the kept columns were rendered, so they have none
-            self._imageHasNans = bool(w > keep and np.isnan(image[:, keep:].min()))
-        if self._imageHasNans:
-            self._src_w = 0
-            return None
-        if w > keep:
-            part = image[:, keep:]
-            src[:, keep:w] = part
+        if self._valid is not None:         # NaN stand for the empty columns: only values checked
+            if valid > keep and np.isnan(image[:, keep:valid].min()):
+                self._src_w = 0
+                return None
+        else:
+            if self._imageHasNans is None:  # the kept columns were rendered, so they have none
+                self._imageHasNans = bool(w > keep and np.isnan(image[:, keep:].min()))
+            if self._imageHasNans:
+                self._src_w = 0
+                return None
+        if valid > keep:
+            part = image[:, keep:valid]
+            src[:, keep:valid] = part
             n = len(lut)
             work = np.subtract(part, np.float32(lo), dtype=np.float32)
             work *= np.float32(n / ((hi - lo) or 1.0))
             np.clip(work, 0, n - 1, out=work)
-            self._pixels[:, keep:w] = np.take(self._table[1], work.astype(np.uint8))
-        self._src_w, self.last_rendered = w, (keep, w)
+            self._pixels[:, keep:valid] = np.take(self._table[1], work.astype(np.uint8))
+        if w > valid:
+            self._pixels[:, valid:w] = 0    # empty columns: transparent
+        self._src_w, self.last_rendered = valid, (keep, valid)
         pixels = self._pixels
         qimage = QtGui.QImage(pixels, w, rows, pixels.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)
         qimage.data = pixels                  # (as pyqtgraph does: the image shares the buffer)
