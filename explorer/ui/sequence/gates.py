@@ -150,13 +150,13 @@ class GatesPanel(pg.GraphicsLayoutWidget):
             return
         H = self.n_units
         rows = self._band(len(self._gate_rows) - 1) + H
-        if self._stack is None or self._stack.shape != (rows, n):
-            self._stack = np.zeros((rows, n), np.float32)          # the gaps stay 0 (covered)
+        width = max(n, self.window)               # a fixed width: a key repaints its column, not all
+        if self._stack is None or self._stack.shape != (rows, width):
+            self._stack = np.zeros((rows, width), np.float32)      # kept; the gaps stay 0 (covered)
         stack = self._stack
         for k, name in enumerate(self._gate_rows):
-            stack[self._band(k):self._band(k) + H] = gates[name].T
-        width = max(n, self.window)               # a fixed width: a key repaints its column, not all
-        self.gate_img.set_window(stack, width, (0.0, 1.0))
+            stack[self._band(k):self._band(k) + H, :n] = gates[name].T
+        self.gate_img.set_window(stack[:, :n], width, (0.0, 1.0))
         self.gate_img.setRect(QtCore.QRectF(start, 0, width, rows))
         self.gate_img.show()
         if "c" in self.names:
