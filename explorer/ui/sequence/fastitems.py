@@ -204,6 +204,7 @@ class FastImageItem(pg.ImageItem):
         self.last_rendered = (0, 0)                                # columns [a, b) rendered last time
         self._valid: int | None = None        # set_window: columns >= this are empty (transparent)
         self._window: np.ndarray | None = None   # set_window's image (rows, width)
+        self._same = 0                        # set_window: its first columns equal the last ones
         self._hold_update = False
         super().__init__(*args, **kwargs)
 
@@ -219,13 +220,18 @@ class FastImageItem(pg.ImageItem):
             raise ValueError(f"{n} columns do not fit a window of {width}")
         before = self._src_w                   # columns that had values last time
         buf = self._window
+        same = 0                               # leading columns known equal to the last ones
         if buf is None or buf.shape != (rows, width) or self._valid is None or self.image is None \
                 or self.image.base is not buf:
-            buf = self._window = np.full((rows, width), np.nan, np.float32)   # kept: one copy per key
-        elif n < self._valid:
-            buf[:, n:self._valid] = np.nan
-        buf[:, :n] = image
-        self._valid = n
+            buf = self._window = np.full((rows, width), np.nan, np.float32)   # kept between keys
+        else:
+            m = min(n, self._valid)
+            if m and np.array_equal(image[:, :m], buf[:, :m]):
+                same = m                       # typing at the end: only the new columns are copied
+            if n < self._valid:
+                buf[:, n:self._valid] = np.nan
+        buf[:, same:n] = image[:, same:]
+        self._valid, self._same = n, same
         self._hold_update = True
         try:
             self.setImage(buf, levels=levels)
@@ -269,7 +275,8 @@ class FastImageItem(pg.ImageItem):
             self._pixels = np.empty((rows, cap), np.uint32)
             self._src_key, self._src_w = (lut, lo, hi), 0
         keep = min(valid, self._src_w)
-        if keep and not np.array_equal(image[:, :keep], src[:, :keep]):
+        known, self._same = (self._same if self._valid is not None else 0), 0   # set_window compared them
+        if keep > known and not np.array_equal(image[:, :keep], src[:, :keep]):
             keep = 0
         if self._valid is not None:         # NaN stand for the empty columns: only values checked
             if valid > keep and np.isnan(image[:, keep:valid].min()):
