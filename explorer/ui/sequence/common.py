@@ -97,12 +97,26 @@ def set_title_text(plot: pg.PlotItem, text: str, size: float = 10.0) -> None:
     item.setPos(bounds.topLeft() - label.itemRect().topLeft())
 
 
-def set_x_range(plot: pg.PlotItem, x_range: tuple[float, float]) -> None:
-    """Set the x range only when it changes: a range change re-lays out the axis and makes the
-    view paint twice, so per-key updates must not touch it needlessly."""
+def set_x_range(plot: pg.PlotItem, x_range: tuple[float, float]) -> bool:
+    """Set the x range only when it changes (True then): a range change re-lays out the axis and
+    makes the view paint twice, so per-key updates must not touch it needlessly."""
     lo, hi = plot.getViewBox().state["targetRange"][0]
     if abs(lo - x_range[0]) > 1e-9 or abs(hi - x_range[1]) > 1e-9:
         plot.setRange(xRange=x_range, padding=0)
+        return True
+    return False
+
+
+def apply_range_now(plot: pg.PlotItem) -> None:
+    """Apply a new view range to the view's transform now, not when the view paints.
+
+    pyqtgraph maps a range change to its items only in the paint that follows (the scene's
+    prepareForPaint): the transform then changes while Qt paints, which marks every item
+    under it dirty again, so the panel paints a second time a few ms later. Applied here, the
+    change is part of the one paint that shows the frame (the same pixels). Used by the memory
+    panel only, whose range changes on every key for a transformer (calling it from every
+    panel's range change made the process crash at exit in about 4 of 10 long pastes)."""
+    plot.getViewBox().updateMatrix()
 
 
 def one_update_rect(view: pg.GraphicsView) -> None:
@@ -174,5 +188,5 @@ def set_tip(widget: QtWidgets.QWidget, text: str) -> None:
 
 
 __all__ = ["QtCore", "CachedScrollBarStyle", "cache_scroll_bars", "cmap",
-           "style_plot", "set_x_range", "set_title_text", "one_update_rect", "new_view", "empty_text", "legend_bar",
+           "style_plot", "set_x_range", "apply_range_now", "set_title_text", "one_update_rect", "new_view", "empty_text", "legend_bar",
            "signed_colour", "probability_colour", "char_label", "set_tip"]
