@@ -13,7 +13,9 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from explorer.engine.attention import TransformerEncoderLayer
 from explorer.engine.layer import Layer
+from explorer.engine.norm import LearnedPositions
 from explorer.engine.recurrent import RNN, RecurrentLayer
 
 
@@ -145,3 +147,79 @@ def influence_through(layers: Sequence[Layer], x: npt.ArrayLike, target: int,
         for layer, grads in zip(layers, saved):
             layer.grads.update(grads)
     return cast("npt.NDArray[np.float64]", (np.asarray(d[0], np.float64) ** 2).sum(axis=-1))
+
+
+class GrowingInfluence:
+    """``influence_through`` for a causal transformer stack (LearnedPositions, causal
+    TransformerEncoderLayers, then ``per_position`` position-wise layers), kept between calls.
+
+    Typing at the end of a window adds one position: the forward caches of the earlier ones
+    cannot change (a causal row never sees a later one), so they are kept and only the new
+    rows are computed (``TransformerEncoderLayer.forward_more``); the backward computes input
+    gradients only, the last block's from the one row the prediction is read at
+    (``input_grad``). The same numbers as ``influence_through`` up to float rounding. Any
+    other stack, or inputs that do not continue the last ones, are computed afresh."""
+
+    def __init__(self, layers: Sequence[Layer], per_position: int = 0) -> None:
+        self.layers = list(layers)
+        self.per_position = per_position
+        body = self.layers[:len(self.layers) - per_position]
+        self._fast = (len(body) >= 2 and isinstance(body[0], LearnedPositions)
+                      and all(isinstance(b, TransformerEncoderLayer) and b.causal for b in body[1:]))
+        self._blocks = cast("list[TransformerEncoderLayer]", body[1:])
+        self._x: np.ndarray | None = None         # the inputs the caches were computed from
+        self._caches: list[Any] = []
+
+    def __call__(self, x: npt.ArrayLike, target: int) -> npt.NDArray[np.float64]:
+        """x: (n, E) inputs -> (n,) float64, as ``influence_through(layers, x, target, per_position)``."""
+        x = np.asarray(x)
+        if not self._fast or x.ndim != 2 or not len(x):
+            return influence_through(self.layers, x, target, self.per_position)
+        n = len(x)
+        kept = self._x
+        t0 = len(kept) if kept is not None and len(kept) <= n and kept.dtype == x.dtype \
+            and kept.shape[1:] == x.shape[1:] and np.array_equal(kept, x[:len(kept)]) else 0
+        if t0 == n:                     # the same window again: its last row is recomputed
+            t0 = n - 1
+        body = self.layers[:len(self.layers) - self.per_position]
+        tail = self.layers[len(self.layers) - self.per_position:]
+        caches = self._caches[:len(body) - 1] if t0 else [None] * (len(body) - 1)
+        out = body[0].infer(x[None])[:, t0:]          # positions: x + the position's vector
+        if t0:                                         # caches with the rows 0..t0-1 only
+            caches = [_first_rows(c, t0) for c in caches]
+        new = []
+        for block, cache in zip(self._blocks, caches):
+            out, c = block.forward_more(out, cache)
+            new.append(c)
+        self._x, self._caches = x.copy(), new
+        last, tail_caches = out[:, -1:], []
+        saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in tail]
+        try:
+            for layer in tail:
+                last, cache = layer.forward(last)
+                tail_caches.append(cache)
+            if not 0 <= target < last.shape[-1]:
+                raise ValueError(f"target {target} outside the {last.shape[-1]} outputs")
+            d = np.zeros_like(last)
+            d[0, -1, target] = 1.0
+            for layer, cache in zip(reversed(tail), reversed(tail_caches)):
+                d = layer.backward(d, cache)
+        finally:
+            for layer, grads in zip(tail, saved):
+                layer.grads.update(grads)
+        first = n - 1
+        for block, cache in zip(reversed(self._blocks), reversed(new)):
+            d = block.input_grad(d, cache, first)
+            first = 0
+        return cast("npt.NDArray[np.float64]", (np.asarray(d[0], np.float64) ** 2).sum(axis=-1))
+
+
+def _first_rows(cache: Any, t: int) -> Any:
+    """A TransformerEncoderLayer cache cut to its first t positions (it may hold t + 1)."""
+    c_n1, c_sa, c_n2, c_ff = cache
+    if c_sa[0].shape[1] == t:
+        return cache
+    x, q, k, v, a, o, scale = c_sa
+    cut = tuple(part[:, :t] for part in (x, o))
+    return (tuple(p[:, :t] for p in c_n1), (cut[0], q[:, :, :t], k[:, :, :t], v[:, :, :t], a[:, :, :t, :t], cut[1],
+                                            scale), tuple(p[:, :t] for p in c_n2), tuple(p[:, :t] for p in c_ff))

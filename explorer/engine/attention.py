@@ -95,6 +95,11 @@ def causal_mask(t: int, dtype: Any, offset: int = 0) -> Array:
 _MASKS: dict[tuple[Any, int, int], Array] = {}
 
 
+def _rows_more(old: tuple[Array, ...], new: tuple[Array, ...]) -> tuple[Array, ...]:
+    """Per-position caches (arrays (N, T, ...)) of earlier positions, then of the new ones."""
+    return tuple(np.concatenate([a, b], axis=1) for a, b in zip(old, new))
+
+
 def _softmax_last(s: Array) -> Array:
     """Softmax over the last axis, in place (s is a fresh array of scores)."""
     s -= s.max(axis=-1, keepdims=True)
@@ -283,6 +288,115 @@ class TransformerEncoderLayer(Layer):
     def extras(self, cache: Any) -> dict[str, Array]:
         """What Model.trace shows: the attention weights (N, nhead, T_query, T_key)."""
         return {"attn": cache[1][4]}
+
+    # -- a growing window's input gradient (the Memory panel: one more key, one more row) ----
+    def forward_more(self, x_new: Array, cache: Any = None) -> tuple[Array, Any]:
+        """``forward`` of a sequence whose first T0 positions ``cache`` holds (the cache of
+        ``forward`` or ``forward_more``; None: T0 = 0), given only its next positions x_new
+        (N, t, D) -> (y of those t positions, the cache of all T0 + t positions, as
+        ``backward`` / ``input_grad`` take it). A causal row never sees a later one, so the
+        kept rows are the ones ``forward`` computes; the new rows equal its rows up to
+        rounding (a product of fewer rows may add in another order). Requires ``causal``."""
+        if not self.causal:
+            raise ValueError("a growing window needs a causal layer")
+        self._check(x_new)
+        old: Any = cache if cache is not None else (None, None, None, None)
+        c_n1, c_sa, c_n2, c_ff = old
+        y: Array
+        if self.norm_first:
+            n1, c1 = self._norm("norm1", x_new)
+            sa, cs = self._attn_more(n1, c_sa)
+            x1 = x_new + sa
+            n2, c2 = self._norm("norm2", x1)
+            ff, cf = self._ff(n2)
+            y = x1 + ff
+        else:
+            sa, cs = self._attn_more(x_new, c_sa)
+            h1, c1 = self._norm("norm1", x_new + sa)
+            ff, cf = self._ff(h1)
+            y, c2 = self._norm("norm2", h1 + ff)
+        if cache is None:
+            return y, (c1, cs, c2, cf)
+        return y, (_rows_more(c_n1, c1), cs, _rows_more(c_n2, c2), _rows_more(c_ff, cf))
+
+    def _attn_more(self, x_new: Array, cache: Any) -> tuple[Array, Any]:
+        """``_attn`` for the next t positions, the earlier ones' keys and values from ``cache``."""
+        n, t, d = x_new.shape
+        p = self.params
+        qkv = x_new @ p["self_attn.in_proj_weight"].T
+        qkv += p["self_attn.in_proj_bias"]
+        q, k, v = (self._heads(qkv[..., i * d:(i + 1) * d]) for i in range(3))
+        scale = np.asarray(1.0 / math.sqrt(self.d_head), x_new.dtype)
+        t0 = 0
+        if cache is not None:
+            x_old, q_old, k_old, v_old, a_old, o_old, _ = cache
+            t0 = x_old.shape[1]
+            k = np.concatenate([k_old, k], axis=2)
+            v = np.concatenate([v_old, v], axis=2)
+        s = (q * scale) @ k.swapaxes(-1, -2)                        # (N, h, t, T0 + t)
+        if t > 1:
+            s += causal_mask(t, s.dtype, t0)
+        a = _softmax_last(s)
+        o = (a @ v).swapaxes(1, 2).reshape(n, t, d)
+        y = o @ p["self_attn.out_proj.weight"].T
+        y += p["self_attn.out_proj.bias"]
+        if cache is None:
+            return y, (x_new, q, k, v, a, o, scale)
+        a_all = np.zeros((n, self.nhead, t0 + t, t0 + t), a.dtype)   # a row's later keys: weight 0
+        a_all[:, :, :t0, :t0] = a_old
+        a_all[:, :, t0:] = a
+        return y, (np.concatenate([x_old, x_new], axis=1), np.concatenate([q_old, q], axis=2), k, v,
+                   a_all, np.concatenate([o_old, o], axis=1), scale)
+
+    def input_grad(self, dy: Array, cache: Any, first: int = 0) -> Array:
+        """``backward``'s input gradient alone (no parameter gradient is computed or touched),
+        for a dy that is 0 on positions before ``first``: dy (N, T - first, D) holds its
+        positions first..T-1 -> dx (N, T, D). The Memory panel asks for one position's
+        gradient (first = T - 1): the feed-forward and the norms after the attention then run
+        on that one row, the attention's queries too."""
+        c_n1, c_sa, c_n2, c_ff = cache
+        rows = slice(first, None)
+        if self.norm_first:
+            dx1 = dy + self._norm_grad("norm2", self._ff_grad(dy, c_ff, rows), c_n2, rows)
+            d_n1 = self._attn_grad(dx1, c_sa, first)
+            dx = self._norm_grad("norm1", d_n1, c_n1, slice(None))
+            dx[:, rows] += dx1
+            return dx
+        dpre2 = self._norm_grad("norm2", dy, c_n2, rows)
+        dx1 = dpre2 + self._ff_grad(dpre2, c_ff, rows)
+        dpre1 = self._norm_grad("norm1", dx1, c_n1, rows)
+        dx = self._attn_grad(dpre1, c_sa, first)
+        dx[:, rows] += dpre1
+        return dx
+
+    def _norm_grad(self, which: str, dy: Array, cache: Any, rows: slice) -> Array:
+        return layer_norm_backward(dy, cache[0][:, rows], cache[1][:, rows], self.params[f"{which}.weight"])[0]
+
+    def _ff_grad(self, dy: Array, cache: Any, rows: slice) -> Array:
+        _, h, _ = cache
+        h = h[:, rows]
+        p = self.params
+        dact = dy @ p["linear2.weight"]
+        dh = dact * (h > 0) if self.activation == "relu" else dact * gelu_grad(h)
+        return cast("Array", dh @ p["linear1.weight"])
+
+    def _attn_grad(self, dy: Array, cache: Any, first: int) -> Array:
+        """The attention's input gradient for dy (N, T - first, D) on positions first..T-1."""
+        x, q, k, v, a, _, scale = cache
+        n, t, d = x.shape
+        p = self.params
+        do = self._heads(dy @ p["self_attn.out_proj.weight"])       # (N, h, T - first, dh)
+        a = a[:, :, first:]
+        da = do @ v.swapaxes(-1, -2)
+        dv = a.swapaxes(-1, -2) @ do
+        ds = a * (da - np.sum(da * a, axis=-1, keepdims=True))
+        dq = (ds @ k) * scale
+        dk = (ds.swapaxes(-1, -2) @ q[:, :, first:]) * scale
+        dqkv = np.zeros((n, t, 3 * d), dy.dtype)
+        dqkv[:, first:, :d] = dq.swapaxes(1, 2).reshape(n, t - first, d)
+        dqkv[..., d:2 * d] = dk.swapaxes(1, 2).reshape(n, t, d)
+        dqkv[..., 2 * d:] = dv.swapaxes(1, 2).reshape(n, t, d)
+        return cast("Array", dqkv @ p["self_attn.in_proj_weight"])
 
     # -- incremental reading (one sequence) ------------------------------------------------
     def new_cache(self, capacity: int, dtype: Any = np.float32) -> KVCache:

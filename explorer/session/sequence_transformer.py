@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from explorer.analysis.memory import influence_through
+from explorer.analysis.memory import GrowingInfluence
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.stream import TransformerStream, transformer_parts, window_start
@@ -71,6 +71,7 @@ class TransformerSession(SequenceSession):
         self.pre, self.rec = [emb], None   # type: ignore[assignment]  # no recurrent layer: None says so
         self.post = [final, head] if final is not None else [head]
         self._after_embedding = model.layers[1:]
+        self._influence = GrowingInfluence(self._after_embedding, per_position=len(self.post))   # kept per key
         self.context = int(pos.max_len)
         self.n_layers, self.n_heads = len(blocks), int(blocks[0].nhead)
         self.cell = "Transformer"
@@ -172,7 +173,7 @@ class TransformerSession(SequenceSession):
         actual = target >= 0
         target = target if actual else int(probs.argmax())
         x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
-        w = influence_through(self._after_embedding, x, target, per_position=len(self.post))
+        w = self._influence(x, target)      # = influence_through(..., per_position=len(post)), kept rows reused
         return Memory(start, w, target, self.labels[target], actual)
 
     def _reference_states(self) -> F32:

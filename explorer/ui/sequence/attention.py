@@ -24,6 +24,7 @@ from explorer.ui.sequence.common import (
     GATE_MAP,
     MUTED,
     SELECT,
+    apply_range_now,
     char_label,
     cmap,
     empty_text,
@@ -242,11 +243,9 @@ class AttentionPanel(QtWidgets.QWidget):
     def _show_pattern(self, v: AttentionView) -> None:
         """The chosen layer's heads side by side: one image, x = block of the head + key - start."""
         n, span = v.pattern.shape[-1], v.span
-        if span != self._span or self._pattern_stack is None or self._pattern_stack.shape[0] != n:
-            self._span = span
-            width = int(self._slot(self.heads - 1)) + span
-            self._pattern_stack = np.zeros((n, width), np.float32)
-            set_x_range(self.pattern, (0.0, float(width)))
+        if span != self._span:                    # the blocks' layout: only for a new span (not
+            self._span = span                     # for each key, as the pattern's rows fill)
+            set_x_range(self.pattern, (0.0, float(int(self._slot(self.heads - 1)) + span)))
             for sep in self._seps:
                 self.pattern.removeItem(sep)
             self._seps = []
@@ -257,6 +256,9 @@ class AttentionPanel(QtWidgets.QWidget):
                 sep.setZValue(5)
                 self.pattern.addItem(sep, ignoreBounds=True)
                 self._seps.append(sep)
+        width = int(self._slot(self.heads - 1)) + span
+        if self._pattern_stack is None or self._pattern_stack.shape != (n, width):
+            self._pattern_stack = np.zeros((n, width), np.float32)
         self.pattern.getAxis("bottom").setTicks([[(self._slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
                                                   for h in range(self.heads)]])    # entropies change per key
         stack = self._pattern_stack
@@ -269,6 +271,7 @@ class AttentionPanel(QtWidgets.QWidget):
         (y0, y1) = self.pattern.getViewBox().state["targetRange"][1]
         if abs(y0 - v.start) > 1e-9 or abs(y1 - v.start - span) > 1e-9:
             self.pattern.setRange(yRange=(v.start, v.start + span), padding=0)
+            apply_range_now(self.pattern)
         self.pattern_row.setPos(v.query + 0.5)
         self.pattern_row.setVisible(v.start <= v.query < v.start + n)
         # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)

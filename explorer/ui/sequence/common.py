@@ -116,6 +116,17 @@ def set_x_range(plot: pg.PlotItem, x_range: tuple[float, float]) -> None:
     lo, hi = plot.getViewBox().state["targetRange"][0]
     if abs(lo - x_range[0]) > 1e-9 or abs(hi - x_range[1]) > 1e-9:
         plot.setRange(xRange=x_range, padding=0)
+        apply_range_now(plot)
+
+
+def apply_range_now(plot: pg.PlotItem) -> None:
+    """Apply a new view range to the view's transform now, not when the view paints.
+
+    pyqtgraph maps a range change to its items only in the paint that follows (the scene's
+    prepareForPaint): the transform then changes while Qt paints, which marks every item
+    under it dirty again, so the panel paints a second time a few ms later. Applied here, the
+    change is part of the one paint that shows the frame (the same pixels)."""
+    plot.getViewBox().updateMatrix()
 
 
 def one_update_rect(view: pg.GraphicsView) -> None:
@@ -187,5 +198,5 @@ def set_tip(widget: QtWidgets.QWidget, text: str) -> None:
 
 
 __all__ = ["QtCore", "CachedScrollBarStyle", "cache_scroll_bars", "cmap",
-           "style_plot", "set_x_range", "set_title_text", "one_update_rect", "new_view", "empty_text", "legend_bar",
+           "style_plot", "set_x_range", "apply_range_now", "set_title_text", "one_update_rect", "new_view", "empty_text", "legend_bar",
            "signed_colour", "probability_colour", "char_label", "set_tip"]

@@ -21,6 +21,8 @@ class FastTickAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self._text_rects: dict[str, QtCore.QRectF] = {}
         self._static_texts: dict[str, QtGui.QStaticText] = {}
+        self._labels: dict[str, tuple[float, float, QtGui.QStaticText, float]] = {}
+        self._lines_at: dict[float, tuple] = {}
         self._ticks: tuple[tuple, dict] = ((), {})     # (geometry, (position, label) -> its drawing)
         self._lines: list[QtCore.QLineF] = []
         self._draws: list[tuple[QtCore.QPointF, QtGui.QStaticText]] = []
@@ -65,7 +67,7 @@ class FastTickAxis(pg.AxisItem):
     def setStyle(self, **kwds: object) -> None:  # noqa: N802 (pyqtgraph)
         super().setStyle(**kwds)
         if "tickFont" in kwds:
-            self._text_rects, self._static_texts = {}, {}
+            self._text_rects, self._static_texts, self._labels = {}, {}, {}
 
     def _text_rect(self, p: QtGui.QPainter, s: str) -> QtCore.QRectF:
         br = self._text_rects.get(s)
@@ -116,14 +118,21 @@ class FastTickAxis(pg.AxisItem):
         geometry = (left, stop, tick_len, gap, br.getRect(), bool(self.style["showValues"]), p.font().key())
         if self._ticks[0] != geometry or len(self._ticks[1]) > 4096:
             self._ticks = (geometry, {})
-        cache = self._ticks[1]
+            self._lines_at = {}
+        cache, lines_at = self._ticks[1], self._lines_at
+        bounds = (br.left(), br.top(), br.right(), br.bottom())
+        end = stop + tick_len * direction
+        show = bool(self.style["showValues"])
         lines, draws = [], []
         for (_, label), x, ok in zip(ticks, pos.tolist(), keep.tolist()):
             if not ok:
                 continue
             tick = cache.get((x, label))        # a label seen at this place before: its drawing is known
             if tick is None:
-                tick = cache[(x, label)] = self._tick(p, x, label, left, stop, stop + tick_len * direction, gap, br)
+                line = lines_at.get(x)          # the tick's line depends on its place only,
+                if line is None:                # its text's size on its label only
+                    line = lines_at[x] = self._line(x, left, stop, end)
+                tick = cache[(x, label)] = self._tick(p, x, label, left, stop, gap, bounds, line, show)
             a, b, line, size, spec, at = tick
             tick_specs.append((pen, a, b))
             lines.append(line)
@@ -135,28 +144,43 @@ class FastTickAxis(pg.AxisItem):
         self._updateMaxTextSize(size2)
         return (self.pen(), span[0], span[1]), tick_specs, text_specs
 
-    def _tick(self, p: QtGui.QPainter, x: float, label: str, left: bool, stop: float, end: float, gap: float,
-              br: QtCore.QRectF) -> tuple:
-        """One tick at position x: its line's ends, the line, its label's size across the axis, its
-        text spec (pyqtgraph's rectangle, or None when not shown) and where its text is drawn."""
+    @staticmethod
+    def _line(x: float, left: bool, stop: float, end: float) -> tuple:
         a, b = (QtCore.QPointF(stop, x), QtCore.QPointF(end, x)) if left else (QtCore.QPointF(x, stop),
                                                                               QtCore.QPointF(x, end))
-        if not self.style["showValues"] or not label:
-            return a, b, QtCore.QLineF(a, b), 0.0, None, None
-        r = self._text_rect(p, label)
-        w, h = r.width(), r.height()
-        rect = QtCore.QRectF(stop - gap - w, x - h / 2, w, h) if left else QtCore.QRectF(x - w / 2, stop + gap, w, h)
-        spec = at = None
-        if (br & rect) == rect:
-            align = QtCore.Qt.AlignmentFlag
-            flags = ((align.AlignRight | align.AlignVCenter) if left else (align.AlignHCenter | align.AlignTop)
-                     ) | QtCore.Qt.TextFlag.TextDontClip
-            spec = (rect, flags, label)
+        return a, b, QtCore.QLineF(a, b)
+
+    def _label(self, p: QtGui.QPainter, label: str) -> tuple[float, float, QtGui.QStaticText, float]:
+        """A label's text rectangle's width and height, its static text and that text's width."""
+        info = self._labels.get(label)
+        if info is None:
+            r = self._text_rect(p, label)
             st = self._static_text(p, label)
-            width = st.size().width()                   # placed where drawText(rect, align) puts it
-            at = (QtCore.QPointF(rect.right() - width if left else rect.center().x() - width / 2,
-                                 rect.center().y() - rect.height() / 0.8 / 2 if left else rect.top()), st)
-        return a, b, QtCore.QLineF(a, b), (w if left else h), spec, at
+            info = self._labels[label] = (r.width(), r.height(), st, st.size().width())
+        return info
+
+    def _tick(self, p: QtGui.QPainter, x: float, label: str, left: bool, stop: float, gap: float,
+              bounds: tuple[float, float, float, float], line: tuple, show: bool) -> tuple:
+        """One tick at position x: its line's ends, the line, its label's size across the axis, its
+        text spec (pyqtgraph's rectangle, or None when not shown) and where its text is drawn."""
+        a, b, qline = line
+        if not show or not label:
+            return a, b, qline, 0.0, None, None
+        w, h, st, width = self._label(p, label)
+        x0, y0 = (stop - gap - w, x - h / 2) if left else (x - w / 2, stop + gap)
+        spec = at = None
+        bl, bt, br, bb = bounds                     # shown only when inside the axis' rectangle
+        if w > 0 and h > 0 and bl <= x0 and x0 + w <= br and bt <= y0 and y0 + h <= bb:
+            spec = (QtCore.QRectF(x0, y0, w, h), _LEFT_FLAGS if left else _BOTTOM_FLAGS, label)
+            # placed where pyqtgraph's drawText(rect, align) puts it
+            at = (QtCore.QPointF(x0 + w - width, y0 + h / 2 - h / 0.8 / 2) if left
+                  else QtCore.QPointF(x0 + w / 2 - width / 2, y0), st)
+        return a, b, qline, (w if left else h), spec, at
+
+
+_ALIGN = QtCore.Qt.AlignmentFlag
+_LEFT_FLAGS = (_ALIGN.AlignRight | _ALIGN.AlignVCenter) | QtCore.Qt.TextFlag.TextDontClip
+_BOTTOM_FLAGS = (_ALIGN.AlignHCenter | _ALIGN.AlignTop) | QtCore.Qt.TextFlag.TextDontClip
 
 
 class FastImageItem(pg.ImageItem):
@@ -178,7 +202,58 @@ class FastImageItem(pg.ImageItem):
         self._src_key: tuple | None = None                         # (lut, levels) they were rendered with
         self._src_w = 0
         self.last_rendered = (0, 0)                                # columns [a, b) rendered last time
+        self._valid: int | None = None        # set_window: columns >= this are empty (transparent)
+        self._window: np.ndarray | None = None   # set_window's image (rows, width)
+        self._same = 0                        # set_window: its first columns equal the last ones
+        self._hold_update = False
         super().__init__(*args, **kwargs)
+
+    def set_window(self, image: np.ndarray, width: int, levels: tuple[float, float]) -> None:
+        """Show ``image`` (rows, n) as the first n columns of a ``width``-column image whose other
+        columns are empty (transparent; NaN in ``self.image``, as pyqtgraph draws NaN), n <= width.
+
+        While a time window fills, one key adds one column: the item keeps its size, so Qt does
+        not repaint all of it (a size change marks the whole old rectangle dirty); the columns
+        that changed are found now (rendered now) and only they are marked for repainting."""
+        rows, n = image.shape
+        if n > width:
+            raise ValueError(f"{n} columns do not fit a window of {width}")
+        before = self._src_w                   # columns that had values last time
+        buf = self._window
+        same = 0                               # leading columns known equal to the last ones
+        if buf is None or buf.shape != (rows, width) or self._valid is None or self.image is None \
+                or self.image.base is not buf:
+            buf = self._window = np.full((rows, width), np.nan, np.float32)   # kept between keys
+        else:
+            m = min(n, self._valid)
+            if m and np.array_equal(image[:, :m], buf[:, :m]):
+                same = m                       # typing at the end: only the new columns are copied
+            if n < self._valid:
+                buf[:, n:self._valid] = np.nan
+        buf[:, same:n] = image[:, same:]
+        self._valid, self._same = n, same
+        self._hold_update = True
+        try:
+            self.setImage(buf, levels=levels)
+        finally:
+            self._hold_update = False
+        self.render()
+        if self.qimage is None or self._src_w != n:      # not the fast path: repaint it all
+            self.update()
+            return
+        a, b = self.last_rendered[0], max(n, before)
+        if b > a:
+            self.update(QtCore.QRectF(a, 0, b - a, rows))
+
+    def setImage(self, image: np.ndarray | None = None, *args: object, **kwargs: object) -> None:  # noqa: N802
+        if image is not None and not self._hold_update:
+            self._valid = None                  # a whole image: no empty columns
+        super().setImage(image, *args, **kwargs)
+
+    def update(self, *args: object) -> None:
+        """QGraphicsItem.update, except inside set_window's setImage (it marks what changed)."""
+        if not self._hold_update:
+            super().update(*args)
 
     def _fast_qimage(self) -> QtGui.QImage | None:
         image, lut, levels = self.image, self.lut, self.levels
@@ -192,29 +267,38 @@ class FastImageItem(pg.ImageItem):
             self._table = (lut, (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32))
         lo, hi = float(levels[0]), float(levels[1])
         rows, w = image.shape
+        valid = w if self._valid is None else min(self._valid, w)     # columns with values
         src = self._src
         if src is None or src.shape[0] != rows or src.shape[1] < w or self._src_key != (lut, lo, hi):
             cap = max(w, 256)
             src = self._src = np.empty((rows, cap), np.float32)
             self._pixels = np.empty((rows, cap), np.uint32)
             self._src_key, self._src_w = (lut, lo, hi), 0
-        keep = min(w, self._src_w)
-        if keep and not np.array_equal(image[:, :keep], src[:, :keep]):
+        keep = min(valid, self._src_w)
+        known, self._same = (self._same if self._valid is not None else 0), 0   # set_window compared them
+        if keep > known and not np.array_equal(image[:, :keep], src[:, :keep]):
             keep = 0
-        if self._imageHasNans is None:      # the kept columns were rendered, so they have none
-            self._imageHasNans = bool(w > keep and np.isnan(image[:, keep:].min()))
-        if self._imageHasNans:
-            self._src_w = 0
-            return None
-        if w > keep:
-            part = image[:, keep:]
-            src[:, keep:w] = part
+        if self._valid is not None:         # NaN stand for the empty columns: only values checked
+            if valid > keep and np.isnan(image[:, keep:valid].min()):
+                self._src_w = 0
+                return None
+        else:
+            if self._imageHasNans is None:  # the kept columns were rendered, so they have none
+                self._imageHasNans = bool(w > keep and np.isnan(image[:, keep:].min()))
+            if self._imageHasNans:
+                self._src_w = 0
+                return None
+        if valid > keep:
+            part = image[:, keep:valid]
+            src[:, keep:valid] = part
             n = len(lut)
             work = np.subtract(part, np.float32(lo), dtype=np.float32)
             work *= np.float32(n / ((hi - lo) or 1.0))
             np.clip(work, 0, n - 1, out=work)
-            self._pixels[:, keep:w] = np.take(self._table[1], work.astype(np.uint8))
-        self._src_w, self.last_rendered = w, (keep, w)
+            self._pixels[:, keep:valid] = np.take(self._table[1], work.astype(np.uint8))
+        if w > valid:
+            self._pixels[:, valid:w] = 0    # empty columns: transparent
+        self._src_w, self.last_rendered = valid, (keep, valid)
         pixels = self._pixels
         qimage = QtGui.QImage(pixels, w, rows, pixels.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)
         qimage.data = pixels                  # (as pyqtgraph does: the image shares the buffer)

@@ -23,7 +23,6 @@ from explorer.ui.sequence.common import (
     cmap,
     empty_text,
     legend_bar,
-    one_update_rect,
     set_tip,
     set_x_range,
     style_plot,
@@ -53,7 +52,9 @@ class GatesPanel(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
-        one_update_rect(self)
+        # the two plots' changes apart (a key changes a column at the left and the bars at the
+        # right): their bounding rectangle would repaint every image column and axis between
+        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.names: tuple[str, ...] = ()
         self.n_units, self.window = 1, 200
@@ -149,18 +150,19 @@ class GatesPanel(pg.GraphicsLayoutWidget):
             return
         H = self.n_units
         rows = self._band(len(self._gate_rows) - 1) + H
-        if self._stack is None or self._stack.shape != (rows, n):
-            self._stack = np.zeros((rows, n), np.float32)          # the gaps stay 0 (covered)
+        width = max(n, self.window)               # a fixed width: a key repaints its column, not all
+        if self._stack is None or self._stack.shape != (rows, width):
+            self._stack = np.zeros((rows, width), np.float32)      # kept; the gaps stay 0 (covered)
         stack = self._stack
         for k, name in enumerate(self._gate_rows):
-            stack[self._band(k):self._band(k) + H] = gates[name].T
-        self.gate_img.setImage(stack, levels=(0.0, 1.0))
-        self.gate_img.setRect(QtCore.QRectF(start, 0, n, rows))
+            stack[self._band(k):self._band(k) + H, :n] = gates[name].T
+        self.gate_img.set_window(stack[:, :n], width, (0.0, 1.0))
+        self.gate_img.setRect(QtCore.QRectF(start, 0, width, rows))
         self.gate_img.show()
         if "c" in self.names:
             k = self.names.index("c")
-            self.cell_img.setImage(np.ascontiguousarray(gates["c"].T, np.float32), levels=(-C_LEVEL, C_LEVEL))
-            self.cell_img.setRect(QtCore.QRectF(start, self._band(k), n, H))
+            self.cell_img.set_window(gates["c"].T, width, (-C_LEVEL, C_LEVEL))
+            self.cell_img.setRect(QtCore.QRectF(start, self._band(k), width, H))
             self.cell_img.show()
         set_x_range(self.time_plot, view or (start, start + (max(n, 40) if start == 0 else self.window)))
         j = step - start

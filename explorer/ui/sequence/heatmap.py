@@ -114,8 +114,9 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
             set_x_range(self.plot, (0.0, float(self.window)))
         else:
             self.empty.hide()
-            self.image.setImage(np.ascontiguousarray(h.T, dtype=np.float32), levels=(-self.level, self.level))
-            self.image.setRect(QtCore.QRectF(start, 0, n, self.n_units))
+            width = max(n, self.window)           # a fixed width: a key repaints its column, not all
+            self.image.set_window(h.T, width, (-self.level, self.level))
+            self.image.setRect(QtCore.QRectF(start, 0, width, self.n_units))
             self.image.show()
             set_x_range(self.plot, view or (start, start + (max(n, 40) if start == 0 else self.window)))
             self.cursor_line.setVisible(step >= start)

@@ -321,7 +321,7 @@ class SequenceLab(QtWidgets.QWidget):
             self.model_combo.setToolTip(v.description)
         self.colourer.set_palette(*PALETTES[v.colour_palette])
         values, offset = v.colour if v.colour is not None else (None, 0)
-        self.colourer.apply(values, v.unknown, offset, self._pos)
+        self.colourer.apply(values, v.unknown, offset, self._pos, v.request.visible)   # measured for the frame
         self.frames += 1
         self.rendered.emit()
 

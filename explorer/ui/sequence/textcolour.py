@@ -120,13 +120,13 @@ class TextColourer:
         return max(self.pos.to_char(a) - margin, 0), self.pos.to_char(b) + margin
 
     def apply(self, values: np.ndarray | None, unknown: np.ndarray, offset: int = 0,
-              pos: PosMap | None = None) -> None:
+              pos: PosMap | None = None, visible: tuple[int, int] | None = None) -> None:
         """values[k] colours character offset+k (NaN: not coloured); pos maps characters to the document.
 
         Neighbouring characters in the same colour step form one run; the runs of unknown
         characters are painted over the value runs."""
         self.pos = pos or self.pos
-        lo, hi = self.visible_range()
+        lo, hi = visible if visible is not None else self.visible_range()
         self._unknown = unknown
         parts = []
         if values is not None and len(values):
