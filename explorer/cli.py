@@ -72,7 +72,7 @@ def _add_train(sub: Any) -> None:
     d.add_argument("--init", type=Path, default=None, metavar="MODEL",
                    help="start from this model's weights (same architecture), lower learning rate")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
-    # -- fine-tuning on the user's examples (issue 12) --
+    # -- fine-tuning on the user's examples (the app's my_digits folder) --
     d.add_argument("--finetune", type=Path, default=None, metavar="MODEL",
                    help="start from this model and fine-tune it on --examples (mixed with MNIST)")
     d.add_argument("--examples", type=Path, default=None, metavar="DIR",
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read each stroke file's strokes (and their points) in reverse order")
     c.add_argument("--model", type=Path, default=None)
     c.add_argument("--json", action="store_true")
-    c.add_argument("--ablate", default=None, metavar="L:C[,L:C...]",  # issue 13
+    c.add_argument("--ablate", default=None, metavar="L:C[,L:C...]",  # the Digit Lab's switched-off channels
                    help="switch channel C of layer L (state-dict index) off, e.g. 0:5,3:2")
 
     s = sub.add_parser("score-text", help="bits per character of a text under a text model")
@@ -275,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_process()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) == 1 and argv[0].lower().endswith(".cre"):     # `cnn-rnn-explorer lesson.cre` (issue 15)
+    if len(argv) == 1 and argv[0].lower().endswith(".cre"):     # `cnn-rnn-explorer lesson.cre`: what a file manager runs
         argv = ["open", argv[0]]
     elif argv == ["--install-desktop-entry"]:
         argv = ["install-desktop-entry"]
@@ -284,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:      # --help (0) or a mistake (2, one line already printed)
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
-        from explorer.__main__ import main as open_window
+        from explorer.ui.shell.launch import open_window
         return open_window()
     handlers = dict(COMMANDS)
     handlers.update({m.COMMAND: m.run for m in _command_modules()})

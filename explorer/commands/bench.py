@@ -1,4 +1,4 @@
-"""``cnn-rnn-explorer bench``: the performance table of DESIGN.md, measured in one run.
+"""``cnn-rnn-explorer bench``: the performance table (README, "How fast"), measured in one run.
 
 Engine rows time our numpy engine and, when PyTorch is importable, the same work in
 PyTorch on the same machine in the same run. GUI rows drive the real window offscreen.
@@ -160,7 +160,7 @@ def gui_rows(quick: bool) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     rows: dict[str, Any] = {}
     try:
-        from explorer.ui import bench as ui_bench
+        from explorer.ui.shell import bench as ui_bench
     except ImportError as exc:  # the GUI part is optional for a headless engine install
         return {"error": f"GUI benchmark unavailable: {exc}"}
     rows.update(ui_bench.measure_all(quick=quick))
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
                 e["lstm128_1000_steps_ms"] / t1["lstm128_1000_steps_ms"])
     result["gui"] = gui_rows(quick)
     if getattr(args, "soak", False):
-        from explorer.ui.bench import soak_draw
+        from explorer.ui.shell.bench import soak_draw
         result["gui"].update(soak_draw())
     if args.json:
         print(json.dumps(result, indent=2))

@@ -4,7 +4,7 @@ Gradient ascent on the 28x28 input through the engine's own ``Model.backward`` f
 (its log-probability) or a channel / unit (``L:C``: mean of channel C of layer L's output).
 The image is drawn by three pen strokes whose points follow the gradient, with springs and
 jitter (``explorer.analysis.pen_dreams``): free-pixel dreams with L2, blur and jitter
-came out as grey smudges (see the note of issue 13); the app offers both.
+came out as grey smudges; the app offers both.
 The PNG is the final 28x28 network input, each pixel a 10x10 block, dark ink on white.
 ``--steps`` is a cap: a class dream stops once the PNG's 8-bit image reads as its class with
 p >= 0.95, a channel dream once its activation stops rising (``experiments.dream``).

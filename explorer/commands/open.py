@@ -21,5 +21,5 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from explorer.session.lessonfile import read_lesson
     read_lesson(args.file)                 # LessonFileError -> one line, exit 2 (cli.py)
-    from explorer.__main__ import main
-    return main(session=args.file)
+    from explorer.ui.shell import launch
+    return launch.open_window(session=args.file)

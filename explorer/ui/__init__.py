@@ -1,7 +1,7 @@
 """The window: PySide6 + pyqtgraph. Widgets hold no maths; they ask session objects.
 
 Importing this package sets pyqtgraph's global options for the fast image path
-(row-major images, no antialiasing, no OpenGL; STYLE.md R10).
+(row-major images, no antialiasing, no OpenGL). docs/ARCHITECTURE.md maps the UI's floors.
 """
 
 import pyqtgraph as pg

@@ -164,10 +164,10 @@ def test_write_failure_leaves_old_file(tmp_path):
 
 
 def test_open_command_checks_the_file_before_any_window(tmp_path, monkeypatch, capsys):
-    import explorer.__main__ as entry
     from explorer import cli
+    from explorer.ui.shell import launch
     opened = []
-    monkeypatch.setattr(entry, "main", lambda session=None: opened.append(session) or 0)
+    monkeypatch.setattr(launch, "open_window", lambda session=None: opened.append(session) or 0)
     bad = tmp_path / "bad.cre"
     bad.write_bytes(b"hello")
     assert cli.main(["open", str(bad)]) == 2
@@ -177,10 +177,10 @@ def test_open_command_checks_the_file_before_any_window(tmp_path, monkeypatch, c
 
 
 def test_a_session_file_alone_on_the_command_line_opens_it(tmp_path, monkeypatch):
-    import explorer.__main__ as entry
     from explorer import cli
+    from explorer.ui.shell import launch
     opened = []
-    monkeypatch.setattr(entry, "main", lambda session=None: opened.append(session) or 0)
+    monkeypatch.setattr(launch, "open_window", lambda session=None: opened.append(session) or 0)
     good = lf.write_lesson(tmp_path / "good.cre", lesson())
     assert cli.main([str(good)]) == 0 and opened == [good]
 

@@ -174,7 +174,7 @@ def test_export_panel_and_train_save_report_errors(qtbot, win, ui, tmp_path, mon
     blocker.write_text("x")
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(blocker / "p.png"), ""))
     title, widget = next(iter(win.digit_lab.panels().items()))
-    win._ask_export_widget(widget, title)
+    win.ask_export_png(widget, title)
     assert len(error_boxes(win)) == 1
     error_boxes(win)[0].close()
     win.train_lab._save_dialog()                             # nothing trained yet: says so

@@ -11,9 +11,9 @@ import pytest
 from PySide6 import QtCore, QtGui
 
 from explorer.commands.install_desktop_entry import data_home, install
-from explorer.ui.help.exporting import export_hidden_states
-from explorer.ui.help.keyboard import shortcut_table, shortcuts_html, toggle_training
 from explorer.ui.main_window import MainWindow
+from explorer.ui.shell.exports import export_hidden_states
+from explorer.ui.shell.keyboard import shortcut_table, shortcuts_html, toggle_training
 
 
 @pytest.fixture

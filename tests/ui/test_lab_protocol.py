@@ -1,10 +1,10 @@
-"""Every tab of the main window is a Lab (explorer.ui.lab_protocol), and the window uses only that."""
+"""Every tab of the main window is a Lab (explorer.ui.widgets.lab_protocol), and the window uses only that."""
 
 import pytest
 from PySide6 import QtCore
 
-from explorer.ui.lab_protocol import is_lab
 from explorer.ui.main_window import MainWindow
+from explorer.ui.widgets.lab_protocol import is_lab
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from PySide6 import QtWidgets
 
 from explorer.ui.digit import demo as demo_data
 from explorer.ui.digit import lab_demo
+from explorer.ui.widgets import demo as widget_demo
 
 BUILDERS = [
     ("explorer.ui.digit.feature_maps", "demo"),
@@ -56,7 +57,8 @@ def test_demo_lab_shows_the_demo_digit(qtbot):
 def test_each_panel_module_runs_its_demo_as_main(monkeypatch):
     """``python -m <module>`` calls run(<its builder>): checked without starting the event loop."""
     called = []
-    monkeypatch.setattr(demo_data, "run", lambda build: called.append(build) or 0)
+    for runner in (demo_data, widget_demo):        # a shared widget's demo runs through ui/widgets
+        monkeypatch.setattr(runner, "run", lambda build: called.append(build) or 0)
     for module in {m for m, _ in BUILDERS}:
         saved = sys.modules.get(module)
         with pytest.raises(SystemExit):

@@ -6,8 +6,8 @@ import pytest
 from PySide6 import QtCore, QtGui
 
 from explorer.session.sequence import SequenceSession, random_model
-from explorer.ui import recover
 from explorer.ui.main_window import MainWindow
+from explorer.ui.shell import recover
 
 
 def make_window(qtbot, path, ui, seed=0):
@@ -111,7 +111,7 @@ def test_clear_and_open_image_keep_a_copy(mine, tmp_path):
 def test_a_read_only_folder_still_opens_with_undo(mine, lesson, monkeypatch):
     def refuse(*a, **k):
         raise OSError(30, "Read-only file system")
-    monkeypatch.setattr("explorer.ui.recover.write_lesson", refuse, raising=False)
+    monkeypatch.setattr("explorer.ui.shell.recover.write_lesson", refuse, raising=False)
     monkeypatch.setattr("explorer.session.lessonfile.write_lesson", refuse)
     assert mine.open_session(lesson)
     assert "no copy of your work could be kept" in mine.statusBar().currentMessage()

@@ -3,8 +3,8 @@
     python tests/ui/window_child.py MODE
 
 Run with XDG_CONFIG_HOME pointing to a temporary folder and QT_QPA_PLATFORM=offscreen.
-The window is built and run exactly as ``python -m explorer`` does (explorer.__main__.build
-and explorer.ui.lifecycle.run: the same signal handlers, aboutToQuit, exit code). Modes:
+The window is built and run exactly as ``python -m explorer`` does (explorer.ui.shell.launch.build
+and explorer.ui.shell.lifecycle.run: the same signal handlers, aboutToQuit, exit code). Modes:
 
 - ``drive``: draw a 7 on the Digit Lab canvas, type a text into the Sequence Lab editor,
   put the cursor inside it, print one line ``READY {json}`` (strokes, text, cursor) and
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from explorer.__main__ import build  # noqa: E402
-from explorer.ui.lifecycle import run  # noqa: E402
+from explorer.ui.shell.launch import build  # noqa: E402
+from explorer.ui.shell.lifecycle import run  # noqa: E402
 
 TEXT = "def area(r):\n    return 3.14159 * r * r  # circle\n\nprint(area(2.5))"
 CURSOR = 17

@@ -18,7 +18,7 @@ from PySide6 import QtGui, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.compare import ROBUSTNESS, DigitPair, ThreeWays, ThreeWaysError, load_three_ways
-from explorer.ui.style import CNN, FG, MUTED, RNN, note, pen, plot_widget
+from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, note, pen, plot_widget
 
 DigitSource = Callable[[], "np.ndarray | None"]
 PEN = "#9467bd"                  # the pen RNN (the row-RNN keeps the recurrent red)

@@ -19,8 +19,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.session.compare import TASKS, Duel
-from explorer.ui.style import CNN, FG, MUTED, RF, RNN, TRANSFORMER, note, pen, plot_widget
-from explorer.ui.train.worker import GUI_WINDOW, after_repaint
+from explorer.ui.widgets.jobs import GUI_WINDOW, after_repaint
+from explorer.ui.widgets.style import CNN, FG, MUTED, RF, RNN, TRANSFORMER, note, pen, plot_widget
 
 FLOOR = 1e-4   # influence below this is drawn as nothing (log scale from 1e-4 to 1)
 #: each contender's look, by kind: (key, colour, symbol); the keys name the plot items
@@ -274,7 +274,8 @@ class DuelPanel(QtWidgets.QWidget):
         cp.setXRange(0, np.log10(lengths[-1]), padding=0.02)
 
     def show_snapshot(self) -> bool:
-        """Show the shipped pre-computed result for this setting, if there is one (issue 15)."""
+        """Show the shipped pre-computed result for this setting, if there is one
+        (the tab opens on figures, not on an untrained network)."""
         from explorer.ui.compare.snapshot import load_snapshot, running_mean
         d = self.duel
         snap = load_snapshot(d.task, d.distance, d.steps, d.names, d.sample_text())

@@ -35,7 +35,7 @@ class CompareLab(QtWidgets.QWidget):
         self.tabs.addTab(self.duel, "Same task, three networks")
         self.tabs.addTab(self.digits, "Digits three ways")
         self.tabs.addTab(self.params, "Parameters")
-        self.tolerance = TolerancePanel(self.digits.pair, digit_source)          # issue 13
+        self.tolerance = TolerancePanel(self.digits.pair, digit_source)
         self.tabs.addTab(self.tolerance, "Which tolerates a shift?")
         self.tabs.setTabToolTip(3, "The same invariance sweep for the digit CNN and the row-RNN.")
         self.text = TextComparePanel(load_text_view())        # shipped figures, nothing to train
@@ -65,10 +65,10 @@ class CompareLab(QtWidgets.QWidget):
         self.shutdown()
         super().closeEvent(event)
 
-    # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
+    # -- Lab protocol (explorer.ui.widgets.lab_protocol) ----------------------------------------
     def shutdown(self) -> None:
         self.duel.shutdown()
-        self.tolerance.shutdown()                                             # issue 13
+        self.tolerance.shutdown()
 
     def save_settings(self, s: QtCore.QSettings | None = None) -> None:
         if (s := s if s is not None else self.settings) is not None:

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.params import CELL_GATES, ParamSizeError, Sizes, compare_counts
-from explorer.ui.style import CNN, FG, MUTED, RNN, note, plot_widget
+from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, note, plot_widget
 
 COLUMNS = ["network", "first layer", "weights = formula", "weights", "biases", "total",
            "weights shared across", "without sharing"]

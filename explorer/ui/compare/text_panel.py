@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from explorer.session.compare_text import TextCompareView, load_text_view
-from explorer.ui.style import FG, RNN, note, pen, plot_widget
+from explorer.ui.widgets.style import FG, RNN, note, pen, plot_widget
 
 CNN_SHADES = ("#6baed6", "#4292c6", "#2171b5", "#08306b")   # narrow field pale, wide field dark
 COLUMNS = ("network", "field", "params", "bits\n/ char", "closers\nright", "beyond field\n(LSTM there)",

@@ -15,9 +15,9 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.transforms import accuracy_under, sweep, unit_of
 from explorer.session.compare import DigitPair
-from explorer.ui.digit.jobs import JobRunner, failed_to
-from explorer.ui.digit.sweep_panel import transform_combo
-from explorer.ui.style import CNN, RNN, note, pen, plot_widget
+from explorer.ui.widgets.jobs import JobRunner, failed_to
+from explorer.ui.widgets.style import CNN, RNN, note, pen, plot_widget
+from explorer.ui.widgets.transforms import transform_combo
 
 TIP_ACC = ("Share of the held-out images each network still reads correctly when every image is transformed\n"
            "by the value on the x axis (applied to the 28×28 network input). Blue = CNN, red = row-RNN.")

@@ -9,18 +9,16 @@ widget in a window and runs the Qt event loop.
 
 from __future__ import annotations
 
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6 import QtWidgets
 
 from explorer.engine import Model, load_model
 from explorer.paths import model_path
 from explorer.session.digits import DigitSession, default_digit_model
+from explorer.ui.widgets.demo import run  # noqa: F401 (the panels' demos run through here)
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenFrame
@@ -54,20 +52,6 @@ def demo_folder() -> Path:
     from explorer.data.examples import ExampleStore
     ExampleStore(folder).save(7, [np.asarray(seven(), np.float32)])
     return folder
-
-
-def app() -> QtWidgets.QApplication:
-    inst = QtWidgets.QApplication.instance()
-    return inst if isinstance(inst, QtWidgets.QApplication) else QtWidgets.QApplication(sys.argv)
-
-
-def run(build: Callable[[], QtWidgets.QWidget]) -> int:
-    """Show ``build()`` in its own window and run the event loop until it is closed."""
-    qt = app()
-    widget = build()
-    widget.setWindowTitle(f"{type(widget).__name__} (demo data)")
-    widget.show()
-    return qt.exec()
 
 
 def demo_pen_model() -> Model:

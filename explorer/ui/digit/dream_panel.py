@@ -19,9 +19,9 @@ from explorer.analysis.dreams import GOAL_P, Dream, DreamSettings, DreamTarget, 
 from explorer.analysis.pen_dreams import PenSettings
 from explorer.engine import Model
 from explorer.ui.digit.edit_panel import editable_layers
-from explorer.ui.digit.jobs import JobRunner, failed_to
 from explorer.ui.digit.plots import SIDE, DigitImage
-from explorer.ui.style import plot_widget
+from explorer.ui.widgets.jobs import JobRunner, failed_to
+from explorer.ui.widgets.style import plot_widget
 
 TIP = ("The objective (class: log-probability; channel: mean activation of that map; unit: its value)\n"
        "at every step of gradient ascent on the input. It should rise; the image shows the input so far.\n"

@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.evidence import Evidence, build_evidence, nearest
-from explorer.ui.digit.jobs import JobRunner, failed_to
+from explorer.ui.widgets.jobs import JobRunner, failed_to
 from explorer.ui.widgets.mosaic import MosaicPanel
 
 INK = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (0, 0, 0)])      # ink dark on white, as drawn

@@ -2,8 +2,8 @@
 
 Examples go to ``<app data>/my_digits/<label>/<name>.png`` with the strokes beside
 (``explorer.data.examples``). While the model is unsure (top probability below
-``UNSURE``), the bar says so and offers "keep as example of …". ``link_examples(window)``
-wires the Digit Lab, the gallery and the Train tab's fine-tuning to one examples folder.
+``UNSURE``), the bar says so and offers "keep as example of …". The window gives the bar its
+folder (explorer.ui.shell.examples: one folder for the Digit Lab and the Train tab's fine-tuning).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.data.examples import EXAMPLES_DIRNAME, Example, ExampleStore
+from explorer.data.examples import Example, ExampleStore
 from explorer.data.preprocess import EmptyDrawing, render_strokes
-from explorer.engine import Model
 from explorer.errors import ExplorerError
 from explorer.session.digits import DigitSession
 from explorer.session.drawing import REF
@@ -142,48 +141,6 @@ class KeepBar(QtWidgets.QWidget):
             return False
         self.keep(DIGIT_KEYS[ev.key()])
         return True
-
-
-def examples_folder(window: QtWidgets.QMainWindow) -> Path:
-    """``<app data>/my_digits``: beside the settings file (honours XDG_CONFIG_HOME)."""
-    return Path(window.settings.fileName()).resolve().parent / EXAMPLES_DIRNAME  # type: ignore[attr-defined]
-
-
-def link_examples(window: QtWidgets.QMainWindow, folder: str | Path | None = None) -> None:
-    """One examples folder for the Digit Lab's keep bar, its gallery and the Train tab's
-    fine-tuning; a fine-tuned model the user saves becomes the Digit Lab's model."""
-    folder = Path(folder) if folder is not None else examples_folder(window)
-    lab = window.digit_lab  # type: ignore[attr-defined]
-    lab.keeper.set_folder(folder)
-    train = getattr(window, "train_lab", None)
-    panel = getattr(train, "finetune_panel", None)
-    if panel is not None:
-        panel.set_sources(folder, lambda: lab.session.model)
-        panel.model_saved.connect(lambda model, _path: _use_model(window, model))
-        window._finetune_watch = _StopOnClose(panel, window)  # type: ignore[attr-defined]
-        window.installEventFilter(window._finetune_watch)  # type: ignore[attr-defined]
-
-
-class _StopOnClose(QtCore.QObject):
-    """Stops a running fine-tuning thread when the window closes."""
-
-    def __init__(self, panel: QtWidgets.QWidget, parent: QtCore.QObject) -> None:
-        super().__init__(parent)
-        self.panel = panel
-
-    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
-        if ev.type() == QtCore.QEvent.Type.Close:
-            self.panel.stop()  # type: ignore[attr-defined]
-        return False
-
-
-def _use_model(window: QtWidgets.QMainWindow, model: Model) -> None:
-    window.digit_lab.set_model(model)  # type: ignore[attr-defined]
-    gallery = window.digit_lab.gallery  # type: ignore[attr-defined]
-    if gallery is not None and gallery.isVisible():
-        gallery.reload()
-    window.digit_lab.describe_model(source="fine-tuned on my examples")  # type: ignore[attr-defined]
-    window.digit_lab.status.emit("the Digit Lab now reads with the fine-tuned model")  # type: ignore[attr-defined]
 
 
 def demo() -> KeepBar:

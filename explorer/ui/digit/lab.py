@@ -33,7 +33,6 @@ from explorer.ui.digit.pen_gates import PenGatesPanel
 from explorer.ui.digit.pen_time import PenTimePanel
 from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
 from explorer.ui.help.pen import PAGES
-from explorer.ui.report import report_error
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
 from explorer.ui.widgets.fit import scrolled
@@ -43,6 +42,7 @@ from explorer.ui.widgets.howto import HowToButton
 from explorer.ui.widgets.latest import LatestFrame
 from explorer.ui.widgets.mosaic import MosaicPanel
 from explorer.ui.widgets.probabilities import ProbabilityPanel
+from explorer.ui.widgets.report import report_error
 
 if TYPE_CHECKING:
     from explorer.ui.digit.gallery import GalleryWindow
@@ -62,7 +62,7 @@ class DigitLab(QtWidgets.QWidget):
     _notice: str | None = None         # model_label(): a warning (e.g. untrained model)
     _source: str | None = None         # model_label(): where the model comes from
     # called with what is about to replace a non-empty drawing (Clear, an image): the window
-    # keeps a copy of the work in File → Recover (explorer.ui.recover)
+    # keeps a copy of the work in File → Recover (explorer.ui.shell.recover)
     before_replace: Callable[[str], object] | None = None
     # built by _make_actions, _build and _rebuild_columns
     undo_action: QtGui.QAction
@@ -750,7 +750,7 @@ class DigitLab(QtWidgets.QWidget):
     def restore_settings(self, s: QtCore.QSettings) -> None:
         self._pending_splits += self._apply_settings(s)   # again once laid out (showEvent)
 
-    # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
+    # -- Lab protocol (explorer.ui.widgets.lab_protocol) ----------------------------------------
     def describe_model(self, notice: str | None = None, source: str | None = None) -> None:
         """What model_label() says: a warning (``notice``), where the model comes from, or its name."""
         self._notice, self._source = notice, source

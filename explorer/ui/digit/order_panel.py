@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from explorer.engine import Model
 from explorer.session.both_readers import SWEEPS, Reading, read_variants, sweep_both
 from explorer.ui.digit.pen_trajectory import panel_header
-from explorer.ui.style import CNN, FG, MUTED, RNN, style_plot
+from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, style_plot
 
 TIP = ("The CNN reads the picture, which does not change when the strokes are drawn in another order or\n"
        "direction: its answer stays the same, bit for bit. The pen RNN reads the pen: its answer can\n"

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from explorer.ui.digit.pen_trajectory import panel_header
-from explorer.ui.style import FG, GATE_MAP, MUTED, style_plot
+from explorer.ui.widgets.style import FG, GATE_MAP, MUTED, style_plot
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenFrame

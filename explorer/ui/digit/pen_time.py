@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from explorer.ui.digit.canvas import qpolygon
 from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.digit.plots import CLASS_COLOURS
-from explorer.ui.style import CNN, FG, MUTED, RNN, style_plot
+from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, style_plot
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenFrame

@@ -15,8 +15,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.digit.canvas import qpolygon
 from explorer.ui.help.pen import PAGES
-from explorer.ui.style import ACCENT, FG, MUTED, RNN, style_plot
 from explorer.ui.widgets.howto import HowToButton
+from explorer.ui.widgets.style import ACCENT, FG, MUTED, RNN, style_plot
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenFrame

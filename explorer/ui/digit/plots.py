@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.ui.style import plot_widget
+from explorer.ui.widgets.style import plot_widget
 
 SIDE = 96          # px: the digit image beside an experiment's plot (the column is ~380 px at 1024×640)
 # ten distinguishable colours (tab10), one per digit class, in every experiment plot

@@ -15,8 +15,8 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.session.digits import DigitSession
 from explorer.session.replay import replay
-from explorer.ui.digit.jobs import JobRunner, failed_to
 from explorer.ui.digit.plots import SIDE, DigitImage, class_key, class_plot
+from explorer.ui.widgets.jobs import JobRunner, failed_to
 
 TIP = ("Each curve is one class's probability as the drawing grew: x is pen time (points drawn so far,\n"
        "all strokes). The dashed line marks when the final answer took over for good. Drag the slider or\n"

@@ -15,21 +15,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.analysis.transforms import TRANSFORMS, Sweep, identity_value, sweep, unit_of
-from explorer.ui.digit.jobs import JobRunner, failed_to
+from explorer.analysis.transforms import Sweep, identity_value, sweep, unit_of
 from explorer.ui.digit.plots import SIDE, DigitImage, class_key, class_plot
+from explorer.ui.widgets.jobs import JobRunner, failed_to
+from explorer.ui.widgets.transforms import transform_combo
 
 TIP = ("Each curve is one class's probability as the network input is transformed by the value on the\n"
        "x axis (identity: the live input). The dashed red line marks the nearest value where the top\n"
        "class changes. Drag the yellow cursor to see the transformed input under it.")
-
-
-def transform_combo() -> QtWidgets.QComboBox:
-    """A picker of the input transforms, each with its unit; its data is the transform's name."""
-    combo = QtWidgets.QComboBox()
-    for name in TRANSFORMS:
-        combo.addItem(f"{name} ({unit_of(name)})", name)
-    return combo
 
 
 class SweepPanel(QtWidgets.QFrame):

@@ -184,7 +184,7 @@ be traced to an equation. Built with PySide6 and pyqtgraph.</p>
 
 PAGES: dict[str, str] = {"Digits": DIGITS, "Sequences": SEQUENCES, "Compare": COMPARE, "Train": TRAIN}
 
-# issue 13: the experiments' pages (one section per view) join the Digits and Compare pages
+# the experiments' pages (one section per view) join the Digits and Compare pages
 from explorer.ui.help.experiments import DIGIT_EXPERIMENTS, TOLERANCE  # noqa: E402
 
 PAGES["Digits"] = DIGITS + DIGIT_EXPERIMENTS

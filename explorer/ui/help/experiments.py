@@ -1,4 +1,4 @@
-"""'How to read this' for the digit experiments (issue 13): one section per view."""
+"""'How to read this' for the digit experiments: one section per view."""
 
 from explorer.ui.help.pen import ORDER
 

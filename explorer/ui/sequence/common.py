@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.fastitems import FastTickAxis
-from explorer.ui.style import ACCENT, DIVERGING, FG, GATE_MAP, MUTED, SELECT  # noqa: F401 (re-exported)
+from explorer.ui.widgets.style import ACCENT, DIVERGING, FG, GATE_MAP, MUTED, SELECT  # noqa: F401 (re-exported)
+from explorer.ui.widgets.style import style_plot as shared_style_plot
 
 MONO = QtGui.QFont("DejaVu Sans Mono")
 MONO.setStyleHint(QtGui.QFont.StyleHint.Monospace)
@@ -62,23 +64,8 @@ def cache_scroll_bars(area: QtWidgets.QAbstractScrollArea) -> None:
         bar.setStyle(style)
 
 
-def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | None,
-               size: str = "10pt") -> None:
-    """Title, axis labels and dark axis text on a light background; mouse interaction off."""
-    plot.setTitle(f"<b>{title}</b>", color=FG, size=size)
-    for name, text in (("bottom", bottom), ("left", left)):
-        axis = plot.getAxis(name)
-        axis.enableAutoSIPrefix(False)        # otherwise every range change re-renders the label HTML
-        axis.setPen(pg.mkPen(MUTED))
-        axis.setTextPen(pg.mkPen(FG))
-        if text:
-            plot.setLabel(name, text, color=FG)
-        if not isinstance(axis, FastTickAxis):   # mostly static: a key's image update, drawn over
-            axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)   # them, blits
-    plot.setMenuEnabled(False)
-    plot.hideButtons()
-    plot.getViewBox().setMouseEnabled(False, False)
-    plot.disableAutoRange()
+# the shared plot styling with the options of panels redrawn on every key: no grid, no legend
+style_plot = partial(shared_style_plot, legend=False, grid=False, live=True)
 
 
 _CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache

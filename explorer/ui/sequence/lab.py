@@ -340,7 +340,7 @@ class SequenceLab(QtWidgets.QWidget):
             self.load_model(index)
         self.restore_settings()
 
-    # -- Lab protocol (explorer.ui.lab_protocol) ----------------------------------------
+    # -- Lab protocol (explorer.ui.widgets.lab_protocol) ----------------------------------------
     def say(self, text: str) -> None:
         """Show a message under the finder and in the window's status bar (tags stripped)."""
         self.status_label.setText(text)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtWidgets
 
 from explorer.session.train import KINDS, TrainConfig
-from explorer.ui.style import header, note
 from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
+from explorer.ui.widgets.fit import scrolled
+from explorer.ui.widgets.style import header, note
 
 if TYPE_CHECKING:
     from explorer.ui.train.lab import TrainLab
@@ -102,7 +103,7 @@ def build(lab: TrainLab) -> None:
     left.addWidget(lab.eta)
     left.addWidget(lab.message)
     left.addWidget(lab.summary)
-    # -- fine-tune the digit model on my examples (issue 12): its own window --
+    # -- fine-tune the digit model on my examples: its own window --
     from explorer.ui.train.finetune_panel import FinetunePanel
     lab.finetune_panel = FinetunePanel(lab)
     lab.finetune_panel.setWindowFlag(QtCore.Qt.WindowType.Window)
@@ -115,10 +116,7 @@ def build(lab: TrainLab) -> None:
     left.addStretch(1)
     inner = QtWidgets.QWidget()
     inner.setLayout(left)
-    side = QtWidgets.QScrollArea()            # scrolls when the window is short
-    side.setWidget(inner)
-    side.setWidgetResizable(True)
-    side.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    side = scrolled(inner)                    # scrolls when the window is short
     side.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     side.setFixedWidth(345)
 

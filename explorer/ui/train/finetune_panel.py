@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.engine import Model, save_model
 from explorer.errors import ExplorerError
-from explorer.ui.style import CNN, VAL, pen, plot_widget
+from explorer.ui.widgets.style import CNN, VAL, pen, plot_widget
 
 MODEL_FILE = "my_digits_model.npz"
 MINE = "#ff7f0e"

@@ -32,15 +32,14 @@ from explorer.session.train import (
     default_config,
     make_job,
 )
-from explorer.ui.lifecycle import STOP_BUDGET_S
-from explorer.ui.report import describe, report_error
 from explorer.ui.train import controls
 from explorer.ui.train.worker import (
     TrainWorker,
-    after_repaint,
     detached_copy,
     start_worker,
 )
+from explorer.ui.widgets.jobs import STOP_BUDGET_S, after_repaint
+from explorer.ui.widgets.report import describe, report_error
 
 
 def _eta(seconds: float) -> str:
@@ -296,7 +295,7 @@ class TrainLab(QtWidgets.QWidget):
         """Stop the worker and wait for its thread, at most STOP_BUDGET_S (window close, quit)."""
         self.stop(wait_ms=int(STOP_BUDGET_S * 1000))
 
-    # -- Lab protocol (explorer.ui.lab_protocol); kept between runs -------------------------
+    # -- Lab protocol (explorer.ui.widgets.lab_protocol); kept between runs -------------------------
     def model_label(self) -> str:
         cfg = self.config()
         return f"training: <b>{KINDS.get(cfg.kind, cfg.kind)}</b> · {cfg.preset} on {cfg.data}"

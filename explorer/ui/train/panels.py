@@ -1,6 +1,7 @@
 """Train lab panels: live loss / accuracy curves, the CNN's kernels, the RNN's trajectory.
 
-Items are made once; every update is one ``setData`` / ``setImage`` (STYLE.md R10).
+Items are made once; every update is one ``setData`` / ``setImage`` (making items per update is what
+made panels slow).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from explorer.ui.style import CNN, FG, MUTED, RNN, VAL, pen, plot_widget
+from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, VAL, pen, plot_widget
 
 EMA = 0.9
 

@@ -38,9 +38,9 @@ from PySide6 import QtCore
 from explorer.engine import Model, save_model
 from explorer.session.train import TrainJob
 from explorer.training.loop import Diverged, DivergenceGuard, Event, fit
+from explorer.ui.widgets.jobs import GUI_WINDOW
 
 EMIT_EVERY = 0.1      # s between progress signals (~10 Hz)
-GUI_WINDOW = 0.3      # s at most that the worker waits for the GUI to draw a progress signal
 MODEL_EVERY = 1.0     # s between model copies handed to the other labs
 CHECKPOINT_EVERY = 0.7  # s between autosaves of the last good weights
 
@@ -213,14 +213,6 @@ class TrainWorker(QtCore.QObject):
         if not self.cancel.is_set():
             self._drawn.wait(GUI_WINDOW)
         self._last_emit = time.monotonic()          # EMIT_EVERY counts training time only
-
-
-def after_repaint(callback: Callable[[], None], hops: int = 3) -> None:
-    """Call ``callback`` after the repaints queued now (scene update, UpdateRequest) have run."""
-    if hops <= 0:
-        callback()
-    else:
-        QtCore.QTimer.singleShot(0, lambda: after_repaint(callback, hops - 1))
 
 
 def start_worker(worker: TrainWorker, parent: QtCore.QObject | None = None) -> QtCore.QThread:

@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.style import DIVERGING
+from explorer.ui.widgets.style import DIVERGING
 
 SCOPES = {"map": "per map", "layer": "per layer", "network": "whole network"}
 LEVELS = (-1.0, 1.0)

@@ -6,6 +6,7 @@ import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6 import QtGui, QtWidgets
@@ -15,7 +16,7 @@ from explorer.atomic import atomic_write_via_name
 
 def _atomic(path: Path, write: Callable[[str], object]) -> None:
     """Raises OSError (with the folder named) when the place cannot be written; then nothing
-    on disk changed (callers in the GUI report it: explorer.ui.report.guarded)."""
+    on disk changed (callers in the GUI report it: explorer.ui.widgets.report.guarded)."""
     if path.parent.exists() and not path.parent.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, f"{path.parent} is a file, not a folder", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +28,7 @@ def save_image(image: QtGui.QImage | QtGui.QPixmap, path: str | os.PathLike[str]
     path = Path(path)
 
     def write(tmp: str) -> None:
-        if not image.save(tmp, "PNG"):
+        if not image.save(tmp, "PNG"):  # type: ignore[call-overload]  # QImage's stub wants bytes, QPixmap's str
             raise OSError(f"could not write {path}")
 
     _atomic(path, write)
@@ -45,13 +46,14 @@ def save_npz(arrays: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Pat
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+            np.savez(fh, **named)
 
     _atomic(path, write)
     return path
 
 
-# -- SVG and CSV (issue 15) --------------------------------------------------------------------
+# -- SVG and CSV: vector pictures for print, numbers for a spreadsheet ---------------------------
 def save_svg(widget: QtWidgets.QWidget, path: str | os.PathLike[str]) -> Path:
     """A panel as SVG: pyqtgraph's SVGExporter when the panel is one plot scene, otherwise the
     widget painted into a QSvgGenerator (text and lines stay vectors, images stay pixels)."""

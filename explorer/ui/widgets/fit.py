@@ -1,4 +1,4 @@
-"""Helpers that keep the window usable on a small screen (1024×640 and up, issue 15)."""
+"""Helpers that keep the window usable on a small screen (1024×640 and up)."""
 
 from __future__ import annotations
 

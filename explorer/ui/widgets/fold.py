@@ -11,7 +11,14 @@ sizes they had. Rows added to the splitter later (new panels) fold like the othe
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6 import QtCore, QtWidgets
+
+
+def child(split: QtWidgets.QSplitter, i: int) -> QtWidgets.QWidget:
+    """The splitter's ``i``-th widget (``i < split.count()``, so never None)."""
+    return cast(QtWidgets.QWidget, split.widget(i))
 
 
 def title_of(w: QtWidgets.QWidget) -> str:
@@ -19,7 +26,7 @@ def title_of(w: QtWidgets.QWidget) -> str:
     if w.windowTitle():
         return w.windowTitle()
     if isinstance(w, QtWidgets.QSplitter):     # a panel its lab hid is not named
-        return " · ".join(title_of(w.widget(i)) for i in range(w.count()) if not w.widget(i).isHidden())
+        return " · ".join(title_of(child(w, i)) for i in range(w.count()) if not child(w, i).isHidden())
     name = type(w).__name__.removesuffix("Panel")
     return name[:1].upper() + name[1:]
 
@@ -27,7 +34,7 @@ def title_of(w: QtWidgets.QWidget) -> str:
 def min_width(w: QtWidgets.QWidget) -> int:
     """The narrowest ``w`` can be without clipping: a pyqtgraph view's own layout counts too."""
     if isinstance(w, QtWidgets.QSplitter):
-        widths = [min_width(w.widget(i)) for i in range(w.count()) if not w.widget(i).isHidden()]
+        widths = [min_width(child(w, i)) for i in range(w.count()) if not child(w, i).isHidden()]
         if w.orientation() == QtCore.Qt.Orientation.Vertical:
             return max(widths, default=0)
         return sum(widths) + w.handleWidth() * max(len(widths) - 1, 0)
@@ -47,8 +54,8 @@ def fit_row(row: QtWidgets.QSplitter) -> None:
     if row.orientation() != QtCore.Qt.Orientation.Horizontal:
         return
     sizes = row.sizes()
-    shown = [i for i in range(row.count()) if not row.widget(i).isHidden()]
-    mins = {i: min_width(row.widget(i)) for i in shown}
+    shown = [i for i in range(row.count()) if not child(row, i).isHidden()]
+    mins = {i: min_width(child(row, i)) for i in shown}
     if not shown or all(sizes[i] >= mins[i] for i in shown):
         return
     room = max(row.width(), sum(sizes)) - row.handleWidth() * (len(shown) - 1)
@@ -136,7 +143,7 @@ class FoldingSplitter(QtWidgets.QWidget):
             assert isinstance(w, QtWidgets.QWidget)
             if split:
                 assert isinstance(w, QtWidgets.QSplitter)
-                parts = [w.widget(i) for i in range(w.count())]
+                parts = [child(w, i) for i in range(w.count())]
                 sizes = w.sizes()
                 for part in parts:
                     if not part.isHidden():     # a panel its lab hid stays hidden, in its row

@@ -17,7 +17,8 @@ class LatestFrame(QtCore.QObject):
     frame (16 ms at 60 fps) to a lone pen move. A submit within a frame interval of the last
     render waits for the rest of that interval; submits meanwhile replace it (``dropped``).
     No timer runs while idle; ``flush()`` renders the pending frame now (benchmarks, tests);
-    ``stop()`` drops it (closeEvent).
+    ``stop()`` drops it (closeEvent). ``rendered`` follows every render; ``last_render_s`` is
+    how long it took (View → Show timings reads it).
     """
 
     rendered = QtCore.Signal()
@@ -31,6 +32,7 @@ class LatestFrame(QtCore.QObject):
         self._rendering = False
         self.dropped = 0                       # frames replaced before they were rendered
         self.renders = 0
+        self.last_render_s = 0.0               # seconds the last render() took
         self.interval = max(1000 // fps, 1) / 1000.0
         self.timer = QtCore.QTimer(self)
         self.timer.setSingleShot(True)
@@ -57,6 +59,7 @@ class LatestFrame(QtCore.QObject):
             self._render(frame)
         finally:
             self._rendering = False
+        self.last_render_s = time.perf_counter() - self._last
         self.renders += 1
         self.rendered.emit()
         return True

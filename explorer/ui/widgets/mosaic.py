@@ -19,8 +19,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.style import MUTED
 from explorer.ui.widgets.colors import LEVELS, diverging
+from explorer.ui.widgets.style import MUTED
 
 GAP = (226, 227, 232, 255)        # between tiles
 MASK = (0, 0, 0, 120)             # darkening of masked cells

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.style import MUTED
+from explorer.ui.widgets.style import MUTED
 
 TOP = QtGui.QColor(200, 40, 40)
 SECOND = QtGui.QColor(230, 140, 120)
@@ -23,7 +23,7 @@ class ProbabilityBars(QtWidgets.QWidget):
         super().__init__(parent)
         self.labels = labels
         self.probs: np.ndarray | None = None
-        self.ghost: np.ndarray | None = None      # issue 13: the unedited network's answer
+        self.ghost: np.ndarray | None = None      # the unedited network's answer, beside an edited one's
         self.setMinimumHeight(12 * len(labels))
 
     def set_probs(self, probs: np.ndarray | None) -> None:
@@ -144,5 +144,5 @@ def demo() -> ProbabilityPanel:
 
 
 if __name__ == "__main__":
-    from explorer.ui.digit.demo import run
+    from explorer.ui.widgets.demo import run
     raise SystemExit(run(demo))

@@ -61,7 +61,7 @@ def keep_copy(window: Any, reason: str) -> Path | None:
         return None
     from explorer.errors import ExplorerError
     from explorer.session.lessonfile import SUFFIX, write_lesson
-    from explorer.ui.lessons import capture
+    from explorer.ui.shell.view_state import capture
     where = folder(window)
     path = where / f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(reason)}{SUFFIX}"
     n = 1

@@ -21,30 +21,34 @@ import numpy as np
 from explorer.engine import Model
 
 if TYPE_CHECKING:
-    from PySide6 import QtWidgets
+    from PySide6 import QtCore, QtWidgets
 
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.digit.canvas import DigitCanvas
+    from explorer.ui.shell.window import MainWindow
+
+Point = tuple[float, float] | np.ndarray      # (x, y) in reference units (280 across)
 
 
-def _stroke(n: int) -> np.ndarray:
+def loop_stroke(n: int) -> np.ndarray:
     """n points of a looping '8'-like path in reference units (280 across)."""
     t = np.linspace(0, 2 * np.pi, n)
     return np.stack([140 + 60 * np.sin(2 * t), 140 + 100 * np.sin(t)], axis=1)
 
 
-def send_mouse(canvas: object, kind: object, x: float, y: float, button: object,
-               buttons: object) -> None:
-    """One real QMouseEvent on the canvas at (x, y) in reference units (280 across)."""
+def send_mouse(canvas: DigitCanvas, kind: QtCore.QEvent.Type, at: Point, button: QtCore.Qt.MouseButton,
+               buttons: QtCore.Qt.MouseButton) -> None:
+    """One real QMouseEvent on the canvas at ``at`` = (x, y) in reference units (280 across)."""
     from PySide6 import QtCore, QtGui, QtWidgets
 
-    pos = QtCore.QPointF(canvas.from_ref(x, y))  # type: ignore[attr-defined]
-    ev = QtGui.QMouseEvent(kind, pos, QtCore.QPointF(canvas.mapToGlobal(pos)),  # type: ignore[attr-defined]
+    x, y = at
+    pos = QtCore.QPointF(canvas.from_ref(float(x), float(y)))
+    ev = QtGui.QMouseEvent(kind, pos, QtCore.QPointF(canvas.mapToGlobal(pos)),
                            button, buttons, QtCore.Qt.KeyboardModifier.NoModifier)
     QtWidgets.QApplication.sendEvent(canvas, ev)
 
 
 @contextmanager
-def _bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication, MainWindow]]:
+def bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication, MainWindow]]:
     """A shown 1400x900 MainWindow (offscreen if no display, settings in a temporary INI) ->
     (app, window); afterwards the Digit Lab is stopped and the window closed and deleted."""
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
@@ -52,7 +56,7 @@ def _bench_window(model: Model | None) -> Iterator[tuple[QtWidgets.QApplication,
     from PySide6 import QtCore, QtWidgets
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.shell.window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = QtCore.QSettings(os.path.join(tmp, "bench.ini"), QtCore.QSettings.Format.IniFormat)
@@ -79,33 +83,33 @@ def measure_draw_latency(n_moves: int = 300, model: Model | None = None,
     """
     from PySide6 import QtCore
 
-    with _bench_window(model) as (app, win):
+    with bench_window(model) as (app, win):
         lab = win.digit_lab
         lab.middle_tabs.setCurrentIndex(1 if page == "pen" else 0)
         app.processEvents()
         canvas = lab.canvas
         if beside:
             from explorer.session.drawing import Stroke
-            lab.session.set_strokes([Stroke(_stroke(beside).astype(np.float32))])
+            lab.session.set_strokes([Stroke(loop_stroke(beside).astype(np.float32))])
             lab.refresh_now()
             app.processEvents()
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
 
-        def send(kind: QtCore.QEvent.Type, x: float, y: float, button: QtCore.Qt.MouseButton,
+        def send(kind: QtCore.QEvent.Type, at: Point, button: QtCore.Qt.MouseButton,
                  buttons: QtCore.Qt.MouseButton) -> None:
-            send_mouse(canvas, kind, x, y, button, buttons)
+            send_mouse(canvas, kind, at, button, buttons)
 
-        pts = _stroke(n_moves + 1)
-        send(QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+        pts = loop_stroke(n_moves + 1)
+        send(QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)
         times = []
         for x, y in pts[1:]:
             t0 = time.perf_counter()
-            send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
+            send(QtCore.QEvent.Type.MouseMove, (x, y), none, left)
             lab.scheduler.flush()
             lab.pen_scheduler.flush()          # the CNN over pen time catching up, if it must
             app.processEvents()                # scene changes -> update requests -> paint
             times.append(time.perf_counter() - t0)
-        send(QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
+        send(QtCore.QEvent.Type.MouseButtonRelease, pts[-1], left, none)
     ms = np.array(times) * 1000.0
     return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
             "max_ms": float(ms.max()), "n_moves": int(n_moves)}
@@ -121,12 +125,12 @@ def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: Model | N
     """
     from PySide6 import QtCore
 
-    with _bench_window(model) as (app, win):
+    with bench_window(model) as (app, win):
         canvas = win.digit_lab.canvas
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
         t = np.linspace(0, 2 * np.pi * max(n_moves // 750, 1), n_moves + 1)   # loops of an '8'
         pts = np.stack([140 + 60 * np.sin(2 * t), 140 + 100 * np.sin(t)], axis=1)
-        send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+        send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)
         period, taken = 1.0 / hz, []
         t0 = time.perf_counter()
         for i, (x, y) in enumerate(pts[1:]):
@@ -134,11 +138,11 @@ def measure_long_stroke(n_moves: int = 3000, hz: float = 125.0, model: Model | N
             while (wait := due - time.perf_counter()) > 0:
                 app.processEvents()                        # timers (the lab's frames) run here
                 time.sleep(min(wait, 0.001))
-            send_mouse(canvas, QtCore.QEvent.Type.MouseMove, x, y, none, left)
+            send_mouse(canvas, QtCore.QEvent.Type.MouseMove, (x, y), none, left)
             app.processEvents()
             taken.append(time.perf_counter())
         total = time.perf_counter() - t0
-        send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
+        send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, pts[-1], left, none)
     gaps = np.diff(np.array(taken)) * 1e3
     first, last = gaps[:edge], gaps[-edge:]
     return {"first_ms_per_move": float(first.mean()), "last_ms_per_move": float(last.mean()),

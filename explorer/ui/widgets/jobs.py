@@ -1,9 +1,13 @@
-"""JobWorker: run one experiment (sweep, dream, evidence) on a QThread; the window never waits.
+"""Work on a QThread while the window stays live: the job runner every lab shares.
 
+``JobRunner`` runs one job (a sweep, a dream, the evidence, the tolerance curves) at a time:
 ``job(report, cancel)`` runs in the worker thread; ``report(payload)`` sends a progress
-payload at most every ``EMIT_EVERY`` seconds and then waits (GIL released) until the GUI
-has drawn it or ``GUI_WINDOW`` passes — the same hand-shake as the Train lab's worker
-(``explorer.ui.train.worker``: a CPU-bound thread otherwise starves pyqtgraph's paints).
+payload at most every ``EMIT_EVERY`` seconds and then waits (GIL released) until the GUI has
+drawn it or ``GUI_WINDOW`` passes. The Train lab's and Compare's workers use the same
+hand-shake (``GUI_WINDOW``, ``after_repaint``): a CPU-bound Python thread holds the GIL, and
+pyqtgraph's paint calls back into Python many times per frame, so without the wait one
+repaint took 0.5–5 s (measured). A worker told to stop must end within ``STOP_BUDGET_S``
+(of the 1 s a close or quit may take).
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from explorer.ui.train.worker import GUI_WINDOW, after_repaint
-
 EMIT_EVERY = 0.05
+GUI_WINDOW = 0.3        # s at most that a worker waits for the GUI to draw a progress signal
+STOP_BUDGET_S = 0.8     # of the 1 s a close or quit may take
+
+
+def after_repaint(callback: Callable[[], None], hops: int = 3) -> None:
+    """Call ``callback`` after the repaints queued now (scene update, UpdateRequest) have run."""
+    if hops <= 0:
+        callback()
+    else:
+        QtCore.QTimer.singleShot(0, lambda: after_repaint(callback, hops - 1))
 
 
 class JobWorker(QtCore.QObject):
@@ -76,13 +88,13 @@ class JobRunner(QtCore.QObject):
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread: QtCore.QThread | None = None
+        self.job_thread: QtCore.QThread | None = None
         self.worker: JobWorker | None = None
         self._callbacks: tuple[Any, Any, Any] = (None, None, None)
         self._orphans: list[tuple[QtCore.QThread, Any]] = []
 
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.job_thread is not None and self.job_thread.isRunning()
 
     def start(self, job: Callable[..., Any], on_progress: Callable[[Any], None] | None,
               on_done: Callable[[Any], None], on_failed: Callable[[str], None]) -> None:
@@ -95,7 +107,7 @@ class JobRunner(QtCore.QObject):
         worker.done.connect(self._on_done)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(thread.quit)
-        self.worker, self.thread = worker, thread
+        self.worker, self.job_thread = worker, thread
         thread.start()
 
     @QtCore.Slot(object)
@@ -118,8 +130,8 @@ class JobRunner(QtCore.QObject):
         if self.worker is not None:
             self.worker.cancel.set()
             self.worker.drawn()
-        if self.thread is not None:
-            self.thread.quit()
-            if not self.thread.wait(wait_ms):        # still busy: keep it alive until it ends
-                self._orphans.append((self.thread, self.worker))
-        self.thread = self.worker = None
+        if self.job_thread is not None:
+            self.job_thread.quit()
+            if not self.job_thread.wait(wait_ms):        # still busy: keep it alive until it ends
+                self._orphans.append((self.job_thread, self.worker))
+        self.job_thread = self.worker = None

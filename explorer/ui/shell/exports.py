@@ -1,5 +1,6 @@
-"""File menu exports added for issue 15: any panel as SVG, the Sequence Lab's hidden-state
-matrix as .npz or .csv (the PNG and activation .npz exports live in main_window)."""
+"""File menu exports beside the PNG ones: any panel of the current lab as SVG, and the Sequence
+Lab's hidden-state matrix as .npz or .csv (the PNG and activation exports are the window's
+own methods, explorer.ui.shell.window)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,8 @@ from typing import Any
 import numpy as np
 from PySide6 import QtGui, QtWidgets
 
+from explorer.ui.shell.dialogs import safe_name
 from explorer.ui.widgets.export import save_csv, save_npz, save_svg
-
-
-def app_icon() -> QtGui.QIcon:
-    """The application icon (resources/icons/cnn-rnn-explorer.svg)."""
-    from explorer.paths import resources_dir
-    return QtGui.QIcon(str(resources_dir() / "icons" / "cnn-rnn-explorer.svg"))
 
 
 def export_hidden_states(window: Any, path: str | Path) -> Path | None:
@@ -59,13 +55,12 @@ def install(window: Any, file_menu: QtWidgets.QMenu) -> None:
             svg_menu.addAction("(this lab has no exportable panels)").setEnabled(False)
 
     def ask_svg(widget: QtWidgets.QWidget, title: str) -> None:
-        from explorer.ui.menus import safe_name
-        if p := window._ask(True, f"Export {title}", "SVG (*.svg)", f"{safe_name(title)}.svg"):
+        if p := window.ask_path(True, f"Export {title}", "SVG (*.svg)", f"{safe_name(title)}.svg"):
             save_svg(widget, p)
             window.statusBar().showMessage(f"saved {p}", 5000)
 
     def ask_states() -> None:
-        if p := window._ask(True, "Export hidden states", "CSV (*.csv);;NumPy archive (*.npz)", "hidden_states.csv"):
+        if p := window.ask_path(True, "Export hidden states", "CSV (*.csv);;NumPy archive (*.npz)", "hidden_states.csv"):
             if export_hidden_states(window, p) is not None:
                 window.statusBar().showMessage(f"saved {p}", 5000)
 

@@ -1,7 +1,7 @@
 """The one style module: text colours, the networks' colours, plot styling, panel headers.
 
-Every lab takes its greys and accents from here (the Sequence Lab's plot helpers live in
-``explorer.ui.sequence.common`` and import these colours)."""
+Every lab takes its greys, accents and plot styling from here (the Sequence Lab's
+``explorer.ui.sequence.common`` re-exports them with the options its live panels use)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ GATE_MAP = "viridis"     # values in [0, 1] (gates)
 class BelowLegend(pg.LegendItem):
     """A legend under its plot's x axis, never over the data: as many entries a row as the
     plot's width holds (more rows when it narrows), so it never sets the plot's minimum width."""
+
+    columnCount: int                    # pyqtgraph's, set in its __init__
 
     def __init__(self) -> None:
         super().__init__(offset=None, horSpacing=6, labelTextColor=FG, frame=False)
@@ -59,20 +61,34 @@ class BelowLegend(pg.LegendItem):
         self.setColumnCount(max(1, columns))
 
 
-def style_plot(plot: pg.PlotItem, title: str, bottom: str, left: str, tip: str = "",
-               legend: bool = True) -> pg.LegendItem | None:
-    """Title, axis labels, light axes, a legend (under the x axis), mouse zoom off."""
-    plot.setTitle(f"<b>{title}</b>", color=FG, size="10pt")
+def style_plot(plot: pg.PlotItem, title: str, bottom: str | None, left: str | None, tip: str = "",
+               legend: bool = True, *, size: str = "10pt", grid: bool = True,
+               live: bool = False) -> pg.LegendItem | None:
+    """Title, axis labels (None: no label), light axes, mouse zoom off; a light grid and a
+    legend under the x axis unless turned off.
+
+    ``live``: a plot redrawn on every input (the Sequence Lab's panels, on every key). Its
+    stock axes are then cached as pixmaps — mostly static, a key's image update drawn over
+    them blits them — while a custom axis that paints itself (the Sequence Lab's character
+    axis, whose labels change on every key) is left as it is; and auto-range is off, as the
+    panel sets its own ranges."""
+    plot.setTitle(f"<b>{title}</b>", color=FG, size=size)
     for name, text in (("bottom", bottom), ("left", left)):
         axis = plot.getAxis(name)
+        axis.enableAutoSIPrefix(False)        # otherwise every range change re-renders the label HTML
         axis.setPen(pg.mkPen(MUTED))
         axis.setTextPen(pg.mkPen(FG))
-        axis.enableAutoSIPrefix(False)
-        plot.setLabel(name, text, color=FG)
+        if text is not None:
+            plot.setLabel(name, text, color=FG)
+        if live and type(axis) is pg.AxisItem:
+            axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.getViewBox().setMouseEnabled(False, False)
-    plot.showGrid(x=True, y=True, alpha=0.15)
+    if live:
+        plot.disableAutoRange()
+    if grid:
+        plot.showGrid(x=True, y=True, alpha=0.15)
     if tip:
         plot.setToolTip(tip)
     if not legend:

@@ -1,4 +1,4 @@
-"""The one protocol every tab of the main window implements (issue 10).
+"""The one protocol every tab of the main window implements: the shell knows a lab only by it.
 
 ``MainWindow`` talks to its labs only through this: it forwards ``status`` to the status bar,
 shows ``model_label()`` of the *current* tab in the status bar's permanent label (refreshed on
@@ -8,7 +8,7 @@ restore, and calls ``shutdown()`` (timers, workers; returns promptly) when the w
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 from PySide6 import QtCore
 
@@ -38,6 +38,6 @@ class Lab(Protocol):
 LAB_SIGNALS = ("status", "model_changed")
 
 
-def is_lab(widget: object) -> bool:
+def is_lab(widget: object) -> TypeGuard[Lab]:
     """True when ``widget`` implements the protocol, signals included."""
     return isinstance(widget, Lab) and all(hasattr(widget, name) for name in LAB_SIGNALS)

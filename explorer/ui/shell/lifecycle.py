@@ -9,7 +9,7 @@ timer is the fallback where a wakeup fd cannot be set).
 ``stop_threads`` asks every running QThread under a widget to end (its worker has been
 told to cancel) and waits for all of them together within one budget. A thread still
 running after that (e.g. loading MNIST, which cannot be interrupted) must not be
-destroyed by Qt — that aborts the process — so ``exit_code`` tells ``__main__`` to leave
+destroyed by Qt — that aborts the process — so ``run`` leaves
 with ``os._exit`` once everything is saved.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
-STOP_BUDGET_S = 0.8     # of the 1 s a close or quit may take
+from explorer.ui.widgets.jobs import STOP_BUDGET_S
 
 
 class QuitSignals(QtCore.QObject):

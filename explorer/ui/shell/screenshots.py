@@ -1,6 +1,6 @@
 """The README's window screenshots: every tab of the whole window at a laptop's sizes.
 
-``python -m explorer.ui.screenshots [OUT_DIR] [--sizes 1024x640,1280x720] [--tabs digits]
+``python -m explorer.ui.shell.screenshots [OUT_DIR] [--sizes 1024x640,1280x720] [--tabs digits]
 [--suffix @2x]`` writes ``<tab>_<W>x<H><suffix>.png`` for each tab (lower-case title) with
 the shipped models, a '7' drawn and a fresh configuration (default layout). For the sharp
 2× pictures run it with ``QT_SCALE_FACTOR=2`` and ``--suffix @2x``.
@@ -20,9 +20,9 @@ def save_tabs(out_dir: str | Path, sizes: list[tuple[int, int]], tabs: list[str]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import QtCore, QtWidgets
 
-    from explorer.ui.digit.bench import send_mouse
     from explorer.ui.digit.demo import seven
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.shell.draw_bench import send_mouse
+    from explorer.ui.shell.window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     out = Path(out_dir)
@@ -36,10 +36,10 @@ def save_tabs(out_dir: str | Path, sizes: list[tuple[int, int]], tabs: list[str]
         canvas, left = win.digit_lab.canvas, QtCore.Qt.MouseButton.LeftButton
         none, ev = QtCore.Qt.MouseButton.NoButton, QtCore.QEvent.Type
         pts = seven()
-        send_mouse(canvas, ev.MouseButtonPress, *pts[0], left, left)
+        send_mouse(canvas, ev.MouseButtonPress, pts[0], left, left)
         for x, y in pts[1:]:
-            send_mouse(canvas, ev.MouseMove, x, y, none, left)
-        send_mouse(canvas, ev.MouseButtonRelease, *pts[-1], left, none)
+            send_mouse(canvas, ev.MouseMove, (x, y), none, left)
+        send_mouse(canvas, ev.MouseButtonRelease, pts[-1], left, none)
         win.digit_lab.probabilities()
         for w, h in sizes:
             win.setMinimumSize(0, 0)          # the offscreen screen is small: take the size asked
@@ -62,7 +62,7 @@ def save_tabs(out_dir: str | Path, sizes: list[tuple[int, int]], tabs: list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m explorer.ui.screenshots", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m explorer.ui.shell.screenshots", description=__doc__.split("\n")[0])
     ap.add_argument("out_dir", nargs="?", default="docs/screenshots")
     ap.add_argument("--sizes", default="1024x640,1280x720", help="comma-separated WxH")
     ap.add_argument("--tabs", default="", help="comma-separated tab names (default: all)")

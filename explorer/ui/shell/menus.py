@@ -8,32 +8,20 @@ method that tests call directly; the dialogs here only ask for a path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6 import QtGui, QtWidgets
 
 from explorer.ui.help import ABOUT
+from explorer.ui.shell import exports, keyboard, lessons, recover, timings
+from explorer.ui.shell.dialogs import act
+from explorer.ui.shell.identity import app_icon
 from explorer.ui.widgets.colors import SCOPES
 
-if TYPE_CHECKING:
-    from explorer.ui.main_window import MainWindow
 
-Shortcut = QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str
-
-
-def act(menu: QtWidgets.QMenu, text: str, slot: Callable[[], object],
-        shortcut: Shortcut | None = None) -> QtGui.QAction:
-    """A menu action calling ``slot``, with an optional shortcut."""
-    action = menu.addAction(text)
-    action.triggered.connect(slot)
-    if shortcut is not None:
-        action.setShortcut(QtGui.QKeySequence(shortcut))
-    return action
-
-
-def build_menus(window: MainWindow) -> None:
+def build_menus(window: Any) -> None:
+    """The menu bar of ``window`` (a MainWindow: its labs, tabs, settings and dialogs)."""
     bar = window.menuBar()
     _file_menu(window, bar.addMenu("&File"))
     lab = window.digit_lab
@@ -46,28 +34,26 @@ def build_menus(window: MainWindow) -> None:
     h = bar.addMenu("&Help")
     act(h, "&How to read this", window.show_help, QtGui.QKeySequence.StandardKey.HelpContents)
     act(h, "&About", lambda: window.show_page("About CNN & RNN Explorer", ABOUT))
-    # issue 15: keyboard (Ctrl+1…4, Space, Help → Keyboard shortcuts), timings, SVG/CSV exports, icon
-    from explorer.ui.help import exporting, keyboard, timings
+    # keyboard first: Ctrl+1…4, Space, Help → Keyboard shortcuts (listed from the actions made above)
     keyboard.install(window, v, h)
     window.timings = timings.install(window, v)
-    exporting.install(window, window.file_menu)
-    window.setWindowIcon(exporting.app_icon())
+    exports.install(window, window.file_menu)
+    window.setWindowIcon(app_icon())
 
 
-def _file_menu(window: MainWindow, f: QtWidgets.QMenu) -> None:
+def _file_menu(window: Any, f: QtWidgets.QMenu) -> None:
     window.file_menu = f
     lab = window.digit_lab
-    ask = window._ask
+    ask = window.ask_path
 
     def open_image() -> None:
         if p := ask(False, "Open image", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.tif *.webp);;All files (*)"):
-            from explorer.ui.recover import confirm
-            if confirm(window, f"opening {Path(p).name}"):
+            if recover.confirm(window, f"opening {Path(p).name}"):
                 lab.open_image(p)
 
     def save_drawing() -> None:
         if p := ask(True, "Save drawing", "PNG (*.png)", "digit.png"):
-            window._saved("Save drawing", lab.save_drawing_png, p)
+            window.run_save("Save drawing", lab.save_drawing_png, p)
 
     def open_model() -> None:
         if p := ask(False, "Open model", "Model files (*.npz *.onnx);;ONNX (*.onnx);;All files (*)"):
@@ -75,16 +61,20 @@ def _file_menu(window: MainWindow, f: QtWidgets.QMenu) -> None:
 
     def save_model() -> None:
         if p := ask(True, "Save model", "Model files (*.npz)", "digits_cnn.npz"):
-            from explorer.engine import save_model as save
-            window._saved("Save model", lambda path: save(lab.session.model, path) or path, p)
+            from explorer.engine import save_model
+
+            def save(path: str) -> str:
+                save_model(lab.session.model, path)
+                return path
+            window.run_save("Save model", save, p)
 
     def export_window() -> None:
         if p := ask(True, "Export window", "PNG (*.png)", "explorer.png"):
-            window._saved("Export window", window.export_window, p)
+            window.run_save("Export window", window.export_window, p)
 
     def export_activations() -> None:
         if p := ask(True, "Export activations", "NumPy archive (*.npz)", "activations.npz"):
-            window._saved("Export activations", lab.export_activations, p)
+            window.run_save("Export activations", lab.export_activations, p)
 
     act(f, "&Open image…", open_image, QtGui.QKeySequence.StandardKey.Open)
     act(f, "&Save drawing as PNG…", save_drawing, QtGui.QKeySequence.StandardKey.Save)
@@ -92,8 +82,7 @@ def _file_menu(window: MainWindow, f: QtWidgets.QMenu) -> None:
     act(f, "Open &model…", open_model, "Ctrl+Shift+O")
     act(f, "Save model &as…", save_model)
     f.addSeparator()
-    from explorer.ui import lessons  # lessons: Save/Open session…, Recent sessions
-    lessons.add_menu_items(window, f)
+    lessons.add_menu_items(window, f)                 # Save / Open session…, Recent sessions, Recover
     f.addSeparator()
     window.export_menu = f.addMenu("&Export panel as PNG")
     window.export_menu.aboutToShow.connect(lambda: fill_export_menu(window))
@@ -103,7 +92,7 @@ def _file_menu(window: MainWindow, f: QtWidgets.QMenu) -> None:
     act(f, "&Quit", window.close, QtGui.QKeySequence.StandardKey.Quit)
 
 
-def _view_menu(window: MainWindow, v: QtWidgets.QMenu) -> None:
+def _view_menu(window: Any, v: QtWidgets.QMenu) -> None:
     lab = window.digit_lab
     v.addAction(lab.saliency_action)
     v.addAction(lab.winners_action)
@@ -128,26 +117,11 @@ def _view_menu(window: MainWindow, v: QtWidgets.QMenu) -> None:
     act(v, "&Next tab", lambda: tabs.setCurrentIndex((tabs.currentIndex() + 1) % tabs.count()), "Ctrl+Tab")
 
 
-def fill_export_menu(window: MainWindow) -> None:
+def fill_export_menu(window: Any) -> None:
     """One entry per panel of the current lab (``lab.panels()`` -> {title: widget})."""
     window.export_menu.clear()
     lab = window.tabs.currentWidget()
     panels = lab.panels() if hasattr(lab, "panels") else {}
     for title, widget in panels.items():
         window.export_menu.addAction(title).triggered.connect(
-            lambda _=False, w=widget, t=title: window._ask_export_widget(w, t))
-
-
-def safe_name(title: str) -> str:
-    """A file name made of the title's letters and digits."""
-    return "".join(ch if ch.isalnum() else "_" for ch in title).strip("_")
-
-
-def ask_path(window: MainWindow, save: bool, caption: str, filt: str, name: str = "") -> str:
-    """A file dialog starting in the last folder used; remembers the folder of the answer."""
-    start = str(Path(str(window.settings.value("ui/last_dir", str(Path.home())))) / name)
-    fn = QtWidgets.QFileDialog.getSaveFileName if save else QtWidgets.QFileDialog.getOpenFileName
-    path, _ = fn(window, caption, start, filt)
-    if path:
-        window.settings.setValue("ui/last_dir", str(Path(path).parent))
-    return path
+            lambda _=False, w=widget, t=title: window.ask_export_png(w, t))

@@ -48,9 +48,9 @@ def install(window: Any, view_menu: QtWidgets.QMenu, help_menu: QtWidgets.QMenu)
                       "Sequence Lab: the model continues the text from the cursor (the Write pane)")
         act.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         seq.write_action = act
-    keys = help_menu.addAction("&Keyboard shortcuts")
-    keys.setShortcut(QtGui.QKeySequence("Ctrl+/"))
-    keys.triggered.connect(lambda: window.show_page("Keyboard shortcuts", shortcuts_html(window)))
+    table = help_menu.addAction("&Keyboard shortcuts")
+    table.setShortcut(QtGui.QKeySequence("Ctrl+/"))
+    table.triggered.connect(lambda: window.show_page("Keyboard shortcuts", shortcuts_html(window)))
 
 
 def _sync_space(window: Any) -> None:

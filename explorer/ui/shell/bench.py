@@ -6,16 +6,19 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from explorer.ui.shell.draw_bench import Point
 
 _VISIBLE_PROBE = """
 import sys, time
 spawned = float(sys.argv[1])                       # the parent's wall clock just before launch
-from explorer.__main__ import build                # the launch path of `cnn-rnn-explorer`
 from explorer.runtime import configure_process
-configure_process()
+configure_process()                                # as `cnn-rnn-explorer` does, before any import of Qt
+from explorer.ui.shell.launch import build         # the launch path of `cnn-rnn-explorer`
 app, w = build()
 app.processEvents()
 w.repaint()                                        # painted, not only shown
@@ -30,7 +33,7 @@ w.close()
 
 def window_start(config_dir: str, runs: int = 3) -> tuple[float, float]:
     """Launch -> (seconds to a shown, painted main window; RSS MB then), as ``cnn-rnn-explorer``
-    starts (``explorer.__main__.build``), with its settings and autosave in ``config_dir``.
+    starts (``explorer.ui.shell.launch.build``), with its settings and autosave in ``config_dir``.
 
     The clock starts in this process just before the new interpreter is spawned, so the
     interpreter's own start and every import count. A warm start, as an installed app sees it:
@@ -98,7 +101,7 @@ def _clean_up() -> None:
 
     from PySide6 import QtCore, QtWidgets
     app = QtWidgets.QApplication.instance()
-    if app is None:
+    if not isinstance(app, QtWidgets.QApplication):
         return
     for _ in range(2):
         app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
@@ -232,7 +235,10 @@ def run_loop(app: Any, seconds: float, until: Any = None, clock: PaintClock | No
     guard = QtCore.QTimer(singleShot=True, interval=max(1, int(seconds * 1000)))
     guard.timeout.connect(loop.quit)
     if until is not None and clock is not None:
-        clock.on_batch = lambda: until() and loop.quit()
+        def stop_when_done() -> None:
+            if until():
+                loop.quit()
+        clock.on_batch = stop_when_done
     guard.start()
     if until is None or not until():
         loop.exec()
@@ -304,28 +310,28 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
     (its probabilities over pen time, trajectory and gates are waited for too)."""
     from PySide6 import QtCore
 
-    from explorer.ui.digit.bench import _bench_window, _stroke, send_mouse
+    from explorer.ui.shell.draw_bench import bench_window, loop_stroke, send_mouse
 
     left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
     out: dict[str, Any] = {}
-    with _bench_window(None) as (app, win):
+    with bench_window(None) as (app, win):
         lab = win.digit_lab
         canvas = lab.canvas
         lab.middle_tabs.setCurrentIndex(1 if page == "pen" else 0)
         if beside:
             from explorer.session.drawing import Stroke
-            lab.session.set_strokes([Stroke(_stroke(beside).astype(np.float32))])
+            lab.session.set_strokes([Stroke(loop_stroke(beside).astype(np.float32))])
             lab.refresh_now()
             run_loop(app, 0.2)
         lat = InputLatency(digit_panels(lab), lab.scheduler)
         try:
-            pts = _stroke(n_moves + 6 + 1)
-            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+            pts = loop_stroke(n_moves + 6 + 1)
+            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)
 
             def move(k: int) -> None:
-                send_mouse(canvas, QtCore.QEvent.Type.MouseMove, *pts[1 + k], none, left)
+                send_mouse(canvas, QtCore.QEvent.Type.MouseMove, pts[1 + k], none, left)
             out["isolated"] = _measure_inputs(app, lat, move, n_moves, pause=0.06)
-            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[n_moves + 6], left, none)
+            send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, pts[n_moves + 6], left, none)
             if stroke_moves:
                 run_loop(app, 0.2)
                 out["stroke"] = _stroke_latency(app, lat, canvas, stroke_moves, hz)
@@ -337,12 +343,12 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
 def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float) -> dict[str, Any]:
     from PySide6 import QtCore
 
-    from explorer.ui.digit.bench import send_mouse
+    from explorer.ui.shell.draw_bench import send_mouse
 
     left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
     t = np.linspace(0, 2 * np.pi, n + 1)
     pts = np.stack([140 + 50 * np.sin(2 * t), 140 + 80 * np.cos(t)], axis=1)
-    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)
     first = len(lat.inputs)
     period, state = 1.0 / hz, {"k": 0}
     loop = QtCore.QEventLoop()
@@ -356,12 +362,12 @@ def _stroke_latency(app: Any, lat: InputLatency, canvas: Any, n: int, hz: float)
             return
         t0 = time.perf_counter()
         lat.sent(t0)
-        send_mouse(canvas, QtCore.QEvent.Type.MouseMove, *pts[1 + k], none, left)
+        send_mouse(canvas, QtCore.QEvent.Type.MouseMove, pts[1 + k], none, left)
         state["k"] = k + 1
     timer.timeout.connect(next_move)
     timer.start()
     loop.exec()
-    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
+    send_mouse(canvas, QtCore.QEvent.Type.MouseButtonRelease, pts[-1], left, none)
     ms, lasts, missed = [], [], 0
     for i in range(first, len(lat.inputs)):
         done = lat.complete(i)
@@ -397,7 +403,7 @@ def measure_keys(n_chars: int = 2000, n_keys: int = 60, model: str | None = None
         keys = "abcdefghij(x) = 'y' # "
 
         def key(k: int) -> None:
-            QTest.keyClick(lab.editor, keys[k % len(keys)])
+            QTest.keyClick(lab.editor, keys[k % len(keys)])  # type: ignore[call-overload]  # a character: PySide6 takes it, its stub lists only Key
         r = _measure_inputs(app, lat, key, n_keys, pause=0.06)
         r["model"], r["n_chars"] = _model_name(lab), n_chars
         return r
@@ -415,7 +421,7 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         seconds, rss = window_start(tmp)
     rows["window_visible_seconds"], rows["rss_after_startup_mb"] = seconds, rss
-    from explorer.ui.digit.bench import measure_long_stroke
+    from explorer.ui.shell.draw_bench import measure_long_stroke
     # pen and key rows: real input events through the real event loop, until the last panel painted
     pen = measure_pen(n_moves=30 if quick else 100, stroke_moves=150 if quick else 500)
     rows["draw_latency_median_ms"] = pen["isolated"]["median_ms"]          # an isolated move, after a pause
@@ -495,10 +501,10 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
     import numpy as np
     from PySide6 import QtCore, QtWidgets
 
-    from explorer.ui.digit.bench import send_mouse
+    from explorer.ui.shell.draw_bench import send_mouse
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.shell.window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
         win = MainWindow(QtCore.QSettings(os.path.join(tmp, "soak.ini"), QtCore.QSettings.Format.IniFormat))
@@ -508,9 +514,9 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
         lab, canvas = win.digit_lab, win.digit_lab.canvas
         left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
 
-        def send(kind: QtCore.QEvent.Type, x: float, y: float, button: QtCore.Qt.MouseButton,
+        def send(kind: QtCore.QEvent.Type, at: Point, button: QtCore.Qt.MouseButton,
                  buttons: QtCore.Qt.MouseButton) -> None:
-            send_mouse(canvas, kind, x, y, button, buttons)
+            send_mouse(canvas, kind, at, button, buttons)
 
         rng = np.random.default_rng(0)
         done, strokes, warm = 0, 0, None
@@ -518,13 +524,13 @@ def soak_draw(n_moves: int = 20_000, moves_per_stroke: int = 100) -> dict[str, f
             start = rng.uniform(60, 220, 2)
             path = start + np.cumsum(rng.normal(0, 4, (moves_per_stroke, 2)), axis=0)
             path = np.clip(path, 5, 275)
-            send(QtCore.QEvent.Type.MouseButtonPress, *path[0], left, left)
+            send(QtCore.QEvent.Type.MouseButtonPress, path[0], left, left)
             for x, y in path[1:]:
-                send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
+                send(QtCore.QEvent.Type.MouseMove, (x, y), none, left)
                 lab.scheduler.flush()
                 app.processEvents()
                 done += 1
-            send(QtCore.QEvent.Type.MouseButtonRelease, *path[-1], left, none)
+            send(QtCore.QEvent.Type.MouseButtonRelease, path[-1], left, none)
             strokes += 1
             if strokes % 10 == 0:
                 lab.clear_action.trigger()

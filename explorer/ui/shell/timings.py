@@ -32,20 +32,17 @@ class TimingsMonitor(QtCore.QObject):
         self.frames = {"digits": 0, "sequence": 0}
         self.keys: list[float] = []             # keystroke -> rendered, seconds
         self._key_t: float | None = None
-        lab = window.digit_lab
-        inner = lab.scheduler._render
-
-        def timed(frame: object) -> None:
-            t0 = time.perf_counter()
-            inner(frame)
-            if self.timer.isActive():
-                self.renders.append(time.perf_counter() - t0)
-                self.frames["digits"] += 1
-        lab.scheduler._render = timed
+        self.scheduler = window.digit_lab.scheduler
+        self.scheduler.rendered.connect(self._on_digit_rendered)
         seq = getattr(window, "sequence_lab", None)
         if seq is not None:
             seq.editor.textChanged.connect(self._on_key)
             seq.rendered.connect(self._on_seq_rendered)
+
+    def _on_digit_rendered(self) -> None:
+        if self.timer.isActive():
+            self.renders.append(self.scheduler.last_render_s)
+            self.frames["digits"] += 1
 
     def _on_key(self) -> None:
         if self._key_t is None:
