@@ -2,7 +2,7 @@
 
 One keystroke: editor.textChanged -> a 0 ms single-shot timer (bursts coalesce) ->
 SequenceSession.set_text + advance (from the first changed character only; long pastes in
-timed chunks with a progress bar) -> LatestFrame.submit(cursor) -> session.frame(cursor) ->
+timed chunks with a progress bar) -> LatestFrame.submit(cursor) -> build_view(session, cursor) ->
 ``_route(view)``: each panel is fed its part of the SequenceView. Cursor moves only re-render.
 The lab computes nothing itself; controls (controls.py), the model menu (models.py) and the
 unit finder (finder.py) live beside it.
@@ -23,6 +23,7 @@ from explorer.session.sequence_view import (
     HOP,
     FrameRequest,
     SequenceView,
+    build_view,
     time_window,
 )
 from explorer.ui.sequence import finder, models
@@ -296,7 +297,7 @@ class SequenceLab(QtWidgets.QWidget):
         s = self.session
         if s is None or s.pending or self._sync_timer.isActive():
             return                                 # the text sync renders when it is done
-        self._route(s.frame(self.cursor_index(), self.frame_request()))
+        self._route(build_view(s, self.cursor_index(), self.frame_request()))
 
     def _route(self, v: SequenceView) -> None:
         """Each panel gets its part of the view; nothing is computed here."""

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from explorer.session.sequence import SequenceSession, random_model, shipped_models
+from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_catalogue import open_session, shipped_models
 from explorer.session.sequence_view import ATTENTION_MODE
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def load(lab: SequenceLab, index: int) -> None:
     try:
         model = random_model(source, hidden=64, seed=0) if lab._untrained else load_model(source)
         name = f"untrained {source}" if lab._untrained else str(source)
-        session = SequenceSession(model, name=name)  # a model the lab cannot show: said before any change
+        session = open_session(model, name=name)  # a model the lab cannot show: said before any change
     except Exception as exc:                       # noqa: BLE001 - a broken file: say so, keep going
         lab.say(f"Cannot open {label}: {exc}")
         return
