@@ -50,7 +50,7 @@ def test_set_window_draws_pyqtgraphs_picture_and_marks_only_changed_columns(qtbo
     edited = data[:, :22].copy()
     edited[5, 3] += 0.5
     steps.append((edited, (0, 22)))         # an earlier column changed: all of them
-    for image, (a, b) in steps:
+    for k, (image, (a, b)) in enumerate(steps):
         marked.clear()
         item.set_window(image, 30, (-1.0, 1.0))
         want = _pyqtgraphs(image, 30)
@@ -59,6 +59,9 @@ def test_set_window_draws_pyqtgraphs_picture_and_marks_only_changed_columns(qtbo
         assert got.shape == (12, 30)
         assert np.array_equal(got[:, :n], want[:, :n])              # the values' colours exactly
         assert (got[:, n:] >> 24 == 0).all() and (want[:, n:] >> 24 == 0).all()   # both transparent
+        if k == 0:                                                  # a new image: all of it
+            assert "all" in marked
+            continue
         rects = [r for r in marked if r != "all"]
         assert len(rects) == 1 and "all" not in marked, marked
         assert (rects[0].left(), rects[0].right()) == (a, b)       # item units = columns

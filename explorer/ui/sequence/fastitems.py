@@ -205,7 +205,6 @@ class FastImageItem(pg.ImageItem):
         self._valid: int | None = None        # set_window: columns >= this are empty (transparent)
         self._window: np.ndarray | None = None   # set_window's image (rows, width)
         self._same = 0                        # set_window: its first columns equal the last ones
-        self._hold_update = False
         super().__init__(*args, **kwargs)
 
     def set_window(self, image: np.ndarray, width: int, levels: tuple[float, float]) -> None:
@@ -232,28 +231,17 @@ class FastImageItem(pg.ImageItem):
                 buf[:, n:self._valid] = np.nan
         buf[:, same:n] = image[:, same:]
         self._valid, self._same = n, same
-        self._hold_update = True
-        try:
-            self.setImage(buf, levels=levels)
-        finally:
-            self._hold_update = False
-        self.render()
+        lv = self.levels
+        if not (self.image is not None and self.image.base is buf and lv is not None and np.ndim(lv) == 1
+                and float(lv[0]) == levels[0] and float(lv[1]) == levels[1]):
+            self.setImage(buf, levels=levels)  # (it repaints the whole item: a new buffer or levels)
+        self.render()                          # (the buffer itself already holds the new values)
         if self.qimage is None or self._src_w != n:      # not the fast path: repaint it all
             self.update()
             return
         a, b = self.last_rendered[0], max(n, before)
         if b > a:
             self.update(QtCore.QRectF(a, 0, b - a, rows))
-
-    def setImage(self, image: np.ndarray | None = None, *args: object, **kwargs: object) -> None:  # noqa: N802
-        if image is not None and not self._hold_update:
-            self._valid = None                  # a whole image: no empty columns
-        super().setImage(image, *args, **kwargs)
-
-    def update(self, *args: object) -> None:
-        """QGraphicsItem.update, except inside set_window's setImage (it marks what changed)."""
-        if not self._hold_update:
-            super().update(*args)
 
     def _fast_qimage(self) -> QtGui.QImage | None:
         image, lut, levels = self.image, self.lut, self.levels
@@ -267,6 +255,8 @@ class FastImageItem(pg.ImageItem):
             self._table = (lut, (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32))
         lo, hi = float(levels[0]), float(levels[1])
         rows, w = image.shape
+        if self._valid is not None and (self._window is None or image.base is not self._window):
+            self._valid = None                  # a whole image was set (setImage): no empty columns
         valid = w if self._valid is None else min(self._valid, w)     # columns with values
         src = self._src
         if src is None or src.shape[0] != rows or src.shape[1] < w or self._src_key != (lut, lo, hi):
