@@ -584,7 +584,7 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
     if session.task:
         from explorer.data.tasks import make
         batch = make(session.task, n=48, length=None, rng=seed)
-        x = session._embed(batch.x.reshape(-1))[0].reshape(batch.x.shape + (-1,))
+        x = session.embed(batch.x.reshape(-1))[0].reshape(batch.x.shape + (-1,))
         y = session.rec.forward(x)[0]
         return np.asarray(y.reshape(-1, session.hidden_size), np.float32)
     from explorer.session import refcache
@@ -601,11 +601,11 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
     warm, pieces = 50, 24
     length = max(len(ids) // pieces, 1)
     if length <= 2 * warm:
-        y = session.rec.forward(session._embed(ids))[0]
+        y = session.rec.forward(session.embed(ids))[0]
         states = np.asarray(y[0], np.float32)
     else:
         pieces_ids = ids[:pieces * length].reshape(pieces, length)
-        x = session._embed(pieces_ids.reshape(-1))[0].reshape(pieces, length, -1)
+        x = session.embed(pieces_ids.reshape(-1))[0].reshape(pieces, length, -1)
         y = session.rec.forward(x)[0]
         states = np.asarray(y[:, warm:].reshape(-1, session.hidden_size), np.float32)
     if key:
