@@ -24,7 +24,6 @@ from explorer.ui.sequence.common import (
     GATE_MAP,
     MUTED,
     SELECT,
-    apply_range_now,
     char_label,
     cmap,
     empty_text,
@@ -271,7 +270,6 @@ class AttentionPanel(QtWidgets.QWidget):
         (y0, y1) = self.pattern.getViewBox().state["targetRange"][1]
         if abs(y0 - v.start) > 1e-9 or abs(y1 - v.start - span) > 1e-9:
             self.pattern.setRange(yRange=(v.start, v.start + span), padding=0)
-            apply_range_now(self.pattern)
         self.pattern_row.setPos(v.query + 0.5)
         self.pattern_row.setVisible(v.start <= v.query < v.start + n)
         # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)

@@ -10,6 +10,7 @@ from PySide6 import QtGui, QtWidgets
 
 from explorer.ui.sequence.common import (
     ACCENT,
+    apply_range_now,
     char_label,
     empty_text,
     one_update_rect,
@@ -77,7 +78,8 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
         w = weights / max(float(weights.max()), 1e-30)
         x = np.arange(1 - n, 1, dtype=float)             # 0 = the newest character, left of the cursor
         self.bars.setOpts(x=x, height=w)
-        set_x_range(self.plot, (0.4 - max(n, SPAN), 0.6))  # fixed: typing does not move the axis
+        if set_x_range(self.plot, (0.4 - max(n, SPAN), 0.6)):   # fixed while n <= SPAN; a transformer's
+            apply_range_now(self.plot)                          # window grows per key: one paint, not two
         step = max(1, -(-n // N_TICKS))
         ticks = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
         if ticks != self._ticks:
