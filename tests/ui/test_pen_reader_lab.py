@@ -78,7 +78,7 @@ def test_the_pen_page_follows_every_pen_movement(qtbot, lab, ui):
     curves = lab.pen_time.curves["pen"]
     assert len(curves.x) == t and curves.x[0] == 1 and np.allclose(curves.y, lab.pen.reader.reading().probs)
     assert len(lab.pen_trajectory.trail.xy) == t
-    assert lab.pen_gates.image.image is not None and lab.pen_gates.image.image.shape[1] == t
+    assert lab.pen_gates.pixels.shape[1] == t and lab.pen_gates.image.pixmap().width() == t
     # the CNN's curve: its reading of the drawing as it was at each step (the last: as it is now)
     frame = lab.pen_frame()
     assert not np.isnan(frame.cnn).any()

@@ -137,12 +137,16 @@ class DigitCanvas(QtWidgets.QWidget):
     # -- overlays -------------------------------------------------------------------
     def set_overlay(self, rgba: np.ndarray | None, rect_ref: QtCore.QRectF | None = None) -> None:
         """rgba: (h, w, 4) uint8 drawn (unsmoothed) into ``rect_ref`` (reference units)."""
+        if rgba is None and self._overlay is None:
+            return                             # nothing shown, nothing to show: no repaint per frame
         self._overlay = None if rgba is None else rgba_image(rgba)
         self._overlay_rect = rect_ref
         self.update()
 
     def set_field(self, rect_ref: QtCore.QRectF | None) -> None:
         """Outline a receptive field (reference units); None hides it."""
+        if rect_ref == self._field:
+            return                             # the same outline (or none): no repaint per frame
         self._field = rect_ref
         self.update()
 

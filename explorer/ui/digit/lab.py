@@ -32,6 +32,7 @@ from explorer.ui.digit.keep import KeepBar
 from explorer.ui.digit.pen_gates import PenGatesPanel
 from explorer.ui.digit.pen_time import PenTimePanel
 from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+from explorer.ui.digit.steady import SteadySplitter
 from explorer.ui.help.pen import PAGES
 from explorer.ui.widgets.colors import SCOPES, ScaleLegend, diverging
 from explorer.ui.widgets.export import grab_png, save_image, save_npz
@@ -112,6 +113,7 @@ class DigitLab(QtWidgets.QWidget):
         self._pen_shown: tuple[object, ...] | None = None     # what the pen panels show (see _render_pen)
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
         self.view: DigitView | None = None
+        self._layers_view: DigitView | None = None      # the frame the layer maps show
         self.last_error: str | None = None
         self.gallery: GalleryWindow | None = None
         self._pending_splits: list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]] = []
@@ -125,7 +127,7 @@ class DigitLab(QtWidgets.QWidget):
         self.show_pen_notice(pen_notice)
         self.pen_combo.activated.connect(lambda i: self.choose_pen_model(self.pen_combo.itemData(i)))
         self.pen_time.target_changed.connect(lambda t: self.set_pen_target(None if t < 0 else t))
-        self.middle_tabs.currentChanged.connect(lambda _: self._render_pen())
+        self.middle_tabs.currentChanged.connect(lambda _: self._on_middle_tab())
         self._update_actions()
         self.experiments = DigitExperiments(self.session, self.current_input, lambda: self.pen.model,
                                             lambda: self.canvas.pen_width, self)
@@ -256,6 +258,7 @@ class DigitLab(QtWidgets.QWidget):
         self.right_splitter.setStretchFactor(0, 1)     # a shorter window shrinks both: the prediction goes
         self.right_splitter.setStretchFactor(1, 2)     # compact, the tabs keep most of the room
         self.right_splitter.setSizes([250, 610])     # a short window: the prediction goes compact (≥ 160 px)
+        SteadySplitter(self.right_splitter)          # the prediction's new text stops at its panel
 
         self.middle_tabs = QtWidgets.QTabWidget()
         self.middle_tabs.setObjectName("digitMiddleTabs")
@@ -270,6 +273,7 @@ class DigitLab(QtWidgets.QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 1)     # a narrower window shrinks the maps and the right column alike
         self.splitter.setSizes([350, 570, 480])
+        SteadySplitter(self.splitter)            # a new text in a panel no longer repaints the whole window
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
@@ -308,6 +312,8 @@ class DigitLab(QtWidgets.QWidget):
         self.pen_split.addWidget(lower)
         self.pen_split.setStretchFactor(0, 5)
         self.pen_split.setStretchFactor(1, 4)
+        SteadySplitter(self.pen_split)           # a new readout text no longer repaints the whole page
+        SteadySplitter(lower)
         # a narrow or short middle column (1024x640): the state and the gates fold into tabs
         # under the probabilities, each readable, instead of squashing side by side
         self.pen_fold = FoldingSplitter(self.pen_split, QtCore.QSize(330, 560), pinned=1, proportions=[5, 4])
@@ -446,7 +452,8 @@ class DigitLab(QtWidgets.QWidget):
         self._render_pen()
 
     def panels(self) -> dict[str, QtWidgets.QWidget]:
-        """Exportable panels by title."""
+        """Exportable panels by title (the layer maps caught up if the pen page hid them)."""
+        self._show_layers(force=True)
         out: dict[str, QtWidgets.QWidget] = {"canvas": self.canvas, "network input": self.input_panel,
                                              "prediction": self.prob_panel, "inspector": self.inspector,
                                              "probabilities over pen time": self.pen_time,
@@ -608,7 +615,7 @@ class DigitLab(QtWidgets.QWidget):
     def _render(self, _version: object) -> None:
         view = self.view = build_view(self.session)
         self.input_panel.view.show_maps(view.input[None])
-        self.layers.show_view(view)
+        self._show_layers()
         self.legend.set_label(view.legend)
         self.prob_panel.set_probs(view.probs)
         self.keeper.show_probs(view.probs)
@@ -617,6 +624,20 @@ class DigitLab(QtWidgets.QWidget):
         if view.ghost is not None or self.prob_panel.bars.ghost is not None:
             self.prob_panel.bars.set_ghost(view.ghost)          # the unedited model's answer while edited
         self.experiments.render(view)
+        self._render_pen()
+
+    def _show_layers(self, force: bool = False) -> None:
+        """The layer maps get the frame while their page is shown (or ``force``): behind the pen
+        RNN's page they are fed once, when they come back (``panels()``, for an export, catches
+        them up too)."""
+        view = self.view
+        if view is None or view is self._layers_view or not (force or self.middle_tabs.currentIndex() == 0):
+            return
+        self._layers_view = view
+        self.layers.show_view(view)
+
+    def _on_middle_tab(self) -> None:
+        self._show_layers()
         self._render_pen()
 
     def _current_probs(self) -> np.ndarray | None:

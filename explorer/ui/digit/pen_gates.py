@@ -1,6 +1,6 @@
 """PenGatesPanel: the pen RNN's gates over pen time, one band per gate, one row per unit.
 
-One ImageItem (built once) shows the latest ``WINDOW`` pen steps of every sigmoid gate
+One pixmap item (built once) shows the latest ``WINDOW`` pen steps of every sigmoid gate
 (LSTM i, f, o; GRU r, z) as bands of one image in 0..1; ticks on top mark stroke starts.
 A pen movement writes the window into a buffer kept between frames and sets it once.
 """
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.widgets.style import FG, GATE_MAP, MUTED, style_plot
@@ -36,14 +36,22 @@ class PenGatesPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         head, self.help_button = panel_header("gates over pen time", "gates", compact=True)
         self.plot = pg.PlotWidget(background="w")
+        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
+        # filling the background, and waited on other threads whenever the machine was busy
+        self.plot.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self.plot.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "pen step", "", TIP, legend=False)
         pi.setTitle(None)
         pi.showGrid(x=False, y=False)
         pi.invertY(True)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setLookupTable(pg.colormap.get(GATE_MAP).getLookupTable(0.0, 1.0, 256))
+        # coloured here through a packed 32-bit table and shown as a pixmap: the float image with
+        # NaN gaps went through pyqtgraph's NaN search and RGBA lookup inside every paint
+        lut = np.asarray(pg.colormap.get(GATE_MAP).getLookupTable(0.0, 1.0, 256, alpha=False), np.uint32)
+        self.lut = np.asarray(0xFF000000 | (lut[:, 0] << 16) | (lut[:, 1] << 8) | lut[:, 2], np.uint32)
+        self.image = QtWidgets.QGraphicsPixmapItem()
+        self.image.setTransformationMode(QtCore.Qt.TransformationMode.FastTransformation)
+        self.pixels = np.zeros((0, 0), np.uint32)    # what the image shows: 0xAARRGGBB, 0 in the gaps
         pi.addItem(self.image)
         self.starts = pg.ScatterPlotItem(size=7, symbol="t", pen=None, brush=pg.mkBrush(FG))
         pi.addItem(self.starts)
@@ -82,9 +90,16 @@ class PenGatesPanel(QtWidgets.QFrame):
         pi.getViewBox().setYRange(-4, rows, padding=0.01)
         self.empty.setPos(20, rows / 2)
 
+    def _show(self, values: np.ndarray) -> None:
+        self.pixels = px = np.ascontiguousarray(gate_pixels(values, self.lut))
+        rows, n = px.shape
+        img = QtGui.QImage(px, n, rows, px.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        self.image.setPixmap(QtGui.QPixmap.fromImage(img))      # a copy: ``pixels`` may be replaced
+
     def show_frame(self, frame: PenFrame | None) -> None:
         if frame is None or frame.steps == 0:
-            self.image.clear()
+            self.image.setPixmap(QtGui.QPixmap())
+            self.pixels = np.zeros((0, 0), np.uint32)
             self.starts.setData([], [])
             self._starts_key = None
             self.empty.setVisible(True)
@@ -102,8 +117,8 @@ class PenGatesPanel(QtWidgets.QFrame):
         for b, g in enumerate(bands):
             top = b * (hidden + gap)
             self._buf[top: top + hidden, :n] = r.gates[g][lo:t].T
-        self.image.setImage(self._buf[:, :n], levels=(0.0, 1.0), autoLevels=False)
-        self.image.setRect(float(lo), 0.0, float(n), float(len(self._buf)))
+        self._show(self._buf[:, :n])
+        self.image.setPos(float(lo), 0.0)             # one column per pen step, one row per unit
         span = max(n, 40)                      # a short drawing is not a sliver at the left
         if (lo, span) != self._xrange:
             self._xrange = (lo, span)
@@ -114,6 +129,15 @@ class PenGatesPanel(QtWidgets.QFrame):
         if key != self._starts_key:
             self._starts_key = key
             self.starts.setData(first + 0.5, np.full(len(first), -1.5))
+
+
+def gate_pixels(values: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """(rows, n) gate values in 0..1 (NaN: a gap) -> (rows, n) uint32 0xAARRGGBB through a 256-entry
+    table, as pyqtgraph's levels (0, 1) map them (index = trunc(v * 256) clipped to 0..255);
+    NaN -> 0 (transparent)."""
+    gaps = np.isnan(values)
+    idx = np.clip(np.where(gaps, 0.0, values) * np.float32(256.0), 0, 255).astype(np.uint8)
+    return np.where(gaps, np.uint32(0), lut[idx])
 
 
 def demo() -> PenGatesPanel:

@@ -31,32 +31,70 @@ class ClassCurves(pg.GraphicsObject):
     """Ten class curves as ONE item: ``set_data(x (T,), probs (T, 10))``; NaN rows are gaps.
 
     Ten PlotDataItems cost ten setData calls and ten bounding-rect walks per pen step; this
-    item keeps the arrays and draws ten polylines in one paint."""
+    item keeps the arrays and draws ten polylines in one paint. A pen step appends one row (and
+    the CNN's catching up fills a few older ones): only the strip from the first changed row on
+    is repainted, and a paint draws only the points in (and just around) the exposed strip."""
+
+    GROW = 64          # the bounding rect grows in blocks of pen steps (a new rect repaints everything)
+    MARGIN_PX = 4.0    # drawn beyond the exposed strip: its caps and joins fall outside the strip
 
     def __init__(self, colours: list[str], width: float = 1.5) -> None:
         super().__init__()
         self.pens = [pg.mkPen(c, width=width) for c in colours]
         self.x = np.zeros(0, np.float64)
         self.y = np.zeros((0, len(colours)), np.float32)
+        self._seen = self.y.copy()          # a copy of what was drawn (``y`` may be a view that changes)
         self._rect = QtCore.QRectF(0, 0, 1, 1)
+        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)      # paint gets the exposed strip
+        self.dirty_from: int | None = None      # first row the last set_data repainted from (None: all)
 
     def set_data(self, x: np.ndarray, probs: np.ndarray) -> None:
+        first = self._first_changed(x, probs)
         self.x, self.y = x, probs
-        rect = QtCore.QRectF(float(x[0]) if len(x) else 0.0, 0.0, float(x[-1] - x[0]) if len(x) > 1 else 1.0, 1.0)
+        self._seen = np.array(probs, np.float32, copy=True)
+        if len(x):
+            width = max(float(x[-1] - x[0]), 1.0)
+            rect = QtCore.QRectF(float(x[0]), 0.0, float(np.ceil(width / self.GROW) * self.GROW), 1.0)
+        else:
+            rect = QtCore.QRectF(0.0, 0.0, 1.0, 1.0)
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
-        self.update()
+            first = None
+        self.dirty_from = first
+        if first is None:
+            self.update()
+        elif first < len(x):
+            a = float(x[max(first - 1, 0)])            # the segment into the first changed point too
+            self.update(QtCore.QRectF(a, 0.0, float(x[-1]) - a, 1.0))
+
+    def _first_changed(self, x: np.ndarray, probs: np.ndarray) -> int | None:
+        """The first row that differs from what is drawn; None: everything (fewer rows, new x)."""
+        n = len(self._seen)
+        if len(probs) < n or len(x) < n or not np.array_equal(x[:n], self.x[:n]):
+            return None
+        old, new = self._seen, np.asarray(probs[:n], np.float32)
+        if np.array_equal(old, new, equal_nan=True):
+            return n
+        same = (old == new) | (np.isnan(old) & np.isnan(new))
+        return int(np.flatnonzero(~same.all(axis=1))[0])
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
         return self._rect
 
-    def paint(self, p: QtGui.QPainter, *_: object) -> None:
+    def paint(self, p: QtGui.QPainter, opt: QtWidgets.QStyleOptionGraphicsItem, *_: object) -> None:
         if len(self.x) < 1:
             return
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)   # antialiased polylines cost ~10x in software
-        ok = ~np.isnan(self.y[:, 0])
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+        lo, hi = 0, len(self.x)
+        exposed = opt.exposedRect
+        scale = abs(p.transform().m11())
+        if not exposed.isEmpty() and scale > 0:
+            pad = self.MARGIN_PX / scale
+            lo = max(int(np.searchsorted(self.x, exposed.left() - pad)) - 2, 0)
+            hi = min(int(np.searchsorted(self.x, exposed.right() + pad)) + 2, len(self.x))
+        ok = ~np.isnan(self.y[lo:hi, 0])
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))) + lo
         for a, b in zip(edges[::2], edges[1::2]):                  # finite runs only
             for k, pen in enumerate(self.pens):
                 p.setPen(pen)
@@ -97,6 +135,9 @@ class PenTimePanel(QtWidgets.QFrame):
         target_row.addWidget(self.target)
         target_row.addStretch(1)
         self.view = pg.GraphicsLayoutWidget()
+        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
+        # filling the background, and waited on other threads whenever the machine was busy
+        self.view.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self.view.setBackground("w")
         self.view.setMinimumSize(90, 225)      # two readable plots; the folded tabs under it take the rest
         self.plots: dict[str, pg.PlotItem] = {}

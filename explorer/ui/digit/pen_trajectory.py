@@ -46,8 +46,12 @@ class TrailItem(pg.GraphicsObject):
     paint draws one polyline and a fixed-size dot at the last point (a PlotDataItem plus a
     ScatterPlotItem cost ~10x more per pen step in pyqtgraph's bookkeeping)."""
 
+    MARGIN_PX = 4.0    # segments this far from a repainted strip are not drawn (they change none of it)
+
     def __init__(self, line: str, head: str, radius: float = 6.0) -> None:
         super().__init__()
+        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)      # paint gets the exposed rect
+        self.partial = False             # whether the last set_data repainted only around the new steps
         self.pen = pg.mkPen(line, width=1.6)
         self.head_brush = pg.mkBrush(head)
         self.head_pen = pg.mkPen("w", width=1.5)
@@ -56,36 +60,70 @@ class TrailItem(pg.GraphicsObject):
         self._rect = QtCore.QRectF()
 
     def set_data(self, xy: np.ndarray) -> None:
+        old = self.xy
         self.xy = np.asarray(xy, np.float64)
         if len(self.xy):
             lo, hi = self.xy.min(axis=0), self.xy.max(axis=0)
             rect = QtCore.QRectF(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
         else:
             rect = QtCore.QRectF()
+        n = len(old)
+        grew = n > 0 and len(self.xy) > n and np.array_equal(self.xy[:n], old)
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
-        self.update()
+            grew = False
+        self.partial = grew
+        if not grew:
+            self.update()
+            return
+        # only the new segments and the head (where it was, where it is) change: repaint around them
+        new = self.xy[n - 1:]
+        dx, dy = self._head_extent()
+        x0, y0 = min(new[:, 0].min(), old[-1, 0]), min(new[:, 1].min(), old[-1, 1])
+        x1, y1 = max(new[:, 0].max(), old[-1, 0]), max(new[:, 1].max(), old[-1, 1])
+        self.update(QtCore.QRectF(x0 - dx, y0 - dy, x1 - x0 + 2 * dx, y1 - y0 + 2 * dy))
 
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
-        # the head dot is drawn in pixels: widen by its radius in data units
+    def _head_extent(self) -> tuple[float, float]:
+        """The head dot's radius (+2 px) in data units."""
         px = self.pixelVectors()
         dx = abs(px[0].x()) * (self.radius + 2) if px[0] is not None else 0.0
         dy = abs(px[1].y()) * (self.radius + 2) if px[1] is not None else 0.0
+        return dx, dy
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
+        # the head dot is drawn in pixels: widen by its radius in data units
+        dx, dy = self._head_extent()
         return self._rect.adjusted(-dx, -dy, dx, dy)
 
-    def paint(self, p: QtGui.QPainter, *_: object) -> None:
+    def paint(self, p: QtGui.QPainter, opt: QtWidgets.QStyleOptionGraphicsItem, *_: object) -> None:
         if not len(self.xy):
             return
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         if len(self.xy) > 1:
             p.setPen(self.pen)
-            p.drawPolyline(qpolygon(self.xy))
+            p.drawPolyline(qpolygon(self.xy[self._first_drawn(p, opt.exposedRect):]))
         head = p.transform().map(QtCore.QPointF(float(self.xy[-1, 0]), float(self.xy[-1, 1])))
         p.resetTransform()
         p.setPen(self.head_pen)
         p.setBrush(self.head_brush)
         p.drawEllipse(head, self.radius, self.radius)
+
+    def _first_drawn(self, p: QtGui.QPainter, exposed: QtCore.QRectF) -> int:
+        """The first point of the polyline to draw: segments before it stay MARGIN_PX away from
+        the exposed rect, so they change no pixel there (nor does the cap that starts it)."""
+        t = p.transform()
+        sx, sy = abs(t.m11()), abs(t.m22())
+        if exposed.isEmpty() or sx == 0 or sy == 0:
+            return 0
+        mx, my = self.MARGIN_PX / sx, self.MARGIN_PX / sy
+        x, y = self.xy[:, 0], self.xy[:, 1]
+        left, right = np.minimum(x[:-1], x[1:]), np.maximum(x[:-1], x[1:])
+        top, bottom = np.minimum(y[:-1], y[1:]), np.maximum(y[:-1], y[1:])
+        near = ((right >= exposed.left() - mx) & (left <= exposed.right() + mx)
+                & (bottom >= exposed.top() - my) & (top <= exposed.bottom() + my))
+        hits = np.flatnonzero(near)
+        return int(hits[0]) if len(hits) else len(self.xy) - 1
 
 
 class PenTrajectoryPanel(QtWidgets.QFrame):
@@ -96,6 +134,9 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         self.setObjectName("panel")
         head, self.help_button = panel_header("hidden state", "trajectory", compact=True)
         self.plot = pg.PlotWidget(background="w")
+        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
+        # filling the background, and waited on other threads whenever the machine was busy
+        self.plot.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
         self.plot.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
         pi = self.plot.getPlotItem()
         style_plot(pi, "", "axis 1", "axis 2", TIP, legend=False)

@@ -187,30 +187,50 @@ class InputLatency:
     marks each frame; a frame draws the newest input). For input i, delivered at t_i, the
     answer is the first render after t_i, and the latency runs until every expected panel
     has painted after that render. The expected panels are the ones given, less any that did not
-    paint after any of a few warm-up inputs (then nothing it shows had changed)."""
+    paint after any of a few warm-up inputs (then nothing it shows had changed).
 
-    def __init__(self, panels: dict[str, Any], scheduler: Any) -> None:
+    ``direct``: panels that show the input itself, painted as it arrives rather than from the
+    frame (the canvas draws the pen's stroke at once): their first paint after t_i counts.
+    ``shows``: panel -> what it shows now (an object that is replaced whenever the panel is given
+    something new): a panel still showing the same object once input i's frame has rendered
+    had nothing new to paint for that input and is not waited for (the pen RNN's panels when a
+    pen move made no new pen step)."""
+
+    def __init__(self, panels: dict[str, Any], scheduler: Any, direct: set[str] | None = None,
+                 shows: dict[str, Any] | None = None) -> None:
         self.clock = PaintClock(panels)
         self.renders: list[float] = []
         self.inputs: list[float] = []
         self.expected: set[str] = set(panels)
+        self.direct = set(direct or ())
+        self._shows = dict(shows or {})
+        self._shown_at_render: list[dict[str, object]] = []     # the objects themselves: an id could be reused
+        self._shown_at_input: list[dict[str, object]] = []
         self._scheduler = scheduler
         scheduler.rendered.connect(self._on_rendered)
 
+    def _shown(self) -> dict[str, object]:
+        return {name: what() for name, what in self._shows.items()}
+
     def _on_rendered(self) -> None:
         self.renders.append(time.perf_counter())
+        self._shown_at_render.append(self._shown())
 
     def sent(self, t0: float) -> None:
         self.inputs.append(t0)
+        self._shown_at_input.append(self._shown())
 
     def complete(self, i: int) -> tuple[float, str] | None:
         """(when input i's frame had painted everywhere, the panel that painted last) or None yet."""
         t0 = self.inputs[i]
-        render = next((t for t in self.renders if t >= t0), None)
-        if render is None:
+        k = next((k for k, t in enumerate(self.renders) if t >= t0), None)
+        if k is None:
             return None
-        first = self.clock.first_paints_after(render, self.expected)
-        if set(first) != self.expected:
+        before, after = self._shown_at_input[i], self._shown_at_render[k]
+        expected = {name for name in self.expected if name not in before or before[name] is not after[name]}
+        first = self.clock.first_paints_after(self.renders[k], expected - self.direct)
+        first.update(self.clock.first_paints_after(t0, expected & self.direct))
+        if set(first) != expected:
             return None
         last = max(first, key=lambda n: first[n])
         return first[last], last
@@ -300,7 +320,10 @@ def digit_panels(lab: Any) -> dict[str, Any]:
 def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: float = 125.0,
                page: str = "cnn") -> dict[str, Any]:
     """Pen moves on the real window through the real event loop: real QMouseEvents delivered
-    by QApplication; each timed until every Digit Lab panel the move changes has painted.
+    by QApplication; each timed until every Digit Lab panel the move changes has painted (the
+    canvas from the move itself, as it draws the stroke at once; the other panels from the frame
+    on; the pen RNN's panels only for a move that made a new pen step, the others have nothing
+    new to show).
 
     Isolated moves: each after a 60 ms pause (the lab idle). ``stroke_moves`` > 0: also a
     stroke of that many moves offered at ``hz`` by a timer in the event loop, as a mouse
@@ -323,7 +346,11 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
             lab.session.set_strokes([Stroke(loop_stroke(beside).astype(np.float32))])
             lab.refresh_now()
             run_loop(app, 0.2)
-        lat = InputLatency(digit_panels(lab), lab.scheduler)
+        # the canvas draws the stroke as the move arrives; the pen RNN's panels are given a new
+        # frame only when the move made a new pen step (else they have nothing new to paint)
+        pen_panels = {"probabilities over pen time", "pen RNN hidden state", "pen RNN gates"}
+        lat = InputLatency(digit_panels(lab), lab.scheduler, direct={"canvas"},
+                           shows={name: (lambda: lab.pen_view) for name in pen_panels})
         try:
             pts = loop_stroke(n_moves + 6 + 1)
             send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)
