@@ -1,7 +1,10 @@
 """The Sequence Lab's control groups alone, without a lab: each owns its state and says what
 the user did through its signals."""
 
+import importlib
+
 import numpy as np
+import pytest
 
 from explorer.engine.io import save_model
 from explorer.session.sequence import SequenceSession, random_model
@@ -103,3 +106,16 @@ def test_model_picker_show_index_opens_nothing(qtbot, tmp_path):
     assert picker.combo.currentIndex() == 1 and chosen == []
     picker.load(0)
     assert len(chosen) == 1 and chosen[0][2] == "g"
+
+
+@pytest.mark.parametrize("name", ["unit_selector", "unit_finder", "model_picker"])
+def test_each_control_group_runs_alone_with_demo_data(qtbot, name):
+    from explorer.ui.sequence.demo import demo_frame
+    session, view = demo_frame()
+    w = importlib.import_module(f"explorer.ui.sequence.{name}").demo(session, view)
+    qtbot.addWidget(w)
+    w.show()
+    shown = {"unit_selector": lambda: w.unit == view.unit and w.spin.value() == view.unit,
+             "unit_finder": lambda: w.signal_name() == w.combo.currentText(),
+             "model_picker": lambda: w.combo.count() >= 1}
+    assert w.isVisible() and shown[name]()

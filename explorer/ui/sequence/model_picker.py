@@ -9,6 +9,7 @@ session on it, made before anything changes, so a model the lab cannot show is o
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
@@ -16,6 +17,10 @@ from explorer.session.sequence import random_model
 from explorer.session.sequence_catalogue import open_session, shipped_models
 from explorer.ui.sequence.common import set_tip
 from explorer.ui.sequence.presets import PRESETS
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 
 class ModelPicker(QtWidgets.QWidget):
@@ -104,3 +109,18 @@ def fit_names(combo: QtWidgets.QComboBox, names: list[str]) -> None:
     text = QtCore.QSize(max((fm.horizontalAdvance(n) for n in names), default=0) + 6, fm.height())
     combo.setMinimumWidth(combo.style().sizeFromContents(
         QtWidgets.QStyle.ContentsType.CT_ComboBox, opt, text, combo).width())
+
+
+def demo(session: SequenceSession, view: SequenceView) -> ModelPicker:
+    """The picker with the shipped models (``python -m explorer.ui.sequence.model_picker``);
+    a model picked is opened and its session printed."""
+    w = ModelPicker()
+    w.fill()
+    w.session_chosen.connect(lambda s, key, label: print(f"{label}: {s.description()}"))
+    w.said.connect(print)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

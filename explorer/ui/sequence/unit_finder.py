@@ -8,12 +8,17 @@ ranking. It emits ``unit_found(unit, state)`` for the best unit and ``said(messa
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from explorer.analysis.units import BUILTIN_SIGNALS, SignalError, UnitScore, rank_states, signal
 from explorer.ui.sequence.common import set_tip
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 REGEX = "regular expression…"
 
@@ -76,3 +81,17 @@ class UnitFinder(QtWidgets.QWidget):
         self.said.emit(f"Best unit for “{what}”: <b>{best.name}</b> (r = {best.r:+.2f}); next: {others}")
         self.last_ranking = ranked
         self.unit_found.emit(best.unit, best.state)
+
+
+def demo(session: SequenceSession, view: SequenceView) -> UnitFinder:
+    """The finder over a shipped model's states on the demo text
+    (``python -m explorer.ui.sequence.unit_finder``); what it finds and says is printed."""
+    w = UnitFinder(lambda: {"h": session.hidden_states()}, lambda: session.text)
+    w.unit_found.connect(lambda unit, state: print(f"found unit {unit} of {state}"))
+    w.said.connect(print)
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)

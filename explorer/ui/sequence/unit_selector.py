@@ -4,9 +4,15 @@ when the user changes it and ``rows_chosen`` for a new row order."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtWidgets
 
 from explorer.ui.sequence.common import set_tip
+
+if TYPE_CHECKING:
+    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_view import SequenceView
 
 
 class UnitSelector(QtWidgets.QWidget):
@@ -82,3 +88,18 @@ class UnitSelector(QtWidgets.QWidget):
     def _chosen(self, unit: int | None, state: str | None) -> None:
         self.select(unit, state)
         self.unit_selected.emit(self.unit, self.state)
+
+
+def demo(session: SequenceSession, view: SequenceView) -> UnitSelector:
+    """The selector for a shipped model with the frame's unit selected
+    (``python -m explorer.ui.sequence.unit_selector``); a selection is printed."""
+    w = UnitSelector()
+    w.set_model(session.hidden_size, session.cell == "LSTM")
+    w.select(view.unit)
+    w.unit_selected.connect(lambda unit, state: print(f"unit {unit} of {state}"))
+    return w
+
+
+if __name__ == "__main__":
+    from explorer.ui.sequence.demo import run
+    run(demo)
