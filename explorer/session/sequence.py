@@ -23,7 +23,6 @@ they are shown as unknown and the state is carried over them unchanged.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -37,10 +36,9 @@ from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.recurrent import RecurrentLayer
-from explorer.errors import ExplorerError
 from explorer.session.checkpoints import Checkpoints
 from explorer.session.listeners import Listeners
-from explorer.session.sequence_view import AttentionView, FrameRequest, SequenceView, make_frame
+from explorer.session.sequence_parts import AttentionView, Memory, SequenceModelError, cached_or_reference_text
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
@@ -48,21 +46,6 @@ CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU
 ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of scratch, not ~50 MB)
 _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis key (once per model)
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
-
-
-class SequenceModelError(ExplorerError, ValueError):
-    """A model the Sequence Lab cannot show; the message is one sentence for a person."""
-
-
-@dataclass(frozen=True)
-class Memory:
-    """Influence of the inputs start..start+n-1 on the prediction `target` read at step start+n-1."""
-
-    start: int
-    weights: npt.NDArray[np.float64]
-    target: int
-    label: str
-    actual: bool  # True: the real next character / true class; False: the model's own best guess
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -98,14 +81,8 @@ def is_transformer(model: Model) -> bool:
 class SequenceSession:
     """Text -> cached hidden (and cell) states per position; panels ask it for ranges.
 
-    ``SequenceSession(model)`` of a transformer gives a ``TransformerSession`` (the subclass
-    in ``sequence_transformer``): every caller opens any sequence model the same way."""
-
-    def __new__(cls, model: Model, name: str = "model") -> SequenceSession:
-        if cls is SequenceSession and is_transformer(model):
-            from explorer.session.sequence_transformer import TransformerSession
-            return super().__new__(TransformerSession)
-        return super().__new__(cls)
+    A model of any family is opened with ``sequence_catalogue.open_session`` (a transformer
+    gets the ``TransformerSession`` subclass)."""
 
     def __init__(self, model: Model, name: str = "model") -> None:
         self.listeners: Listeners[SequenceSession] = Listeners()   # told after set_model
@@ -371,11 +348,6 @@ class SequenceSession:
         """A recurrent model has no attention: None (``TransformerSession`` draws its heads)."""
         return None
 
-    # -- one frame per render, the model's door (issue 10) -------------------------------
-    def frame(self, cursor: int, request: FrameRequest | None = None) -> SequenceView:
-        """Everything the Sequence Lab's panels draw for the cursor (see sequence_view)."""
-        return make_frame(self, cursor, request or FrameRequest())
-
     def set_model(self, model: Model, name: str = "model", basis_key: str | None = None) -> None:
         """Show another model on the same text; the listeners are told (the lab re-renders)."""
         self.check_model(model)                      # SequenceModelError before any change
@@ -592,34 +564,6 @@ class SequenceSession:
         return rows[:, 0], (rows[:, 1] if self._lstm else None)
 
 
-# -- the model catalogue of the lab ----------------------------------------------------
-#: shipped file -> label in the model picker, in picker order
-SHIPPED: dict[str, str] = {
-    "code_lstm.npz": "Python code · LSTM", "code_gru.npz": "Python code · GRU",
-    "code_rnn.npz": "Python code · RNN", "code_transformer.npz": "Python code · transformer",
-    "prose_lstm.npz": "English prose · LSTM",
-    "task_parity.npz": "Toy: parity of bits", "task_depth.npz": "Toy: bracket depth",
-    "task_anbn.npz": "Toy: aⁿbⁿ counting", "task_recall.npz": "Toy: long-range recall",
-    "task_motif.npz": "Toy: local motif",
-    "task_recall_transformer.npz": "Toy: long-range recall · transformer",
-    "task_motif_transformer.npz": "Toy: local motif · transformer",
-    "task_depth_transformer.npz": "Toy: bracket depth · transformer",
-}
-
-
-def shipped_models() -> list[tuple[str, str]]:
-    """[(label, path)] of the shipped sequence models that exist on disk, in picker order."""
-    from explorer.paths import model_path
-    return [(label, str(model_path(f))) for f, label in SHIPPED.items() if model_path(f).is_file()]
-
-
-def load_session(path: str) -> SequenceSession:
-    """A session on the model file at `path` (ModelFileError / SequenceModelError if unusable)."""
-    from explorer.engine.io import load_model
-    model = load_model(path)
-    return SequenceSession(model, name=path)
-
-
 def random_model(cell: str = "LSTM", hidden: int = 32, embed: int = 16, seed: int = 0,
                  vocab: Vocab | None = None) -> Model:
     """An untrained Embedding -> cell -> Linear text model (meta "untrained": True)."""
@@ -633,25 +577,6 @@ def random_model(cell: str = "LSTM", hidden: int = 32, embed: int = 16, seed: in
     return Model(layers, meta={"vocab": vocab.to_meta(), "untrained": True, "corpus": "code"})
 
 
-def cached_or_reference_text(model: Model, corpus: str, max_chars: int, seed: int, hidden: int,
-                             use_cache: bool, **key_extra: str) -> tuple[F32 | None, str, str | None]:
-    """The first step of every model family's reference states: (the cached states, or None;
-    the text to read — the corpus's validation split, or a built-in text when there is none;
-    the cache key to store the states under, None when they must not be cached)."""
-    from explorer.session import refcache
-    key = (refcache.cache_key(model, corpus=corpus, max_chars=max_chars, seed=seed, **key_extra)
-           if use_cache else None)
-    cached = refcache.load(key, hidden) if key else None
-    if cached is not None:
-        return cached, "", key
-    try:
-        from explorer.data.corpora import load_corpus
-        text = load_corpus(corpus, split="valid", max_chars=max_chars + max_chars // 4).text
-    except Exception:                      # noqa: BLE001 - no corpus: fall back to a built-in text
-        text, key = _FALLBACK_TEXT * 20, None                      # (and do not cache that)
-    return None, text, key
-
-
 def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int = 0) -> F32:
     """Hidden states to fit the frozen PCA basis on: (N, H) from the model's own corpus
     (validation split) or, for a toy model, from generated task sequences. For a model file
@@ -659,7 +584,7 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
     if session.task:
         from explorer.data.tasks import make
         batch = make(session.task, n=48, length=None, rng=seed)
-        x = session._embed(batch.x.reshape(-1))[0].reshape(batch.x.shape + (-1,))
+        x = session.embed(batch.x.reshape(-1))[0].reshape(batch.x.shape + (-1,))
         y = session.rec.forward(x)[0]
         return np.asarray(y.reshape(-1, session.hidden_size), np.float32)
     from explorer.session import refcache
@@ -676,17 +601,13 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
     warm, pieces = 50, 24
     length = max(len(ids) // pieces, 1)
     if length <= 2 * warm:
-        y = session.rec.forward(session._embed(ids))[0]
+        y = session.rec.forward(session.embed(ids))[0]
         states = np.asarray(y[0], np.float32)
     else:
         pieces_ids = ids[:pieces * length].reshape(pieces, length)
-        x = session._embed(pieces_ids.reshape(-1))[0].reshape(pieces, length, -1)
+        x = session.embed(pieces_ids.reshape(-1))[0].reshape(pieces, length, -1)
         y = session.rec.forward(x)[0]
         states = np.asarray(y[:, warm:].reshape(-1, session.hidden_size), np.float32)
     if key:
         refcache.store(key, states)
     return states
-
-
-_FALLBACK_TEXT = ('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'
-                  "The quick brown fox jumps over the lazy dog. (Brackets [and {nested}] ones.)\n")

@@ -1,6 +1,6 @@
 """TransformerSession: the Sequence Lab reading a text with a causal transformer (Qt-free).
 
-The same door as ``SequenceSession`` (``frame``, ``hidden_states``, ``top_k``, ``memory`` ...),
+The same queries as ``SequenceSession`` (``hidden_states``, ``top_k``, ``memory`` ...),
 so every panel works unchanged; what differs is underneath:
 
 - **Reading.** A ``TransformerStream`` keeps each layer's keys and values: a character typed
@@ -36,8 +36,8 @@ from explorer.analysis.memory import GrowingInfluence
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.stream import TransformerStream, transformer_parts, window_start
-from explorer.session.sequence import Memory, SequenceModelError, SequenceSession
-from explorer.session.sequence_view import AttentionView
+from explorer.session.sequence import SequenceSession
+from explorer.session.sequence_parts import AttentionView, Memory, SequenceModelError, cached_or_reference_text
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64              # attention rows are cached in blocks of this many positions
@@ -297,7 +297,6 @@ def transformer_reference_states(session: TransformerSession, max_chars: int = 6
         pieces = np.maximum(batch.x, 0)[:, :session.context]
     else:
         from explorer.session import refcache
-        from explorer.session.sequence import cached_or_reference_text
         corpus = model.meta.get("corpus") or "code"
         cached, text, key = cached_or_reference_text(model, str(corpus), max_chars, seed, session.hidden_size,
                                                      bool(session.basis_key), family="transformer")

@@ -1,7 +1,8 @@
 """SequenceView: one frame of the Sequence Lab — everything its panels draw, in their units.
 
-``SequenceSession.frame(cursor, ...)`` builds one ``SequenceView`` per render (``make_frame``
-here); the lab only routes its fields to the panels. Qt-free, like the rest of ``session/``.
+``build_view(session, cursor, request)`` builds one ``SequenceView`` per render from the
+session's public queries; the lab calls it and only routes its fields to the panels. The
+session does not know its view. Qt-free, like the rest of ``session/``.
 
 Positions are characters; "state t" is the state after reading character t. Shapes
 (n = characters in the heat map's window, H = hidden size, k = PCA components, K = outputs):
@@ -25,8 +26,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from explorer.session.sequence_parts import AttentionView, Memory
+
 if TYPE_CHECKING:
-    from explorer.session.sequence import Memory, SequenceSession
+    from explorer.session.sequence import SequenceSession
 
 F32 = npt.NDArray[np.float32]
 HOP = 25        # the time axes scroll in hops of this many characters, not one per key
@@ -43,35 +46,6 @@ class StepView:
     x: np.ndarray
     h: np.ndarray
     top: list[tuple[str, float]]
-
-
-@dataclass(frozen=True)
-class AttentionView:
-    """What a transformer's attention panel draws for one frame (L layers, H heads).
-
-    The prediction at the cursor c is read at position q = c - 1: its query looks at the keys
-    of positions ``key_start``..q (at most the model's context). ``rows`` (L, H, k): those
-    weights (each row sums to 1 over its keys); ``entropy`` (L, H) in bits: how spread out
-    each head looks at q (0: one character; log2 k: evenly over all). ``pattern`` (H, n, n):
-    layer ``layer``'s weights for queries and keys ``start``..``start``+n-1, query rows x key
-    columns, 0 above the diagonal (the future) and for keys before ``start``; ``start`` moves
-    in hops, so typing does not move the axes on every key.
-    """
-
-    layers: int
-    heads: int
-    context: int
-    query: int                          # q = cursor - 1 (-1: nothing read yet)
-    key_start: int
-    rows: F32
-    chars: str                          # the characters key_start..q
-    entropy: F32
-    layer: int
-    start: int
-    pattern: F32
-    pattern_chars: str
-    head: tuple[int, int] | None        # (layer, head) colouring the text, or None
-    span: int = 48                      # the pattern's axes show start..start+span (it moves in hops)
 
 
 @dataclass(frozen=True)
@@ -146,8 +120,9 @@ def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, 
     return start, stop, (0.0, float(width))
 
 
-def make_frame(s: SequenceSession, cursor: int, req: FrameRequest) -> SequenceView:
+def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None) -> SequenceView:
     """The view for the cursor (a character index 0..T) and the lab's request."""
+    req = req or FrameRequest()
     s.finish()
     n = s.length
     c = max(0, min(cursor, n))

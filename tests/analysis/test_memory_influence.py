@@ -87,14 +87,14 @@ def test_the_memory_panel_reads_the_kept_gate_window_instead_of_stepping_again(m
     """Issue 16: a keystroke's frame computes the gate window first; the Memory panel's BPTT
     reads its rows from there (no second batched step) and gives the stepped numbers."""
     from explorer.analysis.memory import influence_from_states
-    from explorer.session.sequence_view import FrameRequest
+    from explorer.session.sequence_view import FrameRequest, build_view
     s = SequenceSession(random_model("LSTM", hidden=8, embed=4, seed=5))
     s.set_text("def f(a):\n    return [a, 'b'] + g(a) * 2  # x\n" * 3)
     c = len(s.text) - 3
     calls = []
     real_step = s.rec.step
     monkeypatch.setattr(s.rec, "step", lambda *a, **k: calls.append(1) or real_step(*a, **k))
-    s.frame(c, FrameRequest(window=200))                 # the gate window, then the memory
+    build_view(s, c, FrameRequest(window=200))                 # the gate window, then the memory
     stepped = len(calls)
     mem = s.memory(c, window=40)
     assert len(calls) == stepped                          # read from the kept window

@@ -98,7 +98,7 @@ def test_shipped_code_model_has_a_string_literal_and_a_bracket_unit():
     from explorer.paths import model_path
     path = model_path("code_lstm.npz")
     from explorer.analysis.units import rank_states
-    from explorer.session.sequence import load_session
+    from explorer.session.sequence_catalogue import load_session
     session = load_session(str(path))
     # held-out stdlib code pinned as a file: the live split differs on every Python version
     text = (pathlib.Path(__file__).parents[1] / "fixtures" / "heldout_code_sample.txt").read_text(encoding="utf-8")

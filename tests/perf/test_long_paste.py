@@ -3,7 +3,7 @@
 from PySide6 import QtCore, QtGui
 
 from explorer.ui.sequence import paste
-from explorer.ui.sequence.controls import SequenceEditor
+from explorer.ui.sequence.editor import SequenceEditor
 
 
 def test_a_long_paste_arrives_in_pieces_replaces_the_selection_and_undoes_at_once(qtbot):

@@ -7,7 +7,8 @@ from explorer.data.vocab import Vocab
 from explorer.engine.dense import Embedding, Linear
 from explorer.engine.model import Model
 from explorer.engine.recurrent import GRU, LSTM, RNN
-from explorer.session.sequence import SequenceModelError, SequenceSession, random_model
+from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_parts import SequenceModelError
 
 CELLS = {"LSTM": LSTM, "GRU": GRU, "RNN": RNN}
 TEXT = 'def f(x):\n    return "a, b" + x  # sum\n' * 3

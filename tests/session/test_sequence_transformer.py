@@ -7,8 +7,9 @@ from explorer.analysis.memory import influence_through
 from explorer.data.vocab import Vocab
 from explorer.engine.stream import from_scratch, window_start
 from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_catalogue import open_session
 from explorer.session.sequence_transformer import TransformerSession, random_transformer
-from explorer.session.sequence_view import ATTENTION_MODE, FrameRequest
+from explorer.session.sequence_view import ATTENTION_MODE, FrameRequest, build_view
 
 TEXT = 'def mean(xs):\n    """Average."""\n    return sum(xs) / len(xs)  # float\n' * 3
 
@@ -19,16 +20,16 @@ def model():
 
 
 def typed(model, text):
-    s = SequenceSession(model, name="t")
+    s = open_session(model, name="t")
     for i in range(1, len(text) + 1):
         s.set_text(text[:i])
     return s
 
 
 def test_any_sequence_model_opens_the_same_way(model):
-    assert type(SequenceSession(model)) is TransformerSession
-    assert type(SequenceSession(random_model("LSTM", hidden=8))) is SequenceSession
-    s = SequenceSession(model)
+    assert type(open_session(model)) is TransformerSession
+    assert type(open_session(random_model("LSTM", hidden=8))) is SequenceSession
+    s = open_session(model)
     assert s.gate_names == () and s.gates(0, 5) == {} and s.cell_states() is None
     assert (s.n_layers, s.n_heads, s.context, s.hidden_size) == (2, 2, 32, 16)
 
@@ -60,11 +61,11 @@ def test_attention_at_the_cursor_and_the_pattern_are_the_models(model, how):
     if how == "typed":
         s = typed(model, TEXT)                 # every row kept as it was read
     else:
-        s = SequenceSession(model)
+        s = open_session(model)
         s.set_text(TEXT)                       # one long read: no rows kept, re-read when looked at
     ref = from_scratch(model, s.ids)
     for cursor in (len(TEXT), 90, 1):                          # the end (kept rows), the middle (re-read)
-        v = s.frame(cursor, FrameRequest(attention_layer=1)).attention
+        v = build_view(s, cursor, FrameRequest(attention_layer=1)).attention
         q = cursor - 1
         assert v.query == q and v.key_start == window_start(q, 32) and v.layer == 1
         np.testing.assert_allclose(v.rows.sum(axis=-1), 1.0, atol=1e-5)
@@ -81,7 +82,7 @@ def test_attention_at_the_cursor_and_the_pattern_are_the_models(model, how):
 
 
 def test_the_pattern_axes_move_in_hops_while_typing(model):
-    s = SequenceSession(model)
+    s = open_session(model)
     starts = []
     for i in range(60, 90):
         s.set_text(TEXT[:i])
@@ -93,12 +94,12 @@ def test_the_pattern_axes_move_in_hops_while_typing(model):
 
 def test_colour_by_a_head(model):
     s = typed(model, TEXT[:60])
-    f = s.frame(60, FrameRequest(colour_mode=ATTENTION_MODE, attention_head=(1, 0), visible=(0, 60)))
+    f = build_view(s, 60, FrameRequest(colour_mode=ATTENTION_MODE, attention_head=(1, 0), visible=(0, 60)))
     values, offset = f.colour
     assert f.colour_palette == "attention" and offset == f.attention.key_start
     w = f.attention.rows[1, 0]
     np.testing.assert_allclose(values, np.sqrt(w / w.max()), atol=1e-6)
-    assert s.frame(60, FrameRequest(colour_mode=ATTENTION_MODE)).colour is None   # no head chosen
+    assert build_view(s, 60, FrameRequest(colour_mode=ATTENTION_MODE)).colour is None   # no head chosen
 
 
 def test_memory_reaches_every_character_of_the_window(model):
@@ -145,8 +146,8 @@ def test_characters_outside_a_toy_alphabet_are_read_and_marked():
     m = random_transformer(d_model=8, nhead=2, layers=1, context=16, vocab=vocab)
     m.meta.update({"toy_task": "parity", "alphabet": "ab", "classes": ["even", "odd"]})
     m.layers[-1] = type(m.layers[-1])(8, 2)
-    s = SequenceSession(m)
+    s = open_session(m)
     s.set_text("abxab")
     assert s.unknown_mask().tolist() == [False, False, True, False, False]
     assert s.hidden_states().shape == (5, 8) and np.isfinite(s.hidden_states()).all()
-    assert s.frame(5).attention.rows.shape == (1, 2, 5)
+    assert build_view(s, 5).attention.rows.shape == (1, 2, 5)

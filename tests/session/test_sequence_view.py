@@ -1,4 +1,4 @@
-"""SequenceSession.frame(cursor): one typed view per render, with the documented shapes."""
+"""build_view(session, cursor): one typed view per render, with the documented shapes."""
 
 import dataclasses
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.session.sequence import SequenceSession, random_model
-from explorer.session.sequence_view import FrameRequest, SequenceView, StepView
+from explorer.session.sequence_view import FrameRequest, SequenceView, StepView, build_view
 
 TEXT = "def f(x):\n    return x * 2  # twice\n"
 
@@ -27,7 +27,7 @@ def request(**kw):
 def test_frame_has_the_documented_shapes(cell, gates):
     s = session(cell)
     c = 20
-    v = s.frame(c, request())
+    v = build_view(s, c, request())
     assert isinstance(v, SequenceView)
     with pytest.raises(dataclasses.FrozenInstanceError):
         v.cursor = 3  # type: ignore[misc]
@@ -55,21 +55,21 @@ def test_frame_has_the_documented_shapes(cell, gates):
 
 def test_frame_at_the_start_and_the_colour_modes():
     s = session()
-    v = s.frame(0, request(colour_mode="memory (influence)"))
+    v = build_view(s, 0, request(colour_mode="memory (influence)"))
     assert v.step == -1 and v.trail.shape[0] == 0 and v.memory is None and v.colour is None
     assert v.top[0][1] == pytest.approx(float(s.output_probs(-1, 0).max()))
-    v = s.frame(10, request(colour_mode="surprise (P of actual)", visible=(4, 9)))
+    v = build_view(s, 10, request(colour_mode="surprise (P of actual)", visible=(4, 9)))
     values, offset = v.colour
     assert offset == 4
     np.testing.assert_allclose(values, 2 * s.actual_probs(4, 9) - 1)
-    v = s.frame(10, request(colour_mode="memory (influence)"))
+    v = build_view(s, 10, request(colour_mode="memory (influence)"))
     assert v.colour_palette == "memory" and v.colour[1] == v.memory.start
-    assert s.frame(10, request(colour_mode="nothing")).colour is None
+    assert build_view(s, 10, request(colour_mode="nothing")).colour is None
 
 
 def test_cell_state_colour_is_tanh_of_c():
     s = session()
-    v = s.frame(10, request(unit_state="c"))
+    v = build_view(s, 10, request(unit_state="c"))
     np.testing.assert_allclose(v.colour[0], np.tanh(s.cell_states()[:, 2]))
 
 
@@ -144,9 +144,9 @@ def test_clamped_run_matches_generates_clamp_and_drives_predictions_and_surprise
         ref.append(softmax(w.logits[None])[0])
     np.testing.assert_allclose(got, np.array(ref), atol=1e-5)
     assert not np.allclose(got[0], s.output_probs(c - 1, c)[0], atol=1e-3)   # the clamp changes it
-    v = s.frame(c, request(clamp=(unit, value), colour_mode="surprise (P of actual)", visible=(0, stop)))
+    v = build_view(s, c, request(clamp=(unit, value), colour_mode="surprise (P of actual)", visible=(0, stop)))
     np.testing.assert_allclose(v.clamped_p, got[0, [i for _, _, i in v.top]], atol=1e-7)
     values, lo = v.colour
     np.testing.assert_allclose(values[:c], 2 * s.actual_probs(0, c) - 1)              # before the cursor: as trained
     np.testing.assert_allclose(values[c:stop], 2 * got[np.arange(stop - c), s.ids[c:stop]] - 1, atol=1e-6)
-    assert s.frame(c, request()).clamped_p is None
+    assert build_view(s, c, request()).clamped_p is None

@@ -251,7 +251,7 @@ def test_finder_on_the_shipped_code_lstm_finds_a_string_literal_cell(lab, qtbot)
     from explorer.analysis.units import signal
     from explorer.paths import model_path
     path = model_path("code_lstm.npz")
-    from explorer.session.sequence import load_session
+    from explorer.session.sequence_catalogue import load_session
     # held-out stdlib code pinned as a file: the live split differs on every Python version
     text = (pathlib.Path(__file__).parents[1] / "fixtures" / "heldout_code_sample.txt").read_text(encoding="utf-8")
     lab.use_session(load_session(str(path)))

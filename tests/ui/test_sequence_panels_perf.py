@@ -74,7 +74,7 @@ def test_cached_scroll_bar_draws_the_base_styles_pixels(qtbot):
 
 
 def _editor(qtbot, text: str) -> QtWidgets.QPlainTextEdit:
-    from explorer.ui.sequence.controls import SequenceEditor
+    from explorer.ui.sequence.editor import SequenceEditor
     edit = SequenceEditor()
     qtbot.addWidget(edit)
     edit.resize(420, 300)

@@ -7,6 +7,7 @@ from PySide6 import QtCore
 from explorer.engine.io import save_model
 from explorer.engine.stream import from_scratch
 from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_catalogue import open_session
 from explorer.session.sequence_transformer import TransformerSession, random_transformer
 from explorer.session.sequence_view import ATTENTION_MODE
 from explorer.ui.sequence.attention import AttentionPanel, demo_view
@@ -28,7 +29,7 @@ def settle(qtbot, lab):
 
 def use_transformer(lab, qtbot, text="", **kw):
     model = random_transformer(**{"d_model": 16, "nhead": 2, "layers": 2, "context": 32, **kw})
-    lab.use_session(SequenceSession(model, name="test transformer"))
+    lab.use_session(open_session(model, name="test transformer"))
     lab.editor.clear()
     settle(qtbot, lab)
     lab.session.steps_computed = 0
@@ -98,7 +99,7 @@ def test_the_panel_shows_nothing_before_the_first_character(qtbot):
     panel = AttentionPanel()
     qtbot.addWidget(panel)
     panel.set_model(1, 2, 16)
-    s = SequenceSession(random_transformer(d_model=8, nhead=2, layers=1, context=16))
+    s = open_session(random_transformer(d_model=8, nhead=2, layers=1, context=16))
     panel.show_attention(s.attention_view(0, 0, None))
     assert panel.empty.isVisible() and not panel.strip_img.isVisible()
 
@@ -143,7 +144,7 @@ def test_a_session_file_keeps_a_transformer(qtbot, tmp_path, ui):
     win = window("a.ini")
     seq = win.sequence_lab
     model = random_transformer(d_model=16, nhead=2, layers=2, context=32, seed=5)
-    seq.use_session(SequenceSession(model, name="my transformer"), key=None, label="my transformer")
+    seq.use_session(open_session(model, name="my transformer"), key=None, label="my transformer")
     seq.editor.clear()
     qtbot.keyClicks(seq.editor, "for i in range(3): print(i)")
     states = seq.hidden_states()

@@ -15,7 +15,7 @@ TEXT = ("def f(x):\n    return 'caf\u00e9' + x  # wraps " + "w" * 60
 
 
 def _editor(qtbot, text: str = TEXT) -> tuple[QtWidgets.QPlainTextEdit, TextColourer]:
-    from explorer.ui.sequence.controls import SequenceEditor
+    from explorer.ui.sequence.editor import SequenceEditor
     edit = SequenceEditor()
     qtbot.addWidget(edit)
     edit.resize(425, 300)

@@ -1,7 +1,7 @@
 """The Sequence Lab: type a sequence and watch the hidden state of an RNN / LSTM / GRU move.
 
 ``SequenceLab`` (lab.py) is the tab; every panel lives in its own module and only draws
-the ``SequenceView`` that ``SequenceSession.frame`` hands the lab. ``SequenceLab`` is
+the ``SequenceView`` that ``sequence_view.build_view`` makes for the lab. ``SequenceLab`` is
 imported on first use, so ``python -m explorer.ui.sequence.heatmap`` runs one panel alone.
 """
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.session.sequence_view import AttentionView
+from explorer.session.sequence_parts import AttentionView
 from explorer.ui.sequence.common import (
     ACCENT,
     GATE_MAP,

@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 from PySide6 import QtWidgets
 
-from explorer.session.sequence import SequenceSession, load_session, random_model
-from explorer.session.sequence_view import FrameRequest, SequenceView
+from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_catalogue import load_session
+from explorer.session.sequence_view import FrameRequest, SequenceView, build_view
 
 DEMO_TEXT = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'
 
@@ -33,7 +34,7 @@ def demo_frame(text: str = DEMO_TEXT, unit: int = 3) -> tuple[SequenceSession, S
     s = demo_session(text)
     req = FrameRequest(window=120, trail=40, strip_cells=40, unit=unit, colour_mode="selected unit",
                        visible=(0, len(text)))
-    return s, s.frame(len(text), req)
+    return s, build_view(s, len(text), req)
 
 
 def run(demo: Callable[[SequenceSession, SequenceView], QtWidgets.QWidget], exec_: bool = True) -> QtWidgets.QWidget:

@@ -2,10 +2,11 @@
 
 One keystroke: editor.textChanged -> a 0 ms single-shot timer (bursts coalesce) ->
 SequenceSession.set_text + advance (from the first changed character only; long pastes in
-timed chunks with a progress bar) -> LatestFrame.submit(cursor) -> session.frame(cursor) ->
+timed chunks with a progress bar) -> LatestFrame.submit(cursor) -> build_view(session, cursor) ->
 ``_route(view)``: each panel is fed its part of the SequenceView. Cursor moves only re-render.
-The lab computes nothing itself; controls (controls.py), the model menu (models.py) and the
-unit finder (finder.py) live beside it.
+The lab computes nothing itself: it builds its control groups (the model picker, the unit
+finder, the unit selector) and panels, lays them out, connects their signals and routes each
+view to the panels.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis
+from explorer.analysis.units import UnitScore
 from explorer.session.sequence import SequenceSession
 from explorer.session.sequence_view import (
     ATTENTION_MODE,
@@ -23,20 +25,35 @@ from explorer.session.sequence_view import (
     HOP,
     FrameRequest,
     SequenceView,
+    build_view,
     time_window,
 )
-from explorer.ui.sequence import finder, models
-from explorer.ui.sequence.controls import REGEX, build_ui
+from explorer.ui.sequence.attention import AttentionPanel
+from explorer.ui.sequence.common import set_tip
+from explorer.ui.sequence.editor import SequenceEditor
+from explorer.ui.sequence.experiments import Experiments
+from explorer.ui.sequence.gates import GatesPanel
+from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
+from explorer.ui.sequence.memory_view import MemoryPanel
+from explorer.ui.sequence.model_picker import ModelPicker
 from explorer.ui.sequence.paste import LONG as PASTE_LONG
+from explorer.ui.sequence.predictions import PredictionsPanel, ProbStrip
 from explorer.ui.sequence.presets import PRESETS, default_preset
-from explorer.ui.sequence.textcolour import PosMap
-from explorer.ui.sequence.trajectory import TRAIL
+from explorer.ui.sequence.textcolour import PosMap, TextColourer
+from explorer.ui.sequence.trajectory import TRAIL, TrajectoryPanel
+from explorer.ui.sequence.unit_finder import REGEX, UnitFinder
+from explorer.ui.sequence.unit_selector import UnitSelector
+from explorer.ui.sequence.unrolled import UnrolledPanel
+from explorer.ui.widgets.fold import FoldingSplitter
 from explorer.ui.widgets.guard import RenderGuard
 from explorer.ui.widgets.latest import LatestFrame
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
 SYNC_NOW_CHARS = 100_000   # a text up to this long is synced inside the edit's own event
 CHUNK_SECONDS = 0.008      # a chunk of a long paste takes about this long (issue 16: was 0.03, then 0.015)
+UNTRAINED_NOTICE = ("No trained sequence model found in resources/models — this is an UNTRAINED {cell} with "
+                    "random weights. Train one with 'cnn-rnn-explorer train text --corpus code --cell lstm "
+                    "--out …'.")
 PALETTES = {"signed": ((20, 170, 60), (220, 40, 40)), "memory": ((235, 140, 0), (235, 140, 0)),
             "attention": ((40, 110, 230), (40, 110, 230))}
 __all__ = ["HOP", "COLOUR_MODES", "REGEX", "SequenceLab", "time_window"]
@@ -56,16 +73,15 @@ class SequenceLab(QtWidgets.QWidget):
         self._settings = settings
         self.session: SequenceSession | None = None
         self.basis: PCABasis | None = None
-        self.unit: int | None = None
-        self.unit_state = "h"                      # which state the selected unit is read from
         self.view: SequenceView | None = None      # the last frame routed to the panels
         self.frames = 0
-        self._untrained = False
         self._shown: tuple[str, str | None] | None = None   # (kind, task) of the model on show
         self._model_label = ""
         self._pos = PosMap("")
         self._chunk_steps = 500
-        build_ui(self)
+        self._build()
+        self._lay_out()
+        self._connect()
         self._sync_timer = QtCore.QTimer(self)
         self._sync_timer.setSingleShot(True)
         self._sync_timer.setInterval(0)
@@ -77,28 +93,141 @@ class SequenceLab(QtWidgets.QWidget):
         self._chunk_timer = QtCore.QTimer(self)
         self._chunk_timer.setInterval(0)
         self._chunk_timer.timeout.connect(self._process_chunk)
-        models.fill(self)
+        self.model_picker.fill()
         self._restore()
 
-    # -- models ------------------------------------------------------------------------
-    def _on_model_changed(self, index: int) -> None:
-        if index >= 0:
-            self.load_model(index)
+    # -- building: control groups and panels, laid out and connected ----------------------
+    def _build(self) -> None:
+        self.editor = SequenceEditor()
+        self.colourer = TextColourer(self.editor)
+        self.model_picker = ModelPicker()
+        self.finder = UnitFinder(lambda: self.unit_states() if self.session is not None else {},
+                                 self.editor.toPlainText)
+        self.unit_selector = UnitSelector()
+        # handles for tests and the shell: the widgets stay owned by their groups
+        self.model_combo, self.preset_combo = self.model_picker.combo, self.model_picker.preset_combo
+        self.finder_combo, self.regex_edit, self.find_button = self.finder.combo, self.finder.regex_edit, self.finder.button
+        self.unit_spin, self.state_combo = self.unit_selector.spin, self.unit_selector.state_combo
+        self.rows_combo = self.unit_selector.rows_combo
+        self.notice = QtWidgets.QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background:#fff3c4; border:1px solid #e0c060; padding:4px; color:#5a4500;")
+        self.notice.hide()
+        self.strip = ProbStrip()
+        self.colour_combo = QtWidgets.QComboBox()
+        self.colour_combo.addItems(list(COLOUR_MODES))
+        self.colour_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.colour_combo.setMinimumContentsLength(8)
+        set_tip(self.colour_combo, "What colours the characters in the editor:\n"
+                "selected unit: its activation after each character (green > 0, red < 0);\n"
+                "memory: how much each character drives the prediction at the cursor;\n"
+                "surprise: green = expected by the model, red = surprising.")
+        self.status_label = QtWidgets.QLabel(" ")
+        self.status_label.setWordWrap(True)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setFormat("reading the text… %p%")
+        self.progress.hide()
+        self.heatmap, self.trajectory = HiddenHeatmapPanel(), TrajectoryPanel()
+        self.predictions, self.memory_panel = PredictionsPanel(), MemoryPanel()
+        self.gates, self.unrolled = GatesPanel(), UnrolledPanel()
+        self.attention = AttentionPanel()          # a transformer's panel, in the gates' place
+        self.attention.hide()
+        self.experiments = Experiments(self.trajectory, self.editor, self)   # Write pane, fixed points
+        self.experiments.widget.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred,
+                                              QtWidgets.QSizePolicy.Policy.Maximum)   # the editor keeps the room
 
+    def _lay_out(self) -> None:
+        """Left column (editor, controls), right side (panels in splitters)."""
+        colour = QtWidgets.QHBoxLayout()           # its own row: the column fits a 1024 px window
+        colour.addWidget(QtWidgets.QLabel("Colour text by:"))
+        colour.addWidget(self.colour_combo, 1)
+        left = QtWidgets.QWidget()
+        col = QtWidgets.QVBoxLayout(left)
+        col.setContentsMargins(4, 4, 4, 4)
+        for item in (self.model_picker, self.notice, self.editor, self.strip, self.finder, self.unit_selector, colour,
+                     self.status_label, self.progress, self.experiments.widget):
+            (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
+        col.setStretchFactor(self.editor, 1)
+        side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        side.addWidget(self.predictions)
+        side.addWidget(self.memory_panel)
+        middle = QtWidgets.QSplitter()
+        middle.addWidget(self.trajectory)
+        middle.addWidget(side)
+        bottom = QtWidgets.QSplitter()
+        bottom.addWidget(self.gates)
+        bottom.addWidget(self.unrolled)
+        bottom.addWidget(self.attention)
+        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        for w in (self.heatmap, middle, bottom):
+            right.addWidget(w)
+        right.setSizes([230, 345, 325])   # the side panels need ~160 px each
+        for i, stretch in enumerate((2, 3, 3)):   # a taller window grows every row, not only the last
+            right.setStretchFactor(i, stretch)
+        middle.setSizes([440, 480])
+        bottom.setSizes([560, 340])
+        bottom.setStretchFactor(0, 1)     # a narrower window narrows the gates first: the unrolled cells keep their size
+        for w, title in ((self.heatmap, "hidden state"), (self.trajectory, "trajectory"),
+                         (self.predictions, "next character"), (self.memory_panel, "memory"),
+                         (self.gates, "gates"), (self.unrolled, "unrolled")):
+            w.setWindowTitle(title)        # its tab's title when the rows fold
+        # below this size (a 1280×720 window is below it) the rows under the heat map fold into tabs (a 1024×640
+        # window): every panel stays readable, one row at a time, instead of scrolling or squashing
+        self.fold = FoldingSplitter(right, QtCore.QSize(740, 780), pinned=1, proportions=[230, 345, 325])
+        side.setMinimumWidth(300)
+        self.splitter = QtWidgets.QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.fold)
+        self.splitter.setSizes([450, 950])
+        self._splitters = {"main": self.splitter, "right": right, "middle": middle, "bottom": bottom, "side": side}
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.splitter)
+
+    def _connect(self) -> None:
+        self.editor.textChanged.connect(self._on_text_changed)
+        self.editor.cursorPositionChanged.connect(self._on_cursor_moved)
+        self.editor.verticalScrollBar().valueChanged.connect(self._on_cursor_moved)
+        self.model_picker.session_chosen.connect(self._on_session_chosen)
+        self.model_picker.preset_chosen.connect(self.load_preset)
+        self.model_picker.said.connect(self.say)
+        self.finder.said.connect(self.say)
+        self.finder.unit_found.connect(self._on_unit_found)
+        self.unit_selector.unit_selected.connect(self._on_unit_selected)
+        self.unit_selector.rows_chosen.connect(self._on_cursor_moved)
+        self.colour_combo.currentIndexChanged.connect(self._on_cursor_moved)
+        self.heatmap.cell_clicked.connect(self._on_cell_clicked)
+        self.attention.head_chosen.connect(self._on_head_chosen)
+        self.colour_combo.currentTextChanged.connect(self._on_colour_mode)
+        self.attention.layer_chosen.connect(self._on_cursor_moved)
+        self.experiments.clamp_changed.connect(self.request_render)
+        self.rendered.connect(lambda: self.experiments.follow(self.view, self.session))
+
+    # -- models ------------------------------------------------------------------------
     def load_model(self, index: int) -> None:
         """Open model `index` of the picker; keeps the text when the new model reads the same kind."""
-        models.load(self, index)
+        self.model_picker.load(index)
 
     def open_model_file(self, path: str, label: str | None = None) -> None:
         """Add a model file to the picker (e.g. one you trained) and show it."""
-        models.open_file(self, path, label)
+        self.model_picker.open_file(path, label)
+
+    def _on_session_chosen(self, session: SequenceSession, key: str, label: str) -> None:
+        """The picker opened a model: the first one, or one of another family, becomes the lab's
+        session; another of the same family goes through ``session.set_model`` (heard as a listener)."""
+        if self.session is None or type(self.session) is not type(session):
+            self.use_session(session, key=key, label=label)
+        else:
+            self._model_label = label
+            self.session.set_model(session.model, name=session.name, basis_key=key)
+        self._save("sequence/model", label)
 
     def use_session(self, session: SequenceSession, key: str | None = None, label: str = "") -> None:
         """Show `session` (its model) in every panel; the PCA basis is fitted once per `key`
         (the session's policy). The text stays when the new model reads the same kind of text;
         otherwise a preset that suits the model is loaded."""
         self._model_label = label or session.name                    # Lab protocol: model_label()
-        old = models.show_session(self, session, key)
+        old = self._show_session(session, key)
         same_kind = old is not None and (old.kind, old.task) == (session.kind, session.task)
         if same_kind or (not self.editor.toPlainText() and old is not None):
             self._sync_text()
@@ -112,12 +241,73 @@ class SequenceLab(QtWidgets.QWidget):
         if session is not self.session:
             return
         shown = self._shown
-        models.apply_model(self, session)
+        self._apply_model(session)
         if shown == (session.kind, session.task) or not self.editor.toPlainText():
             self._sync_text()
         else:
             self.load_preset(default_preset(session.task, self._model_label or session.name))
         self.model_changed.emit()
+
+    def _show_session(self, session: SequenceSession, key: str | None) -> SequenceSession | None:
+        """Adopt `session`: basis, panels' fixed parts, listener. Returns the session shown before."""
+        self._chunk_timer.stop()
+        old = self.session
+        if old is not None and self._on_model_set in old.listeners:
+            old.listeners.remove(self._on_model_set)
+        self.session = session
+        if key is not None:
+            session.basis_key = key
+        if self._on_model_set not in session.listeners:
+            session.listeners.add(self._on_model_set)
+        self._apply_model(session)
+        return old
+
+    def _apply_model(self, session: SequenceSession) -> None:
+        """The panels' fixed parts for the session's (new) model."""
+        self.notice.setVisible(bool(session.model.meta.get("untrained")))
+        self.notice.setText(UNTRAINED_NOTICE.format(cell=session.cell))
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            self.basis = session.trajectory_basis()          # fitted once, frozen: the session's policy
+            session.row_order()                              # the heat map's row order: once per model
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        self.heatmap.set_units(session.hidden_size)
+        if session.rec is None:
+            self.heatmap.set_scale(session.state_level, "Residual stream after the last layer — dimensions × time",
+                                   "residual value", "dimension")
+        else:
+            self.heatmap.set_scale(1.0, "Hidden state h(t) — units × time", "activation h")
+        self.trajectory.set_basis(self.basis)
+        self.experiments.on_session(session)
+        self.gates.set_model(session.gate_names, session.hidden_size, self.heatmap.window, session.cell)
+        self._show_attention(session)
+        self.unit_selector.set_model(session.hidden_size, session.cell == "LSTM")
+        text_model = session.kind == "text"
+        self.predictions.set_title("Next character at the cursor" if text_model else
+                                   f"Output at the cursor ({session.task})")
+        self.strip.title = "P(actual character), before reading it" if text_model else "P(right answer)"
+        self.model_combo.setToolTip(session.description())
+        self._shown = (session.kind, session.task)
+
+    def _show_attention(self, session: SequenceSession) -> None:
+        """A transformer has no gates and is not unrolled through a state: its attention panel takes
+        the place of both, and the text can be coloured by a head. A recurrent model: the reverse."""
+        attention = session.rec is None
+        self.fold.set_panels_visible({self.gates: not attention, self.unrolled: not attention, self.attention: attention})
+        combo = self.colour_combo
+        at = combo.findText(ATTENTION_MODE)
+        combo.blockSignals(True)
+        if attention:
+            layers, heads, context = (int(getattr(session, k)) for k in ("n_layers", "n_heads", "context"))
+            self.attention.set_model(layers, heads, context)
+            if at < 0:
+                combo.addItem(ATTENTION_MODE)
+        elif at >= 0:
+            if combo.currentIndex() == at:
+                combo.setCurrentIndex(combo.findText("nothing"))
+            combo.removeItem(at)
+        combo.blockSignals(False)
 
     # -- text ----------------------------------------------------------------------------
     def load_preset(self, name: str) -> None:
@@ -149,11 +339,6 @@ class SequenceLab(QtWidgets.QWidget):
         waiting = True
         self.editor.paste.finished.connect(place)
         self.editor.insertPlainText(text)
-
-    def _on_preset_chosen(self, index: int) -> None:
-        if index > 0:
-            self.load_preset(self.preset_combo.itemText(index))
-            self.preset_combo.setCurrentIndex(0)
 
     def _on_text_changed(self) -> None:
         """A short text is handed over at once and its frame drawn at once, inside the edit's
@@ -234,22 +419,37 @@ class SequenceLab(QtWidgets.QWidget):
         self.editor.setTextCursor(cur)
 
     # -- units ---------------------------------------------------------------------------
+    @property
+    def unit(self) -> int | None:
+        """The selected unit (None: none); the unit selector owns it."""
+        return self.unit_selector.unit
+
+    @property
+    def unit_state(self) -> str:
+        """Which state the selected unit is read from: "h", or "c" (an LSTM's tanh c)."""
+        return self.unit_selector.state
+
+    @property
+    def last_ranking(self) -> list[UnitScore]:
+        """The unit finder's last ranking, best first."""
+        return self.finder.last_ranking
+
     def select_unit(self, unit: int | None, state: str | None = None) -> None:
         """Select a unit (None: none) of the hidden state "h" or, for an LSTM, the cell state "c"."""
         if self.session is None:
             return
-        if state is not None:
-            self.unit_state = state if (state == "h" or self.session.cell == "LSTM") else "h"
-            self.state_combo.blockSignals(True)
-            self.state_combo.setCurrentIndex(self.state_combo.findData(self.unit_state))
-            self.state_combo.blockSignals(False)
-        self.unit = None if unit is None else int(np.clip(unit, 0, self.session.hidden_size - 1))
-        self.unit_spin.blockSignals(True)
-        self.unit_spin.setValue(-1 if self.unit is None else self.unit)
-        self.unit_spin.blockSignals(False)
+        self.unit_selector.select(unit, state)
+        self._on_unit_selected()
+
+    def _on_unit_selected(self, *_: object) -> None:
+        """A unit was selected: the text is coloured by it unless something else colours it."""
         if self.unit is not None and self.colour_combo.currentText() == "nothing":
             self.colour_combo.setCurrentIndex(0)
         self.request_render()
+
+    def _on_unit_found(self, unit: int, state: str) -> None:
+        self.select_unit(unit, state)
+        self.colour_combo.setCurrentIndex(0)
 
     def _on_colour_mode(self, mode: str) -> None:
         """Colouring by attention without a chosen head: the first head of the shown layer."""
@@ -269,7 +469,8 @@ class SequenceLab(QtWidgets.QWidget):
 
     def find_unit(self) -> None:
         """Rank units by |r| with the chosen signal over the current text and select the best."""
-        finder.find_unit(self)
+        if self.session is not None:
+            self.finder.find()
 
     # -- rendering: ask the session for one frame, route it --------------------------------
     def frame_request(self) -> FrameRequest:
@@ -277,7 +478,7 @@ class SequenceLab(QtWidgets.QWidget):
         return FrameRequest(window=self.heatmap.window, trail=TRAIL, strip_cells=self.strip.capacity(),
                             unit=self.unit, unit_state=self.unit_state,
                             colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range(),
-                            rows=self.rows_combo.currentData(), signal_name=finder.signal_name(self),
+                            rows=self.rows_combo.currentData(), signal_name=self.finder.signal_name(),
                             clamp=self.experiments.write_panel.clamp if self.session is not None
                             and self.session.rec is not None else None,
                             attention_layer=self.attention.layer, attention_head=self.attention.head)
@@ -296,7 +497,7 @@ class SequenceLab(QtWidgets.QWidget):
         s = self.session
         if s is None or s.pending or self._sync_timer.isActive():
             return                                 # the text sync renders when it is done
-        self._route(s.frame(self.cursor_index(), self.frame_request()))
+        self._route(build_view(s, self.cursor_index(), self.frame_request()))
 
     def _route(self, v: SequenceView) -> None:
         """Each panel gets its part of the view; nothing is computed here."""
@@ -334,9 +535,7 @@ class SequenceLab(QtWidgets.QWidget):
         wanted = self._settings.value("sequence/model") if self._settings is not None else None
         index = max(self.model_combo.findText(str(wanted)), 0) if wanted else 0
         if self.model_combo.count():
-            self.model_combo.blockSignals(True)
-            self.model_combo.setCurrentIndex(index)
-            self.model_combo.blockSignals(False)
+            self.model_picker.show_index(index)
             self.load_model(index)
         self.restore_settings()
 

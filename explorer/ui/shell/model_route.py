@@ -30,9 +30,9 @@ def route_model(model: Model) -> str:
             raise NoLabForModel(f"this is a pen model but the Digit Lab cannot read with it: {exc}") from None
         return "digits-pen"
     if layers[0].type_name == "Embedding":
-        from explorer.session.sequence import SequenceSession
+        from explorer.session.sequence_catalogue import open_session
         try:
-            SequenceSession(model)
+            open_session(model)
         except Exception as exc:  # noqa: BLE001 - a reason for the user, never a crash
             raise NoLabForModel(f"this is a sequence model (it reads characters) but the Sequence Lab "
                                 f"cannot show it: {exc}") from None

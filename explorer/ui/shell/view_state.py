@@ -103,7 +103,7 @@ def _check_sequence(seq: SequenceSession | None, s: dict[str, Any]) -> None:
 
 def prepare(lesson: Lesson, tmp: Path) -> Prepared:
     """Build the models, the sequence session and a checked drawing; LessonFileError if unfit."""
-    from explorer.session.sequence import SequenceSession
+    from explorer.session.sequence_catalogue import open_session
     if "digit" not in lesson.models:
         raise LessonFileError("the session holds no digit model")
     digit = model_from_bytes(lesson.models["digit"], "digit model")
@@ -125,8 +125,8 @@ def prepare(lesson: Lesson, tmp: Path) -> Prepared:
     seq = None
     if "sequence" in lesson.models:
         try:
-            seq = SequenceSession(model_from_bytes(lesson.models["sequence"], "sequence model"),
-                                  name=lesson.section("sequence").get("model_label", "session"))
+            seq = open_session(model_from_bytes(lesson.models["sequence"], "sequence model"),
+                             name=lesson.section("sequence").get("model_label", "session"))
         except ExplorerError as exc:
             raise LessonFileError(str(exc)) from None
     _check_sequence(seq, lesson.section("sequence"))

@@ -178,14 +178,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.digit_lab.follow_model(model)     # through the session: weights, or the model
             self.digit_lab.describe_model(source="the one training in the Train tab")
         elif kind in ("toy", "text") and self.sequence_lab is not None:
-            from explorer.session.sequence import SequenceSession
+            from explorer.session.sequence_catalogue import open_session
             current = self.sequence_lab.session     # the model changes through the session: its listeners re-render
             if (current is not None and current.name == "training in the Train tab"
                     and current.model.arch()["layers"] == model.arch()["layers"]
                     and all(current.model.meta.get(k) == model.meta.get(k) for k in ("vocab", "toy_task"))):
                 current.load_weights(model.state_dict())     # same model, new weights: listeners re-render
                 return
-            session = SequenceSession(model, name="training in the Train tab")
+            session = open_session(model, name="training in the Train tab")
             self.sequence_lab.use_session(session, key=f"train-tab:{kind}:{session.hidden_size}",
                                           label="the model training in the Train tab")
 
@@ -266,8 +266,8 @@ class MainWindow(QtWidgets.QMainWindow):
         elif (seq := self.sequence_lab) is None:            # a window always has one once built
             raise RuntimeError("the Sequence Lab is not built yet")
         elif str(path).lower().endswith(".onnx"):           # converted in memory: hand over the model
-            from explorer.session.sequence import SequenceSession
-            seq.use_session(SequenceSession(model, name=Path(path).name), key=None, label=f"File: {Path(path).name}")
+            from explorer.session.sequence_catalogue import open_session
+            seq.use_session(open_session(model, name=Path(path).name), key=None, label=f"File: {Path(path).name}")
             self.tabs.setCurrentWidget(seq)
         else:
             seq.open_model_file(str(path))

@@ -1,156 +1,153 @@
-"""The Train lab's widgets: controls on the left, curves and pictures on the right.
-
-``build(lab)`` creates them as attributes of ``lab`` (a ``TrainLab``) and connects them to
-its slots; ``explorer.ui.train.lab`` keeps the behaviour.
+"""The Train lab's two control groups: what and how to train (``TrainSettings``) and the run
+buttons (``RunButtons``). Each owns its widgets and says what the user did through signals;
+``explorer.ui.train.lab`` lays them out and acts on them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6 import QtCore, QtWidgets
 
-from explorer.session.train import KINDS, TrainConfig
-from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
-from explorer.ui.widgets.fit import scrolled
-from explorer.ui.widgets.style import header, note
-
-if TYPE_CHECKING:
-    from explorer.ui.train.lab import TrainLab
+from explorer.session.train import DATA, KINDS, PRESETS, TrainConfig, default_config
 
 
-def build(lab: TrainLab) -> None:
-    """Every widget of the lab, laid out, with its tooltip and its connection."""
-    lab.kind = QtWidgets.QComboBox()
-    for key, name in KINDS.items():
-        lab.kind.addItem(name, key)
-    lab.kind.setToolTip("Which model to train: the digit CNN, the row-by-row RNN for digits, "
-                        "a small recurrent model on a toy language, or a character model on text.")
-    lab.preset, lab.data = QtWidgets.QComboBox(), QtWidgets.QComboBox()
-    lab.preset.setToolTip("Architecture preset: layer sizes and recurrent cell.")
-    lab.data.setToolTip("Where the examples come from (MNIST found on this machine, a toy "
-                        "language, or a text corpus).")
-    lab.optimizer = QtWidgets.QComboBox()
-    lab.optimizer.addItems(["Adam", "SGD"])
-    lab.optimizer.setToolTip("Adam adapts a step size per weight; SGD uses momentum 0.9.")
-    lab.lr = QtWidgets.QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e4)
-    lab.lr.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-    lab.lr.setToolTip("Learning rate. Try 1000 with clipping off to see a diverging run stop "
-                      "with a message and keep its last good weights.")
-    lab.batch = QtWidgets.QSpinBox(minimum=1, maximum=1024)
-    lab.epochs = QtWidgets.QSpinBox(minimum=1, maximum=500)
-    lab.steps = QtWidgets.QSpinBox(minimum=1, maximum=100000)
-    lab.clip = QtWidgets.QDoubleSpinBox(decimals=1, minimum=0.0, maximum=1000.0, singleStep=0.5)
-    lab.clip.setSpecialValueText("off")
-    lab.clip.setToolTip("Clip the gradient norm to this value before each step (0 = off). "
-                        "Without clipping a too-high learning rate blows the loss up.")
-    lab.batch.setToolTip("Examples per optimiser step.")
-    lab.epochs.setToolTip("Epochs; validation runs after each one.")
-    lab.steps.setToolTip("Optimiser steps per epoch.")
-    form_m, form_o = QtWidgets.QFormLayout(), QtWidgets.QFormLayout()
-    form_m.addRow("Model", lab.kind)
-    form_m.addRow("Architecture", lab.preset)
-    form_m.addRow("Data", lab.data)
-    for label, w in (("Optimiser", lab.optimizer), ("Learning rate", lab.lr), ("Clip gradients", lab.clip),
-                     ("Batch size", lab.batch), ("Epochs", lab.epochs), ("Steps / epoch", lab.steps)):
-        form_o.addRow(label, w)
-    box_m, box_o = QtWidgets.QWidget(), QtWidgets.QWidget()
-    box_m.setLayout(form_m)
-    box_o.setLayout(form_o)
-    lab.summary = note("")
-    lab.summary.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+class TrainSettings(QtWidgets.QTabWidget):
+    """Two pages: the model, its architecture and data; the optimiser and its numbers.
 
-    sp = QtWidgets.QStyle.StandardPixmap
-    icon = lab.style().standardIcon
-    lab.start_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPlay), "Start")
-    lab.pause_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPause), "Pause")
-    lab.pause_btn.setCheckable(True)
-    lab.step_btn = QtWidgets.QPushButton(icon(sp.SP_MediaSkipForward), "Step")
-    lab.stop_btn = QtWidgets.QPushButton(icon(sp.SP_MediaStop), "Stop")
-    lab.reset_btn = QtWidgets.QPushButton(icon(sp.SP_BrowserReload), "Reset")
-    lab.save_btn = QtWidgets.QPushButton(icon(sp.SP_DialogSaveButton), "Save model…")
-    tips = {lab.start_btn: "Start training (continues from the current weights after a stop).",
-            lab.pause_btn: "Pause / resume; the thread waits between two steps.",
-            lab.step_btn: "Run exactly one optimiser step, then pause.",
-            lab.stop_btn: "Stop after the current step; the weights are kept.",
-            lab.reset_btn: "Throw the weights away: a fresh, seeded model.",
-            lab.save_btn: "Save the model now (atomic: a temporary file, then a rename)."}
-    for b, t in tips.items():
-        b.setToolTip(t)
-    grid = QtWidgets.QGridLayout()
-    for i, b in enumerate((lab.start_btn, lab.pause_btn, lab.step_btn, lab.stop_btn,
-                           lab.reset_btn, lab.save_btn)):
-        grid.addWidget(b, i // 2, i % 2)
-    lab.progress = QtWidgets.QProgressBar()
-    lab.progress.setFormat("step %v / %m")
-    lab.progress.setToolTip("Optimiser steps of this run, and the estimated time left.")
-    lab.eta = QtWidgets.QLabel("ready")
-    lab.message = QtWidgets.QLabel("")
-    lab.message.setWordWrap(True)
+    ``model_chosen(kind)``: the model to train changed (another kind, preset or data set, or
+    a whole configuration set with ``set_config``). A new kind brings its default settings."""
 
-    left = QtWidgets.QVBoxLayout()
-    left.addWidget(header("Train lab", "Train a model and watch it learn."))
-    left.addWidget(note("Pick a model and its data, then Start. You can keep drawing or typing "
-                        "in the other labs: they can use the model while it learns."))
-    # what and how as two pages: the column fits a 1024×640 window without scrolling
-    settings = QtWidgets.QTabWidget()
-    settings.setObjectName("trainSettings")
-    for w, title in ((box_m, "what to train"), (box_o, "how to train")):
-        settings.addTab(w, title)
-    left.addWidget(settings)
-    left.addLayout(grid)
-    left.addWidget(lab.progress)
-    left.addWidget(lab.eta)
-    left.addWidget(lab.message)
-    left.addWidget(lab.summary)
-    # -- fine-tune the digit model on my examples: its own window --
-    from explorer.ui.train.finetune_panel import FinetunePanel
-    lab.finetune_panel = FinetunePanel(lab)
-    lab.finetune_panel.setWindowFlag(QtCore.Qt.WindowType.Window)
-    lab.finetune_panel.resize(900, 620)
-    lab.finetune_btn = QtWidgets.QPushButton("Fine-tune on my examples…")
-    lab.finetune_btn.setToolTip("Teach the Digit Lab's model your handwriting from the examples "
-                                "you kept (Digits tab: draw, then press the digit key)")
-    lab.finetune_btn.clicked.connect(lambda: (lab.finetune_panel.show(), lab.finetune_panel.raise_()))
-    left.addWidget(lab.finetune_btn)
-    left.addStretch(1)
-    inner = QtWidgets.QWidget()
-    inner.setLayout(left)
-    side = scrolled(inner)                    # scrolls when the window is short
-    side.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    side.setFixedWidth(345)
+    model_chosen = QtCore.Signal(str)
 
-    lab.loss_panel = CurvePanel("loss", "Loss (cross-entropy)", "loss (nats)",
-                                "Cross-entropy of each training batch (light), its running mean "
-                                "(blue) and the validation loss after each epoch (green). Lower is better; "
-                                "a gap between blue and green means over-fitting.")
-    lab.acc_panel = CurvePanel("acc", "Accuracy", "fraction correct",
-                               "Fraction of correct answers on each training batch and on the "
-                               "held-out validation set after each epoch.")
-    lab.kernels = KernelPanel()
-    lab.trajectory = TrajectoryPanel()
-    lab.picture = QtWidgets.QStackedWidget()
-    lab.picture.addWidget(lab.kernels)
-    lab.picture.addWidget(lab.trajectory)
-    right = QtWidgets.QGridLayout()
-    right.addWidget(lab.loss_panel, 0, 0)
-    right.addWidget(lab.acc_panel, 0, 1)
-    right.addWidget(lab.picture, 1, 0, 1, 2)
-    right.setRowStretch(0, 1)
-    right.setRowStretch(1, 1)
-    outer = QtWidgets.QHBoxLayout(lab)
-    outer.addWidget(side)
-    outer.addLayout(right, 1)
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainSettings")
+        self.kind = QtWidgets.QComboBox()
+        for key, name in KINDS.items():
+            self.kind.addItem(name, key)
+        self.kind.setToolTip("Which model to train: the digit CNN, the row-by-row RNN for digits, "
+                             "a small recurrent model on a toy language, or a character model on text.")
+        self.preset, self.data = QtWidgets.QComboBox(), QtWidgets.QComboBox()
+        self.preset.setToolTip("Architecture preset: layer sizes and recurrent cell.")
+        self.data.setToolTip("Where the examples come from (MNIST found on this machine, a toy "
+                             "language, or a text corpus).")
+        self.optimizer = QtWidgets.QComboBox()
+        self.optimizer.addItems(["Adam", "SGD"])
+        self.optimizer.setToolTip("Adam adapts a step size per weight; SGD uses momentum 0.9.")
+        self.lr = QtWidgets.QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e4)
+        self.lr.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr.setToolTip("Learning rate. Try 1000 with clipping off to see a diverging run stop "
+                           "with a message and keep its last good weights.")
+        self.batch = QtWidgets.QSpinBox(minimum=1, maximum=1024)
+        self.epochs = QtWidgets.QSpinBox(minimum=1, maximum=500)
+        self.steps = QtWidgets.QSpinBox(minimum=1, maximum=100000)
+        self.clip = QtWidgets.QDoubleSpinBox(decimals=1, minimum=0.0, maximum=1000.0, singleStep=0.5)
+        self.clip.setSpecialValueText("off")
+        self.clip.setToolTip("Clip the gradient norm to this value before each step (0 = off). "
+                             "Without clipping a too-high learning rate blows the loss up.")
+        self.batch.setToolTip("Examples per optimiser step.")
+        self.epochs.setToolTip("Epochs; validation runs after each one.")
+        self.steps.setToolTip("Optimiser steps per epoch.")
+        form_m, form_o = QtWidgets.QFormLayout(), QtWidgets.QFormLayout()
+        form_m.addRow("Model", self.kind)
+        form_m.addRow("Architecture", self.preset)
+        form_m.addRow("Data", self.data)
+        for label, w in (("Optimiser", self.optimizer), ("Learning rate", self.lr), ("Clip gradients", self.clip),
+                         ("Batch size", self.batch), ("Epochs", self.epochs), ("Steps / epoch", self.steps)):
+            form_o.addRow(label, w)
+        # what and how as two pages: the column fits a 1024×640 window without scrolling
+        for form, title in ((form_m, "what to train"), (form_o, "how to train")):
+            page = QtWidgets.QWidget()
+            page.setLayout(form)
+            self.addTab(page, title)
+        self.kind.currentIndexChanged.connect(lambda _i: self.set_config(default_config(self.kind.currentData())))
+        for combo in (self.preset, self.data):
+            combo.currentIndexChanged.connect(lambda _i: self.model_chosen.emit(self.kind.currentData()))
 
-    lab.kind.currentIndexChanged.connect(lab._kind_changed)
-    for w in (lab.preset, lab.data):
-        w.currentIndexChanged.connect(lab._model_changed)
-    lab.start_btn.clicked.connect(lab.start)
-    lab.pause_btn.toggled.connect(lab.set_paused)
-    lab.step_btn.clicked.connect(lab.step)
-    lab.stop_btn.clicked.connect(lab.stop)
-    lab.reset_btn.clicked.connect(lab.reset)
-    lab.save_btn.clicked.connect(lab._save_dialog)
+    def config(self) -> TrainConfig:
+        return TrainConfig(kind=self.kind.currentData(), preset=self.preset.currentText(),
+                           data=self.data.currentText(), optimizer=self.optimizer.currentText(),
+                           lr=float(self.lr.value()), batch_size=self.batch.value(),
+                           epochs=self.epochs.value(), steps_per_epoch=self.steps.value(),
+                           clip=float(self.clip.value()))
+
+    def set_config(self, cfg: TrainConfig) -> None:
+        """Show `cfg` (the kind's presets and data sets in the lists), then ``model_chosen``."""
+        self.kind.blockSignals(True)
+        self.kind.setCurrentIndex(self.kind.findData(cfg.kind))
+        self.kind.blockSignals(False)
+        for combo, items, value in ((self.preset, list(PRESETS[cfg.kind]), cfg.preset),
+                                    (self.data, DATA[cfg.kind], cfg.data)):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(items)
+            combo.setCurrentText(value)
+            combo.blockSignals(False)
+        self.optimizer.setCurrentText(cfg.optimizer)
+        self.lr.setValue(cfg.lr)
+        self.clip.setValue(cfg.clip)
+        self.batch.setValue(cfg.batch_size)
+        self.epochs.setValue(cfg.epochs)
+        self.steps.setValue(cfg.steps_per_epoch)
+        self.model_chosen.emit(cfg.kind)
+
+    def set_choosable(self, on: bool) -> None:
+        """The model, architecture and data cannot change while a run goes on."""
+        for w in (self.kind, self.preset, self.data):
+            w.setEnabled(on)
+
+
+class RunButtons(QtWidgets.QWidget):
+    """Start / Pause / Step / Stop / Reset / Save model, two a row; each click is a signal."""
+
+    start_clicked = QtCore.Signal()
+    pause_toggled = QtCore.Signal(bool)
+    step_clicked = QtCore.Signal()
+    stop_clicked = QtCore.Signal()
+    reset_clicked = QtCore.Signal()
+    save_clicked = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        sp = QtWidgets.QStyle.StandardPixmap
+        icon = self.style().standardIcon
+        self.start_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPlay), "Start")
+        self.pause_btn = QtWidgets.QPushButton(icon(sp.SP_MediaPause), "Pause")
+        self.pause_btn.setCheckable(True)
+        self.step_btn = QtWidgets.QPushButton(icon(sp.SP_MediaSkipForward), "Step")
+        self.stop_btn = QtWidgets.QPushButton(icon(sp.SP_MediaStop), "Stop")
+        self.reset_btn = QtWidgets.QPushButton(icon(sp.SP_BrowserReload), "Reset")
+        self.save_btn = QtWidgets.QPushButton(icon(sp.SP_DialogSaveButton), "Save model…")
+        tips = {self.start_btn: "Start training (continues from the current weights after a stop).",
+                self.pause_btn: "Pause / resume; the thread waits between two steps.",
+                self.step_btn: "Run exactly one optimiser step, then pause.",
+                self.stop_btn: "Stop after the current step; the weights are kept.",
+                self.reset_btn: "Throw the weights away: a fresh, seeded model.",
+                self.save_btn: "Save the model now (atomic: a temporary file, then a rename)."}
+        for b, t in tips.items():
+            b.setToolTip(t)
+        grid = QtWidgets.QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, b in enumerate((self.start_btn, self.pause_btn, self.step_btn, self.stop_btn,
+                               self.reset_btn, self.save_btn)):
+            grid.addWidget(b, i // 2, i % 2)
+        self.start_btn.clicked.connect(self.start_clicked)
+        self.pause_btn.toggled.connect(self.pause_toggled)
+        self.step_btn.clicked.connect(self.step_clicked)
+        self.stop_btn.clicked.connect(self.stop_clicked)
+        self.reset_btn.clicked.connect(self.reset_clicked)
+        self.save_btn.clicked.connect(self.save_clicked)
+
+    def show_running(self, run: bool) -> None:
+        self.start_btn.setEnabled(not run)
+        self.pause_btn.setEnabled(run)
+        self.stop_btn.setEnabled(run)
+
+    def show_paused(self, paused: bool) -> None:
+        """The worker paused or resumed: the button follows without asking again."""
+        self.pause_btn.blockSignals(True)
+        self.pause_btn.setChecked(paused)
+        self.pause_btn.blockSignals(False)
+        self.pause_btn.setText("Resume" if paused else "Pause")
 
 
 def describe(cfg: TrainConfig) -> str:

@@ -23,23 +23,20 @@ from PySide6 import QtCore, QtWidgets
 
 from explorer.engine import Model, load_model, save_model
 from explorer.errors import ExplorerError
-from explorer.session.train import (
-    DATA,
-    KINDS,
-    PRESETS,
-    TrainConfig,
-    TrainJob,
-    default_config,
-    make_job,
-)
-from explorer.ui.train import controls
+from explorer.session.train import KINDS, TrainConfig, TrainJob, default_config, make_job
+from explorer.ui.train.controls import RunButtons, TrainSettings
+from explorer.ui.train.controls import describe as describe_model
+from explorer.ui.train.finetune_panel import FinetunePanel
+from explorer.ui.train.panels import CurvePanel, KernelPanel, TrajectoryPanel
 from explorer.ui.train.worker import (
     TrainWorker,
     detached_copy,
     start_worker,
 )
+from explorer.ui.widgets.fit import scrolled
 from explorer.ui.widgets.jobs import STOP_BUDGET_S, after_repaint
 from explorer.ui.widgets.report import describe, report_error
+from explorer.ui.widgets.style import header, note
 
 
 def _eta(seconds: float) -> str:
@@ -73,45 +70,90 @@ class TrainLab(QtWidgets.QWidget):
         self.restore_settings(settings)
         self._sync_buttons()
 
-    # -- building: explorer.ui.train.controls ---------------------------------------------
+    # -- building: the lab lays out its control groups and panels and connects them ------------
     def _build(self) -> None:
-        controls.build(self)
+        self.train_settings = TrainSettings()
+        self.run_buttons = RunButtons()
+        # handles for tests and the shell: the widgets stay owned by their groups
+        ts, rb = self.train_settings, self.run_buttons
+        self.kind, self.preset, self.data, self.optimizer = ts.kind, ts.preset, ts.data, ts.optimizer
+        self.lr, self.batch, self.epochs, self.steps, self.clip = ts.lr, ts.batch, ts.epochs, ts.steps, ts.clip
+        self.start_btn, self.pause_btn, self.step_btn = rb.start_btn, rb.pause_btn, rb.step_btn
+        self.stop_btn, self.reset_btn, self.save_btn = rb.stop_btn, rb.reset_btn, rb.save_btn
+        self.summary = note("")
+        self.summary.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setFormat("step %v / %m")
+        self.progress.setToolTip("Optimiser steps of this run, and the estimated time left.")
+        self.eta = QtWidgets.QLabel("ready")
+        self.message = QtWidgets.QLabel("")
+        self.message.setWordWrap(True)
+
+        left = QtWidgets.QVBoxLayout()
+        left.addWidget(header("Train lab", "Train a model and watch it learn."))
+        left.addWidget(note("Pick a model and its data, then Start. You can keep drawing or typing "
+                            "in the other labs: they can use the model while it learns."))
+        left.addWidget(ts)
+        left.addWidget(rb)
+        left.addWidget(self.progress)
+        left.addWidget(self.eta)
+        left.addWidget(self.message)
+        left.addWidget(self.summary)
+        # fine-tune the digit model on my examples: its own window
+        self.finetune_panel = FinetunePanel(self)
+        self.finetune_panel.setWindowFlag(QtCore.Qt.WindowType.Window)
+        self.finetune_panel.resize(900, 620)
+        self.finetune_btn = QtWidgets.QPushButton("Fine-tune on my examples…")
+        self.finetune_btn.setToolTip("Teach the Digit Lab's model your handwriting from the examples "
+                                     "you kept (Digits tab: draw, then press the digit key)")
+        self.finetune_btn.clicked.connect(lambda: (self.finetune_panel.show(), self.finetune_panel.raise_()))
+        left.addWidget(self.finetune_btn)
+        left.addStretch(1)
+        inner = QtWidgets.QWidget()
+        inner.setLayout(left)
+        side = scrolled(inner)                    # scrolls when the window is short
+        side.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.setFixedWidth(345)
+
+        self.loss_panel = CurvePanel("loss", "Loss (cross-entropy)", "loss (nats)",
+                                     "Cross-entropy of each training batch (light), its running mean "
+                                     "(blue) and the validation loss after each epoch (green). Lower is better; "
+                                     "a gap between blue and green means over-fitting.")
+        self.acc_panel = CurvePanel("acc", "Accuracy", "fraction correct",
+                                    "Fraction of correct answers on each training batch and on the "
+                                    "held-out validation set after each epoch.")
+        self.kernels = KernelPanel()
+        self.trajectory = TrajectoryPanel()
+        self.picture = QtWidgets.QStackedWidget()
+        self.picture.addWidget(self.kernels)
+        self.picture.addWidget(self.trajectory)
+        right = QtWidgets.QGridLayout()
+        right.addWidget(self.loss_panel, 0, 0)
+        right.addWidget(self.acc_panel, 0, 1)
+        right.addWidget(self.picture, 1, 0, 1, 2)
+        right.setRowStretch(0, 1)
+        right.setRowStretch(1, 1)
+        outer = QtWidgets.QHBoxLayout(self)
+        outer.addWidget(side)
+        outer.addLayout(right, 1)
+
+        ts.model_chosen.connect(self._model_chosen)
+        rb.start_clicked.connect(self.start)
+        rb.pause_toggled.connect(self.set_paused)
+        rb.step_clicked.connect(self.step)
+        rb.stop_clicked.connect(self.stop)
+        rb.reset_clicked.connect(self.reset)
+        rb.save_clicked.connect(self._save_dialog)
 
     # -- settings <-> widgets ---------------------------------------------------------------
     def config(self) -> TrainConfig:
-        return TrainConfig(kind=self.kind.currentData(), preset=self.preset.currentText(),
-                           data=self.data.currentText(), optimizer=self.optimizer.currentText(),
-                           lr=float(self.lr.value()), batch_size=self.batch.value(),
-                           epochs=self.epochs.value(), steps_per_epoch=self.steps.value(),
-                           clip=float(self.clip.value()))
+        return self.train_settings.config()
 
     def set_config(self, cfg: TrainConfig) -> None:
-        self.kind.blockSignals(True)
-        self.kind.setCurrentIndex(self.kind.findData(cfg.kind))
-        self.kind.blockSignals(False)
-        self._fill(cfg)
+        self.train_settings.set_config(cfg)
 
-    def _fill(self, cfg: TrainConfig) -> None:
-        for combo, items, value in ((self.preset, list(PRESETS[cfg.kind]), cfg.preset),
-                                    (self.data, DATA[cfg.kind], cfg.data)):
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItems(items)
-            combo.setCurrentText(value)
-            combo.blockSignals(False)
-        self.optimizer.setCurrentText(cfg.optimizer)
-        self.lr.setValue(cfg.lr)
-        self.clip.setValue(cfg.clip)
-        self.batch.setValue(cfg.batch_size)
-        self.epochs.setValue(cfg.epochs)
-        self.steps.setValue(cfg.steps_per_epoch)
-        self.picture.setCurrentWidget(self.kernels if cfg.kind == "digits-cnn" else self.trajectory)
-        self._model_changed()
-
-    def _kind_changed(self) -> None:
-        self._fill(default_config(self.kind.currentData()))
-
-    def _model_changed(self) -> None:
+    def _model_chosen(self, kind: str) -> None:
+        self.picture.setCurrentWidget(self.kernels if kind == "digits-cnn" else self.trajectory)
         if not self.running():
             self.reset()
         self.model_changed.emit()
@@ -189,7 +231,7 @@ class TrainLab(QtWidgets.QWidget):
         self.progress.setValue(0)
         self.eta.setText("ready")
         self.message.setText("")
-        self.summary.setText(controls.describe(self.config()))
+        self.summary.setText(describe_model(self.config()))
         self._sync_buttons()
 
     def save(self, path: str | Path) -> Path:
@@ -255,10 +297,7 @@ class TrainLab(QtWidgets.QWidget):
         self.message.setText(f"validation after step {v['step']}: accuracy {v['acc']:.1%}, loss {v['loss']:.3f}")
 
     def _on_paused(self, paused: bool) -> None:
-        self.pause_btn.blockSignals(True)
-        self.pause_btn.setChecked(paused)
-        self.pause_btn.blockSignals(False)
-        self.pause_btn.setText("Resume" if paused else "Pause")
+        self.run_buttons.show_paused(paused)
 
     def _on_finished(self, outcome: str) -> None:
         kind = self.config().kind
@@ -281,11 +320,8 @@ class TrainLab(QtWidgets.QWidget):
 
     def _sync_buttons(self) -> None:
         run = self.running()
-        self.start_btn.setEnabled(not run)
-        self.pause_btn.setEnabled(run)
-        self.stop_btn.setEnabled(run)
-        for w in (self.kind, self.preset, self.data):
-            w.setEnabled(not run)
+        self.run_buttons.show_running(run)
+        self.train_settings.set_choosable(not run)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
         self.shutdown()
