@@ -20,6 +20,7 @@ import codecs
 import itertools
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -213,6 +214,8 @@ def train_text(config: TextConfig, *, progress: bool = True,
         "valid_curve": curve, "valid_curve_chars": int(len(curve_ids)),
         "final_train_bpc": round(float(smooth["bpc"]), 4), "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu, 1), "cancelled": history.cancelled,
+        # the held-out code is the running Python's own standard library: figures are per version
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
     }
     if cfg.cell == "transformer":
         model.meta.update({"layers": cfg.layers, "heads": cfg.heads, "context": cfg.context,
