@@ -27,6 +27,15 @@ def test_cnn_files(field):
     assert {layer.type_name for layer in model.layers} == {"Conv1d", "ReLU"}
 
 
+def test_a_wider_field_is_the_same_network_seeing_further():
+    """Every field has the same layers, channels and parameters; only the dilations differ."""
+    models = [load_model(model_path(f"code_cnn{field}.npz")) for field in FIELDS]
+    shapes = [{k: v.shape for k, v in m.state_dict().items()} for m in models]
+    assert all(s == shapes[0] for s in shapes[1:])
+    dilations = [[layer.dilation for layer in m.layers if layer.type_name == "Conv1d"] for m in models]
+    assert len({tuple(d) for d in dilations}) == len(FIELDS)
+
+
 def _shipped_compare() -> dict:
     done = subprocess.run([sys.executable, "-m", "explorer.training.compare", "--task", "text",
                            "--json", "--chars", "150000"], cwd=REPO, capture_output=True, text=True,
