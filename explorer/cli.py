@@ -91,6 +91,8 @@ def _add_train(sub: Any) -> None:
                    help="characters of the corpus to train on (default: 12 M code, 3 M prose)")
     t.add_argument("--dropout", type=float_in_range(0.0, 0.9), default=0.0,
                    help="dropout on the hidden outputs while training (0 = none)")
+    t.add_argument("--descriptions", action="store_true",
+                   help="prose: also the installed packages' long descriptions (informal English)")
     t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--quiet", action="store_true")
 

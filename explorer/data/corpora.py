@@ -494,16 +494,20 @@ def _load_user_folder(folder: str, split: str, cap: int) -> Corpus:
     return Corpus(text, files, f"{folder} ({split}, {len(files)} files)", len(text), skipped)
 
 
-def load_corpus(name_or_path: str, split: str = "train", max_chars: int | None = None) -> Corpus:
+def load_corpus(name_or_path: str, split: str = "train", max_chars: int | None = None,
+                descriptions: bool = False) -> Corpus:
     """'code', 'prose', or a path to a text file / folder -> Corpus of that split.
 
     max_chars=None takes DEFAULT_MAX_CHARS[split] (3 M train, 300 k validation).
+    ``descriptions`` (prose only): also the installed packages' long descriptions.
     """
     split = _check_split(split)
+    if descriptions and name_or_path != "prose":
+        raise CorpusError(f"package descriptions are English for the prose corpus, not for {name_or_path!r}")
     if name_or_path == "code":
         return load_code(split, max_chars)
     if name_or_path == "prose":
-        return load_prose(split, max_chars)
+        return load_prose(split, max_chars, descriptions=descriptions)
     path = os.path.expanduser(str(name_or_path))
     if not os.path.exists(path):
         raise CorpusError(

@@ -16,8 +16,10 @@ typical Linux machine that text is already on disk:
   prose corpus can read) and in scikit-learn's, whose English is kept out of the prose corpus.
 
 Each set is whole files in a stable order (sorted paths, a stable hash picks which), capped in
-characters. ``python -m explorer.training.heldout --out DIR`` writes them as text files for
-``cnn-rnn-explorer score-text``; nothing here is read by training or by the app.
+characters. Beside them, ``code-<package>``: a sample of each package the code corpus holds out
+(``CODE_HELD_OUT``: installed here, never trained on), whole files up to PACKAGE_SAMPLE characters.
+``python -m explorer.training.heldout --out DIR`` writes them as text files for ``cnn-rnn-explorer
+score-text``; nothing here is read by training or by the app.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
-from explorer.data.corpora import MAX_FILE_CHARS, stable_fraction
+from explorer.data.corpora import CODE_HELD_OUT, MAX_FILE_CHARS, stable_fraction
 
 SYSTEM_SITE = "/usr/lib/python3/dist-packages"
 DOC_ROOT = "/usr/share/doc"
 CAPS = {"code": 150_000, "prose-markdown": 80_000, "prose-readme": 80_000, "prose-descriptions": 80_000}
 PER_FILE = 12_000          # at most this much of one file, so one long file cannot dominate a set
 PER_SOURCE = 2             # at most this many files of one package / one documentation folder
+PACKAGE_SAMPLE = 100_000   # characters of each held-out installed package's sample
+_NOT_ITS_OWN = ("__pycache__", "tests", "test", "_vendor", "externals", "examples")  # vendored or test code
 
 
 def _read(path: str) -> str:
@@ -146,6 +150,28 @@ def build(name: str, cap: int | None = None) -> tuple[str, list[str]]:
     return "\n".join(texts), used
 
 
+def package_sample(package: str, cap: int = PACKAGE_SAMPLE) -> tuple[str, list[str]]:
+    """-> (text, files): whole ``.py`` files of an installed package in stable-hash order of
+    their paths, until ``cap`` characters are reached (empty if the package is not installed)."""
+    site = sysconfig.get_paths()["purelib"]
+    files = []
+    for dirpath, dirnames, filenames in os.walk(os.path.join(site, package)):
+        dirnames[:] = sorted(d for d in dirnames if d not in _NOT_ITS_OWN)
+        files += [os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".py")]
+    files.sort(key=lambda p: (stable_fraction(os.path.relpath(p, site)), p))
+    texts, used, total = [], [], 0
+    for path in files:
+        text = _read(path)
+        if len(text) < 200:
+            continue
+        texts.append(text)
+        used.append(path)
+        total += len(text)
+        if total >= cap:
+            break
+    return "".join(texts), used
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.training.heldout",
                                 description="write the held-out sets (text from outside every training source)")
@@ -154,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     listing = {}
-    for name in SETS:
-        text, files = build(name)
+    sets = {name: (lambda name=name: build(name)) for name in SETS}
+    sets.update({f"code-{pkg}": (lambda pkg=pkg: package_sample(pkg)) for pkg in CODE_HELD_OUT})
+    for name, make in sets.items():
+        text, files = make()
         if text:
             (out / f"{name}.txt").write_text(text, encoding="utf-8")
         listing[name] = {"n_chars": len(text), "files": files}

@@ -20,6 +20,7 @@ import codecs
 import itertools
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -94,6 +95,7 @@ class TextConfig:
     context: int = 128
     ff: int = 0          # 0: 3 * hidden
     dropout: float = 0.0      # on the hidden outputs, in training only (tbptt_step)
+    descriptions: bool = False  # prose: also the installed packages' long descriptions
     curve_every: int = 250    # validation bpc on CURVE_CHARS of the held-out split every this many steps
 
     def resolved(self) -> TextConfig:
@@ -131,8 +133,8 @@ def train_text(config: TextConfig, *, progress: bool = True,
                cancel: threading.Event | None = None) -> tuple[Model, dict[str, Any]]:
     """Train a char model on a corpus; -> (model with figures in meta, summary dict)."""
     cfg = config.resolved()
-    train = load_corpus(cfg.corpus, "train", max_chars=cfg.train_chars)
-    valid = load_corpus(cfg.corpus, "valid", max_chars=cfg.valid_chars)
+    train = load_corpus(cfg.corpus, "train", max_chars=cfg.train_chars, descriptions=cfg.descriptions)
+    valid = load_corpus(cfg.corpus, "valid", max_chars=cfg.valid_chars, descriptions=cfg.descriptions)
     vocab = Vocab.text()
     ids = vocab.encode(train.text)
     if len(ids) < cfg.batch_size * cfg.seq_len + 1:
@@ -207,11 +209,13 @@ def train_text(config: TextConfig, *, progress: bool = True,
         "train_chars": train.n_chars, "train_chars_cap": cfg.train_chars,
         "valid_chars": valid.n_chars, "valid_files": len(valid.files), "seed": cfg.seed,
         "steps": len(history.steps), "batch_size": cfg.batch_size, "seq_len": cfg.seq_len,
-        "lr": cfg.lr, "clip": cfg.clip, "dropout": cfg.dropout,
+        "lr": cfg.lr, "clip": cfg.clip, "dropout": cfg.dropout, "descriptions": cfg.descriptions,
         "chars_seen": len(history.steps) * cfg.batch_size * cfg.seq_len,
         "valid_curve": curve, "valid_curve_chars": int(len(curve_ids)),
         "final_train_bpc": round(float(smooth["bpc"]), 4), "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu, 1), "cancelled": history.cancelled,
+        # the held-out code is the running Python's own standard library: figures are per version
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
     }
     if cfg.cell == "transformer":
         model.meta.update({"layers": cfg.layers, "heads": cfg.heads, "context": cfg.context,
@@ -232,9 +236,10 @@ def train_text_cli(args: argparse.Namespace) -> dict[str, Any]:
              if getattr(args, k, None)}
     dropout = float(getattr(args, "dropout", 0.0) or 0.0)
     train_chars = int(getattr(args, "train_chars", 0) or 0)
+    descriptions = bool(getattr(args, "descriptions", False))
     cfg = TextConfig(corpus=str(args.corpus), cell=args.cell, hidden=int(args.hidden),
                      steps=int(args.steps or 0), seed=int(args.seed), dropout=dropout,
-                     train_chars=train_chars, **shape).resolved()
+                     train_chars=train_chars, descriptions=descriptions, **shape).resolved()
     model, summary = train_text(cfg, progress=not args.quiet)
     extra = ["--corpus", cfg.corpus, "--cell", cfg.cell, "--hidden", str(cfg.hidden),
              "--steps", str(cfg.steps)]
@@ -243,6 +248,8 @@ def train_text_cli(args: argparse.Namespace) -> dict[str, Any]:
                   "--context", str(cfg.context), "--ff", str(cfg.ff)]
     if train_chars:
         extra += ["--train-chars", str(train_chars)]
+    if descriptions:
+        extra += ["--descriptions"]
     if dropout:
         extra += ["--dropout", str(dropout)]
     model.meta["command"] = _command("text", args, extra)
@@ -363,7 +370,8 @@ def lane_starts(path: str | os.PathLike[str], size: int, lanes: int) -> list[tup
 def baseline_for(meta: dict[str, Any]) -> NGramModel | None:
     """The n-gram baseline fitted on the model's own training text, or None if it is gone."""
     try:
-        train = load_corpus(str(meta.get("corpus")), "train", max_chars=meta.get("train_chars_cap"))
+        train = load_corpus(str(meta.get("corpus")), "train", max_chars=meta.get("train_chars_cap"),
+                            descriptions=bool(meta.get("descriptions", False)))
     except (CorpusError, OSError):
         return None
     return NGramModel(NGRAM_ORDER, Vocab.from_meta(meta["vocab"])).fit(train.text)

@@ -1,23 +1,23 @@
-"""A causal character CNN (a shallow dilated Conv1d stack) as a language model of Python code.
+"""A causal character CNN (a dilated Conv1d stack) as a language model of Python code.
 
-Input: one-hot characters, channels first (N, V, L + R - 1). Layers: three causal
-convolutions with ReLU, whose kernel sizes and dilations (``STACKS``) set the receptive field
-R, then a 1x1 convolution with ReLU (a per-position hidden layer) and a 1x1 convolution to the
-V logits. All "valid" (no padding): output t sees exactly inputs t .. t + R - 1 and predicts
-the character after them. Causality comes from where the window sits, so the padding is on
-the left only: for a stream, R - 1 all-zero columns ("no character yet") go before it. The
-channel width gives every field about as many parameters as the shipped code LSTM.
+Input: one-hot characters, channels first (N, V, L + R - 1). Layers: six causal kernel-2
+convolutions with ReLU, whose dilations (``STACKS``) set the receptive field R, then a 1x1
+convolution with ReLU (a per-position hidden layer) and a 1x1 convolution to the V logits.
+All "valid" (no padding): output t sees exactly inputs t .. t + R - 1 and predicts the
+character after them. Causality comes from where the window sits, so the padding is on the
+left only: for a stream, R - 1 all-zero columns ("no character yet") go before it.
 
-Every field has the same depth, so a wider field is the same network seeing further, not a
-deeper, harder-to-train one (the earlier stacks of log2 R kernel-2 layers read *worse* the
-wider they were). A 1,000-step pilot says that is not enough: the wider stack still learns
-more slowly (model card). Trained by the code LSTM's rules: its corpus (the standard library and the
-installed packages, 12 M characters), the same number of characters seen (5,000 steps of 4,096
-predicted characters = 20.5 M), its own learning rate and schedule (Adam, warm-up, cosine
-decay), and early stopping: the validation bits per character on a part of the training
-corpus the CNN never trains on (the last ``STOP_CHARS``) is measured every ``EVAL_EVERY``
-steps, and the best weights are kept. The curve, the steps, the characters seen and the
-clock go into the model's meta (the Compare lab shows them).
+Every field has the same layers and the same width (120 channels, about the shipped code
+LSTM's parameter count): only the dilations differ, so a wider field is the same network
+seeing further — not a deeper or a narrower one. (The first stacks, log2 R layers with the
+width shrinking as the field grew, and then three layers with wider kernels for wider fields,
+read *worse* the wider they were: depth and width changed with the field.) Trained by the
+code LSTM's rules: its corpus (the standard library and the installed packages, 12 M
+characters), a budget stated on the model card, its own learning rate and schedule (Adam,
+warm-up, cosine decay), and early stopping: the validation bits per character on a part of
+the training corpus the CNN never trains on (the last ``STOP_CHARS``) is measured every
+``EVAL_EVERY`` steps, and the best weights are kept. The curve, the steps, the characters
+seen and the clock go into the model's meta (the Compare lab shows them).
 
 ``python -m explorer.training.text_cnn --field 16 --out FILE`` trains one (see the model card).
 """
@@ -42,13 +42,16 @@ from explorer.training.text_models import LOG2E, TrainingError
 
 FIELDS = (8, 16, 32, 64)
 TARGET_PARAMS = 195_618      # the shipped code LSTM (Embedding 98x32, LSTM 32->192, Linear 192->98)
-#: receptive field -> the three causal convolutions as (kernel size, dilation); R = 1 + sum (k-1) d
+#: receptive field -> the causal convolutions as (kernel size, dilation); R = 1 + sum (k-1) d.
+#: Every field has the same six kernel-2 layers, so the same channels and parameters: only the
+#: dilations differ, and a wider field is the same network seeing further. Each dilation is at
+#: most one more than the span below it, so every position of the field reaches the output.
 STACKS: dict[int, tuple[tuple[int, int], ...]] = {
     4: ((2, 1), (2, 1), (2, 1)),            # for quick tests
-    8: ((2, 1), (2, 2), (2, 4)),
-    16: ((2, 1), (2, 2), (4, 4)),
-    32: ((2, 1), (4, 2), (4, 8)),
-    64: ((4, 1), (4, 4), (4, 16)),
+    8: ((2, 1), (2, 1), (2, 1), (2, 1), (2, 1), (2, 2)),
+    16: ((2, 1), (2, 1), (2, 1), (2, 2), (2, 4), (2, 6)),
+    32: ((2, 1), (2, 1), (2, 2), (2, 4), (2, 8), (2, 15)),
+    64: ((2, 1), (2, 2), (2, 4), (2, 8), (2, 16), (2, 32)),
 }
 TRAIN_CHARS = 12_000_000     # the code LSTM's corpus cap
 STOP_CHARS = 60_000          # the end of the training corpus, kept out of training for early stopping
@@ -76,14 +79,27 @@ def channels_for(vocab: int, field: int, target: int = TARGET_PARAMS) -> int:
 
 
 def build_char_cnn(vocab: int, field: int, channels: int, rng: np.random.Generator,
-                   meta: dict[str, Any] | None = None) -> Model:
-    """one-hot (N, V, L + field - 1) -> logits (N, V, L)."""
+                   meta: dict[str, Any] | None = None, init: str = "torch") -> Model:
+    """one-hot (N, V, L + field - 1) -> logits (N, V, L).
+
+    ``init="he"``: every layer before a ReLU drawn from N(0, 2 / fan_in), biases 0 (He et al.),
+    so a deep ReLU stack starts with activations of the same scale in every layer (PyTorch's
+    default bound, 1/sqrt(fan_in), shrinks them about 2.4x per layer)."""
     layers: list[Layer] = []
     c_in = vocab
     for k, d in stack_for(field):
         layers += [Conv1d(c_in, channels, k, dilation=d, rng=rng), ReLU()]
         c_in = channels
     layers += [Conv1d(channels, channels, 1, rng=rng), ReLU(), Conv1d(channels, vocab, 1, rng=rng)]
+    if init == "he":
+        for layer in layers[:-1]:
+            if isinstance(layer, Conv1d):
+                w = layer.params["weight"]
+                fan_in = int(np.prod(w.shape[1:]))
+                layer.params["weight"] = rng.normal(0.0, math.sqrt(2.0 / fan_in), w.shape).astype(np.float32)
+                layer.params["bias"] = np.zeros_like(layer.params["bias"])
+    elif init != "torch":
+        raise TrainingError(f"init must be 'torch' or 'he', got {init!r}")
     return Model(layers, meta)
 
 
@@ -150,7 +166,7 @@ def _lr(base: float, k: int, steps: int, warm: int = 100) -> float:
 def train_char_cnn(field: int, steps: int = 5000, batch: int = 8, length: int = 512,
                    lr: float = 8e-3, seed: int = 0, train_chars: int = TRAIN_CHARS,
                    channels: int | None = None, progress: bool = True, eval_every: int = EVAL_EVERY,
-                   patience: int = 6) -> tuple[Model, dict[str, Any]]:
+                   patience: int = 6, init: str = "torch") -> tuple[Model, dict[str, Any]]:
     """Train on random windows of the code corpus' training split, keep the weights that read the
     held-back end of it best; stop after ``patience`` evaluations without a new best.
     -> (model, figures)."""
@@ -161,7 +177,7 @@ def train_char_cnn(field: int, steps: int = 5000, batch: int = 8, length: int = 
     ids, stop_ids = all_ids[:-stop_n], all_ids[-stop_n:]
     channels = channels or channels_for(vocab.size, field)
     rng = np.random.default_rng(seed)
-    model = build_char_cnn(vocab.size, field, channels, rng)
+    model = build_char_cnn(vocab.size, field, channels, rng, init=init)
     opt = Adam(model.parameters(), lr=lr)
     bar = ProgressBar(steps, f"train char-CNN field {field} ({channels} ch)", enabled=progress)
     start, cpu, smooth = time.perf_counter(), time.process_time(), float("nan")
@@ -201,7 +217,7 @@ def train_char_cnn(field: int, steps: int = 5000, batch: int = 8, length: int = 
     model.meta = {
         "task": "text-cnn", "corpus": "code", "corpus_source": train.source, "vocab": vocab.to_meta(),
         "receptive_field": receptive_field(model), "channels": channels, "seed": seed,
-        "stack": [list(kd) for kd in stack_for(field)],
+        "stack": [list(kd) for kd in stack_for(field)], "init": init,
         "steps": k, "best_step": best[1], "batch_size": batch, "window": length, "lr": lr,
         "schedule": f"Adam, {lr:g} warmed up over 100 steps, cosine-decayed to {lr / 20:g} over {steps} steps",
         "train_chars": len(ids), "chars_seen": k * batch * length,
@@ -224,15 +240,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--window", type=int, default=512, help="predicted characters per window")
     p.add_argument("--lr", type=float, default=8e-3)
     p.add_argument("--train-chars", type=int, default=TRAIN_CHARS)
+    p.add_argument("--init", choices=("he", "torch"), default="he",
+                   help="he: N(0, 2/fan_in) before each ReLU (default); torch: PyTorch's default bound")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     model, summary = train_char_cnn(args.field, steps=args.steps, batch=args.batch, length=args.window, lr=args.lr,
-                                    seed=args.seed, train_chars=args.train_chars, progress=not args.quiet)
+                                    seed=args.seed, train_chars=args.train_chars, progress=not args.quiet,
+                                    init=args.init)
     extra = "" if args.train_chars == TRAIN_CHARS else f" --train-chars {args.train_chars}"
     model.meta["command"] = (f"python -m explorer.training.text_cnn --field {args.field} --steps "
-                             f"{args.steps} --batch {args.batch} --window {args.window} --lr {args.lr:g}{extra} "
+                             f"{args.steps} --batch {args.batch} --window {args.window} --lr {args.lr:g}{extra} --init {args.init} "
                              f"--seed {args.seed} "
                              f"--out {args.out}")
     save_model(model, args.out)

@@ -99,6 +99,7 @@ def test_out_that_is_a_folder(tmp_path):
     (["task", "--task", "parity", "--hidden", "-2"], "--hidden: must be between 1"),
     (["task", "--task", "no-such-task"], "no-such-task"),
     (["text", "--corpus", "/no/such/corpus.txt", "--steps", "1"], "unknown corpus"),
+    (["text", "--corpus", "code", "--descriptions", "--steps", "1"], "package descriptions are English for the prose"),
 ])
 def test_numbers_and_names_out_of_range(tmp_path, args, needle):
     out = tmp_path / "m.npz"

@@ -192,3 +192,27 @@ def test_parity_model_learns_quickly():
     assert summary["acc_train_length"] >= 0.7
     assert model.meta["task"] == "toy" and model.meta["toy_task"] == "parity"
     assert model.layers[1].hidden_size == 3 and model.layers[-1].out_features == 2
+
+
+@pytest.mark.parametrize("descriptions", [False, True])
+def test_the_baseline_is_fitted_on_the_models_own_corpus(monkeypatch, descriptions):
+    """A prose model trained with the package descriptions is judged against a 5-gram fitted on
+    the same text (``meta.descriptions``), not on the corpus without them."""
+    from explorer.data.corpora import Corpus
+
+    asked = []
+    texts = {False: "plain docstrings. " * 40, True: "a README with descriptions. " * 40}
+
+    def fake(name, split="train", max_chars=None, descriptions=False):
+        asked.append((name, split, max_chars, descriptions))
+        return Corpus(texts[descriptions], ["x"], "fake", len(texts[descriptions]))
+
+    monkeypatch.setattr(text, "load_corpus", fake)
+    meta = {"corpus": "prose", "train_chars_cap": 3_000_000, "vocab": Vocab.text().to_meta()}
+    if descriptions:
+        meta["descriptions"] = True
+    base = text.baseline_for(meta)
+    assert asked == [("prose", "train", 3_000_000, descriptions)]
+    assert base is not None
+    own, other = texts[descriptions], texts[not descriptions]
+    assert base.bits_per_char(own) < base.bits_per_char(other)
