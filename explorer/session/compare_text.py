@@ -21,8 +21,8 @@ class ModelRow:
     """One network of the comparison and the effort that went into it."""
 
     name: str
-    kind: str                      # "cnn" | "rnn"
-    field: int | None              # receptive field in characters (None: unbounded)
+    kind: str                      # "cnn" | "rnn" | "transformer"
+    field: int | None              # a CNN's receptive field in characters (None: not a CNN)
     params: int
     bpc: float                     # bits per character on the held-out code
     closer_accuracy: float         # at every closer
@@ -37,6 +37,15 @@ class ModelRow:
     schedule: str = ""
     early_stopping: str = ""
     read_cpu_seconds: float | None = None   # to read the whole held-out text once (a measurement)
+    context: int | None = None     # a transformer's window in characters: it sees nothing before it
+
+    def sees(self) -> str:
+        """How far back this network can see, as the table says it."""
+        if self.field:
+            return str(self.field)
+        if self.context:
+            return f"{self.context} (window)"
+        return "∞ (state)"
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,8 @@ def _row(name: str, info: dict[str, Any]) -> ModelRow:
                     t.get("steps"), t.get("chars_seen"), t.get("train_seconds"), t.get("train_cpu_seconds"),
                     t.get("chars_per_cpu_second"), int(t.get("macs_per_char") or 0), curve,
                     str(t.get("schedule") or ""), str(t.get("early_stopping") or ""),
-                    info.get("read_cpu_seconds"))
+                    info.get("read_cpu_seconds"),
+                    int(info["context"]) if info.get("context") else None)
 
 
 def view_from_result(res: dict[str, Any]) -> TextCompareView:

@@ -76,3 +76,17 @@ def test_the_lab_has_the_real_code_tab(qtbot):
     assert "Real code" in names
     lab.tabs.setCurrentWidget(lab.text)
     assert "held-out Python" in lab.model_label()
+
+
+def test_how_far_each_network_sees(qtbot):
+    """A CNN sees its field, a transformer its window, a recurrent network everything before (its state)."""
+    res = _result(2.6, 2.5, 0.2)
+    res["models"]["Transformer"] = {"kind": "transformer", "bpc": 2.1, "params": 1000, "file": "t.npz",
+                                    "receptive_field": None, "closer_accuracy": 0.4, "context": 128,
+                                    "training": {"steps": 10, "chars_seen": 1000, "macs_per_char": 10}}
+    for row, acc in zip(res["rows"], (0.5, 0.2)):
+        row["Transformer"] = acc
+    panel = TextComparePanel(view_from_result(res))
+    qtbot.addWidget(panel)
+    seen = {panel.table.item(r, 0).text(): panel.table.item(r, 1).text() for r in range(panel.table.rowCount())}
+    assert seen == {"LSTM": "∞ (state)", "CNN-8": "8", "CNN-16": "16", "Transformer": "128 (window)"}

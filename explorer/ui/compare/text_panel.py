@@ -140,7 +140,7 @@ class TextComparePanel(QtWidgets.QWidget):
         best_bpc = min(m.bpc for m in view.models)
         for r, m in enumerate(view.models):
             beyond = "—" if m.beyond is None else f"{m.beyond[1]:.1%} ({m.beyond[2]:.1%}) of {m.beyond[0]:,}"
-            cells = (m.name, str(m.field) if m.field else "∞ (state)", f"{m.params:,}", f"{m.bpc:.3f}",
+            cells = (m.name, m.sees(), f"{m.params:,}", f"{m.bpc:.3f}",
                      f"{m.closer_accuracy:.1%}", beyond, f"{m.steps:,}" if m.steps else "—",
                      f"{m.chars_seen / 1e6:.1f} M" if m.chars_seen else "—",
                      f"{_clock(m.train_seconds)} ({_clock(m.train_cpu_seconds)})",
