@@ -309,3 +309,72 @@ def test_layer_maps_behind_the_pen_page_catch_up(qtbot, digit_lab, ui):
     lab.scheduler.flush()
     lab.middle_tabs.setCurrentIndex(0)                              # back: the newest frame
     np.testing.assert_array_equal(panel.view.values, lab.view.stage(st.name).maps)
+
+
+READOUT = ("<span style='color:#c82828'>pen RNN <b style='font-size:13pt'>7</b> 84 %</span> &nbsp; "
+           "<span style='color:#1f77b4'>CNN <b style='font-size:13pt'>1</b> 52 %</span> &nbsp; "
+           "<span style='color:#333'>knew at step: 12 · not yet (of 40)</span>")
+
+
+@pytest.mark.parametrize("width", [600, 260, 140, 60])      # one line, two, three (clipped), a word a line
+@pytest.mark.parametrize("fixed", [True, False])
+def test_wrapped_rich_label_looks_and_sizes_like_a_word_wrapped_qlabel(qtbot, width, fixed):
+    from explorer.ui.widgets.probabilities import WrappedRichLabel
+
+    box = QtWidgets.QWidget()
+    qtbot.addWidget(box)
+    col = QtWidgets.QVBoxLayout(box)
+    label, rich = QtWidgets.QLabel(), WrappedRichLabel()
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    for w in (label, rich):
+        w.setText(READOUT)
+        w.setMinimumWidth(1)
+        if fixed:
+            w.setFixedHeight(2 * w.fontMetrics().lineSpacing() + 8)
+        col.addWidget(w)
+    col.addStretch(1)
+    box.resize(width, 400)
+    box.show()
+    qtbot.waitExposed(box)
+    assert rich.sizeHint() == label.sizeHint() and rich.minimumSizeHint() == label.minimumSizeHint()
+    assert rich.heightForWidth(width) == label.heightForWidth(width)
+    assert rich.size() == label.size()
+    a = label.grab().toImage()
+    assert rich.grab().toImage() == a
+    rich.setText(READOUT.replace("84", "85"))                  # control: a new text is drawn
+    assert rich.grab().toImage() != a
+    label.setText(READOUT.replace("84", "85"))
+    assert rich.grab().toImage() == label.grab().toImage()
+
+
+def test_wrapped_rich_label_asks_for_a_layout_only_when_its_height_changes(qtbot):
+    from explorer.ui.widgets.probabilities import WrappedRichLabel
+
+    requests = []
+
+    class Box(QtWidgets.QWidget):
+        def event(self, ev: QtCore.QEvent) -> bool:
+            if ev.type() == QtCore.QEvent.Type.LayoutRequest:
+                requests.append(1)
+            return super().event(ev)
+
+    box = Box()
+    qtbot.addWidget(box)
+    rich = WrappedRichLabel()
+    col = QtWidgets.QVBoxLayout(box)
+    col.addWidget(rich)
+    col.addStretch(1)
+    rich.setText(READOUT)
+    box.resize(600, 300)
+    box.show()
+    qtbot.waitExposed(box)
+    QtWidgets.QApplication.processEvents()
+    one_line = rich.height()
+    requests.clear()
+    rich.setText(READOUT.replace("84", "85"))                  # same lines
+    QtWidgets.QApplication.processEvents()
+    assert requests == []
+    rich.setText(READOUT + " and a much longer tail that wraps onto a second line" * 2)
+    QtWidgets.QApplication.processEvents()
+    assert requests and rich.height() > one_line               # taller: the layout follows

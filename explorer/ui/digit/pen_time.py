@@ -18,6 +18,7 @@ from explorer.ui.digit.canvas import qpolygon
 from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.digit.plots import CLASS_COLOURS
 from explorer.ui.style import CNN, FG, MUTED, RNN, style_plot
+from explorer.ui.widgets.probabilities import WrappedRichLabel
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenFrame
@@ -163,9 +164,7 @@ class PenTimePanel(QtWidgets.QFrame):
         self.legend.setToolTip("curve colour of each class")
         self.legend.setWordWrap(True)
         self.legend.setMinimumWidth(1)
-        self.readout = QtWidgets.QLabel()
-        self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.readout.setWordWrap(True)
+        self.readout = WrappedRichLabel()       # a new text asks for no new layout
         self.readout.setMinimumWidth(1)
         self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 8)   # new text: no relayout
         self.setToolTip(TIP)
