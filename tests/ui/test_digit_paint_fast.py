@@ -378,3 +378,52 @@ def test_wrapped_rich_label_asks_for_a_layout_only_when_its_height_changes(qtbot
     rich.setText(READOUT + " and a much longer tail that wraps onto a second line" * 2)
     QtWidgets.QApplication.processEvents()
     assert requests and rich.height() > one_line               # taller: the layout follows
+
+
+def _gate_frame(t: int, hidden: int = 6):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(t)
+    gates = {g: rng.uniform(0, 1, (t, hidden)).astype(np.float32) for g in "ifo"}
+    reading = SimpleNamespace(cell="LSTM", hidden=np.zeros((t, hidden), np.float32), gates=gates,
+                              stroke=np.arange(t) // 30)
+    return SimpleNamespace(steps=t, reading=reading)
+
+
+def test_gates_axis_widens_in_steps_and_every_pen_step_is_drawn(qtbot):
+    """The x range changes every STEP pen steps, not every step; every step's column is still shown
+    inside it (the image follows each step)."""
+    from explorer.ui.digit.pen_gates import STEP, WINDOW, PenGatesPanel
+
+    panel = PenGatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    vb = panel.plot.getPlotItem().getViewBox()
+    ranges = []
+    for t in range(1, WINDOW + 3 * STEP + 1):
+        panel.show_frame(_gate_frame(t))
+        lo, hi = vb.viewRange()[0]
+        ranges.append((lo, hi))
+        left = panel.image.pos().x()
+        right = left + panel.image.pixmap().width()
+        assert right == t and t - left <= WINDOW                  # the latest step is drawn ...
+        assert lo <= left and right <= hi and hi - right <= max(STEP, 40 - t) + 1   # ... in range, <= STEP short
+    changes = sum(a != b for a, b in zip(ranges, ranges[1:]))
+    assert 0 < changes <= (WINDOW + 3 * STEP) // STEP                # the axis moves in steps of STEP
+
+
+def test_gates_panel_repaints_a_new_pen_step(qtbot):
+    from explorer.ui.digit.pen_gates import PenGatesPanel
+
+    panel = PenGatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_frame(_gate_frame(42))
+    a, before = panel.grab().toImage(), panel.plot.getPlotItem().getViewBox().viewRange()[0]
+    panel.show_frame(_gate_frame(43))                              # same range, one more column
+    assert panel.plot.getPlotItem().getViewBox().viewRange()[0] == before
+    assert panel.grab().toImage() != a
