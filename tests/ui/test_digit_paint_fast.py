@@ -427,3 +427,61 @@ def test_gates_panel_repaints_a_new_pen_step(qtbot):
     panel.show_frame(_gate_frame(43))                              # same range, one more column
     assert panel.plot.getPlotItem().getViewBox().viewRange()[0] == before
     assert panel.grab().toImage() != a
+
+
+def test_pen_time_cached_axes_look_the_same_and_follow_a_new_range(qtbot):
+    """The pen time axes are cached pixmaps: the panel looks as with uncached axes, a curve step
+    blits them instead of repainting them, and a new x range still redraws the ticks."""
+    import pyqtgraph as pg
+
+    from explorer.ui.digit.pen_time import PenTimePanel
+
+    app = QtWidgets.QApplication.instance()
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(10) * 0.3, 80).astype(np.float32)
+    x = np.arange(1, 81, dtype=np.float64)
+    panels = []
+    for cached in (True, False):
+        panel = PenTimePanel()
+        qtbot.addWidget(panel)
+        if not cached:
+            for pi in panel.plots.values():
+                for name in ("left", "bottom"):
+                    pi.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
+        panel.resize(300, 520)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panels.append(panel)
+    cached_panel, plain_panel = panels
+    axis = cached_panel.plots["cnn"].getAxis("bottom")
+    assert axis.cacheMode() == QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+    painted = []
+    orig = pg.AxisItem.paint
+
+    def counted(self, *a):
+        painted.append(self)
+        return orig(self, *a)
+
+    pg.AxisItem.paint = counted
+    try:
+        for t in (30, 31, 32, 45):                       # 45: the x range widens
+            for panel in panels:
+                for key in panel.curves:
+                    panel.curves[key].set_data(x[:t], probs[:t])
+                panel.plots["pen"].setXRange(1, max(20, -(-t // 20) * 20), padding=0.02)
+            painted.clear()
+            qtbot.wait(30)
+            if t in (31, 32):                            # a step in the same range: the cache is blitted
+                assert axis not in painted
+            if t == 45:                                  # a new range: the ticks are drawn again
+                assert axis in painted
+            shown, fresh = _screen_and_fresh(app, cached_panel)
+            np.testing.assert_array_equal(shown, fresh)
+            # the same pixels but the last one of each bottom axis line, which the axis draws one
+            # pixel beyond its own bounds (a cache holds only the item's bounds)
+            a, b = (_screen_and_fresh(app, w)[1] for w in panels)
+            ys, xs = np.nonzero((a != b).any(-1))
+            assert len(ys) <= 2 and len(set(xs.tolist())) <= 1
+            assert a[ys, xs - 1].tolist() == b[ys, xs - 1].tolist() == b[ys, xs].tolist()   # the line's end
+    finally:
+        pg.AxisItem.paint = orig

@@ -158,6 +158,10 @@ class PenTimePanel(QtWidgets.QFrame):
             pi.addItem(self.curves[key])
             self.knew[key] = _knew_line(colour)
             pi.addItem(self.knew[key])
+            # a curve strip at y = 0 reaches into the bottom axis (the view widens update rects for
+            # antialiasing): cached, the axis blits that sliver instead of replaying all its ticks
+            for name in ("left", "bottom"):
+                pi.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plots[key] = pi
         self.plots["cnn"].setXLink(self.plots["pen"])
         self.legend = QtWidgets.QLabel(" ".join(f"<span style='color:{c}'>■</span>{k}" for k, c in enumerate(CLASS_COLOURS)))
