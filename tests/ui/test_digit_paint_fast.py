@@ -485,3 +485,46 @@ def test_pen_time_cached_axes_look_the_same_and_follow_a_new_range(qtbot):
             assert a[ys, xs - 1].tolist() == b[ys, xs - 1].tolist() == b[ys, xs].tolist()   # the line's end
     finally:
         pg.AxisItem.paint = orig
+
+
+def test_class_curves_draw_what_qpolygonf_of_qpointf_draws(qtbot):
+    """ClassCurves' shared, refilled polygon draws each class as a polygon built point by point
+    would (runs between NaN gaps, a lone point as a point); a changed class looks different."""
+    from explorer.ui.digit.pen_time import ClassCurves
+    from explorer.ui.digit.plots import CLASS_COLOURS
+
+    rng = np.random.default_rng(9)
+    probs = rng.dirichlet(np.ones(10) * 0.4, 40).astype(np.float32)
+    probs[12:15] = np.nan                                       # a gap
+    probs[18] = np.nan                                          # row 17 alone: a point
+    x = np.arange(1, 41, dtype=np.float64)
+    curves = ClassCurves(CLASS_COLOURS)
+    transform = QtGui.QTransform(8.0, 0, 0, -180.0, 4.0, 190.0)  # x * 8 + 4, 190 - 180 * y
+
+    def render(draw) -> QtGui.QImage:
+        img = QtGui.QImage(340, 200, QtGui.QImage.Format.Format_RGB32)
+        img.fill(QtGui.QColor("white"))
+        p = QtGui.QPainter(img)
+        p.setTransform(transform)
+        draw(p)
+        p.end()
+        return img
+
+    def reference(p: QtGui.QPainter, y: np.ndarray) -> None:
+        ok = ~np.isnan(y[:, 0])
+        runs = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+        for a, b in zip(runs[::2], runs[1::2]):
+            for k, pen in enumerate(curves.pens):
+                p.setPen(pen)
+                if b - a == 1:
+                    p.drawPoint(QtCore.QPointF(float(x[a]), float(y[a, k])))
+                else:
+                    p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(float(x[i]), float(y[i, k])) for i in range(a, b)]))
+
+    curves.set_data(x, probs)
+    opt = QtWidgets.QStyleOptionGraphicsItem()
+    got = render(lambda p: curves.paint(p, opt))
+    assert got == render(lambda p: reference(p, probs))
+    other = probs.copy()
+    other[:, 3] = other[::-1, 3]
+    assert got != render(lambda p: reference(p, other))         # a negative control

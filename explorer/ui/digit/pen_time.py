@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.digit.canvas import qpolygon
 from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.digit.plots import CLASS_COLOURS
 from explorer.ui.style import CNN, FG, MUTED, RNN, style_plot
@@ -97,13 +97,20 @@ class ClassCurves(pg.GraphicsObject):
         ok = ~np.isnan(self.y[lo:hi, 0])
         edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))) + lo
         for a, b in zip(edges[::2], edges[1::2]):                  # finite runs only
+            if b - a == 1:
+                for k, pen in enumerate(self.pens):
+                    p.setPen(pen)
+                    p.drawPoint(QtCore.QPointF(float(self.x[a]), float(self.y[a, k])))
+                continue
+            # one polygon per run, its y column refilled per class (drawPolyline copies nothing
+            # it keeps): one polygon and one numpy view instead of ten of each
+            poly = pgf.create_qpolygonf(b - a)
+            xy = pgf.ndarray_from_qpolygonf(poly)
+            xy[:, 0] = self.x[a:b]
             for k, pen in enumerate(self.pens):
                 p.setPen(pen)
-                pts = np.stack([self.x[a:b], self.y[a:b, k].astype(np.float64)], axis=1)
-                if len(pts) == 1:
-                    p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
-                else:
-                    p.drawPolyline(qpolygon(pts))
+                xy[:, 1] = self.y[a:b, k]
+                p.drawPolyline(poly)
 
 
 def _knew_line(colour: str) -> pg.InfiniteLine:
