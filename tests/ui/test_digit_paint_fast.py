@@ -309,3 +309,222 @@ def test_layer_maps_behind_the_pen_page_catch_up(qtbot, digit_lab, ui):
     lab.scheduler.flush()
     lab.middle_tabs.setCurrentIndex(0)                              # back: the newest frame
     np.testing.assert_array_equal(panel.view.values, lab.view.stage(st.name).maps)
+
+
+READOUT = ("<span style='color:#c82828'>pen RNN <b style='font-size:13pt'>7</b> 84 %</span> &nbsp; "
+           "<span style='color:#1f77b4'>CNN <b style='font-size:13pt'>1</b> 52 %</span> &nbsp; "
+           "<span style='color:#333'>knew at step: 12 · not yet (of 40)</span>")
+
+
+@pytest.mark.parametrize("width", [600, 260, 140, 60])      # one line, two, three (clipped), a word a line
+@pytest.mark.parametrize("fixed", [True, False])
+def test_wrapped_rich_label_looks_and_sizes_like_a_word_wrapped_qlabel(qtbot, width, fixed):
+    from explorer.ui.widgets.probabilities import WrappedRichLabel
+
+    box = QtWidgets.QWidget()
+    qtbot.addWidget(box)
+    col = QtWidgets.QVBoxLayout(box)
+    label, rich = QtWidgets.QLabel(), WrappedRichLabel()
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    for w in (label, rich):
+        w.setText(READOUT)
+        w.setMinimumWidth(1)
+        if fixed:
+            w.setFixedHeight(2 * w.fontMetrics().lineSpacing() + 8)
+        col.addWidget(w)
+    col.addStretch(1)
+    box.resize(width, 400)
+    box.show()
+    qtbot.waitExposed(box)
+    assert rich.sizeHint() == label.sizeHint() and rich.minimumSizeHint() == label.minimumSizeHint()
+    assert rich.heightForWidth(width) == label.heightForWidth(width)
+    assert rich.size() == label.size()
+    a = label.grab().toImage()
+    assert rich.grab().toImage() == a
+    rich.setText(READOUT.replace("84", "85"))                  # control: a new text is drawn
+    assert rich.grab().toImage() != a
+    label.setText(READOUT.replace("84", "85"))
+    assert rich.grab().toImage() == label.grab().toImage()
+
+
+def test_wrapped_rich_label_asks_for_a_layout_only_when_its_height_changes(qtbot):
+    from explorer.ui.widgets.probabilities import WrappedRichLabel
+
+    requests = []
+
+    class Box(QtWidgets.QWidget):
+        def event(self, ev: QtCore.QEvent) -> bool:
+            if ev.type() == QtCore.QEvent.Type.LayoutRequest:
+                requests.append(1)
+            return super().event(ev)
+
+    box = Box()
+    qtbot.addWidget(box)
+    rich = WrappedRichLabel()
+    col = QtWidgets.QVBoxLayout(box)
+    col.addWidget(rich)
+    col.addStretch(1)
+    rich.setText(READOUT)
+    box.resize(600, 300)
+    box.show()
+    qtbot.waitExposed(box)
+    QtWidgets.QApplication.processEvents()
+    one_line = rich.height()
+    requests.clear()
+    rich.setText(READOUT.replace("84", "85"))                  # same lines
+    QtWidgets.QApplication.processEvents()
+    assert requests == []
+    rich.setText(READOUT + " and a much longer tail that wraps onto a second line" * 2)
+    QtWidgets.QApplication.processEvents()
+    assert requests and rich.height() > one_line               # taller: the layout follows
+
+
+def _gate_frame(t: int, hidden: int = 6):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(t)
+    gates = {g: rng.uniform(0, 1, (t, hidden)).astype(np.float32) for g in "ifo"}
+    reading = SimpleNamespace(cell="LSTM", hidden=np.zeros((t, hidden), np.float32), gates=gates,
+                              stroke=np.arange(t) // 30)
+    return SimpleNamespace(steps=t, reading=reading)
+
+
+def test_gates_axis_widens_in_steps_and_every_pen_step_is_drawn(qtbot):
+    """The x range changes every STEP pen steps, not every step; every step's column is still shown
+    inside it (the image follows each step)."""
+    from explorer.ui.digit.pen_gates import STEP, WINDOW, PenGatesPanel
+
+    panel = PenGatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    vb = panel.plot.getPlotItem().getViewBox()
+    ranges = []
+    for t in range(1, WINDOW + 3 * STEP + 1):
+        panel.show_frame(_gate_frame(t))
+        lo, hi = vb.viewRange()[0]
+        ranges.append((lo, hi))
+        left = panel.image.pos().x()
+        right = left + panel.image.pixmap().width()
+        assert right == t and t - left <= WINDOW                  # the latest step is drawn ...
+        assert lo <= left and right <= hi and hi - right <= max(STEP, 40 - t) + 1   # ... in range, <= STEP short
+    changes = sum(a != b for a, b in zip(ranges, ranges[1:]))
+    assert 0 < changes <= (WINDOW + 3 * STEP) // STEP                # the axis moves in steps of STEP
+
+
+def test_gates_panel_repaints_a_new_pen_step(qtbot):
+    from explorer.ui.digit.pen_gates import PenGatesPanel
+
+    panel = PenGatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_frame(_gate_frame(42))
+    a, before = panel.grab().toImage(), panel.plot.getPlotItem().getViewBox().viewRange()[0]
+    panel.show_frame(_gate_frame(43))                              # same range, one more column
+    assert panel.plot.getPlotItem().getViewBox().viewRange()[0] == before
+    assert panel.grab().toImage() != a
+
+
+def test_pen_time_cached_axes_look_the_same_and_follow_a_new_range(qtbot):
+    """The pen time axes are cached pixmaps: the panel looks as with uncached axes, a curve step
+    blits them instead of repainting them, and a new x range still redraws the ticks."""
+    import pyqtgraph as pg
+
+    from explorer.ui.digit.pen_time import PenTimePanel
+
+    app = QtWidgets.QApplication.instance()
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(10) * 0.3, 80).astype(np.float32)
+    x = np.arange(1, 81, dtype=np.float64)
+    panels = []
+    for cached in (True, False):
+        panel = PenTimePanel()
+        qtbot.addWidget(panel)
+        if not cached:
+            for pi in panel.plots.values():
+                for name in ("left", "bottom"):
+                    pi.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
+        panel.resize(300, 520)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panels.append(panel)
+    cached_panel, plain_panel = panels
+    axis = cached_panel.plots["cnn"].getAxis("bottom")
+    assert axis.cacheMode() == QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+    painted = []
+    orig = pg.AxisItem.paint
+
+    def counted(self, *a):
+        painted.append(self)
+        return orig(self, *a)
+
+    pg.AxisItem.paint = counted
+    try:
+        for t in (30, 31, 32, 45):                       # 45: the x range widens
+            for panel in panels:
+                for key in panel.curves:
+                    panel.curves[key].set_data(x[:t], probs[:t])
+                panel.plots["pen"].setXRange(1, max(20, -(-t // 20) * 20), padding=0.02)
+            painted.clear()
+            qtbot.wait(30)
+            if t in (31, 32):                            # a step in the same range: the cache is blitted
+                assert axis not in painted
+            if t == 45:                                  # a new range: the ticks are drawn again
+                assert axis in painted
+            shown, fresh = _screen_and_fresh(app, cached_panel)
+            np.testing.assert_array_equal(shown, fresh)
+            # the same pixels but the last one of each bottom axis line, which the axis draws one
+            # pixel beyond its own bounds (a cache holds only the item's bounds)
+            a, b = (_screen_and_fresh(app, w)[1] for w in panels)
+            ys, xs = np.nonzero((a != b).any(-1))
+            assert len(ys) <= 2 and len(set(xs.tolist())) <= 1
+            assert a[ys, xs - 1].tolist() == b[ys, xs - 1].tolist() == b[ys, xs].tolist()   # the line's end
+    finally:
+        pg.AxisItem.paint = orig
+
+
+def test_class_curves_draw_what_qpolygonf_of_qpointf_draws(qtbot):
+    """ClassCurves' shared, refilled polygon draws each class as a polygon built point by point
+    would (runs between NaN gaps, a lone point as a point); a changed class looks different."""
+    from explorer.ui.digit.pen_time import ClassCurves
+    from explorer.ui.digit.plots import CLASS_COLOURS
+
+    rng = np.random.default_rng(9)
+    probs = rng.dirichlet(np.ones(10) * 0.4, 40).astype(np.float32)
+    probs[12:15] = np.nan                                       # a gap
+    probs[18] = np.nan                                          # row 17 alone: a point
+    x = np.arange(1, 41, dtype=np.float64)
+    curves = ClassCurves(CLASS_COLOURS)
+    transform = QtGui.QTransform(8.0, 0, 0, -180.0, 4.0, 190.0)  # x * 8 + 4, 190 - 180 * y
+
+    def render(draw) -> QtGui.QImage:
+        img = QtGui.QImage(340, 200, QtGui.QImage.Format.Format_RGB32)
+        img.fill(QtGui.QColor("white"))
+        p = QtGui.QPainter(img)
+        p.setTransform(transform)
+        draw(p)
+        p.end()
+        return img
+
+    def reference(p: QtGui.QPainter, y: np.ndarray) -> None:
+        ok = ~np.isnan(y[:, 0])
+        runs = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+        for a, b in zip(runs[::2], runs[1::2]):
+            for k, pen in enumerate(curves.pens):
+                p.setPen(pen)
+                if b - a == 1:
+                    p.drawPoint(QtCore.QPointF(float(x[a]), float(y[a, k])))
+                else:
+                    p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(float(x[i]), float(y[i, k])) for i in range(a, b)]))
+
+    curves.set_data(x, probs)
+    opt = QtWidgets.QStyleOptionGraphicsItem()
+    got = render(lambda p: curves.paint(p, opt))
+    assert got == render(lambda p: reference(p, probs))
+    other = probs.copy()
+    other[:, 3] = other[::-1, 3]
+    assert got != render(lambda p: reference(p, other))         # a negative control

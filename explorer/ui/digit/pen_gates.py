@@ -20,12 +20,14 @@ if TYPE_CHECKING:
     from explorer.session.pen_reader import PenFrame
 
 WINDOW = 160            # pen steps shown (the latest): the cost of a frame does not grow with the drawing
+STEP = 20               # pen steps the axis widens or slides by
 BANDS = {"LSTM": ("i", "f", "o"), "GRU": ("r", "z")}
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "r": "reset r", "z": "update z"}
 TIP = ("Gates of the pen RNN over pen time: one band per gate, one row per hidden unit, one column\n"
        "per pen step (the latest at the right); 0 dark … 1 yellow. LSTM: i input, f forget, o output\n"
        "gate: f ≈ 1 keeps the memory, i ≈ 1 writes to it, o ≈ 1 shows it. GRU: z update gate ≈ 1\n"
-       "keeps the old state, r reset gate feeds it to the candidate. Ticks on top: a stroke starts.")
+       "keeps the old state, r reset gate feeds it to the candidate. Ticks on top: a stroke starts.\n"
+       "The axis grows 20 pen steps at a time: empty columns at the right are steps not drawn yet.")
 
 
 class PenGatesPanel(QtWidgets.QFrame):
@@ -110,7 +112,7 @@ class PenGatesPanel(QtWidgets.QFrame):
             self._set_layout(r.cell, hidden)
         self.empty.setVisible(False)
         t = frame.steps
-        lo = max(0, -(-(t - WINDOW) // 20) * 20)      # the window slides 20 steps at a time (axis redrawn less)
+        lo = max(0, -(-(t - WINDOW) // STEP) * STEP)  # the window slides STEP steps at a time (axis redrawn less)
         n = t - lo
         bands = BANDS.get(r.cell, ())
         gap = max(1, hidden // 8)
@@ -119,7 +121,10 @@ class PenGatesPanel(QtWidgets.QFrame):
             self._buf[top: top + hidden, :n] = r.gates[g][lo:t].T
         self._show(self._buf[:, :n])
         self.image.setPos(float(lo), 0.0)             # one column per pen step, one row per unit
-        span = max(n, 40)                      # a short drawing is not a sliver at the left
+        # a short drawing is not a sliver at the left; the axis widens 20 pen steps at a time (a new
+        # range regenerates the axis and repaints the whole plot), the columns right of the latest
+        # step wait for the steps to come
+        span = max(40, -(-n // STEP) * STEP)
         if (lo, span) != self._xrange:
             self._xrange = (lo, span)
             self.plot.getPlotItem().getViewBox().setXRange(lo, lo + span, padding=0.01)

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.digit.canvas import qpolygon
 from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.digit.plots import CLASS_COLOURS
+from explorer.ui.widgets.probabilities import WrappedRichLabel
 from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, style_plot
 
 if TYPE_CHECKING:
@@ -96,13 +97,20 @@ class ClassCurves(pg.GraphicsObject):
         ok = ~np.isnan(self.y[lo:hi, 0])
         edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))) + lo
         for a, b in zip(edges[::2], edges[1::2]):                  # finite runs only
+            if b - a == 1:
+                for k, pen in enumerate(self.pens):
+                    p.setPen(pen)
+                    p.drawPoint(QtCore.QPointF(float(self.x[a]), float(self.y[a, k])))
+                continue
+            # one polygon per run, its y column refilled per class (drawPolyline copies nothing
+            # it keeps): one polygon and one numpy view instead of ten of each
+            poly = pgf.create_qpolygonf(b - a)
+            xy = pgf.ndarray_from_qpolygonf(poly)
+            xy[:, 0] = self.x[a:b]
             for k, pen in enumerate(self.pens):
                 p.setPen(pen)
-                pts = np.stack([self.x[a:b], self.y[a:b, k].astype(np.float64)], axis=1)
-                if len(pts) == 1:
-                    p.drawPoint(QtCore.QPointF(float(pts[0, 0]), float(pts[0, 1])))
-                else:
-                    p.drawPolyline(qpolygon(pts))
+                xy[:, 1] = self.y[a:b, k]
+                p.drawPolyline(poly)
 
 
 def _knew_line(colour: str) -> pg.InfiniteLine:
@@ -157,15 +165,17 @@ class PenTimePanel(QtWidgets.QFrame):
             pi.addItem(self.curves[key])
             self.knew[key] = _knew_line(colour)
             pi.addItem(self.knew[key])
+            # a curve strip at y = 0 reaches into the bottom axis (the view widens update rects for
+            # antialiasing): cached, the axis blits that sliver instead of replaying all its ticks
+            for name in ("left", "bottom"):
+                pi.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plots[key] = pi
         self.plots["cnn"].setXLink(self.plots["pen"])
         self.legend = QtWidgets.QLabel(" ".join(f"<span style='color:{c}'>■</span>{k}" for k, c in enumerate(CLASS_COLOURS)))
         self.legend.setToolTip("curve colour of each class")
         self.legend.setWordWrap(True)
         self.legend.setMinimumWidth(1)
-        self.readout = QtWidgets.QLabel()
-        self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.readout.setWordWrap(True)
+        self.readout = WrappedRichLabel()       # a new text asks for no new layout
         self.readout.setMinimumWidth(1)
         self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 8)   # new text: no relayout
         self.setToolTip(TIP)

@@ -78,6 +78,92 @@ class RichLabel(QtWidgets.QWidget):
         p.end()
 
 
+class WrappedRichLabel(QtWidgets.QWidget):
+    """A word-wrapped rich-text label drawn as QLabel draws it (left, vertically centred, no
+    margins), whose new text asks for a new layout only when its height at its width changes.
+
+    A word-wrapped QLabel's setText always posts a layout request, and the layout then lays its
+    text out again for every width it tries; the pen time readout changes on every pen move at a
+    fixed height. The size hints a layout asks for come from a hidden QLabel holding the same
+    text (updated only when they are asked for), so the label sizes itself as a QLabel would."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = QtGui.QTextDocument(self)
+        self.doc.setDocumentMargin(0)
+        self.doc.setUndoRedoEnabled(False)
+        option = self.doc.defaultTextOption()
+        option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)
+        self.doc.setDefaultTextOption(option)
+        self._sizer = QtWidgets.QLabel()
+        self._sizer.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self._sizer.setWordWrap(True)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self._text: str | None = None
+        self._height = -1
+        self.setText("")
+
+    def text(self) -> str:
+        return self._text or ""
+
+    def setText(self, html: str) -> None:  # noqa: N802 (QLabel's name)
+        if html == self._text:
+            return
+        self._text = html
+        self.doc.setDefaultFont(self.font())
+        self.doc.setHtml(html)
+        self._wrap()
+        self.update()
+
+    def _wrap(self) -> None:
+        self.doc.setTextWidth(self.contentsRect().width())
+        height = int(np.ceil(self.doc.size().height())) if self._text else 0
+        if height != self._height:
+            self._height = height
+            self.updateGeometry()
+
+    def _sized(self) -> QtWidgets.QLabel:
+        sizer = self._sizer
+        if sizer.minimumSize() != self.minimumSize() or sizer.maximumSize() != self.maximumSize():
+            sizer.setMinimumSize(self.minimumSize())      # a word-wrapped QLabel's hints depend on them
+            sizer.setMaximumSize(self.maximumSize())
+            sizer.clear()                                 # its cached hints are stale now
+        if sizer.text() != self.text() or sizer.font() != self.font():
+            sizer.setFont(self.font())
+            sizer.setText(self.text())
+        return sizer
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return self._sized().sizeHint()
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return self._sized().minimumSizeHint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt)
+        return self._sized().heightForWidth(width)
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        self._wrap()
+        super().resizeEvent(ev)
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        cr = QtCore.QRectF(self.contentsRect())
+        p.translate(cr.x(), cr.y() + max((cr.height() - self.doc.size().height()) / 2, 0.0))
+        ctx = QtGui.QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette = self.palette()
+        ctx.palette.setColor(QtGui.QPalette.ColorRole.Text, self.palette().color(self.foregroundRole()))
+        ctx.clip = QtCore.QRectF(0, 0, cr.width(), cr.height())
+        p.setClipRect(ctx.clip)
+        self.doc.documentLayout().draw(p, ctx)
+        p.end()
+
+
 class ProbabilityBars(QtWidgets.QWidget):
     """One horizontal bar per class, label on the left, percentage on the right."""
 
