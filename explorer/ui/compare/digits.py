@@ -90,7 +90,8 @@ class DigitsPanel(QtWidgets.QWidget):
         self._samples_loaded = False      # loaded on first use: keeps window start-up fast
         self._sample_i = 0
         self.image: np.ndarray | None = None
-        self.p_cnn = self.p_rnn = None
+        self.p_cnn: np.ndarray | None = None
+        self.p_rnn: np.ndarray | None = None
         self._build(notice)
         self._shown_once = False
 

@@ -77,7 +77,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self.folder: Path | None = None
         self.model_fn: Callable[[], Model] | None = None
         self.data: object | None = None            # tests inject a small MNIST slice
-        self.thread: FinetuneThread | None = None
+        self.worker_thread: FinetuneThread | None = None
         self.result = None
         self._steps: list[int] = []
         self._loss: list[float] = []
@@ -147,7 +147,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self.folder, self.model_fn = Path(folder), model_fn
 
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.worker_thread is not None and self.worker_thread.isRunning()
 
     def _sync(self) -> None:
         busy = self.running() and self.result is None
@@ -163,7 +163,7 @@ class FinetunePanel(QtWidgets.QWidget):
         for c in (self.loss_curve, self.mnist_curve, self.mine_curve):
             c.setData([], [])
         self.table.clearContents()
-        t = self.thread = FinetuneThread(self.model_fn(), self.folder, self.epochs.value(), self.data, self)
+        t = self.worker_thread = FinetuneThread(self.model_fn(), self.folder, self.epochs.value(), self.data, self)
         t.stepped.connect(self._on_step)
         t.validated.connect(self._on_val)
         t.phase.connect(self.phase_label.setText)
@@ -175,9 +175,9 @@ class FinetunePanel(QtWidgets.QWidget):
         return True
 
     def stop(self, wait_ms: int = 5000) -> None:
-        if self.thread is not None:
-            self.thread.cancel.set()
-            self.thread.wait(wait_ms)
+        if self.worker_thread is not None:
+            self.worker_thread.cancel.set()
+            self.worker_thread.wait(wait_ms)
 
     shutdown = stop
 
