@@ -336,8 +336,8 @@ def load_ink(path: str | Path) -> np.ndarray:
                          QtCore.Qt.TransformationMode.SmoothTransformation)
     img = img.convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
     h, w = img.height(), img.width()
-    gray = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())[:, :w]
-    gray = gray.astype(np.float32) / 255.0
+    gray8 = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())[:, :w]
+    gray = gray8.astype(np.float32) / 255.0
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     ink = 1.0 - gray if float(border.mean()) > 0.5 else gray
     out = np.zeros((REF, REF), np.float32)
