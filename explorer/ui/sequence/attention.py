@@ -201,7 +201,7 @@ class AttentionPanel(QtWidgets.QWidget):
     def show_attention(self, v: AttentionView | None) -> None:
         """Draw one frame's attention (None or nothing read yet: the empty state)."""
         key = None if v is None else (v.query, v.key_start, v.start, v.layer, v.chars, v.pattern_chars)
-        if key is not None and key == self._shown and self._view is not None and np.array_equal(
+        if v is not None and key == self._shown and self._view is not None and np.array_equal(
                 v.rows, self._view.rows) and np.array_equal(v.pattern, self._view.pattern):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._view = key, v
