@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.digits import DigitSession
+from explorer.ui.widgets.mosaic import MosaicView
 
 OFF = (200, 30, 30)
 SCALED = (130, 60, 200)     # purple: not the orange of the inspector's selection
@@ -31,35 +32,12 @@ def editable_layers(model: Model) -> list[tuple[int, str, int]]:
     return out
 
 
-def mark_tiles(view: object, marks: dict[int, str]) -> None:
-    """Cross out tiles marked "off", outline the others, on a MosaicView (item built once)."""
-    item = getattr(view, "_edit_marks", None)
-    if item is None:
-        item = QtWidgets.QGraphicsPathItem()
-        item.setZValue(20)
-        view.box.addItem(item)  # type: ignore[attr-defined]
-        scaled = QtWidgets.QGraphicsPathItem()
-        scaled.setZValue(20)
-        scaled.setPen(pg.mkPen(SCALED, width=2.5, cosmetic=True, style=QtCore.Qt.PenStyle.DashLine))
-        view.box.addItem(scaled)  # type: ignore[attr-defined]
-        item.setPen(pg.mkPen(OFF, width=2.5, cosmetic=True))
-        view._edit_marks, view._edit_scaled = item, scaled  # type: ignore[attr-defined]
-    off, other = QtGui.QPainterPath(), QtGui.QPainterPath()
-    for c, mark in marks.items():
-        if not 0 <= c < view.n:  # type: ignore[attr-defined]
-            continue
-        y, x = view._origin(c)  # type: ignore[attr-defined]
-        h, w = view.h, view.w  # type: ignore[attr-defined]
-        if mark == "off":
-            off.addRect(QtCore.QRectF(x, y, w, h))
-            off.moveTo(x, y)
-            off.lineTo(x + w, y + h)
-            off.moveTo(x + w, y)
-            off.lineTo(x, y + h)
-        else:
-            other.addRect(QtCore.QRectF(x, y, w, h))
-    item.setPath(off)
-    view._edit_scaled.setPath(other)  # type: ignore[attr-defined]
+def mark_tiles(view: MosaicView, marks: dict[int, str]) -> None:
+    """Cross out tiles marked "off", outline the others (scaled, re-kerneled), on a mosaic."""
+    view.mark_tiles([c for c, mark in marks.items() if mark == "off"],
+                    [c for c, mark in marks.items() if mark != "off"],
+                    pg.mkPen(OFF, width=2.5, cosmetic=True),
+                    pg.mkPen(SCALED, width=2.5, cosmetic=True, style=QtCore.Qt.PenStyle.DashLine))
 
 
 class EditPanel(QtWidgets.QFrame):
