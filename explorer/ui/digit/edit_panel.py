@@ -139,12 +139,12 @@ class EditPanel(QtWidgets.QFrame):
         """Switch a channel off, or back to as learned if it is off."""
         edits = self.session.edits
         scale = 1.0 if edits.scales.get((layer, channel), 1.0) == 0.0 else 0.0
-        self.session.set_channel_scale(layer, channel, scale)  # type: ignore[attr-defined]
+        self.session.set_channel_scale(layer, channel, scale)
         self.select(layer, channel)
         self.edited.emit()
 
     def reset_all(self) -> None:
-        self.session.reset_edits()  # type: ignore[attr-defined]
+        self.session.reset_edits()
         self._sync()
         self.edited.emit()
 
@@ -199,7 +199,7 @@ class EditPanel(QtWidgets.QFrame):
         cur = self._current()
         if self._quiet or cur is None:
             return
-        self.session.set_channel_scale(cur[0], cur[1], v / 100.0)  # type: ignore[attr-defined]
+        self.session.set_channel_scale(cur[0], cur[1], v / 100.0)
         self._sync()
         self.edited.emit()
 
@@ -212,7 +212,7 @@ class EditPanel(QtWidgets.QFrame):
         learned = np.asarray(self.session.unedited_model.layers[layer].params["weight"][ch, self.in_channel.value()])
         same = np.abs(k - learned) < 5e-4                 # untouched boxes keep the learned float exactly
         k = np.where(same, learned, k)
-        self.session.set_kernel(layer, ch, self.in_channel.value(), k)  # type: ignore[attr-defined]
+        self.session.set_kernel(layer, ch, self.in_channel.value(), k)
         self._sync()
         self.edited.emit()
 

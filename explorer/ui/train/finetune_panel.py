@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
@@ -20,6 +21,10 @@ from PySide6 import QtCore, QtWidgets
 from explorer.engine import Model, save_model
 from explorer.errors import ExplorerError
 from explorer.ui.widgets.style import CNN, VAL, pen, plot_widget
+
+if TYPE_CHECKING:                        # (fine-tuning's modules load when a run starts)
+    from explorer.training.finetune import FinetuneResult
+    from explorer.training.loop import Event
 
 MODEL_FILE = "my_digits_model.npz"
 MINE = "#ff7f0e"
@@ -44,7 +49,7 @@ class FinetuneThread(QtCore.QThread):
         from explorer.data.examples import load_examples
         from explorer.training.finetune import finetune
 
-        def on_event(ev) -> None:  # type: ignore[no-untyped-def]
+        def on_event(ev: Event) -> None:
             if ev.kind == "step":
                 self.stepped.emit((ev.step, float(ev.metrics["loss"])))
             elif ev.kind == "val":
@@ -78,7 +83,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self.model_fn: Callable[[], Model] | None = None
         self.data: object | None = None            # tests inject a small MNIST slice
         self.worker_thread: FinetuneThread | None = None
-        self.result = None
+        self.result: FinetuneResult | None = None
         self._steps: list[int] = []
         self._loss: list[float] = []
         self._val: list[tuple[int, float, float]] = []
@@ -195,7 +200,7 @@ class FinetunePanel(QtWidgets.QWidget):
     def _cell(self, r: int, c: int, v: float | None) -> None:
         self.table.setItem(r, c, QtWidgets.QTableWidgetItem("—" if v is None else f"{v:.1%}"))
 
-    def _on_done(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _on_done(self, result: FinetuneResult) -> None:
         self.result = result
         b, a = result.before, result.after
         for r, key in enumerate(("mine", "mine_cv", "mnist")):
