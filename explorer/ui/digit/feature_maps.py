@@ -78,7 +78,6 @@ class LayerColumn(QtWidgets.QWidget):
             else:
                 rows, cols = grid_shape(int(np.prod(st.shape)))
                 panel = MosaicPanel(st.title, TIPS["dense"].format(name=st.name), 1, rows, cols, 1)
-                panel.dense = True  # type: ignore[attr-defined]
             panel.view.cell_clicked.connect(lambda ch, r, col, st=st: self.cell_clicked.emit(st, ch, r, col))
             self.panels[st.name] = panel
             lay.addWidget(panel)

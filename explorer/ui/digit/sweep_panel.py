@@ -85,7 +85,7 @@ class SweepPanel(QtWidgets.QFrame):
         x = np.array(x, np.float32).reshape(28, 28)
 
         def job(_report: Any, _cancel: Any) -> Sweep:
-            return sweep(None, x, name, probs=probs_fn)  # type: ignore[arg-type]
+            return sweep(None, x, name, probs=probs_fn)  # type: ignore[arg-type]  # with probs given, sweep reads no model
 
         self.run_button.setEnabled(False)
         self.readout.setText("sweeping …")

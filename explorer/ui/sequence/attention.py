@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
@@ -336,8 +337,8 @@ class AttentionPanel(QtWidgets.QWidget):
                 return self.layer, h, self._view.start + x, p.y()
         return None
 
-    def _on_clicked(self, event: object) -> None:
-        hit = self._hit(event.scenePos())  # type: ignore[attr-defined]
+    def _on_clicked(self, event: MouseClickEvent) -> None:
+        hit = self._hit(event.scenePos())
         if hit is not None:
             self.choose_head(None if self.head == hit[:2] else hit[:2])
 

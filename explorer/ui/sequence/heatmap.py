@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore
 
 from explorer.ui.sequence.common import (
@@ -136,8 +137,8 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
             return t, u                      # u: the row
         return None
 
-    def _on_clicked(self, event: object) -> None:
-        cell = self._cell_at(event.scenePos())  # type: ignore[attr-defined]
+    def _on_clicked(self, event: MouseClickEvent) -> None:
+        cell = self._cell_at(event.scenePos())
         if cell is not None:
             self.cell_clicked.emit(cell[0], int(self.rows[cell[1]]))
 

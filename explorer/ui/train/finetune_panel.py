@@ -23,6 +23,7 @@ from explorer.errors import ExplorerError
 from explorer.ui.widgets.style import CNN, VAL, pen, plot_widget
 
 if TYPE_CHECKING:                        # (fine-tuning's modules load when a run starts)
+    from explorer.data.mnist import DigitData
     from explorer.training.finetune import FinetuneResult
     from explorer.training.loop import Event
 
@@ -39,7 +40,7 @@ class FinetuneThread(QtCore.QThread):
     done = QtCore.Signal(object)          # FinetuneResult
     failed = QtCore.Signal(str)
 
-    def __init__(self, model: Model, folder: Path, epochs: int, data: object | None = None,
+    def __init__(self, model: Model, folder: Path, epochs: int, data: DigitData | None = None,
                  parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.model, self.folder, self.epochs, self.data = model, folder, epochs, data
@@ -59,7 +60,7 @@ class FinetuneThread(QtCore.QThread):
             self.phase.emit("reading your examples")
             examples = load_examples(self.folder)
             self.phase.emit("measuring the model before fine-tuning")
-            result = finetune(self.model, examples, self.epochs, data=self.data,  # type: ignore[arg-type]
+            result = finetune(self.model, examples, self.epochs, data=self.data,
                               callback=on_event, cancel=self.cancel, phase=self.phase.emit)
         except ExplorerError as exc:
             self.failed.emit(str(exc))
@@ -81,7 +82,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self.setWindowTitle("Fine-tune on my examples")
         self.folder: Path | None = None
         self.model_fn: Callable[[], Model] | None = None
-        self.data: object | None = None            # tests inject a small MNIST slice
+        self.data: DigitData | None = None            # tests inject a small MNIST slice
         self.worker_thread: FinetuneThread | None = None
         self.result: FinetuneResult | None = None
         self._steps: list[int] = []

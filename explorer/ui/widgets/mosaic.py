@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.widgets.colors import LEVELS, diverging
@@ -184,10 +185,10 @@ class MosaicView(pg.GraphicsLayoutWidget):
             return None
         return c, ir, ic
 
-    def _on_click(self, ev: object) -> None:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+    def _on_click(self, ev: MouseClickEvent) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
             return
-        pos = self.box.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+        pos = self.box.mapSceneToView(ev.scenePos())
         hit = self.cell_at(pos.x(), pos.y())
         if hit is not None:
             self.cell_clicked.emit(*hit)
