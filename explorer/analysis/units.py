@@ -8,7 +8,7 @@ to, but not including, its closing quote (after reading the closing quote you ar
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -180,7 +180,7 @@ def rank_units(h: npt.ArrayLike, s: npt.ArrayLike, top: int | None = None) -> li
     return [UnitScore(int(u), float(r[u])) for u in order]
 
 
-def rank_states(states: dict[str, npt.ArrayLike], s: npt.ArrayLike,
+def rank_states(states: Mapping[str, npt.ArrayLike], s: npt.ArrayLike,
                 top: int | None = None) -> list[UnitScore]:
     """{"h": (T, H), "c": (T, H), ...}, s: (T,) -> units of every state by |r|, strongest first."""
     scores = [UnitScore(u.unit, u.r, kind) for kind, h in states.items() for u in rank_units(h, s)]

@@ -137,6 +137,12 @@ class SequenceSession:
         return len(self.ids)
 
     @property
+    def encoder(self) -> Vocab:
+        """The model's vocabulary with an unknown symbol (every character has an id): the ids its
+        embedding reads, before ``encode`` shifts a toy alphabet's ids down by one."""
+        return self._enc
+
+    @property
     def pending(self) -> int:
         """Positions of the current text whose state is not computed yet."""
         return len(self.ids) - self.n_done
@@ -594,7 +600,7 @@ def reference_states(session: SequenceSession, max_chars: int = 6000, seed: int 
                                                  session.hidden_size, bool(session.basis_key))
     if cached is not None:
         return cached
-    ids = session._enc.encode(text[:max_chars + max_chars // 4])
+    ids = session.encoder.encode(text[:max_chars + max_chars // 4])
     # 24 pieces read side by side (a batch) instead of one long sequence: 24x fewer steps in
     # a row, which is most of the Sequence Lab's start-up; each piece's first 50 states (still
     # warming up from the zero state) are left out.

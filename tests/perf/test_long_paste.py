@@ -21,8 +21,8 @@ def test_a_long_paste_arrives_in_pieces_replaces_the_selection_and_undoes_at_onc
     sizes = []
     editor.textChanged.connect(lambda: sizes.append(len(editor.toPlainText())))
     editor.insertFromMimeData(mime)
-    assert editor.paste.busy and len(editor.toPlainText()) < len(text)   # not all at once
-    qtbot.waitUntil(lambda: not editor.paste.busy, timeout=20000)
+    assert editor.pieces.busy and len(editor.toPlainText()) < len(text)   # not all at once
+    qtbot.waitUntil(lambda: not editor.pieces.busy, timeout=20000)
     assert editor.toPlainText() == "head " + text + " tail"
     assert len(set(sizes)) > 2                                           # several pieces
     assert editor.textCursor().position() == editor.document().characterCount() - 1 - len(" tail")
@@ -34,4 +34,4 @@ def test_a_short_paste_is_inserted_at_once(qtbot):
     editor = SequenceEditor()
     qtbot.addWidget(editor)
     editor.insertPlainText("x" * 1000)
-    assert editor.toPlainText() == "x" * 1000 and not editor.paste.busy
+    assert editor.toPlainText() == "x" * 1000 and not editor.pieces.busy

@@ -86,7 +86,7 @@ def test_shutdown_mid_training_stops_the_thread_and_keeps_good_weights(qtbot, tm
                                epochs=20, steps_per_epoch=500))
     lab.start()
     qtbot.waitUntil(lambda: lab.loss_panel.n_points() > 10, timeout=20000)
-    thread = lab.thread
+    thread = lab.worker_thread
     lab.stop(wait_ms=10000)         # shutdown() is this with 0.8 s; a generous wait here, and yet:
     assert not thread.isRunning()   # before, thread.quit was queued to this blocked GUI thread:
     lab.shutdown()                  # the wait always ran out with the thread still running

@@ -46,9 +46,9 @@ def test_click_on_kernel_switches_channel_off_exactly(qtbot, lab, model, ui):
     expected = np.asarray(zeroed(model, 3, 2).trace(x).probs, np.float32).reshape(-1)
     np.testing.assert_array_equal(lab.probabilities(), expected)
     np.testing.assert_array_equal(lab.prob_panel.bars.ghost, before)          # ghost = unedited
-    assert lab.kernels.panels[1].view._edit_marks.path().elementCount() > 0    # crossed out
+    assert lab.kernels.panels[1].view.crossed_marks.path().elementCount() > 0    # crossed out
     relu2 = next(st for st in lab.session.stages if st.index == 4)
-    assert lab.layers.panels[relu2.name].view._edit_marks.path().elementCount() > 0
+    assert lab.layers.panels[relu2.name].view.crossed_marks.path().elementCount() > 0
     assert np.all(lab.reading.trace.outputs[4][0, 2] == 0)
     click_tile(qtbot, lab.kernels.panels[1].view, 2)                           # again: back on
     assert not lab.session.edits.active

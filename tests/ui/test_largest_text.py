@@ -25,8 +25,8 @@ def test_save_then_open_the_largest_text(qtbot, ui, tmp_path):
 
     seq.editor.setPlainText("short")
     assert win.open_session(path), win.last_session_error
-    assert seq.editor.paste.busy                       # streamed in pieces, not in one block
-    qtbot.waitUntil(lambda: not seq.editor.paste.busy, timeout=120_000)
+    assert seq.editor.pieces.busy                       # streamed in pieces, not in one block
+    qtbot.waitUntil(lambda: not seq.editor.pieces.busy, timeout=120_000)
     assert seq.editor.toPlainText() == text
     assert seq.cursor_index() == 123_456
     seq.editor.undo()                                  # the whole replacement is one undo step

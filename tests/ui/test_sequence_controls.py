@@ -67,7 +67,7 @@ def test_unit_finder_without_states_finds_nothing(qtbot):
     qtbot.addWidget(finder)
     found = []
     finder.unit_found.connect(lambda u, st: found.append(u))
-    finder.find()
+    finder.find_units()
     assert found == [] and finder.last_ranking == []
 
 

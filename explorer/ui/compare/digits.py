@@ -90,7 +90,8 @@ class DigitsPanel(QtWidgets.QWidget):
         self._samples_loaded = False      # loaded on first use: keeps window start-up fast
         self._sample_i = 0
         self.image: np.ndarray | None = None
-        self.p_cnn = self.p_rnn = None
+        self.p_cnn: np.ndarray | None = None
+        self.p_rnn: np.ndarray | None = None
         self._build(notice)
         self._shown_once = False
 
@@ -303,7 +304,7 @@ class DigitsPanel(QtWidgets.QWidget):
             name = str(m["name"])
             rob = m["robustness"]
             assert isinstance(rob, dict)
-            h = [float(m["accuracy"])] + [float(rob[c]) for c in ROBUSTNESS]   # type: ignore[arg-type]
+            h = [float(m["accuracy"])] + [float(rob[c]) for c in ROBUSTNESS]   # type: ignore[arg-type]  # figures: JSON numbers checked on load, typed object
             bar = pg.BarGraphItem(x=np.arange(len(CHANGES)) - 0.4 + w * (j + 0.5), height=h, width=w * 0.92,
                                   brush=COLOURS.get(name, MUTED), pen=None)
             pi.addItem(bar)
@@ -313,7 +314,7 @@ class DigitsPanel(QtWidgets.QWidget):
         key = " ".join(f"<span style='color:{COLOURS.get(str(m['name']), MUTED)}'>■</span>{m['name']}" for m in models)
         pi.setTitle(f"<b>Held-out writers: accuracy after each change</b><br>{key}", color=FG, size="9pt")
         pi.setXRange(-0.6, len(CHANGES) - 0.4, padding=0)
-        base = [f"{m['name']} {100 * float(m['multi_stroke_accuracy']):.1f} %" for m in models   # type: ignore[arg-type]
+        base = [f"{m['name']} {100 * float(m['multi_stroke_accuracy']):.1f} %" for m in models   # type: ignore[arg-type]  # figures: JSON numbers checked on load, typed object
                 if isinstance(m.get("multi_stroke_accuracy"), (int, float))]
         self.robust_plot.setToolTip(self.robust_plot.toolTip() + "\n\n'reorder' and '−stroke' are measured on the "
                                     "multi-stroke digits only" + (f" (unchanged: {', '.join(base)})" if base else "") + ".")
@@ -331,9 +332,9 @@ class DigitsPanel(QtWidgets.QWidget):
             acc = m["accuracy"] if m is not None else val_acc
             if params is None and m is not None:
                 params = m["params"]
-            ms = f"{float(m['ms_per_reading']):.2f}" if m is not None else "—"   # type: ignore[arg-type]
+            ms = f"{float(m['ms_per_reading']):.2f}" if m is not None else "—"   # type: ignore[arg-type]  # figures: JSON numbers checked on load, typed object
             guess = "no pen" if probs is None else f"{int(np.argmax(probs))}  ({float(np.max(probs)):.0%})"
-            cells = [label, guess, f"{float(acc):.1%}" if acc is not None else "unknown",  # type: ignore[arg-type]
+            cells = [label, guess, f"{float(acc):.1%}" if acc is not None else "unknown",  # type: ignore[arg-type]  # figures: JSON numbers checked on load, typed object
                      f"{params:,}" if isinstance(params, int) else "—", ms, str(reads)]
             cells[5] = SHORT_READS.get(label, cells[5])
             for c, text in enumerate(cells):

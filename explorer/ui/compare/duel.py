@@ -83,7 +83,7 @@ class DuelPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.duel: Duel | None = None
-        self.thread: QtCore.QThread | None = None
+        self.worker_thread: QtCore.QThread | None = None
         self.worker: DuelWorker | None = None
         self._build()
         self._new_duel()
@@ -95,7 +95,9 @@ class DuelPanel(QtWidgets.QWidget):
             self.task.addItem(name, key)
         self.task.setToolTip("Long-range recall: remember the first symbol until '?'.\n"
                              "Local motif: does 'abc' occur anywhere in the sequence?")
-        self.distance = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=1, maximum=60, value=20)
+        self.distance = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.distance.setRange(1, 60)
+        self.distance.setValue(20)
         self.distance.setToolTip("How many filler symbols separate the key from the '?' (recall only).")
         self.distance_label = QtWidgets.QLabel()
         self.steps = QtWidgets.QSpinBox(minimum=20, maximum=5000, value=400, singleStep=50)
@@ -207,6 +209,7 @@ class DuelPanel(QtWidgets.QWidget):
         self.distance_label.setText(f"{self.distance.value():>2d}")
         self.duel = Duel(task, self.distance.value(), self.steps.value())
         d = self.duel
+        assert d is not None                     # _new_duel() runs in __init__
         self._legend()
         self.progress.setRange(0, d.steps)
         self.progress.setValue(0)
@@ -235,6 +238,7 @@ class DuelPanel(QtWidgets.QWidget):
     def _legend(self, seconds: dict[str, float] | None = None) -> None:
         """The legend row: each network's colour, parameters and training time (when known)."""
         d = self.duel
+        assert d is not None                     # _new_duel() runs in __init__
         parts = []
         for name, n in d.n_params.items():
             colour = STYLES[self._key(name)][0]
@@ -250,6 +254,7 @@ class DuelPanel(QtWidgets.QWidget):
     def _draw_costs(self) -> None:
         """The cost of one more symbol against the length read so far (from the architectures)."""
         d = self.duel
+        assert d is not None                     # _new_duel() runs in __init__
         lengths, costs = d.step_costs()
         shown = {self._key(n) for n in d.names}
         for key, item in self.cost.items():
@@ -278,6 +283,7 @@ class DuelPanel(QtWidgets.QWidget):
         (the tab opens on figures, not on an untrained network)."""
         from explorer.ui.compare.snapshot import load_snapshot, running_mean
         d = self.duel
+        assert d is not None                     # _new_duel() runs in __init__
         snap = load_snapshot(d.task, d.distance, d.steps, d.names, d.sample_text())
         self.snapshot_shown = snap is not None
         self.train_btn.setText("Train again live" if snap else "Train all")
@@ -310,6 +316,7 @@ class DuelPanel(QtWidgets.QWidget):
         ctx = self.duel.context if self.duel is not None else None
         self.context_band.setVisible(recall and ctx is not None)
         if recall:
+            assert self.duel is not None             # recall is only true with a duel
             self.band.setRegion((0, self.duel.field - 1.5))    # distance d is visible iff d + 2 <= field
             if ctx is not None:
                 self.context_band.setRegion((0, ctx - 1.5))   # the key is in its window iff d + 2 <= context
@@ -321,6 +328,7 @@ class DuelPanel(QtWidgets.QWidget):
 
     def _draw_sample(self, influence: dict[str, np.ndarray] | None = None) -> None:
         d = self.duel
+        assert d is not None                     # _new_duel() runs in __init__
         text = d.sample_text()
         t = len(text)
         mp = self.mem_plot.getPlotItem()
@@ -340,7 +348,7 @@ class DuelPanel(QtWidgets.QWidget):
 
     # -- running -------------------------------------------------------------------------
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.worker_thread is not None and self.worker_thread.isRunning()
 
     def train(self) -> None:
         if self.running():
@@ -352,24 +360,26 @@ class DuelPanel(QtWidgets.QWidget):
             self.snapshot_shown = False
             self.progress.setValue(0)
         self.progress.setFormat("step %v / %m")
+        assert self.duel is not None             # _new_duel() above when there was none
         self.worker = DuelWorker(self.duel)
-        self.thread = QtCore.QThread(self)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
+        self.worker_thread = QtCore.QThread(self)
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.run)
         self.worker.progress.connect(self._on_progress)
         self.worker.evaluated.connect(self._on_eval)
         # direct: quit even while the GUI thread blocks in stop(wait_ms) (a queued quit never ran)
-        self.worker.finished.connect(self.thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
+        self.worker.finished.connect(self.worker_thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
         self.worker.finished.connect(lambda: self.status.emit("Compare: training finished"))
-        self.thread.start()
+        self.worker_thread.start()
 
     def stop(self, wait_ms: int = 0) -> None:
         if self.worker is not None:
             self.worker.cancel.set()
-        if wait_ms and self.thread is not None:
-            self.thread.wait(wait_ms)
+        if wait_ms and self.worker_thread is not None:
+            self.worker_thread.wait(wait_ms)
 
     def _on_progress(self, p: dict) -> None:
+        assert self.duel is not None             # a worker only runs a duel that exists
         names = self.duel.names
         for step, metrics in p["points"]:
             for name in names:
@@ -387,6 +397,7 @@ class DuelPanel(QtWidgets.QWidget):
             after_repaint(self.worker.drawn)
 
     def _on_eval(self, e: dict) -> None:
+        assert self.duel is not None             # a worker only runs a duel that exists
         for name in self.duel.names:
             self.acc[self._key(name)].setData(e["grid"], e["acc"][name])
         self._draw_sample(e["influence"])

@@ -77,7 +77,7 @@ class CompareLab(QtWidgets.QWidget):
     def restore_settings(self, s: QtCore.QSettings | None = None) -> None:
         if s is not None:
             try:
-                self.tabs.setCurrentIndex(int(s.value("compare/tab", 0)))
+                self.tabs.setCurrentIndex(int(str(s.value("compare/tab", 0))))   # INI stores text
             except (TypeError, ValueError):
                 pass
 

@@ -14,7 +14,7 @@ import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.digits import DigitSession
-from explorer.session.drawing import REF
+from explorer.session.drawing import REF, DrawingState, Stroke
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 INK = QtGui.QColor(25, 25, 35)
@@ -61,7 +61,7 @@ class DigitCanvas(QtWidgets.QWidget):
         # paper + finished drawing at device pixels; the pen stroke in progress is added to
         # it segment by segment, so a move costs one segment whatever is already drawn
         self._layer: QtGui.QImage | None = None
-        self._layer_state: object = None           # the committed DrawingState it shows
+        self._layer_state: DrawingState | None = None           # the committed DrawingState it shows
         self._layer_live = (-1, 0)                 # (stroke_count, points of it painted)
         self.setAcceptDrops(True)
         self.setMinimumSize(200, 200)
@@ -151,7 +151,7 @@ class DigitCanvas(QtWidgets.QWidget):
         self.update()
 
     # -- painting -------------------------------------------------------------------
-    def paint_drawing(self, p: QtGui.QPainter, target: QtCore.QRectF, state: object = None) -> None:
+    def paint_drawing(self, p: QtGui.QPainter, target: QtCore.QRectF, state: DrawingState | None = None) -> None:
         """Paper, background image and strokes into ``target`` (shared with PNG export)."""
         p.fillRect(target, PAPER)
         p.save()
@@ -160,10 +160,10 @@ class DigitCanvas(QtWidgets.QWidget):
         k = target.width() / REF
         p.scale(k, k)
         state = self.session.state if state is None else state
-        if state.background is not None:  # type: ignore[attr-defined]
-            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))  # type: ignore[attr-defined]
+        if state.background is not None:
+            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        for s in state.strokes:  # type: ignore[attr-defined]
+        for s in state.strokes:
             p.setPen(ink_pen(s.width))
             pts = s.points
             if len(pts) == 1:
@@ -229,7 +229,7 @@ class DigitCanvas(QtWidgets.QWidget):
         x0, y0 = r[:, 0].min(), r[:, 1].min()
         return QtCore.QRectF(x0, y0, r[:, 2].max() - x0, r[:, 3].max() - y0)
 
-    def _repaint_region(self, layer: QtGui.QImage, state: object, rect: QtCore.QRectF) -> None:
+    def _repaint_region(self, layer: QtGui.QImage, state: DrawingState, rect: QtCore.QRectF) -> None:
         """Repaint ``rect`` (reference units) of the layer: only the segments that reach it."""
         side = layer.width()
         p = QtGui.QPainter(layer)
@@ -237,12 +237,12 @@ class DigitCanvas(QtWidgets.QWidget):
         p.scale(k, k)
         p.setClipRect(rect)
         p.fillRect(rect, PAPER)
-        if state.background is not None:  # type: ignore[attr-defined]
-            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))  # type: ignore[attr-defined]
+        if state.background is not None:
+            p.drawImage(QtCore.QRectF(0, 0, REF, REF), self._background_image(state.background))
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         lo = np.array([rect.left(), rect.top()])
         hi = np.array([rect.right(), rect.bottom()])
-        for s in state.strokes:  # type: ignore[attr-defined]
+        for s in state.strokes:
             pts, reach = s.points, s.width / 2.0 + 1.0
             p.setPen(ink_pen(s.width))
             if len(pts) == 1:
@@ -258,13 +258,13 @@ class DigitCanvas(QtWidgets.QWidget):
                 p.drawPolyline(qpolygon(pts[i:j + 1]))
         p.end()
 
-    def _polygon(self, stroke: object) -> QtGui.QPolygonF:
+    def _polygon(self, stroke: Stroke) -> QtGui.QPolygonF:
         """Stroke -> QPolygonF, cached per (immutable) stroke; the live one is rebuilt."""
         key = id(stroke)
         hit = self._poly_cache.get(key)
         if hit is not None and hit[0] is stroke:
             return hit[1]
-        poly = qpolygon(stroke.points)  # type: ignore[attr-defined]
+        poly = qpolygon(stroke.points)
         if len(self._poly_cache) > 512:
             self._poly_cache.clear()
         self._poly_cache[key] = (stroke, poly)
@@ -336,8 +336,8 @@ def load_ink(path: str | Path) -> np.ndarray:
                          QtCore.Qt.TransformationMode.SmoothTransformation)
     img = img.convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
     h, w = img.height(), img.width()
-    gray = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())[:, :w]
-    gray = gray.astype(np.float32) / 255.0
+    gray8 = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())[:, :w]
+    gray = gray8.astype(np.float32) / 255.0
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     ink = 1.0 - gray if float(border.mean()) > 0.5 else gray
     out = np.zeros((REF, REF), np.float32)

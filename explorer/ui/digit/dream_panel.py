@@ -147,7 +147,7 @@ class DreamPanel(QtWidgets.QFrame):
             def on_step(step: int, image: np.ndarray, act: float) -> bool:
                 report((step, image, act))
                 return cancel.is_set()
-            return dream(model, target, settings, seed, start, on_step)  # type: ignore[arg-type]
+            return dream(model, target, settings, seed, start, on_step)
 
         self._trace = []
         self.curve.setData([], [])

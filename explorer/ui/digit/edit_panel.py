@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from explorer.engine import Model
 from explorer.session.digits import DigitSession
+from explorer.ui.widgets.mosaic import MosaicView
 
 OFF = (200, 30, 30)
 SCALED = (130, 60, 200)     # purple: not the orange of the inspector's selection
@@ -31,35 +32,12 @@ def editable_layers(model: Model) -> list[tuple[int, str, int]]:
     return out
 
 
-def mark_tiles(view: object, marks: dict[int, str]) -> None:
-    """Cross out tiles marked "off", outline the others, on a MosaicView (item built once)."""
-    item = getattr(view, "_edit_marks", None)
-    if item is None:
-        item = QtWidgets.QGraphicsPathItem()
-        item.setZValue(20)
-        view.box.addItem(item)  # type: ignore[attr-defined]
-        scaled = QtWidgets.QGraphicsPathItem()
-        scaled.setZValue(20)
-        scaled.setPen(pg.mkPen(SCALED, width=2.5, cosmetic=True, style=QtCore.Qt.PenStyle.DashLine))
-        view.box.addItem(scaled)  # type: ignore[attr-defined]
-        item.setPen(pg.mkPen(OFF, width=2.5, cosmetic=True))
-        view._edit_marks, view._edit_scaled = item, scaled  # type: ignore[attr-defined]
-    off, other = QtGui.QPainterPath(), QtGui.QPainterPath()
-    for c, mark in marks.items():
-        if not 0 <= c < view.n:  # type: ignore[attr-defined]
-            continue
-        y, x = view._origin(c)  # type: ignore[attr-defined]
-        h, w = view.h, view.w  # type: ignore[attr-defined]
-        if mark == "off":
-            off.addRect(QtCore.QRectF(x, y, w, h))
-            off.moveTo(x, y)
-            off.lineTo(x + w, y + h)
-            off.moveTo(x + w, y)
-            off.lineTo(x, y + h)
-        else:
-            other.addRect(QtCore.QRectF(x, y, w, h))
-    item.setPath(off)
-    view._edit_scaled.setPath(other)  # type: ignore[attr-defined]
+def mark_tiles(view: MosaicView, marks: dict[int, str]) -> None:
+    """Cross out tiles marked "off", outline the others (scaled, re-kerneled), on a mosaic."""
+    view.mark_tiles([c for c, mark in marks.items() if mark == "off"],
+                    [c for c, mark in marks.items() if mark != "off"],
+                    pg.mkPen(OFF, width=2.5, cosmetic=True),
+                    pg.mkPen(SCALED, width=2.5, cosmetic=True, style=QtCore.Qt.PenStyle.DashLine))
 
 
 class EditPanel(QtWidgets.QFrame):
@@ -76,7 +54,9 @@ class EditPanel(QtWidgets.QFrame):
         self.layer_box.setToolTip("Which layer (its state-dict index, as in `classify --ablate L:C`)")
         self.channel = QtWidgets.QSpinBox()
         self.channel.setToolTip("Which output channel (conv) or unit (dense) of that layer")
-        self.scale = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0, maximum=200, value=100)
+        self.scale = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.scale.setRange(0, 200)
+        self.scale.setValue(100)
         self.scale.setToolTip("Multiply the channel's weights and bias (so its output) by 0…2; 0 switches it off")
         self.scale_label = QtWidgets.QLabel("×1.00")
         self.off_button = QtWidgets.QPushButton("Switch off")
@@ -159,12 +139,12 @@ class EditPanel(QtWidgets.QFrame):
         """Switch a channel off, or back to as learned if it is off."""
         edits = self.session.edits
         scale = 1.0 if edits.scales.get((layer, channel), 1.0) == 0.0 else 0.0
-        self.session.set_channel_scale(layer, channel, scale)  # type: ignore[attr-defined]
+        self.session.set_channel_scale(layer, channel, scale)
         self.select(layer, channel)
         self.edited.emit()
 
     def reset_all(self) -> None:
-        self.session.reset_edits()  # type: ignore[attr-defined]
+        self.session.reset_edits()
         self._sync()
         self.edited.emit()
 
@@ -219,7 +199,7 @@ class EditPanel(QtWidgets.QFrame):
         cur = self._current()
         if self._quiet or cur is None:
             return
-        self.session.set_channel_scale(cur[0], cur[1], v / 100.0)  # type: ignore[attr-defined]
+        self.session.set_channel_scale(cur[0], cur[1], v / 100.0)
         self._sync()
         self.edited.emit()
 
@@ -232,7 +212,7 @@ class EditPanel(QtWidgets.QFrame):
         learned = np.asarray(self.session.unedited_model.layers[layer].params["weight"][ch, self.in_channel.value()])
         same = np.abs(k - learned) < 5e-4                 # untouched boxes keep the learned float exactly
         k = np.where(same, learned, k)
-        self.session.set_kernel(layer, ch, self.in_channel.value(), k)  # type: ignore[attr-defined]
+        self.session.set_kernel(layer, ch, self.in_channel.value(), k)
         self._sync()
         self.edited.emit()
 

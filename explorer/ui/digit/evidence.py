@@ -98,7 +98,7 @@ class EvidencePanel(QtWidgets.QFrame):
 
     def load(self, model: Model, data: Any = None) -> None:
         def job(_report: Any, _cancel: Any) -> Evidence:
-            return build_evidence(model, data)  # type: ignore[arg-type]
+            return build_evidence(model, data)
         self.load_button.setEnabled(False)
         self.status.setText("loading images and running the model …")
         self.runner.start(job, None, self._on_loaded, failed_to(self.load_button, self.status, self.finished))
@@ -133,7 +133,7 @@ class EvidencePanel(QtWidgets.QFrame):
             self.near.view.show_maps(np.zeros((8, 28, 28), np.float32))
             self.near_labels.setText("" if self.evidence is not None else "Load the images to see the nearest ones.")
             return
-        idx, dist = nearest(self.evidence, model, x, 8)  # type: ignore[arg-type]
+        idx, dist = nearest(self.evidence, model, x, 8)
         self.near.view.show_maps(self.evidence.x_train[idx])
         self.near_labels.setText("labels: " + "  ".join(f"<b>{self.evidence.y_train[i]}</b> ({d:.1f})"
                                                         for i, d in zip(idx, dist)))

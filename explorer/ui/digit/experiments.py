@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.data.preprocess import resize
 from explorer.engine import Model
@@ -136,7 +136,8 @@ class DigitExperiments(QtCore.QObject):
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
         """A double-click on a feature map switches its channel off (pyqtgraph's scene drops doubles)."""
-        if ev.type() == QtCore.QEvent.Type.MouseButtonDblClick and obj in self._map_views:
+        if (ev.type() == QtCore.QEvent.Type.MouseButtonDblClick and isinstance(ev, QtGui.QMouseEvent)
+                and obj in self._map_views):
             stage, view = self._map_views[obj]
             pos = view.box.mapSceneToView(view.mapToScene(ev.position().toPoint()))
             hit = view.cell_at(pos.x(), pos.y())
@@ -183,9 +184,9 @@ class DigitExperiments(QtCore.QObject):
             if st.kind not in ("conv", "relu", "pool"):
                 continue
             conv = st.index - {"conv": 0, "relu": 1, "pool": 2}[st.kind]
-            panel = self.layers.panels.get(st.name)
-            if panel is not None and conv >= 0:
-                mark_tiles(panel.view, edits.edited_channels(conv))
+            maps = self.layers.panels.get(st.name)
+            if maps is not None and conv >= 0:
+                mark_tiles(maps.view, edits.edited_channels(conv))
 
     # -- actions ---------------------------------------------------------------------------
     def run_sweep(self) -> bool:

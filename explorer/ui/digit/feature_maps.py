@@ -78,7 +78,6 @@ class LayerColumn(QtWidgets.QWidget):
             else:
                 rows, cols = grid_shape(int(np.prod(st.shape)))
                 panel = MosaicPanel(st.title, TIPS["dense"].format(name=st.name), 1, rows, cols, 1)
-                panel.dense = True  # type: ignore[attr-defined]
             panel.view.cell_clicked.connect(lambda ch, r, col, st=st: self.cell_clicked.emit(st, ch, r, col))
             self.panels[st.name] = panel
             lay.addWidget(panel)
@@ -92,12 +91,15 @@ class LayerColumn(QtWidgets.QWidget):
         # the maps shrink until every layer fits the height it is shown in (a scroll area's
         # viewport: the column is never taller than the window unless the network is deep)
         panels = list(self.panels.values())
-        room = self.parentWidget().height() if self.parentWidget() is not None else None
-        fit_heights(panels, fitted_width(panels, self.width() - 8, room, self.layout().spacing()))
+        parent, lay = self.parentWidget(), self.layout()
+        assert lay is not None                   # built in __init__
+        room = parent.height() if parent is not None else None
+        fit_heights(panels, fitted_width(panels, self.width() - 8, room, lay.spacing()))
 
     def event(self, ev: QtCore.QEvent) -> bool:
-        if ev.type() == QtCore.QEvent.Type.ParentChange and self.parentWidget() is not None:
-            self.parentWidget().installEventFilter(self)       # its height changes alone, too
+        parent = self.parentWidget()
+        if ev.type() == QtCore.QEvent.Type.ParentChange and parent is not None:
+            parent.installEventFilter(self)       # its height changes alone, too
         return super().event(ev)
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)

@@ -124,7 +124,7 @@ class GalleryWindow(QtWidgets.QDialog):
                 continue
         if not xs:
             return []
-        probs = predict_proba(self.model_fn(), np.stack(xs).astype(np.float32))  # type: ignore[arg-type]
+        probs = predict_proba(self.model_fn(), np.stack(xs).astype(np.float32))
         return [(ex, int(p.argmax()), float(p.max())) for ex, p in zip(ok, probs)]
 
     def reload(self) -> None:

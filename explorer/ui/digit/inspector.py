@@ -7,6 +7,8 @@ output for that cell, so the two can be compared.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -122,7 +124,8 @@ class InspectorPanel(QtWidgets.QFrame):
         if len(self._rows) == n and getattr(self, "_kind", None) == kind:
             return
         while self.grid.count():
-            w = self.grid.takeAt(0).widget()
+            item = self.grid.takeAt(0)
+            w = item.widget() if item is not None else None
             if w is not None:
                 w.hide()
                 w.setParent(None)
@@ -133,6 +136,7 @@ class InspectorPanel(QtWidgets.QFrame):
             if h:
                 self.grid.addWidget(_label(f"<i>{h}</i>"), 0, col)
         for i in range(n):
+            row: tuple[QtWidgets.QWidget, ...]
             if kind == "conv":
                 row = (_label(""), NumberGrid(), _label("⊙", True), NumberGrid(), _label("=", True),
                        NumberGrid())
@@ -149,8 +153,10 @@ class InspectorPanel(QtWidgets.QFrame):
         cell = 40 if n == 1 else 33
         self._ensure_rows(n, "conv")
         for i, row in enumerate(self._rows):
-            row[0].setText(f"in {i}<br>Σ&nbsp;<b>{num(ex.channel_sums[i])}</b>" if n > 1 else "")
-            for g, v in zip((row[1], row[3], row[5]), (ex.patch[i], ex.kernel[i], ex.products[i])):
+            head = cast(QtWidgets.QLabel, row[0])        # a conv row: label, grid, ⊙, grid, =, grid
+            head.setText(f"in {i}<br>Σ&nbsp;<b>{num(ex.channel_sums[i])}</b>" if n > 1 else "")
+            grids = cast(tuple[NumberGrid, NumberGrid, NumberGrid], (row[1], row[3], row[5]))
+            for g, v in zip(grids, (ex.patch[i], ex.kernel[i], ex.products[i])):
                 g.cell = cell
                 g.set_values(v)
         self.subtitle.setText(title)
@@ -163,7 +169,7 @@ class InspectorPanel(QtWidgets.QFrame):
         """The max-pool window with its winner outlined, and the max."""
         self.explanation = ex
         self._ensure_rows(1, "pool")
-        self._rows[0][0].set_values(ex.window, ex.winner)
+        cast(NumberGrid, self._rows[0][0]).set_values(ex.window, ex.winner)
         self.subtitle.setText(title)
         r, c = ex.winner
         self.result.setText(f"max of the window = <b style='color:#c82828'>{num(ex.value)}</b>"

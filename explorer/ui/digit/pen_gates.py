@@ -95,7 +95,7 @@ class PenGatesPanel(QtWidgets.QFrame):
     def _show(self, values: np.ndarray) -> None:
         self.pixels = px = np.ascontiguousarray(gate_pixels(values, self.lut))
         rows, n = px.shape
-        img = QtGui.QImage(px, n, rows, px.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        img = QtGui.QImage(px, n, rows, px.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)  # type: ignore[call-overload]  # any buffer; the stub names bytes/memoryview
         self.image.setPixmap(QtGui.QPixmap.fromImage(img))      # a copy: ``pixels`` may be replaced
 
     def show_frame(self, frame: PenFrame | None) -> None:

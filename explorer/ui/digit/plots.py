@@ -50,6 +50,6 @@ class DigitImage(pg.GraphicsLayoutWidget):
         box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
         self.setFixedSize(side, side)
 
-    def show(self, ink: np.ndarray | None) -> None:  # type: ignore[override]
+    def show(self, ink: np.ndarray | None) -> None:
         img = np.ones((28, 28), np.float32) if ink is None else 1.0 - np.asarray(ink, np.float32).reshape(28, 28)
         self.image.setImage(np.ascontiguousarray(img), autoLevels=False, levels=(0.0, 1.0))

@@ -51,13 +51,14 @@ class ReplayPanel(QtWidgets.QFrame):
         self.runner = JobRunner(self)
         self.plot, self.curves = class_plot("P(class) over drawing time", "pen time (points drawn)", TIP)
         pi = self.plot.getPlotItem()
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((230, 170, 0), width=2))
+        self.time_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((230, 170, 0), width=2))
         self.settled = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c82828", width=2, style=QtCore.Qt.PenStyle.DashLine),
                                        label="settled", labelOpts={"position": 0.95, "color": "#c82828"})
         self.settled.setVisible(False)           # until a replay says when
-        pi.addItem(self.cursor)
+        pi.addItem(self.time_line)
         pi.addItem(self.settled)
-        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0, maximum=0)
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
         self.slider.setToolTip("Pen time: the drawing as it was after this many points")
         self.play_button = QtWidgets.QPushButton("▶ Play")
         self.compute_button = QtWidgets.QPushButton("Replay")
@@ -144,7 +145,7 @@ class ReplayPanel(QtWidgets.QFrame):
 
     def _show(self, i: int) -> None:
         t, p = int(self.times[i]), self.probs[i]
-        self.cursor.setValue(t)
+        self.time_line.setValue(t)
         self.image.show(self.inputs[i])
         if np.isnan(p).any():
             self.readout.setText(f"after {t} of {int(self.times[-1])} pen points: not a digit yet")

@@ -24,6 +24,7 @@ def _signature(splitter: QtWidgets.QSplitter) -> tuple[object, ...]:
     out: list[object] = [splitter.count(), splitter.orientation()]
     for i in range(splitter.count()):
         w = splitter.widget(i)
+        assert w is not None                     # i < count()
         p = w.sizePolicy()
         hint = w.sizeHint()
         h, v = p.horizontalPolicy(), p.verticalPolicy()

@@ -44,10 +44,10 @@ class SweepPanel(QtWidgets.QFrame):
         self.flip_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c82828", width=2, style=QtCore.Qt.PenStyle.DashLine),
                                          label="flips", labelOpts={"position": 0.95, "color": "#c82828"})
         self.flip_line.setVisible(False)
-        self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen((230, 170, 0), width=2))
-        self.cursor.setToolTip("Drag: the transformed input at this value is shown on the right")
+        self.value_line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen((230, 170, 0), width=2))
+        self.value_line.setToolTip("Drag: the transformed input at this value is shown on the right")
         pi.addItem(self.flip_line)
-        pi.addItem(self.cursor)
+        pi.addItem(self.value_line)
         self.image = DigitImage(SIDE)
         self.image.setToolTip("The 28×28 network input after the transform at the cursor (ink dark)")
         self.readout = QtWidgets.QLabel("Draw a digit, then sweep.")
@@ -74,7 +74,7 @@ class SweepPanel(QtWidgets.QFrame):
         lay.addWidget(class_key())
         lay.addLayout(body, 1)
         self.setToolTip(TIP)
-        self.cursor.sigPositionChanged.connect(self._on_cursor)
+        self.value_line.sigPositionChanged.connect(self._on_cursor)
 
     def run(self, x: np.ndarray | None, probs_fn: Callable[[np.ndarray], np.ndarray]) -> bool:
         """Sweep ``x`` (28, 28) in a worker; False (and a message) when there is no drawing."""
@@ -85,7 +85,7 @@ class SweepPanel(QtWidgets.QFrame):
         x = np.array(x, np.float32).reshape(28, 28)
 
         def job(_report: Any, _cancel: Any) -> Sweep:
-            return sweep(None, x, name, probs=probs_fn)  # type: ignore[arg-type]
+            return sweep(None, x, name, probs=probs_fn)  # type: ignore[arg-type]  # with probs given, sweep reads no model
 
         self.run_button.setEnabled(False)
         self.readout.setText("sweeping …")
@@ -107,8 +107,8 @@ class SweepPanel(QtWidgets.QFrame):
         self.flip_line.setVisible(bool(flips))
         if flips:
             self.flip_line.setValue(flips[0])
-        self.cursor.setBounds((float(s.values[0]), float(s.values[-1])))
-        self.cursor.setValue(identity_value(s.transform))
+        self.value_line.setBounds((float(s.values[0]), float(s.values[-1])))
+        self.value_line.setValue(identity_value(s.transform))
         self._on_cursor()
         self.finished.emit()
 
@@ -116,7 +116,7 @@ class SweepPanel(QtWidgets.QFrame):
         s = self.result
         if s is None:
             return
-        i = int(np.argmin(np.abs(s.values - self.cursor.value())))
+        i = int(np.argmin(np.abs(s.values - self.value_line.value())))
         self.image.show(s.images[i])
         flips = s.flips()
         flip = (f"flips at {flips[0]:g} (to {s.labels[list(s.values).index(flips[0])]})" if flips

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
@@ -201,7 +202,7 @@ class AttentionPanel(QtWidgets.QWidget):
     def show_attention(self, v: AttentionView | None) -> None:
         """Draw one frame's attention (None or nothing read yet: the empty state)."""
         key = None if v is None else (v.query, v.key_start, v.start, v.layer, v.chars, v.pattern_chars)
-        if key is not None and key == self._shown and self._view is not None and np.array_equal(
+        if v is not None and key == self._shown and self._view is not None and np.array_equal(
                 v.rows, self._view.rows) and np.array_equal(v.pattern, self._view.pattern):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._view = key, v
@@ -336,8 +337,8 @@ class AttentionPanel(QtWidgets.QWidget):
                 return self.layer, h, self._view.start + x, p.y()
         return None
 
-    def _on_clicked(self, event: object) -> None:
-        hit = self._hit(event.scenePos())  # type: ignore[attr-defined]
+    def _on_clicked(self, event: MouseClickEvent) -> None:
+        hit = self._hit(event.scenePos())
         if hit is not None:
             self.choose_head(None if self.head == hit[:2] else hit[:2])
 

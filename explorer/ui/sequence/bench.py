@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 
-def _app() -> Any:
+def make_app() -> Any:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import QtWidgets
 
@@ -20,7 +20,7 @@ def _app() -> Any:
     return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
 
 
-def _lab(app: Any, model: str | None = None) -> Any:
+def open_lab(app: Any, model: str | None = None) -> Any:
     """The lab on a code model: the first in the picker, or the one labelled `model`."""
     from explorer.ui.sequence.lab import SequenceLab
     lab = SequenceLab(settings=None)
@@ -41,22 +41,19 @@ def _lab(app: Any, model: str | None = None) -> Any:
     return lab
 
 
-def _model_name(lab: Any) -> str:
+def model_name(lab: Any) -> str:
     name = lab.session.name
     return lab.model_combo.currentText() if name.endswith(".npz") else name
 
 
-def _code_text(n_chars: int) -> str:
+def code_text(n_chars: int) -> str:
     from explorer.ui.sequence.presets import PYTHON_FUNCTION
     return (PYTHON_FUNCTION * (n_chars // len(PYTHON_FUNCTION) + 1))[:n_chars]
 
 
-def _wait_idle(app: Any, lab: Any, timeout: float = 60.0) -> None:
+def wait_idle(app: Any, lab: Any, timeout: float = 60.0) -> None:
     end = time.perf_counter() + timeout
-    s = lab.session
-    while (s.pending or s.text != lab.editor.toPlainText() or lab._sync_timer.isActive()
-           or getattr(getattr(lab.editor, "paste", None), "busy", False)
-           or lab.scheduler.timer.isActive() or lab._chunk_timer.isActive()):
+    while not lab.is_idle():
         app.processEvents()
         if time.perf_counter() > end:
             raise TimeoutError("the Sequence Lab did not settle")
@@ -76,7 +73,8 @@ class _PaintSpy:
                     spy.painted.add(id(obj))
                 return False
 
-        self.widgets, self.painted = widgets, set()
+        self.widgets = widgets
+        self.painted: set[int] = set()
         self._filter = _Filter()
         for w in widgets.values():
             w.installEventFilter(self._filter)
@@ -129,17 +127,17 @@ def measure_keystroke_latency(n_chars: int = 2000, n_keys: int = 100, model: str
     """
     from PySide6 import QtGui
     from PySide6.QtTest import QTest
-    app = _app()
-    lab = _lab(app, model)
+    app = make_app()
+    lab = open_lab(app, model)
     spy = _PaintSpy(panel_widgets(lab))
     try:
         if lab.session.rec is None:               # a transformer: its panel colours the text by a head
             lab.attention.choose_head((0, 0))
-        lab.editor.setPlainText(_code_text(n_chars))
+        lab.editor.setPlainText(code_text(n_chars))
         lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
-        _wait_idle(app, lab)
+        wait_idle(app, lab)
         lab.select_unit(0)
-        _wait_idle(app, lab)
+        wait_idle(app, lab)
         _paint_everything(app, lab, spy)
         for _ in range(3):                      # nothing left over from the set-up
             app.processEvents()
@@ -147,7 +145,7 @@ def measure_keystroke_latency(n_chars: int = 2000, n_keys: int = 100, model: str
         for k in range(n_keys):
             frames = lab.frames
             t0, c0 = time.perf_counter(), time.thread_time()
-            QTest.keyClick(lab.editor, keys[k % len(keys)])
+            QTest.keyClick(lab.editor, keys[k % len(keys)])  # type: ignore[call-overload]  # Qt's keyClick(widget, char); the stub lists Key/int only
             while lab.frames == frames:
                 app.processEvents()
             spy.painted.clear()                 # only paints after this key's render count
@@ -157,7 +155,7 @@ def measure_keystroke_latency(n_chars: int = 2000, n_keys: int = 100, model: str
         ms = np.array(times) * 1000
         return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
                 "cpu_median_ms": float(np.median(cpu) * 1000),
-                "model": _model_name(lab), "n_chars": n_chars, "n_keys": n_keys}
+                "model": model_name(lab), "n_chars": n_chars, "n_keys": n_keys}
     finally:
         spy.remove()
         lab.close()
@@ -169,11 +167,11 @@ def measure_paste(n_chars: int = 100_000, before: Any = None) -> dict[str, Any]:
     time the event loop was blocked (a 1 ms timer records its gaps). ``before()`` is called
     just before the paste (the bench reads the resident memory there)."""
     from PySide6 import QtCore
-    app = _app()
-    lab = _lab(app)
+    app = make_app()
+    lab = open_lab(app)
     try:
         lab.editor.clear()
-        _wait_idle(app, lab)
+        wait_idle(app, lab)
         if before is not None:
             before()
         stamps: list[float] = []
@@ -181,19 +179,19 @@ def measure_paste(n_chars: int = 100_000, before: Any = None) -> dict[str, Any]:
         ticker.setInterval(1)
         ticker.timeout.connect(lambda: stamps.append(time.perf_counter()))
         ticker.start()
-        text = _code_text(n_chars)
+        text = code_text(n_chars)
         app.processEvents()
         t0 = time.perf_counter()
         stamps.append(t0)
         lab.editor.insertPlainText(text)      # what a paste does
-        _wait_idle(app, lab, timeout=max(120.0, n_chars / 10_000))
+        wait_idle(app, lab, timeout=max(120.0, n_chars / 10_000))
         seconds = time.perf_counter() - t0
         app.processEvents()
         stamps.append(time.perf_counter())
         ticker.stop()
         gaps = np.diff(stamps) * 1000
         return {"seconds": float(seconds), "max_block_ms": float(gaps.max()),
-                "model": _model_name(lab), "n_chars": n_chars}
+                "model": model_name(lab), "n_chars": n_chars}
     finally:
         lab.close()
         lab.deleteLater()
@@ -205,7 +203,7 @@ def save_screenshots(out_dir: str = "docs/screenshots", models: dict[str, str] |
     models: {"code": path, "prose": path, "toy": path}; defaults to the shipped files.
     """
     from explorer.paths import model_path
-    app = _app()
+    app = make_app()
     models = models or {"code": str(model_path("code_lstm.npz")), "prose": str(model_path("prose_lstm.npz")),
                         "toy": str(model_path("task_depth.npz"))}
     scenes = {"code": ("Python function", 300, "inside a quoted literal"), "prose": ("English paragraph", 250, None),
@@ -215,16 +213,16 @@ def save_screenshots(out_dir: str = "docs/screenshots", models: dict[str, str] |
     for kind, path in models.items():
         if not os.path.isfile(path):
             continue
-        lab = _lab(app)
+        lab = open_lab(app)
         lab.open_model_file(path, label=os.path.basename(path))
         preset, cursor, finder = scenes[kind]
         lab.load_preset(preset)
-        _wait_idle(app, lab)
+        wait_idle(app, lab)
         if finder:
             lab.finder_combo.setCurrentText(finder)
             lab.find_unit()
         lab.move_cursor(cursor)
-        _wait_idle(app, lab)
+        wait_idle(app, lab)
         out = os.path.join(out_dir, f"sequence_{kind}.png")
         lab.grab().save(out)
         saved.append(out)

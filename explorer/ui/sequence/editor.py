@@ -21,13 +21,13 @@ class SequenceEditor(QtWidgets.QPlainTextEdit):
         self.setPlaceholderText("Type or paste text here, or pick a preset above.")
         self.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.WidgetWidth)
         cache_scroll_bars(self)   # Fusion repaints a ~700 px scroll bar in 1–2 ms on every key
-        self.paste = PieceInserter(self)
+        self.pieces = PieceInserter(self)
 
     # -- issue 16: a long paste goes in pieces, one per event-loop turn (paste.py) ----------
     def insertPlainText(self, text: str) -> None:  # noqa: N802 (Qt)
-        if not self.paste.insert(text):
+        if not self.pieces.insert(text):
             super().insertPlainText(text)
 
     def insertFromMimeData(self, source: QtCore.QMimeData) -> None:  # noqa: N802 (Qt)
-        if not (source.hasText() and self.paste.insert(source.text())):
+        if not (source.hasText() and self.pieces.insert(source.text())):
             super().insertFromMimeData(source)

@@ -3,6 +3,8 @@ and an image item that renders only the columns that changed (issue 16)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
@@ -16,6 +18,8 @@ class FastTickAxis(pg.AxisItem):
     numpy expression and each distinct label is measured once (the font is fixed). The
     drawing (axis line, ticks, centred labels) is pyqtgraph's own drawPicture: same look.
     Only the first tick level is drawn, as our character axes have one."""
+
+    picture: QtGui.QPicture | bool | None     # pyqtgraph's cache flag (its own type mypy cannot infer)
 
     def __init__(self, orientation: str, **kwargs: object) -> None:
         super().__init__(orientation, **kwargs)
@@ -195,6 +199,8 @@ class FastImageItem(pg.ImageItem):
     Typing at the end of a text adds one column to the time window: when the image's first
     columns equal those last rendered, only the new columns are rescaled and looked up."""
 
+    _imageHasNans: bool | None                 # pyqtgraph's (its own type mypy cannot infer)
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         self._table: tuple[object, np.ndarray] | None = None      # (lut, its uint32 pixels)
         self._src: np.ndarray | None = None                        # (rows, capacity) last rendered values
@@ -264,6 +270,8 @@ class FastImageItem(pg.ImageItem):
             src = self._src = np.empty((rows, cap), np.float32)
             self._pixels = np.empty((rows, cap), np.uint32)
             self._src_key, self._src_w = (lut, lo, hi), 0
+        pixels = self._pixels
+        assert pixels is not None               # made with self._src above
         keep = min(valid, self._src_w)
         known, self._same = (self._same if self._valid is not None else 0), 0   # set_window compared them
         if keep > known and not np.array_equal(image[:, :keep], src[:, :keep]):
@@ -285,13 +293,13 @@ class FastImageItem(pg.ImageItem):
             work = np.subtract(part, np.float32(lo), dtype=np.float32)
             work *= np.float32(n / ((hi - lo) or 1.0))
             np.clip(work, 0, n - 1, out=work)
-            self._pixels[:, keep:valid] = np.take(self._table[1], work.astype(np.uint8))
+            pixels[:, keep:valid] = np.take(self._table[1], work.astype(np.uint8))
         if w > valid:
-            self._pixels[:, valid:w] = 0    # empty columns: transparent
+            pixels[:, valid:w] = 0    # empty columns: transparent
         self._src_w, self.last_rendered = valid, (keep, valid)
-        pixels = self._pixels
-        qimage = QtGui.QImage(pixels, w, rows, pixels.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-        qimage.data = pixels                  # (as pyqtgraph does: the image shares the buffer)
+        buffer = cast(memoryview, pixels)      # PySide6 takes any buffer; its stubs name memoryview
+        qimage = QtGui.QImage(buffer, w, rows, pixels.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        qimage.data = pixels  # type: ignore[attr-defined]  # keeps the shared buffer alive, as pyqtgraph does
         return qimage
 
     def render(self) -> None:

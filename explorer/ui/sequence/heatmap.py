@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore
 
 from explorer.ui.sequence.common import (
@@ -46,7 +47,8 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         one_update_rect(self)
-        self.window, self.n_units, self._start, self._chars, self._h = window, 1, 0, "", None
+        self.window, self.n_units, self._start, self._chars = window, 1, 0, ""
+        self._h: np.ndarray | None = None
         self.level = 1.0                         # the colour scale is -level..level (tanh: 1)
         self.rows = np.arange(1)                 # row r of the image shows unit rows[r]
         self._shown: tuple | None = None         # what show_states was last given (with _h_seen)
@@ -126,16 +128,17 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
             self.unit_line.setPos(unit + 0.5)
 
     def _cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
-        if self._h is None or not len(self._h) or not self.plot.sceneBoundingRect().contains(scene_pos):
+        h = self._h
+        if h is None or not len(h) or not self.plot.sceneBoundingRect().contains(scene_pos):
             return None
         p = self.plot.vb.mapSceneToView(scene_pos)
         t, u = int(np.floor(p.x())), int(np.floor(p.y()))
-        if self._start <= t < self._start + len(self._h) and 0 <= u < self.n_units:
+        if self._start <= t < self._start + len(h) and 0 <= u < self.n_units:
             return t, u                      # u: the row
         return None
 
-    def _on_clicked(self, event: object) -> None:
-        cell = self._cell_at(event.scenePos())  # type: ignore[attr-defined]
+    def _on_clicked(self, event: MouseClickEvent) -> None:
+        cell = self._cell_at(event.scenePos())
         if cell is not None:
             self.cell_clicked.emit(cell[0], int(self.rows[cell[1]]))
 
@@ -145,10 +148,12 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
             self.setToolTip(HELP)
             return
         t, row = cell
+        h = self._h
+        assert h is not None                 # _cell_at found the cell in it
         u = int(self.rows[row])
         c = self._chars[t - self._start] if 0 <= t - self._start < len(self._chars) else "?"
         self.setToolTip(f"character #{t} '{char_label(c)}', unit {u}: "
-                        f"h = {self._h[t - self._start, row]:+.3f}\nclick: move the cursor here, select unit {u}")
+                        f"h = {h[t - self._start, row]:+.3f}\nclick: move the cursor here, select unit {u}")
 
 
 def demo(session: SequenceSession, view: SequenceView) -> HiddenHeatmapPanel:

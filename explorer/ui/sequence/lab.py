@@ -146,7 +146,10 @@ class SequenceLab(QtWidgets.QWidget):
         col.setContentsMargins(4, 4, 4, 4)
         for item in (self.model_picker, self.notice, self.editor, self.strip, self.finder, self.unit_selector, colour,
                      self.status_label, self.progress, self.experiments.widget):
-            (col.addLayout if isinstance(item, QtWidgets.QLayout) else col.addWidget)(item)
+            if isinstance(item, QtWidgets.QLayout):
+                col.addLayout(item)
+            else:
+                col.addWidget(item)
         col.setStretchFactor(self.editor, 1)
         side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         side.addWidget(self.predictions)
@@ -167,10 +170,10 @@ class SequenceLab(QtWidgets.QWidget):
         middle.setSizes([440, 480])
         bottom.setSizes([560, 340])
         bottom.setStretchFactor(0, 1)     # a narrower window narrows the gates first: the unrolled cells keep their size
-        for w, title in ((self.heatmap, "hidden state"), (self.trajectory, "trajectory"),
+        for panel, title in ((self.heatmap, "hidden state"), (self.trajectory, "trajectory"),
                          (self.predictions, "next character"), (self.memory_panel, "memory"),
                          (self.gates, "gates"), (self.unrolled, "unrolled")):
-            w.setWindowTitle(title)        # its tab's title when the rows fold
+            panel.setWindowTitle(title)    # its tab's title when the rows fold
         # below this size (a 1280×720 window is below it) the rows under the heat map fold into tabs (a 1024×640
         # window): every panel stays readable, one row at a time, instead of scrolling or squashing
         self.fold = FoldingSplitter(right, QtCore.QSize(740, 780), pinned=1, proportions=[230, 345, 325])
@@ -322,14 +325,14 @@ class SequenceLab(QtWidgets.QWidget):
         in pieces (the window is never blocked long); the cursor (a character index) and the
         selected unit are set once all of it is in."""
         def place() -> None:
-            self.editor.paste.finished.disconnect(place) if waiting else None
+            self.editor.pieces.finished.disconnect(place) if waiting else None
             self._sync_text()
             self.move_cursor(len(text) if cursor is None else min(cursor, len(text)))
             self.select_unit(unit, unit_state)
 
         edit = self.editor.textCursor()
         edit.select(QtGui.QTextCursor.SelectionType.Document)
-        if self.editor.paste.busy or len(text) < PASTE_LONG:
+        if self.editor.pieces.busy or len(text) < PASTE_LONG:
             edit.insertText(text)                # one undo step (and one sync) for a short text
             self.editor.setTextCursor(edit)
             waiting = False
@@ -337,16 +340,23 @@ class SequenceLab(QtWidgets.QWidget):
             return
         self.editor.setTextCursor(edit)
         waiting = True
-        self.editor.paste.finished.connect(place)
+        self.editor.pieces.finished.connect(place)
         self.editor.insertPlainText(text)
+
+    def is_idle(self) -> bool:
+        """Whether the lab has caught up with its editor: no edit waiting to be handed over, no
+        paste streaming in, no frame or analysis chunk queued (what a measurement waits for)."""
+        s = self.session
+        return not ((s is not None and (s.pending or s.text != self.editor.toPlainText()))
+                    or self._sync_timer.isActive() or self.editor.pieces.busy
+                    or self.scheduler.timer.isActive() or self._chunk_timer.isActive())
 
     def _on_text_changed(self) -> None:
         """A short text is handed over at once and its frame drawn at once, inside the edit's
         own event: before Qt paints the editor, so it paints once per key (the cursor's move,
         signalled just before, is in that frame). A long text, or one during a long paste,
         is handed over on the next turn of the event loop (a burst of changes coalesces)."""
-        paste = getattr(self.editor, "paste", None)
-        if self.editor.document().characterCount() <= SYNC_NOW_CHARS and not getattr(paste, "busy", False):
+        if self.editor.document().characterCount() <= SYNC_NOW_CHARS and not self.editor.pieces.busy:
             self._sync_timer.stop()
             self._sync_text()
             self.scheduler.flush()
@@ -470,7 +480,7 @@ class SequenceLab(QtWidgets.QWidget):
     def find_unit(self) -> None:
         """Rank units by |r| with the chosen signal over the current text and select the best."""
         if self.session is not None:
-            self.finder.find()
+            self.finder.find_units()
 
     # -- rendering: ask the session for one frame, route it --------------------------------
     def frame_request(self) -> FrameRequest:
@@ -483,7 +493,7 @@ class SequenceLab(QtWidgets.QWidget):
                             and self.session.rec is not None else None,
                             attention_layer=self.attention.layer, attention_head=self.attention.head)
 
-    def render(self) -> None:
+    def render(self) -> None:  # type: ignore[override]  # the lab's own verb (tests, shell); Qt's render(target) is never called on it
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
         self.scheduler.stop()                      # this frame covers any frame already queued
         self.render_guard(None)

@@ -10,6 +10,8 @@ Unknown characters always get a violet background and explain themselves in a to
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -150,6 +152,10 @@ class TextColourer:
             self._update_changed(self._runs, runs)
             self._runs = runs
 
+    def is_unknown(self, i: int) -> bool:
+        """Whether character i of the text is outside the model's vocabulary (as last applied)."""
+        return 0 <= i < len(self._unknown) and bool(self._unknown[i])
+
     def _update_changed(self, old: np.ndarray, new: np.ndarray) -> None:
         """Repaint the lines from the first run that changed to the last (typing at the end of
         a long text repaints its last line, not the whole viewport)."""
@@ -206,7 +212,8 @@ class TextColourer:
             self._env = env
         offset = ed.contentOffset()
         srt, starts, reach = self._sorted, self._starts, self._reach
-        cache, used = self._cache, {}
+        cache = self._cache
+        used: dict[tuple, dict[float, dict[int, list[QtCore.QRect]]]] = {}
         rects: dict[int, list[QtCore.QRect]] = {}
         metrics = None
         block = self._first_block(clip, offset)
@@ -275,16 +282,16 @@ class TextColourer:
         elif self._even_lines(block, layout, advance):
             self._wrapped_rects(rects, layout, geo, p0, n, seg, advance, half)
             k = len(seg)
-        lines = None
+        lines: list[tuple[QtGui.QTextLine, int, int, bool, float, dict[int, float]]] | None = None
         for start, end, level in seg[k:].tolist():
             a, b = max(start - p0, 0), min(end - p0, n)
             if b <= a:
                 continue
             if lines is None:                           # once per block: its lines
                 count = layout.lineCount()
-                lines = [(layout.lineAt(li), li == count - 1) for li in range(count)]
+                ends = [(layout.lineAt(li), li == count - 1) for li in range(count)]
                 lines = [(line, line.textStart(), line.textStart() + line.textLength(), last,
-                          geo.top() + line.y(), {}) for line, last in lines]
+                          geo.top() + line.y(), {}) for line, last in ends]
             for line, la, lb, last, top, xs in lines:
                 if la >= b:
                     break
@@ -293,17 +300,17 @@ class TextColourer:
                 if sb > sa:
                     x0 = xs.get(sa)
                     if x0 is None:
-                        x0 = xs[sa] = line.cursorToX(sa)[0]
+                        x0 = xs[sa] = textrects.x_at(line, sa)
                     x1 = xs.get(sb)
                     if x1 is None:
-                        x1 = xs[sb] = line.cursorToX(sb)[0]
+                        x1 = xs[sb] = textrects.x_at(line, sb)
                     if not last:                        # a wrap's trailing spaces: not drawn
                         x1 = min(x1, line.x() + line.naturalTextWidth())
                     if x1 > x0:                         # outward to whole pixels, as Qt
                         rect = QtCore.QRectF(geo.left() + x0, top, x1 - x0, line.height()).toAlignedRect()
                 if last and b > lb >= a:                # the newline: half a space, as Qt
                     rect = rect.united(QtCore.QRectF(
-                        geo.left() + np.floor(line.cursorToX(lb)[0] + 0.5), top, half, line.height()
+                        geo.left() + np.floor(textrects.x_at(line, lb) + 0.5), top, half, line.height()
                     ).toAlignedRect())
                 if not rect.isEmpty():
                     rects.setdefault(level, []).append(rect)
@@ -325,20 +332,21 @@ class _Painter(QtCore.QObject):
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
         if event.type() == QtCore.QEvent.Type.Paint:
-            painter = QtGui.QPainter(obj)  # type: ignore[arg-type]
+            painter = QtGui.QPainter(cast(QtWidgets.QWidget, obj))      # the editor's viewport
             try:
-                self.colourer.paint(painter, event.rect())  # type: ignore[attr-defined]
+                self.colourer.paint(painter, cast(QtGui.QPaintEvent, event).rect())
             finally:
                 painter.end()
             return False                                  # the editor paints its text on top
         if event.type() == QtCore.QEvent.Type.ToolTip:
-            doc_pos = self.editor.cursorForPosition(event.pos()).position()  # type: ignore[attr-defined]
+            tip = cast(QtGui.QHelpEvent, event)
+            doc_pos = self.editor.cursorForPosition(tip.pos()).position()
             pos = self.colourer.pos.to_char(doc_pos)
             text = self.editor.toPlainText()
             for i in (pos, pos - 1):
-                if 0 <= i < len(self.colourer._unknown) and self.colourer._unknown[i] and i < len(text):
+                if self.colourer.is_unknown(i) and i < len(text):
                     QtWidgets.QToolTip.showText(
-                        event.globalPos(),  # type: ignore[attr-defined]
+                        tip.globalPos(),
                         f"U+{ord(text[i]):04X} is not in this model's vocabulary:\n"
                         f"the network reads it as the unknown symbol {UNKNOWN}", self.editor)
                     return True

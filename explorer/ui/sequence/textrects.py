@@ -3,8 +3,16 @@ at once (``TextColourer`` falls back to asking Qt per run for anything else)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from PySide6 import QtCore, QtGui
+
+
+def x_at(line: QtGui.QTextLine, i: int) -> float:
+    """The x of character position i on the line (PySide6 returns cursorToX's (x, position)
+    pair; its stub says object)."""
+    return cast(tuple[float, int], line.cursorToX(i))[0]
 
 
 def even_line(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float) -> bool:
@@ -16,7 +24,7 @@ def even_line(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float
     if not text.isascii() or not text.isprintable():
         return False
     line = layout.lineAt(0)
-    return bool(line.cursorToX(len(text))[0] == line.x() + len(text) * advance)
+    return bool(x_at(line, len(text)) == line.x() + len(text) * advance)
 
 def even_lines(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: float) -> bool:
     """A wrapped block of printable ASCII without tabs, every line starting at its x and each
@@ -29,7 +37,7 @@ def even_lines(block: QtGui.QTextBlock, layout: QtGui.QTextLayout, advance: floa
     for li in range(layout.lineCount()):
         line = layout.lineAt(li)
         la, m, x = line.textStart(), line.textLength(), line.x()
-        if line.cursorToX(la)[0] != x or line.cursorToX(la + m)[0] != x + m * advance:
+        if x_at(line, la) != x or x_at(line, la + m) != x + m * advance:
             return False
     return True
 
@@ -61,10 +69,10 @@ def wrapped_rects(rects: dict[int, list[QtCore.QRect]], layout: QtGui.QTextLayou
         his.append(hi)
         keeps.append(chars)
         rows.append((int(np.floor(top)), int(np.ceil(top + line.height()))))
-    run, li = np.nonzero(np.stack(keeps, 1))        # by run, then line
-    lo, hi = np.stack(los, 1)[run, li].astype(np.int64), np.stack(his, 1)[run, li].astype(np.int64)
-    ys = np.array(rows, np.int64)[li]
-    for level, x, right, y0, y1 in zip(seg[run, 2].tolist(), lo.tolist(), hi.tolist(),
+    run, on = np.nonzero(np.stack(keeps, 1))        # by run, then line
+    xs0, xs1 = np.stack(los, 1)[run, on].astype(np.int64), np.stack(his, 1)[run, on].astype(np.int64)
+    ys = np.array(rows, np.int64)[on]
+    for level, x, right, y0, y1 in zip(seg[run, 2].tolist(), xs0.tolist(), xs1.tolist(),
                                        ys[:, 0].tolist(), ys[:, 1].tolist()):
         rects.setdefault(level, []).append(QtCore.QRect(x, y0, right - x, y1 - y0))
 

@@ -77,7 +77,7 @@ class TrailItem(pg.GraphicsObject):
             pm.fill(QtCore.Qt.GlobalColor.transparent)
             p = QtGui.QPainter(pm)
             p.translate(-r.topLeft())
-            item.paint(p, QtWidgets.QStyleOptionGraphicsItem(), None)
+            item.paint(p, QtWidgets.QStyleOptionGraphicsItem(), None)  # type: ignore[arg-type]  # Qt takes no widget; the stub wants one
             p.end()
             if len(self._texts) > 512:
                 self._texts.clear()
@@ -122,7 +122,7 @@ class TrailItem(pg.GraphicsObject):
         frags[n, 0:2] = pts[:, -1]
         frags[:, 2:6] = rects[styles]
         frags[:, 6:10] = [1 / dpr, 1 / dpr, 0.0, 1.0]
-        p.drawPixmapFragments(*self._fragments.drawargs(), atlas)
+        p.drawPixmapFragments(*self._fragments.drawargs(), atlas)  # type: ignore[call-arg]  # pyqtgraph's (pointer, count) pair: the stub takes a list
         ax, ay = self.anchor                     # labels: at their points, anchored like pg.TextItem
         for x, y, text, opacity in self.labels:
             pm = self.text_pixmap(text, dpr)

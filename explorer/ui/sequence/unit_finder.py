@@ -53,15 +53,15 @@ class UnitFinder(QtWidgets.QWidget):
         col.addLayout(row)
         col.addWidget(self.regex_edit)
         self.combo.currentTextChanged.connect(lambda t: self.regex_edit.setEnabled(t == REGEX))
-        self.button.clicked.connect(self.find)
-        self.regex_edit.returnPressed.connect(self.find)
+        self.button.clicked.connect(self.find_units)
+        self.regex_edit.returnPressed.connect(self.find_units)
 
     def signal_name(self) -> str | None:
         """The finder's signal: a built-in name or the regular expression (None: none typed)."""
         name = self.combo.currentText()
         return (self.regex_edit.text() or None) if name == REGEX else name
 
-    def find(self) -> None:
+    def find_units(self) -> None:
         """Rank h (and, for an LSTM, tanh c) units by |r| with the chosen signal; the best is found."""
         name = self.combo.currentText()
         what = self.regex_edit.text() if name == REGEX else name

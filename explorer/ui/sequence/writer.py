@@ -154,7 +154,7 @@ class WritePanel(QtWidgets.QGroupBox):
         self.model = model if writes else None
         self.setEnabled(self.model is not None)
         self.setTitle("Let it write" if writes else "Let it write (text models only)")
-        hidden = int(split_recurrent(self.model)[1].hidden_size) if self.model is not None else 1  # type: ignore[attr-defined]
+        hidden = int(split_recurrent(self.model)[1].hidden_size) if self.model is not None else 1  # type: ignore[attr-defined]  # split_recurrent types it Layer; it is the recurrent one
         self.clamp_unit.setRange(-1, hidden - 1)
         self.clamp_unit.setValue(-1)                # unit numbers do not carry over to another model
 

@@ -414,25 +414,25 @@ def measure_keys(n_chars: int = 2000, n_keys: int = 60, model: str | None = None
     from PySide6 import QtGui
     from PySide6.QtTest import QTest
 
-    from explorer.ui.sequence.bench import _app, _code_text, _lab, _model_name, _wait_idle, panel_widgets
+    from explorer.ui.sequence.bench import code_text, make_app, model_name, open_lab, panel_widgets, wait_idle
 
-    app = _app()
+    app = make_app()
     flash = app.cursorFlashTime()
     app.setCursorFlashTime(0)            # the editor's blinking cursor would paint into the windows
-    lab = _lab(app, model)
+    lab = open_lab(app, model)
     lat = InputLatency(panel_widgets(lab), lab.scheduler)
     try:
-        lab.editor.setPlainText(_code_text(n_chars))
+        lab.editor.setPlainText(code_text(n_chars))
         lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
-        _wait_idle(app, lab)
+        wait_idle(app, lab)
         lab.select_unit(0)
-        _wait_idle(app, lab)
+        wait_idle(app, lab)
         keys = "abcdefghij(x) = 'y' # "
 
         def key(k: int) -> None:
             QTest.keyClick(lab.editor, keys[k % len(keys)])  # type: ignore[call-overload]  # a character: PySide6 takes it, its stub lists only Key
         r = _measure_inputs(app, lat, key, n_keys, pause=0.06)
-        r["model"], r["n_chars"] = _model_name(lab), n_chars
+        r["model"], r["n_chars"] = model_name(lab), n_chars
         return r
     finally:
         lat.remove()

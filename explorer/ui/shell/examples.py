@@ -17,6 +17,7 @@ from explorer.data.examples import EXAMPLES_DIRNAME
 if TYPE_CHECKING:
     from explorer.engine import Model
     from explorer.ui.digit.lab import DigitLab
+    from explorer.ui.train.finetune_panel import FinetunePanel
     from explorer.ui.train.lab import TrainLab
 
 
@@ -30,7 +31,7 @@ def link_examples(window: QtCore.QObject, digit: DigitLab, train: TrainLab | Non
     """One examples folder for the Digit Lab's keep bar, its gallery and the Train tab's
     fine-tuning (``folder``, or the one beside ``window.settings``); -> the watcher that stops
     a running fine-tuning when ``window`` closes (keep it), None without a Train tab."""
-    folder = Path(folder) if folder is not None else examples_folder(window.settings)  # type: ignore[attr-defined]
+    folder = Path(folder) if folder is not None else examples_folder(window.settings)  # type: ignore[attr-defined]  # the main window's (typed QObject: no import cycle)
     digit.keeper.set_folder(folder)
     panel = getattr(train, "finetune_panel", None)
     if panel is None:
@@ -46,13 +47,13 @@ class StopOnClose(QtCore.QObject):
     """Stops a running fine-tuning thread when the window closes (before the window saves and
     waits for its workers, so that wait is not spent on it)."""
 
-    def __init__(self, panel: QtCore.QObject, parent: QtCore.QObject) -> None:
+    def __init__(self, panel: FinetunePanel, parent: QtCore.QObject) -> None:
         super().__init__(parent)
         self.panel = panel
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
         if ev.type() == QtCore.QEvent.Type.Close:
-            self.panel.stop()  # type: ignore[attr-defined]
+            self.panel.stop()
         return False
 
 

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suffix", default="", help="added to each file name, e.g. @2x")
     args = ap.parse_args(argv)
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",") if s]
-    for path in save_tabs(args.out_dir, sizes, [t for t in args.tabs.split(",") if t], args.suffix):  # type: ignore[arg-type]
+    for path in save_tabs(args.out_dir, sizes, [t for t in args.tabs.split(",") if t], args.suffix):  # type: ignore[arg-type]  # each is one WxH pair (a length mypy cannot see)
         print(path)
     return 0
 

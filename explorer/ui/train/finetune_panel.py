@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
@@ -20,6 +21,11 @@ from PySide6 import QtCore, QtWidgets
 from explorer.engine import Model, save_model
 from explorer.errors import ExplorerError
 from explorer.ui.widgets.style import CNN, VAL, pen, plot_widget
+
+if TYPE_CHECKING:                        # (fine-tuning's modules load when a run starts)
+    from explorer.data.mnist import DigitData
+    from explorer.training.finetune import FinetuneResult
+    from explorer.training.loop import Event
 
 MODEL_FILE = "my_digits_model.npz"
 MINE = "#ff7f0e"
@@ -34,7 +40,7 @@ class FinetuneThread(QtCore.QThread):
     done = QtCore.Signal(object)          # FinetuneResult
     failed = QtCore.Signal(str)
 
-    def __init__(self, model: Model, folder: Path, epochs: int, data: object | None = None,
+    def __init__(self, model: Model, folder: Path, epochs: int, data: DigitData | None = None,
                  parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.model, self.folder, self.epochs, self.data = model, folder, epochs, data
@@ -44,7 +50,7 @@ class FinetuneThread(QtCore.QThread):
         from explorer.data.examples import load_examples
         from explorer.training.finetune import finetune
 
-        def on_event(ev) -> None:  # type: ignore[no-untyped-def]
+        def on_event(ev: Event) -> None:
             if ev.kind == "step":
                 self.stepped.emit((ev.step, float(ev.metrics["loss"])))
             elif ev.kind == "val":
@@ -54,7 +60,7 @@ class FinetuneThread(QtCore.QThread):
             self.phase.emit("reading your examples")
             examples = load_examples(self.folder)
             self.phase.emit("measuring the model before fine-tuning")
-            result = finetune(self.model, examples, self.epochs, data=self.data,  # type: ignore[arg-type]
+            result = finetune(self.model, examples, self.epochs, data=self.data,
                               callback=on_event, cancel=self.cancel, phase=self.phase.emit)
         except ExplorerError as exc:
             self.failed.emit(str(exc))
@@ -76,9 +82,9 @@ class FinetunePanel(QtWidgets.QWidget):
         self.setWindowTitle("Fine-tune on my examples")
         self.folder: Path | None = None
         self.model_fn: Callable[[], Model] | None = None
-        self.data: object | None = None            # tests inject a small MNIST slice
-        self.thread: FinetuneThread | None = None
-        self.result = None
+        self.data: DigitData | None = None            # tests inject a small MNIST slice
+        self.worker_thread: FinetuneThread | None = None
+        self.result: FinetuneResult | None = None
         self._steps: list[int] = []
         self._loss: list[float] = []
         self._val: list[tuple[int, float, float]] = []
@@ -147,7 +153,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self.folder, self.model_fn = Path(folder), model_fn
 
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.worker_thread is not None and self.worker_thread.isRunning()
 
     def _sync(self) -> None:
         busy = self.running() and self.result is None
@@ -163,7 +169,7 @@ class FinetunePanel(QtWidgets.QWidget):
         for c in (self.loss_curve, self.mnist_curve, self.mine_curve):
             c.setData([], [])
         self.table.clearContents()
-        t = self.thread = FinetuneThread(self.model_fn(), self.folder, self.epochs.value(), self.data, self)
+        t = self.worker_thread = FinetuneThread(self.model_fn(), self.folder, self.epochs.value(), self.data, self)
         t.stepped.connect(self._on_step)
         t.validated.connect(self._on_val)
         t.phase.connect(self.phase_label.setText)
@@ -175,9 +181,9 @@ class FinetunePanel(QtWidgets.QWidget):
         return True
 
     def stop(self, wait_ms: int = 5000) -> None:
-        if self.thread is not None:
-            self.thread.cancel.set()
-            self.thread.wait(wait_ms)
+        if self.worker_thread is not None:
+            self.worker_thread.cancel.set()
+            self.worker_thread.wait(wait_ms)
 
     shutdown = stop
 
@@ -195,7 +201,7 @@ class FinetunePanel(QtWidgets.QWidget):
     def _cell(self, r: int, c: int, v: float | None) -> None:
         self.table.setItem(r, c, QtWidgets.QTableWidgetItem("—" if v is None else f"{v:.1%}"))
 
-    def _on_done(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _on_done(self, result: FinetuneResult) -> None:
         self.result = result
         b, a = result.before, result.after
         for r, key in enumerate(("mine", "mine_cv", "mnist")):

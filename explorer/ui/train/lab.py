@@ -60,7 +60,7 @@ class TrainLab(QtWidgets.QWidget):
         self.settings = settings
         self.job: TrainJob | None = None
         self.worker: TrainWorker | None = None
-        self.thread: QtCore.QThread | None = None
+        self.worker_thread: QtCore.QThread | None = None
         self.step_offset = 0          # curve x of step 0 of the current run (runs continue)
         self._last_step = 0
         self.checkpoint: Path | None = None
@@ -106,7 +106,7 @@ class TrainLab(QtWidgets.QWidget):
         self.finetune_btn = QtWidgets.QPushButton("Fine-tune on my examples…")
         self.finetune_btn.setToolTip("Teach the Digit Lab's model your handwriting from the examples "
                                      "you kept (Digits tab: draw, then press the digit key)")
-        self.finetune_btn.clicked.connect(lambda: (self.finetune_panel.show(), self.finetune_panel.raise_()))
+        self.finetune_btn.clicked.connect(self._show_finetune)
         left.addWidget(self.finetune_btn)
         left.addStretch(1)
         inner = QtWidgets.QWidget()
@@ -159,8 +159,12 @@ class TrainLab(QtWidgets.QWidget):
         self.model_changed.emit()
 
     # -- running -----------------------------------------------------------------------------
+    def _show_finetune(self) -> None:
+        self.finetune_panel.show()
+        self.finetune_panel.raise_()
+
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.worker_thread is not None and self.worker_thread.isRunning()
 
     def start(self, paused: bool = False) -> None:
         """Start (or continue, keeping the weights) with the current settings."""
@@ -199,7 +203,7 @@ class TrainLab(QtWidgets.QWidget):
         self.progress.setRange(0, cfg.epochs * cfg.steps_per_epoch)
         self.progress.setValue(0)
         self.eta.setText("preparing data…")
-        self.thread = start_worker(self.worker, self)
+        self.worker_thread = start_worker(self.worker, self)
         self._sync_buttons()
 
     def set_paused(self, paused: bool) -> None:
@@ -216,9 +220,9 @@ class TrainLab(QtWidgets.QWidget):
     def stop(self, wait_ms: int = 0) -> None:
         if self.worker is not None:
             self.worker.request_stop()
-        if wait_ms and self.thread is not None:
-            self.thread.quit()            # ends as soon as the worker's run() returns
-            self.thread.wait(wait_ms)
+        if wait_ms and self.worker_thread is not None:
+            self.worker_thread.quit()            # ends as soon as the worker's run() returns
+            self.worker_thread.wait(wait_ms)
 
     def reset(self) -> None:
         """Stop, forget the weights and the curves; the next Start builds a fresh model."""
@@ -240,7 +244,9 @@ class TrainLab(QtWidgets.QWidget):
         if self.worker is not None and self.running() and self.worker.save(path):
             pass
         elif self.job is not None or self._resume is not None:
-            save_model(self.job.model if self.job is not None else self._resume, path)
+            model = self.job.model if self.job is not None else self._resume
+            assert model is not None                 # one of the two, by the test above
+            save_model(model, path)
         else:
             raise ExplorerError("nothing to save yet: start training first")
         self.status.emit(f"saved {path}")
@@ -310,7 +316,7 @@ class TrainLab(QtWidgets.QWidget):
             self.eta.setText("finished" if outcome == "done" else "stopped")
         if self.job is not None and not outcome.startswith("error"):
             self.model_trained.emit(detached_copy(self.job.model), kind)
-        self.thread = None
+        self.worker_thread = None
         self._on_paused(False)
         self._sync_buttons()
         self.status.emit(f"training {outcome}")

@@ -21,7 +21,7 @@ class CurvePanel(QtWidgets.QWidget):
     def __init__(self, metric: str, title: str, unit: str, tip: str,
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.metric = metric
+        self.metric_name = metric          # not `metric`: that is QPaintDevice.metric()
         self.plot = plot_widget(title, "optimiser step", unit, tip)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

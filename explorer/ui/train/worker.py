@@ -194,11 +194,13 @@ class TrainWorker(QtCore.QObject):
             val = float(ev.metrics["loss"])
             if self.checkpoint is not None and np.isfinite(val) and val < self._best_val:
                 self._best_val = val
+                assert self.job is not None          # events come from the job run() made
                 self._save_checkpoint(self.job.model.state_dict(),
                                       self.checkpoint.with_name(self.checkpoint.stem + "_best.npz"))
         now = time.monotonic()
         if now - self._last_model >= MODEL_EVERY:
             self._last_model = now
+            assert self.job is not None              # events come from the job run() made
             self.model_ready.emit(detached_copy(self.job.model))
 
     def _flush(self, force: bool = False) -> None:
@@ -208,6 +210,7 @@ class TrainWorker(QtCore.QObject):
         self._last_emit = now
         points, self._points = self._points, []
         self._drawn.clear()
+        assert self.job is not None                  # points come from the job run() made
         self.progress.emit({"points": points, "step": self._step, "total": self._total,
                             "eta": self._eta, "picture": self.job.snapshot()})
         if not self.cancel.is_set():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 
 def child(split: QtWidgets.QSplitter, i: int) -> QtWidgets.QWidget:
@@ -102,8 +102,8 @@ class FoldingSplitter(QtWidgets.QWidget):
     def fits(self, size: QtCore.QSize) -> bool:
         return size.width() >= self.need.width() and size.height() >= self.need.height()
 
-    def resizeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
-        super().resizeEvent(ev)  # type: ignore[arg-type]
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
         folded = not self.fits(self.size())
         if self._proportions and self.isVisible() and not folded and not self.folded:
             total = sum(self._proportions)
@@ -175,12 +175,13 @@ class FoldingSplitter(QtWidgets.QWidget):
         while self.tabs.count():
             self.tabs.removeTab(0)
         for i, (w, parts, sizes) in enumerate(self._moved):
-            for part in parts:
-                w.addWidget(part)      # type: ignore[attr-defined]
-                if part not in self._kept_hidden:
-                    part.show()        # a tab page the tab widget hid
             if parts:
-                w.setSizes(sizes)      # type: ignore[attr-defined]
+                assert isinstance(w, QtWidgets.QSplitter)   # parts were only taken out of a split row
+                for part in parts:
+                    w.addWidget(part)
+                    if part not in self._kept_hidden:
+                        part.show()        # a tab page the tab widget hid
+                w.setSizes(sizes)
             self.rows.insertWidget(self.pinned + i, w)
             w.show()
         self._moved = []

@@ -14,8 +14,11 @@ selection rectangle (the clicked cell, or a receptive field).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.widgets.colors import LEVELS, diverging
@@ -84,11 +87,42 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.box.addItem(self.selection)
         self.box.setRange(QtCore.QRectF(0, 0, W, H), padding=0.02)
         self.box.disableAutoRange()
+        self.crossed_marks: QtWidgets.QGraphicsPathItem | None = None    # mark_tiles' items (first call)
+        self.outlined_marks: QtWidgets.QGraphicsPathItem | None = None
         self.scene().sigMouseClicked.connect(self._on_click)
 
     def _origin(self, c: int) -> tuple[int, int]:
         r, k = divmod(c, self.cols)
         return r * (self.h + self.gap), k * (self.w + self.gap)
+
+    def mark_tiles(self, crossed: Iterable[int], outlined: Iterable[int],
+                   cross_pen: QtGui.QPen, outline_pen: QtGui.QPen) -> None:
+        """Cross out the tiles ``crossed`` and outline the tiles ``outlined`` (tiles out of range
+        are skipped); the two path items are made on the first call, with these pens."""
+        if self.crossed_marks is None or self.outlined_marks is None:
+            self.crossed_marks = QtWidgets.QGraphicsPathItem()
+            self.crossed_marks.setZValue(20)
+            self.box.addItem(self.crossed_marks)
+            self.outlined_marks = QtWidgets.QGraphicsPathItem()
+            self.outlined_marks.setZValue(20)
+            self.outlined_marks.setPen(outline_pen)
+            self.box.addItem(self.outlined_marks)
+            self.crossed_marks.setPen(cross_pen)
+        off, other = QtGui.QPainterPath(), QtGui.QPainterPath()
+        for c in crossed:
+            if 0 <= c < self.n:
+                y, x = self._origin(c)
+                off.addRect(QtCore.QRectF(x, y, self.w, self.h))
+                off.moveTo(x, y)
+                off.lineTo(x + self.w, y + self.h)
+                off.moveTo(x + self.w, y)
+                off.lineTo(x, y + self.h)
+        for c in outlined:
+            if 0 <= c < self.n:
+                y, x = self._origin(c)
+                other.addRect(QtCore.QRectF(x, y, self.w, self.h))
+        self.crossed_marks.setPath(off)
+        self.outlined_marks.setPath(other)
 
     def _frames(self) -> QtWidgets.QGraphicsPathItem:
         path = QtGui.QPainterPath()
@@ -151,10 +185,10 @@ class MosaicView(pg.GraphicsLayoutWidget):
             return None
         return c, ir, ic
 
-    def _on_click(self, ev: object) -> None:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+    def _on_click(self, ev: MouseClickEvent) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
             return
-        pos = self.box.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+        pos = self.box.mapSceneToView(ev.scenePos())
         hit = self.cell_at(pos.x(), pos.y())
         if hit is not None:
             self.cell_clicked.emit(*hit)

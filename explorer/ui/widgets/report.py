@@ -30,7 +30,7 @@ def describe(exc: BaseException) -> str:
 
 def report_error(parent: QtWidgets.QWidget, title: str, text: str) -> QtWidgets.QMessageBox:
     """Show ``text`` in a non-blocking warning box over ``parent``; -> the box."""
-    parent.last_error = text  # type: ignore[attr-defined]
+    parent.last_error = text  # type: ignore[attr-defined]  # any widget; tests and automation read it
     window = parent.window()
     if isinstance(window, QtWidgets.QMainWindow):
         window.statusBar().showMessage(f"{title}: {text}", 10000)
