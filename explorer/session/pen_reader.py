@@ -437,7 +437,7 @@ def load_pen_model(label: str = "pen LSTM") -> tuple[Model, str | None]:
 
 # -- what the pen panels draw per frame ------------------------------------------------------
 @dataclass(frozen=True)
-class PenFrame:
+class PenView:
     """One render of the pen panels. xy (T, 2) the hidden state on the frozen basis; explained
     (2,) variance ratios of its axes; gates name -> (T, H); pen (T, 10), cnn (T, 10) (NaN: not
     computed yet); knew_pen / knew_cnn: first pen step from which each stays ``target`` (the
@@ -534,7 +534,7 @@ class PenLive:
             return 0
         return self.cnn.fill(session.classify_strokes, self.CNN_STEPS_PER_FRAME if budget is None else budget)
 
-    def frame(self, session: DigitSession | None = None, cnn_probs: np.ndarray | None = None) -> PenFrame:
+    def view(self, session: DigitSession | None = None, cnn_probs: np.ndarray | None = None) -> PenView:
         if session is not None:
             self.follow(session, cnn_probs)
             missing = self.fill(session)
@@ -553,7 +553,7 @@ class PenLive:
             explained = np.zeros(2, np.float32) if self._basis is None else self._basis.explained
             cloud = np.zeros((0, 2), np.float32) if self._basis is None else self._basis.cloud
         self.version += 1
-        return PenFrame(self.version, r, xy, explained, cloud, pen, cnn,
+        return PenView(self.version, r, xy, explained, cloud, pen, cnn,
                         knew_at(pen, self.target) if r.steps else None,
                         knew_at(cnn, self.target) if r.steps and not missing else None,
                         self.target, missing, r.note,

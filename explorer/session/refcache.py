@@ -1,4 +1,4 @@
-"""A disk cache of a text model's reference states (issue 16: start-up time).
+"""A disk cache of a text model's reference states (so the Sequence Lab starts fast).
 
 The Sequence Lab fits its trajectory basis and its heat map's row order on the model's states
 over its own corpus. Reading that corpus and running the model over it was ~120 ms of every

@@ -403,7 +403,7 @@ def test_gates_axis_widens_in_steps_and_every_pen_step_is_drawn(qtbot):
     vb = panel.plot.getPlotItem().getViewBox()
     ranges = []
     for t in range(1, WINDOW + 3 * STEP + 1):
-        panel.show_frame(_gate_frame(t))
+        panel.show_view(_gate_frame(t))
         lo, hi = vb.viewRange()[0]
         ranges.append((lo, hi))
         left = panel.image.pos().x()
@@ -422,9 +422,9 @@ def test_gates_panel_repaints_a_new_pen_step(qtbot):
     panel.resize(400, 300)
     panel.show()
     qtbot.waitExposed(panel)
-    panel.show_frame(_gate_frame(42))
+    panel.show_view(_gate_frame(42))
     a, before = panel.grab().toImage(), panel.plot.getPlotItem().getViewBox().viewRange()[0]
-    panel.show_frame(_gate_frame(43))                              # same range, one more column
+    panel.show_view(_gate_frame(43))                              # same range, one more column
     assert panel.plot.getPlotItem().getViewBox().viewRange()[0] == before
     assert panel.grab().toImage() != a
 

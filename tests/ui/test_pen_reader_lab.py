@@ -43,7 +43,7 @@ def test_pen_probabilities_equal_the_pen_model_on_the_drawn_strokes(qtbot, lab, 
     want = softmax(pen_model.forward(rows[None])[0, -1])
     np.testing.assert_allclose(got, want, atol=1e-6, rtol=0)
     # the live reading, step by step, equals reading the finished strokes at once
-    frame = lab.pen_frame()
+    frame = lab.current_pen_view()
     np.testing.assert_allclose(frame.pen, read_at_once(pen_model, strokes), atol=1e-6, rtol=0)
     assert lab.pen.reader.rereads == 0
     # a negative control: another order of the same strokes reads differently
@@ -80,7 +80,7 @@ def test_the_pen_page_follows_every_pen_movement(qtbot, lab, ui):
     assert len(lab.pen_trajectory.trail.xy) == t
     assert lab.pen_gates.pixels.shape[1] == t and lab.pen_gates.image.pixmap().width() == t
     # the CNN's curve: its reading of the drawing as it was at each step (the last: as it is now)
-    frame = lab.pen_frame()
+    frame = lab.current_pen_view()
     assert not np.isnan(frame.cnn).any()
     np.testing.assert_array_equal(frame.cnn[-1], lab.probabilities())
     s, p = lab.pen.reader.cuts[3]
@@ -89,7 +89,7 @@ def test_the_pen_page_follows_every_pen_movement(qtbot, lab, ui):
     # "the digit is" changes what right means
     lab.set_pen_target(int(np.argmax(frame.cnn[-1])))
     assert lab.pen_time.target.currentData() == int(np.argmax(frame.cnn[-1]))
-    assert lab.pen_time.knew["cnn"].isVisible() == (lab.pen_frame().knew_cnn is not None)
+    assert lab.pen_time.knew["cnn"].isVisible() == (lab.current_pen_view().knew_cnn is not None)
 
 
 def test_pen_model_picker_and_a_wrong_model(qtbot, lab, ui, model):

@@ -53,7 +53,7 @@ def test_hidden_states_contract_is_unchanged(lab, qtbot):
         assert lab.hidden_states().shape == (len(text), 6)
 
 
-@pytest.mark.parametrize("name", ["heatmap", "trajectory", "gates", "predictions", "memory_view",
+@pytest.mark.parametrize("name", ["heatmap", "trajectory", "gates", "predictions", "memory_panel",
                                   "unrolled", "writer"])
 def test_each_panel_runs_alone_with_demo_data(qtbot, name):
     from explorer.ui.sequence.demo import demo_frame
@@ -65,7 +65,7 @@ def test_each_panel_runs_alone_with_demo_data(qtbot, name):
     assert w.isVisible()
     shown = {"heatmap": lambda: w._h is view.h_rows, "trajectory": lambda: w._last[0] is view.trail,
              "unrolled": lambda: w.steps is view.steps, "predictions": lambda: w.strip.probs is view.strip_probs,
-             "memory_view": lambda: view.memory is not None and not w.empty.isVisible(),
+             "memory_panel": lambda: view.memory is not None and not w.empty.isVisible(),
              "gates": lambda: bool(view.gates) and w.names == session.gate_names,
              "writer": lambda: w.prime_source() == session.text}
     assert shown[name]()

@@ -412,7 +412,7 @@ def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):
     """Heat map, gates, memory and trajectory given an equal frame (fresh arrays, same values)
     schedule no repaint; any change in their part of the frame repaints them."""
     from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
-    from explorer.ui.sequence.memory_view import MemoryPanel
+    from explorer.ui.sequence.memory_panel import MemoryPanel
     rng = np.random.default_rng(3)
     h = rng.uniform(-1, 1, (30, 16)).astype(np.float32)
     heat = HiddenHeatmapPanel()

@@ -21,7 +21,7 @@ from explorer.session.digits import DigitSession, default_digit_model
 from explorer.ui.widgets.demo import run  # noqa: F401 (the panels' demos run through here)
 
 if TYPE_CHECKING:
-    from explorer.session.pen_reader import PenFrame
+    from explorer.session.pen_reader import PenView
 
 
 def demo_model() -> Model:
@@ -60,8 +60,8 @@ def demo_pen_model() -> Model:
     return load_pen_model("pen LSTM")[0]
 
 
-def demo_pen_frame() -> PenFrame:
-    """The demo '7' drawn point by point, read by the pen model and the CNN: a PenFrame."""
+def demo_pen_view() -> PenView:
+    """The demo '7' drawn point by point, read by the pen model and the CNN: a PenView."""
     from explorer.session.pen_reader import PenLive
     live = PenLive(demo_pen_model())
     session = DigitSession(demo_model())
@@ -76,4 +76,4 @@ def demo_pen_frame() -> PenFrame:
     live.follow(session, None if frame is None else frame.probs)
     while live.fill(session, 50):
         pass
-    return live.frame()
+    return live.view()

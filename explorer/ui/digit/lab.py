@@ -23,7 +23,7 @@ from explorer.analysis.cnn_explain import worked_conv_example, worked_pool_examp
 from explorer.engine import Model
 from explorer.session.digit_view import DigitView, build_view
 from explorer.session.digits import DigitReading, DigitSession, Stage
-from explorer.session.pen_reader import SHIPPED, NotAPenModel, PenFrame, PenLive, load_pen_model
+from explorer.session.pen_reader import SHIPPED, NotAPenModel, PenLive, PenView, load_pen_model
 from explorer.ui.digit.canvas import DigitCanvas, load_ink
 from explorer.ui.digit.experiments import DigitExperiments
 from explorer.ui.digit.feature_maps import KernelColumn, LayerColumn
@@ -108,7 +108,7 @@ class DigitLab(QtWidgets.QWidget):
             pen_model, pen_notice = load_pen_model("pen LSTM")
         self.pen = PenLive(pen_model, "pen LSTM")          # the pen RNN reading the same drawing
         self.pen_source = "pen LSTM"                       # a SHIPPED label or a model file's path
-        self.pen_view: PenFrame | None = None
+        self.pen_view: PenView | None = None
         self._pen_warm = False
         self._pen_shown: tuple[object, ...] | None = None     # what the pen panels show (see _render_pen)
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
@@ -223,7 +223,7 @@ class DigitLab(QtWidgets.QWidget):
         lv.addWidget(tools)
         lv.addWidget(self.canvas)
         lv.addLayout(pen_row)
-        # -- my examples (issue 12): keep the drawing as an example, the gallery --
+        # -- my examples: keep the drawing as an example, the gallery --
         self.keeper = KeepBar(self.session)
         self.keeper.status.connect(self.status)
         self.keeper.gallery_requested.connect(self.show_gallery)
@@ -343,7 +343,7 @@ class DigitLab(QtWidgets.QWidget):
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
         if obj is self.left and ev.type() == QtCore.QEvent.Type.Resize:
-            # a ceiling, not a fixed height: a fixed one kept the window from getting smaller (issue 15)
+            # a ceiling, not a fixed height: a fixed one kept the window from getting smaller
             self.canvas.setMaximumHeight(max(200, int(min(self.left.width() - 8, self.left.height() * 0.58))))
         return False
 
@@ -387,13 +387,13 @@ class DigitLab(QtWidgets.QWidget):
         self.pen.reader.follow_session(self.session)
         return self.pen.reader.probabilities()
 
-    def pen_frame(self) -> PenFrame:
+    def current_pen_view(self) -> PenView:
         """The pen panels' current frame (computed now, with every CNN step filled in)."""
         self.scheduler.flush()
         self.pen.follow(self.session, self._current_probs())
         while self.pen.fill(self.session, 64):
             pass
-        return self.pen.frame()
+        return self.pen.view()
 
     def set_pen_model(self, model: Model, label: str | None = None, source: str | None = None) -> bool:
         """Read the pen with ``model`` (a pen model file); a model that cannot: a message, nothing changes."""
@@ -655,10 +655,10 @@ class DigitLab(QtWidgets.QWidget):
         if key == self._pen_shown:            # a pen move that made no new pen step: nothing to redraw
             return
         self._pen_shown = key
-        frame = self.pen_view = self.pen.frame()
-        self.pen_time.show_frame(frame)
-        self.pen_trajectory.show_frame(frame)
-        self.pen_gates.show_frame(frame)
+        frame = self.pen_view = self.pen.view()
+        self.pen_time.show_view(frame)
+        self.pen_trajectory.show_view(frame)
+        self.pen_gates.show_view(frame)
         if missing:
             self.pen_scheduler.submit(self.session.version)
 
@@ -711,14 +711,14 @@ class DigitLab(QtWidgets.QWidget):
         else:
             self.inspector.show_pool(worked_pool_example(), "Worked example: 2×2 max-pool of [[1, 2], [3, 0]].")
 
-    # -- my examples (issue 12) -----------------------------------------------------------
+    # -- my examples ----------------------------------------------------------------
     def keyPressEvent(self, ev: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt)
         """Keys 0-9 keep the drawing as an example of that digit."""
         if not self.keeper.handle_key(ev):
             super().keyPressEvent(ev)
 
     def show_gallery(self) -> QtWidgets.QDialog | None:
-        """The examples gallery (issue 12), built once and reloaded on later calls."""
+        """The examples gallery, built once and reloaded on later calls."""
         if self.keeper.folder is None:
             self.status.emit("no folder for examples is set")
             return None

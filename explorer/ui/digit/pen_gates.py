@@ -17,7 +17,7 @@ from explorer.ui.digit.pen_trajectory import panel_header
 from explorer.ui.widgets.style import FG, GATE_MAP, MUTED, style_plot
 
 if TYPE_CHECKING:
-    from explorer.session.pen_reader import PenFrame
+    from explorer.session.pen_reader import PenView
 
 WINDOW = 160            # pen steps shown (the latest): the cost of a frame does not grow with the drawing
 STEP = 20               # pen steps the axis widens or slides by
@@ -31,7 +31,7 @@ TIP = ("Gates of the pen RNN over pen time: one band per gate, one row per hidde
 
 
 class PenGatesPanel(QtWidgets.QFrame):
-    """``show_frame(frame)`` with a PenFrame (or None: empty)."""
+    """``show_view(frame)`` with a PenView (or None: empty)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,7 +98,7 @@ class PenGatesPanel(QtWidgets.QFrame):
         img = QtGui.QImage(px, n, rows, px.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)  # type: ignore[call-overload]  # any buffer; the stub names bytes/memoryview
         self.image.setPixmap(QtGui.QPixmap.fromImage(img))      # a copy: ``pixels`` may be replaced
 
-    def show_frame(self, frame: PenFrame | None) -> None:
+    def show_view(self, frame: PenView | None) -> None:
         if frame is None or frame.steps == 0:
             self.image.setPixmap(QtGui.QPixmap())
             self.pixels = np.zeros((0, 0), np.uint32)
@@ -147,9 +147,9 @@ def gate_pixels(values: np.ndarray, lut: np.ndarray) -> np.ndarray:
 
 def demo() -> PenGatesPanel:
     """The panel on the demo '7' read by the shipped pen LSTM (or an untrained one)."""
-    from explorer.ui.digit.demo import demo_pen_frame
+    from explorer.ui.digit.demo import demo_pen_view
     panel = PenGatesPanel()
-    panel.show_frame(demo_pen_frame())
+    panel.show_view(demo_pen_view())
     panel.resize(460, 340)
     return panel
 

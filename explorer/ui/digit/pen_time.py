@@ -21,7 +21,7 @@ from explorer.ui.widgets.probabilities import WrappedRichLabel
 from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, style_plot
 
 if TYPE_CHECKING:
-    from explorer.session.pen_reader import PenFrame
+    from explorer.session.pen_reader import PenView
 
 TIP = ("Probability of each class over pen time. Top: the pen RNN after every pen step. Bottom:\n"
        "the CNN reading the drawing as it was at that step. Dashed: the first step from which the\n"
@@ -119,7 +119,7 @@ def _knew_line(colour: str) -> pg.InfiniteLine:
 
 
 class PenTimePanel(QtWidgets.QFrame):
-    """``show_frame(frame)``; ``target`` combo: "its last answer" or a digit."""
+    """``show_view(frame)``; ``target`` combo: "its last answer" or a digit."""
 
     target_changed = QtCore.Signal(int)
 
@@ -189,14 +189,14 @@ class PenTimePanel(QtWidgets.QFrame):
         lay.addWidget(self.legend)
         self._x = np.zeros(0, np.float64)
         self._shown_len = -1
-        self.show_frame(None)
+        self.show_view(None)
 
     def set_target(self, target: int | None) -> None:
         i = self.target.findData(-1 if target is None else int(target))
         if i >= 0 and i != self.target.currentIndex():
             self.target.setCurrentIndex(i)
 
-    def show_frame(self, frame: PenFrame | None) -> None:
+    def show_view(self, frame: PenView | None) -> None:
         t = 0 if frame is None else frame.steps
         if t == 0:
             for key in self.curves:
@@ -227,7 +227,7 @@ class PenTimePanel(QtWidgets.QFrame):
             self.readout.setText(text)
 
     @staticmethod
-    def _readout(frame: PenFrame) -> str:
+    def _readout(frame: PenView) -> str:
         def now(probs: np.ndarray, colour: str, name: str) -> str:
             p = probs[-1]
             if np.isnan(p).any():
@@ -247,9 +247,9 @@ class PenTimePanel(QtWidgets.QFrame):
 
 def demo() -> PenTimePanel:
     """The panel on the demo '7' read by the shipped pen LSTM and CNN (or untrained ones)."""
-    from explorer.ui.digit.demo import demo_pen_frame
+    from explorer.ui.digit.demo import demo_pen_view
     panel = PenTimePanel()
-    panel.show_frame(demo_pen_frame())
+    panel.show_view(demo_pen_view())
     panel.resize(520, 380)
     return panel
 

@@ -19,7 +19,7 @@ from explorer.ui.widgets.howto import HowToButton
 from explorer.ui.widgets.style import ACCENT, FG, MUTED, RNN, style_plot
 
 if TYPE_CHECKING:
-    from explorer.session.pen_reader import PenFrame
+    from explorer.session.pen_reader import PenView
 
 TIP = ("The pen RNN's hidden state after every pen step, on the two principal axes of its states\n"
        "over synthetic digits (grey; fitted once per model, then frozen). Orange: the state now;\n"
@@ -127,7 +127,7 @@ class TrailItem(pg.GraphicsObject):
 
 
 class PenTrajectoryPanel(QtWidgets.QFrame):
-    """``show(frame)`` with a PenFrame (or None: empty)."""
+    """``show(frame)`` with a PenView (or None: empty)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,7 +162,7 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         self._labels: tuple[float, float] | None = None
         self._starts_key: object = None
 
-    def show_frame(self, frame: PenFrame | None) -> None:
+    def show_view(self, frame: PenView | None) -> None:
         if frame is None or frame.steps == 0:
             self.trail.set_data(np.zeros((0, 2)))
             self.starts.setData([], [])
@@ -203,9 +203,9 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
 
 def demo() -> PenTrajectoryPanel:
     """The panel on the demo '7' read by the shipped pen LSTM (or an untrained one)."""
-    from explorer.ui.digit.demo import demo_pen_frame
+    from explorer.ui.digit.demo import demo_pen_view
     panel = PenTrajectoryPanel()
-    panel.show_frame(demo_pen_frame())
+    panel.show_view(demo_pen_view())
     panel.resize(420, 340)
     return panel
 

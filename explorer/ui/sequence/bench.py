@@ -106,8 +106,8 @@ def _paint_everything(app: Any, lab: Any, spy: _PaintSpy, rounds: int = 6) -> No
     Qt paints what changed when the event loop runs (a graphics view only once its scene has
     processed the change, a queued event): let it run until every panel has painted since the
     render, as it would on screen. A panel that still has not (nothing changed in it) is then
-    repainted by force, so no panel escapes the measurement. (Until issue 16 this began with
-    ``lab.repaint()``, which also repainted every button and label of the lab and painted the
+    repainted by force, so no panel escapes the measurement. (It no longer begins with
+    ``lab.repaint()``, which repainted every button and label of the lab and painted the
     graphics views twice: once before their scenes had processed the change, once after.)"""
     for _ in range(rounds):
         if not spy.missing():

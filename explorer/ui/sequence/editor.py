@@ -23,7 +23,7 @@ class SequenceEditor(QtWidgets.QPlainTextEdit):
         cache_scroll_bars(self)   # Fusion repaints a ~700 px scroll bar in 1–2 ms on every key
         self.pieces = PieceInserter(self)
 
-    # -- issue 16: a long paste goes in pieces, one per event-loop turn (paste.py) ----------
+    # -- a long paste goes in pieces, one per event-loop turn (paste.py) ----------
     def insertPlainText(self, text: str) -> None:  # noqa: N802 (Qt)
         if not self.pieces.insert(text):
             super().insertPlainText(text)

@@ -1,5 +1,5 @@
 """The Sequence Lab's fast pyqtgraph items: an axis whose tick labels change on every key,
-and an image item that renders only the columns that changed (issue 16)."""
+and an image item that renders only the columns that changed."""
 
 from __future__ import annotations
 

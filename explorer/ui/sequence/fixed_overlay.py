@@ -69,7 +69,7 @@ class FixedPointOverlay(QtCore.QObject):
             item.setZValue(20)
             panel.plot.addItem(item)
         for item in (self.flow, self.flow_tails, self.stable, self.saddle):
-            hide_when_empty(item)                  # issue 16: empty scatters cost a repaint each
+            hide_when_empty(item)                  # empty scatters cost a repaint each
         font = QtGui.QFont("DejaVu Sans", 9)
         font.setBold(True)
         for _ in range(N_LABELS):

@@ -34,7 +34,7 @@ from explorer.ui.sequence.editor import SequenceEditor
 from explorer.ui.sequence.experiments import Experiments
 from explorer.ui.sequence.gates import GatesPanel
 from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
-from explorer.ui.sequence.memory_view import MemoryPanel
+from explorer.ui.sequence.memory_panel import MemoryPanel
 from explorer.ui.sequence.model_picker import ModelPicker
 from explorer.ui.sequence.paste import LONG as PASTE_LONG
 from explorer.ui.sequence.predictions import PredictionsPanel, ProbStrip
@@ -50,7 +50,7 @@ from explorer.ui.widgets.latest import LatestFrame
 
 SYNC_STEPS = 3000          # at most this many pending steps are computed inside one event
 SYNC_NOW_CHARS = 100_000   # a text up to this long is synced inside the edit's own event
-CHUNK_SECONDS = 0.008      # a chunk of a long paste takes about this long (issue 16: was 0.03, then 0.015)
+CHUNK_SECONDS = 0.008      # a chunk of a long paste takes about this long (0.03 and 0.015 froze the window visibly)
 UNTRAINED_NOTICE = ("No trained sequence model found in resources/models — this is an UNTRAINED {cell} with "
                     "random weights. Train one with 'cnn-rnn-explorer train text --corpus code --cell lstm "
                     "--out …'.")
@@ -398,7 +398,7 @@ class SequenceLab(QtWidgets.QWidget):
         t0 = time.perf_counter()
         done = s.advance(self._chunk_steps)
         dt = max(time.perf_counter() - t0, 1e-4)
-        self._chunk_steps = int(np.clip(min(done * CHUNK_SECONDS / dt, 2 * done), 50, 2048))  # issue 16
+        self._chunk_steps = int(np.clip(min(done * CHUNK_SECONDS / dt, 2 * done), 50, 2048))  # the next chunk fits CHUNK_SECONDS
         self.progress.setRange(0, s.length)
         self.progress.setValue(s.n_done)
         self.processing.emit(s.n_done, s.length)

@@ -205,7 +205,7 @@ class ProbabilityBars(QtWidgets.QWidget):
             v = probs[i]
             colour = TOP if i == order[0] else SECOND if i == order[1] else OTHER
             p.fillRect(QtCore.QRectF(lab_w, y + top, bar_w * v, h), colour)
-            if ghost is not None:                              # issue 13: unedited network, outlined
+            if ghost is not None:                              # the unedited network, outlined
                 p.setPen(GHOST_PEN)
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
                 p.drawRect(QtCore.QRectF(lab_w, y + top + 1, bar_w * ghost[i], h - 2))

@@ -95,7 +95,7 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
-    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.memory_view``)."""
+    """The panel fed from one frame of a shipped model (``python -m explorer.ui.sequence.memory_panel``)."""
     w = MemoryPanel()
     m = view.memory
     if m is not None:
