@@ -87,6 +87,9 @@ def test_a_lone_pen_move_on_the_digit_lab_is_drawn_on_the_next_turn(qtbot, digit
     canvas = digit_lab.canvas
     ui.draw(qtbot, canvas, ui.seven_points())
     qtbot.waitUntil(lambda: not digit_lab.scheduler.timer.isActive(), timeout=2000)
+    # lone: no frame within the last frame interval (a move sooner than that waits for the rest
+    # of the interval by design; on a fast machine the drawing's last frame is that recent)
+    qtbot.wait(int(digit_lab.scheduler.interval * 1000) + 30)
     before, renders = digit_lab.reading, digit_lab.scheduler.renders
     left = QtCore.Qt.MouseButton.LeftButton
     qtbot.mousePress(canvas, left, pos=canvas.from_ref(100, 200))
