@@ -21,6 +21,21 @@ RIGHT_MIDDLE = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.Alig
 LEFT_MIDDLE = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
 
 
+def paint_document(widget: QtWidgets.QWidget, doc: QtGui.QTextDocument) -> None:
+    """Draw ``doc`` in ``widget`` as QLabel draws rich text: left, vertically centred, in the
+    widget's text colour, clipped to its contents."""
+    p = QtGui.QPainter(widget)
+    cr = QtCore.QRectF(widget.contentsRect())
+    p.translate(cr.x(), cr.y() + max((cr.height() - doc.size().height()) / 2, 0.0))
+    ctx = QtGui.QAbstractTextDocumentLayout.PaintContext()
+    ctx.palette = widget.palette()
+    ctx.palette.setColor(QtGui.QPalette.ColorRole.Text, widget.palette().color(widget.foregroundRole()))
+    ctx.clip = QtCore.QRectF(0, 0, cr.width(), cr.height())
+    p.setClipRect(ctx.clip)
+    doc.documentLayout().draw(p, ctx)
+    p.end()
+
+
 class RichLabel(QtWidgets.QWidget):
     """A one-paragraph rich-text label drawn as QLabel draws it (left, vertically centred, no
     margins), whose new text asks for a new layout only when its size hint changes.
@@ -66,16 +81,7 @@ class RichLabel(QtWidgets.QWidget):
         return self._hint
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        p = QtGui.QPainter(self)
-        cr = QtCore.QRectF(self.contentsRect())
-        p.translate(cr.x(), cr.y() + max((cr.height() - self.doc.size().height()) / 2, 0.0))
-        ctx = QtGui.QAbstractTextDocumentLayout.PaintContext()
-        ctx.palette = self.palette()
-        ctx.palette.setColor(QtGui.QPalette.ColorRole.Text, self.palette().color(self.foregroundRole()))
-        ctx.clip = QtCore.QRectF(0, 0, cr.width(), cr.height())
-        p.setClipRect(ctx.clip)
-        self.doc.documentLayout().draw(p, ctx)
-        p.end()
+        paint_document(self, self.doc)
 
 
 class WrappedRichLabel(QtWidgets.QWidget):
@@ -152,16 +158,7 @@ class WrappedRichLabel(QtWidgets.QWidget):
         super().resizeEvent(ev)
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        p = QtGui.QPainter(self)
-        cr = QtCore.QRectF(self.contentsRect())
-        p.translate(cr.x(), cr.y() + max((cr.height() - self.doc.size().height()) / 2, 0.0))
-        ctx = QtGui.QAbstractTextDocumentLayout.PaintContext()
-        ctx.palette = self.palette()
-        ctx.palette.setColor(QtGui.QPalette.ColorRole.Text, self.palette().color(self.foregroundRole()))
-        ctx.clip = QtCore.QRectF(0, 0, cr.width(), cr.height())
-        p.setClipRect(ctx.clip)
-        self.doc.documentLayout().draw(p, ctx)
-        p.end()
+        paint_document(self, self.doc)
 
 
 class ProbabilityBars(QtWidgets.QWidget):
