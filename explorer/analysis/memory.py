@@ -192,21 +192,7 @@ class GrowingInfluence:
             out, c = block.forward_more(out, cache)
             new.append(c)
         self._x, self._caches = x.copy(), new
-        last, tail_caches = out[:, -1:], []
-        saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in tail]
-        try:
-            for layer in tail:
-                last, cache = layer.forward(last)
-                tail_caches.append(cache)
-            if not 0 <= target < last.shape[-1]:
-                raise ValueError(f"target {target} outside the {last.shape[-1]} outputs")
-            d = np.zeros_like(last)
-            d[0, -1, target] = 1.0
-            for layer, cache in zip(reversed(tail), reversed(tail_caches)):
-                d = layer.backward(d, cache)
-        finally:
-            for layer, grads in zip(tail, saved):
-                layer.grads.update(grads)
+        d = _head_gradient(tail, out[0, -1:], target)[None]    # (1, 1, E): the read row's gradient
         first = n - 1
         for block, cache in zip(reversed(self._blocks), reversed(new)):
             d = block.input_grad(d, cache, first)
