@@ -1,0 +1,152 @@
+"""PaintedPlot, the hand-painted plot base of the live panels: mapping, ticks, the cached
+static layer (rebuilt when what it shows changes), tooltips and clicks in data coordinates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui.widgets.painted_plot import PaintedPlot, TextCache, argb_table, nice_ticks, rgb32_image
+
+
+class Dots(PaintedPlot):
+    """A subclass as the panels write them: data painted per paint, a tooltip per point."""
+
+    def __init__(self) -> None:
+        super().__init__("Dots", "x label", "y label", "how to read the dots")
+        self.points = np.zeros((0, 2))
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        p.setPen(QtCore.Qt.PenStyle.NoPen)
+        p.setBrush(QtGui.QColor(255, 0, 0))
+        for x, y in zip(self.px_x(self.points[:, 0]).tolist(), self.px_y(self.points[:, 1]).tolist(), strict=True):
+            p.drawEllipse(QtCore.QPointF(x, y), 3, 3)
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        return f"near {round(x)}, {round(y)}" if len(self.points) else None
+
+
+@pytest.fixture
+def dots(qtbot: object) -> Dots:
+    w = Dots()
+    qtbot.addWidget(w)  # type: ignore[attr-defined]
+    w.resize(320, 220)
+    w.show()
+    qtbot.waitExposed(w)  # type: ignore[attr-defined]
+    w.set_x_range(0, 10)
+    w.set_y_range(0, 5)
+    return w
+
+
+def _red_pixels(img: QtGui.QImage) -> int:
+    a = np.frombuffer(img.convertToFormat(QtGui.QImage.Format.Format_RGB32).constBits(), np.uint32)
+    return int(np.count_nonzero(a == 0xFFFF0000))
+
+
+def test_nice_ticks_are_round_numbers_inside_the_range() -> None:
+    t = nice_ticks(0.0, 1.0, 300)
+    values = [v for v, _ in t]
+    assert values[0] == 0.0 and values[-1] == pytest.approx(1.0)
+    steps = np.diff(values)
+    assert np.allclose(steps, steps[0]) and steps[0] in (0.1, 0.2, 0.25, 0.5) or np.isclose(steps[0], 0.2)
+    assert [s for _, s in nice_ticks(-1.0, 1.0, 100, 30)] == ["-1", "0", "1"]
+    assert nice_ticks(500, 650, 400)[0] == (500.0, "500")
+    assert nice_ticks(3.0, 3.0, 100) == [] and nice_ticks(0, float("nan"), 100) == []
+    assert all(s != "-0" for _, s in nice_ticks(-0.3, 0.3, 300))
+
+
+def test_data_and_pixels_map_both_ways(dots: Dots) -> None:
+    r = dots.data_rect()
+    assert r.width() > 200 and r.height() > 100              # axes and title leave the rest to the data
+    assert dots.px_x(0) == pytest.approx(r.left()) and dots.px_x(10) == pytest.approx(r.right())
+    assert dots.px_y(0) == pytest.approx(r.bottom()) and dots.px_y(5) == pytest.approx(r.top())
+    x, y = dots.data_at(QtCore.QPointF(float(dots.px_x(7.5)), float(dots.px_y(1.25))))
+    assert (x, y) == (pytest.approx(7.5), pytest.approx(1.25))
+    assert dots.data_at(QtCore.QPointF(1, 1)) is None          # the title's corner is outside
+    dots.set_y_range(0, 5, inverted=True)                      # rows: 0 at the top
+    assert dots.px_y(0) == pytest.approx(r.top())
+
+
+def test_data_is_painted_where_it_maps(dots: Dots) -> None:
+    dots.points = np.array([[2.0, 1.0]])
+    img = dots.grab().toImage()
+    x, y = int(round(float(dots.px_x(2.0)))), int(round(float(dots.px_y(1.0))))
+    assert QtGui.QColor(img.pixel(x, y)) == QtGui.QColor(255, 0, 0)
+    dots.points = np.array([[8.0, 4.0]])
+    img = dots.grab().toImage()
+    assert QtGui.QColor(img.pixel(x, y)) != QtGui.QColor(255, 0, 0)
+    assert _red_pixels(img) > 0
+
+
+def test_the_static_layer_shows_a_changed_title_and_range(dots: Dots) -> None:
+    before = dots.grab().toImage()
+    assert dots.grab().toImage() == before                     # nothing changed: the same pixels
+    dots.set_title("Another title")
+    after = dots.grab().toImage()
+    top = QtCore.QRect(0, 0, dots.width(), int(dots.data_rect().top()))
+    assert after.copy(top) != before.copy(top)                 # the cached title was redrawn
+    dots.set_x_range(0, 1000)                                  # wider tick labels: new ticks, same widget
+    ticks = dots.grab().toImage()
+    below = QtCore.QRect(0, int(dots.data_rect().bottom()) + 1, dots.width(), 16)
+    assert ticks.copy(below) != after.copy(below)
+
+
+def test_a_legend_takes_room_at_the_right(dots: Dots) -> None:
+    plain = dots.data_rect().width()
+    dots.set_legend(np.array([[0, 0, 255], [255, 255, 255], [255, 0, 0]]), -1, 1, "activation")
+    assert dots.data_rect().width() < plain - 20
+    img = dots.grab().toImage()
+    x = int(dots.data_rect().right()) + 10
+    top, bottom = QtGui.QColor(img.pixel(x, int(dots.data_rect().top()) + 2)), \
+        QtGui.QColor(img.pixel(x, int(dots.data_rect().bottom()) - 2))
+    assert top.red() > 200 and top.blue() < 60 and bottom.blue() > 200 and bottom.red() < 60   # hi at the top
+    dots.set_legend(None)
+    assert dots.data_rect().width() == pytest.approx(plain)
+
+
+def test_clicks_and_tooltips_speak_data_coordinates(dots: Dots, qtbot: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[float, float]] = []
+    dots.clicked.connect(lambda x, y: seen.append((x, y)))
+    at = QtCore.QPoint(int(round(float(dots.px_x(5.0)))), int(round(float(dots.px_y(2.0)))))
+    qtbot.mouseClick(dots, QtCore.Qt.MouseButton.LeftButton, pos=at)  # type: ignore[attr-defined]
+    assert len(seen) == 1 and seen[0][0] == pytest.approx(5.0, abs=0.1) and seen[0][1] == pytest.approx(2.0, abs=0.1)
+    qtbot.mouseClick(dots, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(2, 2))  # type: ignore[attr-defined]
+    assert len(seen) == 1                                       # outside the plot area: no click
+    dots.points = np.array([[5.0, 2.0]])
+    assert dots.tooltip_at(5.0, 2.0) == "near 5, 2"
+    shown: list[str] = []
+    monkeypatch.setattr(QtWidgets.QToolTip, "showText", lambda pos, text, w=None: shown.append(text))
+    assert dots.event(QtGui.QHelpEvent(QtCore.QEvent.Type.ToolTip, at, dots.mapToGlobal(at)))
+    assert shown == ["near 5, 2"]
+    dots.points = np.zeros((0, 2))                              # nothing under the mouse: not handled here,
+    ev = QtGui.QHelpEvent(QtCore.QEvent.Type.ToolTip, at, dots.mapToGlobal(at))     # Qt shows the panel's tip
+    monkeypatch.setattr(QtWidgets.QWidget, "event", lambda self, e: False)
+    assert not dots.event(ev) and shown == ["near 5, 2"]
+    assert dots.toolTip() == "how to read the dots"             # the panel's own tip is kept for elsewhere
+
+
+def test_message_shows_over_an_empty_plot(dots: Dots) -> None:
+    blank = dots.grab().toImage()
+    dots.set_message("Type something")
+    assert dots.message() == "Type something"
+    assert dots.grab().toImage() != blank
+    dots.set_message("")
+    assert dots.grab().toImage() == blank
+
+
+def test_text_cache_and_images() -> None:
+    cache = TextCache(limit=2)
+    font = QtGui.QFont()
+    a = cache.get("abc", font)
+    assert cache.get("abc", font) is a and a[1] > 0 and a[2] > 0
+    cache.get("d", font)
+    cache.get("e", font)                                        # over the limit: starts again
+    assert cache.get("abc", font) is not a
+    lut = argb_table(np.array([[255, 0, 0], [0, 0, 255]]))
+    assert lut.tolist() == [0xFFFF0000, 0xFF0000FF]
+    px = lut[np.array([[0, 1, 1]])]
+    img = rgb32_image(px)
+    px[:] = 0                                                   # the image owns a copy
+    assert (img.width(), img.height()) == (3, 1) and QtGui.QColor(img.pixel(0, 0)) == QtGui.QColor(255, 0, 0)
+    assert isinstance(QtWidgets.QApplication.instance(), QtWidgets.QApplication)
