@@ -490,14 +490,17 @@ def measure_all(quick: bool = False) -> dict[str, Any]:
         rows[f"{label}_last_panel"] = keys["last_panel"]
         if keys["missed"]:
             rows[f"{label}_missed_keys"] = keys["missed"]
-    _clean_up()
-    try:                                           # the shipped transformer, beside the LSTM's row
-        keys = measure_keys(n_chars=2000, n_keys=30 if quick else 100, model="Python code · transformer")
-        rows["keystroke_transformer_latency_median_ms"] = keys["median_ms"]
-        rows["keystroke_transformer_latency_p95_ms"] = keys["p95_ms"]
-        rows["keystroke_transformer_last_panel"] = keys["last_panel"]
-    except LookupError as exc:
-        rows["keystroke_transformer"] = f"unavailable: {exc}"
+    for family in ("transformer", "GRU", "RNN"):   # every shipped family, beside the LSTM's row
+        _clean_up()
+        label = f"keystroke_{family.lower()}"
+        try:
+            keys = measure_keys(n_chars=2000, n_keys=30 if quick else 100, model=f"Python code · {family}")
+        except LookupError as exc:
+            rows[label] = f"unavailable: {exc}"
+            continue
+        rows[f"{label}_latency_median_ms"] = keys["median_ms"]
+        rows[f"{label}_latency_p95_ms"] = keys["p95_ms"]
+        rows[f"{label}_last_panel"] = keys["last_panel"]
     _clean_up()
     paste = measure_paste(n_chars=100_000)
     rows["paste_100k_seconds"] = paste["seconds"]
