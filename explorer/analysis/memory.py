@@ -50,43 +50,147 @@ def influence_from_states(recurrent: RecurrentLayer, head: Sequence[Layer], x: n
 
     The same numbers as ``influence`` but without re-running the recurrence: the states the
     caller already holds give every step's gate activations in ONE batched ``step`` (a batch
-    of n single steps), and the cell's own BPTT (``explorer.engine.cells``) runs backwards
-    from the last step. c_prev is the LSTM's cell state (None for RNN / GRU). ``gates``: an
-    LSTM's activations at these steps if the caller already has them (i, f, g, o and the new
-    cell state c, each (n, H)), so the batched step is skipped.
+    of n single steps), and the cell's BPTT runs backwards from the last step. c_prev is the
+    LSTM's cell state (None for RNN / GRU). ``gates``: an LSTM's activations at these steps
+    if the caller already has them (i, f, g, o and the new cell state c, each (n, H)), so the
+    batched step is skipped. = ``step_factors`` then ``influence_from_factors``.
     """
-    from explorer.engine import cells
-    x, h_prev = np.asarray(x), np.asarray(h_prev)
-    n, hid = len(x), int(recurrent.hidden_size)
-    if n == 0:
+    x = np.asarray(x)
+    if len(x) == 0:
         return np.zeros(0)
+    factors, h = step_factors(recurrent, x, h_prev, c_prev, gates)
+    return influence_from_factors(recurrent, head, factors, h[-1:], target)
+
+
+def step_factors(recurrent: RecurrentLayer, x: npt.ArrayLike, h_prev: npt.ArrayLike, c_prev: npt.ArrayLike | None,
+                 gates: Mapping[str, npt.ArrayLike] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The factors of each step's backward that depend on that step alone (its gates and
+    states): x (n, E), h_prev / c_prev (n, H) the states before each step -> ({name: (n, k*H)},
+    the states after each step (n, H)). Row k depends only on step k, so rows computed at
+    different times can be put side by side (the Memory panel keeps them while typing).
+
+    LSTM: "p" (n, 4H) d(pre-activations i, f, g)/dc and d(pre o)/dh, "kc" dc/dh through
+    h = o tanh(c), "f" the forget gate. GRU: "k" (n, 3H) d(hidden projections r, z, n)/dh',
+    "z", "kn" d(pre-n)/dh'. RNN: "deriv" the nonlinearity's slope."""
+    x, h_prev = np.asarray(x), np.asarray(h_prev)
     kind = recurrent.type_name
     state = (h_prev, np.asarray(c_prev)) if kind == "LSTM" else h_prev
     if gates is None or kind != "LSTM":
         h, _, gates = recurrent.step(x, state)           # row k: step k from its own previous state
-        h_last = h[-1:]
     else:
-        h_last = np.asarray(gates["o"])[-1:] * np.tanh(np.asarray(gates["c"])[-1:])   # h = o * tanh(c)
-    dys = np.zeros((n, 1, hid), recurrent.dtype)
-    dys[-1] = _head_gradient(head, h_last, target)
-    w_hh = recurrent.params["weight_hh_l0"]       # as stored (Fortran order: no copy, a faster gemv)
-    def col(a: npt.ArrayLike | None) -> np.ndarray:               # (n, H) -> (n, 1, H)
-        return np.ascontiguousarray(a, recurrent.dtype)[:, None, :]
+        h = np.asarray(gates["o"]) * np.tanh(np.asarray(gates["c"]))   # h = o * tanh(c)
+    dtype = recurrent.dtype
+    def arr(a: npt.ArrayLike | None) -> np.ndarray:
+        return np.asarray(a, dtype)
 
     if kind == "LSTM":
-        acts = np.concatenate([gates[k] for k in "ifgo"], axis=1)
-        dxp = cells.lstm_bptt(dys, col(acts), col(gates["c"]), col(c_prev), w_hh)[0]
-    elif kind == "GRU":
+        i, f, g, o = (arr(gates[k]) for k in "ifgo")
+        cs, cp = arr(gates["c"]), arr(c_prev)
+        tc = np.tanh(cs)
+        p = np.empty((len(cs), 4, cs.shape[1]), dtype)
+        p[:, 0], p[:, 1] = g * i * (1.0 - i), cp * f * (1.0 - f)
+        p[:, 2], p[:, 3] = i * (1.0 - g * g), tc * o * (1.0 - o)
+        return {"p": p.reshape(len(cs), -1), "kc": o * (1.0 - tc * tc), "f": np.ascontiguousarray(f)}, h
+    if kind == "GRU":
+        hid = int(recurrent.hidden_size)
         b_hn = recurrent.params["bias_hh_l0"][2 * hid:] if recurrent.bias else 0.0
         hn = h_prev @ recurrent.params["weight_hh_l0"][2 * hid:].T + b_hn
-        acts = np.concatenate([gates[k] for k in "rzn"], axis=1)
-        dxp = cells.gru_bptt(dys, col(acts), col(hn), col(h_prev), w_hh)[0]
+        r, z, nn = arr(gates["r"]), arr(gates["z"]), arr(gates["n"])
+        kn = (1.0 - z) * (1.0 - nn * nn)                  # d(pre-n)/dh'
+        k = np.empty((len(r), 3, hid), dtype)            # d(hidden projection)/dh'
+        k[:, 0] = kn * hn * r * (1.0 - r)
+        k[:, 1] = (h_prev - nn) * z * (1.0 - z)
+        k[:, 2] = kn * r
+        return {"k": k.reshape(len(r), -1), "z": np.ascontiguousarray(z), "kn": kn}, h
+    if kind == "RNN":
+        hs = arr(h)
+        deriv = (hs > 0).astype(dtype) if cast(RNN, recurrent).nonlinearity == "relu" else 1.0 - hs * hs
+        return {"deriv": deriv}, h
+    raise ValueError(f"influence_from_states does not know the cell {kind!r}")
+
+
+def influence_from_factors(recurrent: RecurrentLayer, head: Sequence[Layer], factors: Mapping[str, np.ndarray],
+                           h_last: npt.ArrayLike, target: int) -> npt.NDArray[np.float64]:
+    """``step_factors`` of n steps and the state after the last (1, H) -> (n,) float64: the
+    squared gradient of the head's output[target] at the last step w.r.t. every step's input.
+
+    The cells' BPTT (``explorer.engine.cells``) for a gradient that enters at the last step
+    only, on 1-D rows with fewer numpy calls per step (the loop's cost beside its
+    matrix-vector product): the same operations on the same numbers, so the same results."""
+    h_last = np.asarray(h_last)
+    dy = _head_gradient(head, h_last, target)[0].astype(recurrent.dtype, copy=False)   # (H,)
+    w_hh = recurrent.params["weight_hh_l0"]       # as stored (Fortran order: no copy, a faster gemv)
+    kind = recurrent.type_name
+    if kind == "LSTM":
+        dxp = _lstm_input_grads(dy, factors["p"], factors["kc"], factors["f"], w_hh)
+    elif kind == "GRU":
+        dxp = _gru_input_grads(dy, factors["k"], factors["z"], factors["kn"], w_hh)
     elif kind == "RNN":
-        dxp = cells.rnn_bptt(dys, col(h), w_hh, cast(RNN, recurrent).nonlinearity == "relu")[0]
+        dxp = _rnn_input_grads(dy, factors["deriv"], w_hh)
     else:
         raise ValueError(f"influence_from_states does not know the cell {kind!r}")
-    dx = dxp[:, 0] @ recurrent.params["weight_ih_l0"]
+    dx = dxp @ recurrent.params["weight_ih_l0"]
     return cast("npt.NDArray[np.float64]", (np.asarray(dx, np.float64) ** 2).sum(axis=-1))
+
+
+def _lstm_input_grads(dy: np.ndarray, p: np.ndarray, kc: np.ndarray, f: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """``cells.lstm_bptt``'s dxp (n, 4H) for a gradient dy (H,) at the last step only.
+
+    Per step: dc = dc' f' + dh kc (dc', f' of the step after), d = p * [dc dc dc dh],
+    dh_before = d W_hh. One buffer B = [dc dc dc dh] makes that four numpy calls: [dc' | dh]
+    (the tail of B) times [f' | kc] at once, their sum written to the three dc blocks (a
+    broadcast), then d = p * B and the gemv into B's dh block. dh at the last step is dy
+    itself (dy + 0), so every step adds exactly what ``lstm_bptt`` adds."""
+    n, hid = kc.shape
+    fk = np.empty((n, 2 * hid), p.dtype)               # row t: [f_{t+1} | kc_t]
+    fk[:-1, :hid] = f[1:]
+    fk[-1, :hid] = 0.0                                  # nothing after the last step (dc' = 0)
+    fk[:, hid:] = kc
+    dxp = np.empty((n, 4 * hid), p.dtype)
+    buf = np.zeros(4 * hid, p.dtype)
+    dc3, tail, dh = buf[:3 * hid].reshape(3, hid), buf[2 * hid:], buf[3 * hid:]
+    prod = np.empty(2 * hid, p.dtype)
+    a, b = prod[:hid], prod[hid:]
+    dh[:] = dy
+    mul, add, dot = np.multiply, np.add, np.dot
+    for fk_t, p_t, d_t in zip(fk[::-1], p[::-1], dxp[::-1]):    # hot loop
+        mul(tail, fk_t, prod)                 # [dc' f', dh kc]
+        add(a, b, dc3)                        # dc, three times
+        mul(p_t, buf, d_t)
+        dot(d_t, w_hh, dh)                    # dh of the step before
+    return dxp
+
+
+def _gru_input_grads(dy: np.ndarray, k: np.ndarray, z: np.ndarray, kn: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """``cells.gru_bptt``'s dxp (n, 3H) for a gradient dy (H,) at the last step only."""
+    n, hid = z.shape
+    dhp = np.empty((n, 3 * hid), k.dtype)
+    dhs = np.empty((n, hid), k.dtype)
+    tmp = np.empty(hid, k.dtype)
+    dhs[-1] = dy
+    mul, add, dot = np.multiply, np.add, np.dot
+    k3, d3 = k.reshape(n, 3, hid), dhp.reshape(n, 3, hid)
+    for t in range(n - 1, -1, -1):                # hot loop
+        dh = dhs[t]
+        mul(k3[t], dh, d3[t])
+        if t:
+            nxt = dhs[t - 1]
+            dot(dhp[t], w_hh, nxt)
+            mul(dh, z[t], tmp)
+            add(nxt, tmp, nxt)                # dh before = dhp W_hh + dh z
+    d3[:, 2] = dhs * kn
+    return dhp
+
+
+def _rnn_input_grads(dy: np.ndarray, deriv: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """``cells.rnn_bptt``'s dxp (n, H) for a gradient dy (H,) at the last step only."""
+    dxp = np.empty_like(deriv)
+    dh = np.array(dy, deriv.dtype)
+    mul, dot = np.multiply, np.dot
+    for d_t, v_t in zip(dxp[::-1], deriv[::-1]):   # hot loop
+        mul(dh, v_t, d_t)
+        dot(d_t, w_hh, dh)
+    return dxp
 
 
 def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray:

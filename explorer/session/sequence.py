@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from explorer.analysis.generate import model_vocab
-from explorer.analysis.memory import influence_from_states
+from explorer.analysis.memory import influence_from_factors, step_factors
 from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.data.vocab import Vocab
 from explorer.engine.layer import Layer
@@ -97,6 +97,8 @@ class SequenceSession:
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
         self._reference: F32 | None = None       # reference_states(), read once for the basis and the rows
         self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
+        self._factor_cache: tuple[int, dict[str, np.ndarray]] = (0, {})   # the Memory panel's step factors
+        self._factors_valid = 0          # cached factor rows before this position are still right
         self.vocab = model_vocab(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")
@@ -166,6 +168,7 @@ class SequenceSession:
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
+        self._factors_valid = min(self._factors_valid, p)
         self.last_recomputed_from = self.n_done
         self._forget_from(self.n_done)
         if compute:
@@ -323,23 +326,59 @@ class SequenceSession:
 
     def memory(self, cursor: int, window: int = 80) -> Memory | None:
         """Squared input gradients of the prediction read at the cursor (state cursor-1), from the
-        cached states in one batched step plus the cell's BPTT (``influence_from_states``)."""
+        cached states plus the cell's BPTT (``influence_from_factors``). The factors of each
+        step's backward (``step_factors``) depend on that step alone: they are kept for the
+        last window, so a key typed at the end computes those of one new step."""
         self.finish()
         t = min(cursor, len(self.ids)) - 1
         if t < 0 or self.ids[t] < 0:
             return None
         bad = np.flatnonzero(self.ids[max(t - window + 1, 0):t + 1] < 0)
         start = max(t - window + 1, 0) + (int(bad[-1]) + 1 if len(bad) else 0)
-        probs = self.output_probs(t, t + 1)[0]
-        y = self.targets()
-        target = int(y[t]) if y is not None and y[t] >= 0 else -1
-        actual = target >= 0
-        target = target if actual else int(probs.argmax())
-        x = self._embed(self.ids[start:t + 1])[0]
-        h_prev, c_prev = self._prev_rows(start, t + 1)        # cached: no re-run of the window
-        kept = self._kept_gate_rows(start, t + 1) if self._lstm and self.dtype == np.float32 else None
-        w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target, gates=kept)
+        target, actual = self._memory_target(t)
+        factors = self._step_factors(start, t + 1)
+        w = influence_from_factors(self.rec, self.post, factors, factors["h"][-1:], target)
         return Memory(start, w, target, self.labels[target], actual)
+
+    def _memory_target(self, t: int) -> tuple[int, bool]:
+        """(the output the Memory panel differentiates at state t, whether it is the right
+        answer): the next character or true class, else the model's best guess."""
+        if self.kind == "text":
+            target = int(self.ids[t + 1]) if t + 1 < len(self.ids) else -1
+        else:
+            y = self.targets()
+            target = int(y[t]) if y is not None else -1
+        if target >= 0:
+            return target, True
+        return int(self.output_probs(t, t + 1)[0].argmax()), False
+
+    def _step_factors(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """``step_factors`` of steps start..stop-1 and their states "h": the rows the last
+        window shares with this one (no edit touched them since) are reused."""
+        c_start, cached = self._factor_cache
+        c_stop = min(c_start + (len(cached["h"]) if cached else 0), self._factors_valid)
+        lo, hi = max(start, c_start), min(stop, c_stop)
+        if hi <= lo:
+            out = self._step_factors_now(start, stop)
+        else:
+            parts = [self._step_factors_now(a, b) for a, b in ((start, lo), (hi, stop)) if b > a]
+            kept = {k: v[lo - c_start:hi - c_start] for k, v in cached.items()}
+            if not parts:
+                out = kept
+            else:
+                before = [parts.pop(0)] if lo > start else []
+                out = {k: np.concatenate([p[k] for p in before] + [kept[k]] + [p[k] for p in parts])
+                       for k in kept}
+        self._factor_cache, self._factors_valid = (start, out), len(self.ids)
+        return out
+
+    def _step_factors_now(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        x = self._embed(self.ids[start:stop])[0]
+        h_prev, c_prev = self._prev_rows(start, stop)        # cached: no re-run of the window
+        kept = self._kept_gate_rows(start, stop) if self._lstm and self.dtype == np.float32 else None
+        factors, h = step_factors(self.rec, x, h_prev, c_prev, gates=kept)
+        factors["h"] = h
+        return factors
 
     @property
     def state_level(self) -> float:
