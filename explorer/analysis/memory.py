@@ -7,13 +7,14 @@ layers' own ``forward(x, state)`` / ``backward`` — the same code that trains t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from explorer.engine.attention import TransformerEncoderLayer
+from explorer.engine.attention import TransformerEncoderLayer, causal_mask, gelu, gelu_grad
 from explorer.engine.layer import Layer
 from explorer.engine.norm import LearnedPositions
 from explorer.engine.recurrent import RNN, RecurrentLayer
@@ -257,11 +258,12 @@ class GrowingInfluence:
     """``influence_through`` for a causal transformer stack (LearnedPositions, causal
     TransformerEncoderLayers, then ``per_position`` position-wise layers), kept between calls.
 
-    Typing at the end of a window adds one position: the forward caches of the earlier ones
-    cannot change (a causal row never sees a later one), so they are kept and only the new
-    rows are computed (``TransformerEncoderLayer.forward_more``); the backward computes input
-    gradients only, the last block's from the one row the prediction is read at
-    (``input_grad``). The same numbers as ``influence_through`` up to float rounding. Any
+    Typing at the end of a window adds one position: the forward values of the earlier ones
+    cannot change (a causal row never sees a later one), so they are kept (``_GrowingBlock``:
+    preallocated rows for the whole context, written in place, none copied) and only the new
+    rows are computed; the backward computes input gradients only, the last block's from the
+    one row the prediction is read at. The same numbers as ``influence_through`` up to float
+    rounding (the maths of ``TransformerEncoderLayer.forward_more`` / ``input_grad``). Any
     other stack, or inputs that do not continue the last ones, are computed afresh."""
 
     def __init__(self, layers: Sequence[Layer], per_position: int = 0) -> None:
@@ -270,46 +272,173 @@ class GrowingInfluence:
         body = self.layers[:len(self.layers) - per_position]
         self._fast = (len(body) >= 2 and isinstance(body[0], LearnedPositions)
                       and all(isinstance(b, TransformerEncoderLayer) and b.causal for b in body[1:]))
-        self._blocks = cast("list[TransformerEncoderLayer]", body[1:])
-        self._x: np.ndarray | None = None         # the inputs the caches were computed from
-        self._caches: list[Any] = []
+        self._positions = cast(LearnedPositions, body[0]) if self._fast else None
+        cap = self._positions.max_len if self._positions is not None else 0     # the longest window
+        self._blocks = [_GrowingBlock(cast(TransformerEncoderLayer, b), cap) for b in body[1:]] if self._fast else []
+        self._tail = self.layers[len(self.layers) - per_position:]
+        self._x: np.ndarray | None = None         # the inputs the kept rows were computed from
 
     def __call__(self, x: npt.ArrayLike, target: int) -> npt.NDArray[np.float64]:
         """x: (n, E) inputs -> (n,) float64, as ``influence_through(layers, x, target, per_position)``."""
         x = np.asarray(x)
-        if not self._fast or x.ndim != 2 or not len(x):
+        pos = self._positions
+        if pos is None or x.ndim != 2 or not len(x) or len(x) > pos.max_len or x.shape[1] != pos.d_model:
             return influence_through(self.layers, x, target, self.per_position)
         n = len(x)
         kept = self._x
         t0 = len(kept) if kept is not None and len(kept) <= n and kept.dtype == x.dtype \
-            and kept.shape[1:] == x.shape[1:] and np.array_equal(kept, x[:len(kept)]) else 0
+            and np.array_equal(kept, x[:len(kept)]) else 0          # (a new dtype: new arrays, all rows)
         if t0 == n:                     # the same window again: its last row is recomputed
             t0 = n - 1
-        body = self.layers[:len(self.layers) - self.per_position]
-        tail = self.layers[len(self.layers) - self.per_position:]
-        caches = self._caches[:len(body) - 1] if t0 else [None] * (len(body) - 1)
-        out = body[0].infer(x[None])[:, t0:]          # positions: x + the position's vector
-        if t0:                                         # caches with the rows 0..t0-1 only
-            caches = [_first_rows(c, t0) for c in caches]
-        new = []
-        for block, cache in zip(self._blocks, caches):
-            out, c = block.forward_more(out, cache)
-            new.append(c)
-        self._x, self._caches = x.copy(), new
-        d = _head_gradient(tail, out[0, -1:], target)[None]    # (1, 1, E): the read row's gradient
+        self._x = None                  # (not valid while the rows are rewritten)
+        out = x[t0:] + pos.params["weight"][t0:n]          # positions: x + the position's vector
+        for block in self._blocks:
+            out = block.forward(out, t0, n)
+        self._x = x.copy()
+        d = _head_gradient(self._tail, out[-1:], target)    # (1, E): the read row's gradient
         first = n - 1
-        for block, cache in zip(reversed(self._blocks), reversed(new)):
-            d = block.input_grad(d, cache, first)
+        for block in reversed(self._blocks):
+            d = block.input_grad(d, first, n)
             first = 0
-        return cast("npt.NDArray[np.float64]", (np.asarray(d[0], np.float64) ** 2).sum(axis=-1))
+        return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
 
 
-def _first_rows(cache: Any, t: int) -> Any:
-    """A TransformerEncoderLayer cache cut to its first t positions (it may hold t + 1)."""
-    c_n1, c_sa, c_n2, c_ff = cache
-    if c_sa[0].shape[1] == t:
-        return cache
-    x, q, k, v, a, o, scale = c_sa
-    cut = tuple(part[:, :t] for part in (x, o))
-    return (tuple(p[:, :t] for p in c_n1), (cut[0], q[:, :, :t], k[:, :, :t], v[:, :, :t], a[:, :, :t, :t], cut[1],
-                                            scale), tuple(p[:, :t] for p in c_n2), tuple(p[:, :t] for p in c_ff))
+class _GrowingBlock:
+    """One causal ``TransformerEncoderLayer``'s forward values per position of a growing window
+    (one sequence), in arrays for its whole context written in place: what its input-only
+    backward reads. ``forward(rows, t0, n)`` computes positions t0..n-1 (the earlier ones are
+    kept); ``input_grad(dy, first, n)``: the gradient w.r.t. the block's input (n, D) for a dy
+    on positions first..n-1. The layer's own equations (``forward_more``, ``input_grad``) on
+    2-D rows, without its parameter gradients."""
+
+    def __init__(self, layer: TransformerEncoderLayer, capacity: int) -> None:
+        self.layer, self.capacity = layer, capacity
+        self.dtype: np.dtype | None = None
+
+    def _allocate(self, dtype: np.dtype) -> None:
+        la, cap = self.layer, self.capacity
+        h, dh, d, f = la.nhead, la.d_head, la.d_model, la.dim_feedforward
+        self.xhat1, self.xhat2 = np.zeros((cap, d), dtype), np.zeros((cap, d), dtype)
+        self.inv1, self.inv2 = np.zeros((cap, 1), dtype), np.zeros((cap, 1), dtype)
+        self.pre = np.zeros((cap, f), dtype)                    # the feed-forward's pre-activation
+        self.q, self.k, self.v, self.o = (np.zeros((h, cap, dh), dtype) for _ in range(4))   # o: per head a @ v
+        self.a = np.zeros((h, cap, cap), dtype)                 # 0 past each row's own position
+        self.dtype = dtype
+
+    def forward(self, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        """x (m, D): the block's inputs at positions t0..n-1 (m = n - t0) -> its outputs (m, D)."""
+        if self.dtype is None or x.dtype != self.dtype:
+            self._allocate(x.dtype)
+        la = self.layer
+        if la.norm_first:
+            x1 = x + self._attention(self._norm(1, x, t0, n), t0, n)
+            return cast("np.ndarray", x1 + self._ff(self._norm(2, x1, t0, n), t0, n))
+        h1 = self._norm(1, x + self._attention(x, t0, n), t0, n)
+        return self._norm(2, h1 + self._ff(h1, t0, n), t0, n)
+
+    def _norm(self, which: int, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        """``layer_norm`` (its operations, in its order) of rows t0..n-1, keeping xhat and 1/std."""
+        la = self.layer
+        d = x.shape[-1]
+        mean = np.add.reduce(x, axis=-1, keepdims=True) / d
+        xc = x - mean
+        var = np.add.reduce(xc * xc, axis=-1, keepdims=True) / d
+        inv = 1.0 / np.sqrt(var + np.asarray(la.eps, dtype=x.dtype))
+        xhat = xc * inv
+        (self.xhat1 if which == 1 else self.xhat2)[t0:n] = xhat
+        (self.inv1 if which == 1 else self.inv2)[t0:n] = inv
+        y = xhat * la.params[f"norm{which}.weight"]
+        y += la.params[f"norm{which}.bias"]
+        return cast("np.ndarray", y)
+
+    def _attention(self, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        la = self.layer
+        p = la.params
+        m, d = x.shape
+        qkv = x @ p["self_attn.in_proj_weight"].T
+        qkv += p["self_attn.in_proj_bias"]
+        for i, dst in enumerate((self.q, self.k, self.v)):
+            dst[:, t0:n] = qkv[:, i * d:(i + 1) * d].reshape(m, la.nhead, la.d_head).swapaxes(0, 1)
+        scale = np.asarray(1.0 / math.sqrt(la.d_head), x.dtype)
+        s = (self.q[:, t0:n] * scale) @ self.k[:, :n].swapaxes(-1, -2)          # (h, m, n)
+        if m > 1:
+            s += causal_mask(m, s.dtype, t0)
+        s -= s.max(axis=-1, keepdims=True)
+        np.exp(s, out=s)
+        s /= s.sum(axis=-1, keepdims=True)
+        self.a[:, t0:n, :n] = s
+        heads = self.o[:, t0:n]
+        np.matmul(s, self.v[:, :n], out=heads)
+        o = heads.swapaxes(0, 1).reshape(m, d)
+        y = o @ p["self_attn.out_proj.weight"].T
+        y += p["self_attn.out_proj.bias"]
+        return cast("np.ndarray", y)
+
+    def _ff(self, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        p = self.layer.params
+        h = x @ p["linear1.weight"].T
+        h += p["linear1.bias"]
+        self.pre[t0:n] = h
+        act = np.maximum(h, 0) if self.layer.activation == "relu" else gelu(h)
+        y = act @ p["linear2.weight"].T
+        y += p["linear2.bias"]
+        return cast("np.ndarray", y)
+
+    def input_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
+        """dy (n - first, D) on positions first..n-1 -> dx (n, D)."""
+        la = self.layer
+        rows = slice(first, n)
+        if la.norm_first:
+            dx1 = dy + self._norm_grad(2, self._ff_grad(dy, rows), rows)
+            dx = self._norm_grad(1, self._attn_grad(dx1, first, n), slice(0, n))
+            dx[rows] += dx1
+            return dx
+        dpre2 = self._norm_grad(2, dy, rows)
+        dx1 = dpre2 + self._ff_grad(dpre2, rows)
+        dpre1 = self._norm_grad(1, dx1, rows)
+        dx = self._attn_grad(dpre1, first, n)
+        dx[rows] += dpre1
+        return dx
+
+    def _norm_grad(self, which: int, dy: np.ndarray, rows: slice) -> np.ndarray:
+        """``layer_norm_backward``'s dx alone (its parameter gradients are not needed)."""
+        xhat, inv = (self.xhat1, self.inv1) if which == 1 else (self.xhat2, self.inv2)
+        xhat, inv = xhat[rows], inv[rows]
+        g = dy * self.layer.params[f"norm{which}.weight"]
+        d = g.shape[-1]
+        mean_g = np.add.reduce(g, axis=-1, keepdims=True) / d
+        mean_gx = np.add.reduce(g * xhat, axis=-1, keepdims=True) / d
+        g -= mean_g
+        g -= xhat * mean_gx
+        g *= inv
+        return cast("np.ndarray", g)
+
+    def _ff_grad(self, dy: np.ndarray, rows: slice) -> np.ndarray:
+        p = self.layer.params
+        h = self.pre[rows]
+        dact = dy @ p["linear2.weight"]
+        dh = dact * (h > 0) if self.layer.activation == "relu" else dact * gelu_grad(h)
+        return cast("np.ndarray", dh @ p["linear1.weight"])
+
+    def _attn_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
+        """The attention's input gradient (n, D) for dy (n - first, D) on positions first..n-1."""
+        la = self.layer
+        p = la.params
+        d, r = la.d_model, n - first
+        scale = np.asarray(1.0 / math.sqrt(la.d_head), dy.dtype)
+        do = (dy @ p["self_attn.out_proj.weight"]).reshape(r, la.nhead, la.d_head).swapaxes(0, 1)   # (h, r, dh)
+        a = self.a[:, first:n, :n]
+        k, v = self.k[:, :n], self.v[:, :n]
+        da = do @ v.swapaxes(-1, -2)                                                # (h, r, n)
+        dv = a.swapaxes(-1, -2) @ do
+        # sum_j da_ij a_ij = do_i . sum_j a_ij v_j = do_i . o_i: (h, r, dh) products, not (h, r, n)
+        da -= np.add.reduce(do * self.o[:, first:n], axis=-1, keepdims=True)
+        ds = np.multiply(da, a, out=da)
+        dq = (ds @ k) * scale
+        dk = (ds.swapaxes(-1, -2) @ self.q[:, first:n]) * scale
+        dqkv = np.empty((n, 3 * d), dy.dtype)
+        dqkv[:first, :d] = 0.0
+        dqkv[first:, :d] = dq.swapaxes(0, 1).reshape(r, d)
+        dqkv[:, d:2 * d] = dk.swapaxes(0, 1).reshape(n, d)
+        dqkv[:, 2 * d:] = dv.swapaxes(0, 1).reshape(n, d)
+        return cast("np.ndarray", dqkv @ p["self_attn.in_proj_weight"])
