@@ -224,6 +224,22 @@ class SequenceSession:
         start, stop, _ = slice(start, stop).indices(len(self.ids))
         return self._rows(start, max(stop, start), part=1)
 
+    def unit_values(self, start: int, stop: int, unit: int, state: str = "h") -> F32:
+        """(n,) one unit of the hidden state "h" (or an LSTM's tanh of the cell state "c") after
+        characters start..stop-1: ``hidden_states(start, stop)[:, unit]`` without copying the
+        other units (the text colouring reads one unit over every visible character)."""
+        self.finish()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        part = 1 if state == "c" and self._lstm else 0
+        out = np.empty(max(stop - start, 0), self.dtype)
+        t = start
+        while t < stop:
+            b, r = divmod(t, BLOCK)
+            end = min(stop, (b + 1) * BLOCK)
+            out[t - start:end - start] = self._block(b, end - b * BLOCK)[r:r + end - t, part, unit]
+            t = end
+        return np.tanh(out) if part == 1 else out
+
     def state_before(self, t: int) -> Any:
         """The recurrent state before reading character t (batch of 1), as the layer takes it."""
         st = self._state_after(t - 1)

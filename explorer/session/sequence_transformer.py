@@ -141,6 +141,11 @@ class TransformerSession(SequenceSession):
     def cell_states(self, start: int = 0, stop: int | None = None) -> F32 | None:
         return None
 
+    def unit_values(self, start: int, stop: int, unit: int, state: str = "h") -> F32:
+        self.finish()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        return np.array(self._res[start:max(stop, start), unit], np.float32)
+
     def gates(self, start: int, stop: int) -> dict[str, F32]:
         return {}
 

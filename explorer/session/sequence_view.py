@@ -161,13 +161,17 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
 
 def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
     """The unrolled cells t-1, t, t+1 around the cursor's character."""
+    a, b = max(step - 1, 0), min(step + 2, s.length)       # the three steps' rows, read at once
+    if b <= a:
+        return [None, None, None]
+    xs = s.embed(np.maximum(s.ids[a:b], 0))[0]
+    probs, hs = s.output_probs(a, b), s.hidden_states(a, b)
     out: list[StepView | None] = []
     for t in (step - 1, step, step + 1):
-        if 0 <= t < s.length and s.ids[t] >= 0:
-            x = s.embed(s.ids[t:t + 1])[0, 0]
-            p = s.output_probs(t, t + 1)[0]
+        if a <= t < b and s.ids[t] >= 0:
+            p = probs[t - a]
             top = [(s.labels[i], float(p[i])) for i in np.argsort(-p)[:3]]
-            out.append(StepView(t, s.text[t], x, s.hidden_states(t, t + 1)[0], top))
+            out.append(StepView(t, s.text[t], xs[t - a], hs[t - a], top))
         else:
             out.append(None)
     return out
@@ -190,9 +194,7 @@ def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int
     hi = min(hi, s.length)
     palette = "memory" if mode.startswith("memory") else "signed"
     if mode == "selected unit" and req.unit is not None and s.length and hi > lo:
-        cells = s.cell_states(lo, hi) if req.unit_state == "c" else None
-        states = np.tanh(cells) if cells is not None else s.hidden_states(lo, hi)
-        return (states[:, req.unit], lo), palette
+        return (s.unit_values(lo, hi, req.unit, req.unit_state), lo), palette
     if mode.startswith("memory") and memory is not None:
         w = memory.weights
         return (np.sqrt(w / max(float(w.max()), 1e-30)), memory.start), palette

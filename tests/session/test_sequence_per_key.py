@@ -1,0 +1,119 @@
+"""A keystroke's fast paths give the slow references' numbers: the Memory panel's kept step
+factors while typing, editing and moving the cursor; one unit's values for the text colouring;
+the three unrolled steps read at once."""
+
+import numpy as np
+import pytest
+
+from explorer.analysis.memory import influence, influence_from_factors, influence_from_states, step_factors
+from explorer.engine import cells
+from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence_catalogue import open_session
+from explorer.session.sequence_transformer import random_transformer
+from explorer.session.sequence_view import FrameRequest, build_view
+
+TEXT = "def f(a, b):\n    return [a * 2, 'b' + b]  # x\n" * 5
+
+
+def _fresh_memory(s, cursor, window):
+    """The memory computed from scratch: the states' batched step and the cells' BPTT."""
+    t = cursor - 1
+    start = max(t - window + 1, 0)
+    x = s._embed(s.ids[start:t + 1])[0]
+    h_prev, c_prev = s._prev_rows(start, t + 1)
+    target = int(s.ids[t + 1]) if t + 1 < s.length else int(s.output_probs(t, t + 1)[0].argmax())
+    return start, influence_from_states(s.rec, s.post, x, h_prev, c_prev, target), target
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_memory_with_kept_factors_equals_a_fresh_one_while_typing_editing_and_moving(cell, dtype, rtol):
+    s = SequenceSession(random_model(cell, hidden=12, embed=5, seed=3).astype(dtype))
+    text = TEXT[:120]
+    s.set_text(text)
+    cursors = []
+    for k in range(12):                                   # typing at the end, then edits and moves
+        if k < 6:
+            text += "xy(z) "[k]
+        elif k == 6:
+            text = text[:100] + "Q" + text[101:]          # an edit inside the window
+        elif k == 8:
+            text = text[:-4]                              # a deletion at the end
+        s.set_text(text)
+        cursors.append(len(text) - (7 if k in (7, 10) else 0))   # the cursor moved back and forth
+        build_view(s, cursors[-1], FrameRequest(window=40, unit=0))   # the gate window, as the lab
+        mem = s.memory(cursors[-1], window=30)
+        start, want, target = _fresh_memory(s, cursors[-1], 30)
+        assert (mem.start, mem.target) == (start, target)
+        np.testing.assert_allclose(mem.weights, want, rtol=rtol, atol=rtol * 1e-3 * float(want.max()))
+    # negative control: a kept factor row that went stale (an edit not told) would show
+    for kept in s._factor_cache[1].values():
+        kept[:] += 0.5
+    stale = s.memory(cursors[-1] - 1, window=30).weights
+    assert not np.allclose(stale, _fresh_memory(s, cursors[-1] - 1, 30)[1], rtol=1e-3)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_the_last_step_backward_loops_equal_the_cells_bptt_exactly(cell):
+    """influence_from_factors' loops (a gradient entering at the last step only) do the same
+    operations as explorer.engine.cells' BPTT: equal to the bit, float32."""
+    s = SequenceSession(random_model(cell, hidden=16, embed=6, seed=4))
+    s.set_text(TEXT)
+    start, t, target = 30, 89, 5
+    x = s._embed(s.ids[start:t + 1])[0]
+    h_prev, c_prev = s._prev_rows(start, t + 1)
+    factors, h = step_factors(s.rec, x, h_prev, c_prev)
+    got = influence_from_factors(s.rec, s.post, factors, h[-1:], target)
+    # the reference: the cells' BPTT with dys zero but at the last step (what the loops replace)
+    from explorer.analysis.memory import _head_gradient
+    hid, w_hh = s.hidden_size, s.rec.params["weight_hh_l0"]
+    _, _, gates = s.rec.step(x, (h_prev, c_prev) if cell == "LSTM" else h_prev)
+    n = len(x)
+    dys = np.zeros((n, 1, hid), np.float32)
+    dys[-1] = _head_gradient(s.post, h[-1:], target)
+    col = lambda a: np.ascontiguousarray(a, np.float32)[:, None, :]  # noqa: E731
+    if cell == "LSTM":
+        acts = np.concatenate([gates[k] for k in "ifgo"], axis=1)
+        dxp = cells.lstm_bptt(dys, col(acts), col(gates["c"]), col(c_prev), w_hh)[0]
+    elif cell == "GRU":
+        hn = h_prev @ w_hh[2 * hid:].T + s.rec.params["bias_hh_l0"][2 * hid:]
+        acts = np.concatenate([gates[k] for k in "rzn"], axis=1)
+        dxp = cells.gru_bptt(dys, col(acts), col(hn), col(h_prev), w_hh)[0]
+    else:
+        dxp = cells.rnn_bptt(dys, col(h), w_hh, False)[0]
+    dx = dxp[:, 0] @ s.rec.params["weight_ih_l0"]
+    want = (np.asarray(dx, np.float64) ** 2).sum(axis=-1)
+    np.testing.assert_array_equal(got, want)
+    slow = influence(s.rec, s.post, x[None], s.state_before(start), target)   # the layer's own backward
+    np.testing.assert_allclose(got, slow, rtol=2e-4, atol=1e-3 * float(slow.max()))
+    assert not np.allclose(got, influence_from_factors(s.rec, s.post, factors, h[-1:], target + 1), rtol=1e-3)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "transformer"])
+def test_unit_values_are_one_column_of_the_states(cell):
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32) if cell == "transformer" \
+        else random_model(cell, hidden=6, seed=2)
+    s = open_session(model)
+    s.set_text(TEXT)                                      # several blocks of kept states
+    for a, b in ((0, len(TEXT)), (60, 70), (63, 65), (5, 5), (200, 10_000)):
+        np.testing.assert_array_equal(s.unit_values(a, b, 3), s.hidden_states(a, b)[:, 3])
+        if cell == "LSTM":
+            np.testing.assert_array_equal(s.unit_values(a, b, 3, "c"), np.tanh(s.cell_states(a, b))[:, 3])
+    assert not np.array_equal(s.unit_values(0, 50, 3), s.unit_values(0, 50, 4))   # negative control
+
+
+@pytest.mark.parametrize("cursor", [0, 1, 2, 40, len(TEXT)])
+def test_unrolled_steps_read_at_once_equal_one_by_one(cursor):
+    s = SequenceSession(random_model("LSTM", hidden=8, seed=6))
+    s.set_text(TEXT)
+    steps = build_view(s, cursor, FrameRequest(window=20)).steps
+    for t, got in zip((cursor - 2, cursor - 1, cursor), steps):
+        if not 0 <= t < s.length:
+            assert got is None
+            continue
+        p = s.output_probs(t, t + 1)[0]
+        assert got.step == t and got.char == TEXT[t]
+        np.testing.assert_allclose(got.x, s.embed(s.ids[t:t + 1])[0, 0], rtol=1e-6)
+        np.testing.assert_allclose(got.h, s.hidden_states(t, t + 1)[0], rtol=1e-6)
+        assert [label for label, _ in got.top] == [s.labels[i] for i in np.argsort(-p)[:3]]
+        np.testing.assert_allclose([q for _, q in got.top], np.sort(p)[::-1][:3], rtol=1e-5)
