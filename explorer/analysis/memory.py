@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from explorer.engine.attention import TransformerEncoderLayer, causal_mask, gelu, gelu_grad
 from explorer.engine.layer import Layer
-from explorer.engine.norm import LearnedPositions
+from explorer.engine.norm import LearnedPositions, layer_norm
 from explorer.engine.recurrent import RNN, RecurrentLayer
 
 
@@ -337,19 +337,12 @@ class _GrowingBlock:
         return self._norm(2, h1 + self._ff(h1, t0, n), t0, n)
 
     def _norm(self, which: int, x: np.ndarray, t0: int, n: int) -> np.ndarray:
-        """``layer_norm`` (its operations, in its order) of rows t0..n-1, keeping xhat and 1/std."""
+        """``layer_norm`` of rows t0..n-1, keeping xhat and 1/std for the backward."""
         la = self.layer
-        d = x.shape[-1]
-        mean = np.add.reduce(x, axis=-1, keepdims=True) / d
-        xc = x - mean
-        var = np.add.reduce(xc * xc, axis=-1, keepdims=True) / d
-        inv = 1.0 / np.sqrt(var + np.asarray(la.eps, dtype=x.dtype))
-        xhat = xc * inv
+        y, xhat, inv = layer_norm(x, la.params[f"norm{which}.weight"], la.params[f"norm{which}.bias"], la.eps)
         (self.xhat1 if which == 1 else self.xhat2)[t0:n] = xhat
         (self.inv1 if which == 1 else self.inv2)[t0:n] = inv
-        y = xhat * la.params[f"norm{which}.weight"]
-        y += la.params[f"norm{which}.bias"]
-        return cast("np.ndarray", y)
+        return y
 
     def _attention(self, x: np.ndarray, t0: int, n: int) -> np.ndarray:
         la = self.layer
