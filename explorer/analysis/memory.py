@@ -64,7 +64,8 @@ def influence_from_states(recurrent: RecurrentLayer, head: Sequence[Layer], x: n
 
 
 def step_factors(recurrent: RecurrentLayer, x: npt.ArrayLike, h_prev: npt.ArrayLike, c_prev: npt.ArrayLike | None,
-                 gates: Mapping[str, npt.ArrayLike] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                 gates: Mapping[str, npt.ArrayLike] | None = None, h: npt.ArrayLike | None = None
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The factors of each step's backward that depend on that step alone (its gates and
     states): x (n, E), h_prev / c_prev (n, H) the states before each step -> ({name: (n, k*H)},
     the states after each step (n, H)). Row k depends only on step k, so rows computed at
@@ -72,14 +73,22 @@ def step_factors(recurrent: RecurrentLayer, x: npt.ArrayLike, h_prev: npt.ArrayL
 
     LSTM: "p" (n, 4H) d(pre-activations i, f, g)/dc and d(pre o)/dh, "kc" dc/dh through
     h = o tanh(c), "f" the forget gate. GRU: "k" (n, 3H) d(hidden projections r, z, n)/dh',
-    "z", "kn" d(pre-n)/dh'. RNN: "deriv" the nonlinearity's slope."""
+    "z", "kn" d(pre-n)/dh'. RNN: "deriv" the nonlinearity's slope.
+
+    ``gates``: the steps' activations if the caller has them (LSTM: i, f, g, o and the new
+    cell state c; GRU: r, z, n; RNN: none), ``h``: the states after each step (an RNN's slope
+    is read from them); otherwise one batched ``step`` computes them."""
     x, h_prev = np.asarray(x), np.asarray(h_prev)
     kind = recurrent.type_name
     state = (h_prev, np.asarray(c_prev)) if kind == "LSTM" else h_prev
-    if gates is None or kind != "LSTM":
+    if gates is None or (kind == "RNN" and h is None):
         h, _, gates = recurrent.step(x, state)           # row k: step k from its own previous state
-    else:
+    elif h is None and kind == "LSTM":
         h = np.asarray(gates["o"]) * np.tanh(np.asarray(gates["c"]))   # h = o * tanh(c)
+    elif h is None:                                      # GRU: h' = n + z (h - n)
+        n_ = np.asarray(gates["n"])
+        h = n_ + (h_prev - n_) * np.asarray(gates["z"])
+    h = np.asarray(h)
     dtype = recurrent.dtype
     def arr(a: npt.ArrayLike | None) -> np.ndarray:
         return np.asarray(a, dtype)
@@ -434,4 +443,4 @@ class _GrowingBlock:
         dqkv[first:, :d] = dq.swapaxes(0, 1).reshape(r, d)
         dqkv[:, d:2 * d] = dk.swapaxes(0, 1).reshape(n, d)
         dqkv[:, 2 * d:] = dv.swapaxes(0, 1).reshape(n, d)
-        return cast("np.ndarray", dqkv @ p["self_attn.in_proj_weight"])
+        return dqkv @ p["self_attn.in_proj_weight"]

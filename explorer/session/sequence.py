@@ -46,6 +46,7 @@ CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU
 ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of scratch, not ~50 MB)
 _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis key (once per model)
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
+READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -99,6 +100,8 @@ class SequenceSession:
         self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
         self._factor_cache: tuple[int, dict[str, np.ndarray]] = (0, {})   # the Memory panel's step factors
         self._factors_valid = 0          # cached factor rows before this position are still right
+        self._read_gates: tuple[int, dict[str, F32]] = (0, {})   # the gates of the last few steps read
+        self._read_gates_stop = 0        # ... valid before this position
         self.vocab = model_vocab(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")
@@ -112,7 +115,7 @@ class SequenceSession:
         self.hidden_size: int = int(self.rec.hidden_size)
         self.gate_names: tuple[str, ...] = {"LSTM": ("i", "f", "o", "c"), "GRU": ("r", "z")}.get(self.cell, ())
         # kept with the last gate window: the shown gates, and an LSTM's g (the Memory panel's BPTT reads them)
-        self._kept_gates = self.gate_names + (("g",) if self.cell == "LSTM" else ())
+        self._kept_gates = self.gate_names + {"LSTM": ("g",), "GRU": ("n",)}.get(self.cell, ())
         self.text = ""
         self.ids = np.zeros(0, np.int32)
         self.n_done = 0
@@ -169,6 +172,7 @@ class SequenceSession:
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
         self._factors_valid = min(self._factors_valid, p)
+        self._read_gates_stop = min(self._read_gates_stop, p)
         self.last_recomputed_from = self.n_done
         self._forget_from(self.n_done)
         if compute:
@@ -182,7 +186,7 @@ class SequenceSession:
         state = self._state_after(t - 1)
         while t < stop:                        # pieces of PIECE steps: bounded scratch memory
             end = min(stop, t + PIECE)
-            states = self._scan(t, end, state)
+            states = self._scan(t, end, state, keep_gates=end == stop and end - t <= READ_GATES)
             first = t + (BLOCK - 1 - t % BLOCK)            # checkpoints: every block's last row
             if first < end:
                 rows = np.arange(first, end, BLOCK)
@@ -284,7 +288,11 @@ class SequenceSession:
 
 
     def _gates_now(self, start: int, stop: int) -> dict[str, F32]:
-        """Gate activations at steps start..stop-1 (states computed), one batched step."""
+        """Gate activations at steps start..stop-1 (states computed): those the last read kept
+        (typing: the new step's), else one batched step."""
+        r0, kept = self._read_gates
+        if kept and r0 <= start and stop <= self._read_gates_stop:
+            return {k: kept[k][start - r0:stop - r0].copy() for k in self._kept_gates}
         ids = self.ids[start:stop]
         h_prev, c_prev = self._prev_rows(start, stop)
         x = self._embed(np.maximum(ids, 0))[0]
@@ -391,8 +399,11 @@ class SequenceSession:
     def _step_factors_now(self, start: int, stop: int) -> dict[str, np.ndarray]:
         x = self._embed(self.ids[start:stop])[0]
         h_prev, c_prev = self._prev_rows(start, stop)        # cached: no re-run of the window
-        kept = self._kept_gate_rows(start, stop) if self._lstm and self.dtype == np.float32 else None
-        factors, h = step_factors(self.rec, x, h_prev, c_prev, gates=kept)
+        h = None if self._lstm else self._rows(start, stop, part=0)
+        kept = self._kept_gate_rows(start, stop) if self.gate_names and self.dtype == np.float32 else None
+        if not self.gate_names:
+            kept = {}                                          # an RNN: its states are all it needs
+        factors, h = step_factors(self.rec, x, h_prev, c_prev, gates=kept, h=h)
         factors["h"] = h
         return factors
 
@@ -533,10 +544,14 @@ class SequenceSession:
             self._table = np.ascontiguousarray(self.rec.project(x)[:, 0])
         return self._table
 
-    def _scan(self, start: int, stop: int, state: np.ndarray) -> np.ndarray:
+    def _scan(self, start: int, stop: int, state: np.ndarray, keep_gates: bool = False) -> np.ndarray:
         """States after characters start..stop-1 from ``state`` ((S, H), S = 2 for LSTM h, c)
-        -> (n, S, H); a character outside a toy alphabet carries the state over unchanged."""
+        -> (n, S, H); a character outside a toy alphabet carries the state over unchanged.
+        ``keep_gates``: their gate activations are kept too (``_gates_now`` reads them; 0 for
+        a character outside the alphabet, as there)."""
         out = np.empty((stop - start,) + state.shape, self.dtype)
+        gates = {k: np.zeros((stop - start, self.hidden_size), np.float32) for k in self._kept_gates} \
+            if keep_gates and self._kept_gates else None
         ids, table, t = self.ids, self._projection(), start
         while t < stop:
             if ids[t] < 0:
@@ -547,11 +562,18 @@ class SequenceSession:
             end = t + int(bad[0]) if len(bad) else stop
             xp = table[ids[t:end]][:, None, :]                   # (n, 1, G*H), a fresh copy
             st = tuple(state[k:k + 1].copy() for k in range(state.shape[0]))
-            parts = self.rec.scan_states(xp, st)               # (hs,) or (hs, cs): the public API
+            if gates is None:
+                parts = self.rec.scan_states(xp, st)           # (hs,) or (hs, cs): the public API
+            else:
+                parts, step_gates = self.rec.scan_gates(xp, st)
+                for name, g in gates.items():
+                    g[t - start:end - start] = step_gates[name][:, 0]
             for k, seq in enumerate(parts):
                 out[t - start:end - start, k] = seq[:, 0]
             state = out[end - start - 1]
             t = end
+        if gates is not None:
+            self._read_gates, self._read_gates_stop = (start, gates), stop
         return out
 
     def _zero_state(self) -> np.ndarray:

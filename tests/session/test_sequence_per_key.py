@@ -117,3 +117,51 @@ def test_unrolled_steps_read_at_once_equal_one_by_one(cursor):
         np.testing.assert_allclose(got.h, s.hidden_states(t, t + 1)[0], rtol=1e-6)
         assert [label for label, _ in got.top] == [s.labels[i] for i in np.argsort(-p)[:3]]
         np.testing.assert_allclose([q for _, q in got.top], np.sort(p)[::-1][:3], rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_the_gate_window_reads_the_gates_kept_from_reading_the_key(cell, monkeypatch):
+    """A key typed at the end: the gate window's new row comes from the read itself (no second
+    step) and equals a batched step from the cached states; an edit of that character drops it."""
+    s = SequenceSession(random_model(cell, hidden=10, embed=4, seed=8))
+    text = TEXT[:150]
+    s.set_text(text)
+    s.gates(100, 150)
+    steps = []
+    real_step = s.rec.step
+    monkeypatch.setattr(s.rec, "step", lambda *a, **k: steps.append(1) or real_step(*a, **k))
+    for ch in "ab(":
+        text += ch
+        s.set_text(text)
+        got = s.gates(100, len(text))
+        assert not steps                                   # read, not stepped again
+        x = s._embed(s.ids[len(text) - 1:])[0]
+        h_prev, c_prev = s._prev_rows(len(text) - 1, len(text))
+        _, _, want = real_step(x, (h_prev, c_prev) if cell == "LSTM" else h_prev)
+        for k in s.gate_names:
+            np.testing.assert_allclose(got[k][-1], want[k][0], rtol=1e-5, atol=1e-6)
+    text = text[:-1] + "Z"                                 # the last character replaced
+    s.set_text(text)
+    s.advance()
+    got = s.gates(100, len(text))
+    x = s._embed(s.ids[len(text) - 1:])[0]
+    h_prev, c_prev = s._prev_rows(len(text) - 1, len(text))
+    _, _, want = real_step(x, (h_prev, c_prev) if cell == "LSTM" else h_prev)
+    for k in s.gate_names:
+        np.testing.assert_allclose(got[k][-1], want[k][0], rtol=1e-5, atol=1e-6)
+    s._read_gates[1][s.gate_names[0]][-1] += 0.5          # negative control: a stale kept row would show
+    s._gates_valid = 0
+    assert not np.allclose(s.gates(len(text) - 1, len(text))[s.gate_names[0]][-1], want[s.gate_names[0]][0],
+                           atol=1e-3)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_scan_gates_are_the_states_and_gates_of_run(cell):
+    layer = random_model(cell, hidden=7, embed=3, seed=9).layers[1]
+    x = np.random.default_rng(0).standard_normal((1, 9, 3)).astype(np.float32)
+    y, _, gates = layer.run(x)
+    states, got = layer.scan_gates(layer.project(x), tuple(np.zeros((1, 7), np.float32) for _ in layer.state_names))
+    np.testing.assert_array_equal(states[0][:, 0], y[0])
+    assert set(got) == set(gates)
+    for k in gates:
+        np.testing.assert_array_equal(got[k][:, 0], gates[k][0])
