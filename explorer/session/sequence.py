@@ -164,10 +164,18 @@ class SequenceSession:
 
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
-        ids = self.encode(text)
-        m = min(len(ids), len(self.ids))
-        neq = ids[:m] != self.ids[:m]
-        p = int(np.argmax(neq)) if neq.any() else m        # argmax: no index array per change
+        old = self.text
+        if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
+            p = len(old)
+            ids = self.ids if p == len(text) else np.concatenate([self.ids, self.encode(text[p:])])
+        elif old.startswith(text):                                  # deleted at the end
+            p = len(text)
+            ids = self.ids[:p]
+        else:
+            ids = self.encode(text)
+            m = min(len(ids), len(self.ids))
+            neq = ids[:m] != self.ids[:m]
+            p = int(np.argmax(neq)) if neq.any() else m    # argmax: no index array per change
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)

@@ -165,3 +165,33 @@ def test_scan_gates_are_the_states_and_gates_of_run(cell):
     assert set(got) == set(gates)
     for k in gates:
         np.testing.assert_array_equal(got[k][:, 0], gates[k][0])
+
+
+@pytest.mark.parametrize("vocab_unknown", [True, False])
+def test_typing_and_deleting_at_the_end_encode_as_the_whole_text(vocab_unknown):
+    """set_text encodes only what was typed at the end (or cuts what was deleted there): the
+    ids, and the first changed position, equal encoding the whole text afresh."""
+    if vocab_unknown:
+        s = SequenceSession(random_model("GRU", hidden=6, seed=1))
+        edits = ["def f", "def f(x)", "def f(x)\u00e9\U0001F600", "def f(", "", "x = 1", "y = 1", "y = 1"]
+    else:
+        from explorer.data.vocab import Vocab
+        m = random_model("GRU", hidden=6, seed=1, vocab=Vocab("ab", unknown=False))
+        m.meta.update({"toy_task": "parity", "alphabet": "ab", "classes": ["even", "odd"]})
+        s = SequenceSession(m)
+        edits = ["ab", "abba", "abbaxb", "abb", "bbb", "bbb"]
+    before = ""
+    for text in edits:
+        p = s.set_text(text)
+        np.testing.assert_array_equal(s.ids, s.encode(text))
+        same = next((i for i, (a, b) in enumerate(zip(before, text)) if a != b), min(len(before), len(text)))
+        assert p == same
+        np.testing.assert_array_equal(s.hidden_states(), SequenceSession(s.model).hidden_states() if not text
+                                      else _fresh_states(s.model, text))
+        before = text
+
+
+def _fresh_states(model, text):
+    fresh = SequenceSession(model)
+    fresh.set_text(text)
+    return fresh.hidden_states()
