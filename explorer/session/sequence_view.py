@@ -65,6 +65,11 @@ class FrameRequest:
     top_k: int = 5
     attention_layer: int = 0          # the attention panel's layer (transformer models)
     attention_head: tuple[int, int] | None = None   # (layer, head) the text is coloured by
+    # what panels on show need (a panel on a hidden tab is not computed for): the gate window,
+    # the Memory panel's influence (also computed to colour the text by it), the unrolled steps
+    gates: bool = True
+    memory: bool = True
+    unrolled: bool = True
 
 
 @dataclass(frozen=True)
@@ -131,14 +136,14 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     h = s.hidden_states(start, stop)
     rows = s.row_order(req.rows, req.signal_name)
     unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
-    gates = s.gates(start, stop) if s.gate_names else {}
+    gates = s.gates(start, stop) if s.gate_names and req.gates else {}
     t0 = max(0, step - req.trail + 1)
     basis = s.trajectory_basis()
     trail = basis.transform(s.hidden_states(t0, step + 1)).astype(np.float32, copy=False)
     a = max(0, min(c - (2 * req.strip_cells) // 3, n - req.strip_cells))
     b = min(n, a + req.strip_cells)
     unknown = s.unknown_mask()
-    memory = s.memory_at(c)
+    memory = s.memory_at(c) if req.memory or req.colour_mode.startswith("memory") else None
     top = s.top_k(c, req.top_k) if n else []
     clamped = None
     if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
@@ -155,7 +160,8 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
-        memory_noun="next char" if s.kind == "text" else "class", steps=_steps(s, step), colour=colour, colour_palette=palette, unknown=unknown,
+        memory_noun="next char" if s.kind == "text" else "class",
+        steps=_steps(s, step) if req.unrolled else [None, None, None], colour=colour, colour_palette=palette, unknown=unknown,
         unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)
 
 
