@@ -47,6 +47,7 @@ ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of s
 _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis key (once per model)
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
+PROB_ROWS = 4096     # at most this many output rows are kept (_prob_rows)
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -107,6 +108,8 @@ class SequenceSession:
         classes = model.meta.get("classes")
         self.labels = list(classes) if self.task and classes else self.vocab.labels()
         self._enc = self.vocab if self.vocab.unknown else Vocab(self.vocab.chars, unknown=True)
+        self._probs: tuple[int, F32] = (0, np.zeros((0, len(self.labels)), np.float32))   # _prob_rows' run
+        self._probs_stop = 0             # ... of rows start.. valid before this position
 
     def _use_model(self, model: Model, name: str) -> None:
         self.pre, self.rec, self.post = split_model(model)
@@ -181,6 +184,7 @@ class SequenceSession:
         self._gates_valid = min(self._gates_valid, p)
         self._factors_valid = min(self._factors_valid, p)
         self._read_gates_stop = min(self._read_gates_stop, p)
+        self._probs_stop = min(self._probs_stop, p)
         self.last_recomputed_from = self.n_done
         self._forget_from(self.n_done)
         if compute:
@@ -320,8 +324,30 @@ class SequenceSession:
         rows = [self._out0[None]] if start < 0 else []
         lo = max(start, 0)
         if stop > lo:
-            rows.append(softmax(self._head(self._rows(lo, stop, part=0))))
+            rows.append(self._prob_rows(lo, stop))
         return np.concatenate(rows).astype(np.float32, copy=False)
+
+    def _prob_rows(self, lo: int, hi: int) -> F32:
+        """Softmax rows read from states lo..hi-1 (0 <= lo <= hi <= n_done), kept for a run of
+        positions: a frame reads the prediction at the cursor, the strip's and the unrolled
+        steps' rows, and a key typed at the end adds one of them. A read-only view."""
+        start, buf = self._probs
+        if not start <= lo <= self._probs_stop or hi - start > PROB_ROWS:
+            if hi - lo > PROB_ROWS:                           # too many to keep: computed, not kept
+                return self._prob_rows_now(lo, hi)
+            start = self._probs_stop = lo                     # a new run from lo
+        if hi > self._probs_stop:
+            if hi - start > len(buf):
+                grown = np.empty((min(max(2 * len(buf), hi - start, 256), PROB_ROWS), len(self.labels)), np.float32)
+                grown[:self._probs_stop - start] = buf[:self._probs_stop - start]
+                buf = grown
+            buf[self._probs_stop - start:hi - start] = self._prob_rows_now(self._probs_stop, hi)
+            self._probs_stop = hi
+        self._probs = (start, buf)
+        return buf[lo - start:hi - start]
+
+    def _prob_rows_now(self, lo: int, hi: int) -> F32:
+        return softmax(self._head(self._rows(lo, hi, part=0))).astype(np.float32, copy=False)
 
     def top_k(self, cursor: int, k: int = 5) -> list[tuple[str, float, int]]:
         """Prediction at the cursor (read from state cursor-1) -> [(label, p, id)] best first."""

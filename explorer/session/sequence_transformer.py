@@ -158,8 +158,11 @@ class TransformerSession(SequenceSession):
         rows = [self._uniform[None]] if start < 0 else []
         lo = max(start, 0)
         if stop > lo:
-            rows.append(softmax(self._head(self._res[lo:stop])))
+            rows.append(self._prob_rows(lo, stop))
         return np.concatenate(rows).astype(np.float32, copy=False)
+
+    def _prob_rows_now(self, lo: int, hi: int) -> F32:
+        return softmax(self._head(self._res[lo:hi])).astype(np.float32, copy=False)
 
     def clamped_probs(self, cursor: int, unit: int, value: float, stop: int) -> F32:
         raise SequenceModelError("clamping a unit needs a recurrent state; a transformer has none")

@@ -195,3 +195,26 @@ def _fresh_states(model, text):
     fresh = SequenceSession(model)
     fresh.set_text(text)
     return fresh.hidden_states()
+
+
+@pytest.mark.parametrize("family", ["LSTM", "transformer"])
+def test_kept_output_rows_equal_fresh_ones_while_typing_editing_and_jumping(family):
+    from explorer.engine.losses import softmax
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32, seed=4) if family == "transformer" \
+        else random_model("LSTM", hidden=8, seed=4)
+    s = open_session(model)
+    text = TEXT[:100]
+
+    def fresh(a, b):
+        h = s.hidden_states(a, b)
+        return softmax(s._head(h)).astype(np.float32)
+
+    for k in range(40):
+        text = text + "ab(x)\n"[k % 6] if k != 20 else text[:50] + "Z" + text[51:]   # typing, one edit
+        s.set_text(text)
+        n = len(text)
+        for a, b in ((n - 1, n), (n - 40, n - 1), (n - 3, n), (0, 5), (n - 60, n - 20)):
+            np.testing.assert_allclose(s.output_probs(a, b), fresh(a, b), rtol=1e-5, atol=1e-7)
+    assert s.output_probs(-1, 2).shape == (3, len(s.labels))
+    s._probs[1][:] = 0.5                                   # negative control: kept rows are what is read
+    assert not np.allclose(s.output_probs(s._probs_stop - 2, s._probs_stop), fresh(s._probs_stop - 2, s._probs_stop))
