@@ -329,7 +329,7 @@ class _GrowingBlock:
         h, dh, d, f = la.nhead, la.d_head, la.d_model, la.dim_feedforward
         self.xhat1, self.xhat2 = np.zeros((cap, d), dtype), np.zeros((cap, d), dtype)
         self.inv1, self.inv2 = np.zeros((cap, 1), dtype), np.zeros((cap, 1), dtype)
-        self.pre = np.zeros((cap, f), dtype)                    # the feed-forward's pre-activation
+        self.slope = np.zeros((cap, f), dtype)                  # the feed-forward activation's slope
         self.q, self.k, self.v, self.o = (np.zeros((h, cap, dh), dtype) for _ in range(4))   # o: per head a @ v
         self.a = np.zeros((h, cap, cap), dtype)                 # 0 past each row's own position
         self.dtype = dtype
@@ -380,8 +380,9 @@ class _GrowingBlock:
         p = self.layer.params
         h = x @ p["linear1.weight"].T
         h += p["linear1.bias"]
-        self.pre[t0:n] = h
-        act = np.maximum(h, 0) if self.layer.activation == "relu" else gelu(h)
+        relu = self.layer.activation == "relu"
+        self.slope[t0:n] = (h > 0) if relu else gelu_grad(h)   # once per position, not per key
+        act = np.maximum(h, 0) if relu else gelu(h)
         y = act @ p["linear2.weight"].T
         y += p["linear2.bias"]
         return cast("np.ndarray", y)
@@ -417,10 +418,9 @@ class _GrowingBlock:
 
     def _ff_grad(self, dy: np.ndarray, rows: slice) -> np.ndarray:
         p = self.layer.params
-        h = self.pre[rows]
         dact = dy @ p["linear2.weight"]
-        dh = dact * (h > 0) if self.layer.activation == "relu" else dact * gelu_grad(h)
-        return cast("np.ndarray", dh @ p["linear1.weight"])
+        dact *= self.slope[rows]
+        return cast("np.ndarray", dact @ p["linear1.weight"])
 
     def _attn_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
         """The attention's input gradient (n, D) for dy (n - first, D) on positions first..n-1."""

@@ -218,3 +218,22 @@ def test_kept_output_rows_equal_fresh_ones_while_typing_editing_and_jumping(fami
     assert s.output_probs(-1, 2).shape == (3, len(s.labels))
     s._probs[1][:] = 0.5                                   # negative control: kept rows are what is read
     assert not np.allclose(s.output_probs(s._probs_stop - 2, s._probs_stop), fresh(s._probs_stop - 2, s._probs_stop))
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_growing_influence_of_a_gelu_stack_equals_influence_through(norm_first):
+    """The kept activation slopes (GELU: computed once per position) give the fresh gradient."""
+    from explorer.analysis.memory import GrowingInfluence, influence_through
+    from explorer.engine import LayerNorm, LearnedPositions, Linear, TransformerEncoderLayer
+    rng = np.random.default_rng(3)
+    layers = [LearnedPositions(16, 8, rng=rng)]
+    layers += [TransformerEncoderLayer(8, 2, 16, norm_first=norm_first, activation="gelu", rng=rng) for _ in range(2)]
+    layers += [LayerNorm(8), Linear(8, 5, rng=rng)]
+    for layer in layers:
+        layer.astype(np.float64)
+    grow = GrowingInfluence(layers, per_position=2)
+    x = rng.standard_normal((14, 8))
+    for n in range(1, 15):
+        want = influence_through(layers, x[:n], n % 5, per_position=2)
+        np.testing.assert_allclose(grow(x[:n], n % 5), want, rtol=1e-10, atol=1e-14 * float(want.max()))
+    assert not np.allclose(grow(x, 0), influence_through(layers, x, 1, per_position=2), rtol=1e-3)
