@@ -32,6 +32,7 @@ from explorer.analysis.generate import model_vocab
 from explorer.analysis.memory import influence_from_factors, step_factors
 from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.data.vocab import Vocab
+from explorer.engine import cells
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
@@ -128,6 +129,7 @@ class SequenceSession:
         self.steps_replayed = 0          # positions recomputed from a checkpoint for a window
         self._lstm = self.cell == "LSTM"
         self._table: F32 | None = None   # (V, G*H) input projection per symbol, built on first use
+        self._step_consts: tuple[np.ndarray, ...] | None = None   # an LSTM's one-key read (_lstm_key)
         n_st = 2 if self._lstm else 1
         self._ck = Checkpoints((n_st, self.hidden_size), self.dtype)   # state after block b
         self._blocks: OrderedDict[int, list[Any]] = OrderedDict()       # b -> [states, valid rows]
@@ -594,6 +596,14 @@ class SequenceSession:
                 continue
             bad = np.flatnonzero(ids[t:stop] < 0)
             end = t + int(bad[0]) if len(bad) else stop
+            if end - t == 1 and self._lstm:                      # a key typed: one step, no scaled W_hh copy
+                out[t - start], step_gates = self._lstm_key(table[ids[t]], state)
+                if gates is not None:
+                    for name, g in gates.items():
+                        g[t - start] = step_gates[name]
+                state = out[t - start]
+                t = end
+                continue
             xp = table[ids[t:end]][:, None, :]                   # (n, 1, G*H), a fresh copy
             st = tuple(state[k:k + 1].copy() for k in range(state.shape[0]))
             if gates is None:
@@ -609,6 +619,37 @@ class SequenceSession:
         if gates is not None:
             self._read_gates, self._read_gates_stop = (start, gates), stop
         return out
+
+    def _lstm_key(self, xp: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """One LSTM step from ``state`` (2, H) for the input projection ``xp`` (4H,) -> (the new
+        state (2, H), its gates i, f, g, o, c). ``cells.lstm_scan_rows``' batch-1 step, operation
+        for operation (the same numbers as the layer's scan), with W_hh^T scaled once per model
+        instead of per call (a fresh 4H x H copy per key, cold after a pause, cost more than the
+        step itself)."""
+        hid = self.hidden_size
+        if self._step_consts is None:
+            scale = cells.lstm_scale(hid, self.dtype)
+            w = np.ascontiguousarray(self.rec.params["weight_hh_l0"].T) * (scale * 0.5)   # W_hh^T / [4, 4, 2, 4]
+            shift = np.repeat(np.array([1.0, 1.0, -0.0, 1.0], self.dtype), hid)   # -0.0: g + -0.0 == g, even -0
+            self._step_consts = (scale, w, shift)
+        scale, w, shift = self._step_consts
+        row = np.empty(5 * hid, self.dtype)                     # [c_{t-1} | 2i 2f g 2o]
+        row[:hid] = state[1]
+        a = row[hid:]
+        np.multiply(xp, scale, out=a)
+        a += np.dot(state[0] * 2.0, w)                          # = pre-activation * [1/2, 1/2, 1, 1/2]
+        np.tanh(a, a)
+        a += shift                                              # [2i, 2f, g, 2o]
+        prod = row[2 * hid:4 * hid] * row[:2 * hid]             # [2f c, g 2i]
+        new = np.empty((2, hid), self.dtype)
+        c = new[1]
+        np.add(prod[:hid], prod[hid:], c)                       # 2 c_t
+        c *= 0.5
+        np.multiply(row[4 * hid:], np.tanh(c), new[0])          # 2 h_t = 2o tanh(c_t)
+        new[0] *= 0.5
+        gates = {"i": a[:hid] * 0.5, "f": a[hid:2 * hid] * 0.5, "g": a[2 * hid:3 * hid], "o": a[3 * hid:] * 0.5,
+                 "c": c}
+        return new, gates
 
     def _zero_state(self) -> np.ndarray:
         return np.zeros((2 if self._lstm else 1, self.hidden_size), self.dtype)

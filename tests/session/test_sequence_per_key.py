@@ -237,3 +237,25 @@ def test_growing_influence_of_a_gelu_stack_equals_influence_through(norm_first):
         want = influence_through(layers, x[:n], n % 5, per_position=2)
         np.testing.assert_allclose(grow(x[:n], n % 5), want, rtol=1e-10, atol=1e-14 * float(want.max()))
     assert not np.allclose(grow(x, 0), influence_through(layers, x, 1, per_position=2), rtol=1e-3)
+
+
+def test_an_lstm_key_read_alone_equals_the_scan_to_the_bit():
+    """The one-key LSTM step (W_hh^T scaled once per model) gives the layer scan's states and
+    gates exactly, key after key."""
+    model = random_model("LSTM", hidden=13, embed=5, seed=3)
+    typed, read = SequenceSession(model), SequenceSession(model)
+    read.set_text(TEXT)
+    xp = read._projection()[read.ids][:, None, :]
+    h0 = tuple(np.zeros((1, 13), np.float32) for _ in range(2))
+    (hs, cs), gates = model.layers[1].scan_gates(xp.copy(), h0)
+    for i in range(1, len(TEXT) + 1):
+        typed.set_text(TEXT[:i])
+        kept = typed._read_gates[1]
+        for k in "ifgoc":
+            np.testing.assert_array_equal(kept[k][-1], gates[k][i - 1, 0])
+    np.testing.assert_array_equal(typed.hidden_states(), hs[:, 0])
+    np.testing.assert_array_equal(typed.cell_states(), cs[:, 0])
+    np.testing.assert_array_equal(typed.hidden_states(), read.hidden_states())
+    other = SequenceSession(random_model("LSTM", hidden=13, embed=5, seed=4))   # negative control
+    other.set_text(TEXT)
+    assert not np.allclose(other.hidden_states(), typed.hidden_states())
