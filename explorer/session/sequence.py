@@ -129,7 +129,7 @@ class SequenceSession:
         self.steps_replayed = 0          # positions recomputed from a checkpoint for a window
         self._lstm = self.cell == "LSTM"
         self._table: F32 | None = None   # (V, G*H) input projection per symbol, built on first use
-        self._step_consts: tuple[np.ndarray, ...] | None = None   # an LSTM's one-key read (_lstm_key)
+        self._step_consts: tuple[np.ndarray, ...] | None = None   # an LSTM key's step (_lstm_key)
         n_st = 2 if self._lstm else 1
         self._ck = Checkpoints((n_st, self.hidden_size), self.dtype)   # state after block b
         self._blocks: OrderedDict[int, list[Any]] = OrderedDict()       # b -> [states, valid rows]
@@ -622,22 +622,25 @@ class SequenceSession:
 
     def _lstm_key(self, xp: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """One LSTM step from ``state`` (2, H) for the input projection ``xp`` (4H,) -> (the new
-        state (2, H), its gates i, f, g, o, c). ``cells.lstm_scan_rows``' batch-1 step, operation
-        for operation (the same numbers as the layer's scan), with W_hh^T scaled once per model
-        instead of per call (a fresh 4H x H copy per key, cold after a pause, cost more than the
-        step itself)."""
+        state (2, H), its gates i, f, g, o, c). ``cells.lstm_scan_rows``' batch-1 step (the same
+        numbers as the layer's scan) without its scaled copy of W_hh^T (a fresh 4H x H array per
+        call: after a pause between keys it cost more than the step itself)."""
         hid = self.hidden_size
         if self._step_consts is None:
             scale = cells.lstm_scale(hid, self.dtype)
-            w = np.ascontiguousarray(self.rec.params["weight_hh_l0"].T) * (scale * 0.5)   # W_hh^T / [4, 4, 2, 4]
             shift = np.repeat(np.array([1.0, 1.0, -0.0, 1.0], self.dtype), hid)   # -0.0: g + -0.0 == g, even -0
-            self._step_consts = (scale, w, shift)
-        scale, w, shift = self._step_consts
+            self._step_consts = (scale, scale * 0.5, shift)
+        scale, w_scale, shift = self._step_consts
         row = np.empty(5 * hid, self.dtype)                     # [c_{t-1} | 2i 2f g 2o]
         row[:hid] = state[1]
         a = row[hid:]
         np.multiply(xp, scale, out=a)
-        a += np.dot(state[0] * 2.0, w)                          # = pre-activation * [1/2, 1/2, 1, 1/2]
+        # 2h (W_hh^T / [4, 4, 2, 4]) as (2h W_hh^T) / [4, 4, 2, 4]: scaling a column by a power of
+        # two commutes with every rounding of its sum, so the same numbers, read from W_hh itself
+        # (the array the Memory panel's backward reads too: one copy to keep warm, none made)
+        buf = np.dot(state[0] * 2.0, self.rec.params["weight_hh_l0"].T)
+        buf *= w_scale
+        a += buf                                                # = pre-activation * [1/2, 1/2, 1, 1/2]
         np.tanh(a, a)
         a += shift                                              # [2i, 2f, g, 2o]
         prod = row[2 * hid:4 * hid] * row[:2 * hid]             # [2f c, g 2i]
