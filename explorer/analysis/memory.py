@@ -7,15 +7,16 @@ layers' own ``forward(x, state)`` / ``backward`` — the same code that trains t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from explorer.engine.attention import TransformerEncoderLayer
+from explorer.engine.attention import TransformerEncoderLayer, causal_mask, gelu, gelu_grad
 from explorer.engine.layer import Layer
-from explorer.engine.norm import LearnedPositions
+from explorer.engine.norm import LearnedPositions, layer_norm
 from explorer.engine.recurrent import RNN, RecurrentLayer
 
 
@@ -50,43 +51,156 @@ def influence_from_states(recurrent: RecurrentLayer, head: Sequence[Layer], x: n
 
     The same numbers as ``influence`` but without re-running the recurrence: the states the
     caller already holds give every step's gate activations in ONE batched ``step`` (a batch
-    of n single steps), and the cell's own BPTT (``explorer.engine.cells``) runs backwards
-    from the last step. c_prev is the LSTM's cell state (None for RNN / GRU). ``gates``: an
-    LSTM's activations at these steps if the caller already has them (i, f, g, o and the new
-    cell state c, each (n, H)), so the batched step is skipped.
+    of n single steps), and the cell's BPTT runs backwards from the last step. c_prev is the
+    LSTM's cell state (None for RNN / GRU). ``gates``: an LSTM's activations at these steps
+    if the caller already has them (i, f, g, o and the new cell state c, each (n, H)), so the
+    batched step is skipped. = ``step_factors`` then ``influence_from_factors``.
     """
-    from explorer.engine import cells
-    x, h_prev = np.asarray(x), np.asarray(h_prev)
-    n, hid = len(x), int(recurrent.hidden_size)
-    if n == 0:
+    x = np.asarray(x)
+    if len(x) == 0:
         return np.zeros(0)
+    factors, h = step_factors(recurrent, x, h_prev, c_prev, gates)
+    return influence_from_factors(recurrent, head, factors, h[-1:], target)
+
+
+def step_factors(recurrent: RecurrentLayer, x: npt.ArrayLike, h_prev: npt.ArrayLike, c_prev: npt.ArrayLike | None,
+                 gates: Mapping[str, npt.ArrayLike] | None = None, h: npt.ArrayLike | None = None
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The factors of each step's backward that depend on that step alone (its gates and
+    states): x (n, E), h_prev / c_prev (n, H) the states before each step -> ({name: (n, k*H)},
+    the states after each step (n, H)). Row k depends only on step k, so rows computed at
+    different times can be put side by side (the Memory panel keeps them while typing).
+
+    LSTM: "p" (n, 4H) d(pre-activations i, f, g)/dc and d(pre o)/dh, "kc" dc/dh through
+    h = o tanh(c), "f" the forget gate. GRU: "k" (n, 3H) d(hidden projections r, z, n)/dh',
+    "z", "kn" d(pre-n)/dh'. RNN: "deriv" the nonlinearity's slope.
+
+    ``gates``: the steps' activations if the caller has them (LSTM: i, f, g, o and the new
+    cell state c; GRU: r, z, n; RNN: none), ``h``: the states after each step (an RNN's slope
+    is read from them); otherwise one batched ``step`` computes them."""
+    x, h_prev = np.asarray(x), np.asarray(h_prev)
     kind = recurrent.type_name
     state = (h_prev, np.asarray(c_prev)) if kind == "LSTM" else h_prev
-    if gates is None or kind != "LSTM":
+    if gates is None or (kind == "RNN" and h is None):
         h, _, gates = recurrent.step(x, state)           # row k: step k from its own previous state
-        h_last = h[-1:]
-    else:
-        h_last = np.asarray(gates["o"])[-1:] * np.tanh(np.asarray(gates["c"])[-1:])   # h = o * tanh(c)
-    dys = np.zeros((n, 1, hid), recurrent.dtype)
-    dys[-1] = _head_gradient(head, h_last, target)
-    w_hh = recurrent.params["weight_hh_l0"]       # as stored (Fortran order: no copy, a faster gemv)
-    def col(a: npt.ArrayLike | None) -> np.ndarray:               # (n, H) -> (n, 1, H)
-        return np.ascontiguousarray(a, recurrent.dtype)[:, None, :]
+    elif h is None and kind == "LSTM":
+        h = np.asarray(gates["o"]) * np.tanh(np.asarray(gates["c"]))   # h = o * tanh(c)
+    elif h is None:                                      # GRU: h' = n + z (h - n)
+        n_ = np.asarray(gates["n"])
+        h = n_ + (h_prev - n_) * np.asarray(gates["z"])
+    h = np.asarray(h)
+    dtype = recurrent.dtype
+    def arr(a: npt.ArrayLike | None) -> np.ndarray:
+        return np.asarray(a, dtype)
 
     if kind == "LSTM":
-        acts = np.concatenate([gates[k] for k in "ifgo"], axis=1)
-        dxp = cells.lstm_bptt(dys, col(acts), col(gates["c"]), col(c_prev), w_hh)[0]
-    elif kind == "GRU":
+        i, f, g, o = (arr(gates[k]) for k in "ifgo")
+        cs, cp = arr(gates["c"]), arr(c_prev)
+        tc = np.tanh(cs)
+        p = np.empty((len(cs), 4, cs.shape[1]), dtype)
+        p[:, 0], p[:, 1] = g * i * (1.0 - i), cp * f * (1.0 - f)
+        p[:, 2], p[:, 3] = i * (1.0 - g * g), tc * o * (1.0 - o)
+        return {"p": p.reshape(len(cs), -1), "kc": o * (1.0 - tc * tc), "f": np.ascontiguousarray(f)}, h
+    if kind == "GRU":
+        hid = int(recurrent.hidden_size)
         b_hn = recurrent.params["bias_hh_l0"][2 * hid:] if recurrent.bias else 0.0
         hn = h_prev @ recurrent.params["weight_hh_l0"][2 * hid:].T + b_hn
-        acts = np.concatenate([gates[k] for k in "rzn"], axis=1)
-        dxp = cells.gru_bptt(dys, col(acts), col(hn), col(h_prev), w_hh)[0]
+        r, z, nn = arr(gates["r"]), arr(gates["z"]), arr(gates["n"])
+        kn = (1.0 - z) * (1.0 - nn * nn)                  # d(pre-n)/dh'
+        k = np.empty((len(r), 3, hid), dtype)            # d(hidden projection)/dh'
+        k[:, 0] = kn * hn * r * (1.0 - r)
+        k[:, 1] = (h_prev - nn) * z * (1.0 - z)
+        k[:, 2] = kn * r
+        return {"k": k.reshape(len(r), -1), "z": np.ascontiguousarray(z), "kn": kn}, h
+    if kind == "RNN":
+        hs = arr(h)
+        deriv = (hs > 0).astype(dtype) if cast(RNN, recurrent).nonlinearity == "relu" else 1.0 - hs * hs
+        return {"deriv": deriv}, h
+    raise ValueError(f"influence_from_states does not know the cell {kind!r}")
+
+
+def influence_from_factors(recurrent: RecurrentLayer, head: Sequence[Layer], factors: Mapping[str, np.ndarray],
+                           h_last: npt.ArrayLike, target: int) -> npt.NDArray[np.float64]:
+    """``step_factors`` of n steps and the state after the last (1, H) -> (n,) float64: the
+    squared gradient of the head's output[target] at the last step w.r.t. every step's input.
+
+    The cells' BPTT (``explorer.engine.cells``) for a gradient that enters at the last step
+    only, on 1-D rows with fewer numpy calls per step (the loop's cost beside its
+    matrix-vector product): the same operations on the same numbers, so the same results."""
+    h_last = np.asarray(h_last)
+    dy = _head_gradient(head, h_last, target)[0].astype(recurrent.dtype, copy=False)   # (H,)
+    w_hh = recurrent.params["weight_hh_l0"]       # as stored (Fortran order: no copy, a faster gemv)
+    kind = recurrent.type_name
+    if kind == "LSTM":
+        dxp = _lstm_input_grads(dy, factors["p"], factors["kc"], factors["f"], w_hh)
+    elif kind == "GRU":
+        dxp = _gru_input_grads(dy, factors["k"], factors["z"], factors["kn"], w_hh)
     elif kind == "RNN":
-        dxp = cells.rnn_bptt(dys, col(h), w_hh, cast(RNN, recurrent).nonlinearity == "relu")[0]
+        dxp = _rnn_input_grads(dy, factors["deriv"], w_hh)
     else:
         raise ValueError(f"influence_from_states does not know the cell {kind!r}")
-    dx = dxp[:, 0] @ recurrent.params["weight_ih_l0"]
+    dx = dxp @ recurrent.params["weight_ih_l0"]
     return cast("npt.NDArray[np.float64]", (np.asarray(dx, np.float64) ** 2).sum(axis=-1))
+
+
+def _lstm_input_grads(dy: np.ndarray, p: np.ndarray, kc: np.ndarray, f: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """``cells.lstm_bptt``'s dxp (n, 4H) for a gradient dy (H,) at the last step only.
+
+    Per step: dc = dc' f' + dh kc (dc', f' of the step after), d = p * [dc dc dc dh],
+    dh_before = d W_hh. One buffer B = [dc dc dc dh] makes that four numpy calls: [dc' | dh]
+    (the tail of B) times [f' | kc] at once, their sum written to the three dc blocks (a
+    broadcast), then d = p * B and the gemv into B's dh block. dh at the last step is dy
+    itself (dy + 0), so every step adds exactly what ``lstm_bptt`` adds."""
+    n, hid = kc.shape
+    fk = np.empty((n, 2 * hid), p.dtype)               # row t: [f_{t+1} | kc_t]
+    fk[:-1, :hid] = f[1:]
+    fk[-1, :hid] = 0.0                                  # nothing after the last step (dc' = 0)
+    fk[:, hid:] = kc
+    dxp = np.empty((n, 4 * hid), p.dtype)
+    buf = np.zeros(4 * hid, p.dtype)
+    dc3, tail, dh = buf[:3 * hid].reshape(3, hid), buf[2 * hid:], buf[3 * hid:]
+    prod = np.empty(2 * hid, p.dtype)
+    a, b = prod[:hid], prod[hid:]
+    dh[:] = dy
+    mul, add, dot = np.multiply, np.add, np.dot
+    for fk_t, p_t, d_t in zip(fk[::-1], p[::-1], dxp[::-1]):    # hot loop
+        mul(tail, fk_t, prod)                 # [dc' f', dh kc]
+        add(a, b, dc3)                        # dc, three times
+        mul(p_t, buf, d_t)
+        dot(d_t, w_hh, dh)                    # dh of the step before
+    return dxp
+
+
+def _gru_input_grads(dy: np.ndarray, k: np.ndarray, z: np.ndarray, kn: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """``cells.gru_bptt``'s dxp (n, 3H) for a gradient dy (H,) at the last step only."""
+    n, hid = z.shape
+    dhp = np.empty((n, 3 * hid), k.dtype)
+    dhs = np.empty((n, hid), k.dtype)
+    tmp = np.empty(hid, k.dtype)
+    dhs[-1] = dy
+    mul, add, dot = np.multiply, np.add, np.dot
+    k3, d3 = k.reshape(n, 3, hid), dhp.reshape(n, 3, hid)
+    for t in range(n - 1, -1, -1):                # hot loop
+        dh = dhs[t]
+        mul(k3[t], dh, d3[t])
+        if t:
+            nxt = dhs[t - 1]
+            dot(dhp[t], w_hh, nxt)
+            mul(dh, z[t], tmp)
+            add(nxt, tmp, nxt)                # dh before = dhp W_hh + dh z
+    d3[:, 2] = dhs * kn
+    return dhp
+
+
+def _rnn_input_grads(dy: np.ndarray, deriv: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """``cells.rnn_bptt``'s dxp (n, H) for a gradient dy (H,) at the last step only."""
+    dxp = np.empty_like(deriv)
+    dh = np.array(dy, deriv.dtype)
+    mul, dot = np.multiply, np.dot
+    for d_t, v_t in zip(dxp[::-1], deriv[::-1]):   # hot loop
+        mul(dh, v_t, d_t)
+        dot(d_t, w_hh, dh)
+    return dxp
 
 
 def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray:
@@ -153,11 +267,12 @@ class GrowingInfluence:
     """``influence_through`` for a causal transformer stack (LearnedPositions, causal
     TransformerEncoderLayers, then ``per_position`` position-wise layers), kept between calls.
 
-    Typing at the end of a window adds one position: the forward caches of the earlier ones
-    cannot change (a causal row never sees a later one), so they are kept and only the new
-    rows are computed (``TransformerEncoderLayer.forward_more``); the backward computes input
-    gradients only, the last block's from the one row the prediction is read at
-    (``input_grad``). The same numbers as ``influence_through`` up to float rounding. Any
+    Typing at the end of a window adds one position: the forward values of the earlier ones
+    cannot change (a causal row never sees a later one), so they are kept (``_GrowingBlock``:
+    preallocated rows for the whole context, written in place, none copied) and only the new
+    rows are computed; the backward computes input gradients only, the last block's from the
+    one row the prediction is read at. The same numbers as ``influence_through`` up to float
+    rounding (the maths of ``TransformerEncoderLayer.forward_more`` / ``input_grad``). Any
     other stack, or inputs that do not continue the last ones, are computed afresh."""
 
     def __init__(self, layers: Sequence[Layer], per_position: int = 0) -> None:
@@ -166,46 +281,166 @@ class GrowingInfluence:
         body = self.layers[:len(self.layers) - per_position]
         self._fast = (len(body) >= 2 and isinstance(body[0], LearnedPositions)
                       and all(isinstance(b, TransformerEncoderLayer) and b.causal for b in body[1:]))
-        self._blocks = cast("list[TransformerEncoderLayer]", body[1:])
-        self._x: np.ndarray | None = None         # the inputs the caches were computed from
-        self._caches: list[Any] = []
+        self._positions = cast(LearnedPositions, body[0]) if self._fast else None
+        cap = self._positions.max_len if self._positions is not None else 0     # the longest window
+        self._blocks = [_GrowingBlock(cast(TransformerEncoderLayer, b), cap) for b in body[1:]] if self._fast else []
+        self._tail = self.layers[len(self.layers) - per_position:]
+        self._x: np.ndarray | None = None         # the inputs the kept rows were computed from
 
     def __call__(self, x: npt.ArrayLike, target: int) -> npt.NDArray[np.float64]:
         """x: (n, E) inputs -> (n,) float64, as ``influence_through(layers, x, target, per_position)``."""
         x = np.asarray(x)
-        if not self._fast or x.ndim != 2 or not len(x):
+        pos = self._positions
+        if pos is None or x.ndim != 2 or not len(x) or len(x) > pos.max_len or x.shape[1] != pos.d_model:
             return influence_through(self.layers, x, target, self.per_position)
         n = len(x)
         kept = self._x
         t0 = len(kept) if kept is not None and len(kept) <= n and kept.dtype == x.dtype \
-            and kept.shape[1:] == x.shape[1:] and np.array_equal(kept, x[:len(kept)]) else 0
+            and np.array_equal(kept, x[:len(kept)]) else 0          # (a new dtype: new arrays, all rows)
         if t0 == n:                     # the same window again: its last row is recomputed
             t0 = n - 1
-        body = self.layers[:len(self.layers) - self.per_position]
-        tail = self.layers[len(self.layers) - self.per_position:]
-        caches = self._caches[:len(body) - 1] if t0 else [None] * (len(body) - 1)
-        out = body[0].infer(x[None])[:, t0:]          # positions: x + the position's vector
-        if t0:                                         # caches with the rows 0..t0-1 only
-            caches = [_first_rows(c, t0) for c in caches]
-        new = []
-        for block, cache in zip(self._blocks, caches):
-            out, c = block.forward_more(out, cache)
-            new.append(c)
-        self._x, self._caches = x.copy(), new
-        d = _head_gradient(tail, out[0, -1:], target)[None]    # (1, 1, E): the read row's gradient
+        self._x = None                  # (not valid while the rows are rewritten)
+        out = x[t0:] + pos.params["weight"][t0:n]          # positions: x + the position's vector
+        for block in self._blocks:
+            out = block.forward(out, t0, n)
+        self._x = x.copy()
+        d = _head_gradient(self._tail, out[-1:], target)    # (1, E): the read row's gradient
         first = n - 1
-        for block, cache in zip(reversed(self._blocks), reversed(new)):
-            d = block.input_grad(d, cache, first)
+        for block in reversed(self._blocks):
+            d = block.input_grad(d, first, n)
             first = 0
-        return cast("npt.NDArray[np.float64]", (np.asarray(d[0], np.float64) ** 2).sum(axis=-1))
+        return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
 
 
-def _first_rows(cache: Any, t: int) -> Any:
-    """A TransformerEncoderLayer cache cut to its first t positions (it may hold t + 1)."""
-    c_n1, c_sa, c_n2, c_ff = cache
-    if c_sa[0].shape[1] == t:
-        return cache
-    x, q, k, v, a, o, scale = c_sa
-    cut = tuple(part[:, :t] for part in (x, o))
-    return (tuple(p[:, :t] for p in c_n1), (cut[0], q[:, :, :t], k[:, :, :t], v[:, :, :t], a[:, :, :t, :t], cut[1],
-                                            scale), tuple(p[:, :t] for p in c_n2), tuple(p[:, :t] for p in c_ff))
+class _GrowingBlock:
+    """One causal ``TransformerEncoderLayer``'s forward values per position of a growing window
+    (one sequence), in arrays for its whole context written in place: what its input-only
+    backward reads. ``forward(rows, t0, n)`` computes positions t0..n-1 (the earlier ones are
+    kept); ``input_grad(dy, first, n)``: the gradient w.r.t. the block's input (n, D) for a dy
+    on positions first..n-1. The layer's own equations (``forward_more``, ``input_grad``) on
+    2-D rows, without its parameter gradients."""
+
+    def __init__(self, layer: TransformerEncoderLayer, capacity: int) -> None:
+        self.layer, self.capacity = layer, capacity
+        self.dtype: np.dtype | None = None
+
+    def _allocate(self, dtype: np.dtype) -> None:
+        la, cap = self.layer, self.capacity
+        h, dh, d, f = la.nhead, la.d_head, la.d_model, la.dim_feedforward
+        self.xhat1, self.xhat2 = np.zeros((cap, d), dtype), np.zeros((cap, d), dtype)
+        self.inv1, self.inv2 = np.zeros((cap, 1), dtype), np.zeros((cap, 1), dtype)
+        self.slope = np.zeros((cap, f), dtype)                  # the feed-forward activation's slope
+        self.q, self.k, self.v, self.o = (np.zeros((h, cap, dh), dtype) for _ in range(4))   # o: per head a @ v
+        self.a = np.zeros((h, cap, cap), dtype)                 # 0 past each row's own position
+        self.dtype = dtype
+
+    def forward(self, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        """x (m, D): the block's inputs at positions t0..n-1 (m = n - t0) -> its outputs (m, D)."""
+        if self.dtype is None or x.dtype != self.dtype:
+            self._allocate(x.dtype)
+        la = self.layer
+        if la.norm_first:
+            x1 = x + self._attention(self._norm(1, x, t0, n), t0, n)
+            return cast("np.ndarray", x1 + self._ff(self._norm(2, x1, t0, n), t0, n))
+        h1 = self._norm(1, x + self._attention(x, t0, n), t0, n)
+        return self._norm(2, h1 + self._ff(h1, t0, n), t0, n)
+
+    def _norm(self, which: int, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        """``layer_norm`` of rows t0..n-1, keeping xhat and 1/std for the backward."""
+        la = self.layer
+        y, xhat, inv = layer_norm(x, la.params[f"norm{which}.weight"], la.params[f"norm{which}.bias"], la.eps)
+        (self.xhat1 if which == 1 else self.xhat2)[t0:n] = xhat
+        (self.inv1 if which == 1 else self.inv2)[t0:n] = inv
+        return y
+
+    def _attention(self, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        la = self.layer
+        p = la.params
+        m, d = x.shape
+        qkv = x @ p["self_attn.in_proj_weight"].T
+        qkv += p["self_attn.in_proj_bias"]
+        for i, dst in enumerate((self.q, self.k, self.v)):
+            dst[:, t0:n] = qkv[:, i * d:(i + 1) * d].reshape(m, la.nhead, la.d_head).swapaxes(0, 1)
+        scale = np.asarray(1.0 / math.sqrt(la.d_head), x.dtype)
+        s = (self.q[:, t0:n] * scale) @ self.k[:, :n].swapaxes(-1, -2)          # (h, m, n)
+        if m > 1:
+            s += causal_mask(m, s.dtype, t0)
+        s -= s.max(axis=-1, keepdims=True)
+        np.exp(s, out=s)
+        s /= s.sum(axis=-1, keepdims=True)
+        self.a[:, t0:n, :n] = s
+        heads = self.o[:, t0:n]
+        np.matmul(s, self.v[:, :n], out=heads)
+        o = heads.swapaxes(0, 1).reshape(m, d)
+        y = o @ p["self_attn.out_proj.weight"].T
+        y += p["self_attn.out_proj.bias"]
+        return cast("np.ndarray", y)
+
+    def _ff(self, x: np.ndarray, t0: int, n: int) -> np.ndarray:
+        p = self.layer.params
+        h = x @ p["linear1.weight"].T
+        h += p["linear1.bias"]
+        relu = self.layer.activation == "relu"
+        self.slope[t0:n] = (h > 0) if relu else gelu_grad(h)   # once per position, not per key
+        act = np.maximum(h, 0) if relu else gelu(h)
+        y = act @ p["linear2.weight"].T
+        y += p["linear2.bias"]
+        return cast("np.ndarray", y)
+
+    def input_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
+        """dy (n - first, D) on positions first..n-1 -> dx (n, D)."""
+        la = self.layer
+        rows = slice(first, n)
+        if la.norm_first:
+            dx1 = dy + self._norm_grad(2, self._ff_grad(dy, rows), rows)
+            dx = self._norm_grad(1, self._attn_grad(dx1, first, n), slice(0, n))
+            dx[rows] += dx1
+            return dx
+        dpre2 = self._norm_grad(2, dy, rows)
+        dx1 = dpre2 + self._ff_grad(dpre2, rows)
+        dpre1 = self._norm_grad(1, dx1, rows)
+        dx = self._attn_grad(dpre1, first, n)
+        dx[rows] += dpre1
+        return dx
+
+    def _norm_grad(self, which: int, dy: np.ndarray, rows: slice) -> np.ndarray:
+        """``layer_norm_backward``'s dx alone (its parameter gradients are not needed)."""
+        xhat, inv = (self.xhat1, self.inv1) if which == 1 else (self.xhat2, self.inv2)
+        xhat, inv = xhat[rows], inv[rows]
+        g = dy * self.layer.params[f"norm{which}.weight"]
+        d = g.shape[-1]
+        mean_g = np.add.reduce(g, axis=-1, keepdims=True) / d
+        mean_gx = np.add.reduce(g * xhat, axis=-1, keepdims=True) / d
+        g -= mean_g
+        g -= xhat * mean_gx
+        g *= inv
+        return cast("np.ndarray", g)
+
+    def _ff_grad(self, dy: np.ndarray, rows: slice) -> np.ndarray:
+        p = self.layer.params
+        dact = dy @ p["linear2.weight"]
+        dact *= self.slope[rows]
+        return cast("np.ndarray", dact @ p["linear1.weight"])
+
+    def _attn_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
+        """The attention's input gradient (n, D) for dy (n - first, D) on positions first..n-1."""
+        la = self.layer
+        p = la.params
+        d, r = la.d_model, n - first
+        scale = np.asarray(1.0 / math.sqrt(la.d_head), dy.dtype)
+        do = (dy @ p["self_attn.out_proj.weight"]).reshape(r, la.nhead, la.d_head).swapaxes(0, 1)   # (h, r, dh)
+        a = self.a[:, first:n, :n]
+        k, v = self.k[:, :n], self.v[:, :n]
+        da = do @ v.swapaxes(-1, -2)                                                # (h, r, n)
+        dv = a.swapaxes(-1, -2) @ do
+        # sum_j da_ij a_ij = do_i . sum_j a_ij v_j = do_i . o_i: (h, r, dh) products, not (h, r, n)
+        da -= np.add.reduce(do * self.o[:, first:n], axis=-1, keepdims=True)
+        ds = np.multiply(da, a, out=da)
+        dq = (ds @ k) * scale
+        dk = (ds.swapaxes(-1, -2) @ self.q[:, first:n]) * scale
+        dqkv = np.empty((n, 3 * d), dy.dtype)
+        dqkv[:first, :d] = 0.0
+        dqkv[first:, :d] = dq.swapaxes(0, 1).reshape(r, d)
+        dqkv[:, d:2 * d] = dk.swapaxes(0, 1).reshape(n, d)
+        dqkv[:, 2 * d:] = dv.swapaxes(0, 1).reshape(n, d)
+        return dqkv @ p["self_attn.in_proj_weight"]

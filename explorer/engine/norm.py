@@ -30,10 +30,16 @@ def _dim(normalized_shape: Any) -> int:
 
 def layer_norm(x: Array, weight: Array | None, bias: Array | None, eps: float
                ) -> tuple[Array, Array, Array]:
-    """x (..., D) -> (y, xhat, inv_std (..., 1)): the forward pass and what backward needs."""
-    mean = x.mean(axis=-1, keepdims=True)
+    """x (..., D) -> (y, xhat, inv_std (..., 1)): the forward pass and what backward needs.
+
+    Means as sum / D (``np.add.reduce``): the very numbers ``np.mean`` gives (it divides the
+    same pairwise sum by D, in float64 for a float32 sum: a double rounding that cannot differ
+    from float32's own), without its Python-level wrapper (a keystroke's per-position reads
+    call this eight times)."""
+    d = x.shape[-1]
+    mean = np.add.reduce(x, axis=-1, keepdims=True) / d
     xc = x - mean
-    var = np.mean(xc * xc, axis=-1, keepdims=True)
+    var = np.add.reduce(xc * xc, axis=-1, keepdims=True) / d
     inv = 1.0 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
     xhat = xc * inv
     y = xhat * weight if weight is not None else xhat.copy()

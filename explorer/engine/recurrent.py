@@ -73,6 +73,11 @@ class RecurrentLayer(Layer):
         """Every state part after every step: (hs,) or, for an LSTM, (hs, cs), each (T, N, H)."""
         raise NotImplementedError
 
+    def scan_gates(self, xp: Array, state: tuple[Array, ...]) -> tuple[tuple[Array, ...], dict[str, Array]]:
+        """``scan_states`` and every step's gate activations (the names ``run`` gives, each
+        (T, N, H), time-major): what reading a text computes anyway, kept for the gate panels."""
+        raise NotImplementedError
+
 
 class _Recurrent(RecurrentLayer):
     """Shared machinery; subclasses define the cell (``_run``, ``_bptt``, ``_gates``)."""
@@ -219,6 +224,11 @@ class _Recurrent(RecurrentLayer):
     def scan_states(self, xp: Array, state: tuple[Array, ...]) -> tuple[Array, ...]:
         hs, _, saved = self.scan(xp, state)
         return (hs, saved[1]) if len(self.state_names) == 2 else (hs,)   # LSTM: saved = (acts2, cs)
+
+    def scan_gates(self, xp: Array, state: tuple[Array, ...]) -> tuple[tuple[Array, ...], dict[str, Array]]:
+        hs, _, saved = self.scan(xp, state)
+        states = (hs, saved[1]) if len(self.state_names) == 2 else (hs,)
+        return states, self._gates(hs, saved)
 
     def _input_bias(self) -> Array | None:
         p = self.params

@@ -29,9 +29,10 @@ import numpy as np
 import numpy.typing as npt
 
 from explorer.analysis.generate import model_vocab
-from explorer.analysis.memory import influence_from_states
+from explorer.analysis.memory import influence_from_factors, step_factors
 from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.data.vocab import Vocab
+from explorer.engine import cells
 from explorer.engine.layer import Layer
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
@@ -46,6 +47,8 @@ CACHED_BLOCKS = 128  # blocks of full states kept for the windows on screen (LRU
 ENCODE_PIECE = 1 << 16  # characters encoded at a time (a 2 MB paste: ~1 MB of scratch, not ~50 MB)
 _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis key (once per model)
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
+READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
+PROB_ROWS = 4096     # at most this many output rows are kept (_prob_rows)
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -97,11 +100,17 @@ class SequenceSession:
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
         self._reference: F32 | None = None       # reference_states(), read once for the basis and the rows
         self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
+        self._factor_cache: tuple[int, dict[str, np.ndarray]] = (0, {})   # the Memory panel's step factors
+        self._factors_valid = 0          # cached factor rows before this position are still right
+        self._read_gates: tuple[int, dict[str, F32]] = (0, {})   # the gates of the last few steps read
+        self._read_gates_stop = 0        # ... valid before this position
         self.vocab = model_vocab(model)
         self.task: str | None = model.meta.get("toy_task")
         classes = model.meta.get("classes")
         self.labels = list(classes) if self.task and classes else self.vocab.labels()
         self._enc = self.vocab if self.vocab.unknown else Vocab(self.vocab.chars, unknown=True)
+        self._probs: tuple[int, F32] = (0, np.zeros((0, len(self.labels)), np.float32))   # _prob_rows' run
+        self._probs_stop = 0             # ... of rows start.. valid before this position
 
     def _use_model(self, model: Model, name: str) -> None:
         self.pre, self.rec, self.post = split_model(model)
@@ -110,7 +119,7 @@ class SequenceSession:
         self.hidden_size: int = int(self.rec.hidden_size)
         self.gate_names: tuple[str, ...] = {"LSTM": ("i", "f", "o", "c"), "GRU": ("r", "z")}.get(self.cell, ())
         # kept with the last gate window: the shown gates, and an LSTM's g (the Memory panel's BPTT reads them)
-        self._kept_gates = self.gate_names + (("g",) if self.cell == "LSTM" else ())
+        self._kept_gates = self.gate_names + {"LSTM": ("g",), "GRU": ("n",)}.get(self.cell, ())
         self.text = ""
         self.ids = np.zeros(0, np.int32)
         self.n_done = 0
@@ -120,6 +129,7 @@ class SequenceSession:
         self.steps_replayed = 0          # positions recomputed from a checkpoint for a window
         self._lstm = self.cell == "LSTM"
         self._table: F32 | None = None   # (V, G*H) input projection per symbol, built on first use
+        self._step_consts: tuple[np.ndarray, ...] | None = None   # an LSTM key's step (_lstm_key)
         n_st = 2 if self._lstm else 1
         self._ck = Checkpoints((n_st, self.hidden_size), self.dtype)   # state after block b
         self._blocks: OrderedDict[int, list[Any]] = OrderedDict()       # b -> [states, valid rows]
@@ -159,13 +169,24 @@ class SequenceSession:
 
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
-        ids = self.encode(text)
-        m = min(len(ids), len(self.ids))
-        neq = ids[:m] != self.ids[:m]
-        p = int(np.argmax(neq)) if neq.any() else m        # argmax: no index array per change
+        old = self.text
+        if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
+            p = len(old)
+            ids = self.ids if p == len(text) else np.concatenate([self.ids, self.encode(text[p:])])
+        elif old.startswith(text):                                  # deleted at the end
+            p = len(text)
+            ids = self.ids[:p]
+        else:
+            ids = self.encode(text)
+            m = min(len(ids), len(self.ids))
+            neq = ids[:m] != self.ids[:m]
+            p = int(np.argmax(neq)) if neq.any() else m    # argmax: no index array per change
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
+        self._factors_valid = min(self._factors_valid, p)
+        self._read_gates_stop = min(self._read_gates_stop, p)
+        self._probs_stop = min(self._probs_stop, p)
         self.last_recomputed_from = self.n_done
         self._forget_from(self.n_done)
         if compute:
@@ -179,7 +200,7 @@ class SequenceSession:
         state = self._state_after(t - 1)
         while t < stop:                        # pieces of PIECE steps: bounded scratch memory
             end = min(stop, t + PIECE)
-            states = self._scan(t, end, state)
+            states = self._scan(t, end, state, keep_gates=end == stop and end - t <= READ_GATES)
             first = t + (BLOCK - 1 - t % BLOCK)            # checkpoints: every block's last row
             if first < end:
                 rows = np.arange(first, end, BLOCK)
@@ -220,6 +241,22 @@ class SequenceSession:
         self.finish()
         start, stop, _ = slice(start, stop).indices(len(self.ids))
         return self._rows(start, max(stop, start), part=1)
+
+    def unit_values(self, start: int, stop: int, unit: int, state: str = "h") -> F32:
+        """(n,) one unit of the hidden state "h" (or an LSTM's tanh of the cell state "c") after
+        characters start..stop-1: ``hidden_states(start, stop)[:, unit]`` without copying the
+        other units (the text colouring reads one unit over every visible character)."""
+        self.finish()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        part = 1 if state == "c" and self._lstm else 0
+        out = np.empty(max(stop - start, 0), self.dtype)
+        t = start
+        while t < stop:
+            b, r = divmod(t, BLOCK)
+            end = min(stop, (b + 1) * BLOCK)
+            out[t - start:end - start] = self._block(b, end - b * BLOCK)[r:r + end - t, part, unit]
+            t = end
+        return np.tanh(out) if part == 1 else out
 
     def state_before(self, t: int) -> Any:
         """The recurrent state before reading character t (batch of 1), as the layer takes it."""
@@ -265,7 +302,11 @@ class SequenceSession:
 
 
     def _gates_now(self, start: int, stop: int) -> dict[str, F32]:
-        """Gate activations at steps start..stop-1 (states computed), one batched step."""
+        """Gate activations at steps start..stop-1 (states computed): those the last read kept
+        (typing: the new step's), else one batched step."""
+        r0, kept = self._read_gates
+        if kept and r0 <= start and stop <= self._read_gates_stop:
+            return {k: kept[k][start - r0:stop - r0].copy() for k in self._kept_gates}
         ids = self.ids[start:stop]
         h_prev, c_prev = self._prev_rows(start, stop)
         x = self._embed(np.maximum(ids, 0))[0]
@@ -285,8 +326,30 @@ class SequenceSession:
         rows = [self._out0[None]] if start < 0 else []
         lo = max(start, 0)
         if stop > lo:
-            rows.append(softmax(self._head(self._rows(lo, stop, part=0))))
+            rows.append(self._prob_rows(lo, stop))
         return np.concatenate(rows).astype(np.float32, copy=False)
+
+    def _prob_rows(self, lo: int, hi: int) -> F32:
+        """Softmax rows read from states lo..hi-1 (0 <= lo <= hi <= n_done), kept for a run of
+        positions: a frame reads the prediction at the cursor, the strip's and the unrolled
+        steps' rows, and a key typed at the end adds one of them. A read-only view."""
+        start, buf = self._probs
+        if not start <= lo <= self._probs_stop or hi - start > PROB_ROWS:
+            if hi - lo > PROB_ROWS:                           # too many to keep: computed, not kept
+                return self._prob_rows_now(lo, hi)
+            start = self._probs_stop = lo                     # a new run from lo
+        if hi > self._probs_stop:
+            if hi - start > len(buf):
+                grown = np.empty((min(max(2 * len(buf), hi - start, 256), PROB_ROWS), len(self.labels)), np.float32)
+                grown[:self._probs_stop - start] = buf[:self._probs_stop - start]
+                buf = grown
+            buf[self._probs_stop - start:hi - start] = self._prob_rows_now(self._probs_stop, hi)
+            self._probs_stop = hi
+        self._probs = (start, buf)
+        return buf[lo - start:hi - start]
+
+    def _prob_rows_now(self, lo: int, hi: int) -> F32:
+        return softmax(self._head(self._rows(lo, hi, part=0))).astype(np.float32, copy=False)
 
     def top_k(self, cursor: int, k: int = 5) -> list[tuple[str, float, int]]:
         """Prediction at the cursor (read from state cursor-1) -> [(label, p, id)] best first."""
@@ -323,23 +386,62 @@ class SequenceSession:
 
     def memory(self, cursor: int, window: int = 80) -> Memory | None:
         """Squared input gradients of the prediction read at the cursor (state cursor-1), from the
-        cached states in one batched step plus the cell's BPTT (``influence_from_states``)."""
+        cached states plus the cell's BPTT (``influence_from_factors``). The factors of each
+        step's backward (``step_factors``) depend on that step alone: they are kept for the
+        last window, so a key typed at the end computes those of one new step."""
         self.finish()
         t = min(cursor, len(self.ids)) - 1
         if t < 0 or self.ids[t] < 0:
             return None
         bad = np.flatnonzero(self.ids[max(t - window + 1, 0):t + 1] < 0)
         start = max(t - window + 1, 0) + (int(bad[-1]) + 1 if len(bad) else 0)
-        probs = self.output_probs(t, t + 1)[0]
-        y = self.targets()
-        target = int(y[t]) if y is not None and y[t] >= 0 else -1
-        actual = target >= 0
-        target = target if actual else int(probs.argmax())
-        x = self._embed(self.ids[start:t + 1])[0]
-        h_prev, c_prev = self._prev_rows(start, t + 1)        # cached: no re-run of the window
-        kept = self._kept_gate_rows(start, t + 1) if self._lstm and self.dtype == np.float32 else None
-        w = influence_from_states(self.rec, self.post, x, h_prev, c_prev, target, gates=kept)
+        target, actual = self._memory_target(t)
+        factors = self._step_factors(start, t + 1)
+        w = influence_from_factors(self.rec, self.post, factors, factors["h"][-1:], target)
         return Memory(start, w, target, self.labels[target], actual)
+
+    def _memory_target(self, t: int) -> tuple[int, bool]:
+        """(the output the Memory panel differentiates at state t, whether it is the right
+        answer): the next character or true class, else the model's best guess."""
+        if self.kind == "text":
+            target = int(self.ids[t + 1]) if t + 1 < len(self.ids) else -1
+        else:
+            y = self.targets()
+            target = int(y[t]) if y is not None else -1
+        if target >= 0:
+            return target, True
+        return int(self.output_probs(t, t + 1)[0].argmax()), False
+
+    def _step_factors(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """``step_factors`` of steps start..stop-1 and their states "h": the rows the last
+        window shares with this one (no edit touched them since) are reused."""
+        c_start, cached = self._factor_cache
+        c_stop = min(c_start + (len(cached["h"]) if cached else 0), self._factors_valid)
+        lo, hi = max(start, c_start), min(stop, c_stop)
+        if hi <= lo:
+            out = self._step_factors_now(start, stop)
+        else:
+            parts = [self._step_factors_now(a, b) for a, b in ((start, lo), (hi, stop)) if b > a]
+            kept = {k: v[lo - c_start:hi - c_start] for k, v in cached.items()}
+            if not parts:
+                out = kept
+            else:
+                before = [parts.pop(0)] if lo > start else []
+                out = {k: np.concatenate([p[k] for p in before] + [kept[k]] + [p[k] for p in parts])
+                       for k in kept}
+        self._factor_cache, self._factors_valid = (start, out), len(self.ids)
+        return out
+
+    def _step_factors_now(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        x = self._embed(self.ids[start:stop])[0]
+        h_prev, c_prev = self._prev_rows(start, stop)        # cached: no re-run of the window
+        h = None if self._lstm else self._rows(start, stop, part=0)
+        kept = self._kept_gate_rows(start, stop) if self.gate_names and self.dtype == np.float32 else None
+        if not self.gate_names:
+            kept = {}                                          # an RNN: its states are all it needs
+        factors, h = step_factors(self.rec, x, h_prev, c_prev, gates=kept, h=h)
+        factors["h"] = h
+        return factors
 
     @property
     def state_level(self) -> float:
@@ -478,10 +580,14 @@ class SequenceSession:
             self._table = np.ascontiguousarray(self.rec.project(x)[:, 0])
         return self._table
 
-    def _scan(self, start: int, stop: int, state: np.ndarray) -> np.ndarray:
+    def _scan(self, start: int, stop: int, state: np.ndarray, keep_gates: bool = False) -> np.ndarray:
         """States after characters start..stop-1 from ``state`` ((S, H), S = 2 for LSTM h, c)
-        -> (n, S, H); a character outside a toy alphabet carries the state over unchanged."""
+        -> (n, S, H); a character outside a toy alphabet carries the state over unchanged.
+        ``keep_gates``: their gate activations are kept too (``_gates_now`` reads them; 0 for
+        a character outside the alphabet, as there)."""
         out = np.empty((stop - start,) + state.shape, self.dtype)
+        gates = {k: np.zeros((stop - start, self.hidden_size), np.float32) for k in self._kept_gates} \
+            if keep_gates and self._kept_gates else None
         ids, table, t = self.ids, self._projection(), start
         while t < stop:
             if ids[t] < 0:
@@ -490,14 +596,63 @@ class SequenceSession:
                 continue
             bad = np.flatnonzero(ids[t:stop] < 0)
             end = t + int(bad[0]) if len(bad) else stop
+            if end - t == 1 and self._lstm:                      # a key typed: one step, no scaled W_hh copy
+                out[t - start], step_gates = self._lstm_key(table[ids[t]], state)
+                if gates is not None:
+                    for name, g in gates.items():
+                        g[t - start] = step_gates[name]
+                state = out[t - start]
+                t = end
+                continue
             xp = table[ids[t:end]][:, None, :]                   # (n, 1, G*H), a fresh copy
             st = tuple(state[k:k + 1].copy() for k in range(state.shape[0]))
-            parts = self.rec.scan_states(xp, st)               # (hs,) or (hs, cs): the public API
+            if gates is None:
+                parts = self.rec.scan_states(xp, st)           # (hs,) or (hs, cs): the public API
+            else:
+                parts, step_gates = self.rec.scan_gates(xp, st)
+                for name, g in gates.items():
+                    g[t - start:end - start] = step_gates[name][:, 0]
             for k, seq in enumerate(parts):
                 out[t - start:end - start, k] = seq[:, 0]
             state = out[end - start - 1]
             t = end
+        if gates is not None:
+            self._read_gates, self._read_gates_stop = (start, gates), stop
         return out
+
+    def _lstm_key(self, xp: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """One LSTM step from ``state`` (2, H) for the input projection ``xp`` (4H,) -> (the new
+        state (2, H), its gates i, f, g, o, c). ``cells.lstm_scan_rows``' batch-1 step (the same
+        numbers as the layer's scan) without its scaled copy of W_hh^T (a fresh 4H x H array per
+        call: after a pause between keys it cost more than the step itself)."""
+        hid = self.hidden_size
+        if self._step_consts is None:
+            scale = cells.lstm_scale(hid, self.dtype)
+            shift = np.repeat(np.array([1.0, 1.0, -0.0, 1.0], self.dtype), hid)   # -0.0: g + -0.0 == g, even -0
+            self._step_consts = (scale, scale * 0.5, shift)
+        scale, w_scale, shift = self._step_consts
+        row = np.empty(5 * hid, self.dtype)                     # [c_{t-1} | 2i 2f g 2o]
+        row[:hid] = state[1]
+        a = row[hid:]
+        np.multiply(xp, scale, out=a)
+        # 2h (W_hh^T / [4, 4, 2, 4]) as (2h W_hh^T) / [4, 4, 2, 4]: scaling a column by a power of
+        # two commutes with every rounding of its sum, so the same numbers, read from W_hh itself
+        # (the array the Memory panel's backward reads too: one copy to keep warm, none made)
+        buf = np.dot(state[0] * 2.0, self.rec.params["weight_hh_l0"].T)
+        buf *= w_scale
+        a += buf                                                # = pre-activation * [1/2, 1/2, 1, 1/2]
+        np.tanh(a, a)
+        a += shift                                              # [2i, 2f, g, 2o]
+        prod = row[2 * hid:4 * hid] * row[:2 * hid]             # [2f c, g 2i]
+        new = np.empty((2, hid), self.dtype)
+        c = new[1]
+        np.add(prod[:hid], prod[hid:], c)                       # 2 c_t
+        c *= 0.5
+        np.multiply(row[4 * hid:], np.tanh(c), new[0])          # 2 h_t = 2o tanh(c_t)
+        new[0] *= 0.5
+        gates = {"i": a[:hid] * 0.5, "f": a[hid:2 * hid] * 0.5, "g": a[2 * hid:3 * hid], "o": a[3 * hid:] * 0.5,
+                 "c": c}
+        return new, gates
 
     def _zero_state(self) -> np.ndarray:
         return np.zeros((2 if self._lstm else 1, self.hidden_size), self.dtype)

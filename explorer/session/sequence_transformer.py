@@ -141,6 +141,11 @@ class TransformerSession(SequenceSession):
     def cell_states(self, start: int = 0, stop: int | None = None) -> F32 | None:
         return None
 
+    def unit_values(self, start: int, stop: int, unit: int, state: str = "h") -> F32:
+        self.finish()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        return np.array(self._res[start:max(stop, start), unit], np.float32)
+
     def gates(self, start: int, stop: int) -> dict[str, F32]:
         return {}
 
@@ -153,8 +158,11 @@ class TransformerSession(SequenceSession):
         rows = [self._uniform[None]] if start < 0 else []
         lo = max(start, 0)
         if stop > lo:
-            rows.append(softmax(self._head(self._res[lo:stop])))
+            rows.append(self._prob_rows(lo, stop))
         return np.concatenate(rows).astype(np.float32, copy=False)
+
+    def _prob_rows_now(self, lo: int, hi: int) -> F32:
+        return softmax(self._head(self._res[lo:hi])).astype(np.float32, copy=False)
 
     def clamped_probs(self, cursor: int, unit: int, value: float, stop: int) -> F32:
         raise SequenceModelError("clamping a unit needs a recurrent state; a transformer has none")
@@ -201,12 +209,20 @@ class TransformerSession(SequenceSession):
         start, stop = max(start, 0), min(stop, self.n_done)
         out = np.zeros((max(stop - start, 0), self.n_layers, self.n_heads, self.context), np.float32)
         missing = []
-        for t in range(start, stop):
-            entry = self._att_blocks.get(t // BLOCK)
-            if entry is not None and entry[1][t % BLOCK]:
-                out[t - start] = entry[0][t % BLOCK]
+        t = start
+        while t < stop:                                  # block by block: one copy per kept block
+            b, r = divmod(t, BLOCK)
+            end = min(stop, (b + 1) * BLOCK)
+            entry = self._att_blocks.get(b)
+            if entry is not None and entry[1][r:r + end - t].all():
+                out[t - start:end - start] = entry[0][r:r + end - t]
             else:
-                missing.append(t)
+                for u in range(t, end):
+                    if entry is not None and entry[1][u % BLOCK]:
+                        out[u - start] = entry[0][u % BLOCK]
+                    else:
+                        missing.append(u)
+            t = end
         if missing:
             self._replay(missing[0], missing[-1] + 1)
             for t in missing:
@@ -237,11 +253,17 @@ class TransformerSession(SequenceSession):
         p = np.maximum(at_q, 1e-30)
         entropy = -(at_q * np.log2(p)).sum(axis=-1).astype(np.float32)
         n = b - a
-        pattern = np.zeros((self.n_heads, n, n), np.float32)
-        for i in range(n):
-            w0 = window_start(a + i, self.context)
-            lo = max(a, w0)                                     # first key of row i inside the image
-            pattern[:, i, lo - a:i + 1] = rows[i, layer, :, lo - w0:a + i + 1 - w0]
+        w0 = window_start(a, self.context)
+        if n and w0 <= a and window_start(b - 1, self.context) == w0:
+            # one window for every row (it moves every context/2 characters): row i's keys a..a+i
+            # are columns a-w0.. of its kept row, 0 past the query already — one copy
+            pattern = np.ascontiguousarray(rows[:, layer, :, a - w0:a - w0 + n].swapaxes(0, 1))
+        else:
+            pattern = np.zeros((self.n_heads, n, n), np.float32)
+            for i in range(n):
+                w0 = window_start(a + i, self.context)
+                lo = max(a, w0)                                 # first key of row i inside the image
+                pattern[:, i, lo - a:i + 1] = rows[i, layer, :, lo - w0:a + i + 1 - w0]
         return AttentionView(self.n_layers, self.n_heads, self.context, q, ws, at_q, self.text[ws:q + 1],
                              entropy, layer, a, pattern, self.text[a:b], head, span)
 

@@ -65,6 +65,11 @@ class FrameRequest:
     top_k: int = 5
     attention_layer: int = 0          # the attention panel's layer (transformer models)
     attention_head: tuple[int, int] | None = None   # (layer, head) the text is coloured by
+    # what panels on show need (a panel on a hidden tab is not computed for): the gate window,
+    # the Memory panel's influence (also computed to colour the text by it), the unrolled steps
+    gates: bool = True
+    memory: bool = True
+    unrolled: bool = True
 
 
 @dataclass(frozen=True)
@@ -131,14 +136,14 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     h = s.hidden_states(start, stop)
     rows = s.row_order(req.rows, req.signal_name)
     unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
-    gates = s.gates(start, stop) if s.gate_names else {}
+    gates = s.gates(start, stop) if s.gate_names and req.gates else {}
     t0 = max(0, step - req.trail + 1)
     basis = s.trajectory_basis()
     trail = basis.transform(s.hidden_states(t0, step + 1)).astype(np.float32, copy=False)
     a = max(0, min(c - (2 * req.strip_cells) // 3, n - req.strip_cells))
     b = min(n, a + req.strip_cells)
     unknown = s.unknown_mask()
-    memory = s.memory_at(c)
+    memory = s.memory_at(c) if req.memory or req.colour_mode.startswith("memory") else None
     top = s.top_k(c, req.top_k) if n else []
     clamped = None
     if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
@@ -155,19 +160,24 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
-        memory_noun="next char" if s.kind == "text" else "class", steps=_steps(s, step), colour=colour, colour_palette=palette, unknown=unknown,
+        memory_noun="next char" if s.kind == "text" else "class",
+        steps=_steps(s, step) if req.unrolled else [None, None, None], colour=colour, colour_palette=palette, unknown=unknown,
         unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)
 
 
 def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
     """The unrolled cells t-1, t, t+1 around the cursor's character."""
+    a, b = max(step - 1, 0), min(step + 2, s.length)       # the three steps' rows, read at once
+    if b <= a:
+        return [None, None, None]
+    xs = s.embed(np.maximum(s.ids[a:b], 0))[0]
+    probs, hs = s.output_probs(a, b), s.hidden_states(a, b)
     out: list[StepView | None] = []
     for t in (step - 1, step, step + 1):
-        if 0 <= t < s.length and s.ids[t] >= 0:
-            x = s.embed(s.ids[t:t + 1])[0, 0]
-            p = s.output_probs(t, t + 1)[0]
+        if a <= t < b and s.ids[t] >= 0:
+            p = probs[t - a]
             top = [(s.labels[i], float(p[i])) for i in np.argsort(-p)[:3]]
-            out.append(StepView(t, s.text[t], x, s.hidden_states(t, t + 1)[0], top))
+            out.append(StepView(t, s.text[t], xs[t - a], hs[t - a], top))
         else:
             out.append(None)
     return out
@@ -190,9 +200,7 @@ def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int
     hi = min(hi, s.length)
     palette = "memory" if mode.startswith("memory") else "signed"
     if mode == "selected unit" and req.unit is not None and s.length and hi > lo:
-        cells = s.cell_states(lo, hi) if req.unit_state == "c" else None
-        states = np.tanh(cells) if cells is not None else s.hidden_states(lo, hi)
-        return (states[:, req.unit], lo), palette
+        return (s.unit_values(lo, hi, req.unit, req.unit_state), lo), palette
     if mode.startswith("memory") and memory is not None:
         w = memory.weights
         return (np.sqrt(w / max(float(w.max()), 1e-30)), memory.start), palette

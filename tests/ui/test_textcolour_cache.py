@@ -251,3 +251,31 @@ def test_a_clip_below_the_top_starts_at_the_same_block_as_a_walk_from_the_top(qt
     want = [_rects(colourer, clip, cached=False) for clip in clips]
     assert got == want and sum(bool(r) for r in got) > len(clips) // 2
     assert len({str(r) for r in got}) > 20                  # the clips saw different blocks
+
+
+def test_an_insertion_shifts_the_runs_as_a_fresh_sort_of_them_would(qtbot):
+    """Typing moves the runs in place (no re-sort): the same runs, order, reach and levels as
+    the slow path (shift every end, sort again), for an insertion before, inside and after them."""
+    edit, colourer = _editor(qtbot)
+    doc_len = edit.document().characterCount() - 1
+    for position in (0, 37, int(colourer._sorted[len(colourer._sorted) // 2, 1]), doc_len - 1, doc_len):
+        old = colourer._runs.copy()
+        ends = old[:, :2]
+        want = TextColourer.__new__(TextColourer)           # the setter on the slowly shifted runs
+        want._runs = np.concatenate([np.where(ends >= position, ends + 3, ends), old[:, 2:]], axis=1)
+        colourer._on_contents_change(position, 0, 3)
+        for name in ("_run_array", "_sorted", "_starts", "_reach"):
+            np.testing.assert_array_equal(getattr(colourer, name), getattr(want, name))
+        assert colourer._levels == want._levels
+        if position < int(old[:, 1].max()):                # negative control: the runs did move
+            assert not np.array_equal(colourer._runs, old)
+        colourer._runs = old                                 # back, for the next position
+
+
+def test_an_insertion_shifts_a_single_run_once(qtbot):
+    edit, colourer = _editor(qtbot)
+    colourer._runs = np.array([[5, 9, 2]], np.int64)
+    colourer._on_contents_change(3, 0, 2)
+    np.testing.assert_array_equal(colourer._runs, [[7, 11, 2]])
+    np.testing.assert_array_equal(colourer._sorted, [[7, 11, 2]])
+    assert colourer._starts.tolist() == [7] and colourer._reach.tolist() == [11]

@@ -79,6 +79,8 @@ class SequenceLab(QtWidgets.QWidget):
         self._model_label = ""
         self._pos = PosMap("")
         self._chunk_steps = 500
+        self._skipped: set[QtCore.QObject] = set()   # panels on a hidden tab the last frame was not computed for
+        self._drawing = False
         self._build()
         self._lay_out()
         self._connect()
@@ -205,6 +207,8 @@ class SequenceLab(QtWidgets.QWidget):
         self.attention.layer_chosen.connect(self._on_cursor_moved)
         self.experiments.clamp_changed.connect(self.request_render)
         self.rendered.connect(lambda: self.experiments.follow(self.view, self.session))
+        for panel in (self.gates, self.memory_panel, self.unrolled):
+            panel.installEventFilter(self)         # shown again: a frame for it (see eventFilter)
 
     # -- models ------------------------------------------------------------------------
     def load_model(self, index: int) -> None:
@@ -491,7 +495,9 @@ class SequenceLab(QtWidgets.QWidget):
                             rows=self.rows_combo.currentData(), signal_name=self.finder.signal_name(),
                             clamp=self.experiments.write_panel.clamp if self.session is not None
                             and self.session.rec is not None else None,
-                            attention_layer=self.attention.layer, attention_head=self.attention.head)
+                            attention_layer=self.attention.layer, attention_head=self.attention.head,
+                            gates=self.gates.isVisibleTo(self), memory=self.memory_panel.isVisibleTo(self),
+                            unrolled=self.unrolled.isVisibleTo(self))
 
     def render(self) -> None:  # type: ignore[override]  # the lab's own verb (tests, shell); Qt's render(target) is never called on it
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
@@ -507,7 +513,21 @@ class SequenceLab(QtWidgets.QWidget):
         s = self.session
         if s is None or s.pending or self._sync_timer.isActive():
             return                                 # the text sync renders when it is done
-        self._route(build_view(s, self.cursor_index(), self.frame_request()))
+        req = self.frame_request()
+        self._skipped = {w for w, on in ((self.gates, req.gates), (self.memory_panel, req.memory),
+                                         (self.unrolled, req.unrolled)) if not on}
+        self._drawing = True
+        try:
+            self._route(build_view(s, self.cursor_index(), req))
+        finally:
+            self._drawing = False
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+        """A panel the last frame skipped (on a hidden tab) is shown: render now, before it paints."""
+        if event.type() == QtCore.QEvent.Type.Show and obj in self._skipped and not self._drawing:
+            self._skipped = set()
+            self.render()
+        return False
 
     def _route(self, v: SequenceView) -> None:
         """Each panel gets its part of the view; nothing is computed here."""

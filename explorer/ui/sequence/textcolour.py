@@ -82,8 +82,8 @@ class TextColourer:
         """New runs: sorted by start once here (with how far the runs so far reach), not per paint."""
         self._run_array = runs
         self._sorted = runs[np.argsort(runs[:, 0], kind="stable")]
-        self._starts = np.ascontiguousarray(self._sorted[:, 0])
-        self._reach = np.maximum.accumulate(self._sorted[:, 1]) if len(runs) else self._starts
+        self._starts = self._sorted[:, 0].copy()           # its own memory: insertions shift it in place
+        self._reach = np.maximum.accumulate(self._sorted[:, 1]) if len(runs) else self._starts.copy()
         self._levels = list(dict.fromkeys(runs[:, 2].tolist()))   # paint order: unknown last
 
     def set_palette(self, positive: tuple[int, int, int], negative: tuple[int, int, int]) -> None:
@@ -105,14 +105,22 @@ class TextColourer:
 
     def _on_contents_change(self, position: int, removed: int, added: int) -> None:
         """Move the runs as the document moves a cursor: those inside a removal shrink."""
-        if (removed or added) and len(self._runs):
-            ends = self._runs[:, :2]
-            shifted = np.where(ends >= position + removed, ends + (added - removed),
-                               np.where(ends > position, position, ends))
-            if removed == 0:                              # an insertion moves positions at it too
-                shifted = np.where(ends >= position, ends + added, ends)
-            runs = np.concatenate([shifted, self._runs[:, 2:]], axis=1)
-            self._runs = runs[runs[:, 1] > runs[:, 0]]
+        if not (removed or added) or not len(self._runs):
+            return
+        if removed == 0:
+            # an insertion moves positions at or after it: a strictly increasing map, so the
+            # runs keep their order, reach and levels — shifted in place, nothing re-sorted
+            # (typing at the end of a long text: a few small numpy calls, not a re-sort per key)
+            if self._reach[-1] < position:
+                return                                    # every run ends before it
+            for ends in (self._run_array[:, :2], self._sorted[:, :2], self._starts, self._reach):
+                ends[ends >= position] += added
+            return
+        ends = self._runs[:, :2]
+        shifted = np.where(ends >= position + removed, ends + (added - removed),
+                           np.where(ends > position, position, ends))
+        runs = np.concatenate([shifted, self._runs[:, 2:]], axis=1)
+        self._runs = runs[runs[:, 1] > runs[:, 0]]
 
     def visible_range(self, margin: int = 80) -> tuple[int, int]:
         ed = self.editor
@@ -134,8 +142,12 @@ class TextColourer:
         if values is not None and len(values):
             a, b = max(lo, offset), min(hi, offset + len(values))
             if b > a:
-                v = np.nan_to_num(values[a - offset:b - offset], nan=0.0)
-                levels = np.clip(np.rint(v * STEPS), -STEPS, STEPS).astype(np.int64)
+                v = values[a - offset:b - offset] * STEPS    # in the values' own precision (ties round alike)
+                np.rint(v, out=v)
+                np.maximum(v, -STEPS, out=v)
+                np.minimum(v, STEPS, out=v)
+                v[np.isnan(v)] = 0.0                      # NaN: not coloured
+                levels = v.astype(np.int64)
                 cuts = np.flatnonzero(np.diff(levels)) + 1
                 starts = np.concatenate([[0], cuts])
                 ends = np.concatenate([cuts, [len(levels)]])
