@@ -1,6 +1,7 @@
 """Sequence panels reuse what is unchanged and redraw what changed (issue 16; no timing asserts)."""
 
 import numpy as np
+import pytest
 import pyqtgraph as pg
 from PySide6 import QtGui
 
@@ -120,7 +121,7 @@ class _Paints:
     """Counts the paint events a widget receives."""
 
     def __init__(self, widget) -> None:
-        from PySide6 import QtCore
+        from PySide6 import QtCore, QtWidgets
 
         counter = self
         self.n = 0
@@ -132,7 +133,8 @@ class _Paints:
                 return False
 
         self._filter = _Filter()
-        widget.installEventFilter(self._filter)
+        for w in [widget, *widget.findChildren(QtWidgets.QWidget)]:
+            w.installEventFilter(self._filter)
 
 
 def _settle(qtbot) -> None:
@@ -295,28 +297,31 @@ def test_gate_histograms_count_each_band_like_the_per_band_loop(qtbot):
         counts = np.bincount(np.minimum((v * BINS).astype(np.intp), BINS - 1), minlength=BINS)
         want_h.append(counts / max(counts.max(), 1) * 16 * 0.95)
         want_x += [float(v[3])] * 2
-    assert np.array_equal(panel.bars.opts["height"], -np.concatenate(want_h))
-    assert np.array_equal(panel.sel.getData()[0], np.array(want_x))
-    assert np.array_equal(panel.sel.getData()[1], np.array([panel._band(k) + d for k in range(4) for d in (0, 16)], float))
+    hist = panel.hist_plot
+    assert np.array_equal(hist.heights, np.stack(want_h))
+    assert np.array_equal(hist.marks[0], np.array(want_x))
+    assert np.array_equal(hist.marks[1], np.array([panel._band(k) + d for k in range(4) for d in (0, 16)], float))
+    assert len(hist.bar_rects()) == int((np.stack(want_h) > 0).sum())   # a bar per non-empty bin
+    tall = hist.bar_rects()[int(np.argmax(want_h[0] > 0))]             # band 0's first bar: its foot at the band's
+    assert tall.bottom() == pytest.approx(float(hist.px_y(16)))        # bottom row, its height its count
 
 
-def test_gates_do_not_re_set_unchanged_bars(qtbot, monkeypatch):
+def test_gates_do_not_re_set_unchanged_bars(qtbot):
     panel = _gates_panel(qtbot)
+    hist = panel.hist_plot
     gates = _gates(1)
     panel.show_gates(gates, 0, 5, 3)
-    calls = []
-    real_opts, real_data = panel.bars.setOpts, panel.sel.setData
-    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append("bars") or real_opts(**kw))
-    monkeypatch.setattr(panel.sel, "setData", lambda *a, **kw: calls.append("sel") or real_data(*a, **kw))
+    rects, marks = hist.bar_rects(), hist.marks
     panel.show_gates({k: v.copy() for k, v in gates.items()}, 0, 5, 3)   # the same frame again
-    assert calls == []
+    assert hist.bar_rects() is rects and hist.marks is marks
     panel.show_gates(gates, 0, 5, 7)                           # another unit: only its marks move
-    assert calls == ["sel"]
-    before = panel.bars.opts["height"].copy()
+    assert hist.bar_rects() is rects and hist.marks is not marks
+    before = hist.heights.copy()
     panel.show_gates(gates, 0, 6, 7)                           # another column: new counts
-    assert calls == ["sel", "bars", "sel"] and not np.array_equal(panel.bars.opts["height"], before)
+    assert hist.bar_rects() is not rects and not np.array_equal(hist.heights, before)
     panel.show_gates({k: v[:0] for k, v in gates.items()}, 0, 0, None)   # nothing typed: cleared
-    assert not panel.bars.opts["height"].any() and len(panel.sel.getData()[0]) == 0
+    assert not hist.heights.any() and len(hist.marks[0]) == 0 and hist.bar_rects() == []
+    assert panel.time_plot.cursor_x is None
 
 
 def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
@@ -402,10 +407,13 @@ def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
 
 
 def _shown(qtbot, widget, viewport=None):
+    from PySide6 import QtWidgets
     widget.show()
     qtbot.waitExposed(widget)
     _settle(qtbot)
-    return _Paints(viewport if viewport is not None else widget.viewport())
+    if viewport is None:                     # a graphics view paints in its viewport, a painted panel itself
+        viewport = widget.viewport() if isinstance(widget, QtWidgets.QAbstractScrollArea) else widget
+    return _Paints(viewport)
 
 
 def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):

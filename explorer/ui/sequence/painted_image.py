@@ -1,0 +1,109 @@
+"""Colour tables and a fixed-width RGB32 image of a time window, for the hand-painted panels.
+
+The heat map and the gates show a window of characters as an image whose columns are
+characters. Typing at the end adds one column: ``WindowImage.set_window`` compares the new
+values with the ones it holds and colours only the columns that changed, in place, in a
+pixel buffer that a QImage shares (no copy); painting it is one scaled blit. The colours are
+pyqtgraph's for the same levels (its 256-entry table of the colour map, index
+``trunc((v - lo) * 256 / (hi - lo))`` clipped), so the panels look as they did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from explorer.ui.widgets.painted_plot import argb_table
+
+BACKGROUND = np.uint32(0xFFFFFFFF)      # empty columns and the gaps between bands: white
+
+
+@lru_cache(maxsize=None)
+def colour_rgb(name: str) -> np.ndarray:
+    """The (256, 3) uint8 table pyqtgraph's ImageItem uses for the colour map ``name``."""
+    rgb = np.asarray(pg.colormap.get(name).getLookupTable(nPts=256, alpha=False), np.uint8)
+    rgb.setflags(write=False)
+    return rgb
+
+
+@lru_cache(maxsize=None)
+def colour_table(name: str) -> np.ndarray:
+    """(256,) uint32 0xffRRGGBB: the RGB32 lookup table of the colour map ``name``."""
+    table = argb_table(colour_rgb(name))
+    table.setflags(write=False)
+    return table
+
+
+def colour(values: np.ndarray, lo: float, hi: float, table: np.ndarray) -> np.ndarray:
+    """values -> uint32 pixels as pyqtgraph maps them with levels (lo, hi); NaN -> white."""
+    n = len(table)
+    work = np.subtract(values, np.float32(lo), dtype=np.float32)
+    work *= np.float32(n / ((hi - lo) or 1.0))
+    np.clip(work, 0, n - 1, out=work)
+    nan = np.isnan(work)
+    if nan.any():
+        work[nan] = 0
+        return np.where(nan, BACKGROUND, np.take(table, work.astype(np.uint8)))
+    return np.take(table, work.astype(np.uint8))
+
+
+Band = tuple[int, int, float, float, str]          # rows [r0, r1) coloured by map name over lo..hi
+
+
+class WindowImage:
+    """(rows, width) RGB32 pixels for a time window: the first n columns hold values, the
+    others are empty (white). Rows are grouped in bands, each with its own colour scale;
+    rows in no band stay white (the gaps between a panel's bands)."""
+
+    def __init__(self) -> None:
+        self.rows, self.width, self.n = 0, 0, 0
+        self._bands: tuple[Band, ...] = ()
+        self._values = np.zeros((0, 0), np.float32)     # what the coloured columns show
+        self.pixels = np.zeros((0, 0), np.uint32)
+        self.qimage = QtGui.QImage()
+        self.recoloured = (0, 0)                          # columns [a, b) coloured by the last set_window
+
+    def set_window(self, values: np.ndarray, width: int, bands: Sequence[Band]) -> tuple[int, int]:
+        """Show ``values`` (rows, n) as the first n of ``width`` columns, n <= width.
+        Returns the columns [a, b) whose pixels changed (a == b: none)."""
+        rows, n = values.shape
+        if n > width:
+            raise ValueError(f"{n} columns do not fit a window of {width}")
+        bands = tuple(bands)
+        if (rows, width) != (self.rows, self.width) or bands != self._bands:
+            self.rows, self.width, self._bands, self.n = rows, width, bands, 0
+            self._values = np.full((rows, width), np.nan, np.float32)
+            self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
+            # the QImage shares the buffer: colouring a column in place is what the next paint shows
+            self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
+                                       QtGui.QImage.Format.Format_RGB32)
+        old = self.n
+        m = min(n, old)
+        first = m                                         # the first column that differs
+        if m:
+            differs = np.flatnonzero((values[:, :m] != self._values[:, :m]).any(axis=0))
+            if len(differs):
+                first = int(differs[0])
+        if n > first:
+            part = self._values[:, first:n]
+            part[...] = values[:, first:n]
+            for r0, r1, lo, hi, name in bands:
+                self.pixels[r0:r1, first:n] = colour(part[r0:r1], lo, hi, colour_table(name))
+        if old > n:
+            self._values[:, n:old] = np.nan
+            self.pixels[:, n:old] = BACKGROUND
+        self.n = n
+        self.recoloured = (first, n)
+        a, b = first, max(n, old)
+        return (a, b) if b > a else (0, 0)
+
+    def draw(self, p: QtGui.QPainter, target: QtCore.QRectF, rows: tuple[int, int] | None = None) -> None:
+        """Blit rows [r0, r1) (default all) of the whole width into ``target`` (nearest pixel)."""
+        if self.qimage.isNull():
+            return
+        r0, r1 = rows if rows is not None else (0, self.rows)
+        p.drawImage(target, self.qimage, QtCore.QRectF(0, r0, self.width, r1 - r0))
