@@ -1,43 +1,15 @@
 """Sequence panels reuse what is unchanged and redraw what changed (issue 16; no timing asserts)."""
 
 import numpy as np
-import pytest
 import pyqtgraph as pg
+import pytest
 from PySide6 import QtGui
-
-from explorer.ui.sequence.fastitems import FastImageItem
 
 
 def _argb(img: QtGui.QImage) -> np.ndarray:
     img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
     a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
     return a[:, :img.width()].copy()
-
-
-def _rendered(cls: type, data: np.ndarray, item: pg.ImageItem | None = None) -> tuple[pg.ImageItem, np.ndarray]:
-    if item is None:
-        item = cls(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
-        item.setColorMap(pg.colormap.get("CET-D1"))
-    item.setImage(data, levels=(-1.0, 1.0))
-    item.render()
-    return item, _argb(item.qimage)
-
-
-def test_fast_image_render_gives_pyqtgraphs_colours_exactly(qtbot):
-    """Cell for cell the colour pyqtgraph's own LUT render gives, the levels' edges and clipping included."""
-    rng = np.random.default_rng(7)
-    data = rng.uniform(-1.3, 1.3, (40, 300)).astype(np.float32)
-    data[0, :9] = [-1.0, 1.0, 0.0, -1e-7, 1e-7, 2 / 256 - 1, np.nextafter(np.float32(1), np.float32(0)), 5.0, -5.0]
-    data[1, :257] = np.arange(257) / 128.0 - 1.0            # every LUT boundary
-    _, want = _rendered(pg.ImageItem, data)
-    fast, got = _rendered(FastImageItem, data)
-    assert fast.qimage.format() == QtGui.QImage.Format.Format_ARGB32_Premultiplied
-    assert want.shape == (40, 300) and len(np.unique(want)) > 200
-    assert np.array_equal(got, want)
-    # new values into the same item: its reused pixel buffer holds the new colours
-    _, got2 = _rendered(FastImageItem, -data, fast)
-    _, want2 = _rendered(pg.ImageItem, -data)
-    assert np.array_equal(got2, want2) and not np.array_equal(got2, got)
 
 
 def _pixels(widget) -> np.ndarray:
@@ -341,31 +313,6 @@ def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
     assert colours[0] == "#2e9e4f" and set(colours[1:]) == {"#4a7fc1"}
     panel.show_top([("a", 0.4, 1), ("b", 0.35, 2)], 1)            # new probabilities
     assert len(calls) == 2 and np.allclose(calls[1]["width"], [0.4, 0.35, 0, 0, 0])
-
-
-def test_fast_image_renders_only_new_columns_and_equals_a_fresh_render(qtbot):
-    """Typing appends columns: only they are rendered, and the picture equals pyqtgraph's own."""
-    rng = np.random.default_rng(11)
-    full = rng.uniform(-1.2, 1.2, (24, 60)).astype(np.float32)
-    item, _ = _rendered(FastImageItem, np.ascontiguousarray(full[:, :40]))
-    assert item.last_rendered == (0, 40)
-    for w in (41, 42, 50):                                   # one key, one key, a paste of 8
-        item, got = _rendered(FastImageItem, np.ascontiguousarray(full[:, :w]), item)
-        assert item.last_rendered == (w - (1 if w < 50 else 8), w)
-        assert np.array_equal(got, _rendered(pg.ImageItem, full[:, :w])[1])
-    shifted = np.ascontiguousarray(full[:, 25:60])           # the window hops: rendered anew
-    item, got = _rendered(FastImageItem, shifted, item)
-    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, shifted)[1])
-    edited = np.ascontiguousarray(shifted.copy())            # an edit in an early column: anew
-    edited[3, 2] = -edited[3, 2]
-    item, got = _rendered(FastImageItem, edited, item)
-    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
-    item, got = _rendered(FastImageItem, edited.copy(), item)  # the same values again: nothing to render
-    assert item.last_rendered == (35, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
-    nan = edited.copy()
-    nan[0, 34] = np.nan                                      # NaN: pyqtgraph's own path (transparent cell)
-    item, got = _rendered(FastImageItem, nan, item)
-    assert np.array_equal(got, _rendered(pg.ImageItem, nan)[1]) and (got[0, 34] >> 24) == 0
 
 
 def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):

@@ -94,7 +94,7 @@ def panel_widgets(lab: Any) -> dict[str, Any]:
                "trajectory": lab.trajectory.view.viewport(), "predictions": lab.predictions.viewport(),
                "memory": lab.memory_panel}
     if lab.attention.isVisibleTo(lab):
-        widgets["attention"] = lab.attention.view.viewport()
+        widgets["attention"] = lab.attention.view
     else:
         widgets.update({"gates": lab.gates, "unrolled": lab.unrolled})
     return widgets

@@ -157,7 +157,7 @@ class GatesPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.names: tuple[str, ...] = ()
-        self.n_units, self.window = 1, 200
+        self.n_units, self.window_chars = 1, 200
         self._stack: np.ndarray | None = None
         self._shown_key: tuple | None = None     # what show_gates was last given (with _shown)
         self._shown: dict[str, np.ndarray] = {}
@@ -186,7 +186,7 @@ class GatesPanel(QtWidgets.QWidget):
 
     def set_model(self, names: tuple[str, ...], n_units: int, window: int, cell: str) -> None:
         self._stack, self._shown_key = None, None
-        self.names, self.n_units, self.window = tuple(names), n_units, window
+        self.names, self.n_units, self.window_chars = tuple(names), n_units, window
         t, hist = self.time_plot, self.hist_plot
         t.names, t.n_units, t.n, t.gates, t.cursor_x = self.names, n_units, 0, {}, None
         hist.n_units, hist.n_bands = n_units, len(self.names)
@@ -240,14 +240,14 @@ class GatesPanel(QtWidgets.QWidget):
             return
         H = self.n_units
         rows = self._band(len(self.names) - 1) + H
-        width = max(n, self.window)               # a fixed width: a key colours its column, not all
+        width = max(n, self.window_chars)         # a fixed width: a key colours its column, not all
         if self._stack is None or self._stack.shape[0] != rows or self._stack.shape[1] < n:
             self._stack = np.zeros((rows, width), np.float32)      # kept; the gaps are in no band (white)
         stack = self._stack[:, :n]
         for k, name in enumerate(self.names):
             stack[self._band(k):self._band(k) + H] = gates[name].T
         t.image.set_window(stack, width, self._bands())
-        t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window))))
+        t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
         j = step - start
         t.cursor_x = step + 0.5 if 0 <= j < n else None
         t.update()

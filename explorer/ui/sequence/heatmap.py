@@ -37,7 +37,7 @@ class HiddenHeatmapPanel(PaintedPlot):
     def __init__(self, window: int = WINDOW, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Hidden state h(t) — units × time", "character position", "hidden unit", parent=parent)
         set_tip(self, HELP)
-        self.window, self.n_units, self.start, self.chars = window, 1, 0, ""
+        self.window_chars, self.n_units, self.start, self.chars = window, 1, 0, ""
         self.states: np.ndarray | None = None    # the last h shown (rows in row order)
         self.level = 1.0                         # the colour scale is -level..level (tanh: 1)
         self.rows = np.arange(1)                 # row r of the image shows unit rows[r]
@@ -60,7 +60,7 @@ class HiddenHeatmapPanel(PaintedPlot):
         self._shown = None
         self.set_y_range(0, self.n_units, inverted=True)
         if self.states is None or not len(self.states):
-            self.set_x_range(0, self.window)
+            self.set_x_range(0, self.window_chars)
         self._set_ticks()
 
     def set_scale(self, level: float, title: str, label: str, rows: str = "hidden unit") -> None:
@@ -102,13 +102,13 @@ class HiddenHeatmapPanel(PaintedPlot):
         if n == 0:
             self.cursor_x = None
             self.set_message(EMPTY)
-            self.set_x_range(0.0, float(self.window))
+            self.set_x_range(0.0, float(self.window_chars))
         else:
             self.set_message("")
-            width = max(n, self.window)           # a fixed width: a key colours its column, not all
+            width = max(n, self.window_chars)     # a fixed width: a key colours its column, not all
             self.image.set_window(np.asarray(h, np.float32).T, width,
                                   ((0, self.n_units, -self.level, self.level, DIVERGING),))
-            self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window))))
+            self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
             self.cursor_x = step + 0.5 if step >= start else None
         self.unit_y = unit + 0.5 if unit is not None and n > 0 else None
         self.update()

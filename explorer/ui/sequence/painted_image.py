@@ -11,7 +11,7 @@ pyqtgraph's for the same levels (its 256-entry table of the colour map, index
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,7 +22,7 @@ from explorer.ui.widgets.painted_plot import argb_table
 BACKGROUND = np.uint32(0xFFFFFFFF)      # empty columns and the gaps between bands: white
 
 
-@lru_cache(maxsize=None)
+@cache
 def colour_rgb(name: str) -> np.ndarray:
     """The (256, 3) uint8 table pyqtgraph's ImageItem uses for the colour map ``name``."""
     rgb = np.asarray(pg.colormap.get(name).getLookupTable(nPts=256, alpha=False), np.uint8)
@@ -30,7 +30,7 @@ def colour_rgb(name: str) -> np.ndarray:
     return rgb
 
 
-@lru_cache(maxsize=None)
+@cache
 def colour_table(name: str) -> np.ndarray:
     """(256,) uint32 0xffRRGGBB: the RGB32 lookup table of the colour map ``name``."""
     table = argb_table(colour_rgb(name))
