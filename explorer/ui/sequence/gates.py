@@ -144,8 +144,10 @@ class LegendStrip(PaintedPlot):
     """A colour legend alone (no axes, no data), beside another plot."""
 
     def __init__(self, colour_map: str, lo: float, hi: float, label: str) -> None:
-        super().__init__(" ", None, None)
-        self.show_axes(False, False)
+        # blank title and x label: the bar spans the neighbouring plots' height (its end labels fit)
+        super().__init__(" ", " ", None)
+        self.show_axes(True, False)
+        self.set_x_ticks([])
         self.set_legend(colour_rgb(colour_map), lo, hi, label, nice_ticks(lo, hi, 150, 30))
         self.setMinimumSize(10, 110)
         self.setFixedWidth(58)
