@@ -8,7 +8,7 @@ query x key matrix over the last characters up to the cursor (lower triangle: a 
 never looks ahead). Clicking a row or a pattern chooses that head: the lab then colours the
 editor's text by its weights.
 
-Both views are hand-painted (PaintedPlot): their repaint joins the window's, the weights are
+Both views are hand-painted (LivePlot): their repaint joins the window's, the weights are
 coloured into kept RGB32 buffers (the pattern only from its first changed query row: typing
 at the end adds a row) and blitted.
 
@@ -23,8 +23,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
 from explorer.ui.sequence.common import ACCENT, GATE_MAP, MUTED, SELECT, char_label, set_tip
-from explorer.ui.sequence.painted_image import BACKGROUND, colour, colour_rgb, colour_table
-from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
+from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, colour, colour_rgb, colour_table
+from explorer.ui.widgets.painted_plot import nice_ticks
 
 GAP = 0.35          # blank rows between two layers' heads in the strip
 LEVELS = (0.0, 1.0)
@@ -60,7 +60,7 @@ def _image(pixels: np.ndarray) -> QtGui.QImage:
                         QtGui.QImage.Format.Format_RGB32)
 
 
-class AttentionStrip(PaintedPlot):
+class AttentionStrip(LivePlot):
     """Each head's weights at the cursor: one row per (layer, head), a gap between layers."""
 
     def __init__(self) -> None:
@@ -177,7 +177,7 @@ class AttentionStrip(PaintedPlot):
                 f"'{char_label(c)}' (#{t}) weight {w:.3f}\nclick: colour the text by this head")
 
 
-class AttentionPattern(PaintedPlot):
+class AttentionPattern(LivePlot):
     """The chosen layer's heads' query x key matrices side by side, a white gap between heads."""
 
     def __init__(self) -> None:

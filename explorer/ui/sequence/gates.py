@@ -3,7 +3,7 @@
 Left: every gate over time as bands of ONE image (units x characters, the heat map's
 window), the cell state in the same image with its own signed scale. Right: at the cursor,
 how the units' values are spread (one histogram per band), the selected unit marked.
-Hand-painted (PaintedPlot): a key colours the image's new column only, and the panel
+Hand-painted (LivePlot): a key colours the image's new column only, and the panel
 repaints in the same window update as the editor.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, DIVERGING, GATE_MAP, MUTED, SELECT, set_tip
-from explorer.ui.sequence.painted_image import Band, WindowImage, colour_rgb
-from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
+from explorer.ui.sequence.painted_image import Band, LivePlot, WindowImage, colour_rgb
+from explorer.ui.widgets.painted_plot import nice_ticks
 
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "reset r", "z": "update z"}
 C_LEVEL = 2.0
@@ -41,7 +41,7 @@ def band_top(k: int, n_units: int) -> int:
     return k * (n_units + max(1, int(round(GAP * n_units))))
 
 
-class GateTimePlot(PaintedPlot):
+class GateTimePlot(LivePlot):
     """The bands over time: one WindowImage, the cursor line; a tooltip names gate, unit and value."""
 
     def __init__(self) -> None:
@@ -78,7 +78,7 @@ class GateTimePlot(PaintedPlot):
         return None
 
 
-class GateHistPlot(PaintedPlot):
+class GateHistPlot(LivePlot):
     """Per band, a histogram of the units' values at the cursor and the selected unit's mark."""
 
     def __init__(self) -> None:
@@ -140,7 +140,7 @@ class GateHistPlot(PaintedPlot):
             p.drawLines([QtCore.QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs), 2)])
 
 
-class LegendStrip(PaintedPlot):
+class LegendStrip(LivePlot):
     """A colour legend alone (no axes, no data), beside another plot."""
 
     def __init__(self, colour_map: str, lo: float, hi: float, label: str) -> None:

@@ -11,8 +11,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, DIVERGING, SELECT, char_label, set_tip
-from explorer.ui.sequence.painted_image import WindowImage, colour_rgb
-from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
+from explorer.ui.sequence.painted_image import LivePlot, WindowImage, colour_rgb
+from explorer.ui.widgets.painted_plot import nice_ticks
 
 WINDOW = 200
 EMPTY = "Type in the editor, or pick a preset,\nto watch the hidden state change."
@@ -29,7 +29,7 @@ HELP = ("Hidden state h(t): one row per hidden unit, one column per character re
         "'Rows' beside the unit picker: by unit number or by r with the finder's signal).")
 
 
-class HiddenHeatmapPanel(PaintedPlot):
+class HiddenHeatmapPanel(LivePlot):
     """show_states(h (n, H), start, step, unit, chars): the states of characters start..start+n-1."""
 
     cell_clicked = QtCore.Signal(int, int)      # character index, unit

@@ -12,7 +12,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, char_label, set_tip
-from explorer.ui.widgets.painted_plot import PAD, PaintedPlot
+from explorer.ui.sequence.painted_image import LivePlot
+from explorer.ui.widgets.painted_plot import PAD
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -31,7 +32,7 @@ EMPTY = "put the cursor after a character"
 BAR = 0.8            # a bar's width, in characters
 
 
-class MemoryPanel(PaintedPlot):
+class MemoryPanel(LivePlot):
     """show_memory(start, weights (n,), chars, label, actual) — or None for the empty state."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:

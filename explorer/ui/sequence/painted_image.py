@@ -1,4 +1,5 @@
-"""Colour tables and a fixed-width RGB32 image of a time window, for the hand-painted panels.
+"""Colour tables, a fixed-width RGB32 image of a time window and the base of the Sequence Lab's
+hand-painted panels (LivePlot).
 
 The heat map and the gates show a window of characters as an image whose columns are
 characters. Typing at the end adds one column: ``WindowImage.set_window`` compares the new
@@ -17,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from explorer.ui.widgets.painted_plot import argb_table
+from explorer.ui.widgets.painted_plot import PaintedPlot, TextCache, argb_table
 
 BACKGROUND = np.uint32(0xFFFFFFFF)      # empty columns and the gaps between bands: white
 
@@ -49,6 +50,53 @@ def colour(values: np.ndarray, lo: float, hi: float, table: np.ndarray) -> np.nd
         work[nan] = 0
         return np.where(nan, BACKGROUND, np.take(table, work.astype(np.uint8)))
     return np.take(table, work.astype(np.uint8))
+
+
+class FontKeyCache(TextCache):
+    """A TextCache that asks each font object for its key once: QFont.key() costs ~5 µs and a
+    panel whose tick labels change on every key looks its ~90 labels up again (its layout
+    measures every tick label). The panels' fonts are set up before their first paint and not
+    changed afterwards (``forget_fonts`` if one is)."""
+
+    def __init__(self, limit: int = 2048) -> None:
+        super().__init__(limit)
+        self._font_ids: dict[int, tuple[QtGui.QFont, int]] = {}     # id -> (the font, kept; its number)
+        self._numbers: dict[str, int] = {}                            # font.key() -> a small number
+        self._hits: dict[tuple[str, int], tuple[QtGui.QStaticText, float, float]] = {}
+        self._max = limit
+
+    def forget_fonts(self) -> None:
+        self._font_ids.clear()
+
+    def get(self, text: str, font: QtGui.QFont) -> tuple[QtGui.QStaticText, float, float]:
+        known = self._font_ids.get(id(font))
+        if known is None or known[0] is not font:
+            known = self._font_ids[id(font)] = (font, self._numbers.setdefault(font.key(), len(self._numbers)))
+        key = (text, known[1])
+        hit = self._hits.get(key)
+        if hit is None:
+            st = QtGui.QStaticText(text)
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            st.prepare(QtGui.QTransform(), font)
+            size = st.size()
+            hit = (st, size.width(), size.height())
+            if len(self._hits) >= self._max:
+                self._hits.clear()
+            self._hits[key] = hit
+        return hit
+
+
+class LivePlot(PaintedPlot):
+    """A PaintedPlot redrawn on every key: its text layouts are looked up through FontKeyCache."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.texts = FontKeyCache()
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
+            self.texts.forget_fonts()
+        super().changeEvent(ev)
 
 
 Band = tuple[int, int, float, float, str]          # rows [r0, r1) coloured by map name over lo..hi
