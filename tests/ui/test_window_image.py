@@ -116,41 +116,82 @@ def test_heat_map_fed_key_by_key_paints_what_a_fresh_one_paints(qtbot):
     assert fresh.cell_at(99.0, 3.0) is None and fresh.cell_at(143.5, 15.5) == (143, 15)
 
 
-def _repaint_misses(qtbot, panel, show) -> tuple[int, int]:
-    """Show the next frame; (pixels that changed, of those the ones outside what was repainted)."""
+def _repaint_misses(qtbot, panel, show, out=None) -> tuple[int, int]:
+    """Show the next frame; (pixels that changed, of those the ones outside what was repainted);
+    ``out`` (a list) receives the repainted region."""
+    from PySide6 import QtWidgets
     painted = []
 
     class Spy(QtCore.QObject):
         def eventFilter(self, obj, event):  # noqa: N802
             if event.type() == QtCore.QEvent.Type.Paint:
-                painted.append(QtGui.QRegion(event.region()))
+                painted.append(QtGui.QRegion(event.region()).translated(obj.mapTo(panel, QtCore.QPoint(0, 0))))
             return False
     before = _grab(panel)
     spy = Spy()
-    panel.installEventFilter(spy)
+    widgets = [panel, *panel.findChildren(QtWidgets.QWidget)]
+    for w in widgets:
+        w.installEventFilter(spy)
     show()
     qtbot.wait(30)
-    panel.removeEventFilter(spy)
+    for w in widgets:
+        w.removeEventFilter(spy)
     region = QtGui.QRegion()
     for r in painted:
         region += r
+    if out is not None:
+        out.append(region)
     ys, xs = np.nonzero(_grab(panel) != before)
     return len(ys), sum(not region.contains(QtCore.QPoint(int(x), int(y))) for y, x in zip(ys, xs))
 
 
-def test_heat_map_repaints_every_pixel_a_key_changes(qtbot, monkeypatch):
+def test_heat_map_repaints_every_pixel_a_frame_changes(qtbot, monkeypatch):
     panel = _heatmap(qtbot)
     h = np.random.default_rng(6).uniform(-1, 1, (60, 16)).astype(np.float32)
-    panel.show_states(h[:40], 100, 139, None, "x" * 40, (100.0, 160.0))
+    edited = h[:42].copy()
+    edited[30:, 3] *= -1
+    view = (100.0, 160.0)
+    panel.show_states(h[:40], 100, 139, None, "x" * 40, view)
     qtbot.wait(30)
-    changed, missed = _repaint_misses(qtbot, panel, lambda: panel.show_states(
-        h[:41], 100, 140, None, "x" * 41, (100.0, 160.0)))
-    assert changed and not missed
+    frames = [(h[:41], 140, None), (h[:42], 141, None),       # keys at the end: a column and the cursor
+              (h[:42], 120, None),                            # the cursor moves back
+              (edited, 120, None),                            # an edit: its columns
+              (edited, 120, 4), (edited, 125, 4),             # a unit chosen; the cursor moves
+              (h[:30], 129, 4)]                               # a deletion: the emptied columns
+    for k, (states, step, unit) in enumerate(frames):
+        regions = []
+        changed, missed = _repaint_misses(qtbot, panel, lambda s=states, t=step, u=unit: panel.show_states(
+            s, 100, t, u, "x" * len(s), view), regions)
+        assert changed and not missed, k
+        if k == 0:                                            # a key: a strip or two, not the panel
+            box = regions[0].boundingRect()
+            assert box.width() < panel.width() / 4 and box.height() < panel.height()
     # negative control: a panel that does not ask for its repaint leaves the key's pixels stale
     monkeypatch.setattr(panel, "update", lambda *a: None)
     changed, missed = _repaint_misses(qtbot, panel, lambda: panel.show_states(
-        h[:42], 100, 141, None, "x" * 42, (100.0, 160.0)))
+        h[:31], 100, 130, 4, "x" * 31, view))
     assert changed and missed == changed
+
+
+def test_gates_repaint_every_pixel_a_frame_changes(qtbot):
+    from explorer.ui.sequence.gates import GatesPanel
+    panel = GatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 320)
+    panel.set_model(("i", "f", "o", "c"), 16, 60, "LSTM")
+    panel.show()
+    qtbot.waitExposed(panel)
+    g = _gates(8, 50)
+    panel.show_gates({k: v[:30] for k, v in g.items()}, 0, 29, 2, (0.0, 60.0))
+    qtbot.wait(30)
+    edited = {k: v[:32].copy() for k, v in g.items()}
+    edited["f"][10:, 5] = 1 - edited["f"][10:, 5]
+    for k, (gates, step, unit) in enumerate([({k: v[:31] for k, v in g.items()}, 30, 2),
+                                             ({k: v[:32] for k, v in g.items()}, 31, 2),
+                                             (edited, 31, 2), (edited, 15, 2), (edited, 15, 9)]):
+        changed, missed = _repaint_misses(qtbot, panel, lambda a=gates, t=step, u=unit: panel.show_gates(
+            a, 0, t, u, (0.0, 60.0)))
+        assert changed and not missed, k
 
 
 def _gates(seed, n):

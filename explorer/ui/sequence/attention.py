@@ -23,7 +23,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
 from explorer.ui.sequence.common import ACCENT, GATE_MAP, MUTED, SELECT, char_label, set_tip
-from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, colour, colour_rgb, colour_table
+from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, LiveTicks, RowLabels, colour, colour_rgb, colour_table
 from explorer.ui.widgets.painted_plot import nice_ticks
 
 GAP = 0.35          # blank rows between two layers' heads in the strip
@@ -73,7 +73,7 @@ class AttentionStrip(LivePlot):
         self.qimage = QtGui.QImage()
         self.chosen: tuple[float, float, float] | None = None   # the chosen head's box: x0, x1, y
         self._labels_key: tuple | None = None
-        self._labels: list[str] = []
+        self.row_axis = RowLabels(self)         # the entropies change on every key: labels of their own
         self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
         self.set_message(EMPTY)
@@ -108,12 +108,12 @@ class AttentionStrip(LivePlot):
         else:
             ticks = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
                      for i in range(self.layers)]
-        self._labels = [s for _, s in ticks]
-        self.set_y_ticks(ticks)
+        self.set_y_ticks([(v, "") for v, _ in ticks])     # (set_y_ticks: nothing to do when unchanged)
+        self.row_axis.set(ticks)
 
     def labels(self) -> list[str]:
         """The rows' labels as shown, top to bottom."""
-        return list(self._labels)
+        return self.row_axis.labels()
 
     def show_view(self, v: AttentionView | None) -> None:
         self.view = v
@@ -192,6 +192,7 @@ class AttentionPattern(LivePlot):
         self.recoloured = (0, 0)                        # query rows [a, b) coloured by the last frame
         self.chosen: int | None = None                  # the chosen head's block (this layer's)
         self._ticks_key: tuple | None = None
+        self.axis = LiveTicks(self)             # the heads' entropies change on every key
         self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
@@ -239,8 +240,8 @@ class AttentionPattern(LivePlot):
         ticks_key = (span, np.round(v.entropy[v.layer], 1).tobytes())
         if ticks_key != self._ticks_key:          # entropies change per key
             self._ticks_key = ticks_key
-            self.set_x_ticks([(self.slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
-                              for h in range(self.heads)])
+            self.axis.set([(self.slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
+                           for h in range(self.heads)])
         # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
         self.set_title(f"Layer {v.layer + 1} · last {span} chars")
         self.update()
@@ -264,6 +265,9 @@ class AttentionPattern(LivePlot):
             p.setPen(self._box_pen)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
+
+    def paint_overlay(self, p: QtGui.QPainter) -> None:
+        self.axis.paint(p)
 
     def head_at(self, x: float) -> tuple[int, float] | None:
         """(head, key position) under x, None in a gap."""
@@ -326,8 +330,10 @@ class AttentionPanel(QtWidgets.QWidget):
         self.view.setAutoFillBackground(True)
         plots = QtWidgets.QHBoxLayout(self.view)
         plots.setContentsMargins(2, 2, 2, 2)
-        plots.setSpacing(4)
+        plots.setSpacing(0)
+        plots.addWidget(self.strip.row_axis)
         plots.addWidget(self.strip, 5)
+        plots.addSpacing(4)
         plots.addWidget(self.pattern, 4)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -339,8 +345,9 @@ class AttentionPanel(QtWidgets.QWidget):
         self.head_combo.currentIndexChanged.connect(self._on_head_combo)
         self.help_button.clicked.connect(self.show_help)
         self.strip.clicked.connect(self._on_strip_clicked)
+        self.strip.row_axis.clicked.connect(lambda y: self._on_strip_clicked(0.0, y))
         self.pattern.clicked.connect(self._on_pattern_clicked)
-        for plot in (self.view, self.strip, self.pattern):
+        for plot in (self.view, self.strip, self.strip.row_axis, self.pattern):
             set_tip(plot, VIEW_TIP)
         self.set_model(1, 1, 1)
 

@@ -234,6 +234,7 @@ class GatesPanel(QtWidgets.QWidget):
         self._shown_key, self._shown = key, {k: np.array(g) for k, g in gates.items()}
         t = self.time_plot
         n = len(next(iter(gates.values()))) if gates else 0
+        before = (t.start, t.n > 0, t.cursor_x)
         t.gates, t.start, t.n = self._shown, start, n
         if n == 0:
             t.cursor_x = None
@@ -248,11 +249,17 @@ class GatesPanel(QtWidgets.QWidget):
         stack = self._stack[:, :n]
         for k, name in enumerate(self.names):
             stack[self._band(k):self._band(k) + H] = gates[name].T
-        t.image.set_window(stack, width, self._bands())
-        t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
+        columns = t.image.set_window(stack, width, self._bands())
+        moved = t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
         j = step - start
         t.cursor_x = step + 0.5 if 0 <= j < n else None
-        t.update()
+        if moved or before[:2] != (start, True):
+            t.update()
+        else:                                     # typing at the end: the new column and the cursor
+            if columns[1] > columns[0]:
+                t.update_span(start + columns[0], start + columns[1])
+            for x in (c for c in {before[2], t.cursor_x} if c is not None):
+                t.update_span(x, x)
         self._show_histograms(gates, j if 0 <= j < n else None, unit)
 
     def _show_histograms(self, gates: dict[str, np.ndarray], j: int | None, unit: int | None) -> None:

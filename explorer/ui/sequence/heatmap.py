@@ -98,7 +98,10 @@ class HiddenHeatmapPanel(LivePlot):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._h_seen = key, np.array(h)   # (a copy: the caller's array may be reused)
         n = len(h)
+        before = (self.start, self.unit_y, self.cursor_x, self.states is not None and len(self.states) > 0)
         self.start, self.chars, self.states = start, chars, h
+        moved = True                             # the axes moved: repaint it all
+        columns = (0, 0)
         if n == 0:
             self.cursor_x = None
             self.set_message(EMPTY)
@@ -106,12 +109,18 @@ class HiddenHeatmapPanel(LivePlot):
         else:
             self.set_message("")
             width = max(n, self.window_chars)     # a fixed width: a key colours its column, not all
-            self.image.set_window(np.asarray(h, np.float32).T, width,
-                                  ((0, self.n_units, -self.level, self.level, DIVERGING),))
-            self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
+            columns = self.image.set_window(np.asarray(h, np.float32).T, width,
+                                            ((0, self.n_units, -self.level, self.level, DIVERGING),))
+            moved = self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
             self.cursor_x = step + 0.5 if step >= start else None
         self.unit_y = unit + 0.5 if unit is not None and n > 0 else None
-        self.update()
+        if moved or before[:2] != (start, self.unit_y) or not before[3] or n == 0:
+            self.update()
+            return
+        if columns[1] > columns[0]:               # typing at the end: the new column and the cursor
+            self.update_span(start + columns[0], start + columns[1])
+        for x in {before[2], self.cursor_x} - {None}:
+            self.update_span(x, x)
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):

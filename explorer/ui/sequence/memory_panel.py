@@ -12,7 +12,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, char_label, set_tip
-from explorer.ui.sequence.painted_image import LivePlot
+from explorer.ui.sequence.painted_image import LivePlot, LiveTicks
 from explorer.ui.widgets.painted_plot import PAD
 
 if TYPE_CHECKING:
@@ -44,12 +44,12 @@ class MemoryPanel(LivePlot):
         self.tick_font = mono
         self.set_y_range(0.0, 1.05)
         self.set_x_range(0.4 - SPAN, 0.6)
-        self.set_x_ticks([])
+        self.axis = LiveTicks(self)             # the characters under the bars change on every key
+        self.axis.set([])
         self.set_message(EMPTY)
         self._heading = TITLE
         self.heights = np.zeros(0)               # the bars shown, oldest first (the newest at x = 0)
         self.chars, self.start = "", 0
-        self._ticks: list[tuple[float, str]] = []
         self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None   # (geometry, bars in pixels)
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
@@ -60,7 +60,7 @@ class MemoryPanel(LivePlot):
 
     def tick_labels(self) -> list[str]:
         """The characters the x axis names, newest first."""
-        return [s for _, s in self._ticks]
+        return self.axis.labels()
 
     def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool,
                     noun: str = "next char") -> None:
@@ -73,9 +73,7 @@ class MemoryPanel(LivePlot):
         if weights is None or not len(weights):
             self.heights, self.chars = np.zeros(0), ""
             self.set_message(EMPTY)
-            if self._ticks:
-                self._ticks = []
-                self.set_x_ticks([])
+            self.axis.set([])
             self.update()
             return
         self.set_message("")
@@ -85,9 +83,7 @@ class MemoryPanel(LivePlot):
         self.set_x_range(0.4 - max(n, SPAN), 0.6)   # fixed while n <= SPAN; a transformer's window grows
         step = max(1, -(-n // N_TICKS))
         ticks = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
-        if ticks != self._ticks:
-            self._ticks = ticks
-            self.set_x_ticks(ticks)
+        self.axis.set(ticks)
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
         self._heading = f"Memory → {how} {noun} '{shown}'"   # short: fits a 1024 px window
@@ -112,6 +108,7 @@ class MemoryPanel(LivePlot):
             p.drawRects(self._bar_rects())
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
+        self.axis.paint(p)
         p.setFont(self.title_font)
         p.setPen(self.fg)
         self.texts.draw(p, self.data_rect().center().x(), PAD, self._heading, self.title_font,

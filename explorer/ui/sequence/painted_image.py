@@ -16,9 +16,9 @@ from functools import cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.widgets.painted_plot import PaintedPlot, TextCache, argb_table
+from explorer.ui.widgets.painted_plot import TICK, PaintedPlot, TextCache, argb_table
 
 BACKGROUND = np.uint32(0xFFFFFFFF)      # empty columns and the gaps between bands: white
 
@@ -91,12 +91,115 @@ class LivePlot(PaintedPlot):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.texts = FontKeyCache()
+        self._font_keys = FontKeyCache()
+        self.texts = self._font_keys
+
+    def update_span(self, x0: float, x1: float, pad: float = 3.0) -> None:
+        """Repaint only the plot area's columns between data x0 and x1 (full height, ``pad`` px
+        either side): a key that adds a column and moves the cursor repaints those strips."""
+        r = self.data_rect()
+        a, b = sorted(self.px_x(np.array([x0, x1], float)).tolist())
+        self.update(QtCore.QRectF(a - pad, r.top() - 1, b - a + 2 * pad, r.height() + 2).toAlignedRect())
 
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
-            self.texts.forget_fonts()
+            self._font_keys.forget_fonts()
         super().changeEvent(ev)
+
+
+class LiveTicks:
+    """Bottom-axis tick labels that change on every key at positions that rarely do (the memory
+    panel's characters, the pattern's head entropies). The plot's own x ticks are set to the
+    positions with blank labels (its tick marks, laid out once per position list); the labels
+    are drawn by ``paint`` (from the plot's ``paint_overlay``) where the plot would put them,
+    so a new label does not make the plot lay its axes out again."""
+
+    def __init__(self, plot: PaintedPlot) -> None:
+        self.plot = plot
+        self.ticks: list[tuple[float, str]] = []
+        self._at: tuple[tuple, list[float]] | None = None     # (geometry, pixel x of each tick)
+
+    def set(self, ticks: list[tuple[float, str]]) -> None:
+        """New labels; the plot's tick marks are re-set only when the positions change."""
+        if [v for v, _ in ticks] != [v for v, _ in self.ticks]:
+            self.plot.set_x_ticks([(v, "") for v, _ in ticks])
+            self._at = None
+        if ticks != self.ticks:
+            self.ticks = ticks
+            self.plot.update()
+
+    def labels(self) -> list[str]:
+        return [s for _, s in self.ticks]
+
+    def paint(self, p: QtGui.QPainter) -> None:
+        if not self.ticks:
+            return
+        plot, r = self.plot, self.plot.data_rect()
+        geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), len(self.ticks))
+        if self._at is None or self._at[0] != geometry:
+            self._at = (geometry, plot.px_x(np.array([v for v, _ in self.ticks])).tolist())
+        font, get, draw = plot.tick_font, plot.texts.get, p.drawStaticText
+        p.setFont(font)
+        p.setPen(plot.fg)
+        y = r.bottom() + TICK + 1
+        for (_, s), x in zip(self.ticks, self._at[1], strict=True):
+            if r.left() - 0.5 <= x <= r.right() + 0.5:
+                st, w, _ = get(s, font)
+                draw(QtCore.QPointF(x - w / 2, y), st)
+
+
+class RowLabels(QtWidgets.QWidget):
+    """Left-axis labels of ``plot``'s rows in a widget of their own at its left (they change on
+    every key; the plot's own left axis then has blank labels). A click chooses the row:
+    ``clicked`` gives the data y of the click."""
+
+    clicked = QtCore.Signal(float)
+
+    def __init__(self, plot: PaintedPlot) -> None:
+        super().__init__()
+        self.plot = plot
+        self.ticks: list[tuple[float, str]] = []
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFixedWidth(40)
+
+    def set(self, ticks: list[tuple[float, str]]) -> None:
+        if ticks == self.ticks:
+            return
+        self.ticks = ticks
+        widest = max((self.plot.texts.get(s, self.plot.tick_font)[1] for _, s in ticks), default=0.0)
+        width = int(np.ceil(widest)) + 4
+        if width > self.width() or width < self.width() - 12:     # (not for every digit's pixel)
+            self.setFixedWidth(width)
+        self.update()
+
+    def labels(self) -> list[str]:
+        return [s for _, s in self.ticks]
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), QtGui.QColor("white"))
+        plot = self.plot
+        font = plot.tick_font
+        p.setFont(font)
+        p.setPen(plot.fg)
+        r, dy = plot.data_rect(), self.plot.y() - self.y()
+        right = self.width() - 2.0
+        ys = plot.px_y(np.array([v for v, _ in self.ticks])).tolist() if self.ticks else []
+        for (_, s), y in zip(self.ticks, ys, strict=True):
+            if r.top() - 0.5 <= y <= r.bottom() + 0.5:
+                st, w, h = plot.texts.get(s, font)
+                p.drawStaticText(QtCore.QPointF(right - w, y + dy - h / 2), st)
+        p.end()
+
+    def mousePressEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            r = self.plot.data_rect()
+            at = self.plot.data_at(QtCore.QPointF(r.center().x(), ev.position().y() + self.y() - self.plot.y()))
+            if at is not None:
+                self.clicked.emit(at[1])
+                ev.accept()
+                return
+        super().mousePressEvent(ev)
 
 
 Band = tuple[int, int, float, float, str]          # rows [r0, r1) coloured by map name over lo..hi
