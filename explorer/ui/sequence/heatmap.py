@@ -119,7 +119,7 @@ class HiddenHeatmapPanel(LivePlot):
             return
         if columns[1] > columns[0]:               # typing at the end: the new column and the cursor
             self.update_span(start + columns[0], start + columns[1])
-        for x in {before[2], self.cursor_x} - {None}:
+        for x in (c for c in {before[2], self.cursor_x} if c is not None):
             self.update_span(x, x)
 
     def paint_data(self, p: QtGui.QPainter) -> None:
