@@ -100,15 +100,14 @@ class GateHistPlot(LivePlot):
         geometry = (r.left(), r.top(), r.width(), r.height())
         if self._rects is None or self._rects[0] != geometry:
             edges = np.linspace(0, 1, BINS + 1)[:-1]
-            x0 = self.px_x(edges)
-            x1 = self.px_x(edges + 0.9 / BINS)
-            rects = []
-            for k in range(self.n_bands):
-                foot = band_top(k, self.n_units) + self.n_units
-                y1 = float(self.px_y(foot))
-                tops = self.px_y(foot - self.heights[k])
-                rects += [QtCore.QRectF(a, t, b - a, y1 - t) for a, b, t, h in
-                          zip(x0.tolist(), x1.tolist(), tops.tolist(), self.heights[k].tolist(), strict=True) if h > 0]
+            x0, x1 = self.px_x(edges), self.px_x(edges + 0.9 / BINS)
+            feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
+            foot_px = np.repeat(self.px_y(feet), BINS)
+            tops = self.px_y(feet[:, None] - self.heights).ravel()       # all bands' bars at once
+            shown = self.heights.ravel() > 0
+            a, b = np.tile(x0, self.n_bands)[shown], np.tile(x1, self.n_bands)[shown]
+            rects = [QtCore.QRectF(left, top, right - left, foot - top) for left, right, top, foot in
+                     zip(a.tolist(), b.tolist(), tops[shown].tolist(), foot_px[shown].tolist(), strict=True)]
             self._rects = (geometry, rects)
         return self._rects[1]
 
