@@ -116,6 +116,22 @@ def test_heat_map_fed_key_by_key_paints_what_a_fresh_one_paints(qtbot):
     assert fresh.cell_at(99.0, 3.0) is None and fresh.cell_at(143.5, 15.5) == (143, 15)
 
 
+def test_the_heat_maps_cells_have_pyqtgraphs_colours_where_they_are_mapped(qtbot):
+    """What the panel paints: at the centre of each cell, the colour pyqtgraph gave that value."""
+    rng = np.random.default_rng(9)
+    h = rng.uniform(-1.2, 1.2, (30, 16)).astype(np.float32)
+    panel = _heatmap(qtbot)
+    panel.show_states(h, 100, -1, None, "x" * 30, (100.0, 160.0))
+    img = panel.grab().toImage()
+    want = _pyqtgraphs(np.ascontiguousarray(h.T))
+    for t in range(30):
+        for u in range(16):
+            x, y = round(float(panel.px_x(100 + t + 0.5))), round(float(panel.px_y(u + 0.5)))
+            assert img.pixel(x, y) == want[u, t], (t, u)
+    x = round(float(panel.px_x(145.5)))                        # right of the last character: empty
+    assert img.pixelColor(x, round(float(panel.px_y(8.5)))).name() == "#ffffff"
+
+
 def _repaint_misses(qtbot, panel, show, out=None) -> tuple[int, int]:
     """Show the next frame; (pixels that changed, of those the ones outside what was repainted);
     ``out`` (a list) receives the repainted region."""
