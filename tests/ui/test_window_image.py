@@ -238,6 +238,12 @@ def test_gates_fed_key_by_key_paint_what_fresh_gates_paint(qtbot):
     assert np.array_equal(_grab(fed), _grab(fresh))
     tip = fresh.time_plot.tooltip_at(12.5, fresh._band(1) + 3.5)
     assert tip == f"forget f, unit 3, character #12: {g['f'][12, 3]:.3f}"
+    f = np.minimum((g["f"][29] * 12).astype(int), 11)          # the histogram at the cursor (column 29)
+    assert fresh.hist_plot.tooltip_at(0.99, fresh._band(1) + 8) == \
+        f"forget f: {int((f == 11).sum())} of 16 units at 0.92…1.00"
+    c = np.minimum(((np.clip(g["c"][29], -2, 2) + 2) / 4 * 12).astype(int), 11)
+    assert fresh.hist_plot.tooltip_at(0.01, fresh._band(3) + 8) == \
+        f"cell c: {int((c == 0).sum())} of 16 units at -2.00…-1.67"
     cell = fresh.time_plot.image.pixels[fresh._band(3) + 2, 7]     # the cell band: its own signed scale
     want = _pyqtgraphs(g["c"][7:8, 2:3].copy(), (-2.0, 2.0), DIVERGING)[0, 0]
     assert cell == want

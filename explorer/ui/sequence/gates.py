@@ -89,6 +89,8 @@ class GateHistPlot(LivePlot):
         self.n_units, self.n_bands = 1, 0
         self.heights = np.zeros((0, BINS))          # (bands, BINS) bar heights in rows (up from a band's foot)
         self.marks = (np.zeros(0), np.zeros(0))     # the selected unit: x pairs, y pairs (one line per band)
+        self.names: tuple[str, ...] = ()
+        self.counts = np.zeros((0, BINS), np.intp)  # units per bin, per band (what the bars show)
         self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None
         self._brush = QtGui.QColor(MUTED)
         self._pen = QtGui.QPen(QtGui.QColor(SELECT), 3)
@@ -118,6 +120,16 @@ class GateHistPlot(LivePlot):
         self.heights, self._rects = heights, None
         self.update()
         return True
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        b = int(np.clip(np.floor(x * BINS), 0, BINS - 1))
+        for k, name in enumerate(self.names[:len(self.counts)]):
+            top = band_top(k, self.n_units)
+            if top <= y < top + self.n_units:
+                lo, hi = (-C_LEVEL + 2 * C_LEVEL * b / BINS, -C_LEVEL + 2 * C_LEVEL * (b + 1) / BINS) \
+                    if name == "c" else (b / BINS, (b + 1) / BINS)
+                return f"{NAMES[name]}: {int(self.counts[k, b])} of {self.n_units} units at {lo:.2f}…{hi:.2f}"
+        return None
 
     def set_marks(self, sx: np.ndarray, sy: np.ndarray) -> bool:
         if np.array_equal(sx, self.marks[0]) and np.array_equal(sy, self.marks[1]):
@@ -190,7 +202,8 @@ class GatesPanel(QtWidgets.QWidget):
         self.names, self.n_units, self.window_chars = tuple(names), n_units, window
         t, hist = self.time_plot, self.hist_plot
         t.names, t.n_units, t.n, t.gates, t.cursor_x = self.names, n_units, 0, {}, None
-        hist.n_units, hist.n_bands = n_units, len(self.names)
+        hist.n_units, hist.n_bands, hist.names = n_units, len(self.names), self.names
+        hist.counts = np.zeros((0, BINS), np.intp)
         hist.set_heights(np.zeros((len(self.names), BINS)))
         hist.set_marks(np.zeros(0), np.zeros(0))
         for w in (hist, self.gate_legend):
@@ -266,6 +279,7 @@ class GatesPanel(QtWidgets.QWidget):
         All bands are counted at once (one bincount); unchanged bars and marks are not re-set."""
         H, nb = self.n_units, len(self.names)
         heights, sx, sy = np.zeros((nb, BINS)), np.zeros(0), np.zeros(0)
+        counts = np.zeros((0, BINS), np.intp)
         if j is not None:
             v = np.stack([gates[name][j] for name in self.names])     # (bands, H), the gates' own dtype
             if "c" in self.names:
@@ -278,6 +292,7 @@ class GatesPanel(QtWidgets.QWidget):
             if unit is not None:
                 sx = np.repeat(v[:, unit], 2).astype(float)
                 sy = np.array([(self._band(k), self._band(k) + H) for k in range(nb)], float).ravel()
+        self.hist_plot.counts = counts
         self.hist_plot.set_heights(heights)
         self.hist_plot.set_marks(sx, sy)
 
