@@ -97,8 +97,9 @@ class MemoryPanel(LivePlot):
             x = np.arange(1 - n, 1, dtype=float)             # 0 = the newest character, left of the cursor
             left, right = self.px_x(x - BAR / 2), self.px_x(x + BAR / 2)
             top, bottom = self.px_y(self.heights), float(self.px_y(0.0))
+            seen = bottom - top >= 0.5               # a flatter bar is no pixel above the axis line
             self._rects = (geometry, [QtCore.QRectF(a, t, b - a, bottom - t) for a, b, t in
-                                      zip(left.tolist(), right.tolist(), top.tolist(), strict=True)])
+                                      zip(left[seen].tolist(), right[seen].tolist(), top[seen].tolist(), strict=True)])
         return self._rects[1]
 
     def paint_data(self, p: QtGui.QPainter) -> None:
