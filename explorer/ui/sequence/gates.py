@@ -92,6 +92,7 @@ class GateHistPlot(LivePlot):
         self.names: tuple[str, ...] = ()
         self.counts = np.zeros((0, BINS), np.intp)  # units per bin, per band (what the bars show)
         self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None
+        self._frame: tuple | None = None            # (geometry, bar lefts, rights, feet in pixels, feet)
         self._brush = QtGui.QColor(MUTED)
         self._pen = QtGui.QPen(QtGui.QColor(SELECT), 3)
         self._pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
@@ -99,17 +100,20 @@ class GateHistPlot(LivePlot):
     def bar_rects(self) -> list[QtCore.QRectF]:
         """The bars in pixels, made again only when the heights or the geometry change."""
         r = self.data_rect()
-        geometry = (r.left(), r.top(), r.width(), r.height())
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.n_bands, self.n_units)
         if self._rects is None or self._rects[0] != geometry:
-            edges = np.linspace(0, 1, BINS + 1)[:-1]
-            x0, x1 = self.px_x(edges), self.px_x(edges + 0.9 / BINS)
-            feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
-            foot_px = np.repeat(self.px_y(feet), BINS)
-            tops = self.px_y(feet[:, None] - self.heights).ravel()       # all bands' bars at once
-            shown = self.heights.ravel() > 0
-            a, b = np.tile(x0, self.n_bands)[shown], np.tile(x1, self.n_bands)[shown]
-            rects = [QtCore.QRectF(left, top, right - left, foot - top) for left, right, top, foot in
-                     zip(a.tolist(), b.tolist(), tops[shown].tolist(), foot_px[shown].tolist(), strict=True)]
+            if self._frame is None or self._frame[0] != geometry:       # what depends on the size only
+                edges = np.linspace(0, 1, BINS + 1)[:-1]
+                feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
+                self._frame = (geometry, np.tile(self.px_x(edges), self.n_bands),
+                               np.tile(self.px_x(edges + 0.9 / BINS), self.n_bands),
+                               np.repeat(self.px_y(feet), BINS), feet[:, None])
+            _, x0, x1, foot_px, feet_col = self._frame
+            tops = self.px_y(feet_col - self.heights).ravel()        # all bands' bars at once
+            shown = np.flatnonzero(self.heights.ravel() > 0)
+            rects = [QtCore.QRectF(a, t, b - a, f - t) for a, b, t, f in
+                     zip(x0[shown].tolist(), x1[shown].tolist(), tops[shown].tolist(), foot_px[shown].tolist(),
+                         strict=True)]
             self._rects = (geometry, rects)
         return self._rects[1]
 
