@@ -51,6 +51,7 @@ class MemoryPanel(LivePlot):
         self.heights = np.zeros(0)               # the bars shown, oldest first (the newest at x = 0)
         self.chars, self.start = "", 0
         self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None   # (geometry, bars in pixels)
+        self._frame: tuple | None = None         # (geometry, the bars' left and right sides, the axis y)
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
         self._weights: np.ndarray | None = None
@@ -91,13 +92,15 @@ class MemoryPanel(LivePlot):
 
     def _bar_rects(self) -> list[QtCore.QRectF]:
         r = self.data_rect()
-        geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range())
+        n = len(self.heights)
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), n)
         if self._rects is None or self._rects[0] != geometry:
-            n = len(self.heights)
-            x = np.arange(1 - n, 1, dtype=float)             # 0 = the newest character, left of the cursor
-            left, right = self.px_x(x - BAR / 2), self.px_x(x + BAR / 2)
-            top, bottom = self.px_y(self.heights), float(self.px_y(0.0))
-            seen = bottom - top >= 0.5               # a flatter bar is no pixel above the axis line
+            if self._frame is None or self._frame[0] != geometry:       # the bars' sides: size and n only
+                x = np.arange(1 - n, 1, dtype=float)                    # 0 = the newest, left of the cursor
+                self._frame = (geometry, self.px_x(x - BAR / 2), self.px_x(x + BAR / 2), float(self.px_y(0.0)))
+            _, left, right, bottom = self._frame
+            top = self.px_y(self.heights)
+            seen = np.flatnonzero(bottom - top >= 0.5)   # a flatter bar is no pixel above the axis line
             self._rects = (geometry, [QtCore.QRectF(a, t, b - a, bottom - t) for a, b, t in
                                       zip(left[seen].tolist(), right[seen].tolist(), top[seen].tolist(), strict=True)])
         return self._rects[1]
