@@ -45,7 +45,6 @@ class MemoryPanel(LivePlot):
         self.set_y_range(0.0, 1.05)
         self.set_x_range(0.4 - SPAN, 0.6)
         self.axis = LiveTicks(self)             # the characters under the bars change on every key
-        self.axis.set([])
         self.set_message(EMPTY)
         self._heading = TITLE
         self.heights = np.zeros(0)               # the bars shown, oldest first (the newest at x = 0)

@@ -108,22 +108,18 @@ class LivePlot(PaintedPlot):
 
 
 class LiveTicks:
-    """Bottom-axis tick labels that change on every key at positions that rarely do (the memory
-    panel's characters, the pattern's head entropies). The plot's own x ticks are set to the
-    positions with blank labels (its tick marks, laid out once per position list); the labels
-    are drawn by ``paint`` (from the plot's ``paint_overlay``) where the plot would put them,
-    so a new label does not make the plot lay its axes out again."""
+    """Bottom-axis ticks whose labels change on every key (the memory panel's characters, the
+    pattern's head entropies): drawn by ``paint`` (from the plot's ``paint_overlay``) where the
+    plot would draw its own, marks and labels, so a new label or a range that grows per key
+    does not make the plot lay its axes out again. The plot's own x ticks are set to none."""
 
     def __init__(self, plot: PaintedPlot) -> None:
         self.plot = plot
         self.ticks: list[tuple[float, str]] = []
-        self._at: tuple[tuple, list[float]] | None = None     # (geometry, pixel x of each tick)
+        self._at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
+        plot.set_x_ticks([])
 
     def set(self, ticks: list[tuple[float, str]]) -> None:
-        """New labels; the plot's tick marks are re-set only when the positions change."""
-        if [v for v, _ in ticks] != [v for v, _ in self.ticks]:
-            self.plot.set_x_ticks([(v, "") for v, _ in ticks])
-            self._at = None
         if ticks != self.ticks:
             self.ticks = ticks
             self.plot.update()
@@ -135,15 +131,22 @@ class LiveTicks:
         if not self.ticks:
             return
         plot, r = self.plot, self.plot.data_rect()
-        geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), len(self.ticks))
+        values = tuple(v for v, _ in self.ticks)
+        geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), values)
         if self._at is None or self._at[0] != geometry:
-            self._at = (geometry, plot.px_x(np.array([v for v, _ in self.ticks])).tolist())
+            xs = plot.px_x(np.array(values)).tolist()
+            xs = [x if r.left() - 0.5 <= x <= r.right() + 0.5 else float("nan") for x in xs]
+            marks = [QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK) for x in xs if x == x]
+            self._at = (geometry, xs, marks)
+        _, xs, marks = self._at
+        p.setPen(plot.muted)
+        p.drawLines(marks)
         font, get, draw = plot.tick_font, plot.texts.get, p.drawStaticText
         p.setFont(font)
         p.setPen(plot.fg)
         y = r.bottom() + TICK + 1
-        for (_, s), x in zip(self.ticks, self._at[1], strict=True):
-            if r.left() - 0.5 <= x <= r.right() + 0.5:
+        for (_, s), x in zip(self.ticks, xs, strict=True):
+            if x == x:                                      # (NaN: outside the plot)
                 st, w, _ = get(s, font)
                 draw(QtCore.QPointF(x - w / 2, y), st)
 
