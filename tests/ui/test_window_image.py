@@ -325,3 +325,28 @@ def test_the_panels_have_no_graphics_view(qtbot, name):
     w = importlib.import_module(f"explorer.ui.sequence.{name}").demo(session, view)
     qtbot.addWidget(w)
     assert not isinstance(w, QtWidgets.QGraphicsView) and not w.findChildren(QtWidgets.QGraphicsView)
+
+
+def test_tick_labels_in_one_glyph_run_look_like_one_text_each(qtbot, monkeypatch):
+    """The memory axis draws its characters as one glyph run: the same picture as each label
+    drawn as its own text (which is also what a label with a glyph the font lacks falls back to)."""
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    from explorer.ui.sequence.painted_image import LiveTicks
+
+    def shown(panel_text):
+        panel = MemoryPanel()
+        qtbot.addWidget(panel)
+        panel.resize(440, 200)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panel.show_memory(0, np.linspace(0.1, 1.0, len(panel_text)), panel_text, "x", False)
+        return panel, _grab(panel)
+
+    text = "def f(x):\n\treturn x + 1  # 中 é"
+    panel, fast = shown(text)
+    assert len(panel.axis.labels()) == len(text)
+    run_labels = [s for _, s in panel.axis.ticks if panel.axis.glyphs(s) is not None]
+    assert "中" not in run_labels and "⏎" in run_labels and "⇥" in run_labels and len(run_labels) == len(text) - 1
+    monkeypatch.setattr(LiveTicks, "glyphs", lambda self, label: None)        # every label as text
+    _, slow = shown(text)
+    assert np.array_equal(fast, slow)

@@ -117,6 +117,9 @@ class LiveTicks:
         self.plot = plot
         self.ticks: list[tuple[float, str]] = []
         self._at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
+        self._raw: tuple[QtGui.QFont, QtGui.QRawFont] | None = None             # the tick font's glyphs
+        self._glyph_cache: dict[str, tuple[list[int], list[float], float] | None] = {}
+        self._drawn: tuple | None = None        # (ticks, their glyph run, labels drawn as text)
         plot.set_x_ticks([])
 
     def set(self, ticks: list[tuple[float, str]]) -> None:
@@ -126,6 +129,49 @@ class LiveTicks:
 
     def labels(self) -> list[str]:
         return [s for _, s in self.ticks]
+
+    def glyphs(self, label: str) -> tuple[list[int], list[float], float] | None:
+        """The tick font's glyphs of ``label`` and their advances (None: a glyph it lacks)."""
+        if self._raw is None or self._raw[0] is not self.plot.tick_font:
+            self._raw = (self.plot.tick_font, QtGui.QRawFont.fromFont(self.plot.tick_font))
+            self._glyph_cache.clear()
+        hit = self._glyph_cache.get(label)
+        if hit is None and label not in self._glyph_cache:
+            raw = self._raw[1]
+            idx = raw.glyphIndexesForString(label)
+            if idx and all(idx):
+                adv = [a.x() for a in raw.advancesForGlyphIndexes(idx)]
+                hit = (list(idx), adv, sum(adv))
+            self._glyph_cache[label] = hit
+            if len(self._glyph_cache) > 4096:
+                self._glyph_cache.clear()
+        return hit
+
+    def _run(self, xs: list[float], y: float) -> tuple[QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]]:
+        """Every label in one glyph run (one draw call, not one per label); labels with a glyph
+        the font lacks are left to QStaticText (its font fallback)."""
+        indexes: list[int] = []
+        at: list[QtCore.QPointF] = []
+        others: list[tuple[QtCore.QPointF, str]] = []
+        for (_, s), x in zip(self.ticks, xs, strict=True):
+            if x != x:                                      # (NaN: outside the plot)
+                continue
+            g = self.glyphs(s)
+            if g is None:
+                others.append((QtCore.QPointF(x, y), s))
+                continue
+            idx, adv, width = g
+            gx = x - width / 2
+            for i, a in zip(idx, adv, strict=True):
+                indexes.append(i)
+                at.append(QtCore.QPointF(gx, 0.0))
+                gx += a
+        run = QtGui.QGlyphRun()
+        if indexes and self._raw is not None:
+            run.setRawFont(self._raw[1])
+            run.setGlyphIndexes(indexes)
+            run.setPositions(at)
+        return run, others
 
     def paint(self, p: QtGui.QPainter) -> None:
         if not self.ticks:
@@ -138,17 +184,23 @@ class LiveTicks:
             xs = [x if r.left() - 0.5 <= x <= r.right() + 0.5 else float("nan") for x in xs]
             marks = [QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK) for x in xs if x == x]
             self._at = (geometry, xs, marks)
+            self._drawn = None
         _, xs, marks = self._at
         p.setPen(plot.muted)
         p.drawLines(marks)
-        font, get, draw = plot.tick_font, plot.texts.get, p.drawStaticText
+        font = plot.tick_font
         p.setFont(font)
         p.setPen(plot.fg)
-        y = r.bottom() + TICK + 1
-        for (_, s), x in zip(self.ticks, xs, strict=True):
-            if x == x:                                      # (NaN: outside the plot)
-                st, w, _ = get(s, font)
-                draw(QtCore.QPointF(x - w / 2, y), st)
+        top = r.bottom() + TICK + 1
+        if self._drawn is None or self._drawn[0] != self.ticks:
+            self._drawn = (self.ticks, *self._run(xs, top))
+        _, run, others = self._drawn
+        if run.glyphIndexes():
+            assert self._raw is not None
+            p.drawGlyphRun(QtCore.QPointF(0.0, top + self._raw[1].ascent()), run)
+        for at, s in others:
+            st, w, _ = plot.texts.get(s, font)
+            p.drawStaticText(QtCore.QPointF(at.x() - w / 2, at.y()), st)
 
 
 class RowLabels(QtWidgets.QWidget):
