@@ -280,6 +280,10 @@ def test_memory_bars_title_and_labels(qtbot):
     assert panel.tooltip_at(-3.1, 0.5) == "character #10 'a': relative influence 0.125"
     panel.show_memory(10, weights, "ab c", "x", True)
     assert panel.title() == "Memory → actual next char 'x'"
+    panel.show_memory(0, np.ones(70), "y" * 70, "x", True)      # a transformer's longer window:
+    assert panel.x_range() == (0.4 - 72, 0.6)                     # the axis grows 8 characters at a time
+    panel.show_memory(0, np.ones(72), "y" * 72, "x", True)
+    assert panel.x_range() == (0.4 - 72, 0.6)
     panel.show_memory(0, None, "", "", False)
     assert panel.message() and panel.tick_labels() == [] and not len(panel.heights)
 

@@ -30,6 +30,7 @@ SPAN = 60            # characters on the x axis (the lab asks for a 60-character
 TITLE = "Memory: influence of earlier characters"
 EMPTY = "put the cursor after a character"
 BAR = 0.8            # a bar's width, in characters
+GROW = 8             # the x axis grows by this many characters at a time
 
 
 class MemoryPanel(LivePlot):
@@ -80,7 +81,9 @@ class MemoryPanel(LivePlot):
         n = len(weights)
         self.heights = weights / max(float(weights.max()), 1e-30)
         self.chars, self.start = chars, start
-        self.set_x_range(0.4 - max(n, SPAN), 0.6)   # fixed while n <= SPAN; a transformer's window grows
+        # fixed while n <= SPAN; a transformer's window grows per key: the axis grows in steps of
+        # GROW characters (a new range lays the bars, marks and labels out again)
+        self.set_x_range(0.4 - max(-(-n // GROW) * GROW, SPAN), 0.6)
         step = max(1, -(-n // N_TICKS))
         ticks = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
         self.axis.set(ticks)
