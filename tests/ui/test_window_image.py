@@ -354,3 +354,33 @@ def test_tick_labels_in_one_glyph_run_look_like_one_text_each(qtbot, monkeypatch
     monkeypatch.setattr(LiveTicks, "glyphs", lambda self, label: None)        # every label as text
     _, slow = shown(text)
     assert np.array_equal(fast, slow)
+
+
+def test_attention_pattern_repaints_every_pixel_a_frame_changes(qtbot):
+    from explorer.ui.sequence.attention import AttentionPanel, demo_view
+    text = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'
+    panel = AttentionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.set_model(2, 4, 128)
+    panel.show()
+    qtbot.waitExposed(panel)
+    v = demo_view(text=text[:71])
+
+    def upto(k):                            # the same weights, read up to character k (same start)
+        cut = len(text[:71]) - k
+        return dataclasses.replace(v, query=k - 1, rows=v.rows[..., :v.rows.shape[-1] - cut], chars=v.chars[:-cut or None],
+                                   pattern=v.pattern[:, :v.pattern.shape[1] - cut, :v.pattern.shape[2] - cut],
+                                   pattern_chars=v.pattern_chars[:-cut or None])
+    panel.show_attention(upto(68))
+    qtbot.wait(30)
+    for k, frame in enumerate([upto(69), upto(70), upto(71), upto(66), upto(71)]):
+        regions = []
+        changed, missed = _repaint_misses(qtbot, panel.pattern, lambda f=frame: panel.show_attention(f), regions)
+        assert changed and not missed, k
+        if k == 0:                                           # a key: the new row and the labels, not all
+            box = regions[0].boundingRect()
+            assert box.height() < panel.pattern.height() / 2
+    panel.choose_head((0, 1))                                # a chosen head's box: drawn (all of it)
+    changed, missed = _repaint_misses(qtbot, panel.pattern, lambda: panel.show_attention(upto(70)))
+    assert changed and not missed

@@ -126,6 +126,7 @@ class AttentionStrip(LivePlot):
         k = v.rows.shape[-1]
         self.values = np.asarray(v.rows, np.float32).reshape(self.layers * self.heads, k)
         self.pixels[:, :k] = colour(self.values, *LEVELS, colour_table(GATE_MAP))   # all change per key
+        self.pixels[:, k:] = BACKGROUND
         self.set_x_range(float(v.key_start), float(v.key_start + self.context))     # moves in jumps
         self.row_labels(v.entropy)
         self.update()
@@ -141,12 +142,15 @@ class AttentionStrip(LivePlot):
         k = self.values.shape[1]
         if v is None or not k:
             return
-        x0, x1 = self.px_x(np.array([v.key_start, v.key_start + k])).tolist()
+        # the whole context's width (white right of the query): the same scale for every k, so a
+        # key does not move where the columns' pixel edges fall
+        width = self.pixels.shape[1]
+        x0, x1 = self.px_x(np.array([v.key_start, v.key_start + width])).tolist()
         tops = self.px_y(np.array([self.row(i, 0) for i in range(self.layers)])).tolist()
         bottoms = self.px_y(np.array([self.row(i, self.heads) for i in range(self.layers)])).tolist()
         for i in range(self.layers):
             p.drawImage(QtCore.QRectF(x0, tops[i], x1 - x0, bottoms[i] - tops[i]), self.qimage,
-                        QtCore.QRectF(0, i * self.heads, k, self.heads))
+                        QtCore.QRectF(0, i * self.heads, width, self.heads))
         r = self.data_rect()
         x = float(self.px_x(v.query + 0.5))
         p.setPen(self._query_pen)
@@ -206,12 +210,15 @@ class AttentionPattern(LivePlot):
         return h * (self.span + max(2, self.span // 8))
 
     def show_view(self, v: AttentionView | None) -> None:
+        before = self.view
         self.view = v
         if v is None or v.query < 0 or not v.rows.shape[-1]:
             self.values = np.zeros((0, 0), np.float32)
             self.update()
             return
         n, span = v.pattern.shape[-1], v.span
+        same_frame = (before is not None and before.query >= 0 and len(self.values) > 0
+                      and (before.start, before.layer, before.span) == (v.start, v.layer, span))
         if span != self.span:                     # the blocks' layout: only for a new span
             self.span = span
             self.set_x_range(0.0, float(int(self.slot(self.heads - 1)) + span))
@@ -244,16 +251,26 @@ class AttentionPattern(LivePlot):
                            for h in range(self.heads)])
         # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
         self.set_title(f"Layer {v.layer + 1} · last {span} chars")
-        self.update()
+        if not same_frame or before is None:
+            self.update()
+            return
+        # typing at the end: the new query rows and the query line's old and new place
+        r = self.data_rect()
+        rows = [(float(first + v.start), float(max(n, len(old)) + v.start))] if max(n, len(old)) > first else []
+        rows += [(q + 0.5, q + 0.5) for q in {before.query, v.query}]
+        for a, b in rows:
+            ya, yb = sorted(self.px_y(np.array([a, b])).tolist())
+            self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         v, n = self.view, len(self.values)
         if v is None or not n:
             return
-        width = self.values.shape[1]
+        width, span = self.values.shape[1], self.pixels.shape[0]
         x0, x1 = self.px_x(np.array([0.0, width])).tolist()
-        y0, y1 = self.px_y(np.array([v.start, v.start + n])).tolist()
-        p.drawImage(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), self.qimage, QtCore.QRectF(0, 0, width, n))
+        y0, y1 = self.px_y(np.array([v.start, v.start + span])).tolist()    # all span rows (white below
+        p.drawImage(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), self.qimage,   # the query): the same scale
+                    QtCore.QRectF(0, 0, width, span))                        # whatever n is
         r = self.data_rect()
         if v.start <= v.query < v.start + n:
             y = float(self.px_y(v.query + 0.5))

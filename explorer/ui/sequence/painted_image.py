@@ -124,9 +124,16 @@ class LiveTicks:
         plot.set_x_ticks([])
 
     def set(self, ticks: list[tuple[float, str]]) -> None:
-        if ticks != self.ticks:
-            self.ticks = ticks
+        """New ticks: the plot repaints its labels' band (all of it when the positions moved)."""
+        if ticks == self.ticks:
+            return
+        moved = [v for v, _ in ticks] != [v for v, _ in self.ticks]
+        self.ticks = ticks
+        if moved:
             self.plot.update()
+        else:
+            below = int(self.plot.data_rect().bottom()) + 1
+            self.plot.update(QtCore.QRect(0, below, self.plot.width(), self.plot.height() - below))
 
     def labels(self) -> list[str]:
         return [s for _, s in self.ticks]
