@@ -29,10 +29,10 @@ def test_panels_show_exactly_the_views_arrays(lab, qtbot):
     lab.move_cursor(12)
     qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == 12 and lab.view.unit == 4, timeout=20000)
     v = lab.view
-    assert lab.heatmap._h is v.h_rows and lab.heatmap._start == v.start
+    assert lab.heatmap.states is v.h_rows and lab.heatmap.start == v.start
     np.testing.assert_array_equal(lab.heatmap.rows, v.rows)
     np.testing.assert_array_equal(v.h_rows, v.h[:, v.rows])
-    assert v.rows[v.unit_row] == 4 and lab.heatmap.unit_line.value() == v.unit_row + 0.5
+    assert v.rows[v.unit_row] == 4 and lab.heatmap.unit_y == v.unit_row + 0.5
     assert lab.trajectory._last[0] is v.trail and lab.trajectory._last[2] == v.trail_first
     assert lab.unrolled.steps is v.steps
     assert lab.strip.probs is v.strip_probs and lab.strip.cursor_index == 11 - v.strip_start
@@ -63,9 +63,9 @@ def test_each_panel_runs_alone_with_demo_data(qtbot, name):
     qtbot.addWidget(w)
     w.show()
     assert w.isVisible()
-    shown = {"heatmap": lambda: w._h is view.h_rows, "trajectory": lambda: w._last[0] is view.trail,
+    shown = {"heatmap": lambda: w.states is view.h_rows, "trajectory": lambda: w._last[0] is view.trail,
              "unrolled": lambda: w.steps is view.steps, "predictions": lambda: w.strip.probs is view.strip_probs,
-             "memory_panel": lambda: view.memory is not None and not w.empty.isVisible(),
+             "memory_panel": lambda: view.memory is not None and not w.message() and len(w.heights) > 0,
              "gates": lambda: bool(view.gates) and w.names == session.gate_names,
              "writer": lambda: w.prime_source() == session.text}
     assert shown[name]()
@@ -100,7 +100,7 @@ def test_heatmap_rows_follow_the_sessions_order_and_clicks_name_the_unit(lab, qt
     settle(qtbot, lab, text)
     rows = lab.view.rows
     assert sorted(rows.tolist()) == list(range(10))
-    labels = [label for _, label in lab.heatmap.plot.getAxis("left")._tickLevels[0]]
+    labels = lab.heatmap.row_labels()
     assert labels == [str(int(rows[r])) for r in range(0, 10, 1)]
     emitted = []
     lab.heatmap.cell_clicked.connect(lambda t, u: emitted.append((t, u)))

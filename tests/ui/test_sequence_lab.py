@@ -12,6 +12,7 @@ from explorer.engine.model import Model
 from explorer.engine.recurrent import LSTM
 from explorer.session.sequence import SequenceSession, random_model
 from explorer.ui.sequence.textcolour import UNKNOWN_BG
+from explorer.ui.widgets.style import ACCENT, SELECT
 
 
 def quote_flip_model(hidden: int = 6, seed: int = 0) -> Model:
@@ -148,25 +149,26 @@ def test_unknown_characters_are_shown_not_fatal(lab, qtbot):
 def test_empty_text_shows_empty_states(lab, qtbot):
     use(lab, qtbot, random_model("LSTM", hidden=4, seed=6), "abc")
     lab.editor.clear()
-    qtbot.waitUntil(lambda: lab.session.length == 0 and lab.heatmap.empty.isVisible())
+    qtbot.waitUntil(lambda: lab.session.length == 0 and bool(lab.heatmap.message()))
     assert lab.hidden_states().shape == (0, 4)
-    assert not lab.heatmap.image.isVisible()
-    assert lab.memory_panel.empty.isVisible()
+    assert lab.heatmap.states is not None and not len(lab.heatmap.states) and lab.heatmap.cursor_x is None
+    assert lab.memory_panel.message() and not len(lab.memory_panel.heights)
     assert lab.unrolled.steps == [None, None, None]
 
 
 def test_heatmap_click_moves_cursor_and_selects_unit(lab, qtbot):
     use(lab, qtbot, random_model("LSTM", hidden=8, seed=7), "hello world, hello")
     hm = lab.heatmap
-    scene = hm.plot.vb.mapViewToScene(QtCore.QPointF(4.5, 5.5))
-    pos = hm.mapFromScene(scene)
+    pos = QtCore.QPoint(round(float(hm.px_x(4.5))), round(float(hm.px_y(5.5))))   # the middle of cell (4, 5)
     frames, unit = lab.frames, int(hm.rows[5])         # row 5 shows this unit (rows: similar units together)
     assert sorted(hm.rows.tolist()) == list(range(8))
-    qtbot.mouseClick(hm.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseClick(hm, QtCore.Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: lab.unit == unit and lab.frames > frames)
     assert lab.cursor_index() == 5
-    assert hm.unit_line.isVisible() and hm.unit_line.value() == 5.5
-    assert hm.cursor_line.isVisible() and hm.cursor_line.value() == 4.5
+    assert hm.unit_y == 5.5 and hm.cursor_x == 4.5
+    img = hm.grab().toImage()                           # the lines are drawn where they are said to be
+    assert img.pixelColor(round(float(hm.px_x(1.3))), round(float(hm.px_y(5.5)))).name() == SELECT
+    assert img.pixelColor(round(float(hm.px_x(4.5))), round(float(hm.px_y(2.3)))).name() == ACCENT
 
 
 def test_long_paste_is_chunked_and_the_loop_keeps_running(lab, qtbot):

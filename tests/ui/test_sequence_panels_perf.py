@@ -6,7 +6,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import cache_scroll_bars
-from explorer.ui.sequence.fastitems import FastImageItem, FastTickAxis
+from explorer.ui.sequence.fastitems import FastTickAxis
 from explorer.ui.sequence.predictions import PredictionsPanel, ProbStrip
 from explorer.ui.sequence.textcolour import PosMap, TextColourer
 from explorer.ui.sequence.unrolled import StepView, UnrolledPanel
@@ -183,28 +183,6 @@ def test_cached_panels_still_show_their_numbers(qtbot):
     preds.show_top([("a", 0.5, 1), ("b", 0.25, 2)], 2)
     assert [t.text() for t in preds.values] == ["50.0%", "25.0%", "", "", ""]
     assert preds.values[0].x() > preds.values[1].x()                     # right of the longer bar
-
-
-def test_fast_image_item_draws_the_same_cells(qtbot):
-    rng = np.random.default_rng(5)
-    data = rng.uniform(-1, 1, (24, 30)).astype(np.float32)
-    shots, formats = [], []
-    for cls in (pg.ImageItem, FastImageItem):
-        view = pg.GraphicsLayoutWidget()
-        qtbot.addWidget(view)
-        view.resize(300, 200)
-        plot = view.addPlot()
-        item = cls(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
-        item.setColorMap(pg.colormap.get("CET-D1"))
-        plot.addItem(item)
-        item.setImage(data, levels=(-1.0, 1.0))
-        plot.setRange(xRange=(0, 30), yRange=(0, 24), padding=0)
-        with qtbot.waitExposed(view):
-            view.show()
-        shots.append(_pixels(view.grab().toImage()))
-        formats.append(item.qimage.format())
-    assert formats[1] == QtGui.QImage.Format.Format_ARGB32_Premultiplied
-    assert np.abs(shots[0] - shots[1]).max() <= 1
 
 
 def test_a_changed_tail_repaints_its_lines_only(qtbot):

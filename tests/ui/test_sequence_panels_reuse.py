@@ -2,41 +2,14 @@
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6 import QtGui
-
-from explorer.ui.sequence.fastitems import FastImageItem
 
 
 def _argb(img: QtGui.QImage) -> np.ndarray:
     img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
     a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
     return a[:, :img.width()].copy()
-
-
-def _rendered(cls: type, data: np.ndarray, item: pg.ImageItem | None = None) -> tuple[pg.ImageItem, np.ndarray]:
-    if item is None:
-        item = cls(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
-        item.setColorMap(pg.colormap.get("CET-D1"))
-    item.setImage(data, levels=(-1.0, 1.0))
-    item.render()
-    return item, _argb(item.qimage)
-
-
-def test_fast_image_render_gives_pyqtgraphs_colours_exactly(qtbot):
-    """Cell for cell the colour pyqtgraph's own LUT render gives, the levels' edges and clipping included."""
-    rng = np.random.default_rng(7)
-    data = rng.uniform(-1.3, 1.3, (40, 300)).astype(np.float32)
-    data[0, :9] = [-1.0, 1.0, 0.0, -1e-7, 1e-7, 2 / 256 - 1, np.nextafter(np.float32(1), np.float32(0)), 5.0, -5.0]
-    data[1, :257] = np.arange(257) / 128.0 - 1.0            # every LUT boundary
-    _, want = _rendered(pg.ImageItem, data)
-    fast, got = _rendered(FastImageItem, data)
-    assert fast.qimage.format() == QtGui.QImage.Format.Format_ARGB32_Premultiplied
-    assert want.shape == (40, 300) and len(np.unique(want)) > 200
-    assert np.array_equal(got, want)
-    # new values into the same item: its reused pixel buffer holds the new colours
-    _, got2 = _rendered(FastImageItem, -data, fast)
-    _, want2 = _rendered(pg.ImageItem, -data)
-    assert np.array_equal(got2, want2) and not np.array_equal(got2, got)
 
 
 def _pixels(widget) -> np.ndarray:
@@ -120,7 +93,7 @@ class _Paints:
     """Counts the paint events a widget receives."""
 
     def __init__(self, widget) -> None:
-        from PySide6 import QtCore
+        from PySide6 import QtCore, QtWidgets
 
         counter = self
         self.n = 0
@@ -132,7 +105,8 @@ class _Paints:
                 return False
 
         self._filter = _Filter()
-        widget.installEventFilter(self._filter)
+        for w in [widget, *widget.findChildren(QtWidgets.QWidget)]:
+            w.installEventFilter(self._filter)
 
 
 def _settle(qtbot) -> None:
@@ -295,28 +269,31 @@ def test_gate_histograms_count_each_band_like_the_per_band_loop(qtbot):
         counts = np.bincount(np.minimum((v * BINS).astype(np.intp), BINS - 1), minlength=BINS)
         want_h.append(counts / max(counts.max(), 1) * 16 * 0.95)
         want_x += [float(v[3])] * 2
-    assert np.array_equal(panel.bars.opts["height"], -np.concatenate(want_h))
-    assert np.array_equal(panel.sel.getData()[0], np.array(want_x))
-    assert np.array_equal(panel.sel.getData()[1], np.array([panel._band(k) + d for k in range(4) for d in (0, 16)], float))
+    hist = panel.hist_plot
+    assert np.array_equal(hist.heights, np.stack(want_h))
+    assert np.array_equal(hist.marks[0], np.array(want_x))
+    assert np.array_equal(hist.marks[1], np.array([panel._band(k) + d for k in range(4) for d in (0, 16)], float))
+    assert len(hist.bar_rects()) == int((np.stack(want_h) > 0).sum())   # a bar per non-empty bin
+    tall = hist.bar_rects()[int(np.argmax(want_h[0] > 0))]             # band 0's first bar: its foot at the band's
+    assert tall.bottom() == pytest.approx(float(hist.px_y(16)))        # bottom row, its height its count
 
 
-def test_gates_do_not_re_set_unchanged_bars(qtbot, monkeypatch):
+def test_gates_do_not_re_set_unchanged_bars(qtbot):
     panel = _gates_panel(qtbot)
+    hist = panel.hist_plot
     gates = _gates(1)
     panel.show_gates(gates, 0, 5, 3)
-    calls = []
-    real_opts, real_data = panel.bars.setOpts, panel.sel.setData
-    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append("bars") or real_opts(**kw))
-    monkeypatch.setattr(panel.sel, "setData", lambda *a, **kw: calls.append("sel") or real_data(*a, **kw))
+    rects, marks = hist.bar_rects(), hist.marks
     panel.show_gates({k: v.copy() for k, v in gates.items()}, 0, 5, 3)   # the same frame again
-    assert calls == []
+    assert hist.bar_rects() is rects and hist.marks is marks
     panel.show_gates(gates, 0, 5, 7)                           # another unit: only its marks move
-    assert calls == ["sel"]
-    before = panel.bars.opts["height"].copy()
+    assert hist.bar_rects() is rects and hist.marks is not marks
+    before = hist.heights.copy()
     panel.show_gates(gates, 0, 6, 7)                           # another column: new counts
-    assert calls == ["sel", "bars", "sel"] and not np.array_equal(panel.bars.opts["height"], before)
+    assert hist.bar_rects() is not rects and not np.array_equal(hist.heights, before)
     panel.show_gates({k: v[:0] for k, v in gates.items()}, 0, 0, None)   # nothing typed: cleared
-    assert not panel.bars.opts["height"].any() and len(panel.sel.getData()[0]) == 0
+    assert not hist.heights.any() and len(hist.marks[0]) == 0 and hist.bar_rects() == []
+    assert panel.time_plot.cursor_x is None
 
 
 def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
@@ -336,31 +313,6 @@ def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
     assert colours[0] == "#2e9e4f" and set(colours[1:]) == {"#4a7fc1"}
     panel.show_top([("a", 0.4, 1), ("b", 0.35, 2)], 1)            # new probabilities
     assert len(calls) == 2 and np.allclose(calls[1]["width"], [0.4, 0.35, 0, 0, 0])
-
-
-def test_fast_image_renders_only_new_columns_and_equals_a_fresh_render(qtbot):
-    """Typing appends columns: only they are rendered, and the picture equals pyqtgraph's own."""
-    rng = np.random.default_rng(11)
-    full = rng.uniform(-1.2, 1.2, (24, 60)).astype(np.float32)
-    item, _ = _rendered(FastImageItem, np.ascontiguousarray(full[:, :40]))
-    assert item.last_rendered == (0, 40)
-    for w in (41, 42, 50):                                   # one key, one key, a paste of 8
-        item, got = _rendered(FastImageItem, np.ascontiguousarray(full[:, :w]), item)
-        assert item.last_rendered == (w - (1 if w < 50 else 8), w)
-        assert np.array_equal(got, _rendered(pg.ImageItem, full[:, :w])[1])
-    shifted = np.ascontiguousarray(full[:, 25:60])           # the window hops: rendered anew
-    item, got = _rendered(FastImageItem, shifted, item)
-    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, shifted)[1])
-    edited = np.ascontiguousarray(shifted.copy())            # an edit in an early column: anew
-    edited[3, 2] = -edited[3, 2]
-    item, got = _rendered(FastImageItem, edited, item)
-    assert item.last_rendered == (0, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
-    item, got = _rendered(FastImageItem, edited.copy(), item)  # the same values again: nothing to render
-    assert item.last_rendered == (35, 35) and np.array_equal(got, _rendered(pg.ImageItem, edited)[1])
-    nan = edited.copy()
-    nan[0, 34] = np.nan                                      # NaN: pyqtgraph's own path (transparent cell)
-    item, got = _rendered(FastImageItem, nan, item)
-    assert np.array_equal(got, _rendered(pg.ImageItem, nan)[1]) and (got[0, 34] >> 24) == 0
 
 
 def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
@@ -402,10 +354,13 @@ def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
 
 
 def _shown(qtbot, widget, viewport=None):
+    from PySide6 import QtWidgets
     widget.show()
     qtbot.waitExposed(widget)
     _settle(qtbot)
-    return _Paints(viewport if viewport is not None else widget.viewport())
+    if viewport is None:                     # a graphics view paints in its viewport, a painted panel itself
+        viewport = widget.viewport() if isinstance(widget, QtWidgets.QAbstractScrollArea) else widget
+    return _Paints(viewport)
 
 
 def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):

@@ -46,8 +46,10 @@ def test_typed_keys_give_the_streams_residual_and_every_panel_is_fed(lab, qtbot)
     assert lab.attention.isVisible() and not lab.gates.isVisible() and not lab.unrolled.isVisible()
     v = lab.view.attention
     assert v is not None and v.query == len(text) - 1
-    assert lab.attention.strip_img.image is not None and lab.attention.strip_img.isVisible()
-    assert lab.attention.pattern_img.isVisible() and lab.attention.pattern_img.image.shape[0] == len(text) - lab.view.attention.start
+    strip, pattern = lab.attention.strip, lab.attention.pattern
+    np.testing.assert_array_equal(strip.values, v.rows.reshape(-1, v.rows.shape[-1]))   # every head's row
+    assert strip.isVisible() and not strip.message()
+    assert pattern.isVisible() and len(pattern.values) == len(text) - v.start
     assert lab.memory_panel.isVisible() and len(lab.view.memory.weights) == len(text) - v.key_start
     assert lab.heatmap.level == s.state_level > 0
     assert "transformer" in lab.model_label()
@@ -83,11 +85,10 @@ def test_clicking_a_row_of_the_strip_chooses_that_head(qtbot):
     panel.set_model(2, 4, 128)
     panel.show_attention(demo_view())
     qtbot.wait(20)
-    vb = panel.strip.getViewBox()
-    scene = vb.mapViewToScene(QtCore.QPointF(40.0, panel._row(1, 2) + 0.5))
-    pos = panel.view.mapFromScene(scene)
+    strip = panel.strip
+    pos = QtCore.QPoint(round(float(strip.px_x(40.0))), round(float(strip.px_y(panel._row(1, 2) + 0.5))))
     with qtbot.waitSignal(panel.head_chosen) as sig:
-        qtbot.mouseClick(panel.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+        qtbot.mouseClick(strip, QtCore.Qt.MouseButton.LeftButton, pos=pos)
     assert sig.args == [(1, 2)] and panel.head == (1, 2)
     assert panel.head_combo.currentText() == "layer 2 · head 3"
     with qtbot.waitSignal(panel.layer_chosen) as sig:
@@ -101,7 +102,7 @@ def test_the_panel_shows_nothing_before_the_first_character(qtbot):
     panel.set_model(1, 2, 16)
     s = open_session(random_transformer(d_model=8, nhead=2, layers=1, context=16))
     panel.show_attention(s.attention_view(0, 0, None))
-    assert panel.empty.isVisible() and not panel.strip_img.isVisible()
+    assert panel.strip.message() and not panel.strip.values.size and not panel.pattern.values.size
 
 
 def test_a_transformer_file_opens_from_the_picker_and_is_remembered(lab, qtbot, tmp_path):
@@ -163,7 +164,7 @@ def test_the_panel_runs_alone_with_made_up_weights(qtbot):
     w = attention.demo()
     qtbot.addWidget(w)
     w.show()
-    assert w.strip_img.isVisible() and w.pattern_img.image.shape[1] > 4 * w.pattern_img.image.shape[0] // 2
+    assert w.strip.values.size and w.pattern.values.shape[1] > 4 * w.pattern.values.shape[0] // 2
     with qtbot.waitSignal(w.layer_chosen):
         w.layer_combo.setCurrentIndex(1)
     assert w.layer == 1

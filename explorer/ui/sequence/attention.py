@@ -6,7 +6,11 @@ sums to 1). The row labels give each head's entropy in bits: 0 = it looks at one
 log2(k) = evenly at all k. Right, "pattern": for the chosen layer, each head's whole
 query x key matrix over the last characters up to the cursor (lower triangle: a position
 never looks ahead). Clicking a row or a pattern chooses that head: the lab then colours the
-editor's text by its weights. One image per view: a keystroke re-sets 1 + H images.
+editor's text by its weights.
+
+Both views are hand-painted (LivePlot): their repaint joins the window's, the weights are
+coloured into kept RGB32 buffers (the pattern only from its first changed query row: typing
+at the end adds a row) and blitted.
 
 A transformer has no gates; this panel takes the gates panel's place for one, and the
 entropies are its honest stand-in for "what does this layer keep?".
@@ -15,30 +19,19 @@ entropies are its honest stand-in for "what does this layer keep?".
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
-from explorer.ui.sequence.common import (
-    ACCENT,
-    GATE_MAP,
-    MUTED,
-    SELECT,
-    char_label,
-    cmap,
-    empty_text,
-    legend_bar,
-    one_update_rect,
-    set_tip,
-    set_title_text,
-    set_x_range,
-    style_plot,
-)
-from explorer.ui.sequence.fastitems import FastImageItem, FastTickAxis
+from explorer.ui.sequence.common import ACCENT, GATE_MAP, MUTED, SELECT, char_label, set_tip
+from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, LiveTicks, RowLabels, colour, colour_rgb, colour_table
+from explorer.ui.widgets.painted_plot import nice_ticks
 
 GAP = 0.35          # blank rows between two layers' heads in the strip
 LEVELS = (0.0, 1.0)
+EMPTY = "put the cursor after a character"
+VIEW_TIP = ("Attention at the cursor (left) and the chosen layer's query × key patterns "
+            "(right).\nClick a row or a pattern: colour the text by that head. "
+            "'How to read this' explains more.")
 
 HELP = ("<h3>Attention — how to read this</h3>"
         "<p>A transformer reads the text all at once: at every position each <b>head</b> forms a "
@@ -59,6 +52,263 @@ HELP = ("<h3>Attention — how to read this</h3>"
         "vertical stripes, a head that keeps looking back at one place (a quote, a bracket).</p>"
         "<p><b>Click</b> a row or a pattern to colour the editor's text by that head's "
         "weights at the cursor (blue, stronger = more weight; scaled to the largest weight).</p>")
+
+
+def _image(pixels: np.ndarray) -> QtGui.QImage:
+    """A QImage sharing ``pixels`` (rows, width) uint32: colouring them in place is what it shows."""
+    return QtGui.QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0],
+                        QtGui.QImage.Format.Format_RGB32)
+
+
+class AttentionStrip(LivePlot):
+    """Each head's weights at the cursor: one row per (layer, head), a gap between layers."""
+
+    def __init__(self) -> None:
+        super().__init__("At the cursor", "earlier character (position)", None)
+        self.title_font.setPointSizeF(9.0)
+        self.layers, self.heads, self.context = 1, 1, 1
+        self.view: AttentionView | None = None
+        self.values = np.zeros((0, 0), np.float32)      # (layers * heads, k): the weights shown
+        self.pixels = np.zeros((0, 0), np.uint32)
+        self.qimage = QtGui.QImage()
+        self.chosen: tuple[float, float, float] | None = None   # the chosen head's box: x0, x1, y
+        self._labels_key: tuple | None = None
+        self.row_axis = RowLabels(self)         # the entropies change on every key: labels of their own
+        self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+        self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
+        self.set_message(EMPTY)
+
+    def row(self, layer: int, head: int) -> float:
+        """The first y of (layer, head): heads of one layer together, a gap between layers."""
+        return layer * (self.heads + GAP) + head
+
+    def set_model(self, layers: int, heads: int, context: int) -> None:
+        self.layers, self.heads, self.context = layers, heads, context
+        self.view, self.chosen, self._labels_key = None, None, None
+        self.values = np.zeros((layers * heads, 0), np.float32)
+        self.pixels = np.full((layers * heads, context), BACKGROUND, np.uint32)
+        self.qimage = _image(self.pixels)
+        self.set_y_range(0, self.row(layers - 1, heads), inverted=True)
+        self.set_x_range(0, context)
+        self.row_labels(np.zeros((layers, heads)))
+        self.set_message(EMPTY)
+
+    def row_labels(self, entropy: np.ndarray) -> None:
+        """Each row labelled with its head and entropy when the rows are tall enough to read;
+        else one label per layer (the entropies are then on the pattern's head labels)."""
+        rows = self.layers * self.heads
+        tall = self.data_rect().height() / max(rows + GAP * (self.layers - 1), 1) >= 12
+        key = (tall, np.round(entropy, 1).tobytes()) if tall or self.heads == 1 else (False,)
+        if key == self._labels_key:
+            return
+        self._labels_key = key
+        if tall or self.heads == 1:
+            ticks = [(self.row(i, h) + 0.5, f"L{i + 1} H{h + 1} · {entropy[i, h]:.1f} b")
+                     for i in range(self.layers) for h in range(self.heads)]
+        else:
+            ticks = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
+                     for i in range(self.layers)]
+        self.set_y_ticks([(v, "") for v, _ in ticks])     # (set_y_ticks: nothing to do when unchanged)
+        self.row_axis.set(ticks)
+
+    def labels(self) -> list[str]:
+        """The rows' labels as shown, top to bottom."""
+        return self.row_axis.labels()
+
+    def show_view(self, v: AttentionView | None) -> None:
+        self.view = v
+        if v is None or v.query < 0 or not v.rows.shape[-1]:
+            self.values = np.zeros((self.layers * self.heads, 0), np.float32)
+            self.set_message(EMPTY)
+            self.update()
+            return
+        self.set_message("")
+        k = v.rows.shape[-1]
+        self.values = np.asarray(v.rows, np.float32).reshape(self.layers * self.heads, k)
+        self.pixels[:, :k] = colour(self.values, *LEVELS, colour_table(GATE_MAP))   # all change per key
+        self.pixels[:, k:] = BACKGROUND
+        self.set_x_range(float(v.key_start), float(v.key_start + self.context))     # moves in jumps
+        self.row_labels(v.entropy)
+        self.update()
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        self._labels_key = None                  # tall enough rows for a label each? (the height)
+        self.row_labels(self.view.entropy if self.view is not None and self.view.query >= 0
+                        else np.zeros((self.layers, self.heads)))
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        v = self.view
+        k = self.values.shape[1]
+        if v is None or not k:
+            return
+        # the whole context's width (white right of the query): the same scale for every k, so a
+        # key does not move where the columns' pixel edges fall
+        width = self.pixels.shape[1]
+        x0, x1 = self.px_x(np.array([v.key_start, v.key_start + width])).tolist()
+        tops = self.px_y(np.array([self.row(i, 0) for i in range(self.layers)])).tolist()
+        bottoms = self.px_y(np.array([self.row(i, self.heads) for i in range(self.layers)])).tolist()
+        for i in range(self.layers):
+            p.drawImage(QtCore.QRectF(x0, tops[i], x1 - x0, bottoms[i] - tops[i]), self.qimage,
+                        QtCore.QRectF(0, i * self.heads, width, self.heads))
+        r = self.data_rect()
+        x = float(self.px_x(v.query + 0.5))
+        p.setPen(self._query_pen)
+        p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+        if self.chosen is not None:
+            a, b, y = self.chosen
+            (xa, xb), (ya, yb) = self.px_x(np.array([a, b])).tolist(), self.px_y(np.array([y, y + 1])).tolist()
+            p.setPen(self._box_pen)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
+
+    def head_at(self, y: float) -> tuple[int, int] | None:
+        for i in range(self.layers):
+            h = int(np.floor(y - self.row(i, 0)))
+            if 0 <= h < self.heads and y - self.row(i, 0) >= 0:
+                return i, h
+        return None
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        v, hit = self.view, self.head_at(y)
+        t = int(np.floor(x))
+        if v is None or v.query < 0 or hit is None or not v.key_start <= t <= v.query:
+            return None
+        layer, head = hit
+        w = v.rows[layer, head, t - v.key_start]
+        c = v.chars[t - v.key_start]
+        return (f"layer {layer + 1}, head {head + 1}: the query at #{v.query} gives "
+                f"'{char_label(c)}' (#{t}) weight {w:.3f}\nclick: colour the text by this head")
+
+
+class AttentionPattern(LivePlot):
+    """The chosen layer's heads' query x key matrices side by side, a white gap between heads."""
+
+    def __init__(self) -> None:
+        super().__init__("Pattern", "key · a block per head (bits)", "query")
+        self.title_font.setPointSizeF(9.0)
+        self.set_legend(colour_rgb(GATE_MAP), *LEVELS, "weight", nice_ticks(*LEVELS, 150, 30))
+        self.heads, self.span, self.layer = 1, 0, 0
+        self.view: AttentionView | None = None
+        self.values = np.zeros((0, 0), np.float32)      # (n, width): the heads' blocks, NaN in the gaps
+        self.pixels = np.zeros((0, 0), np.uint32)
+        self.qimage = QtGui.QImage()
+        self.recoloured = (0, 0)                        # query rows [a, b) coloured by the last frame
+        self.chosen: int | None = None                  # the chosen head's block (this layer's)
+        self._ticks_key: tuple | None = None
+        self.axis = LiveTicks(self)             # the heads' entropies change on every key
+        self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
+        self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
+        self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
+
+    def set_model(self, heads: int) -> None:
+        self.heads, self.span, self.view, self.chosen, self._ticks_key = heads, 0, None, None, None
+        self.values, self._rows_of = np.zeros((0, 0), np.float32), (-1, -1)
+
+    def slot(self, h: int) -> float:
+        """x of head h's block (blocks of the span, a gap between)."""
+        return h * (self.span + max(2, self.span // 8))
+
+    def show_view(self, v: AttentionView | None) -> None:
+        before = self.view
+        self.view = v
+        if v is None or v.query < 0 or not v.rows.shape[-1]:
+            self.values = np.zeros((0, 0), np.float32)
+            self.update()
+            return
+        n, span = v.pattern.shape[-1], v.span
+        same_frame = (before is not None and before.query >= 0 and len(self.values) > 0
+                      and (before.start, before.layer, before.span) == (v.start, v.layer, span))
+        if span != self.span:                     # the blocks' layout: only for a new span
+            self.span = span
+            self.set_x_range(0.0, float(int(self.slot(self.heads - 1)) + span))
+        width = int(self.slot(self.heads - 1)) + span
+        values = np.full((n, width), np.nan, np.float32)
+        for h in range(self.heads):               # a block is span keys wide: 0 right of the
+            x = int(self.slot(h))                 # last key (not read yet), NaN (white) in the gaps
+            values[:, x:x + span] = 0.0
+            values[:, x:x + n] = v.pattern[h]
+        first = 0                                 # typing at the end adds a query row: colour from there
+        old = self.values
+        if old.shape[1] == width and self.pixels.shape == (span, width) and (v.start, v.layer) == self._rows_of:
+            m = min(len(old), n)
+            same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
+            first = m if same.all() else int(np.argmin(same))
+        else:
+            self.pixels = np.full((span, width), BACKGROUND, np.uint32)
+            self.qimage = _image(self.pixels)
+        self._rows_of = (v.start, v.layer)
+        if n > first:
+            self.pixels[first:n] = colour(values[first:], *LEVELS, colour_table(GATE_MAP))
+        if len(old) > n and self.pixels.shape[0] >= len(old):
+            self.pixels[n:len(old)] = BACKGROUND
+        self.values, self.recoloured = values, (first, n)
+        self.set_y_range(v.start, v.start + span, inverted=True)
+        ticks_key = (span, np.round(v.entropy[v.layer], 1).tobytes())
+        if ticks_key != self._ticks_key:          # entropies change per key
+            self._ticks_key = ticks_key
+            self.axis.set([(self.slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
+                           for h in range(self.heads)])
+        # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
+        self.set_title(f"Layer {v.layer + 1} · last {span} chars")
+        if not same_frame or before is None:
+            self.update()
+            return
+        # typing at the end: the new query rows and the query line's old and new place
+        r = self.data_rect()
+        rows = [(float(first + v.start), float(max(n, len(old)) + v.start))] if max(n, len(old)) > first else []
+        rows += [(q + 0.5, q + 0.5) for q in {before.query, v.query}]
+        for a, b in rows:
+            ya, yb = sorted(self.px_y(np.array([a, b])).tolist())
+            self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        v, n = self.view, len(self.values)
+        if v is None or not n:
+            return
+        width, span = self.values.shape[1], self.pixels.shape[0]
+        x0, x1 = self.px_x(np.array([0.0, width])).tolist()
+        y0, y1 = self.px_y(np.array([v.start, v.start + span])).tolist()    # all span rows (white below
+        p.drawImage(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), self.qimage,   # the query): the same scale
+                    QtCore.QRectF(0, 0, width, span))                        # whatever n is
+        r = self.data_rect()
+        if v.start <= v.query < v.start + n:
+            y = float(self.px_y(v.query + 0.5))
+            p.setPen(self._row_pen)
+            p.drawLine(QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y))
+        if self.chosen is not None:
+            (xa, xb) = self.px_x(np.array([self.slot(self.chosen), self.slot(self.chosen) + self.span])).tolist()
+            (ya, yb) = self.px_y(np.array([v.start, v.start + self.span])).tolist()
+            p.setPen(self._box_pen)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
+
+    def paint_overlay(self, p: QtGui.QPainter) -> None:
+        self.axis.paint(p)
+
+    def head_at(self, x: float) -> tuple[int, float] | None:
+        """(head, key position) under x, None in a gap."""
+        if self.view is None or not self.span:
+            return None
+        slot = self.slot(1) - self.slot(0) if self.heads > 1 else self.span + 1
+        h, dx = int(x // slot), x % slot
+        if 0 <= h < self.heads and dx < self.span:
+            return h, self.view.start + dx
+        return None
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        v, hit = self.view, self.head_at(x)
+        if v is None or hit is None or v.query < 0:
+            return None
+        head, key = hit
+        n = v.pattern.shape[-1]
+        t, q = int(np.floor(key)), int(np.floor(y))
+        if not (v.start <= t < v.start + n and v.start <= q < v.start + n):
+            return None
+        w = v.pattern[head, q - v.start, t - v.start]
+        qc, kc = v.pattern_chars[q - v.start], v.pattern_chars[t - v.start]
+        return (f"layer {v.layer + 1}, head {head + 1}: query '{char_label(qc)}' (#{q}) → "
+                f"key '{char_label(kc)}' (#{t}): weight {w:.3f}\nclick: colour the text by this head")
 
 
 class AttentionPanel(QtWidgets.QWidget):
@@ -89,10 +339,19 @@ class AttentionPanel(QtWidgets.QWidget):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.help_button)
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
-        one_update_rect(self.view)
-        self.view.ci.setContentsMargins(2, 2, 2, 2)
+        self.strip, self.pattern = AttentionStrip(), AttentionPattern()
+        self.view = QtWidgets.QWidget()          # the two plots, white between them as one picture
+        pal = self.view.palette()
+        pal.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor("white"))
+        self.view.setPalette(pal)
+        self.view.setAutoFillBackground(True)
+        plots = QtWidgets.QHBoxLayout(self.view)
+        plots.setContentsMargins(2, 2, 2, 2)
+        plots.setSpacing(0)
+        plots.addWidget(self.strip.row_axis)
+        plots.addWidget(self.strip, 5)
+        plots.addSpacing(4)
+        plots.addWidget(self.pattern, 4)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -102,21 +361,20 @@ class AttentionPanel(QtWidgets.QWidget):
         self.layer_combo.currentIndexChanged.connect(self._on_layer_combo)
         self.head_combo.currentIndexChanged.connect(self._on_head_combo)
         self.help_button.clicked.connect(self.show_help)
-        self.view.scene().sigMouseClicked.connect(self._on_clicked)
-        self.view.scene().sigMouseMoved.connect(self._on_moved)
-        set_tip(self.view, "Attention at the cursor (left) and the chosen layer's query × key patterns "
-                           "(right).\nClick a row or a pattern: colour the text by that head. "
-                           "'How to read this' explains more.")
+        self.strip.clicked.connect(self._on_strip_clicked)
+        self.strip.row_axis.clicked.connect(lambda y: self._on_strip_clicked(0.0, y))
+        self.pattern.clicked.connect(self._on_pattern_clicked)
+        for plot in (self.view, self.strip, self.strip.row_axis, self.pattern):
+            set_tip(plot, VIEW_TIP)
         self.set_model(1, 1, 1)
 
     # -- the model's fixed parts ---------------------------------------------------------------
     def _row(self, layer: int, head: int) -> float:
-        """The strip's first image row of (layer, head): heads of one layer together, a gap between layers."""
-        return layer * (self.heads + GAP) + head
+        """The strip's first row of (layer, head): heads of one layer together, a gap between layers."""
+        return self.strip.row(layer, head)
 
     def set_model(self, layers: int, heads: int, context: int) -> None:
-        """Build the views for a model of `layers` x `heads` attention heads and this context length."""
-        self.view.clear()
+        """Set the views up for a model of `layers` x `heads` attention heads and this context length."""
         self.layers, self.heads, self.context = max(int(layers), 1), max(int(heads), 1), max(int(context), 1)
         self._shown, self._view = None, None
         self.layer = min(self.layer, self.layers - 1)
@@ -129,74 +387,14 @@ class AttentionPanel(QtWidgets.QWidget):
             combo.addItems(items)
             combo.blockSignals(False)
         self.layer_combo.setCurrentIndex(self.layer)
-        self.strip = self.view.addPlot(row=0, col=0, axisItems={"left": FastTickAxis("left")})  # labels change per key
-        style_plot(self.strip, "At the cursor", "earlier character (position)", None,
-                   size="9pt")
-        self.strip.invertY(True)
-        self.strip.getAxis("left").setWidth(92)
-        self.strip.getAxis("left").setStyle(tickLength=0)
-        total = self._row(self.layers - 1, self.heads)
-        self.strip.setRange(yRange=(0, total), xRange=(0, self.context), padding=0)
-        self._row_ticks(np.zeros((self.layers, self.heads)))
-        self.strip_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=LEVELS)
-        self.strip_img.setColorMap(cmap(GATE_MAP))
-        self.strip.addItem(self.strip_img)
-        for layer in range(1, self.layers):              # white separators between layers (static)
-            y = self._row(layer, 0) - GAP
-            sep = QtWidgets.QGraphicsRectItem(-1e7, y, 2e7, GAP)
-            sep.setBrush(QtGui.QBrush(QtGui.QColor("white")))
-            sep.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
-            sep.setZValue(5)
-            self.strip.addItem(sep, ignoreBounds=True)
-        self.query_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))
-        self.chosen_box = QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self.chosen_box.setPen(pg.mkPen(SELECT, width=2))
-        self.chosen_box.setZValue(6)
-        self.strip.addItem(self.query_line, ignoreBounds=True)
-        self.strip.addItem(self.chosen_box, ignoreBounds=True)
-        self.chosen_box.hide()
-        self.empty = empty_text(self.strip, "put the cursor after a character")
-        self.empty.setPos(self.context / 2, total / 2)
-        # every head's pattern side by side in ONE image of one plot: a key repaints two views
-        self.pattern = self.view.addPlot(row=0, col=1, axisItems={"bottom": FastTickAxis("bottom")})
-        style_plot(self.pattern, "Pattern", "key · a block per head (bits)",
-                   "query", size="9pt")
-        self.pattern.invertY(True)
-        self.pattern_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=LEVELS)
-        self.pattern_img.setColorMap(cmap(GATE_MAP))
-        self.pattern.addItem(self.pattern_img)
-        self.pattern_row = pg.InfiniteLine(angle=0, pen=pg.mkPen(ACCENT, width=1.5))
-        self.pattern.addItem(self.pattern_row, ignoreBounds=True)
-        self.pattern_box = QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self.pattern_box.setPen(pg.mkPen(SELECT, width=2))
-        self.pattern_box.setZValue(6)
-        self.pattern.addItem(self.pattern_box, ignoreBounds=True)
-        self.pattern_box.hide()
-        self._span = 0
-        self._pattern_stack: np.ndarray | None = None
-        self._seps: list[QtWidgets.QGraphicsRectItem] = []
-        legend_bar(self.view.ci, GATE_MAP, LEVELS, "weight", 0, 2, width=10)
-        layout = self.view.ci.layout
-        layout.setColumnStretchFactor(0, 5)
-        layout.setColumnStretchFactor(1, 4)
+        self.strip.set_model(self.layers, self.heads, self.context)
+        self.pattern.set_model(self.heads)
+        self.pattern.show_view(None)
         self.summary.setText(f"{self.layers} × {self.heads} heads · context {self.context}")   # fits at 1024×640
         self.summary.setToolTip(f"{self.layers} layer{'s' * (self.layers > 1)} × {self.heads} "
                                 f"head{'s' * (self.heads > 1)} per layer; each head sees the last "
                                 f"{self.context} characters (the context)")
         self._mark_chosen()
-
-    def _row_ticks(self, entropy: np.ndarray) -> None:
-        """Each row labelled with its head and entropy when the rows are tall enough to read;
-        else one label per layer (the entropies are then on the pattern's head labels)."""
-        rows = self.layers * self.heads
-        tall = self.strip.getViewBox().height() / max(rows + GAP * (self.layers - 1), 1) >= 12
-        if tall or self.heads == 1:
-            ticks = [(self._row(i, h) + 0.5, f"L{i + 1} H{h + 1} · {entropy[i, h]:.1f} b")
-                     for i in range(self.layers) for h in range(self.heads)]
-        else:
-            ticks = [(self._row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
-                     for i in range(self.layers)]
-        self.strip.getAxis("left").setTicks([ticks])
 
     # -- per frame ---------------------------------------------------------------------------
     def show_attention(self, v: AttentionView | None) -> None:
@@ -206,76 +404,16 @@ class AttentionPanel(QtWidgets.QWidget):
                 v.rows, self._view.rows) and np.array_equal(v.pattern, self._view.pattern):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._view = key, v
+        self.strip.show_view(v)
+        self.pattern.show_view(v)
         if v is None or v.query < 0 or not v.rows.shape[-1]:
-            self.strip_img.hide()
-            self.query_line.hide()
-            self.empty.show()
-            self.pattern_img.hide()
-            self.pattern_row.hide()
             return
-        self.empty.hide()
-        k = v.rows.shape[-1]
-        rows = int(np.ceil(self._row(self.layers - 1, self.heads)))
-        stack = np.zeros((rows * 20, k), np.float32)     # 20 sub-rows per row: the gap is GAP * 20 rows
-        for i in range(self.layers):
-            for h in range(self.heads):
-                r = int(round(self._row(i, h) * 20))
-                stack[r:r + 20] = v.rows[i, h]
-        self.strip_img.setImage(stack, levels=LEVELS)
-        self.strip_img.setRect(QtCore.QRectF(v.key_start, 0, k, rows))
-        self.strip_img.show()
-        set_x_range(self.strip, (float(v.key_start), float(v.key_start + self.context)))   # moves in jumps
-        self.query_line.setPos(v.query + 0.5)
-        self.query_line.show()
-        self._row_ticks(v.entropy)
         self._mark_chosen()
-        self._show_pattern(v)
         if v.layer != self.layer:
             self.layer = v.layer
             self.layer_combo.blockSignals(True)
             self.layer_combo.setCurrentIndex(v.layer)
             self.layer_combo.blockSignals(False)
-
-    def _slot(self, h: int) -> float:
-        """x of head h's block in the pattern plot (blocks of the span, a gap between)."""
-        return h * (self._span + max(2, self._span // 8))
-
-    def _show_pattern(self, v: AttentionView) -> None:
-        """The chosen layer's heads side by side: one image, x = block of the head + key - start."""
-        n, span = v.pattern.shape[-1], v.span
-        if span != self._span:                    # the blocks' layout: only for a new span (not
-            self._span = span                     # for each key, as the pattern's rows fill)
-            set_x_range(self.pattern, (0.0, float(int(self._slot(self.heads - 1)) + span)))
-            for sep in self._seps:
-                self.pattern.removeItem(sep)
-            self._seps = []
-            for h in range(1, self.heads):                # white gaps between the heads (static)
-                sep = QtWidgets.QGraphicsRectItem(self._slot(h - 1) + span, -1e7, self._slot(h) - self._slot(h - 1) - span, 2e7)
-                sep.setBrush(QtGui.QBrush(QtGui.QColor("white")))
-                sep.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
-                sep.setZValue(5)
-                self.pattern.addItem(sep, ignoreBounds=True)
-                self._seps.append(sep)
-        width = int(self._slot(self.heads - 1)) + span
-        if self._pattern_stack is None or self._pattern_stack.shape != (n, width):
-            self._pattern_stack = np.zeros((n, width), np.float32)
-        self.pattern.getAxis("bottom").setTicks([[(self._slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
-                                                  for h in range(self.heads)]])    # entropies change per key
-        stack = self._pattern_stack
-        for h in range(self.heads):
-            x = int(self._slot(h))
-            stack[:, x:x + n] = v.pattern[h]
-        self.pattern_img.setImage(stack, levels=LEVELS)
-        self.pattern_img.setRect(QtCore.QRectF(0, v.start, stack.shape[1], n))
-        self.pattern_img.show()
-        (y0, y1) = self.pattern.getViewBox().state["targetRange"][1]
-        if abs(y0 - v.start) > 1e-9 or abs(y1 - v.start - span) > 1e-9:
-            self.pattern.setRange(yRange=(v.start, v.start + span), padding=0)
-        self.pattern_row.setPos(v.query + 0.5)
-        self.pattern_row.setVisible(v.start <= v.query < v.start + n)
-        # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
-        set_title_text(self.pattern, f"Layer {v.layer + 1} · last {span} chars", 9)
-        self._mark_chosen()
 
     # -- choosing ------------------------------------------------------------------------------
     def choose_head(self, head: tuple[int, int] | None) -> None:
@@ -300,18 +438,15 @@ class AttentionPanel(QtWidgets.QWidget):
 
     def _mark_chosen(self) -> None:
         if self.head is None:
-            self.chosen_box.hide()
+            chosen = None
         else:
-            y = self._row(*self.head)
             x0, x1 = (self._view.key_start, self._view.query + 1) if self._view is not None else (0, self.context)
-            self.chosen_box.setRect(QtCore.QRectF(x0, y, x1 - x0, 1))
-            self.chosen_box.show()
-        if self.head is not None and self.head[0] == self.layer:
-            y0 = self._view.start if self._view is not None else 0
-            self.pattern_box.setRect(QtCore.QRectF(self._slot(self.head[1]), y0, self._span, self._span))
-            self.pattern_box.show()
-        else:
-            self.pattern_box.hide()
+            chosen = (float(x0), float(x1), self._row(*self.head))
+        pattern = self.head[1] if self.head is not None and self.head[0] == self.layer else None
+        if chosen != self.strip.chosen or pattern != self.pattern.chosen:
+            self.strip.chosen, self.pattern.chosen = chosen, pattern
+            self.strip.update()
+            self.pattern.update()
 
     def _on_layer_combo(self, index: int) -> None:
         if index >= 0:
@@ -320,51 +455,16 @@ class AttentionPanel(QtWidgets.QWidget):
     def _on_head_combo(self, index: int) -> None:
         self.choose_head(None if index <= 0 else divmod(index - 1, self.heads))
 
-    def _hit(self, scene_pos: QtCore.QPointF) -> tuple[int, int, float, float] | None:
-        """(layer, head, x, y) under a scene point: a strip row or a pattern, else None."""
-        if self.strip.sceneBoundingRect().contains(scene_pos):
-            p = self.strip.vb.mapSceneToView(scene_pos)
-            for i in range(self.layers):
-                h = int(np.floor(p.y() - self._row(i, 0)))
-                if 0 <= h < self.heads and p.y() - self._row(i, 0) >= 0:
-                    return i, h, p.x(), p.y()
-            return None
-        if self.pattern.sceneBoundingRect().contains(scene_pos):
-            p = self.pattern.vb.mapSceneToView(scene_pos)
-            slot = self._slot(1) - self._slot(0) if self.heads > 1 else self._span + 1
-            h, x = int(p.x() // slot), p.x() % slot
-            if 0 <= h < self.heads and x < self._span and self._view is not None:
-                return self.layer, h, self._view.start + x, p.y()
-        return None
-
-    def _on_clicked(self, event: MouseClickEvent) -> None:
-        hit = self._hit(event.scenePos())
+    def _toggle(self, hit: tuple[int, int] | None) -> None:
         if hit is not None:
-            self.choose_head(None if self.head == hit[:2] else hit[:2])
+            self.choose_head(None if self.head == hit else hit)
 
-    def _on_moved(self, scene_pos: QtCore.QPointF) -> None:
-        hit, v = self._hit(scene_pos), self._view
-        if hit is None or v is None or v.query < 0:
-            return
-        layer, head, x, y = hit
-        t = int(np.floor(x))
-        in_strip = self.strip.sceneBoundingRect().contains(scene_pos)
-        if in_strip and v.key_start <= t <= v.query:
-            w = v.rows[layer, head, t - v.key_start]
-            c = v.chars[t - v.key_start]
-            tip = (f"layer {layer + 1}, head {head + 1}: the query at #{v.query} gives "
-                   f"'{char_label(c)}' (#{t}) weight {w:.3f}")
-        elif not in_strip and v.start <= t < v.start + v.pattern.shape[-1]:
-            q = int(np.floor(y))
-            if not v.start <= q < v.start + v.pattern.shape[-1]:
-                return
-            w = v.pattern[head, q - v.start, t - v.start]
-            qc, kc = v.pattern_chars[q - v.start], v.pattern_chars[t - v.start]
-            tip = (f"layer {layer + 1}, head {head + 1}: query '{char_label(qc)}' (#{q}) → "
-                   f"key '{char_label(kc)}' (#{t}): weight {w:.3f}")
-        else:
-            return
-        self.view.setToolTip(tip + "\nclick: colour the text by this head")
+    def _on_strip_clicked(self, _x: float, y: float) -> None:
+        self._toggle(self.strip.head_at(y))
+
+    def _on_pattern_clicked(self, x: float, _y: float) -> None:
+        hit = self.pattern.head_at(x)
+        self._toggle(None if hit is None else (self.layer, hit[0]))
 
     def show_help(self) -> None:
         """The panel's "how to read this", in a non-modal box."""

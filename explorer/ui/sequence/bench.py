@@ -90,13 +90,13 @@ class _PaintSpy:
 def panel_widgets(lab: Any) -> dict[str, Any]:
     """The widgets that paint the sequence panels (graphics views paint in their viewport); a
     transformer's attention panel takes the place of the gates and the unrolled view."""
-    widgets = {"editor": lab.editor.viewport(), "strip": lab.strip, "heatmap": lab.heatmap.viewport(),
+    widgets = {"editor": lab.editor.viewport(), "strip": lab.strip, "heatmap": lab.heatmap,
                "trajectory": lab.trajectory.view.viewport(), "predictions": lab.predictions.viewport(),
-               "memory": lab.memory_panel.viewport()}
+               "memory": lab.memory_panel}
     if lab.attention.isVisibleTo(lab):
-        widgets["attention"] = lab.attention.view.viewport()
+        widgets["attention"] = lab.attention.view
     else:
-        widgets.update({"gates": lab.gates.viewport(), "unrolled": lab.unrolled})
+        widgets.update({"gates": lab.gates, "unrolled": lab.unrolled})
     return widgets
 
 

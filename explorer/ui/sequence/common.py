@@ -15,10 +15,6 @@ MONO = QtGui.QFont("DejaVu Sans Mono")
 MONO.setStyleHint(QtGui.QFont.StyleHint.Monospace)
 
 
-def cmap(name: str) -> pg.ColorMap:
-    return pg.colormap.get(name)
-
-
 class CachedScrollBarStyle(QtWidgets.QProxyStyle):
     """The application style, but a scroll bar is drawn once per state into a pixmap and then
     blitted: Fusion paints a 700 px editor scroll bar in ~2 ms, and the scroll bar is repainted
@@ -68,57 +64,6 @@ def cache_scroll_bars(area: QtWidgets.QAbstractScrollArea) -> None:
 style_plot = partial(shared_style_plot, legend=False, grid=False, live=True)
 
 
-_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-
-
-def set_title_text(plot: pg.PlotItem, text: str, size: float = 10.0) -> None:
-    """Show `text` (plain, bold) as the plot's title without re-laying out the plot.
-
-    PlotItem.setTitle parses HTML and sets the label's minimum width from the new text, which
-    re-lays out (and repaints) the whole plot; a title that changes on every key instead gets
-    plain text (so '<' or '&' in it are shown as they are) and is only re-centred."""
-    label = plot.titleLabel
-    if not label.isVisible():
-        plot.setTitle(" ", color=FG, size=f"{size:g}pt")
-    item = label.item
-    if item.toPlainText() == text:
-        return
-    font = QtGui.QFont(item.font())
-    if not font.bold() or font.pointSizeF() != size:
-        font.setBold(True)
-        font.setPointSizeF(size)
-        item.setFont(font)
-        item.setDefaultTextColor(QtGui.QColor(FG))
-    item.setPlainText(text)
-    label.text = text
-    item.setPos(0, 0)
-    bounds = label.itemRect()
-    bounds.moveCenter(label.rect().center())
-    item.setPos(bounds.topLeft() - label.itemRect().topLeft())
-
-
-def set_x_range(plot: pg.PlotItem, x_range: tuple[float, float]) -> bool:
-    """Set the x range only when it changes (True then): a range change re-lays out the axis and
-    makes the view paint twice, so per-key updates must not touch it needlessly."""
-    lo, hi = plot.getViewBox().state["targetRange"][0]
-    if abs(lo - x_range[0]) > 1e-9 or abs(hi - x_range[1]) > 1e-9:
-        plot.setRange(xRange=x_range, padding=0)
-        return True
-    return False
-
-
-def apply_range_now(plot: pg.PlotItem) -> None:
-    """Apply a new view range to the view's transform now, not when the view paints.
-
-    pyqtgraph maps a range change to its items only in the paint that follows (the scene's
-    prepareForPaint): the transform then changes while Qt paints, which marks every item
-    under it dirty again, so the panel paints a second time a few ms later. Applied here, the
-    change is part of the one paint that shows the frame (the same pixels). Used by the memory
-    panel only, whose range changes on every key for a transformer (calling it from every
-    panel's range change made the process crash at exit in about 4 of 10 long pastes)."""
-    plot.getViewBox().updateMatrix()
-
-
 def one_update_rect(view: pg.GraphicsView) -> None:
     """Repaint the bounding rectangle of everything that changed as ONE rectangle: a key changes
     the image, the cursor line, labels... all over a panel, and Qt's default minimal update paints
@@ -141,22 +86,6 @@ def empty_text(plot: pg.PlotItem, message: str) -> pg.TextItem:
     plot.addItem(item, ignoreBounds=True)
     item.setZValue(100)
     return item
-
-
-def legend_bar(layout: pg.GraphicsLayout, colormap: str, values: tuple[float, float],
-               label: str, row: int, col: int, width: float = 12) -> pg.ColorBarItem:
-    """A non-interactive vertical colour bar used as a legend (not linked to an image)."""
-    bar = pg.ColorBarItem(values=values, colorMap=cmap(colormap), width=width,
-                          interactive=False, label=label)
-    axis = bar.getAxis("right") if hasattr(bar, "getAxis") else None
-    if axis is not None:
-        axis.setTextPen(pg.mkPen(FG))
-        axis.setPen(pg.mkPen(MUTED))
-    layout.addItem(bar, row, col)
-    for axis_item in bar.axes.values():          # a legend never changes: its label and colour ramp
-        axis_item["item"].label.setCacheMode(_CACHE)   # are blitted from pixmaps (not its axis: its
-    bar.bar.setCacheMode(_CACHE)                       # ticks reach outside its bounding rectangle)
-    return bar
 
 
 def signed_colour(v: float, alpha: int = 150) -> QtGui.QColor:
@@ -187,6 +116,6 @@ def set_tip(widget: QtWidgets.QWidget, text: str) -> None:
     widget.setToolTipDuration(30000)
 
 
-__all__ = ["QtCore", "CachedScrollBarStyle", "cache_scroll_bars", "cmap",
-           "style_plot", "set_x_range", "apply_range_now", "set_title_text", "one_update_rect", "new_view", "empty_text", "legend_bar",
+__all__ = ["QtCore", "CachedScrollBarStyle", "cache_scroll_bars",
+           "style_plot", "one_update_rect", "new_view", "empty_text",
            "signed_colour", "probability_colour", "char_label", "set_tip"]

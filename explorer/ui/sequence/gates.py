@@ -1,9 +1,10 @@
 """GatesPanel: LSTM input / forget / output gates and cell state, GRU reset / update gates.
 
 Left: every gate over time as bands of ONE image (units x characters, the heat map's
-window), the cell state in a second image with its own signed scale. Right: at the cursor,
+window), the cell state in the same image with its own signed scale. Right: at the cursor,
 how the units' values are spread (one histogram per band), the selected unit marked.
-Two plots in total, so a keystroke repaints two views, not eight.
+Hand-painted (LivePlot): a key colours the image's new column only, and the panel
+repaints in the same window update as the editor.
 """
 
 from __future__ import annotations
@@ -11,28 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (
-    ACCENT,
-    DIVERGING,
-    GATE_MAP,
-    MUTED,
-    SELECT,
-    cmap,
-    empty_text,
-    legend_bar,
-    set_tip,
-    set_x_range,
-    style_plot,
-)
-from explorer.ui.sequence.fastitems import FastImageItem
+from explorer.ui.sequence.common import ACCENT, DIVERGING, GATE_MAP, MUTED, SELECT, set_tip
+from explorer.ui.sequence.painted_image import Band, LivePlot, WindowImage, colour_rgb
+from explorer.ui.widgets.painted_plot import nice_ticks
 
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "c": "cell c", "r": "reset r", "z": "update z"}
 C_LEVEL = 2.0
 BINS = 12
 GAP = 0.25          # gap between bands, as a fraction of the number of units
+HIST_PAD = 0.02     # the histogram plot's margin around its data, as a fraction of its range
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -46,90 +36,207 @@ HELP = ("Gates over time (left: one band per gate, units × characters, the heat
         "signed, −2…2 (blue < 0 < red).")
 
 
-class GatesPanel(pg.GraphicsLayoutWidget):
+def band_top(k: int, n_units: int) -> int:
+    """First image row of band k (rows = units; bands separated by a gap of blank rows)."""
+    return k * (n_units + max(1, int(round(GAP * n_units))))
+
+
+class GateTimePlot(LivePlot):
+    """The bands over time: one WindowImage, the cursor line; a tooltip names gate, unit and value."""
+
+    def __init__(self) -> None:
+        super().__init__("gates over time", "character position", None)
+        self.title_font.setPointSizeF(9.0)
+        self.image = WindowImage()
+        self.names: tuple[str, ...] = ()
+        self.n_units, self.start, self.n = 1, 0, 0
+        self.cursor_x: float | None = None
+        self.gates: dict[str, np.ndarray] = {}
+        self.chars = ""
+        self._pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        if self.n == 0:
+            return
+        x0, x1 = self.px_x(np.array([self.start, self.start + self.image.width])).tolist()
+        y0, y1 = self.px_y(np.array([0.0, self.image.rows])).tolist()
+        self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        if self.cursor_x is not None:
+            r, x = self.data_rect(), float(self.px_x(self.cursor_x))
+            p.setPen(self._pen)
+            p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        t, row = int(np.floor(x)), int(np.floor(y))
+        if not self.start <= t < self.start + self.n:
+            return None
+        for k, name in enumerate(self.names):
+            u = row - band_top(k, self.n_units)
+            if 0 <= u < self.n_units:
+                v = float(self.gates[name][t - self.start, u])
+                return f"{NAMES[name]}, unit {u}, character #{t}: {v:.3f}"
+        return None
+
+
+class GateHistPlot(LivePlot):
+    """Per band, a histogram of the units' values at the cursor and the selected unit's mark."""
+
+    def __init__(self) -> None:
+        super().__init__("at the cursor", "value", None)
+        self.title_font.setPointSizeF(9.0)
+        self.set_x_range(-HIST_PAD, 1 + HIST_PAD)
+        self.set_x_ticks([(0.0, "0"), (0.5, "½"), (1.0, "1")])
+        self.n_units, self.n_bands = 1, 0
+        self.heights = np.zeros((0, BINS))          # (bands, BINS) bar heights in rows (up from a band's foot)
+        self.marks = (np.zeros(0), np.zeros(0))     # the selected unit: x pairs, y pairs (one line per band)
+        self.names: tuple[str, ...] = ()
+        self.counts = np.zeros((0, BINS), np.intp)  # units per bin, per band (what the bars show)
+        self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None
+        self._frame: tuple | None = None            # (geometry, bar lefts, rights, feet in pixels, feet)
+        self._brush = QtGui.QColor(MUTED)
+        self._pen = QtGui.QPen(QtGui.QColor(SELECT), 3)
+        self._pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+
+    def bar_rects(self) -> list[QtCore.QRectF]:
+        """The bars in pixels, made again only when the heights or the geometry change."""
+        r = self.data_rect()
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.n_bands, self.n_units)
+        if self._rects is None or self._rects[0] != geometry:
+            if self._frame is None or self._frame[0] != geometry:       # what depends on the size only
+                edges = np.linspace(0, 1, BINS + 1)[:-1]
+                feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
+                self._frame = (geometry, np.tile(self.px_x(edges), self.n_bands),
+                               np.tile(self.px_x(edges + 0.9 / BINS), self.n_bands),
+                               np.repeat(self.px_y(feet), BINS), feet[:, None])
+            _, x0, x1, foot_px, feet_col = self._frame
+            tops = self.px_y(feet_col - self.heights).ravel()        # all bands' bars at once
+            shown = np.flatnonzero(self.heights.ravel() > 0)
+            rects = [QtCore.QRectF(a, t, b - a, f - t) for a, b, t, f in
+                     zip(x0[shown].tolist(), x1[shown].tolist(), tops[shown].tolist(), foot_px[shown].tolist(),
+                         strict=True)]
+            self._rects = (geometry, rects)
+        return self._rects[1]
+
+    def set_heights(self, heights: np.ndarray) -> bool:
+        """True when they changed (the bars are then made again at the next paint)."""
+        if heights.shape == self.heights.shape and np.array_equal(heights, self.heights):
+            return False
+        self.heights, self._rects = heights, None
+        self.update()
+        return True
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        b = int(np.clip(np.floor(x * BINS), 0, BINS - 1))
+        for k, name in enumerate(self.names[:len(self.counts)]):
+            top = band_top(k, self.n_units)
+            if top <= y < top + self.n_units:
+                lo, hi = (-C_LEVEL + 2 * C_LEVEL * b / BINS, -C_LEVEL + 2 * C_LEVEL * (b + 1) / BINS) \
+                    if name == "c" else (b / BINS, (b + 1) / BINS)
+                return f"{NAMES[name]}: {int(self.counts[k, b])} of {self.n_units} units at {lo:.2f}…{hi:.2f}"
+        return None
+
+    def set_marks(self, sx: np.ndarray, sy: np.ndarray) -> bool:
+        if np.array_equal(sx, self.marks[0]) and np.array_equal(sy, self.marks[1]):
+            return False
+        self.marks = (sx, sy)
+        self.update()
+        return True
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        rects = self.bar_rects()
+        if rects:
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(self._brush)
+            p.drawRects(rects)
+        sx, sy = self.marks
+        if len(sx):
+            xs, ys = self.px_x(sx).tolist(), self.px_y(sy).tolist()
+            p.setPen(self._pen)
+            p.drawLines([QtCore.QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs), 2)])
+
+
+class LegendStrip(LivePlot):
+    """A colour legend alone (no axes, no data), beside another plot."""
+
+    def __init__(self, colour_map: str, lo: float, hi: float, label: str) -> None:
+        # blank title and x label: the bar spans the neighbouring plots' height (its end labels fit)
+        super().__init__(" ", " ", None)
+        self.show_axes(True, False)
+        self.set_x_ticks([])
+        self.set_legend(colour_rgb(colour_map), lo, hi, label, nice_ticks(lo, hi, 150, 30))
+        self.setMinimumSize(10, 110)
+        self.setFixedWidth(58)
+
+
+class GatesPanel(QtWidgets.QWidget):
     """set_model(gate_names, n_units, window, cell); show_gates(name -> (n, H), start, step, unit)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
-        # the two plots' changes apart (a key changes a column at the left and the bars at the
-        # right): their bounding rectangle would repaint every image column and axis between
-        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
-        self.ci.setContentsMargins(4, 4, 4, 4)
         self.names: tuple[str, ...] = ()
-        self.n_units, self.window = 1, 200
+        self.n_units, self.window_chars = 1, 200
         self._stack: np.ndarray | None = None
-        self._bar_heights: np.ndarray | None = None
-        self._sel: tuple[np.ndarray, np.ndarray] | None = None
         self._shown_key: tuple | None = None     # what show_gates was last given (with _shown)
         self._shown: dict[str, np.ndarray] = {}
-        set_tip(self, HELP)
+        self.time_plot = GateTimePlot()
+        self.hist_plot = GateHistPlot()
+        self.gate_legend = LegendStrip(GATE_MAP, 0.0, 1.0, "gate")
+        self.cell_legend = LegendStrip(DIVERGING, -C_LEVEL, C_LEVEL, "cell")
+        lay = QtWidgets.QHBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(0)
+        lay.addWidget(self.time_plot, 3)
+        lay.addWidget(self.hist_plot, 1)
+        lay.addWidget(self.gate_legend)
+        lay.addWidget(self.cell_legend)
+        for w in (self, self.time_plot, self.hist_plot, self.gate_legend, self.cell_legend):
+            set_tip(w, HELP)
+        self.setMinimumSize(200, 110)
+        pal = self.palette()                     # white between the plots, as one plot
+        pal.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor("white"))
+        self.setPalette(pal)
+        self.setAutoFillBackground(True)
+        self.set_model((), 1, 200, "RNN")
 
     def _band(self, k: int) -> int:
-        """First image row of band k (rows = units; bands separated by a gap of blank rows)."""
-        return k * (self.n_units + max(1, int(round(GAP * self.n_units))))
+        return band_top(k, self.n_units)
 
     def set_model(self, names: tuple[str, ...], n_units: int, window: int, cell: str) -> None:
-        self.clear()
-        self._stack, self._bar_heights, self._sel, self._shown_key = None, None, None, None
-        self.names, self.n_units, self.window = names, n_units, window
+        self._stack, self._shown_key = None, None
+        self.names, self.n_units, self.window_chars = tuple(names), n_units, window
+        t, hist = self.time_plot, self.hist_plot
+        t.names, t.n_units, t.n, t.gates, t.cursor_x = self.names, n_units, 0, {}, None
+        hist.n_units, hist.n_bands, hist.names = n_units, len(self.names), self.names
+        hist.counts = np.zeros((0, BINS), np.intp)
+        hist.set_heights(np.zeros((len(self.names), BINS)))
+        hist.set_marks(np.zeros(0), np.zeros(0))
+        for w in (hist, self.gate_legend):
+            w.setVisible(bool(names))
+        self.cell_legend.setVisible("c" in names)
         if not names:
-            plot = self.addPlot()
-            style_plot(plot, f"Gates — a plain {cell} has none", None, None)
-            plot.hideAxis("bottom")
-            plot.hideAxis("left")
-            msg = empty_text(plot, "h(t) = tanh(W·x(t) + U·h(t−1) + b)\nno gate decides what to keep:\n"
-                                   "the whole state is rewritten at every step.")
-            plot.setRange(xRange=(0, 1), yRange=(0, 1))
-            msg.setPos(0.5, 0.5)
+            t.set_title(f"Gates — a plain {cell} has none")
+            t.show_axes(False, False)
+            t.set_y_ticks(None)
+            t.set_message("h(t) = tanh(W·x(t) + U·h(t−1) + b)\nno gate decides what to keep:\n"
+                          "the whole state is rewritten at every step.")
             return
-        gate_names = [n for n in names if n != "c"]
         total = self._band(len(names) - 1) + n_units
-        self.time_plot = self.addPlot(row=0, col=0)
-        style_plot(self.time_plot, f"{cell} gates over time", "character position", None, size="9pt")
-        self.time_plot.invertY(True)
-        self.time_plot.setRange(yRange=(0, total), xRange=(0, window), padding=0)
+        t.set_message("")
+        t.set_title(f"{cell} gates over time")
+        t.show_axes(True, True)
+        t.set_y_range(0, total, inverted=True)
+        t.set_x_range(0, window)
         ticks = [(self._band(k) + n_units / 2, NAMES[n]) for k, n in enumerate(names)]
-        self.time_plot.getAxis("left").setTicks([ticks])
-        self.gate_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=(0.0, 1.0))
-        self.gate_img.setColorMap(cmap(GATE_MAP))
-        self.cell_img = FastImageItem(axisOrder="row-major", autoLevels=False, levels=(-C_LEVEL, C_LEVEL))
-        self.cell_img.setColorMap(cmap(DIVERGING))
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))
-        for item in (self.gate_img, self.cell_img):
-            self.time_plot.addItem(item)
-            item.hide()
-        self.time_plot.addItem(self.cursor, ignoreBounds=True)
-        gap = self._band(1) - n_units
-        for k in range(1, len(names)):                  # white separators between the bands (static)
-            sep = QtWidgets.QGraphicsRectItem(-1e7, self._band(k) - gap, 2e7, gap)
-            sep.setBrush(QtGui.QBrush(QtGui.QColor("white")))
-            sep.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
-            sep.setZValue(5)
-            self.time_plot.addItem(sep, ignoreBounds=True)
-        self.hist_plot = self.addPlot(row=0, col=1)
-        style_plot(self.hist_plot, "at the cursor", "value (cell: −2…2)" if "c" in names else "value", None,
-                   size="9pt")
-        self.hist_plot.invertY(True)
-        self.hist_plot.getAxis("left").setTicks([[(t, "") for t, _ in ticks]])
-        self.hist_plot.getAxis("left").setWidth(4)
-        self.hist_plot.setRange(xRange=(0, 1), yRange=(0, total), padding=0.02)
-        self.hist_plot.getAxis("bottom").setTicks([[(0.0, "0"), (0.5, "½"), (1.0, "1")]])
-        edges = np.linspace(0, 1, BINS + 1)
-        self._edges = edges
-        n = len(names)
-        self.bars = pg.BarGraphItem(x0=np.tile(edges[:-1], n), width=np.full(n * BINS, 0.9 / BINS),
-                                    y0=np.repeat([self._band(k) + n_units for k in range(n)], BINS),
-                                    height=np.zeros(n * BINS), brush=pg.mkBrush(MUTED), pen=None)
-        self.hist_plot.addItem(self.bars)
-        self.sel = pg.PlotCurveItem(pen=pg.mkPen(SELECT, width=3), connect="pairs")   # lighter than PlotDataItem
-        self.hist_plot.addItem(self.sel)
-        self.ci.layout.setColumnStretchFactor(0, 3)
-        self.ci.layout.setColumnStretchFactor(1, 1)
-        legend_bar(self.ci, GATE_MAP, (0.0, 1.0), "gate", 0, 2, width=10)
-        if "c" in names:
-            legend_bar(self.ci, DIVERGING, (-C_LEVEL, C_LEVEL), "cell", 0, 3, width=10)
-        self._gate_rows = gate_names
+        t.set_y_ticks(ticks)
+        hist.set_labels("value (cell: −2…2)" if "c" in names else "value", None)
+        hist.set_y_range(-HIST_PAD * total, (1 + HIST_PAD) * total, inverted=True)
+        hist.set_y_ticks([(v, "") for v, _ in ticks])
+
+    def _bands(self) -> tuple[Band, ...]:
+        H = self.n_units
+        return tuple((self._band(k), self._band(k) + H, *((-C_LEVEL, C_LEVEL, DIVERGING) if name == "c"
+                                                          else (0.0, 1.0, GATE_MAP)))
+                     for k, name in enumerate(self.names))
 
     def show_gates(self, gates: dict[str, np.ndarray], start: int, step: int, unit: int | None,
                    view: tuple[float, float] | None = None) -> None:
@@ -141,33 +248,34 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         if key == self._shown_key and all(np.array_equal(g, self._shown[k]) for k, g in gates.items()):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown_key, self._shown = key, {k: np.array(g) for k, g in gates.items()}
+        t = self.time_plot
         n = len(next(iter(gates.values()))) if gates else 0
+        before = (t.start, t.n > 0, t.cursor_x)
+        t.gates, t.start, t.n = self._shown, start, n
         if n == 0:
-            self.gate_img.hide()
-            self.cell_img.hide()
-            self.cursor.hide()
+            t.cursor_x = None
+            t.update()
             self._show_histograms(gates, None, None)
             return
         H = self.n_units
-        rows = self._band(len(self._gate_rows) - 1) + H
-        width = max(n, self.window)               # a fixed width: a key repaints its column, not all
-        if self._stack is None or self._stack.shape != (rows, width):
-            self._stack = np.zeros((rows, width), np.float32)      # kept; the gaps stay 0 (covered)
-        stack = self._stack
-        for k, name in enumerate(self._gate_rows):
-            stack[self._band(k):self._band(k) + H, :n] = gates[name].T
-        self.gate_img.set_window(stack[:, :n], width, (0.0, 1.0))
-        self.gate_img.setRect(QtCore.QRectF(start, 0, width, rows))
-        self.gate_img.show()
-        if "c" in self.names:
-            k = self.names.index("c")
-            self.cell_img.set_window(gates["c"].T, width, (-C_LEVEL, C_LEVEL))
-            self.cell_img.setRect(QtCore.QRectF(start, self._band(k), width, H))
-            self.cell_img.show()
-        set_x_range(self.time_plot, view or (start, start + (max(n, 40) if start == 0 else self.window)))
+        rows = self._band(len(self.names) - 1) + H
+        width = max(n, self.window_chars)         # a fixed width: a key colours its column, not all
+        if self._stack is None or self._stack.shape[0] != rows or self._stack.shape[1] < n:
+            self._stack = np.zeros((rows, width), np.float32)      # kept; the gaps are in no band (white)
+        stack = self._stack[:, :n]
+        for k, name in enumerate(self.names):
+            stack[self._band(k):self._band(k) + H] = gates[name].T
+        columns = t.image.set_window(stack, width, self._bands())
+        moved = t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
         j = step - start
-        self.cursor.setVisible(0 <= j < n)
-        self.cursor.setPos(step + 0.5)
+        t.cursor_x = step + 0.5 if 0 <= j < n else None
+        if moved or before[:2] != (start, True):
+            t.update()
+        else:                                     # typing at the end: the new column and the cursor
+            if columns[1] > columns[0]:
+                t.update_span(start + columns[0], start + columns[1])
+            for x in (c for c in {before[2], t.cursor_x} if c is not None):
+                t.update_span(x, x)
         self._show_histograms(gates, j if 0 <= j < n else None, unit)
 
     def _show_histograms(self, gates: dict[str, np.ndarray], j: int | None, unit: int | None) -> None:
@@ -175,6 +283,7 @@ class GatesPanel(pg.GraphicsLayoutWidget):
         All bands are counted at once (one bincount); unchanged bars and marks are not re-set."""
         H, nb = self.n_units, len(self.names)
         heights, sx, sy = np.zeros((nb, BINS)), np.zeros(0), np.zeros(0)
+        counts = np.zeros((0, BINS), np.intp)
         if j is not None:
             v = np.stack([gates[name][j] for name in self.names])     # (bands, H), the gates' own dtype
             if "c" in self.names:
@@ -187,13 +296,9 @@ class GatesPanel(pg.GraphicsLayoutWidget):
             if unit is not None:
                 sx = np.repeat(v[:, unit], 2).astype(float)
                 sy = np.array([(self._band(k), self._band(k) + H) for k in range(nb)], float).ravel()
-        bars = -heights.ravel()
-        if self._bar_heights is None or not np.array_equal(bars, self._bar_heights):
-            self._bar_heights = bars
-            self.bars.setOpts(height=bars)
-        if self._sel is None or not (np.array_equal(sx, self._sel[0]) and np.array_equal(sy, self._sel[1])):
-            self._sel = (sx, sy)
-            self.sel.setData(sx, sy)
+        self.hist_plot.counts = counts
+        self.hist_plot.set_heights(heights)
+        self.hist_plot.set_marks(sx, sy)
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

@@ -1,30 +1,21 @@
-"""HiddenHeatmapPanel: hidden units x time around the cursor, ONE ImageItem (STYLE R5)."""
+"""HiddenHeatmapPanel: hidden units x time around the cursor, painted by hand (one image blit).
+
+A PaintedPlot (one QWidget): its repaint joins the window's, and a key colours only the
+new column of the window's image (``WindowImage``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
-from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (
-    ACCENT,
-    DIVERGING,
-    SELECT,
-    char_label,
-    cmap,
-    empty_text,
-    legend_bar,
-    one_update_rect,
-    set_tip,
-    set_x_range,
-    style_plot,
-)
-from explorer.ui.sequence.fastitems import FastImageItem
+from explorer.ui.sequence.common import ACCENT, DIVERGING, SELECT, char_label, set_tip
+from explorer.ui.sequence.painted_image import LivePlot, WindowImage, colour_rgb
+from explorer.ui.widgets.painted_plot import nice_ticks
 
 WINDOW = 200
+EMPTY = "Type in the editor, or pick a preset,\nto watch the hidden state change."
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -38,56 +29,49 @@ HELP = ("Hidden state h(t): one row per hidden unit, one column per character re
         "'Rows' beside the unit picker: by unit number or by r with the finder's signal).")
 
 
-class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
-    """show(h (n, H), start, step, unit, chars): the states of characters start..start+n-1."""
+class HiddenHeatmapPanel(LivePlot):
+    """show_states(h (n, H), start, step, unit, chars): the states of characters start..start+n-1."""
 
     cell_clicked = QtCore.Signal(int, int)      # character index, unit
 
-    def __init__(self, window: int = WINDOW, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setBackground("w")
-        one_update_rect(self)
-        self.window, self.n_units, self._start, self._chars = window, 1, 0, ""
-        self._h: np.ndarray | None = None
+    def __init__(self, window: int = WINDOW, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Hidden state h(t) — units × time", "character position", "hidden unit", parent=parent)
+        set_tip(self, HELP)
+        self.window_chars, self.n_units, self.start, self.chars = window, 1, 0, ""
+        self.states: np.ndarray | None = None    # the last h shown (rows in row order)
         self.level = 1.0                         # the colour scale is -level..level (tanh: 1)
         self.rows = np.arange(1)                 # row r of the image shows unit rows[r]
+        self.cursor_x: float | None = None       # the cursor line's x (None: hidden)
+        self.unit_y: float | None = None         # the selected unit's line (None: hidden)
+        self.image = WindowImage()
+        self._row_labels: list[str] = []
         self._shown: tuple | None = None         # what show_states was last given (with _h_seen)
         self._h_seen = np.zeros((0, 0), np.float32)
-        self.plot = self.addPlot(row=0, col=0)
-        style_plot(self.plot, "Hidden state h(t) — units × time", "character position", "hidden unit")
-        self.plot.invertY(True)
-        self.image = FastImageItem(axisOrder="row-major", autoLevels=False, levels=(-1.0, 1.0))
-        self.image.setColorMap(cmap(DIVERGING))
-        self.plot.addItem(self.image)
-        self.cursor_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ACCENT, width=2))
-        self.unit_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(SELECT, width=2))
-        for line in (self.cursor_line, self.unit_line):
-            self.plot.addItem(line, ignoreBounds=True)
-            line.hide()
-        self.legend = legend_bar(self.ci, DIVERGING, (-1.0, 1.0), "activation h", 0, 1)
-        self.empty = empty_text(self.plot, "Type in the editor, or pick a preset,\n"
-                                           "to watch the hidden state change.")
-        set_tip(self, HELP)
-        self.scene().sigMouseClicked.connect(self._on_clicked)
-        self.scene().sigMouseMoved.connect(self._on_moved)
+        self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+        self._unit_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
+        self.set_legend(colour_rgb(DIVERGING), -1.0, 1.0, "activation h", nice_ticks(-1.0, 1.0, 150, 30))
+        self.set_message(EMPTY)
+        self.clicked.connect(self._on_clicked)
         self.set_units(1)
 
     def set_units(self, n_units: int) -> None:
         self.n_units = max(int(n_units), 1)
         self.rows = np.arange(self.n_units)
         self._shown = None
-        self.plot.setRange(xRange=(0, self.window), yRange=(0, self.n_units), padding=0)
+        self.set_y_range(0, self.n_units, inverted=True)
+        if self.states is None or not len(self.states):
+            self.set_x_range(0, self.window_chars)
         self._set_ticks()
-        self.empty.setPos(self.window / 2, self.n_units / 2)
 
     def set_scale(self, level: float, title: str, label: str, rows: str = "hidden unit") -> None:
         """The colour scale -level..level (1 for tanh states; a transformer's residual stream is
         unbounded), the plot's title and the legend's label; the next frame is drawn anew."""
         self.level = float(level)
         self._shown = None
-        self.legend.setLevels((-self.level, self.level))
-        self.legend.getAxis("left").setLabel(label)
-        style_plot(self.plot, title, None, rows)
+        self.set_legend(colour_rgb(DIVERGING), -self.level, self.level, label,
+                        nice_ticks(-self.level, self.level, 150, 30))
+        self.set_title(title)
+        self.set_labels("character position", rows)
 
     def set_rows(self, rows: np.ndarray) -> None:
         """Row r shows unit rows[r] (the axis names the units); unchanged rows: nothing to do."""
@@ -97,7 +81,13 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
 
     def _set_ticks(self) -> None:
         step = max(1, self.n_units // 8)
-        self.plot.getAxis("left").setTicks([[(r + 0.5, str(int(self.rows[r]))) for r in range(0, self.n_units, step)]])
+        ticks = [(r + 0.5, str(int(self.rows[r]))) for r in range(0, self.n_units, step)]
+        self._row_labels = [s for _, s in ticks]
+        self.set_y_ticks(ticks)
+
+    def row_labels(self) -> list[str]:
+        """The unit numbers the left axis names, top to bottom."""
+        return list(self._row_labels)
 
     def show_states(self, h: np.ndarray, start: int, step: int, unit: int | None, chars: str,
                     view: tuple[float, float] | None = None) -> None:
@@ -108,52 +98,68 @@ class HiddenHeatmapPanel(pg.GraphicsLayoutWidget):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._h_seen = key, np.array(h)   # (a copy: the caller's array may be reused)
         n = len(h)
-        self._start, self._chars, self._h = start, chars, h
+        before = (self.start, self.unit_y, self.cursor_x, self.states is not None and len(self.states) > 0)
+        self.start, self.chars, self.states = start, chars, h
+        moved = True                             # the axes moved: repaint it all
+        columns = (0, 0)
         if n == 0:
-            self.image.hide()
-            self.cursor_line.hide()
-            self.empty.show()
-            set_x_range(self.plot, (0.0, float(self.window)))
+            self.cursor_x = None
+            self.set_message(EMPTY)
+            self.set_x_range(0.0, float(self.window_chars))
         else:
-            self.empty.hide()
-            width = max(n, self.window)           # a fixed width: a key repaints its column, not all
-            self.image.set_window(h.T, width, (-self.level, self.level))
-            self.image.setRect(QtCore.QRectF(start, 0, width, self.n_units))
-            self.image.show()
-            set_x_range(self.plot, view or (start, start + (max(n, 40) if start == 0 else self.window)))
-            self.cursor_line.setVisible(step >= start)
-            self.cursor_line.setPos(step + 0.5)
-        self.unit_line.setVisible(unit is not None and n > 0)
-        if unit is not None:
-            self.unit_line.setPos(unit + 0.5)
+            self.set_message("")
+            width = max(n, self.window_chars)     # a fixed width: a key colours its column, not all
+            columns = self.image.set_window(np.asarray(h, np.float32).T, width,
+                                            ((0, self.n_units, -self.level, self.level, DIVERGING),))
+            moved = self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
+            self.cursor_x = step + 0.5 if step >= start else None
+        self.unit_y = unit + 0.5 if unit is not None and n > 0 else None
+        if moved or before[:2] != (start, self.unit_y) or not before[3] or n == 0:
+            self.update()
+            return
+        if columns[1] > columns[0]:               # typing at the end: the new column and the cursor
+            self.update_span(start + columns[0], start + columns[1])
+        for x in (c for c in {before[2], self.cursor_x} if c is not None):
+            self.update_span(x, x)
 
-    def _cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
-        h = self._h
-        if h is None or not len(h) or not self.plot.sceneBoundingRect().contains(scene_pos):
-            return None
-        p = self.plot.vb.mapSceneToView(scene_pos)
-        t, u = int(np.floor(p.x())), int(np.floor(p.y()))
-        if self._start <= t < self._start + len(h) and 0 <= u < self.n_units:
-            return t, u                      # u: the row
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        if self.states is None or not len(self.states):
+            return
+        x0, x1 = self.px_x(np.array([self.start, self.start + self.image.width])).tolist()
+        y0, y1 = self.px_y(np.array([0.0, self.n_units])).tolist()
+        self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        r = self.data_rect()
+        if self.cursor_x is not None:
+            x = float(self.px_x(self.cursor_x))
+            p.setPen(self._cursor_pen)
+            p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+        if self.unit_y is not None:
+            y = float(self.px_y(self.unit_y))
+            p.setPen(self._unit_pen)
+            p.drawLine(QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y))
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """(character, row) of the cell at data (x, y), None outside the shown states."""
+        h = self.states
+        t, u = int(np.floor(x)), int(np.floor(y))
+        if h is not None and self.start <= t < self.start + len(h) and 0 <= u < self.n_units:
+            return t, u
         return None
 
-    def _on_clicked(self, event: MouseClickEvent) -> None:
-        cell = self._cell_at(event.scenePos())
+    def _on_clicked(self, x: float, y: float) -> None:
+        cell = self.cell_at(x, y)
         if cell is not None:
             self.cell_clicked.emit(cell[0], int(self.rows[cell[1]]))
 
-    def _on_moved(self, scene_pos: QtCore.QPointF) -> None:
-        cell = self._cell_at(scene_pos)
-        if cell is None:
-            self.setToolTip(HELP)
-            return
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        cell = self.cell_at(x, y)
+        if cell is None or self.states is None:
+            return None
         t, row = cell
-        h = self._h
-        assert h is not None                 # _cell_at found the cell in it
         u = int(self.rows[row])
-        c = self._chars[t - self._start] if 0 <= t - self._start < len(self._chars) else "?"
-        self.setToolTip(f"character #{t} '{char_label(c)}', unit {u}: "
-                        f"h = {h[t - self._start, row]:+.3f}\nclick: move the cursor here, select unit {u}")
+        c = self.chars[t - self.start] if 0 <= t - self.start < len(self.chars) else "?"
+        return (f"character #{t} '{char_label(c)}', unit {u}: "
+                f"h = {self.states[t - self.start, row]:+.3f}\nclick: move the cursor here, select unit {u}")
 
 
 def demo(session: SequenceSession, view: SequenceView) -> HiddenHeatmapPanel:

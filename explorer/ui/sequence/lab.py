@@ -287,7 +287,7 @@ class SequenceLab(QtWidgets.QWidget):
             self.heatmap.set_scale(1.0, "Hidden state h(t) — units × time", "activation h")
         self.trajectory.set_basis(self.basis)
         self.experiments.on_session(session)
-        self.gates.set_model(session.gate_names, session.hidden_size, self.heatmap.window, session.cell)
+        self.gates.set_model(session.gate_names, session.hidden_size, self.heatmap.window_chars, session.cell)
         self._show_attention(session)
         self.unit_selector.set_model(session.hidden_size, session.cell == "LSTM")
         text_model = session.kind == "text"
@@ -489,7 +489,7 @@ class SequenceLab(QtWidgets.QWidget):
     # -- rendering: ask the session for one frame, route it --------------------------------
     def frame_request(self) -> FrameRequest:
         """What the controls ask the session for (sizes of the panels, selection, colour mode)."""
-        return FrameRequest(window=self.heatmap.window, trail=TRAIL, strip_cells=self.strip.capacity(),
+        return FrameRequest(window=self.heatmap.window_chars, trail=TRAIL, strip_cells=self.strip.capacity(),
                             unit=self.unit, unit_state=self.unit_state,
                             colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range(),
                             rows=self.rows_combo.currentData(), signal_name=self.finder.signal_name(),

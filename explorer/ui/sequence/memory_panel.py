@@ -1,25 +1,19 @@
-"""MemoryPanel: how strongly each earlier character moves the prediction at the cursor."""
+"""MemoryPanel: how strongly each earlier character moves the prediction at the cursor.
+
+A PaintedPlot: the bars are rectangles made once per frame, the character axis's labels
+(they change on every key) are cached text layouts, and the title that names the predicted
+character is drawn over the cached static layer, so a new title does not rebuild it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.sequence.common import (
-    ACCENT,
-    apply_range_now,
-    char_label,
-    empty_text,
-    one_update_rect,
-    set_tip,
-    set_title_text,
-    set_x_range,
-    style_plot,
-)
-from explorer.ui.sequence.fastitems import FastTickAxis
+from explorer.ui.sequence.common import ACCENT, char_label, set_tip
+from explorer.ui.sequence.painted_image import LivePlot, LiveTicks
+from explorer.ui.widgets.painted_plot import PAD
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -33,31 +27,41 @@ HELP = ("Memory: for the prediction read at the cursor (the correct next charact
 
 N_TICKS = 40
 SPAN = 60            # characters on the x axis (the lab asks for a 60-character memory window)
+TITLE = "Memory: influence of earlier characters"
+EMPTY = "put the cursor after a character"
+BAR = 0.8            # a bar's width, in characters
+GROW = 8             # the x axis grows by this many characters at a time
 
 
-class MemoryPanel(pg.GraphicsLayoutWidget):
+class MemoryPanel(LivePlot):
     """show_memory(start, weights (n,), chars, label, actual) — or None for the empty state."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setBackground("w")
-        one_update_rect(self)
-        self.ci.setContentsMargins(4, 4, 10, 4)
-        self.plot = self.addPlot(axisItems={"bottom": FastTickAxis("bottom")})   # labels change per key
-        style_plot(self.plot, "Memory: influence of earlier characters", "character (newest right)",
-                   "relative influence")
-        self.bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.8,
-                                    brush=pg.mkBrush(ACCENT), pen=None)
-        self.plot.addItem(self.bars)
-        self.plot.setRange(yRange=(0, 1.05), xRange=(0.4 - SPAN, 0.6), padding=0)
-        self.plot.getAxis("bottom").setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 8))
-        self.empty = empty_text(self.plot, "put the cursor after a character")
-        self.empty.setPos(0.5 - SPAN / 2, 0.5)
-        self._title = ""
-        self._ticks: list[tuple[float, str]] | None = None
+        # the static layer keeps a blank title's room; the title itself changes per key (paint_overlay)
+        super().__init__(" ", "character (newest right)", "relative influence", parent=parent)
+        set_tip(self, HELP)
+        mono = QtGui.QFont("DejaVu Sans Mono", 8)
+        mono.setStyleHint(QtGui.QFont.StyleHint.Monospace)
+        self.tick_font = mono
+        self.set_y_range(0.0, 1.05)
+        self.set_x_range(0.4 - SPAN, 0.6)
+        self.axis = LiveTicks(self)             # the characters under the bars change on every key
+        self.set_message(EMPTY)
+        self._heading = TITLE
+        self.heights = np.zeros(0)               # the bars shown, oldest first (the newest at x = 0)
+        self.chars, self.start = "", 0
+        self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None   # (geometry, bars in pixels)
+        self._frame: tuple | None = None         # (geometry, the bars' left and right sides, the axis y)
+        self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
         self._weights: np.ndarray | None = None
-        set_tip(self, HELP)
+
+    def title(self) -> str:
+        return self._heading
+
+    def tick_labels(self) -> list[str]:
+        """The characters the x axis names, newest first."""
+        return self.axis.labels()
 
     def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool,
                     noun: str = "next char") -> None:
@@ -66,32 +70,63 @@ class MemoryPanel(pg.GraphicsLayoutWidget):
                                    and self._weights is not None and np.array_equal(weights, self._weights)):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._weights = key, None if weights is None else np.array(weights)
+        self._rects = None
         if weights is None or not len(weights):
-            self.bars.setOpts(x=np.zeros(0), height=np.zeros(0))
-            self.empty.show()
-            if self._ticks != []:
-                self.plot.getAxis("bottom").setTicks([[]])
-                self._ticks = []
+            self.heights, self.chars = np.zeros(0), ""
+            self.set_message(EMPTY)
+            self.axis.set([])
+            self.update()
             return
-        self.empty.hide()
+        self.set_message("")
         n = len(weights)
-        w = weights / max(float(weights.max()), 1e-30)
-        x = np.arange(1 - n, 1, dtype=float)             # 0 = the newest character, left of the cursor
-        self.bars.setOpts(x=x, height=w)
-        if set_x_range(self.plot, (0.4 - max(n, SPAN), 0.6)):   # fixed while n <= SPAN; a transformer's
-            apply_range_now(self.plot)                          # window grows per key: one paint, not two
+        self.heights = weights / max(float(weights.max()), 1e-30)
+        self.chars, self.start = chars, start
+        # fixed while n <= SPAN; a transformer's window grows per key: the axis grows in steps of
+        # GROW characters (a new range lays the bars, marks and labels out again)
+        self.set_x_range(0.4 - max(-(-n // GROW) * GROW, SPAN), 0.6)
         step = max(1, -(-n // N_TICKS))
         ticks = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
-        if ticks != self._ticks:
-            self.plot.getAxis("bottom").setTicks([ticks])
-            self._ticks = ticks
-        what = noun
+        self.axis.set(ticks)
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
-        title = f"Memory → {how} {what} '{shown}'"   # short: fits a 1024 px window
-        if title != self._title:
-            set_title_text(self.plot, title)
-            self._title = title
+        self._heading = f"Memory → {how} {noun} '{shown}'"   # short: fits a 1024 px window
+        self.update()
+
+    def _bar_rects(self) -> list[QtCore.QRectF]:
+        r = self.data_rect()
+        n = len(self.heights)
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), n)
+        if self._rects is None or self._rects[0] != geometry:
+            if self._frame is None or self._frame[0] != geometry:       # the bars' sides: size and n only
+                x = np.arange(1 - n, 1, dtype=float)                    # 0 = the newest, left of the cursor
+                self._frame = (geometry, self.px_x(x - BAR / 2), self.px_x(x + BAR / 2), float(self.px_y(0.0)))
+            _, left, right, bottom = self._frame
+            top = self.px_y(self.heights)
+            seen = np.flatnonzero(bottom - top >= 0.5)   # a flatter bar is no pixel above the axis line
+            self._rects = (geometry, [QtCore.QRectF(a, t, b - a, bottom - t) for a, b, t in
+                                      zip(left[seen].tolist(), right[seen].tolist(), top[seen].tolist(), strict=True)])
+        return self._rects[1]
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        if len(self.heights):
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(self._brush)
+            p.drawRects(self._bar_rects())
+
+    def paint_overlay(self, p: QtGui.QPainter) -> None:
+        self.axis.paint(p)
+        p.setFont(self.title_font)
+        p.setPen(self.fg)
+        self.texts.draw(p, self.data_rect().center().x(), PAD, self._heading, self.title_font,
+                        QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignTop)
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        n = len(self.heights)
+        i = int(np.floor(x + 0.5)) + n - 1                  # the bar under x (x = i + 1 - n)
+        if not 0 <= i < n:
+            return None
+        c = self.chars[i] if i < len(self.chars) else "?"
+        return f"character #{self.start + i} '{char_label(c)}': relative influence {self.heights[i]:.3f}"
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

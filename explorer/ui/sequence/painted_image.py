@@ -1,0 +1,323 @@
+"""Colour tables, a fixed-width RGB32 image of a time window and the base of the Sequence Lab's
+hand-painted panels (LivePlot).
+
+The heat map and the gates show a window of characters as an image whose columns are
+characters. Typing at the end adds one column: ``WindowImage.set_window`` compares the new
+values with the ones it holds and colours only the columns that changed, in place, in a
+pixel buffer that a QImage shares (no copy); painting it is one scaled blit. The colours are
+pyqtgraph's for the same levels (its 256-entry table of the colour map, index
+``trunc((v - lo) * 256 / (hi - lo))`` clipped), so the panels look as they did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui.widgets.painted_plot import TICK, PaintedPlot, TextCache, argb_table
+
+BACKGROUND = np.uint32(0xFFFFFFFF)      # empty columns and the gaps between bands: white
+
+
+@cache
+def colour_rgb(name: str) -> np.ndarray:
+    """The (256, 3) uint8 table pyqtgraph's ImageItem uses for the colour map ``name``."""
+    rgb = np.asarray(pg.colormap.get(name).getLookupTable(nPts=256, alpha=False), np.uint8)
+    rgb.setflags(write=False)
+    return rgb
+
+
+@cache
+def colour_table(name: str) -> np.ndarray:
+    """(256,) uint32 0xffRRGGBB: the RGB32 lookup table of the colour map ``name``."""
+    table = argb_table(colour_rgb(name))
+    table.setflags(write=False)
+    return table
+
+
+def colour(values: np.ndarray, lo: float, hi: float, table: np.ndarray) -> np.ndarray:
+    """values -> uint32 pixels as pyqtgraph maps them with levels (lo, hi); NaN -> white."""
+    n = len(table)
+    work = np.subtract(values, np.float32(lo), dtype=np.float32)
+    work *= np.float32(n / ((hi - lo) or 1.0))
+    np.clip(work, 0, n - 1, out=work)
+    nan = np.isnan(work)
+    if nan.any():
+        work[nan] = 0
+        return np.where(nan, BACKGROUND, np.take(table, work.astype(np.uint8)))
+    return np.take(table, work.astype(np.uint8))
+
+
+class FontKeyCache(TextCache):
+    """A TextCache that asks each font object for its key once: QFont.key() costs ~5 µs and a
+    panel whose tick labels change on every key looks its ~90 labels up again (its layout
+    measures every tick label). The panels' fonts are set up before their first paint and not
+    changed afterwards (``forget_fonts`` if one is)."""
+
+    def __init__(self, limit: int = 2048) -> None:
+        super().__init__(limit)
+        self._font_ids: dict[int, tuple[QtGui.QFont, int]] = {}     # id -> (the font, kept; its number)
+        self._numbers: dict[str, int] = {}                            # font.key() -> a small number
+        self._hits: dict[tuple[str, int], tuple[QtGui.QStaticText, float, float]] = {}
+        self._max = limit
+
+    def forget_fonts(self) -> None:
+        self._font_ids.clear()
+
+    def get(self, text: str, font: QtGui.QFont) -> tuple[QtGui.QStaticText, float, float]:
+        known = self._font_ids.get(id(font))
+        if known is None or known[0] is not font:
+            known = self._font_ids[id(font)] = (font, self._numbers.setdefault(font.key(), len(self._numbers)))
+        key = (text, known[1])
+        hit = self._hits.get(key)
+        if hit is None:
+            st = QtGui.QStaticText(text)
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            st.prepare(QtGui.QTransform(), font)
+            size = st.size()
+            hit = (st, size.width(), size.height())
+            if len(self._hits) >= self._max:
+                self._hits.clear()
+            self._hits[key] = hit
+        return hit
+
+
+class LivePlot(PaintedPlot):
+    """A PaintedPlot redrawn on every key: its text layouts are looked up through FontKeyCache."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._font_keys = FontKeyCache()
+        self.texts = self._font_keys
+
+    def update_span(self, x0: float, x1: float, pad: float = 3.0) -> None:
+        """Repaint only the plot area's columns between data x0 and x1 (full height, ``pad`` px
+        either side): a key that adds a column and moves the cursor repaints those strips."""
+        r = self.data_rect()
+        a, b = sorted(self.px_x(np.array([x0, x1], float)).tolist())
+        self.update(QtCore.QRectF(a - pad, r.top() - 1, b - a + 2 * pad, r.height() + 2).toAlignedRect())
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
+            self._font_keys.forget_fonts()
+        super().changeEvent(ev)
+
+
+class LiveTicks:
+    """Bottom-axis ticks whose labels change on every key (the memory panel's characters, the
+    pattern's head entropies): drawn by ``paint`` (from the plot's ``paint_overlay``) where the
+    plot would draw its own, marks and labels, so a new label or a range that grows per key
+    does not make the plot lay its axes out again. The plot's own x ticks are set to none."""
+
+    def __init__(self, plot: PaintedPlot) -> None:
+        self.plot = plot
+        self.ticks: list[tuple[float, str]] = []
+        self._at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
+        # the tick font's glyphs, loaded now: QRawFont.fromFont takes ~9 ms the first time (not on a key)
+        self._raw: tuple[QtGui.QFont, QtGui.QRawFont] | None = (plot.tick_font, QtGui.QRawFont.fromFont(plot.tick_font))
+        self._glyph_cache: dict[str, tuple[list[int], list[float], float] | None] = {}
+        self._drawn: tuple | None = None        # (ticks, their glyph run, labels drawn as text)
+        plot.set_x_ticks([])
+
+    def set(self, ticks: list[tuple[float, str]]) -> None:
+        """New ticks: the plot repaints its labels' band (all of it when the positions moved)."""
+        if ticks == self.ticks:
+            return
+        moved = [v for v, _ in ticks] != [v for v, _ in self.ticks]
+        self.ticks = ticks
+        if moved:
+            self.plot.update()
+        else:
+            below = int(self.plot.data_rect().bottom()) + 1
+            self.plot.update(QtCore.QRect(0, below, self.plot.width(), self.plot.height() - below))
+
+    def labels(self) -> list[str]:
+        return [s for _, s in self.ticks]
+
+    def glyphs(self, label: str) -> tuple[list[int], list[float], float] | None:
+        """The tick font's glyphs of ``label`` and their advances (None: a glyph it lacks)."""
+        if self._raw is None or self._raw[0] is not self.plot.tick_font:
+            self._raw = (self.plot.tick_font, QtGui.QRawFont.fromFont(self.plot.tick_font))
+            self._glyph_cache.clear()
+        hit = self._glyph_cache.get(label)
+        if hit is None and label not in self._glyph_cache:
+            raw = self._raw[1]
+            idx = raw.glyphIndexesForString(label)
+            if idx and all(idx):
+                adv = [a.x() for a in raw.advancesForGlyphIndexes(idx)]
+                hit = (list(idx), adv, sum(adv))
+            self._glyph_cache[label] = hit
+            if len(self._glyph_cache) > 4096:
+                self._glyph_cache.clear()
+        return hit
+
+    def _run(self, xs: list[float], y: float) -> tuple[QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]]:
+        """Every label in one glyph run (one draw call, not one per label); labels with a glyph
+        the font lacks are left to QStaticText (its font fallback)."""
+        indexes: list[int] = []
+        at: list[QtCore.QPointF] = []
+        others: list[tuple[QtCore.QPointF, str]] = []
+        for (_, s), x in zip(self.ticks, xs, strict=True):
+            if x != x:                                      # (NaN: outside the plot)
+                continue
+            g = self.glyphs(s)
+            if g is None:
+                others.append((QtCore.QPointF(x, y), s))
+                continue
+            idx, adv, width = g
+            gx = x - width / 2
+            for i, a in zip(idx, adv, strict=True):
+                indexes.append(i)
+                at.append(QtCore.QPointF(gx, 0.0))
+                gx += a
+        run = QtGui.QGlyphRun()
+        if indexes and self._raw is not None:
+            run.setRawFont(self._raw[1])
+            run.setGlyphIndexes(indexes)
+            run.setPositions(at)
+        return run, others
+
+    def paint(self, p: QtGui.QPainter) -> None:
+        if not self.ticks:
+            return
+        plot, r = self.plot, self.plot.data_rect()
+        values = tuple(v for v, _ in self.ticks)
+        geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), values)
+        if self._at is None or self._at[0] != geometry:
+            xs = plot.px_x(np.array(values)).tolist()
+            xs = [x if r.left() - 0.5 <= x <= r.right() + 0.5 else float("nan") for x in xs]
+            marks = [QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK) for x in xs if x == x]
+            self._at = (geometry, xs, marks)
+            self._drawn = None
+        _, xs, marks = self._at
+        p.setPen(plot.muted)
+        p.drawLines(marks)
+        font = plot.tick_font
+        p.setFont(font)
+        p.setPen(plot.fg)
+        top = r.bottom() + TICK + 1
+        if self._drawn is None or self._drawn[0] != self.ticks:
+            self._drawn = (self.ticks, *self._run(xs, top))
+        _, run, others = self._drawn
+        if run.glyphIndexes():
+            assert self._raw is not None
+            p.drawGlyphRun(QtCore.QPointF(0.0, top + self._raw[1].ascent()), run)
+        for at, s in others:
+            st, w, _ = plot.texts.get(s, font)
+            p.drawStaticText(QtCore.QPointF(at.x() - w / 2, at.y()), st)
+
+
+class RowLabels(QtWidgets.QWidget):
+    """Left-axis labels of ``plot``'s rows in a widget of their own at its left (they change on
+    every key; the plot's own left axis then has blank labels). A click chooses the row:
+    ``clicked`` gives the data y of the click."""
+
+    clicked = QtCore.Signal(float)
+
+    def __init__(self, plot: PaintedPlot) -> None:
+        super().__init__()
+        self.plot = plot
+        self.ticks: list[tuple[float, str]] = []
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFixedWidth(40)
+
+    def set(self, ticks: list[tuple[float, str]]) -> None:
+        if ticks == self.ticks:
+            return
+        self.ticks = ticks
+        widest = max((self.plot.texts.get(s, self.plot.tick_font)[1] for _, s in ticks), default=0.0)
+        width = int(np.ceil(widest)) + 4
+        if width > self.width() or width < self.width() - 12:     # (not for every digit's pixel)
+            self.setFixedWidth(width)
+        self.update()
+
+    def labels(self) -> list[str]:
+        return [s for _, s in self.ticks]
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), QtGui.QColor("white"))
+        plot = self.plot
+        font = plot.tick_font
+        p.setFont(font)
+        p.setPen(plot.fg)
+        r, dy = plot.data_rect(), self.plot.y() - self.y()
+        right = self.width() - 2.0
+        ys = plot.px_y(np.array([v for v, _ in self.ticks])).tolist() if self.ticks else []
+        for (_, s), y in zip(self.ticks, ys, strict=True):
+            if r.top() - 0.5 <= y <= r.bottom() + 0.5:
+                st, w, h = plot.texts.get(s, font)
+                p.drawStaticText(QtCore.QPointF(right - w, y + dy - h / 2), st)
+        p.end()
+
+    def mousePressEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            r = self.plot.data_rect()
+            at = self.plot.data_at(QtCore.QPointF(r.center().x(), ev.position().y() + self.y() - self.plot.y()))
+            if at is not None:
+                self.clicked.emit(at[1])
+                ev.accept()
+                return
+        super().mousePressEvent(ev)
+
+
+Band = tuple[int, int, float, float, str]          # rows [r0, r1) coloured by map name over lo..hi
+
+
+class WindowImage:
+    """(rows, width) RGB32 pixels for a time window: the first n columns hold values, the
+    others are empty (white). Rows are grouped in bands, each with its own colour scale;
+    rows in no band stay white (the gaps between a panel's bands)."""
+
+    def __init__(self) -> None:
+        self.rows, self.width, self.n = 0, 0, 0
+        self._bands: tuple[Band, ...] = ()
+        self._values = np.zeros((0, 0), np.float32)     # what the coloured columns show
+        self.pixels = np.zeros((0, 0), np.uint32)
+        self.qimage = QtGui.QImage()
+        self.recoloured = (0, 0)                          # columns [a, b) coloured by the last set_window
+
+    def set_window(self, values: np.ndarray, width: int, bands: Sequence[Band]) -> tuple[int, int]:
+        """Show ``values`` (rows, n) as the first n of ``width`` columns, n <= width.
+        Returns the columns [a, b) whose pixels changed (a == b: none)."""
+        rows, n = values.shape
+        if n > width:
+            raise ValueError(f"{n} columns do not fit a window of {width}")
+        bands = tuple(bands)
+        if (rows, width) != (self.rows, self.width) or bands != self._bands:
+            self.rows, self.width, self._bands, self.n = rows, width, bands, 0
+            self._values = np.full((rows, width), np.nan, np.float32)
+            self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
+            # the QImage shares the buffer: colouring a column in place is what the next paint shows
+            self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
+                                       QtGui.QImage.Format.Format_RGB32)
+        old = self.n
+        m = min(n, old)
+        first = m                                         # the first column that differs
+        if m:
+            differs = np.flatnonzero((values[:, :m] != self._values[:, :m]).any(axis=0))
+            if len(differs):
+                first = int(differs[0])
+        if n > first:
+            part = self._values[:, first:n]
+            part[...] = values[:, first:n]
+            for r0, r1, lo, hi, name in bands:
+                self.pixels[r0:r1, first:n] = colour(part[r0:r1], lo, hi, colour_table(name))
+        if old > n:
+            self._values[:, n:old] = np.nan
+            self.pixels[:, n:old] = BACKGROUND
+        self.n = n
+        self.recoloured = (first, n)
+        a, b = first, max(n, old)
+        return (a, b) if b > a else (0, 0)
+
+    def draw(self, p: QtGui.QPainter, target: QtCore.QRectF, rows: tuple[int, int] | None = None) -> None:
+        """Blit rows [r0, r1) (default all) of the whole width into ``target`` (nearest pixel)."""
+        if self.qimage.isNull():
+            return
+        r0, r1 = rows if rows is not None else (0, self.rows)
+        p.drawImage(target, self.qimage, QtCore.QRectF(0, r0, self.width, r1 - r0))

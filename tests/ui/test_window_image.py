@@ -1,0 +1,386 @@
+"""The hand-painted Sequence Lab panels: WindowImage colours a time window's image as pyqtgraph
+did and only the columns that changed; a panel fed key by key paints what a fresh panel
+shown the last frame paints (fast == slow), and its repaint covers every pixel a key changes."""
+
+import dataclasses
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6 import QtCore, QtGui
+
+from explorer.ui.sequence.painted_image import BACKGROUND, WindowImage, colour_table
+from explorer.ui.widgets.style import ACCENT, DIVERGING, GATE_MAP
+
+ONE = ((0, 12, -1.0, 1.0, DIVERGING),)
+
+
+def _argb(img: QtGui.QImage) -> np.ndarray:
+    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
+    return a[:, :img.width()].copy()
+
+
+def _pyqtgraphs(data: np.ndarray, levels=(-1.0, 1.0), name=DIVERGING) -> np.ndarray:
+    item = pg.ImageItem(axisOrder="row-major", autoLevels=False, levels=levels)
+    item.setColorMap(pg.colormap.get(name))
+    item.setImage(data, levels=levels)
+    item.render()
+    return _argb(item.qimage)
+
+
+def test_window_image_gives_pyqtgraphs_colours_exactly(qtbot):
+    """Cell for cell the colour pyqtgraph's own LUT render gave, the levels' edges and clipping included."""
+    rng = np.random.default_rng(7)
+    data = rng.uniform(-1.3, 1.3, (12, 300)).astype(np.float32)
+    data[0, :9] = [-1.0, 1.0, 0.0, -1e-7, 1e-7, 2 / 256 - 1, np.nextafter(np.float32(1), np.float32(0)), 5.0, -5.0]
+    data[1, :257] = np.arange(257) / 128.0 - 1.0            # every LUT boundary
+    img = WindowImage()
+    img.set_window(data[:, :280], 300, ONE)
+    want = _pyqtgraphs(data[:, :280])
+    assert len(np.unique(want)) > 200
+    assert np.array_equal(img.pixels[:, :280], want)
+    assert (img.pixels[:, 280:] == BACKGROUND).all()          # empty columns: white
+    assert np.array_equal(_argb(img.qimage), img.pixels)      # the QImage shows the buffer
+
+
+def test_set_window_colours_only_changed_columns_and_equals_a_fresh_image(qtbot):
+    rng = np.random.default_rng(3)
+    full = rng.uniform(-1.2, 1.2, (12, 60)).astype(np.float32)
+    img = WindowImage()
+    shared = None
+    steps = [(full[:, :40], (0, 40), (0, 40)),      # first: every column
+             (full[:, :41], (40, 41), (40, 41)),    # a key: its column
+             (full[:, :49], (41, 49), (41, 49)),    # a paste of eight
+             (full[:, :47], (47, 47), (47, 49))]    # two deleted: nothing to colour, two emptied
+    edited = full[:, :47].copy()
+    edited[5, 30] = -edited[5, 30]
+    steps.append((edited, (30, 47), (30, 47)))     # an edit in column 30: from there on
+    steps.append((edited.copy(), (47, 47), (0, 0)))  # the same values again: nothing
+    for k, (values, coloured, changed) in enumerate(steps):
+        got = img.set_window(np.ascontiguousarray(values), 60, ONE)
+        assert img.recoloured == coloured and got == changed, k
+        fresh = WindowImage()
+        fresh.set_window(np.ascontiguousarray(values), 60, ONE)
+        assert np.array_equal(img.pixels, fresh.pixels), k
+        if shared is None:
+            shared = img.qimage
+        assert img.qimage is shared                 # coloured in place: the same QImage
+        assert np.array_equal(_argb(shared), fresh.pixels)
+    nan = edited.copy()
+    nan[0, 10] = np.nan
+    img.set_window(nan, 60, ONE)
+    assert img.pixels[0, 10] == BACKGROUND and img.pixels[1, 10] != BACKGROUND
+
+
+def test_bands_have_their_own_scales_and_the_gaps_stay_white(qtbot):
+    rng = np.random.default_rng(4)
+    values = np.zeros((11, 20), np.float32)
+    values[:4] = rng.uniform(0, 1, (4, 20))
+    values[7:] = rng.uniform(-3, 3, (4, 20))
+    img = WindowImage()
+    img.set_window(values, 30, ((0, 4, 0.0, 1.0, GATE_MAP), (7, 11, -2.0, 2.0, DIVERGING)))
+    assert np.array_equal(img.pixels[:4, :20], _pyqtgraphs(values[:4], (0.0, 1.0), GATE_MAP))
+    assert np.array_equal(img.pixels[7:, :20], _pyqtgraphs(values[7:], (-2.0, 2.0), DIVERGING))
+    assert (img.pixels[4:7] == BACKGROUND).all()
+    assert colour_table(GATE_MAP).shape == (256,)
+
+
+def _grab(w) -> np.ndarray:
+    return _argb(w.grab().toImage())
+
+
+def _heatmap(qtbot, window=60):
+    from explorer.ui.sequence.heatmap import HiddenHeatmapPanel
+    panel = HiddenHeatmapPanel(window=window)
+    qtbot.addWidget(panel)
+    panel.resize(500, 220)
+    panel.set_units(16)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def test_heat_map_fed_key_by_key_paints_what_a_fresh_one_paints(qtbot):
+    h = np.random.default_rng(5).uniform(-1, 1, (60, 16)).astype(np.float32)
+    fed, fresh = _heatmap(qtbot), _heatmap(qtbot)
+    for n in range(30, 45):                                   # fifteen keys
+        fed.show_states(h[:n], 100, 100 + n - 1, 3, "x" * n)
+    edited = h[:44].copy()
+    edited[20:] *= -1                                         # an edit: the later columns change
+    fed.show_states(edited, 100, 120, 3, "x" * 44)
+    fresh.show_states(edited, 100, 120, 3, "x" * 44)
+    assert fed.image.recoloured == (20, 44)
+    assert np.array_equal(_grab(fed), _grab(fresh))
+    assert fresh.tooltip_at(101.5, 3.5).startswith("character #101 'x', unit 3: h = ")
+    assert fresh.cell_at(99.0, 3.0) is None and fresh.cell_at(143.5, 15.5) == (143, 15)
+
+
+def test_the_heat_maps_cells_have_pyqtgraphs_colours_where_they_are_mapped(qtbot):
+    """What the panel paints: at the centre of each cell, the colour pyqtgraph gave that value."""
+    rng = np.random.default_rng(9)
+    h = rng.uniform(-1.2, 1.2, (30, 16)).astype(np.float32)
+    panel = _heatmap(qtbot)
+    panel.show_states(h, 100, -1, None, "x" * 30, (100.0, 160.0))
+    img = panel.grab().toImage()
+    want = _pyqtgraphs(np.ascontiguousarray(h.T))
+    for t in range(30):
+        for u in range(16):
+            x, y = round(float(panel.px_x(100 + t + 0.5))), round(float(panel.px_y(u + 0.5)))
+            assert img.pixel(x, y) == want[u, t], (t, u)
+    x = round(float(panel.px_x(145.5)))                        # right of the last character: empty
+    assert img.pixelColor(x, round(float(panel.px_y(8.5)))).name() == "#ffffff"
+
+
+def _repaint_misses(qtbot, panel, show, out=None) -> tuple[int, int]:
+    """Show the next frame; (pixels that changed, of those the ones outside what was repainted);
+    ``out`` (a list) receives the repainted region."""
+    from PySide6 import QtWidgets
+    painted = []
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802
+            if event.type() == QtCore.QEvent.Type.Paint:
+                painted.append(QtGui.QRegion(event.region()).translated(obj.mapTo(panel, QtCore.QPoint(0, 0))))
+            return False
+    before = _grab(panel)
+    spy = Spy()
+    widgets = [panel, *panel.findChildren(QtWidgets.QWidget)]
+    for w in widgets:
+        w.installEventFilter(spy)
+    show()
+    qtbot.wait(30)
+    for w in widgets:
+        w.removeEventFilter(spy)
+    region = QtGui.QRegion()
+    for r in painted:
+        region += r
+    if out is not None:
+        out.append(region)
+    ys, xs = np.nonzero(_grab(panel) != before)
+    return len(ys), sum(not region.contains(QtCore.QPoint(int(x), int(y))) for y, x in zip(ys, xs))
+
+
+def test_heat_map_repaints_every_pixel_a_frame_changes(qtbot, monkeypatch):
+    panel = _heatmap(qtbot)
+    h = np.random.default_rng(6).uniform(-1, 1, (60, 16)).astype(np.float32)
+    edited = h[:42].copy()
+    edited[30:, 3] *= -1
+    view = (100.0, 160.0)
+    panel.show_states(h[:40], 100, 139, None, "x" * 40, view)
+    qtbot.wait(30)
+    frames = [(h[:41], 140, None), (h[:42], 141, None),       # keys at the end: a column and the cursor
+              (h[:42], 120, None),                            # the cursor moves back
+              (edited, 120, None),                            # an edit: its columns
+              (edited, 120, 4), (edited, 125, 4),             # a unit chosen; the cursor moves
+              (h[:30], 129, 4)]                               # a deletion: the emptied columns
+    for k, (states, step, unit) in enumerate(frames):
+        regions = []
+        changed, missed = _repaint_misses(qtbot, panel, lambda s=states, t=step, u=unit: panel.show_states(
+            s, 100, t, u, "x" * len(s), view), regions)
+        assert changed and not missed, k
+        if k == 0:                                            # a key: a strip or two, not the panel
+            box = regions[0].boundingRect()
+            assert box.width() < panel.width() / 4 and box.height() < panel.height()
+    # negative control: a panel that does not ask for its repaint leaves the key's pixels stale
+    monkeypatch.setattr(panel, "update", lambda *a: None)
+    changed, missed = _repaint_misses(qtbot, panel, lambda: panel.show_states(
+        h[:31], 100, 130, 4, "x" * 31, view))
+    assert changed and missed == changed
+
+
+def test_gates_repaint_every_pixel_a_frame_changes(qtbot):
+    from explorer.ui.sequence.gates import GatesPanel
+    panel = GatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 320)
+    panel.set_model(("i", "f", "o", "c"), 16, 60, "LSTM")
+    panel.show()
+    qtbot.waitExposed(panel)
+    g = _gates(8, 50)
+    panel.show_gates({k: v[:30] for k, v in g.items()}, 0, 29, 2, (0.0, 60.0))
+    qtbot.wait(30)
+    edited = {k: v[:32].copy() for k, v in g.items()}
+    edited["f"][10:, 5] = 1 - edited["f"][10:, 5]
+    for k, (gates, step, unit) in enumerate([({k: v[:31] for k, v in g.items()}, 30, 2),
+                                             ({k: v[:32] for k, v in g.items()}, 31, 2),
+                                             (edited, 31, 2), (edited, 15, 2), (edited, 15, 9)]):
+        changed, missed = _repaint_misses(qtbot, panel, lambda a=gates, t=step, u=unit: panel.show_gates(
+            a, 0, t, u, (0.0, 60.0)))
+        assert changed and not missed, k
+
+
+def _gates(seed, n):
+    rng = np.random.default_rng(seed)
+    out = {name: rng.uniform(0, 1, (n, 16)).astype(np.float32) for name in "ifo"}
+    out["c"] = rng.uniform(-3, 3, (n, 16)).astype(np.float32)
+    return out
+
+
+def test_gates_fed_key_by_key_paint_what_fresh_gates_paint(qtbot):
+    from explorer.ui.sequence.gates import GatesPanel
+    panels = []
+    for _ in range(2):
+        p = GatesPanel()
+        qtbot.addWidget(p)
+        p.resize(600, 320)
+        p.set_model(("i", "f", "o", "c"), 16, 60, "LSTM")
+        p.show()
+        qtbot.waitExposed(p)
+        panels.append(p)
+    fed, fresh = panels
+    g = _gates(2, 50)
+    for n in range(20, 31):
+        fed.show_gates({k: v[:n] for k, v in g.items()}, 0, n - 1, 4)
+    last = {k: v[:30] for k, v in g.items()}
+    fresh.show_gates(last, 0, 29, 4)
+    assert fed.time_plot.image.recoloured == (29, 30)         # the last key coloured its column only
+    assert np.array_equal(_grab(fed), _grab(fresh))
+    tip = fresh.time_plot.tooltip_at(12.5, fresh._band(1) + 3.5)
+    assert tip == f"forget f, unit 3, character #12: {g['f'][12, 3]:.3f}"
+    f = np.minimum((g["f"][29] * 12).astype(int), 11)          # the histogram at the cursor (column 29)
+    assert fresh.hist_plot.tooltip_at(0.99, fresh._band(1) + 8) == \
+        f"forget f: {int((f == 11).sum())} of 16 units at 0.92…1.00"
+    c = np.minimum(((np.clip(g["c"][29], -2, 2) + 2) / 4 * 12).astype(int), 11)
+    assert fresh.hist_plot.tooltip_at(0.01, fresh._band(3) + 8) == \
+        f"cell c: {int((c == 0).sum())} of 16 units at -2.00…-1.67"
+    cell = fresh.time_plot.image.pixels[fresh._band(3) + 2, 7]     # the cell band: its own signed scale
+    want = _pyqtgraphs(g["c"][7:8, 2:3].copy(), (-2.0, 2.0), DIVERGING)[0, 0]
+    assert cell == want
+
+
+def test_a_plain_rnn_shows_why_it_has_no_gates(qtbot):
+    from explorer.ui.sequence.gates import GatesPanel
+    p = GatesPanel()
+    qtbot.addWidget(p)
+    p.set_model((), 16, 60, "RNN")
+    assert p.time_plot.title() == "Gates — a plain RNN has none" and "no gate" in p.time_plot.message()
+    assert not p.hist_plot.isVisibleTo(p) and not p.cell_legend.isVisibleTo(p)
+    p.show_gates({}, 0, 0, None)                              # ignored, no error
+
+
+def test_memory_bars_title_and_labels(qtbot):
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    panel = MemoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(440, 200)
+    panel.show()
+    qtbot.waitExposed(panel)
+    weights = np.array([0.1, 0.4, 0.05, 0.8])
+    panel.show_memory(10, weights, "ab c", "\n", False)
+    assert panel.title() == "Memory → predicted next char '⏎'"
+    assert panel.tick_labels() == ["c", "␣", "b", "a"] and not panel.message()
+    assert np.allclose(panel.heights, weights / 0.8)
+    img = panel.grab().toImage()
+    x = round(float(panel.px_x(0.0)))                          # the newest bar: full height
+    assert img.pixelColor(x, round(float(panel.px_y(0.9)))).name() == ACCENT
+    x = round(float(panel.px_x(-1.0)))                         # 0.05 / 0.8: a short bar
+    assert img.pixelColor(x, round(float(panel.px_y(0.5)))).name() != ACCENT
+    assert img.pixelColor(x, round(float(panel.px_y(0.03)))).name() == ACCENT
+    assert panel.tooltip_at(-3.1, 0.5) == "character #10 'a': relative influence 0.125"
+    panel.show_memory(10, weights, "ab c", "x", True)
+    assert panel.title() == "Memory → actual next char 'x'"
+    panel.show_memory(0, np.ones(70), "y" * 70, "x", True)      # a transformer's longer window:
+    assert panel.x_range() == (0.4 - 72, 0.6)                     # the axis grows 8 characters at a time
+    panel.show_memory(0, np.ones(72), "y" * 72, "x", True)
+    assert panel.x_range() == (0.4 - 72, 0.6)
+    panel.show_memory(0, None, "", "", False)
+    assert panel.message() and panel.tick_labels() == [] and not len(panel.heights)
+
+
+def test_attention_pattern_colours_only_the_new_query_row(qtbot):
+    from explorer.ui.sequence.attention import AttentionPanel, demo_view
+    text = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'
+    panels = []
+    for _ in range(2):
+        p = AttentionPanel()
+        qtbot.addWidget(p)
+        p.resize(900, 260)
+        p.set_model(2, 4, 128)
+        p.show()
+        qtbot.waitExposed(p)
+        panels.append(p)
+    fed, fresh = panels
+    v = demo_view(text=text[:71])
+    before = dataclasses.replace(v, query=v.query - 1, rows=v.rows[..., :-1], chars=v.chars[:-1],
+                                 pattern=v.pattern[:, :-1, :-1], pattern_chars=v.pattern_chars[:-1])
+    fed.show_attention(before)
+    fed.show_attention(v)                                       # one more character, the same start
+    assert fed.pattern.recoloured == (70 - v.start, 71 - v.start)
+    fresh.show_attention(v)
+    fed.choose_head((0, 2))
+    fresh.choose_head((0, 2))
+    assert np.array_equal(fed.pattern.pixels, fresh.pattern.pixels)
+    assert np.array_equal(_grab(fed.view), _grab(fresh.view))
+    assert fresh.strip.labels()[0].startswith("L1 H1 · ") and len(fresh.strip.labels()) == 8
+    tip = fresh.strip.tooltip_at(v.query - 0.5, fresh._row(1, 3) + 0.5)
+    assert tip is not None and tip.startswith(f"layer 2, head 4: the query at #{v.query} gives")
+
+
+@pytest.mark.parametrize("name", ["heatmap", "gates", "memory_panel"])
+def test_the_panels_have_no_graphics_view(qtbot, name):
+    """Hand-painted: one widget tree, no QGraphicsView (whose scene repaints in an update of its own)."""
+    import importlib
+
+    from PySide6 import QtWidgets
+
+    from explorer.ui.sequence.demo import demo_frame
+    session, view = demo_frame()
+    w = importlib.import_module(f"explorer.ui.sequence.{name}").demo(session, view)
+    qtbot.addWidget(w)
+    assert not isinstance(w, QtWidgets.QGraphicsView) and not w.findChildren(QtWidgets.QGraphicsView)
+
+
+def test_tick_labels_in_one_glyph_run_look_like_one_text_each(qtbot, monkeypatch):
+    """The memory axis draws its characters as one glyph run: the same picture as each label
+    drawn as its own text (which is also what a label with a glyph the font lacks falls back to)."""
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    from explorer.ui.sequence.painted_image import LiveTicks
+
+    def shown(panel_text):
+        panel = MemoryPanel()
+        qtbot.addWidget(panel)
+        panel.resize(440, 200)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panel.show_memory(0, np.linspace(0.1, 1.0, len(panel_text)), panel_text, "x", False)
+        return panel, _grab(panel)
+
+    text = "def f(x):\n\treturn x + 1  # 中 é"
+    panel, fast = shown(text)
+    assert len(panel.axis.labels()) == len(text)
+    run_labels = [s for _, s in panel.axis.ticks if panel.axis.glyphs(s) is not None]
+    assert "中" not in run_labels and "⏎" in run_labels and "⇥" in run_labels and len(run_labels) == len(text) - 1
+    monkeypatch.setattr(LiveTicks, "glyphs", lambda self, label: None)        # every label as text
+    _, slow = shown(text)
+    assert np.array_equal(fast, slow)
+
+
+def test_attention_pattern_repaints_every_pixel_a_frame_changes(qtbot):
+    from explorer.ui.sequence.attention import AttentionPanel, demo_view
+    text = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)  # float\n'
+    panel = AttentionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.set_model(2, 4, 128)
+    panel.show()
+    qtbot.waitExposed(panel)
+    v = demo_view(text=text[:71])
+
+    def upto(k):                            # the same weights, read up to character k (same start)
+        cut = len(text[:71]) - k
+        return dataclasses.replace(v, query=k - 1, rows=v.rows[..., :v.rows.shape[-1] - cut], chars=v.chars[:-cut or None],
+                                   pattern=v.pattern[:, :v.pattern.shape[1] - cut, :v.pattern.shape[2] - cut],
+                                   pattern_chars=v.pattern_chars[:-cut or None])
+    panel.show_attention(upto(68))
+    qtbot.wait(30)
+    for k, frame in enumerate([upto(69), upto(70), upto(71), upto(66), upto(71)]):
+        regions = []
+        changed, missed = _repaint_misses(qtbot, panel.pattern, lambda f=frame: panel.show_attention(f), regions)
+        assert changed and not missed, k
+        if k == 0:                                           # a key: the new row and the labels, not all
+            box = regions[0].boundingRect()
+            assert box.height() < panel.pattern.height() / 2
+    panel.choose_head((0, 1))                                # a chosen head's box: drawn (all of it)
+    changed, missed = _repaint_misses(qtbot, panel.pattern, lambda: panel.show_attention(upto(70)))
+    assert changed and not missed
