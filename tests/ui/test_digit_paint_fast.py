@@ -10,7 +10,7 @@ from explorer.ui.widgets.mosaic import GAP, MosaicView, tile_layout
 
 
 def _pixels(view: MosaicView) -> np.ndarray:
-    img = view.image.pixmap().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    img = view.mosaic_image().convertToFormat(QtGui.QImage.Format.Format_RGB32)
     a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
     return a[:, : img.width(), 2::-1].copy()                     # BGRA in memory -> RGB
 
