@@ -504,8 +504,94 @@ def test_class_plot_draws_what_qpolygonf_of_qpointf_draws(qtbot):
                 else:
                     p.drawPolyline(QtGui.QPolygonF(pts))
 
-    got = render(plot.paint_data)
+    got = render(plot.draw_curves)
     assert got == render(lambda p: reference(p, probs))
     other = probs.copy()
     other[:, 3] = other[::-1, 3]
     assert got != render(lambda p: reference(p, other))         # a negative control
+
+
+def _stepwise_and_fresh(qtbot, make, feed, steps):
+    """(the plot after being fed step by step, painting each; a fresh plot fed the last step once)."""
+    plots = []
+    for _ in range(2):
+        plot = make()
+        qtbot.addWidget(plot)
+        plot.resize(420, 240)
+        plot.show()
+        qtbot.waitExposed(plot)
+        plots.append(plot)
+    stepwise, fresh = plots
+    for t in steps:
+        feed(stepwise, t)
+        stepwise.repaint()                        # a paint per pen step, each drawing its new steps only
+    feed(fresh, steps[-1])
+    return _rgb(stepwise.grab().toImage()), _rgb(fresh.grab().toImage()), stepwise
+
+
+def test_class_plot_drawn_step_by_step_equals_one_drawn_at_once(qtbot):
+    """The layer adds each pen step's segments (and the CNN's rows filled in late): the result is
+    the full drawing, but for a few pixels where a new segment meets an old one."""
+    from explorer.ui.digit.pen_time import ClassPlot
+    from explorer.ui.digit.plots import CLASS_COLOURS
+
+    rng = np.random.default_rng(4)
+    probs = rng.dirichlet(np.ones(10) * 0.5, 38).astype(np.float32)
+    probs = np.cumsum(probs, axis=0) / np.arange(1, 39)[:, None]              # smooth, as readers are
+    x = np.arange(1, 39, dtype=np.float64)
+
+    def feed(plot, t):
+        # a move adds 3 pen steps: the CNN reads the last at once, the two before it a frame later
+        shown = probs[:t].copy()
+        if t < 38:
+            shown[t - 3: t - 1] = np.nan
+        plot.set_span(40)
+        plot.set_data(x[:t], shown, None)
+
+    a, b, _ = _stepwise_and_fresh(qtbot, lambda: ClassPlot(CLASS_COLOURS[0], "pen step"), feed, [*range(2, 39, 3), 38])
+    differ = (a != b).any(-1)
+    assert differ.sum() <= 60, differ.sum()               # joints only: a few pixels of 400 x 200
+    other = probs.copy()
+    other[:, [2, 5]] = other[:, [5, 2]]
+
+    def feed_other(plot, t):
+        plot.set_span(40)
+        plot.set_data(x[:t], other[:t], None)
+
+    _, c, _ = _stepwise_and_fresh(qtbot, lambda: ClassPlot(CLASS_COLOURS[0], "pen step"), feed_other, [38])
+    assert (a != c).any(-1).sum() > 10 * max(differ.sum(), 1)     # a negative control: other curves
+
+
+def test_trajectory_drawn_step_by_step_equals_one_drawn_at_once(qtbot):
+    from explorer.ui.digit.pen_trajectory import TrajectoryPlot
+
+    cloud = np.random.default_rng(3).normal(0, 0.6, (300, 2))
+    a_ = np.linspace(0, 3 * np.pi, 80)
+    path = np.stack([np.cos(a_) * 1.2, np.sin(1.3 * a_)], axis=1)
+
+    def feed(plot, t):
+        if not len(plot.cloud):
+            plot.set_cloud(cloud)
+            plot.set_range(-1.5, 1.5, -1.2, 1.2)
+        plot.show_path(path[:t], path[:1])
+
+    def off_joints(a: np.ndarray, b: np.ndarray, plot: TrajectoryPlot, path: np.ndarray) -> int:
+        """Pixels that differ (beyond antialiasing shades) farther than 3 px from every joint."""
+        ys, xs = np.nonzero((np.abs(a.astype(int) - b) > 40).any(-1))
+        jx, jy = plot.px_x(path[:, 0]), plot.px_y(path[:, 1])
+        near = np.hypot(xs[:, None] + 0.5 - jx[None], ys[:, None] + 0.5 - jy[None]).min(axis=1) <= 3
+        return int((~near).sum())
+
+    a, b, plot = _stepwise_and_fresh(qtbot, TrajectoryPlot, feed, list(range(1, 81)))
+    assert off_joints(a, b, plot, path) == 0              # antialiased joints blend twice: a shade darker
+    undo = path.copy()
+    undo[40:] = undo[40:][::-1]
+
+    def feed_undo(plot, t):                              # an undo: a drawn step changes, all is drawn again
+        feed(plot, t)
+        if t == 80:
+            plot.show_path(undo, path[:1])
+
+    c, d, plot = _stepwise_and_fresh(qtbot, TrajectoryPlot, feed_undo, list(range(1, 81)))
+    assert (c == d).all()                                 # an undo: drawn afresh
+    assert off_joints(a, c, plot, path) > 200             # a negative control: another path

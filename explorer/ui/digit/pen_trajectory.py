@@ -1,9 +1,9 @@
 """PenTrajectoryPanel: the pen RNN's hidden state, pen step by pen step, on a frozen 2-D basis.
 
 A PaintedPlot (its update joins the window repaint every other panel is part of): the grey
-cloud (the states the basis was fitted on) is part of its cached static layer, redrawn only
-when the basis or the range changes; each paint draws the path so far, the stroke starts and
-the current state over it. The range follows the cloud, widened only when the path leaves it.
+cloud (the states the basis was fitted on) and the path so far are kept in an image, the
+cloud drawn again only when the basis or the range changes, the path's new steps added to it;
+each paint blits it and draws the stroke starts and the current state over it. The range follows the cloud, widened only when the path leaves it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.ui.digit.data_layer import DataLayer
 from explorer.ui.help.pen import PAGES
 from explorer.ui.widgets.howto import HowToButton
 from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
@@ -30,8 +32,9 @@ CLOUD_DOT = 3.0          # px: diameter of a cloud dot
 START_SIDE = 8.0         # px: a stroke start's square
 HEAD_RADIUS = 6.0        # px: the current state's dot
 TICK_PX = 22.0           # least room between x ticks, px (pyqtgraph ticked about that densely)
-TICK_PX_Y = 32.0         # and between y ticks
+TICK_PX_Y = 26.0         # and between y ticks
 TICK_GAP = 10.0          # px between two x tick labels at least
+SHORT_RUN = 8            # paths this short are drawn from point lists
 HIT_PX = 8.0             # px: how near the mouse a pen step is to be named in the tooltip
 
 
@@ -81,35 +84,26 @@ class TrajectoryPlot(PaintedPlot):
         self.head_brush = QtGui.QBrush(QtGui.QColor(ACCENT))
         self.start_pen = QtGui.QPen(QtGui.QColor(FG), 1.0)
         self.start_pen.setCosmetic(True)
-        self._dot = self._cloud_dot()
+        # a cloud dot is a round pen's point: one drawPoints call draws them all (each blended on its own)
+        self.cloud_pen = QtGui.QPen(QtGui.QColor(*CLOUD), CLOUD_DOT)
+        self.cloud_pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
+        # the cloud and the path drawn so far, kept in an image: a pen step draws its own segment only
+        self.layer = DataLayer()
+        self._drawn = self.xy.copy()                     # the path the layer shows
         self.set_message("draw a digit")
-
-    @staticmethod
-    def _cloud_dot() -> QtGui.QPixmap:
-        """One antialiased cloud dot, drawn once and stamped for every state."""
-        side = int(np.ceil(CLOUD_DOT)) + 2
-        pm = QtGui.QPixmap(side, side)
-        pm.fill(QtCore.Qt.GlobalColor.transparent)
-        p = QtGui.QPainter(pm)
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        p.setPen(QtCore.Qt.PenStyle.NoPen)
-        p.setBrush(QtGui.QColor(*CLOUD))
-        p.drawEllipse(QtCore.QPointF(side / 2, side / 2), CLOUD_DOT / 2, CLOUD_DOT / 2)
-        p.end()
-        return pm
 
     def set_cloud(self, cloud: np.ndarray) -> None:
         self.cloud = np.asarray(cloud, np.float64)
-        self.invalidate()
+        self.layer.reset()
+        self.update()
 
     def set_range(self, x0: float, x1: float, y0: float, y1: float) -> None:
-        """Show x0..x1 × y0..y1 with PADDING around it (the static cloud is drawn again)."""
+        """Show x0..x1 × y0..y1 with PADDING around it."""
         px, py = PADDING * (x1 - x0), PADDING * (y1 - y0)
         changed = self.set_x_range(x0 - px, x1 + px)
         changed = self.set_y_range(y0 - py, y1 + py) or changed
         if changed:
             dense_ticks(self, y=True)
-            self.invalidate()
 
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
         super().resizeEvent(ev)
@@ -119,34 +113,59 @@ class TrajectoryPlot(PaintedPlot):
         self.xy, self.starts = np.asarray(xy, np.float64), np.asarray(starts, np.float64)
         self.update()
 
-    def paint_static(self, p: QtGui.QPainter) -> None:
-        if not len(self.cloud):
-            return
-        r = self._dot.width() / 2
-        xs, ys = self.px_x(self.cloud[:, 0]) - r, self.px_y(self.cloud[:, 1]) - r
-        for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
-            p.drawPixmap(QtCore.QPointF(x, y), self._dot)
-
     def paint_data(self, p: QtGui.QPainter) -> None:
-        n = len(self.xy)
-        if not n:
+        layer, fresh = self.layer.begin(self, (self.x_range(), self.y_range()))
+        n = len(self._drawn)
+        if not fresh and not (len(self.xy) >= n and np.array_equal(self.xy[:n], self._drawn)):
+            layer.end()                         # a step already drawn changed (an undo, a new drawing)
+            self.layer.reset()
+            layer, fresh = self.layer.begin(self, (self.x_range(), self.y_range()))
+        if fresh:
+            self.draw_cloud(layer)
+            n = 0
+        self.draw_path(layer, max(n - 1, 0))
+        layer.end()
+        self._drawn = self.xy.copy()
+        self.layer.blit(p, self)
+        if not len(self.xy):
             return
-        xs, ys = self.px_x(self.xy[:, 0]), self.px_y(self.xy[:, 1])
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        if n > 1:
-            p.setPen(self.path_pen)
-            p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(x, y) for x, y in zip(xs.tolist(), ys.tolist(), strict=True)]))
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         if len(self.starts):
-            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
             p.setPen(self.start_pen)
             p.setBrush(QtGui.QColor("white"))
             h = START_SIDE / 2
             for x, y in zip(self.px_x(self.starts[:, 0]).tolist(), self.px_y(self.starts[:, 1]).tolist(), strict=True):
                 p.drawRect(QtCore.QRectF(x - h, y - h, START_SIDE, START_SIDE))
-            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         p.setPen(self.head_pen)
         p.setBrush(self.head_brush)
-        p.drawEllipse(QtCore.QPointF(float(xs[-1]), float(ys[-1])), HEAD_RADIUS, HEAD_RADIUS)
+        p.drawEllipse(QtCore.QPointF(float(self.px_x(self.xy[-1, 0])), float(self.px_y(self.xy[-1, 1]))),
+                      HEAD_RADIUS, HEAD_RADIUS)
+
+    def draw_cloud(self, p: QtGui.QPainter) -> None:
+        if not len(self.cloud):
+            return
+        poly = pgf.create_qpolygonf(len(self.cloud))
+        pts = pgf.ndarray_from_qpolygonf(poly)
+        pts[:, 0], pts[:, 1] = self.px_x(self.cloud[:, 0]), self.px_y(self.cloud[:, 1])
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setPen(self.cloud_pen)
+        p.drawPoints(poly)
+
+    def draw_path(self, p: QtGui.QPainter, first: int = 0) -> None:
+        """The path from pen step ``first`` on, in pixels."""
+        if len(self.xy) - first < 2:
+            return
+        xs, ys = self.px_x(self.xy[first:, 0]), self.px_y(self.xy[first:, 1])
+        if len(xs) <= SHORT_RUN:                # a pen step's segment: no numpy-backed polygon (~70 us)
+            poly = QtGui.QPolygonF([QtCore.QPointF(u, v) for u, v in zip(xs.tolist(), ys.tolist(), strict=True)])
+        else:
+            poly = pgf.create_qpolygonf(len(xs))
+            pts = pgf.ndarray_from_qpolygonf(poly)
+            pts[:, 0], pts[:, 1] = xs, ys
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setPen(self.path_pen)
+        p.drawPolyline(poly)
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         """The pen step whose state is nearest the mouse (within HIT_PX)."""
