@@ -206,7 +206,7 @@ class PenTimePanel(QtWidgets.QFrame):
         pal = self.view.palette()
         pal.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor("white"))
         self.view.setPalette(pal)
-        self.view.setMinimumSize(90, 225)      # two readable plots; the folded tabs under it take the rest
+        self.view.setMinimumWidth(90)         # two readable plots (their own minimum heights); the folded tabs under it take the rest
         sheet = QtWidgets.QVBoxLayout(self.view)
         sheet.setContentsMargins(0, 4, 0, 0)
         sheet.setSpacing(0)
@@ -239,6 +239,16 @@ class PenTimePanel(QtWidgets.QFrame):
         self._x = np.zeros(0, np.float64)
         self._shown_len = -1
         self.show_view(None)
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        # the class key wraps in a narrow column: its lines count in the panel's minimum height, or
+        # a squeezed layout would lay it over the plot's 'pen step' label
+        super().resizeEvent(ev)
+        lay = self.layout()
+        margins = lay.contentsMargins() if lay is not None else QtCore.QMargins()
+        need = self.legend.heightForWidth(max(1, ev.size().width() - margins.left() - margins.right()))
+        if need > 0 and need != self.legend.minimumHeight():
+            self.legend.setMinimumHeight(need)
 
     def set_target(self, target: int | None) -> None:
         i = self.target.findData(-1 if target is None else int(target))

@@ -32,7 +32,8 @@ CLOUD_DOT = 3.0          # px: diameter of a cloud dot
 START_SIDE = 8.0         # px: a stroke start's square
 HEAD_RADIUS = 6.0        # px: the current state's dot
 TICK_PX = 22.0           # least room between x ticks, px (pyqtgraph ticked about that densely)
-TICK_PX_Y = 26.0         # and between y ticks
+TICK_PX_Y = 24.0         # and between y ticks (no more than Y_TICKS of them, though)
+Y_TICKS = 7
 TICK_GAP = 10.0          # px between two x tick labels at least
 SHORT_RUN = 8            # paths this short are drawn from point lists
 HIT_PX = 8.0             # px: how near the mouse a pen step is to be named in the tooltip
@@ -67,7 +68,7 @@ def dense_ticks(plot: PaintedPlot, y: bool = False) -> None:
             ticks = nice_ticks(lo, hi, r.width(), widest + TICK_GAP)
     plot.set_x_ticks(ticks)
     if y:
-        plot.set_y_ticks(nice_ticks(*plot.y_range(), r.height(), TICK_PX_Y))
+        plot.set_y_ticks(nice_ticks(*plot.y_range(), r.height(), max(TICK_PX_Y, r.height() / (Y_TICKS + 0.5))))
 
 
 class TrajectoryPlot(PaintedPlot):

@@ -66,6 +66,9 @@ class MosaicView(QtWidgets.QWidget):
         self.n, self.h, self.w, self.cols, self.gap = n, h, w, max(1, min(cols, n)), gap
         self.levels = levels
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
+        # opaque: it fills its background itself (the window colour the panels around it show), so a
+        # new frame repaints this widget alone, not the column, scroll area and tab pane behind it
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent)
         H, W = tile_layout(n, self.cols, h, w, gap)
         self._size = (W, H)
         lut = (cmap or diverging()).getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint32)
@@ -196,6 +199,7 @@ class MosaicView(QtWidgets.QWidget):
         W, H = self._size
         target = QtCore.QRectF(x0, y0, W * s, H * s)
         p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
         p.drawImage(target, self._image)                       # nearest neighbour: one cell, one block
         if self._mask_shown:
             p.drawImage(target, self._mask_image)
