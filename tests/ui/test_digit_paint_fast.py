@@ -595,3 +595,68 @@ def test_trajectory_drawn_step_by_step_equals_one_drawn_at_once(qtbot):
     c, d, plot = _stepwise_and_fresh(qtbot, TrajectoryPlot, feed_undo, list(range(1, 81)))
     assert (c == d).all()                                 # an undo: drawn afresh
     assert off_joints(a, c, plot, path) > 200             # a negative control: another path
+
+
+def test_the_pen_panels_paint_a_frame_in_one_window_update(qtbot):
+    """Pen time, trajectory and gates fed one frame repaint the window once (as pyqtgraph views,
+    each came in a window update of its own)."""
+    from explorer.session.digits import DigitSession
+    from explorer.session.pen_reader import PenLive
+    from explorer.ui.digit.demo import demo_model, demo_pen_model, seven
+    from explorer.ui.digit.pen_gates import PenGatesPanel
+    from explorer.ui.digit.pen_time import PenTimePanel
+    from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+
+    live, session = PenLive(demo_pen_model()), DigitSession(demo_model())
+    pts = seven()
+    session.begin_stroke(*pts[0])
+
+    done = [1]
+
+    def draw_to(k: int):
+        for x, y in pts[done[0]: k]:
+            session.extend_stroke(x, y)
+        done[0] = k
+        frame = session.compute()
+        live.follow(session, None if frame is None else frame.probs)
+        return live.view()
+    window = QtWidgets.QWidget()
+    qtbot.addWidget(window)
+    row = QtWidgets.QHBoxLayout(window)
+    panels = [PenTimePanel(), PenTrajectoryPanel(), PenGatesPanel()]
+    for p in panels:
+        row.addWidget(p)
+    window.resize(1000, 420)
+    window.show()
+    qtbot.waitExposed(window)
+    updates: list[int] = []
+    painted: set[int] = set()
+    plots = {id(w) for p in panels for w in p.findChildren(QtWidgets.QWidget) if hasattr(w, "paint_data")}
+    assert len(plots) == 4
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+            if ev.type() == QtCore.QEvent.Type.UpdateRequest and obj is window:
+                updates.append(1)
+            elif ev.type() == QtCore.QEvent.Type.Paint and id(obj) in plots:
+                painted.add(id(obj))
+            return False
+
+    spy = Spy()
+    window.installEventFilter(spy)
+    for w in window.findChildren(QtWidgets.QWidget):
+        w.installEventFilter(spy)
+    first = draw_to(len(pts) // 2)
+    for p in panels:                                  # the drawing so far (the panels lay themselves out)
+        p.show_view(first)
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+    frame = draw_to(len(pts) // 2 + 3)                # a pen move later
+    assert frame.steps > first.steps
+    updates.clear()
+    painted.clear()
+    for p in panels:
+        p.show_view(frame)
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+    assert len(updates) == 1 and painted == plots
