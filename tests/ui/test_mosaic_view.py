@@ -49,6 +49,7 @@ def test_each_cell_is_painted_in_its_colour_where_pos_of_says(view):
     s = b.x() - a.x()
     x0, y0 = a.x() - 0.5 * s, a.y() - 0.5 * s
     assert x0 + W * s / 2 == pytest.approx(view.width() / 2, abs=1)  # centred ...
+    assert y0 + H * s / 2 == pytest.approx(view.height() / 2, abs=1)
     assert min(x0, view.width() - x0 - W * s) >= 0.02 * W * s         # ... with room around it
     assert img[int(a.y()), int(x0)].tolist() == list(FRAME)            # the tile's frame on its edge
     assert img[2, 2].tolist() == [view.palette().color(QtGui.QPalette.ColorRole.Window).red()] * 3
