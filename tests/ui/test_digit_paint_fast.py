@@ -660,3 +660,25 @@ def test_the_pen_panels_paint_a_frame_in_one_window_update(qtbot):
     for _ in range(5):
         QtWidgets.QApplication.processEvents()
     assert len(updates) == 1 and painted == plots
+
+
+def test_trajectory_range_widens_past_a_path_heading_out(qtbot):
+    """A path leaving the cloud step after step widens the range now and then, not on every
+    step (each widening draws the cloud again); the path always stays inside."""
+    from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+
+    panel = PenTrajectoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(360, 320)
+    cloud = np.random.default_rng(2).uniform(-1, 1, (300, 2)).astype(np.float32)
+    out = np.stack([np.linspace(0, 4, 60), np.linspace(0, 3, 60)], axis=1).astype(np.float32)   # heading out
+    ranges = []
+    for t in range(1, 61):
+        frame = _trajectory_frame(t, cloud)
+        frame.xy = out[:t]
+        panel.show_view(frame)
+        (a, b), (c, d) = panel.plot.x_range(), panel.plot.y_range()
+        assert a < out[:t, 0].min() and out[:t, 0].max() < b and c < out[:t, 1].min() and out[:t, 1].max() < d
+        ranges.append((a, b, c, d))
+    changes = sum(r != s for r, s in zip(ranges, ranges[1:]))
+    assert 0 < changes <= 25                       # it left the range on ~45 steps

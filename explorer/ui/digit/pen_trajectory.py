@@ -27,6 +27,7 @@ TIP = ("The pen RNN's hidden state after every pen step, on the two principal ax
        "over synthetic digits (grey; fitted once per model, then frozen). Orange: the state now;\n"
        "squares: where a stroke began.")
 PADDING = 0.06           # room around the range, as a fraction of it on each side
+WIDEN = 0.1              # how far past the path the range widens when the path leaves it (of its span)
 CLOUD = (170, 172, 185, 70)
 CLOUD_DOT = 3.0          # px: diameter of a cloud dot
 START_SIDE = 8.0         # px: a stroke start's square
@@ -230,7 +231,11 @@ class PenTrajectoryPanel(QtWidgets.QFrame):
         x0, x1, y0, y1 = self._range
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         if lo[0] < x0 or hi[0] > x1 or lo[1] < y0 or hi[1] > y1:       # widen, never shrink, while drawing
-            self._set_range(min(x0, float(lo[0])), max(x1, float(hi[0])), min(y0, float(lo[1])), max(y1, float(hi[1])))
+            # a path heading out would widen the range (and redraw the cloud) on every pen step:
+            # widen past it, by WIDEN of the span, on the side it left by
+            mx, my = WIDEN * (x1 - x0), WIDEN * (y1 - y0)
+            self._set_range(min(x0, float(lo[0]) - mx) if lo[0] < x0 else x0, max(x1, float(hi[0]) + mx) if hi[0] > x1 else x1,
+                            min(y0, float(lo[1]) - my) if lo[1] < y0 else y0, max(y1, float(hi[1]) + my) if hi[1] > y1 else y1)
         self.plot.show_path(xy, self._starts)
 
     def _set_range(self, x0: float, x1: float, y0: float, y1: float) -> None:
