@@ -530,8 +530,8 @@ def _stepwise_and_fresh(qtbot, make, feed, steps):
 
 
 def test_class_plot_drawn_step_by_step_equals_one_drawn_at_once(qtbot):
-    """The layer adds each pen step's segments (and the CNN's rows filled in late): the result is
-    the full drawing, but for a few pixels where a new segment meets an old one."""
+    """The layer adds each pen step's segments (and those of the CNN's rows filled in late, anywhere):
+    the result is the full drawing, but for a few pixels where a new segment meets an old one."""
     from explorer.ui.digit.pen_time import ClassPlot
     from explorer.ui.digit.plots import CLASS_COLOURS
 
@@ -541,10 +541,12 @@ def test_class_plot_drawn_step_by_step_equals_one_drawn_at_once(qtbot):
     x = np.arange(1, 39, dtype=np.float64)
 
     def feed(plot, t):
-        # a move adds 3 pen steps: the CNN reads the last at once, the two before it a frame later
+        # a move adds 3 pen steps: the CNN reads the last at once, the two before it a frame later;
+        # the first 12 steps it reads late, from the 12th back, 3 a frame
         shown = probs[:t].copy()
         if t < 38:
             shown[t - 3: t - 1] = np.nan
+        shown[: max(0, min(12, 32 - t))] = np.nan
         plot.set_span(40)
         plot.set_data(x[:t], shown, None)
 

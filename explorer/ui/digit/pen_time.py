@@ -35,13 +35,6 @@ SHORT_RUN = 8           # runs this short are drawn from point lists (a numpy-ba
 KNEW_AT = 0.92          # height of the 'knew' label along its line (0: bottom, 1: top)
 
 
-def curve_runs(y: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) of the runs of finite rows of ``y`` (T, k) (a NaN row: not computed yet)."""
-    ok = ~np.isnan(y[:, 0]) if len(y) else np.zeros(0, bool)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
 class ClassPlot(PaintedPlot):
     """P(class) of one reader over pen steps: ten curves and the 'knew' line."""
 
@@ -78,13 +71,12 @@ class ClassPlot(PaintedPlot):
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         key = (self.x_range(), self.y_range())
-        first = None if self.layer.stale(self, key) else self._undrawn()
-        if first is None:                       # new axes, or a step already drawn changed (undo, new drawing)
+        rows = None if self.layer.stale(self, key) else self._undrawn()
+        if rows is None:                        # new axes, or a step already drawn changed (undo, new drawing)
             self.layer.reset()
-            first = 0
-        if first < len(self.steps) or first == 0:
+        if rows is None or rows.any():
             layer, _ = self.layer.begin(self, key)
-            self.draw_curves(layer, first)
+            self.draw_curves(layer, rows)
             layer.end()
             self._drawn = self.probs.copy()
         self.layer.blit(p, self)
@@ -94,32 +86,45 @@ class ClassPlot(PaintedPlot):
             p.setPen(self.knew_pen)
             p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
 
-    def _undrawn(self) -> int | None:
-        """The first row the layer does not show yet; None when a row it shows has changed.
-        Rows not computed before (NaN) and computed now count as not shown."""
+    def _undrawn(self) -> np.ndarray | None:
+        """The rows the layer does not show yet (bool per row): the new ones and those computed
+        since (NaN before: the CNN fills in steps it skipped, anywhere in the drawing); None when
+        a row it shows has changed."""
         old, new = self._drawn, self.probs
         n = len(old)
         if len(new) < n:
             return None
+        rows = np.zeros(len(new), bool)
+        rows[n:] = True
         if np.array_equal(old, new[:n], equal_nan=True):      # the usual pen step: rows added at the end
-            return n
-        same = (old == new[:n]) | np.isnan(old)
-        if not same.all():
+            return rows
+        was = np.isnan(old[:, 0])                              # a row is computed whole or not at all
+        if not ((old == new[:n]) | was[:, None]).all():
             return None
-        changed = np.flatnonzero(~(np.isnan(old) == np.isnan(new[:n])).all(axis=1))
-        return int(changed[0]) if len(changed) else n
+        rows[:n] = was & ~np.isnan(new[:n, 0])
+        return rows
 
-    def draw_curves(self, p: QtGui.QPainter, first: int = 0) -> None:
-        """The ten curves from row ``first`` on (and the segment into it), in pixels."""
+    def draw_curves(self, p: QtGui.QPainter, rows: np.ndarray | None = None) -> None:
+        """The ten curves in pixels; with ``rows`` (bool per row), only their segments that touch
+        those rows (and those rows' lone points): what a layer showing the others lacks."""
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)   # antialiased polylines cost ~10x in software
-        if len(self.steps) <= first:
+        t = len(self.steps)
+        if t == 0:
             return
-        lo = max(first - 1, 0)
-        xs = self.px_x(self.steps[lo:])
-        ys = self.px_y(self.probs[lo:])                                    # (T - lo, 10) pixels
-        for a, b in curve_runs(self.probs[lo:]):
-            if b + lo <= first:
-                continue                                                   # drawn before
+        ok = ~np.isnan(self.probs[:, 0])
+        todo = np.ones(t, bool) if rows is None else rows
+        seg = ok[:-1] & ok[1:] & (todo[:-1] | todo[1:])                  # segment i -> i + 1
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], seg.astype(np.int8), [0]])))
+        spans = [(a, b + 1) for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)]   # rows a..b
+        alone = ok & todo & ~np.concatenate([[False], ok[:-1]]) & ~np.concatenate([ok[1:], [False]])
+        spans += [(i, i + 1) for i in np.flatnonzero(alone).tolist()]
+        if not spans:
+            return
+        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+        xs = self.px_x(self.steps[lo:hi])
+        ys = self.px_y(self.probs[lo:hi])                                  # (hi - lo, 10) pixels
+        for a, b in spans:
+            a, b = a - lo, b - lo
             if b - a == 1:
                 for k, pen in enumerate(self.pens):
                     p.setPen(pen)
