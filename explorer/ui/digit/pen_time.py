@@ -231,6 +231,9 @@ class PenTimePanel(QtWidgets.QFrame):
         self.legend.setMinimumWidth(1)
         self.readout = WrappedRichLabel()       # a new text asks for no new layout
         self.readout.setMinimumWidth(1)
+        # it fills its own background (the window colour around it): a new text repaints it alone,
+        # not the splitter, tab pane and window behind it
+        self.readout.setAutoFillBackground(True)
         self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 8)   # new text: no relayout
         self.setToolTip(TIP)
         lay = QtWidgets.QVBoxLayout(self)

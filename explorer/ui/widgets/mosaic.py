@@ -272,6 +272,9 @@ class MosaicPanel(QtWidgets.QFrame):
         self.title = QtWidgets.QLabel(f"<b>{title}</b>")
         self.note = QtWidgets.QLabel("")
         self.note.setStyleSheet(f"color: {MUTED};")
+        # the scale note changes with the drawing: it fills its own background (the window colour
+        # around it), so a new note repaints the label alone, not the panel and column behind it
+        self.note.setAutoFillBackground(True)
         # the title may shrink (it is elided by the layout); the scale note keeps its full width
         self.title.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.note.setSizePolicy(QtWidgets.QSizePolicy.Policy.Minimum, QtWidgets.QSizePolicy.Policy.Preferred)
