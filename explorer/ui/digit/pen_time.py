@@ -76,7 +76,13 @@ class ClassPlot(PaintedPlot):
             self.layer.reset()
         if rows is None or rows.any():
             layer, _ = self.layer.begin(self, key)
-            self.draw_curves(layer, rows)
+            layer.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)   # antialiased polylines cost ~10x in software
+            n = len(self._drawn)
+            tail = self.probs[max(n - 1, 0):]
+            if rows is not None and n > 0 and not rows[:n].any() and not np.isnan(tail[:, 0]).any():
+                self._draw_span(layer, n - 1, len(self.probs))      # the usual pen step: one short span
+            else:
+                self.draw_curves(layer, rows)
             layer.end()
             self._drawn = self.probs.copy()
         self.layer.blit(p, self)
@@ -107,7 +113,7 @@ class ClassPlot(PaintedPlot):
     def draw_curves(self, p: QtGui.QPainter, rows: np.ndarray | None = None) -> None:
         """The ten curves in pixels; with ``rows`` (bool per row), only their segments that touch
         those rows (and those rows' lone points): what a layer showing the others lacks."""
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)   # antialiased polylines cost ~10x in software
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         t = len(self.steps)
         if t == 0:
             return
@@ -120,29 +126,30 @@ class ClassPlot(PaintedPlot):
         spans += [(i, i + 1) for i in np.flatnonzero(alone).tolist()]
         if not spans:
             return
-        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
-        xs = self.px_x(self.steps[lo:hi])
-        ys = self.px_y(self.probs[lo:hi])                                  # (hi - lo, 10) pixels
         for a, b in spans:
-            a, b = a - lo, b - lo
-            if b - a == 1:
-                for k, pen in enumerate(self.pens):
-                    p.setPen(pen)
-                    p.drawPoint(QtCore.QPointF(float(xs[a]), float(ys[a, k])))
-                continue
-            if b - a <= SHORT_RUN:                   # a pen step's few segments: no numpy-backed polygon
-                xl = xs[a:b].tolist()
-                for k, pen in enumerate(self.pens):
-                    p.setPen(pen)
-                    p.drawPolyline([QtCore.QPointF(u, v) for u, v in zip(xl, ys[a:b, k].tolist(), strict=True)])
-                continue
-            # one polygon per run, its y column refilled per class (drawPolyline keeps nothing)
-            poly = pgf.create_qpolygonf(b - a)
-            xy = pgf.ndarray_from_qpolygonf(poly)
-            xy[:, 0] = xs[a:b]
+            self._draw_span(p, a, b)
+
+    def _draw_span(self, p: QtGui.QPainter, a: int, b: int) -> None:
+        """The ten curves over rows a..b - 1 (all computed; one row: a point)."""
+        xs = self.px_x(self.steps[a:b])
+        ys = self.px_y(self.probs[a:b])                                    # (b - a, 10) pixels
+        n = b - a
+        if n == 1:
             for k, pen in enumerate(self.pens):
                 p.setPen(pen)
-                xy[:, 1] = ys[a:b, k]
+                p.drawPoint(QtCore.QPointF(float(xs[0]), float(ys[0, k])))
+        elif n <= SHORT_RUN:                    # a pen step's few segments: no numpy-backed polygon
+            xl = xs.tolist()
+            for k, pen in enumerate(self.pens):
+                p.setPen(pen)
+                p.drawPolyline([QtCore.QPointF(u, v) for u, v in zip(xl, ys[:, k].tolist(), strict=True)])
+        else:                                   # one polygon, its y column refilled per class
+            poly = pgf.create_qpolygonf(n)
+            xy = pgf.ndarray_from_qpolygonf(poly)
+            xy[:, 0] = xs
+            for k, pen in enumerate(self.pens):
+                p.setPen(pen)
+                xy[:, 1] = ys[:, k]
                 p.drawPolyline(poly)
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
