@@ -684,3 +684,35 @@ def test_trajectory_range_widens_past_a_path_heading_out(qtbot):
         ranges.append((a, b, c, d))
     changes = sum(r != s for r, s in zip(ranges, ranges[1:]))
     assert 0 < changes <= 25                       # it left the range on ~45 steps
+
+
+def test_cloud_pixels_blend_as_a_painter_drawing_each_dot(qtbot):
+    """The cloud's numpy blend == a painter drawing every dot over white, one by one (within the
+    painter's rounding at each blend); moved dots differ."""
+    from explorer.ui.digit.pen_trajectory import CLOUD, cloud_pixels, dot_alpha
+
+    rng = np.random.default_rng(6)
+    xy = np.concatenate([rng.normal(40, 6, (300, 2)), rng.uniform(-3, 83, (60, 2))])   # dense, and off the edges
+    dot = dot_alpha(3.0, CLOUD[3])
+    got = cloud_pixels(xy, 80, 70, dot, CLOUD[:3])
+    k = dot.shape[0]
+    sprite = QtGui.QImage(k, k, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    sprite.fill(0)
+    p = QtGui.QPainter(sprite)
+    p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QtCore.Qt.PenStyle.NoPen)
+    p.setBrush(QtGui.QColor(*CLOUD))
+    p.drawEllipse(QtCore.QPointF(k / 2, k / 2), 1.5, 1.5)
+    p.end()
+    ref = QtGui.QImage(80, 70, QtGui.QImage.Format.Format_RGB32)
+    ref.fill(QtGui.QColor("white"))
+    p = QtGui.QPainter(ref)
+    for x, y in np.round(xy - k / 2).astype(int).tolist():
+        p.drawImage(x, y, sprite)
+    p.end()
+    want = _rgb(ref)
+    have = np.stack([(got >> 16) & 255, (got >> 8) & 255, got & 255], axis=-1).astype(int)
+    err = np.abs(have - want)
+    assert (want != 255).any() and err.max() <= 6 and err.mean() < 0.5       # the painter rounds each blend
+    moved = cloud_pixels(xy + 2, 80, 70, dot, CLOUD[:3])
+    assert (moved != got).sum() > 100                                  # a negative control
