@@ -136,6 +136,7 @@ class TrajectoryPlot(PaintedPlot):
         self.start_pen.setCosmetic(True)
         self._dot: tuple[float, np.ndarray] | None = None        # (pixel ratio, a cloud dot's alpha)
         self._cloud_px = np.zeros((0, 0), np.uint32)               # what the cloud's image wraps
+        _cloud_table(tuple(CLOUD[:3]))                             # made now, not on the first pen move
         # the cloud and the path drawn so far, kept in an image: a pen step draws its own segment only
         self.layer = DataLayer()
         self._drawn = self.xy.copy()                     # the path the layer shows
