@@ -24,8 +24,7 @@ def lab(qtbot, model, ui):
 
 
 def click_tile(qtbot, view, tile, row=1, col=1, modifier=QtCore.Qt.KeyboardModifier.NoModifier):
-    pos = view.mapFromScene(view.scene_pos_of(tile, row, col))
-    qtbot.mouseClick(view.viewport(), LEFT, modifier, pos)
+    qtbot.mouseClick(view, LEFT, modifier, view.pos_of(tile, row, col).toPoint())
 
 
 def zeroed(model, layer, channel):
@@ -46,9 +45,9 @@ def test_click_on_kernel_switches_channel_off_exactly(qtbot, lab, model, ui):
     expected = np.asarray(zeroed(model, 3, 2).trace(x).probs, np.float32).reshape(-1)
     np.testing.assert_array_equal(lab.probabilities(), expected)
     np.testing.assert_array_equal(lab.prob_panel.bars.ghost, before)          # ghost = unedited
-    assert lab.kernels.panels[1].view.crossed_marks.path().elementCount() > 0    # crossed out
+    assert lab.kernels.panels[1].view.crossed_marks.elementCount() > 0    # crossed out
     relu2 = next(st for st in lab.session.stages if st.index == 4)
-    assert lab.layers.panels[relu2.name].view.crossed_marks.path().elementCount() > 0
+    assert lab.layers.panels[relu2.name].view.crossed_marks.elementCount() > 0
     assert np.all(lab.reading.trace.outputs[4][0, 2] == 0)
     click_tile(qtbot, lab.kernels.panels[1].view, 2)                           # again: back on
     assert not lab.session.edits.active
@@ -213,12 +212,12 @@ def test_double_click_on_a_feature_map_switches_its_channel(qtbot, lab, model, u
     before = lab.probabilities()
     pool1 = next(st for st in lab.session.stages if st.kind == "pool")
     view = lab.layers.panels[pool1.name].view
-    pos = view.mapFromScene(view.scene_pos_of(1, 3, 3))
-    qtbot.mouseDClick(view.viewport(), LEFT, pos=pos)
+    pos = view.pos_of(1, 3, 3).toPoint()
+    qtbot.mouseDClick(view, LEFT, pos=pos)
     assert lab.session.edits.scales == {(0, 1): 0.0}
     expected = np.asarray(zeroed(model, 0, 1).trace(lab.reading.x).probs, np.float32).reshape(-1)
     np.testing.assert_array_equal(lab.probabilities(), expected)
-    qtbot.mouseDClick(view.viewport(), LEFT, pos=pos)
+    qtbot.mouseDClick(view, LEFT, pos=pos)
     np.testing.assert_array_equal(lab.probabilities(), before)
 
 

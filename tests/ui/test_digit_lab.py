@@ -69,8 +69,7 @@ def test_second_stroke_changes_probabilities_and_undo_restores(qtbot, lab, draw)
 
 def click_cell(qtbot, panel, channel, row, col):
     view = panel.view
-    pt = view.mapFromScene(view.scene_pos_of(channel, row, col))
-    qtbot.mouseClick(view.viewport(), LEFT, pos=pt)
+    qtbot.mouseClick(view, LEFT, pos=view.pos_of(channel, row, col).toPoint())
 
 
 def test_clicked_conv_cell_explains_the_engines_number(qtbot, lab, draw):
@@ -87,8 +86,8 @@ def test_clicked_conv_cell_explains_the_engines_number(qtbot, lab, draw):
     assert f">{num(ex.post)}</b>" in lab.inspector.result.text()
     assert "equal" in lab.inspector.check.text()
     # receptive field outlined on the input (8×8 for conv2) and on the canvas
-    rect = lab.input_panel.view.selection.rect()
-    assert lab.input_panel.view.selection.isVisible() and (rect.width(), rect.height()) == (8, 8)
+    rect = lab.input_panel.view.selected_rect()
+    assert rect is not None and (rect.width(), rect.height()) == (8, 8)
     assert lab.canvas._field is not None
 
 
@@ -120,7 +119,7 @@ def test_saliency_and_pool_winner_overlays(qtbot, lab, draw):
     lab.winners_action.setChecked(True)
     lab.probabilities()
     assert lab.saliency_panel.isVisible() and lab.canvas._overlay is not None
-    assert lab.layers.panels["relu1"].view.overlay.isVisible()
+    assert lab.layers.panels["relu1"].view.mask_shown()
     lab.saliency_action.setChecked(False)
     assert lab.canvas._overlay is None
 
@@ -180,7 +179,7 @@ def test_panels_stay_on_the_makeargb_fast_path(qtbot, lab, monkeypatch, draw):
     lab.grab()                                   # paints every ImageItem
     assert calls == []
     view = lab.layers.panels["conv1"].view
-    img = view.image.pixmap().toImage()                # coloured in numpy, shown as a 32-bit pixmap
+    img = view.mosaic_image()                          # coloured in numpy, shown as a 32-bit image
     assert img.format() == QtGui.QImage.Format.Format_RGB32     # the raster engine's fast scaled blit
     assert view.values.dtype == np.float32 and np.abs(view.values).max() <= 1.0 + 1e-6
 

@@ -10,7 +10,7 @@ from explorer.ui.widgets.mosaic import GAP, MosaicView, tile_layout
 
 
 def _pixels(view: MosaicView) -> np.ndarray:
-    img = view.image.pixmap().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    img = view.mosaic_image().convertToFormat(QtGui.QImage.Format.Format_RGB32)
     a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
     return a[:, : img.width(), 2::-1].copy()                     # BGRA in memory -> RGB
 
@@ -147,89 +147,68 @@ def test_gate_pixels_equal_pyqtgraphs_colouring(qtbot):
     assert not np.array_equal(gate_pixels(values[:, ::-1], panel.lut), got)       # a negative control
 
 
-def _screen_and_fresh(app, w):
-    """(what the window shows now, after partial repaints; the same window painted afresh)."""
-    def arr(img: QtGui.QImage) -> np.ndarray:
-        img = img.convertToFormat(QtGui.QImage.Format.Format_RGB32)
-        return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)[
-            :, : img.width()].copy()
-    shown = arr(app.primaryScreen().grabWindow(w.winId()).toImage())
-    fresh = arr(w.grab().toImage())
-    h, v = min(shown.shape[0], fresh.shape[0]), min(shown.shape[1], fresh.shape[1])
-    return shown[:h, :v], fresh[:h, :v]
+def test_gate_pixels_fill_the_gaps_with_the_colour_asked(qtbot):
+    from explorer.ui.digit.pen_gates import WHITE, PenGatesPanel, gate_pixels
+
+    panel = PenGatesPanel()
+    qtbot.addWidget(panel)
+    values = np.full((4, 3), 0.5, np.float32)
+    values[1] = np.nan
+    px = gate_pixels(values, panel.lut, int(WHITE))
+    assert (px[1] == WHITE).all() and (px[[0, 2, 3]] == panel.lut[128]).all()
+    assert (gate_pixels(values, panel.lut)[1] == 0).all()                  # the default: transparent
 
 
-def test_class_curves_repaint_only_what_changed_and_match_a_full_repaint(qtbot):
-    import pyqtgraph as pg
+def _trajectory_frame(t: int, cloud: np.ndarray, stroke_len: int = 15):
+    from types import SimpleNamespace
 
-    from explorer.ui.digit.pen_time import ClassCurves
-    from explorer.ui.digit.plots import CLASS_COLOURS
-
-    app = QtWidgets.QApplication.instance()
-    plot = pg.PlotWidget(background="w")
-    qtbot.addWidget(plot)
-    plot.resize(420, 260)
-    curves = ClassCurves(CLASS_COLOURS)
-    plot.addItem(curves)
-    plot.setXRange(1, 100, padding=0.02)
-    plot.setYRange(0, 1.02, padding=0)
-    plot.show()
-    qtbot.waitExposed(plot)
-    rng = np.random.default_rng(5)
-    probs = rng.dirichlet(np.ones(10), 90).astype(np.float32)
-    probs[20:23] = np.nan                                     # a gap (the CNN not computed yet)
-    x = np.arange(1, 91, dtype=np.float64)
-    for t in range(1, 40):                                     # a pen step per frame: one more row
-        curves.set_data(x[:t], probs[:t])
-        app.processEvents()
-        assert curves.dirty_from == (t - 1 if t > 1 else None) or t % ClassCurves.GROW == 1
-    probs2 = probs.copy()
-    probs2[21] = rng.dirichlet(np.ones(10))                    # an older step filled in later
-    curves.set_data(x[:40], probs2[:40])
-    assert curves.dirty_from == 21
-    app.processEvents()
-    shown, fresh = _screen_and_fresh(app, plot)
-    np.testing.assert_array_equal(shown, fresh)               # the strips add up to a full repaint
-    curves.set_data(x[:10], probs[:10])                        # fewer rows (undo): everything
-    assert curves.dirty_from is None
-    app.processEvents()
-    shown, fresh = _screen_and_fresh(app, plot)
-    np.testing.assert_array_equal(shown, fresh)
-    curves.y = probs[::-1][:10].copy()                         # negative control: changed, not repainted
-    app.processEvents()
-    shown, fresh = _screen_and_fresh(app, plot)
-    assert not np.array_equal(shown, fresh)
+    a = np.linspace(0, 3 * np.pi, 60)[:t]                 # one path, cut after t pen steps
+    xy = np.stack([np.cos(a) * 1.5, np.sin(1.3 * a)], axis=1).astype(np.float32)
+    reading = SimpleNamespace(stroke=np.arange(t) // stroke_len)
+    return SimpleNamespace(steps=t, reading=reading, xy=xy, cloud=cloud, explained=np.array([0.17, 0.12]), note=None)
 
 
-def test_trail_repaints_around_new_steps_and_matches_a_full_repaint(qtbot):
-    import pyqtgraph as pg
+def _rgb(img: QtGui.QImage) -> np.ndarray:
+    img = img.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
+    return a[:, : img.width(), 2::-1].copy()
 
-    from explorer.ui.digit.pen_trajectory import TrailItem
 
-    app = QtWidgets.QApplication.instance()
-    plot = pg.PlotWidget(background="w")
-    qtbot.addWidget(plot)
-    plot.resize(300, 260)
-    trail = TrailItem("#d62728", "#ff7f0e")
-    plot.addItem(trail)
-    plot.getPlotItem().getViewBox().setRange(xRange=(-1.2, 1.2), yRange=(-1.2, 1.2), padding=0)
-    plot.show()
-    qtbot.waitExposed(plot)
-    t = np.linspace(0, 6 * np.pi, 200)
-    xy = np.stack([np.cos(t) * (1 - t / 25), np.sin(1.3 * t)], axis=1)        # crosses itself
-    xy[0], xy[1] = (-1.0, -1.0), (1.0, 1.0)                 # the extremes first: later steps stay inside
-    partial = 0
-    for n in range(2, 200, 3):
-        trail.set_data(xy[:n])
-        partial += trail.partial
-        app.processEvents()
-    assert partial > 50                                      # most steps repainted only around the head
-    shown, fresh = _screen_and_fresh(app, plot)
-    np.testing.assert_array_equal(shown, fresh)
-    trail.xy = xy[::-1].copy()                               # negative control: changed, not repainted
-    app.processEvents()
-    shown, fresh = _screen_and_fresh(app, plot)
-    assert not np.array_equal(shown, fresh)
+def test_trajectory_paints_path_head_starts_and_cloud_where_the_data_maps(qtbot):
+    from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+    from explorer.ui.widgets.style import ACCENT
+
+    panel = PenTrajectoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(360, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    rng = np.random.default_rng(2)
+    cloud = rng.normal(0, 0.7, (400, 2)).astype(np.float32)
+    plot = panel.plot
+    assert plot.message() == "draw a digit"
+    frame = _trajectory_frame(40, cloud)
+    panel.show_view(frame)
+    assert plot.message() == "" and plot.title() == "" and len(panel.xy) == 40
+    r = plot.data_rect()
+    for v, axis in ((frame.xy[:, 0], plot.x_range()), (frame.xy[:, 1], plot.y_range())):
+        assert axis[0] < v.min() and v.max() < axis[1]               # the path left the cloud: widened
+    img = _rgb(plot.grab().toImage())
+    hx, hy = float(plot.px_x(frame.xy[-1, 0])), float(plot.px_y(frame.xy[-1, 1]))
+    assert r.contains(QtCore.QPointF(hx, hy))
+    accent = QtGui.QColor(ACCENT)
+    assert img[round(hy), round(hx)].tolist() == [accent.red(), accent.green(), accent.blue()]   # the head
+    sx, sy = float(plot.px_x(frame.xy[15, 0])), float(plot.px_y(frame.xy[15, 1]))           # stroke 2's start
+    assert img[round(sy), round(sx)].tolist() == [255, 255, 255]      # a white square with a dark frame
+    assert (img[round(sy) - 4: round(sy) + 5, round(sx) - 4: round(sx) + 5].sum(-1) < 300).any()
+    grey = (np.abs(img[..., 0].astype(int) - img[..., 2]) < 25) & (img.sum(-1) < 740) & (img.sum(-1) > 500)
+    assert grey[int(r.top()): int(r.bottom()), int(r.left()): int(r.right())].sum() > 200     # the cloud
+    assert "pen step 40 of 40" in (plot.tooltip_at(float(frame.xy[-1, 0]), float(frame.xy[-1, 1])) or "")
+    panel.show_view(_trajectory_frame(20, cloud))                     # fewer steps: the head moved back
+    img2 = _rgb(plot.grab().toImage())
+    assert img2[round(hy), round(hx)].tolist() != img[round(hy), round(hx)].tolist()    # a negative control
+    panel.show_view(None)
+    assert plot.message() == "draw a digit" and len(panel.xy) == 0
 
 
 CALLOUTS = ["", "<span style='font-size:24pt; color:#888'>draw a digit</span>",
@@ -400,97 +379,98 @@ def test_gates_axis_widens_in_steps_and_every_pen_step_is_drawn(qtbot):
     panel.resize(400, 300)
     panel.show()
     qtbot.waitExposed(panel)
-    vb = panel.plot.getPlotItem().getViewBox()
     ranges = []
     for t in range(1, WINDOW + 3 * STEP + 1):
         panel.show_view(_gate_frame(t))
-        lo, hi = vb.viewRange()[0]
+        lo, hi = panel.plot.x_range()
         ranges.append((lo, hi))
-        left = panel.image.pos().x()
-        right = left + panel.image.pixmap().width()
+        left, right = panel.plot.image_span()
         assert right == t and t - left <= WINDOW                  # the latest step is drawn ...
         assert lo <= left and right <= hi and hi - right <= max(STEP, 40 - t) + 1   # ... in range, <= STEP short
     changes = sum(a != b for a, b in zip(ranges, ranges[1:]))
     assert 0 < changes <= (WINDOW + 3 * STEP) // STEP                # the axis moves in steps of STEP
 
 
-def test_gates_panel_repaints_a_new_pen_step(qtbot):
-    from explorer.ui.digit.pen_gates import PenGatesPanel
+def test_gates_paint_each_value_in_its_cell(qtbot):
+    """Every (unit, pen step) cell of every band shows its value's colour where the axes map it;
+    the gaps between bands are white; a new pen step repaints in the same range."""
+    from explorer.ui.digit.pen_gates import PenGatesPanel, gate_pixels
 
     panel = PenGatesPanel()
     qtbot.addWidget(panel)
-    panel.resize(400, 300)
+    panel.resize(420, 360)
     panel.show()
     qtbot.waitExposed(panel)
-    panel.show_view(_gate_frame(42))
-    a, before = panel.grab().toImage(), panel.plot.getPlotItem().getViewBox().viewRange()[0]
+    frame = _gate_frame(42)
+    panel.show_view(frame)
+    plot = panel.plot
+    assert plot.message() == "" and panel.bands == ("i", "f", "o")
+    img = _rgb(plot.grab().toImage())
+    hidden, gap = 6, 1
+    for b, g in enumerate("ifo"):
+        for unit in range(hidden):
+            row = b * (hidden + gap) + unit
+            for step in (0, 17, 41):
+                x, y = float(plot.px_x(step + 0.5)), float(plot.px_y(row + 0.5))
+                want = int(gate_pixels(frame.reading.gates[g][step: step + 1, unit: unit + 1], panel.lut)[0, 0])
+                assert img[int(y), int(x)].tolist() == [(want >> 16) & 255, (want >> 8) & 255, want & 255]
+    x, y = float(plot.px_x(10.5)), float(plot.px_y(hidden + 0.5))         # the gap under band i
+    assert img[int(y), int(x)].tolist() == [255, 255, 255]
+    assert "unit 2" in (plot.tooltip_at(5.5, 2.5) or "") and "input i" in (plot.tooltip_at(5.5, 2.5) or "")
+    before = plot.x_range()
     panel.show_view(_gate_frame(43))                              # same range, one more column
-    assert panel.plot.getPlotItem().getViewBox().viewRange()[0] == before
-    assert panel.grab().toImage() != a
+    assert plot.x_range() == before
+    assert _rgb(plot.grab().toImage()).tolist() != img.tolist()
+    panel.show_view(None)
+    assert plot.message() == "draw a digit"
 
 
-def test_pen_time_cached_axes_look_the_same_and_follow_a_new_range(qtbot):
-    """The pen time axes are cached pixmaps: the panel looks as with uncached axes, a curve step
-    blits them instead of repainting them, and a new x range still redraws the ticks."""
-    import pyqtgraph as pg
+def test_pen_time_static_layer_is_kept_between_steps_and_curves_are_where_the_data_maps(qtbot, monkeypatch):
+    """A pen step in the same x range repaints the curves over the cached static layer; the range
+    moves 20 pen steps at a time; each curve is where the data maps."""
+    from types import SimpleNamespace
 
-    from explorer.ui.digit.pen_time import PenTimePanel
+    from explorer.ui.digit.pen_time import ClassPlot, PenTimePanel
+    from explorer.ui.digit.plots import CLASS_COLOURS
 
-    app = QtWidgets.QApplication.instance()
+    built = []
+    orig = ClassPlot.paint_static
+    monkeypatch.setattr(ClassPlot, "paint_static", lambda self, p: built.append(self) or orig(self, p))
+    panel = PenTimePanel()
+    qtbot.addWidget(panel)
+    panel.resize(320, 520)
+    panel.show()
+    qtbot.waitExposed(panel)
     rng = np.random.default_rng(5)
     probs = rng.dirichlet(np.ones(10) * 0.3, 80).astype(np.float32)
-    x = np.arange(1, 81, dtype=np.float64)
-    panels = []
-    for cached in (True, False):
-        panel = PenTimePanel()
-        qtbot.addWidget(panel)
-        if not cached:
-            for pi in panel.plots.values():
-                for name in ("left", "bottom"):
-                    pi.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
-        panel.resize(300, 520)
-        panel.show()
-        qtbot.waitExposed(panel)
-        panels.append(panel)
-    cached_panel, plain_panel = panels
-    axis = cached_panel.plots["cnn"].getAxis("bottom")
-    assert axis.cacheMode() == QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-    painted = []
-    orig = pg.AxisItem.paint
-
-    def counted(self, *a):
-        painted.append(self)
-        return orig(self, *a)
-
-    pg.AxisItem.paint = counted
-    try:
-        for t in (30, 31, 32, 45):                       # 45: the x range widens
-            for panel in panels:
-                for key in panel.curves:
-                    panel.curves[key].set_data(x[:t], probs[:t])
-                panel.plots["pen"].setXRange(1, max(20, -(-t // 20) * 20), padding=0.02)
-            painted.clear()
-            qtbot.wait(30)
-            if t in (31, 32):                            # a step in the same range: the cache is blitted
-                assert axis not in painted
-            if t == 45:                                  # a new range: the ticks are drawn again
-                assert axis in painted
-            shown, fresh = _screen_and_fresh(app, cached_panel)
-            np.testing.assert_array_equal(shown, fresh)
-            # the same pixels but the last one of each bottom axis line, which the axis draws one
-            # pixel beyond its own bounds (a cache holds only the item's bounds)
-            a, b = (_screen_and_fresh(app, w)[1] for w in panels)
-            ys, xs = np.nonzero((a != b).any(-1))
-            assert len(ys) <= 2 and len(set(xs.tolist())) <= 1
-            assert a[ys, xs - 1].tolist() == b[ys, xs - 1].tolist() == b[ys, xs].tolist()   # the line's end
-    finally:
-        pg.AxisItem.paint = orig
+    cnn = probs[:, ::-1].copy()
+    cnn[:4] = np.nan
+    spans = []
+    for t in (30, 31, 32, 45):                       # 45: the x range widens
+        frame = SimpleNamespace(steps=t, pen=probs[:t], cnn=cnn[:t], knew_pen=3, knew_cnn=None,
+                                cnn_missing=0, note=None)
+        panel.show_view(frame)
+        built.clear()
+        img = _rgb(panel.plots["pen"].grab().toImage())
+        spans.append(panel.plots["pen"].x_range())
+        if t in (31, 32):
+            assert built == []                           # a step in the same range: the cached layer is kept
+        plot = panel.plots["pen"]
+        k = int(np.argmax(probs[t // 2]))
+        x, y = float(plot.px_x(t // 2 + 1)), float(plot.px_y(probs[t // 2, k]))
+        c = QtGui.QColor(CLASS_COLOURS[k])
+        near = img[round(y) - 1: round(y) + 2, round(x) - 1: round(x) + 2].reshape(-1, 3).tolist()
+        assert [c.red(), c.green(), c.blue()] in near                 # the likeliest class's curve
+    assert spans[0] == spans[1] == spans[2] != spans[3]
+    assert panel.plots["pen"].knew_at == 4.0 and panel.plots["cnn"].knew_at is None
+    assert panel.plots["pen"].tooltip_at(5.0, 0.5).startswith("pen step 5:")
+    assert panel.plots["cnn"].tooltip_at(2.0, 0.5) is None            # not computed yet
 
 
-def test_class_curves_draw_what_qpolygonf_of_qpointf_draws(qtbot):
-    """ClassCurves' shared, refilled polygon draws each class as a polygon built point by point
+def test_class_plot_draws_what_qpolygonf_of_qpointf_draws(qtbot):
+    """ClassPlot's shared, refilled polygon draws each class as a polygon built point by point
     would (runs between NaN gaps, a lone point as a point); a changed class looks different."""
-    from explorer.ui.digit.pen_time import ClassCurves
+    from explorer.ui.digit.pen_time import ClassPlot
     from explorer.ui.digit.plots import CLASS_COLOURS
 
     rng = np.random.default_rng(9)
@@ -498,14 +478,16 @@ def test_class_curves_draw_what_qpolygonf_of_qpointf_draws(qtbot):
     probs[12:15] = np.nan                                       # a gap
     probs[18] = np.nan                                          # row 17 alone: a point
     x = np.arange(1, 41, dtype=np.float64)
-    curves = ClassCurves(CLASS_COLOURS)
-    transform = QtGui.QTransform(8.0, 0, 0, -180.0, 4.0, 190.0)  # x * 8 + 4, 190 - 180 * y
+    plot = ClassPlot(CLASS_COLOURS[0], "pen step")
+    qtbot.addWidget(plot)
+    plot.resize(340, 200)
+    plot.set_span(40)
+    plot.set_data(x, probs, None)
 
     def render(draw) -> QtGui.QImage:
         img = QtGui.QImage(340, 200, QtGui.QImage.Format.Format_RGB32)
         img.fill(QtGui.QColor("white"))
         p = QtGui.QPainter(img)
-        p.setTransform(transform)
         draw(p)
         p.end()
         return img
@@ -514,17 +496,223 @@ def test_class_curves_draw_what_qpolygonf_of_qpointf_draws(qtbot):
         ok = ~np.isnan(y[:, 0])
         runs = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
         for a, b in zip(runs[::2], runs[1::2]):
-            for k, pen in enumerate(curves.pens):
+            for k, pen in enumerate(plot.pens):
                 p.setPen(pen)
+                pts = [QtCore.QPointF(float(plot.px_x(x[i])), float(plot.px_y(y[i, k]))) for i in range(a, b)]
                 if b - a == 1:
-                    p.drawPoint(QtCore.QPointF(float(x[a]), float(y[a, k])))
+                    p.drawPoint(pts[0])
                 else:
-                    p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(float(x[i]), float(y[i, k])) for i in range(a, b)]))
+                    p.drawPolyline(QtGui.QPolygonF(pts))
 
-    curves.set_data(x, probs)
-    opt = QtWidgets.QStyleOptionGraphicsItem()
-    got = render(lambda p: curves.paint(p, opt))
+    got = render(plot.draw_curves)
     assert got == render(lambda p: reference(p, probs))
     other = probs.copy()
     other[:, 3] = other[::-1, 3]
     assert got != render(lambda p: reference(p, other))         # a negative control
+
+
+def _stepwise_and_fresh(qtbot, make, feed, steps):
+    """(the plot after being fed step by step, painting each; a fresh plot fed the last step once)."""
+    plots = []
+    for _ in range(2):
+        plot = make()
+        qtbot.addWidget(plot)
+        plot.resize(420, 240)
+        plot.show()
+        qtbot.waitExposed(plot)
+        plots.append(plot)
+    stepwise, fresh = plots
+    for t in steps:
+        feed(stepwise, t)
+        stepwise.repaint()                        # a paint per pen step, each drawing its new steps only
+    feed(fresh, steps[-1])
+    return _rgb(stepwise.grab().toImage()), _rgb(fresh.grab().toImage()), stepwise
+
+
+def test_class_plot_drawn_step_by_step_equals_one_drawn_at_once(qtbot):
+    """The layer adds each pen step's segments (and those of the CNN's rows filled in late, anywhere):
+    the result is the full drawing, but for a few pixels where a new segment meets an old one."""
+    from explorer.ui.digit.pen_time import ClassPlot
+    from explorer.ui.digit.plots import CLASS_COLOURS
+
+    rng = np.random.default_rng(4)
+    probs = rng.dirichlet(np.ones(10) * 0.5, 38).astype(np.float32)
+    probs = np.cumsum(probs, axis=0) / np.arange(1, 39)[:, None]              # smooth, as readers are
+    x = np.arange(1, 39, dtype=np.float64)
+
+    def feed(plot, t):
+        # a move adds 3 pen steps: the CNN reads the last at once, the two before it a frame later;
+        # the first 12 steps it reads late, from the 12th back, 3 a frame
+        shown = probs[:t].copy()
+        if t < 38:
+            shown[t - 3: t - 1] = np.nan
+        shown[: max(0, min(12, 32 - t))] = np.nan
+        plot.set_span(40)
+        plot.set_data(x[:t], shown, None)
+
+    a, b, _ = _stepwise_and_fresh(qtbot, lambda: ClassPlot(CLASS_COLOURS[0], "pen step"), feed, [*range(2, 39, 3), 38])
+    differ = (a != b).any(-1)
+    assert differ.sum() <= 60, differ.sum()               # joints only: a few pixels of 400 x 200
+    other = probs.copy()
+    other[:, [2, 5]] = other[:, [5, 2]]
+
+    def feed_other(plot, t):
+        plot.set_span(40)
+        plot.set_data(x[:t], other[:t], None)
+
+    _, c, _ = _stepwise_and_fresh(qtbot, lambda: ClassPlot(CLASS_COLOURS[0], "pen step"), feed_other, [38])
+    assert (a != c).any(-1).sum() > 10 * max(differ.sum(), 1)     # a negative control: other curves
+
+
+def test_trajectory_drawn_step_by_step_equals_one_drawn_at_once(qtbot):
+    from explorer.ui.digit.pen_trajectory import TrajectoryPlot
+
+    cloud = np.random.default_rng(3).normal(0, 0.6, (300, 2))
+    a_ = np.linspace(0, 3 * np.pi, 80)
+    path = np.stack([np.cos(a_) * 1.2, np.sin(1.3 * a_)], axis=1)
+
+    def feed(plot, t):
+        if not len(plot.cloud):
+            plot.set_cloud(cloud)
+            plot.set_range(-1.5, 1.5, -1.2, 1.2)
+        plot.show_path(path[:t], path[:1])
+
+    def off_joints(a: np.ndarray, b: np.ndarray, plot: TrajectoryPlot, path: np.ndarray) -> int:
+        """Pixels that differ (beyond antialiasing shades) farther than 3 px from every joint."""
+        ys, xs = np.nonzero((np.abs(a.astype(int) - b) > 40).any(-1))
+        jx, jy = plot.px_x(path[:, 0]), plot.px_y(path[:, 1])
+        near = np.hypot(xs[:, None] + 0.5 - jx[None], ys[:, None] + 0.5 - jy[None]).min(axis=1) <= 3
+        return int((~near).sum())
+
+    a, b, plot = _stepwise_and_fresh(qtbot, TrajectoryPlot, feed, list(range(1, 81)))
+    assert off_joints(a, b, plot, path) == 0              # antialiased joints blend twice: a shade darker
+    undo = path.copy()
+    undo[40:] = undo[40:][::-1]
+
+    def feed_undo(plot, t):                              # an undo: a drawn step changes, all is drawn again
+        feed(plot, t)
+        if t == 80:
+            plot.show_path(undo, path[:1])
+
+    c, d, plot = _stepwise_and_fresh(qtbot, TrajectoryPlot, feed_undo, list(range(1, 81)))
+    assert (c == d).all()                                 # an undo: drawn afresh
+    assert off_joints(a, c, plot, path) > 200             # a negative control: another path
+
+
+def test_the_pen_panels_paint_a_frame_in_one_window_update(qtbot):
+    """Pen time, trajectory and gates fed one frame repaint the window once (as pyqtgraph views,
+    each came in a window update of its own)."""
+    from explorer.session.digits import DigitSession
+    from explorer.session.pen_reader import PenLive
+    from explorer.ui.digit.demo import demo_model, demo_pen_model, seven
+    from explorer.ui.digit.pen_gates import PenGatesPanel
+    from explorer.ui.digit.pen_time import PenTimePanel
+    from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+
+    live, session = PenLive(demo_pen_model()), DigitSession(demo_model())
+    pts = seven()
+    session.begin_stroke(*pts[0])
+
+    done = [1]
+
+    def draw_to(k: int):
+        for x, y in pts[done[0]: k]:
+            session.extend_stroke(x, y)
+        done[0] = k
+        frame = session.compute()
+        live.follow(session, None if frame is None else frame.probs)
+        return live.view()
+    window = QtWidgets.QWidget()
+    qtbot.addWidget(window)
+    row = QtWidgets.QHBoxLayout(window)
+    panels = [PenTimePanel(), PenTrajectoryPanel(), PenGatesPanel()]
+    for p in panels:
+        row.addWidget(p)
+    window.resize(1000, 420)
+    window.show()
+    qtbot.waitExposed(window)
+    updates: list[int] = []
+    painted: set[int] = set()
+    plots = {id(w) for p in panels for w in p.findChildren(QtWidgets.QWidget) if hasattr(w, "paint_data")}
+    assert len(plots) == 4
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+            if ev.type() == QtCore.QEvent.Type.UpdateRequest and obj is window:
+                updates.append(1)
+            elif ev.type() == QtCore.QEvent.Type.Paint and id(obj) in plots:
+                painted.add(id(obj))
+            return False
+
+    spy = Spy()
+    window.installEventFilter(spy)
+    for w in window.findChildren(QtWidgets.QWidget):
+        w.installEventFilter(spy)
+    first = draw_to(len(pts) // 2)
+    for p in panels:                                  # the drawing so far (the panels lay themselves out)
+        p.show_view(first)
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+    frame = draw_to(len(pts) // 2 + 3)                # a pen move later
+    assert frame.steps > first.steps
+    updates.clear()
+    painted.clear()
+    for p in panels:
+        p.show_view(frame)
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+    assert len(updates) == 1 and painted == plots
+
+
+def test_trajectory_range_widens_past_a_path_heading_out(qtbot):
+    """A path leaving the cloud step after step widens the range now and then, not on every
+    step (each widening draws the cloud again); the path always stays inside."""
+    from explorer.ui.digit.pen_trajectory import PenTrajectoryPanel
+
+    panel = PenTrajectoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(360, 320)
+    cloud = np.random.default_rng(2).uniform(-1, 1, (300, 2)).astype(np.float32)
+    out = np.stack([np.linspace(0, 4, 60), np.linspace(0, 3, 60)], axis=1).astype(np.float32)   # heading out
+    ranges = []
+    for t in range(1, 61):
+        frame = _trajectory_frame(t, cloud)
+        frame.xy = out[:t]
+        panel.show_view(frame)
+        (a, b), (c, d) = panel.plot.x_range(), panel.plot.y_range()
+        assert a < out[:t, 0].min() and out[:t, 0].max() < b and c < out[:t, 1].min() and out[:t, 1].max() < d
+        ranges.append((a, b, c, d))
+    changes = sum(r != s for r, s in zip(ranges, ranges[1:]))
+    assert 0 < changes <= 25                       # it left the range on ~45 steps
+
+
+def test_cloud_pixels_blend_as_a_painter_drawing_each_dot(qtbot):
+    """The cloud's numpy blend == a painter drawing every dot over white, one by one (within the
+    painter's rounding at each blend); moved dots differ."""
+    from explorer.ui.digit.pen_trajectory import CLOUD, cloud_pixels, dot_alpha
+
+    rng = np.random.default_rng(6)
+    xy = np.concatenate([rng.normal(40, 6, (300, 2)), rng.uniform(-3, 83, (60, 2))])   # dense, and off the edges
+    dot = dot_alpha(3.0, CLOUD[3])
+    got = cloud_pixels(xy, 80, 70, dot, CLOUD[:3])
+    k = dot.shape[0]
+    sprite = QtGui.QImage(k, k, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    sprite.fill(0)
+    p = QtGui.QPainter(sprite)
+    p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QtCore.Qt.PenStyle.NoPen)
+    p.setBrush(QtGui.QColor(*CLOUD))
+    p.drawEllipse(QtCore.QPointF(k / 2, k / 2), 1.5, 1.5)
+    p.end()
+    ref = QtGui.QImage(80, 70, QtGui.QImage.Format.Format_RGB32)
+    ref.fill(QtGui.QColor("white"))
+    p = QtGui.QPainter(ref)
+    for x, y in np.round(xy - k / 2).astype(int).tolist():
+        p.drawImage(x, y, sprite)
+    p.end()
+    want = _rgb(ref)
+    have = np.stack([(got >> 16) & 255, (got >> 8) & 255, got & 255], axis=-1).astype(int)
+    err = np.abs(have - want)
+    assert (want != 255).any() and err.max() <= 6 and err.mean() < 0.5       # the painter rounds each blend
+    moved = cloud_pixels(xy + 2, 80, 70, dot, CLOUD[:3])
+    assert (moved != got).sum() > 100                                  # a negative control

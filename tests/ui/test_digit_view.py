@@ -36,7 +36,7 @@ def test_panels_show_exactly_the_views_arrays(qtbot, lab, ui, scope):
         panel = lab.layers.panels[sv.stage.name]
         np.testing.assert_array_equal(panel.view.values, sv.maps)
         assert panel.note.text() == sv.note
-        assert panel.view.overlay.isVisible() == (sv.winners is not None)
+        assert panel.view.mask_shown() == (sv.winners is not None)
     assert any(sv.winners is not None for sv in view.stages)
     np.testing.assert_array_equal(lab.prob_panel.bars.probs, view.probs)
     np.testing.assert_array_equal(lab.probabilities(), view.probs)

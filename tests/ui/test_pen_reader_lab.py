@@ -75,10 +75,10 @@ def test_the_pen_page_follows_every_pen_movement(qtbot, lab, ui):
     lab.scheduler.flush()
     t = lab.pen.reader.steps
     assert t > 5
-    curves = lab.pen_time.curves["pen"]
-    assert len(curves.x) == t and curves.x[0] == 1 and np.allclose(curves.y, lab.pen.reader.reading().probs)
-    assert len(lab.pen_trajectory.trail.xy) == t
-    assert lab.pen_gates.pixels.shape[1] == t and lab.pen_gates.image.pixmap().width() == t
+    curves = lab.pen_time.plots["pen"]
+    assert len(curves.steps) == t and curves.steps[0] == 1 and np.allclose(curves.probs, lab.pen.reader.reading().probs)
+    assert len(lab.pen_trajectory.xy) == t
+    assert lab.pen_gates.pixels.shape[1] == t and lab.pen_gates.plot.image_span() == (0, t)
     # the CNN's curve: its reading of the drawing as it was at each step (the last: as it is now)
     frame = lab.current_pen_view()
     assert not np.isnan(frame.cnn).any()
@@ -89,7 +89,7 @@ def test_the_pen_page_follows_every_pen_movement(qtbot, lab, ui):
     # "the digit is" changes what right means
     lab.set_pen_target(int(np.argmax(frame.cnn[-1])))
     assert lab.pen_time.target.currentData() == int(np.argmax(frame.cnn[-1]))
-    assert lab.pen_time.knew["cnn"].isVisible() == (lab.current_pen_view().knew_cnn is not None)
+    assert (lab.pen_time.plots["cnn"].knew_at is not None) == (lab.current_pen_view().knew_cnn is not None)
 
 
 def test_pen_model_picker_and_a_wrong_model(qtbot, lab, ui, model):

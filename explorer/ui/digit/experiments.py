@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from explorer.data.preprocess import resize
 from explorer.engine import Model
@@ -68,7 +68,6 @@ class DigitExperiments(QtCore.QObject):
         self.current_input = current_input
         self._pen_model, self._pen_width = pen_model, pen_width
         self._marked: tuple[Any, ...] | None = None
-        self._map_views: dict[QtCore.QObject, tuple[Any, Any]] = {}
         self.layers: LayerColumn | None = None
         self.kernels: KernelColumn | None = None
         self.edit_panel = EditPanel(session)
@@ -112,7 +111,6 @@ class DigitExperiments(QtCore.QObject):
         session = self.session
         self.layers, self.kernels = layers, kernels
         self._marked = None
-        self._map_views = {}
         layers.cell_clicked.connect(self._on_map_cell)
         for layer, panel in zip(conv_indices(session.model), kernels.panels):
             panel.view.cell_clicked.connect(partial(self._on_kernel_clicked, layer))
@@ -120,10 +118,8 @@ class DigitExperiments(QtCore.QObject):
                              "Shift-click: pick it in the inspector's edit panel to scale or edit it.")
         for st in session.stages:
             if st.kind in ("conv", "relu", "pool"):
-                view = layers.panels[st.name].view
-                view.viewport().installEventFilter(self)
-                self._map_views[view.viewport()] = (st, view)
                 panel = layers.panels[st.name]
+                panel.view.cell_double_clicked.connect(partial(self._on_map_double_clicked, st))
                 panel.setToolTip(panel.toolTip() + "\n\nDouble-click a map: switch its channel off (again: on).")
         self.edit_panel.set_model(session.model)
         self.dream.set_model(session.model)
@@ -134,18 +130,11 @@ class DigitExperiments(QtCore.QObject):
         if stage.kind in ("conv", "relu") and 0 <= conv < len(model.layers) and model.layers[conv].type_name == "Conv2d":
             self.edit_panel.select(conv, channel, 0)
 
-    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
-        """A double-click on a feature map switches its channel off (pyqtgraph's scene drops doubles)."""
-        if (ev.type() == QtCore.QEvent.Type.MouseButtonDblClick and isinstance(ev, QtGui.QMouseEvent)
-                and obj in self._map_views):
-            stage, view = self._map_views[obj]
-            pos = view.box.mapSceneToView(view.mapToScene(ev.position().toPoint()))
-            hit = view.cell_at(pos.x(), pos.y())
-            conv = stage.index - {"conv": 0, "relu": 1, "pool": 2}[stage.kind]
-            if hit is not None and self.session.model.layers[conv].type_name == "Conv2d":
-                self.edit_panel.toggle(conv, hit[0])
-                return True
-        return False
+    def _on_map_double_clicked(self, stage: Any, channel: int, _row: int, _col: int) -> None:
+        """A double-click on a feature map switches its channel off (again: on)."""
+        conv = stage.index - {"conv": 0, "relu": 1, "pool": 2}[stage.kind]
+        if self.session.model.layers[conv].type_name == "Conv2d":
+            self.edit_panel.toggle(conv, channel)
 
     def _on_kernel_clicked(self, layer: int, tile: int, _row: int, _col: int) -> None:
         w = self.session.model.layers[layer].params["weight"]

@@ -1,8 +1,9 @@
 """PenGatesPanel: the pen RNN's gates over pen time, one band per gate, one row per unit.
 
-One pixmap item (built once) shows the latest ``WINDOW`` pen steps of every sigmoid gate
-(LSTM i, f, o; GRU r, z) as bands of one image in 0..1; ticks on top mark stroke starts.
-A pen movement writes the window into a buffer kept between frames and sets it once.
+One image shows the latest ``WINDOW`` pen steps of every sigmoid gate (LSTM i, f, o; GRU r, z)
+as bands of rows in 0..1; ticks on top mark stroke starts. A pen movement writes the window
+into a buffer kept between frames and colours it once; the plot paints the image by hand
+(a PaintedPlot: its update joins the window repaint every other panel is part of).
 """
 
 from __future__ import annotations
@@ -13,21 +14,119 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.digit.pen_trajectory import panel_header
-from explorer.ui.widgets.style import FG, GATE_MAP, MUTED, style_plot
+from explorer.ui.digit.pen_trajectory import dense_ticks, panel_header
+from explorer.ui.widgets.painted_plot import PaintedPlot, argb_table
+from explorer.ui.widgets.style import FG, GATE_MAP
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenView
 
 WINDOW = 160            # pen steps shown (the latest): the cost of a frame does not grow with the drawing
 STEP = 20               # pen steps the axis widens or slides by
+PADDING = 0.01          # room around the x and y ranges, as a fraction of each
+START_SIZE = 7.0        # px: the stroke-start triangles
 BANDS = {"LSTM": ("i", "f", "o"), "GRU": ("r", "z")}
 NAMES = {"i": "input i", "f": "forget f", "o": "output o", "r": "reset r", "z": "update z"}
+WHITE = np.uint32(0xFFFFFFFF)
 TIP = ("Gates of the pen RNN over pen time: one band per gate, one row per hidden unit, one column\n"
        "per pen step (the latest at the right); 0 dark … 1 yellow. LSTM: i input, f forget, o output\n"
        "gate: f ≈ 1 keeps the memory, i ≈ 1 writes to it, o ≈ 1 shows it. GRU: z update gate ≈ 1\n"
        "keeps the old state, r reset gate feeds it to the candidate. Ticks on top: a stroke starts.\n"
        "The axis grows 20 pen steps at a time: empty columns at the right are steps not drawn yet.")
+
+
+def gate_pixels(values: np.ndarray, lut: np.ndarray, gap: int = 0) -> np.ndarray:
+    """(rows, n) gate values in 0..1 (NaN: a gap) -> (rows, n) uint32 0xAARRGGBB through a 256-entry
+    table, as pyqtgraph's levels (0, 1) map them (index = trunc(v * 256) clipped to 0..255);
+    NaN -> ``gap`` (0: transparent)."""
+    gaps = np.isnan(values)
+    idx = np.clip(np.where(gaps, 0.0, values) * np.float32(256.0), 0, 255).astype(np.uint8)
+    return np.where(gaps, np.uint32(gap), lut[idx])
+
+
+class GatesPlot(PaintedPlot):
+    """The bands' image over pen steps (x) and rows (y, top first), stroke starts above them."""
+
+    def __init__(self) -> None:
+        super().__init__("", "pen step", None, TIP)
+        self.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
+        self.values = np.zeros((0, 0), np.float32)     # the rows shown (NaN: gaps), one column a step
+        self.pixels = np.zeros((0, 0), np.uint32)      # the same coloured: 0xffRRGGBB, white in the gaps
+        self._image = QtGui.QImage()
+        self.first_step = 0                            # the pen step of the image's first column
+        self.units = 0                                 # hidden units (rows a band)
+        self.bands: tuple[str, ...] = ()
+        self.starts = np.zeros(0, np.float64)          # pen steps where a stroke starts (shown ones)
+        self._start_brush = QtGui.QBrush(QtGui.QColor(FG))
+        half = START_SIZE / 2
+        self._triangle = QtGui.QPolygonF([QtCore.QPointF(-half, -half), QtCore.QPointF(half, -half),
+                                          QtCore.QPointF(0.0, half)])       # pointing down at the bands
+        self.set_message("draw a digit")
+
+    def set_bands(self, bands: tuple[str, ...], units: int) -> None:
+        """The layout of rows: ``units`` rows a band, a gap of units // 8 (at least 1) between bands."""
+        self.bands, self.units = bands, units
+        gap = max(1, units // 8)
+        rows = len(bands) * units + (len(bands) - 1) * gap
+        self.set_y_ticks([((units + gap) * b + units / 2, g) for b, g in enumerate(bands)])
+        lo, hi = -4.0, float(rows)
+        pad = PADDING * (hi - lo)
+        self.set_y_range(lo - pad, hi + pad, inverted=True)
+
+    def show_columns(self, values: np.ndarray, pixels: np.ndarray, first_step: int, span: int,
+                     starts: np.ndarray) -> None:
+        """The window's rows (values and their colours) from pen step ``first_step`` on, the x axis
+        over ``span`` pen steps from there, stroke starts at pen steps ``starts``."""
+        self.values, self.pixels, self.first_step = values, np.ascontiguousarray(pixels, np.uint32), first_step
+        rows, n = self.pixels.shape
+        self._image = QtGui.QImage(self.pixels.data, n, rows, self.pixels.strides[0], QtGui.QImage.Format.Format_RGB32)
+        self.starts = starts
+        pad = PADDING * span
+        if self.set_x_range(first_step - pad, first_step + span + pad):
+            dense_ticks(self)
+        self.set_message("")
+        self.update()
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        dense_ticks(self)
+
+    def clear(self) -> None:
+        self.values = np.zeros((0, 0), np.float32)
+        self.pixels = np.zeros((0, 0), np.uint32)
+        self._image = QtGui.QImage()
+        self.starts = np.zeros(0, np.float64)
+        self.set_message("draw a digit")
+        self.update()
+
+    def image_span(self) -> tuple[int, int]:
+        """(first, last + 1) pen steps the image covers."""
+        return self.first_step, self.first_step + self.pixels.shape[1]
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        if self._image.isNull():
+            return
+        rows, n = self.pixels.shape
+        x0, x1 = self.px_x(np.array([self.first_step, self.first_step + n], np.float64)).tolist()
+        y0, y1 = self.px_y(np.array([0.0, float(rows)])).tolist()
+        p.drawImage(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), self._image)     # nearest: a cell, a block
+        if len(self.starts):
+            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(self._start_brush)
+            y = float(self.px_y(-1.5))
+            for x in self.px_x(self.starts + 0.5).tolist():
+                p.drawPolygon(self._triangle.translated(x, y))
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        col, row = int(np.floor(x)) - self.first_step, int(np.floor(y))
+        if not (0 <= col < self.values.shape[1] and 0 <= row < self.values.shape[0]):
+            return None
+        v = float(self.values[row, col])
+        if np.isnan(v) or not self.units:
+            return None
+        band, unit = divmod(row, self.units + max(1, self.units // 8))
+        return f"pen step {self.first_step + col + 1} · unit {unit} · {NAMES.get(self.bands[band], self.bands[band])} gate = {v:.3f}"
 
 
 class PenGatesPanel(QtWidgets.QFrame):
@@ -37,28 +136,9 @@ class PenGatesPanel(QtWidgets.QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         head, self.help_button = panel_header("gates over pen time", "gates", compact=True)
-        self.plot = pg.PlotWidget(background="w")
-        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
-        # filling the background, and waited on other threads whenever the machine was busy
-        self.plot.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
-        self.plot.setMinimumSize(120, 100)      # readable; a narrower column folds it into a tab
-        pi = self.plot.getPlotItem()
-        style_plot(pi, "", "pen step", "", TIP, legend=False)
-        pi.setTitle(None)
-        pi.showGrid(x=False, y=False)
-        pi.invertY(True)
-        # coloured here through a packed 32-bit table and shown as a pixmap: the float image with
-        # NaN gaps went through pyqtgraph's NaN search and RGBA lookup inside every paint
-        lut = np.asarray(pg.colormap.get(GATE_MAP).getLookupTable(0.0, 1.0, 256, alpha=False), np.uint32)
-        self.lut = np.asarray(0xFF000000 | (lut[:, 0] << 16) | (lut[:, 1] << 8) | lut[:, 2], np.uint32)
-        self.image = QtWidgets.QGraphicsPixmapItem()
-        self.image.setTransformationMode(QtCore.Qt.TransformationMode.FastTransformation)
-        self.pixels = np.zeros((0, 0), np.uint32)    # what the image shows: 0xAARRGGBB, 0 in the gaps
-        pi.addItem(self.image)
-        self.starts = pg.ScatterPlotItem(size=7, symbol="t", pen=None, brush=pg.mkBrush(FG))
-        pi.addItem(self.starts)
-        self.empty = pg.TextItem("draw a digit", color=MUTED, anchor=(0.5, 0.5))
-        pi.addItem(self.empty)
+        self.plot = GatesPlot()
+        # coloured here through a packed 32-bit table (white in the gaps between bands)
+        self.lut = argb_table(pg.colormap.get(GATE_MAP).getLookupTable(0.0, 1.0, 256, alpha=False))
         legend = QtWidgets.QLabel("0 <span style='background:qlineargradient(x1:0,y1:0,x2:1,y2:0,"
                                   "stop:0 #440154, stop:0.5 #21918c, stop:1 #fde725)'>"
                                   "&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</span> 1")
@@ -73,76 +153,55 @@ class PenGatesPanel(QtWidgets.QFrame):
         lay.addWidget(legend)        # under the plot: the title row fits a 240 px column
         self._buf = np.zeros((0, WINDOW), np.float32)
         self._layout: tuple[str, int] | None = None
-        self._xrange: tuple[int, int] | None = None
-        self.bands: tuple[str, ...] = ()            # the gates shown, top to bottom
         self._starts_key: object = None
+        self._starts = np.zeros(0, np.float64)
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        """The gates shown, top to bottom."""
+        return self.plot.bands
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """What the image shows: 0xffRRGGBB, one column a pen step (white in the gaps)."""
+        return self.plot.pixels
 
     def _set_layout(self, cell: str, hidden: int) -> None:
-        """Bands for this cell and width: the buffer, the y ticks, the view range (once per model)."""
+        """Bands for this cell and width: the buffer, the y ticks, the y range (once per model)."""
         self._layout = (cell, hidden)
-        bands = self.bands = BANDS.get(cell, ())
+        bands = BANDS.get(cell, ())
         gap = max(1, hidden // 8)
         rows = len(bands) * hidden + (len(bands) - 1) * gap
-        self._buf = np.full((rows, WINDOW), np.nan, np.float32)      # NaN rows: the gaps (transparent)
-        ticks = [((hidden + gap) * b + hidden / 2, g) for b, g in enumerate(bands)]
-        pi = self.plot.getPlotItem()
-        left = pi.getAxis("left")
-        left.setTicks([ticks, []])
-        left.setWidth(22)
-        pi.getViewBox().setYRange(-4, rows, padding=0.01)
-        self.empty.setPos(20, rows / 2)
-
-    def _show(self, values: np.ndarray) -> None:
-        self.pixels = px = np.ascontiguousarray(gate_pixels(values, self.lut))
-        rows, n = px.shape
-        img = QtGui.QImage(px, n, rows, px.strides[0], QtGui.QImage.Format.Format_ARGB32_Premultiplied)  # type: ignore[call-overload]  # any buffer; the stub names bytes/memoryview
-        self.image.setPixmap(QtGui.QPixmap.fromImage(img))      # a copy: ``pixels`` may be replaced
+        self._buf = np.full((rows, WINDOW), np.nan, np.float32)      # NaN rows: the gaps
+        self.plot.set_bands(bands, hidden)
 
     def show_view(self, frame: PenView | None) -> None:
         if frame is None or frame.steps == 0:
-            self.image.setPixmap(QtGui.QPixmap())
-            self.pixels = np.zeros((0, 0), np.uint32)
-            self.starts.setData([], [])
+            self.plot.clear()
             self._starts_key = None
-            self.empty.setVisible(True)
             return
         r = frame.reading
         hidden = r.hidden.shape[1]
         if self._layout != (r.cell, hidden):
             self._set_layout(r.cell, hidden)
-        self.empty.setVisible(False)
         t = frame.steps
         lo = max(0, -(-(t - WINDOW) // STEP) * STEP)  # the window slides STEP steps at a time (axis redrawn less)
         n = t - lo
-        bands = BANDS.get(r.cell, ())
         gap = max(1, hidden // 8)
-        for b, g in enumerate(bands):
+        for b, g in enumerate(self.plot.bands):
             top = b * (hidden + gap)
             self._buf[top: top + hidden, :n] = r.gates[g][lo:t].T
-        self._show(self._buf[:, :n])
-        self.image.setPos(float(lo), 0.0)             # one column per pen step, one row per unit
-        # a short drawing is not a sliver at the left; the axis widens 20 pen steps at a time (a new
-        # range regenerates the axis and repaints the whole plot), the columns right of the latest
-        # step wait for the steps to come
+        values = self._buf[:, :n]
+        # a short drawing is not a sliver at the left; the axis widens 20 pen steps at a time, the
+        # columns right of the latest step wait for the steps to come
         span = max(40, -(-n // STEP) * STEP)
-        if (lo, span) != self._xrange:
-            self._xrange = (lo, span)
-            self.plot.getPlotItem().getViewBox().setXRange(lo, lo + span, padding=0.01)
         stroke = r.stroke[lo:t]
         first = np.flatnonzero(np.diff(stroke, prepend=-1 if lo == 0 else r.stroke[lo - 1]) != 0) + lo
         key = (lo, len(first))
         if key != self._starts_key:
             self._starts_key = key
-            self.starts.setData(first + 0.5, np.full(len(first), -1.5))
-
-
-def gate_pixels(values: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """(rows, n) gate values in 0..1 (NaN: a gap) -> (rows, n) uint32 0xAARRGGBB through a 256-entry
-    table, as pyqtgraph's levels (0, 1) map them (index = trunc(v * 256) clipped to 0..255);
-    NaN -> 0 (transparent)."""
-    gaps = np.isnan(values)
-    idx = np.clip(np.where(gaps, 0.0, values) * np.float32(256.0), 0, 255).astype(np.uint8)
-    return np.where(gaps, np.uint32(0), lut[idx])
+            self._starts = first.astype(np.float64)
+        self.plot.show_columns(values, gate_pixels(values, self.lut, int(WHITE)), lo, span, self._starts)
 
 
 def demo() -> PenGatesPanel:

@@ -1,9 +1,11 @@
 """PenTimePanel: both readers' probabilities over pen time, and when each knew.
 
 Two plots sharing the pen-step axis: the pen RNN's probabilities after every pen step (top)
-and the CNN's reading of the drawing as it was at that step (bottom), ten class curves each
-(built once, fed per frame), a dashed line at the first step from which each stays right.
-"The digit is" picks what right means (``target_changed(int)``, -1: each reader's last answer).
+and the CNN's reading of the drawing as it was at that step (bottom), ten class curves each,
+a dashed line at the first step from which each stays right. "The digit is" picks what right
+means (``target_changed(int)``, -1: each reader's last answer). Each plot is a PaintedPlot
+(its update joins the window repaint every other panel is part of): its axes are a cached
+layer, the curves ten polylines drawn per paint from one refilled polygon.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 import pyqtgraph.functions as pgf
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.digit.pen_trajectory import panel_header
+from explorer.ui.digit.data_layer import DataLayer
+from explorer.ui.digit.pen_trajectory import dense_ticks, panel_header
 from explorer.ui.digit.plots import CLASS_COLOURS
+from explorer.ui.widgets.painted_plot import PaintedPlot
 from explorer.ui.widgets.probabilities import WrappedRichLabel
-from explorer.ui.widgets.style import CNN, FG, MUTED, RNN, style_plot
+from explorer.ui.widgets.style import CNN, FG, MUTED, RNN
 
 if TYPE_CHECKING:
     from explorer.session.pen_reader import PenView
@@ -26,96 +29,163 @@ if TYPE_CHECKING:
 TIP = ("Probability of each class over pen time. Top: the pen RNN after every pen step. Bottom:\n"
        "the CNN reading the drawing as it was at that step. Dashed: the first step from which the\n"
        "answer stays right for good ('when did it know?').")
+PADDING = 0.02          # room around the x range, as a fraction of it on each side
+Y_TOP = 1.02            # the y range is 0..Y_TOP: a curve at 1 stays clear of the top edge
+SHORT_RUN = 8           # runs this short are drawn from point lists (a numpy-backed polygon costs ~70 us)
+KNEW_AT = 0.92          # height of the 'knew' label along its line (0: bottom, 1: top)
 
 
-class ClassCurves(pg.GraphicsObject):
-    """Ten class curves as ONE item: ``set_data(x (T,), probs (T, 10))``; NaN rows are gaps.
+class ClassPlot(PaintedPlot):
+    """P(class) of one reader over pen steps: ten curves and the 'knew' line."""
 
-    Ten PlotDataItems cost ten setData calls and ten bounding-rect walks per pen step; this
-    item keeps the arrays and draws ten polylines in one paint. A pen step appends one row (and
-    the CNN's catching up fills a few older ones): only the strip from the first changed row on
-    is repainted, and a paint draws only the points in (and just around) the exposed strip."""
+    def __init__(self, colour: str, bottom: str | None) -> None:
+        super().__init__("", bottom, "P", TIP)
+        self.setMinimumSize(90, 90)
+        self.set_y_range(0.0, Y_TOP)
+        self.set_y_ticks([(0, "0"), (0.5, ".5"), (1, "1")])
+        self.pens = [QtGui.QPen(QtGui.QColor(c), 1.5) for c in CLASS_COLOURS]
+        self.knew_pen = QtGui.QPen(QtGui.QColor(colour), 2, QtCore.Qt.PenStyle.DashLine)
+        self.knew_colour = QtGui.QColor(colour)
+        self.knew_fill = QtGui.QColor(255, 255, 255, 200)
+        self.steps = np.zeros(0, np.float64)                    # x: pen steps (from 1)
+        self.probs = np.zeros((0, len(CLASS_COLOURS)), np.float32)   # (T, 10), NaN rows: not computed yet
+        self.knew_at: float | None = None                       # x of the 'knew' line, None: hidden
+        # the curves drawn so far, kept in an image: a pen step draws its own segments only
+        self.layer = DataLayer()
+        self._drawn = self.probs.copy()                         # what the layer shows
+        self._label: QtGui.QPixmap | None = None
 
-    GROW = 64          # the bounding rect grows in blocks of pen steps (a new rect repaints everything)
-    MARGIN_PX = 4.0    # drawn beyond the exposed strip: its caps and joins fall outside the strip
+    def set_span(self, span: int) -> None:
+        """The x axis over pen steps 1..span."""
+        pad = PADDING * (span - 1)
+        if self.set_x_range(1 - pad, span + pad):
+            dense_ticks(self)
 
-    def __init__(self, colours: list[str], width: float = 1.5) -> None:
-        super().__init__()
-        self.pens = [pg.mkPen(c, width=width) for c in colours]
-        self.x = np.zeros(0, np.float64)
-        self.y = np.zeros((0, len(colours)), np.float32)
-        self._seen = self.y.copy()          # a copy of what was drawn (``y`` may be a view that changes)
-        self._rect = QtCore.QRectF(0, 0, 1, 1)
-        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)      # paint gets the exposed strip
-        self.dirty_from: int | None = None      # first row the last set_data repainted from (None: all)
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        dense_ticks(self)
 
-    def set_data(self, x: np.ndarray, probs: np.ndarray) -> None:
-        first = self._first_changed(x, probs)
-        self.x, self.y = x, probs
-        self._seen = np.array(probs, np.float32, copy=True)
-        if len(x):
-            width = max(float(x[-1] - x[0]), 1.0)
-            rect = QtCore.QRectF(float(x[0]), 0.0, float(np.ceil(width / self.GROW) * self.GROW), 1.0)
-        else:
-            rect = QtCore.QRectF(0.0, 0.0, 1.0, 1.0)
-        if rect != self._rect:
-            self.prepareGeometryChange()
-            self._rect = rect
-            first = None
-        self.dirty_from = first
-        if first is None:
-            self.update()
-        elif first < len(x):
-            a = float(x[max(first - 1, 0)])            # the segment into the first changed point too
-            self.update(QtCore.QRectF(a, 0.0, float(x[-1]) - a, 1.0))
+    def set_data(self, x: np.ndarray, probs: np.ndarray, knew_at: float | None) -> None:
+        self.steps, self.probs, self.knew_at = x, probs, knew_at
+        self.update()
 
-    def _first_changed(self, x: np.ndarray, probs: np.ndarray) -> int | None:
-        """The first row that differs from what is drawn; None: everything (fewer rows, new x)."""
-        n = len(self._seen)
-        if len(probs) < n or len(x) < n or not np.array_equal(x[:n], self.x[:n]):
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        key = (self.x_range(), self.y_range())
+        rows = None if self.layer.stale(self, key) else self._undrawn()
+        if rows is None:                        # new axes, or a step already drawn changed (undo, new drawing)
+            self.layer.reset()
+        if rows is None or rows.any():
+            layer, _ = self.layer.begin(self, key)
+            layer.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)   # antialiased polylines cost ~10x in software
+            n = len(self._drawn)
+            tail = self.probs[max(n - 1, 0):]
+            if rows is not None and n > 0 and not rows[:n].any() and not np.isnan(tail[:, 0]).any():
+                self._draw_span(layer, n - 1, len(self.probs))      # the usual pen step: one short span
+            else:
+                self.draw_curves(layer, rows)
+            layer.end()
+            self._drawn = self.probs.copy()
+        self.layer.blit(p, self)
+        if self.knew_at is not None:
+            r = self.data_rect()
+            x = float(self.px_x(self.knew_at))
+            p.setPen(self.knew_pen)
+            p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+
+    def _undrawn(self) -> np.ndarray | None:
+        """The rows the layer does not show yet (bool per row): the new ones and those computed
+        since (NaN before: the CNN fills in steps it skipped, anywhere in the drawing); None when
+        a row it shows has changed."""
+        old, new = self._drawn, self.probs
+        n = len(old)
+        if len(new) < n:
             return None
-        old, new = self._seen, np.asarray(probs[:n], np.float32)
-        if np.array_equal(old, new, equal_nan=True):
-            return n
-        same = (old == new) | (np.isnan(old) & np.isnan(new))
-        return int(np.flatnonzero(~same.all(axis=1))[0])
+        rows = np.zeros(len(new), bool)
+        rows[n:] = True
+        if np.array_equal(old, new[:n], equal_nan=True):      # the usual pen step: rows added at the end
+            return rows
+        was = np.isnan(old[:, 0])                              # a row is computed whole or not at all
+        if not ((old == new[:n]) | was[:, None]).all():
+            return None
+        rows[:n] = was & ~np.isnan(new[:n, 0])
+        return rows
 
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt)
-        return self._rect
-
-    def paint(self, p: QtGui.QPainter, opt: QtWidgets.QStyleOptionGraphicsItem, *_: object) -> None:
-        if len(self.x) < 1:
+    def draw_curves(self, p: QtGui.QPainter, rows: np.ndarray | None = None) -> None:
+        """The ten curves in pixels; with ``rows`` (bool per row), only their segments that touch
+        those rows (and those rows' lone points): what a layer showing the others lacks."""
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        t = len(self.steps)
+        if t == 0:
             return
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)   # antialiased polylines cost ~10x in software
-        lo, hi = 0, len(self.x)
-        exposed = opt.exposedRect
-        scale = abs(p.transform().m11())
-        if not exposed.isEmpty() and scale > 0:
-            pad = self.MARGIN_PX / scale
-            lo = max(int(np.searchsorted(self.x, exposed.left() - pad)) - 2, 0)
-            hi = min(int(np.searchsorted(self.x, exposed.right() + pad)) + 2, len(self.x))
-        ok = ~np.isnan(self.y[lo:hi, 0])
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))) + lo
-        for a, b in zip(edges[::2], edges[1::2]):                  # finite runs only
-            if b - a == 1:
-                for k, pen in enumerate(self.pens):
-                    p.setPen(pen)
-                    p.drawPoint(QtCore.QPointF(float(self.x[a]), float(self.y[a, k])))
-                continue
-            # one polygon per run, its y column refilled per class (drawPolyline copies nothing
-            # it keeps): one polygon and one numpy view instead of ten of each
-            poly = pgf.create_qpolygonf(b - a)
-            xy = pgf.ndarray_from_qpolygonf(poly)
-            xy[:, 0] = self.x[a:b]
+        ok = ~np.isnan(self.probs[:, 0])
+        todo = np.ones(t, bool) if rows is None else rows
+        seg = ok[:-1] & ok[1:] & (todo[:-1] | todo[1:])                  # segment i -> i + 1
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], seg.astype(np.int8), [0]])))
+        spans = [(a, b + 1) for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)]   # rows a..b
+        alone = ok & todo & ~np.concatenate([[False], ok[:-1]]) & ~np.concatenate([ok[1:], [False]])
+        spans += [(i, i + 1) for i in np.flatnonzero(alone).tolist()]
+        if not spans:
+            return
+        for a, b in spans:
+            self._draw_span(p, a, b)
+
+    def _draw_span(self, p: QtGui.QPainter, a: int, b: int) -> None:
+        """The ten curves over rows a..b - 1 (all computed; one row: a point)."""
+        xs = self.px_x(self.steps[a:b])
+        ys = self.px_y(self.probs[a:b])                                    # (b - a, 10) pixels
+        n = b - a
+        if n == 1:
             for k, pen in enumerate(self.pens):
                 p.setPen(pen)
-                xy[:, 1] = self.y[a:b, k]
+                p.drawPoint(QtCore.QPointF(float(xs[0]), float(ys[0, k])))
+        elif n <= SHORT_RUN:                    # a pen step's few segments: no numpy-backed polygon
+            xl = xs.tolist()
+            for k, pen in enumerate(self.pens):
+                p.setPen(pen)
+                p.drawPolyline([QtCore.QPointF(u, v) for u, v in zip(xl, ys[:, k].tolist(), strict=True)])
+        else:                                   # one polygon, its y column refilled per class
+            poly = pgf.create_qpolygonf(n)
+            xy = pgf.ndarray_from_qpolygonf(poly)
+            xy[:, 0] = xs
+            for k, pen in enumerate(self.pens):
+                p.setPen(pen)
+                xy[:, 1] = ys[:, k]
                 p.drawPolyline(poly)
 
+    def paint_overlay(self, p: QtGui.QPainter) -> None:
+        if self.knew_at is None:
+            return
+        r = self.data_rect()
+        x = float(self.px_x(self.knew_at))
+        if not r.left() <= x <= r.right():
+            return
+        label = self._knew_label()
+        h = label.height() / label.devicePixelRatio()
+        p.drawPixmap(QtCore.QPointF(x + 2, r.bottom() - KNEW_AT * r.height() - h / 2), label)
 
-def _knew_line(colour: str) -> pg.InfiniteLine:
-    return pg.InfiniteLine(angle=90, pen=pg.mkPen(colour, width=2, style=QtCore.Qt.PenStyle.DashLine),
-                           label="knew", labelOpts={"position": 0.92, "color": colour, "fill": (255, 255, 255, 200)})
+    def _knew_label(self) -> QtGui.QPixmap:
+        """'knew' on a translucent white box, drawn once (a text and a blended fill per paint cost ~35 us)."""
+        dpr = self.devicePixelRatioF()
+        if self._label is None or self._label.devicePixelRatio() != dpr:
+            _, w, h = self.texts.get("knew", self.label_font)
+            pm = QtGui.QPixmap(max(1, round((w + 2) * dpr)), max(1, round(h * dpr)))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(self.knew_fill)
+            lp = QtGui.QPainter(pm)
+            lp.setPen(self.knew_colour)
+            lp.setFont(self.label_font)
+            self.texts.draw(lp, 1, 0, "knew", self.label_font)
+            lp.end()
+            self._label = pm
+        return self._label
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        """The two likeliest classes at the pen step under the mouse."""
+        k = int(round(x)) - 1
+        if not 0 <= k < len(self.steps) or np.isnan(self.probs[k]).any():
+            return None
+        top = np.argsort(self.probs[k])[::-1][:2]
+        return f"pen step {k + 1}: " + " · ".join(f"{int(c)}: {100 * float(self.probs[k, c]):.0f} %" for c in top)
 
 
 class PenTimePanel(QtWidgets.QFrame):
@@ -142,41 +212,35 @@ class PenTimePanel(QtWidgets.QFrame):
         target_row.addWidget(is_label)
         target_row.addWidget(self.target)
         target_row.addStretch(1)
-        self.view = pg.GraphicsLayoutWidget()
-        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
-        # filling the background, and waited on other threads whenever the machine was busy
-        self.view.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
-        self.view.setBackground("w")
-        self.view.setMinimumSize(90, 225)      # two readable plots; the folded tabs under it take the rest
-        self.plots: dict[str, pg.PlotItem] = {}
-        self.curves: dict[str, ClassCurves] = {}
-        self.knew: dict[str, pg.InfiniteLine] = {}
-        for row, (key, title, colour) in enumerate((("pen", "pen RNN (the pen)", RNN),
-                                                    ("cnn", "CNN (picture so far)", CNN))):
-            pi = self.view.addPlot(row=row, col=0)
-            style_plot(pi, "", "pen step" if key == "cnn" else "", "P", TIP, legend=False)
-            pi.showGrid(x=False, y=False)      # a grid is drawn by the axes: every curve update would repaint them
-            pi.setTitle(f"<span style='color:{colour}'><b>{title}</b></span>", size="9pt")
-            pi.setYRange(0, 1.02, padding=0)
-            pi.getViewBox().disableAutoRange(pg.ViewBox.YAxis)
-            pi.getAxis("left").setTicks([[(0, "0"), (0.5, ".5"), (1, "1")]])
-            pi.getAxis("left").setWidth(28)
-            self.curves[key] = ClassCurves(CLASS_COLOURS)
-            pi.addItem(self.curves[key])
-            self.knew[key] = _knew_line(colour)
-            pi.addItem(self.knew[key])
-            # a curve strip at y = 0 reaches into the bottom axis (the view widens update rects for
-            # antialiasing): cached, the axis blits that sliver instead of replaying all its ticks
-            for name in ("left", "bottom"):
-                pi.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.plots[key] = pi
-        self.plots["cnn"].setXLink(self.plots["pen"])
+        # the two plots on one white sheet, each under its reader's title in the reader's colour
+        self.view = QtWidgets.QWidget()
+        self.view.setAutoFillBackground(True)
+        pal = self.view.palette()
+        pal.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor("white"))
+        self.view.setPalette(pal)
+        self.view.setMinimumWidth(90)         # two readable plots (their own minimum heights); the folded tabs under it take the rest
+        sheet = QtWidgets.QVBoxLayout(self.view)
+        sheet.setContentsMargins(0, 4, 0, 0)
+        sheet.setSpacing(0)
+        self.plots: dict[str, ClassPlot] = {}
+        self.titles: dict[str, QtWidgets.QLabel] = {}
+        for key, title, colour in (("pen", "pen RNN (the pen)", RNN), ("cnn", "CNN (picture so far)", CNN)):
+            label = QtWidgets.QLabel(f"<span style='color:{colour}; font-size:9pt'><b>{title}</b></span>")
+            label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+            label.setMinimumWidth(1)
+            plot = ClassPlot(colour, "pen step" if key == "cnn" else None)
+            sheet.addWidget(label)
+            sheet.addWidget(plot, 1)
+            self.titles[key], self.plots[key] = label, plot
         self.legend = QtWidgets.QLabel(" ".join(f"<span style='color:{c}'>■</span>{k}" for k, c in enumerate(CLASS_COLOURS)))
         self.legend.setToolTip("curve colour of each class")
         self.legend.setWordWrap(True)
         self.legend.setMinimumWidth(1)
         self.readout = WrappedRichLabel()       # a new text asks for no new layout
         self.readout.setMinimumWidth(1)
+        # it fills its own background (the window colour around it): a new text repaints it alone,
+        # not the splitter, tab pane and window behind it
+        self.readout.setAutoFillBackground(True)
         self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 8)   # new text: no relayout
         self.setToolTip(TIP)
         lay = QtWidgets.QVBoxLayout(self)
@@ -191,6 +255,16 @@ class PenTimePanel(QtWidgets.QFrame):
         self._shown_len = -1
         self.show_view(None)
 
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        # the class key wraps in a narrow column: its lines count in the panel's minimum height, or
+        # a squeezed layout would lay it over the plot's 'pen step' label
+        super().resizeEvent(ev)
+        lay = self.layout()
+        margins = lay.contentsMargins() if lay is not None else QtCore.QMargins()
+        need = self.legend.heightForWidth(max(1, ev.size().width() - margins.left() - margins.right()))
+        if need > 0 and need != self.legend.minimumHeight():
+            self.legend.setMinimumHeight(need)
+
     def set_target(self, target: int | None) -> None:
         i = self.target.findData(-1 if target is None else int(target))
         if i >= 0 and i != self.target.currentIndex():
@@ -199,32 +273,29 @@ class PenTimePanel(QtWidgets.QFrame):
     def show_view(self, frame: PenView | None) -> None:
         t = 0 if frame is None else frame.steps
         if t == 0:
-            for key in self.curves:
-                self.curves[key].set_data(np.zeros(0), np.zeros((0, 10), np.float32))
-                self.knew[key].setVisible(False)
+            for plot in self.plots.values():
+                plot.set_data(np.zeros(0), np.zeros((0, len(CLASS_COLOURS)), np.float32), None)
             note = None if frame is None else frame.note
             self.readout.setText(f"<span style='color:{MUTED}'>{note or 'draw a digit: both readers follow every pen movement'}</span>")
-            self._shown_len = -1
+            if self._shown_len < 0:
+                self._span(20)
             return
         assert frame is not None
         if len(self._x) < t:
             self._x = np.arange(1, max(t, 2 * len(self._x), 64) + 1, dtype=np.float64)   # pen steps count from 1
         x = self._x[:t]
-        for key, probs in (("pen", frame.pen), ("cnn", frame.cnn)):
-            self.curves[key].set_data(x, probs)
-        span = max(20, -(-t // 20) * 20)                # the axis moves in steps of 20 pen steps, not every step
-        if span != self._shown_len:
-            self._shown_len = span
-            self.plots["pen"].setXRange(1, span, padding=0.02)
-        for key, at in (("pen", frame.knew_pen), ("cnn", frame.knew_cnn)):
-            line = self.knew[key]
-            if line.isVisible() != (at is not None):
-                line.setVisible(at is not None)
-            if at is not None and line.value() != at + 1:
-                line.setValue(at + 1)
+        self._span(max(20, -(-t // 20) * 20))          # the axis moves in steps of 20 pen steps, not every step
+        for key, probs, at in (("pen", frame.pen, frame.knew_pen), ("cnn", frame.cnn, frame.knew_cnn)):
+            self.plots[key].set_data(x, probs, None if at is None else float(at + 1))
         text = self._readout(frame)
         if text != self.readout.text():
             self.readout.setText(text)
+
+    def _span(self, span: int) -> None:
+        if span != self._shown_len:
+            self._shown_len = span
+            for plot in self.plots.values():
+                plot.set_span(span)
 
     @staticmethod
     def _readout(frame: PenView) -> str:

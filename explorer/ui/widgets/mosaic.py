@@ -1,15 +1,19 @@
-"""MosaicPanel: C maps of one layer tiled into ONE image item, titled, clickable.
+"""MosaicPanel: C maps of one layer tiled into ONE image, titled, clickable.
 
-One image per layer (not one per map) keeps a frame to a single pixmap upload per panel.
-The tiles are separated by a 1-cell gap and outlined by one static path item.
+One image per layer (not one per map) keeps a frame to a single blit per panel. The tiles
+are separated by a 1-cell gap and outlined by thin grey frames.
 
 Colour is applied here, in numpy, through the colour map's 256-entry table packed as 32-bit
-0xffRRGGBB pixels, and a QGraphicsPixmapItem shows the RGB32 image. Measured on the project
-machine (offscreen raster painter), a float image + LUT becomes an Indexed8 QImage whose
-scaled blit costs ~0.28 ms per panel, an RGBX8888 image ~0.09 ms, an RGB32 one ~0.035 ms;
-the pixmap item also paints without calling Python.
-Overlays (made once): a per-cell mask image (e.g. which inputs won the max-pool) and a
-selection rectangle (the clicked cell, or a receptive field).
+0xffRRGGBB pixels, written into a buffer that a QImage wraps (no copy, no upload): an RGB32
+image is the raster engine's fastest scaled blit (measured on the project machine, an
+Indexed8 image with a LUT cost ~8x, an RGBX8888 one ~2.5x).
+
+Why a plain QWidget and not a pyqtgraph view: a QGraphicsView applies its scene's changes in
+a queued call of its own, so after a pen move each layer map painted in a window update of
+its own (seven in a row); a widget's ``update()`` joins the window repaint every other panel
+is part of. It draws what the view drew: the image scaled with its aspect kept (centred, 2 %
+padding), the tile frames, the pool-winner mask, the selection rectangle and the crossed /
+outlined tiles of the edit panel.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.widgets.colors import LEVELS, diverging
@@ -26,6 +29,10 @@ from explorer.ui.widgets.style import MUTED
 
 GAP = (226, 227, 232, 255)        # between tiles
 MASK = (0, 0, 0, 120)             # darkening of masked cells
+PADDING = 0.02                    # room around the mosaic, as a fraction of its size on each side
+MARGIN = 1                        # px between the widget's edge and that room
+FRAME = (120, 120, 120)           # tile outlines
+SELECTION = (255, 170, 0)         # the selected cell(s) or receptive field
 
 
 def tile_layout(n: int, cols: int, h: int, w: int, gap: int = 1) -> tuple[int, int]:
@@ -40,10 +47,17 @@ def _argb(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(0xFF000000 | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2], np.uint32)
 
 
-class MosaicView(pg.GraphicsLayoutWidget):
-    """The graphics part: tiles maps (C, H, W) into one float32 image with fixed levels."""
+def _premultiplied(rgba: tuple[int, int, int, int]) -> np.uint32:
+    """One colour with alpha -> 0xAARRGGBB premultiplied (QImage.Format_ARGB32_Premultiplied)."""
+    r, g, b, a = rgba
+    return np.uint32((a << 24) | (r * a // 255 << 16) | (g * a // 255 << 8) | (b * a // 255))
+
+
+class MosaicView(QtWidgets.QWidget):
+    """The graphics part: tiles maps (C, H, W) into one image with fixed levels, painted by hand."""
 
     cell_clicked = QtCore.Signal(int, int, int)          # channel, row, col
+    cell_double_clicked = QtCore.Signal(int, int, int)   # the second click of a double-click (not a click)
 
     def __init__(self, n: int, h: int, w: int, cols: int, cmap: pg.ColorMap | None = None,
                  levels: tuple[float, float] = LEVELS, gap: int = 1,
@@ -51,11 +65,10 @@ class MosaicView(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.n, self.h, self.w, self.cols, self.gap = n, h, w, max(1, min(cols, n)), gap
         self.levels = levels
-        self.ci.setContentsMargins(1, 1, 1, 1)
-        self.setBackground(None)
-        # no cached background: its blit (a large image draw, split over Qt's GUI threads) cost more than
-        # filling the background, and waited on other threads whenever the machine was busy
-        self.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
+        # opaque: it fills its background itself (the window colour the panels around it show), so a
+        # new frame repaints this widget alone, not the column, scroll area and tab pane behind it
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent)
         H, W = tile_layout(n, self.cols, h, w, gap)
         self._size = (W, H)
         lut = (cmap or diverging()).getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint32)
@@ -66,48 +79,103 @@ class MosaicView(pg.GraphicsLayoutWidget):
         rows = -(-n // self.cols)
         self._buf = np.full((rows * (h + gap), self.cols * (w + gap)), _argb(np.array([GAP[:3]]))[0], np.uint32)
         self._tiles = self._buf.reshape(rows, h + gap, self.cols, w + gap)[:, :h, :, :w]
-        self._mask = np.zeros((H, W, 4), np.uint8)
-        self.box = self.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
-        self.box.setMenuEnabled(False)
-        # a pixmap item paints in C++ (no Python paint/boundingRect per frame) and an RGB32
-        # image is the raster engine's fast scaled blit (an RGBX8888 image cost ~2.5x more)
-        self.image = QtWidgets.QGraphicsPixmapItem()
-        self.image.setTransformationMode(QtCore.Qt.TransformationMode.FastTransformation)
-        self._upload()
-        self.box.addItem(self.image)
-        self.overlay = pg.ImageItem(self._mask, axisOrder="row-major", autoLevels=False, levels=None)
-        self.overlay.setVisible(False)
-        self.box.addItem(self.overlay)
-        self.box.addItem(self._frames())
-        pen = pg.mkPen((255, 170, 0), width=2.5, cosmetic=True)
-        self.selection = QtWidgets.QGraphicsRectItem()
-        self.selection.setPen(pen)
-        self.selection.setVisible(False)
-        self.selection.setZValue(10)
-        self.box.addItem(self.selection)
-        self.box.setRange(QtCore.QRectF(0, 0, W, H), padding=0.02)
-        self.box.disableAutoRange()
-        self.crossed_marks: QtWidgets.QGraphicsPathItem | None = None    # mark_tiles' items (first call)
-        self.outlined_marks: QtWidgets.QGraphicsPathItem | None = None
-        self.scene().sigMouseClicked.connect(self._on_click)
+        # the images wrap the buffers (painted straight from them: a new frame only rewrites pixels)
+        self._image = QtGui.QImage(self._buf.data, W, H, self._buf.strides[0], QtGui.QImage.Format.Format_RGB32)
+        self._mask = np.zeros_like(self._buf)                   # premultiplied ARGB, 0: clear
+        self._mask_tiles = self._mask.reshape(rows, h + gap, self.cols, w + gap)[:, :h, :, :w]
+        self._mask_image = QtGui.QImage(self._mask.data, W, H, self._mask.strides[0],
+                                        QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        self._mask_shown = False
+        self._selected: QtCore.QRectF | None = None            # in mosaic cells
+        self.frames = QtGui.QPainterPath()                     # every tile's outline, in mosaic cells
+        for c in range(n):
+            y, x = self._origin(c)
+            self.frames.addRect(QtCore.QRectF(x, y, w, h))
+        self.frame_pen = pg.mkPen(FRAME, width=1, cosmetic=True)
+        self.selection_pen = pg.mkPen(SELECTION, width=2.5, cosmetic=True)
+        self.crossed_marks: QtGui.QPainterPath | None = None   # mark_tiles' paths (first call on)
+        self.outlined_marks: QtGui.QPainterPath | None = None
+        self.cross_pen, self.outline_pen = QtGui.QPen(), QtGui.QPen()
+        self._map: tuple[QtCore.QSize, float, float, float] | None = None     # size -> scale, x0, y0
+
+    # -- size --------------------------------------------------------------------------------
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return QtCore.QSize(600, 480)            # what the pyqtgraph view it replaces asked for
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return QtCore.QSize(68, 68)
+
+    def _mapping(self) -> tuple[float, float, float]:
+        """(scale, x0, y0): mosaic cell (x, y) -> widget pixel (x0 + x * scale, y0 + y * scale),
+        the mosaic centred with its aspect kept and PADDING of its size around it."""
+        size = self.size()
+        if self._map is None or self._map[0] != size:
+            W, H = self._size
+            aw, ah = max(size.width() - 2 * MARGIN, 1), max(size.height() - 2 * MARGIN, 1)
+            s = min(aw / (W * (1 + 2 * PADDING)), ah / (H * (1 + 2 * PADDING)))
+            self._map = (QtCore.QSize(size), s, MARGIN + (aw - W * s) / 2, MARGIN + (ah - H * s) / 2)
+        return self._map[1], self._map[2], self._map[3]
 
     def _origin(self, c: int) -> tuple[int, int]:
         r, k = divmod(c, self.cols)
         return r * (self.h + self.gap), k * (self.w + self.gap)
 
+    # -- what is shown -----------------------------------------------------------------------
+    def _scatter(self, tiles: np.ndarray, px: np.ndarray) -> None:
+        """(C, h, w) pixels into the tiles (a strided view of a buffer), all tiles at once."""
+        full, rest = divmod(self.n, self.cols)
+        if full:
+            tiles[:full] = px[: full * self.cols].reshape(full, self.cols, self.h, self.w).transpose(0, 2, 1, 3)
+        if rest:
+            tiles[full, :, :rest] = px[full * self.cols:].transpose(1, 0, 2)
+
+    def show_maps(self, maps: np.ndarray) -> None:
+        """maps: (C, H, W) already scaled to ``levels`` -> colour table -> the image's pixels."""
+        lo, hi = self.levels
+        self.values = np.ascontiguousarray(maps, np.float32)
+        idx = np.clip((self.values - lo) * (255.0 / (hi - lo)) + 0.5, 0, 255).astype(np.uint8)
+        self._scatter(self._tiles, self._lut[idx])             # (C, H, W) 0xffRRGGBB
+        self.update()
+
+    def mosaic_image(self) -> QtGui.QImage:
+        """What the mosaic shows, one pixel per cell (RGB32, a copy)."""
+        return self._image.copy()
+
+    def show_mask(self, mask: np.ndarray | None) -> None:
+        """mask: (C, H, W) bool -> darken those cells (None hides the overlay)."""
+        if mask is None:
+            if self._mask_shown:
+                self._mask_shown = False
+                self.update()
+            return
+        self._scatter(self._mask_tiles, np.where(np.asarray(mask, bool), _premultiplied(MASK), np.uint32(0)))
+        self._mask_shown = True
+        self.update()
+
+    def mask_shown(self) -> bool:
+        return self._mask_shown
+
+    def select(self, channel: int, r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> None:
+        """Outline cells r0..r1 × c0..c1 (inclusive) of tile ``channel``; channel < 0 hides."""
+        if channel < 0:
+            rect = None
+        else:
+            r1 = r0 if r1 is None else r1
+            c1 = c0 if c1 is None else c1
+            y, x = self._origin(channel)
+            rect = QtCore.QRectF(x + c0, y + r0, c1 - c0 + 1, r1 - r0 + 1)
+        if rect != self._selected:
+            self._selected = rect
+            self.update()
+
+    def selected_rect(self) -> QtCore.QRectF | None:
+        """The outlined cells in mosaic cells (x = column, y = row across the tiles), None: none."""
+        return None if self._selected is None else QtCore.QRectF(self._selected)
+
     def mark_tiles(self, crossed: Iterable[int], outlined: Iterable[int],
                    cross_pen: QtGui.QPen, outline_pen: QtGui.QPen) -> None:
         """Cross out the tiles ``crossed`` and outline the tiles ``outlined`` (tiles out of range
-        are skipped); the two path items are made on the first call, with these pens."""
-        if self.crossed_marks is None or self.outlined_marks is None:
-            self.crossed_marks = QtWidgets.QGraphicsPathItem()
-            self.crossed_marks.setZValue(20)
-            self.box.addItem(self.crossed_marks)
-            self.outlined_marks = QtWidgets.QGraphicsPathItem()
-            self.outlined_marks.setZValue(20)
-            self.outlined_marks.setPen(outline_pen)
-            self.box.addItem(self.outlined_marks)
-            self.crossed_marks.setPen(cross_pen)
+        are skipped), with these pens; new marks replace the old ones."""
         off, other = QtGui.QPainterPath(), QtGui.QPainterPath()
         for c in crossed:
             if 0 <= c < self.n:
@@ -121,59 +189,36 @@ class MosaicView(pg.GraphicsLayoutWidget):
             if 0 <= c < self.n:
                 y, x = self._origin(c)
                 other.addRect(QtCore.QRectF(x, y, self.w, self.h))
-        self.crossed_marks.setPath(off)
-        self.outlined_marks.setPath(other)
+        self.crossed_marks, self.outlined_marks = off, other
+        self.cross_pen, self.outline_pen = QtGui.QPen(cross_pen), QtGui.QPen(outline_pen)
+        self.update()
 
-    def _frames(self) -> QtWidgets.QGraphicsPathItem:
-        path = QtGui.QPainterPath()
-        for c in range(self.n):
-            y, x = self._origin(c)
-            path.addRect(QtCore.QRectF(x, y, self.w, self.h))
-        item = QtWidgets.QGraphicsPathItem(path)
-        item.setPen(pg.mkPen((120, 120, 120), width=1, cosmetic=True))
-        item.setZValue(5)
-        return item
-
-    def show_maps(self, maps: np.ndarray) -> None:
-        """maps: (C, H, W) already scaled to ``levels`` -> colour table -> one setImage."""
-        lo, hi = self.levels
-        self.values = np.ascontiguousarray(maps, np.float32)
-        idx = np.clip((self.values - lo) * (255.0 / (hi - lo)) + 0.5, 0, 255).astype(np.uint8)
-        px = self._lut[idx]                                       # (C, H, W) 0xffRRGGBB
-        full, rest = divmod(self.n, self.cols)
-        if full:
-            self._tiles[:full] = px[: full * self.cols].reshape(full, self.cols, self.h, self.w).transpose(0, 2, 1, 3)
-        if rest:
-            self._tiles[full, :, :rest] = px[full * self.cols:].transpose(1, 0, 2)
-        self._upload()
-
-    def _upload(self) -> None:
+    # -- painting ----------------------------------------------------------------------------
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        s, x0, y0 = self._mapping()
         W, H = self._size
-        img = QtGui.QImage(self._buf.data, W, H, self._buf.strides[0], QtGui.QImage.Format.Format_RGB32)
-        self.image.setPixmap(QtGui.QPixmap.fromImage(img))      # a copy: the buffer is reused
+        target = QtCore.QRectF(x0, y0, W * s, H * s)
+        p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
+        p.drawImage(target, self._image)                       # nearest neighbour: one cell, one block
+        if self._mask_shown:
+            p.drawImage(target, self._mask_image)
+        # the outlines in mosaic cells, their pens cosmetic (pixel widths)
+        p.setTransform(QtGui.QTransform(s, 0.0, 0.0, s, x0, y0))
+        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        p.setPen(self.frame_pen)
+        p.drawPath(self.frames)
+        if self._selected is not None:
+            p.setPen(self.selection_pen)
+            p.drawRect(self._selected)
+        if self.crossed_marks is not None and self.outlined_marks is not None:
+            p.setPen(self.cross_pen)
+            p.drawPath(self.crossed_marks)
+            p.setPen(self.outline_pen)
+            p.drawPath(self.outlined_marks)
+        p.end()
 
-    def show_mask(self, mask: np.ndarray | None) -> None:
-        """mask: (C, H, W) bool -> darken those cells (None hides the overlay)."""
-        if mask is None:
-            self.overlay.setVisible(False)
-            return
-        for c in range(self.n):
-            y, x = self._origin(c)
-            self._mask[y:y + self.h, x:x + self.w] = np.where(mask[c][..., None], MASK, 0)
-        self.overlay.setImage(self._mask, autoLevels=False)
-        self.overlay.setVisible(True)
-
-    def select(self, channel: int, r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> None:
-        """Outline cells r0..r1 × c0..c1 (inclusive) of tile ``channel``; channel < 0 hides."""
-        if channel < 0:
-            self.selection.setVisible(False)
-            return
-        r1 = r0 if r1 is None else r1
-        c1 = c0 if c1 is None else c1
-        y, x = self._origin(channel)
-        self.selection.setRect(QtCore.QRectF(x + c0, y + r0, c1 - c0 + 1, r1 - r0 + 1))
-        self.selection.setVisible(True)
-
+    # -- mouse -------------------------------------------------------------------------------
     def cell_at(self, x: float, y: float) -> tuple[int, int, int] | None:
         """Mosaic coordinates -> (channel, row, col), None in a gap or outside."""
         if x < 0 or y < 0:
@@ -185,18 +230,35 @@ class MosaicView(pg.GraphicsLayoutWidget):
             return None
         return c, ir, ic
 
-    def _on_click(self, ev: MouseClickEvent) -> None:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
-            return
-        pos = self.box.mapSceneToView(ev.scenePos())
-        hit = self.cell_at(pos.x(), pos.y())
-        if hit is not None:
-            self.cell_clicked.emit(*hit)
+    def mosaic_at(self, pos: QtCore.QPointF) -> tuple[float, float]:
+        """Widget position -> mosaic coordinates (x = column, y = row across the tiles)."""
+        s, x0, y0 = self._mapping()
+        return (pos.x() - x0) / s, (pos.y() - y0) / s
 
-    def scene_pos_of(self, channel: int, row: int, col: int) -> QtCore.QPointF:
-        """Centre of a cell in scene coordinates (tests click there)."""
+    def pos_of(self, channel: int, row: int, col: int) -> QtCore.QPointF:
+        """Centre of a cell in widget coordinates (tests click there)."""
+        s, x0, y0 = self._mapping()
         y, x = self._origin(channel)
-        return self.box.mapViewToScene(QtCore.QPointF(x + col + 0.5, y + row + 0.5))
+        return QtCore.QPointF(x0 + (x + col + 0.5) * s, y0 + (y + row + 0.5) * s)
+
+    def mousePressEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            hit = self.cell_at(*self.mosaic_at(ev.position()))
+            if hit is not None:
+                self.cell_clicked.emit(*hit)
+                ev.accept()
+                return
+        super().mousePressEvent(ev)
+
+    def mouseDoubleClickEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        # Qt's default would press again: a double-click is one click and one double-click
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            hit = self.cell_at(*self.mosaic_at(ev.position()))
+            if hit is not None:
+                self.cell_double_clicked.emit(*hit)
+                ev.accept()
+                return
+        super().mouseDoubleClickEvent(ev)
 
 
 class MosaicPanel(QtWidgets.QFrame):
@@ -210,6 +272,9 @@ class MosaicPanel(QtWidgets.QFrame):
         self.title = QtWidgets.QLabel(f"<b>{title}</b>")
         self.note = QtWidgets.QLabel("")
         self.note.setStyleSheet(f"color: {MUTED};")
+        # the scale note changes with the drawing: it fills its own background (the window colour
+        # around it), so a new note repaints the label alone, not the panel and column behind it
+        self.note.setAutoFillBackground(True)
         # the title may shrink (it is elided by the layout); the scale note keeps its full width
         self.title.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.note.setSizePolicy(QtWidgets.QSizePolicy.Policy.Minimum, QtWidgets.QSizePolicy.Policy.Preferred)
