@@ -120,7 +120,7 @@ class DigitLab(QtWidgets.QWidget):
         self.canvas = DigitCanvas(self.session)
         # a panel that raises never stops the next frames: said in the status, selection dropped
         self.render_guard = RenderGuard(self._render, self.status.emit, self._drop_selection)
-        self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self)
+        self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self, at_once=True)
         self.pen_scheduler = LatestFrame(self._render_pen, fps=30, parent=self)   # the CNN over pen time, catching up
         self._make_actions()
         self._build()
