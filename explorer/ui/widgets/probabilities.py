@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.ui.widgets.painted_plot import TextCache
 from explorer.ui.widgets.style import MUTED
 
 TOP = QtGui.QColor(200, 40, 40)
@@ -15,6 +16,7 @@ SECOND = QtGui.QColor(230, 140, 120)
 OTHER = QtGui.QColor(170, 175, 190)
 COMPACT_BELOW = 250        # px: a shorter panel puts the call-out beside the bars
 TRACK = QtGui.QColor(236, 237, 242)
+TOP_TEXT, SECOND_TEXT, RUNNER_UP = QtGui.QColor("#c82828"), QtGui.QColor("#d9826f"), QtGui.QColor("#666666")
 GHOST_PEN = QtGui.QPen(QtGui.QColor(40, 40, 40), 1.5, QtCore.Qt.PenStyle.DashLine)
 # combined once: a Python enum "|" costs microseconds, and a paint used twenty of them
 RIGHT_MIDDLE = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
@@ -160,6 +162,100 @@ class WrappedRichLabel(QtWidgets.QWidget):
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         paint_document(self, self.doc)
 
+Run = tuple[str, float, bool, "QtGui.QColor | None"]     # text, point size, bold, colour (None: the text's)
+
+
+class CallOut(QtWidgets.QWidget):
+    """Lines of text runs in a few sizes on a common baseline, hand-painted as RichLabel draws the
+    same spans (left, vertically centred): a new value costs a few cached QStaticTexts and asks
+    for no layout; its size hint comes from ``templates`` (the widest values it will show), so
+    it changes only when the templates do (the compact arrangement), not with the numbers."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: list[list[Run]] = []
+        self._hint = QtCore.QSize(0, 0)
+        self._fonts: dict[tuple[float, bool], QtGui.QFont] = {}
+        self._cache = TextCache()
+
+    def _font(self, size: float, bold: bool) -> QtGui.QFont:
+        key = (size, bold)
+        font = self._fonts.get(key)
+        if font is None:
+            font = QtGui.QFont(self.font())
+            font.setPointSizeF(size)
+            if bold:
+                font.setWeight(QtGui.QFont.Weight.DemiBold)
+            font = self._fonts[key] = font
+        return font
+
+    def _measure(self, lines: list[list[Run]]) -> tuple[float, list[tuple[float, float]]]:
+        """-> (width, [(ascent, descent) per line])."""
+        width, rows = 0.0, []
+        for line in lines:
+            w, asc, desc = 0.0, 0.0, 0.0
+            for text, size, bold, _ in line:
+                fm = QtGui.QFontMetricsF(self._font(size, bold))
+                w += fm.horizontalAdvance(text)
+                asc, desc = max(asc, fm.ascent()), max(desc, fm.descent())
+            width = max(width, w)
+            rows.append((asc, desc))
+        return width, rows
+
+    def set_templates(self, templates: list[list[list[Run]]]) -> None:
+        """The widest contents it will show (each a list of lines): its size hint covers them all."""
+        w = h = 0.0
+        for lines in templates:
+            tw, rows = self._measure(lines)
+            w, h = max(w, tw), max(h, sum(a + d + 1 for a, d in rows))
+        hint = QtCore.QSize(int(np.ceil(w)), int(np.ceil(h)))
+        if hint != self._hint:
+            self._hint = hint
+            self.updateGeometry()
+
+    def set_lines(self, lines: list[list[Run]]) -> None:
+        if lines == self._lines:
+            return
+        self._lines = lines
+        self.update()
+
+    def text(self) -> str:
+        """The plain text shown (one line per line)."""
+        return "\n".join("".join(run[0] for run in line) for line in self._lines).replace("\u00a0", " ")
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return self._hint
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return self._hint
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() == QtCore.QEvent.Type.FontChange:
+            self._fonts.clear()
+        super().changeEvent(ev)
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        if not self._lines:
+            return
+        _, rows = self._measure(self._lines)
+        cr = QtCore.QRectF(self.contentsRect())
+        y = cr.y() + max((cr.height() - sum(a + d + 1 for a, d in rows)) / 2, 0.0)
+        p = QtGui.QPainter(self)
+        p.setClipRect(cr)
+        text = self.palette().color(self.foregroundRole())
+        for line, (asc, desc) in zip(self._lines, rows):
+            x = cr.x()
+            for s, size, bold, colour in line:
+                font = self._font(size, bold)
+                fm = QtGui.QFontMetricsF(font)
+                p.setFont(font)
+                p.setPen(text if colour is None else colour)
+                st, w, _ = self._cache.get(s, font)
+                p.drawStaticText(QtCore.QPointF(x, y + asc - fm.ascent()), st)
+                x += w
+            y += asc + desc + 1
+        p.end()
+
 
 class ProbabilityBars(QtWidgets.QWidget):
     """One horizontal bar per class, label on the left, percentage on the right."""
@@ -170,6 +266,7 @@ class ProbabilityBars(QtWidgets.QWidget):
         self.probs: np.ndarray | None = None
         self.ghost: np.ndarray | None = None      # the unedited network's answer, beside an edited one's
         self.setMinimumHeight(12 * len(labels))
+        self._text = TextCache()
 
     def set_probs(self, probs: np.ndarray | None) -> None:
         self.probs = None if probs is None else np.asarray(probs, np.float32).copy()
@@ -192,10 +289,11 @@ class ProbabilityBars(QtWidgets.QWidget):
         ghost = None if self.ghost is None else self.ghost.tolist()
         text = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
         p.setPen(text)
+        font, cache = p.font(), self._text
         top, h = row * 0.18, row * 0.64
         for i, label in enumerate(self.labels):
             y = i * row
-            p.drawText(QtCore.QRectF(0, y, lab_w - 6, row), RIGHT_MIDDLE, label)
+            cache.draw(p, lab_w - 6, y + row / 2, label, font, RIGHT_MIDDLE)
             p.fillRect(QtCore.QRectF(lab_w, y + top, bar_w, h), TRACK)
             if probs is None:
                 continue
@@ -207,7 +305,7 @@ class ProbabilityBars(QtWidgets.QWidget):
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
                 p.drawRect(QtCore.QRectF(lab_w, y + top + 1, bar_w * ghost[i], h - 2))
                 p.setPen(text)
-            p.drawText(QtCore.QRectF(lab_w + bar_w + 4, y, pct_w, row), LEFT_MIDDLE, f"{100 * v:.1f} %")
+            cache.draw(p, lab_w + bar_w + 4, y + row / 2, f"{100 * v:.1f} %", font, LEFT_MIDDLE)
         p.end()
 
 
@@ -219,15 +317,16 @@ class ProbabilityPanel(QtWidgets.QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         self.labels = labels or [str(i) for i in range(10)]
-        self.first = RichLabel()
+        self.first = CallOut()
         self.first.setObjectName("topGuess")
-        self.second = RichLabel()
+        self.second = CallOut()
         self.second.setObjectName("secondGuess")
         self.bars = ProbabilityBars(self.labels)
         self.setToolTip("The network's answer: softmax of the last layer, one probability per\n"
                         "class (they sum to 100 %). The two most likely classes are called out.")
         self.compact = False       # short: the call-out sits beside the bars, in smaller type
         self._probs: np.ndarray | None = None
+        self._sized_for = 0.0                      # the type scale the call-outs' size hints are for
         self.head = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
         self.head.addWidget(self.first, 3)
         self.head.addWidget(self.second, 2, QtCore.Qt.AlignmentFlag.AlignBottom)
@@ -260,18 +359,31 @@ class ProbabilityPanel(QtWidgets.QFrame):
         self._probs = probs
         self.bars.set_probs(probs)
         k = 0.6 if self.compact else 1.0           # type sizes in the compact arrangement
+        if k != self._sized_for:                   # the widest texts each call-out will show
+            self._sized_for = k
+            widest = max(self.labels, key=len)
+            self.first.set_templates([self._first(widest, 1.0, k), self._empty(k)])
+            self.second.set_templates([self._second(widest, 1.0, k)])
         if probs is None:
-            self.first.setText(f"<span style='font-size:{24 * k:.0f}pt; color:{MUTED}'>draw a digit</span>")
-            self.second.setText("")
+            self.first.set_lines(self._empty(k))
+            self.second.set_lines([])
             return
         a, b = np.argsort(-probs)[:2]
-        self.first.setText(
-            f"<span style='font-size:{40 * k:.0f}pt; font-weight:600; color:#c82828'>{self.labels[a]}</span>"
-            f"<span style='font-size:{20 * k:.0f}pt'>&nbsp;{100 * probs[a]:.1f}&nbsp;%</span>")
-        self.second.setText(
-            f"<span style='font-size:{11 * min(1.0, k + 0.2):.0f}pt; color:#666'>runner-up</span><br>"
-            f"<span style='font-size:{20 * k:.0f}pt; font-weight:600; color:#d9826f'>{self.labels[b]}</span>"
-            f"<span style='font-size:{13 * k:.0f}pt'>&nbsp;{100 * probs[b]:.1f}&nbsp;%</span>")
+        self.first.set_lines(self._first(self.labels[a], float(probs[a]), k))
+        self.second.set_lines(self._second(self.labels[b], float(probs[b]), k))
+
+    @staticmethod
+    def _empty(k: float) -> list[list[Run]]:
+        return [[("draw a digit", round(24 * k), False, QtGui.QColor(MUTED))]]
+
+    @staticmethod
+    def _first(label: str, p: float, k: float) -> list[list[Run]]:
+        return [[(label, round(40 * k), True, TOP_TEXT), (f"\u00a0{100 * p:.1f}\u00a0%", round(20 * k), False, None)]]
+
+    @staticmethod
+    def _second(label: str, p: float, k: float) -> list[list[Run]]:
+        return [[("runner-up", round(11 * min(1.0, k + 0.2)), False, RUNNER_UP)],
+                [(label, round(20 * k), True, SECOND_TEXT), (f"\u00a0{100 * p:.1f}\u00a0%", round(13 * k), False, None)]]
 
 
 def demo() -> ProbabilityPanel:

@@ -1,0 +1,108 @@
+"""The prediction's call-outs and the keep bar's unsure offer: they look as before and a new value
+as the pen moves lays out nothing (no widget of the window moves or resizes)."""
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+
+def ink_box(img: QtGui.QImage, background: QtGui.QColor) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels that differ from the background."""
+    a = np.frombuffer(img.convertToFormat(QtGui.QImage.Format.Format_RGB32).constBits(), np.uint32)
+    a = a.reshape(img.height(), -1)[:, :img.width()]
+    ys, xs = np.nonzero(a != np.uint32(background.rgb() & 0xFFFFFFFF))
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
+CASES = [
+    ([[("8", 40, True, QtGui.QColor("#c82828")), ("\u00a095.3\u00a0%", 20, False, None)]],
+     "<span style='font-size:40pt; font-weight:600; color:#c82828'>8</span>"
+     "<span style='font-size:20pt'>&nbsp;95.3&nbsp;%</span>"),
+    ([[("runner-up", 11, False, QtGui.QColor("#666666"))],
+      [("3", 20, True, QtGui.QColor("#d9826f")), ("\u00a01.2\u00a0%", 13, False, None)]],
+     "<span style='font-size:11pt; color:#666'>runner-up</span><br>"
+     "<span style='font-size:20pt; font-weight:600; color:#d9826f'>3</span>"
+     "<span style='font-size:13pt'>&nbsp;1.2&nbsp;%</span>"),
+]
+
+
+@pytest.mark.parametrize("lines,html", CASES)
+def test_call_out_draws_what_the_rich_text_drew(qtbot, lines, html):
+    from explorer.ui.widgets.probabilities import CallOut, RichLabel
+    rich, out = RichLabel(), CallOut()
+    for w in (rich, out):
+        qtbot.addWidget(w)
+        w.setAutoFillBackground(True)
+        w.resize(240, 130)
+    rich.setText(html)
+    out.set_templates([lines])
+    out.set_lines(lines)
+    bg = out.palette().color(QtGui.QPalette.ColorRole.Window)
+    a, b = ink_box(rich.grab().toImage(), bg), ink_box(out.grab().toImage(), bg)
+    assert all(abs(x - y) <= 3 for x, y in zip(a, b)), (a, b)      # the same text, in the same place
+    colour = lines[-1][0][3]
+    img = out.grab().toImage()
+    reds = [img.pixelColor(x, y) for x in range(b[0], b[2]) for y in range(b[1], b[3])]
+    assert any(abs(c.red() - colour.red()) < 30 and abs(c.green() - colour.green()) < 30 for c in reds)
+    assert out.text().replace("\n", "") == "".join(r[0] for line in lines for r in line).replace("\u00a0", " ")
+
+
+def test_prediction_values_change_without_a_layout(qtbot):
+    from explorer.ui.widgets.probabilities import ProbabilityPanel
+    panel = ProbabilityPanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    hints = (panel.first.sizeHint(), panel.second.sizeHint())
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        p = rng.dirichlet(np.ones(10) * 0.3).astype(np.float32)
+        panel.set_probs(p)
+        a, b = np.argsort(-p)[:2]
+        assert panel.first.text() == f"{a} {100 * p[a]:.1f} %"
+        assert f"{b} {100 * p[b]:.1f} %" in panel.second.text()
+        assert (panel.first.sizeHint(), panel.second.sizeHint()) == hints
+    panel.set_probs(None)
+    assert panel.first.text() == "draw a digit" and panel.first.sizeHint() == hints[0]
+    panel.resize(420, 180)                              # compact: smaller type, new hints
+    QtWidgets.QApplication.processEvents()
+    assert panel.compact and panel.first.sizeHint().height() < hints[0].height()
+
+
+def test_the_unsure_offer_swaps_in_place_without_moving_anything(qtbot, digit_lab):
+    keeper = digit_lab.keeper
+    digit_lab.resize(1280, 720)
+    digit_lab.show()
+    qtbot.waitExposed(digit_lab)
+    moved: list[str] = []
+
+    class Watch(QtCore.QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() in (QtCore.QEvent.Type.Move, QtCore.QEvent.Type.Resize) and obj.isWidgetType() \
+                    and obj.isVisible():
+                moved.append(type(obj).__name__)
+            return False
+    watch = Watch()
+    app = QtWidgets.QApplication.instance()
+    sure = np.eye(10)[3] * 0.9 + 0.01
+    unsure = np.full(10, 0.05)
+    unsure[5] = 0.55
+    keeper.show_probs(unsure)                          # each page shown once: both polished
+    keeper.show_probs(sure)
+    QtWidgets.QApplication.processEvents()
+    app.installEventFilter(watch)
+    try:
+        for k in range(4):
+            unsure[5] = 0.45 + 0.03 * k
+            keeper.show_probs(unsure)
+            QtWidgets.QApplication.processEvents()
+            assert keeper.unsure.isVisible() and "5" in keeper.unsure_text.text()
+            keeper.show_probs(sure)
+            QtWidgets.QApplication.processEvents()
+            assert not keeper.unsure.isVisible()
+    finally:
+        app.removeEventFilter(watch)
+    # the offer and the header swap in one slot: the page shown gets its size, nothing else moves
+    assert set(moved) <= {"QFrame", "QLabel", "ElidedLabel", "QComboBox", "QToolButton"}, moved
+    assert keeper.head_stack.isVisible()
