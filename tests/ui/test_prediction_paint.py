@@ -106,3 +106,38 @@ def test_the_unsure_offer_swaps_in_place_without_moving_anything(qtbot, digit_la
     # the offer and the header swap in one slot: the page shown gets its size, nothing else moves
     assert set(moved) <= {"QFrame", "QLabel", "ElidedLabel", "QComboBox", "QToolButton"}, moved
     assert keeper.head_stack.isVisible()
+
+
+@pytest.mark.parametrize("width", [4.0, 18.0, 40.0])
+def test_a_pen_move_repaints_only_where_its_ink_went(qtbot, digit_lab, width):
+    """The canvas asks to repaint the rectangle of the pen's last segment; every pixel that move
+    changed on the ink layer lies inside it (and it is far smaller than the canvas)."""
+    canvas = digit_lab.canvas
+    canvas.pen_width = width
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    sq = canvas.square()
+    side = int(round(sq.width() * canvas.devicePixelRatioF()))
+
+    def send(kind, x, y, button, buttons):
+        pos = QtCore.QPointF(canvas.from_ref(x, y))
+        ev = QtGui.QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button, buttons, QtCore.Qt.KeyboardModifier.NoModifier)
+        QtWidgets.QApplication.sendEvent(canvas, ev)
+
+    send(QtCore.QEvent.Type.MouseButtonPress, 100, 100, left, left)
+    rng = np.random.default_rng(1)
+    x, y = 100.0, 100.0
+    for _ in range(8):
+        before = canvas._ink_layer(side).copy()
+        x, y = float(np.clip(x + rng.normal(0, 25), 10, 270)), float(np.clip(y + rng.normal(0, 25), 10, 270))
+        send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
+        rect = canvas._new_ink_rect()
+        after = canvas._ink_layer(side)
+        a = np.frombuffer(before.constBits(), np.uint32).reshape(side, -1)[:, :side]
+        b = np.frombuffer(after.constBits(), np.uint32).reshape(side, -1)[:, :side]
+        ys, xs = np.nonzero(a != b)
+        assert len(xs)                                          # the move drew something
+        k = sq.width() / side
+        inside = [rect.contains(int(sq.left() + c * k), int(sq.top() + r * k)) for r, c in zip(ys, xs)]
+        assert all(inside)
+        assert rect.width() * rect.height() < 0.5 * canvas.width() * canvas.height()
+    send(QtCore.QEvent.Type.MouseButtonRelease, x, y, left, none)

@@ -112,7 +112,7 @@ class DigitCanvas(QtWidgets.QWidget):
         if not ev.buttons() & QtCore.Qt.MouseButton.LeftButton:
             return
         self.session.extend_stroke(*self.to_ref(ev.position()))
-        self.update()
+        self.update(self._new_ink_rect())
         self.drawing_changed.emit()
 
     def mouseReleaseEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
@@ -122,6 +122,21 @@ class DigitCanvas(QtWidgets.QWidget):
         self.update()
         self.drawing_changed.emit()
         self.stroke_finished.emit()
+
+    def _new_ink_rect(self) -> QtCore.QRect:
+        """The widget pixels the pen's last segment can touch (the whole canvas when erasing):
+        a move repaints only that, the rest of the ink layer is already on screen."""
+        pts = self.session.live_points
+        if pts is None or len(pts) < 2:
+            return self.rect()
+        sq = self.square()
+        k = sq.width() / REF
+        reach = self.session.live_width * k / 2.0 + 2.0          # round cap, antialiasing
+        (ax, ay), (bx, by) = pts[-2].tolist(), pts[-1].tolist()
+        x0, x1 = sq.left() + min(ax, bx) * k - reach, sq.left() + max(ax, bx) * k + reach
+        y0, y1 = sq.top() + min(ay, by) * k - reach, sq.top() + max(ay, by) * k + reach
+        return QtCore.QRect(QtCore.QPoint(int(np.floor(x0)), int(np.floor(y0))),
+                            QtCore.QPoint(int(np.ceil(x1)), int(np.ceil(y1)))).intersected(self.rect())
 
     def dragEnterEvent(self, ev: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt)
         if ev.mimeData().hasUrls() or ev.mimeData().hasImage():

@@ -18,9 +18,6 @@ COMPACT_BELOW = 250        # px: a shorter panel puts the call-out beside the ba
 TRACK = QtGui.QColor(236, 237, 242)
 TOP_TEXT, SECOND_TEXT, RUNNER_UP = QtGui.QColor("#c82828"), QtGui.QColor("#d9826f"), QtGui.QColor("#666666")
 GHOST_PEN = QtGui.QPen(QtGui.QColor(40, 40, 40), 1.5, QtCore.Qt.PenStyle.DashLine)
-# combined once: a Python enum "|" costs microseconds, and a paint used twenty of them
-RIGHT_MIDDLE = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
-LEFT_MIDDLE = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
 
 
 def paint_document(widget: QtWidgets.QWidget, doc: QtGui.QTextDocument) -> None:
@@ -162,6 +159,31 @@ class WrappedRichLabel(QtWidgets.QWidget):
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         paint_document(self, self.doc)
 
+class FontTexts:
+    """QStaticText per text in one font (a TextCache without its per-call font key and alignment
+    flags, which cost more than the drawing in a paint of twenty labels)."""
+
+    def __init__(self) -> None:
+        self._key = ""
+        self._items: dict[str, tuple[QtGui.QStaticText, float, float]] = {}
+
+    def get(self, text: str, font: QtGui.QFont) -> tuple[QtGui.QStaticText, float, float]:
+        hit = self._items.get(text)
+        if hit is None:
+            key = font.key()
+            if key != self._key or len(self._items) > 4096:
+                self._key, self._items = key, {}
+            st = QtGui.QStaticText(text)
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            st.prepare(QtGui.QTransform(), font)
+            size = st.size()
+            hit = self._items[text] = (st, size.width(), size.height())
+        return hit
+
+    def clear(self) -> None:
+        self._items = {}
+
+
 Run = tuple[str, float, bool, "QtGui.QColor | None"]     # text, point size, bold, colour (None: the text's)
 
 
@@ -175,19 +197,22 @@ class CallOut(QtWidgets.QWidget):
         super().__init__(parent)
         self._lines: list[list[Run]] = []
         self._hint = QtCore.QSize(0, 0)
-        self._fonts: dict[tuple[float, bool], QtGui.QFont] = {}
+        self._fonts: dict[tuple[float, bool], tuple[QtGui.QFont, float, float]] = {}   # font, ascent, descent
         self._cache = TextCache()
+        # it fills its own background: a repaint does not paint the panels behind it first
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
-    def _font(self, size: float, bold: bool) -> QtGui.QFont:
+    def _font(self, size: float, bold: bool) -> tuple[QtGui.QFont, float, float]:
         key = (size, bold)
-        font = self._fonts.get(key)
-        if font is None:
+        hit = self._fonts.get(key)
+        if hit is None:
             font = QtGui.QFont(self.font())
             font.setPointSizeF(size)
             if bold:
                 font.setWeight(QtGui.QFont.Weight.DemiBold)
-            font = self._fonts[key] = font
-        return font
+            fm = QtGui.QFontMetricsF(font)
+            hit = self._fonts[key] = (font, fm.ascent(), fm.descent())
+        return hit
 
     def _measure(self, lines: list[list[Run]]) -> tuple[float, list[tuple[float, float]]]:
         """-> (width, [(ascent, descent) per line])."""
@@ -195,9 +220,9 @@ class CallOut(QtWidgets.QWidget):
         for line in lines:
             w, asc, desc = 0.0, 0.0, 0.0
             for text, size, bold, _ in line:
-                fm = QtGui.QFontMetricsF(self._font(size, bold))
-                w += fm.horizontalAdvance(text)
-                asc, desc = max(asc, fm.ascent()), max(desc, fm.descent())
+                font, a, d = self._font(size, bold)
+                w += self._cache.get(text, font)[1]
+                asc, desc = max(asc, a), max(desc, d)
             width = max(width, w)
             rows.append((asc, desc))
         return width, rows
@@ -235,23 +260,24 @@ class CallOut(QtWidgets.QWidget):
         super().changeEvent(ev)
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        p.fillRect(ev.rect(), self.palette().color(self.backgroundRole()))
         if not self._lines:
+            p.end()
             return
         _, rows = self._measure(self._lines)
         cr = QtCore.QRectF(self.contentsRect())
         y = cr.y() + max((cr.height() - sum(a + d + 1 for a, d in rows)) / 2, 0.0)
-        p = QtGui.QPainter(self)
         p.setClipRect(cr)
         text = self.palette().color(self.foregroundRole())
         for line, (asc, desc) in zip(self._lines, rows):
             x = cr.x()
             for s, size, bold, colour in line:
-                font = self._font(size, bold)
-                fm = QtGui.QFontMetricsF(font)
+                font, a, _ = self._font(size, bold)
                 p.setFont(font)
                 p.setPen(text if colour is None else colour)
                 st, w, _ = self._cache.get(s, font)
-                p.drawStaticText(QtCore.QPointF(x, y + asc - fm.ascent()), st)
+                p.drawStaticText(QtCore.QPointF(x, y + asc - a), st)
                 x += w
             y += asc + desc + 1
         p.end()
@@ -266,11 +292,18 @@ class ProbabilityBars(QtWidgets.QWidget):
         self.probs: np.ndarray | None = None
         self.ghost: np.ndarray | None = None      # the unedited network's answer, beside an edited one's
         self.setMinimumHeight(12 * len(labels))
-        self._text = TextCache()
+        self._text = FontTexts()
+        # it fills its own background: a repaint does not paint the panels behind it first
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def set_probs(self, probs: np.ndarray | None) -> None:
         self.probs = None if probs is None else np.asarray(probs, np.float32).copy()
         self.update()
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() == QtCore.QEvent.Type.FontChange:
+            self._text.clear()
+        super().changeEvent(ev)
 
     def set_ghost(self, probs: np.ndarray | None) -> None:
         """Outline bars at these probabilities (the unedited network); None hides them."""
@@ -279,6 +312,7 @@ class ProbabilityBars(QtWidgets.QWidget):
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
+        p.fillRect(ev.rect(), self.palette().color(self.backgroundRole()))
         n = len(self.labels)
         row = self.height() / n
         fm = p.fontMetrics()
@@ -289,11 +323,13 @@ class ProbabilityBars(QtWidgets.QWidget):
         ghost = None if self.ghost is None else self.ghost.tolist()
         text = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
         p.setPen(text)
-        font, cache = p.font(), self._text
+        font, get = p.font(), self._text.get
+        draw, point = p.drawStaticText, QtCore.QPointF
         top, h = row * 0.18, row * 0.64
         for i, label in enumerate(self.labels):
             y = i * row
-            cache.draw(p, lab_w - 6, y + row / 2, label, font, RIGHT_MIDDLE)
+            st, w, th = get(label, font)
+            draw(point(lab_w - 6 - w, y + (row - th) / 2), st)          # right-aligned, centred
             p.fillRect(QtCore.QRectF(lab_w, y + top, bar_w, h), TRACK)
             if probs is None:
                 continue
@@ -305,7 +341,8 @@ class ProbabilityBars(QtWidgets.QWidget):
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
                 p.drawRect(QtCore.QRectF(lab_w, y + top + 1, bar_w * ghost[i], h - 2))
                 p.setPen(text)
-            cache.draw(p, lab_w + bar_w + 4, y + row / 2, f"{100 * v:.1f} %", font, LEFT_MIDDLE)
+            st, w, th = get(f"{100 * v:.1f} %", font)
+            draw(point(lab_w + bar_w + 4, y + (row - th) / 2), st)
         p.end()
 
 
