@@ -35,7 +35,22 @@ def paint_document(widget: QtWidgets.QWidget, doc: QtGui.QTextDocument) -> None:
     p.end()
 
 
-class RichLabel(QtWidgets.QWidget):
+class _FontFollower:
+    """The document takes the widget's font only when it changed: setDefaultFont lays the whole
+    document out again (half a millisecond), and a live label's text changes on every pen move."""
+
+    doc: QtGui.QTextDocument
+    _font_key: str = ""
+
+    def _use_font(self) -> None:
+        font = self.font()  # type: ignore[attr-defined]  # a QWidget's
+        key = font.key()
+        if key != self._font_key:
+            self._font_key = key
+            self.doc.setDefaultFont(font)
+
+
+class RichLabel(_FontFollower, QtWidgets.QWidget):
     """A one-paragraph rich-text label drawn as QLabel draws it (left, vertically centred, no
     margins), whose new text asks for a new layout only when its size hint changes.
 
@@ -58,7 +73,7 @@ class RichLabel(QtWidgets.QWidget):
         if html == self._text:
             return
         self._text = html
-        self.doc.setDefaultFont(self.font())
+        self._use_font()
         self.doc.setHtml(html)
         if html:
             size = self.doc.size()
@@ -83,7 +98,7 @@ class RichLabel(QtWidgets.QWidget):
         paint_document(self, self.doc)
 
 
-class WrappedRichLabel(QtWidgets.QWidget):
+class WrappedRichLabel(_FontFollower, QtWidgets.QWidget):
     """A word-wrapped rich-text label drawn as QLabel draws it (left, vertically centred, no
     margins), whose new text asks for a new layout only when its height at its width changes.
 
@@ -117,7 +132,7 @@ class WrappedRichLabel(QtWidgets.QWidget):
         if html == self._text:
             return
         self._text = html
-        self.doc.setDefaultFont(self.font())
+        self._use_font()
         self.doc.setHtml(html)
         self._wrap()
         self.update()
