@@ -114,6 +114,7 @@ class DigitLab(QtWidgets.QWidget):
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
         self.view: DigitView | None = None
         self._layers_view: DigitView | None = None      # the frame the layer maps show
+        self._saliency_blank = False                    # the saliency panel shows zeros already
         self.last_error: str | None = None
         self.gallery: GalleryWindow | None = None
         self._pending_splits: list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]] = []
@@ -624,7 +625,10 @@ class DigitLab(QtWidgets.QWidget):
         if view.ghost is not None or self.prob_panel.bars.ghost is not None:
             self.prob_panel.bars.set_ghost(view.ghost)          # the unedited model's answer while edited
         self.experiments.render(view)
-        self._render_pen()
+        if self.middle_tabs.currentIndex() == 1:
+            self._render_pen()
+        else:             # behind its page the pen RNN reads the move once this frame has painted
+            self.pen_scheduler.submit(self.session.version)
 
     def _show_layers(self, force: bool = False) -> None:
         """The layer maps get the frame while their page is shown (or ``force``): behind the pen
@@ -664,9 +668,12 @@ class DigitLab(QtWidgets.QWidget):
 
     def _show_saliency(self, view: DigitView) -> None:
         if view.saliency is None:
-            self.saliency_panel.view.show_maps(np.zeros((1, 28, 28), np.float32))
+            if not self._saliency_blank:       # blanked once, not on every frame while off
+                self._saliency_blank = True
+                self.saliency_panel.view.show_maps(np.zeros((1, 28, 28), np.float32))
             self.canvas.set_overlay(None)
             return
+        self._saliency_blank = False
         self.saliency_panel.view.show_maps(view.saliency[None])
         tip = self.saliency_panel.toolTip().split("\n\nscale")[0]
         self.saliency_panel.setToolTip(f"{tip}\n\nscale ±{view.saliency_scale:.3g}")
