@@ -141,3 +141,39 @@ def test_a_pen_move_repaints_only_where_its_ink_went(qtbot, digit_lab, width):
         assert all(inside)
         assert rect.width() * rect.height() < 0.5 * canvas.width() * canvas.height()
     send(QtCore.QEvent.Type.MouseButtonRelease, x, y, left, none)
+
+
+def test_bars_repaint_only_the_rows_that_changed(qtbot):
+    from explorer.ui.widgets.probabilities import ProbabilityBars
+    bars = ProbabilityBars([str(i) for i in range(10)])
+    qtbot.addWidget(bars)
+    bars.resize(340, 200)
+    bars.show()
+    qtbot.waitExposed(bars)
+    p = np.full(10, 0.01, np.float32)
+    p[7], p[1] = 0.81, 0.11                           # a clear winner and runner-up
+    bars.set_probs(p)
+    QtWidgets.QApplication.processEvents()
+    regions = []
+
+    class Watch(QtCore.QObject):
+        def eventFilter(self, obj, ev):
+            if obj is bars and ev.type() == QtCore.QEvent.Type.Paint:
+                regions.append(ev.region().boundingRect())
+            return False
+    watch = Watch()
+    bars.installEventFilter(watch)
+    q = p.copy()
+    q[3], q[7] = 0.03, 0.79                           # rows 3 and 7 change, the rest shows the same
+    bars.set_probs(q)
+    QtWidgets.QApplication.processEvents()
+    row = bars.height() / 10
+    assert regions and all(r.top() >= 3 * row - 2 and r.bottom() <= 8 * row + 2 for r in regions)
+    assert not any(r.contains(5, int(0.5 * row)) for r in regions)      # row 0 untouched
+    regions.clear()
+    bars.set_probs(q.copy())                          # the same answer: nothing to repaint
+    QtWidgets.QApplication.processEvents()
+    assert regions == []
+    bars.set_probs(None)                              # and back to empty: every row
+    QtWidgets.QApplication.processEvents()
+    assert regions and regions[-1].height() >= bars.height() - 2

@@ -299,7 +299,10 @@ class CallOut(QtWidgets.QWidget):
 
 
 class ProbabilityBars(QtWidgets.QWidget):
-    """One horizontal bar per class, label on the left, percentage on the right."""
+    """One horizontal bar per class, label on the left, percentage on the right.
+
+    The labels and empty tracks are drawn once into a pixmap (again after a resize, or a new font
+    or palette); a new answer repaints only the rows whose bar, colour or text changed."""
 
     def __init__(self, labels: list[str], parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -308,46 +311,104 @@ class ProbabilityBars(QtWidgets.QWidget):
         self.ghost: np.ndarray | None = None      # the unedited network's answer, beside an edited one's
         self.setMinimumHeight(12 * len(labels))
         self._text = FontTexts()
+        self._static: QtGui.QPixmap | None = None
+        self._rows: list[tuple[object, ...]] = []  # what each row shows (see _row_states)
         # it fills its own background: a repaint does not paint the panels behind it first
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
+    def _geometry(self) -> tuple[float, float, float, float]:
+        """-> (row height, label column, percentage column, bar length) in pixels."""
+        fm = self.fontMetrics()
+        lab_w, pct_w = fm.horizontalAdvance("00") + 8, fm.horizontalAdvance("100.0 %") + 8
+        return self.height() / len(self.labels), lab_w, pct_w, max(self.width() - lab_w - pct_w, 10)
+
+    def _row_states(self) -> list[tuple[object, ...]]:
+        """Per row what it shows: (bar pixels, colour, text, ghost pixels), on the pixel grid."""
+        if self.probs is None:
+            return [()] * len(self.labels)
+        _, _, _, bar_w = self._geometry()
+        probs = self.probs.tolist()
+        order = np.argsort(-self.probs).tolist()
+        ghost = None if self.ghost is None else self.ghost.tolist()
+        return [(round(bar_w * v * 4), 0 if i == order[0] else 1 if i == order[1] else 2, f"{100 * v:.1f} %",
+                 None if ghost is None else round(bar_w * ghost[i] * 4)) for i, v in enumerate(probs)]
+
+    def _changed(self) -> None:
+        """Repaint the rows whose state changed."""
+        rows = self._row_states()
+        if len(rows) != len(self._rows):
+            self._rows = rows
+            self.update()
+            return
+        row = self.height() / len(self.labels)
+        for i, (a, b) in enumerate(zip(rows, self._rows)):
+            if a != b:
+                self.update(0, int(i * row) - 1, self.width(), int(np.ceil(row)) + 3)
+        self._rows = rows
+
     def set_probs(self, probs: np.ndarray | None) -> None:
         self.probs = None if probs is None else np.asarray(probs, np.float32).copy()
-        self.update()
-
-    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
-        if ev.type() == QtCore.QEvent.Type.FontChange:
-            self._text.clear()
-        super().changeEvent(ev)
+        self._changed()
 
     def set_ghost(self, probs: np.ndarray | None) -> None:
         """Outline bars at these probabilities (the unedited network); None hides them."""
         self.ghost = None if probs is None else np.asarray(probs, np.float32).copy()
-        self.update()
+        self._changed()
 
-    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        p = QtGui.QPainter(self)
-        p.fillRect(ev.rect(), self.palette().color(self.backgroundRole()))
-        n = len(self.labels)
-        row = self.height() / n
-        fm = p.fontMetrics()
-        lab_w, pct_w = fm.horizontalAdvance("00") + 8, fm.horizontalAdvance("100.0 %") + 8
-        bar_w = max(self.width() - lab_w - pct_w, 10)
-        probs = None if self.probs is None else self.probs.tolist()
-        order = np.argsort(-self.probs).tolist() if self.probs is not None else []
-        ghost = None if self.ghost is None else self.ghost.tolist()
-        text = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
-        p.setPen(text)
-        font, get = p.font(), self._text.get
-        draw, point = p.drawStaticText, QtCore.QPointF
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange):
+            self._text.clear()
+            self._static = None
+            self._rows = []
+        super().changeEvent(ev)
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        self._static = None
+        self._rows = self._row_states()
+        super().resizeEvent(ev)
+
+    def _static_layer(self) -> QtGui.QPixmap:
+        """Background, labels and empty tracks at this size."""
+        dpr = self.devicePixelRatioF()
+        pix = self._static
+        if pix is not None and pix.size() == self.size() * dpr:
+            return pix
+        pix = QtGui.QPixmap(self.size() * dpr)
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(self.palette().color(self.backgroundRole()))
+        p = QtGui.QPainter(pix)
+        p.setFont(self.font())
+        p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        row, lab_w, _, bar_w = self._geometry()
         top, h = row * 0.18, row * 0.64
         for i, label in enumerate(self.labels):
             y = i * row
-            st, w, th = get(label, font)
-            draw(point(lab_w - 6 - w, y + (row - th) / 2), st)          # right-aligned, centred
+            st, w, th = self._text.get(label, self.font())
+            p.drawStaticText(QtCore.QPointF(lab_w - 6 - w, y + (row - th) / 2), st)     # right-aligned, centred
             p.fillRect(QtCore.QRectF(lab_w, y + top, bar_w, h), TRACK)
-            if probs is None:
-                continue
+        p.end()
+        self._static = pix
+        return pix
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        p.drawPixmap(0, 0, self._static_layer())
+        if self.probs is None:
+            p.end()
+            return
+        n = len(self.labels)
+        row, lab_w, _, bar_w = self._geometry()
+        r = ev.rect()
+        first, last = max(int(r.top() / row) - 1, 0), min(int(r.bottom() / row) + 1, n - 1)
+        probs = self.probs.tolist()
+        order = np.argsort(-self.probs).tolist()
+        ghost = None if self.ghost is None else self.ghost.tolist()
+        text = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        p.setPen(text)
+        font, get = self.font(), self._text.get
+        top, h = row * 0.18, row * 0.64
+        for i in range(first, last + 1):
+            y = i * row
             v = probs[i]
             colour = TOP if i == order[0] else SECOND if i == order[1] else OTHER
             p.fillRect(QtCore.QRectF(lab_w, y + top, bar_w * v, h), colour)
@@ -357,7 +418,7 @@ class ProbabilityBars(QtWidgets.QWidget):
                 p.drawRect(QtCore.QRectF(lab_w, y + top + 1, bar_w * ghost[i], h - 2))
                 p.setPen(text)
             st, w, th = get(f"{100 * v:.1f} %", font)
-            draw(point(lab_w + bar_w + 4, y + (row - th) / 2), st)
+            p.drawStaticText(QtCore.QPointF(lab_w + bar_w + 4, y + (row - th) / 2), st)
         p.end()
 
 
