@@ -145,3 +145,28 @@ def test_resize_preserves_mean_when_shrinking_and_is_smooth_when_growing():
     assert np.allclose(small[0, 0], img[:3, :3].mean(), atol=1e-5)
     grown = resize(np.array([[0.0, 1.0]], np.float32), 1, 4)
     assert np.all(np.diff(grown[0]) >= 0) and grown[0, 0] == 0 and grown[0, -1] == 1
+
+
+def test_finish_equals_pasting_into_the_whole_field_then_averaging_blocks():
+    """The fast finish (block sums over the output pixels the box covers) against the plain
+    reference: coverage pasted centred into the 112×112 field, then the mean of every 4×4 block."""
+    from explorer.data import preprocess as pp
+
+    def reference(d2, r):
+        s = pp.SUPERSAMPLE
+        cov = np.clip(r + 0.5 - np.sqrt(d2), 0.0, 1.0).astype(np.float32)
+        field = pp._paste_centred(cov, pp.FIELD * s, unit=s)
+        return np.clip(field.reshape(pp.FIELD, s, pp.FIELD, s).mean(axis=(1, 3)), 0.0, 1.0)[None]
+
+    rng = np.random.default_rng(0)
+    for shape in [(5, 7), (81, 54), (54, 81), (112, 112), (130, 40), (3, 140)]:
+        d2 = (rng.random(shape) * 12).astype(np.float32) ** 2
+        d2[rng.random(shape) < 0.3] = np.inf                   # far from every segment
+        r = float(rng.uniform(2, 8))
+        got, want = pp._finish(d2, r), reference(d2, r)
+        assert got.shape == (1, 28, 28) and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    # a negative control: a wider pen is another picture
+    assert not np.allclose(pp._finish(d2, r + 0.5), reference(d2, r), atol=1e-6)
+    with pytest.raises(EmptyDrawing):
+        pp._finish(np.full((6, 6), np.inf, np.float32), 3.0)
