@@ -64,6 +64,9 @@ class DigitCanvas(QtWidgets.QWidget):
         self._layer_state: DrawingState | None = None           # the committed DrawingState it shows
         self._layer_live = (-1, 0)                 # (stroke_count, points of it painted)
         self.setAcceptDrops(True)
+        # it paints every pixel (the margin beside the square in the window's colour): a stroke's
+        # repaint does not paint the column and the window behind it first
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setMinimumSize(200, 200)
         self.setCursor(QtCore.Qt.CursorShape.CrossCursor)
         sp = QtWidgets.QSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
@@ -296,6 +299,11 @@ class DigitCanvas(QtWidgets.QWidget):
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
         sq = self.square()
+        margin = QtGui.QRegion(ev.rect()).subtracted(QtGui.QRegion(sq.toAlignedRect()))
+        if not margin.isEmpty():
+            window = self.palette().color(QtGui.QPalette.ColorRole.Window)
+            for r in margin:
+                p.fillRect(r, window)
         dpr = self.devicePixelRatioF()
         layer = self._ink_layer(max(int(round(sq.width() * dpr)), 1))
         p.drawImage(sq, layer)

@@ -20,6 +20,7 @@ from explorer.session.digits import DigitSession
 from explorer.session.drawing import REF
 
 UNSURE = 0.6
+UNSURE_BG = "#fff4e0"                   # the unsure offer's background
 DIGIT_KEYS = {getattr(QtCore.Qt.Key, f"Key_{d}"): d for d in range(10)}
 
 
@@ -27,10 +28,13 @@ class ElidedLabel(QtWidgets.QWidget):
     """One line of plain text, elided on the right when narrow; a new text repaints it and asks
     for no layout (its size hint is one line of any text)."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, background: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._text = ""
+        self._background = QtGui.QColor(background)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
+        # it fills its own background (its frame's colour): a new text paints nothing behind it
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def text(self) -> str:
         return self._text
@@ -48,6 +52,7 @@ class ElidedLabel(QtWidgets.QWidget):
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
+        p.fillRect(ev.rect(), self._background)
         p.setPen(self.palette().color(self.foregroundRole()))
         r = self.contentsRect()
         p.drawText(r, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter,
@@ -100,10 +105,10 @@ class KeepBar(QtWidgets.QWidget):
             self.buttons.append(b)
 
         self.unsure = QtWidgets.QFrame()
-        self.unsure.setStyleSheet("QFrame { background: #fff4e0; border-radius: 3px; }")
+        self.unsure.setStyleSheet(f"QFrame {{ background: {UNSURE_BG}; border-radius: 3px; }}")
         ul = QtWidgets.QHBoxLayout(self.unsure)
         ul.setContentsMargins(4, 2, 4, 2)
-        self.unsure_text = ElidedLabel()           # a new percentage asks for no new layout
+        self.unsure_text = ElidedLabel(UNSURE_BG)           # a new percentage asks for no new layout
         self.unsure_label = QtWidgets.QComboBox()
         self.unsure_label.addItems([str(d) for d in range(10)])
         self.unsure_label.setToolTip("What you meant to write")

@@ -55,6 +55,22 @@ def _rect(r: tuple[float, float, float, float] | None) -> QtCore.QRectF | None:
     return None if r is None else QtCore.QRectF(*r)
 
 
+class _LeftColumn(QtWidgets.QWidget):
+    """The left column: keeps the canvas's height to a ceiling that follows the column's size.
+
+    Its own resizeEvent, not an event filter: a Python filter on it was called for every event
+    the column gets, a paint behind each canvas stroke among them."""
+
+    def __init__(self, canvas: DigitCanvas) -> None:
+        super().__init__()
+        self._canvas = canvas
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        # a ceiling, not a fixed height: a fixed one kept the window from getting smaller
+        self._canvas.setMaximumHeight(max(200, int(min(self.width() - 8, self.height() * 0.58))))
+
+
 class DigitLab(QtWidgets.QWidget):
     """The Digits tab. ``probabilities()`` -> (10,) float32, or None while the canvas is empty."""
 
@@ -217,8 +233,7 @@ class DigitLab(QtWidgets.QWidget):
             toggles.addWidget(box)
         toggles.addStretch(1)
 
-        left = self.left = QtWidgets.QWidget()
-        left.installEventFilter(self)
+        left = self.left = _LeftColumn(self.canvas)
         lv = QtWidgets.QVBoxLayout(left)
         lv.setContentsMargins(4, 4, 4, 4)
         lv.addWidget(tools)
@@ -341,12 +356,6 @@ class DigitLab(QtWidgets.QWidget):
             old.deleteLater()
         self.kernels = KernelColumn(self.session.model)
         self.right_tabs.insertTab(1, scrolled(self.kernels), "kernels")
-
-    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
-        if obj is self.left and ev.type() == QtCore.QEvent.Type.Resize:
-            # a ceiling, not a fixed height: a fixed one kept the window from getting smaller
-            self.canvas.setMaximumHeight(max(200, int(min(self.left.width() - 8, self.left.height() * 0.58))))
-        return False
 
     # -- public API ---------------------------------------------------------------------
     @property
