@@ -177,3 +177,38 @@ def test_bars_repaint_only_the_rows_that_changed(qtbot):
     bars.set_probs(None)                              # and back to empty: every row
     QtWidgets.QApplication.processEvents()
     assert regions and regions[-1].height() >= bars.height() - 2
+
+
+@pytest.mark.parametrize("page", [0, 1])
+def test_what_partial_repaints_leave_on_screen_equals_a_full_repaint(qtbot, digit_lab, ui, page):
+    """After a stroke drawn move by move (each repainting only what it changed: the canvas's new
+    segment, the changed bar rows, opaque widgets without their parents), the window on screen
+    is pixel for pixel what painting it whole gives."""
+    lab = digit_lab
+    lab.middle_tabs.setCurrentIndex(page)
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    canvas = lab.canvas
+
+    def send(kind, x, y, button, buttons):
+        pos = QtCore.QPointF(canvas.from_ref(x, y))
+        ev = QtGui.QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button, buttons, QtCore.Qt.KeyboardModifier.NoModifier)
+        QtWidgets.QApplication.sendEvent(canvas, ev)
+
+    t = np.linspace(0, 2 * np.pi, 30)
+    pts = np.stack([140 + 50 * np.sin(2 * t), 140 + 80 * np.sin(t)], axis=1)
+    send(QtCore.QEvent.Type.MouseButtonPress, *pts[0], left, left)
+    for x, y in pts[1:]:
+        send(QtCore.QEvent.Type.MouseMove, x, y, none, left)
+        qtbot.wait(20)                                   # each move painted on its own
+    qtbot.waitUntil(lambda: not lab.scheduler.timer.isActive(), timeout=2000)
+    qtbot.wait(100)
+
+    def rgb(img):
+        img = img.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        return np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), -1)[:, :img.width()].copy()
+    screen = rgb(lab.screen().grabWindow(lab.winId()).toImage())
+    full = rgb(lab.grab().toImage())
+    assert screen.shape == full.shape
+    assert (screen != full).sum() == 0
+    assert len(np.unique(full)) > 20                     # a real picture: ink, bars, maps
+    send(QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)

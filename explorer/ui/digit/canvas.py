@@ -301,9 +301,9 @@ class DigitCanvas(QtWidgets.QWidget):
         sq = self.square()
         margin = QtGui.QRegion(ev.rect()).subtracted(QtGui.QRegion(sq.toAlignedRect()))
         if not margin.isEmpty():
-            window = self.palette().color(QtGui.QPalette.ColorRole.Window)
-            for r in margin:
-                p.fillRect(r, window)
+            p.setClipRegion(margin)
+            p.fillRect(ev.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
+            p.setClipping(False)
         dpr = self.devicePixelRatioF()
         layer = self._ink_layer(max(int(round(sq.width() * dpr)), 1))
         p.drawImage(sq, layer)
