@@ -212,3 +212,24 @@ def test_what_partial_repaints_leave_on_screen_equals_a_full_repaint(qtbot, digi
     assert (screen != full).sum() == 0
     assert len(np.unique(full)) > 20                     # a real picture: ink, bars, maps
     send(QtCore.QEvent.Type.MouseButtonRelease, *pts[-1], left, none)
+
+
+def test_the_prediction_says_when_what_it_shows_changed(qtbot):
+    from explorer.ui.widgets.probabilities import ProbabilityPanel
+    panel = ProbabilityPanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, 300)
+    p = np.full(10, 0.02, np.float32)
+    p[4], p[1] = 0.7, 0.14
+    panel.set_probs(p)
+    token = panel.shown
+    assert panel.shown is token
+    panel.set_probs(p + np.float32(1e-7))             # the same on screen: the same token
+    assert panel.shown is token
+    q = p.copy()
+    q[4], q[1] = 0.6, 0.24
+    panel.set_probs(q)                                # bars, percentages and call-outs change
+    assert panel.shown is not token
+    token = panel.shown
+    panel.bars.set_ghost(p)                           # the unedited model's bars appear
+    assert panel.shown is not token

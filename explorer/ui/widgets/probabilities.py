@@ -211,6 +211,7 @@ class CallOut(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._lines: list[list[Run]] = []
+        self.changes = 0                        # new contents so far (each repaints it)
         self._hint = QtCore.QSize(0, 0)
         self._fonts: dict[tuple[float, bool], tuple[QtGui.QFont, float, float]] = {}   # font, ascent, descent
         self._cache = TextCache()
@@ -257,6 +258,7 @@ class CallOut(QtWidgets.QWidget):
         if lines == self._lines:
             return
         self._lines = lines
+        self.changes += 1
         self.update()
 
     def text(self) -> str:
@@ -313,6 +315,7 @@ class ProbabilityBars(QtWidgets.QWidget):
         self._text = FontTexts()
         self._static: QtGui.QPixmap | None = None
         self._rows: list[tuple[object, ...]] = []  # what each row shows (see _row_states)
+        self.changes = 0                           # answers that changed what it shows (each repaints)
         # it fills its own background: a repaint does not paint the panels behind it first
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
@@ -338,12 +341,16 @@ class ProbabilityBars(QtWidgets.QWidget):
         rows = self._row_states()
         if len(rows) != len(self._rows):
             self._rows = rows
+            self.changes += 1
             self.update()
             return
         row = self.height() / len(self.labels)
+        changed = False
         for i, (a, b) in enumerate(zip(rows, self._rows)):
             if a != b:
+                changed = True
                 self.update(0, int(i * row) - 1, self.width(), int(np.ceil(row)) + 3)
+        self.changes += changed
         self._rows = rows
 
     def set_probs(self, probs: np.ndarray | None) -> None:
@@ -440,6 +447,8 @@ class ProbabilityPanel(QtWidgets.QFrame):
         self.compact = False       # short: the call-out sits beside the bars, in smaller type
         self._probs: np.ndarray | None = None
         self._sized_for = 0.0                      # the type scale the call-outs' size hints are for
+        self._shown_key: tuple[int, int, int] | None = None
+        self._shown: object = object()
         self.head = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
         self.head.addWidget(self.first, 3)
         self.head.addWidget(self.second, 2, QtCore.Qt.AlignmentFlag.AlignBottom)
@@ -463,6 +472,15 @@ class ProbabilityPanel(QtWidgets.QFrame):
             self.head.setDirection(D.TopToBottom if compact else D.LeftToRight)
             self.body.setStretch(0, 0)
             self.set_probs(self._probs)
+
+    @property
+    def shown(self) -> object:
+        """What the panel shows: the same object until a new answer changes a bar, a percentage
+        or a call-out (an answer that changes nothing on screen repaints nothing)."""
+        key = (self.first.changes, self.second.changes, self.bars.changes)
+        if key != self._shown_key:
+            self._shown_key, self._shown = key, object()
+        return self._shown
 
     def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
         # what the compact arrangement needs: a short window keeps every bar readable
