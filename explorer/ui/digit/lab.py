@@ -4,9 +4,9 @@ A pen movement: the canvas extends the session's stroke and the lab submits the 
 version to ``LatestFrame``; at most once per frame the lab builds a ``DigitView``
 (``digit_view.build_view``) and routes its fields to the panels (it computes nothing itself);
 stale frames are dropped. A move after a quiet frame interval is drawn inside its own event, so
-the canvas's new ink and every panel repaint in one window update. The model changes only through the session, which tells its
-listeners (the lab). The lab composes: it builds its actions, three columns and the pen page,
-lays them out and connects them.
+the canvas's new ink and every panel repaint in one window update. The model changes only
+through the session, which tells its listeners (the lab). The lab composes: it builds its
+actions, three columns and the pen page, lays them out and connects them.
 """
 
 from __future__ import annotations
