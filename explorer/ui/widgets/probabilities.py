@@ -314,6 +314,7 @@ class ProbabilityBars(QtWidgets.QWidget):
         self.setMinimumHeight(12 * len(labels))
         self._text = FontTexts()
         self._static: QtGui.QPixmap | None = None
+        self._geo: tuple[tuple[int, int, str], tuple[float, float, float, float]] | None = None
         self._rows: list[tuple[object, ...]] = []  # what each row shows (see _row_states)
         self.changes = 0                           # answers that changed what it shows (each repaints)
         # it fills its own background: a repaint does not paint the panels behind it first
@@ -321,9 +322,12 @@ class ProbabilityBars(QtWidgets.QWidget):
 
     def _geometry(self) -> tuple[float, float, float, float]:
         """-> (row height, label column, percentage column, bar length) in pixels."""
-        fm = self.fontMetrics()
-        lab_w, pct_w = fm.horizontalAdvance("00") + 8, fm.horizontalAdvance("100.0 %") + 8
-        return self.height() / len(self.labels), lab_w, pct_w, max(self.width() - lab_w - pct_w, 10)
+        key = (self.width(), self.height(), self.font().key())
+        if self._geo is None or self._geo[0] != key:
+            fm = self.fontMetrics()
+            lab_w, pct_w = fm.horizontalAdvance("00") + 8, fm.horizontalAdvance("100.0 %") + 8
+            self._geo = (key, (self.height() / len(self.labels), lab_w, pct_w, max(self.width() - lab_w - pct_w, 10)))
+        return self._geo[1]
 
     def _row_states(self) -> list[tuple[object, ...]]:
         """Per row what it shows: (bar pixels, colour, text, ghost pixels), on the pixel grid."""
