@@ -48,7 +48,7 @@ class ElidedLabel(QtWidgets.QWidget):
         return QtCore.QSize(self.fontMetrics().horizontalAdvance("Unsure: 0 at 00% · keep as"), self.fontMetrics().height())
 
     def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
-        return QtCore.QSize(self.fontMetrics().horizontalAdvance("Unsure…"), self.fontMetrics().height())
+        return QtCore.QSize(self.fontMetrics().horizontalAdvance("…") + 4, self.fontMetrics().height())
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
