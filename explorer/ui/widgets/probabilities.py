@@ -174,6 +174,7 @@ class WrappedRichLabel(_FontFollower, QtWidgets.QWidget):
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         paint_document(self, self.doc)
 
+
 class FontTexts:
     """QStaticText per text in one font (a TextCache without its per-call font key and alignment
     flags, which cost more than the drawing in a paint of twenty labels)."""
