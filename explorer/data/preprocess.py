@@ -83,9 +83,12 @@ def _accumulate(d2: np.ndarray, origin: tuple[int, int], a: np.ndarray, b: np.nd
         return
     h, w = d2.shape
     oy, ox = origin
-    flat_d2 = d2.reshape(-1)
     size = int(np.ceil(np.abs(b - a).max() + 2 * reach)) + 2
     start = np.floor(np.minimum(a, b) - reach).astype(np.int64)         # (S, 2) x0, y0
+    if len(a) <= 8:
+        _accumulate_few(d2, origin, a, b, reach, start, size)
+        return
+    flat_d2 = d2.reshape(-1)
     offs = np.arange(size)
     f32 = np.float32
     for lo in range(0, len(a), 256):                                    # bounded memory
@@ -105,8 +108,40 @@ def _accumulate(d2: np.ndarray, origin: tuple[int, int], a: np.ndarray, b: np.nd
         np.minimum.at(flat_d2, flat, dist2[near])
 
 
+def _accumulate_few(d2: np.ndarray, origin: tuple[int, int], a: np.ndarray, b: np.ndarray, reach: float,
+                    start: np.ndarray, size: int) -> None:
+    """``_accumulate`` for a few segments (a pen move adds one or two): the same numbers, each
+    cell's distance computed by the same float32 operations in the same order, over the one box
+    holding every segment's window, into which they are min-ed directly (no scatter)."""
+    h, w = d2.shape
+    oy, ox = origin
+    f32 = np.float32
+    lo = start.min(axis=0)                                            # x0, y0 of the box
+    hi = start.max(axis=0) + size                                     # one past its far corner
+    cols = np.arange(max(int(lo[0]), ox), min(int(hi[0]), ox + w))
+    rows = np.arange(max(int(lo[1]), oy), min(int(hi[1]), oy + h))
+    if not len(cols) or not len(rows):
+        return
+    ax, ay = a[:, 0:1].astype(f32), a[:, 1:2].astype(f32)
+    d = (b - a).astype(f32)
+    dx, dy = d[:, 0:1, None], d[:, 1:2, None]
+    px = (cols.astype(f32) + f32(0.5) - ax)[:, None, :]                 # (s, 1, W)
+    py = (rows.astype(f32) + f32(0.5) - ay)[:, :, None]                 # (s, H, 1)
+    inv = 1.0 / np.maximum(dx * dx + dy * dy, f32(1e-12))
+    t = np.clip((px * dx + py * dy) * inv, f32(0.0), f32(1.0))
+    dist2 = (px - t * dx) ** 2 + (py - t * dy) ** 2
+    # a cell outside a segment's own window, or beyond reach, is left alone as _accumulate leaves it
+    inside = ((cols >= start[:, 0:1]) & (cols < start[:, 0:1] + size))[:, None, :] \
+        & ((rows >= start[:, 1:2]) & (rows < start[:, 1:2] + size))[:, :, None]
+    dist2[~(inside & (dist2 < f32(reach * reach)))] = np.inf
+    view = d2[rows[0] - oy: rows[-1] + 1 - oy, cols[0] - ox: cols[-1] + 1 - ox]
+    np.minimum(view, dist2.min(axis=0), out=view)
+
+
 def _coverage(d2: np.ndarray, radius: float) -> np.ndarray:
-    return cast("np.ndarray", np.clip(radius + 0.5 - np.sqrt(d2), 0.0, 1.0).astype(np.float32))
+    cov = np.sqrt(d2, dtype=np.float32)                   # one buffer, worked on in place
+    np.subtract(np.float32(radius + 0.5), cov, out=cov)
+    return cast("np.ndarray", np.clip(cov, 0.0, 1.0, out=cov))
 
 
 def rasterise(lines: list[np.ndarray], shape: tuple[int, int], radius: float) -> np.ndarray:
@@ -247,11 +282,28 @@ def _box(lo: np.ndarray, hi: np.ndarray, k: float, r: float) -> tuple[int, int, 
 
 
 def _finish(d2_box: np.ndarray, r: float) -> np.ndarray:
-    """Squared distances over the ink box (sub-pixels) -> (1, 28, 28) centred, averaged."""
+    """Squared distances over the ink box (sub-pixels) -> (1, 28, 28) centred, averaged.
+
+    What ``_paste_centred`` then a mean over every s×s block of the field gives (to float32
+    rounding), computed on the output pixels the box covers only: the mean over the strided
+    axes of the whole 112×112 field took most of a pen move's preprocessing."""
     s = SUPERSAMPLE
-    field = _paste_centred(_coverage(d2_box, r), FIELD * s, unit=s)
-    out = field.reshape(FIELD, s, FIELD, s).mean(axis=(1, 3))
-    return cast("np.ndarray", np.clip(out, 0.0, 1.0)[None].astype(np.float32))
+    cov = _coverage(d2_box, r)
+    h, w = cov.shape
+    field = FIELD * s
+    rr, cc = centre_of_mass(cov)
+    centre = field / 2.0 + (s - 1) / 2.0        # centre of output pixel 14, in sub-pixels
+    top = int(np.clip(round(centre - rr), 0, max(field - h, 0)))
+    left = int(np.clip(round(centre - cc), 0, max(field - w, 0)))
+    hh, ww = min(h, field), min(w, field)
+    r0, c0 = top // s, left // s
+    r1, c1 = -(-(top + hh) // s), -(-(left + ww) // s)
+    tile = np.zeros(((r1 - r0) * s, (c1 - c0) * s), np.float32)
+    tile[top - r0 * s: top - r0 * s + hh, left - c0 * s: left - c0 * s + ww] = cov[:hh, :ww]
+    blocks = tile.reshape(-1, c1 - c0, s).sum(axis=2).reshape(r1 - r0, s, c1 - c0).sum(axis=1)
+    out = np.zeros((1, FIELD, FIELD), np.float32)
+    np.multiply(blocks, np.float32(1.0 / (s * s)), out=out[0, r0:r1, c0:c1])
+    return cast("np.ndarray", np.clip(out, 0.0, 1.0, out=out))
 
 
 def _pen(pen_width: float | None) -> float:

@@ -349,21 +349,34 @@ class CnnOverPenTime:
         self._probs = _Rows(10)
         self._cuts: list[tuple[int, int]] = []
         self._strokes: list[np.ndarray] = []
+        self._source: list[tuple[int, int]] | None = None     # the reader's cuts list last synced
+        self.scans = 0                                         # syncs that compared every step (tests)
 
     def sync(self, reader: PenReader, strokes: Sequence[np.ndarray]) -> None:
         """Line up with the reader's steps; ``strokes`` is the drawing now (live one last)."""
         k, m = _shared(self._strokes, strokes)
-        keep = 0
-        for t, (old, new) in enumerate(zip(self._cuts, reader.cuts)):
-            s, p = new
-            if old != new or not (s <= k or (s == k + 1 and p <= m)):
-                break
-            keep = t + 1
+        cuts, n = reader.cuts, len(self._cuts)
+        # the reader only appended steps since (the same list, longer: its cuts never change in
+        # place), and cuts grow in (stroke, point) order: if the last kept cut lies in the part
+        # both drawings share, every earlier one does too. A pen move costs its new steps only.
+        s, p = self._cuts[-1] if n else (0, 0)
+        if cuts is self._source and len(cuts) >= n and (s <= k or (s == k + 1 and p <= m)):
+            keep = n
+        else:
+            self.scans += 1
+            keep = 0
+            for t, (old, new) in enumerate(zip(self._cuts, cuts)):
+                s, p = new
+                if old != new or not (s <= k or (s == k + 1 and p <= m)):
+                    break
+                keep = t + 1
+            self._cuts = self._cuts[:keep]
         self._probs.truncate(keep)
-        missing = len(reader.cuts) - keep
+        missing = len(cuts) - keep
         if missing > 0:
             self._probs.extend(np.full((missing, 10), np.nan, np.float32))
-        self._cuts = list(reader.cuts)
+        self._cuts.extend(cuts[keep:])
+        self._source = cuts
         self._strokes = list(strokes)
 
     def offer(self, probs: np.ndarray | None, strokes: Sequence[np.ndarray]) -> None:

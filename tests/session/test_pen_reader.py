@@ -210,3 +210,38 @@ def test_a_stream_fed_point_by_point_gives_the_reader_rows() -> None:
     np.testing.assert_array_equal(reader.reading().rows, stream.rows())
     assert reader.steps == stream.n_rows
     _ = Stroke  # the session's stroke type is what the lab hands over
+
+
+def test_following_a_stroke_lines_the_cnn_up_with_the_new_steps_only() -> None:
+    """Pen moves that only add steps skip the step-by-step comparison and end exactly where a
+    full comparison at every sync ends (same cuts, same readings, same NaN rows), through two
+    strokes and an undo (the reader reads again: the full comparison runs)."""
+    cnn = default_digit_model(1)
+    session, reader = DigitSession(cnn), PenReader(random_pen_model(hidden=8))
+    fast, slow = CnnOverPenTime(), CnnOverPenTime()
+
+    def frame(i: int) -> None:
+        reader.follow_session(session)
+        now = [st.points for st in session.state.strokes]
+        probs = session.classify_strokes(now) if i % 3 == 0 else None
+        slow._source = None                                  # never the fast path: compare every step
+        for over in (fast, slow):
+            over.sync(reader, now)
+            over.offer(probs, now)
+        assert fast._cuts == slow._cuts == list(reader.cuts)
+        assert np.array_equal(fast.probs, slow.probs, equal_nan=True)
+
+    for stroke in _strokes()[:2]:
+        session.begin_stroke(*stroke[0])
+        for i, (x, y) in enumerate(stroke[1:]):
+            session.extend_stroke(x, y)
+            frame(i)
+        session.end_stroke()
+        frame(0)
+    assert fast.scans <= 2 < slow.scans                      # the first sync, and little else
+    assert (~np.isnan(fast.probs[:, 0])).sum() > 0
+    scans = fast.scans
+    assert session.undo()
+    frame(0)
+    assert fast.scans == scans + 1                           # the reader read again: every step compared
+    assert np.array_equal(fast.probs, slow.probs, equal_nan=True)

@@ -60,7 +60,8 @@ def test_a_model_change_on_the_current_tab_updates_the_label(win):
 
 def test_shutdown_stops_every_labs_timers(win, qtbot):
     win.sequence_lab.editor.setPlainText("def f(x):\n    return x\n" * 50)   # queues the sync timer
-    win.digit_lab.scheduler.submit(-1)                                     # queues a digit frame
+    win.digit_lab.scheduler.submit(-1)                                     # drawn at once if idle,
+    win.digit_lab.scheduler.submit(-1)                                     # then one queues a digit frame
     running = lambda lab: [t for t in lab.findChildren(QtCore.QTimer) if t.isActive()]  # noqa: E731
     assert running(win.sequence_lab) and running(win.digit_lab)
     for lab in tabs(win):

@@ -1,4 +1,5 @@
-"""LatestFrame alone: at most one render per frame, the latest frame wins, idle means no timer."""
+"""LatestFrame alone: at most one render per frame, the latest frame wins, idle means no timer;
+``at_once``: an idle submit renders inside the submit itself."""
 
 from explorer.ui.widgets.latest import LatestFrame
 
@@ -80,20 +81,60 @@ def test_a_submit_during_a_render_waits_for_the_next_frame(qtbot):
     qtbot.waitUntil(lambda: rendered == ["first", "during"], timeout=2000)
 
 
-def test_a_lone_pen_move_on_the_digit_lab_is_drawn_on_the_next_turn(qtbot, digit_lab, ui):
-    """Through the lab: a real press and move on the canvas, then one event-loop turn, and the
-    frame shows the move (no flush, no waiting for a timer's tick)."""
-    from PySide6 import QtCore, QtWidgets
+def test_at_once_an_isolated_submit_renders_inside_the_submit(qtbot):
+    rendered: list[object] = []
+    sched = LatestFrame(rendered.append, fps=10, at_once=True)
+    sched.submit("alone")
+    assert rendered == ["alone"] and sched.renders == 1        # no event-loop turn needed
+    assert not sched.timer.isActive()
+
+
+def test_at_once_submits_within_a_frame_wait_and_coalesce_to_the_latest(qtbot):
+    rendered: list[object] = []
+    sched = LatestFrame(rendered.append, fps=5, at_once=True)  # 200 ms frames
+    sched.submit(0)
+    assert rendered == [0]
+    for i in range(1, 6):                                      # inside the frame that just rendered
+        sched.submit(i)
+    assert rendered == [0] and sched.timer.isActive()          # not drawn more than fps a second
+    qtbot.waitUntil(lambda: rendered == [0, 5], timeout=2000)  # the latest, once the frame is over
+    assert sched.dropped == 4
+    qtbot.waitUntil(lambda: not sched.timer.isActive(), timeout=2000)
+    qtbot.wait(int(sched.interval * 1000) + 20)                # idle again: the next one is at once
+    sched.submit(6)
+    assert rendered == [0, 5, 6]
+
+
+def test_at_once_a_submit_during_a_render_is_not_reentered(qtbot):
+    rendered: list[object] = []
+
+    def render(frame):
+        rendered.append(frame)
+        if frame == "first":
+            sched.submit("during")
+            assert rendered == ["first"]                       # not drawn from inside the render
+    sched = LatestFrame(render, fps=30, at_once=True)
+    sched.submit("first")
+    assert rendered == ["first"] and sched.timer.isActive()
+    qtbot.waitUntil(lambda: rendered == ["first", "during"], timeout=2000)
+
+
+def test_a_lone_pen_move_on_the_digit_lab_is_drawn_inside_its_own_event(qtbot, digit_lab, ui):
+    """Through the lab: a real press and move on the canvas, and the frame shows the move as
+    soon as the move's event returns (no event-loop turn, no flush, no timer): the canvas's
+    stroke and every panel then paint in the same window update."""
+    from PySide6 import QtCore
     canvas = digit_lab.canvas
     ui.draw(qtbot, canvas, ui.seven_points())
     qtbot.waitUntil(lambda: not digit_lab.scheduler.timer.isActive(), timeout=2000)
     # lone: no frame within the last frame interval (a move sooner than that waits for the rest
     # of the interval by design; on a fast machine the drawing's last frame is that recent)
     qtbot.wait(int(digit_lab.scheduler.interval * 1000) + 30)
-    before, renders = digit_lab.reading, digit_lab.scheduler.renders
     left = QtCore.Qt.MouseButton.LeftButton
     qtbot.mousePress(canvas, left, pos=canvas.from_ref(100, 200))
+    qtbot.wait(int(digit_lab.scheduler.interval * 1000) + 30)
+    before, renders = digit_lab.reading, digit_lab.scheduler.renders
     qtbot.mouseMove(canvas, canvas.from_ref(140, 230))
-    QtWidgets.QApplication.instance().processEvents()
-    assert digit_lab.scheduler.renders > renders and digit_lab.reading is not before
+    assert digit_lab.scheduler.renders == renders + 1 and digit_lab.reading is not before
+    assert not digit_lab.scheduler.timer.isActive()
     qtbot.mouseRelease(canvas, left, pos=canvas.from_ref(140, 230))

@@ -64,6 +64,9 @@ class DigitCanvas(QtWidgets.QWidget):
         self._layer_state: DrawingState | None = None           # the committed DrawingState it shows
         self._layer_live = (-1, 0)                 # (stroke_count, points of it painted)
         self.setAcceptDrops(True)
+        # it paints every pixel (the margin beside the square in the window's colour): a stroke's
+        # repaint does not paint the column and the window behind it first
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setMinimumSize(200, 200)
         self.setCursor(QtCore.Qt.CursorShape.CrossCursor)
         sp = QtWidgets.QSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
@@ -112,7 +115,7 @@ class DigitCanvas(QtWidgets.QWidget):
         if not ev.buttons() & QtCore.Qt.MouseButton.LeftButton:
             return
         self.session.extend_stroke(*self.to_ref(ev.position()))
-        self.update()
+        self.update(self._new_ink_rect())
         self.drawing_changed.emit()
 
     def mouseReleaseEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
@@ -122,6 +125,21 @@ class DigitCanvas(QtWidgets.QWidget):
         self.update()
         self.drawing_changed.emit()
         self.stroke_finished.emit()
+
+    def _new_ink_rect(self) -> QtCore.QRect:
+        """The widget pixels the pen's last segment can touch (the whole canvas when erasing):
+        a move repaints only that, the rest of the ink layer is already on screen."""
+        pts = self.session.live_points
+        if pts is None or len(pts) < 2:
+            return self.rect()
+        sq = self.square()
+        k = sq.width() / REF
+        reach = self.session.live_width * k / 2.0 + 2.0          # round cap, antialiasing
+        (ax, ay), (bx, by) = pts[-2].tolist(), pts[-1].tolist()
+        x0, x1 = sq.left() + min(ax, bx) * k - reach, sq.left() + max(ax, bx) * k + reach
+        y0, y1 = sq.top() + min(ay, by) * k - reach, sq.top() + max(ay, by) * k + reach
+        return QtCore.QRect(QtCore.QPoint(int(np.floor(x0)), int(np.floor(y0))),
+                            QtCore.QPoint(int(np.ceil(x1)), int(np.ceil(y1)))).intersected(self.rect())
 
     def dragEnterEvent(self, ev: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt)
         if ev.mimeData().hasUrls() or ev.mimeData().hasImage():
@@ -281,6 +299,11 @@ class DigitCanvas(QtWidgets.QWidget):
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
         sq = self.square()
+        margin = QtGui.QRegion(ev.rect()).subtracted(QtGui.QRegion(sq.toAlignedRect()))
+        if not margin.isEmpty():
+            p.setClipRegion(margin)
+            p.fillRect(ev.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
+            p.setClipping(False)
         dpr = self.devicePixelRatioF()
         layer = self._ink_layer(max(int(round(sq.width() * dpr)), 1))
         p.drawImage(sq, layer)

@@ -20,7 +20,44 @@ from explorer.session.digits import DigitSession
 from explorer.session.drawing import REF
 
 UNSURE = 0.6
+UNSURE_BG = "#fff4e0"                   # the unsure offer's background
 DIGIT_KEYS = {getattr(QtCore.Qt.Key, f"Key_{d}"): d for d in range(10)}
+
+
+class ElidedLabel(QtWidgets.QWidget):
+    """One line of plain text, elided on the right when narrow; a new text repaints it and asks
+    for no layout (its size hint is one line of any text)."""
+
+    def __init__(self, background: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._background = QtGui.QColor(background)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
+        # it fills its own background (its frame's colour): a new text paints nothing behind it
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return QtCore.QSize(self.fontMetrics().horizontalAdvance("Unsure: 0 at 00% · keep as"), self.fontMetrics().height())
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
+        return QtCore.QSize(self.fontMetrics().horizontalAdvance("…") + 4, self.fontMetrics().height())
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        p = QtGui.QPainter(self)
+        p.fillRect(ev.rect(), self._background)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        r = self.contentsRect()
+        p.drawText(r, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter,
+                   self.fontMetrics().elidedText(self._text, QtCore.Qt.TextElideMode.ElideRight, r.width()))
+        p.end()
 
 
 class KeepBar(QtWidgets.QWidget):
@@ -41,8 +78,12 @@ class KeepBar(QtWidgets.QWidget):
         lab.setToolTip("Keep this drawing as an example of a digit (or press the digit key while\n"
                        "the Digits tab has focus). Examples teach the model your handwriting:\n"
                        "Train tab → Fine-tune on my examples.")
-        head.addWidget(lab)
-        head.addStretch(1)
+        # the header's label and the unsure offer share one slot (a stack is as tall as its tallest
+        # page whichever shows): the model's confidence crossing UNSURE as the pen moves swaps
+        # them in place, with no new layout of the column and no repaint beyond this slot
+        self.head_stack = QtWidgets.QStackedWidget()
+        self.head_stack.addWidget(lab)
+        head.addWidget(self.head_stack, 1)
         self.gallery_btn = QtWidgets.QToolButton()
         self.gallery_btn.setText("gallery…")
         self.gallery_btn.setToolTip("Open the gallery of your examples: the model's reading of each, "
@@ -64,27 +105,27 @@ class KeepBar(QtWidgets.QWidget):
             self.buttons.append(b)
 
         self.unsure = QtWidgets.QFrame()
-        self.unsure.setStyleSheet("QFrame { background: #fff4e0; border-radius: 3px; }")
+        self.unsure.setStyleSheet(f"QFrame {{ background: {UNSURE_BG}; border-radius: 3px; }}")
         ul = QtWidgets.QHBoxLayout(self.unsure)
         ul.setContentsMargins(4, 2, 4, 2)
-        self.unsure_text = QtWidgets.QLabel()
-        self.unsure_text.setWordWrap(True)
+        self.unsure_text = ElidedLabel(UNSURE_BG)           # a new percentage asks for no new layout
         self.unsure_label = QtWidgets.QComboBox()
         self.unsure_label.addItems([str(d) for d in range(10)])
         self.unsure_label.setToolTip("What you meant to write")
-        self.unsure_keep = QtWidgets.QPushButton("keep")
+        self.unsure_keep = QtWidgets.QToolButton()
+        self.unsure_keep.setText("keep")
         self.unsure_keep.setToolTip("Keep the drawing as an example of the digit on the left")
         self.unsure_keep.clicked.connect(lambda: self.keep(int(self.unsure_label.currentText())))
         ul.addWidget(self.unsure_text, 1)
         ul.addWidget(self.unsure_label)
         ul.addWidget(self.unsure_keep)
-        self.unsure.setVisible(False)
+        self.head_stack.addWidget(self.unsure)
+        self.head_stack.setCurrentIndex(0)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addLayout(head)
         lay.addLayout(row)
-        lay.addWidget(self.unsure)
         if folder is not None:
             self.set_folder(folder)
 
@@ -98,13 +139,14 @@ class KeepBar(QtWidgets.QWidget):
     def show_probs(self, probs: np.ndarray | None) -> None:
         """Say so when the model is unsure (top probability below ``UNSURE``)."""
         if probs is None or float(np.max(probs)) >= UNSURE:
-            self.unsure.setVisible(False)
+            self.head_stack.setCurrentIndex(0)
             return
         top = int(np.argmax(probs))
-        self.unsure_text.setText(f"Not sure: {top} at only {float(probs[top]):.0%}. "
-                                 "Keep this drawing as an example of")
+        self.unsure_text.setText(f"Unsure: {top} at {float(probs[top]):.0%} · keep as")
+        self.unsure_text.setToolTip(f"The model is not sure: {top} at only {float(probs[top]):.0%}.\n"
+                                    "Keep this drawing as an example of the digit you meant.")
         self.unsure_label.setCurrentIndex(top)
-        self.unsure.setVisible(True)
+        self.head_stack.setCurrentWidget(self.unsure)
 
     def drawing(self) -> tuple[list[np.ndarray] | None, np.ndarray]:
         """-> (pen strokes or None when an image is under them, (280, 280) ink image)."""

@@ -3,9 +3,10 @@
 A pen movement: the canvas extends the session's stroke and the lab submits the session's
 version to ``LatestFrame``; at most once per frame the lab builds a ``DigitView``
 (``digit_view.build_view``) and routes its fields to the panels (it computes nothing itself);
-stale frames are dropped. The model changes only through the session, which tells its
-listeners (the lab). The lab composes: it builds its actions, three columns and the pen page,
-lays them out and connects them.
+stale frames are dropped. A move after a quiet frame interval is drawn inside its own event, so
+the canvas's new ink and every panel repaint in one window update. The model changes only
+through the session, which tells its listeners (the lab). The lab composes: it builds its
+actions, three columns and the pen page, lays them out and connects them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,22 @@ GRAY = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
 
 def _rect(r: tuple[float, float, float, float] | None) -> QtCore.QRectF | None:
     return None if r is None else QtCore.QRectF(*r)
+
+
+class _LeftColumn(QtWidgets.QWidget):
+    """The left column: keeps the canvas's height to a ceiling that follows the column's size.
+
+    Its own resizeEvent, not an event filter: a Python filter on it was called for every event
+    the column gets, a paint behind each canvas stroke among them."""
+
+    def __init__(self, canvas: DigitCanvas) -> None:
+        super().__init__()
+        self._canvas = canvas
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        # a ceiling, not a fixed height: a fixed one kept the window from getting smaller
+        self._canvas.setMaximumHeight(max(200, int(min(self.width() - 8, self.height() * 0.58))))
 
 
 class DigitLab(QtWidgets.QWidget):
@@ -114,13 +131,14 @@ class DigitLab(QtWidgets.QWidget):
         self.session.set_palette(diverging().getLookupTable(0.0, 1.0, 256, alpha=False))
         self.view: DigitView | None = None
         self._layers_view: DigitView | None = None      # the frame the layer maps show
+        self._saliency_blank = False                    # the saliency panel shows zeros already
         self.last_error: str | None = None
         self.gallery: GalleryWindow | None = None
         self._pending_splits: list[tuple[QtWidgets.QSplitter, QtCore.QByteArray]] = []
         self.canvas = DigitCanvas(self.session)
         # a panel that raises never stops the next frames: said in the status, selection dropped
         self.render_guard = RenderGuard(self._render, self.status.emit, self._drop_selection)
-        self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self)
+        self.scheduler = LatestFrame(self.render_guard, fps=60, parent=self, at_once=True)
         self.pen_scheduler = LatestFrame(self._render_pen, fps=30, parent=self)   # the CNN over pen time, catching up
         self._make_actions()
         self._build()
@@ -216,8 +234,7 @@ class DigitLab(QtWidgets.QWidget):
             toggles.addWidget(box)
         toggles.addStretch(1)
 
-        left = self.left = QtWidgets.QWidget()
-        left.installEventFilter(self)
+        left = self.left = _LeftColumn(self.canvas)
         lv = QtWidgets.QVBoxLayout(left)
         lv.setContentsMargins(4, 4, 4, 4)
         lv.addWidget(tools)
@@ -340,12 +357,6 @@ class DigitLab(QtWidgets.QWidget):
             old.deleteLater()
         self.kernels = KernelColumn(self.session.model)
         self.right_tabs.insertTab(1, scrolled(self.kernels), "kernels")
-
-    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
-        if obj is self.left and ev.type() == QtCore.QEvent.Type.Resize:
-            # a ceiling, not a fixed height: a fixed one kept the window from getting smaller
-            self.canvas.setMaximumHeight(max(200, int(min(self.left.width() - 8, self.left.height() * 0.58))))
-        return False
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -624,7 +635,10 @@ class DigitLab(QtWidgets.QWidget):
         if view.ghost is not None or self.prob_panel.bars.ghost is not None:
             self.prob_panel.bars.set_ghost(view.ghost)          # the unedited model's answer while edited
         self.experiments.render(view)
-        self._render_pen()
+        if self.middle_tabs.currentIndex() == 1:
+            self._render_pen()
+        else:             # behind its page the pen RNN reads the move once this frame has painted
+            self.pen_scheduler.submit(self.session.version)
 
     def _show_layers(self, force: bool = False) -> None:
         """The layer maps get the frame while their page is shown (or ``force``): behind the pen
@@ -664,9 +678,12 @@ class DigitLab(QtWidgets.QWidget):
 
     def _show_saliency(self, view: DigitView) -> None:
         if view.saliency is None:
-            self.saliency_panel.view.show_maps(np.zeros((1, 28, 28), np.float32))
+            if not self._saliency_blank:       # blanked once, not on every frame while off
+                self._saliency_blank = True
+                self.saliency_panel.view.show_maps(np.zeros((1, 28, 28), np.float32))
             self.canvas.set_overlay(None)
             return
+        self._saliency_blank = False
         self.saliency_panel.view.show_maps(view.saliency[None])
         tip = self.saliency_panel.toolTip().split("\n\nscale")[0]
         self.saliency_panel.setToolTip(f"{tip}\n\nscale ±{view.saliency_scale:.3g}")

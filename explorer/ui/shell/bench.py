@@ -322,8 +322,8 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
     """Pen moves on the real window through the real event loop: real QMouseEvents delivered
     by QApplication; each timed until every Digit Lab panel the move changes has painted (the
     canvas from the move itself, as it draws the stroke at once; the other panels from the frame
-    on; the pen RNN's panels only for a move that made a new pen step, the others have nothing
-    new to show).
+    on; the pen RNN's panels only for a move that made a new pen step, the prediction only for a
+    move whose answer changed what it shows: the others have nothing new to paint).
 
     Isolated moves: each after a 60 ms pause (the lab idle). ``stroke_moves`` > 0: also a
     stroke of that many moves offered at ``hz`` by a timer in the event loop, as a mouse
@@ -347,10 +347,12 @@ def measure_pen(n_moves: int = 100, beside: int = 0, stroke_moves: int = 0, hz: 
             lab.refresh_now()
             run_loop(app, 0.2)
         # the canvas draws the stroke as the move arrives; the pen RNN's panels are given a new
-        # frame only when the move made a new pen step (else they have nothing new to paint)
+        # frame only when the move made a new pen step, and the prediction repaints only when
+        # the answer changed a bar, a percentage or a call-out (else they have nothing new to paint)
         pen_panels = {"probabilities over pen time", "pen RNN hidden state", "pen RNN gates"}
-        lat = InputLatency(digit_panels(lab), lab.scheduler, direct={"canvas"},
-                           shows={name: (lambda: lab.pen_view) for name in pen_panels})
+        shows: dict[str, Any] = {name: (lambda: lab.pen_view) for name in pen_panels}
+        shows["prediction"] = lambda: lab.prob_panel.shown
+        lat = InputLatency(digit_panels(lab), lab.scheduler, direct={"canvas"}, shows=shows)
         try:
             pts = loop_stroke(n_moves + 6 + 1)
             send_mouse(canvas, QtCore.QEvent.Type.MouseButtonPress, pts[0], left, left)

@@ -1,5 +1,6 @@
-"""LatestFrame: an input renders on the next event-loop turn when idle; inputs that arrive
-faster than frames are drawn replace each other and the latest is drawn at the next frame."""
+"""LatestFrame: an input renders at once (``at_once``) or on the next event-loop turn when idle;
+inputs that arrive faster than frames are drawn replace each other and the latest is drawn at
+the next frame."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from PySide6 import QtCore
 class LatestFrame(QtCore.QObject):
     """Coalesce submits: ``render(frame)`` runs at most ``fps`` times a second, latest wins.
 
-    An isolated submit (no render within the last frame interval) renders on the very next
-    event-loop turn, before Qt goes idle: waiting for a timer's next tick added up to a whole
-    frame (16 ms at 60 fps) to a lone pen move. A submit within a frame interval of the last
-    render waits for the rest of that interval; submits meanwhile replace it (``dropped``).
+    An isolated submit (no render within the last frame interval) renders without waiting for
+    a timer's tick (which added up to a whole frame, 16 ms at 60 fps, to a lone pen move):
+    with ``at_once`` inside ``submit`` itself, i.e. inside the input event that submitted it,
+    so whatever that event changed on screen (the canvas's stroke) and every panel the frame
+    feeds are painted in one and the same window update; else on the very next event-loop
+    turn, before Qt goes idle. A submit within a frame interval of the last render (or during
+    a render) waits for the rest of that interval; submits meanwhile replace it (``dropped``).
     No timer runs while idle; ``flush()`` renders the pending frame now (benchmarks, tests);
     ``stop()`` drops it (closeEvent). ``rendered`` follows every render; ``last_render_s`` is
     how long it took (View → Show timings reads it).
@@ -24,12 +28,13 @@ class LatestFrame(QtCore.QObject):
     rendered = QtCore.Signal()
 
     def __init__(self, render: Callable[[object], None], fps: int = 60,
-                 parent: QtCore.QObject | None = None) -> None:
+                 parent: QtCore.QObject | None = None, *, at_once: bool = False) -> None:
         super().__init__(parent)
         self._render = render
         self._pending: object | None = None
         self._last = -1e9                      # perf_counter() when the last render started
         self._rendering = False
+        self.at_once = at_once
         self.dropped = 0                       # frames replaced before they were rendered
         self.renders = 0
         self.last_render_s = 0.0               # seconds the last render() took
@@ -45,6 +50,9 @@ class LatestFrame(QtCore.QObject):
         if self.timer.isActive():              # a frame is already due: it will draw this one
             return
         wait = self.interval if self._rendering else self._last + self.interval - time.perf_counter()
+        if wait <= 0 and self.at_once:
+            self.flush()                       # idle: draw it now, inside the caller's event
+            return
         self.timer.start(max(0, min(int(round(wait * 1000)), int(self.interval * 1000))))
 
     def flush(self) -> bool:
