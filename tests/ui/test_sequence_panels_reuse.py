@@ -215,9 +215,50 @@ def test_unrolled_bars_are_the_rectangles_drawn_one_by_one(qtbot, monkeypatch):
         p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
 
     monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", reference)
-    assert np.array_equal(_pixels(panel), fast)
-    panel.show_steps(_steps(3), 6, "GRU")                    # negative control: other numbers
-    assert not np.array_equal(_pixels(panel), fast)
+    slow = unrolled.UnrolledPanel()                          # a new panel: no card drawn before
+    qtbot.addWidget(slow)
+    slow.resize(410, 320)
+    slow.show()
+    slow.show_steps(_steps(2), 6, "GRU")
+    assert np.array_equal(_pixels(slow), fast)
+    slow.show_steps(_steps(3), 6, "GRU")                     # negative control: other numbers
+    assert not np.array_equal(_pixels(slow), fast)
+
+
+def _typed_steps(k: int):
+    """The steps around the cursor after k keys at the end of a text: t-1, t, nothing after."""
+    from explorer.session.sequence_view import StepView
+    rng = np.random.default_rng(100)
+    values = [(rng.normal(size=8).astype(np.float32), rng.normal(size=24).astype(np.float32)) for _ in range(12)]
+    return [StepView(k + j, "abcdefghijkl"[k + j], values[k + j][0].copy(), values[k + j][1].copy(),
+                     [("x", 0.1 * (k + j) % 1), ("y", 0.05)]) if j < 2 else None for j in range(3)]
+
+
+def test_unrolled_reuses_the_card_of_a_step_that_moved_and_draws_what_a_fresh_panel_draws(qtbot, monkeypatch):
+    from explorer.ui.sequence import unrolled
+    typed = unrolled.UnrolledPanel()
+    qtbot.addWidget(typed)
+    typed.resize(410, 320)
+    typed.show()
+    drawn = []
+    real = unrolled.UnrolledPanel._bars
+    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", lambda self, p, jobs: drawn.append(self) or real(self, p, jobs))
+    typed.show_steps(_typed_steps(0), 2, "LSTM")
+    _pixels(typed)
+    assert drawn.count(typed) == 2                           # two new steps, two cards
+    for k in range(1, 5):                                    # a key: step t is now t-1, one new card
+        typed.show_steps(_typed_steps(k), 2, "LSTM")
+        got = _pixels(typed)
+        assert drawn.count(typed) == 2 + k
+        fresh = unrolled.UnrolledPanel()
+        qtbot.addWidget(fresh)
+        fresh.resize(410, 320)
+        fresh.show()
+        fresh.show_steps(_typed_steps(k), 2, "LSTM")
+        assert np.array_equal(got, _pixels(fresh))
+    typed.show_steps(_typed_steps(4), 5, "LSTM")              # another unit: both cards drawn again
+    _pixels(typed)
+    assert drawn.count(typed) == 2 + 4 + 2
 
 
 def test_probability_strip_repaints_only_when_its_cells_change(qtbot):
@@ -319,23 +360,66 @@ def test_gates_do_not_re_set_unchanged_bars(qtbot, monkeypatch):
     assert not panel.bars.opts["height"].any() and len(panel.sel.getData()[0]) == 0
 
 
-def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
+def test_prediction_bars_repaint_only_when_they_change(qtbot):
     from explorer.ui.sequence.predictions import PredictionsPanel
     panel = PredictionsPanel()
     qtbot.addWidget(panel)
+    panel.resize(380, 160)
+    panel.show()
+    qtbot.waitExposed(panel)
     top = [("a", 0.5, 1), ("b", 0.25, 2)]
     panel.show_top(top, 2)
-    calls = []
-    real = panel.bars.setOpts
-    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append(kw) or real(**kw))
-    panel.show_top(list(top), 2)
-    assert calls == []
+    _settle(qtbot)
+    paints = _Paints(panel)
+    panel.show_top(list(top), 2)                                 # the same bars: nothing to repaint
+    _settle(qtbot)
+    assert paints.n == 0
+    assert panel.actual_row == 1
+    green = _pixels(panel)
+    paints.n = 0
     panel.show_top(top, 1)                                       # the actual character is now 'a'
-    assert len(calls) == 1
-    colours = [b.color().name() for b in calls[0]["brushes"]]
-    assert colours[0] == "#2e9e4f" and set(colours[1:]) == {"#4a7fc1"}
+    _settle(qtbot)
+    assert paints.n == 1 and panel.actual_row == 0
+    assert not np.array_equal(_pixels(panel), green)
+    paints.n = 0
     panel.show_top([("a", 0.4, 1), ("b", 0.35, 2)], 1)            # new probabilities
-    assert len(calls) == 2 and np.allclose(calls[1]["width"], [0.4, 0.35, 0, 0, 0])
+    _settle(qtbot)
+    assert paints.n == 1 and np.allclose(panel.widths, [0.4, 0.35, 0, 0, 0])
+
+
+def _colour_at(widget, x: float, y: float) -> str:
+    img = widget.grab().toImage()
+    return img.pixelColor(round(x), round(y)).name()
+
+
+def test_prediction_bars_are_drawn_where_their_probabilities_say(qtbot):
+    """Each bar spans 0..p on the x axis at its row (the real next character green, the others
+    blue), the clamped probabilities are orange outlines, the labels name the rows."""
+    from explorer.ui.sequence.predictions import PredictionsPanel
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 180)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.message() == "no prediction yet"
+    panel.show_top([("a", 0.6, 1), (" ", 0.3, 2), ("xyz", 0.1, 3)], 2, np.array([0.2, 0.7, 0.05]))
+    assert panel.message() == "" and panel.labels == ["a", "\u2423", "xyz"]
+    y0, y1 = float(panel.px_y(0.0)), float(panel.px_y(1.0))
+    assert _colour_at(panel, panel.px_x(0.1), y0) == "#4a7fc1"            # inside bar 0 (blue)
+    assert _colour_at(panel, panel.px_x(0.1), y1) == "#2e9e4f"            # bar 1 is the actual one
+    assert _colour_at(panel, panel.px_x(0.45), y1) == "#ffffff"           # past bar 1's end
+    assert _colour_at(panel, panel.px_x(0.5), y0) == "#4a7fc1"
+    clamp_edge = _colour_at(panel, panel.px_x(0.7), y1)                   # the clamped outline of row 1
+    assert clamp_edge == "#e08000"
+    texts = [t for t, _ in panel.value_labels()]
+    assert texts == ["60.0%", "30.0%", "10.0%"]
+    xs = [x for _, x in panel.value_labels()]
+    assert xs[0] > xs[1] > xs[2]                                          # right of the longer bar
+    assert "a" in panel.tooltip_at(0.2, 0.0) and "60.0%" in panel.tooltip_at(0.2, 0.0)
+    assert "real next character" in panel.tooltip_at(0.2, 1.0)
+    assert panel.tooltip_at(0.2, 4.0) is None                             # an empty row
+    panel.show_top([], None)
+    assert panel.message() == "no prediction yet" and panel.labels == []
 
 
 def test_fast_image_renders_only_new_columns_and_equals_a_fresh_render(qtbot):
@@ -444,3 +528,38 @@ def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):
         show(changed)
         _settle(qtbot)
         assert paints.n >= 1, name
+
+
+def test_probability_strip_cells_are_the_per_cell_bars_and_glyphs(qtbot):
+    """The cells drawn as one gathered image: cell by cell the grey slot, a bar from the bottom
+    as tall as P (at least 2 px; none for an unknown P) in P's colour, the white gap; the
+    glyphs, the hatching and the cursor are drawn over it."""
+    from explorer.ui.sequence.common import probability_colour
+    from explorer.ui.sequence.predictions import ProbStrip
+    strip = ProbStrip()
+    qtbot.addWidget(strip)
+    strip.resize(420, 58)
+    strip.show()
+    qtbot.waitExposed(strip)
+    probs = np.array([0.0, 1.0, 0.5, np.nan, 0.123, 0.999, 0.004])
+    chars = "ab\n d\tz"
+    strip.set_cells(chars, probs, 2, np.zeros(len(chars), bool))
+    cell, bar_h = strip.cell, strip.height() - 28
+    img = strip.cells_image(len(chars), bar_h)
+    got = _argb(img) & 0xFFFFFF
+    assert got.shape == (bar_h, len(chars) * cell)
+    for i, p in enumerate(probs):
+        want = np.full((bar_h, cell), 0xF5F5F5)
+        want[:, -1] = 0xFFFFFF
+        if np.isfinite(p):
+            k = round(p * 100)
+            filled = int(np.rint(max(2.0, bar_h * k / 100)))
+            want[bar_h - filled:, :-1] = probability_colour(k / 100).rgb() & 0xFFFFFF
+        assert np.array_equal(got[:, i * cell:(i + 1) * cell], want), i
+    shown = _argb(strip.grab().toImage()) & 0xFFFFFF
+    left = 4 + 6 * cell                                     # the last cell, right of its glyph row
+    assert np.array_equal(shown[4 + 18:4 + bar_h, left:left + cell], got[18:, 6 * cell:7 * cell])
+    ink = shown[4:4 + 16, 4:4 + len(chars) * cell]          # the glyph row has dark ink
+    assert (np.stack([(ink >> s) & 0xFF for s in (16, 8, 0)]).max(0) < 100).sum() > 20
+    strip.set_cells(chars, probs[::-1].copy(), 2, np.zeros(len(chars), bool))   # negative control
+    assert not np.array_equal(_argb(strip.cells_image(len(chars), bar_h)) & 0xFFFFFF, got)

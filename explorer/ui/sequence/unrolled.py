@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
 from explorer.ui.sequence.common import ACCENT, FG, MUTED, SELECT, char_label, set_tip
+from explorer.ui.sequence.glyphs import GlyphAtlas
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -25,6 +26,7 @@ _BIG = QtGui.QFont("DejaVu Sans Mono", 15)
 _BIG.setBold(True)
 _SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
 _AXIS_PEN = QtGui.QPen(QtGui.QColor("#cccccc"), 1)
+_TOP_BAR = QtGui.QColor("#4a7fc1")
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
 
 
@@ -42,6 +44,9 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.cell = "RNN"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
         self._rect_arrays = [PrimitiveArray(QtCore.QRectF, 4) for _ in range(3)]   # pos, neg, selected
+        self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
+        self.big_glyphs = GlyphAtlas(_BIG, FG)
+        self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG)
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
         set_tip(self, HELP)
 
@@ -61,7 +66,7 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def _boxes(self, k: int) -> dict[str, QtCore.QRectF]:
         col_w, box_h, y_pos = self._geometry()
-        x0 = 40 + k * col_w + 8
+        x0 = float(round(40 + k * col_w + 8))      # whole pixels: a step's card looks the same in every column
         return {r: QtCore.QRectF(x0, y_pos[r], col_w - 16, box_h) for r in ("y", "h", "x")}
 
     def _static_layer(self) -> QtGui.QPixmap:
@@ -117,28 +122,41 @@ class UnrolledPanel(QtWidgets.QWidget):
         left = 12 if k == 0 else boxes["h"].left() - 16
         self._arrow(p, left, boxes["h"].center().y(), boxes["h"].left(), boxes["h"].center().y())
 
+    def _card(self, k: int, step: StepView) -> QtGui.QPixmap:
+        """Step ``step``'s numbers (bars, character, top outputs) as a transparent pixmap over
+        its column's three boxes. Every column has the same size, so when a key moves step t to
+        t−1 its card is blitted again, not drawn: a key draws one new card."""
+        boxes = self._boxes(k)
+        origin = boxes["y"].topLeft()
+        size = boxes["x"].bottomRight() - origin
+        dpr = self.devicePixelRatioF()
+        unit = self.unit if self.unit is not None and 0 <= self.unit < min(len(step.h), self.MAX_BARS) else None
+        key = (step.step, step.char, tuple(step.top), unit, size.x(), size.y(), dpr)
+        for card_key, h, x, pm in self._cards:
+            if card_key == key and np.array_equal(h, step.h) and np.array_equal(x, step.x):
+                return pm
+        pm = QtGui.QPixmap(int(np.ceil(size.x() * dpr)) + 1, int(np.ceil(size.y() * dpr)) + 1)
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(pm)
+        boxes = {r: rect.translated(-origin) for r, rect in boxes.items()}   # the card's own coordinates
+        self._bars(p, [(boxes["h"].adjusted(6, 16, -6, -6), step.h, self.unit),
+                       (boxes["x"].adjusted(34, 16, -6, -6), step.x, None)])
+        x_box = boxes["x"]
+        self.big_glyphs.draw(p, [x_box.left() + 19], [x_box.top() + 16 + (x_box.height() - 20) / 2],
+                             [char_label(step.char)], anchor=(0.5, 0.5))
+        self._top(p, boxes["y"].adjusted(6, 16, -6, -4), step.top)
+        p.end()
+        self._cards = [*self._cards[-5:], (key, np.array(step.h), np.array(step.x), pm)]
+        return pm
+
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        """The cached frame, then per step only the numbers: bars, the character, the top outputs."""
+        """The cached frame, then each step's card (see _card)."""
         p = QtGui.QPainter(self)
         p.drawPixmap(0, 0, self._static_layer())
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        _, box_h, _ = self._geometry()
-        jobs = []
         for k, s in enumerate(self.steps):
             if s is not None:
-                boxes = self._boxes(k)
-                jobs += [(boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit),
-                         (boxes["x"].adjusted(34, 16, -6, -6), s.x, None)]
-        self._bars(p, jobs)
-        for k, s in enumerate(self.steps):
-            if s is None:
-                continue
-            boxes = self._boxes(k)
-            p.setFont(_BIG)
-            p.setPen(QtGui.QColor(FG))
-            p.drawText(QtCore.QRectF(boxes["x"].left() + 4, boxes["x"].top() + 16, 30, box_h - 20),
-                       QtCore.Qt.AlignmentFlag.AlignCenter, char_label(s.char))
-            self._top(p, boxes["y"].adjusted(6, 16, -6, -4), s.top)
+                p.drawPixmap(self._boxes(k)["y"].topLeft(), self._card(k, s))
         p.end()
 
     def _arrow(self, p: QtGui.QPainter, x1: float, y1: float, x2: float, y2: float) -> None:
@@ -193,18 +211,16 @@ class UnrolledPanel(QtWidgets.QWidget):
         p.drawLines([QtCore.QLineF(r.left(), mid, r.right(), mid) for (r, _, _), mid in zip(jobs, geo[:, 1].tolist())])
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
-        p.setFont(_SMALL_MONO)
-        n = max(len(top), 1)
-        lh = rect.height() / n
-        for i, (label, prob) in enumerate(top):
+        if not top:
+            return
+        lh = rect.height() / len(top)
+        ys = rect.top() + lh * (np.arange(len(top)) + 0.5)
+        labels = [char_label(label) if len(label) == 1 else label[:8] for label, _ in top]
+        for i, (_, prob) in enumerate(top):
             y = rect.top() + i * lh
-            text = char_label(label) if len(label) == 1 else label[:8]
-            p.setPen(QtGui.QColor(FG))
-            p.drawText(QtCore.QRectF(rect.left(), y, 52, lh), QtCore.Qt.AlignmentFlag.AlignVCenter, text)
-            bar = QtCore.QRectF(rect.left() + 54, y + lh * 0.2, (rect.width() - 96) * prob, lh * 0.6)
-            p.fillRect(bar, QtGui.QColor("#4a7fc1"))
-            p.drawText(QtCore.QRectF(rect.right() - 40, y, 40, lh),
-                       QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight, f"{100 * prob:.0f}%")
+            p.fillRect(QtCore.QRectF(rect.left() + 54, y + lh * 0.2, (rect.width() - 96) * prob, lh * 0.6), _TOP_BAR)
+        self.small_glyphs.draw(p, rect.left(), ys, labels, anchor=(0.0, 0.5))
+        self.small_glyphs.draw(p, rect.right(), ys, [f"{100 * prob:.0f}%" for _, prob in top], anchor=(1.0, 0.5))
 
 
 def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:

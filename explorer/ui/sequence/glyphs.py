@@ -1,0 +1,136 @@
+"""GlyphAtlas: short labels drawn many at a time from one cached pixmap.
+
+The live panels label every character they show (the probability strip's cells, the
+trajectory's newest points, the predictions' bars): as one ``drawText``/``drawStaticText`` per
+label that is 2–30 µs of Python and text layout each, per key. Here every distinct label is
+rendered once into an atlas image, and a paint draws all of its labels in ONE
+``drawPixmapFragments`` call whose fragments are gathered from a per-label table with numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import shiboken6
+from PySide6 import QtCore, QtGui
+
+PAD = 2                     # px around each label in the atlas: overhanging ink, no bleeding between neighbours
+
+
+class GlyphAtlas:
+    """Labels in one font and colour: ``size(text)`` (logical px), ``draw(p, xs, ys, texts)``."""
+
+    def __init__(self, font: QtGui.QFont, colour: QtGui.QColor | str, width: int = 512) -> None:
+        self.font = QtGui.QFont(font)
+        self.colour = QtGui.QColor(colour)
+        self._line = QtGui.QFontMetricsF(self.font).height()
+        self._width = width
+        self._dpr = 1.0
+        self._image: QtGui.QImage | None = None
+        self._pixmap: QtGui.QPixmap | None = None
+        self._index: dict[str, int] = {}                 # label -> its row in _rows
+        self._rows = np.zeros((0, 12))                   # per label: a fragment at anchor (0, 0), then w, h
+        self._anchored: dict[tuple[float, float], np.ndarray] = {}   # _rows' fragments at other anchors
+        self._sizes: dict[str, tuple[float, float]] = {}
+        self._cursor = (0, 0, 0)                         # where the next label goes: x, y, row height (device px)
+        self._frags = np.zeros((0, 10))                  # QPainter.PixmapFragment records, reused
+        self._frags_ptr: object = None                   # the same memory as a PixmapFragment* for Qt
+
+    def size(self, text: str) -> tuple[float, float]:
+        """The label's box in logical px: its advance and line height, as drawStaticText lays it out."""
+        hit = self._sizes.get(text)
+        if hit is None:
+            st = QtGui.QStaticText(text)
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            st.prepare(QtGui.QTransform(), self.font)
+            hit = (st.size().width(), st.size().height())
+            self._sizes[text] = hit
+        return hit
+
+    def _reset(self, dpr: float) -> None:
+        self._dpr = dpr
+        self._image = QtGui.QImage(int(self._width * dpr), int(4 * math.ceil(self._line + 2 * PAD) * dpr),
+                                   QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        self._image.fill(QtCore.Qt.GlobalColor.transparent)
+        self._index, self._rows, self._anchored = {}, np.zeros((0, 12)), {}
+        self._cursor, self._pixmap = (0, 0, 0), None
+
+    def _add(self, text: str) -> int:
+        """Render ``text`` into the atlas (growing it when full); its row in the table."""
+        assert self._image is not None
+        dpr = self._dpr
+        w, h = self.size(text)
+        dw, dh = int(math.ceil((w + 2 * PAD) * dpr)), int(math.ceil((h + 2 * PAD) * dpr))
+        x, y, row_h = self._cursor
+        if x + dw > self._image.width():                   # next row
+            x, y, row_h = 0, y + row_h, 0
+        if dw > self._image.width() or y + dh > self._image.height():
+            grown = QtGui.QImage(max(self._image.width(), dw), max(2 * self._image.height(), y + dh),
+                                 QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+            grown.fill(QtCore.Qt.GlobalColor.transparent)
+            p = QtGui.QPainter(grown)
+            p.drawImage(0, 0, self._image)
+            p.end()
+            self._image = grown
+        p = QtGui.QPainter(self._image)
+        p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
+        p.scale(dpr, dpr)
+        p.setFont(self.font)
+        p.setPen(self.colour)
+        st = QtGui.QStaticText(text)
+        st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        p.drawStaticText(QtCore.QPointF(x / dpr + PAD, y / dpr + PAD), st)
+        p.end()
+        self._cursor = (x + dw, y, max(row_h, dh))
+        # a fragment is placed by its centre: the label's corner + half the padded source - the padding
+        row = [dw / (2 * dpr) - PAD, dh / (2 * dpr) - PAD, x, y, dw, dh, 1 / dpr, 1 / dpr, 0.0, 1.0, w, h]
+        self._rows = np.vstack([self._rows, row])
+        self._anchored = {}
+        self._pixmap = None
+        self._index[text] = len(self._rows) - 1
+        return len(self._rows) - 1
+
+    def _table(self, anchor: tuple[float, float]) -> np.ndarray:
+        if anchor == (0.0, 0.0):
+            return self._rows[:, :10]
+        t = self._anchored.get(anchor)
+        if t is None:
+            t = self._rows[:, :10].copy()
+            t[:, 0] -= anchor[0] * self._rows[:, 10]
+            t[:, 1] -= anchor[1] * self._rows[:, 11]
+            self._anchored[anchor] = t
+        return t
+
+    def draw(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray | float, ys: Sequence[float] | np.ndarray | float,
+             texts: Sequence[str], opacity: Sequence[float] | np.ndarray | None = None,
+             anchor: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Each text at (xs[i], ys[i]): its top-left corner, or the point ``anchor`` of it
+        (fractions of its width and height: (0.5, 0.5) centres it), at opacity[i] (default 1);
+        all in one call. Pixmaps are drawn at whole pixels, as text is."""
+        n = len(texts)
+        if not n:
+            return
+        device = p.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        if self._image is None or dpr != self._dpr:
+            self._reset(dpr)
+        get = self._index.get
+        ids = [get(t, -1) for t in texts]
+        if -1 in ids:
+            ids = [i if i >= 0 else self._add(t) for i, t in zip(ids, texts, strict=True)]
+        if self._pixmap is None:
+            assert self._image is not None
+            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        if len(self._frags) < n:
+            self._frags = np.zeros((max(n, 2 * len(self._frags), 16), 10))
+            self._frags_ptr = shiboken6.wrapInstance(self._frags.ctypes.data, QtGui.QPainter.PixmapFragment)
+        f = self._frags[:n]
+        f[:] = self._table(anchor)[ids]
+        f[:, 0] += xs
+        f[:, 1] += ys
+        if opacity is not None:
+            f[:, 9] = opacity
+        # PySide takes a pointer to the first of n fragments (as pyqtgraph's ScatterPlotItem draws)
+        p.drawPixmapFragments(self._frags_ptr, n, self._pixmap)  # type: ignore[call-overload]  # the stub takes a list
