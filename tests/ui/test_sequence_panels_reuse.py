@@ -60,11 +60,8 @@ def _walk(n: int, seed: int) -> np.ndarray:
 
 
 def test_trajectory_trail_draws_what_a_fresh_panel_draws(qtbot):
-    """Keys typed one by one give the picture of a panel shown only the last frame; the dots and
-    the cursor are the pixels pyqtgraph's ScatterPlotItems drew (the same symbols, the same places)."""
-    import pyqtgraph as pg
-
-    from explorer.ui.sequence.common import ACCENT
+    """Keys typed one by one give the picture of a panel shown only the last frame; the dots,
+    the orange cursor and the path are where the points map to."""
     from explorer.ui.sequence.trajectory import TRAIL
     walk, text = _walk(TRAIL + 5, 1), "def f(x):\n    return x + 1  # a comment " * 3
     typed = _trajectory(qtbot)
@@ -72,48 +69,36 @@ def test_trajectory_trail_draws_what_a_fresh_panel_draws(qtbot):
     _pixels(typed)
     for k in range(1, 6):                                    # five keys
         typed.show_points(walk[k:TRAIL + k], text[k:TRAIL + k], first=k)
-    assert np.array_equal(typed.trail.x, walk[5:, 0]) and np.array_equal(typed.trail.y, walk[5:, 1])
+    assert np.array_equal(typed.plot.trail_x, walk[5:, 0]) and np.array_equal(typed.plot.trail_y, walk[5:, 1])
     fresh = _trajectory(qtbot)
     fresh.show_points(walk[5:], text[5:TRAIL + 5], first=5)
     want = _pixels(fresh)
     assert np.array_equal(_pixels(typed), want)
     fresh.show_points(walk[4:TRAIL + 4], text[4:TRAIL + 4], first=4)    # negative control: a key earlier
     assert not np.array_equal(_pixels(fresh), want)
-    # the former items, drawn over a bare panel, give the same pixels as the trail's dots and cursor
-    ref = _trajectory(qtbot)
-    ref.show_points(walk[5:], text[5:TRAIL + 5], first=5)
-    ref.trail.labels = []
-    ref.trail.update()
-    mine = _pixels(ref)
-    ref.trail.hide()
-    x, y = walk[5:, 0].astype(float), walk[5:, 1].astype(float)
-    dots = pg.ScatterPlotItem(size=6, pen=None)
-    dots.setData(x, y, brush=ref._brushes[-len(x):])
-    cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
-    cursor.setData([x[-1]], [y[-1]])
-    for item in (dots, cursor):
-        ref.plot.addItem(item)
-    assert np.array_equal(_pixels(ref), mine)
+    # the cursor is the orange dot on the newest point; the newest dots are the trail's dark blue
+    plot = typed.plot
+    plot.labels = []                                         # (no label over the dots)
+    plot.update()
+    img = plot.grab().toImage()
+    cx, cy = float(plot.px_x(walk[-1, 0])), float(plot.px_y(walk[-1, 1]))
+    assert img.pixelColor(round(cx), round(cy)).name() == "#e07b00"
+    dot = img.pixelColor(round(float(plot.px_x(walk[-2, 0]))), round(float(plot.px_y(walk[-2, 1]))))
+    assert dot.blue() > dot.red() + 60                       # a blue dot (unless the cursor covers it)
+    assert typed.plot.message() == "" and fresh.plot.message() == ""
+    typed.show_points(walk[:0], "", first=0)                 # no text: the empty state says so
+    assert typed.plot.message().startswith("No text yet") and len(typed.plot.trail_x) == 0
 
 
-def test_empty_scatter_items_are_hidden_until_they_have_points(qtbot):
-    import pyqtgraph as pg
-
-    from explorer.ui.sequence.trajectory import hide_when_empty
-    item = pg.ScatterPlotItem(size=5)
-    hide_when_empty(item)
-    assert not item.isVisible()
-    item.setData([0.0, 1.0], [1.0, 2.0])
-    assert item.isVisible()
-    item.setData([], [])
-    assert not item.isVisible()
-    curve = pg.PlotCurveItem()
-    hide_when_empty(curve)
-    assert not curve.isVisible()
-    curve.setData([0.0, 1.0], [1.0, 0.0])
-    assert curve.isVisible()
-    curve.setData([], [])
-    assert not curve.isVisible()
+def test_trajectory_tooltip_names_the_character_under_the_mouse(qtbot):
+    from explorer.ui.sequence.trajectory import TRAIL
+    panel = _trajectory(qtbot)
+    walk, text = _walk(TRAIL, 2), ("abcdefghij" * 6)[:TRAIL]
+    panel.show_points(walk, text, first=100)
+    tip = panel.plot.tooltip_at(float(walk[-1, 0]), float(walk[-1, 1]))
+    assert tip is not None and "'j'" in tip and f"character {100 + TRAIL - 1}" in tip and "the cursor" in tip
+    far = panel.plot.x_range()[0], panel.plot.y_range()[0]
+    assert panel.plot.tooltip_at(*far) is None or "character" in panel.plot.tooltip_at(*far)
 
 
 class _Paints:
@@ -295,12 +280,12 @@ def test_trail_labels_follow_the_typed_characters_in_their_slots(qtbot):
     after = panel.label_texts()
     changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
     assert changed == [TRAIL % LABELS] and after[TRAIL % LABELS] == text[TRAIL]
-    xs = [x for x, _, _, _ in panel.trail.labels]
+    xs = [x for x, _, _, _ in panel.plot.labels]
     assert float(walk[TRAIL, 0]) in xs and float(walk[TRAIL - LABELS, 0]) not in xs   # the oldest left
     assert not np.array_equal(_pixels(panel), drawn)
     with_labels = _pixels(panel)
-    panel.trail.labels = []                                 # the labels are what was drawn over the dots
-    panel.trail.update()
+    panel.plot.labels = []                                  # the labels are what was drawn over the dots
+    panel.plot.update()
     bare = _pixels(panel)
     assert (np.abs(with_labels.astype(np.int64) - bare.astype(np.int64)) > 0).sum() > 100
 
@@ -516,15 +501,15 @@ def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):
         "heatmap": (heat, lambda a: heat.show_states(a, 0, 10, 2, "x" * 30), h),
         "gates": (gates_panel, lambda a: gates_panel.show_gates({**gates, "f": a}, 0, 5, 3), gates["f"]),
         "memory": (memory, lambda a: memory.show_memory(0, a, "abcdefghijklmnopqrst", "u", True), weights),
-        "trajectory": (traj.view, lambda a: traj.show_points(a, "y" * 40, first=0), walk),
+        "trajectory": (traj.plot, lambda a: traj.show_points(a, "y" * 40, first=0), walk),
     }
     for name, (view, show, values) in shows.items():
-        paints = _shown(qtbot, view)
+        paints = _shown(qtbot, view, None if hasattr(view, "viewport") else view)
         show(values.copy())                                   # equal values, a new array
         _settle(qtbot)
         assert paints.n == 0, name
         changed = values.copy()
-        changed.flat[7] = -changed.flat[7] + 0.5             # one number changes
+        changed.flat[8] = -changed.flat[8] + 0.5             # one number changes (a shown one)
         show(changed)
         _settle(qtbot)
         assert paints.n >= 1, name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import shiboken6
@@ -36,7 +37,7 @@ class GlyphAtlas:
         self._sizes: dict[str, tuple[float, float]] = {}
         self._cursor = (0, 0, 0)                         # where the next label goes: x, y, row height (device px)
         self._frags = np.zeros((0, 10))                  # QPainter.PixmapFragment records, reused
-        self._frags_ptr: object = None                   # the same memory as a PixmapFragment* for Qt
+        self._frags_ptr: Any = None                   # the same memory as a PixmapFragment* for Qt
 
     def size(self, text: str) -> tuple[float, float]:
         """The label's box in logical px: its advance and line height, as drawStaticText lays it out."""
@@ -133,4 +134,4 @@ class GlyphAtlas:
         if opacity is not None:
             f[:, 9] = opacity
         # PySide takes a pointer to the first of n fragments (as pyqtgraph's ScatterPlotItem draws)
-        p.drawPixmapFragments(self._frags_ptr, n, self._pixmap)  # type: ignore[call-overload]  # the stub takes a list
+        p.drawPixmapFragments(self._frags_ptr, n, self._pixmap)
