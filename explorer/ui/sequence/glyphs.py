@@ -104,6 +104,25 @@ class GlyphAtlas:
             self._anchored[anchor] = t
         return t
 
+    def draw_runs(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray,
+                  texts: Sequence[str], anchor: tuple[float, float] = (0.0, 0.0)) -> None:
+        """As ``draw``, but each text laid out from its characters' glyphs: for texts that take
+        many values (percentages), whose every new value would otherwise be a new atlas entry."""
+        chars: list[str] = []
+        cx: list[float] = []
+        cy: list[float] = []
+        size = self.size
+        for x, y, text in zip(np.asarray(xs, float).tolist(), np.broadcast_to(np.asarray(ys, float), (len(texts),)).tolist(),
+                              texts, strict=True):
+            advances = [size(c)[0] for c in text]
+            left = x - anchor[0] * sum(advances)
+            for c, a in zip(text, advances, strict=True):
+                chars.append(c)
+                cx.append(left)
+                cy.append(y)
+                left += a
+        self.draw(p, cx, cy, chars, anchor=(0.0, anchor[1]))
+
     def draw(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray | float, ys: Sequence[float] | np.ndarray | float,
              texts: Sequence[str], opacity: Sequence[float] | np.ndarray | None = None,
              anchor: tuple[float, float] = (0.0, 0.0)) -> None:
@@ -119,8 +138,8 @@ class GlyphAtlas:
             self._reset(dpr)
         get = self._index.get
         ids = [get(t, -1) for t in texts]
-        if -1 in ids:
-            ids = [i if i >= 0 else self._add(t) for i, t in zip(ids, texts, strict=True)]
+        if -1 in ids:                                    # new labels (each added once)
+            ids = [i if i >= 0 else get(t, -1) if t in self._index else self._add(t) for i, t in zip(ids, texts, strict=True)]
         if self._pixmap is None:
             assert self._image is not None
             self._pixmap = QtGui.QPixmap.fromImage(self._image)

@@ -38,8 +38,8 @@ class _Geometry(NamedTuple):
     bars: list[tuple[QtCore.QRectF, QtGui.QColor]]
     clamped: list[QtCore.QRectF]
     values: list[str]
-    value_x: np.ndarray
-    row_y: np.ndarray
+    value_x: list[float]
+    row_y: list[float]
 
 
 class PredictionsPanel(PaintedPlot):
@@ -92,27 +92,28 @@ class PredictionsPanel(PaintedPlot):
     def value_labels(self) -> list[tuple[str, float]]:
         """Each row's percentage and the x (px) where it starts: right of its bar (never past 83%)."""
         g = self._geometry()
-        return list(zip(g.values, g.value_x.tolist(), strict=True))
+        return list(zip(g.values, g.value_x, strict=True))
 
     def _geometry(self) -> _Geometry:
-        """What paint_data draws, in pixels: made once per change of the bars or of the size."""
+        """What paint_data draws, in pixels: made once per change of the bars or of the size
+        (plain floats: five bars are cheaper without numpy)."""
         r = self.data_rect()
         key = (self._version, r.left(), r.top(), r.width(), r.height())
         if self._geo is not None and self._geo[0] == key:
             return self._geo[1]
         n = len(self.labels)
         x0 = float(self.px_x(0.0))
-        tops = self.px_y(self._rows[:n] - 0.35).tolist()
-        bottoms = self.px_y(self._rows[:n] + 0.35).tolist()
+        sx = float(self.px_x(1.0)) - x0
+        mids = self.px_y(self._rows).tolist()
+        half = abs(float(self.px_y(0.35)) - float(self.px_y(0.0)))
+        widths = self.widths[:n].tolist()
 
-        def rects(widths: np.ndarray) -> list[QtCore.QRectF]:
-            return [QtCore.QRectF(x0, t, x - x0, b - t)
-                    for x, t, b in zip(self.px_x(widths[:n]).tolist(), tops, bottoms, strict=True)]
-        bars = rects(self.widths)
-        g = _Geometry([(b, _ACTUAL if i == self.actual_row else _OTHER) for i, b in enumerate(bars)],
-                      rects(self.clamped_widths) if self.clamped_widths is not None else [],
-                      [f"{100 * p:.1f}%" for p in self.widths[:n].tolist()],
-                      self.px_x(np.minimum(self.widths[:n], 0.82) + 0.01) + 4, self.px_y(self._rows[:n]))
+        def rects(ws: list[float]) -> list[QtCore.QRectF]:
+            return [QtCore.QRectF(x0, mids[i] - half, sx * w, 2 * half) for i, w in enumerate(ws)]
+        g = _Geometry([(b, _ACTUAL if i == self.actual_row else _OTHER) for i, b in enumerate(rects(widths))],
+                      rects(self.clamped_widths[:n].tolist()) if self.clamped_widths is not None else [],
+                      [f"{100 * w:.1f}%" for w in widths], [x0 + sx * (min(w, 0.82) + 0.01) + 4 for w in widths],
+                      mids[:n])
         self._geo = (key, g)
         return g
 
@@ -131,7 +132,7 @@ class PredictionsPanel(PaintedPlot):
             p.setPen(_CLAMP_PEN)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawRects(g.clamped)
-        self.value_glyphs.draw(p, g.value_x, g.row_y, g.values, anchor=(0.0, 0.5))
+        self.value_glyphs.draw_runs(p, g.value_x, g.row_y, g.values, anchor=(0.0, 0.5))
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
         if self.labels:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pyqtgraph.Qt.internals import PrimitiveArray
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
@@ -43,7 +43,7 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.unit: int | None = None
         self.cell = "RNN"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
-        self._rect_arrays = [PrimitiveArray(QtCore.QRectF, 4) for _ in range(3)]   # pos, neg, selected
+        self._rect_memory = np.zeros((self.MAX_BARS, 4))           # the bars as QRectF records (see _bars)
         self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
         self.big_glyphs = GlyphAtlas(_BIG, FG)
         self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG)
@@ -128,7 +128,8 @@ class UnrolledPanel(QtWidgets.QWidget):
         t−1 its card is blitted again, not drawn: a key draws one new card."""
         boxes = self._boxes(k)
         origin = boxes["y"].topLeft()
-        size = boxes["x"].bottomRight() - origin
+        col_w, box_h, y_pos = self._geometry()
+        size = QtCore.QPointF(col_w - 16, y_pos["x"] + box_h - y_pos["y"])   # the same in every column
         dpr = self.devicePixelRatioF()
         unit = self.unit if self.unit is not None and 0 <= self.unit < min(len(step.h), self.MAX_BARS) else None
         key = (step.step, step.char, tuple(step.top), unit, size.x(), size.y(), dpr)
@@ -170,45 +171,46 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def _bars(self, p: QtGui.QPainter, jobs: list[tuple[QtCore.QRectF, np.ndarray, int | None]]) -> None:
         """Per job (rect, v, unit) one bar per entry of v (red > 0, blue < 0, the selected unit dark
-        blue) around the rect's middle line, scaled to max(1, |v|max). All jobs' bars are computed
-        in one set of numpy operations and drawn in three drawRects calls (one per colour), without
-        antialiasing (bars are axis-aligned), from Qt-backed arrays (no QRectF per bar)."""
-        vs = [np.asarray(v, float)[: self.MAX_BARS] for _, v, _ in jobs]
-        jobs = [(rect, v, unit) for (rect, _, unit), v in zip(jobs, vs) if len(v)]
-        if not jobs:
-            return
-        vs = [v for _, v, _ in jobs]
-        lens = np.array([len(v) for v in vs])
-        starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
-        v = np.concatenate(vs)
-        rep = np.repeat(np.arange(len(jobs)), lens)
-        geo = np.array([(r.left(), r.center().y(), r.width(), r.height()) for r, _, _ in jobs])
-        scale = np.maximum(1.0, np.maximum.reduceat(np.abs(v), starts))
-        bw = geo[:, 2] / lens
-        hgt = (geo[:, 3] / 2)[rep] * v / scale[rep]
-        xywh = np.empty((len(v), 4))
-        xywh[:, 0] = geo[rep, 0] + (np.arange(len(v)) - starts[rep]) * bw[rep]
-        xywh[:, 1] = geo[rep, 1] - np.maximum(hgt, 0)
-        xywh[:, 2] = np.maximum(bw - 0.5, 0.8)[rep]
-        xywh[:, 3] = np.abs(hgt)
-        kind = np.where(v >= 0, 0, 1)
-        for (_, _, unit), start, n in zip(jobs, starts.tolist(), lens.tolist()):
-            if unit is not None and 0 <= unit < n:
-                kind[start + unit] = 2
+        blue) around the rect's middle line, scaled to max(1, |v|max): the bars sorted by sign into
+        one array and drawn in two drawRects calls from it (one per colour), without antialiasing
+        (bars are axis-aligned), then the selected unit's bar over its own."""
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
-        for code, key in enumerate(("pos", "neg", "sel")):
-            rows = xywh[kind == code]
-            if len(rows):
-                rects = self._rect_arrays[code]
-                rects.resize(len(rows))
-                rects.ndarray()[:] = rows
-                p.setBrush(_BAR_COLOURS[key])
-                p.drawRects(*rects.drawargs())
+        lines = []
+        for rect, values, unit in jobs:
+            v = np.asarray(values, float)[: self.MAX_BARS]
+            n = len(v)
+            if not n:
+                continue
+            mid, bw = rect.center().y(), rect.width() / n
+            hgt = v * (rect.height() / 2 / max(1.0, float(np.abs(v).max())))
+            neg = hgt < 0
+            order = np.argsort(neg, kind="stable")            # positive bars first, then negative
+            n_pos = n - int(np.count_nonzero(neg))
+            rects, ptr = self._rect_buffer(n)
+            rects[:, 0] = rect.left() + order * bw
+            h = hgt[order]
+            rects[:, 1] = mid - np.maximum(h, 0)
+            rects[:, 2] = max(bw - 0.5, 0.8)
+            rects[:, 3] = np.abs(h)
+            for colour, first, count in ((_BAR_COLOURS["pos"], 0, n_pos), (_BAR_COLOURS["neg"], n_pos, n - n_pos)):
+                if count:
+                    p.setBrush(colour)
+                    p.drawRects(shiboken6.wrapInstance(ptr + 32 * first, QtCore.QRectF), count)
+            if unit is not None and 0 <= unit < n:
+                p.setBrush(_BAR_COLOURS["sel"])
+                p.drawRect(QtCore.QRectF(*rects[int(np.flatnonzero(order == unit)[0])].tolist()))
+            lines.append(QtCore.QLineF(rect.left(), mid, rect.right(), mid))
         p.restore()
         p.setPen(_AXIS_PEN)
-        p.drawLines([QtCore.QLineF(r.left(), mid, r.right(), mid) for (r, _, _), mid in zip(jobs, geo[:, 1].tolist())])
+        p.drawLines(lines)
+
+    def _rect_buffer(self, n: int) -> tuple[np.ndarray, int]:
+        """n QRectF records (x, y, w, h as float64) and their address, reused between calls."""
+        if len(self._rect_memory) < n:
+            self._rect_memory = np.zeros((max(n, self.MAX_BARS), 4))
+        return self._rect_memory[:n], int(self._rect_memory.ctypes.data)
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
         if not top:
