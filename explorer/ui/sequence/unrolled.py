@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import shiboken6
@@ -197,7 +197,8 @@ class UnrolledPanel(QtWidgets.QWidget):
             for colour, first, count in ((_BAR_COLOURS["pos"], 0, n_pos), (_BAR_COLOURS["neg"], n_pos, n - n_pos)):
                 if count:
                     p.setBrush(colour)
-                    p.drawRects(shiboken6.wrapInstance(ptr + 32 * first, QtCore.QRectF), count)
+                    first_rect = cast(QtCore.QRectF, shiboken6.wrapInstance(ptr + 32 * first, QtCore.QRectF))
+                    p.drawRects(first_rect, count)          # Qt reads `count` QRectF records from there
             if unit is not None and 0 <= unit < n:
                 p.setBrush(_BAR_COLOURS["sel"])
                 p.drawRect(QtCore.QRectF(*rects[int(np.flatnonzero(order == unit)[0])].tolist()))
