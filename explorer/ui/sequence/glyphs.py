@@ -17,14 +17,19 @@ import numpy as np
 import shiboken6
 from PySide6 import QtCore, QtGui
 
+# the labels of characters: printable ASCII and the signs for a space, a newline, a tab
+CHARACTERS = [chr(c) for c in range(33, 127)] + ["\u2423", "\u23ce", "\u21e5", "?", "%", "."]
 PAD = 2                     # px around each label in the atlas: overhanging ink, no bleeding between neighbours
 
 
 class GlyphAtlas:
     """Labels in one font and colour: ``size(text)`` (logical px), ``draw(p, xs, ys, texts)``."""
 
-    def __init__(self, font: QtGui.QFont, colour: QtGui.QColor | str, width: int = 512) -> None:
+    def __init__(self, font: QtGui.QFont, colour: QtGui.QColor | str, width: int = 512,
+                 warm: Sequence[str] = ()) -> None:
+        """warm: labels rendered up front, in one go (those expected, e.g. ``CHARACTERS``)."""
         self.font = QtGui.QFont(font)
+        self.warm = list(warm)
         self.colour = QtGui.QColor(colour)
         self._line = QtGui.QFontMetricsF(self.font).height()
         self._width = width
@@ -57,18 +62,33 @@ class GlyphAtlas:
         self._image.fill(QtCore.Qt.GlobalColor.transparent)
         self._index, self._rows, self._anchored = {}, np.zeros((0, 12)), {}
         self._cursor, self._pixmap = (0, 0, 0), None
+        self._add_many(self.warm)
 
     def _add(self, text: str) -> int:
-        """Render ``text`` into the atlas (growing it when full); its row in the table."""
+        """Render ``text`` into the atlas; its row in the table."""
+        return self._add_many([text])[0]
+
+    def _add_many(self, texts: Sequence[str]) -> list[int]:
+        """Render labels into the atlas (growing it when full) with one painter; their rows."""
         assert self._image is not None
         dpr = self._dpr
-        w, h = self.size(text)
-        dw, dh = int(math.ceil((w + 2 * PAD) * dpr)), int(math.ceil((h + 2 * PAD) * dpr))
+        todo = [t for t in dict.fromkeys(texts) if t not in self._index]
+        placed, rows = [], []
         x, y, row_h = self._cursor
-        if x + dw > self._image.width():                   # next row
-            x, y, row_h = 0, y + row_h, 0
-        if dw > self._image.width() or y + dh > self._image.height():
-            grown = QtGui.QImage(max(self._image.width(), dw), max(2 * self._image.height(), y + dh),
+        for text in todo:
+            w, h = self.size(text)
+            dw, dh = int(math.ceil((w + 2 * PAD) * dpr)), int(math.ceil((h + 2 * PAD) * dpr))
+            if x + dw > self._image.width():               # next row
+                x, y, row_h = 0, y + row_h, 0
+            placed.append((text, x, y))
+            # a fragment is placed by its centre: the label's corner + half the padded source - the padding
+            rows.append([dw / (2 * dpr) - PAD, dh / (2 * dpr) - PAD, x, y, dw, dh, 1 / dpr, 1 / dpr, 0.0, 1.0, w, h])
+            x, row_h = x + dw, max(row_h, dh)
+        if not todo:
+            return [self._index[t] for t in texts]
+        width = max([self._image.width()] + [int(r[4]) for r in rows])
+        if width > self._image.width() or y + row_h > self._image.height():
+            grown = QtGui.QImage(width, max(2 * self._image.height(), y + row_h),
                                  QtGui.QImage.Format.Format_ARGB32_Premultiplied)
             grown.fill(QtCore.Qt.GlobalColor.transparent)
             p = QtGui.QPainter(grown)
@@ -80,18 +100,18 @@ class GlyphAtlas:
         p.scale(dpr, dpr)
         p.setFont(self.font)
         p.setPen(self.colour)
-        st = QtGui.QStaticText(text)
-        st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-        p.drawStaticText(QtCore.QPointF(x / dpr + PAD, y / dpr + PAD), st)
+        for text, lx, ly in placed:
+            st = QtGui.QStaticText(text)
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            p.drawStaticText(QtCore.QPointF(lx / dpr + PAD, ly / dpr + PAD), st)
         p.end()
-        self._cursor = (x + dw, y, max(row_h, dh))
-        # a fragment is placed by its centre: the label's corner + half the padded source - the padding
-        row = [dw / (2 * dpr) - PAD, dh / (2 * dpr) - PAD, x, y, dw, dh, 1 / dpr, 1 / dpr, 0.0, 1.0, w, h]
-        self._rows = np.vstack([self._rows, row])
+        self._cursor = (x, y, row_h)
+        first = len(self._rows)
+        self._rows = np.vstack([self._rows, rows])
+        self._index.update({text: first + i for i, text in enumerate(todo)})
         self._anchored = {}
         self._pixmap = None
-        self._index[text] = len(self._rows) - 1
-        return len(self._rows) - 1
+        return [self._index[t] for t in texts]
 
     def _table(self, anchor: tuple[float, float]) -> np.ndarray:
         if anchor == (0.0, 0.0):
@@ -138,8 +158,8 @@ class GlyphAtlas:
             self._reset(dpr)
         get = self._index.get
         ids = [get(t, -1) for t in texts]
-        if -1 in ids:                                    # new labels (each added once)
-            ids = [i if i >= 0 else get(t, -1) if t in self._index else self._add(t) for i, t in zip(ids, texts, strict=True)]
+        if -1 in ids:                                    # new labels, added in one go
+            ids = self._add_many(texts)
         if self._pixmap is None:
             assert self._image is not None
             self._pixmap = QtGui.QPixmap.fromImage(self._image)

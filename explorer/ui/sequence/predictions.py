@@ -16,7 +16,7 @@ from explorer.ui.sequence.common import (
     probability_colour,
     set_tip,
 )
-from explorer.ui.sequence.glyphs import GlyphAtlas
+from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
 from explorer.ui.widgets.painted_plot import PaintedPlot
 
 K = 5
@@ -53,8 +53,8 @@ class PredictionsPanel(PaintedPlot):
         self.set_x_range(0.0, 1.0)
         self.set_y_range(-0.6, K - 0.4, inverted=True)
         self.set_message("no prediction yet")
-        self.char_glyphs = GlyphAtlas(QtGui.QFont("DejaVu Sans Mono", 12), FG)
-        self.value_glyphs = GlyphAtlas(self.font(), FG)
+        self.char_glyphs = GlyphAtlas(QtGui.QFont("DejaVu Sans Mono", 12), FG, warm=CHARACTERS)
+        self.value_glyphs = GlyphAtlas(self.font(), FG, warm=list("0123456789.%"))
         self.labels: list[str] = []                # the rows' labels, best first
         self.widths = np.zeros(K)                  # the bars' probabilities (0 past the items)
         self.actual_row: int | None = None         # the row of the real next character (green)
@@ -168,7 +168,7 @@ class ProbStrip(QtWidgets.QWidget):
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
         self._tiles: tuple[tuple[int, int], np.ndarray] | None = None
         self._cells: tuple[tuple, QtGui.QImage, np.ndarray] | None = None    # made once per change of the cells
-        self.glyphs = GlyphAtlas(self.font_, FG)
+        self.glyphs = GlyphAtlas(self.font_, FG, warm=CHARACTERS)
         self._labels: dict[str, str] = {}
         self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         set_tip(self, HELP_STRIP)

@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis
 from explorer.ui.sequence.common import ACCENT, char_label, set_tip
-from explorer.ui.sequence.glyphs import GlyphAtlas
+from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
 from explorer.ui.sequence.trail_item import SymbolSprites
 from explorer.ui.widgets.painted_plot import PaintedPlot
 
@@ -60,7 +60,7 @@ class TrajectoryPlot(PaintedPlot):
         self.first = 0                                      # the character index of the trail's first point
         self.chars = ""
         self.sprites = SymbolSprites(_styles())
-        self.glyphs = GlyphAtlas(QtGui.QFont("DejaVu Sans Mono", 9), QtGui.QColor(20, 20, 40))
+        self.glyphs = GlyphAtlas(QtGui.QFont("DejaVu Sans Mono", 9), QtGui.QColor(20, 20, 40), warm=CHARACTERS)
         self.under: list[Layer] = []                        # drawn into the static layer, over the cloud
         self.over: list[Layer] = []                         # drawn over the path (e.g. fixed points)
         self._over: QtGui.QPixmap | None = None

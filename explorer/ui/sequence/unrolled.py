@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
 from explorer.ui.sequence.common import ACCENT, FG, MUTED, SELECT, char_label, set_tip
-from explorer.ui.sequence.glyphs import GlyphAtlas
+from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -45,8 +45,8 @@ class UnrolledPanel(QtWidgets.QWidget):
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
         self._rect_memory = np.zeros((self.MAX_BARS, 4))           # the bars as QRectF records (see _bars)
         self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
-        self.big_glyphs = GlyphAtlas(_BIG, FG)
-        self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG)
+        self.big_glyphs = GlyphAtlas(_BIG, FG, warm=CHARACTERS)
+        self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG, warm=CHARACTERS)
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
         set_tip(self, HELP)
 
@@ -223,7 +223,8 @@ class UnrolledPanel(QtWidgets.QWidget):
             y = rect.top() + i * lh
             p.fillRect(QtCore.QRectF(rect.left() + 54, y + lh * 0.2, (rect.width() - 96) * prob, lh * 0.6), _TOP_BAR)
         self.small_glyphs.draw(p, rect.left(), ys, labels, anchor=(0.0, 0.5))
-        self.small_glyphs.draw(p, rect.right(), ys, [f"{100 * prob:.0f}%" for _, prob in top], anchor=(1.0, 0.5))
+        self.small_glyphs.draw_runs(p, [rect.right()] * len(top), ys, [f"{100 * prob:.0f}%" for _, prob in top],
+                                    anchor=(1.0, 0.5))   # from digit glyphs: a percentage takes 101 values
 
 
 def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:
