@@ -227,7 +227,11 @@ def test_unrolled_reuses_the_card_of_a_step_that_moved_and_draws_what_a_fresh_pa
     typed.show()
     drawn = []
     real = unrolled.UnrolledPanel._bars
-    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", lambda self, p, jobs: drawn.append(self) or real(self, p, jobs))
+    def spy(self, p, jobs):                                  # h(t)'s bars (a unit selected): a step's card
+        if jobs[0][2] is not None:
+            drawn.append(self)
+        real(self, p, jobs)
+    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", spy)
     typed.show_steps(_typed_steps(0), 2, "LSTM")
     _pixels(typed)
     assert drawn.count(typed) == 2                           # two new steps, two cards
@@ -548,3 +552,30 @@ def test_probability_strip_cells_are_the_per_cell_bars_and_glyphs(qtbot):
     assert (np.stack([(ink >> s) & 0xFF for s in (16, 8, 0)]).max(0) < 100).sum() > 20
     strip.set_cells(chars, probs[::-1].copy(), 2, np.zeros(len(chars), bool))   # negative control
     assert not np.array_equal(_argb(strip.cells_image(len(chars), bar_h)) & 0xFFFFFF, got)
+
+
+def test_unrolled_draws_a_characters_input_box_once(qtbot, monkeypatch):
+    """x(t) depends on the character alone: a character met again reuses its drawn box."""
+    from explorer.session.sequence_view import StepView
+    from explorer.ui.sequence import unrolled
+    panel = unrolled.UnrolledPanel()
+    qtbot.addWidget(panel)
+    panel.resize(410, 320)
+    panel.show()
+    inputs = []
+    real = unrolled.UnrolledPanel._bars
+    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars",
+                        lambda self, p, jobs: (inputs.append(1) if len(jobs[0][1]) == 8 else None) or real(self, p, jobs))   # x: 8 numbers
+    rng = np.random.default_rng(5)
+    x_a, x_b = rng.normal(size=8).astype(np.float32), rng.normal(size=8).astype(np.float32)
+
+    def step(t, c, x):
+        return StepView(t, c, x.copy(), rng.normal(size=24).astype(np.float32), [("x", 0.5)])
+    panel.show_steps([step(0, "a", x_a), step(1, "b", x_b), None], None, "GRU")
+    first = _pixels(panel)
+    assert len(inputs) == 2
+    panel.show_steps([step(1, "b", x_b), step(2, "a", x_a), None], None, "GRU")   # 'a' again: no new x box
+    _pixels(panel)
+    assert len(inputs) == 2
+    panel.show_steps([step(0, "a", x_a), step(1, "b", -x_b), None], None, "GRU")  # another x for 'b': drawn
+    assert not np.array_equal(_pixels(panel), first) and len(inputs) == 3

@@ -45,6 +45,7 @@ class UnrolledPanel(QtWidgets.QWidget):
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
         self._rect_memory = np.zeros((self.MAX_BARS, 4))           # the bars as QRectF records (see _bars)
         self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
+        self._inputs: dict[tuple, tuple[np.ndarray, QtGui.QPixmap]] = {}           # x boxes per character
         self.big_glyphs = GlyphAtlas(_BIG, FG, warm=CHARACTERS)
         self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG, warm=CHARACTERS)
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
@@ -141,14 +142,32 @@ class UnrolledPanel(QtWidgets.QWidget):
         pm.fill(QtCore.Qt.GlobalColor.transparent)
         p = QtGui.QPainter(pm)
         boxes = {r: rect.translated(-origin) for r, rect in boxes.items()}   # the card's own coordinates
-        self._bars(p, [(boxes["h"].adjusted(6, 16, -6, -6), step.h, self.unit),
-                       (boxes["x"].adjusted(34, 16, -6, -6), step.x, None)])
-        x_box = boxes["x"]
-        self.big_glyphs.draw(p, [x_box.left() + 19], [x_box.top() + 16 + (x_box.height() - 20) / 2],
-                             [char_label(step.char)], anchor=(0.5, 0.5))
+        self._bars(p, [(boxes["h"].adjusted(6, 16, -6, -6), step.h, self.unit)])
+        p.drawPixmap(boxes["x"].topLeft(), self._input_card(step, boxes["x"].size()))
         self._top(p, boxes["y"].adjusted(6, 16, -6, -4), step.top)
         p.end()
         self._cards = [*self._cards[-5:], (key, np.array(step.h), np.array(step.x), pm)]
+        return pm
+
+    def _input_card(self, step: StepView, size: QtCore.QSizeF) -> QtGui.QPixmap:
+        """The x box's numbers: the character and its embedding's bars. They depend on the
+        character alone, so they are drawn once per character (and size) and blitted after."""
+        dpr = self.devicePixelRatioF()
+        key = (step.char, size.width(), size.height(), dpr)
+        hit = self._inputs.get(key)
+        if hit is not None and np.array_equal(hit[0], step.x):
+            return hit[1]
+        pm = QtGui.QPixmap(int(np.ceil(size.width() * dpr)) + 1, int(np.ceil(size.height() * dpr)) + 1)
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(pm)
+        box = QtCore.QRectF(QtCore.QPointF(0, 0), size)
+        self._bars(p, [(box.adjusted(34, 16, -6, -6), step.x, None)])
+        self.big_glyphs.draw(p, [19.0], [16 + (size.height() - 20) / 2], [char_label(step.char)], anchor=(0.5, 0.5))
+        p.end()
+        if len(self._inputs) > 256:
+            self._inputs.clear()
+        self._inputs[key] = (np.array(step.x), pm)
         return pm
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
