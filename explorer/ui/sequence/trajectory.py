@@ -65,6 +65,7 @@ class TrajectoryPlot(PaintedPlot):
         self.over: list[Layer] = []                         # drawn over the path (e.g. fixed points)
         self._over: QtGui.QPixmap | None = None
         self._px: tuple[tuple, np.ndarray, np.ndarray, QtGui.QPainterPath] | None = None
+        self._labels_cache: tuple[list[Label], tuple[np.ndarray, np.ndarray, list[str], np.ndarray]] | None = None
 
     # -- what is shown ---------------------------------------------------------------------
     def set_cloud(self, cloud: np.ndarray) -> None:
@@ -140,14 +141,16 @@ class TrajectoryPlot(PaintedPlot):
         if over is not None:
             p.drawPixmap(0, 0, over)
         if self.labels:
-            lx = self.px_x(np.array([lab[0] for lab in self.labels]))
-            ly = self.px_y(np.array([lab[1] for lab in self.labels]))
-            texts = [lab[2] for lab in self.labels]
-            # anchored like pg.TextItem(anchor=(-0.15, 0.9)): on its 4 px margined box, right and above the point
-            w = np.array([self.glyphs.size(t)[0] for t in texts])
-            h = self.glyphs.size(texts[0])[1]
-            self.glyphs.draw(p, lx + 0.15 * (w + 8) + 4, ly - 0.9 * (h + 8) + 4, texts,
-                             opacity=np.array([lab[3] for lab in self.labels]))
+            lx, ly, texts, opacity = self._label_arrays()
+            # anchored like pg.TextItem(anchor=(-0.15, 0.9)) on its 4 px margined box: right of and
+            # above the point (x + 0.15 (w + 8) + 4, y - 0.9 (h + 8) + 4)
+            self.glyphs.draw(p, self.px_x(lx) + 5.2, self.px_y(ly) - 3.2, texts, opacity=opacity, anchor=(-0.15, 0.9))
+
+    def _label_arrays(self) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+        if self._labels_cache is None or self._labels_cache[0] is not self.labels:
+            cols = list(zip(*self.labels, strict=True))
+            self._labels_cache = (self.labels, (np.array(cols[0]), np.array(cols[1]), list(cols[2]), np.array(cols[3])))
+        return self._labels_cache[1]
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         """The trail's point under the mouse (within 8 px): its character and position."""
