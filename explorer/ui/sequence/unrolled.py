@@ -27,6 +27,7 @@ _BIG.setBold(True)
 _SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
 _AXIS_PEN = QtGui.QPen(QtGui.QColor("#cccccc"), 1)
 _TOP_BAR = QtGui.QColor("#4a7fc1")
+_PERCENTS = [f"{k}%" for k in range(101)]      # every label of an output's probability
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
 
 
@@ -47,7 +48,7 @@ class UnrolledPanel(QtWidgets.QWidget):
         self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
         self._inputs: dict[tuple, tuple[np.ndarray, QtGui.QPixmap]] = {}           # x boxes per character
         self.big_glyphs = GlyphAtlas(_BIG, FG, warm=CHARACTERS)
-        self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG, warm=CHARACTERS)
+        self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG, warm=CHARACTERS + _PERCENTS)
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
         set_tip(self, HELP)
 
@@ -190,9 +191,10 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def _bars(self, p: QtGui.QPainter, jobs: list[tuple[QtCore.QRectF, np.ndarray, int | None]]) -> None:
         """Per job (rect, v, unit) one bar per entry of v (red > 0, blue < 0, the selected unit dark
-        blue) around the rect's middle line, scaled to max(1, |v|max): the bars sorted by sign into
-        one array and drawn in two drawRects calls from it (one per colour), without antialiasing
-        (bars are axis-aligned), then the selected unit's bar over its own."""
+        blue) around the rect's middle line, scaled to max(1, |v|max): every bar's part above the
+        line in one drawRects call, below it in another (a bar of the other sign is empty there),
+        from one reused QRectF array, without antialiasing (bars are axis-aligned); then the
+        selected unit's bar over its own."""
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
@@ -204,23 +206,23 @@ class UnrolledPanel(QtWidgets.QWidget):
                 continue
             mid, bw = rect.center().y(), rect.width() / n
             hgt = v * (rect.height() / 2 / max(1.0, float(np.abs(v).max())))
-            neg = hgt < 0
-            order = np.argsort(neg, kind="stable")            # positive bars first, then negative
-            n_pos = n - int(np.count_nonzero(neg))
             rects, ptr = self._rect_buffer(n)
-            rects[:, 0] = rect.left() + order * bw
-            h = hgt[order]
-            rects[:, 1] = mid - np.maximum(h, 0)
+            rects[:, 0] = rect.left() + np.arange(n) * bw
             rects[:, 2] = max(bw - 0.5, 0.8)
-            rects[:, 3] = np.abs(h)
-            for colour, first, count in ((_BAR_COLOURS["pos"], 0, n_pos), (_BAR_COLOURS["neg"], n_pos, n - n_pos)):
-                if count:
-                    p.setBrush(colour)
-                    first_rect = cast(QtCore.QRectF, shiboken6.wrapInstance(ptr + 32 * first, QtCore.QRectF))
-                    p.drawRects(first_rect, count)          # Qt reads `count` QRectF records from there
+            first_rect = cast(QtCore.QRectF, shiboken6.wrapInstance(ptr, QtCore.QRectF))   # Qt reads n records from there
+            up = np.maximum(hgt, 0.0)
+            rects[:, 1] = mid - up
+            rects[:, 3] = up
+            p.setBrush(_BAR_COLOURS["pos"])
+            p.drawRects(first_rect, n)
+            rects[:, 1] = mid
+            rects[:, 3] = up - hgt                            # -hgt below the line, 0 for a positive bar
+            p.setBrush(_BAR_COLOURS["neg"])
+            p.drawRects(first_rect, n)
             if unit is not None and 0 <= unit < n:
+                h = float(hgt[unit])
                 p.setBrush(_BAR_COLOURS["sel"])
-                p.drawRect(QtCore.QRectF(*rects[int(np.flatnonzero(order == unit)[0])].tolist()))
+                p.drawRect(QtCore.QRectF(rect.left() + unit * bw, mid - max(h, 0.0), max(bw - 0.5, 0.8), abs(h)))
             lines.append(QtCore.QLineF(rect.left(), mid, rect.right(), mid))
         p.restore()
         p.setPen(_AXIS_PEN)
@@ -242,8 +244,7 @@ class UnrolledPanel(QtWidgets.QWidget):
             y = rect.top() + i * lh
             p.fillRect(QtCore.QRectF(rect.left() + 54, y + lh * 0.2, (rect.width() - 96) * prob, lh * 0.6), _TOP_BAR)
         self.small_glyphs.draw(p, rect.left(), ys, labels, anchor=(0.0, 0.5))
-        self.small_glyphs.draw_runs(p, [rect.right()] * len(top), ys, [f"{100 * prob:.0f}%" for _, prob in top],
-                                    anchor=(1.0, 0.5))   # from digit glyphs: a percentage takes 101 values
+        self.small_glyphs.draw(p, rect.right(), ys, [f"{100 * prob:.0f}%" for _, prob in top], anchor=(1.0, 0.5))
 
 
 def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:
