@@ -170,6 +170,7 @@ class ProbStrip(QtWidgets.QWidget):
         self._cells: tuple[tuple, QtGui.QImage, np.ndarray] | None = None    # made once per change of the cells
         self.glyphs = GlyphAtlas(self.font_, FG, warm=CHARACTERS)
         self._labels: dict[str, str] = {}
+        self._centre_cache: tuple[tuple[int, int], np.ndarray] | None = None
         self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         set_tip(self, HELP_STRIP)
 
@@ -232,15 +233,19 @@ class ProbStrip(QtWidgets.QWidget):
         key = (n, bar_h, self.cell)
         if self._cells is not None and self._cells[0] == key:
             return self._cells[1]
-        probs = np.full(n, np.nan)
-        m = min(n, len(self.probs))
-        probs[:m] = self.probs[:m]
-        shade = np.rint(np.clip(probs, 0.0, 1.0) * 100)
-        shade[np.isnan(shade)] = 101
-        px = self.cell_tiles(bar_h)[:, shade.astype(np.intp), :].reshape(bar_h, n * self.cell)
+        # each cell's tile: P rounded to 1/100 (101: unknown); plain floats, there are ~30 cells
+        probs = np.asarray(self.probs[:n], float).tolist()
+        shade = [101 if not p == p else round(min(max(p, 0.0), 1.0) * 100) for p in probs] + [101] * (n - len(probs))
+        px = self.cell_tiles(bar_h)[:, shade, :].reshape(bar_h, n * self.cell)
         img = QtGui.QImage(px.data, n * self.cell, bar_h, px.strides[0], QtGui.QImage.Format.Format_RGB32)
         self._cells = (key, img, px)                    # px: the image's pixels, kept alive with it
         return img
+
+    def _centres(self, n: int) -> np.ndarray:
+        """The x of the first n cells' centres (made once per count and cell size)."""
+        if self._centre_cache is None or self._centre_cache[0] != (n, self.cell):
+            self._centre_cache = ((n, self.cell), 4 + (self.cell - 1) / 2 + self.cell * np.arange(n))
+        return self._centre_cache[1]
 
     def _label(self, c: str) -> str:
         """What a cell shows for c: a visible sign for blanks, '?' for the unprintable."""
@@ -257,9 +262,8 @@ class ProbStrip(QtWidgets.QWidget):
         if n:
             top, bar_h, w = 4, self.height() - 28, self.cell - 1
             p.drawImage(QtCore.QPointF(4, top), self.cells_image(n, bar_h))
-            unknown = np.asarray(self.unknown[:n], bool)
-            if unknown.any():
-                for i in np.flatnonzero(unknown).tolist():
+            if self.unknown[:n].any():
+                for i in np.flatnonzero(np.asarray(self.unknown[:n], bool)).tolist():
                     p.fillRect(QtCore.QRectF(4 + i * self.cell, top, w, bar_h), _HATCH)
             if 0 <= self.cursor_index < n:
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
@@ -267,7 +271,7 @@ class ProbStrip(QtWidgets.QWidget):
                 p.drawRect(QtCore.QRectF(4 + self.cursor_index * self.cell, top, w, bar_h))
             get = self._labels.get
             labels = [get(c) or self._label(c) for c in self.chars]
-            self.glyphs.draw(p, 4 + w / 2 + self.cell * np.arange(n), top + 8, labels, anchor=(0.5, 0.5))
+            self.glyphs.draw(p, self._centres(n), top + 8, labels, anchor=(0.5, 0.5))
         p.end()
 
 
