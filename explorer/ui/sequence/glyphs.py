@@ -40,6 +40,7 @@ class GlyphAtlas:
         self._rows = np.zeros((0, 12))                   # per label: a fragment at anchor (0, 0), then w, h
         self._anchored: dict[tuple[float, float], np.ndarray] = {}   # _rows' fragments at other anchors
         self._sizes: dict[str, tuple[float, float]] = {}
+        self._runs: dict[str, tuple[list[str], list[float], float]] = {}   # draw_runs' layouts per text
         self._cursor = (0, 0, 0)                         # where the next label goes: x, y, row height (device px)
         self._frags = np.zeros((0, 10))                  # QPainter.PixmapFragment records, reused
         self._frags_ptr: Any = None                   # the same memory as a PixmapFragment* for Qt
@@ -131,16 +132,17 @@ class GlyphAtlas:
         chars: list[str] = []
         cx: list[float] = []
         cy: list[float] = []
-        size = self.size
-        for x, y, text in zip(np.asarray(xs, float).tolist(), np.broadcast_to(np.asarray(ys, float), (len(texts),)).tolist(),
+        runs = self._runs
+        for x, y, text in zip(list(xs), list(ys) if isinstance(ys, (list, tuple, np.ndarray)) else [ys] * len(texts),
                               texts, strict=True):
-            advances = [size(c)[0] for c in text]
-            left = x - anchor[0] * sum(advances)
-            for c, a in zip(text, advances, strict=True):
-                chars.append(c)
-                cx.append(left)
-                cy.append(y)
-                left += a
+            run = runs.get(text)
+            if run is None:                          # its characters and their offsets from its start
+                offsets = np.cumsum([0.0] + [self.size(c)[0] for c in text]).tolist()
+                run = runs[text] = (list(text), offsets[:-1], offsets[-1])
+            left = float(x) - anchor[0] * run[2]
+            chars += run[0]
+            cx += [left + o for o in run[1]]
+            cy += [float(y)] * len(run[0])
         self.draw(p, cx, cy, chars, anchor=(0.0, anchor[1]))
 
     def draw(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray | float, ys: Sequence[float] | np.ndarray | float,
