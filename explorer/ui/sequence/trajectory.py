@@ -65,6 +65,7 @@ class TrajectoryPlot(PaintedPlot):
         self.over: list[Layer] = []                         # drawn over the path (e.g. fixed points)
         self._over: QtGui.QPixmap | None = None
         self._px: tuple[tuple, np.ndarray, np.ndarray, QtGui.QPainterPath] | None = None
+        self._style_cache: np.ndarray | None = None
         self._labels_cache: tuple[list[Label], tuple[np.ndarray, np.ndarray, list[str], np.ndarray]] | None = None
 
     # -- what is shown ---------------------------------------------------------------------
@@ -116,14 +117,26 @@ class TrajectoryPlot(PaintedPlot):
         return self._over
 
     def trail_pixels(self) -> tuple[np.ndarray, np.ndarray, QtGui.QPainterPath]:
-        """The trail's points in widget pixels and the path through them (made once per frame)."""
+        """The trail's points in widget pixels, the newest once more (the cursor), and the path
+        through them (made once per frame)."""
         r = self.data_rect()
         key = (r.left(), r.top(), r.width(), r.height(), self.x_range(), self.y_range())
         if self._px is None or self._px[0] != key:
-            px, py = self.px_x(self.trail_x), self.px_y(self.trail_y)
-            path = pg.functions.arrayToQPath(px, py, connect="all", finiteCheck=False)
+            n = len(self.trail_x)                # (the newest point twice: its dot, then the cursor)
+            at = np.minimum(np.arange(n + 1), n - 1)
+            px, py = self.px_x(self.trail_x[at]), self.px_y(self.trail_y[at])
+            path = pg.functions.arrayToQPath(px[:n], py[:n], connect="all", finiteCheck=False)
             self._px = (key, px, py, path)
         return self._px[1], self._px[2], self._px[3]
+
+    def _styles(self, n: int) -> np.ndarray:
+        """The sprites of n dots and the cursor: the k-th newest dot in the k-th newest style."""
+        if self._style_cache is None or len(self._style_cache) != n + 1:
+            styles = np.empty(n + 1, np.intp)
+            styles[:n] = np.arange(2 + TRAIL - n, 2 + TRAIL)
+            styles[n] = _CURSOR
+            self._style_cache = styles
+        return self._style_cache
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         n = len(self.trail_x)
@@ -132,11 +145,7 @@ class TrajectoryPlot(PaintedPlot):
             p.setPen(_PATH_PEN)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawPath(path)
-            # the k-th newest dot in the k-th newest style, then the cursor on the newest
-            styles = np.empty(n + 1, np.intp)
-            styles[:n] = np.arange(2 + TRAIL - n, 2 + TRAIL)
-            styles[n] = _CURSOR
-            self.sprites.draw(p, np.append(px, px[-1]), np.append(py, py[-1]), styles)
+            self.sprites.draw(p, px, py, self._styles(n))
         over = self._over_layer()
         if over is not None:
             p.drawPixmap(0, 0, over)
@@ -158,7 +167,7 @@ class TrajectoryPlot(PaintedPlot):
         if not n:
             return None
         px, py, _ = self.trail_pixels()
-        d = np.hypot(px - float(self.px_x(x)), py - float(self.px_y(y)))
+        d = np.hypot(px[:n] - float(self.px_x(x)), py[:n] - float(self.px_y(y)))
         j = int(np.argmin(d[::-1]))                 # the newest of equally near points
         j = n - 1 - j
         if d[j] > 8:
