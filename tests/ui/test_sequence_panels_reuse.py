@@ -579,3 +579,26 @@ def test_unrolled_draws_a_characters_input_box_once(qtbot, monkeypatch):
     assert len(inputs) == 2
     panel.show_steps([step(0, "a", x_a), step(1, "b", -x_b), None], None, "GRU")  # another x for 'b': drawn
     assert not np.array_equal(_pixels(panel), first) and len(inputs) == 3
+
+
+def test_exported_panels_keep_their_labels_as_text_and_their_markers(qtbot, tmp_path):
+    """An SVG export paints through another engine: the atlas' labels are written as text there
+    (not fragments of the atlas), the trail's markers as their symbols."""
+    import re
+
+    from explorer.ui.sequence.predictions import PredictionsPanel
+    from explorer.ui.widgets.export import save_svg
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 180)
+    panel.show()
+    panel.show_top([("q", 0.6, 1), ("xyz", 0.3, 2)], 2)
+    svg = save_svg(panel, tmp_path / "p.svg").read_text()
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "q" in [t.strip() for t in texts] and "xyz" in [t.strip() for t in texts]
+    traj = _trajectory(qtbot)
+    walk = _walk(30, 3)
+    traj.show_points(walk, "abcdefghij" * 3, first=0)
+    svg = save_svg(traj, tmp_path / "t.svg").read_text()
+    assert "j" in [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]   # the newest point's label
+    assert svg.count("<path") >= 30                                                   # dots and the cursor

@@ -175,4 +175,27 @@ class GlyphAtlas:
         if opacity is not None:
             f[:, 9] = opacity
         # PySide takes a pointer to the first of n fragments (as pyqtgraph's ScatterPlotItem draws)
+        if not on_screen(p):                             # SVG, PDF, a picture: real text, one by one
+            self._draw_text(p, f, texts, dpr)
+            return
         p.drawPixmapFragments(self._frags_ptr, n, self._pixmap)
+
+    def _draw_text(self, p: QtGui.QPainter, f: np.ndarray, texts: Sequence[str], dpr: float) -> None:
+        """The labels as text where the fragments would put them (exports keep text as text)."""
+        p.save()
+        p.setFont(self.font)
+        p.setPen(self.colour)
+        for (cx, cy, sw, sh, opacity), text in zip(f[:, [0, 1, 4, 5, 9]].tolist(), texts, strict=True):
+            st = QtGui.QStaticText(text)
+            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            p.setOpacity(opacity)
+            p.drawStaticText(QtCore.QPointF(cx - sw / (2 * dpr) + PAD, cy - sh / (2 * dpr) + PAD), st)
+        p.restore()
+
+
+def on_screen(p: QtGui.QPainter) -> bool:
+    """True when the painter rasterizes (a widget, an image): drawPixmapFragments is then one
+    blit per fragment; other engines (SVG, PDF) draw fragments wrongly, so they get each item
+    drawn on its own."""
+    engine = p.paintEngine()
+    return engine is not None and engine.type() == QtGui.QPaintEngine.Type.Raster

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 import shiboken6
-from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
+from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 from PySide6 import QtCore, QtGui
+
+from explorer.ui.sequence.glyphs import on_screen
 
 Style = tuple[str, float, QtGui.QPen, QtGui.QBrush]      # symbol, size (px), pen, brush
 
@@ -66,4 +68,12 @@ class SymbolSprites:
         f[:, 2:6] = rects[styles]
         f[:, 6:8] = 1.0 / dpr
         # PySide takes a pointer to the first of n fragments (as pyqtgraph's ScatterPlotItem draws)
+        if not on_screen(p):                             # SVG, PDF: each marker as its vector symbol
+            which = np.broadcast_to(np.asarray(styles), (n,)).tolist()
+            for cx, cy, k in zip(f[:, 0].tolist(), f[:, 1].tolist(), which, strict=True):
+                p.save()
+                p.translate(cx, cy)
+                drawSymbol(p, *self.styles[k])
+                p.restore()
+            return
         p.drawPixmapFragments(self._ptr, n, sheet)
