@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.analysis.pca import PCABasis
@@ -64,7 +65,8 @@ class TrajectoryPlot(PaintedPlot):
         self.under: list[Layer] = []                        # drawn into the static layer, over the cloud
         self.over: list[Layer] = []                         # drawn over the path (e.g. fixed points)
         self._over: QtGui.QPixmap | None = None
-        self._px: tuple[tuple, np.ndarray, np.ndarray, QtGui.QPainterPath] | None = None
+        self._px: tuple[tuple, np.ndarray, np.ndarray, QtCore.QLineF] | None = None
+        self._segments = np.zeros((TRAIL, 4))                 # the path's segments as QLineF records
         self._style_cache: np.ndarray | None = None
         self._labels_cache: tuple[list[Label], tuple[np.ndarray, np.ndarray, list[str], np.ndarray]] | None = None
 
@@ -116,17 +118,22 @@ class TrajectoryPlot(PaintedPlot):
             self._over = pm
         return self._over
 
-    def trail_pixels(self) -> tuple[np.ndarray, np.ndarray, QtGui.QPainterPath]:
-        """The trail's points in widget pixels, the newest once more (the cursor), and the path
-        through them (made once per frame)."""
+    def trail_pixels(self) -> tuple[np.ndarray, np.ndarray, QtCore.QLineF]:
+        """The trail's points in widget pixels, the newest once more (the cursor), and the path's
+        first segment (n - 1 QLineF records follow it in memory); made once per frame."""
         r = self.data_rect()
         key = (r.left(), r.top(), r.width(), r.height(), self.x_range(), self.y_range())
         if self._px is None or self._px[0] != key:
             n = len(self.trail_x)                # (the newest point twice: its dot, then the cursor)
             at = np.minimum(np.arange(n + 1), n - 1)
             px, py = self.px_x(self.trail_x[at]), self.px_y(self.trail_y[at])
-            path = pg.functions.arrayToQPath(px[:n], py[:n], connect="all", finiteCheck=False)
-            self._px = (key, px, py, path)
+            # the path as n - 1 segments (QLineF records) drawn in one call: where two meet, the
+            # translucent pen is drawn twice, under the dot that covers every point
+            if len(self._segments) < max(n - 1, 1):
+                self._segments = np.zeros((max(n - 1, TRAIL), 4))
+            seg = self._segments[:max(n - 1, 0)]
+            seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3] = px[:n - 1], py[:n - 1], px[1:n], py[1:n]
+            self._px = (key, px, py, cast(QtCore.QLineF, shiboken6.wrapInstance(self._segments.ctypes.data, QtCore.QLineF)))
         return self._px[1], self._px[2], self._px[3]
 
     def _styles(self, n: int) -> np.ndarray:
@@ -141,10 +148,10 @@ class TrajectoryPlot(PaintedPlot):
     def paint_data(self, p: QtGui.QPainter) -> None:
         n = len(self.trail_x)
         if n:
-            px, py, path = self.trail_pixels()
-            p.setPen(_PATH_PEN)
-            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-            p.drawPath(path)
+            px, py, segments = self.trail_pixels()
+            if n > 1:
+                p.setPen(_PATH_PEN)
+                p.drawLines(segments, n - 1)             # Qt reads n - 1 QLineF records from there
             self.sprites.draw(p, px, py, self._styles(n))
         over = self._over_layer()
         if over is not None:
