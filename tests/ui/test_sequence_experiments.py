@@ -81,7 +81,13 @@ def test_fixed_points_drawn_for_a_toy_model(lab, qtbot):
     ov = lab.experiments.fixed_points
     qtbot.waitUntil(lambda: len(ov.points) >= 3, timeout=10000)
     assert not lab.experiments.write_panel.isVisible()          # toy classifiers do not write
-    n_stable = len(ov.stable.data)
+    n_stable = len(ov.stable_xy)
     assert n_stable == sum(p.stable for p in ov.points) >= 2
-    assert len(ov.saddle.data) == sum(not p.stable for p in ov.points) >= 1
-    assert "stable" in ov.legend.textItem.toPlainText()
+    assert len(ov.saddle_xy) == sum(not p.stable for p in ov.points) >= 1
+    assert "stable" in ov.legend_text
+    plot = lab.trajectory.plot                                   # the markers are drawn where they map to
+    img = plot.grab().toImage()
+    x, y = ov.stable_xy[0]
+    if plot.data_rect().contains(float(plot.px_x(x)), float(plot.px_y(y))):
+        c = img.pixelColor(round(float(plot.px_x(x))), round(float(plot.px_y(y))))
+        assert c.name() != "#ffffff"

@@ -122,7 +122,7 @@ def test_the_write_panes_clamp_drives_the_labs_predictions(lab, qtbot):
     text = "while True:\n    pass\n"
     lab.editor.setPlainText(text)
     settle(qtbot, lab, text)
-    assert lab.view.clamped_p is None and not lab.predictions.clamped.isVisible()
+    assert lab.view.clamped_p is None and lab.predictions.clamped_widths is None
     pane = lab.experiments.write_panel
     pane.clamp_unit.setValue(2)
     pane.clamp_value.setValue(0.95)
@@ -131,8 +131,8 @@ def test_the_write_panes_clamp_drives_the_labs_predictions(lab, qtbot):
     c = v.cursor
     expected = lab.session.clamped_probs(c, 2, 0.95, c)[0, [i for _, _, i in v.top]]
     np.testing.assert_allclose(v.clamped_p, expected)
-    assert lab.predictions.clamped.isVisible()
-    np.testing.assert_allclose(lab.predictions.clamped.opts["width"][:len(v.top)], v.clamped_p)
+    assert lab.predictions.clamped_widths is not None
+    np.testing.assert_allclose(lab.predictions.clamped_widths[:len(v.top)], v.clamped_p)
 
 
 def test_the_model_picker_changes_the_model_through_the_session(lab, qtbot):

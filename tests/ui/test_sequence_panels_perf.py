@@ -181,8 +181,8 @@ def test_cached_panels_still_show_their_numbers(qtbot):
     preds = PredictionsPanel()
     qtbot.addWidget(preds)
     preds.show_top([("a", 0.5, 1), ("b", 0.25, 2)], 2)
-    assert [t.text() for t in preds.values] == ["50.0%", "25.0%", "", "", ""]
-    assert preds.values[0].x() > preds.values[1].x()                     # right of the longer bar
+    assert [t for t, _ in preds.value_labels()] == ["50.0%", "25.0%"]
+    assert preds.value_labels()[0][1] > preds.value_labels()[1][1]       # right of the longer bar
 
 
 def test_a_changed_tail_repaints_its_lines_only(qtbot):

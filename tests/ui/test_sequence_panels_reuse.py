@@ -33,11 +33,8 @@ def _walk(n: int, seed: int) -> np.ndarray:
 
 
 def test_trajectory_trail_draws_what_a_fresh_panel_draws(qtbot):
-    """Keys typed one by one give the picture of a panel shown only the last frame; the dots and
-    the cursor are the pixels pyqtgraph's ScatterPlotItems drew (the same symbols, the same places)."""
-    import pyqtgraph as pg
-
-    from explorer.ui.sequence.common import ACCENT
+    """Keys typed one by one give the picture of a panel shown only the last frame; the dots,
+    the orange cursor and the path are where the points map to."""
     from explorer.ui.sequence.trajectory import TRAIL
     walk, text = _walk(TRAIL + 5, 1), "def f(x):\n    return x + 1  # a comment " * 3
     typed = _trajectory(qtbot)
@@ -45,48 +42,36 @@ def test_trajectory_trail_draws_what_a_fresh_panel_draws(qtbot):
     _pixels(typed)
     for k in range(1, 6):                                    # five keys
         typed.show_points(walk[k:TRAIL + k], text[k:TRAIL + k], first=k)
-    assert np.array_equal(typed.trail.x, walk[5:, 0]) and np.array_equal(typed.trail.y, walk[5:, 1])
+    assert np.array_equal(typed.plot.trail_x, walk[5:, 0]) and np.array_equal(typed.plot.trail_y, walk[5:, 1])
     fresh = _trajectory(qtbot)
     fresh.show_points(walk[5:], text[5:TRAIL + 5], first=5)
     want = _pixels(fresh)
     assert np.array_equal(_pixels(typed), want)
     fresh.show_points(walk[4:TRAIL + 4], text[4:TRAIL + 4], first=4)    # negative control: a key earlier
     assert not np.array_equal(_pixels(fresh), want)
-    # the former items, drawn over a bare panel, give the same pixels as the trail's dots and cursor
-    ref = _trajectory(qtbot)
-    ref.show_points(walk[5:], text[5:TRAIL + 5], first=5)
-    ref.trail.labels = []
-    ref.trail.update()
-    mine = _pixels(ref)
-    ref.trail.hide()
-    x, y = walk[5:, 0].astype(float), walk[5:, 1].astype(float)
-    dots = pg.ScatterPlotItem(size=6, pen=None)
-    dots.setData(x, y, brush=ref._brushes[-len(x):])
-    cursor = pg.ScatterPlotItem(size=15, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(ACCENT))
-    cursor.setData([x[-1]], [y[-1]])
-    for item in (dots, cursor):
-        ref.plot.addItem(item)
-    assert np.array_equal(_pixels(ref), mine)
+    # the cursor is the orange dot on the newest point; the newest dots are the trail's dark blue
+    plot = typed.plot
+    plot.labels = []                                         # (no label over the dots)
+    plot.update()
+    img = plot.grab().toImage()
+    cx, cy = float(plot.px_x(walk[-1, 0])), float(plot.px_y(walk[-1, 1]))
+    assert img.pixelColor(round(cx), round(cy)).name() == "#e07b00"
+    dot = img.pixelColor(round(float(plot.px_x(walk[-2, 0]))), round(float(plot.px_y(walk[-2, 1]))))
+    assert dot.blue() > dot.red() + 60                       # a blue dot (unless the cursor covers it)
+    assert typed.plot.message() == "" and fresh.plot.message() == ""
+    typed.show_points(walk[:0], "", first=0)                 # no text: the empty state says so
+    assert typed.plot.message().startswith("No text yet") and len(typed.plot.trail_x) == 0
 
 
-def test_empty_scatter_items_are_hidden_until_they_have_points(qtbot):
-    import pyqtgraph as pg
-
-    from explorer.ui.sequence.trajectory import hide_when_empty
-    item = pg.ScatterPlotItem(size=5)
-    hide_when_empty(item)
-    assert not item.isVisible()
-    item.setData([0.0, 1.0], [1.0, 2.0])
-    assert item.isVisible()
-    item.setData([], [])
-    assert not item.isVisible()
-    curve = pg.PlotCurveItem()
-    hide_when_empty(curve)
-    assert not curve.isVisible()
-    curve.setData([0.0, 1.0], [1.0, 0.0])
-    assert curve.isVisible()
-    curve.setData([], [])
-    assert not curve.isVisible()
+def test_trajectory_tooltip_names_the_character_under_the_mouse(qtbot):
+    from explorer.ui.sequence.trajectory import TRAIL
+    panel = _trajectory(qtbot)
+    walk, text = _walk(TRAIL, 2), ("abcdefghij" * 6)[:TRAIL]
+    panel.show_points(walk, text, first=100)
+    tip = panel.plot.tooltip_at(float(walk[-1, 0]), float(walk[-1, 1]))
+    assert tip is not None and "'j'" in tip and f"character {100 + TRAIL - 1}" in tip and "the cursor" in tip
+    far = panel.plot.x_range()[0], panel.plot.y_range()[0]
+    assert panel.plot.tooltip_at(*far) is None or "character" in panel.plot.tooltip_at(*far)
 
 
 class _Paints:
@@ -189,9 +174,54 @@ def test_unrolled_bars_are_the_rectangles_drawn_one_by_one(qtbot, monkeypatch):
         p.drawLine(QtCore.QPointF(rect.left(), mid), QtCore.QPointF(rect.right(), mid))
 
     monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", reference)
-    assert np.array_equal(_pixels(panel), fast)
-    panel.show_steps(_steps(3), 6, "GRU")                    # negative control: other numbers
-    assert not np.array_equal(_pixels(panel), fast)
+    slow = unrolled.UnrolledPanel()                          # a new panel: no card drawn before
+    qtbot.addWidget(slow)
+    slow.resize(410, 320)
+    slow.show()
+    slow.show_steps(_steps(2), 6, "GRU")
+    assert np.array_equal(_pixels(slow), fast)
+    slow.show_steps(_steps(3), 6, "GRU")                     # negative control: other numbers
+    assert not np.array_equal(_pixels(slow), fast)
+
+
+def _typed_steps(k: int):
+    """The steps around the cursor after k keys at the end of a text: t-1, t, nothing after."""
+    from explorer.session.sequence_view import StepView
+    rng = np.random.default_rng(100)
+    values = [(rng.normal(size=8).astype(np.float32), rng.normal(size=24).astype(np.float32)) for _ in range(12)]
+    return [StepView(k + j, "abcdefghijkl"[k + j], values[k + j][0].copy(), values[k + j][1].copy(),
+                     [("x", 0.1 * (k + j) % 1), ("y", 0.05)]) if j < 2 else None for j in range(3)]
+
+
+def test_unrolled_reuses_the_card_of_a_step_that_moved_and_draws_what_a_fresh_panel_draws(qtbot, monkeypatch):
+    from explorer.ui.sequence import unrolled
+    typed = unrolled.UnrolledPanel()
+    qtbot.addWidget(typed)
+    typed.resize(410, 320)
+    typed.show()
+    drawn = []
+    real = unrolled.UnrolledPanel._bars
+    def spy(self, p, jobs):                                  # h(t)'s bars (a unit selected): a step's card
+        if jobs[0][2] is not None:
+            drawn.append(self)
+        real(self, p, jobs)
+    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars", spy)
+    typed.show_steps(_typed_steps(0), 2, "LSTM")
+    _pixels(typed)
+    assert drawn.count(typed) == 2                           # two new steps, two cards
+    for k in range(1, 5):                                    # a key: step t is now t-1, one new card
+        typed.show_steps(_typed_steps(k), 2, "LSTM")
+        got = _pixels(typed)
+        assert drawn.count(typed) == 2 + k
+        fresh = unrolled.UnrolledPanel()
+        qtbot.addWidget(fresh)
+        fresh.resize(410, 320)
+        fresh.show()
+        fresh.show_steps(_typed_steps(k), 2, "LSTM")
+        assert np.array_equal(got, _pixels(fresh))
+    typed.show_steps(_typed_steps(4), 5, "LSTM")              # another unit: both cards drawn again
+    _pixels(typed)
+    assert drawn.count(typed) == 2 + 4 + 2
 
 
 def test_probability_strip_repaints_only_when_its_cells_change(qtbot):
@@ -228,12 +258,12 @@ def test_trail_labels_follow_the_typed_characters_in_their_slots(qtbot):
     after = panel.label_texts()
     changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
     assert changed == [TRAIL % LABELS] and after[TRAIL % LABELS] == text[TRAIL]
-    xs = [x for x, _, _, _ in panel.trail.labels]
+    xs = [x for x, _, _, _ in panel.plot.labels]
     assert float(walk[TRAIL, 0]) in xs and float(walk[TRAIL - LABELS, 0]) not in xs   # the oldest left
     assert not np.array_equal(_pixels(panel), drawn)
     with_labels = _pixels(panel)
-    panel.trail.labels = []                                 # the labels are what was drawn over the dots
-    panel.trail.update()
+    panel.plot.labels = []                                  # the labels are what was drawn over the dots
+    panel.plot.update()
     bare = _pixels(panel)
     assert (np.abs(with_labels.astype(np.int64) - bare.astype(np.int64)) > 0).sum() > 100
 
@@ -296,23 +326,66 @@ def test_gates_do_not_re_set_unchanged_bars(qtbot):
     assert panel.time_plot.cursor_x is None
 
 
-def test_prediction_bars_are_re_set_only_when_they_change(qtbot, monkeypatch):
+def test_prediction_bars_repaint_only_when_they_change(qtbot):
     from explorer.ui.sequence.predictions import PredictionsPanel
     panel = PredictionsPanel()
     qtbot.addWidget(panel)
+    panel.resize(380, 160)
+    panel.show()
+    qtbot.waitExposed(panel)
     top = [("a", 0.5, 1), ("b", 0.25, 2)]
     panel.show_top(top, 2)
-    calls = []
-    real = panel.bars.setOpts
-    monkeypatch.setattr(panel.bars, "setOpts", lambda **kw: calls.append(kw) or real(**kw))
-    panel.show_top(list(top), 2)
-    assert calls == []
+    _settle(qtbot)
+    paints = _Paints(panel)
+    panel.show_top(list(top), 2)                                 # the same bars: nothing to repaint
+    _settle(qtbot)
+    assert paints.n == 0
+    assert panel.actual_row == 1
+    green = _pixels(panel)
+    paints.n = 0
     panel.show_top(top, 1)                                       # the actual character is now 'a'
-    assert len(calls) == 1
-    colours = [b.color().name() for b in calls[0]["brushes"]]
-    assert colours[0] == "#2e9e4f" and set(colours[1:]) == {"#4a7fc1"}
+    _settle(qtbot)
+    assert paints.n == 1 and panel.actual_row == 0
+    assert not np.array_equal(_pixels(panel), green)
+    paints.n = 0
     panel.show_top([("a", 0.4, 1), ("b", 0.35, 2)], 1)            # new probabilities
-    assert len(calls) == 2 and np.allclose(calls[1]["width"], [0.4, 0.35, 0, 0, 0])
+    _settle(qtbot)
+    assert paints.n == 1 and np.allclose(panel.widths, [0.4, 0.35, 0, 0, 0])
+
+
+def _colour_at(widget, x: float, y: float) -> str:
+    img = widget.grab().toImage()
+    return img.pixelColor(round(x), round(y)).name()
+
+
+def test_prediction_bars_are_drawn_where_their_probabilities_say(qtbot):
+    """Each bar spans 0..p on the x axis at its row (the real next character green, the others
+    blue), the clamped probabilities are orange outlines, the labels name the rows."""
+    from explorer.ui.sequence.predictions import PredictionsPanel
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 180)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.message() == "no prediction yet"
+    panel.show_top([("a", 0.6, 1), (" ", 0.3, 2), ("xyz", 0.1, 3)], 2, np.array([0.2, 0.7, 0.05]))
+    assert panel.message() == "" and panel.labels == ["a", "\u2423", "xyz"]
+    y0, y1 = float(panel.px_y(0.0)), float(panel.px_y(1.0))
+    assert _colour_at(panel, panel.px_x(0.1), y0) == "#4a7fc1"            # inside bar 0 (blue)
+    assert _colour_at(panel, panel.px_x(0.1), y1) == "#2e9e4f"            # bar 1 is the actual one
+    assert _colour_at(panel, panel.px_x(0.45), y1) == "#ffffff"           # past bar 1's end
+    assert _colour_at(panel, panel.px_x(0.5), y0) == "#4a7fc1"
+    clamp_edge = _colour_at(panel, panel.px_x(0.7), y1)                   # the clamped outline of row 1
+    assert clamp_edge == "#e08000"
+    texts = [t for t, _ in panel.value_labels()]
+    assert texts == ["60.0%", "30.0%", "10.0%"]
+    xs = [x for _, x in panel.value_labels()]
+    assert xs[0] > xs[1] > xs[2]                                          # right of the longer bar
+    assert "a" in panel.tooltip_at(0.2, 0.0) and "60.0%" in panel.tooltip_at(0.2, 0.0)
+    assert "real next character" in panel.tooltip_at(0.2, 1.0)
+    assert panel.tooltip_at(0.2, 4.0) is None                             # an empty row
+    panel.show_top([], None)
+    assert panel.message() == "no prediction yet" and panel.labels == []
 
 
 def test_fast_tick_axis_reuses_known_ticks_and_gives_fresh_specs(qtbot):
@@ -387,15 +460,100 @@ def test_an_equal_frame_repaints_no_plot_and_a_changed_one_does(qtbot):
         "heatmap": (heat, lambda a: heat.show_states(a, 0, 10, 2, "x" * 30), h),
         "gates": (gates_panel, lambda a: gates_panel.show_gates({**gates, "f": a}, 0, 5, 3), gates["f"]),
         "memory": (memory, lambda a: memory.show_memory(0, a, "abcdefghijklmnopqrst", "u", True), weights),
-        "trajectory": (traj.view, lambda a: traj.show_points(a, "y" * 40, first=0), walk),
+        "trajectory": (traj.plot, lambda a: traj.show_points(a, "y" * 40, first=0), walk),
     }
     for name, (view, show, values) in shows.items():
-        paints = _shown(qtbot, view)
+        paints = _shown(qtbot, view, None if hasattr(view, "viewport") else view)
         show(values.copy())                                   # equal values, a new array
         _settle(qtbot)
         assert paints.n == 0, name
         changed = values.copy()
-        changed.flat[7] = -changed.flat[7] + 0.5             # one number changes
+        changed.flat[8] = -changed.flat[8] + 0.5             # one number changes (a shown one)
         show(changed)
         _settle(qtbot)
         assert paints.n >= 1, name
+
+
+def test_probability_strip_cells_are_the_per_cell_bars_and_glyphs(qtbot):
+    """The cells drawn as one gathered image: cell by cell the grey slot, a bar from the bottom
+    as tall as P (at least 2 px; none for an unknown P) in P's colour, the white gap; the
+    glyphs, the hatching and the cursor are drawn over it."""
+    from explorer.ui.sequence.common import probability_colour
+    from explorer.ui.sequence.predictions import ProbStrip
+    strip = ProbStrip()
+    qtbot.addWidget(strip)
+    strip.resize(420, 58)
+    strip.show()
+    qtbot.waitExposed(strip)
+    probs = np.array([0.0, 1.0, 0.5, np.nan, 0.123, 0.999, 0.004])
+    chars = "ab\n d\tz"
+    strip.set_cells(chars, probs, 2, np.zeros(len(chars), bool))
+    cell, bar_h = strip.cell, strip.height() - 28
+    img = strip.cells_image(len(chars), bar_h)
+    got = _argb(img) & 0xFFFFFF
+    assert got.shape == (bar_h, len(chars) * cell)
+    for i, p in enumerate(probs):
+        want = np.full((bar_h, cell), 0xF5F5F5)
+        want[:, -1] = 0xFFFFFF
+        if np.isfinite(p):
+            k = round(p * 100)
+            filled = int(np.rint(max(2.0, bar_h * k / 100)))
+            want[bar_h - filled:, :-1] = probability_colour(k / 100).rgb() & 0xFFFFFF
+        assert np.array_equal(got[:, i * cell:(i + 1) * cell], want), i
+    shown = _argb(strip.grab().toImage()) & 0xFFFFFF
+    left = 4 + 6 * cell                                     # the last cell, right of its glyph row
+    assert np.array_equal(shown[4 + 18:4 + bar_h, left:left + cell], got[18:, 6 * cell:7 * cell])
+    ink = shown[4:4 + 16, 4:4 + len(chars) * cell]          # the glyph row has dark ink
+    assert (np.stack([(ink >> s) & 0xFF for s in (16, 8, 0)]).max(0) < 100).sum() > 20
+    strip.set_cells(chars, probs[::-1].copy(), 2, np.zeros(len(chars), bool))   # negative control
+    assert not np.array_equal(_argb(strip.cells_image(len(chars), bar_h)) & 0xFFFFFF, got)
+
+
+def test_unrolled_draws_a_characters_input_box_once(qtbot, monkeypatch):
+    """x(t) depends on the character alone: a character met again reuses its drawn box."""
+    from explorer.session.sequence_view import StepView
+    from explorer.ui.sequence import unrolled
+    panel = unrolled.UnrolledPanel()
+    qtbot.addWidget(panel)
+    panel.resize(410, 320)
+    panel.show()
+    inputs = []
+    real = unrolled.UnrolledPanel._bars
+    monkeypatch.setattr(unrolled.UnrolledPanel, "_bars",
+                        lambda self, p, jobs: (inputs.append(1) if len(jobs[0][1]) == 8 else None) or real(self, p, jobs))   # x: 8 numbers
+    rng = np.random.default_rng(5)
+    x_a, x_b = rng.normal(size=8).astype(np.float32), rng.normal(size=8).astype(np.float32)
+
+    def step(t, c, x):
+        return StepView(t, c, x.copy(), rng.normal(size=24).astype(np.float32), [("x", 0.5)])
+    panel.show_steps([step(0, "a", x_a), step(1, "b", x_b), None], None, "GRU")
+    first = _pixels(panel)
+    assert len(inputs) == 2
+    panel.show_steps([step(1, "b", x_b), step(2, "a", x_a), None], None, "GRU")   # 'a' again: no new x box
+    _pixels(panel)
+    assert len(inputs) == 2
+    panel.show_steps([step(0, "a", x_a), step(1, "b", -x_b), None], None, "GRU")  # another x for 'b': drawn
+    assert not np.array_equal(_pixels(panel), first) and len(inputs) == 3
+
+
+def test_exported_panels_keep_their_labels_as_text_and_their_markers(qtbot, tmp_path):
+    """An SVG export paints through another engine: the atlas' labels are written as text there
+    (not fragments of the atlas), the trail's markers as their symbols."""
+    import re
+
+    from explorer.ui.sequence.predictions import PredictionsPanel
+    from explorer.ui.widgets.export import save_svg
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 180)
+    panel.show()
+    panel.show_top([("q", 0.6, 1), ("xyz", 0.3, 2)], 2)
+    svg = save_svg(panel, tmp_path / "p.svg").read_text()
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "q" in [t.strip() for t in texts] and "xyz" in [t.strip() for t in texts]
+    traj = _trajectory(qtbot)
+    walk = _walk(30, 3)
+    traj.show_points(walk, "abcdefghij" * 3, first=0)
+    svg = save_svg(traj, tmp_path / "t.svg").read_text()
+    assert "j" in [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]   # the newest point's label
+    assert svg.count("<path") >= 30                                                   # dots and the cursor

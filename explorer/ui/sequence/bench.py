@@ -91,7 +91,7 @@ def panel_widgets(lab: Any) -> dict[str, Any]:
     """The widgets that paint the sequence panels (graphics views paint in their viewport); a
     transformer's attention panel takes the place of the gates and the unrolled view."""
     widgets = {"editor": lab.editor.viewport(), "strip": lab.strip, "heatmap": lab.heatmap,
-               "trajectory": lab.trajectory.view.viewport(), "predictions": lab.predictions.viewport(),
+               "trajectory": lab.trajectory.plot, "predictions": lab.predictions,
                "memory": lab.memory_panel}
     if lab.attention.isVisibleTo(lab):
         widgets["attention"] = lab.attention.view

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import (
@@ -14,13 +13,11 @@ from explorer.ui.sequence.common import (
     MONO,
     MUTED,
     char_label,
-    empty_text,
-    one_update_rect,
     probability_colour,
     set_tip,
-    style_plot,
 )
-from explorer.ui.sequence.fastitems import FastTickAxis
+from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
+from explorer.ui.widgets.painted_plot import PaintedPlot
 
 K = 5
 if TYPE_CHECKING:
@@ -37,77 +34,121 @@ HELP_STRIP = ("Probability strip: under each character, the probability the mode
               "Tall green = expected, short red = surprising; hatched = unknown character.")
 
 
-class PredictionsPanel(pg.GraphicsLayoutWidget):
+class _Geometry(NamedTuple):
+    bars: list[tuple[QtCore.QRectF, QtGui.QColor]]
+    clamped: list[QtCore.QRectF]
+    values: list[str]
+    value_x: list[float]
+    row_y: list[float]
+
+
+class PredictionsPanel(PaintedPlot):
     """show_top(items [(label, p, id)], actual_id | None): horizontal bars, best on top."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setBackground("w")
-        one_update_rect(self)
-        self.ci.setContentsMargins(4, 4, 10, 4)
-        self.plot = self.addPlot(axisItems={"left": FastTickAxis("left")})   # labels change per key
-        style_plot(self.plot, "Next character at the cursor", "probability", None)
-        self.plot.invertY(True)
-        self.plot.setRange(xRange=(0, 1.0), yRange=(-0.6, K - 0.4), padding=0)
-        self.bars = pg.BarGraphItem(x0=np.zeros(K), y=np.arange(K), height=0.7, width=np.zeros(K),
-                                    brush=pg.mkBrush("#4a7fc1"), pen=None)
-        self.plot.addItem(self.bars)
-        # the Write pane's clamp: the same labels' probabilities with the unit held (orange outline)
-        self.clamped = pg.BarGraphItem(x0=np.zeros(K), y=np.arange(K), height=0.7, width=np.zeros(K),
-                                       brush=None, pen=pg.mkPen("#e08000", width=2))
-        self.clamped.hide()
-        self.plot.addItem(self.clamped)
-        # the percentages change on every key: plain QGraphicsSimpleTextItems (no QTextDocument to
-        # re-layout, unlike pg.TextItem), unscaled, placed like TextItem(anchor=(0, 0.5)) with its 4 px margin
-        self.values: list[QtWidgets.QGraphicsSimpleTextItem] = []
-        shift = QtGui.QTransform.fromTranslate(4, -QtGui.QFontMetricsF(QtGui.QFont()).height() / 2)
-        for _ in range(K):
-            t = QtWidgets.QGraphicsSimpleTextItem("")
-            t.setBrush(pg.mkBrush(FG))
-            t.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-            t.setTransform(shift)
-            self.plot.addItem(t, ignoreBounds=True)
-            self.values.append(t)
-        self._value_state: list[tuple[str, float]] = [("", -1.0)] * K
-        axis = self.plot.getAxis("left")
-        axis.setStyle(tickFont=QtGui.QFont("DejaVu Sans Mono", 12), tickLength=0)
-        axis.setWidth(44)
-        self.empty = empty_text(self.plot, "no prediction yet")
-        self.empty.setPos(0.5, K / 2 - 0.5)
-        self._labels: list[str] = []
-        self._bar_state: tuple[bytes, tuple[bool, ...]] | None = None
-        set_tip(self, HELP_TOP)
+    LABEL_W = 41                                   # px left of the plot for the labels (as pyqtgraph's 44 px axis)
 
-    def set_title(self, title: str) -> None:
-        self.plot.setTitle(f"<b>{title}</b>", color=FG, size="10pt")
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Next character at the cursor", "probability", None, HELP_TOP, parent)
+        self.show_axes(x=True, y=False)            # the rows are labelled by their characters (paint_overlay)
+        self.set_x_range(0.0, 1.0)
+        self.set_y_range(-0.6, K - 0.4, inverted=True)
+        self.set_message("no prediction yet")
+        self.char_glyphs = GlyphAtlas(QtGui.QFont("DejaVu Sans Mono", 12), FG, warm=CHARACTERS)
+        self.value_glyphs = GlyphAtlas(self.font(), FG, warm=list("0123456789.%"))
+        self.labels: list[str] = []                # the rows' labels, best first
+        self.widths = np.zeros(K)                  # the bars' probabilities (0 past the items)
+        self.actual_row: int | None = None         # the row of the real next character (green)
+        self.clamped_widths: np.ndarray | None = None   # the Write pane's clamp: the same labels' probabilities
+        self._rows = np.arange(K, dtype=float)
+        self._version = 0                          # bumped when the bars change: _geometry is made again
+        self._geo: tuple[tuple, _Geometry] | None = None
+
+    def data_rect(self) -> QtCore.QRectF:
+        """The plot area, right of the labels' column."""
+        return super().data_rect().adjusted(self.LABEL_W, 0, 0, 0)
 
     def show_top(self, items: list[tuple[str, float, int]], actual: int | None,
                  clamped: np.ndarray | None = None) -> None:
-        """clamped: (len(items),) the same labels' probabilities with the Write pane's unit clamped."""
-        n = len(items)
-        self.clamped.setVisible(clamped is not None and n > 0)
+        """clamped: (len(items),) the same labels' probabilities with the Write pane's unit clamped.
+        The same bars again schedule no repaint."""
+        n = min(len(items), K)
+        widths = np.zeros(K)
+        widths[:n] = [p for _, p, _ in items[:n]]
+        labels = [char_label(lab) if len(lab) == 1 else lab for lab, _, _ in items[:n]]
+        row = next((i for i in range(n) if items[i][2] == actual), None)
+        clamp = None
         if clamped is not None and n:
-            widths = np.zeros(K)
-            widths[:n] = clamped[:n]
-            self.clamped.setOpts(width=widths)
-        self.empty.setVisible(n == 0)
-        probs = np.zeros(K)
-        probs[:n] = [p for _, p, _ in items]
-        green = tuple(i < n and items[i][2] == actual for i in range(K))
-        if (probs.tobytes(), green) != self._bar_state:       # the same bars: nothing to re-set
-            self._bar_state = (probs.tobytes(), green)
-            self.bars.setOpts(width=probs, brushes=[_ACTUAL if g else _OTHER for g in green])
-        labels = [char_label(lab) if len(lab) == 1 else lab for lab, _, _ in items] + [""] * (K - n)
-        if labels != self._labels:
-            self.plot.getAxis("left").setTicks([[(i, s) for i, s in enumerate(labels)]])
-            self._labels = labels
-        for i, t in enumerate(self.values):
-            state = (f"{100 * probs[i]:.1f}%" if i < n else "", float(min(probs[i], 0.82) + 0.01))
-            if state != self._value_state[i]:
-                if state[0] != self._value_state[i][0]:
-                    t.setText(state[0])
-                t.setPos(state[1], i)
-                self._value_state[i] = state
+            clamp = np.zeros(K)
+            clamp[:n] = np.asarray(clamped, float)[:n]
+        same_clamp = (clamp is None and self.clamped_widths is None) or (
+            clamp is not None and self.clamped_widths is not None and np.array_equal(clamp, self.clamped_widths))
+        if labels == self.labels and row == self.actual_row and np.array_equal(widths, self.widths) and same_clamp:
+            return
+        self.labels, self.widths, self.actual_row, self.clamped_widths = labels, widths, row, clamp
+        self._version += 1
+        self.set_message("" if n else "no prediction yet")
+        self.update()
+
+    def value_labels(self) -> list[tuple[str, float]]:
+        """Each row's percentage and the x (px) where it starts: right of its bar (never past 83%)."""
+        g = self._geometry()
+        return list(zip(g.values, g.value_x, strict=True))
+
+    def _geometry(self) -> _Geometry:
+        """What paint_data draws, in pixels: made once per change of the bars or of the size
+        (plain floats: five bars are cheaper without numpy)."""
+        r = self.data_rect()
+        key = (self._version, r.left(), r.top(), r.width(), r.height())
+        if self._geo is not None and self._geo[0] == key:
+            return self._geo[1]
+        n = len(self.labels)
+        x0 = float(self.px_x(0.0))
+        sx = float(self.px_x(1.0)) - x0
+        mids = self.px_y(self._rows).tolist()
+        half = abs(float(self.px_y(0.35)) - float(self.px_y(0.0)))
+        widths = self.widths[:n].tolist()
+
+        def rects(ws: list[float]) -> list[QtCore.QRectF]:
+            return [QtCore.QRectF(x0, mids[i] - half, sx * w, 2 * half) for i, w in enumerate(ws)]
+        g = _Geometry([(b, _ACTUAL if i == self.actual_row else _OTHER) for i, b in enumerate(rects(widths))],
+                      rects(self.clamped_widths[:n].tolist()) if self.clamped_widths is not None else [],
+                      [f"{100 * w:.1f}%" for w in widths], [x0 + sx * (min(w, 0.82) + 0.01) + 4 for w in widths],
+                      mids[:n])
+        self._geo = (key, g)
+        return g
+
+    def paint_static(self, p: QtGui.QPainter) -> None:
+        r = self.data_rect()
+        p.setPen(self.muted)                       # the left axis line (its labels are the characters)
+        p.drawLine(QtCore.QLineF(r.left(), r.top(), r.left(), r.bottom()))
+
+    def paint_data(self, p: QtGui.QPainter) -> None:
+        if not self.labels:
+            return
+        g = self._geometry()
+        for rect, colour in g.bars:
+            p.fillRect(rect, colour)
+        if g.clamped:
+            p.setPen(_CLAMP_PEN)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawRects(g.clamped)
+        self.value_glyphs.draw_runs(p, g.value_x, g.row_y, g.values, anchor=(0.0, 0.5))
+
+    def paint_overlay(self, p: QtGui.QPainter) -> None:
+        if self.labels:
+            g = self._geometry()
+            self.char_glyphs.draw(p, self.data_rect().left() - 6, g.row_y, self.labels, anchor=(1.0, 0.5))
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        i = int(round(y))
+        if not 0 <= i < len(self.labels) or abs(y - i) > 0.4:
+            return None
+        text = f"'{self.labels[i]}': {100 * self.widths[i]:.1f}%"
+        if self.clamped_widths is not None:
+            text += f" (with the unit clamped: {100 * self.clamped_widths[i]:.1f}%)"
+        if i == self.actual_row:
+            text += " — the real next character"
+        return text
 
 
 class ProbStrip(QtWidgets.QWidget):
@@ -125,7 +166,12 @@ class ProbStrip(QtWidgets.QWidget):
         self.chars, self.probs, self.cursor_index, self.unknown = "", np.zeros(0), -1, np.zeros(0, bool)
         self.title = "P(actual character)"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
-        self._glyphs: dict[str, tuple[QtGui.QStaticText, float, float]] = {}
+        self._tiles: tuple[tuple[int, int], np.ndarray] | None = None
+        self._cells: tuple[tuple, QtGui.QImage, np.ndarray] | None = None    # made once per change of the cells
+        self.glyphs = GlyphAtlas(self.font_, FG, warm=CHARACTERS)
+        self._labels: dict[str, str] = {}
+        self._centre_cache: tuple[tuple[int, int], np.ndarray] | None = None
+        self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         set_tip(self, HELP_STRIP)
 
     def capacity(self) -> int:
@@ -138,6 +184,7 @@ class ProbStrip(QtWidgets.QWidget):
                 and np.array_equal(unknown, self.unknown)):
             return
         self.chars, self.probs, self.cursor_index, self.unknown = chars, probs, cursor_index, unknown
+        self._cells = None
         self.update()
 
     def _static_layer(self) -> QtGui.QPixmap:
@@ -165,58 +212,74 @@ class ProbStrip(QtWidgets.QWidget):
             self._static = (key, pm)
         return self._static[1]
 
-    def _glyph(self, c: str) -> tuple[QtGui.QStaticText, float, float]:
-        """The cell's glyph as prepared static text and its offset to be centred in a 16 px row."""
-        hit = self._glyphs.get(c)
-        if hit is None:
-            st = QtGui.QStaticText(char_label(c) if c in " \n\t" or c.isprintable() else "?")
-            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            st.prepare(QtGui.QTransform(), self.font_)
-            size = st.size()
-            hit = (st, (self.cell - 1 - size.width()) / 2, (16 - size.height()) / 2)
-            self._glyphs[c] = hit
-        return hit
+    def cell_tiles(self, bar_h: int) -> np.ndarray:
+        """(bar_h, 102, cell) RGB32: a cell's slot and bar for P = k/100 (k ≤ 100; 101: P unknown,
+        the slot alone), its last column the white gap between cells. Made once per height."""
+        if self._tiles is None or self._tiles[0] != (bar_h, self.cell):
+            k = np.minimum(np.arange(102), 100)
+            top = bar_h - np.rint(np.maximum(2.0, bar_h * k / 100))            # the bar's first row
+            top[101] = bar_h
+            rows = np.arange(bar_h)[:, None]
+            column = np.where(rows >= top[None, :], _PROB_TABLE[k][None, :], _SLOT_ARGB).astype(np.uint32)
+            tiles = np.repeat(column[:, :, None], self.cell, axis=2)
+            tiles[:, :, -1] = _WHITE_ARGB
+            self._tiles = ((bar_h, self.cell), tiles)
+        return self._tiles[1]
+
+    def cells_image(self, n: int, bar_h: int) -> QtGui.QImage:
+        """The n cells' slots and bars as one RGB32 image (n × cell px wide, bar_h px tall): each
+        cell the tile of its P rounded to 1/100 (the colour table's step), all n in one numpy
+        gather; made once per change of the cells, reused by repaints."""
+        key = (n, bar_h, self.cell)
+        if self._cells is not None and self._cells[0] == key:
+            return self._cells[1]
+        # each cell's tile: P rounded to 1/100 (101: unknown); plain floats, there are ~30 cells
+        probs = np.asarray(self.probs[:n], float).tolist()
+        shade = [101 if not p == p else round(min(max(p, 0.0), 1.0) * 100) for p in probs] + [101] * (n - len(probs))
+        px = self.cell_tiles(bar_h)[:, shade, :].reshape(bar_h, n * self.cell)
+        img = QtGui.QImage(px.data, n * self.cell, bar_h, px.strides[0], QtGui.QImage.Format.Format_RGB32)
+        self._cells = (key, img, px)                    # px: the image's pixels, kept alive with it
+        return img
+
+    def _centres(self, n: int) -> np.ndarray:
+        """The x of the first n cells' centres (made once per count and cell size)."""
+        if self._centre_cache is None or self._centre_cache[0] != (n, self.cell):
+            self._centre_cache = ((n, self.cell), 4 + (self.cell - 1) / 2 + self.cell * np.arange(n))
+        return self._centre_cache[1]
+
+    def _label(self, c: str) -> str:
+        """What a cell shows for c: a visible sign for blanks, '?' for the unprintable."""
+        label = char_label(c) if c in " \n\t" or c.isprintable() else "?"
+        self._labels[c] = label
+        return label
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        """Per key only the cells are drawn: grey slots in one call, bars from a 101-colour table,
-        glyphs as cached QStaticText; the caption and legend come from a cached pixmap."""
+        """Per key: the cached caption and legend, the cells' slots and bars as one image, the
+        unknown cells' hatching, the cursor's outline and every glyph in one call."""
         p = QtGui.QPainter(self)
         p.drawPixmap(0, 0, self._static_layer())
         n = len(self.chars)
         if n:
             top, bar_h, w = 4, self.height() - 28, self.cell - 1
-            xs = (4 + np.arange(n) * self.cell).tolist()
-            p.setPen(QtCore.Qt.PenStyle.NoPen)
-            p.setBrush(_SLOT)
-            p.drawRects([QtCore.QRectF(x, top, w, bar_h) for x in xs])
-            probs = np.full(n, np.nan)
-            m = min(n, len(self.probs))
-            probs[:m] = np.asarray(self.probs[:m], float)
-            ok = np.isfinite(probs)
-            pr = np.clip(np.where(ok, probs, 0.0), 0.0, 1.0)
-            heights = np.maximum(2.0, bar_h * pr).tolist()
-            shades = np.rint(pr * 100).astype(int).tolist()
-            for i in np.flatnonzero(ok).tolist():
-                p.fillRect(QtCore.QRectF(xs[i], top + bar_h - heights[i], w, heights[i]), _PROB_COLOURS[shades[i]])
-            unknown = np.flatnonzero(np.asarray(self.unknown[:n], bool)).tolist()
-            for i in unknown:
-                p.fillRect(QtCore.QRectF(xs[i], top, w, bar_h), _HATCH)
+            p.drawImage(QtCore.QPointF(4, top), self.cells_image(n, bar_h))
+            if self.unknown[:n].any():
+                for i in np.flatnonzero(np.asarray(self.unknown[:n], bool)).tolist():
+                    p.fillRect(QtCore.QRectF(4 + i * self.cell, top, w, bar_h), _HATCH)
             if 0 <= self.cursor_index < n:
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-                p.setPen(QtGui.QPen(QtGui.QColor(ACCENT), 2))
-                p.drawRect(QtCore.QRectF(xs[self.cursor_index], top, w, bar_h))
-            p.setFont(self.font_)
-            p.setPen(QtGui.QColor(FG))
-            for x, c in zip(xs, self.chars):
-                st, dx, dy = self._glyph(c)
-                p.drawStaticText(QtCore.QPointF(x + dx, top + dy), st)
+                p.setPen(self._cursor_pen)
+                p.drawRect(QtCore.QRectF(4 + self.cursor_index * self.cell, top, w, bar_h))
+            get = self._labels.get
+            labels = [get(c) or self._label(c) for c in self.chars]
+            self.glyphs.draw(p, self._centres(n), top + 8, labels, anchor=(0.5, 0.5))
         p.end()
 
 
-_ACTUAL, _OTHER = pg.mkBrush("#2e9e4f"), pg.mkBrush("#4a7fc1")   # the real next character / the others
-_SLOT = QtGui.QColor(245, 245, 245)
+_ACTUAL, _OTHER = QtGui.QColor("#2e9e4f"), QtGui.QColor("#4a7fc1")   # the real next character / the others
+_CLAMP_PEN = QtGui.QPen(QtGui.QColor("#e08000"), 2)
+_SLOT_ARGB, _WHITE_ARGB = np.uint32(0xFFF5F5F5), np.uint32(0xFFFFFFFF)
 _HATCH = QtGui.QBrush(QtGui.QColor(150, 60, 200, 120), QtCore.Qt.BrushStyle.BDiagPattern)
-_PROB_COLOURS = [probability_colour(k / 100) for k in range(101)]
+_PROB_TABLE = np.array([probability_colour(k / 100).rgb() for k in range(101)], np.uint64).astype(np.uint32)
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-from pyqtgraph.Qt.internals import PrimitiveArray
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
 from explorer.ui.sequence.common import ACCENT, FG, MUTED, SELECT, char_label, set_tip
+from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -25,6 +26,8 @@ _BIG = QtGui.QFont("DejaVu Sans Mono", 15)
 _BIG.setBold(True)
 _SMALL_MONO = QtGui.QFont("DejaVu Sans Mono", 8)
 _AXIS_PEN = QtGui.QPen(QtGui.QColor("#cccccc"), 1)
+_TOP_BAR = QtGui.QColor("#4a7fc1")
+_PERCENTS = [f"{k}%" for k in range(101)]      # every label of an output's probability
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
 
 
@@ -41,7 +44,11 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.unit: int | None = None
         self.cell = "RNN"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
-        self._rect_arrays = [PrimitiveArray(QtCore.QRectF, 4) for _ in range(3)]   # pos, neg, selected
+        self._rect_memory = np.zeros((self.MAX_BARS, 4))           # the bars as QRectF records (see _bars)
+        self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
+        self._inputs: dict[tuple, tuple[np.ndarray, QtGui.QPixmap]] = {}           # x boxes per character
+        self.big_glyphs = GlyphAtlas(_BIG, FG, warm=CHARACTERS)
+        self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG, warm=CHARACTERS + _PERCENTS)
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
         set_tip(self, HELP)
 
@@ -61,7 +68,7 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def _boxes(self, k: int) -> dict[str, QtCore.QRectF]:
         col_w, box_h, y_pos = self._geometry()
-        x0 = 40 + k * col_w + 8
+        x0 = float(round(40 + k * col_w + 8))      # whole pixels: a step's card looks the same in every column
         return {r: QtCore.QRectF(x0, y_pos[r], col_w - 16, box_h) for r in ("y", "h", "x")}
 
     def _static_layer(self) -> QtGui.QPixmap:
@@ -117,28 +124,60 @@ class UnrolledPanel(QtWidgets.QWidget):
         left = 12 if k == 0 else boxes["h"].left() - 16
         self._arrow(p, left, boxes["h"].center().y(), boxes["h"].left(), boxes["h"].center().y())
 
+    def _card(self, k: int, step: StepView) -> QtGui.QPixmap:
+        """Step ``step``'s numbers (bars, character, top outputs) as a transparent pixmap over
+        its column's three boxes. Every column has the same size, so when a key moves step t to
+        t−1 its card is blitted again, not drawn: a key draws one new card."""
+        boxes = self._boxes(k)
+        origin = boxes["y"].topLeft()
+        col_w, box_h, y_pos = self._geometry()
+        size = QtCore.QPointF(col_w - 16, y_pos["x"] + box_h - y_pos["y"])   # the same in every column
+        dpr = self.devicePixelRatioF()
+        unit = self.unit if self.unit is not None and 0 <= self.unit < min(len(step.h), self.MAX_BARS) else None
+        key = (step.step, step.char, tuple(step.top), unit, size.x(), size.y(), dpr)
+        for card_key, h, x, pm in self._cards:
+            if card_key == key and np.array_equal(h, step.h) and np.array_equal(x, step.x):
+                return pm
+        pm = QtGui.QPixmap(int(np.ceil(size.x() * dpr)) + 1, int(np.ceil(size.y() * dpr)) + 1)
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(pm)
+        boxes = {r: rect.translated(-origin) for r, rect in boxes.items()}   # the card's own coordinates
+        self._bars(p, [(boxes["h"].adjusted(6, 16, -6, -6), step.h, self.unit)])
+        p.drawPixmap(boxes["x"].topLeft(), self._input_card(step, boxes["x"].size()))
+        self._top(p, boxes["y"].adjusted(6, 16, -6, -4), step.top)
+        p.end()
+        self._cards = [*self._cards[-5:], (key, np.array(step.h), np.array(step.x), pm)]
+        return pm
+
+    def _input_card(self, step: StepView, size: QtCore.QSizeF) -> QtGui.QPixmap:
+        """The x box's numbers: the character and its embedding's bars. They depend on the
+        character alone, so they are drawn once per character (and size) and blitted after."""
+        dpr = self.devicePixelRatioF()
+        key = (step.char, size.width(), size.height(), dpr)
+        hit = self._inputs.get(key)
+        if hit is not None and np.array_equal(hit[0], step.x):
+            return hit[1]
+        pm = QtGui.QPixmap(int(np.ceil(size.width() * dpr)) + 1, int(np.ceil(size.height() * dpr)) + 1)
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(pm)
+        box = QtCore.QRectF(QtCore.QPointF(0, 0), size)
+        self._bars(p, [(box.adjusted(34, 16, -6, -6), step.x, None)])
+        self.big_glyphs.draw(p, [19.0], [16 + (size.height() - 20) / 2], [char_label(step.char)], anchor=(0.5, 0.5))
+        p.end()
+        if len(self._inputs) > 256:
+            self._inputs.clear()
+        self._inputs[key] = (np.array(step.x), pm)
+        return pm
+
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        """The cached frame, then per step only the numbers: bars, the character, the top outputs."""
+        """The cached frame, then each step's card (see _card)."""
         p = QtGui.QPainter(self)
         p.drawPixmap(0, 0, self._static_layer())
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        _, box_h, _ = self._geometry()
-        jobs = []
         for k, s in enumerate(self.steps):
             if s is not None:
-                boxes = self._boxes(k)
-                jobs += [(boxes["h"].adjusted(6, 16, -6, -6), s.h, self.unit),
-                         (boxes["x"].adjusted(34, 16, -6, -6), s.x, None)]
-        self._bars(p, jobs)
-        for k, s in enumerate(self.steps):
-            if s is None:
-                continue
-            boxes = self._boxes(k)
-            p.setFont(_BIG)
-            p.setPen(QtGui.QColor(FG))
-            p.drawText(QtCore.QRectF(boxes["x"].left() + 4, boxes["x"].top() + 16, 30, box_h - 20),
-                       QtCore.Qt.AlignmentFlag.AlignCenter, char_label(s.char))
-            self._top(p, boxes["y"].adjusted(6, 16, -6, -4), s.top)
+                p.drawPixmap(self._boxes(k)["y"].topLeft(), self._card(k, s))
         p.end()
 
     def _arrow(self, p: QtGui.QPainter, x1: float, y1: float, x2: float, y2: float) -> None:
@@ -152,59 +191,60 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def _bars(self, p: QtGui.QPainter, jobs: list[tuple[QtCore.QRectF, np.ndarray, int | None]]) -> None:
         """Per job (rect, v, unit) one bar per entry of v (red > 0, blue < 0, the selected unit dark
-        blue) around the rect's middle line, scaled to max(1, |v|max). All jobs' bars are computed
-        in one set of numpy operations and drawn in three drawRects calls (one per colour), without
-        antialiasing (bars are axis-aligned), from Qt-backed arrays (no QRectF per bar)."""
-        vs = [np.asarray(v, float)[: self.MAX_BARS] for _, v, _ in jobs]
-        jobs = [(rect, v, unit) for (rect, _, unit), v in zip(jobs, vs) if len(v)]
-        if not jobs:
-            return
-        vs = [v for _, v, _ in jobs]
-        lens = np.array([len(v) for v in vs])
-        starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
-        v = np.concatenate(vs)
-        rep = np.repeat(np.arange(len(jobs)), lens)
-        geo = np.array([(r.left(), r.center().y(), r.width(), r.height()) for r, _, _ in jobs])
-        scale = np.maximum(1.0, np.maximum.reduceat(np.abs(v), starts))
-        bw = geo[:, 2] / lens
-        hgt = (geo[:, 3] / 2)[rep] * v / scale[rep]
-        xywh = np.empty((len(v), 4))
-        xywh[:, 0] = geo[rep, 0] + (np.arange(len(v)) - starts[rep]) * bw[rep]
-        xywh[:, 1] = geo[rep, 1] - np.maximum(hgt, 0)
-        xywh[:, 2] = np.maximum(bw - 0.5, 0.8)[rep]
-        xywh[:, 3] = np.abs(hgt)
-        kind = np.where(v >= 0, 0, 1)
-        for (_, _, unit), start, n in zip(jobs, starts.tolist(), lens.tolist()):
-            if unit is not None and 0 <= unit < n:
-                kind[start + unit] = 2
+        blue) around the rect's middle line, scaled to max(1, |v|max): every bar's part above the
+        line in one drawRects call, below it in another (a bar of the other sign is empty there),
+        from one reused QRectF array, without antialiasing (bars are axis-aligned); then the
+        selected unit's bar over its own."""
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
-        for code, key in enumerate(("pos", "neg", "sel")):
-            rows = xywh[kind == code]
-            if len(rows):
-                rects = self._rect_arrays[code]
-                rects.resize(len(rows))
-                rects.ndarray()[:] = rows
-                p.setBrush(_BAR_COLOURS[key])
-                p.drawRects(*rects.drawargs())
+        lines = []
+        for rect, values, unit in jobs:
+            v = np.asarray(values, float)[: self.MAX_BARS]
+            n = len(v)
+            if not n:
+                continue
+            mid, bw = rect.center().y(), rect.width() / n
+            hgt = v * (rect.height() / 2 / max(1.0, float(np.abs(v).max())))
+            rects, ptr = self._rect_buffer(n)
+            rects[:, 0] = rect.left() + np.arange(n) * bw
+            rects[:, 2] = max(bw - 0.5, 0.8)
+            first_rect = cast(QtCore.QRectF, shiboken6.wrapInstance(ptr, QtCore.QRectF))   # Qt reads n records from there
+            up = np.maximum(hgt, 0.0)
+            rects[:, 1] = mid - up
+            rects[:, 3] = up
+            p.setBrush(_BAR_COLOURS["pos"])
+            p.drawRects(first_rect, n)
+            rects[:, 1] = mid
+            rects[:, 3] = up - hgt                            # -hgt below the line, 0 for a positive bar
+            p.setBrush(_BAR_COLOURS["neg"])
+            p.drawRects(first_rect, n)
+            if unit is not None and 0 <= unit < n:
+                h = float(hgt[unit])
+                p.setBrush(_BAR_COLOURS["sel"])
+                p.drawRect(QtCore.QRectF(rect.left() + unit * bw, mid - max(h, 0.0), max(bw - 0.5, 0.8), abs(h)))
+            lines.append(QtCore.QLineF(rect.left(), mid, rect.right(), mid))
         p.restore()
         p.setPen(_AXIS_PEN)
-        p.drawLines([QtCore.QLineF(r.left(), mid, r.right(), mid) for (r, _, _), mid in zip(jobs, geo[:, 1].tolist())])
+        p.drawLines(lines)
+
+    def _rect_buffer(self, n: int) -> tuple[np.ndarray, int]:
+        """n QRectF records (x, y, w, h as float64) and their address, reused between calls."""
+        if len(self._rect_memory) < n:
+            self._rect_memory = np.zeros((max(n, self.MAX_BARS), 4))
+        return self._rect_memory[:n], int(self._rect_memory.ctypes.data)
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
-        p.setFont(_SMALL_MONO)
-        n = max(len(top), 1)
-        lh = rect.height() / n
-        for i, (label, prob) in enumerate(top):
+        if not top:
+            return
+        lh = rect.height() / len(top)
+        ys = rect.top() + lh * (np.arange(len(top)) + 0.5)
+        labels = [char_label(label) if len(label) == 1 else label[:8] for label, _ in top]
+        for i, (_, prob) in enumerate(top):
             y = rect.top() + i * lh
-            text = char_label(label) if len(label) == 1 else label[:8]
-            p.setPen(QtGui.QColor(FG))
-            p.drawText(QtCore.QRectF(rect.left(), y, 52, lh), QtCore.Qt.AlignmentFlag.AlignVCenter, text)
-            bar = QtCore.QRectF(rect.left() + 54, y + lh * 0.2, (rect.width() - 96) * prob, lh * 0.6)
-            p.fillRect(bar, QtGui.QColor("#4a7fc1"))
-            p.drawText(QtCore.QRectF(rect.right() - 40, y, 40, lh),
-                       QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight, f"{100 * prob:.0f}%")
+            p.fillRect(QtCore.QRectF(rect.left() + 54, y + lh * 0.2, (rect.width() - 96) * prob, lh * 0.6), _TOP_BAR)
+        self.small_glyphs.draw(p, rect.left(), ys, labels, anchor=(0.0, 0.5))
+        self.small_glyphs.draw(p, rect.right(), ys, [f"{100 * prob:.0f}%" for _, prob in top], anchor=(1.0, 0.5))
 
 
 def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:
