@@ -7,17 +7,20 @@ All "valid" (no padding): output t sees exactly inputs t .. t + R - 1 and predic
 character after them. Causality comes from where the window sits, so the padding is on the
 left only: for a stream, R - 1 all-zero columns ("no character yet") go before it.
 
-Every field has the same layers and the same width (120 channels, about the shipped code
-LSTM's parameter count): only the dilations differ, so a wider field is the same network
-seeing further — not a deeper or a narrower one. (The first stacks, log2 R layers with the
-width shrinking as the field grew, and then three layers with wider kernels for wider fields,
-read *worse* the wider they were: depth and width changed with the field.) Trained by the
-code LSTM's rules: its corpus (the standard library and the installed packages, 12 M
-characters), a budget stated on the model card, its own learning rate and schedule (Adam,
-warm-up, cosine decay), and early stopping: the validation bits per character on a part of
-the training corpus the CNN never trains on (the last ``STOP_CHARS``) is measured every
-``EVAL_EVERY`` steps, and the best weights are kept. The curve, the steps, the characters
-seen and the clock go into the model's meta (the Compare lab shows them).
+Trained from scratch (``STACKS``), every field has the same six layers and width (120
+channels, about the shipped code LSTM's parameter count) and only the dilations differ. At an
+equal budget that made the wider fields read *worse* (six layers spread over 64 characters model
+the last 8 less well than six layers spent on them), so the shipped wider CNNs are *grown*
+(``--grow-from``, ``grow_char_cnn``): CNN-16 is CNN-8's trained network plus one dilated layer
+that starts as the identity, trained on; CNN-32 grew from CNN-16 and CNN-64 from CNN-32. Each
+starts exactly where its parent ended and early stopping keeps that start as a candidate, so it
+cannot end worse than its parent on validation. Trained by the code LSTM's rules: its corpus
+(the standard library and the installed packages, 12 M characters), a budget stated on the model
+card, its own learning rate and schedule (Adam, warm-up, cosine decay), and early stopping: the
+validation bits per character on a part of the training corpus the CNN never trains on (the last
+``STOP_CHARS``) is measured every ``EVAL_EVERY`` steps, and the best weights are kept. The curve,
+the steps, the characters seen and the clock (a grown one's counting its ancestors') go into the
+model's meta (the Compare lab shows them).
 
 ``python -m explorer.training.text_cnn --field 16 --out FILE`` trains one (see the model card).
 """
