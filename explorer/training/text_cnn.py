@@ -47,7 +47,8 @@ from explorer.training.text_models import LOG2E, TrainingError
 
 FIELDS = (8, 16, 32, 64)
 TARGET_PARAMS = 195_618      # the shipped code LSTM (Embedding 98x32, LSTM 32->192, Linear 192->98)
-#: receptive field -> the causal convolutions as (kernel size, dilation); R = 1 + sum (k-1) d.
+#: receptive field -> the causal convolutions of a CNN trained from scratch, as (kernel size,
+#: dilation); R = 1 + sum (k-1) d. (The shipped CNN-16/32/64 were grown instead: grow_char_cnn.)
 #: Every field has the same six kernel-2 layers, so the same channels and parameters: only the
 #: dilations differ, and a wider field is the same network seeing further. Each dilation is at
 #: most one more than the span below it, so every position of the field reaches the output.
