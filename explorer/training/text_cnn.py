@@ -40,7 +40,7 @@ import numpy as np
 
 from explorer.data.corpora import load_corpus
 from explorer.data.vocab import Vocab
-from explorer.engine import Adam, Conv1d, Model, ReLU, clip_grad_norm, cross_entropy, load_model, log_softmax, save_model
+from explorer.engine import Adam, Conv1d, Model, ModelFileError, ReLU, clip_grad_norm, cross_entropy, load_model, log_softmax, save_model
 from explorer.engine.layer import Layer
 from explorer.training.progress import ProgressBar
 from explorer.training.text_models import LOG2E, TrainingError
@@ -334,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.grow_from:
         try:
             parent = load_model(args.grow_from)
-        except (OSError, ValueError) as exc:
-            p.error(f"cannot read --grow-from {args.grow_from}: {exc}")
+        except (OSError, ValueError, ModelFileError) as exc:
+            p.error(f"cannot read --grow-from: {exc}")
     try:
         model, summary = train_char_cnn(args.field, steps=args.steps, batch=args.batch, length=args.window,
                                         lr=args.lr, seed=args.seed, train_chars=args.train_chars,

@@ -101,3 +101,17 @@ def test_growing_needs_half_the_field_and_the_same_windows(tmp_path):
         train_char_cnn(16, steps=2, batch=4, length=32, train_chars=80_000, progress=False, grow_from=parent)
     with pytest.raises(TrainingError, match="same"):
         train_char_cnn(8, steps=2, batch=8, length=32, train_chars=80_000, progress=False, grow_from=parent)
+
+
+def test_the_command_says_what_is_wrong_and_writes_nothing(tmp_path, capsys):
+    from explorer.training.text_cnn import main
+
+    out = tmp_path / "out.npz"
+    with pytest.raises(SystemExit):
+        main(["--field", "16", "--grow-from", str(tmp_path / "missing.npz"), "--out", str(out), "--quiet"])
+    assert "cannot read --grow-from" in capsys.readouterr().err and not out.exists()
+    _parent_file(tmp_path)                                         # field 4: CNN-16 cannot grow from it
+    with pytest.raises(SystemExit):
+        main(["--field", "16", "--grow-from", str(tmp_path / "p.npz"), "--out", str(out), "--quiet",
+              "--train-chars", "80000", "--batch", "4", "--window", "32"])
+    assert "grows from one of 8" in capsys.readouterr().err and not out.exists()
