@@ -38,6 +38,15 @@ class ModelRow:
     early_stopping: str = ""
     read_cpu_seconds: float | None = None   # to read the whole held-out text once (a measurement)
     context: int | None = None     # a transformer's window in characters: it sees nothing before it
+    grown_from: str | None = None  # the narrower network this one started as (its curve is the start of this one's)
+    grown_at_chars: int | None = None   # characters that network had seen when this one grew from it
+
+    def own_curve(self) -> list[tuple[int, float]]:
+        """The curve from where this network grew on (with that point, so the parts join); the
+        part before is its parent's, drawn by the parent."""
+        if self.grown_at_chars is None:
+            return list(self.curve)
+        return [p for p in self.curve if p[0] >= self.grown_at_chars]
 
     def sees(self) -> str:
         """How far back this network can see, as the table says it."""
@@ -92,7 +101,14 @@ def _row(name: str, info: dict[str, Any]) -> ModelRow:
                     t.get("chars_per_cpu_second"), int(t.get("macs_per_char") or 0), curve,
                     str(t.get("schedule") or ""), str(t.get("early_stopping") or ""),
                     info.get("read_cpu_seconds"),
-                    int(info["context"]) if info.get("context") else None)
+                    int(info["context"]) if info.get("context") else None,
+                    *_grown(t.get("grown_from")))
+
+
+def _grown(g: Any) -> tuple[str | None, int | None]:
+    if not isinstance(g, dict) or not g.get("chars_seen"):
+        return None, None
+    return str(g.get("name") or g.get("file") or ""), int(g["chars_seen"])
 
 
 def view_from_result(res: dict[str, Any]) -> TextCompareView:

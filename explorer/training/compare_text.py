@@ -140,7 +140,14 @@ def training_effort(model: Model) -> dict[str, Any]:
     if seen is None and m.get("steps") and m.get("batch_size"):
         seen = int(m["steps"]) * int(m["batch_size"]) * int(m.get("seq_len") or m.get("window") or 0)
     cpu = m.get("train_cpu_seconds")
-    return {"steps": m.get("steps"), "chars_seen": seen, "train_seconds": m.get("train_seconds"),
+    grown = m.get("grown_from")
+    if isinstance(grown, dict) and m.get("batch_size") and m.get("window"):
+        # grown from a narrower network: its steps are the first part of this one's
+        grown = {"file": grown.get("file"), "steps": grown.get("steps"),
+                 "chars_seen": int(grown.get("steps") or 0) * int(m["batch_size"]) * int(m["window"])}
+    else:
+        grown = None
+    return {"grown_from": grown,"steps": m.get("steps"), "chars_seen": seen, "train_seconds": m.get("train_seconds"),
             "train_cpu_seconds": cpu, "lr": m.get("lr"), "schedule": m.get("schedule"),
             "early_stopping": m.get("early_stopping"), "best_step": m.get("best_step"),
             "valid_curve": m.get("valid_curve") or [], "final_train_bpc": m.get("final_train_bpc"),

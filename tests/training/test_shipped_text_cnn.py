@@ -23,18 +23,40 @@ def test_cnn_files(field):
     model = load_model(model_path(f"code_cnn{field}.npz"))
     lstm = load_model(model_path("code_lstm.npz"))
     assert receptive_field(model) == field == model.meta["receptive_field"]
-    assert abs(model.n_params() - lstm.n_params()) < 0.02 * lstm.n_params()
+    # CNN-8 is the LSTM's size; each wider one is its parent plus one dilated layer, so the
+    # widest has about 1.44x the LSTM's parameters (model card)
+    limit = 1.02 if field == 8 else 1.5
+    assert 0.98 * lstm.n_params() < model.n_params() < limit * lstm.n_params()
     assert model.meta["task"] == "text-cnn" and model.meta["command"].startswith("python -m explorer.training.text_cnn")
     assert {layer.type_name for layer in model.layers} == {"Conv1d", "ReLU"}
+    # the budget: never more characters seen than the LSTM's (ancestors' steps included)
+    lstm_chars = lstm.meta["steps"] * lstm.meta["batch_size"] * lstm.meta["seq_len"]
+    assert model.meta["chars_seen"] <= lstm_chars
 
 
-def test_a_wider_field_is_the_same_network_seeing_further():
-    """Every field has the same layers, channels and parameters; only the dilations differ."""
-    models = [load_model(model_path(f"code_cnn{field}.npz")) for field in FIELDS]
-    shapes = [{k: v.shape for k, v in m.state_dict().items()} for m in models]
-    assert all(s == shapes[0] for s in shapes[1:])
-    dilations = [[layer.dilation for layer in m.layers if layer.type_name == "Conv1d"] for m in models]
-    assert len({tuple(d) for d in dilations}) == len(FIELDS)
+@pytest.mark.parametrize("field", FIELDS[1:])
+def test_each_wider_field_grew_from_the_narrower_one(field):
+    """CNN-2R is CNN-R's network with one more dilated layer (dilation R), trained on from
+    CNN-R's shipped weights: its shapes are the parent's plus that layer, its effort counts the
+    parent's, and its validation curve continues the parent's."""
+    model = load_model(model_path(f"code_cnn{field}.npz"))
+    parent = load_model(model_path(f"code_cnn{field // 2}.npz"))
+    grown = model.meta["grown_from"]
+    assert grown["file"] == f"code_cnn{field // 2}.npz" and grown["steps"] == parent.meta["steps"]
+    assert f"--grow-from resources/models/code_cnn{field // 2}.npz" in model.meta["command"]
+    dil = [layer.dilation for layer in model.layers if layer.type_name == "Conv1d" and layer.kernel_size > 1]
+    pdil = [layer.dilation for layer in parent.layers if layer.type_name == "Conv1d" and layer.kernel_size > 1]
+    assert dil == pdil + [field // 2]
+    shapes = [p.shape for p in model.state_dict().values()]
+    c = model.meta["channels"]
+    assert shapes == [p.shape for p in parent.state_dict().values()][:2 * len(pdil)] + [(c, c, 2), (c,)] \
+        + [p.shape for p in parent.state_dict().values()][2 * len(pdil):]
+    assert model.meta["steps"] == parent.meta["steps"] + model.meta["own_steps"]
+    assert model.meta["valid_curve"][:len(parent.meta["valid_curve"])] == parent.meta["valid_curve"]
+    assert model.meta["train_cpu_seconds"] > parent.meta["train_cpu_seconds"]
+    # early stopping kept the starting point as a candidate: never worse than the parent on
+    # the held-back text (the same function reads it at valid_bpc_start)
+    assert model.meta["valid_bpc_stop"] <= model.meta["valid_bpc_start"]
 
 
 def _shipped_compare() -> dict:
@@ -64,8 +86,6 @@ def test_compare_text_on_the_shipped_models():
         assert b["accuracy"] < p or b["n"] < 300
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped char-CNNs (one six-layer network per field, the "
-                   "LSTM's CPU time) still read worse the wider their field (model card)")
 def test_a_wider_field_never_reads_worse():
     """A CNN that sees more reads at least as well (within 0.03 bits per character), and the
     shipped CNNs were trained by the LSTM's rules (curve, characters seen, early stopping)."""

@@ -90,3 +90,22 @@ def test_how_far_each_network_sees(qtbot):
     qtbot.addWidget(panel)
     seen = {panel.table.item(r, 0).text(): panel.table.item(r, 1).text() for r in range(panel.table.rowCount())}
     assert seen == {"LSTM": "∞ (state)", "CNN-8": "8", "CNN-16": "16", "Transformer": "128 (window)"}
+
+
+def test_a_grown_cnn_draws_its_curve_from_where_it_grew(qtbot):
+    """CNN-16 started as CNN-8 after its 409,600 characters: its recorded curve repeats CNN-8's
+    up to there, so the plot draws it from that point on and the two lines join."""
+    res = _result(2.6, 2.5, 0.2)
+    t16 = res["models"]["CNN-16"]["training"]
+    t16["valid_curve"] = [[50, 204_800, 3.0, 40.0], [100, 409_600, 2.5, 95.0], [150, 614_400, 2.4, 130.0]]
+    t16["grown_from"] = {"file": "c8.npz", "steps": 100, "chars_seen": 409_600}
+    view = view_from_result(res)
+    cnn8, cnn16 = view.models[1], view.models[2]
+    assert cnn8.own_curve() == cnn8.curve and cnn8.grown_from is None
+    assert cnn16.grown_from == "c8.npz" and cnn16.own_curve() == [(409_600, 2.5), (614_400, 2.4)]
+    panel = TextComparePanel(view)
+    qtbot.addWidget(panel)
+    xs, ys = panel.drawn_curve("CNN-16")
+    assert list(xs) == [0.4096, 0.6144] and list(ys) == [2.5, 2.4]
+    xs, _ = panel.drawn_curve("CNN-8")
+    assert list(xs) == [0.2048, 0.4096]

@@ -62,7 +62,9 @@ class TextComparePanel(QtWidgets.QWidget):
                                       "against the characters it had seen (each on its own validation "
                                       "text, so compare shapes, not heights: the table has the common "
                                       "held-out figure). A network without a recorded curve shows its "
-                                      "final point.", legend=False)
+                                      "final point. A wider CNN grew from the narrower one (the same "
+                                      "function plus one more dilated layer) and trained on: its line "
+                                      "continues where the narrower one's ends.", legend=False)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -105,7 +107,7 @@ class TextComparePanel(QtWidgets.QWidget):
             acc = np.array([np.nan if a is None else a for a in view.accuracy[m.name]], np.float64)
             self._acc_items[m.name].setData(x, acc, connect="finite")
             if m.curve:
-                c = np.asarray(m.curve, np.float64)
+                c = np.asarray(m.own_curve(), np.float64)   # a grown CNN: its parent draws the start
                 self._curve_items[m.name].setData(c[:, 0] / 1e6, c[:, 1])
             elif m.chars_seen:
                 self._curve_items[m.name].setData([m.chars_seen / 1e6], [m.bpc])
@@ -120,6 +122,11 @@ class TextComparePanel(QtWidgets.QWidget):
             "A CNN reads a window in parallel (every position at once in training) and wins where a local "
             "pattern decides — see the motif task in 'Same task, both networks'; an LSTM carries a state "
             "and can use an opener however far back it is. Hover for how to read this panel.")
+
+    def drawn_curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(characters seen in millions, bits per character) the validation plot draws for a network."""
+        xs, ys = self._curve_items[name].getData()
+        return (np.asarray([] if xs is None else xs, np.float64), np.asarray([] if ys is None else ys, np.float64))
 
     def _ensure_items(self, view: TextCompareView) -> None:
         """One curve per model name, created the first time that name is seen, then only fed."""
