@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from explorer.engine.attention import TransformerEncoderLayer, causal_mask, gelu, gelu_grad
+from explorer.engine.dense import Linear
 from explorer.engine.layer import Layer
-from explorer.engine.norm import LearnedPositions, layer_norm
+from explorer.engine.norm import LayerNorm, LearnedPositions, layer_norm
 from explorer.engine.recurrent import RNN, RecurrentLayer
 
 
@@ -205,6 +206,9 @@ def _rnn_input_grads(dy: np.ndarray, deriv: np.ndarray, w_hh: np.ndarray) -> np.
 
 def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray:
     """h: (1, H) -> d head(h)[target] / dh (1, H); the head's parameter gradients are restored."""
+    fast = _input_gradient_only(head, h, target)
+    if fast is not None:
+        return fast
     saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in head]
     try:
         out, caches = h[None], []
@@ -220,6 +224,38 @@ def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndar
     finally:
         for layer, grads in zip(head, saved):
             layer.grads.update(grads)
+    return cast("np.ndarray", d[0])
+
+
+def _input_gradient_only(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray | None:
+    """``_head_gradient`` for a head of Linear and LayerNorm layers only (every shipped model's):
+    their backward's input gradient alone, with the same operations on the same numbers, and no
+    parameter gradient computed, saved or restored (that was most of a key's head gradient).
+    None for any other head."""
+    if not all(type(layer) in (Linear, LayerNorm) for layer in head):
+        return None
+    out, caches = h[None], []
+    for layer in head:
+        p = layer.params
+        if type(layer) is LayerNorm:
+            out, xhat, inv = layer_norm(out, p.get("weight"), p.get("bias"), cast(LayerNorm, layer).eps)
+            caches.append((xhat, inv))
+        else:
+            out = layer.infer(out)
+            caches.append(None)
+    if not 0 <= target < out.shape[-1]:
+        raise ValueError(f"target {target} outside the {out.shape[-1]} outputs")
+    d = np.zeros_like(out)
+    d[..., target] = 1.0
+    for layer, cache in zip(reversed(head), reversed(caches)):
+        if cache is None:
+            d = d @ layer.params["weight"]                   # Linear.backward's input gradient
+        else:                                                # layer_norm_backward's dx
+            xhat, inv = cache
+            w = layer.params.get("weight")
+            g = d * w if w is not None else d
+            dx = (g - g.mean(axis=-1, keepdims=True) - xhat * np.mean(g * xhat, axis=-1, keepdims=True)) * inv
+            d = dx
     return cast("np.ndarray", d[0])
 
 
