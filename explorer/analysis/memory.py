@@ -234,11 +234,11 @@ def _input_gradient_only(head: Sequence[Layer], h: np.ndarray, target: int) -> n
     None for any other head."""
     if not all(type(layer) in (Linear, LayerNorm) for layer in head):
         return None
-    out, caches = h[None], []
+    out, caches = h[None], list[Any]()
     for layer in head:
         p = layer.params
         if type(layer) is LayerNorm:
-            out, xhat, inv = layer_norm(out, p.get("weight"), p.get("bias"), cast(LayerNorm, layer).eps)
+            out, xhat, inv = layer_norm(out, p.get("weight"), p.get("bias"), layer.eps)
             caches.append((xhat, inv))
         else:
             out = layer.infer(out)
