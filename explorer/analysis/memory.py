@@ -14,7 +14,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from explorer.engine.attention import TransformerEncoderLayer, causal_mask, gelu, gelu_grad
+from explorer.engine.attention import KVCache, TransformerEncoderLayer, causal_mask, gelu, gelu_grad
 from explorer.engine.dense import Linear
 from explorer.engine.layer import Layer
 from explorer.engine.norm import LayerNorm, LearnedPositions, layer_norm
@@ -340,12 +340,40 @@ class GrowingInfluence:
         for block in self._blocks:
             out = block.forward(out, t0, n)
         self._x = x.copy()
-        d = _head_gradient(self._tail, out[-1:], target)    # (1, E): the read row's gradient
+        return self._backward(out[-1:], n, target, [None] * len(self._blocks))
+
+    def recorded(self, caches: Sequence[KVCache], last: np.ndarray, n: int, target: int
+                 ) -> npt.NDArray[np.float64] | None:
+        """The same numbers for a window that a ``TransformerStream(record=True)`` has read: its
+        blocks' caches hold the forward values of the window's first n positions (at least), and
+        ``last`` (1, D) is the last block's output at position n - 1. The forward is not run again
+        (a key typed costs the backward alone). None when this stack or the caches do not fit."""
+        if not self._fast or len(caches) != len(self._blocks) or not 0 < n <= min(c.n for c in caches):
+            return None
+        kept = [_Recorded(c) for c in caches if c.record is not None]
+        if len(kept) != len(caches):
+            return None
+        return self._backward(last, n, target, kept)
+
+    def _backward(self, last: np.ndarray, n: int, target: int, kept: Sequence[Any]) -> npt.NDArray[np.float64]:
+        d = _head_gradient(self._tail, last, target)        # (1, E): the read row's gradient
         first = n - 1
-        for block in reversed(self._blocks):
-            d = block.input_grad(d, first, n)
+        for block, src in zip(reversed(self._blocks), reversed(kept)):
+            d = block.input_grad(d, first, n, src)
             first = 0
         return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
+
+
+class _Recorded:
+    """A stream cache's kept forward values under the names ``_GrowingBlock``'s backward reads."""
+
+    __slots__ = ("xhat1", "inv1", "xhat2", "inv2", "slope", "q", "k", "v", "o", "a")
+
+    def __init__(self, cache: KVCache) -> None:
+        rec = cache.record
+        assert rec is not None
+        self.xhat1, self.inv1, self.xhat2, self.inv2 = rec.xhat1, rec.inv1, rec.xhat2, rec.inv2
+        self.slope, self.q, self.o, self.a, self.k, self.v = rec.slope, rec.q, rec.o, rec.a, cache.k, cache.v
 
 
 class _GrowingBlock:
@@ -423,25 +451,26 @@ class _GrowingBlock:
         y += p["linear2.bias"]
         return cast("np.ndarray", y)
 
-    def input_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
-        """dy (n - first, D) on positions first..n-1 -> dx (n, D)."""
-        la = self.layer
+    def input_grad(self, dy: np.ndarray, first: int, n: int, kept: Any = None) -> np.ndarray:
+        """dy (n - first, D) on positions first..n-1 -> dx (n, D). ``kept``: read the forward
+        values from it (a ``_Recorded`` stream cache) instead of this block's own rows."""
+        la, src = self.layer, kept if kept is not None else self
         rows = slice(first, n)
         if la.norm_first:
-            dx1 = dy + self._norm_grad(2, self._ff_grad(dy, rows), rows)
-            dx = self._norm_grad(1, self._attn_grad(dx1, first, n), slice(0, n))
+            dx1 = dy + self._norm_grad(2, self._ff_grad(dy, rows, src), rows, src)
+            dx = self._norm_grad(1, self._attn_grad(dx1, first, n, src), slice(0, n), src)
             dx[rows] += dx1
             return dx
-        dpre2 = self._norm_grad(2, dy, rows)
-        dx1 = dpre2 + self._ff_grad(dpre2, rows)
-        dpre1 = self._norm_grad(1, dx1, rows)
-        dx = self._attn_grad(dpre1, first, n)
+        dpre2 = self._norm_grad(2, dy, rows, src)
+        dx1 = dpre2 + self._ff_grad(dpre2, rows, src)
+        dpre1 = self._norm_grad(1, dx1, rows, src)
+        dx = self._attn_grad(dpre1, first, n, src)
         dx[rows] += dpre1
         return dx
 
-    def _norm_grad(self, which: int, dy: np.ndarray, rows: slice) -> np.ndarray:
+    def _norm_grad(self, which: int, dy: np.ndarray, rows: slice, src: Any) -> np.ndarray:
         """``layer_norm_backward``'s dx alone (its parameter gradients are not needed)."""
-        xhat, inv = (self.xhat1, self.inv1) if which == 1 else (self.xhat2, self.inv2)
+        xhat, inv = (src.xhat1, src.inv1) if which == 1 else (src.xhat2, src.inv2)
         xhat, inv = xhat[rows], inv[rows]
         g = dy * self.layer.params[f"norm{which}.weight"]
         d = g.shape[-1]
@@ -452,28 +481,28 @@ class _GrowingBlock:
         g *= inv
         return cast("np.ndarray", g)
 
-    def _ff_grad(self, dy: np.ndarray, rows: slice) -> np.ndarray:
+    def _ff_grad(self, dy: np.ndarray, rows: slice, src: Any) -> np.ndarray:
         p = self.layer.params
         dact = dy @ p["linear2.weight"]
-        dact *= self.slope[rows]
+        dact *= src.slope[rows]
         return cast("np.ndarray", dact @ p["linear1.weight"])
 
-    def _attn_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
+    def _attn_grad(self, dy: np.ndarray, first: int, n: int, src: Any) -> np.ndarray:
         """The attention's input gradient (n, D) for dy (n - first, D) on positions first..n-1."""
         la = self.layer
         p = la.params
         d, r = la.d_model, n - first
         scale = np.asarray(1.0 / math.sqrt(la.d_head), dy.dtype)
         do = (dy @ p["self_attn.out_proj.weight"]).reshape(r, la.nhead, la.d_head).swapaxes(0, 1)   # (h, r, dh)
-        a = self.a[:, first:n, :n]
-        k, v = self.k[:, :n], self.v[:, :n]
+        a = src.a[:, first:n, :n]
+        k, v = src.k[:, :n], src.v[:, :n]
         da = do @ v.swapaxes(-1, -2)                                                # (h, r, n)
         dv = a.swapaxes(-1, -2) @ do
         # sum_j da_ij a_ij = do_i . sum_j a_ij v_j = do_i . o_i: (h, r, dh) products, not (h, r, n)
-        da -= np.add.reduce(do * self.o[:, first:n], axis=-1, keepdims=True)
+        da -= np.add.reduce(do * src.o[:, first:n], axis=-1, keepdims=True)
         ds = np.multiply(da, a, out=da)
         dq = (ds @ k) * scale
-        dk = (ds.swapaxes(-1, -2) @ self.q[:, first:n]) * scale
+        dk = (ds.swapaxes(-1, -2) @ src.q[:, first:n]) * scale
         dqkv = np.empty((n, 3 * d), dy.dtype)
         dqkv[:first, :d] = 0.0
         dqkv[first:, :d] = dq.swapaxes(0, 1).reshape(r, d)

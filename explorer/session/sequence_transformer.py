@@ -66,7 +66,7 @@ class TransformerSession(SequenceSession):
     def _use_model(self, model: Model, name: str) -> None:
         emb, pos, blocks, final, head = parts(model)
         self._use_common(model, name)
-        self.stream = TransformerStream(model)
+        self.stream = TransformerStream(model, record=True)   # Memory's backward reads its forward values
         self.blocks = blocks
         self.pre, self.rec = [emb], None   # type: ignore[assignment]  # no recurrent layer: None says so
         self.post = [final, head] if final is not None else [head]
@@ -180,8 +180,12 @@ class TransformerSession(SequenceSession):
         target = int(y[t]) if y is not None and y[t] >= 0 else -1
         actual = target >= 0
         target = target if actual else int(probs.argmax())
-        x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
-        w = self._influence(x, target)      # = influence_through(..., per_position=len(post)), kept rows reused
+        st = self.stream                    # its window is this one: its kept forward values, no forward
+        w = self._influence.recorded(st.caches, self._res[t:t + 1], t + 1 - start, target) \
+            if st.start == start else None
+        if w is None:
+            x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
+            w = self._influence(x, target)  # = influence_through(..., per_position=len(post)), kept rows reused
         return Memory(start, w, target, self.labels[target], actual)
 
     def _reference_states(self) -> F32:

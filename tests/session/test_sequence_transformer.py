@@ -151,3 +151,36 @@ def test_characters_outside_a_toy_alphabet_are_read_and_marked():
     assert s.unknown_mask().tolist() == [False, False, True, False, False]
     assert s.hidden_states().shape == (5, 8) and np.isfinite(s.hidden_states()).all()
     assert build_view(s, 5).attention.rows.shape == (1, 2, 5)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_memory_from_the_streams_recorded_forward_equals_influence_through(dtype, rtol, norm_first, monkeypatch):
+    """Memory reads the forward values the reading stream recorded (no forward of its own) while
+    typing, editing, moving the cursor and crossing a window boundary: influence_through's numbers."""
+    from explorer.analysis.memory import GrowingInfluence
+    m = random_transformer(d_model=16, nhead=2, layers=2, context=16, seed=2, norm_first=norm_first,
+                           activation="gelu" if norm_first else "relu").astype(dtype)
+    s = open_session(m, name="t")
+    text = TEXT[:20]
+    s.set_text(text)
+    own_forward = []
+    monkeypatch.setattr(GrowingInfluence, "__call__", lambda self, x, target: own_forward.append(1) or
+                        influence_through(self.layers, x, target, self.per_position))
+    for k in range(16):                         # typing (across the window jump at 24), an edit, moves
+        if k == 10:
+            text = text[:25] + "Q" + text[26:]
+        elif k != 12:
+            text += "xy(z) = 'a' #"[k % 13]
+        s.set_text(text)
+        c = len(text) - (3 if k == 12 else 0)
+        mem = s.memory(c)
+        t = c - 1
+        start = window_start(t, 16)
+        x = s._embed(np.maximum(s.ids[start:t + 1], 0))[0]
+        want = influence_through(s._after_embedding, x, mem.target, per_position=len(s.post))
+        assert mem.start == start and len(mem.weights) == t + 1 - start
+        np.testing.assert_allclose(mem.weights, want, rtol=rtol, atol=rtol * 1e-3 * float(want.max()))
+    assert not own_forward                      # every frame read the stream's record
+    s.stream.caches[0].record.slope[:] = 0.0    # negative control: the record is what is read
+    assert not np.allclose(s.memory(len(text)).weights, want, rtol=1e-3)
