@@ -184,3 +184,17 @@ def test_memory_from_the_streams_recorded_forward_equals_influence_through(dtype
     assert not own_forward                      # every frame read the stream's record
     s.stream.caches[0].record.slope[:] = 0.0    # negative control: the record is what is read
     assert not np.allclose(s.memory(len(text)).weights, want, rtol=1e-3)
+
+
+def test_one_layers_attention_rows_are_that_layer_of_all_rows(model):
+    """attention_rows(a, b, layer) copies one layer: the same numbers as every layer's rows, kept
+    or re-read (a block that was dropped), inside a window and across its jumps."""
+    s = typed(model, TEXT[:70])
+    for a, b in ((0, 20), (30, 70), (60, 66)):
+        every = s.attention_rows(a, b)
+        for layer in range(2):
+            np.testing.assert_array_equal(s.attention_rows(a, b, layer), every[:, layer])
+    want = s.attention_rows(10, 50)[:, 1]
+    s._att_blocks.clear()                                  # re-read from the windows' starts (batched:
+    np.testing.assert_allclose(s.attention_rows(10, 50, 1), want, rtol=1e-5, atol=1e-7)   # rounding only)
+    assert not np.array_equal(s.attention_rows(30, 70, 0), s.attention_rows(30, 70, 1))   # negative control
