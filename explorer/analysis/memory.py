@@ -173,24 +173,28 @@ def _lstm_input_grads(dy: np.ndarray, p: np.ndarray, kc: np.ndarray, f: np.ndarr
 
 
 def _gru_input_grads(dy: np.ndarray, k: np.ndarray, z: np.ndarray, kn: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
-    """``cells.gru_bptt``'s dxp (n, 3H) for a gradient dy (H,) at the last step only."""
+    """``cells.gru_bptt``'s dxp (n, 3H) for a gradient dy (H,) at the last step only.
+
+    Per step: d = k * dh (the three hidden projections), dh_before = d W_hh + dh z. With z
+    beside k (row t: [k_r k_z k_n z]) one product gives d and dh z at once: three numpy calls
+    per step (product, gemv, add), each adding exactly what ``gru_bptt`` adds."""
     n, hid = z.shape
-    dhp = np.empty((n, 3 * hid), k.dtype)
+    kz = np.empty((n, 4, hid), k.dtype)
+    kz[:, :3] = k.reshape(n, 3, hid)
+    kz[:, 3] = z
+    out = np.empty((n, 4, hid), k.dtype)               # row t: [d(r) d(z) d(n) | dh z]
+    flat = out.reshape(n, 4 * hid)
     dhs = np.empty((n, hid), k.dtype)
-    tmp = np.empty(hid, k.dtype)
     dhs[-1] = dy
     mul, add, dot = np.multiply, np.add, np.dot
-    k3, d3 = k.reshape(n, 3, hid), dhp.reshape(n, 3, hid)
-    for t in range(n - 1, -1, -1):                # hot loop
-        dh = dhs[t]
-        mul(k3[t], dh, d3[t])
-        if t:
-            nxt = dhs[t - 1]
-            dot(dhp[t], w_hh, nxt)
-            mul(dh, z[t], tmp)
-            add(nxt, tmp, nxt)                # dh before = dhp W_hh + dh z
-    d3[:, 2] = dhs * kn
-    return dhp
+    for kz_t, dh, o_t, d_t, dhz, nxt in zip(kz[:0:-1], dhs[:0:-1], out[:0:-1], flat[:0:-1, :3 * hid],
+                                            out[:0:-1, 3], dhs[-2::-1]):    # hot loop
+        mul(kz_t, dh, o_t)
+        dot(d_t, w_hh, nxt)
+        add(nxt, dhz, nxt)                    # dh before = d W_hh + dh z
+    mul(kz[0], dhs[0], out[0])
+    out[:, 2] = dhs * kn
+    return flat[:, :3 * hid]
 
 
 def _rnn_input_grads(dy: np.ndarray, deriv: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
