@@ -503,7 +503,7 @@ class _GrowingBlock:
         da = do @ v.swapaxes(-1, -2)                                                # (h, r, n)
         dv = a.swapaxes(-1, -2) @ do
         # sum_j da_ij a_ij = do_i . sum_j a_ij v_j = do_i . o_i: (h, r, dh) products, not (h, r, n)
-        da -= np.add.reduce(do * src.o[:, first:n], axis=-1, keepdims=True)
+        da -= np.einsum("hid,hid->hi", do, src.o[:, first:n])[..., None]   # (one pass over the strided do)
         ds = np.multiply(da, a, out=da)
         dq = (ds @ k) * scale
         dk = (ds.swapaxes(-1, -2) @ src.q[:, first:n]) * scale
