@@ -258,8 +258,9 @@ def _input_gradient_only(head: Sequence[Layer], h: np.ndarray, target: int) -> n
             xhat, inv = cache
             w = layer.params.get("weight")
             g = d * w if w is not None else d
-            dx = (g - g.mean(axis=-1, keepdims=True) - xhat * np.mean(g * xhat, axis=-1, keepdims=True)) * inv
-            d = dx
+            n = g.shape[-1]                                  # means as sum / D: np.mean's numbers (layer_norm)
+            mean_g = np.add.reduce(g, axis=-1, keepdims=True) / n
+            d = (g - mean_g - xhat * (np.add.reduce(g * xhat, axis=-1, keepdims=True) / n)) * inv
     return cast("np.ndarray", d[0])
 
 
