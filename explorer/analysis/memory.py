@@ -14,9 +14,10 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from explorer.engine.attention import TransformerEncoderLayer, causal_mask, gelu, gelu_grad
+from explorer.engine.attention import KVCache, TransformerEncoderLayer, causal_mask, gelu, gelu_grad
+from explorer.engine.dense import Linear
 from explorer.engine.layer import Layer
-from explorer.engine.norm import LearnedPositions, layer_norm
+from explorer.engine.norm import LayerNorm, LearnedPositions, layer_norm
 from explorer.engine.recurrent import RNN, RecurrentLayer
 
 
@@ -172,24 +173,28 @@ def _lstm_input_grads(dy: np.ndarray, p: np.ndarray, kc: np.ndarray, f: np.ndarr
 
 
 def _gru_input_grads(dy: np.ndarray, k: np.ndarray, z: np.ndarray, kn: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
-    """``cells.gru_bptt``'s dxp (n, 3H) for a gradient dy (H,) at the last step only."""
+    """``cells.gru_bptt``'s dxp (n, 3H) for a gradient dy (H,) at the last step only.
+
+    Per step: d = k * dh (the three hidden projections), dh_before = d W_hh + dh z. With z
+    beside k (row t: [k_r k_z k_n z]) one product gives d and dh z at once: three numpy calls
+    per step (product, gemv, add), each adding exactly what ``gru_bptt`` adds."""
     n, hid = z.shape
-    dhp = np.empty((n, 3 * hid), k.dtype)
+    kz = np.empty((n, 4, hid), k.dtype)
+    kz[:, :3] = k.reshape(n, 3, hid)
+    kz[:, 3] = z
+    out = np.empty((n, 4, hid), k.dtype)               # row t: [d(r) d(z) d(n) | dh z]
+    flat = out.reshape(n, 4 * hid)
     dhs = np.empty((n, hid), k.dtype)
-    tmp = np.empty(hid, k.dtype)
     dhs[-1] = dy
     mul, add, dot = np.multiply, np.add, np.dot
-    k3, d3 = k.reshape(n, 3, hid), dhp.reshape(n, 3, hid)
-    for t in range(n - 1, -1, -1):                # hot loop
-        dh = dhs[t]
-        mul(k3[t], dh, d3[t])
-        if t:
-            nxt = dhs[t - 1]
-            dot(dhp[t], w_hh, nxt)
-            mul(dh, z[t], tmp)
-            add(nxt, tmp, nxt)                # dh before = dhp W_hh + dh z
-    d3[:, 2] = dhs * kn
-    return dhp
+    for kz_t, dh, o_t, d_t, dhz, nxt in zip(kz[:0:-1], dhs[:0:-1], out[:0:-1], flat[:0:-1, :3 * hid],
+                                            out[:0:-1, 3], dhs[-2::-1]):    # hot loop
+        mul(kz_t, dh, o_t)
+        dot(d_t, w_hh, nxt)
+        add(nxt, dhz, nxt)                    # dh before = d W_hh + dh z
+    mul(kz[0], dhs[0], out[0])
+    out[:, 2] = dhs * kn
+    return flat[:, :3 * hid]
 
 
 def _rnn_input_grads(dy: np.ndarray, deriv: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
@@ -205,6 +210,9 @@ def _rnn_input_grads(dy: np.ndarray, deriv: np.ndarray, w_hh: np.ndarray) -> np.
 
 def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray:
     """h: (1, H) -> d head(h)[target] / dh (1, H); the head's parameter gradients are restored."""
+    fast = _input_gradient_only(head, h, target)
+    if fast is not None:
+        return fast
     saved = [{k: g.copy() for k, g in layer.grads.items()} for layer in head]
     try:
         out, caches = h[None], []
@@ -220,6 +228,39 @@ def _head_gradient(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndar
     finally:
         for layer, grads in zip(head, saved):
             layer.grads.update(grads)
+    return cast("np.ndarray", d[0])
+
+
+def _input_gradient_only(head: Sequence[Layer], h: np.ndarray, target: int) -> np.ndarray | None:
+    """``_head_gradient`` for a head of Linear and LayerNorm layers only (every shipped model's):
+    their backward's input gradient alone, with the same operations on the same numbers, and no
+    parameter gradient computed, saved or restored (that was most of a key's head gradient).
+    None for any other head."""
+    if not all(type(layer) in (Linear, LayerNorm) for layer in head):
+        return None
+    out, caches = h[None], list[Any]()
+    for layer in head:
+        p = layer.params
+        if type(layer) is LayerNorm:
+            out, xhat, inv = layer_norm(out, p.get("weight"), p.get("bias"), layer.eps)
+            caches.append((xhat, inv))
+        else:
+            out = layer.infer(out)
+            caches.append(None)
+    if not 0 <= target < out.shape[-1]:
+        raise ValueError(f"target {target} outside the {out.shape[-1]} outputs")
+    d = np.zeros_like(out)
+    d[..., target] = 1.0
+    for layer, cache in zip(reversed(head), reversed(caches)):
+        if cache is None:
+            d = d @ layer.params["weight"]                   # Linear.backward's input gradient
+        else:                                                # layer_norm_backward's dx
+            xhat, inv = cache
+            w = layer.params.get("weight")
+            g = d * w if w is not None else d
+            n = g.shape[-1]                                  # means as sum / D: np.mean's numbers (layer_norm)
+            mean_g = np.add.reduce(g, axis=-1, keepdims=True) / n
+            d = (g - mean_g - xhat * (np.add.reduce(g * xhat, axis=-1, keepdims=True) / n)) * inv
     return cast("np.ndarray", d[0])
 
 
@@ -304,12 +345,40 @@ class GrowingInfluence:
         for block in self._blocks:
             out = block.forward(out, t0, n)
         self._x = x.copy()
-        d = _head_gradient(self._tail, out[-1:], target)    # (1, E): the read row's gradient
+        return self._backward(out[-1:], n, target, [None] * len(self._blocks))
+
+    def recorded(self, caches: Sequence[KVCache], last: np.ndarray, n: int, target: int
+                 ) -> npt.NDArray[np.float64] | None:
+        """The same numbers for a window that a ``TransformerStream(record=True)`` has read: its
+        blocks' caches hold the forward values of the window's first n positions (at least), and
+        ``last`` (1, D) is the last block's output at position n - 1. The forward is not run again
+        (a key typed costs the backward alone). None when this stack or the caches do not fit."""
+        if not self._fast or len(caches) != len(self._blocks) or not 0 < n <= min(c.n for c in caches):
+            return None
+        kept = [_Recorded(c) for c in caches if c.record is not None]
+        if len(kept) != len(caches):
+            return None
+        return self._backward(last, n, target, kept)
+
+    def _backward(self, last: np.ndarray, n: int, target: int, kept: Sequence[Any]) -> npt.NDArray[np.float64]:
+        d = _head_gradient(self._tail, last, target)        # (1, E): the read row's gradient
         first = n - 1
-        for block in reversed(self._blocks):
-            d = block.input_grad(d, first, n)
+        for block, src in zip(reversed(self._blocks), reversed(kept)):
+            d = block.input_grad(d, first, n, src)
             first = 0
         return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
+
+
+class _Recorded:
+    """A stream cache's kept forward values under the names ``_GrowingBlock``'s backward reads."""
+
+    __slots__ = ("xhat1", "inv1", "xhat2", "inv2", "slope", "q", "k", "v", "o", "a")
+
+    def __init__(self, cache: KVCache) -> None:
+        rec = cache.record
+        assert rec is not None
+        self.xhat1, self.inv1, self.xhat2, self.inv2 = rec.xhat1, rec.inv1, rec.xhat2, rec.inv2
+        self.slope, self.q, self.o, self.a, self.k, self.v = rec.slope, rec.q, rec.o, rec.a, cache.k, cache.v
 
 
 class _GrowingBlock:
@@ -387,25 +456,26 @@ class _GrowingBlock:
         y += p["linear2.bias"]
         return cast("np.ndarray", y)
 
-    def input_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
-        """dy (n - first, D) on positions first..n-1 -> dx (n, D)."""
-        la = self.layer
+    def input_grad(self, dy: np.ndarray, first: int, n: int, kept: Any = None) -> np.ndarray:
+        """dy (n - first, D) on positions first..n-1 -> dx (n, D). ``kept``: read the forward
+        values from it (a ``_Recorded`` stream cache) instead of this block's own rows."""
+        la, src = self.layer, kept if kept is not None else self
         rows = slice(first, n)
         if la.norm_first:
-            dx1 = dy + self._norm_grad(2, self._ff_grad(dy, rows), rows)
-            dx = self._norm_grad(1, self._attn_grad(dx1, first, n), slice(0, n))
+            dx1 = dy + self._norm_grad(2, self._ff_grad(dy, rows, src), rows, src)
+            dx = self._norm_grad(1, self._attn_grad(dx1, first, n, src), slice(0, n), src)
             dx[rows] += dx1
             return dx
-        dpre2 = self._norm_grad(2, dy, rows)
-        dx1 = dpre2 + self._ff_grad(dpre2, rows)
-        dpre1 = self._norm_grad(1, dx1, rows)
-        dx = self._attn_grad(dpre1, first, n)
+        dpre2 = self._norm_grad(2, dy, rows, src)
+        dx1 = dpre2 + self._ff_grad(dpre2, rows, src)
+        dpre1 = self._norm_grad(1, dx1, rows, src)
+        dx = self._attn_grad(dpre1, first, n, src)
         dx[rows] += dpre1
         return dx
 
-    def _norm_grad(self, which: int, dy: np.ndarray, rows: slice) -> np.ndarray:
+    def _norm_grad(self, which: int, dy: np.ndarray, rows: slice, src: Any) -> np.ndarray:
         """``layer_norm_backward``'s dx alone (its parameter gradients are not needed)."""
-        xhat, inv = (self.xhat1, self.inv1) if which == 1 else (self.xhat2, self.inv2)
+        xhat, inv = (src.xhat1, src.inv1) if which == 1 else (src.xhat2, src.inv2)
         xhat, inv = xhat[rows], inv[rows]
         g = dy * self.layer.params[f"norm{which}.weight"]
         d = g.shape[-1]
@@ -416,28 +486,28 @@ class _GrowingBlock:
         g *= inv
         return cast("np.ndarray", g)
 
-    def _ff_grad(self, dy: np.ndarray, rows: slice) -> np.ndarray:
+    def _ff_grad(self, dy: np.ndarray, rows: slice, src: Any) -> np.ndarray:
         p = self.layer.params
         dact = dy @ p["linear2.weight"]
-        dact *= self.slope[rows]
+        dact *= src.slope[rows]
         return cast("np.ndarray", dact @ p["linear1.weight"])
 
-    def _attn_grad(self, dy: np.ndarray, first: int, n: int) -> np.ndarray:
+    def _attn_grad(self, dy: np.ndarray, first: int, n: int, src: Any) -> np.ndarray:
         """The attention's input gradient (n, D) for dy (n - first, D) on positions first..n-1."""
         la = self.layer
         p = la.params
         d, r = la.d_model, n - first
         scale = np.asarray(1.0 / math.sqrt(la.d_head), dy.dtype)
         do = (dy @ p["self_attn.out_proj.weight"]).reshape(r, la.nhead, la.d_head).swapaxes(0, 1)   # (h, r, dh)
-        a = self.a[:, first:n, :n]
-        k, v = self.k[:, :n], self.v[:, :n]
+        a = src.a[:, first:n, :n]
+        k, v = src.k[:, :n], src.v[:, :n]
         da = do @ v.swapaxes(-1, -2)                                                # (h, r, n)
         dv = a.swapaxes(-1, -2) @ do
         # sum_j da_ij a_ij = do_i . sum_j a_ij v_j = do_i . o_i: (h, r, dh) products, not (h, r, n)
-        da -= np.add.reduce(do * self.o[:, first:n], axis=-1, keepdims=True)
+        da -= np.einsum("hid,hid->hi", do, src.o[:, first:n])[..., None]   # (one pass over the strided do)
         ds = np.multiply(da, a, out=da)
         dq = (ds @ k) * scale
-        dk = (ds.swapaxes(-1, -2) @ self.q[:, first:n]) * scale
+        dk = (ds.swapaxes(-1, -2) @ src.q[:, first:n]) * scale
         dqkv = np.empty((n, 3 * d), dy.dtype)
         dqkv[:first, :d] = 0.0
         dqkv[first:, :d] = dq.swapaxes(0, 1).reshape(r, d)

@@ -109,13 +109,32 @@ def _softmax_last(s: Array) -> Array:
 
 
 @dataclass
+class ForwardRecord:
+    """Per position of a ``KVCache``'s sequence, the forward values its input gradient reads
+    (``new_cache(record=True)``): each norm's xhat (capacity, D) and 1/std (capacity, 1), the
+    feed-forward activation's slope (capacity, F), per head the query and the attention output
+    (nhead, capacity, d_head) and the attention rows (nhead, capacity, capacity), 0 past each
+    row's own position. The Memory panel reads them instead of running the window forward again."""
+
+    xhat1: Array
+    inv1: Array
+    xhat2: Array
+    inv2: Array
+    slope: Array
+    q: Array
+    o: Array
+    a: Array
+
+
+@dataclass
 class KVCache:
     """One layer's keys and values of one sequence: k, v (nhead, capacity, d_head); the
-    first ``n`` positions are valid."""
+    first ``n`` positions are valid. ``record``: their forward values too, or None."""
 
     k: Array
     v: Array
     n: int = 0
+    record: ForwardRecord | None = None
 
 
 class TransformerEncoderLayer(Layer):
@@ -399,9 +418,17 @@ class TransformerEncoderLayer(Layer):
         return cast("Array", dqkv @ p["self_attn.in_proj_weight"])
 
     # -- incremental reading (one sequence) ------------------------------------------------
-    def new_cache(self, capacity: int, dtype: Any = np.float32) -> KVCache:
-        shape = (self.nhead, int(capacity), self.d_head)
-        return KVCache(np.zeros(shape, dtype), np.zeros(shape, dtype), 0)
+    def new_cache(self, capacity: int, dtype: Any = np.float32, record: bool = False) -> KVCache:
+        """An empty cache for ``capacity`` positions; ``record``: with a ``ForwardRecord``."""
+        cap = int(capacity)
+        shape = (self.nhead, cap, self.d_head)
+        rec = None
+        if record:
+            d, f = self.d_model, self.dim_feedforward
+            rec = ForwardRecord(np.zeros((cap, d), dtype), np.zeros((cap, 1), dtype), np.zeros((cap, d), dtype),
+                                np.zeros((cap, 1), dtype), np.zeros((cap, f), dtype), np.zeros(shape, dtype),
+                                np.zeros(shape, dtype), np.zeros((self.nhead, cap, cap), dtype))
+        return KVCache(np.zeros(shape, dtype), np.zeros(shape, dtype), 0, rec)
 
     def extend(self, x: Array, cache: KVCache, want_attn: bool = True) -> tuple[Array, Array | None]:
         """x: (t, D), the next t positions of the sequence whose first ``cache.n`` positions
@@ -416,7 +443,14 @@ class TransformerEncoderLayer(Layer):
             raise ValueError(f"the key/value cache holds {cache.k.shape[1]} positions, "
                              f"asked for {n1}")
         p = self.params
-        h_in = layer_norm(x, p["norm1.weight"], p["norm1.bias"], self.eps)[0] if self.norm_first else x
+        rec = cache.record
+        rows = slice(n0, n1)
+        if self.norm_first:
+            h_in, xhat, inv = layer_norm(x, p["norm1.weight"], p["norm1.bias"], self.eps)
+            if rec is not None:
+                rec.xhat1[rows], rec.inv1[rows] = xhat, inv
+        else:
+            h_in = x
         qkv = h_in @ p["self_attn.in_proj_weight"].T
         qkv += p["self_attn.in_proj_bias"]
         q = qkv[:, :d].reshape(t, self.nhead, self.d_head).swapaxes(0, 1)
@@ -428,14 +462,24 @@ class TransformerEncoderLayer(Layer):
         if t > 1:
             s += causal_mask(t, s.dtype, n0)
         a = _softmax_last(s)
-        o = (a @ cache.v[:, :n1]).swapaxes(0, 1).reshape(t, d)
+        heads = a @ cache.v[:, :n1]                                   # (h, t, d_head)
+        if rec is not None:
+            rec.q[:, rows], rec.a[:, rows, :n1], rec.o[:, rows] = q, a, heads
+        o = heads.swapaxes(0, 1).reshape(t, d)
         sa = o @ p["self_attn.out_proj.weight"].T
         sa += p["self_attn.out_proj.bias"]
         if self.norm_first:
             x1 = x + sa
-            n2 = layer_norm(x1, p["norm2.weight"], p["norm2.bias"], self.eps)[0]
-            y = x1 + self._ff(n2)[0]
+            n2, xhat, inv = layer_norm(x1, p["norm2.weight"], p["norm2.bias"], self.eps)
+            ff, (_, h, _) = self._ff(n2)
+            y = x1 + ff
         else:
-            x1 = layer_norm(x + sa, p["norm1.weight"], p["norm1.bias"], self.eps)[0]
-            y = layer_norm(x1 + self._ff(x1)[0], p["norm2.weight"], p["norm2.bias"], self.eps)[0]
+            x1, xhat, inv = layer_norm(x + sa, p["norm1.weight"], p["norm1.bias"], self.eps)
+            if rec is not None:
+                rec.xhat1[rows], rec.inv1[rows] = xhat, inv
+            ff, (_, h, _) = self._ff(x1)
+            y, xhat, inv = layer_norm(x1 + ff, p["norm2.weight"], p["norm2.bias"], self.eps)
+        if rec is not None:
+            rec.xhat2[rows], rec.inv2[rows] = xhat, inv
+            rec.slope[rows] = (h > 0) if self.activation == "relu" else gelu_grad(h)
         return y, (a if want_attn else None)

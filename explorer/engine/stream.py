@@ -80,12 +80,14 @@ def window_start(p: int, max_len: int) -> int:
 class TransformerStream:
     """Incremental reading of one text by a char transformer (numpy only, batch 1)."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, record: bool = False) -> None:
+        """``record``: each layer's cache keeps the forward values an input gradient reads
+        (``ForwardRecord``) for the positions of the current window."""
         self.model = model
         self.emb, self.pos, self.blocks, self.final_norm, self.head = transformer_parts(model)
         self.max_len = self.pos.max_len
         self.dtype = self.pos.params["weight"].dtype
-        self.caches: list[KVCache] = [b.new_cache(self.max_len, self.dtype) for b in self.blocks]
+        self.caches: list[KVCache] = [b.new_cache(self.max_len, self.dtype, record) for b in self.blocks]
         self._ids = np.zeros(1024, np.int32)
         self._n = 0
         self.start: int | None = None     # the window the caches hold: [start, start + cache.n)

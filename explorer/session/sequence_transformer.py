@@ -66,7 +66,7 @@ class TransformerSession(SequenceSession):
     def _use_model(self, model: Model, name: str) -> None:
         emb, pos, blocks, final, head = parts(model)
         self._use_common(model, name)
-        self.stream = TransformerStream(model)
+        self.stream = TransformerStream(model, record=True)   # Memory's backward reads its forward values
         self.blocks = blocks
         self.pre, self.rec = [emb], None   # type: ignore[assignment]  # no recurrent layer: None says so
         self.post = [final, head] if final is not None else [head]
@@ -180,8 +180,12 @@ class TransformerSession(SequenceSession):
         target = int(y[t]) if y is not None and y[t] >= 0 else -1
         actual = target >= 0
         target = target if actual else int(probs.argmax())
-        x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
-        w = self._influence(x, target)      # = influence_through(..., per_position=len(post)), kept rows reused
+        st = self.stream                    # its window is this one: its kept forward values, no forward
+        w = self._influence.recorded(st.caches, self._res[t:t + 1], t + 1 - start, target) \
+            if st.start == start else None
+        if w is None:
+            x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
+            w = self._influence(x, target)  # = influence_through(..., per_position=len(post)), kept rows reused
         return Memory(start, w, target, self.labels[target], actual)
 
     def _reference_states(self) -> F32:
@@ -202,12 +206,16 @@ class TransformerSession(SequenceSession):
                 f"width {self.hidden_size} · context {self.context} · {what} · {self.name}")
 
     # -- attention ---------------------------------------------------------------------------
-    def attention_rows(self, start: int, stop: int) -> np.ndarray:
+    def attention_rows(self, start: int, stop: int, layer: int | None = None) -> np.ndarray:
         """(n, L, H, context) attention rows of positions start..stop-1: entry [i, l, h, j] is
-        the weight position start+i gives to key window_start(start+i) + j (0 past the query)."""
+        the weight position start+i gives to key window_start(start+i) + j (0 past the query).
+        ``layer``: that layer's rows alone, (n, H, context) (a quarter of the copying per frame
+        for a four-layer model)."""
         self.finish()
         start, stop = max(start, 0), min(stop, self.n_done)
-        out = np.zeros((max(stop - start, 0), self.n_layers, self.n_heads, self.context), np.float32)
+        pick: Any = slice(None) if layer is None else layer
+        shape = (self.n_heads, self.context) if layer is not None else (self.n_layers, self.n_heads, self.context)
+        out = np.zeros((max(stop - start, 0),) + shape, np.float32)
         missing = []
         t = start
         while t < stop:                                  # block by block: one copy per kept block
@@ -215,18 +223,18 @@ class TransformerSession(SequenceSession):
             end = min(stop, (b + 1) * BLOCK)
             entry = self._att_blocks.get(b)
             if entry is not None and entry[1][r:r + end - t].all():
-                out[t - start:end - start] = entry[0][r:r + end - t]
+                out[t - start:end - start] = entry[0][r:r + end - t, pick]
             else:
                 for u in range(t, end):
                     if entry is not None and entry[1][u % BLOCK]:
-                        out[u - start] = entry[0][u % BLOCK]
+                        out[u - start] = entry[0][u % BLOCK, pick]
                     else:
                         missing.append(u)
             t = end
         if missing:
             self._replay(missing[0], missing[-1] + 1)
             for t in missing:
-                out[t - start] = self._att_blocks[t // BLOCK][0][t % BLOCK]
+                out[t - start] = self._att_blocks[t // BLOCK][0][t % BLOCK, pick]
         for b in {t // BLOCK for t in range(start, stop)}:
             if b in self._att_blocks:
                 self._att_blocks.move_to_end(b)
@@ -247,9 +255,9 @@ class TransformerSession(SequenceSession):
         hop = max(1, min(PATTERN_HOP, span // 3))
         a = max(0, -(-(q + 1 - span) // hop) * hop)             # q stays inside a..a+span
         b = min(self.n_done, a + span)
-        rows = self.attention_rows(a, b)                        # (n, L, H, context)
+        rows = self.attention_rows(a, b, layer)                 # (n, H, context): the pattern's layer
         ws = window_start(q, self.context)
-        at_q = rows[q - a][:, :, :q + 1 - ws]                   # (L, H, k)
+        at_q = self.attention_rows(q, q + 1)[0][:, :, :q + 1 - ws]   # (L, H, k): every layer at q
         p = np.maximum(at_q, 1e-30)
         entropy = -(at_q * np.log2(p)).sum(axis=-1).astype(np.float32)
         n = b - a
@@ -257,13 +265,13 @@ class TransformerSession(SequenceSession):
         if n and w0 <= a and window_start(b - 1, self.context) == w0:
             # one window for every row (it moves every context/2 characters): row i's keys a..a+i
             # are columns a-w0.. of its kept row, 0 past the query already — one copy
-            pattern = np.ascontiguousarray(rows[:, layer, :, a - w0:a - w0 + n].swapaxes(0, 1))
+            pattern = np.ascontiguousarray(rows[:, :, a - w0:a - w0 + n].swapaxes(0, 1))
         else:
             pattern = np.zeros((self.n_heads, n, n), np.float32)
             for i in range(n):
                 w0 = window_start(a + i, self.context)
                 lo = max(a, w0)                                 # first key of row i inside the image
-                pattern[:, i, lo - a:i + 1] = rows[i, layer, :, lo - w0:a + i + 1 - w0]
+                pattern[:, i, lo - a:i + 1] = rows[i, :, lo - w0:a + i + 1 - w0]
         return AttentionView(self.n_layers, self.n_heads, self.context, q, ws, at_q, self.text[ws:q + 1],
                              entropy, layer, a, pattern, self.text[a:b], head, span)
 

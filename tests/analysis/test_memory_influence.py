@@ -107,3 +107,46 @@ def test_the_memory_panel_reads_the_kept_gate_window_instead_of_stepping_again(m
     before = len(calls)
     s.memory(c, window=40)
     assert len(calls) > before
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("with_norm", [False, True])
+def test_the_input_only_head_gradient_equals_the_layers_backward_to_the_bit(dtype, with_norm):
+    """A Linear / LayerNorm head's gradient without parameter gradients: the very numbers of the
+    layers' own forward + backward, and their parameter gradients untouched."""
+    from explorer.analysis.memory import _head_gradient, _input_gradient_only
+    from explorer.engine.dense import Linear
+    from explorer.engine.norm import LayerNorm
+    rng = np.random.default_rng(3)
+    norm = LayerNorm(12)
+    norm.params["weight"] = rng.normal(size=12).astype(np.float32)
+    norm.params["bias"] = rng.normal(size=12).astype(np.float32)
+    head = ([norm] if with_norm else []) + [Linear(12, 9, rng=rng)]
+    for layer in head:
+        for k in layer.params:
+            layer.params[k] = layer.params[k].astype(dtype)
+        for k in layer.grads:
+            layer.grads[k] = rng.normal(size=layer.grads[k].shape).astype(dtype)
+    before = [{k: g.copy() for k, g in layer.grads.items()} for layer in head]
+    h = rng.normal(size=(1, 12)).astype(dtype)
+    out, caches = h[None], []
+    for layer in head:                                 # the reference: forward, one-hot backward
+        out, cache = layer.forward(out)
+        caches.append(cache)
+    d = np.zeros_like(out)
+    d[..., 4] = 1.0
+    for layer, cache in zip(reversed(head), reversed(caches)):
+        d = layer.backward(d, cache)
+    want = d[0]
+    for layer, grads in zip(head, before):
+        layer.grads.update({k: g.copy() for k, g in grads.items()})
+    got = _input_gradient_only(head, h, 4)
+    assert got is not None and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(_head_gradient(head, h, 4), want)
+    for layer, grads in zip(head, before):
+        for k, g in layer.grads.items():
+            np.testing.assert_array_equal(g, grads[k])
+    assert not np.allclose(_input_gradient_only(head, h, 5), want)          # negative control
+    with pytest.raises(ValueError):
+        _input_gradient_only(head, h, 9)

@@ -151,3 +151,50 @@ def test_characters_outside_a_toy_alphabet_are_read_and_marked():
     assert s.unknown_mask().tolist() == [False, False, True, False, False]
     assert s.hidden_states().shape == (5, 8) and np.isfinite(s.hidden_states()).all()
     assert build_view(s, 5).attention.rows.shape == (1, 2, 5)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_memory_from_the_streams_recorded_forward_equals_influence_through(dtype, rtol, norm_first, monkeypatch):
+    """Memory reads the forward values the reading stream recorded (no forward of its own) while
+    typing, editing, moving the cursor and crossing a window boundary: influence_through's numbers."""
+    from explorer.analysis.memory import GrowingInfluence
+    m = random_transformer(d_model=16, nhead=2, layers=2, context=16, seed=2, norm_first=norm_first,
+                           activation="gelu" if norm_first else "relu").astype(dtype)
+    s = open_session(m, name="t")
+    text = TEXT[:20]
+    s.set_text(text)
+    own_forward = []
+    monkeypatch.setattr(GrowingInfluence, "__call__", lambda self, x, target: own_forward.append(1) or
+                        influence_through(self.layers, x, target, self.per_position))
+    for k in range(16):                         # typing (across the window jump at 24), an edit, moves
+        if k == 10:
+            text = text[:25] + "Q" + text[26:]
+        elif k != 12:
+            text += "xy(z) = 'a' #"[k % 13]
+        s.set_text(text)
+        c = len(text) - (3 if k == 12 else 0)
+        mem = s.memory(c)
+        t = c - 1
+        start = window_start(t, 16)
+        x = s._embed(np.maximum(s.ids[start:t + 1], 0))[0]
+        want = influence_through(s._after_embedding, x, mem.target, per_position=len(s.post))
+        assert mem.start == start and len(mem.weights) == t + 1 - start
+        np.testing.assert_allclose(mem.weights, want, rtol=rtol, atol=rtol * 1e-3 * float(want.max()))
+    assert not own_forward                      # every frame read the stream's record
+    s.stream.caches[0].record.slope[:] = 0.0    # negative control: the record is what is read
+    assert not np.allclose(s.memory(len(text)).weights, want, rtol=1e-3)
+
+
+def test_one_layers_attention_rows_are_that_layer_of_all_rows(model):
+    """attention_rows(a, b, layer) copies one layer: the same numbers as every layer's rows, kept
+    or re-read (a block that was dropped), inside a window and across its jumps."""
+    s = typed(model, TEXT[:70])
+    for a, b in ((0, 20), (30, 70), (60, 66)):
+        every = s.attention_rows(a, b)
+        for layer in range(2):
+            np.testing.assert_array_equal(s.attention_rows(a, b, layer), every[:, layer])
+    want = s.attention_rows(10, 50)[:, 1]
+    s._att_blocks.clear()                                  # re-read from the windows' starts (batched:
+    np.testing.assert_allclose(s.attention_rows(10, 50, 1), want, rtol=1e-5, atol=1e-7)   # rounding only)
+    assert not np.array_equal(s.attention_rows(30, 70, 0), s.attention_rows(30, 70, 1))   # negative control
