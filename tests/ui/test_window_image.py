@@ -384,3 +384,21 @@ def test_attention_pattern_repaints_every_pixel_a_frame_changes(qtbot):
     panel.choose_head((0, 1))                                # a chosen head's box: drawn (all of it)
     changed, missed = _repaint_misses(qtbot, panel.pattern, lambda: panel.show_attention(upto(70)))
     assert changed and not missed
+
+
+def test_columns_given_as_rows_of_memory_colour_the_same(qtbot):
+    """The heat map and the gates hand their window over as the transpose of (n, rows) arrays:
+    the same columns are recoloured and the same pixels made as from a (rows, n) array."""
+    rng = np.random.default_rng(5)
+    full = rng.uniform(-1.2, 1.2, (12, 60)).astype(np.float32)
+    edited = full[:, :47].copy()
+    edited[3, 20] = np.nan                          # NaN: white, and never "the same" again
+    a, b = WindowImage(), WindowImage()
+    for values in (full[:, :40], full[:, :41], full[:, :49], full[:, :47], edited, edited.copy(), full[:, :45]):
+        got_rows = a.set_window(np.ascontiguousarray(values), 60, ONE)
+        got_cols = b.set_window(np.ascontiguousarray(values.T).T, 60, ONE)
+        assert got_cols == got_rows and b.recoloured == a.recoloured
+        assert np.array_equal(b.pixels, a.pixels)
+        fresh = WindowImage()
+        fresh.set_window(np.ascontiguousarray(values), 60, ONE)
+        assert np.array_equal(b.pixels, fresh.pixels)

@@ -260,12 +260,13 @@ class GatesPanel(QtWidgets.QWidget):
         H = self.n_units
         rows = self._band(len(self.names) - 1) + H
         width = max(n, self.window_chars)         # a fixed width: a key colours its column, not all
-        if self._stack is None or self._stack.shape[0] != rows or self._stack.shape[1] < n:
-            self._stack = np.zeros((rows, width), np.float32)      # kept; the gaps are in no band (white)
-        stack = self._stack[:, :n]
+        # kept, a character per row (each gate's (n, H) rows copy in whole); the gaps are in no band (white)
+        if self._stack is None or self._stack.shape[1] != rows or self._stack.shape[0] < n:
+            self._stack = np.zeros((width, rows), np.float32)
+        stack = self._stack[:n]
         for k, name in enumerate(self.names):
-            stack[self._band(k):self._band(k) + H] = gates[name].T
-        columns = t.image.set_window(stack, width, self._bands())
+            stack[:, self._band(k):self._band(k) + H] = gates[name]
+        columns = t.image.set_window(stack.T, width, self._bands())
         moved = t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
         j = step - start
         t.cursor_x = step + 0.5 if 0 <= j < n else None

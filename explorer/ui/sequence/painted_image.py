@@ -276,39 +276,43 @@ class WindowImage:
     def __init__(self) -> None:
         self.rows, self.width, self.n = 0, 0, 0
         self._bands: tuple[Band, ...] = ()
-        self._values = np.zeros((0, 0), np.float32)     # what the coloured columns show
+        # what the coloured columns show, a column per row of memory: comparing and storing the
+        # columns of a (n, rows) array (the heat map's states, the gates' stack) is contiguous
+        self._cols = np.zeros((0, 0), np.float32)
         self.pixels = np.zeros((0, 0), np.uint32)
         self.qimage = QtGui.QImage()
         self.recoloured = (0, 0)                          # columns [a, b) coloured by the last set_window
 
     def set_window(self, values: np.ndarray, width: int, bands: Sequence[Band]) -> tuple[int, int]:
         """Show ``values`` (rows, n) as the first n of ``width`` columns, n <= width.
-        Returns the columns [a, b) whose pixels changed (a == b: none)."""
+        Returns the columns [a, b) whose pixels changed (a == b: none). Fastest when ``values``
+        is the transpose of a C-contiguous (n, rows) array."""
         rows, n = values.shape
         if n > width:
             raise ValueError(f"{n} columns do not fit a window of {width}")
         bands = tuple(bands)
         if (rows, width) != (self.rows, self.width) or bands != self._bands:
             self.rows, self.width, self._bands, self.n = rows, width, bands, 0
-            self._values = np.full((rows, width), np.nan, np.float32)
+            self._cols = np.full((width, rows), np.nan, np.float32)
             self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
             # the QImage shares the buffer: colouring a column in place is what the next paint shows
             self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
                                        QtGui.QImage.Format.Format_RGB32)
+        columns = values.T                                # (n, rows)
         old = self.n
         m = min(n, old)
         first = m                                         # the first column that differs
-        if m:
-            differs = np.flatnonzero((values[:, :m] != self._values[:, :m]).any(axis=0))
+        if m and not np.array_equal(columns[:m], self._cols[:m]):    # (NaN differs, as below)
+            differs = np.flatnonzero((columns[:m] != self._cols[:m]).any(axis=1))
             if len(differs):
                 first = int(differs[0])
         if n > first:
-            part = self._values[:, first:n]
-            part[...] = values[:, first:n]
+            self._cols[first:n] = columns[first:n]
+            part = self._cols[first:n].T
             for r0, r1, lo, hi, name in bands:
                 self.pixels[r0:r1, first:n] = colour(part[r0:r1], lo, hi, colour_table(name))
         if old > n:
-            self._values[:, n:old] = np.nan
+            self._cols[n:old] = np.nan
             self.pixels[:, n:old] = BACKGROUND
         self.n = n
         self.recoloured = (first, n)
