@@ -402,3 +402,25 @@ def test_columns_given_as_rows_of_memory_colour_the_same(qtbot):
         fresh = WindowImage()
         fresh.set_window(np.ascontiguousarray(values), 60, ONE)
         assert np.array_equal(b.pixels, fresh.pixels)
+
+
+def test_gates_see_a_frame_whose_arrays_were_changed_in_place(qtbot):
+    """The panel keeps its own copy of what it shows (in its stack): the caller's arrays edited
+    in place and shown again are a new frame, recoloured; the same values again are not."""
+    from explorer.ui.sequence.gates import GatesPanel
+    panel = GatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 320)
+    panel.set_model(("i", "f", "o", "c"), 16, 60, "LSTM")
+    g = {k: v[:30].copy() for k, v in _gates(6, 50).items()}
+    panel.show_gates(g, 0, 29, 2, (0.0, 60.0))
+    image = panel.time_plot.image
+    panel.show_gates(g, 0, 29, 2, (0.0, 60.0))
+    assert image.recoloured == (0, 30)                          # the same frame: set_window not called again
+    g["o"][12, 3] = 1.0 - g["o"][12, 3]
+    panel.show_gates(g, 0, 29, 2, (0.0, 60.0))
+    assert image.recoloured == (12, 30)
+    fresh = WindowImage()
+    fresh.set_window(image._cols[:30].T.copy(), 60, panel._bands())
+    assert np.array_equal(fresh.pixels, image.pixels)
+    assert panel.time_plot.tooltip_at(12.5, panel._band(2) + 3.5).endswith(f"{g['o'][12, 3]:.3f}")

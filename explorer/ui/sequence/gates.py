@@ -247,9 +247,12 @@ class GatesPanel(QtWidgets.QWidget):
         key = (start, step, unit, view, tuple(gates))
         if key == self._shown_key and all(np.array_equal(g, self._shown[k]) for k, g in gates.items()):
             return                               # the same frame again: nothing is re-set or repainted
-        self._shown_key, self._shown = key, {k: np.array(g) for k, g in gates.items()}
         t = self.time_plot
         n = len(next(iter(gates.values()))) if gates else 0
+        in_stack = n > 0 and list(gates) == list(self.names)
+        # kept for the next frame's comparison and the tooltips: the stack below holds a copy of
+        # the gates (views of it are kept); other shapes are copied
+        self._shown_key, self._shown = key, {} if in_stack else {k: np.array(g) for k, g in gates.items()}
         before = (t.start, t.n > 0, t.cursor_x)
         t.gates, t.start, t.n = self._shown, start, n
         if n == 0:
@@ -266,6 +269,8 @@ class GatesPanel(QtWidgets.QWidget):
         stack = self._stack[:n]
         for k, name in enumerate(self.names):
             stack[:, self._band(k):self._band(k) + H] = gates[name]
+            if in_stack:
+                self._shown[name] = stack[:, self._band(k):self._band(k) + H]
         columns = t.image.set_window(stack.T, width, self._bands())
         moved = t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
         j = step - start
