@@ -424,3 +424,29 @@ def test_gates_see_a_frame_whose_arrays_were_changed_in_place(qtbot):
     fresh.set_window(image._cols[:30].T.copy(), 60, panel._bands())
     assert np.array_equal(fresh.pixels, image.pixels)
     assert panel.time_plot.tooltip_at(12.5, panel._band(2) + 3.5).endswith(f"{g['o'][12, 3]:.3f}")
+
+
+def test_heat_map_sees_states_changed_in_place_and_skips_the_same_frame(qtbot):
+    """The image holds its own copy of the states: the caller's array edited in place and shown
+    with the same cursor is a new frame; the same values again (or no states twice) are not."""
+    h = np.random.default_rng(8).uniform(-1, 1, (40, 16)).astype(np.float32)
+    heat = _heatmap(qtbot)
+    heat.show_states(h, 100, 139, 3, "x" * 40)
+    assert heat.image.holds(h.T) and not heat.image.holds(h[:39].T)
+    heat.show_states(h.copy(), 100, 139, 3, "x" * 40)
+    assert heat.image.recoloured == (0, 40)                     # not compared or coloured again
+    h[25, 4] = -h[25, 4]
+    heat.show_states(h, 100, 139, 3, "x" * 40)
+    assert heat.image.recoloured == (25, 40)
+    fresh = _heatmap(qtbot)
+    fresh.show_states(h, 100, 139, 3, "x" * 40)
+    assert np.array_equal(_grab(heat), _grab(fresh))
+    nan = h.copy()
+    nan[30, 0] = np.nan
+    heat.show_states(nan, 100, 139, 3, "x" * 40)
+    assert not heat.image.holds(nan.T)                          # NaN is never "the same"
+    empty = np.zeros((0, 16), np.float32)
+    heat.show_states(empty, 100, -1, None, "")
+    assert heat.message()
+    heat.update = lambda *a: pytest.fail("the same empty frame repainted")   # type: ignore[method-assign]
+    heat.show_states(empty, 100, -1, None, "")

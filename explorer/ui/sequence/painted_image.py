@@ -319,6 +319,10 @@ class WindowImage:
         a, b = first, max(n, old)
         return (a, b) if b > a else (0, 0)
 
+    def holds(self, values: np.ndarray) -> bool:
+        """Whether the coloured columns show exactly ``values`` (rows, n) (NaN never does)."""
+        return values.shape == (self.rows, self.n) and bool(np.array_equal(values.T, self._cols[:self.n]))
+
     def draw(self, p: QtGui.QPainter, target: QtCore.QRectF, rows: tuple[int, int] | None = None) -> None:
         """Blit rows [r0, r1) (default all) of the whole width into ``target`` (nearest pixel)."""
         if self.qimage.isNull():
