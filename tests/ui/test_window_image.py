@@ -450,3 +450,24 @@ def test_heat_map_sees_states_changed_in_place_and_skips_the_same_frame(qtbot):
     assert heat.message()
     heat.update = lambda *a: pytest.fail("the same empty frame repainted")   # type: ignore[method-assign]
     heat.show_states(empty, 100, -1, None, "")
+
+
+def test_update_spans_merges_near_strips_and_keeps_far_ones_apart(qtbot):
+    """A key's column and the cursor's two places (neighbours) are one repainted strip; a far
+    cursor move is two strips, not everything in between."""
+
+    from explorer.ui.sequence.painted_image import LivePlot
+    plot = LivePlot("t", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(400, 200)
+    plot.set_x_range(0, 100)
+    calls: list[tuple[float, float]] = []
+    plot.update_span = lambda a, b, pad=3.0: calls.append((a, b))      # type: ignore[method-assign]
+    plot.update_spans([(40, 41), (39.5, 39.5), (40.5, 40.5)])
+    assert calls == [(39.5, 41)]
+    calls.clear()
+    plot.update_spans([(40, 41), (10.5, 10.5), (40.5, 40.5)])
+    assert calls == [(10.5, 10.5), (40, 41)]
+    calls.clear()
+    plot.update_spans([])
+    assert calls == []

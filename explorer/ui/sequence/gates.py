@@ -278,10 +278,8 @@ class GatesPanel(QtWidgets.QWidget):
         if moved or before[:2] != (start, True):
             t.update()
         else:                                     # typing at the end: the new column and the cursor
-            if columns[1] > columns[0]:
-                t.update_span(start + columns[0], start + columns[1])
-            for x in (c for c in {before[2], t.cursor_x} if c is not None):
-                t.update_span(x, x)
+            spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
+            t.update_spans(spans + [(x, x) for x in (before[2], t.cursor_x) if x is not None])
         self._show_histograms(gates, j if 0 <= j < n else None, unit)
 
     def _show_histograms(self, gates: dict[str, np.ndarray], j: int | None, unit: int | None) -> None:

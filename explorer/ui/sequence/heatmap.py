@@ -119,10 +119,9 @@ class HiddenHeatmapPanel(LivePlot):
         if moved or before[:2] != (start, self.unit_y) or not before[3] or n == 0:
             self.update()
             return
-        if columns[1] > columns[0]:               # typing at the end: the new column and the cursor
-            self.update_span(start + columns[0], start + columns[1])
-        for x in (c for c in {before[2], self.cursor_x} if c is not None):
-            self.update_span(x, x)
+        # typing at the end: the new column and the cursor's old and new places
+        spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
+        self.update_spans(spans + [(x, x) for x in (before[2], self.cursor_x) if x is not None])
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):

@@ -101,6 +101,18 @@ class LivePlot(PaintedPlot):
         a, b = sorted(self.px_x(np.array([x0, x1], float)).tolist())
         self.update(QtCore.QRectF(a - pad, r.top() - 1, b - a + 2 * pad, r.height() + 2).toAlignedRect())
 
+    def update_spans(self, spans: list[tuple[float, float]], gap: float = 4.0) -> None:
+        """``update_span`` for each (x0, x1), spans less than ``gap`` apart (data x) merged into
+        one: a key's new column and the cursor's old and new places are one strip, one call."""
+        merged: list[list[float]] = []
+        for a, b in sorted((min(a, b), max(a, b)) for a, b in spans):
+            if merged and a - merged[-1][1] < gap:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for a, b in merged:
+            self.update_span(a, b)
+
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
             self._font_keys.forget_fonts()
