@@ -150,3 +150,27 @@ def test_text_cache_and_images() -> None:
     px[:] = 0                                                   # the image owns a copy
     assert (img.width(), img.height()) == (3, 1) and QtGui.QColor(img.pixel(0, 0)) == QtGui.QColor(255, 0, 0)
     assert isinstance(QtWidgets.QApplication.instance(), QtWidgets.QApplication)
+
+
+def test_ticks_kept_in_the_layer_under_the_data_paint_the_same_pixels(dots: Dots) -> None:
+    """A plot whose axes hold still gets its tick marks and labels from a cached layer from its
+    second paint on: every pixel as when they were drawn over the data, and a new range
+    draws its new ticks (not the cached ones)."""
+    dots.points = np.array([[0.0, 0.0], [20.0, 5.0], [5.0, 0.0], [0.0, 2.5]])   # on the axes' edges too
+    dots.set_x_range(0, 20)
+    direct = dots.grab().toImage()                  # first paint of these axes: ticks drawn directly
+    assert dots._with_ticks is None or dots._with_ticks[0][4] != (0.0, 20.0)
+    cached = dots.grab().toImage()                  # second: the layer with the ticks is made and used
+    assert dots._with_ticks is not None and dots._with_ticks[0][4] == (0.0, 20.0)
+    assert cached == direct
+    assert dots.grab().toImage() == direct
+    dots.set_x_range(0, 1000)
+    moved = dots.grab().toImage()
+    below = QtCore.QRect(0, int(dots.data_rect().bottom()) + 1, dots.width(), 16)
+    assert moved.copy(below) != direct.copy(below)  # the new range's ticks, not the cached layer
+    assert dots.grab().toImage() == moved           # and cached again, the same
+    dots.set_title("Another title")                 # a new static layer: the cached ticks are redrawn on it
+    titled = dots.grab().toImage()
+    assert dots.grab().toImage() == titled
+    top = QtCore.QRect(0, 0, dots.width(), int(dots.data_rect().top()))
+    assert titled.copy(top) != moved.copy(top)

@@ -224,6 +224,58 @@ def test_unrolled_reuses_the_card_of_a_step_that_moved_and_draws_what_a_fresh_pa
     assert drawn.count(typed) == 2 + 4 + 2
 
 
+def test_a_key_at_the_end_repaints_the_unrolled_columns_that_changed_and_every_changed_pixel(qtbot):
+    """Typing at the end moves t to t-1 and adds a new t; the "not typed yet" column stays: the
+    repainted area leaves it out, yet covers every pixel that differs between the two frames."""
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    from explorer.ui.sequence import unrolled
+
+    def render(steps) -> np.ndarray:
+        fresh = unrolled.UnrolledPanel()
+        qtbot.addWidget(fresh)
+        fresh.resize(410, 320)
+        fresh.show_steps(steps, 2, "LSTM")
+        return _pixels(fresh)
+
+    panel = unrolled.UnrolledPanel()
+    qtbot.addWidget(panel)
+    panel.resize(410, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    painted = []
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt)
+            if obj is panel and event.type() == QtCore.QEvent.Type.Paint:
+                painted.append(QtGui.QRegion(event.region()))
+            return False
+
+    spy = Spy()
+    panel.installEventFilter(spy)
+    panel.show_steps(_typed_steps(0), 2, "LSTM")
+    _settle(qtbot)
+    for k in range(1, 4):
+        painted.clear()
+        panel.show_steps(_typed_steps(k), 2, "LSTM")
+        _settle(qtbot)
+        assert painted
+        region = QtGui.QRegion()
+        for r in painted:
+            region = region.united(r)
+        assert not region.intersects(panel._column_rect(2))              # the "not typed yet" column
+        diff = np.argwhere(render(_typed_steps(k - 1)) != render(_typed_steps(k)))
+        assert len(diff)
+        assert all(region.contains(QtCore.QPoint(int(x), int(y))) for y, x in diff)
+        assert np.array_equal(_pixels(panel), render(_typed_steps(k)))
+    painted.clear()
+    panel.show_steps(_typed_steps(3), 5, "LSTM")                      # another unit: all of it
+    _settle(qtbot)
+    assert any(r.boundingRect() == panel.rect() for r in painted)
+    panel.removeEventFilter(spy)
+    QtWidgets.QApplication.processEvents()
+
+
 def test_probability_strip_repaints_only_when_its_cells_change(qtbot):
     from explorer.ui.sequence.predictions import ProbStrip
     strip = ProbStrip()

@@ -384,3 +384,90 @@ def test_attention_pattern_repaints_every_pixel_a_frame_changes(qtbot):
     panel.choose_head((0, 1))                                # a chosen head's box: drawn (all of it)
     changed, missed = _repaint_misses(qtbot, panel.pattern, lambda: panel.show_attention(upto(70)))
     assert changed and not missed
+
+
+def test_columns_given_as_rows_of_memory_colour_the_same(qtbot):
+    """The heat map and the gates hand their window over as the transpose of (n, rows) arrays:
+    the same columns are recoloured and the same pixels made as from a (rows, n) array."""
+    rng = np.random.default_rng(5)
+    full = rng.uniform(-1.2, 1.2, (12, 60)).astype(np.float32)
+    edited = full[:, :47].copy()
+    edited[3, 20] = np.nan                          # NaN: white, and never "the same" again
+    a, b = WindowImage(), WindowImage()
+    for values in (full[:, :40], full[:, :41], full[:, :49], full[:, :47], edited, edited.copy(), full[:, :45]):
+        got_rows = a.set_window(np.ascontiguousarray(values), 60, ONE)
+        got_cols = b.set_window(np.ascontiguousarray(values.T).T, 60, ONE)
+        assert got_cols == got_rows and b.recoloured == a.recoloured
+        assert np.array_equal(b.pixels, a.pixels)
+        fresh = WindowImage()
+        fresh.set_window(np.ascontiguousarray(values), 60, ONE)
+        assert np.array_equal(b.pixels, fresh.pixels)
+
+
+def test_gates_see_a_frame_whose_arrays_were_changed_in_place(qtbot):
+    """The panel keeps its own copy of what it shows (in its stack): the caller's arrays edited
+    in place and shown again are a new frame, recoloured; the same values again are not."""
+    from explorer.ui.sequence.gates import GatesPanel
+    panel = GatesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 320)
+    panel.set_model(("i", "f", "o", "c"), 16, 60, "LSTM")
+    g = {k: v[:30].copy() for k, v in _gates(6, 50).items()}
+    panel.show_gates(g, 0, 29, 2, (0.0, 60.0))
+    image = panel.time_plot.image
+    panel.show_gates(g, 0, 29, 2, (0.0, 60.0))
+    assert image.recoloured == (0, 30)                          # the same frame: set_window not called again
+    g["o"][12, 3] = 1.0 - g["o"][12, 3]
+    panel.show_gates(g, 0, 29, 2, (0.0, 60.0))
+    assert image.recoloured == (12, 30)
+    fresh = WindowImage()
+    fresh.set_window(image._cols[:30].T.copy(), 60, panel._bands())
+    assert np.array_equal(fresh.pixels, image.pixels)
+    assert panel.time_plot.tooltip_at(12.5, panel._band(2) + 3.5).endswith(f"{g['o'][12, 3]:.3f}")
+
+
+def test_heat_map_sees_states_changed_in_place_and_skips_the_same_frame(qtbot):
+    """The image holds its own copy of the states: the caller's array edited in place and shown
+    with the same cursor is a new frame; the same values again (or no states twice) are not."""
+    h = np.random.default_rng(8).uniform(-1, 1, (40, 16)).astype(np.float32)
+    heat = _heatmap(qtbot)
+    heat.show_states(h, 100, 139, 3, "x" * 40)
+    assert heat.image.holds(h.T) and not heat.image.holds(h[:39].T)
+    heat.show_states(h.copy(), 100, 139, 3, "x" * 40)
+    assert heat.image.recoloured == (0, 40)                     # not compared or coloured again
+    h[25, 4] = -h[25, 4]
+    heat.show_states(h, 100, 139, 3, "x" * 40)
+    assert heat.image.recoloured == (25, 40)
+    fresh = _heatmap(qtbot)
+    fresh.show_states(h, 100, 139, 3, "x" * 40)
+    assert np.array_equal(_grab(heat), _grab(fresh))
+    nan = h.copy()
+    nan[30, 0] = np.nan
+    heat.show_states(nan, 100, 139, 3, "x" * 40)
+    assert not heat.image.holds(nan.T)                          # NaN is never "the same"
+    empty = np.zeros((0, 16), np.float32)
+    heat.show_states(empty, 100, -1, None, "")
+    assert heat.message()
+    heat.update = lambda *a: pytest.fail("the same empty frame repainted")   # type: ignore[method-assign]
+    heat.show_states(empty, 100, -1, None, "")
+
+
+def test_update_spans_merges_near_strips_and_keeps_far_ones_apart(qtbot):
+    """A key's column and the cursor's two places (neighbours) are one repainted strip; a far
+    cursor move is two strips, not everything in between."""
+
+    from explorer.ui.sequence.painted_image import LivePlot
+    plot = LivePlot("t", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(400, 200)
+    plot.set_x_range(0, 100)
+    calls: list[tuple[float, float]] = []
+    plot.update_span = lambda a, b, pad=3.0: calls.append((a, b))      # type: ignore[method-assign]
+    plot.update_spans([(40, 41), (39.5, 39.5), (40.5, 40.5)])
+    assert calls == [(39.5, 41)]
+    calls.clear()
+    plot.update_spans([(40, 41), (10.5, 10.5), (40.5, 40.5)])
+    assert calls == [(10.5, 10.5), (40, 41)]
+    calls.clear()
+    plot.update_spans([])
+    assert calls == []

@@ -247,9 +247,12 @@ class GatesPanel(QtWidgets.QWidget):
         key = (start, step, unit, view, tuple(gates))
         if key == self._shown_key and all(np.array_equal(g, self._shown[k]) for k, g in gates.items()):
             return                               # the same frame again: nothing is re-set or repainted
-        self._shown_key, self._shown = key, {k: np.array(g) for k, g in gates.items()}
         t = self.time_plot
         n = len(next(iter(gates.values()))) if gates else 0
+        in_stack = n > 0 and list(gates) == list(self.names)
+        # kept for the next frame's comparison and the tooltips: the stack below holds a copy of
+        # the gates (views of it are kept); other shapes are copied
+        self._shown_key, self._shown = key, {} if in_stack else {k: np.array(g) for k, g in gates.items()}
         before = (t.start, t.n > 0, t.cursor_x)
         t.gates, t.start, t.n = self._shown, start, n
         if n == 0:
@@ -260,22 +263,23 @@ class GatesPanel(QtWidgets.QWidget):
         H = self.n_units
         rows = self._band(len(self.names) - 1) + H
         width = max(n, self.window_chars)         # a fixed width: a key colours its column, not all
-        if self._stack is None or self._stack.shape[0] != rows or self._stack.shape[1] < n:
-            self._stack = np.zeros((rows, width), np.float32)      # kept; the gaps are in no band (white)
-        stack = self._stack[:, :n]
+        # kept, a character per row (each gate's (n, H) rows copy in whole); the gaps are in no band (white)
+        if self._stack is None or self._stack.shape[1] != rows or self._stack.shape[0] < n:
+            self._stack = np.zeros((width, rows), np.float32)
+        stack = self._stack[:n]
         for k, name in enumerate(self.names):
-            stack[self._band(k):self._band(k) + H] = gates[name].T
-        columns = t.image.set_window(stack, width, self._bands())
+            stack[:, self._band(k):self._band(k) + H] = gates[name]
+            if in_stack:
+                self._shown[name] = stack[:, self._band(k):self._band(k) + H]
+        columns = t.image.set_window(stack.T, width, self._bands())
         moved = t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
         j = step - start
         t.cursor_x = step + 0.5 if 0 <= j < n else None
         if moved or before[:2] != (start, True):
             t.update()
         else:                                     # typing at the end: the new column and the cursor
-            if columns[1] > columns[0]:
-                t.update_span(start + columns[0], start + columns[1])
-            for x in (c for c in {before[2], t.cursor_x} if c is not None):
-                t.update_span(x, x)
+            spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
+            t.update_spans(spans + [(x, x) for x in (before[2], t.cursor_x) if x is not None])
         self._show_histograms(gates, j if 0 <= j < n else None, unit)
 
     def _show_histograms(self, gates: dict[str, np.ndarray], j: int | None, unit: int | None) -> None:

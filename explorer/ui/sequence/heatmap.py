@@ -45,8 +45,8 @@ class HiddenHeatmapPanel(LivePlot):
         self.unit_y: float | None = None         # the selected unit's line (None: hidden)
         self.image = WindowImage()
         self._row_labels: list[str] = []
-        self._shown: tuple | None = None         # what show_states was last given (with _h_seen)
-        self._h_seen = np.zeros((0, 0), np.float32)
+        self._shown: tuple | None = None         # what show_states was last given (the image holds the states)
+        self._h_empty = False                    # the last frame had no states
         self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         self._unit_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
         self.set_legend(colour_rgb(DIVERGING), -1.0, 1.0, "activation h", nice_ticks(-1.0, 1.0, 150, 30))
@@ -94,10 +94,12 @@ class HiddenHeatmapPanel(LivePlot):
         """h: (n, H) states of characters start..start+n-1, columns in row order (``set_rows``);
         step: the cursor's character (-1: none); unit: the selected unit's ROW; view: the x range."""
         key = (start, step, unit, chars, view, self.n_units)
-        if key == self._shown and np.array_equal(h, self._h_seen):
-            return                               # the same frame again: nothing is re-set or repainted
-        self._shown, self._h_seen = key, np.array(h)   # (a copy: the caller's array may be reused)
         n = len(h)
+        h32 = np.asarray(h, np.float32)
+        # the image keeps its own copy of the values it shows (the caller's array may be reused)
+        if key == self._shown and (self._h_empty if n == 0 else self.image.holds(h32.T)):
+            return                               # the same frame again: nothing is re-set or repainted
+        self._shown, self._h_empty = key, n == 0
         before = (self.start, self.unit_y, self.cursor_x, self.states is not None and len(self.states) > 0)
         self.start, self.chars, self.states = start, chars, h
         moved = True                             # the axes moved: repaint it all
@@ -109,7 +111,7 @@ class HiddenHeatmapPanel(LivePlot):
         else:
             self.set_message("")
             width = max(n, self.window_chars)     # a fixed width: a key colours its column, not all
-            columns = self.image.set_window(np.asarray(h, np.float32).T, width,
+            columns = self.image.set_window(h32.T, width,
                                             ((0, self.n_units, -self.level, self.level, DIVERGING),))
             moved = self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
             self.cursor_x = step + 0.5 if step >= start else None
@@ -117,10 +119,9 @@ class HiddenHeatmapPanel(LivePlot):
         if moved or before[:2] != (start, self.unit_y) or not before[3] or n == 0:
             self.update()
             return
-        if columns[1] > columns[0]:               # typing at the end: the new column and the cursor
-            self.update_span(start + columns[0], start + columns[1])
-        for x in (c for c in {before[2], self.cursor_x} if c is not None):
-            self.update_span(x, x)
+        # typing at the end: the new column and the cursor's old and new places
+        spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
+        self.update_spans(spans + [(x, x) for x in (before[2], self.cursor_x) if x is not None])
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):

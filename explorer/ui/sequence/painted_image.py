@@ -101,6 +101,18 @@ class LivePlot(PaintedPlot):
         a, b = sorted(self.px_x(np.array([x0, x1], float)).tolist())
         self.update(QtCore.QRectF(a - pad, r.top() - 1, b - a + 2 * pad, r.height() + 2).toAlignedRect())
 
+    def update_spans(self, spans: list[tuple[float, float]], gap: float = 4.0) -> None:
+        """``update_span`` for each (x0, x1), spans less than ``gap`` apart (data x) merged into
+        one: a key's new column and the cursor's old and new places are one strip, one call."""
+        merged: list[list[float]] = []
+        for a, b in sorted((min(a, b), max(a, b)) for a, b in spans):
+            if merged and a - merged[-1][1] < gap:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for a, b in merged:
+            self.update_span(a, b)
+
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
             self._font_keys.forget_fonts()
@@ -276,44 +288,52 @@ class WindowImage:
     def __init__(self) -> None:
         self.rows, self.width, self.n = 0, 0, 0
         self._bands: tuple[Band, ...] = ()
-        self._values = np.zeros((0, 0), np.float32)     # what the coloured columns show
+        # what the coloured columns show, a column per row of memory: comparing and storing the
+        # columns of a (n, rows) array (the heat map's states, the gates' stack) is contiguous
+        self._cols = np.zeros((0, 0), np.float32)
         self.pixels = np.zeros((0, 0), np.uint32)
         self.qimage = QtGui.QImage()
         self.recoloured = (0, 0)                          # columns [a, b) coloured by the last set_window
 
     def set_window(self, values: np.ndarray, width: int, bands: Sequence[Band]) -> tuple[int, int]:
         """Show ``values`` (rows, n) as the first n of ``width`` columns, n <= width.
-        Returns the columns [a, b) whose pixels changed (a == b: none)."""
+        Returns the columns [a, b) whose pixels changed (a == b: none). Fastest when ``values``
+        is the transpose of a C-contiguous (n, rows) array."""
         rows, n = values.shape
         if n > width:
             raise ValueError(f"{n} columns do not fit a window of {width}")
         bands = tuple(bands)
         if (rows, width) != (self.rows, self.width) or bands != self._bands:
             self.rows, self.width, self._bands, self.n = rows, width, bands, 0
-            self._values = np.full((rows, width), np.nan, np.float32)
+            self._cols = np.full((width, rows), np.nan, np.float32)
             self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
             # the QImage shares the buffer: colouring a column in place is what the next paint shows
             self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
                                        QtGui.QImage.Format.Format_RGB32)
+        columns = values.T                                # (n, rows)
         old = self.n
         m = min(n, old)
         first = m                                         # the first column that differs
-        if m:
-            differs = np.flatnonzero((values[:, :m] != self._values[:, :m]).any(axis=0))
+        if m and not np.array_equal(columns[:m], self._cols[:m]):    # (NaN differs, as below)
+            differs = np.flatnonzero((columns[:m] != self._cols[:m]).any(axis=1))
             if len(differs):
                 first = int(differs[0])
         if n > first:
-            part = self._values[:, first:n]
-            part[...] = values[:, first:n]
+            self._cols[first:n] = columns[first:n]
+            part = self._cols[first:n].T
             for r0, r1, lo, hi, name in bands:
                 self.pixels[r0:r1, first:n] = colour(part[r0:r1], lo, hi, colour_table(name))
         if old > n:
-            self._values[:, n:old] = np.nan
+            self._cols[n:old] = np.nan
             self.pixels[:, n:old] = BACKGROUND
         self.n = n
         self.recoloured = (first, n)
         a, b = first, max(n, old)
         return (a, b) if b > a else (0, 0)
+
+    def holds(self, values: np.ndarray) -> bool:
+        """Whether the coloured columns show exactly ``values`` (rows, n) (NaN never does)."""
+        return values.shape == (self.rows, self.n) and bool(np.array_equal(values.T, self._cols[:self.n]))
 
     def draw(self, p: QtGui.QPainter, target: QtCore.QRectF, rows: tuple[int, int] | None = None) -> None:
         """Blit rows [r0, r1) (default all) of the whole width into ``target`` (nearest pixel)."""

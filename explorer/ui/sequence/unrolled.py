@@ -53,11 +53,27 @@ class UnrolledPanel(QtWidgets.QWidget):
         set_tip(self, HELP)
 
     def show_steps(self, steps: list[StepView | None], unit: int | None, cell: str) -> None:
-        """Repaints only when something shown changed (the same frame again schedules nothing)."""
+        """Repaints only what changed: nothing for the same frame again, the columns whose step
+        changed when the rest is as it was (typing at the end of the text: t−1 and t, not the
+        "not typed yet" column)."""
         if unit == self.unit and cell == self.cell and _same_steps(steps, self.steps):
             return
+        old = self.steps
+        same_frame = (unit == self.unit and cell == self.cell and len(steps) == len(old) == 3
+                      and [s is None for s in steps] == [s is None for s in old])
         self.steps, self.unit, self.cell = steps, unit, cell
-        self.update()
+        changed = [k for k in range(3) if not _same_steps([steps[k]], [old[k]])] if same_frame else []
+        if not same_frame or len(changed) == 3:
+            self.update()
+            return
+        self.update(self._column_rect(min(changed)).united(self._column_rect(max(changed))))
+
+    def _column_rect(self, k: int) -> QtCore.QRect:
+        """Where step k's card is blitted (see _card), a pixel of margin around it."""
+        col_w, box_h, y_pos = self._geometry()
+        top_left = self._boxes(k)["y"].topLeft()
+        size = QtCore.QSizeF(col_w - 16, y_pos["x"] + box_h - y_pos["y"])
+        return QtCore.QRectF(top_left, size).adjusted(-1, -1, 2, 2).toAlignedRect()
 
     # -- painting --------------------------------------------------------------------
     def _geometry(self) -> tuple[float, float, dict[str, float]]:

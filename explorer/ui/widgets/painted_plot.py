@@ -131,6 +131,9 @@ class PaintedPlot(QtWidgets.QWidget):
         self._message = ""
         self._static: QtGui.QPixmap | None = None
         self._axes: tuple[tuple, list[QtCore.QLineF], list[tuple[QtCore.QPointF, QtGui.QStaticText]]] | None = None
+        # the static layer with the tick marks and labels drawn in, once the same axes were painted twice
+        self._with_ticks: tuple[tuple, QtGui.QPixmap | None, QtGui.QPixmap] | None = None
+        self._last_axes_key: tuple | None = None
         self._rect = QtCore.QRectF()
         self.texts = TextCache()
         self.title_font = QtGui.QFont(self.font())
@@ -397,16 +400,21 @@ class PaintedPlot(QtWidgets.QWidget):
                             QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignBottom)
             p.restore()
 
+    def _axes_key(self, r: QtCore.QRectF) -> tuple:
+        return (r.left(), r.top(), r.width(), r.height(), self._x, self._y, self._y_inverted,
+                self._x_axis, self._y_axis, self._ticks_version)
+
     def _axes_items(self, r: QtCore.QRectF) -> tuple[list[QtCore.QLineF], list[tuple[QtCore.QPointF, QtGui.QStaticText]]]:
-        """The axis lines, tick marks and tick labels, made once per range, ticks and size."""
-        key = (r.left(), r.top(), r.width(), r.height(), self._x, self._y, self._y_inverted,
-               self._x_axis, self._y_axis, self._ticks_version)
+        """The axis lines (the first one or two), tick marks and tick labels, made once per range,
+        ticks and size."""
+        key = self._axes_key(r)
         if self._axes is not None and self._axes[0] == key:
             return self._axes[1], self._axes[2]
-        lines: list[QtCore.QLineF] = []
+        lines: list[QtCore.QLineF] = [QtCore.QLineF(r.bottomLeft(), r.bottomRight())] if self._x_axis else []
+        if self._y_axis:
+            lines.append(QtCore.QLineF(r.topLeft(), r.bottomLeft()))
         labels: list[tuple[QtCore.QPointF, QtGui.QStaticText]] = []
         if self._x_axis:
-            lines.append(QtCore.QLineF(r.bottomLeft(), r.bottomRight()))
             xs = self._tick_list(True, r.width())
             for (_, s), x in zip(xs, self.px_x(np.array([v for v, _ in xs])).tolist(), strict=True):
                 if r.left() - 0.5 <= x <= r.right() + 0.5:
@@ -414,7 +422,6 @@ class PaintedPlot(QtWidgets.QWidget):
                     st, w, _ = self.texts.get(s, self.tick_font)
                     labels.append((QtCore.QPointF(x - w / 2, r.bottom() + TICK + 1), st))
         if self._y_axis:
-            lines.append(QtCore.QLineF(r.topLeft(), r.bottomLeft()))
             ys = self._tick_list(False, r.height())
             for (_, s), y in zip(ys, self.px_y(np.array([v for v, _ in ys])).tolist(), strict=True):
                 if r.top() - 0.5 <= y <= r.bottom() + 0.5:
@@ -424,24 +431,58 @@ class PaintedPlot(QtWidgets.QWidget):
         self._axes = (key, lines, labels)
         return lines, labels
 
-    def _paint_axes(self, p: QtGui.QPainter, r: QtCore.QRectF) -> None:
+    def _paint_axes(self, p: QtGui.QPainter, r: QtCore.QRectF, ticks: bool = True) -> None:
+        """The axis lines and, unless ``ticks`` is False (they are in the layer under the data),
+        the tick marks and labels."""
+        lines, labels = self._axes_items(r)
+        n_axes = int(self._x_axis) + int(self._y_axis)
+        p.setPen(self.muted)
+        p.drawLines(lines if ticks else lines[:n_axes])
+        if ticks:
+            p.setPen(self.fg)
+            p.setFont(self.tick_font)
+            for at, st in labels:
+                p.drawStaticText(at, st)
+
+    def _under_data(self, r: QtCore.QRectF) -> tuple[QtGui.QPixmap, bool]:
+        """The layer under the data, and whether the tick marks and labels are in it. They are
+        drawn in (one copy of the static layer) once the same axes are painted a second time:
+        a plot whose range holds still blits them, one whose range moves on every input draws
+        them, as before. Tick marks and labels lie outside the plot area, where the data never
+        paints, so drawing them under the data changes no pixel; the axis lines on the plot
+        area's edge are still drawn over it."""
+        static = self._static_layer()
+        key = self._axes_key(r)
+        cached = self._with_ticks
+        if cached is not None and cached[0] == key and cached[1] is static:
+            return cached[2], True
+        if key != self._last_axes_key:
+            self._last_axes_key = key
+            return static, False
+        pm = static.copy()
+        p = QtGui.QPainter(pm)
+        p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
         lines, labels = self._axes_items(r)
         p.setPen(self.muted)
-        p.drawLines(lines)
+        p.drawLines(lines[int(self._x_axis) + int(self._y_axis):])
         p.setPen(self.fg)
         p.setFont(self.tick_font)
         for at, st in labels:
             p.drawStaticText(at, st)
+        p.end()
+        self._with_ticks = (key, static, pm)
+        return pm, True
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
-        p.drawPixmap(0, 0, self._static_layer())
         r = self.data_rect()
+        layer, ticks_in = self._under_data(r)
+        p.drawPixmap(0, 0, layer)
         p.save()
         p.setClipRect(r)
         self.paint_data(p)
         p.restore()
-        self._paint_axes(p, r)
+        self._paint_axes(p, r, ticks=not ticks_in)
         self.paint_overlay(p)
         if self._message:
             p.setFont(self.label_font)
