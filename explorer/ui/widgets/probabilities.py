@@ -14,6 +14,7 @@ from explorer.ui.widgets.style import MUTED
 TOP = QtGui.QColor(200, 40, 40)
 SECOND = QtGui.QColor(230, 140, 120)
 OTHER = QtGui.QColor(170, 175, 190)
+BAND = 64                  # rows per blit of a static layer (see ProbabilityBars.paintEvent)
 COMPACT_BELOW = 250        # px: a shorter panel puts the call-out beside the bars
 TRACK = QtGui.QColor(236, 237, 242)
 TOP_TEXT, SECOND_TEXT, RUNNER_UP = QtGui.QColor("#c82828"), QtGui.QColor("#d9826f"), QtGui.QColor("#666666")
@@ -404,7 +405,15 @@ class ProbabilityBars(QtWidgets.QWidget):
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
-        p.drawPixmap(0, 0, self._static_layer())
+        static, dpr = self._static_layer(), self.devicePixelRatioF()
+        # in bands of at most BAND rows: the raster engine splits a blit of more scanlines than
+        # that over its thread pool when the clip is not a rectangle (a few rows repainted), and
+        # waiting for the pool cost far more than the blit itself
+        r = ev.rect()
+        for y0 in range(r.top(), r.bottom() + 1, BAND):
+            band = QtCore.QRectF(r.left(), y0, r.width(), min(BAND, r.bottom() + 1 - y0))
+            p.drawPixmap(band, static, QtCore.QRectF(band.x() * dpr, band.y() * dpr, band.width() * dpr,
+                                                     band.height() * dpr))
         if self.probs is None:
             p.end()
             return
