@@ -213,6 +213,7 @@ class CallOut(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._lines: list[list[Run]] = []
+        self._rows: list[tuple[float, float]] | None = None    # (ascent, descent) per line shown
         self.changes = 0                        # new contents so far (each repaints it)
         self._hint = QtCore.QSize(0, 0)
         self._fonts: dict[tuple[float, bool], tuple[QtGui.QFont, float, float]] = {}   # font, ascent, descent
@@ -260,6 +261,7 @@ class CallOut(QtWidgets.QWidget):
         if lines == self._lines:
             return
         self._lines = lines
+        self._rows = None
         self.changes += 1
         self.update()
 
@@ -276,6 +278,7 @@ class CallOut(QtWidgets.QWidget):
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() == QtCore.QEvent.Type.FontChange:
             self._fonts.clear()
+            self._rows = None
         super().changeEvent(ev)
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
@@ -284,7 +287,9 @@ class CallOut(QtWidgets.QWidget):
         if not self._lines:
             p.end()
             return
-        _, rows = self._measure(self._lines)
+        if self._rows is None:                  # measured once per new contents, not per paint
+            self._rows = self._measure(self._lines)[1]
+        rows = self._rows
         cr = QtCore.QRectF(self.contentsRect())
         y = cr.y() + max((cr.height() - sum(a + d + 1 for a, d in rows)) / 2, 0.0)
         p.setClipRect(cr)
