@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.widgets.colors import diverging
 from explorer.ui.widgets.mosaic import FRAME, MASK, SELECTION, MosaicPanel, MosaicView
+from explorer.ui.widgets.style import MUTED
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 
@@ -150,3 +151,100 @@ def test_mark_tiles_paints_the_pens_given(view):
     img = _rgb(view.grab().toImage())
     near = img[int(centre.y()) - 1: int(centre.y()) + 2, int(centre.x()) - 1: int(centre.x()) + 2].reshape(-1, 3)
     assert [200, 0, 0] not in near.tolist()
+
+
+def _panel(qtbot, width: int = 420) -> MosaicPanel:
+    holder = QtWidgets.QWidget()
+    _held.append(holder)                               # alive until the test ends
+    qtbot.addWidget(holder)
+    lay = QtWidgets.QVBoxLayout(holder)
+    panel = MosaicPanel("conv1 · 8 × 28×28", "how to read it", 8, 5, 7, 4)
+    lay.addWidget(panel)
+    holder.resize(width, 200)
+    holder.show()
+    qtbot.waitExposed(holder)
+    return panel
+
+
+@pytest.fixture(autouse=True)
+def _release_held():
+    yield
+    _held.clear()
+
+
+_held: list[QtWidgets.QWidget] = []
+
+
+def _ink_columns(img: np.ndarray, rows: slice, background: list[int]) -> np.ndarray:
+    """Columns of ``img`` that hold anything but the background in ``rows``."""
+    return np.flatnonzero((img[rows] != background).any(axis=2).any(axis=0))
+
+
+def test_the_panel_header_shows_the_title_left_and_the_note_right_above_the_mosaic(qtbot):
+    panel = _panel(qtbot)
+    view = panel.view
+    label = QtWidgets.QLabel("<b>conv1 · 8 × 28×28</b>")
+    label.setFont(view.font())
+    assert view.header_height() == label.sizeHint().height() > 0      # the line a QLabel title took
+    assert panel.title.text() == "<b>conv1 · 8 × 28×28</b>" and panel.note.text() == ""
+    bg = [view.palette().color(QtGui.QPalette.ColorRole.Window).red()] * 3
+    head = slice(0, view.header_height())
+    img = _rgb(view.grab().toImage())
+    ink = _ink_columns(img, head, bg)
+    assert ink.size and ink.min() >= 4 and ink.max() < view.width() / 2    # the title, at the left
+    panel.set_note("scale ±2.7")
+    assert panel.note.text() == "scale ±2.7"
+    img = _rgb(view.grab().toImage())
+    right = _ink_columns(img, head, bg)
+    right = right[right > view.width() / 2]
+    assert right.size and right.max() <= view.width() - 4 and right.max() > view.width() - 12   # right-aligned
+    muted = QtGui.QColor(MUTED)
+    darkest = img[head, right.min():right.max() + 1].sum(axis=2).min()
+    assert darkest >= muted.red() + muted.green() + muted.blue() - 30                     # in the muted colour
+    assert view.pos_of(0, 0, 0).y() > view.header_height()                              # the mosaic below it
+    panel.set_note("")                                       # a negative control: the note goes away
+    img = _rgb(view.grab().toImage())
+    assert not (_ink_columns(img, head, bg) > view.width() / 2).any()
+
+
+def test_a_narrow_panel_clips_its_title_before_the_note(qtbot):
+    panel = _panel(qtbot, width=150)
+    panel.set_note("scale ±2.13")
+    view = panel.view
+    bg = [view.palette().color(QtGui.QPalette.ColorRole.Window).red()] * 3
+    img = _rgb(view.grab().toImage())
+    note_w = view.fontMetrics().horizontalAdvance("scale ±2.13")
+    assert view.fontMetrics().horizontalAdvance("conv1 · 8 × 28×28") + note_w > view.width() - 14   # too narrow
+    ink = _ink_columns(img, slice(0, view.header_height()), bg)
+    gap = np.arange(view.width() - 4 - note_w - 6, view.width() - 4 - note_w)
+    assert not np.isin(gap, ink).any()                         # nothing of the title runs into the note
+    assert ink.min() < 10 and ink.max() > view.width() - 10    # both drawn
+
+
+def test_a_new_note_repaints_the_header_alone_and_asks_for_no_layout(qtbot):
+    panel = _panel(qtbot)
+    panel.set_note("scale ±1")
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    seen: list[tuple[QtCore.QEvent.Type, QtCore.QObject, QtCore.QRect | None]] = []
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
+            if ev.type() in (QtCore.QEvent.Type.LayoutRequest, QtCore.QEvent.Type.Paint):
+                seen.append((ev.type(), obj, QtCore.QRect(ev.rect()) if isinstance(ev, QtGui.QPaintEvent) else None))
+            return False
+
+    spy = Spy()
+    widgets = [panel, panel.parentWidget(), *panel.findChildren(QtWidgets.QWidget)]
+    for w in widgets:
+        w.installEventFilter(spy)
+    panel.set_note("scale ±2.13")
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    assert [(t, o) for t, o, _ in seen] == [(QtCore.QEvent.Type.Paint, panel.view)]
+    assert seen[0][2].height() <= panel.view.header_height()
+    seen.clear()
+    panel.set_note("scale ±2.13")                                # the same note: nothing at all
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    assert seen == []

@@ -13,12 +13,15 @@ a queued call of its own, so after a pen move each layer map painted in a window
 its own (seven in a row); a widget's ``update()`` joins the window repaint every other panel
 is part of. It draws what the view drew: the image scaled with its aspect kept (centred, 2 %
 padding), the tile frames, the pool-winner mask, the selection rectangle and the crossed /
-outlined tiles of the edit panel.
+outlined tiles of the edit panel; in a MosaicPanel, also the panel's header line (its title and
+the scale note, which changes with the drawing): painted here, a new note costs no label of its
+own to repaint and no layout (a QLabel's new text asked the column for a new layout on every
+pen move, and its new width moved the title beside it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pyqtgraph as pg
@@ -33,6 +36,9 @@ PADDING = 0.02                    # room around the mosaic, as a fraction of its
 MARGIN = 1                        # px between the widget's edge and that room
 FRAME = (120, 120, 120)           # tile outlines
 SELECTION = (255, 170, 0)         # the selected cell(s) or receptive field
+HEAD_INSET = 4                    # px between the view's sides and the header's texts
+HEAD_SPACING = 6                  # px between the title and the note
+NOTE_ALIGN = int((QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter).value)
 
 
 def tile_layout(n: int, cols: int, h: int, w: int, gap: int = 1) -> tuple[int, int]:
@@ -97,13 +103,84 @@ class MosaicView(QtWidgets.QWidget):
         self.outlined_marks: QtGui.QPainterPath | None = None
         self.cross_pen, self.outline_pen = QtGui.QPen(), QtGui.QPen()
         self._map: tuple[QtCore.QSize, float, float, float] | None = None     # size -> scale, x0, y0
+        # the header line above the mosaic (MosaicPanel): title (rich text), note (plain, muted)
+        self._has_header = False
+        self._title = ""
+        self._note = ""
+        self._title_text: QtGui.QStaticText | None = None      # laid out once per title and font
+        self._head_paint: tuple[QtCore.QPointF, float, QtGui.QColor, QtGui.QColor] | None = None
+        self._head = 0                                         # px of the header line (0: none)
 
     # -- size --------------------------------------------------------------------------------
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
-        return QtCore.QSize(600, 480)            # what the pyqtgraph view it replaces asked for
+        return QtCore.QSize(600, 480 + self._head)   # what the pyqtgraph view it replaces asked for
 
     def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt)
-        return QtCore.QSize(68, 68)
+        return QtCore.QSize(68, 68 + self._head)
+
+    # -- the header line ---------------------------------------------------------------------
+    def set_title(self, html: str) -> None:
+        """Show a header line above the mosaic with this title (rich text, left; clipped before
+        the note when narrow), as tall as a QLabel showing it."""
+        if self._has_header and html == self._title:
+            return
+        self._has_header, self._title = True, html
+        self._fit_header()
+        self.update()
+
+    def title(self) -> str:
+        return self._title
+
+    def set_note(self, text: str) -> None:
+        """The header's note (plain text, muted, right-aligned at its full width); repaints
+        the header line alone."""
+        if text == self._note:
+            return
+        self._note = text
+        if self._has_header:
+            self.update(0, 0, self.width(), self._head)
+
+    def note(self) -> str:
+        return self._note
+
+    def header_height(self) -> int:
+        """Pixels above the mosaic's area taken by the header line (0: no header)."""
+        return self._head
+
+    def _fit_header(self) -> None:
+        """Lay the title out (once per title and font) and size the header line to it."""
+        self._head_paint = None
+        if not self._has_header:
+            return
+        st = QtGui.QStaticText(self._title)
+        st.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        option = st.textOption()
+        option.setWrapMode(QtGui.QTextOption.WrapMode.NoWrap)          # one line, as a QLabel's
+        st.setTextOption(option)
+        st.prepare(QtGui.QTransform(), self.font())
+        self._title_text = st
+        head = max(int(np.ceil(st.size().height())), self.fontMetrics().height())
+        if head != self._head:
+            self._head = head
+            self._map = None
+            self.updateGeometry()
+
+    def _header_paint(self) -> tuple[QtCore.QPointF, float, QtGui.QColor, QtGui.QColor]:
+        """(title position, title's right edge, note colour, title colour), kept until the
+        title, font or palette change (a paint then costs a few calls)."""
+        if self._head_paint is None:
+            size = self._title_text.size() if self._title_text is not None else QtCore.QSizeF()
+            self._head_paint = (QtCore.QPointF(HEAD_INSET, (self._head - size.height()) / 2),
+                                HEAD_INSET + size.width(), QtGui.QColor(MUTED),
+                                self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        return self._head_paint
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() == QtCore.QEvent.Type.FontChange:
+            self._fit_header()
+        elif ev.type() == QtCore.QEvent.Type.PaletteChange:
+            self._head_paint = None
+        super().changeEvent(ev)
 
     def _mapping(self) -> tuple[float, float, float]:
         """(scale, x0, y0): mosaic cell (x, y) -> widget pixel (x0 + x * scale, y0 + y * scale),
@@ -111,9 +188,9 @@ class MosaicView(QtWidgets.QWidget):
         size = self.size()
         if self._map is None or self._map[0] != size:
             W, H = self._size
-            aw, ah = max(size.width() - 2 * MARGIN, 1), max(size.height() - 2 * MARGIN, 1)
+            aw, ah = max(size.width() - 2 * MARGIN, 1), max(size.height() - self._head - 2 * MARGIN, 1)
             s = min(aw / (W * (1 + 2 * PADDING)), ah / (H * (1 + 2 * PADDING)))
-            self._map = (QtCore.QSize(size), s, MARGIN + (aw - W * s) / 2, MARGIN + (ah - H * s) / 2)
+            self._map = (QtCore.QSize(size), s, MARGIN + (aw - W * s) / 2, self._head + MARGIN + (ah - H * s) / 2)
         return self._map[1], self._map[2], self._map[3]
 
     def _origin(self, c: int) -> tuple[int, int]:
@@ -199,7 +276,9 @@ class MosaicView(QtWidgets.QWidget):
         W, H = self._size
         target = QtCore.QRectF(x0, y0, W * s, H * s)
         p = QtGui.QPainter(self)
-        p.fillRect(self.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
+        p.fillRect(ev.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
+        if self._head and ev.rect().top() < self._head:
+            self._paint_header(p)
         p.drawImage(target, self._image)                       # nearest neighbour: one cell, one block
         if self._mask_shown:
             p.drawImage(target, self._mask_image)
@@ -217,6 +296,25 @@ class MosaicView(QtWidgets.QWidget):
             p.setPen(self.outline_pen)
             p.drawPath(self.outlined_marks)
         p.end()
+
+    def _paint_header(self, p: QtGui.QPainter) -> None:
+        """The title at the left, the note at the right (its full width), both centred in the line."""
+        at, title_right, muted, fg = self._header_paint()
+        right = float(self.width() - HEAD_INSET)
+        if self._note:
+            # a new note nearly every frame: drawn as plain text (shaped once, where it is drawn),
+            # not laid out as a QStaticText
+            p.setPen(muted)
+            right = p.drawText(QtCore.QRectF(0, 0, right, self._head), NOTE_ALIGN, self._note).left() - HEAD_SPACING
+        if self._title_text is not None and self._title:
+            p.setPen(fg)
+            if title_right <= right:
+                p.drawStaticText(at, self._title_text)
+            elif right > HEAD_INSET:                   # narrow: the title stops before the note
+                p.save()
+                p.setClipRect(QtCore.QRectF(0, 0, right, self._head), QtCore.Qt.ClipOperation.IntersectClip)
+                p.drawStaticText(at, self._title_text)
+                p.restore()
 
     # -- mouse -------------------------------------------------------------------------------
     def cell_at(self, x: float, y: float) -> tuple[int, int, int] | None:
@@ -261,38 +359,42 @@ class MosaicView(QtWidgets.QWidget):
         super().mouseDoubleClickEvent(ev)
 
 
+class HeaderText:
+    """The title or the note of a MosaicPanel's header line, read and set as a QLabel's text
+    (the panel's view paints them)."""
+
+    def __init__(self, read: Callable[[], str], write: Callable[[str], None]) -> None:
+        self._read, self._write = read, write
+
+    def text(self) -> str:
+        return self._read()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
+        self._write(text)
+
+
 class MosaicPanel(QtWidgets.QFrame):
-    """Title ('conv1 · 8 × 28×28'), scale note and a MosaicView; tooltip says how to read it."""
+    """Title ('conv1 · 8 × 28×28'), scale note and a MosaicView; tooltip says how to read it.
+
+    The title and the note are painted by the view in its header line (see MosaicView);
+    ``title`` and ``note`` read and set them as a QLabel's text."""
 
     def __init__(self, title: str, tooltip: str, n: int, h: int, w: int, cols: int,
                  cmap: pg.ColorMap | None = None, levels: tuple[float, float] = LEVELS,
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
-        self.title = QtWidgets.QLabel(f"<b>{title}</b>")
-        self.note = QtWidgets.QLabel("")
-        self.note.setStyleSheet(f"color: {MUTED};")
-        # the scale note changes with the drawing: it fills its own background (the window colour
-        # around it), so a new note repaints the label alone, not the panel and column behind it
-        self.note.setAutoFillBackground(True)
-        # the title may shrink (it is elided by the layout); the scale note keeps its full width
-        self.title.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.note.setSizePolicy(QtWidgets.QSizePolicy.Policy.Minimum, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.note.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         self.view = MosaicView(n, h, w, cols, cmap, levels)
+        self.view.set_title(f"<b>{title}</b>")
+        self.title = HeaderText(self.view.title, self.view.set_title)
+        self.note = HeaderText(self.view.note, self.view.set_note)
         self.setToolTip(tooltip)
-        head = QtWidgets.QHBoxLayout()
-        head.setContentsMargins(4, 0, 4, 0)
-        head.addWidget(self.title, 1)
-        head.addWidget(self.note, 0)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(0)
-        lay.addLayout(head)
         lay.addWidget(self.view, 1)
         H, W = tile_layout(n, self.view.cols, h, w)
         self.aspect = W / H
 
     def set_note(self, text: str) -> None:
-        if self.note.text() != text:
-            self.note.setText(text)
+        self.view.set_note(text)

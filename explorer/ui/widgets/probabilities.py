@@ -14,6 +14,7 @@ from explorer.ui.widgets.style import MUTED
 TOP = QtGui.QColor(200, 40, 40)
 SECOND = QtGui.QColor(230, 140, 120)
 OTHER = QtGui.QColor(170, 175, 190)
+BAND = 64                  # rows per blit of a static layer (see ProbabilityBars.paintEvent)
 COMPACT_BELOW = 250        # px: a shorter panel puts the call-out beside the bars
 TRACK = QtGui.QColor(236, 237, 242)
 TOP_TEXT, SECOND_TEXT, RUNNER_UP = QtGui.QColor("#c82828"), QtGui.QColor("#d9826f"), QtGui.QColor("#666666")
@@ -212,6 +213,7 @@ class CallOut(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._lines: list[list[Run]] = []
+        self._rows: list[tuple[float, float]] | None = None    # (ascent, descent) per line shown
         self.changes = 0                        # new contents so far (each repaints it)
         self._hint = QtCore.QSize(0, 0)
         self._fonts: dict[tuple[float, bool], tuple[QtGui.QFont, float, float]] = {}   # font, ascent, descent
@@ -259,6 +261,7 @@ class CallOut(QtWidgets.QWidget):
         if lines == self._lines:
             return
         self._lines = lines
+        self._rows = None
         self.changes += 1
         self.update()
 
@@ -275,6 +278,7 @@ class CallOut(QtWidgets.QWidget):
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() == QtCore.QEvent.Type.FontChange:
             self._fonts.clear()
+            self._rows = None
         super().changeEvent(ev)
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
@@ -283,7 +287,9 @@ class CallOut(QtWidgets.QWidget):
         if not self._lines:
             p.end()
             return
-        _, rows = self._measure(self._lines)
+        if self._rows is None:                  # measured once per new contents, not per paint
+            self._rows = self._measure(self._lines)[1]
+        rows = self._rows
         cr = QtCore.QRectF(self.contentsRect())
         y = cr.y() + max((cr.height() - sum(a + d + 1 for a, d in rows)) / 2, 0.0)
         p.setClipRect(cr)
@@ -404,7 +410,15 @@ class ProbabilityBars(QtWidgets.QWidget):
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
-        p.drawPixmap(0, 0, self._static_layer())
+        static, dpr = self._static_layer(), self.devicePixelRatioF()
+        # in bands of at most BAND rows: the raster engine splits a blit of more scanlines than
+        # that over its thread pool when the clip is not a rectangle (a few rows repainted), and
+        # waiting for the pool cost far more than the blit itself
+        r = ev.rect()
+        for y0 in range(r.top(), r.bottom() + 1, BAND):
+            band = QtCore.QRectF(r.left(), y0, r.width(), min(BAND, r.bottom() + 1 - y0))
+            p.drawPixmap(band, static, QtCore.QRectF(band.x() * dpr, band.y() * dpr, band.width() * dpr,
+                                                     band.height() * dpr))
         if self.probs is None:
             p.end()
             return
