@@ -13,7 +13,7 @@ import pytest
 
 from explorer.analysis.units import best_units, code_states_and_signals, correlations
 from explorer.data import tasks
-from explorer.data.corpora import load_corpus, stdlib_root
+from explorer.data.corpora import load_corpus, load_prose, stdlib_root
 from explorer.data.vocab import Vocab
 from explorer.engine import load_model
 from explorer.paths import model_path, models_dir
@@ -151,11 +151,13 @@ def test_ahead_of_its_ngram_outside_its_sources(name, held_out, margin, tmp_path
     path.write_text(text, encoding="utf-8")
     r = score_text_file(path, name)
     print(name, held_out, len(files), r["bits_per_char"], r["baseline_bits_per_char"])
-    trained_on = load_model(model_path(f"{name}.npz")).meta.get("python")
-    here = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if trained_on != here and name == "prose_lstm":
-        # the prose corpus is the running Python's own docs and modules, so this 5-gram is fitted on
-        # another text than the model's (Python 3.10/3.12/3.13: 2.942/2.932/2.933 against 3.11's
-        # 2.960); "ahead of its own 5-gram" is checked on the Python that trained it, here only a bound
-        margin = 0.03
+    meta = load_model(model_path(f"{name}.npz")).meta
+    if name == "prose_lstm":
+        # the prose corpus is this Python's docs plus the docstrings of the packages installed here,
+        # so on another Python or another set of packages the refitted 5-gram is fitted on another
+        # text than the model's (a fresh venv of the README: 2,994,596 characters against the
+        # 2,985,196 it was trained on; 5-gram 2.931 against 2.960). "Ahead of its own 5-gram" is
+        # checked where the training text is rebuilt exactly; elsewhere only a bound
+        own = load_prose("train", max_chars=meta.get("train_chars_cap")).n_chars == meta.get("train_chars")
+        margin = 0.0 if own else 0.03
     assert r["bits_per_char"] < r["baseline_bits_per_char"] + margin
