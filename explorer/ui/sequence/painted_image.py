@@ -61,29 +61,15 @@ class FontKeyCache(TextCache):
     def __init__(self, limit: int = 2048) -> None:
         super().__init__(limit)
         self._font_ids: dict[int, tuple[QtGui.QFont, int]] = {}     # id -> (the font, kept; its number)
-        self._numbers: dict[str, int] = {}                            # font.key() -> a small number
-        self._hits: dict[tuple[str, int], tuple[QtGui.QStaticText, float, float]] = {}
-        self._max = limit
 
     def forget_fonts(self) -> None:
         self._font_ids.clear()
 
-    def get(self, text: str, font: QtGui.QFont) -> tuple[QtGui.QStaticText, float, float]:
+    def font_number(self, font: QtGui.QFont) -> int:
         known = self._font_ids.get(id(font))
         if known is None or known[0] is not font:
-            known = self._font_ids[id(font)] = (font, self._numbers.setdefault(font.key(), len(self._numbers)))
-        key = (text, known[1])
-        hit = self._hits.get(key)
-        if hit is None:
-            st = QtGui.QStaticText(text)
-            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            st.prepare(QtGui.QTransform(), font)
-            size = st.size()
-            hit = (st, size.width(), size.height())
-            if len(self._hits) >= self._max:
-                self._hits.clear()
-            self._hits[key] = hit
-        return hit
+            known = self._font_ids[id(font)] = (font, super().font_number(font))
+        return known[1]
 
 
 class LivePlot(PaintedPlot):

@@ -65,8 +65,12 @@ class TextCache:
         self._fonts: dict[str, int] = {}          # font.key() -> a small number (keys are long strings)
         self._limit = limit
 
+    def font_number(self, font: QtGui.QFont) -> int:
+        """A small number per distinct font (its key)."""
+        return self._fonts.setdefault(font.key(), len(self._fonts))
+
     def get(self, text: str, font: QtGui.QFont) -> tuple[QtGui.QStaticText, float, float]:
-        key = (text, self._fonts.setdefault(font.key(), len(self._fonts)))
+        key = (text, self.font_number(font))
         hit = self._items.get(key)
         if hit is None:
             st = QtGui.QStaticText(text)
