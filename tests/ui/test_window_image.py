@@ -286,6 +286,7 @@ def test_memory_bars_title_and_labels(qtbot):
     assert panel.x_range() == (0.4 - 72, 0.6)
     panel.show_memory(0, None, "", "", False)
     assert panel.message() and panel.tick_labels() == [] and not len(panel.heights)
+    assert "'x'" not in panel.title() and panel.title() == MemoryPanel().title()   # an emptied text names no character
 
 
 def test_attention_pattern_colours_only_the_new_query_row(qtbot):

@@ -73,6 +73,7 @@ class MemoryPanel(LivePlot):
         self._rects = None
         if weights is None or not len(weights):
             self.heights, self.chars = np.zeros(0), ""
+            self._heading = TITLE                # not the last text's character: nothing is shown now
             self.set_message(EMPTY)
             self.axis.set([])
             self.update()
