@@ -17,6 +17,8 @@ import numpy as np
 import shiboken6
 from PySide6 import QtCore, QtGui
 
+from explorer.ui.widgets.painted_plot import laid_out
+
 # the labels of characters: printable ASCII and the signs for a space, a newline, a tab
 CHARACTERS = [chr(c) for c in range(33, 127)] + ["\u2423", "\u23ce", "\u21e5", "?", "%", "."]
 PAD = 2                     # px around each label in the atlas: overhanging ink, no bleeding between neighbours
@@ -49,11 +51,7 @@ class GlyphAtlas:
         """The label's box in logical px: its advance and line height, as drawStaticText lays it out."""
         hit = self._sizes.get(text)
         if hit is None:
-            st = QtGui.QStaticText(text)
-            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            st.prepare(QtGui.QTransform(), self.font)
-            hit = (st.size().width(), st.size().height())
-            self._sizes[text] = hit
+            hit = self._sizes[text] = laid_out(text, self.font)[1:]
         return hit
 
     def _reset(self, dpr: float) -> None:

@@ -28,6 +28,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.widgets.colors import LEVELS, diverging
+from explorer.ui.widgets.painted_plot import argb_table
 from explorer.ui.widgets.style import MUTED
 
 GAP = (226, 227, 232, 255)        # between tiles
@@ -45,12 +46,6 @@ def tile_layout(n: int, cols: int, h: int, w: int, gap: int = 1) -> tuple[int, i
     """n tiles of (h, w) in ``cols`` columns -> mosaic (height, width) with gaps."""
     rows = -(-n // cols)
     return rows * (h + gap) - gap, cols * (w + gap) - gap
-
-
-def _argb(rgb: np.ndarray) -> np.ndarray:
-    """(k, 3) 0..255 -> (k,) uint32 0xffRRGGBB (QImage.Format_RGB32)."""
-    c = np.asarray(rgb, np.uint32)
-    return np.asarray(0xFF000000 | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2], np.uint32)
 
 
 def _premultiplied(rgba: tuple[int, int, int, int]) -> np.uint32:
@@ -78,12 +73,12 @@ class MosaicView(QtWidgets.QWidget):
         H, W = tile_layout(n, self.cols, h, w, gap)
         self._size = (W, H)
         lut = (cmap or diverging()).getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint32)
-        self._lut = _argb(lut)                                  # (256,) 0xffRRGGBB
+        self._lut = argb_table(lut)                                  # (256,) 0xffRRGGBB
         self.values = np.zeros((n, h, w), np.float32)          # last maps shown (scaled)
         # one 32-bit pixel per cell, whole tile rows of (h + gap) x (w + gap): every tile is one
         # strided view of the buffer, so a frame colours all maps in one numpy assignment
         rows = -(-n // self.cols)
-        self._buf = np.full((rows * (h + gap), self.cols * (w + gap)), _argb(np.array([GAP[:3]]))[0], np.uint32)
+        self._buf = np.full((rows * (h + gap), self.cols * (w + gap)), argb_table(np.array([GAP[:3]]))[0], np.uint32)
         self._tiles = self._buf.reshape(rows, h + gap, self.cols, w + gap)[:, :h, :, :w]
         # the images wrap the buffers (painted straight from them: a new frame only rewrites pixels)
         self._image = QtGui.QImage(self._buf.data, W, H, self._buf.strides[0], QtGui.QImage.Format.Format_RGB32)

@@ -57,6 +57,15 @@ def nice_ticks(lo: float, hi: float, room_px: float, min_px: float = 45.0) -> li
     return out
 
 
+def laid_out(text: str, font: QtGui.QFont) -> tuple[QtGui.QStaticText, float, float]:
+    """``text`` as plain QStaticText laid out once in ``font``, with its width and height."""
+    st = QtGui.QStaticText(text)
+    st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+    st.prepare(QtGui.QTransform(), font)
+    size = st.size()
+    return st, size.width(), size.height()
+
+
 class TextCache:
     """QStaticText per (text, font) and its size: a label drawn on every paint is laid out once."""
 
@@ -73,11 +82,7 @@ class TextCache:
         key = (text, self.font_number(font))
         hit = self._items.get(key)
         if hit is None:
-            st = QtGui.QStaticText(text)
-            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            st.prepare(QtGui.QTransform(), font)
-            size = st.size()
-            hit = (st, size.width(), size.height())
+            hit = laid_out(text, font)
             if len(self._items) >= self._limit:
                 self._items.clear()
             self._items[key] = hit

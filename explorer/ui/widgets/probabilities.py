@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.widgets.painted_plot import TextCache
+from explorer.ui.widgets.painted_plot import TextCache, laid_out
 from explorer.ui.widgets.style import MUTED
 
 TOP = QtGui.QColor(200, 40, 40)
@@ -190,11 +190,7 @@ class FontTexts:
             key = font.key()
             if key != self._key or len(self._items) > 4096:
                 self._key, self._items = key, {}
-            st = QtGui.QStaticText(text)
-            st.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            st.prepare(QtGui.QTransform(), font)
-            size = st.size()
-            hit = self._items[text] = (st, size.width(), size.height())
+            hit = self._items[text] = laid_out(text, font)
         return hit
 
     def clear(self) -> None:
