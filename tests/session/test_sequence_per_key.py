@@ -259,3 +259,76 @@ def test_an_lstm_key_read_alone_equals_the_scan_to_the_bit():
     other = SequenceSession(random_model("LSTM", hidden=13, embed=5, seed=4))   # negative control
     other.set_text(TEXT)
     assert not np.allclose(other.hidden_states(), typed.hidden_states())
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_the_gate_window_is_kept_in_place_and_never_rewrites_a_row_it_handed_out(cell):
+    """Typing at the end writes the window's one new row in place: the frame's arrays are
+    read-only views that ``kept_rows`` knows share the last frame's rows. Whatever happens next
+    (typing, deleting, an edit inside the window, a scroll), every frame keeps its numbers and
+    equals a fresh session's gates."""
+    from explorer.session.sequence import kept_rows
+    model = random_model(cell, hidden=9, embed=4, seed=21)
+    s = SequenceSession(model)
+    text = TEXT[:150]
+    s.set_text(text)
+    frames = []
+
+    def frame(start, stop):
+        got = s.gates(start, stop)
+        frames.append(({k: v for k, v in got.items()}, {k: v.copy() for k, v in got.items()}))
+        fresh = SequenceSession(model)
+        fresh.set_text(s.text)
+        want = fresh.gates(start, stop)
+        for k in s.gate_names:
+            assert not got[k].flags.writeable
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6)
+        return got
+
+    last = frame(100, 150)
+    for ch in "ab(x":                                        # keys at the end: kept by index
+        text += ch
+        s.set_text(text)
+        got = frame(100, len(text))
+        assert all(kept_rows(last[k], got[k]) == len(last[k]) for k in s.gate_names)
+        last = got
+    text = text[:-2]                                         # two deleted: the same rows, fewer
+    s.set_text(text)
+    got = frame(100, len(text))
+    assert all(kept_rows(last[k], got[k]) == len(got[k]) for k in s.gate_names)
+    text += "Z"                                              # retyped: a row it handed out changes
+    s.set_text(text)
+    last, got = got, frame(100, len(text))
+    assert all(kept_rows(last[k], got[k]) == 0 for k in s.gate_names)
+    text = text[:120] + "Q" + text[121:]                     # an edit inside the window
+    s.set_text(text)
+    last, got = got, frame(100, len(text))
+    assert all(kept_rows(last[k], got[k]) == 0 for k in s.gate_names)
+    s._kept_gate_rows(110, 130)                              # the Memory panel reads rows: handed out too
+    text = text[:125] + "W" + text[126:]
+    s.set_text(text)
+    got = frame(100, len(text))
+    last, got = got, frame(125, len(text))                   # scrolled: a new window
+    assert all(kept_rows(last[k], got[k]) == 0 for k in s.gate_names)
+    for arrays, copies in frames:                            # no frame's numbers changed afterwards
+        for k in s.gate_names:
+            assert np.array_equal(arrays[k], copies[k])
+
+
+def test_kept_rows_knows_only_the_sessions_windows():
+    """Any other arrays (writable, or views of a buffer the session did not hand out) are not
+    known to be unchanged: 0, so a panel compares their values."""
+    from explorer.session.sequence import kept_rows
+    s = SequenceSession(random_model("LSTM", hidden=6, embed=3, seed=2))
+    s.set_text(TEXT[:80])
+    a = s.gates(40, 79)["i"]
+    s.set_text(TEXT[:81])
+    b = s.gates(40, 81)["i"]
+    assert kept_rows(a, b) == 39 and kept_rows(b, a) == 39
+    own = np.zeros((50, 6), np.float32)
+    x, y = own[:39], own[:41]
+    assert kept_rows(x, y) == 0                              # writable
+    x.flags.writeable = y.flags.writeable = False
+    assert kept_rows(x, y) == 0                              # read-only, but not a kept window's
+    assert kept_rows(a, b.copy()) == 0 and kept_rows(a[1:], b) == 0    # a copy; another first row
+    assert kept_rows(a, s.gates(40, 81)["f"]) == 0           # another gate's buffer
