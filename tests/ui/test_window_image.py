@@ -472,3 +472,119 @@ def test_update_spans_merges_near_strips_and_keeps_far_ones_apart(qtbot):
     calls.clear()
     plot.update_spans([])
     assert calls == []
+
+
+def test_one_pass_over_every_band_colours_as_band_by_band(qtbot):
+    """RowColours (a key's column coloured once for all bands) gives ``colour``'s pixels band by
+    band: levels' edges, clipping, NaN and infinities; rows in no band white."""
+    from explorer.ui.sequence.painted_image import RowColours, colour
+    bands = ((0, 5, 0.0, 1.0, GATE_MAP), (7, 12, -2.0, 2.0, DIVERGING), (12, 14, -1.0, 1.0, DIVERGING))
+    rng = np.random.default_rng(11)
+    cols = rng.uniform(-3, 3, (40, 14)).astype(np.float32)
+    cols[0, :5] = [0.0, 1.0, 1 / 256, np.nextafter(np.float32(1), np.float32(0)), -1e-8]
+    cols[1, 7:12] = [-2.0, 2.0, np.inf, -np.inf, np.nan]
+    cols[2, 5:7] = [np.nan, 0.3]                             # the gap: white whatever it holds
+    cols[3, :] = np.arange(14) / 7.0 - 1.0
+    got = RowColours(14, bands).pixels(cols)
+    for r0, r1, lo, hi, name in bands:
+        assert np.array_equal(got[:, r0:r1], colour(cols[:, r0:r1], lo, hi, colour_table(name))), (r0, r1)
+    assert (got[:, 5:7] == BACKGROUND).all()
+    assert got[1, 11] == BACKGROUND and len(np.unique(got)) > 100
+
+
+def test_columns_written_in_place_and_recoloured_equal_a_fresh_image(qtbot):
+    """A caller that knows which columns changed writes them into ``held()`` and recolours them:
+    the image is a fresh image's; a column written but not recoloured stays stale (the control)."""
+    rng = np.random.default_rng(12)
+    full = rng.uniform(-1.2, 1.2, (60, 12)).astype(np.float32)      # a row per column
+    img = WindowImage()
+    assert img.shape(12, 60, ONE) and not img.shape(12, 60, ONE)   # emptied once, then kept
+    held = img.held()
+    held[:40] = full[:40]
+    assert img.recolour(0, 40) == (0, 40)
+    for first, n in ((40, 41), (41, 49), (49, 47), (30, 47)):
+        if n > first:
+            held[first:n] = full[first:n] * (-1 if first == 30 else 1)
+        img.recolour(first, n)
+        want = np.ascontiguousarray(held[:n].T)
+        fresh = WindowImage()
+        fresh.set_window(want, 60, ONE)
+        assert np.array_equal(img.pixels, fresh.pixels), (first, n)
+        assert np.isnan(held[n:]).all()                            # emptied columns hold nothing
+    held[10] = -held[10]                                           # written, not recoloured
+    fresh = WindowImage()
+    fresh.set_window(np.ascontiguousarray(held[:47].T), 60, ONE)
+    assert not np.array_equal(img.pixels, fresh.pixels)
+    img.recolour(10, 47)
+    assert np.array_equal(img.pixels, fresh.pixels)
+
+
+def _gates_panels(qtbot, n, names=("i", "f", "o", "c"), units=16):
+    from explorer.ui.sequence.gates import GatesPanel
+    out = []
+    for _ in range(n):
+        p = GatesPanel()
+        qtbot.addWidget(p)
+        p.resize(600, 320)
+        p.set_model(names, units, 60, "LSTM" if "c" in names else "GRU")
+        p.show()
+        qtbot.waitExposed(p)
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_gates_fed_by_the_session_key_by_key_paint_what_fresh_gates_paint(qtbot, monkeypatch, cell):
+    """The session's windows are read-only and kept in place: the panel knows by index which
+    columns it already shows (a key: the new one only) and after typing, deleting, editing and
+    scrolling paints what a fresh panel shown the same frame paints. Control: a panel told that
+    every column is unchanged after an edit shows the old numbers."""
+    import explorer.ui.sequence.gates as gates_module
+    from explorer.session.sequence import SequenceSession, random_model
+    s = SequenceSession(random_model(cell, hidden=16, embed=4, seed=5))
+    fed, fresh = _gates_panels(qtbot, 2, s.gate_names)
+    text = "def f(a, b):\n    return [a * 2, 'b' + b]  # x\n" * 2
+    edits = [lambda t: t + "a", lambda t: t + "b(", lambda t: t[:-1], lambda t: t + "Z",
+             lambda t: t[:40] + "Q" + t[41:], lambda t: t + "xyz", lambda t: t + "k" * 30]
+    for k, edit in enumerate([lambda t: t] + edits):
+        text = edit(text)
+        s.set_text(text)
+        start = max(0, len(text) - 50) // 10 * 10             # the window scrolls in hops
+        g = s.gates(start, len(text))
+        fed.show_gates(g, start, len(text) - 1, 3, (float(start), start + 60.0))
+        if k == 1:
+            assert fed.time_plot.image.recoloured == (len(text) - 1 - start, len(text) - start)
+        fresh.set_model(s.gate_names, 16, 60, cell)
+        fresh.show_gates({n: v.copy() for n, v in g.items()}, start, len(text) - 1, 3, (float(start), start + 60.0))
+        assert np.array_equal(fed.time_plot.image.pixels, fresh.time_plot.image.pixels), k
+        assert np.array_equal(fed.hist_plot.heights, fresh.hist_plot.heights), k
+        assert np.array_equal(_grab(fed), _grab(fresh)), k
+    monkeypatch.setattr(gates_module, "kept_rows", lambda old, new: min(len(old), len(new)))
+    text = text[:len(text) - 20] + "#" + text[len(text) - 19:]   # an edit the lie hides
+    s.set_text(text)
+    g = s.gates(start, len(text))
+    fed.show_gates(g, start, len(text) - 1, 3, (float(start), start + 60.0))
+    fresh.set_model(s.gate_names, 16, 60, cell)                    # (shows it all: nothing to lie about)
+    fresh.show_gates({n: v.copy() for n, v in g.items()}, start, len(text) - 1, 3, (float(start), start + 60.0))
+    assert not np.array_equal(fed.time_plot.image.pixels, fresh.time_plot.image.pixels)
+
+
+def test_gate_bars_remade_bin_by_bin_equal_bars_made_at_once(qtbot):
+    """After a key only the bins whose height changed get new rectangles: the bars drawn are the
+    ones a histogram made from scratch draws (and the picture the same)."""
+    fed, fresh = _gates_panels(qtbot, 2)
+    g = _gates(3, 50)
+    for n in range(20, 31):
+        fed.show_gates({k: v[:n] for k, v in g.items()}, 0, n - 1, 4, (0.0, 60.0))
+        fed.hist_plot.bar_rects()                                # drawn after each key
+    fed.show_gates({k: v[:30] for k, v in g.items()}, 0, 12, 4, (0.0, 60.0))   # the cursor moved back
+    fresh.show_gates({k: v[:30] for k, v in g.items()}, 0, 12, 4, (0.0, 60.0))
+    rects = [(r.left(), r.top(), r.width(), r.height()) for r in fed.hist_plot.bar_rects()]
+    assert rects == [(r.left(), r.top(), r.width(), r.height()) for r in fresh.hist_plot.bar_rects()]
+    assert np.array_equal(_grab(fed.hist_plot), _grab(fresh.hist_plot))
+    fed.hist_plot._changed = np.zeros(0, np.intp)                # control: changes forgotten, bars stale
+    fed.show_gates({k: v[:30] for k, v in g.items()}, 0, 20, 4, (0.0, 60.0))
+    fresh.show_gates({k: v[:30] for k, v in g.items()}, 0, 20, 4, (0.0, 60.0))
+    fed.hist_plot._changed = np.zeros(0, np.intp)
+    assert [(r.top(), r.height()) for r in fed.hist_plot.bar_rects()] != \
+        [(r.top(), r.height()) for r in fresh.hist_plot.bar_rects()]

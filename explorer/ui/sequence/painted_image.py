@@ -266,10 +266,50 @@ class RowLabels(QtWidgets.QWidget):
 Band = tuple[int, int, float, float, str]          # rows [r0, r1) coloured by map name over lo..hi
 
 
+class RowColours:
+    """The colouring of every row of a band layout at once: per row, the band's ``lo`` and its
+    scale (float32, so ``(v - lo) * scale`` rounds exactly as ``colour`` does per band) and the
+    offset of its map's table in one stacked table; rows in no band read an all-white table.
+    A key's new column is then coloured in ONE pass, whatever the number of bands."""
+
+    def __init__(self, rows: int, bands: Sequence[Band]) -> None:
+        names = sorted({name for *_, name in bands})
+        n = 256
+        self.table = np.concatenate([np.full(n, BACKGROUND, np.uint32)] + [colour_table(m) for m in names])
+        self.lo = np.zeros(rows, np.float32)
+        self.scale = np.zeros(rows, np.float32)      # 0 in the gaps: always index 0 of the white table
+        self.offset = np.zeros(rows, np.intp)
+        self.in_band = np.zeros(rows, bool)
+        for r0, r1, lo, hi, name in bands:
+            self.lo[r0:r1] = np.float32(lo)
+            self.scale[r0:r1] = np.float32(n / ((hi - lo) or 1.0))
+            self.offset[r0:r1] = n * (1 + names.index(name))
+            self.in_band[r0:r1] = True
+
+    def pixels(self, columns: np.ndarray) -> np.ndarray:
+        """columns (m, rows) float32 -> (m, rows) uint32 pixels, as ``colour`` gives band by band;
+        NaN in a band -> white."""
+        work = np.subtract(columns, self.lo, dtype=np.float32)
+        work *= self.scale
+        np.maximum(work, 0, out=work)                    # (np.clip, in two ufunc calls: no wrapper)
+        np.minimum(work, 255, out=work)
+        nan = np.isnan(work)
+        if nan.any():
+            work[nan] = 0
+            index = work.astype(np.uint8) + self.offset
+            index[nan] = 0                               # (white)
+            return np.take(self.table, index)
+        return np.take(self.table, work.astype(np.uint8) + self.offset)
+
+
 class WindowImage:
     """(rows, width) RGB32 pixels for a time window: the first n columns hold values, the
     others are empty (white). Rows are grouped in bands, each with its own colour scale;
-    rows in no band stay white (the gaps between a panel's bands)."""
+    rows in no band stay white (the gaps between a panel's bands).
+
+    Two ways in: ``set_window`` compares the values it is given with the ones it holds;
+    a caller that knows which columns changed (an index comparison) writes them into
+    ``held()`` and calls ``recolour``."""
 
     def __init__(self) -> None:
         self.rows, self.width, self.n = 0, 0, 0
@@ -277,9 +317,46 @@ class WindowImage:
         # what the coloured columns show, a column per row of memory: comparing and storing the
         # columns of a (n, rows) array (the heat map's states, the gates' stack) is contiguous
         self._cols = np.zeros((0, 0), np.float32)
+        self._colours = RowColours(0, ())
         self.pixels = np.zeros((0, 0), np.uint32)
         self.qimage = QtGui.QImage()
-        self.recoloured = (0, 0)                          # columns [a, b) coloured by the last set_window
+        self.recoloured = (0, 0)                          # columns [a, b) coloured by the last change
+
+    def shape(self, rows: int, width: int, bands: Sequence[Band]) -> bool:
+        """Make the image ``rows`` x ``width`` with these bands; True when that emptied it (a new
+        shape or new bands), False when it already was (nothing changes)."""
+        bands = tuple(bands)
+        if (rows, width) == (self.rows, self.width) and bands == self._bands:
+            return False
+        self.rows, self.width, self._bands, self.n = rows, width, bands, 0
+        self._cols = np.full((width, rows), np.nan, np.float32)
+        self._colours = RowColours(rows, bands)
+        self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
+        # the QImage shares the buffer: colouring a column in place is what the next paint shows
+        self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
+                                   QtGui.QImage.Format.Format_RGB32)
+        return True
+
+    def held(self) -> np.ndarray:
+        """(width, rows) the values the columns show, a column per row (writable: ``recolour``)."""
+        return self._cols
+
+    def recolour(self, first: int, n: int) -> tuple[int, int]:
+        """Columns [first, n) of ``held()`` were written: colour them; the columns from n to the
+        former n become empty. Returns the columns [a, b) whose pixels changed (a == b: none)."""
+        if n > self.width:
+            raise ValueError(f"{n} columns do not fit a window of {self.width}")
+        first = min(first, n)
+        old = self.n
+        if n > first:
+            self.pixels[:, first:n] = self._colours.pixels(self._cols[first:n]).T
+        if old > n:
+            self._cols[n:old] = np.nan
+            self.pixels[:, n:old] = BACKGROUND
+        self.n = n
+        self.recoloured = (first, n)
+        a, b = first, max(n, old)
+        return (a, b) if b > a else (0, 0)
 
     def set_window(self, values: np.ndarray, width: int, bands: Sequence[Band]) -> tuple[int, int]:
         """Show ``values`` (rows, n) as the first n of ``width`` columns, n <= width.
@@ -288,17 +365,9 @@ class WindowImage:
         rows, n = values.shape
         if n > width:
             raise ValueError(f"{n} columns do not fit a window of {width}")
-        bands = tuple(bands)
-        if (rows, width) != (self.rows, self.width) or bands != self._bands:
-            self.rows, self.width, self._bands, self.n = rows, width, bands, 0
-            self._cols = np.full((width, rows), np.nan, np.float32)
-            self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
-            # the QImage shares the buffer: colouring a column in place is what the next paint shows
-            self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
-                                       QtGui.QImage.Format.Format_RGB32)
+        self.shape(rows, width, bands)
         columns = values.T                                # (n, rows)
-        old = self.n
-        m = min(n, old)
+        m = min(n, self.n)
         first = m                                         # the first column that differs
         if m and not np.array_equal(columns[:m], self._cols[:m]):    # (NaN differs, as below)
             differs = np.flatnonzero((columns[:m] != self._cols[:m]).any(axis=1))
@@ -306,16 +375,7 @@ class WindowImage:
                 first = int(differs[0])
         if n > first:
             self._cols[first:n] = columns[first:n]
-            part = self._cols[first:n].T
-            for r0, r1, lo, hi, name in bands:
-                self.pixels[r0:r1, first:n] = colour(part[r0:r1], lo, hi, colour_table(name))
-        if old > n:
-            self._cols[n:old] = np.nan
-            self.pixels[:, n:old] = BACKGROUND
-        self.n = n
-        self.recoloured = (first, n)
-        a, b = first, max(n, old)
-        return (a, b) if b > a else (0, 0)
+        return self.recolour(first, n)
 
     def holds(self, values: np.ndarray) -> bool:
         """Whether the coloured columns show exactly ``values`` (rows, n) (NaN never does)."""
