@@ -569,22 +569,51 @@ def test_gates_fed_by_the_session_key_by_key_paint_what_fresh_gates_paint(qtbot,
     assert not np.array_equal(fed.time_plot.image.pixels, fresh.time_plot.image.pixels)
 
 
-def test_gate_bars_remade_bin_by_bin_equal_bars_made_at_once(qtbot):
-    """After a key only the bins whose height changed get new rectangles: the bars drawn are the
-    ones a histogram made from scratch draws (and the picture the same)."""
+def test_gate_bars_follow_the_cursor_column_as_a_fresh_histogram_draws_them(qtbot):
+    """Fed key by key, then the cursor moved back: the bars are where the bin counts say (x from
+    the bin edges, from the band's foot up to its height) and paint what a fresh histogram paints;
+    bars kept from the previous column would not (the control)."""
+    from explorer.ui.sequence.gates import BINS
     fed, fresh = _gates_panels(qtbot, 2)
     g = _gates(3, 50)
     for n in range(20, 31):
         fed.show_gates({k: v[:n] for k, v in g.items()}, 0, n - 1, 4, (0.0, 60.0))
         fed.hist_plot.bar_rects()                                # drawn after each key
+    stale = fed.hist_plot.bar_rects()
     fed.show_gates({k: v[:30] for k, v in g.items()}, 0, 12, 4, (0.0, 60.0))   # the cursor moved back
     fresh.show_gates({k: v[:30] for k, v in g.items()}, 0, 12, 4, (0.0, 60.0))
-    rects = [(r.left(), r.top(), r.width(), r.height()) for r in fed.hist_plot.bar_rects()]
-    assert rects == [(r.left(), r.top(), r.width(), r.height()) for r in fresh.hist_plot.bar_rects()]
+    hist = fed.hist_plot
+    want = []
+    for k in range(4):
+        foot = fed._band(k) + 16
+        for b in range(BINS):
+            if hist.heights[k, b] > 0:
+                x0, x1 = float(hist.px_x(b / BINS)), float(hist.px_x(b / BINS + 0.9 / BINS))
+                top, bottom = float(hist.px_y(foot - hist.heights[k, b])), float(hist.px_y(foot))
+                want += [x0, top, x1 - x0, bottom - top]
+    got = [v for r in hist.bar_rects() for v in (r.left(), r.top(), r.width(), r.height())]
+    assert got == pytest.approx(want)
+    old = [v for r in stale for v in (r.left(), r.top(), r.width(), r.height())]
+    assert len(old) != len(want) or old != pytest.approx(want)
     assert np.array_equal(_grab(fed.hist_plot), _grab(fresh.hist_plot))
-    fed.hist_plot._changed = np.zeros(0, np.intp)                # control: changes forgotten, bars stale
-    fed.show_gates({k: v[:30] for k, v in g.items()}, 0, 20, 4, (0.0, 60.0))
-    fresh.show_gates({k: v[:30] for k, v in g.items()}, 0, 20, 4, (0.0, 60.0))
-    fed.hist_plot._changed = np.zeros(0, np.intp)
-    assert [(r.top(), r.height()) for r in fed.hist_plot.bar_rects()] != \
-        [(r.top(), r.height()) for r in fresh.hist_plot.bar_rects()]
+
+
+@pytest.mark.parametrize("inverted", [True, False])
+def test_plain_float_mapping_is_px_x_and_px_y_exactly(qtbot, inverted):
+    """x_px / y_px (a paint's few numbers without numpy arrays) give px_x / px_y bit for bit;
+    after the y axis flips, the other way round is wrong (the control)."""
+    from explorer.ui.sequence.painted_image import LivePlot
+    plot = LivePlot("t", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(437, 211)
+    plot.set_x_range(1875, 2075)
+    plot.set_y_range(0, 192, inverted=inverted)
+    xs, ys = [1875, 1875.5, 2049.5, 2075, 3.25, 2100], [0.0, 0.5, 96.5, 191.5, 192.0, -3.0]
+    assert [plot.x_px(x) for x in xs] == plot.px_x(np.array(xs, float)).tolist()
+    assert [plot.y_px(y) for y in ys] == plot.px_y(np.array(ys)).tolist()
+    plot.set_y_range(0, 192, inverted=not inverted)
+    assert [plot.y_px(y) for y in ys] == plot.px_y(np.array(ys)).tolist()
+    plot.set_y_range(0, 192, inverted=inverted)
+    flipped = plot.px_y(np.array(ys)).tolist()
+    plot.y_inverted = not inverted                              # a mapping that forgot the flip
+    assert [plot.y_px(y) for y in ys] != flipped

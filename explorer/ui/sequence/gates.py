@@ -58,11 +58,11 @@ class GateTimePlot(LivePlot):
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.n == 0:
             return
-        x0, x1 = self.px_x(np.array([self.start, self.start + self.image.width])).tolist()
-        y0, y1 = self.px_y(np.array([0.0, self.image.rows])).tolist()
+        x0, x1 = self.x_px(self.start), self.x_px(self.start + self.image.width)
+        y0, y1 = self.y_px(0.0), self.y_px(float(self.image.rows))
         self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         if self.cursor_x is not None:
-            r, x = self.data_rect(), float(self.px_x(self.cursor_x))
+            r, x = self.data_rect(), self.x_px(self.cursor_x)
             p.setPen(self._pen)
             p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
 
@@ -92,16 +92,14 @@ class GateHistPlot(LivePlot):
         self.names: tuple[str, ...] = ()
         self.counts = np.zeros((0, BINS), np.intp)  # units per bin, per band (what the bars show)
         self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None      # (geometry, the bars drawn)
-        self._frame: tuple | None = None            # (geometry, bar lefts, rights, feet in pixels, feet)
-        self._bars: tuple[tuple, list[QtCore.QRectF]] | None = None       # (geometry, a bar per bin, empty too)
-        self._changed: np.ndarray | None = None     # bins whose height changed since the bars were made
+        self._frame: tuple | None = None            # (geometry, bar lefts, widths, feet in pixels, feet)
         self._brush = QtGui.QColor(MUTED)
         self._pen = QtGui.QPen(QtGui.QColor(SELECT), 3)
         self._pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
 
     def bar_rects(self) -> list[QtCore.QRectF]:
-        """The bars in pixels (the non-empty bins'): after a key only the bins whose height
-        changed are made again (all of them when the geometry changes)."""
+        """The bars in pixels (the non-empty bins'), made again only when the heights or the
+        geometry change. (A key changes nearly every bin: the cursor's column is new.)"""
         r = self.data_rect()
         geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.n_bands, self.n_units)
         if self._rects is not None and self._rects[0] == geometry:
@@ -109,34 +107,23 @@ class GateHistPlot(LivePlot):
         if self._frame is None or self._frame[0] != geometry:       # what depends on the size only
             edges = np.linspace(0, 1, BINS + 1)[:-1]
             feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
-            self._frame = (geometry, np.tile(self.px_x(edges), self.n_bands),
-                           np.tile(self.px_x(edges + 0.9 / BINS), self.n_bands),
-                           np.repeat(self.px_y(feet), BINS), np.repeat(feet, BINS))
-        _, x0, x1, foot_px, feet = self._frame
+            x0 = np.tile(self.px_x(edges), self.n_bands)
+            x1 = np.tile(self.px_x(edges + 0.9 / BINS), self.n_bands)
+            # as Python lists: a key's bars are one comprehension, no array indexing per bar
+            self._frame = (geometry, x0.tolist(), (x1 - x0).tolist(), np.repeat(self.px_y(feet), BINS).tolist(),
+                           np.repeat(feet, BINS))
+        _, xs, widths, foot_px, feet = self._frame
         flat = self.heights.ravel()
-        if self._bars is None or self._bars[0] != geometry or self._changed is None:
-            which = np.arange(len(flat))                              # every bar
-            bars: list[QtCore.QRectF] = [QtCore.QRectF()] * len(flat)
-        else:
-            which, bars = self._changed, self._bars[1]
-        tops = self.px_y(feet[which] - flat[which]).tolist()
-        for i, a, b, t, f in zip(which.tolist(), x0[which].tolist(), x1[which].tolist(), tops,
-                                 foot_px[which].tolist(), strict=True):
-            bars[i] = QtCore.QRectF(a, t, b - a, f - t)
-        self._bars, self._changed = (geometry, bars), np.zeros(0, np.intp)
-        self._rects = (geometry, [bars[i] for i in np.flatnonzero(flat > 0).tolist()])
-        return self._rects[1]
+        tops = self.px_y(feet - flat).tolist()
+        rects = [QtCore.QRectF(x, t, w, f - t) for x, w, t, f, shown in
+                 zip(xs, widths, tops, foot_px, (flat > 0).tolist(), strict=True) if shown]
+        self._rects = (geometry, rects)
+        return rects
 
     def set_heights(self, heights: np.ndarray) -> bool:
-        """True when they changed (the changed bars are made again at the next paint)."""
-        if heights.shape != self.heights.shape:
-            self._changed = None                                      # (all of them)
-        else:
-            changed = np.flatnonzero(heights.ravel() != self.heights.ravel())
-            if not len(changed):
-                return False
-            if self._changed is not None:
-                self._changed = np.union1d(self._changed, changed) if len(self._changed) else changed
+        """True when they changed (the bars are then made again at the next paint)."""
+        if heights.shape == self.heights.shape and np.array_equal(heights, self.heights):
+            return False
         self.heights, self._rects = heights, None
         self.update()
         return True

@@ -126,16 +126,16 @@ class HiddenHeatmapPanel(LivePlot):
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):
             return
-        x0, x1 = self.px_x(np.array([self.start, self.start + self.image.width])).tolist()
-        y0, y1 = self.px_y(np.array([0.0, self.n_units])).tolist()
+        x0, x1 = self.x_px(self.start), self.x_px(self.start + self.image.width)
+        y0, y1 = self.y_px(0.0), self.y_px(float(self.n_units))
         self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         r = self.data_rect()
         if self.cursor_x is not None:
-            x = float(self.px_x(self.cursor_x))
+            x = self.x_px(self.cursor_x)
             p.setPen(self._cursor_pen)
             p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
         if self.unit_y is not None:
-            y = float(self.px_y(self.unit_y))
+            y = self.y_px(self.unit_y)
             p.setPen(self._unit_pen)
             p.drawLine(QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y))
 

@@ -76,24 +76,42 @@ class LivePlot(PaintedPlot):
     """A PaintedPlot redrawn on every key: its text layouts are looked up through FontKeyCache."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        self.y_inverted = False
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._font_keys = FontKeyCache()
         self.texts = self._font_keys
+
+    def set_y_range(self, lo: float, hi: float, inverted: bool = False) -> bool:
+        self.y_inverted = inverted
+        return super().set_y_range(lo, hi, inverted)
+
+    def x_px(self, x: float) -> float:
+        """``px_x`` of one number in plain floats (the same arithmetic, without a numpy array:
+        a paint maps a handful of numbers, and each small array costs microseconds)."""
+        r, (lo, hi) = self.data_rect(), self.x_range()
+        return r.left() + (x - lo) * (r.width() / ((hi - lo) or 1.0))
+
+    def y_px(self, y: float) -> float:
+        """``px_y`` of one number in plain floats."""
+        r, (lo, hi) = self.data_rect(), self.y_range()
+        f = (y - lo) / ((hi - lo) or 1.0)
+        return r.top() + f * r.height() if self.y_inverted else r.bottom() - f * r.height()
 
     def update_span(self, x0: float, x1: float, pad: float = 3.0) -> None:
         """Repaint only the plot area's columns between data x0 and x1 (full height, ``pad`` px
         either side): a key that adds a column and moves the cursor repaints those strips."""
         r = self.data_rect()
-        a, b = sorted(self.px_x(np.array([x0, x1], float)).tolist())
+        a, b = sorted((self.x_px(x0), self.x_px(x1)))
         self.update(QtCore.QRectF(a - pad, r.top() - 1, b - a + 2 * pad, r.height() + 2).toAlignedRect())
 
     def update_spans(self, spans: list[tuple[float, float]], gap: float = 4.0) -> None:
         """``update_span`` for each (x0, x1), spans less than ``gap`` apart (data x) merged into
         one: a key's new column and the cursor's old and new places are one strip, one call."""
         merged: list[list[float]] = []
-        for a, b in sorted((min(a, b), max(a, b)) for a, b in spans):
+        for a, b in sorted((a, b) if a <= b else (b, a) for a, b in spans):
             if merged and a - merged[-1][1] < gap:
-                merged[-1][1] = max(merged[-1][1], b)
+                if b > merged[-1][1]:
+                    merged[-1][1] = b
             else:
                 merged.append([a, b])
         for a, b in merged:
