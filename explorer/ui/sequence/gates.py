@@ -37,6 +37,13 @@ HELP = ("Gates over time (left: one band per gate, units × characters, the heat
         "signed, −2…2 (blue < 0 < red).")
 
 
+def same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """a and b hold the same numbers, bit for bit (their shape and dtype too): np.array_equal's
+    answer for the few small arrays a key compares, without its Python wrapper. -0.0 and 0.0 (or
+    two dtypes) differ here: at worst an unchanged item is repainted, never a changed one kept."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
 def band_top(k: int, n_units: int) -> int:
     """First image row of band k (rows = units; bands separated by a gap of blank rows)."""
     return k * (n_units + max(1, int(round(GAP * n_units))))
@@ -122,7 +129,7 @@ class GateHistPlot(LivePlot):
 
     def set_heights(self, heights: np.ndarray) -> bool:
         """True when they changed (the bars are then made again at the next paint)."""
-        if heights.shape == self.heights.shape and np.array_equal(heights, self.heights):
+        if same_bytes(heights, self.heights):
             return False
         self.heights, self._rects = heights, None
         self.update()
@@ -139,7 +146,7 @@ class GateHistPlot(LivePlot):
         return None
 
     def set_marks(self, sx: np.ndarray, sy: np.ndarray) -> bool:
-        if np.array_equal(sx, self.marks[0]) and np.array_equal(sy, self.marks[1]):
+        if same_bytes(sx, self.marks[0]) and same_bytes(sy, self.marks[1]):
             return False
         self.marks = (sx, sy)
         self.update()
@@ -333,14 +340,15 @@ class GatesPanel(QtWidgets.QWidget):
         np.minimum(bins, BINS - 1, out=bins)
         bins += offset
         counts = np.bincount(bins, minlength=nb * BINS).reshape(nb, BINS)
-        if not np.array_equal(counts, hist.counts):
+        if not same_bytes(counts, hist.counts):
             hist.counts = counts
             hist.set_heights(counts / np.maximum(counts.max(axis=1), 1)[:, None] * H * 0.95)
         if unit is None:
             hist.set_marks(np.zeros(0), np.zeros(0))
         else:
-            sx = np.repeat(v[unit::H].astype(float), 2)
-            hist.set_marks(sx, marks_y)
+            sx = [x for x in v[unit::H].tolist() for _ in (0, 1)]      # (x, x) per band
+            if sx != hist.marks[0].tolist() or marks_y is not hist.marks[1]:
+                hist.set_marks(np.array(sx), marks_y)
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
