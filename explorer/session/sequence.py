@@ -113,6 +113,10 @@ class SequenceSession:
     def _use_common(self, model: Model, name: str) -> None:
         """What every family shares: the model, its vocabulary and labels, the per-model caches."""
         self.model, self.name = model, name
+        # the heat map's window (hidden_rows): (start, row order, buffer, rows kept), rows handed out
+        self._state_rows: tuple[int, np.ndarray, np.ndarray, int] | None = None
+        self._state_rows_handed = 0
+        self._state_rows_valid = 0       # ... its rows before this position are still right
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
@@ -206,6 +210,7 @@ class SequenceSession:
         self._gates_valid = min(self._gates_valid, p)
         self._factors_valid = min(self._factors_valid, p)
         self._read_gates_stop = min(self._read_gates_stop, p)
+        self._state_rows_valid = min(self._state_rows_valid, p)
         self._probs_stop = min(self._probs_stop, p)
         self.last_recomputed_from = self.n_done
         self._forget_from(self.n_done)
@@ -261,6 +266,42 @@ class SequenceSession:
         self.finish()
         start, stop, _ = slice(start, stop).indices(len(self.ids))
         return self._rows(start, max(stop, start), part=1)
+
+    def hidden_rows(self, start: int, stop: int, rows: npt.NDArray[np.intp]) -> F32:
+        """``hidden_states(start, stop)[:, rows]``: the heat map's window, its columns in row
+        order. Kept in place like the gate window (``gates``): a READ-ONLY view, a key typed at
+        the end writes its one new row, and a row once handed out is never rewritten (an edit
+        before it, a scroll or another row order makes a new window), so ``kept_rows`` can tell
+        the heat map by index which columns it already shows."""
+        self.finish()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        n = max(stop - start, 0)
+        kept = self._state_rows
+        if not n:
+            return self.hidden_states(start, start)[:, rows]
+        k, buf = 0, None
+        if kept is not None and kept[0] == start and kept[1].tobytes() == np.asarray(rows, np.intp).tobytes():
+            k = max(min(kept[3], self._state_rows_valid - start, n), 0)
+            buf, rows = kept[2], kept[1]
+            if n > len(buf) or (n > k and k < self._state_rows_handed):
+                buf = None                                          # grown, or a handed-out row would change
+        part = self.hidden_states(start + k, stop)[:, rows] if n > k else None
+        if buf is None:
+            dtype = part.dtype if part is not None else kept[2].dtype if kept is not None else np.float32
+            fresh = np.empty((n + GATE_ROOM, len(rows)), dtype)      # (the states' own dtype, as h[:, rows])
+            if k:
+                assert kept is not None
+                fresh[:k] = kept[2][:k]
+            _APPEND_ONLY[id(fresh)] = fresh
+            buf, self._state_rows_handed = fresh, 0
+            rows = np.array(rows, np.intp)                         # a copy: the caller's array may change
+        if part is not None:
+            buf[k:n] = part
+        self._state_rows, self._state_rows_valid = (start, rows, buf, n), len(self.ids)
+        self._state_rows_handed = max(self._state_rows_handed, n)
+        view = buf[:n]
+        view.flags.writeable = False
+        return view
 
     def unit_values(self, start: int, stop: int, unit: int, state: str = "h") -> F32:
         """(n,) one unit of the hidden state "h" (or an LSTM's tanh of the cell state "c") after

@@ -332,3 +332,68 @@ def test_kept_rows_knows_only_the_sessions_windows():
     assert kept_rows(x, y) == 0                              # read-only, but not a kept window's
     assert kept_rows(a, b.copy()) == 0 and kept_rows(a[1:], b) == 0    # a copy; another first row
     assert kept_rows(a, s.gates(40, 81)["f"]) == 0           # another gate's buffer
+
+
+@pytest.mark.parametrize("family", ["LSTM", "RNN", "transformer"])
+def test_the_heat_maps_window_is_kept_in_place_and_equals_the_states_in_row_order(family):
+    """hidden_rows(start, stop, rows) is hidden_states(start, stop)[:, rows] (a fresh session's),
+    read-only; typing at the end keeps the last frame's rows by index (kept_rows), and after
+    deleting, retyping, an edit, a scroll or another row order no frame's numbers have changed."""
+    from explorer.session.sequence import kept_rows
+    if family == "transformer":
+        from explorer.session.sequence_transformer import TransformerSession
+        model = random_transformer(d_model=16, nhead=2, layers=1, context=32, seed=4)
+        make = TransformerSession
+    else:
+        model = random_model(family, hidden=11, embed=4, seed=23)
+        make = SequenceSession
+    s = make(model)
+    rng = np.random.default_rng(1)
+    order = rng.permutation(s.hidden_size)
+    text = TEXT[:120]
+    s.set_text(text)
+    frames = []
+
+    def frame(start, rows=order):
+        got = s.hidden_rows(start, len(s.text), rows)
+        frames.append((got, got.copy()))
+        fresh = make(model)
+        fresh.set_text(s.text)
+        assert not got.flags.writeable
+        np.testing.assert_allclose(got, fresh.hidden_states(start, len(s.text))[:, rows], rtol=1e-5, atol=1e-6)
+        return got
+
+    last = frame(80)
+    for ch in "ab(":                                          # keys at the end
+        text += ch
+        s.set_text(text)
+        got = frame(80)
+        assert kept_rows(last, got) == len(last)
+        last = got
+    for change in (lambda t: t[:-2], lambda t: t + "Z", lambda t: t[:90] + "Q" + t[91:]):
+        text = change(text)
+        s.set_text(text)
+        got = frame(80)
+        assert kept_rows(last, got) == (len(got) if len(got) < len(last) else 0)
+        last = got
+    got = frame(80, order[::-1].copy())                       # another row order: a new window
+    assert kept_rows(last, got) == 0
+    last, got = got, frame(100, order[::-1].copy())           # scrolled
+    assert kept_rows(last, got) == 0
+    for arrays, copies in frames:
+        assert np.array_equal(arrays, copies)
+    assert s.hidden_rows(5, 5, order).shape == (0, s.hidden_size)
+
+
+def test_build_view_gives_the_heat_map_the_sessions_kept_window():
+    """What the lab routes: h_rows is h in row order, read-only, and one key later the
+    rows it had are known by index (the heat map colours only the new column)."""
+    from explorer.session.sequence import kept_rows
+    s = SequenceSession(random_model("LSTM", hidden=9, embed=4, seed=3))
+    s.set_text(TEXT[:150])
+    v = build_view(s, 150)
+    assert np.array_equal(v.h_rows, v.h[:, v.rows]) and not v.h_rows.flags.writeable
+    s.set_text(TEXT[:151])
+    w = build_view(s, 151)
+    assert w.start == v.start and kept_rows(v.h_rows, w.h_rows) == len(v.h_rows)
+    assert np.array_equal(w.h_rows, w.h[:, w.rows])

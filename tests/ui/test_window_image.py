@@ -617,3 +617,44 @@ def test_plain_float_mapping_is_px_x_and_px_y_exactly(qtbot, inverted):
     flipped = plot.px_y(np.array(ys)).tolist()
     plot.y_inverted = not inverted                              # a mapping that forgot the flip
     assert [plot.y_px(y) for y in ys] != flipped
+
+
+def test_heat_map_fed_by_the_session_key_by_key_paints_what_a_fresh_one_paints(qtbot, monkeypatch):
+    """The session's heat-map windows (read-only, kept in place): the panel colours only the new
+    column, known by index, and after typing, deleting, an edit, a scroll and another row order
+    paints what a fresh panel shown the same frame paints. Control: told every column is
+    unchanged after an edit, it shows the old numbers."""
+    import explorer.ui.sequence.heatmap as heatmap_module
+    from explorer.session.sequence import SequenceSession, random_model
+    s = SequenceSession(random_model("GRU", hidden=16, embed=4, seed=6))
+    fed, fresh = _heatmap(qtbot), _heatmap(qtbot)
+    order = np.random.default_rng(2).permutation(16)
+    text = "def f(a, b):\n    return [a * 2, 'b' + b]  # x\n" * 2
+    changes = [lambda t: t, lambda t: t + "a", lambda t: t + "b(", lambda t: t[:-1], lambda t: t + "Z",
+               lambda t: t[:70] + "Q" + t[71:], lambda t: t + "k" * 30]
+    for k, change in enumerate(changes + [lambda t: t]):
+        text = change(text)
+        s.set_text(text)
+        rows = order if k < len(changes) else order[::-1].copy()
+        start = max(0, len(text) - 50) // 10 * 10
+        h = s.hidden_rows(start, len(text), rows)
+        view = (float(start), start + 60.0)
+        if k in (1, 2, 3):                                    # typed on, deleted: known by index, not compared
+            monkeypatch.setattr(fed.image, "set_window", lambda *a: pytest.fail("values compared"))
+            monkeypatch.setattr(fed.image, "holds", lambda *a: pytest.fail("values compared"))
+        fed.show_states(h, start, len(text) - 1, 3, text[start:], view)
+        monkeypatch.undo()
+        if k == 1:
+            assert fed.image.recoloured == (len(text) - 1 - start, len(text) - start)
+        fresh.set_units(16)
+        fresh.show_states(h.copy(), start, len(text) - 1, 3, text[start:], view)
+        assert np.array_equal(fed.image.pixels, fresh.image.pixels), k
+        assert np.array_equal(_grab(fed), _grab(fresh)), k
+    monkeypatch.setattr(heatmap_module, "kept_rows", lambda old, new: min(len(old), len(new)))
+    text = text[:len(text) - 20] + "#" + text[len(text) - 19:]
+    s.set_text(text)
+    h = s.hidden_rows(start, len(text), rows)
+    fed.show_states(h, start, len(text) - 2, 3, text[start:], view)
+    fresh.set_units(16)
+    fresh.show_states(h.copy(), start, len(text) - 2, 3, text[start:], view)
+    assert not np.array_equal(fed.image.pixels, fresh.image.pixels)

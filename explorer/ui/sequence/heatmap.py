@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.session.sequence import kept_rows
 from explorer.ui.sequence.common import ACCENT, DIVERGING, SELECT, char_label, set_tip
-from explorer.ui.sequence.painted_image import LivePlot, WindowImage, colour_rgb
+from explorer.ui.sequence.painted_image import Band, LivePlot, WindowImage, colour_rgb
 from explorer.ui.widgets.painted_plot import nice_ticks
 
 WINDOW = 200
@@ -96,8 +97,9 @@ class HiddenHeatmapPanel(LivePlot):
         key = (start, step, unit, chars, view, self.n_units)
         n = len(h)
         h32 = np.asarray(h, np.float32)
+        known = self._columns_known(h, start, n)
         # the image keeps its own copy of the values it shows (the caller's array may be reused)
-        if key == self._shown and (self._h_empty if n == 0 else self.image.holds(h32.T)):
+        if key == self._shown and (self._h_empty if n == 0 else known == n or self.image.holds(h32.T)):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._h_empty = key, n == 0
         before = (self.start, self.unit_y, self.cursor_x, self.states is not None and len(self.states) > 0)
@@ -111,8 +113,11 @@ class HiddenHeatmapPanel(LivePlot):
         else:
             self.set_message("")
             width = max(n, self.window_chars)     # a fixed width: a key colours its column, not all
-            columns = self.image.set_window(h32.T, width,
-                                            ((0, self.n_units, -self.level, self.level, DIVERGING),))
+            if known:                             # typed on: the new columns only, known by index
+                self.image.held()[known:n] = h32[known:n]
+                columns = self.image.recolour(known, n)
+            else:
+                columns = self.image.set_window(h32.T, width, self._bands(width))
             moved = self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
             self.cursor_x = step + 0.5 if step >= start else None
         self.unit_y = unit + 0.5 if unit is not None and n > 0 else None
@@ -122,6 +127,21 @@ class HiddenHeatmapPanel(LivePlot):
         # typing at the end: the new column and the cursor's old and new places
         spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
         self.update_spans(spans + [(x, x) for x in (before[2], self.cursor_x) if x is not None])
+
+    def _bands(self, width: int) -> tuple[Band, ...]:
+        return ((0, self.n_units, -self.level, self.level, DIVERGING),)
+
+    def _columns_known(self, h: np.ndarray, start: int, n: int) -> int:
+        """How many leading columns the image already shows, known by index: the session's
+        kept window typed on (``kept_rows`` of the last states and these), the same start and
+        image. 0 when not known (the values are then compared)."""
+        last = self.states
+        if not n or last is None or start != self.start or self._shown is None or len(last) != self.image.n:
+            return 0
+        width = max(n, self.window_chars)
+        if self.image.shape(self.n_units, width, self._bands(width)):
+            return 0                              # (emptied: a new width)
+        return kept_rows(last, h)
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):
