@@ -658,3 +658,39 @@ def test_heat_map_fed_by_the_session_key_by_key_paints_what_a_fresh_one_paints(q
     fresh.set_units(16)
     fresh.show_states(h.copy(), start, len(text) - 2, 3, text[start:], view)
     assert not np.array_equal(fed.image.pixels, fresh.image.pixels)
+
+
+def _drawn(draw, dpr):
+    img = QtGui.QImage(int(80 * dpr), int(60 * dpr), QtGui.QImage.Format.Format_RGB32)
+    img.setDevicePixelRatio(dpr)
+    img.fill(QtGui.QColor("white"))
+    p = QtGui.QPainter(img)
+    p.setClipRect(QtCore.QRectF(5.3, 4.7, 60.1, 50.2))       # as a plot area clips its lines
+    draw(p)
+    p.end()
+    return _argb(img)
+
+
+@pytest.mark.parametrize("dpr", [1.0, 2.0, 1.5])
+def test_lines_filled_as_rectangles_cover_the_pens_pixels(qtbot, dpr):
+    """The cursor and unit lines (2-px pen, square caps) and the histogram's marks (3-px pen,
+    flat caps) are filled rectangles now: the same pixels as the pen drew, at any position and
+    device pixel ratio; a rectangle half a pixel off does not match (the control)."""
+    from explorer.ui.sequence.painted_image import LivePlot
+    colour = QtGui.QColor(ACCENT)
+    two, three = QtGui.QPen(colour, 2), QtGui.QPen(colour, 3)
+    three.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+    rng = np.random.default_rng(int(dpr * 10))
+    off = 0
+    for _ in range(60):
+        x, y = rng.uniform(6, 60), rng.uniform(6, 50)
+        for a, b in ((QtCore.QPointF(x, 4.7), QtCore.QPointF(x, 54.9)), (QtCore.QPointF(5.3, y), QtCore.QPointF(65.4, y))):
+            pen = _drawn(lambda p, a=a, b=b: (p.setPen(two), p.drawLine(a, b)), dpr)
+            assert np.array_equal(_drawn(lambda p, a=a, b=b: LivePlot.line_2px(p, a, b, colour), dpr), pen)
+        y0, y1 = y - 10, y + rng.uniform(1, 20)
+        line, filled = QtCore.QLineF(x, y0, x, y1), QtCore.QRectF(x - 1.5, y0, 3.0, y1 - y0)
+        shifted = filled.translated(0.5, 0)
+        pen = _drawn(lambda p, line=line: (p.setPen(three), p.drawLines([line])), dpr)
+        assert np.array_equal(_drawn(lambda p, r=filled: p.fillRect(r, colour), dpr), pen)
+        off += not np.array_equal(_drawn(lambda p, r=shifted: p.fillRect(r, colour), dpr), pen)
+    assert off > 20

@@ -60,7 +60,7 @@ class GateTimePlot(LivePlot):
         self.n_units, self.start, self.n = 1, 0, 0
         self.cursor_x: float | None = None
         self.chars = ""
-        self._pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+        self._cursor_colour = QtGui.QColor(ACCENT)              # a 2-px line
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.n == 0:
@@ -70,8 +70,7 @@ class GateTimePlot(LivePlot):
         self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         if self.cursor_x is not None:
             r, x = self.data_rect(), self.x_px(self.cursor_x)
-            p.setPen(self._pen)
-            p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+            self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._cursor_colour)
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         t, row = int(np.floor(x)), int(np.floor(y))
@@ -101,8 +100,7 @@ class GateHistPlot(LivePlot):
         self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None      # (geometry, the bars drawn)
         self._frame: tuple | None = None            # (geometry, bar lefts, widths, feet in pixels, feet)
         self._brush = QtGui.QColor(MUTED)
-        self._pen = QtGui.QPen(QtGui.QColor(SELECT), 3)
-        self._pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+        self._mark = QtGui.QColor(SELECT)           # the marks: 3 px wide, flat ends
 
     def bar_rects(self) -> list[QtCore.QRectF]:
         """The bars in pixels (the non-empty bins'), made again only when the heights or the
@@ -161,8 +159,10 @@ class GateHistPlot(LivePlot):
         sx, sy = self.marks
         if len(sx):
             xs, ys = self.px_x(sx).tolist(), self.px_y(sy).tolist()
-            p.setPen(self._pen)
-            p.drawLines([QtCore.QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs), 2)])
+            # each vertical mark as the pixels a 3-px flat-capped pen covers, filled (no stroker)
+            for i in range(0, len(xs), 2):
+                y0, y1 = sorted((ys[i], ys[i + 1]))
+                p.fillRect(QtCore.QRectF(xs[i] - 1.5, y0, 3.0, y1 - y0), self._mark)
 
 
 class LegendStrip(LivePlot):

@@ -48,8 +48,7 @@ class HiddenHeatmapPanel(LivePlot):
         self._row_labels: list[str] = []
         self._shown: tuple | None = None         # what show_states was last given (the image holds the states)
         self._h_empty = False                    # the last frame had no states
-        self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
-        self._unit_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
+        self._cursor_colour, self._unit_colour = QtGui.QColor(ACCENT), QtGui.QColor(SELECT)   # 2-px lines
         self.set_legend(colour_rgb(DIVERGING), -1.0, 1.0, "activation h", nice_ticks(-1.0, 1.0, 150, 30))
         self.set_message(EMPTY)
         self.clicked.connect(self._on_clicked)
@@ -152,12 +151,10 @@ class HiddenHeatmapPanel(LivePlot):
         r = self.data_rect()
         if self.cursor_x is not None:
             x = self.x_px(self.cursor_x)
-            p.setPen(self._cursor_pen)
-            p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+            self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._cursor_colour)
         if self.unit_y is not None:
             y = self.y_px(self.unit_y)
-            p.setPen(self._unit_pen)
-            p.drawLine(QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y))
+            self.line_2px(p, QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y), self._unit_colour)
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """(character, row) of the cell at data (x, y), None outside the shown states."""

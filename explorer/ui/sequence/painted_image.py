@@ -97,6 +97,14 @@ class LivePlot(PaintedPlot):
         f = (y - lo) / ((hi - lo) or 1.0)
         return r.top() + f * r.height() if self.y_inverted else r.bottom() - f * r.height()
 
+    @staticmethod
+    def line_2px(p: QtGui.QPainter, a: QtCore.QPointF, b: QtCore.QPointF, colour: QtGui.QColor) -> None:
+        """A horizontal or vertical line as a 2-px QPen (square caps) draws it, the same pixels
+        filled as one rectangle: no pen stroker (~10 µs a line for a wide pen)."""
+        x0, x1 = sorted((a.x(), b.x()))
+        y0, y1 = sorted((a.y(), b.y()))
+        p.fillRect(QtCore.QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2), colour)
+
     def update_span(self, x0: float, x1: float, pad: float = 3.0) -> None:
         """Repaint only the plot area's columns between data x0 and x1 (full height, ``pad`` px
         either side): a key that adds a column and moves the cursor repaints those strips."""
