@@ -694,3 +694,49 @@ def test_lines_filled_as_rectangles_cover_the_pens_pixels(qtbot, dpr):
         assert np.array_equal(_drawn(lambda p, r=filled: p.fillRect(r, colour), dpr), pen)
         off += not np.array_equal(_drawn(lambda p, r=shifted: p.fillRect(r, colour), dpr), pen)
     assert off > 20
+
+
+@pytest.mark.parametrize("panel", ["heatmap", "gates"])
+def test_a_scrolled_window_moves_its_columns_and_colours_only_the_new_ones(qtbot, monkeypatch, panel):
+    """The time axis scrolls in hops: the columns both windows share are moved, not coloured
+    again, and the picture is a fresh panel's; a hop whose shared columns changed (an edit)
+    is coloured anew. Control: columns not moved show the wrong characters."""
+    from explorer.ui.sequence.painted_image import WindowImage as Image
+    rng = np.random.default_rng(13)
+    states = rng.uniform(-1, 1, (120, 16)).astype(np.float32)
+    gates = _gates(14, 120)
+
+    def make():
+        if panel == "heatmap":
+            return _heatmap(qtbot)
+        return _gates_panels(qtbot, 1)[0]
+
+    def show(w, start, n, edit=False):
+        view = (float(start), start + 60.0)
+        if panel == "heatmap":
+            h = states[start:start + n].copy()
+            if edit:
+                h[5] *= -1
+            w.show_states(h, start, start + n - 1, 3, "x" * n, view)
+            return w.image
+        g = {k: v[start:start + n].copy() for k, v in gates.items()}
+        if edit:
+            g["f"][5] = 1 - g["f"][5]
+        w.show_gates(g, start, start + n - 1, 3, view)
+        return w.time_plot.image
+
+    fed = make()
+    show(fed, 0, 50)
+    last_start, last_n = 0, 50
+    for start, n, edit in ((10, 45, False), (20, 40, False), (30, 40, True), (40, 42, False)):
+        image = show(fed, start, n, edit)
+        shared = min(n, last_n - (start - last_start))        # the columns both windows show
+        assert image.recoloured == ((0, n) if edit else (shared, n)), start
+        fresh = make()
+        assert np.array_equal(image.pixels, show(fresh, start, n, edit).pixels), start
+        assert np.array_equal(_grab(fed), _grab(fresh)), start
+        last_start, last_n = start, n
+    monkeypatch.setattr(Image, "shift", lambda self, d: None)    # columns left where they were
+    image = show(fed, 50, 40)
+    fresh = make()
+    assert not np.array_equal(image.pixels, show(fresh, 50, 40).pixels)

@@ -258,14 +258,24 @@ class GatesPanel(QtWidgets.QWidget):
     def _rows_shown(self, gates: dict[str, np.ndarray], n: int, start: int) -> int:
         """How many leading columns of the image already show these gates. By index when the
         session says so (``kept_rows``: the same window typed on), else by comparing values
-        (the first row where any gate differs)."""
+        (the first row where any gate differs). A window scrolled on by d characters whose
+        columns are the image's from d on: those are moved (``WindowImage.shift``), not coloured."""
         image, t = self.time_plot.image, self.time_plot
         m = min(n, image.n)
-        if not m or start != t.start or list(gates) != list(self._given):
+        if not m or list(gates) != list(self._given):
             return 0
+        held, d = image.held(), start - t.start
+        if d:
+            m = min(n, image.n - d)
+            if d < 0 or m <= 0 or not all(
+                    np.array_equal(gates[name][:m].astype(np.float32, copy=False), held[d:d + m, r0:r1])
+                    for r0, r1, name in self._layout):
+                return 0
+            image.shift(d)
+            return m
         if min(kept_rows(self._given[k], g) for k, g in gates.items()) >= m:
             return m
-        held, first = image.held(), m
+        first = m
         for r0, r1, name in self._layout:
             g = gates[name][:first].astype(np.float32, copy=False)        # (as the image holds it)
             if not np.array_equal(g, held[:first, r0:r1]):

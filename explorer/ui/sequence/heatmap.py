@@ -112,7 +112,9 @@ class HiddenHeatmapPanel(LivePlot):
         else:
             self.set_message("")
             width = max(n, self.window_chars)     # a fixed width: a key colours its column, not all
-            if known:                             # typed on: the new columns only, known by index
+            if not known and before[3]:
+                known = self._scrolled_on(h32, start - before[0], width)
+            if known:                             # typed on (or scrolled): the new columns only
                 self.image.held()[known:n] = h32[known:n]
                 columns = self.image.recolour(known, n)
             else:
@@ -141,6 +143,17 @@ class HiddenHeatmapPanel(LivePlot):
         if self.image.shape(self.n_units, width, self._bands(width)):
             return 0                              # (emptied: a new width)
         return kept_rows(last, h)
+
+    def _scrolled_on(self, h32: np.ndarray, d: int, width: int) -> int:
+        """The window scrolled on by d characters and its first columns are the image's from d
+        on (one comparison): they are moved, not coloured again. Returns how many (0: not so)."""
+        image = self.image
+        m = min(len(h32), image.n - d)
+        if d <= 0 or m <= 0 or image.shape(self.n_units, width, self._bands(width)) \
+                or not np.array_equal(h32[:m], image.held()[d:d + m]):
+            return 0
+        image.shift(d)
+        return m
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):

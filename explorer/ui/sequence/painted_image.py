@@ -384,6 +384,18 @@ class WindowImage:
         a, b = first, max(n, old)
         return (a, b) if b > a else (0, 0)
 
+    def shift(self, d: int) -> None:
+        """The window moved d columns on (the time axis scrolled): columns d..n-1 become the
+        first n-d, moved (values and pixels), not coloured again; the last d are emptied."""
+        n = self.n
+        d = max(0, min(d, n))
+        if d:
+            self._cols[:n - d] = self._cols[d:n]
+            self.pixels[:, :n - d] = self.pixels[:, d:n]
+            self._cols[n - d:n] = np.nan
+            self.pixels[:, n - d:n] = BACKGROUND
+            self.n = n - d
+
     def set_window(self, values: np.ndarray, width: int, bands: Sequence[Band]) -> tuple[int, int]:
         """Show ``values`` (rows, n) as the first n of ``width`` columns, n <= width.
         Returns the columns [a, b) whose pixels changed (a == b: none). Fastest when ``values``
