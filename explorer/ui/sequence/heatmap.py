@@ -98,7 +98,7 @@ class HiddenHeatmapPanel(LivePlot):
         h32 = np.asarray(h, np.float32)
         known = self._columns_known(h, start, n)
         # the image keeps its own copy of the values it shows (the caller's array may be reused)
-        if key == self._shown and (self._h_empty if n == 0 else known == n or self.image.holds(h32.T)):
+        if key == self._shown and (self._h_empty if n == 0 else known == n == self.image.n or self.image.holds(h32.T)):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._h_empty = key, n == 0
         before = (self.start, self.unit_y, self.cursor_x, self.states is not None and len(self.states) > 0)
@@ -118,7 +118,7 @@ class HiddenHeatmapPanel(LivePlot):
                 self.image.held()[known:n] = h32[known:n]
                 columns = self.image.recolour(known, n)
             else:
-                columns = self.image.set_window(h32.T, width, self._bands(width))
+                columns = self.image.set_window(h32.T, width, self._bands())
             moved = self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
             self.cursor_x = step + 0.5 if step >= start else None
         self.unit_y = unit + 0.5 if unit is not None and n > 0 else None
@@ -129,7 +129,7 @@ class HiddenHeatmapPanel(LivePlot):
         spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
         self.update_spans(spans + [(x, x) for x in (before[2], self.cursor_x) if x is not None])
 
-    def _bands(self, width: int) -> tuple[Band, ...]:
+    def _bands(self) -> tuple[Band, ...]:
         return ((0, self.n_units, -self.level, self.level, DIVERGING),)
 
     def _columns_known(self, h: np.ndarray, start: int, n: int) -> int:
@@ -140,7 +140,7 @@ class HiddenHeatmapPanel(LivePlot):
         if not n or last is None or start != self.start or self._shown is None or len(last) != self.image.n:
             return 0
         width = max(n, self.window_chars)
-        if self.image.shape(self.n_units, width, self._bands(width)):
+        if self.image.shape(self.n_units, width, self._bands()):
             return 0                              # (emptied: a new width)
         return kept_rows(last, h)
 
@@ -149,7 +149,7 @@ class HiddenHeatmapPanel(LivePlot):
         on (one comparison): they are moved, not coloured again. Returns how many (0: not so)."""
         image = self.image
         m = min(len(h32), image.n - d)
-        if d <= 0 or m <= 0 or image.shape(self.n_units, width, self._bands(width)) \
+        if d <= 0 or m <= 0 or image.shape(self.n_units, width, self._bands()) \
                 or not np.array_equal(h32[:m], image.held()[d:d + m]):
             return 0
         image.shift(d)
