@@ -324,8 +324,8 @@ class RowColours:
             work[nan] = 0
             index = work.astype(np.uint8) + self.offset
             index[nan] = 0                               # (white)
-            return np.take(self.table, index)
-        return np.take(self.table, work.astype(np.uint8) + self.offset)
+            return self.table.take(index)
+        return self.table.take(work.astype(np.uint8) + self.offset)
 
 
 class WindowImage:
