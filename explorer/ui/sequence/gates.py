@@ -3,8 +3,9 @@
 Left: every gate over time as bands of ONE image (units x characters, the heat map's
 window), the cell state in the same image with its own signed scale. Right: at the cursor,
 how the units' values are spread (one histogram per band), the selected unit marked.
-Hand-painted (LivePlot): a key colours the image's new column only, and the panel
-repaints in the same window update as the editor.
+Hand-painted (LivePlot): a key colours the image's new column only (known by index when
+the gates are the session's kept window, ``kept_rows``) and counts the histograms from it,
+and the panel repaints in the same window update as the editor.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """HiddenHeatmapPanel: hidden units x time around the cursor, painted by hand (one image blit).
 
 A PaintedPlot (one QWidget): its repaint joins the window's, and a key colours only the
-new column of the window's image (``WindowImage``)."""
+new column of the window's image (``WindowImage``), known by index when the states are the
+session's kept window (``SequenceSession.hidden_rows``, ``kept_rows``)."""
 
 from __future__ import annotations
 

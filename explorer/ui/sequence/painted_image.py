@@ -2,9 +2,12 @@
 hand-painted panels (LivePlot).
 
 The heat map and the gates show a window of characters as an image whose columns are
-characters. Typing at the end adds one column: ``WindowImage.set_window`` compares the new
-values with the ones it holds and colours only the columns that changed, in place, in a
-pixel buffer that a QImage shares (no copy); painting it is one scaled blit. The colours are
+characters. Typing at the end adds one column, coloured in place in a pixel buffer that a
+QImage shares (no copy); painting it is one scaled blit. Which columns changed is known by
+index when the caller can tell (the session's kept windows, ``kept_rows``: ``held()`` and
+``recolour``), else ``WindowImage.set_window`` compares the values with the ones it holds; a
+scrolled window moves the columns it shares (``shift``). All bands of a column are coloured
+in one pass (``RowColours``). The colours are
 pyqtgraph's for the same levels (its 256-entry table of the colour map, index
 ``trunc((v - lo) * 256 / (hi - lo))`` clipped), so the panels look as they did.
 """
