@@ -189,6 +189,7 @@ class GatesPanel(QtWidgets.QWidget):
         self._given: dict[str, np.ndarray] = {}  # the arrays the image was last set from (kept_rows)
         self._shown_key: tuple | None = None     # (start, step, unit, view) last shown
         self._layout: tuple[tuple[int, int, str], ...] = ()    # per band: first row, end row, name
+        self._band_spec: tuple[Band, ...] = ()   # ... and its colour scale (WindowImage's bands)
         # per band row: image row, clip lo, hi, span, bin offset; and the marks' ys
         self._hist: tuple[np.ndarray, ...] = ()
         self.time_plot = GateTimePlot()
@@ -219,6 +220,7 @@ class GatesPanel(QtWidgets.QWidget):
         self.names, self.n_units, self.window_chars = tuple(names), n_units, window
         # the band layout, worked out once: a key then touches only its column
         self._layout = tuple((self._band(k), self._band(k) + n_units, name) for k, name in enumerate(self.names))
+        self._band_spec = self._band_spec_of()
         rows = np.concatenate([np.arange(r0, r1) for r0, r1, _ in self._layout]) if names else np.zeros(0, np.intp)
         lo = np.repeat([-C_LEVEL if n == "c" else 0.0 for n in self.names], n_units).astype(np.float32)
         hi = np.repeat([C_LEVEL if n == "c" else 1.0 for n in self.names], n_units).astype(np.float32)
@@ -253,6 +255,9 @@ class GatesPanel(QtWidgets.QWidget):
         hist.set_y_ticks([(v, "") for v, _ in ticks])
 
     def _bands(self) -> tuple[Band, ...]:
+        return self._band_spec
+
+    def _band_spec_of(self) -> tuple[Band, ...]:
         return tuple((r0, r1, *((-C_LEVEL, C_LEVEL, DIVERGING) if name == "c" else (0.0, 1.0, GATE_MAP)))
                      for r0, r1, name in self._layout)
 
