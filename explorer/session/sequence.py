@@ -22,6 +22,7 @@ they are shown as unknown and the state is carried over them unchanged.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Any, cast
 
@@ -49,6 +50,23 @@ _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis k
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
 PROB_ROWS = 4096     # at most this many output rows are kept (_prob_rows)
+GATE_ROOM = 64       # rows the kept gate window has room for beyond the rows asked for (keys typed on)
+# the kept gate windows' buffers, by id: arrays whose handed-out rows are never rewritten (kept_rows)
+_APPEND_ONLY: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def kept_rows(old: np.ndarray, new: np.ndarray) -> int:
+    """How many leading rows ``new`` shares with ``old`` by construction, unchanged: both
+    windows ``SequenceSession.gates`` handed out of the same kept buffer from the same row (it
+    never rewrites a row it has handed out). An index comparison instead of comparing values;
+    0 when that is not known (any other arrays)."""
+    base = new.base
+    if (base is None or old.base is not base or _APPEND_ONLY.get(id(base)) is not base
+            or old.flags.writeable or new.flags.writeable or old.shape[1:] != new.shape[1:]
+            or old.strides != new.strides
+            or old.__array_interface__["data"][0] != new.__array_interface__["data"][0]):
+        return 0
+    return min(len(old), len(new))
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -95,6 +113,10 @@ class SequenceSession:
     def _use_common(self, model: Model, name: str) -> None:
         """What every family shares: the model, its vocabulary and labels, the per-model caches."""
         self.model, self.name = model, name
+        # the heat map's window (hidden_rows): (start, row order, buffer, rows kept), rows handed out
+        self._state_rows: tuple[int, np.ndarray, np.ndarray, int] | None = None
+        self._state_rows_handed = 0
+        self._state_rows_valid = 0       # ... its rows before this position are still right
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
@@ -134,7 +156,9 @@ class SequenceSession:
         self._ck = Checkpoints((n_st, self.hidden_size), self.dtype)   # state after block b
         self._blocks: OrderedDict[int, list[Any]] = OrderedDict()       # b -> [states, valid rows]
         self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), self.dtype)))[0]
-        self._gate_cache: tuple[int, dict[str, F32]] = (0, {})
+        self._gate_cache: tuple[int, dict[str, F32]] = (0, {})   # (start, the kept window's rows)
+        self._gate_bufs: dict[str, F32] = {}   # ... in these buffers (rows to type on after them)
+        self._gates_handed = 0           # rows of the buffers handed out (read-only): never rewritten
         self._gates_valid = 0            # cached gate rows before this position are still right
 
     # -- text --------------------------------------------------------------------------
@@ -186,6 +210,7 @@ class SequenceSession:
         self._gates_valid = min(self._gates_valid, p)
         self._factors_valid = min(self._factors_valid, p)
         self._read_gates_stop = min(self._read_gates_stop, p)
+        self._state_rows_valid = min(self._state_rows_valid, p)
         self._probs_stop = min(self._probs_stop, p)
         self.last_recomputed_from = self.n_done
         self._forget_from(self.n_done)
@@ -242,6 +267,42 @@ class SequenceSession:
         start, stop, _ = slice(start, stop).indices(len(self.ids))
         return self._rows(start, max(stop, start), part=1)
 
+    def hidden_rows(self, start: int, stop: int, rows: npt.NDArray[np.intp]) -> F32:
+        """``hidden_states(start, stop)[:, rows]``: the heat map's window, its columns in row
+        order. Kept in place like the gate window (``gates``): a READ-ONLY view, a key typed at
+        the end writes its one new row, and a row once handed out is never rewritten (an edit
+        before it, a scroll or another row order makes a new window), so ``kept_rows`` can tell
+        the heat map by index which columns it already shows."""
+        self.finish()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        n = max(stop - start, 0)
+        kept = self._state_rows
+        if not n:
+            return self.hidden_states(start, start)[:, rows]
+        k, buf = 0, None
+        if kept is not None and kept[0] == start and kept[1].tobytes() == np.asarray(rows, np.intp).tobytes():
+            k = max(min(kept[3], self._state_rows_valid - start, n), 0)
+            buf, rows = kept[2], kept[1]
+            if n > len(buf) or (n > k and k < self._state_rows_handed):
+                buf = None                                          # grown, or a handed-out row would change
+        part = self.hidden_states(start + k, stop)[:, rows] if n > k else None
+        if buf is None:
+            dtype = part.dtype if part is not None else kept[2].dtype if kept is not None else np.float32
+            fresh = np.empty((n + GATE_ROOM, len(rows)), dtype)      # (the states' own dtype, as h[:, rows])
+            if k:
+                assert kept is not None
+                fresh[:k] = kept[2][:k]
+            _APPEND_ONLY[id(fresh)] = fresh
+            buf, self._state_rows_handed = fresh, 0
+            rows = np.array(rows, np.intp)                         # a copy: the caller's array may change
+        if part is not None:
+            buf[k:n] = part
+        self._state_rows, self._state_rows_valid = (start, rows, buf, n), len(self.ids)
+        self._state_rows_handed = max(self._state_rows_handed, n)
+        view = buf[:n]
+        view.flags.writeable = False
+        return view
+
     def unit_values(self, start: int, stop: int, unit: int, state: str = "h") -> F32:
         """(n,) one unit of the hidden state "h" (or an LSTM's tanh of the cell state "c") after
         characters start..stop-1: ``hidden_states(start, stop)[:, unit]`` without copying the
@@ -266,40 +327,72 @@ class SequenceSession:
     def gates(self, start: int, stop: int) -> dict[str, F32]:
         """Gate activations at steps start..stop-1 -> name -> (n, H), in ONE batched step.
 
-        The last window asked for is kept: the rows it shares with this one (and that no edit
-        has touched since) are copied, only the others are computed."""
+        The last window asked for is kept in place: the rows it shares with this one (and that
+        no edit has touched since) are kept, only the others are computed; a key typed at the
+        end writes its one new row. The arrays are READ-ONLY views of that window, and a row
+        once handed out is never rewritten (an edit before it makes a new window), so a frame's
+        gates stay as they were and ``kept_rows`` can tell a panel which rows it already has."""
         n = max(stop - start, 0)
         if not n or not self.gate_names:
             return {k: np.zeros((n, self.hidden_size), np.float32) for k in self.gate_names}
         self.finish()
         c_start, cached = self._gate_cache
         c_stop = min(c_start + (len(next(iter(cached.values()))) if cached else 0), self._gates_valid)
-        lo, hi = max(start, c_start), min(stop, c_stop)
-        if hi - lo < 1:
-            out = self._gates_now(start, stop)
+        bufs = self._gate_bufs
+        if cached and start == c_start and c_stop > start:       # the same window, typed on or edited
+            k = min(c_stop - start, n)                             # its rows kept in place
+            if n > len(next(iter(bufs.values()))) or (n > k and k < self._gates_handed):
+                bufs = self._new_gate_window(n)                    # grown, or a handed-out row would change
+                for name, buf in bufs.items():
+                    buf[:k] = cached[name][:k]
+            if n > k:
+                part = self._gates_now(start + k, stop)
+                for name, buf in bufs.items():
+                    buf[k:n] = part[name]
         else:
-            out = {k: np.empty((n, self.hidden_size), np.float32) for k in self._kept_gates}
-            for a, b in ((start, lo), (hi, stop)):
+            bufs = self._new_gate_window(n)
+            lo, hi = max(start, c_start), min(stop, c_stop)
+            for a, b in ((start, lo), (hi, stop)) if hi > lo else ((start, stop),):
                 if b > a:
                     part = self._gates_now(a, b)
-                    for k in out:
-                        out[k][a - start:b - start] = part[k]
-            for k in out:
-                out[k][lo - start:hi - start] = cached[k][lo - c_start:hi - c_start]
-        self._gate_cache, self._gates_valid = (start, out), len(self.ids)
-        return {k: out[k].copy() for k in self.gate_names}
+                    for name, buf in bufs.items():
+                        buf[a - start:b - start] = part[name]
+            if hi > lo:
+                for name, buf in bufs.items():
+                    buf[lo - start:hi - start] = cached[name][lo - c_start:hi - c_start]
+        self._gate_cache, self._gates_valid = (start, {k: v[:n] for k, v in bufs.items()}), len(self.ids)
+        self._gates_handed = max(self._gates_handed, n)
+        out = {}
+        for name in self.gate_names:
+            view = bufs[name][:n]
+            view.flags.writeable = False
+            out[name] = view
+        return out
+
+    def _new_gate_window(self, n: int) -> dict[str, F32]:
+        """Fresh buffers for the kept gate window (room to type on), registered as append-only."""
+        bufs = {k: np.zeros((n + GATE_ROOM, self.hidden_size), np.float32) for k in self._kept_gates}
+        for b in bufs.values():
+            _APPEND_ONLY[id(b)] = b
+        self._gate_bufs, self._gates_handed = bufs, 0
+        return bufs
 
     def _kept_gate_rows(self, start: int, stop: int) -> dict[str, F32] | None:
         """Rows start..stop-1 of every kept gate (an LSTM's g too) if the last window has them
-        and no edit touched them since; None otherwise. Read-only views: the cache stays."""
+        and no edit touched them since; None otherwise. Read-only views: the cache stays (and
+        counts them as handed out: it does not rewrite them)."""
         c_start, cached = self._gate_cache
         if not cached or start < c_start:
             return None
         if stop > min(c_start + len(next(iter(cached.values()))), self._gates_valid):
             return None
-        return {k: v[start - c_start:stop - c_start] for k, v in cached.items()}
-
-
+        self._gates_handed = max(self._gates_handed, stop - c_start)
+        out = {}
+        for k, v in cached.items():
+            view = v[start - c_start:stop - c_start]
+            view.flags.writeable = False
+            out[k] = view
+        return out
 
     def _gates_now(self, start: int, stop: int) -> dict[str, F32]:
         """Gate activations at steps start..stop-1 (states computed): those the last read kept

@@ -135,6 +135,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     start, stop, x_range = time_window(step, n, req.window)
     h = s.hidden_states(start, stop)
     rows = s.row_order(req.rows, req.signal_name)
+    h_rows = s.hidden_rows(start, stop, rows)    # h[:, rows], kept in place: a key adds one row
     unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
     gates = s.gates(start, stop) if s.gate_names and req.gates else {}
     t0 = max(0, step - req.trail + 1)
@@ -155,7 +156,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         colour, palette = _attention_colour(attention), "attention"
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
-        h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
+        h=h, rows=rows, h_rows=h_rows, unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
         top=top, actual=s.answer_at(c),
         clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
