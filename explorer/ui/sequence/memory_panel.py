@@ -1,8 +1,9 @@
 """MemoryPanel: how strongly each earlier character moves the prediction at the cursor.
 
-A PaintedPlot: the bars are rectangles made once per frame, the character axis's labels
-(they change on every key) are cached text layouts, and the title that names the predicted
-character is drawn over the cached static layer, so a new title does not rebuild it."""
+A PaintedPlot: the bars are one array of rectangles filled in per frame and drawn in one call,
+the character axis's labels (they change on every key) one glyph run assembled from kept
+pieces (SlotTicks), and the title that names the predicted character is drawn over the cached
+static layer, so a new title does not rebuild it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, char_label, set_tip
-from explorer.ui.sequence.painted_image import LivePlot, LiveTicks
+from explorer.ui.sequence.live_axis import RectBuffer, SlotTicks
+from explorer.ui.sequence.painted_image import LivePlot
 from explorer.ui.widgets.painted_plot import PAD
 
 if TYPE_CHECKING:
@@ -45,12 +47,13 @@ class MemoryPanel(LivePlot):
         self.tick_font = mono
         self.set_y_range(0.0, 1.05)
         self.set_x_range(0.4 - SPAN, 0.6)
-        self.axis = LiveTicks(self)             # the characters under the bars change on every key
+        self.axis = SlotTicks(self)             # the characters under the bars change on every key
         self.set_message(EMPTY)
         self._heading = TITLE
         self.heights = np.zeros(0)               # the bars shown, oldest first (the newest at x = 0)
         self.chars, self.start = "", 0
-        self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None   # (geometry, bars in pixels)
+        self._rects: tuple[tuple, int] | None = None   # (geometry, how many bars _buffer holds)
+        self._buffer = RectBuffer(SPAN)
         self._frame: tuple | None = None         # (geometry, the bars' left and right sides, the axis y)
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
@@ -93,7 +96,8 @@ class MemoryPanel(LivePlot):
         self._heading = f"Memory → {how} {noun} '{shown}'"   # short: fits a 1024 px window
         self.update()
 
-    def _bar_rects(self) -> list[QtCore.QRectF]:
+    def _bar_rects(self) -> int:
+        """The bars in pixels, filled into _buffer (those flatter than half a pixel left out); how many."""
         r = self.data_rect()
         n = len(self.heights)
         geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), n)
@@ -104,15 +108,24 @@ class MemoryPanel(LivePlot):
             _, left, right, bottom = self._frame
             top = self.px_y(self.heights)
             seen = np.flatnonzero(bottom - top >= 0.5)   # a flatter bar is no pixel above the axis line
-            self._rects = (geometry, [QtCore.QRectF(a, t, b - a, bottom - t) for a, b, t in
-                                      zip(left[seen].tolist(), right[seen].tolist(), top[seen].tolist(), strict=True)])
+            rows = self._buffer.rows(len(seen))
+            rows[:, 0] = left[seen]
+            rows[:, 1] = top[seen]
+            rows[:, 2] = right[seen] - rows[:, 0]
+            rows[:, 3] = bottom - rows[:, 1]
+            self._rects = (geometry, len(seen))
         return self._rects[1]
+
+    def bar_rects(self) -> list[QtCore.QRectF]:
+        """The bars drawn, in widget pixels (left to right)."""
+        n = self._bar_rects()
+        return [QtCore.QRectF(*row) for row in self._buffer.rows(n).tolist()]
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if len(self.heights):
             p.setPen(QtCore.Qt.PenStyle.NoPen)
             p.setBrush(self._brush)
-            p.drawRects(self._bar_rects())
+            self._buffer.draw(p, self._bar_rects())
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
         self.axis.paint(p)
