@@ -18,7 +18,7 @@ import shiboken6
 from PySide6 import QtCore, QtGui
 
 from explorer.ui.sequence.painted_image import LiveTicks
-from explorer.ui.widgets.painted_plot import PaintedPlot
+from explorer.ui.widgets.painted_plot import TICK, PaintedPlot
 
 
 class SlotTicks(LiveTicks):
@@ -30,6 +30,65 @@ class SlotTicks(LiveTicks):
         super().__init__(plot)
         # (x, label) -> (glyph indexes, their positions) or None for a label drawn as text
         self._pieces: dict[tuple[float, str], tuple[list[int], list[QtCore.QPointF]] | None] = {}
+        self._placed: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
+        self._labels: tuple[list[tuple[float, str]], QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None = None
+        self._marked: tuple[QtGui.QPixmap, tuple, QtGui.QPixmap] | None = None       # (layer, geometry, with marks)
+
+    def _place(self) -> tuple[tuple, list[float], list[QtCore.QLineF]]:
+        """The ticks' pixel x (NaN outside the plot) and marks, kept while the plot's area, range
+        and the ticks' values hold."""
+        plot, r = self.plot, self.plot.data_rect()
+        values = tuple(v for v, _ in self.ticks)
+        geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), values)
+        if self._placed is None or self._placed[0] != geometry:
+            xs = plot.px_x(np.array(values)).tolist()
+            xs = [x if r.left() - 0.5 <= x <= r.right() + 0.5 else float("nan") for x in xs]
+            marks = [QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK) for x in xs if x == x]
+            self._placed = (geometry, xs, marks)
+            self._labels = None
+        return self._placed
+
+    def with_marks(self, layer: QtGui.QPixmap) -> QtGui.QPixmap:
+        """``layer`` (what lies under the plot's data) with the tick marks drawn in, kept while
+        the layer and the marks hold: the marks lie below the plot area, where no data is drawn,
+        and the x axis line drawn over the data covers the row they start on, so drawing them
+        first changes no pixel. Pair with ``paint(p, marks=False)``."""
+        if not self.ticks:
+            return layer
+        geometry, _, marks = self._place()
+        if self._marked is not None and self._marked[0] is layer and self._marked[1] == geometry:
+            return self._marked[2]
+        pm = layer.copy()
+        p = QtGui.QPainter(pm)
+        p.setPen(self.plot.muted)
+        p.drawLines(marks)
+        p.end()
+        self._marked = (layer, geometry, pm)
+        return pm
+
+    def paint(self, p: QtGui.QPainter, marks: bool = True) -> None:
+        """The marks (unless they are in the layer under the data: ``with_marks``) and labels."""
+        if not self.ticks:
+            return
+        _, xs, lines = self._place()
+        plot = self.plot
+        if marks:
+            p.setPen(plot.muted)
+            p.drawLines(lines)
+        p.setPen(plot.fg)
+        top = plot.data_rect().bottom() + TICK + 1
+        if self._labels is None or self._labels[0] != self.ticks:
+            self._labels = (self.ticks, *self._run(xs, top))
+        _, run, others = self._labels
+        if run.glyphIndexes():
+            assert self._raw is not None
+            p.drawGlyphRun(QtCore.QPointF(0.0, top + self._raw[1].ascent()), run)   # (its own raw font)
+        if others:
+            font = plot.tick_font
+            p.setFont(font)
+            for at, s in others:
+                st, w, _ = plot.texts.get(s, font)
+                p.drawStaticText(QtCore.QPointF(at.x() - w / 2, at.y()), st)
 
     def _piece(self, x: float, label: str) -> tuple[list[int], list[QtCore.QPointF]] | None:
         g = self.glyphs(label)
@@ -68,6 +127,38 @@ class SlotTicks(LiveTicks):
             run.setGlyphIndexes(indexes)
             run.setPositions(at)
         return run, others
+
+
+class TitleCache:
+    """A title drawn per key over a white band, as pixmaps of the title drawn there: one blit
+    instead of laying text out on every paint. Each pixmap is white with the text drawn at the
+    title's sub-pixel offset, so the blit gives the pixels drawing the text there would."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self._items: dict[tuple, tuple[QtCore.QPoint, QtGui.QPixmap]] = {}
+        self._limit = limit
+
+    def draw(self, p: QtGui.QPainter, plot: PaintedPlot, x: float, y: float, text: str, font: QtGui.QFont) -> None:
+        """``text`` centred on x, its top at y (as ``plot.texts.draw`` with AlignHCenter | AlignTop)."""
+        dpr = plot.devicePixelRatioF()
+        key = (text, x, y, dpr, plot.texts.font_number(font), plot.fg.rgba())
+        hit = self._items.get(key)
+        if hit is None:
+            st, w, h = plot.texts.get(text, font)
+            left, top = x - w / 2, y
+            corner = QtCore.QPoint(int(np.floor(left)) - 1, int(np.floor(top)) - 1)
+            pm = QtGui.QPixmap(int(np.ceil((w + 3) * dpr)), int(np.ceil((h + 3) * dpr)))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(QtGui.QColor("white"))
+            q = QtGui.QPainter(pm)
+            q.setFont(font)
+            q.setPen(plot.fg)
+            q.drawStaticText(QtCore.QPointF(left - corner.x(), top - corner.y()), st)
+            q.end()
+            if len(self._items) >= self._limit:
+                self._items.clear()
+            hit = self._items[key] = (corner, pm)
+        p.drawPixmap(hit[0], hit[1])
 
 
 class RectBuffer:

@@ -13,7 +13,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, char_label, set_tip
-from explorer.ui.sequence.live_axis import RectBuffer, SlotTicks
+from explorer.ui.sequence.live_axis import RectBuffer, SlotTicks, TitleCache
 from explorer.ui.sequence.painted_image import LivePlot
 from explorer.ui.widgets.painted_plot import PAD
 
@@ -54,6 +54,7 @@ class MemoryPanel(LivePlot):
         self.chars, self.start = "", 0
         self._rects: tuple[tuple, int] | None = None   # (geometry, how many bars _buffer holds)
         self._buffer = RectBuffer(SPAN)
+        self._titles = TitleCache()
         self._frame: tuple | None = None         # (geometry, the bars' left and right sides, the axis y)
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
@@ -133,6 +134,25 @@ class MemoryPanel(LivePlot):
         p.setPen(self.fg)
         self.texts.draw(p, self.data_rect().center().x(), PAD, self._heading, self.title_font,
                         QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignTop)
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        """What PaintedPlot's paint draws (the layer, the bars, the axes, the labels, the title),
+        with the tick marks in the layer under the bars and the title a kept pixmap on the white
+        band the static layer leaves for it; no clip around the bars (the x range holds them all,
+        see show_memory, and they are no taller than the y range)."""
+        p = QtGui.QPainter(self)
+        r = self.data_rect()
+        layer, ticks_in = self._under_data(r)
+        p.drawPixmap(0, 0, self.axis.with_marks(layer))
+        self.paint_data(p)
+        self._paint_axes(p, r, ticks=not ticks_in)
+        self.axis.paint(p, marks=False)
+        self._titles.draw(p, self, r.center().x(), PAD, self._heading, self.title_font)
+        if self.message():
+            p.setFont(self.label_font)
+            p.setPen(self.muted)
+            p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, self.message())
+        p.end()
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         n = len(self.heights)
