@@ -1,9 +1,10 @@
 """Small drawing helpers for the panels redrawn on every key (memory, unrolled, attention).
 
 ``SlotTicks``: bottom-axis labels that change on every key, as ``LiveTicks`` draws them (one
-glyph run), but each label's glyphs placed at its tick's pixel x are kept: a key that shifts
-the characters under the memory axis looks every (x, label) pair up instead of laying each
-label's glyphs out again (building a QPointF per glyph was most of a paint).
+glyph run), but the glyph positions are kept: a one-glyph label (a character under the memory
+axis) is placed by its tick's x and its advance alone, the same for every character of a
+fixed-width font, so a key that shifts the characters reuses every position instead of making
+a QPointF per glyph (that was most of a paint); longer labels are kept per (x, label).
 
 ``RectBuffer``: n QRectF records in one reused numpy array, drawn by one ``drawRects`` call
 without a Python QRectF per rectangle.
@@ -30,6 +31,7 @@ class SlotTicks(LiveTicks):
         super().__init__(plot)
         # (x, label) -> (glyph indexes, their positions) or None for a label drawn as text
         self._pieces: dict[tuple[float, str], tuple[list[int], list[QtCore.QPointF]] | None] = {}
+        self._singles: dict[tuple[float, float], QtCore.QPointF] = {}    # (x, advance) -> a one-glyph label's place
         self._placed: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
         self._labels: tuple[list[tuple[float, str]], QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None = None
         self._marked: tuple[QtGui.QPixmap, tuple, QtGui.QPixmap] | None = None       # (layer, geometry, with marks)
@@ -105,19 +107,29 @@ class SlotTicks(LiveTicks):
         indexes: list[int] = []
         at: list[QtCore.QPointF] = []
         others: list[tuple[QtCore.QPointF, str]] = []
-        pieces = self._pieces
-        if len(pieces) > self.LIMIT:
+        pieces, singles = self._pieces, self._singles
+        if len(pieces) > self.LIMIT or len(singles) > self.LIMIT:
             pieces.clear()
+            singles.clear()
         missing = object()
+        glyphs = self.glyphs
         for (_, s), x in zip(self.ticks, xs, strict=True):
             if x != x:                                      # (NaN: outside the plot)
+                continue
+            g = glyphs(s)
+            if g is None:
+                others.append((QtCore.QPointF(x, y), s))
+                continue
+            if len(g[0]) == 1:                              # one glyph: placed by its advance alone
+                point = singles.get((x, g[2]))              # (one per tick in a fixed-width font)
+                if point is None:
+                    point = singles[(x, g[2])] = QtCore.QPointF(x - g[2] / 2, 0.0)
+                indexes.append(g[0][0])
+                at.append(point)
                 continue
             hit = pieces.get((x, s), missing)
             if hit is missing:
                 hit = pieces[(x, s)] = self._piece(x, s)
-            if hit is None:
-                others.append((QtCore.QPointF(x, y), s))
-                continue
             piece = cast(tuple[list[int], list[QtCore.QPointF]], hit)
             indexes += piece[0]
             at += piece[1]

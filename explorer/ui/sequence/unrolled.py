@@ -58,8 +58,9 @@ class UnrolledPanel(QtWidgets.QWidget):
         self._bar_frames: dict[tuple, tuple[float, float, np.ndarray, RectBuffer]] = {}   # see _bar_frame
         self._top_bars = RectBuffer(8)
         self._laid_out: _Layout | None = None
-        self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
-        self._inputs: dict[tuple, tuple[np.ndarray, QtGui.QPixmap]] = {}           # x boxes per character
+        self._prints: list[tuple | None] = [None, None, None]      # the shown steps' fingerprints
+        self._cards: dict[tuple, QtGui.QPixmap] = {}               # the latest steps' cards, oldest first
+        self._inputs: dict[tuple, QtGui.QPixmap] = {}              # x boxes per character and embedding
         self.big_glyphs = GlyphAtlas(_BIG, FG, warm=CHARACTERS)
         self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG, warm=CHARACTERS + _PERCENTS)
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
@@ -69,13 +70,14 @@ class UnrolledPanel(QtWidgets.QWidget):
         """Repaints only what changed: nothing for the same frame again, the columns whose step
         changed when the rest is as it was (typing at the end of the text: t−1 and t, not the
         "not typed yet" column)."""
-        if unit == self.unit and cell == self.cell and _same_steps(steps, self.steps):
+        prints = [None if s is None else _fingerprint(s) for s in steps]
+        if unit == self.unit and cell == self.cell and prints == self._prints:
             return
-        old = self.steps
-        same_frame = (unit == self.unit and cell == self.cell and len(steps) == len(old) == 3
-                      and [s is None for s in steps] == [s is None for s in old])
-        self.steps, self.unit, self.cell = steps, unit, cell
-        changed = [k for k in range(3) if not _same_steps([steps[k]], [old[k]])] if same_frame else []
+        old = self._prints
+        same_frame = (unit == self.unit and cell == self.cell and len(prints) == len(old) == 3
+                      and [s is None for s in prints] == [s is None for s in old])
+        self.steps, self.unit, self.cell, self._prints = steps, unit, cell, prints
+        changed = [k for k in range(3) if prints[k] != old[k]] if same_frame else []
         if not same_frame or len(changed) == 3:
             self.update()
             return
@@ -168,37 +170,46 @@ class UnrolledPanel(QtWidgets.QWidget):
         left = 12 if k == 0 else boxes["h"].left() - 16
         self._arrow(p, left, boxes["h"].center().y(), boxes["h"].left(), boxes["h"].center().y())
 
-    def _card(self, k: int, step: StepView) -> QtGui.QPixmap:
+    def _card(self, k: int, step: StepView, fingerprint: tuple | None = None) -> QtGui.QPixmap:
         """Step ``step``'s numbers (bars, character, top outputs) as a transparent pixmap over
         its column's three boxes. Every column has the same size, so when a key moves step t to
-        t−1 its card is blitted again, not drawn: a key draws one new card."""
+        t−1 its card is blitted again, not drawn: a key draws one new card (into the pixmap of
+        the card it pushes out of the kept six)."""
         lay = self._layout()
         size = lay.card
         dpr = self.devicePixelRatioF()
         unit = self.unit if self.unit is not None and 0 <= self.unit < min(len(step.h), self.MAX_BARS) else None
-        key = (step.step, step.char, tuple(step.top), unit, size.x(), size.y(), dpr)
-        for card_key, h, x, pm in self._cards:
-            if card_key == key and np.array_equal(h, step.h) and np.array_equal(x, step.x):
-                return pm
-        pm = QtGui.QPixmap(int(np.ceil(size.x() * dpr)) + 1, int(np.ceil(size.y() * dpr)) + 1)
-        pm.setDevicePixelRatio(dpr)
+        key = (fingerprint or _fingerprint(step), unit, size.x(), size.y(), dpr)
+        pm = self._cards.get(key)
+        if pm is not None:
+            return pm
+        width, height = int(np.ceil(size.x() * dpr)) + 1, int(np.ceil(size.y() * dpr)) + 1
+        pm = None
+        if len(self._cards) >= 6:
+            pm = self._cards.pop(next(iter(self._cards)))
+            if (pm.width(), pm.height(), pm.devicePixelRatio()) != (width, height, dpr):
+                pm = None
+        if pm is None:
+            pm = QtGui.QPixmap(width, height)
+            pm.setDevicePixelRatio(dpr)
         pm.fill(QtCore.Qt.GlobalColor.transparent)
         p = QtGui.QPainter(pm)                    # (no antialiasing: what _bars expects)
         self._bars(p, [(lay.h_bars, step.h, self.unit)])
         p.drawPixmap(lay.x_at, self._input_card(step, lay.x_size))
         self._top(p, lay.top, step.top)
         p.end()
-        self._cards = [*self._cards[-5:], (key, np.array(step.h), np.array(step.x), pm)]
+        self._cards[key] = pm
         return pm
 
     def _input_card(self, step: StepView, size: QtCore.QSizeF) -> QtGui.QPixmap:
         """The x box's numbers: the character and its embedding's bars. They depend on the
         character alone, so they are drawn once per character (and size) and blitted after."""
         dpr = self.devicePixelRatioF()
-        key = (step.char, size.width(), size.height(), dpr)
+        x = np.asarray(step.x)
+        key = (step.char, x.dtype.str, x.shape, x.tobytes(), size.width(), size.height(), dpr)
         hit = self._inputs.get(key)
-        if hit is not None and np.array_equal(hit[0], step.x):
-            return hit[1]
+        if hit is not None:
+            return hit
         pm = QtGui.QPixmap(int(np.ceil(size.width() * dpr)) + 1, int(np.ceil(size.height() * dpr)) + 1)
         pm.setDevicePixelRatio(dpr)
         pm.fill(QtCore.Qt.GlobalColor.transparent)
@@ -209,7 +220,7 @@ class UnrolledPanel(QtWidgets.QWidget):
         p.end()
         if len(self._inputs) > 256:
             self._inputs.clear()
-        self._inputs[key] = (np.array(step.x), pm)
+        self._inputs[key] = pm
         return pm
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
@@ -217,9 +228,9 @@ class UnrolledPanel(QtWidgets.QWidget):
         p = QtGui.QPainter(self)
         p.drawPixmap(0, 0, self._static_layer())
         at = self._layout().origins
-        for k, s in enumerate(self.steps):
+        for k, (s, fingerprint) in enumerate(zip(self.steps, self._prints, strict=True)):
             if s is not None:
-                p.drawPixmap(at[k], self._card(k, s))
+                p.drawPixmap(at[k], self._card(k, s, fingerprint))
         p.end()
 
     def _arrow(self, p: QtGui.QPainter, x1: float, y1: float, x2: float, y2: float) -> None:
@@ -304,17 +315,11 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.small_glyphs.draw(p, xs, ys + ys, labels + percents, anchor=(0.0, 0.5))
 
 
-def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:
-    """Equal step by step: the same character, vectors and top outputs (or both absent)."""
-    if len(a) != len(b):
-        return False
-    for s, t in zip(a, b):
-        if s is t:
-            continue
-        if s is None or t is None or s.step != t.step or s.char != t.char or s.top != t.top \
-                or not np.array_equal(s.x, t.x) or not np.array_equal(s.h, t.h):
-            return False
-    return True
+def _fingerprint(step: StepView) -> tuple:
+    """What a step's card shows, as one hashable value: its place, character, top outputs and
+    the bytes of its vectors (two frames' steps are the same card when these are equal)."""
+    h, x = np.asarray(step.h), np.asarray(step.x)
+    return (step.step, step.char, tuple(step.top), h.dtype.str, h.shape, h.tobytes(), x.dtype.str, x.shape, x.tobytes())
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:
