@@ -23,8 +23,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
 from explorer.ui.sequence.common import ACCENT, GATE_MAP, MUTED, SELECT, char_label, set_tip
-from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, LiveTicks, RowLabels, colour, colour_rgb, colour_table
-from explorer.ui.widgets.painted_plot import nice_ticks
+from explorer.ui.sequence.live_axis import SlotTicks
+from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, RowLabels, colour, colour_rgb, colour_table
+from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
 
 GAP = 0.35          # blank rows between two layers' heads in the strip
 LEVELS = (0.0, 1.0)
@@ -60,6 +61,130 @@ def _image(pixels: np.ndarray) -> QtGui.QImage:
                         QtGui.QImage.Format.Format_RGB32)
 
 
+class EntropyLabels(RowLabels):
+    """The strip's row labels, each a part fixed for the model ("L1 H1 · ") and a part that
+    changes on every key (the head's entropy, "2.7 b"). The fixed parts are drawn once into a
+    kept layer (white, they move only with the layout or a wider number), the changing ones
+    over it as kept pixmaps: each is its text drawn on white at the same sub-pixel offset, from
+    its line's top to a pixel below its ink (when rows are at least 12 px apart, more than that,
+    so no box covers another label's ink; closer rows are drawn as text). On a key no label is
+    laid out or drawn as text again. Drawing the two parts where the whole label's text puts them gives the same
+    pixels as drawing the whole label."""
+
+    def __init__(self, plot: PaintedPlot) -> None:
+        super().__init__(plot)
+        self.parts: list[tuple[float, str, str]] = []            # (row y, fixed part, changing part)
+        self._advances: dict[str, float] = {}                     # a fixed part's advance (its trailing space too)
+        self._layer: tuple[tuple, QtGui.QPixmap] | None = None
+        self._inked: dict[tuple, tuple[QtCore.QPoint, QtGui.QPixmap]] = {}   # see _ink
+
+    def set_parts(self, parts: list[tuple[float, str, str]]) -> None:
+        """Rows' labels as (y, fixed, changing): each shows fixed + changing (fixed not empty)."""
+        ticks = [(v, a + b) for v, a, b in parts]
+        if ticks == self.ticks:
+            return
+        self.parts, self.ticks = parts, ticks
+        widest = max((self._width(a, b) for _, a, b in parts), default=0.0)
+        width = int(np.ceil(widest)) + 4
+        if width > self.width() or width < self.width() - 12:     # (as RowLabels.set: not for every pixel)
+            self.setFixedWidth(width)
+        self.update()
+
+    def set(self, ticks: list[tuple[float, str]]) -> None:
+        self.set_parts([(v, s, "") for v, s in ticks])
+
+    def _advance(self, fixed: str) -> float:
+        hit = self._advances.get(fixed)
+        if hit is None:
+            hit = self._advances[fixed] = QtGui.QFontMetricsF(self.plot.tick_font).horizontalAdvance(fixed)
+        return hit
+
+    def _width(self, fixed: str, changing: str) -> float:
+        if not changing:
+            return self.plot.texts.get(fixed, self.plot.tick_font)[1]
+        return self._advance(fixed) + self.plot.texts.get(changing, self.plot.tick_font)[1]
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
+            self._advances.clear()
+            self._inked.clear()
+            self._layer = None
+        super().changeEvent(ev)
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        plot = self.plot
+        font, texts = plot.tick_font, plot.texts
+        r, dy = plot.data_rect(), plot.y() - self.y()
+        right = self.width() - 2.0
+        ys = plot.px_y(np.array([v for v, _, _ in self.parts])).tolist() if self.parts else []
+        fixed: list[tuple[str, float, float]] = []
+        changing: list[tuple[str, float, float]] = []
+        for (_, a, b), y in zip(self.parts, ys, strict=True):
+            if r.top() - 0.5 <= y <= r.bottom() + 0.5:
+                _, _, h = texts.get(a, font)
+                left, top = right - self._width(a, b), y + dy - h / 2
+                fixed.append((a, left, top))
+                if b:
+                    changing.append((b, left + self._advance(a), top))
+        p = QtGui.QPainter(self)
+        p.drawPixmap(0, 0, self._fixed_layer(fixed))
+        spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
+        if self.devicePixelRatioF() == 1.0 and spaced:
+            for text, x, y in changing:
+                p.drawPixmap(*self._ink(text, x, y))
+        else:                                    # (rows too close for boxes, or device pixels: as text)
+            p.setFont(font)
+            p.setPen(plot.fg)
+            for text, x, y in changing:
+                p.drawStaticText(QtCore.QPointF(x, y), texts.get(text, font)[0])
+        p.end()
+
+    def _ink(self, text: str, x: float, y: float) -> tuple[QtCore.QPoint, QtGui.QPixmap]:
+        """Where to blit, and the pixmap of, ``text`` drawn with its top-left at (x, y) on white,
+        cut to its ink and a pixel around; kept per text and sub-pixel offset."""
+        fx, fy = x - np.floor(x), y - np.floor(y)
+        fg = self.plot.fg
+        key = (text, fx, fy, fg.rgba())
+        hit = self._inked.get(key)
+        if hit is None:
+            font = self.plot.tick_font
+            metrics = QtGui.QFontMetricsF(font)
+            ink = metrics.tightBoundingRect(text).translated(fx, fy + metrics.ascent())
+            # the text's own corner stays at or right/below the pixmap's: Qt places text drawn at a
+            # negative position a pixel off (it truncates towards zero)
+            corner = QtCore.QPoint(min(int(np.floor(ink.left())) - 1, 0), min(int(np.floor(ink.top())) - 1, 0))
+            pm = QtGui.QPixmap(int(np.ceil(ink.right())) + 2 - corner.x(), int(np.ceil(ink.bottom())) + 2 - corner.y())
+            pm.fill(QtGui.QColor("white"))
+            q = QtGui.QPainter(pm)
+            q.setFont(font)
+            q.setPen(fg)
+            q.drawStaticText(QtCore.QPointF(fx - corner.x(), fy - corner.y()), self.plot.texts.get(text, font)[0])
+            q.end()
+            if len(self._inked) > 4096:
+                self._inked.clear()
+            hit = self._inked[key] = (corner, pm)
+        corner, pm = hit
+        return QtCore.QPoint(corner.x() + int(np.floor(x)), corner.y() + int(np.floor(y))), pm
+
+    def _fixed_layer(self, fixed: list[tuple[str, float, float]]) -> QtGui.QPixmap:
+        dpr, fg = self.devicePixelRatioF(), self.plot.fg
+        key = (self.width(), self.height(), dpr, fg.rgba(), tuple(fixed))
+        if self._layer is not None and self._layer[0] == key:
+            return self._layer[1]
+        pm = QtGui.QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(QtGui.QColor("white"))
+        p = QtGui.QPainter(pm)
+        font = self.plot.tick_font
+        p.setFont(font)
+        p.setPen(fg)
+        for text, x, y in fixed:
+            p.drawStaticText(QtCore.QPointF(x, y), self.plot.texts.get(text, font)[0])
+        p.end()
+        self._layer = (key, pm)
+        return pm
+
+
 class AttentionStrip(LivePlot):
     """Each head's weights at the cursor: one row per (layer, head), a gap between layers."""
 
@@ -73,7 +198,7 @@ class AttentionStrip(LivePlot):
         self.qimage = QtGui.QImage()
         self.chosen: tuple[float, float, float] | None = None   # the chosen head's box: x0, x1, y
         self._labels_key: tuple | None = None
-        self.row_axis = RowLabels(self)         # the entropies change on every key: labels of their own
+        self.row_axis = EntropyLabels(self)     # the entropies change on every key: labels of their own
         self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
         self.set_message(EMPTY)
@@ -103,13 +228,13 @@ class AttentionStrip(LivePlot):
             return
         self._labels_key = key
         if tall or self.heads == 1:
-            ticks = [(self.row(i, h) + 0.5, f"L{i + 1} H{h + 1} · {entropy[i, h]:.1f} b")
+            parts = [(self.row(i, h) + 0.5, f"L{i + 1} H{h + 1} · ", f"{entropy[i, h]:.1f} b")
                      for i in range(self.layers) for h in range(self.heads)]
         else:
-            ticks = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
+            parts = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}", "")
                      for i in range(self.layers)]
-        self.set_y_ticks([(v, "") for v, _ in ticks])     # (set_y_ticks: nothing to do when unchanged)
-        self.row_axis.set(ticks)
+        self.set_y_ticks([(v, "") for v, _, _ in parts])  # (set_y_ticks: nothing to do when unchanged)
+        self.row_axis.set_parts(parts)
 
     def labels(self) -> list[str]:
         """The rows' labels as shown, top to bottom."""
@@ -196,7 +321,7 @@ class AttentionPattern(LivePlot):
         self.recoloured = (0, 0)                        # query rows [a, b) coloured by the last frame
         self.chosen: int | None = None                  # the chosen head's block (this layer's)
         self._ticks_key: tuple | None = None
-        self.axis = LiveTicks(self)             # the heads' entropies change on every key
+        self.axis = SlotTicks(self)             # the heads' entropies change on every key
         self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)

@@ -32,6 +32,7 @@ class SlotTicks(LiveTicks):
         # (x, label) -> (glyph indexes, their positions) or None for a label drawn as text
         self._pieces: dict[tuple[float, str], tuple[list[int], list[QtCore.QPointF]] | None] = {}
         self._singles: dict[tuple[float, float], QtCore.QPointF] = {}    # (x, advance) -> a one-glyph label's place
+        self._chars: dict[str, tuple[int, float]] = {}                   # character -> (glyph, advance); 0: none
         self._placed: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
         self._labels: tuple[list[tuple[float, str]], QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None = None
         self._marked: tuple[QtGui.QPixmap, tuple, QtGui.QPixmap] | None = None       # (layer, geometry, with marks)
@@ -91,6 +92,36 @@ class SlotTicks(LiveTicks):
             for at, s in others:
                 st, w, _ = plot.texts.get(s, font)
                 p.drawStaticText(QtCore.QPointF(at.x() - w / 2, at.y()), st)
+
+    def glyphs(self, label: str) -> tuple[list[int], list[float], float] | None:
+        """As LiveTicks.glyphs (the tick font's glyphs of ``label``, their advances, None for a
+        glyph the font lacks), composed from kept per-character glyphs: a label with a new
+        number in it (a head's entropy) is no new font look-up."""
+        if self._raw is None or self._raw[0] is not self.plot.tick_font:
+            self._raw = (self.plot.tick_font, QtGui.QRawFont.fromFont(self.plot.tick_font))
+            self._chars.clear()
+            self._glyph_cache.clear()
+        hit = self._glyph_cache.get(label)
+        if hit is not None or label in self._glyph_cache:
+            return hit
+        idx: list[int] = []
+        adv: list[float] = []
+        raw = self._raw[1]
+        for c in label:
+            g = self._chars.get(c)
+            if g is None:
+                i = raw.glyphIndexesForString(c)
+                g = self._chars[c] = (i[0], raw.advancesForGlyphIndexes(i)[0].x()) if len(i) == 1 and i[0] else (0, 0.0)
+            if not g[0]:
+                idx = []
+                break
+            idx.append(g[0])
+            adv.append(g[1])
+        hit = (idx, adv, sum(adv)) if idx else None
+        if len(self._glyph_cache) > 4096:
+            self._glyph_cache.clear()
+        self._glyph_cache[label] = hit
+        return hit
 
     def _piece(self, x: float, label: str) -> tuple[list[int], list[QtCore.QPointF]] | None:
         g = self.glyphs(label)
