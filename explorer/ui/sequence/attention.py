@@ -18,6 +18,8 @@ entropies are its honest stand-in for "what does this layer keep?".
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -63,20 +65,22 @@ def _image(pixels: np.ndarray) -> QtGui.QImage:
 
 class EntropyLabels(RowLabels):
     """The strip's row labels, each a part fixed for the model ("L1 H1 · ") and a part that
-    changes on every key (the head's entropy, "2.7 b"). The fixed parts are drawn once into a
-    kept layer (white, they move only with the layout or a wider number), the changing ones
-    over it as kept pixmaps: each is its text drawn on white at the same sub-pixel offset, from
-    its line's top to a pixel below its ink (when rows are at least 12 px apart, more than that,
-    so no box covers another label's ink; closer rows are drawn as text). On a key no label is
-    laid out or drawn as text again. Drawing the two parts where the whole label's text puts them gives the same
-    pixels as drawing the whole label."""
+    changes on every key (the head's entropy, "2.7 b"), which ends at the labels' right edge.
+    The fixed parts are drawn once into a kept layer (white; they move only with the layout or
+    a wider number), the changing ones over it as kept pixmaps: each is its text drawn on white
+    at the same sub-pixel x and baseline rounding, from its line's top to a pixel below its ink
+    (when rows are at least 12 px apart, more than that, so no box covers another label's ink;
+    closer rows are drawn as text). On a key no label is laid out or drawn as text. Drawing the
+    two parts where the whole label's text puts them gives the same pixels as the whole label."""
 
     def __init__(self, plot: PaintedPlot) -> None:
         super().__init__(plot)
         self.parts: list[tuple[float, str, str]] = []            # (row y, fixed part, changing part)
+        self._rows: list[tuple[str, str, float, float]] = []     # (fixed, changing, changing's width, height)
         self._advances: dict[str, float] = {}                     # a fixed part's advance (its trailing space too)
         self._layer: tuple[tuple, QtGui.QPixmap] | None = None
-        self._inked: dict[tuple, tuple[QtCore.QPoint, QtGui.QPixmap]] = {}   # see _ink
+        self._inked: dict[tuple, tuple[int, int, QtGui.QPixmap]] = {}   # see _ink
+        self._ascent: float | None = None                          # the tick font's
 
     def set_parts(self, parts: list[tuple[float, str, str]]) -> None:
         """Rows' labels as (y, fixed, changing): each shows fixed + changing (fixed not empty)."""
@@ -84,7 +88,14 @@ class EntropyLabels(RowLabels):
         if ticks == self.ticks:
             return
         self.parts, self.ticks = parts, ticks
-        widest = max((self._width(a, b) for _, a, b in parts), default=0.0)
+        get, font = self.plot.texts.get, self.plot.tick_font
+        self._rows = []
+        widest = 0.0
+        for _, a, b in parts:
+            _, wa, h = get(a, font)
+            wb = get(b, font)[1] if b else 0.0
+            self._rows.append((a, b, wb, h))
+            widest = max(widest, self._advance(a) + wb if b else wa)
         width = int(np.ceil(widest)) + 4
         if width > self.width() or width < self.width() - 12:     # (as RowLabels.set: not for every pixel)
             self.setFixedWidth(width)
@@ -99,72 +110,92 @@ class EntropyLabels(RowLabels):
             hit = self._advances[fixed] = QtGui.QFontMetricsF(self.plot.tick_font).horizontalAdvance(fixed)
         return hit
 
-    def _width(self, fixed: str, changing: str) -> float:
-        if not changing:
-            return self.plot.texts.get(fixed, self.plot.tick_font)[1]
-        return self._advance(fixed) + self.plot.texts.get(changing, self.plot.tick_font)[1]
+    def _up(self) -> float:
+        """The fraction of the tick font's ascent (where a label's baseline rounds)."""
+        if self._ascent is None:
+            self._ascent = QtGui.QFontMetricsF(self.plot.tick_font).ascent()
+        return self._ascent - math.floor(self._ascent)
 
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
             self._advances.clear()
             self._inked.clear()
+            self._ascent = None
             self._layer = None
         super().changeEvent(ev)
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         plot = self.plot
-        font, texts = plot.tick_font, plot.texts
         r, dy = plot.data_rect(), plot.y() - self.y()
+        lo, hi = r.top() - 0.5, r.bottom() + 0.5
         right = self.width() - 2.0
         ys = plot.px_y(np.array([v for v, _, _ in self.parts])).tolist() if self.parts else []
         fixed: list[tuple[str, float, float]] = []
         changing: list[tuple[str, float, float]] = []
-        for (_, a, b), y in zip(self.parts, ys, strict=True):
-            if r.top() - 0.5 <= y <= r.bottom() + 0.5:
-                _, _, h = texts.get(a, font)
-                left, top = right - self._width(a, b), y + dy - h / 2
-                fixed.append((a, left, top))
-                if b:
-                    changing.append((b, left + self._advance(a), top))
+        for (a, b, wb, h), y in zip(self._rows, ys, strict=True):
+            if lo <= y <= hi:
+                top = y + dy - h / 2
+                if b:                            # (widths are in 64ths of a pixel: these sums are exact)
+                    at = right - wb
+                    fixed.append((a, at - self._advance(a), top))
+                    changing.append((b, at, top))
+                else:
+                    fixed.append((a, right - plot.texts.get(a, plot.tick_font)[1], top))
         p = QtGui.QPainter(self)
         p.drawPixmap(0, 0, self._fixed_layer(fixed))
         spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
-        if self.devicePixelRatioF() == 1.0 and spaced:
+        if changing and self.devicePixelRatioF() == 1.0 and spaced:
+            up, rgba, inked = self._up(), plot.fg.rgba(), self._inked
             for text, x, y in changing:
-                p.drawPixmap(*self._ink(text, x, y))
+                fx, fy = math.floor(x), math.floor(y)
+                k = math.floor(y - fy + up + 0.5)        # the baseline's whole-pixel rounding
+                hit = inked.get((text, x - fx, k, rgba))
+                if hit is None:
+                    hit = self._ink(text, x - fx, k, up)
+                p.drawPixmap(fx + hit[0], fy + hit[1], hit[2])
         else:                                    # (rows too close for boxes, or device pixels: as text)
-            p.setFont(font)
+            p.setFont(plot.tick_font)
             p.setPen(plot.fg)
             for text, x, y in changing:
-                p.drawStaticText(QtCore.QPointF(x, y), texts.get(text, font)[0])
+                p.drawStaticText(QtCore.QPointF(x, y), plot.texts.get(text, plot.tick_font)[0])
         p.end()
 
-    def _ink(self, text: str, x: float, y: float) -> tuple[QtCore.QPoint, QtGui.QPixmap]:
-        """Where to blit, and the pixmap of, ``text`` drawn with its top-left at (x, y) on white,
-        cut to its ink and a pixel around; kept per text and sub-pixel offset."""
-        fx, fy = x - np.floor(x), y - np.floor(y)
-        fg = self.plot.fg
-        key = (text, fx, fy, fg.rgba())
-        hit = self._inked.get(key)
-        if hit is None:
-            font = self.plot.tick_font
-            metrics = QtGui.QFontMetricsF(font)
-            ink = metrics.tightBoundingRect(text).translated(fx, fy + metrics.ascent())
-            # the text's own corner stays at or right/below the pixmap's: Qt places text drawn at a
-            # negative position a pixel off (it truncates towards zero)
-            corner = QtCore.QPoint(min(int(np.floor(ink.left())) - 1, 0), min(int(np.floor(ink.top())) - 1, 0))
-            pm = QtGui.QPixmap(int(np.ceil(ink.right())) + 2 - corner.x(), int(np.ceil(ink.bottom())) + 2 - corner.y())
-            pm.fill(QtGui.QColor("white"))
-            q = QtGui.QPainter(pm)
-            q.setFont(font)
-            q.setPen(fg)
-            q.drawStaticText(QtCore.QPointF(fx - corner.x(), fy - corner.y()), self.plot.texts.get(text, font)[0])
-            q.end()
-            if len(self._inked) > 4096:
-                self._inked.clear()
-            hit = self._inked[key] = (corner, pm)
-        corner, pm = hit
-        return QtCore.QPoint(corner.x() + int(np.floor(x)), corner.y() + int(np.floor(y))), pm
+    def warm(self, texts: list[str]) -> None:
+        """Make the pixmaps of these changing parts (e.g. every entropy a model's heads can have)
+        for every baseline rounding now, rather than on a key. Their x fraction depends neither
+        on the width nor the row: a changing part ends at the labels' right edge, a whole pixel."""
+        up = self._up()
+        for text in texts:
+            x = -self.plot.texts.get(text, self.plot.tick_font)[1]
+            for k in sorted({math.floor(fy + up + 0.5) for fy in (0.0, 0.999)} | {1}):
+                if (text, x - math.floor(x), k, self.plot.fg.rgba()) not in self._inked:
+                    self._ink(text, x - math.floor(x), k, up)
+
+    def _ink(self, text: str, fx: float, k: int, up: float) -> tuple[int, int, QtGui.QPixmap]:
+        """The pixmap of ``text`` drawn on white with its top-left at (fx, y) for a y fraction
+        whose baseline rounds to k (Qt places text at a sub-pixel x but on a whole-pixel
+        baseline, round(y + ascent): every such y gives the same picture), from its line's top
+        to a pixel below its ink, and where its corner is relative to (floor(x), floor(y))."""
+        # the y fractions of that rounding are [k - 0.5 - up, k + 0.5 - up) within [0, 1): draw
+        # at the middle of them, away from where the rounding changes
+        fy = (max(0.0, k - 0.5 - up) + min(1.0, k + 0.5 - up)) / 2
+        font, fg = self.plot.tick_font, self.plot.fg
+        metrics = QtGui.QFontMetricsF(font)
+        ink = metrics.tightBoundingRect(text).translated(fx, fy + metrics.ascent())
+        # the text's own corner stays at or right/below the pixmap's: Qt places text drawn at a
+        # negative position a pixel off (it truncates towards zero)
+        cx, cy = min(math.floor(ink.left()) - 1, 0), min(math.floor(ink.top()) - 1, 0)
+        pm = QtGui.QPixmap(math.ceil(ink.right()) + 2 - cx, math.ceil(ink.bottom()) + 2 - cy)
+        pm.fill(QtGui.QColor("white"))
+        q = QtGui.QPainter(pm)
+        q.setFont(font)
+        q.setPen(fg)
+        q.drawStaticText(QtCore.QPointF(fx - cx, fy - cy), self.plot.texts.get(text, font)[0])
+        q.end()
+        if len(self._inked) > 4096:
+            self._inked.clear()
+        hit = self._inked[(text, fx, k, fg.rgba())] = (cx, cy, pm)
+        return hit
 
     def _fixed_layer(self, fixed: list[tuple[str, float, float]]) -> QtGui.QPixmap:
         dpr, fg = self.devicePixelRatioF(), self.plot.fg
@@ -216,6 +247,8 @@ class AttentionStrip(LivePlot):
         self.set_y_range(0, self.row(layers - 1, heads), inverted=True)
         self.set_x_range(0, context)
         self.row_labels(np.zeros((layers, heads)))
+        # every entropy a head can show (0 to log2(context) bits), made now rather than on keys
+        self.row_axis.warm([f"{e / 10:.1f} b" for e in range(int(np.ceil(10 * np.log2(max(context, 2)))) + 1)])
         self.set_message(EMPTY)
 
     def row_labels(self, entropy: np.ndarray) -> None:
