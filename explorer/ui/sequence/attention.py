@@ -73,6 +73,8 @@ class EntropyLabels(RowLabels):
     closer rows are drawn as text). On a key no label is laid out or drawn as text. Drawing the
     two parts where the whole label's text puts them gives the same pixels as the whole label."""
 
+    KEPT_PIXMAPS = True      # False: the changing parts drawn as text (what the pixmaps must equal)
+
     def __init__(self, plot: PaintedPlot) -> None:
         super().__init__(plot)
         self.parts: list[tuple[float, str, str]] = []            # (row y, fixed part, changing part)
@@ -144,7 +146,7 @@ class EntropyLabels(RowLabels):
         p = QtGui.QPainter(self)
         p.drawPixmap(0, 0, self._fixed_layer(fixed))
         spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
-        if changing and self.devicePixelRatioF() == 1.0 and spaced:
+        if changing and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0 and spaced:
             up, rgba, inked = self._up(), plot.fg.rgba(), self._inked
             for text, x, y in changing:
                 fx, fy = math.floor(x), math.floor(y)

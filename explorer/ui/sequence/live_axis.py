@@ -26,6 +26,7 @@ class SlotTicks(LiveTicks):
     """LiveTicks whose glyph run is assembled from kept (x, label) pieces: the same picture."""
 
     LIMIT = 8192            # kept pieces; a new size or range makes new ones (then the old are dropped)
+    HOLD = 4                # paints with the same marks before they are drawn into the layer
 
     def __init__(self, plot: PaintedPlot) -> None:
         super().__init__(plot)
@@ -36,6 +37,8 @@ class SlotTicks(LiveTicks):
         self._placed: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
         self._labels: tuple[list[tuple[float, str]], QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None = None
         self._marked: tuple[QtGui.QPixmap, tuple, QtGui.QPixmap] | None = None       # (layer, geometry, with marks)
+        self._last_marks: tuple | None = None     # the marks' geometry at the last paint,
+        self._held = 0                            # and for how many paints it has held
 
     def _place(self) -> tuple[tuple, list[float], list[QtCore.QLineF]]:
         """The ticks' pixel x (NaN outside the plot) and marks, kept while the plot's area, range
@@ -51,23 +54,30 @@ class SlotTicks(LiveTicks):
             self._labels = None
         return self._placed
 
-    def with_marks(self, layer: QtGui.QPixmap) -> QtGui.QPixmap:
-        """``layer`` (what lies under the plot's data) with the tick marks drawn in, kept while
-        the layer and the marks hold: the marks lie below the plot area, where no data is drawn,
-        and the x axis line drawn over the data covers the row they start on, so drawing them
-        first changes no pixel. Pair with ``paint(p, marks=False)``."""
+    def with_marks(self, layer: QtGui.QPixmap) -> tuple[QtGui.QPixmap, bool]:
+        """``layer`` (what lies under the plot's data) with the tick marks drawn in, and True;
+        or ``layer`` itself and False until the marks have held for HOLD paints (a transformer's
+        growing window moves them every few keys), as PaintedPlot keeps its ticks once they hold. The
+        marks lie below the plot area, where no data is drawn, and the x axis line drawn over
+        the data covers the row they start on, so drawing them first changes no pixel. Pair
+        with ``paint(p, marks=not True-or-False)``."""
         if not self.ticks:
-            return layer
+            return layer, True
         geometry, _, marks = self._place()
         if self._marked is not None and self._marked[0] is layer and self._marked[1] == geometry:
-            return self._marked[2]
+            return self._marked[2], True
+        if geometry != self._last_marks:
+            self._last_marks, self._held = geometry, 0
+        self._held += 1
+        if self._held < self.HOLD:                # (copying the layer costs more than a few paints' marks)
+            return layer, False
         pm = layer.copy()
         p = QtGui.QPainter(pm)
         p.setPen(self.plot.muted)
         p.drawLines(marks)
         p.end()
         self._marked = (layer, geometry, pm)
-        return pm
+        return pm, True
 
     def paint(self, p: QtGui.QPainter, marks: bool = True) -> None:
         """The marks (unless they are in the layer under the data: ``with_marks``) and labels."""

@@ -55,7 +55,7 @@ class MemoryPanel(LivePlot):
         self._rects: tuple[tuple, int] | None = None   # (geometry, how many bars _buffer holds)
         self._buffer = RectBuffer(SPAN)
         self._titles = TitleCache()
-        self._frame: tuple | None = None         # (geometry, the bars' left and right sides, the axis y)
+        self._frame: tuple | None = None         # (size and range, the bars' left and right sides, the axis y)
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
         self._weights: np.ndarray | None = None
@@ -103,10 +103,14 @@ class MemoryPanel(LivePlot):
         n = len(self.heights)
         geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), n)
         if self._rects is None or self._rects[0] != geometry:
-            if self._frame is None or self._frame[0] != geometry:       # the bars' sides: size and n only
-                x = np.arange(1 - n, 1, dtype=float)                    # 0 = the newest, left of the cursor
-                self._frame = (geometry, self.px_x(x - BAR / 2), self.px_x(x + BAR / 2), float(self.px_y(0.0)))
-            _, left, right, bottom = self._frame
+            # the bars' sides depend on the size and range alone: kept for the most bars asked for
+            # (a transformer's window grows a bar per key), the newest n of them used
+            sides = geometry[:-1]
+            if self._frame is None or self._frame[0] != sides or len(self._frame[1]) < n:
+                x = np.arange(1 - max(n, SPAN), 1, dtype=float)         # 0 = the newest, left of the cursor
+                self._frame = (sides, self.px_x(x - BAR / 2), self.px_x(x + BAR / 2), float(self.px_y(0.0)))
+            _, all_left, all_right, bottom = self._frame
+            left, right = all_left[len(all_left) - n:], all_right[len(all_right) - n:]
             top = self.px_y(self.heights)
             seen = np.flatnonzero(bottom - top >= 0.5)   # a flatter bar is no pixel above the axis line
             rows = self._buffer.rows(len(seen))
@@ -137,16 +141,17 @@ class MemoryPanel(LivePlot):
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         """What PaintedPlot's paint draws (the layer, the bars, the axes, the labels, the title),
-        with the tick marks in the layer under the bars and the title a kept pixmap on the white
+        with the tick marks in the layer under the bars (once they hold) and the title a kept pixmap on the white
         band the static layer leaves for it; no clip around the bars (the x range holds them all,
         see show_memory, and they are no taller than the y range)."""
         p = QtGui.QPainter(self)
         r = self.data_rect()
         layer, ticks_in = self._under_data(r)
-        p.drawPixmap(0, 0, self.axis.with_marks(layer))
+        layer, marked = self.axis.with_marks(layer)
+        p.drawPixmap(0, 0, layer)
         self.paint_data(p)
         self._paint_axes(p, r, ticks=not ticks_in)
-        self.axis.paint(p, marks=False)
+        self.axis.paint(p, marks=not marked)
         self._titles.draw(p, self, r.center().x(), PAD, self._heading, self.title_font)
         if self.message():
             p.setFont(self.label_font)
