@@ -237,3 +237,32 @@ def test_attention_on_screen_after_keys_is_what_a_fresh_panel_paints(qtbot):
     first = _shown(qtbot, AttentionPanel, (947, 322), lambda w: w.set_model(2, 4, 128),
                    lambda w: w.show_attention(frames[0]))
     assert not np.array_equal(_screen(panel.view), _grab(first.view))       # negative control
+
+
+def test_attention_pattern_makes_only_new_rows_and_sees_a_changed_old_one(qtbot):
+    """Typing adds a query row: only it is made and coloured; a frame whose earlier row changed
+    (the same start) is coloured again from that row. Either way the picture of a fresh panel."""
+    from explorer.ui.sequence.attention import AttentionPanel
+    text = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n'
+    frames = _attention_frames(text)
+
+    def fresh_pixels(v):
+        w = _shown(qtbot, AttentionPanel, (900, 300), lambda p: p.set_model(2, 4, 128), lambda p: p.show_attention(v))
+        return w.pattern.values.copy(), w.pattern.pixels.copy()
+    panel = _shown(qtbot, AttentionPanel, (900, 300), lambda p: p.set_model(2, 4, 128))
+    for v in frames:
+        panel.show_attention(v)
+        n = v.pattern.shape[-1]
+        values, pixels = fresh_pixels(v)
+        assert np.array_equal(panel.pattern.values, values, equal_nan=True)
+        assert np.array_equal(panel.pattern.pixels, pixels)
+    assert panel.pattern.recoloured == (n - 1, n)
+    last = frames[-1]
+    changed = last.pattern.copy()
+    changed[:, 10, :5] = changed[:, 10, ::-1][:, -5:]     # an earlier query row, other weights
+    edited = dataclasses.replace(last, rows=last.rows * 0.999, pattern=changed)
+    panel.show_attention(edited)
+    assert panel.pattern.recoloured == (10, n)
+    values, pixels = fresh_pixels(edited)
+    assert np.array_equal(panel.pattern.pixels, pixels)
+    assert not np.array_equal(pixels, fresh_pixels(last)[1])              # negative control

@@ -358,12 +358,13 @@ class AttentionPattern(LivePlot):
         self._ticks_key: tuple | None = None
         self.axis = SlotTicks(self)             # the heads' entropies change on every key
         self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
+        self._pattern: np.ndarray | None = None         # the pattern they show (a copy)
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
 
     def set_model(self, heads: int) -> None:
         self.heads, self.span, self.view, self.chosen, self._ticks_key = heads, 0, None, None, None
-        self.values, self._rows_of = np.zeros((0, 0), np.float32), (-1, -1)
+        self.values, self._rows_of, self._pattern = np.zeros((0, 0), np.float32), (-1, -1), None
 
     def slot(self, h: int) -> float:
         """x of head h's block (blocks of the span, a gap between)."""
@@ -383,18 +384,21 @@ class AttentionPattern(LivePlot):
             self.span = span
             self.set_x_range(0.0, float(int(self.slot(self.heads - 1)) + span))
         width = int(self.slot(self.heads - 1)) + span
-        values = np.full((n, width), np.nan, np.float32)
-        for h in range(self.heads):               # a block is span keys wide: 0 right of the
-            x = int(self.slot(h))                 # last key (not read yet), NaN (white) in the gaps
-            values[:, x:x + span] = 0.0
-            values[:, x:x + n] = v.pattern[h]
         first = 0                                 # typing at the end adds a query row: colour from there
         old = self.values
         if old.shape[1] == width and self.pixels.shape == (span, width) and (v.start, v.layer) == self._rows_of:
             m = min(len(old), n)
-            same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
-            first = m if same.all() else int(np.argmin(same))
+            if self._pattern is not None and _same_rows(v.pattern, self._pattern, m):
+                # the rows shown are as they were (a causal query does not see the new key):
+                # only the new rows' blocks are made
+                first = m
+                values = old[:n] if n <= len(old) else np.concatenate([old, self._blocks(v.pattern, m, n, span, width)])
+            else:
+                values = self._blocks(v.pattern, 0, n, span, width)
+                same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
+                first = m if same.all() else int(np.argmin(same))
         else:
+            values = self._blocks(v.pattern, 0, n, span, width)
             self.pixels = np.full((span, width), BACKGROUND, np.uint32)
             self.qimage = _image(self.pixels)
         self._rows_of = (v.start, v.layer)
@@ -403,6 +407,7 @@ class AttentionPattern(LivePlot):
         if len(old) > n and self.pixels.shape[0] >= len(old):
             self.pixels[n:len(old)] = BACKGROUND
         self.values, self.recoloured = values, (first, n)
+        self._pattern = np.array(v.pattern)
         self.set_y_range(v.start, v.start + span, inverted=True)
         ticks_key = (span, np.round(v.entropy[v.layer], 1).tobytes())
         if ticks_key != self._ticks_key:          # entropies change per key
@@ -421,6 +426,17 @@ class AttentionPattern(LivePlot):
         for a, b in rows:
             ya, yb = sorted(self.px_y(np.array([a, b])).tolist())
             self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
+
+    def _blocks(self, pattern: np.ndarray, a: int, b: int, span: int, width: int) -> np.ndarray:
+        """Query rows [a, b) of the heads' blocks side by side: a block is span keys wide, 0
+        right of the last key (not read yet), NaN (white) in the gaps."""
+        n = pattern.shape[-1]
+        values = np.full((b - a, width), np.nan, np.float32)
+        for h in range(self.heads):
+            x = int(self.slot(h))
+            values[:, x:x + span] = 0.0
+            values[:, x:x + n] = pattern[h, a:b]
+        return values
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         v, n = self.view, len(self.values)
@@ -469,6 +485,14 @@ class AttentionPattern(LivePlot):
         qc, kc = v.pattern_chars[q - v.start], v.pattern_chars[t - v.start]
         return (f"layer {v.layer + 1}, head {head + 1}: query '{char_label(qc)}' (#{q}) → "
                 f"key '{char_label(kc)}' (#{t}): weight {w:.3f}\nclick: colour the text by this head")
+
+
+def _same_rows(new: np.ndarray, old: np.ndarray, m: int) -> bool:
+    """Whether query rows [0, m) of two (heads, n, n) patterns show the same blocks: the same
+    weights where both have keys, zeros where only one has (NaN never the same)."""
+    k = min(new.shape[-1], old.shape[-1])
+    return bool(np.array_equal(new[:, :m, :k], old[:, :m, :k]) and not new[:, :m, k:].any()
+                and not old[:, :m, k:].any())
 
 
 class AttentionPanel(QtWidgets.QWidget):
