@@ -293,24 +293,21 @@ class UnrolledPanel(QtWidgets.QWidget):
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
         """The top outputs: a bar per probability, the labels at the left and the percentages at
-        the right, all labels in one atlas draw."""
+        the right, all labels in one atlas draw (a few numbers: plain Python, not numpy)."""
         if not top:
             return
         k = len(top)
-        lh = rect.height() / k
-        ys = (rect.top() + lh * (np.arange(k) + 0.5)).tolist()
-        probs = [prob for _, prob in top]
-        bars = self._top_bars.rows(k)
-        bars[:, 0] = rect.left() + 54
-        bars[:, 1] = rect.top() + np.arange(k) * lh + lh * 0.2     # as y + lh * 0.2 per row
-        bars[:, 2] = np.multiply(rect.width() - 96, probs)
-        bars[:, 3] = lh * 0.6
+        y0, left, lh = rect.top(), rect.left(), rect.height() / k
+        scale = rect.width() - 96
+        self._top_bars.rows(k)[:] = [[left + 54, y0 + i * lh + lh * 0.2, scale * prob, lh * 0.6]
+                                     for i, (_, prob) in enumerate(top)]
         p.setPen(QtCore.Qt.PenStyle.NoPen)
         p.setBrush(_TOP_BAR)
         self._top_bars.draw(p, k)
-        percents = [f"{100 * prob:.0f}%" for prob in probs]
+        ys = [y0 + lh * (i + 0.5) for i in range(k)]
+        percents = [_PERCENTS[round(100 * prob)] if 0 <= prob <= 1 else f"{100 * prob:.0f}%" for _, prob in top]
         right, size = rect.right(), self.small_glyphs.size
-        xs = [rect.left()] * k + [right - size(t)[0] for t in percents]
+        xs = [left] * k + [right - size(t)[0] for t in percents]
         labels = [char_label(label) if len(label) == 1 else label[:8] for label, _ in top]
         self.small_glyphs.draw(p, xs, ys + ys, labels + percents, anchor=(0.0, 0.5))
 
