@@ -34,6 +34,7 @@ _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 2
 class _Layout(NamedTuple):
     """The panel's layout for one size (see UnrolledPanel._layout)."""
     size: tuple[int, int]
+    columns: list[QtCore.QRect]          # each column's card and a pixel around it
     origins: list[QtCore.QPointF]        # each column's card, top-left
     card: QtCore.QPointF                 # a card's width and height
     h_bars: QtCore.QRectF                # in a card: h's bars,
@@ -81,10 +82,14 @@ class UnrolledPanel(QtWidgets.QWidget):
         if not same_frame or len(changed) == 3:
             self.update()
             return
-        self.update(self._column_rect(min(changed)).united(self._column_rect(max(changed))))
+        columns = self._layout().columns
+        self.update(columns[min(changed)].united(columns[max(changed)]))
 
     def _column_rect(self, k: int) -> QtCore.QRect:
         """Where step k's card is blitted (see _card), a pixel of margin around it."""
+        return QtCore.QRect(self._layout().columns[k])
+
+    def _column_rect_now(self, k: int) -> QtCore.QRect:
         col_w, box_h, y_pos = self._geometry()
         top_left = self._boxes(k)["y"].topLeft()
         size = QtCore.QSizeF(col_w - 16, y_pos["x"] + box_h - y_pos["y"])
@@ -111,7 +116,7 @@ class UnrolledPanel(QtWidgets.QWidget):
             origin = boxes[0]["y"].topLeft()
             local = {r: rect.translated(-origin) for r, rect in boxes[0].items()}
             col_w, box_h, y_pos = self._geometry()
-            self._laid_out = _Layout(size, [b["y"].topLeft() for b in boxes],
+            self._laid_out = _Layout(size, [self._column_rect_now(k) for k in range(3)], [b["y"].topLeft() for b in boxes],
                                      QtCore.QPointF(col_w - 16, y_pos["x"] + box_h - y_pos["y"]),
                                      local["h"].adjusted(6, 16, -6, -6), local["x"].topLeft(), local["x"].size(),
                                      local["y"].adjusted(6, 16, -6, -4))
