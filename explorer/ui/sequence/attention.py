@@ -231,6 +231,8 @@ class AttentionStrip(LivePlot):
         self.qimage = QtGui.QImage()
         self.chosen: tuple[float, float, float] | None = None   # the chosen head's box: x0, x1, y
         self._labels_key: tuple | None = None
+        self._heads_key: tuple | None = None
+        self._heads: list[tuple[float, str]] = []     # (row y, "L1 H1 · "): the labels' fixed parts
         self.row_axis = EntropyLabels(self)     # the entropies change on every key: labels of their own
         self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
@@ -242,7 +244,7 @@ class AttentionStrip(LivePlot):
 
     def set_model(self, layers: int, heads: int, context: int) -> None:
         self.layers, self.heads, self.context = layers, heads, context
-        self.view, self.chosen, self._labels_key = None, None, None
+        self.view, self.chosen, self._labels_key, self._heads_key = None, None, None, None
         self.values = np.zeros((layers * heads, 0), np.float32)
         self.pixels = np.full((layers * heads, context), BACKGROUND, np.uint32)
         self.qimage = _image(self.pixels)
@@ -262,13 +264,20 @@ class AttentionStrip(LivePlot):
         if key == self._labels_key:
             return
         self._labels_key = key
-        if tall or self.heads == 1:
-            parts = [(self.row(i, h) + 0.5, f"L{i + 1} H{h + 1} · ", f"{entropy[i, h]:.1f} b")
-                     for i in range(self.layers) for h in range(self.heads)]
+        shape = (tall or self.heads == 1, self.layers, self.heads)
+        if self._heads_key != shape:             # the rows' places and heads: per model and height
+            self._heads_key = shape
+            if shape[0]:
+                self._heads = [(self.row(i, h) + 0.5, f"L{i + 1} H{h + 1} · ")
+                               for i in range(self.layers) for h in range(self.heads)]
+            else:
+                self._heads = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
+                               for i in range(self.layers)]
+            self.set_y_ticks([(v, "") for v, _ in self._heads])
+        if shape[0]:
+            parts = [(v, a, f"{e:.1f} b") for (v, a), e in zip(self._heads, entropy.ravel().tolist(), strict=True)]
         else:
-            parts = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}", "")
-                     for i in range(self.layers)]
-        self.set_y_ticks([(v, "") for v, _, _ in parts])  # (set_y_ticks: nothing to do when unchanged)
+            parts = [(v, a, "") for v, a in self._heads]
         self.row_axis.set_parts(parts)
 
     def labels(self) -> list[str]:

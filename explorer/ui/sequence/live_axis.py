@@ -154,10 +154,14 @@ class SlotTicks(LiveTicks):
             singles.clear()
         missing = object()
         glyphs = self.glyphs
+        if self._raw is None or self._raw[0] is not self.plot.tick_font:
+            glyphs("")                                      # (a new tick font: its glyphs looked up again)
+        known = self._glyph_cache.get                      # (what glyphs() keeps: looked up without a call)
         for (_, s), x in zip(self.ticks, xs, strict=True):
             if x != x:                                      # (NaN: outside the plot)
                 continue
-            g = glyphs(s)
+            hit = known(s, missing)
+            g = glyphs(s) if hit is missing else cast(tuple[list[int], list[float], float] | None, hit)
             if g is None:
                 others.append((QtCore.QPointF(x, y), s))
                 continue

@@ -35,6 +35,16 @@ BAR = 0.8            # a bar's width, in characters
 GROW = 8             # the x axis grows by this many characters at a time
 
 
+_LABELS: dict[str, str] = {}     # character -> its axis label (char_label), kept: 30-60 per key
+
+
+def _label(c: str) -> str:
+    if len(_LABELS) > 4096:
+        _LABELS.clear()
+    hit = _LABELS[c] = char_label(c)
+    return hit
+
+
 class MemoryPanel(LivePlot):
     """show_memory(start, weights (n,), chars, label, actual) — or None for the empty state."""
 
@@ -90,7 +100,8 @@ class MemoryPanel(LivePlot):
         # GROW characters (a new range lays the bars, marks and labels out again)
         self.set_x_range(0.4 - max(-(-n // GROW) * GROW, SPAN), 0.6)
         step = max(1, -(-n // N_TICKS))
-        ticks = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
+        known = _LABELS.get
+        ticks = [(float(i + 1 - n), known(chars[i]) or _label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
         self.axis.set(ticks)
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
