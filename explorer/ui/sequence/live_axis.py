@@ -6,8 +6,8 @@ axis) is placed by its tick's x and its advance alone, the same for every charac
 fixed-width font, so a key that shifts the characters reuses every position instead of making
 a QPointF per glyph (that was most of a paint); longer labels are kept per (x, label).
 
-``RectBuffer``: n QRectF records in one reused numpy array, drawn by one ``drawRects`` call
-without a Python QRectF per rectangle.
+``RectBuffer`` / ``LineBuffer``: n QRectF / QLineF records in one reused numpy array, drawn by
+one ``drawRects`` / ``drawLines`` call without a Python object per record.
 """
 
 from __future__ import annotations
@@ -34,23 +34,30 @@ class SlotTicks(LiveTicks):
         self._pieces: dict[tuple[float, str], tuple[list[int], list[QtCore.QPointF]] | None] = {}
         self._singles: dict[tuple[float, float], QtCore.QPointF] = {}    # (x, advance) -> a one-glyph label's place
         self._chars: dict[str, tuple[int, float]] = {}                   # character -> (glyph, advance); 0: none
-        self._placed: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
+        self._placed: tuple[tuple, list[float], int] | None = None   # (geometry, x, how many marks)
+        self._marks = LineBuffer(64)
         self._labels: tuple[list[tuple[float, str]], QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None = None
         self._marked: tuple[QtGui.QPixmap, tuple, QtGui.QPixmap] | None = None       # (layer, geometry, with marks)
         self._last_marks: tuple | None = None     # the marks' geometry at the last paint,
         self._held = 0                            # and for how many paints it has held
 
-    def _place(self) -> tuple[tuple, list[float], list[QtCore.QLineF]]:
-        """The ticks' pixel x (NaN outside the plot) and marks, kept while the plot's area, range
-        and the ticks' values hold."""
+    def _place(self) -> tuple[tuple, list[float], int]:
+        """The ticks' pixel x (NaN outside the plot) and how many marks ``_marks`` holds, kept
+        while the plot's area, range and the ticks' values hold (a transformer's growing window
+        moves them every few keys: worked out with numpy, no QLineF per mark)."""
         plot, r = self.plot, self.plot.data_rect()
         values = tuple(v for v, _ in self.ticks)
         geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), values)
         if self._placed is None or self._placed[0] != geometry:
-            xs = plot.px_x(np.array(values)).tolist()
-            xs = [x if r.left() - 0.5 <= x <= r.right() + 0.5 else float("nan") for x in xs]
-            marks = [QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK) for x in xs if x == x]
-            self._placed = (geometry, xs, marks)
+            at = plot.px_x(np.array(values, float))
+            inside = (r.left() - 0.5 <= at) & (at <= r.right() + 0.5)
+            xs = np.where(inside, at, np.nan).tolist()
+            n = int(inside.sum())
+            lines = self._marks.rows(n)
+            lines[:, 0] = lines[:, 2] = at[inside]
+            lines[:, 1] = r.bottom()
+            lines[:, 3] = r.bottom() + TICK
+            self._placed = (geometry, xs, n)
             self._labels = None
         return self._placed
 
@@ -63,7 +70,7 @@ class SlotTicks(LiveTicks):
         with ``paint(p, marks=not True-or-False)``."""
         if not self.ticks:
             return layer, True
-        geometry, _, marks = self._place()
+        geometry, _, n_marks = self._place()
         if self._marked is not None and self._marked[0] is layer and self._marked[1] == geometry:
             return self._marked[2], True
         if geometry != self._last_marks:
@@ -74,7 +81,7 @@ class SlotTicks(LiveTicks):
         pm = layer.copy()
         p = QtGui.QPainter(pm)
         p.setPen(self.plot.muted)
-        p.drawLines(marks)
+        self._marks.draw(p, n_marks)
         p.end()
         self._marked = (layer, geometry, pm)
         return pm, True
@@ -83,11 +90,11 @@ class SlotTicks(LiveTicks):
         """The marks (unless they are in the layer under the data: ``with_marks``) and labels."""
         if not self.ticks:
             return
-        _, xs, lines = self._place()
+        _, xs, n_marks = self._place()
         plot = self.plot
         if marks:
             p.setPen(plot.muted)
-            p.drawLines(lines)
+            self._marks.draw(p, n_marks)
         p.setPen(plot.fg)
         top = plot.data_rect().bottom() + TICK + 1
         if self._labels is None or self._labels[0] != self.ticks:
@@ -221,18 +228,30 @@ class TitleCache:
 class RectBuffer:
     """Rectangles (x, y, w, h as float64 rows) handed to QPainter.drawRects as one pointer."""
 
+    KIND: type = QtCore.QRectF
+
     def __init__(self, n: int = 64) -> None:
         self._memory = np.zeros((n, 4))
-        self._first = cast(QtCore.QRectF, shiboken6.wrapInstance(int(self._memory.ctypes.data), QtCore.QRectF))
+        self._first = shiboken6.wrapInstance(int(self._memory.ctypes.data), self.KIND)
 
     def rows(self, n: int) -> np.ndarray:
         """The first n records to fill (their contents are whatever was there before)."""
         if len(self._memory) < n:
             self._memory = np.zeros((max(n, 2 * len(self._memory)), 4))
-            self._first = cast(QtCore.QRectF, shiboken6.wrapInstance(int(self._memory.ctypes.data), QtCore.QRectF))
+            self._first = shiboken6.wrapInstance(int(self._memory.ctypes.data), self.KIND)
         return self._memory[:n]
 
     def draw(self, p: QtGui.QPainter, n: int) -> None:
         """Draw the first n records with the painter's pen and brush."""
         if n:
-            p.drawRects(self._first, n)        # Qt reads n records from there
+            p.drawRects(cast(QtCore.QRectF, self._first), n)        # Qt reads n records from there
+
+
+class LineBuffer(RectBuffer):
+    """Lines (x1, y1, x2, y2 as float64 rows) handed to QPainter.drawLines as one pointer."""
+
+    KIND = QtCore.QLineF
+
+    def draw(self, p: QtGui.QPainter, n: int) -> None:
+        if n:
+            p.drawLines(cast(QtCore.QLineF, self._first), n)
