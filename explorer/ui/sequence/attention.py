@@ -432,8 +432,10 @@ class AttentionPattern(LivePlot):
         r = self.data_rect()
         rows = [(float(first + v.start), float(max(n, len(old)) + v.start))] if max(n, len(old)) > first else []
         rows += [(q + 0.5, q + 0.5) for q in {before.query, v.query}]
+        # (px_y's arithmetic on plain floats: a few numbers, no numpy arrays)
+        (lo, hi), top, height = self.y_range(), r.top(), r.height()
         for a, b in rows:
-            ya, yb = sorted(self.px_y(np.array([a, b])).tolist())
+            ya, yb = sorted((top + (a - lo) / ((hi - lo) or 1.0) * height, top + (b - lo) / ((hi - lo) or 1.0) * height))
             self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
 
     def _blocks(self, pattern: np.ndarray, a: int, b: int, span: int, width: int) -> np.ndarray:
