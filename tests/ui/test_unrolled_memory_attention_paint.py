@@ -266,3 +266,26 @@ def test_attention_pattern_makes_only_new_rows_and_sees_a_changed_old_one(qtbot)
     values, pixels = fresh_pixels(edited)
     assert np.array_equal(panel.pattern.pixels, pixels)
     assert not np.array_equal(pixels, fresh_pixels(last)[1])              # negative control
+
+
+def test_exports_keep_the_kept_pictures_text_as_text(qtbot, tmp_path):
+    """An SVG export paints through another engine: the memory title and the strip's row
+    labels are written as text there, not as the pixmaps kept for the screen."""
+    import re
+
+    from explorer.ui.sequence.attention import AttentionPanel
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    from explorer.ui.widgets.export import save_svg
+
+    def texts(svg: str) -> str:
+        return " ".join(t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+    memory = _shown(qtbot, MemoryPanel, (492, 169))
+    memory.show_memory(*_memory_frames(False)[3])
+    _screen(memory)                                        # (the screen's kept pictures exist)
+    assert "Memory → actual next char" in texts(save_svg(memory, tmp_path / "m.svg").read_text())
+    frames = _attention_frames('def mean(xs):\n    return sum(xs) / len(xs)\n')
+    panel = _shown(qtbot, AttentionPanel, (947, 322), lambda w: w.set_model(2, 4, 128), lambda w: w.show_attention(frames[-1]))
+    _screen(panel)
+    svg = texts(save_svg(panel.strip.row_axis, tmp_path / "a.svg").read_text())
+    entropy = f"{frames[-1].entropy[0, 0]:.1f} b"
+    assert "L1 H1" in svg and entropy in svg

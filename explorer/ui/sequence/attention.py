@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
 from explorer.ui.sequence.common import ACCENT, GATE_MAP, MUTED, SELECT, char_label, set_tip
+from explorer.ui.sequence.glyphs import on_screen
 from explorer.ui.sequence.live_axis import SlotTicks
 from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, RowLabels, colour, colour_rgb, colour_table
 from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
@@ -144,6 +145,10 @@ class EntropyLabels(RowLabels):
                 else:
                     fixed.append((a, right - plot.texts.get(a, plot.tick_font)[1], top))
         p = QtGui.QPainter(self)
+        if not on_screen(p):                     # an export (SVG, PDF): every label as text
+            p.end()
+            super().paintEvent(ev)
+            return
         p.drawPixmap(0, 0, self._fixed_layer(fixed))
         spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
         if changing and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0 and spaced:

@@ -13,6 +13,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, char_label, set_tip
+from explorer.ui.sequence.glyphs import on_screen
 from explorer.ui.sequence.live_axis import RectBuffer, SlotTicks, TitleCache
 from explorer.ui.sequence.painted_image import LivePlot
 from explorer.ui.widgets.painted_plot import PAD
@@ -156,6 +157,10 @@ class MemoryPanel(LivePlot):
         band the static layer leaves for it; no clip around the bars (the x range holds them all,
         see show_memory, and they are no taller than the y range)."""
         p = QtGui.QPainter(self)
+        if not on_screen(p):                     # an export (SVG, PDF): the title and labels as text
+            p.end()
+            super().paintEvent(ev)
+            return
         r = self.data_rect()
         layer, ticks_in = self._under_data(r)
         layer, marked = self.axis.with_marks(layer)
