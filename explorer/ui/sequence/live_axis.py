@@ -23,7 +23,8 @@ from explorer.ui.widgets.painted_plot import TICK, PaintedPlot
 
 
 class SlotTicks(LiveTicks):
-    """LiveTicks whose glyph run is assembled from kept (x, label) pieces: the same picture."""
+    """LiveTicks whose glyph run is assembled from kept glyphs and positions, its marks kept in
+    one array (and in the layer under the data once they hold): the same picture."""
 
     LIMIT = 8192            # kept pieces; a new size or range makes new ones (then the old are dropped)
     HOLD = 4                # paints with the same marks before they are drawn into the layer
@@ -64,10 +65,10 @@ class SlotTicks(LiveTicks):
     def with_marks(self, layer: QtGui.QPixmap) -> tuple[QtGui.QPixmap, bool]:
         """``layer`` (what lies under the plot's data) with the tick marks drawn in, and True;
         or ``layer`` itself and False until the marks have held for HOLD paints (a transformer's
-        growing window moves them every few keys), as PaintedPlot keeps its ticks once they hold. The
-        marks lie below the plot area, where no data is drawn, and the x axis line drawn over
-        the data covers the row they start on, so drawing them first changes no pixel. Pair
-        with ``paint(p, marks=not True-or-False)``."""
+        growing window moves them every few keys), as PaintedPlot keeps its ticks once they
+        hold. The marks lie below the plot area, where no data is drawn, and the x axis line
+        drawn over the data covers the row they start on, so drawing them first changes no
+        pixel. Pair with ``paint(p, marks=not drawn_in)``."""
         if not self.ticks:
             return layer, True
         geometry, _, n_marks = self._place()
@@ -118,6 +119,8 @@ class SlotTicks(LiveTicks):
             self._raw = (self.plot.tick_font, QtGui.QRawFont.fromFont(self.plot.tick_font))
             self._chars.clear()
             self._glyph_cache.clear()
+            self._pieces.clear()                          # (placed with the old font's advances)
+            self._labels = None
         hit = self._glyph_cache.get(label)
         if hit is not None or label in self._glyph_cache:
             return hit
