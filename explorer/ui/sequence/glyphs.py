@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shiboken6
@@ -22,6 +22,21 @@ from explorer.ui.widgets.painted_plot import laid_out
 # the labels of characters: printable ASCII and the signs for a space, a newline, a tab
 CHARACTERS = [chr(c) for c in range(33, 127)] + ["\u2423", "\u23ce", "\u21e5", "?", "%", "."]
 PAD = 2                     # px around each label in the atlas: overhanging ink, no bleeding between neighbours
+
+
+class Fragments(NamedTuple):
+    """QPainter.PixmapFragment records placed once (a frame's labels or markers), blitted by
+    every paint of that frame in one ``drawPixmapFragments`` call (``blit``)."""
+
+    records: np.ndarray                         # (n, 10) float64: x, y, source x, y, w, h, scales, rotation, opacity
+    n: int
+    pixmap: QtGui.QPixmap
+
+    def blit(self, p: QtGui.QPainter) -> None:
+        if self.n:
+            # PySide takes a pointer to the first of n fragments (as pyqtgraph's ScatterPlotItem draws)
+            p.drawPixmapFragments(shiboken6.wrapInstance(self.records.ctypes.data, QtGui.QPainter.PixmapFragment),
+                                  self.n, self.pixmap)
 
 
 class GlyphAtlas:
@@ -122,6 +137,27 @@ class GlyphAtlas:
             t[:, 1] -= anchor[1] * self._rows[:, 11]
             self._anchored[anchor] = t
         return t
+
+    def place(self, xs: Sequence[float] | np.ndarray | float, ys: Sequence[float] | np.ndarray | float,
+              texts: Sequence[str], opacity: Sequence[float] | np.ndarray | None = None,
+              anchor: tuple[float, float] = (0.0, 0.0), dpr: float = 1.0) -> Fragments:
+        """As ``draw`` places the labels (for a device with ``dpr``), as records of their own that
+        the caller keeps and blits (``Fragments.blit``) on every paint of the frame."""
+        if self._image is None or dpr != self._dpr:
+            self._reset(dpr)
+        get = self._index.get
+        ids = [get(t, -1) for t in texts]
+        if -1 in ids:                                    # new labels, added in one go
+            ids = self._add_many(texts)
+        if self._pixmap is None:
+            assert self._image is not None
+            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        f = self._table(anchor)[ids]                     # (a gather: a new array)
+        f[:, 0] += xs
+        f[:, 1] += ys
+        if opacity is not None:
+            f[:, 9] = opacity
+        return Fragments(f, len(ids), self._pixmap)
 
     def draw_runs(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray,
                   texts: Sequence[str], anchor: tuple[float, float] = (0.0, 0.0)) -> None:

@@ -17,7 +17,7 @@ import shiboken6
 from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 from PySide6 import QtCore, QtGui
 
-from explorer.ui.sequence.glyphs import on_screen
+from explorer.ui.sequence.glyphs import Fragments, on_screen
 
 Style = tuple[str, float, QtGui.QPen, QtGui.QBrush]      # symbol, size (px), pen, brush
 
@@ -49,6 +49,21 @@ class SymbolSprites:
             p.end()
             self._sheet = (dpr, QtGui.QPixmap.fromImage(sheet), np.array(rects, float))
         return self._sheet[1], self._sheet[2]
+
+    def place(self, xs: np.ndarray, ys: np.ndarray, styles: np.ndarray | int, dpr: float = 1.0) -> Fragments:
+        """The fragments of markers centred on (xs, ys) (pixels of a device with ``dpr``), in
+        order: (records, their count, the sheet) for ``blit``; records of their own, kept by
+        the caller (a frame's markers placed once, blitted by every paint of that frame)."""
+        n = len(xs)
+        sheet, rects = self._symbols(dpr)
+        f = np.empty((n, 10))
+        f[:, 0] = xs
+        f[:, 1] = ys
+        f[:, 2:6] = rects[styles]
+        f[:, 6:8] = 1.0 / dpr
+        f[:, 8] = 0.0
+        f[:, 9] = 1.0
+        return Fragments(f, n, sheet)
 
     def draw(self, p: QtGui.QPainter, xs: np.ndarray, ys: np.ndarray, styles: np.ndarray | int) -> None:
         """Markers centred on (xs, ys) in the painter's pixels, in order (the last on top)."""
