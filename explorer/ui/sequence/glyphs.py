@@ -9,9 +9,10 @@ rendered once into an atlas image, and a paint draws all of its labels in ONE
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import shiboken6
@@ -24,19 +25,30 @@ CHARACTERS = [chr(c) for c in range(33, 127)] + ["\u2423", "\u23ce", "\u21e5", "
 PAD = 2                     # px around each label in the atlas: overhanging ink, no bleeding between neighbours
 
 
-class Fragments(NamedTuple):
-    """QPainter.PixmapFragment records placed once (a frame's labels or markers), blitted by
-    every paint of that frame in one ``drawPixmapFragments`` call (``blit``)."""
+class Fragments:
+    """QPainter.PixmapFragment records placed once (a frame's labels or markers) and blitted by
+    every paint of that frame in one ``drawPixmapFragments`` call. The records live in a buffer
+    reused frame after frame: Qt's pointer to it is made once per growth (numpy's ``ctypes``
+    costs ~6 µs a call)."""
 
-    records: np.ndarray                         # (n, 10) float64: x, y, source x, y, w, h, scales, rotation, opacity
-    n: int
-    pixmap: QtGui.QPixmap
+    def __init__(self) -> None:
+        self.records = np.zeros((0, 10))          # x, y, source x, y, w, h, scales, rotation, opacity
+        self.n = 0
+        self.pixmap: QtGui.QPixmap | None = None
+        self._ptr: Any = None
+
+    def reserve(self, n: int) -> np.ndarray:
+        """The first n records (their content undefined), to be filled by the caller."""
+        if len(self.records) < n:
+            self.records = np.zeros((max(n, 2 * len(self.records), 16), 10))
+            self._ptr = shiboken6.wrapInstance(self.records.ctypes.data, QtGui.QPainter.PixmapFragment)
+        self.n = n
+        return self.records[:n]
 
     def blit(self, p: QtGui.QPainter) -> None:
-        if self.n:
+        if self.n and self.pixmap is not None:
             # PySide takes a pointer to the first of n fragments (as pyqtgraph's ScatterPlotItem draws)
-            p.drawPixmapFragments(shiboken6.wrapInstance(self.records.ctypes.data, QtGui.QPainter.PixmapFragment),
-                                  self.n, self.pixmap)
+            p.drawPixmapFragments(self._ptr, self.n, self.pixmap)
 
 
 class GlyphAtlas:
@@ -58,6 +70,7 @@ class GlyphAtlas:
         self._anchored: dict[tuple[float, float], np.ndarray] = {}   # _rows' fragments at other anchors
         self._sizes: dict[str, tuple[float, float]] = {}
         self._runs: dict[str, tuple[list[str], list[float], float]] = {}   # draw_runs' layouts per text
+        self._placed_runs: dict[tuple[str, tuple[float, float]], np.ndarray] = {}   # place_runs' records per text
         self._cursor = (0, 0, 0)                         # where the next label goes: x, y, row height (device px)
         self._frags = np.zeros((0, 10))                  # QPainter.PixmapFragment records, reused
         self._frags_ptr: Any = None                   # the same memory as a PixmapFragment* for Qt
@@ -74,7 +87,7 @@ class GlyphAtlas:
         self._image = QtGui.QImage(int(self._width * dpr), int(4 * math.ceil(self._line + 2 * PAD) * dpr),
                                    QtGui.QImage.Format.Format_ARGB32_Premultiplied)
         self._image.fill(QtCore.Qt.GlobalColor.transparent)
-        self._index, self._rows, self._anchored = {}, np.zeros((0, 12)), {}
+        self._index, self._rows, self._anchored, self._placed_runs = {}, np.zeros((0, 12)), {}, {}
         self._cursor, self._pixmap = (0, 0, 0), None
         self._add_many(self.warm)
 
@@ -140,9 +153,10 @@ class GlyphAtlas:
 
     def place(self, xs: Sequence[float] | np.ndarray | float, ys: Sequence[float] | np.ndarray | float,
               texts: Sequence[str], opacity: Sequence[float] | np.ndarray | None = None,
-              anchor: tuple[float, float] = (0.0, 0.0), dpr: float = 1.0) -> Fragments:
-        """As ``draw`` places the labels (for a device with ``dpr``), as records of their own that
-        the caller keeps and blits (``Fragments.blit``) on every paint of the frame."""
+              anchor: tuple[float, float] = (0.0, 0.0), dpr: float = 1.0, out: Fragments | None = None) -> Fragments:
+        """As ``draw`` places the labels (for a device with ``dpr``), into ``out`` (a new buffer
+        by default) that the caller keeps and blits (``Fragments.blit``) on every paint of the frame."""
+        out = Fragments() if out is None else out
         if self._image is None or dpr != self._dpr:
             self._reset(dpr)
         get = self._index.get
@@ -152,12 +166,50 @@ class GlyphAtlas:
         if self._pixmap is None:
             assert self._image is not None
             self._pixmap = QtGui.QPixmap.fromImage(self._image)
-        f = self._table(anchor)[ids]                     # (a gather: a new array)
+        f = out.reserve(len(ids))
+        np.take(self._table(anchor), ids, axis=0, out=f)
         f[:, 0] += xs
         f[:, 1] += ys
         if opacity is not None:
             f[:, 9] = opacity
-        return Fragments(f, len(ids), self._pixmap)
+        out.pixmap = self._pixmap
+        return out
+
+    def place_runs(self, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],
+                   anchor: tuple[float, float] = (0.0, 0.0), dpr: float = 1.0, out: Fragments | None = None) -> Fragments:
+        """As ``draw_runs`` places the texts (each laid out from its characters' glyphs), into
+        ``out`` (``Fragments.blit``); a text's records are made once and kept."""
+        out = Fragments() if out is None else out
+        if self._image is None or dpr != self._dpr:
+            self._reset(dpr)
+        cache = self._placed_runs
+        records = []
+        for text in texts:
+            rec = cache.get((text, anchor))
+            if rec is None:                              # its characters at their offsets from its start
+                chars = list(text)
+                offsets = list(itertools.accumulate((self.size(c)[0] for c in chars), initial=0.0))
+                get = self._index.get
+                ids = [get(c, -1) for c in chars]
+                if -1 in ids:
+                    ids = self._add_many(chars)
+                rec = self._table((0.0, anchor[1]))[ids]
+                rec[:, 0] += np.array(offsets[:-1]) - anchor[0] * offsets[-1]
+                if len(cache) >= 4096:                   # (percentages: ~1000 texts)
+                    cache.clear()
+                cache[(text, anchor)] = rec
+            records.append(rec)
+        if self._pixmap is None:
+            assert self._image is not None
+            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        out.pixmap = self._pixmap
+        lengths = [len(r) for r in records]
+        f = out.reserve(sum(lengths))
+        if records:
+            np.concatenate(records, out=f)
+            f[:, 0] += np.repeat(xs, lengths)
+            f[:, 1] += np.repeat(ys, lengths)
+        return out
 
     def draw_runs(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray,
                   texts: Sequence[str], anchor: tuple[float, float] = (0.0, 0.0)) -> None:

@@ -16,7 +16,7 @@ from explorer.ui.sequence.common import (
     probability_colour,
     set_tip,
 )
-from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
+from explorer.ui.sequence.glyphs import CHARACTERS, Fragments, GlyphAtlas, on_screen
 from explorer.ui.widgets.painted_plot import PaintedPlot
 
 K = 5
@@ -35,11 +35,17 @@ HELP_STRIP = ("Probability strip: under each character, the probability the mode
 
 
 class _Geometry(NamedTuple):
+    """What the panel paints for its bars, in widget pixels: placed once per change of the bars,
+    of the layout or of the device, blitted by every paint."""
+
+    key: tuple
     bars: list[tuple[QtCore.QRectF, QtGui.QColor]]
     clamped: list[QtCore.QRectF]
     values: list[str]
     value_x: list[float]
     row_y: list[float]
+    value_glyphs: Fragments | None               # the percentages (None on a vector device)
+    label_glyphs: Fragments | None               # the rows' characters
 
 
 class PredictionsPanel(PaintedPlot):
@@ -59,9 +65,9 @@ class PredictionsPanel(PaintedPlot):
         self.widths = np.zeros(K)                  # the bars' probabilities (0 past the items)
         self.actual_row: int | None = None         # the row of the real next character (green)
         self.clamped_widths: np.ndarray | None = None   # the Write pane's clamp: the same labels' probabilities
-        self._rows = np.arange(K, dtype=float)
         self._version = 0                          # bumped when the bars change: _geometry is made again
-        self._geo: tuple[tuple, _Geometry] | None = None
+        self._geo: _Geometry | None = None
+        self._values_placed, self._labels_placed = Fragments(), Fragments()   # buffers reused frame after frame
 
     def data_rect(self) -> QtCore.QRectF:
         """The plot area, right of the labels' column."""
@@ -91,53 +97,74 @@ class PredictionsPanel(PaintedPlot):
 
     def value_labels(self) -> list[tuple[str, float]]:
         """Each row's percentage and the x (px) where it starts: right of its bar (never past 83%)."""
-        g = self._geometry()
+        g = self._geometry(1.0, False)
         return list(zip(g.values, g.value_x, strict=True))
 
-    def _geometry(self) -> _Geometry:
-        """What paint_data draws, in pixels: made once per change of the bars or of the size
-        (plain floats: five bars are cheaper without numpy)."""
-        r = self.data_rect()
-        key = (self._version, r.left(), r.top(), r.width(), r.height())
-        if self._geo is not None and self._geo[0] == key:
-            return self._geo[1]
+    def _geometry(self, dpr: float, glyphs: bool = True) -> _Geometry:
+        """What paint_data and paint_overlay draw, in pixels (px_x / px_y's arithmetic in plain
+        floats: five bars are cheaper without numpy); with ``glyphs`` the percentages and the
+        labels placed as glyph fragments for a device with ``dpr``."""
+        r, (x_lo, x_hi), (y_lo, y_hi) = self.data_rect(), self.x_range(), self.y_range()
+        key = (self._version, r, x_lo, x_hi, y_lo, y_hi, dpr, glyphs)
+        g = self._geo
+        if g is not None and g.key == key:
+            return g
         n = len(self.labels)
-        x0 = float(self.px_x(0.0))
-        sx = float(self.px_x(1.0)) - x0
-        mids = self.px_y(self._rows).tolist()
-        half = abs(float(self.px_y(0.35)) - float(self.px_y(0.0)))
+        ax, dy, top, h = r.width() / ((x_hi - x_lo) or 1.0), (y_hi - y_lo) or 1.0, r.top(), r.height()
+        x0 = r.left() + (0.0 - x_lo) * ax
+        sx = (r.left() + (1.0 - x_lo) * ax) - x0
+        mids = [top + (i - y_lo) / dy * h for i in range(K)]
+        half = abs((top + (0.35 - y_lo) / dy * h) - mids[0])
         widths = self.widths[:n].tolist()
 
         def rects(ws: list[float]) -> list[QtCore.QRectF]:
             return [QtCore.QRectF(x0, mids[i] - half, sx * w, 2 * half) for i, w in enumerate(ws)]
-        g = _Geometry([(b, _ACTUAL if i == self.actual_row else _OTHER) for i, b in enumerate(rects(widths))],
-                      rects(self.clamped_widths[:n].tolist()) if self.clamped_widths is not None else [],
-                      [f"{100 * w:.1f}%" for w in widths], [x0 + sx * (min(w, 0.82) + 0.01) + 4 for w in widths],
-                      mids[:n])
-        self._geo = (key, g)
-        return g
+        values = [f"{100 * w:.1f}%" for w in widths]
+        value_x = [x0 + sx * (min(w, 0.82) + 0.01) + 4 for w in widths]
+        row_y = mids[:n]
+        self._geo = _Geometry(
+            key, [(b, _ACTUAL if i == self.actual_row else _OTHER) for i, b in enumerate(rects(widths))],
+            rects(self.clamped_widths[:n].tolist()) if self.clamped_widths is not None else [],
+            values, value_x, row_y,
+            self.value_glyphs.place_runs(value_x, row_y, values, (0.0, 0.5), dpr, self._values_placed) if glyphs else None,
+            self.char_glyphs.place(r.left() - 6, row_y, self.labels, None, (1.0, 0.5), dpr, self._labels_placed)
+            if glyphs else None)
+        return self._geo
 
     def paint_static(self, p: QtGui.QPainter) -> None:
         r = self.data_rect()
         p.setPen(self.muted)                       # the left axis line (its labels are the characters)
         p.drawLine(QtCore.QLineF(r.left(), r.top(), r.left(), r.bottom()))
 
+    def _device(self, p: QtGui.QPainter) -> tuple[float, bool]:
+        """The painter's device pixel ratio, and whether it rasterizes (glyphs are blitted)."""
+        device = p.device()
+        return (device.devicePixelRatioF() if device is not None else 1.0), on_screen(p)
+
     def paint_data(self, p: QtGui.QPainter) -> None:
         if not self.labels:
             return
-        g = self._geometry()
+        dpr, raster = self._device(p)
+        g = self._geometry(dpr, raster)
         for rect, colour in g.bars:
             p.fillRect(rect, colour)
         if g.clamped:
             p.setPen(_CLAMP_PEN)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawRects(g.clamped)
-        self.value_glyphs.draw_runs(p, g.value_x, g.row_y, g.values, anchor=(0.0, 0.5))
+        if g.value_glyphs is not None:
+            g.value_glyphs.blit(p)
+        else:                                      # SVG, PDF: the percentages as text
+            self.value_glyphs.draw_runs(p, g.value_x, g.row_y, g.values, anchor=(0.0, 0.5))
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
         if self.labels:
-            g = self._geometry()
-            self.char_glyphs.draw(p, self.data_rect().left() - 6, g.row_y, self.labels, anchor=(1.0, 0.5))
+            dpr, raster = self._device(p)
+            g = self._geometry(dpr, raster)
+            if g.label_glyphs is not None:
+                g.label_glyphs.blit(p)
+            else:
+                self.char_glyphs.draw(p, self.data_rect().left() - 6, g.row_y, self.labels, anchor=(1.0, 0.5))
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         i = int(round(y))

@@ -50,20 +50,22 @@ class SymbolSprites:
             self._sheet = (dpr, QtGui.QPixmap.fromImage(sheet), np.array(rects, float))
         return self._sheet[1], self._sheet[2]
 
-    def place(self, xs: np.ndarray, ys: np.ndarray, styles: np.ndarray | int, dpr: float = 1.0) -> Fragments:
-        """The fragments of markers centred on (xs, ys) (pixels of a device with ``dpr``), in
-        order: (records, their count, the sheet) for ``blit``; records of their own, kept by
-        the caller (a frame's markers placed once, blitted by every paint of that frame)."""
-        n = len(xs)
+    def place(self, xs: np.ndarray, ys: np.ndarray, styles: np.ndarray | int, dpr: float = 1.0,
+              out: Fragments | None = None) -> Fragments:
+        """The markers centred on (xs, ys) (pixels of a device with ``dpr``), in order, placed
+        into ``out`` (a new buffer by default) that the caller keeps and blits (``Fragments.blit``)
+        on every paint of the frame."""
+        out = Fragments() if out is None else out
         sheet, rects = self._symbols(dpr)
-        f = np.empty((n, 10))
+        f = out.reserve(len(xs))
         f[:, 0] = xs
         f[:, 1] = ys
         f[:, 2:6] = rects[styles]
         f[:, 6:8] = 1.0 / dpr
         f[:, 8] = 0.0
         f[:, 9] = 1.0
-        return Fragments(f, n, sheet)
+        out.pixmap = sheet
+        return out
 
     def draw(self, p: QtGui.QPainter, xs: np.ndarray, ys: np.ndarray, styles: np.ndarray | int) -> None:
         """Markers centred on (xs, ys) in the painter's pixels, in order (the last on top)."""

@@ -81,6 +81,9 @@ class TrajectoryPlot(PaintedPlot):
         self.over: list[Layer] = []                         # drawn over the path (e.g. fixed points)
         self._over: tuple[QtGui.QPixmap, QtCore.QRect] | None = None
         self._placed: _Frame | None = None                    # the trail as placed for the last paint
+        self._segments = np.zeros((0, 4))                     # the path's segments as QLineF records
+        self._segments_ptr: object = None
+        self._dots, self._labels_placed = Fragments(), Fragments()   # buffers reused frame after frame
         self._style_cache: np.ndarray | None = None
         self._labels_cache: tuple[list[Label], tuple[np.ndarray, np.ndarray, list[str], np.ndarray]] | None = None
 
@@ -162,16 +165,19 @@ class TrajectoryPlot(PaintedPlot):
             px[n], py[n] = px[n - 1], py[n - 1]
         # the path as n - 1 segments (QLineF records) drawn in one call: where two meet, the
         # translucent pen is drawn twice, under the dot that covers every point
-        seg = np.empty((max(n - 1, 1), 4))
-        seg[:n - 1, 0], seg[:n - 1, 1], seg[:n - 1, 2], seg[:n - 1, 3] = px[:n - 1], py[:n - 1], px[1:n], py[1:n]
-        dots = self.sprites.place(px, py, self._styles(n), dpr)
+        if len(self._segments) < max(n - 1, 1):             # (Qt's pointer to them: made once per growth)
+            self._segments = np.zeros((max(n - 1, TRAIL), 4))
+            self._segments_ptr = shiboken6.wrapInstance(self._segments.ctypes.data, QtCore.QLineF)
+        seg = self._segments[:max(n - 1, 0)]
+        seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3] = px[:n - 1], py[:n - 1], px[1:n], py[1:n]
+        dots = self.sprites.place(px, py, self._styles(n), dpr, self._dots)
         labels = None
         if self.labels:
             lx, ly, texts, opacity = self._label_arrays()
             # anchored like pg.TextItem(anchor=(-0.15, 0.9)) on its 4 px margined box: right of and
             # above the point (x + 0.15 (w + 8) + 4, y - 0.9 (h + 8) + 4)
             labels = self.glyphs.place((left + (lx - xr[0]) * ax) + 5.2, (bottom - (ly - yr[0]) / dy * h) - 3.2,
-                                       texts, opacity, (-0.15, 0.9), dpr)
+                                       texts, opacity, (-0.15, 0.9), dpr, self._labels_placed)
         self._placed = _Frame((r, xr, yr, dpr), self.labels, px, py, seg, dots, labels)
         return self._placed
 
@@ -196,7 +202,7 @@ class TrajectoryPlot(PaintedPlot):
             assert f is not None
             if n > 1:
                 p.setPen(_PATH_PEN)
-                p.drawLines(cast(QtCore.QLineF, shiboken6.wrapInstance(f.segments.ctypes.data, QtCore.QLineF)), n - 1)
+                p.drawLines(cast(QtCore.QLineF, self._segments_ptr), n - 1)   # Qt reads n - 1 QLineF records
             f.dots.blit(p)
         over = self._over_layer()
         if over is not None:                     # only the part with ink (source rect in device px)
