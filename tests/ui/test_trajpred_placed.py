@@ -1,0 +1,216 @@
+"""The trajectory, the predictions and their glyphs placed once per frame and blitted: the same
+pixels and the same data as drawing them each paint (no timing asserts)."""
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui
+
+
+def _argb(img: QtGui.QImage) -> np.ndarray:
+    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
+    return a[:, :img.width()].copy()
+
+
+def _pixels(widget) -> np.ndarray:
+    return _argb(widget.grab().toImage())
+
+
+def _trajectory(qtbot, size=(450, 320)):
+    from explorer.analysis.pca import fit_pca
+    from explorer.ui.sequence.trajectory import TrajectoryPanel
+    panel = TrajectoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.set_basis(fit_pca(np.random.default_rng(0).normal(size=(400, 8)), k=4))
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _walk(n: int, seed: int) -> np.ndarray:
+    return np.cumsum(np.random.default_rng(seed).normal(scale=0.3, size=(n, 4)), axis=0).astype(np.float32)
+
+
+def _labels_one_by_one(points: np.ndarray, chars: str, first: int, pair=(0, 1)) -> list[tuple]:
+    """The trail's labels as a loop over its label slots: slot (character index) % LABELS holds
+    the newest LABELS characters, listed in slot order, each faded by its age."""
+    from explorer.ui.sequence.common import char_label
+    from explorer.ui.sequence.trajectory import FADE_STEPS, LABELS, TRAIL
+    first += max(len(points) - TRAIL, 0)
+    p = points[-TRAIL:][:, list(pair)].astype(float)
+    chars = chars[-len(p):]
+    slots: list = [None] * LABELS
+    for j in range(len(p) - min(LABELS, len(p)), len(p)):
+        age = len(p) - 1 - j
+        opacity = 0.25 + 0.75 * np.ceil(FADE_STEPS * (LABELS - age) / LABELS) / FADE_STEPS
+        slots[(first + j) % LABELS] = (float(p[j, 0]), float(p[j, 1]), char_label(chars[j]), float(opacity))
+    return [s for s in slots if s is not None]
+
+
+@pytest.mark.parametrize("n,first", [(1, 0), (5, 3), (23, 1), (24, 0), (24, 7), (25, 23), (60, 0), (60, 13),
+                                     (60, 47), (75, 5)])
+def test_trail_labels_are_the_slots_in_slot_order(qtbot, n, first):
+    """Made without a loop over the slots: the same labels (position, text, fade) in the same
+    stacking order as the slot-by-slot reference, for trails shorter and longer than the labels."""
+    panel = _trajectory(qtbot)
+    walk, text = _walk(n, n + first), ("ab c\nd\te(f)" * 8)[:n]
+    panel.show_points(walk, text, first=first)
+    want = _labels_one_by_one(walk, text, first)
+    assert panel.plot.labels == want
+    from explorer.ui.sequence.common import char_label
+    from explorer.ui.sequence.trajectory import LABELS, TRAIL
+    start = first + max(n - TRAIL, 0)                           # the character index of the trail's first point
+    m = min(n, TRAIL)
+    slots = [""] * LABELS
+    for j in range(m - min(LABELS, m), m):
+        slots[(start + j) % LABELS] = char_label(text[n - m + j])
+    assert panel.label_texts() == slots
+    # negative control: oldest first is another stacking order exactly when the slots wrap past 0
+    n_lab = min(LABELS, m)
+    by_age = sorted(want, key=lambda lab: [float(v) for v in walk[-m:, 0]].index(lab[0]))
+    wraps = (start + m - n_lab) % LABELS + n_lab > LABELS
+    assert (by_age != want) == wraps
+
+
+def test_the_trail_placed_once_draws_what_drawing_each_item_draws(qtbot):
+    """The frame's fragments (dots, cursor, labels) and segments blitted from reused buffers give
+    the pixels of drawing the path, each dot and each label through the sprites' and the atlas'
+    per-call draw; buffers reused for a shorter and a longer trail keep no stale record."""
+    from explorer.ui.sequence.trajectory import TRAIL
+    panel = _trajectory(qtbot)
+    plot = panel.plot
+    walk, text = _walk(TRAIL + 30, 5), ("def f(x):\n    return x + 1  # c " * 4)[:TRAIL + 30]
+    assert len(plot.trail_x) == 0 and plot.labels == []        # (nothing shown yet)
+    bare = plot.grab().toImage()                                # the static layer and the axes
+    inner = plot.data_rect().toAlignedRect().adjusted(2, 2, -2, -2)   # (the axis lines are drawn over the data)
+
+    def drawn_item_by_item() -> np.ndarray:
+        ref = QtGui.QImage(bare)
+        p = QtGui.QPainter(ref)
+        p.setClipRect(plot.data_rect())
+        n = len(plot.trail_x)
+        px, py = plot.px_x(plot.trail_x), plot.px_y(plot.trail_y)
+        p.setPen(QtGui.QPen(QtGui.QColor(60, 60, 90, 110), 1))
+        p.drawLines([QtCore.QLineF(px[i], py[i], px[i + 1], py[i + 1]) for i in range(n - 1)])
+        # the k-th newest dot in the k-th newest style (styles 2...: oldest to newest), the cursor (1) last
+        styles = np.append(np.arange(2 + TRAIL - n, 2 + TRAIL), 1)
+        plot.sprites.draw(p, np.append(px, px[-1]), np.append(py, py[-1]), styles)
+        if plot.labels:
+            lx, ly, texts, opacity = (list(c) for c in zip(*plot.labels, strict=True))
+            plot.glyphs.draw(p, plot.px_x(np.array(lx)) + 5.2, plot.px_y(np.array(ly)) - 3.2, texts,
+                             opacity=np.array(opacity), anchor=(-0.15, 0.9))
+        p.end()
+        return _argb(ref)[inner.top():inner.bottom(), inner.left():inner.right()]
+
+    for k, m in ((0, TRAIL), (3, 10), (10, TRAIL), (30, TRAIL), (31, 2)):   # grow, shrink, grow again
+        panel.show_points(walk[k:k + m], text[k:k + m], first=k)
+        got = _pixels(plot)[inner.top():inner.bottom(), inner.left():inner.right()]
+        assert np.array_equal(got, drawn_item_by_item()), (k, m)
+    fresh = _trajectory(qtbot)
+    fresh.show_points(walk[31:33], text[31:33], first=31)
+    assert np.array_equal(_pixels(fresh.plot), _pixels(plot))
+    fresh.show_points(walk[30:32], text[30:32], first=30)      # negative control: a key earlier
+    assert not np.array_equal(_pixels(fresh.plot), _pixels(plot))
+
+
+def test_layers_over_the_path_are_blended_where_they_have_ink(qtbot):
+    """A layer over the path that draws nothing leaves the picture as without it; one that draws
+    two marks far apart shows both (the blended part covers all of its ink) over the path, and
+    every other pixel stays as without it."""
+    panel = _trajectory(qtbot)
+    plot = panel.plot
+    panel.show_points(_walk(40, 7), "abcdefghij" * 4, first=0)
+    plot.labels = []
+    plot.update()
+    bare = _pixels(plot)
+    plot.over.append(lambda p: None)
+    plot.invalidate()
+    assert np.array_equal(_pixels(plot), bare)
+    r = plot.data_rect()
+    marks = [QtCore.QRectF(r.left() + 3, r.top() + 3, 5, 4), QtCore.QRectF(r.right() - 12, r.bottom() - 9, 6, 5)]
+
+    def layer(p: QtGui.QPainter) -> None:
+        for m in marks:
+            p.fillRect(m, QtGui.QColor(200, 0, 160))
+    plot.over[:] = [layer]
+    plot.invalidate()
+    got = _pixels(plot)
+    inside = np.zeros(got.shape, bool)
+    for m in marks:
+        a = m.toRect()
+        inside[a.top():a.bottom() + 1, a.left():a.right() + 1] = True
+        assert (got[inside] & 0xFFFFFF == 0xC800A0).all()
+    assert np.array_equal(got[~inside], bare[~inside])
+    assert not np.array_equal(got, bare)
+
+
+def _predictions(qtbot, size=(420, 170)):
+    from explorer.ui.sequence.predictions import PredictionsPanel
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+FRAMES = [([("a", 0.6, 1), (" ", 0.3, 2), ("xyz", 0.1, 3)], 2, np.array([0.2, 0.7, 0.05])),
+          ([("a", 0.61, 1), (" ", 0.29, 2), ("xyz", 0.1, 3)], 2, np.array([0.2, 0.7, 0.05])),
+          ([("\n", 0.958, 5), ("T", 0.004, 6), ("S", 0.004, 7), ("R", 0.003, 8), ("M", 0.002, 9)], 6, None),
+          ([("\n", 0.957, 5), ("T", 0.004, 6), ("S", 0.004, 7), ("R", 0.003, 8), ("M", 0.002, 9)], None, None),
+          ([("e", 1.0, 1)], 1, np.array([0.999])),
+          ([], None, None),
+          ([("q", 0.25, 4), ("(", 0.25, 3)], 3, None)]
+
+
+def test_predictions_fed_frame_by_frame_draw_what_a_fresh_panel_draws(qtbot):
+    """Bars, outlines, percentages and labels placed once per change: after each frame the panel
+    looks as one shown only that frame, and shows its numbers."""
+    panel = _predictions(qtbot)
+    previous = None
+    for top, actual, clamped in FRAMES:
+        panel.show_top(top, actual, clamped)
+        fresh = _predictions(qtbot)
+        fresh.show_top(top, actual, clamped)
+        want = _pixels(fresh)
+        assert np.array_equal(_pixels(panel), want)
+        assert [t for t, _ in panel.value_labels()] == [f"{100 * p:.1f}%" for _, p, _ in top]
+        if previous is not None:                                 # negative control: the frame before
+            assert not np.array_equal(previous, want)
+        previous = want
+    panel.resize(360, 150)                                       # a new size places everything again
+    fresh = _predictions(qtbot, (360, 150))
+    fresh.show_top(*FRAMES[-1])
+    assert np.array_equal(_pixels(panel), _pixels(fresh))
+
+
+def test_placed_runs_and_labels_draw_what_the_atlas_draws_call_by_call(qtbot):
+    """GlyphAtlas.place / place_runs (kept records, reused buffers) blit the pixels of draw /
+    draw_runs; a run laid out before and one met for the first time alike."""
+    from explorer.ui.sequence.glyphs import Fragments, GlyphAtlas
+    atlas = GlyphAtlas(QtGui.QFont("DejaVu Sans", 9), QtGui.QColor(20, 20, 40), warm=list("0123456789.%"))
+
+    def paint(fn) -> np.ndarray:
+        img = QtGui.QImage(300, 120, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(QtGui.QColor("white"))
+        p = QtGui.QPainter(img)
+        fn(p)
+        p.end()
+        return _argb(img)
+
+    out = Fragments()
+    cases = [([10.3, 80.0, 150.5], [20.0, 50.4, 90.0], ["95.8%", "0.4%", "100.0%"], (0.0, 0.5)),
+             ([5.0, 200.2], [30.0, 31.0], ["95.8%", "Q7%"], (1.0, 0.5)),
+             ([40.0], [60.0], ["12.3%"], (0.5, 0.0))]
+    for xs, ys, texts, anchor in cases:
+        want = paint(lambda p, xs=xs, ys=ys, texts=texts, anchor=anchor: atlas.draw_runs(p, xs, ys, texts, anchor=anchor))
+        got = paint(lambda p, xs=xs, ys=ys, texts=texts, anchor=anchor:
+                    atlas.place_runs(xs, ys, texts, anchor, 1.0, out).blit(p))
+        assert np.array_equal(got, want), texts
+    xs, ys, texts = [30.0, 60.0, 90.0, 120.5], [40.0, 40.0, 70.2, 70.0], ["a", "\u2423", "xyz", "a"]
+    opacity = [1.0, 0.5, 0.75, 0.25]
+    want = paint(lambda p: atlas.draw(p, xs, ys, texts, opacity=opacity, anchor=(-0.15, 0.9)))
+    assert np.array_equal(paint(lambda p: atlas.place(xs, ys, texts, opacity, (-0.15, 0.9), 1.0, out).blit(p)), want)
+    other = paint(lambda p: atlas.place(xs, ys, texts[::-1], opacity, (-0.15, 0.9), 1.0, out).blit(p))
+    assert not np.array_equal(other, want)                       # negative control: other labels
