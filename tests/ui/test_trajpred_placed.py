@@ -214,3 +214,149 @@ def test_placed_runs_and_labels_draw_what_the_atlas_draws_call_by_call(qtbot):
     assert np.array_equal(paint(lambda p: atlas.place(xs, ys, texts, opacity, (-0.15, 0.9), 1.0, out).blit(p)), want)
     other = paint(lambda p: atlas.place(xs, ys, texts[::-1], opacity, (-0.15, 0.9), 1.0, out).blit(p))
     assert not np.array_equal(other, want)                       # negative control: other labels
+
+
+def _screen(widget) -> np.ndarray:
+    """What the window shows (its backing store), painted only where it was updated."""
+    return _argb(widget.screen().grabWindow(widget.winId()).toImage())
+
+
+class _Regions:
+    """The regions a widget's paint events cover."""
+
+    def __init__(self, widget) -> None:
+        from PySide6 import QtCore
+        regions = self.regions = []
+
+        class _Filter(QtCore.QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 (Qt)
+                if event.type() == QtCore.QEvent.Type.Paint:
+                    regions.append(QtGui.QRegion(event.region()))
+                return False
+
+        self._filter = _Filter()
+        widget.installEventFilter(self._filter)
+
+    def united(self) -> QtGui.QRegion:
+        out = QtGui.QRegion()
+        for r in self.regions:
+            out = out.united(r)
+        self.regions.clear()
+        return out
+
+
+def _settle(qtbot) -> None:
+    from PySide6 import QtWidgets
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    qtbot.wait(10)
+
+
+def _covers(region: QtGui.QRegion, a: np.ndarray, b: np.ndarray) -> bool:
+    return all(region.contains(QtCore.QPoint(int(x), int(y))) for y, x in np.argwhere(a != b))
+
+
+def test_a_key_repaints_the_plot_area_and_the_window_shows_a_fresh_panels_picture(qtbot):
+    """Keys typed one by one repaint the trajectory's plot area only (not its title and axis
+    labels), which holds every pixel that changed: the window then shows what a fresh panel shown
+    only the last frame draws; a new pair of components repaints all of it."""
+    from explorer.ui.sequence.trajectory import TRAIL
+    walk, text = _walk(TRAIL + 6, 11), ("for i in range(10):\n    print(i) " * 4)[:TRAIL + 6]
+    panel = _trajectory(qtbot)
+    panel.show_points(walk[:TRAIL], text[:TRAIL], first=0)
+    _settle(qtbot)
+    spy = _Regions(panel.plot)
+    shown = _screen(panel)
+    for k in range(1, 6):
+        panel.show_points(walk[k:TRAIL + k], text[k:TRAIL + k], first=k)
+        _settle(qtbot)
+        region = spy.united()
+        assert not region.isEmpty() and region.boundingRect() != panel.plot.rect()
+        assert not region.contains(QtCore.QPoint(panel.plot.width() // 2, 2))          # the title
+        now = _screen(panel)
+        offset = panel.plot.mapTo(panel, QtCore.QPoint(0, 0))
+        h, w = panel.plot.height(), panel.plot.width()
+        assert _covers(region, shown[offset.y():offset.y() + h, offset.x():offset.x() + w],
+                       now[offset.y():offset.y() + h, offset.x():offset.x() + w])
+        shown = now
+    fresh = _trajectory(qtbot)
+    fresh.show_points(walk[5:TRAIL + 5], text[5:TRAIL + 5], first=5)
+    _settle(qtbot)
+    assert np.array_equal(_screen(panel), _screen(fresh)) and np.array_equal(_screen(panel), _pixels(panel))
+    fresh.show_points(walk[4:TRAIL + 4], text[4:TRAIL + 4], first=4)                   # negative control
+    _settle(qtbot)
+    assert not np.array_equal(_screen(panel), _screen(fresh))
+    panel.combo.setCurrentIndex(1)                                                       # another pair: all of it
+    _settle(qtbot)
+    assert spy.united().boundingRect() == panel.plot.rect()
+
+
+def test_new_bars_repaint_their_rows_and_the_window_shows_a_fresh_panels_picture(qtbot):
+    """New probabilities repaint the rows (bars, percentages, labels), not the title and the
+    probability axis; the window shows what a fresh panel draws; emptying it says so."""
+    panel = _predictions(qtbot)
+    _settle(qtbot)
+    spy = _Regions(panel)
+    partial = 0
+    for top, actual, clamped in FRAMES:
+        before, had_bars = _screen(panel), bool(panel.labels)
+        panel.show_top(top, actual, clamped)
+        _settle(qtbot)
+        region = spy.united()
+        fresh = _predictions(qtbot)
+        fresh.show_top(top, actual, clamped)
+        _settle(qtbot)
+        assert np.array_equal(_screen(panel), _screen(fresh))
+        assert _covers(region, before, _screen(panel))
+        if top and had_bars:                                     # (no message came or went)
+            assert not region.contains(QtCore.QPoint(panel.width() // 2, panel.height() - 3))   # the axis label
+            assert not region.contains(QtCore.QPoint(panel.width() // 2, 3))                    # the title
+            partial += 1
+    assert partial >= 4 and panel.message() == ""
+    panel.show_top([], None)
+    _settle(qtbot)
+    assert panel.message() == "no prediction yet" and spy.united().boundingRect() == panel.rect()
+
+
+def test_new_cells_repaint_the_strips_band_and_the_window_shows_a_fresh_strips_picture(qtbot):
+    """A key repaints the cells' band (not the caption and the legend); the window shows what a
+    fresh strip draws, hatching and cursor included; a new caption repaints all of it."""
+    from explorer.ui.sequence.predictions import ProbStrip
+
+    def strip_() -> ProbStrip:
+        s = ProbStrip()
+        qtbot.addWidget(s)
+        s.resize(420, 58)
+        s.show()
+        qtbot.waitExposed(s)
+        return s
+
+    text = "def f(x):\n\treturn x + 1  # \u00e9t\u00e9 " * 3
+    probs = np.abs(np.sin(np.arange(len(text)) * 0.7))
+    unknown = np.array([c == "\u00e9" for c in text])
+    probs[unknown] = np.nan
+    strip = strip_()
+    _settle(qtbot)
+    spy = _Regions(strip)
+    n = strip.capacity()
+    for end in range(n - 3, n + 8):
+        before = _screen(strip)
+        args = (text[max(end - n, 0):end], probs[max(end - n, 0):end], min(end, n) - 1, unknown[max(end - n, 0):end])
+        strip.set_cells(*args)
+        _settle(qtbot)
+        region = spy.united()
+        fresh = strip_()
+        fresh.set_cells(*args)
+        _settle(qtbot)
+        assert np.array_equal(_screen(strip), _screen(fresh))
+        assert _covers(region, before, _screen(strip))
+        if end > n - 3:
+            assert not region.contains(QtCore.QPoint(8, strip.height() - 8))          # the caption
+    strip.title = "P(right answer)"
+    strip.set_cells("ab", np.array([0.5, 0.25]), 1, np.zeros(2, bool))
+    _settle(qtbot)
+    fresh = strip_()
+    fresh.title = "P(right answer)"
+    fresh.set_cells("ab", np.array([0.5, 0.25]), 1, np.zeros(2, bool))
+    _settle(qtbot)
+    assert np.array_equal(_screen(strip), _screen(fresh))

@@ -93,7 +93,17 @@ class PredictionsPanel(PaintedPlot):
         self.labels, self.widths, self.actual_row, self.clamped_widths = labels, widths, row, clamp
         self._version += 1
         self.set_message("" if n else "no prediction yet")
-        self.update()
+        self.update(self.rows_area())
+
+    def rows_area(self) -> QtCore.QRect:
+        """Where the bars, percentages and row labels are painted (their rows, the labels' column
+        left of the plot area): the title and the probability axis around them stay as they are."""
+        r = self.data_rect()
+        (y_lo, y_hi), half = self.y_range(), self.char_glyphs.size("M")[1] / 2 + 3   # a label's half box + padding
+        dy = (y_hi - y_lo) or 1.0
+        first, last = (r.top() + (row - y_lo) / dy * r.height() for row in (0, K - 1))
+        top, bottom = min(r.top(), first - half), max(r.bottom(), last + half)
+        return QtCore.QRectF(0, top, r.right() + 1, bottom - top).toAlignedRect().adjusted(0, -1, 1, 1)
 
     def value_labels(self) -> list[tuple[str, float]]:
         """Each row's percentage and the x (px) where it starts: right of its bar (never past 83%)."""
@@ -210,9 +220,15 @@ class ProbStrip(QtWidgets.QWidget):
         if (chars == self.chars and cursor_index == self.cursor_index and np.array_equal(probs, self.probs, equal_nan=True)
                 and np.array_equal(unknown, self.unknown)):
             return
+        cells = max(len(chars), len(self.chars))
+        # the caption (the title, or the empty strip's name) as last painted
+        caption_same = self._static is not None and self._static[0][3] == (self.title if chars else "")
         self.chars, self.probs, self.cursor_index, self.unknown = chars, probs, cursor_index, unknown
         self._cells = None
-        self.update()
+        if caption_same:                                 # the cells' band: not the caption and the legend
+            self.update(QtCore.QRect(0, 0, 4 + cells * self.cell + 3, self.height() - 28 + 4 + 3))
+        else:
+            self.update()
 
     def _static_layer(self) -> QtGui.QPixmap:
         """White ground, the caption and the colour legend: they change only with size and title."""

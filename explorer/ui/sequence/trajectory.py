@@ -98,7 +98,9 @@ class TrajectoryPlot(PaintedPlot):
         self.trail_x, self.trail_y, self.labels = np.asarray(x, float), np.asarray(y, float), labels
         self.chars, self.first = chars, first
         self._placed = None
-        self.update()
+        # the trail, its labels and the layers over it are drawn clipped to the plot area: the
+        # title, axis labels and ticks around it are not painted again
+        self.update(self.data_rect().toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def invalidate(self) -> None:
         """The static layer and the layers over the path are out of date (a layer changed)."""
