@@ -360,3 +360,32 @@ def test_new_cells_repaint_the_strips_band_and_the_window_shows_a_fresh_strips_p
     fresh.set_cells("ab", np.array([0.5, 0.25]), 1, np.zeros(2, bool))
     _settle(qtbot)
     assert np.array_equal(_screen(strip), _screen(fresh))
+
+
+def test_expected_runs_laid_out_in_one_go_are_the_runs_laid_out_one_by_one(qtbot):
+    """Every percentage laid out at once (vectorized) gives each text the records the per-text
+    layout gives, and the same pixels; a text not expected is still laid out on its own."""
+    from explorer.ui.sequence.glyphs import GlyphAtlas
+    font, colour = QtGui.QFont("DejaVu Sans", 9), QtGui.QColor(20, 20, 40)
+    bulk, single = GlyphAtlas(font, colour), GlyphAtlas(font, colour)
+    texts = [f"{k / 10:.1f}%" for k in range(1001)]
+    bulk.expect_runs(texts, (0.0, 0.5))
+    for chosen in (["95.8%", "0.4%", "100.0%"], ["0.0%", "7.1%"], ["33.3%", "nope", "4.2%"]):
+        xs, ys = [10.0 + 50 * i for i in range(len(chosen))], [20.5] * len(chosen)
+        a = bulk.place_runs(xs, ys, chosen, (0.0, 0.5))
+        b = single.place_runs(xs, ys, chosen, (0.0, 0.5))
+        assert a.n == b.n == sum(len(t) for t in chosen)
+        placed = [0, 1, 4, 5, 6, 7, 8, 9]                         # (2, 3: where each atlas keeps the glyph)
+        assert np.array_equal(a.records[:a.n, placed], b.records[:b.n, placed]), chosen
+        assert np.array_equal(_blitted(a), _blitted(b))
+    other = _blitted(single.place_runs([10.0], [20.5], ["95.9%"], (0.0, 0.5)))
+    assert not np.array_equal(other, _blitted(bulk.place_runs([10.0], [20.5], ["95.8%"], (0.0, 0.5))))   # control
+
+
+def _blitted(fragments) -> np.ndarray:
+    img = QtGui.QImage(200, 40, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(QtGui.QColor("white"))
+    p = QtGui.QPainter(img)
+    fragments.blit(p)
+    p.end()
+    return _argb(img)

@@ -71,6 +71,7 @@ class GlyphAtlas:
         self._sizes: dict[str, tuple[float, float]] = {}
         self._runs: dict[str, tuple[list[str], list[float], float]] = {}   # draw_runs' layouts per text
         self._placed_runs: dict[tuple[str, tuple[float, float]], np.ndarray] = {}   # place_runs' records per text
+        self._expected_runs: tuple[list[str], tuple[float, float]] | None = None
         self._cursor = (0, 0, 0)                         # where the next label goes: x, y, row height (device px)
         self._frags = np.zeros((0, 10))                  # QPainter.PixmapFragment records, reused
         self._frags_ptr: Any = None                   # the same memory as a PixmapFragment* for Qt
@@ -183,6 +184,8 @@ class GlyphAtlas:
         if self._image is None or dpr != self._dpr:
             self._reset(dpr)
         cache = self._placed_runs
+        if self._expected_runs is not None and self._expected_runs[1] == anchor and not cache:
+            self._lay_out_runs(*self._expected_runs)
         records = []
         for text in texts:
             rec = cache.get((text, anchor))
@@ -195,7 +198,7 @@ class GlyphAtlas:
                     ids = self._add_many(chars)
                 rec = self._table((0.0, anchor[1]))[ids]
                 rec[:, 0] += np.array(offsets[:-1]) - anchor[0] * offsets[-1]
-                if len(cache) >= 4096:                   # (percentages: ~1000 texts)
+                if len(cache) >= 4096:                   # (the expected ones are laid out again)
                     cache.clear()
                 cache[(text, anchor)] = rec
             records.append(rec)
@@ -210,6 +213,36 @@ class GlyphAtlas:
             f[:, 0] += np.repeat(xs, lengths)
             f[:, 1] += np.repeat(ys, lengths)
         return out
+
+    def expect_runs(self, texts: Sequence[str], anchor: tuple[float, float]) -> None:
+        """The texts ``place_runs`` will be asked for at ``anchor`` (e.g. every percentage from
+        0.0% to 100.0%): laid out all in one go at the first placement (and again after a change
+        of device), so that a new value while typing is never a layout of its own."""
+        self._expected_runs = (list(texts), anchor)
+
+    def _lay_out_runs(self, texts: list[str], anchor: tuple[float, float]) -> None:
+        """place_runs' records of many texts at once: the same arithmetic per text (each text's
+        offsets summed from its first character), vectorized over all of them."""
+        if not texts:
+            return
+        lengths = [len(t) for t in texts]
+        flat = "".join(texts)
+        get = self._index.get
+        ids = [get(c, -1) for c in flat]
+        if -1 in ids:
+            ids = self._add_many(list(flat))
+        rows = self._table((0.0, anchor[1]))[ids]
+        width = max(lengths)
+        adv = np.zeros((len(texts), width + 1))              # each text's advances from column 1 on
+        cols = np.concatenate([np.arange(1, n + 1) for n in lengths])
+        which = np.repeat(np.arange(len(texts)), lengths)
+        adv[which, cols] = self._rows[ids, 10]
+        offsets = np.cumsum(adv, axis=1)                     # column j: the start of character j
+        total = offsets[np.arange(len(texts)), lengths]
+        rows[:, 0] += offsets[which, cols - 1] - anchor[0] * total[which]
+        cache = self._placed_runs
+        for text, rec in zip(texts, np.split(rows, np.cumsum(lengths)[:-1]), strict=True):
+            cache[(text, anchor)] = rec
 
     def draw_runs(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray,
                   texts: Sequence[str], anchor: tuple[float, float] = (0.0, 0.0)) -> None:

@@ -61,6 +61,7 @@ class PredictionsPanel(PaintedPlot):
         self.set_message("no prediction yet")
         self.char_glyphs = GlyphAtlas(QtGui.QFont("DejaVu Sans Mono", 12), FG, warm=CHARACTERS)
         self.value_glyphs = GlyphAtlas(self.font(), FG, warm=list("0123456789.%"))
+        self.value_glyphs.expect_runs([f"{k / 10:.1f}%" for k in range(1001)], (0.0, 0.5))   # every percentage
         self.labels: list[str] = []                # the rows' labels, best first
         self.widths = np.zeros(K)                  # the bars' probabilities (0 past the items)
         self.actual_row: int | None = None         # the row of the real next character (green)
@@ -68,6 +69,7 @@ class PredictionsPanel(PaintedPlot):
         self._version = 0                          # bumped when the bars change: _geometry is made again
         self._geo: _Geometry | None = None
         self._values_placed, self._labels_placed = Fragments(), Fragments()   # buffers reused frame after frame
+        self._rows_area: tuple[tuple, QtCore.QRect] | None = None
 
     def data_rect(self) -> QtCore.QRectF:
         """The plot area, right of the labels' column."""
@@ -98,12 +100,16 @@ class PredictionsPanel(PaintedPlot):
     def rows_area(self) -> QtCore.QRect:
         """Where the bars, percentages and row labels are painted (their rows, the labels' column
         left of the plot area): the title and the probability axis around them stay as they are."""
-        r = self.data_rect()
-        (y_lo, y_hi), half = self.y_range(), self.char_glyphs.size("M")[1] / 2 + 3   # a label's half box + padding
+        r, (y_lo, y_hi) = self.data_rect(), self.y_range()
+        if self._rows_area is not None and self._rows_area[0] == (r, y_lo, y_hi):
+            return self._rows_area[1]
+        half = self.char_glyphs.size("M")[1] / 2 + 3     # a label's half box and its padding
         dy = (y_hi - y_lo) or 1.0
         first, last = (r.top() + (row - y_lo) / dy * r.height() for row in (0, K - 1))
         top, bottom = min(r.top(), first - half), max(r.bottom(), last + half)
-        return QtCore.QRectF(0, top, r.right() + 1, bottom - top).toAlignedRect().adjusted(0, -1, 1, 1)
+        area = QtCore.QRectF(0, top, r.right() + 1, bottom - top).toAlignedRect().adjusted(0, -1, 1, 1)
+        self._rows_area = ((r, y_lo, y_hi), area)
+        return area
 
     def value_labels(self) -> list[tuple[str, float]]:
         """Each row's percentage and the x (px) where it starts: right of its bar (never past 83%)."""
