@@ -389,3 +389,27 @@ def _blitted(fragments) -> np.ndarray:
     fragments.blit(p)
     p.end()
     return _argb(img)
+
+
+@pytest.mark.parametrize("cursor", [0, 1, 6, 12, 13])
+def test_the_strips_cursor_outline_blitted_is_the_outline_stroked(qtbot, monkeypatch, cursor):
+    """The cursor's outline stroked once and blitted gives the pixels of stroking it with its
+    2 px pen at the cursor's cell, over bars, hatching and glyphs alike; another cell differs."""
+    from explorer.ui.sequence import predictions
+    strip = predictions.ProbStrip()
+    qtbot.addWidget(strip)
+    strip.resize(420, 58)
+    strip.show()
+    qtbot.waitExposed(strip)
+    chars = "W@_|(\u00e9)x\tM" + "yq%"[:3] + "j"
+    probs = np.linspace(0.0, 1.0, len(chars))
+    unknown = np.array([c == "\u00e9" for c in chars])
+    probs[unknown] = np.nan
+    strip.set_cells(chars, probs, cursor, unknown)
+    blitted = _pixels(strip)
+    monkeypatch.setattr(predictions, "on_screen", lambda p: False)   # the path of vector devices: a stroke
+    strip.update()
+    stroked = _pixels(strip)
+    assert np.array_equal(blitted, stroked)
+    strip.set_cells(chars, probs, (cursor + 3) % len(chars), unknown)   # negative control: another cell
+    assert not np.array_equal(_pixels(strip), stroked)

@@ -215,6 +215,7 @@ class ProbStrip(QtWidgets.QWidget):
         self._labels: dict[str, str] = {}
         self._centre_cache: tuple[tuple[int, int], np.ndarray] | None = None
         self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+        self._outline_cache: tuple[tuple[int, int], QtGui.QPixmap] | None = None
         set_tip(self, HELP_STRIP)
 
     def capacity(self) -> int:
@@ -261,34 +262,51 @@ class ProbStrip(QtWidgets.QWidget):
             self._static = (key, pm)
         return self._static[1]
 
-    def cell_tiles(self, bar_h: int) -> np.ndarray:
-        """(bar_h, 102, cell) RGB32: a cell's slot and bar for P = k/100 (k ≤ 100; 101: P unknown,
-        the slot alone), its last column the white gap between cells. Made once per height."""
+    def _tile_columns(self, bar_h: int) -> np.ndarray:
+        """(bar_h, 102) RGB32: the column of a cell's slot and bar for P = k/100 (k ≤ 100; 101:
+        P unknown, the slot alone). Made once per height."""
         if self._tiles is None or self._tiles[0] != (bar_h, self.cell):
             k = np.minimum(np.arange(102), 100)
             top = bar_h - np.rint(np.maximum(2.0, bar_h * k / 100))            # the bar's first row
             top[101] = bar_h
             rows = np.arange(bar_h)[:, None]
             column = np.where(rows >= top[None, :], _PROB_TABLE[k][None, :], _SLOT_ARGB).astype(np.uint32)
-            tiles = np.repeat(column[:, :, None], self.cell, axis=2)
-            tiles[:, :, -1] = _WHITE_ARGB
-            self._tiles = ((bar_h, self.cell), tiles)
+            self._tiles = ((bar_h, self.cell), column)
         return self._tiles[1]
 
     def cells_image(self, n: int, bar_h: int) -> QtGui.QImage:
         """The n cells' slots and bars as one RGB32 image (n × cell px wide, bar_h px tall): each
-        cell the tile of its P rounded to 1/100 (the colour table's step), all n in one numpy
-        gather; made once per change of the cells, reused by repaints."""
+        cell its P's column (P rounded to 1/100, the colour table's step) repeated across the
+        cell, then the white gap; made once per change of the cells, reused by repaints."""
         key = (n, bar_h, self.cell)
         if self._cells is not None and self._cells[0] == key:
             return self._cells[1]
         # each cell's tile: P rounded to 1/100 (101: unknown); plain floats, there are ~30 cells
         probs = np.asarray(self.probs[:n], float).tolist()
         shade = [101 if not p == p else round(min(max(p, 0.0), 1.0) * 100) for p in probs] + [101] * (n - len(probs))
-        px = self.cell_tiles(bar_h)[:, shade, :].reshape(bar_h, n * self.cell)
+        # (a gather of bar_h × n values and one repeat: numpy's fancy indexing of whole tiles
+        # walked every pixel through its index machinery)
+        px = np.repeat(self._tile_columns(bar_h)[:, shade], self.cell, axis=1)
+        px[:, self.cell - 1::self.cell] = _WHITE_ARGB
         img = QtGui.QImage(px.data, n * self.cell, bar_h, px.strides[0], QtGui.QImage.Format.Format_RGB32)
         self._cells = (key, img, px)                    # px: the image's pixels, kept alive with it
         return img
+
+    def _outline(self, w: int, bar_h: int) -> QtGui.QPixmap:
+        """The cursor's outline (a 2 px pen around a w × bar_h cell) on a transparent pixmap,
+        _OUTLINE_PAD px around the cell: stroked once per size, blitted on each paint (a wide
+        pen's stroke is a path filled anew on every call; the same whole-pixel outline moved
+        by whole pixels is the same pixels)."""
+        if self._outline_cache is None or self._outline_cache[0] != (w, bar_h):
+            pm = QtGui.QPixmap(w + 2 * _OUTLINE_PAD, bar_h + 2 * _OUTLINE_PAD)
+            pm.fill(QtCore.Qt.GlobalColor.transparent)
+            p = QtGui.QPainter(pm)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.setPen(self._cursor_pen)
+            p.drawRect(QtCore.QRectF(_OUTLINE_PAD, _OUTLINE_PAD, w, bar_h))
+            p.end()
+            self._outline_cache = ((w, bar_h), pm)
+        return self._outline_cache[1]
 
     def _centres(self, n: int) -> np.ndarray:
         """The x of the first n cells' centres (made once per count and cell size)."""
@@ -311,13 +329,17 @@ class ProbStrip(QtWidgets.QWidget):
         if n:
             top, bar_h, w = 4, self.height() - 28, self.cell - 1
             p.drawImage(QtCore.QPointF(4, top), self.cells_image(n, bar_h))
-            if self.unknown[:n].any():
+            if np.count_nonzero(self.unknown[:n]):
                 for i in np.flatnonzero(np.asarray(self.unknown[:n], bool)).tolist():
                     p.fillRect(QtCore.QRectF(4 + i * self.cell, top, w, bar_h), _HATCH)
             if 0 <= self.cursor_index < n:
-                p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-                p.setPen(self._cursor_pen)
-                p.drawRect(QtCore.QRectF(4 + self.cursor_index * self.cell, top, w, bar_h))
+                x = 4 + self.cursor_index * self.cell
+                if on_screen(p) and self.devicePixelRatioF() == 1.0:   # the outline as drawn once
+                    p.drawPixmap(x - _OUTLINE_PAD, top - _OUTLINE_PAD, self._outline(w, bar_h))
+                else:
+                    p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                    p.setPen(self._cursor_pen)
+                    p.drawRect(QtCore.QRectF(x, top, w, bar_h))
             get = self._labels.get
             labels = [get(c) or self._label(c) for c in self.chars]
             self.glyphs.draw(p, self._centres(n), top + 8, labels, anchor=(0.5, 0.5))
@@ -327,6 +349,7 @@ class ProbStrip(QtWidgets.QWidget):
 _ACTUAL, _OTHER = QtGui.QColor("#2e9e4f"), QtGui.QColor("#4a7fc1")   # the real next character / the others
 _CLAMP_PEN = QtGui.QPen(QtGui.QColor("#e08000"), 2)
 _SLOT_ARGB, _WHITE_ARGB = np.uint32(0xFFF5F5F5), np.uint32(0xFFFFFFFF)
+_OUTLINE_PAD = 3                # px of the cursor's outline pixmap around the cell (the pen reaches 1 px out)
 _HATCH = QtGui.QBrush(QtGui.QColor(150, 60, 200, 120), QtCore.Qt.BrushStyle.BDiagPattern)
 _PROB_TABLE = np.array([probability_colour(k / 100).rgb() for k in range(101)], np.uint64).astype(np.uint32)
 
