@@ -107,10 +107,15 @@ def test_the_trail_placed_once_draws_what_drawing_each_item_draws(qtbot):
         panel.show_points(walk[k:k + m], text[k:k + m], first=k)
         got = _pixels(plot)[inner.top():inner.bottom(), inner.left():inner.right()]
         assert np.array_equal(got, drawn_item_by_item()), (k, m)
+    plot.labels = [(0.1, 0.2, "Q", 0.5), (-0.3, 0.25, "U+0007", 1.0)]   # labels set directly, off the trail
+    plot.update()
+    got = _pixels(plot)[inner.top():inner.bottom(), inner.left():inner.right()]
+    assert np.array_equal(got, drawn_item_by_item())
     fresh = _trajectory(qtbot)
-    fresh.show_points(walk[31:33], text[31:33], first=31)
+    fresh.show_points(walk[31:34], text[31:34], first=31)
+    panel.show_points(walk[31:34], text[31:34], first=31)
     assert np.array_equal(_pixels(fresh.plot), _pixels(plot))
-    fresh.show_points(walk[30:32], text[30:32], first=30)      # negative control: a key earlier
+    fresh.show_points(walk[30:33], text[30:33], first=30)      # negative control: a key earlier
     assert not np.array_equal(_pixels(fresh.plot), _pixels(plot))
 
 

@@ -317,4 +317,7 @@ def on_screen(p: QtGui.QPainter) -> bool:
     blit per fragment; other engines (SVG, PDF) draw fragments wrongly, so they get each item
     drawn on its own."""
     engine = p.paintEngine()
-    return engine is not None and engine.type() == QtGui.QPaintEngine.Type.Raster
+    return engine is not None and engine.type() == _RASTER
+
+
+_RASTER = QtGui.QPaintEngine.Type.Raster          # (looked up once: a Qt module's attributes are found on each access)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
@@ -81,8 +81,9 @@ class TrajectoryPlot(PaintedPlot):
         self.over: list[Layer] = []                         # drawn over the path (e.g. fixed points)
         self._over: tuple[QtGui.QPixmap, QtCore.QRect] | None = None
         self._placed: _Frame | None = None                    # the trail as placed for the last paint
+        self._labelled: tuple[list[Label], np.ndarray, list[str], np.ndarray] | None = None   # set_trail's labelled
         self._segments = np.zeros((0, 4))                     # the path's segments as QLineF records
-        self._segments_ptr: object = None
+        self._segments_ptr: Any = None                        # a QLineF* to them, for drawLines
         self._dots, self._labels_placed = Fragments(), Fragments()   # buffers reused frame after frame
         self._style_cache: np.ndarray | None = None
         self._labels_cache: tuple[list[Label], tuple[np.ndarray, np.ndarray, list[str], np.ndarray]] | None = None
@@ -92,10 +93,14 @@ class TrajectoryPlot(PaintedPlot):
         self.cloud = np.asarray(cloud, float)
         self.invalidate()
 
-    def set_trail(self, x: np.ndarray, y: np.ndarray, labels: list[Label], chars: str = "", first: int = 0) -> None:
+    def set_trail(self, x: np.ndarray, y: np.ndarray, labels: list[Label], chars: str = "", first: int = 0,
+                  labelled: tuple[np.ndarray, list[str], np.ndarray] | None = None) -> None:
+        """labelled: the labels' points as indices into the trail, their texts and opacities, when
+        the labels are trail points (the panel's): their pixels are then the dots' own."""
         if labels == self.labels and np.array_equal(x, self.trail_x) and np.array_equal(y, self.trail_y):
             return
         self.trail_x, self.trail_y, self.labels = np.asarray(x, float), np.asarray(y, float), labels
+        self._labelled = (labels, *labelled) if labelled is not None else None
         self.chars, self.first = chars, first
         self._placed = None
         # the trail, its labels and the layers over it are drawn clipped to the plot area: the
@@ -175,11 +180,16 @@ class TrajectoryPlot(PaintedPlot):
         dots = self.sprites.place(px, py, self._styles(n), dpr, self._dots)
         labels = None
         if self.labels:
-            lx, ly, texts, opacity = self._label_arrays()
+            known = self._labelled
+            if known is not None and known[0] is self.labels:    # trail points: the dots' pixels
+                _, at, texts, opacity = known
+                lx, ly = px[at], py[at]
+            else:
+                x, y, texts, opacity = self._label_arrays()
+                lx, ly = left + (x - xr[0]) * ax, bottom - (y - yr[0]) / dy * h
             # anchored like pg.TextItem(anchor=(-0.15, 0.9)) on its 4 px margined box: right of and
             # above the point (x + 0.15 (w + 8) + 4, y - 0.9 (h + 8) + 4)
-            labels = self.glyphs.place((left + (lx - xr[0]) * ax) + 5.2, (bottom - (ly - yr[0]) / dy * h) - 3.2,
-                                       texts, opacity, (-0.15, 0.9), dpr, self._labels_placed)
+            labels = self.glyphs.place(lx + 5.2, ly - 3.2, texts, opacity, (-0.15, 0.9), dpr, self._labels_placed)
         self._placed = _Frame((r, xr, yr, dpr), self.labels, px, py, seg, dots, labels)
         return self._placed
 
@@ -204,7 +214,7 @@ class TrajectoryPlot(PaintedPlot):
             assert f is not None
             if n > 1:
                 p.setPen(_PATH_PEN)
-                p.drawLines(cast(QtCore.QLineF, self._segments_ptr), n - 1)   # Qt reads n - 1 QLineF records
+                p.drawLines(self._segments_ptr, n - 1)   # Qt reads n - 1 QLineF records from there
             f.dots.blit(p)
         over = self._over_layer()
         if over is not None:                     # only the part with ink (source rect in device px)
@@ -351,9 +361,10 @@ class TrajectoryPanel(QtWidgets.QWidget):
         name = self._char_labels.get
         texts = [name(c) or self._char_label(c) for c in map(chars.__getitem__, js)]
         at = np.array(js, np.intp)
-        labels = list(zip(x[at].tolist(), y[at].tolist(), texts, _OPACITY[m - 1 - at].tolist(), strict=True))
+        opacity = _OPACITY[m - 1 - at]
+        labels = list(zip(x[at].tolist(), y[at].tolist(), texts, opacity.tolist(), strict=True))
         self._slots_of = (first, m - n_lab, labels, js)
-        self.plot.set_trail(x, y, labels, chars, first)
+        self.plot.set_trail(x, y, labels, chars, first, labelled=(at, texts, opacity))
 
     def _char_label(self, c: str) -> str:
         label = self._char_labels[c] = char_label(c)
