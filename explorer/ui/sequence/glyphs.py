@@ -5,6 +5,10 @@ trajectory's newest points, the predictions' bars): as one ``drawText``/``drawSt
 label that is 2–30 µs of Python and text layout each, per key. Here every distinct label is
 rendered once into an atlas image, and a paint draws all of its labels in ONE
 ``drawPixmapFragments`` call whose fragments are gathered from a per-label table with numpy.
+
+``draw`` places and blits in one go; ``place`` / ``place_runs`` place a frame's labels once
+into a ``Fragments`` buffer the panel keeps (reused frame after frame, Qt's pointer to it made
+once per growth) and every paint of that frame blits them: work per change, not per paint.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A marker style (symbol, size, pen, brush) is rendered once by pyqtgraph's own ``
 — the pixels a ScatterPlotItem blits from its atlas — into one sprite sheet; a paint then
 places any number of markers (each with its style, centred on its point) in ONE
 ``drawPixmapFragments`` call: the trajectory's 60 fading dots and the cursor, the corpus
-cloud's thousands of points, the fixed points' stars and crosses.
+cloud's thousands of points, the fixed points' stars and crosses. ``place`` puts a frame's
+markers into a kept ``Fragments`` buffer that every paint of the frame blits.
 """
 
 from __future__ import annotations

@@ -65,8 +65,14 @@ def _styles() -> list[tuple[str, float, QtGui.QPen, QtGui.QBrush]]:
 
 class TrajectoryPlot(PaintedPlot):
     """The plot: the cloud (and the layers under the path) in the cached static layer; the
-    layers over the path in a cached transparent pixmap; per key the path, its dots, the
-    cursor and the newest points' characters."""
+    layers over the path in a cached transparent pixmap (blended only where it has ink); per
+    key the path, its dots, the cursor and the newest points' characters, placed once per
+    frame as records in reused buffers (``_frame``) and blitted in three calls. A new trail
+    repaints the plot area only: everything it changes is drawn clipped to it.
+
+    Why not a layer kept from key to key with only the new segment drawn: every dot fades
+    with its age (the k-th newest dot in the k-th newest style) and the labels in steps, so a
+    key changes every dot of the trail and the oldest segment leaves from under the others."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Trajectory of h(t), frozen PCA", "PC1", "PC2", HELP, parent)   # short: fits 1024 px
@@ -288,7 +294,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
         self._pair_shown: tuple[int, int] | None = None      # the pair and basis _last was drawn with
         self._basis_shown: PCABasis | None = None
         self._seen = np.zeros((0, 0))
-        self._slots_of: tuple[int, int, list[Label], list[int]] | None = None   # what label_texts reads
+        self._slots_of: tuple[int, list[Label], list[int]] | None = None   # first, labels, their points: label_texts
         self._char_labels: dict[str, str] = {}
 
     def set_basis(self, basis: PCABasis) -> None:
@@ -363,7 +369,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
         at = np.array(js, np.intp)
         opacity = _OPACITY[m - 1 - at]
         labels = list(zip(x[at].tolist(), y[at].tolist(), texts, opacity.tolist(), strict=True))
-        self._slots_of = (first, m - n_lab, labels, js)
+        self._slots_of = (first, labels, js)
         self.plot.set_trail(x, y, labels, chars, first, labelled=(at, texts, opacity))
 
     def _char_label(self, c: str) -> str:
@@ -374,7 +380,7 @@ class TrajectoryPanel(QtWidgets.QWidget):
         """The text of each label slot (character t is labelled in slot t % LABELS; '' = unused)."""
         slots = [""] * LABELS
         if self._slots_of is not None:
-            first, _, labels, js = self._slots_of
+            first, labels, js = self._slots_of
             for j, (_, _, text, _) in zip(js, labels, strict=True):
                 slots[(first + j) % LABELS] = text
         return slots
