@@ -318,6 +318,19 @@ def test_new_bars_repaint_their_rows_and_the_window_shows_a_fresh_panels_picture
             assert not region.contains(QtCore.QPoint(panel.width() // 2, 3))                    # the title
             partial += 1
     assert partial >= 4 and panel.message() == ""
+    changes = (lambda w: w.resize(360, 230), lambda w: w.set_title(""), lambda w: w.show_axes(False, False))
+    for k, change in enumerate(changes):                                  # a new layout, then new bars
+        change(panel)
+        _settle(qtbot)
+        top = [("k", 0.5 - 0.1 * k, 1), ("z", 0.2, 2), ("(", 0.1 + 0.05 * k, 3), ("#", 0.1, 4), ("\n", 0.1, 5)]
+        panel.show_top(top, 5)
+        _settle(qtbot)
+        fresh = _predictions(qtbot, (360, 230))                            # laid out so from the start
+        for done in changes[1:k + 1]:
+            done(fresh)
+        fresh.show_top(top, 5)
+        _settle(qtbot)
+        assert np.array_equal(_screen(panel), _screen(fresh)), k
     panel.show_top([], None)
     _settle(qtbot)
     assert panel.message() == "no prediction yet" and spy.united().boundingRect() == panel.rect()

@@ -214,8 +214,8 @@ class GlyphAtlas:
         f = out.reserve(sum(lengths))
         if records:
             np.concatenate(records, out=f)
-            f[:, 0] += np.repeat(xs, lengths)
-            f[:, 1] += np.repeat(ys, lengths)
+            f[:, 0] += np.array(xs, float).repeat(lengths)
+            f[:, 1] += np.array(ys, float).repeat(lengths)
         return out
 
     def expect_runs(self, texts: Sequence[str], anchor: tuple[float, float]) -> None:

@@ -69,7 +69,7 @@ class PredictionsPanel(PaintedPlot):
         self._version = 0                          # bumped when the bars change: _geometry is made again
         self._geo: _Geometry | None = None
         self._values_placed, self._labels_placed = Fragments(), Fragments()   # buffers reused frame after frame
-        self._rows_area: tuple[tuple, QtCore.QRect] | None = None
+        self._rows_area: tuple[tuple[float, float], QtCore.QRect] | None = None   # per layout and rows' range
 
     def data_rect(self) -> QtCore.QRectF:
         """The plot area, right of the labels' column."""
@@ -100,16 +100,29 @@ class PredictionsPanel(PaintedPlot):
     def rows_area(self) -> QtCore.QRect:
         """Where the bars, percentages and row labels are painted (their rows, the labels' column
         left of the plot area): the title and the probability axis around them stay as they are."""
-        r, (y_lo, y_hi) = self.data_rect(), self.y_range()
-        if self._rows_area is not None and self._rows_area[0] == (r, y_lo, y_hi):
+        rows = self.y_range()
+        if self._rows_area is not None and self._rows_area[0] == rows:   # (dropped with the layout)
             return self._rows_area[1]
+        r, (y_lo, y_hi) = self.data_rect(), rows
         half = self.char_glyphs.size("M")[1] / 2 + 3     # a label's half box and its padding
         dy = (y_hi - y_lo) or 1.0
         first, last = (r.top() + (row - y_lo) / dy * r.height() for row in (0, K - 1))
         top, bottom = min(r.top(), first - half), max(r.bottom(), last + half)
         area = QtCore.QRectF(0, top, r.right() + 1, bottom - top).toAlignedRect().adjusted(0, -1, 1, 1)
-        self._rows_area = ((r, y_lo, y_hi), area)
+        self._rows_area = (rows, area)
         return area
+
+    def invalidate(self) -> None:
+        self._rows_area = None                           # (the layout may have changed: titles, axes, ranges)
+        super().invalidate()
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        self._rows_area = None
+        super().resizeEvent(ev)
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        self._rows_area = None                           # (a font or style change lays the plot out again)
+        super().changeEvent(ev)
 
     def value_labels(self) -> list[tuple[str, float]]:
         """Each row's percentage and the x (px) where it starts: right of its bar (never past 83%)."""
@@ -174,9 +187,8 @@ class PredictionsPanel(PaintedPlot):
             self.value_glyphs.draw_runs(p, g.value_x, g.row_y, g.values, anchor=(0.0, 0.5))
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
-        if self.labels:
-            dpr, raster = self._device(p)
-            g = self._geometry(dpr, raster)
+        g = self._geo                                    # (placed by this paint's paint_data)
+        if self.labels and g is not None:
             if g.label_glyphs is not None:
                 g.label_glyphs.blit(p)
             else:
