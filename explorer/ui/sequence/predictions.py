@@ -222,12 +222,14 @@ class ProbStrip(QtWidgets.QWidget):
         self.title = "P(actual character)"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
         self._tiles: tuple[tuple[int, int], np.ndarray] | None = None
-        self._cells: tuple[tuple, QtGui.QImage, np.ndarray] | None = None    # made once per change of the cells
+        self._cells: tuple[tuple, QtGui.QImage, np.ndarray] | None = None    # the cells image, per size
+        self._cells_current = False                      # whether it shows the cells set last
         self.glyphs = GlyphAtlas(self.font_, FG, warm=CHARACTERS)
         self._labels: dict[str, str] = {}
         self._centre_cache: tuple[tuple[int, int], np.ndarray] | None = None
         self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         self._outline_cache: tuple[tuple[int, int], QtGui.QPixmap] | None = None
+        self._glyphs_placed = Fragments()                # the cells' glyphs, a buffer reused paint after paint
         set_tip(self, HELP_STRIP)
 
     def capacity(self) -> int:
@@ -243,7 +245,7 @@ class ProbStrip(QtWidgets.QWidget):
         # the caption (the title, or the empty strip's name) as last painted
         caption_same = self._static is not None and self._static[0][3] == (self.title if chars else "")
         self.chars, self.probs, self.cursor_index, self.unknown = chars, probs, cursor_index, unknown
-        self._cells = None
+        self._cells_current = False
         if caption_same:                                 # the cells' band: not the caption and the legend
             self.update(QtCore.QRect(0, 0, 4 + cells * self.cell + 3, self.height() - 28 + 4 + 3))
         else:
@@ -289,19 +291,24 @@ class ProbStrip(QtWidgets.QWidget):
     def cells_image(self, n: int, bar_h: int) -> QtGui.QImage:
         """The n cells' slots and bars as one RGB32 image (n × cell px wide, bar_h px tall): each
         cell its P's column (P rounded to 1/100, the colour table's step) repeated across the
-        cell, then the white gap; made once per change of the cells, reused by repaints."""
+        cell, then the white gap; made once per change of the cells, reused by repaints. Its
+        pixels are written in place into a buffer (and image) kept while the size holds."""
         key = (n, bar_h, self.cell)
-        if self._cells is not None and self._cells[0] == key:
+        if self._cells is not None and self._cells[0] == key and self._cells_current:
             return self._cells[1]
+        if self._cells is None or self._cells[0] != key:
+            buffer = np.empty((bar_h, n * self.cell), np.uint32)
+            img = QtGui.QImage(buffer.data, n * self.cell, bar_h, buffer.strides[0], QtGui.QImage.Format.Format_RGB32)
+            self._cells = (key, img, buffer)             # buffer: the image's pixels, kept alive with it
+        _, img, buffer = self._cells
         # each cell's tile: P rounded to 1/100 (101: unknown); plain floats, there are ~30 cells
         probs = np.asarray(self.probs[:n], float).tolist()
         shade = [101 if not p == p else round(min(max(p, 0.0), 1.0) * 100) for p in probs] + [101] * (n - len(probs))
-        # (a gather of bar_h × n values and one repeat: numpy's fancy indexing of whole tiles
-        # walked every pixel through its index machinery)
-        px = np.repeat(self._tile_columns(bar_h)[:, shade], self.cell, axis=1)
-        px[:, self.cell - 1::self.cell] = _WHITE_ARGB
-        img = QtGui.QImage(px.data, n * self.cell, bar_h, px.strides[0], QtGui.QImage.Format.Format_RGB32)
-        self._cells = (key, img, px)                    # px: the image's pixels, kept alive with it
+        # (each cell's column broadcast across it, then the gaps: numpy's fancy indexing of whole
+        # tiles walked every pixel through its index machinery)
+        buffer.reshape(bar_h, n, self.cell)[:] = self._tile_columns(bar_h)[:, shade, None]
+        buffer[:, self.cell - 1::self.cell] = _WHITE_ARGB
+        self._cells_current = True
         return img
 
     def _outline(self, w: int, bar_h: int) -> QtGui.QPixmap:
@@ -344,9 +351,10 @@ class ProbStrip(QtWidgets.QWidget):
             if np.count_nonzero(self.unknown[:n]):
                 for i in np.flatnonzero(np.asarray(self.unknown[:n], bool)).tolist():
                     p.fillRect(QtCore.QRectF(4 + i * self.cell, top, w, bar_h), _HATCH)
+            raster = on_screen(p)
             if 0 <= self.cursor_index < n:
                 x = 4 + self.cursor_index * self.cell
-                if on_screen(p) and self.devicePixelRatioF() == 1.0:   # the outline as drawn once
+                if raster and self.devicePixelRatioF() == 1.0:   # the outline as drawn once
                     p.drawPixmap(x - _OUTLINE_PAD, top - _OUTLINE_PAD, self._outline(w, bar_h))
                 else:
                     p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
@@ -354,7 +362,11 @@ class ProbStrip(QtWidgets.QWidget):
                     p.drawRect(QtCore.QRectF(x, top, w, bar_h))
             get = self._labels.get
             labels = [get(c) or self._label(c) for c in self.chars]
-            self.glyphs.draw(p, self._centres(n), top + 8, labels, anchor=(0.5, 0.5))
+            if raster:                                   # (blitted from a kept buffer: no second engine check)
+                self.glyphs.place(self._centres(n), top + 8, labels, None, (0.5, 0.5), self.devicePixelRatioF(),
+                                  self._glyphs_placed).blit(p)
+            else:
+                self.glyphs.draw(p, self._centres(n), top + 8, labels, anchor=(0.5, 0.5))
         p.end()
 
 
