@@ -294,6 +294,22 @@ def test_a_key_repaints_the_plot_area_and_the_window_shows_a_fresh_panels_pictur
     panel.combo.setCurrentIndex(1)                                                       # another pair: all of it
     _settle(qtbot)
     assert spy.united().boundingRect() == panel.plot.rect()
+    (x0, x1), (y0, y1) = panel.view_range()
+    corners = np.zeros((TRAIL + 2, 4), np.float32)             # a zigzag out to the plot area's corners
+    corners[:, 1] = np.linspace(x0, x1, TRAIL + 2)
+    corners[:, 2] = np.where(np.arange(TRAIL + 2) % 2, y0, y1)
+    for k, change in enumerate((lambda w: w.resize(520, 380), lambda w: w.plot.set_title(""))):   # new layouts
+        change(panel)
+        _settle(qtbot)
+        panel.show_points(corners[k:TRAIL + k], text[k:TRAIL + k], first=k)
+        _settle(qtbot)
+        fresh = _trajectory(qtbot, (520, 380))
+        fresh.combo.setCurrentIndex(1)
+        if k:
+            fresh.plot.set_title("")
+        fresh.show_points(corners[k:TRAIL + k], text[k:TRAIL + k], first=k)
+        _settle(qtbot)
+        assert np.array_equal(_screen(panel), _screen(fresh)), k
 
 
 def test_new_bars_repaint_their_rows_and_the_window_shows_a_fresh_panels_picture(qtbot):

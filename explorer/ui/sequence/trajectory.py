@@ -87,6 +87,7 @@ class TrajectoryPlot(PaintedPlot):
         self.over: list[Layer] = []                         # drawn over the path (e.g. fixed points)
         self._over: tuple[QtGui.QPixmap, QtCore.QRect] | None = None
         self._placed: _Frame | None = None                    # the trail as placed for the last paint
+        self._area: QtCore.QRect | None = None                # the plot area a new trail repaints
         self._labelled: tuple[list[Label], np.ndarray, list[str], np.ndarray] | None = None   # set_trail's labelled
         self._segments = np.zeros((0, 4))                     # the path's segments as QLineF records
         self._segments_ptr: Any = None                        # a QLineF* to them, for drawLines
@@ -111,18 +112,26 @@ class TrajectoryPlot(PaintedPlot):
         self._placed = None
         # the trail, its labels and the layers over it are drawn clipped to the plot area: the
         # title, axis labels and ticks around it are not painted again
-        self.update(self.data_rect().toAlignedRect().adjusted(-1, -1, 1, 1))
+        if self._area is None:                           # (dropped with the layout)
+            self._area = self.data_rect().toAlignedRect().adjusted(-1, -1, 1, 1)
+        self.update(self._area)
 
     def invalidate(self) -> None:
         """The static layer and the layers over the path are out of date (a layer changed)."""
         self._over = None
         self._placed = None
+        self._area = None
         super().invalidate()
 
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
         self._over = None
         self._placed = None
+        self._area = None
         super().resizeEvent(ev)
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        self._area = None                                # (a font or style change lays the plot out again)
+        super().changeEvent(ev)
 
     # -- painting --------------------------------------------------------------------------
     def paint_static(self, p: QtGui.QPainter) -> None:
