@@ -172,7 +172,7 @@ class GlyphAtlas:
             assert self._image is not None
             self._pixmap = QtGui.QPixmap.fromImage(self._image)
         f = out.reserve(len(ids))
-        np.take(self._table(anchor), ids, axis=0, out=f)
+        np.take(self._table(anchor), ids, axis=0, out=f, mode="clip")   # (ids are rows: "raise" buffers the out)
         f[:, 0] += xs
         f[:, 1] += ys
         if opacity is not None:

@@ -31,6 +31,7 @@ class SymbolSprites:
         self._sheet: tuple[float, QtGui.QPixmap, np.ndarray] | None = None   # dpr, pixmap, (k, 4) source rects
         self._frags = np.zeros((0, 10))
         self._ptr: Any = None
+        self._placed_styles: dict[int, object] = {}      # per buffer placed into: the styles it holds
 
     def _symbols(self, dpr: float) -> tuple[QtGui.QPixmap, np.ndarray]:
         """Every style's symbol in one row of a sprite sheet."""
@@ -58,13 +59,16 @@ class SymbolSprites:
         on every paint of the frame."""
         out = Fragments() if out is None else out
         sheet, rects = self._symbols(dpr)
+        same = out.pixmap is sheet and out.n == len(xs) and self._placed_styles.get(id(out)) is styles
         f = out.reserve(len(xs))
         f[:, 0] = xs
         f[:, 1] = ys
-        f[:, 2:6] = rects[styles]
-        f[:, 6:8] = 1.0 / dpr
-        f[:, 8] = 0.0
-        f[:, 9] = 1.0
+        if not same:                                     # the same styles again (a trail of the same
+            f[:, 2:6] = rects[styles]                    # length): only the positions move
+            f[:, 6:8] = 1.0 / dpr
+            f[:, 8] = 0.0
+            f[:, 9] = 1.0
+            self._placed_styles[id(out)] = styles
         out.pixmap = sheet
         return out
 
