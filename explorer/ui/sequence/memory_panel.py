@@ -162,11 +162,12 @@ class MemoryPanel(LivePlot):
             super().paintEvent(ev)
             return
         r = self.data_rect()
-        layer, ticks_in = self._under_data(r)
+        key = self._axes_key(r)
+        layer, ticks_in = self._under_data(r, key)
         layer, marked = self.axis.with_marks(layer)
         p.drawPixmap(0, 0, layer)
         self.paint_data(p)
-        self._paint_axes(p, r, ticks=not ticks_in)
+        self._paint_axes(p, r, ticks=not ticks_in, key=key)
         self.axis.paint(p, marks=not marked)
         self._titles.draw(p, self, r.center().x(), PAD, self._heading, self.title_font)
         if self.message():
