@@ -22,6 +22,7 @@ they are shown as unknown and the state is carried over them unchanged.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from typing import Any, cast
 
@@ -49,6 +50,8 @@ _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis k
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
 PROB_ROWS = 4096     # at most this many output rows are kept (_prob_rows)
+EDIT_LOG = 64        # edits remembered for same_before (a frame is at most a few edits behind)
+_REVISIONS = itertools.count(1)   # revision numbers, unique across sessions and models
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -95,6 +98,10 @@ class SequenceSession:
     def _use_common(self, model: Model, name: str) -> None:
         """What every family shares: the model, its vocabulary and labels, the per-model caches."""
         self.model, self.name = model, name
+        # a new model: a new revision, and no edit before it is known (same_before says 0)
+        self.revision = next(_REVISIONS)
+        self._edit_log: list[tuple[int, int]] = []      # (revision, first changed position) per edit
+        self._log_floor = self.revision                  # the log knows every edit after this revision
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
@@ -181,6 +188,11 @@ class SequenceSession:
             m = min(len(ids), len(self.ids))
             neq = ids[:m] != self.ids[:m]
             p = int(np.argmax(neq)) if neq.any() else m    # argmax: no index array per change
+        if p < max(len(old), len(text)):                # something changed from p on
+            self.revision = next(_REVISIONS)
+            self._edit_log.append((self.revision, p))
+            if len(self._edit_log) > EDIT_LOG:
+                self._log_floor = self._edit_log.pop(0)[0]
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
@@ -192,6 +204,20 @@ class SequenceSession:
         if compute:
             self.advance()
         return p
+
+    def same_before(self, revision: int) -> int:
+        """How many leading ids (and so states and outputs) are the same now as at ``revision``
+        (a value ``self.revision`` had): all of them if it is the current one; 0 if it is older
+        than the edits remembered or from before the model was set. (Two characters outside
+        the vocabulary share an id: the characters themselves are the text's to compare.)"""
+        if revision < self._log_floor or revision > self.revision:
+            return 0
+        n = len(self.ids)
+        for r, p in reversed(self._edit_log):
+            if r <= revision:
+                break
+            n = min(n, p)
+        return n
 
     def advance(self, max_steps: int | None = None) -> int:
         """Compute up to `max_steps` pending positions (all if None); returns how many."""

@@ -20,6 +20,7 @@ Positions are characters; "state t" is the state after reading character t. Shap
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -112,6 +113,22 @@ class SequenceView:
     attention: AttentionView | None = None
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """What a session's last view computed that the next one reuses where the ids before it are
+    the same (``SequenceSession.same_before``): the heat map's window and the unrolled steps."""
+
+    revision: int
+    start: int
+    rows: npt.NDArray[np.intp]
+    h: F32
+    h_rows: F32
+    steps: dict[int, StepView]
+
+
+_KEPT: weakref.WeakKeyDictionary[SequenceSession, _Kept] = weakref.WeakKeyDictionary()
+
+
 def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, float]]:
     """Characters start..stop-1 shown around the cursor's character `step` (of n), and the
     x range of the time axes. The range moves in hops of HOP characters, so typing does not
@@ -133,8 +150,10 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     c = max(0, min(cursor, n))
     step = c - 1
     start, stop, x_range = time_window(step, n, req.window)
-    h = s.hidden_states(start, stop)
+    kept = _KEPT.get(s)
+    same = s.same_before(kept.revision) if kept is not None else 0
     rows = s.row_order(req.rows, req.signal_name)
+    h, h_rows = _window(s, start, stop, rows, kept, same)
     unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
     gates = s.gates(start, stop) if s.gate_names and req.gates else {}
     t0 = max(0, step - req.trail + 1)
@@ -153,33 +172,66 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     colour, palette = _colour(s, req, memory, c, clamped)
     if req.colour_mode == ATTENTION_MODE:
         colour, palette = _attention_colour(attention), "attention"
+    steps: list[StepView | None] = (_steps(s, step, kept.steps if kept is not None else {}, same)
+                                    if req.unrolled else [None, None, None])
+    _KEPT[s] = _Kept(s.revision, start, rows, h, h_rows, {st.step: st for st in steps if st is not None})
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
-        h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
+        h=h, rows=rows, h_rows=h_rows, unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
         top=top, actual=s.answer_at(c),
         clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
         memory_noun="next char" if s.kind == "text" else "class",
-        steps=_steps(s, step) if req.unrolled else [None, None, None], colour=colour, colour_palette=palette, unknown=unknown,
+        steps=steps, colour=colour, colour_palette=palette, unknown=unknown,
         unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)
 
 
-def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
-    """The unrolled cells t-1, t, t+1 around the cursor's character."""
-    a, b = max(step - 1, 0), min(step + 2, s.length)       # the three steps' rows, read at once
-    if b <= a:
-        return [None, None, None]
+def _window(s: SequenceSession, start: int, stop: int, rows: npt.NDArray[np.intp], kept: _Kept | None,
+            same: int) -> tuple[F32, F32]:
+    """The heat map's states start..stop-1 and the same with the units in row order. The rows
+    the last view had (same ids before them, same row order) are copied from it; the others
+    are read (typing at the end: one new row, not the window's gather of every unit)."""
+    if kept is None or not (kept.rows is rows or np.array_equal(kept.rows, rows)):
+        lo = hi = start
+    else:
+        lo, hi = max(start, kept.start), min(stop, kept.start + len(kept.h), same)
+    if kept is None or hi - lo < 1:
+        h = s.hidden_states(start, stop)
+        return h, h[:, rows]
+    h = np.empty((stop - start, kept.h.shape[1]), kept.h.dtype)
+    h_rows = np.empty_like(h)
+    h[lo - start:hi - start] = kept.h[lo - kept.start:hi - kept.start]
+    h_rows[lo - start:hi - start] = kept.h_rows[lo - kept.start:hi - kept.start]
+    for a, b in ((start, lo), (hi, stop)):
+        if b > a:
+            part = s.hidden_states(a, b)
+            h[a - start:b - start] = part
+            h_rows[a - start:b - start] = part[:, rows]
+    return h, h_rows
+
+
+def _steps(s: SequenceSession, step: int, kept: dict[int, StepView] | None = None,
+           same: int = 0) -> list[StepView | None]:
+    """The unrolled cells t-1, t, t+1 around the cursor's character; one the last view built
+    is reused where the ids up to it are the same (typing at the end: t-1 was the last t)."""
+    ts = (step - 1, step, step + 1)
+    kept = kept or {}
+    reuse = {t: kept[t] for t in ts if t in kept and t < same and t < s.length and kept[t].char == s.text[t]}
+    need = [t for t in ts if t not in reuse and 0 <= t < s.length and s.ids[t] >= 0]
+    if not need:
+        return [reuse.get(t) for t in ts]
+    a, b = need[0], need[-1] + 1                           # the steps' rows, read at once
     xs = s.embed(np.maximum(s.ids[a:b], 0))[0]
     probs, hs = s.output_probs(a, b), s.hidden_states(a, b)
     out: list[StepView | None] = []
-    for t in (step - 1, step, step + 1):
-        if a <= t < b and s.ids[t] >= 0:
+    for t in ts:
+        if t in need:
             p = probs[t - a]
             top = [(s.labels[i], float(p[i])) for i in np.argsort(-p)[:3]]
             out.append(StepView(t, s.text[t], xs[t - a], hs[t - a], top))
         else:
-            out.append(None)
+            out.append(reuse.get(t))
     return out
 
 

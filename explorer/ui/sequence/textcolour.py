@@ -229,7 +229,7 @@ class TextColourer:
             k = int(old[2][:, 1].searchsorted(a + d))
             r0 = int(old[2][k - 1, 1]) if k else a
         tail = _level_runs(levels[r0 - a:], r0)
-        runs = np.concatenate([old[2][:k], tail]) if k else tail     # (old is set when k > 0)
+        runs = np.concatenate([old[2][:k], tail]) if old is not None and k else tail
         self._kept = (a, levels, runs)
         return runs, k
 
@@ -347,9 +347,9 @@ class TextColourer:
                         self.misses += 1
                     used.setdefault(key, {})[top] = mine
                     if cached:
-                        was = block_keys.get(number := block.blockNumber())
-                        if was is not None and was != key:
-                            stale.append(was)
+                        former = block_keys.get(number := block.blockNumber())
+                        if former is not None and former != key:
+                            stale.append(former)
                         block_keys[number] = key
                     for level, rs in mine.items():
                         rects.setdefault(level, []).extend(rs)
