@@ -102,6 +102,7 @@ class SequenceSession:
         self.revision = next(_REVISIONS)
         self._edit_log: list[tuple[int, int]] = []      # (revision, first changed position) per edit
         self._log_floor = self.revision                  # the log knows every edit after this revision
+        self._typed_ids: dict[str, int] = {}             # a typed character's id (a key: no array to encode it)
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
@@ -174,12 +175,22 @@ class SequenceSession:
             out[a:a + ENCODE_PIECE] = self._enc.encode(text[a:a + ENCODE_PIECE])
         return out if self.vocab.unknown else out - 1
 
+    def _encode_typed(self, text: str) -> npt.NDArray[np.int32]:
+        """``encode`` of a few typed characters, each encoded once per model."""
+        if len(text) > 4:
+            return self.encode(text)
+        known = self._typed_ids
+        for ch in text:
+            if ch not in known:
+                known[ch] = int(self.encode(ch)[0])
+        return np.array([known[ch] for ch in text], np.int32)
+
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
         old = self.text
         if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
             p = len(old)
-            ids = self.ids if p == len(text) else np.concatenate([self.ids, self.encode(text[p:])])
+            ids = self.ids if p == len(text) else np.concatenate([self.ids, self._encode_typed(text[p:])])
         elif old.startswith(text):                                  # deleted at the end
             p = len(text)
             ids = self.ids[:p]
@@ -193,6 +204,7 @@ class SequenceSession:
             self._edit_log.append((self.revision, p))
             if len(self._edit_log) > EDIT_LOG:
                 self._log_floor = self._edit_log.pop(0)[0]
+        done, shorter = self.n_done, len(ids) < len(self.ids)
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
@@ -200,7 +212,8 @@ class SequenceSession:
         self._read_gates_stop = min(self._read_gates_stop, p)
         self._probs_stop = min(self._probs_stop, p)
         self.last_recomputed_from = self.n_done
-        self._forget_from(self.n_done)
+        if p < done or shorter:                          # (typed at the end: nothing kept is from p on)
+            self._forget_from(self.n_done)
         if compute:
             self.advance()
         return p

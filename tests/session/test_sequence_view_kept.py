@@ -133,3 +133,29 @@ def test_same_before_follows_the_edits(monkeypatch):
         s.set_text(s.text + ch)
     assert s.same_before(r2) == 0                              # older than the edits remembered
     assert s.same_before(s.revision) == len(s.text)
+
+
+@pytest.mark.parametrize("toy", [False, True])
+def test_typed_characters_get_the_ids_and_states_of_a_fresh_encode(toy):
+    """Typing at the end encodes each new character once per model (no array per key): the
+    ids and states equal those of the whole text set at once, unknown and astral characters
+    included; a deletion, then typing again, too."""
+    from explorer.data.vocab import Vocab
+    model = random_model("GRU", hidden=6, seed=0, vocab=Vocab("01", unknown=False) if toy else None)
+    if toy:
+        model.meta.update({"toy_task": "parity", "alphabet": "01", "classes": ["even", "odd"]})
+    s, ref = SequenceSession(model, name="typed"), SequenceSession(model, name="fresh")
+    text = ""
+    for ch in ("0110 1x\u00e9\U0001F600" if toy else "def f(x):\u00e9\U0001F600 ok\u00e9"):
+        text += ch
+        s.set_text(text)
+    s.set_text(text[:-3])
+    s.set_text(text[:-3] + text[-3:])
+    ref.set_text(text)
+    np.testing.assert_array_equal(s.ids, ref.ids)
+    np.testing.assert_array_equal(s.ids, s.encode(text))
+    np.testing.assert_array_equal(s.hidden_states(), ref.hidden_states())
+    assert (s.ids == (-1 if toy else 0)).sum() >= 2            # the unknown ones were typed too
+    s._typed_ids["z"] = 1                                      # negative control: a wrong kept id is seen
+    s.set_text(text + "z")
+    assert not np.array_equal(s.ids, s.encode(text + "z"))
