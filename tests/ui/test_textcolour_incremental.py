@@ -225,3 +225,23 @@ def test_posmap_without_astral_characters_needs_no_table():
         assert pm.to_doc(3) == min(3, len(text)) and pm.to_char(len(text) + 5) == len(text)
     pm = PosMap("a\U0001F600b")                               # negative control: the emoji counts twice
     assert pm.doc is not None and pm.to_doc(2) == 3 and pm.to_char(3) == 2
+
+
+def test_an_insertion_shifts_runs_in_start_order_as_every_end_would_shift(qtbot):
+    """Runs without unknown ones are their own sorted copy: an insertion shifts a tail of the
+    starts and of the ends; the same as shifting every position at or after it."""
+    edit = _editor(qtbot)
+    colourer = TextColourer(edit)
+    colourer.apply(*_frame(colourer))
+    assert colourer._sorted is colourer._run_array and len(colourer._runs) > 20
+    intact = len(colourer._runs)
+    for position in (0, 13, int(colourer._runs[len(colourer._runs) // 2, 0]),
+                     int(colourer._runs[len(colourer._runs) // 2, 1]), int(colourer._runs[-1, 1]) + 5):
+        old = colourer._runs.copy()
+        want = np.where(old[:, :2] >= position, old[:, :2] + 2, old[:, :2])
+        colourer._on_contents_change(position, 0, 2)
+        np.testing.assert_array_equal(colourer._runs[:, :2], want)
+        np.testing.assert_array_equal(colourer._starts, want[:, 0])
+        np.testing.assert_array_equal(colourer._reach, want[:, 1])
+        intact = min(intact, int((old[:, 1] < position).sum()))     # runs no insertion has moved
+        assert colourer._intact == intact

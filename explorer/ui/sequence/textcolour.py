@@ -154,14 +154,20 @@ class TextColourer:
             # (typing at the end of a long text: a few small numpy calls, not a re-sort per key)
             if self._reach[-1] < position:
                 return                                    # every run ends before it
-            # the runs before it stay as the last apply left them (paint order is start order
-            # when there are no unknown runs, whose order the lab's frames always end with)
-            ordered = self._levels[-1] != _UNKNOWN_LEVEL
-            self._intact = min(self._intact, int(self._reach.searchsorted(position)) if ordered else 0)
-            arrays = [self._run_array[:, :2], self._starts, self._reach]
-            if self._sorted is not self._run_array:
-                arrays.append(self._sorted[:, :2])
-            for ends in arrays:
+            if self._sorted is self._run_array:
+                # runs apart in start order (no unknown runs): starts and ends both increase
+                # down the rows, so those at or after it are a tail of each (typing at the
+                # end: the last run's end); the runs before it are as the last apply left them
+                k = int(self._reach.searchsorted(position))
+                j = int(self._starts.searchsorted(position))
+                self._intact = min(self._intact, k)
+                self._run_array[k:, 1] += added
+                self._reach[k:] += added
+                self._run_array[j:, 0] += added
+                self._starts[j:] += added
+                return
+            self._intact = 0
+            for ends in (self._run_array[:, :2], self._sorted[:, :2], self._starts, self._reach):
                 ends[ends >= position] += added
             return
         ends = self._runs[:, :2]
