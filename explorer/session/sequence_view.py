@@ -124,6 +124,7 @@ class _Kept:
     h: F32
     h_rows: F32
     steps: dict[int, StepView]
+    unit_values: tuple[int, int, str, np.ndarray] | None    # (first character, unit, state, values)
 
 
 _KEPT: weakref.WeakKeyDictionary[SequenceSession, _Kept] = weakref.WeakKeyDictionary()
@@ -169,12 +170,16 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         lo, hi = req.visible
         clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
     attention = s.attention_view(c, req.attention_layer, req.attention_head)
-    colour, palette = _colour(s, req, memory, c, clamped)
+    unit_kept = kept.unit_values if kept is not None else None
+    colour, palette = _colour(s, req, memory, c, clamped, unit_kept, same)
     if req.colour_mode == ATTENTION_MODE:
         colour, palette = _attention_colour(attention), "attention"
     steps: list[StepView | None] = (_steps(s, step, kept.steps if kept is not None else {}, same)
                                     if req.unrolled else [None, None, None])
-    _KEPT[s] = _Kept(s.revision, start, rows, h, h_rows, {st.step: st for st in steps if st is not None})
+    unit_values = ((colour[1], req.unit, req.unit_state, colour[0]) if req.colour_mode == "selected unit"
+                   and colour is not None and req.unit is not None else None)
+    _KEPT[s] = _Kept(s.revision, start, rows, h, h_rows, {st.step: st for st in steps if st is not None},
+                     unit_values)
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
         h=h, rows=rows, h_rows=h_rows, unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
@@ -235,6 +240,23 @@ def _steps(s: SequenceSession, step: int, kept: dict[int, StepView] | None = Non
     return out
 
 
+def _unit_values(s: SequenceSession, lo: int, hi: int, unit: int, state: str,
+                 kept: tuple[int, int, str, np.ndarray] | None, same: int) -> np.ndarray:
+    """``s.unit_values(lo, hi, unit, state)``, the part the last view read copied from it
+    (typing at the end: one new value, not a read of every visible character's state)."""
+    if kept is None or kept[1:3] != (unit, state) or kept[0] > lo:
+        return s.unit_values(lo, hi, unit, state)
+    first, values = kept[0], kept[3]
+    k = min(hi, first + len(values), same) - lo          # values lo..lo+k-1 are the last view's
+    if k < 1:
+        return s.unit_values(lo, hi, unit, state)
+    out = np.empty(hi - lo, values.dtype)
+    out[:k] = values[lo - first:lo - first + k]
+    if hi > lo + k:
+        out[k:] = s.unit_values(lo + k, hi, unit, state)
+    return out
+
+
 def _attention_colour(a: AttentionView | None) -> tuple[np.ndarray, int] | None:
     """The chosen head's weights at the cursor over the characters it can see, scaled to the
     largest (sqrt, as the memory colouring) -> (values in [0, 1], first character)."""
@@ -245,14 +267,17 @@ def _attention_colour(a: AttentionView | None) -> tuple[np.ndarray, int] | None:
 
 
 def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int,
-            clamped: F32 | None) -> tuple[tuple[np.ndarray, int] | None, str]:
+            clamped: F32 | None, kept: tuple[int, int, str, np.ndarray] | None = None,
+            same: int = 0) -> tuple[tuple[np.ndarray, int] | None, str]:
     """Values in [-1, 1] (or [0, 1] for memory) for the editor's characters from `offset` on;
-    with a clamp, surprise from the cursor on is the clamped run's (row t - c predicts char t)."""
+    with a clamp, surprise from the cursor on is the clamped run's (row t - c predicts char t).
+    ``kept``: the last view's unit values (first character, unit, state, values), reused where
+    the ids up to them are unchanged (``same``)."""
     mode, (lo, hi) = req.colour_mode, req.visible
     hi = min(hi, s.length)
     palette = "memory" if mode.startswith("memory") else "signed"
     if mode == "selected unit" and req.unit is not None and s.length and hi > lo:
-        return (s.unit_values(lo, hi, req.unit, req.unit_state), lo), palette
+        return (_unit_values(s, lo, hi, req.unit, req.unit_state, kept, same), lo), palette
     if mode.startswith("memory") and memory is not None:
         w = memory.weights
         return (np.sqrt(w / max(float(w.max()), 1e-30)), memory.start), palette

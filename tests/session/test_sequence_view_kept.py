@@ -39,6 +39,9 @@ def _edits():
     text = text[:40] + "zz" + text[40:]                        # typing in the middle
     yield text, 42, _request()
     yield text, 42, _request(rows="unit")                      # another row order
+    yield text, 42, _request(rows="unit", unit_state="c")      # the cell state's values
+    yield text, 42, _request(rows="unit", unit=5)              # another unit
+    yield text, 42, _request(rows="unit", visible=(20, 90))    # scrolled
     text = text[:30] + text[60:]                               # a cut
     yield text, 30, _request(rows="unit")
     text = text + "\u00e9\u00e9 ok"                            # unknown characters (one id for both)
@@ -48,6 +51,10 @@ def _edits():
     text = text + "x" * 60                                     # the window hops
     yield text, len(text), _request()
     yield text, len(text), _request(unrolled=False)
+    yield text, len(text), _request(colour_mode="surprise (P of actual)")
+    for ch in "abc":                                           # typing, colouring by c
+        text += ch
+        yield text, len(text), _request(unit_state="c")
     yield text, len(text), _request()
     yield "", 0, _request()                                    # all of it deleted
     yield "ab", 2, _request()
@@ -58,6 +65,10 @@ def _same_view(a, b) -> None:
         assert getattr(a, name) == getattr(b, name), name
     for name in ("h", "h_rows", "rows", "trail"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert (a.colour is None) == (b.colour is None) and a.colour_palette == b.colour_palette
+    if a.colour is not None:
+        assert a.colour[1] == b.colour[1]
+        np.testing.assert_array_equal(a.colour[0], b.colour[0], err_msg="colour")
     assert len(a.steps) == len(b.steps) == 3
     for x, y in zip(a.steps, b.steps):
         assert (x is None) == (y is None)
