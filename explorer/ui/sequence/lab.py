@@ -390,7 +390,9 @@ class SequenceLab(QtWidgets.QWidget):
         if self.session is None:
             return
         text = self.editor.toPlainText()
-        self._pos = PosMap(text)
+        # the colourer maps the visible range with it too: the frame's range is in this text's
+        # characters (with the last text's map, a key at the end was cut off one short)
+        self._pos = self.colourer.pos = PosMap(text)
         self.session.set_text(text, compute=False)
         if self.session.pending <= SYNC_STEPS:
             self.session.advance()
