@@ -159,7 +159,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     gates = s.gates(start, stop) if s.gate_names and req.gates else {}
     t0 = max(0, step - req.trail + 1)
     basis = s.trajectory_basis()
-    trail = basis.transform(s.hidden_states(t0, step + 1)).astype(np.float32, copy=False)
+    trail = basis.transform(_states(s, t0, step + 1, h, start)).astype(np.float32, copy=False)
     a = max(0, min(c - (2 * req.strip_cells) // 3, n - req.strip_cells))
     b = min(n, a + req.strip_cells)
     unknown = s.unknown_mask()
@@ -174,7 +174,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     colour, palette = _colour(s, req, memory, c, clamped, unit_kept, same)
     if req.colour_mode == ATTENTION_MODE:
         colour, palette = _attention_colour(attention), "attention"
-    steps: list[StepView | None] = (_steps(s, step, kept.steps if kept is not None else {}, same)
+    steps: list[StepView | None] = (_steps(s, step, kept.steps if kept is not None else {}, same, (h, start))
                                     if req.unrolled else [None, None, None])
     unit_values = ((colour[1], req.unit, req.unit_state, colour[0]) if req.colour_mode == "selected unit"
                    and colour is not None and req.unit is not None else None)
@@ -216,8 +216,16 @@ def _window(s: SequenceSession, start: int, stop: int, rows: npt.NDArray[np.intp
     return h, h_rows
 
 
+def _states(s: SequenceSession, a: int, b: int, h: F32, start: int) -> F32:
+    """States a..b-1: a slice of the heat map's window ``h`` (states start..) when it holds
+    them (the trajectory's trail and the unrolled steps end at the cursor, inside it)."""
+    if start <= a and b <= start + len(h) and b > a:
+        return h[a - start:b - start]
+    return s.hidden_states(a, b)
+
+
 def _steps(s: SequenceSession, step: int, kept: dict[int, StepView] | None = None,
-           same: int = 0) -> list[StepView | None]:
+           same: int = 0, window: tuple[F32, int] | None = None) -> list[StepView | None]:
     """The unrolled cells t-1, t, t+1 around the cursor's character; one the last view built
     is reused where the ids up to it are the same (typing at the end: t-1 was the last t)."""
     ts = (step - 1, step, step + 1)
@@ -228,7 +236,8 @@ def _steps(s: SequenceSession, step: int, kept: dict[int, StepView] | None = Non
         return [reuse.get(t) for t in ts]
     a, b = need[0], need[-1] + 1                           # the steps' rows, read at once
     xs = s.embed(np.maximum(s.ids[a:b], 0))[0]
-    probs, hs = s.output_probs(a, b), s.hidden_states(a, b)
+    probs = s.output_probs(a, b)
+    hs = np.array(_states(s, a, b, *window)) if window is not None else s.hidden_states(a, b)   # (not a view of h)
     out: list[StepView | None] = []
     for t in ts:
         if t in need:

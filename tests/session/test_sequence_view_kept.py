@@ -91,6 +91,11 @@ def test_a_view_built_on_the_last_equals_one_built_from_nothing(cell):
         v = build_view(s, cursor, req)
         sequence_view._KEPT.pop(ref, None)                     # the reference: nothing kept
         _same_view(v, build_view(ref, cursor, req))
+        # the slow reads: the trail and the steps' states straight from the session
+        np.testing.assert_array_equal(v.trail, s.trajectory_basis().transform(s.hidden_states(v.trail_first, v.step + 1)))
+        for st in v.steps:
+            if st is not None:
+                np.testing.assert_array_equal(st.h, s.hidden_states(st.step, st.step + 1)[0])
         reused += any(st is not None and sequence_view._KEPT[s].steps.get(st.step) is st for st in v.steps)
     assert reused >= 3
 
