@@ -67,10 +67,13 @@ class FrameRequest:
     attention_layer: int = 0          # the attention panel's layer (transformer models)
     attention_head: tuple[int, int] | None = None   # (layer, head) the text is coloured by
     # what panels on show need (a panel on a hidden tab is not computed for): the gate window,
-    # the Memory panel's influence (also computed to colour the text by it), the unrolled steps
+    # the Memory panel's influence (also computed to colour the text by it), the unrolled steps,
+    # the trajectory's trail, the predictions' top outputs
     gates: bool = True
     memory: bool = True
     unrolled: bool = True
+    trajectory: bool = True
+    predictions: bool = True
 
 
 @dataclass(frozen=True)
@@ -157,14 +160,14 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     h, h_rows = _window(s, start, stop, rows, kept, same)
     unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
     gates = s.gates(start, stop) if s.gate_names and req.gates else {}
-    t0 = max(0, step - req.trail + 1)
+    t0 = max(0, step - req.trail + 1) if req.trajectory else step + 1
     basis = s.trajectory_basis()
     trail = basis.transform(_states(s, t0, step + 1, h, start)).astype(np.float32, copy=False)
     a = max(0, min(c - (2 * req.strip_cells) // 3, n - req.strip_cells))
     b = min(n, a + req.strip_cells)
     unknown = s.unknown_mask()
     memory = s.memory_at(c) if req.memory or req.colour_mode.startswith("memory") else None
-    top = s.top_k(c, req.top_k) if n else []
+    top = s.top_k(c, req.top_k) if n and req.predictions else []
     clamped = None
     if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
         lo, hi = req.visible

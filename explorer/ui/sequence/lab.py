@@ -208,7 +208,7 @@ class SequenceLab(QtWidgets.QWidget):
         self.attention.layer_chosen.connect(self._on_cursor_moved)
         self.experiments.clamp_changed.connect(self.request_render)
         self.rendered.connect(lambda: self.experiments.follow(self.view, self.session))
-        for panel in (self.gates, self.memory_panel, self.unrolled):
+        for panel in (self.gates, self.memory_panel, self.unrolled, self.trajectory, self.predictions):
             panel.installEventFilter(self)         # shown again: a frame for it (see eventFilter)
         self.strip.installEventFilter(self)        # resized: it holds another number of cells
         # what the controls ask of a frame is read again only after one of them changed
@@ -517,7 +517,8 @@ class SequenceLab(QtWidgets.QWidget):
                     and self.session.rec is not None else None,
                     attention_layer=self.attention.layer, attention_head=self.attention.head,
                     gates=self.gates.isVisibleTo(self), memory=self.memory_panel.isVisibleTo(self),
-                    unrolled=self.unrolled.isVisibleTo(self))
+                    unrolled=self.unrolled.isVisibleTo(self), trajectory=self.trajectory.isVisibleTo(self),
+                    predictions=self.predictions.isVisibleTo(self))
 
     def _controls_changed(self, *_: object) -> None:
         self._controls = None
@@ -538,7 +539,8 @@ class SequenceLab(QtWidgets.QWidget):
             return                                 # the text sync renders when it is done
         req = self.frame_request()
         self._skipped = {w for w, on in ((self.gates, req.gates), (self.memory_panel, req.memory),
-                                         (self.unrolled, req.unrolled)) if not on}
+                                         (self.unrolled, req.unrolled), (self.trajectory, req.trajectory),
+                                         (self.predictions, req.predictions)) if not on}
         self._drawing = True
         try:
             self._route(build_view(s, self.cursor_index(), req))
@@ -565,8 +567,10 @@ class SequenceLab(QtWidgets.QWidget):
             self.gates.show_gates(v.gates, v.start, v.step, v.unit, v.x_range)
         if v.attention is not None:
             self.attention.show_attention(v.attention)
-        self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)
-        self.predictions.show_top(v.top, v.actual, v.clamped_p)
+        if v.request.trajectory:                   # (a hidden one keeps its last frame until shown)
+            self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)
+        if v.request.predictions:
+            self.predictions.show_top(v.top, v.actual, v.clamped_p)
         self.strip.set_cells(v.strip_chars, v.strip_probs, v.cursor - 1 - v.strip_start, v.strip_unknown)
         if v.attention is None:                    # a transformer is not unrolled through a state
             self.unrolled.show_steps(v.steps, v.unit, v.cell)
