@@ -99,6 +99,7 @@ class TextColourer:
         self._colours: dict[int, QtGui.QColor] = {}
         self._cache: dict[tuple, dict[float, dict[int, list[QtCore.QRect]]]] = {}
         self._env: tuple = ()
+        self._metrics = (0.0, 0)                         # (a space's advance, half of it in whole pixels)
         self.misses = 0                                  # blocks whose rects were computed
         editor.viewport().installEventFilter(_Painter(editor, self))
         editor.document().contentsChange.connect(self._on_contents_change)
@@ -293,11 +294,13 @@ class TextColourer:
                 painter.drawRects(rects[level])
 
     def _environment(self) -> tuple:
-        """What every block's layout depends on besides its own text: a change drops the cache."""
+        """What every block's layout depends on besides its own text: a change drops the cache.
+        (The fonts as QFonts, compared as Qt compares them: not their key strings, built anew
+        on every paint.)"""
         ed = self.editor
-        return (ed.viewport().width(), ed.font().key(), ed.document().defaultFont().key(),
-                ed.tabStopDistance(), ed.lineWrapMode(), ed.wordWrapMode(),
-                ed.document().documentMargin())
+        doc = ed.document()
+        return (ed.viewport().width(), ed.font(), doc.defaultFont(), ed.tabStopDistance(),
+                ed.lineWrapMode(), ed.wordWrapMode(), doc.documentMargin())
 
     def rects(self, clip: QtCore.QRect, cached: bool = True) -> dict[int, list[QtCore.QRect]]:
         """The rectangles painted per level, for the blocks that meet ``clip``.
@@ -316,6 +319,9 @@ class TextColourer:
             self._cache.clear()
             self._block_keys.clear()
             self._env = env
+            font = ed.font()                                # the monospace advance, once per font
+            self._metrics = (QtGui.QFontMetricsF(font).horizontalAdvance(" "),
+                             QtGui.QFontMetrics(font).horizontalAdvance(" ") // 2)
         offset = ed.contentOffset()
         srt, starts, reach = self._sorted, self._starts, self._reach
         cache = self._cache
@@ -323,7 +329,7 @@ class TextColourer:
         stale: list[tuple] = []             # keys the blocks painted here had before (edited since)
         block_keys = self._block_keys
         rects: dict[int, list[QtCore.QRect]] = {}
-        metrics = None
+        metrics = self._metrics
         block = self._first_block(clip, offset)
         while block.isValid():
             geo = ed.blockBoundingGeometry(block).translated(offset)
@@ -346,9 +352,6 @@ class TextColourer:
                             dy = int(top - was)
                             mine = {level: [r.translated(0, dy) for r in rs] for level, rs in seen[was].items()}
                     if mine is None:
-                        if metrics is None:
-                            metrics = (QtGui.QFontMetricsF(ed.font()).horizontalAdvance(" "),
-                                       QtGui.QFontMetrics(ed.font()).horizontalAdvance(" ") // 2)
                         mine = self._block_rects(block, layout, geo, p0, n, seg, *metrics)
                         self.misses += 1
                     used.setdefault(key, {})[top] = mine
