@@ -245,3 +245,28 @@ def test_an_insertion_shifts_runs_in_start_order_as_every_end_would_shift(qtbot)
         np.testing.assert_array_equal(colourer._reach, want[:, 1])
         intact = min(intact, int((old[:, 1] < position).sum()))     # runs no insertion has moved
         assert colourer._intact == intact
+
+
+def test_a_line_of_few_runs_in_python_equals_numpy(qtbot, monkeypatch):
+    """The typed line's rects (few runs, made in Python) equal those of the vectorised path,
+    rect for rect, for runs that start, end, cover the newline or touch nothing."""
+    from explorer.ui.sequence import textrects
+    edit = _editor(qtbot, "abc def  ghi = [1, 2]\nxyz\n")
+    block = edit.document().firstBlock()
+    line = block.layout().lineAt(0)
+    geo = edit.blockBoundingGeometry(block).translated(edit.contentOffset())
+    p0, n = block.position(), block.length()
+    advance = QtGui.QFontMetricsF(edit.font()).horizontalAdvance(" ")
+    half = QtGui.QFontMetrics(edit.font()).horizontalAdvance(" ") // 2
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        a = np.sort(rng.integers(-3, n + 3, rng.integers(1, 12)))
+        b = a + rng.integers(0, 6, len(a))
+        levels = rng.integers(-5, 6, len(a))
+        got, want = {}, {}
+        textrects.even_rects(got, line, geo, p0, n, a, b, levels, advance, half)
+        monkeypatch.setattr(textrects, "FEW_RUNS", -1)
+        textrects.even_rects(want, line, geo, p0, n, a, b, levels, advance, half)
+        monkeypatch.undo()
+        assert got == want
+    assert sum(len(v) for v in got.values()) > 0
