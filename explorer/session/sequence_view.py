@@ -2,7 +2,10 @@
 
 ``build_view(session, cursor, request)`` builds one ``SequenceView`` per render from the
 session's public queries; the lab calls it and only routes its fields to the panels. The
-session does not know its view. Qt-free, like the rest of ``session/``.
+session does not know its view. Qt-free, like the rest of ``session/``. What the last view of
+a session read (the heat map's window, the unrolled steps, the selected unit's colour values)
+is reused where ``session.same_before`` says the ids before it did not change: a key typed at
+the end reads one new row of each, not the whole window again.
 
 Positions are characters; "state t" is the state after reading character t. Shapes
 (n = characters in the heat map's window, H = hidden size, k = PCA components, K = outputs):
