@@ -22,6 +22,7 @@ they are shown as unknown and the state is carried over them unchanged.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections import OrderedDict
 from typing import Any, cast
@@ -67,6 +68,8 @@ def kept_rows(old: np.ndarray, new: np.ndarray) -> int:
             or old.__array_interface__["data"][0] != new.__array_interface__["data"][0]):
         return 0
     return min(len(old), len(new))
+EDIT_LOG = 64        # edits remembered for same_before (a frame is at most a few edits behind)
+_REVISIONS = itertools.count(1)   # revision numbers, unique across sessions and models
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -117,6 +120,11 @@ class SequenceSession:
         self._state_rows: tuple[int, np.ndarray, np.ndarray, int] | None = None
         self._state_rows_handed = 0
         self._state_rows_valid = 0       # ... its rows before this position are still right
+        # a new model: a new revision, and no edit before it is known (same_before says 0)
+        self.revision = next(_REVISIONS)
+        self._edit_log: list[tuple[int, int]] = []      # (revision, first changed position) per edit
+        self._log_floor = self.revision                  # the log knows every edit after this revision
+        self._typed_ids: dict[str, int] = {}             # a typed character's id (a key: no array to encode it)
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
@@ -191,12 +199,22 @@ class SequenceSession:
             out[a:a + ENCODE_PIECE] = self._enc.encode(text[a:a + ENCODE_PIECE])
         return out if self.vocab.unknown else out - 1
 
+    def _encode_typed(self, text: str) -> npt.NDArray[np.int32]:
+        """``encode`` of a few typed characters, each encoded once per model."""
+        if len(text) > 4:
+            return self.encode(text)
+        known = self._typed_ids
+        for ch in text:
+            if ch not in known:
+                known[ch] = int(self.encode(ch)[0])
+        return np.array([known[ch] for ch in text], np.int32)
+
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
         old = self.text
         if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
             p = len(old)
-            ids = self.ids if p == len(text) else np.concatenate([self.ids, self.encode(text[p:])])
+            ids = self.ids if p == len(text) else np.concatenate([self.ids, self._encode_typed(text[p:])])
         elif old.startswith(text):                                  # deleted at the end
             p = len(text)
             ids = self.ids[:p]
@@ -205,6 +223,12 @@ class SequenceSession:
             m = min(len(ids), len(self.ids))
             neq = ids[:m] != self.ids[:m]
             p = int(np.argmax(neq)) if neq.any() else m    # argmax: no index array per change
+        if p < max(len(old), len(text)):                # something changed from p on
+            self.revision = next(_REVISIONS)
+            self._edit_log.append((self.revision, p))
+            if len(self._edit_log) > EDIT_LOG:
+                self._log_floor = self._edit_log.pop(0)[0]
+        done, shorter = self.n_done, len(ids) < len(self.ids)
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
@@ -213,10 +237,25 @@ class SequenceSession:
         self._state_rows_valid = min(self._state_rows_valid, p)
         self._probs_stop = min(self._probs_stop, p)
         self.last_recomputed_from = self.n_done
-        self._forget_from(self.n_done)
+        if p < done or shorter:                          # (typed at the end: nothing kept is from p on)
+            self._forget_from(self.n_done)
         if compute:
             self.advance()
         return p
+
+    def same_before(self, revision: int) -> int:
+        """How many leading ids (and so states and outputs) are the same now as at ``revision``
+        (a value ``self.revision`` had): all of them if it is the current one; 0 if it is older
+        than the edits remembered or from before the model was set. (Two characters outside
+        the vocabulary share an id: the characters themselves are the text's to compare.)"""
+        if revision < self._log_floor or revision > self.revision:
+            return 0
+        n = len(self.ids)
+        for r, p in reversed(self._edit_log):
+            if r <= revision:
+                break
+            n = min(n, p)
+        return n
 
     def advance(self, max_steps: int | None = None) -> int:
         """Compute up to `max_steps` pending positions (all if None); returns how many."""
