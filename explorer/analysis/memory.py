@@ -128,10 +128,22 @@ def influence_from_factors(recurrent: RecurrentLayer, head: Sequence[Layer], fac
     The cells' BPTT (``explorer.engine.cells``) for a gradient that enters at the last step
     only, on 1-D rows with fewer numpy calls per step (the loop's cost beside its
     matrix-vector product): the same operations on the same numbers, so the same results."""
-    h_last = np.asarray(h_last)
-    dy = _head_gradient(head, h_last, target)[0].astype(recurrent.dtype, copy=False)   # (H,)
-    w_hh = recurrent.params["weight_hh_l0"]       # as stored (Fortran order: no copy, a faster gemv)
-    kind = recurrent.type_name
+    dy = last_step_gradient(recurrent, head, h_last, target)
+    return influence_from_gradient(recurrent.type_name, factors, dy, recurrent.params["weight_hh_l0"],
+                                   recurrent.params["weight_ih_l0"])
+
+
+def last_step_gradient(recurrent: RecurrentLayer, head: Sequence[Layer], h_last: npt.ArrayLike,
+                       target: int) -> np.ndarray:
+    """d head(h_last)[target] / dh as the (H,) row the cell's BPTT starts from (its dtype)."""
+    return cast("np.ndarray", _head_gradient(head, np.asarray(h_last), target)[0].astype(recurrent.dtype, copy=False))
+
+
+def influence_from_gradient(kind: str, factors: Mapping[str, np.ndarray], dy: np.ndarray, w_hh: np.ndarray,
+                            w_ih: np.ndarray) -> npt.NDArray[np.float64]:
+    """``influence_from_factors`` from the gradient at the last step (``last_step_gradient``)
+    and the layer's weights alone (w_hh as stored — Fortran order: no copy, a faster gemv),
+    so another process holding copies of the same arrays computes the same numbers."""
     if kind == "LSTM":
         dxp = _lstm_input_grads(dy, factors["p"], factors["kc"], factors["f"], w_hh)
     elif kind == "GRU":
@@ -140,8 +152,12 @@ def influence_from_factors(recurrent: RecurrentLayer, head: Sequence[Layer], fac
         dxp = _rnn_input_grads(dy, factors["deriv"], w_hh)
     else:
         raise ValueError(f"influence_from_states does not know the cell {kind!r}")
-    dx = dxp @ recurrent.params["weight_ih_l0"]
+    dx = dxp @ w_ih
     return cast("npt.NDArray[np.float64]", (np.asarray(dx, np.float64) ** 2).sum(axis=-1))
+
+
+#: the factor names each cell's BPTT reads (``step_factors``' keys)
+FACTOR_NAMES = {"LSTM": ("p", "kc", "f"), "GRU": ("k", "z", "kn"), "RNN": ("deriv",)}
 
 
 def _lstm_input_grads(dy: np.ndarray, p: np.ndarray, kc: np.ndarray, f: np.ndarray, w_hh: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.stream import TransformerStream, transformer_parts, window_start
 from explorer.session.sequence import SequenceSession
-from explorer.session.sequence_parts import AttentionView, Memory, SequenceModelError, cached_or_reference_text
+from explorer.session.sequence_parts import AttentionView, Memory, PendingMemory, SequenceModelError, cached_or_reference_text
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64              # attention rows are cached in blocks of this many positions
@@ -187,6 +187,11 @@ class TransformerSession(SequenceSession):
             x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
             w = self._influence(x, target)  # = influence_through(..., per_position=len(post)), kept rows reused
         return Memory(start, w, target, self.labels[target], actual)
+
+    def _memory_job(self, c: int, window: int) -> PendingMemory:
+        """In-process: the backward reads the stream's kept forward values of the whole window
+        (every block's attention rows, keys, values...), more to send per key than it costs."""
+        return PendingMemory(self.memory(c, window))
 
     def _reference_states(self) -> F32:
         if self._reference is None:

@@ -1,0 +1,411 @@
+"""Memory's BPTT (``influence_from_gradient``) in a second process, beside the GUI thread.
+
+A keystroke's Memory panel costs ~1.5 ms of dependent matrix-vector products, at numpy's
+floor in-process; a thread cannot overlap them with routing and painting (the GUI thread
+holds the GIL), but the machine's second core is idle while a key renders. So one worker
+PROCESS per app (``shared_worker``) holds copies of each model's recurrent weights (sent once
+per model, as raw arrays) and of the last window's step factors; per key the GUI sends only the
+rows the worker does not hold yet and the gradient at the last step, goes on with the other
+panels, and collects the (n,) result when the Memory panel is routed.
+
+The worker runs the very function the in-process path runs, on copies of the same float32
+arrays (same memory order, same BLAS thread count), so its numbers are the same to the bit.
+Whenever it is not ready, died, answers with an error or not within ``WAIT`` seconds, the
+caller computes in-process (``WorkerJob.weights``): the numbers shown never depend on it.
+
+Lifecycle: started lazily from a background thread (the window never waits for it); a new
+interpreter (``subprocess``: fork + exec, never a fork of a process that has Qt loaded); it
+exits when its request pipe reaches EOF (the app closed, exited or was killed: the kernel
+closes the pipe) or when its parent process is gone (checked every second). Off with
+``EXPLORER_MEMORY_WORKER=0``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import mmap
+import os
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from explorer.analysis.memory import FACTOR_NAMES, influence_from_gradient
+
+WAIT = 0.002          # seconds a collect waits for a job the worker has taken, then computes in-process
+FLAGS_BYTES = 16
+START_TIMEOUT = 30.0  # seconds the background thread waits for the worker's hello
+MAX_SLOTS = 8         # models whose weights the worker keeps (least recently used dropped)
+_HEAD = struct.Struct("<II")   # (header bytes, array bytes) before every message
+
+
+# -- messages: a JSON header and raw arrays (data only: dtype, shape, memory order) ------------
+def _frame(head: dict[str, Any], arrays: Sequence[np.ndarray] = ()) -> bytes:
+    metas, blobs = [], []
+    for a in arrays:
+        fortran = a.flags.f_contiguous and not a.flags.c_contiguous     # kept: it decides the gemv kernel
+        metas.append((a.dtype.str, list(a.shape), "F" if fortran else "C"))
+        blobs.append(a.tobytes(order="F" if fortran else "C"))
+    head = {**head, "arrays": metas}
+    hb = json.dumps(head).encode()
+    body = b"".join(blobs)
+    return _HEAD.pack(len(hb), len(body)) + hb + body
+
+
+def _unframe(hb: bytes, body: bytes) -> tuple[dict[str, Any], list[np.ndarray]]:
+    head = json.loads(hb)
+    arrays, at, buf = [], 0, bytearray(body)          # a bytearray: the arrays are writable
+    for dtype, shape, order in head.pop("arrays"):
+        dt = np.dtype(dtype)
+        count = int(np.prod(shape)) if shape else 1
+        arrays.append(np.frombuffer(buf, dt, count, at).reshape(shape, order=order))
+        at += count * dt.itemsize
+    return head, arrays
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exact(fd: int, n: int, deadline: float | None, alive: Callable[[], bool]) -> bytes | None:
+    """n bytes from fd; None on EOF, when ``alive()`` turns False or past the deadline."""
+    parts, left = [], n
+    while left:
+        wait = 1.0 if deadline is None else deadline - time.perf_counter()
+        if wait <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], min(wait, 1.0))
+        if not ready:
+            if not alive():
+                return None
+            continue
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _read_message(fd: int, deadline: float | None = None, alive: Callable[[], bool] = lambda: True
+                  ) -> tuple[dict[str, Any], list[np.ndarray]] | None:
+    lens = _read_exact(fd, _HEAD.size, deadline, alive)
+    if lens is None:
+        return None
+    nh, nb = _HEAD.unpack(lens)
+    rest = _read_exact(fd, nh + nb, None if deadline is None else max(deadline, time.perf_counter() + 1.0), alive)
+    return None if rest is None else _unframe(rest[:nh], rest[nh:])
+
+
+# -- the worker's side --------------------------------------------------------------------------
+class _Slot:
+    """One model's weights and the step-factor rows start..stop-1 of its last window."""
+
+    def __init__(self, kind: str, w_hh: np.ndarray, w_ih: np.ndarray) -> None:
+        self.kind, self.w_hh, self.w_ih = kind, w_hh, w_ih
+        self.start = self.stop = 0
+        self.rows: dict[str, np.ndarray] = {}
+
+    def update(self, head: dict[str, Any], arrays: list[np.ndarray]) -> np.ndarray:
+        """Take the job's rows (the window start..stop-1) -> the job's gradient dy."""
+        start, stop, lo, hi = head["rows"]
+        names = FACTOR_NAMES[self.kind]
+        dy, before, after = arrays[0], arrays[1:1 + len(names)], arrays[1 + len(names):]
+        if hi > lo and not (self.start <= lo and hi <= self.stop):
+            raise ValueError(f"rows {lo}..{hi} asked for, {self.start}..{self.stop} held")
+        out = {}
+        for name, b, a in zip(names, before, after):
+            kept = self.rows[name][lo - self.start:hi - self.start] if hi > lo else b[:0]
+            out[name] = np.concatenate([b, kept, a])
+            if len(out[name]) != stop - start:
+                raise ValueError(f"{name}: {len(out[name])} rows for the window {start}..{stop}")
+        self.start, self.stop, self.rows = start, stop, out
+        return dy
+
+    def influence(self, dy: np.ndarray) -> npt.NDArray[np.float64]:
+        return influence_from_gradient(self.kind, self.rows, dy, self.w_hh, self.w_ih)
+
+
+def _flags(fd: int) -> np.ndarray:
+    """The two int64 words both processes map: [the job the worker took, the job the app took back]."""
+    return np.frombuffer(mmap.mmap(fd, FLAGS_BYTES), np.int64, 2)
+
+
+def serve(rfd: int, wfd: int, parent: int, flags_fd: int) -> None:
+    """The worker's loop: answer requests until the pipe's EOF or the parent is gone."""
+    slots: OrderedDict[int, _Slot] = OrderedDict()
+    flags = _flags(flags_fd)
+
+    def alive() -> bool:
+        return os.getppid() == parent
+
+    try:   # woken by a request, do not preempt the GUI thread that sent it: run beside it
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+    _write_all(wfd, _frame({"op": "hello", "pid": os.getpid()}))
+    while True:
+        msg = _read_message(rfd, alive=alive)
+        if msg is None:
+            return
+        head, arrays = msg
+        if head["op"] == "model":
+            slots[head["slot"]] = _Slot(head["kind"], arrays[0], arrays[1])
+            while len(slots) > MAX_SLOTS:
+                slots.popitem(last=False)
+        elif head["op"] == "job":
+            seq = head["seq"]
+            try:
+                slot = slots[head["slot"]]
+                slots.move_to_end(head["slot"])
+                dy = slot.update(head, arrays)          # the rows always: the app counts on them
+                flags[0] = seq                          # taken ...
+                if flags[1] >= seq:                     # ... unless the app took it back first
+                    _write_all(wfd, _frame({"seq": seq, "ok": False, "skipped": True}))
+                else:
+                    _write_all(wfd, _frame({"seq": seq, "ok": True}, [slot.influence(dy)]))
+            except Exception as exc:       # an answer either way: the caller computes in-process
+                slots.pop(head["slot"], None)
+                _write_all(wfd, _frame({"seq": head["seq"], "ok": False, "slot": head["slot"], "error": repr(exc)}))
+        elif head["op"] == "ping":
+            _write_all(wfd, _frame({"seq": head["seq"], "ok": True}))
+
+
+# -- the app's side -----------------------------------------------------------------------------
+class MemoryWorker:
+    """The worker process seen from the app: ``start`` (background), ``add_model``, ``submit``,
+    ``collect``. Used from one thread (the GUI's); every failure leaves it ``dead`` and the
+    callers compute in-process."""
+
+    def __init__(self) -> None:
+        self.state = "idle"            # idle -> starting -> ready | dead
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None    # the worker's own pid (from its hello)
+        self._w = self._r = -1
+        self._seq = self._slots = 0
+        self._answers: dict[int, tuple[dict[str, Any], list[np.ndarray]]] = {}
+        self._thread: threading.Thread | None = None
+        self.jobs = self.answered = 0  # counts: jobs sent, answers used (tests read them)
+        self.lost: set[int] = set()    # slots the worker no longer holds (after an error)
+        self.taken_back = 0            # jobs the worker had not started when they were collected
+        self._flags = np.zeros(2, np.int64)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def start(self) -> None:
+        """Launch the process from a background thread; returns at once."""
+        if self.state == "idle":
+            self.state = "starting"
+            self._thread = threading.Thread(target=self._launch, name="memory-worker-start", daemon=True)
+            self._thread.start()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        """Block until started (tests, benches); True if ready."""
+        self.start()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.ready
+
+    def _launch(self) -> None:
+        r_req, w_req = os.pipe()
+        r_res, w_res = os.pipe()
+        shared = _shared_file()
+        try:
+            os.ftruncate(shared.fileno(), FLAGS_BYTES)
+            self._flags = _flags(shared.fileno())
+            root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+            from explorer.runtime import blas_threads_wanted
+            env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(blas_threads_wanted())  # as the app's numbers
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "explorer.analysis.memory_worker", str(r_req), str(w_res), str(os.getpid()),
+                 str(shared.fileno())],
+                pass_fds=(r_req, w_res, shared.fileno()), stdin=subprocess.DEVNULL, env=env, close_fds=True)
+        except (OSError, ValueError):
+            for fd in (r_req, w_req, r_res, w_res):
+                os.close(fd)
+            shared.close()
+            self.state = "dead"
+            return
+        shared.close()                   # both processes have mapped it
+        os.close(r_req)
+        os.close(w_res)
+        self._w, self._r = w_req, r_res
+        hello = _read_message(self._r, time.perf_counter() + START_TIMEOUT)
+        if hello is None or hello[0].get("op") != "hello":
+            self._die()
+            return
+        self.pid = int(hello[0]["pid"])
+        self.state = "ready"
+
+    def _die(self) -> None:
+        self.state = "dead"
+        for fd in (self._w, self._r):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._w = self._r = -1
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            try:
+                self.proc.wait(1.0)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def close(self) -> None:
+        """Stop the worker (its pipe's EOF ends it); the callers compute in-process from now on."""
+        if self._thread is not None:
+            self._thread.join(START_TIMEOUT)
+        if self.state in ("ready", "starting"):
+            if self._w >= 0:
+                os.close(self._w)
+                self._w = -1
+            if self.proc is not None:
+                try:
+                    self.proc.wait(2.0)
+                except subprocess.TimeoutExpired:
+                    pass
+            self._die()
+        self.state = "dead"
+
+    def _send(self, head: dict[str, Any], arrays: Sequence[np.ndarray] = ()) -> bool:
+        if not self.ready:
+            return False
+        try:
+            self._drain()
+            _write_all(self._w, _frame(head, arrays))
+            return True
+        except OSError:                    # the worker died: EPIPE
+            self._die()
+            return False
+
+    def _drain(self) -> None:
+        """Read every answer already there (old ones are dropped: nothing waits for them)."""
+        while self.ready and select.select([self._r], [], [], 0)[0]:
+            if not self._take(time.perf_counter() + 1.0):
+                return
+
+    def _take(self, deadline: float) -> bool:
+        msg = _read_message(self._r, deadline)
+        if msg is None:
+            if time.perf_counter() < deadline:      # EOF, not a time-out: the worker is gone
+                self._die()
+            return False
+        seq = int(msg[0]["seq"])
+        if not msg[0].get("ok") and "slot" in msg[0]:
+            self.lost.add(int(msg[0]["slot"]))    # the worker dropped it: its owner sends it again
+        if seq >= self._oldest:
+            self._answers[seq] = msg
+        return True
+
+    _oldest = 0    # answers to jobs before this one are not kept
+
+    def add_model(self, kind: str, w_hh: np.ndarray, w_ih: np.ndarray) -> int | None:
+        """Send a model's recurrent weights (copies of its arrays as they are now) -> its slot."""
+        self._slots += 1
+        ok = self._send({"op": "model", "slot": self._slots, "kind": kind}, [w_hh, w_ih])
+        return self._slots if ok else None
+
+    def submit(self, slot: int, rows: tuple[int, int, int, int], dy: np.ndarray,
+               before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> int | None:
+        """One window's influence: the rows start..stop-1 are the rows lo..hi-1 the slot holds
+        with ``before`` / ``after`` around them (factor by factor) -> the job's number, or None."""
+        self._seq += 1
+        self._oldest = self._seq
+        self._answers.clear()
+        ok = self._send({"op": "job", "seq": self._seq, "slot": slot, "rows": list(rows)},
+                        [dy, *before, *after])
+        if ok:
+            self.jobs += 1
+        return self._seq if ok else None
+
+    def collect(self, seq: int, wait: float = WAIT) -> npt.NDArray[np.float64] | None:
+        """The job's (n,) result, or None: an error, a dead worker, a job the worker had not
+        taken yet (the other core was busy: it is taken back, the caller computes it at once),
+        or one it took but did not finish within ``wait`` s."""
+        self._drain()
+        if seq not in self._answers and self.ready and self._flags[0] < seq:
+            self._flags[1] = seq           # taken back, unless the worker took it meanwhile:
+            if self._flags[0] < seq:       # (both may compute then; never neither)
+                self.taken_back += 1
+                return None
+        deadline = time.perf_counter() + wait
+        while seq not in self._answers and self.ready:
+            if not select.select([self._r], [], [], max(deadline - time.perf_counter(), 0.0))[0]:
+                return None                # late: its answer is dropped when the next job goes
+            if not self._take(deadline + 1.0):
+                return None
+        msg = self._answers.pop(seq, None)
+        if msg is None or not msg[0].get("ok"):
+            return None
+        self.answered += 1
+        return msg[1][0]
+
+
+class WorkerJob:
+    """A window's influence that the worker may be computing: ``weights()`` gives the worker's
+    answer, or computes in-process (``compute``, the same function on the same arrays)."""
+
+    def __init__(self, compute: Callable[[], npt.NDArray[np.float64]], worker: MemoryWorker | None = None,
+                 seq: int | None = None) -> None:
+        self._compute, self._worker, self._seq = compute, worker, seq
+        self._value: npt.NDArray[np.float64] | None = None
+        self.source = ""               # "worker" or "in-process" once known (tests read it)
+
+    def weights(self) -> npt.NDArray[np.float64]:
+        if self._value is None:
+            got = self._worker.collect(self._seq) if self._worker is not None and self._seq is not None else None
+            self.source = "worker" if got is not None else "in-process"
+            self._value = got if got is not None else self._compute()
+            self._compute = _done
+        return self._value
+
+
+def _done() -> npt.NDArray[np.float64]:
+    raise AssertionError("already computed")
+
+
+def _shared_file() -> Any:
+    """A nameless file for the flags: memory only (memfd) where there is one."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("explorer-memory-worker"), "r+b")
+    return tempfile.TemporaryFile()
+
+
+_SHARED: MemoryWorker | None = None
+
+
+def shared_worker() -> MemoryWorker | None:
+    """The process-wide worker, started on first use (in the background); None where it is off
+    (``EXPLORER_MEMORY_WORKER=0``), cannot start (no fork/exec) or died."""
+    global _SHARED
+    if os.environ.get("EXPLORER_MEMORY_WORKER", "1") == "0" or not hasattr(os, "fork"):
+        return None
+    if _SHARED is None:
+        _SHARED = MemoryWorker()
+        atexit.register(_SHARED.close)
+    _SHARED.start()
+    return _SHARED if _SHARED.state != "dead" else None
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
