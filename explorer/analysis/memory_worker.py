@@ -338,6 +338,14 @@ class MemoryWorker:
             self.jobs += 1
         return self._seq if ok else None
 
+    def wait_answer(self, seq: int, timeout: float = START_TIMEOUT) -> bool:
+        """Block until the job's answer is in (tests, benches: the worker's path, whatever the load)."""
+        deadline = time.perf_counter() + timeout
+        while seq not in self._answers and self.ready and time.perf_counter() < deadline:
+            if select.select([self._r], [], [], max(deadline - time.perf_counter(), 0.0))[0]:
+                self._take(deadline + 1.0)
+        return seq in self._answers
+
     def collect(self, seq: int, wait: float = WAIT) -> npt.NDArray[np.float64] | None:
         """The job's (n,) result, or None: an error, a dead worker, a job the worker had not
         taken yet (the other core was busy: it is taken back, the caller computes it at once),
@@ -367,13 +375,13 @@ class WorkerJob:
 
     def __init__(self, compute: Callable[[], npt.NDArray[np.float64]], worker: MemoryWorker | None = None,
                  seq: int | None = None) -> None:
-        self._compute, self._worker, self._seq = compute, worker, seq
+        self._compute, self._worker, self.seq = compute, worker, seq   # seq: the worker's job, None: none
         self._value: npt.NDArray[np.float64] | None = None
         self.source = ""               # "worker" or "in-process" once known (tests read it)
 
     def weights(self) -> npt.NDArray[np.float64]:
         if self._value is None:
-            got = self._worker.collect(self._seq) if self._worker is not None and self._seq is not None else None
+            got = self._worker.collect(self.seq) if self._worker is not None and self.seq is not None else None
             self.source = "worker" if got is not None else "in-process"
             self._value = got if got is not None else self._compute()
             self._compute = _done

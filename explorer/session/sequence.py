@@ -23,6 +23,7 @@ they are shown as unknown and the state is carried over them unchanged.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -91,6 +92,7 @@ class SequenceSession:
     def __init__(self, model: Model, name: str = "model") -> None:
         self.listeners: Listeners[SequenceSession] = Listeners()   # told after set_model
         self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
+        self.memory_worker: Callable[[], MemoryWorker | None] = shared_worker   # where Memory's BPTT may go
         self._use_model(model, name)
 
     def _use_common(self, model: Model, name: str) -> None:
@@ -442,7 +444,7 @@ class SequenceSession:
         def finish(w: npt.NDArray[np.float64]) -> Memory:
             return Memory(start, w, target, label, actual)
 
-        worker = shared_worker()
+        worker = self.memory_worker()
         seq = self._send_window(worker, factors, start, dy) if worker is not None and worker.ready else None
         self.last_memory_job = WorkerJob(compute, worker, seq)   # (tests read where it was computed)
         return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish)
