@@ -369,20 +369,50 @@ class GrowingInfluence:
         blocks' caches hold the forward values of the window's first n positions (at least), and
         ``last`` (1, D) is the last block's output at position n - 1. The forward is not run again
         (a key typed costs the backward alone). None when this stack or the caches do not fit."""
-        if not self._fast or len(caches) != len(self._blocks) or not 0 < n <= min(c.n for c in caches):
-            return None
-        kept = [_Recorded(c) for c in caches if c.record is not None]
-        if len(kept) != len(caches):
+        kept = self.recorded_parts(caches, n)
+        if kept is None:
             return None
         return self._backward(last, n, target, kept)
 
+    def recorded_parts(self, caches: Sequence[KVCache], n: int) -> list[Any] | None:
+        """What ``recorded`` reads: the caches' kept forward values (``recorded_backward``'s
+        ``kept``), or None when this stack or the caches do not fit."""
+        if not self._fast or len(caches) != len(self._blocks) or not 0 < n <= min(c.n for c in caches):
+            return None
+        kept = [_Recorded(c) for c in caches if c.record is not None]
+        return kept if len(kept) == len(caches) else None
+
+    def head_gradient(self, last: np.ndarray, target: int) -> np.ndarray:
+        """(1, E): the gradient of the output[target] read at ``last`` (the last block's output)."""
+        return _head_gradient(self._tail, last, target)
+
+    @property
+    def blocks(self) -> list[Any]:
+        return list(self._blocks)
+
     def _backward(self, last: np.ndarray, n: int, target: int, kept: Sequence[Any]) -> npt.NDArray[np.float64]:
-        d = _head_gradient(self._tail, last, target)        # (1, E): the read row's gradient
-        first = n - 1
-        for block, src in zip(reversed(self._blocks), reversed(kept)):
-            d = block.input_grad(d, first, n, src)
-            first = 0
-        return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
+        return recorded_backward(self._blocks, self.head_gradient(last, target), n, kept)
+
+
+def recorded_backward(blocks: Sequence[Any], d: np.ndarray, n: int, kept: Sequence[Any]) -> npt.NDArray[np.float64]:
+    """The squared input gradients (n,) float64 through a transformer's blocks (``growing_blocks``)
+    for the gradient d (1, E) at position n - 1, from the kept forward values of each block
+    (``_Recorded``-like objects, None: the block's own rows); another process holding copies of
+    the same arrays (same shapes and capacity: same strides) computes the same numbers."""
+    first = n - 1
+    for block, src in zip(reversed(blocks), reversed(kept)):
+        d = block.input_grad(d, first, n, src)
+        first = 0
+    return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
+
+
+def growing_blocks(layers: Sequence[TransformerEncoderLayer], capacity: int) -> list[Any]:
+    """The blocks ``recorded_backward`` runs through (without rows of their own)."""
+    return [_GrowingBlock(layer, capacity) for layer in layers]
+
+
+#: a transformer block's kept forward values, in the order the memory worker sends them
+RECORDED_NAMES = ("xhat1", "inv1", "xhat2", "inv2", "slope", "q", "k", "v", "o", "a")
 
 
 class _Recorded:

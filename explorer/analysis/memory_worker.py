@@ -35,12 +35,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from explorer.analysis.memory import FACTOR_NAMES, influence_from_gradient
+from explorer.analysis.memory import FACTOR_NAMES, RECORDED_NAMES, growing_blocks, influence_from_gradient, recorded_backward
+from explorer.engine.attention import TransformerEncoderLayer
 
 WAIT = 0.002          # seconds a collect waits for a job the worker has taken, then computes in-process
 FLAGS_BYTES = 16
@@ -138,6 +140,54 @@ class _Slot:
         return influence_from_gradient(self.kind, self.rows, dy, self.w_hh, self.w_ih)
 
 
+class _TransformerSlot:
+    """A transformer's blocks and, per block, the kept forward values of the window's positions
+    0..m-1 (the window starting at ``wstart``), in arrays of the app's shapes (same strides)."""
+
+    def __init__(self, head: dict[str, Any], arrays: list[np.ndarray]) -> None:
+        layers, at = [], 0
+        for cfg, names in zip(head["layers"], head["names"]):
+            layer = TransformerEncoderLayer.from_config(**cfg)
+            assert isinstance(layer, TransformerEncoderLayer)
+            layer.params.clear()
+            layer.params.update(zip(names, arrays[at:at + len(names)]))
+            at += len(names)
+            layers.append(layer)
+        self.blocks = growing_blocks(layers, head["capacity"])
+        self.shapes = [dict(zip(RECORDED_NAMES, map(tuple, shapes))) for shapes in head["shapes"]]
+        self.dtype = np.dtype(head["dtype"])
+        self.kept: list[Any] = []
+        self.wstart, self.m = -1, 0
+
+    def update(self, head: dict[str, Any], arrays: list[np.ndarray]) -> np.ndarray:
+        wstart, n, lo = head["rows"]
+        if wstart != self.wstart:          # a new window: zeros as the app's (a's rows past their position)
+            if lo:
+                raise ValueError(f"a new window from row {lo}")
+            self.kept = [SimpleNamespace(**{k: np.zeros(shape, self.dtype) for k, shape in shapes.items()})
+                         for shapes in self.shapes]
+            self.wstart = wstart
+        elif lo > self.m:
+            raise ValueError(f"rows from {lo} asked for, {self.m} held")
+        at = 1
+        for src in self.kept:
+            for k in RECORDED_NAMES:
+                dst = getattr(src, k)
+                rows = arrays[at]
+                at += 1
+                if k in ("q", "k", "v", "o"):
+                    dst[:, lo:n] = rows
+                elif k == "a":
+                    dst[:, lo:n, :n] = rows
+                else:
+                    dst[lo:n] = rows
+        self.m = n
+        return arrays[0]
+
+    def influence(self, d: np.ndarray) -> npt.NDArray[np.float64]:
+        return recorded_backward(self.blocks, d, self.m, self.kept)
+
+
 def _flags(fd: int) -> np.ndarray:
     """The two int64 words both processes map: [the job the worker took, the job the app took back]."""
     return np.frombuffer(mmap.mmap(fd, FLAGS_BYTES), np.int64, 2)
@@ -145,7 +195,7 @@ def _flags(fd: int) -> np.ndarray:
 
 def serve(rfd: int, wfd: int, parent: int, flags_fd: int) -> None:
     """The worker's loop: answer requests until the pipe's EOF or the parent is gone."""
-    slots: OrderedDict[int, _Slot] = OrderedDict()
+    slots: OrderedDict[int, _Slot | _TransformerSlot] = OrderedDict()
     flags = _flags(flags_fd)
 
     def alive() -> bool:
@@ -163,7 +213,8 @@ def serve(rfd: int, wfd: int, parent: int, flags_fd: int) -> None:
             return
         head, arrays = msg
         if head["op"] == "model":
-            slots[head["slot"]] = _Slot(head["kind"], arrays[0], arrays[1])
+            slots[head["slot"]] = _TransformerSlot(head, arrays) if head["kind"] == "transformer" \
+                else _Slot(head["kind"], arrays[0], arrays[1])
             while len(slots) > MAX_SLOTS:
                 slots.popitem(last=False)
         elif head["op"] == "job":
@@ -325,18 +376,33 @@ class MemoryWorker:
         ok = self._send({"op": "model", "slot": self._slots, "kind": kind}, [w_hh, w_ih])
         return self._slots if ok else None
 
+    def add_transformer(self, layers: Sequence[TransformerEncoderLayer], capacity: int,
+                        shapes: Sequence[Sequence[tuple[int, ...]]], dtype: np.dtype) -> int | None:
+        """Send a transformer's blocks (their configs and weights as they are now) and the shapes
+        of their kept forward values (``RECORDED_NAMES``) -> its slot."""
+        self._slots += 1
+        names = [list(layer.params) for layer in layers]
+        head = {"op": "model", "slot": self._slots, "kind": "transformer", "layers": [la.config() for la in layers],
+                "names": names, "capacity": capacity, "shapes": [[list(s) for s in b] for b in shapes],
+                "dtype": np.dtype(dtype).str}
+        ok = self._send(head, [layer.params[k] for layer, ks in zip(layers, names) for k in ks])
+        return self._slots if ok else None
+
+    def submit_rows(self, slot: int, rows: tuple[int, ...], arrays: Sequence[np.ndarray]) -> int | None:
+        """A job for a slot: its rows (as the slot reads them) and arrays (the gradient first)."""
+        self._seq += 1
+        self._oldest = self._seq
+        self._answers.clear()
+        ok = self._send({"op": "job", "seq": self._seq, "slot": slot, "rows": list(rows)}, arrays)
+        if ok:
+            self.jobs += 1
+        return self._seq if ok else None
+
     def submit(self, slot: int, rows: tuple[int, int, int, int], dy: np.ndarray,
                before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> int | None:
         """One window's influence: the rows start..stop-1 are the rows lo..hi-1 the slot holds
         with ``before`` / ``after`` around them (factor by factor) -> the job's number, or None."""
-        self._seq += 1
-        self._oldest = self._seq
-        self._answers.clear()
-        ok = self._send({"op": "job", "seq": self._seq, "slot": slot, "rows": list(rows)},
-                        [dy, *before, *after])
-        if ok:
-            self.jobs += 1
-        return self._seq if ok else None
+        return self.submit_rows(slot, rows, [dy, *before, *after])
 
     def wait_answer(self, seq: int, timeout: float = START_TIMEOUT) -> bool:
         """Block until the job's answer is in (tests, benches: the worker's path, whatever the load)."""

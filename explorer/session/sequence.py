@@ -180,6 +180,8 @@ class SequenceSession:
 
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
+        if self._memory_cache is not None:   # a job not collected yet reads what this changes
+            self._memory_cache[1].collect()
         old = self.text
         if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
             p = len(old)

@@ -39,13 +39,19 @@ def _from_worker(s, worker, c):
     """The memory at c as the lab gets it, the worker's answer awaited (whatever the load)."""
     prev = s.last_memory_job
     pending = s.memory_begin(c)
+    again = pending is _last.get(id(s))                 # the same text and cursor: the kept one
+    _last[id(s)] = pending
     job = s.last_memory_job
-    if not pending.empty and job is not prev:          # (the same text and cursor: the kept one)
-        assert job.seq is not None and worker.wait_answer(job.seq, 30.0)
+    if not pending.empty and not again:
+        assert job is not prev, "computed in-process, not sent to the worker"
+        assert worker.wait_answer(job.seq, 30.0)
     mem = pending.collect()
     if mem is not None:
         assert job.source == "worker"
     return mem
+
+
+_last = {}
 
 
 def _same(got, want):
@@ -215,3 +221,39 @@ def _running(pid):
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_transformers_memory_from_the_worker_is_the_in_process_one_to_the_bit(worker):
+    s = _on(load_session(os.path.join(ROOT, "resources", "models", "code_transformer.npz")), worker)
+    text = TEXT[:100]
+    s.set_text(text)
+    steps = []
+    for k in range(12):
+        if k < 5:
+            text += "xy(z)"[k]                                      # typing at the end
+        elif k == 5:
+            text = text[:70] + "Q" + text[71:]                      # an edit inside the window
+        elif k == 7:
+            text = text[:-3]                                        # a deletion at the end
+        elif k == 9:
+            text += TEXT[:40]                                       # past the context: the window hops
+        s.set_text(text)
+        c = len(text) - (6 if k in (6, 10) else 0)
+        _same(_from_worker(s, worker, c), s.memory(c))
+        steps.append(s.stream.start)
+    assert steps[0] == 0 and steps[-1] > 0                          # a new window was sent too
+    s.set_text("")
+    assert _from_worker(s, worker, 0) is None
+
+
+def test_a_stale_transformer_row_in_the_worker_would_show_negative_control(worker):
+    s = _on(load_session(os.path.join(ROOT, "resources", "models", "code_transformer.npz")), worker)
+    text = TEXT[:100]
+    s.set_text(text)
+    _from_worker(s, worker, len(text))
+    text = text[:70] + "Q" + text[71:]
+    s.set_text(text)
+    s._wk_valid = len(text)          # the edit untold: the worker keeps its rows from before it
+    got, want = _from_worker(s, worker, len(text)).weights, s.memory(len(text)).weights
+    assert not np.array_equal(got, want)
+    assert np.max(np.abs(got - want) / want) > 1e-3
