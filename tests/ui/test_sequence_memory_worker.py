@@ -1,4 +1,4 @@
-"""The Sequence Lab's Memory panel through the memory worker: the frame starts the job, routes
+"""The Sequence Lab's Memory panel through the memory worker (every family): the frame starts the job, routes
 the other panels, collects it for the Memory panel, and shows the in-process numbers."""
 
 import numpy as np
@@ -6,7 +6,9 @@ import pytest
 from PySide6.QtTest import QTest
 
 from explorer.analysis.memory_worker import MemoryWorker
-from explorer.session.sequence import SequenceSession, random_model
+from explorer.session.sequence import random_model
+from explorer.session.sequence_catalogue import open_session
+from explorer.session.sequence_transformer import random_transformer
 
 
 @pytest.fixture
@@ -24,10 +26,12 @@ def worker():
     w.close()
 
 
-@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN", "transformer"])
 def test_the_memory_panel_shows_the_workers_numbers_equal_to_in_process(sequence_lab, qtbot, worker, cell):
     lab = sequence_lab
-    s = SequenceSession(random_model(cell, hidden=16, seed=3), name="tiny")
+    model = random_transformer(d_model=16, nhead=2, layers=2, context=64, norm_first=False) \
+        if cell == "transformer" else random_model(cell, hidden=16, seed=3)
+    s = open_session(model, name="tiny")
     s.memory_worker = lambda: worker
     lab.use_session(s, key=None)
     lab.editor.setPlainText("def f(a):\n    return a * 2\n" * 3)
@@ -39,7 +43,7 @@ def test_the_memory_panel_shows_the_workers_numbers_equal_to_in_process(sequence
         c = len(lab.editor.toPlainText())
         qtbot.waitUntil(lambda c=c: lab.view is not None and lab.view.cursor == c and lab.view.length == c,
                         timeout=20000)
-        want = s.memory(c, window=60)
+        want = s.memory(c, window=60) if cell != "transformer" else s.memory(c)
         assert s.last_memory_job.source == "worker"
         np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
         assert lab.view.memory.start == want.start and lab.view.memory_chars == s.text[want.start:c]
