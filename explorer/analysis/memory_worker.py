@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import mmap
 import os
 import select
@@ -48,29 +49,37 @@ WAIT = 0.002          # seconds a collect waits for a job the worker has taken, 
 FLAGS_BYTES = 16
 START_TIMEOUT = 30.0  # seconds the background thread waits for the worker's hello
 MAX_SLOTS = 8         # models whose weights the worker keeps (least recently used dropped)
-_HEAD = struct.Struct("<II")   # (header bytes, array bytes) before every message
 
 
-# -- messages: a JSON header and raw arrays (data only: dtype, shape, memory order) ------------
+# -- messages: a JSON header, the arrays' layouts, their raw bytes (data only, no pickle) ------
+_HEAD = struct.Struct("<III")   # (header bytes, layout bytes, array bytes) before every message
+_ARRAY = struct.Struct("<4sBB")  # an array's dtype (numpy's str, e.g. "<f4"), memory order, ndim; then its shape
+_SHAPE = [struct.Struct(f"<{n}q") for n in range(33)]
+
+
 def _frame(head: dict[str, Any], arrays: Sequence[np.ndarray] = ()) -> bytes:
-    metas, blobs = [], []
+    layout: list[bytes] = []
+    blobs = []
     for a in arrays:
-        fortran = a.flags.f_contiguous and not a.flags.c_contiguous     # kept: it decides the gemv kernel
-        metas.append((a.dtype.str, list(a.shape), "F" if fortran else "C"))
+        flags = a.flags
+        fortran = not flags.c_contiguous and flags.f_contiguous        # kept: it decides the gemv kernel
+        layout += (_ARRAY.pack(a.dtype.str.encode(), fortran, a.ndim), _SHAPE[a.ndim].pack(*a.shape))
         blobs.append(a.tobytes(order="F" if fortran else "C"))
-    head = {**head, "arrays": metas}
-    hb = json.dumps(head).encode()
+    hb, lb = json.dumps(head).encode(), b"".join(layout)
     body = b"".join(blobs)
-    return _HEAD.pack(len(hb), len(body)) + hb + body
+    return _HEAD.pack(len(hb), len(lb), len(body)) + hb + lb + body
 
 
-def _unframe(hb: bytes, body: bytes) -> tuple[dict[str, Any], list[np.ndarray]]:
+def _unframe(hb: bytes, lb: bytes, body: bytes) -> tuple[dict[str, Any], list[np.ndarray]]:
     head = json.loads(hb)
-    arrays, at, buf = [], 0, bytearray(body)          # a bytearray: the arrays are writable
-    for dtype, shape, order in head.pop("arrays"):
-        dt = np.dtype(dtype)
-        count = int(np.prod(shape)) if shape else 1
-        arrays.append(np.frombuffer(buf, dt, count, at).reshape(shape, order=order))
+    arrays, at, pos, buf = [], 0, 0, bytearray(body)          # a bytearray: the arrays are writable
+    while pos < len(lb):
+        dtype, fortran, ndim = _ARRAY.unpack_from(lb, pos)
+        shape = _SHAPE[ndim].unpack_from(lb, pos + _ARRAY.size)
+        pos += _ARRAY.size + 8 * ndim
+        dt = np.dtype(dtype.rstrip(b"\0").decode())
+        count = math.prod(shape)
+        arrays.append(np.frombuffer(buf, dt, count, at).reshape(shape, order="F" if fortran else "C"))
         at += count * dt.itemsize
     return head, arrays
 
@@ -106,9 +115,10 @@ def _read_message(fd: int, deadline: float | None = None, alive: Callable[[], bo
     lens = _read_exact(fd, _HEAD.size, deadline, alive)
     if lens is None:
         return None
-    nh, nb = _HEAD.unpack(lens)
-    rest = _read_exact(fd, nh + nb, None if deadline is None else max(deadline, time.perf_counter() + 1.0), alive)
-    return None if rest is None else _unframe(rest[:nh], rest[nh:])
+    nh, nl, nb = _HEAD.unpack(lens)
+    rest = _read_exact(fd, nh + nl + nb, None if deadline is None else max(deadline, time.perf_counter() + 1.0),
+                       alive)
+    return None if rest is None else _unframe(rest[:nh], rest[nh:nh + nl], rest[nh + nl:])
 
 
 # -- the worker's side --------------------------------------------------------------------------

@@ -257,3 +257,23 @@ def test_a_stale_transformer_row_in_the_worker_would_show_negative_control(worke
     got, want = _from_worker(s, worker, len(text)).weights, s.memory(len(text)).weights
     assert not np.array_equal(got, want)
     assert np.max(np.abs(got - want) / want) > 1e-3
+
+
+def test_messages_carry_arrays_exactly_with_their_memory_order():
+    """Data only (no pickle): dtype, shape, values and Fortran order (it picks the gemv kernel)."""
+    from explorer.analysis.memory_worker import _HEAD, _frame, _unframe
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((7, 5)).astype(np.float32), np.asfortranarray(rng.standard_normal((6, 4))),
+              np.zeros((0, 9), np.float32), np.float64(2.5) * np.ones(()), np.arange(5, dtype=np.int32)]
+    head = {"op": "job", "seq": 7, "rows": [1, 2, 3]}
+    frame = _frame(head, arrays)
+    nh, nl, nb = _HEAD.unpack(frame[:_HEAD.size])
+    body = frame[_HEAD.size:]
+    assert len(body) == nh + nl + nb
+    got_head, got = _unframe(body[:nh], body[nh:nh + nl], body[nh + nl:])
+    assert got_head == head and len(got) == len(arrays)
+    for a, b in zip(arrays, got):
+        assert (a.dtype, a.shape, a.flags.f_contiguous, a.flags.c_contiguous) == \
+            (b.dtype, b.shape, b.flags.f_contiguous, b.flags.c_contiguous)
+        assert np.array_equal(a, b) and b.flags.writeable
+    assert not np.shares_memory(got[0], arrays[0])
