@@ -23,6 +23,7 @@ closes the pipe) or when its parent process is gone (checked every second). Off 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import math
 import mmap
@@ -47,6 +48,7 @@ from explorer.engine.attention import TransformerEncoderLayer
 
 WAIT = 0.002          # seconds a collect waits for a job the worker has taken, then computes in-process
 FLAGS_BYTES = 16
+PIPE_BYTES = 1 << 21  # the request pipe's buffer (Linux; 64 KB elsewhere)
 START_TIMEOUT = 30.0  # seconds the background thread waits for the worker's hello
 MAX_SLOTS = 8         # models whose weights the worker keeps (least recently used dropped)
 
@@ -285,6 +287,12 @@ class MemoryWorker:
     def _launch(self) -> None:
         r_req, w_req = os.pipe()
         r_res, w_res = os.pipe()
+        for size in (PIPE_BYTES, PIPE_BYTES // 2, PIPE_BYTES // 4):
+            try:  # a model's weights or a new window's rows fit: writing them does not wait for the worker
+                fcntl.fcntl(w_req, fcntl.F_SETPIPE_SZ, size)
+                break
+            except (AttributeError, OSError):      # (not Linux; more than the system's pipe-max-size)
+                continue
         shared = _shared_file()
         try:
             os.ftruncate(shared.fileno(), FLAGS_BYTES)
