@@ -239,7 +239,9 @@ def serve(rfd: int, wfd: int, parent: int, flags_fd: int) -> None:
                 if flags[1] >= seq:                     # ... unless the app took it back first
                     _write_all(wfd, _frame({"seq": seq, "ok": False, "skipped": True}))
                 else:
-                    _write_all(wfd, _frame({"seq": seq, "ok": True}, [slot.influence(dy)]))
+                    t0 = time.perf_counter()
+                    w = slot.influence(dy)
+                    _write_all(wfd, _frame({"seq": seq, "ok": True, "took": time.perf_counter() - t0}, [w]))
             except Exception as exc:       # an answer either way: the caller computes in-process
                 slots.pop(head["slot"], None)
                 _write_all(wfd, _frame({"seq": head["seq"], "ok": False, "slot": head["slot"], "error": repr(exc)}))
@@ -264,6 +266,7 @@ class MemoryWorker:
         self.jobs = self.answered = 0  # counts: jobs sent, answers used (tests read them)
         self.lost: set[int] = set()    # slots the worker no longer holds (after an error)
         self.taken_back = 0            # jobs the worker had not started when they were collected
+        self.took = 0.0                # seconds the worker computed the last answer used
         self._flags = np.zeros(2, np.int64)
 
     @property
@@ -450,6 +453,7 @@ class MemoryWorker:
         if msg is None or not msg[0].get("ok"):
             return None
         self.answered += 1
+        self.took = float(msg[0].get("took", 0.0))
         return msg[1][0]
 
 
