@@ -1,17 +1,22 @@
-"""Memory's BPTT (``influence_from_gradient``) in a second process, beside the GUI thread.
+"""Memory's backward in a second process, beside the GUI thread.
 
-A keystroke's Memory panel costs ~1.5 ms of dependent matrix-vector products, at numpy's
-floor in-process; a thread cannot overlap them with routing and painting (the GUI thread
-holds the GIL), but the machine's second core is idle while a key renders. So one worker
-PROCESS per app (``shared_worker``) holds copies of each model's recurrent weights (sent once
-per model, as raw arrays) and of the last window's step factors; per key the GUI sends only the
-rows the worker does not hold yet and the gradient at the last step, goes on with the other
+A keystroke's Memory panel costs ~1-1.7 ms of dependent matrix products (a recurrent cell's
+BPTT, ``influence_from_gradient``; a transformer's blocks, ``recorded_backward``), at numpy's
+floor in-process; a thread cannot overlap them with routing and painting (the GUI thread holds
+the GIL), but the machine's second core is idle while a key renders. So one worker PROCESS per
+app (``shared_worker``) holds copies of each model's weights (sent once per model, as raw
+arrays: ``add_model`` / ``add_transformer``) and of what the last window's backward reads (a
+recurrent cell's step factors, a transformer's kept forward values); per key the app sends only
+the rows the worker does not hold yet and the gradient at the read step, goes on with the other
 panels, and collects the (n,) result when the Memory panel is routed.
 
-The worker runs the very function the in-process path runs, on copies of the same float32
-arrays (same memory order, same BLAS thread count), so its numbers are the same to the bit.
-Whenever it is not ready, died, answers with an error or not within ``WAIT`` seconds, the
-caller computes in-process (``WorkerJob.weights``): the numbers shown never depend on it.
+The worker runs the very function the in-process path runs, on copies of the same arrays (same
+dtype, shapes and memory order, same BLAS thread count), so its numbers are the same to the
+bit. Whenever it is not ready, died, answers with an error, has not taken the job yet when it is
+collected (the other core is busy: the job is taken back) or has not finished it within
+``WAIT`` seconds, the caller computes in-process (``WorkerJob.weights``): the numbers shown never
+depend on it. The worker runs SCHED_BATCH: woken by a request it does not preempt the GUI
+thread that wrote it (measured: without it the write itself cost ~1 ms on a busy machine).
 
 Lifecycle: started lazily from a background thread (the window never waits for it); a new
 interpreter (``subprocess``: fork + exec, never a fork of a process that has Qt loaded); it
@@ -251,8 +256,8 @@ def serve(rfd: int, wfd: int, parent: int, flags_fd: int) -> None:
 
 # -- the app's side -----------------------------------------------------------------------------
 class MemoryWorker:
-    """The worker process seen from the app: ``start`` (background), ``add_model``, ``submit``,
-    ``collect``. Used from one thread (the GUI's); every failure leaves it ``dead`` and the
+    """The worker process seen from the app: ``start`` (background), ``add_model`` /
+    ``add_transformer``, ``submit`` / ``submit_rows``, ``collect``. Used from one thread (the GUI's); every failure leaves it ``dead`` and the
     callers compute in-process."""
 
     def __init__(self) -> None:
