@@ -28,7 +28,7 @@ closes the pipe) or when its parent process is gone (checked every second). Off 
 from __future__ import annotations
 
 import atexit
-import fcntl
+import ctypes
 import json
 import math
 import mmap
@@ -293,14 +293,15 @@ class MemoryWorker:
         return self.ready
 
     def _launch(self) -> None:
+        try:
+            self._spawn()
+        except Exception:                  # whatever failed: the app computes in-process
+            self._die()
+
+    def _spawn(self) -> None:
         r_req, w_req = os.pipe()
         r_res, w_res = os.pipe()
-        for size in (PIPE_BYTES, PIPE_BYTES // 2, PIPE_BYTES // 4):
-            try:  # a model's weights or a new window's rows fit: writing them does not wait for the worker
-                fcntl.fcntl(w_req, fcntl.F_SETPIPE_SZ, size)
-                break
-            except (AttributeError, OSError):      # (not Linux; more than the system's pipe-max-size)
-                continue
+        _grow_pipe(w_req)
         shared = _shared_file()
         try:
             os.ftruncate(shared.fileno(), FLAGS_BYTES)
@@ -308,19 +309,17 @@ class MemoryWorker:
             root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-            from explorer.runtime import blas_threads_wanted
-            env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(blas_threads_wanted())  # as the app's numbers
+            env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(_blas_threads())   # the app's numbers
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "explorer.analysis.memory_worker", str(r_req), str(w_res), str(os.getpid()),
                  str(shared.fileno())],
                 pass_fds=(r_req, w_res, shared.fileno()), stdin=subprocess.DEVNULL, env=env, close_fds=True)
-        except (OSError, ValueError):
+        except BaseException:
             for fd in (r_req, w_req, r_res, w_res):
                 os.close(fd)
-            shared.close()
-            self.state = "dead"
-            return
-        shared.close()                   # both processes have mapped it
+            raise
+        finally:
+            shared.close()                 # mapped here, inherited by the worker
         os.close(r_req)
         os.close(w_res)
         self._w, self._r = w_req, r_res
@@ -483,6 +482,39 @@ class WorkerJob:
 
 def _done() -> npt.NDArray[np.float64]:
     raise AssertionError("already computed")
+
+
+def _blas_threads() -> int:
+    """The thread count of the OpenBLAS numpy loaded here (the worker's must be the same: a
+    threaded product may add in another order), else what the app asks for."""
+    try:
+        with open("/proc/self/maps") as fh:
+            libs = {line.split()[-1] for line in fh if "openblas" in line and ".so" in line}
+        for path in libs:
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                         "openblas_get_num_threads"):
+                if hasattr(lib, name):
+                    return max(1, int(getattr(lib, name)()))
+    except OSError:
+        pass
+    from explorer.runtime import blas_threads_wanted
+    return blas_threads_wanted()
+
+
+def _grow_pipe(fd: int) -> None:
+    """A model's weights or a new window's rows fit in the pipe: writing them does not wait for
+    the worker to be scheduled (Linux; elsewhere the system's default)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    for size in (PIPE_BYTES, PIPE_BYTES // 2, PIPE_BYTES // 4):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+            return
+        except (AttributeError, OSError):      # (not Linux; more than the system's pipe-max-size)
+            continue
 
 
 def _shared_file() -> Any:
