@@ -282,3 +282,20 @@ def test_messages_carry_arrays_exactly_with_their_memory_order():
             (b.dtype, b.shape, b.flags.f_contiguous, b.flags.c_contiguous)
         assert np.array_equal(a, b) and b.flags.writeable
     assert not np.shares_memory(got[0], arrays[0])
+
+
+def test_a_worker_that_cannot_start_or_is_off_leaves_the_in_process_path(monkeypatch):
+    import explorer.analysis.memory_worker as mw
+
+    def refuse(*_a, **_k):
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(mw.subprocess, "Popen", refuse)
+    w = MemoryWorker()
+    assert not w.wait_ready(10.0) and w.state == "dead"
+    s = _on(SequenceSession(random_model("RNN", hidden=12, embed=5, seed=1)), w)
+    s.set_text(TEXT[:50])
+    _same(s.memory_begin(50).collect(), s.memory(50, window=60))
+    assert s.last_memory_job.source == "in-process"
+    monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "0")
+    assert shared_worker() is None
