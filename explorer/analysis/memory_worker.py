@@ -465,15 +465,18 @@ class WorkerJob:
     """A window's influence that the worker may be computing: ``weights()`` gives the worker's
     answer, or computes in-process (``compute``, the same function on the same arrays)."""
 
-    def __init__(self, compute: Callable[[], npt.NDArray[np.float64]], worker: MemoryWorker | None = None,
+    def __init__(self, compute: Callable[[], npt.NDArray[np.float64]], n: int, worker: MemoryWorker | None = None,
                  seq: int | None = None) -> None:
         self._compute, self._worker, self.seq = compute, worker, seq   # seq: the worker's job, None: none
+        self._n = n                    # the answer's length (one value per input of the window)
         self._value: npt.NDArray[np.float64] | None = None
         self.source = ""               # "worker" or "in-process" once known (tests read it)
 
     def weights(self) -> npt.NDArray[np.float64]:
         if self._value is None:
             got = self._worker.collect(self.seq) if self._worker is not None and self.seq is not None else None
+            if got is not None and (got.shape != (self._n,) or got.dtype != np.float64):
+                got = None                 # not this window's answer: never shown
             self.source = "worker" if got is not None else "in-process"
             self._value = got if got is not None else self._compute()
             self._compute = _done

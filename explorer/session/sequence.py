@@ -448,7 +448,7 @@ class SequenceSession:
 
         worker = self.memory_worker()
         seq = self._send_window(worker, factors, start, dy) if worker is not None and worker.ready else None
-        self.last_memory_job = WorkerJob(compute, worker, seq)   # (tests read where it was computed)
+        self.last_memory_job = WorkerJob(compute, len(factors["h"]), worker, seq)   # (tests read its source)
         return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish)
 
     def _send_window(self, worker: MemoryWorker, factors: dict[str, np.ndarray], start: int,

@@ -219,7 +219,7 @@ class TransformerSession(SequenceSession):
         def finish(w: npt.NDArray[np.float64]) -> Memory:
             return Memory(start, w, target, label, actual)
 
-        self.last_memory_job = WorkerJob(compute, worker, self._send_recorded(worker, kept, start, n, d))
+        self.last_memory_job = WorkerJob(compute, n, worker, self._send_recorded(worker, kept, start, n, d))
         return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish)
 
     def _send_recorded(self, worker: MemoryWorker, kept: list[Any], start: int, n: int, d: np.ndarray) -> int | None:
