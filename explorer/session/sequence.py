@@ -428,6 +428,8 @@ class SequenceSession:
         the same numbers either way. Kept for the last (text, cursor)."""
         key = (self.text, c)
         if self._memory_cache is None or self._memory_cache[0] != key:
+            if self._memory_cache is not None:      # (a frame that was never routed: its job read
+                self._memory_cache[1].collect()     # arrays the next one may change)
             self._memory_cache = (key, self._memory_job(c, window) if c > 0 else PendingMemory())
         return self._memory_cache[1]
 
