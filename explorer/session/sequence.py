@@ -315,6 +315,14 @@ class SequenceSession:
 
 
 
+    def _read_gate_rows(self, start: int, stop: int) -> dict[str, F32] | None:
+        """Rows start..stop-1 of the gates the last read kept (typing: the new step's), views;
+        None if it did not keep them all. The gate window copies its rows from the same arrays."""
+        r0, kept = self._read_gates
+        if not kept or start < r0 or stop > self._read_gates_stop:
+            return None
+        return {k: kept[k][start - r0:stop - r0] for k in self._kept_gates}
+
     def _gates_now(self, start: int, stop: int) -> dict[str, F32]:
         """Gate activations at steps start..stop-1 (states computed): those the last read kept
         (typing: the new step's), else one batched step."""
@@ -512,6 +520,8 @@ class SequenceSession:
         h_prev, c_prev = self._prev_rows(start, stop)        # cached: no re-run of the window
         h = None if self._lstm else self._rows(start, stop, part=0)
         kept = self._kept_gate_rows(start, stop) if self.gate_names and self.dtype == np.float32 else None
+        if kept is None and self.gate_names and self.dtype == np.float32:
+            kept = self._read_gate_rows(start, stop)          # a key: its step's gates, before the gate window
         if not self.gate_names:
             kept = {}                                          # an RNN: its states are all it needs
         factors, h = step_factors(self.rec, x, h_prev, c_prev, gates=kept, h=h)
