@@ -16,7 +16,10 @@ bit. Whenever it is not ready, died, answers with an error, has not taken the jo
 collected (the other core is busy: the job is taken back) or has not finished it within
 ``WAIT`` seconds, the caller computes in-process (``WorkerJob.weights``): the numbers shown never
 depend on it. The worker runs SCHED_BATCH: woken by a request it does not preempt the GUI
-thread that wrote it (measured: without it the write itself cost ~1 ms on a busy machine).
+thread that wrote it (measured on a busy machine: a normal worker, woken through the pipe or an
+eventfd, was often run on the GUI's core at once, and the write cost the GUI 1-3 ms). On a quiet
+machine it runs on the idle core at once; on a busy one it may not start in time, and the job
+is taken back and computed in-process (what it would have cost anyway).
 
 Lifecycle: started lazily from a background thread (the window never waits for it); a new
 interpreter (``subprocess``: fork + exec, never a fork of a process that has Qt loaded); it
