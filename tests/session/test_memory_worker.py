@@ -190,22 +190,29 @@ def test_a_dead_or_closed_worker_leaves_the_in_process_path():
     _same(s.memory_begin(62).collect(), s.memory(62, window=60))
 
 
-def test_the_worker_exits_when_its_app_is_killed():
+@pytest.mark.parametrize("how", ["kill -9", "exit"])
+def test_the_worker_exits_when_its_app_is_killed_or_exits(how):
     code = textwrap.dedent("""
         import sys, time
-        from explorer.analysis.memory_worker import MemoryWorker
-        w = MemoryWorker()
+        from explorer.analysis.memory_worker import shared_worker
+        w = shared_worker()
         assert w.wait_ready()
         print(w.pid, flush=True)
-        time.sleep(120)
+        sys.stdin.readline()              # "exit": a normal end (atexit), else killed meanwhile
     """)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
-    app = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    env.pop("EXPLORER_MEMORY_WORKER", None)
+    app = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                           env=env)
     try:
         pid = int(app.stdout.readline())
-        os.kill(pid, 0)                                  # running
-        app.kill()                                       # kill -9: no atexit, no close
-        app.wait(10)
+        assert _running(pid)
+        if how == "kill -9":
+            app.kill()                                   # no atexit, no close: the kernel closes the pipe
+        else:
+            app.stdin.write("\n")
+            app.stdin.flush()
+        app.wait(20)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and _running(pid):
             time.sleep(0.05)
