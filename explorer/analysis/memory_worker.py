@@ -160,6 +160,18 @@ class _Slot:
         return influence_from_gradient(self.kind, self.rows, dy, self.w_hh, self.w_ih)
 
 
+def recorded_rows(kept: Sequence[Any], lo: int, n: int) -> list[np.ndarray]:
+    """The parts of a window's kept forward values (per block, ``RECORDED_NAMES``) that positions
+    lo..n-1 add, as views: what the app sends for a job (flattened into one array) and where
+    the worker writes it."""
+    out = []
+    for src in kept:
+        for k in RECORDED_NAMES:
+            a = getattr(src, k)
+            out.append(a[:, lo:n] if k in ("q", "k", "v", "o") else a[:, lo:n, :n] if k == "a" else a[lo:n])
+    return out
+
+
 class _TransformerSlot:
     """A transformer's blocks and, per block, the kept forward values of the window's positions
     0..m-1 (the window starting at ``wstart``), in arrays of the app's shapes (same strides)."""
@@ -189,18 +201,12 @@ class _TransformerSlot:
             self.wstart = wstart
         elif lo > self.m:
             raise ValueError(f"rows from {lo} asked for, {self.m} held")
-        at = 1
-        for src in self.kept:
-            for k in RECORDED_NAMES:
-                dst = getattr(src, k)
-                rows = arrays[at]
-                at += 1
-                if k in ("q", "k", "v", "o"):
-                    dst[:, lo:n] = rows
-                elif k == "a":
-                    dst[:, lo:n, :n] = rows
-                else:
-                    dst[lo:n] = rows
+        flat, at = arrays[1], 0
+        for dst in recorded_rows(self.kept, lo, n):
+            dst[...] = flat[at:at + dst.size].reshape(dst.shape)
+            at += dst.size
+        if at != flat.size:
+            raise ValueError(f"{flat.size} values for {at} places")
         self.m = n
         return arrays[0]
 

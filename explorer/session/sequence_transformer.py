@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from explorer.analysis.memory import RECORDED_NAMES, GrowingInfluence, recorded_backward
-from explorer.analysis.memory_worker import MemoryWorker, WorkerJob
+from explorer.analysis.memory_worker import MemoryWorker, WorkerJob, recorded_rows
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.stream import TransformerStream, transformer_parts, window_start
@@ -232,12 +232,8 @@ class TransformerSession(SequenceSession):
             self._wk_slot, self._wk_rows, self._wk_valid = (worker, slot), (-1, 0), 0
         ws, m = self._wk_rows
         lo = max(0, min(m, self._wk_valid - start, n)) if ws == start else 0
-        arrays = [d]
-        for src in kept:
-            for k in RECORDED_NAMES:
-                a = getattr(src, k)
-                arrays.append(a[:, lo:n] if k in ("q", "k", "v", "o") else a[:, lo:n, :n] if k == "a" else a[lo:n])
-        seq = worker.submit_rows(self._wk_slot[1], (start, n, lo), arrays)
+        rows = np.concatenate([v.ravel() for v in recorded_rows(kept, lo, n)])   # one array: fewer to frame
+        seq = worker.submit_rows(self._wk_slot[1], (start, n, lo), [d, rows])
         if seq is None:
             self._wk_slot = None
             return None
