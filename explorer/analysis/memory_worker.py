@@ -55,7 +55,7 @@ from explorer.analysis.memory import FACTOR_NAMES, RECORDED_NAMES, growing_block
 from explorer.engine.attention import TransformerEncoderLayer
 
 WAIT = 0.002          # seconds a collect waits for a job the worker has taken, then computes in-process
-FLAGS_BYTES = 16
+FLAGS_BYTES = 16      # the shared words: the job the worker took, the job the app took back
 PIPE_BYTES = 1 << 21  # the request pipe's buffer (Linux; 64 KB elsewhere)
 START_TIMEOUT = 30.0  # seconds the background thread waits for the worker's hello
 MAX_SLOTS = 8         # models whose weights the worker keeps (least recently used dropped)
@@ -543,7 +543,8 @@ def shared_worker() -> MemoryWorker | None:
     """The process-wide worker, started on first use (in the background); None where it is off
     (``EXPLORER_MEMORY_WORKER=0``), cannot start (no fork/exec) or died."""
     global _SHARED
-    if os.environ.get("EXPLORER_MEMORY_WORKER", "1") == "0" or not hasattr(os, "fork"):
+    if os.environ.get("EXPLORER_MEMORY_WORKER", "1") == "0" or not hasattr(os, "fork") \
+            or getattr(sys, "frozen", False):      # (a frozen app's executable is not a Python to run -m with)
         return None
     if _SHARED is None:
         _SHARED = MemoryWorker()
