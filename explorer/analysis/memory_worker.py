@@ -15,11 +15,16 @@ dtype, shapes and memory order, same BLAS thread count), so its numbers are the 
 bit. Whenever it is not ready, died, answers with an error, has not taken the job yet when it is
 collected (the other core is busy: the job is taken back) or has not finished it within
 ``WAIT`` seconds, the caller computes in-process (``WorkerJob.weights``): the numbers shown never
-depend on it. The worker runs SCHED_BATCH: woken by a request it does not preempt the GUI
-thread that wrote it (measured on a busy machine: a normal worker, woken through the pipe or an
-eventfd, was often run on the GUI's core at once, and the write cost the GUI 1-3 ms). On a quiet
-machine it runs on the idle core at once; on a busy one it may not start in time, and the job
-is taken back and computed in-process (what it would have cost anyway).
+depend on it.
+
+Scheduling (measured here): woken through the pipe, a plain worker was often run on the GUI
+thread's own core at once (a pipe write is a "sync" wakeup), and the write then cost the GUI
+1-3 ms. So the app keeps the worker off the CPU the GUI thread is on (``sched_setaffinity``,
+re-set only when the GUI thread moves): woken on the other core it starts at once, even
+preempting a low-priority background job there (with a training run on the other core it
+answered ~70% of the keys in time, the rest were taken back). Where the CPU cannot be read or
+set, the worker runs SCHED_BATCH instead (it never preempts the GUI thread, but on a busy
+machine it often starts too late and the job is taken back). With fewer than two CPUs it is off.
 
 Lifecycle: started lazily from a background thread (the window never waits for it); a new
 interpreter (``subprocess``: fork + exec, never a fork of a process that has Qt loaded); it
@@ -219,18 +224,20 @@ def _flags(fd: int) -> np.ndarray:
     return np.frombuffer(mmap.mmap(fd, FLAGS_BYTES), np.int64, 2)
 
 
-def serve(rfd: int, wfd: int, parent: int, flags_fd: int) -> None:
-    """The worker's loop: answer requests until the pipe's EOF or the parent is gone."""
+def serve(rfd: int, wfd: int, parent: int, flags_fd: int, pinned: bool = False) -> None:
+    """The worker's loop: answer requests until the pipe's EOF or the parent is gone.
+    ``pinned``: the app keeps it off the GUI thread's core (``MemoryWorker.submit_rows``)."""
     slots: OrderedDict[int, _Slot | _TransformerSlot] = OrderedDict()
     flags = _flags(flags_fd)
 
     def alive() -> bool:
         return os.getppid() == parent
 
-    try:   # woken by a request, do not preempt the GUI thread that sent it: run beside it
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except (AttributeError, OSError):
-        pass
+    if not pinned:    # woken by a request, never preempt the GUI thread that sent it
+        try:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        except (AttributeError, OSError):
+            pass
 
     _write_all(wfd, _frame({"op": "hello", "pid": os.getpid()}))
     while True:
@@ -281,6 +288,8 @@ class MemoryWorker:
         self.lost: set[int] = set()    # slots the worker no longer holds (after an error)
         self.taken_back = 0            # jobs the worker had not started when they were collected
         self.took = 0.0                # seconds the worker computed the last answer used
+        self._pin = _getcpu is not None and len(_CPUS) >= 2
+        self._away = -2                # the CPU the worker is kept off (the GUI thread's at the last job)
         self._flags = np.zeros(2, np.int64)
 
     @property
@@ -321,7 +330,7 @@ class MemoryWorker:
             env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(_blas_threads())   # the app's numbers
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "explorer.analysis.memory_worker", str(r_req), str(w_res), str(os.getpid()),
-                 str(shared.fileno())],
+                 str(shared.fileno()), "1" if self._pin else "0"],
                 pass_fds=(r_req, w_res, shared.fileno()), stdin=subprocess.DEVNULL, env=env, close_fds=True)
         except BaseException:
             for fd in (r_req, w_req, r_res, w_res):
@@ -427,10 +436,22 @@ class MemoryWorker:
         self._seq += 1
         self._oldest = self._seq
         self._answers.clear()
+        if self._pin and self.ready and _getcpu is not None:
+            self._keep_off(_getcpu())
         ok = self._send({"op": "job", "seq": self._seq, "slot": slot, "rows": list(rows)}, arrays)
         if ok:
             self.jobs += 1
         return self._seq if ok else None
+
+    def _keep_off(self, cpu: int) -> None:
+        """Let the worker run on any CPU but ``cpu`` (the GUI thread's now): woken on another
+        core it starts at once there, and never takes the GUI's."""
+        if cpu != self._away and cpu >= 0 and self.pid is not None:
+            try:
+                os.sched_setaffinity(self.pid, _CPUS - {cpu})
+            except (OSError, ValueError):
+                pass
+            self._away = cpu
 
     def submit(self, slot: int, rows: tuple[int, int, int, int], dy: np.ndarray,
                before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> int | None:
@@ -536,6 +557,19 @@ def _shared_file() -> Any:
     return tempfile.TemporaryFile()
 
 
+def _cpu_getter() -> Callable[[], int] | None:
+    """The C library's sched_getcpu (the calling thread's CPU), where there is one."""
+    try:
+        getcpu = ctypes.CDLL(None).sched_getcpu
+    except (OSError, AttributeError, TypeError):
+        return None
+    getcpu.restype = ctypes.c_int
+    return getcpu
+
+
+_getcpu = _cpu_getter()
+_CPUS: set[int] = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+
 _SHARED: MemoryWorker | None = None
 
 
@@ -544,8 +578,8 @@ def shared_worker() -> MemoryWorker | None:
     (``EXPLORER_MEMORY_WORKER=0``), cannot start (no fork/exec) or died."""
     global _SHARED
     if os.environ.get("EXPLORER_MEMORY_WORKER", "1") == "0" or not hasattr(os, "fork") \
-            or getattr(sys, "frozen", False):      # (a frozen app's executable is not a Python to run -m with)
-        return None
+            or getattr(sys, "frozen", False) or (os.cpu_count() or 1) < 2:
+        return None                        # (a frozen app's executable is not a Python to run -m with)
     if _SHARED is None:
         _SHARED = MemoryWorker()
         atexit.register(_SHARED.close)
@@ -554,4 +588,4 @@ def shared_worker() -> MemoryWorker | None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")

@@ -306,3 +306,15 @@ def test_a_worker_that_cannot_start_or_is_off_leaves_the_in_process_path(monkeyp
     assert s.last_memory_job.source == "in-process"
     monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "0")
     assert shared_worker() is None
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs CPU affinity and two CPUs")
+def test_the_worker_is_kept_off_the_cpu_of_the_thread_that_sends_it_a_job(worker):
+    """Woken on another core, it starts at once there and never takes the sending thread's."""
+    s = _on(SequenceSession(random_model("RNN", hidden=12, embed=5, seed=1)), worker)
+    s.set_text(TEXT[:50])
+    _from_worker(s, worker, 50)
+    cpus = os.sched_getaffinity(0)
+    allowed = os.sched_getaffinity(worker.pid)
+    assert allowed < cpus and len(cpus - allowed) == 1    # all but one: the sender's CPU at that job
