@@ -233,6 +233,8 @@ def serve(rfd: int, wfd: int, parent: int, flags_fd: int, pinned: bool = False) 
     def alive() -> bool:
         return os.getppid() == parent
 
+    from explorer.runtime import keep_freed_memory
+    keep_freed_memory()   # as the app: a window's arrays are not returned to the OS and faulted back per key
     if not pinned:    # woken by a request, never preempt the GUI thread that sent it
         try:
             os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
