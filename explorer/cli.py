@@ -93,6 +93,8 @@ def _add_train(sub: Any) -> None:
                    help="dropout on the hidden outputs while training (0 = none)")
     t.add_argument("--descriptions", action="store_true",
                    help="prose: also the installed packages' long descriptions (informal English)")
+    t.add_argument("--reflow", action="store_true",
+                   help="prose: half the wrapped paragraphs as one long line, as English on the web is written")
     t.add_argument("--seed", type=non_negative_int, default=0)
     t.add_argument("--quiet", action="store_true")
 

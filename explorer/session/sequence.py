@@ -22,6 +22,8 @@ they are shown as unknown and the state is carried over them unchanged.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, cast
@@ -51,6 +53,25 @@ _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis k
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
 PROB_ROWS = 4096     # at most this many output rows are kept (_prob_rows)
+GATE_ROOM = 64       # rows the kept gate window has room for beyond the rows asked for (keys typed on)
+# the kept gate windows' buffers, by id: arrays whose handed-out rows are never rewritten (kept_rows)
+_APPEND_ONLY: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def kept_rows(old: np.ndarray, new: np.ndarray) -> int:
+    """How many leading rows ``new`` shares with ``old`` by construction, unchanged: both
+    windows ``SequenceSession.gates`` handed out of the same kept buffer from the same row (it
+    never rewrites a row it has handed out). An index comparison instead of comparing values;
+    0 when that is not known (any other arrays)."""
+    base = new.base
+    if (base is None or old.base is not base or _APPEND_ONLY.get(id(base)) is not base
+            or old.flags.writeable or new.flags.writeable or old.shape[1:] != new.shape[1:]
+            or old.strides != new.strides
+            or old.__array_interface__["data"][0] != new.__array_interface__["data"][0]):
+        return 0
+    return min(len(old), len(new))
+EDIT_LOG = 64        # edits remembered for same_before (a frame is at most a few edits behind)
+_REVISIONS = itertools.count(1)   # revision numbers, unique across sessions and models
 
 
 def split_model(model: Model) -> tuple[list[Layer], RecurrentLayer, list[Layer]]:
@@ -98,6 +119,15 @@ class SequenceSession:
     def _use_common(self, model: Model, name: str) -> None:
         """What every family shares: the model, its vocabulary and labels, the per-model caches."""
         self.model, self.name = model, name
+        # the heat map's window (hidden_rows): (start, row order, buffer, rows kept), rows handed out
+        self._state_rows: tuple[int, np.ndarray, np.ndarray, int] | None = None
+        self._state_rows_handed = 0
+        self._state_rows_valid = 0       # ... its rows before this position are still right
+        # a new model: a new revision, and no edit before it is known (same_before says 0)
+        self.revision = next(_REVISIONS)
+        self._edit_log: list[tuple[int, int]] = []      # (revision, first changed position) per edit
+        self._log_floor = self.revision                  # the log knows every edit after this revision
+        self._typed_ids: dict[str, int] = {}             # a typed character's id (a key: no array to encode it)
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         pending = getattr(self, "_memory_cache", None)
         if pending is not None:
@@ -145,7 +175,9 @@ class SequenceSession:
         self._ck = Checkpoints((n_st, self.hidden_size), self.dtype)   # state after block b
         self._blocks: OrderedDict[int, list[Any]] = OrderedDict()       # b -> [states, valid rows]
         self._out0 = softmax(self._head(np.zeros((1, self.hidden_size), self.dtype)))[0]
-        self._gate_cache: tuple[int, dict[str, F32]] = (0, {})
+        self._gate_cache: tuple[int, dict[str, F32]] = (0, {})   # (start, the kept window's rows)
+        self._gate_bufs: dict[str, F32] = {}   # ... in these buffers (rows to type on after them)
+        self._gates_handed = 0           # rows of the buffers handed out (read-only): never rewritten
         self._gates_valid = 0            # cached gate rows before this position are still right
 
     # -- text --------------------------------------------------------------------------
@@ -178,6 +210,16 @@ class SequenceSession:
             out[a:a + ENCODE_PIECE] = self._enc.encode(text[a:a + ENCODE_PIECE])
         return out if self.vocab.unknown else out - 1
 
+    def _encode_typed(self, text: str) -> npt.NDArray[np.int32]:
+        """``encode`` of a few typed characters, each encoded once per model."""
+        if len(text) > 4:
+            return self.encode(text)
+        known = self._typed_ids
+        for ch in text:
+            if ch not in known:
+                known[ch] = int(self.encode(ch)[0])
+        return np.array([known[ch] for ch in text], np.int32)
+
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
         if self._memory_cache is not None:   # a job not collected yet reads what this changes
@@ -185,7 +227,7 @@ class SequenceSession:
         old = self.text
         if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
             p = len(old)
-            ids = self.ids if p == len(text) else np.concatenate([self.ids, self.encode(text[p:])])
+            ids = self.ids if p == len(text) else np.concatenate([self.ids, self._encode_typed(text[p:])])
         elif old.startswith(text):                                  # deleted at the end
             p = len(text)
             ids = self.ids[:p]
@@ -194,18 +236,40 @@ class SequenceSession:
             m = min(len(ids), len(self.ids))
             neq = ids[:m] != self.ids[:m]
             p = int(np.argmax(neq)) if neq.any() else m    # argmax: no index array per change
+        if p < max(len(old), len(text)):                # something changed from p on
+            self.revision = next(_REVISIONS)
+            self._edit_log.append((self.revision, p))
+            if len(self._edit_log) > EDIT_LOG:
+                self._log_floor = self._edit_log.pop(0)[0]
+        done, shorter = self.n_done, len(ids) < len(self.ids)
         self.text, self.ids = text, ids
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
         self._factors_valid = min(self._factors_valid, p)
         self._wk_valid = min(self._wk_valid, p)
         self._read_gates_stop = min(self._read_gates_stop, p)
+        self._state_rows_valid = min(self._state_rows_valid, p)
         self._probs_stop = min(self._probs_stop, p)
         self.last_recomputed_from = self.n_done
-        self._forget_from(self.n_done)
+        if p < done or shorter:                          # (typed at the end: nothing kept is from p on)
+            self._forget_from(self.n_done)
         if compute:
             self.advance()
         return p
+
+    def same_before(self, revision: int) -> int:
+        """How many leading ids (and so states and outputs) are the same now as at ``revision``
+        (a value ``self.revision`` had): all of them if it is the current one; 0 if it is older
+        than the edits remembered or from before the model was set. (Two characters outside
+        the vocabulary share an id: the characters themselves are the text's to compare.)"""
+        if revision < self._log_floor or revision > self.revision:
+            return 0
+        n = len(self.ids)
+        for r, p in reversed(self._edit_log):
+            if r <= revision:
+                break
+            n = min(n, p)
+        return n
 
     def advance(self, max_steps: int | None = None) -> int:
         """Compute up to `max_steps` pending positions (all if None); returns how many."""
@@ -256,6 +320,42 @@ class SequenceSession:
         start, stop, _ = slice(start, stop).indices(len(self.ids))
         return self._rows(start, max(stop, start), part=1)
 
+    def hidden_rows(self, start: int, stop: int, rows: npt.NDArray[np.intp]) -> F32:
+        """``hidden_states(start, stop)[:, rows]``: the heat map's window, its columns in row
+        order. Kept in place like the gate window (``gates``): a READ-ONLY view, a key typed at
+        the end writes its one new row, and a row once handed out is never rewritten (an edit
+        before it, a scroll or another row order makes a new window), so ``kept_rows`` can tell
+        the heat map by index which columns it already shows."""
+        self.finish()
+        start, stop, _ = slice(start, stop).indices(len(self.ids))
+        n = max(stop - start, 0)
+        kept = self._state_rows
+        if not n:
+            return self.hidden_states(start, start)[:, rows]
+        k, buf = 0, None
+        if kept is not None and kept[0] == start and kept[1].tobytes() == np.asarray(rows, np.intp).tobytes():
+            k = max(min(kept[3], self._state_rows_valid - start, n), 0)
+            buf, rows = kept[2], kept[1]
+            if n > len(buf) or (n > k and k < self._state_rows_handed):
+                buf = None                                          # grown, or a handed-out row would change
+        part = self.hidden_states(start + k, stop)[:, rows] if n > k else None
+        if buf is None:
+            dtype = part.dtype if part is not None else kept[2].dtype if kept is not None else np.float32
+            fresh = np.empty((n + GATE_ROOM, len(rows)), dtype)      # (the states' own dtype, as h[:, rows])
+            if k:
+                assert kept is not None
+                fresh[:k] = kept[2][:k]
+            _APPEND_ONLY[id(fresh)] = fresh
+            buf, self._state_rows_handed = fresh, 0
+            rows = np.array(rows, np.intp)                         # a copy: the caller's array may change
+        if part is not None:
+            buf[k:n] = part
+        self._state_rows, self._state_rows_valid = (start, rows, buf, n), len(self.ids)
+        self._state_rows_handed = max(self._state_rows_handed, n)
+        view = buf[:n]
+        view.flags.writeable = False
+        return view
+
     def unit_values(self, start: int, stop: int, unit: int, state: str = "h") -> F32:
         """(n,) one unit of the hidden state "h" (or an LSTM's tanh of the cell state "c") after
         characters start..stop-1: ``hidden_states(start, stop)[:, unit]`` without copying the
@@ -280,40 +380,72 @@ class SequenceSession:
     def gates(self, start: int, stop: int) -> dict[str, F32]:
         """Gate activations at steps start..stop-1 -> name -> (n, H), in ONE batched step.
 
-        The last window asked for is kept: the rows it shares with this one (and that no edit
-        has touched since) are copied, only the others are computed."""
+        The last window asked for is kept in place: the rows it shares with this one (and that
+        no edit has touched since) are kept, only the others are computed; a key typed at the
+        end writes its one new row. The arrays are READ-ONLY views of that window, and a row
+        once handed out is never rewritten (an edit before it makes a new window), so a frame's
+        gates stay as they were and ``kept_rows`` can tell a panel which rows it already has."""
         n = max(stop - start, 0)
         if not n or not self.gate_names:
             return {k: np.zeros((n, self.hidden_size), np.float32) for k in self.gate_names}
         self.finish()
         c_start, cached = self._gate_cache
         c_stop = min(c_start + (len(next(iter(cached.values()))) if cached else 0), self._gates_valid)
-        lo, hi = max(start, c_start), min(stop, c_stop)
-        if hi - lo < 1:
-            out = self._gates_now(start, stop)
+        bufs = self._gate_bufs
+        if cached and start == c_start and c_stop > start:       # the same window, typed on or edited
+            k = min(c_stop - start, n)                             # its rows kept in place
+            if n > len(next(iter(bufs.values()))) or (n > k and k < self._gates_handed):
+                bufs = self._new_gate_window(n)                    # grown, or a handed-out row would change
+                for name, buf in bufs.items():
+                    buf[:k] = cached[name][:k]
+            if n > k:
+                part = self._gates_now(start + k, stop)
+                for name, buf in bufs.items():
+                    buf[k:n] = part[name]
         else:
-            out = {k: np.empty((n, self.hidden_size), np.float32) for k in self._kept_gates}
-            for a, b in ((start, lo), (hi, stop)):
+            bufs = self._new_gate_window(n)
+            lo, hi = max(start, c_start), min(stop, c_stop)
+            for a, b in ((start, lo), (hi, stop)) if hi > lo else ((start, stop),):
                 if b > a:
                     part = self._gates_now(a, b)
-                    for k in out:
-                        out[k][a - start:b - start] = part[k]
-            for k in out:
-                out[k][lo - start:hi - start] = cached[k][lo - c_start:hi - c_start]
-        self._gate_cache, self._gates_valid = (start, out), len(self.ids)
-        return {k: out[k].copy() for k in self.gate_names}
+                    for name, buf in bufs.items():
+                        buf[a - start:b - start] = part[name]
+            if hi > lo:
+                for name, buf in bufs.items():
+                    buf[lo - start:hi - start] = cached[name][lo - c_start:hi - c_start]
+        self._gate_cache, self._gates_valid = (start, {k: v[:n] for k, v in bufs.items()}), len(self.ids)
+        self._gates_handed = max(self._gates_handed, n)
+        out = {}
+        for name in self.gate_names:
+            view = bufs[name][:n]
+            view.flags.writeable = False
+            out[name] = view
+        return out
+
+    def _new_gate_window(self, n: int) -> dict[str, F32]:
+        """Fresh buffers for the kept gate window (room to type on), registered as append-only."""
+        bufs = {k: np.zeros((n + GATE_ROOM, self.hidden_size), np.float32) for k in self._kept_gates}
+        for b in bufs.values():
+            _APPEND_ONLY[id(b)] = b
+        self._gate_bufs, self._gates_handed = bufs, 0
+        return bufs
 
     def _kept_gate_rows(self, start: int, stop: int) -> dict[str, F32] | None:
         """Rows start..stop-1 of every kept gate (an LSTM's g too) if the last window has them
-        and no edit touched them since; None otherwise. Read-only views: the cache stays."""
+        and no edit touched them since; None otherwise. Read-only views: the cache stays (and
+        counts them as handed out: it does not rewrite them)."""
         c_start, cached = self._gate_cache
         if not cached or start < c_start:
             return None
         if stop > min(c_start + len(next(iter(cached.values()))), self._gates_valid):
             return None
-        return {k: v[start - c_start:stop - c_start] for k, v in cached.items()}
-
-
+        self._gates_handed = max(self._gates_handed, stop - c_start)
+        out = {}
+        for k, v in cached.items():
+            view = v[start - c_start:stop - c_start]
+            view.flags.writeable = False
+            out[k] = view
+        return out
 
     def _read_gate_rows(self, start: int, stop: int) -> dict[str, F32] | None:
         """Rows start..stop-1 of the gates the last read kept (typing: the new step's), views;

@@ -2,7 +2,10 @@
 
 ``build_view(session, cursor, request)`` builds one ``SequenceView`` per render from the
 session's public queries; the lab calls it and only routes its fields to the panels. The
-session does not know its view. Qt-free, like the rest of ``session/``.
+session does not know its view. Qt-free, like the rest of ``session/``. What the last view of
+a session read (the heat map's window, the unrolled steps, the selected unit's colour values)
+is reused where ``session.same_before`` says the ids before it did not change: a key typed at
+the end reads one new row of each, not the whole window again.
 
 Positions are characters; "state t" is the state after reading character t. Shapes
 (n = characters in the heat map's window, H = hidden size, k = PCA components, K = outputs):
@@ -20,6 +23,7 @@ Positions are characters; "state t" is the state after reading character t. Shap
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -66,10 +70,13 @@ class FrameRequest:
     attention_layer: int = 0          # the attention panel's layer (transformer models)
     attention_head: tuple[int, int] | None = None   # (layer, head) the text is coloured by
     # what panels on show need (a panel on a hidden tab is not computed for): the gate window,
-    # the Memory panel's influence (also computed to colour the text by it), the unrolled steps
+    # the Memory panel's influence (also computed to colour the text by it), the unrolled steps,
+    # the trajectory's trail, the predictions' top outputs
     gates: bool = True
     memory: bool = True
     unrolled: bool = True
+    trajectory: bool = True
+    predictions: bool = True
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,23 @@ class SequenceView:
         return self.pending_memory.collect()
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """What a session's last view computed that the next one reuses where the ids before it are
+    the same (``SequenceSession.same_before``): the heat map's window and the unrolled steps."""
+
+    revision: int
+    start: int
+    rows: npt.NDArray[np.intp]
+    h: F32
+    h_rows: F32
+    steps: dict[int, StepView]
+    unit_values: tuple[int, int, str, np.ndarray] | None    # (first character, unit, state, values)
+
+
+_KEPT: weakref.WeakKeyDictionary[SequenceSession, _Kept] = weakref.WeakKeyDictionary()
+
+
 def time_window(step: int, n: int, window: int) -> tuple[int, int, tuple[float, float]]:
     """Characters start..stop-1 shown around the cursor's character `step` (of n), and the
     x range of the time axes. The range moves in hops of HOP characters, so typing does not
@@ -140,52 +164,110 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     step = c - 1
     memory = s.memory_begin(c) if req.memory or req.colour_mode.startswith("memory") else PendingMemory()
     start, stop, x_range = time_window(step, n, req.window)
-    h = s.hidden_states(start, stop)
+    kept = _KEPT.get(s)
+    same = s.same_before(kept.revision) if kept is not None else 0
     rows = s.row_order(req.rows, req.signal_name)
+    h = _window(s, start, stop, kept, same)
+    h_rows = s.hidden_rows(start, stop, rows)    # h[:, rows], kept in place: a key adds one row
     unit_row = int(np.flatnonzero(rows == req.unit)[0]) if req.unit is not None else None
     gates = s.gates(start, stop) if s.gate_names and req.gates else {}
-    t0 = max(0, step - req.trail + 1)
+    t0 = max(0, step - req.trail + 1) if req.trajectory else step + 1
     basis = s.trajectory_basis()
-    trail = basis.transform(s.hidden_states(t0, step + 1)).astype(np.float32, copy=False)
+    trail = basis.transform(_states(s, t0, step + 1, h, start)).astype(np.float32, copy=False)
     a = max(0, min(c - (2 * req.strip_cells) // 3, n - req.strip_cells))
     b = min(n, a + req.strip_cells)
     unknown = s.unknown_mask()
-    top = s.top_k(c, req.top_k) if n else []
+    top = s.top_k(c, req.top_k) if n and req.predictions else []
     clamped = None
     if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
         lo, hi = req.visible
         clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
     attention = s.attention_view(c, req.attention_layer, req.attention_head)
-    colour, palette = _colour(s, req, memory.collect() if req.colour_mode.startswith("memory") else None, c, clamped)
+    unit_kept = kept.unit_values if kept is not None else None
+    colour, palette = _colour(s, req, memory.collect() if req.colour_mode.startswith("memory") else None, c, clamped,
+                              unit_kept, same)
     if req.colour_mode == ATTENTION_MODE:
         colour, palette = _attention_colour(attention), "attention"
+    steps: list[StepView | None] = (_steps(s, step, kept.steps if kept is not None else {}, same, (h, start))
+                                    if req.unrolled else [None, None, None])
+    unit_values = ((colour[1], req.unit, req.unit_state, colour[0]) if req.colour_mode == "selected unit"
+                   and colour is not None and req.unit is not None else None)
+    _KEPT[s] = _Kept(s.revision, start, rows, h, h_rows, {st.step: st for st in steps if st is not None},
+                     unit_values)
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
-        h=h, rows=rows, h_rows=h[:, rows], unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
+        h=h, rows=rows, h_rows=h_rows, unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
         top=top, actual=s.answer_at(c),
         clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
         pending_memory=memory, memory_chars=s.text[memory.start:c] if not memory.empty else "",
         memory_noun="next char" if s.kind == "text" else "class",
-        steps=_steps(s, step) if req.unrolled else [None, None, None], colour=colour, colour_palette=palette, unknown=unknown,
+        steps=steps, colour=colour, colour_palette=palette, unknown=unknown,
         unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)
 
 
-def _steps(s: SequenceSession, step: int) -> list[StepView | None]:
-    """The unrolled cells t-1, t, t+1 around the cursor's character."""
-    a, b = max(step - 1, 0), min(step + 2, s.length)       # the three steps' rows, read at once
-    if b <= a:
-        return [None, None, None]
+def _window(s: SequenceSession, start: int, stop: int, kept: _Kept | None, same: int) -> F32:
+    """The states start..stop-1. The rows the last view had (same ids before them) are copied
+    from it; the others are read (typing at the end: one new row, not the whole window). The
+    heat map's rows in row order are the session's own kept window (``hidden_rows``)."""
+    lo, hi = (start, start) if kept is None else (max(start, kept.start), min(stop, kept.start + len(kept.h), same))
+    if kept is None or hi - lo < 1:
+        return s.hidden_states(start, stop)
+    h = np.empty((stop - start, kept.h.shape[1]), kept.h.dtype)
+    h[lo - start:hi - start] = kept.h[lo - kept.start:hi - kept.start]
+    for a, b in ((start, lo), (hi, stop)):
+        if b > a:
+            h[a - start:b - start] = s.hidden_states(a, b)
+    return h
+
+
+def _states(s: SequenceSession, a: int, b: int, h: F32, start: int) -> F32:
+    """States a..b-1: a slice of the heat map's window ``h`` (states start..) when it holds
+    them (the trajectory's trail and the unrolled steps end at the cursor, inside it)."""
+    if start <= a and b <= start + len(h) and b > a:
+        return h[a - start:b - start]
+    return s.hidden_states(a, b)
+
+
+def _steps(s: SequenceSession, step: int, kept: dict[int, StepView] | None = None,
+           same: int = 0, window: tuple[F32, int] | None = None) -> list[StepView | None]:
+    """The unrolled cells t-1, t, t+1 around the cursor's character; one the last view built
+    is reused where the ids up to it are the same (typing at the end: t-1 was the last t)."""
+    ts = (step - 1, step, step + 1)
+    kept = kept or {}
+    reuse = {t: kept[t] for t in ts if t in kept and t < same and t < s.length and kept[t].char == s.text[t]}
+    need = [t for t in ts if t not in reuse and 0 <= t < s.length and s.ids[t] >= 0]
+    if not need:
+        return [reuse.get(t) for t in ts]
+    a, b = need[0], need[-1] + 1                           # the steps' rows, read at once
     xs = s.embed(np.maximum(s.ids[a:b], 0))[0]
-    probs, hs = s.output_probs(a, b), s.hidden_states(a, b)
+    probs = s.output_probs(a, b)
+    hs = np.array(_states(s, a, b, *window)) if window is not None else s.hidden_states(a, b)   # (not a view of h)
     out: list[StepView | None] = []
-    for t in (step - 1, step, step + 1):
-        if a <= t < b and s.ids[t] >= 0:
+    for t in ts:
+        if t in need:
             p = probs[t - a]
             top = [(s.labels[i], float(p[i])) for i in np.argsort(-p)[:3]]
             out.append(StepView(t, s.text[t], xs[t - a], hs[t - a], top))
         else:
-            out.append(None)
+            out.append(reuse.get(t))
+    return out
+
+
+def _unit_values(s: SequenceSession, lo: int, hi: int, unit: int, state: str,
+                 kept: tuple[int, int, str, np.ndarray] | None, same: int) -> np.ndarray:
+    """``s.unit_values(lo, hi, unit, state)``, the part the last view read copied from it
+    (typing at the end: one new value, not a read of every visible character's state)."""
+    if kept is None or kept[1:3] != (unit, state) or kept[0] > lo:
+        return s.unit_values(lo, hi, unit, state)
+    first, values = kept[0], kept[3]
+    k = min(hi, first + len(values), same) - lo          # values lo..lo+k-1 are the last view's
+    if k < 1:
+        return s.unit_values(lo, hi, unit, state)
+    out = np.empty(hi - lo, values.dtype)
+    out[:k] = values[lo - first:lo - first + k]
+    if hi > lo + k:
+        out[k:] = s.unit_values(lo + k, hi, unit, state)
     return out
 
 
@@ -199,14 +281,17 @@ def _attention_colour(a: AttentionView | None) -> tuple[np.ndarray, int] | None:
 
 
 def _colour(s: SequenceSession, req: FrameRequest, memory: Memory | None, c: int,
-            clamped: F32 | None) -> tuple[tuple[np.ndarray, int] | None, str]:
+            clamped: F32 | None, kept: tuple[int, int, str, np.ndarray] | None = None,
+            same: int = 0) -> tuple[tuple[np.ndarray, int] | None, str]:
     """Values in [-1, 1] (or [0, 1] for memory) for the editor's characters from `offset` on;
-    with a clamp, surprise from the cursor on is the clamped run's (row t - c predicts char t)."""
+    with a clamp, surprise from the cursor on is the clamped run's (row t - c predicts char t).
+    ``kept``: the last view's unit values (first character, unit, state, values), reused where
+    the ids up to them are unchanged (``same``)."""
     mode, (lo, hi) = req.colour_mode, req.visible
     hi = min(hi, s.length)
     palette = "memory" if mode.startswith("memory") else "signed"
     if mode == "selected unit" and req.unit is not None and s.length and hi > lo:
-        return (s.unit_values(lo, hi, req.unit, req.unit_state), lo), palette
+        return (_unit_values(s, lo, hi, req.unit, req.unit_state, kept, same), lo), palette
     if mode.startswith("memory") and memory is not None:
         w = memory.weights
         return (np.sqrt(w / max(float(w.max()), 1e-30)), memory.start), palette

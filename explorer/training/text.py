@@ -96,6 +96,7 @@ class TextConfig:
     ff: int = 0          # 0: 3 * hidden
     dropout: float = 0.0      # on the hidden outputs, in training only (tbptt_step)
     descriptions: bool = False  # prose: also the installed packages' long descriptions
+    reflow: bool = False        # prose: half the wrapped paragraphs as one line (load_prose)
     curve_every: int = 250    # validation bpc on CURVE_CHARS of the held-out split every this many steps
 
     def resolved(self) -> TextConfig:
@@ -133,8 +134,10 @@ def train_text(config: TextConfig, *, progress: bool = True,
                cancel: threading.Event | None = None) -> tuple[Model, dict[str, Any]]:
     """Train a char model on a corpus; -> (model with figures in meta, summary dict)."""
     cfg = config.resolved()
-    train = load_corpus(cfg.corpus, "train", max_chars=cfg.train_chars, descriptions=cfg.descriptions)
-    valid = load_corpus(cfg.corpus, "valid", max_chars=cfg.valid_chars, descriptions=cfg.descriptions)
+    train = load_corpus(cfg.corpus, "train", max_chars=cfg.train_chars, descriptions=cfg.descriptions,
+                        reflow=cfg.reflow)
+    valid = load_corpus(cfg.corpus, "valid", max_chars=cfg.valid_chars, descriptions=cfg.descriptions,
+                        reflow=cfg.reflow)
     vocab = Vocab.text()
     ids = vocab.encode(train.text)
     if len(ids) < cfg.batch_size * cfg.seq_len + 1:
@@ -210,6 +213,7 @@ def train_text(config: TextConfig, *, progress: bool = True,
         "valid_chars": valid.n_chars, "valid_files": len(valid.files), "seed": cfg.seed,
         "steps": len(history.steps), "batch_size": cfg.batch_size, "seq_len": cfg.seq_len,
         "lr": cfg.lr, "clip": cfg.clip, "dropout": cfg.dropout, "descriptions": cfg.descriptions,
+        "reflow": cfg.reflow,
         "chars_seen": len(history.steps) * cfg.batch_size * cfg.seq_len,
         "valid_curve": curve, "valid_curve_chars": int(len(curve_ids)),
         "final_train_bpc": round(float(smooth["bpc"]), 4), "train_seconds": round(seconds, 1),
@@ -237,9 +241,11 @@ def train_text_cli(args: argparse.Namespace) -> dict[str, Any]:
     dropout = float(getattr(args, "dropout", 0.0) or 0.0)
     train_chars = int(getattr(args, "train_chars", 0) or 0)
     descriptions = bool(getattr(args, "descriptions", False))
+    reflow = bool(getattr(args, "reflow", False))
     cfg = TextConfig(corpus=str(args.corpus), cell=args.cell, hidden=int(args.hidden),
                      steps=int(args.steps or 0), seed=int(args.seed), dropout=dropout,
-                     train_chars=train_chars, descriptions=descriptions, **shape).resolved()
+                     train_chars=train_chars, descriptions=descriptions, reflow=reflow,
+                     **shape).resolved()
     model, summary = train_text(cfg, progress=not args.quiet)
     extra = ["--corpus", cfg.corpus, "--cell", cfg.cell, "--hidden", str(cfg.hidden),
              "--steps", str(cfg.steps)]
@@ -250,6 +256,8 @@ def train_text_cli(args: argparse.Namespace) -> dict[str, Any]:
         extra += ["--train-chars", str(train_chars)]
     if descriptions:
         extra += ["--descriptions"]
+    if reflow:
+        extra += ["--reflow"]
     if dropout:
         extra += ["--dropout", str(dropout)]
     model.meta["command"] = _command("text", args, extra)
@@ -371,7 +379,8 @@ def baseline_for(meta: dict[str, Any]) -> NGramModel | None:
     """The n-gram baseline fitted on the model's own training text, or None if it is gone."""
     try:
         train = load_corpus(str(meta.get("corpus")), "train", max_chars=meta.get("train_chars_cap"),
-                            descriptions=bool(meta.get("descriptions", False)))
+                            descriptions=bool(meta.get("descriptions", False)),
+                            reflow=bool(meta.get("reflow", False)))
     except (CorpusError, OSError):
         return None
     return NGramModel(NGRAM_ORDER, Vocab.from_meta(meta["vocab"])).fit(train.text)

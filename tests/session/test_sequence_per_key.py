@@ -259,3 +259,141 @@ def test_an_lstm_key_read_alone_equals_the_scan_to_the_bit():
     other = SequenceSession(random_model("LSTM", hidden=13, embed=5, seed=4))   # negative control
     other.set_text(TEXT)
     assert not np.allclose(other.hidden_states(), typed.hidden_states())
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_the_gate_window_is_kept_in_place_and_never_rewrites_a_row_it_handed_out(cell):
+    """Typing at the end writes the window's one new row in place: the frame's arrays are
+    read-only views that ``kept_rows`` knows share the last frame's rows. Whatever happens next
+    (typing, deleting, an edit inside the window, a scroll), every frame keeps its numbers and
+    equals a fresh session's gates."""
+    from explorer.session.sequence import kept_rows
+    model = random_model(cell, hidden=9, embed=4, seed=21)
+    s = SequenceSession(model)
+    text = TEXT[:150]
+    s.set_text(text)
+    frames = []
+
+    def frame(start, stop):
+        got = s.gates(start, stop)
+        frames.append(({k: v for k, v in got.items()}, {k: v.copy() for k, v in got.items()}))
+        fresh = SequenceSession(model)
+        fresh.set_text(s.text)
+        want = fresh.gates(start, stop)
+        for k in s.gate_names:
+            assert not got[k].flags.writeable
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6)
+        return got
+
+    last = frame(100, 150)
+    for ch in "ab(x":                                        # keys at the end: kept by index
+        text += ch
+        s.set_text(text)
+        got = frame(100, len(text))
+        assert all(kept_rows(last[k], got[k]) == len(last[k]) for k in s.gate_names)
+        last = got
+    text = text[:-2]                                         # two deleted: the same rows, fewer
+    s.set_text(text)
+    got = frame(100, len(text))
+    assert all(kept_rows(last[k], got[k]) == len(got[k]) for k in s.gate_names)
+    text += "Z"                                              # retyped: a row it handed out changes
+    s.set_text(text)
+    last, got = got, frame(100, len(text))
+    assert all(kept_rows(last[k], got[k]) == 0 for k in s.gate_names)
+    text = text[:120] + "Q" + text[121:]                     # an edit inside the window
+    s.set_text(text)
+    last, got = got, frame(100, len(text))
+    assert all(kept_rows(last[k], got[k]) == 0 for k in s.gate_names)
+    s._kept_gate_rows(110, 130)                              # the Memory panel reads rows: handed out too
+    text = text[:125] + "W" + text[126:]
+    s.set_text(text)
+    got = frame(100, len(text))
+    last, got = got, frame(125, len(text))                   # scrolled: a new window
+    assert all(kept_rows(last[k], got[k]) == 0 for k in s.gate_names)
+    for arrays, copies in frames:                            # no frame's numbers changed afterwards
+        for k in s.gate_names:
+            assert np.array_equal(arrays[k], copies[k])
+
+
+def test_kept_rows_knows_only_the_sessions_windows():
+    """Any other arrays (writable, or views of a buffer the session did not hand out) are not
+    known to be unchanged: 0, so a panel compares their values."""
+    from explorer.session.sequence import kept_rows
+    s = SequenceSession(random_model("LSTM", hidden=6, embed=3, seed=2))
+    s.set_text(TEXT[:80])
+    a = s.gates(40, 79)["i"]
+    s.set_text(TEXT[:81])
+    b = s.gates(40, 81)["i"]
+    assert kept_rows(a, b) == 39 and kept_rows(b, a) == 39
+    own = np.zeros((50, 6), np.float32)
+    x, y = own[:39], own[:41]
+    assert kept_rows(x, y) == 0                              # writable
+    x.flags.writeable = y.flags.writeable = False
+    assert kept_rows(x, y) == 0                              # read-only, but not a kept window's
+    assert kept_rows(a, b.copy()) == 0 and kept_rows(a[1:], b) == 0    # a copy; another first row
+    assert kept_rows(a, s.gates(40, 81)["f"]) == 0           # another gate's buffer
+
+
+@pytest.mark.parametrize("family", ["LSTM", "RNN", "transformer"])
+def test_the_heat_maps_window_is_kept_in_place_and_equals_the_states_in_row_order(family):
+    """hidden_rows(start, stop, rows) is hidden_states(start, stop)[:, rows] (a fresh session's),
+    read-only; typing at the end keeps the last frame's rows by index (kept_rows), and after
+    deleting, retyping, an edit, a scroll or another row order no frame's numbers have changed."""
+    from explorer.session.sequence import kept_rows
+    if family == "transformer":
+        from explorer.session.sequence_transformer import TransformerSession
+        model = random_transformer(d_model=16, nhead=2, layers=1, context=32, seed=4)
+        make = TransformerSession
+    else:
+        model = random_model(family, hidden=11, embed=4, seed=23)
+        make = SequenceSession
+    s = make(model)
+    rng = np.random.default_rng(1)
+    order = rng.permutation(s.hidden_size)
+    text = TEXT[:120]
+    s.set_text(text)
+    frames = []
+
+    def frame(start, rows=order):
+        got = s.hidden_rows(start, len(s.text), rows)
+        frames.append((got, got.copy()))
+        fresh = make(model)
+        fresh.set_text(s.text)
+        assert not got.flags.writeable
+        np.testing.assert_allclose(got, fresh.hidden_states(start, len(s.text))[:, rows], rtol=1e-5, atol=1e-6)
+        return got
+
+    last = frame(80)
+    for ch in "ab(":                                          # keys at the end
+        text += ch
+        s.set_text(text)
+        got = frame(80)
+        assert kept_rows(last, got) == len(last)
+        last = got
+    for change in (lambda t: t[:-2], lambda t: t + "Z", lambda t: t[:90] + "Q" + t[91:]):
+        text = change(text)
+        s.set_text(text)
+        got = frame(80)
+        assert kept_rows(last, got) == (len(got) if len(got) < len(last) else 0)
+        last = got
+    got = frame(80, order[::-1].copy())                       # another row order: a new window
+    assert kept_rows(last, got) == 0
+    last, got = got, frame(100, order[::-1].copy())           # scrolled
+    assert kept_rows(last, got) == 0
+    for arrays, copies in frames:
+        assert np.array_equal(arrays, copies)
+    assert s.hidden_rows(5, 5, order).shape == (0, s.hidden_size)
+
+
+def test_build_view_gives_the_heat_map_the_sessions_kept_window():
+    """What the lab routes: h_rows is h in row order, read-only, and one key later the
+    rows it had are known by index (the heat map colours only the new column)."""
+    from explorer.session.sequence import kept_rows
+    s = SequenceSession(random_model("LSTM", hidden=9, embed=4, seed=3))
+    s.set_text(TEXT[:150])
+    v = build_view(s, 150)
+    assert np.array_equal(v.h_rows, v.h[:, v.rows]) and not v.h_rows.flags.writeable
+    s.set_text(TEXT[:151])
+    w = build_view(s, 151)
+    assert w.start == v.start and kept_rows(v.h_rows, w.h_rows) == len(v.h_rows)
+    assert np.array_equal(w.h_rows, w.h[:, w.rows])

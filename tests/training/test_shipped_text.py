@@ -121,11 +121,13 @@ def test_shipped_models_fit_the_size_budget():
 
 
 _BASELINES: dict = {}
-# The prose LSTM is ahead of its 5-gram on /usr/share/doc Markdown by 0.011 bpc (model card:
-# 2.949 vs 2.960; the previous model 3.063); margin 0 means "ahead".
+# The prose LSTM (trained on reflowed paragraphs) is ahead of its 5-gram on /usr/share/doc Markdown
+# by 0.016 bpc and on READMEs and NEWS by 0.013 (model card); margin 0 means "ahead". It is still
+# behind on package long descriptions (URLs, badges, package names: the card says so).
 @pytest.mark.parametrize("name, held_out, margin", [("code_lstm", "code", 0.0), ("code_gru", "code", 0.0),
                                                     ("code_rnn", "code", 0.0),
-                                                    ("prose_lstm", "prose-markdown", 0.0)])
+                                                    ("prose_lstm", "prose-markdown", 0.0),
+                                                    ("prose_lstm", "prose-readme", 0.0)])
 def test_ahead_of_its_ngram_outside_its_sources(name, held_out, margin, tmp_path, monkeypatch):
     """On text from none of the training sources (``explorer.training.heldout``: the system
     Python's packages, /usr/share/doc's Markdown), each model reads better than the 5-gram
@@ -137,7 +139,8 @@ def test_ahead_of_its_ngram_outside_its_sources(name, held_out, margin, tmp_path
     real = text_module.baseline_for          # one 5-gram per corpus for the whole module
 
     def cached(meta):
-        key = (meta.get("corpus"), meta.get("train_chars_cap"), bool(meta.get("descriptions")))
+        key = (meta.get("corpus"), meta.get("train_chars_cap"), bool(meta.get("descriptions")),
+               bool(meta.get("reflow")))
         if key not in _BASELINES:
             _BASELINES[key] = real(meta)
         return _BASELINES[key]
@@ -158,6 +161,7 @@ def test_ahead_of_its_ngram_outside_its_sources(name, held_out, margin, tmp_path
         # text than the model's (a fresh venv of the README: 2,994,596 characters against the
         # 2,985,196 it was trained on; 5-gram 2.931 against 2.960). "Ahead of its own 5-gram" is
         # checked where the training text is rebuilt exactly; elsewhere only a bound
-        own = load_prose("train", max_chars=meta.get("train_chars_cap")).n_chars == meta.get("train_chars")
+        own = load_prose("train", max_chars=meta.get("train_chars_cap"),
+                         reflow=bool(meta.get("reflow"))).n_chars == meta.get("train_chars")
         margin = 0.0 if own else 0.03
     assert r["bits_per_char"] < r["baseline_bits_per_char"] + margin

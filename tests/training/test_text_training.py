@@ -194,25 +194,28 @@ def test_parity_model_learns_quickly():
     assert model.layers[1].hidden_size == 3 and model.layers[-1].out_features == 2
 
 
-@pytest.mark.parametrize("descriptions", [False, True])
-def test_the_baseline_is_fitted_on_the_models_own_corpus(monkeypatch, descriptions):
-    """A prose model trained with the package descriptions is judged against a 5-gram fitted on
-    the same text (``meta.descriptions``), not on the corpus without them."""
+@pytest.mark.parametrize("how", ["plain", "descriptions", "reflow"])
+def test_the_baseline_is_fitted_on_the_models_own_corpus(monkeypatch, how):
+    """A prose model trained with the package descriptions, or with reflowed paragraphs, is
+    judged against a 5-gram fitted on the same text (``meta.descriptions``, ``meta.reflow``),
+    not on the corpus without them."""
     from explorer.data.corpora import Corpus
 
     asked = []
-    texts = {False: "plain docstrings. " * 40, True: "a README with descriptions. " * 40}
+    texts = {"plain": "plain docstrings. " * 40, "descriptions": "a README with descriptions. " * 40,
+             "reflow": "one long line of reflowed English, " * 40}
 
-    def fake(name, split="train", max_chars=None, descriptions=False):
-        asked.append((name, split, max_chars, descriptions))
-        return Corpus(texts[descriptions], ["x"], "fake", len(texts[descriptions]))
+    def fake(name, split="train", max_chars=None, descriptions=False, reflow=False):
+        asked.append((name, split, max_chars, descriptions, reflow))
+        key = "descriptions" if descriptions else "reflow" if reflow else "plain"
+        return Corpus(texts[key], ["x"], "fake", len(texts[key]))
 
     monkeypatch.setattr(text, "load_corpus", fake)
     meta = {"corpus": "prose", "train_chars_cap": 3_000_000, "vocab": Vocab.text().to_meta()}
-    if descriptions:
-        meta["descriptions"] = True
+    if how != "plain":
+        meta[how] = True
     base = text.baseline_for(meta)
-    assert asked == [("prose", "train", 3_000_000, descriptions)]
+    assert asked == [("prose", "train", 3_000_000, how == "descriptions", how == "reflow")]
     assert base is not None
-    own, other = texts[descriptions], texts[not descriptions]
+    own, other = texts[how], texts["plain" if how != "plain" else "reflow"]
     assert base.bits_per_char(own) < base.bits_per_char(other)

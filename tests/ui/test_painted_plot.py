@@ -159,9 +159,9 @@ def test_ticks_kept_in_the_layer_under_the_data_paint_the_same_pixels(dots: Dots
     dots.points = np.array([[0.0, 0.0], [20.0, 5.0], [5.0, 0.0], [0.0, 2.5]])   # on the axes' edges too
     dots.set_x_range(0, 20)
     direct = dots.grab().toImage()                  # first paint of these axes: ticks drawn directly
-    assert dots._with_ticks is None or dots._with_ticks[0][4] != (0.0, 20.0)
+    assert dots._with_ticks is None or dots._with_ticks[0][1] != (0.0, 20.0)
     cached = dots.grab().toImage()                  # second: the layer with the ticks is made and used
-    assert dots._with_ticks is not None and dots._with_ticks[0][4] == (0.0, 20.0)
+    assert dots._with_ticks is not None and dots._with_ticks[0][1] == (0.0, 20.0)
     assert cached == direct
     assert dots.grab().toImage() == direct
     dots.set_x_range(0, 1000)

@@ -61,3 +61,39 @@ def test_a_shown_lab_computes_every_panel(sequence_lab):
     v = lab.view
     assert v.gates and v.memory is not None and v.steps[1] is not None
     assert lab._skipped == set()
+
+
+def test_the_trajectory_and_predictions_are_skipped_on_a_hidden_tab(qtbot, ui):
+    """Their tab hidden: no trail and no top outputs are computed, the panels keep what they
+    showed; shown again: the current frame's, as a lab that never hid them computes it."""
+    lab = ui.shown(qtbot, SequenceLab(settings=None), 1024, 640)
+    assert lab.fold.folded
+    lab.editor.setPlainText("def f(x):\n    return [x, 'a'] * 2\n" * 4)
+    lab.move_cursor(50)
+    qtbot.waitUntil(lab.is_idle)
+    tabs = lab.fold.tabs
+    mine = _tab_of(lab, lab.trajectory)
+    assert _tab_of(lab, lab.predictions) == mine
+    other = next(i for i in range(tabs.count()) if i != mine)
+    tabs.setCurrentIndex(mine)
+    lab.render()
+    labels, bars = lab.trajectory.label_texts(), lab.predictions.value_labels()
+    assert labels and bars
+    tabs.setCurrentIndex(other)
+    qtbot.keyClicks(lab.editor, "zq")
+    qtbot.waitUntil(lab.is_idle)
+    v = lab.view
+    assert v.trail.shape[0] == 0 and v.top == [] and not v.request.trajectory and not v.request.predictions
+    assert {lab.trajectory, lab.predictions} <= lab._skipped
+    assert lab.trajectory.label_texts() == labels            # the hidden panels kept their last frame
+    assert lab.predictions.value_labels() == bars
+    frames = lab.frames
+    tabs.setCurrentIndex(mine)                               # shown: its frame now, before it paints
+    assert lab.frames == frames + 1
+    v = lab.view
+    assert v.request.trajectory and v.request.predictions and len(v.top) == 5
+    assert v.trail.shape[0] == min(v.step + 1, v.request.trail) and v.trail_chars.endswith("zq")
+    want = lab.session.trajectory_basis().transform(lab.session.hidden_states(v.trail_first, v.step + 1))
+    np.testing.assert_array_equal(v.trail, want)
+    assert [label for label, _, _ in v.top] == [label for label, _, _ in lab.session.top_k(v.cursor, 5)]
+    lab.close()

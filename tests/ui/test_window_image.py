@@ -336,7 +336,6 @@ def test_tick_labels_in_one_glyph_run_look_like_one_text_each(qtbot, monkeypatch
     """The memory axis draws its characters as one glyph run: the same picture as each label
     drawn as its own text (which is also what a label with a glyph the font lacks falls back to)."""
     from explorer.ui.sequence.memory_panel import MemoryPanel
-    from explorer.ui.sequence.painted_image import LiveTicks
 
     def shown(panel_text):
         panel = MemoryPanel()
@@ -352,8 +351,9 @@ def test_tick_labels_in_one_glyph_run_look_like_one_text_each(qtbot, monkeypatch
     assert len(panel.axis.labels()) == len(text)
     run_labels = [s for _, s in panel.axis.ticks if panel.axis.glyphs(s) is not None]
     assert "中" not in run_labels and "⏎" in run_labels and "⇥" in run_labels and len(run_labels) == len(text) - 1
-    monkeypatch.setattr(LiveTicks, "glyphs", lambda self, label: None)        # every label as text
-    _, slow = shown(text)
+    monkeypatch.setattr(type(panel.axis), "glyphs", lambda self, label: None)   # every label as text
+    slow_panel, slow = shown(text)
+    assert all(slow_panel.axis.glyphs(s) is None for s in slow_panel.axis.labels())
     assert np.array_equal(fast, slow)
 
 
@@ -472,3 +472,280 @@ def test_update_spans_merges_near_strips_and_keeps_far_ones_apart(qtbot):
     calls.clear()
     plot.update_spans([])
     assert calls == []
+
+
+def test_one_pass_over_every_band_colours_as_band_by_band(qtbot):
+    """RowColours (a key's column coloured once for all bands) gives ``colour``'s pixels band by
+    band: levels' edges, clipping, NaN and infinities; rows in no band white."""
+    from explorer.ui.sequence.painted_image import RowColours, colour
+    bands = ((0, 5, 0.0, 1.0, GATE_MAP), (7, 12, -2.0, 2.0, DIVERGING), (12, 14, -1.0, 1.0, DIVERGING))
+    rng = np.random.default_rng(11)
+    cols = rng.uniform(-3, 3, (40, 14)).astype(np.float32)
+    cols[0, :5] = [0.0, 1.0, 1 / 256, np.nextafter(np.float32(1), np.float32(0)), -1e-8]
+    cols[1, 7:12] = [-2.0, 2.0, np.inf, -np.inf, np.nan]
+    cols[2, 5:7] = [np.nan, 0.3]                             # the gap: white whatever it holds
+    cols[3, :] = np.arange(14) / 7.0 - 1.0
+    got = RowColours(14, bands).pixels(cols)
+    for r0, r1, lo, hi, name in bands:
+        assert np.array_equal(got[:, r0:r1], colour(cols[:, r0:r1], lo, hi, colour_table(name))), (r0, r1)
+    assert (got[:, 5:7] == BACKGROUND).all()
+    assert got[1, 11] == BACKGROUND and len(np.unique(got)) > 100
+
+
+def test_columns_written_in_place_and_recoloured_equal_a_fresh_image(qtbot):
+    """A caller that knows which columns changed writes them into ``held()`` and recolours them:
+    the image is a fresh image's; a column written but not recoloured stays stale (the control)."""
+    rng = np.random.default_rng(12)
+    full = rng.uniform(-1.2, 1.2, (60, 12)).astype(np.float32)      # a row per column
+    img = WindowImage()
+    assert img.shape(12, 60, ONE) and not img.shape(12, 60, ONE)   # emptied once, then kept
+    held = img.held()
+    held[:40] = full[:40]
+    assert img.recolour(0, 40) == (0, 40)
+    for first, n in ((40, 41), (41, 49), (49, 47), (30, 47)):
+        if n > first:
+            held[first:n] = full[first:n] * (-1 if first == 30 else 1)
+        img.recolour(first, n)
+        want = np.ascontiguousarray(held[:n].T)
+        fresh = WindowImage()
+        fresh.set_window(want, 60, ONE)
+        assert np.array_equal(img.pixels, fresh.pixels), (first, n)
+        assert np.isnan(held[n:]).all()                            # emptied columns hold nothing
+    held[10] = -held[10]                                           # written, not recoloured
+    fresh = WindowImage()
+    fresh.set_window(np.ascontiguousarray(held[:47].T), 60, ONE)
+    assert not np.array_equal(img.pixels, fresh.pixels)
+    img.recolour(10, 47)
+    assert np.array_equal(img.pixels, fresh.pixels)
+
+
+def _gates_panels(qtbot, n, names=("i", "f", "o", "c"), units=16):
+    from explorer.ui.sequence.gates import GatesPanel
+    out = []
+    for _ in range(n):
+        p = GatesPanel()
+        qtbot.addWidget(p)
+        p.resize(600, 320)
+        p.set_model(names, units, 60, "LSTM" if "c" in names else "GRU")
+        p.show()
+        qtbot.waitExposed(p)
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_gates_fed_by_the_session_key_by_key_paint_what_fresh_gates_paint(qtbot, monkeypatch, cell):
+    """The session's windows are read-only and kept in place: the panel knows by index which
+    columns it already shows (a key: the new one only) and after typing, deleting, editing and
+    scrolling paints what a fresh panel shown the same frame paints. Control: a panel told that
+    every column is unchanged after an edit shows the old numbers."""
+    import explorer.ui.sequence.gates as gates_module
+    from explorer.session.sequence import SequenceSession, random_model
+    from explorer.ui.sequence.painted_image import RowColours
+    s = SequenceSession(random_model(cell, hidden=16, embed=4, seed=5))
+    fed, fresh = _gates_panels(qtbot, 2, s.gate_names)
+    text = "def f(a, b):\n    return [a * 2, 'b' + b]  # x\n" * 2
+    edits = [lambda t: t + "a", lambda t: t + "b(", lambda t: t[:-1], lambda t: t + "Z",
+             lambda t: t[:40] + "Q" + t[41:], lambda t: t + "xyz", lambda t: t + "k" * 30]
+    for k, edit in enumerate([lambda t: t] + edits):
+        text = edit(text)
+        s.set_text(text)
+        start = max(0, len(text) - 50) // 10 * 10             # the window scrolls in hops
+        g = s.gates(start, len(text))
+        with monkeypatch.context() as m:
+            coloured = []
+            if k in (1, 2, 3):                                # typed on, deleted: known by index
+                m.setattr(np, "array_equal", lambda *a: pytest.fail("the window's values compared"))
+                real = RowColours.pixels
+                m.setattr(RowColours, "pixels", lambda self, c, seen=coloured, real=real: seen.append(len(c)) or real(self, c))
+            fed.show_gates(g, start, len(text) - 1, 3, (float(start), start + 60.0))
+        assert coloured == {1: [1], 2: [2], 3: []}.get(k, []), k     # the new columns only
+        if k == 1:
+            assert fed.time_plot.image.recoloured == (len(text) - 1 - start, len(text) - start)
+        fresh.set_model(s.gate_names, 16, 60, cell)
+        fresh.show_gates({n: v.copy() for n, v in g.items()}, start, len(text) - 1, 3, (float(start), start + 60.0))
+        assert np.array_equal(fed.time_plot.image.pixels, fresh.time_plot.image.pixels), k
+        assert np.array_equal(fed.hist_plot.heights, fresh.hist_plot.heights), k
+        assert np.array_equal(_grab(fed), _grab(fresh)), k
+    monkeypatch.setattr(gates_module, "kept_rows", lambda old, new: min(len(old), len(new)))
+    text = text[:len(text) - 20] + "#" + text[len(text) - 19:]   # an edit the lie hides
+    s.set_text(text)
+    g = s.gates(start, len(text))
+    fed.show_gates(g, start, len(text) - 1, 3, (float(start), start + 60.0))
+    fresh.set_model(s.gate_names, 16, 60, cell)                    # (shows it all: nothing to lie about)
+    fresh.show_gates({n: v.copy() for n, v in g.items()}, start, len(text) - 1, 3, (float(start), start + 60.0))
+    assert not np.array_equal(fed.time_plot.image.pixels, fresh.time_plot.image.pixels)
+
+
+def test_gate_bars_follow_the_cursor_column_as_a_fresh_histogram_draws_them(qtbot):
+    """Fed key by key, then the cursor moved back: the bars are where the bin counts say (x from
+    the bin edges, from the band's foot up to its height) and paint what a fresh histogram paints;
+    bars kept from the previous column would not (the control)."""
+    from explorer.ui.sequence.gates import BINS
+    fed, fresh = _gates_panels(qtbot, 2)
+    g = _gates(3, 50)
+    for n in range(20, 31):
+        fed.show_gates({k: v[:n] for k, v in g.items()}, 0, n - 1, 4, (0.0, 60.0))
+        fed.hist_plot.bar_rects()                                # drawn after each key
+    stale = fed.hist_plot.bar_rects()
+    fed.show_gates({k: v[:30] for k, v in g.items()}, 0, 12, 4, (0.0, 60.0))   # the cursor moved back
+    fresh.show_gates({k: v[:30] for k, v in g.items()}, 0, 12, 4, (0.0, 60.0))
+    hist = fed.hist_plot
+    want = []
+    for k in range(4):
+        foot = fed._band(k) + 16
+        for b in range(BINS):
+            if hist.heights[k, b] > 0:
+                x0, x1 = float(hist.px_x(b / BINS)), float(hist.px_x(b / BINS + 0.9 / BINS))
+                top, bottom = float(hist.px_y(foot - hist.heights[k, b])), float(hist.px_y(foot))
+                want += [x0, top, x1 - x0, bottom - top]
+    got = [v for r in hist.bar_rects() for v in (r.left(), r.top(), r.width(), r.height())]
+    assert got == pytest.approx(want)
+    old = [v for r in stale for v in (r.left(), r.top(), r.width(), r.height())]
+    assert len(old) != len(want) or old != pytest.approx(want)
+    assert np.array_equal(_grab(fed.hist_plot), _grab(fresh.hist_plot))
+
+
+@pytest.mark.parametrize("inverted", [True, False])
+def test_plain_float_mapping_is_px_x_and_px_y_exactly(qtbot, inverted):
+    """x_px / y_px (a paint's few numbers without numpy arrays) give px_x / px_y bit for bit;
+    after the y axis flips, the other way round is wrong (the control)."""
+    from explorer.ui.sequence.painted_image import LivePlot
+    plot = LivePlot("t", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(437, 211)
+    plot.set_x_range(1875, 2075)
+    plot.set_y_range(0, 192, inverted=inverted)
+    xs, ys = [1875, 1875.5, 2049.5, 2075, 3.25, 2100], [0.0, 0.5, 96.5, 191.5, 192.0, -3.0]
+    assert [plot.x_px(x) for x in xs] == plot.px_x(np.array(xs, float)).tolist()
+    assert [plot.y_px(y) for y in ys] == plot.px_y(np.array(ys)).tolist()
+    plot.set_y_range(0, 192, inverted=not inverted)
+    assert [plot.y_px(y) for y in ys] == plot.px_y(np.array(ys)).tolist()
+    plot.set_y_range(0, 192, inverted=inverted)
+    flipped = plot.px_y(np.array(ys)).tolist()
+    plot.y_inverted = not inverted                              # a mapping that forgot the flip
+    assert [plot.y_px(y) for y in ys] != flipped
+
+
+def test_heat_map_fed_by_the_session_key_by_key_paints_what_a_fresh_one_paints(qtbot, monkeypatch):
+    """The session's heat-map windows (read-only, kept in place): the panel colours only the new
+    column, known by index, and after typing, deleting, an edit, a scroll and another row order
+    paints what a fresh panel shown the same frame paints. Control: told every column is
+    unchanged after an edit, it shows the old numbers."""
+    import explorer.ui.sequence.heatmap as heatmap_module
+    from explorer.session.sequence import SequenceSession, random_model
+    s = SequenceSession(random_model("GRU", hidden=16, embed=4, seed=6))
+    fed, fresh = _heatmap(qtbot), _heatmap(qtbot)
+    order = np.random.default_rng(2).permutation(16)
+    text = "def f(a, b):\n    return [a * 2, 'b' + b]  # x\n" * 2
+    changes = [lambda t: t, lambda t: t + "a", lambda t: t + "b(", lambda t: t[:-1], lambda t: t + "Z",
+               lambda t: t[:70] + "Q" + t[71:], lambda t: t + "k" * 30]
+    for k, change in enumerate(changes + [lambda t: t]):
+        text = change(text)
+        s.set_text(text)
+        rows = order if k < len(changes) else order[::-1].copy()
+        start = max(0, len(text) - 50) // 10 * 10
+        h = s.hidden_rows(start, len(text), rows)
+        view = (float(start), start + 60.0)
+        if k in (1, 2, 3):                                    # typed on, deleted: known by index, not compared
+            monkeypatch.setattr(fed.image, "set_window", lambda *a: pytest.fail("values compared"))
+            monkeypatch.setattr(fed.image, "holds", lambda *a: pytest.fail("values compared"))
+            monkeypatch.setattr(np, "array_equal", lambda *a: pytest.fail("the window's values compared"))
+        fed.show_states(h, start, len(text) - 1, 3, text[start:], view)
+        monkeypatch.undo()
+        if k == 1:
+            assert fed.image.recoloured == (len(text) - 1 - start, len(text) - start)
+        fresh.set_units(16)
+        fresh.show_states(h.copy(), start, len(text) - 1, 3, text[start:], view)
+        assert np.array_equal(fed.image.pixels, fresh.image.pixels), k
+        assert np.array_equal(_grab(fed), _grab(fresh)), k
+    monkeypatch.setattr(heatmap_module, "kept_rows", lambda old, new: min(len(old), len(new)))
+    text = text[:len(text) - 20] + "#" + text[len(text) - 19:]
+    s.set_text(text)
+    h = s.hidden_rows(start, len(text), rows)
+    fed.show_states(h, start, len(text) - 2, 3, text[start:], view)
+    fresh.set_units(16)
+    fresh.show_states(h.copy(), start, len(text) - 2, 3, text[start:], view)
+    assert not np.array_equal(fed.image.pixels, fresh.image.pixels)
+
+
+def _drawn(draw, dpr):
+    img = QtGui.QImage(int(80 * dpr), int(60 * dpr), QtGui.QImage.Format.Format_RGB32)
+    img.setDevicePixelRatio(dpr)
+    img.fill(QtGui.QColor("white"))
+    p = QtGui.QPainter(img)
+    p.setClipRect(QtCore.QRectF(5.3, 4.7, 60.1, 50.2))       # as a plot area clips its lines
+    draw(p)
+    p.end()
+    return _argb(img)
+
+
+@pytest.mark.parametrize("dpr", [1.0, 2.0, 1.5])
+def test_lines_filled_as_rectangles_cover_the_pens_pixels(qtbot, dpr):
+    """The cursor and unit lines (2-px pen, square caps) and the histogram's marks (3-px pen,
+    flat caps) are filled rectangles now: the same pixels as the pen drew, at any position and
+    device pixel ratio; a rectangle half a pixel off does not match (the control)."""
+    from explorer.ui.sequence.painted_image import LivePlot
+    colour = QtGui.QColor(ACCENT)
+    two, three = QtGui.QPen(colour, 2), QtGui.QPen(colour, 3)
+    three.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+    rng = np.random.default_rng(int(dpr * 10))
+    off = 0
+    for _ in range(60):
+        x, y = rng.uniform(6, 60), rng.uniform(6, 50)
+        for a, b in ((QtCore.QPointF(x, 4.7), QtCore.QPointF(x, 54.9)), (QtCore.QPointF(5.3, y), QtCore.QPointF(65.4, y))):
+            pen = _drawn(lambda p, a=a, b=b: (p.setPen(two), p.drawLine(a, b)), dpr)
+            assert np.array_equal(_drawn(lambda p, a=a, b=b: LivePlot.line_2px(p, a, b, colour), dpr), pen)
+        y0, y1 = y - 10, y + rng.uniform(1, 20)
+        line, filled = QtCore.QLineF(x, y0, x, y1), QtCore.QRectF(x - 1.5, y0, 3.0, y1 - y0)
+        shifted = filled.translated(0.5, 0)
+        pen = _drawn(lambda p, line=line: (p.setPen(three), p.drawLines([line])), dpr)
+        assert np.array_equal(_drawn(lambda p, r=filled: p.fillRect(r, colour), dpr), pen)
+        off += not np.array_equal(_drawn(lambda p, r=shifted: p.fillRect(r, colour), dpr), pen)
+    assert off > 20
+
+
+@pytest.mark.parametrize("panel", ["heatmap", "gates"])
+def test_a_scrolled_window_moves_its_columns_and_colours_only_the_new_ones(qtbot, monkeypatch, panel):
+    """The time axis scrolls in hops: the columns both windows share are moved, not coloured
+    again, and the picture is a fresh panel's; a hop whose shared columns changed (an edit)
+    is coloured anew. Control: columns not moved show the wrong characters."""
+    from explorer.ui.sequence.painted_image import WindowImage as Image
+    rng = np.random.default_rng(13)
+    states = rng.uniform(-1, 1, (120, 16)).astype(np.float32)
+    gates = _gates(14, 120)
+
+    def make():
+        if panel == "heatmap":
+            return _heatmap(qtbot)
+        return _gates_panels(qtbot, 1)[0]
+
+    def show(w, start, n, edit=False):
+        view = (float(start), start + 60.0)
+        if panel == "heatmap":
+            h = states[start:start + n].copy()
+            if edit:
+                h[5] *= -1
+            w.show_states(h, start, start + n - 1, 3, "x" * n, view)
+            return w.image
+        g = {k: v[start:start + n].copy() for k, v in gates.items()}
+        if edit:
+            g["f"][5] = 1 - g["f"][5]
+        w.show_gates(g, start, start + n - 1, 3, view)
+        return w.time_plot.image
+
+    fed = make()
+    show(fed, 0, 50)
+    last_start, last_n = 0, 50
+    for start, n, edit in ((10, 45, False), (20, 40, False), (30, 40, True), (40, 42, False)):
+        image = show(fed, start, n, edit)
+        shared = min(n, last_n - (start - last_start))        # the columns both windows show
+        assert image.recoloured == ((0, n) if edit else (shared, n)), start
+        fresh = make()
+        assert np.array_equal(image.pixels, show(fresh, start, n, edit).pixels), start
+        assert np.array_equal(_grab(fed), _grab(fresh)), start
+        last_start, last_n = start, n
+    monkeypatch.setattr(Image, "shift", lambda self, d: None)    # columns left where they were
+    image = show(fed, 50, 40)
+    fresh = make()
+    assert not np.array_equal(image.pixels, show(fresh, 50, 40).pixels)

@@ -18,13 +18,17 @@ entropies are its honest stand-in for "what does this layer keep?".
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_parts import AttentionView
 from explorer.ui.sequence.common import ACCENT, GATE_MAP, MUTED, SELECT, char_label, set_tip
-from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, LiveTicks, RowLabels, colour, colour_rgb, colour_table
-from explorer.ui.widgets.painted_plot import nice_ticks
+from explorer.ui.sequence.glyphs import on_screen
+from explorer.ui.sequence.live_axis import SlotTicks
+from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, RowLabels, colour, colour_rgb, colour_table
+from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
 
 GAP = 0.35          # blank rows between two layers' heads in the strip
 LEVELS = (0.0, 1.0)
@@ -60,6 +64,165 @@ def _image(pixels: np.ndarray) -> QtGui.QImage:
                         QtGui.QImage.Format.Format_RGB32)
 
 
+class EntropyLabels(RowLabels):
+    """The strip's row labels, each a part fixed for the model ("L1 H1 · ") and a part that
+    changes on every key (the head's entropy, "2.7 b"), which ends at the labels' right edge.
+    The fixed parts are drawn once into a kept layer (white; they move only with the layout or
+    a wider number), the changing ones over it as kept pixmaps: each is its text drawn on white
+    at the same sub-pixel x and baseline rounding, from its line's top to a pixel below its ink
+    (when rows are at least 12 px apart, more than that, so no box covers another label's ink;
+    closer rows are drawn as text). On a key no label is laid out or drawn as text. Drawing the
+    two parts where the whole label's text puts them gives the same pixels as the whole label."""
+
+    KEPT_PIXMAPS = True      # False: the changing parts drawn as text (what the pixmaps must equal)
+
+    def __init__(self, plot: PaintedPlot) -> None:
+        super().__init__(plot)
+        self.parts: list[tuple[float, str, str]] = []            # (row y, fixed part, changing part)
+        self._rows: list[tuple[str, str, float, float]] = []     # (fixed, changing, changing's width, height)
+        self._advances: dict[str, float] = {}                     # a fixed part's advance (its trailing space too)
+        self._layer: tuple[tuple, QtGui.QPixmap] | None = None
+        self._inked: dict[tuple, tuple[int, int, QtGui.QPixmap]] = {}   # see _ink
+        self._ascent: float | None = None                          # the tick font's
+
+    def set_parts(self, parts: list[tuple[float, str, str]]) -> None:
+        """Rows' labels as (y, fixed, changing): each shows fixed + changing (fixed not empty)."""
+        ticks = [(v, a + b) for v, a, b in parts]
+        if ticks == self.ticks:
+            return
+        self.parts, self.ticks = parts, ticks
+        get, font = self.plot.texts.get, self.plot.tick_font
+        self._rows = []
+        widest = 0.0
+        for _, a, b in parts:
+            _, wa, h = get(a, font)
+            wb = get(b, font)[1] if b else 0.0
+            self._rows.append((a, b, wb, h))
+            widest = max(widest, self._advance(a) + wb if b else wa)
+        width = int(np.ceil(widest)) + 4
+        if width > self.width() or width < self.width() - 12:     # (as RowLabels.set: not for every pixel)
+            self.setFixedWidth(width)
+        self.update()
+
+    def set(self, ticks: list[tuple[float, str]]) -> None:
+        self.set_parts([(v, s, "") for v, s in ticks])
+
+    def _advance(self, fixed: str) -> float:
+        hit = self._advances.get(fixed)
+        if hit is None:
+            hit = self._advances[fixed] = QtGui.QFontMetricsF(self.plot.tick_font).horizontalAdvance(fixed)
+        return hit
+
+    def _up(self) -> float:
+        """The fraction of the tick font's ascent (where a label's baseline rounds)."""
+        if self._ascent is None:
+            self._ascent = QtGui.QFontMetricsF(self.plot.tick_font).ascent()
+        return self._ascent - math.floor(self._ascent)
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
+            self._advances.clear()
+            self._inked.clear()
+            self._ascent = None
+            self._layer = None
+        super().changeEvent(ev)
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        plot = self.plot
+        r, dy = plot.data_rect(), plot.y() - self.y()
+        lo, hi = r.top() - 0.5, r.bottom() + 0.5
+        right = self.width() - 2.0
+        ys = plot.px_y(np.array([v for v, _, _ in self.parts])).tolist() if self.parts else []
+        fixed: list[tuple[str, float, float]] = []
+        changing: list[tuple[str, float, float]] = []
+        for (a, b, wb, h), y in zip(self._rows, ys, strict=True):
+            if lo <= y <= hi:
+                top = y + dy - h / 2
+                if b:                            # (widths are in 64ths of a pixel: these sums are exact)
+                    at = right - wb
+                    fixed.append((a, at - self._advance(a), top))
+                    changing.append((b, at, top))
+                else:
+                    fixed.append((a, right - plot.texts.get(a, plot.tick_font)[1], top))
+        p = QtGui.QPainter(self)
+        if not on_screen(p):                     # an export (SVG, PDF): every label as text
+            p.end()
+            super().paintEvent(ev)
+            return
+        p.drawPixmap(0, 0, self._fixed_layer(fixed))
+        spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
+        if changing and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0 and spaced:
+            up, rgba, inked = self._up(), plot.fg.rgba(), self._inked
+            for text, x, y in changing:
+                fx, fy = math.floor(x), math.floor(y)
+                k = math.floor(y - fy + up + 0.5)        # the baseline's whole-pixel rounding
+                hit = inked.get((text, x - fx, k, rgba))
+                if hit is None:
+                    hit = self._ink(text, x - fx, k, up)
+                p.drawPixmap(fx + hit[0], fy + hit[1], hit[2])
+        else:                                    # (rows too close for boxes, or device pixels: as text)
+            p.setFont(plot.tick_font)
+            p.setPen(plot.fg)
+            for text, x, y in changing:
+                p.drawStaticText(QtCore.QPointF(x, y), plot.texts.get(text, plot.tick_font)[0])
+        p.end()
+
+    def warm(self, texts: list[str]) -> None:
+        """Make the pixmaps of these changing parts (e.g. every entropy a model's heads can have)
+        for every baseline rounding now, rather than on a key. Their x fraction depends neither
+        on the width nor the row: a changing part ends at the labels' right edge, a whole pixel."""
+        up = self._up()
+        for text in texts:
+            x = -self.plot.texts.get(text, self.plot.tick_font)[1]
+            for k in sorted({math.floor(fy + up + 0.5) for fy in (0.0, 0.999)} | {1}):
+                if (text, x - math.floor(x), k, self.plot.fg.rgba()) not in self._inked:
+                    self._ink(text, x - math.floor(x), k, up)
+
+    def _ink(self, text: str, fx: float, k: int, up: float) -> tuple[int, int, QtGui.QPixmap]:
+        """The pixmap of ``text`` drawn on white with its top-left at (fx, y) for a y fraction
+        whose baseline rounds to k (Qt places text at a sub-pixel x but on a whole-pixel
+        baseline, round(y + ascent): every such y gives the same picture), from its line's top
+        to a pixel below its ink, and where its corner is relative to (floor(x), floor(y))."""
+        # the y fractions of that rounding are [k - 0.5 - up, k + 0.5 - up) within [0, 1): draw
+        # at the middle of them, away from where the rounding changes
+        fy = (max(0.0, k - 0.5 - up) + min(1.0, k + 0.5 - up)) / 2
+        font, fg = self.plot.tick_font, self.plot.fg
+        metrics = QtGui.QFontMetricsF(font)
+        ink = metrics.tightBoundingRect(text).translated(fx, fy + metrics.ascent())
+        # the text's own corner stays at or right/below the pixmap's: Qt places text drawn at a
+        # negative position a pixel off (it truncates towards zero)
+        cx, cy = min(math.floor(ink.left()) - 1, 0), min(math.floor(ink.top()) - 1, 0)
+        pm = QtGui.QPixmap(math.ceil(ink.right()) + 2 - cx, math.ceil(ink.bottom()) + 2 - cy)
+        pm.fill(QtGui.QColor("white"))
+        q = QtGui.QPainter(pm)
+        q.setFont(font)
+        q.setPen(fg)
+        q.drawStaticText(QtCore.QPointF(fx - cx, fy - cy), self.plot.texts.get(text, font)[0])
+        q.end()
+        if len(self._inked) > 4096:
+            self._inked.clear()
+        hit = self._inked[(text, fx, k, fg.rgba())] = (cx, cy, pm)
+        return hit
+
+    def _fixed_layer(self, fixed: list[tuple[str, float, float]]) -> QtGui.QPixmap:
+        dpr, fg = self.devicePixelRatioF(), self.plot.fg
+        key = (self.width(), self.height(), dpr, fg.rgba(), tuple(fixed))
+        if self._layer is not None and self._layer[0] == key:
+            return self._layer[1]
+        pm = QtGui.QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(QtGui.QColor("white"))
+        p = QtGui.QPainter(pm)
+        font = self.plot.tick_font
+        p.setFont(font)
+        p.setPen(fg)
+        for text, x, y in fixed:
+            p.drawStaticText(QtCore.QPointF(x, y), self.plot.texts.get(text, font)[0])
+        p.end()
+        self._layer = (key, pm)
+        return pm
+
+
 class AttentionStrip(LivePlot):
     """Each head's weights at the cursor: one row per (layer, head), a gap between layers."""
 
@@ -73,7 +236,9 @@ class AttentionStrip(LivePlot):
         self.qimage = QtGui.QImage()
         self.chosen: tuple[float, float, float] | None = None   # the chosen head's box: x0, x1, y
         self._labels_key: tuple | None = None
-        self.row_axis = RowLabels(self)         # the entropies change on every key: labels of their own
+        self._heads_key: tuple | None = None
+        self._heads: list[tuple[float, str]] = []     # (row y, "L1 H1 · "): the labels' fixed parts
+        self.row_axis = EntropyLabels(self)     # the entropies change on every key: labels of their own
         self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
         self.set_message(EMPTY)
@@ -84,13 +249,15 @@ class AttentionStrip(LivePlot):
 
     def set_model(self, layers: int, heads: int, context: int) -> None:
         self.layers, self.heads, self.context = layers, heads, context
-        self.view, self.chosen, self._labels_key = None, None, None
+        self.view, self.chosen, self._labels_key, self._heads_key = None, None, None, None
         self.values = np.zeros((layers * heads, 0), np.float32)
         self.pixels = np.full((layers * heads, context), BACKGROUND, np.uint32)
         self.qimage = _image(self.pixels)
         self.set_y_range(0, self.row(layers - 1, heads), inverted=True)
         self.set_x_range(0, context)
         self.row_labels(np.zeros((layers, heads)))
+        # every entropy a head can show (0 to log2(context) bits), made now rather than on keys
+        self.row_axis.warm([f"{e / 10:.1f} b" for e in range(int(np.ceil(10 * np.log2(max(context, 2)))) + 1)])
         self.set_message(EMPTY)
 
     def row_labels(self, entropy: np.ndarray) -> None:
@@ -102,14 +269,21 @@ class AttentionStrip(LivePlot):
         if key == self._labels_key:
             return
         self._labels_key = key
-        if tall or self.heads == 1:
-            ticks = [(self.row(i, h) + 0.5, f"L{i + 1} H{h + 1} · {entropy[i, h]:.1f} b")
-                     for i in range(self.layers) for h in range(self.heads)]
+        shape = (tall or self.heads == 1, self.layers, self.heads)
+        if self._heads_key != shape:             # the rows' places and heads: per model and height
+            self._heads_key = shape
+            if shape[0]:
+                self._heads = [(self.row(i, h) + 0.5, f"L{i + 1} H{h + 1} · ")
+                               for i in range(self.layers) for h in range(self.heads)]
+            else:
+                self._heads = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
+                               for i in range(self.layers)]
+            self.set_y_ticks([(v, "") for v, _ in self._heads])
+        if shape[0]:
+            parts = [(v, a, f"{e:.1f} b") for (v, a), e in zip(self._heads, entropy.ravel().tolist(), strict=True)]
         else:
-            ticks = [(self.row(i, 0) + self.heads / 2, f"layer {i + 1}, H1–{self.heads}")
-                     for i in range(self.layers)]
-        self.set_y_ticks([(v, "") for v, _ in ticks])     # (set_y_ticks: nothing to do when unchanged)
-        self.row_axis.set(ticks)
+            parts = [(v, a, "") for v, a in self._heads]
+        self.row_axis.set_parts(parts)
 
     def labels(self) -> list[str]:
         """The rows' labels as shown, top to bottom."""
@@ -196,14 +370,15 @@ class AttentionPattern(LivePlot):
         self.recoloured = (0, 0)                        # query rows [a, b) coloured by the last frame
         self.chosen: int | None = None                  # the chosen head's block (this layer's)
         self._ticks_key: tuple | None = None
-        self.axis = LiveTicks(self)             # the heads' entropies change on every key
+        self.axis = SlotTicks(self)             # the heads' entropies change on every key
         self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
+        self._pattern: np.ndarray | None = None         # the pattern they show (a copy)
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
 
     def set_model(self, heads: int) -> None:
         self.heads, self.span, self.view, self.chosen, self._ticks_key = heads, 0, None, None, None
-        self.values, self._rows_of = np.zeros((0, 0), np.float32), (-1, -1)
+        self.values, self._rows_of, self._pattern = np.zeros((0, 0), np.float32), (-1, -1), None
 
     def slot(self, h: int) -> float:
         """x of head h's block (blocks of the span, a gap between)."""
@@ -223,18 +398,21 @@ class AttentionPattern(LivePlot):
             self.span = span
             self.set_x_range(0.0, float(int(self.slot(self.heads - 1)) + span))
         width = int(self.slot(self.heads - 1)) + span
-        values = np.full((n, width), np.nan, np.float32)
-        for h in range(self.heads):               # a block is span keys wide: 0 right of the
-            x = int(self.slot(h))                 # last key (not read yet), NaN (white) in the gaps
-            values[:, x:x + span] = 0.0
-            values[:, x:x + n] = v.pattern[h]
         first = 0                                 # typing at the end adds a query row: colour from there
         old = self.values
         if old.shape[1] == width and self.pixels.shape == (span, width) and (v.start, v.layer) == self._rows_of:
             m = min(len(old), n)
-            same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
-            first = m if same.all() else int(np.argmin(same))
+            if self._pattern is not None and _same_rows(v.pattern, self._pattern, m):
+                # the rows shown are as they were (a causal query does not see the new key):
+                # only the new rows' blocks are made
+                first = m
+                values = old[:n] if n <= len(old) else np.concatenate([old, self._blocks(v.pattern, m, n, span, width)])
+            else:
+                values = self._blocks(v.pattern, 0, n, span, width)
+                same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
+                first = m if same.all() else int(np.argmin(same))
         else:
+            values = self._blocks(v.pattern, 0, n, span, width)
             self.pixels = np.full((span, width), BACKGROUND, np.uint32)
             self.qimage = _image(self.pixels)
         self._rows_of = (v.start, v.layer)
@@ -243,6 +421,7 @@ class AttentionPattern(LivePlot):
         if len(old) > n and self.pixels.shape[0] >= len(old):
             self.pixels[n:len(old)] = BACKGROUND
         self.values, self.recoloured = values, (first, n)
+        self._pattern = np.array(v.pattern)
         self.set_y_range(v.start, v.start + span, inverted=True)
         ticks_key = (span, np.round(v.entropy[v.layer], 1).tobytes())
         if ticks_key != self._ticks_key:          # entropies change per key
@@ -258,9 +437,22 @@ class AttentionPattern(LivePlot):
         r = self.data_rect()
         rows = [(float(first + v.start), float(max(n, len(old)) + v.start))] if max(n, len(old)) > first else []
         rows += [(q + 0.5, q + 0.5) for q in {before.query, v.query}]
+        # (px_y's arithmetic on plain floats: a few numbers, no numpy arrays)
+        (lo, hi), top, height = self.y_range(), r.top(), r.height()
         for a, b in rows:
-            ya, yb = sorted(self.px_y(np.array([a, b])).tolist())
+            ya, yb = sorted((top + (a - lo) / ((hi - lo) or 1.0) * height, top + (b - lo) / ((hi - lo) or 1.0) * height))
             self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
+
+    def _blocks(self, pattern: np.ndarray, a: int, b: int, span: int, width: int) -> np.ndarray:
+        """Query rows [a, b) of the heads' blocks side by side: a block is span keys wide, 0
+        right of the last key (not read yet), NaN (white) in the gaps."""
+        n = pattern.shape[-1]
+        values = np.full((b - a, width), np.nan, np.float32)
+        for h in range(self.heads):
+            x = int(self.slot(h))
+            values[:, x:x + span] = 0.0
+            values[:, x:x + n] = pattern[h, a:b]
+        return values
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         v, n = self.view, len(self.values)
@@ -309,6 +501,14 @@ class AttentionPattern(LivePlot):
         qc, kc = v.pattern_chars[q - v.start], v.pattern_chars[t - v.start]
         return (f"layer {v.layer + 1}, head {head + 1}: query '{char_label(qc)}' (#{q}) → "
                 f"key '{char_label(kc)}' (#{t}): weight {w:.3f}\nclick: colour the text by this head")
+
+
+def _same_rows(new: np.ndarray, old: np.ndarray, m: int) -> bool:
+    """Whether query rows [0, m) of two (heads, n, n) patterns show the same blocks: the same
+    weights where both have keys, zeros where only one has (NaN never the same)."""
+    k = min(new.shape[-1], old.shape[-1])
+    return bool(np.array_equal(new[:, :m, :k], old[:, :m, :k]) and not new[:, :m, k:].any()
+                and not old[:, :m, k:].any())
 
 
 class AttentionPanel(QtWidgets.QWidget):

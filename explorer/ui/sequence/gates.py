@@ -3,8 +3,9 @@
 Left: every gate over time as bands of ONE image (units x characters, the heat map's
 window), the cell state in the same image with its own signed scale. Right: at the cursor,
 how the units' values are spread (one histogram per band), the selected unit marked.
-Hand-painted (LivePlot): a key colours the image's new column only, and the panel
-repaints in the same window update as the editor.
+Hand-painted (LivePlot): a key colours the image's new column only (known by index when
+the gates are the session's kept window, ``kept_rows``) and counts the histograms from it,
+and the panel repaints in the same window update as the editor.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.session.sequence import kept_rows
 from explorer.ui.sequence.common import ACCENT, DIVERGING, GATE_MAP, MUTED, SELECT, set_tip
 from explorer.ui.sequence.painted_image import Band, LivePlot, WindowImage, colour_rgb
 from explorer.ui.widgets.painted_plot import nice_ticks
@@ -36,6 +38,13 @@ HELP = ("Gates over time (left: one band per gate, units × characters, the heat
         "signed, −2…2 (blue < 0 < red).")
 
 
+def same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """a and b hold the same numbers, bit for bit (their shape and dtype too): np.array_equal's
+    answer for the few small arrays a key compares, without its Python wrapper. -0.0 and 0.0 (or
+    two dtypes) differ here: at worst an unchanged item is repainted, never a changed one kept."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
 def band_top(k: int, n_units: int) -> int:
     """First image row of band k (rows = units; bands separated by a gap of blank rows)."""
     return k * (n_units + max(1, int(round(GAP * n_units))))
@@ -51,20 +60,18 @@ class GateTimePlot(LivePlot):
         self.names: tuple[str, ...] = ()
         self.n_units, self.start, self.n = 1, 0, 0
         self.cursor_x: float | None = None
-        self.gates: dict[str, np.ndarray] = {}
         self.chars = ""
-        self._pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+        self._cursor_colour = QtGui.QColor(ACCENT)              # a 2-px line
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.n == 0:
             return
-        x0, x1 = self.px_x(np.array([self.start, self.start + self.image.width])).tolist()
-        y0, y1 = self.px_y(np.array([0.0, self.image.rows])).tolist()
+        x0, x1 = self.x_px(self.start), self.x_px(self.start + self.image.width)
+        y0, y1 = self.y_px(0.0), self.y_px(float(self.image.rows))
         self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         if self.cursor_x is not None:
-            r, x = self.data_rect(), float(self.px_x(self.cursor_x))
-            p.setPen(self._pen)
-            p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+            r, x = self.data_rect(), self.x_px(self.cursor_x)
+            self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._cursor_colour)
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         t, row = int(np.floor(x)), int(np.floor(y))
@@ -73,7 +80,7 @@ class GateTimePlot(LivePlot):
         for k, name in enumerate(self.names):
             u = row - band_top(k, self.n_units)
             if 0 <= u < self.n_units:
-                v = float(self.gates[name][t - self.start, u])
+                v = float(self.image.held()[t - self.start, row])      # what the image shows
                 return f"{NAMES[name]}, unit {u}, character #{t}: {v:.3f}"
         return None
 
@@ -91,35 +98,37 @@ class GateHistPlot(LivePlot):
         self.marks = (np.zeros(0), np.zeros(0))     # the selected unit: x pairs, y pairs (one line per band)
         self.names: tuple[str, ...] = ()
         self.counts = np.zeros((0, BINS), np.intp)  # units per bin, per band (what the bars show)
-        self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None
-        self._frame: tuple | None = None            # (geometry, bar lefts, rights, feet in pixels, feet)
+        self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None      # (geometry, the bars drawn)
+        self._frame: tuple | None = None            # (geometry, bar lefts, widths, feet in pixels, feet)
         self._brush = QtGui.QColor(MUTED)
-        self._pen = QtGui.QPen(QtGui.QColor(SELECT), 3)
-        self._pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+        self._mark = QtGui.QColor(SELECT)           # the marks: 3 px wide, flat ends
 
     def bar_rects(self) -> list[QtCore.QRectF]:
-        """The bars in pixels, made again only when the heights or the geometry change."""
+        """The bars in pixels (the non-empty bins'), made again only when the heights or the
+        geometry change. (A key changes nearly every bin: the cursor's column is new.)"""
         r = self.data_rect()
         geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.n_bands, self.n_units)
-        if self._rects is None or self._rects[0] != geometry:
-            if self._frame is None or self._frame[0] != geometry:       # what depends on the size only
-                edges = np.linspace(0, 1, BINS + 1)[:-1]
-                feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
-                self._frame = (geometry, np.tile(self.px_x(edges), self.n_bands),
-                               np.tile(self.px_x(edges + 0.9 / BINS), self.n_bands),
-                               np.repeat(self.px_y(feet), BINS), feet[:, None])
-            _, x0, x1, foot_px, feet_col = self._frame
-            tops = self.px_y(feet_col - self.heights).ravel()        # all bands' bars at once
-            shown = np.flatnonzero(self.heights.ravel() > 0)
-            rects = [QtCore.QRectF(a, t, b - a, f - t) for a, b, t, f in
-                     zip(x0[shown].tolist(), x1[shown].tolist(), tops[shown].tolist(), foot_px[shown].tolist(),
-                         strict=True)]
-            self._rects = (geometry, rects)
-        return self._rects[1]
+        if self._rects is not None and self._rects[0] == geometry:
+            return self._rects[1]
+        if self._frame is None or self._frame[0] != geometry:       # what depends on the size only
+            edges = np.linspace(0, 1, BINS + 1)[:-1]
+            feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
+            x0 = np.tile(self.px_x(edges), self.n_bands)
+            x1 = np.tile(self.px_x(edges + 0.9 / BINS), self.n_bands)
+            # as Python lists: a key's bars are one comprehension, no array indexing per bar
+            self._frame = (geometry, x0.tolist(), (x1 - x0).tolist(), np.repeat(self.px_y(feet), BINS).tolist(),
+                           np.repeat(feet, BINS))
+        _, xs, widths, foot_px, feet = self._frame
+        flat = self.heights.ravel()
+        tops = self.px_y(feet - flat).tolist()
+        rects = [QtCore.QRectF(x, t, w, f - t) for x, w, t, f, shown in
+                 zip(xs, widths, tops, foot_px, (flat > 0).tolist(), strict=True) if shown]
+        self._rects = (geometry, rects)
+        return rects
 
     def set_heights(self, heights: np.ndarray) -> bool:
         """True when they changed (the bars are then made again at the next paint)."""
-        if heights.shape == self.heights.shape and np.array_equal(heights, self.heights):
+        if same_bytes(heights, self.heights):
             return False
         self.heights, self._rects = heights, None
         self.update()
@@ -136,7 +145,7 @@ class GateHistPlot(LivePlot):
         return None
 
     def set_marks(self, sx: np.ndarray, sy: np.ndarray) -> bool:
-        if np.array_equal(sx, self.marks[0]) and np.array_equal(sy, self.marks[1]):
+        if same_bytes(sx, self.marks[0]) and same_bytes(sy, self.marks[1]):
             return False
         self.marks = (sx, sy)
         self.update()
@@ -151,8 +160,10 @@ class GateHistPlot(LivePlot):
         sx, sy = self.marks
         if len(sx):
             xs, ys = self.px_x(sx).tolist(), self.px_y(sy).tolist()
-            p.setPen(self._pen)
-            p.drawLines([QtCore.QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs), 2)])
+            # each vertical mark as the pixels a 3-px flat-capped pen covers, filled (no stroker)
+            for i in range(0, len(xs), 2):
+                y0, y1 = sorted((ys[i], ys[i + 1]))
+                p.fillRect(QtCore.QRectF(xs[i] - 1.5, y0, 3.0, y1 - y0), self._mark)
 
 
 class LegendStrip(LivePlot):
@@ -175,9 +186,12 @@ class GatesPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.names: tuple[str, ...] = ()
         self.n_units, self.window_chars = 1, 200
-        self._stack: np.ndarray | None = None
-        self._shown_key: tuple | None = None     # what show_gates was last given (with _shown)
-        self._shown: dict[str, np.ndarray] = {}
+        self._given: dict[str, np.ndarray] = {}  # the arrays the image was last set from (kept_rows)
+        self._shown_key: tuple | None = None     # (start, step, unit, view) last shown
+        self._layout: tuple[tuple[int, int, str], ...] = ()    # per band: first row, end row, name
+        self._band_spec: tuple[Band, ...] = ()   # ... and its colour scale (WindowImage's bands)
+        # per band row: image row, clip lo, hi, span, bin offset; and the marks' ys
+        self._hist: tuple[np.ndarray, ...] = ()
         self.time_plot = GateTimePlot()
         self.hist_plot = GateHistPlot()
         self.gate_legend = LegendStrip(GATE_MAP, 0.0, 1.0, "gate")
@@ -202,10 +216,18 @@ class GatesPanel(QtWidgets.QWidget):
         return band_top(k, self.n_units)
 
     def set_model(self, names: tuple[str, ...], n_units: int, window: int, cell: str) -> None:
-        self._stack, self._shown_key = None, None
+        self._given, self._shown_key = {}, None
         self.names, self.n_units, self.window_chars = tuple(names), n_units, window
+        # the band layout, worked out once: a key then touches only its column
+        self._layout = tuple((self._band(k), self._band(k) + n_units, name) for k, name in enumerate(self.names))
+        self._band_spec = self._band_spec_of()
+        rows = np.concatenate([np.arange(r0, r1) for r0, r1, _ in self._layout]) if names else np.zeros(0, np.intp)
+        lo = np.repeat([-C_LEVEL if n == "c" else 0.0 for n in self.names], n_units).astype(np.float32)
+        hi = np.repeat([C_LEVEL if n == "c" else 1.0 for n in self.names], n_units).astype(np.float32)
+        self._hist = (rows, lo, hi, hi - lo, np.repeat(np.arange(len(self.names)) * BINS, n_units),
+                      np.array([(r0, r1) for r0, r1, _ in self._layout], float).ravel())   # the marks' ys
         t, hist = self.time_plot, self.hist_plot
-        t.names, t.n_units, t.n, t.gates, t.cursor_x = self.names, n_units, 0, {}, None
+        t.names, t.n_units, t.n, t.cursor_x = self.names, n_units, 0, None
         hist.n_units, hist.n_bands, hist.names = n_units, len(self.names), self.names
         hist.counts = np.zeros((0, BINS), np.intp)
         hist.set_heights(np.zeros((len(self.names), BINS)))
@@ -233,10 +255,40 @@ class GatesPanel(QtWidgets.QWidget):
         hist.set_y_ticks([(v, "") for v, _ in ticks])
 
     def _bands(self) -> tuple[Band, ...]:
-        H = self.n_units
-        return tuple((self._band(k), self._band(k) + H, *((-C_LEVEL, C_LEVEL, DIVERGING) if name == "c"
-                                                          else (0.0, 1.0, GATE_MAP)))
-                     for k, name in enumerate(self.names))
+        return self._band_spec
+
+    def _band_spec_of(self) -> tuple[Band, ...]:
+        return tuple((r0, r1, *((-C_LEVEL, C_LEVEL, DIVERGING) if name == "c" else (0.0, 1.0, GATE_MAP)))
+                     for r0, r1, name in self._layout)
+
+    def _rows_shown(self, gates: dict[str, np.ndarray], n: int, start: int) -> int:
+        """How many leading columns of the image already show these gates. By index when the
+        session says so (``kept_rows``: the same window typed on), else by comparing values
+        (the first row where any gate differs). A window scrolled on by d characters whose
+        columns are the image's from d on: those are moved (``WindowImage.shift``), not coloured."""
+        image, t = self.time_plot.image, self.time_plot
+        m = min(n, image.n)
+        if not m or list(gates) != list(self._given):
+            return 0
+        held, d = image.held(), start - t.start
+        if d:
+            m = min(n, image.n - d)
+            if d < 0 or m <= 0 or not all(
+                    np.array_equal(gates[name][:m].astype(np.float32, copy=False), held[d:d + m, r0:r1])
+                    for r0, r1, name in self._layout):
+                return 0
+            image.shift(d)
+            return m
+        if min(kept_rows(self._given[k], g) for k, g in gates.items()) >= m:
+            return m
+        first = m
+        for r0, r1, name in self._layout:
+            g = gates[name][:first].astype(np.float32, copy=False)        # (as the image holds it)
+            if not np.array_equal(g, held[:first, r0:r1]):
+                differs = np.flatnonzero((g != held[:first, r0:r1]).any(axis=1))
+                if len(differs):
+                    first = int(differs[0])
+        return first
 
     def show_gates(self, gates: dict[str, np.ndarray], start: int, step: int, unit: int | None,
                    view: tuple[float, float] | None = None) -> None:
@@ -244,34 +296,34 @@ class GatesPanel(QtWidgets.QWidget):
         view: the x range of the time plot (default: the window from start)."""
         if not self.names:
             return
-        key = (start, step, unit, view, tuple(gates))
-        if key == self._shown_key and all(np.array_equal(g, self._shown[k]) for k, g in gates.items()):
-            return                               # the same frame again: nothing is re-set or repainted
         t = self.time_plot
         n = len(next(iter(gates.values()))) if gates else 0
-        in_stack = n > 0 and list(gates) == list(self.names)
-        # kept for the next frame's comparison and the tooltips: the stack below holds a copy of
-        # the gates (views of it are kept); other shapes are copied
-        self._shown_key, self._shown = key, {} if in_stack else {k: np.array(g) for k, g in gates.items()}
+        if n and list(gates) != list(self.names):
+            gates = {name: gates[name] for name in self.names}
+        key = (start, step, unit, view)
         before = (t.start, t.n > 0, t.cursor_x)
-        t.gates, t.start, t.n = self._shown, start, n
         if n == 0:
-            t.cursor_x = None
+            self._given, self._shown_key = {}, key
+            t.start, t.n, t.cursor_x = start, 0, None
             t.update()
-            self._show_histograms(gates, None, None)
+            self._show_histograms(None, None)
             return
-        H = self.n_units
-        rows = self._band(len(self.names) - 1) + H
+        image = t.image
         width = max(n, self.window_chars)         # a fixed width: a key colours its column, not all
-        # kept, a character per row (each gate's (n, H) rows copy in whole); the gaps are in no band (white)
-        if self._stack is None or self._stack.shape[1] != rows or self._stack.shape[0] < n:
-            self._stack = np.zeros((width, rows), np.float32)
-        stack = self._stack[:n]
-        for k, name in enumerate(self.names):
-            stack[:, self._band(k):self._band(k) + H] = gates[name]
-            if in_stack:
-                self._shown[name] = stack[:, self._band(k):self._band(k) + H]
-        columns = t.image.set_window(stack.T, width, self._bands())
+        rows = self._layout[-1][1]
+        emptied = image.shape(rows, width, self._bands())
+        first = 0 if emptied else self._rows_shown(gates, n, start)
+        if first == n == image.n and key == self._shown_key:
+            self._given = gates
+            return                               # the same frame again: nothing is re-set or repainted
+        held = image.held()
+        if n > first:                             # the new rows only (a key: one), band by band
+            for r0, r1, name in self._layout:
+                held[first:n, r0:r1] = gates[name][first:n]
+        columns = image.recolour(first, n)
+        # kept to tell the next frame's unchanged rows (read-only session windows: by index)
+        self._given, self._shown_key = gates, key
+        t.start, t.n = start, n
         moved = t.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
         j = step - start
         t.cursor_x = step + 0.5 if 0 <= j < n else None
@@ -280,29 +332,39 @@ class GatesPanel(QtWidgets.QWidget):
         else:                                     # typing at the end: the new column and the cursor
             spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
             t.update_spans(spans + [(x, x) for x in (before[2], t.cursor_x) if x is not None])
-        self._show_histograms(gates, j if 0 <= j < n else None, unit)
+        self._show_histograms(j if 0 <= j < n else None, unit)
 
-    def _show_histograms(self, gates: dict[str, np.ndarray], j: int | None, unit: int | None) -> None:
-        """Per band, how many units have each value at column j (bars), the selected unit marked.
-        All bands are counted at once (one bincount); unchanged bars and marks are not re-set."""
+    def _show_histograms(self, j: int | None, unit: int | None) -> None:
+        """Per band, how many units have each value at column j of the image (bars), the
+        selected unit marked. All bands at once, from the column the image holds (a handful
+        of numpy calls whatever the bands); unchanged bars and marks are not re-set."""
         H, nb = self.n_units, len(self.names)
-        heights, sx, sy = np.zeros((nb, BINS)), np.zeros(0), np.zeros(0)
-        counts = np.zeros((0, BINS), np.intp)
-        if j is not None:
-            v = np.stack([gates[name][j] for name in self.names])     # (bands, H), the gates' own dtype
-            if "c" in self.names:
-                c = self.names.index("c")
-                v[c] = (np.clip(v[c], -C_LEVEL, C_LEVEL) + C_LEVEL) / (2 * C_LEVEL)
-            v = np.clip(v, 0.0, 1.0)
-            bins = np.minimum((v * BINS).astype(np.intp), BINS - 1) + (np.arange(nb) * BINS)[:, None]
-            counts = np.bincount(bins.ravel(), minlength=nb * BINS).reshape(nb, BINS)
-            heights = counts / np.maximum(counts.max(axis=1), 1)[:, None] * H * 0.95
-            if unit is not None:
-                sx = np.repeat(v[:, unit], 2).astype(float)
-                sy = np.array([(self._band(k), self._band(k) + H) for k in range(nb)], float).ravel()
-        self.hist_plot.counts = counts
-        self.hist_plot.set_heights(heights)
-        self.hist_plot.set_marks(sx, sy)
+        hist = self.hist_plot
+        if j is None:
+            hist.counts = np.zeros((0, BINS), np.intp)
+            hist.set_heights(np.zeros((nb, BINS)))
+            hist.set_marks(np.zeros(0), np.zeros(0))
+            return
+        rows, lo, hi, span, offset, marks_y = self._hist
+        v = self.time_plot.image.held()[j, rows]            # (bands * H,) float32, a copy
+        np.maximum(v, lo, out=v)                             # (np.clip, in two ufunc calls: no wrapper)
+        np.minimum(v, hi, out=v)
+        v -= lo                                              # gates: v; the cell: (c + 2) / 4
+        v /= span
+        bins = (v * BINS).astype(np.intp)
+        np.maximum(bins, 0, out=bins)
+        np.minimum(bins, BINS - 1, out=bins)
+        bins += offset
+        counts = np.bincount(bins, minlength=nb * BINS).reshape(nb, BINS)
+        if not same_bytes(counts, hist.counts):
+            hist.counts = counts
+            hist.set_heights(counts / np.maximum(counts.max(axis=1), 1)[:, None] * H * 0.95)
+        if unit is None:
+            hist.set_marks(np.zeros(0), np.zeros(0))
+        else:
+            sx = [x for x in v[unit::H].tolist() for _ in (0, 1)]      # (x, x) per band
+            if sx != hist.marks[0].tolist() or marks_y is not hist.marks[1]:
+                hist.set_marks(np.array(sx), marks_y)
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

@@ -5,10 +5,15 @@ trajectory's newest points, the predictions' bars): as one ``drawText``/``drawSt
 label that is 2–30 µs of Python and text layout each, per key. Here every distinct label is
 rendered once into an atlas image, and a paint draws all of its labels in ONE
 ``drawPixmapFragments`` call whose fragments are gathered from a per-label table with numpy.
+
+``draw`` places and blits in one go; ``place`` / ``place_runs`` place a frame's labels once
+into a ``Fragments`` buffer the panel keeps (reused frame after frame, Qt's pointer to it made
+once per growth) and every paint of that frame blits them: work per change, not per paint.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +27,32 @@ from explorer.ui.widgets.painted_plot import laid_out
 # the labels of characters: printable ASCII and the signs for a space, a newline, a tab
 CHARACTERS = [chr(c) for c in range(33, 127)] + ["\u2423", "\u23ce", "\u21e5", "?", "%", "."]
 PAD = 2                     # px around each label in the atlas: overhanging ink, no bleeding between neighbours
+
+
+class Fragments:
+    """QPainter.PixmapFragment records placed once (a frame's labels or markers) and blitted by
+    every paint of that frame in one ``drawPixmapFragments`` call. The records live in a buffer
+    reused frame after frame: Qt's pointer to it is made once per growth (numpy's ``ctypes``
+    costs ~6 µs a call)."""
+
+    def __init__(self) -> None:
+        self.records = np.zeros((0, 10))          # x, y, source x, y, w, h, scales, rotation, opacity
+        self.n = 0
+        self.pixmap: QtGui.QPixmap | None = None
+        self._ptr: Any = None
+
+    def reserve(self, n: int) -> np.ndarray:
+        """The first n records (their content undefined), to be filled by the caller."""
+        if len(self.records) < n:
+            self.records = np.zeros((max(n, 2 * len(self.records), 16), 10))
+            self._ptr = shiboken6.wrapInstance(self.records.ctypes.data, QtGui.QPainter.PixmapFragment)
+        self.n = n
+        return self.records[:n]
+
+    def blit(self, p: QtGui.QPainter) -> None:
+        if self.n and self.pixmap is not None:
+            # PySide takes a pointer to the first of n fragments (as pyqtgraph's ScatterPlotItem draws)
+            p.drawPixmapFragments(self._ptr, self.n, self.pixmap)
 
 
 class GlyphAtlas:
@@ -43,6 +74,8 @@ class GlyphAtlas:
         self._anchored: dict[tuple[float, float], np.ndarray] = {}   # _rows' fragments at other anchors
         self._sizes: dict[str, tuple[float, float]] = {}
         self._runs: dict[str, tuple[list[str], list[float], float]] = {}   # draw_runs' layouts per text
+        self._placed_runs: dict[tuple[str, tuple[float, float]], np.ndarray] = {}   # place_runs' records per text
+        self._expected_runs: tuple[list[str], tuple[float, float]] | None = None
         self._cursor = (0, 0, 0)                         # where the next label goes: x, y, row height (device px)
         self._frags = np.zeros((0, 10))                  # QPainter.PixmapFragment records, reused
         self._frags_ptr: Any = None                   # the same memory as a PixmapFragment* for Qt
@@ -59,7 +92,7 @@ class GlyphAtlas:
         self._image = QtGui.QImage(int(self._width * dpr), int(4 * math.ceil(self._line + 2 * PAD) * dpr),
                                    QtGui.QImage.Format.Format_ARGB32_Premultiplied)
         self._image.fill(QtCore.Qt.GlobalColor.transparent)
-        self._index, self._rows, self._anchored = {}, np.zeros((0, 12)), {}
+        self._index, self._rows, self._anchored, self._placed_runs = {}, np.zeros((0, 12)), {}, {}
         self._cursor, self._pixmap = (0, 0, 0), None
         self._add_many(self.warm)
 
@@ -122,6 +155,98 @@ class GlyphAtlas:
             t[:, 1] -= anchor[1] * self._rows[:, 11]
             self._anchored[anchor] = t
         return t
+
+    def place(self, xs: Sequence[float] | np.ndarray | float, ys: Sequence[float] | np.ndarray | float,
+              texts: Sequence[str], opacity: Sequence[float] | np.ndarray | None = None,
+              anchor: tuple[float, float] = (0.0, 0.0), dpr: float = 1.0, out: Fragments | None = None) -> Fragments:
+        """As ``draw`` places the labels (for a device with ``dpr``), into ``out`` (a new buffer
+        by default) that the caller keeps and blits (``Fragments.blit``) on every paint of the frame."""
+        out = Fragments() if out is None else out
+        if self._image is None or dpr != self._dpr:
+            self._reset(dpr)
+        get = self._index.get
+        ids = [get(t, -1) for t in texts]
+        if -1 in ids:                                    # new labels, added in one go
+            ids = self._add_many(texts)
+        if self._pixmap is None:
+            assert self._image is not None
+            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        f = out.reserve(len(ids))
+        np.take(self._table(anchor), ids, axis=0, out=f, mode="clip")   # (ids are rows: "raise" buffers the out)
+        f[:, 0] += xs
+        f[:, 1] += ys
+        if opacity is not None:
+            f[:, 9] = opacity
+        out.pixmap = self._pixmap
+        return out
+
+    def place_runs(self, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],
+                   anchor: tuple[float, float] = (0.0, 0.0), dpr: float = 1.0, out: Fragments | None = None) -> Fragments:
+        """As ``draw_runs`` places the texts (each laid out from its characters' glyphs), into
+        ``out`` (``Fragments.blit``); a text's records are made once and kept."""
+        out = Fragments() if out is None else out
+        if self._image is None or dpr != self._dpr:
+            self._reset(dpr)
+        cache = self._placed_runs
+        if self._expected_runs is not None and self._expected_runs[1] == anchor and not cache:
+            self._lay_out_runs(*self._expected_runs)
+        records = []
+        for text in texts:
+            rec = cache.get((text, anchor))
+            if rec is None:                              # its characters at their offsets from its start
+                chars = list(text)
+                offsets = list(itertools.accumulate((self.size(c)[0] for c in chars), initial=0.0))
+                get = self._index.get
+                ids = [get(c, -1) for c in chars]
+                if -1 in ids:
+                    ids = self._add_many(chars)
+                rec = self._table((0.0, anchor[1]))[ids]
+                rec[:, 0] += np.array(offsets[:-1]) - anchor[0] * offsets[-1]
+                if len(cache) >= 4096:                   # (the expected ones are laid out again)
+                    cache.clear()
+                cache[(text, anchor)] = rec
+            records.append(rec)
+        if self._pixmap is None:
+            assert self._image is not None
+            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        out.pixmap = self._pixmap
+        lengths = [len(r) for r in records]
+        f = out.reserve(sum(lengths))
+        if records:
+            np.concatenate(records, out=f)
+            f[:, 0] += np.array(xs, float).repeat(lengths)
+            f[:, 1] += np.array(ys, float).repeat(lengths)
+        return out
+
+    def expect_runs(self, texts: Sequence[str], anchor: tuple[float, float]) -> None:
+        """The texts ``place_runs`` will be asked for at ``anchor`` (e.g. every percentage from
+        0.0% to 100.0%): laid out all in one go at the first placement (and again after a change
+        of device), so that a new value while typing is never a layout of its own."""
+        self._expected_runs = (list(texts), anchor)
+
+    def _lay_out_runs(self, texts: list[str], anchor: tuple[float, float]) -> None:
+        """place_runs' records of many texts at once: the same arithmetic per text (each text's
+        offsets summed from its first character), vectorized over all of them."""
+        if not texts:
+            return
+        lengths = [len(t) for t in texts]
+        flat = "".join(texts)
+        get = self._index.get
+        ids = [get(c, -1) for c in flat]
+        if -1 in ids:
+            ids = self._add_many(list(flat))
+        rows = self._table((0.0, anchor[1]))[ids]
+        width = max(lengths)
+        adv = np.zeros((len(texts), width + 1))              # each text's advances from column 1 on
+        cols = np.concatenate([np.arange(1, n + 1) for n in lengths])
+        which = np.repeat(np.arange(len(texts)), lengths)
+        adv[which, cols] = self._rows[ids, 10]
+        offsets = np.cumsum(adv, axis=1)                     # column j: the start of character j
+        total = offsets[np.arange(len(texts)), lengths]
+        rows[:, 0] += offsets[which, cols - 1] - anchor[0] * total[which]
+        cache = self._placed_runs
+        for text, rec in zip(texts, np.split(rows, np.cumsum(lengths)[:-1]), strict=True):
+            cache[(text, anchor)] = rec
 
     def draw_runs(self, p: QtGui.QPainter, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray,
                   texts: Sequence[str], anchor: tuple[float, float] = (0.0, 0.0)) -> None:
@@ -196,4 +321,7 @@ def on_screen(p: QtGui.QPainter) -> bool:
     blit per fragment; other engines (SVG, PDF) draw fragments wrongly, so they get each item
     drawn on its own."""
     engine = p.paintEngine()
-    return engine is not None and engine.type() == QtGui.QPaintEngine.Type.Raster
+    return engine is not None and engine.type() == _RASTER
+
+
+_RASTER = QtGui.QPaintEngine.Type.Raster          # (looked up once: a Qt module's attributes are found on each access)

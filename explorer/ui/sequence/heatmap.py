@@ -1,7 +1,8 @@
 """HiddenHeatmapPanel: hidden units x time around the cursor, painted by hand (one image blit).
 
 A PaintedPlot (one QWidget): its repaint joins the window's, and a key colours only the
-new column of the window's image (``WindowImage``)."""
+new column of the window's image (``WindowImage``), known by index when the states are the
+session's kept window (``SequenceSession.hidden_rows``, ``kept_rows``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from explorer.session.sequence import kept_rows
 from explorer.ui.sequence.common import ACCENT, DIVERGING, SELECT, char_label, set_tip
-from explorer.ui.sequence.painted_image import LivePlot, WindowImage, colour_rgb
+from explorer.ui.sequence.painted_image import Band, LivePlot, WindowImage, colour_rgb
 from explorer.ui.widgets.painted_plot import nice_ticks
 
 WINDOW = 200
@@ -47,8 +49,7 @@ class HiddenHeatmapPanel(LivePlot):
         self._row_labels: list[str] = []
         self._shown: tuple | None = None         # what show_states was last given (the image holds the states)
         self._h_empty = False                    # the last frame had no states
-        self._cursor_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
-        self._unit_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
+        self._cursor_colour, self._unit_colour = QtGui.QColor(ACCENT), QtGui.QColor(SELECT)   # 2-px lines
         self.set_legend(colour_rgb(DIVERGING), -1.0, 1.0, "activation h", nice_ticks(-1.0, 1.0, 150, 30))
         self.set_message(EMPTY)
         self.clicked.connect(self._on_clicked)
@@ -96,8 +97,9 @@ class HiddenHeatmapPanel(LivePlot):
         key = (start, step, unit, chars, view, self.n_units)
         n = len(h)
         h32 = np.asarray(h, np.float32)
+        known = self._columns_known(h, start, n)
         # the image keeps its own copy of the values it shows (the caller's array may be reused)
-        if key == self._shown and (self._h_empty if n == 0 else self.image.holds(h32.T)):
+        if key == self._shown and (self._h_empty if n == 0 else known == n == self.image.n or self.image.holds(h32.T)):
             return                               # the same frame again: nothing is re-set or repainted
         self._shown, self._h_empty = key, n == 0
         before = (self.start, self.unit_y, self.cursor_x, self.states is not None and len(self.states) > 0)
@@ -111,8 +113,13 @@ class HiddenHeatmapPanel(LivePlot):
         else:
             self.set_message("")
             width = max(n, self.window_chars)     # a fixed width: a key colours its column, not all
-            columns = self.image.set_window(h32.T, width,
-                                            ((0, self.n_units, -self.level, self.level, DIVERGING),))
+            if not known and before[3]:
+                known = self._scrolled_on(h32, start - before[0], width)
+            if known:                             # typed on (or scrolled): the new columns only
+                self.image.held()[known:n] = h32[known:n]
+                columns = self.image.recolour(known, n)
+            else:
+                columns = self.image.set_window(h32.T, width, self._bands())
             moved = self.set_x_range(*(view or (start, start + (max(n, 40) if start == 0 else self.window_chars))))
             self.cursor_x = step + 0.5 if step >= start else None
         self.unit_y = unit + 0.5 if unit is not None and n > 0 else None
@@ -123,21 +130,45 @@ class HiddenHeatmapPanel(LivePlot):
         spans = [(start + columns[0], start + columns[1])] if columns[1] > columns[0] else []
         self.update_spans(spans + [(x, x) for x in (before[2], self.cursor_x) if x is not None])
 
+    def _bands(self) -> tuple[Band, ...]:
+        return ((0, self.n_units, -self.level, self.level, DIVERGING),)
+
+    def _columns_known(self, h: np.ndarray, start: int, n: int) -> int:
+        """How many leading columns the image already shows, known by index: the session's
+        kept window typed on (``kept_rows`` of the last states and these), the same start and
+        image. 0 when not known (the values are then compared)."""
+        last = self.states
+        if not n or last is None or start != self.start or self._shown is None or len(last) != self.image.n:
+            return 0
+        width = max(n, self.window_chars)
+        if self.image.shape(self.n_units, width, self._bands()):
+            return 0                              # (emptied: a new width)
+        return kept_rows(last, h)
+
+    def _scrolled_on(self, h32: np.ndarray, d: int, width: int) -> int:
+        """The window scrolled on by d characters and its first columns are the image's from d
+        on (one comparison): they are moved, not coloured again. Returns how many (0: not so)."""
+        image = self.image
+        m = min(len(h32), image.n - d)
+        if d <= 0 or m <= 0 or image.shape(self.n_units, width, self._bands()) \
+                or not np.array_equal(h32[:m], image.held()[d:d + m]):
+            return 0
+        image.shift(d)
+        return m
+
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):
             return
-        x0, x1 = self.px_x(np.array([self.start, self.start + self.image.width])).tolist()
-        y0, y1 = self.px_y(np.array([0.0, self.n_units])).tolist()
+        x0, x1 = self.x_px(self.start), self.x_px(self.start + self.image.width)
+        y0, y1 = self.y_px(0.0), self.y_px(float(self.n_units))
         self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         r = self.data_rect()
         if self.cursor_x is not None:
-            x = float(self.px_x(self.cursor_x))
-            p.setPen(self._cursor_pen)
-            p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+            x = self.x_px(self.cursor_x)
+            self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._cursor_colour)
         if self.unit_y is not None:
-            y = float(self.px_y(self.unit_y))
-            p.setPen(self._unit_pen)
-            p.drawLine(QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y))
+            y = self.y_px(self.unit_y)
+            self.line_2px(p, QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y), self._unit_colour)
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """(character, row) of the cell at data (x, y), None outside the shown states."""

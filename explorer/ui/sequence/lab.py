@@ -80,6 +80,7 @@ class SequenceLab(QtWidgets.QWidget):
         self._pos = PosMap("")
         self._chunk_steps = 500
         self._skipped: set[QtCore.QObject] = set()   # panels on a hidden tab the last frame was not computed for
+        self._controls: dict[str, object] | None = None   # frame_request's part the controls set (None: read them)
         self._drawing = False
         self._build()
         self._lay_out()
@@ -207,8 +208,15 @@ class SequenceLab(QtWidgets.QWidget):
         self.attention.layer_chosen.connect(self._on_cursor_moved)
         self.experiments.clamp_changed.connect(self.request_render)
         self.rendered.connect(lambda: self.experiments.follow(self.view, self.session))
-        for panel in (self.gates, self.memory_panel, self.unrolled):
+        for panel in (self.gates, self.memory_panel, self.unrolled, self.trajectory, self.predictions):
             panel.installEventFilter(self)         # shown again: a frame for it (see eventFilter)
+        self.strip.installEventFilter(self)        # resized: it holds another number of cells
+        # what the controls ask of a frame is read again only after one of them changed
+        for changed in (self.unit_selector.unit_selected, self.unit_selector.rows_chosen,
+                        self.colour_combo.currentIndexChanged, self.finder.combo.currentIndexChanged,
+                        self.finder.regex_edit.textChanged, self.experiments.clamp_changed,
+                        self.attention.layer_chosen, self.attention.head_chosen):
+            changed.connect(self._controls_changed)
 
     # -- models ------------------------------------------------------------------------
     def load_model(self, index: int) -> None:
@@ -271,6 +279,7 @@ class SequenceLab(QtWidgets.QWidget):
 
     def _apply_model(self, session: SequenceSession) -> None:
         """The panels' fixed parts for the session's (new) model."""
+        self._controls_changed()                   # (the controls below are reset without signals)
         self.notice.setVisible(bool(session.model.meta.get("untrained")))
         self.notice.setText(UNTRAINED_NOTICE.format(cell=session.cell))
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
@@ -296,6 +305,7 @@ class SequenceLab(QtWidgets.QWidget):
         self.strip.title = "P(actual character), before reading it" if text_model else "P(right answer)"
         self.model_combo.setToolTip(session.description())
         self._shown = (session.kind, session.task)
+        self._controls_changed()
 
     def _show_attention(self, session: SequenceSession) -> None:
         """A transformer has no gates and is not unrolled through a state: its attention panel takes
@@ -380,7 +390,9 @@ class SequenceLab(QtWidgets.QWidget):
         if self.session is None:
             return
         text = self.editor.toPlainText()
-        self._pos = PosMap(text)
+        # the colourer maps the visible range with it too: the frame's range is in this text's
+        # characters (with the last text's map, a key at the end was cut off one short)
+        self._pos = self.colourer.pos = PosMap(text)
         self.session.set_text(text, compute=False)
         if self.session.pending <= SYNC_STEPS:
             self.session.advance()
@@ -453,6 +465,7 @@ class SequenceLab(QtWidgets.QWidget):
         if self.session is None:
             return
         self.unit_selector.select(unit, state)
+        self._controls_changed()
         self._on_unit_selected()
 
     def _on_unit_selected(self, *_: object) -> None:
@@ -488,16 +501,27 @@ class SequenceLab(QtWidgets.QWidget):
 
     # -- rendering: ask the session for one frame, route it --------------------------------
     def frame_request(self) -> FrameRequest:
-        """What the controls ask the session for (sizes of the panels, selection, colour mode)."""
-        return FrameRequest(window=self.heatmap.window_chars, trail=TRAIL, strip_cells=self.strip.capacity(),
-                            unit=self.unit, unit_state=self.unit_state,
-                            colour_mode=self.colour_combo.currentText(), visible=self.colourer.visible_range(),
-                            rows=self.rows_combo.currentData(), signal_name=self.finder.signal_name(),
-                            clamp=self.experiments.write_panel.clamp if self.session is not None
-                            and self.session.rec is not None else None,
-                            attention_layer=self.attention.layer, attention_head=self.attention.head,
-                            gates=self.gates.isVisibleTo(self), memory=self.memory_panel.isVisibleTo(self),
-                            unrolled=self.unrolled.isVisibleTo(self))
+        """What the controls ask the session for (sizes of the panels, selection, colour mode).
+        The controls' part is read once per change of a control (a key changes none of them);
+        the editor's visible range is read every time."""
+        if self._controls is None:
+            self._controls = self.controls_request()
+        return FrameRequest(visible=self.colourer.visible_range(), **self._controls)  # type: ignore[arg-type]
+
+    def controls_request(self) -> dict[str, object]:
+        """FrameRequest's fields the controls and panels set, read from them now."""
+        return dict(window=self.heatmap.window_chars, trail=TRAIL, strip_cells=self.strip.capacity(),
+                    unit=self.unit, unit_state=self.unit_state, colour_mode=self.colour_combo.currentText(),
+                    rows=self.rows_combo.currentData(), signal_name=self.finder.signal_name(),
+                    clamp=self.experiments.write_panel.clamp if self.session is not None
+                    and self.session.rec is not None else None,
+                    attention_layer=self.attention.layer, attention_head=self.attention.head,
+                    gates=self.gates.isVisibleTo(self), memory=self.memory_panel.isVisibleTo(self),
+                    unrolled=self.unrolled.isVisibleTo(self), trajectory=self.trajectory.isVisibleTo(self),
+                    predictions=self.predictions.isVisibleTo(self))
+
+    def _controls_changed(self, *_: object) -> None:
+        self._controls = None
 
     def render(self) -> None:  # type: ignore[override]  # the lab's own verb (tests, shell); Qt's render(target) is never called on it
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
@@ -515,7 +539,8 @@ class SequenceLab(QtWidgets.QWidget):
             return                                 # the text sync renders when it is done
         req = self.frame_request()
         self._skipped = {w for w, on in ((self.gates, req.gates), (self.memory_panel, req.memory),
-                                         (self.unrolled, req.unrolled)) if not on}
+                                         (self.unrolled, req.unrolled), (self.trajectory, req.trajectory),
+                                         (self.predictions, req.predictions)) if not on}
         self._drawing = True
         try:
             self._route(build_view(s, self.cursor_index(), req))
@@ -523,8 +548,12 @@ class SequenceLab(QtWidgets.QWidget):
             self._drawing = False
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt)
-        """A panel the last frame skipped (on a hidden tab) is shown: render now, before it paints."""
-        if event.type() == QtCore.QEvent.Type.Show and obj in self._skipped and not self._drawing:
+        """A panel the last frame skipped (on a hidden tab) is shown: render now, before it paints.
+        A watched panel shown, hidden or resized: the controls' part of the request is read again."""
+        kind = event.type()
+        if kind in (QtCore.QEvent.Type.Show, QtCore.QEvent.Type.Hide, QtCore.QEvent.Type.Resize):
+            self._controls = None
+        if kind == QtCore.QEvent.Type.Show and obj in self._skipped and not self._drawing:
             self._skipped = set()
             self.render()
         return False
@@ -538,8 +567,10 @@ class SequenceLab(QtWidgets.QWidget):
             self.gates.show_gates(v.gates, v.start, v.step, v.unit, v.x_range)
         if v.attention is not None:
             self.attention.show_attention(v.attention)
-        self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)
-        self.predictions.show_top(v.top, v.actual, v.clamped_p)
+        if v.request.trajectory:                   # (a hidden one keeps its last frame until shown)
+            self.trajectory.show_points(v.trail, v.trail_chars, first=v.trail_first)
+        if v.request.predictions:
+            self.predictions.show_top(v.top, v.actual, v.clamped_p)
         self.strip.set_cells(v.strip_chars, v.strip_probs, v.cursor - 1 - v.strip_start, v.strip_unknown)
         if v.attention is None:                    # a transformer is not unrolled through a state
             self.unrolled.show_steps(v.steps, v.unit, v.cell)

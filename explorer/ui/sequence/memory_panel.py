@@ -1,8 +1,9 @@
 """MemoryPanel: how strongly each earlier character moves the prediction at the cursor.
 
-A PaintedPlot: the bars are rectangles made once per frame, the character axis's labels
-(they change on every key) are cached text layouts, and the title that names the predicted
-character is drawn over the cached static layer, so a new title does not rebuild it."""
+A PaintedPlot: the bars are one array of rectangles filled in per frame and drawn in one call,
+the character axis's labels (they change on every key) one glyph run assembled from kept
+pieces (SlotTicks), and the title that names the predicted character is drawn over the cached
+static layer, so a new title does not rebuild it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.common import ACCENT, char_label, set_tip
-from explorer.ui.sequence.painted_image import LivePlot, LiveTicks
+from explorer.ui.sequence.glyphs import on_screen
+from explorer.ui.sequence.live_axis import RectBuffer, SlotTicks, TitleCache
+from explorer.ui.sequence.painted_image import LivePlot
 from explorer.ui.widgets.painted_plot import PAD
 
 if TYPE_CHECKING:
@@ -33,6 +36,16 @@ BAR = 0.8            # a bar's width, in characters
 GROW = 8             # the x axis grows by this many characters at a time
 
 
+_LABELS: dict[str, str] = {}     # character -> its axis label (char_label), kept: 30-60 per key
+
+
+def _label(c: str) -> str:
+    if len(_LABELS) > 4096:
+        _LABELS.clear()
+    hit = _LABELS[c] = char_label(c)
+    return hit
+
+
 class MemoryPanel(LivePlot):
     """show_memory(start, weights (n,), chars, label, actual) — or None for the empty state."""
 
@@ -45,13 +58,15 @@ class MemoryPanel(LivePlot):
         self.tick_font = mono
         self.set_y_range(0.0, 1.05)
         self.set_x_range(0.4 - SPAN, 0.6)
-        self.axis = LiveTicks(self)             # the characters under the bars change on every key
+        self.axis = SlotTicks(self)             # the characters under the bars change on every key
         self.set_message(EMPTY)
         self._heading = TITLE
         self.heights = np.zeros(0)               # the bars shown, oldest first (the newest at x = 0)
         self.chars, self.start = "", 0
-        self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None   # (geometry, bars in pixels)
-        self._frame: tuple | None = None         # (geometry, the bars' left and right sides, the axis y)
+        self._rects: tuple[tuple, int] | None = None   # (geometry, how many bars _buffer holds)
+        self._buffer = RectBuffer(SPAN)
+        self._titles = TitleCache()
+        self._frame: tuple | None = None         # (size and range, the bars' left and right sides, the axis y)
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
         self._weights: np.ndarray | None = None
@@ -86,33 +101,48 @@ class MemoryPanel(LivePlot):
         # GROW characters (a new range lays the bars, marks and labels out again)
         self.set_x_range(0.4 - max(-(-n // GROW) * GROW, SPAN), 0.6)
         step = max(1, -(-n // N_TICKS))
-        ticks = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
+        known = _LABELS.get
+        ticks = [(float(i + 1 - n), known(chars[i]) or _label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
         self.axis.set(ticks)
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
         self._heading = f"Memory → {how} {noun} '{shown}'"   # short: fits a 1024 px window
         self.update()
 
-    def _bar_rects(self) -> list[QtCore.QRectF]:
+    def _bar_rects(self) -> int:
+        """The bars in pixels, filled into _buffer (those flatter than half a pixel left out); how many."""
         r = self.data_rect()
         n = len(self.heights)
         geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), n)
         if self._rects is None or self._rects[0] != geometry:
-            if self._frame is None or self._frame[0] != geometry:       # the bars' sides: size and n only
-                x = np.arange(1 - n, 1, dtype=float)                    # 0 = the newest, left of the cursor
-                self._frame = (geometry, self.px_x(x - BAR / 2), self.px_x(x + BAR / 2), float(self.px_y(0.0)))
-            _, left, right, bottom = self._frame
+            # the bars' sides depend on the size and range alone: kept for the most bars asked for
+            # (a transformer's window grows a bar per key), the newest n of them used
+            sides = geometry[:-1]
+            if self._frame is None or self._frame[0] != sides or len(self._frame[1]) < n:
+                x = np.arange(1 - max(n, SPAN), 1, dtype=float)         # 0 = the newest, left of the cursor
+                self._frame = (sides, self.px_x(x - BAR / 2), self.px_x(x + BAR / 2), float(self.px_y(0.0)))
+            _, all_left, all_right, bottom = self._frame
+            left, right = all_left[len(all_left) - n:], all_right[len(all_right) - n:]
             top = self.px_y(self.heights)
             seen = np.flatnonzero(bottom - top >= 0.5)   # a flatter bar is no pixel above the axis line
-            self._rects = (geometry, [QtCore.QRectF(a, t, b - a, bottom - t) for a, b, t in
-                                      zip(left[seen].tolist(), right[seen].tolist(), top[seen].tolist(), strict=True)])
+            rows = self._buffer.rows(len(seen))
+            rows[:, 0] = left[seen]
+            rows[:, 1] = top[seen]
+            rows[:, 2] = right[seen] - rows[:, 0]
+            rows[:, 3] = bottom - rows[:, 1]
+            self._rects = (geometry, len(seen))
         return self._rects[1]
+
+    def bar_rects(self) -> list[QtCore.QRectF]:
+        """The bars drawn, in widget pixels (left to right)."""
+        n = self._bar_rects()
+        return [QtCore.QRectF(*row) for row in self._buffer.rows(n).tolist()]
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         if len(self.heights):
             p.setPen(QtCore.Qt.PenStyle.NoPen)
             p.setBrush(self._brush)
-            p.drawRects(self._bar_rects())
+            self._buffer.draw(p, self._bar_rects())
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
         self.axis.paint(p)
@@ -120,6 +150,31 @@ class MemoryPanel(LivePlot):
         p.setPen(self.fg)
         self.texts.draw(p, self.data_rect().center().x(), PAD, self._heading, self.title_font,
                         QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignTop)
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+        """What PaintedPlot's paint draws (the layer, the bars, the axes, the labels, the title),
+        with the tick marks in the layer under the bars (once they hold) and the title a kept pixmap on the white
+        band the static layer leaves for it; no clip around the bars (the x range holds them all,
+        see show_memory, and they are no taller than the y range)."""
+        p = QtGui.QPainter(self)
+        if not on_screen(p):                     # an export (SVG, PDF): the title and labels as text
+            p.end()
+            super().paintEvent(ev)
+            return
+        r = self.data_rect()
+        key = self._axes_key(r)
+        layer, ticks_in = self._under_data(r, key)
+        layer, marked = self.axis.with_marks(layer)
+        p.drawPixmap(0, 0, layer)
+        self.paint_data(p)
+        self._paint_axes(p, r, ticks=not ticks_in, key=key)
+        self.axis.paint(p, marks=not marked)
+        self._titles.draw(p, self, r.center().x(), PAD, self._heading, self.title_font)
+        if self.message():
+            p.setFont(self.label_font)
+            p.setPen(self.muted)
+            p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, self.message())
+        p.end()
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         n = len(self.heights)

@@ -2,9 +2,12 @@
 hand-painted panels (LivePlot).
 
 The heat map and the gates show a window of characters as an image whose columns are
-characters. Typing at the end adds one column: ``WindowImage.set_window`` compares the new
-values with the ones it holds and colours only the columns that changed, in place, in a
-pixel buffer that a QImage shares (no copy); painting it is one scaled blit. The colours are
+characters. Typing at the end adds one column, coloured in place in a pixel buffer that a
+QImage shares (no copy); painting it is one scaled blit. Which columns changed is known by
+index when the caller can tell (the session's kept windows, ``kept_rows``: ``held()`` and
+``recolour``), else ``WindowImage.set_window`` compares the values with the ones it holds; a
+scrolled window moves the columns it shares (``shift``). All bands of a column are coloured
+in one pass (``RowColours``). The colours are
 pyqtgraph's for the same levels (its 256-entry table of the colour map, index
 ``trunc((v - lo) * 256 / (hi - lo))`` clipped), so the panels look as they did.
 """
@@ -76,24 +79,50 @@ class LivePlot(PaintedPlot):
     """A PaintedPlot redrawn on every key: its text layouts are looked up through FontKeyCache."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        self.y_inverted = False
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._font_keys = FontKeyCache()
         self.texts = self._font_keys
+
+    def set_y_range(self, lo: float, hi: float, inverted: bool = False) -> bool:
+        self.y_inverted = inverted
+        return super().set_y_range(lo, hi, inverted)
+
+    def x_px(self, x: float) -> float:
+        """``px_x`` of one number in plain floats (the same arithmetic, without a numpy array:
+        a paint maps a handful of numbers, and each small array costs microseconds)."""
+        r, (lo, hi) = self.data_rect(), self.x_range()
+        return r.left() + (x - lo) * (r.width() / ((hi - lo) or 1.0))
+
+    def y_px(self, y: float) -> float:
+        """``px_y`` of one number in plain floats."""
+        r, (lo, hi) = self.data_rect(), self.y_range()
+        f = (y - lo) / ((hi - lo) or 1.0)
+        return r.top() + f * r.height() if self.y_inverted else r.bottom() - f * r.height()
+
+    @staticmethod
+    def line_2px(p: QtGui.QPainter, a: QtCore.QPointF, b: QtCore.QPointF, colour: QtGui.QColor) -> None:
+        """A horizontal or vertical line as a 2-px QPen (square caps) draws it, the same pixels
+        filled as one rectangle: no pen stroker (~10 µs a line for a wide pen)."""
+        x0, x1 = sorted((a.x(), b.x()))
+        y0, y1 = sorted((a.y(), b.y()))
+        p.fillRect(QtCore.QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2), colour)
 
     def update_span(self, x0: float, x1: float, pad: float = 3.0) -> None:
         """Repaint only the plot area's columns between data x0 and x1 (full height, ``pad`` px
         either side): a key that adds a column and moves the cursor repaints those strips."""
         r = self.data_rect()
-        a, b = sorted(self.px_x(np.array([x0, x1], float)).tolist())
+        a, b = sorted((self.x_px(x0), self.x_px(x1)))
         self.update(QtCore.QRectF(a - pad, r.top() - 1, b - a + 2 * pad, r.height() + 2).toAlignedRect())
 
     def update_spans(self, spans: list[tuple[float, float]], gap: float = 4.0) -> None:
         """``update_span`` for each (x0, x1), spans less than ``gap`` apart (data x) merged into
         one: a key's new column and the cursor's old and new places are one strip, one call."""
         merged: list[list[float]] = []
-        for a, b in sorted((min(a, b), max(a, b)) for a, b in spans):
+        for a, b in sorted((a, b) if a <= b else (b, a) for a, b in spans):
             if merged and a - merged[-1][1] < gap:
-                merged[-1][1] = max(merged[-1][1], b)
+                if b > merged[-1][1]:
+                    merged[-1][1] = b
             else:
                 merged.append([a, b])
         for a, b in merged:
@@ -266,10 +295,50 @@ class RowLabels(QtWidgets.QWidget):
 Band = tuple[int, int, float, float, str]          # rows [r0, r1) coloured by map name over lo..hi
 
 
+class RowColours:
+    """The colouring of every row of a band layout at once: per row, the band's ``lo`` and its
+    scale (float32, so ``(v - lo) * scale`` rounds exactly as ``colour`` does per band) and the
+    offset of its map's table in one stacked table; rows in no band read an all-white table.
+    A key's new column is then coloured in ONE pass, whatever the number of bands."""
+
+    def __init__(self, rows: int, bands: Sequence[Band]) -> None:
+        names = sorted({name for *_, name in bands})
+        n = 256
+        self.table = np.concatenate([np.full(n, BACKGROUND, np.uint32)] + [colour_table(m) for m in names])
+        self.lo = np.zeros(rows, np.float32)
+        self.scale = np.zeros(rows, np.float32)      # 0 in the gaps: always index 0 of the white table
+        self.offset = np.zeros(rows, np.intp)
+        self.in_band = np.zeros(rows, bool)
+        for r0, r1, lo, hi, name in bands:
+            self.lo[r0:r1] = np.float32(lo)
+            self.scale[r0:r1] = np.float32(n / ((hi - lo) or 1.0))
+            self.offset[r0:r1] = n * (1 + names.index(name))
+            self.in_band[r0:r1] = True
+
+    def pixels(self, columns: np.ndarray) -> np.ndarray:
+        """columns (m, rows) float32 -> (m, rows) uint32 pixels, as ``colour`` gives band by band;
+        NaN in a band -> white."""
+        work = np.subtract(columns, self.lo, dtype=np.float32)
+        work *= self.scale
+        np.maximum(work, 0, out=work)                    # (np.clip, in two ufunc calls: no wrapper)
+        np.minimum(work, 255, out=work)
+        nan = np.isnan(work)
+        if nan.any():
+            work[nan] = 0
+            index = work.astype(np.uint8) + self.offset
+            index[nan] = 0                               # (white)
+            return self.table.take(index)
+        return self.table.take(work.astype(np.uint8) + self.offset)
+
+
 class WindowImage:
     """(rows, width) RGB32 pixels for a time window: the first n columns hold values, the
     others are empty (white). Rows are grouped in bands, each with its own colour scale;
-    rows in no band stay white (the gaps between a panel's bands)."""
+    rows in no band stay white (the gaps between a panel's bands).
+
+    Two ways in: ``set_window`` compares the values it is given with the ones it holds;
+    a caller that knows which columns changed (an index comparison) writes them into
+    ``held()`` and calls ``recolour``."""
 
     def __init__(self) -> None:
         self.rows, self.width, self.n = 0, 0, 0
@@ -277,9 +346,58 @@ class WindowImage:
         # what the coloured columns show, a column per row of memory: comparing and storing the
         # columns of a (n, rows) array (the heat map's states, the gates' stack) is contiguous
         self._cols = np.zeros((0, 0), np.float32)
+        self._colours = RowColours(0, ())
         self.pixels = np.zeros((0, 0), np.uint32)
         self.qimage = QtGui.QImage()
-        self.recoloured = (0, 0)                          # columns [a, b) coloured by the last set_window
+        self.recoloured = (0, 0)                          # columns [a, b) coloured by the last change
+
+    def shape(self, rows: int, width: int, bands: Sequence[Band]) -> bool:
+        """Make the image ``rows`` x ``width`` with these bands; True when that emptied it (a new
+        shape or new bands), False when it already was (nothing changes)."""
+        bands = tuple(bands)
+        if (rows, width) == (self.rows, self.width) and bands == self._bands:
+            return False
+        self.rows, self.width, self._bands, self.n = rows, width, bands, 0
+        self._cols = np.full((width, rows), np.nan, np.float32)
+        self._colours = RowColours(rows, bands)
+        self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
+        # the QImage shares the buffer: colouring a column in place is what the next paint shows
+        self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
+                                   QtGui.QImage.Format.Format_RGB32)
+        return True
+
+    def held(self) -> np.ndarray:
+        """(width, rows) the values the columns show, a column per row (writable: ``recolour``)."""
+        return self._cols
+
+    def recolour(self, first: int, n: int) -> tuple[int, int]:
+        """Columns [first, n) of ``held()`` were written: colour them; the columns from n to the
+        former n become empty. Returns the columns [a, b) whose pixels changed (a == b: none)."""
+        if n > self.width:
+            raise ValueError(f"{n} columns do not fit a window of {self.width}")
+        first = min(first, n)
+        old = self.n
+        if n > first:
+            self.pixels[:, first:n] = self._colours.pixels(self._cols[first:n]).T
+        if old > n:
+            self._cols[n:old] = np.nan
+            self.pixels[:, n:old] = BACKGROUND
+        self.n = n
+        self.recoloured = (first, n)
+        a, b = first, max(n, old)
+        return (a, b) if b > a else (0, 0)
+
+    def shift(self, d: int) -> None:
+        """The window moved d columns on (the time axis scrolled): columns d..n-1 become the
+        first n-d, moved (values and pixels), not coloured again; the last d are emptied."""
+        n = self.n
+        d = max(0, min(d, n))
+        if d:
+            self._cols[:n - d] = self._cols[d:n]
+            self.pixels[:, :n - d] = self.pixels[:, d:n]
+            self._cols[n - d:n] = np.nan
+            self.pixels[:, n - d:n] = BACKGROUND
+            self.n = n - d
 
     def set_window(self, values: np.ndarray, width: int, bands: Sequence[Band]) -> tuple[int, int]:
         """Show ``values`` (rows, n) as the first n of ``width`` columns, n <= width.
@@ -288,17 +406,9 @@ class WindowImage:
         rows, n = values.shape
         if n > width:
             raise ValueError(f"{n} columns do not fit a window of {width}")
-        bands = tuple(bands)
-        if (rows, width) != (self.rows, self.width) or bands != self._bands:
-            self.rows, self.width, self._bands, self.n = rows, width, bands, 0
-            self._cols = np.full((width, rows), np.nan, np.float32)
-            self.pixels = np.full((rows, width), BACKGROUND, np.uint32)
-            # the QImage shares the buffer: colouring a column in place is what the next paint shows
-            self.qimage = QtGui.QImage(self.pixels.data, width, rows, self.pixels.strides[0],
-                                       QtGui.QImage.Format.Format_RGB32)
+        self.shape(rows, width, bands)
         columns = values.T                                # (n, rows)
-        old = self.n
-        m = min(n, old)
+        m = min(n, self.n)
         first = m                                         # the first column that differs
         if m and not np.array_equal(columns[:m], self._cols[:m]):    # (NaN differs, as below)
             differs = np.flatnonzero((columns[:m] != self._cols[:m]).any(axis=1))
@@ -306,16 +416,7 @@ class WindowImage:
                 first = int(differs[0])
         if n > first:
             self._cols[first:n] = columns[first:n]
-            part = self._cols[first:n].T
-            for r0, r1, lo, hi, name in bands:
-                self.pixels[r0:r1, first:n] = colour(part[r0:r1], lo, hi, colour_table(name))
-        if old > n:
-            self._cols[n:old] = np.nan
-            self.pixels[:, n:old] = BACKGROUND
-        self.n = n
-        self.recoloured = (first, n)
-        a, b = first, max(n, old)
-        return (a, b) if b > a else (0, 0)
+        return self.recolour(first, n)
 
     def holds(self, values: np.ndarray) -> bool:
         """Whether the coloured columns show exactly ``values`` (rows, n) (NaN never does)."""

@@ -22,16 +22,21 @@ STEPS = 5                      # colour steps per sign
 UNKNOWN_BG = QtGui.QColor(170, 90, 230, 110)
 _UNKNOWN_LEVEL = 99            # the level of a run of unknown characters
 _CACHE_LIMIT = 2048            # blocks' rects kept; beyond, only those of the last paint
+_FEW = 48                      # up to this many levels or runs are compared in Python, not numpy
 
 
 class PosMap:
     """Python character index <-> QTextDocument position (UTF-16: an emoji counts twice)."""
 
     def __init__(self, text: str) -> None:
-        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4") if text else np.zeros(0, "<u4")
-        astral = cps > 0xFFFF
-        self.n = len(cps)
-        self.doc = (np.arange(self.n + 1) + np.concatenate([[0], np.cumsum(astral)])) if astral.any() else None
+        self.n = len(text)
+        self.doc: np.ndarray | None = None
+        # a str holds a character above U+FFFF only if its widest one is (ASCII: known at once);
+        # otherwise the positions are the same in both (no array per key)
+        if text.isascii() or max(text) <= "\uffff":
+            return
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        self.doc = np.arange(self.n + 1) + np.concatenate([[0], np.cumsum(cps > 0xFFFF)])
 
     def to_doc(self, i: int) -> int:
         i = min(max(int(i), 0), self.n)
@@ -52,6 +57,26 @@ def _colour(level: int, positive_rgb: tuple[int, int, int], negative_rgb: tuple[
     return QtGui.QColor(*rgb, int(200 * abs(level) / STEPS))
 
 
+def _level_runs(levels: np.ndarray, base: int) -> np.ndarray:
+    """(start, end, level) of each run of equal nonzero levels, positions from ``base``."""
+    n = len(levels)
+    if n <= _FEW:                                       # a short tail (typing): fewer calls in Python
+        lv = levels.tolist()
+        out = []
+        s = 0
+        for i in range(1, n + 1):
+            if i == n or lv[i] != lv[s]:
+                if lv[s]:
+                    out.append((base + s, base + i, lv[s]))
+                s = i
+        return np.array(out, np.int64).reshape(-1, 3)
+    cuts = np.flatnonzero(np.diff(levels)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [n]])
+    keep = levels[starts] != 0
+    return np.stack([base + starts[keep], base + ends[keep], levels[starts][keep]], axis=1).astype(np.int64)
+
+
 def _on_grid(y: float) -> bool:
     """On Qt's text grid (1/64 px): sums of such numbers are exact, so whole-pixel shifts are too."""
     return (y * 64).is_integer()
@@ -66,9 +91,15 @@ class TextColourer:
         self._unknown = np.zeros(0, bool)
         self.pos = PosMap("")
         self._runs = np.zeros((0, 3), np.int64)       # (doc start, doc end, level), in paint order
+        # the last frame's value levels and runs (characters): a new frame's runs are the kept
+        # ones up to its first changed level, and the runs of its levels from there
+        self._kept: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._intact = 0                                 # leading runs no edit has moved since apply
+        self._block_keys: dict[int, tuple] = {}          # block number -> its key in the cache
         self._colours: dict[int, QtGui.QColor] = {}
         self._cache: dict[tuple, dict[float, dict[int, list[QtCore.QRect]]]] = {}
         self._env: tuple = ()
+        self._metrics = (0.0, 0)                         # (a space's advance, half of it in whole pixels)
         self.misses = 0                                  # blocks whose rects were computed
         editor.viewport().installEventFilter(_Painter(editor, self))
         editor.document().contentsChange.connect(self._on_contents_change)
@@ -79,11 +110,22 @@ class TextColourer:
 
     @_runs.setter
     def _runs(self, runs: np.ndarray) -> None:
-        """New runs: sorted by start once here (with how far the runs so far reach), not per paint."""
-        self._run_array = runs
-        self._sorted = runs[np.argsort(runs[:, 0], kind="stable")]
-        self._starts = self._sorted[:, 0].copy()           # its own memory: insertions shift it in place
-        self._reach = np.maximum.accumulate(self._sorted[:, 1]) if len(runs) else self._starts.copy()
+        self._store(runs, ordered=False)
+        self._intact = 0
+
+    def _store(self, runs: np.ndarray, ordered: bool) -> None:
+        """New runs: sorted by start once here (with how far the runs so far reach), not per paint.
+        ``ordered``: already sorted by start and apart (value runs only), so they are their own
+        sorted copy and reach as far as each one ends."""
+        self._run_array = runs.copy() if ordered else runs  # its own memory: insertions shift it in place
+        if ordered:
+            self._sorted = self._run_array                 # one array: shifted once
+            self._starts = runs[:, 0].copy()
+            self._reach = runs[:, 1].copy()
+        else:
+            self._sorted = runs[np.argsort(runs[:, 0], kind="stable")]
+            self._starts = self._sorted[:, 0].copy()
+            self._reach = np.maximum.accumulate(self._sorted[:, 1]) if len(runs) else self._starts.copy()
         self._levels = list(dict.fromkeys(runs[:, 2].tolist()))   # paint order: unknown last
 
     def set_palette(self, positive: tuple[int, int, int], negative: tuple[int, int, int]) -> None:
@@ -113,6 +155,19 @@ class TextColourer:
             # (typing at the end of a long text: a few small numpy calls, not a re-sort per key)
             if self._reach[-1] < position:
                 return                                    # every run ends before it
+            if self._sorted is self._run_array:
+                # runs apart in start order (no unknown runs): starts and ends both increase
+                # down the rows, so those at or after it are a tail of each (typing at the
+                # end: the last run's end); the runs before it are as the last apply left them
+                k = int(self._reach.searchsorted(position))
+                j = int(self._starts.searchsorted(position))
+                self._intact = min(self._intact, k)
+                self._run_array[k:, 1] += added
+                self._reach[k:] += added
+                self._run_array[j:, 0] += added
+                self._starts[j:] += added
+                return
+            self._intact = 0
             for ends in (self._run_array[:, :2], self._sorted[:, :2], self._starts, self._reach):
                 ends[ends >= position] += added
             return
@@ -134,61 +189,100 @@ class TextColourer:
         """values[k] colours character offset+k (NaN: not coloured); pos maps characters to the document.
 
         Neighbouring characters in the same colour step form one run; the runs of unknown
-        characters are painted over the value runs."""
+        characters are painted over the value runs. The runs are those of the visible part's
+        colour steps; the work is that of the steps that changed since the last frame (typing at
+        the end: the last run or two), the rest are the last frame's runs."""
         self.pos = pos or self.pos
         lo, hi = visible if visible is not None else self.visible_range()
         self._unknown = unknown
-        parts = []
-        if values is not None and len(values):
-            a, b = max(lo, offset), min(hi, offset + len(values))
-            if b > a:
-                v = values[a - offset:b - offset] * STEPS    # in the values' own precision (ties round alike)
-                np.rint(v, out=v)
-                np.maximum(v, -STEPS, out=v)
-                np.minimum(v, STEPS, out=v)
-                v[np.isnan(v)] = 0.0                      # NaN: not coloured
-                levels = v.astype(np.int64)
-                cuts = np.flatnonzero(np.diff(levels)) + 1
-                starts = np.concatenate([[0], cuts])
-                ends = np.concatenate([cuts, [len(levels)]])
-                keep = levels[starts] != 0
-                parts.append(np.stack([a + starts[keep], a + ends[keep], levels[starts][keep]], axis=1))
+        runs, kept = self._value_runs(values, offset, lo, hi)
+        ordered = True
         unk = np.asarray(unknown[lo:hi], np.int8)
         if unk.any():                                   # one run per run of unknown characters
             edges = np.flatnonzero(np.diff(np.concatenate([[0], unk, [0]])))
-            parts.append(np.stack([lo + edges[::2], lo + edges[1::2],
-                                   np.full(len(edges) // 2, _UNKNOWN_LEVEL)], axis=1))
-        runs = np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 3), np.int64)
-        runs[:, :2] = self.pos.to_docs(runs[:, :2])
-        if runs.shape != self._runs.shape or not np.array_equal(runs, self._runs):
-            self._update_changed(self._runs, runs)
-            self._runs = runs
+            runs = np.concatenate([runs, np.stack([lo + edges[::2], lo + edges[1::2],
+                                                   np.full(len(edges) // 2, _UNKNOWN_LEVEL)], axis=1)])
+            ordered = False
+        if self.pos.doc is not None:                    # characters above U+FFFF count twice in the document
+            runs = runs.copy()
+            runs[:, :2] = self.pos.to_docs(runs[:, :2])
+            kept = 0
+        # the first min(kept, intact) runs are equal on screen and in the new frame: compared after them
+        if self._update_changed(self._runs, runs, min(kept, self._intact)):
+            self._store(runs, ordered)
+        self._intact = len(runs) if self.pos.doc is None else 0    # (kept runs count characters)
+
+    def _value_runs(self, values: np.ndarray | None, offset: int, lo: int, hi: int) -> tuple[np.ndarray, int]:
+        """(start, end, level) of the value runs in characters lo..hi-1 (level 0: none), and how
+        many leading ones are the last frame's (the levels up to their ends did not change)."""
+        if values is None or min(hi, offset + len(values)) <= max(lo, offset):
+            self._kept = None
+            return np.zeros((0, 3), np.int64), 0
+        a, b = max(lo, offset), min(hi, offset + len(values))
+        v = values[a - offset:b - offset] * STEPS            # in the values' own precision (ties round alike)
+        np.rint(v, out=v)
+        np.maximum(v, -STEPS, out=v)
+        np.minimum(v, STEPS, out=v)
+        v[np.isnan(v)] = 0.0                              # NaN: not coloured
+        levels = v.astype(np.int64)
+        k, r0, old = 0, a, self._kept
+        if old is not None and old[0] == a:
+            m = min(len(old[1]), len(levels))
+            differ = old[1][:m] != levels[:m]
+            d = int(differ.argmax()) if m else 0
+            d = d if m and differ[d] else m                  # the first changed level
+            # a run ending before it ends there still (its next level is unchanged); the runs
+            # from the end of the last of those are read from the new levels
+            k = int(old[2][:, 1].searchsorted(a + d))
+            r0 = int(old[2][k - 1, 1]) if k else a
+        tail = _level_runs(levels[r0 - a:], r0)
+        runs = np.concatenate([old[2][:k], tail]) if old is not None and k else tail
+        self._kept = (a, levels, runs)
+        return runs, k
 
     def is_unknown(self, i: int) -> bool:
         """Whether character i of the text is outside the model's vocabulary (as last applied)."""
         return 0 <= i < len(self._unknown) and bool(self._unknown[i])
 
-    def _update_changed(self, old: np.ndarray, new: np.ndarray) -> None:
+    def _update_changed(self, old: np.ndarray, new: np.ndarray, same: int = 0) -> bool:
         """Repaint the lines from the first run that changed to the last (typing at the end of
-        a long text repaints its last line, not the whole viewport)."""
-        n = min(len(old), len(new))
-        same = np.all(old[:n] == new[:n], axis=1) if n else np.zeros(0, bool)
-        j = int(n if same.all() else np.argmin(same))
-        m = min(len(old), len(new)) - j
-        tail = np.all(old[len(old) - m:] == new[len(new) - m:], axis=1) if m > 0 else np.zeros(0, bool)
-        t = int(m if tail.all() else np.argmin(tail[::-1]))   # equal runs at the end
-        changed = np.concatenate([old[j:len(old) - t], new[j:len(new) - t]])
-        if not len(changed):
-            return
+        a long text repaints its last line, not the whole viewport); False if none changed.
+        ``same``: this many leading runs are known to be equal."""
+        old, new = old[same:], new[same:]
+        if len(old) + len(new) <= _FEW:                  # a few runs: Python's lists beat numpy's calls
+            was, now = old.tolist(), new.tolist()
+            n = min(len(was), len(now))
+            j = 0
+            while j < n and was[j] == now[j]:
+                j += 1
+            t = 0
+            while t < n - j and was[-1 - t] == now[-1 - t]:
+                t += 1
+            changed = was[j:len(was) - t] + now[j:len(now) - t]
+            if not changed:
+                return False
+            a, b = min(r[0] for r in changed), max(r[1] for r in changed)
+        else:
+            n = min(len(old), len(new))
+            same_rows = np.all(old[:n] == new[:n], axis=1) if n else np.zeros(0, bool)
+            j = int(n if same_rows.all() else np.argmin(same_rows))
+            m = n - j
+            tail = np.all(old[len(old) - m:] == new[len(new) - m:], axis=1) if m > 0 else np.zeros(0, bool)
+            t = int(m if tail.all() else np.argmin(tail[::-1]))   # equal runs at the end
+            rows = np.concatenate([old[j:len(old) - t], new[j:len(new) - t]])
+            if not len(rows):
+                return False
+            a, b = int(rows[:, 0].min()), int(rows[:, 1].max())
         ed = self.editor
         doc, offset = ed.document(), ed.contentOffset()
-        first = doc.findBlock(int(changed[:, 0].min()))
-        last = doc.findBlock(max(int(changed[:, 1].max()) - 1, 0))
+        first = doc.findBlock(a)
+        last = doc.findBlock(max(b - 1, 0))
         top = ed.blockBoundingGeometry(first).translated(offset).top() if first.isValid() else 0.0
         bottom = (ed.blockBoundingGeometry(last).translated(offset).bottom() if last.isValid()
                   else float(ed.viewport().height()))
         vp = ed.viewport()
         vp.update(QtCore.QRect(0, int(np.floor(top)) - 1, vp.width(), int(np.ceil(bottom - top)) + 3))
+        return True
 
     def paint(self, painter: QtGui.QPainter, clip: QtCore.QRect, cached: bool = True) -> None:
         """Fill each run's background on the lines it covers (as a selection would)."""
@@ -200,11 +294,13 @@ class TextColourer:
                 painter.drawRects(rects[level])
 
     def _environment(self) -> tuple:
-        """What every block's layout depends on besides its own text: a change drops the cache."""
+        """What every block's layout depends on besides its own text: a change drops the cache.
+        (The fonts as QFonts, compared as Qt compares them: not their key strings, built anew
+        on every paint.)"""
         ed = self.editor
-        return (ed.viewport().width(), ed.font().key(), ed.document().defaultFont().key(),
-                ed.tabStopDistance(), ed.lineWrapMode(), ed.wordWrapMode(),
-                ed.document().documentMargin())
+        doc = ed.document()
+        return (ed.viewport().width(), ed.font(), doc.defaultFont(), ed.tabStopDistance(),
+                ed.lineWrapMode(), ed.wordWrapMode(), doc.documentMargin())
 
     def rects(self, clip: QtCore.QRect, cached: bool = True) -> dict[int, list[QtCore.QRect]]:
         """The rectangles painted per level, for the blocks that meet ``clip``.
@@ -221,13 +317,19 @@ class TextColourer:
         env = self._environment()
         if env != self._env:
             self._cache.clear()
+            self._block_keys.clear()
             self._env = env
+            font = ed.font()                                # the monospace advance, once per font
+            self._metrics = (QtGui.QFontMetricsF(font).horizontalAdvance(" "),
+                             QtGui.QFontMetrics(font).horizontalAdvance(" ") // 2)
         offset = ed.contentOffset()
         srt, starts, reach = self._sorted, self._starts, self._reach
         cache = self._cache
         used: dict[tuple, dict[float, dict[int, list[QtCore.QRect]]]] = {}
+        stale: list[tuple] = []             # keys the blocks painted here had before (edited since)
+        block_keys = self._block_keys
         rects: dict[int, list[QtCore.QRect]] = {}
-        metrics = None
+        metrics = self._metrics
         block = self._first_block(clip, offset)
         while block.isValid():
             geo = ed.blockBoundingGeometry(block).translated(offset)
@@ -250,19 +352,29 @@ class TextColourer:
                             dy = int(top - was)
                             mine = {level: [r.translated(0, dy) for r in rs] for level, rs in seen[was].items()}
                     if mine is None:
-                        if metrics is None:
-                            metrics = (QtGui.QFontMetricsF(ed.font()).horizontalAdvance(" "),
-                                       QtGui.QFontMetrics(ed.font()).horizontalAdvance(" ") // 2)
                         mine = self._block_rects(block, layout, geo, p0, n, seg, *metrics)
                         self.misses += 1
                     used.setdefault(key, {})[top] = mine
+                    if cached:
+                        former = block_keys.get(number := block.blockNumber())
+                        if former is not None and former != key:
+                            stale.append(former)
+                        block_keys[number] = key
                     for level, rs in mine.items():
                         rects.setdefault(level, []).extend(rs)
             block = block.next()
         if cached:
+            # a block's rects from before its last edit are dropped (unless another block has
+            # that key now): typing in a line keeps one entry for it, not one per key typed,
+            # so the cache does not grow by a few hundred objects a key for the collector
+            for key in stale:
+                if key not in used:
+                    cache.pop(key, None)
             cache.update(used)
             if len(cache) > _CACHE_LIMIT:                   # bounded: keep what this paint used
                 self._cache = used
+            if len(block_keys) > 2 * _CACHE_LIMIT:
+                block_keys.clear()
         return rects
 
     def _first_block(self, clip: QtCore.QRect, offset: QtCore.QPointF) -> QtGui.QTextBlock:

@@ -3,6 +3,7 @@ at once (``TextColourer`` falls back to asking Qt per run for anything else)."""
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import numpy as np
@@ -80,6 +81,9 @@ def even_rects(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo:
                 p0: int, n: int, starts: np.ndarray, ends: np.ndarray, levels: np.ndarray,
                 advance: float, half: int) -> None:
     """The rects of the runs in an even line, computed together (as ``TextColourer`` does one by one)."""
+    if len(starts) <= FEW_RUNS:
+        _even_rects_few(rects, line, geo, p0, n, starts, ends, levels, advance, half)
+        return
     a, b = np.maximum(starts - p0, 0), np.minimum(ends - p0, n)
     lb = n - 1                                         # the newline's position
     left0 = geo.left() + line.x()
@@ -96,3 +100,31 @@ def even_rects(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo:
     for keep, x, right, level in zip((chars | newline).tolist(), lo.tolist(), hi.tolist(), levels.tolist()):
         if keep:
             rects.setdefault(level, []).append(QtCore.QRect(int(x), y0, int(right - x), y1 - y0))
+
+
+FEW_RUNS = 24      # a line with up to this many runs (the typed line) is done in Python: fewer calls
+
+
+def _even_rects_few(rects: dict[int, list[QtCore.QRect]], line: QtGui.QTextLine, geo: QtCore.QRectF,
+                    p0: int, n: int, starts: np.ndarray, ends: np.ndarray, levels: np.ndarray,
+                    advance: float, half: int) -> None:
+    """``even_rects`` run by run in Python: the same float64 operations, so the same rects."""
+    lb = n - 1                                         # the newline's position
+    left0 = geo.left() + line.x()
+    top = geo.top() + line.y()
+    y0, y1 = math.floor(top), math.ceil(top + line.height())
+    nl_lo = math.floor(left0 + lb * advance + 0.5)
+    for start, end, level in zip(starts.tolist(), ends.tolist(), levels.tolist()):
+        a, b = max(start - p0, 0), min(end - p0, n)
+        sb = min(b, lb)
+        chars = b > a and sb > a
+        newline = b > a and b > lb >= a
+        if chars:
+            lo, hi = math.floor(left0 + a * advance), math.ceil(left0 + sb * advance)
+            if newline:
+                lo, hi = min(lo, nl_lo), max(hi, nl_lo + half)
+        elif newline:
+            lo, hi = nl_lo, nl_lo + half
+        else:
+            continue
+        rects.setdefault(level, []).append(QtCore.QRect(lo, y0, hi - lo, y1 - y0))

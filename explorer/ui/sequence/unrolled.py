@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
 from explorer.ui.sequence.common import ACCENT, FG, MUTED, SELECT, char_label, set_tip
 from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
+from explorer.ui.sequence.live_axis import RectBuffer
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -31,6 +31,18 @@ _PERCENTS = [f"{k}%" for k in range(101)]      # every label of an output's prob
 _BAR_COLOURS = {"pos": QtGui.QColor(214, 80, 60), "neg": QtGui.QColor(60, 110, 200), "sel": QtGui.QColor(SELECT)}
 
 
+class _Layout(NamedTuple):
+    """The panel's layout for one size (see UnrolledPanel._layout)."""
+    size: tuple[int, int]
+    columns: list[QtCore.QRect]          # each column's card and a pixel around it
+    origins: list[QtCore.QPointF]        # each column's card, top-left
+    card: QtCore.QPointF                 # a card's width and height
+    h_bars: QtCore.QRectF                # in a card: h's bars,
+    x_at: QtCore.QPointF                 # the x box's corner and size,
+    x_size: QtCore.QSizeF
+    top: QtCore.QRectF                   # the top outputs
+
+
 class UnrolledPanel(QtWidgets.QWidget):
     """show_steps([StepView | None] * 3, unit): x(t−1), x(t), x(t+1) → h → outputs."""
 
@@ -44,9 +56,12 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.unit: int | None = None
         self.cell = "RNN"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
-        self._rect_memory = np.zeros((self.MAX_BARS, 4))           # the bars as QRectF records (see _bars)
-        self._cards: list[tuple[tuple, np.ndarray, np.ndarray, QtGui.QPixmap]] = []   # the latest steps' cards
-        self._inputs: dict[tuple, tuple[np.ndarray, QtGui.QPixmap]] = {}           # x boxes per character
+        self._bar_frames: dict[tuple, tuple[float, float, np.ndarray, RectBuffer]] = {}   # see _bar_frame
+        self._top_bars = RectBuffer(8)
+        self._laid_out: _Layout | None = None
+        self._prints: list[tuple | None] = [None, None, None]      # the shown steps' fingerprints
+        self._cards: dict[tuple, QtGui.QPixmap] = {}               # the latest steps' cards, oldest first
+        self._inputs: dict[tuple, QtGui.QPixmap] = {}              # x boxes per character and embedding
         self.big_glyphs = GlyphAtlas(_BIG, FG, warm=CHARACTERS)
         self.small_glyphs = GlyphAtlas(_SMALL_MONO, FG, warm=CHARACTERS + _PERCENTS)
         self.setMinimumSize(280, 240)            # the lab must fit an 800 px wide screen
@@ -56,20 +71,25 @@ class UnrolledPanel(QtWidgets.QWidget):
         """Repaints only what changed: nothing for the same frame again, the columns whose step
         changed when the rest is as it was (typing at the end of the text: t−1 and t, not the
         "not typed yet" column)."""
-        if unit == self.unit and cell == self.cell and _same_steps(steps, self.steps):
+        prints = [None if s is None else _fingerprint(s) for s in steps]
+        if unit == self.unit and cell == self.cell and prints == self._prints:
             return
-        old = self.steps
-        same_frame = (unit == self.unit and cell == self.cell and len(steps) == len(old) == 3
-                      and [s is None for s in steps] == [s is None for s in old])
-        self.steps, self.unit, self.cell = steps, unit, cell
-        changed = [k for k in range(3) if not _same_steps([steps[k]], [old[k]])] if same_frame else []
+        old = self._prints
+        same_frame = (unit == self.unit and cell == self.cell and len(prints) == len(old) == 3
+                      and [s is None for s in prints] == [s is None for s in old])
+        self.steps, self.unit, self.cell, self._prints = steps, unit, cell, prints
+        changed = [k for k in range(3) if prints[k] != old[k]] if same_frame else []
         if not same_frame or len(changed) == 3:
             self.update()
             return
-        self.update(self._column_rect(min(changed)).united(self._column_rect(max(changed))))
+        columns = self._layout().columns
+        self.update(columns[min(changed)].united(columns[max(changed)]))
 
     def _column_rect(self, k: int) -> QtCore.QRect:
         """Where step k's card is blitted (see _card), a pixel of margin around it."""
+        return QtCore.QRect(self._layout().columns[k])
+
+    def _column_rect_now(self, k: int) -> QtCore.QRect:
         col_w, box_h, y_pos = self._geometry()
         top_left = self._boxes(k)["y"].topLeft()
         size = QtCore.QSizeF(col_w - 16, y_pos["x"] + box_h - y_pos["y"])
@@ -86,6 +106,21 @@ class UnrolledPanel(QtWidgets.QWidget):
         col_w, box_h, y_pos = self._geometry()
         x0 = float(round(40 + k * col_w + 8))      # whole pixels: a step's card looks the same in every column
         return {r: QtCore.QRectF(x0, y_pos[r], col_w - 16, box_h) for r in ("y", "h", "x")}
+
+    def _layout(self) -> _Layout:
+        """Where the cards go and, in a card's own coordinates, where its parts are: worked out
+        once per size (a paint asks for them on every key)."""
+        size = (self.width(), self.height())
+        if self._laid_out is None or self._laid_out.size != size:
+            boxes = [self._boxes(k) for k in range(3)]
+            origin = boxes[0]["y"].topLeft()
+            local = {r: rect.translated(-origin) for r, rect in boxes[0].items()}
+            col_w, box_h, y_pos = self._geometry()
+            self._laid_out = _Layout(size, [self._column_rect_now(k) for k in range(3)], [b["y"].topLeft() for b in boxes],
+                                     QtCore.QPointF(col_w - 16, y_pos["x"] + box_h - y_pos["y"]),
+                                     local["h"].adjusted(6, 16, -6, -6), local["x"].topLeft(), local["x"].size(),
+                                     local["y"].adjusted(6, 16, -6, -4))
+        return self._laid_out
 
     def _static_layer(self) -> QtGui.QPixmap:
         """Title, boxes, their names and the arrows: they change only with the size, the cell
@@ -140,40 +175,46 @@ class UnrolledPanel(QtWidgets.QWidget):
         left = 12 if k == 0 else boxes["h"].left() - 16
         self._arrow(p, left, boxes["h"].center().y(), boxes["h"].left(), boxes["h"].center().y())
 
-    def _card(self, k: int, step: StepView) -> QtGui.QPixmap:
+    def _card(self, k: int, step: StepView, fingerprint: tuple | None = None) -> QtGui.QPixmap:
         """Step ``step``'s numbers (bars, character, top outputs) as a transparent pixmap over
         its column's three boxes. Every column has the same size, so when a key moves step t to
-        t−1 its card is blitted again, not drawn: a key draws one new card."""
-        boxes = self._boxes(k)
-        origin = boxes["y"].topLeft()
-        col_w, box_h, y_pos = self._geometry()
-        size = QtCore.QPointF(col_w - 16, y_pos["x"] + box_h - y_pos["y"])   # the same in every column
+        t−1 its card is blitted again, not drawn: a key draws one new card (into the pixmap of
+        the card it pushes out of the kept six)."""
+        lay = self._layout()
+        size = lay.card
         dpr = self.devicePixelRatioF()
         unit = self.unit if self.unit is not None and 0 <= self.unit < min(len(step.h), self.MAX_BARS) else None
-        key = (step.step, step.char, tuple(step.top), unit, size.x(), size.y(), dpr)
-        for card_key, h, x, pm in self._cards:
-            if card_key == key and np.array_equal(h, step.h) and np.array_equal(x, step.x):
-                return pm
-        pm = QtGui.QPixmap(int(np.ceil(size.x() * dpr)) + 1, int(np.ceil(size.y() * dpr)) + 1)
-        pm.setDevicePixelRatio(dpr)
+        key = (fingerprint or _fingerprint(step), unit, size.x(), size.y(), dpr)
+        pm = self._cards.get(key)
+        if pm is not None:
+            return pm
+        width, height = int(np.ceil(size.x() * dpr)) + 1, int(np.ceil(size.y() * dpr)) + 1
+        pm = None
+        if len(self._cards) >= 6:
+            pm = self._cards.pop(next(iter(self._cards)))
+            if (pm.width(), pm.height(), pm.devicePixelRatio()) != (width, height, dpr):
+                pm = None
+        if pm is None:
+            pm = QtGui.QPixmap(width, height)
+            pm.setDevicePixelRatio(dpr)
         pm.fill(QtCore.Qt.GlobalColor.transparent)
-        p = QtGui.QPainter(pm)
-        boxes = {r: rect.translated(-origin) for r, rect in boxes.items()}   # the card's own coordinates
-        self._bars(p, [(boxes["h"].adjusted(6, 16, -6, -6), step.h, self.unit)])
-        p.drawPixmap(boxes["x"].topLeft(), self._input_card(step, boxes["x"].size()))
-        self._top(p, boxes["y"].adjusted(6, 16, -6, -4), step.top)
+        p = QtGui.QPainter(pm)                    # (no antialiasing: what _bars expects)
+        self._bars(p, [(lay.h_bars, step.h, self.unit)])
+        p.drawPixmap(lay.x_at, self._input_card(step, lay.x_size))
+        self._top(p, lay.top, step.top)
         p.end()
-        self._cards = [*self._cards[-5:], (key, np.array(step.h), np.array(step.x), pm)]
+        self._cards[key] = pm
         return pm
 
     def _input_card(self, step: StepView, size: QtCore.QSizeF) -> QtGui.QPixmap:
         """The x box's numbers: the character and its embedding's bars. They depend on the
         character alone, so they are drawn once per character (and size) and blitted after."""
         dpr = self.devicePixelRatioF()
-        key = (step.char, size.width(), size.height(), dpr)
+        x = np.asarray(step.x)
+        key = (step.char, x.dtype.str, x.shape, x.tobytes(), size.width(), size.height(), dpr)
         hit = self._inputs.get(key)
-        if hit is not None and np.array_equal(hit[0], step.x):
-            return hit[1]
+        if hit is not None:
+            return hit
         pm = QtGui.QPixmap(int(np.ceil(size.width() * dpr)) + 1, int(np.ceil(size.height() * dpr)) + 1)
         pm.setDevicePixelRatio(dpr)
         pm.fill(QtCore.Qt.GlobalColor.transparent)
@@ -184,16 +225,17 @@ class UnrolledPanel(QtWidgets.QWidget):
         p.end()
         if len(self._inputs) > 256:
             self._inputs.clear()
-        self._inputs[key] = (np.array(step.x), pm)
+        self._inputs[key] = pm
         return pm
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         """The cached frame, then each step's card (see _card)."""
         p = QtGui.QPainter(self)
         p.drawPixmap(0, 0, self._static_layer())
-        for k, s in enumerate(self.steps):
+        at = self._layout().origins
+        for k, (s, fingerprint) in enumerate(zip(self.steps, self._prints, strict=True)):
             if s is not None:
-                p.drawPixmap(self._boxes(k)["y"].topLeft(), self._card(k, s))
+                p.drawPixmap(at[k], self._card(k, s, fingerprint))
         p.end()
 
     def _arrow(self, p: QtGui.QPainter, x1: float, y1: float, x2: float, y2: float) -> None:
@@ -209,10 +251,9 @@ class UnrolledPanel(QtWidgets.QWidget):
         """Per job (rect, v, unit) one bar per entry of v (red > 0, blue < 0, the selected unit dark
         blue) around the rect's middle line, scaled to max(1, |v|max): every bar's part above the
         line in one drawRects call, below it in another (a bar of the other sign is empty there),
-        from one reused QRectF array, without antialiasing (bars are axis-aligned); then the
-        selected unit's bar over its own."""
-        p.save()
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        from one array of QRectF records kept per rect and count (their x and width set once);
+        then the selected unit's bar over its own. The painter draws without antialiasing (bars
+        are axis-aligned): a card's or an input box's fresh painter."""
         p.setPen(QtCore.Qt.PenStyle.NoPen)
         lines = []
         for rect, values, unit in jobs:
@@ -220,60 +261,67 @@ class UnrolledPanel(QtWidgets.QWidget):
             n = len(v)
             if not n:
                 continue
-            mid, bw = rect.center().y(), rect.width() / n
+            mid, bw, rects, buffer = self._bar_frame(rect, n)
             hgt = v * (rect.height() / 2 / max(1.0, float(np.abs(v).max())))
-            rects, ptr = self._rect_buffer(n)
-            rects[:, 0] = rect.left() + np.arange(n) * bw
-            rects[:, 2] = max(bw - 0.5, 0.8)
-            first_rect = cast(QtCore.QRectF, shiboken6.wrapInstance(ptr, QtCore.QRectF))   # Qt reads n records from there
             up = np.maximum(hgt, 0.0)
-            rects[:, 1] = mid - up
+            np.subtract(mid, up, out=rects[:, 1])
             rects[:, 3] = up
             p.setBrush(_BAR_COLOURS["pos"])
-            p.drawRects(first_rect, n)
+            buffer.draw(p, n)
             rects[:, 1] = mid
-            rects[:, 3] = up - hgt                            # -hgt below the line, 0 for a positive bar
+            np.subtract(up, hgt, out=rects[:, 3])         # -hgt below the line, 0 for a positive bar
             p.setBrush(_BAR_COLOURS["neg"])
-            p.drawRects(first_rect, n)
+            buffer.draw(p, n)
             if unit is not None and 0 <= unit < n:
                 h = float(hgt[unit])
                 p.setBrush(_BAR_COLOURS["sel"])
                 p.drawRect(QtCore.QRectF(rect.left() + unit * bw, mid - max(h, 0.0), max(bw - 0.5, 0.8), abs(h)))
             lines.append(QtCore.QLineF(rect.left(), mid, rect.right(), mid))
-        p.restore()
         p.setPen(_AXIS_PEN)
         p.drawLines(lines)
 
-    def _rect_buffer(self, n: int) -> tuple[np.ndarray, int]:
-        """n QRectF records (x, y, w, h as float64) and their address, reused between calls."""
-        if len(self._rect_memory) < n:
-            self._rect_memory = np.zeros((max(n, self.MAX_BARS), 4))
-        return self._rect_memory[:n], int(self._rect_memory.ctypes.data)
+    def _bar_frame(self, rect: QtCore.QRectF, n: int) -> tuple[float, float, np.ndarray, RectBuffer]:
+        """n bars' records for ``rect``: the middle line, a bar's pitch, the records (x and width
+        filled in) and their buffer; kept per (rect, n)."""
+        key = (rect.left(), rect.top(), rect.width(), rect.height(), n)
+        hit = self._bar_frames.get(key)
+        if hit is None:
+            if len(self._bar_frames) > 16:
+                self._bar_frames.clear()
+            bw = rect.width() / n
+            buffer = RectBuffer(n)
+            rects = buffer.rows(n)
+            rects[:, 0] = rect.left() + np.arange(n) * bw
+            rects[:, 2] = max(bw - 0.5, 0.8)
+            hit = self._bar_frames[key] = (rect.center().y(), bw, rects, buffer)
+        return hit
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
+        """The top outputs: a bar per probability, the labels at the left and the percentages at
+        the right, all labels in one atlas draw (a few numbers: plain Python, not numpy)."""
         if not top:
             return
-        lh = rect.height() / len(top)
-        ys = rect.top() + lh * (np.arange(len(top)) + 0.5)
+        k = len(top)
+        y0, left, lh = rect.top(), rect.left(), rect.height() / k
+        scale = rect.width() - 96
+        self._top_bars.rows(k)[:] = [[left + 54, y0 + i * lh + lh * 0.2, scale * prob, lh * 0.6]
+                                     for i, (_, prob) in enumerate(top)]
+        p.setPen(QtCore.Qt.PenStyle.NoPen)
+        p.setBrush(_TOP_BAR)
+        self._top_bars.draw(p, k)
+        ys = [y0 + lh * (i + 0.5) for i in range(k)]
+        percents = [_PERCENTS[round(100 * prob)] if 0 <= prob <= 1 else f"{100 * prob:.0f}%" for _, prob in top]
+        right, size = rect.right(), self.small_glyphs.size
+        xs = [left] * k + [right - size(t)[0] for t in percents]
         labels = [char_label(label) if len(label) == 1 else label[:8] for label, _ in top]
-        for i, (_, prob) in enumerate(top):
-            y = rect.top() + i * lh
-            p.fillRect(QtCore.QRectF(rect.left() + 54, y + lh * 0.2, (rect.width() - 96) * prob, lh * 0.6), _TOP_BAR)
-        self.small_glyphs.draw(p, rect.left(), ys, labels, anchor=(0.0, 0.5))
-        self.small_glyphs.draw(p, rect.right(), ys, [f"{100 * prob:.0f}%" for _, prob in top], anchor=(1.0, 0.5))
+        self.small_glyphs.draw(p, xs, ys + ys, labels + percents, anchor=(0.0, 0.5))
 
 
-def _same_steps(a: list[StepView | None], b: list[StepView | None]) -> bool:
-    """Equal step by step: the same character, vectors and top outputs (or both absent)."""
-    if len(a) != len(b):
-        return False
-    for s, t in zip(a, b):
-        if s is t:
-            continue
-        if s is None or t is None or s.step != t.step or s.char != t.char or s.top != t.top \
-                or not np.array_equal(s.x, t.x) or not np.array_equal(s.h, t.h):
-            return False
-    return True
+def _fingerprint(step: StepView) -> tuple:
+    """What a step's card shows, as one hashable value: its place, character, top outputs and
+    the bytes of its vectors (two frames' steps are the same card when these are equal)."""
+    h, x = np.asarray(step.h), np.asarray(step.x)
+    return (step.step, step.char, tuple(step.top), h.dtype.str, h.shape, h.tobytes(), x.dtype.str, x.shape, x.tobytes())
 
 
 def demo(session: SequenceSession, view: SequenceView) -> QtWidgets.QWidget:

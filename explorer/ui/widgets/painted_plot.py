@@ -410,13 +410,14 @@ class PaintedPlot(QtWidgets.QWidget):
             p.restore()
 
     def _axes_key(self, r: QtCore.QRectF) -> tuple:
-        return (r.left(), r.top(), r.width(), r.height(), self._x, self._y, self._y_inverted,
-                self._x_axis, self._y_axis, self._ticks_version)
+        # one call for the rectangle (a paint asks for this key twice, every panel on every input)
+        return (r.getRect(), self._x, self._y, self._y_inverted, self._x_axis, self._y_axis, self._ticks_version)
 
-    def _axes_items(self, r: QtCore.QRectF) -> tuple[list[QtCore.QLineF], list[tuple[QtCore.QPointF, QtGui.QStaticText]]]:
+    def _axes_items(self, r: QtCore.QRectF, key: tuple | None = None
+                    ) -> tuple[list[QtCore.QLineF], list[tuple[QtCore.QPointF, QtGui.QStaticText]]]:
         """The axis lines (the first one or two), tick marks and tick labels, made once per range,
-        ticks and size."""
-        key = self._axes_key(r)
+        ticks and size. ``key``: ``_axes_key(r)`` if the caller has it."""
+        key = self._axes_key(r) if key is None else key
         if self._axes is not None and self._axes[0] == key:
             return self._axes[1], self._axes[2]
         lines: list[QtCore.QLineF] = [QtCore.QLineF(r.bottomLeft(), r.bottomRight())] if self._x_axis else []
@@ -440,20 +441,22 @@ class PaintedPlot(QtWidgets.QWidget):
         self._axes = (key, lines, labels)
         return lines, labels
 
-    def _paint_axes(self, p: QtGui.QPainter, r: QtCore.QRectF, ticks: bool = True) -> None:
+    def _paint_axes(self, p: QtGui.QPainter, r: QtCore.QRectF, ticks: bool = True, key: tuple | None = None) -> None:
         """The axis lines and, unless ``ticks`` is False (they are in the layer under the data),
         the tick marks and labels."""
-        lines, labels = self._axes_items(r)
-        n_axes = int(self._x_axis) + int(self._y_axis)
+        lines, labels = self._axes_items(r, key)
         p.setPen(self.muted)
-        p.drawLines(lines if ticks else lines[:n_axes])
-        if ticks:
-            p.setPen(self.fg)
-            p.setFont(self.tick_font)
-            for at, st in labels:
-                p.drawStaticText(at, st)
+        if not ticks:                              # the one or two axis lines: no list to convert
+            for line in lines[:int(self._x_axis) + int(self._y_axis)]:
+                p.drawLine(line)
+            return
+        p.drawLines(lines)
+        p.setPen(self.fg)
+        p.setFont(self.tick_font)
+        for at, st in labels:
+            p.drawStaticText(at, st)
 
-    def _under_data(self, r: QtCore.QRectF) -> tuple[QtGui.QPixmap, bool]:
+    def _under_data(self, r: QtCore.QRectF, key: tuple | None = None) -> tuple[QtGui.QPixmap, bool]:
         """The layer under the data, and whether the tick marks and labels are in it. They are
         drawn in (one copy of the static layer) once the same axes are painted a second time:
         a plot whose range holds still blits them, one whose range moves on every input draws
@@ -461,7 +464,7 @@ class PaintedPlot(QtWidgets.QWidget):
         paints, so drawing them under the data changes no pixel; the axis lines on the plot
         area's edge are still drawn over it."""
         static = self._static_layer()
-        key = self._axes_key(r)
+        key = self._axes_key(r) if key is None else key
         cached = self._with_ticks
         if cached is not None and cached[0] == key and cached[1] is static:
             return cached[2], True
@@ -471,7 +474,7 @@ class PaintedPlot(QtWidgets.QWidget):
         pm = static.copy()
         p = QtGui.QPainter(pm)
         p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
-        lines, labels = self._axes_items(r)
+        lines, labels = self._axes_items(r, key)
         p.setPen(self.muted)
         p.drawLines(lines[int(self._x_axis) + int(self._y_axis):])
         p.setPen(self.fg)
@@ -485,13 +488,14 @@ class PaintedPlot(QtWidgets.QWidget):
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
         r = self.data_rect()
-        layer, ticks_in = self._under_data(r)
+        key = self._axes_key(r)
+        layer, ticks_in = self._under_data(r, key)
         p.drawPixmap(0, 0, layer)
         p.save()
         p.setClipRect(r)
         self.paint_data(p)
         p.restore()
-        self._paint_axes(p, r, ticks=not ticks_in)
+        self._paint_axes(p, r, ticks=not ticks_in, key=key)
         self.paint_overlay(p)
         if self._message:
             p.setFont(self.label_font)

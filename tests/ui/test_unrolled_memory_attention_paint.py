@@ -1,0 +1,291 @@
+"""The unrolled, memory and attention panels redraw only what a key changes and keep what they
+drew (cards, marks, titles, label pixmaps): what is on screen after keys, partial repaints
+included, is what a fresh panel shown the last frame paints, and the kept pictures are the
+pixels the plain drawing gives (fast == slow, each with a negative control). No timing asserts."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+
+def _argb(img: QtGui.QImage) -> np.ndarray:
+    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
+    return a[:, :img.width()].copy() & 0xFFFFFF
+
+
+def _grab(w) -> np.ndarray:
+    """A full repaint of the widget."""
+    return _argb(w.grab().toImage())
+
+
+def _screen(w) -> np.ndarray:
+    """What the window shows of ``w`` now: its window's backing store, with every partial
+    repaint so far."""
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    top = w.window()
+    at = w.mapTo(top, QtCore.QPoint(0, 0))
+    whole = top.screen().grabWindow(top.winId()).toImage()
+    return _argb(whole.copy(at.x(), at.y(), w.width(), w.height()))
+
+
+def _shown(qtbot, cls, size, *setup):
+    w = cls()
+    qtbot.addWidget(w)
+    for call in setup:
+        call(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+# -- unrolled ------------------------------------------------------------------------------------
+def _typed(k: int, n: int = 14, hidden: int = 48):
+    """Steps t-1, t and nothing after, after k keys at the end of a text (the same numbers per step)."""
+    from explorer.session.sequence_view import StepView
+    rng = np.random.default_rng(7)
+    text = "def f(x):\n  return x"
+    vals = [(rng.normal(size=8).astype(np.float32), rng.normal(size=hidden).astype(np.float32),
+             [(c, float(p)) for c, p in zip("ab(", rng.dirichlet(np.ones(3)), strict=True)]) for _ in range(n)]
+    return [StepView(k + j, text[k + j], vals[k + j][0].copy(), vals[k + j][1].copy(), vals[k + j][2]) if j < 2 else None
+            for j in range(3)]
+
+
+@pytest.mark.parametrize("size", [(280, 322), (410, 320), (300, 250)])
+def test_unrolled_on_screen_after_keys_is_what_a_fresh_panel_paints(qtbot, size):
+    from explorer.ui.sequence.unrolled import UnrolledPanel
+    panel = _shown(qtbot, UnrolledPanel, size)
+    frames = [_typed(k) for k in range(6)] + [_typed(3), _typed(4)]      # typing, then the cursor moved back
+    for steps in frames:
+        panel.show_steps(steps, 5, "LSTM")
+        on_screen = _screen(panel)
+        fresh = _shown(qtbot, UnrolledPanel, size, lambda w, s=steps: w.show_steps(s, 5, "LSTM"))
+        assert np.array_equal(on_screen, _grab(fresh))
+        assert np.array_equal(on_screen, _grab(panel))                   # partial repaints == a full one
+    other = _shown(qtbot, UnrolledPanel, size, lambda w: w.show_steps(_typed(2), 5, "LSTM"))
+    assert not np.array_equal(_grab(other), _screen(panel))               # negative control: another frame
+    unit = _shown(qtbot, UnrolledPanel, size, lambda w: w.show_steps(frames[-1], 6, "LSTM"))
+    assert not np.array_equal(_grab(unit), _screen(panel))                # ... and another selected unit
+
+
+def test_unrolled_sees_a_step_whose_vectors_changed_in_place(qtbot):
+    """A step is known by its numbers, not by the array objects it holds."""
+    from explorer.ui.sequence.unrolled import UnrolledPanel
+    panel = _shown(qtbot, UnrolledPanel, (410, 320))
+    steps = _typed(2)
+    panel.show_steps(steps, 1, "GRU")
+    before = _screen(panel)
+    steps[1].h[:] = -steps[1].h                           # the same objects, other numbers
+    panel.show_steps(steps, 1, "GRU")
+    after = _screen(panel)
+    assert not np.array_equal(after, before)
+    fresh = _shown(qtbot, UnrolledPanel, (410, 320), lambda w: w.show_steps(steps, 1, "GRU"))
+    assert np.array_equal(after, _grab(fresh))
+
+
+def test_unrolled_keeps_six_cards_and_reuses_their_pixmaps(qtbot, monkeypatch):
+    from explorer.ui.sequence import unrolled
+    panel = _shown(qtbot, unrolled.UnrolledPanel, (410, 320))
+    made = []
+    real = unrolled.QtGui.QPixmap
+
+    class Counting(real):
+        def __init__(self, *args):
+            made.append(args)
+            super().__init__(*args)
+    for k in range(8):
+        panel.show_steps(_typed(k), 2, "LSTM")
+        _screen(panel)
+    monkeypatch.setattr(unrolled.QtGui, "QPixmap", Counting)
+    for k in range(8, 12):                                # each key: one new card, in an old card's pixmap
+        panel.show_steps(_typed(k), 2, "LSTM")
+        _screen(panel)
+    card = {(pm.width(), pm.height()) for pm in panel._cards.values()}
+    assert len(panel._cards) == 6 and len(card) == 1
+    assert not [a for a in made if a in card]             # (the x boxes are pixmaps of their own)
+    fresh = _shown(qtbot, unrolled.UnrolledPanel, (410, 320))
+    fresh.show_steps(_typed(0), 2, "LSTM")                # negative control: a first card is a new pixmap
+    _screen(fresh)
+    assert [a for a in made if a in card]
+
+
+# -- memory --------------------------------------------------------------------------------------
+def _memory_frames(grow: bool):
+    """Consecutive show_memory arguments: a fixed 60-character window (a recurrent model) or one
+    that grows by a character per key (a transformer's)."""
+    rng = np.random.default_rng(3)
+    text = ("def mean(xs):\n    return sum(xs) / len(xs)  # float\n" * 4)
+    out = []
+    for k in range(12):
+        n = 40 + k if grow else 60
+        start = 0 if grow else k
+        w = rng.uniform(0, 1, n) ** 4
+        out.append((start, w, text[start:start + n], text[start + n], bool(k % 2)))
+    return out
+
+
+@pytest.mark.parametrize("grow", [False, True])
+def test_memory_on_screen_after_keys_is_what_a_fresh_panel_paints(qtbot, grow):
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    panel = _shown(qtbot, MemoryPanel, (492, 169))
+    frames = _memory_frames(grow)
+    for args in frames:
+        panel.show_memory(*args)
+        on_screen = _screen(panel)
+        fresh = _shown(qtbot, MemoryPanel, (492, 169), lambda w, a=args: w.show_memory(*a))
+        assert np.array_equal(on_screen, _grab(fresh))
+        assert np.array_equal(on_screen, _grab(panel))
+    other = _shown(qtbot, MemoryPanel, (492, 169), lambda w: w.show_memory(*frames[-2]))
+    assert not np.array_equal(_grab(other), _screen(panel))               # negative control
+
+
+def test_memory_paint_is_the_plain_plot_paint(qtbot, monkeypatch):
+    """The kept marks layer (once the marks held), the title pixmap and the unclipped bars give
+    the pixels of PaintedPlot's own paint: clip, data, axes, marks and labels, title as text."""
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    from explorer.ui.widgets.painted_plot import PaintedPlot
+    frames = _memory_frames(False)[:7] + _memory_frames(True)[:3]
+    fast = _shown(qtbot, MemoryPanel, (492, 169))
+    got = []
+    for args in frames:
+        fast.show_memory(*args)
+        got.append(_screen(fast))
+    assert fast.axis._marked is not None                  # the marks were drawn into the layer
+    monkeypatch.setattr(MemoryPanel, "paintEvent", PaintedPlot.paintEvent)
+    slow = _shown(qtbot, MemoryPanel, (492, 169))
+    for args, picture in zip(frames, got, strict=True):
+        slow.show_memory(*args)
+        assert np.array_equal(_grab(slow), picture)
+    slow.show_memory(*frames[0])
+    assert not np.array_equal(_grab(slow), got[-1])                        # negative control
+
+
+def test_slot_ticks_glyphs_are_the_labels_own(qtbot):
+    """Glyphs composed per character are those the font gives the whole label (none for a
+    label with a character it lacks)."""
+    from explorer.ui.sequence.live_axis import SlotTicks
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    from explorer.ui.sequence.painted_image import LiveTicks
+    panel = MemoryPanel()
+    qtbot.addWidget(panel)
+    composed, whole = SlotTicks(panel), LiveTicks(panel)
+    for label in ["a", "H1 · 2.7 b", "⏎", "L3 H2 · 0.0 b", "x中", "é"]:
+        assert composed.glyphs(label) == whole.glyphs(label), label
+    assert composed.glyphs("x中") is None
+    assert composed.glyphs("ab") != whole.glyphs("ba")                     # negative control
+
+
+# -- attention -----------------------------------------------------------------------------------
+def _attention_frames(text: str):
+    from explorer.ui.sequence.attention import demo_view
+    v = demo_view(text=text)
+
+    def upto(k):
+        cut = len(text) - k
+        return dataclasses.replace(v, query=k - 1, rows=v.rows[..., :v.rows.shape[-1] - cut],
+                                   chars=v.chars[:-cut or None], entropy=v.entropy * (0.9 + 0.01 * (k % 7)),
+                                   pattern=v.pattern[:, :v.pattern.shape[1] - cut, :v.pattern.shape[2] - cut],
+                                   pattern_chars=v.pattern_chars[:-cut or None])
+    return [upto(k) for k in range(len(text) - 5, len(text) + 1)]
+
+
+@pytest.mark.parametrize("height", [260, 300, 317])
+def test_attention_entropy_pixmaps_are_the_labels_drawn_as_text(qtbot, monkeypatch, height):
+    """Kept pixmaps of the entropies (per text, x fraction and baseline rounding) over the kept
+    fixed parts: the pixels of each label drawn as text, at several row positions."""
+    from explorer.ui.sequence.attention import AttentionPanel, EntropyLabels
+    text = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n'
+    frames = _attention_frames(text)
+
+    def panel():
+        return _shown(qtbot, AttentionPanel, (900, height), lambda w: w.set_model(2, 4, 128))
+    fast = panel()
+    labels = fast.strip.row_axis
+    kept = len(labels._inked)
+    assert kept > 0                                       # made when the model was set up
+    got = []
+    for v in frames:
+        fast.show_attention(v)
+        got.append(_screen(fast.view))
+        assert np.array_equal(got[-1], _grab(fast.view))
+    assert len(labels._inked) == kept                     # keys made no new pixmap
+    monkeypatch.setattr(EntropyLabels, "KEPT_PIXMAPS", False)
+    slow = panel()
+    for v, picture in zip(frames, got, strict=True):
+        slow.show_attention(v)
+        assert np.array_equal(_grab(slow.view), picture)
+    assert fast.strip.labels() == slow.strip.labels() and fast.strip.labels()[0].startswith("L1 H1 · ")
+    last = frames[-1]                                     # negative control: other entropies
+    slow.show_attention(dataclasses.replace(last, rows=last.rows.copy(), entropy=last.entropy + 0.3))
+    slow.show_attention(dataclasses.replace(last, rows=last.rows * 0.999, entropy=last.entropy + 0.3))
+    assert not np.array_equal(_grab(slow.view), got[-1])
+
+
+def test_attention_on_screen_after_keys_is_what_a_fresh_panel_paints(qtbot):
+    from explorer.ui.sequence.attention import AttentionPanel
+    text = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n'
+    frames = _attention_frames(text)
+    panel = _shown(qtbot, AttentionPanel, (947, 322), lambda w: w.set_model(2, 4, 128))
+    for v in frames:
+        panel.show_attention(v)
+        fresh = _shown(qtbot, AttentionPanel, (947, 322), lambda w: w.set_model(2, 4, 128), lambda w, f=v: w.show_attention(f))
+        assert np.array_equal(_screen(panel.view), _grab(fresh.view))
+    first = _shown(qtbot, AttentionPanel, (947, 322), lambda w: w.set_model(2, 4, 128),
+                   lambda w: w.show_attention(frames[0]))
+    assert not np.array_equal(_screen(panel.view), _grab(first.view))       # negative control
+
+
+def test_attention_pattern_makes_only_new_rows_and_sees_a_changed_old_one(qtbot):
+    """Typing adds a query row: only it is made and coloured; a frame whose earlier row changed
+    (the same start) is coloured again from that row. Either way the picture of a fresh panel."""
+    from explorer.ui.sequence.attention import AttentionPanel
+    text = 'def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n'
+    frames = _attention_frames(text)
+
+    def fresh_pixels(v):
+        w = _shown(qtbot, AttentionPanel, (900, 300), lambda p: p.set_model(2, 4, 128), lambda p: p.show_attention(v))
+        return w.pattern.values.copy(), w.pattern.pixels.copy()
+    panel = _shown(qtbot, AttentionPanel, (900, 300), lambda p: p.set_model(2, 4, 128))
+    for v in frames:
+        panel.show_attention(v)
+        n = v.pattern.shape[-1]
+        values, pixels = fresh_pixels(v)
+        assert np.array_equal(panel.pattern.values, values, equal_nan=True)
+        assert np.array_equal(panel.pattern.pixels, pixels)
+    assert panel.pattern.recoloured == (n - 1, n)
+    last = frames[-1]
+    changed = last.pattern.copy()
+    changed[:, 10, :5] = changed[:, 10, ::-1][:, -5:]     # an earlier query row, other weights
+    edited = dataclasses.replace(last, rows=last.rows * 0.999, pattern=changed)
+    panel.show_attention(edited)
+    assert panel.pattern.recoloured == (10, n)
+    values, pixels = fresh_pixels(edited)
+    assert np.array_equal(panel.pattern.pixels, pixels)
+    assert not np.array_equal(pixels, fresh_pixels(last)[1])              # negative control
+
+
+def test_exports_keep_the_kept_pictures_text_as_text(qtbot, tmp_path):
+    """An SVG export paints through another engine: the memory title and the strip's row
+    labels are written as text there, not as the pixmaps kept for the screen."""
+    import re
+
+    from explorer.ui.sequence.attention import AttentionPanel
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    from explorer.ui.widgets.export import save_svg
+
+    def texts(svg: str) -> str:
+        return " ".join(t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+    memory = _shown(qtbot, MemoryPanel, (492, 169))
+    memory.show_memory(*_memory_frames(False)[3])
+    _screen(memory)                                        # (the screen's kept pictures exist)
+    assert "Memory → actual next char" in texts(save_svg(memory, tmp_path / "m.svg").read_text())
+    frames = _attention_frames('def mean(xs):\n    return sum(xs) / len(xs)\n')
+    panel = _shown(qtbot, AttentionPanel, (947, 322), lambda w: w.set_model(2, 4, 128), lambda w: w.show_attention(frames[-1]))
+    _screen(panel)
+    svg = texts(save_svg(panel.strip.row_axis, tmp_path / "a.svg").read_text())
+    entropy = f"{frames[-1].entropy[0, 0]:.1f} b"
+    assert "L1 H1" in svg and entropy in svg
