@@ -29,8 +29,15 @@ machine it often starts too late and the job is taken back). With fewer than two
 Lifecycle: started lazily from a background thread (the window never waits for it); a new
 interpreter (``subprocess``: fork + exec, never a fork of a process that has Qt loaded); it
 exits when its request pipe reaches EOF (the app closed, exited or was killed: the kernel
-closes the pipe) or when its parent process is gone (checked every second). Off with
-``EXPLORER_MEMORY_WORKER=0``.
+closes the pipe) or when its parent process is gone (checked every second).
+
+OFF unless ``EXPLORER_MEMORY_WORKER=1``: on the 2-vCPU virtual machine this was built on, the
+keystroke rows did not get faster on a quiet machine (LSTM median 7.65 against 7.50 ms,
+transformer 9.71 against 8.65, five A/B pairs each): the GUI thread waited ~0.5 ms for answers
+the worker could not start at once (~1 job in 3 was not even taken when collected, the idle
+second vCPU being slow to wake), sending cost ~0.3 ms of its own, and the GUI's own work ran
+slower meanwhile. With a background job on the other core (a training run) it did help (LSTM
+-0.4..-0.9 ms, transformer -1.3..-2.8 ms). Measure before turning it on elsewhere.
 """
 
 from __future__ import annotations
@@ -577,9 +584,10 @@ _SHARED: MemoryWorker | None = None
 
 def shared_worker() -> MemoryWorker | None:
     """The process-wide worker, started on first use (in the background); None where it is off
-    (``EXPLORER_MEMORY_WORKER=0``), cannot start (no fork/exec) or died."""
+    (unless ``EXPLORER_MEMORY_WORKER=1``: see the module docstring), cannot start (no
+    fork/exec, one CPU, a frozen app) or died."""
     global _SHARED
-    if os.environ.get("EXPLORER_MEMORY_WORKER", "1") == "0" or not hasattr(os, "fork") \
+    if os.environ.get("EXPLORER_MEMORY_WORKER", "0") != "1" or not hasattr(os, "fork") \
             or getattr(sys, "frozen", False) or (os.cpu_count() or 1) < 2:
         return None                        # (a frozen app's executable is not a Python to run -m with)
     if _SHARED is None:

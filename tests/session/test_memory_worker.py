@@ -126,7 +126,7 @@ def test_a_model_switch_and_new_weights_are_sent_again(worker):
     assert not np.allclose(after.weights, first.weights, rtol=1e-3)
 
 
-def test_many_sessions_share_one_worker_and_build_view_collects_its_answer(worker):
+def test_many_sessions_share_one_worker_and_build_view_collects_its_answer(worker, monkeypatch):
     sessions = [_on(SequenceSession(random_model(cell, hidden=16, embed=5, seed=i)), worker)
                 for i, cell in enumerate(["LSTM", "GRU", "RNN", "LSTM"])]
     pid = worker.pid
@@ -139,8 +139,10 @@ def test_many_sessions_share_one_worker_and_build_view_collects_its_answer(worke
         _same(v.memory, s.memory(70, window=60))
         assert s.last_memory_job.source == "worker"
     assert worker.pid == pid and worker.ready
-    # the app's own worker is one per process too
-    assert shared_worker() is shared_worker() or shared_worker() is None
+    monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "1")   # the app's own worker: one per process too
+    shared = shared_worker()
+    assert shared is not None and shared_worker() is shared and shared.wait_ready()
+    assert SequenceSession(random_model("RNN", hidden=8, embed=4)).memory_worker() is shared
 
 
 def test_a_job_the_worker_has_not_taken_is_computed_in_process_and_the_rows_stay_in_step():
@@ -201,7 +203,7 @@ def test_the_worker_exits_when_its_app_is_killed_or_exits(how):
         sys.stdin.readline()              # "exit": a normal end (atexit), else killed meanwhile
     """)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
-    env.pop("EXPLORER_MEMORY_WORKER", None)
+    env["EXPLORER_MEMORY_WORKER"] = "1"                  # (off by default)
     app = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                            env=env)
     try:
@@ -306,6 +308,8 @@ def test_a_worker_that_cannot_start_or_is_off_leaves_the_in_process_path(monkeyp
     assert s.last_memory_job.source == "in-process"
     monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "0")
     assert shared_worker() is None
+    monkeypatch.delenv("EXPLORER_MEMORY_WORKER")
+    assert shared_worker() is None                       # off unless asked for
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
