@@ -128,10 +128,22 @@ def influence_from_factors(recurrent: RecurrentLayer, head: Sequence[Layer], fac
     The cells' BPTT (``explorer.engine.cells``) for a gradient that enters at the last step
     only, on 1-D rows with fewer numpy calls per step (the loop's cost beside its
     matrix-vector product): the same operations on the same numbers, so the same results."""
-    h_last = np.asarray(h_last)
-    dy = _head_gradient(head, h_last, target)[0].astype(recurrent.dtype, copy=False)   # (H,)
-    w_hh = recurrent.params["weight_hh_l0"]       # as stored (Fortran order: no copy, a faster gemv)
-    kind = recurrent.type_name
+    dy = last_step_gradient(recurrent, head, h_last, target)
+    return influence_from_gradient(recurrent.type_name, factors, dy, recurrent.params["weight_hh_l0"],
+                                   recurrent.params["weight_ih_l0"])
+
+
+def last_step_gradient(recurrent: RecurrentLayer, head: Sequence[Layer], h_last: npt.ArrayLike,
+                       target: int) -> np.ndarray:
+    """d head(h_last)[target] / dh as the (H,) row the cell's BPTT starts from (its dtype)."""
+    return cast("np.ndarray", _head_gradient(head, np.asarray(h_last), target)[0].astype(recurrent.dtype, copy=False))
+
+
+def influence_from_gradient(kind: str, factors: Mapping[str, np.ndarray], dy: np.ndarray, w_hh: np.ndarray,
+                            w_ih: np.ndarray) -> npt.NDArray[np.float64]:
+    """``influence_from_factors`` from the gradient at the last step (``last_step_gradient``)
+    and the layer's weights alone (w_hh as stored — Fortran order: no copy, a faster gemv),
+    so another process holding copies of the same arrays computes the same numbers."""
     if kind == "LSTM":
         dxp = _lstm_input_grads(dy, factors["p"], factors["kc"], factors["f"], w_hh)
     elif kind == "GRU":
@@ -140,8 +152,12 @@ def influence_from_factors(recurrent: RecurrentLayer, head: Sequence[Layer], fac
         dxp = _rnn_input_grads(dy, factors["deriv"], w_hh)
     else:
         raise ValueError(f"influence_from_states does not know the cell {kind!r}")
-    dx = dxp @ recurrent.params["weight_ih_l0"]
+    dx = dxp @ w_ih
     return cast("npt.NDArray[np.float64]", (np.asarray(dx, np.float64) ** 2).sum(axis=-1))
+
+
+#: the factor names each cell's BPTT reads (``step_factors``' keys)
+FACTOR_NAMES = {"LSTM": ("p", "kc", "f"), "GRU": ("k", "z", "kn"), "RNN": ("deriv",)}
 
 
 def _lstm_input_grads(dy: np.ndarray, p: np.ndarray, kc: np.ndarray, f: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
@@ -353,20 +369,50 @@ class GrowingInfluence:
         blocks' caches hold the forward values of the window's first n positions (at least), and
         ``last`` (1, D) is the last block's output at position n - 1. The forward is not run again
         (a key typed costs the backward alone). None when this stack or the caches do not fit."""
-        if not self._fast or len(caches) != len(self._blocks) or not 0 < n <= min(c.n for c in caches):
-            return None
-        kept = [_Recorded(c) for c in caches if c.record is not None]
-        if len(kept) != len(caches):
+        kept = self.recorded_parts(caches, n)
+        if kept is None:
             return None
         return self._backward(last, n, target, kept)
 
+    def recorded_parts(self, caches: Sequence[KVCache], n: int) -> list[Any] | None:
+        """What ``recorded`` reads: the caches' kept forward values (``recorded_backward``'s
+        ``kept``), or None when this stack or the caches do not fit."""
+        if not self._fast or len(caches) != len(self._blocks) or not 0 < n <= min(c.n for c in caches):
+            return None
+        kept = [_Recorded(c) for c in caches if c.record is not None]
+        return kept if len(kept) == len(caches) else None
+
+    def head_gradient(self, last: np.ndarray, target: int) -> np.ndarray:
+        """(1, E): the gradient of the output[target] read at ``last`` (the last block's output)."""
+        return _head_gradient(self._tail, last, target)
+
+    @property
+    def blocks(self) -> list[Any]:
+        return list(self._blocks)
+
     def _backward(self, last: np.ndarray, n: int, target: int, kept: Sequence[Any]) -> npt.NDArray[np.float64]:
-        d = _head_gradient(self._tail, last, target)        # (1, E): the read row's gradient
-        first = n - 1
-        for block, src in zip(reversed(self._blocks), reversed(kept)):
-            d = block.input_grad(d, first, n, src)
-            first = 0
-        return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
+        return recorded_backward(self._blocks, self.head_gradient(last, target), n, kept)
+
+
+def recorded_backward(blocks: Sequence[Any], d: np.ndarray, n: int, kept: Sequence[Any]) -> npt.NDArray[np.float64]:
+    """The squared input gradients (n,) float64 through a transformer's blocks (``growing_blocks``)
+    for the gradient d (1, E) at position n - 1, from the kept forward values of each block
+    (``_Recorded``-like objects, None: the block's own rows); another process holding copies of
+    the same arrays (same shapes and capacity: same strides) computes the same numbers."""
+    first = n - 1
+    for block, src in zip(reversed(blocks), reversed(kept)):
+        d = block.input_grad(d, first, n, src)
+        first = 0
+    return cast("npt.NDArray[np.float64]", (np.asarray(d, np.float64) ** 2).sum(axis=-1))
+
+
+def growing_blocks(layers: Sequence[TransformerEncoderLayer], capacity: int) -> list[Any]:
+    """The blocks ``recorded_backward`` runs through (without rows of their own)."""
+    return [_GrowingBlock(layer, capacity) for layer in layers]
+
+
+#: a transformer block's kept forward values, in the order the memory worker sends them
+RECORDED_NAMES = ("xhat1", "inv1", "xhat2", "inv2", "slope", "q", "k", "v", "o", "a")
 
 
 class _Recorded:

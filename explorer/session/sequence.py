@@ -25,13 +25,15 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from explorer.analysis.generate import model_vocab
-from explorer.analysis.memory import influence_from_factors, step_factors
+from explorer.analysis.memory import FACTOR_NAMES, influence_from_factors, influence_from_gradient, last_step_gradient, step_factors
+from explorer.analysis.memory_worker import MemoryWorker, WorkerJob, shared_worker
 from explorer.analysis.pca import PCABasis, cached_basis, fit_pca
 from explorer.data.vocab import Vocab
 from explorer.engine import cells
@@ -41,7 +43,7 @@ from explorer.engine.model import Model
 from explorer.engine.recurrent import RecurrentLayer
 from explorer.session.checkpoints import Checkpoints
 from explorer.session.listeners import Listeners
-from explorer.session.sequence_parts import AttentionView, Memory, SequenceModelError, cached_or_reference_text
+from explorer.session.sequence_parts import AttentionView, Memory, PendingMemory, SequenceModelError, cached_or_reference_text
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64           # characters between two kept states (checkpoints)
@@ -111,6 +113,7 @@ class SequenceSession:
     def __init__(self, model: Model, name: str = "model") -> None:
         self.listeners: Listeners[SequenceSession] = Listeners()   # told after set_model
         self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
+        self.memory_worker: Callable[[], MemoryWorker | None] = shared_worker   # where Memory's BPTT may go
         self._use_model(model, name)
 
     def _use_common(self, model: Model, name: str) -> None:
@@ -126,7 +129,15 @@ class SequenceSession:
         self._log_floor = self.revision                  # the log knows every edit after this revision
         self._typed_ids: dict[str, int] = {}             # a typed character's id (a key: no array to encode it)
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
-        self._memory_cache: tuple[tuple[str, int], Memory | None] | None = None
+        pending = getattr(self, "_memory_cache", None)
+        if pending is not None:
+            pending[1].collect()             # a view still holding it gets the old weights' numbers
+        self._memory_cache: tuple[tuple[str, int], PendingMemory] | None = None
+        # the memory worker's copy of this model (a slot, None: not sent) and its factor rows
+        self._wk_slot: tuple[MemoryWorker, int] | None = None
+        self._wk_rows = (0, 0)           # the worker holds the factor rows of steps start..stop-1
+        self._wk_valid = 0               # ... right before this position
+        self.last_memory_job: WorkerJob | None = None   # the last window's BPTT (tests read its source)
         self._similarity: npt.NDArray[np.intp] | None = None     # the heat map's fixed row order
         self._reference: F32 | None = None       # reference_states(), read once for the basis and the rows
         self._signal_order: tuple[tuple[str, str], npt.NDArray[np.intp] | None] | None = None
@@ -211,6 +222,8 @@ class SequenceSession:
 
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
+        if self._memory_cache is not None:   # a job not collected yet reads what this changes
+            self._memory_cache[1].collect()
         old = self.text
         if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
             p = len(old)
@@ -233,6 +246,7 @@ class SequenceSession:
         self.n_done = min(self.n_done, p)
         self._gates_valid = min(self._gates_valid, p)
         self._factors_valid = min(self._factors_valid, p)
+        self._wk_valid = min(self._wk_valid, p)
         self._read_gates_stop = min(self._read_gates_stop, p)
         self._state_rows_valid = min(self._state_rows_valid, p)
         self._probs_stop = min(self._probs_stop, p)
@@ -433,6 +447,14 @@ class SequenceSession:
             out[k] = view
         return out
 
+    def _read_gate_rows(self, start: int, stop: int) -> dict[str, F32] | None:
+        """Rows start..stop-1 of the gates the last read kept (typing: the new step's), views;
+        None if it did not keep them all. The gate window copies its rows from the same arrays."""
+        r0, kept = self._read_gates
+        if not kept or start < r0 or stop > self._read_gates_stop:
+            return None
+        return {k: kept[k][start - r0:stop - r0] for k in self._kept_gates}
+
     def _gates_now(self, start: int, stop: int) -> dict[str, F32]:
         """Gate activations at steps start..stop-1 (states computed): those the last read kept
         (typing: the new step's), else one batched step."""
@@ -521,6 +543,16 @@ class SequenceSession:
         cached states plus the cell's BPTT (``influence_from_factors``). The factors of each
         step's backward (``step_factors``) depend on that step alone: they are kept for the
         last window, so a key typed at the end computes those of one new step."""
+        parts = self._memory_window(cursor, window)
+        if parts is None:
+            return None
+        start, target, actual, factors = parts
+        w = influence_from_factors(self.rec, self.post, factors, factors["h"][-1:], target)
+        return Memory(start, w, target, self.labels[target], actual)
+
+    def _memory_window(self, cursor: int, window: int) -> tuple[int, int, bool, dict[str, np.ndarray]] | None:
+        """(the window's first step, the target, whether it is the right answer, the window's
+        step factors) of the memory at the cursor; None where there is none."""
         self.finish()
         t = min(cursor, len(self.ids)) - 1
         if t < 0 or self.ids[t] < 0:
@@ -528,9 +560,60 @@ class SequenceSession:
         bad = np.flatnonzero(self.ids[max(t - window + 1, 0):t + 1] < 0)
         start = max(t - window + 1, 0) + (int(bad[-1]) + 1 if len(bad) else 0)
         target, actual = self._memory_target(t)
-        factors = self._step_factors(start, t + 1)
-        w = influence_from_factors(self.rec, self.post, factors, factors["h"][-1:], target)
-        return Memory(start, w, target, self.labels[target], actual)
+        return start, target, actual, self._step_factors(start, t + 1)
+
+    def memory_begin(self, c: int, window: int = 60) -> PendingMemory:
+        """``memory_at(c)`` started: its BPTT goes to the memory worker when it is ready (the
+        caller goes on, ``collect()`` waits for it), else it is computed at ``collect()``;
+        the same numbers either way. Kept for the last (text, cursor)."""
+        key = (self.text, c)
+        if self._memory_cache is None or self._memory_cache[0] != key:
+            if self._memory_cache is not None:      # (a frame that was never routed: its job read
+                self._memory_cache[1].collect()     # arrays the next one may change)
+            self._memory_cache = (key, self._memory_job(c, window) if c > 0 else PendingMemory())
+        return self._memory_cache[1]
+
+    def _memory_job(self, c: int, window: int) -> PendingMemory:
+        parts = self._memory_window(c, window)
+        if parts is None:
+            return PendingMemory()
+        start, target, actual, factors = parts
+        kind, w_hh, w_ih = self.cell, self.rec.params["weight_hh_l0"], self.rec.params["weight_ih_l0"]
+        dy = last_step_gradient(self.rec, self.post, factors["h"][-1:], target)
+        label = self.labels[target]
+
+        def compute() -> npt.NDArray[np.float64]:
+            return influence_from_gradient(kind, factors, dy, w_hh, w_ih)
+
+        def finish(w: npt.NDArray[np.float64]) -> Memory:
+            return Memory(start, w, target, label, actual)
+
+        worker = self.memory_worker()
+        seq = self._send_window(worker, factors, start, dy) if worker is not None and worker.ready else None
+        self.last_memory_job = WorkerJob(compute, len(factors["h"]), worker, seq)   # (tests read its source)
+        return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish)
+
+    def _send_window(self, worker: MemoryWorker, factors: dict[str, np.ndarray], start: int,
+                     dy: np.ndarray) -> int | None:
+        """Give the worker the window's factor rows it does not hold (a key: one row) -> the job."""
+        if self._wk_slot is None or self._wk_slot[0] is not worker or self._wk_slot[1] in worker.lost:
+            slot = worker.add_model(self.cell, self.rec.params["weight_hh_l0"], self.rec.params["weight_ih_l0"])
+            if slot is None:
+                return None
+            self._wk_slot, self._wk_rows, self._wk_valid = (worker, slot), (0, 0), 0
+        stop = start + len(factors["h"])
+        ws, we = self._wk_rows
+        lo, hi = max(start, ws), min(stop, we, self._wk_valid)
+        if hi <= lo:
+            lo = hi = stop                 # nothing kept: every row goes
+        names = FACTOR_NAMES[self.cell]
+        seq = worker.submit(self._wk_slot[1], (start, stop, lo, hi), dy,
+                            [factors[k][:lo - start] for k in names], [factors[k][hi - start:] for k in names])
+        if seq is None:
+            self._wk_slot = None
+            return None
+        self._wk_rows, self._wk_valid = (start, stop), len(self.ids)
+        return seq
 
     def _memory_target(self, t: int) -> tuple[int, bool]:
         """(the output the Memory panel differentiates at state t, whether it is the right
@@ -569,6 +652,8 @@ class SequenceSession:
         h_prev, c_prev = self._prev_rows(start, stop)        # cached: no re-run of the window
         h = None if self._lstm else self._rows(start, stop, part=0)
         kept = self._kept_gate_rows(start, stop) if self.gate_names and self.dtype == np.float32 else None
+        if kept is None and self.gate_names and self.dtype == np.float32:
+            kept = self._read_gate_rows(start, stop)          # a key: its step's gates, before the gate window
         if not self.gate_names:
             kept = {}                                          # an RNN: its states are all it needs
         factors, h = step_factors(self.rec, x, h_prev, c_prev, gates=kept, h=h)
@@ -681,10 +766,7 @@ class SequenceSession:
 
     def memory_at(self, c: int, window: int = 60) -> Memory | None:
         """``memory(c)``, kept for the last (text, cursor): a re-render does not recompute it."""
-        key = (self.text, c)
-        if self._memory_cache is None or self._memory_cache[0] != key:
-            self._memory_cache = (key, self.memory(c, window=window) if c > 0 else None)
-        return self._memory_cache[1]
+        return self.memory_begin(c, window).collect()
 
     def description(self) -> str:
         """One line about the model: cell, width, what it reads."""

@@ -7,6 +7,7 @@ both stand on this module; it imports neither.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,29 @@ class Memory:
     target: int
     label: str
     actual: bool  # True: the real next character / true class; False: the model's own best guess
+
+
+class PendingMemory:
+    """A ``Memory`` that may still be computed elsewhere (the memory worker): ``collect()``
+    gives it, waiting for its weights only then, so a frame can build and route its other
+    panels meanwhile. The same numbers whoever computed them."""
+
+    def __init__(self, memory: Memory | None = None, start: int = 0,
+                 weights: Callable[[], npt.NDArray[np.float64]] | None = None,
+                 finish: Callable[[npt.NDArray[np.float64]], Memory] | None = None) -> None:
+        self.start = memory.start if memory is not None else start      # known before the weights
+        self._memory, self._weights, self._finish = memory, weights, finish
+
+    @property
+    def empty(self) -> bool:
+        """No memory to show (the cursor at 0, after an unknown character): known at once."""
+        return self._memory is None and self._weights is None
+
+    def collect(self) -> Memory | None:
+        if self._weights is not None and self._finish is not None:
+            self._memory = self._finish(self._weights())
+            self._weights = self._finish = None
+        return self._memory
 
 
 

@@ -32,12 +32,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from explorer.analysis.memory import GrowingInfluence
+from explorer.analysis.memory import RECORDED_NAMES, GrowingInfluence, recorded_backward
+from explorer.analysis.memory_worker import MemoryWorker, WorkerJob, recorded_rows
 from explorer.engine.losses import softmax
 from explorer.engine.model import Model
 from explorer.engine.stream import TransformerStream, transformer_parts, window_start
 from explorer.session.sequence import SequenceSession
-from explorer.session.sequence_parts import AttentionView, Memory, SequenceModelError, cached_or_reference_text
+from explorer.session.sequence_parts import AttentionView, Memory, PendingMemory, SequenceModelError, cached_or_reference_text
 
 F32 = npt.NDArray[np.float32]
 BLOCK = 64              # attention rows are cached in blocks of this many positions
@@ -170,6 +171,21 @@ class TransformerSession(SequenceSession):
     def memory(self, cursor: int, window: int = 80) -> Memory | None:
         """Influence of every character the prediction at the cursor can see (its whole window,
         not only the last `window`): squared input gradients through the engine's backward."""
+        parts = self._memory_read(cursor)
+        if parts is None:
+            return None
+        t, start, target, actual = parts
+        st = self.stream                    # its window is this one: its kept forward values, no forward
+        w = self._influence.recorded(st.caches, self._res[t:t + 1], t + 1 - start, target) \
+            if st.start == start else None
+        if w is None:
+            x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
+            w = self._influence(x, target)  # = influence_through(..., per_position=len(post)), kept rows reused
+        return Memory(start, w, target, self.labels[target], actual)
+
+    def _memory_read(self, cursor: int) -> tuple[int, int, int, bool] | None:
+        """(the step read, its window's first position, the target, whether it is the right
+        answer) of the memory at the cursor; None where there is none."""
         self.finish()
         t = min(cursor, len(self.ids)) - 1
         if t < 0 or self.ids[t] < 0:
@@ -179,14 +195,50 @@ class TransformerSession(SequenceSession):
         y = self.targets()
         target = int(y[t]) if y is not None and y[t] >= 0 else -1
         actual = target >= 0
-        target = target if actual else int(probs.argmax())
-        st = self.stream                    # its window is this one: its kept forward values, no forward
-        w = self._influence.recorded(st.caches, self._res[t:t + 1], t + 1 - start, target) \
-            if st.start == start else None
-        if w is None:
-            x = self._embed(np.maximum(self.ids[start:t + 1], 0))[0]
-            w = self._influence(x, target)  # = influence_through(..., per_position=len(post)), kept rows reused
-        return Memory(start, w, target, self.labels[target], actual)
+        return t, start, target if actual else int(probs.argmax()), actual
+
+    def _memory_job(self, c: int, window: int) -> PendingMemory:
+        """The backward through the blocks goes to the memory worker with the stream's kept
+        forward values of the positions it does not hold yet (a key: one row per block);
+        anything else (a window the stream does not hold, no worker) is computed here."""
+        parts = self._memory_read(c)
+        worker = self.memory_worker() if parts is not None else None
+        if parts is None or worker is None or not worker.ready:
+            return PendingMemory(self.memory(c, window))
+        t, start, target, actual = parts
+        n, st = t + 1 - start, self.stream
+        kept = self._influence.recorded_parts(st.caches, n) if st.start == start else None
+        if kept is None:
+            return PendingMemory(self.memory(c, window))
+        d = self._influence.head_gradient(self._res[t:t + 1], target)
+        blocks, label = self._influence.blocks, self.labels[target]
+
+        def compute() -> npt.NDArray[np.float64]:     # (collected before the stream moves on: set_text)
+            return recorded_backward(blocks, d, n, kept)
+
+        def finish(w: npt.NDArray[np.float64]) -> Memory:
+            return Memory(start, w, target, label, actual)
+
+        self.last_memory_job = WorkerJob(compute, n, worker, self._send_recorded(worker, kept, start, n, d))
+        return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish)
+
+    def _send_recorded(self, worker: MemoryWorker, kept: list[Any], start: int, n: int, d: np.ndarray) -> int | None:
+        """Give the worker the kept forward values of the window's positions it does not hold."""
+        if self._wk_slot is None or self._wk_slot[0] is not worker or self._wk_slot[1] in worker.lost:
+            shapes = [[getattr(src, k).shape for k in RECORDED_NAMES] for src in kept]
+            slot = worker.add_transformer(self.blocks, self.context, shapes, self.dtype)
+            if slot is None:
+                return None
+            self._wk_slot, self._wk_rows, self._wk_valid = (worker, slot), (-1, 0), 0
+        ws, m = self._wk_rows
+        lo = max(0, min(m, self._wk_valid - start, n)) if ws == start else 0
+        rows = np.concatenate([v.ravel() for v in recorded_rows(kept, lo, n)])   # one array: fewer to frame
+        seq = worker.submit_rows(self._wk_slot[1], (start, n, lo), [d, rows])
+        if seq is None:
+            self._wk_slot = None
+            return None
+        self._wk_rows, self._wk_valid = (start, n), len(self.ids)
+        return seq
 
     def _reference_states(self) -> F32:
         if self._reference is None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from explorer.session.sequence_parts import AttentionView, Memory
+from explorer.session.sequence_parts import AttentionView, Memory, PendingMemory
 
 if TYPE_CHECKING:
     from explorer.session.sequence import SequenceSession
@@ -105,7 +105,7 @@ class SequenceView:
     strip_chars: str
     strip_probs: F32
     strip_unknown: npt.NDArray[np.bool_]
-    memory: Memory | None
+    pending_memory: PendingMemory     # the influence bars, maybe still being computed: see ``memory``
     memory_chars: str                 # the characters under the memory bars
     memory_noun: str                  # "next char" (text) or "class" (toy task)
     steps: list[StepView | None]
@@ -117,6 +117,12 @@ class SequenceView:
     description: str
     request: FrameRequest = field(default_factory=FrameRequest)
     attention: AttentionView | None = None
+
+    @property
+    def memory(self) -> Memory | None:
+        """The influence bars (or None), waited for here: the memory worker computes them while
+        the frame's other panels are built and routed (``SequenceSession.memory_begin``)."""
+        return self.pending_memory.collect()
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     n = s.length
     c = max(0, min(cursor, n))
     step = c - 1
+    memory = s.memory_begin(c) if req.memory or req.colour_mode.startswith("memory") else PendingMemory()
     start, stop, x_range = time_window(step, n, req.window)
     kept = _KEPT.get(s)
     same = s.same_before(kept.revision) if kept is not None else 0
@@ -170,7 +177,6 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     a = max(0, min(c - (2 * req.strip_cells) // 3, n - req.strip_cells))
     b = min(n, a + req.strip_cells)
     unknown = s.unknown_mask()
-    memory = s.memory_at(c) if req.memory or req.colour_mode.startswith("memory") else None
     top = s.top_k(c, req.top_k) if n and req.predictions else []
     clamped = None
     if req.clamp is not None and 0 <= req.clamp[0] < s.hidden_size:
@@ -178,7 +184,8 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
     attention = s.attention_view(c, req.attention_layer, req.attention_head)
     unit_kept = kept.unit_values if kept is not None else None
-    colour, palette = _colour(s, req, memory, c, clamped, unit_kept, same)
+    colour, palette = _colour(s, req, memory.collect() if req.colour_mode.startswith("memory") else None, c, clamped,
+                              unit_kept, same)
     if req.colour_mode == ATTENTION_MODE:
         colour, palette = _attention_colour(attention), "attention"
     steps: list[StepView | None] = (_steps(s, step, kept.steps if kept is not None else {}, same, (h, start))
@@ -193,7 +200,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         top=top, actual=s.answer_at(c),
         clamped_p=clamped[0, [i for _, _, i in top]] if clamped is not None else None,
         strip_start=a, strip_chars=s.text[a:b], strip_probs=s.actual_probs(a, b), strip_unknown=unknown[a:b],
-        memory=memory, memory_chars=s.text[memory.start:c] if memory is not None else "",
+        pending_memory=memory, memory_chars=s.text[memory.start:c] if not memory.empty else "",
         memory_noun="next char" if s.kind == "text" else "class",
         steps=steps, colour=colour, colour_palette=palette, unknown=unknown,
         unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)

@@ -103,10 +103,13 @@ def test_the_memory_panel_reads_the_kept_gate_window_instead_of_stepping_again(m
     h_prev, c_prev = s._prev_rows(mem.start, t + 1)
     want = influence_from_states(s.rec, s.post, x, h_prev, c_prev, mem.target)   # steps again
     np.testing.assert_allclose(mem.weights, want, rtol=2e-5, atol=1e-12)
-    s.set_text(s.text[:c - 10] + "Z" + s.text[c - 9:])   # an edit inside the window: not kept
-    before = len(calls)
-    s.memory(c, window=40)
-    assert len(calls) > before
+    s.set_text(s.text[:c - 10] + "Z" + s.text[c - 9:])   # an edit inside the window: the gate window's
+    edited = s.memory(c, window=40)                       # rows are stale, the re-read's gates are new
+    x = s._embed(s.ids[edited.start:t + 1])[0]
+    h_prev, c_prev = s._prev_rows(edited.start, t + 1)
+    want = influence_from_states(s.rec, s.post, x, h_prev, c_prev, edited.target)
+    np.testing.assert_allclose(edited.weights, want, rtol=2e-5, atol=1e-12)
+    assert not np.allclose(edited.weights, mem.weights, rtol=1e-3)   # the edit shows
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -150,3 +153,29 @@ def test_the_input_only_head_gradient_equals_the_layers_backward_to_the_bit(dtyp
     assert not np.allclose(_input_gradient_only(head, h, 5), want)          # negative control
     with pytest.raises(ValueError):
         _input_gradient_only(head, h, 9)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_a_typed_keys_memory_reads_its_steps_gates_from_the_read_not_a_second_step(monkeypatch, cell):
+    """The frame starts Memory before the gate window: the new step's gates come from the read
+    that computed its state (as the gate window's do), with the stepped numbers."""
+    from explorer.analysis.memory import influence_from_states
+    from explorer.session.sequence_view import FrameRequest, build_view
+    s = SequenceSession(random_model(cell, hidden=8, embed=4, seed=5))
+    text = "def f(a):\n    return [a, 'b'] + g(a) * 2  # x\n" * 3
+    s.set_text(text)
+    assert build_view(s, len(text), FrameRequest(window=200)).memory is not None
+    calls = []
+    real_step = s.rec.step
+    monkeypatch.setattr(s.rec, "step", lambda *a, **k: calls.append(1) or real_step(*a, **k))
+    for key in "x(y)":
+        text += key
+        s.set_text(text)
+        mem = build_view(s, len(text), FrameRequest(window=200)).memory
+        assert calls == []
+        t = len(text) - 1
+        x = s._embed(s.ids[mem.start:t + 1])[0]
+        h_prev, c_prev = s._prev_rows(mem.start, t + 1)
+        want = influence_from_states(s.rec, s.post, x, h_prev, c_prev, mem.target)   # steps again
+        np.testing.assert_allclose(mem.weights, want, rtol=2e-5, atol=1e-12)
+        calls.clear()
