@@ -33,21 +33,33 @@ def blas_threads_wanted() -> int:
         return 1
 
 
-def set_blas_threads(n: int) -> bool:
-    """Set the thread count of the OpenBLAS that numpy loaded; False if none is loaded."""
+def _openblas_call(names: tuple[str, ...], *args: int) -> int | None:
+    """Call the first of ``names`` found in the OpenBLAS that numpy loaded (its symbols differ
+    between builds); None if no OpenBLAS is loaded or none of them is there."""
     try:
         with open("/proc/self/maps") as fh:
             libs = {line.split()[-1] for line in fh if "openblas" in line and ".so" in line}
         for path in libs:
             lib = ctypes.CDLL(path)
-            for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
-                         "openblas_set_num_threads"):
+            for name in names:
                 if hasattr(lib, name):
-                    getattr(lib, name)(int(n))
-                    return True
+                    return int(getattr(lib, name)(*args) or 0)
     except OSError:
         pass
-    return False
+    return None
+
+
+def set_blas_threads(n: int) -> bool:
+    """Set the thread count of the OpenBLAS that numpy loaded; False if none is loaded."""
+    return _openblas_call(("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                           "openblas_set_num_threads"), int(n)) is not None
+
+
+def blas_threads() -> int:
+    """The thread count of the OpenBLAS that numpy loaded, else what the app asks for."""
+    got = _openblas_call(("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                          "openblas_get_num_threads"))
+    return max(1, got) if got is not None else blas_threads_wanted()
 
 
 def keep_freed_memory() -> bool:

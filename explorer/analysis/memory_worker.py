@@ -529,19 +529,8 @@ def _done() -> npt.NDArray[np.float64]:
 def _blas_threads() -> int:
     """The thread count of the OpenBLAS numpy loaded here (the worker's must be the same: a
     threaded product may add in another order), else what the app asks for."""
-    try:
-        with open("/proc/self/maps") as fh:
-            libs = {line.split()[-1] for line in fh if "openblas" in line and ".so" in line}
-        for path in libs:
-            lib = ctypes.CDLL(path)
-            for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
-                         "openblas_get_num_threads"):
-                if hasattr(lib, name):
-                    return max(1, int(getattr(lib, name)()))
-    except OSError:
-        pass
-    from explorer.runtime import blas_threads_wanted
-    return blas_threads_wanted()
+    from explorer.runtime import blas_threads
+    return blas_threads()
 
 
 def _grow_pipe(fd: int) -> None:

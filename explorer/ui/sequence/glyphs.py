@@ -100,6 +100,20 @@ class GlyphAtlas:
         """Render ``text`` into the atlas; its row in the table."""
         return self._add_many([text])[0]
 
+    def _ids_for(self, texts: Sequence[str], dpr: float) -> list[int]:
+        """The atlas rows of ``texts`` for a device with ``dpr`` (the atlas remade for a new
+        ratio, new labels added in one go) and its pixmap made if it is not yet."""
+        if self._image is None or dpr != self._dpr:
+            self._reset(dpr)
+        get = self._index.get
+        ids = [get(t, -1) for t in texts]
+        if -1 in ids:                                    # new labels, added in one go
+            ids = self._add_many(texts)
+        if self._pixmap is None:
+            assert self._image is not None
+            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        return ids
+
     def _add_many(self, texts: Sequence[str]) -> list[int]:
         """Render labels into the atlas (growing it when full) with one painter; their rows."""
         assert self._image is not None
@@ -162,15 +176,7 @@ class GlyphAtlas:
         """As ``draw`` places the labels (for a device with ``dpr``), into ``out`` (a new buffer
         by default) that the caller keeps and blits (``Fragments.blit``) on every paint of the frame."""
         out = Fragments() if out is None else out
-        if self._image is None or dpr != self._dpr:
-            self._reset(dpr)
-        get = self._index.get
-        ids = [get(t, -1) for t in texts]
-        if -1 in ids:                                    # new labels, added in one go
-            ids = self._add_many(texts)
-        if self._pixmap is None:
-            assert self._image is not None
-            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        ids = self._ids_for(texts, dpr)
         f = out.reserve(len(ids))
         np.take(self._table(anchor), ids, axis=0, out=f, mode="clip")   # (ids are rows: "raise" buffers the out)
         f[:, 0] += xs
@@ -279,15 +285,7 @@ class GlyphAtlas:
             return
         device = p.device()
         dpr = device.devicePixelRatioF() if device is not None else 1.0
-        if self._image is None or dpr != self._dpr:
-            self._reset(dpr)
-        get = self._index.get
-        ids = [get(t, -1) for t in texts]
-        if -1 in ids:                                    # new labels, added in one go
-            ids = self._add_many(texts)
-        if self._pixmap is None:
-            assert self._image is not None
-            self._pixmap = QtGui.QPixmap.fromImage(self._image)
+        ids = self._ids_for(texts, dpr)
         if len(self._frags) < n:
             self._frags = np.zeros((max(n, 2 * len(self._frags), 16), 10))
             self._frags_ptr = shiboken6.wrapInstance(self._frags.ctypes.data, QtGui.QPainter.PixmapFragment)
@@ -301,6 +299,7 @@ class GlyphAtlas:
         if not on_screen(p):                             # SVG, PDF, a picture: real text, one by one
             self._draw_text(p, f, texts, dpr)
             return
+        assert self._pixmap is not None                  # made by _ids_for
         p.drawPixmapFragments(self._frags_ptr, n, self._pixmap)
 
     def _draw_text(self, p: QtGui.QPainter, f: np.ndarray, texts: Sequence[str], dpr: float) -> None:
