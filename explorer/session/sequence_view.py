@@ -24,8 +24,9 @@ Positions are characters; "state t" is the state after reading character t. Shap
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -132,9 +133,7 @@ class _Kept:
 
     revision: int
     start: int
-    rows: npt.NDArray[np.intp]
     h: F32
-    h_rows: F32
     steps: dict[int, StepView]
     unit_values: tuple[int, int, str, np.ndarray] | None    # (first character, unit, state, values)
 
@@ -192,8 +191,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
                                     if req.unrolled else [None, None, None])
     unit_values = ((colour[1], req.unit, req.unit_state, colour[0]) if req.colour_mode == "selected unit"
                    and colour is not None and req.unit is not None else None)
-    _KEPT[s] = _Kept(s.revision, start, rows, h, h_rows, {st.step: st for st in steps if st is not None},
-                     unit_values)
+    _KEPT[s] = _Kept(s.revision, start, h, {st.step: st for st in steps if st is not None}, unit_values)
     return SequenceView(
         cursor=c, step=step, length=n, start=start, stop=stop, x_range=x_range, chars=s.text[start:stop],
         h=h, rows=rows, h_rows=h_rows, unit_row=unit_row, gates=gates, trail=trail, trail_first=t0, trail_chars=s.text[t0:step + 1],
@@ -206,19 +204,28 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         unit=req.unit, cell=s.cell, description=s.description(), request=req, attention=attention)
 
 
-def _window(s: SequenceSession, start: int, stop: int, kept: _Kept | None, same: int) -> F32:
-    """The states start..stop-1. The rows the last view had (same ids before them) are copied
-    from it; the others are read (typing at the end: one new row, not the whole window). The
-    heat map's rows in row order are the session's own kept window (``hidden_rows``)."""
-    lo, hi = (start, start) if kept is None else (max(start, kept.start), min(stop, kept.start + len(kept.h), same))
-    if kept is None or hi - lo < 1:
-        return s.hidden_states(start, stop)
-    h = np.empty((stop - start, kept.h.shape[1]), kept.h.dtype)
-    h[lo - start:hi - start] = kept.h[lo - kept.start:hi - kept.start]
+def _spliced(read: Callable[[int, int], np.ndarray], start: int, stop: int, first: int, values: np.ndarray,
+             same: int) -> np.ndarray:
+    """``read(start, stop)``, with the rows the last view read (``values``, rows first.. of it)
+    copied where the ids before them are unchanged (before ``same``) and only the rest read:
+    typing at the end reads one new row, not the whole window again."""
+    lo, hi = max(start, first), min(stop, first + len(values), same)
+    if hi - lo < 1:
+        return read(start, stop)
+    out = np.empty((stop - start, *values.shape[1:]), values.dtype)
+    out[lo - start:hi - start] = values[lo - first:hi - first]
     for a, b in ((start, lo), (hi, stop)):
         if b > a:
-            h[a - start:b - start] = s.hidden_states(a, b)
-    return h
+            out[a - start:b - start] = read(a, b)
+    return out
+
+
+def _window(s: SequenceSession, start: int, stop: int, kept: _Kept | None, same: int) -> F32:
+    """The states start..stop-1, the last view's rows reused (``_spliced``). The heat map's
+    rows in row order are the session's own kept window (``hidden_rows``)."""
+    if kept is None:
+        return s.hidden_states(start, stop)
+    return cast(F32, _spliced(s.hidden_states, start, stop, kept.start, kept.h, same))
 
 
 def _states(s: SequenceSession, a: int, b: int, h: F32, start: int) -> F32:
@@ -256,19 +263,14 @@ def _steps(s: SequenceSession, step: int, kept: dict[int, StepView] | None = Non
 
 def _unit_values(s: SequenceSession, lo: int, hi: int, unit: int, state: str,
                  kept: tuple[int, int, str, np.ndarray] | None, same: int) -> np.ndarray:
-    """``s.unit_values(lo, hi, unit, state)``, the part the last view read copied from it
-    (typing at the end: one new value, not a read of every visible character's state)."""
-    if kept is None or kept[1:3] != (unit, state) or kept[0] > lo:
-        return s.unit_values(lo, hi, unit, state)
-    first, values = kept[0], kept[3]
-    k = min(hi, first + len(values), same) - lo          # values lo..lo+k-1 are the last view's
-    if k < 1:
-        return s.unit_values(lo, hi, unit, state)
-    out = np.empty(hi - lo, values.dtype)
-    out[:k] = values[lo - first:lo - first + k]
-    if hi > lo + k:
-        out[k:] = s.unit_values(lo + k, hi, unit, state)
-    return out
+    """``s.unit_values(lo, hi, unit, state)``, the part the last view read for the same unit
+    and state reused (``_spliced``)."""
+    def read(a: int, b: int) -> np.ndarray:
+        return s.unit_values(a, b, unit, state)
+
+    if kept is None or kept[1:3] != (unit, state):
+        return read(lo, hi)
+    return _spliced(read, lo, hi, kept[0], kept[3], same)
 
 
 def _attention_colour(a: AttentionView | None) -> tuple[np.ndarray, int] | None:

@@ -188,12 +188,7 @@ class SlotTicks(LiveTicks):
             piece = cast(tuple[list[int], list[QtCore.QPointF]], hit)
             indexes += piece[0]
             at += piece[1]
-        run = QtGui.QGlyphRun()
-        if indexes and self._raw is not None:
-            run.setRawFont(self._raw[1])
-            run.setGlyphIndexes(indexes)
-            run.setPositions(at)
-        return run, others
+        return self._glyph_run(indexes, at), others
 
 
 class TitleCache:

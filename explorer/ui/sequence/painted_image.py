@@ -182,6 +182,15 @@ class LiveTicks:
                 self._glyph_cache.clear()
         return hit
 
+    def _glyph_run(self, indexes: list[int], at: list[QtCore.QPointF]) -> QtGui.QGlyphRun:
+        """One glyph run of the tick font's glyphs ``indexes`` at ``at`` (empty without them)."""
+        run = QtGui.QGlyphRun()
+        if indexes and self._raw is not None:
+            run.setRawFont(self._raw[1])
+            run.setGlyphIndexes(indexes)
+            run.setPositions(at)
+        return run
+
     def _run(self, xs: list[float], y: float) -> tuple[QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]]:
         """Every label in one glyph run (one draw call, not one per label); labels with a glyph
         the font lacks are left to QStaticText (its font fallback)."""
@@ -201,12 +210,7 @@ class LiveTicks:
                 indexes.append(i)
                 at.append(QtCore.QPointF(gx, 0.0))
                 gx += a
-        run = QtGui.QGlyphRun()
-        if indexes and self._raw is not None:
-            run.setRawFont(self._raw[1])
-            run.setGlyphIndexes(indexes)
-            run.setPositions(at)
-        return run, others
+        return self._glyph_run(indexes, at), others
 
     def paint(self, p: QtGui.QPainter) -> None:
         if not self.ticks:
