@@ -63,6 +63,13 @@ def grab_rgb(widget: QtWidgets.QWidget) -> np.ndarray:
     return arr[: img.height(), : img.width(), :3].copy()
 
 
+def argb(img: QtGui.QImage) -> np.ndarray:
+    """An image's pixels as (height, width) 0xAARRGGBB words, to compare two paints exactly."""
+    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
+    return a[:, :img.width()].copy()
+
+
 def shown(qtbot, widget, width: int, height: int):
     """Hand ``widget`` to qtbot, resize it, show it and wait until it is exposed -> widget."""
     qtbot.addWidget(widget)

@@ -5,11 +5,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
 
-
-def _argb(img: QtGui.QImage) -> np.ndarray:
-    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
-    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
-    return a[:, :img.width()].copy()
+from tests.ui.conftest import argb as _argb
 
 
 def _pixels(widget) -> np.ndarray:

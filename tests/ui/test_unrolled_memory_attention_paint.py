@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from tests.ui.conftest import argb
+
 
 def _argb(img: QtGui.QImage) -> np.ndarray:
-    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
-    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
-    return a[:, :img.width()].copy() & 0xFFFFFF
+    return argb(img) & 0xFFFFFF
 
 
 def _grab(w) -> np.ndarray:

@@ -11,14 +11,9 @@ from PySide6 import QtCore, QtGui
 
 from explorer.ui.sequence.painted_image import BACKGROUND, WindowImage, colour_table
 from explorer.ui.widgets.style import ACCENT, DIVERGING, GATE_MAP
+from tests.ui.conftest import argb as _argb
 
 ONE = ((0, 12, -1.0, 1.0, DIVERGING),)
-
-
-def _argb(img: QtGui.QImage) -> np.ndarray:
-    img = img.convertToFormat(QtGui.QImage.Format.Format_ARGB32)
-    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
-    return a[:, :img.width()].copy()
 
 
 def _pyqtgraphs(data: np.ndarray, levels=(-1.0, 1.0), name=DIVERGING) -> np.ndarray:
