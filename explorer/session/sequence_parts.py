@@ -41,9 +41,15 @@ class PendingMemory:
 
     def __init__(self, memory: Memory | None = None, start: int = 0,
                  weights: Callable[[], npt.NDArray[np.float64]] | None = None,
-                 finish: Callable[[npt.NDArray[np.float64]], Memory] | None = None) -> None:
+                 finish: Callable[[npt.NDArray[np.float64]], Memory] | None = None, elsewhere: bool = False) -> None:
         self.start = memory.start if memory is not None else start      # known before the weights
         self._memory, self._weights, self._finish = memory, weights, finish
+        self._elsewhere = elsewhere
+
+    @property
+    def elsewhere(self) -> bool:
+        """Still being computed by the memory worker (collecting it now could wait for it)."""
+        return self._elsewhere and self._weights is not None
 
     @property
     def empty(self) -> bool:

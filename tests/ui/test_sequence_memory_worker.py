@@ -37,14 +37,84 @@ def test_the_memory_panel_shows_the_workers_numbers_equal_to_in_process(sequence
     lab.editor.setPlainText("def f(a):\n    return a * 2\n" * 3)
     lab.editor.moveCursor(lab.editor.textCursor().MoveOperation.End)
     qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == len(lab.editor.toPlainText()), timeout=20000)
+    qtbot.waitUntil(lab.is_idle, timeout=20000)
     answered = worker.answered
+    order: list[str] = []
+    lab.rendered.connect(lambda: order.append("rendered"))
+    lab.memory_shown.connect(lambda: order.append("memory"))
     for key in "x = (y)":
+        order.clear()
         QTest.keyClick(lab.editor, key)
         c = len(lab.editor.toPlainText())
         qtbot.waitUntil(lambda c=c: lab.view is not None and lab.view.cursor == c and lab.view.length == c,
                         timeout=20000)
+        qtbot.waitUntil(lab.is_idle, timeout=20000)        # the Memory panel is fed after the others
+        assert order == ["rendered", "memory"]
         want = s.memory(c, window=60) if cell != "transformer" else s.memory(c)
         assert s.last_memory_job.source == "worker"
         np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
         assert lab.view.memory.start == want.start and lab.view.memory_chars == s.text[want.start:c]
     assert worker.answered - answered == len("x = (y)")
+
+
+def test_without_the_worker_the_memory_panel_is_fed_inside_the_frame(sequence_lab, qtbot):
+    """The negative control: computed in-process, the influence reaches the Memory panel before
+    the frame's ``rendered``, and nothing is left for a later turn of the event loop."""
+    lab = sequence_lab
+    s = open_session(random_transformer(d_model=16, nhead=2, layers=2, context=64), name="tiny")
+    s.memory_worker = lambda: None
+    lab.use_session(s, key=None)
+    lab.editor.setPlainText("def f(a):\n    return a\n")
+    lab.editor.moveCursor(lab.editor.textCursor().MoveOperation.End)
+    qtbot.waitUntil(lab.is_idle, timeout=20000)
+    order: list[str] = []
+    lab.rendered.connect(lambda: order.append("rendered"))
+    lab.memory_shown.connect(lambda: order.append("memory"))
+    QTest.keyClick(lab.editor, "z")
+    c = len(lab.editor.toPlainText())
+    qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == c, timeout=20000)
+    assert order == ["memory", "rendered"] and lab.is_idle()
+    want = s.memory(c)
+    np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
+
+
+def test_render_feeds_the_memory_panel_before_it_returns(sequence_lab, qtbot, worker):
+    """``render()`` is synchronous for every panel, the Memory panel included, with the worker on."""
+    lab = sequence_lab
+    s = open_session(random_transformer(d_model=16, nhead=2, layers=2, context=64), name="tiny")
+    s.memory_worker = lambda: worker
+    lab.use_session(s, key=None)
+    lab.editor.setPlainText("def f(a):\n    return a\n")
+    qtbot.waitUntil(lab.is_idle, timeout=20000)
+    for c in (5, 12, 20):
+        lab.move_cursor(c)
+        lab.render()
+        want = s.memory(c)
+        assert lab.is_idle() and lab.view.cursor == c
+        np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
+
+
+def test_text_coloured_by_memory_is_computed_in_the_frame_not_sent(sequence_lab, qtbot, worker):
+    """Colouring the text by the influence needs it inside the frame: it is not sent to the
+    worker (collecting it at once would only wait for it) and the panel gets it before ``rendered``."""
+    lab = sequence_lab
+    s = open_session(random_transformer(d_model=16, nhead=2, layers=2, context=64), name="tiny")
+    s.memory_worker = lambda: worker
+    lab.use_session(s, key=None)
+    lab.editor.setPlainText("def f(a):\n    return a\n")
+    lab.editor.moveCursor(lab.editor.textCursor().MoveOperation.End)
+    qtbot.waitUntil(lab.is_idle, timeout=20000)
+    sent = worker.jobs
+    assert sent > 0                                        # (by the panel alone, it was sent)
+    lab.colour_combo.setCurrentText("memory (influence)")
+    qtbot.waitUntil(lab.is_idle, timeout=20000)
+    order: list[str] = []
+    lab.rendered.connect(lambda: order.append("rendered"))
+    lab.memory_shown.connect(lambda: order.append("memory"))
+    QTest.keyClick(lab.editor, "q")
+    c = len(lab.editor.toPlainText())
+    qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == c, timeout=20000)
+    assert order == ["memory", "rendered"] and lab.is_idle()
+    assert worker.jobs == sent
+    want = s.memory(c)
+    np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
