@@ -123,40 +123,6 @@ def test_pen_latency_waits_for_changed_panels_only(qtbot):
     lat.remove()
 
 
-class _Late(QtCore.QObject):
-    shown = QtCore.Signal()
-
-
-def test_a_late_panel_counts_only_from_when_it_was_handed_the_frame(qtbot):
-    """The Memory panel is fed after the frame rendered (the worker's answer): a paint of it
-    between the render and that hand-over shows the old numbers and does not count."""
-    import time
-
-    from explorer.ui.shell.bench import InputLatency
-
-    widgets = {name: QtWidgets.QWidget() for name in ("editor", "memory")}
-    for w in widgets.values():
-        qtbot.addWidget(w)
-    sched, late = _Scheduler(), _Late()
-    lat = InputLatency(widgets, sched, late={"memory": late.shown})
-
-    def paint(name: str) -> None:
-        lat.clock.record_paint(name)
-        QtWidgets.QApplication.processEvents()
-        time.sleep(0.001)
-
-    lat.sent(time.perf_counter())
-    sched.rendered.emit()
-    paint("editor")
-    paint("memory")                                  # the old influence: before the hand-over
-    assert lat.complete(0) is None
-    late.shown.emit()
-    assert lat.complete(0) is None
-    paint("memory")
-    assert lat.complete(0)[1] == "memory"
-    lat.remove()
-
-
 def test_gate_pixels_equal_pyqtgraphs_colouring(qtbot):
     """The gates' own colouring == pyqtgraph's ImageItem (levels 0..1, the viridis table, NaN gaps
     transparent), which the panel used before."""

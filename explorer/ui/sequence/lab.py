@@ -94,10 +94,6 @@ class SequenceLab(QtWidgets.QWidget):
         # a panel that raises never stops the next frames: said in the status, unit dropped
         self.render_guard = RenderGuard(self._draw, self.say, self._drop_unit)
         self.scheduler = LatestFrame(self.render_guard, fps=1000, parent=self)
-        self._memory_timer = QtCore.QTimer(self)
-        self._memory_timer.setSingleShot(True)
-        self._memory_timer.setInterval(0)
-        self._memory_timer.timeout.connect(self._show_late)
         self._chunk_timer = QtCore.QTimer(self)
         self._chunk_timer.setInterval(0)
         self._chunk_timer.timeout.connect(self._process_chunk)
@@ -368,8 +364,7 @@ class SequenceLab(QtWidgets.QWidget):
         s = self.session
         return not ((s is not None and (s.pending or s.text != self.editor.toPlainText()))
                     or self._sync_timer.isActive() or self.editor.pieces.busy
-                    or self.scheduler.timer.isActive() or self._chunk_timer.isActive()
-                    or self._memory_timer.isActive())
+                    or self.scheduler.timer.isActive() or self._chunk_timer.isActive())
 
     def _on_text_changed(self) -> None:
         """A short text is handed over at once and its frame drawn at once, inside the edit's
@@ -533,9 +528,7 @@ class SequenceLab(QtWidgets.QWidget):
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
         self.scheduler.stop()                      # this frame covers any frame already queued
         self.render_guard(None)
-        if self._memory_timer.isActive():          # every panel fed before this returns
-            self._memory_timer.stop()
-            self._show_memory()
+        self.memory_panel.feed_now()               # every panel fed before this returns
 
     def _drop_unit(self) -> None:
         """After a frame that failed: the next one without the selected unit (one retry)."""
@@ -584,10 +577,9 @@ class SequenceLab(QtWidgets.QWidget):
         if v.attention is None:                    # a transformer is not unrolled through a state
             self.unrolled.show_steps(v.steps, v.unit, v.cell)
         if v.pending_memory.elsewhere:             # the worker computes it while the others paint:
-            self._memory_timer.start()             # shown on the loop's next turn (_show_late)
+            self.memory_panel.show_when_painted(self._show_memory)   # collected as the panel paints
         else:
-            self._memory_timer.stop()
-            self._show_memory()
+            self._show_memory()                    # (and any numbers still promised are dropped)
         if self.model_combo.toolTip() != v.description:
             self.model_combo.setToolTip(v.description)
         self.colourer.set_palette(*PALETTES[v.colour_palette])
@@ -595,13 +587,6 @@ class SequenceLab(QtWidgets.QWidget):
         self.colourer.apply(values, v.unknown, offset, self._pos, v.request.visible)   # measured for the frame
         self.frames += 1
         self.rendered.emit()
-
-    def _show_late(self) -> None:
-        """The worker's influence, once the frame's other panels have painted: painted at once
-        (not on yet another turn of the event loop)."""
-        self._show_memory()
-        if self.memory_panel.isVisible():
-            self.memory_panel.repaint()
 
     def _show_memory(self) -> None:
         """The Memory panel gets the last frame's influence (collected: the worker's answer, or
@@ -666,7 +651,7 @@ class SequenceLab(QtWidgets.QWidget):
 
     def shutdown(self) -> None:
         """Stop every timer (no timer is left running after close)."""
-        for timer in (self._sync_timer, self._chunk_timer, self._memory_timer):
+        for timer in (self._sync_timer, self._chunk_timer):
             timer.stop()
         self.scheduler.stop()
         self.experiments.shutdown()

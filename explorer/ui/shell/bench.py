@@ -194,14 +194,10 @@ class InputLatency:
     ``shows``: panel -> what it shows now (an object that is replaced whenever the panel is given
     something new): a panel still showing the same object once input i's frame has rendered
     had nothing new to paint for that input and is not waited for (the pen RNN's panels when a
-    pen move made no new pen step).
-
-    ``late``: panel -> a signal its owner emits when it hands the panel its part of a frame
-    after the frame rendered (the Memory panel, whose numbers the memory worker computes while
-    the other panels paint): its first paint after the first such signal after the render counts."""
+    pen move made no new pen step)."""
 
     def __init__(self, panels: dict[str, Any], scheduler: Any, direct: set[str] | None = None,
-                 shows: dict[str, Any] | None = None, late: dict[str, Any] | None = None) -> None:
+                 shows: dict[str, Any] | None = None) -> None:
         self.clock = PaintClock(panels)
         self.renders: list[float] = []
         self.inputs: list[float] = []
@@ -212,14 +208,6 @@ class InputLatency:
         self._shown_at_input: list[dict[str, object]] = []
         self._scheduler = scheduler
         scheduler.rendered.connect(self._on_rendered)
-        self._late: dict[str, list[float]] = {name: [] for name in late or {}}
-        self._late_signals = [(signal, self._late_slot(name)) for name, signal in (late or {}).items()]
-        for signal, slot in self._late_signals:
-            signal.connect(slot)
-
-    def _late_slot(self, name: str) -> Any:
-        times = self._late[name]
-        return lambda *_: times.append(time.perf_counter())
 
     def _shown(self) -> dict[str, object]:
         return {name: what() for name, what in self._shows.items()}
@@ -240,12 +228,8 @@ class InputLatency:
             return None
         before, after = self._shown_at_input[i], self._shown_at_render[k]
         expected = {name for name in self.expected if name not in before or before[name] is not after[name]}
-        first = self.clock.first_paints_after(self.renders[k], expected - self.direct - set(self._late))
+        first = self.clock.first_paints_after(self.renders[k], expected - self.direct)
         first.update(self.clock.first_paints_after(t0, expected & self.direct))
-        for name in expected & set(self._late):
-            handed = next((t for t in self._late[name] if t >= self.renders[k]), None)
-            if handed is not None:
-                first.update(self.clock.first_paints_after(handed, {name}))
         if set(first) != expected:
             return None
         last = max(first, key=lambda n: first[n])
@@ -260,8 +244,6 @@ class InputLatency:
 
     def remove(self) -> None:
         self._scheduler.rendered.disconnect(self._on_rendered)
-        for signal, slot in self._late_signals:
-            signal.disconnect(slot)
         self.clock.remove()
 
 
@@ -440,7 +422,7 @@ def measure_keys(n_chars: int = 2000, n_keys: int = 60, model: str | None = None
     flash = app.cursorFlashTime()
     app.setCursorFlashTime(0)            # the editor's blinking cursor would paint into the windows
     lab = open_lab(app, model)
-    lat = InputLatency(panel_widgets(lab), lab.scheduler, late={"memory": lab.memory_shown})
+    lat = InputLatency(panel_widgets(lab), lab.scheduler)
     try:
         lab.editor.setPlainText(code_text(n_chars))
         lab.editor.moveCursor(QtGui.QTextCursor.MoveOperation.End)
