@@ -135,7 +135,7 @@ class SequenceSession:
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         pending = getattr(self, "_memory_cache", None)
         if pending is not None:
-            pending[1].collect()             # a view still holding it gets the old weights' numbers
+            pending[1].settle()              # a view still holding it gets the old weights' numbers
         self._memory_cache: tuple[tuple[str, int], PendingMemory] | None = None
         # the memory worker's copy of this model (a slot, None: not sent) and its factor rows
         self._wk_slot: tuple[MemoryWorker, int] | None = None
@@ -227,7 +227,7 @@ class SequenceSession:
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
         if self._memory_cache is not None:   # a job not collected yet reads what this changes
-            self._memory_cache[1].collect()
+            self._memory_cache[1].settle()
         old = self.text
         if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
             p = len(old)
@@ -574,7 +574,7 @@ class SequenceSession:
         key = (self.text, c)
         if self._memory_cache is None or self._memory_cache[0] != key:
             if self._memory_cache is not None:      # (a frame that was never routed: its job read
-                self._memory_cache[1].collect()     # arrays the next one may change)
+                self._memory_cache[1].settle()      # arrays the next one may change)
             self._memory_cache = (key, self._memory_job(c, window, elsewhere) if c > 0 else PendingMemory())
         return self._memory_cache[1]
 

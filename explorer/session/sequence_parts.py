@@ -7,6 +7,7 @@ both stand on this module; it imports neither.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,9 +59,16 @@ class PendingMemory:
 
     def collect(self) -> Memory | None:
         if self._weights is not None and self._finish is not None:
-            self._memory = self._finish(self._weights())
-            self._weights = self._finish = None
+            weights, finish = self._weights, self._finish
+            self._weights = self._finish = None    # settled whatever happens: a failure is raised once
+            self._memory = finish(weights())
         return self._memory
+
+    def settle(self) -> None:
+        """Finish the job before the session changes what it reads. Its frame was never shown,
+        so a failure of it has no panel to be said in: it is settled as no memory."""
+        with contextlib.suppress(Exception):
+            self.collect()
 
 
 

@@ -342,3 +342,24 @@ def test_by_default_a_transformer_uses_the_worker_and_a_recurrent_cell_does_not(
     assert transformer.memory_worker() is None and rnn.memory_worker() is None
     monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "1")
     assert transformer.memory_worker() is shared and rnn.memory_worker() is shared
+
+
+def test_a_pending_memory_that_fails_raises_once_and_settles_as_none():
+    """Collected once: a failure is raised to the one who shows it, and the session's own
+    clean-up (settle, before it changes what the job reads) never raises."""
+    from explorer.session.sequence_parts import PendingMemory
+
+    calls = []
+
+    def boom():
+        calls.append(1)
+        raise FloatingPointError("overflow")
+
+    pending = PendingMemory(start=3, weights=boom, finish=lambda w: None, elsewhere=True)
+    assert pending.elsewhere and not pending.empty
+    with pytest.raises(FloatingPointError):
+        pending.collect()
+    assert pending.collect() is None and not pending.elsewhere and calls == [1]
+    other = PendingMemory(start=3, weights=boom, finish=lambda w: None)
+    other.settle()
+    assert other.collect() is None and calls == [1, 1]

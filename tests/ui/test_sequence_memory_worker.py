@@ -156,3 +156,37 @@ def test_numbers_promised_to_the_memory_panel_are_shown_when_it_paints_or_is_rea
     panel.show_memory(0, np.array([1.0, 2.0]), "ab", "c", True)       # newer numbers: the promise is dropped
     panel.grab()
     assert fed == [1, 1] and panel.title() == "Memory → actual next char 'c'"
+
+
+def test_a_late_memory_that_fails_is_said_and_the_lab_carries_on(sequence_lab, qtbot, monkeypatch):
+    """Collected as the Memory panel paints, a failing backward must not raise out of a paint:
+    the status line says so and the next frames draw."""
+    from explorer.session.sequence_parts import PendingMemory
+    from explorer.session.sequence_transformer import TransformerSession
+
+    lab = sequence_lab
+    s = open_session(random_transformer(d_model=16, nhead=2, layers=2, context=64), name="tiny")
+    lab.use_session(s, key=None)
+    said: list[str] = []
+    lab.status.connect(said.append)
+
+    def boom():
+        raise FloatingPointError("the backward overflowed")
+
+    def job(self, c, window, elsewhere=True):
+        return PendingMemory(start=0, weights=boom, finish=lambda w: None, elsewhere=True)
+
+    monkeypatch.setattr(TransformerSession, "_memory_job", job)
+    lab.editor.setPlainText("def f(a):\n    return a\n")
+    lab.editor.moveCursor(lab.editor.textCursor().MoveOperation.End)
+    qtbot.waitUntil(lambda: any("MemoryPanel" in m and "overflowed" in m for m in said), timeout=20000)
+    frames = lab.frames
+    QTest.keyClick(lab.editor, "z")
+    qtbot.waitUntil(lambda: lab.frames > frames, timeout=20000)      # the lab carries on
+    monkeypatch.undo()
+    QTest.keyClick(lab.editor, "y")
+    c = len(lab.editor.toPlainText())
+    qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == c, timeout=20000)
+    want = s.memory(c)
+    np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
+    assert said[-1] == "every panel draws again"

@@ -94,6 +94,10 @@ class SequenceLab(QtWidgets.QWidget):
         # a panel that raises never stops the next frames: said in the status, unit dropped
         self.render_guard = RenderGuard(self._draw, self.say, self._drop_unit)
         self.scheduler = LatestFrame(self.render_guard, fps=1000, parent=self)
+        # the Memory panel's numbers (collected as it paints, when the worker computes them): a
+        # failure is said, never raised out of a paint, and the other panels' frames go on
+        self._memory_guard = RenderGuard(lambda _request: self._show_memory(), self.say,
+                                         panel=type(self.memory_panel).__name__)
         self._chunk_timer = QtCore.QTimer(self)
         self._chunk_timer.setInterval(0)
         self._chunk_timer.timeout.connect(self._process_chunk)
@@ -577,9 +581,9 @@ class SequenceLab(QtWidgets.QWidget):
         if v.attention is None:                    # a transformer is not unrolled through a state
             self.unrolled.show_steps(v.steps, v.unit, v.cell)
         if v.pending_memory.elsewhere:             # the worker computes it while the others paint:
-            self.memory_panel.show_when_painted(self._show_memory)   # collected as the panel paints
+            self.memory_panel.show_when_painted(self._feed_memory)  # collected as the panel paints
         else:
-            self._show_memory()                    # (and any numbers still promised are dropped)
+            self._feed_memory()                   # now (and any numbers still promised are dropped)
         if self.model_combo.toolTip() != v.description:
             self.model_combo.setToolTip(v.description)
         self.colourer.set_palette(*PALETTES[v.colour_palette])
@@ -587,6 +591,9 @@ class SequenceLab(QtWidgets.QWidget):
         self.colourer.apply(values, v.unknown, offset, self._pos, v.request.visible)   # measured for the frame
         self.frames += 1
         self.rendered.emit()
+
+    def _feed_memory(self) -> None:
+        self._memory_guard(None)                   # -> _show_memory
 
     def _show_memory(self) -> None:
         """The Memory panel gets the last frame's influence (collected: the worker's answer, or
