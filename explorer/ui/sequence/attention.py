@@ -68,11 +68,13 @@ class EntropyLabels(RowLabels):
     """The strip's row labels, each a part fixed for the model ("L1 H1 · ") and a part that
     changes on every key (the head's entropy, "2.7 b"), which ends at the labels' right edge.
     The fixed parts are drawn once into a kept layer (white; they move only with the layout or
-    a wider number), the changing ones over it as kept pixmaps: each is its text drawn on white
+    a wider number), the changing ones over it as kept pictures: each is its text drawn on white
     at the same sub-pixel x and baseline rounding, from its line's top to a pixel below its ink
     (when rows are at least 12 px apart, more than that, so no box covers another label's ink;
-    closer rows are drawn as text). On a key no label is laid out or drawn as text. Drawing the
-    two parts where the whole label's text puts them gives the same pixels as the whole label."""
+    closer rows are drawn as text). On a key no label is laid out or drawn as text: the layer's
+    pixels and the pictures' are copied into one kept image (opaque pixels: a copy is what
+    drawing them gives) and that image is the paint, one blit. Drawing the two parts where the
+    whole label's text puts them gives the same pixels as the whole label."""
 
     KEPT_PIXMAPS = True      # False: the changing parts drawn as text (what the pixmaps must equal)
 
@@ -81,22 +83,24 @@ class EntropyLabels(RowLabels):
         self.parts: list[tuple[float, str, str]] = []            # (row y, fixed part, changing part)
         self._rows: list[tuple[str, str, float, float]] = []     # (fixed, changing, changing's width, height)
         self._advances: dict[str, float] = {}                     # a fixed part's advance (its trailing space too)
-        self._layer: tuple[tuple, QtGui.QPixmap] | None = None
-        self._inked: dict[tuple, tuple[int, int, QtGui.QPixmap]] = {}   # see _ink
+        self._sizes: dict[str, tuple[float, float]] = {}          # a label part's laid-out width and height
+        self._layer: tuple[tuple, QtGui.QPixmap, np.ndarray] | None = None    # (key, layer, its pixels)
+        self._inked: dict[tuple, tuple[int, int, QtGui.QPixmap, np.ndarray]] = {}   # see _ink
         self._ascent: float | None = None                          # the tick font's
+        self._ys: tuple[tuple, list[float]] | None = None          # (geometry, the rows' pixel y)
+        self._canvas: tuple[QtGui.QImage, np.ndarray] | None = None   # the kept image a paint blits
+        self._composed: tuple | None = None                        # what the canvas holds
 
     def set_parts(self, parts: list[tuple[float, str, str]]) -> None:
         """Rows' labels as (y, fixed, changing): each shows fixed + changing (fixed not empty)."""
-        ticks = [(v, a + b) for v, a, b in parts]
-        if ticks == self.ticks:
+        if parts == self.parts:
             return
-        self.parts, self.ticks = parts, ticks
-        get, font = self.plot.texts.get, self.plot.tick_font
+        self.parts, self.ticks = parts, [(v, a + b) for v, a, b in parts]
         self._rows = []
         widest = 0.0
         for _, a, b in parts:
-            _, wa, h = get(a, font)
-            wb = get(b, font)[1] if b else 0.0
+            wa, h = self._size(a)
+            wb = self._size(b)[0] if b else 0.0
             self._rows.append((a, b, wb, h))
             widest = max(widest, self._advance(a) + wb if b else wa)
         width = int(np.ceil(widest)) + 4
@@ -106,6 +110,15 @@ class EntropyLabels(RowLabels):
 
     def set(self, ticks: list[tuple[float, str]]) -> None:
         self.set_parts([(v, s, "") for v, s in ticks])
+
+    def _size(self, text: str) -> tuple[float, float]:
+        hit = self._sizes.get(text)
+        if hit is None:
+            _, w, h = self.plot.texts.get(text, self.plot.tick_font)
+            if len(self._sizes) > 4096:
+                self._sizes.clear()
+            hit = self._sizes[text] = (w, h)
+        return hit
 
     def _advance(self, fixed: str) -> float:
         hit = self._advances.get(fixed)
@@ -122,20 +135,29 @@ class EntropyLabels(RowLabels):
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
             self._advances.clear()
+            self._sizes.clear()
             self._inked.clear()
             self._ascent = None
-            self._layer = None
+            self._layer = self._composed = None
         super().changeEvent(ev)
+
+    def _row_ys(self) -> list[float]:
+        """The rows' pixel y in the plot (px_y's arithmetic), kept while its geometry holds."""
+        plot = self.plot
+        geometry = (plot.data_rect().getRect(), plot.y_range(), getattr(plot, "y_inverted", None),
+                    tuple(v for v, _, _ in self.parts))
+        if self._ys is None or self._ys[0] != geometry:
+            self._ys = (geometry, plot.px_y(np.array(geometry[-1], float)).tolist() if self.parts else [])
+        return self._ys[1]
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         plot = self.plot
         r, dy = plot.data_rect(), plot.y() - self.y()
         lo, hi = r.top() - 0.5, r.bottom() + 0.5
         right = self.width() - 2.0
-        ys = plot.px_y(np.array([v for v, _, _ in self.parts])).tolist() if self.parts else []
         fixed: list[tuple[str, float, float]] = []
         changing: list[tuple[str, float, float]] = []
-        for (a, b, wb, h), y in zip(self._rows, ys, strict=True):
+        for (a, b, wb, h), y in zip(self._rows, self._row_ys(), strict=True):
             if lo <= y <= hi:
                 top = y + dy - h / 2
                 if b:                            # (widths are in 64ths of a pixel: these sums are exact)
@@ -143,29 +165,50 @@ class EntropyLabels(RowLabels):
                     fixed.append((a, at - self._advance(a), top))
                     changing.append((b, at, top))
                 else:
-                    fixed.append((a, right - plot.texts.get(a, plot.tick_font)[1], top))
+                    fixed.append((a, right - self._size(a)[0], top))
         p = QtGui.QPainter(self)
         if not on_screen(p):                     # an export (SVG, PDF): every label as text
             p.end()
             super().paintEvent(ev)
             return
-        p.drawPixmap(0, 0, self._fixed_layer(fixed))
         spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
         if changing and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0 and spaced:
-            up, rgba, inked = self._up(), plot.fg.rgba(), self._inked
-            for text, x, y in changing:
-                fx, fy = math.floor(x), math.floor(y)
-                k = math.floor(y - fy + up + 0.5)        # the baseline's whole-pixel rounding
-                hit = inked.get((text, x - fx, k, rgba))
-                if hit is None:
-                    hit = self._ink(text, x - fx, k, up)
-                p.drawPixmap(fx + hit[0], fy + hit[1], hit[2])
+            p.drawImage(0, 0, self._compose(fixed, changing))
         else:                                    # (rows too close for boxes, or device pixels: as text)
+            p.drawPixmap(0, 0, self._fixed_layer(fixed)[0])
             p.setFont(plot.tick_font)
             p.setPen(plot.fg)
             for text, x, y in changing:
                 p.drawStaticText(QtCore.QPointF(x, y), plot.texts.get(text, plot.tick_font)[0])
         p.end()
+
+    def _compose(self, fixed: list[tuple[str, float, float]], changing: list[tuple[str, float, float]]) -> QtGui.QImage:
+        """The kept image: the fixed parts' layer with each changing part's picture copied over
+        it where drawing that picture would put it (in the same order)."""
+        layer, base = self._fixed_layer(fixed)
+        key = (id(layer), tuple(changing), self.plot.fg.rgba())
+        h, w = base.shape
+        if self._canvas is None or self._canvas[1].shape != (h, w):
+            pixels = np.empty((h, w), np.uint32)
+            self._canvas, self._composed = (_image(pixels), pixels), None
+        image, canvas = self._canvas
+        if key == self._composed:
+            return image
+        canvas[:] = base
+        up, rgba, inked = self._up(), key[2], self._inked
+        for text, x, y in changing:
+            fx, fy = math.floor(x), math.floor(y)
+            k = math.floor(y - fy + up + 0.5)        # the baseline's whole-pixel rounding
+            hit = inked.get((text, x - fx, k, rgba))
+            if hit is None:
+                hit = self._ink(text, x - fx, k, up)
+            x0, y0, src = fx + hit[0], fy + hit[1], hit[3]
+            a, b = max(y0, 0), min(y0 + src.shape[0], h)            # (clipped to the widget, as a blit)
+            c, d = max(x0, 0), min(x0 + src.shape[1], w)
+            if a < b and c < d:
+                canvas[a:b, c:d] = src[a - y0:b - y0, c - x0:d - x0]
+        self._composed = key
+        return image
 
     def warm(self, texts: list[str]) -> None:
         """Make the pixmaps of these changing parts (e.g. every entropy a model's heads can have)
@@ -178,11 +221,12 @@ class EntropyLabels(RowLabels):
                 if (text, x - math.floor(x), k, self.plot.fg.rgba()) not in self._inked:
                     self._ink(text, x - math.floor(x), k, up)
 
-    def _ink(self, text: str, fx: float, k: int, up: float) -> tuple[int, int, QtGui.QPixmap]:
+    def _ink(self, text: str, fx: float, k: int, up: float) -> tuple[int, int, QtGui.QPixmap, np.ndarray]:
         """The pixmap of ``text`` drawn on white with its top-left at (fx, y) for a y fraction
         whose baseline rounds to k (Qt places text at a sub-pixel x but on a whole-pixel
         baseline, round(y + ascent): every such y gives the same picture), from its line's top
-        to a pixel below its ink, and where its corner is relative to (floor(x), floor(y))."""
+        to a pixel below its ink, where its corner is relative to (floor(x), floor(y)), and its
+        pixels (RGB32)."""
         # the y fractions of that rounding are [k - 0.5 - up, k + 0.5 - up) within [0, 1): draw
         # at the middle of them, away from where the rounding changes
         fy = (max(0.0, k - 0.5 - up) + min(1.0, k + 0.5 - up)) / 2
@@ -201,14 +245,15 @@ class EntropyLabels(RowLabels):
         q.end()
         if len(self._inked) > 4096:
             self._inked.clear()
-        hit = self._inked[(text, fx, k, fg.rgba())] = (cx, cy, pm)
+        hit = self._inked[(text, fx, k, fg.rgba())] = (cx, cy, pm, _pixels(pm))
         return hit
 
-    def _fixed_layer(self, fixed: list[tuple[str, float, float]]) -> QtGui.QPixmap:
+    def _fixed_layer(self, fixed: list[tuple[str, float, float]]) -> tuple[QtGui.QPixmap, np.ndarray]:
+        """The fixed parts drawn on white, and its pixels (RGB32; at one device pixel a pixel)."""
         dpr, fg = self.devicePixelRatioF(), self.plot.fg
         key = (self.width(), self.height(), dpr, fg.rgba(), tuple(fixed))
         if self._layer is not None and self._layer[0] == key:
-            return self._layer[1]
+            return self._layer[1], self._layer[2]
         pm = QtGui.QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
         pm.setDevicePixelRatio(dpr)
         pm.fill(QtGui.QColor("white"))
@@ -219,8 +264,15 @@ class EntropyLabels(RowLabels):
         for text, x, y in fixed:
             p.drawStaticText(QtCore.QPointF(x, y), self.plot.texts.get(text, font)[0])
         p.end()
-        self._layer = (key, pm)
-        return pm
+        self._layer = (key, pm, _pixels(pm))
+        return pm, self._layer[2]
+
+
+def _pixels(pm: QtGui.QPixmap) -> np.ndarray:
+    """An opaque pixmap's pixels as (height, width) uint32 0xffRRGGBB (a copy)."""
+    img = pm.toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    rows = np.frombuffer(img.constBits(), np.uint32, img.sizeInBytes() // 4).reshape(img.height(), -1)
+    return rows[:, :img.width()].copy()
 
 
 class AttentionStrip(LivePlot):
@@ -238,6 +290,7 @@ class AttentionStrip(LivePlot):
         self._labels_key: tuple | None = None
         self._heads_key: tuple | None = None
         self._heads: list[tuple[float, str]] = []     # (row y, "L1 H1 · "): the labels' fixed parts
+        self._placed: tuple[tuple, list[tuple[QtCore.QRectF, QtCore.QRectF]]] | None = None   # see _blits
         self.row_axis = EntropyLabels(self)     # the entropies change on every key: labels of their own
         self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
@@ -265,11 +318,14 @@ class AttentionStrip(LivePlot):
         else one label per layer (the entropies are then on the pattern's head labels)."""
         rows = self.layers * self.heads
         tall = self.data_rect().height() / max(rows + GAP * (self.layers - 1), 1) >= 12
-        key = (tall, np.round(entropy, 1).tobytes()) if tall or self.heads == 1 else (False,)
+        shown = tall or self.heads == 1
+        # the entropies as shown: the key, and (a new frame's) labels without formatting again
+        texts = [f"{e:.1f} b" for e in entropy.ravel().tolist()] if shown else []
+        key = (tall, texts)
         if key == self._labels_key:
             return
         self._labels_key = key
-        shape = (tall or self.heads == 1, self.layers, self.heads)
+        shape = (shown, self.layers, self.heads)
         if self._heads_key != shape:             # the rows' places and heads: per model and height
             self._heads_key = shape
             if shape[0]:
@@ -280,7 +336,7 @@ class AttentionStrip(LivePlot):
                                for i in range(self.layers)]
             self.set_y_ticks([(v, "") for v, _ in self._heads])
         if shape[0]:
-            parts = [(v, a, f"{e:.1f} b") for (v, a), e in zip(self._heads, entropy.ravel().tolist(), strict=True)]
+            parts = [(v, a, b) for (v, a), b in zip(self._heads, texts, strict=True)]
         else:
             parts = [(v, a, "") for v, a in self._heads]
         self.row_axis.set_parts(parts)
@@ -318,23 +374,34 @@ class AttentionStrip(LivePlot):
             return
         # the whole context's width (white right of the query): the same scale for every k, so a
         # key does not move where the columns' pixel edges fall
-        width = self.pixels.shape[1]
-        x0, x1 = self.px_x(np.array([v.key_start, v.key_start + width])).tolist()
-        tops = self.px_y(np.array([self.row(i, 0) for i in range(self.layers)])).tolist()
-        bottoms = self.px_y(np.array([self.row(i, self.heads) for i in range(self.layers)])).tolist()
-        for i in range(self.layers):
-            p.drawImage(QtCore.QRectF(x0, tops[i], x1 - x0, bottoms[i] - tops[i]), self.qimage,
-                        QtCore.QRectF(0, i * self.heads, width, self.heads))
+        for target, source in self._blits(v.key_start):
+            p.drawImage(target, self.qimage, source)
         r = self.data_rect()
-        x = float(self.px_x(v.query + 0.5))
+        x = self.x_px(v.query + 0.5)
         p.setPen(self._query_pen)
         p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
         if self.chosen is not None:
             a, b, y = self.chosen
-            (xa, xb), (ya, yb) = self.px_x(np.array([a, b])).tolist(), self.px_y(np.array([y, y + 1])).tolist()
+            xa, xb, ya, yb = self.x_px(a), self.x_px(b), self.y_px(y), self.y_px(y + 1)
             p.setPen(self._box_pen)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
+
+    def _blits(self, key_start: int) -> list[tuple[QtCore.QRectF, QtCore.QRectF]]:
+        """Each layer's (target, source) rectangles of the image, kept while the plot's area,
+        ranges and the first key hold (they move in jumps)."""
+        width = self.pixels.shape[1]
+        geometry = (self.data_rect().getRect(), self.x_range(), self.y_range(), self.y_inverted,
+                    key_start, width, self.layers, self.heads)
+        if self._placed is None or self._placed[0] != geometry:
+            x0, x1 = self.x_px(float(key_start)), self.x_px(float(key_start + width))
+            blits = []
+            for i in range(self.layers):
+                top, bottom = self.y_px(self.row(i, 0)), self.y_px(self.row(i, self.heads))
+                blits.append((QtCore.QRectF(x0, top, x1 - x0, bottom - top),
+                              QtCore.QRectF(0, i * self.heads, width, self.heads)))
+            self._placed = (geometry, blits)
+        return self._placed[1]
 
     def head_at(self, y: float) -> tuple[int, int] | None:
         for i in range(self.layers):
@@ -373,6 +440,8 @@ class AttentionPattern(LivePlot):
         self.axis = SlotTicks(self)             # the heads' entropies change on every key
         self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
         self._pattern: np.ndarray | None = None         # the pattern they show (a copy)
+        self._rows = np.zeros((0, 0), np.float32)       # (span, width): values' rows, kept (a key adds one)
+        self._gaps = np.zeros(0, np.uint32)              # see _rows_template
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
 
@@ -404,30 +473,39 @@ class AttentionPattern(LivePlot):
             m = min(len(old), n)
             if self._pattern is not None and _same_rows(v.pattern, self._pattern, m):
                 # the rows shown are as they were (a causal query does not see the new key):
-                # only the new rows' blocks are made
+                # only the new rows' blocks are made, in the kept buffer
                 first = m
-                values = old[:n] if n <= len(old) else np.concatenate([old, self._blocks(v.pattern, m, n, span, width)])
+                if n > m:
+                    self._rows[m:n] = self._blocks(v.pattern, m, n, span, width)
             else:
                 values = self._blocks(v.pattern, 0, n, span, width)
                 same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
                 first = m if same.all() else int(np.argmin(same))
+                self._rows[first:n] = values[first:]
         else:
-            values = self._blocks(v.pattern, 0, n, span, width)
+            self._rows = np.full((span, width), np.nan, np.float32)
+            self._rows[:n] = self._blocks(v.pattern, 0, n, span, width)
             self.pixels = np.full((span, width), BACKGROUND, np.uint32)
             self.qimage = _image(self.pixels)
+            self._gaps = self._rows_template(span, width)
         self._rows_of = (v.start, v.layer)
         if n > first:
-            self.pixels[first:n] = colour(values[first:], *LEVELS, colour_table(GATE_MAP))
+            # each block's keys coloured (all heads in one call) over a row of the blocks' empty
+            # colour and the gaps' white: what colouring the rows' values gives
+            self.pixels[first:n] = self._gaps
+            keys = colour(v.pattern[:, first:n], *LEVELS, colour_table(GATE_MAP))
+            for h in range(self.heads):
+                x = int(self.slot(h))
+                self.pixels[first:n, x:x + keys.shape[-1]] = keys[h]
         if len(old) > n and self.pixels.shape[0] >= len(old):
             self.pixels[n:len(old)] = BACKGROUND
-        self.values, self.recoloured = values, (first, n)
+        self.values, self.recoloured = self._rows[:n], (first, n)
         self._pattern = np.array(v.pattern)
         self.set_y_range(v.start, v.start + span, inverted=True)
-        ticks_key = (span, np.round(v.entropy[v.layer], 1).tobytes())
-        if ticks_key != self._ticks_key:          # entropies change per key
-            self._ticks_key = ticks_key
-            self.axis.set([(self.slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
-                           for h in range(self.heads)])
+        labels = [f"H{h + 1} · {e:.1f} b" for h, e in enumerate(v.entropy[v.layer].tolist())]
+        if (span, labels) != self._ticks_key:     # entropies change per key
+            self._ticks_key = (span, labels)
+            self.axis.set([(self.slot(h) + span / 2, s) for h, s in enumerate(labels)])
         # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
         self.set_title(f"Layer {v.layer + 1} · last {span} chars")
         if not same_frame or before is None:
@@ -442,6 +520,15 @@ class AttentionPattern(LivePlot):
         for a, b in rows:
             ya, yb = sorted((top + (a - lo) / ((hi - lo) or 1.0) * height, top + (b - lo) / ((hi - lo) or 1.0) * height))
             self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
+
+    def _rows_template(self, span: int, width: int) -> np.ndarray:
+        """A query row's pixels before its keys are coloured: each block the colour of weight 0
+        (keys not read yet), white in the gaps."""
+        row = np.full(width, BACKGROUND, np.uint32)
+        for h in range(self.heads):
+            x = int(self.slot(h))
+            row[x:x + span] = colour_table(GATE_MAP)[0]
+        return row
 
     def _blocks(self, pattern: np.ndarray, a: int, b: int, span: int, width: int) -> np.ndarray:
         """Query rows [a, b) of the heads' blocks side by side: a block is span keys wide, 0
@@ -459,18 +546,18 @@ class AttentionPattern(LivePlot):
         if v is None or not n:
             return
         width, span = self.values.shape[1], self.pixels.shape[0]
-        x0, x1 = self.px_x(np.array([0.0, width])).tolist()
-        y0, y1 = self.px_y(np.array([v.start, v.start + span])).tolist()    # all span rows (white below
+        x0, x1 = self.x_px(0.0), self.x_px(float(width))
+        y0, y1 = self.y_px(float(v.start)), self.y_px(float(v.start + span))  # all span rows (white below
         p.drawImage(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), self.qimage,   # the query): the same scale
                     QtCore.QRectF(0, 0, width, span))                        # whatever n is
         r = self.data_rect()
         if v.start <= v.query < v.start + n:
-            y = float(self.px_y(v.query + 0.5))
+            y = self.y_px(v.query + 0.5)
             p.setPen(self._row_pen)
             p.drawLine(QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y))
         if self.chosen is not None:
-            (xa, xb) = self.px_x(np.array([self.slot(self.chosen), self.slot(self.chosen) + self.span])).tolist()
-            (ya, yb) = self.px_y(np.array([v.start, v.start + self.span])).tolist()
+            xa, xb = self.x_px(self.slot(self.chosen)), self.x_px(self.slot(self.chosen) + self.span)
+            ya, yb = self.y_px(float(v.start)), self.y_px(float(v.start + self.span))
             p.setPen(self._box_pen)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
