@@ -287,7 +287,7 @@ class TransformerSession(SequenceSession):
             self._replay(missing[0], missing[-1] + 1)
             for t in missing:
                 out[t - start] = self._att_blocks[t // BLOCK][0][t % BLOCK, pick]
-        for b in {t // BLOCK for t in range(start, stop)}:
+        for b in range(start // BLOCK, (stop - 1) // BLOCK + 1) if stop > start else ():   # (the blocks read)
             if b in self._att_blocks:
                 self._att_blocks.move_to_end(b)
         return out
