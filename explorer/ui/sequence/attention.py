@@ -90,19 +90,27 @@ class EntropyLabels(RowLabels):
         self._ys: tuple[tuple, list[float]] | None = None          # (geometry, the rows' pixel y)
         self._canvas: tuple[QtGui.QImage, np.ndarray] | None = None   # the kept image a paint blits
         self._composed: tuple | None = None                        # what the canvas holds
+        # (colour, canvas size) and per changing part (text, x, y): where its picture goes, see _paste
+        self._pasted: tuple[tuple, dict[tuple[str, float, float], tuple]] = ((), {})
 
     def set_parts(self, parts: list[tuple[float, str, str]]) -> None:
         """Rows' labels as (y, fixed, changing): each shows fixed + changing (fixed not empty)."""
         if parts == self.parts:
             return
         self.parts, self.ticks = parts, [(v, a + b) for v, a, b in parts]
-        self._rows = []
+        self._rows = rows = []
         widest = 0.0
+        sizes, advances = self._sizes, self._advances        # (looked up without a call when kept)
         for _, a, b in parts:
-            wa, h = self._size(a)
-            wb = self._size(b)[0] if b else 0.0
-            self._rows.append((a, b, wb, h))
-            widest = max(widest, self._advance(a) + wb if b else wa)
+            wa, h = sizes.get(a) or self._size(a)
+            if b:
+                wb = (sizes.get(b) or self._size(b))[0]
+                w = (advances.get(a) or self._advance(a)) + wb
+            else:
+                wb, w = 0.0, wa
+            rows.append((a, b, wb, h))
+            if w > widest:
+                widest = w
         width = int(np.ceil(widest)) + 4
         if width > self.width() or width < self.width() - 12:     # (as RowLabels.set: not for every pixel)
             self.setFixedWidth(width)
@@ -139,6 +147,7 @@ class EntropyLabels(RowLabels):
             self._inked.clear()
             self._ascent = None
             self._layer = self._composed = None
+            self._pasted = ((), {})
         super().changeEvent(ev)
 
     def _row_ys(self) -> list[float]:
@@ -185,8 +194,9 @@ class EntropyLabels(RowLabels):
     def _compose(self, fixed: list[tuple[str, float, float]], changing: list[tuple[str, float, float]]) -> QtGui.QImage:
         """The kept image: the fixed parts' layer with each changing part's picture copied over
         it where drawing that picture would put it (in the same order)."""
-        layer, base = self._fixed_layer(fixed)
-        key = (id(layer), tuple(changing), self.plot.fg.rgba())
+        _, base = self._fixed_layer(fixed)
+        assert self._layer is not None
+        key = (self._layer[0], tuple(changing), self.plot.fg.rgba())
         h, w = base.shape
         if self._canvas is None or self._canvas[1].shape != (h, w):
             pixels = np.empty((h, w), np.uint32)
@@ -195,20 +205,34 @@ class EntropyLabels(RowLabels):
         if key == self._composed:
             return image
         canvas[:] = base
-        up, rgba, inked = self._up(), key[2], self._inked
-        for text, x, y in changing:
-            fx, fy = math.floor(x), math.floor(y)
-            k = math.floor(y - fy + up + 0.5)        # the baseline's whole-pixel rounding
-            hit = inked.get((text, x - fx, k, rgba))
+        rgba = key[2]
+        if self._pasted[0] != (rgba, h, w) or len(self._pasted[1]) > 4096:
+            self._pasted = ((rgba, h, w), {})
+        pasted = self._pasted[1]
+        for item in changing:
+            hit = pasted.get(item)
             if hit is None:
-                hit = self._ink(text, x - fx, k, up)
-            x0, y0, src = fx + hit[0], fy + hit[1], hit[3]
-            a, b = max(y0, 0), min(y0 + src.shape[0], h)            # (clipped to the widget, as a blit)
-            c, d = max(x0, 0), min(x0 + src.shape[1], w)
-            if a < b and c < d:
-                canvas[a:b, c:d] = src[a - y0:b - y0, c - x0:d - x0]
+                hit = pasted[item] = self._paste(item, rgba, h, w)
+            if hit[4] is not None:
+                canvas[hit[0]:hit[1], hit[2]:hit[3]] = hit[4]
         self._composed = key
         return image
+
+    def _paste(self, item: tuple[str, float, float], rgba: int, h: int, w: int
+               ) -> tuple[int, int, int, int, np.ndarray | None]:
+        """Where the picture of a changing part at (x, y) goes in an image of h x w (rows a..b,
+        columns c..d, clipped as a blit is) and its pixels there (None: outside)."""
+        text, x, y = item
+        up = self._up()
+        fx, fy = math.floor(x), math.floor(y)
+        k = math.floor(y - fy + up + 0.5)            # the baseline's whole-pixel rounding
+        hit = self._inked.get((text, x - fx, k, rgba))
+        if hit is None:
+            hit = self._ink(text, x - fx, k, up)
+        x0, y0, src = fx + hit[0], fy + hit[1], hit[3]
+        a, b = max(y0, 0), min(y0 + src.shape[0], h)
+        c, d = max(x0, 0), min(x0 + src.shape[1], w)
+        return (a, b, c, d, src[a - y0:b - y0, c - x0:d - x0]) if a < b and c < d else (0, 0, 0, 0, None)
 
     def warm(self, texts: list[str]) -> None:
         """Make the pixmaps of these changing parts (e.g. every entropy a model's heads can have)
