@@ -289,3 +289,53 @@ def test_exports_keep_the_kept_pictures_text_as_text(qtbot, tmp_path):
     svg = texts(save_svg(panel.strip.row_axis, tmp_path / "a.svg").read_text())
     entropy = f"{frames[-1].entropy[0, 0]:.1f} b"
     assert "L1 H1" in svg and entropy in svg
+
+
+@pytest.mark.parametrize("size", [(947, 322), (700, 260), (1200, 300)])
+def test_attention_strip_blits_only_up_to_the_query_and_looks_the_same(qtbot, monkeypatch, size):
+    """The strip's image is clipped right of the query (white there in the image and under
+    it): the pixels of blitting the whole image, for several query widths and sizes."""
+    from explorer.ui.sequence.attention import AttentionPanel, AttentionStrip
+    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
+    clipped = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    got = []
+    for v in frames:
+        clipped.show_attention(v)
+        got.append(_grab(clipped.strip))
+        assert np.array_equal(_screen(clipped.strip), got[-1])
+    monkeypatch.setattr(AttentionStrip, "CLIP_TO_KEYS", False)
+    whole = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    for v, picture in zip(frames, got, strict=True):
+        whole.show_attention(v)
+        assert np.array_equal(_grab(whole.strip), picture)
+    # negative control: were the columns right of the query not white, the clip would change
+    # the picture (it does cut the blit there)
+    whole.strip.pixels[:, whole.strip.values.shape[1]:] = np.uint32(0xFF00FF00)
+    unclipped = _grab(whole.strip)
+    monkeypatch.setattr(AttentionStrip, "CLIP_TO_KEYS", True)
+    assert not np.array_equal(_grab(whole.strip), unclipped)
+
+
+def test_attention_pattern_pixels_are_its_values_coloured(qtbot):
+    """The pattern's rows are coloured head block by head block over a template (weight 0 in
+    the blocks, white in the gaps): the pixels of colouring its values (NaN gaps white), after
+    each key and a frame whose earlier row changed."""
+    from explorer.ui.sequence.attention import LEVELS, AttentionPanel
+    from explorer.ui.sequence.common import GATE_MAP
+    from explorer.ui.sequence.painted_image import BACKGROUND, colour, colour_table
+    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
+    last = frames[-1]
+    changed = last.pattern.copy()
+    changed[:, 10, :5] = changed[:, 10, ::-1][:, -5:]
+    frames.append(dataclasses.replace(last, rows=last.rows * 0.999, pattern=changed))
+    frames.append(frames[2])                                            # fewer rows again
+    panel = _shown(qtbot, AttentionPanel, (900, 300), lambda w: w.set_model(2, 4, 128))
+    for v in frames:
+        panel.show_attention(v)
+        pattern = panel.pattern
+        n = v.pattern.shape[-1]
+        assert np.array_equal(pattern.pixels[:n], colour(pattern.values, *LEVELS, colour_table(GATE_MAP)))
+        assert (pattern.pixels[n:] == BACKGROUND).all()
+        assert np.isnan(pattern.values).any() and (pattern.values == 0).any()     # gaps, unread keys
+    # negative control: other levels colour the same values otherwise
+    assert not np.array_equal(pattern.pixels[:n], colour(pattern.values, 0.0, 0.5, colour_table(GATE_MAP)))

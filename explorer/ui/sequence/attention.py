@@ -302,6 +302,8 @@ def _pixels(pm: QtGui.QPixmap) -> np.ndarray:
 class AttentionStrip(LivePlot):
     """Each head's weights at the cursor: one row per (layer, head), a gap between layers."""
 
+    CLIP_TO_KEYS = True      # False: the whole image blitted (what the clipped blit must equal)
+
     def __init__(self) -> None:
         super().__init__("At the cursor", "earlier character (position)", None)
         self.title_font.setPointSizeF(9.0)
@@ -397,10 +399,19 @@ class AttentionStrip(LivePlot):
         if v is None or not k:
             return
         # the whole context's width (white right of the query): the same scale for every k, so a
-        # key does not move where the columns' pixel edges fall
+        # key does not move where the columns' pixel edges fall. Only the columns up to the query
+        # are blitted (clipped there, the same mapping): right of it the image and the layer under
+        # it are both white, and a key blits 1/2 to all of the image rather than all of it
+        r = self.data_rect()
+        if self.CLIP_TO_KEYS:
+            p.save()
+            right = self.x_px(float(v.key_start + k)) + 2.0
+            p.setClipRect(QtCore.QRectF(r.left(), r.top(), right - r.left(), r.height()),
+                          QtCore.Qt.ClipOperation.IntersectClip)
         for target, source in self._blits(v.key_start):
             p.drawImage(target, self.qimage, source)
-        r = self.data_rect()
+        if self.CLIP_TO_KEYS:
+            p.restore()
         x = self.x_px(v.query + 0.5)
         p.setPen(self._query_pen)
         p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
