@@ -87,11 +87,17 @@ class EntropyLabels(RowLabels):
         self._layer: tuple[tuple, QtGui.QPixmap, np.ndarray] | None = None    # (key, layer, its pixels)
         self._inked: dict[tuple, tuple[int, int, QtGui.QPixmap, np.ndarray]] = {}   # see _ink
         self._ascent: float | None = None                          # the tick font's
-        self._ys: tuple[tuple, list[float]] | None = None          # (geometry, the rows' pixel y)
+        self._layout = 0                                           # counts changes of the rows' places, fixed parts
+        self._shape: list[tuple[float, str, float]] = []           # (row y, fixed part, height): what _layout counts
+        self._every_row_changes = False                            # every row has a changing part
+        self._place: tuple[tuple, list[tuple[int, float]], bool] | None = None     # see _placed
+        self._layer_of: tuple[tuple, np.ndarray] | None = None     # (geometry, widths): the layer's pixels
         self._canvas: tuple[QtGui.QImage, np.ndarray] | None = None   # the kept image a paint blits
         self._composed: tuple | None = None                        # what the canvas holds
-        # (colour, canvas size) and per changing part (text, x, y): where its picture goes, see _paste
-        self._pasted: tuple[tuple, dict[tuple[str, float, float], tuple]] = ((), {})
+        # (geometry, the visible rows' whole-pixel tops and baseline roundings, per (changing part,
+        # rounding) its kept picture and columns: see _picture)
+        self._pasted: tuple[tuple, list[tuple[int, int]], dict[tuple[str, int], tuple[int, int, int, np.ndarray]]] \
+            = ((), [], {})
 
     def set_parts(self, parts: list[tuple[float, str, str]]) -> None:
         """Rows' labels as (y, fixed, changing): each shows fixed + changing (fixed not empty)."""
@@ -111,6 +117,10 @@ class EntropyLabels(RowLabels):
             rows.append((a, b, wb, h))
             if w > widest:
                 widest = w
+        shape = [(v, a, h) for (v, a, _), (_, _, _, h) in zip(parts, rows, strict=True)]
+        if shape != self._shape:
+            self._shape, self._layout = shape, self._layout + 1
+        self._every_row_changes = all(b for _, _, b in parts)
         width = int(np.ceil(widest)) + 4
         if width > self.width() or width < self.width() - 12:     # (as RowLabels.set: not for every pixel)
             self.setFixedWidth(width)
@@ -146,77 +156,120 @@ class EntropyLabels(RowLabels):
             self._sizes.clear()
             self._inked.clear()
             self._ascent = None
-            self._layer = self._composed = None
-            self._pasted = ((), {})
+            self._layer = self._composed = self._layer_of = self._place = None
+            self._pasted = ((), [], {})
         super().changeEvent(ev)
 
-    def _row_ys(self) -> list[float]:
-        """The rows' pixel y in the plot (px_y's arithmetic), kept while its geometry holds."""
+    def _placed(self) -> tuple[tuple, list[tuple[int, float]], bool]:
+        """Kept per geometry (the plot's area and range, where this widget sits, its size, the
+        rows' places and fixed parts, the colour): that key, the rows inside the plot as (row,
+        top y), and whether each of those has a changing part at least 12 px below the one
+        before (then no picture's box covers another label's ink: the kept image's case)."""
         plot = self.plot
-        geometry = (plot.data_rect().getRect(), plot.y_range(), getattr(plot, "y_inverted", None),
-                    tuple(v for v, _, _ in self.parts))
-        if self._ys is None or self._ys[0] != geometry:
-            self._ys = (geometry, plot.px_y(np.array(geometry[-1], float)).tolist() if self.parts else [])
-        return self._ys[1]
+        r = plot.data_rect()
+        key = (r.getRect(), plot.y_range(), getattr(plot, "y_inverted", None), plot.y() - self.y(),
+               self.width(), self.height(), self._layout, plot.fg.rgba())
+        if self._place is None or self._place[0] != key:
+            lo, hi = r.top() - 0.5, r.bottom() + 0.5
+            ys = plot.px_y(np.array([v for v, _, _ in self.parts], float)).tolist() if self.parts else []
+            visible = [(i, y + key[3] - h / 2) for i, ((_, _, _, h), y) in enumerate(zip(self._rows, ys, strict=True))
+                       if lo <= y <= hi]
+            kept = bool(visible) and self._every_row_changes and all(
+                b - a >= 12 for (_, a), (_, b) in zip(visible, visible[1:]))
+            self._place = (key, visible, kept)
+        return self._place
 
     def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
-        plot = self.plot
-        r, dy = plot.data_rect(), plot.y() - self.y()
-        lo, hi = r.top() - 0.5, r.bottom() + 0.5
-        right = self.width() - 2.0
-        fixed: list[tuple[str, float, float]] = []
-        changing: list[tuple[str, float, float]] = []
-        for (a, b, wb, h), y in zip(self._rows, self._row_ys(), strict=True):
-            if lo <= y <= hi:
-                top = y + dy - h / 2
-                if b:                            # (widths are in 64ths of a pixel: these sums are exact)
-                    at = right - wb
-                    fixed.append((a, at - self._advance(a), top))
-                    changing.append((b, at, top))
-                else:
-                    fixed.append((a, right - self._size(a)[0], top))
         p = QtGui.QPainter(self)
         if not on_screen(p):                     # an export (SVG, PDF): every label as text
             p.end()
             super().paintEvent(ev)
             return
-        spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
-        if changing and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0 and spaced:
-            p.drawImage(0, 0, self._compose(fixed, changing))
-        else:                                    # (rows too close for boxes, or device pixels: as text)
-            p.drawPixmap(0, 0, self._fixed_layer(fixed)[0])
-            p.setFont(plot.tick_font)
-            p.setPen(plot.fg)
-            for text, x, y in changing:
-                p.drawStaticText(QtCore.QPointF(x, y), plot.texts.get(text, plot.tick_font)[0])
+        placed = self._placed()
+        if placed[2] and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0:
+            p.drawImage(0, 0, self._compose(placed))
+            p.end()
+            return
+        # rows too close for boxes, device pixels or no changing parts: the changing parts as text
+        plot = self.plot
+        fixed, changing = self._parts_at(placed[1])
+        p.drawPixmap(0, 0, self._fixed_layer(fixed)[0])
+        p.setFont(plot.tick_font)
+        p.setPen(plot.fg)
+        for text, x, y in changing:
+            p.drawStaticText(QtCore.QPointF(x, y), plot.texts.get(text, plot.tick_font)[0])
         p.end()
 
-    def _compose(self, fixed: list[tuple[str, float, float]], changing: list[tuple[str, float, float]]) -> QtGui.QImage:
+    def _parts_at(self, visible: list[tuple[int, float]]
+                  ) -> tuple[list[tuple[str, float, float]], list[tuple[str, float, float]]]:
+        """The fixed and the changing parts of these rows as (text, x, top y): each label ends
+        at the right edge, its fixed part where the whole label's text puts it."""
+        right = self.width() - 2.0
+        fixed: list[tuple[str, float, float]] = []
+        changing: list[tuple[str, float, float]] = []
+        for i, top in visible:
+            a, b, wb, _ = self._rows[i]
+            if b:                                # (widths are in 64ths of a pixel: these sums are exact)
+                at = right - wb
+                fixed.append((a, at - self._advance(a), top))
+                changing.append((b, at, top))
+            else:
+                fixed.append((a, right - self._size(a)[0], top))
+        return fixed, changing
+
+    def _compose(self, placed: tuple[tuple, list[tuple[int, float]], bool]) -> QtGui.QImage:
         """The kept image: the fixed parts' layer with each changing part's picture copied over
-        it where drawing that picture would put it (in the same order)."""
-        _, base = self._fixed_layer(fixed)
-        assert self._layer is not None
-        key = (self._layer[0], tuple(changing), self.plot.fg.rgba())
+        it where drawing that picture would put it (in the same order). A key copies the layer
+        and one kept picture per row, placed by the row's whole-pixel top (kept per geometry)."""
+        key, visible, _ = placed
+        rows = self._rows
+        widths = tuple(rows[i][2] for i, _ in visible)       # (the fixed parts move with these)
+        texts = tuple(rows[i][1] for i, _ in visible)
+        if self._layer_of is None or self._layer_of[0] != (key, widths) or self._layer is None:
+            fixed, _ = self._parts_at(visible)
+            self._layer_of = ((key, widths), self._fixed_layer(fixed)[1])
+        base = self._layer_of[1]
         h, w = base.shape
         if self._canvas is None or self._canvas[1].shape != (h, w):
             pixels = np.empty((h, w), np.uint32)
             self._canvas, self._composed = (_image(pixels), pixels), None
         image, canvas = self._canvas
-        if key == self._composed:
+        shown = (key, widths, texts)                          # (the layer is the geometry's and widths')
+        if shown == self._composed:
             return image
         canvas[:] = base
-        rgba = key[2]
-        if self._pasted[0] != (rgba, h, w) or len(self._pasted[1]) > 4096:
-            self._pasted = ((rgba, h, w), {})
-        pasted = self._pasted[1]
-        for item in changing:
-            hit = pasted.get(item)
+        if self._pasted[0] != key or len(self._pasted[2]) > 4096:
+            up = self._up()                              # each row's top: whole pixel, baseline rounding
+            self._pasted = (key, [(math.floor(top), math.floor(top - math.floor(top) + up + 0.5))
+                                  for _, top in visible], {})
+        _, rows_at, pictures = self._pasted
+        right, rgba = self.width() - 2.0, key[-1]
+        for (i, top), (fy, k), text in zip(visible, rows_at, texts, strict=True):
+            hit = pictures.get((text, k))                # (the same for every row: x depends on the text)
             if hit is None:
-                hit = pasted[item] = self._paste(item, rgba, h, w)
-            if hit[4] is not None:
-                canvas[hit[0]:hit[1], hit[2]:hit[3]] = hit[4]
-        self._composed = key
+                hit = pictures[(text, k)] = self._picture(text, right - rows[i][2], k, rgba, w)
+            x0, x1, cy, src = hit
+            y0 = fy + cy
+            if y0 >= 0 and y0 + src.shape[0] <= h:
+                canvas[y0:y0 + src.shape[0], x0:x1] = src
+            else:                                        # (partly outside: clipped, as a blit is)
+                a, b, c, d, part = self._paste((text, right - rows[i][2], top), rgba, h, w)
+                if part is not None:
+                    canvas[a:b, c:d] = part
+        self._composed = shown
         return image
+
+    def _picture(self, text: str, x: float, k: int, rgba: int, w: int) -> tuple[int, int, int, np.ndarray]:
+        """The kept picture of a changing part at x for a row whose baseline rounds to k: its
+        columns x0..x1 inside an image w wide, its top relative to the row's whole-pixel top and
+        its pixels in those columns (clipped, as a blit is)."""
+        fx = math.floor(x)
+        hit = self._inked.get((text, x - fx, k, rgba))
+        if hit is None:
+            hit = self._ink(text, x - fx, k, self._up())
+        x0 = fx + hit[0]
+        c, d = max(x0, 0), min(x0 + hit[3].shape[1], w)
+        return c, max(c, d), hit[1], hit[3][:, c - x0:max(c, d) - x0]
 
     def _paste(self, item: tuple[str, float, float], rgba: int, h: int, w: int
                ) -> tuple[int, int, int, int, np.ndarray | None]:
