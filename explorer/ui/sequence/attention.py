@@ -371,7 +371,7 @@ class AttentionStrip(LivePlot):
         self._heads: list[tuple[float, str]] = []     # (row y, "L1 H1 · "): the labels' fixed parts
         self._placed: tuple[tuple, list[tuple[QtCore.QRectF, QtCore.QRectF]]] | None = None   # see _blits
         self.row_axis = EntropyLabels(self)     # the entropies change on every key: labels of their own
-        self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+        self._query_colour = QtGui.QColor(ACCENT)      # the query's line: 2 px
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
         self.set_message(EMPTY)
 
@@ -465,9 +465,8 @@ class AttentionStrip(LivePlot):
             p.drawImage(target, self.qimage, source)
         if self.CLIP_TO_KEYS:
             p.restore()
-        x = self.x_px(v.query + 0.5)
-        p.setPen(self._query_pen)
-        p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+        x = self.x_px(v.query + 0.5)              # (the 2-px pen's pixels, filled: no pen stroker)
+        self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._query_colour)
         if self.chosen is not None:
             a, b, y = self.chosen
             xa, xb, ya, yb = self.x_px(a), self.x_px(b), self.y_px(y), self.y_px(y + 1)
@@ -530,6 +529,8 @@ class AttentionPattern(LivePlot):
         self._pattern: np.ndarray | None = None         # the pattern they show (a copy)
         self._rows = np.zeros((0, 0), np.float32)       # (span, width): values' rows, kept (a key adds one)
         self._gaps = np.zeros(0, np.uint32)              # see _rows_template
+        self._gap_values = np.zeros(0, np.float32)       # a query row's values before its keys: NaN gaps, 0
+        self._slots_of: tuple[tuple, list[int]] = ((), [])
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
 
@@ -540,6 +541,12 @@ class AttentionPattern(LivePlot):
     def slot(self, h: int) -> float:
         """x of head h's block (blocks of the span, a gap between)."""
         return h * (self.span + max(2, self.span // 8))
+
+    def _slots(self) -> list[int]:
+        """Each head's block's first column (``slot``), kept per span and heads."""
+        if self._slots_of[0] != (self.span, self.heads):
+            self._slots_of = ((self.span, self.heads), [int(self.slot(h)) for h in range(self.heads)])
+        return self._slots_of[1]
 
     def show_view(self, v: AttentionView | None) -> None:
         before = self.view
@@ -563,8 +570,10 @@ class AttentionPattern(LivePlot):
                 # the rows shown are as they were (a causal query does not see the new key):
                 # only the new rows' blocks are made, in the kept buffer
                 first = m
-                if n > m:
-                    self._rows[m:n] = self._blocks(v.pattern, m, n, span, width)
+                if n > m:                         # (as _blocks makes them: gaps, then each head's keys)
+                    self._rows[m:n] = self._gap_values
+                    for h, x in enumerate(self._slots()):
+                        self._rows[m:n, x:x + n] = v.pattern[h, m:n]
             else:
                 values = self._blocks(v.pattern, 0, n, span, width)
                 same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
@@ -576,14 +585,16 @@ class AttentionPattern(LivePlot):
             self.pixels = np.full((span, width), BACKGROUND, np.uint32)
             self.qimage = _image(self.pixels)
             self._gaps = self._rows_template(span, width)
+            self._gap_values = np.full(width, np.nan, np.float32)
+            for x in self._slots():
+                self._gap_values[x:x + span] = 0.0
         self._rows_of = (v.start, v.layer)
         if n > first:
             # each block's keys coloured (all heads in one call) over a row of the blocks' empty
             # colour and the gaps' white: what colouring the rows' values gives
             self.pixels[first:n] = self._gaps
             keys = colour(v.pattern[:, first:n], *LEVELS, colour_table(GATE_MAP))
-            for h in range(self.heads):
-                x = int(self.slot(h))
+            for h, x in enumerate(self._slots()):
                 self.pixels[first:n, x:x + keys.shape[-1]] = keys[h]
         if len(old) > n and self.pixels.shape[0] >= len(old):
             self.pixels[n:len(old)] = BACKGROUND
