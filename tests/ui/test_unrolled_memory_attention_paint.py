@@ -342,10 +342,10 @@ def test_attention_pattern_pixels_are_its_values_coloured(qtbot):
 
 
 @pytest.mark.parametrize("size", [(947, 322), (1300, 330), (700, 260), (560, 240)])
-def test_attention_pattern_head_labels_kept_pictures_are_the_axis_glyphs(qtbot, monkeypatch, size):
-    """The pattern's head labels (a new entropy on every key) are kept pictures where no picture
-    can cover another label or a mark, else the axis's glyph run: the same pixels either way,
-    on screen after keys (partial repaints) and in a full repaint."""
+def test_attention_pattern_head_labels_from_kept_places_are_the_axis_glyph_run(qtbot, monkeypatch, size):
+    """The pattern's head labels (a new entropy on every key) are one glyph run made from kept
+    glyph places: the pixels of the run the axis makes, on screen after keys (partial
+    repaints) and in a full repaint, wide plots and narrow ones (labels that overlap)."""
     from explorer.ui.sequence.attention import AttentionPanel, AttentionPattern
     frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
     kept = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
@@ -354,15 +354,13 @@ def test_attention_pattern_head_labels_kept_pictures_are_the_axis_glyphs(qtbot, 
         kept.show_attention(v)
         got.append(_screen(kept.pattern))
         assert np.array_equal(got[-1], _grab(kept.pattern))
+    assert kept.pattern._head_run() is not None
     monkeypatch.setattr(AttentionPattern, "KEPT_LABELS", False)
-    glyphs = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    axis = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
     for v, picture in zip(frames, got, strict=True):
-        glyphs.show_attention(v)
-        assert np.array_equal(_grab(glyphs.pattern), picture)
-    monkeypatch.setattr(AttentionPattern, "KEPT_LABELS", True)
-    if size[0] >= 900:                                   # (a wide plot: its labels are pictures)
-        assert kept.pattern._kept_labels() is not None
+        axis.show_attention(v)
+        assert np.array_equal(_grab(axis.pattern), picture)
     # negative control: other entropies are other labels
     last = frames[-1]
-    glyphs.show_attention(dataclasses.replace(last, rows=last.rows * 0.999, entropy=last.entropy + 0.3))
-    assert not np.array_equal(_grab(glyphs.pattern), got[-1])
+    axis.show_attention(dataclasses.replace(last, rows=last.rows * 0.999, entropy=last.entropy + 0.3))
+    assert not np.array_equal(_grab(axis.pattern), got[-1])

@@ -511,10 +511,10 @@ class AttentionStrip(LivePlot):
 
 class AttentionPattern(LivePlot):
     """The chosen layer's heads' query x key matrices side by side, a white gap between heads.
-    The heads' labels (their entropies: new on every key) are kept pictures of what the axis
-    draws, one per (label, place), when no picture can cover another label or a mark."""
+    The heads' labels (their entropies: new on every key) are the axis's glyph run, made here
+    from kept glyph places (see _head_run)."""
 
-    KEPT_LABELS = True       # False: the axis draws the labels as one glyph run (what the pictures must equal)
+    KEPT_LABELS = True       # False: the axis makes and draws the run (what the kept places must equal)
 
     def __init__(self) -> None:
         super().__init__("Pattern", "key · a block per head (bits)", "query")
@@ -535,8 +535,8 @@ class AttentionPattern(LivePlot):
         self._gaps = np.zeros(0, np.uint32)              # see _rows_template
         self._gap_values = np.zeros(0, np.float32)       # a query row's values before its keys: NaN gaps, 0
         self._slots_of: tuple[tuple, list[int]] = ((), [])
-        self._marks_at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # see _kept_labels
-        self._label_pictures: dict[tuple[str, float, float], tuple[int, int, QtGui.QPixmap]] = {}
+        self._marks_at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # see _head_run
+        self._places: dict[tuple[float, tuple[float, ...]], list[QtCore.QPointF]] = {}    # see _head_run
         # the tick font's glyphs (QRawFont.fromFont is slow the first time: made here, not on a key)
         self._raw: tuple[QtGui.QFont, QtGui.QRawFont] | None = (self.tick_font, QtGui.QRawFont.fromFont(self.tick_font))
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
@@ -670,27 +670,27 @@ class AttentionPattern(LivePlot):
             p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
-        kept = self._kept_labels() if self.KEPT_LABELS and self.devicePixelRatioF() == 1.0 and on_screen(p) else None
+        kept = self._head_run() if self.KEPT_LABELS else None
         if kept is None:
             self.axis.paint(p)
             return
-        marks, pictures = kept
+        marks, run, baseline = kept
         p.setPen(self.muted)
         p.drawLines(marks)
-        for x, y, pm in pictures:
-            p.drawPixmap(x, y, pm)
+        p.setPen(self.fg)
+        p.drawGlyphRun(QtCore.QPointF(0.0, baseline), run)
 
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
-        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange,
-                         QtCore.QEvent.Type.PaletteChange):
-            self._label_pictures.clear()
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
+            self._places.clear()
             self._raw = None
         super().changeEvent(ev)
 
-    def _kept_labels(self) -> tuple[list[QtCore.QLineF], list[tuple[int, int, QtGui.QPixmap]]] | None:
-        """The heads' tick marks (as the axis places them) and each label's kept picture (as
-        the axis draws it), or None when a picture could cover another's ink or a mark (labels
-        too close: a small plot) or a label has a glyph the font lacks: the axis draws them."""
+    def _head_run(self) -> tuple[list[QtCore.QLineF], QtGui.QGlyphRun, float] | None:
+        """The heads' tick marks and their labels as one glyph run, what the axis draws, with
+        each label's glyph places kept per (x, advances): an entropy's digits are as wide as
+        the last key's, so a key reuses them and only the glyphs change. None for a label with a
+        glyph the font lacks (the axis draws it by its font fallback)."""
         ticks = self.axis.ticks
         if not ticks:
             return None
@@ -702,56 +702,36 @@ class AttentionPattern(LivePlot):
             marks = [QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK) for x in xs if x == x]
             self._marks_at = (geometry, xs, marks)
         _, xs, marks = self._marks_at
-        top = r.bottom() + TICK + 1
-        pictures: list[tuple[int, int, QtGui.QPixmap]] = []
-        right = -math.inf
-        for (_, label), x in zip(ticks, xs, strict=True):
-            if x != x:
-                continue
-            hit = self._label_pictures.get((label, x, top))
-            if hit is None:
-                hit = self._label_picture(label, x, top)
-                if hit is None:
-                    return None
-            if hit[0] < right or hit[1] < math.ceil(top):   # (overlaps the label before, or a mark)
-                return None
-            right = hit[0] + hit[2].width()
-            pictures.append(hit)
-        return marks, pictures
-
-    def _label_picture(self, label: str, x: float, top: float) -> tuple[int, int, QtGui.QPixmap] | None:
-        """``label`` centred on x, its line's top at ``top``, drawn as the axis draws it (its
-        glyphs at the same sub-pixel places) on white, from a pixel above its ink to a pixel
-        below; None for a glyph the font lacks."""
-        g = self.axis.glyphs(label)
-        if g is None:
-            return None
-        idx, adv, width = g
         if self._raw is None or self._raw[0] is not self.tick_font:
             self._raw = (self.tick_font, QtGui.QRawFont.fromFont(self.tick_font))
-        raw = self._raw[1]
-        places, gx = [], x - width / 2
-        for a in adv:
-            places.append(gx)
-            gx += a
-        baseline = top + raw.ascent()
-        ink = QtGui.QFontMetricsF(self.tick_font).tightBoundingRect(label)
-        x0, y0 = math.floor(x - width / 2 + min(ink.left(), 0.0)) - 1, math.floor(baseline + ink.top()) - 1
-        x1, y1 = math.ceil(x - width / 2 + max(ink.right(), width)) + 1, math.ceil(baseline + ink.bottom()) + 1
-        pm = QtGui.QPixmap(x1 - x0, y1 - y0)
-        pm.fill(QtGui.QColor("white"))
+        indexes: list[int] = []
+        at: list[QtCore.QPointF] = []
+        places = self._places
+        if len(places) > 1024:
+            places.clear()
+        for (_, label), x in zip(ticks, xs, strict=True):
+            if x != x:                                      # (outside the plot)
+                continue
+            g = self.axis.glyphs(label)
+            if g is None:
+                return None
+            idx, adv, width = g
+            key = (x, tuple(adv))
+            here = places.get(key)
+            if here is None:
+                here, gx = [], x - width / 2
+                for a in adv:
+                    here.append(QtCore.QPointF(gx, 0.0))
+                    gx += a
+                places[key] = here
+            indexes += idx
+            at += here
         run = QtGui.QGlyphRun()
-        run.setRawFont(raw)
-        run.setGlyphIndexes(idx)
-        run.setPositions([QtCore.QPointF(at - x0, 0.0) for at in places])
-        q = QtGui.QPainter(pm)
-        q.setPen(self.fg)
-        q.drawGlyphRun(QtCore.QPointF(0.0, baseline - y0), run)
-        q.end()
-        if len(self._label_pictures) > 2048:
-            self._label_pictures.clear()
-        hit = self._label_pictures[(label, x, top)] = (x0, y0, pm)
-        return hit
+        if indexes:
+            run.setRawFont(self._raw[1])
+            run.setGlyphIndexes(indexes)
+            run.setPositions(at)
+        return marks, run, r.bottom() + TICK + 1 + self._raw[1].ascent()
 
     def head_at(self, x: float) -> tuple[int, float] | None:
         """(head, key position) under x, None in a gap."""
