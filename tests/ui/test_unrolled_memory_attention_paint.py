@@ -364,3 +364,24 @@ def test_attention_pattern_head_labels_from_kept_places_are_the_axis_glyph_run(q
     last = frames[-1]
     axis.show_attention(dataclasses.replace(last, rows=last.rows * 0.999, entropy=last.entropy + 0.3))
     assert not np.array_equal(_grab(axis.pattern), got[-1])
+
+
+def test_attention_weights_coloured_in_fewer_calls_are_colour_s_pixels():
+    """colour_weights (the strip's and the pattern's per-key colouring) gives colour()'s
+    pixels for the weight levels: softmax rows, exact 0 and 1, the steps' edges, out of range
+    and NaN; a control with other levels differs."""
+    from explorer.ui.sequence.attention import LEVELS, colour_weights
+    from explorer.ui.sequence.common import GATE_MAP
+    from explorer.ui.sequence.painted_image import colour, colour_table
+    rng = np.random.default_rng(3)
+    w = rng.dirichlet(np.ones(40), size=(4, 12)).astype(np.float32)            # (4, 12, 40) rows summing to 1
+    edges = np.array([0.0, -0.0, 1.0, 1 / 256, np.nextafter(np.float32(1 / 256), 0), 255 / 256,
+                      np.nextafter(np.float32(1.0), 0), -0.5, 1.5, 1e-30], np.float32)
+    table = colour_table(GATE_MAP)
+    for values in (w, w[1], edges, edges.reshape(2, 5)):
+        got = colour_weights(values)
+        assert got.shape == values.shape and np.array_equal(got, colour(values, *LEVELS, table))
+    nan = edges.copy()
+    nan[3] = np.nan
+    assert np.array_equal(colour_weights(nan), colour(nan, *LEVELS, table)) and colour_weights(nan)[3] == 0xFFFFFFFF
+    assert not np.array_equal(colour_weights(w), colour(w, 0.0, 0.5, table))          # negative control
