@@ -452,7 +452,9 @@ class AttentionStrip(LivePlot):
         self.pixels[:, k:] = BACKGROUND
         self.set_x_range(float(v.key_start), float(v.key_start + self.context))     # moves in jumps
         self.row_labels(v.entropy)
-        self.update()
+        # what a key changes is inside the plot area (the weights, the query's line, the chosen
+        # box: all drawn clipped to it); a new range or new row labels repaint all themselves
+        self.update(self.data_rect().toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
         super().resizeEvent(ev)
