@@ -10,7 +10,10 @@ editor's text by its weights.
 
 Both views are hand-painted (LivePlot): their repaint joins the window's, the weights are
 coloured into kept RGB32 buffers (the pattern only from its first changed query row: typing
-at the end adds a row) and blitted.
+at the end adds a row) and blitted. A key repaints the strip's plot area (its image blitted
+up to the query), the pattern's new row, query line and label band (the heads' labels one
+glyph run from kept glyph places) and the entropy labels as one kept image; every picture
+is what drawing it all again gives.
 
 A transformer has no gates; this panel takes the gates panel's place for one, and the
 entropies are its honest stand-in for "what does this layer keep?".
