@@ -288,7 +288,7 @@ class TransformerSession(SequenceSession):
             self._replay(missing[0], missing[-1] + 1)
             for t in missing:
                 out[t - start] = self._att_blocks[t // BLOCK][0][t % BLOCK, pick]
-        for b in {t // BLOCK for t in range(start, stop)}:
+        for b in range(start // BLOCK, (stop - 1) // BLOCK + 1) if stop > start else ():   # (the blocks read)
             if b in self._att_blocks:
                 self._att_blocks.move_to_end(b)
         return out
@@ -298,7 +298,7 @@ class TransformerSession(SequenceSession):
         self.finish()
         c = max(0, min(cursor, self.length))
         q = c - 1
-        layer = int(np.clip(layer, 0, self.n_layers - 1))
+        layer = min(max(int(layer), 0), self.n_layers - 1)
         if q < 0:
             empty = np.zeros((self.n_layers, self.n_heads, 0), np.float32)
             return AttentionView(self.n_layers, self.n_heads, self.context, -1, 0, empty, "",
@@ -314,19 +314,31 @@ class TransformerSession(SequenceSession):
         p = np.maximum(at_q, 1e-30)
         entropy = -(at_q * np.log2(p)).sum(axis=-1).astype(np.float32)
         n = b - a
-        w0 = window_start(a, self.context)
-        if n and w0 <= a and window_start(b - 1, self.context) == w0:
-            # one window for every row (it moves every context/2 characters): row i's keys a..a+i
-            # are columns a-w0.. of its kept row, 0 past the query already — one copy
-            pattern = np.ascontiguousarray(rows[:, :, a - w0:a - w0 + n].swapaxes(0, 1))
-        else:
-            pattern = np.zeros((self.n_heads, n, n), np.float32)
-            for i in range(n):
-                w0 = window_start(a + i, self.context)
-                lo = max(a, w0)                                 # first key of row i inside the image
-                pattern[:, i, lo - a:i + 1] = rows[i, :, lo - w0:a + i + 1 - w0]
+        pattern = np.zeros((self.n_heads, n, n), np.float32)
+        i0 = 0
+        while i0 < n:
+            # the rows of one window (it moves every context/2 characters: one or two runs): row
+            # i's keys max(a, w)..a+i are columns max(a, w)-w.. of its kept row, 0 past the query
+            # already — one copy per run
+            w = window_start(a + i0, self.context)
+            i1 = self._window_run(a, i0, n, w)
+            lo = max(a, w)
+            pattern[:, i0:i1, lo - a:i1] = rows[i0:i1, :, lo - w:a + i1 - w].swapaxes(0, 1)
+            i0 = i1
         return AttentionView(self.n_layers, self.n_heads, self.context, q, ws, at_q, self.text[ws:q + 1],
                              entropy, layer, a, pattern, self.text[a:b], head, span)
+
+    def _window_run(self, a: int, i0: int, n: int, w: int) -> int:
+        """The end of the run of rows i0.. (positions a+i0..) read in window w: the first i < n
+        whose position's window is a later one, else n (windows only move forward)."""
+        lo, hi = i0 + 1, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if window_start(a + mid, self.context) == w:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     def _store_rows(self, a: int, attn: list[np.ndarray], starts: np.ndarray) -> None:
         """Keep the attention rows of positions a.. from a read (per layer (H, t, T_total))."""

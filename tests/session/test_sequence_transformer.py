@@ -198,3 +198,39 @@ def test_one_layers_attention_rows_are_that_layer_of_all_rows(model):
     s._att_blocks.clear()                                  # re-read from the windows' starts (batched:
     np.testing.assert_allclose(s.attention_rows(10, 50, 1), want, rtol=1e-5, atol=1e-7)   # rounding only)
     assert not np.array_equal(s.attention_rows(30, 70, 0), s.attention_rows(30, 70, 1))   # negative control
+
+
+def _pattern_row_by_row(s, a, n, layer):
+    """The pattern written row by row from the kept attention rows: row i's keys max(a, w)..a+i
+    are columns max(a, w)-w.. of its row, w its window."""
+    rows = s.attention_rows(a, a + n, layer)
+    pattern = np.zeros((s.n_heads, n, n), np.float32)
+    for i in range(n):
+        w = window_start(a + i, s.context)
+        lo = max(a, w)
+        pattern[:, i, lo - a:i + 1] = rows[i, :, lo - w:a + i + 1 - w]
+    return pattern
+
+
+def test_the_pattern_copied_per_window_run_is_the_row_by_row_pattern(model):
+    """Each run of rows read in one window is one copy: the same numbers, bit for bit, as the
+    pattern written row by row, for every cursor over several window jumps (one run or more)."""
+    s = typed(model, TEXT)
+    runs = set()
+    for cursor in range(1, len(TEXT) + 1):
+        v = s.attention_view(cursor, 1, None)
+        n = v.pattern.shape[-1]
+        np.testing.assert_array_equal(v.pattern, _pattern_row_by_row(s, v.start, n, 1))
+        runs.add(len({window_start(v.start + i, 32) for i in range(n)}))
+    assert {1, 2, 3} <= runs                                 # one run, two and three were seen
+    # negative control: one copy for every row, as if all were read in the first row's window
+    # (what a single copy gives when the window moves inside the image), is another pattern
+    v = s.attention_view(len(TEXT), 1, None)
+    n, a = v.pattern.shape[-1], v.start
+    assert len({window_start(a + i, 32) for i in range(n)}) >= 2
+    w0 = window_start(a, 32)
+    rows = np.zeros((n, s.n_heads, 32 + n), np.float32)
+    rows[:, :, :32] = s.attention_rows(a, a + n, 1)
+    one_copy = rows[:, :, a - w0:a - w0 + n].swapaxes(0, 1)
+    assert not np.array_equal(v.pattern, one_copy)
+    assert np.array_equal(v.pattern[:, :1], one_copy[:, :1])          # (its first row is right)

@@ -289,3 +289,99 @@ def test_exports_keep_the_kept_pictures_text_as_text(qtbot, tmp_path):
     svg = texts(save_svg(panel.strip.row_axis, tmp_path / "a.svg").read_text())
     entropy = f"{frames[-1].entropy[0, 0]:.1f} b"
     assert "L1 H1" in svg and entropy in svg
+
+
+@pytest.mark.parametrize("size", [(947, 322), (700, 260), (1200, 300)])
+def test_attention_strip_blits_only_up_to_the_query_and_looks_the_same(qtbot, monkeypatch, size):
+    """The strip's image is clipped right of the query (white there in the image and under
+    it): the pixels of blitting the whole image, for several query widths and sizes."""
+    from explorer.ui.sequence.attention import AttentionPanel, AttentionStrip
+    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
+    clipped = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    got = []
+    for v in frames:
+        clipped.show_attention(v)
+        got.append(_grab(clipped.strip))
+        assert np.array_equal(_screen(clipped.strip), got[-1])
+    monkeypatch.setattr(AttentionStrip, "CLIP_TO_KEYS", False)
+    whole = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    for v, picture in zip(frames, got, strict=True):
+        whole.show_attention(v)
+        assert np.array_equal(_grab(whole.strip), picture)
+    # negative control: were the columns right of the query not white, the clip would change
+    # the picture (it does cut the blit there)
+    whole.strip.pixels[:, whole.strip.values.shape[1]:] = np.uint32(0xFF00FF00)
+    unclipped = _grab(whole.strip)
+    monkeypatch.setattr(AttentionStrip, "CLIP_TO_KEYS", True)
+    assert not np.array_equal(_grab(whole.strip), unclipped)
+
+
+def test_attention_pattern_pixels_are_its_values_coloured(qtbot):
+    """The pattern's rows are coloured head block by head block over a template (weight 0 in
+    the blocks, white in the gaps): the pixels of colouring its values (NaN gaps white), after
+    each key and a frame whose earlier row changed."""
+    from explorer.ui.sequence.attention import LEVELS, AttentionPanel
+    from explorer.ui.sequence.common import GATE_MAP
+    from explorer.ui.sequence.painted_image import BACKGROUND, colour, colour_table
+    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
+    last = frames[-1]
+    changed = last.pattern.copy()
+    changed[:, 10, :5] = changed[:, 10, ::-1][:, -5:]
+    frames.append(dataclasses.replace(last, rows=last.rows * 0.999, pattern=changed))
+    frames.append(frames[2])                                            # fewer rows again
+    panel = _shown(qtbot, AttentionPanel, (900, 300), lambda w: w.set_model(2, 4, 128))
+    for v in frames:
+        panel.show_attention(v)
+        pattern = panel.pattern
+        n = v.pattern.shape[-1]
+        assert np.array_equal(pattern.pixels[:n], colour(pattern.values, *LEVELS, colour_table(GATE_MAP)))
+        assert (pattern.pixels[n:] == BACKGROUND).all()
+        assert np.isnan(pattern.values).any() and (pattern.values == 0).any()     # gaps, unread keys
+    # negative control: other levels colour the same values otherwise
+    assert not np.array_equal(pattern.pixels[:n], colour(pattern.values, 0.0, 0.5, colour_table(GATE_MAP)))
+
+
+@pytest.mark.parametrize("size", [(947, 322), (1300, 330), (700, 260), (560, 240)])
+def test_attention_pattern_head_labels_from_kept_places_are_the_axis_glyph_run(qtbot, monkeypatch, size):
+    """The pattern's head labels (a new entropy on every key) are one glyph run made from kept
+    glyph places: the pixels of the run the axis makes, on screen after keys (partial
+    repaints) and in a full repaint, wide plots and narrow ones (labels that overlap)."""
+    from explorer.ui.sequence.attention import AttentionPanel, AttentionPattern
+    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
+    kept = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    got = []
+    for v in frames:
+        kept.show_attention(v)
+        got.append(_screen(kept.pattern))
+        assert np.array_equal(got[-1], _grab(kept.pattern))
+    assert kept.pattern._head_run() is not None
+    monkeypatch.setattr(AttentionPattern, "KEPT_LABELS", False)
+    axis = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    for v, picture in zip(frames, got, strict=True):
+        axis.show_attention(v)
+        assert np.array_equal(_grab(axis.pattern), picture)
+    # negative control: other entropies are other labels
+    last = frames[-1]
+    axis.show_attention(dataclasses.replace(last, rows=last.rows * 0.999, entropy=last.entropy + 0.3))
+    assert not np.array_equal(_grab(axis.pattern), got[-1])
+
+
+def test_attention_weights_coloured_in_fewer_calls_are_colour_s_pixels():
+    """colour_weights (the strip's and the pattern's per-key colouring) gives colour()'s
+    pixels for the weight levels: softmax rows, exact 0 and 1, the steps' edges, out of range
+    and NaN; a control with other levels differs."""
+    from explorer.ui.sequence.attention import LEVELS, colour_weights
+    from explorer.ui.sequence.common import GATE_MAP
+    from explorer.ui.sequence.painted_image import colour, colour_table
+    rng = np.random.default_rng(3)
+    w = rng.dirichlet(np.ones(40), size=(4, 12)).astype(np.float32)            # (4, 12, 40) rows summing to 1
+    edges = np.array([0.0, -0.0, 1.0, 1 / 256, np.nextafter(np.float32(1 / 256), 0), 255 / 256,
+                      np.nextafter(np.float32(1.0), 0), -0.5, 1.5, 1e-30], np.float32)
+    table = colour_table(GATE_MAP)
+    for values in (w, w[1], edges, edges.reshape(2, 5)):
+        got = colour_weights(values)
+        assert got.shape == values.shape and np.array_equal(got, colour(values, *LEVELS, table))
+    nan = edges.copy()
+    nan[3] = np.nan
+    assert np.array_equal(colour_weights(nan), colour(nan, *LEVELS, table)) and colour_weights(nan)[3] == 0xFFFFFFFF
+    assert not np.array_equal(colour_weights(w), colour(w, 0.0, 0.5, table))          # negative control

@@ -10,7 +10,10 @@ editor's text by its weights.
 
 Both views are hand-painted (LivePlot): their repaint joins the window's, the weights are
 coloured into kept RGB32 buffers (the pattern only from its first changed query row: typing
-at the end adds a row) and blitted.
+at the end adds a row) and blitted. A key repaints the strip's plot area (its image blitted
+up to the query), the pattern's new row, query line and label band (the heads' labels one
+glyph run from kept glyph places) and the entropy labels as one kept image; every picture
+is what drawing it all again gives.
 
 A transformer has no gates; this panel takes the gates panel's place for one, and the
 entropies are its honest stand-in for "what does this layer keep?".
@@ -28,7 +31,7 @@ from explorer.ui.sequence.common import ACCENT, GATE_MAP, MUTED, SELECT, char_la
 from explorer.ui.sequence.glyphs import on_screen
 from explorer.ui.sequence.live_axis import SlotTicks
 from explorer.ui.sequence.painted_image import BACKGROUND, LivePlot, RowLabels, colour, colour_rgb, colour_table
-from explorer.ui.widgets.painted_plot import PaintedPlot, nice_ticks
+from explorer.ui.widgets.painted_plot import TICK, PaintedPlot, nice_ticks
 
 GAP = 0.35          # blank rows between two layers' heads in the strip
 LEVELS = (0.0, 1.0)
@@ -58,6 +61,20 @@ HELP = ("<h3>Attention — how to read this</h3>"
         "weights at the cursor (blue, stronger = more weight; scaled to the largest weight).</p>")
 
 
+def colour_weights(values: np.ndarray) -> np.ndarray:
+    """``colour(values, *LEVELS, colour_table(GATE_MAP))`` for attention weights, in fewer numpy
+    calls (two are made per key): the same float32 arithmetic, clipping and table index, so the
+    same pixels; NaN white."""
+    table = colour_table(GATE_MAP)
+    n = len(table)
+    work = np.subtract(values, np.float32(LEVELS[0]), dtype=np.float32)
+    work *= np.float32(n / ((LEVELS[1] - LEVELS[0]) or 1.0))
+    np.minimum(np.maximum(work, 0, out=work), n - 1, out=work)      # (np.clip, without its wrappers)
+    if np.isnan(work).any():
+        return colour(values, *LEVELS, table)
+    return table.take(work.astype(np.uint8))
+
+
 def _image(pixels: np.ndarray) -> QtGui.QImage:
     """A QImage sharing ``pixels`` (rows, width) uint32: colouring them in place is what it shows."""
     return QtGui.QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0],
@@ -68,11 +85,13 @@ class EntropyLabels(RowLabels):
     """The strip's row labels, each a part fixed for the model ("L1 H1 · ") and a part that
     changes on every key (the head's entropy, "2.7 b"), which ends at the labels' right edge.
     The fixed parts are drawn once into a kept layer (white; they move only with the layout or
-    a wider number), the changing ones over it as kept pixmaps: each is its text drawn on white
+    a wider number), the changing ones over it as kept pictures: each is its text drawn on white
     at the same sub-pixel x and baseline rounding, from its line's top to a pixel below its ink
     (when rows are at least 12 px apart, more than that, so no box covers another label's ink;
-    closer rows are drawn as text). On a key no label is laid out or drawn as text. Drawing the
-    two parts where the whole label's text puts them gives the same pixels as the whole label."""
+    closer rows are drawn as text). On a key no label is laid out or drawn as text: the layer's
+    pixels and the pictures' are copied into one kept image (opaque pixels: a copy is what
+    drawing them gives) and that image is the paint, one blit. Drawing the two parts where the
+    whole label's text puts them gives the same pixels as the whole label."""
 
     KEPT_PIXMAPS = True      # False: the changing parts drawn as text (what the pixmaps must equal)
 
@@ -81,24 +100,44 @@ class EntropyLabels(RowLabels):
         self.parts: list[tuple[float, str, str]] = []            # (row y, fixed part, changing part)
         self._rows: list[tuple[str, str, float, float]] = []     # (fixed, changing, changing's width, height)
         self._advances: dict[str, float] = {}                     # a fixed part's advance (its trailing space too)
-        self._layer: tuple[tuple, QtGui.QPixmap] | None = None
-        self._inked: dict[tuple, tuple[int, int, QtGui.QPixmap]] = {}   # see _ink
+        self._sizes: dict[str, tuple[float, float]] = {}          # a label part's laid-out width and height
+        self._layer: tuple[tuple, QtGui.QPixmap, np.ndarray] | None = None    # (key, layer, its pixels)
+        self._inked: dict[tuple, tuple[int, int, QtGui.QPixmap, np.ndarray]] = {}   # see _ink
         self._ascent: float | None = None                          # the tick font's
+        self._layout = 0                                           # counts changes of the rows' places, fixed parts
+        self._shape: list[tuple[float, str, float]] = []           # (row y, fixed part, height): what _layout counts
+        self._every_row_changes = False                            # every row has a changing part
+        self._place: tuple[tuple, list[tuple[int, float]], bool] | None = None     # see _placed
+        self._layer_of: tuple[tuple, np.ndarray] | None = None     # (geometry, widths): the layer's pixels
+        self._canvas: tuple[QtGui.QImage, np.ndarray] | None = None   # the kept image a paint blits
+        self._composed: tuple | None = None                        # what the canvas holds
+        # (geometry, the visible rows' whole-pixel tops and baseline roundings, per (changing part,
+        # rounding) its kept picture and columns: see _picture)
+        self._pasted: tuple[tuple, list[tuple[int, int]], dict[tuple[str, int], tuple[int, int, int, np.ndarray]]] \
+            = ((), [], {})
 
     def set_parts(self, parts: list[tuple[float, str, str]]) -> None:
         """Rows' labels as (y, fixed, changing): each shows fixed + changing (fixed not empty)."""
-        ticks = [(v, a + b) for v, a, b in parts]
-        if ticks == self.ticks:
+        if parts == self.parts:
             return
-        self.parts, self.ticks = parts, ticks
-        get, font = self.plot.texts.get, self.plot.tick_font
-        self._rows = []
+        self.parts, self.ticks = parts, [(v, a + b) for v, a, b in parts]
+        self._rows = rows = []
         widest = 0.0
+        sizes, advances = self._sizes, self._advances        # (looked up without a call when kept)
         for _, a, b in parts:
-            _, wa, h = get(a, font)
-            wb = get(b, font)[1] if b else 0.0
-            self._rows.append((a, b, wb, h))
-            widest = max(widest, self._advance(a) + wb if b else wa)
+            wa, h = sizes.get(a) or self._size(a)
+            if b:
+                wb = (sizes.get(b) or self._size(b))[0]
+                w = (advances.get(a) or self._advance(a)) + wb
+            else:
+                wb, w = 0.0, wa
+            rows.append((a, b, wb, h))
+            if w > widest:
+                widest = w
+        shape = [(v, a, h) for (v, a, _), (_, _, _, h) in zip(parts, rows, strict=True)]
+        if shape != self._shape:
+            self._shape, self._layout = shape, self._layout + 1
+        self._every_row_changes = all(b for _, _, b in parts)
         width = int(np.ceil(widest)) + 4
         if width > self.width() or width < self.width() - 12:     # (as RowLabels.set: not for every pixel)
             self.setFixedWidth(width)
@@ -106,6 +145,15 @@ class EntropyLabels(RowLabels):
 
     def set(self, ticks: list[tuple[float, str]]) -> None:
         self.set_parts([(v, s, "") for v, s in ticks])
+
+    def _size(self, text: str) -> tuple[float, float]:
+        hit = self._sizes.get(text)
+        if hit is None:
+            _, w, h = self.plot.texts.get(text, self.plot.tick_font)
+            if len(self._sizes) > 4096:
+                self._sizes.clear()
+            hit = self._sizes[text] = (w, h)
+        return hit
 
     def _advance(self, fixed: str) -> float:
         hit = self._advances.get(fixed)
@@ -122,50 +170,139 @@ class EntropyLabels(RowLabels):
     def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
         if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
             self._advances.clear()
+            self._sizes.clear()
             self._inked.clear()
             self._ascent = None
-            self._layer = None
+            self._layer = self._composed = self._layer_of = self._place = None
+            self._pasted = ((), [], {})
         super().changeEvent(ev)
 
-    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
+    def _placed(self) -> tuple[tuple, list[tuple[int, float]], bool]:
+        """Kept per geometry (the plot's area and range, where this widget sits, its size, the
+        rows' places and fixed parts, the colour): that key, the rows inside the plot as (row,
+        top y), and whether each of those has a changing part at least 12 px below the one
+        before (then no picture's box covers another label's ink: the kept image's case)."""
         plot = self.plot
-        r, dy = plot.data_rect(), plot.y() - self.y()
-        lo, hi = r.top() - 0.5, r.bottom() + 0.5
-        right = self.width() - 2.0
-        ys = plot.px_y(np.array([v for v, _, _ in self.parts])).tolist() if self.parts else []
-        fixed: list[tuple[str, float, float]] = []
-        changing: list[tuple[str, float, float]] = []
-        for (a, b, wb, h), y in zip(self._rows, ys, strict=True):
-            if lo <= y <= hi:
-                top = y + dy - h / 2
-                if b:                            # (widths are in 64ths of a pixel: these sums are exact)
-                    at = right - wb
-                    fixed.append((a, at - self._advance(a), top))
-                    changing.append((b, at, top))
-                else:
-                    fixed.append((a, right - plot.texts.get(a, plot.tick_font)[1], top))
+        r = plot.data_rect()
+        key = (r.getRect(), plot.y_range(), getattr(plot, "y_inverted", None), plot.y() - self.y(),
+               self.width(), self.height(), self._layout, plot.fg.rgba())
+        if self._place is None or self._place[0] != key:
+            lo, hi = r.top() - 0.5, r.bottom() + 0.5
+            ys = plot.px_y(np.array([v for v, _, _ in self.parts], float)).tolist() if self.parts else []
+            visible = [(i, y + key[3] - h / 2) for i, ((_, _, _, h), y) in enumerate(zip(self._rows, ys, strict=True))
+                       if lo <= y <= hi]
+            kept = bool(visible) and self._every_row_changes and all(
+                b - a >= 12 for (_, a), (_, b) in zip(visible, visible[1:]))
+            self._place = (key, visible, kept)
+        return self._place
+
+    def paintEvent(self, ev: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt)
         p = QtGui.QPainter(self)
         if not on_screen(p):                     # an export (SVG, PDF): every label as text
             p.end()
             super().paintEvent(ev)
             return
-        p.drawPixmap(0, 0, self._fixed_layer(fixed))
-        spaced = all(b - a >= 12 for (_, _, a), (_, _, b) in zip(changing, changing[1:]))
-        if changing and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0 and spaced:
-            up, rgba, inked = self._up(), plot.fg.rgba(), self._inked
-            for text, x, y in changing:
-                fx, fy = math.floor(x), math.floor(y)
-                k = math.floor(y - fy + up + 0.5)        # the baseline's whole-pixel rounding
-                hit = inked.get((text, x - fx, k, rgba))
-                if hit is None:
-                    hit = self._ink(text, x - fx, k, up)
-                p.drawPixmap(fx + hit[0], fy + hit[1], hit[2])
-        else:                                    # (rows too close for boxes, or device pixels: as text)
-            p.setFont(plot.tick_font)
-            p.setPen(plot.fg)
-            for text, x, y in changing:
-                p.drawStaticText(QtCore.QPointF(x, y), plot.texts.get(text, plot.tick_font)[0])
+        placed = self._placed()
+        if placed[2] and self.KEPT_PIXMAPS and self.devicePixelRatioF() == 1.0:
+            p.drawImage(0, 0, self._compose(placed))
+            p.end()
+            return
+        # rows too close for boxes, device pixels or no changing parts: the changing parts as text
+        plot = self.plot
+        fixed, changing = self._parts_at(placed[1])
+        p.drawPixmap(0, 0, self._fixed_layer(fixed)[0])
+        p.setFont(plot.tick_font)
+        p.setPen(plot.fg)
+        for text, x, y in changing:
+            p.drawStaticText(QtCore.QPointF(x, y), plot.texts.get(text, plot.tick_font)[0])
         p.end()
+
+    def _parts_at(self, visible: list[tuple[int, float]]
+                  ) -> tuple[list[tuple[str, float, float]], list[tuple[str, float, float]]]:
+        """The fixed and the changing parts of these rows as (text, x, top y): each label ends
+        at the right edge, its fixed part where the whole label's text puts it."""
+        right = self.width() - 2.0
+        fixed: list[tuple[str, float, float]] = []
+        changing: list[tuple[str, float, float]] = []
+        for i, top in visible:
+            a, b, wb, _ = self._rows[i]
+            if b:                                # (widths are in 64ths of a pixel: these sums are exact)
+                at = right - wb
+                fixed.append((a, at - self._advance(a), top))
+                changing.append((b, at, top))
+            else:
+                fixed.append((a, right - self._size(a)[0], top))
+        return fixed, changing
+
+    def _compose(self, placed: tuple[tuple, list[tuple[int, float]], bool]) -> QtGui.QImage:
+        """The kept image: the fixed parts' layer with each changing part's picture copied over
+        it where drawing that picture would put it (in the same order). A key copies the layer
+        and one kept picture per row, placed by the row's whole-pixel top (kept per geometry)."""
+        key, visible, _ = placed
+        rows = self._rows
+        widths = tuple(rows[i][2] for i, _ in visible)       # (the fixed parts move with these)
+        texts = tuple(rows[i][1] for i, _ in visible)
+        if self._layer_of is None or self._layer_of[0] != (key, widths) or self._layer is None:
+            fixed, _ = self._parts_at(visible)
+            self._layer_of = ((key, widths), self._fixed_layer(fixed)[1])
+        base = self._layer_of[1]
+        h, w = base.shape
+        if self._canvas is None or self._canvas[1].shape != (h, w):
+            pixels = np.empty((h, w), np.uint32)
+            self._canvas, self._composed = (_image(pixels), pixels), None
+        image, canvas = self._canvas
+        shown = (key, widths, texts)                          # (the layer is the geometry's and widths')
+        if shown == self._composed:
+            return image
+        canvas[:] = base
+        if self._pasted[0] != key or len(self._pasted[2]) > 4096:
+            up = self._up()                              # each row's top: whole pixel, baseline rounding
+            self._pasted = (key, [(math.floor(top), math.floor(top - math.floor(top) + up + 0.5))
+                                  for _, top in visible], {})
+        _, rows_at, pictures = self._pasted
+        right, rgba = self.width() - 2.0, key[-1]
+        for (i, top), (fy, k), text in zip(visible, rows_at, texts, strict=True):
+            hit = pictures.get((text, k))                # (the same for every row: x depends on the text)
+            if hit is None:
+                hit = pictures[(text, k)] = self._picture(text, right - rows[i][2], k, rgba, w)
+            x0, x1, cy, src = hit
+            y0 = fy + cy
+            if y0 >= 0 and y0 + src.shape[0] <= h:
+                canvas[y0:y0 + src.shape[0], x0:x1] = src
+            else:                                        # (partly outside: clipped, as a blit is)
+                a, b, c, d, part = self._paste((text, right - rows[i][2], top), rgba, h, w)
+                if part is not None:
+                    canvas[a:b, c:d] = part
+        self._composed = shown
+        return image
+
+    def _picture(self, text: str, x: float, k: int, rgba: int, w: int) -> tuple[int, int, int, np.ndarray]:
+        """The kept picture of a changing part at x for a row whose baseline rounds to k: its
+        columns x0..x1 inside an image w wide, its top relative to the row's whole-pixel top and
+        its pixels in those columns (clipped, as a blit is)."""
+        fx = math.floor(x)
+        hit = self._inked.get((text, x - fx, k, rgba))
+        if hit is None:
+            hit = self._ink(text, x - fx, k, self._up())
+        x0 = fx + hit[0]
+        c, d = max(x0, 0), min(x0 + hit[3].shape[1], w)
+        return c, max(c, d), hit[1], hit[3][:, c - x0:max(c, d) - x0]
+
+    def _paste(self, item: tuple[str, float, float], rgba: int, h: int, w: int
+               ) -> tuple[int, int, int, int, np.ndarray | None]:
+        """Where the picture of a changing part at (x, y) goes in an image of h x w (rows a..b,
+        columns c..d, clipped as a blit is) and its pixels there (None: outside)."""
+        text, x, y = item
+        up = self._up()
+        fx, fy = math.floor(x), math.floor(y)
+        k = math.floor(y - fy + up + 0.5)            # the baseline's whole-pixel rounding
+        hit = self._inked.get((text, x - fx, k, rgba))
+        if hit is None:
+            hit = self._ink(text, x - fx, k, up)
+        x0, y0, src = fx + hit[0], fy + hit[1], hit[3]
+        a, b = max(y0, 0), min(y0 + src.shape[0], h)
+        c, d = max(x0, 0), min(x0 + src.shape[1], w)
+        return (a, b, c, d, src[a - y0:b - y0, c - x0:d - x0]) if a < b and c < d else (0, 0, 0, 0, None)
 
     def warm(self, texts: list[str]) -> None:
         """Make the pixmaps of these changing parts (e.g. every entropy a model's heads can have)
@@ -178,11 +315,12 @@ class EntropyLabels(RowLabels):
                 if (text, x - math.floor(x), k, self.plot.fg.rgba()) not in self._inked:
                     self._ink(text, x - math.floor(x), k, up)
 
-    def _ink(self, text: str, fx: float, k: int, up: float) -> tuple[int, int, QtGui.QPixmap]:
+    def _ink(self, text: str, fx: float, k: int, up: float) -> tuple[int, int, QtGui.QPixmap, np.ndarray]:
         """The pixmap of ``text`` drawn on white with its top-left at (fx, y) for a y fraction
         whose baseline rounds to k (Qt places text at a sub-pixel x but on a whole-pixel
         baseline, round(y + ascent): every such y gives the same picture), from its line's top
-        to a pixel below its ink, and where its corner is relative to (floor(x), floor(y))."""
+        to a pixel below its ink, where its corner is relative to (floor(x), floor(y)), and its
+        pixels (RGB32)."""
         # the y fractions of that rounding are [k - 0.5 - up, k + 0.5 - up) within [0, 1): draw
         # at the middle of them, away from where the rounding changes
         fy = (max(0.0, k - 0.5 - up) + min(1.0, k + 0.5 - up)) / 2
@@ -201,14 +339,15 @@ class EntropyLabels(RowLabels):
         q.end()
         if len(self._inked) > 4096:
             self._inked.clear()
-        hit = self._inked[(text, fx, k, fg.rgba())] = (cx, cy, pm)
+        hit = self._inked[(text, fx, k, fg.rgba())] = (cx, cy, pm, _pixels(pm))
         return hit
 
-    def _fixed_layer(self, fixed: list[tuple[str, float, float]]) -> QtGui.QPixmap:
+    def _fixed_layer(self, fixed: list[tuple[str, float, float]]) -> tuple[QtGui.QPixmap, np.ndarray]:
+        """The fixed parts drawn on white, and its pixels (RGB32; at one device pixel a pixel)."""
         dpr, fg = self.devicePixelRatioF(), self.plot.fg
         key = (self.width(), self.height(), dpr, fg.rgba(), tuple(fixed))
         if self._layer is not None and self._layer[0] == key:
-            return self._layer[1]
+            return self._layer[1], self._layer[2]
         pm = QtGui.QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
         pm.setDevicePixelRatio(dpr)
         pm.fill(QtGui.QColor("white"))
@@ -219,12 +358,21 @@ class EntropyLabels(RowLabels):
         for text, x, y in fixed:
             p.drawStaticText(QtCore.QPointF(x, y), self.plot.texts.get(text, font)[0])
         p.end()
-        self._layer = (key, pm)
-        return pm
+        self._layer = (key, pm, _pixels(pm))
+        return pm, self._layer[2]
+
+
+def _pixels(pm: QtGui.QPixmap) -> np.ndarray:
+    """An opaque pixmap's pixels as (height, width) uint32 0xffRRGGBB (a copy)."""
+    img = pm.toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    rows = np.frombuffer(img.constBits(), np.uint32, img.sizeInBytes() // 4).reshape(img.height(), -1)
+    return rows[:, :img.width()].copy()
 
 
 class AttentionStrip(LivePlot):
     """Each head's weights at the cursor: one row per (layer, head), a gap between layers."""
+
+    CLIP_TO_KEYS = True      # False: the whole image blitted (what the clipped blit must equal)
 
     def __init__(self) -> None:
         super().__init__("At the cursor", "earlier character (position)", None)
@@ -238,8 +386,9 @@ class AttentionStrip(LivePlot):
         self._labels_key: tuple | None = None
         self._heads_key: tuple | None = None
         self._heads: list[tuple[float, str]] = []     # (row y, "L1 H1 · "): the labels' fixed parts
+        self._placed: tuple[tuple, list[tuple[QtCore.QRectF, QtCore.QRectF]]] | None = None   # see _blits
         self.row_axis = EntropyLabels(self)     # the entropies change on every key: labels of their own
-        self._query_pen = QtGui.QPen(QtGui.QColor(ACCENT), 2)
+        self._query_colour = QtGui.QColor(ACCENT)      # the query's line: 2 px
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
         self.set_message(EMPTY)
 
@@ -265,11 +414,14 @@ class AttentionStrip(LivePlot):
         else one label per layer (the entropies are then on the pattern's head labels)."""
         rows = self.layers * self.heads
         tall = self.data_rect().height() / max(rows + GAP * (self.layers - 1), 1) >= 12
-        key = (tall, np.round(entropy, 1).tobytes()) if tall or self.heads == 1 else (False,)
+        shown = tall or self.heads == 1
+        # the entropies as shown: the key, and (a new frame's) labels without formatting again
+        texts = [f"{e:.1f} b" for e in entropy.ravel().tolist()] if shown else []
+        key = (tall, texts)
         if key == self._labels_key:
             return
         self._labels_key = key
-        shape = (tall or self.heads == 1, self.layers, self.heads)
+        shape = (shown, self.layers, self.heads)
         if self._heads_key != shape:             # the rows' places and heads: per model and height
             self._heads_key = shape
             if shape[0]:
@@ -280,7 +432,7 @@ class AttentionStrip(LivePlot):
                                for i in range(self.layers)]
             self.set_y_ticks([(v, "") for v, _ in self._heads])
         if shape[0]:
-            parts = [(v, a, f"{e:.1f} b") for (v, a), e in zip(self._heads, entropy.ravel().tolist(), strict=True)]
+            parts = [(v, a, b) for (v, a), b in zip(self._heads, texts, strict=True)]
         else:
             parts = [(v, a, "") for v, a in self._heads]
         self.row_axis.set_parts(parts)
@@ -299,11 +451,13 @@ class AttentionStrip(LivePlot):
         self.set_message("")
         k = v.rows.shape[-1]
         self.values = np.asarray(v.rows, np.float32).reshape(self.layers * self.heads, k)
-        self.pixels[:, :k] = colour(self.values, *LEVELS, colour_table(GATE_MAP))   # all change per key
+        self.pixels[:, :k] = colour_weights(self.values)   # all change per key
         self.pixels[:, k:] = BACKGROUND
         self.set_x_range(float(v.key_start), float(v.key_start + self.context))     # moves in jumps
         self.row_labels(v.entropy)
-        self.update()
+        # what a key changes is inside the plot area (the weights, the query's line, the chosen
+        # box: all drawn clipped to it); a new range or new row labels repaint all themselves
+        self.update(self.data_rect().toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
         super().resizeEvent(ev)
@@ -317,24 +471,43 @@ class AttentionStrip(LivePlot):
         if v is None or not k:
             return
         # the whole context's width (white right of the query): the same scale for every k, so a
-        # key does not move where the columns' pixel edges fall
-        width = self.pixels.shape[1]
-        x0, x1 = self.px_x(np.array([v.key_start, v.key_start + width])).tolist()
-        tops = self.px_y(np.array([self.row(i, 0) for i in range(self.layers)])).tolist()
-        bottoms = self.px_y(np.array([self.row(i, self.heads) for i in range(self.layers)])).tolist()
-        for i in range(self.layers):
-            p.drawImage(QtCore.QRectF(x0, tops[i], x1 - x0, bottoms[i] - tops[i]), self.qimage,
-                        QtCore.QRectF(0, i * self.heads, width, self.heads))
+        # key does not move where the columns' pixel edges fall. Only the columns up to the query
+        # are blitted (clipped there, the same mapping): right of it the image and the layer under
+        # it are both white, and a key blits 1/2 to all of the image rather than all of it
         r = self.data_rect()
-        x = float(self.px_x(v.query + 0.5))
-        p.setPen(self._query_pen)
-        p.drawLine(QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()))
+        if self.CLIP_TO_KEYS:
+            p.save()
+            right = self.x_px(float(v.key_start + k)) + 2.0
+            p.setClipRect(QtCore.QRectF(r.left(), r.top(), right - r.left(), r.height()),
+                          QtCore.Qt.ClipOperation.IntersectClip)
+        for target, source in self._blits(v.key_start):
+            p.drawImage(target, self.qimage, source)
+        if self.CLIP_TO_KEYS:
+            p.restore()
+        x = self.x_px(v.query + 0.5)              # (the 2-px pen's pixels, filled: no pen stroker)
+        self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._query_colour)
         if self.chosen is not None:
             a, b, y = self.chosen
-            (xa, xb), (ya, yb) = self.px_x(np.array([a, b])).tolist(), self.px_y(np.array([y, y + 1])).tolist()
+            xa, xb, ya, yb = self.x_px(a), self.x_px(b), self.y_px(y), self.y_px(y + 1)
             p.setPen(self._box_pen)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
+
+    def _blits(self, key_start: int) -> list[tuple[QtCore.QRectF, QtCore.QRectF]]:
+        """Each layer's (target, source) rectangles of the image, kept while the plot's area,
+        ranges and the first key hold (they move in jumps)."""
+        width = self.pixels.shape[1]
+        geometry = (self.data_rect().getRect(), self.x_range(), self.y_range(), self.y_inverted,
+                    key_start, width, self.layers, self.heads)
+        if self._placed is None or self._placed[0] != geometry:
+            x0, x1 = self.x_px(float(key_start)), self.x_px(float(key_start + width))
+            blits = []
+            for i in range(self.layers):
+                top, bottom = self.y_px(self.row(i, 0)), self.y_px(self.row(i, self.heads))
+                blits.append((QtCore.QRectF(x0, top, x1 - x0, bottom - top),
+                              QtCore.QRectF(0, i * self.heads, width, self.heads)))
+            self._placed = (geometry, blits)
+        return self._placed[1]
 
     def head_at(self, y: float) -> tuple[int, int] | None:
         for i in range(self.layers):
@@ -356,7 +529,11 @@ class AttentionStrip(LivePlot):
 
 
 class AttentionPattern(LivePlot):
-    """The chosen layer's heads' query x key matrices side by side, a white gap between heads."""
+    """The chosen layer's heads' query x key matrices side by side, a white gap between heads.
+    The heads' labels (their entropies: new on every key) are the axis's glyph run, made here
+    from kept glyph places (see _head_run)."""
+
+    KEPT_LABELS = True       # False: the axis makes and draws the run (what the kept places must equal)
 
     def __init__(self) -> None:
         super().__init__("Pattern", "key · a block per head (bits)", "query")
@@ -373,6 +550,14 @@ class AttentionPattern(LivePlot):
         self.axis = SlotTicks(self)             # the heads' entropies change on every key
         self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
         self._pattern: np.ndarray | None = None         # the pattern they show (a copy)
+        self._rows = np.zeros((0, 0), np.float32)       # (span, width): values' rows, kept (a key adds one)
+        self._gaps = np.zeros(0, np.uint32)              # see _rows_template
+        self._gap_values = np.zeros(0, np.float32)       # a query row's values before its keys: NaN gaps, 0
+        self._slots_of: tuple[tuple, list[int]] = ((), [])
+        self._marks_at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # see _head_run
+        self._places: dict[tuple[float, tuple[float, ...]], list[QtCore.QPointF]] = {}    # see _head_run
+        # the tick font's glyphs (QRawFont.fromFont is slow the first time: made here, not on a key)
+        self._raw: tuple[QtGui.QFont, QtGui.QRawFont] | None = (self.tick_font, QtGui.QRawFont.fromFont(self.tick_font))
         self._row_pen = QtGui.QPen(QtGui.QColor(ACCENT), 1.5)
         self._box_pen = QtGui.QPen(QtGui.QColor(SELECT), 2)
 
@@ -383,6 +568,12 @@ class AttentionPattern(LivePlot):
     def slot(self, h: int) -> float:
         """x of head h's block (blocks of the span, a gap between)."""
         return h * (self.span + max(2, self.span // 8))
+
+    def _slots(self) -> list[int]:
+        """Each head's block's first column (``slot``), kept per span and heads."""
+        if self._slots_of[0] != (self.span, self.heads):
+            self._slots_of = ((self.span, self.heads), [int(self.slot(h)) for h in range(self.heads)])
+        return self._slots_of[1]
 
     def show_view(self, v: AttentionView | None) -> None:
         before = self.view
@@ -404,30 +595,43 @@ class AttentionPattern(LivePlot):
             m = min(len(old), n)
             if self._pattern is not None and _same_rows(v.pattern, self._pattern, m):
                 # the rows shown are as they were (a causal query does not see the new key):
-                # only the new rows' blocks are made
+                # only the new rows' blocks are made, in the kept buffer
                 first = m
-                values = old[:n] if n <= len(old) else np.concatenate([old, self._blocks(v.pattern, m, n, span, width)])
+                if n > m:                         # (as _blocks makes them: gaps, then each head's keys)
+                    self._rows[m:n] = self._gap_values
+                    for h, x in enumerate(self._slots()):
+                        self._rows[m:n, x:x + n] = v.pattern[h, m:n]
             else:
                 values = self._blocks(v.pattern, 0, n, span, width)
                 same = np.all((old[:m] == values[:m]) | (np.isnan(old[:m]) & np.isnan(values[:m])), axis=1)
                 first = m if same.all() else int(np.argmin(same))
+                self._rows[first:n] = values[first:]
         else:
-            values = self._blocks(v.pattern, 0, n, span, width)
+            self._rows = np.full((span, width), np.nan, np.float32)
+            self._rows[:n] = self._blocks(v.pattern, 0, n, span, width)
             self.pixels = np.full((span, width), BACKGROUND, np.uint32)
             self.qimage = _image(self.pixels)
+            self._gaps = self._rows_template(span, width)
+            self._gap_values = np.full(width, np.nan, np.float32)
+            for x in self._slots():
+                self._gap_values[x:x + span] = 0.0
         self._rows_of = (v.start, v.layer)
         if n > first:
-            self.pixels[first:n] = colour(values[first:], *LEVELS, colour_table(GATE_MAP))
+            # each block's keys coloured (all heads in one call) over a row of the blocks' empty
+            # colour and the gaps' white: what colouring the rows' values gives
+            self.pixels[first:n] = self._gaps
+            keys = colour_weights(v.pattern[:, first:n])
+            for h, x in enumerate(self._slots()):
+                self.pixels[first:n, x:x + keys.shape[-1]] = keys[h]
         if len(old) > n and self.pixels.shape[0] >= len(old):
             self.pixels[n:len(old)] = BACKGROUND
-        self.values, self.recoloured = values, (first, n)
+        self.values, self.recoloured = self._rows[:n], (first, n)
         self._pattern = np.array(v.pattern)
         self.set_y_range(v.start, v.start + span, inverted=True)
-        ticks_key = (span, np.round(v.entropy[v.layer], 1).tobytes())
-        if ticks_key != self._ticks_key:          # entropies change per key
-            self._ticks_key = ticks_key
-            self.axis.set([(self.slot(h) + span / 2, f"H{h + 1} · {v.entropy[v.layer, h]:.1f} b")
-                           for h in range(self.heads)])
+        labels = [f"H{h + 1} · {e:.1f} b" for h, e in enumerate(v.entropy[v.layer].tolist())]
+        if (span, labels) != self._ticks_key:     # entropies change per key
+            self._ticks_key = (span, labels)
+            self.axis.set([(self.slot(h) + span / 2, s) for h, s in enumerate(labels)])
         # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
         self.set_title(f"Layer {v.layer + 1} · last {span} chars")
         if not same_frame or before is None:
@@ -442,6 +646,15 @@ class AttentionPattern(LivePlot):
         for a, b in rows:
             ya, yb = sorted((top + (a - lo) / ((hi - lo) or 1.0) * height, top + (b - lo) / ((hi - lo) or 1.0) * height))
             self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
+
+    def _rows_template(self, span: int, width: int) -> np.ndarray:
+        """A query row's pixels before its keys are coloured: each block the colour of weight 0
+        (keys not read yet), white in the gaps."""
+        row = np.full(width, BACKGROUND, np.uint32)
+        for h in range(self.heads):
+            x = int(self.slot(h))
+            row[x:x + span] = colour_table(GATE_MAP)[0]
+        return row
 
     def _blocks(self, pattern: np.ndarray, a: int, b: int, span: int, width: int) -> np.ndarray:
         """Query rows [a, b) of the heads' blocks side by side: a block is span keys wide, 0
@@ -459,24 +672,85 @@ class AttentionPattern(LivePlot):
         if v is None or not n:
             return
         width, span = self.values.shape[1], self.pixels.shape[0]
-        x0, x1 = self.px_x(np.array([0.0, width])).tolist()
-        y0, y1 = self.px_y(np.array([v.start, v.start + span])).tolist()    # all span rows (white below
+        x0, x1 = self.x_px(0.0), self.x_px(float(width))
+        y0, y1 = self.y_px(float(v.start)), self.y_px(float(v.start + span))  # all span rows (white below
         p.drawImage(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), self.qimage,   # the query): the same scale
                     QtCore.QRectF(0, 0, width, span))                        # whatever n is
         r = self.data_rect()
         if v.start <= v.query < v.start + n:
-            y = float(self.px_y(v.query + 0.5))
+            y = self.y_px(v.query + 0.5)
             p.setPen(self._row_pen)
             p.drawLine(QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y))
         if self.chosen is not None:
-            (xa, xb) = self.px_x(np.array([self.slot(self.chosen), self.slot(self.chosen) + self.span])).tolist()
-            (ya, yb) = self.px_y(np.array([v.start, v.start + self.span])).tolist()
+            xa, xb = self.x_px(self.slot(self.chosen)), self.x_px(self.slot(self.chosen) + self.span)
+            ya, yb = self.y_px(float(v.start)), self.y_px(float(v.start + self.span))
             p.setPen(self._box_pen)
             p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             p.drawRect(QtCore.QRectF(xa, ya, xb - xa, yb - ya))
 
     def paint_overlay(self, p: QtGui.QPainter) -> None:
-        self.axis.paint(p)
+        kept = self._head_run() if self.KEPT_LABELS else None
+        if kept is None:
+            self.axis.paint(p)
+            return
+        marks, run, baseline = kept
+        p.setPen(self.muted)
+        p.drawLines(marks)
+        p.setPen(self.fg)
+        p.drawGlyphRun(QtCore.QPointF(0.0, baseline), run)
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
+            self._places.clear()
+            self._raw = None
+        super().changeEvent(ev)
+
+    def _head_run(self) -> tuple[list[QtCore.QLineF], QtGui.QGlyphRun, float] | None:
+        """The heads' tick marks and their labels as one glyph run, what the axis draws, with
+        each label's glyph places kept per (x, advances): an entropy's digits are as wide as
+        the last key's, so a key reuses them and only the glyphs change. None for a label with a
+        glyph the font lacks (the axis draws it by its font fallback)."""
+        ticks = self.axis.ticks
+        if not ticks:
+            return None
+        r = self.data_rect()
+        geometry = (r.getRect(), self.x_range(), tuple(v for v, _ in ticks))
+        if self._marks_at is None or self._marks_at[0] != geometry:
+            xs = [self.x_px(v) for v, _ in ticks]            # (px_x's arithmetic on plain floats)
+            xs = [x if r.left() - 0.5 <= x <= r.right() + 0.5 else math.nan for x in xs]
+            marks = [QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK) for x in xs if x == x]
+            self._marks_at = (geometry, xs, marks)
+        _, xs, marks = self._marks_at
+        if self._raw is None or self._raw[0] is not self.tick_font:
+            self._raw = (self.tick_font, QtGui.QRawFont.fromFont(self.tick_font))
+        indexes: list[int] = []
+        at: list[QtCore.QPointF] = []
+        places = self._places
+        if len(places) > 1024:
+            places.clear()
+        for (_, label), x in zip(ticks, xs, strict=True):
+            if x != x:                                      # (outside the plot)
+                continue
+            g = self.axis.glyphs(label)
+            if g is None:
+                return None
+            idx, adv, width = g
+            key = (x, tuple(adv))
+            here = places.get(key)
+            if here is None:
+                here, gx = [], x - width / 2
+                for a in adv:
+                    here.append(QtCore.QPointF(gx, 0.0))
+                    gx += a
+                places[key] = here
+            indexes += idx
+            at += here
+        run = QtGui.QGlyphRun()
+        if indexes:
+            run.setRawFont(self._raw[1])
+            run.setGlyphIndexes(indexes)
+            run.setPositions(at)
+        return marks, run, r.bottom() + TICK + 1 + self._raw[1].ascent()
 
     def head_at(self, x: float) -> tuple[int, float] | None:
         """(head, key position) under x, None in a gap."""
