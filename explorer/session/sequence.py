@@ -53,6 +53,7 @@ _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis k
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
 PROB_ROWS = 4096     # at most this many output rows are kept (_prob_rows)
+PROB_GAP = 64        # a read this few rows past the kept run extends it (the rows between are computed too)
 GATE_ROOM = 64       # rows the kept gate window has room for beyond the rows asked for (keys typed on)
 # the kept gate windows' buffers, by id: arrays whose handed-out rows are never rewritten (kept_rows)
 _APPEND_ONLY: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
@@ -488,7 +489,9 @@ class SequenceSession:
         positions: a frame reads the prediction at the cursor, the strip's and the unrolled
         steps' rows, and a key typed at the end adds one of them. A read-only view."""
         start, buf = self._probs
-        if not start <= lo <= self._probs_stop or hi - start > PROB_ROWS:
+        # a read just past the run extends it: a key's prediction at the cursor (the row after the
+        # strip's last) must not start a run that the strip's rows then replace every key
+        if not start <= lo <= self._probs_stop + PROB_GAP or hi - start > PROB_ROWS:
             if hi - lo > PROB_ROWS:                           # too many to keep: computed, not kept
                 return self._prob_rows_now(lo, hi)
             start = self._probs_stop = lo                     # a new run from lo

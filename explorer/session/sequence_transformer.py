@@ -190,12 +190,8 @@ class TransformerSession(SequenceSession):
         t = min(cursor, len(self.ids)) - 1
         if t < 0 or self.ids[t] < 0:
             return None
-        start = window_start(t, self.context)
-        probs = self.output_probs(t, t + 1)[0]
-        y = self.targets()
-        target = int(y[t]) if y is not None and y[t] >= 0 else -1
-        actual = target >= 0
-        return t, start, target if actual else int(probs.argmax()), actual
+        target, actual = self._memory_target(t)     # (no targets() of the whole text, no row unless needed)
+        return t, window_start(t, self.context), target, actual
 
     def _memory_job(self, c: int, window: int) -> PendingMemory:
         """The backward through the blocks goes to the memory worker with the stream's kept

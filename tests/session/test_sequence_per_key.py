@@ -397,3 +397,39 @@ def test_build_view_gives_the_heat_map_the_sessions_kept_window():
     w = build_view(s, 151)
     assert w.start == v.start and kept_rows(v.h_rows, w.h_rows) == len(v.h_rows)
     assert np.array_equal(w.h_rows, w.h[:, w.rows])
+
+
+@pytest.mark.parametrize("family", ["LSTM", "transformer"])
+def test_a_key_computes_one_output_row_for_the_frames_reads(family, monkeypatch):
+    """A frame reads the prediction at the cursor (row n-1), then the strip's rows (ending at
+    n-2): the kept run grows by the key's one row instead of restarting at the strip's first."""
+    import explorer.session.sequence as seq
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32, seed=4) if family == "transformer" \
+        else random_model("LSTM", hidden=8, seed=4)
+
+    def rows_per_key(gap):
+        monkeypatch.setattr(seq, "PROB_GAP", gap)
+        s = open_session(model)
+        computed = []
+        real = s._prob_rows_now
+        monkeypatch.setattr(s, "_prob_rows_now", lambda lo, hi: computed.append(hi - lo) or real(lo, hi))
+        text = TEXT[:150]
+        counts = []
+        for k in range(10):
+            text += "ab(x)\n"[k % 6]
+            s.set_text(text)
+            del computed[:]
+            n = len(text)
+            top = s.top_k(n)                                  # build_view's order: the cursor, the strip
+            strip = s.actual_probs(n - 60, n)
+            counts.append(sum(computed))
+        fresh = open_session(model)
+        fresh.set_text(text)
+        want = fresh.top_k(n)
+        assert [t[2] for t in top] == [t[2] for t in want]
+        np.testing.assert_allclose([t[1] for t in top], [t[1] for t in want], rtol=1e-5)
+        np.testing.assert_allclose(strip, fresh.actual_probs(n - 60, n), rtol=1e-5)
+        return counts[2:]
+
+    assert rows_per_key(seq.PROB_GAP) == [1] * 8
+    assert rows_per_key(0) != [1] * 8                          # negative control: the run restarted every key
