@@ -491,7 +491,8 @@ class SequenceSession:
         start, buf = self._probs
         # a read just past the run extends it: a key's prediction at the cursor (the row after the
         # strip's last) must not start a run that the strip's rows then replace every key
-        if not start <= lo <= self._probs_stop + PROB_GAP or hi - start > PROB_ROWS:
+        kept = start <= self._probs_stop and start <= lo <= self._probs_stop + PROB_GAP   # (an edit before
+        if not kept or hi - start > PROB_ROWS:                                              # the run: none kept)
             if hi - lo > PROB_ROWS:                           # too many to keep: computed, not kept
                 return self._prob_rows_now(lo, hi)
             start = self._probs_stop = lo                     # a new run from lo

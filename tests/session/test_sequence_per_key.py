@@ -433,3 +433,22 @@ def test_a_key_computes_one_output_row_for_the_frames_reads(family, monkeypatch)
 
     assert rows_per_key(seq.PROB_GAP) == [1] * 8
     assert rows_per_key(0) != [1] * 8                          # negative control: the run restarted every key
+
+
+@pytest.mark.parametrize("family", ["LSTM", "transformer"])
+def test_output_rows_after_an_edit_before_the_kept_run_are_fresh(family):
+    """An edit before the kept run's first row leaves none of it valid: a read a few rows past
+    the edit (close enough to extend a run) gets fresh rows, not the stale ones."""
+    from explorer.engine.losses import softmax
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32, seed=4) if family == "transformer" \
+        else random_model("LSTM", hidden=8, seed=4)
+    s = open_session(model)
+    text = TEXT[:160]
+    s.set_text(text)
+    n = len(text)
+    s.output_probs(n - 60, n - 20)                                  # a run from n - 60
+    s.set_text(text[:n - 70] + "Q" + text[n - 69:])                 # an edit before it
+    got = s.output_probs(n - 55, n - 50)
+    want = softmax(s._head(s.hidden_states(n - 55, n - 50))).astype(np.float32)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(want, softmax(s._head(s.hidden_states(n - 54, n - 49))), atol=1e-4)   # rows differ
