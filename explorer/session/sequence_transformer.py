@@ -105,10 +105,11 @@ class TransformerSession(SequenceSession):
             a = self.n_done
             b = min(stop, a + READ_PIECE)
             keep_rows = b - a <= ROWS_PIECE
-            out = self.stream.extend(np.maximum(self.ids[a:b], 0), attn=keep_rows)
+            out = self.stream.extend(np.maximum(self.ids[a:b], 0), attn="window" if keep_rows else False,
+                                     logits=False)            # (the outputs are read from the residual rows)
             self._store_residual(a, out.residual)
-            if keep_rows and out.attn is not None:
-                self._store_rows(a, out.attn, out.window_start)
+            if out.window_attn is not None:
+                self._store_rows(a, out.window_attn)
             self.n_done = b
         self.steps_computed += stop - start
         return stop - start
@@ -323,17 +324,12 @@ class TransformerSession(SequenceSession):
         return AttentionView(self.n_layers, self.n_heads, self.context, q, ws, at_q, self.text[ws:q + 1],
                              entropy, layer, a, pattern, self.text[a:b], head, span)
 
-    def _store_rows(self, a: int, attn: list[np.ndarray], starts: np.ndarray) -> None:
-        """Keep the attention rows of positions a.. from a read (per layer (H, t, T_total))."""
-        t = attn[0].shape[1]
-        for i in range(t):
-            p, ws = a + i, int(starts[i])
-            k = min(self.context, attn[0].shape[2] - ws)
+    def _store_rows(self, a: int, rows: np.ndarray) -> None:
+        """Keep the attention rows of positions a.. from a read (``window_attn``: (t, L, H, context))."""
+        for i in range(len(rows)):
+            p = a + i
             entry = self._row_block(p // BLOCK)
-            row = entry[0][p % BLOCK]
-            row[:] = 0.0
-            for li, layer_attn in enumerate(attn):
-                row[li, :, :k] = layer_attn[:, i, ws:ws + k]
+            entry[0][p % BLOCK] = rows[i]
             entry[1][p % BLOCK] = True
 
     def _row_block(self, b: int) -> list[Any]:
@@ -356,10 +352,9 @@ class TransformerSession(SequenceSession):
             while end > t + 1 and window_start(end - 1, self.context) != ws:
                 end -= 1
             fresh = TransformerStream(self.model)
-            out = fresh.extend(np.maximum(self.ids[ws:end], 0), attn=True)
-            assert out.attn is not None
-            n0 = t - ws
-            self._store_rows(t, [a[:, n0:] for a in out.attn], np.full(end - t, 0))
+            out = fresh.extend(np.maximum(self.ids[ws:end], 0), attn="window", logits=False)
+            assert out.window_attn is not None
+            self._store_rows(t, out.window_attn[t - ws:])
             self.steps_replayed += end - ws
             t = end
 
