@@ -23,7 +23,7 @@ thing the slow way (one whole forward per window) for the tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -123,11 +123,13 @@ class TransformerStream:
     def reset(self) -> None:
         self.truncate(0)
 
-    def extend(self, token_ids: Any, attn: bool | str = True, logits: bool = True) -> StreamOutput:
+    def extend(self, token_ids: Any, attn: bool | Literal["window"] = True, logits: bool = True) -> StreamOutput:
         """Read more positions -> StreamOutput for them. ``attn=False`` skips the dense
         attention arrays (for a long paste they would be t_new x T_total per head);
         ``attn="window"`` gives ``window_attn`` instead (t_new x max_len per head and layer, what
         a reader that keeps attention rows stores). ``logits=False``: no final norm and head."""
+        if attn not in (True, False, "window"):
+            raise ValueError(f"attn must be True, False or 'window', got {attn!r}")
         ids = np.asarray(token_ids).ravel()
         if ids.size and (ids.dtype.kind not in "iu" or np.minimum.reduce(ids) < 0
                          or np.maximum.reduce(ids) >= self.emb.num_embeddings):

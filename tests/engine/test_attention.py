@@ -277,6 +277,9 @@ def test_window_attention_and_no_logits_are_the_dense_reads_numbers(record):
         assert w.window_attn is not None and w.window_attn.shape == (b - a, 2, 2, 12)
         assert same(w.window_attn, d, a)
     assert not same(np.roll(w.window_attn, 1, axis=-1), d, a)     # negative control: a column off
+    with pytest.raises(ValueError, match="attn must be"):
+        window.extend(ids[:1], attn="dense")
+    assert len(window) == 41                                      # (refused before reading anything)
 
 
 def test_a_cache_of_separate_key_and_value_arrays_reads_the_same():
