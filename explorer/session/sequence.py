@@ -474,15 +474,19 @@ class SequenceSession:
 
     # -- outputs -----------------------------------------------------------------------
     def output_probs(self, start: int, stop: int) -> F32:
-        """Softmax outputs read from states start..stop-1 (state -1 = initial) -> (n, K)."""
+        """Softmax outputs read from states start..stop-1 (state -1 = initial) -> (n, K)
+        float32, READ-ONLY: the kept rows themselves where it can (a frame reads the cursor's,
+        the strip's and the unrolled steps' rows: no copy of them per read)."""
         start, stop = max(start, -1), min(stop, self.n_done)
         if stop <= start:
             return np.zeros((0, len(self.labels)), np.float32)
-        rows = [self._out0[None]] if start < 0 else []
-        lo = max(start, 0)
-        if stop > lo:
-            rows.append(self._prob_rows(lo, stop))
-        return np.concatenate(rows).astype(np.float32, copy=False)
+        if start < 0:
+            rows = [self._out0[None]] + ([self._prob_rows(0, stop)] if stop > 0 else [])
+            out = np.concatenate(rows).astype(np.float32, copy=False)
+        else:
+            out = self._prob_rows(start, stop).view()
+        out.flags.writeable = False
+        return out
 
     def _prob_rows(self, lo: int, hi: int) -> F32:
         """Softmax rows read from states lo..hi-1 (0 <= lo <= hi <= n_done), kept for a run of

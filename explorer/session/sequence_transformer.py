@@ -92,7 +92,8 @@ class TransformerSession(SequenceSession):
         self._att_blocks: OrderedDict[int, list[Any]] = OrderedDict()    # block -> [rows, valid (BLOCK,) bool]
         per_block = BLOCK * self.n_layers * self.n_heads * self.context * 4
         self._max_blocks = max(4, CACHE_BYTES // per_block)
-        self._uniform = np.full(len(self.labels), 1.0 / max(len(self.labels), 1), np.float32)
+        # output_probs' row for position -1 (nothing read yet): no prediction, a uniform row
+        self._out0 = np.full(len(self.labels), 1.0 / max(len(self.labels), 1), np.float32)
 
     # -- reading -------------------------------------------------------------------------
     def advance(self, max_steps: int | None = None) -> int:
@@ -150,18 +151,6 @@ class TransformerSession(SequenceSession):
 
     def gates(self, start: int, stop: int) -> dict[str, F32]:
         return {}
-
-    def output_probs(self, start: int, stop: int) -> F32:
-        """Softmax outputs read at positions start..stop-1 -> (n, K); position -1 (nothing
-        read yet) has no prediction: a uniform row."""
-        start, stop = max(start, -1), min(stop, self.n_done)
-        if stop <= start:
-            return np.zeros((0, len(self.labels)), np.float32)
-        rows = [self._uniform[None]] if start < 0 else []
-        lo = max(start, 0)
-        if stop > lo:
-            rows.append(self._prob_rows(lo, stop))
-        return np.concatenate(rows).astype(np.float32, copy=False)
 
     def _prob_rows_now(self, lo: int, hi: int) -> F32:
         return softmax(self._head(self._res[lo:hi])).astype(np.float32, copy=False)

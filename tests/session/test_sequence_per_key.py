@@ -452,3 +452,23 @@ def test_output_rows_after_an_edit_before_the_kept_run_are_fresh(family):
     want = softmax(s._head(s.hidden_states(n - 55, n - 50))).astype(np.float32)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
     assert not np.allclose(want, softmax(s._head(s.hidden_states(n - 54, n - 49))), atol=1e-4)   # rows differ
+
+
+@pytest.mark.parametrize("family", ["LSTM", "transformer"])
+def test_output_rows_are_the_kept_rows_read_only(family):
+    """A frame's reads of kept output rows are views of the kept run (no copy per read), which
+    nobody can write through; the row before the first character is the model's own."""
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32, seed=4) if family == "transformer" \
+        else random_model("LSTM", hidden=8, seed=4)
+    s = open_session(model)
+    s.set_text(TEXT[:80])
+    rows = s.output_probs(20, 60)
+    assert np.shares_memory(rows, s._probs[1])
+    with pytest.raises(ValueError):
+        rows[0, 0] = 1.0
+    first = s.output_probs(-1, 3)
+    assert first.shape == (4, len(s.labels)) and not first.flags.writeable
+    np.testing.assert_array_equal(first[1:], s.output_probs(0, 3))
+    np.testing.assert_allclose(first[0].sum(), 1.0, rtol=1e-6)
+    if family == "transformer":                             # no prediction before reading anything
+        np.testing.assert_array_equal(first[0], np.full(len(s.labels), 1 / len(s.labels), np.float32))
