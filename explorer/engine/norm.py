@@ -34,18 +34,29 @@ def layer_norm(x: Array, weight: Array | None, bias: Array | None, eps: float
 
     Means as sum / D (``np.add.reduce``): the very numbers ``np.mean`` gives (it divides the
     same pairwise sum by D, in float64 for a float32 sum: a double rounding that cannot differ
-    from float32's own), without its Python-level wrapper (a keystroke's per-position reads
-    call this eight times)."""
+    from float32's own), without its Python-level wrapper. D, eps and 1 as arrays of x's dtype
+    made once: the same numbers as the Python scalars (converted to that dtype), without
+    converting them on every call (a keystroke's per-position reads call this nine times)."""
     d = x.shape[-1]
-    mean = np.add.reduce(x, axis=-1, keepdims=True) / d
+    key = (d, x.dtype, eps)
+    consts = _NORM_CONSTS.get(key)
+    if consts is None:
+        if len(_NORM_CONSTS) > 64:
+            _NORM_CONSTS.clear()
+        consts = _NORM_CONSTS[key] = (np.asarray(d, x.dtype), np.asarray(eps, x.dtype), np.asarray(1.0, x.dtype))
+    d_, eps_, one = consts
+    mean = np.add.reduce(x, axis=-1, keepdims=True) / d_
     xc = x - mean
-    var = np.add.reduce(xc * xc, axis=-1, keepdims=True) / d
-    inv = 1.0 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
+    var = np.add.reduce(xc * xc, axis=-1, keepdims=True) / d_
+    inv = one / np.sqrt(var + eps_)
     xhat = xc * inv
     y = xhat * weight if weight is not None else xhat.copy()
     if bias is not None:
         y += bias
     return y, xhat, inv
+
+
+_NORM_CONSTS: dict[tuple[int, Any, float], tuple[Array, Array, Array]] = {}
 
 
 def layer_norm_backward(dy: Array, xhat: Array, inv: Array, weight: Array | None

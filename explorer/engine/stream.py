@@ -23,7 +23,7 @@ thing the slow way (one whole forward per window) for the tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -38,10 +38,12 @@ from .norm import LayerNorm, LearnedPositions
 class StreamOutput:
     """For the positions just read (t_new of them):
 
-    logits (t_new, V); residual (t_new, D): the residual stream after the last layer, before
-    any final LayerNorm; layer_outputs: per layer (t_new, D); attn: per layer (nhead, t_new,
-    T_total) attention weights over every position read so far (0 outside each row's
-    window), or None when not asked for; window_start (t_new,): where each row's window begins.
+    logits (t_new, V) ((t_new, 0) when not asked for); residual (t_new, D): the residual
+    stream after the last layer, before any final LayerNorm; layer_outputs: per layer (t_new,
+    D); attn: per layer (nhead, t_new, T_total) attention weights over every position read so
+    far (0 outside each row's window), or None when not asked for; window_start (t_new,):
+    where each row's window begins; window_attn (t_new, L, nhead, max_len): the same weights,
+    row i's column j the key window_start[i] + j (0 past row i), or None when not asked for.
     """
 
     logits: Array
@@ -49,6 +51,7 @@ class StreamOutput:
     layer_outputs: list[Array]
     attn: list[Array] | None
     window_start: np.ndarray
+    window_attn: Array | None = None
 
 
 def transformer_parts(model: Model) -> tuple[Embedding, LearnedPositions,
@@ -120,12 +123,16 @@ class TransformerStream:
     def reset(self) -> None:
         self.truncate(0)
 
-    def extend(self, token_ids: Any, attn: bool = True) -> StreamOutput:
+    def extend(self, token_ids: Any, attn: bool | Literal["window"] = True, logits: bool = True) -> StreamOutput:
         """Read more positions -> StreamOutput for them. ``attn=False`` skips the dense
-        attention arrays (for a long paste they would be t_new x T_total per head)."""
+        attention arrays (for a long paste they would be t_new x T_total per head);
+        ``attn="window"`` gives ``window_attn`` instead (t_new x max_len per head and layer, what
+        a reader that keeps attention rows stores). ``logits=False``: no final norm and head."""
+        if attn not in (True, False, "window"):
+            raise ValueError(f"attn must be True, False or 'window', got {attn!r}")
         ids = np.asarray(token_ids).ravel()
-        if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0
-                         or ids.max() >= self.emb.num_embeddings):
+        if ids.size and (ids.dtype.kind not in "iu" or np.minimum.reduce(ids) < 0
+                         or np.maximum.reduce(ids) >= self.emb.num_embeddings):
             raise ValueError(f"token ids must be integers in [0, {self.emb.num_embeddings - 1}]")
         p0, t = self._n, len(ids)
         if p0 + t > len(self._ids):
@@ -134,10 +141,12 @@ class TransformerStream:
             self._ids = grown
         self._ids[p0:p0 + t] = ids
         self._n = p0 + t
-        d, v = self.pos.d_model, self.head.out_features
-        logits = np.empty((t, v), self.dtype)
-        outs = [np.empty((t, d), self.dtype) for _ in self.blocks]
-        attns = [np.zeros((b.nhead, t, p0 + t), self.dtype) for b in self.blocks] if attn else None
+        d, v = self.pos.d_model, self.head.out_features if logits else 0
+        dense, window = attn is True, attn == "window"
+        out_logits = np.empty((t, v), self.dtype)
+        outs: list[Array] | None = None            # (one window, the usual case: the layers' own rows)
+        attns = [np.zeros((b.nhead, t, p0 + t), self.dtype) for b in self.blocks] if dense else None
+        w_attn = np.zeros((t, len(self.blocks), self.blocks[0].nhead, self.max_len), self.dtype) if window else None
         starts = np.empty(t, np.int64)
         done = 0
         while done < t:
@@ -147,20 +156,31 @@ class TransformerStream:
                 self._rebuild(s, p)
             stop = min(p0 + t, s + self.max_len)
             k = stop - p
-            ys, aa = self._run(self._ids[p:stop], p - s, attn)
+            ys, aa = self._run(self._ids[p:stop], p - s, dense or window)
             rows = slice(done, done + k)
-            for i, y in enumerate(ys):
-                outs[i][rows] = y
+            if k == t:
+                outs = ys
+            else:
+                if outs is None:
+                    outs = [np.empty((t, d), self.dtype) for _ in self.blocks]
+                for i, y in enumerate(ys):
+                    outs[i][rows] = y
             if attns is not None:
                 for i, a in enumerate(aa):
                     attns[i][:, rows, s:stop] = a
-            last = ys[-1]
-            if self.final_norm is not None:
-                last = self.final_norm.infer(last)
-            logits[rows] = self.head.infer(last)
+            if w_attn is not None:
+                for i, a in enumerate(aa):
+                    w_attn[rows, i, :, :stop - s] = a.swapaxes(0, 1)
+            if logits:
+                last = ys[-1]
+                if self.final_norm is not None:
+                    last = self.final_norm.infer(last)
+                out_logits[rows] = self.head.infer(last)
             starts[rows] = s
             done += k
-        return StreamOutput(logits, outs[-1], outs, attns, starts)
+        if outs is None:
+            outs = [np.empty((0, d), self.dtype) for _ in self.blocks]
+        return StreamOutput(out_logits, outs[-1], outs, attns, starts, w_attn)
 
     # -- internals ---------------------------------------------------------------------
     def _rebuild(self, s: int, p: int) -> None:
@@ -174,7 +194,7 @@ class TransformerStream:
     def _run(self, ids: np.ndarray, offset: int, want_attn: bool
              ) -> tuple[list[Array], list[Array]]:
         """Positions offset.. of the current window -> (per-layer outputs, per-layer attention)."""
-        x = self.pos.at(self.emb.infer(ids.astype(np.int64))[None], offset)[0]
+        x = self.pos.at(self.emb.params["weight"][ids][None], offset)[0]   # (ids checked by extend)
         ys, aa = [], []
         for block, cache in zip(self.blocks, self.caches):
             x, a = block.extend(x, cache, want_attn)

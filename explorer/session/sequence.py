@@ -53,6 +53,7 @@ _ORDERS: dict[str, npt.NDArray[np.intp]] = {}   # heat-map row order per basis k
 PIECE = 4096         # at most this many steps are scanned in one go (scratch ~ PIECE * 6H floats)
 READ_GATES = 64      # a read of at most this many steps keeps their gates (a key: the gate window's new row)
 PROB_ROWS = 4096     # at most this many output rows are kept (_prob_rows)
+PROB_GAP = 64        # a read this few rows past the kept run extends it (the rows between are computed too)
 GATE_ROOM = 64       # rows the kept gate window has room for beyond the rows asked for (keys typed on)
 # the kept gate windows' buffers, by id: arrays whose handed-out rows are never rewritten (kept_rows)
 _APPEND_ONLY: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
@@ -473,22 +474,29 @@ class SequenceSession:
 
     # -- outputs -----------------------------------------------------------------------
     def output_probs(self, start: int, stop: int) -> F32:
-        """Softmax outputs read from states start..stop-1 (state -1 = initial) -> (n, K)."""
+        """Softmax outputs read from states start..stop-1 (state -1 = initial) -> (n, K)
+        float32, READ-ONLY: the kept rows themselves where it can (a frame reads the cursor's,
+        the strip's and the unrolled steps' rows: no copy of them per read)."""
         start, stop = max(start, -1), min(stop, self.n_done)
         if stop <= start:
             return np.zeros((0, len(self.labels)), np.float32)
-        rows = [self._out0[None]] if start < 0 else []
-        lo = max(start, 0)
-        if stop > lo:
-            rows.append(self._prob_rows(lo, stop))
-        return np.concatenate(rows).astype(np.float32, copy=False)
+        if start < 0:
+            rows = [self._out0[None]] + ([self._prob_rows(0, stop)] if stop > 0 else [])
+            out = np.concatenate(rows).astype(np.float32, copy=False)
+        else:
+            out = self._prob_rows(start, stop).view()
+        out.flags.writeable = False
+        return out
 
     def _prob_rows(self, lo: int, hi: int) -> F32:
         """Softmax rows read from states lo..hi-1 (0 <= lo <= hi <= n_done), kept for a run of
         positions: a frame reads the prediction at the cursor, the strip's and the unrolled
         steps' rows, and a key typed at the end adds one of them. A read-only view."""
         start, buf = self._probs
-        if not start <= lo <= self._probs_stop or hi - start > PROB_ROWS:
+        # a read just past the run extends it: a key's prediction at the cursor (the row after the
+        # strip's last) must not start a run that the strip's rows then replace every key
+        kept = start <= self._probs_stop and start <= lo <= self._probs_stop + PROB_GAP   # (an edit before
+        if not kept or hi - start > PROB_ROWS:                                              # the run: none kept)
             if hi - lo > PROB_ROWS:                           # too many to keep: computed, not kept
                 return self._prob_rows_now(lo, hi)
             start = self._probs_stop = lo                     # a new run from lo

@@ -92,7 +92,8 @@ class TransformerSession(SequenceSession):
         self._att_blocks: OrderedDict[int, list[Any]] = OrderedDict()    # block -> [rows, valid (BLOCK,) bool]
         per_block = BLOCK * self.n_layers * self.n_heads * self.context * 4
         self._max_blocks = max(4, CACHE_BYTES // per_block)
-        self._uniform = np.full(len(self.labels), 1.0 / max(len(self.labels), 1), np.float32)
+        # output_probs' row for position -1 (nothing read yet): no prediction, a uniform row
+        self._out0 = np.full(len(self.labels), 1.0 / max(len(self.labels), 1), np.float32)
 
     # -- reading -------------------------------------------------------------------------
     def advance(self, max_steps: int | None = None) -> int:
@@ -105,10 +106,11 @@ class TransformerSession(SequenceSession):
             a = self.n_done
             b = min(stop, a + READ_PIECE)
             keep_rows = b - a <= ROWS_PIECE
-            out = self.stream.extend(np.maximum(self.ids[a:b], 0), attn=keep_rows)
+            out = self.stream.extend(np.maximum(self.ids[a:b], 0), attn="window" if keep_rows else False,
+                                     logits=False)            # (the outputs are read from the residual rows)
             self._store_residual(a, out.residual)
-            if keep_rows and out.attn is not None:
-                self._store_rows(a, out.attn, out.window_start)
+            if out.window_attn is not None:
+                self._store_rows(a, out.window_attn)
             self.n_done = b
         self.steps_computed += stop - start
         return stop - start
@@ -150,18 +152,6 @@ class TransformerSession(SequenceSession):
     def gates(self, start: int, stop: int) -> dict[str, F32]:
         return {}
 
-    def output_probs(self, start: int, stop: int) -> F32:
-        """Softmax outputs read at positions start..stop-1 -> (n, K); position -1 (nothing
-        read yet) has no prediction: a uniform row."""
-        start, stop = max(start, -1), min(stop, self.n_done)
-        if stop <= start:
-            return np.zeros((0, len(self.labels)), np.float32)
-        rows = [self._uniform[None]] if start < 0 else []
-        lo = max(start, 0)
-        if stop > lo:
-            rows.append(self._prob_rows(lo, stop))
-        return np.concatenate(rows).astype(np.float32, copy=False)
-
     def _prob_rows_now(self, lo: int, hi: int) -> F32:
         return softmax(self._head(self._res[lo:hi])).astype(np.float32, copy=False)
 
@@ -190,12 +180,8 @@ class TransformerSession(SequenceSession):
         t = min(cursor, len(self.ids)) - 1
         if t < 0 or self.ids[t] < 0:
             return None
-        start = window_start(t, self.context)
-        probs = self.output_probs(t, t + 1)[0]
-        y = self.targets()
-        target = int(y[t]) if y is not None and y[t] >= 0 else -1
-        actual = target >= 0
-        return t, start, target if actual else int(probs.argmax()), actual
+        target, actual = self._memory_target(t)     # (no targets() of the whole text, no row unless needed)
+        return t, window_start(t, self.context), target, actual
 
     def _memory_job(self, c: int, window: int, elsewhere: bool = True) -> PendingMemory:
         """The backward through the blocks goes to the memory worker with the stream's kept
@@ -340,17 +326,12 @@ class TransformerSession(SequenceSession):
                 hi = mid
         return lo
 
-    def _store_rows(self, a: int, attn: list[np.ndarray], starts: np.ndarray) -> None:
-        """Keep the attention rows of positions a.. from a read (per layer (H, t, T_total))."""
-        t = attn[0].shape[1]
-        for i in range(t):
-            p, ws = a + i, int(starts[i])
-            k = min(self.context, attn[0].shape[2] - ws)
+    def _store_rows(self, a: int, rows: np.ndarray) -> None:
+        """Keep the attention rows of positions a.. from a read (``window_attn``: (t, L, H, context))."""
+        for i in range(len(rows)):
+            p = a + i
             entry = self._row_block(p // BLOCK)
-            row = entry[0][p % BLOCK]
-            row[:] = 0.0
-            for li, layer_attn in enumerate(attn):
-                row[li, :, :k] = layer_attn[:, i, ws:ws + k]
+            entry[0][p % BLOCK] = rows[i]
             entry[1][p % BLOCK] = True
 
     def _row_block(self, b: int) -> list[Any]:
@@ -373,10 +354,9 @@ class TransformerSession(SequenceSession):
             while end > t + 1 and window_start(end - 1, self.context) != ws:
                 end -= 1
             fresh = TransformerStream(self.model)
-            out = fresh.extend(np.maximum(self.ids[ws:end], 0), attn=True)
-            assert out.attn is not None
-            n0 = t - ws
-            self._store_rows(t, [a[:, n0:] for a in out.attn], np.full(end - t, 0))
+            out = fresh.extend(np.maximum(self.ids[ws:end], 0), attn="window", logits=False)
+            assert out.window_attn is not None
+            self._store_rows(t, out.window_attn[t - ws:])
             self.steps_replayed += end - ws
             t = end
 

@@ -250,6 +250,57 @@ def test_incremental_equals_from_scratch(dtype, tol, norm_first, final_norm):
     np.testing.assert_allclose(cat("residual"), ref.layer_outputs[-1], atol=tol, rtol=0)
 
 
+@pytest.mark.parametrize("record", [False, True])
+def test_window_attention_and_no_logits_are_the_dense_reads_numbers(record):
+    """``attn="window"`` (what the Sequence Lab keeps) holds the dense rows' weights with
+    columns counted from each row's window start; ``logits=False`` changes nothing else. Keys
+    one at a time, then reads that cross a window boundary (12 positions, windows jump by 6)."""
+    model = _char_model(norm_first=False, final_norm=True).astype(np.float32)
+    ids = np.random.default_rng(9).integers(0, 7, 41)
+    dense, window = TransformerStream(model, record=record), TransformerStream(model, record=record)
+
+    def same(rows, d, a):
+        """rows (t, L, H, 12) hold the dense read d's weights, 0 past each row's keys."""
+        for i, ws in enumerate(d.window_start):
+            k = a + i + 1 - ws
+            for j in range(2):
+                if not np.array_equal(rows[i, j, :, :k], d.attn[j][:, i, ws:a + i + 1]) or rows[i, j, :, k:].any():
+                    return False
+        return True
+
+    for a, b in [(p, p + 1) for p in range(14)] + [(14, 25), (25, 26), (26, 41)]:
+        d = dense.extend(ids[a:b])
+        w = window.extend(ids[a:b], attn="window", logits=False)
+        assert w.attn is None and d.window_attn is None and w.logits.shape == (b - a, 0)
+        np.testing.assert_array_equal(w.residual, d.residual)
+        np.testing.assert_array_equal(w.window_start, d.window_start)
+        assert w.window_attn is not None and w.window_attn.shape == (b - a, 2, 2, 12)
+        assert same(w.window_attn, d, a)
+    assert not same(np.roll(w.window_attn, 1, axis=-1), d, a)     # negative control: a column off
+    with pytest.raises(ValueError, match="attn must be"):
+        window.extend(ids[:1], attn="dense")
+    assert len(window) == 41                                      # (refused before reading anything)
+
+
+def test_a_cache_of_separate_key_and_value_arrays_reads_the_same():
+    """``new_cache`` keeps keys and values in one array (one write per read); a cache built
+    from two arrays takes the other path to the same numbers."""
+    from explorer.engine.attention import KVCache
+    block = _char_model().layers[2]
+    x = np.random.default_rng(3).standard_normal((9, 8)).astype(np.float32)
+    one = block.new_cache(12)
+    two = KVCache(np.zeros_like(one.k), np.zeros_like(one.v))
+    assert one.kv is not None and two.kv is None
+    for a, b in ((0, 4), (4, 5), (5, 9)):
+        y1, a1 = block.extend(x[a:b], one)
+        y2, a2 = block.extend(x[a:b], two)
+        np.testing.assert_array_equal(y1, y2)
+        np.testing.assert_array_equal(a1, a2)
+    np.testing.assert_array_equal(one.k[:, :9], two.k[:, :9])
+    np.testing.assert_array_equal(one.v[:, :9], two.v[:, :9])
+    assert not np.array_equal(one.k[:, :9], one.v[:, :9])        # (keys and values are not one array)
+
+
 def test_incremental_matches_the_model_within_its_context():
     model = _char_model(max_len=16).astype(np.float64)
     ids = np.random.default_rng(6).integers(0, 7, 16)

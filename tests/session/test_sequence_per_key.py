@@ -397,3 +397,78 @@ def test_build_view_gives_the_heat_map_the_sessions_kept_window():
     w = build_view(s, 151)
     assert w.start == v.start and kept_rows(v.h_rows, w.h_rows) == len(v.h_rows)
     assert np.array_equal(w.h_rows, w.h[:, w.rows])
+
+
+@pytest.mark.parametrize("family", ["LSTM", "transformer"])
+def test_a_key_computes_one_output_row_for_the_frames_reads(family, monkeypatch):
+    """A frame reads the prediction at the cursor (row n-1), then the strip's rows (ending at
+    n-2): the kept run grows by the key's one row instead of restarting at the strip's first."""
+    import explorer.session.sequence as seq
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32, seed=4) if family == "transformer" \
+        else random_model("LSTM", hidden=8, seed=4)
+
+    def rows_per_key(gap):
+        monkeypatch.setattr(seq, "PROB_GAP", gap)
+        s = open_session(model)
+        computed = []
+        real = s._prob_rows_now
+        monkeypatch.setattr(s, "_prob_rows_now", lambda lo, hi: computed.append(hi - lo) or real(lo, hi))
+        text = TEXT[:150]
+        counts = []
+        for k in range(10):
+            text += "ab(x)\n"[k % 6]
+            s.set_text(text)
+            del computed[:]
+            n = len(text)
+            top = s.top_k(n)                                  # build_view's order: the cursor, the strip
+            strip = s.actual_probs(n - 60, n)
+            counts.append(sum(computed))
+        fresh = open_session(model)
+        fresh.set_text(text)
+        want = fresh.top_k(n)
+        assert [t[2] for t in top] == [t[2] for t in want]
+        np.testing.assert_allclose([t[1] for t in top], [t[1] for t in want], rtol=1e-5)
+        np.testing.assert_allclose(strip, fresh.actual_probs(n - 60, n), rtol=1e-5)
+        return counts[2:]
+
+    assert rows_per_key(seq.PROB_GAP) == [1] * 8
+    assert rows_per_key(0) != [1] * 8                          # negative control: the run restarted every key
+
+
+@pytest.mark.parametrize("family", ["LSTM", "transformer"])
+def test_output_rows_after_an_edit_before_the_kept_run_are_fresh(family):
+    """An edit before the kept run's first row leaves none of it valid: a read a few rows past
+    the edit (close enough to extend a run) gets fresh rows, not the stale ones."""
+    from explorer.engine.losses import softmax
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32, seed=4) if family == "transformer" \
+        else random_model("LSTM", hidden=8, seed=4)
+    s = open_session(model)
+    text = TEXT[:160]
+    s.set_text(text)
+    n = len(text)
+    s.output_probs(n - 60, n - 20)                                  # a run from n - 60
+    s.set_text(text[:n - 70] + "Q" + text[n - 69:])                 # an edit before it
+    got = s.output_probs(n - 55, n - 50)
+    want = softmax(s._head(s.hidden_states(n - 55, n - 50))).astype(np.float32)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(want, softmax(s._head(s.hidden_states(n - 54, n - 49))), atol=1e-4)   # rows differ
+
+
+@pytest.mark.parametrize("family", ["LSTM", "transformer"])
+def test_output_rows_are_the_kept_rows_read_only(family):
+    """A frame's reads of kept output rows are views of the kept run (no copy per read), which
+    nobody can write through; the row before the first character is the model's own."""
+    model = random_transformer(d_model=8, nhead=2, layers=1, context=32, seed=4) if family == "transformer" \
+        else random_model("LSTM", hidden=8, seed=4)
+    s = open_session(model)
+    s.set_text(TEXT[:80])
+    rows = s.output_probs(20, 60)
+    assert np.shares_memory(rows, s._probs[1])
+    with pytest.raises(ValueError):
+        rows[0, 0] = 1.0
+    first = s.output_probs(-1, 3)
+    assert first.shape == (4, len(s.labels)) and not first.flags.writeable
+    np.testing.assert_array_equal(first[1:], s.output_probs(0, 3))
+    np.testing.assert_allclose(first[0].sum(), 1.0, rtol=1e-6)
+    if family == "transformer":                             # no prediction before reading anything
+        np.testing.assert_array_equal(first[0], np.full(len(s.labels), 1 / len(s.labels), np.float32))
