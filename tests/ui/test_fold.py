@@ -73,3 +73,43 @@ def test_a_panel_shown_again_gets_its_width_and_a_hidden_one_no_name(qtbot):
     assert fold.tabs.tabText(0) == "a · b"
     qtbot.waitUntil(lambda: pair.isVisible())
     assert all(s >= 300 for s in pair.sizes()), pair.sizes()
+
+
+def test_saving_the_state_or_showing_a_panel_while_folded_keeps_the_tab_on_show(qtbot):
+    """The settings are saved after every edit: folded, that must neither move the panels out of
+    their tabs and back (every panel laid out again) nor send the user back to the first tab;
+    nor may a panel shown or hidden (a model switch) or a saved state applied."""
+    fold, top, pair, a, b, c = build()
+    qtbot.addWidget(fold)
+    fold.resize(800, 700)
+    fold.show()
+    qtbot.waitExposed(fold)
+    fold.rows.setSizes([100, 400, 200])
+    fold.resize(700, 400)
+    qtbot.waitUntil(lambda: fold.folded)
+    fold.tabs.setCurrentWidget(c)
+    moved: list[QtCore.QObject] = []
+
+    class Watch(QtCore.QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 (Qt)
+            if ev.type() == QtCore.QEvent.Type.ParentChange:
+                moved.append(obj)
+            return False
+
+    watch = Watch()
+    for w in (c, pair):
+        w.installEventFilter(watch)
+    state = fold.wide_state()
+    assert fold.tabs.currentWidget() is c and not moved        # nothing taken out of its tab
+    fold.resize(800, 700)
+    qtbot.waitUntil(lambda: not fold.folded)
+    unfolded = fold.rows.saveState()
+    fold.resize(700, 400)
+    qtbot.waitUntil(lambda: fold.folded)
+    assert fold.wide_state() == unfolded                       # the state as it was unfolded
+    fold.tabs.setCurrentWidget(c)
+    fold.set_panels_visible({b: False})
+    assert fold.tabs.currentWidget() is c
+    assert fold.restore_wide_state(state) and fold.tabs.currentWidget() is c
+    for w in (c, pair):
+        w.removeEventFilter(watch)

@@ -90,6 +90,8 @@ class FoldingSplitter(QtWidgets.QWidget):
         self._split: list[bool] = []
         self._kept_hidden: set[QtWidgets.QWidget] = set()
         self._wide_sizes: list[int] = list(proportions) if proportions else rows.sizes()
+        self._wide_state: QtCore.QByteArray | None = None   # the rows' state when they last folded, laid out
+        self._page: QtWidgets.QWidget | None = None         # the tab on show when the rows last unfolded
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(rows)
@@ -135,6 +137,7 @@ class FoldingSplitter(QtWidgets.QWidget):
         sizes = self.rows.sizes()
         if self.rows.isVisible() and sum(sizes) > 0:
             self._wide_sizes = sizes     # not the sizes of a page laid out hidden, at a guessed size
+            self._wide_state = self.rows.saveState()
         current = self.tabs.currentIndex()
         self._split = self._plan()
         rows = [self.rows.widget(i) for i in range(self.pinned, self.rows.count())]
@@ -161,7 +164,9 @@ class FoldingSplitter(QtWidgets.QWidget):
                     fit_row(w)
         self.rows.insertWidget(self.pinned, self.tabs)
         self.tabs.show()
-        self.tabs.setCurrentIndex(min(max(current, 0), self.tabs.count() - 1))
+        page = self.tabs.indexOf(self._page) if self._page is not None else -1
+        self.tabs.setCurrentIndex(page if page >= 0 else min(max(current, 0), self.tabs.count() - 1))
+        self._page = None
         top = sum(self._wide_sizes[: self.pinned])
         total = max(sum(self._wide_sizes), 1) if self._wide_sizes else 3
         height = max(self.rows.height(), 1)
@@ -170,6 +175,9 @@ class FoldingSplitter(QtWidgets.QWidget):
         self.rows.setSizes([pinned_px // max(self.pinned, 1)] * self.pinned + [height - pinned_px])
 
     def _unfold(self) -> None:
+        # folded again (a re-plan, panels shown or hidden, a saved state applied), the same tab
+        # is on show: not the first one
+        self._page = self.tabs.currentWidget()
         self.tabs.hide()
         self.tabs.setParent(self)       # out of the splitter; kept (and re-used), outside any layout
         while self.tabs.count():
@@ -203,9 +211,13 @@ class FoldingSplitter(QtWidgets.QWidget):
             self.set_folded(True)
 
     def wide_state(self) -> QtCore.QByteArray:
-        """The rows' splitter state as it is (or was) unfolded: what to keep in the settings."""
+        """The rows' splitter state as it is (or was) unfolded: what to keep in the settings.
+        Folded, the state kept when the rows folded (not unfolded and folded again: the
+        settings are saved after every edit, and that re-laid out every panel)."""
         if not self.folded:
             return self.rows.saveState()
+        if self._wide_state is not None:
+            return QtCore.QByteArray(self._wide_state)
         self._unfold()
         state = self.rows.saveState()
         self.folded = False
@@ -221,4 +233,6 @@ class FoldingSplitter(QtWidgets.QWidget):
         ok = self.rows.restoreState(state)
         self.folded = False
         self.set_folded(True)
+        if ok:
+            self._wide_state = QtCore.QByteArray(state)
         return ok
