@@ -168,3 +168,19 @@ def test_the_panel_runs_alone_with_made_up_weights(qtbot):
     with qtbot.waitSignal(w.layer_chosen):
         w.layer_combo.setCurrentIndex(1)
     assert w.layer == 1
+
+
+def test_the_attention_tab_stays_on_show_when_the_settings_are_saved(lab, qtbot, tmp_path):
+    """In a window too small for every panel (folded into tabs), saving the settings — the
+    app does it after every edit — leaves the user on the Attention tab."""
+    use_transformer(lab, qtbot, "def f(x):")
+    lab.resize(1000, 560)
+    qtbot.waitUntil(lambda: lab.fold.folded)
+    tabs = lab.fold.tabs
+    page = next(tabs.widget(i) for i in range(tabs.count()) if "ttention" in tabs.tabText(i))
+    tabs.setCurrentWidget(page)
+    settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
+    qtbot.keyClicks(lab.editor, " return x")
+    settle(qtbot, lab)
+    lab.save_settings(settings)
+    assert lab.fold.folded and tabs.currentWidget() is page
