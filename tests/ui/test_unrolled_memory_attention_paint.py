@@ -360,10 +360,42 @@ def test_attention_pattern_head_labels_from_kept_places_are_the_axis_glyph_run(q
     for v, picture in zip(frames, got, strict=True):
         axis.show_attention(v)
         assert np.array_equal(_grab(axis.pattern), picture)
-    # negative control: other entropies are other labels
+    # negative control: other labels are other pixels (other entropies; a narrow plot's labels
+    # name the heads alone, so there other heads' names)
     last = frames[-1]
-    axis.show_attention(dataclasses.replace(last, rows=last.rows * 0.999, entropy=last.entropy + 0.3))
+    if axis.pattern.axis.labels() == ["H1", "H2", "H3", "H4"]:
+        axis.pattern.axis.set([(x + 1.0, "Hx") for x, _ in axis.pattern.axis.ticks])
+        axis.pattern.update()
+    else:
+        axis.show_attention(dataclasses.replace(last, rows=last.rows * 0.999, entropy=last.entropy + 0.3))
     assert not np.array_equal(_grab(axis.pattern), got[-1])
+
+
+@pytest.mark.parametrize("size", [(947, 322), (560, 240)])
+def test_attention_pattern_head_labels_name_the_heads_alone_where_a_block_is_narrow(qtbot, size):
+    """A block too narrow for "H2 · 4.5 b" is labelled "H2" (the labels never run into each
+    other); a wide one gets its head's entropy; resizing switches between them."""
+    from explorer.ui.sequence.attention import AttentionPanel
+    frames = _attention_frames('def mean(xs):\n    return sum(xs) / len(xs)\n')
+    panel = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    panel.show_attention(frames[-1])
+    pattern = panel.pattern
+    metrics = QtGui.QFontMetricsF(pattern.tick_font)
+
+    def fits() -> bool:
+        labels, ticks = pattern.axis.labels(), [x for x, _ in pattern.axis.ticks]
+        px = [pattern.px_x(x) for x in ticks]
+        halves = [metrics.horizontalAdvance(t) / 2 for t in labels]
+        return all(px[i] + halves[i] < px[i + 1] - halves[i + 1] for i in range(len(px) - 1))
+
+    wide = size[0] > 900
+    labels = pattern.axis.labels()
+    assert (labels == ["H1", "H2", "H3", "H4"]) != wide and fits()
+    if wide:
+        assert all(" b" in t for t in labels)
+    panel.resize(1200 if not wide else 560, size[1])
+    qtbot.waitUntil(lambda: pattern.axis.labels() != labels)
+    assert fits()
 
 
 def test_attention_weights_coloured_in_fewer_calls_are_colour_s_pixels():

@@ -547,6 +547,7 @@ class AttentionPattern(LivePlot):
         self.recoloured = (0, 0)                        # query rows [a, b) coloured by the last frame
         self.chosen: int | None = None                  # the chosen head's block (this layer's)
         self._ticks_key: tuple | None = None
+        self._narrow: tuple[tuple[int, int], bool] | None = None   # ((width, span), only "H2" labels)
         self.axis = SlotTicks(self)             # the heads' entropies change on every key
         self._rows_of = (-1, -1)                        # (start, layer) the coloured rows belong to
         self._pattern: np.ndarray | None = None         # the pattern they show (a copy)
@@ -628,10 +629,7 @@ class AttentionPattern(LivePlot):
         self.values, self.recoloured = self._rows[:n], (first, n)
         self._pattern = np.array(v.pattern)
         self.set_y_range(v.start, v.start + span, inverted=True)
-        labels = [f"H{h + 1} · {e:.1f} b" for h, e in enumerate(v.entropy[v.layer].tolist())]
-        if (span, labels) != self._ticks_key:     # entropies change per key
-            self._ticks_key = (span, labels)
-            self.axis.set([(self.slot(h) + span / 2, s) for h, s in enumerate(labels)])
+        self._set_head_labels(v, span)
         # short: at 1024×640 the pattern plot is ~230 px wide (the axes say query and key)
         self.set_title(f"Layer {v.layer + 1} · last {span} chars")
         if not same_frame or before is None:
@@ -646,6 +644,28 @@ class AttentionPattern(LivePlot):
         for a, b in rows:
             ya, yb = sorted((top + (a - lo) / ((hi - lo) or 1.0) * height, top + (b - lo) / ((hi - lo) or 1.0) * height))
             self.update(QtCore.QRectF(r.left() - 1, ya - 3, r.width() + 2, yb - ya + 6).toAlignedRect())
+
+    def _set_head_labels(self, v: AttentionView, span: int) -> None:
+        """Each block's head and entropy ("H2 · 4.5 b"), or only the head ("H2") when a block
+        is too narrow for the longer label (a small window): labels never overlap; the
+        entropies are also at the strip's rows and in the tooltip."""
+        if self._narrow is None or self._narrow[0] != (self.width(), span):
+            lo, hi = self.x_range()
+            block = self.data_rect().width() * span / max(hi - lo, 1e-9)
+            widest = QtGui.QFontMetricsF(self.tick_font).horizontalAdvance("H8 · 8.8 b")
+            self._narrow = ((self.width(), span), widest + 6 > block)
+        if self._narrow[1]:
+            labels = [f"H{h + 1}" for h in range(self.heads)]
+        else:
+            labels = [f"H{h + 1} · {e:.1f} b" for h, e in enumerate(v.entropy[v.layer].tolist())]
+        if (span, labels) != self._ticks_key:     # entropies change per key
+            self._ticks_key = (span, labels)
+            self.axis.set([(self.slot(h) + span / 2, s) for h, s in enumerate(labels)])
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        if self.view is not None and self.span:           # the labels the new width has room for
+            self._set_head_labels(self.view, self.span)
 
     def _rows_template(self, span: int, width: int) -> np.ndarray:
         """A query row's pixels before its keys are coloured: each block the colour of weight 0
