@@ -594,9 +594,9 @@ def test_gate_bars_follow_the_cursor_column_as_a_fresh_histogram_draws_them(qtbo
                 x0, x1 = float(hist.px_x(b / BINS)), float(hist.px_x(b / BINS + 0.9 / BINS))
                 top, bottom = float(hist.px_y(foot - hist.heights[k, b])), float(hist.px_y(foot))
                 want += [x0, top, x1 - x0, bottom - top]
-    got = [v for r in hist.bar_rects() for v in (r.left(), r.top(), r.width(), r.height())]
+    got = hist.bar_rects().ravel().tolist()                      # x, y, width, height per bar
     assert got == pytest.approx(want)
-    old = [v for r in stale for v in (r.left(), r.top(), r.width(), r.height())]
+    old = stale.ravel().tolist()
     assert len(old) != len(want) or old != pytest.approx(want)
     assert np.array_equal(_grab(fed.hist_plot), _grab(fresh.hist_plot))
 
