@@ -362,6 +362,7 @@ def test_gate_bars_drawn_from_one_buffer_paint_one_rect_per_bin(qtbot, monkeypat
     and a 3-px flat-capped pen per mark paint (the straightforward drawing); the same reference
     half a pixel off does not (the control)."""
     from PySide6 import QtCore
+
     from explorer.ui.sequence.common import MUTED, SELECT
     from explorer.ui.sequence.gates import BINS
     panel = _gates_panel(qtbot)
