@@ -398,6 +398,26 @@ def test_gate_bars_drawn_from_one_buffer_paint_one_rect_per_bin(qtbot, monkeypat
     assert not np.array_equal(got, _pixels(hist))
 
 
+@pytest.mark.parametrize("inverted", [True, False])
+def test_gate_marks_mapped_in_plain_floats_are_px_x_and_px_y_exactly(qtbot, inverted):
+    """The marks' rectangles (x, y mapped without numpy) are px_x / px_y's, bit for bit, either
+    way up; rectangles kept from before the y axis flipped are not (the control)."""
+    panel = _gates_panel(qtbot)
+    hist = panel.hist_plot
+    panel.show_gates(_gates(6), 0, 9, 5)
+    lo, hi = hist.y_range()
+    hist.set_y_range(lo, hi, inverted=not inverted)
+    stale = [(r.x(), r.y(), r.width(), r.height()) for r in hist.mark_rects()]
+    hist.set_y_range(lo, hi, inverted=inverted)
+    sx, sy = hist.marks
+    xs, ys = hist.px_x(sx), hist.px_y(sy)
+    want = [(float(xs[i]) - 1.5, float(min(ys[i], ys[i + 1])), 3.0, float(abs(ys[i + 1] - ys[i])))
+            for i in range(0, len(sx), 2)]
+    got = [(r.x(), r.y(), r.width(), r.height()) for r in hist.mark_rects()]
+    assert len(got) == 4 and got == want
+    assert stale != want
+
+
 def test_gates_do_not_re_set_unchanged_bars(qtbot):
     panel = _gates_panel(qtbot)
     hist = panel.hist_plot

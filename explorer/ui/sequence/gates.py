@@ -112,7 +112,7 @@ class GateHistPlot(LivePlot):
         band), made again only when the heights or the geometry change: a few numpy calls, no
         QRectF per bar (a key changes nearly every bin: the cursor's column is new)."""
         r = self.data_rect()
-        geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.n_bands, self.n_units)
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.y_inverted, self.n_bands, self.n_units)
         if self._rects is not None and self._rects[0] == geometry:
             return self._rects[1]
         if self._frame is None or self._frame[0] != geometry:
@@ -162,17 +162,22 @@ class GateHistPlot(LivePlot):
         """The marks as the pixels a 3-px flat-capped pen covers (filled, no stroker): made
         again only when the marks or the geometry change."""
         r = self.data_rect()
-        geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), self.y_range())
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), self.y_range(), self.y_inverted)
         cached = self._mark_rects
         if cached is not None and cached[0] == geometry and cached[1] is self.marks:    # (set_marks: a new tuple)
             return cached[2]
         sx, sy = self.marks
+        # px_x / px_y's arithmetic in plain floats (bit for bit the same): 8 numbers, no arrays
+        (x_lo, x_hi), (y_lo, y_hi) = self.x_range(), self.y_range()
+        left, top, width, height = r.left(), r.top(), r.width(), r.height()
+        x_scale, y_span = width / ((x_hi - x_lo) or 1.0), (y_hi - y_lo) or 1.0
+        xs = [left + (x - x_lo) * x_scale for x in sx.tolist()]
+        ys = [top + (y - y_lo) / y_span * height if self.y_inverted else r.bottom() - (y - y_lo) / y_span * height
+              for y in sy.tolist()]
         rects = []
-        if len(sx):
-            xs, ys = self.px_x(sx).tolist(), self.px_y(sy).tolist()
-            for i in range(0, len(xs), 2):
-                y0, y1 = sorted((ys[i], ys[i + 1]))
-                rects.append(QtCore.QRectF(xs[i] - 1.5, y0, 3.0, y1 - y0))
+        for i in range(0, len(xs), 2):
+            y0, y1 = sorted((ys[i], ys[i + 1]))
+            rects.append(QtCore.QRectF(xs[i] - 1.5, y0, 3.0, y1 - y0))
         self._mark_rects = (geometry, self.marks, rects)
         return rects
 
