@@ -138,8 +138,13 @@ class GateHistPlot(LivePlot):
         if same_bytes(heights, self.heights):
             return False
         self.heights, self._rects = heights, None
-        self.update()
+        self.update_data()
         return True
+
+    def update_data(self) -> None:
+        """Repaint the plot area only (bars and marks are clipped to it; titles, ticks and
+        labels outside it do not change with them)."""
+        self.update(self.data_rect().toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         b = int(np.clip(np.floor(x * BINS), 0, BINS - 1))
@@ -155,7 +160,7 @@ class GateHistPlot(LivePlot):
         if same_bytes(sx, self.marks[0]) and same_bytes(sy, self.marks[1]):
             return False
         self.marks = (sx, sy)
-        self.update()
+        self.update_data()
         return True
 
     def mark_rects(self) -> list[QtCore.QRectF]:
