@@ -324,7 +324,7 @@ class UnrolledPanel(QtWidgets.QWidget):
             self._top_bars.rows(k)[:] = [[left + 54, y0 + i * lh + lh * 0.2, 0.0, lh * 0.6] for i in range(k)]
             ys = [y0 + lh * (i + 0.5) for i in range(k)]
             frame = self._top_frame = ((rect.left(), rect.top(), rect.width(), rect.height(), k),
-                                       rect.width() - 96, [left] * k, ys + ys, rect.right())
+                                       rect.width() - 96, [left] * k, np.array(ys + ys), rect.right())
         _, scale, lefts, ys, right = frame
         self._top_bars.rows(k)[:, 2] = [scale * prob for _, prob in top]
         p.setPen(QtCore.Qt.PenStyle.NoPen)
