@@ -291,23 +291,32 @@ def test_exports_keep_the_kept_pictures_text_as_text(qtbot, tmp_path):
     assert "L1 H1" in svg and entropy in svg
 
 
+def _same_pixels_without(qtbot, monkeypatch, size, cls, fast_path, part):
+    """A panel part (``strip`` or ``pattern``) fed a few typed frames: its pixels on screen
+    (partial repaints) equal a full repaint, and equal the pixels of a second panel with
+    ``cls.<fast_path>`` turned off. -> (frames, the pictures, the first panel, the second)."""
+    from explorer.ui.sequence.attention import AttentionPanel
+    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
+    fast = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    got = []
+    for v in frames:
+        fast.show_attention(v)
+        got.append(_screen(getattr(fast, part)))
+        assert np.array_equal(got[-1], _grab(getattr(fast, part)))
+    monkeypatch.setattr(cls, fast_path, False)
+    slow = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    for v, picture in zip(frames, got, strict=True):
+        slow.show_attention(v)
+        assert np.array_equal(_grab(getattr(slow, part)), picture)
+    return frames, got, fast, slow
+
+
 @pytest.mark.parametrize("size", [(947, 322), (700, 260), (1200, 300)])
 def test_attention_strip_blits_only_up_to_the_query_and_looks_the_same(qtbot, monkeypatch, size):
     """The strip's image is clipped right of the query (white there in the image and under
     it): the pixels of blitting the whole image, for several query widths and sizes."""
-    from explorer.ui.sequence.attention import AttentionPanel, AttentionStrip
-    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
-    clipped = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    got = []
-    for v in frames:
-        clipped.show_attention(v)
-        got.append(_grab(clipped.strip))
-        assert np.array_equal(_screen(clipped.strip), got[-1])
-    monkeypatch.setattr(AttentionStrip, "CLIP_TO_KEYS", False)
-    whole = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    for v, picture in zip(frames, got, strict=True):
-        whole.show_attention(v)
-        assert np.array_equal(_grab(whole.strip), picture)
+    from explorer.ui.sequence.attention import AttentionStrip
+    _, _, _, whole = _same_pixels_without(qtbot, monkeypatch, size, AttentionStrip, "CLIP_TO_KEYS", "strip")
     # negative control: were the columns right of the query not white, the clip would change
     # the picture (it does cut the blit there)
     whole.strip.pixels[:, whole.strip.values.shape[1]:] = np.uint32(0xFF00FF00)
@@ -346,20 +355,9 @@ def test_attention_pattern_head_labels_from_kept_places_are_the_axis_glyph_run(q
     """The pattern's head labels (a new entropy on every key) are one glyph run made from kept
     glyph places: the pixels of the run the axis makes, on screen after keys (partial
     repaints) and in a full repaint, wide plots and narrow ones (labels that overlap)."""
-    from explorer.ui.sequence.attention import AttentionPanel, AttentionPattern
-    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
-    kept = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    got = []
-    for v in frames:
-        kept.show_attention(v)
-        got.append(_screen(kept.pattern))
-        assert np.array_equal(got[-1], _grab(kept.pattern))
-    assert kept.pattern._head_run() is not None
-    monkeypatch.setattr(AttentionPattern, "KEPT_LABELS", False)
-    axis = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    for v, picture in zip(frames, got, strict=True):
-        axis.show_attention(v)
-        assert np.array_equal(_grab(axis.pattern), picture)
+    from explorer.ui.sequence.attention import AttentionPattern
+    frames, got, kept, axis = _same_pixels_without(qtbot, monkeypatch, size, AttentionPattern, "KEPT_LABELS", "pattern")
+    assert kept.pattern._head_run() is not None           # (the kept places were used)
     # negative control: other labels are other pixels (other entropies; a narrow plot's labels
     # name the heads alone, so there other heads' names)
     last = frames[-1]
