@@ -179,6 +179,53 @@ def test_slot_ticks_glyphs_are_the_labels_own(qtbot):
     assert composed.glyphs("ab") != whole.glyphs("ba")                     # negative control
 
 
+def test_memory_bars_are_each_bar_mapped_by_the_plot(qtbot):
+    """The bars filled in place from kept sides are, frame after frame (a growing window, its
+    range stepping, then a fixed one), each bar's own px_x/px_y rectangle, flat ones left out."""
+    from explorer.ui.sequence.memory_panel import BAR, MemoryPanel
+    panel = _shown(qtbot, MemoryPanel, (492, 169))
+    frames = _memory_frames(True) + _memory_frames(False)
+    for args in frames:
+        panel.show_memory(*args)
+        n = len(panel.heights)
+        x = np.arange(1 - n, 1, dtype=float)
+        left, right = panel.px_x(x - BAR / 2), panel.px_x(x + BAR / 2)
+        top, bottom = panel.px_y(panel.heights), float(panel.px_y(0.0))
+        want = [(a, t, b - a, bottom - t) for a, b, t in zip(left, right, top, strict=True) if bottom - t >= 0.5]
+        got = [(r.left(), r.top(), r.width(), r.height()) for r in panel.bar_rects()]
+        assert 0 < len(got) < n and got == want
+    left = panel.px_x(x - 1 - BAR / 2)                   # negative control: each bar a character over
+    assert got != [(a, t, b - a, bottom - t) for a, b, t in zip(left, right, top, strict=True) if bottom - t >= 0.5]
+
+
+def test_memory_axis_run_with_kept_positions_is_the_run_made_label_by_label(qtbot, monkeypatch):
+    """Key after key the axis's glyph run is a kept run (positions set once per placement) with
+    new glyphs set: the glyphs, positions and pixels of the run assembled label by label."""
+    from explorer.ui.sequence.live_axis import SlotTicks
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    frames = _memory_frames(True) + _memory_frames(False)
+    fast = _shown(qtbot, MemoryPanel, (492, 169))
+    slow = _shown(qtbot, MemoryPanel, (492, 169))
+    monkeypatch.setattr(slow.axis, "_slot_run", lambda xs: None)
+    kept = 0
+    for args in frames:
+        fast.show_memory(*args)
+        slow.show_memory(*args)
+        got, want = _screen(fast), _screen(slow)
+        run, other = fast.axis._labels[1], slow.axis._labels[1]
+        kept += any(run is r for r in fast.axis._slot_runs.values())
+        assert run.glyphIndexes() == other.glyphIndexes()
+        assert run.positions() == other.positions()
+        assert np.array_equal(got, want)
+    assert kept >= len(frames) // 2                     # (not where a character is new or drawn as text)
+    moved = SlotTicks(fast)                              # negative control: a run placed one px over
+    moved._placed = (fast.axis._placed[0], [x + 1 for x in fast.axis._placed[1]], fast.axis._placed[2])
+    moved.set(list(fast.axis.ticks))
+    moved._chars = dict(fast.axis._chars)
+    shifted = moved._slot_run(moved._placed[1])
+    assert shifted is not None and shifted.positions() != fast.axis._labels[1].positions()
+
+
 # -- attention -----------------------------------------------------------------------------------
 def _attention_frames(text: str):
     from explorer.ui.sequence.attention import demo_view

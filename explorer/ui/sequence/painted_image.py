@@ -143,6 +143,9 @@ class LiveTicks:
     def __init__(self, plot: PaintedPlot) -> None:
         self.plot = plot
         self.ticks: list[tuple[float, str]] = []
+        # the ticks' values, a tuple kept while they hold (a paint's layout key holds this object:
+        # comparing it again is one identity check, not one per tick)
+        self.values: tuple[float, ...] = ()
         self._at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
         # the tick font's glyphs, loaded now: QRawFont.fromFont takes ~9 ms the first time (not on a key)
         self._raw: tuple[QtGui.QFont, QtGui.QRawFont] | None = (plot.tick_font, QtGui.QRawFont.fromFont(plot.tick_font))
@@ -154,8 +157,11 @@ class LiveTicks:
         """New ticks: the plot repaints its labels' band (all of it when the positions moved)."""
         if ticks == self.ticks:
             return
-        moved = [v for v, _ in ticks] != [v for v, _ in self.ticks]
+        values = tuple(v for v, _ in ticks)
+        moved = values != self.values
         self.ticks = ticks
+        if moved:
+            self.values = values
         if moved:
             self.plot.update()
         else:
@@ -216,7 +222,7 @@ class LiveTicks:
         if not self.ticks:
             return
         plot, r = self.plot, self.plot.data_rect()
-        values = tuple(v for v, _ in self.ticks)
+        values = self.values
         geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), values)
         if self._at is None or self._at[0] != geometry:
             xs = plot.px_x(np.array(values)).tolist()
