@@ -159,10 +159,11 @@ class SlotTicks(LiveTicks):
             gx += a
         return idx, at
 
-    def _slot_run(self, xs: list[float]) -> QtGui.QGlyphRun | None:
-        """The run ``_run`` makes when every tick is inside the plot and its label one character
-        with a known glyph (the memory panel's axis, key after key), made by setting the glyphs
-        of a run whose positions are kept; None otherwise (then ``_run`` makes it)."""
+    def _slot_run(self, xs: list[float], y: float) -> tuple[QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None:
+        """What ``_run`` makes when every tick is inside the plot and its label one known
+        character (the memory panel's axis, key after key): the glyphs set on a run whose
+        positions are kept, and the labels whose character the font lacks (a newline's sign),
+        left to QStaticText as ``_run`` leaves them. None otherwise (then ``_run`` makes it)."""
         placed, raw = self._placed, self._raw
         if placed is None or placed[2] != len(xs) or raw is None or raw[0] is not self.plot.tick_font:
             return None
@@ -172,9 +173,13 @@ class SlotTicks(LiveTicks):
             return None
         found = cast(list[tuple[int, float]], maybe)
         indexes = [g for g, _ in found]
-        if 0 in indexes:                                 # (a character the font lacks: drawn as text)
-            return None
-        advances = tuple(a for _, a in found)
+        others: list[tuple[QtCore.QPointF, str]] = []
+        if 0 in indexes:                                 # characters the font lacks: drawn as text
+            others = [(QtCore.QPointF(x, y), s) for (g, _), x, (_, s) in zip(found, xs, self.ticks, strict=True) if not g]
+            indexes = [g for g in indexes if g]
+            if not indexes:
+                return None
+        advances = tuple(a if g else None for g, a in found)
         key = (placed[0], advances)
         run = self._slot_runs.get(key)
         if run is None:
@@ -183,14 +188,14 @@ class SlotTicks(LiveTicks):
             # a one-glyph label's place, as _run puts it: its tick's x less half its advance
             run = self._slot_runs[key] = QtGui.QGlyphRun()
             run.setRawFont(raw[1])
-            run.setPositions([QtCore.QPointF(x - a / 2, 0.0) for x, a in zip(xs, advances, strict=True)])
+            run.setPositions([QtCore.QPointF(x - a / 2, 0.0) for x, a in zip(xs, advances, strict=True) if a is not None])
         run.setGlyphIndexes(indexes)
-        return run
+        return run, others
 
     def _run(self, xs: list[float], y: float) -> tuple[QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]]:
-        kept = self._slot_run(xs)
+        kept = self._slot_run(xs, y)
         if kept is not None:
-            return kept, []
+            return kept
         indexes: list[int] = []
         at: list[QtCore.QPointF] = []
         others: list[tuple[QtCore.QPointF, str]] = []
