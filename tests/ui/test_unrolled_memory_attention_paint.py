@@ -198,6 +198,24 @@ def test_memory_bars_are_each_bar_mapped_by_the_plot(qtbot):
     assert got != [(a, t, b - a, bottom - t) for a, b, t in zip(left, right, top, strict=True) if bottom - t >= 0.5]
 
 
+def test_memory_ticks_are_a_tick_per_step_from_the_newest(qtbot):
+    """The ticks made from a slice of the characters with kept values are those made index by
+    index, for growing windows (their step changing) and a text shorter than the window."""
+    from explorer.ui.sequence.common import char_label
+    from explorer.ui.sequence.memory_panel import N_TICKS, MemoryPanel
+    panel = _shown(qtbot, MemoryPanel, (492, 169))
+    text = "def mean(xs):\n    return sum(xs) / len(xs)  # float\n\t" * 4
+    for n, cut in [(40, 0), (41, 0), (80, 0), (81, 0), (128, 0), (60, 5)]:
+        chars = text[:n - cut]
+        panel.show_memory(0, np.linspace(0.1, 1, n), chars, "x", True)
+        step = max(1, -(-n // N_TICKS))
+        want = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
+        assert panel.axis.ticks == want
+        assert panel.axis.values == tuple(v for v, _ in want)
+    off_by_one = [(float(i + 1 - n), char_label(chars[i - 1])) for i in range(n - 1, 0, -step) if i < len(chars)]
+    assert panel.axis.ticks[:len(off_by_one)] != off_by_one                                  # negative control
+
+
 def test_memory_axis_run_with_kept_positions_is_the_run_made_label_by_label(qtbot, monkeypatch):
     """Key after key the axis's glyph run is a kept run (positions set once per placement) with
     new glyphs set: the glyphs, positions and pixels of the run assembled label by label."""

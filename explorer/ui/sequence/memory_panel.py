@@ -70,6 +70,7 @@ class MemoryPanel(LivePlot):
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
         self._weights: np.ndarray | None = None
+        self._values: tuple[tuple[int, int], tuple[float, ...]] | None = None   # _tick_values'
 
     def title(self) -> str:
         return self._heading
@@ -102,12 +103,24 @@ class MemoryPanel(LivePlot):
         self.set_x_range(0.4 - max(-(-n // GROW) * GROW, SPAN), 0.6)
         step = max(1, -(-n // N_TICKS))
         known = _LABELS.get
-        ticks = [(float(i + 1 - n), known(chars[i]) or _label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
-        self.axis.set(ticks)
+        if len(chars) >= n:                      # (always, from the lab) a tick per step characters, newest first
+            values = self._tick_values(n, step)
+            self.axis.set(list(zip(values, [known(c) or _label(c) for c in chars[n - 1::-step]])), values)
+        else:
+            self.axis.set([(float(i + 1 - n), known(chars[i]) or _label(chars[i]))
+                           for i in range(n - 1, -1, -step) if i < len(chars)])
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
         self._heading = f"Memory → {how} {noun} '{shown}'"   # short: fits a 1024 px window
         self.update()
+
+    def _tick_values(self, n: int, step: int) -> tuple[float, ...]:
+        """The ticks' x for n bars, a tick every ``step`` from the newest (x = 0): one tuple kept
+        per (n, step), so the axis sees the same object while they hold."""
+        key = (n, step)
+        if self._values is None or self._values[0] != key:
+            self._values = (key, tuple(float(i + 1 - n) for i in range(n - 1, -1, -step)))
+        return self._values[1]
 
     def _bar_rects(self) -> int:
         """The bars in pixels, filled into _buffer (those flatter than half a pixel left out); how many."""

@@ -153,11 +153,13 @@ class LiveTicks:
         self._drawn: tuple | None = None        # (ticks, their glyph run, labels drawn as text)
         plot.set_x_ticks([])
 
-    def set(self, ticks: list[tuple[float, str]]) -> None:
-        """New ticks: the plot repaints its labels' band (all of it when the positions moved)."""
+    def set(self, ticks: list[tuple[float, str]], values: tuple[float, ...] | None = None) -> None:
+        """New ticks: the plot repaints its labels' band (all of it when the positions moved).
+        ``values``: the ticks' values as a tuple, when the caller keeps one."""
         if ticks == self.ticks:
             return
-        values = tuple(v for v, _ in ticks)
+        if values is None:
+            values = tuple(v for v, _ in ticks)
         moved = values != self.values
         self.ticks = ticks
         if moved:
