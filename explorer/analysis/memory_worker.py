@@ -31,13 +31,15 @@ interpreter (``subprocess``: fork + exec, never a fork of a process that has Qt 
 exits when its request pipe reaches EOF (the app closed, exited or was killed: the kernel
 closes the pipe) or when its parent process is gone (checked every second).
 
-OFF unless ``EXPLORER_MEMORY_WORKER=1``: on the 2-vCPU virtual machine this was built on, the
-keystroke rows did not get faster on a quiet machine (LSTM median 7.65 against 7.50 ms,
-transformer 9.71 against 8.65, five A/B pairs each): the GUI thread waited ~0.5 ms for answers
-the worker could not start at once (~1 job in 3 was not even taken when collected, the idle
-second vCPU being slow to wake), sending cost ~0.3 ms of its own, and the GUI's own work ran
-slower meanwhile. With a background job on the other core (a training run) it did help (LSTM
--0.4..-0.9 ms, transformer -1.3..-2.8 ms). Measure before turning it on elsewhere.
+On by default for a transformer's sessions only (``EXPLORER_MEMORY_WORKER``: "1" on for every
+family, "0" off). Collected as the Memory panel was routed (inside the frame), the worker made
+no key faster on the 2-vCPU virtual machine this was built on (LSTM median 7.65 against 7.50 ms,
+transformer 9.71 against 8.65): the GUI thread waited for answers the worker had barely started.
+So the lab collects a job the worker holds only once the frame's other panels have painted
+(``SequenceLab._route``: the Memory panel paints just after them). For a transformer, whose
+backward runs through every block over the whole context (~1.8 ms a key), that pays; for a
+recurrent cell's 60 steps (~1.3 ms) the Memory panel's paint of its own costs about what the
+worker saves, so it stays in-process unless asked for. Measure before changing either.
 """
 
 from __future__ import annotations
@@ -571,12 +573,14 @@ _CPUS: set[int] = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") el
 _SHARED: MemoryWorker | None = None
 
 
-def shared_worker() -> MemoryWorker | None:
-    """The process-wide worker, started on first use (in the background); None where it is off
-    (unless ``EXPLORER_MEMORY_WORKER=1``: see the module docstring), cannot start (no
-    fork/exec, one CPU, a frozen app) or died."""
+def shared_worker(default: bool = False) -> MemoryWorker | None:
+    """The process-wide worker, started on first use (in the background); None where it is off,
+    cannot start (no fork/exec, one CPU, a frozen app) or died. On or off: as
+    ``EXPLORER_MEMORY_WORKER`` says ("1": on, "0": off), else ``default`` (a transformer's
+    sessions ask for it, a recurrent cell's do not: see the module docstring)."""
     global _SHARED
-    if os.environ.get("EXPLORER_MEMORY_WORKER", "0") != "1" or not hasattr(os, "fork") \
+    asked = os.environ.get("EXPLORER_MEMORY_WORKER", "")
+    if not (asked == "1" if asked else default) or not hasattr(os, "fork") \
             or getattr(sys, "frozen", False) or (os.cpu_count() or 1) < 2:
         return None                        # (a frozen app's executable is not a Python to run -m with)
     if _SHARED is None:

@@ -26,6 +26,7 @@ import itertools
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -110,10 +111,13 @@ class SequenceSession:
     A model of any family is opened with ``sequence_catalogue.open_session`` (a transformer
     gets the ``TransformerSession`` subclass)."""
 
+    WORKER_BY_DEFAULT = False   # a recurrent cell's window: ~1.3 ms, not worth a paint of its own
+
     def __init__(self, model: Model, name: str = "model") -> None:
         self.listeners: Listeners[SequenceSession] = Listeners()   # told after set_model
         self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
-        self.memory_worker: Callable[[], MemoryWorker | None] = shared_worker   # where Memory's BPTT may go
+        # where Memory's BPTT may go (the worker, where this family has it by default: shared_worker)
+        self.memory_worker: Callable[[], MemoryWorker | None] = partial(shared_worker, self.WORKER_BY_DEFAULT)
         self._use_model(model, name)
 
     def _use_common(self, model: Model, name: str) -> None:
@@ -131,7 +135,7 @@ class SequenceSession:
         self.pca_basis: PCABasis | None = None   # the trajectory's frozen basis (trajectory_basis)
         pending = getattr(self, "_memory_cache", None)
         if pending is not None:
-            pending[1].collect()             # a view still holding it gets the old weights' numbers
+            pending[1].settle()              # a view still holding it gets the old weights' numbers
         self._memory_cache: tuple[tuple[str, int], PendingMemory] | None = None
         # the memory worker's copy of this model (a slot, None: not sent) and its factor rows
         self._wk_slot: tuple[MemoryWorker, int] | None = None
@@ -223,7 +227,7 @@ class SequenceSession:
     def set_text(self, text: str, compute: bool = True) -> int:
         """Replace the text; returns p, the first position whose state must be recomputed."""
         if self._memory_cache is not None:   # a job not collected yet reads what this changes
-            self._memory_cache[1].collect()
+            self._memory_cache[1].settle()
         old = self.text
         if len(text) >= len(old) and text.startswith(old):        # typed at the end: encode the new part only
             p = len(old)
@@ -562,18 +566,19 @@ class SequenceSession:
         target, actual = self._memory_target(t)
         return start, target, actual, self._step_factors(start, t + 1)
 
-    def memory_begin(self, c: int, window: int = 60) -> PendingMemory:
+    def memory_begin(self, c: int, window: int = 60, elsewhere: bool = True) -> PendingMemory:
         """``memory_at(c)`` started: its BPTT goes to the memory worker when it is ready (the
         caller goes on, ``collect()`` waits for it), else it is computed at ``collect()``;
-        the same numbers either way. Kept for the last (text, cursor)."""
+        the same numbers either way. ``elsewhere=False``: it is wanted at once (the text is
+        coloured by it), not sent. Kept for the last (text, cursor)."""
         key = (self.text, c)
         if self._memory_cache is None or self._memory_cache[0] != key:
             if self._memory_cache is not None:      # (a frame that was never routed: its job read
-                self._memory_cache[1].collect()     # arrays the next one may change)
-            self._memory_cache = (key, self._memory_job(c, window) if c > 0 else PendingMemory())
+                self._memory_cache[1].settle()      # arrays the next one may change)
+            self._memory_cache = (key, self._memory_job(c, window, elsewhere) if c > 0 else PendingMemory())
         return self._memory_cache[1]
 
-    def _memory_job(self, c: int, window: int) -> PendingMemory:
+    def _memory_job(self, c: int, window: int, elsewhere: bool = True) -> PendingMemory:
         parts = self._memory_window(c, window)
         if parts is None:
             return PendingMemory()
@@ -588,10 +593,11 @@ class SequenceSession:
         def finish(w: npt.NDArray[np.float64]) -> Memory:
             return Memory(start, w, target, label, actual)
 
-        worker = self.memory_worker()
+        worker = self.memory_worker() if elsewhere else None
         seq = self._send_window(worker, factors, start, dy) if worker is not None and worker.ready else None
         self.last_memory_job = WorkerJob(compute, len(factors["h"]), worker, seq)   # (tests read its source)
-        return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish)
+        return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish,
+                             elsewhere=self.last_memory_job.seq is not None)
 
     def _send_window(self, worker: MemoryWorker, factors: dict[str, np.ndarray], start: int,
                      dy: np.ndarray) -> int | None:

@@ -7,6 +7,7 @@ both stand on this module; it imports neither.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,9 +42,15 @@ class PendingMemory:
 
     def __init__(self, memory: Memory | None = None, start: int = 0,
                  weights: Callable[[], npt.NDArray[np.float64]] | None = None,
-                 finish: Callable[[npt.NDArray[np.float64]], Memory] | None = None) -> None:
+                 finish: Callable[[npt.NDArray[np.float64]], Memory] | None = None, elsewhere: bool = False) -> None:
         self.start = memory.start if memory is not None else start      # known before the weights
         self._memory, self._weights, self._finish = memory, weights, finish
+        self._elsewhere = elsewhere
+
+    @property
+    def elsewhere(self) -> bool:
+        """Still being computed by the memory worker (collecting it now could wait for it)."""
+        return self._elsewhere and self._weights is not None
 
     @property
     def empty(self) -> bool:
@@ -52,9 +59,16 @@ class PendingMemory:
 
     def collect(self) -> Memory | None:
         if self._weights is not None and self._finish is not None:
-            self._memory = self._finish(self._weights())
-            self._weights = self._finish = None
+            weights, finish = self._weights, self._finish
+            self._weights = self._finish = None    # settled whatever happens: a failure is raised once
+            self._memory = finish(weights())
         return self._memory
+
+    def settle(self) -> None:
+        """Finish the job before the session changes what it reads. Its frame was never shown,
+        so a failure of it has no panel to be said in: it is settled as no memory."""
+        with contextlib.suppress(Exception):
+            self.collect()
 
 
 

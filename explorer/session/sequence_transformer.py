@@ -61,6 +61,10 @@ def parts(model: Model) -> tuple[Any, Any, list[Any], Any, Any]:
 class TransformerSession(SequenceSession):
     """Text -> residual stream per position, attention rows on demand; see the module docstring."""
 
+    # the backward through every block over the whole context (~1.8 ms a key) goes to the memory
+    # worker by default: the lab shows it once the other panels have painted (SequenceLab._route)
+    WORKER_BY_DEFAULT = True
+
     def check_model(self, model: Model) -> None:
         parts(model)
 
@@ -197,12 +201,12 @@ class TransformerSession(SequenceSession):
         actual = target >= 0
         return t, start, target if actual else int(probs.argmax()), actual
 
-    def _memory_job(self, c: int, window: int) -> PendingMemory:
+    def _memory_job(self, c: int, window: int, elsewhere: bool = True) -> PendingMemory:
         """The backward through the blocks goes to the memory worker with the stream's kept
         forward values of the positions it does not hold yet (a key: one row per block);
         anything else (a window the stream does not hold, no worker) is computed here."""
         parts = self._memory_read(c)
-        worker = self.memory_worker() if parts is not None else None
+        worker = self.memory_worker() if parts is not None and elsewhere else None
         if parts is None or worker is None or not worker.ready:
             return PendingMemory(self.memory(c, window))
         t, start, target, actual = parts
@@ -220,7 +224,8 @@ class TransformerSession(SequenceSession):
             return Memory(start, w, target, label, actual)
 
         self.last_memory_job = WorkerJob(compute, n, worker, self._send_recorded(worker, kept, start, n, d))
-        return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish)
+        return PendingMemory(start=start, weights=self.last_memory_job.weights, finish=finish,
+                             elsewhere=self.last_memory_job.seq is not None)
 
     def _send_recorded(self, worker: MemoryWorker, kept: list[Any], start: int, n: int, d: np.ndarray) -> int | None:
         """Give the worker the kept forward values of the window's positions it does not hold."""

@@ -161,7 +161,8 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
     n = s.length
     c = max(0, min(cursor, n))
     step = c - 1
-    memory = s.memory_begin(c) if req.memory or req.colour_mode.startswith("memory") else PendingMemory()
+    now = req.colour_mode.startswith("memory")    # the text is coloured by it: wanted in this frame
+    memory = s.memory_begin(c, elsewhere=not now) if req.memory or now else PendingMemory()
     start, stop, x_range = time_window(step, n, req.window)
     kept = _KEPT.get(s)
     same = s.same_before(kept.revision) if kept is not None else 0
@@ -183,7 +184,7 @@ def build_view(s: SequenceSession, cursor: int, req: FrameRequest | None = None)
         clamped = s.clamped_probs(c, req.clamp[0], req.clamp[1], min(max(hi, c), c + 400))
     attention = s.attention_view(c, req.attention_layer, req.attention_head)
     unit_kept = kept.unit_values if kept is not None else None
-    colour, palette = _colour(s, req, memory.collect() if req.colour_mode.startswith("memory") else None, c, clamped,
+    colour, palette = _colour(s, req, memory.collect() if now else None, c, clamped,
                               unit_kept, same)
     if req.colour_mode == ATTENTION_MODE:
         colour, palette = _attention_colour(attention), "attention"

@@ -322,3 +322,44 @@ def test_the_worker_is_kept_off_the_cpu_of_the_thread_that_sends_it_a_job(worker
     cpus = os.sched_getaffinity(0)
     allowed = os.sched_getaffinity(worker.pid)
     assert allowed < cpus and len(cpus - allowed) == 1    # all but one: the sender's CPU at that job
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="the worker needs two CPUs and fork")
+def test_by_default_a_transformer_uses_the_worker_and_a_recurrent_cell_does_not(monkeypatch):
+    """A transformer's backward through every block over its whole context pays for the worker;
+    a recurrent cell's 60-step window does not (measured: its paint of its own costs as much).
+    EXPLORER_MEMORY_WORKER says otherwise for every family: "1" on, "0" off."""
+    from explorer.session.sequence_catalogue import open_session
+    from explorer.session.sequence_transformer import random_transformer
+
+    monkeypatch.delenv("EXPLORER_MEMORY_WORKER", raising=False)
+    transformer = open_session(random_transformer(d_model=16, nhead=2, layers=1, context=32), name="t")
+    rnn = SequenceSession(random_model("RNN", hidden=8, embed=4))
+    shared = transformer.memory_worker()
+    assert shared is not None and shared is shared_worker(True)
+    assert rnn.memory_worker() is None
+    monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "0")
+    assert transformer.memory_worker() is None and rnn.memory_worker() is None
+    monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "1")
+    assert transformer.memory_worker() is shared and rnn.memory_worker() is shared
+
+
+def test_a_pending_memory_that_fails_raises_once_and_settles_as_none():
+    """Collected once: a failure is raised to the one who shows it, and the session's own
+    clean-up (settle, before it changes what the job reads) never raises."""
+    from explorer.session.sequence_parts import PendingMemory
+
+    calls = []
+
+    def boom():
+        calls.append(1)
+        raise FloatingPointError("overflow")
+
+    pending = PendingMemory(start=3, weights=boom, finish=lambda w: None, elsewhere=True)
+    assert pending.elsewhere and not pending.empty
+    with pytest.raises(FloatingPointError):
+        pending.collect()
+    assert pending.collect() is None and not pending.elsewhere and calls == [1]
+    other = PendingMemory(start=3, weights=boom, finish=lambda w: None)
+    other.settle()
+    assert other.collect() is None and calls == [1, 1]

@@ -142,3 +142,11 @@ def test_digits_three_ways_without_figures_says_so(qtbot, tmp_path):
     qtbot.addWidget(panel)
     assert panel.figures is None and "not there" in panel.figures_note.text()
     assert panel.robust_bars == {}
+
+
+def test_the_three_ways_table_fills_its_width_when_first_shown(qtbot, lab):
+    """Filled while hidden, the table's last column still stretches to its edge (no grey band)."""
+    lab.tabs.setCurrentWidget(lab.digits)
+    qtbot.waitUntil(lambda: lab.digits.table.isVisible())
+    table = lab.digits.table
+    assert table.horizontalHeader().length() == table.viewport().width()

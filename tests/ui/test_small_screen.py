@@ -146,3 +146,17 @@ def test_every_sequence_model_fits_at_1024x640(qtbot, window):
     finally:
         lab.model_combo.setCurrentIndex(start)
     assert not bad, "\n".join(bad)
+
+
+def test_the_pen_pages_class_key_is_one_line_at_1024x640(qtbot, window):
+    """The ten classes' key under the pen-time curves fits one line of its column: a 9 wrapped
+    alone onto a second line looked like an eleventh entry."""
+    resize(qtbot, window, SIZES[0])
+    window.tabs.setCurrentWidget(window.digit_lab)
+    lab = window.digit_lab
+    lab.middle_tabs.setCurrentWidget(lab.middle_tabs.widget(1))
+    settle()
+    legend = lab.pen_time.legend
+    assert legend.isVisible()
+    one_line = legend.fontMetrics().lineSpacing()
+    assert legend.heightForWidth(legend.width()) < 1.6 * one_line, legend.width()

@@ -151,7 +151,9 @@ class DigitsPanel(QtWidgets.QWidget):
             pp.addItem(b)
             pp.legend.addItem(b, name)
         pp.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
-        pp.setRange(xRange=(-0.7, 9.7), yRange=(0, 1.4), padding=0)     # headroom above 1 for the legend
+        # the key is under the axis (BelowLegend): no headroom above 1; a little room around 0 and 1
+        # so their tick labels are drawn (a label cut by the plot's edge is left out)
+        pp.setRange(xRange=(-0.7, 9.7), yRange=(-0.04, 1.06), padding=0)
         pp.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
         if pp.legend is not None:
             pp.legend.setColumnCount(3)
@@ -288,7 +290,7 @@ class DigitsPanel(QtWidgets.QWidget):
         """Grouped bars, built once: one group per change, one bar per network of the figures."""
         pi = self.robust_plot.getPlotItem()
         pi.getAxis("bottom").setTicks([[(i, CHANGE_LABELS[c]) for i, c in enumerate(CHANGES)]])
-        pi.setYRange(0, 1.02, padding=0)
+        pi.setYRange(-0.04, 1.06, padding=0)                 # (room for the 0.0 and 1.0 labels)
         pi.getViewBox().disableAutoRange(pg.ViewBox.YAxis)
         pi.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in np.linspace(0, 1, 6)]])
         self.robust_bars: dict[str, pg.BarGraphItem] = {}
@@ -344,6 +346,11 @@ class DigitsPanel(QtWidgets.QWidget):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self._fit_table()
+        # resizing columns to contents leaves the stretched last one short until the table is
+        # resized again (it is filled before it is first shown): stretch it now
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
 
     def _fit_table(self) -> None:
         """The table asks for the room its rows and columns need (no scroll bar hides one)."""

@@ -113,15 +113,17 @@ class TextComparePanel(QtWidgets.QWidget):
                 self._curve_items[m.name].setData([m.chars_seen / 1e6], [m.bpc])
         self.acc_plot.getPlotItem().getAxis("bottom").setTicks(
             [[(i, b) for i, b in enumerate(view.bins)]])
-        self.acc_plot.getPlotItem().setYRange(0, 1.35, padding=0)     # the legend sits above 1.0
+        # the key is under the axis: no headroom above 100 %; room for the 0 % and 100 % labels
+        self.acc_plot.getPlotItem().setYRange(-0.04, 1.06, padding=0)
         self.acc_plot.getPlotItem().getAxis("left").setTicks([[(v / 5, f"{v * 20} %") for v in range(6)]])
         self.acc_plot.getPlotItem().legend.setColumnCount(2)
         self._fill_table(view)
         self.summary.setText(" ".join(view.verdicts()))
         self.explain.setText(
             "A CNN reads a window in parallel (every position at once in training) and wins where a local "
-            "pattern decides — see the motif task in 'Same task, both networks'; an LSTM carries a state "
-            "and can use an opener however far back it is. Hover for how to read this panel.")
+            "pattern decides — see the motif task in 'Same task, three networks'; an LSTM carries a state "
+            "and can use an opener however far back it is" + _attention_clause(view)
+            + ". Hover for how to read this panel.")
 
     def drawn_curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(characters seen in millions, bits per character) the validation plot draws for a network."""
@@ -182,3 +184,9 @@ def _demo() -> None:
 if __name__ == "__main__":
     _demo()
 
+
+def _attention_clause(view: TextCompareView) -> str:
+    """What the comparison's transformer sees, from its row (nothing when it has none)."""
+    windows = [m.context for m in view.models if m.context]
+    return (f"; a transformer looks straight back at any character of its {windows[0]}-character window"
+            if windows else "")

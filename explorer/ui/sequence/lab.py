@@ -66,6 +66,7 @@ class SequenceLab(QtWidgets.QWidget):
     processing = QtCore.Signal(int, int)   # (done, total) while a long text is read in chunks
     status = QtCore.Signal(str)            # Lab protocol: a message for the status bar
     model_changed = QtCore.Signal()        # Lab protocol: model_label() has a new text
+    memory_shown = QtCore.Signal()         # the Memory panel has the frame's influence (see _route)
 
     def __init__(self, settings: QtCore.QSettings | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -93,6 +94,10 @@ class SequenceLab(QtWidgets.QWidget):
         # a panel that raises never stops the next frames: said in the status, unit dropped
         self.render_guard = RenderGuard(self._draw, self.say, self._drop_unit)
         self.scheduler = LatestFrame(self.render_guard, fps=1000, parent=self)
+        # the Memory panel's numbers (collected as it paints, when the worker computes them): a
+        # failure is said, never raised out of a paint, and the other panels' frames go on
+        self._memory_guard = RenderGuard(lambda _request: self._show_memory(), self.say,
+                                         panel=type(self.memory_panel).__name__)
         self._chunk_timer = QtCore.QTimer(self)
         self._chunk_timer.setInterval(0)
         self._chunk_timer.timeout.connect(self._process_chunk)
@@ -527,6 +532,7 @@ class SequenceLab(QtWidgets.QWidget):
         """Render now: the session's frame for the current text and cursor, routed to the panels."""
         self.scheduler.stop()                      # this frame covers any frame already queued
         self.render_guard(None)
+        self.memory_panel.feed_now()               # every panel fed before this returns
 
     def _drop_unit(self) -> None:
         """After a frame that failed: the next one without the selected unit (one retry)."""
@@ -574,11 +580,10 @@ class SequenceLab(QtWidgets.QWidget):
         self.strip.set_cells(v.strip_chars, v.strip_probs, v.cursor - 1 - v.strip_start, v.strip_unknown)
         if v.attention is None:                    # a transformer is not unrolled through a state
             self.unrolled.show_steps(v.steps, v.unit, v.cell)
-        if v.memory is None:
-            self.memory_panel.show_memory(0, None, "", "", False)
+        if v.pending_memory.elsewhere:             # the worker computes it while the others paint:
+            self.memory_panel.show_when_painted(self._feed_memory)  # collected as the panel paints
         else:
-            self.memory_panel.show_memory(v.memory.start, v.memory.weights, v.memory_chars, v.memory.label,
-                                          v.memory.actual, v.memory_noun)
+            self._feed_memory()                   # now (and any numbers still promised are dropped)
         if self.model_combo.toolTip() != v.description:
             self.model_combo.setToolTip(v.description)
         self.colourer.set_palette(*PALETTES[v.colour_palette])
@@ -586,6 +591,22 @@ class SequenceLab(QtWidgets.QWidget):
         self.colourer.apply(values, v.unknown, offset, self._pos, v.request.visible)   # measured for the frame
         self.frames += 1
         self.rendered.emit()
+
+    def _feed_memory(self) -> None:
+        self._memory_guard(None)                   # -> _show_memory
+
+    def _show_memory(self) -> None:
+        """The Memory panel gets the last frame's influence (collected: the worker's answer, or
+        computed here if the worker did not take the job or is late: the same numbers)."""
+        v = self.view
+        if v is None:
+            return
+        m = v.memory
+        if m is None:
+            self.memory_panel.show_memory(0, None, "", "", False)
+        else:
+            self.memory_panel.show_memory(m.start, m.weights, v.memory_chars, m.label, m.actual, v.memory_noun)
+        self.memory_shown.emit()
 
     # -- settings & teardown -------------------------------------------------------------
     def _save(self, key: str, value: object) -> None:

@@ -7,6 +7,7 @@ static layer, so a new title does not rebuild it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,7 +62,7 @@ class MemoryPanel(LivePlot):
         self.axis = SlotTicks(self)             # the characters under the bars change on every key
         self.set_message(EMPTY)
         self._heading = TITLE
-        self.heights = np.zeros(0)               # the bars shown, oldest first (the newest at x = 0)
+        self._heights = np.zeros(0)              # the bars shown, oldest first (the newest at x = 0)
         self.chars, self.start = "", 0
         self._rects: tuple[tuple, int] | None = None   # (geometry, how many bars _buffer holds)
         self._buffer = RectBuffer(SPAN)
@@ -71,16 +72,50 @@ class MemoryPanel(LivePlot):
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
         self._weights: np.ndarray | None = None
         self._values: tuple[tuple[int, int], tuple[float, ...]] | None = None   # _tick_values'
+        self._feed: Callable[[], None] | None = None   # show_when_painted's: called at the next paint
+        self._feeding = False
+
+    def show_when_painted(self, feed: Callable[[], None]) -> None:
+        """The next numbers are being computed elsewhere (the memory worker, while the frame's
+        other panels paint): ``feed()``, which calls show_memory, is called when this panel
+        paints (after the others: it is the lab's last panel) or what it shows is read."""
+        self._feed = feed
+        self.update()
+
+    def feed_now(self) -> None:
+        """Show the numbers show_when_painted was promised, now (nothing if none are due)."""
+        if self._feed is not None:
+            feed, self._feed = self._feed, None
+            self._feeding = True
+            try:
+                feed()
+            finally:
+                self._feeding = False
+
+    def update(self, *args: object) -> None:
+        # fed as it paints, the paint under way draws the new numbers: no second paint is asked for
+        if not getattr(self, "_feeding", False):          # (update() runs inside __init__ too)
+            super().update(*args)
+
+    @property
+    def heights(self) -> np.ndarray:
+        """The bars shown, oldest first (the newest at x = 0), relative to the strongest."""
+        self.feed_now()
+        return self._heights
 
     def title(self) -> str:
+        self.feed_now()
         return self._heading
 
     def tick_labels(self) -> list[str]:
         """The characters the x axis names, newest first."""
+        self.feed_now()
         return self.axis.labels()
 
     def show_memory(self, start: int, weights: np.ndarray | None, chars: str, label: str, actual: bool,
                     noun: str = "next char") -> None:
+        if not self._feeding:
+            self._feed = None                    # these numbers replace any still to come
         key = (start, chars, label, actual, noun)
         if key == self._shown and (weights is None and self._weights is None or weights is not None
                                    and self._weights is not None and np.array_equal(weights, self._weights)):
@@ -88,7 +123,7 @@ class MemoryPanel(LivePlot):
         self._shown, self._weights = key, None if weights is None else np.array(weights)
         self._rects = None
         if weights is None or not len(weights):
-            self.heights, self.chars = np.zeros(0), ""
+            self._heights, self.chars = np.zeros(0), ""
             self._heading = TITLE                # not the last text's character: nothing is shown now
             self.set_message(EMPTY)
             self.axis.set([])
@@ -96,7 +131,7 @@ class MemoryPanel(LivePlot):
             return
         self.set_message("")
         n = len(weights)
-        self.heights = weights / max(float(weights.max()), 1e-30)
+        self._heights = weights / max(float(weights.max()), 1e-30)
         self.chars, self.start = chars, start
         # fixed while n <= SPAN; a transformer's window grows per key: the axis grows in steps of
         # GROW characters (a new range lays the bars, marks and labels out again)
@@ -141,7 +176,7 @@ class MemoryPanel(LivePlot):
             _, every, bottom = self._frame
             bars = every[len(every) - n:]
             r, (lo, hi) = self.data_rect(), self.y_range()
-            tops = np.subtract(self.heights, lo)         # px_y's arithmetic, in place
+            tops = np.subtract(self._heights, lo)         # px_y's arithmetic, in place
             tops /= (hi - lo) or 1.0
             tops *= r.height()
             np.subtract(r.bottom(), tops, out=tops)
@@ -176,6 +211,7 @@ class MemoryPanel(LivePlot):
         with the tick marks in the layer under the bars (once they hold) and the title a kept pixmap on the white
         band the static layer leaves for it; no clip around the bars (the x range holds them all,
         see show_memory, and they are no taller than the y range)."""
+        self.feed_now()
         p = QtGui.QPainter(self)
         if not on_screen(p):                     # an export (SVG, PDF): the title and labels as text
             p.end()

@@ -32,8 +32,9 @@ class RenderGuard:
     """Callable like the render it wraps; ``failures`` counts frames that raised."""
 
     def __init__(self, render: Callable[[object], None], say: Callable[[str], object],
-                 recover: Callable[[], object] | None = None) -> None:
+                 recover: Callable[[], object] | None = None, panel: str | None = None) -> None:
         self.render, self.say, self.recover = render, say, recover
+        self.panel = panel                         # the panel it draws (else read off the traceback)
         self.failures = 0
         self.failing: str | None = None            # the message shown while frames fail
 
@@ -43,7 +44,7 @@ class RenderGuard:
         except Exception as exc:  # noqa: BLE001 - any panel bug: say it, recover, keep rendering
             self.failures += 1
             lab = getattr(self.render, "__self__", None)
-            panel = failing_panel(exc.__traceback__, lab)
+            panel = self.panel or failing_panel(exc.__traceback__, lab)
             message = (f"the {panel} panel could not draw this frame ({type(exc).__name__}: "
                        f"{str(exc)[:120]}); the lab carries on — details on stderr")
             if message != self.failing:
