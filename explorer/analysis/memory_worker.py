@@ -31,15 +31,15 @@ interpreter (``subprocess``: fork + exec, never a fork of a process that has Qt 
 exits when its request pipe reaches EOF (the app closed, exited or was killed: the kernel
 closes the pipe) or when its parent process is gone (checked every second).
 
-On by default for a transformer's sessions only (``EXPLORER_MEMORY_WORKER``: "1" on for every
-family, "0" off). Collected as the Memory panel was routed (inside the frame), the worker made
-no key faster on the 2-vCPU virtual machine this was built on (LSTM median 7.65 against 7.50 ms,
-transformer 9.71 against 8.65): the GUI thread waited for answers the worker had barely started.
-So the lab collects a job the worker holds only once the frame's other panels have painted
-(``SequenceLab._route``: the Memory panel paints just after them). For a transformer, whose
-backward runs through every block over the whole context (~1.8 ms a key), that pays; for a
-recurrent cell's 60 steps (~1.3 ms) the Memory panel's paint of its own costs about what the
-worker saves, so it stays in-process unless asked for. Measure before changing either.
+On unless ``EXPLORER_MEMORY_WORKER=0``. Collected as the Memory panel was routed (inside the
+frame), the worker made no key faster on the 2-vCPU virtual machine this was built on (LSTM
+median 7.65 against 7.50 ms, transformer 9.71 against 8.65): the GUI thread waited for answers
+the worker had barely started. The lab now collects a job the worker holds only as the Memory
+panel paints, after the frame's other panels, in the same window update
+(``MemoryPanel.show_when_painted``): by then the worker has had the routing and the other
+panels' paints to compute it, and every family's key got faster (medians, alternately with
+and without the worker: LSTM 7.4/8.9/9.1 against 8.5/9.8/10.5 ms, GRU 8.7/12.9 against
+10.6/17.4, RNN 8.7/8.5 against 11.7/10.4, on a VM with other work running).
 """
 
 from __future__ import annotations
@@ -573,14 +573,11 @@ _CPUS: set[int] = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") el
 _SHARED: MemoryWorker | None = None
 
 
-def shared_worker(default: bool = False) -> MemoryWorker | None:
-    """The process-wide worker, started on first use (in the background); None where it is off,
-    cannot start (no fork/exec, one CPU, a frozen app) or died. On or off: as
-    ``EXPLORER_MEMORY_WORKER`` says ("1": on, "0": off), else ``default`` (a transformer's
-    sessions ask for it, a recurrent cell's do not: see the module docstring)."""
+def shared_worker() -> MemoryWorker | None:
+    """The process-wide worker, started on first use (in the background); None where it is off
+    (``EXPLORER_MEMORY_WORKER=0``), cannot start (no fork/exec, one CPU, a frozen app) or died."""
     global _SHARED
-    asked = os.environ.get("EXPLORER_MEMORY_WORKER", "")
-    if not (asked == "1" if asked else default) or not hasattr(os, "fork") \
+    if os.environ.get("EXPLORER_MEMORY_WORKER", "1") == "0" or not hasattr(os, "fork") \
             or getattr(sys, "frozen", False) or (os.cpu_count() or 1) < 2:
         return None                        # (a frozen app's executable is not a Python to run -m with)
     if _SHARED is None:

@@ -26,7 +26,6 @@ import itertools
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -111,13 +110,10 @@ class SequenceSession:
     A model of any family is opened with ``sequence_catalogue.open_session`` (a transformer
     gets the ``TransformerSession`` subclass)."""
 
-    WORKER_BY_DEFAULT = False   # a recurrent cell's window: ~1.3 ms, not worth a paint of its own
-
     def __init__(self, model: Model, name: str = "model") -> None:
         self.listeners: Listeners[SequenceSession] = Listeners()   # told after set_model
         self.basis_key: str | None = None  # the PCA basis is shared by sessions with this key
-        # where Memory's BPTT may go (the worker, where this family has it by default: shared_worker)
-        self.memory_worker: Callable[[], MemoryWorker | None] = partial(shared_worker, self.WORKER_BY_DEFAULT)
+        self.memory_worker: Callable[[], MemoryWorker | None] = shared_worker   # where Memory's BPTT may go
         self._use_model(model, name)
 
     def _use_common(self, model: Model, name: str) -> None:

@@ -61,10 +61,6 @@ def parts(model: Model) -> tuple[Any, Any, list[Any], Any, Any]:
 class TransformerSession(SequenceSession):
     """Text -> residual stream per position, attention rows on demand; see the module docstring."""
 
-    # the backward through every block over the whole context (~1.8 ms a key) goes to the memory
-    # worker by default: the lab shows it once the other panels have painted (SequenceLab._route)
-    WORKER_BY_DEFAULT = True
-
     def check_model(self, model: Model) -> None:
         parts(model)
 

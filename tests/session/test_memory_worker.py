@@ -203,7 +203,7 @@ def test_the_worker_exits_when_its_app_is_killed_or_exits(how):
         sys.stdin.readline()              # "exit": a normal end (atexit), else killed meanwhile
     """)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
-    env["EXPLORER_MEMORY_WORKER"] = "1"                  # (off by default)
+    env.pop("EXPLORER_MEMORY_WORKER", None)              # (on by default)
     app = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                            env=env)
     try:
@@ -307,9 +307,7 @@ def test_a_worker_that_cannot_start_or_is_off_leaves_the_in_process_path(monkeyp
     _same(s.memory_begin(50).collect(), s.memory(50, window=60))
     assert s.last_memory_job.source == "in-process"
     monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "0")
-    assert shared_worker() is None
-    monkeypatch.delenv("EXPLORER_MEMORY_WORKER")
-    assert shared_worker() is None                       # off unless asked for
+    assert shared_worker() is None                       # turned off
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
@@ -325,10 +323,9 @@ def test_the_worker_is_kept_off_the_cpu_of_the_thread_that_sends_it_a_job(worker
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="the worker needs two CPUs and fork")
-def test_by_default_a_transformer_uses_the_worker_and_a_recurrent_cell_does_not(monkeypatch):
-    """A transformer's backward through every block over its whole context pays for the worker;
-    a recurrent cell's 60-step window does not (measured: its paint of its own costs as much).
-    EXPLORER_MEMORY_WORKER says otherwise for every family: "1" on, "0" off."""
+def test_by_default_every_family_uses_the_worker_and_0_turns_it_off(monkeypatch):
+    """On unless EXPLORER_MEMORY_WORKER=0, for a transformer and a recurrent cell alike (the lab
+    collects its answer as the Memory panel paints, after the other panels)."""
     from explorer.session.sequence_catalogue import open_session
     from explorer.session.sequence_transformer import random_transformer
 
@@ -336,8 +333,7 @@ def test_by_default_a_transformer_uses_the_worker_and_a_recurrent_cell_does_not(
     transformer = open_session(random_transformer(d_model=16, nhead=2, layers=1, context=32), name="t")
     rnn = SequenceSession(random_model("RNN", hidden=8, embed=4))
     shared = transformer.memory_worker()
-    assert shared is not None and shared is shared_worker(True)
-    assert rnn.memory_worker() is None
+    assert shared is not None and rnn.memory_worker() is shared and shared_worker() is shared
     monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "0")
     assert transformer.memory_worker() is None and rnn.memory_worker() is None
     monkeypatch.setenv("EXPLORER_MEMORY_WORKER", "1")
