@@ -105,7 +105,7 @@ class SlotTicks(LiveTicks):
         if self._labels is None or self._labels[0] is not self.ticks and self._labels[0] != self.ticks:
             self._labels = (self.ticks, *self._run(xs, top))
         _, run, others = self._labels
-        if run.glyphIndexes():
+        if not run.isEmpty():                            # (not glyphIndexes(): a list made per paint)
             assert self._raw is not None
             p.drawGlyphRun(QtCore.QPointF(0.0, top + self._raw[1].ascent()), run)   # (its own raw font)
         if others:
@@ -182,13 +182,22 @@ class SlotTicks(LiveTicks):
         advances = tuple(a if g else None for g, a in found)
         key = (placed[0], advances)
         run = self._slot_runs.get(key)
-        if run is None:
+        if run is None:                                  # (a new range, or a tick more: every few keys)
             if len(self._slot_runs) >= 64:
                 self._slot_runs.clear()
-            # a one-glyph label's place, as _run puts it: its tick's x less half its advance
+            singles = self._singles                      # one-glyph labels' places, shared with _run:
+            if len(singles) > self.LIMIT:                # its tick's x less half its advance
+                singles.clear()
+            at = []
+            for x, a in zip(xs, advances, strict=True):
+                if a is not None:
+                    point = singles.get((x, a))
+                    if point is None:
+                        point = singles[(x, a)] = QtCore.QPointF(x - a / 2, 0.0)
+                    at.append(point)
             run = self._slot_runs[key] = QtGui.QGlyphRun()
             run.setRawFont(raw[1])
-            run.setPositions([QtCore.QPointF(x - a / 2, 0.0) for x, a in zip(xs, advances, strict=True) if a is not None])
+            run.setPositions(at)
         run.setGlyphIndexes(indexes)
         return run, others
 
