@@ -205,3 +205,19 @@ def test_an_axis_with_no_ticks_keeps_the_layer_when_its_range_moves(dots: Dots) 
     dots.grab()
     dots.grab()
     assert dots._with_ticks[2] is not nice
+
+
+def test_an_x_label_the_widgets_edge_would_cut_is_left_out(dots: Dots) -> None:
+    """A tick label centred on its mark that would run past the widget's edge ('.920' for
+    1920) is not drawn; its mark is, and a label that fits is drawn."""
+    below = QtCore.QRect(0, int(dots.data_rect().bottom()) + 1, dots.width(), 20)
+
+    def band(ticks: list[tuple[float, str]]) -> QtGui.QImage:
+        dots.set_x_ticks(ticks)
+        return dots.grab().toImage().copy(below)
+
+    cut = band([(0.0, "a label far too long for the margin"), (5.0, "5")])
+    none = band([(0.0, ""), (5.0, "5")])
+    assert cut == none
+    assert band([(0.0, "0"), (5.0, "5")]) != none        # a label that fits is drawn
+    assert band([(5.0, "5")]) != none                     # (and the mark at 0 is drawn)

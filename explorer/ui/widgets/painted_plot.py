@@ -434,7 +434,8 @@ class PaintedPlot(QtWidgets.QWidget):
                 if r.left() - 0.5 <= x <= r.right() + 0.5:
                     lines.append(QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK))
                     st, w, _ = self.texts.get(s, self.tick_font)
-                    labels.append((QtCore.QPointF(x - w / 2, r.bottom() + TICK + 1), st))
+                    if 0 <= x - w / 2 and x + w / 2 <= self.width():   # a label cut by the edge ('.920'): left out
+                        labels.append((QtCore.QPointF(x - w / 2, r.bottom() + TICK + 1), st))
         if self._y_axis:
             ys = self._tick_list(False, r.height())
             for (_, s), y in zip(ys, self.px_y(np.array([v for v, _ in ys])).tolist(), strict=True):
