@@ -174,3 +174,50 @@ def test_ticks_kept_in_the_layer_under_the_data_paint_the_same_pixels(dots: Dots
     assert dots.grab().toImage() == titled
     top = QtCore.QRect(0, 0, dots.width(), int(dots.data_rect().top()))
     assert titled.copy(top) != moved.copy(top)
+
+
+def test_an_axis_with_no_ticks_keeps_the_layer_when_its_range_moves(dots: Dots) -> None:
+    """An x axis set to no ticks draws the same whatever the x range: a new x range keeps the
+    layer with the y ticks in it and paints what a fresh plot with that range paints; with
+    ticks of its own, a new x range makes the layer again (the control)."""
+    dots.points = np.array([[1.0, 1.0], [9.0, 4.0]])
+    dots.set_x_ticks([])
+    dots.grab()
+    dots.grab()                                     # the second paint makes the layer with the ticks
+    assert dots._with_ticks is not None
+    kept = dots._with_ticks[2]
+    fresh = Dots()
+    fresh.resize(dots.size())
+    fresh.set_x_ticks([])
+    fresh.set_y_range(0, 5)
+    for lo in (-3.0, -11.0, 2.5):
+        dots.set_x_range(lo, 10)
+        fresh.set_x_range(lo, 10)
+        fresh.points = dots.points
+        assert dots.grab().toImage() == fresh.grab().toImage()
+        assert dots.grab().toImage() == fresh.grab().toImage()      # (a second paint of a new key makes a layer)
+        assert dots._with_ticks[2] is kept
+    dots.set_x_ticks(None)                          # nice numbers: they move with the range
+    dots.grab()
+    dots.grab()
+    nice = dots._with_ticks[2]
+    dots.set_x_range(0, 10)
+    dots.grab()
+    dots.grab()
+    assert dots._with_ticks[2] is not nice
+
+
+def test_an_x_label_the_widgets_edge_would_cut_is_left_out(dots: Dots) -> None:
+    """A tick label centred on its mark that would run past the widget's edge ('.920' for
+    1920) is not drawn; its mark is, and a label that fits is drawn."""
+    below = QtCore.QRect(0, int(dots.data_rect().bottom()) + 1, dots.width(), 20)
+
+    def band(ticks: list[tuple[float, str]]) -> QtGui.QImage:
+        dots.set_x_ticks(ticks)
+        return dots.grab().toImage().copy(below)
+
+    cut = band([(0.0, "a label far too long for the margin"), (5.0, "5")])
+    none = band([(0.0, ""), (5.0, "5")])
+    assert cut == none
+    assert band([(0.0, "0"), (5.0, "5")]) != none        # a label that fits is drawn
+    assert band([(5.0, "5")]) != none                     # (and the mark at 0 is drawn)

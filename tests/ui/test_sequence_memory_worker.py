@@ -58,70 +58,72 @@ def test_the_memory_panel_shows_the_workers_numbers_equal_to_in_process(sequence
     assert worker.answered - answered == len("x = (y)")
 
 
-def test_without_the_worker_the_memory_panel_is_fed_inside_the_frame(sequence_lab, qtbot):
-    """The negative control: computed in-process, the influence reaches the Memory panel before
-    the frame's ``rendered``, and nothing is left for a later turn of the event loop."""
-    lab = sequence_lab
+def _tiny_transformer_lab(lab, qtbot, worker):
+    """The lab on a tiny transformer whose Memory goes to ``worker`` (None: in-process), a short
+    text typed and everything settled; -> the session."""
     s = open_session(random_transformer(d_model=16, nhead=2, layers=2, context=64), name="tiny")
-    s.memory_worker = lambda: None
+    s.memory_worker = lambda: worker
     lab.use_session(s, key=None)
     lab.editor.setPlainText("def f(a):\n    return a\n")
     lab.editor.moveCursor(lab.editor.textCursor().MoveOperation.End)
     qtbot.waitUntil(lab.is_idle, timeout=20000)
+    return s
+
+
+def _key_order(lab, qtbot, key):
+    """Type ``key`` at the end: (the order of ``rendered`` and ``memory_shown`` until the key's
+    frame is routed, the cursor)."""
     order: list[str] = []
     lab.rendered.connect(lambda: order.append("rendered"))
     lab.memory_shown.connect(lambda: order.append("memory"))
-    QTest.keyClick(lab.editor, "z")
+    QTest.keyClick(lab.editor, key)
     c = len(lab.editor.toPlainText())
     qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == c, timeout=20000)
-    assert order == ["memory", "rendered"] and lab.is_idle()
+    return order, c
+
+
+def _shows_memory(lab, s, c):
     want = s.memory(c)
     np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
+
+
+def test_without_the_worker_the_memory_panel_is_fed_inside_the_frame(sequence_lab, qtbot):
+    """The negative control: computed in-process, the influence reaches the Memory panel before
+    the frame's ``rendered``, and nothing is left for a later turn of the event loop."""
+    lab = sequence_lab
+    s = _tiny_transformer_lab(lab, qtbot, None)
+    order, c = _key_order(lab, qtbot, "z")
+    assert order == ["memory", "rendered"] and lab.is_idle()
+    _shows_memory(lab, s, c)
 
 
 def test_render_feeds_the_memory_panel_before_it_returns(sequence_lab, qtbot, worker):
     """``render()`` is synchronous for every panel, the Memory panel included, with the worker on
     (not only when the panel next paints)."""
     lab = sequence_lab
-    s = open_session(random_transformer(d_model=16, nhead=2, layers=2, context=64), name="tiny")
-    s.memory_worker = lambda: worker
-    lab.use_session(s, key=None)
-    lab.editor.setPlainText("def f(a):\n    return a\n")
-    qtbot.waitUntil(lab.is_idle, timeout=20000)
+    s = _tiny_transformer_lab(lab, qtbot, worker)
     shown: list[int] = []
     lab.memory_shown.connect(lambda: shown.append(lab.view.cursor))
     for c in (5, 12, 20):
         lab.move_cursor(c)
         lab.render()
         assert shown[-1:] == [c] and lab.view.cursor == c
-        want = s.memory(c)
-        np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
+        _shows_memory(lab, s, c)
 
 
 def test_text_coloured_by_memory_is_computed_in_the_frame_not_sent(sequence_lab, qtbot, worker):
     """Colouring the text by the influence needs it inside the frame: it is not sent to the
     worker (collecting it at once would only wait for it) and the panel gets it before ``rendered``."""
     lab = sequence_lab
-    s = open_session(random_transformer(d_model=16, nhead=2, layers=2, context=64), name="tiny")
-    s.memory_worker = lambda: worker
-    lab.use_session(s, key=None)
-    lab.editor.setPlainText("def f(a):\n    return a\n")
-    lab.editor.moveCursor(lab.editor.textCursor().MoveOperation.End)
-    qtbot.waitUntil(lab.is_idle, timeout=20000)
+    s = _tiny_transformer_lab(lab, qtbot, worker)
     sent = worker.jobs
     assert sent > 0                                        # (by the panel alone, it was sent)
     lab.colour_combo.setCurrentText("memory (influence)")
     qtbot.waitUntil(lab.is_idle, timeout=20000)
-    order: list[str] = []
-    lab.rendered.connect(lambda: order.append("rendered"))
-    lab.memory_shown.connect(lambda: order.append("memory"))
-    QTest.keyClick(lab.editor, "q")
-    c = len(lab.editor.toPlainText())
-    qtbot.waitUntil(lambda: lab.view is not None and lab.view.cursor == c, timeout=20000)
+    order, c = _key_order(lab, qtbot, "q")
     assert order == ["memory", "rendered"] and lab.is_idle()
     assert worker.jobs == sent
-    want = s.memory(c)
-    np.testing.assert_array_equal(lab.memory_panel.heights, want.weights / max(float(want.weights.max()), 1e-30))
+    _shows_memory(lab, s, c)
 
 
 def test_numbers_promised_to_the_memory_panel_are_shown_when_it_paints_or_is_read(qtbot):

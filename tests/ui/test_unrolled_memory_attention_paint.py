@@ -212,6 +212,75 @@ def test_slot_ticks_glyphs_are_the_labels_own(qtbot):
     assert composed.glyphs("ab") != whole.glyphs("ba")                     # negative control
 
 
+def test_memory_bars_are_each_bar_mapped_by_the_plot(qtbot):
+    """The bars filled in place from kept sides are, frame after frame (a growing window, its
+    range stepping, then a fixed one), each bar's own px_x/px_y rectangle, flat ones left out."""
+    from explorer.ui.sequence.memory_panel import BAR, MemoryPanel
+    panel = _shown(qtbot, MemoryPanel, (492, 169))
+    frames = _memory_frames(True) + _memory_frames(False)
+    for args in frames:
+        panel.show_memory(*args)
+        n = len(panel.heights)
+        x = np.arange(1 - n, 1, dtype=float)
+        left, right = panel.px_x(x - BAR / 2), panel.px_x(x + BAR / 2)
+        top, bottom = panel.px_y(panel.heights), float(panel.px_y(0.0))
+        want = [(a, t, b - a, bottom - t) for a, b, t in zip(left, right, top, strict=True) if bottom - t >= 0.5]
+        got = [(r.left(), r.top(), r.width(), r.height()) for r in panel.bar_rects()]
+        assert 0 < len(got) < n and got == want
+    left = panel.px_x(x - 1 - BAR / 2)                   # negative control: each bar a character over
+    assert got != [(a, t, b - a, bottom - t) for a, b, t in zip(left, right, top, strict=True) if bottom - t >= 0.5]
+
+
+def test_memory_ticks_are_a_tick_per_step_from_the_newest(qtbot):
+    """The ticks made from a slice of the characters with kept values are those made index by
+    index, for growing windows (their step changing) and a text shorter than the window."""
+    from explorer.ui.sequence.common import char_label
+    from explorer.ui.sequence.memory_panel import N_TICKS, MemoryPanel
+    panel = _shown(qtbot, MemoryPanel, (492, 169))
+    text = "def mean(xs):\n    return sum(xs) / len(xs)  # float\n\t" * 4
+    for n, cut in [(40, 0), (41, 0), (80, 0), (81, 0), (128, 0), (60, 5)]:
+        chars = text[:n - cut]
+        panel.show_memory(0, np.linspace(0.1, 1, n), chars, "x", True)
+        step = max(1, -(-n // N_TICKS))
+        want = [(float(i + 1 - n), char_label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
+        assert panel.axis.ticks == want
+        assert panel.axis.values == tuple(v for v, _ in want)
+    off_by_one = [(float(i + 1 - n), char_label(chars[i - 1])) for i in range(n - 1, 0, -step) if i < len(chars)]
+    assert panel.axis.ticks[:len(off_by_one)] != off_by_one                                  # negative control
+
+
+def test_memory_axis_run_with_kept_positions_is_the_run_made_label_by_label(qtbot, monkeypatch):
+    """Key after key the axis's glyph run is a kept run (positions set once per placement) with
+    new glyphs set: the glyphs, positions and pixels of the run assembled label by label."""
+    from explorer.ui.sequence.live_axis import SlotTicks
+    from explorer.ui.sequence.memory_panel import MemoryPanel
+    # (the last frames name a character the mono font lacks: drawn as text, beside the run)
+    lacking = [(s, w, c.replace("m", "\u4e2d"), *rest) for s, w, c, *rest in _memory_frames(True)[-4:]]
+    frames = _memory_frames(True) + _memory_frames(False) + lacking + lacking[::-1]
+    fast = _shown(qtbot, MemoryPanel, (492, 169))
+    slow = _shown(qtbot, MemoryPanel, (492, 169))
+    monkeypatch.setattr(slow.axis, "_slot_run", lambda xs, y: None)
+    kept = as_text = 0
+    for args in frames:
+        fast.show_memory(*args)
+        slow.show_memory(*args)
+        got, want = _screen(fast), _screen(slow)
+        (_, run, texts), (_, other, other_texts) = fast.axis._labels, slow.axis._labels
+        kept += any(run is r for r in fast.axis._slot_runs.values())
+        as_text += bool(texts) and run is not None and any(run is r for r in fast.axis._slot_runs.values())
+        assert run.glyphIndexes() == other.glyphIndexes()
+        assert run.positions() == other.positions()
+        assert [(a.x(), a.y(), s) for a, s in texts] == [(a.x(), a.y(), s) for a, s in other_texts]
+        assert np.array_equal(got, want)
+    assert kept >= len(frames) // 2 and as_text >= 4     # (not where a character is new)
+    moved = SlotTicks(fast)                              # negative control: a run placed one px over
+    moved._placed = (fast.axis._placed[0], [x + 1 for x in fast.axis._placed[1]], fast.axis._placed[2])
+    moved.set(list(fast.axis.ticks))
+    moved._chars = dict(fast.axis._chars)
+    shifted = moved._slot_run(moved._placed[1], 0.0)
+    assert shifted is not None and shifted[0].positions() != fast.axis._labels[1].positions()
+
+
 # -- attention -----------------------------------------------------------------------------------
 def _attention_frames(text: str):
     from explorer.ui.sequence.attention import demo_view
@@ -324,23 +393,32 @@ def test_exports_keep_the_kept_pictures_text_as_text(qtbot, tmp_path):
     assert "L1 H1" in svg and entropy in svg
 
 
+def _same_pixels_without(qtbot, monkeypatch, size, cls, fast_path, part):
+    """A panel part (``strip`` or ``pattern``) fed a few typed frames: its pixels on screen
+    (partial repaints) equal a full repaint, and equal the pixels of a second panel with
+    ``cls.<fast_path>`` turned off. -> (frames, the pictures, the first panel, the second)."""
+    from explorer.ui.sequence.attention import AttentionPanel
+    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
+    fast = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    got = []
+    for v in frames:
+        fast.show_attention(v)
+        got.append(_screen(getattr(fast, part)))
+        assert np.array_equal(got[-1], _grab(getattr(fast, part)))
+    monkeypatch.setattr(cls, fast_path, False)
+    slow = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
+    for v, picture in zip(frames, got, strict=True):
+        slow.show_attention(v)
+        assert np.array_equal(_grab(getattr(slow, part)), picture)
+    return frames, got, fast, slow
+
+
 @pytest.mark.parametrize("size", [(947, 322), (700, 260), (1200, 300)])
 def test_attention_strip_blits_only_up_to_the_query_and_looks_the_same(qtbot, monkeypatch, size):
     """The strip's image is clipped right of the query (white there in the image and under
     it): the pixels of blitting the whole image, for several query widths and sizes."""
-    from explorer.ui.sequence.attention import AttentionPanel, AttentionStrip
-    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
-    clipped = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    got = []
-    for v in frames:
-        clipped.show_attention(v)
-        got.append(_grab(clipped.strip))
-        assert np.array_equal(_screen(clipped.strip), got[-1])
-    monkeypatch.setattr(AttentionStrip, "CLIP_TO_KEYS", False)
-    whole = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    for v, picture in zip(frames, got, strict=True):
-        whole.show_attention(v)
-        assert np.array_equal(_grab(whole.strip), picture)
+    from explorer.ui.sequence.attention import AttentionStrip
+    _, _, _, whole = _same_pixels_without(qtbot, monkeypatch, size, AttentionStrip, "CLIP_TO_KEYS", "strip")
     # negative control: were the columns right of the query not white, the clip would change
     # the picture (it does cut the blit there)
     whole.strip.pixels[:, whole.strip.values.shape[1]:] = np.uint32(0xFF00FF00)
@@ -379,20 +457,9 @@ def test_attention_pattern_head_labels_from_kept_places_are_the_axis_glyph_run(q
     """The pattern's head labels (a new entropy on every key) are one glyph run made from kept
     glyph places: the pixels of the run the axis makes, on screen after keys (partial
     repaints) and in a full repaint, wide plots and narrow ones (labels that overlap)."""
-    from explorer.ui.sequence.attention import AttentionPanel, AttentionPattern
-    frames = _attention_frames('def mean(xs):\n    """Average of a list."""\n    return sum(xs) / len(xs)\n')
-    kept = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    got = []
-    for v in frames:
-        kept.show_attention(v)
-        got.append(_screen(kept.pattern))
-        assert np.array_equal(got[-1], _grab(kept.pattern))
-    assert kept.pattern._head_run() is not None
-    monkeypatch.setattr(AttentionPattern, "KEPT_LABELS", False)
-    axis = _shown(qtbot, AttentionPanel, size, lambda w: w.set_model(2, 4, 128))
-    for v, picture in zip(frames, got, strict=True):
-        axis.show_attention(v)
-        assert np.array_equal(_grab(axis.pattern), picture)
+    from explorer.ui.sequence.attention import AttentionPattern
+    frames, got, kept, axis = _same_pixels_without(qtbot, monkeypatch, size, AttentionPattern, "KEPT_LABELS", "pattern")
+    assert kept.pattern._head_run() is not None           # (the kept places were used)
     # negative control: other labels are other pixels (other entropies; a narrow plot's labels
     # name the heads alone, so there other heads' names)
     last = frames[-1]

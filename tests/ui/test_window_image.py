@@ -111,6 +111,38 @@ def test_heat_map_fed_key_by_key_paints_what_a_fresh_one_paints(qtbot):
     assert fresh.cell_at(99.0, 3.0) is None and fresh.cell_at(143.5, 15.5) == (143, 15)
 
 
+@pytest.mark.parametrize("size", [(947, 228), (640, 171), (413, 300)])
+def test_heat_map_paint_is_the_image_and_lines_mapped_one_by_one(qtbot, monkeypatch, size):
+    """paint_data's rectangles worked out with the plot area read once are the pixels of the
+    image blitted where x_px/y_px put it and its lines drawn by line_2px; a cursor one
+    character over is not (the control)."""
+
+    def one_by_one(self, p):
+        x0, x1 = self.x_px(self.start), self.x_px(self.start + self.image.width)
+        y0, y1 = self.y_px(0.0), self.y_px(float(self.n_units))
+        self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        r = self.data_rect()
+        if self.cursor_x is not None:
+            x = self.x_px(self.cursor_x)
+            self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._cursor_colour)
+        if self.unit_y is not None:
+            y = self.y_px(self.unit_y)
+            self.line_2px(p, QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y), self._unit_colour)
+
+    h = np.random.default_rng(9).uniform(-1, 1, (200, 37)).astype(np.float32)
+    fast, slow = _heatmap(qtbot), _heatmap(qtbot)
+    for w in (fast, slow):
+        w.set_units(37)
+        w.resize(*size)
+    monkeypatch.setattr(slow, "paint_data", lambda p: one_by_one(slow, p))
+    for n, step, unit in [(120, 1919, 5), (121, 1920, 36), (200, 1990, 0), (200, 1999, None)]:
+        for w in (fast, slow):
+            w.show_states(h[:n], 1800, step, unit, "x" * n, (1800.0, 2000.0))
+        assert np.array_equal(_grab(fast), _grab(slow))
+    slow.show_states(h[:200], 1800, 1998, None, "x" * 200, (1800.0, 2000.0))
+    assert not np.array_equal(_grab(fast), _grab(slow))
+
+
 def test_the_heat_maps_cells_have_pyqtgraphs_colours_where_they_are_mapped(qtbot):
     """What the panel paints: at the centre of each cell, the colour pyqtgraph gave that value."""
     rng = np.random.default_rng(9)

@@ -159,16 +159,23 @@ class HiddenHeatmapPanel(LivePlot):
     def paint_data(self, p: QtGui.QPainter) -> None:
         if self.states is None or not len(self.states):
             return
-        x0, x1 = self.x_px(self.start), self.x_px(self.start + self.image.width)
-        y0, y1 = self.y_px(0.0), self.y_px(float(self.n_units))
+        # x_px / y_px and line_2px's rectangles, the same arithmetic with the plot area read once
+        r, (x_lo, x_hi), (y_lo, y_hi) = self.data_rect(), self.x_range(), self.y_range()
+        left, top, right, bottom, height = r.left(), r.top(), r.right(), r.bottom(), r.height()
+        sx, dy = r.width() / ((x_hi - x_lo) or 1.0), (y_hi - y_lo) or 1.0
+
+        def y_px(y: float) -> float:
+            f = (y - y_lo) / dy
+            return top + f * height if self.y_inverted else bottom - f * height
+        x0, x1 = left + (self.start - x_lo) * sx, left + (self.start + self.image.width - x_lo) * sx
+        y0, y1 = y_px(0.0), y_px(float(self.n_units))
         self.image.draw(p, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
-        r = self.data_rect()
-        if self.cursor_x is not None:
-            x = self.x_px(self.cursor_x)
-            self.line_2px(p, QtCore.QPointF(x, r.top()), QtCore.QPointF(x, r.bottom()), self._cursor_colour)
+        if self.cursor_x is not None:                  # 2 px wide, from the area's top to its bottom
+            x = left + (self.cursor_x - x_lo) * sx
+            p.fillRect(QtCore.QRectF(x - 1, top - 1, 2.0, bottom - top + 2), self._cursor_colour)
         if self.unit_y is not None:
-            y = self.y_px(self.unit_y)
-            self.line_2px(p, QtCore.QPointF(r.left(), y), QtCore.QPointF(r.right(), y), self._unit_colour)
+            y = y_px(self.unit_y)
+            p.fillRect(QtCore.QRectF(left - 1, y - 1, right - left + 2, 2.0), self._unit_colour)
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """(character, row) of the cell at data (x, y), None outside the shown states."""

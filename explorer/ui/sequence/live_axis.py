@@ -37,6 +37,9 @@ class SlotTicks(LiveTicks):
         self._chars: dict[str, tuple[int, float]] = {}                   # character -> (glyph, advance); 0: none
         self._placed: tuple[tuple, list[float], int] | None = None   # (geometry, x, how many marks)
         self._marks = LineBuffer(64)
+        # runs of one glyph per label with their positions set, per (placement, advances): a key
+        # that only changes which characters the ticks name sets the glyphs alone
+        self._slot_runs: dict[tuple, QtGui.QGlyphRun] = {}
         self._labels: tuple[list[tuple[float, str]], QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None = None
         self._marked: tuple[QtGui.QPixmap, tuple, QtGui.QPixmap] | None = None       # (layer, geometry, with marks)
         self._last_marks: tuple | None = None     # the marks' geometry at the last paint,
@@ -46,10 +49,11 @@ class SlotTicks(LiveTicks):
         """The ticks' pixel x (NaN outside the plot) and how many marks ``_marks`` holds, kept
         while the plot's area, range and the ticks' values hold (a transformer's growing window
         moves them every few keys: worked out with numpy, no QLineF per mark)."""
-        plot, r = self.plot, self.plot.data_rect()
-        values = tuple(v for v, _ in self.ticks)
-        geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), values)
+        plot = self.plot
+        values = self.values                     # (kept by set while they hold: one identity check)
+        geometry = (plot.data_rect().getRect(), plot.x_range(), values)
         if self._placed is None or self._placed[0] != geometry:
+            r = plot.data_rect()
             at = plot.px_x(np.array(values, float))
             inside = (r.left() - 0.5 <= at) & (at <= r.right() + 0.5)
             xs = np.where(inside, at, np.nan).tolist()
@@ -98,10 +102,10 @@ class SlotTicks(LiveTicks):
             self._marks.draw(p, n_marks)
         p.setPen(plot.fg)
         top = plot.data_rect().bottom() + TICK + 1
-        if self._labels is None or self._labels[0] != self.ticks:
+        if self._labels is None or self._labels[0] is not self.ticks and self._labels[0] != self.ticks:
             self._labels = (self.ticks, *self._run(xs, top))
         _, run, others = self._labels
-        if run.glyphIndexes():
+        if not run.isEmpty():                            # (not glyphIndexes(): a list made per paint)
             assert self._raw is not None
             p.drawGlyphRun(QtCore.QPointF(0.0, top + self._raw[1].ascent()), run)   # (its own raw font)
         if others:
@@ -120,6 +124,7 @@ class SlotTicks(LiveTicks):
             self._chars.clear()
             self._glyph_cache.clear()
             self._pieces.clear()                          # (placed with the old font's advances)
+            self._slot_runs.clear()
             self._labels = None
         hit = self._glyph_cache.get(label)
         if hit is not None or label in self._glyph_cache:
@@ -154,7 +159,52 @@ class SlotTicks(LiveTicks):
             gx += a
         return idx, at
 
+    def _slot_run(self, xs: list[float], y: float) -> tuple[QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]] | None:
+        """What ``_run`` makes when every tick is inside the plot and its label one known
+        character (the memory panel's axis, key after key): the glyphs set on a run whose
+        positions are kept, and the labels whose character the font lacks (a newline's sign),
+        left to QStaticText as ``_run`` leaves them. None otherwise (then ``_run`` makes it)."""
+        placed, raw = self._placed, self._raw
+        if placed is None or placed[2] != len(xs) or raw is None or raw[0] is not self.plot.tick_font:
+            return None
+        chars = self._chars.get
+        maybe = [chars(s) for _, s in self.ticks]        # (a longer label is no key: None)
+        if None in maybe:
+            return None
+        found = cast(list[tuple[int, float]], maybe)
+        indexes = [g for g, _ in found]
+        others: list[tuple[QtCore.QPointF, str]] = []
+        if 0 in indexes:                                 # characters the font lacks: drawn as text
+            others = [(QtCore.QPointF(x, y), s) for (g, _), x, (_, s) in zip(found, xs, self.ticks, strict=True) if not g]
+            indexes = [g for g in indexes if g]
+            if not indexes:
+                return None
+        advances = tuple(a if g else None for g, a in found)
+        key = (placed[0], advances)
+        run = self._slot_runs.get(key)
+        if run is None:                                  # (a new range, or a tick more: every few keys)
+            if len(self._slot_runs) >= 64:
+                self._slot_runs.clear()
+            singles = self._singles                      # one-glyph labels' places, shared with _run:
+            if len(singles) > self.LIMIT:                # its tick's x less half its advance
+                singles.clear()
+            at = []
+            for x, a in zip(xs, advances, strict=True):
+                if a is not None:
+                    point = singles.get((x, a))
+                    if point is None:
+                        point = singles[(x, a)] = QtCore.QPointF(x - a / 2, 0.0)
+                    at.append(point)
+            run = self._slot_runs[key] = QtGui.QGlyphRun()
+            run.setRawFont(raw[1])
+            run.setPositions(at)
+        run.setGlyphIndexes(indexes)
+        return run, others
+
     def _run(self, xs: list[float], y: float) -> tuple[QtGui.QGlyphRun, list[tuple[QtCore.QPointF, str]]]:
+        kept = self._slot_run(xs, y)
+        if kept is not None:
+            return kept
         indexes: list[int] = []
         at: list[QtCore.QPointF] = []
         others: list[tuple[QtCore.QPointF, str]] = []

@@ -67,10 +67,11 @@ class MemoryPanel(LivePlot):
         self._rects: tuple[tuple, int] | None = None   # (geometry, how many bars _buffer holds)
         self._buffer = RectBuffer(SPAN)
         self._titles = TitleCache()
-        self._frame: tuple | None = None         # (size and range, the bars' left and right sides, the axis y)
+        self._frame: tuple | None = None         # (size and ranges, the bars' rows (left, -, width, -), the axis y)
         self._brush = QtGui.QColor(ACCENT)
         self._shown: tuple | None = None         # what show_memory was last given (with _weights)
         self._weights: np.ndarray | None = None
+        self._values: tuple[tuple[int, int], tuple[float, ...]] | None = None   # _tick_values'
         self._feed: Callable[[], None] | None = None   # show_when_painted's: called at the next paint
         self._feeding = False
 
@@ -137,35 +138,54 @@ class MemoryPanel(LivePlot):
         self.set_x_range(0.4 - max(-(-n // GROW) * GROW, SPAN), 0.6)
         step = max(1, -(-n // N_TICKS))
         known = _LABELS.get
-        ticks = [(float(i + 1 - n), known(chars[i]) or _label(chars[i])) for i in range(n - 1, -1, -step) if i < len(chars)]
-        self.axis.set(ticks)
+        if len(chars) >= n:                      # (always, from the lab) a tick per step characters, newest first
+            values = self._tick_values(n, step)
+            self.axis.set(list(zip(values, [known(c) or _label(c) for c in chars[n - 1::-step]])), values)
+        else:
+            self.axis.set([(float(i + 1 - n), known(chars[i]) or _label(chars[i]))
+                           for i in range(n - 1, -1, -step) if i < len(chars)])
         how = "actual" if actual else "predicted"
         shown = char_label(label) if noun == "next char" else label
         self._heading = f"Memory → {how} {noun} '{shown}'"   # short: fits a 1024 px window
         self.update()
 
+    def _tick_values(self, n: int, step: int) -> tuple[float, ...]:
+        """The ticks' x for n bars, a tick every ``step`` from the newest (x = 0): one tuple kept
+        per (n, step), so the axis sees the same object while they hold."""
+        key = (n, step)
+        if self._values is None or self._values[0] != key:
+            self._values = (key, tuple(float(i + 1 - n) for i in range(n - 1, -1, -step)))
+        return self._values[1]
+
     def _bar_rects(self) -> int:
         """The bars in pixels, filled into _buffer (those flatter than half a pixel left out); how many."""
-        r = self.data_rect()
         n = len(self.heights)
-        geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), n)
+        geometry = (self.data_rect().getRect(), self.x_range(), self.y_range(), n)
         if self._rects is None or self._rects[0] != geometry:
             # the bars' sides depend on the size and range alone: kept for the most bars asked for
             # (a transformer's window grows a bar per key), the newest n of them used
             sides = geometry[:-1]
             if self._frame is None or self._frame[0] != sides or len(self._frame[1]) < n:
                 x = np.arange(1 - max(n, SPAN), 1, dtype=float)         # 0 = the newest, left of the cursor
-                self._frame = (sides, self.px_x(x - BAR / 2), self.px_x(x + BAR / 2), float(self.px_y(0.0)))
-            _, all_left, all_right, bottom = self._frame
-            left, right = all_left[len(all_left) - n:], all_right[len(all_right) - n:]
-            top = self.px_y(self.heights)
-            seen = np.flatnonzero(bottom - top >= 0.5)   # a flatter bar is no pixel above the axis line
-            rows = self._buffer.rows(len(seen))
-            rows[:, 0] = left[seen]
-            rows[:, 1] = top[seen]
-            rows[:, 2] = right[seen] - rows[:, 0]
-            rows[:, 3] = bottom - rows[:, 1]
-            self._rects = (geometry, len(seen))
+                left, right = self.px_x(x - BAR / 2), self.px_x(x + BAR / 2)
+                # a row per bar: its left side and width kept, its top and height written per frame
+                rows = np.zeros((len(x), 4))
+                rows[:, 0] = left
+                rows[:, 2] = right - left
+                self._frame = (sides, rows, float(self.px_y(0.0)))
+            _, every, bottom = self._frame
+            bars = every[len(every) - n:]
+            r, (lo, hi) = self.data_rect(), self.y_range()
+            tops = np.subtract(self._heights, lo)         # px_y's arithmetic, in place
+            tops /= (hi - lo) or 1.0
+            tops *= r.height()
+            np.subtract(r.bottom(), tops, out=tops)
+            bars[:, 1] = tops
+            np.subtract(bottom, tops, out=bars[:, 3])
+            seen = bars[:, 3] >= 0.5                      # a flatter bar is no pixel above the axis line
+            k = int(np.count_nonzero(seen))
+            np.compress(seen, bars, axis=0, out=self._buffer.rows(k))
+            self._rects = (geometry, k)
         return self._rects[1]
 
     def bar_rects(self) -> list[QtCore.QRectF]:

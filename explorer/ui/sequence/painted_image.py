@@ -143,6 +143,9 @@ class LiveTicks:
     def __init__(self, plot: PaintedPlot) -> None:
         self.plot = plot
         self.ticks: list[tuple[float, str]] = []
+        # the ticks' values, a tuple kept while they hold (a paint's layout key holds this object:
+        # comparing it again is one identity check, not one per tick)
+        self.values: tuple[float, ...] = ()
         self._at: tuple[tuple, list[float], list[QtCore.QLineF]] | None = None   # (geometry, x, marks)
         # the tick font's glyphs, loaded now: QRawFont.fromFont takes ~9 ms the first time (not on a key)
         self._raw: tuple[QtGui.QFont, QtGui.QRawFont] | None = (plot.tick_font, QtGui.QRawFont.fromFont(plot.tick_font))
@@ -150,12 +153,17 @@ class LiveTicks:
         self._drawn: tuple | None = None        # (ticks, their glyph run, labels drawn as text)
         plot.set_x_ticks([])
 
-    def set(self, ticks: list[tuple[float, str]]) -> None:
-        """New ticks: the plot repaints its labels' band (all of it when the positions moved)."""
+    def set(self, ticks: list[tuple[float, str]], values: tuple[float, ...] | None = None) -> None:
+        """New ticks: the plot repaints its labels' band (all of it when the positions moved).
+        ``values``: the ticks' values as a tuple, when the caller keeps one."""
         if ticks == self.ticks:
             return
-        moved = [v for v, _ in ticks] != [v for v, _ in self.ticks]
+        if values is None:
+            values = tuple(v for v, _ in ticks)
+        moved = values != self.values
         self.ticks = ticks
+        if moved:
+            self.values = values
         if moved:
             self.plot.update()
         else:
@@ -216,7 +224,7 @@ class LiveTicks:
         if not self.ticks:
             return
         plot, r = self.plot, self.plot.data_rect()
-        values = tuple(v for v, _ in self.ticks)
+        values = self.values
         geometry = (r.left(), r.top(), r.width(), r.height(), plot.x_range(), values)
         if self._at is None or self._at[0] != geometry:
             xs = plot.px_x(np.array(values)).tolist()

@@ -68,6 +68,7 @@ class PredictionsPanel(PaintedPlot):
         self.clamped_widths: np.ndarray | None = None   # the Write pane's clamp: the same labels' probabilities
         self._version = 0                          # bumped when the bars change: _geometry is made again
         self._geo: _Geometry | None = None
+        self._rows_kept: tuple[tuple, tuple[float, float, list[float], float]] | None = None   # _rows_geometry's
         self._values_placed, self._labels_placed = Fragments(), Fragments()   # buffers reused frame after frame
         self._rows_area: tuple[tuple[float, float], QtCore.QRect] | None = None   # per layout and rows' range
 
@@ -139,11 +140,7 @@ class PredictionsPanel(PaintedPlot):
         if g is not None and g.key == key:
             return g
         n = len(self.labels)
-        ax, dy, top, h = r.width() / ((x_hi - x_lo) or 1.0), (y_hi - y_lo) or 1.0, r.top(), r.height()
-        x0 = r.left() + (0.0 - x_lo) * ax
-        sx = (r.left() + (1.0 - x_lo) * ax) - x0
-        mids = [top + (i - y_lo) / dy * h for i in range(K)]
-        half = abs((top + (0.35 - y_lo) / dy * h) - mids[0])
+        x0, sx, mids, half = self._rows_geometry(key[1:6])
         widths = self.widths[:n].tolist()
 
         def rects(ws: list[float]) -> list[QtCore.QRectF]:
@@ -159,6 +156,21 @@ class PredictionsPanel(PaintedPlot):
             self.char_glyphs.place(r.left() - 6, row_y, self.labels, None, (1.0, 0.5), dpr, self._labels_placed)
             if glyphs else None)
         return self._geo
+
+    def _rows_geometry(self, layout: tuple) -> tuple[float, float, list[float], float]:
+        """Where bars start (x0), the px of probability 1 (sx), the rows' middles and the bars'
+        half height: px_x / px_y's arithmetic in plain floats, once per layout (r and ranges)."""
+        kept = self._rows_kept
+        if kept is not None and kept[0] == layout:
+            return kept[1]
+        r, x_lo, x_hi, y_lo, y_hi = layout
+        ax, dy, top, h = r.width() / ((x_hi - x_lo) or 1.0), (y_hi - y_lo) or 1.0, r.top(), r.height()
+        x0 = r.left() + (0.0 - x_lo) * ax
+        sx = (r.left() + (1.0 - x_lo) * ax) - x0
+        mids = [top + (i - y_lo) / dy * h for i in range(K)]
+        half = abs((top + (0.35 - y_lo) / dy * h) - mids[0])
+        self._rows_kept = (layout, (x0, sx, mids, half))
+        return x0, sx, mids, half
 
     def paint_static(self, p: QtGui.QPainter) -> None:
         r = self.data_rect()

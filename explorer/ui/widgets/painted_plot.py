@@ -410,8 +410,12 @@ class PaintedPlot(QtWidgets.QWidget):
             p.restore()
 
     def _axes_key(self, r: QtCore.QRectF) -> tuple:
-        # one call for the rectangle (a paint asks for this key twice, every panel on every input)
-        return (r.getRect(), self._x, self._y, self._y_inverted, self._x_axis, self._y_axis, self._ticks_version)
+        # one call for the rectangle (a paint asks for this key twice, every panel on every input).
+        # An axis set to no ticks draws the same whatever its range: a range that moves on every
+        # few inputs (the memory panel's growing window) then keeps the ticks in the layer.
+        x = self._x if self._x_ticks != [] else None
+        y = (self._y, self._y_inverted) if self._y_ticks != [] else None
+        return (r.getRect(), x, y, self._x_axis, self._y_axis, self._ticks_version)
 
     def _axes_items(self, r: QtCore.QRectF, key: tuple | None = None
                     ) -> tuple[list[QtCore.QLineF], list[tuple[QtCore.QPointF, QtGui.QStaticText]]]:
@@ -430,7 +434,8 @@ class PaintedPlot(QtWidgets.QWidget):
                 if r.left() - 0.5 <= x <= r.right() + 0.5:
                     lines.append(QtCore.QLineF(x, r.bottom(), x, r.bottom() + TICK))
                     st, w, _ = self.texts.get(s, self.tick_font)
-                    labels.append((QtCore.QPointF(x - w / 2, r.bottom() + TICK + 1), st))
+                    if 0 <= x - w / 2 and x + w / 2 <= self.width():   # a label cut by the edge ('.920'): left out
+                        labels.append((QtCore.QPointF(x - w / 2, r.bottom() + TICK + 1), st))
         if self._y_axis:
             ys = self._tick_list(False, r.height())
             for (_, s), y in zip(ys, self.px_y(np.array([v for v, _ in ys])).tolist(), strict=True):
