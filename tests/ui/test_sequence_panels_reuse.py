@@ -352,8 +352,70 @@ def test_gate_histograms_count_each_band_like_the_per_band_loop(qtbot):
     assert np.array_equal(hist.marks[0], np.array(want_x))
     assert np.array_equal(hist.marks[1], np.array([panel._band(k) + d for k in range(4) for d in (0, 16)], float))
     assert len(hist.bar_rects()) == int((np.stack(want_h) > 0).sum())   # a bar per non-empty bin
-    tall = hist.bar_rects()[int(np.argmax(want_h[0] > 0))]             # band 0's first bar: its foot at the band's
-    assert tall.bottom() == pytest.approx(float(hist.px_y(16)))        # bottom row, its height its count
+    x, top, w, h = hist.bar_rects()[int(np.argmax(want_h[0] > 0))]     # band 0's first bar: its foot at the band's
+    assert top + h == pytest.approx(float(hist.px_y(16)))              # bottom row, its height its count
+
+
+@pytest.mark.parametrize("size", [(530, 320), (377, 211)])
+def test_gate_bars_drawn_from_one_buffer_paint_one_rect_per_bin(qtbot, monkeypatch, size):
+    """The bars handed to Qt as one block of records paint what one QRectF per non-empty bin
+    and a 3-px flat-capped pen per mark paint (the straightforward drawing); the same reference
+    half a pixel off does not (the control)."""
+    from PySide6 import QtCore
+
+    from explorer.ui.sequence.common import MUTED, SELECT
+    from explorer.ui.sequence.gates import BINS
+    panel = _gates_panel(qtbot)
+    panel.resize(*size)
+    hist = panel.hist_plot
+    panel.show_gates(_gates(5), 0, 12, 4)
+    qtbot.wait(1)
+    got = _pixels(hist)
+
+    def reference(p, shift=0.0):
+        edges = np.linspace(0, 1, BINS + 1)
+        p.setPen(QtCore.Qt.PenStyle.NoPen)
+        p.setBrush(QtGui.QColor(MUTED))
+        for k in range(4):
+            foot = panel._band(k) + 16
+            for b in range(BINS):
+                if hist.heights[k, b] > 0:
+                    x0, x1 = float(hist.px_x(edges[b])), float(hist.px_x(edges[b] + 0.9 / BINS))
+                    top, bottom = float(hist.px_y(foot - hist.heights[k, b])), float(hist.px_y(foot))
+                    p.drawRect(QtCore.QRectF(x0 + shift, top, x1 - x0, bottom - top))
+        pen = QtGui.QPen(QtGui.QColor(SELECT), 3)
+        pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+        p.setPen(pen)
+        sx, sy = hist.marks
+        for i in range(0, len(sx), 2):
+            p.drawLine(QtCore.QLineF(float(hist.px_x(sx[i])) + shift, float(hist.px_y(sy[i])),
+                                     float(hist.px_x(sx[i + 1])) + shift, float(hist.px_y(sy[i + 1]))))
+
+    assert len(hist.bar_rects()) > 20 and len(hist.marks[0]) == 8
+    monkeypatch.setattr(hist, "paint_data", reference)
+    assert np.array_equal(got, _pixels(hist))
+    monkeypatch.setattr(hist, "paint_data", lambda p: reference(p, 0.5))
+    assert not np.array_equal(got, _pixels(hist))
+
+
+@pytest.mark.parametrize("inverted", [True, False])
+def test_gate_marks_mapped_in_plain_floats_are_px_x_and_px_y_exactly(qtbot, inverted):
+    """The marks' rectangles (x, y mapped without numpy) are px_x / px_y's, bit for bit, either
+    way up; rectangles kept from before the y axis flipped are not (the control)."""
+    panel = _gates_panel(qtbot)
+    hist = panel.hist_plot
+    panel.show_gates(_gates(6), 0, 9, 5)
+    lo, hi = hist.y_range()
+    hist.set_y_range(lo, hi, inverted=not inverted)
+    stale = [(r.x(), r.y(), r.width(), r.height()) for r in hist.mark_rects()]
+    hist.set_y_range(lo, hi, inverted=inverted)
+    sx, sy = hist.marks
+    xs, ys = hist.px_x(sx), hist.px_y(sy)
+    want = [(float(xs[i]) - 1.5, float(min(ys[i], ys[i + 1])), 3.0, float(abs(ys[i + 1] - ys[i])))
+            for i in range(0, len(sx), 2)]
+    got = [(r.x(), r.y(), r.width(), r.height()) for r in hist.mark_rects()]
+    assert len(got) == 4 and got == want
+    assert stale != want
 
 
 def test_gates_do_not_re_set_unchanged_bars(qtbot):
@@ -370,7 +432,7 @@ def test_gates_do_not_re_set_unchanged_bars(qtbot):
     panel.show_gates(gates, 0, 6, 7)                           # another column: new counts
     assert hist.bar_rects() is not rects and not np.array_equal(hist.heights, before)
     panel.show_gates({k: v[:0] for k, v in gates.items()}, 0, 0, None)   # nothing typed: cleared
-    assert not hist.heights.any() and len(hist.marks[0]) == 0 and hist.bar_rects() == []
+    assert not hist.heights.any() and len(hist.marks[0]) == 0 and len(hist.bar_rects()) == 0
     assert panel.time_plot.cursor_x is None
 
 

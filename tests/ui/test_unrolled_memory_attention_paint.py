@@ -87,6 +87,39 @@ def test_unrolled_sees_a_step_whose_vectors_changed_in_place(qtbot):
     assert np.array_equal(after, _grab(fresh))
 
 
+def test_unrolled_kept_bar_and_output_places_follow_the_count_and_the_size(qtbot):
+    """The records and places kept per rect and count (the h and x bars, the top outputs' bars
+    and labels) are made again for another number of outputs or units and another size: on
+    screen is what a fresh panel paints at each step; the last frame's numbers are not (the
+    control)."""
+    from explorer.ui.sequence.unrolled import UnrolledPanel
+
+    def with_top(steps, k, hidden=None):
+        out = []
+        for s in steps:
+            if s is None:
+                out.append(None)
+                continue
+            h = s.h if hidden is None else np.resize(s.h, hidden)
+            top = [("abcdef"[i], 0.9 / (i + 1)) for i in range(k)] + ([("long_name_here", 1.2)] if k == 4 else [])
+            out.append(dataclasses.replace(s, h=h, top=top))
+        return out
+
+    panel = _shown(qtbot, UnrolledPanel, (410, 320))
+    frames = [((410, 320), with_top(_typed(k), n, hidden)) for k, n, hidden in
+              ((0, 3, None), (1, 1, None), (2, 4, None), (3, 3, 20), (4, 2, 80))]
+    frames += [((300, 250), with_top(_typed(5), 3)), ((300, 250), with_top(_typed(6), 2, 12))]
+    for size, steps in frames:
+        panel.resize(*size)
+        panel.show_steps(steps, 5, "LSTM")
+        on_screen = _screen(panel)
+        fresh = _shown(qtbot, UnrolledPanel, size, lambda w, s=steps: w.show_steps(s, 5, "LSTM"))
+        assert np.array_equal(on_screen, _grab(fresh)), size
+        assert np.array_equal(on_screen, _grab(panel))
+    last = _shown(qtbot, UnrolledPanel, (300, 250), lambda w: w.show_steps(frames[-2][1], 5, "LSTM"))
+    assert not np.array_equal(_grab(last), _screen(panel))
+
+
 def test_unrolled_keeps_six_cards_and_reuses_their_pixmaps(qtbot, monkeypatch):
     from explorer.ui.sequence import unrolled
     panel = _shown(qtbot, unrolled.UnrolledPanel, (410, 320))

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.sequence.painted_image import BACKGROUND, WindowImage, colour_table
 from explorer.ui.widgets.style import ACCENT, DIVERGING, GATE_MAP
@@ -626,9 +626,9 @@ def test_gate_bars_follow_the_cursor_column_as_a_fresh_histogram_draws_them(qtbo
                 x0, x1 = float(hist.px_x(b / BINS)), float(hist.px_x(b / BINS + 0.9 / BINS))
                 top, bottom = float(hist.px_y(foot - hist.heights[k, b])), float(hist.px_y(foot))
                 want += [x0, top, x1 - x0, bottom - top]
-    got = [v for r in hist.bar_rects() for v in (r.left(), r.top(), r.width(), r.height())]
+    got = hist.bar_rects().ravel().tolist()                      # x, y, width, height per bar
     assert got == pytest.approx(want)
-    old = [v for r in stale for v in (r.left(), r.top(), r.width(), r.height())]
+    old = stale.ravel().tolist()
     assert len(old) != len(want) or old != pytest.approx(want)
     assert np.array_equal(_grab(fed.hist_plot), _grab(fresh.hist_plot))
 
@@ -776,3 +776,30 @@ def test_a_scrolled_window_moves_its_columns_and_colours_only_the_new_ones(qtbot
     image = show(fed, 50, 40)
     fresh = make()
     assert not np.array_equal(image.pixels, show(fresh, 50, 40).pixels)
+
+
+def _on_screen(w) -> np.ndarray:
+    """What the window shows of ``w`` now: its backing store, with every partial repaint so far."""
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    top = w.window()
+    at = w.mapTo(top, QtCore.QPoint(0, 0))
+    return _argb(top.screen().grabWindow(top.winId()).toImage().copy(at.x(), at.y(), w.width(), w.height()))
+
+
+def test_gate_histograms_repainted_in_their_plot_area_show_what_a_full_repaint_shows(qtbot):
+    """A key repaints the histograms' plot area only: on screen after keys (typing on, the cursor
+    moved back, another unit) is the full repaint and a fresh panel's; the frame before is not
+    (the control)."""
+    fed, fresh = _gates_panels(qtbot, 2)
+    g = _gates(21, 50)
+    frames = [(n, n - 1, 4) for n in range(20, 27)] + [(26, 11, 4), (26, 11, 9)]
+    for n, step, unit in frames:
+        fed.show_gates({k: v[:n] for k, v in g.items()}, 0, step, unit, (0.0, 60.0))
+        seen = _on_screen(fed.hist_plot)
+        assert np.array_equal(seen, _grab(fed.hist_plot)), (n, step, unit)
+        fresh.set_model(("i", "f", "o", "c"), 16, 60, "LSTM")
+        fresh.show_gates({k: v[:n].copy() for k, v in g.items()}, 0, step, unit, (0.0, 60.0))
+        assert np.array_equal(seen, _grab(fresh.hist_plot)), (n, step, unit)
+    fed.show_gates({k: v[:26] for k, v in g.items()}, 0, 12, 9, (0.0, 60.0))
+    assert not np.array_equal(_on_screen(fed.hist_plot), seen)

@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence import kept_rows
 from explorer.ui.sequence.common import ACCENT, DIVERGING, GATE_MAP, MUTED, SELECT, set_tip
+from explorer.ui.sequence.live_axis import RectBuffer
 from explorer.ui.sequence.painted_image import Band, LivePlot, WindowImage, colour_rgb
 from explorer.ui.widgets.painted_plot import nice_ticks
 
@@ -98,31 +99,37 @@ class GateHistPlot(LivePlot):
         self.marks = (np.zeros(0), np.zeros(0))     # the selected unit: x pairs, y pairs (one line per band)
         self.names: tuple[str, ...] = ()
         self.counts = np.zeros((0, BINS), np.intp)  # units per bin, per band (what the bars show)
-        self._rects: tuple[tuple, list[QtCore.QRectF]] | None = None      # (geometry, the bars drawn)
-        self._frame: tuple | None = None            # (geometry, bar lefts, widths, feet in pixels, feet)
+        self._rects: tuple[tuple, np.ndarray] | None = None        # (geometry, the bars drawn)
+        # per bin, band after band: x, width, foot in pixels (what depends on the size only), and the feet
+        self._frame: tuple[tuple, np.ndarray, np.ndarray] | None = None
+        self._buffer = RectBuffer(4 * BINS)         # the bars handed to Qt in one call
+        self._mark_rects: tuple[tuple, tuple, list[QtCore.QRectF]] | None = None   # (geometry, marks, rects)
         self._brush = QtGui.QColor(MUTED)
         self._mark = QtGui.QColor(SELECT)           # the marks: 3 px wide, flat ends
 
-    def bar_rects(self) -> list[QtCore.QRectF]:
-        """The bars in pixels (the non-empty bins'), made again only when the heights or the
-        geometry change. (A key changes nearly every bin: the cursor's column is new.)"""
+    def bar_rects(self) -> np.ndarray:
+        """The bars in pixels, (bars, 4) x, y, width, height rows (the non-empty bins', band after
+        band), made again only when the heights or the geometry change: a few numpy calls, no
+        QRectF per bar (a key changes nearly every bin: the cursor's column is new)."""
         r = self.data_rect()
-        geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.n_bands, self.n_units)
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.y_range(), self.y_inverted, self.n_bands, self.n_units)
         if self._rects is not None and self._rects[0] == geometry:
             return self._rects[1]
-        if self._frame is None or self._frame[0] != geometry:       # what depends on the size only
+        if self._frame is None or self._frame[0] != geometry:
             edges = np.linspace(0, 1, BINS + 1)[:-1]
-            feet = np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float)
+            feet = np.repeat(np.array([band_top(k, self.n_units) + self.n_units for k in range(self.n_bands)], float), BINS)
             x0 = np.tile(self.px_x(edges), self.n_bands)
             x1 = np.tile(self.px_x(edges + 0.9 / BINS), self.n_bands)
-            # as Python lists: a key's bars are one comprehension, no array indexing per bar
-            self._frame = (geometry, x0.tolist(), (x1 - x0).tolist(), np.repeat(self.px_y(feet), BINS).tolist(),
-                           np.repeat(feet, BINS))
-        _, xs, widths, foot_px, feet = self._frame
+            # column 1 is filled per key with the tops; column 3 holds the foot until the height replaces it
+            template = np.stack([x0, np.zeros_like(x0), x1 - x0, self.px_y(feet)], axis=1) if len(feet) else np.zeros((0, 4))
+            self._frame = (geometry, template, feet)
+        _, template, feet = self._frame
         flat = self.heights.ravel()
-        tops = self.px_y(feet - flat).tolist()
-        rects = [QtCore.QRectF(x, t, w, f - t) for x, w, t, f, shown in
-                 zip(xs, widths, tops, foot_px, (flat > 0).tolist(), strict=True) if shown]
+        shown = flat > 0
+        rects = template[shown]                      # a copy: the selected bins' x, width, foot
+        tops = self.px_y(feet[shown] - flat[shown])
+        rects[:, 1] = tops
+        rects[:, 3] -= tops                          # foot - top
         self._rects = (geometry, rects)
         return rects
 
@@ -131,8 +138,13 @@ class GateHistPlot(LivePlot):
         if same_bytes(heights, self.heights):
             return False
         self.heights, self._rects = heights, None
-        self.update()
+        self.update_data()
         return True
+
+    def update_data(self) -> None:
+        """Repaint the plot area only (bars and marks are clipped to it; titles, ticks and
+        labels outside it do not change with them)."""
+        self.update(self.data_rect().toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         b = int(np.clip(np.floor(x * BINS), 0, BINS - 1))
@@ -148,22 +160,42 @@ class GateHistPlot(LivePlot):
         if same_bytes(sx, self.marks[0]) and same_bytes(sy, self.marks[1]):
             return False
         self.marks = (sx, sy)
-        self.update()
+        self.update_data()
         return True
+
+    def mark_rects(self) -> list[QtCore.QRectF]:
+        """The marks as the pixels a 3-px flat-capped pen covers (filled, no stroker): made
+        again only when the marks or the geometry change."""
+        r = self.data_rect()
+        geometry = (r.left(), r.top(), r.width(), r.height(), self.x_range(), self.y_range(), self.y_inverted)
+        cached = self._mark_rects
+        if cached is not None and cached[0] == geometry and cached[1] is self.marks:    # (set_marks: a new tuple)
+            return cached[2]
+        sx, sy = self.marks
+        # px_x / px_y's arithmetic in plain floats (bit for bit the same): 8 numbers, no arrays
+        (x_lo, x_hi), (y_lo, y_hi) = self.x_range(), self.y_range()
+        left, top, width, height = r.left(), r.top(), r.width(), r.height()
+        x_scale, y_span = width / ((x_hi - x_lo) or 1.0), (y_hi - y_lo) or 1.0
+        xs = [left + (x - x_lo) * x_scale for x in sx.tolist()]
+        ys = [top + (y - y_lo) / y_span * height if self.y_inverted else r.bottom() - (y - y_lo) / y_span * height
+              for y in sy.tolist()]
+        rects = []
+        for i in range(0, len(xs), 2):
+            y0, y1 = sorted((ys[i], ys[i + 1]))
+            rects.append(QtCore.QRectF(xs[i] - 1.5, y0, 3.0, y1 - y0))
+        self._mark_rects = (geometry, self.marks, rects)
+        return rects
 
     def paint_data(self, p: QtGui.QPainter) -> None:
         rects = self.bar_rects()
-        if rects:
+        n = len(rects)
+        if n:
+            self._buffer.rows(n)[:] = rects
             p.setPen(QtCore.Qt.PenStyle.NoPen)
             p.setBrush(self._brush)
-            p.drawRects(rects)
-        sx, sy = self.marks
-        if len(sx):
-            xs, ys = self.px_x(sx).tolist(), self.px_y(sy).tolist()
-            # each vertical mark as the pixels a 3-px flat-capped pen covers, filled (no stroker)
-            for i in range(0, len(xs), 2):
-                y0, y1 = sorted((ys[i], ys[i + 1]))
-                p.fillRect(QtCore.QRectF(xs[i] - 1.5, y0, 3.0, y1 - y0), self._mark)
+            self._buffer.draw(p, n)
+        for rect in self.mark_rects():
+            p.fillRect(rect, self._mark)
 
 
 class LegendStrip(LivePlot):

@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from explorer.session.sequence_view import StepView
 from explorer.ui.sequence.common import ACCENT, FG, MUTED, SELECT, char_label, set_tip
-from explorer.ui.sequence.glyphs import CHARACTERS, GlyphAtlas
+from explorer.ui.sequence.glyphs import CHARACTERS, Fragments, GlyphAtlas
 from explorer.ui.sequence.live_axis import RectBuffer
 
 if TYPE_CHECKING:
@@ -43,6 +43,12 @@ class _Layout(NamedTuple):
     top: QtCore.QRectF                   # the top outputs
 
 
+class _Records(NamedTuple):
+    """Bars' QRectF records: the buffer Qt reads and its rows (x, y, width, height) to fill."""
+    buffer: RectBuffer
+    rows: np.ndarray
+
+
 class UnrolledPanel(QtWidgets.QWidget):
     """show_steps([StepView | None] * 3, unit): x(t−1), x(t), x(t+1) → h → outputs."""
 
@@ -56,8 +62,10 @@ class UnrolledPanel(QtWidgets.QWidget):
         self.unit: int | None = None
         self.cell = "RNN"
         self._static: tuple[tuple, QtGui.QPixmap] | None = None
-        self._bar_frames: dict[tuple, tuple[float, float, np.ndarray, RectBuffer]] = {}   # see _bar_frame
+        self._bar_frames: dict[tuple, tuple[float, float, _Records, _Records, QtCore.QLineF]] = {}   # see _bar_frame
         self._top_bars = RectBuffer(8)
+        self._top_frame: tuple | None = None                     # see _top
+        self._top_labels = Fragments()
         self._laid_out: _Layout | None = None
         self._prints: list[tuple | None] = [None, None, None]      # the shown steps' fingerprints
         self._cards: dict[tuple, QtGui.QPixmap] = {}               # the latest steps' cards, oldest first
@@ -184,7 +192,8 @@ class UnrolledPanel(QtWidgets.QWidget):
         size = lay.card
         dpr = self.devicePixelRatioF()
         unit = self.unit if self.unit is not None and 0 <= self.unit < min(len(step.h), self.MAX_BARS) else None
-        key = (fingerprint or _fingerprint(step), unit, size.x(), size.y(), dpr)
+        fingerprint = fingerprint or _fingerprint(step)
+        key = (fingerprint, unit, size.x(), size.y(), dpr)
         pm = self._cards.get(key)
         if pm is not None:
             return pm
@@ -200,18 +209,19 @@ class UnrolledPanel(QtWidgets.QWidget):
         pm.fill(QtCore.Qt.GlobalColor.transparent)
         p = QtGui.QPainter(pm)                    # (no antialiasing: what _bars expects)
         self._bars(p, [(lay.h_bars, step.h, self.unit)])
-        p.drawPixmap(lay.x_at, self._input_card(step, lay.x_size))
+        p.drawPixmap(lay.x_at, self._input_card(step, lay.x_size, fingerprint))
         self._top(p, lay.top, step.top)
         p.end()
         self._cards[key] = pm
         return pm
 
-    def _input_card(self, step: StepView, size: QtCore.QSizeF) -> QtGui.QPixmap:
+    def _input_card(self, step: StepView, size: QtCore.QSizeF, fingerprint: tuple | None = None) -> QtGui.QPixmap:
         """The x box's numbers: the character and its embedding's bars. They depend on the
-        character alone, so they are drawn once per character (and size) and blitted after."""
+        character alone, so they are drawn once per character (and size) and blitted after.
+        (``fingerprint``: the step's, which holds the embedding's bytes already.)"""
         dpr = self.devicePixelRatioF()
-        x = np.asarray(step.x)
-        key = (step.char, x.dtype.str, x.shape, x.tobytes(), size.width(), size.height(), dpr)
+        fingerprint = fingerprint or _fingerprint(step)
+        key = (step.char, *fingerprint[6:], size.width(), size.height(), dpr)       # x's dtype, shape, bytes
         hit = self._inputs.get(key)
         if hit is not None:
             return hit
@@ -251,9 +261,10 @@ class UnrolledPanel(QtWidgets.QWidget):
         """Per job (rect, v, unit) one bar per entry of v (red > 0, blue < 0, the selected unit dark
         blue) around the rect's middle line, scaled to max(1, |v|max): every bar's part above the
         line in one drawRects call, below it in another (a bar of the other sign is empty there),
-        from one array of QRectF records kept per rect and count (their x and width set once);
-        then the selected unit's bar over its own. The painter draws without antialiasing (bars
-        are axis-aligned): a card's or an input box's fresh painter."""
+        from two arrays of QRectF records kept per rect and count (all but their heights, and the
+        tops above the line, set once: a key writes three columns); then the selected unit's bar
+        over its own. The painter draws without antialiasing (bars are axis-aligned): a card's or
+        an input box's fresh painter."""
         p.setPen(QtCore.Qt.PenStyle.NoPen)
         lines = []
         for rect, values, unit in jobs:
@@ -261,60 +272,69 @@ class UnrolledPanel(QtWidgets.QWidget):
             n = len(v)
             if not n:
                 continue
-            mid, bw, rects, buffer = self._bar_frame(rect, n)
+            mid, bw, above, below, line = self._bar_frame(rect, n)
             hgt = v * (rect.height() / 2 / max(1.0, float(np.abs(v).max())))
-            up = np.maximum(hgt, 0.0)
-            np.subtract(mid, up, out=rects[:, 1])
-            rects[:, 3] = up
+            up = np.maximum(hgt, 0.0, out=above.rows[:, 3])     # the heights above the line, in place
+            np.subtract(mid, up, out=above.rows[:, 1])
+            np.subtract(up, hgt, out=below.rows[:, 3])         # -hgt below the line, 0 for a positive bar
             p.setBrush(_BAR_COLOURS["pos"])
-            buffer.draw(p, n)
-            rects[:, 1] = mid
-            np.subtract(up, hgt, out=rects[:, 3])         # -hgt below the line, 0 for a positive bar
+            above.buffer.draw(p, n)
             p.setBrush(_BAR_COLOURS["neg"])
-            buffer.draw(p, n)
+            below.buffer.draw(p, n)
             if unit is not None and 0 <= unit < n:
                 h = float(hgt[unit])
                 p.setBrush(_BAR_COLOURS["sel"])
                 p.drawRect(QtCore.QRectF(rect.left() + unit * bw, mid - max(h, 0.0), max(bw - 0.5, 0.8), abs(h)))
-            lines.append(QtCore.QLineF(rect.left(), mid, rect.right(), mid))
+            lines.append(line)
         p.setPen(_AXIS_PEN)
         p.drawLines(lines)
 
-    def _bar_frame(self, rect: QtCore.QRectF, n: int) -> tuple[float, float, np.ndarray, RectBuffer]:
-        """n bars' records for ``rect``: the middle line, a bar's pitch, the records (x and width
-        filled in) and their buffer; kept per (rect, n)."""
+    def _bar_frame(self, rect: QtCore.QRectF, n: int) -> tuple[float, float, _Records, _Records, QtCore.QLineF]:
+        """n bars' records for ``rect``: the middle line's y, a bar's pitch, the records above the
+        line and below it (x and width filled in, the tops below at the line) and the line;
+        kept per (rect, n)."""
         key = (rect.left(), rect.top(), rect.width(), rect.height(), n)
         hit = self._bar_frames.get(key)
         if hit is None:
             if len(self._bar_frames) > 16:
                 self._bar_frames.clear()
-            bw = rect.width() / n
-            buffer = RectBuffer(n)
-            rects = buffer.rows(n)
-            rects[:, 0] = rect.left() + np.arange(n) * bw
-            rects[:, 2] = max(bw - 0.5, 0.8)
-            hit = self._bar_frames[key] = (rect.center().y(), bw, rects, buffer)
+            bw, mid = rect.width() / n, rect.center().y()
+            parts = []
+            for _ in range(2):
+                buffer = RectBuffer(n)
+                rows = buffer.rows(n)
+                rows[:, 0] = rect.left() + np.arange(n) * bw
+                rows[:, 2] = max(bw - 0.5, 0.8)
+                rows[:, 1] = mid
+                parts.append(_Records(buffer, rows))
+            hit = self._bar_frames[key] = (mid, bw, parts[0], parts[1], QtCore.QLineF(rect.left(), mid, rect.right(), mid))
         return hit
 
     def _top(self, p: QtGui.QPainter, rect: QtCore.QRectF, top: list[tuple[str, float]]) -> None:
         """The top outputs: a bar per probability, the labels at the left and the percentages at
-        the right, all labels in one atlas draw (a few numbers: plain Python, not numpy)."""
+        the right, all labels in one atlas blit. What depends on the place only (the bars' x, y and
+        height, the labels' rows) is set once per rect and count: a key writes the bars' widths
+        and places the labels (a few numbers: plain Python, not numpy)."""
         if not top:
             return
         k = len(top)
-        y0, left, lh = rect.top(), rect.left(), rect.height() / k
-        scale = rect.width() - 96
-        self._top_bars.rows(k)[:] = [[left + 54, y0 + i * lh + lh * 0.2, scale * prob, lh * 0.6]
-                                     for i, (_, prob) in enumerate(top)]
+        frame = self._top_frame
+        if frame is None or frame[0] != (rect.left(), rect.top(), rect.width(), rect.height(), k):
+            y0, left, lh = rect.top(), rect.left(), rect.height() / k
+            self._top_bars.rows(k)[:] = [[left + 54, y0 + i * lh + lh * 0.2, 0.0, lh * 0.6] for i in range(k)]
+            ys = [y0 + lh * (i + 0.5) for i in range(k)]
+            frame = self._top_frame = ((rect.left(), rect.top(), rect.width(), rect.height(), k),
+                                       rect.width() - 96, [left] * k, np.array(ys + ys), rect.right())
+        _, scale, lefts, ys, right = frame
+        self._top_bars.rows(k)[:, 2] = [scale * prob for _, prob in top]
         p.setPen(QtCore.Qt.PenStyle.NoPen)
         p.setBrush(_TOP_BAR)
         self._top_bars.draw(p, k)
-        ys = [y0 + lh * (i + 0.5) for i in range(k)]
         percents = [_PERCENTS[round(100 * prob)] if 0 <= prob <= 1 else f"{100 * prob:.0f}%" for _, prob in top]
-        right, size = rect.right(), self.small_glyphs.size
-        xs = [left] * k + [right - size(t)[0] for t in percents]
+        size = self.small_glyphs.size
         labels = [char_label(label) if len(label) == 1 else label[:8] for label, _ in top]
-        self.small_glyphs.draw(p, xs, ys + ys, labels + percents, anchor=(0.0, 0.5))
+        self.small_glyphs.place(lefts + [right - size(t)[0] for t in percents], ys, labels + percents,
+                                anchor=(0.0, 0.5), dpr=p.device().devicePixelRatioF(), out=self._top_labels).blit(p)
 
 
 def _fingerprint(step: StepView) -> tuple:
