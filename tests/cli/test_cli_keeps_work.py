@@ -27,24 +27,34 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_generate_interrupted_keeps_what_it_wrote(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    # Ctrl+C as in a terminal: SIGINT's default handling, even when this run inherited it ignored
+    # (a job a non-interactive shell put in the background: Python then never raises KeyboardInterrupt)
     proc = subprocess.Popen([sys.executable, "-m", "explorer.cli", "generate", "--prime", "def ",
                              "--chars", "10000000", "--temperature", "0"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    got = bytearray()
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    got, err_bytes = bytearray(), bytearray()
 
-    def read() -> None:
-        while chunk := proc.stdout.read1(4096):
-            got.extend(chunk)
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 120
-    while len(got) < 300 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert len(got) >= 300, "nothing streamed before the end"          # streamed as it goes
-    proc.send_signal(signal.SIGINT)
-    err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 130
-    reader.join(timeout=10)
+    def read(pipe, into: bytearray) -> None:
+        while chunk := pipe.read1(4096):
+            into.extend(chunk)
+    readers = [threading.Thread(target=read, args=(pipe, into), daemon=True)
+               for pipe, into in ((proc.stdout, got), (proc.stderr, err_bytes))]
+    for reader in readers:
+        reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(got) < 300 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert len(got) >= 300, "nothing streamed before the end"      # streamed as it goes
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130                            # (a failure, never a hung run)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    for reader in readers:
+        reader.join(timeout=10)
+    err = err_bytes.decode()
     text = got.decode()
     assert text.startswith("def ") and len(text) >= 300 and text.endswith("\n")
     assert "interrupted after" in err and "what was written is kept" in err and "Traceback" not in err
